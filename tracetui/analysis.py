@@ -1,0 +1,110 @@
+"""Answers computed from the store, shared by the CLI and the TUI:
+anomaly buckets, run summaries, span trees, statistics."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+from tracetui.model import BUCKETS, RUNNING, STATUSES, AnomalyRow, Run, Span
+
+
+def anomaly_rows(runs: Iterable[Run], bucket: str) -> list[AnomalyRow]:
+    """One bucket across runs, in Inspect's order (newest first, stable)."""
+    rows: list[AnomalyRow] = []
+    for run in runs:
+        rows.extend(run.anomalies.bucket(bucket).values())
+    return sorted(rows, key=AnomalyRow.sort_key, reverse=True)
+
+
+def anomalies_envelope(trace_file: str, runs: Iterable[Run], as_of: float) -> dict[str, Any]:
+    """Exactly the shape of `inspect trace anomalies --json`."""
+    runs = list(runs)
+    out: dict[str, Any] = {"trace_file": trace_file, "as_of": as_of}
+    for bucket in BUCKETS:
+        out[bucket] = [row.to_json(as_of) for row in anomaly_rows(runs, bucket)]
+    return out
+
+
+def run_summary(run: Run, as_of: float) -> dict[str, Any]:
+    """One row of `tracetui runs --json`."""
+    spans = [s for s in run.spans.values() if not s.synthetic]
+    start = run.start
+    end = run.end
+    if run.status == RUNNING and start is not None:
+        duration = max(as_of, end or as_of) - start if run.live else (end - start if end else None)
+    else:
+        duration = None if start is None or end is None else end - start
+    explicit = run.attributes.get("duration")
+    if isinstance(explicit, (int, float)):
+        duration = float(explicit)
+    return {
+        "id": run.id,
+        "name": run.name,
+        "source": run.source,
+        "status": run.status,
+        "start_time": start,
+        "end_time": end,
+        "duration": duration,
+        "spans": len(spans),
+        "errors": sum(1 for s in spans if s.status in ("error", "timeout")),
+        "running": sum(1 for s in spans if s.status == RUNNING),
+    }
+
+
+def span_tree_json(span: Span, as_of: float) -> dict[str, Any]:
+    """Nested dict of a span and its subtree (iterative: trees can be deep)."""
+    def node(s: Span) -> dict[str, Any]:
+        return {"id": s.id, "name": s.name, "kind": s.kind, "status": s.status,
+                "start_time": s.start, "duration": s.duration_as_of(as_of), "children": []}
+
+    root = node(span)
+    stack = [(span, root)]
+    while stack:
+        s, d = stack.pop()
+        for child in s.children or ():
+            cd = node(child)
+            d["children"].append(cd)
+            stack.append((child, cd))
+    return root
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending list (q in 0..100)."""
+    if not sorted_values:
+        return math.nan
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def stats(runs: Iterable[Run], as_of: float) -> dict[str, Any]:
+    """Totals, status breakdown, and duration statistics by span name.
+    Durations are the recorded ones (right even for monotonic clocks); spans
+    still running are counted but not timed."""
+    by_status = {s: 0 for s in STATUSES}
+    by_name: dict[str, list[float]] = {}
+    counts: dict[str, int] = {}
+    total = 0
+    for run in runs:
+        for span in run.spans.values():
+            if span.synthetic:
+                continue
+            total += 1
+            by_status[span.status] = by_status.get(span.status, 0) + 1
+            counts[span.name] = counts.get(span.name, 0) + 1
+            if span.duration is not None and span.duration == span.duration:
+                by_name.setdefault(span.name, []).append(span.duration)
+    names = []
+    for name in sorted(counts, key=lambda n: (-counts[n], n)):
+        values = sorted(by_name.get(name, []))
+        names.append({
+            "name": name,
+            "count": counts[name],
+            "timed": len(values),
+            "mean": sum(values) / len(values) if values else None,
+            "p50": percentile(values, 50) if values else None,
+            "p95": percentile(values, 95) if values else None,
+            "max": values[-1] if values else None,
+            "total": sum(values) if values else None,
+        })
+    return {"spans": total, "status": by_status, "by_name": names}

@@ -1,0 +1,373 @@
+"""Command line: `tracetui [SOURCE ...]` opens the TUI; subcommands answer
+the same questions for scripts, from the same reading and analysis code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any, Sequence
+
+from tracetui import __version__
+from tracetui.analysis import anomalies_envelope, anomaly_rows, run_summary, span_tree_json, stats
+from tracetui.model import BUCKETS, Run, Span
+from tracetui.sources.base import Source, SourceError
+from tracetui.sources.discover import inspect_trace_dir, newest_file, open_sources, resolve_path
+from tracetui.store import Store
+from tracetui.text import clip, fmt_duration, safe
+
+SUBCOMMANDS = ("anomalies", "runs", "tree", "spans", "stats", "dump", "export", "http", "demo")
+STATUS_ICON = {"running": "▶", "ok": "✓", "error": "✗", "cancelled": "⊘", "timeout": "⧗"}
+
+
+class CliError(Exception):
+    """Exit 1 with this one line on stderr."""
+
+
+def out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def note(text: str) -> None:
+    sys.stderr.write(f"tracetui: {text}\n")
+
+
+def load(paths: Sequence[str], **options: Any) -> tuple[Store, list[Source]]:
+    """Read sources to the end, once; report skipped lines in one note each."""
+    store = Store()
+    try:
+        sources, notes = open_sources(list(paths), store, **options)
+    except SourceError as exc:
+        raise CliError(str(exc)) from None
+    for source in sources:
+        try:
+            source.poll(final=True)
+        except SourceError as exc:
+            notes.append(str(exc))
+    for text in notes:
+        note(text)
+    for source in sources:
+        for text in source.notes:
+            note(text)
+        if source.skipped:
+            note(f"{source.path}: skipped {source.skipped} bad line(s); first at line {source.first_bad_line}")
+    return store, sources
+
+
+def default_source() -> str:
+    directory = inspect_trace_dir()
+    newest = newest_file(directory)
+    if newest is None:
+        raise CliError(f"no trace files in Inspect's trace directory {directory} "
+                       "(give a SOURCE, or try `tracetui demo`)")
+    return newest
+
+
+def pick_runs(store: Store, query: str | None) -> list[Run]:
+    if not query:
+        return list(store.runs.values())
+    try:
+        run = store.find_run(query)
+    except LookupError as exc:
+        raise CliError(str(exc)) from None
+    if run is None:
+        raise CliError(f"no run matches '{query}'")
+    return [run]
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, indent=2)
+
+
+# -- anomalies ---------------------------------------------------------------
+
+def cmd_anomalies(args: argparse.Namespace) -> int:
+    path = resolve_path(args.source) if args.source else default_source()
+    options = {"message_filter": args.filter} if args.filter else {}
+    store, sources = load([path], **options)
+    if args.as_of == "mtime":
+        try:
+            as_of = max(os.stat(s.path).st_mtime for s in sources)
+        except OSError:
+            as_of = time.time()
+    elif args.as_of:
+        try:
+            as_of = float(args.as_of)
+        except ValueError:
+            raise CliError(f"--as-of takes an epoch time in seconds or 'mtime', not '{args.as_of}'") from None
+    else:
+        as_of = time.time()
+    trace_file = sources[0].path if len(sources) == 1 else path
+    runs = list(store.runs.values())
+    if args.json:
+        out(dumps(anomalies_envelope(trace_file, runs, as_of)))
+        return 0
+    out(f"TRACE: {safe(trace_file)}")
+    shown = [("Running Actions", "running"), ("Cancelled Actions", "cancelled")]
+    if args.all:
+        shown += [("Error Actions", "errors"), ("Timeout Actions", "timeouts")]
+    any_rows = False
+    for title, bucket in shown:
+        rows = anomaly_rows(runs, bucket)
+        if not rows:
+            continue
+        any_rows = True
+        out()
+        out(title)
+        for row in rows:
+            detail = row.detail if row.error is None else f"{row.detail} {row.error}"
+            started = time.strftime("%H:%M:%S %Z", time.localtime(row.start)) if row.start else "None"
+            out(f"{safe(row.action, newlines=False)} {row.duration_as_of(as_of):8.2f}s  "
+                f"{safe(detail, newlines=False)}  {started}")
+    if not any_rows:
+        out()
+        out("No anomalies found in trace log." if args.all else
+            "No running or cancelled actions found in trace log (pass --all to see errors and timeouts).")
+    return 0
+
+
+# -- runs ----------------------------------------------------------------------
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    store, _ = load(args.sources)
+    now = time.time()
+    rows = [run_summary(r, now) for r in store.runs.values()]
+    if args.status:
+        rows = [r for r in rows if r["status"] == args.status]
+    if args.match:
+        needle = args.match.lower()
+        rows = [r for r in rows if needle in r["id"].lower() or needle in str(r["name"]).lower()]
+    rows.sort(key=lambda r: r["start_time"] or 0, reverse=True)
+    if args.json:
+        out(dumps(rows))
+        return 0
+    out(f"{'RUN':<36} {'STATUS':<10} {'START':<19} {'DURATION':>9} {'SPANS':>7} {'ERR':>5} {'RUN.':>5}  NAME")
+    for r in rows:
+        start = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["start_time"])) if r["start_time"] else "—"
+        out(f"{clip(safe(r['id'], newlines=False), 36):<36} {r['status']:<10} {start:<19} "
+            f"{fmt_duration(r['duration']):>9} {r['spans']:>7} {r['errors']:>5} {r['running']:>5}  "
+            f"{clip(safe(r['name'], newlines=False), 60)}")
+    return 0
+
+
+# -- tree ----------------------------------------------------------------------
+
+def _tree_lines(run: Run, as_of: float) -> list[str]:
+    lines = [f"{safe(run.id, newlines=False)}  [{run.format}] {run.status}"
+             + ("  (nesting inferred from timing)" if run.inferred else "")]
+    stack: list[tuple[Span, str, bool]] = [(s, "", i == len(run.roots) - 1)
+                                           for i, s in reversed(list(enumerate(run.roots)))]
+    while stack:
+        span, prefix, last = stack.pop()
+        branch = "└─ " if last else "├─ "
+        label = safe(span.name, newlines=False)
+        if span.detail and span.detail != span.name:
+            label += "  " + clip(safe(span.detail, newlines=False), 80)
+        dur = fmt_duration(span.duration_as_of(as_of))
+        extra = "  (parent not found)" if span.orphan else ""
+        lines.append(f"{prefix}{branch}{STATUS_ICON.get(span.status, '?')} {label}  {dur}{extra}")
+        children = span.children or []
+        child_prefix = prefix + ("   " if last else "│  ")
+        for i in range(len(children) - 1, -1, -1):
+            stack.append((children[i], child_prefix, i == len(children) - 1))
+    return lines
+
+
+def cmd_tree(args: argparse.Namespace) -> int:
+    store, _ = load([args.source])
+    now = time.time()
+    runs = pick_runs(store, args.run)
+    if args.json:
+        result = [{"run": r.id, "inferred": r.inferred,
+                   "roots": [span_tree_json(s, now) for s in r.roots]} for r in runs]
+        out(dumps(result if len(result) != 1 else result[0]))
+        return 0
+    for run in runs:
+        for line in _tree_lines(run, now):
+            out(line)
+    return 0
+
+
+# -- spans ---------------------------------------------------------------------
+
+def cmd_spans(args: argparse.Namespace) -> int:
+    store, _ = load([args.source])
+    now = time.time()
+    rows = []
+    for run in pick_runs(store, args.run):
+        for span in run.spans.values():
+            if span.synthetic:
+                continue
+            if args.status and span.status != args.status:
+                continue
+            if args.name and args.name.lower() not in span.name.lower():
+                continue
+            rows.append({
+                "run": run.id, "id": span.id, "parent": span.parent.id if span.parent else None,
+                "name": span.name, "kind": span.kind, "detail": span.detail or None,
+                "status": span.status, "start_time": span.start,
+                "duration": span.duration_as_of(now), "error": span.error,
+            })
+    rows.sort(key=lambda r: (r["start_time"] is None, r["start_time"] or 0))
+    if args.json:
+        out(dumps(rows))
+        return 0
+    for r in rows:
+        out(f"{STATUS_ICON.get(r['status'], '?')} {r['status']:<9} {fmt_duration(r['duration']):>9}  "
+            f"{clip(safe(r['name'], newlines=False), 40):<40} {clip(safe(r['detail'] or '', newlines=False), 70)}")
+    return 0
+
+
+# -- stats ---------------------------------------------------------------------
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    store, _ = load([args.source])
+    now = time.time()
+    runs = pick_runs(store, args.run)
+    result = stats(runs, now)
+    if args.json:
+        out(dumps(result))
+        return 0
+    out(f"spans: {result['spans']}  " + "  ".join(f"{k}: {v}" for k, v in result["status"].items() if v))
+    out()
+    out(f"{'NAME':<40} {'COUNT':>7} {'MEAN':>9} {'P50':>9} {'P95':>9} {'MAX':>9}")
+    for row in result["by_name"]:
+        out(f"{clip(safe(row['name'], newlines=False), 40):<40} {row['count']:>7} "
+            f"{fmt_duration(row['mean']):>9} {fmt_duration(row['p50']):>9} "
+            f"{fmt_duration(row['p95']):>9} {fmt_duration(row['max']):>9}")
+    return 0
+
+
+# -- dump ----------------------------------------------------------------------
+
+def cmd_dump(args: argparse.Namespace) -> int:
+    from tracetui.dump import dump_records
+
+    path = resolve_path(args.source)
+    try:
+        dump_records(path, sys.stdout, note)
+    except SourceError as exc:
+        raise CliError(str(exc)) from None
+    return 0
+
+
+# -- export --------------------------------------------------------------------
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from tracetui.export import write_perfetto
+
+    store, _ = load([args.source])
+    runs = pick_runs(store, args.run)
+    try:
+        count = write_perfetto(runs, args.output, time.time())
+    except OSError as exc:
+        raise CliError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
+    note(f"wrote {count} events to {args.output}")
+    return 0
+
+
+# -- demo / TUI ----------------------------------------------------------------
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tracetui.demo import run_demo
+
+    return run_demo()
+
+
+def run_tui(paths: list[str]) -> int:
+    from tracetui.app.main import run_app
+
+    if not paths:
+        directory = inspect_trace_dir()
+        if not os.path.isdir(directory) or newest_file(directory) is None:
+            raise CliError(f"no trace files in Inspect's trace directory {directory} "
+                           "(give a SOURCE, or try `tracetui demo`)")
+        paths = [directory]
+    return run_app(paths)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tracetui",
+        description="Explore LLM eval and agent traces: Inspect AI logs, OpenTelemetry JSON, "
+                    "Flujo/SQLite spans, native span JSONL. With no subcommand, opens the TUI "
+                    "on SOURCE (default: Inspect's trace directory).",
+    )
+    parser.add_argument("--version", action="version", version=f"tracetui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("anomalies", help="running, cancelled, errored and timed-out actions")
+    p.add_argument("source", nargs="?", help="trace file or directory (default: newest Inspect trace)")
+    p.add_argument("--all", action="store_true", help="also show errors and timeouts")
+    p.add_argument("--filter", help="only records whose message contains TEXT (case-insensitive)")
+    p.add_argument("--as-of", help="measure running ages to EPOCH seconds, or to the file's 'mtime'")
+    p.add_argument("--json", action="store_true", help="Inspect's JSON envelope")
+    p.set_defaults(func=cmd_anomalies)
+
+    p = sub.add_parser("runs", help="list runs")
+    p.add_argument("sources", nargs="+", metavar="SOURCE")
+    p.add_argument("--status", choices=["running", "ok", "error", "cancelled", "timeout", "paused"])
+    p.add_argument("--match", help="only runs whose id or name contains TEXT")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("tree", help="span tree of a run")
+    p.add_argument("source")
+    p.add_argument("run", nargs="?", help="run id or any unique part of one")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_tree)
+
+    p = sub.add_parser("spans", help="list spans")
+    p.add_argument("source")
+    p.add_argument("run", nargs="?")
+    p.add_argument("--status", choices=["running", "ok", "error", "cancelled", "timeout"])
+    p.add_argument("--name", help="only spans whose name contains TEXT")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_spans)
+
+    p = sub.add_parser("stats", help="span counts and durations by name")
+    p.add_argument("source")
+    p.add_argument("run", nargs="?")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("dump", help="JSON array of the raw records")
+    p.add_argument("source")
+    p.set_defaults(func=cmd_dump)
+
+    p = sub.add_parser("export", help="export a run for Perfetto")
+    p.add_argument("source")
+    p.add_argument("run", nargs="?")
+    p.add_argument("--format", choices=["perfetto"], default="perfetto")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("demo", help="the TUI on a live, simulated hung eval")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        if argv and (argv[0] in SUBCOMMANDS or argv[0].startswith("-")):
+            args = parser.parse_args(argv)
+            if not getattr(args, "func", None):
+                return run_tui([])
+            return args.func(args)
+        return run_tui(argv)
+    except CliError as exc:
+        note(str(exc))
+        return 1
+    except BrokenPipeError:
+        # `tracetui ... | head` closed the pipe: not an error.
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,310 @@
+"""Inspect AI trace logs: JSONL from Inspect's trace logger.
+
+Two jobs, kept exact:
+- the anomaly buckets, record for record as `inspect trace anomalies`
+  computes them (validation, `--filter`, pairing by `trace_id` in file order,
+  later duplicates replacing earlier ones in place);
+- the span tree, which Inspect does not record and we infer:
+  run → task → sample (task, sample_id, epoch) → actions, an action entered
+  while another action of the same sample is open nesting under the newest
+  such action (a `Subprocess` under its `Tool Call`).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any
+
+from tracetui.formats.jsonutil import as_float, loads
+from tracetui.model import (
+    CANCELLED, ERROR, OK, RUNNING, TIMEOUT, AnomalyRow, Event, Run, Span,
+)
+from tracetui.store import Store
+
+FORMAT = "inspect"
+CLOSING_EVENTS = {"exit": OK, "cancel": CANCELLED, "error": ERROR, "timeout": TIMEOUT}
+BUCKET_OF_EVENT = {"cancel": "cancelled", "error": "errors", "timeout": "timeouts"}
+_STR_FIELDS = ("timestamp", "level", "message")
+_OPTIONAL_STR = ("error", "error_type", "stacktrace")
+
+
+def looks_like(record: Any) -> bool:
+    """True for a record Inspect's trace logger writes."""
+    return (isinstance(record, dict) and "timestamp" in record and "level" in record
+            and "message" in record and "span_id" not in record)
+
+
+def run_id_for(path: str) -> str:
+    """`trace-10513.log.gz` → `trace-10513`: one run per eval process."""
+    name = os.path.basename(path)
+    for suffix in (".gz", ".log", ".jsonl", ".json"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+def _iso_to_epoch(ts: str) -> float | None:
+    try:
+        return datetime.fromisoformat(ts).timestamp()
+    except (ValueError, TypeError):
+        return None
+
+
+class _Sample:
+    """Inference state for one (task, sample_id, epoch)."""
+
+    __slots__ = ("node", "open", "errors")
+
+    def __init__(self, node: Span) -> None:
+        self.node = node
+        #: Actions of this sample entered and not yet closed, oldest first.
+        self.open: list[Span] = []
+        self.errors = 0
+
+
+class InspectDecoder:
+    """Feeds Inspect trace lines into one Run of the store."""
+
+    format = FORMAT
+
+    def __init__(self, store: Store, path: str, message_filter: str | None = None) -> None:
+        self.store = store
+        self.path = path
+        self.filter = message_filter.lower() if message_filter else None
+        self.run_id = run_id_for(path)
+        #: Lines that are not JSON objects.
+        self.bad_lines = 0
+        #: JSON objects that are not valid trace records (Inspect skips these too).
+        self.invalid_records = 0
+        self.first_bad_line: int | None = None
+        self.records = 0
+        self._line_no = 0
+        self._init_state()
+
+    def _init_state(self) -> None:
+        self.run: Run = self.store.run(self.run_id, self.path, FORMAT)
+        self.run.inferred = True
+        self.run.live = not self.path.endswith(".gz")
+        self._samples: dict[tuple, _Sample] = {}
+        self._tasks: dict[str, Span] = {}
+        #: Closed spans by trace id are still in run.spans; this maps the
+        #: span each trace id's *open* action is, for fast pairing.
+        self._open: dict[str, tuple[Span, _Sample | None]] = {}
+
+    def reset(self) -> None:
+        """The file was replaced: forget everything it said."""
+        self.store.drop_runs([self.run_id])
+        self.bad_lines = self.invalid_records = self.records = self._line_no = 0
+        self.first_bad_line = None
+        self._init_state()
+
+    def set_path(self, path: str) -> None:
+        self.path = path
+        self.run.source = path
+        self.run.live = not path.endswith(".gz")
+
+    @property
+    def skipped(self) -> int:
+        return self.bad_lines + self.invalid_records
+
+    def _bad(self, invalid: bool) -> None:
+        if invalid:
+            self.invalid_records += 1
+        else:
+            self.bad_lines += 1
+        if self.first_bad_line is None:
+            self.first_bad_line = self._line_no
+
+    def feed(self, lines: list[tuple[int, bytes]]) -> None:
+        for offset, line in lines:
+            self._line_no += 1
+            if not line.strip():
+                continue
+            try:
+                rec = loads(line)
+            except ValueError:
+                self._bad(invalid=False)
+                continue
+            if not isinstance(rec, dict):
+                self._bad(invalid=False)
+                continue
+            try:
+                self._record(rec, offset)
+            except (ValueError, TypeError, OverflowError):
+                self._bad(invalid=True)
+        self.store.touch(self.run_id)
+
+    def _record(self, rec: dict, offset: int) -> None:
+        for key in _STR_FIELDS:
+            if not isinstance(rec.get(key), str):
+                raise ValueError(key)
+        if "action" not in rec:
+            if self.filter and self.filter not in rec["message"].lower():
+                return
+            self.records += 1
+            self._event(rec, offset)
+            return
+        action, event, trace_id = rec["action"], rec.get("event"), rec.get("trace_id")
+        detail = rec.get("detail", "")
+        if not isinstance(action, str) or not isinstance(trace_id, str) or not isinstance(detail, str):
+            raise ValueError("action")
+        if event != "enter" and event not in CLOSING_EVENTS:
+            raise ValueError("event")
+        start = as_float(rec.get("start_time"))
+        duration = as_float(rec.get("duration"))
+        for key in _OPTIONAL_STR:
+            if rec.get(key) is not None and not isinstance(rec[key], str):
+                raise ValueError(key)
+        if self.filter and self.filter not in rec["message"].lower():
+            return
+        self.records += 1
+        if event == "enter":
+            self._enter(rec, action, detail, trace_id, start, duration, offset)
+        else:
+            self._close(rec, action, detail, trace_id, event, start, duration, offset)
+
+    # -- tree inference -----------------------------------------------------
+
+    def _sample(self, rec: dict) -> _Sample | None:
+        sample_id = rec.get("sample_id")
+        if sample_id is None:
+            return None
+        task = rec.get("task")
+        key = (task, sample_id, rec.get("epoch"))
+        state = self._samples.get(key)
+        if state is None:
+            task_name = str(task) if task is not None else "(no task)"
+            label = f"sample {sample_id}"
+            if rec.get("epoch") is not None:
+                label += f" · epoch {rec.get('epoch')}"
+            node = Span(f"sample:{task_name}:{sample_id}:{rec.get('epoch')}", self.run, label, "sample")
+            node.synthetic = True
+            node.status = OK
+            node.attributes = {"task": task, "sample_id": sample_id, "epoch": rec.get("epoch")}
+            self._attach(node, self._task(task_name))
+            state = self._samples[key] = _Sample(node)
+        return state
+
+    def _task(self, task: str) -> Span:
+        node = self._tasks.get(task)
+        if node is None:
+            node = self._tasks[task] = Span(f"task:{task}", self.run, task, "task")
+            node.synthetic = True
+            node.status = OK
+            self._attach(node, None)
+        return node
+
+    def _attach(self, span: Span, parent: Span | None) -> None:
+        self.run.spans[span.id] = span
+        span.parent = parent
+        if parent is None:
+            self.run.roots.append(span)
+        else:
+            parent.add_child(span)
+
+    def _widen(self, node: Span | None, start: float | None, end: float | None) -> None:
+        """Stretch synthetic ancestors so they cover a child's time range."""
+        while node is not None and node.synthetic:
+            if start is not None and (node.start is None or start < node.start):
+                if node.start is not None and node.duration is not None:
+                    node.duration += node.start - start
+                node.start = start
+            if end is not None and node.start is not None:
+                if node.duration is None or end - node.start > node.duration:
+                    node.duration = end - node.start
+            node = node.parent
+
+    def _refresh_sample(self, sample: _Sample | None) -> None:
+        if sample is None:
+            return
+        node = sample.node
+        node.status = RUNNING if sample.open else (ERROR if sample.errors else OK)
+        task = node.parent
+        if task is not None:
+            statuses = {c.status for c in task.children or ()}
+            task.status = RUNNING if RUNNING in statuses else (ERROR if ERROR in statuses else OK)
+
+    # -- records ------------------------------------------------------------
+
+    def _enter(self, rec: dict, action: str, detail: str, trace_id: str,
+               start: float | None, duration: float | None, offset: int) -> None:
+        run = self.run
+        sample = self._sample(rec)
+        span = run.spans.get(trace_id)
+        if span is None or span.synthetic:
+            span = Span(trace_id, run, action, action, start)
+            parent = (sample.open[-1] if sample and sample.open
+                      else sample.node if sample else None)
+            self._attach(span, parent)
+        else:
+            # A repeated enter overwrites the earlier one (as Inspect does).
+            span.name = span.kind = action
+            span.start = start
+            if trace_id in self._open:
+                _, old_sample = self._open.pop(trace_id)
+                if old_sample is not None and span in old_sample.open:
+                    old_sample.open.remove(span)
+        span.detail = detail
+        span.status = RUNNING
+        span.duration = None
+        span.origin = [offset]
+        self._open[trace_id] = (span, sample)
+        if sample is not None:
+            sample.open.append(span)
+        run.anomalies.running[trace_id] = AnomalyRow(
+            action, detail or rec["message"], start, duration, rec.get("error"), span)
+        run.see_time(start)
+        self._widen(span.parent, start, start)
+        self._refresh_sample(sample)
+
+    def _close(self, rec: dict, action: str, detail: str, trace_id: str, event: str,
+               start: float | None, duration: float | None, offset: int) -> None:
+        run = self.run
+        entered = run.anomalies.running.pop(trace_id, None)
+        if entered is not None:
+            start = entered.start
+        opened = self._open.pop(trace_id, None)
+        if opened is not None:
+            span, sample = opened
+            if sample is not None and span in sample.open:
+                sample.open.remove(span)
+        else:
+            sample = self._sample(rec)
+            span = run.spans.get(trace_id)
+            if span is None or span.synthetic:
+                # A closing record with no enter (truncated start, or --filter).
+                shown_start = start
+                if shown_start is None and duration is not None:
+                    t = _iso_to_epoch(rec["timestamp"])
+                    shown_start = None if t is None else t - duration
+                span = Span(trace_id, run, action, action, shown_start)
+                span.detail = detail
+                self._attach(span, sample.node if sample else None)
+        span.status = CLOSING_EVENTS[event]
+        span.duration = duration
+        span.origin = span.origin + [offset] if span.origin else [offset]
+        if event != "exit":
+            error = rec.get("error")
+            if error is not None or rec.get("error_type") or rec.get("stacktrace"):
+                span.error = {k: v for k, v in (("message", error), ("type", rec.get("error_type")),
+                                                 ("stacktrace", rec.get("stacktrace"))) if v is not None}
+            run.anomalies.bucket(BUCKET_OF_EVENT[event])[trace_id] = AnomalyRow(
+                action, detail or rec["message"], start, duration, error, span)
+            if sample is not None and span.status in (ERROR, TIMEOUT):
+                sample.errors += 1
+        end = span.end
+        run.see_time(end)
+        self._widen(span.parent, span.start, end)
+        self._refresh_sample(sample)
+
+    def _event(self, rec: dict, offset: int) -> None:
+        event = Event(rec["timestamp"], rec["level"], rec["message"], offset)
+        sample = self._sample(rec) if "sample_id" in rec else None
+        if sample is not None:
+            target = sample.open[-1] if sample.open else sample.node
+            if target.events is None:
+                target.events = []
+            target.events.append(event)
+        else:
+            self.run.events.append(event)

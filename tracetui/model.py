@@ -1,0 +1,244 @@
+"""The one model every source feeds: runs, spans, events and anomaly buckets.
+
+Plain Python with `__slots__`: a million spans must fit in memory, so nothing
+here keeps the raw record — only where it came from (`origin`), so the raw
+record can be read back on demand.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+RUNNING = "running"
+OK = "ok"
+ERROR = "error"
+CANCELLED = "cancelled"
+TIMEOUT = "timeout"
+STATUSES = (RUNNING, OK, ERROR, CANCELLED, TIMEOUT)
+
+#: Anomaly bucket names, in the order (and with the names) of Inspect's JSON.
+BUCKETS = ("running", "cancelled", "errors", "timeouts")
+#: Which bucket a closed span of a given status belongs to.
+BUCKET_OF_STATUS = {RUNNING: "running", CANCELLED: "cancelled", ERROR: "errors", TIMEOUT: "timeouts"}
+
+
+class Span:
+    """One unit of work. `duration` is kept rather than `end` because some
+    sources (Flujo) have monotonic clocks: their durations are right even when
+    their wall times are not."""
+
+    __slots__ = (
+        "id", "run", "parent", "name", "kind", "detail", "status", "start",
+        "duration", "attributes", "input", "output", "error", "origin",
+        "children", "events", "synthetic", "orphan",
+    )
+
+    def __init__(self, id: str, run: "Run", name: str = "", kind: str = "",
+                 start: float | None = None) -> None:
+        self.id = id
+        self.run = run
+        self.parent: Span | None = None
+        self.name = name
+        self.kind = kind
+        self.detail = ""
+        self.status = RUNNING
+        self.start = start
+        self.duration: float | None = None
+        self.attributes: dict[str, Any] | None = None
+        self.input: Any = None
+        self.output: Any = None
+        #: {"message", "type", "stacktrace"} — any may be missing.
+        self.error: dict[str, Any] | None = None
+        #: Where the raw record(s) came from: locators the source understands
+        #: (byte offsets for files, rowids for SQLite).
+        self.origin: list[Any] = []
+        self.children: list[Span] | None = None
+        #: Non-span records attached here (Inspect HTTP/TRACE messages...).
+        self.events: list[Event] | None = None
+        #: True for nodes tracetui made up (Inspect task/sample nodes).
+        self.synthetic = False
+        #: True when the span names a parent that was never seen.
+        self.orphan = False
+
+    @property
+    def end(self) -> float | None:
+        if self.start is None or self.duration is None:
+            return None
+        return self.start + self.duration
+
+    def duration_as_of(self, as_of: float) -> float | None:
+        """Recorded duration, or time since start for a span still running."""
+        if self.duration is not None:
+            return self.duration
+        if self.status == RUNNING and self.start is not None:
+            return as_of - self.start
+        return None
+
+    def add_child(self, child: "Span") -> None:
+        if self.children is None:
+            self.children = []
+        self.children.append(child)
+
+    def walk(self) -> Iterable["Span"]:
+        """This span and all its descendants, depth first, iteratively
+        (parent chains from hostile input can be very deep)."""
+        stack = [self]
+        while stack:
+            span = stack.pop()
+            yield span
+            if span.children:
+                stack.extend(reversed(span.children))
+
+    def __repr__(self) -> str:
+        return f"Span({self.id!r}, {self.name!r}, {self.status})"
+
+
+class Event:
+    """A log record that is not a span (Inspect HTTP, TRACE message, WARNING)."""
+
+    __slots__ = ("time", "level", "message", "origin")
+
+    def __init__(self, time: float | None, level: str, message: str, origin: Any) -> None:
+        self.time = time
+        self.level = level
+        self.message = message
+        self.origin = origin
+
+
+class AnomalyRow:
+    """One row of an anomaly bucket, as Inspect reports it: from the record
+    that put it there (the enter for running, the closing record otherwise)."""
+
+    __slots__ = ("action", "detail", "start", "duration", "error", "span")
+
+    def __init__(self, action: str, detail: str, start: float | None,
+                 duration: float | None, error: str | None, span: Span | None) -> None:
+        self.action = action
+        self.detail = detail
+        self.start = start
+        self.duration = duration
+        self.error = error
+        self.span = span
+
+    def sort_key(self) -> float:
+        return (self.start or 0) + (self.duration or 0)
+
+    def duration_as_of(self, as_of: float) -> float:
+        if self.duration is not None:
+            return self.duration
+        if self.start is not None:
+            return as_of - self.start
+        return 0.0
+
+    def to_json(self, as_of: float) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "action": self.action,
+            "detail": self.detail,
+            "start_time": self.start,
+            "duration": self.duration_as_of(as_of),
+        }
+        if self.error is not None:
+            row["error"] = self.error
+        return row
+
+
+class Anomalies:
+    """Running / cancelled / errored / timed-out actions of one run.
+
+    Dicts keyed by span id, so a repeated id replaces its row in place (the
+    dict keeps the first position), exactly as Inspect's analysis does.
+    """
+
+    __slots__ = ("running", "cancelled", "errors", "timeouts")
+
+    def __init__(self) -> None:
+        self.running: dict[str, AnomalyRow] = {}
+        self.cancelled: dict[str, AnomalyRow] = {}
+        self.errors: dict[str, AnomalyRow] = {}
+        self.timeouts: dict[str, AnomalyRow] = {}
+
+    def bucket(self, name: str) -> dict[str, AnomalyRow]:
+        return getattr(self, name)
+
+    def sorted(self, name: str) -> list[AnomalyRow]:
+        """Newest first, stable — Inspect's order."""
+        return sorted(self.bucket(name).values(), key=AnomalyRow.sort_key, reverse=True)
+
+    def place(self, span: Span) -> None:
+        """Put a span in the bucket its status says (generic sources)."""
+        for name in BUCKETS:
+            self.bucket(name).pop(span.id, None)
+        bucket = BUCKET_OF_STATUS.get(span.status)
+        if bucket is not None:
+            err = span.error.get("message") if span.error else None
+            self.bucket(bucket)[span.id] = AnomalyRow(
+                span.kind or span.name, span.name, span.start, span.duration,
+                None if err is None else str(err), span)
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(self.bucket(name)) for name in BUCKETS}
+
+
+class Run:
+    """One unit a user thinks of as "a run": an Inspect trace file, a Flujo
+    run, an OTel trace id."""
+
+    __slots__ = (
+        "id", "name", "source", "format", "spans", "roots", "anomalies",
+        "attributes", "events", "status_override", "inferred", "live",
+        "_error_count", "first_time", "last_time",
+    )
+
+    def __init__(self, id: str, source: str, format: str, name: str = "") -> None:
+        self.id = id
+        self.name = name or id
+        self.source = source
+        self.format = format
+        self.spans: dict[str, Span] = {}
+        self.roots: list[Span] = []
+        self.anomalies = Anomalies()
+        self.attributes: dict[str, Any] = {}
+        self.events: list[Event] = []
+        #: A status the source states for the run (Flujo `runs.status`).
+        self.status_override: str | None = None
+        #: True when the tree's nesting was inferred, not recorded (Inspect).
+        self.inferred = False
+        #: True while the source is being written (a live Inspect `.log`).
+        self.live = False
+        self._error_count = 0
+        self.first_time: float | None = None
+        self.last_time: float | None = None
+
+    def see_time(self, t: float | None) -> None:
+        if t is None:
+            return
+        if self.first_time is None or t < self.first_time:
+            self.first_time = t
+        if self.last_time is None or t > self.last_time:
+            self.last_time = t
+
+    @property
+    def start(self) -> float | None:
+        return self.first_time
+
+    @property
+    def end(self) -> float | None:
+        return self.last_time
+
+    @property
+    def status(self) -> str:
+        if self.status_override:
+            return self.status_override
+        if self.anomalies.running:
+            return RUNNING
+        if self.anomalies.errors or self.anomalies.timeouts:
+            return ERROR
+        if self.anomalies.cancelled:
+            return CANCELLED
+        return OK
+
+    def error_count(self) -> int:
+        return sum(1 for s in self.spans.values() if s.status in (ERROR, TIMEOUT))
+
+    def __repr__(self) -> str:
+        return f"Run({self.id!r}, {len(self.spans)} spans)"

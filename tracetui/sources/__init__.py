@@ -1,0 +1,1 @@
+"""Find, open and follow trace sources; yield raw records in batches."""

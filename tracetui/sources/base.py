@@ -1,0 +1,47 @@
+"""What every source offers the store, the CLI and the TUI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SourceError(Exception):
+    """A source that cannot be read at all; the message is one line for the user."""
+
+
+class Source:
+    """A followed file or database feeding one decoder."""
+
+    #: Format name, e.g. "inspect", "otlp", "flujo".
+    format = ""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        #: One-line notes for the user (truncated gzip, rotated file...).
+        self.notes: list[str] = []
+
+    def poll(self, final: bool = False) -> bool:
+        """Read what is new; True if anything changed. `final` = a one-shot
+        read (the CLI): also take a last line without a newline."""
+        raise NotImplementedError
+
+    @property
+    def live(self) -> bool:
+        """True while the source may still grow (a plain file, a database)."""
+        return False
+
+    @property
+    def skipped(self) -> int:
+        return 0
+
+    @property
+    def first_bad_line(self) -> int | None:
+        return None
+
+    @property
+    def records(self) -> int:
+        return 0
+
+    def raw(self, locator: Any) -> str | None:
+        """The raw record at a locator (byte offset, rowid), as text."""
+        return None

@@ -1,0 +1,163 @@
+"""Turn what the user typed into sources: detect each file's format by its
+content, expand directories, and find Inspect's trace directory."""
+
+from __future__ import annotations
+
+import os
+import stat
+from typing import Any
+
+from tracetui.formats import sniff_document, sniff_lines
+from tracetui.formats.jsonutil import loads
+from tracetui.sources.base import Source, SourceError
+from tracetui.sources.files import GZIP_MAGIC
+from tracetui.sources.lines import DocumentSource, LineSource
+from tracetui.store import Store
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+#: How much of a file to look at to tell its format.
+HEAD_SIZE = 256 * 1024
+#: How many leading records the line sniffers see.
+SNIFF_RECORDS = 20
+
+
+def inspect_trace_dir() -> str:
+    """Where Inspect keeps its trace logs (as Inspect computes it)."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "inspect_ai", "traces")
+
+
+def newest_file(directory: str) -> str | None:
+    """The most recently modified regular file in a directory (Inspect's rule)."""
+    try:
+        entries = [e for e in os.scandir(directory) if e.is_file()]
+    except OSError:
+        return None
+    if not entries:
+        return None
+    return max(entries, key=lambda e: e.stat(follow_symlinks=False).st_mtime).path
+
+
+def resolve_path(path: str) -> str:
+    """A relative path is looked up in the current directory first, then in
+    Inspect's trace directory (Inspect itself only looks in the latter)."""
+    if os.path.isabs(path) or os.path.lexists(path):
+        return path
+    candidate = os.path.join(inspect_trace_dir(), path)
+    return candidate if os.path.lexists(candidate) else path
+
+
+def _read_head(path: str) -> bytes:
+    with open(path, "rb") as f:
+        head = f.read(HEAD_SIZE)
+    if head[:2] == GZIP_MAGIC:
+        import gzip
+        import zlib
+
+        try:
+            with gzip.open(path, "rb") as gz:
+                head = gz.read(HEAD_SIZE)
+        except (EOFError, OSError, zlib.error):
+            # Truncated or damaged gzip: sniff what could be decompressed.
+            head = _partial_gunzip(head)
+    return head
+
+
+def _partial_gunzip(data: bytes) -> bytes:
+    import zlib
+
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data, HEAD_SIZE)
+    except zlib.error:
+        return b""
+
+
+def _first_records(head: bytes) -> list[Any]:
+    records = []
+    lines = head.split(b"\n")
+    if len(head) >= HEAD_SIZE and len(lines) > 1:
+        lines.pop()  # last line may be cut by the head limit
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            records.append(loads(line))
+        except ValueError:
+            continue
+        if len(records) >= SNIFF_RECORDS:
+            break
+    return records
+
+
+def open_file(path: str, store: Store, **options: Any) -> Source:
+    """One file as a source, its format detected from its content."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file or directory") from None
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise SourceError(f"{path}: not a regular file")
+    try:
+        head = _read_head(path)
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if head.startswith(SQLITE_MAGIC):
+        from tracetui.sources.sqlite import open_sqlite
+
+        return open_sqlite(path, store, **options)
+    if not head.strip():
+        raise SourceError(f"{path}: empty file, nothing to show yet")
+    doc = sniff_document(head)
+    if doc is not None:
+        return DocumentSource(path, doc, store, **options)
+    fmt = sniff_lines(_first_records(head))
+    if fmt is not None:
+        return LineSource(path, fmt, store, **options)
+    if b"\x00" in head[:4096]:
+        raise SourceError(f"{path}: not a trace source (binary data)")
+    raise SourceError(f"{path}: not a trace source (no record of a known trace format in its first lines)")
+
+
+def open_sources(paths: list[str], store: Store, **options: Any) -> tuple[list[Source], list[str]]:
+    """Sources for files and directories. Returns (sources, notes); raises
+    SourceError when nothing at all can be read."""
+    sources: list[Source] = []
+    notes: list[str] = []
+    errors: list[str] = []
+    for path in paths:
+        path = resolve_path(path)
+        if os.path.isdir(path):
+            found, dir_notes = open_directory(path, store, **options)
+            notes.extend(dir_notes)
+            if not found:
+                errors.append(f"{path}: no readable trace files in this directory")
+            sources.extend(found)
+            continue
+        try:
+            sources.append(open_file(path, store, **options))
+        except SourceError as exc:
+            errors.append(str(exc))
+    if not sources:
+        raise SourceError(errors[0] if len(errors) == 1 else "; ".join(errors) or "no sources")
+    notes.extend(errors)
+    return sources, notes
+
+
+def open_directory(path: str, store: Store, **options: Any) -> tuple[list[Source], list[str]]:
+    """Every trace file in a directory, newest first."""
+    try:
+        entries = sorted(
+            (e for e in os.scandir(path) if e.is_file() and not e.name.startswith(".")
+             and not e.name.endswith(("-wal", "-shm", "-journal"))),
+            key=lambda e: e.stat().st_mtime, reverse=True)
+    except OSError as exc:
+        return [], [f"{path}: cannot list: {exc.strerror or exc}"]
+    sources, notes = [], []
+    for entry in entries:
+        try:
+            sources.append(open_file(entry.path, store, **options))
+        except SourceError as exc:
+            notes.append(str(exc))
+    return sources, notes

@@ -1,0 +1,144 @@
+"""Line- and document-based file sources: a FileFollower feeding a decoder."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import zlib
+from typing import Any
+
+from tracetui.formats import DocumentFormat, LineFormat
+from tracetui.sources.base import Source
+from tracetui.sources.files import GZIP_BUFFER, FileFollower, is_gzip
+from tracetui.store import Store
+
+
+def _decode_text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+class LineSource(Source):
+    """A JSONL file (plain or gzip), followed as it grows."""
+
+    def __init__(self, path: str, fmt: LineFormat, store: Store, **options: Any) -> None:
+        super().__init__(path)
+        self.format = fmt.name
+        self.store = store
+        self.follower = FileFollower(path)
+        self.decoder = fmt.decoder(store, path, **options)
+
+    def poll(self, final: bool = False) -> bool:
+        changed = False
+        while True:
+            chunk = self.follower.poll(final=final)
+            self.notes.extend(chunk.notes)
+            if self.follower.path != self.path:
+                self.path = self.follower.path
+                setter = getattr(self.decoder, "set_path", None)
+                if setter:
+                    setter(self.path)
+            with self.store.lock:
+                if chunk.reset:
+                    self.decoder.reset()
+                    changed = True
+                if chunk.lines:
+                    self.decoder.feed(chunk.lines)
+                    changed = True
+            if not chunk.more:
+                return changed
+
+    @property
+    def live(self) -> bool:
+        return not self.follower.compressed and not self.follower.gone
+
+    @property
+    def skipped(self) -> int:
+        return self.decoder.skipped
+
+    @property
+    def first_bad_line(self) -> int | None:
+        return self.decoder.first_bad_line
+
+    @property
+    def records(self) -> int:
+        return self.decoder.records
+
+    def raw(self, locator: Any) -> str | None:
+        if not isinstance(locator, int):
+            return None
+        line = self.follower.read_line_at(locator)
+        return None if line is None else _decode_text(line)
+
+
+def read_all(path: str) -> tuple[bytes, str | None]:
+    """The whole (decompressed) file, and a note if gzip data ended early."""
+    with open(path, "rb") as raw:
+        if not is_gzip(path):
+            return raw.read(), None
+        stream = io.BufferedReader(gzip.GzipFile(fileobj=raw), GZIP_BUFFER)
+        parts = []
+        try:
+            while True:
+                block = stream.read(GZIP_BUFFER)
+                if not block:
+                    break
+                parts.append(block)
+        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+            return b"".join(parts), f"{path}: gzip data ends early or is damaged ({type(exc).__name__}); showing what was readable"
+        return b"".join(parts), None
+
+
+class DocumentSource(Source):
+    """A file holding one JSON document (a Chrome trace), or objects back to
+    back: re-read whole whenever it changes."""
+
+    def __init__(self, path: str, fmt: DocumentFormat, store: Store, **options: Any) -> None:
+        super().__init__(path)
+        self.format = fmt.name
+        self.store = store
+        self.decoder = fmt.decoder(store, path, **options)
+        self._stamp: tuple | None = None
+        self._gz = is_gzip(path)
+
+    def poll(self, final: bool = False) -> bool:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return False
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if stamp == self._stamp:
+            return False
+        try:
+            data, note = read_all(self.path)
+        except OSError as exc:
+            self.notes.append(f"{self.path}: cannot read: {exc.strerror or exc}")
+            return False
+        if note:
+            self.notes.append(note)
+        with self.store.lock:
+            if self._stamp is not None:
+                self.decoder.reset()
+            self._stamp = stamp
+            self.decoder.feed_document(data)
+        return True
+
+    @property
+    def live(self) -> bool:
+        return False
+
+    @property
+    def skipped(self) -> int:
+        return self.decoder.skipped
+
+    @property
+    def first_bad_line(self) -> int | None:
+        return self.decoder.first_bad_line
+
+    @property
+    def records(self) -> int:
+        return self.decoder.records
+
+    def raw(self, locator: Any) -> str | None:
+        raw = getattr(self.decoder, "raw", None)
+        return raw(locator) if raw else None

@@ -1,0 +1,68 @@
+"""The one in-memory index every reader feeds and every view reads.
+
+Decoders mutate it under `lock` (from a reader thread in the TUI); views read
+it under the same lock. `take_changes()` tells a view which runs changed since
+it last asked, so it redraws only those.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Iterable
+
+from tracetui.model import Run, Span
+
+
+class Store:
+    def __init__(self) -> None:
+        self.runs: dict[str, Run] = {}
+        self.lock = threading.RLock()
+        self._changed: set[str] = set()
+        #: Bumped on every change; a cheap "anything new?" for views.
+        self.version = 0
+
+    # -- writing (decoders) -------------------------------------------------
+
+    def run(self, run_id: str, source: str, format: str, name: str = "") -> Run:
+        """The run with this id, created on first sight."""
+        run = self.runs.get(run_id)
+        if run is None:
+            run = self.runs[run_id] = Run(run_id, source, format, name)
+        self.touch(run_id)
+        return run
+
+    def touch(self, run_id: str) -> None:
+        self._changed.add(run_id)
+        self.version += 1
+
+    def drop_runs(self, run_ids: Iterable[str]) -> None:
+        """Forget runs (their source was replaced and is being re-read)."""
+        for run_id in list(run_ids):
+            self.runs.pop(run_id, None)
+            self.touch(run_id)
+
+    # -- reading (views, CLI) ----------------------------------------------
+
+    def take_changes(self) -> set[str]:
+        with self.lock:
+            changed, self._changed = self._changed, set()
+            return changed
+
+    def find_run(self, query: str) -> Run | None:
+        """A run by id, or by any unique part of its id or name.
+
+        Raises LookupError naming the candidates when the part is ambiguous.
+        """
+        if query in self.runs:
+            return self.runs[query]
+        hits = [r for r in self.runs.values() if query in r.id or query in r.name]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            names = ", ".join(sorted(r.id for r in hits)[:5])
+            raise LookupError(f"'{query}' matches {len(hits)} runs: {names}")
+        return None
+
+    def all_spans(self) -> Iterable[Span]:
+        for run in self.runs.values():
+            yield from run.spans.values()

@@ -1,0 +1,59 @@
+"""Make untrusted trace text safe to put on a terminal.
+
+Trace content is data: control characters (ANSI/OSC escapes, bells,
+backspaces), C1 controls and bidi overrides are shown as visible escapes,
+never passed through. Markup safety is the views' job: they build
+`rich.text.Text` objects, which never parse `[tags]`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# C0 controls except tab/newline, DEL, C1 controls, bidi embeddings/overrides/
+# isolates, and the line/paragraph separators that move the cursor.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\u200e\u200f\u061c]")
+
+
+def _escape(match: re.Match) -> str:
+    ch = match.group()
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe(value: Any, *, newlines: bool = True) -> str:
+    """`value` as text with every terminal control sequence made visible.
+    With `newlines=False`, newlines and tabs are shown as `⏎` / space too
+    (for one-line list rows)."""
+    text = value if isinstance(value, str) else str(value)
+    text = _UNSAFE.sub(_escape, text)
+    if not newlines:
+        text = text.replace("\r", "").replace("\n", "⏎").replace("\t", " ")
+    return text
+
+
+def clip(text: str, width: int) -> str:
+    """Shorten to `width` characters with an ellipsis (list rows)."""
+    if len(text) <= width:
+        return text
+    return text[: max(0, width - 1)] + "…"
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """Compact human duration: 850µs, 12.3ms, 4.21s, 3m05s, 2h14m."""
+    if seconds is None or seconds != seconds:
+        return "—"
+    if seconds < 0:
+        return "-" + fmt_duration(-seconds)
+    if seconds < 0.001:
+        return f"{seconds * 1e6:.0f}µs"
+    if seconds < 1:
+        return f"{seconds * 1000:.1f}ms"
+    if seconds < 60:
+        return f"{seconds:.2f}s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+    if seconds < 86400 * 365 * 100:
+        return f"{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m"
+    return f"{seconds:.3g}s"
