@@ -44,6 +44,27 @@ def run_id_for(path: str) -> str:
     return name
 
 
+def validate(rec: dict) -> tuple[float | None, float | None]:
+    """Check a record the way Inspect's reader does (pydantic, lax mode);
+    returns (start_time, duration). Raises ValueError/TypeError/OverflowError
+    for a record Inspect would skip."""
+    for key in _STR_FIELDS:
+        if not isinstance(rec.get(key), str):
+            raise ValueError(key)
+    if "action" not in rec:
+        return None, None
+    if not isinstance(rec["action"], str) or not isinstance(rec.get("trace_id"), str) \
+            or not isinstance(rec.get("detail", ""), str):
+        raise ValueError("action")
+    event = rec.get("event")
+    if event != "enter" and event not in CLOSING_EVENTS:
+        raise ValueError("event")
+    for key in _OPTIONAL_STR:
+        if rec.get(key) is not None and not isinstance(rec[key], str):
+            raise ValueError(key)
+    return as_float(rec.get("start_time")), as_float(rec.get("duration"))
+
+
 def _iso_to_epoch(ts: str) -> float | None:
     try:
         return datetime.fromisoformat(ts).timestamp()
@@ -136,33 +157,17 @@ class InspectDecoder:
         self.store.touch(self.run_id)
 
     def _record(self, rec: dict, offset: int) -> None:
-        for key in _STR_FIELDS:
-            if not isinstance(rec.get(key), str):
-                raise ValueError(key)
-        if "action" not in rec:
-            if self.filter and self.filter not in rec["message"].lower():
-                return
-            self.records += 1
-            self._event(rec, offset)
-            return
-        action, event, trace_id = rec["action"], rec.get("event"), rec.get("trace_id")
-        detail = rec.get("detail", "")
-        if not isinstance(action, str) or not isinstance(trace_id, str) or not isinstance(detail, str):
-            raise ValueError("action")
-        if event != "enter" and event not in CLOSING_EVENTS:
-            raise ValueError("event")
-        start = as_float(rec.get("start_time"))
-        duration = as_float(rec.get("duration"))
-        for key in _OPTIONAL_STR:
-            if rec.get(key) is not None and not isinstance(rec[key], str):
-                raise ValueError(key)
+        start, duration = validate(rec)
         if self.filter and self.filter not in rec["message"].lower():
             return
         self.records += 1
-        if event == "enter":
-            self._enter(rec, action, detail, trace_id, start, duration, offset)
+        if "action" not in rec:
+            self._event(rec, offset)
+        elif rec["event"] == "enter":
+            self._enter(rec, rec["action"], rec.get("detail", ""), rec["trace_id"], start, duration, offset)
         else:
-            self._close(rec, action, detail, trace_id, event, start, duration, offset)
+            self._close(rec, rec["action"], rec.get("detail", ""), rec["trace_id"], rec["event"],
+                        start, duration, offset)
 
     # -- tree inference -----------------------------------------------------
 

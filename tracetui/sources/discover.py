@@ -89,6 +89,21 @@ def _first_records(head: bytes) -> list[Any]:
     return records
 
 
+def line_format_of(path: str) -> str | None:
+    """The line format of a regular file, or None (not a line format, or
+    unreadable: the caller's normal path will say why)."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        head = _read_head(path)
+    except OSError:
+        return None
+    if head.startswith(SQLITE_MAGIC) or not head.strip() or sniff_document(head):
+        return None
+    fmt = sniff_lines(_first_records(head))
+    return fmt.name if fmt else None
+
+
 def open_file(path: str, store: Store, **options: Any) -> Source:
     """One file as a source, its format detected from its content."""
     try:

@@ -1,0 +1,214 @@
+"""The Inspect decoder and file follower: Inspect-exact anomalies, tree
+inference, and reading a file that grows, is truncated, or is gzipped away."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+
+import pytest
+
+from tracetui.cli import main
+from tracetui.formats.inspect import InspectDecoder
+from tracetui.sources.files import FileFollower
+from tracetui.store import Store
+
+T0 = 1795412244.0
+
+
+def rec(event, trace_id, action="Tool Call", detail="run(x)", sample=None, **extra):
+    r = {"timestamp": "2026-11-23T05:37:24.374187+00:00", "level": "TRACE",
+         "message": (f"sample={sample}\n" if sample else "") + f"{action}: {detail} ({event})",
+         "action": action, "detail": detail, "event": event, "trace_id": trace_id}
+    if sample is not None:
+        r.update(task="t", sample_id=sample, epoch=1)
+    r.update(extra)
+    return json.dumps(r)
+
+
+def write(path, lines, newline_at_end=True):
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + ("\n" if newline_at_end else ""))
+
+
+def anomalies(capsys, path, *args):
+    assert main(["anomalies", str(path), "--json", "--as-of", str(T0 + 100), *args]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_pairing_and_buckets(tmp_path, capsys):
+    p = tmp_path / "trace-1.log"
+    write(p, [
+        rec("enter", "a", start_time=T0),
+        rec("enter", "b", start_time=T0 + 1),
+        rec("exit", "a", duration=2.0),
+        rec("enter", "c", start_time=T0 + 2),
+        rec("cancel", "c", duration=1.0),
+        rec("error", "zz", duration=3.0, error="boom"),   # closing with no enter
+        rec("enter", "d", start_time=T0 + 3),
+        rec("timeout", "d", duration=0.5),
+    ])
+    out = anomalies(capsys, p)
+    assert [r["detail"] for r in out["running"]] == ["run(x)"]
+    assert out["running"][0]["duration"] == pytest.approx(99.0)
+    assert out["cancelled"] == [{"action": "Tool Call", "detail": "run(x)", "start_time": T0 + 2, "duration": 1.0}]
+    assert out["errors"] == [{"action": "Tool Call", "detail": "run(x)", "start_time": None,
+                              "duration": 3.0, "error": "boom"}]
+    assert out["timeouts"][0]["start_time"] == T0 + 3
+
+
+def test_repeated_enter_overwrites_in_place_and_sort_is_stable(tmp_path, capsys):
+    p = tmp_path / "trace-2.log"
+    write(p, [
+        rec("enter", "a", detail="first", start_time=T0 + 5),
+        rec("enter", "b", detail="second", start_time=T0 + 5),
+        rec("enter", "a", detail="again", start_time=T0 + 5),
+    ])
+    out = anomalies(capsys, p)
+    # Same sort key: dict position decides, and "a" kept its first position.
+    assert [r["detail"] for r in out["running"]] == ["again", "second"]
+
+
+def test_filter_applies_before_pairing(tmp_path, capsys):
+    p = tmp_path / "trace-3.log"
+    write(p, [
+        rec("enter", "a", detail="keep me", start_time=T0),
+        json.dumps({"timestamp": "x", "level": "TRACE", "message": "unrelated (exit)",
+                    "action": "Tool Call", "detail": "other", "event": "exit",
+                    "trace_id": "a", "duration": 1.0}),
+    ])
+    out = anomalies(capsys, p, "--filter", "KEEP")
+    assert [r["detail"] for r in out["running"]] == ["keep me"]
+    assert anomalies(capsys, p)["running"] == []
+
+
+def test_bad_and_invalid_lines_are_skipped_and_counted(tmp_path, capsys):
+    p = tmp_path / "trace-4.log"
+    lines = [
+        rec("enter", "a", start_time=T0),
+        "not json at all",
+        json.dumps([1, 2]),
+        rec("bogus", "b"),                      # unknown event: Inspect skips it
+        json.dumps({"timestamp": "t", "level": "TRACE", "message": "m", "action": "A",
+                    "event": "enter", "trace_id": 7}),   # trace_id not a string
+        '{"timestamp": "t", "level": "TRACE", "message": "m", "action": "A", "event": "enter", '
+        '"trace_id": "n", "start_time": NaN}',
+        rec("enter", "trunc", start_time=T0)[:40],  # truncated last line
+    ]
+    write(p, lines, newline_at_end=False)
+    out = anomalies(capsys, p)
+    err = capsys.readouterr().err
+    assert sorted(r["action"] for r in out["running"]) == ["A", "Tool Call"]
+    store = Store()
+    d = InspectDecoder(store, str(p))
+    f = FileFollower(str(p))
+    d.feed(f.poll(final=True).lines)
+    assert d.bad_lines == 3 and d.invalid_records == 2 and d.first_bad_line == 2
+
+
+def test_bad_line_note_on_stderr(tmp_path, capsys):
+    p = tmp_path / "trace-5.log"
+    write(p, [rec("enter", "a", start_time=T0), "garbage", "{oops"])
+    assert main(["anomalies", str(p), "--json"]) == 0
+    err = capsys.readouterr().err
+    assert "skipped 2 bad line(s); first at line 2" in err
+
+
+def test_tree_nests_subprocess_under_tool_call(tmp_path, capsys):
+    p = tmp_path / "trace-6.log"
+    write(p, [
+        rec("enter", "run", action="Run Task", detail="task", start_time=T0),
+        rec("enter", "tc", sample=1, start_time=T0 + 1),
+        rec("enter", "sp", action="Subprocess", detail="sleep 600", sample=1, start_time=T0 + 2),
+        rec("enter", "m", action="Model", detail="generate", sample=2, start_time=T0 + 2),
+    ])
+    assert main(["tree", str(p), "--json"]) == 0
+    tree = json.loads(capsys.readouterr().out)
+    assert tree["inferred"] is True
+    task = next(r for r in tree["roots"] if r["kind"] == "task")
+    sample1 = next(s for s in task["children"] if s["name"].startswith("sample 1"))
+    (tool_call,) = sample1["children"]
+    assert tool_call["name"] == "Tool Call" and tool_call["status"] == "running"
+    assert [c["name"] for c in tool_call["children"]] == ["Subprocess"]
+    assert any(r["name"] == "Run Task" for r in tree["roots"])
+
+
+def test_missing_file_and_not_a_trace_exit_1(tmp_path, capsys):
+    assert main(["anomalies", str(tmp_path / "nope.log")]) == 1
+    assert "no such file" in capsys.readouterr().err
+    junk = tmp_path / "junk.txt"
+    junk.write_text("hello\nworld\n")
+    assert main(["runs", str(junk)]) == 1
+    err = capsys.readouterr().err
+    assert "not a trace source" in err and err.count("\n") == 1
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    assert main(["runs", str(empty)]) == 1
+
+
+def test_brackets_are_printed_not_swallowed(tmp_path, capsys):
+    p = tmp_path / "trace-7.log"
+    write(p, [rec("enter", "a", detail="[red]x[/] [bold]", start_time=T0)])
+    assert main(["anomalies", str(p)]) == 0
+    assert "[red]x[/] [bold]" in capsys.readouterr().out
+
+
+# -- following ---------------------------------------------------------------
+
+def test_follower_holds_split_line_until_newline(tmp_path):
+    p = tmp_path / "f.log"
+    p.write_bytes(b'{"a": 1}\n{"b"')
+    f = FileFollower(str(p))
+    assert [l for _, l in f.poll().lines] == [b'{"a": 1}']
+    with open(p, "ab") as fh:
+        fh.write(b': 2}\n')
+    assert f.poll().lines == [(9, b'{"b": 2}')]
+    assert f.poll().lines == []
+
+
+def test_follower_truncation_resets(tmp_path):
+    p = tmp_path / "f.log"
+    p.write_bytes(b"one\ntwo\n")
+    f = FileFollower(str(p))
+    assert len(f.poll().lines) == 2
+    p.write_bytes(b"x\n")
+    chunk = f.poll()
+    assert chunk.reset and chunk.lines == [(0, b"x")]
+
+
+def test_follower_carries_on_when_gzipped_away(tmp_path):
+    p = tmp_path / "trace-9.log"
+    lines = [rec("enter", f"id{i}", start_time=T0 + i).encode() for i in range(50)]
+    p.write_bytes(b"\n".join(lines[:30]) + b"\n" + lines[30][:10])
+    f = FileFollower(str(p))
+    first = f.poll()
+    assert len(first.lines) == 30
+    with gzip.open(str(p) + ".gz", "wb") as gz:
+        gz.write(b"\n".join(lines) + b"\n")
+    os.unlink(p)
+    second = f.poll()
+    assert not second.reset
+    assert [l for _, l in second.lines] == lines[30:]
+    assert f.path.endswith(".gz")
+    assert f.poll().lines == []
+
+
+def test_live_decode_equals_one_shot(tmp_path, capsys):
+    """Appending in odd-sized pieces gives the same anomalies as one read."""
+    p = tmp_path / "trace-10.log"
+    lines = [rec("enter", "a", start_time=T0), rec("enter", "b", sample=1, start_time=T0 + 1),
+             rec("cancel", "b", sample=1, duration=1.5), rec("enter", "c", start_time=T0 + 3)]
+    data = ("\n".join(lines) + "\n").encode()
+    p.write_bytes(b"")
+    store = Store()
+    decoder = InspectDecoder(store, str(p))
+    follower = FileFollower(str(p))
+    for i in range(0, len(data), 37):
+        with open(p, "ab") as fh:
+            fh.write(data[i:i + 37])
+        decoder.feed(follower.poll().lines)
+    run = store.runs["trace-10"]
+    assert list(run.anomalies.running) == ["a", "c"]
+    assert list(run.anomalies.cancelled) == ["b"]
+    assert decoder.records == 4 and decoder.skipped == 0

@@ -1,0 +1,40 @@
+"""`tracetui http`: Inspect's HTTP records, as `inspect trace http` lists them."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from tracetui.formats.inspect import validate
+from tracetui.formats.jsonutil import loads
+from tracetui.sources.files import FileFollower
+
+
+def http_records(path: str, message_filter: str | None, failed: bool,
+                 note: Callable[[str], None]) -> list[dict[str, Any]]:
+    """Valid records of level HTTP in file order; `failed` drops "200 OK" ones."""
+    needle = message_filter.lower() if message_filter else None
+    follower = FileFollower(path)
+    found: list[dict[str, Any]] = []
+    while True:
+        chunk = follower.poll(final=True)
+        for text in chunk.notes:
+            note(text)
+        for _, line in chunk.lines:
+            if b'"HTTP"' not in line:
+                continue
+            try:
+                rec = loads(line)
+                if not isinstance(rec, dict):
+                    continue
+                validate(rec)
+            except (ValueError, TypeError, OverflowError):
+                continue
+            if rec["level"] != "HTTP":
+                continue
+            if needle and needle not in rec["message"].lower():
+                continue
+            if failed and "200 OK" in rec["message"]:
+                continue
+            found.append({"timestamp": rec["timestamp"], "message": rec["message"]})
+        if not chunk.more:
+            return found
