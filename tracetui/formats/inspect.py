@@ -119,6 +119,9 @@ class InspectDecoder:
         self.run.live = not self.path.endswith(".gz")
         self._samples: dict[tuple, _Sample] = {}
         self._tasks: dict[str, Span] = {}
+        #: Per task node: how many of its samples are running / errored / ok,
+        #: so a task's status updates in O(1) as its samples change.
+        self._task_counts: dict[str, dict[str, int]] = {}
         #: Closed spans by trace id are still in run.spans; this maps the
         #: span each trace id's *open* action is, for fast pairing.
         self._open: dict[str, tuple[Span, _Sample | None]] = {}
@@ -197,7 +200,10 @@ class InspectDecoder:
             node.synthetic = True
             node.status = OK
             node.attributes = {"task": task, "sample_id": sample_id, "epoch": rec.get("epoch")}
-            self._attach(node, self._task(task_name))
+            task_node = self._task(task_name)
+            self._attach(node, task_node)
+            counts = self._task_counts.setdefault(task_node.id, {RUNNING: 0, ERROR: 0, OK: 0})
+            counts[OK] += 1
             state = self._samples[key] = _Sample(node)
         return state
 
@@ -237,11 +243,11 @@ class InspectDecoder:
         status = RUNNING if sample.open else (ERROR if sample.errors else OK)
         if status == node.status:
             return
+        counts = self._task_counts.setdefault(node.parent.id, {RUNNING: 0, ERROR: 0, OK: 0})
+        counts[node.status] = counts.get(node.status, 0) - 1
+        counts[status] = counts.get(status, 0) + 1
         node.status = status
-        task = node.parent
-        if task is not None:
-            statuses = {c.status for c in task.children or ()}
-            task.status = RUNNING if RUNNING in statuses else (ERROR if ERROR in statuses else OK)
+        node.parent.status = RUNNING if counts[RUNNING] > 0 else (ERROR if counts[ERROR] > 0 else OK)
 
     # -- records ------------------------------------------------------------
 
