@@ -26,6 +26,9 @@ def dump_records(path: str, stream: TextIO, note: Callable[[str], None]) -> int:
             from tracetui.sources.sqlite import dump_sqlite
 
             return dump_sqlite(path, stream)
+    documents = _dump_document(path, stream, note)
+    if documents is not None:
+        return documents
     follower = FileFollower(path)
     count = bad = 0
     first_bad = None
@@ -58,4 +61,42 @@ def dump_records(path: str, stream: TextIO, note: Callable[[str], None]) -> int:
     stream.write("\n]\n" if count else "]\n")
     if bad:
         note(f"{path}: skipped {bad} bad line(s); first at line {first_bad}")
+    return count
+
+
+def _dump_document(path: str, stream: TextIO, note: Callable[[str], None]) -> int | None:
+    """A file of pretty-printed JSON (objects back to back, or an array of
+    records), as a document format reads it; None for a line-based file."""
+    from tracetui.formats import sniff_document
+    from tracetui.formats.spanbuild import iter_documents
+    from tracetui.sources.discover import _read_head
+    from tracetui.sources.lines import read_all
+
+    try:
+        if sniff_document(_read_head(path)) is None:
+            return None
+        data, warning = read_all(path)
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if warning:
+        note(warning)
+    text = data.decode("utf-8", errors="replace")
+    count = bad = 0
+    stream.write("[")
+    for _, value, ok in iter_documents(text):
+        if not ok:
+            bad += 1
+            continue
+        for record in (value if isinstance(value, list) else [value]):
+            try:
+                encoded = orjson.dumps(record, option=orjson.OPT_INDENT_2).decode()
+            except (TypeError, orjson.JSONEncodeError):
+                import json
+
+                encoded = json.dumps(record, indent=2)
+            stream.write(("\n" if count == 0 else ",\n") + encoded)
+            count += 1
+    stream.write("\n]\n" if count else "]\n")
+    if bad:
+        note(f"{path}: skipped {bad} unreadable JSON value(s)")
     return count
