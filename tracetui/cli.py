@@ -21,6 +21,8 @@ from tracetui.store import Store
 from tracetui.text import clip, fmt_duration, safe
 
 SUBCOMMANDS = ("anomalies", "runs", "tree", "spans", "stats", "dump", "export", "http", "demo")
+#: Words other tools use for a status (Flujo's `failed`/`completed`), accepted by --status.
+STATUS_ALIASES = {"failed": "error", "completed": "ok"}
 STATUS_ICON = {"running": "▶", "ok": "✓", "error": "✗", "cancelled": "⊘", "timeout": "⧗"}
 
 
@@ -169,7 +171,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
     now = time.time()
     rows = [run_summary(r, now) for r in store.runs.values()]
     if args.status:
-        rows = [r for r in rows if r["status"] == args.status]
+        wanted = STATUS_ALIASES.get(args.status, args.status)
+        rows = [r for r in rows if r["status"] == wanted]
     if args.match:
         needle = args.match.lower()
         rows = [r for r in rows if needle in r["id"].lower() or needle in str(r["name"]).lower()]
@@ -234,7 +237,7 @@ def cmd_spans(args: argparse.Namespace) -> int:
         for span in run.spans.values():
             if span.synthetic:
                 continue
-            if args.status and span.status != args.status:
+            if args.status and span.status != STATUS_ALIASES.get(args.status, args.status):
                 continue
             if args.name and args.name.lower() not in span.name.lower():
                 continue
@@ -261,6 +264,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
     now = time.time()
     runs = pick_runs(store, args.run)
     result = stats(runs, now)
+    chrome_runs = [r for r in runs if r.format == "chrome"]
+    if chrome_runs:
+        # Skulk's stats view: wall time, per-category and per-rank totals.
+        from tracetui.formats.chrome import category_stats, category_stats_lines
+
+        result.update(category_stats(chrome_runs))
     if args.json:
         out(dumps(result))
         return 0
@@ -271,6 +280,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
         out(f"{clip(safe(row['name'], newlines=False), 40):<40} {row['count']:>7} "
             f"{fmt_duration(row['mean']):>9} {fmt_duration(row['p50']):>9} "
             f"{fmt_duration(row['p95']):>9} {fmt_duration(row['max']):>9}")
+    if chrome_runs:
+        out()
+        for line in category_stats_lines(result):
+            out(line)
     return 0
 
 
@@ -346,6 +359,7 @@ def run_tui(paths: list[str]) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tracetui",
+        usage="%(prog)s [SOURCE ...]\n       %(prog)s COMMAND [ARGS ...]   (tracetui COMMAND --help)",
         description="Explore LLM eval and agent traces: Inspect AI logs, OpenTelemetry JSON, "
                     "Flujo/SQLite spans, native span JSONL. With no subcommand, opens the TUI "
                     "on SOURCE (default: Inspect's trace directory).",
@@ -363,7 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("runs", help="list runs")
     p.add_argument("sources", nargs="+", metavar="SOURCE")
-    p.add_argument("--status", choices=["running", "ok", "error", "cancelled", "timeout", "paused"])
+    p.add_argument("--status", choices=["running", "ok", "error", "cancelled", "timeout", "paused",
+                                        *STATUS_ALIASES])
     p.add_argument("--match", help="only runs whose id or name contains TEXT")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_runs)
@@ -377,7 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("spans", help="list spans")
     p.add_argument("source")
     p.add_argument("run", nargs="?")
-    p.add_argument("--status", choices=["running", "ok", "error", "cancelled", "timeout"])
+    p.add_argument("--status", choices=["running", "ok", "error", "cancelled", "timeout", *STATUS_ALIASES])
     p.add_argument("--name", help="only spans whose name contains TEXT")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_spans)

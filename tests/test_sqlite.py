@@ -1,0 +1,405 @@
+"""SQLite sources: Flujo, Trackio (real databases written by Trackio 0.43 and 0.25), a generic spans table; following, read-only, bad files."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import sqlite3
+from datetime import datetime
+
+import pytest
+
+from sqlite_fixtures import (
+    RUN_EPOCH, RUN_FAILED, RUN_KILLED, RUN_OK, RUN_PAUSED, add_run, add_span, make_flujo, make_generic,
+)
+from tracetui.cli import main
+from tracetui.sources.base import SourceError
+from tracetui.sources.sqlite import dump_sqlite, open_sqlite
+from tracetui.store import Store
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "trackio")
+TRACKIO_DBS = [("agent-evals.db", "0.43"), ("agent-evals-025.db", "0.25")]
+
+
+def cli_json(capsys, *argv):
+    capsys.readouterr()
+    assert main(list(argv) + ["--json"]) == 0
+    captured = capsys.readouterr()
+    return json.loads(captured.out)
+
+
+def epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def snapshot(path: str) -> tuple:
+    with open(path, "rb") as f:
+        data = f.read()
+    return data, os.stat(path).st_mtime_ns
+
+
+def siblings(path: str) -> list[str]:
+    return sorted(n for n in os.listdir(os.path.dirname(path))
+                  if n.startswith(os.path.basename(path) + "-"))
+
+
+@pytest.fixture
+def flujo_db(tmp_path):
+    path = str(tmp_path / "flujo_ops.db")
+    make_flujo(path)
+    return path
+
+
+@pytest.fixture
+def trackio_copy(tmp_path):
+    """A copy of the 0.43 fixture (with its media) that tests may write to."""
+    target = tmp_path / "agent-evals.db"
+    shutil.copyfile(os.path.join(DATA, "agent-evals.db"), target)
+    shutil.copytree(os.path.join(DATA, "media"), tmp_path / "media")
+    return str(target)
+
+
+# -- Flujo -----------------------------------------------------------------------
+
+def test_flujo_runs_true_status_and_times(capsys, flujo_db):
+    runs = {r["id"]: r for r in cli_json(capsys, "runs", flujo_db)}
+    assert {k: v["status"] for k, v in runs.items()} == {
+        RUN_OK: "ok", RUN_FAILED: "error", RUN_PAUSED: "paused", RUN_KILLED: "running", RUN_EPOCH: "ok"}
+    # Monotonic span times are shifted onto runs.created_at; durations stay exact.
+    assert runs[RUN_OK]["start_time"] == pytest.approx(epoch("2025-06-01T10:00:00+00:00"))
+    assert runs[RUN_OK]["duration"] == pytest.approx(2.5)
+    assert runs[RUN_OK]["spans"] == 4
+    # Killed: a runs row and no spans still shows, with its status and no made-up duration.
+    assert runs[RUN_KILLED]["spans"] == 0 and runs[RUN_KILLED]["duration"] is None
+    # The OpenTelemetry hook's epoch times are kept as they are.
+    assert runs[RUN_EPOCH]["start_time"] == 1748786400.0
+    failed = cli_json(capsys, "runs", flujo_db, "--status", "failed")
+    assert [r["id"] for r in failed] == [RUN_FAILED]
+    assert [r["id"] for r in cli_json(capsys, "runs", flujo_db, "--status", "paused")] == [RUN_PAUSED]
+
+
+def test_flujo_discrepancy_and_clock_are_recorded(flujo_db):
+    store = Store()
+    open_sqlite(flujo_db, store).poll(final=True)
+    paused = store.runs[RUN_PAUSED]
+    assert paused.attributes["runs.status"] == "completed"
+    assert paused.attributes["workflow_state.status"] == "paused"
+    assert paused.attributes["status_discrepancy"] == "runs.status says completed, workflow_state says paused"
+    ok = store.runs[RUN_OK]
+    assert ok.attributes["clock"] == "monotonic, aligned to runs.created_at"
+    assert "status_discrepancy" not in ok.attributes
+    root = ok.spans["s-root"]
+    assert root.start == pytest.approx(epoch("2025-06-01T10:00:00+00:00"))
+    assert ok.spans["s-fetch"].start - root.start == pytest.approx(0.1)
+    assert root.input == "a long document"
+    assert ok.spans["s-fetch"].input == {"url": "http://x"}
+    assert ok.spans["s-fetch"].kind == "agent"
+    assert store.runs[RUN_EPOCH].attributes["clock"] == "epoch"
+
+
+def test_flujo_tree_spans_stats_anomalies(capsys, flujo_db):
+    tree = cli_json(capsys, "tree", flujo_db, RUN_OK[:12])
+    roots = tree["roots"]
+    assert [r["name"] for r in roots] == ["pipeline_run", "late_callback"]
+    assert [c["name"] for c in roots[0]["children"]] == ["fetch", "write"]
+    assert main(["tree", flujo_db, RUN_OK]) == 0
+    assert "late_callback  250.0ms  (parent not found)" in capsys.readouterr().out
+
+    spans = cli_json(capsys, "spans", flujo_db, RUN_FAILED, "--status", "failed")
+    assert {s["name"]: s["error"]["message"] for s in spans}["validate"].startswith("schema mismatch")
+    assert [s["name"] for s in cli_json(capsys, "spans", flujo_db, "--name", "writ")] == ["write"]
+
+    stats = cli_json(capsys, "stats", flujo_db, RUN_OK)
+    by_name = {row["name"]: row for row in stats["by_name"]}
+    assert stats["spans"] == 4
+    assert by_name["write"]["mean"] == pytest.approx(1.8)
+    assert by_name["pipeline_run"]["max"] == pytest.approx(2.5)
+
+    anomalies = cli_json(capsys, "anomalies", flujo_db, "--as-of", "1748779300")
+    assert {r["detail"] for r in anomalies["running"]} == {"pipeline_run", "ask_human"}
+    errors = {r["detail"]: r for r in anomalies["errors"]}
+    assert set(errors) == {"pipeline_run", "validate"}
+    assert errors["validate"]["duration"] == pytest.approx(0.7)
+    assert "[red]x[/red]" in errors["validate"]["error"]
+    assert anomalies["cancelled"] == [] and anomalies["timeouts"] == []
+
+
+def test_flujo_real_sample_if_present(capsys, samples):
+    path = os.path.join(samples, "flujo", "flujo_ops.db")
+    if not os.path.exists(path):
+        pytest.skip("sample_traces/flujo/flujo_ops.db not made yet")
+    before = snapshot(path), siblings(path)
+    runs = cli_json(capsys, "runs", path)
+    assert runs and all(r["status"] in ("ok", "error", "running", "paused", "cancelled", "timeout")
+                        for r in runs)
+    for run in runs[:3]:
+        cli_json(capsys, "tree", path, run["id"])
+    assert (snapshot(path), siblings(path)) == before
+
+
+# -- Trackio -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,version", TRACKIO_DBS)
+def test_trackio_matches_get_traces(capsys, name, version):
+    path = os.path.join(DATA, name)
+    with open(os.path.join(DATA, name.replace(".db", ".expected.json"))) as f:
+        expected = json.load(f)
+    runs = {r["name"]: r for r in cli_json(capsys, "runs", path)}
+    assert set(runs) == {"sweep-a", "sweep-b"}
+    assert all(r["status"] == "ok" for r in runs.values())
+    store = Store()
+    open_sqlite(path, store).poll(final=True)
+    for run_name, traces in expected.get("get_traces", {}).items():
+        run = store.find_run(run_name)
+        mine = {s.id: s for s in run.roots}
+        assert len(mine) == len(traces)
+        for trace in traces:
+            span = mine[trace["id"]]  # Trackio's own trace id
+            assert span.kind == "trace"
+            assert span.name.startswith(f"{trace['key']} · step {trace['step']}")
+            assert span.input == trace["messages"]
+            assert (span.attributes or {}) == trace["metadata"]
+            assert span.start == pytest.approx(epoch(trace["timestamp"]))
+    run = store.find_run("sweep-a")
+    assert run.attributes["status"].startswith("unknown")
+    vision = next(s for s in run.roots if s.name.startswith("vision"))
+    image = vision.input[0]["content"][1]["image"]
+    assert image["_type"] == "trackio.image"
+    assert os.path.isfile(os.path.join(run.attributes["media_root"], image["file_path"]))
+    assert run.attributes["media_dir"].endswith(os.path.join("media", name[:-3]))
+
+
+def test_trackio_own_spans_become_children(capsys):
+    path = os.path.join(DATA, "agent-evals.db")
+    tree = cli_json(capsys, "tree", path, "sweep-a")
+    step1 = next(r for r in tree["roots"] if r["name"] == "trace · step 1")
+    gen = step1["children"][0]
+    assert (gen["name"], gen["kind"], gen["duration"]) == ("chat.completions", "generation", 1.5)
+    assert {c["name"]: c["status"] for c in gen["children"]} == {"calculator": "ok", "web_search": "error"}
+    anomalies = cli_json(capsys, "anomalies", path)
+    assert [(r["detail"], r["error"]) for r in anomalies["errors"]] == [("web_search", "rate limited")]
+    stats = cli_json(capsys, "stats", path)
+    assert stats["spans"] == 8 and stats["status"]["error"] == 1
+
+
+def test_trackio_follows_new_traces_by_rowid(trackio_copy):
+    store = Store()
+    source = open_sqlite(trackio_copy, store)
+    assert source.poll() is True
+    run = store.find_run("sweep-b")
+    assert len(run.roots) == 1
+    assert source.poll() is False
+    writer = sqlite3.connect(trackio_copy)
+    writer.execute("PRAGMA journal_mode=WAL")
+    row = writer.execute("SELECT run_id, run_name, timestamp FROM traces WHERE run_name='sweep-b'").fetchone()
+    writer.execute("INSERT INTO traces (id, run_id, timestamp, run_name, step, key, messages, metadata, "
+                   "search_text, spans) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                   (f"{row[0]}:new:trace", row[0], row[2], row[1], 1, "trace",
+                    b'[{"role":"user","content":"again"}]', b'{"model":"m"}', "again", b"[]"))
+    writer.commit()
+    try:
+        assert source.poll() is True
+        assert [s.name for s in run.roots] == ["trace · step 0", "trace · step 1"]
+        assert run.roots[1].input == [{"role": "user", "content": "again"}]
+        assert source.poll() is False
+    finally:
+        writer.close()
+
+
+# -- generic ---------------------------------------------------------------------------
+
+def test_generic_table_maps_columns_and_says_what_it_did_not(capsys, tmp_path):
+    path = str(tmp_path / "spans.db")
+    make_generic(path)
+    capsys.readouterr()
+    assert main(["runs", path, "--json"]) == 0
+    captured = capsys.readouterr()
+    runs = {r["id"]: r for r in json.loads(captured.out)}
+    assert runs["t1"]["status"] == "error" and runs["t2"]["status"] == "running"
+    assert "mapped id←span_id, parent←parent_id, run←trace_id" in captured.err
+    assert "not understood: colour, weight" in captured.err
+    assert "status 'weird' not understood" in captured.err
+    tree = cli_json(capsys, "tree", path, "t1")
+    agent = tree["roots"][0]
+    assert agent["duration"] == 4.0
+    assert {c["name"]: c["duration"] for c in agent["children"]} == {"llm": 1.0, "tool": 1.5}
+    roots = cli_json(capsys, "tree", path, "t2")["roots"]
+    assert [r["name"] for r in roots] == ["agent", "stray"]
+    stats = cli_json(capsys, "stats", path)
+    assert stats["spans"] == 5 and stats["status"]["running"] == 1
+    spans = cli_json(capsys, "spans", path, "--status", "error")
+    assert [s["name"] for s in spans] == ["tool"]
+
+
+def test_generic_big_table_streams_in_batches(tmp_path):
+    path = str(tmp_path / "big.db")
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE spans (span_id TEXT, parent_id TEXT, name TEXT, start_time REAL, end_time REAL)")
+    con.executemany("INSERT INTO spans VALUES (?,?,?,?,?)",
+                    ((f"s{i}", "s0" if i else None, f"n{i % 7}", 1.7e9 + i, 1.7e9 + i + 0.5)
+                     for i in range(12_000)))
+    con.commit()
+    con.close()
+    store = Store()
+    open_sqlite(path, store).poll(final=True)
+    (run,) = store.runs.values()
+    assert len(run.spans) == 12_000
+    assert len(run.roots) == 1 and len(run.roots[0].children) == 11_999
+
+
+# -- following -------------------------------------------------------------------------
+
+def test_follow_wal_db_new_and_updated_rows(flujo_db):
+    writer = sqlite3.connect(flujo_db)
+    writer.execute("PRAGMA journal_mode=WAL")
+    new_run = "run_" + "f" * 32
+    add_run(writer, new_run, "live", "running", "2025-06-02T09:00:00+00:00")
+    writer.commit()
+    assert os.path.exists(flujo_db + "-wal")
+    store = Store()
+    source = open_sqlite(flujo_db, store)
+    try:
+        assert source.poll() is True
+        run = store.runs[new_run]
+        assert run.status == "running" and not run.spans
+        assert source.poll() is False  # nothing changed: data_version says so
+        # The run ends: Flujo updates runs.status/end_time and inserts its spans.
+        writer.execute("UPDATE runs SET status='failed', end_time=? WHERE run_id=?",
+                       ("2025-06-02T09:00:03+00:00", new_run))
+        add_span(writer, new_run, "l-root", None, "pipeline_run", 50.0, 53.0, "failed")
+        add_span(writer, new_run, "l-step", "l-root", "call", 50.5, None, "running")
+        writer.commit()
+        assert source.poll() is True
+        assert run.status == "error"
+        assert set(run.spans) == {"l-root", "l-step"}
+        assert run.spans["l-root"].start == pytest.approx(epoch("2025-06-02T09:00:00+00:00"))
+        assert run.spans["l-step"].status == "running"
+        # An open span updated in place is re-read.
+        writer.execute("UPDATE spans SET end_time=51.0, status='completed' WHERE span_id='l-step'")
+        writer.commit()
+        assert source.poll() is True
+        assert run.spans["l-step"].status == "ok"
+        assert run.spans["l-step"].duration == pytest.approx(0.5)
+        assert "l-step" not in run.anomalies.running
+        # A deleted run goes away.
+        writer.execute("DELETE FROM runs WHERE run_id=?", (RUN_KILLED,))
+        writer.commit()
+        assert source.poll() is True
+        assert RUN_KILLED not in store.runs
+    finally:
+        writer.close()
+
+
+def test_follow_db_opened_immutable_when_a_writer_starts(tmp_path):
+    path = str(tmp_path / "flujo_ops.db")
+    make_flujo(path, wal=False)
+    store = Store()
+    source = open_sqlite(path, store)
+    assert source.poll() is True
+    assert siblings(path) == []
+    assert source.poll() is False
+    writer = sqlite3.connect(path)
+    writer.execute("PRAGMA journal_mode=WAL")
+    add_run(writer, "run_" + "9" * 32, "late", "running", "2025-06-03T00:00:00+00:00")
+    writer.commit()
+    try:
+        assert source.poll() is True
+        assert store.runs["run_" + "9" * 32].name == "late"
+    finally:
+        writer.close()
+
+
+# -- read-only guarantee -----------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["flujo", "trackio", "trackio025", "generic"])
+def test_reading_never_writes_or_leaves_files(capsys, tmp_path, kind):
+    path = str(tmp_path / "db.db")
+    if kind == "flujo":
+        make_flujo(path)  # a WAL database with no -wal beside it: mode=ro alone would make one
+    elif kind == "generic":
+        make_generic(path)
+    else:
+        shutil.copyfile(os.path.join(DATA, "agent-evals.db" if kind == "trackio" else "agent-evals-025.db"), path)
+    assert siblings(path) == []
+    before = snapshot(path)
+    os.chmod(path, 0o444)
+    for argv in (["runs", path], ["tree", path], ["stats", path], ["anomalies", path], ["dump", path]):
+        assert main(argv) == 0
+    store = Store()
+    source = open_sqlite(path, store)
+    source.poll()
+    span = next(iter(next(iter(store.runs.values())).spans.values()), None)
+    if span is not None:
+        raw = json.loads(source.raw(span.origin[0]))
+        assert raw["_rowid"] == (span.origin[0] if isinstance(span.origin[0], int) else span.origin[0][1])
+        assert span.run.id in json.dumps(raw)
+    source.poll()
+    capsys.readouterr()
+    assert siblings(path) == []
+    assert snapshot(path) == before
+
+
+def test_dump_decodes_json_columns(flujo_db):
+    out = io.StringIO()
+    count = dump_sqlite(flujo_db, out)
+    rows = json.loads(out.getvalue())
+    assert count == len(rows) == 5 + 11 + 4
+    span = next(r for r in rows if r["_table"] == "spans" and r["span_id"] == "s-fetch")
+    assert span["attributes"]["step_input"] == {"url": "http://x"}
+
+
+# -- bad databases -------------------------------------------------------------------------
+
+def _one_line_error(capsys, argv):
+    capsys.readouterr()
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    return err
+
+
+def test_bad_databases_exit_1_with_one_line(capsys, tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    assert "empty" in _one_line_error(capsys, ["runs", str(empty)])
+
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"SQLite format 3\x00" + os.urandom(3000))
+    assert "garbage.db" in _one_line_error(capsys, ["runs", str(garbage)])
+
+    other = tmp_path / "other.db"
+    con = sqlite3.connect(other)
+    con.executescript("CREATE TABLE a (x); CREATE TABLE b (y);")
+    con.close()
+    err = _one_line_error(capsys, ["tree", str(other)])
+    assert "no spans table found; tables: a, b" in err
+    with pytest.raises(SourceError):
+        open_sqlite(str(other), Store())
+    assert "no spans table found" in _one_line_error(capsys, ["dump", str(other)])
+
+
+def test_truncated_database_never_tracebacks(capsys, tmp_path, flujo_db):
+    data = open(flujo_db, "rb").read()
+    for size in (100, 4096, 4096 * 3, len(data) // 2):
+        cut = tmp_path / f"cut{size}.db"
+        cut.write_bytes(data[:size])
+        capsys.readouterr()
+        code = main(["runs", str(cut)])
+        err = capsys.readouterr().err
+        assert code in (0, 1) and "Traceback" not in err
+        if code == 1:
+            assert err.count("\n") == 1
+
+
+def test_directory_with_a_foreign_db_still_reads_the_good_ones(capsys, tmp_path):
+    make_flujo(str(tmp_path / "flujo_ops.db"))
+    con = sqlite3.connect(tmp_path / "other.db")
+    con.execute("CREATE TABLE a (x)")
+    con.close()
+    capsys.readouterr()
+    assert main(["runs", str(tmp_path), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert len(json.loads(captured.out)) == 5
+    assert "other.db: no spans table found; tables: a" in captured.err

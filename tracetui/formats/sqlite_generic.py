@@ -1,0 +1,439 @@
+"""A generic SQLite spans table, its columns mapped by name; plus what every SQLite decoder shares.
+
+The shared part: JSON cells (text or UTF-8 bytes), times in any common unit,
+batched reads by rowid, and `Linker`, which nests spans under parents that
+may arrive later (or never: then the span stays at the root, `orphan`).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator
+
+from tracetui.formats.jsonutil import loads
+from tracetui.model import CANCELLED, ERROR, OK, RUNNING, TIMEOUT, Run, Span
+from tracetui.store import Store
+
+#: Rows per fetchmany batch (keep in step with tracetui.sources.sqlite.BATCH).
+BATCH = 5000
+#: Rowids re-read per query when checking spans that were still open.
+IN_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class SQLiteFormat:
+    """How tracetui.sources.sqlite finds a decoder: `sniff(schema, conn)`,
+    schema = table name → column names."""
+    name: str
+    sniff: Callable[[dict[str, list[str]], sqlite3.Connection], bool]
+    decoder: Callable[..., Any]
+
+
+# -- cells and times -----------------------------------------------------------
+
+def json_cell(value: Any) -> Any:
+    """A JSON column (text or UTF-8 bytes) decoded; anything else as it is."""
+    if isinstance(value, (bytes, str)) and value[:1] in ("{", "[", b"{", b"["):
+        try:
+            return loads(value)
+        except ValueError:
+            pass
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value
+
+
+def iso_to_epoch(text: Any) -> float | None:
+    """ISO-8601 (with `Z`, a space separator, or no zone = UTC) → epoch seconds."""
+    if not isinstance(text, str) or not text:
+        return None
+    s = text.strip()
+    if s.endswith(("Z", "z")):
+        s = s[:-1] + "+00:00"
+    try:
+        dt = datetime.fromisoformat(s)
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def to_seconds(value: Any) -> float | None:
+    """A time cell → seconds: epoch (s/ms/µs/ns told apart by size), ISO text,
+    or small numbers (monotonic or relative seconds) as they are."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (bytes, str)):
+        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        try:
+            value = float(text)
+        except ValueError:
+            return iso_to_epoch(text)
+    if not isinstance(value, (int, float)) or value != value:
+        return None
+    x = float(value)
+    if abs(x) > 1e17:
+        return x / 1e9
+    if abs(x) > 1e14:
+        return x / 1e6
+    if abs(x) > 1e11:
+        return x / 1e3
+    return x
+
+
+def duration_seconds(value: Any, column: str) -> float | None:
+    """A duration cell in the unit its column name says (default seconds)."""
+    if isinstance(value, (bytes, str)):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
+        return None
+    name = column.lower()
+    if name.endswith(("_ns", "nanos")):
+        return value / 1e9
+    if name.endswith(("_us", "micros")):
+        return value / 1e6
+    if name.endswith(("_ms", "millis")):
+        return value / 1e3
+    return float(value)
+
+
+STATUS_WORDS = {
+    OK: ("ok", "success", "succeeded", "successful", "completed", "complete", "done", "finished",
+         "passed", "pass", "status_code_ok", "unset", "status_code_unset", "true"),
+    ERROR: ("error", "errored", "failed", "failure", "fail", "exception", "err", "status_code_error",
+            "false", "crashed"),
+    RUNNING: ("running", "in_progress", "in progress", "started", "pending", "active", "open",
+              "queued", "waiting", "paused"),
+    CANCELLED: ("cancelled", "canceled", "aborted", "killed", "interrupted", "skipped"),
+    TIMEOUT: ("timeout", "timed_out", "timedout", "deadline_exceeded"),
+}
+_STATUS_OF_WORD = {w: status for status, words in STATUS_WORDS.items() for w in words}
+
+
+def map_status(value: Any, ended: bool) -> tuple[str, bool]:
+    """(status, understood). OTel's numeric codes (0 unset, 1 ok, 2 error) are
+    understood; no status means ok when the span ended, running when not."""
+    if value is None or value == "":
+        return (OK if ended else RUNNING), True
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return ({0: OK, 1: OK, 2: ERROR}.get(int(value), ERROR if value >= 400 else OK)), value in (0, 1, 2)
+    word = str(value).strip().lower()
+    status = _STATUS_OF_WORD.get(word)
+    if status is None:
+        return (OK if ended else RUNNING), False
+    return status, True
+
+
+# -- reading -------------------------------------------------------------------
+
+def batches(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> Iterator[list[tuple]]:
+    """Rows of a query in batches (a 1M-row table streams; never fetchall)."""
+    cur = conn.execute(sql, params)
+    try:
+        while True:
+            rows = cur.fetchmany(BATCH)
+            if not rows:
+                return
+            yield rows
+    finally:
+        cur.close()
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def column_list(columns: list[str | None]) -> str:
+    """SELECT list for optional columns (a missing one reads as NULL)."""
+    return ", ".join("NULL" if c is None else quote_ident(c) for c in columns)
+
+
+def find_column(columns: list[str], *candidates: str) -> str | None:
+    """The first candidate name present (case-insensitive), as spelled in the table."""
+    lower = {c.lower(): c for c in columns}
+    for name in candidates:
+        if name in lower:
+            return lower[name]
+    return None
+
+
+# -- nesting -------------------------------------------------------------------
+
+class Linker:
+    """Nests spans by parent id within a run, whatever order they arrive in.
+
+    A span whose parent is not known yet waits at the root, marked `orphan`;
+    when the parent arrives it is adopted (unless that would make a cycle).
+    """
+
+    def __init__(self) -> None:
+        self._waiting: dict[tuple[str, str], list[Span]] = {}
+        self._dirty_roots: set[Run] = set()
+
+    def reset(self) -> None:
+        self._waiting.clear()
+        self._dirty_roots.clear()
+
+    def attach(self, run: Run, span: Span, parent_id: str | None) -> None:
+        parent = run.spans.get(parent_id) if parent_id else None
+        if parent is not None and parent is not span:
+            span.parent = parent
+            parent.add_child(span)
+        else:
+            run.roots.append(span)
+            if parent_id and parent_id != span.id:
+                span.orphan = True
+                self._waiting.setdefault((run.id, parent_id), []).append(span)
+            elif parent_id:
+                span.orphan = True  # its own parent
+        for child in self._waiting.pop((run.id, span.id), ()):
+            if child is span or self._is_ancestor(child, span):
+                continue  # a parent cycle: leave the child at the root, orphaned
+            child.parent = span
+            child.orphan = False
+            span.add_child(child)
+            self._dirty_roots.add(run)
+
+    @staticmethod
+    def _is_ancestor(candidate: Span, span: Span) -> bool:
+        node = span.parent
+        while node is not None:
+            if node is candidate:
+                return True
+            node = node.parent
+        return False
+
+    def settle(self) -> None:
+        """Drop adopted spans from their runs' root lists (once per read, not per span)."""
+        for run in self._dirty_roots:
+            run.roots = [s for s in run.roots if s.parent is None]
+        self._dirty_roots.clear()
+
+    def forget_run(self, run_id: str) -> None:
+        for key in [k for k in self._waiting if k[0] == run_id]:
+            del self._waiting[key]
+
+
+def detach(run: Run, span: Span) -> None:
+    """Take a span out of its run's tree (its children go with it)."""
+    if span.parent is not None:
+        if span.parent.children and span in span.parent.children:
+            span.parent.children.remove(span)
+        span.parent = None
+    elif span in run.roots:
+        run.roots.remove(span)
+
+
+# -- the generic decoder ---------------------------------------------------------
+
+#: Role → column names it may have, most specific first.
+ROLES: dict[str, tuple[str, ...]] = {
+    "id": ("span_id", "spanid", "span_uuid", "id", "uuid"),
+    "parent": ("parent_span_id", "parent_id", "parentid", "parent_span", "parent_uuid", "parent"),
+    "run": ("trace_id", "traceid", "run_id", "runid", "session_id", "conversation_id", "thread_id", "job_id"),
+    "name": ("name", "span_name", "operation_name", "operation", "step_name", "title", "action"),
+    "start": ("start_time", "start_timestamp", "started_at", "start_ts", "start", "begin_time",
+              "start_time_unix_nano", "start_time_ms", "start_ms", "timestamp", "ts", "time"),
+    "end": ("end_time", "end_timestamp", "ended_at", "end_ts", "end", "finish_time", "finished_at",
+            "completed_at", "end_time_unix_nano", "end_time_ms", "end_ms"),
+    "duration": ("duration", "duration_s", "duration_ms", "duration_us", "duration_ns", "latency",
+                 "latency_s", "latency_ms", "elapsed", "elapsed_ms"),
+    "status": ("status", "status_code", "state", "outcome", "result_status"),
+    "kind": ("kind", "span_kind", "span_type", "type", "category", "cat"),
+    "input": ("input", "inputs", "prompt", "request", "input_value"),
+    "output": ("output", "outputs", "response", "completion", "result", "output_value"),
+    "error": ("error", "error_message", "exception", "err", "status_message", "feedback"),
+    "attributes": ("attributes", "metadata", "attrs", "tags", "extra", "properties", "meta", "data"),
+}
+#: Columns known to carry nothing a span needs (not reported as "not understood").
+IGNORED = {"created_at", "updated_at", "inserted_at", "rowid"}
+
+
+def map_columns(columns: list[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    for role, candidates in ROLES.items():
+        for name in candidates:
+            col = find_column([c for c in columns if c not in taken], name)
+            if col is not None:
+                mapping[role] = col
+                taken.add(col)
+                break
+    return mapping
+
+
+def spans_table(schema: dict[str, list[str]]) -> tuple[str, dict[str, str]] | None:
+    """The table that looks most like a spans table, and its column mapping."""
+    best: tuple[int, str, dict[str, str]] | None = None
+    for table, columns in schema.items():
+        mapping = map_columns(columns)
+        if not {"id", "name"} <= mapping.keys():
+            continue
+        if "start" not in mapping and "end" not in mapping:
+            continue
+        if "parent" not in mapping and "span" not in table.lower():
+            continue
+        score = len(mapping) + (5 if "span" in table.lower() else 0) + (3 if "parent" in mapping else 0)
+        if best is None or score > best[0]:
+            best = (score, table, mapping)
+    return None if best is None else (best[1], best[2])
+
+
+def sniff(schema: dict[str, list[str]], conn: sqlite3.Connection) -> bool:
+    return spans_table(schema) is not None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+class GenericSpansDecoder:
+    """Any table with span id / parent / name / start / end-ish columns."""
+
+    format = "sqlite"
+
+    def __init__(self, store: Store, path: str, schema: dict[str, list[str]], **options: Any) -> None:
+        self.store = store
+        self.path = path
+        self.notes: list[str] = []
+        self.skipped = 0
+        self.first_bad_line: int | None = None
+        self.records = 0
+        found = spans_table(schema)
+        assert found is not None
+        self.table, self.mapping = found
+        #: The table an integer locator in `Span.origin` names.
+        self.row_table = self.table
+        self.columns = schema[self.table]
+        self._roles = list(self.mapping)
+        self.default_run = os.path.splitext(os.path.basename(path))[0]
+        understood = set(self.mapping.values()) | {c for c in self.columns if c.lower() in IGNORED}
+        self.unmapped = [c for c in self.columns if c not in understood]
+        mapped = ", ".join(f"{role}←{col}" for role, col in self.mapping.items())
+        note = f"{path}: generic spans table '{self.table}': mapped {mapped}"
+        if self.unmapped:
+            note += f"; not understood: {', '.join(self.unmapped)}"
+        if "run" not in self.mapping:
+            note += f"; no trace/run column, so one run '{self.default_run}'"
+        self.notes.append(note)
+        self._init_state()
+
+    @staticmethod
+    def dump_tables(schema: dict[str, list[str]]) -> list[str]:
+        found = spans_table(schema)
+        return [found[0]] if found else []
+
+    def _init_state(self) -> None:
+        self.last_rowid = 0
+        self.linker = Linker()
+        #: rowid → (run id, span id) of spans still open, re-read on every change.
+        self.open_rows: dict[int, tuple[str, str]] = {}
+        self.unknown_status: set[str] = set()
+        self.run_ids: set[str] = set()
+
+    def reset(self) -> None:
+        self.store.drop_runs(self.run_ids)
+        self._init_state()
+
+    def read(self, conn: sqlite3.Connection, schema: dict[str, list[str]]) -> bool:
+        if self.table not in schema:
+            return False
+        select = f"SELECT rowid, {column_list([self.mapping[r] for r in self._roles])} FROM " \
+                 f"{quote_ident(self.table)}"
+        changed = False
+        if self.open_rows:
+            ids = list(self.open_rows)
+            for i in range(0, len(ids), IN_CHUNK):
+                chunk = ids[i:i + IN_CHUNK]
+                rows = conn.execute(f"{select} WHERE rowid IN ({','.join('?' * len(chunk))})",
+                                    chunk).fetchall()
+                with self.store.lock:
+                    for row in rows:
+                        self._row(row, update=True)
+                changed = changed or bool(rows)
+        for rows in batches(conn, f"{select} WHERE rowid > ? ORDER BY rowid", (self.last_rowid,)):
+            with self.store.lock:
+                for row in rows:
+                    self._row(row, update=False)
+                self.last_rowid = rows[-1][0]
+            changed = True
+        with self.store.lock:
+            self.linker.settle()
+        return changed
+
+    def _row(self, row: tuple, update: bool) -> None:
+        rowid = row[0]
+        f = dict(zip(self._roles, row[1:]))
+        span_id = _text(f.get("id"))
+        if span_id is None:
+            self.skipped += 1
+            return
+        if not update:
+            self.records += 1
+        run_id = _text(f.get("run")) or self.default_run
+        run = self.store.run(run_id, self.path, self.format)
+        if run_id not in self.run_ids:
+            self.run_ids.add(run_id)
+            run.attributes["columns"] = {"table": self.table, "mapped": dict(self.mapping),
+                                         "not_understood": list(self.unmapped)}
+        span = run.spans.get(span_id)
+        new = span is None
+        if new:
+            span = run.spans[span_id] = Span(span_id, run)
+        span.name = _text(f.get("name")) or span_id
+        span.kind = _text(f.get("kind")) or "span"
+        start = to_seconds(f.get("start"))
+        end = to_seconds(f.get("end"))
+        duration = duration_seconds(f.get("duration"), self.mapping.get("duration", "")) \
+            if "duration" in f else None
+        if duration is None and start is not None and end is not None:
+            duration = end - start
+        if start is None and end is not None and duration is not None:
+            start = end - duration
+        span.start = start
+        span.duration = duration if duration is None or duration >= 0 else None
+        status, understood = map_status(json_cell(f.get("status")) if "status" in f else None,
+                                        end is not None or duration is not None)
+        raw_status = f.get("status")
+        if not understood and raw_status is not None:
+            word = str(raw_status)[:40]
+            if word not in self.unknown_status:
+                self.unknown_status.add(word)
+                self.notes.append(f"{self.path}: status '{word}' not understood; shown as {status}")
+        span.status = status
+        attrs = json_cell(f.get("attributes")) if "attributes" in f else None
+        span.attributes = attrs if isinstance(attrs, dict) else ({"value": attrs} if attrs is not None else None)
+        span.input = json_cell(f.get("input"))
+        span.output = json_cell(f.get("output"))
+        err = json_cell(f.get("error"))
+        if err not in (None, ""):
+            span.error = err if isinstance(err, dict) else {"message": str(err)}
+            if span.status == OK and "status" not in f:
+                span.status = ERROR
+        else:
+            span.error = None
+        span.origin = [rowid]
+        if new:
+            self.linker.attach(run, span, _text(f.get("parent")))
+        if span.status == RUNNING:
+            self.open_rows[rowid] = (run_id, span_id)
+        else:
+            self.open_rows.pop(rowid, None)
+        run.anomalies.place(span)
+        run.see_time(span.start)
+        run.see_time(span.end)
+        self.store.touch(run_id)
+
+
+SQLITE_FORMATS = [SQLiteFormat("sqlite", sniff, GenericSpansDecoder)]

@@ -1,0 +1,338 @@
+"""SQLite sources (Flujo, Trackio, a generic spans table): opened read-only, followed cheaply.
+
+Read-only, always: with no `-wal` beside the database no writer is active,
+so it is opened `immutable=1` — SQLite then takes no locks and creates no
+`-wal`/`-shm` files (even `mode=ro` would create them for a WAL database).
+With a `-wal` present it is opened `mode=ro`, sharing the writer's `-shm`.
+An immutable connection never sees changes, so it is reopened when the file's
+stat (or a new `-wal`) says the database changed; a `mode=ro` one is asked
+`PRAGMA data_version`, which answers in microseconds.
+
+SQLite decoders (tracetui/formats/{flujo,trackio,sqlite_generic}.py) expose
+`SQLITE_FORMATS = [SQLiteFormat(name, sniff(schema, conn) -> bool, Decoder)]`.
+`schema` maps table name → column names. A decoder is
+`Decoder(store, path, schema, **options)` with `read(conn, schema) -> bool`
+(apply new and updated rows; reads big tables in batches), `reset()`,
+`tables` (the run/span tables `dump` shows and `raw` may name), `notes`,
+`skipped`, `first_bad_line`, `records`.
+"""
+
+from __future__ import annotations
+
+import base64
+import gc
+import json
+import os
+import sqlite3
+import urllib.parse
+from typing import Any, TextIO
+
+from tracetui.formats.sqlite_generic import SQLiteFormat, quote_ident
+from tracetui.sources.base import Source, SourceError
+from tracetui.store import Store
+
+#: Rows fetched per batch: big enough to be fast, small enough to stream 1M rows.
+BATCH = 5000
+#: Seconds to wait for a lock held by a writer (WAL readers rarely wait at all).
+BUSY_TIMEOUT = 1.0
+
+
+def sqlite_formats() -> list[SQLiteFormat]:
+    """Detection order: the specific formats before the generic table."""
+    from tracetui.formats import flujo, sqlite_generic, trackio
+
+    return [*flujo.SQLITE_FORMATS, *trackio.SQLITE_FORMATS, *sqlite_generic.SQLITE_FORMATS]
+
+
+# -- connections ---------------------------------------------------------------
+
+def has_wal(path: str) -> bool:
+    return os.path.exists(path + "-wal")
+
+
+def _uri(path: str, immutable: bool) -> str:
+    quoted = urllib.parse.quote(os.path.abspath(path), safe="/")
+    return f"file:{quoted}?mode=ro" + ("&immutable=1" if immutable else "")
+
+
+def connect_readonly(path: str) -> tuple[sqlite3.Connection, bool]:
+    """A read-only connection and whether it is immutable (see the module doc).
+    Raises sqlite3.Error."""
+    immutable = not has_wal(path)
+    try:
+        conn = sqlite3.connect(_uri(path, immutable), uri=True, timeout=BUSY_TIMEOUT,
+                               isolation_level=None, check_same_thread=False)
+        if not immutable:
+            # mode=ro needs the writer's -shm; touch it now so a failure shows here.
+            conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.OperationalError:
+        if immutable:
+            raise
+        # A -wal we cannot share (no -shm and a read-only directory): read the
+        # main file alone rather than nothing.
+        immutable = True
+        conn = sqlite3.connect(_uri(path, True), uri=True, timeout=BUSY_TIMEOUT,
+                               isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA query_only = 1")
+    return conn, immutable
+
+
+def read_schema(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """Table name → column names (views and SQLite's own tables left out)."""
+    names = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    schema = {}
+    for name in names:
+        schema[name] = [r[1] for r in conn.execute(f"PRAGMA table_info({quote_ident(name)})")]
+    return schema
+
+
+def _error_text(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def detect(conn: sqlite3.Connection, schema: dict[str, list[str]]) -> SQLiteFormat | None:
+    for fmt in sqlite_formats():
+        try:
+            if fmt.sniff(schema, conn):
+                return fmt
+        except sqlite3.Error:
+            continue
+    return None
+
+
+def _open_detected(path: str) -> tuple[sqlite3.Connection, bool, dict[str, list[str]], SQLiteFormat]:
+    """Connect, read the schema and pick a decoder, or raise SourceError."""
+    try:
+        conn, immutable = connect_readonly(path)
+    except sqlite3.Error as exc:
+        raise SourceError(f"{path}: cannot open SQLite database: {_error_text(exc)}") from None
+    try:
+        schema = read_schema(conn)
+        fmt = detect(conn, schema)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise SourceError(f"{path}: not a readable SQLite database: {_error_text(exc)}") from None
+    if fmt is None:
+        conn.close()
+        tables = ", ".join(sorted(schema)) or "none"
+        raise SourceError(f"{path}: no spans table found; tables: {tables}")
+    return conn, immutable, schema, fmt
+
+
+# -- the source ----------------------------------------------------------------
+
+class SQLiteSource(Source):
+    """A database feeding one SQLite decoder, re-read only when it changed."""
+
+    def __init__(self, path: str, store: Store, conn: sqlite3.Connection, immutable: bool,
+                 schema: dict[str, list[str]], fmt: SQLiteFormat, **options: Any) -> None:
+        super().__init__(path)
+        self.format = fmt.name
+        self.store = store
+        self.decoder = fmt.decoder(store, path, schema, **options)
+        self._conn: sqlite3.Connection | None = conn
+        self._immutable = immutable
+        self._schema = schema
+        self._schema_version: int | None = None
+        self._data_version: int | None = None
+        self._stamp: tuple | None = None
+        self._read_once = False
+        self._last_note: str | None = None
+
+    # -- change detection ---------------------------------------------------
+
+    def _file_stamp(self) -> tuple:
+        st = os.stat(self.path)
+        try:
+            wal = os.stat(self.path + "-wal")
+            wal_stamp: tuple | None = (wal.st_ino, wal.st_size, wal.st_mtime_ns)
+        except OSError:
+            wal_stamp = None
+        return (st.st_ino, st.st_size, st.st_mtime_ns, wal_stamp)
+
+    def _reopen(self) -> None:
+        self.close()
+        self._conn, self._immutable = connect_readonly(self.path)
+        self._data_version = None
+        self._schema_version = None
+
+    def poll(self, final: bool = False) -> bool:
+        try:
+            stamp = self._file_stamp()
+        except OSError as exc:
+            self._note(f"{self.path}: cannot read: {exc.strerror or exc}")
+            return False
+        try:
+            if self._conn is None:
+                self._reopen()
+            elif self._stamp is not None:  # read before: only read again if something changed
+                if self._immutable:
+                    # An immutable connection never sees changes: the file's
+                    # stat (or a -wal appearing) is the only signal.
+                    if stamp == self._stamp:
+                        return False
+                    self._reopen()
+                    if stamp[0] != self._stamp[0]:
+                        with self.store.lock:  # a different file now: read it afresh
+                            self.decoder.reset()
+                elif stamp[3] is None:
+                    self._reopen()  # the writer is gone and took its -wal with it
+                else:
+                    version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+                    if version == self._data_version and stamp == self._stamp:
+                        return False
+                    self._data_version = version
+            conn = self._conn
+            assert conn is not None
+            if self._data_version is None and not self._immutable:
+                self._data_version = conn.execute("PRAGMA data_version").fetchone()[0]
+            schema_version = conn.execute("PRAGMA schema_version").fetchone()[0]
+            if schema_version != self._schema_version:
+                self._schema = read_schema(conn)
+                self._schema_version = schema_version
+            changed = self._read(conn)
+        except sqlite3.Error as exc:
+            self.close()
+            text = f"{self.path}: cannot read SQLite database: {_error_text(exc)}"
+            if not self._read_once:
+                raise SourceError(text) from None
+            self._note(text + " (will retry)")
+            return False
+        self._stamp = stamp
+        self._read_once = True
+        for text in self.decoder.notes:
+            self._note(text)
+        self.decoder.notes.clear()
+        return changed
+
+    def _read(self, conn: sqlite3.Connection) -> bool:
+        """One decoder read with the cyclic garbage collector paused: a bulk
+        load allocates millions of long-lived objects, and the collector
+        rescanning them made reading 1M spans three times slower."""
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self.decoder.read(conn, self._schema)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _note(self, text: str) -> None:
+        if text != self._last_note:
+            self.notes.append(text)
+            self._last_note = text
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except sqlite3.Error:
+                pass
+            self._conn = None
+
+    # -- what the views ask -------------------------------------------------
+
+    @property
+    def live(self) -> bool:
+        return True
+
+    @property
+    def skipped(self) -> int:
+        return self.decoder.skipped
+
+    @property
+    def first_bad_line(self) -> int | None:
+        return self.decoder.first_bad_line
+
+    @property
+    def records(self) -> int:
+        return self.decoder.records
+
+    def raw(self, locator: Any) -> str | None:
+        """The row at a locator as indented JSON, JSON columns decoded. A
+        locator is (table, rowid), or a bare rowid of the decoder's span table."""
+        if isinstance(locator, int) and getattr(self.decoder, "row_table", None):
+            locator = (self.decoder.row_table, locator)
+        if not (isinstance(locator, tuple) and len(locator) == 2):
+            return None
+        table, rowid = locator
+        if table not in self._schema:
+            return None
+        try:
+            # Its own short connection: the reader thread may be mid-read on ours.
+            conn, _ = connect_readonly(self.path)
+            try:
+                cur = conn.execute(f"SELECT rowid, * FROM {quote_ident(table)} WHERE rowid = ?", (rowid,))
+                row = cur.fetchone()
+                names = [d[0] for d in cur.description]
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            return f"(cannot read {table} row {rowid}: {_error_text(exc)})"
+        if row is None:
+            return None
+        return json.dumps(row_object(table, names, row), indent=2, ensure_ascii=False)
+
+
+def open_sqlite(path: str, store: Store, **options: Any) -> Source:
+    """A SQLite database as a source, its format detected from its tables."""
+    conn, immutable, schema, fmt = _open_detected(path)
+    return SQLiteSource(path, store, conn, immutable, schema, fmt, **options)
+
+
+# -- raw rows ------------------------------------------------------------------
+
+def cell_value(value: Any) -> Any:
+    """A cell as JSON: JSON text/bytes decoded, other bytes as base64."""
+    if isinstance(value, bytes):
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError:
+            return {"$base64": base64.b64encode(value).decode("ascii")}
+        value = text
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except (ValueError, RecursionError):
+            return value
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def row_object(table: str, names: list[str], row: tuple) -> dict[str, Any]:
+    """A `SELECT rowid, *` row as an object (the first column is the rowid,
+    whatever SQLite calls it: an INTEGER PRIMARY KEY takes its name)."""
+    obj: dict[str, Any] = {"_table": table, "_rowid": row[0]}
+    for name, value in zip(names[1:], row[1:]):
+        obj[name] = cell_value(value)
+    return obj
+
+
+def dump_sqlite(path: str, stream: TextIO) -> int:
+    """`tracetui dump` on a database: the rows of its run/span tables as one
+    JSON array of objects (streamed in batches); returns the row count."""
+    conn, _, schema, fmt = _open_detected(path)
+    decoder_tables = getattr(fmt.decoder, "dump_tables", None)
+    tables = [t for t in (decoder_tables(schema) if decoder_tables else schema) if t in schema]
+    count = 0
+    stream.write("[")
+    try:
+        for table in tables:
+            cur = conn.execute(f"SELECT rowid, * FROM {quote_ident(table)} ORDER BY rowid")
+            names = [d[0] for d in cur.description]
+            while True:
+                rows = cur.fetchmany(BATCH)
+                if not rows:
+                    break
+                for row in rows:
+                    text = json.dumps(row_object(table, names, row), indent=2, ensure_ascii=False)
+                    stream.write(("\n" if count == 0 else ",\n") + text)
+                    count += 1
+    except sqlite3.Error as exc:
+        raise SourceError(f"{path}: cannot read SQLite database: {_error_text(exc)}") from None
+    finally:
+        conn.close()
+    stream.write("\n]\n" if count else "]\n")
+    return count
