@@ -1,0 +1,411 @@
+"""Chrome Trace Event JSON (Skulk) and SGP span exports: decoding, nesting, cluster copies, stats, CLI."""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import json
+import os
+
+import pytest
+
+from tracetui.cli import load, main
+from tracetui.formats import chrome, sgp, sniff_document, sniff_lines
+from tracetui.formats.chrome import ChromeDecoder, category_stats, run_id_for
+from tracetui.model import CANCELLED, ERROR, OK, RUNNING
+from tracetui.store import Store
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+SKULK = os.path.join(DATA, "skulk")
+NODE_A = os.path.join(SKULK, "node-a")
+NODE_B = os.path.join(SKULK, "node-b")
+SGP = os.path.join(DATA, "sgp")
+INSPECT = os.path.join(SKULK, "inspect", "trace-2217.log.gz")
+
+with open(os.path.join(SKULK, "expected.json")) as f:
+    EXPECTED = json.load(f)
+TASKS = EXPECTED["tasks"]
+
+
+def task_file(name: str, node: str = NODE_A) -> str:
+    return os.path.join(node, f"trace_{TASKS[name]}.json")
+
+
+def decode(path: str, store: Store | None = None) -> tuple[Store, ChromeDecoder]:
+    store = store or Store()
+    decoder = ChromeDecoder(store, path)
+    with open(path, "rb") as f:
+        decoder.feed_document(f.read())
+    return store, decoder
+
+
+def write(tmp_path, name: str, value) -> str:
+    path = str(tmp_path / name)
+    with open(path, "w") as f:
+        f.write(value if isinstance(value, str) else json.dumps(value))
+    return path
+
+
+def children(span) -> list:
+    return span.children or []
+
+
+def shape(span) -> tuple:
+    """A subtree's shape: names and kinds, nested, in order."""
+    return (span.name, span.kind, tuple(shape(c) for c in children(span)))
+
+
+# -- Skulk: real files from Skulk's own writer -----------------------------------
+
+def test_sniffing_tells_chrome_and_sgp_apart():
+    with open(task_file("image"), "rb") as f:
+        head = f.read(4096)
+    assert sniff_document(head).name == "chrome"
+    assert sniff_document(b'[{"name": "a", "ph": "X", "ts": 1, "dur": 2}]').name == "chrome"
+    assert sniff_document(b'  {"displayTimeUnit": "ms", "traceEvents": []}').name == "chrome"
+    with open(os.path.join(SGP, "batches.jsonl"), "rb") as f:
+        records = [json.loads(line) for line in f.read().splitlines()[:3]]
+    assert sniff_lines(records).name == "sgp"
+
+
+def test_task_id_comes_from_the_file_name():
+    assert run_id_for("/x/trace_4f2c-11.json") == "4f2c-11"
+    assert run_id_for("/x/trace_4f2c-11.json.gz") == "4f2c-11"
+    assert run_id_for("/x/profile.json") == "profile"
+    store, _ = decode(task_file("image"))
+    run = store.runs[TASKS["image"]]
+    assert run.attributes["task_id"] == TASKS["image"]
+    assert run.inferred
+
+
+def test_two_node_folders_merge_into_one_run_per_task():
+    store, _ = load([NODE_A, NODE_B])
+    assert set(store.runs) == set(TASKS.values())
+    for name, task_id in TASKS.items():
+        run = store.runs[task_id]
+        expected = EXPECTED["list"][task_id]
+        assert run.attributes["task_kind"] == expected["task_kind"]
+        assert run.attributes["model_id"] == expected["model_id"]
+        assert run.attributes["categories"] == expected["categories"]
+        assert run.attributes["tags"] == expected["tags"]
+        assert run.attributes["tool_activity"] == expected["has_tool_activity"]
+        assert run.attributes["nodes"] == expected["source_nodes"]
+        held = sorted(run.attributes["held_by"])
+        assert held == (["node-a"] if name == "embedding" else ["node-a", "node-b"])
+        assert len(run.attributes["copies"]) == len(held)
+        # The copy added no spans: same count as reading one folder.
+        alone, _ = decode(task_file(name))
+        assert len(run.spans) == len(alone.runs[task_id].spans)
+    assert store.runs[TASKS["text_a"]].attributes["tool_activity"] is True
+    assert store.runs[TASKS["image"]].attributes["task_kind"] == "image"
+
+
+def test_copy_from_another_node_adds_its_nodes_and_is_forgotten_on_reset(tmp_path):
+    with open(task_file("embedding"), encoding="utf-8") as f:
+        doc = json.load(f)
+    for event in doc["traceEvents"]:
+        if event["ph"] == "X":
+            event["args"]["node_id"] = "node-c"
+    other = tmp_path / "node-c"
+    other.mkdir()
+    copy_path = write(other, os.path.basename(task_file("embedding")), doc)
+    store, _ = decode(task_file("embedding"))
+    _, copy = decode(copy_path, store)
+    run = store.runs[TASKS["embedding"]]
+    assert run.attributes["nodes"] == EXPECTED["list"][TASKS["embedding"]]["source_nodes"] + ["node-c"]
+    assert run.attributes["held_by"] == ["node-a", "node-c"]
+    assert run.source == task_file("embedding")
+    copy.reset()
+    assert run.attributes["held_by"] == ["node-a"]
+    assert "node-c" not in run.attributes["nodes"]
+
+
+def test_stats_equal_skulks_own_compute_stats_for_each_task():
+    store, _ = load([NODE_A])
+    for task_id, expected in EXPECTED["stats"].items():
+        result = category_stats([store.runs[task_id]])
+        assert result["total_wall_time_us"] == expected["total_wall_time_us"]
+        assert result["categories"] == expected["by_category"]
+        assert {rank: {"by_category": cell["by_category"]} for rank, cell in result["ranks"].items()} \
+            == expected["by_rank"]
+        assert result["shared_duplicates"] == 0
+
+
+def test_shared_decode_steps_are_counted_once_across_batched_tasks():
+    a, b = TASKS["text_a"], TASKS["text_b"]
+    keys = {}
+    for task_id in (a, b):
+        with open(os.path.join(NODE_A, f"trace_{task_id}.json")) as f:
+            keys[task_id] = {(e["name"], e["ts"], e["dur"], e["tid"]) for e in json.load(f)["traceEvents"]
+                             if e["ph"] == "X" and "shared" in e["args"]["tags"]}
+    both = len(keys[a] & keys[b])
+    assert both >= 8  # 4 steps shared on each of 2 ranks
+    store, _ = load([NODE_A, NODE_B])
+    result = category_stats([store.runs[a], store.runs[b]])
+    naive = sum(EXPECTED["stats"][t]["by_category"]["decode"]["count"] for t in (a, b))
+    assert result["shared_duplicates"] == both
+    assert result["categories"]["decode"]["count"] == naive - both
+    shared_spans = [s for s in store.runs[b].spans.values() if (s.attributes or {}).get("shared")]
+    assert shared_spans and all(s.name == "decode_step" for s in shared_spans)
+
+
+def test_tree_nests_by_time_and_agrees_with_categories():
+    store, _ = decode(task_file("image"))
+    run = store.runs[TASKS["image"]]
+    assert [r.name for r in run.roots] == ["Rank 0", "Rank 1"]
+    assert all(r.synthetic for r in run.roots)
+    rank1 = run.roots[1]
+    steps = [c for c in children(rank1) if c.kind in ("sync", "async")]
+    assert [s.name for s in steps] == ["sync 0", "sync 1", "async 2", "async 3"]
+    for step in steps:
+        assert [c.name for c in children(step)] == ["recv 0", "single blocks"]
+        assert all(c.attributes["category"].startswith(step.kind + "/") for c in children(step))
+    queued = [c for c in children(rank1) if c.name == "queued"]
+    assert queued[0].kind == "marker" and queued[0].duration == 0
+
+
+def test_lifecycle_markers_are_not_put_under_a_decode_span():
+    store, _ = decode(task_file("text_b"))
+    run = store.runs[TASKS["text_b"]]
+    for track in run.roots:
+        decode_span = next(c for c in children(track) if c.name == "decode")
+        inside = {c.name for c in children(decode_span)}
+        assert inside == {"first_token", "decode_step"}
+        error = next(c for c in children(track) if c.name == "error")
+        assert error.status == ERROR and error.kind == "marker"
+        assert "ContextLengthExceededError" in error.error["message"]
+        assert error.start is not None and decode_span.start <= error.start <= decode_span.end
+    assert run.status == ERROR
+    assert len(run.anomalies.errors) == 2
+
+
+def test_aborted_task_is_an_error_of_type_aborted():
+    store, _ = decode(task_file("aborted"))
+    run = store.runs[TASKS["aborted"]]
+    aborted = [s for s in run.spans.values() if s.name == "aborted"]
+    assert len(aborted) == 2
+    assert all(s.status == ERROR and s.error["type"] == "aborted" for s in aborted)
+    assert run.status == ERROR
+
+
+# -- any Chrome trace: hand-written edge cases ------------------------------------
+
+def test_begin_end_pairs_instants_and_unclosed_slices(tmp_path):
+    events = [
+        {"ph": "B", "name": "outer", "ts": 0, "pid": 1, "tid": 1},
+        {"ph": "B", "name": "inner", "ts": 10, "pid": 1, "tid": 1, "args": {"a": 1}},
+        {"ph": "i", "name": "tick", "ts": 15, "pid": 1, "tid": 1, "s": "t"},
+        {"ph": "E", "ts": 20, "pid": 1, "tid": 1, "args": {"b": 2}},
+        {"ph": "E", "ts": 100, "pid": 1, "tid": 1},
+        {"ph": "B", "name": "hung", "ts": 200, "pid": 1, "tid": 1},
+        {"ph": "X", "name": "work", "ts": 210, "dur": 5, "pid": 1, "tid": 1},
+        {"ph": "E", "ts": 5, "pid": 1, "tid": 2},  # an E without its B
+        {"ph": "C", "name": "counter", "ts": 1, "pid": 1, "args": {"v": 3}},
+        {"ph": "M", "name": "thread_name", "pid": 1, "tid": 1, "args": {"name": "main"}},
+    ]
+    path = write(tmp_path, "profile.json", {"traceEvents": events})
+    store, decoder = decode(path)
+    run = store.runs["profile"]
+    assert decoder.skipped == 1
+    (track,) = run.roots
+    assert track.name == "main"
+    outer, hung = children(track)
+    assert (outer.name, outer.duration) == ("outer", 100e-6)
+    (inner,) = children(outer)
+    assert inner.attributes == {"a": 1, "b": 2}
+    assert [(c.name, c.kind, c.duration) for c in children(inner)] == [("tick", "marker", 0.0)]
+    assert hung.status == RUNNING and hung.duration is None
+    assert [c.name for c in children(hung)] == ["work"]
+    assert list(run.anomalies.running) == [hung.id]
+    assert track.status == RUNNING
+
+
+def test_bare_array_without_closing_bracket_and_plain_time_containment(tmp_path):
+    text = ('[{"name": "parent", "cat": "a", "ph": "X", "ts": 0, "dur": 10, "pid": 0, "tid": 0},\n'
+            '{"name": "child", "cat": "b", "ph": "X", "ts": 2, "dur": 3, "pid": 0, "tid": 0},\n'
+            '{"name": "sibling", "cat": "b", "ph": "X", "ts": 10, "dur": 3, "pid": 0, "tid": 0},\n')
+    store, decoder = decode(write(tmp_path, "t.json", text))
+    (track,) = store.runs["t"].roots
+    parent, sibling = children(track)
+    # No slash categories, no Skulk args: nesting by time alone.
+    assert [c.name for c in children(parent)] == ["child"]
+    assert sibling.name == "sibling" and not children(sibling)
+    assert decoder.skipped == 0
+
+
+def test_cancel_marker_and_bad_events(tmp_path):
+    args = {"rank": 0, "node_id": "n", "model_id": "m", "task_kind": "text", "tags": [], "attrs": {}}
+    events = [
+        {"name": "queued", "cat": "lifecycle", "ph": "X", "ts": 1, "dur": 0, "pid": 0, "tid": 0, "args": args},
+        "not an event",
+        {"name": "cancel", "cat": "lifecycle", "ph": "X", "ts": 5, "dur": 0, "pid": 0, "tid": 0, "args": args},
+        {"name": "no time", "ph": "X", "pid": 0, "tid": 0},
+    ]
+    text = json.dumps({"traceEvents": events}, indent=2)
+    store, decoder = decode(write(tmp_path, "trace_t1.json", text))
+    run = store.runs["t1"]
+    assert run.status == CANCELLED
+    assert decoder.skipped == 2
+    assert decoder.first_bad_line == text.splitlines().index('    "not an event",') + 1
+    store, decoder = decode(write(tmp_path, "trace_t2.json", "{not json"))
+    assert decoder.skipped == 1 and not store.runs
+
+
+def test_raw_record_of_an_event():
+    store, decoder = decode(task_file("text_a"))
+    span = next(s for s in store.runs[TASKS["text_a"]].spans.values() if s.name == "tool_call_parsed")
+    raw = json.loads(decoder.raw(span.origin[0]))
+    assert raw["name"] == "tool_call_parsed" and "tool_call" in raw["args"]["tags"]
+
+
+def test_perfetto_export_opens_back_with_the_same_tree(tmp_path, capsys):
+    out = str(tmp_path / "export.json")
+    assert main(["export", INSPECT, "--format", "perfetto", "-o", out]) == 0
+    original, _ = load([INSPECT])
+    (run,) = original.runs.values()
+    samples = [s for s in run.spans.values() if s.kind == "sample"]
+    assert len(samples) == 3
+    back, _ = load([out])
+    (reread,) = back.runs.values()
+    assert reread.format == "chrome" and reread.name.startswith(run.name)
+    tracks = {t.name: t for t in reread.roots}
+    for sample in samples:
+        (copy,) = children(tracks[sample.name])
+        assert shape(copy) == shape(sample)
+        assert copy.status == sample.status
+    deep = next(s for s in reread.spans.values() if s.name == "Subprocess")
+    assert deep.parent.name == "Tool Call" and deep.detail.startswith("bash")
+
+
+# -- SGP: real exports from the scale-gp-beta SDK --------------------------------
+
+def sgp_runs(path: str):
+    store, sources = load([path])
+    assert sources[0].format == "sgp"
+    return {run.name: run for run in store.runs.values()}, sources[0]
+
+
+@pytest.mark.parametrize("name", ["batches.jsonl", "spans.jsonl"])
+def test_sgp_export_one_span_per_id_completed_copy_wins(name):
+    runs, source = sgp_runs(os.path.join(SGP, name))
+    assert source.skipped == 0
+    assert set(runs) == {"agent_turn", "ingest", "long_job"}
+    turn = runs["agent_turn"]
+    assert len(turn.spans) == 5
+    (root,) = turn.roots
+    assert root.kind == "TRACER" and root.status == OK
+    assert [c.name for c in children(root)] == ["plan", "search", "calculator", "answer"]
+    search = next(c for c in children(root) if c.name == "search")
+    assert search.status == OK and search.duration > 0.04
+    assert len(search.origin) == 2  # the in-progress copy, then the completed one
+    assert root.output == {"answer": "Paris."} and root.attributes == {"user": "u-17", "session": "s-3"}
+    plan = children(root)[0]
+    assert plan.kind == "COMPLETION" and plan.input["messages"][0]["role"] == "user"
+    assert plan.attributes["model"] == "gpt-4o-mini"
+
+
+def test_sgp_error_fields_become_the_span_error():
+    runs, _ = sgp_runs(os.path.join(SGP, "spans.jsonl"))
+    calc = next(s for s in runs["agent_turn"].spans.values() if s.name == "calculator")
+    assert calc.status == ERROR
+    assert calc.error == {"message": "division by zero", "type": "ZeroDivisionError", "category": "unknown"}
+    assert "error" not in calc.attributes and calc.attributes["error_category"] == "unknown"
+    ingest = runs["ingest"]
+    assert ingest.status == ERROR
+    assert {s.name for s in ingest.spans.values() if s.status == ERROR} == {"ingest", "embed"}
+    embed = next(s for s in ingest.spans.values() if s.name == "embed")
+    assert embed.error["type"] == "PlatformError" and embed.error["category"] == "platform"
+
+
+def test_sgp_span_without_end_is_running():
+    runs, _ = sgp_runs(os.path.join(SGP, "batches.jsonl"))
+    job = runs["long_job"]
+    assert job.status == RUNNING
+    assert {s.name: s.status for s in job.spans.values()} == {"long_job": RUNNING, "wait_for_lock": RUNNING}
+    assert all(s.duration is None for s in job.spans.values())
+    assert len(job.anomalies.running) == 2
+
+
+def test_sgp_completed_copy_wins_in_either_order(tmp_path):
+    with open(os.path.join(SGP, "spans.jsonl")) as f:
+        lines = f.read().splitlines()
+    reversed_path = write(tmp_path, "reversed.jsonl", "\n".join(reversed(lines)) + "\n")
+    forward, _ = sgp_runs(os.path.join(SGP, "spans.jsonl"))
+    backward, _ = sgp_runs(reversed_path)
+    for name in forward:
+        a = {s.id: (s.status, s.duration, s.parent.id if s.parent else None) for s in forward[name].spans.values()}
+        b = {s.id: (s.status, s.duration, s.parent.id if s.parent else None) for s in backward[name].spans.values()}
+        assert a == b
+    assert backward["agent_turn"].status == ERROR
+
+
+def test_sgp_pretty_printed_batch_body_and_cancelled_status(tmp_path):
+    body = {"items": [
+        {"id": "s1", "trace_id": "t", "name": "job", "type": "TRACER", "status": "CANCELED",
+         "start_timestamp": "2025-01-01T00:00:00+00:00", "end_timestamp": "2025-01-01T00:00:02.500000+00:00",
+         "input": {}, "output": {}, "metadata": {}},
+        {"id": "s2", "trace_id": "t", "parent_id": "s1", "name": "step", "type": "STANDALONE",
+         "status": "SUCCESS", "start_timestamp": "2025-01-01T00:00:01+00:00"},
+    ]}
+    path = write(tmp_path, "body.json", json.dumps(body, indent=2))
+    runs, source = sgp_runs(path)
+    run = runs["job"]
+    job = run.spans["s1"]
+    assert job.status == CANCELLED and job.duration == 2.5 and job.input is None
+    assert run.spans["s2"].parent is job and run.spans["s2"].status == RUNNING
+    assert source.raw(job.origin[0]) is not None
+
+
+# -- CLI ---------------------------------------------------------------------------
+
+def cli_json(capsys, *argv):
+    assert main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_cli_runs_tree_stats_on_skulk(capsys):
+    rows = cli_json(capsys, "runs", NODE_A, NODE_B, "--json")
+    assert sorted(r["id"] for r in rows) == sorted(TASKS.values())
+    status = {r["id"]: r["status"] for r in rows}
+    assert status[TASKS["text_b"]] == "error" and status[TASKS["image"]] == "ok"
+    tree = cli_json(capsys, "tree", task_file("image"), "--json")
+    assert tree["inferred"] is True
+    assert [r["name"] for r in tree["roots"]] == ["Rank 0", "Rank 1"]
+    assert tree["roots"][0]["children"][1]["name"] == "sync 0"
+    stats = cli_json(capsys, "stats", task_file("text_a"), "--json")
+    expected = EXPECTED["stats"][TASKS["text_a"]]
+    assert stats["categories"] == expected["by_category"]
+    assert stats["total_wall_time_us"] == expected["total_wall_time_us"]
+    assert set(stats["ranks"]) == {"0", "1"}
+    assert main(["stats", NODE_A]) == 0
+    text = capsys.readouterr().out
+    assert "wall time:" in text and "CATEGORY" in text and "rank 1" in text and "counted once" in text
+
+
+def test_cli_runs_and_tree_on_sgp(capsys):
+    rows = cli_json(capsys, "runs", os.path.join(SGP, "batches.jsonl"), "--json")
+    assert {r["name"]: r["status"] for r in rows} == {"agent_turn": "error", "ingest": "error",
+                                                    "long_job": "running"}
+    turn = next(r for r in rows if r["name"] == "agent_turn")
+    tree = cli_json(capsys, "tree", os.path.join(SGP, "batches.jsonl"), turn["id"], "--json")
+    (root,) = tree["roots"]
+    assert root["kind"] == "TRACER"
+    assert [c["name"] for c in root["children"]] == ["plan", "search", "calculator", "answer"]
+    envelope = cli_json(capsys, "anomalies", os.path.join(SGP, "spans.jsonl"), "--json")
+    assert sorted(r["detail"] for r in envelope["running"]) == ["long_job", "wait_for_lock"]
+    assert {r["detail"] for r in envelope["errors"]} == {"calculator", "ingest", "embed"}
+
+
+def test_gzipped_skulk_file(tmp_path):
+    with open(task_file("image"), "rb") as f:
+        data = f.read()
+    path = tmp_path / f"trace_{TASKS['image']}.json.gz"
+    path.write_bytes(gzip.compress(data))
+    store, _ = load([str(path)])
+    assert TASKS["image"] in store.runs
+
+
+def test_fixture_folders_hold_only_what_the_readme_says():
+    assert len(glob.glob(os.path.join(NODE_A, "trace_*.json"))) == 5
+    assert len(glob.glob(os.path.join(NODE_B, "trace_*.json"))) == 4
+    assert chrome.FORMAT == "chrome" and sgp.FORMAT == "sgp"
