@@ -1,7 +1,5 @@
 """Entry point for `python -m tracetui`."""
 
-import sys
+from tracetui.cli import entry
 
-from tracetui.cli import main
-
-sys.exit(main())
+entry()
