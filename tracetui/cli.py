@@ -365,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "on SOURCE (default: Inspect's trace directory).",
     )
     parser.add_argument("--version", action="version", version=f"tracetui {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog="tracetui")
 
     p = sub.add_parser("anomalies", help="running, cancelled, errored and timed-out actions")
     p.add_argument("source", nargs="?", help="trace file or directory (default: newest Inspect trace)")
