@@ -9,7 +9,7 @@ import zlib
 from typing import Any
 
 from tracetui.formats import DocumentFormat, LineFormat
-from tracetui.sources.base import Source
+from tracetui.sources.base import Source, paused_gc
 from tracetui.sources.files import GZIP_BUFFER, FileFollower, is_gzip
 from tracetui.store import Store
 
@@ -38,7 +38,7 @@ class LineSource(Source):
                 setter = getattr(self.decoder, "set_path", None)
                 if setter:
                     setter(self.path)
-            with self.store.lock:
+            with self.store.lock, paused_gc():
                 if chunk.reset:
                     self.decoder.reset()
                     changed = True
@@ -116,7 +116,7 @@ class DocumentSource(Source):
             return False
         if note:
             self.notes.append(note)
-        with self.store.lock:
+        with self.store.lock, paused_gc():
             if self._stamp is not None:
                 self.decoder.reset()
             self._stamp = stamp
