@@ -51,8 +51,10 @@ def is_gzip(path: str) -> bool:
 class FileFollower:
     """Incremental line reader over one file; see the module docstring."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, read_size: int = READ_SIZE) -> None:
         self.path = path
+        #: Bytes read per poll at most (smaller = more, shorter batches).
+        self.read_size = read_size
         #: Offset (uncompressed) just past the last whole line handed out.
         self.offset = 0
         self._partial = b""
@@ -62,6 +64,10 @@ class FileFollower:
         self._gzip: bool | None = None
         self._tail = b""
         self.gone = False
+        #: An open decompression stream while a gzip file is being read.
+        self._gz_raw = None
+        self._gz_stream = None
+        self._gz_skip = 0
 
     @property
     def compressed(self) -> bool:
@@ -98,6 +104,8 @@ class FileFollower:
                     self._restart(chunk)
                 self._size, self._mtime = st.st_size, st.st_mtime
                 self._read_gzip(chunk, skip=0, final=True)
+            elif self._gz_stream is not None:
+                self._continue_gzip(chunk)
             return chunk
         if st.st_size < self._size or st.st_size < self.offset + len(self._partial):
             self._restart(chunk)
@@ -106,6 +114,7 @@ class FileFollower:
         return chunk
 
     def _restart(self, chunk: Chunk) -> None:
+        self._close_gz()
         chunk.reset = True
         chunk.lines.clear()
         self.offset = 0
@@ -119,8 +128,8 @@ class FileFollower:
         try:
             with open(self.path, "rb") as f:
                 f.seek(start)
-                data = f.read(READ_SIZE)
-                chunk.more = len(data) == READ_SIZE
+                data = f.read(self.read_size)
+                chunk.more = len(data) == self.read_size
         except OSError as exc:
             chunk.notes.append(f"{self.path}: cannot read: {exc.strerror or exc}")
             return
@@ -148,34 +157,46 @@ class FileFollower:
         self.offset = pos
 
     def _read_gzip(self, chunk: Chunk, skip: int, final: bool) -> None:
-        """Decompress the whole file, skipping the first `skip` bytes."""
+        """Start decompressing the file (skipping its first `skip` bytes) and
+        read one slice; later polls continue while `chunk.more`."""
+        self._close_gz()
         try:
             raw = open(self.path, "rb")
         except OSError as exc:
             chunk.notes.append(f"{self.path}: cannot read: {exc.strerror or exc}")
             return
-        with raw:
-            stream = io.BufferedReader(gzip.GzipFile(fileobj=raw), GZIP_BUFFER)
-            seen = 0
-            try:
-                while True:
-                    block = stream.read(READ_SIZE)
-                    if not block:
-                        break
-                    if seen + len(block) <= skip:
-                        seen += len(block)
-                        continue
-                    if seen < skip:
-                        block = block[skip - seen:]
-                        seen = skip
-                    seen += len(block)
-                    self._split(block, chunk, final=False)
-            except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-                chunk.notes.append(f"{self.path}: gzip data ends early or is damaged after "
-                                   f"{self.offset + len(self._partial)} bytes ({type(exc).__name__}); "
-                                   "showing what was readable")
-            if final and self._partial:
-                self._split(b"", chunk, final=True)
+        self._gz_raw = raw
+        self._gz_stream = io.BufferedReader(gzip.GzipFile(fileobj=raw), GZIP_BUFFER)
+        self._gz_skip = skip
+        self._continue_gzip(chunk)
+
+    def _continue_gzip(self, chunk: Chunk) -> None:
+        stream = self._gz_stream
+        assert stream is not None
+        try:
+            while self._gz_skip > 0:
+                got = stream.read(min(self._gz_skip, READ_SIZE))
+                if not got:
+                    break
+                self._gz_skip -= len(got)
+            block = stream.read(self.read_size)
+            if block:
+                self._split(block, chunk, final=False)
+                chunk.more = True
+                return
+        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+            chunk.notes.append(f"{self.path}: gzip data ends early or is damaged after "
+                               f"{self.offset + len(self._partial)} bytes ({type(exc).__name__}); "
+                               "showing what was readable")
+        self._close_gz()
+        if self._partial:
+            self._split(b"", chunk, final=True)
+
+    def _close_gz(self) -> None:
+        if self._gz_raw is not None:
+            self._gz_raw.close()
+        self._gz_raw = None
+        self._gz_stream = None
 
     def _switch_to_gzip(self, chunk: Chunk) -> None:
         """The followed `.log` became `.log.gz`: carry on where we were if the

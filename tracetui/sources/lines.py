@@ -27,11 +27,19 @@ class LineSource(Source):
         self.store = store
         self.follower = FileFollower(path)
         self.decoder = fmt.decoder(store, path, **options)
+        #: More data was waiting when the last poll returned.
+        self.behind = False
 
-    def poll(self, final: bool = False) -> bool:
+    def poll(self, final: bool = False, max_chunks: int | None = None) -> bool:
+        """Read what is new (all of it, or at most `max_chunks` slices, so a
+        caller can show a first screen before a big file is read);
+        `self.behind` says whether more is waiting."""
         changed = False
+        chunks = 0
         while True:
             chunk = self.follower.poll(final=final)
+            chunks += 1
+            self.behind = chunk.more
             self.notes.extend(chunk.notes)
             if self.follower.path != self.path:
                 self.path = self.follower.path
@@ -45,7 +53,7 @@ class LineSource(Source):
                 if chunk.lines:
                     self.decoder.feed(chunk.lines)
                     changed = True
-            if not chunk.more:
+            if not chunk.more or (max_chunks is not None and chunks >= max_chunks):
                 return changed
 
     @property

@@ -1,0 +1,2 @@
+"""The Textual explorer: screens, widgets and styles. Reads the store, adds
+only presentation."""

@@ -1,0 +1,103 @@
+"""The anomaly panel: what is still running (oldest first, ages ticking)
+and what was cancelled; `e` adds errors and timeouts. The rows are the ones
+`tracetui anomalies` prints, from the same buckets."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Iterable
+
+from rich.text import Text
+
+from tracetui.app.line_list import LineList
+from tracetui.app.style import BUCKET_STATUS, plain, status_icon
+from tracetui.model import AnomalyRow, Run
+from tracetui.query import Query
+from tracetui.text import fmt_duration
+
+
+class AnomalyPanel(LineList):
+    def __init__(self, *args, now=time.time, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows: list[tuple[str, AnomalyRow, Run]] = []
+        self.show_failures = False
+        self._query = Query()
+        self.now = now
+        self._as_of: dict[str, float] = {}
+
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    def empty_text(self) -> str:
+        if self._query:
+            return "no anomalies match the filter"
+        return "nothing running or cancelled" + ("" if self.show_failures else "  (e: errors too)")
+
+    @property
+    def current(self) -> tuple[str, AnomalyRow, Run] | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def as_of(self, run: Run) -> float:
+        """Now for live sources; a dead file's actions stop ageing at its
+        last write."""
+        if run.live:
+            return self.now()
+        cached = self._as_of.get(run.source)
+        if cached is None:
+            try:
+                cached = os.stat(run.source).st_mtime
+            except OSError:
+                cached = self.now()
+            self._as_of[run.source] = cached
+        return cached
+
+    def set_runs(self, runs: Iterable[Run]) -> None:
+        current = self.current
+        runs = list(runs)
+        self._as_of.clear()
+        buckets = ["running", "cancelled"] + (["errors", "timeouts"] if self.show_failures else [])
+        rows: list[tuple[str, AnomalyRow, Run]] = []
+        for bucket in buckets:
+            part = [(bucket, row, run) for run in runs for row in run.anomalies.bucket(bucket).values()]
+            if bucket == "running":
+                part.sort(key=lambda t: t[1].start if t[1].start is not None else float("inf"))
+            else:
+                part.sort(key=lambda t: t[1].sort_key(), reverse=True)
+            rows.extend(part)
+        if self._query:
+            rows = [t for t in rows if self._matches(t)]
+        self.rows = rows
+        if current is not None:
+            for i, (b, row, _) in enumerate(rows):
+                if row.span is not None and row.span is current[1].span and b == current[0]:
+                    if i != self.cursor:
+                        self.set_reactive(AnomalyPanel.cursor, i)
+                    break
+        self.sync_size()
+        counts = {b: sum(1 for t in rows if t[0] == b) for b in buckets}
+        self.border_title = "anomalies · " + " ".join(
+            f"{n} {b}" for b, n in counts.items()) + ("" if self.show_failures else " · e: +errors")
+
+    def _matches(self, item: tuple[str, AnomalyRow, Run]) -> bool:
+        bucket, row, run = item
+        if row.span is not None:
+            return self._query.matches_span(row.span) or self._query.matches_text(row.action, row.detail)
+        return self._query.matches_text(row.action, row.detail, row.error)
+
+    def set_filter(self, query: Query, runs: Iterable[Run]) -> None:
+        self._query = query
+        self.set_runs(runs)
+
+    def render_row(self, index: int, width: int) -> Text:
+        bucket, row, run = self.rows[index]
+        text = Text(no_wrap=True)
+        text.append_text(status_icon(BUCKET_STATUS[bucket]))
+        text.append(" ")
+        age = row.duration_as_of(self.as_of(run))
+        text.append(f"{fmt_duration(age):>8} ", style="bold yellow" if bucket == "running" else "cyan")
+        text.append(plain(row.action, 24), style="bold")
+        text.append("  ")
+        detail = row.detail if row.error is None else f"{row.detail}  {row.error}"
+        text.append(plain(detail), style="red" if row.error else "")
+        return text

@@ -1,0 +1,406 @@
+"""The explorer: four panes over the store, fed by a reader thread.
+
+The reader (a thread worker) polls every source and hands the UI batched
+"what changed" callbacks, a few per second at most during a bulk load and
+at once while following; the panes then redraw only what they show.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import re
+import time
+from typing import Callable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
+
+from tracetui.app.anomaly_panel import AnomalyPanel
+from tracetui.app.detail import DetailPane, _json
+from tracetui.app.line_list import LineList
+from tracetui.app.run_list import RunList
+from tracetui.app.screens import HelpScreen, RawScreen
+from tracetui.app.span_tree import SpanTree
+from tracetui.export import write_perfetto
+from tracetui.model import Run, Span
+from tracetui.query import parse
+from tracetui.sources.base import Source, SourceError
+from tracetui.sources.discover import open_file
+from tracetui.sources.lines import LineSource
+from tracetui.store import Store
+from tracetui.text import safe
+
+#: How often the reader looks for new data while following (s).
+POLL_INTERVAL = 0.01
+#: At most this often the UI is told about a bulk load in progress (s).
+LOAD_UPDATE_INTERVAL = 0.2
+#: How often directories are rescanned for new trace files (s).
+RESCAN_INTERVAL = 1.0
+#: Bytes per reader slice while following (small slices keep the lock short).
+SLICE_BYTES = 1024 * 1024
+
+
+def span_as_json(span: Span) -> str:
+    return json.dumps({
+        "id": span.id, "name": span.name, "kind": span.kind, "detail": span.detail or None,
+        "status": span.status, "run": span.run.id, "parent": span.parent.id if span.parent else None,
+        "start_time": span.start, "duration": span.duration, "attributes": span.attributes,
+        "input": span.input, "output": span.output, "error": span.error,
+    }, indent=2, default=str, ensure_ascii=False)
+
+
+class TraceApp(App):
+    """tracetui's TUI."""
+
+    TITLE = "tracetui"
+    CSS_PATH = "tracetui.tcss"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("slash", "filter", "Filter"),
+        Binding("a", "focus_anomalies", "Anomalies"),
+        Binding("e", "toggle_failures", "Errors"),
+        Binding("f", "toggle_follow", "Follow"),
+        Binding("r", "raw", "Raw"),
+        Binding("c", "copy", "Copy"),
+        Binding("x", "export", "Export"),
+        Binding("escape", "close_filter", "Close filter", show=False),
+    ]
+
+    def __init__(self, sources: list[Source], store: Store, notes: list[str] | None = None,
+                 watch_dirs: list[str] | None = None, now: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.sources = sources
+        self.store = store
+        self.notes = list(notes or [])
+        self.watch_dirs = list(watch_dirs or [])
+        self.now = now
+        self.loading = True
+        self._filter_target: LineList | None = None
+        self._filters: dict[str, str] = {}
+        for source in sources:
+            if isinstance(source, LineSource):
+                source.follower.read_size = SLICE_BYTES
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield RunList(id="runs", now=self.now)
+                yield AnomalyPanel(id="anomalies", now=self.now)
+            with Vertical(id="right"):
+                yield SpanTree(id="tree", now=self.now)
+                yield DetailPane(id="detail")
+        yield Input(placeholder="filter: words, or field:value (status:error kind:\"Tool Call\" sample:3)",
+                    id="filter")
+        yield Static(id="status")
+        yield Footer()
+
+    # -- panes -------------------------------------------------------------------
+
+    @property
+    def run_list(self) -> RunList:
+        return self.query_one(RunList)
+
+    @property
+    def anomaly_panel(self) -> AnomalyPanel:
+        return self.query_one(AnomalyPanel)
+
+    @property
+    def tree(self) -> SpanTree:
+        return self.query_one(SpanTree)
+
+    @property
+    def detail(self) -> DetailPane:
+        return self.query_one(DetailPane)
+
+    def on_mount(self) -> None:
+        self.run_list.border_title = "runs"
+        self.anomaly_panel.border_title = "anomalies"
+        self.tree.border_title = "spans"
+        self.detail.border_title = "detail"
+        self.anomaly_panel.focus()
+        self.update_status()
+        self.set_interval(1.0, self.tick)
+        self.read_sources()
+
+    # -- reading -----------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, name="reader")
+    def read_sources(self) -> None:
+        worker = get_current_worker()
+        last_post = 0.0
+        last_rescan = time.monotonic()
+        pending = False
+        while not worker.is_cancelled:
+            changed = False
+            behind = False
+            for source in list(self.sources):
+                try:
+                    if isinstance(source, LineSource):
+                        changed |= source.poll(max_chunks=1)
+                        behind |= source.behind
+                    else:
+                        changed |= source.poll()
+                except SourceError as exc:
+                    self.notes.append(str(exc))
+                except Exception as exc:  # a reader bug must not kill the UI
+                    self.notes.append(f"{source.path}: read failed: {type(exc).__name__}: {exc}")
+            pending |= changed
+            now = time.monotonic()
+            if self.watch_dirs and now - last_rescan > RESCAN_INTERVAL:
+                last_rescan = now
+                pending |= self._rescan_dirs()
+            if self.loading and not behind:
+                self.loading = False
+                gc.freeze()  # the bulk is loaded: stop the GC rescanning it
+                pending = True
+            if pending and (not behind or now - last_post > LOAD_UPDATE_INTERVAL):
+                pending = False
+                last_post = now
+                try:
+                    self.call_from_thread(self.apply_changes)
+                except RuntimeError:  # the app is shutting down
+                    return
+            if not behind:
+                time.sleep(POLL_INTERVAL)
+
+    def _rescan_dirs(self) -> bool:
+        known = {s.path for s in self.sources} | {s.path[:-3] for s in self.sources if s.path.endswith(".gz")}
+        added = False
+        for directory in self.watch_dirs:
+            try:
+                entries = [e.path for e in os.scandir(directory) if e.is_file()]
+            except OSError:
+                continue
+            for path in entries:
+                name = os.path.basename(path)
+                if path in known or name.startswith(".") or name.endswith(("-wal", "-shm", "-journal")):
+                    continue
+                if path.endswith(".gz") and path[:-3] in known:
+                    continue  # a followed .log being gzipped: its follower carries on
+                try:
+                    source = open_file(path, self.store)
+                except SourceError:
+                    continue
+                if isinstance(source, LineSource):
+                    source.follower.read_size = SLICE_BYTES
+                self.sources.append(source)
+                known.add(path)
+                added = True
+        return added
+
+    def apply_changes(self) -> None:
+        """On the UI thread: redraw what the reader changed."""
+        with self.store.lock:
+            changed = self.store.take_changes()
+            runs = list(self.store.runs.values())
+            self.run_list.set_runs(runs)
+            self.anomaly_panel.set_runs(runs)
+            tree = self.tree
+            if tree.run is not None and self.store.runs.get(tree.run.id) is not tree.run:
+                tree.show_run(self.store.runs.get(tree.run.id))
+            elif tree.run is None and self.run_list.current is not None:
+                tree.show_run(self.run_list.current)
+            elif tree.run is not None and tree.run.id in changed:
+                tree.refresh_run()
+            if tree.current is not None and tree.run is not None and tree.run.id in changed:
+                self.detail.show(tree.current, self.now())
+        self.update_status()
+
+    def tick(self) -> None:
+        """Once a second: running ages move on."""
+        self.anomaly_panel.refresh()
+        self.run_list.refresh()
+        self.tree.refresh()
+        self.update_status()
+
+    def update_status(self) -> None:
+        live = sum(1 for s in self.sources if s.live)
+        names = ", ".join(os.path.basename(s.path) for s in self.sources[:3])
+        if len(self.sources) > 3:
+            names += f" +{len(self.sources) - 3}"
+        records = sum(s.records for s in self.sources)
+        skipped = sum(s.skipped for s in self.sources)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(" " + safe(names, newlines=False), style="bold")
+        text.append("  ● live" if live else "  archived", style="green" if live else "dim")
+        text.append(f"  {records:,} records")
+        if skipped:
+            first = next((s.first_bad_line for s in self.sources if s.skipped), None)
+            text.append(f"  {skipped:,} skipped (first at line {first})", style="yellow")
+        if self.loading:
+            text.append("  loading…", style="yellow")
+        if self.tree.follow:
+            text.append("  follow", style="cyan")
+        notes = self.notes + [n for s in self.sources for n in s.notes]
+        if notes:
+            text.append("  " + safe(notes[-1], newlines=False), style="italic")
+        self.query_one("#status", Static).update(text)
+
+    # -- pane messages -----------------------------------------------------------
+
+    @on(LineList.Highlighted, "#runs")
+    def run_highlighted(self, message: LineList.Highlighted) -> None:
+        run = self.run_list.current
+        if run is not None and run is not self.tree.run:
+            with self.store.lock:
+                self.tree.show_run(run)
+
+    @on(SpanTree.SpanHighlighted)
+    def span_highlighted(self, message: SpanTree.SpanHighlighted) -> None:
+        self.detail.show(message.span, self.now())
+
+    @on(SpanTree.SpanSelected)
+    def span_selected(self, message: SpanTree.SpanSelected) -> None:
+        self.detail.show(message.span, self.now())
+
+    @on(LineList.Activated, "#anomalies")
+    def anomaly_activated(self, message: LineList.Activated) -> None:
+        item = self.anomaly_panel.current
+        if item is None:
+            return
+        _, row, run = item
+        self.run_list.select_run(run)
+        with self.store.lock:
+            self.tree.show_run(run)
+            if row.span is not None:
+                self.tree.reveal(row.span)
+                self.detail.show(row.span, self.now())
+        self.tree.focus()
+
+    @on(LineList.Activated, "#runs")
+    def run_activated(self, message: LineList.Activated) -> None:
+        self.tree.focus()
+
+    # -- actions -----------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_focus_anomalies(self) -> None:
+        self.anomaly_panel.focus()
+
+    def action_toggle_failures(self) -> None:
+        panel = self.anomaly_panel
+        panel.show_failures = not panel.show_failures
+        with self.store.lock:
+            panel.set_runs(list(self.store.runs.values()))
+        self.notify("errors and timeouts shown" if panel.show_failures else "errors and timeouts hidden",
+                    timeout=2)
+
+    def action_toggle_follow(self) -> None:
+        self.tree.follow = not self.tree.follow
+        if self.tree.follow:
+            with self.store.lock:
+                self.tree.refresh_run()
+        self.update_status()
+
+    def _selected_span(self) -> Span | None:
+        if self.focused is self.anomaly_panel and self.anomaly_panel.current is not None:
+            return self.anomaly_panel.current[1].span
+        return self.tree.current
+
+    def _source_for(self, run: Run) -> Source | None:
+        for source in self.sources:
+            if source.path == run.source or getattr(source, "path", None) == run.source:
+                return source
+        return None
+
+    def action_raw(self) -> None:
+        span = self._selected_span()
+        if span is None:
+            self.notify("select a span first", severity="warning")
+            return
+        source = self._source_for(span.run)
+        parts = []
+        for locator in span.origin or []:
+            raw = source.raw(locator) if source is not None else None
+            if raw is None:
+                continue
+            try:
+                parts.append(_json(json.loads(raw)))
+            except ValueError:
+                parts.append(Text(safe(raw)))
+        if not parts:
+            text = ("no raw record: this node is inferred by tracetui" if span.synthetic
+                    else "the raw record could not be read back")
+            self.notify(text, severity="warning")
+            return
+        from rich.console import Group
+
+        self.push_screen(RawScreen(f"raw · {safe(span.name, newlines=False)}", Group(*parts)))
+
+    def action_copy(self) -> None:
+        span = self._selected_span()
+        if span is None:
+            self.notify("select a span first", severity="warning")
+            return
+        self.copy_to_clipboard(span_as_json(span))
+        self.notify(f"copied {safe(span.name, newlines=False)[:40]} as JSON")
+
+    def action_export(self) -> None:
+        run = self.tree.run or self.run_list.current
+        if run is None:
+            self.notify("no run to export", severity="warning")
+            return
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", run.id)[:80] or "run"
+        path = os.path.abspath(f"tracetui-{name}.perfetto.json")
+        try:
+            with self.store.lock:
+                count = write_perfetto([run], path, self.now())
+        except OSError as exc:
+            self.notify(f"cannot write {path}: {exc.strerror or exc}", severity="error")
+            return
+        self.notify(f"exported {count} spans to {path} (open it in ui.perfetto.dev)", timeout=6)
+
+    # -- filtering ---------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        focused = self.focused
+        if not isinstance(focused, LineList):
+            focused = self.tree
+        self._filter_target = focused
+        box = self.query_one("#filter", Input)
+        box.value = self._filters.get(focused.id or "", "")
+        box.add_class("visible")
+        box.border_title = f"filter {focused.id}"
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        target = self._filter_target
+        if target is None:
+            return
+        self._filters[target.id or ""] = event.value
+        query = parse(event.value)
+        with self.store.lock:
+            if isinstance(target, AnomalyPanel):
+                target.set_filter(query, list(self.store.runs.values()))
+            else:
+                target.set_filter(query)  # type: ignore[attr-defined]
+        label = {"runs": "runs", "anomalies": "anomalies", "tree": "spans"}.get(target.id or "", "")
+        if label:
+            target.border_title = (f"{label} · filter: {safe(event.value, newlines=False)}" if event.value
+                                   else (target.border_title or label).split(" · filter:")[0])
+
+    @on(Input.Submitted, "#filter")
+    def filter_submitted(self, event: Input.Submitted) -> None:
+        self._hide_filter()
+
+    def action_close_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_class("visible"):
+            self._hide_filter()
+
+    def _hide_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.remove_class("visible")
+        if self._filter_target is not None:
+            self._filter_target.focus()

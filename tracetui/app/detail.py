@@ -1,0 +1,258 @@
+"""The detail pane: everything about the selected span, as Rich renderables
+built from data (never from markup strings, so trace text stays literal)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.rule import Rule
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from tracetui.app.style import STATUS_STYLE, status_icon
+from tracetui.model import Span
+from tracetui.text import fmt_duration, safe
+
+#: Strings longer than this are cut in the pane (with a note saying so).
+MAX_SHOWN = 1_000_000
+#: How many attached events the pane lists.
+MAX_EVENTS = 500
+
+
+def _t(value: Any, style: str = "") -> Text:
+    text = safe(value if isinstance(value, str) else str(value))
+    if len(text) > MAX_SHOWN:
+        text = text[:MAX_SHOWN] + f"\n… ({len(text) - MAX_SHOWN:,} more characters; `r` shows the raw record)"
+    return Text(text, style=style)
+
+
+def _json(value: Any) -> RenderableType:
+    try:
+        dumped = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    except (ValueError, TypeError, RecursionError):
+        dumped = repr(value)
+    dumped = safe(dumped)
+    if len(dumped) > MAX_SHOWN:
+        return _t(dumped)
+    return Syntax(dumped, "json", theme="ansi_dark", word_wrap=True, background_color="default")
+
+
+def _maybe_json(value: Any) -> Any:
+    """A string that holds JSON (OpenInference input.value) as data."""
+    if isinstance(value, str) and value[:1] in "[{" and len(value) < MAX_SHOWN:
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def is_chat(value: Any) -> bool:
+    return (isinstance(value, list) and bool(value)
+            and all(isinstance(m, dict) for m in value)
+            and any("role" in m for m in value))
+
+
+def _when(ts: float | None, monotonic: bool) -> str:
+    if ts is None:
+        return "—"
+    if monotonic:
+        return f"{ts:.6f} (monotonic clock)"
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) + f".{int(ts % 1 * 1000):03d}"
+    except (OverflowError, OSError, ValueError):
+        return str(ts)
+
+
+def render_content(content: Any, media_root: str | None = None) -> list[RenderableType]:
+    """A message's content: text, parts, images as placeholders."""
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [_t(content)]
+    if isinstance(content, list):
+        out: list[RenderableType] = []
+        for part in content:
+            if isinstance(part, dict):
+                kind = part.get("type") or part.get("_type")
+                if kind == "text" and "text" in part:
+                    out.append(_t(part["text"]))
+                elif kind in ("image_url", "image", "trackio.image", "input_image") or "image_url" in part:
+                    out.append(_image_placeholder(part, media_root))
+                else:
+                    out.append(_json(part))
+            else:
+                out.append(_t(part))
+        return out
+    if isinstance(content, dict) and (content.get("_type") == "trackio.image"):
+        return [_image_placeholder(content, media_root)]
+    return [_json(content)]
+
+
+def _image_placeholder(part: dict, media_root: str | None) -> Text:
+    path = part.get("file_path") or part.get("path") or ""
+    url = part.get("image_url")
+    if isinstance(url, dict):
+        url = url.get("url")
+    name = str(path or url or "image")
+    if name.startswith("data:"):
+        name = name[:40] + "…"
+    size = ""
+    if path and media_root:
+        full = os.path.join(media_root, str(path))
+        try:
+            size = f", {os.path.getsize(full):,} bytes"
+        except OSError:
+            size = ", file not found"
+    return Text(f"[image: {safe(name, newlines=False)}{size}]", style="italic magenta")
+
+
+def _tool_calls(message: dict) -> list[dict]:
+    calls = message.get("tool_calls") or []
+    out = []
+    for call in calls if isinstance(calls, list) else []:
+        if not isinstance(call, dict):
+            continue
+        fn = call.get("function") or call.get("tool_call", {}).get("function") or call
+        name = fn.get("name") if isinstance(fn, dict) else None
+        args = fn.get("arguments") if isinstance(fn, dict) else None
+        out.append({"id": call.get("id") or call.get("tool_call_id"), "name": name or "?",
+                    "arguments": _maybe_json(args)})
+    return out
+
+
+def render_chat(messages: list, media_root: str | None = None) -> list[RenderableType]:
+    """Messages as a conversation: role headers, text, tool calls with their
+    arguments, tool results matched to the call they answer."""
+    out: list[RenderableType] = []
+    call_names: dict[str, str] = {}
+    role_style = {"system": "bold magenta", "user": "bold green", "assistant": "bold cyan",
+                  "tool": "bold yellow"}
+    for message in messages:
+        if not isinstance(message, dict):
+            out.append(_t(message))
+            continue
+        role = str(message.get("role", "?"))
+        header = Text("▌ ", style=role_style.get(role, "bold"))
+        header.append(safe(role, newlines=False), style=role_style.get(role, "bold"))
+        if role == "tool":
+            call_id = message.get("tool_call_id")
+            name = message.get("name") or call_names.get(str(call_id), "")
+            header.append(f"  result of {safe(name, newlines=False) or 'call'}", style="yellow")
+            if call_id:
+                header.append(f" ({safe(call_id, newlines=False)})", style="dim")
+        out.append(header)
+        out.extend(render_content(message.get("content"), media_root))
+        for call in _tool_calls(message):
+            if call["id"]:
+                call_names[str(call["id"])] = call["name"]
+            line = Text("  → call ", style="yellow")
+            line.append(safe(call["name"], newlines=False), style="bold yellow")
+            if call["id"]:
+                line.append(f" ({safe(call['id'], newlines=False)})", style="dim")
+            out.append(line)
+            if call["arguments"] not in (None, "", {}):
+                out.append(_json(call["arguments"]))
+        out.append(Text(""))
+    return out
+
+
+def render_span(span: Span, now: float, events: list[Any] | None = None) -> RenderableType:
+    run = span.run
+    monotonic = "monotonic" in str(run.attributes.get("clock", ""))
+    parts: list[RenderableType] = []
+    title = Text()
+    title.append_text(status_icon(span.status))
+    title.append(" ")
+    title.append(safe(span.name, newlines=False), style="bold")
+    title.append(f"  {span.status}", style=STATUS_STYLE.get(span.status, ("", ""))[1])
+    parts.append(title)
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column()
+    rows = [
+        ("kind", span.kind), ("id", span.id), ("run", run.name if run.name == run.id else f"{run.name} ({run.id})"),
+        ("parent", span.parent.name if span.parent else ("(not found)" if span.orphan else "—")),
+        ("start", _when(span.start, monotonic)),
+        ("duration", fmt_duration(span.duration_as_of(now)) + ("  (running)" if span.duration is None
+                                                             and span.status == "running" else "")),
+        ("source", f"{run.source} [{run.format}]"),
+    ]
+    if span.detail and span.detail != span.name:
+        rows.insert(1, ("detail", span.detail))
+    if span.children:
+        counts: dict[str, int] = {}
+        for child in span.children:
+            counts[child.status] = counts.get(child.status, 0) + 1
+        rows.append(("children", ", ".join(f"{n} {s}" for s, n in counts.items())))
+    for key, value in rows:
+        if value not in (None, ""):
+            grid.add_row(key, _t(value))
+    parts.append(grid)
+    if span.error:
+        parts.append(Rule("error", style="red"))
+        err = span.error
+        head = Text()
+        if err.get("type"):
+            head.append(safe(err["type"], newlines=False) + ": ", style="bold red")
+        head.append_text(_t(err.get("message", ""), "red"))
+        parts.append(head)
+        if err.get("stacktrace"):
+            parts.append(_t(err["stacktrace"], "dim red"))
+        extra = {k: v for k, v in err.items() if k not in ("type", "message", "stacktrace")}
+        if extra:
+            parts.append(_json(extra))
+    media_root = run.attributes.get("media_root") or run.attributes.get("media_dir")
+    for label, value in (("input", span.input), ("output", span.output)):
+        value = _maybe_json(value)
+        if value in (None, "", [], {}):
+            continue
+        parts.append(Rule(label, style="cyan"))
+        if is_chat(value):
+            parts.extend(render_chat(value, media_root))
+        elif isinstance(value, dict) and is_chat(value.get("messages")):
+            parts.extend(render_chat(value["messages"], media_root))
+            rest = {k: v for k, v in value.items() if k != "messages"}
+            if rest:
+                parts.append(_json(rest))
+        elif isinstance(value, str):
+            parts.append(_t(value))
+        else:
+            parts.append(_json(value))
+    if span.attributes:
+        parts.append(Rule("attributes", style="blue"))
+        parts.append(_json(span.attributes))
+    shown_events = events if events is not None else (span.events or [])
+    if shown_events:
+        parts.append(Rule(f"events ({len(shown_events)})", style="blue"))
+        for event in shown_events[-MAX_EVENTS:]:
+            line = Text()
+            line.append(safe(str(event.time), newlines=False) + " ", style="dim")
+            line.append(safe(event.level, newlines=False) + " ", style="yellow" if event.level != "HTTP" else "blue")
+            line.append_text(_t(event.message))
+            parts.append(line)
+    if run.inferred and span.parent is not None:
+        parts.append(Text("nesting inferred from timing (Inspect records no parent links)", style="dim italic"))
+    return Group(*parts)
+
+
+class DetailPane(VerticalScroll):
+    """Scrollable view of one span."""
+
+    def compose(self):
+        yield Static(Text("select a span", style="dim italic"), id="detail-body")
+
+    def show(self, span: Span | None, now: float) -> None:
+        body = self.query_one("#detail-body", Static)
+        if span is None:
+            body.update(Text("select a span", style="dim italic"))
+            return
+        body.update(render_span(span, now))
+        self.border_title = f"detail · {safe(span.name, newlines=False)[:40]}"

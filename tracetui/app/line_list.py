@@ -1,0 +1,173 @@
+"""A cursor list that draws only its visible rows.
+
+Textual's DataTable and Tree rebuild every row on each change and become
+unusable in the tens of thousands; this renders line by line
+(`render_line`), so a million rows cost what a screenful does. The run
+list, the anomaly panel and the span tree are all LineLists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+#: Background of the cursor row (focused / unfocused pane).
+CURSOR_FOCUSED = Style(bgcolor="#2d4f7c", bold=False)
+CURSOR_BLURRED = Style(bgcolor="#333a44")
+
+
+class LineList(ScrollView, can_focus=True):
+    """Subclasses implement `row_count()` and `render_row(index, width)`."""
+
+    BINDINGS = [
+        Binding("j,down", "cursor_down", "Down", show=False),
+        Binding("k,up", "cursor_up", "Up", show=False),
+        Binding("g,home", "first", "Top", show=False),
+        Binding("G,end", "last", "Bottom", show=False),
+        Binding("pagedown", "page_down_rows", "Page down", show=False),
+        Binding("pageup", "page_up_rows", "Page up", show=False),
+        Binding("enter", "select", "Select", show=False),
+    ]
+
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
+
+    @dataclass
+    class Highlighted(Message):
+        """The cursor moved to a row."""
+
+        list: "LineList"
+        index: int
+
+        @property
+        def control(self) -> "LineList":
+            return self.list
+
+    @dataclass
+    class Activated(Message):
+        """Enter (or a double click) on a row."""
+
+        list: "LineList"
+        index: int
+
+        @property
+        def control(self) -> "LineList":
+            return self.list
+
+    # -- to override -----------------------------------------------------------
+
+    def row_count(self) -> int:
+        return 0
+
+    def render_row(self, index: int, width: int) -> Text:
+        return Text()
+
+    def empty_text(self) -> str:
+        return ""
+
+    # -- drawing ----------------------------------------------------------------
+
+    def sync_size(self) -> None:
+        """Call after the number of rows changed."""
+        count = self.row_count()
+        self.virtual_size = Size(self.size.width, count)
+        if self.cursor >= count:
+            self.cursor = max(0, count - 1)
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        scroll_y = self.scroll_offset.y
+        index = scroll_y + y
+        width = self.size.width
+        count = self.row_count()
+        if index >= count:
+            if count == 0 and y == 0 and self.empty_text():
+                text = Text(self.empty_text(), style="dim italic")
+                return Strip(text.render(self.app.console), text.cell_len).adjust_cell_length(width)
+            return Strip.blank(width)
+        text = self.render_row(index, width)
+        text.truncate(width, overflow="ellipsis")
+        segments = list(text.render(self.app.console))
+        strip = Strip(segments, text.cell_len).adjust_cell_length(width)
+        if index == self.cursor:
+            strip = strip.apply_style(CURSOR_FOCUSED if self.has_focus else CURSOR_BLURRED)
+        return strip
+
+    # -- cursor -----------------------------------------------------------------
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh_line(old)
+        self.refresh_line(new)
+        self.scroll_to_cursor()
+        if self.row_count():
+            self.post_message(self.Highlighted(self, new))
+
+    def scroll_to_cursor(self) -> None:
+        height = self.scrollable_content_region.height or self.size.height
+        top = self.scroll_offset.y
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif height and self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False)
+
+    def move_to(self, index: int) -> None:
+        count = self.row_count()
+        if count:
+            self.cursor = max(0, min(index, count - 1))
+
+    def action_cursor_down(self) -> None:
+        self.move_to(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_to(self.cursor - 1)
+
+    def action_first(self) -> None:
+        self.move_to(0)
+
+    def action_last(self) -> None:
+        self.move_to(self.row_count() - 1)
+
+    def action_page_down_rows(self) -> None:
+        self.move_to(self.cursor + max(1, self.size.height - 1))
+
+    def action_page_up_rows(self) -> None:
+        self.move_to(self.cursor - max(1, self.size.height - 1))
+
+    def action_select(self) -> None:
+        if self.row_count():
+            self.post_message(self.Activated(self, self.cursor))
+
+    def on_focus(self) -> None:
+        self.refresh_line(self.cursor)
+
+    def on_blur(self) -> None:
+        self.refresh_line(self.cursor)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        index = self.scroll_offset.y + offset.y
+        if index < self.row_count():
+            self.focus()
+            self.cursor = index
+            if event.chain >= 2:
+                self.post_message(self.Activated(self, index))
+            else:
+                self.row_clicked(index, offset.x)
+
+    def row_clicked(self, index: int, x: int) -> None:
+        """A single click on a row (the tree toggles on its expander)."""
+
+
+def segments_width(segments: list[Segment]) -> int:
+    return sum(s.cell_length for s in segments)

@@ -1,0 +1,93 @@
+"""The run list: one row per run across all sources, newest first."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from rich.text import Text
+
+from tracetui.app.line_list import LineList
+from tracetui.app.style import plain, status_icon
+from tracetui.model import RUNNING, Run
+from tracetui.query import Query
+from tracetui.text import fmt_duration
+
+
+class RunList(LineList):
+    def __init__(self, *args, now=time.time, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.runs: list[Run] = []
+        self._all: list[Run] = []
+        self._query = Query()
+        self.now = now
+
+    def row_count(self) -> int:
+        return len(self.runs)
+
+    def empty_text(self) -> str:
+        return "no runs match the filter" if self._query else "reading…"
+
+    @property
+    def current(self) -> Run | None:
+        return self.runs[self.cursor] if 0 <= self.cursor < len(self.runs) else None
+
+    def set_runs(self, runs: list[Run]) -> None:
+        """All runs (any order); keeps the cursor on the run it was on."""
+        current = self.current
+        self._all = sorted(runs, key=lambda r: (r.start or 0), reverse=True)
+        self._apply()
+        if current is not None and current in self.runs:
+            index = self.runs.index(current)
+            if index != self.cursor:
+                self.set_reactive(RunList.cursor, index)
+        self.sync_size()
+        if current is None and self.runs:
+            self.cursor = 0
+
+    def _apply(self) -> None:
+        self.runs = [r for r in self._all if not self._query or self._query.matches_run(r)]
+
+    def set_filter(self, query: Query) -> None:
+        current = self.current
+        self._query = query
+        self._apply()
+        self.sync_size()
+        self.cursor = self.runs.index(current) if current in self.runs else 0
+
+    def select_run(self, run: Run) -> None:
+        if run not in self.runs:
+            self._query = Query()
+            self._apply()
+            self.sync_size()
+        if run in self.runs:
+            self.cursor = self.runs.index(run)
+
+    def render_row(self, index: int, width: int) -> Text:
+        run = self.runs[index]
+        text = Text(no_wrap=True)
+        text.append("● " if run.live else "  ", style="bold green" if run.live else "")
+        text.append_text(status_icon(run.status))
+        text.append(" ")
+        start, end = run.start, run.end
+        if run.status == RUNNING and run.live and start is not None:
+            duration = self.now() - start
+        else:
+            duration = None if start is None or end is None else end - start
+        spans = len(run.spans)
+        errors = run.anomalies.counts()
+        bad = errors["errors"] + errors["timeouts"]
+        tail = Text(no_wrap=True)
+        tail.append(f" {fmt_duration(duration):>7}", style="cyan")
+        tail.append(f" {spans:>6}", style="dim")
+        tail.append(f" {bad:>4}✗" if bad else "      ", style="red" if bad else "")
+        room = max(4, width - text.cell_len - tail.cell_len)
+        label = Text(plain(run.name), style="bold", no_wrap=True)
+        source = os.path.basename(run.source)
+        if source and run.name not in source and source not in run.name:
+            label.append("  " + plain(source), style="dim")
+        label.truncate(room, overflow="ellipsis")
+        label.pad_right(room - label.cell_len)
+        text.append_text(label)
+        text.append_text(tail)
+        return text

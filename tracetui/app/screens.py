@@ -1,0 +1,68 @@
+"""Modal screens: the help screen and the raw-record viewer."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+#: Every key, as the help screen lists it (the footer shows the common ones).
+KEYS = [
+    ("tab / shift+tab", "next / previous pane"),
+    ("j k / ↑ ↓", "move"),
+    ("g G / home end", "top / bottom"),
+    ("pgup pgdn", "page"),
+    ("enter", "select: expand a node, or reveal an anomaly's span"),
+    ("space", "expand / collapse"),
+    ("→ l / ← h", "expand / collapse or go to the parent"),
+    ("* / shift+→", "expand the whole subtree"),
+    ("shift+←", "collapse the whole subtree"),
+    ("/", "filter the focused list: words, or field:value (status:error kind:\"Tool Call\" sample:3)"),
+    ("esc", "close the filter / this screen"),
+    ("a", "jump to the anomaly panel"),
+    ("e", "show errors and timeouts in the anomaly panel"),
+    ("f", "follow: keep the newest span in view"),
+    ("r", "the raw record(s) of the selected span"),
+    ("c", "copy the selected span as JSON (OSC 52 clipboard)"),
+    ("x", "export the run to a Perfetto JSON file"),
+    ("ctrl+p", "command palette"),
+    ("?", "this help"),
+    ("q", "quit"),
+]
+
+
+class HelpScreen(ModalScreen):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 3))
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column()
+        for key, what in KEYS:
+            table.add_row(key, what)
+        body = Group(Text("tracetui — keys", style="bold"), Text(""), table, Text(""),
+                     Text("Inspect trees are inferred: an action entered while another of its "
+                          "sample is open is shown as its child.", style="dim"))
+        with VerticalScroll(id="help-body"):
+            yield Static(body)
+
+
+class RawScreen(ModalScreen):
+    """The raw record(s) a span came from."""
+
+    BINDINGS = [Binding("escape,q,r", "dismiss", "Close")]
+
+    def __init__(self, title: str, body) -> None:
+        super().__init__()
+        self._title = title
+        self._body = body
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="raw-body") as scroll:
+            scroll.border_title = self._title
+            yield Static(self._body)

@@ -1,0 +1,345 @@
+"""The span tree: collapsible, a status and duration per node, and a
+waterfall bar placing each span in its run's time range.
+
+Rows are a flat list of (span, depth) for the expanded part of the tree
+only, so a run of a million spans costs what its visible part costs;
+expanding splices a subtree's rows in, collapsing slices them out.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+
+from tracetui.app.line_list import LineList
+from tracetui.app.style import STATUS_STYLE, plain, status_icon
+from tracetui.model import RUNNING, Run, Span
+from tracetui.query import Query
+from tracetui.text import fmt_duration
+
+BAR_WIDTH = 16
+#: Runs smaller than this open fully expanded.
+EXPAND_ALL_BELOW = 300
+_EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
+def waterfall(start: float | None, end: float | None, r0: float, r1: float, width: int) -> str:
+    """Where [start, end] sits in [r0, r1], drawn in `width` cells with
+    eighth-cell precision at the edges."""
+    if start is None or r1 <= r0:
+        return " " * width
+    scale = width * 8 / (r1 - r0)
+    a = max(0, min(width * 8, int((start - r0) * scale)))
+    b = max(0, min(width * 8, int(((end if end is not None else r1) - r0) * scale)))
+    b = max(b, a + 1)
+    cells = []
+    for i in range(width):
+        lo, hi = i * 8, i * 8 + 8
+        covered = max(0, min(hi, b) - max(lo, a))
+        if covered == 0:
+            cells.append(" ")
+        elif covered == 8:
+            cells.append("█")
+        elif a > lo:  # the bar starts inside this cell: right-aligned part
+            cells.append("▕" if covered <= 2 else "▐")
+        else:
+            cells.append(_EIGHTHS[covered])
+    return "".join(cells)
+
+
+class SpanTree(LineList):
+    """Spans of one run as a tree."""
+
+    BINDINGS = [
+        Binding("space", "toggle", "Expand/collapse"),
+        Binding("right,l", "expand", "Expand", show=False),
+        Binding("left,h", "collapse", "Collapse/parent", show=False),
+        Binding("asterisk,shift+right", "expand_all", "Expand subtree", show=False),
+        Binding("shift+left", "collapse_all", "Collapse subtree", show=False),
+    ]
+
+    follow: reactive[bool] = reactive(False)
+
+    @dataclass
+    class SpanHighlighted(Message):
+        span: Span
+
+    @dataclass
+    class SpanSelected(Message):
+        span: Span
+
+    def __init__(self, *args, now=time.time, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.run: Run | None = None
+        self.rows: list[tuple[Span, int]] = []
+        self._expanded: dict[str, set[str]] = {}
+        self._query = Query()
+        self._span_count = -1
+        self.now = now
+
+    # -- content ----------------------------------------------------------------
+
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    def empty_text(self) -> str:
+        if self.run is None:
+            return "no run selected"
+        return "no spans match the filter" if self._query else "no spans yet"
+
+    def expanded(self) -> set[str]:
+        if self.run is None:
+            return set()
+        ids = self._expanded.get(self.run.id)
+        if ids is None:
+            ids = self._expanded[self.run.id] = set()
+            if len(self.run.spans) < EXPAND_ALL_BELOW:
+                ids.update(s.id for s in self.run.spans.values() if s.children)
+            else:
+                ids.update(s.id for s in self.run.roots if s.children)
+        return ids
+
+    def _flatten(self, spans: list[Span], depth: int, out: list[tuple[Span, int]]) -> None:
+        expanded = self.expanded()
+        stack = [(s, depth) for s in reversed(spans)]
+        while stack:
+            span, d = stack.pop()
+            out.append((span, d))
+            if span.children and span.id in expanded:
+                stack.extend((c, d + 1) for c in reversed(span.children))
+
+    def _rebuild(self) -> None:
+        rows: list[tuple[Span, int]] = []
+        if self.run is not None:
+            if self._query:
+                rows = self._filtered_rows()
+            else:
+                self._flatten(list(self.run.roots), 0, rows)
+        self.rows = rows
+        self._span_count = len(self.run.spans) if self.run else 0
+
+    def _filtered_rows(self) -> list[tuple[Span, int]]:
+        """Matching spans with their ancestors, in tree order."""
+        assert self.run is not None
+        keep: set[int] = set()
+        for span in self.run.spans.values():
+            if self._query.matches_span(span):
+                node: Span | None = span
+                while node is not None and id(node) not in keep:
+                    keep.add(id(node))
+                    node = node.parent
+        rows: list[tuple[Span, int]] = []
+        stack = [(s, 0) for s in reversed(self.run.roots) if id(s) in keep]
+        while stack:
+            span, d = stack.pop()
+            rows.append((span, d))
+            if span.children:
+                stack.extend((c, d + 1) for c in reversed(span.children) if id(c) in keep)
+        return rows
+
+    # -- API for the app ---------------------------------------------------------
+
+    @property
+    def current(self) -> Span | None:
+        if 0 <= self.cursor < len(self.rows):
+            return self.rows[self.cursor][0]
+        return None
+
+    def show_run(self, run: Run | None) -> None:
+        if run is self.run:
+            return
+        self.run = run
+        self.border_title = self._title()
+        self._rebuild()
+        self.sync_size()
+        self.scroll_to(y=0, animate=False)
+        self.cursor = 0
+
+    def _title(self) -> str:
+        if self.run is None:
+            return "spans"
+        title = f"spans · {plain(self.run.name, 40)}"
+        if self.run.inferred:
+            title += " · nesting inferred"
+        return title
+
+    def refresh_run(self) -> None:
+        """The run changed (live data): keep the cursor on its span, the
+        expanded nodes expanded, and the scroll position, unless following."""
+        if self.run is None:
+            return
+        current = self.current
+        self._rebuild()
+        self.sync_size()
+        if self.follow and self.rows:
+            newest = max(range(len(self.rows)), key=lambda i: self.rows[i][0].start or 0)
+            self.cursor = newest
+        elif current is not None:
+            index = self.index_of(current)
+            if index is not None and index != self.cursor:
+                self.set_reactive(SpanTree.cursor, index)
+                self.refresh()
+        self.refresh()
+
+    def index_of(self, span: Span) -> int | None:
+        for i, (s, _) in enumerate(self.rows):
+            if s is span:
+                return i
+        return None
+
+    def reveal(self, span: Span) -> None:
+        """Expand the span's ancestors, put the cursor on it."""
+        if span.run is not self.run:
+            self.show_run(span.run)
+        expanded = self.expanded()
+        node = span.parent
+        while node is not None:
+            expanded.add(node.id)
+            node = node.parent
+        if self._query and not self._query.matches_span(span):
+            self._query = Query()
+        self._rebuild()
+        self.sync_size()
+        index = self.index_of(span)
+        if index is not None:
+            self.cursor = index
+            height = self.size.height or 10
+            self.scroll_to(y=max(0, index - height // 2), animate=False)
+            self.post_message(self.SpanSelected(span))
+
+    def set_filter(self, query: Query) -> None:
+        current = self.current
+        self._query = query
+        self._rebuild()
+        self.sync_size()
+        index = self.index_of(current) if current is not None else None
+        self.cursor = index if index is not None else 0
+
+    # -- expand / collapse ------------------------------------------------------
+
+    def _toggle(self, index: int, expand: bool | None = None, deep: bool = False) -> None:
+        if not (0 <= index < len(self.rows)) or self._query:
+            return
+        span, depth = self.rows[index]
+        if not span.children:
+            return
+        expanded = self.expanded()
+        is_open = span.id in expanded
+        want = (not is_open) if expand is None else expand
+        # Slice the old subtree rows out...
+        end = index + 1
+        while end < len(self.rows) and self.rows[end][1] > depth:
+            end += 1
+        if want:
+            expanded.add(span.id)
+            if deep:
+                for s in span.walk():
+                    if s.children:
+                        expanded.add(s.id)
+        else:
+            expanded.discard(span.id)
+            if deep:
+                for s in span.walk():
+                    expanded.discard(s.id)
+        sub: list[tuple[Span, int]] = []
+        if want:
+            self._flatten(list(span.children), depth + 1, sub)
+        # ...and splice the new ones in.
+        self.rows[index + 1:end] = sub
+        self.sync_size()
+
+    def action_toggle(self) -> None:
+        self._toggle(self.cursor)
+
+    def action_expand(self) -> None:
+        self._toggle(self.cursor, expand=True)
+
+    def action_collapse(self) -> None:
+        span = self.current
+        if span is None:
+            return
+        if span.children and span.id in self.expanded() and not self._query:
+            self._toggle(self.cursor, expand=False)
+        elif span.parent is not None:
+            index = self.index_of(span.parent)
+            if index is not None:
+                self.cursor = index
+
+    def action_expand_all(self) -> None:
+        self._toggle(self.cursor, expand=True, deep=True)
+
+    def action_collapse_all(self) -> None:
+        self._toggle(self.cursor, expand=False, deep=True)
+
+    def action_select(self) -> None:
+        span = self.current
+        if span is None:
+            return
+        if span.children:
+            self._toggle(self.cursor)
+        self.post_message(self.SpanSelected(span))
+
+    def row_clicked(self, index: int, x: int) -> None:
+        span, depth = self.rows[index]
+        if span.children and depth * 2 <= x < depth * 2 + 2:
+            self._toggle(index)
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        super().watch_cursor(old, new)
+        span = self.current
+        if span is not None:
+            self.post_message(self.SpanHighlighted(span))
+
+    # -- drawing ---------------------------------------------------------------
+
+    def _range(self) -> tuple[float, float]:
+        run = self.run
+        assert run is not None
+        r0 = run.start or 0.0
+        r1 = run.end or r0
+        if run.status == RUNNING and run.live:
+            r1 = max(r1, self.now())
+        return r0, r1
+
+    def render_row(self, index: int, width: int) -> Text:
+        span, depth = self.rows[index]
+        expanded = self.expanded()
+        now = self.now()
+        text = Text(no_wrap=True)
+        text.append("  " * depth, style="dim")
+        if span.children:
+            text.append("▾ " if (span.id in expanded or self._query) else "▸ ", style="bold")
+        else:
+            text.append("  ")
+        text.append_text(status_icon(span.status))
+        text.append(" ")
+        bar_w = BAR_WIDTH if width >= 60 else 0
+        right_w = 9 + (bar_w + 1 if bar_w else 0)
+        room = max(4, width - text.cell_len - right_w - 1)
+        name = plain(span.name)
+        label = Text(no_wrap=True)
+        label.append(name, style="bold")
+        if span.detail and span.detail != span.name:
+            label.append("  " + plain(span.detail), style="dim")
+        if span.orphan:
+            label.append("  (parent not found)", style="italic dim")
+        if span.children and span.id not in expanded and not self._query:
+            label.append(f"  ({len(span.children)})", style="dim")
+        label.truncate(room, overflow="ellipsis")
+        label.pad_right(room - label.cell_len)
+        text.append_text(label)
+        duration = span.duration_as_of(now)
+        style = STATUS_STYLE.get(span.status, ("", ""))[1] if span.status == RUNNING else "cyan"
+        text.append(" " + fmt_duration(duration).rjust(9), style=style)
+        if bar_w and self.run is not None:
+            r0, r1 = self._range()
+            end = span.end if span.duration is not None else (now if span.status == RUNNING else None)
+            colour = STATUS_STYLE.get(span.status, ("", "white"))[1].replace("bold ", "")
+            text.append(" ")
+            text.append(waterfall(span.start, end, r0, r1, bar_w), style=colour)
+        return text
