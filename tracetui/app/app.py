@@ -84,7 +84,7 @@ class TraceApp(App):
         self.now = now
         self.loading = True
         self._filter_target: LineList | None = None
-        self._filters: dict[str, str] = {}
+        self._filter_texts: dict[str, str] = {}
         for source in sources:
             if isinstance(source, LineSource):
                 source.follower.read_size = SLICE_BYTES
@@ -368,7 +368,7 @@ class TraceApp(App):
             focused = self.tree
         self._filter_target = focused
         box = self.query_one("#filter", Input)
-        box.value = self._filters.get(focused.id or "", "")
+        box.value = self._filter_texts.get(focused.id or "", "")
         box.add_class("visible")
         box.border_title = f"filter {focused.id}"
         box.focus()
@@ -378,7 +378,7 @@ class TraceApp(App):
         target = self._filter_target
         if target is None:
             return
-        self._filters[target.id or ""] = event.value
+        self._filter_texts[target.id or ""] = event.value
         query = parse(event.value)
         with self.store.lock:
             if isinstance(target, AnomalyPanel):

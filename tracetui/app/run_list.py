@@ -79,7 +79,8 @@ class RunList(LineList):
         bad = errors["errors"] + errors["timeouts"]
         tail = Text(no_wrap=True)
         tail.append(f" {fmt_duration(duration):>7}", style="cyan")
-        tail.append(f" {spans:>6}", style="dim")
+        if width >= 48:
+            tail.append(f" {spans:>6}", style="dim")
         tail.append(f" {bad:>4}✗" if bad else "      ", style="red" if bad else "")
         room = max(4, width - text.cell_len - tail.cell_len)
         label = Text(plain(run.name), style="bold", no_wrap=True)

@@ -23,8 +23,6 @@ from tracetui.query import Query
 from tracetui.text import fmt_duration
 
 BAR_WIDTH = 16
-#: Runs smaller than this open fully expanded.
-EXPAND_ALL_BELOW = 300
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 
@@ -77,7 +75,7 @@ class SpanTree(LineList):
         super().__init__(*args, **kwargs)
         self.run: Run | None = None
         self.rows: list[tuple[Span, int]] = []
-        self._expanded: dict[str, set[str]] = {}
+        self._expanded: dict[str, tuple[set[str], set[str]]] = {}
         self._query = Query()
         self._span_count = -1
         self.now = now
@@ -92,25 +90,50 @@ class SpanTree(LineList):
             return "no run selected"
         return "no spans match the filter" if self._query else "no spans yet"
 
-    def expanded(self) -> set[str]:
-        if self.run is None:
-            return set()
-        ids = self._expanded.get(self.run.id)
-        if ids is None:
-            ids = self._expanded[self.run.id] = set()
-            if len(self.run.spans) < EXPAND_ALL_BELOW:
-                ids.update(s.id for s in self.run.spans.values() if s.children)
-            else:
-                ids.update(s.id for s in self.run.roots if s.children)
-        return ids
+    def _state(self) -> tuple[set[str], set[str]]:
+        """(opened, closed) by the user in this run: they override the default."""
+        assert self.run is not None
+        state = self._expanded.get(self.run.id)
+        if state is None:
+            state = self._expanded[self.run.id] = (set(), set())
+        return state
+
+    def is_open(self, span: Span) -> bool:
+        if not span.children or self.run is None:
+            return False
+        opened, closed = self._state()
+        if span.id in opened:
+            return True
+        if span.id in closed:
+            return False
+        return self.default_open(span)
+
+    def default_open(self, span: Span) -> bool:
+        """Roots are open; so is what leads to something still running in an
+        inferred (Inspect) run; small recorded trees open two levels deep."""
+        if span.parent is None:
+            return True
+        if span.synthetic:
+            return span.status == RUNNING
+        if self.run is not None and not self.run.inferred:
+            depth, node = 0, span.parent
+            while node is not None and depth < 3:
+                depth, node = depth + 1, node.parent
+            return depth < 3
+        return span.status == RUNNING
+
+    def set_open(self, span: Span, value: bool) -> None:
+        opened, closed = self._state()
+        (opened if value else closed).add(span.id)
+        (closed if value else opened).discard(span.id)
 
     def _flatten(self, spans: list[Span], depth: int, out: list[tuple[Span, int]]) -> None:
-        expanded = self.expanded()
         stack = [(s, depth) for s in reversed(spans)]
+        is_open = self.is_open
         while stack:
             span, d = stack.pop()
             out.append((span, d))
-            if span.children and span.id in expanded:
+            if span.children and is_open(span):
                 stack.extend((c, d + 1) for c in reversed(span.children))
 
     def _rebuild(self) -> None:
@@ -196,10 +219,9 @@ class SpanTree(LineList):
         """Expand the span's ancestors, put the cursor on it."""
         if span.run is not self.run:
             self.show_run(span.run)
-        expanded = self.expanded()
         node = span.parent
         while node is not None:
-            expanded.add(node.id)
+            self.set_open(node, True)
             node = node.parent
         if self._query and not self._query.matches_span(span):
             self._query = Query()
@@ -228,24 +250,17 @@ class SpanTree(LineList):
         span, depth = self.rows[index]
         if not span.children:
             return
-        expanded = self.expanded()
-        is_open = span.id in expanded
+        is_open = self.is_open(span)
         want = (not is_open) if expand is None else expand
         # Slice the old subtree rows out...
         end = index + 1
         while end < len(self.rows) and self.rows[end][1] > depth:
             end += 1
-        if want:
-            expanded.add(span.id)
-            if deep:
-                for s in span.walk():
-                    if s.children:
-                        expanded.add(s.id)
-        else:
-            expanded.discard(span.id)
-            if deep:
-                for s in span.walk():
-                    expanded.discard(s.id)
+        self.set_open(span, want)
+        if deep:
+            for s in span.walk():
+                if s.children:
+                    self.set_open(s, want)
         sub: list[tuple[Span, int]] = []
         if want:
             self._flatten(list(span.children), depth + 1, sub)
@@ -263,7 +278,7 @@ class SpanTree(LineList):
         span = self.current
         if span is None:
             return
-        if span.children and span.id in self.expanded() and not self._query:
+        if span.children and self.is_open(span) and not self._query:
             self._toggle(self.cursor, expand=False)
         elif span.parent is not None:
             index = self.index_of(span.parent)
@@ -308,18 +323,18 @@ class SpanTree(LineList):
 
     def render_row(self, index: int, width: int) -> Text:
         span, depth = self.rows[index]
-        expanded = self.expanded()
+        is_open = self.is_open(span)
         now = self.now()
         text = Text(no_wrap=True)
         text.append("  " * depth, style="dim")
         if span.children:
-            text.append("▾ " if (span.id in expanded or self._query) else "▸ ", style="bold")
+            text.append("▾ " if (is_open or self._query) else "▸ ", style="bold")
         else:
             text.append("  ")
         text.append_text(status_icon(span.status))
         text.append(" ")
         bar_w = BAR_WIDTH if width >= 60 else 0
-        right_w = 9 + (bar_w + 1 if bar_w else 0)
+        right_w = 10 + (bar_w + 1 if bar_w else 0)
         room = max(4, width - text.cell_len - right_w - 1)
         name = plain(span.name)
         label = Text(no_wrap=True)
@@ -328,7 +343,7 @@ class SpanTree(LineList):
             label.append("  " + plain(span.detail), style="dim")
         if span.orphan:
             label.append("  (parent not found)", style="italic dim")
-        if span.children and span.id not in expanded and not self._query:
+        if span.children and not is_open and not self._query:
             label.append(f"  ({len(span.children)})", style="dim")
         label.truncate(room, overflow="ellipsis")
         label.pad_right(room - label.cell_len)

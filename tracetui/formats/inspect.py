@@ -13,6 +13,7 @@ Two jobs, kept exact:
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime
 from typing import Any
 
@@ -75,6 +76,32 @@ def validate(rec: dict) -> tuple[float | None, float | None]:
     return start, duration
 
 
+def process_alive(path: str) -> bool | None:
+    """Is the eval that writes `trace-<pid>.log` still running here? None
+    when the name carries no pid. (A hung eval writes nothing for a long
+    time, so the file's mtime cannot tell a hang from a death.)"""
+    match = re.fullmatch(r"trace-(\d+)\.log", os.path.basename(path))
+    if not match:
+        return None
+    try:
+        os.kill(int(match.group(1)), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but someone else's
+        return True
+    except (OverflowError, ValueError):
+        return None
+    return True
+
+
+def is_live(path: str) -> bool:
+    """A plain log whose writer may still be appending."""
+    if path.endswith(".gz"):
+        return False
+    alive = process_alive(path)
+    return True if alive is None else alive
+
+
 def _iso_to_epoch(ts: str) -> float | None:
     try:
         return datetime.fromisoformat(ts).timestamp()
@@ -116,7 +143,7 @@ class InspectDecoder:
     def _init_state(self) -> None:
         self.run: Run = self.store.run(self.run_id, self.path, FORMAT)
         self.run.inferred = True
-        self.run.live = not self.path.endswith(".gz")
+        self.run.live = is_live(self.path)
         self._samples: dict[tuple, _Sample] = {}
         self._tasks: dict[str, Span] = {}
         #: Per task node: how many of its samples are running / errored / ok,
@@ -136,7 +163,7 @@ class InspectDecoder:
     def set_path(self, path: str) -> None:
         self.path = path
         self.run.source = path
-        self.run.live = not path.endswith(".gz")
+        self.run.live = is_live(path)
 
     @property
     def skipped(self) -> int:
