@@ -23,7 +23,7 @@ from tracetui.text import clip, fmt_duration, safe
 SUBCOMMANDS = ("anomalies", "runs", "tree", "spans", "stats", "dump", "export", "http", "demo")
 #: Words other tools use for a status (Flujo's `failed`/`completed`), accepted by --status.
 STATUS_ALIASES = {"failed": "error", "completed": "ok"}
-STATUS_ICON = {"running": "▶", "ok": "✓", "error": "✗", "cancelled": "⊘", "timeout": "⧗"}
+STATUS_ICON = {"running": "▶", "ok": "✓", "error": "✗", "cancelled": "⊘", "timeout": "◔"}
 
 
 class CliError(Exception):
@@ -153,10 +153,11 @@ def _print_anomalies(args: argparse.Namespace, trace_file: str,
         any_rows = True
         out()
         out(title)
+        width = max(len(safe(r.action, newlines=False)) for r in rows)
         for row in rows:
             detail = row.detail if row.error is None else f"{row.detail} {row.error}"
             started = time.strftime("%H:%M:%S %Z", time.localtime(row.start)) if row.start else "None"
-            out(f"{safe(row.action, newlines=False)} {row.duration_as_of(as_of):8.2f}s  "
+            out(f"{safe(row.action, newlines=False):<{width}} {row.duration_as_of(as_of):9.2f}s  "
                 f"{safe(detail, newlines=False)}  {started}")
     if not any_rows:
         out()

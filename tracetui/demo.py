@@ -111,13 +111,13 @@ class DemoWriter:
 
     # -- the scenario ------------------------------------------------------------
 
-    def scenario(self) -> Iterator[tuple[float, dict]]:
-        """(seconds to wait first, record) pairs."""
-        runs = []
+    def scenario(self) -> Iterator[float | dict]:
+        """Delays (seconds to wait) and records, in order. A record is built
+        only after the wait before it, so its times are the times it is written."""
         for task in TASKS:
-            rec, handle = self.enter("Run Task", f"task: {task} ({MODEL})")
-            runs.append(handle)
-            yield 0.05, rec
+            yield 0.05
+            rec, _ = self.enter("Run Task", f"task: {task} ({MODEL})")
+            yield rec
         samples = [(TASKS[i % 2], i // 2 + 1) for i in range(6)]
         for step in range(3):
             for index, (task, sample) in enumerate(samples):
@@ -130,54 +130,73 @@ class DemoWriter:
                 yield from self._tool_call(task, sample, command,
                                            fail=(index == 1 and step == 1),
                                            timeout=(index == 2 and step == 2))
+            yield 0.1
             rec, handle = self.enter("Log Write", "/tmp/logs/demo.eval")
-            yield 0.1, rec
-            yield 0.05, self.close(handle)
+            yield rec
+            yield 0.05
+            yield self.close(handle)
         # Two actions that never finish.
         task, sample = samples[4]
-        rec, tool = self.enter("Tool Call", "bash(cmd='sleep 600')", task, sample)
-        yield 0.3, rec
+        yield 0.3
+        rec, _ = self.enter("Tool Call", "bash(cmd='sleep 600')", task, sample)
+        yield rec
+        yield 0.05
         rec, _ = self.enter("Subprocess", "bash --login -c 'sleep 600'", task, sample)
-        yield 0.05, rec
+        yield rec
         task, sample = samples[5]
+        yield 0.2
         rec, _ = self.enter("Model", f"generate ({MODEL})", task, sample)
-        yield 0.2, rec
+        yield rec
         # Keep the file alive: the eval's other machinery still talks.
         beats = 0
         while self.heartbeats is None or beats < self.heartbeats:
             beats += 1
-            yield 4.0, self.message("TRACE", "[Docker] checking container health")
-            yield 3.0, self.message("HTTP", f'POST https://api.openai.com/v1/chat/completions '
-                                            f'"HTTP/1.1 {self.rng.choice(["200 OK", "429 Too Many Requests"])}"')
+            yield 4.0
+            yield self.message("TRACE", "[Docker] checking container health")
+            yield 3.0
+            yield self.message("HTTP", f'POST https://api.openai.com/v1/chat/completions '
+                                       f'"HTTP/1.1 {self.rng.choice(["200 OK", "429 Too Many Requests"])}"')
 
-    def _model_call(self, task: str, sample: int, cancel: bool = False) -> Iterator[tuple[float, dict]]:
+    def _model_call(self, task: str, sample: int, cancel: bool = False) -> Iterator[float | dict]:
+        yield 0.2 + self.rng.random() * 0.3
         rec, handle = self.enter("Model", f"generate ({MODEL})", task, sample)
-        yield 0.2 + self.rng.random() * 0.3, rec
+        yield rec
         if cancel:
-            yield 1.5, self.close(handle, "cancel")
-            yield 0.02, self.message("WARNING", "Sample cancelled: time limit exceeded", task, sample)
+            yield 1.5
+            yield self.close(handle, "cancel")
+            yield 0.02
+            yield self.message("WARNING", "Sample cancelled: time limit exceeded", task, sample)
             return
-        yield 0.6 + self.rng.random(), self.message(
-            "HTTP", 'POST https://api.openai.com/v1/chat/completions "HTTP/1.1 200 OK"', task, sample)
-        yield 0.02, self.close(handle)
+        yield 0.6 + self.rng.random()
+        yield self.message("HTTP", 'POST https://api.openai.com/v1/chat/completions "HTTP/1.1 200 OK"',
+                           task, sample)
+        yield 0.02
+        yield self.close(handle)
 
     def _tool_call(self, task: str, sample: int, command: str, fail: bool,
-                   timeout: bool) -> Iterator[tuple[float, dict]]:
+                   timeout: bool) -> Iterator[float | dict]:
+        yield 0.1
         tool_rec, tool = self.enter("Tool Call", f"bash(cmd={command!r})", task, sample)
-        yield 0.1, tool_rec
+        yield tool_rec
         if fail:
-            yield 0.2, self.close(tool, "error", error="file not found: /repo/setup.cfg",
-                                  error_type="ToolError", stacktrace=STACKTRACE)
+            yield 0.2
+            yield self.close(tool, "error", error="file not found: /repo/setup.cfg",
+                             error_type="ToolError", stacktrace=STACKTRACE)
             return
+        yield 0.05
         rec, sub = self.enter("Subprocess", f"bash --login -c {command!r}", task, sample)
-        yield 0.05, rec
+        yield rec
         if timeout:
-            yield 3.0, self.close(sub, "timeout")
-            yield 0.02, self.close(tool, "error", error="Command timed out before completing.",
-                                   error_type="TimeoutError")
+            yield 3.0
+            yield self.close(sub, "timeout")
+            yield 0.02
+            yield self.close(tool, "error", error="Command timed out before completing.",
+                             error_type="TimeoutError")
             return
-        yield 0.3 + self.rng.random() * 0.8, self.close(sub)
-        yield 0.02, self.close(tool)
+        yield 0.3 + self.rng.random() * 0.8
+        yield self.close(sub)
+        yield 0.02
+        yield self.close(tool)
 
     # -- writing -----------------------------------------------------------------
 
@@ -186,12 +205,14 @@ class DemoWriter:
         `max_lines`, or after MAX_SECONDS."""
         deadline = time.monotonic() + MAX_SECONDS
         with open(self.path, "a", encoding="utf-8") as f:
-            for delay, rec in self.scenario():
-                if not self.clock.wait(delay / self.speed, self.stop_event):
-                    return
+            for item in self.scenario():
+                if not isinstance(item, dict):
+                    if not self.clock.wait(item / self.speed, self.stop_event):
+                        return
+                    continue
                 if self.stop_event.is_set() or time.monotonic() > deadline:
                     return
-                f.write(json.dumps(rec) + "\n")
+                f.write(json.dumps(item) + "\n")
                 f.flush()
                 self.lines_written += 1
                 if max_lines is not None and self.lines_written >= max_lines:

@@ -12,7 +12,7 @@ STATUS_STYLE = {
     "ok": ("✓", "green"),
     "error": ("✗", "bold red"),
     "cancelled": ("⊘", "magenta"),
-    "timeout": ("⧗", "bold dark_orange"),
+    "timeout": ("◔", "bold dark_orange"),
     "paused": ("‖", "cyan"),
 }
 BUCKET_STATUS = {"running": "running", "cancelled": "cancelled", "errors": "error", "timeouts": "timeout"}
