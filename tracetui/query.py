@@ -13,11 +13,14 @@ prefix (`sync` matches `sync/compute`). Never raises.
 
 from __future__ import annotations
 
+import json
 import shlex
 from typing import Any, Iterable
 
 from tracetui.model import Run, Span
 
+#: How much of a span's input/output text a filter searches.
+CONTENT_SEARCH_LIMIT = 200_000
 #: Status words users type that mean one of ours.
 STATUS_ALIASES = {"failed": "error", "failure": "error", "completed": "ok", "success": "ok",
                   "canceled": "cancelled", "cancel": "cancelled", "timeouts": "timeout"}
@@ -57,9 +60,22 @@ class Query:
         return all(word in haystack for word in self.words)
 
     def matches_span(self, span: Span) -> bool:
-        if not self.matches_text(span.name, span.detail, span.kind, span.id):
+        if not self.matches_text(span.name, span.detail, span.kind, span.id) \
+                and not self._matches_content(span):
             return False
         return all(self._span_field(span, f, v) for f, v in self.fields)
+
+    def _matches_content(self, span: Span) -> bool:
+        """Words in the span's input/output (message text): searched only
+        for spans that carry content, and only up to a size, so a filter
+        keystroke stays cheap on big runs."""
+        if not self.words or (span.input is None and span.output is None):
+            return False
+        try:
+            blob = json.dumps([span.input, span.output], ensure_ascii=False, default=str)
+        except (TypeError, ValueError, RecursionError):
+            return False
+        return self.matches_text(span.name, span.detail, blob[:CONTENT_SEARCH_LIMIT])
 
     def matches_run(self, run: Run) -> bool:
         if not self.matches_text(run.id, run.name, run.source, run.format):

@@ -231,7 +231,8 @@ def render_span(span: Span, now: float, events: list[Any] | None = None) -> Rend
         parts.append(_json(span.attributes))
     shown_events = events if events is not None else (span.events or [])
     if shown_events:
-        parts.append(Rule(f"events ({len(shown_events)})", style="blue"))
+        label = "sample log" if span.kind == "sample" or (span.parent and span.run.inferred) else "log"
+        parts.append(Rule(f"{label} ({len(shown_events)} records)", style="blue"))
         for event in shown_events[-MAX_EVENTS:]:
             line = Text()
             line.append(safe(str(event.time), newlines=False) + " ", style="dim")
@@ -241,6 +242,22 @@ def render_span(span: Span, now: float, events: list[Any] | None = None) -> Rend
     if run.inferred and span.parent is not None:
         parts.append(Text("nesting inferred from timing (Inspect records no parent links)", style="dim italic"))
     return Group(*parts)
+
+
+def log_for(span: Span) -> list:
+    """The log records that belong with a span: its sample's (Inspect HTTP,
+    TRACE and WARNING records, in time order), or the run's for top-level
+    nodes."""
+    node: Span | None = span
+    while node is not None and node.kind != "sample":
+        node = node.parent
+    if node is not None:
+        return node.events or []
+    if span.events:
+        return span.events
+    if span.parent is None or span.kind == "task":
+        return span.run.events
+    return []
 
 
 class DetailPane(VerticalScroll):
@@ -254,5 +271,5 @@ class DetailPane(VerticalScroll):
         if span is None:
             body.update(Text("select a span", style="dim italic"))
             return
-        body.update(render_span(span, now))
+        body.update(render_span(span, now, events=log_for(span)))
         self.border_title = f"detail · {safe(span.name, newlines=False)[:40]}"

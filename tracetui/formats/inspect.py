@@ -353,7 +353,9 @@ class InspectDecoder:
         event = Event(rec["timestamp"], rec["level"], rec["message"], offset)
         sample = self._sample(rec) if "sample_id" in rec else None
         if sample is not None:
-            target = sample.open[-1] if sample.open else sample.node
+            # The sample's own log, in file (= time) order: the detail pane
+            # shows it with the sample and its actions.
+            target = sample.node
             if target.events is None:
                 target.events = []
             target.events.append(event)
