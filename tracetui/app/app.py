@@ -40,9 +40,11 @@ from tracetui.text import safe
 #: How often the reader looks for new data while following (s).
 POLL_INTERVAL = 0.01
 #: At most this often the UI is told about a bulk load in progress (s).
-LOAD_UPDATE_INTERVAL = 0.2
+LOAD_UPDATE_INTERVAL = 0.5
 #: How often directories are rescanned for new trace files (s).
 RESCAN_INTERVAL = 1.0
+#: The detail pane follows the tree cursor after it rests this long (s).
+DETAIL_DELAY = 0.06
 #: Bytes per reader slice while following (small slices keep the lock short).
 SLICE_BYTES = 1024 * 1024
 
@@ -84,6 +86,7 @@ class TraceApp(App):
         self.now = now
         self.loading = True
         self._filter_target: LineList | None = None
+        self._detail_timer = None
         self._filter_texts: dict[str, str] = {}
         for source in sources:
             if isinstance(source, LineSource):
@@ -210,7 +213,8 @@ class TraceApp(App):
                 tree.show_run(self.run_list.current)
             elif tree.run is not None and tree.run.id in changed:
                 tree.refresh_run()
-            if tree.current is not None and tree.run is not None and tree.run.id in changed:
+            if (not self.loading and tree.current is not None and tree.run is not None
+                    and tree.run.id in changed):
                 self.detail.show(tree.current, self.now())
         self.update_status()
 
@@ -255,7 +259,12 @@ class TraceApp(App):
 
     @on(SpanTree.SpanHighlighted)
     def span_highlighted(self, message: SpanTree.SpanHighlighted) -> None:
-        self.detail.show(message.span, self.now())
+        # Holding j down moves the cursor many times a second: draw the
+        # detail once the cursor rests, so each keypress stays within a frame.
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        span = message.span
+        self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self.detail.show(span, self.now()))
 
     @on(SpanTree.SpanSelected)
     def span_selected(self, message: SpanTree.SpanSelected) -> None:

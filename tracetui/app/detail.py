@@ -22,8 +22,9 @@ from tracetui.text import fmt_duration, safe
 
 #: Strings longer than this are cut in the pane (with a note saying so).
 MAX_SHOWN = 1_000_000
-#: How many attached events the pane lists.
-MAX_EVENTS = 500
+#: How many log records the pane lists (the newest; rendering thousands on
+#: every cursor move would cost more than a frame).
+MAX_EVENTS = 100
 
 
 def _t(value: Any, style: str = "") -> Text:
@@ -233,6 +234,9 @@ def render_span(span: Span, now: float, events: list[Any] | None = None) -> Rend
     if shown_events:
         label = "sample log" if span.kind == "sample" or (span.parent and span.run.inferred) else "log"
         parts.append(Rule(f"{label} ({len(shown_events)} records)", style="blue"))
+        if len(shown_events) > MAX_EVENTS:
+            parts.append(Text(f"… {len(shown_events) - MAX_EVENTS:,} earlier records not shown "
+                              "(tracetui dump / http show them all)", style="dim italic"))
         for event in shown_events[-MAX_EVENTS:]:
             line = Text()
             line.append(safe(str(event.time), newlines=False) + " ", style="dim")
