@@ -220,6 +220,9 @@ class TraceApp(App):
 
     def tick(self) -> None:
         """Once a second: running ages move on."""
+        current = self.tree.current
+        if current is not None and current.status == "running" and not self.loading:
+            self.detail.show(current, self.now())
         self.anomaly_panel.refresh()
         self.run_list.refresh()
         self.tree.refresh()

@@ -241,7 +241,10 @@ def render_span(span: Span, now: float, events: list[Any] | None = None) -> Rend
             line = Text()
             line.append(safe(str(event.time), newlines=False) + " ", style="dim")
             line.append(safe(event.level, newlines=False) + " ", style="yellow" if event.level != "HTTP" else "blue")
-            line.append_text(_t(event.message))
+            message = event.message
+            if message.startswith(("sample=", "task=")) and "\n" in message:
+                message = message.split("\n", 1)[1]  # the sample is this pane's subject
+            line.append_text(_t(message))
             parts.append(line)
     if run.inferred and span.parent is not None:
         parts.append(Text("nesting inferred from timing (Inspect records no parent links)", style="dim italic"))

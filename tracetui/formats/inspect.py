@@ -112,13 +112,14 @@ def _iso_to_epoch(ts: str) -> float | None:
 class _Sample:
     """Inference state for one (task, sample_id, epoch)."""
 
-    __slots__ = ("node", "open", "errors")
+    __slots__ = ("node", "open", "errors", "cancels")
 
     def __init__(self, node: Span) -> None:
         self.node = node
         #: Actions of this sample entered and not yet closed, oldest first.
         self.open: list[Span] = []
         self.errors = 0
+        self.cancels = 0
 
 
 class InspectDecoder:
@@ -229,7 +230,7 @@ class InspectDecoder:
             node.attributes = {"task": task, "sample_id": sample_id, "epoch": rec.get("epoch")}
             task_node = self._task(task_name)
             self._attach(node, task_node)
-            counts = self._task_counts.setdefault(task_node.id, {RUNNING: 0, ERROR: 0, OK: 0})
+            counts = self._task_counts.setdefault(task_node.id, {RUNNING: 0, ERROR: 0, OK: 0, CANCELLED: 0})
             counts[OK] += 1
             state = self._samples[key] = _Sample(node)
         return state
@@ -267,10 +268,11 @@ class InspectDecoder:
         if sample is None:
             return
         node = sample.node
-        status = RUNNING if sample.open else (ERROR if sample.errors else OK)
+        status = (RUNNING if sample.open else ERROR if sample.errors
+                  else CANCELLED if sample.cancels else OK)
         if status == node.status:
             return
-        counts = self._task_counts.setdefault(node.parent.id, {RUNNING: 0, ERROR: 0, OK: 0})
+        counts = self._task_counts.setdefault(node.parent.id, {RUNNING: 0, ERROR: 0, OK: 0, CANCELLED: 0})
         counts[node.status] = counts.get(node.status, 0) - 1
         counts[status] = counts.get(status, 0) + 1
         node.status = status
@@ -344,6 +346,8 @@ class InspectDecoder:
                 action, detail or rec["message"], start, duration, error, span)
             if sample is not None and span.status in (ERROR, TIMEOUT):
                 sample.errors += 1
+            elif sample is not None and span.status == CANCELLED:
+                sample.cancels += 1
         end = span.end
         run.see_time(end)
         self._widen(span.parent, span.start, end)
