@@ -1,9 +1,11 @@
 """The parallel anomaly scan gives exactly the sequential decoder's answer
 (and, where Inspect is installed, Inspect's own), for any order of records,
-duplicates, unpaired closings and garbage, wherever the file is cut."""
+duplicates, unpaired closings and garbage, wherever the file is cut: plain or
+gzipped, in one process or two, whatever the block size."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -88,7 +90,8 @@ def fold_in_pieces(path: str, cuts: list[int]) -> dict:
     return env
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(os.environ.get("PARITY_EXAMPLES", 150)), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(record_lines(), max_size=40), cuts=st.lists(st.integers(0, 4000), max_size=4))
 def test_scan_equals_sequential_decoder(tmp_path, lines, cuts):
     path = str(tmp_path / "trace-1.log")
@@ -119,6 +122,149 @@ def test_parallel_path_equals_sequential(tmp_path, monkeypatch):
     assert scanned(path) == sequential(path)
 
 
+INSPECT_KEYS = ("action", "detail", "event", "trace_id", "start_time", "duration",
+                "error", "error_type", "stacktrace")
+
+
+@st.composite
+def inspect_lines(draw):
+    """Lines as Inspect's TraceFormatter writes them (json.dumps, its key
+    order, sample keys after), then bent the ways real files bend: odd value
+    types, extra and duplicated keys, CRLF, escapes and non-ASCII text."""
+    event = draw(st.sampled_from(["enter", "enter", "exit", "exit", "cancel", "error", "timeout",
+                                  "message", "http"]))
+    tid = draw(st.sampled_from(["aJCCcfV7msvruvYQiHprub", "fzvo6cVdrFj8EoLp7Ah4au", "x", "y"]))
+    action = draw(st.sampled_from(["Tool Call", "Subprocess", "Model"]))
+    detail = draw(st.sampled_from(["bash(cmd='ls [a]')", 'say "hi"\n', "caf\u00e9 \\ done", ""]))
+    rec = {"timestamp": "2026-11-23T05:37:24.844457+00:00",
+           "level": "HTTP" if event == "http" else "TRACE",
+           "message": f"task=t sample=1 epoch=1\n{action}: {detail} ({event})"}
+    if event not in ("message", "http"):
+        rec.update(action=action, detail=detail, event=event, trace_id=tid)
+        if event == "enter":
+            rec["start_time"] = AS_OF - draw(st.integers(0, 9)) - 0.25
+        else:
+            rec["duration"] = draw(st.integers(0, 9)) + 0.5
+        if event == "error":
+            rec.update(error="boom", error_type="RuntimeError",
+                       stacktrace='Traceback:\n  File "x.py"\nRuntimeError: boom')
+    if draw(st.booleans()):
+        rec.update(task="swe_bench", sample_id=draw(st.sampled_from([7, "pytest-1"])), epoch=1)
+    bend = draw(st.sampled_from(["none"] * 8 + ["type", "extra", "dup", "crlf", "ascii", "ws"]))
+    if bend == "type":
+        key = draw(st.sampled_from(["start_time", "duration", "detail", "error", "trace_id",
+                                    "event", "action", "level", "stacktrace"]))
+        rec[key] = draw(st.sampled_from([None, 3, True, "12.5", " 7 ", "abc", [1], {"a": 1}]))
+    text = json.dumps(rec, ensure_ascii=bend != "ascii")
+    if bend == "extra":
+        text = text[:-1] + ', "taskName": null, "model": {"name": "m", "n": [1, 2.5]}}'
+    elif bend == "dup":
+        key = draw(st.sampled_from(["event", "trace_id", "message", "action"]))
+        value = draw(st.sampled_from(['"exit"', '"enter"', '"x"', "5", "null"]))
+        text = text[:-1] + f', "{key}": {value}}}'
+    elif bend == "crlf":
+        text += "\r"
+    elif bend == "ws":
+        text = " " + text + "\t"
+    return text
+
+
+@st.composite
+def inspect_files(draw):
+    """A file of Inspect lines, some truncated, merged (a write cut short
+    and the next line appended to it), or replaced by garbage."""
+    lines = draw(st.lists(inspect_lines(), max_size=30))
+    out = []
+    for line in lines:
+        damage = draw(st.sampled_from(["none"] * 10 + ["truncate", "merge", "garbage"]))
+        if damage == "truncate":
+            line = line[:draw(st.integers(0, len(line)))]
+        elif damage == "garbage":
+            line = draw(st.sampled_from(["\x00\x01", "{", "}", "[]", "null", '"s"', "1e999",
+                                        '{"timestamp": "t", "level": "l", "message": NaN}',
+                                        '{"timestamp": "t", "level": "l", "message": "\ud800"}',
+                                        "\ufeff{}", " ", ""]))
+        if damage == "merge" and out:
+            out[-1] = out[-1][:draw(st.integers(0, len(out[-1])))] + line
+        else:
+            out.append(line)
+    ending = draw(st.sampled_from(["\n", "", "\n\n"]))
+    return "\n".join(out) + ending
+
+
+def write(path, text: str, gz: bool = False) -> None:
+    data = text.encode("utf-8", "surrogatepass")
+    if gz:
+        with gzip.open(path, "wb") as f:
+            f.write(data)
+    else:
+        with open(path, "wb") as f:
+            f.write(data)
+
+
+@settings(max_examples=int(os.environ.get("PARITY_EXAMPLES", 100)), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=inspect_files(), cuts=st.lists(st.integers(0, 4000), max_size=3),
+       block=st.sampled_from([7, 64, 1 << 20]))
+def test_inspect_shaped_lines_in_every_reading(tmp_path, monkeypatch, text, cuts, block):
+    """Canonical-looking lines (the hot path) and their bent and damaged
+    variants give the sequential decoder's answer however they are read:
+    one process or two, plain or gzipped, in small or large blocks."""
+    path = str(tmp_path / "trace-3.log")
+    write(path, text)
+    expected = sequential(path)
+    monkeypatch.setattr(fastscan, "BLOCK", block)
+    assert scanned(path) == expected
+    assert fold_in_pieces(path, cuts) == expected
+    monkeypatch.setattr(fastscan, "PARALLEL_MIN_BYTES", 0)
+    assert scanned(path) == expected
+    gz_path = str(tmp_path / "trace-3.log.gz")
+    write(gz_path, text, gz=True)
+    for share in (0.0, 0.5, 1.0):
+        monkeypatch.setattr(fastscan, "GZIP_HEAD_SHARE", share)
+        assert {**scanned(gz_path), "trace_file": path} == expected
+
+
+def test_gzip_cut_mid_line_and_damaged(tmp_path, monkeypatch):
+    """The two-process gzip scan cuts inside a line and inside a block, and
+    a damaged stream gives the same rows and note however it is split as in
+    one process."""
+    monkeypatch.setattr(fastscan, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(fastscan, "BLOCK", 1000)
+    lines = []
+    for i in range(3000):
+        event = ["enter", "enter", "exit", "cancel", "exit", "error"][i % 6]
+        rec = {"timestamp": "t", "level": "TRACE", "message": f"m{i}", "action": "A",
+               "detail": f"d{i}", "event": event, "trace_id": f"id{(i * 7) % 101}"}
+        rec["start_time" if event == "enter" else "duration"] = float(i)
+        lines.append(json.dumps(rec))
+    text = "\n".join(lines) + "\n"
+    path = str(tmp_path / "trace-4.log")
+    write(path, text)
+    expected = sequential(path)
+    gz_path = path + ".gz"
+    write(gz_path, text, gz=True)
+    for share in (0.13, 0.5, 0.77):
+        monkeypatch.setattr(fastscan, "GZIP_HEAD_SHARE", share)
+        assert {**scanned(gz_path), "trace_file": path} == expected
+    damaged = str(tmp_path / "trace-5.log.gz")
+    with open(gz_path, "rb") as f:
+        data = f.read()
+    with open(damaged, "wb") as f:
+        f.write(data[: len(data) * 2 // 3])
+    notes = set()
+    results = []
+    for share in (0.1, 0.9):
+        monkeypatch.setattr(fastscan, "GZIP_HEAD_SHARE", share)
+        result, note = fastscan.scan(damaged)
+        notes.add(note)
+        results.append(fastscan.envelope(damaged, result, AS_OF))
+    monkeypatch.setattr(fastscan, "PARALLEL_MIN_BYTES", 1 << 40)
+    result, note = fastscan.scan(damaged)
+    assert results == [fastscan.envelope(damaged, result, AS_OF)] * 2
+    assert notes == {note} and note and "damaged" in note
+
+
 @pytest.mark.skipif(not os.path.exists(INSPECT), reason="inspect-ai not installed here")
 @pytest.mark.parametrize("seed", range(3))
 def test_matches_inspect_itself(tmp_path, seed):
@@ -141,6 +287,59 @@ def test_matches_inspect_itself(tmp_path, seed):
     theirs = json.loads(subprocess.run([INSPECT, "trace", "anomalies", "--all", "--json", path],
                                        capture_output=True, text=True, check=True).stdout)
     ours = scanned(path)
+    for bucket in ("running", "cancelled", "errors", "timeouts"):
+        if bucket == "running":
+            strip = lambda rows: [{k: v for k, v in r.items() if k != "duration"} for r in rows]
+            assert strip(ours[bucket]) == strip(theirs[bucket])
+        else:
+            assert ours[bucket] == theirs[bucket]
+
+
+@pytest.mark.skipif(not os.path.exists(INSPECT), reason="inspect-ai not installed here")
+@pytest.mark.parametrize("gz", [False, True])
+def test_bent_inspect_lines_match_inspect_itself(tmp_path, monkeypatch, gz):
+    """Inspect-shaped lines, truncated, merged, with duplicated or odd-typed
+    keys and CRLF endings, through the two-process scan (small blocks, so
+    the cut and block edges fall everywhere) against `inspect trace
+    anomalies` on the same file."""
+    import random
+
+    monkeypatch.setattr(fastscan, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(fastscan, "BLOCK", 300)
+    rng = random.Random(7 + gz)
+    lines = []
+    for i in range(400):
+        event = rng.choice(["enter", "enter", "exit", "exit", "cancel", "error", "timeout", "msg"])
+        rec = {"timestamp": "2026-11-23T05:37:24.844457+00:00", "level": "TRACE",
+               "message": f"Tool Call: run({i}) ({event})"}
+        if event != "msg":
+            rec.update(action="Tool Call", detail=rng.choice(["", 'run("x")', "caf\u00e9"]),
+                       event=event, trace_id=f"id{rng.randrange(60)}")
+            rec["start_time" if event == "enter" else "duration"] = float(1795412000 + i if event == "enter" else i % 7)
+            if event == "error":
+                rec.update(error="boom", error_type="ValueError", stacktrace="Traceback\n...")
+        if rng.random() < 0.3:
+            rec.update(task="t", sample_id=rng.choice([1, "s-2"]), epoch=1)
+        if rng.random() < 0.05 and event != "msg":
+            rec[rng.choice(["start_time", "duration", "detail", "trace_id"])] = rng.choice(
+                [None, 3, "12.5", "abc", [1]])
+        text = json.dumps(rec, ensure_ascii=rng.random() < 0.5)
+        roll = rng.random()
+        if roll < 0.03:
+            text = text[:-1] + ', "event": "exit"}'
+        elif roll < 0.06:
+            text = text[: rng.randrange(len(text))]
+        elif roll < 0.08 and lines:
+            lines[-1] = lines[-1][: rng.randrange(len(lines[-1]))] + text
+            continue
+        lines.append(text)
+    text = ("\r\n" if gz else "\n").join(lines) + "\n"
+    path = str(tmp_path / ("trace-9.log.gz" if gz else "trace-9.log"))
+    write(path, text, gz=gz)
+    theirs = json.loads(subprocess.run([INSPECT, "trace", "anomalies", "--all", "--json", path],
+                                       capture_output=True, text=True, check=True).stdout)
+    ours = scanned(path)
+    assert sum(len(ours[b]) for b in ("running", "cancelled", "errors", "timeouts")) > 20
     for bucket in ("running", "cancelled", "errors", "timeouts"):
         if bucket == "running":
             strip = lambda rows: [{k: v for k, v in r.items() if k != "duration"} for r in rows]

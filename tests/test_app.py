@@ -237,3 +237,40 @@ async def test_several_sources_in_one_list(demo_log):
         await pilot.press("enter")
         await pilot.pause(0.1)
         assert app.tree.run.id == "trace-2217"
+
+
+async def test_sort_cycles_sibling_order(demo_log):
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        tree.focus()
+        await pilot.press("s", "s")  # slowest first
+        roots = [s for s, d in tree.rows if d == 0]
+        durations = [s.duration_as_of(NOW) for s in roots]
+        assert durations == sorted(durations, reverse=True)
+        assert "slowest first" in str(tree.border_title)
+        await pilot.press("s", "s")
+        assert tree.sort_index == 0
+
+
+async def test_updates_keep_flowing_under_a_modal_screen(tmp_path):
+    path = str(tmp_path / "trace-999998.log")
+    write_demo_trace(path)
+    app = make_app(path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        rec = {"timestamp": "t", "level": "TRACE", "message": "m", "action": "Model",
+               "detail": "while_help_open", "event": "enter", "trace_id": "MODAL1", "start_time": NOW}
+        with open(path, "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if any(r.detail == "while_help_open" for _, r, _ in app.anomaly_panel.rows):
+                break
+        assert any(r.detail == "while_help_open" for _, r, _ in app.anomaly_panel.rows)
+        await pilot.pause(1.2)  # a tick under the modal must not fail
+        assert app.is_running
+        await pilot.press("escape")

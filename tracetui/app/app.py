@@ -20,6 +20,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
+from textual.css.query import NoMatches
 from textual.worker import get_current_worker
 
 from tracetui.app.anomaly_panel import AnomalyPanel
@@ -87,6 +88,7 @@ class TraceApp(App):
         self.loading = True
         self._filter_target: LineList | None = None
         self._detail_timer = None
+        self._panes: dict = {}
         self._filter_texts: dict[str, str] = {}
         for source in sources:
             if isinstance(source, LineSource):
@@ -107,23 +109,29 @@ class TraceApp(App):
 
     # -- panes -------------------------------------------------------------------
 
+    # The panes live on the default screen; keep direct references so the
+    # reader's updates still land while a modal screen (help, raw) is on top.
+
     @property
     def run_list(self) -> RunList:
-        return self.query_one(RunList)
+        return self._panes["runs"]
 
     @property
     def anomaly_panel(self) -> AnomalyPanel:
-        return self.query_one(AnomalyPanel)
+        return self._panes["anomalies"]
 
     @property
     def tree(self) -> SpanTree:
-        return self.query_one(SpanTree)
+        return self._panes["tree"]
 
     @property
     def detail(self) -> DetailPane:
-        return self.query_one(DetailPane)
+        return self._panes["detail"]
 
     def on_mount(self) -> None:
+        self._panes = {"runs": self.query_one(RunList), "anomalies": self.query_one(AnomalyPanel),
+                       "tree": self.query_one(SpanTree), "detail": self.query_one(DetailPane)}
+        self._status = self.query_one("#status", Static)
         self.run_list.border_title = "runs"
         self.anomaly_panel.border_title = "anomalies"
         self.tree.border_title = "spans"
@@ -220,13 +228,25 @@ class TraceApp(App):
 
     def tick(self) -> None:
         """Once a second: running ages move on."""
+        try:
+            self._tick()
+        except NoMatches:  # the app is closing
+            pass
+
+    def _tick(self) -> None:
         current = self.tree.current
         if current is not None and current.status == "running" and not self.loading:
-            self.detail.show(current, self.now())
+            self._show_detail(current)
         self.anomaly_panel.refresh()
         self.run_list.refresh()
         self.tree.refresh()
         self.update_status()
+
+    def _show_detail(self, span: Span) -> None:
+        try:
+            self.detail.show(span, self.now())
+        except NoMatches:  # the app is closing
+            pass
 
     def update_status(self) -> None:
         live = sum(1 for s in self.sources if s.live)
@@ -249,7 +269,7 @@ class TraceApp(App):
         notes = self.notes + [n for s in self.sources for n in s.notes]
         if notes:
             text.append("  " + safe(notes[-1], newlines=False), style="italic")
-        self.query_one("#status", Static).update(text)
+        self._status.update(text)
 
     # -- pane messages -----------------------------------------------------------
 
@@ -267,7 +287,7 @@ class TraceApp(App):
         if self._detail_timer is not None:
             self._detail_timer.stop()
         span = message.span
-        self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self.detail.show(span, self.now()))
+        self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self._show_detail(span))
 
     @on(SpanTree.SpanSelected)
     def span_selected(self, message: SpanTree.SpanSelected) -> None:

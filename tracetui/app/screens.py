@@ -27,6 +27,7 @@ KEYS = [
     ("a", "jump to the anomaly panel"),
     ("e", "show errors and timeouts in the anomaly panel"),
     ("f", "follow: keep the newest span in view"),
+    ("s", "sort spans: recorded order, start time, slowest first, name"),
     ("r", "the raw record(s) of the selected span"),
     ("c", "copy the selected span as JSON (OSC 52 clipboard)"),
     ("x", "export the run to a Perfetto JSON file"),

@@ -59,6 +59,15 @@ class SpanTree(LineList):
         Binding("left,h", "collapse", "Collapse/parent", show=False),
         Binding("asterisk,shift+right", "expand_all", "Expand subtree", show=False),
         Binding("shift+left", "collapse_all", "Collapse subtree", show=False),
+        Binding("s", "cycle_sort", "Sort"),
+    ]
+
+    #: Orders the tree can show siblings in: (label, key, reverse).
+    SORTS = [
+        ("recorded", None, False),
+        ("start time", lambda s: (s.start is None, s.start or 0.0), False),
+        ("slowest first", lambda s: -(s.duration if s.duration is not None else float("inf")), False),
+        ("name", lambda s: (s.name.lower(), s.detail.lower()), False),
     ]
 
     follow: reactive[bool] = reactive(False)
@@ -79,6 +88,7 @@ class SpanTree(LineList):
         self._query = Query()
         self._span_count = -1
         self.now = now
+        self.sort_index = 0
 
     # -- content ----------------------------------------------------------------
 
@@ -127,14 +137,18 @@ class SpanTree(LineList):
         (opened if value else closed).add(span.id)
         (closed if value else opened).discard(span.id)
 
+    def _ordered(self, spans: list[Span]) -> list[Span]:
+        key = self.SORTS[self.sort_index][1]
+        return list(spans) if key is None else sorted(spans, key=key)
+
     def _flatten(self, spans: list[Span], depth: int, out: list[tuple[Span, int]]) -> None:
-        stack = [(s, depth) for s in reversed(spans)]
+        stack = [(s, depth) for s in reversed(self._ordered(spans))]
         is_open = self.is_open
         while stack:
             span, d = stack.pop()
             out.append((span, d))
             if span.children and is_open(span):
-                stack.extend((c, d + 1) for c in reversed(span.children))
+                stack.extend((c, d + 1) for c in reversed(self._ordered(span.children)))
 
     def _rebuild(self) -> None:
         rows: list[tuple[Span, int]] = []
@@ -189,6 +203,8 @@ class SpanTree(LineList):
         title = f"spans · {plain(self.run.name, 40)}"
         if self.run.inferred:
             title += " · nesting inferred"
+        if self.sort_index:
+            title += f" · sorted: {self.SORTS[self.sort_index][0]}"
         return title
 
     def refresh_run(self) -> None:
@@ -267,6 +283,17 @@ class SpanTree(LineList):
         # ...and splice the new ones in.
         self.rows[index + 1:end] = sub
         self.sync_size()
+
+    def action_cycle_sort(self) -> None:
+        """Siblings in recorded order, by start time, slowest first, or by name."""
+        current = self.current
+        self.sort_index = (self.sort_index + 1) % len(self.SORTS)
+        self._rebuild()
+        self.sync_size()
+        index = self.index_of(current) if current is not None else None
+        self.cursor = index or 0
+        self.border_title = self._title()
+        self.notify(f"spans sorted: {self.SORTS[self.sort_index][0]}", timeout=2)
 
     def action_toggle(self) -> None:
         self._toggle(self.cursor)
