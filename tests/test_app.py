@@ -274,3 +274,33 @@ async def test_updates_keep_flowing_under_a_modal_screen(tmp_path):
         await pilot.pause(1.2)  # a tick under the modal must not fail
         assert app.is_running
         await pilot.press("escape")
+
+
+async def test_log_gzipped_at_exit_carries_on_without_loss(tmp_path):
+    """Inspect gzips trace-N.log into trace-N.log.gz when the eval ends."""
+    import gzip
+
+    path = str(tmp_path / "trace-999997.log")
+    write_demo_trace(path)
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        run = app.store.runs["trace-999997"]
+        spans_before = set(run.spans)
+        closing = {"timestamp": "t", "level": "TRACE", "message": "m", "action": "Model",
+                   "detail": "written_at_exit", "event": "enter", "trace_id": "ATEXIT", "start_time": NOW}
+        with open(path, "a") as f:
+            f.write(json.dumps(closing) + "\n")
+        with open(path, "rb") as src, gzip.open(path + ".gz", "wb") as dst:
+            dst.write(src.read())
+        os.unlink(path)
+        for _ in range(60):
+            await pilot.pause(0.05)
+            run = app.store.runs.get("trace-999997")
+            if run is not None and "ATEXIT" in run.spans and run.source.endswith(".gz"):
+                break
+        run = app.store.runs["trace-999997"]
+        assert "ATEXIT" in run.spans and run.source.endswith(".gz")
+        assert set(run.spans) == spans_before | {"ATEXIT"}
+        assert len(app.store.runs) == 1  # the .gz was not opened a second time
+        assert sum(1 for _, r, _ in app.anomaly_panel.rows if r.detail == "written_at_exit") == 1
