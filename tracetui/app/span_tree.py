@@ -380,7 +380,8 @@ class SpanTree(LineList):
         text.append(" " + fmt_duration(duration).rjust(9), style=style)
         if bar_w and self.run is not None:
             r0, r1 = self._range()
-            end = span.end if span.duration is not None else (now if span.status == RUNNING else None)
+            # No recorded end: running spans reach now; others are a point.
+            end = span.end if span.duration is not None else (now if span.status == RUNNING else span.start)
             colour = STATUS_STYLE.get(span.status, ("", "white"))[1].replace("bold ", "")
             text.append(" ")
             text.append(waterfall(span.start, end, r0, r1, bar_w), style=colour)
