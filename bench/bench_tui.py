@@ -1,0 +1,332 @@
+"""The TUI on a big Inspect log: first screen, full index, keypress latency, memory per span.
+
+Usage (from the repository root, with the venv tracetui is installed in):
+
+    python bench/bench_tui.py [FILE] [--repeat 2] [--keys 15] [--size 120x40] [--out FILE]
+
+FILE defaults to /work/bench-data/inspect-1m.log (make it with run_bench.py
+or gen_inspect.py). Each measurement runs in a fresh child process:
+
+- engine: the reading path alone (open_sources + Source.poll until done), the
+  index every span lives in, without Textual: load time and RSS per span;
+- app: `TraceApp` headless under `App.run_test()`. Times are taken where the
+  app draws: `App._display` is wrapped and, since a headless driver writes
+  nothing, the wrapper also renders each frame to the terminal byte string
+  (`CompositorUpdate.render_segments`) so that cost is counted. Measured:
+  time from opening the file to the first frame showing a run and an
+  anomaly; to the first frame after loading ended (every span indexed); RSS
+  per span held; and, with every span loaded and the 1 s tick stopped, key
+  latency: a Key event is posted as `Pilot.press` does (but not timed
+  through it: it waits 40-60 ms by itself) and the latency is the time to the
+  end of the last frame it caused (frames within 150 ms of each other), with
+  the UI thread's CPU time over the same interval.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+DEFAULT_FILE = "/work/bench-data/inspect-1m.log"
+FLOOR_PLAIN = """
+import sys, time, orjson
+loads = orjson.loads
+t = time.perf_counter()
+with open(sys.argv[1], 'rb') as f:
+    for line in f:
+        loads(line)
+print(time.perf_counter() - t)
+"""
+#: Quiet period that ends a key's burst of frames (s).
+QUIET = 0.15
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def count_store(store) -> dict:
+    spans = sum(len(r.spans) for r in store.runs.values())
+    events = sum(len(r.events) for r in store.runs.values())
+    events += sum(len(s.events) for r in store.runs.values() for s in r.spans.values() if s.events)
+    return {"runs": len(store.runs), "spans": spans, "events": events}
+
+
+# -- child: the engine alone -----------------------------------------------------
+
+def child_engine(path: str) -> dict:
+    import gc
+
+    from tracetui.sources.discover import open_sources
+    from tracetui.store import Store
+
+    gc.collect()
+    base = rss_mb()
+    t0 = time.perf_counter()
+    store = Store()
+    sources, _ = open_sources([path], store)
+    for source in sources:
+        source.poll(final=True)
+    gc.freeze()
+    elapsed = time.perf_counter() - t0
+    counts = count_store(store)
+    held = rss_mb() - base
+    return {"load_s": elapsed, "rss_base_mb": base, "rss_loaded_mb": rss_mb(), "peak_mb": peak_mb(),
+            "bytes_per_span": held * 2**20 / max(1, counts["spans"]),
+            "bytes_per_record": held * 2**20 / max(1, sum(s.records for s in sources)), **counts}
+
+
+# -- child: the app headless ----------------------------------------------------
+
+KEY_CHARS = {"space": " ", "slash": "/", "escape": None, "down": None, "up": None, "asterisk": "*"}
+
+
+def child_app(path: str, keys_per_kind: int, size: tuple[int, int]) -> dict:
+    import gc
+
+    gc.collect()
+    base = rss_mb()
+    t_open = time.perf_counter()
+    from textual import events
+    from textual._compositor import CompositorUpdate
+
+    from tracetui.app.app import TraceApp
+    from tracetui.sources.discover import open_sources
+    from tracetui.store import Store
+
+    store = Store()
+    sources, notes = open_sources([path], store)
+    marks: dict[str, float] = {}
+    frames: list[tuple[float, float, float]] = []  # (start, end, thread CPU at end)
+    frame_seen = asyncio.Event()
+
+    import tracetui.app.app as app_module
+
+    class BenchApp(TraceApp):
+        # a subclass resolves a relative CSS_PATH beside its own module
+        CSS_PATH = os.path.join(os.path.dirname(app_module.__file__), TraceApp.CSS_PATH)
+        ticking = True
+
+        def apply_changes(self) -> None:
+            super().apply_changes()
+            now = time.perf_counter()
+            if "first_data" not in marks and self.run_list.row_count() and self.anomaly_panel.row_count():
+                marks["first_data"] = now
+            if not self.loading and "loaded" not in marks:
+                marks["loaded"] = now
+
+        def tick(self) -> None:
+            if self.ticking:
+                super().tick()
+
+    app = BenchApp(sources, store, notes)
+    original_display = app._display
+
+    def display(screen, renderable) -> None:
+        start = time.perf_counter()
+        original_display(screen, renderable)
+        if isinstance(renderable, CompositorUpdate):
+            renderable.render_segments(app.console)  # what a real terminal write would cost
+        end = time.perf_counter()
+        frames.append((start, end, time.thread_time()))
+        for name in ("first_data", "loaded"):
+            if name in marks and f"{name}_frame" not in marks:
+                marks[f"{name}_frame"] = end
+        frame_seen.set()
+
+    app._display = display  # type: ignore[method-assign]
+    result: dict = {}
+
+    async def press(key: str) -> tuple[float, float, float, float, int]:
+        """(ms to the first frame after the key, ms to the last frame of its
+        burst, UI-thread CPU ms to each, frames)."""
+        await asyncio.sleep(QUIET)
+        n = len(frames)
+        cpu0 = time.thread_time()
+        t0 = time.perf_counter()
+        event = events.Key(key, KEY_CHARS.get(key, key if len(key) == 1 else None))
+        event.set_sender(app)
+        app._driver.send_message(event)
+        while True:
+            frame_seen.clear()
+            try:
+                await asyncio.wait_for(frame_seen.wait(), QUIET)
+            except asyncio.TimeoutError:
+                break
+        if len(frames) == n:
+            nan = float("nan")
+            return nan, nan, nan, (time.thread_time() - cpu0) * 1000, 0
+        first, last = frames[n], frames[-1]
+        return ((first[1] - t0) * 1000, (last[1] - t0) * 1000, (first[2] - cpu0) * 1000,
+                (last[2] - cpu0) * 1000, len(frames) - n)
+
+    def row_of(kind: str) -> int:
+        return next((i for i, (s, _) in enumerate(app.tree.rows) if s.kind == kind), 0)
+
+    async def drive() -> None:
+        async with app.run_test(size=size) as pilot:
+            deadline = time.perf_counter() + 900
+            while "loaded_frame" not in marks:
+                if time.perf_counter() > deadline or not app.is_running:
+                    raise SystemExit("bench_tui: the app never finished loading")
+                await asyncio.sleep(0.01)
+            await pilot.pause()
+            result["first_screen_s"] = marks["first_data_frame"] - t_open
+            result["indexed_s"] = marks["loaded_frame"] - t_open
+            gc.collect()
+            result.update(count_store(store))
+            result["records"] = sum(s.records for s in sources)
+            result["rss_loaded_mb"] = rss_mb()
+            result["rss_base_mb"] = base
+            result["bytes_per_span"] = (result["rss_loaded_mb"] - base) * 2**20 / max(1, result["spans"])
+            result["anomaly_rows"] = app.anomaly_panel.row_count()
+            result["tree_rows"] = app.tree.row_count()
+            app.ticking = False
+            lat: dict[str, list] = {}
+
+            async def measure(label: str, key: str, times: int = keys_per_kind) -> None:
+                for _ in range(times):
+                    lat.setdefault(label, []).append(await press(key))
+
+            # the span tree, focused, showing the run
+            app.tree.focus()
+            await pilot.pause()
+            await measure("tree: cursor down (j)", "j")
+            await measure("tree: cursor up (k)", "k")
+            app.tree.move_to(row_of("task"))
+            await pilot.pause()
+            result["task_children"] = len(app.tree.current.children or []) if app.tree.current else 0
+            for _ in range(keys_per_kind):  # collapse then expand the first task (all its samples)
+                lat.setdefault("tree: collapse a task (space)", []).append(await press("space"))
+                lat.setdefault("tree: expand a task (space)", []).append(await press("space"))
+            app.tree.move_to(row_of("sample"))
+            await pilot.pause()
+            result["sample_children"] = len(app.tree.current.children or []) if app.tree.current else 0
+            for _ in range(keys_per_kind):  # a sample: expand then collapse its actions
+                lat.setdefault("tree: expand a sample (space)", []).append(await press("space"))
+                lat.setdefault("tree: collapse a sample (space)", []).append(await press("space"))
+            # a filter over every span of the run, one keystroke at a time
+            await press("slash")
+            for ch in "error":
+                lat.setdefault("tree filter: a keystroke", []).append(await press(ch))
+            for _ in range(5):
+                lat.setdefault("tree filter: backspace", []).append(await press("backspace"))
+            await press("escape")
+            # the anomaly panel and the run list
+            app.anomaly_panel.focus()
+            await pilot.pause()
+            await measure("anomalies: cursor down (j)", "j")
+            await measure("anomalies: toggle errors (e)", "e", 4)
+            app.run_list.focus()
+            await pilot.pause()
+            await measure("runs: cursor down (j)", "j", 5)
+            result["keys"] = {label: {
+                "first_frame_ms": statistics.median(v[0] for v in vals), "first_frame_max_ms": max(v[0] for v in vals),
+                "last_frame_ms": statistics.median(v[1] for v in vals), "last_frame_max_ms": max(v[1] for v in vals),
+                "cpu_first_ms": statistics.median(v[2] for v in vals), "cpu_last_ms": statistics.median(v[3] for v in vals),
+                "frames": statistics.median(v[4] for v in vals), "n": len(vals)} for label, vals in lat.items()}
+            result["samples_ms"] = {label: [round(v[0], 1) for v in vals] for label, vals in lat.items()}
+            result["peak_mb"] = peak_mb()
+            await pilot.press("q")
+
+    asyncio.run(drive())
+    return result
+
+
+# -- parent ------------------------------------------------------------------------
+
+def run_child(mode: str, args: argparse.Namespace) -> dict:
+    cmd = [sys.executable, os.path.abspath(__file__), args.file, "--child", mode,
+           "--keys", str(args.keys), "--size", args.size]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr[-3000:])
+        raise SystemExit(f"bench_tui: the {mode} child failed")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("file", nargs="?", default=DEFAULT_FILE)
+    ap.add_argument("--repeat", type=int, default=2, help="fresh app runs (default 2)")
+    ap.add_argument("--keys", type=int, default=15, help="presses per key kind (default 15)")
+    ap.add_argument("--size", default="120x40", help="terminal size (default 120x40)")
+    ap.add_argument("--out", help="JSON results file")
+    ap.add_argument("--child", choices=("engine", "app"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        w, h = (int(x) for x in args.size.split("x"))
+        res = child_engine(args.file) if args.child == "engine" else child_app(args.file, args.keys, (w, h))
+        print(json.dumps(res))
+        return 0
+    if not os.path.exists(args.file):
+        sys.exit(f"bench_tui: {args.file} not found (python bench/gen_inspect.py {args.file} --lines 1000000)")
+    with open(args.file, "rb") as f:  # warm the page cache
+        while f.read(1 << 24):
+            pass
+    floors = []
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", FLOOR_PLAIN, args.file], capture_output=True, text=True, check=True)
+        floors.append(float(out.stdout))
+    floor = statistics.median(floors)
+    print(f"load {os.getloadavg()[0]:.2f}; orjson floor {floor:.2f} s", file=sys.stderr)
+    engines = [run_child("engine", args) for _ in range(args.repeat)]
+    apps = []
+    for i in range(args.repeat):
+        print(f"load {os.getloadavg()[0]:.2f}; app run {i + 1}", file=sys.stderr)
+        apps.append(run_child("app", args))
+    results = {"file": args.file, "floor_s": floor, "engine": engines, "app": apps,
+               "load_avg_1m": os.getloadavg()[0]}
+    report(results)
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(results, f, indent=2)
+    return 0
+
+
+def report(r: dict) -> None:
+    floor = r["floor_s"]
+    eng, apps = r["engine"], r["app"]
+    med = lambda xs: statistics.median(xs)  # noqa: E731
+    a = apps[0]
+    print(f"\n{os.path.basename(r['file'])}: {a['records']:,} records, {a['spans']:,} spans, "
+          f"{a['events']:,} events; orjson floor {floor:.2f} s; {len(apps)} app runs, medians\n")
+    print("| what | measured | target |")
+    print("|---|---|---|")
+    print(f"| first screen with runs and anomalies | {med([x['first_screen_s'] for x in apps]):.2f} s | ≤ 0.5 s |")
+    indexed = med([x["indexed_s"] for x in apps])
+    print(f"| every span indexed, TUI (open → frame after load) | {indexed:.2f} s ({indexed / floor:.2f}× floor) | ≤ 2× floor ({2 * floor:.2f} s) |")
+    load = med([x["load_s"] for x in eng])
+    print(f"| every span indexed, engine alone | {load:.2f} s ({load / floor:.2f}× floor) | |")
+    print(f"| memory per span held, TUI (RSS delta ÷ spans) | {med([x['bytes_per_span'] for x in apps]):.0f} B | ≤ 250 B |")
+    print(f"| memory per span held, engine alone | {med([x['bytes_per_span'] for x in eng]):.0f} B "
+          f"({med([x['bytes_per_record'] for x in eng]):.0f} B per record) | |")
+    print(f"| RSS with everything loaded, TUI | {med([x['rss_loaded_mb'] for x in apps]):.0f} MB | |")
+    print()
+    print("| key (all spans loaded) | key → first frame, median (max) | UI CPU to it | key → last frame of the burst, median (max) | UI CPU to it | frames | target |")
+    print("|---|---|---|---|---|---|---|")
+    for label in a["keys"]:
+        vals = [x["keys"][label] for x in apps]
+        print(f"| {label} | {med([v['first_frame_ms'] for v in vals]):.1f} ms ({max(v['first_frame_max_ms'] for v in vals):.0f}) | "
+              f"{med([v['cpu_first_ms'] for v in vals]):.1f} ms | "
+              f"{med([v['last_frame_ms'] for v in vals]):.1f} ms ({max(v['last_frame_max_ms'] for v in vals):.0f}) | "
+              f"{med([v['cpu_last_ms'] for v in vals]):.1f} ms | {vals[0]['frames']:.0f} | ≤ 16 ms |")
+    print(f"\ntree rows shown {a['tree_rows']:,}; the task expanded has {a['task_children']:,} children, "
+          f"the sample {a.get('sample_children', 0):,}; "
+          f"anomaly panel rows {a['anomaly_rows']}; load average {r['load_avg_1m']:.2f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
