@@ -304,3 +304,20 @@ async def test_log_gzipped_at_exit_carries_on_without_loss(tmp_path):
         assert set(run.spans) == spans_before | {"ATEXIT"}
         assert len(app.store.runs) == 1  # the .gz was not opened a second time
         assert sum(1 for _, r, _ in app.anomaly_panel.rows if r.detail == "written_at_exit") == 1
+
+
+async def test_big_run_filter_runs_in_background(demo_log, monkeypatch):
+    from tracetui.app import span_tree
+
+    monkeypatch.setattr(span_tree, "SYNC_FILTER_MAX", 10)
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        app.tree.focus()
+        await pilot.press("slash", *"sleep")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app.tree.rows and all("sleep" in (s.detail + s.name) or s.children for s, _ in app.tree.rows):
+                break
+        names = [s.detail for s, _ in app.tree.rows if not s.children]
+        assert names and all("sleep" in d for d in names)

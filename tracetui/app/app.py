@@ -88,6 +88,7 @@ class TraceApp(App):
         self.loading = True
         self._filter_target: LineList | None = None
         self._detail_timer = None
+        self._detail_signature: tuple = ()
         self._panes: dict = {}
         self._filter_texts: dict[str, str] = {}
         for source in sources:
@@ -147,7 +148,7 @@ class TraceApp(App):
     def read_sources(self) -> None:
         worker = get_current_worker()
         last_post = 0.0
-        last_rescan = time.monotonic()
+        last_rescan = started = time.monotonic()
         pending = False
         while not worker.is_cancelled:
             changed = False
@@ -172,7 +173,10 @@ class TraceApp(App):
                 self.loading = False
                 gc.freeze()  # the bulk is loaded: stop the GC rescanning it
                 pending = True
-            if pending and (not behind or now - last_post > LOAD_UPDATE_INTERVAL):
+            # During a long bulk load, redraw less and less often: every
+            # redraw holds the GIL the reader needs.
+            interval = LOAD_UPDATE_INTERVAL if now - started < 5 else 4 * LOAD_UPDATE_INTERVAL
+            if pending and (not behind or now - last_post > interval):
                 pending = False
                 last_post = now
                 try:
@@ -221,9 +225,16 @@ class TraceApp(App):
                 tree.show_run(self.run_list.current)
             elif tree.run is not None and tree.run.id in changed:
                 tree.refresh_run()
-            if (not self.loading and tree.current is not None and tree.run is not None
-                    and tree.run.id in changed):
-                self.detail.show(tree.current, self.now())
+            current = tree.current
+            if not self.loading and current is not None and tree.run is not None \
+                    and tree.run.id in changed:
+                # Redraw the detail only if what it shows changed: a full
+                # render per appended line would cost the tail its latency.
+                signature = (id(current), current.status, current.duration,
+                             len(current.children or ()), len(current.events or ()))
+                if signature != self._detail_signature:
+                    self._detail_signature = signature
+                    self.detail.show(current, self.now())
         self.update_status()
 
     def tick(self) -> None:
@@ -264,8 +275,8 @@ class TraceApp(App):
             text.append(f"  {skipped:,} skipped (first at line {first})", style="yellow")
         if self.loading:
             text.append("  loading…", style="yellow")
-        if self.tree.follow:
-            text.append("  follow", style="cyan")
+        text.append("  follow on" if self.tree.follow else "  follow off",
+                    style="cyan" if self.tree.follow else "dim")
         notes = self.notes + [n for s in self.sources for n in s.notes]
         if notes:
             text.append("  " + safe(notes[-1], newlines=False), style="italic")
@@ -375,7 +386,7 @@ class TraceApp(App):
             self.notify("select a span first", severity="warning")
             return
         self.copy_to_clipboard(span_as_json(span))
-        self.notify(f"copied {safe(span.name, newlines=False)[:40]} as JSON")
+        self.notify(f"copied {safe(span.name, newlines=False)[:40]} as JSON", markup=False)
 
     def action_export(self) -> None:
         run = self.tree.run or self.run_list.current
@@ -388,9 +399,10 @@ class TraceApp(App):
             with self.store.lock:
                 count = write_perfetto([run], path, self.now())
         except OSError as exc:
-            self.notify(f"cannot write {path}: {exc.strerror or exc}", severity="error")
+            self.notify(f"cannot write {path}: {exc.strerror or exc}", severity="error", markup=False)
             return
-        self.notify(f"exported {count} spans to {path} (open it in ui.perfetto.dev)", timeout=6)
+        self.notify(f"exported {count} spans to {path} (open it in ui.perfetto.dev)", timeout=6,
+                    markup=False)
 
     # -- filtering ---------------------------------------------------------------
 
@@ -417,10 +429,9 @@ class TraceApp(App):
                 target.set_filter(query, list(self.store.runs.values()))
             else:
                 target.set_filter(query)  # type: ignore[attr-defined]
-        label = {"runs": "runs", "anomalies": "anomalies", "tree": "spans"}.get(target.id or "", "")
-        if label:
-            target.border_title = (f"{label} · filter: {safe(event.value, newlines=False)}" if event.value
-                                   else (target.border_title or label).split(" · filter:")[0])
+        # The filter shows in the pane's bottom border (the top one is the
+        # pane's own title, which live updates rewrite).
+        target.border_subtitle = f"/ {safe(event.value, newlines=False)}" if event.value else None
 
     @on(Input.Submitted, "#filter")
     def filter_submitted(self, event: Input.Submitted) -> None:

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from tracetui.app.line_list import LiteralTitle
 from tracetui.app.style import STATUS_STYLE, status_icon
 from tracetui.model import Span
 from tracetui.text import fmt_duration, safe
@@ -269,6 +270,8 @@ def log_for(span: Span) -> list:
 
 class DetailPane(VerticalScroll):
     """Scrollable view of one span."""
+
+    border_title = LiteralTitle()  # type: ignore[assignment]
 
     def compose(self):
         yield Static(Text("select a span", style="dim italic"), id="detail-body")

@@ -20,14 +20,34 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 #: Background of the cursor row (focused / unfocused pane).
 CURSOR_FOCUSED = Style(bgcolor="#2d4f7c", bold=False)
 CURSOR_BLURRED = Style(bgcolor="#333a44")
 
 
+class LiteralTitle:
+    """A border title or subtitle taken literally: Textual parses a plain
+    str as markup (a run named `[/]` would crash the app, one named
+    `[@click=app.quit]` would be a live link), and these titles carry trace
+    text."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._inner = vars(Widget)[name]
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else self._inner.__get__(obj, objtype)
+
+    def __set__(self, obj, value) -> None:
+        self._inner.__set__(obj, Text(value) if isinstance(value, str) else value)
+
+
 class LineList(ScrollView, can_focus=True):
     """Subclasses implement `row_count()` and `render_row(index, width)`."""
+
+    border_title = LiteralTitle()  # type: ignore[assignment]
+    border_subtitle = LiteralTitle()  # type: ignore[assignment]
 
     BINDINGS = [
         Binding("j,down", "cursor_down", "Down", show=False),

@@ -65,5 +65,5 @@ class RawScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="raw-body") as scroll:
-            scroll.border_title = self._title
+            scroll.border_title = Text(self._title)
             yield Static(self._body)

@@ -12,9 +12,11 @@ import time
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import work
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
+from textual.worker import get_current_worker
 
 from tracetui.app.line_list import LineList
 from tracetui.app.style import STATUS_STYLE, plain, status_icon
@@ -23,6 +25,8 @@ from tracetui.query import Query
 from tracetui.text import fmt_duration
 
 BAR_WIDTH = 16
+#: Runs up to this many spans are filtered at once; bigger ones in a thread.
+SYNC_FILTER_MAX = 20_000
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 
@@ -154,24 +158,30 @@ class SpanTree(LineList):
         rows: list[tuple[Span, int]] = []
         if self.run is not None:
             if self._query:
-                rows = self._filtered_rows()
+                rows = self._filtered_rows() or []
             else:
                 self._flatten(list(self.run.roots), 0, rows)
         self.rows = rows
         self._span_count = len(self.run.spans) if self.run else 0
 
-    def _filtered_rows(self) -> list[tuple[Span, int]]:
-        """Matching spans with their ancestors, in tree order."""
-        assert self.run is not None
+    def _filtered_rows(self, run: Run | None = None, query: Query | None = None,
+                       worker=None) -> list[tuple[Span, int]] | None:
+        """Matching spans with their ancestors, in tree order (None if the
+        worker doing it was cancelled by a newer keystroke)."""
+        run = run or self.run
+        query = query or self._query
+        assert run is not None
         keep: set[int] = set()
-        for span in self.run.spans.values():
-            if self._query.matches_span(span):
+        for n, span in enumerate(list(run.spans.values())):
+            if worker is not None and n % 20000 == 0 and worker.is_cancelled:
+                return None
+            if query.matches_span(span):
                 node: Span | None = span
                 while node is not None and id(node) not in keep:
                     keep.add(id(node))
                     node = node.parent
         rows: list[tuple[Span, int]] = []
-        stack = [(s, 0) for s in reversed(self.run.roots) if id(s) in keep]
+        stack = [(s, 0) for s in reversed(run.roots) if id(s) in keep]
         while stack:
             span, d = stack.pop()
             rows.append((span, d))
@@ -213,6 +223,9 @@ class SpanTree(LineList):
         if self.run is None:
             return
         current = self.current
+        if self._query and len(self.run.spans) > SYNC_FILTER_MAX:
+            self._filter_in_background(self.run, self._query)
+            return
         self._rebuild()
         self.sync_size()
         if self.follow and self.rows:
@@ -251,12 +264,41 @@ class SpanTree(LineList):
             self.post_message(self.SpanSelected(span))
 
     def set_filter(self, query: Query) -> None:
-        current = self.current
         self._query = query
-        self._rebuild()
+        if self.run is not None and query and len(self.run.spans) > SYNC_FILTER_MAX:
+            # A big run: match in a thread so typing stays responsive.
+            self._filter_in_background(self.run, query)
+            return
+        self._show_filtered(None)
+
+    def _show_filtered(self, rows: list[tuple[Span, int]] | None) -> None:
+        current = self.current
+        if rows is None:
+            self._rebuild()
+        else:
+            self.rows = rows
         self.sync_size()
         index = self.index_of(current) if current is not None else None
         self.cursor = index if index is not None else 0
+
+    @work(thread=True, exclusive=True, group="span-filter")
+    def _filter_in_background(self, run: Run, query: Query) -> None:
+        worker = get_current_worker()
+        lock = getattr(self.app, "store", None)
+        lock = lock.lock if lock is not None else None
+        if lock is not None:
+            with lock:
+                rows = self._filtered_rows(run, query, worker)
+        else:
+            rows = self._filtered_rows(run, query, worker)
+        if rows is None or worker.is_cancelled:
+            return
+
+        def apply() -> None:
+            if self.run is run and self._query is query:
+                self._show_filtered(rows)
+
+        self.app.call_from_thread(apply)
 
     # -- expand / collapse ------------------------------------------------------
 
