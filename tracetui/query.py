@@ -96,12 +96,16 @@ class Query:
             return value in span.name.lower()
         if field == "kind" and value in span.kind.lower():
             return True
+        # The nearest span that has the field decides (a span's own tags, not
+        # its run's); the run's attributes only when no span in the chain has it.
         node: Span | None = span
         while node is not None:
-            if node.attributes and _match_in(node.attributes, field, value):
-                return True
+            if node.attributes and _has(node.attributes, field):
+                return _match_in(node.attributes, field, value)
             node = node.parent
-        return _match_in(span.run.attributes, field, value)
+        # Made-up nodes (tracks, samples) are structure: the tree shows them
+        # as ancestors of what matches, they do not match by their run.
+        return not span.synthetic and _match_in(span.run.attributes, field, value)
 
 
 def _status_match(status: str, value: str) -> bool:
@@ -115,6 +119,10 @@ def _match_in(attributes: dict, field: str, value: str) -> bool:
     return False
 
 
+def _has(attributes: dict, field: str) -> bool:
+    return any(key in attributes for key in FIELD_KEYS.get(field, (field,)))
+
+
 def _value_matches(candidate: Any, value: str, prefix: bool) -> bool:
     if isinstance(candidate, (list, tuple, set)):
         return any(_value_matches(c, value, prefix) for c in candidate)
@@ -122,7 +130,7 @@ def _value_matches(candidate: Any, value: str, prefix: bool) -> bool:
         return any(_value_matches(c, value, prefix) for c in candidate.values())
     text = str(candidate).lower()
     if prefix:
-        return text == value or text.startswith(value + "/") or value in text
+        return text == value or text.startswith(value + "/")
     if text.isdigit() and value.isdigit():
         return text == value  # sample:3 is sample 3, not 13
     return value in text
