@@ -34,11 +34,11 @@ def demo_log(tmp_path) -> str:
 
 
 async def settle(pilot, app: TraceApp) -> None:
-    for _ in range(50):
-        await pilot.pause(0.05)
+    for _ in range(150):
+        await pilot.pause(0.02)
         if not app.loading and app.run_list.row_count():
             break
-    await pilot.pause(0.1)
+    await pilot.pause(0.05)
 
 
 def rendered(widget, lines: int = 200) -> str:
@@ -131,9 +131,7 @@ async def test_filter_tree_by_field(demo_log):
         await pilot.press("enter")
         assert app.focused is app.tree
         await pilot.press("slash")
-        await pilot.press("end")
-        for _ in range(15):
-            await pilot.press("backspace")
+        await pilot.press("end", "ctrl+u")
         await pilot.press("escape")
         assert any(s.status == "ok" for s, _ in app.tree.rows)
 
@@ -271,7 +269,8 @@ async def test_updates_keep_flowing_under_a_modal_screen(tmp_path):
             if any(r.detail == "while_help_open" for _, r, _ in app.anomaly_panel.rows):
                 break
         assert any(r.detail == "while_help_open" for _, r, _ in app.anomaly_panel.rows)
-        await pilot.pause(1.2)  # a tick under the modal must not fail
+        app.tick()  # a tick under the modal must not fail
+        await pilot.pause(0.05)
         assert app.is_running
         await pilot.press("escape")
 
@@ -321,3 +320,285 @@ async def test_big_run_filter_runs_in_background(demo_log, monkeypatch):
                 break
         names = [s.detail for s, _ in app.tree.rows if not s.children]
         assert names and all("sleep" in d for d in names)
+
+
+# -- the anomaly panel is what `tracetui anomalies` prints ----------------------------
+
+HUNG = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "inspect", "hung.log")
+INTERRUPTED = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "inspect", "interrupted.log.gz")
+OTLP = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "otel", "otlp.jsonl")
+FLUJO = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "flujo", "flujo_ops.db")
+NATIVE = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "native", "spans.jsonl")
+
+
+def cli_anomalies(path: str, capsys) -> dict:
+    from tracetui.cli import main
+
+    capsys.readouterr()
+    assert main(["anomalies", path, "--all", "--json", "--as-of", str(NOW)]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+async def test_anomaly_panel_rows_are_the_cli_rows(capsys):
+    """Every source at once in the app; per source, the same rows as the CLI."""
+    paths = [HUNG, INTERRUPTED, OTLP, FLUJO, REAL_INSPECT]
+    expected = {os.path.realpath(p): cli_anomalies(p, capsys) for p in paths}
+    app = make_app(*paths)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("e")
+        panel = app.anomaly_panel
+        key = lambda r: json.dumps(r, sort_keys=True)  # noqa: E731
+        for path, want_all in expected.items():
+            for bucket in ("running", "cancelled", "errors", "timeouts"):
+                shown = [row.to_json(NOW) for b, row, run in panel.rows
+                         if b == bucket and os.path.realpath(run.source) == path]
+                want = want_all[bucket]
+                assert sorted(map(key, shown)) == sorted(map(key, want)), (path, bucket)
+                if bucket == "running":
+                    # The CLI keeps Inspect's order (newest first); the panel
+                    # puts the longest-running at the top.
+                    assert [r["start_time"] for r in shown] == sorted(r["start_time"] for r in want)
+                else:
+                    assert shown == want, (path, bucket)
+
+
+async def test_running_ages_tick_and_archived_files_stop_ageing(tmp_path):
+    clock = [NOW]
+    store = Store()
+    sources, notes = open_sources([INTERRUPTED], store)
+    app = TraceApp(sources, store, notes, now=lambda: clock[0])
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        run = panel.rows[0][2]
+        assert not run.live  # a .gz: its process ended
+        first = rendered(panel)
+        clock[0] += 3600
+        app.tick()  # what the once-a-second timer calls
+        await pilot.pause(0.05)
+        assert rendered(panel) == first  # measured to the file's mtime, not now
+    path = str(tmp_path / "trace-1.log")
+    write_demo_trace(path)
+    store = Store()
+    sources, notes = open_sources([path], store)
+    clock = [NOW]
+    app = TraceApp(sources, store, notes, now=lambda: clock[0])
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        before = rendered(app.anomaly_panel)
+        clock[0] += 125
+        app.tick()
+        await pilot.pause(0.05)
+        assert rendered(app.anomaly_panel) != before
+
+
+# -- trace text is data -------------------------------------------------------------------
+
+def _hostile_native(path) -> None:
+    recs = [{"trace_id": "[/]", "span_id": "a", "parent_id": None, "name": "[/]", "type": "[b]agent",
+             "start_time": NOW - 10, "end_time": NOW - 4, "status": "error",
+             "input": [{"role": "user", "content": "[red]hi[/] \x1b[2J"},
+                       {"role": "assistant", "content": None, "tool_calls": [
+                           {"id": "c1", "type": "function",
+                            "function": {"name": "[@click=app.quit]t", "arguments": "{\"q\": \"[bold]x\"}"}}]},
+                       {"role": "tool", "tool_call_id": "c1", "content": "[@click=app.quit]r"}],
+             "error": {"message": "[/]", "type": "[x]"}, "attributes": {"[k]": "[/]"}}]
+    with open(path, "w") as f:
+        for rec in recs:
+            f.write(json.dumps(rec) + "\n")
+
+
+def detail_text(app: TraceApp, width: int = 100) -> str:
+    import io
+
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=width, color_system=None)
+    console.print(app.detail.query_one("#detail-body").content)
+    return console.file.getvalue()
+
+
+async def test_markup_in_names_titles_notes_and_filter_never_styles_or_crashes(tmp_path):
+    """A run or span named `[/]` used to crash the app through a border
+    title, and a filter typed as `[/]` through the filter label."""
+    path = str(tmp_path / "evil.jsonl")
+    _hostile_native(path)
+    app = make_app(path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        tree.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.is_running
+        assert "[/]" in tree._border_title.plain and "[/]" in app.detail._border_title.plain
+        text = detail_text(app)
+        for literal in ("[red]hi[/]", "\\x1b[2J", "[@click=app.quit]t", "[@click=app.quit]r", '"[bold]x"',
+                        "[x]: [/]", '"[k]": "[/]"'):
+            assert literal in text, literal
+        assert "result of [@click=app.quit]t" in text  # the tool result names its call
+        await pilot.press("c")
+        await pilot.pause(0.05)
+        copied = [n for n in app._notifications if n.message.startswith("copied")]
+        assert copied and "[/]" in copied[-1].message and not copied[-1].markup
+        await pilot.press("slash", *"[/]", "[", "b")
+        await pilot.pause(0.1)
+        assert app.is_running and "[/][b" in tree._border_subtitle.plain
+        await pilot.press("escape")
+        assert app.is_running
+
+
+# -- detail pane ------------------------------------------------------------------------
+
+async def test_detail_renders_chat_as_a_conversation_and_raw_reads_sqlite():
+    app = make_app(NATIVE, FLUJO)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        native = next(r for r in app.run_list.runs if r.format == "native")
+        app.run_list.select_run(native)
+        await pilot.pause(0.05)
+        tree = app.tree
+        tree.focus()
+        tree.cursor = next(i for i, (s, _) in enumerate(tree.rows) if s.name == "chat gpt-4.1-mini")
+        await pilot.press("enter")
+        await pilot.pause(0.05)
+        text = detail_text(app)
+        assert "▌ system" in text and "▌ user" in text and "▌ assistant" in text
+        assert "→ call" in text and "Where is my order #1234?" in text
+        # A Flujo span's raw record is its database row.
+        flujo = next(r for r in app.run_list.runs if r.format == "flujo" and r.spans)
+        app.run_list.select_run(flujo)
+        await pilot.pause(0.05)
+        tree.focus()
+        await pilot.press("r")
+        await pilot.pause(0.05)
+        assert isinstance(app.screen, RawScreen)
+
+
+async def test_detail_image_parts_name_their_file():
+    from rich.text import Text
+
+    from tracetui.app.detail import render_content
+
+    media = os.path.join(os.path.dirname(__file__), "data", "trackio", "media")
+    rel = next(os.path.relpath(os.path.join(d, f), media) for d, _, fs in os.walk(media) for f in fs
+               if f.endswith(".png"))
+    parts = render_content([{"type": "text", "text": "what is this?"},
+                            {"type": "image", "image": {"_type": "trackio.image", "file_path": rel,
+                                                        "caption": "[b]cap"}},
+                            {"type": "image_url", "image_url": {"url": "data:image/png;base64," + "A" * 5000}}],
+                           media)
+    texts = [p.plain for p in parts if isinstance(p, Text)]
+    assert texts[0] == "what is this?"
+    assert rel in texts[1] and "bytes" in texts[1] and "[b]cap" in texts[1]
+    assert texts[2].startswith("[image: data:image/png;base64,…") and len(texts[2]) < 80
+
+
+async def test_raw_modal_shows_every_record_of_a_span(demo_log):
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        tree.focus()
+        tree.cursor = next(i for i, (s, _) in enumerate(tree.rows) if s.status == "ok" and not s.synthetic)
+        span = tree.current
+        await pilot.press("r")
+        await pilot.pause(0.1)
+        import io
+
+        from rich.console import Console
+
+        console = Console(file=io.StringIO(), width=200, color_system=None)
+        console.print(app.screen.query_one("#raw-body").query_one("Static").content)
+        raw = console.file.getvalue()
+        assert raw.count(f'"trace_id": "{span.id}"') == len(span.origin) == 2  # enter and exit
+        assert '"event": "enter"' in raw and '"event": "exit"' in raw
+        await pilot.press("escape")
+        assert not isinstance(app.screen, RawScreen)
+        # A synthetic node has no record of its own: say so, open nothing.
+        tree.cursor = next(i for i, (s, _) in enumerate(tree.rows) if s.synthetic)
+        await pilot.press("r")
+        assert not isinstance(app.screen, RawScreen)
+
+
+# -- shell --------------------------------------------------------------------------------
+
+async def test_status_line_says_source_state_records_skips_and_follow(tmp_path):
+    path = str(tmp_path / "trace-5.log")
+    write_demo_trace(path)
+    with open(path, "a") as f:
+        f.write("not json\n")
+    with open(path) as f:
+        bad_line = sum(1 for _ in f)
+    app = make_app(path)
+    async with app.run_test(size=(160, 36)) as pilot:
+        await settle(pilot, app)
+        status = str(app.query_one("#status").render())
+        assert "trace-5.log" in status and "live" in status and "records" in status
+        assert f"1 skipped (first at line {bad_line})" in status and "follow off" in status
+        await pilot.press("f")
+        assert "follow on" in str(app.query_one("#status").render())
+    app = make_app(INTERRUPTED)
+    async with app.run_test(size=(160, 36)) as pilot:
+        await settle(pilot, app)
+        assert "archived" in str(app.query_one("#status").render())
+
+
+async def test_mouse_click_selects_and_double_click_drills_down(demo_log):
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        index = next(i for i, (_, row, _) in enumerate(panel.rows) if row.action == "Subprocess")
+        await pilot.click(panel, offset=(5, index + 1))  # +1: the border
+        assert app.focused is panel and panel.cursor == index
+        await pilot.click(panel, offset=(5, index + 1), times=2)
+        await pilot.pause(0.1)
+        assert app.tree.current is panel.rows[index][1].span
+
+
+async def test_reader_posts_batches_not_lines(tmp_path):
+    """500 lines appended at once reach the UI as a handful of updates."""
+    path = str(tmp_path / "trace-7.log")
+    write_demo_trace(path)
+    app = make_app(path)
+    calls = []
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        original = app.apply_changes
+        app.apply_changes = lambda: (calls.append(1), original())[1]
+        with open(path, "a") as f:
+            for n in range(500):
+                f.write(json.dumps({"timestamp": "t", "level": "TRACE", "message": "m", "action": "Model",
+                                    "detail": f"bulk {n}", "event": "enter", "trace_id": f"B{n}",
+                                    "start_time": NOW}) + "\n")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if "B499" in app.store.runs["trace-7"].spans:
+                break
+        await pilot.pause(0.1)
+        assert "B499" in app.store.runs["trace-7"].spans
+        assert 1 <= len(calls) <= 5
+
+
+async def test_run_highlight_shows_that_run_in_the_tree(demo_log):
+    messages = []
+    app = make_app(demo_log, REAL_INSPECT)
+    async with app.run_test(size=(120, 36), message_hook=messages.append) as pilot:
+        await settle(pilot, app)
+        app.run_list.focus()
+        first = app.run_list.current
+        await pilot.press("j")
+        await pilot.pause(0.05)
+        second = app.run_list.current
+        assert second is not first and app.tree.run is second
+        assert any(isinstance(m, LineList.Highlighted) and m.list is app.run_list for m in messages)
+
+
+def test_run_app_reports_a_bad_source_in_one_line(tmp_path, capsys):
+    from tracetui.app.main import run_app
+
+    assert run_app([str(tmp_path / "missing.log")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "missing.log" in err

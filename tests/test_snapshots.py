@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
 import pytest
 
@@ -20,14 +21,23 @@ FIXED_DIR = "/tmp/tracetui-snapshots"
 
 
 @pytest.fixture
-def demo_app() -> TraceApp:
+def demo_app():
+    # Wall times are shown in local time: pin the zone as well as the clock.
+    old_tz = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
     shutil.rmtree(FIXED_DIR, ignore_errors=True)
     os.makedirs(FIXED_DIR)
     path = os.path.join(FIXED_DIR, "demo.log")
     write_demo_trace(path)
     store = Store()
     sources, notes = open_sources([path], store)
-    return TraceApp(sources, store, notes, now=lambda: NOW)
+    yield TraceApp(sources, store, notes, now=lambda: NOW)
+    if old_tz is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = old_tz
+    time.tzset()
 
 
 async def _loaded(pilot) -> None:

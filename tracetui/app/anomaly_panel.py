@@ -11,7 +11,7 @@ from typing import Iterable
 from rich.text import Text
 
 from tracetui.app.line_list import LineList
-from tracetui.app.style import BUCKET_STATUS, plain, status_icon
+from tracetui.app.style import BUCKET_STATUS, STATUS_STYLE, plain, status_icon
 from tracetui.model import AnomalyRow, Run
 from tracetui.query import Query
 from tracetui.text import fmt_duration
@@ -76,8 +76,19 @@ class AnomalyPanel(LineList):
                     break
         self.sync_size()
         counts = {b: sum(1 for t in rows if t[0] == b) for b in buckets}
-        self.border_title = "anomalies · " + " ".join(
-            f"{n} {b}" for b, n in counts.items()) + ("" if self.show_failures else " · e: +errors")
+        self.border_title = self._title(counts)
+
+    def _title(self, counts: dict[str, int]) -> str:
+        """The non-empty buckets' counts, in words if they fit (a third of 80
+        columns is narrow), else as the rows' icons."""
+        words = [f"{n} {b[:-1] if n == 1 and b in ('errors', 'timeouts') else b}"
+                 for b, n in counts.items() if n]
+        room = self.size.width - 4
+        for title in (" · ".join(["anomalies"] + words), "  ".join(words)):
+            if title and len(title) <= room:
+                return title
+        return " ".join(["anomalies"] + [f"{STATUS_STYLE[BUCKET_STATUS[b]][0]}{n}"
+                                         for b, n in counts.items() if n])
 
     def _matches(self, item: tuple[str, AnomalyRow, Run]) -> bool:
         bucket, row, run = item
@@ -96,7 +107,7 @@ class AnomalyPanel(LineList):
         text.append(" ")
         age = row.duration_as_of(self.as_of(run))
         text.append(f"{fmt_duration(age):>8} ", style="bold yellow" if bucket == "running" else "cyan")
-        text.append(plain(row.action, 24), style="bold")
+        text.append(plain(row.action, max(8, min(24, width // 3))), style="bold")
         text.append("  ")
         detail = row.detail if row.error is None else f"{row.detail}  {row.error}"
         text.append(plain(detail), style="red" if row.error else "")

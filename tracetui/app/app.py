@@ -106,7 +106,7 @@ class TraceApp(App):
         yield Input(placeholder="filter: words, or field:value (status:error kind:\"Tool Call\" sample:3)",
                     id="filter")
         yield Static(id="status")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     # -- panes -------------------------------------------------------------------
 

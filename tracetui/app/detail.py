@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from datetime import datetime
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -73,6 +74,25 @@ def _when(ts: float | None, monotonic: bool) -> str:
         return str(ts)
 
 
+def _event_time(value: Any) -> str:
+    """A log record's time as local HH:MM:SS.mmm (Inspect writes ISO
+    strings with microseconds and a zone: too long for every line)."""
+    ts: float | None = None
+    if isinstance(value, (int, float)):
+        ts = float(value)
+    elif isinstance(value, str):
+        try:
+            ts = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return safe(value, newlines=False)
+    if ts is None:
+        return "—"
+    try:
+        return time.strftime("%H:%M:%S", time.localtime(ts)) + f".{int(ts % 1 * 1000):03d}"
+    except (OverflowError, OSError, ValueError):
+        return safe(str(value), newlines=False)
+
+
 def render_content(content: Any, media_root: str | None = None) -> list[RenderableType]:
     """A message's content: text, parts, images as placeholders."""
     if content is None:
@@ -99,21 +119,30 @@ def render_content(content: Any, media_root: str | None = None) -> list[Renderab
 
 
 def _image_placeholder(part: dict, media_root: str | None) -> Text:
-    path = part.get("file_path") or part.get("path") or ""
-    url = part.get("image_url")
+    """An image as one line naming its file (Trackio keeps images under the
+    project's media directory; OpenAI parts carry a URL or a data: URI)."""
+    inner = part.get("image") if isinstance(part.get("image"), dict) else part
+    path = inner.get("file_path") or inner.get("path") or ""
+    url = inner.get("image_url") or inner.get("url") or part.get("image_url")
     if isinstance(url, dict):
         url = url.get("url")
-    name = str(path or url or "image")
+    name = str(path or url or "(no file named)")
     if name.startswith("data:"):
-        name = name[:40] + "…"
-    size = ""
+        name = name.split(",", 1)[0] + ",… (" + f"{len(name):,} characters inline)"
+    note = ""
     if path and media_root:
-        full = os.path.join(media_root, str(path))
         try:
-            size = f", {os.path.getsize(full):,} bytes"
-        except OSError:
-            size = ", file not found"
-    return Text(f"[image: {safe(name, newlines=False)}{size}]", style="italic magenta")
+            note = f", {os.path.getsize(os.path.join(media_root, str(path))):,} bytes"
+        except (OSError, TypeError, ValueError):
+            note = ", file not found"
+    caption = inner.get("caption")
+    text = Text("[image: ", style="italic magenta")
+    text.append(safe(name, newlines=False))
+    text.append(note)
+    if caption:
+        text.append(" · " + safe(caption, newlines=False))
+    text.append("]")
+    return text
 
 
 def _tool_calls(message: dict) -> list[dict]:
@@ -166,6 +195,14 @@ def render_chat(messages: list, media_root: str | None = None) -> list[Renderabl
     return out
 
 
+def shown_duration(span: Span, now: float) -> float | None:
+    """A running span's age; an inferred (synthetic) node that is still
+    running spans up to now, not to its last child's recorded end."""
+    if span.synthetic and span.status == "running" and span.start is not None:
+        return max(now - span.start, span.duration or 0.0)
+    return span.duration_as_of(now)
+
+
 def render_span(span: Span, now: float, events: list[Any] | None = None) -> RenderableType:
     run = span.run
     monotonic = "monotonic" in str(run.attributes.get("clock", ""))
@@ -183,8 +220,8 @@ def render_span(span: Span, now: float, events: list[Any] | None = None) -> Rend
         ("kind", span.kind), ("id", span.id), ("run", run.name if run.name == run.id else f"{run.name} ({run.id})"),
         ("parent", span.parent.name if span.parent else ("(not found)" if span.orphan else "—")),
         ("start", _when(span.start, monotonic)),
-        ("duration", fmt_duration(span.duration_as_of(now)) + ("  (running)" if span.duration is None
-                                                             and span.status == "running" else "")),
+        ("duration", fmt_duration(shown_duration(span, now)) + ("  (running)" if span.status == "running"
+                                                               else "")),
         ("source", f"{run.source} [{run.format}]"),
     ]
     if span.detail and span.detail != span.name:
@@ -240,7 +277,7 @@ def render_span(span: Span, now: float, events: list[Any] | None = None) -> Rend
                               "(tracetui dump / http show them all)", style="dim italic"))
         for event in shown_events[-MAX_EVENTS:]:
             line = Text()
-            line.append(safe(str(event.time), newlines=False) + " ", style="dim")
+            line.append(_event_time(event.time) + " ", style="dim")
             line.append(safe(event.level, newlines=False) + " ", style="yellow" if event.level != "HTTP" else "blue")
             message = event.message
             if message.startswith(("sample=", "task=")) and "\n" in message:
