@@ -26,13 +26,16 @@ def _installed_tracetui() -> str | None:
 
 
 TMUX = shutil.which("tmux")
+#: A private tmux server, so an already-running server (with another
+#: environment) cannot take our sessions.
+TMUX_CMD = [TMUX or "tmux", "-L", f"tracetui-test-{os.getpid()}"]
 TRACETUI = _installed_tracetui()
 
 pytestmark = pytest.mark.skipif(not (TMUX and TRACETUI), reason="needs tmux and an installed tracetui")
 
 
 def capture(session: str) -> str:
-    return subprocess.run([TMUX, "capture-pane", "-p", "-t", session], capture_output=True,
+    return subprocess.run([*TMUX_CMD, "capture-pane", "-p", "-t", session], capture_output=True,
                           text=True).stdout
 
 
@@ -48,18 +51,18 @@ def wait_for(session: str, needle: str, timeout: float = 10.0) -> str:
 
 
 def alive(session: str) -> bool:
-    return subprocess.run([TMUX, "has-session", "-t", session], capture_output=True).returncode == 0
+    return subprocess.run([*TMUX_CMD, "has-session", "-t", session], capture_output=True).returncode == 0
 
 
 def start(command: str, env: dict | None = None) -> str:
     session = f"tracetui-test-{uuid.uuid4().hex[:10]}"
-    subprocess.run([TMUX, "new-session", "-d", "-x", "120", "-y", "36", "-s", session, command],
+    subprocess.run([*TMUX_CMD, "new-session", "-d", "-x", "120", "-y", "36", "-s", session, command],
                    check=True, env=dict(env or os.environ, TERM="xterm-256color"))
     return session
 
 
 def quit_with_q(session: str) -> None:
-    subprocess.run([TMUX, "send-keys", "-t", session, "q"], check=True)
+    subprocess.run([*TMUX_CMD, "send-keys", "-t", session, "q"], check=True)
     deadline = time.monotonic() + 5
     while alive(session):
         if time.monotonic() > deadline:
@@ -98,12 +101,12 @@ def test_growing_file_in_a_real_terminal(tmp_path):
                             "GrowingTool000000000001", duration=2.5, error="connection refused",
                             error_type="ConnectError", stacktrace="Traceback ...\n"))
         wait_for(session, "5 running")
-        subprocess.run([TMUX, "send-keys", "-t", session, "a", "e"], check=True)
+        subprocess.run([*TMUX_CMD, "send-keys", "-t", session, "a", "e"], check=True)
         screen = wait_for(session, "2 errors")
         assert "fetch_flag(url=" in screen
         quit_with_q(session)
     finally:
-        subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True)
+        subprocess.run([*TMUX_CMD, "kill-session", "-t", session], capture_output=True)
 
 
 def test_tracetui_demo_runs_live_and_cleans_up(tmp_path):
@@ -123,4 +126,4 @@ def test_tracetui_demo_runs_live_and_cleans_up(tmp_path):
         quit_with_q(session)
         assert not os.listdir(tmp_path)  # the temporary trace is gone
     finally:
-        subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True)
+        subprocess.run([*TMUX_CMD, "kill-session", "-t", session], capture_output=True)
