@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.worker import get_current_worker
 
+from tracetui.app.detail import shown_duration
 from tracetui.app.line_list import LineList
 from tracetui.app.style import STATUS_STYLE, plain, status_icon
 from tracetui.model import RUNNING, Run, Span
@@ -417,7 +418,7 @@ class SpanTree(LineList):
         label.truncate(room, overflow="ellipsis")
         label.pad_right(room - label.cell_len)
         text.append_text(label)
-        duration = span.duration_as_of(now)
+        duration = shown_duration(span, now)
         style = STATUS_STYLE.get(span.status, ("", ""))[1] if span.status == RUNNING else "cyan"
         text.append(" " + fmt_duration(duration).rjust(9), style=style)
         if bar_w and self.run is not None:
