@@ -99,6 +99,7 @@ def test_bad_and_invalid_lines_are_skipped_and_counted(tmp_path, capsys):
     write(p, lines, newline_at_end=False)
     out = anomalies(capsys, p)
     err = capsys.readouterr().err
+    assert "skipped 5 bad line(s); first at line 2" in err
     assert sorted(r["action"] for r in out["running"]) == ["A", "Tool Call"]
     store = Store()
     d = InspectDecoder(store, str(p))

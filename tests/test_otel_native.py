@@ -11,7 +11,7 @@ import pytest
 from tracetui.cli import main
 from tracetui.formats import otel_console, otlp, native
 from tracetui.formats.native import NativeDecoder
-from tracetui.formats.otlp import OtlpDecoder, any_value
+from tracetui.formats.otlp import any_value
 from tracetui.formats.spanbuild import (
     SpanLinker, epoch_seconds, iter_documents, norm_id, openinference, status_word,
 )

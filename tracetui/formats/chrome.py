@@ -281,7 +281,7 @@ class ChromeDecoder:
         gc.disable()
         try:
             self._feed_document(data)
-        except _HOSTILE as exc:  # a shape no rule above expected: never a traceback
+        except _HOSTILE:  # a shape no rule above expected: never a traceback
             self.skipped += 1
             if self.first_bad_line is None:
                 self.first_bad_line = 1

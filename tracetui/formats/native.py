@@ -48,7 +48,7 @@ from typing import Any
 from tracetui.formats import DocumentFormat, LineFormat
 from tracetui.formats.spanbuild import (
     SpanDecoder, compact_json, epoch_seconds, error_from, first_document, is_multiline_json, iso_of,
-    norm_id, status_word,
+    status_word,
 )
 from tracetui.model import ERROR, OK, RUNNING, Event
 

@@ -61,3 +61,21 @@ class Source:
     def raw(self, locator: Any) -> str | None:
         """The raw record at a locator (byte offset, rowid), as text."""
         return None
+
+
+class DecodedSource(Source):
+    """A source whose counts are those of the decoder it feeds."""
+
+    decoder: Any
+
+    @property
+    def skipped(self) -> int:
+        return self.decoder.skipped
+
+    @property
+    def first_bad_line(self) -> int | None:
+        return self.decoder.first_bad_line
+
+    @property
+    def records(self) -> int:
+        return self.decoder.records

@@ -9,7 +9,7 @@ import zlib
 from typing import Any
 
 from tracetui.formats import DocumentFormat, LineFormat
-from tracetui.sources.base import Source, paused_gc
+from tracetui.sources.base import DecodedSource, paused_gc
 from tracetui.sources.files import GZIP_BUFFER, FileFollower, is_gzip
 from tracetui.store import Store
 
@@ -18,7 +18,7 @@ def _decode_text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-class LineSource(Source):
+class LineSource(DecodedSource):
     """A JSONL file (plain or gzip), followed as it grows."""
 
     def __init__(self, path: str, fmt: LineFormat, store: Store, **options: Any) -> None:
@@ -60,18 +60,6 @@ class LineSource(Source):
     def live(self) -> bool:
         return not self.follower.compressed and not self.follower.gone
 
-    @property
-    def skipped(self) -> int:
-        return self.decoder.skipped
-
-    @property
-    def first_bad_line(self) -> int | None:
-        return self.decoder.first_bad_line
-
-    @property
-    def records(self) -> int:
-        return self.decoder.records
-
     def raw(self, locator: Any) -> str | None:
         if not isinstance(locator, int):
             return None
@@ -97,7 +85,7 @@ def read_all(path: str) -> tuple[bytes, str | None]:
         return b"".join(parts), None
 
 
-class DocumentSource(Source):
+class DocumentSource(DecodedSource):
     """A file holding one JSON document (a Chrome trace), or objects back to
     back: re-read whole whenever it changes."""
 
@@ -134,18 +122,6 @@ class DocumentSource(Source):
     @property
     def live(self) -> bool:
         return False
-
-    @property
-    def skipped(self) -> int:
-        return self.decoder.skipped
-
-    @property
-    def first_bad_line(self) -> int | None:
-        return self.decoder.first_bad_line
-
-    @property
-    def records(self) -> int:
-        return self.decoder.records
 
     def raw(self, locator: Any) -> str | None:
         raw = getattr(self.decoder, "raw", None)

@@ -28,7 +28,7 @@ import urllib.parse
 from typing import Any, TextIO
 
 from tracetui.formats.sqlite_generic import SQLiteFormat, quote_ident
-from tracetui.sources.base import Source, SourceError
+from tracetui.sources.base import DecodedSource, Source, SourceError
 from tracetui.store import Store
 
 #: Rows fetched per batch: big enough to be fast, small enough to stream 1M rows.
@@ -122,7 +122,7 @@ def _open_detected(path: str) -> tuple[sqlite3.Connection, bool, dict[str, list[
 
 # -- the source ----------------------------------------------------------------
 
-class SQLiteSource(Source):
+class SQLiteSource(DecodedSource):
     """A database feeding one SQLite decoder, re-read only when it changed."""
 
     def __init__(self, path: str, store: Store, conn: sqlite3.Connection, immutable: bool,
@@ -236,18 +236,6 @@ class SQLiteSource(Source):
     @property
     def live(self) -> bool:
         return True
-
-    @property
-    def skipped(self) -> int:
-        return self.decoder.skipped
-
-    @property
-    def first_bad_line(self) -> int | None:
-        return self.decoder.first_bad_line
-
-    @property
-    def records(self) -> int:
-        return self.decoder.records
 
     def raw(self, locator: Any) -> str | None:
         """The row at a locator as indented JSON, JSON columns decoded. A

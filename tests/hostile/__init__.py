@@ -1,0 +1,1 @@
+"""Hostile inputs for tracetui, built into a temporary directory at test time."""
