@@ -97,9 +97,10 @@ def test_bad_and_invalid_lines_are_skipped_and_counted(tmp_path, capsys):
         rec("enter", "trunc", start_time=T0)[:40],  # truncated last line
     ]
     write(p, lines, newline_at_end=False)
-    out = anomalies(capsys, p)
-    err = capsys.readouterr().err
-    assert "skipped 5 bad line(s); first at line 2" in err
+    assert main(["anomalies", str(p), "--json", "--as-of", str(T0 + 100)]) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert "skipped 5 bad line(s); first at line 2" in captured.err
     assert sorted(r["action"] for r in out["running"]) == ["A", "Tool Call"]
     store = Store()
     d = InspectDecoder(store, str(p))
