@@ -54,6 +54,8 @@ def fmt_duration(seconds: float | None) -> str:
         return f"{seconds:.2f}s"
     if seconds < 3600:
         return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
-    if seconds < 86400 * 365 * 100:
+    if seconds < 172800:
         return f"{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m"
+    if seconds < 86400 * 365 * 100:
+        return f"{int(seconds // 86400)}d{int(seconds % 86400 // 3600):02d}h"
     return f"{seconds:.3g}s"
