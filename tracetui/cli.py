@@ -18,7 +18,7 @@ from tracetui.sources.discover import (
     inspect_trace_dir, line_format_of, newest_file, open_sources, resolve_path,
 )
 from tracetui.store import Store
-from tracetui.text import clip, fmt_duration, safe
+from tracetui.text import clip, fmt_clock, fmt_duration, safe
 
 SUBCOMMANDS = ("anomalies", "runs", "tree", "spans", "stats", "dump", "export", "http", "demo")
 #: Words other tools use for a status (Flujo's `failed`/`completed`), accepted by --status.
@@ -81,8 +81,24 @@ def pick_runs(store: Store, query: str | None) -> list[Run]:
     return [run]
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(value, indent=2)
+def dumps(value: Any, strict: bool = True) -> str:
+    """Indented JSON. `strict`: NaN and infinities (a hostile trace's
+    numbers) become null, so `jq` can read it; `anomalies --json` passes
+    False to print what Inspect prints for the same file."""
+    try:
+        return json.dumps(value, indent=2, allow_nan=not strict)
+    except ValueError:
+        return json.dumps(_finite(value), indent=2)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if value - value == 0 else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 # -- anomalies ---------------------------------------------------------------
@@ -108,7 +124,7 @@ def cmd_anomalies(args: argparse.Namespace) -> int:
     trace_file = sources[0].path if len(sources) == 1 else path
     runs = list(store.runs.values())
     if args.json:
-        out(dumps(anomalies_envelope(trace_file, runs, as_of)))
+        out(dumps(anomalies_envelope(trace_file, runs, as_of), strict=False))
         return 0
     _print_anomalies(args, trace_file, {b: anomaly_rows(runs, b) for b in BUCKETS}, as_of)
     return 0
@@ -131,7 +147,7 @@ def _anomalies_fast(args: argparse.Namespace, path: str, as_of: float) -> int:
         note(f"{path}: skipped {skipped} bad line(s); first at line {result.first_bad_line}")
     envelope = fastscan.envelope(path, result, as_of)
     if args.json:
-        out(dumps(envelope))
+        out(dumps(envelope, strict=False))
         return 0
     rows = {b: [AnomalyRow(r["action"], r["detail"], r["start_time"], r["duration"], r.get("error"), None)
                 for r in envelope[b]] for b in BUCKETS}
@@ -156,7 +172,7 @@ def _print_anomalies(args: argparse.Namespace, trace_file: str,
         width = max(len(safe(r.action, newlines=False)) for r in rows)
         for row in rows:
             detail = row.detail if row.error is None else f"{row.detail} {row.error}"
-            started = time.strftime("%H:%M:%S %Z", time.localtime(row.start)) if row.start else "None"
+            started = fmt_clock(row.start, "%H:%M:%S %Z", "None")
             out(f"{safe(row.action, newlines=False):<{width}} {row.duration_as_of(as_of):9.2f}s  "
                 f"{safe(detail, newlines=False)}  {started}")
     if not any_rows:
@@ -183,7 +199,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         return 0
     out(f"{'RUN':<36} {'STATUS':<10} {'START':<19} {'DURATION':>9} {'SPANS':>7} {'ERR':>5} {'RUN.':>5}  NAME")
     for r in rows:
-        start = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["start_time"])) if r["start_time"] else "—"
+        start = fmt_clock(r["start_time"])
         out(f"{clip(safe(r['id'], newlines=False), 36):<36} {r['status']:<10} {start:<19} "
             f"{fmt_duration(r['duration']):>9} {r['spans']:>7} {r['errors']:>5} {r['running']:>5}  "
             f"{clip(safe(r['name'], newlines=False), 60)}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import stat
 from typing import Callable, TextIO
 
 import orjson
@@ -15,17 +17,30 @@ from tracetui.sources.files import FileFollower
 def dump_records(path: str, stream: TextIO, note: Callable[[str], None]) -> int:
     """Write every parseable JSON line of `path` as an array; returns the count.
     SQLite sources dump their rows via their source's `dump` method."""
-    if not os.path.exists(path):
-        raise SourceError(f"{path}: no such file or directory")
-    if os.path.isdir(path):
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file or directory") from None
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
         raise SourceError(f"{path}: is a directory (dump takes one file)")
-    from tracetui.sources.discover import SQLITE_MAGIC
+    if not stat.S_ISREG(st.st_mode):
+        # A FIFO would block the open() below until a writer came.
+        raise SourceError(f"{path}: not a regular file")
+    from tracetui.sources.discover import SQLITE_MAGIC, _read_head
 
-    with open(path, "rb") as f:
-        if f.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC:
-            from tracetui.sources.sqlite import dump_sqlite
+    try:
+        head = _read_head(path)
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if head.startswith(SQLITE_MAGIC):
+        from tracetui.sources.sqlite import dump_sqlite
 
-            return dump_sqlite(path, stream)
+        return dump_sqlite(path, _Escaping(stream))
+    if b"\x00" in head[:4096] and not any(_parses(l) for l in head[:65536].split(b"\n")[:50]):
+        raise SourceError(f"{path}: not a trace source (binary data)")
+    stream = _Escaping(stream)
     documents = _dump_document(path, stream, note)
     if documents is not None:
         return documents
@@ -100,3 +115,35 @@ def _dump_document(path: str, stream: TextIO, note: Callable[[str], None]) -> in
     if bad:
         note(f"{path}: skipped {bad} unreadable JSON value(s)")
     return count
+
+
+#: Code points that JSON may carry raw but a terminal would act on (C1
+#: controls such as CSI U+009B, bidi overrides and isolates, line and
+#: paragraph separators): written as \\u escapes, the same JSON value.
+_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\u200e\u200f\u061c]")
+
+
+def _u_escape(match: re.Match) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+class _Escaping:
+    """A text stream that escapes terminal-unsafe code points on the way out
+    (orjson already escapes C0 controls; these it leaves raw)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(_TERMINAL_UNSAFE.sub(_u_escape, text))
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _parses(line: bytes) -> bool:
+    try:
+        loads(line)
+    except ValueError:
+        return False
+    return True

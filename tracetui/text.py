@@ -9,6 +9,7 @@ never passed through. Markup safety is the views' job: they build
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 # C0 controls except tab/newline, DEL, C1 controls, bidi embeddings/overrides/
@@ -59,3 +60,14 @@ def fmt_duration(seconds: float | None) -> str:
     if seconds < 86400 * 365 * 100:
         return f"{int(seconds // 86400)}d{int(seconds % 86400 // 3600):02d}h"
     return f"{seconds:.3g}s"
+
+
+def fmt_clock(epoch: float | None, fmt: str = "%Y-%m-%d %H:%M:%S", empty: str = "—") -> str:
+    """Local wall time of an epoch, or `empty`: a hostile trace may carry
+    NaN, infinities or years beyond the platform's time_t."""
+    if not epoch:
+        return empty
+    try:
+        return time.strftime(fmt, time.localtime(epoch))
+    except (OverflowError, OSError, ValueError):
+        return f"{epoch:.6g}"

@@ -96,7 +96,7 @@ def huge_line(d: str, size: int = 50 * 1024 * 1024) -> str:
     ordinary records: streamed out, never built whole in memory twice."""
     path = os.path.join(d, "trace-huge.log")
     head = good_inspect_bytes()
-    rec = inspect_record("enter", "huge", "Tool Call", "@@DETAIL@@", start=T0 + 10)
+    rec = inspect_record("enter", "huge", "Tool Call", "@@DETAIL@@", start=T0 + 10, message="huge")
     before, after = line(rec).split(b"@@DETAIL@@")
     tail = line(inspect_record("enter", "after", "Tool Call", "after-huge", start=T0 + 11))
     with open(path, "wb") as f:
@@ -280,7 +280,6 @@ def native_cycles(d: str) -> str:
 
 def native_wrong_shapes(d: str) -> str:
     out = [line(native_span("ok1"))]
-    out += [line(v) for v in WRONG_SHAPES]
     for key in ("trace_id", "span_id", "parent_id", "name", "start_time", "end_time", "status",
                 "type", "input", "output", "attributes", "metadata", "error"):
         for bad in ([1], {"x": [1]}, True, None, 1e308, -1, "NaN"):
@@ -288,6 +287,9 @@ def native_wrong_shapes(d: str) -> str:
             rec[key] = bad
             out.append(line(rec))
     out.append(b'{"trace_id": "T", "span_id": "n", "start_time": NaN, "end_time": Infinity}\n')
+    # Last: one of them looks like an Inspect record, which must not
+    # change how the file (detected from its first records) is read.
+    out += [line(v) for v in WRONG_SHAPES]
     return write(d, "shapes.jsonl", b"".join(out))
 
 

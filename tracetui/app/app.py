@@ -369,7 +369,7 @@ class TraceApp(App):
                 continue
             try:
                 parts.append(_json(json.loads(raw)))
-            except ValueError:
+            except (ValueError, RecursionError):
                 parts.append(Text(safe(raw)))
         if not parts:
             text = ("no raw record: this node is inferred by tracetui" if span.synthetic

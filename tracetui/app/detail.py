@@ -40,7 +40,10 @@ def _json(value: Any) -> RenderableType:
     try:
         dumped = json.dumps(value, indent=2, ensure_ascii=False, default=str)
     except (ValueError, TypeError, RecursionError):
-        dumped = repr(value)
+        try:
+            dumped = repr(value)
+        except RecursionError:  # a hostile record nested ~1000 levels deep
+            dumped = "(nested too deeply to show here)"
     dumped = safe(dumped)
     if len(dumped) > MAX_SHOWN:
         return _t(dumped)

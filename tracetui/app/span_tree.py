@@ -36,9 +36,12 @@ def waterfall(start: float | None, end: float | None, r0: float, r1: float, widt
     eighth-cell precision at the edges."""
     if start is None or r1 <= r0:
         return " " * width
-    scale = width * 8 / (r1 - r0)
-    a = max(0, min(width * 8, int((start - r0) * scale)))
-    b = max(0, min(width * 8, int(((end if end is not None else r1) - r0) * scale)))
+    try:  # a hostile trace's NaN or infinite times draw no bar
+        scale = width * 8 / (r1 - r0)
+        a = max(0, min(width * 8, int((start - r0) * scale)))
+        b = max(0, min(width * 8, int(((end if end is not None else r1) - r0) * scale)))
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return " " * width
     b = max(b, a + 1)
     cells = []
     for i in range(width):

@@ -23,7 +23,14 @@ def status_icon(status: str) -> Text:
     return Text(icon, style=style)
 
 
+#: No row is wider than this many characters: a 100 KB name would otherwise
+#: be measured cell by cell on every redraw (≈0.1 s a row).
+ROW_MAX = 1000
+
+
 def plain(value: object, width: int | None = None) -> str:
     """Untrusted text for a one-line row: escapes made visible, clipped."""
-    text = safe("" if value is None else value, newlines=False)
-    return clip(text, width) if width is not None else text
+    value = "" if value is None else value if isinstance(value, str) else str(value)
+    width = ROW_MAX if width is None else min(width, ROW_MAX)
+    text = safe(value[: width + 1], newlines=False)
+    return clip(text, width)

@@ -199,7 +199,12 @@ class SpanLinker:
                         parent.children[:] = _unique(c for c in parent.children if c.parent is parent)
                 links.stale_parents.clear()
             if links.stale_roots:
-                links.run.roots[:] = _unique(r for r in links.run.roots if r.parent is None)
+                # Keep a root where it last became one, as batch-by-batch
+                # reading places it (a span adopted and orphaned again in
+                # one batch is listed twice): same tree however fed.
+                roots = _unique(r for r in reversed(links.run.roots) if r.parent is None)
+                roots.reverse()
+                links.run.roots[:] = roots
                 links.stale_roots = 0
 
     # -- internals ------------------------------------------------------------

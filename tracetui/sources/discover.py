@@ -10,7 +10,7 @@ from typing import Any
 from tracetui.formats import sniff_document, sniff_lines
 from tracetui.formats.jsonutil import loads
 from tracetui.sources.base import Source, SourceError
-from tracetui.sources.files import GZIP_MAGIC
+from tracetui.sources.files import GZIP_MAGIC, gunzip
 from tracetui.sources.lines import DocumentSource, LineSource
 from tracetui.store import Store
 
@@ -51,25 +51,10 @@ def _read_head(path: str) -> bytes:
     with open(path, "rb") as f:
         head = f.read(HEAD_SIZE)
     if head[:2] == GZIP_MAGIC:
-        import gzip
-        import zlib
-
-        try:
-            with gzip.open(path, "rb") as gz:
-                head = gz.read(HEAD_SIZE)
-        except (EOFError, OSError, zlib.error):
-            # Truncated or damaged gzip: sniff what could be decompressed.
-            head = _partial_gunzip(head)
+        # A cut or damaged gzip still shows what could be decompressed.
+        with open(path, "rb") as raw:
+            head = gunzip(raw)[0].read(HEAD_SIZE)
     return head
-
-
-def _partial_gunzip(data: bytes) -> bytes:
-    import zlib
-
-    try:
-        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data, HEAD_SIZE)
-    except zlib.error:
-        return b""
 
 
 def _first_records(head: bytes) -> list[Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import stat
 import zlib
 from dataclasses import dataclass, field
 
@@ -40,7 +41,91 @@ class Chunk:
     more: bool = False
 
 
+def inflate(raw, block: int = GZIP_BUFFER):
+    """The decompressed bytes of a gzip stream in pieces of up to `block`,
+    read as Python's gzip module reads it (members back to back, zero
+    padding between them) but yielding everything before a problem first:
+    then raises EOFError (cut short), BadGzipFile (trailing garbage) or
+    zlib.error (damaged), where the module would have dropped its buffer."""
+    data = b""
+    while True:
+        inflater = zlib.decompressobj(31)
+        while not inflater.eof:
+            if not data:
+                data = raw.read(1 << 16)
+                if not data:
+                    raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+            out = inflater.decompress(data, block)
+            data = inflater.unconsumed_tail
+            if out:
+                yield out
+        data = inflater.unused_data
+        while True:  # zero padding, then the next member or the end
+            data = data.lstrip(b"\0")
+            if len(data) >= 2:
+                break
+            more = raw.read(1 << 16)
+            if not more:
+                if data:
+                    raise gzip.BadGzipFile("Not a gzipped file")
+                return
+            data += more
+        if data[:2] != GZIP_MAGIC:
+            raise gzip.BadGzipFile(f"Not a gzipped file ({data[:2]!r})")
+
+
+class Gunzip(io.RawIOBase):
+    """A gzip stream as a raw file: reads end quietly where the data ends or
+    breaks, and `error` says why (None = a clean end), so a cut or damaged
+    file still yields every byte before the damage."""
+
+    def __init__(self, raw) -> None:
+        super().__init__()
+        self._pieces = inflate(raw)
+        self._piece = memoryview(b"")
+        self._pos = 0
+        self.error: BaseException | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while self._pos >= len(self._piece):
+            if self._pieces is None:
+                return 0
+            try:
+                self._piece = memoryview(next(self._pieces))
+                self._pos = 0
+            except StopIteration:
+                self._pieces = None
+                return 0
+            except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+                self.error = exc
+                self._pieces = None
+                return 0
+        n = min(len(buffer), len(self._piece) - self._pos)
+        buffer[:n] = self._piece[self._pos:self._pos + n]
+        self._pos += n
+        return n
+
+
+def gunzip(raw) -> tuple[io.BufferedReader, Gunzip]:
+    """A buffered reader over a gzip stream, and its Gunzip (for `.error`)."""
+    inner = Gunzip(raw)
+    return io.BufferedReader(inner, GZIP_BUFFER), inner
+
+
+def is_regular(path: str) -> bool:
+    """Opening a FIFO for reading blocks until a writer comes: look first."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def is_gzip(path: str) -> bool:
+    if not is_regular(path):
+        return False
     try:
         with open(path, "rb") as f:
             return f.read(2) == GZIP_MAGIC
@@ -67,6 +152,7 @@ class FileFollower:
         #: An open decompression stream while a gzip file is being read.
         self._gz_raw = None
         self._gz_stream = None
+        self._gz_inner: Gunzip | None = None
         self._gz_skip = 0
 
     @property
@@ -89,6 +175,12 @@ class FileFollower:
                 return chunk
             if not self.gone:
                 chunk.notes.append(f"{self.path}: file was removed; showing what was read")
+            self.gone = True
+            return chunk
+        if not stat.S_ISREG(st.st_mode):
+            # Replaced by a FIFO, device or directory: never open it.
+            if not self.gone:
+                chunk.notes.append(f"{self.path}: no longer a regular file; showing what was read")
             self.gone = True
             return chunk
         self.gone = False
@@ -125,14 +217,26 @@ class FileFollower:
 
     def _read_plain(self, chunk: Chunk, final: bool) -> None:
         start = self.offset + len(self._partial)
+        # The bytes just before `start` are read again and compared: a file
+        # truncated and rewritten past its old size between two polls
+        # (`> log`, then a burst) has the same inode and a bigger size.
+        expected = (self._tail + self._partial)[-TAIL_CHECK:] if start else b""
         try:
             with open(self.path, "rb") as f:
-                f.seek(start)
-                data = f.read(self.read_size)
-                chunk.more = len(data) == self.read_size
+                f.seek(start - len(expected))
+                data = f.read(len(expected) + self.read_size)
         except OSError as exc:
             chunk.notes.append(f"{self.path}: cannot read: {exc.strerror or exc}")
             return
+        if expected:
+            if data[:len(expected)] != expected:
+                size = self._size
+                self._restart(chunk)
+                self._size = size
+                self._read_plain(chunk, final)
+                return
+            data = data[len(expected):]
+        chunk.more = len(data) == self.read_size
         self._split(data, chunk, final and not chunk.more)
 
     def _split(self, data: bytes, chunk: Chunk, final: bool) -> None:
@@ -166,7 +270,7 @@ class FileFollower:
             chunk.notes.append(f"{self.path}: cannot read: {exc.strerror or exc}")
             return
         self._gz_raw = raw
-        self._gz_stream = io.BufferedReader(gzip.GzipFile(fileobj=raw), GZIP_BUFFER)
+        self._gz_stream, self._gz_inner = gunzip(raw)
         self._gz_skip = skip
         self._continue_gzip(chunk)
 
@@ -184,7 +288,10 @@ class FileFollower:
                 self._split(block, chunk, final=False)
                 chunk.more = True
                 return
-        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+            exc = self._gz_inner.error
+        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as error:
+            exc = error
+        if exc is not None:
             chunk.notes.append(f"{self.path}: gzip data ends early or is damaged after "
                                f"{self.offset + len(self._partial)} bytes ({type(exc).__name__}); "
                                "showing what was readable")
@@ -224,7 +331,7 @@ class FileFollower:
         start = max(0, offset - len(tail))
         try:
             with open(self.path, "rb") as raw:
-                stream = io.BufferedReader(gzip.GzipFile(fileobj=raw), GZIP_BUFFER)
+                stream, _ = gunzip(raw)
                 pos = 0
                 while pos + READ_SIZE <= start:
                     got = stream.read(READ_SIZE)
@@ -241,7 +348,7 @@ class FileFollower:
         try:
             with open(self.path, "rb") as raw:
                 if self._gzip:
-                    stream = io.BufferedReader(gzip.GzipFile(fileobj=raw), GZIP_BUFFER)
+                    stream, _ = gunzip(raw)
                     remaining = offset
                     while remaining > 0:
                         got = stream.read(min(remaining, READ_SIZE))

@@ -10,7 +10,7 @@ from typing import Any
 
 from tracetui.formats import DocumentFormat, LineFormat
 from tracetui.sources.base import DecodedSource, paused_gc
-from tracetui.sources.files import GZIP_BUFFER, FileFollower, is_gzip
+from tracetui.sources.files import GZIP_BUFFER, FileFollower, gunzip, is_gzip
 from tracetui.store import Store
 
 
@@ -72,15 +72,19 @@ def read_all(path: str) -> tuple[bytes, str | None]:
     with open(path, "rb") as raw:
         if not is_gzip(path):
             return raw.read(), None
-        stream = io.BufferedReader(gzip.GzipFile(fileobj=raw), GZIP_BUFFER)
+        stream, inner = gunzip(raw)
         parts = []
+        exc = None
         try:
             while True:
                 block = stream.read(GZIP_BUFFER)
                 if not block:
                     break
                 parts.append(block)
-        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+            exc = inner.error
+        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as error:
+            exc = error
+        if exc is not None:
             return b"".join(parts), f"{path}: gzip data ends early or is damaged ({type(exc).__name__}); showing what was readable"
         return b"".join(parts), None
 

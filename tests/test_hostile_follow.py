@@ -1,0 +1,415 @@
+"""Following files under attack: appends split anywhere, truncation,
+replacement, rename, gzip and deletion while followed, and property tests
+that every line decoder reads a growing file exactly as it reads the
+finished one, whatever it is fed."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import os
+import shutil
+import tempfile
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hostile import corpus as c
+from tracetui.formats import LINE_FORMATS
+from tracetui.sources.discover import open_file
+from tracetui.sources.files import FileFollower
+from tracetui.sources.lines import LineSource
+from tracetui.store import Store
+
+SAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_traces")
+FORMAT_BY_NAME = {f.name: f for f in LINE_FORMATS}
+
+
+# -- store contents, to compare two reads ------------------------------------------------
+
+def _num(value):
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    return value
+
+
+def store_state(store: Store, source=None) -> dict:
+    """Everything a reader made of a file: runs, spans with their status,
+    parent, children, times and origins, anomaly buckets, counters."""
+    runs = {}
+    for run_id, run in store.runs.items():
+        spans = {}
+        for span_id, s in run.spans.items():
+            spans[span_id] = (s.name, s.kind, s.status, s.parent.id if s.parent else None,
+                              [ch.id for ch in s.children or []], _num(s.start), _num(s.duration),
+                              s.orphan, s.synthetic, repr(s.error), list(s.origin or []), s.detail)
+        anomalies = {b: sorted(map(str, getattr(run.anomalies, b).keys()))
+                     for b in ("running", "cancelled", "errors", "timeouts")}
+        runs[run_id] = (spans, [r.id for r in run.roots], anomalies, run.status)
+    counters = None
+    if source is not None:
+        counters = (source.skipped, source.first_bad_line, source.records)
+    return {"runs": runs, "counters": counters}
+
+
+def one_shot(path: str, fmt_name: str) -> dict:
+    store = Store()
+    source = LineSource(path, FORMAT_BY_NAME[fmt_name], store)
+    source.poll(final=True)
+    return store_state(store, source)
+
+
+def grow(path: str, pieces: list[bytes], fmt_name: str, read_size: int = 1 << 20) -> dict:
+    """Write the pieces one by one, polling after each, then a final poll."""
+    open(path, "wb").close()
+    store = Store()
+    source = LineSource(path, FORMAT_BY_NAME[fmt_name], store)
+    source.follower.read_size = read_size
+    for piece in pieces:
+        with open(path, "ab") as f:
+            f.write(piece)
+        source.poll()
+    source.poll(final=True)
+    return store_state(store, source)
+
+
+# -- a line split across two appends, at every byte offset -----------------------------------
+
+def test_line_split_at_every_byte_offset(tmp_path):
+    data = c.good_inspect_bytes()
+    path = str(tmp_path / "trace-split.log")
+    with open(path, "wb") as f:
+        f.write(data)
+    expected = one_shot(path, "inspect")
+    assert expected["counters"] == (0, None, 6)
+    for cut in range(len(data) + 1):
+        assert grow(path, [data[:cut], data[cut:]], "inspect") == expected, cut
+
+
+def test_follower_hands_out_each_line_once_whole(tmp_path):
+    data = b"alpha\nbeta\r\n\x00gamma\n\xffdelta"
+    path = str(tmp_path / "f.log")
+    for cut in range(len(data) + 1):
+        open(path, "wb").close()
+        follower = FileFollower(path, read_size=3)
+        got = []
+        for piece in (data[:cut], data[cut:]):
+            with open(path, "ab") as f:
+                f.write(piece)
+            while True:
+                chunk = follower.poll()
+                got += chunk.lines
+                if not chunk.more:
+                    break
+        assert follower.pending_partial
+        got += follower.poll(final=True).lines
+        assert got == [(0, b"alpha"), (6, b"beta\r"), (12, b"\x00gamma"), (19, b"\xffdelta")], cut
+
+
+# -- a file changed under the follower ----------------------------------------------------------
+
+def _inspect_source(path: str) -> tuple[Store, LineSource]:
+    store = Store()
+    source = open_file(path, store)
+    assert isinstance(source, LineSource) and source.format == "inspect"
+    source.poll()
+    return store, source
+
+
+def _span_ids(store: Store) -> set[str]:
+    return {sid for run in store.runs.values() for sid, s in run.spans.items() if not s.synthetic}
+
+
+def _records(*ids: str, start: float = c.T0) -> bytes:
+    return b"".join(c.line(c.inspect_record("enter", i, "Tool Call", i, start=start)) for i in ids)
+
+
+def test_truncated_while_followed(tmp_path):
+    path = str(tmp_path / "trace-1.log")
+    with open(path, "wb") as f:
+        f.write(_records("a", "b", "c"))
+    store, source = _inspect_source(path)
+    assert _span_ids(store) == {"a", "b", "c"}
+    with open(path, "wb") as f:  # truncate in place, then a shorter new start
+        f.write(_records("x"))
+    assert source.poll()
+    assert _span_ids(store) == {"x"} and source.records == 1
+
+
+def test_truncated_and_regrown_past_the_old_size_between_polls(tmp_path):
+    """`> file` and a burst of new writes before the next poll: the file is
+    longer than before, but the bytes before the old offset changed."""
+    path = str(tmp_path / "trace-1.log")
+    with open(path, "wb") as f:
+        f.write(_records("a", "b"))
+    store, source = _inspect_source(path)
+    with open(path, "wb") as f:
+        f.write(_records("new1", "new2", "new3", "new4"))
+    source.poll()
+    assert _span_ids(store) == {"new1", "new2", "new3", "new4"}
+    assert source.skipped == 0
+
+
+def test_replaced_by_another_file(tmp_path):
+    path = str(tmp_path / "trace-1.log")
+    with open(path, "wb") as f:
+        f.write(_records("a", "b"))
+    store, source = _inspect_source(path)
+    other = str(tmp_path / "other")
+    with open(other, "wb") as f:
+        f.write(_records("z", "a", "b"))  # same ids, longer: a new inode says it is new
+    os.replace(other, path)
+    source.poll()
+    assert _span_ids(store) == {"z", "a", "b"} and source.records == 3
+
+
+def test_renamed_away_then_deleted(tmp_path):
+    path = str(tmp_path / "trace-1.log")
+    with open(path, "wb") as f:
+        f.write(_records("a"))
+    store, source = _inspect_source(path)
+    os.rename(path, path + ".old")
+    assert not source.poll()
+    assert source.notes == [f"{path}: file was removed; showing what was read"]
+    assert _span_ids(store) == {"a"} and not source.live
+    source.poll()
+    assert len(source.notes) == 1  # said once
+    os.rename(path + ".old", path)  # back again, grown
+    with open(path, "ab") as f:
+        f.write(_records("b"))
+    source.poll()
+    assert _span_ids(store) == {"a", "b"} and source.live
+
+
+def test_gzipped_while_followed_carries_on_without_doubles(tmp_path):
+    path = str(tmp_path / "trace-1.log")
+    with open(path, "wb") as f:
+        f.write(_records("a", "b") + _records("c")[:20])  # a partial last line
+    store, source = _inspect_source(path)
+    assert _span_ids(store) == {"a", "b"}
+    with open(path, "ab") as f:
+        f.write(_records("c")[20:] + _records("d"))
+    with open(path, "rb") as src, gzip.open(path + ".gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    os.unlink(path)
+    source.poll()
+    assert _span_ids(store) == {"a", "b", "c", "d"} and source.records == 4 and source.skipped == 0
+    assert source.path == path + ".gz" and not source.live
+
+
+def test_deleted_while_followed_keeps_what_was_read(tmp_path):
+    path = str(tmp_path / "trace-1.log")
+    with open(path, "wb") as f:
+        f.write(_records("a", "b"))
+    store, source = _inspect_source(path)
+    os.unlink(path)
+    source.poll()
+    assert _span_ids(store) == {"a", "b"} and not source.live
+
+
+def test_replaced_by_a_fifo_never_blocks(tmp_path):
+    path = str(tmp_path / "trace-1.log")
+    with open(path, "wb") as f:
+        f.write(_records("a"))
+    store, source = _inspect_source(path)
+    os.unlink(path)
+    os.mkfifo(path)
+    done = threading.Event()
+
+    def poll():
+        source.poll()
+        done.set()
+
+    threading.Thread(target=poll, daemon=True).start()
+    assert done.wait(5), "poll() blocked opening a FIFO"
+    assert source.notes == [f"{path}: no longer a regular file; showing what was read"]
+    assert _span_ids(store) == {"a"}
+
+
+def test_gzip_file_rewritten_while_followed(tmp_path):
+    """A .gz being written (or replaced) is re-read whole, never doubled."""
+    path = str(tmp_path / "trace-1.log.gz")
+    with gzip.open(path, "wb") as f:
+        f.write(_records("a"))
+    store, source = _inspect_source(path)
+    with gzip.open(path, "wb") as f:
+        f.write(_records("a", "b"))
+    os.utime(path, (c.T0, c.T0))
+    source.poll()
+    assert _span_ids(store) == {"a", "b"} and source.records == 2
+
+
+# -- property tests: every line decoder, any appends, any input ---------------------------------
+
+SAMPLE_FILES = {
+    "inspect": ["inspect/hung.log", "inspect/demo.log"],
+    "otlp": ["otel/otlp.jsonl"],
+    "otel-console": ["otel/console.jsonl"],
+    "native": ["native/spans.jsonl"],
+    "sgp": ["sgp/spans.jsonl", "sgp/batches.jsonl"],
+}
+
+
+def _pool(fmt: str) -> list:
+    records = []
+    for name in SAMPLE_FILES[fmt]:
+        path = os.path.join(SAMPLES, name)
+        if not os.path.exists(path):
+            continue
+        with open(path, "rb") as f:
+            for raw in f:
+                if raw.strip():
+                    records.append(json.loads(raw))
+    return records[:60]
+
+
+POOLS = {fmt: _pool(fmt) for fmt in SAMPLE_FILES}
+#: Small id alphabets so mutated records collide, repeat and form cycles.
+IDS = st.sampled_from(["a", "b", "c", "0x01", "00000000000000aa", "", "a"])
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(10 ** 30), max_value=10 ** 30)
+    | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=12) | IDS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8) | IDS, inner, max_size=4),
+    max_leaves=12)
+
+
+@st.composite
+def mutated(draw, value, depth=0):
+    """A sample record with some of its fields replaced by anything, and
+    ids drawn from a tiny alphabet."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            roll = draw(st.integers(0, 19))
+            if roll == 0:
+                continue  # a missing field
+            if roll == 1:
+                out[key] = draw(json_values)
+            elif roll <= 4 and ("id" in key.lower() or key in ("trace_id", "span_id")):
+                out[key] = draw(IDS)
+            elif depth < 4:
+                out[key] = draw(mutated(item, depth + 1))
+            else:
+                out[key] = item
+        return out
+    if isinstance(value, list):
+        return [draw(mutated(v, depth + 1)) for v in value]
+    return value
+
+
+@st.composite
+def trace_bytes(draw, fmt: str) -> bytes:
+    pool = POOLS[fmt]
+    lines = []
+    for _ in range(draw(st.integers(0, 14))):
+        kind = draw(st.integers(0, 9))
+        if kind <= 5 and pool:
+            value = draw(mutated(draw(st.sampled_from(pool)))) if kind >= 3 else draw(st.sampled_from(pool))
+            lines.append(json.dumps(value).encode())
+        elif kind <= 7:
+            lines.append(json.dumps(draw(json_values)).encode())
+        else:
+            lines.append(draw(st.binary(max_size=30)))
+    end = draw(st.sampled_from([b"\n", b"\r\n"]))
+    data = end.join(lines)
+    if lines and draw(st.booleans()):
+        data += end
+    return data
+
+
+@st.composite
+def split(draw, data: bytes) -> list[bytes]:
+    cuts = sorted(set(draw(st.lists(st.integers(0, len(data)), max_size=6))))
+    bounds = [0, *cuts, len(data)]
+    return [data[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+#: HOSTILE_EXAMPLES=500 for a longer hunt; the default run stays fast.
+PROPERTY = settings(max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "40")), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@pytest.mark.parametrize("fmt", list(SAMPLE_FILES))
+@PROPERTY
+@given(data=st.data())
+def test_appends_split_anywhere_read_like_the_whole_file(fmt, data):
+    if fmt not in FORMAT_BY_NAME:
+        pytest.skip(f"{fmt} decoder not registered")
+    content = data.draw(trace_bytes(fmt))
+    pieces = data.draw(split(content))
+    read_size = data.draw(st.sampled_from([7, 64, 1 << 20]))
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "trace-7.log")
+        grown = grow(path, pieces, fmt, read_size)
+        assert grown == one_shot(path, fmt)
+
+
+@pytest.mark.parametrize("fmt", list(SAMPLE_FILES))
+@PROPERTY
+@given(blob=st.binary(max_size=400) | st.lists(json_values, max_size=8).map(
+    lambda vs: b"\n".join(json.dumps(v).encode() for v in vs)))
+def test_no_input_raises(fmt, blob):
+    if fmt not in FORMAT_BY_NAME:
+        pytest.skip(f"{fmt} decoder not registered")
+    store = Store()
+    decoder = FORMAT_BY_NAME[fmt].decoder(store, "/nonexistent/trace-1.log")
+    lines, pos = [], 0
+    for raw in blob.split(b"\n"):
+        lines.append((pos, raw))
+        pos += len(raw) + 1
+    decoder.feed(lines)
+    decoder.feed(lines)  # the same records again (a writer re-sending spans)
+    assert decoder.skipped <= 2 * len(lines)
+    decoder.reset()
+    assert not [r for r in store.runs.values() if r.spans]
+
+
+# -- SQLite under a writer --------------------------------------------------------------------
+
+SQLITE_WRITER = r"""
+import sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("PRAGMA journal_mode=WAL")
+con.execute("INSERT INTO spans VALUES ('open', 's0', 'T', 'still open', 1, NULL, 'running', '{}')")
+for i in range(int(sys.argv[2])):
+    con.execute("INSERT INTO spans VALUES (?, 's0', 'T', ?, 1, 2, 'ok', '{}')", (f"w{i}", f"row {i}"))
+    time.sleep(0.002)
+con.execute("UPDATE spans SET status = 'error', end_time = 3 WHERE span_id = 'open'")
+"""
+
+
+def test_sqlite_written_by_another_process_in_wal_mode(tmp_path):
+    path = c.spans_db(str(tmp_path), "live.db", wal=True)
+    store = Store()
+    source = open_file(path, store)
+    source.poll()
+    import subprocess
+    import sys
+
+    writer = subprocess.Popen([sys.executable, "-c", SQLITE_WRITER, path, "200"])
+    polls = 0
+    while writer.poll() is None:
+        source.poll()
+        polls += 1
+    source.poll()
+    spans = {sid: s for run in store.runs.values() for sid, s in run.spans.items()}
+    assert sorted(spans) == sorted(["s0", "s1", "s2", "open", *(f"w{i}" for i in range(200))])
+    assert spans["open"].status == "error" and spans["open"].duration == 2 and polls > 1
+    assert sum(len(r.spans) for r in store.runs.values()) == 204  # nothing doubled
+
+
+def test_sqlite_replaced_by_garbage_while_followed(tmp_path):
+    path = c.spans_db(str(tmp_path), "gone.db")
+    store = Store()
+    source = open_file(path, store)
+    source.poll()
+    with open(path + ".new", "wb") as f:
+        f.write(b"this is not a database any more" * 100)
+    os.replace(path + ".new", path)
+    source.poll()  # must not raise
+    source.poll()
+    os.unlink(path)
+    source.poll()

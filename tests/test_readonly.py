@@ -1,0 +1,235 @@
+"""The read-only guarantee: after every CLI command and a TUI session on every
+kind of source, each source file and directory is byte-identical, keeps its
+mtime, and nothing new (-wal, -shm, -journal, temp files) appears beside it."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from hostile import corpus as c
+from tracetui.cli import main
+from tracetui.sources.base import SourceError
+from tracetui.sources.discover import open_sources
+from tracetui.store import Store
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SAMPLES = os.path.join(REPO, "sample_traces")
+COMMANDS = [["anomalies", "--all"], ["anomalies", "--json"], ["runs"], ["runs", "--json"], ["tree"],
+            ["tree", "--json"], ["spans", "--json"], ["stats"], ["stats", "--json"], ["dump"], ["http"]]
+
+
+def run_every_command(capsys, path: str, out_dir: str) -> list[int]:
+    codes = []
+    for command in COMMANDS:
+        codes.append(main([command[0], path, *command[1:]]))
+    codes.append(main(["export", path, "-o", os.path.join(out_dir, "export.json")]))
+    capsys.readouterr()
+    return codes
+
+
+def generated_sources(d: str) -> list[str]:
+    """One of each kind tracetui reads, made here."""
+    paths = [c.write(d, "trace-11.log", c.good_inspect_bytes()),
+             c.write(d, "trace-12.log.gz", gzip.compress(c.good_inspect_bytes())),
+             c.native_cycles(d), c.nasty_native(d, big=1000),
+             c.spans_db(d, "plain.db"), c.spans_db(d, "walmode.db", wal=True)]
+    assert not os.path.exists(paths[-1] + "-wal")  # WAL mode, no writer: no -wal file
+    return paths
+
+
+def test_cli_never_writes_beside_generated_sources(tmp_path, capsys):
+    src = tmp_path / "src"
+    src.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    paths = generated_sources(str(src))
+    before = c.snapshot([str(src)])
+    time.sleep(0.01)  # an mtime change would be visible
+    for path in [*paths, str(src)]:
+        codes = run_every_command(capsys, path, str(out))
+        assert set(codes) <= {0, 1}, (path, codes)
+    assert c.snapshot([str(src)]) == before
+    assert os.path.exists(out / "export.json")
+
+
+@pytest.mark.skipif(not os.path.isdir(SAMPLES), reason="no sample_traces")
+def test_cli_never_writes_beside_sample_traces(tmp_path, capsys):
+    """Every real sample (Inspect, OTLP, console, native, SGP, Skulk, Flujo,
+    Trackio, generic SQLite), each file and each directory."""
+    out = tmp_path / "out"
+    out.mkdir()
+    files = []
+    for root, _, names in os.walk(SAMPLES):
+        if "__pycache__" in root or "expected" in root:
+            continue
+        files += [os.path.join(root, n) for n in names
+                  if not n.endswith((".py", ".pyc", ".md", ".png", ".txt")) and "expected" not in n]
+    before = c.snapshot([SAMPLES])
+    for path in files:
+        codes = run_every_command(capsys, path, str(out))
+        if path.endswith((".log", ".gz", ".jsonl", ".db")):
+            assert codes[2] == 0, (path, codes)  # every sample trace is readable
+    for directory in sorted({os.path.dirname(p) for p in files}):
+        run_every_command(capsys, directory, str(out))
+    after = c.snapshot([SAMPLES])
+    # Another helper may add samples while this runs: only what existed counts.
+    assert {k: after.get(k) for k in before if before[k][0] == "file"} == \
+           {k: v for k, v in before.items() if v[0] == "file"}
+    assert not [k for k in after if k.endswith(("-wal", "-shm", "-journal")) and k not in before]
+
+
+WRITER = r"""
+import sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("PRAGMA journal_mode=WAL")
+con.execute("PRAGMA wal_autocheckpoint=0")
+con.execute("INSERT INTO spans VALUES ('w1', 's0', 'T', 'written by the writer', 1, 2, 'ok', '{}')")
+mode = sys.argv[2]
+if mode == "exclusive":
+    con.execute("BEGIN EXCLUSIVE")
+    con.execute("INSERT INTO spans VALUES ('w2', 's0', 'T', 'uncommitted', 1, 2, 'ok', '{}')")
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def _writer(path: str, mode: str) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, path, mode], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+@pytest.mark.parametrize("mode", ["active", "exclusive"])
+def test_sqlite_with_a_live_writer_is_read_not_touched(tmp_path, capsys, mode):
+    """Another process holds the WAL database open (and, in `exclusive`,
+    inside BEGIN EXCLUSIVE with an uncommitted row): we read the committed
+    rows, and the database file and its directory stay as they were."""
+    path = c.spans_db(str(tmp_path), "live.db", wal=True)
+    writer = _writer(path, mode)
+    try:
+        names = set(os.listdir(tmp_path))
+        assert {"live.db-wal", "live.db-shm"} <= names
+        with open(path, "rb") as f:
+            main_bytes = f.read()
+        mtime = os.stat(path).st_mtime_ns
+        code = main(["spans", path, "--json"])
+        out = capsys.readouterr().out
+        assert code == 0
+        assert "written by the writer" in out and "uncommitted" not in out
+        for command in COMMANDS:
+            assert main([command[0], path, *command[1:]]) in (0, 1)
+        capsys.readouterr()
+        with open(path, "rb") as f:
+            assert f.read() == main_bytes
+        assert os.stat(path).st_mtime_ns == mtime
+        assert set(os.listdir(tmp_path)) == names
+    finally:
+        writer.stdin.close()
+        writer.wait(10)
+
+
+def test_rollback_journal_db_locked_exclusive(tmp_path, capsys):
+    """A rollback-journal database mid-transaction (BEGIN EXCLUSIVE, a hot
+    -journal beside it): read the committed state or refuse with one line;
+    never wait forever, never touch the journal."""
+    path = c.spans_db(str(tmp_path), "locked.db")
+    script = WRITER.replace('con.execute("PRAGMA journal_mode=WAL")\n', "").replace(
+        'con.execute("PRAGMA wal_autocheckpoint=0")\n', "")
+    proc = subprocess.Popen([sys.executable, "-c", script, path, "exclusive"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        before = c.snapshot([path])
+        started = time.monotonic()
+        code = main(["spans", path, "--json"])
+        captured = capsys.readouterr()
+        assert time.monotonic() - started < 10
+        # No -wal: opened immutable, which takes no lock, so the committed
+        # rows are read at once.
+        assert code == 0 and "Traceback" not in captured.err
+        assert sorted(s["name"] for s in json.loads(captured.out)) == ["step 0", "step 1", "step 2", "written by the writer"]
+        assert c.snapshot([path]) == before
+    finally:
+        proc.stdin.close()
+        proc.wait(10)
+
+
+def test_sources_stay_untouched_while_followed(tmp_path):
+    """The library path the TUI uses: open, poll repeatedly, read raw records."""
+    src = tmp_path / "src"
+    src.mkdir()
+    paths = generated_sources(str(src))
+    before = c.snapshot([str(src)])
+    store = Store()
+    sources, _ = open_sources([str(src)], store)
+    for _ in range(3):
+        for source in sources:
+            source.poll()
+    for run in store.runs.values():
+        for span in list(run.spans.values())[:5]:
+            for source in sources:
+                if span.origin:
+                    source.raw(span.origin[0])
+    assert c.snapshot([str(src)]) == before
+    assert len(sources) == len(paths)
+
+
+async def _tui_sessions(targets: list[list[str]], watched: list[str]) -> None:
+    """A short TUI session (move, expand, raw record, copy, export, filter)
+    on each target; then every watched file is as it was, nothing new."""
+    from tracetui.app.app import TraceApp
+
+    before = c.snapshot(watched)
+    for paths in targets:
+        store = Store()
+        try:
+            sources, notes = open_sources(paths, store)
+        except SourceError:
+            continue  # e.g. a directory holding only subdirectories
+        app = TraceApp(sources, store, notes, watch_dirs=[p for p in paths if os.path.isdir(p)],
+                       now=lambda: c.T0 + 100)
+        async with app.run_test(size=(120, 36)) as pilot:
+            for _ in range(100):
+                await pilot.pause(0.02)
+                if not app.loading:
+                    break
+            await pilot.press("tab", "j", "enter", "r", "escape", "c", "x", "slash", "a", "escape")
+            await pilot.pause(0.02)
+    after = c.snapshot(watched)
+    assert {k: after.get(k) for k, v in before.items() if v[0] == "file"} == \
+           {k: v for k, v in before.items() if v[0] == "file"}
+    new = [k for k in after if k not in before and "__pycache__" not in k]
+    assert not new, new
+
+
+async def test_tui_sessions_leave_generated_sources_untouched(tmp_path, monkeypatch):
+    """`x` exports into the current directory, which here is elsewhere."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (tmp_path / "out").mkdir()
+    monkeypatch.chdir(tmp_path / "out")
+    paths = generated_sources(str(src))
+    await _tui_sessions([paths, [str(src)]], [str(src)])
+    assert os.listdir(tmp_path / "out")  # the exports went there
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.isdir(SAMPLES), reason="no sample_traces")
+async def test_tui_sessions_leave_sample_traces_untouched(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    targets = []
+    for root, dirs, names in os.walk(SAMPLES):
+        dirs[:] = [d for d in dirs if d not in ("__pycache__", "expected", "media")]
+        if root != SAMPLES and any(not n.endswith((".md", ".py")) for n in names):
+            targets.append([root])
+    await _tui_sessions(targets, [SAMPLES])
