@@ -25,6 +25,7 @@ class AnomalyPanel(LineList):
         self._query = Query()
         self.now = now
         self._as_of: dict[str, float] = {}
+        self._counts: dict[str, int] = {}
 
     def row_count(self) -> int:
         return len(self.rows)
@@ -75,8 +76,12 @@ class AnomalyPanel(LineList):
                         self.set_reactive(AnomalyPanel.cursor, i)
                     break
         self.sync_size()
-        counts = {b: sum(1 for t in rows if t[0] == b) for b in buckets}
-        self.border_title = self._title(counts)
+        self._counts = {b: sum(1 for t in rows if t[0] == b) for b in buckets}
+        self.border_title = self._title(self._counts)
+
+    def on_resize(self) -> None:
+        # The title's wording depends on the width, unknown before the first layout.
+        self.border_title = self._title(self._counts)
 
     def _title(self, counts: dict[str, int]) -> str:
         """The non-empty buckets' counts, in words if they fit (a third of 80

@@ -19,8 +19,9 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Static
 from textual.css.query import NoMatches
+from textual.timer import Timer
+from textual.widgets import Footer, Input
 from textual.worker import get_current_worker
 
 from tracetui.app.anomaly_panel import AnomalyPanel
@@ -29,6 +30,7 @@ from tracetui.app.line_list import LineList
 from tracetui.app.run_list import RunList
 from tracetui.app.screens import HelpScreen, RawScreen
 from tracetui.app.span_tree import SpanTree
+from tracetui.app.status_line import StatusLine
 from tracetui.export import write_perfetto
 from tracetui.model import Run, Span
 from tracetui.query import parse
@@ -46,6 +48,10 @@ LOAD_UPDATE_INTERVAL = 0.5
 RESCAN_INTERVAL = 1.0
 #: The detail pane follows the tree cursor after it rests this long (s).
 DETAIL_DELAY = 0.06
+#: A live span shown in the detail pane is redrawn at most this often (s):
+#: a sample gaining an event per line would otherwise be re-rendered (and
+#: the screen laid out again) on every batch.
+DETAIL_LIVE_INTERVAL = 0.25
 #: Bytes per reader slice while following (small slices keep the lock short).
 SLICE_BYTES = 1024 * 1024
 
@@ -89,6 +95,9 @@ class TraceApp(App):
         self._filter_target: LineList | None = None
         self._detail_timer = None
         self._detail_signature: tuple = ()
+        self._live_detail_timer: Timer | None = None
+        #: The span the last live redraw showed, and when.
+        self._last_live_detail: tuple[Span | None, float] = (None, 0.0)
         self._panes: dict = {}
         self._filter_texts: dict[str, str] = {}
         for source in sources:
@@ -105,7 +114,7 @@ class TraceApp(App):
                 yield DetailPane(id="detail")
         yield Input(placeholder="filter: words, or field:value (status:error kind:\"Tool Call\" sample:3)",
                     id="filter")
-        yield Static(id="status")
+        yield StatusLine(id="status")
         yield Footer(compact=True, show_command_palette=False)
 
     # -- panes -------------------------------------------------------------------
@@ -132,7 +141,7 @@ class TraceApp(App):
     def on_mount(self) -> None:
         self._panes = {"runs": self.query_one(RunList), "anomalies": self.query_one(AnomalyPanel),
                        "tree": self.query_one(SpanTree), "detail": self.query_one(DetailPane)}
-        self._status = self.query_one("#status", Static)
+        self._status = self.query_one("#status", StatusLine)
         self.run_list.border_title = "runs"
         self.anomaly_panel.border_title = "anomalies"
         self.tree.border_title = "spans"
@@ -234,8 +243,29 @@ class TraceApp(App):
                              len(current.children or ()), len(current.events or ()))
                 if signature != self._detail_signature:
                     self._detail_signature = signature
-                    self.detail.show(current, self.now())
+                    self._redraw_live_detail()
         self.update_status()
+
+    def _redraw_live_detail(self) -> None:
+        """Redraw the detail for a live change, at most every
+        DETAIL_LIVE_INTERVAL; a change inside the interval is drawn at its end."""
+        if self._live_detail_timer is not None:
+            return  # a redraw is already due, and will show this change
+        current = self.tree.current
+        wait = self._last_live_detail[1] + DETAIL_LIVE_INTERVAL - time.monotonic()
+        if wait <= 0 or current is not self._last_live_detail[0]:
+            self._last_live_detail = (current, time.monotonic())
+            self._show_detail(current)
+            return
+
+        def redraw() -> None:
+            self._live_detail_timer = None
+            current = self.tree.current
+            self._last_live_detail = (current, time.monotonic())
+            if current is not None:
+                self._show_detail(current)
+
+        self._live_detail_timer = self.set_timer(wait, redraw)
 
     def tick(self) -> None:
         """Once a second: running ages move on."""
@@ -280,7 +310,7 @@ class TraceApp(App):
         notes = self.notes + [n for s in self.sources for n in s.notes]
         if notes:
             text.append("  " + safe(notes[-1], newlines=False), style="italic")
-        self._status.update(text)
+        self._status.set_text(text)
 
     # -- pane messages -----------------------------------------------------------
 

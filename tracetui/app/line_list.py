@@ -40,7 +40,9 @@ class LiteralTitle:
         return self if obj is None else self._inner.__get__(obj, objtype)
 
     def __set__(self, obj, value) -> None:
-        self._inner.__set__(obj, Text(value) if isinstance(value, str) else value)
+        value = Text(value) if isinstance(value, str) else value
+        if value != self._inner.__get__(obj, type(obj)):  # live updates set it often
+            self._inner.__set__(obj, value)
 
 
 class LineList(ScrollView, can_focus=True):
@@ -99,7 +101,9 @@ class LineList(ScrollView, can_focus=True):
     def sync_size(self) -> None:
         """Call after the number of rows changed."""
         count = self.row_count()
-        self.virtual_size = Size(self.size.width, count)
+        size = Size(self.size.width, count)
+        if size != self.virtual_size:  # a new size costs a layout pass
+            self.virtual_size = size
         if self.cursor >= count:
             self.cursor = max(0, count - 1)
         self.refresh()
