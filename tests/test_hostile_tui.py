@@ -107,8 +107,6 @@ async def test_detail_pane_shows_every_nasty_field_literally(tmp_path):
         assert "[link=https://x]L[/link]" in text and "\\x1b]52;c;" in text
 
 
-@pytest.mark.xfail(strict=False, reason="Textual's Input draws pasted control characters raw "
-                   "(the text is the user's own, not trace content); for the TUI owners")
 async def test_escapes_pasted_into_the_filter_are_not_drawn_raw(tmp_path):
     app = make_app(c.nasty_inspect(str(tmp_path)))
     async with app.run_test(size=SIZE) as pilot:

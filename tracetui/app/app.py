@@ -26,6 +26,7 @@ from textual.worker import get_current_worker
 
 from tracetui.app.anomaly_panel import AnomalyPanel
 from tracetui.app.detail import DetailPane, _json
+from tracetui.app.filter_input import FilterInput
 from tracetui.app.line_list import LineList
 from tracetui.app.run_list import RunList
 from tracetui.app.screens import HelpScreen, RawScreen
@@ -112,7 +113,7 @@ class TraceApp(App):
             with Vertical(id="right"):
                 yield SpanTree(id="tree", now=self.now)
                 yield DetailPane(id="detail")
-        yield Input(placeholder="filter: words, or field:value (status:error kind:\"Tool Call\" sample:3)",
+        yield FilterInput(placeholder="filter: words, or field:value (status:error kind:\"Tool Call\" sample:3)",
                     id="filter")
         yield StatusLine(id="status")
         yield Footer(compact=True, show_command_palette=False)
