@@ -602,3 +602,44 @@ def test_run_app_reports_a_bad_source_in_one_line(tmp_path, capsys):
     assert run_app([str(tmp_path / "missing.log")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "missing.log" in err
+
+
+async def test_a_killed_eval_stops_being_live_and_every_pane_ages_alike(tmp_path, monkeypatch):
+    """The 2 a.m. case after the kill: the eval writing trace-<pid>.log dies
+    mid-hang. The run loses its live mark and its hung actions stop ageing
+    at the file's last write, in the anomaly panel and the tree alike."""
+    import subprocess
+
+    import tracetui.sources.lines as lines_module
+
+    monkeypatch.setattr(lines_module, "LIVENESS_INTERVAL", 0.0)
+    writer = subprocess.Popen(["sleep", "60"])
+    path = tmp_path / f"trace-{writer.pid}.log"
+    start = NOW - 100
+    path.write_text(json.dumps({
+        "timestamp": "2026-11-23T05:37:24+00:00", "level": "TRACE",
+        "message": "Subprocess: sleep 600 (enter)", "action": "Subprocess", "detail": "sleep 600",
+        "event": "enter", "trace_id": "hung1", "start_time": start}) + "\n")
+    os.utime(path, (NOW - 40, NOW - 40))  # last written 60 s after the action began
+    app = make_app(str(path))
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot, app)
+            run = app.run_list.current
+            assert run.live
+            assert "1m40s" in rendered(app.anomaly_panel)  # aged to now while alive
+            writer.kill()
+            writer.wait()
+            for _ in range(100):
+                await pilot.pause(0.02)
+                if not run.live:
+                    break
+            await pilot.pause(0.1)
+            assert not run.live
+            assert "●" not in rendered(app.run_list)
+            assert "1m00s" in rendered(app.anomaly_panel)
+            assert "1m00s" in rendered(app.tree)
+            assert "archived" in str(app.query_one("#status").render())
+    finally:
+        writer.kill()
+        writer.wait()

@@ -3,7 +3,6 @@ and the one-line messages; never a traceback, never a control sequence."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import re

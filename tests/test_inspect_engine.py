@@ -214,3 +214,32 @@ def test_live_decode_equals_one_shot(tmp_path, capsys):
     assert list(run.anomalies.running) == ["a", "c"]
     assert list(run.anomalies.cancelled) == ["b"]
     assert decoder.records == 4 and decoder.skipped == 0
+
+
+def test_a_killed_writer_is_noticed_while_following(tmp_path, monkeypatch):
+    """`trace-<pid>.log` is live while its eval runs; when the process dies
+    (killed mid-hang, so the file stays `.log`), the next poll says so."""
+    import subprocess
+
+    import tracetui.sources.lines as lines_module
+    from tracetui.formats import LINE_FORMATS
+    from tracetui.sources.lines import LineSource
+
+    monkeypatch.setattr(lines_module, "LIVENESS_INTERVAL", 0.0)
+    writer = subprocess.Popen(["sleep", "60"])
+    try:
+        path = tmp_path / f"trace-{writer.pid}.log"
+        write(path, [rec("enter", "a", "Run Task", "task: t", start_time=T0),
+                     rec("enter", "b", "Subprocess", "sleep 600", start_time=T0 + 1)])
+        store = Store()
+        source = LineSource(str(path), next(f for f in LINE_FORMATS if f.name == "inspect"), store)
+        assert source.poll()
+        run = next(iter(store.runs.values()))
+        assert source.live and run.live
+        assert not source.poll()  # nothing new, writer alive: no change
+    finally:
+        writer.kill()
+        writer.wait()
+    assert source.poll()  # the change is the writer's death
+    assert not source.live and not run.live
+    assert len(run.anomalies.running) == 2  # what it left running stays listed

@@ -7,8 +7,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import shutil
-import sqlite3
 import subprocess
 import sys
 import time

@@ -4,12 +4,12 @@ and what was cancelled; `e` adds errors and timeouts. The rows are the ones
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Iterable
 
 from rich.text import Text
 
+from tracetui.app.clock import as_of as run_as_of
 from tracetui.app.line_list import LineList
 from tracetui.app.style import BUCKET_STATUS, STATUS_STYLE, plain, status_icon
 from tracetui.model import AnomalyRow, Run
@@ -24,7 +24,6 @@ class AnomalyPanel(LineList):
         self.show_failures = False
         self._query = Query()
         self.now = now
-        self._as_of: dict[str, float] = {}
         self._counts: dict[str, int] = {}
 
     def row_count(self) -> int:
@@ -40,23 +39,11 @@ class AnomalyPanel(LineList):
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
 
     def as_of(self, run: Run) -> float:
-        """Now for live sources; a dead file's actions stop ageing at its
-        last write."""
-        if run.live:
-            return self.now()
-        cached = self._as_of.get(run.source)
-        if cached is None:
-            try:
-                cached = os.stat(run.source).st_mtime
-            except OSError:
-                cached = self.now()
-            self._as_of[run.source] = cached
-        return cached
+        return run_as_of(run, self.now())
 
     def set_runs(self, runs: Iterable[Run]) -> None:
         current = self.current
         runs = list(runs)
-        self._as_of.clear()
         buckets = ["running", "cancelled"] + (["errors", "timeouts"] if self.show_failures else [])
         rows: list[tuple[str, AnomalyRow, Run]] = []
         for bucket in buckets:

@@ -25,6 +25,7 @@ from textual.widgets import Footer, Input
 from textual.worker import get_current_worker
 
 from tracetui.app.anomaly_panel import AnomalyPanel
+from tracetui.app.clock import as_of
 from tracetui.app.detail import DetailPane, _json
 from tracetui.app.filter_input import FilterInput
 from tracetui.app.line_list import LineList
@@ -286,7 +287,7 @@ class TraceApp(App):
 
     def _show_detail(self, span: Span) -> None:
         try:
-            self.detail.show(span, self.now())
+            self.detail.show(span, as_of(span.run, self.now()) if span is not None else self.now())
         except NoMatches:  # the app is closing
             pass
 
@@ -333,7 +334,7 @@ class TraceApp(App):
 
     @on(SpanTree.SpanSelected)
     def span_selected(self, message: SpanTree.SpanSelected) -> None:
-        self.detail.show(message.span, self.now())
+        self.detail.show(message.span, as_of(message.span.run, self.now()))
 
     @on(LineList.Activated, "#anomalies")
     def anomaly_activated(self, message: LineList.Activated) -> None:
@@ -346,7 +347,7 @@ class TraceApp(App):
             self.tree.show_run(run)
             if row.span is not None:
                 self.tree.reveal(row.span)
-                self.detail.show(row.span, self.now())
+                self.detail.show(row.span, as_of(row.span.run, self.now()))
         self.tree.focus()
 
     @on(LineList.Activated, "#runs")

@@ -7,6 +7,7 @@ import time
 
 from rich.text import Text
 
+from tracetui.app.clock import as_of
 from tracetui.app.line_list import LineList
 from tracetui.app.style import plain, status_icon
 from tracetui.model import RUNNING, Run
@@ -70,8 +71,8 @@ class RunList(LineList):
         text.append_text(status_icon(run.status))
         text.append(" ")
         start, end = run.start, run.end
-        if run.status == RUNNING and run.live and start is not None:
-            duration = self.now() - start
+        if run.status == RUNNING and start is not None:
+            duration = max(as_of(run, self.now()), end or start) - start
         else:
             duration = None if start is None or end is None else end - start
         spans = len(run.spans)

@@ -19,6 +19,7 @@ from textual.reactive import reactive
 from textual.worker import get_current_worker
 
 from tracetui.app.detail import shown_duration
+from tracetui.app.clock import as_of
 from tracetui.app.line_list import LineList
 from tracetui.app.style import STATUS_STYLE, plain, status_icon
 from tracetui.model import RUNNING, Run, Span
@@ -390,14 +391,14 @@ class SpanTree(LineList):
         assert run is not None
         r0 = run.start or 0.0
         r1 = run.end or r0
-        if run.status == RUNNING and run.live:
-            r1 = max(r1, self.now())
+        if run.status == RUNNING:
+            r1 = max(r1, as_of(run, self.now()))
         return r0, r1
 
     def render_row(self, index: int, width: int) -> Text:
         span, depth = self.rows[index]
         is_open = self.is_open(span)
-        now = self.now()
+        now = as_of(span.run, self.now())
         text = Text(no_wrap=True)
         text.append("  " * depth, style="dim")
         if span.children:

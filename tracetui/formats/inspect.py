@@ -167,6 +167,20 @@ class InspectDecoder:
         self.run.live = is_live(path)
 
     @property
+    def writer_alive(self) -> bool:
+        return self.run.live
+
+    def check_writer(self) -> bool:
+        """Look again whether the eval writing this file still runs; True
+        (and the run touched) if that changed."""
+        live = is_live(self.path)
+        if live == self.run.live:
+            return False
+        self.run.live = live
+        self.store.touch(self.run_id)
+        return True
+
+    @property
     def skipped(self) -> int:
         return self.bad_lines + self.invalid_records
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import gzip
-import io
 import os
+import time
 import zlib
 from typing import Any
 
@@ -18,6 +18,10 @@ def _decode_text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+#: How often a followed file's writer is checked for life (s).
+LIVENESS_INTERVAL = 1.0
+
+
 class LineSource(DecodedSource):
     """A JSONL file (plain or gzip), followed as it grows."""
 
@@ -29,6 +33,7 @@ class LineSource(DecodedSource):
         self.decoder = fmt.decoder(store, path, **options)
         #: More data was waiting when the last poll returned.
         self.behind = False
+        self._liveness_checked = 0.0
 
     def poll(self, final: bool = False, max_chunks: int | None = None) -> bool:
         """Read what is new (all of it, or at most `max_chunks` slices, so a
@@ -54,11 +59,24 @@ class LineSource(DecodedSource):
                     self.decoder.feed(chunk.lines)
                     changed = True
             if not chunk.more or (max_chunks is not None and chunks >= max_chunks):
-                return changed
+                return self._check_writer() or changed
+
+    def _check_writer(self) -> bool:
+        """Ask the decoder, at most every LIVENESS_INTERVAL, whether the
+        writer still runs (an Inspect eval killed mid-hang writes nothing
+        more, and its file stays `.log`); True if that changed."""
+        check = getattr(self.decoder, "check_writer", None)
+        now = time.monotonic()
+        if check is None or now - self._liveness_checked < LIVENESS_INTERVAL:
+            return False
+        self._liveness_checked = now
+        with self.store.lock:
+            return check()
 
     @property
     def live(self) -> bool:
-        return not self.follower.compressed and not self.follower.gone
+        return (not self.follower.compressed and not self.follower.gone
+                and getattr(self.decoder, "writer_alive", True))
 
     def raw(self, locator: Any) -> str | None:
         if not isinstance(locator, int):

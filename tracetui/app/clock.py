@@ -1,0 +1,32 @@
+"""The instant a run's running spans are aged to, the same in every pane."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from tracetui.model import Run
+
+#: A finished source's mtime is looked up again after this long (s).
+STAT_TTL = 1.0
+
+_mtimes: dict[str, tuple[float, float]] = {}
+
+
+def as_of(run: Run, now: float) -> float:
+    """`now` while the run's writer may still append; otherwise the source's
+    last write (a killed eval's hung actions stop ageing when it died, an
+    archived log's when it was closed), so the anomaly panel, the tree, the
+    detail and the run list agree on every age."""
+    if run.live:
+        return now
+    checked = time.monotonic()
+    cached = _mtimes.get(run.source)
+    if cached is not None and checked - cached[1] < STAT_TTL:
+        return cached[0]
+    try:
+        mtime = os.stat(run.source).st_mtime
+    except OSError:
+        mtime = run.end if run.end is not None else now
+    _mtimes[run.source] = (mtime, checked)
+    return mtime
