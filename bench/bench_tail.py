@@ -134,6 +134,21 @@ class Visibility:
         self.pending: list[float] = []
         #: App reader: latency to the span reaching the UI thread (before its frame).
         self.applied: list[float] = []
+        #: The worst latency of the lines written in each second (epoch second → s).
+        self.worst: dict[int, float] = {}
+
+    def _seen(self, wt: float, now: float) -> None:
+        latency = now - wt
+        self.latencies.append(latency)
+        second = int(wt)
+        if latency > self.worst.get(second, 0.0):
+            self.worst[second] = latency
+
+    def stalls(self, start: float, over: float = 0.5) -> list[tuple[int, float]]:
+        """(seconds since `start`, worst latency) of every second whose lines
+        took longer than `over` to show: where the reader or the UI fell behind."""
+        return [(second - int(start), round(worst, 2)) for second, worst in sorted(self.worst.items())
+                if worst > over]
 
     def collect(self, store, into_pending: bool = False) -> None:
         progress = True
@@ -151,13 +166,14 @@ class Visibility:
                             self.pending.append(wt)
                             self.applied.append(time.time() - wt)
                         else:
-                            self.latencies.append(time.time() - wt)
+                            self._seen(wt, time.time())
                     self.next += 1
                     progress = True
 
     def shown(self) -> None:
         now = time.time()
-        self.latencies.extend(now - wt for wt in self.pending)
+        for wt in self.pending:
+            self._seen(wt, now)
         self.pending.clear()
 
 
@@ -348,7 +364,8 @@ def soak_mode(args: argparse.Namespace) -> dict:
     lat = sorted(vis.latencies)
     q = statistics.quantiles(lat, n=100) if len(lat) > 2 else [float("nan")] * 99
     return {"mode": "soak", "rate": args.rate, "rotate_s": args.rotate, "seconds": seconds,
-            "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000, "measured": len(lat), **verdict,
+            "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000, "max_ms": lat[-1] * 1000 if lat else None,
+            "measured": len(lat), "stalls": vis.stalls(vis.warmup_until), **verdict,
             "memory": memory_report(samples, samples[0][0] + 2 if samples else 0)}
 
 
@@ -411,6 +428,10 @@ def main() -> int:
               f"{res['verdict']}")
         for p in res["problems"]:
             print(f"  {p}")
+        stalls = res.get("stalls", [])
+        print(f"seconds whose lines took > 0.5 s to show: {len(stalls)}"
+              + (f"; worst {max(w for _, w in stalls):.1f} s; at (s since start, worst s): {stalls[:40]}"
+                 if stalls else ""))
     print(f"load average {res['load_avg_1m'][0]:.2f} → {res['load_avg_1m'][1]:.2f}")
     if args.out:
         with open(args.out, "w") as f:

@@ -184,6 +184,32 @@ def test_renamed_away_then_deleted(tmp_path):
     assert _span_ids(store) == {"a", "b"} and source.live
 
 
+def test_rotated_by_rename_follows_the_old_file_and_leaves_the_new_one(tmp_path):
+    """logrotate: `trace-1.log` renamed to `trace-1.log.1` (its writer still
+    appending to it), a new `trace-1.log` started. The source carries on
+    with the old file under its new name, without re-reading it, and its run
+    takes the new name's id; the new file is a new source's."""
+    path = str(tmp_path / "trace-1.log")
+    with open(path, "wb") as f:
+        f.write(_records("a", "b"))
+    store, source = _inspect_source(path)
+    os.rename(path, path + ".1")
+    with open(path + ".1", "ab") as f:
+        f.write(_records("c"))  # written to the old fd before the writer reopened
+    with open(path, "wb") as f:
+        f.write(_records("n1"))
+    assert source.poll()
+    assert source.path == path + ".1"
+    assert _span_ids(store) == {"a", "b", "c"} and source.records == 3
+    assert list(store.runs) == ["trace-1.log.1"]
+    assert source.notes == [f"{path}: rotated to trace-1.log.1; following it there"]
+    assert not source.live  # a rotated-away log is not written to any more
+    newer = open_file(path, store)
+    newer.poll()
+    assert {r: {s for s in run.spans if not s.startswith(("task", "sample"))}
+            for r, run in store.runs.items()} == {"trace-1.log.1": {"a", "b", "c"}, "trace-1": {"n1"}}
+
+
 def test_gzipped_while_followed_carries_on_without_doubles(tmp_path):
     path = str(tmp_path / "trace-1.log")
     with open(path, "wb") as f:

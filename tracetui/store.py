@@ -35,10 +35,27 @@ class Store:
         self._changed.add(run_id)
         self.version += 1
 
+    def rename_run(self, old_id: str, new_id: str) -> bool:
+        """Give a run a new id (its file was renamed); False if the new id
+        is taken."""
+        run = self.runs.get(old_id)
+        if run is None or new_id in self.runs:
+            return False
+        del self.runs[old_id]
+        if run.name == run.id:
+            run.name = new_id
+        run.id = new_id
+        self.runs[new_id] = run
+        self.touch(old_id)
+        self.touch(new_id)
+        return True
+
     def drop_runs(self, run_ids: Iterable[str]) -> None:
         """Forget runs (their source was replaced and is being re-read)."""
         for run_id in list(run_ids):
-            self.runs.pop(run_id, None)
+            run = self.runs.pop(run_id, None)
+            if run is not None:
+                release(run)
             self.touch(run_id)
 
     # -- reading (views, CLI) ----------------------------------------------
@@ -66,3 +83,18 @@ class Store:
     def all_spans(self) -> Iterable[Span]:
         for run in self.runs.values():
             yield from run.spans.values()
+
+
+def release(run: Run) -> None:
+    """Break the reference cycles of a dropped run (span ↔ parent, run →
+    span → run, run → anomaly row → span → run) so reference counting frees
+    it: the app freezes long-lived objects out of the cyclic GC's reach
+    (see `TraceApp.read_sources`), so the GC would never collect them.
+    `span.run` stays: a view may still be drawing the span."""
+    for span in run.spans.values():
+        span.parent = None
+        span.children = None
+    run.spans.clear()
+    run.roots.clear()
+    for name in ("running", "cancelled", "errors", "timeouts"):
+        run.anomalies.bucket(name).clear()

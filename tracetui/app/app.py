@@ -46,6 +46,9 @@ from tracetui.text import safe
 POLL_INTERVAL = 0.01
 #: At most this often the UI is told about a bulk load in progress (s).
 LOAD_UPDATE_INTERVAL = 0.5
+#: While following, how often what the reader added is frozen out of the
+#: cyclic GC's reach (s); dropped runs free themselves (`store.release`).
+FREEZE_INTERVAL = 1.0
 #: How often directories are rescanned for new trace files (s).
 RESCAN_INTERVAL = 1.0
 #: The detail pane follows the tree cursor after it rests this long (s).
@@ -159,7 +162,7 @@ class TraceApp(App):
     def read_sources(self) -> None:
         worker = get_current_worker()
         last_post = 0.0
-        last_rescan = started = time.monotonic()
+        last_rescan = started = last_freeze = time.monotonic()
         pending = False
         while not worker.is_cancelled:
             changed = False
@@ -183,7 +186,16 @@ class TraceApp(App):
             if self.loading and not behind:
                 self.loading = False
                 gc.freeze()  # the bulk is loaded: stop the GC rescanning it
+                last_freeze = now
                 pending = True
+            elif changed and not self.loading and now - last_freeze > FREEZE_INTERVAL:
+                # Following keeps adding objects that live as long as the
+                # app; left in the GC's generations, every full collection
+                # rescans all of them (seconds, with millions held). Collect
+                # the young garbage, then freeze the survivors.
+                last_freeze = now
+                gc.collect(1)
+                gc.freeze()
             # During a long bulk load, redraw less and less often: every
             # redraw holds the GIL the reader needs.
             interval = LOAD_UPDATE_INTERVAL if now - started < 5 else 4 * LOAD_UPDATE_INTERVAL

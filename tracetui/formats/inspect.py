@@ -96,8 +96,8 @@ def process_alive(path: str) -> bool | None:
 
 def is_live(path: str) -> bool:
     """A plain log whose writer may still be appending."""
-    if path.endswith(".gz"):
-        return False
+    if path.endswith(".gz") or re.search(r"\.log\.\d+$", path):
+        return False  # gzipped at exit, or rotated away (`trace-N.log.1`)
     alive = process_alive(path)
     return True if alive is None else alive
 
@@ -162,9 +162,15 @@ class InspectDecoder:
         self._init_state()
 
     def set_path(self, path: str) -> None:
+        """The file moved: gzipped at exit (same run id), or renamed by a
+        rotation (the run takes the new name's id, freeing the old one for
+        the file that now has the old name)."""
         self.path = path
         self.run.source = path
         self.run.live = is_live(path)
+        new_id = run_id_for(path)
+        if new_id != self.run_id and self.store.rename_run(self.run_id, new_id):
+            self.run_id = new_id
 
     @property
     def writer_alive(self) -> bool:

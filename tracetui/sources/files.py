@@ -115,6 +115,20 @@ def gunzip(raw) -> tuple[io.BufferedReader, Gunzip]:
     return io.BufferedReader(inner, GZIP_BUFFER), inner
 
 
+def _renamed_to(path: str, ino: tuple[int, int]) -> str | None:
+    """Another name in `path`'s directory for the file (dev, ino), if any."""
+    directory = os.path.dirname(path) or "."
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.inode() == ino[1] and entry.path != path and entry.is_file(follow_symlinks=False) \
+                        and entry.stat(follow_symlinks=False).st_dev == ino[0]:
+                    return entry.path
+    except OSError:
+        pass
+    return None
+
+
 def is_regular(path: str) -> bool:
     """Opening a FIFO for reading blocks until a writer comes: look first."""
     try:
@@ -188,6 +202,16 @@ class FileFollower:
         if self._gzip is None:
             self._gzip = is_gzip(self.path)
         if self._ino is not None and ino != self._ino:
+            moved = None if self._gzip else _renamed_to(self.path, self._ino)
+            if moved is not None:
+                # Rotated logrotate-style (renamed, a new file in its place):
+                # carry on with the old file under its new name; the new
+                # file is someone else's to follow (the directory rescan).
+                chunk.notes.append(f"{self.path}: rotated to {os.path.basename(moved)}; following it there")
+                self.path = moved
+                rest = self.poll(final)
+                rest.notes[:0] = chunk.notes
+                return rest
             self._restart(chunk)
         self._ino = ino
         if self._gzip:
