@@ -167,11 +167,16 @@ class TraceApp(App):
         while not worker.is_cancelled:
             changed = False
             behind = False
+            moved = False
             for source in list(self.sources):
                 try:
                     if isinstance(source, LineSource):
+                        path = source.path
                         changed |= source.poll(max_chunks=1)
                         behind |= source.behind
+                        # Rotated or gzipped away: its successor is probably
+                        # already waiting in the directory.
+                        moved |= source.path != path
                     else:
                         changed |= source.poll()
                 except SourceError as exc:
@@ -180,7 +185,7 @@ class TraceApp(App):
                     self.notes.append(f"{source.path}: read failed: {type(exc).__name__}: {exc}")
             pending |= changed
             now = time.monotonic()
-            if self.watch_dirs and now - last_rescan > RESCAN_INTERVAL:
+            if self.watch_dirs and (moved or now - last_rescan > RESCAN_INTERVAL):
                 last_rescan = now
                 pending |= self._rescan_dirs()
             if self.loading and not behind:
