@@ -177,9 +177,19 @@ class SpanTree(LineList):
         query = query or self._query
         assert run is not None
         keep: set[int] = set()
-        for n, span in enumerate(list(run.spans.values())):
-            if worker is not None and n % 20000 == 0 and worker.is_cancelled:
-                return None
+        lock = getattr(getattr(self.app, "store", None), "lock", None) if worker is not None else None
+        if lock is not None:
+            with lock:  # a snapshot; matching runs without the lock
+                spans = list(run.spans.values())
+        else:
+            spans = list(run.spans.values())
+        for n, span in enumerate(spans):
+            if worker is not None and n % 5000 == 0:
+                if worker.is_cancelled:
+                    return None
+                # Hand the GIL to the UI thread: the keystroke that started
+                # this must be drawn now, not after the whole run is matched.
+                time.sleep(0)
             if query.matches_span(span):
                 node: Span | None = span
                 while node is not None and id(node) not in keep:
@@ -289,13 +299,9 @@ class SpanTree(LineList):
     @work(thread=True, exclusive=True, group="span-filter")
     def _filter_in_background(self, run: Run, query: Query) -> None:
         worker = get_current_worker()
-        lock = getattr(self.app, "store", None)
-        lock = lock.lock if lock is not None else None
-        if lock is not None:
-            with lock:
-                rows = self._filtered_rows(run, query, worker)
-        else:
-            rows = self._filtered_rows(run, query, worker)
+        # Not under the store lock: the UI thread takes it for every live
+        # update and every keystroke, and matching a big run takes a second.
+        rows = self._filtered_rows(run, query, worker)
         if rows is None or worker.is_cancelled:
             return
 
