@@ -643,3 +643,31 @@ async def test_a_killed_eval_stops_being_live_and_every_pane_ages_alike(tmp_path
     finally:
         writer.kill()
         writer.wait()
+
+
+async def test_a_followed_log_rotated_by_rename_keeps_both_files(tmp_path):
+    """One file followed (no directory): logrotate renames it to `.1` and
+    starts a new one. The old run carries on under the new name, nothing
+    re-read; the new file under the old name is followed as a new run."""
+    def enter(tid: str) -> str:
+        return json.dumps({"timestamp": "2026-11-23T05:37:24+00:00", "level": "TRACE",
+                           "message": f"Tool Call: {tid} (enter)", "action": "Tool Call", "detail": tid,
+                           "event": "enter", "trace_id": tid, "start_time": NOW - 5}) + "\n"
+
+    path = tmp_path / "trace-5.log"
+    path.write_text(enter("old1") + enter("old2"))
+    app = make_app(str(path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        os.rename(path, str(path) + ".1")
+        path.touch()  # logrotate's `create`: empty until the writer reopens it
+        await pilot.pause(0.1)
+        path.write_text(enter("new1"))
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if "new1" in getattr(app.store.runs.get("trace-5"), "spans", {}) and app.run_list.row_count() == 2:
+                break
+        runs = {r.id: {s for s in r.spans} for r in app.store.runs.values()}
+        assert runs == {"trace-5.log.1": {"old1", "old2"}, "trace-5": {"new1"}}
+        assert sorted(s.path for s in app.sources) == [str(path), str(path) + ".1"]
+        assert sum(s.records for s in app.sources) == 3  # nothing read twice

@@ -101,6 +101,8 @@ class TraceApp(App):
         self._detail_timer = None
         self._detail_signature: tuple = ()
         self._live_detail_timer: Timer | None = None
+        #: Names of followed files that moved away, whose new file is awaited.
+        self._successors: set[str] = set()
         #: The span the last live redraw showed, and when.
         self._last_live_detail: tuple[Span | None, float] = (None, 0.0)
         self._panes: dict = {}
@@ -167,16 +169,15 @@ class TraceApp(App):
         while not worker.is_cancelled:
             changed = False
             behind = False
-            moved = False
+            moved: list[str] = []
             for source in list(self.sources):
                 try:
                     if isinstance(source, LineSource):
                         path = source.path
                         changed |= source.poll(max_chunks=1)
                         behind |= source.behind
-                        # Rotated or gzipped away: its successor is probably
-                        # already waiting in the directory.
-                        moved |= source.path != path
+                        if source.path != path:
+                            moved.append(path)
                     else:
                         changed |= source.poll()
                 except SourceError as exc:
@@ -185,6 +186,11 @@ class TraceApp(App):
                     self.notes.append(f"{source.path}: read failed: {type(exc).__name__}: {exc}")
             pending |= changed
             now = time.monotonic()
+            if moved or self._successors:
+                # Rotated (renamed, a new file in its place) or gzipped away:
+                # the follower kept the old file; a successor under the old
+                # name is followed too, and the directory may hold more.
+                pending |= self._open_successors(moved)
             if self.watch_dirs and (moved or now - last_rescan > RESCAN_INTERVAL):
                 last_rescan = now
                 pending |= self._rescan_dirs()
@@ -214,8 +220,36 @@ class TraceApp(App):
             if not behind:
                 time.sleep(POLL_INTERVAL)
 
+    def _known_paths(self) -> set[str]:
+        return {s.path for s in self.sources} | {s.path[:-3] for s in self.sources if s.path.endswith(".gz")}
+
+    def _add_source(self, path: str) -> bool:
+        try:
+            source = open_file(path, self.store)
+        except SourceError:
+            return False
+        if isinstance(source, LineSource):
+            source.follower.read_size = SLICE_BYTES
+        self.sources.append(source)
+        return True
+
+    def _open_successors(self, paths: list[str]) -> bool:
+        """Follow the files now under names that followed files had. One
+        still empty (logrotate creates it before the writer reopens) is
+        tried again on every pass until it can be read."""
+        self._successors.update(paths)
+        known = self._known_paths()
+        added = False
+        for path in list(self._successors):
+            if path in known:
+                self._successors.discard(path)
+            elif os.path.isfile(path) and os.path.getsize(path) > 0 and self._add_source(path):
+                self._successors.discard(path)
+                added = True
+        return added
+
     def _rescan_dirs(self) -> bool:
-        known = {s.path for s in self.sources} | {s.path[:-3] for s in self.sources if s.path.endswith(".gz")}
+        known = self._known_paths()
         added = False
         for directory in self.watch_dirs:
             try:
@@ -228,15 +262,9 @@ class TraceApp(App):
                     continue
                 if path.endswith(".gz") and path[:-3] in known:
                     continue  # a followed .log being gzipped: its follower carries on
-                try:
-                    source = open_file(path, self.store)
-                except SourceError:
-                    continue
-                if isinstance(source, LineSource):
-                    source.follower.read_size = SLICE_BYTES
-                self.sources.append(source)
-                known.add(path)
-                added = True
+                if self._add_source(path):
+                    known.add(path)
+                    added = True
         return added
 
     def apply_changes(self) -> None:
