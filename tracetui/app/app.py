@@ -42,8 +42,12 @@ from tracetui.sources.lines import LineSource
 from tracetui.store import Store
 from tracetui.text import safe
 
-#: How often the reader looks for new data while following (s).
-POLL_INTERVAL = 0.01
+#: How often the reader looks for new data while following (s): often while
+#: data is flowing (it sets the tail's latency), less when all is quiet.
+POLL_INTERVAL = 0.004
+POLL_INTERVAL_IDLE = 0.02
+#: Data within this long (s) counts as flowing.
+FLOWING = 1.0
 #: At most this often the UI is told about a bulk load in progress (s).
 LOAD_UPDATE_INTERVAL = 0.5
 #: While following, how often what the reader added is frozen out of the
@@ -164,7 +168,7 @@ class TraceApp(App):
     def read_sources(self) -> None:
         worker = get_current_worker()
         last_post = 0.0
-        last_rescan = started = last_freeze = time.monotonic()
+        last_rescan = started = last_freeze = last_change = time.monotonic()
         pending = False
         while not worker.is_cancelled:
             changed = False
@@ -217,8 +221,10 @@ class TraceApp(App):
                     self.call_from_thread(self.apply_changes)
                 except RuntimeError:  # the app is shutting down
                     return
+            if changed:
+                last_change = now
             if not behind:
-                time.sleep(POLL_INTERVAL)
+                time.sleep(POLL_INTERVAL if now - last_change < FLOWING else POLL_INTERVAL_IDLE)
 
     def _known_paths(self) -> set[str]:
         return {s.path for s in self.sources} | {s.path[:-3] for s in self.sources if s.path.endswith(".gz")}
