@@ -48,6 +48,9 @@ POLL_INTERVAL = 0.004
 POLL_INTERVAL_IDLE = 0.02
 #: Data within this long (s) counts as flowing.
 FLOWING = 1.0
+#: Sources that are not live (gzipped, gone, SQLite without a writer) are
+#: polled this often (s): a trace directory holds many finished files.
+SETTLED_INTERVAL = 1.0
 #: At most this often the UI is told about a bulk load in progress (s).
 LOAD_UPDATE_INTERVAL = 0.5
 #: While following, how often what the reader added is frozen out of the
@@ -168,13 +171,18 @@ class TraceApp(App):
     def read_sources(self) -> None:
         worker = get_current_worker()
         last_post = 0.0
-        last_rescan = started = last_freeze = last_change = time.monotonic()
+        last_rescan = started = last_freeze = last_change = last_settled = time.monotonic()
         pending = False
         while not worker.is_cancelled:
             changed = False
             behind = False
             moved: list[str] = []
+            settled_turn = time.monotonic() - last_settled >= SETTLED_INTERVAL
+            if settled_turn:
+                last_settled = time.monotonic()
             for source in list(self.sources):
+                if not (settled_turn or self.loading or source.live or getattr(source, "behind", False)):
+                    continue  # an archived or finished source: looked at once a second
                 try:
                     if isinstance(source, LineSource):
                         path = source.path
