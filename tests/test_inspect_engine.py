@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import time
 
 import pytest
 
@@ -231,6 +232,8 @@ def test_a_killed_writer_is_noticed_while_following(tmp_path, monkeypatch):
         path = tmp_path / f"trace-{writer.pid}.log"
         write(path, [rec("enter", "a", "Run Task", "task: t", start_time=T0),
                      rec("enter", "b", "Subprocess", "sleep 600", start_time=T0 + 1)])
+        hung_since = time.time() - 120  # a hang: nothing written for two minutes
+        os.utime(path, (hung_since, hung_since))
         store = Store()
         source = LineSource(str(path), next(f for f in LINE_FORMATS if f.name == "inspect"), store)
         assert source.poll()
@@ -243,3 +246,18 @@ def test_a_killed_writer_is_noticed_while_following(tmp_path, monkeypatch):
     assert source.poll()  # the change is the writer's death
     assert not source.live and not run.live
     assert len(run.anomalies.running) == 2  # what it left running stays listed
+
+
+def test_a_log_written_lately_is_live_whatever_its_pid(tmp_path):
+    """An eval in a container writes trace-<pid>.log with a pid this machine
+    cannot see: recent writes say it is live; a quiet one is not."""
+    from tracetui.formats.inspect import WRITER_QUIET, is_live
+
+    path = tmp_path / "trace-999999999.log"  # no such process here
+    write(path, [rec("enter", "a", start_time=T0)])
+    assert is_live(str(path))
+    quiet = time.time() - WRITER_QUIET - 5
+    os.utime(path, (quiet, quiet))
+    assert not is_live(str(path))
+    assert not is_live(str(path) + ".gz") and not is_live(str(tmp_path / "trace-1.log.1"))
+

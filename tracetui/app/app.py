@@ -48,8 +48,8 @@ POLL_INTERVAL = 0.004
 POLL_INTERVAL_IDLE = 0.02
 #: Data within this long (s) counts as flowing.
 FLOWING = 1.0
-#: Sources that are not live (gzipped, gone, SQLite without a writer) are
-#: polled this often (s): a trace directory holds many finished files.
+#: Settled sources (gzipped, gone, whole documents) are polled this often
+#: (s): a trace directory holds many finished files.
 SETTLED_INTERVAL = 1.0
 #: At most this often the UI is told about a bulk load in progress (s).
 LOAD_UPDATE_INTERVAL = 0.5
@@ -181,8 +181,9 @@ class TraceApp(App):
             if settled_turn:
                 last_settled = time.monotonic()
             for source in list(self.sources):
-                if not (settled_turn or self.loading or source.live or getattr(source, "behind", False)):
-                    continue  # an archived or finished source: looked at once a second
+                if not (settled_turn or self.loading or not getattr(source, "settled", False)
+                        or getattr(source, "behind", False)):
+                    continue  # gzipped, gone, or a whole document: looked at once a second
                 try:
                     if isinstance(source, LineSource):
                         path = source.path

@@ -78,6 +78,11 @@ class LineSource(DecodedSource):
         return (not self.follower.compressed and not self.follower.gone
                 and getattr(self.decoder, "writer_alive", True))
 
+    @property
+    def settled(self) -> bool:
+        """Gzipped or gone: it can only be replaced, not appended to."""
+        return self.follower.compressed or self.follower.gone
+
     def raw(self, locator: Any) -> str | None:
         if not isinstance(locator, int):
             return None
@@ -144,6 +149,12 @@ class DocumentSource(DecodedSource):
     @property
     def live(self) -> bool:
         return False
+
+    @property
+    def settled(self) -> bool:
+        """Re-read whole when it changes, which is rare (a Chrome trace
+        written at the end of a task)."""
+        return True
 
     def raw(self, locator: Any) -> str | None:
         raw = getattr(self.decoder, "raw", None)
