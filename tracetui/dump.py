@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from typing import Callable, TextIO
 
 import orjson
@@ -17,23 +16,10 @@ from tracetui.sources.files import FileFollower
 def dump_records(path: str, stream: TextIO, note: Callable[[str], None]) -> int:
     """Write every parseable JSON line of `path` as an array; returns the count.
     SQLite sources dump their rows via their source's `dump` method."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise SourceError(f"{path}: no such file or directory") from None
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise SourceError(f"{path}: is a directory (dump takes one file)")
-    if not stat.S_ISREG(st.st_mode):
-        # A FIFO would block the open() below until a writer came.
-        raise SourceError(f"{path}: not a regular file")
-    from tracetui.sources.discover import SQLITE_MAGIC, _read_head
+    from tracetui.sources.discover import SQLITE_MAGIC, regular_file_head
 
-    try:
-        head = _read_head(path)
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    not_regular = "is a directory (dump takes one file)" if os.path.isdir(path) else "not a regular file"
+    head = regular_file_head(path, not_regular)
     if head.startswith(SQLITE_MAGIC):
         from tracetui.sources.sqlite import dump_sqlite
 

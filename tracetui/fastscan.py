@@ -67,6 +67,7 @@ import orjson
 
 from tracetui.formats.inspect import validate
 from tracetui.formats.jsonutil import as_float, loads
+from tracetui.sources.files import inflate
 from tracetui.model import AnomalyRow
 
 BUCKET_OF_EVENT = {"cancel": "cancelled", "error": "errors", "timeout": "timeouts"}
@@ -541,7 +542,7 @@ def _gzip_blocks(path: str):
     carry = b""
     with open(path, "rb") as raw:
         try:
-            for piece in _inflate(raw):
+            for piece in inflate(raw, BLOCK):
                 block = carry + piece if carry else piece
                 cut = block.rfind(b"\n") + 1
                 if cut:
@@ -554,41 +555,6 @@ def _gzip_blocks(path: str):
     if carry:
         yield carry, pos
     yield None, note
-
-
-def _inflate(raw):
-    """The decompressed bytes of a gzip file in pieces of up to BLOCK, as
-    Python's gzip module reads it (members back to back, zero padding
-    between them) but with zlib directly: the module's own CRC pass and
-    buffering double the cost. Raises EOFError, BadGzipFile or zlib.error
-    where the module would, after yielding everything before the damage."""
-    import gzip
-
-    data = b""
-    while True:
-        inflater = zlib.decompressobj(31)
-        while not inflater.eof:
-            if not data:
-                data = raw.read(1 << 16)
-                if not data:
-                    raise EOFError("Compressed file ended before the end-of-stream marker was reached")
-            out = inflater.decompress(data, BLOCK)
-            data = inflater.unconsumed_tail
-            if out:
-                yield out
-        data = inflater.unused_data
-        while True:  # zero padding, then the next member or the end
-            data = data.lstrip(b"\0")
-            if len(data) >= 2:
-                break
-            more = raw.read(1 << 16)
-            if not more:
-                if data:
-                    raise gzip.BadGzipFile("Not a gzipped file")
-                return
-            data += more
-        if data[:2] != b"\x1f\x8b":
-            raise gzip.BadGzipFile(f"Not a gzipped file ({data[:2]!r})")
 
 
 def _fold_gzip(path: str, folder: Folder, lo: int, hi: int | None) -> str | None:

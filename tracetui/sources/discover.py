@@ -89,8 +89,10 @@ def line_format_of(path: str) -> str | None:
     return fmt.name if fmt else None
 
 
-def open_file(path: str, store: Store, **options: Any) -> Source:
-    """One file as a source, its format detected from its content."""
+def regular_file_head(path: str, not_regular: str = "not a regular file") -> bytes:
+    """The first (decompressed) bytes of a regular file, or a SourceError
+    saying in one line why not. Looks before opening: opening a FIFO would
+    block until a writer came."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -98,11 +100,16 @@ def open_file(path: str, store: Store, **options: Any) -> Source:
     except OSError as exc:
         raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if not stat.S_ISREG(st.st_mode):
-        raise SourceError(f"{path}: not a regular file")
+        raise SourceError(f"{path}: {not_regular}")
     try:
-        head = _read_head(path)
+        return _read_head(path)
     except OSError as exc:
         raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def open_file(path: str, store: Store, **options: Any) -> Source:
+    """One file as a source, its format detected from its content."""
+    head = regular_file_head(path)
     if head.startswith(SQLITE_MAGIC):
         from tracetui.sources.sqlite import open_sqlite
 
