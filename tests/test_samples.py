@@ -32,16 +32,51 @@ def test_cli_reads_every_sample(name, capsys):
     capsys.readouterr()
 
 
-@pytest.mark.parametrize("name", ["hung", "interrupted"])
+INSPECT_SAMPLES = {"hung": "hung.log", "interrupted": "interrupted.log.gz",
+                   "cancelled": "cancelled.log.gz", "mixed": "mixed.log.gz"}
+
+
+def _expected(name: str, what: str):
+    with open(os.path.join(SAMPLES, "inspect", "expected", f"{name}.{what}.json")) as f:
+        return json.load(f)
+
+
+@pytest.mark.parametrize("name", list(INSPECT_SAMPLES))
 def test_inspect_samples_match_inspect(name, capsys):
-    path = os.path.join(SAMPLES, "inspect", "hung.log" if name == "hung" else "interrupted.log.gz")
+    path = os.path.join(SAMPLES, "inspect", INSPECT_SAMPLES[name])
     with open(os.path.join(SAMPLES, "inspect", "expected", f"{name}.anomalies.json")) as f:
         theirs = json.load(f)
     assert main(["anomalies", path, "--all", "--json", "--as-of", str(theirs["as_of"])]) == 0
     ours = json.loads(capsys.readouterr().out)
     for bucket in ("running", "cancelled", "errors", "timeouts"):
         assert ours[bucket] == theirs[bucket], bucket
-    assert ours["running"] if name == "hung" else ours["cancelled"]
+    assert ours["running"] or ours["cancelled"] or ours["errors"]
+
+
+def test_http_matches_inspect_trace_http(capsys):
+    """`inspect trace http --json` on the eval that talked to a (fake)
+    OpenAI server: the same requests, in the same order."""
+    theirs = _expected("mixed", "http")
+    assert main(["http", os.path.join(SAMPLES, "inspect", "mixed.log.gz"), "--json"]) == 0
+    ours = json.loads(capsys.readouterr().out)
+    assert ours["requests"] == theirs["requests"] and len(ours["requests"]) >= 5
+    assert main(["http", os.path.join(SAMPLES, "inspect", "mixed.log.gz"), "--json", "--failed"]) == 0
+    failed = json.loads(capsys.readouterr().out)["requests"]
+    assert failed and all("200 OK" not in r["message"] for r in failed)
+    assert failed == [r for r in theirs["requests"] if "200 OK" not in r["message"]]
+
+
+@pytest.mark.parametrize("name", list(INSPECT_SAMPLES))
+def test_dump_holds_what_inspect_trace_dump_holds(name, capsys):
+    """`tracetui dump` gives the raw records; `inspect trace dump` gives the
+    same records through its model, which drops the fields it does not
+    know (task, sample_id, epoch): every one of its fields matches."""
+    theirs = _expected(name, "dump")
+    assert main(["dump", os.path.join(SAMPLES, "inspect", INSPECT_SAMPLES[name])]) == 0
+    ours = json.loads(capsys.readouterr().out)
+    assert len(ours) == len(theirs)
+    for mine, inspects in zip(ours, theirs):
+        assert {k: mine.get(k) for k in inspects} == inspects
 
 
 async def test_explorer_opens_all_samples_at_once():
