@@ -639,7 +639,7 @@ async def test_a_killed_eval_stops_being_live_and_every_pane_ages_alike(tmp_path
             assert "●" not in rendered(app.run_list)
             assert "1m00s" in rendered(app.anomaly_panel)
             assert "1m00s" in rendered(app.tree)
-            assert "archived" in str(app.query_one("#status").render())
+            assert "ended" in str(app.query_one("#status").render())
     finally:
         writer.kill()
         writer.wait()

@@ -360,7 +360,13 @@ class TraceApp(App):
         skipped = sum(s.skipped for s in self.sources)
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" " + safe(names, newlines=False), style="bold")
-        text.append("  ● live" if live else "  archived", style="green" if live else "dim")
+        if live:
+            text.append("  ● live", style="green")
+        else:
+            # A plain log whose writer is gone ended (killed, or quiet for
+            # good); gzipped logs and databases without a writer are archives.
+            ended = any(isinstance(s, LineSource) and not s.settled for s in self.sources)
+            text.append("  ended" if ended else "  archived", style="dim")
         text.append(f"  {records:,} records")
         if skipped:
             first = next((s.first_bad_line for s in self.sources if s.skipped), None)
