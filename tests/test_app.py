@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 
+from headless import open_app, settle
 from tracetui.app.app import TraceApp
 from tracetui.app.line_list import LineList
 from tracetui.app.screens import HelpScreen, RawScreen
@@ -21,9 +22,7 @@ REAL_INSPECT = os.path.join(os.path.dirname(__file__), "data", "skulk", "inspect
 
 
 def make_app(*paths: str) -> TraceApp:
-    store = Store()
-    sources, notes = open_sources(list(paths), store)
-    return TraceApp(sources, store, notes, now=lambda: NOW)
+    return open_app(*paths, now=NOW)
 
 
 @pytest.fixture
@@ -31,14 +30,6 @@ def demo_log(tmp_path) -> str:
     path = str(tmp_path / "demo.log")
     write_demo_trace(path)
     return path
-
-
-async def settle(pilot, app: TraceApp) -> None:
-    for _ in range(150):
-        await pilot.pause(0.02)
-        if not app.loading and app.run_list.row_count():
-            break
-    await pilot.pause(0.05)
 
 
 def rendered(widget, lines: int = 200) -> str:

@@ -11,10 +11,9 @@ import pytest
 from rich.cells import cell_len
 from textual.widgets import Input
 
+from headless import open_app, settle
 from hostile import corpus as c
 from tracetui.app.app import TraceApp
-from tracetui.sources.discover import open_sources
-from tracetui.store import Store
 
 NOW = c.T0 + 100
 SIZE = (140, 44)
@@ -23,17 +22,7 @@ FORBIDDEN = set(c.FORBIDDEN_CODEPOINTS) - {"\n"}
 
 
 def make_app(*paths: str) -> TraceApp:
-    store = Store()
-    sources, notes = open_sources(list(paths), store)
-    return TraceApp(sources, store, notes, now=lambda: NOW)
-
-
-async def settle(pilot, app: TraceApp) -> None:
-    for _ in range(200):
-        await pilot.pause(0.02)
-        if not app.loading and app.run_list.row_count():
-            break
-    await pilot.pause(0.1)
+    return open_app(*paths, now=NOW)
 
 
 def screen_text(app: TraceApp) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Iterable
 
-from tracetui.model import Run, Span
+from tracetui.model import BUCKETS, Run, Span
 
 
 class Store:
@@ -96,5 +96,5 @@ def release(run: Run) -> None:
         span.children = None
     run.spans.clear()
     run.roots.clear()
-    for name in ("running", "cancelled", "errors", "timeouts"):
+    for name in BUCKETS:
         run.anomalies.bucket(name).clear()

@@ -25,7 +25,6 @@ from textual.widgets import Footer, Input
 from textual.worker import get_current_worker
 
 from tracetui.app.anomaly_panel import AnomalyPanel
-from tracetui.app.clock import as_of
 from tracetui.app.detail import DetailPane, _json
 from tracetui.app.filter_input import FilterInput
 from tracetui.app.line_list import LineList
@@ -177,12 +176,12 @@ class TraceApp(App):
             changed = False
             behind = False
             moved: list[str] = []
-            settled_turn = time.monotonic() - last_settled >= SETTLED_INTERVAL
+            started_pass = time.monotonic()
+            settled_turn = started_pass - last_settled >= SETTLED_INTERVAL
             if settled_turn:
-                last_settled = time.monotonic()
+                last_settled = started_pass
             for source in list(self.sources):
-                if not (settled_turn or self.loading or not getattr(source, "settled", False)
-                        or getattr(source, "behind", False)):
+                if not (settled_turn or self.loading or not source.settled or source.behind):
                     continue  # gzipped, gone, or a whole document: looked at once a second
                 try:
                     if isinstance(source, LineSource):
@@ -313,21 +312,19 @@ class TraceApp(App):
         DETAIL_LIVE_INTERVAL; a change inside the interval is drawn at its end."""
         if self._live_detail_timer is not None:
             return  # a redraw is already due, and will show this change
+        shown, at = self._last_live_detail
+        wait = at + DETAIL_LIVE_INTERVAL - time.monotonic()
+        if wait > 0 and self.tree.current is shown:
+            self._live_detail_timer = self.set_timer(wait, self._draw_live_detail)
+        else:
+            self._draw_live_detail()
+
+    def _draw_live_detail(self) -> None:
+        self._live_detail_timer = None
         current = self.tree.current
-        wait = self._last_live_detail[1] + DETAIL_LIVE_INTERVAL - time.monotonic()
-        if wait <= 0 or current is not self._last_live_detail[0]:
-            self._last_live_detail = (current, time.monotonic())
+        self._last_live_detail = (current, time.monotonic())
+        if current is not None:
             self._show_detail(current)
-            return
-
-        def redraw() -> None:
-            self._live_detail_timer = None
-            current = self.tree.current
-            self._last_live_detail = (current, time.monotonic())
-            if current is not None:
-                self._show_detail(current)
-
-        self._live_detail_timer = self.set_timer(wait, redraw)
 
     def tick(self) -> None:
         """Once a second: running ages move on."""
@@ -347,7 +344,7 @@ class TraceApp(App):
 
     def _show_detail(self, span: Span) -> None:
         try:
-            self.detail.show(span, as_of(span.run, self.now()) if span is not None else self.now())
+            self.detail.show(span, self.now())
         except NoMatches:  # the app is closing
             pass
 
@@ -400,7 +397,7 @@ class TraceApp(App):
 
     @on(SpanTree.SpanSelected)
     def span_selected(self, message: SpanTree.SpanSelected) -> None:
-        self.detail.show(message.span, as_of(message.span.run, self.now()))
+        self.detail.show(message.span, self.now())
 
     @on(LineList.Activated, "#anomalies")
     def anomaly_activated(self, message: LineList.Activated) -> None:
@@ -413,7 +410,7 @@ class TraceApp(App):
             self.tree.show_run(run)
             if row.span is not None:
                 self.tree.reveal(row.span)
-                self.detail.show(row.span, as_of(row.span.run, self.now()))
+                self.detail.show(row.span, self.now())
         self.tree.focus()
 
     @on(LineList.Activated, "#runs")

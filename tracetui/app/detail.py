@@ -17,6 +17,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from tracetui.app.clock import as_of
 from tracetui.app.line_list import LiteralTitle
 from tracetui.app.style import STATUS_STYLE, status_icon
 from tracetui.model import Span
@@ -317,9 +318,11 @@ class DetailPane(VerticalScroll):
         yield Static(Text("select a span", style="dim italic"), id="detail-body")
 
     def show(self, span: Span | None, now: float) -> None:
+        """Show `span`, its running age measured to its run's instant
+        (`clock.as_of`), as every other pane measures it."""
         body = self.query_one("#detail-body", Static)
         if span is None:
             body.update(Text("select a span", style="dim italic"))
             return
-        body.update(render_span(span, now, events=log_for(span)))
+        body.update(render_span(span, as_of(span.run, now), events=log_for(span)))
         self.border_title = f"detail · {safe(span.name, newlines=False)[:40]}"

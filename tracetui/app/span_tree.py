@@ -170,20 +170,14 @@ class SpanTree(LineList):
         self._span_count = len(self.run.spans) if self.run else 0
 
     def _filtered_rows(self, run: Run | None = None, query: Query | None = None,
-                       worker=None) -> list[tuple[Span, int]] | None:
+                       worker=None, spans: list[Span] | None = None) -> list[tuple[Span, int]] | None:
         """Matching spans with their ancestors, in tree order (None if the
         worker doing it was cancelled by a newer keystroke)."""
         run = run or self.run
         query = query or self._query
         assert run is not None
         keep: set[int] = set()
-        lock = getattr(getattr(self.app, "store", None), "lock", None) if worker is not None else None
-        if lock is not None:
-            with lock:  # a snapshot; matching runs without the lock
-                spans = list(run.spans.values())
-        else:
-            spans = list(run.spans.values())
-        for n, span in enumerate(spans):
+        for n, span in enumerate(list(run.spans.values()) if spans is None else spans):
             if worker is not None and n % 5000 == 0:
                 if worker.is_cancelled:
                     return None
@@ -299,9 +293,12 @@ class SpanTree(LineList):
     @work(thread=True, exclusive=True, group="span-filter")
     def _filter_in_background(self, run: Run, query: Query) -> None:
         worker = get_current_worker()
-        # Not under the store lock: the UI thread takes it for every live
-        # update and every keystroke, and matching a big run takes a second.
-        rows = self._filtered_rows(run, query, worker)
+        # Match a snapshot, not under the store lock: the UI thread takes it
+        # for every live update and every keystroke, and matching a big run
+        # takes a second.
+        with self.app.store.lock:
+            spans = list(run.spans.values())
+        rows = self._filtered_rows(run, query, worker, spans)
         if rows is None or worker.is_cancelled:
             return
 

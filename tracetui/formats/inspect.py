@@ -108,7 +108,8 @@ def _written_within(path: str, seconds: float) -> bool:
 
 
 def is_live(path: str) -> bool:
-    """A plain log whose writer may still be appending."""
+    """A plain log whose writer may still be appending: its eval's pid is
+    alive, or its name has no pid, or it was written within WRITER_QUIET."""
     if path.endswith(".gz") or re.search(r"\.log\.\d+$", path):
         return False  # gzipped at exit, or rotated away (`trace-N.log.1`)
     alive = process_alive(path)

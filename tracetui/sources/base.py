@@ -41,9 +41,18 @@ class Source:
         read (the CLI): also take a last line without a newline."""
         raise NotImplementedError
 
+    #: More data was waiting when the last poll returned (line files read in slices).
+    behind = False
+
     @property
     def live(self) -> bool:
         """True while the source may still grow (a plain file, a database)."""
+        return False
+
+    @property
+    def settled(self) -> bool:
+        """Unlikely to change (a gzipped or removed file, a whole document):
+        the app polls it once a second, not on every pass."""
         return False
 
     @property

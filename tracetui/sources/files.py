@@ -206,7 +206,7 @@ class FileFollower:
             if moved is not None:
                 # Rotated logrotate-style (renamed, a new file in its place):
                 # carry on with the old file under its new name; the new
-                # file is someone else's to follow (the directory rescan).
+                # file is another source's (the app opens it).
                 chunk.notes.append(f"{self.path}: rotated to {os.path.basename(moved)}; following it there")
                 self.path = moved
                 rest = self.poll(final)

@@ -31,7 +31,6 @@ class LineSource(DecodedSource):
         self.store = store
         self.follower = FileFollower(path)
         self.decoder = fmt.decoder(store, path, **options)
-        #: More data was waiting when the last poll returned.
         self.behind = False
         self._liveness_checked = 0.0
 

@@ -1,0 +1,23 @@
+"""Helpers for the tests that run the app headless (`App.run_test()`)."""
+
+from __future__ import annotations
+
+from tracetui.app.app import TraceApp
+from tracetui.sources.discover import open_sources
+from tracetui.store import Store
+
+
+def open_app(*paths: str, now: float) -> TraceApp:
+    """The app over `paths`, its clock fixed at `now`."""
+    store = Store()
+    sources, notes = open_sources(list(paths), store)
+    return TraceApp(sources, store, notes, now=lambda: now)
+
+
+async def settle(pilot, app: TraceApp) -> None:
+    """Wait until the first load is done and the run list has a row."""
+    for _ in range(200):
+        await pilot.pause(0.02)
+        if not app.loading and app.run_list.row_count():
+            break
+    await pilot.pause(0.1)
