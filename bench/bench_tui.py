@@ -7,7 +7,7 @@ Usage (from the repository root, with the venv tracetui is installed in):
 FILE defaults to /work/bench-data/inspect-1m.log (make it with run_bench.py
 or gen_inspect.py). Each measurement runs in a fresh child process:
 
-- engine: the reading path alone (open_sources + Source.poll until done), the
+- engine: the reading path alone (`cli.load`, as the CLI reads), the
   index every span lives in, without Textual: load time and RSS per span;
 - app: `TraceApp` headless under `App.run_test()`. Times are taken where the
   app draws: `App._display` is wrapped and, since a headless driver writes
@@ -69,17 +69,12 @@ def count_store(store) -> dict:
 def child_engine(path: str) -> dict:
     import gc
 
-    from tracetui.sources.discover import open_sources
-    from tracetui.store import Store
+    from tracetui.cli import load
 
     gc.collect()
     base = rss_mb()
     t0 = time.perf_counter()
-    store = Store()
-    sources, _ = open_sources([path], store)
-    for source in sources:
-        source.poll(final=True)
-    gc.freeze()
+    store, sources = load([path])  # what every CLI command reads with
     elapsed = time.perf_counter() - t0
     counts = count_store(store)
     held = rss_mb() - base

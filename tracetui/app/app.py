@@ -52,7 +52,7 @@ FLOWING = 1.0
 SETTLED_INTERVAL = 1.0
 #: At most this often the UI is told about a bulk load in progress (s).
 LOAD_UPDATE_INTERVAL = 0.5
-#: While following, how often what the reader added is frozen out of the
+#: While loading or following, how often what the reader added is frozen out of the
 #: cyclic GC's reach (s); dropped runs free themselves (`store.release`).
 FREEZE_INTERVAL = 1.0
 #: How often directories are rescanned for new trace files (s).
@@ -211,11 +211,12 @@ class TraceApp(App):
                 gc.freeze()  # the bulk is loaded: stop the GC rescanning it
                 last_freeze = now
                 pending = True
-            elif changed and not self.loading and now - last_freeze > FREEZE_INTERVAL:
-                # Following keeps adding objects that live as long as the
-                # app; left in the GC's generations, every full collection
-                # rescans all of them (seconds, with millions held). Collect
-                # the young garbage, then freeze the survivors.
+            elif changed and now - last_freeze > FREEZE_INTERVAL:
+                # Loading and following keep adding objects that live as
+                # long as the app; left in the GC's generations, every full
+                # collection rescans all of them (seconds, with millions
+                # held: a third of a big file's load time). Collect the young
+                # garbage, then freeze the survivors.
                 last_freeze = now
                 gc.collect(1)
                 gc.freeze()
