@@ -127,6 +127,26 @@ async def test_filter_tree_by_field(demo_log):
         assert any(s.status == "ok" for s, _ in app.tree.rows)
 
 
+async def test_keys_typed_right_after_slash_reach_the_filter(demo_log):
+    """A busy app (a big file loading) reads keys in bursts: "/" and the
+    letters after it arrive together and must all land in the filter box."""
+    from textual import events
+
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        app.tree.focus()
+        await pilot.pause()
+        for char in "/Tool":
+            app.post_message(events.Key("slash" if char == "/" else char, char))
+        await pilot.pause(0.1)
+        assert app.query_one("#filter").value == "Tool"
+        assert app.tree.rows and all("Tool" in s.name or s.children for s, _ in app.tree.rows)
+        # In the box, "/" is a character.
+        await pilot.press("slash")
+        assert app.query_one("#filter").value == "Tool/"
+
+
 async def test_raw_copy_export(demo_log, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = make_app(demo_log)
@@ -149,6 +169,9 @@ async def test_raw_copy_export(demo_log, tmp_path, monkeypatch):
         assert any(e.get("name") == "Subprocess" for e in events)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
+        await pilot.press("slash")  # no filter opens behind a dialog
+        assert isinstance(app.screen, HelpScreen)
+        assert not app.query_one("#filter").has_class("visible")
         await pilot.press("escape")
 
 

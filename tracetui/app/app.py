@@ -16,11 +16,13 @@ from typing import Callable
 
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, Input
 from textual.worker import get_current_worker
 
@@ -84,7 +86,9 @@ class TraceApp(App):
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
-        Binding("slash", "filter", "Filter"),
+        # Priority: handled as the app reads the key, so the letters typed
+        # right behind it land in the filter box (see `focus_now`).
+        Binding("slash", "filter", "Filter", priority=True),
         Binding("a", "focus_anomalies", "Anomalies"),
         Binding("e", "toggle_failures", "Errors"),
         Binding("f", "toggle_follow", "Follow"),
@@ -412,11 +416,18 @@ class TraceApp(App):
             if row.span is not None:
                 self.tree.reveal(row.span)
                 self.detail.show(row.span, self.now())
-        self.tree.focus()
+        self.focus_now(self.tree)
 
     @on(LineList.Activated, "#runs")
     def run_activated(self, message: LineList.Activated) -> None:
-        self.tree.focus()
+        self.focus_now(self.tree)
+
+    def focus_now(self, widget: Widget) -> None:
+        """Move focus at once. `Widget.focus()` moves it only after the
+        messages already queued, and a busy app (a big file loading) reads
+        keys in bursts: the letters typed behind "/" would go to the pane
+        instead of the filter box."""
+        self.screen.set_focus(widget)
 
     # -- actions -----------------------------------------------------------------
 
@@ -424,7 +435,7 @@ class TraceApp(App):
         self.push_screen(HelpScreen())
 
     def action_focus_anomalies(self) -> None:
-        self.anomaly_panel.focus()
+        self.focus_now(self.anomaly_panel)
 
     def action_toggle_failures(self) -> None:
         panel = self.anomaly_panel
@@ -503,6 +514,8 @@ class TraceApp(App):
     # -- filtering ---------------------------------------------------------------
 
     def action_filter(self) -> None:
+        if len(self.screen_stack) > 1 or isinstance(self.focused, Input):
+            raise SkipAction()  # a "/" typed in a box, or a dialog is open
         focused = self.focused
         if not isinstance(focused, LineList):
             focused = self.tree
@@ -511,7 +524,7 @@ class TraceApp(App):
         box.value = self._filter_texts.get(focused.id or "", "")
         box.add_class("visible")
         box.border_title = f"filter {focused.id}"
-        box.focus()
+        self.focus_now(box)
 
     @on(Input.Changed, "#filter")
     def filter_changed(self, event: Input.Changed) -> None:
@@ -542,4 +555,4 @@ class TraceApp(App):
         box = self.query_one("#filter", Input)
         box.remove_class("visible")
         if self._filter_target is not None:
-            self._filter_target.focus()
+            self.focus_now(self._filter_target)
