@@ -3,6 +3,7 @@
 Usage (from the repository root, with the venv tracetui is installed in):
 
     python bench/bench_tail.py [--seconds 20 | --minutes 10] [--rate 1000] [--reader engine|app]
+                                [--prefill FILE --warmup S]
     python bench/bench_tail.py --soak [--minutes 30] [--rate 5000] [--rotate 60]
 
 A writer process appends Inspect trace lines at `--rate` lines/s: action
@@ -17,7 +18,9 @@ pairs (`enter`, then `exit`), each line carrying its write time
   the UI side.
 
 Latency is measured on the `enter` lines (the span appearing), after a 2 s
-warm-up; RSS is sampled every 5 s and reported per span held.
+warm-up (`--warmup`); RSS is sampled every 5 s and reported per span held.
+`--prefill FILE` starts the followed file as a copy of FILE: the tail of a
+big eval's log (give a `--warmup` long enough to load it).
 
 `--soak` (issue 5; not part of the default test run, it takes `--minutes`):
 5,000 lines/s into a directory followed by the headless app, rotating every
@@ -294,10 +297,12 @@ def tail_mode(args: argparse.Namespace) -> dict:
     SAMPLE_EVERY = 5.0 if seconds >= 120 else 1.0
     tmp = tempfile.mkdtemp(prefix="tracetui-tail-")
     path = os.path.join(tmp, "trace-1000.log")
+    if args.prefill:  # a big eval's log, still growing
+        shutil.copyfile(args.prefill, path)
     proc, manifest = start_writer(tmp, args.rate, seconds, 0, 0)
     try:
         wait_for_file(path)
-        vis = Visibility(time.time() + 2)
+        vis = Visibility(time.time() + args.warmup)
         samples: list = []
         if args.reader == "engine":
             read_engine(path, seconds, vis, samples)
@@ -402,6 +407,10 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, help="run this long instead (memory growth)")
     ap.add_argument("--rate", type=float, help="lines/s (default 1000; soak 5000)")
     ap.add_argument("--reader", choices=("engine", "app"), default="engine")
+    ap.add_argument("--prefill", metavar="FILE",
+                    help="start the followed file as a copy of FILE (a big log that keeps growing)")
+    ap.add_argument("--warmup", type=float, default=2.0,
+                    help="seconds not measured at the start (default 2; more with --prefill, to load it)")
     ap.add_argument("--soak", action="store_true", help="rotation soak (long; not part of the test run)")
     ap.add_argument("--rotate", type=float, default=60, help="soak: rotate every N s (default 60)")
     ap.add_argument("--out", help="JSON results file")

@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from headless import open_app, settle
+from tracetui.app import span_tree
 from tracetui.app.app import TraceApp
 from tracetui.app.line_list import LineList
 from tracetui.app.screens import HelpScreen, RawScreen
@@ -188,7 +189,10 @@ async def test_tab_cycles_panes(demo_log):
         assert app.focused is app.anomaly_panel
 
 
-async def test_live_append_shows_new_spans_and_keeps_cursor(tmp_path):
+@pytest.mark.parametrize("layout", ["at once", "in a thread"])
+async def test_live_append_shows_new_spans_and_keeps_cursor(tmp_path, monkeypatch, layout):
+    if layout == "in a thread":  # as a big tree is laid out again
+        monkeypatch.setattr(span_tree, "SYNC_REBUILD_MAX", 0)
     path = str(tmp_path / "trace-999999.log")
     shutil.copyfile(os.devnull, path)
     write_demo_trace(path)
@@ -213,7 +217,21 @@ async def test_live_append_shows_new_spans_and_keeps_cursor(tmp_path):
         await pilot.pause(0.2)
         assert "NEWID" in app.store.runs["trace-999999"].spans
         assert any(r.detail == "brand_new_tool()" for _, r, _ in app.anomaly_panel.rows)
+        assert any(span.id == "NEWID" for span, _ in tree.rows)
         assert tree.current is before_span
+        # A node closed meanwhile stays closed when the new layout lands.
+        task_row = next(i for i, (span, _) in enumerate(tree.rows) if span.children)
+        await pilot.press(*["k"] * 40, *["j"] * task_row, "space")
+        shown = tree.row_count()
+        rec.update(trace_id="NEWID2", detail="another_tool()")
+        with open(path, "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if any(span.id == "NEWID2" for span, _ in tree.rows):
+                break
+        assert any(span.id == "NEWID2" for span, _ in tree.rows)
+        assert tree.row_count() == shown + 1
 
 
 async def test_markup_and_escapes_in_trace_render_literally(tmp_path):

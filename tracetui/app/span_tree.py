@@ -29,6 +29,14 @@ from tracetui.text import fmt_duration
 BAR_WIDTH = 16
 #: Runs up to this many spans are filtered at once; bigger ones in a thread.
 SYNC_FILTER_MAX = 20_000
+#: A live update re-lays out a tree of up to this many rows at once; a
+#: bigger one in a thread (119k rows take ~150 ms, which would block every
+#: key while a big eval's log grows).
+SYNC_REBUILD_MAX = 20_000
+#: Rows laid out between two hand-overs of the GIL to the UI thread.
+YIELD_EVERY = 5000
+#: Least pause (s) between two layouts of a big tree in a thread.
+RELAYOUT_GAP = 0.25
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 
@@ -95,9 +103,15 @@ class SpanTree(LineList):
         self.rows: list[tuple[Span, int]] = []
         self._expanded: dict[str, tuple[set[str], set[str]]] = {}
         self._query = Query()
-        self._span_count = -1
         self.now = now
         self.sort_index = 0
+        #: Bumped whenever the rows are laid out anew or a node opens or
+        #: closes: a layout made in a thread from an older state is dropped.
+        self._layout_version = 0
+        #: A thread is laying out the rows (or will after a pause); another
+        #: live update came meanwhile.
+        self._relayout_busy = False
+        self._relayout_pending = False
 
     # -- content ----------------------------------------------------------------
 
@@ -142,6 +156,7 @@ class SpanTree(LineList):
         return span.status == RUNNING
 
     def set_open(self, span: Span, value: bool) -> None:
+        self._layout_version += 1
         opened, closed = self._state()
         (opened if value else closed).add(span.id)
         (closed if value else opened).discard(span.id)
@@ -150,16 +165,31 @@ class SpanTree(LineList):
         key = self.SORTS[self.sort_index][1]
         return list(spans) if key is None else sorted(spans, key=key)
 
-    def _flatten(self, spans: list[Span], depth: int, out: list[tuple[Span, int]]) -> None:
+    def _flatten(self, spans: list[Span], depth: int, out: list[tuple[Span, int]],
+                 yield_gil: bool = False) -> None:
+        """Append the rows of `spans` and their open descendants to `out`.
+        The hot loop of every layout (120k rows for a 1M-line eval): what
+        `is_open` and `_ordered` do is inlined."""
+        if self.run is None:
+            return
+        opened, closed = self._state()
+        default_open = self.default_open
+        key = self.SORTS[self.sort_index][1]
         stack = [(s, depth) for s in reversed(self._ordered(spans))]
-        is_open = self.is_open
+        append, pop, push = out.append, stack.pop, stack.extend
         while stack:
-            span, d = stack.pop()
-            out.append((span, d))
-            if span.children and is_open(span):
-                stack.extend((c, d + 1) for c in reversed(self._ordered(span.children)))
+            row = pop()
+            append(row)
+            span = row[0]
+            children = span.children
+            if children and (span.id in opened or (span.id not in closed and default_open(span))):
+                d = row[1] + 1
+                push([(c, d) for c in reversed(children if key is None else sorted(children, key=key))])
+            if yield_gil and len(out) % YIELD_EVERY == 0:
+                time.sleep(0)  # let the UI thread draw the key that is waiting
 
     def _rebuild(self) -> None:
+        self._layout_version += 1
         rows: list[tuple[Span, int]] = []
         if self.run is not None:
             if self._query:
@@ -167,7 +197,6 @@ class SpanTree(LineList):
             else:
                 self._flatten(list(self.run.roots), 0, rows)
         self.rows = rows
-        self._span_count = len(self.run.spans) if self.run else 0
 
     def _filtered_rows(self, run: Run | None = None, query: Query | None = None,
                        worker=None, spans: list[Span] | None = None) -> list[tuple[Span, int]] | None:
@@ -235,7 +264,15 @@ class SpanTree(LineList):
         if self._query and len(self.run.spans) > SYNC_FILTER_MAX:
             self._filter_in_background(self.run, self._query)
             return
+        if not self._query and len(self.rows) > SYNC_REBUILD_MAX:
+            self._relayout_soon()
+            return
         self._rebuild()
+        self._show_relayout(current)
+
+    def _show_relayout(self, current: Span | None) -> None:
+        """New rows are in place: keep the cursor on its span (or on the
+        newest span when following) and redraw."""
         self.sync_size()
         if self.follow and self.rows:
             newest = max(range(len(self.rows)), key=lambda i: self.rows[i][0].start or 0)
@@ -246,6 +283,51 @@ class SpanTree(LineList):
                 self.set_reactive(SpanTree.cursor, index)
                 self.refresh()
         self.refresh()
+
+    def _relayout_soon(self) -> None:
+        """Lay out a big tree again in a thread: one pass at a time, the
+        updates that come meanwhile folded into one more pass after a pause
+        (`RELAYOUT_GAP`, or twice the last pass), so the reader and the UI
+        thread keep most of the GIL while a busy log grows. Until a pass
+        lands the old rows stay: their spans are live objects, so statuses
+        and ages show the news at once; only new rows wait."""
+        if self._relayout_busy:
+            self._relayout_pending = True
+            return
+        self._relayout_busy = True
+        self._relayout_pending = False
+        self._relayout_in_background(self.run, self._layout_version)
+
+    @work(thread=True, group="span-relayout")
+    def _relayout_in_background(self, run: Run, version: int) -> None:
+        started = time.monotonic()
+        rows: list[tuple[Span, int]] = []
+        self._flatten(list(run.roots), 0, rows, yield_gil=True)
+        cost = time.monotonic() - started
+
+        def apply() -> None:
+            if self.run is not run or self._query:
+                self._relayout_busy = False  # another run or a filter took over
+                return
+            if self._layout_version == version:
+                current = self.current
+                self.rows = rows
+                self._show_relayout(current)
+                if not self._relayout_pending:
+                    self._relayout_busy = False
+                    return
+            # Newer updates, or the user opened or closed a node meanwhile.
+            self.set_timer(max(RELAYOUT_GAP, 2 * cost), self._relayout_again)
+
+        try:
+            self.app.call_from_thread(apply)
+        except RuntimeError:  # the app is shutting down
+            pass
+
+    def _relayout_again(self) -> None:
+        self._relayout_busy = False
+        if self.run is not None and not self._query:
+            self._relayout_soon()
 
     def index_of(self, span: Span) -> int | None:
         for i, (s, _) in enumerate(self.rows):
@@ -285,6 +367,7 @@ class SpanTree(LineList):
         if rows is None:
             self._rebuild()
         else:
+            self._layout_version += 1
             self.rows = rows
         self.sync_size()
         index = self.index_of(current) if current is not None else None
