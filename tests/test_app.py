@@ -345,6 +345,7 @@ async def test_big_run_filter_runs_in_background(demo_log, monkeypatch):
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
         app.tree.focus()
+        unfiltered = [span for span, _ in app.tree.rows]
         await pilot.press("slash", *"sleep")
         for _ in range(40):
             await pilot.pause(0.05)
@@ -352,6 +353,19 @@ async def test_big_run_filter_runs_in_background(demo_log, monkeypatch):
                 break
         names = [s.detail for s, _ in app.tree.rows if not s.children]
         assert names and all("sleep" in d for d in names)
+        # Clearing the filter lays the whole tree out again (in a thread
+        # too), the cursor staying on its span.
+        await pilot.press("enter", "down")
+        chosen = app.tree.current
+        assert chosen is not None
+        await pilot.press("slash")
+        await pilot.press("end", "ctrl+u")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if len(app.tree.rows) == len(unfiltered):
+                break
+        assert [span for span, _ in app.tree.rows] == unfiltered
+        assert app.tree.current is chosen
 
 
 # -- the anomaly panel is what `tracetui anomalies` prints ----------------------------

@@ -356,9 +356,13 @@ class SpanTree(LineList):
 
     def set_filter(self, query: Query) -> None:
         self._query = query
-        if self.run is not None and query and len(self.run.spans) > SYNC_FILTER_MAX:
-            # A big run: match in a thread so typing stays responsive.
-            self._filter_in_background(self.run, query)
+        if self.run is not None and len(self.run.spans) > SYNC_FILTER_MAX:
+            # A big run: match, or lay the whole tree out again once the
+            # filter is cleared, in a thread so typing stays responsive.
+            if query:
+                self._filter_in_background(self.run, query)
+            else:
+                self._relayout_soon()
             return
         self._show_filtered(None)
 

@@ -18,6 +18,8 @@ import time
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from tracetui.formats.jsonutil import as_float, loads
 from tracetui.model import (
     CANCELLED, ERROR, OK, RUNNING, TIMEOUT, AnomalyRow, Event, Run, Span,
@@ -169,6 +171,8 @@ class InspectDecoder:
         #: Closed spans by trace id are still in run.spans; this maps the
         #: span each trace id's *open* action is, for fast pairing.
         self._open: dict[str, tuple[Span, _Sample | None]] = {}
+        #: Action names and log levels, each kept once (see `_record`).
+        self._names: dict[str, str] = {}
 
     def reset(self) -> None:
         """The file was replaced: forget everything it said."""
@@ -215,20 +219,27 @@ class InspectDecoder:
             self.first_bad_line = self._line_no
 
     def feed(self, lines: list[tuple[int, bytes]]) -> None:
+        parse = orjson.loads
+        record = self._record
         for offset, line in lines:
             self._line_no += 1
-            if not line.strip():
-                continue
             try:
-                rec = loads(line)
-            except ValueError:
+                rec = parse(line)
+            except orjson.JSONDecodeError:
+                # Blank, or JSON only Python's parser reads (NaN, huge
+                # integers), or not JSON: rare, so checked only here.
+                if not line.strip():
+                    continue
+                try:
+                    rec = loads(line)
+                except ValueError:
+                    self._bad(invalid=False)
+                    continue
+            if type(rec) is not dict:
                 self._bad(invalid=False)
                 continue
-            if not isinstance(rec, dict):
-                self._bad(invalid=False)
-                continue
             try:
-                self._record(rec, offset)
+                record(rec, offset)
             except (ValueError, TypeError, OverflowError):
                 self._bad(invalid=True)
         self.store.touch(self.run_id)
@@ -240,10 +251,14 @@ class InspectDecoder:
         self.records += 1
         if "action" not in rec:
             self._event(rec, offset)
-        elif rec["event"] == "enter":
-            self._enter(rec, rec["action"], rec.get("detail", ""), rec["trace_id"], start, duration, offset)
+            return
+        # One string per action name, not one per span (a 1M-line log has
+        # half a million spans and a few dozen names).
+        action = self._names.setdefault(rec["action"], rec["action"])
+        if rec["event"] == "enter":
+            self._enter(rec, action, rec.get("detail", ""), rec["trace_id"], start, duration, offset)
         else:
-            self._close(rec, rec["action"], rec.get("detail", ""), rec["trace_id"], rec["event"],
+            self._close(rec, action, rec.get("detail", ""), rec["trace_id"], rec["event"],
                         start, duration, offset)
 
     # -- tree inference -----------------------------------------------------
@@ -289,15 +304,22 @@ class InspectDecoder:
             parent.add_child(span)
 
     def _widen(self, node: Span | None, start: float | None, end: float | None) -> None:
-        """Stretch synthetic ancestors so they cover a child's time range."""
+        """Stretch synthetic ancestors so they cover a child's time range.
+        Each one already covers its descendants, so the walk stops at the
+        first that needs no stretching."""
         while node is not None and node.synthetic:
+            stretched = False
             if start is not None and (node.start is None or start < node.start):
                 if node.start is not None and node.duration is not None:
                     node.duration += node.start - start
                 node.start = start
+                stretched = True
             if end is not None and node.start is not None:
                 if node.duration is None or end - node.start > node.duration:
                     node.duration = end - node.start
+                    stretched = True
+            if not stretched:
+                return
             node = node.parent
 
     def _refresh_sample(self, sample: _Sample | None) -> None:
@@ -372,7 +394,7 @@ class InspectDecoder:
                 self._attach(span, sample.node if sample else None)
         span.status = CLOSING_EVENTS[event]
         span.duration = duration
-        span.origin = span.origin + [offset] if span.origin else [offset]
+        span.origin.append(offset)
         if event != "exit":
             error = rec.get("error")
             if error is not None or rec.get("error_type") or rec.get("stacktrace"):
@@ -390,7 +412,8 @@ class InspectDecoder:
         self._refresh_sample(sample)
 
     def _event(self, rec: dict, offset: int) -> None:
-        event = Event(rec["timestamp"], rec["level"], rec["message"], offset)
+        level = self._names.setdefault(rec["level"], rec["level"])
+        event = Event(rec["timestamp"], level, rec["message"], offset)
         sample = self._sample(rec) if "sample_id" in rec else None
         if sample is not None:
             # The sample's own log, in file (= time) order: the detail pane
