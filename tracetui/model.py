@@ -164,10 +164,12 @@ class Anomalies:
         """Newest first, stable — Inspect's order."""
         return sorted(self.bucket(name).values(), key=AnomalyRow.sort_key, reverse=True)
 
-    def place(self, span: Span) -> None:
-        """Put a span in the bucket its status says (generic sources)."""
-        for name in BUCKETS:
-            self.bucket(name).pop(span.id, None)
+    def place(self, span: Span, fresh: bool = False) -> None:
+        """Put a span in the bucket its status says (generic sources);
+        `fresh`: the span is new, so no bucket holds it yet."""
+        if not fresh:
+            for name in BUCKETS:
+                self.bucket(name).pop(span.id, None)
         bucket = BUCKET_OF_STATUS.get(span.status)
         if bucket is not None:
             err = span.error.get("message") if span.error else None

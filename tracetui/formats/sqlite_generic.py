@@ -341,10 +341,21 @@ class GenericSpansDecoder:
         self.open_rows: dict[int, tuple[str, str]] = {}
         self.unknown_status: set[str] = set()
         self.run_ids: set[str] = set()
+        #: The run of the last row (rows of a run mostly come together).
+        self._last_run_id: str | None = None
+        self._last_run: Run | None = None
+        #: Runs changed by the rows of the batch being read.
+        self._touched: set[str] = set()
 
     def reset(self) -> None:
         self.store.drop_runs(self.run_ids)
         self._init_state()
+
+    def _touch_runs(self) -> None:
+        """Tell the store which runs the batch changed (once per run, not per row)."""
+        for run_id in self._touched:
+            self.store.touch(run_id)
+        self._touched.clear()
 
     def read(self, conn: sqlite3.Connection, schema: dict[str, list[str]]) -> bool:
         if self.table not in schema:
@@ -361,11 +372,13 @@ class GenericSpansDecoder:
                 with self.store.lock:
                     for row in rows:
                         self._row(row, update=True)
+                    self._touch_runs()
                 changed = changed or bool(rows)
         for rows in batches(conn, f"{select} WHERE rowid > ? ORDER BY rowid", (self.last_rowid,)):
             with self.store.lock:
                 for row in rows:
                     self._row(row, update=False)
+                self._touch_runs()
                 self.last_rowid = rows[-1][0]
             changed = True
         with self.store.lock:
@@ -382,7 +395,12 @@ class GenericSpansDecoder:
         if not update:
             self.records += 1
         run_id = _text(f.get("run")) or self.default_run
-        run = self.store.run(run_id, self.path, self.format)
+        if run_id == self._last_run_id:  # rows of a run mostly come together
+            run = self._last_run
+        else:
+            run = self._last_run = self.store.run(run_id, self.path, self.format)
+            self._last_run_id = run_id
+        self._touched.add(run_id)
         if run_id not in self.run_ids:
             self.run_ids.add(run_id)
             run.attributes["columns"] = {"table": self.table, "mapped": dict(self.mapping),
@@ -414,9 +432,12 @@ class GenericSpansDecoder:
         span.status = status
         attrs = json_cell(f.get("attributes")) if "attributes" in f else None
         span.attributes = attrs if isinstance(attrs, dict) else ({"value": attrs} if attrs is not None else None)
-        span.input = json_cell(f.get("input"))
-        span.output = json_cell(f.get("output"))
-        err = json_cell(f.get("error"))
+        value = f.get("input")
+        span.input = None if value is None else json_cell(value)
+        value = f.get("output")
+        span.output = None if value is None else json_cell(value)
+        err = f.get("error")
+        err = None if err is None else json_cell(err)
         if err not in (None, ""):
             span.error = err if isinstance(err, dict) else {"message": str(err)}
             if span.status == OK and "status" not in f:
@@ -430,10 +451,9 @@ class GenericSpansDecoder:
             self.open_rows[rowid] = (run_id, span_id)
         else:
             self.open_rows.pop(rowid, None)
-        run.anomalies.place(span)
+        run.anomalies.place(span, fresh=new)
         run.see_time(span.start)
         run.see_time(span.end)
-        self.store.touch(run_id)
 
 
 SQLITE_FORMATS = [SQLiteFormat("sqlite", sniff, GenericSpansDecoder)]
