@@ -123,12 +123,14 @@ class SpanTree(LineList):
             return "no run selected"
         return "no spans match the filter" if self._query else "no spans yet"
 
-    def _state(self) -> tuple[set[str], set[str]]:
-        """(opened, closed) by the user in this run: they override the default."""
-        assert self.run is not None
-        state = self._expanded.get(self.run.id)
+    def _state(self, run: Run | None = None) -> tuple[set[str], set[str]]:
+        """(opened, closed) by the user in `run` (the one shown by default):
+        they override the default."""
+        run = run or self.run
+        assert run is not None
+        state = self._expanded.get(run.id)
         if state is None:
-            state = self._expanded[self.run.id] = (set(), set())
+            state = self._expanded[run.id] = (set(), set())
         return state
 
     def is_open(self, span: Span) -> bool:
@@ -148,7 +150,7 @@ class SpanTree(LineList):
             return True
         if span.synthetic:
             return span.status == RUNNING
-        if self.run is not None and not self.run.inferred:
+        if not span.run.inferred:
             depth, node = 0, span.parent
             while node is not None and depth < 3:
                 depth, node = depth + 1, node.parent
@@ -166,13 +168,15 @@ class SpanTree(LineList):
         return list(spans) if key is None else sorted(spans, key=key)
 
     def _flatten(self, spans: list[Span], depth: int, out: list[tuple[Span, int]],
-                 yield_gil: bool = False) -> None:
-        """Append the rows of `spans` and their open descendants to `out`.
-        The hot loop of every layout (120k rows for a 1M-line eval): what
-        `is_open` and `_ordered` do is inlined."""
-        if self.run is None:
+                 yield_gil: bool = False, run: Run | None = None) -> None:
+        """Append the rows of `spans` (of `run`, the one shown by default)
+        and their open descendants to `out`. The hot loop of every layout
+        (120k rows for a 1M-line eval): what `is_open` and `_ordered` do is
+        inlined."""
+        run = run or self.run
+        if run is None:
             return
-        opened, closed = self._state()
+        opened, closed = self._state(run)
         default_open = self.default_open
         key = self.SORTS[self.sort_index][1]
         stack = [(s, depth) for s in reversed(self._ordered(spans))]
@@ -302,7 +306,7 @@ class SpanTree(LineList):
     def _relayout_in_background(self, run: Run, version: int) -> None:
         started = time.monotonic()
         rows: list[tuple[Span, int]] = []
-        self._flatten(list(run.roots), 0, rows, yield_gil=True)
+        self._flatten(list(run.roots), 0, rows, yield_gil=True, run=run)
         cost = time.monotonic() - started
 
         def apply() -> None:
