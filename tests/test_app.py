@@ -337,6 +337,32 @@ async def test_log_gzipped_at_exit_carries_on_without_loss(tmp_path):
         assert sum(1 for _, r, _ in app.anomaly_panel.rows if r.detail == "written_at_exit") == 1
 
 
+async def test_reveal_splices_rows_as_a_full_layout_would(demo_log):
+    """Jumping to a span (enter on an anomaly) opens its ancestors by
+    splicing rows in, not by laying the tree out again: the rows must be
+    exactly those a full layout gives, with the cursor on the span."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        deep = [s for s in tree.run.spans.values() if s.parent is not None and s.parent.parent is not None]
+        assert deep
+        for span in deep:
+            for node in tree.run.spans.values():
+                if node.children:
+                    tree.set_open(node, False)
+            tree._rebuild()
+            full_layouts = []
+            tree._rebuild = lambda: full_layouts.append(1)  # type: ignore[method-assign]
+            tree.reveal(span)
+            del tree._rebuild
+            assert not full_layouts
+            assert tree.current is span
+            spliced = list(tree.rows)
+            tree._rebuild()
+            assert spliced == tree.rows
+
+
 async def test_big_run_filter_runs_in_background(demo_log, monkeypatch):
     from tracetui.app import span_tree
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from operator import indexOf, itemgetter
 
 from rich.text import Text
 from textual import work
@@ -334,29 +335,57 @@ class SpanTree(LineList):
             self._relayout_soon()
 
     def index_of(self, span: Span) -> int | None:
-        for i, (s, _) in enumerate(self.rows):
-            if s is span:
-                return i
-        return None
+        try:  # a C loop that stops at the match: a big tree has 120k rows
+            return indexOf(map(itemgetter(0), self.rows), span)
+        except ValueError:
+            return None
 
     def reveal(self, span: Span) -> None:
-        """Expand the span's ancestors, put the cursor on it."""
+        """Expand the span's ancestors, put the cursor on it. Each closed
+        ancestor's children are spliced in, as a keypress would: laying a
+        big tree out again would cost ~100 ms on the jump from an anomaly."""
         if span.run is not self.run:
             self.show_run(span.run)
+        ancestors = []
         node = span.parent
         while node is not None:
-            self.set_open(node, True)
+            ancestors.append(node)
             node = node.parent
         if self._query and not self._query.matches_span(span):
             self._query = Query()
-        self._rebuild()
+            for node in ancestors:
+                self.set_open(node, True)
+            self._rebuild()
+        elif self._query:  # the filtered rows hold every match and its ancestors
+            for node in ancestors:
+                self.set_open(node, True)
+        else:
+            self._open_down_to(reversed(ancestors))
         self.sync_size()
         index = self.index_of(span)
+        if index is None:  # rows not laid out since the span arrived
+            self._rebuild()
+            self.sync_size()
+            index = self.index_of(span)
         if index is not None:
             self.cursor = index
             height = self.size.height or 10
             self.scroll_to(y=max(0, index - height // 2), animate=False)
             self.post_message(self.SpanSelected(span))
+
+    def _open_down_to(self, ancestors) -> None:
+        """Open `ancestors` (root first), splicing in the rows each one
+        shows; any not in the rows (laid out before it arrived) is left to
+        the caller's full layout."""
+        for node in ancestors:
+            if self.is_open(node):
+                self.set_open(node, True)  # pinned: it stays open once it stops running
+                continue
+            index = self.index_of(node)
+            if index is None:
+                self.set_open(node, True)
+            else:
+                self._toggle(index, expand=True)
 
     def set_filter(self, query: Query) -> None:
         self._query = query
