@@ -314,6 +314,9 @@ class DetailPane(VerticalScroll):
 
     border_title = LiteralTitle()  # type: ignore[assignment]
 
+    #: The span shown, or None.
+    span: Span | None = None
+
     def compose(self):
         yield Static(Text("select a span", style="dim italic"), id="detail-body")
 
@@ -321,6 +324,7 @@ class DetailPane(VerticalScroll):
         """Show `span`, its running age measured to its run's instant
         (`clock.as_of`), as every other pane measures it."""
         body = self.query_one("#detail-body", Static)
+        self.span = span
         if span is None:
             body.update(Text("select a span", style="dim italic"))
             return
