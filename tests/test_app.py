@@ -269,6 +269,30 @@ async def test_several_sources_in_one_list(demo_log):
         assert app.tree.run.id == "trace-2217"
 
 
+async def test_passing_big_runs_in_the_run_list_lays_them_out_in_a_thread(demo_log, monkeypatch):
+    """Each run counts as big here: the tree shows its top level at once and
+    the rest when the thread lands, whatever runs were passed meanwhile."""
+    monkeypatch.setattr(span_tree, "SYNC_FILTER_MAX", 0)
+    app = make_app(demo_log, REAL_INSPECT)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        app.run_list.focus()
+        await pilot.press("j", "k", "j", "k", "j")
+        tree = app.tree
+        assert tree.run is app.run_list.current
+
+        def full_layout() -> list:
+            rows: list = []
+            tree._flatten(list(tree.run.roots), 0, rows)
+            return rows
+
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if tree.rows == full_layout():
+                break
+        assert tree.rows == full_layout() and len(tree.rows) > len(tree.run.roots)
+
+
 async def test_sort_cycles_sibling_order(demo_log):
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:

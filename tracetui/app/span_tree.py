@@ -245,7 +245,18 @@ class SpanTree(LineList):
             return
         self.run = run
         self.border_title = self._title()
-        self._rebuild()
+        if run is not None and len(run.spans) > SYNC_FILTER_MAX:
+            # A big run (passing it in the run list must not cost ~100 ms a
+            # step): its top level at once, the rest laid out or matched in
+            # a thread.
+            self._layout_version += 1
+            self.rows = [(root, 0) for root in self._ordered(run.roots)]
+            if self._query:
+                self._filter_in_background(run, self._query)
+            else:
+                self._relayout_soon()
+        else:
+            self._rebuild()
         self.sync_size()
         self.scroll_to(y=0, animate=False)
         self.cursor = 0
@@ -311,8 +322,14 @@ class SpanTree(LineList):
         cost = time.monotonic() - started
 
         def apply() -> None:
-            if self.run is not run or self._query:
-                self._relayout_busy = False  # another run or a filter took over
+            if self._query or self.run is None:
+                self._relayout_busy = False  # a filter took over the rows
+                return
+            if self.run is not run:  # another run is shown; lay it out now if it waits
+                if self._relayout_pending:
+                    self._relayout_again()
+                else:
+                    self._relayout_busy = False
                 return
             if self._layout_version == version:
                 current = self.current
