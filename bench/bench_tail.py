@@ -426,7 +426,7 @@ def main() -> int:
     res = soak_mode(args) if args.soak else tail_mode(args)
     res["load_avg_1m"] = [load, os.getloadavg()[0]]
     mem = res.get("memory", {})
-    print(f"| mode | reader | rate | duration | p50 | p99 | max | RSS start → end | spans held | B per span added |")
+    print("| mode | reader | rate | duration | p50 | p99 | max | RSS start → end | spans held | B per span added |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     print(f"| {res['mode']} | {res.get('reader', 'app')} | {res['rate']:.0f}/s | {res['seconds']:.0f} s | "
           f"{res['p50_ms']:.1f} ms | {res['p99_ms']:.1f} ms | {res.get('max_ms') or float('nan'):.1f} ms | "

@@ -54,8 +54,9 @@ FLOWING = 1.0
 SETTLED_INTERVAL = 1.0
 #: At most this often the UI is told about a bulk load in progress (s).
 LOAD_UPDATE_INTERVAL = 0.5
-#: While loading or following, how often what the reader added is frozen out of the
-#: cyclic GC's reach (s); dropped runs free themselves (`store.release`).
+#: While loading or following, how often what the reader added is frozen
+#: out of the cyclic GC's reach (s); dropped runs free themselves
+#: (`store.release`).
 FREEZE_INTERVAL = 1.0
 #: How often directories are rescanned for new trace files (s).
 RESCAN_INTERVAL = 1.0
