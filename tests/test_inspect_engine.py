@@ -261,3 +261,29 @@ def test_a_log_written_lately_is_live_whatever_its_pid(tmp_path):
     assert not is_live(str(path))
     assert not is_live(str(path) + ".gz") and not is_live(str(tmp_path / "trace-1.log.1"))
 
+
+
+def test_sample_ids_that_are_not_ids_still_make_spans(tmp_path, capsys):
+    """Inspect reads a record whose task or sample_id is a list or an
+    object (it ignores extra fields): so does the tree, nothing skipped."""
+    p = tmp_path / "trace-1.log"
+    write(p, [
+        rec("enter", "a", start_time=T0, task={"name": "t"}, sample_id=[1, 2], epoch=1),
+        rec("exit", "a", duration=1.5, task={"name": "t"}, sample_id=[1, 2], epoch=1),
+        rec("enter", "b", start_time=T0 + 1, task={"name": "t"}, sample_id=[1, 2], epoch=1),
+    ])
+    store = Store()
+    decoder = InspectDecoder(store, str(p))
+    with open(p, "rb") as f:
+        offsets, lines, pos = [], [], 0
+        for line in f:
+            offsets.append(pos)
+            lines.append(line.rstrip(b"\n"))
+            pos += len(line)
+    decoder.feed(list(zip(offsets, lines)))
+    assert decoder.skipped == 0
+    run = store.runs["trace-1"]
+    a, b = run.spans["a"], run.spans["b"]
+    assert a.status == "ok" and b.status == "running"
+    assert a.parent is b.parent and a.parent.kind == "sample"
+    assert list(run.anomalies.running) == ["b"]

@@ -269,7 +269,11 @@ class InspectDecoder:
             return None
         task = rec.get("task")
         key = (task, sample_id, rec.get("epoch"))
-        state = self._samples.get(key)
+        try:
+            state = self._samples.get(key)
+        except TypeError:  # a list or object where an id belongs: Inspect reads it all the same
+            key = tuple(map(repr, key))
+            state = self._samples.get(key)
         if state is None:
             task_name = str(task) if task is not None else "(no task)"
             label = f"sample {sample_id}"
