@@ -36,6 +36,10 @@ def record_lines(draw):
         return ""
     base = {"timestamp": "2026-11-23T05:37:24+00:00", "level": "TRACE",
             "message": draw(st.sampled_from(["Tool Call: x (enter)", "Model: KEEP", "HTTP 200 OK"]))}
+    if draw(st.booleans()):  # sample context: Inspect ignores these fields, whatever they hold
+        base.update(task=draw(st.sampled_from(["t", None, {"name": "t"}])),
+                    sample_id=draw(st.sampled_from([7, "s-1", [1], {"k": 1}])),
+                    epoch=draw(st.sampled_from([1, None, [2]])))
     if kind == "message":
         return json.dumps(base)
     event = draw(events)
