@@ -220,12 +220,16 @@ class TraceApp(App):
                 # scans only what is not frozen yet (a second's worth), and
                 # garbage cycles already in the oldest generation (Textual
                 # makes some) would otherwise be frozen for good: a leak of
-                # ~0.8 KB per span while following 1,000 lines/s.
+                # ~0.8 KB per span while following 1,000 lines/s. Not while
+                # the first load runs: the reader makes no cycles and the UI
+                # little, so its few seconds freeze ~1 MB of garbage once,
+                # while collecting would cost a tenth of the load.
                 if self.loading and not behind:
                     self.loading = False
                     pending = True
                 last_freeze = now
-                gc.collect()
+                if not self.loading:
+                    gc.collect()
                 gc.freeze()
             # During a long bulk load, redraw less and less often: every
             # redraw holds the GIL the reader needs.
