@@ -163,10 +163,14 @@ async def test_raw_copy_export(demo_log, tmp_path, monkeypatch):
         await pilot.press("c")
         copied = json.loads(app.clipboard)
         assert copied["name"] == "Subprocess" and copied["run"] == "demo"
-        await pilot.press("x")
-        await pilot.pause(0.1)
+        await pilot.press("x")  # written by a thread: wait for it
         exported = tmp_path / "tracetui-demo.perfetto.json"
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if exported.exists():
+                break
         events = json.loads(exported.read_text())["traceEvents"]
+        assert not list(tmp_path.glob("*.part"))
         assert any(e.get("name") == "Subprocess" for e in events)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
@@ -174,6 +178,30 @@ async def test_raw_copy_export(demo_log, tmp_path, monkeypatch):
         assert isinstance(app.screen, HelpScreen)
         assert not app.query_one("#filter").has_class("visible")
         await pilot.press("escape")
+
+
+@pytest.mark.parametrize("obstacle", ["working directory gone", "a directory in the way"])
+async def test_an_export_that_cannot_be_written_says_so(demo_log, tmp_path, monkeypatch, obstacle):
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    if obstacle == "working directory gone":
+        here.rmdir()
+    else:  # found only when the writing thread moves the file into place
+        (here / "tracetui-demo.perfetto.json").mkdir()
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("x")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            failed = [n for n in app._notifications if n.message.startswith("cannot write")]
+            if failed:
+                break
+        assert failed and failed[0].severity == "error"
+        assert app.is_running
+    if obstacle == "a directory in the way":
+        assert sorted(p.name for p in here.iterdir()) == ["tracetui-demo.perfetto.json"]  # no .part left
 
 
 async def test_tab_cycles_panes(demo_log):

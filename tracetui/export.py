@@ -7,12 +7,17 @@ coloured and carry their error in `args`.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import time
 from typing import Any, Iterable
 
 import orjson
 
 from tracetui.model import ERROR, RUNNING, TIMEOUT, Run, Span
 
+#: Events serialised per orjson call when writing (see `write_perfetto`).
+WRITE_SLICE = 10_000
 #: Chrome trace viewer colour names for failed / still-running spans.
 COLOUR = {ERROR: "terrible", TIMEOUT: "bad", RUNNING: "yellow"}
 
@@ -25,13 +30,21 @@ def _track_root(span: Span) -> Span:
     return node
 
 
-def perfetto_events(runs: Iterable[Run], as_of: float) -> list[dict[str, Any]]:
+def perfetto_events(runs: Iterable[Run], as_of: float,
+                    spans: Iterable[Iterable[Span]] | None = None) -> list[dict[str, Any]]:
+    """The events of `runs`; `spans`: each run's spans, if not all of
+    `run.spans` as they are now (a snapshot taken under the store's lock,
+    so the export can run while a reader adds to the run)."""
     events: list[dict[str, Any]] = []
-    for pid, run in enumerate(runs, start=1):
+    runs = list(runs)
+    for pid, (run, run_spans) in enumerate(
+            zip(runs, spans if spans is not None else (r.spans.values() for r in runs)), start=1):
         events.append({"ph": "M", "pid": pid, "tid": 0, "name": "process_name",
                        "args": {"name": f"{run.name} [{run.format}]"}})
         tracks: dict[str, int] = {}
-        for span in run.spans.values():
+        for n, span in enumerate(run_spans):
+            if n % WRITE_SLICE == 0:
+                time.sleep(0)  # the TUI exports from a thread: let the UI run
             if span.start is None:
                 continue
             root = _track_root(span)
@@ -58,11 +71,27 @@ def perfetto_events(runs: Iterable[Run], as_of: float) -> list[dict[str, Any]]:
     return events
 
 
-def write_perfetto(runs: Iterable[Run], path: str, as_of: float) -> int:
-    """Write the file; returns how many span events it holds."""
-    events = perfetto_events(runs, as_of)
-    data = orjson.dumps({"traceEvents": events, "displayTimeUnit": "ms"},
-                        option=orjson.OPT_NON_STR_KEYS, default=str)
-    with open(path, "wb") as f:
-        f.write(data)
+def write_perfetto(runs: Iterable[Run], path: str, as_of: float,
+                   spans: Iterable[Iterable[Span]] | None = None) -> int:
+    """Write the file (whole or not at all: written beside it, then moved
+    into place); returns how many span events it holds."""
+    events = perfetto_events(runs, as_of, spans)
+    partial = f"{path}.part"
+    try:
+        with open(partial, "wb") as f:
+            f.write(b'{"displayTimeUnit":"ms","traceEvents":[')
+            # In slices: one orjson call holds the GIL throughout (~1 s for
+            # a million spans), and the TUI exports from a thread.
+            for i in range(0, len(events), WRITE_SLICE):
+                if i:
+                    f.write(b",")
+                f.write(orjson.dumps(events[i:i + WRITE_SLICE], option=orjson.OPT_NON_STR_KEYS,
+                                     default=str)[1:-1])
+                time.sleep(0)  # let a waiting thread (the UI) run
+            f.write(b"]}")
+        os.replace(partial, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise
     return sum(1 for e in events if e["ph"] == "X")

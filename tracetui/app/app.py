@@ -66,6 +66,8 @@ DETAIL_DELAY = 0.06
 #: a sample gaining an event per line would otherwise be re-rendered (and
 #: the screen laid out again) on every batch.
 DETAIL_LIVE_INTERVAL = 0.25
+#: Exports of more spans than this say so when they start (they take a while).
+EXPORT_NOTICE_MIN = 50_000
 #: Bytes per reader slice while following (small slices keep the lock short).
 SLICE_BYTES = 1024 * 1024
 
@@ -514,15 +516,30 @@ class TraceApp(App):
             self.notify("no run to export", severity="warning")
             return
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", run.id)[:80] or "run"
-        path = os.path.abspath(f"tracetui-{name}.perfetto.json")
         try:
-            with self.store.lock:
-                count = write_perfetto([run], path, self.now())
-        except OSError as exc:
-            self.notify(f"cannot write {path}: {exc.strerror or exc}", severity="error", markup=False)
+            path = os.path.abspath(f"tracetui-{name}.perfetto.json")
+        except OSError as exc:  # the working directory is gone
+            self.notify(f"cannot write the export here: {exc.strerror or exc}", severity="error",
+                        markup=False)
             return
-        self.notify(f"exported {count} spans to {path} (open it in ui.perfetto.dev)", timeout=6,
-                    markup=False)
+        with self.store.lock:
+            spans = list(run.spans.values())
+        if len(spans) > EXPORT_NOTICE_MIN:
+            self.notify(f"exporting {len(spans):,} spans…", timeout=3, markup=False)
+        self._export_in_background(run, spans, path, self.now())
+
+    @work(thread=True, group="export")
+    def _export_in_background(self, run: Run, spans: list[Span], path: str, now: float) -> None:
+        """Write the export off the UI thread (a million spans take seconds),
+        from a snapshot of the run's spans, so the reader keeps reading."""
+        try:
+            count = write_perfetto([run], path, now, [spans])
+        except OSError as exc:
+            self.call_from_thread(self.notify, f"cannot write {path}: {exc.strerror or exc}",
+                                  severity="error", markup=False)
+            return
+        self.call_from_thread(self.notify, f"exported {count} spans to {path} (open it in ui.perfetto.dev)",
+                              timeout=6, markup=False)
 
     # -- filtering ---------------------------------------------------------------
 
