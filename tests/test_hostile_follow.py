@@ -358,6 +358,19 @@ PROPERTY = settings(max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "40")), 
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+@pytest.mark.parametrize("start", [b"\x1f\x8b\n", b"\x1f", b""])
+def test_a_file_created_empty_is_told_gzip_or_text_once_it_has_bytes(tmp_path, start):
+    """Found by the property below: a followed file polled while empty, then
+    written starting with gzip's two magic bytes (not gzip after all), was
+    read as text while the finished file was taken for gzip."""
+    path = str(tmp_path / "trace-7.log")
+    record = (b'{"timestamp": "2026-11-23T07:33:34+00:00", "level": "TRACE", "message": "m",'
+              b' "action": "Run Task", "detail": "d", "event": "enter", "trace_id": "t1",'
+              b' "start_time": 1795419214.0}')
+    grown = grow(path, [b"", start + record], "inspect", read_size=7)
+    assert grown == one_shot(path, "inspect")
+
+
 @pytest.mark.parametrize("fmt", list(SAMPLE_FILES))
 @PROPERTY
 @given(data=st.data())

@@ -147,6 +147,13 @@ def is_gzip(path: str) -> bool:
         return False
 
 
+def _size_of(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
 class FileFollower:
     """Incremental line reader over one file; see the module docstring."""
 
@@ -200,6 +207,10 @@ class FileFollower:
         self.gone = False
         ino = (st.st_dev, st.st_ino)
         if self._gzip is None:
+            if st.st_size < len(GZIP_MAGIC) and not final:
+                # Too short yet to tell gzip from text: a file created empty
+                # and then written reads as the finished file does.
+                return chunk
             self._gzip = is_gzip(self.path)
         if self._ino is not None and ino != self._ino:
             moved = None if self._gzip else _renamed_to(self.path, self._ino)
@@ -237,7 +248,7 @@ class FileFollower:
         self._partial = b""
         self._tail = b""
         self._size = -1
-        self._gzip = is_gzip(self.path)
+        self._gzip = is_gzip(self.path) if _size_of(self.path) >= len(GZIP_MAGIC) else None
 
     def _read_plain(self, chunk: Chunk, final: bool) -> None:
         start = self.offset + len(self._partial)
