@@ -220,7 +220,7 @@ async def test_tab_cycles_panes(demo_log):
 @pytest.mark.parametrize("layout", ["at once", "in a thread"])
 async def test_live_append_shows_new_spans_and_keeps_cursor(tmp_path, monkeypatch, layout):
     if layout == "in a thread":  # as a big tree is laid out again
-        monkeypatch.setattr(span_tree, "SYNC_REBUILD_MAX", 0)
+        monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 0)
     path = str(tmp_path / "trace-999999.log")
     shutil.copyfile(os.devnull, path)
     write_demo_trace(path)
@@ -300,7 +300,7 @@ async def test_several_sources_in_one_list(demo_log):
 async def test_passing_big_runs_in_the_run_list_lays_them_out_in_a_thread(demo_log, monkeypatch):
     """Each run counts as big here: the tree shows its top level at once and
     the rest when the thread lands, whatever runs were passed meanwhile."""
-    monkeypatch.setattr(span_tree, "SYNC_FILTER_MAX", 0)
+    monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 0)
     app = make_app(demo_log, REAL_INSPECT)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
@@ -324,7 +324,7 @@ async def test_passing_big_runs_in_the_run_list_lays_them_out_in_a_thread(demo_l
 @pytest.mark.parametrize("layout", ["at once", "in a thread"])
 async def test_sort_cycles_sibling_order(demo_log, monkeypatch, layout):
     if layout == "in a thread":  # as a big tree is sorted
-        monkeypatch.setattr(span_tree, "SYNC_REBUILD_MAX", 0)
+        monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 0)
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
@@ -428,7 +428,7 @@ async def test_reveal_splices_rows_as_a_full_layout_would(demo_log):
 async def test_big_run_filter_runs_in_background(demo_log, monkeypatch):
     from tracetui.app import span_tree
 
-    monkeypatch.setattr(span_tree, "SYNC_FILTER_MAX", 10)
+    monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 10)
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)

@@ -37,8 +37,9 @@ def perfetto_events(runs: Iterable[Run], as_of: float,
     so the export can run while a reader adds to the run)."""
     events: list[dict[str, Any]] = []
     runs = list(runs)
-    for pid, (run, run_spans) in enumerate(
-            zip(runs, spans if spans is not None else (r.spans.values() for r in runs)), start=1):
+    if spans is None:
+        spans = [run.spans.values() for run in runs]
+    for pid, (run, run_spans) in enumerate(zip(runs, spans), start=1):
         events.append({"ph": "M", "pid": pid, "tid": 0, "name": "process_name",
                        "args": {"name": f"{run.name} [{run.format}]"}})
         tracks: dict[str, int] = {}

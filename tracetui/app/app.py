@@ -213,7 +213,8 @@ class TraceApp(App):
             if self.watch_dirs and (moved or now - last_rescan > RESCAN_INTERVAL):
                 last_rescan = now
                 pending |= self._rescan_dirs()
-            if (self.loading and not behind) or (changed and now - last_freeze > FREEZE_INTERVAL):
+            loaded = self.loading and not behind
+            if loaded or (changed and now - last_freeze > FREEZE_INTERVAL):
                 # Loading and following keep adding objects that live as
                 # long as the app; left in the GC's generations, every full
                 # collection rescans all of them (seconds, with millions
@@ -226,7 +227,7 @@ class TraceApp(App):
                 # the first load runs: the reader makes no cycles and the UI
                 # little, so its few seconds freeze ~1 MB of garbage once,
                 # while collecting would cost a tenth of the load.
-                if self.loading and not behind:
+                if loaded:
                     self.loading = False
                     pending = True
                 last_freeze = now

@@ -28,12 +28,11 @@ from tracetui.query import Query
 from tracetui.text import fmt_duration
 
 BAR_WIDTH = 16
-#: Runs up to this many spans are filtered at once; bigger ones in a thread.
-SYNC_FILTER_MAX = 20_000
-#: A live update re-lays out a tree of up to this many rows at once; a
-#: bigger one in a thread (119k rows take ~150 ms, which would block every
-#: key while a big eval's log grows).
-SYNC_REBUILD_MAX = 20_000
+#: A run of more spans than this is filtered and laid out (on a live update,
+#: a sort, a run switch) in a thread: a 1M-line eval's 120k rows take ~100 ms
+#: to lay out and ~1 s to filter, which would block every key. Counted in
+#: spans, not rows: the rows may be a filter's few, or not laid out yet.
+BACKGROUND_MIN_SPANS = 20_000
 #: Rows laid out between two hand-overs of the GIL to the UI thread.
 YIELD_EVERY = 5000
 #: Least pause (s) between two layouts of a big tree in a thread.
@@ -245,16 +244,12 @@ class SpanTree(LineList):
             return
         self.run = run
         self.border_title = self._title()
-        if run is not None and len(run.spans) > SYNC_FILTER_MAX:
-            # A big run (passing it in the run list must not cost ~100 ms a
-            # step): its top level at once, the rest laid out or matched in
-            # a thread.
+        if self._big():
+            # Passing a big run in the run list must not cost ~100 ms a
+            # step: its top level at once, the rest from a thread.
             self._layout_version += 1
             self.rows = [(root, 0) for root in self._ordered(run.roots)]
-            if self._query:
-                self._filter_in_background(run, self._query)
-            else:
-                self._relayout_soon()
+            self._lay_out_in_background()
         else:
             self._rebuild()
         self.sync_size()
@@ -276,15 +271,23 @@ class SpanTree(LineList):
         expanded nodes expanded, and the scroll position, unless following."""
         if self.run is None:
             return
+        if self._big():
+            self._lay_out_in_background()
+            return
         current = self.current
-        if self._query and len(self.run.spans) > SYNC_FILTER_MAX:
-            self._filter_in_background(self.run, self._query)
-            return
-        if not self._query and len(self.rows) > SYNC_REBUILD_MAX:
-            self._relayout_soon()
-            return
         self._rebuild()
         self._show_relayout(current)
+
+    def _big(self) -> bool:
+        return self.run is not None and len(self.run.spans) > BACKGROUND_MIN_SPANS
+
+    def _lay_out_in_background(self) -> None:
+        """The rows of a big run anew, from a thread: matched to the filter,
+        or laid out."""
+        if self._query:
+            self._filter_in_background(self.run, self._query)
+        else:
+            self._relayout_soon()
 
     def _show_relayout(self, current: Span | None) -> None:
         """New rows are in place: keep the cursor on its span (or on the
@@ -406,13 +409,8 @@ class SpanTree(LineList):
 
     def set_filter(self, query: Query) -> None:
         self._query = query
-        if self.run is not None and len(self.run.spans) > SYNC_FILTER_MAX:
-            # A big run: match, or lay the whole tree out again once the
-            # filter is cleared, in a thread so typing stays responsive.
-            if query:
-                self._filter_in_background(self.run, query)
-            else:
-                self._relayout_soon()
+        if self._big():  # typing stays responsive
+            self._lay_out_in_background()
             return
         self._show_filtered(None)
 
@@ -477,13 +475,9 @@ class SpanTree(LineList):
         self.sort_index = (self.sort_index + 1) % len(self.SORTS)
         self.border_title = self._title()
         self.notify(f"spans sorted: {self.SORTS[self.sort_index][0]}", timeout=2)
-        if self.run is not None and len(self.rows) > SYNC_REBUILD_MAX:
-            # A big tree (sorting 120k rows takes ~150 ms): in a thread.
-            self._layout_version += 1
-            if self._query:
-                self._filter_in_background(self.run, self._query)
-            else:
-                self._relayout_soon()
+        if self._big():
+            self._layout_version += 1  # a layout in flight has the old order
+            self._lay_out_in_background()
             return
         self._rebuild()
         self.sync_size()

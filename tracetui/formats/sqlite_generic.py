@@ -36,6 +36,8 @@ class SQLiteFormat:
 
 def json_cell(value: Any) -> Any:
     """A JSON column (text or UTF-8 bytes) decoded; anything else as it is."""
+    if value is None:  # most optional cells: the fast way out (1M rows)
+        return None
     if isinstance(value, (bytes, str)) and value[:1] in ("{", "[", b"{", b"["):
         try:
             return loads(value)
@@ -432,12 +434,9 @@ class GenericSpansDecoder:
         span.status = status
         attrs = json_cell(f.get("attributes")) if "attributes" in f else None
         span.attributes = attrs if isinstance(attrs, dict) else ({"value": attrs} if attrs is not None else None)
-        value = f.get("input")
-        span.input = None if value is None else json_cell(value)
-        value = f.get("output")
-        span.output = None if value is None else json_cell(value)
-        err = f.get("error")
-        err = None if err is None else json_cell(err)
+        span.input = json_cell(f.get("input"))
+        span.output = json_cell(f.get("output"))
+        err = json_cell(f.get("error"))
         if err not in (None, ""):
             span.error = err if isinstance(err, dict) else {"message": str(err)}
             if span.status == OK and "status" not in f:
