@@ -262,6 +262,62 @@ async def test_live_append_shows_new_spans_and_keeps_cursor(tmp_path, monkeypatc
         assert tree.row_count() == shown + 1
 
 
+def lines_out_of_date(widget: LineList) -> list[int]:
+    """Screen lines of `widget` whose last drawing differs from what they
+    would show now (what the diff repaint must never leave behind)."""
+    top, width, count = widget.scroll_offset.y, widget.size.width, widget.row_count()
+    return [y for y in range(widget.size.height)
+            if widget._drawn.get(y) != widget._row_key(top + y, y, width, count)]
+
+
+async def test_live_updates_repaint_only_the_rows_that_changed(tmp_path):
+    path = str(tmp_path / "trace-999999.log")
+    write_demo_trace(path)
+    app = make_app(path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree, panel, runs = app.tree, app.anomaly_panel, app.run_list
+        tree.focus()
+        await pilot.pause(0.1)
+        running = next(i for i, (span, _) in enumerate(tree.rows)
+                       if span.status == "running" and not span.children and not span.synthetic)
+        span = tree.rows[running][0]
+        drawn: list[int] = []
+        original = tree.render_line
+
+        def recording(y):
+            drawn.append(y)
+            return original(y)
+
+        tree.render_line = recording
+        # Its exit: that row (and its ancestors' status) changes, and the
+        # anomaly panel loses a row.
+        rec = {"timestamp": "2026-11-23T05:40:00+00:00", "level": "TRACE",
+               "message": f"{span.name}: done (exit)", "action": span.name,
+               "detail": span.detail, "event": "exit", "trace_id": span.id, "duration": 1.5}
+        with open(path, "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if span.status != "running":
+                break
+        await pilot.pause(0.2)
+        assert span.status == "ok"
+        for widget in (tree, panel, runs):
+            assert lines_out_of_date(widget) == [], type(widget).__name__
+        # Only the changed rows were drawn again, not the whole pane.
+        del tree.render_line
+        assert running - tree.scroll_offset.y in drawn
+        assert len(set(drawn)) < tree.size.height // 2
+        assert "1.50s" in rendered(tree)
+        # And what is on screen is what a full repaint draws.
+        shown = app.export_screenshot()
+        for widget in (tree, panel, runs):
+            widget.refresh()
+        await pilot.pause(0.1)
+        assert app.export_screenshot() == shown
+
+
 async def test_markup_and_escapes_in_trace_render_literally(tmp_path):
     path = str(tmp_path / "evil.log")
     detail = "[red]boom[/] [@click=app.quit]x[/] \x1b]52;c;ZXZpbA==\x07 \x1b[31mred\u202e"

@@ -352,9 +352,10 @@ class TraceApp(App):
         current = self.tree.current
         if current is not None and current.status == "running" and not self.loading:
             self._show_detail(current)
-        self.anomaly_panel.refresh()
-        self.run_list.refresh()
-        self.tree.refresh()
+        # Only the rows whose text moved on (an age, a bar) are drawn again.
+        self.anomaly_panel.repaint_changed_rows()
+        self.run_list.repaint_changed_rows()
+        self.tree.repaint_changed_rows()
         self.update_status()
 
     def _show_new_detail(self, span: Span) -> None:

@@ -300,8 +300,7 @@ class SpanTree(LineList):
             index = self.index_of(current)
             if index is not None and index != self.cursor:
                 self.set_reactive(SpanTree.cursor, index)
-                self.refresh()
-        self.refresh()
+                self.repaint_changed_rows()
 
     def _relayout_soon(self) -> None:
         """Lay out a big tree again in a thread: one pass at a time, the
