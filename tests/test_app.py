@@ -8,6 +8,7 @@ import os
 import shutil
 
 import pytest
+from textual.widget import Widget
 
 from headless import open_app, settle
 from tracetui.app import span_tree
@@ -316,6 +317,23 @@ async def test_live_updates_repaint_only_the_rows_that_changed(tmp_path):
             widget.refresh()
         await pilot.pause(0.1)
         assert app.export_screenshot() == shown
+
+
+async def test_focus_moves_draw_what_a_full_repaint_draws(demo_log):
+    # The main screen does not repaint everything on a focus change (see
+    # MainScreen): what changed must still be drawn.
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        for key in ("a", "tab", "tab", "tab", "enter", "shift+tab"):
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            shown = app.export_screenshot()
+            app.screen.refresh()
+            for widget in app.screen.walk_children(Widget):
+                widget.refresh()
+            await pilot.pause(0.1)
+            assert app.export_screenshot() == shown, key
 
 
 async def test_markup_and_escapes_in_trace_render_literally(tmp_path):

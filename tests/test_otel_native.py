@@ -327,7 +327,7 @@ def test_native_open_then_close_updates_the_span(tmp_path):
     assert root.duration == pytest.approx(3.25)
     assert root.input == {"q": 1} and root.output == {"a": 2}
     assert root.attributes == {"a": 1, "b": 2}
-    assert root.origin == [0, root.origin[1]] and len(root.origin) == 2
+    assert root.origin == (0, root.origin[1])
     llm = root.children[0]
     assert llm.start == pytest.approx(1718000000.5) and llm.duration == pytest.approx(1.5)
     assert llm.attributes == {"model": "m1"}

@@ -50,8 +50,9 @@ class Span:
         #: {"message", "type", "stacktrace"} — any may be missing.
         self.error: dict[str, Any] | None = None
         #: Where the raw record(s) came from: locators the source understands
-        #: (byte offsets for files, rowids for SQLite).
-        self.origin: list[Any] = []
+        #: (byte offsets for files, rowids for SQLite). A tuple: most spans
+        #: have one or two, and a list would cost ~50 bytes more a span.
+        self.origin: tuple[Any, ...] = ()
         self.children: list[Span] | None = None
         #: Non-span records attached here (Inspect HTTP/TRACE messages...).
         self.events: list[Event] | None = None

@@ -31,7 +31,7 @@ from tracetui.app.detail import DetailPane, _json
 from tracetui.app.filter_input import FilterInput
 from tracetui.app.line_list import LineList
 from tracetui.app.run_list import RunList
-from tracetui.app.screens import HelpScreen, RawScreen
+from tracetui.app.screens import HelpScreen, MainScreen, RawScreen
 from tracetui.app.span_tree import SpanTree
 from tracetui.app.status_line import StatusLine
 from tracetui.export import write_perfetto
@@ -123,6 +123,9 @@ class TraceApp(App):
         for source in sources:
             if isinstance(source, LineSource):
                 source.follower.read_size = SLICE_BYTES
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):

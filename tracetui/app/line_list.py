@@ -110,16 +110,18 @@ class LineList(ScrollView, can_focus=True):
 
     # -- drawing ----------------------------------------------------------------
 
-    def sync_size(self) -> None:
+    def sync_size(self, repaint: bool = True) -> None:
         """Call after the rows changed: sizes the scroll range and repaints
-        the rows on screen whose text changed."""
+        the rows on screen whose text changed (`repaint=False`: the caller
+        scrolls next, and calls `repaint_changed_rows` after)."""
         count = self.row_count()
         size = Size(self.size.width, count)
         if size != self.virtual_size:
             self._set_virtual_size(size)
         if self.cursor >= count:
             self.cursor = max(0, count - 1)
-        self.repaint_changed_rows()
+        if repaint:
+            self.repaint_changed_rows()
 
     def repaint_changed_rows(self) -> None:
         """Repaint only the rows on screen that would now be drawn

@@ -380,17 +380,19 @@ class SpanTree(LineList):
                 self.set_open(node, True)
         else:
             self._open_down_to(reversed(ancestors))
-        self.sync_size()
         index = self.index_of(span)
         if index is None:  # rows not laid out since the span arrived
             self._rebuild()
-            self.sync_size()
             index = self.index_of(span)
+        # Scroll before repainting: a scroll repaints the whole pane, and
+        # telling which rows changed first would be wasted.
+        self.sync_size(repaint=False)
         if index is not None:
             self.cursor = index
             height = self.size.height or 10
             self.scroll_to(y=max(0, index - height // 2), animate=False)
             self.post_message(self.SpanSelected(span))
+        self.repaint_changed_rows()
 
     def _open_down_to(self, ancestors) -> None:
         """Open `ancestors` (root first), splicing in the rows each one

@@ -546,7 +546,7 @@ def _span_of(run: Run, item: _Item) -> Span:
     cat = item.cat
     dur = item.dur
     span = Span(str(item.index), run, name, "marker" if dur == 0 else (cat or "slice"), item.ts / 1e6)
-    span.origin.append(item.index)
+    span.origin = (item.index,)
     if dur is None:
         span.status = RUNNING
     else:
@@ -556,7 +556,7 @@ def _span_of(run: Run, item: _Item) -> Span:
     if type(args) is not dict:
         args = {}
     if item.end_ev is not None:
-        span.origin.append(item.end_index)
+        span.origin += (item.end_index,)
         end_args = item.end_ev.get("args")
         if type(end_args) is dict:
             args = {**args, **end_args}

@@ -360,7 +360,7 @@ class FlujoDecoder:
             span.error = {"message": message if isinstance(message, str) else str(message)}
         else:
             span.error = None
-        span.origin = [rowid]
+        span.origin = (rowid,)
         self._place_time(run, span, start_f)
         if new:
             self.linker.attach(run, span, str(parent_id) if parent_id is not None else None)

@@ -363,7 +363,7 @@ class InspectDecoder:
         span.detail = detail
         span.status = RUNNING
         span.duration = None
-        span.origin = [offset]
+        span.origin = (offset,)
         self._open[trace_id] = (span, sample)
         if sample is not None:
             sample.open.append(span)
@@ -398,7 +398,7 @@ class InspectDecoder:
                 self._attach(span, sample.node if sample else None)
         span.status = CLOSING_EVENTS[event]
         span.duration = duration
-        span.origin.append(offset)
+        span.origin += (offset,)
         if event != "exit":
             error = rec.get("error")
             if error is not None or rec.get("error_type") or rec.get("stacktrace"):

@@ -184,7 +184,7 @@ class NativeDecoder(SpanDecoder):
                 span.status = ERROR
 
         if not span.origin or span.origin[-1] != locator:
-            span.origin.append(locator)
+            span.origin += (locator,)
         if "parent_id" in rec or created:
             parent_id = _native_id(rec.get("parent_id"))
             self.linker.link(run, span, parent_id)

@@ -171,7 +171,7 @@ def finish_span(decoder: SpanDecoder, run, span: Span, *, name: str, kind: str,
         span.status = RUNNING if end is None else OK
         span.error = None
     if not span.origin or span.origin[-1] != locator:
-        span.origin.append(locator)
+        span.origin += (locator,)
     decoder.linker.link(run, span, parent_id)
     if parent_id is None:
         decoder.rooted.add(run.id)

@@ -131,7 +131,7 @@ class SgpDecoder(SpanDecoder):
             # An in-progress copy arriving after the completed one: keep the
             # completed one, remember only where this copy was.
             if locator not in span.origin:
-                span.origin.append(locator)
+                span.origin += (locator,)
             return
         name = rec.get("name")
         span.name = name if isinstance(name, str) else ("" if name is None else str(name))
@@ -158,7 +158,7 @@ class SgpDecoder(SpanDecoder):
         span.input = _payload(rec.get("input"))
         span.output = _payload(rec.get("output"))
         if locator not in span.origin:
-            span.origin.append(locator)
+            span.origin += (locator,)
         parent_id = _text_id(rec.get("parent_id"))
         self.linker.link(run, span, parent_id)
         if parent_id is None:

@@ -443,7 +443,7 @@ class GenericSpansDecoder:
                 span.status = ERROR
         else:
             span.error = None
-        span.origin = [rowid]
+        span.origin = (rowid,)
         if new:
             self.linker.attach(run, span, _text(f.get("parent")))
         if span.status == RUNNING:

@@ -199,7 +199,7 @@ class TrackioDecoder:
                 self.records += 1
                 # Trackio 0.25's own id (get_traces), made unique if a step logs a key twice.
                 span_id = f"{_text(run_name) or run_key}:{step}:{key}" + (f":{i}" if len(items) > 1 else "")
-                if span_id in run.spans and run.spans[span_id].origin != [("metrics", rowid)]:
+                if span_id in run.spans and run.spans[span_id].origin != (("metrics", rowid),):
                     span_id += f"#{rowid}"
                 self._add_trace(run, span_id, step, str(key), i if len(items) > 1 else None,
                                 item.get("messages"), item.get("metadata"), item.get("spans"),
@@ -226,7 +226,7 @@ class TrackioDecoder:
         span.error = {"message": error if isinstance(error, str) else str(error)} if error else None
         if span.error and span.status == OK:
             span.status = ERROR
-        span.origin = [origin]
+        span.origin = (origin,)
         if new:
             self.linker.attach(run, span, None)
         if isinstance(spans, list) and spans:
@@ -268,7 +268,7 @@ class TrackioDecoder:
             span.output = item.get("output")
             extra = {k: v for k, v in item.items() if k not in SPAN_FIELDS}
             span.attributes = extra or None
-            span.origin = [origin]
+            span.origin = (origin,)
             parent = _text(item.get("parent_id"))
             self.linker.attach(run, span, prefix + parent if parent else trace.id)
             run.anomalies.place(span)
