@@ -383,8 +383,8 @@ async def test_passing_big_runs_in_the_run_list_lays_them_out_in_a_thread(demo_l
         tree = app.tree
         assert tree.run is app.run_list.current
 
-        def full_layout() -> list:
-            rows: list = []
+        def full_layout() -> span_tree.Rows:
+            rows = span_tree.Rows()
             tree._flatten(list(tree.run.roots), 0, rows)
             return rows
 

@@ -1,8 +1,8 @@
 """The span tree: collapsible, a status and duration per node, and a
 waterfall bar placing each span in its run's time range.
 
-Rows are a flat list of (span, depth) for the expanded part of the tree
-only, so a run of a million spans costs what its visible part costs;
+Rows are a flat sequence of (span, depth) for the expanded part of the
+tree only, so a run of a million spans costs what its visible part costs;
 expanding splices a subtree's rows in, collapsing slices them out.
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from operator import indexOf, itemgetter
+from operator import indexOf
+from typing import Iterator
 
 from rich.text import Text
 from textual import work
@@ -38,6 +39,52 @@ YIELD_EVERY = 5000
 #: Least pause (s) between two layouts of a big tree in a thread.
 RELAYOUT_GAP = 0.25
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
+class Rows:
+    """The tree's rows, (span, depth) each, kept as two parallel lists.
+
+    Not a list of tuples: while a big log grows, its tree (120k rows for a
+    1M-line eval) is laid out again every few hundred ms, and 120k new
+    tuples were scanned by every full garbage collection, about 20 ms once
+    a second on the thread that reads the log. Two lists are two objects to
+    the collector, however long."""
+
+    __slots__ = ("spans", "depths")
+
+    def __init__(self, spans: list[Span] | None = None, depths: list[int] | None = None) -> None:
+        self.spans: list[Span] = [] if spans is None else spans
+        self.depths: list[int] = [] if depths is None else depths
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def __getitem__(self, index: int) -> tuple[Span, int]:
+        return self.spans[index], self.depths[index]
+
+    def __iter__(self) -> Iterator[tuple[Span, int]]:
+        return zip(self.spans, self.depths)
+
+    def __eq__(self, other: object) -> bool:
+        try:
+            return list(self) == list(other)  # type: ignore[call-overload]
+        except TypeError:
+            return NotImplemented
+
+    def append(self, span: Span, depth: int) -> None:
+        self.spans.append(span)
+        self.depths.append(depth)
+
+    def splice(self, start: int, end: int, rows: "Rows") -> None:
+        """Replace rows [start, end) with `rows`."""
+        self.spans[start:end] = rows.spans
+        self.depths[start:end] = rows.depths
+
+    def index(self, span: Span) -> int | None:
+        try:  # a C loop that stops at the match
+            return indexOf(self.spans, span)
+        except ValueError:
+            return None
 
 
 def waterfall(start: float | None, end: float | None, r0: float, r1: float, width: int) -> str:
@@ -100,7 +147,7 @@ class SpanTree(LineList):
     def __init__(self, *args, now=time.time, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.run: Run | None = None
-        self.rows: list[tuple[Span, int]] = []
+        self.rows = Rows()
         self._expanded: dict[str, tuple[set[str], set[str]]] = {}
         self._query = Query()
         self.now = now
@@ -167,7 +214,7 @@ class SpanTree(LineList):
         key = self.SORTS[self.sort_index][1]
         return list(spans) if key is None else sorted(spans, key=key)
 
-    def _flatten(self, spans: list[Span], depth: int, out: list[tuple[Span, int]],
+    def _flatten(self, spans: list[Span], depth: int, out: Rows,
                  yield_gil: bool = False, run: Run | None = None) -> None:
         """Append the rows of `spans` (of `run`, the one shown by default)
         and their open descendants to `out`. The hot loop of every layout
@@ -179,31 +226,41 @@ class SpanTree(LineList):
         opened, closed = self._state(run)
         default_open = self.default_open
         key = self.SORTS[self.sort_index][1]
-        stack = [(s, depth) for s in reversed(self._ordered(spans))]
-        append, pop, push = out.append, stack.pop, stack.extend
+        # A stack of sibling iterators, not of (span, depth) pairs: an
+        # Inspect run has ~100k spans at its top level, and a tuple for each
+        # would be 100k objects for every full garbage collection to scan
+        # while a layout runs in its thread.
+        out_spans = out.spans
+        add_span, add_depth = out_spans.append, out.depths.append
+        stack = [iter(self._ordered(spans))]
+        d = depth
         while stack:
-            row = pop()
-            append(row)
-            span = row[0]
+            span = next(stack[-1], None)
+            if span is None:
+                stack.pop()
+                d -= 1
+                continue
+            add_span(span)
+            add_depth(d)
             children = span.children
             if children and (span.id in opened or (span.id not in closed and default_open(span))):
-                d = row[1] + 1
-                push([(c, d) for c in reversed(children if key is None else sorted(children, key=key))])
-            if yield_gil and len(out) % YIELD_EVERY == 0:
+                stack.append(iter(children if key is None else sorted(children, key=key)))
+                d += 1
+            if yield_gil and len(out_spans) % YIELD_EVERY == 0:
                 time.sleep(0)  # let the UI thread draw the key that is waiting
 
     def _rebuild(self) -> None:
         self._layout_version += 1
-        rows: list[tuple[Span, int]] = []
+        rows = Rows()
         if self.run is not None:
             if self._query:
-                rows = self._filtered_rows() or []
+                rows = self._filtered_rows() or Rows()
             else:
                 self._flatten(list(self.run.roots), 0, rows)
         self.rows = rows
 
     def _filtered_rows(self, run: Run | None = None, query: Query | None = None,
-                       worker=None, spans: list[Span] | None = None) -> list[tuple[Span, int]] | None:
+                       worker=None, spans: list[Span] | None = None) -> Rows | None:
         """Matching spans with their ancestors, in tree order (None if the
         worker doing it was cancelled by a newer keystroke)."""
         run = run or self.run
@@ -222,11 +279,11 @@ class SpanTree(LineList):
                 while node is not None and id(node) not in keep:
                     keep.add(id(node))
                     node = node.parent
-        rows: list[tuple[Span, int]] = []
+        rows = Rows()
         stack = [(s, 0) for s in reversed(run.roots) if id(s) in keep]
         while stack:
             span, d = stack.pop()
-            rows.append((span, d))
+            rows.append(span, d)
             if span.children:
                 stack.extend((c, d + 1) for c in reversed(span.children) if id(c) in keep)
         return rows
@@ -236,7 +293,7 @@ class SpanTree(LineList):
     @property
     def current(self) -> Span | None:
         if 0 <= self.cursor < len(self.rows):
-            return self.rows[self.cursor][0]
+            return self.rows.spans[self.cursor]
         return None
 
     def show_run(self, run: Run | None) -> None:
@@ -248,7 +305,8 @@ class SpanTree(LineList):
             # Passing a big run in the run list must not cost ~100 ms a
             # step: its top level at once, the rest from a thread.
             self._layout_version += 1
-            self.rows = [(root, 0) for root in self._ordered(run.roots)]
+            roots = self._ordered(run.roots)
+            self.rows = Rows(roots, [0] * len(roots))
             self._lay_out_in_background()
         else:
             self._rebuild()
@@ -294,7 +352,8 @@ class SpanTree(LineList):
         newest span when following) and redraw."""
         self.sync_size()
         if self.follow and self.rows:
-            newest = max(range(len(self.rows)), key=lambda i: self.rows[i][0].start or 0)
+            spans = self.rows.spans
+            newest = max(range(len(spans)), key=lambda i: spans[i].start or 0)
             self.cursor = newest
         elif current is not None:
             index = self.index_of(current)
@@ -319,7 +378,7 @@ class SpanTree(LineList):
     @work(thread=True, group="span-relayout")
     def _relayout_in_background(self, run: Run, version: int) -> None:
         started = time.monotonic()
-        rows: list[tuple[Span, int]] = []
+        rows = Rows()
         self._flatten(list(run.roots), 0, rows, yield_gil=True, run=run)
         cost = time.monotonic() - started
 
@@ -354,10 +413,7 @@ class SpanTree(LineList):
             self._relayout_soon()
 
     def index_of(self, span: Span) -> int | None:
-        try:  # a C loop that stops at the match: a big tree has 120k rows
-            return indexOf(map(itemgetter(0), self.rows), span)
-        except ValueError:
-            return None
+        return self.rows.index(span)
 
     def reveal(self, span: Span) -> None:
         """Expand the span's ancestors, put the cursor on it. Each closed
@@ -415,7 +471,7 @@ class SpanTree(LineList):
             return
         self._show_filtered(None)
 
-    def _show_filtered(self, rows: list[tuple[Span, int]] | None) -> None:
+    def _show_filtered(self, rows: Rows | None) -> None:
         current = self.current
         if rows is None:
             self._rebuild()
@@ -455,19 +511,20 @@ class SpanTree(LineList):
         is_open = self.is_open(span)
         want = (not is_open) if expand is None else expand
         # Slice the old subtree rows out...
+        depths = self.rows.depths
         end = index + 1
-        while end < len(self.rows) and self.rows[end][1] > depth:
+        while end < len(depths) and depths[end] > depth:
             end += 1
         self.set_open(span, want)
         if deep:
             for s in span.walk():
                 if s.children:
                     self.set_open(s, want)
-        sub: list[tuple[Span, int]] = []
+        sub = Rows()
         if want:
             self._flatten(list(span.children), depth + 1, sub)
         # ...and splice the new ones in.
-        self.rows[index + 1:end] = sub
+        self.rows.splice(index + 1, end, sub)
         self.sync_size()
 
     def action_cycle_sort(self) -> None:
