@@ -13,6 +13,8 @@ from textual.widget import Widget
 from headless import open_app, settle
 from tracetui.app import span_tree
 from tracetui.app.app import TraceApp
+from tracetui.app.detail import log_for
+from tracetui.app.key_bar import KeyBar
 from tracetui.app.line_list import LineList
 from tracetui.app.screens import HelpScreen, RawScreen
 from tracetui.demo import write_demo_trace
@@ -66,8 +68,7 @@ async def test_enter_on_anomaly_reveals_its_span(demo_log):
         assert span is not None and span.name == "Subprocess" and span.status == "running"
         assert span.parent.name == "Tool Call"  # nested under its tool call
         assert app.focused is app.tree
-        body = app.detail.query_one("#detail-body").render()
-        assert "sleep 600" in str(body) or "sleep 600" in app.detail.border_title or True
+        assert app.detail.span is span and "sleep 600" in detail_text(app)
         assert "Subprocess" in str(app.detail.border_title)
 
 
@@ -334,6 +335,59 @@ async def test_focus_moves_draw_what_a_full_repaint_draws(demo_log):
                 widget.refresh()
             await pilot.pause(0.1)
             assert app.export_screenshot() == shown, key
+
+
+async def test_detail_pane_draws_spans_without_laying_out_the_screen(demo_log, monkeypatch):
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        detail = app.detail
+        # Two spans whose detail is longer than the pane (their sample's log).
+        long_ones = [s for s in app.store.runs["demo"].spans.values()
+                     if s.kind == "Model" and len(log_for(s)) >= 3]
+        first, second = long_ones[0], long_ones[1]
+        detail.show(first, NOW)
+        await pilot.pause(0.1)
+        assert detail.virtual_size.height > detail.size.height
+        layouts = []
+        original = app.screen._refresh_layout
+        monkeypatch.setattr(app.screen, "_refresh_layout", lambda *a, **k: (layouts.append(1), original(*a, **k)))
+        detail.scroll_to(y=4, animate=False)
+        detail.show(first, NOW + 5)  # the same span redrawn: stays where it was scrolled to
+        await pilot.pause(0.1)
+        assert detail.scroll_offset.y == 4
+        detail.show(second, NOW)  # a new span: from the top
+        await pilot.pause(0.1)
+        assert detail.scroll_offset.y == 0
+        assert layouts == []
+        lines = [detail.render_line(y).text for y in range(detail.size.height)]
+        assert second.id in "\n".join(lines)
+        # A narrower terminal wraps the same text again at the new width.
+        await pilot.resize_terminal(90, 36)
+        await pilot.pause(0.2)
+        width = detail.scrollable_content_region.width
+        lines = [detail.render_line(y).text for y in range(detail.size.height)]
+        assert second.id in "\n".join(lines)
+        assert all(len(line.rstrip()) <= width for line in lines)
+
+
+async def test_key_bar_shows_the_focused_panes_keys_and_a_click_presses_one(demo_log):
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        bar = app.query_one(KeyBar)
+        app.tree.focus()
+        await pilot.pause(0.1)
+        tree_keys = str(bar.render())
+        assert "Expand/collapse" in tree_keys and "Sort" in tree_keys and "Quit" in tree_keys
+        app.anomaly_panel.focus()
+        await pilot.pause(0.1)
+        panel_keys = str(bar.render())
+        assert "Sort" not in panel_keys and "Quit" in panel_keys
+        x = panel_keys.index("?Help")
+        await pilot.click(KeyBar, offset=(x + 1, 0))
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, HelpScreen)
 
 
 async def test_markup_and_escapes_in_trace_render_literally(tmp_path):
@@ -623,7 +677,7 @@ def detail_text(app: TraceApp, width: int = 100) -> str:
     from rich.console import Console
 
     console = Console(file=io.StringIO(), width=width, color_system=None)
-    console.print(app.detail.query_one("#detail-body").content)
+    console.print(app.detail.renderable)
     return console.file.getvalue()
 
 

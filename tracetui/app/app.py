@@ -23,12 +23,13 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from tracetui.app.anomaly_panel import AnomalyPanel
 from tracetui.app.detail import DetailPane, _json
 from tracetui.app.filter_input import FilterInput
+from tracetui.app.key_bar import KeyBar
 from tracetui.app.line_list import LineList
 from tracetui.app.run_list import RunList
 from tracetui.app.screens import HelpScreen, MainScreen, RawScreen
@@ -138,7 +139,7 @@ class TraceApp(App):
         yield FilterInput(placeholder="filter: words, or field:value (status:error kind:\"Tool Call\" sample:3)",
                     id="filter")
         yield StatusLine(id="status")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar(id="keys")
 
     # -- panes -------------------------------------------------------------------
 

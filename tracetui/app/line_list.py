@@ -27,6 +27,26 @@ CURSOR_FOCUSED = Style(bgcolor="#2d4f7c", bold=False)
 CURSOR_BLURRED = Style(bgcolor="#333a44")
 
 
+def set_scroll_size(view: ScrollView, size: Size) -> None:
+    """A new scrollable size for `view` without a layout pass of the whole
+    screen.
+
+    Setting `virtual_size` asks for a layout: every widget is placed again
+    and repainted. A live tail grows the lists on every batch, and those
+    layouts were most of each frame's cost; the detail pane paid one per
+    span shown. A view's place on screen does not depend on its content (its
+    size comes from the CSS), so only the scroll range and the scrollbar
+    need updating: what Textual itself does for a size it learns during
+    layout (`Widget._size_updated(layout=False)`). A scrollbar that appears
+    or goes away still asks for a layout (`show_vertical_scrollbar` is a
+    layout reactive)."""
+    if not view.is_mounted or not view.container_size:
+        view.virtual_size = size
+        return
+    view.set_reactive(Widget.virtual_size, size)
+    view._scroll_update(size)
+
+
 class LiteralTitle:
     """A border title or subtitle taken literally: Textual parses a plain
     str as markup (a run named `[/]` would crash the app, one named
@@ -117,7 +137,7 @@ class LineList(ScrollView, can_focus=True):
         count = self.row_count()
         size = Size(self.size.width, count)
         if size != self.virtual_size:
-            self._set_virtual_size(size)
+            set_scroll_size(self, size)
         if self.cursor >= count:
             self.cursor = max(0, count - 1)
         if repaint:
@@ -138,24 +158,6 @@ class LineList(ScrollView, can_focus=True):
         for y in range(self.size.height):
             if drawn.get(y) != self._row_key(top + y, y, width, count):
                 self.refresh_line(top + y)
-
-    def _set_virtual_size(self, size: Size) -> None:
-        """A new scrollable size without a layout pass of the whole screen.
-
-        Setting `virtual_size` asks for a layout: every widget is placed
-        again and this one repainted whole. A live tail grows the lists on
-        every batch, and those layouts were most of each frame's cost. The
-        list's place on screen does not depend on its row count (its size
-        comes from the CSS), so only the scroll range and the scrollbar need
-        updating: what Textual itself does for a size it learns during
-        layout (`Widget._size_updated(layout=False)`). A scrollbar that
-        appears or goes away still asks for a layout (`show_vertical_scrollbar`
-        is a layout reactive)."""
-        if not self.is_mounted or not self.container_size:
-            self.virtual_size = size
-            return
-        self.set_reactive(Widget.virtual_size, size)
-        self._scroll_update(size)
 
     def _line_text(self, index: int, y: int, width: int, count: int) -> Text | None:
         """The text of screen line `y` (row `index`), cut to `width`; None
