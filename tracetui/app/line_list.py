@@ -73,13 +73,6 @@ class LiteralTitle:
 class LineList(ScrollView, can_focus=True):
     """Subclasses implement `row_count()` and `render_row(index, width)`."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        #: Per screen line, the key (`_row_key`) it was last drawn with, for
-        #: the scroll offset and width in `_drawn_view`.
-        self._drawn: dict[int, tuple] = {}
-        self._drawn_view: tuple[int, int] = (-1, -1)
-
     border_title = LiteralTitle()  # type: ignore[assignment]
     border_subtitle = LiteralTitle()  # type: ignore[assignment]
 
@@ -94,6 +87,13 @@ class LineList(ScrollView, can_focus=True):
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        #: Per screen line, the key (`_row_key`) it was last drawn with, for
+        #: the scroll offset and width in `_drawn_view`.
+        self._drawn: dict[int, tuple] = {}
+        self._drawn_view: tuple[int, int] = (-1, -1)
 
     @dataclass
     class Highlighted(Message):
@@ -170,11 +170,15 @@ class LineList(ScrollView, can_focus=True):
         text.truncate(width, overflow="ellipsis")
         return text
 
+    def _cursor_style(self, index: int) -> Style | None:
+        if index != self.cursor:
+            return None
+        return CURSOR_FOCUSED if self.has_focus else CURSOR_BLURRED
+
     def _row_key(self, index: int, y: int, width: int, count: int) -> tuple:
         """What decides how screen line `y` looks: compared with the key it
         was drawn with to tell which lines a change touched."""
-        return (self._line_text(index, y, width, count), index == self.cursor and self.has_focus,
-                index == self.cursor)
+        return self._line_text(index, y, width, count), self._cursor_style(index)
 
     def render_line(self, y: int) -> Strip:
         top = self.scroll_offset.y
@@ -185,13 +189,12 @@ class LineList(ScrollView, can_focus=True):
             self._drawn.clear()
             self._drawn_view = (top, width)
         text = self._line_text(index, y, width, count)
-        self._drawn[y] = (text, index == self.cursor and self.has_focus, index == self.cursor)
+        cursor = self._cursor_style(index)
+        self._drawn[y] = (text, cursor)
         if text is None:
             return Strip.blank(width)
         strip = Strip(list(text.render(self.app.console)), text.cell_len).adjust_cell_length(width)
-        if index == self.cursor:
-            strip = strip.apply_style(CURSOR_FOCUSED if self.has_focus else CURSOR_BLURRED)
-        return strip
+        return strip if cursor is None else strip.apply_style(cursor)
 
     # -- cursor -----------------------------------------------------------------
 
