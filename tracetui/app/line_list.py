@@ -94,6 +94,9 @@ class LineList(ScrollView, can_focus=True):
         #: the scroll offset and width in `_drawn_view`.
         self._drawn: dict[int, tuple] = {}
         self._drawn_view: tuple[int, int] = (-1, -1)
+        #: Per screen line, the strip drawn with the key in `_drawn`: a pane
+        #: restyled (focus moved) draws every line again, mostly unchanged.
+        self._strips: dict[int, Strip] = {}
 
     @dataclass
     class Highlighted(Message):
@@ -188,13 +191,19 @@ class LineList(ScrollView, can_focus=True):
         if (top, width) != self._drawn_view:
             self._drawn.clear()
             self._drawn_view = (top, width)
-        text = self._line_text(index, y, width, count)
-        cursor = self._cursor_style(index)
-        self._drawn[y] = (text, cursor)
+        key = self._row_key(index, y, width, count)
+        if self._drawn.get(y) == key and y in self._strips:
+            return self._strips[y]
+        text, cursor = key
         if text is None:
-            return Strip.blank(width)
-        strip = Strip(list(text.render(self.app.console)), text.cell_len).adjust_cell_length(width)
-        return strip if cursor is None else strip.apply_style(cursor)
+            strip = Strip.blank(width)
+        else:
+            strip = Strip(list(text.render(self.app.console)), text.cell_len).adjust_cell_length(width)
+            if cursor is not None:
+                strip = strip.apply_style(cursor)
+        self._drawn[y] = key
+        self._strips[y] = strip
+        return strip
 
     # -- cursor -----------------------------------------------------------------
 
