@@ -269,12 +269,11 @@ def lines_out_of_date(widget: LineList) -> list[int]:
     would show now (what the diff repaint must never leave behind)."""
     top, width, count = widget.scroll_offset.y, widget.size.width, widget.row_count()
     return [y for y in range(widget.size.height)
-            if widget._drawn.get(y) != widget._row_key(top + y, y, width, count)]
+            if widget._drawn.get(y, (None,))[0] != widget._row_key(top + y, y, width, count)]
 
 
-async def test_live_updates_repaint_only_the_rows_that_changed(tmp_path):
-    path = str(tmp_path / "trace-999999.log")
-    write_demo_trace(path)
+async def test_live_updates_repaint_only_the_rows_that_changed(demo_log):
+    path = demo_log
     app = make_app(path)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
@@ -315,8 +314,7 @@ async def test_live_updates_repaint_only_the_rows_that_changed(tmp_path):
         # And what is on screen is what a full repaint draws.
         shown = app.export_screenshot()
         for widget in (tree, panel, runs):
-            widget._drawn.clear()
-            widget._strips.clear()
+            widget._drawn.clear()  # drawn afresh, not from the lines kept
             widget.refresh()
         await pilot.pause(0.1)
         assert app.export_screenshot() == shown
@@ -336,7 +334,6 @@ async def test_focus_moves_draw_what_a_full_repaint_draws(demo_log):
             for widget in app.screen.walk_children(Widget):
                 if isinstance(widget, LineList):  # drawn afresh, not from the lines kept
                     widget._drawn.clear()
-                    widget._strips.clear()
                 widget.refresh()
             await pilot.pause(0.1)
             assert app.export_screenshot() == shown, key

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from tracetui import __version__
 from tracetui.analysis import anomalies_envelope, anomaly_rows, run_summary, span_tree_json, stats
 from tracetui.model import BUCKETS, AnomalyRow, Run, Span
-from tracetui.sources.base import Source, SourceError
+from tracetui.sources.base import Source, SourceError, paused_gc
 from tracetui.sources.discover import (
     inspect_trace_dir, line_format_of, newest_file, open_sources, resolve_path,
 )
@@ -48,19 +48,16 @@ def load(paths: Sequence[str], **options: Any) -> tuple[Store, list[Source]]:
         raise CliError(str(exc)) from None
     # What is read stays until exit and holds no garbage cycles: keep the
     # cyclic GC from rescanning it (full collections over millions of spans
-    # cost a third of a big file's load time).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
+    # cost a third of a big file's load time), then out of its reach.
     try:
-        for source in sources:
-            try:
-                source.poll(final=True)
-            except SourceError as exc:
-                notes.append(str(exc))
+        with paused_gc():
+            for source in sources:
+                try:
+                    source.poll(final=True)
+                except SourceError as exc:
+                    notes.append(str(exc))
     finally:
         gc.freeze()
-        if gc_was_enabled:
-            gc.enable()
     for text in notes:
         note(text)
     for source in sources:

@@ -64,8 +64,8 @@ RESCAN_INTERVAL = 1.0
 #: The detail pane follows the tree cursor after it rests this long (s).
 DETAIL_DELAY = 0.06
 #: A live span shown in the detail pane is redrawn at most this often (s):
-#: a sample gaining an event per line would otherwise be re-rendered (and
-#: the screen laid out again) on every batch.
+#: a sample gaining an event per line would otherwise be rendered again on
+#: every batch (2–13 ms each, its log included).
 DETAIL_LIVE_INTERVAL = 0.25
 #: Exports of more spans than this say so when they start (they take a while).
 EXPORT_NOTICE_MIN = 50_000
@@ -364,8 +364,7 @@ class TraceApp(App):
 
     def _show_new_detail(self, span: Span) -> None:
         """Show `span` unless it is shown already (a jump to it shows it at
-        once, and a redraw costs a layout: ~40 ms with a big run; a running
-        span's age is redrawn by the tick)."""
+        once; a running span's age is redrawn by the tick)."""
         if span is not self.detail.span:
             self._show_detail(span)
 

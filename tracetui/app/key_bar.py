@@ -9,7 +9,6 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 
-NORMAL = Style()
 #: A key that does nothing where the focus is.
 DIM = Style(dim=True)
 
@@ -68,9 +67,9 @@ class KeyBar(Widget):
             if keys:
                 text.append("  ")
             start = text.cell_len
-            dim = NORMAL if enabled else DIM
-            text.append(self.app.get_key_display(binding), style=key_style + dim)
-            text.append(binding.description, style=description_style + dim)
+            text.append(self.app.get_key_display(binding), style=key_style if enabled else key_style + DIM)
+            text.append(binding.description,
+                        style=description_style if enabled else description_style + DIM)
             keys.append((start, text.cell_len, binding.key))
         self._keys = keys
         if text != self._text:

@@ -90,13 +90,13 @@ class LineList(ScrollView, can_focus=True):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        #: Per screen line, the key (`_row_key`) it was last drawn with, for
-        #: the scroll offset and width in `_drawn_view`.
-        self._drawn: dict[int, tuple] = {}
+        #: Per screen line, the key (`_row_key`) it was last drawn with and
+        #: the strip drawn, for the scroll offset and width in `_drawn_view`:
+        #: the key tells which lines a change touched, and the strip is drawn
+        #: again as it is while the key holds (a pane restyled by a focus
+        #: move draws every line again, mostly unchanged).
+        self._drawn: dict[int, tuple[tuple, Strip]] = {}
         self._drawn_view: tuple[int, int] = (-1, -1)
-        #: Per screen line, the strip drawn with the key in `_drawn`: a pane
-        #: restyled (focus moved) draws every line again, mostly unchanged.
-        self._strips: dict[int, Strip] = {}
 
     @dataclass
     class Highlighted(Message):
@@ -159,7 +159,8 @@ class LineList(ScrollView, can_focus=True):
         drawn = self._drawn
         count = self.row_count()
         for y in range(self.size.height):
-            if drawn.get(y) != self._row_key(top + y, y, width, count):
+            line = drawn.get(y)
+            if line is None or line[0] != self._row_key(top + y, y, width, count):
                 self.refresh_line(top + y)
 
     def _line_text(self, index: int, y: int, width: int, count: int) -> Text | None:
@@ -192,8 +193,9 @@ class LineList(ScrollView, can_focus=True):
             self._drawn.clear()
             self._drawn_view = (top, width)
         key = self._row_key(index, y, width, count)
-        if self._drawn.get(y) == key and y in self._strips:
-            return self._strips[y]
+        line = self._drawn.get(y)
+        if line is not None and line[0] == key:
+            return line[1]
         text, cursor = key
         if text is None:
             strip = Strip.blank(width)
@@ -201,8 +203,7 @@ class LineList(ScrollView, can_focus=True):
             strip = Strip(list(text.render(self.app.console)), text.cell_len).adjust_cell_length(width)
             if cursor is not None:
                 strip = strip.apply_style(cursor)
-        self._drawn[y] = key
-        self._strips[y] = strip
+        self._drawn[y] = (key, strip)
         return strip
 
     # -- cursor -----------------------------------------------------------------

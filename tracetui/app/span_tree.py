@@ -426,14 +426,14 @@ class SpanTree(LineList):
         while node is not None:
             ancestors.append(node)
             node = node.parent
-        if self._query and not self._query.matches_span(span):
-            self._query = Query()
+        if self._query:
+            # The filtered rows hold every match and its ancestors; a span
+            # the filter hides clears it.
             for node in ancestors:
                 self.set_open(node, True)
-            self._rebuild()
-        elif self._query:  # the filtered rows hold every match and its ancestors
-            for node in ancestors:
-                self.set_open(node, True)
+            if not self._query.matches_span(span):
+                self._query = Query()
+                self._rebuild()
         else:
             self._open_down_to(reversed(ancestors))
         index = self.index_of(span)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 from datetime import datetime
 from typing import Any
@@ -171,8 +172,6 @@ class InspectDecoder:
         #: Closed spans by trace id are still in run.spans; this maps the
         #: span each trace id's *open* action is, for fast pairing.
         self._open: dict[str, tuple[Span, _Sample | None]] = {}
-        #: Action names and log levels, each kept once (see `_record`).
-        self._names: dict[str, str] = {}
 
     def reset(self) -> None:
         """The file was replaced: forget everything it said."""
@@ -254,7 +253,7 @@ class InspectDecoder:
             return
         # One string per action name, not one per span (a 1M-line log has
         # half a million spans and a few dozen names).
-        action = self._names.setdefault(rec["action"], rec["action"])
+        action = sys.intern(rec["action"])
         if rec["event"] == "enter":
             self._enter(rec, action, rec.get("detail", ""), rec["trace_id"], start, duration, offset)
         else:
@@ -416,7 +415,7 @@ class InspectDecoder:
         self._refresh_sample(sample)
 
     def _event(self, rec: dict, offset: int) -> None:
-        level = self._names.setdefault(rec["level"], rec["level"])
+        level = sys.intern(rec["level"])  # a handful of levels, like action names
         event = Event(rec["timestamp"], level, rec["message"], offset)
         sample = self._sample(rec) if "sample_id" in rec else None
         if sample is not None:
