@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from hostile import corpus as c
 from tracetui.formats import DOCUMENT_FORMATS, LINE_FORMATS
 from tracetui.sources.discover import open_file
+from tracetui.sources import files
 from tracetui.sources.files import FileFollower
 from tracetui.sources.lines import DocumentSource, LineSource
 from tracetui.store import Store
@@ -266,6 +267,43 @@ def test_gzip_file_rewritten_while_followed(tmp_path):
     os.utime(path, (c.T0, c.T0))
     source.poll()
     assert _span_ids(store) == {"a", "b"} and source.records == 2
+
+
+def test_records_deep_in_a_gzip_file_read_back_from_the_nearest_seek_point(tmp_path, monkeypatch):
+    """`r` on a span near the end of an archived log must not decompress
+    everything before it: reads resume from seek points taken while the
+    file was indexed, across gzip members and the padding between them."""
+    monkeypatch.setattr(files, "SEEK_SPACING", 2000)
+    path = str(tmp_path / "trace-1.log.gz")
+    # One member bigger than a decompressed piece (1 MiB: points inside
+    # it), then small ones (points at their starts).
+    members = [_records(*(f"big-{i}" for i in range(6000)))]
+    members += [_records(*(f"m{m}-{i}" for i in range(20))) for m in range(6)]
+    assert len(members[0]) > 1.2 * files.GZIP_BUFFER
+    with open(path, "wb") as f:
+        for data in members:
+            f.write(gzip.compress(data, mtime=0) + b"\0" * 7)
+    text = b"".join(members)
+    store, source = _inspect_source(path)
+    points = source.follower._gz_points
+    assert len(points) >= 5 and [p.out for p in points] == sorted(p.out for p in points)
+    spans = [s for run in store.runs.values() for s in run.spans.values() if not s.synthetic]
+    assert len(spans) == 6120
+    assert any(p.out < len(members[0]) for p in points)
+    assert sum(p.out > len(members[0]) for p in points) >= 3
+    checked = spans[::97] + spans[-120:]
+    for span in checked:
+        offset = span.origin[0]
+        assert source.raw(offset) == text[offset:text.index(b"\n", offset)].decode()
+    # Destroy the file's bytes before the first seek point: a record past
+    # it still reads back, so the read did not start at the file's start.
+    first = points[0]
+    with open(path, "r+b") as f:
+        f.write(b"\xff" * first.raw)
+    deep = [s.origin[0] for s in checked if s.origin[0] >= first.out]
+    assert deep
+    for offset in deep:
+        assert source.raw(offset) == text[offset:text.index(b"\n", offset)].decode()
 
 
 # -- property tests: every line decoder, any appends, any input ---------------------------------

@@ -6,22 +6,33 @@ with the byte offset of each line so its raw record can be read back.
 It notices a file truncated, replaced (new inode) or gzipped away
 (`trace-N.log` → `trace-N.log.gz`, as Inspect does at exit) and carries on
 without losing or doubling a line. It only ever opens files for reading.
+While it decompresses a gzip file it keeps seek points (`SeekPoint`), so a
+record deep in an archived log reads back without decompressing everything
+before it.
 """
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import io
 import os
 import stat
 import zlib
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 GZIP_MAGIC = b"\x1f\x8b"
 #: Read plain files in slices of this size so a huge file streams in batches.
 READ_SIZE = 8 * 1024 * 1024
 #: Python's gzip behind a 1 MiB buffer is ~35% faster than iterating it bare.
 GZIP_BUFFER = 1024 * 1024
+#: Decompressed bytes between two seek points of a gzip file: reading a
+#: record back decompresses at most this much (~10 ms) instead of everything
+#: before it (0.65 s deep in a 400 MB log; measured 9 ms at worst with
+#: points); each point holds a copy of the inflater (40 KB, measured with
+#: tracemalloc), so a 400 MB log costs 94 points, ~4 MB.
+SEEK_SPACING = 4 * 1024 * 1024
 #: Bytes kept from just before the read offset, to recognise the same
 #: content when a followed file reappears gzipped.
 TAIL_CHECK = 256
@@ -41,24 +52,55 @@ class Chunk:
     more: bool = False
 
 
-def inflate(raw, block: int = GZIP_BUFFER):
+class SeekPoint(NamedTuple):
+    """A place to start decompressing a gzip stream other than its start:
+    what `inflate` had yielded and read there, and its inflater's state."""
+
+    #: Offset in the decompressed stream of the next byte it yields.
+    out: int
+    #: Offset in the compressed file of the first byte it has not consumed.
+    raw: int
+    #: A copy of the inflater at that point (copied again to resume, so a
+    #: point serves any number of reads).
+    inflater: Any
+
+
+def inflate(raw, block: int = GZIP_BUFFER, points: list[SeekPoint] | None = None,
+            start: SeekPoint | None = None):
     """The decompressed bytes of a gzip stream in pieces of up to `block`,
     read as Python's gzip module reads it (members back to back, zero
     padding between them) but yielding everything before a problem first:
     then raises EOFError (cut short), BadGzipFile (trailing garbage) or
-    zlib.error (damaged), where the module would have dropped its buffer."""
+    zlib.error (damaged), where the module would have dropped its buffer.
+
+    `points`: a list to append a SeekPoint to every SEEK_SPACING bytes of
+    output. `start`: resume at such a point instead of the file's start."""
     data = b""
-    while True:
+    if start is None:
         inflater = zlib.decompressobj(31)
+        out = 0
+        pos = raw.tell()  # compressed offset just past `data`
+    else:
+        inflater = start.inflater.copy()
+        out = start.out
+        pos = start.raw
+        raw.seek(pos)
+    next_point = out + SEEK_SPACING
+    while True:
         while not inflater.eof:
             if not data:
                 data = raw.read(1 << 16)
                 if not data:
                     raise EOFError("Compressed file ended before the end-of-stream marker was reached")
-            out = inflater.decompress(data, block)
+                pos += len(data)
+            piece = inflater.decompress(data, block)
             data = inflater.unconsumed_tail
-            if out:
-                yield out
+            if piece:
+                out += len(piece)
+                if points is not None and out >= next_point and not inflater.eof:
+                    points.append(SeekPoint(out, pos - len(data), inflater.copy()))
+                    next_point = out + SEEK_SPACING
+                yield piece
         data = inflater.unused_data
         while True:  # zero padding, then the next member or the end
             data = data.lstrip(b"\0")
@@ -69,9 +111,14 @@ def inflate(raw, block: int = GZIP_BUFFER):
                 if data:
                     raise gzip.BadGzipFile("Not a gzipped file")
                 return
+            pos += len(more)
             data += more
         if data[:2] != GZIP_MAGIC:
             raise gzip.BadGzipFile(f"Not a gzipped file ({data[:2]!r})")
+        inflater = zlib.decompressobj(31)
+        if points is not None and out >= next_point:  # a member's start
+            points.append(SeekPoint(out, pos - len(data), inflater.copy()))
+            next_point = out + SEEK_SPACING
 
 
 class Gunzip(io.RawIOBase):
@@ -79,9 +126,10 @@ class Gunzip(io.RawIOBase):
     breaks, and `error` says why (None = a clean end), so a cut or damaged
     file still yields every byte before the damage."""
 
-    def __init__(self, raw) -> None:
+    def __init__(self, raw, points: list[SeekPoint] | None = None,
+                 start: SeekPoint | None = None) -> None:
         super().__init__()
-        self._pieces = inflate(raw)
+        self._pieces = inflate(raw, points=points, start=start)
         self._piece = memoryview(b"")
         self._pos = 0
         self.error: BaseException | None = None
@@ -109,9 +157,11 @@ class Gunzip(io.RawIOBase):
         return n
 
 
-def gunzip(raw) -> tuple[io.BufferedReader, Gunzip]:
-    """A buffered reader over a gzip stream, and its Gunzip (for `.error`)."""
-    inner = Gunzip(raw)
+def gunzip(raw, points: list[SeekPoint] | None = None,
+           start: SeekPoint | None = None) -> tuple[io.BufferedReader, Gunzip]:
+    """A buffered reader over a gzip stream, and its Gunzip (for `.error`);
+    `points` and `start` as for `inflate`."""
+    inner = Gunzip(raw, points, start)
     return io.BufferedReader(inner, GZIP_BUFFER), inner
 
 
@@ -175,6 +225,8 @@ class FileFollower:
         self._gz_stream = None
         self._gz_inner: Gunzip | None = None
         self._gz_skip = 0
+        #: Seek points into the gzip stream being (or last) read, in order.
+        self._gz_points: list[SeekPoint] = []
 
     @property
     def compressed(self) -> bool:
@@ -248,6 +300,7 @@ class FileFollower:
         self._partial = b""
         self._tail = b""
         self._size = -1
+        self._gz_points = []
         self._gzip = is_gzip(self.path) if _size_of(self.path) >= len(GZIP_MAGIC) else None
 
     def _read_plain(self, chunk: Chunk, final: bool) -> None:
@@ -305,7 +358,10 @@ class FileFollower:
             chunk.notes.append(f"{self.path}: cannot read: {exc.strerror or exc}")
             return
         self._gz_raw = raw
-        self._gz_stream, self._gz_inner = gunzip(raw)
+        # A new list, not cleared in place: a reader on another thread may
+        # be resuming from the old one.
+        self._gz_points = []
+        self._gz_stream, self._gz_inner = gunzip(raw, self._gz_points)
         self._gz_skip = skip
         self._continue_gzip(chunk)
 
@@ -383,8 +439,11 @@ class FileFollower:
         try:
             with open(self.path, "rb") as raw:
                 if self._gzip:
-                    stream, _ = gunzip(raw)
-                    remaining = offset
+                    points = self._gz_points
+                    i = bisect.bisect_right(points, offset, key=lambda p: p.out)
+                    start = points[i - 1] if i else None
+                    stream, _ = gunzip(raw, start=start)
+                    remaining = offset - (start.out if start else 0)
                     while remaining > 0:
                         got = stream.read(min(remaining, READ_SIZE))
                         if not got:
