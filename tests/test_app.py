@@ -967,3 +967,51 @@ async def test_a_followed_log_rotated_by_rename_keeps_both_files(tmp_path):
         assert runs == {"trace-5.log.1": {"old1", "old2"}, "trace-5": {"new1"}}
         assert sorted(s.path for s in app.sources) == [str(path), str(path) + ".1"]
         assert sum(s.records for s in app.sources) == 3  # nothing read twice
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+async def test_while_loading_the_anomalies_say_so_far_and_the_status_how_far(tmp_path, gz):
+    """A big log shows its first screen before it is read to the end: an
+    action listed as running may close further on, so the panel says "so
+    far" and the status line how much is read, until the end is reached."""
+    import gzip
+    import threading
+
+    rec = {"timestamp": "t", "level": "TRACE", "message": "m", "action": "Model", "detail": "closes_late",
+           "event": "enter", "trace_id": "LATE", "start_time": NOW}
+    filler = [{**rec, "detail": f"quick {i}", "trace_id": f"Q{i}", "event": event}
+              for i in range(300) for event in ("enter", "exit")]
+    lines = [rec, *filler, {**rec, "event": "exit", "duration": 1.0}]
+    data = "".join(json.dumps(r) + "\n" for r in lines).encode()
+    path = str(tmp_path / ("trace-1.log.gz" if gz else "trace-1.log"))
+    with open(path, "wb") as f:
+        f.write(gzip.compress(data) if gz else data)
+    app = make_app(path)
+    source = app.sources[0]
+    source.follower.read_size = 4096
+    first_read_done, proceed = threading.Event(), threading.Event()
+    poll = source.poll
+
+    def held_poll(*args, **kwargs):
+        if first_read_done.is_set():
+            proceed.wait(10)
+        first_read_done.set()
+        return poll(*args, **kwargs)
+
+    source.poll = held_poll
+    async with app.run_test(size=(120, 36)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if app.anomaly_panel.rows:
+                break
+        assert app.loading
+        # The first slice ends mid-file, maybe between an enter and its exit.
+        assert app.anomaly_panel.rows[0][1].detail == "closes_late"
+        assert str(app.anomaly_panel.border_title).startswith("anomalies so far · ")
+        status = app._status.render_line(0).text
+        assert "loading " in status and "100%" not in status and " 0%" not in status
+        proceed.set()
+        await settle(pilot, app)
+        assert app.anomaly_panel.rows == []
+        assert "so far" not in str(app.anomaly_panel.border_title)
+        assert "loading" not in app._status.render_line(0).text

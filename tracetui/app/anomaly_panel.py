@@ -18,6 +18,10 @@ from tracetui.text import fmt_duration
 
 
 class AnomalyPanel(LineList):
+    #: The sources are still being read: an action listed as running may
+    #: close further on, so the title says "so far".
+    provisional = False
+
     def __init__(self, *args, now=time.time, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.rows: list[tuple[str, AnomalyRow, Run]] = []
@@ -76,10 +80,11 @@ class AnomalyPanel(LineList):
         words = [f"{n} {b[:-1] if n == 1 and b in ('errors', 'timeouts') else b}"
                  for b, n in counts.items() if n]
         room = self.size.width - 4
-        for title in (" · ".join(["anomalies"] + words), "  ".join(words)):
+        name = "anomalies so far" if self.provisional else "anomalies"
+        for title in (" · ".join([name] + words), "  ".join(words)):
             if title and len(title) <= room:
                 return title
-        return " ".join(["anomalies"] + [f"{STATUS_STYLE[BUCKET_STATUS[b]][0]}{n}"
+        return " ".join([name] + [f"{STATUS_STYLE[BUCKET_STATUS[b]][0]}{n}"
                                          for b, n in counts.items() if n])
 
     def _matches(self, item: tuple[str, AnomalyRow, Run]) -> bool:

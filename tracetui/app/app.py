@@ -306,6 +306,7 @@ class TraceApp(App):
             changed = self.store.take_changes()
             runs = list(self.store.runs.values())
             self.run_list.set_runs(runs)
+            self.anomaly_panel.provisional = self.loading
             self.anomaly_panel.set_runs(runs)
             tree = self.tree
             if tree.run is not None and self.store.runs.get(tree.run.id) is not tree.run:
@@ -395,7 +396,8 @@ class TraceApp(App):
             first = next((s.first_bad_line for s in self.sources if s.skipped), None)
             text.append(f"  {skipped:,} skipped (first at line {first})", style="yellow")
         if self.loading:
-            text.append("  loading…", style="yellow")
+            done = min((s.progress for s in self.sources), default=1.0)
+            text.append(f"  loading {int(done * 100)}%…", style="yellow")
         text.append("  follow on" if self.tree.follow else "  follow off",
                     style="cyan" if self.tree.follow else "dim")
         notes = self.notes + [n for s in self.sources for n in s.notes]

@@ -45,6 +45,11 @@ class Source:
     behind = False
 
     @property
+    def progress(self) -> float:
+        """How much of the source has been read, 0..1 (1 when unknown)."""
+        return 1.0
+
+    @property
     def live(self) -> bool:
         """True while the source may still grow (a plain file, a database)."""
         return False

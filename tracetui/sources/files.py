@@ -227,6 +227,11 @@ class FileFollower:
         self._gz_skip = 0
         #: Seek points into the gzip stream being (or last) read, in order.
         self._gz_points: list[SeekPoint] = []
+        #: How much of the file the last poll had read, 0..1 (set by the
+        #: reading thread; a plain float, so another thread may read it).
+        self.read_fraction = 0.0
+        #: The decompressed size a gzip file's trailer states (mod 2**32).
+        self._gz_isize = 0
 
     @property
     def compressed(self) -> bool:
@@ -326,6 +331,7 @@ class FileFollower:
             data = data[len(expected):]
         chunk.more = len(data) == self.read_size
         self._split(data, chunk, final and not chunk.more)
+        self.read_fraction = min(1.0, self.offset / self._size) if self._size > 0 else 1.0
 
     def _split(self, data: bytes, chunk: Chunk, final: bool) -> None:
         if self._partial:
@@ -358,6 +364,13 @@ class FileFollower:
             chunk.notes.append(f"{self.path}: cannot read: {exc.strerror or exc}")
             return
         self._gz_raw = raw
+        try:
+            raw.seek(-4, os.SEEK_END)
+            self._gz_isize = int.from_bytes(raw.read(4), "little")
+            raw.seek(0)
+        except OSError:  # shorter than a trailer
+            self._gz_isize = 0
+            raw.seek(0)
         # A new list, not cleared in place: a reader on another thread may
         # be resuming from the old one.
         self._gz_points = []
@@ -378,6 +391,7 @@ class FileFollower:
             if block:
                 self._split(block, chunk, final=False)
                 chunk.more = True
+                self.read_fraction = self._gzip_fraction()
                 return
             exc = self._gz_inner.error
         except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as error:
@@ -387,8 +401,20 @@ class FileFollower:
                                f"{self.offset + len(self._partial)} bytes ({type(exc).__name__}); "
                                "showing what was readable")
         self._close_gz()
+        self.read_fraction = 1.0
         if self._partial:
             self._split(b"", chunk, final=True)
+
+    def _gzip_fraction(self) -> float:
+        """How far into the gzip file the read is: by the decompressed size
+        its trailer states (exact for one member under 4 GiB), else by the
+        compressed bytes consumed (read 64 KiB at a time: coarse for small
+        files)."""
+        if 0 < self.offset < self._gz_isize:
+            return self.offset / self._gz_isize
+        if self._size > 0 and self._gz_raw is not None:
+            return min(1.0, self._gz_raw.tell() / self._size)
+        return 1.0
 
     def _close_gz(self) -> None:
         if self._gz_raw is not None:

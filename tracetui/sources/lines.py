@@ -60,6 +60,10 @@ class LineSource(DecodedSource):
             if not chunk.more or (max_chunks is not None and chunks >= max_chunks):
                 return self._check_writer() or changed
 
+    @property
+    def progress(self) -> float:
+        return self.follower.read_fraction if self.behind else 1.0
+
     def _check_writer(self) -> bool:
         """Ask the decoder, at most every LIVENESS_INTERVAL, whether the
         writer still runs (an Inspect eval killed mid-hang writes nothing
