@@ -121,6 +121,8 @@ def child_app(path: str, keys_per_kind: int, size: tuple[int, int]) -> dict:
                 marks["first_data"] = now
             if not self.loading and "loaded" not in marks:
                 marks["loaded"] = now
+            if (self.anomaly_panel.early or not self.loading) and "exact" not in marks:
+                marks["exact"] = now  # the whole file's anomalies, from the prescan or the index
 
         def tick(self) -> None:
             if self.ticking:
@@ -136,7 +138,7 @@ def child_app(path: str, keys_per_kind: int, size: tuple[int, int]) -> dict:
             renderable.render_segments(app.console)  # what a real terminal write would cost
         end = time.perf_counter()
         frames.append((start, end, time.thread_time()))
-        for name in ("first_data", "loaded"):
+        for name in ("first_data", "exact", "loaded"):
             if name in marks and f"{name}_frame" not in marks:
                 marks[f"{name}_frame"] = end
         frame_seen.set()
@@ -180,6 +182,7 @@ def child_app(path: str, keys_per_kind: int, size: tuple[int, int]) -> dict:
             await pilot.pause()
             result["first_screen_s"] = marks["first_data_frame"] - t_open
             result["indexed_s"] = marks["loaded_frame"] - t_open
+            result["exact_anomalies_s"] = marks["exact_frame"] - t_open
             gc.collect()
             result.update(count_store(store))
             result["records"] = sum(s.records for s in sources)
@@ -309,6 +312,9 @@ def report(r: dict) -> None:
     print("| what | measured | target |")
     print("|---|---|---|")
     print(f"| first screen with runs and anomalies | {med([x['first_screen_s'] for x in apps]):.2f} s | ≤ 0.5 s |")
+    exact = [x["exact_anomalies_s"] for x in apps if "exact_anomalies_s" in x]
+    if exact:
+        print(f"| the whole file's anomalies shown (prescan) | {med(exact):.2f} s | |")
     indexed = med([x["indexed_s"] for x in apps])
     print(f"| every span indexed, TUI (open → frame after load) | {indexed:.2f} s ({indexed / floor:.2f}× floor) | ≤ 2× floor ({2 * floor:.2f} s) |")
     load = med([x["load_s"] for x in eng])

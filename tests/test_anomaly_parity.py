@@ -17,10 +17,13 @@ from hypothesis import strategies as st
 from tracetui import fastscan
 from tracetui.analysis import anomalies_envelope
 from tracetui.formats.inspect import InspectDecoder
+from tracetui.model import BUCKETS
+from tracetui.prescan import Prescan
 from tracetui.sources.files import FileFollower
 from tracetui.store import Store
 
 AS_OF = 1795412400.0
+SAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_traces")
 INSPECT = "/work/inspect-venv/bin/inspect"
 
 ids = st.sampled_from(["a", "b", "c", "d", "e"])
@@ -350,3 +353,25 @@ def test_bent_inspect_lines_match_inspect_itself(tmp_path, monkeypatch, gz):
             assert strip(ours[bucket]) == strip(theirs[bucket])
         else:
             assert ours[bucket] == theirs[bucket]
+
+
+def _rows(anomalies) -> dict:
+    return {b: [(tid, r.action, r.detail, r.start, r.duration, r.error)
+                for tid, r in anomalies.bucket(b).items()] for b in BUCKETS}
+
+
+@pytest.mark.parametrize("name", ["hung.log", "demo.log", "cancelled.log.gz", "mixed.log.gz"])
+def test_the_apps_prescan_equals_the_index(name):
+    """The app shows the prescan's buckets until its index has every span:
+    the child process must hand back the same rows, in the same order."""
+    path = os.path.join(SAMPLES, "inspect", name)
+    store = Store()
+    decoder = InspectDecoder(store, path)
+    decoder.feed(FileFollower(path).poll(final=True).lines)
+    expected = _rows(store.runs[decoder.run_id].anomalies)
+    assert any(expected.values())
+    assert _rows(Prescan(path).wait()) == expected
+
+
+def test_a_prescan_that_cannot_read_its_file_gives_nothing(tmp_path):
+    assert Prescan(str(tmp_path / "missing.log")).wait() is None

@@ -969,25 +969,10 @@ async def test_a_followed_log_rotated_by_rename_keeps_both_files(tmp_path):
         assert sum(s.records for s in app.sources) == 3  # nothing read twice
 
 
-@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
-async def test_while_loading_the_anomalies_say_so_far_and_the_status_how_far(tmp_path, gz):
-    """A big log shows its first screen before it is read to the end: an
-    action listed as running may close further on, so the panel says "so
-    far" and the status line how much is read, until the end is reached."""
-    import gzip
+def _held_after_first_slice(source):
+    """Let `source` read one slice, then hold its reader until released."""
     import threading
 
-    rec = {"timestamp": "t", "level": "TRACE", "message": "m", "action": "Model", "detail": "closes_late",
-           "event": "enter", "trace_id": "LATE", "start_time": NOW}
-    filler = [{**rec, "detail": f"quick {i}", "trace_id": f"Q{i}", "event": event}
-              for i in range(300) for event in ("enter", "exit")]
-    lines = [rec, *filler, {**rec, "event": "exit", "duration": 1.0}]
-    data = "".join(json.dumps(r) + "\n" for r in lines).encode()
-    path = str(tmp_path / ("trace-1.log.gz" if gz else "trace-1.log"))
-    with open(path, "wb") as f:
-        f.write(gzip.compress(data) if gz else data)
-    app = make_app(path)
-    source = app.sources[0]
     source.follower.read_size = 4096
     first_read_done, proceed = threading.Event(), threading.Event()
     poll = source.poll
@@ -999,6 +984,27 @@ async def test_while_loading_the_anomalies_say_so_far_and_the_status_how_far(tmp
         return poll(*args, **kwargs)
 
     source.poll = held_poll
+    return proceed
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+async def test_while_loading_the_anomalies_say_so_far_and_the_status_how_far(tmp_path, gz):
+    """A big log shows its first screen before it is read to the end: an
+    action listed as running may close further on, so the panel says "so
+    far" and the status line how much is read, until the end is reached."""
+    import gzip
+
+    rec = {"timestamp": "t", "level": "TRACE", "message": "m", "action": "Model", "detail": "closes_late",
+           "event": "enter", "trace_id": "LATE", "start_time": NOW}
+    filler = [{**rec, "detail": f"quick {i}", "trace_id": f"Q{i}", "event": event}
+              for i in range(300) for event in ("enter", "exit")]
+    lines = [rec, *filler, {**rec, "event": "exit", "duration": 1.0}]
+    data = "".join(json.dumps(r) + "\n" for r in lines).encode()
+    path = str(tmp_path / ("trace-1.log.gz" if gz else "trace-1.log"))
+    with open(path, "wb") as f:
+        f.write(gzip.compress(data) if gz else data)
+    app = make_app(path)
+    proceed = _held_after_first_slice(app.sources[0])
     async with app.run_test(size=(120, 36)) as pilot:
         for _ in range(100):
             await pilot.pause(0.02)
@@ -1015,3 +1021,46 @@ async def test_while_loading_the_anomalies_say_so_far_and_the_status_how_far(tmp
         assert app.anomaly_panel.rows == []
         assert "so far" not in str(app.anomaly_panel.border_title)
         assert "loading" not in app._status.render_line(0).text
+
+
+async def test_a_big_logs_whole_anomalies_show_before_its_tree_is_indexed(tmp_path, monkeypatch):
+    """The prescan folds the whole file in a child process while the reader
+    is still at its start: the panel shows what `tracetui anomalies` prints,
+    and a row whose span the reader has not reached says so on enter."""
+    monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: True)
+    rec = {"timestamp": "t", "level": "TRACE", "message": "m", "action": "Model", "detail": "d",
+           "event": "enter", "start_time": NOW}
+    head = [{**rec, "trace_id": "LATE", "detail": "closes_late"},
+            {**rec, "trace_id": "C1", "detail": "cancelled_entered_early"}]
+    filler = [{**rec, "detail": f"quick {i}", "trace_id": f"Q{i}", "event": event}
+              for i in range(300) for event in ("enter", "exit")]
+    tail = [{**rec, "trace_id": "C2", "detail": "cancelled_entered_late"},
+            {**rec, "trace_id": "C2", "detail": "cancelled_entered_late", "event": "cancel", "duration": 2.0},
+            {**rec, "trace_id": "C1", "detail": "cancelled_entered_early", "event": "cancel", "duration": 3.0},
+            {**rec, "trace_id": "LATE", "detail": "closes_late", "event": "exit", "duration": 1.0}]
+    path = str(tmp_path / "trace-1.log")
+    with open(path, "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in head + filler + tail)
+    app = make_app(path)
+    proceed = _held_after_first_slice(app.sources[0])
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = app.anomaly_panel
+        for _ in range(250):
+            await pilot.pause(0.02)
+            if panel.early:
+                break
+        assert app.loading and panel.early
+        assert [(b, r.detail) for b, r, _ in panel.rows] == [
+            ("cancelled", "cancelled_entered_early"), ("cancelled", "cancelled_entered_late")]
+        assert str(panel.border_title) == "anomalies · 2 cancelled"
+        early, late = (r.span for _, r, _ in panel.rows)
+        assert early is not None and early.id == "C1" and late is None
+        app.focus_now(panel)
+        panel.cursor = 1
+        await pilot.press("enter")
+        assert app.focused is panel  # nothing to reveal yet
+        proceed.set()
+        await settle(pilot, app)
+        assert not panel.early and not panel.provisional
+        assert [(b, r.detail, r.span.id) for b, r, _ in panel.rows] == [
+            ("cancelled", "cancelled_entered_early", "C1"), ("cancelled", "cancelled_entered_late", "C2")]

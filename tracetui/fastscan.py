@@ -601,9 +601,10 @@ def _gzip_size(path: str) -> int:
 GZIP_HEAD_SHARE = 0.58
 
 
-def _scan_gzip(path: str, message_filter: str | None) -> tuple[ChunkResult, str | None]:
+def _scan_gzip(path: str, message_filter: str | None,
+               parallel: bool) -> tuple[ChunkResult, str | None]:
     size = _gzip_size(path)
-    if size >= PARALLEL_MIN_BYTES and hasattr(os, "fork") and (os.cpu_count() or 1) > 1:
+    if size >= PARALLEL_MIN_BYTES and parallel:
         cut = int(size * GZIP_HEAD_SHARE)
         return _in_two(lambda folder: _fold_gzip(path, folder, 0, cut),
                        lambda folder: _fold_gzip(path, folder, cut, None),
@@ -616,19 +617,22 @@ def _scan_gzip(path: str, message_filter: str | None) -> tuple[ChunkResult, str 
 BLOCK = 1024 * 1024
 
 
-def scan(path: str, message_filter: str | None = None) -> tuple[ChunkResult, str | None]:
-    """Inspect's anomaly buckets for one trace file, and a note if any.
-    The cyclic GC is paused: the fold allocates millions of short-lived
-    dicts and no cycles."""
+def scan(path: str, message_filter: str | None = None,
+         parallel: bool = True) -> tuple[ChunkResult, str | None]:
+    """Inspect's anomaly buckets for one trace file, and a note if any;
+    `parallel=False` keeps to one process (the app's prescan leaves the
+    other core to the reader). The cyclic GC is paused: the fold allocates
+    millions of short-lived dicts and no cycles."""
     from tracetui.sources.files import is_gzip
 
     enabled = gc.isenabled()
     gc.disable()
     try:
+        parallel = parallel and hasattr(os, "fork") and (os.cpu_count() or 1) > 1
         if is_gzip(path):
-            return _scan_gzip(path, message_filter)
+            return _scan_gzip(path, message_filter, parallel)
         size = os.path.getsize(path)
-        if size >= PARALLEL_MIN_BYTES and hasattr(os, "fork") and (os.cpu_count() or 1) > 1:
+        if size >= PARALLEL_MIN_BYTES and parallel:
             return _scan_plain_parallel(path, size, message_filter), None
         folder = Folder(message_filter, first=True)
         _fold_range(path, 0, size, folder)
@@ -646,3 +650,26 @@ def envelope(trace_file: str, result: ChunkResult, as_of: float) -> dict[str, An
         ordered = sorted((r.as_anomaly() for r in rows.values()), key=AnomalyRow.sort_key, reverse=True)
         out[name] = [row.to_json(as_of) for row in ordered]
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m tracetui.fastscan PATH [FILTER]`: one process's scan,
+    pickled to stdout, for the app's prescan (`tracetui.prescan`)."""
+    import sys
+
+    # Run as `-m`, this module is `__main__`: scan with the importable
+    # one, so the pickle names classes the app can load.
+    from tracetui.fastscan import scan as importable_scan
+
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        answer = importable_scan(args[0], args[1] if len(args) > 1 else None, parallel=False)
+    except (OSError, IndexError):
+        return 1
+    sys.stdout.buffer.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -12,7 +12,7 @@ from rich.text import Text
 from tracetui.app.clock import as_of as run_as_of
 from tracetui.app.line_list import LineList
 from tracetui.app.style import BUCKET_STATUS, STATUS_STYLE, plain, status_icon
-from tracetui.model import AnomalyRow, Run
+from tracetui.model import Anomalies, AnomalyRow, Run
 from tracetui.query import Query
 from tracetui.text import fmt_duration
 
@@ -29,6 +29,10 @@ class AnomalyPanel(LineList):
         self._query = Query()
         self.now = now
         self._counts: dict[str, int] = {}
+        #: Whole-file buckets of runs still being indexed, by run id (from
+        #: `tracetui.prescan`), shown instead of the index's partial ones.
+        #: Their rows get their span once the reader has made it.
+        self.early: dict[str, Anomalies] = {}
 
     def row_count(self) -> int:
         return len(self.rows)
@@ -51,7 +55,16 @@ class AnomalyPanel(LineList):
         buckets = ["running", "cancelled"] + (["errors", "timeouts"] if self.show_failures else [])
         rows: list[tuple[str, AnomalyRow, Run]] = []
         for bucket in buckets:
-            part = [(bucket, row, run) for run in runs for row in run.anomalies.bucket(bucket).values()]
+            part = []
+            for run in runs:
+                early = self.early.get(run.id)
+                if early is None:
+                    part.extend((bucket, row, run) for row in run.anomalies.bucket(bucket).values())
+                    continue
+                for trace_id, row in early.bucket(bucket).items():
+                    if row.span is None:
+                        row.span = run.spans.get(trace_id)
+                    part.append((bucket, row, run))
             if bucket == "running":
                 part.sort(key=lambda t: t[1].start if t[1].start is not None else float("inf"))
             else:

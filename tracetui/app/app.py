@@ -36,7 +36,8 @@ from tracetui.app.screens import HelpScreen, MainScreen, RawScreen
 from tracetui.app.span_tree import SpanTree
 from tracetui.app.status_line import StatusLine
 from tracetui.export import write_perfetto
-from tracetui.model import Run, Span
+from tracetui.model import Anomalies, Run, Span
+from tracetui.prescan import Prescan, worth_prescanning
 from tracetui.query import parse
 from tracetui.sources.base import Source, SourceError
 from tracetui.sources.discover import open_file
@@ -121,6 +122,8 @@ class TraceApp(App):
         self._last_live_detail: tuple[Span | None, float] = (None, 0.0)
         self._panes: dict = {}
         self._filter_texts: dict[str, str] = {}
+        #: Child processes folding big Inspect logs' anomalies (`prescan`).
+        self._prescans: list[Prescan] = []
         for source in sources:
             if isinstance(source, LineSource):
                 source.follower.read_size = SLICE_BYTES
@@ -174,6 +177,34 @@ class TraceApp(App):
         self.update_status()
         self.set_interval(1.0, self.tick)
         self.read_sources()
+        for source in self.sources:
+            if isinstance(source, LineSource) and source.format == "inspect" \
+                    and worth_prescanning(source.path):
+                self.prescan(source)
+
+    def on_unmount(self) -> None:
+        for scan in self._prescans:
+            scan.cancel()
+
+    @work(thread=True, group="prescan")
+    def prescan(self, source: LineSource) -> None:
+        """Fold a big Inspect log's anomalies in a child process while the
+        reader indexes it, and show them as soon as they are known."""
+        decoder = source.decoder
+        scan = Prescan(source.path, decoder.filter)
+        self._prescans.append(scan)
+        anomalies = scan.wait()
+        if anomalies is not None and self.loading:
+            try:
+                self.call_from_thread(self._show_prescan, decoder.run_id, anomalies)
+            except RuntimeError:  # the app is shutting down
+                pass
+
+    def _show_prescan(self, run_id: str, anomalies: Anomalies) -> None:
+        if not self.loading:
+            return  # the index got there first: its buckets are the same
+        self.anomaly_panel.early[run_id] = anomalies
+        self.apply_changes()
 
     # -- reading -----------------------------------------------------------------
 
@@ -306,8 +337,14 @@ class TraceApp(App):
             changed = self.store.take_changes()
             runs = list(self.store.runs.values())
             self.run_list.set_runs(runs)
-            self.anomaly_panel.provisional = self.loading
-            self.anomaly_panel.set_runs(runs)
+            panel = self.anomaly_panel
+            if not self.loading and panel.early:
+                panel.early.clear()  # the index has every span now
+            panel.provisional = self.loading and any(
+                source.behind and getattr(source, "decoder", None) is not None
+                and getattr(source.decoder, "run_id", None) not in panel.early
+                for source in self.sources)
+            panel.set_runs(runs)
             tree = self.tree
             if tree.run is not None and self.store.runs.get(tree.run.id) is not tree.run:
                 tree.show_run(self.store.runs.get(tree.run.id))
@@ -433,6 +470,11 @@ class TraceApp(App):
         if item is None:
             return
         _, row, run = item
+        if row.span is None:  # from the prescan: the reader is not there yet
+            done = min((s.progress for s in self.sources), default=1.0)
+            self.notify(f"not indexed yet ({int(done * 100)}% read): its span shows "
+                        "in the tree once the reader reaches it", timeout=3)
+            return
         self.run_list.select_run(run)
         with self.store.lock:
             self.tree.show_run(run)
