@@ -35,11 +35,14 @@ import sys
 import time
 
 DEFAULT_FILE = "/work/bench-data/inspect-1m.log"
-FLOOR_PLAIN = """
-import sys, time, orjson
+#: The floor: orjson over every line (a gzipped file through gzip in a
+#: 1 MiB buffer, the fastest stdlib way to read it).
+FLOOR = """
+import gzip, io, sys, time, orjson
 loads = orjson.loads
 t = time.perf_counter()
-with open(sys.argv[1], 'rb') as f:
+with open(sys.argv[1], 'rb') as raw:
+    f = io.BufferedReader(gzip.GzipFile(fileobj=raw), 1 << 20) if sys.argv[1].endswith('.gz') else raw
     for line in f:
         loads(line)
 print(time.perf_counter() - t)
@@ -284,7 +287,7 @@ def main() -> int:
             pass
     floors = []
     for _ in range(3):
-        out = subprocess.run([sys.executable, "-c", FLOOR_PLAIN, args.file], capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, "-c", FLOOR, args.file], capture_output=True, text=True, check=True)
         floors.append(float(out.stdout))
     floor = statistics.median(floors)
     print(f"load {os.getloadavg()[0]:.2f}; orjson floor {floor:.2f} s", file=sys.stderr)
