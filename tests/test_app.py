@@ -969,18 +969,20 @@ async def test_a_followed_log_rotated_by_rename_keeps_both_files(tmp_path):
         assert sum(s.records for s in app.sources) == 3  # nothing read twice
 
 
-def _held_after_first_slice(source):
-    """Let `source` read one slice, then hold its reader until released."""
+def _held_after_first_slice(source, slices: int = 1):
+    """Let `source` read one slice (or `slices`), then hold the reader (the
+    app's one thread that reads every source) until released."""
     import threading
 
     source.follower.read_size = 4096
-    first_read_done, proceed = threading.Event(), threading.Event()
+    proceed = threading.Event()
     poll = source.poll
+    polls = [0]
 
     def held_poll(*args, **kwargs):
-        if first_read_done.is_set():
+        polls[0] += 1
+        if polls[0] > slices:
             proceed.wait(10)
-        first_read_done.set()
         return poll(*args, **kwargs)
 
     source.poll = held_poll
@@ -1064,3 +1066,53 @@ async def test_a_big_logs_whole_anomalies_show_before_its_tree_is_indexed(tmp_pa
         assert not panel.early and not panel.provisional
         assert [(b, r.detail, r.span.id) for b, r, _ in panel.rows] == [
             ("cancelled", "cancelled_entered_early", "C1"), ("cancelled", "cancelled_entered_late", "C2")]
+
+
+async def test_big_logs_are_prescanned_one_at_a_time_newest_first(tmp_path, monkeypatch):
+    """A directory of big logs starts one child process at a time, not one
+    per log at once."""
+    import threading
+
+    from tracetui import prescan
+
+    monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: True)
+    active, most, scanned = [0], [0], []
+    lock = threading.Lock()
+
+    class CountingPrescan(prescan.Prescan):
+        def __init__(self, path, message_filter=None):
+            with lock:
+                active[0] += 1
+                most[0] = max(most[0], active[0])
+                scanned.append(os.path.basename(path))
+            super().__init__(path, message_filter)
+
+        def wait(self):
+            try:
+                return super().wait()
+            finally:
+                with lock:
+                    active[0] -= 1
+
+    monkeypatch.setattr("tracetui.app.app.Prescan", CountingPrescan)
+    rec = {"timestamp": "t", "level": "TRACE", "message": "m", "action": "Model", "detail": "d",
+           "event": "enter", "start_time": NOW}
+    for n in (1, 2, 3):
+        with open(tmp_path / f"trace-{n}.log", "w") as f:
+            f.writelines(json.dumps({**rec, "trace_id": f"T{n}-{i}"}) + "\n" for i in range(200))
+        os.utime(tmp_path / f"trace-{n}.log", (NOW - n, NOW - n))
+    app = make_app(str(tmp_path))
+    newest = app.sources[0]
+    assert os.path.basename(newest.path) == "trace-1.log"
+    proceed = _held_after_first_slice(newest, slices=0)  # nothing read yet
+    async with app.run_test(size=(120, 36)) as pilot:
+        for _ in range(250):
+            await pilot.pause(0.02)
+            if len(app.anomaly_panel.early) == 3:
+                break
+        assert set(app.anomaly_panel.early) == {"trace-1", "trace-2", "trace-3"}
+        assert len(app.anomaly_panel.rows) == 600
+        proceed.set()
+        await settle(pilot, app)
+        assert not app.anomaly_panel.early and len(app.anomaly_panel.rows) == 600
+    assert most[0] == 1 and scanned == ["trace-1.log", "trace-2.log", "trace-3.log"]

@@ -177,34 +177,40 @@ class TraceApp(App):
         self.update_status()
         self.set_interval(1.0, self.tick)
         self.read_sources()
-        for source in self.sources:
-            if isinstance(source, LineSource) and source.format == "inspect" \
-                    and worth_prescanning(source.path):
-                self.prescan(source)
+        big_logs = [source for source in self.sources if isinstance(source, LineSource)
+                    and source.format == "inspect" and worth_prescanning(source.path)]
+        if big_logs:
+            self.prescan(big_logs)
 
     def on_unmount(self) -> None:
         for scan in self._prescans:
             scan.cancel()
 
-    @work(thread=True, group="prescan")
-    def prescan(self, source: LineSource) -> None:
-        """Fold a big Inspect log's anomalies in a child process while the
-        reader indexes it, and show them as soon as they are known."""
-        decoder = source.decoder
-        scan = Prescan(source.path, decoder.filter)
-        self._prescans.append(scan)
-        anomalies = scan.wait()
-        if anomalies is not None and self.loading:
-            try:
-                self.call_from_thread(self._show_prescan, decoder.run_id, anomalies)
-            except RuntimeError:  # the app is shutting down
-                pass
+    @work(thread=True, group="prescan", name="prescan")
+    def prescan(self, sources: list[LineSource]) -> None:
+        """Fold big Inspect logs' anomalies in a child process while the
+        reader indexes them, and show each answer as soon as it is known.
+        One log at a time (newest first, as a directory lists them): a
+        directory of big logs must not start a process per log at once."""
+        for source in sources:
+            if not source.behind:
+                continue  # already read whole: the index's buckets are exact
+            decoder = source.decoder
+            scan = Prescan(source.path, decoder.filter)
+            self._prescans.append(scan)
+            anomalies = scan.wait()
+            if not self.loading:
+                return
+            if anomalies is not None:
+                try:
+                    self.call_from_thread(self._show_prescan, source, anomalies)
+                except RuntimeError:  # the app is shutting down
+                    return
 
-    def _show_prescan(self, run_id: str, anomalies: Anomalies) -> None:
-        if not self.loading:
-            return  # the index got there first: its buckets are the same
-        self.anomaly_panel.early[run_id] = anomalies
-        self.apply_changes()
+    def _show_prescan(self, source: LineSource, anomalies: Anomalies) -> None:
+        if source.behind:  # else the index got there first, with the same buckets
+            self.anomaly_panel.early[source.decoder.run_id] = anomalies
+            self.apply_changes()
 
     # -- reading -----------------------------------------------------------------
 
@@ -338,8 +344,10 @@ class TraceApp(App):
             runs = list(self.store.runs.values())
             self.run_list.set_runs(runs)
             panel = self.anomaly_panel
-            if not self.loading and panel.early:
-                panel.early.clear()  # the index has every span now
+            for source in self.sources:
+                if panel.early and not source.behind and getattr(source, "decoder", None) is not None:
+                    # Read to its end: the index's buckets are exact and have spans.
+                    panel.early.pop(getattr(source.decoder, "run_id", None), None)
             panel.provisional = self.loading and any(
                 source.behind and getattr(source, "decoder", None) is not None
                 and getattr(source.decoder, "run_id", None) not in panel.early

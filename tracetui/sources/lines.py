@@ -31,7 +31,7 @@ class LineSource(DecodedSource):
         self.store = store
         self.follower = FileFollower(path)
         self.decoder = fmt.decoder(store, path, **options)
-        self.behind = False
+        self.behind = True  # nothing read yet
         self._liveness_checked = 0.0
 
     def poll(self, final: bool = False, max_chunks: int | None = None) -> bool:
