@@ -1116,3 +1116,30 @@ async def test_big_logs_are_prescanned_one_at_a_time_newest_first(tmp_path, monk
         await settle(pilot, app)
         assert not app.anomaly_panel.early and len(app.anomaly_panel.rows) == 600
     assert most[0] == 1 and scanned == ["trace-1.log", "trace-2.log", "trace-3.log"]
+
+
+@pytest.mark.parametrize("layout", ["at once", "in a thread"])
+async def test_follow_puts_the_cursor_on_the_newest_span(tmp_path, monkeypatch, layout):
+    if layout == "in a thread":  # a big tree: the newest row is found off the UI thread
+        monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 0)
+    path = str(tmp_path / "trace-999999.log")
+    write_demo_trace(path)
+    app = make_app(path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        tree.focus()
+        await pilot.press("f")
+        assert tree.follow
+        rec = {"timestamp": "2026-11-23T05:40:00+00:00", "level": "TRACE",
+               "message": "Tool Call: newest_tool() (enter)", "action": "Tool Call",
+               "detail": "newest_tool()", "event": "enter", "trace_id": "NEWEST",
+               "start_time": NOW + 60}
+        with open(path, "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if tree.current is not None and tree.current.id == "NEWEST":
+                break
+        assert tree.current.id == "NEWEST"
+        assert tree.cursor == max(range(tree.row_count()), key=lambda i: tree.rows[i][0].start or 0)

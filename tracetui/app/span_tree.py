@@ -87,6 +87,12 @@ class Rows:
             return None
 
 
+def newest_row(rows: Rows) -> int:
+    """The row of the span that started last (the first such); 0 if none."""
+    starts = [span.start or 0 for span in rows.spans]
+    return starts.index(max(starts)) if starts else 0
+
+
 def waterfall(start: float | None, end: float | None, r0: float, r1: float, width: int) -> str:
     """Where [start, end] sits in [r0, r1], drawn in `width` cells with
     eighth-cell precision at the edges."""
@@ -347,14 +353,13 @@ class SpanTree(LineList):
         else:
             self._relayout_soon()
 
-    def _show_relayout(self, current: Span | None) -> None:
+    def _show_relayout(self, current: Span | None, newest: int | None = None) -> None:
         """New rows are in place: keep the cursor on its span (or on the
-        newest span when following) and redraw."""
+        newest span when following: row `newest`, if the caller knows it)
+        and redraw."""
         self.sync_size()
         if self.follow and self.rows:
-            spans = self.rows.spans
-            newest = max(range(len(spans)), key=lambda i: spans[i].start or 0)
-            self.cursor = newest
+            self.cursor = newest_row(self.rows) if newest is None else newest
         elif current is not None:
             index = self.index_of(current)
             if index is not None and index != self.cursor:
@@ -380,6 +385,9 @@ class SpanTree(LineList):
         started = time.monotonic()
         rows = Rows()
         self._flatten(list(run.roots), 0, rows, yield_gil=True, run=run)
+        # Here, not on the UI thread: it looks at every row (120k in a
+        # 1M-line log: ~10 ms a pass while following).
+        newest = newest_row(rows) if self.follow else None
         cost = time.monotonic() - started
 
         def apply() -> None:
@@ -395,7 +403,7 @@ class SpanTree(LineList):
             if self._layout_version == version:
                 current = self.current
                 self.rows = rows
-                self._show_relayout(current)
+                self._show_relayout(current, newest if self.follow else None)
                 if not self._relayout_pending:
                     self._relayout_busy = False
                     return
