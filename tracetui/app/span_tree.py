@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from operator import indexOf
 from typing import Iterator
 
 from rich.text import Text
@@ -80,9 +79,11 @@ class Rows:
         self.spans[start:end] = rows.spans
         self.depths[start:end] = rows.depths
 
-    def index(self, span: Span) -> int | None:
+    def index(self, span: Span, start: int = 0) -> int | None:
+        """The row of `span` at or after row `start` (a descendant's row
+        comes after its ancestor's: searching from there saves a pass)."""
         try:  # a C loop that stops at the match
-            return indexOf(self.spans, span)
+            return self.spans.index(span, start)
         except ValueError:
             return None
 
@@ -442,9 +443,12 @@ class SpanTree(LineList):
             if not self._query.matches_span(span):
                 self._query = Query()
                 self._rebuild()
+            index = self.index_of(span)
         else:
-            self._open_down_to(reversed(ancestors))
-        index = self.index_of(span)
+            # Each search starts at the row of the last ancestor found: one
+            # pass over 120k rows is ~4.5 ms, a third of the jump's frame.
+            above = self._open_down_to(reversed(ancestors))
+            index = self.rows.index(span, above)
         if index is None:  # rows not laid out since the span arrived
             self._rebuild()
             index = self.index_of(span)
@@ -458,19 +462,23 @@ class SpanTree(LineList):
             self.post_message(self.SpanSelected(span))
         self.repaint_changed_rows()
 
-    def _open_down_to(self, ancestors) -> None:
+    def _open_down_to(self, ancestors) -> int:
         """Open `ancestors` (root first), splicing in the rows each one
         shows; any not in the rows (laid out before it arrived) is left to
-        the caller's full layout."""
+        the caller's full layout. Returns the row of the last one looked
+        up (0 if none): the descendants' rows come after it."""
+        above = 0
         for node in ancestors:
             if self.is_open(node):
                 self.set_open(node, True)  # pinned: it stays open once it stops running
                 continue
-            index = self.index_of(node)
+            index = self.rows.index(node, above)
             if index is None:
                 self.set_open(node, True)
             else:
+                above = index
                 self._toggle(index, expand=True)
+        return above
 
     def set_filter(self, query: Query) -> None:
         self._query = query
