@@ -229,10 +229,13 @@ def child_app(path: str, keys_per_kind: int, size: tuple[int, int]) -> dict:
             app.anomaly_panel.focus()
             await pilot.pause()
             await measure("anomalies: cursor down (j)", "j")
-            for i in range(min(keys_per_kind, app.anomaly_panel.row_count())):
-                # enter: jump to the anomaly's span in the tree (its ancestors opened)
+            rows = app.anomaly_panel.row_count()
+            for i in range(min(keys_per_kind, rows)):
+                # enter: jump to the anomaly's span in the tree (its ancestors
+                # opened), from rows spread over the panel: the first rows
+                # are top-level Run Tasks, the cheapest to reveal
                 app.anomaly_panel.focus()
-                app.anomaly_panel.move_to(i)
+                app.anomaly_panel.move_to(i * rows // min(keys_per_kind, rows))
                 await pilot.pause()
                 lat.setdefault("anomalies: jump to the span (enter)", []).append(await press("enter"))
             app.anomaly_panel.focus()
