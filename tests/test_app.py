@@ -1143,3 +1143,33 @@ async def test_follow_puts_the_cursor_on_the_newest_span(tmp_path, monkeypatch, 
                 break
         assert tree.current.id == "NEWEST"
         assert tree.cursor == max(range(tree.row_count()), key=lambda i: tree.rows[i][0].start or 0)
+
+
+async def test_the_shown_log_is_read_before_the_others(tmp_path, monkeypatch):
+    """Opening a directory of big logs, the one the tree shows (the newest)
+    is read ahead of the others, not in step with them."""
+    monkeypatch.setattr("tracetui.app.app.SLICE_BYTES", 4096)
+    monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: False)
+    rec = {"timestamp": "t", "level": "TRACE", "message": "m" * 200, "action": "Model", "detail": "d",
+           "event": "enter"}
+    sizes = {"trace-1.log": 2000, "trace-2.log": 1200}  # the newest is the bigger
+    for n, (name, count) in enumerate(sizes.items()):
+        with open(tmp_path / name, "w") as f:
+            f.writelines(json.dumps({**rec, "trace_id": f"{name}-{i}", "start_time": NOW - 100 * n + i})
+                         + "\n" for i in range(count))
+    app = make_app(str(tmp_path))
+    newest, older = sorted(app.sources, key=lambda s: s.path)
+    other_behind_when_newest_done = []
+    poll = newest.poll
+
+    def watched_poll(*args, **kwargs):
+        changed = poll(*args, **kwargs)
+        if not newest.behind and not other_behind_when_newest_done:
+            other_behind_when_newest_done.append(older.behind)
+        return changed
+
+    newest.poll = watched_poll
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        assert app.tree.run.id == "trace-1"
+    assert other_behind_when_newest_done == [True]

@@ -72,6 +72,10 @@ DETAIL_LIVE_INTERVAL = 0.25
 EXPORT_NOTICE_MIN = 50_000
 #: Bytes per reader slice while following (small slices keep the lock short).
 SLICE_BYTES = 1024 * 1024
+#: Slices per pass for the source of the run the tree shows, against one for
+#: every other source: opening Inspect's trace directory, the newest log
+#: (the one shown) is read whole first instead of in step with the rest.
+SHOWN_SLICES = 8
 
 
 def span_as_json(span: Span) -> str:
@@ -228,13 +232,15 @@ class TraceApp(App):
             settled_turn = started_pass - last_settled >= SETTLED_INTERVAL
             if settled_turn:
                 last_settled = started_pass
+            shown = self.tree.run
             for source in list(self.sources):
                 if not (settled_turn or self.loading or not source.settled or source.behind):
                     continue  # gzipped, gone, or a whole document: looked at once a second
                 try:
                     if isinstance(source, LineSource):
                         path = source.path
-                        changed |= source.poll(max_chunks=1)
+                        slices = SHOWN_SLICES if shown is not None and shown.source == path else 1
+                        changed |= source.poll(max_chunks=slices)
                         behind |= source.behind
                         if source.path != path:
                             moved.append(path)
