@@ -1173,3 +1173,30 @@ async def test_the_shown_log_is_read_before_the_others(tmp_path, monkeypatch):
         await settle(pilot, app)
         assert app.tree.run.id == "trace-1"
     assert other_behind_when_newest_done == [True]
+
+
+async def test_closed_screens_are_let_go(demo_log, monkeypatch):
+    """Textual's `StylesCache.get_inner_outer` lru_cache keeps every widget
+    it styled, and each one's drawn lines (Textualize/textual#6665): the
+    tick lets go of closed help and raw screens."""
+    import gc
+
+    from textual._styles_cache import StylesCache
+
+    monkeypatch.setattr("tracetui.app.app.STYLES_CACHE_ENTRIES", 4)
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        widgets = len(list(app.screen.walk_children(with_self=True)))
+        for _ in range(10):  # six widgets' styles each time
+            await pilot.press("question_mark")
+            await pilot.pause(0.01)
+            await pilot.press("escape")
+            await pilot.press("r")
+            await pilot.pause(0.01)
+            await pilot.press("escape")
+        app.tick()
+        await pilot.pause(0.05)
+        gc.collect()
+        alive = sum(1 for o in gc.get_objects() if type(o) is StylesCache)
+        assert alive <= widgets + 4

@@ -17,6 +17,7 @@ from typing import Callable
 from rich.text import Text
 from textual import on, work
 from textual.actions import SkipAction
+from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -76,6 +77,22 @@ SLICE_BYTES = 1024 * 1024
 #: every other source: opening Inspect's trace directory, the newest log
 #: (the one shown) is read whole first instead of in step with the rest.
 SHOWN_SLICES = 8
+
+
+#: More entries than the app's long-lived widgets make (~20) in Textual's
+#: `StylesCache.get_inner_outer` cache: the rest belong to closed screens.
+STYLES_CACHE_ENTRIES = 64
+
+
+def release_styles_caches() -> None:
+    """Let go of the widgets of closed screens and toasts. Textual caches
+    `StylesCache.get_inner_outer` with `lru_cache` on the instance, so up to
+    1,024 widgets' styles caches, and every line they drew, outlive their
+    widgets (Textualize/textual#6665): ~740 objects per help screen opened
+    and closed. The cache is two `Style`s per entry; refilling it is free."""
+    cached = StylesCache.get_inner_outer
+    if cached.cache_info().currsize > STYLES_CACHE_ENTRIES:
+        cached.cache_clear()
 
 
 def span_as_json(span: Span) -> str:
@@ -413,6 +430,7 @@ class TraceApp(App):
         self.run_list.repaint_changed_rows()
         self.tree.repaint_changed_rows()
         self.update_status()
+        release_styles_caches()
 
     def _show_new_detail(self, span: Span) -> None:
         """Show `span` unless it is shown already (a jump to it shows it at
