@@ -2,10 +2,12 @@
 
 Usage (from the repository root, with the venv tracetui is installed in):
 
-    python bench/run_bench.py [--lines 1000000] [--runs 5] [--inspect-runs 2]
+    python bench/run_bench.py [--lines 1000000] [--seed S] [--runs 5] [--inspect-runs 2]
                               [--data DIR] [--inspect-venv DIR] [--out FILE]
+    python bench/run_bench.py --file TRACE.log[.gz] [...]
 
-Generates the trace log (plain and gzipped) with gen_inspect.py if missing,
+Generates the trace log (plain and gzipped) with gen_inspect.py if missing
+(or takes yours with `--file`, writing its gzipped or plain twin to DIR),
 installs `inspect-ai` into a throwaway venv if missing, then times in one run,
 interleaved so machine load hits every contender alike: the installed
 `tracetui anomalies FILE --all --json`, `inspect trace anomalies FILE --all
@@ -78,15 +80,43 @@ def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def ensure_files(data: str, lines: int) -> tuple[str, str]:
+def ensure_files(data: str, lines: int, seed: int | None = None) -> tuple[str, str]:
     os.makedirs(data, exist_ok=True)
-    plain = os.path.join(data, f"inspect-{size_label(lines)}.log")
+    name = f"inspect-{size_label(lines)}" + ("" if seed is None else f"-seed{seed}")
+    plain = os.path.join(data, f"{name}.log")
     gz = plain + ".gz"
+    extra_args = [] if seed is None else ["--seed", str(seed)]
     for path, extra in ((plain, []), (gz, ["--gzip"])):
         if not os.path.exists(path):
             log(f"generating {path} ({lines:,} lines)...")
-            subprocess.run([sys.executable, GEN, path, "--lines", str(lines), "-q", *extra], check=True)
+            subprocess.run([sys.executable, GEN, path, "--lines", str(lines), "-q", *extra_args, *extra],
+                           check=True)
     return plain, gz
+
+
+def twin_files(path: str, data: str) -> tuple[str, str]:
+    """A given trace log and its twin, gzipped or plain, made in `data`
+    when missing (compresslevel 6, as Inspect's gzip at exit)."""
+    import gzip
+
+    os.makedirs(data, exist_ok=True)
+    if path.endswith(".gz"):
+        gz, plain = path, os.path.join(data, os.path.basename(path)[:-3])
+        src, dst, opener = gz, plain, (lambda p: gzip.open(p, "rb"), lambda p: open(p, "wb"))
+    else:
+        plain, gz = path, os.path.join(data, os.path.basename(path) + ".gz")
+        src, dst, opener = plain, gz, (lambda p: open(p, "rb"), lambda p: gzip.open(p, "wb", 6))
+    if not os.path.exists(dst):
+        log(f"writing {dst} from {src}...")
+        with opener[0](src) as fin, opener[1](dst + ".part") as fout:
+            shutil.copyfileobj(fin, fout, 1 << 20)
+        os.replace(dst + ".part", dst)
+    return plain, gz
+
+
+def count_lines(path: str) -> int:
+    with open(path, "rb") as f:
+        return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 24), b""))
 
 
 def ensure_inspect(venv: str) -> str:
@@ -158,6 +188,9 @@ def median(values: list[float]) -> float | None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, help="generate with this seed (a file not seen before)")
+    ap.add_argument("--file", help="benchmark this Inspect trace log (plain or .gz) instead of a "
+                                   "generated one; its twin is written to DATA if missing")
     ap.add_argument("--runs", type=int, default=5, help="runs of tracetui and the floor (default 5)")
     ap.add_argument("--inspect-runs", type=int, default=2, help="runs of Inspect (slow; default 2)")
     ap.add_argument("--data", default="/work/bench-data", help="where the big files live (not the repo)")
@@ -168,7 +201,11 @@ def main() -> int:
     ap.add_argument("--no-inspect", action="store_true", help="skip Inspect (no ratio, no parity)")
     args = ap.parse_args()
 
-    plain, gz = ensure_files(args.data, args.lines)
+    if args.file:
+        plain, gz = twin_files(os.path.abspath(args.file), args.data)
+        args.lines = count_lines(plain)
+    else:
+        plain, gz = ensure_files(args.data, args.lines, args.seed)
     tracetui = find_tracetui(args.tracetui)
     inspect = None if args.no_inspect else ensure_inspect(args.inspect_venv)
     tmp = tempfile.mkdtemp(prefix="tracetui-bench-")
