@@ -95,6 +95,11 @@ def release_styles_caches() -> None:
         cached.cache_clear()
 
 
+def _run_id_of(source: Source) -> str | None:
+    """The run a one-run source (an Inspect log) feeds, if it says."""
+    return getattr(getattr(source, "decoder", None), "run_id", None)
+
+
 def span_as_json(span: Span) -> str:
     return json.dumps({
         "id": span.id, "name": span.name, "kind": span.kind, "detail": span.detail or None,
@@ -230,7 +235,7 @@ class TraceApp(App):
 
     def _show_prescan(self, source: LineSource, anomalies: Anomalies) -> None:
         if source.behind:  # else the index got there first, with the same buckets
-            self.anomaly_panel.early[source.decoder.run_id] = anomalies
+            self.anomaly_panel.early[_run_id_of(source)] = anomalies
             self.apply_changes()
 
     # -- reading -----------------------------------------------------------------
@@ -367,14 +372,11 @@ class TraceApp(App):
             runs = list(self.store.runs.values())
             self.run_list.set_runs(runs)
             panel = self.anomaly_panel
-            for source in self.sources:
-                if panel.early and not source.behind and getattr(source, "decoder", None) is not None:
-                    # Read to its end: the index's buckets are exact and have spans.
-                    panel.early.pop(getattr(source.decoder, "run_id", None), None)
-            panel.provisional = self.loading and any(
-                source.behind and getattr(source, "decoder", None) is not None
-                and getattr(source.decoder, "run_id", None) not in panel.early
-                for source in self.sources)
+            unread = [_run_id_of(source) for source in self.sources if source.behind]
+            for run_id in list(panel.early):
+                if run_id not in unread:  # read to its end: the index's buckets are exact
+                    del panel.early[run_id]
+            panel.provisional = self.loading and any(r not in panel.early for r in unread)
             panel.set_runs(runs)
             tree = self.tree
             if tree.run is not None and self.store.runs.get(tree.run.id) is not tree.run:
@@ -444,6 +446,10 @@ class TraceApp(App):
         except NoMatches:  # the app is closing
             pass
 
+    def read_percent(self) -> int:
+        """How far the least-read source is, in percent."""
+        return int(100 * min((s.progress for s in self.sources), default=1.0))
+
     def update_status(self) -> None:
         live = sum(1 for s in self.sources if s.live)
         names = ", ".join(os.path.basename(s.path) for s in self.sources[:3])
@@ -465,8 +471,7 @@ class TraceApp(App):
             first = next((s.first_bad_line for s in self.sources if s.skipped), None)
             text.append(f"  {skipped:,} skipped (first at line {first})", style="yellow")
         if self.loading:
-            done = min((s.progress for s in self.sources), default=1.0)
-            text.append(f"  loading {int(done * 100)}%…", style="yellow")
+            text.append(f"  loading {self.read_percent()}%…", style="yellow")
         text.append("  follow on" if self.tree.follow else "  follow off",
                     style="cyan" if self.tree.follow else "dim")
         notes = self.notes + [n for s in self.sources for n in s.notes]
@@ -503,8 +508,7 @@ class TraceApp(App):
             return
         _, row, run = item
         if row.span is None:  # from the prescan: the reader is not there yet
-            done = min((s.progress for s in self.sources), default=1.0)
-            self.notify(f"not indexed yet ({int(done * 100)}% read): its span shows "
+            self.notify(f"not indexed yet ({self.read_percent()}% read): its span shows "
                         "in the tree once the reader reaches it", timeout=3)
             return
         self.run_list.select_run(run)
