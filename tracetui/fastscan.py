@@ -617,6 +617,15 @@ def _scan_gzip(path: str, message_filter: str | None,
 BLOCK = 1024 * 1024
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's or taskset's share,
+    not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def scan(path: str, message_filter: str | None = None,
          parallel: bool = True) -> tuple[ChunkResult, str | None]:
     """Inspect's anomaly buckets for one trace file, and a note if any;
@@ -628,7 +637,7 @@ def scan(path: str, message_filter: str | None = None,
     enabled = gc.isenabled()
     gc.disable()
     try:
-        parallel = parallel and hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+        parallel = parallel and hasattr(os, "fork") and usable_cpus() > 1
         if is_gzip(path):
             return _scan_gzip(path, message_filter, parallel)
         size = os.path.getsize(path)

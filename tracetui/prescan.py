@@ -16,7 +16,7 @@ import pickle
 import subprocess
 import sys
 
-from tracetui.fastscan import ChunkResult
+from tracetui.fastscan import ChunkResult, usable_cpus
 from tracetui.model import AnomalyRow, Anomalies
 
 #: Smaller files are indexed about as fast as they can be scanned.
@@ -26,8 +26,10 @@ PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def worth_prescanning(path: str) -> bool:
+    """A big file, and a second CPU to scan it on (with one, the scan would
+    slow the reader down as much as it gains)."""
     try:
-        return os.path.getsize(path) >= PRESCAN_MIN_BYTES
+        return os.path.getsize(path) >= PRESCAN_MIN_BYTES and usable_cpus() > 1
     except OSError:
         return False
 
