@@ -477,7 +477,7 @@ class SpanTree(LineList):
                 self.set_open(node, True)
             else:
                 above = index
-                self._toggle(index, expand=True)
+                self._toggle(index, expand=True, repaint=False)  # reveal repaints
         return above
 
     def set_filter(self, query: Query) -> None:
@@ -518,7 +518,11 @@ class SpanTree(LineList):
 
     # -- expand / collapse ------------------------------------------------------
 
-    def _toggle(self, index: int, expand: bool | None = None, deep: bool = False) -> None:
+    def _toggle(self, index: int, expand: bool | None = None, deep: bool = False,
+                repaint: bool = True) -> None:
+        """Open or close the node at row `index` (`deep`: its whole subtree),
+        splicing its rows in or out; `repaint=False` when the caller
+        repaints after moving the view."""
         if not (0 <= index < len(self.rows)) or self._query:
             return
         span, depth = self.rows[index]
@@ -541,7 +545,7 @@ class SpanTree(LineList):
             self._flatten(list(span.children), depth + 1, sub)
         # ...and splice the new ones in.
         self.rows.splice(index + 1, end, sub)
-        self.sync_size()
+        self.sync_size(repaint=repaint)
 
     def action_cycle_sort(self) -> None:
         """Siblings in recorded order, by start time, slowest first, or by name."""
