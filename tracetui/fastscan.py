@@ -68,7 +68,7 @@ import orjson
 from tracetui.formats.inspect import validate
 from tracetui.formats.jsonutil import as_float, loads
 from tracetui.sources.files import inflate
-from tracetui.model import AnomalyRow
+from tracetui.model import BUCKETS, Anomalies, AnomalyRow
 
 BUCKET_OF_EVENT = {"cancel": "cancelled", "error": "errors", "timeout": "timeouts"}
 #: Below this size a single process is faster than forking.
@@ -110,6 +110,15 @@ class ChunkResult:
     invalid: int = 0
     first_bad_line: int | None = None
     records: int = 0
+
+    def anomalies(self) -> Anomalies:
+        """The buckets in the model's shape, keyed by trace id, in file
+        order, rows without spans."""
+        anomalies = Anomalies()
+        for name, rows in (("running", self.running), ("cancelled", self.buckets["cancel"]),
+                           ("errors", self.buckets["error"]), ("timeouts", self.buckets["timeout"])):
+            anomalies.bucket(name).update((tid, row.as_anomaly()) for tid, row in rows.items())
+        return anomalies
 
 
 class Folder:
@@ -654,10 +663,9 @@ def scan(path: str, message_filter: str | None = None,
 def envelope(trace_file: str, result: ChunkResult, as_of: float) -> dict[str, Any]:
     """Inspect's JSON envelope from a scan."""
     out: dict[str, Any] = {"trace_file": trace_file, "as_of": as_of}
-    for name, rows in (("running", result.running), ("cancelled", result.buckets["cancel"]),
-                       ("errors", result.buckets["error"]), ("timeouts", result.buckets["timeout"])):
-        ordered = sorted((r.as_anomaly() for r in rows.values()), key=AnomalyRow.sort_key, reverse=True)
-        out[name] = [row.to_json(as_of) for row in ordered]
+    anomalies = result.anomalies()
+    for name in BUCKETS:
+        out[name] = [row.to_json(as_of) for row in anomalies.sorted(name)]
     return out
 
 

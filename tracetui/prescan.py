@@ -16,8 +16,8 @@ import pickle
 import subprocess
 import sys
 
-from tracetui.fastscan import ChunkResult, usable_cpus
-from tracetui.model import AnomalyRow, Anomalies
+from tracetui.fastscan import usable_cpus
+from tracetui.model import Anomalies
 
 #: Smaller files are indexed about as fast as they can be scanned.
 PRESCAN_MIN_BYTES = 16 * 1024 * 1024
@@ -64,18 +64,9 @@ class Prescan:
             result, _note = pickle.loads(data)
         except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
             return None
-        return anomalies_of(result)
+        return result.anomalies()
 
     def cancel(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
 
-
-def anomalies_of(result: ChunkResult) -> Anomalies:
-    anomalies = Anomalies()
-    for bucket, rows in (("running", result.running), ("cancelled", result.buckets["cancel"]),
-                         ("errors", result.buckets["error"]), ("timeouts", result.buckets["timeout"])):
-        target = anomalies.bucket(bucket)
-        for tid, row in rows.items():
-            target[tid] = AnomalyRow(row.action, row.detail, row.start, row.duration, row.error, None)
-    return anomalies
