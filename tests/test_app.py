@@ -1200,3 +1200,49 @@ async def test_closed_screens_are_let_go(demo_log, monkeypatch):
         gc.collect()
         alive = sum(1 for o in gc.get_objects() if type(o) is StylesCache)
         assert alive <= widgets + 4
+
+
+def _rows_by_definition(tree, run) -> list:
+    """The tree's rows as `is_open` defines them: a plain recursive walk."""
+    rows = []
+
+    def walk(spans, depth):
+        for span in tree._ordered(spans):
+            rows.append((span, depth))
+            if span.children and tree.is_open(span):
+                walk(span.children, depth + 1)
+
+    walk(run.roots, 0)
+    return rows
+
+
+@pytest.mark.parametrize("path", [
+    "sample_traces/inspect/hung.log", "sample_traces/inspect/demo.log",
+    "sample_traces/inspect/mixed.log.gz", "tests/data/skulk/inspect/trace-2217.log.gz",
+    "sample_traces/otel/otlp.jsonl", "sample_traces/native/spans.jsonl",
+])
+def test_the_layout_shows_exactly_the_open_nodes(path):
+    """The layout finds open nodes its own fast way (in an inferred run, by
+    looking up running actions and what the user opened, not by testing
+    every sibling); its rows must be those a walk by `is_open` gives, with
+    nodes opened and closed by hand, in every sort order."""
+    from tracetui.cli import load
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    store, _ = load([os.path.join(root, path)])
+    for run in store.runs.values():
+        tree = span_tree.SpanTree()
+        tree.run = run
+        branches = [s for s in run.spans.values() if s.children]
+        for sort_index in range(len(tree.SORTS)):
+            tree.sort_index = sort_index
+            for step in range(3):  # default, then some opened, then some closed too
+                if step == 1:
+                    for span in branches[::3]:
+                        tree.set_open(span, True)
+                if step == 2:
+                    for span in branches[1::4]:
+                        tree.set_open(span, False)
+                rows = span_tree.Rows()
+                tree._flatten(list(run.roots), 0, rows)
+                assert list(rows) == _rows_by_definition(tree, run), (path, run.id, sort_index, step)
