@@ -69,4 +69,3 @@ class Prescan:
     def cancel(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
-
