@@ -8,6 +8,7 @@ import os
 import shutil
 
 import pytest
+from textual.strip import Strip
 from textual.widget import Widget
 
 from headless import open_app, settle
@@ -371,6 +372,45 @@ async def test_detail_pane_draws_spans_without_laying_out_the_screen(demo_log, m
         lines = [detail.render_line(y).text for y in range(detail.size.height)]
         assert second.id in "\n".join(lines)
         assert all(len(line.rstrip()) <= width for line in lines)
+
+
+async def test_a_running_spans_log_is_drawn_again_only_when_it_grew(demo_log):
+    """A running span is drawn again every second for its age; its log (up
+    to 100 records) is kept as drawn until a record is added, and the pane
+    shows what drawing the whole detail afresh shows."""
+    from tracetui.model import Event
+
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        detail = app.detail
+        console = app.console
+
+        def afresh() -> list[str]:
+            options = console.options.update(width=detail.scrollable_content_region.width, height=None,
+                                             highlight=False)
+            return [Strip(line).text for line in console.render_lines(detail.renderable, options, pad=True)]
+
+        running = [s for s in app.store.runs["demo"].spans.values() if s.status == "running" and log_for(s)]
+        assert running
+        for span in running:
+            detail.show(span, NOW)
+            first = list(detail._lines)
+            log_lines = detail._log_drawn[2]
+            assert [line.text for line in first] == afresh()
+            detail.show(span, NOW + 61)  # a tick later: its age moved on
+            again = list(detail._lines)
+            assert [line.text for line in again] == afresh() != [line.text for line in first]
+            assert detail._log_drawn[2] is log_lines  # the log was not drawn again...
+            assert all(any(line is kept for kept in again) for line in log_lines)  # ...but shown
+        span = running[0]
+        detail.show(span, NOW)
+        kept = detail._log_drawn[2]
+        log_for(span).append(Event("2026-11-23T05:40:00+00:00", "INFO", "a brand new record", None))
+        detail.show(span, NOW)
+        assert detail._log_drawn[2] is not kept
+        assert "a brand new record" in "\n".join(line.text for line in detail._lines)
+        assert [line.text for line in detail._lines] == afresh()
 
 
 async def test_key_bar_shows_the_focused_panes_keys_and_a_click_presses_one(demo_log):
