@@ -208,11 +208,6 @@ def shown_duration(span: Span, now: float) -> float | None:
     return span.duration_as_of(now)
 
 
-def render_span(span: Span, now: float, events: list[Any] | None = None) -> RenderableType:
-    """The whole detail of a span, as one renderable."""
-    return Group(*(part for _, part in span_sections(span, now, events)))
-
-
 def span_sections(span: Span, now: float,
                   events: list[Any] | None = None) -> list[tuple[tuple | None, RenderableType]]:
     """The detail of a span in sections, each with what decides how it
