@@ -96,21 +96,22 @@ def ensure_files(data: str, lines: int, seed: int | None = None) -> tuple[str, s
 
 def twin_files(path: str, data: str) -> tuple[str, str]:
     """A given trace log and its twin, gzipped or plain, made in `data`
-    when missing (compresslevel 6, as Inspect's gzip at exit)."""
+    when missing (gzipped at level 6, as gen_inspect.py writes)."""
+    import functools
     import gzip
 
     os.makedirs(data, exist_ok=True)
     if path.endswith(".gz"):
         gz, plain = path, os.path.join(data, os.path.basename(path)[:-3])
-        src, dst, opener = gz, plain, (lambda p: gzip.open(p, "rb"), lambda p: open(p, "wb"))
+        twin, read, write = plain, gzip.open, open
     else:
         plain, gz = path, os.path.join(data, os.path.basename(path) + ".gz")
-        src, dst, opener = plain, gz, (lambda p: open(p, "rb"), lambda p: gzip.open(p, "wb", 6))
-    if not os.path.exists(dst):
-        log(f"writing {dst} from {src}...")
-        with opener[0](src) as fin, opener[1](dst + ".part") as fout:
+        twin, read, write = gz, open, functools.partial(gzip.open, compresslevel=6)  # as gen_inspect.py
+    if not os.path.exists(twin):
+        log(f"writing {twin} from {path}...")
+        with read(path, "rb") as fin, write(twin + ".part", "wb") as fout:
             shutil.copyfileobj(fin, fout, 1 << 20)
-        os.replace(dst + ".part", dst)
+        os.replace(twin + ".part", twin)
     return plain, gz
 
 

@@ -12,6 +12,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from headless import open_app, settle
+from hostile import corpus as c
 from tracetui.app import span_tree
 from tracetui.app.app import TraceApp
 from tracetui.app.detail import log_for
@@ -1009,6 +1010,13 @@ async def test_a_followed_log_rotated_by_rename_keeps_both_files(tmp_path):
         assert sum(s.records for s in app.sources) == 3  # nothing read twice
 
 
+def _quick_pairs(count: int) -> list[dict]:
+    """`count` actions entered and closed at once: filler between the
+    records a test is about."""
+    return [c.inspect_record(event, f"Q{i}", "Model", f"quick {i}", start=NOW)
+            for i in range(count) for event in ("enter", "exit")]
+
+
 def _held_after_first_slice(source, slices: int = 1):
     """Let `source` read one slice (or `slices`), then hold the reader (the
     app's one thread that reads every source) until released."""
@@ -1036,12 +1044,10 @@ async def test_while_loading_the_anomalies_say_so_far_and_the_status_how_far(tmp
     far" and the status line how much is read, until the end is reached."""
     import gzip
 
-    rec = {"timestamp": "t", "level": "TRACE", "message": "m", "action": "Model", "detail": "closes_late",
-           "event": "enter", "trace_id": "LATE", "start_time": NOW}
-    filler = [{**rec, "detail": f"quick {i}", "trace_id": f"Q{i}", "event": event}
-              for i in range(300) for event in ("enter", "exit")]
-    lines = [rec, *filler, {**rec, "event": "exit", "duration": 1.0}]
-    data = "".join(json.dumps(r) + "\n" for r in lines).encode()
+    data = b"".join(map(c.line, [
+        c.inspect_record("enter", "LATE", "Model", "closes_late", start=NOW),
+        *_quick_pairs(300),
+        c.inspect_record("exit", "LATE", "Model", "closes_late", duration=1.0)]))
     path = str(tmp_path / ("trace-1.log.gz" if gz else "trace-1.log"))
     with open(path, "wb") as f:
         f.write(gzip.compress(data) if gz else data)
@@ -1070,19 +1076,17 @@ async def test_a_big_logs_whole_anomalies_show_before_its_tree_is_indexed(tmp_pa
     is still at its start: the panel shows what `tracetui anomalies` prints,
     and a row whose span the reader has not reached says so on enter."""
     monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: True)
-    rec = {"timestamp": "t", "level": "TRACE", "message": "m", "action": "Model", "detail": "d",
-           "event": "enter", "start_time": NOW}
-    head = [{**rec, "trace_id": "LATE", "detail": "closes_late"},
-            {**rec, "trace_id": "C1", "detail": "cancelled_entered_early"}]
-    filler = [{**rec, "detail": f"quick {i}", "trace_id": f"Q{i}", "event": event}
-              for i in range(300) for event in ("enter", "exit")]
-    tail = [{**rec, "trace_id": "C2", "detail": "cancelled_entered_late"},
-            {**rec, "trace_id": "C2", "detail": "cancelled_entered_late", "event": "cancel", "duration": 2.0},
-            {**rec, "trace_id": "C1", "detail": "cancelled_entered_early", "event": "cancel", "duration": 3.0},
-            {**rec, "trace_id": "LATE", "detail": "closes_late", "event": "exit", "duration": 1.0}]
+    late, early, entered_late = "closes_late", "cancelled_entered_early", "cancelled_entered_late"
+    records = [c.inspect_record("enter", "LATE", "Model", late, start=NOW),
+               c.inspect_record("enter", "C1", "Model", early, start=NOW),
+               *_quick_pairs(300),
+               c.inspect_record("enter", "C2", "Model", entered_late, start=NOW),
+               c.inspect_record("cancel", "C2", "Model", entered_late, duration=2.0),
+               c.inspect_record("cancel", "C1", "Model", early, duration=3.0),
+               c.inspect_record("exit", "LATE", "Model", late, duration=1.0)]
     path = str(tmp_path / "trace-1.log")
-    with open(path, "w") as f:
-        f.writelines(json.dumps(r) + "\n" for r in head + filler + tail)
+    with open(path, "wb") as f:
+        f.writelines(map(c.line, records))
     app = make_app(path)
     proceed = _held_after_first_slice(app.sources[0])
     async with app.run_test(size=(120, 36)) as pilot:
@@ -1135,11 +1139,10 @@ async def test_big_logs_are_prescanned_one_at_a_time_newest_first(tmp_path, monk
                     active[0] -= 1
 
     monkeypatch.setattr("tracetui.app.app.Prescan", CountingPrescan)
-    rec = {"timestamp": "t", "level": "TRACE", "message": "m", "action": "Model", "detail": "d",
-           "event": "enter", "start_time": NOW}
     for n in (1, 2, 3):
-        with open(tmp_path / f"trace-{n}.log", "w") as f:
-            f.writelines(json.dumps({**rec, "trace_id": f"T{n}-{i}"}) + "\n" for i in range(200))
+        with open(tmp_path / f"trace-{n}.log", "wb") as f:
+            f.writelines(c.line(c.inspect_record("enter", f"T{n}-{i}", "Model", "d", start=NOW))
+                         for i in range(200))
         os.utime(tmp_path / f"trace-{n}.log", (NOW - n, NOW - n))
     app = make_app(str(tmp_path))
     newest = app.sources[0]
@@ -1171,12 +1174,8 @@ async def test_follow_puts_the_cursor_on_the_newest_span(tmp_path, monkeypatch, 
         tree.focus()
         await pilot.press("f")
         assert tree.follow
-        rec = {"timestamp": "2026-11-23T05:40:00+00:00", "level": "TRACE",
-               "message": "Tool Call: newest_tool() (enter)", "action": "Tool Call",
-               "detail": "newest_tool()", "event": "enter", "trace_id": "NEWEST",
-               "start_time": NOW + 60}
-        with open(path, "a") as f:
-            f.write(json.dumps(rec) + "\n")
+        with open(path, "ab") as f:
+            f.write(c.line(c.inspect_record("enter", "NEWEST", "Tool Call", "newest_tool()", start=NOW + 60)))
         for _ in range(60):
             await pilot.pause(0.05)
             if tree.current is not None and tree.current.id == "NEWEST":
@@ -1190,13 +1189,11 @@ async def test_the_shown_log_is_read_before_the_others(tmp_path, monkeypatch):
     is read ahead of the others, not in step with them."""
     monkeypatch.setattr("tracetui.app.app.SLICE_BYTES", 4096)
     monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: False)
-    rec = {"timestamp": "t", "level": "TRACE", "message": "m" * 200, "action": "Model", "detail": "d",
-           "event": "enter"}
     sizes = {"trace-1.log": 2000, "trace-2.log": 1200}  # the newest is the bigger
     for n, (name, count) in enumerate(sizes.items()):
-        with open(tmp_path / name, "w") as f:
-            f.writelines(json.dumps({**rec, "trace_id": f"{name}-{i}", "start_time": NOW - 100 * n + i})
-                         + "\n" for i in range(count))
+        with open(tmp_path / name, "wb") as f:
+            f.writelines(c.line(c.inspect_record("enter", f"{name}-{i}", "Model", "d", start=NOW - 100 * n + i,
+                                                 message="m" * 200)) for i in range(count))
     app = make_app(str(tmp_path))
     newest, older = sorted(app.sources, key=lambda s: s.path)
     other_behind_when_newest_done = []

@@ -67,7 +67,7 @@ import orjson
 
 from tracetui.formats.inspect import validate
 from tracetui.formats.jsonutil import as_float, loads
-from tracetui.sources.files import inflate
+from tracetui.sources.files import inflate, trailer_size
 from tracetui.model import BUCKETS, Anomalies, AnomalyRow
 
 BUCKET_OF_EVENT = {"cancel": "cancelled", "error": "errors", "timeout": "timeouts"}
@@ -595,14 +595,10 @@ def _line_start(block: bytes, i: int) -> int:
 
 
 def _gzip_size(path: str) -> int:
-    """The uncompressed size from the gzip trailer (exact for one member
-    under 4 GiB, a guess otherwise: it only decides where to cut)."""
+    """The uncompressed size from the gzip trailer (a guess for several
+    members or 4 GiB and more: it only decides where to cut)."""
     with open(path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        if f.tell() < 18:
-            return 0
-        f.seek(-4, os.SEEK_END)
-        return int.from_bytes(f.read(4), "little")
+        return trailer_size(f)
 
 
 #: Share of a gzip file's lines the child folds: the tail's owner also

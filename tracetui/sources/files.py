@@ -157,6 +157,22 @@ class Gunzip(io.RawIOBase):
         return n
 
 
+#: The smallest gzip member: a 10-byte header, an empty stream, an 8-byte trailer.
+GZIP_MIN_BYTES = 18
+
+
+def trailer_size(raw) -> int:
+    """The decompressed size a gzip file's trailer states (exact for one
+    member under 4 GiB, else a guess); 0 for a file too short to hold one.
+    Leaves `raw` at its start."""
+    size = 0
+    if raw.seek(0, os.SEEK_END) >= GZIP_MIN_BYTES:
+        raw.seek(-4, os.SEEK_END)
+        size = int.from_bytes(raw.read(4), "little")
+    raw.seek(0)
+    return size
+
+
 def gunzip(raw, points: list[SeekPoint] | None = None,
            start: SeekPoint | None = None) -> tuple[io.BufferedReader, Gunzip]:
     """A buffered reader over a gzip stream, and its Gunzip (for `.error`);
@@ -364,13 +380,7 @@ class FileFollower:
             chunk.notes.append(f"{self.path}: cannot read: {exc.strerror or exc}")
             return
         self._gz_raw = raw
-        try:
-            raw.seek(-4, os.SEEK_END)
-            self._gz_isize = int.from_bytes(raw.read(4), "little")
-            raw.seek(0)
-        except OSError:  # shorter than a trailer
-            self._gz_isize = 0
-            raw.seek(0)
+        self._gz_isize = trailer_size(raw)
         # A new list, not cleared in place: a reader on another thread may
         # be resuming from the old one.
         self._gz_points = []
