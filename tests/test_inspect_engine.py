@@ -9,6 +9,7 @@ import os
 import time
 
 import pytest
+from hostile import corpus as c
 
 from tracetui.cli import main
 from tracetui.formats.inspect import InspectDecoder
@@ -287,3 +288,89 @@ def test_sample_ids_that_are_not_ids_still_make_spans(tmp_path, capsys):
     assert a.status == "ok" and b.status == "running"
     assert a.parent is b.parent and a.parent.kind == "sample"
     assert list(run.anomalies.running) == ["b"]
+
+
+def _decoded(decoder: InspectDecoder) -> tuple:
+    """Everything a decoder made of a file, to compare two readings."""
+    run = decoder.run
+
+    def rows(bucket):
+        return [(tid, r.action, r.detail, r.start, r.duration, r.error, r.span.id if r.span else None)
+                for tid, r in bucket.items()]
+
+    spans = [(s.id, s.name, s.kind, s.detail, s.status, s.start, s.duration, s.origin, s.error,
+              s.attributes, s.parent.id if s.parent else None, [c.id for c in s.children or ()],
+              [(e.time, e.level, e.message, e.origin) for e in s.events or ()])
+             for s in run.spans.values()]
+    return (decoder.records, decoder.bad_lines, decoder.invalid_records, decoder.first_bad_line,
+            spans, [s.id for s in run.roots], [(e.time, e.message, e.origin) for e in run.events],
+            [rows(run.anomalies.bucket(name)) for name in ("running", "cancelled", "errors", "timeouts")],
+            run.first_time, run.last_time)
+
+
+def _odd_lines() -> list[bytes]:
+    """Lines the reader's fast path must hand to the full validation, or
+    skip exactly as it would."""
+    def sample(rec):
+        return {**rec, "task": "t", "sample_id": 3, "epoch": 1}
+
+    recs = [
+        sample(c.inspect_record("enter", "e1", "Tool Call", "bash", start=T0)),
+        sample(c.inspect_record("error", "e1", "Tool Call", "bash", duration=1.0, error="boom",
+                              error_type="RuntimeError", stacktrace="Traceback\n  x")),
+        sample(c.inspect_record("enter", "e2", "Model", "gpt", start=T0 + 1)),
+        {**sample(c.inspect_record("enter", "e3", "Model", "gpt")), "start_time": 1795412245},  # an int
+        sample(c.inspect_record("timeout", "e2", "Model", "gpt", duration=120.0)),
+        sample(c.inspect_record("exit", "e3", "Model", "gpt", duration=2)),  # an int duration
+        sample(c.inspect_record("exit", "nope", "Model", "gpt", duration=0.5)),  # no enter
+        {**sample(c.inspect_record("enter", "e4", "Model", "gpt", start=T0 + 2)), "duration": 1.0},
+        sample(c.inspect_record("exit", "e4", "Model", "gpt", duration=1.0, start_time=T0 + 2)),
+        {**sample(c.inspect_record("enter", "e10", "Model", "gpt", start=T0 + 4)), "duration": 3.0},  # stays open
+        sample(c.inspect_record("exit", "e11", "Model", "gpt", duration=1.0, start_time=T0 + 6)),  # no enter
+        sample(c.inspect_record("enter", "e12", "Model", "gpt", start=T0 + 7)),
+        sample(c.inspect_record("exit", "e12", "Model", "gpt", duration=1.0, error=5)),  # invalid: skipped
+        c.inspect_record("enter", "e5", "Model", None, start=T0 + 3),  # detail null
+        c.inspect_record("enter", "e6", 7, "x", start=T0),  # action not a string
+        c.inspect_record("enter", "e7", "Model", "gpt", start="soon"),  # start_time not a number
+        c.inspect_record("bogus", "e8", "Model", "gpt"),  # not one of the five events
+        {**c.inspect_record("enter", "e9"), "trace_id": None},
+        {"timestamp": "t", "level": 5, "message": "m"},
+        sample(c.inspect_record(message="HTTP 200")),
+        sample(c.inspect_record("enter", "e1", "Tool Call", "again", start=T0 + 5)),  # a repeated enter
+        *c.WRONG_SHAPES,
+    ]
+    lines = [c.line(r).rstrip(b"\n") for r in recs]
+    lines += [b"", b"   ", b"garbage", b'{"timestamp": "t", "level": "T", "message": "m", "x": NaN}',
+              b'{"timestamp": "t", "level": "T", "message": "\xff\xfe"}', b'{"timestamp": "2026',
+              c.line(c.inspect_record("exit", "e1", "Tool Call", "again", duration=5.0))[:-1]]
+    return lines
+
+
+@pytest.mark.parametrize("name", ["hung.log", "demo.log", "mixed.log.gz", "odd"])
+@pytest.mark.parametrize("message_filter", [None, "model"])
+def test_reading_in_runs_equals_reading_record_by_record(tmp_path, name, message_filter):
+    """The reader's hot path (`feed_run`: consecutive lines, offsets
+    counted, common records checked inline) must make exactly what the
+    record-by-record path (`_slow_line`: every record through `_record`'s
+    full validation) makes, offsets and line numbers included."""
+    if name == "odd":
+        path = tmp_path / "trace-7.log"
+        path.write_bytes(b"\n".join(_odd_lines() * 3))  # no newline at the end
+        path = str(path)
+    else:
+        path = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "inspect", name)
+    chunk = FileFollower(path).poll(final=True)
+    fast = InspectDecoder(Store(), path, message_filter)
+    for pos, lines in chunk.runs:
+        fast.feed_run(lines, pos)
+    slow = InspectDecoder(Store(), path, message_filter)
+    for offset, line in chunk.lines:
+        slow._line_no += 1
+        slow._slow_line(line, offset)
+    assert _decoded(fast) == _decoded(slow)
+    assert fast.records > 0 and (name != "odd" or fast.skipped > 0)
+    follower = FileFollower(path)
+    follower.poll(final=True)
+    for span in fast.run.spans.values():
+        for offset in span.origin:
+            assert json.loads(follower.read_line_at(offset))["trace_id"] == span.id

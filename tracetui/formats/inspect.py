@@ -50,6 +50,8 @@ def run_id_for(path: str) -> str:
 
 
 _EVENTS = frozenset(("enter", *CLOSING_EVENTS))
+#: `dict.get`'s default for a key that is absent (None may be a value).
+_ABSENT = object()
 
 
 def validate(rec: dict) -> tuple[float | None, float | None]:
@@ -218,30 +220,97 @@ class InspectDecoder:
             self.first_bad_line = self._line_no
 
     def feed(self, lines: list[tuple[int, bytes]]) -> None:
+        """Lines with their offsets, in file order (any offsets: a test's,
+        or lines that are not consecutive)."""
+        for offset, line in lines:
+            self.feed_run([line], offset)
+
+    def feed_run(self, lines: list[bytes], pos: int) -> None:
+        """`feed` for consecutive lines, the first at offset `pos`: the
+        reader's hot path. Records of the shapes Inspect's writer gives
+        (a plain message; an enter or exit without error fields, its
+        fields of the right types) are checked and dispatched inline, as
+        `validate` and `_record` would; anything else takes `_record`."""
         parse = orjson.loads
         record = self._record
-        for offset, line in lines:
-            self._line_no += 1
+        enter = self._enter
+        close = self._close
+        event_record = self._event
+        intern = sys.intern
+        needle = self.filter
+        line_no = self._line_no
+        records = 0
+        for line in lines:
+            offset = pos
+            pos += len(line) + 1
+            line_no += 1
             try:
                 rec = parse(line)
+                get = rec.get
             except orjson.JSONDecodeError:
-                # Blank, or JSON only Python's parser reads (NaN, huge
-                # integers), or not JSON: rare, so checked only here.
-                if not line.strip():
-                    continue
-                try:
-                    rec = loads(line)
-                except ValueError:
-                    self._bad(invalid=False)
-                    continue
-            if type(rec) is not dict:
+                self._line_no = line_no
+                self._slow_line(line, offset)
+                continue
+            except AttributeError:  # JSON, but not an object
+                self._line_no = line_no
                 self._bad(invalid=False)
                 continue
+            message = get("message")
+            if type(message) is str and type(get("timestamp")) is str \
+                    and type(get("level")) is str:
+                action = get("action", _ABSENT)
+                if action is _ABSENT:
+                    if needle is None or needle in message.lower():
+                        records += 1
+                        event_record(rec, offset)
+                    continue
+                tid = get("trace_id")
+                detail = get("detail", "")
+                if type(action) is str and type(tid) is str and type(detail) is str \
+                        and "error" not in rec and "error_type" not in rec \
+                        and "stacktrace" not in rec:
+                    event = get("event")
+                    if event == "enter":
+                        start = get("start_time")
+                        if type(start) is float and "duration" not in rec:
+                            if needle is None or needle in message.lower():
+                                records += 1
+                                enter(rec, intern(action), detail, tid, start, None, offset)
+                            continue
+                    elif event == "exit":
+                        duration = get("duration")
+                        if type(duration) is float and "start_time" not in rec:
+                            if needle is None or needle in message.lower():
+                                records += 1
+                                close(rec, intern(action), detail, tid, event, None, duration,
+                                      offset)
+                            continue
+            self._line_no = line_no
             try:
                 record(rec, offset)
             except (ValueError, TypeError, OverflowError):
                 self._bad(invalid=True)
+        self._line_no = line_no
+        self.records += records
         self.store.touch(self.run_id)
+
+    def _slow_line(self, line: bytes, offset: int) -> None:
+        """A line orjson refuses: blank (ignored), JSON only Python's parser
+        reads (NaN, huge integers), or not JSON at all."""
+        if not line.strip():
+            return
+        try:
+            rec = loads(line)
+        except ValueError:
+            self._bad(invalid=False)
+            return
+        if type(rec) is not dict:
+            self._bad(invalid=False)
+            return
+        try:
+            self._record(rec, offset)
+        except (ValueError, TypeError, OverflowError):
+            self._bad(invalid=True)
 
     def _record(self, rec: dict, offset: int) -> None:
         start, duration = validate(rec)
@@ -333,7 +402,9 @@ class InspectDecoder:
                   else CANCELLED if sample.cancels else OK)
         if status == node.status:
             return
-        counts = self._task_counts.setdefault(node.parent.id, {RUNNING: 0, ERROR: 0, OK: 0, CANCELLED: 0})
+        counts = self._task_counts.get(node.parent.id)
+        if counts is None:
+            counts = self._task_counts[node.parent.id] = {RUNNING: 0, ERROR: 0, OK: 0, CANCELLED: 0}
         counts[node.status] = counts.get(node.status, 0) - 1
         counts[status] = counts.get(status, 0) + 1
         node.status = status
@@ -347,7 +418,7 @@ class InspectDecoder:
         sample = self._sample(rec)
         span = run.spans.get(trace_id)
         if span is None or span.synthetic:
-            span = Span(trace_id, run, action, action, start)
+            span = Span(trace_id, run, action, action, start)  # running, no duration
             parent = (sample.open[-1] if sample and sample.open
                       else sample.node if sample else None)
             self._attach(span, parent)
@@ -355,22 +426,25 @@ class InspectDecoder:
             # A repeated enter overwrites the earlier one (as Inspect does).
             span.name = span.kind = action
             span.start = start
+            span.status = RUNNING
+            span.duration = None
             if trace_id in self._open:
                 _, old_sample = self._open.pop(trace_id)
                 if old_sample is not None and span in old_sample.open:
                     old_sample.open.remove(span)
         span.detail = detail
-        span.status = RUNNING
-        span.duration = None
         span.origin = (offset,)
         self._open[trace_id] = (span, sample)
-        if sample is not None:
-            sample.open.append(span)
         run.anomalies.running[trace_id] = AnomalyRow(
             action, detail or rec["message"], start, duration, rec.get("error"), span)
         run.see_time(start)
-        self._widen(span.parent, start, start)
-        self._refresh_sample(sample)
+        parent = span.parent
+        if parent is not None and parent.synthetic:
+            self._widen(parent, start, start)
+        if sample is not None:
+            sample.open.append(span)
+            if sample.node.status != RUNNING:  # else it stays running
+                self._refresh_sample(sample)
 
     def _close(self, rec: dict, action: str, detail: str, trace_id: str, event: str,
                start: float | None, duration: float | None, offset: int) -> None:
@@ -411,8 +485,12 @@ class InspectDecoder:
                 sample.cancels += 1
         end = span.end
         run.see_time(end)
-        self._widen(span.parent, span.start, end)
-        self._refresh_sample(sample)
+        parent = span.parent
+        if parent is not None and parent.synthetic:
+            self._widen(parent, span.start, end)
+        # A sample with actions still open stays running.
+        if sample is not None and (not sample.open or sample.node.status != RUNNING):
+            self._refresh_sample(sample)
 
     def _event(self, rec: dict, offset: int) -> None:
         level = sys.intern(rec["level"])  # a handful of levels, like action names

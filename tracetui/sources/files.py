@@ -42,14 +42,27 @@ TAIL_CHECK = 256
 class Chunk:
     """What one poll found."""
 
-    #: (byte offset in the uncompressed stream, line without its newline)
-    lines: list[tuple[int, bytes]] = field(default_factory=list)
+    #: The new lines, without their newlines, in runs of consecutive lines:
+    #: (byte offset in the uncompressed stream of the run's first line, its
+    #: lines). Runs, not an (offset, line) pair per line: making the pairs
+    #: cost more than parsing the lines (1.1 of 7 s indexing a 1M-line log).
+    runs: list[tuple[int, list[bytes]]] = field(default_factory=list)
     #: The file was replaced or truncated: forget what it said before.
     reset: bool = False
     #: One-line notes for the user (truncated gzip, file vanished...).
     notes: list[str] = field(default_factory=list)
     #: More data is waiting (the read stopped at READ_SIZE).
     more: bool = False
+
+    @property
+    def lines(self) -> list[tuple[int, bytes]]:
+        """(offset, line) for each new line, for readers that want pairs."""
+        pairs = []
+        for pos, lines in self.runs:
+            for line in lines:
+                pairs.append((pos, line))
+                pos += len(line) + 1
+        return pairs
 
 
 class SeekPoint(NamedTuple):
@@ -316,7 +329,7 @@ class FileFollower:
     def _restart(self, chunk: Chunk) -> None:
         self._close_gz()
         chunk.reset = True
-        chunk.lines.clear()
+        chunk.runs.clear()
         self.offset = 0
         self._partial = b""
         self._tail = b""
@@ -353,22 +366,18 @@ class FileFollower:
         if self._partial:
             data = self._partial + data
             self._partial = b""
-        base = self.offset
         lines = data.split(b"\n")
         last = lines.pop()
-        out = chunk.lines
-        pos = base
-        for line in lines:
-            out.append((pos, line))
-            pos += len(line) + 1
         if last and final:
-            out.append((pos, last))
-            pos += len(last)
+            lines.append(last)
+            end = len(data)
         else:
             self._partial = last
-        consumed = data[: pos - base]
-        self._tail = (self._tail + consumed[-TAIL_CHECK:])[-TAIL_CHECK:]
-        self.offset = pos
+            end = len(data) - len(last)
+        if lines:
+            chunk.runs.append((self.offset, lines))
+        self._tail = (self._tail + data[max(0, end - TAIL_CHECK):end])[-TAIL_CHECK:]
+        self.offset += end
 
     def _read_gzip(self, chunk: Chunk, skip: int, final: bool) -> None:
         """Start decompressing the file (skipping its first `skip` bytes) and

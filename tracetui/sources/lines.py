@@ -54,8 +54,13 @@ class LineSource(DecodedSource):
                 if chunk.reset:
                     self.decoder.reset()
                     changed = True
-                if chunk.lines:
-                    self.decoder.feed(chunk.lines)
+                if chunk.runs:
+                    feed_run = getattr(self.decoder, "feed_run", None)
+                    if feed_run is not None:
+                        for pos, lines in chunk.runs:
+                            feed_run(lines, pos)
+                    else:
+                        self.decoder.feed(chunk.lines)
                     changed = True
             if not chunk.more or (max_chunks is not None and chunks >= max_chunks):
                 return self._check_writer() or changed
