@@ -374,3 +374,39 @@ def test_reading_in_runs_equals_reading_record_by_record(tmp_path, name, message
     for span in fast.run.spans.values():
         for offset in span.origin:
             assert json.loads(follower.read_line_at(offset))["trace_id"] == span.id
+
+
+def test_repeated_details_and_log_messages_are_held_once(tmp_path, monkeypatch):
+    """A model call's detail and an HTTP status line recur on most spans and
+    records of a big log: each is held once. Sample records lose their
+    `task=… sample=… epoch=…` line (the sample they are filed under says
+    it); the run's own records keep theirs."""
+    import tracetui.formats.inspect as inspect_format
+
+    monkeypatch.setattr(inspect_format, "SHARED_MAX_ENTRIES", 3)
+    http = 'POST https://api.openai.com/v1/responses "HTTP/1.1 200 OK"'
+    long_detail = "bash(command='" + "x" * inspect_format.SHARED_MAX_LEN + "')"
+    lines = []
+    for i in range(2):
+        lines += [rec("enter", f"m{i}", "Model", "generate (openai/gpt-4o)", sample=1, start_time=T0 + i),
+                  json.dumps({"timestamp": "2026-11-23T05:37:25+00:00", "level": "HTTP",
+                              "message": f"task=t sample=1 epoch=1\n{http}",
+                              "task": "t", "sample_id": 1, "epoch": 1}),
+                  rec("exit", f"m{i}", "Model", "generate (openai/gpt-4o)", sample=1, duration=1.0),
+                  rec("enter", f"b{i}", "Tool Call", long_detail, sample=1, start_time=T0 + i)]
+    lines += [rec("enter", f"u{i}", "Tool Call", f"think({i})", sample=1, start_time=T0) for i in range(4)]
+    lines.append(json.dumps({"timestamp": "2026-11-23T05:37:26+00:00", "level": "INFO",
+                             "message": f"task=t sample=9\n{http}"}))
+    p = tmp_path / "trace-3.log"
+    write(p, lines)
+    d = InspectDecoder(Store(), str(p))
+    d.feed(FileFollower(str(p)).poll(final=True).lines)
+    spans = d.run.spans
+    assert spans["m0"].detail == "generate (openai/gpt-4o)" and spans["m0"].detail is spans["m1"].detail
+    assert d.run.anomalies.running["b0"].detail == long_detail
+    assert spans["b0"].detail is not spans["b1"].detail  # too long to look up
+    sample_log = spans["sample:t:1:1"].events
+    assert [e.message for e in sample_log] == [http, http] and sample_log[0].message is sample_log[1].message
+    assert [e.message for e in d.run.events] == [f"task=t sample=9\n{http}"]
+    assert len(d._shared) == 3  # capped: the later details are held as they come
+    assert [spans[f"u{i}"].detail for i in range(4)] == [f"think({i})" for i in range(4)]

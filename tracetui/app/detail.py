@@ -290,10 +290,7 @@ def span_sections(span: Span, now: float,
             line = Text()
             line.append(_event_time(event.time) + " ", style="dim")
             line.append(safe(event.level, newlines=False) + " ", style="yellow" if event.level != "HTTP" else "blue")
-            message = event.message
-            if message.startswith(("sample=", "task=")) and "\n" in message:
-                message = message.split("\n", 1)[1]  # the sample is this pane's subject
-            line.append_text(_t(message))
+            line.append_text(_t(event.message))
             log.append(line)
         sections.append(((shown_events, len(shown_events), label), Group(*log)))
     if run.inferred and span.parent is not None:
