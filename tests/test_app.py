@@ -817,7 +817,7 @@ async def test_raw_modal_shows_every_record_of_a_span(demo_log):
         console = Console(file=io.StringIO(), width=200, color_system=None)
         console.print(app.screen.query_one("#raw-body").query_one("Static").content)
         raw = console.file.getvalue()
-        assert raw.count(f'"trace_id": "{span.id}"') == len(span.origin) == 2  # enter and exit
+        assert raw.count(f'"trace_id": "{span.id}"') == len(span.locators) == 2  # enter and exit
         assert '"event": "enter"' in raw and '"event": "exit"' in raw
         await pilot.press("escape")
         assert not isinstance(app.screen, RawScreen)

@@ -46,7 +46,7 @@ def store_state(store: Store, source=None) -> dict:
         for span_id, s in run.spans.items():
             spans[span_id] = (s.name, s.kind, s.status, s.parent.id if s.parent else None,
                               [ch.id for ch in s.children or []], _num(s.start), _num(s.duration),
-                              s.orphan, s.synthetic, repr(s.error), list(s.origin or []), s.detail)
+                              s.orphan, s.synthetic, repr(s.error), list(s.locators), s.detail)
         anomalies = {b: sorted(map(str, getattr(run.anomalies, b).keys()))
                      for b in ("running", "cancelled", "errors", "timeouts")}
         runs[run_id] = (spans, [r.id for r in run.roots], anomalies, run.status)
@@ -293,14 +293,14 @@ def test_records_deep_in_a_gzip_file_read_back_from_the_nearest_seek_point(tmp_p
     assert sum(p.out > len(members[0]) for p in points) >= 3
     checked = spans[::97] + spans[-120:]
     for span in checked:
-        offset = span.origin[0]
+        offset = span.locators[0]
         assert source.raw(offset) == text[offset:text.index(b"\n", offset)].decode()
     # Destroy the file's bytes before the first seek point: a record past
     # it still reads back, so the read did not start at the file's start.
     first = points[0]
     with open(path, "r+b") as f:
         f.write(b"\xff" * first.raw)
-    deep = [s.origin[0] for s in checked if s.origin[0] >= first.out]
+    deep = [s.locators[0] for s in checked if s.locators[0] >= first.out]
     assert deep
     for offset in deep:
         assert source.raw(offset) == text[offset:text.index(b"\n", offset)].decode()

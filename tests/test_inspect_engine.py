@@ -372,7 +372,7 @@ def test_reading_in_runs_equals_reading_record_by_record(tmp_path, name, message
     follower = FileFollower(path)
     follower.poll(final=True)
     for span in fast.run.spans.values():
-        for offset in span.origin:
+        for offset in span.locators:
             assert json.loads(follower.read_line_at(offset))["trace_id"] == span.id
 
 
@@ -410,3 +410,16 @@ def test_repeated_details_and_log_messages_are_held_once(tmp_path, monkeypatch):
     assert [e.message for e in d.run.events] == [f"task=t sample=9\n{http}"]
     assert len(d._shared) == 3  # capped: the later details are held as they come
     assert [spans[f"u{i}"].detail for i in range(4)] == [f"think({i})" for i in range(4)]
+
+
+@pytest.mark.parametrize("offsets", [[0], [5, 9], [2**42 - 2, 7], [7, 2**42 + 3], [3, 4, 5], [2**50]])
+def test_a_spans_byte_offsets_read_back_in_order_however_they_are_held(offsets):
+    """Two offsets are packed in one int (a tuple of two costs three times
+    as much); a third, or one too big to pack, makes a tuple."""
+    from tracetui.model import locators, pack_offset
+
+    origin = ()
+    for offset in offsets:
+        origin = pack_offset(origin, offset)
+    assert locators(origin) == tuple(offsets)
+    assert isinstance(origin, int) == (len(offsets) <= 2 and max(offsets) < 2**42 - 1)

@@ -176,8 +176,8 @@ def test_sources_stay_untouched_while_followed(tmp_path):
     for run in store.runs.values():
         for span in list(run.spans.values())[:5]:
             for source in sources:
-                if span.origin:
-                    source.raw(span.origin[0])
+                if span.locators:
+                    source.raw(span.locators[0])
     assert c.snapshot([str(src)]) == before
     assert len(sources) == len(paths)
 

@@ -571,7 +571,7 @@ class TraceApp(App):
             return
         source = self._source_for(span.run)
         parts = []
-        for locator in span.origin or []:
+        for locator in span.locators:
             raw = source.raw(locator) if source is not None else None
             if raw is None:
                 continue

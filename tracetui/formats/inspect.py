@@ -23,7 +23,7 @@ import orjson
 
 from tracetui.formats.jsonutil import as_float, loads
 from tracetui.model import (
-    CANCELLED, ERROR, OK, RUNNING, TIMEOUT, AnomalyRow, Event, Run, Span,
+    CANCELLED, ERROR, OK, RUNNING, TIMEOUT, AnomalyRow, Event, Run, Span, pack_offset,
 )
 from tracetui.store import Store
 
@@ -456,7 +456,7 @@ class InspectDecoder:
                 if old_sample is not None and span in old_sample.open:
                     old_sample.open.remove(span)
         span.detail = detail
-        span.origin = (offset,)
+        span.origin = pack_offset((), offset)
         self._open[trace_id] = (span, sample)
         run.anomalies.running[trace_id] = AnomalyRow(
             action, detail or rec["message"], start, duration, rec.get("error"), span)
@@ -494,7 +494,7 @@ class InspectDecoder:
                 self._attach(span, sample.node if sample else None)
         span.status = CLOSING_EVENTS[event]
         span.duration = duration
-        span.origin += (offset,)
+        span.origin = pack_offset(span.origin, offset)
         if event != "exit":
             error = rec.get("error")
             if error is not None or rec.get("error_type") or rec.get("stacktrace"):
