@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 
 import pytest
 from textual.strip import Strip
@@ -1258,12 +1259,18 @@ def _rows_by_definition(tree, run) -> list:
     "sample_traces/inspect/mixed.log.gz", "tests/data/skulk/inspect/trace-2217.log.gz",
     "sample_traces/otel/otlp.jsonl", "sample_traces/native/spans.jsonl",
 ])
-def test_the_layout_shows_exactly_the_open_nodes(path):
+@pytest.mark.parametrize("positions_min", [span_tree.POSITIONS_MIN, 0])
+def test_the_layout_shows_exactly_the_open_nodes(path, positions_min, monkeypatch):
     """The layout finds open nodes its own fast way (in an inferred run, by
     looking up running actions and what the user opened, not by testing
-    every sibling); its rows must be those a walk by `is_open` gives, with
-    nodes opened and closed by hand, in every sort order."""
+    every sibling, and in long lists of children by remembered positions);
+    its rows must be those a walk by `is_open` gives, with nodes opened and
+    closed by hand, in every sort order."""
     from tracetui.cli import load
+
+    monkeypatch.setattr(span_tree, "POSITIONS_MIN", positions_min)
+    if positions_min == 0:  # every lookup by position, not by a C scan
+        monkeypatch.setattr(span_tree, "INDEX_LOOKUPS", 0)
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     store, _ = load([os.path.join(root, path)])
@@ -1283,3 +1290,72 @@ def test_the_layout_shows_exactly_the_open_nodes(path):
                 rows = span_tree.Rows()
                 tree._flatten(list(run.roots), 0, rows)
                 assert list(rows) == _rows_by_definition(tree, run), (path, run.id, sort_index, step)
+
+
+def test_remembered_positions_follow_a_growing_run_and_notice_a_reordered_list(monkeypatch):
+    """Children lists of an Inspect run only grow; the positions the layout
+    remembers are extended as they do. A list reordered in place must be
+    noticed, not trusted."""
+    from tracetui.formats.inspect import InspectDecoder
+    from tracetui.sources.files import FileFollower
+    from tracetui.store import Store
+
+    monkeypatch.setattr(span_tree, "POSITIONS_MIN", 0)
+    monkeypatch.setattr(span_tree, "INDEX_LOOKUPS", 0)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.path.join(root, "sample_traces/inspect/demo.log")
+    lines = FileFollower(path).poll(final=True).lines
+    decoder = InspectDecoder(Store(), path)
+    tree = span_tree.SpanTree()
+    tree.run = decoder.run
+    for part in range(4):
+        decoder.feed(lines[part * len(lines) // 4:(part + 1) * len(lines) // 4])
+        rows = span_tree.Rows()
+        tree._flatten(list(decoder.run.roots), 0, rows)
+        assert list(rows) == _rows_by_definition(tree, decoder.run), part
+    assert tree._positions._lists  # the path under test was taken
+    for parent in list(tree._positions._lists):
+        parent.children.reverse()
+    rows = span_tree.Rows()
+    tree._flatten(list(decoder.run.roots), 0, rows)
+    assert list(rows) == _rows_by_definition(tree, decoder.run)
+
+
+async def test_a_big_tree_growing_in_small_batches_is_laid_out_after_a_pause(tmp_path, monkeypatch):
+    """A live log growing every few ms must not have a big tree laid out
+    after every batch (fast passes came back to back, 18 a second, and the
+    tail's latency rose); a sort, the user's, is laid out at once."""
+    monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 0)
+    monkeypatch.setattr(span_tree, "RELAYOUT_GAP", 0.5)
+    path = str(tmp_path / "trace-999999.log")
+    write_demo_trace(path)
+    app = make_app(path)
+    passes = []
+    original = span_tree.SpanTree._relayout_in_background
+    monkeypatch.setattr(span_tree.SpanTree, "_relayout_in_background",
+                        lambda self, run, version: (passes.append(time.monotonic()),
+                                                    original(self, run, version)))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        await pilot.pause(0.4)
+        passes.clear()
+        started = time.monotonic()
+        for i in range(60):  # a batch every 20 ms for 1.2 s
+            tree.refresh_run()
+            await pilot.pause(0.02)
+        live = [t - started for t in passes]
+        assert 2 <= len(live) <= 6, live  # one at once, then one per pause
+        assert all(b - a >= 0.45 for a, b in zip(live, live[1:])), live
+        tree.focus()
+        await pilot.pause(0.5)
+        tree.refresh_run()  # a live pass: the next live one waits RELAYOUT_GAP
+        for _ in range(50):
+            await pilot.pause(0.01)
+            if not tree._relayout_busy:
+                break
+        passes.clear()
+        asked = time.monotonic()
+        await pilot.press("s")  # sort: the user's, at once
+        await pilot.pause(0.05)
+        assert passes and passes[0] - asked < 0.2

@@ -11,6 +11,7 @@ import gc
 import json
 import os
 import re
+import sys
 import time
 from typing import Callable
 
@@ -77,6 +78,14 @@ SLICE_BYTES = 1024 * 1024
 #: every other source: opening Inspect's trace directory, the newest log
 #: (the one shown) is read whole first instead of in step with the rest.
 SHOWN_SLICES = 8
+#: How long a thread may hold the GIL while another waits for it (s), for
+#: this process while the app runs; CPython's default is 5 ms. The UI
+#: thread gives the GIL up at every wait of its event loop, and got it
+#: back only after the reader or a background layout had had its 5 ms:
+#: several times a frame. Following a 1M-line log that grows by 1,000
+#: lines/s, a line reached the screen at p99 52–68 ms; at 1 ms, 39 ms
+#: (`bench/bench_tail.py --reader app --prefill`).
+GIL_SWITCH_INTERVAL = 0.001
 
 
 #: More entries than the app's long-lived widgets make in Textual's
@@ -193,6 +202,7 @@ class TraceApp(App):
         return self._panes["detail"]
 
     def on_mount(self) -> None:
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL)
         self._panes = {"runs": self.query_one(RunList), "anomalies": self.query_one(AnomalyPanel),
                        "tree": self.query_one(SpanTree), "detail": self.query_one(DetailPane)}
         self._status = self.query_one("#status", StatusLine)
