@@ -1314,6 +1314,12 @@ def test_remembered_positions_follow_a_growing_run_and_notice_a_reordered_list(m
         tree._flatten(list(decoder.run.roots), 0, rows)
         assert list(rows) == _rows_by_definition(tree, decoder.run), part
     assert tree._positions._lists  # the path under test was taken
+    tree.rows = rows
+    tree.sync_size = lambda repaint=True: None  # not mounted
+    for span in [s for s, _ in rows if s.children]:  # closed and opened again, by hand
+        for expand in (False, True):
+            tree._toggle(tree.rows.index(span), expand=expand)
+            assert list(tree.rows) == _rows_by_definition(tree, decoder.run), (span, expand)
     for parent in list(tree._positions._lists):
         parent.children.reverse()
     rows = span_tree.Rows()
@@ -1359,3 +1365,13 @@ async def test_a_big_tree_growing_in_small_batches_is_laid_out_after_a_pause(tmp
         await pilot.press("s")  # sort: the user's, at once
         await pilot.pause(0.05)
         assert passes and passes[0] - asked < 0.2
+
+
+@pytest.mark.parametrize("depths", [[0], [0, 1, 2, 1, 0, 1], [0, 1, 1, 1], [0, 1, 2, 3, 2, 1, 2, 0, 0],
+                                    [0, *range(1, 40), 5, 0], [3, 4, 5, 4, 3, 2, 9]])
+def test_a_rows_subtree_ends_at_the_next_row_as_shallow(depths):
+    for index in range(len(depths)):
+        end = index + 1
+        while end < len(depths) and depths[end] > depths[index]:
+            end += 1
+        assert span_tree.subtree_end(depths, index) == end, (depths, index)
