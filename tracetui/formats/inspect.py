@@ -277,36 +277,41 @@ class InspectDecoder:
                 self._line_no = line_no
                 self._bad(invalid=False)
                 continue
-            message = get("message")
-            if type(message) is str and type(get("timestamp")) is str \
-                    and type(get("level")) is str:
-                action = get("action", _ABSENT)
-                if action is _ABSENT:
-                    if needle is None or needle in message.lower():
-                        records += 1
-                        event_record(rec, offset)
-                    continue
-                tid = get("trace_id")
-                detail = get("detail", "")
-                if type(action) is str and type(tid) is str and type(detail) is str \
-                        and "error" not in rec and "error_type" not in rec \
-                        and "stacktrace" not in rec:
-                    event = get("event")
-                    if event == "enter":
-                        start = get("start_time")
-                        if type(start) is float and "duration" not in rec:
-                            if needle is None or needle in message.lower():
-                                records += 1
-                                enter(rec, intern(action), detail, tid, start, None, offset)
-                            continue
-                    elif event == "exit":
-                        duration = get("duration")
-                        if type(duration) is float and "start_time" not in rec:
-                            if needle is None or needle in message.lower():
-                                records += 1
-                                close(rec, intern(action), detail, tid, event, None, duration,
-                                      offset)
-                            continue
+            try:  # as `_record` is: a record its handling refuses counts as invalid
+                message = get("message")
+                if type(message) is str and type(get("timestamp")) is str \
+                        and type(get("level")) is str:
+                    action = get("action", _ABSENT)
+                    if action is _ABSENT:
+                        if needle is None or needle in message.lower():
+                            records += 1
+                            event_record(rec, offset)
+                        continue
+                    tid = get("trace_id")
+                    detail = get("detail", "")
+                    if type(action) is str and type(tid) is str and type(detail) is str \
+                            and "error" not in rec and "error_type" not in rec \
+                            and "stacktrace" not in rec:
+                        event = get("event")
+                        if event == "enter":
+                            start = get("start_time")
+                            if type(start) is float and "duration" not in rec:
+                                if needle is None or needle in message.lower():
+                                    records += 1
+                                    enter(rec, intern(action), detail, tid, start, None, offset)
+                                continue
+                        elif event == "exit":
+                            duration = get("duration")
+                            if type(duration) is float and "start_time" not in rec:
+                                if needle is None or needle in message.lower():
+                                    records += 1
+                                    close(rec, intern(action), detail, tid, event, None, duration,
+                                          offset)
+                                continue
+            except (ValueError, TypeError, OverflowError):
+                self._line_no = line_no
+                self._bad(invalid=True)
+                continue
             self._line_no = line_no
             try:
                 record(rec, offset)
