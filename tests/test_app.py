@@ -15,7 +15,7 @@ from textual.widget import Widget
 from headless import open_app, settle
 from hostile import corpus as c
 from tracetui.app import span_tree
-from tracetui.app.app import TraceApp
+from tracetui.app.app import GIL_SWITCH_INTERVAL, TraceApp
 from tracetui.app.detail import log_for
 from tracetui.app.key_bar import KeyBar
 from tracetui.app.line_list import LineList
@@ -1375,3 +1375,15 @@ def test_a_rows_subtree_ends_at_the_next_row_as_shallow(depths):
         while end < len(depths) and depths[end] > depths[index]:
             end += 1
         assert span_tree.subtree_end(depths, index) == end, (depths, index)
+
+
+async def test_the_gil_switch_interval_is_short_while_the_app_runs_and_put_back_after(demo_log):
+    """The app shortens it so its UI thread gets the GIL back promptly from
+    the reader and layout threads; a process that goes on must get its own back."""
+    import sys
+
+    before = sys.getswitchinterval()
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)):
+        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_INTERVAL)
+    assert sys.getswitchinterval() == pytest.approx(before)

@@ -83,7 +83,8 @@ SHOWN_SLICES = 8
 #: thread gives the GIL up at every wait of its event loop, and got it
 #: back only after the reader or a background layout had had its 5 ms:
 #: several times a frame. Following a 1M-line log that grows by 1,000
-#: lines/s, a line reached the screen at p99 52–68 ms; at 1 ms, 39 ms
+#: lines/s, a line reached the screen at p99 52–68 ms; at 1 ms, 33–55 ms
+#: in six runs, and 31–47 ms with the tree's relayout pause
 #: (`bench/bench_tail.py --reader app --prefill`).
 GIL_SWITCH_INTERVAL = 0.001
 
@@ -160,6 +161,8 @@ class TraceApp(App):
         self._filter_texts: dict[str, str] = {}
         #: Child processes folding big Inspect logs' anomalies (`prescan`).
         self._prescans: list[Prescan] = []
+        #: The GIL switch interval to put back when the app ends.
+        self._switch_interval = sys.getswitchinterval()
         for source in sources:
             if isinstance(source, LineSource):
                 source.follower.read_size = SLICE_BYTES
@@ -220,6 +223,7 @@ class TraceApp(App):
             self.prescan(big_logs)
 
     def on_unmount(self) -> None:
+        sys.setswitchinterval(self._switch_interval)
         for scan in self._prescans:
             scan.cancel()
 
