@@ -1387,3 +1387,35 @@ async def test_the_gil_switch_interval_is_short_while_the_app_runs_and_put_back_
     async with app.run_test(size=(120, 36)):
         assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_INTERVAL)
     assert sys.getswitchinterval() == pytest.approx(before)
+
+
+@pytest.mark.parametrize("positions_min", [span_tree.POSITIONS_MIN, 0])
+async def test_reveal_from_the_rows_the_layout_noted_lands_on_the_span(demo_log, monkeypatch, positions_min):
+    """The jump starts its search at the row the layout noted for an open
+    top-level node (kept right through splices) plus the span's place among
+    its siblings; it must land on the span, with the rows a full layout
+    gives, whatever was opened or closed before."""
+    monkeypatch.setattr(span_tree, "POSITIONS_MIN", positions_min)
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        spans = [s for s in tree.run.spans.values() if s.parent is not None]
+        branches = [s for s in tree.run.spans.values() if s.children]
+        assert any(tree.is_open(s) and s.parent is None for s in branches)
+        for i, span in enumerate(spans):
+            if i % 3 == 0:  # close one that is open: rows after it move up
+                row = next((r for r, (s, _) in enumerate(tree.rows) if s.children and tree.is_open(s)), None)
+                if row is not None:
+                    tree._toggle(row, expand=False)
+            for node, row in tree.rows.anchors.items():
+                assert tree.rows.spans[row] is node
+            full_layouts = []
+            tree._rebuild = lambda: full_layouts.append(1)  # type: ignore[method-assign]
+            tree.reveal(span)
+            del tree._rebuild
+            assert not full_layouts  # found where it was looked for
+            assert tree.current is span
+            spliced = list(tree.rows)
+            tree._rebuild()
+            assert spliced == list(tree.rows)
