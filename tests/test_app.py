@@ -1419,3 +1419,31 @@ async def test_reveal_from_the_rows_the_layout_noted_lands_on_the_span(demo_log,
             spliced = list(tree.rows)
             tree._rebuild()
             assert spliced == list(tree.rows)
+
+
+async def test_an_anomaly_rows_signature_changes_whenever_its_text_would(demo_log):
+    """The panel compares a row's signature, not its text, to tell whether
+    to draw it again: whatever changes the text must change the signature."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        clock = [time.time()]
+        panel.now = lambda: clock[0]
+        assert panel.row_count()
+
+        def changes(index, width, change):
+            before = panel.row_signature(index, width), panel.render_row(index, width)
+            width = change() or width
+            after = panel.row_signature(index, width), panel.render_row(index, width)
+            return before[0] != after[0], before[1] != after[1]
+
+        for index in range(panel.row_count()):
+            _, row, _ = panel.rows[index]
+            steps = [lambda: clock.__setitem__(0, clock[0] + 0.4), lambda: clock.__setitem__(0, clock[0] + 1),
+                     lambda: clock.__setitem__(0, clock[0] + 3600), lambda: 60,
+                     lambda: setattr(row, "detail", row.detail + " more"),
+                     lambda: setattr(row, "error", "boom"), lambda: setattr(row, "action", "Other")]
+            for step in steps:
+                signature_changed, text_changed = changes(index, panel.size.width, step)
+                assert signature_changed or not text_changed, (index, step)

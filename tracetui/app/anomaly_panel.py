@@ -110,6 +110,11 @@ class AnomalyPanel(LineList):
         self._query = query
         self.set_runs(runs)
 
+    def row_signature(self, index: int, width: int) -> tuple:
+        bucket, row, run = self.rows[index]
+        age = fmt_duration(row.duration_as_of(self.as_of(run)))
+        return bucket, row, row.action, row.detail, row.error, age, width
+
     def render_row(self, index: int, width: int) -> Text:
         bucket, row, run = self.rows[index]
         text = Text(no_wrap=True)

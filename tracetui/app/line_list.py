@@ -128,6 +128,13 @@ class LineList(ScrollView, can_focus=True):
     def render_row(self, index: int, width: int) -> Text:
         return Text()
 
+    def row_signature(self, index: int, width: int) -> tuple | None:
+        """Optional: a cheap tuple that changes whenever `render_row` would
+        draw the row differently. Comparing it instead of the row's text
+        spares building the text of rows that did not change: a pane that
+        loses the focus draws all its lines again (its border changes)."""
+        return None
+
     def empty_text(self) -> str:
         return ""
 
@@ -181,7 +188,12 @@ class LineList(ScrollView, can_focus=True):
 
     def _row_key(self, index: int, y: int, width: int, count: int) -> tuple:
         """What decides how screen line `y` looks: compared with the key it
-        was drawn with to tell which lines a change touched."""
+        was drawn with to tell which lines a change touched. The row's
+        text, or its `row_signature` (a tuple) when it has one."""
+        if index < count:
+            signature = self.row_signature(index, width)
+            if signature is not None:
+                return signature, self._cursor_style(index)
         return self._line_text(index, y, width, count), self._cursor_style(index)
 
     def render_line(self, y: int) -> Strip:
@@ -197,6 +209,8 @@ class LineList(ScrollView, can_focus=True):
         if line is not None and line[0] == key:
             return line[1]
         text, cursor = key
+        if type(text) is tuple:  # a signature: the text is drawn only now
+            text = self._line_text(index, y, width, count)
         if text is None:
             strip = Strip.blank(width)
         else:
