@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 
 import pytest
@@ -35,6 +34,15 @@ def make_app(*paths: str) -> TraceApp:
 @pytest.fixture
 def demo_log(tmp_path) -> str:
     path = str(tmp_path / "demo.log")
+    write_demo_trace(path)
+    return path
+
+
+@pytest.fixture
+def live_log(tmp_path) -> str:
+    """The demo trace under an Inspect log's name (`trace-<pid>.log`), for
+    tests that append to it as a live eval would."""
+    path = str(tmp_path / "trace-999999.log")
     write_demo_trace(path)
     return path
 
@@ -223,12 +231,10 @@ async def test_tab_cycles_panes(demo_log):
 
 
 @pytest.mark.parametrize("layout", ["at once", "in a thread"])
-async def test_live_append_shows_new_spans_and_keeps_cursor(tmp_path, monkeypatch, layout):
+async def test_live_append_shows_new_spans_and_keeps_cursor(live_log, monkeypatch, layout):
     if layout == "in a thread":  # as a big tree is laid out again
         monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 0)
-    path = str(tmp_path / "trace-999999.log")
-    shutil.copyfile(os.devnull, path)
-    write_demo_trace(path)
+    path = live_log
     app = make_app(path)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
@@ -951,7 +957,7 @@ async def test_a_killed_eval_stops_being_live_and_every_pane_ages_alike(tmp_path
         writer.wait()
 
 
-async def test_following_never_freezes_garbage_for_good(tmp_path):
+async def test_following_never_freezes_garbage_for_good(live_log):
     """The reader freezes what it added out of the cyclic GC's reach each
     second while data flows. Garbage cycles already in the oldest
     generation must be collected first, not frozen with the rest (Textual
@@ -962,8 +968,7 @@ async def test_following_never_freezes_garbage_for_good(tmp_path):
     class Cycle:
         pass
 
-    path = str(tmp_path / "trace-999999.log")
-    write_demo_trace(path)
+    path = live_log
     app = make_app(path)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
@@ -1163,11 +1168,10 @@ async def test_big_logs_are_prescanned_one_at_a_time_newest_first(tmp_path, monk
 
 
 @pytest.mark.parametrize("layout", ["at once", "in a thread"])
-async def test_follow_puts_the_cursor_on_the_newest_span(tmp_path, monkeypatch, layout):
+async def test_follow_puts_the_cursor_on_the_newest_span(live_log, monkeypatch, layout):
     if layout == "in a thread":  # a big tree: the newest row is found off the UI thread
         monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 0)
-    path = str(tmp_path / "trace-999999.log")
-    write_demo_trace(path)
+    path = live_log
     app = make_app(path)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
@@ -1327,14 +1331,13 @@ def test_remembered_positions_follow_a_growing_run_and_notice_a_reordered_list(m
     assert list(rows) == _rows_by_definition(tree, decoder.run)
 
 
-async def test_a_big_tree_growing_in_small_batches_is_laid_out_after_a_pause(tmp_path, monkeypatch):
+async def test_a_big_tree_growing_in_small_batches_is_laid_out_after_a_pause(live_log, monkeypatch):
     """A live log growing every few ms must not have a big tree laid out
     after every batch (fast passes came back to back, 18 a second, and the
     tail's latency rose); a sort, the user's, is laid out at once."""
     monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 0)
     monkeypatch.setattr(span_tree, "RELAYOUT_GAP", 0.5)
-    path = str(tmp_path / "trace-999999.log")
-    write_demo_trace(path)
+    path = live_log
     app = make_app(path)
     passes = []
     original = span_tree.SpanTree._relayout_in_background

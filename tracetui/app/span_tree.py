@@ -44,6 +44,9 @@ INDEX_LOOKUPS = 3
 #: Lists of children at least this long have their members' positions
 #: remembered (`ChildPositions`) instead of scanned for at every layout.
 POSITIONS_MIN = 4096
+#: Rows at most this deep find their subtree's end with a C scan per level
+#: (`subtree_end`); deeper subtrees are small, and a loop is cheaper.
+SCANNED_LEVELS = 8
 #: Least pause (s) between two layouts of a big tree in a thread.
 RELAYOUT_GAP = 0.25
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
@@ -181,7 +184,7 @@ def subtree_end(depths: list[int], index: int) -> int:
     took 12.8 ms as a Python loop over its rows. Deeper subtrees are small."""
     depth = depths[index]
     end = index + 1
-    if depth > 8:
+    if depth > SCANNED_LEVELS:
         while end < len(depths) and depths[end] > depth:
             end += 1
         return end
@@ -639,9 +642,11 @@ class SpanTree(LineList):
         siblings = parent.children or []
         if len(siblings) >= POSITIONS_MIN:
             found = self._positions.for_run(span.run).find(parent, siblings, {span})
-        else:
-            found = [siblings.index(span)] if span in siblings else []
-        return above + 1 + found[0] if found else above
+            return above + 1 + found[0] if found else above
+        try:
+            return above + 1 + siblings.index(span)
+        except ValueError:
+            return above
 
     def set_filter(self, query: Query) -> None:
         self._query = query
