@@ -38,6 +38,15 @@ def demo_log(tmp_path) -> str:
     return path
 
 
+@pytest.fixture(params=["at once", "in a thread"])
+def layout(request, monkeypatch) -> str:
+    """The tree laid out on the UI thread, or in a thread as a big tree is
+    (every run counts as big)."""
+    if request.param == "in a thread":
+        monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 0)
+    return request.param
+
+
 @pytest.fixture
 def live_log(tmp_path) -> str:
     """The demo trace under an Inspect log's name (`trace-<pid>.log`), for
@@ -230,10 +239,7 @@ async def test_tab_cycles_panes(demo_log):
         assert app.focused is app.anomaly_panel
 
 
-@pytest.mark.parametrize("layout", ["at once", "in a thread"])
-async def test_live_append_shows_new_spans_and_keeps_cursor(live_log, monkeypatch, layout):
-    if layout == "in a thread":  # as a big tree is laid out again
-        monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 0)
+async def test_live_append_shows_new_spans_and_keeps_cursor(live_log, layout):
     path = live_log
     app = make_app(path)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -499,10 +505,7 @@ async def test_passing_big_runs_in_the_run_list_lays_them_out_in_a_thread(demo_l
         assert tree.rows == full_layout() and len(tree.rows) > len(tree.run.roots)
 
 
-@pytest.mark.parametrize("layout", ["at once", "in a thread"])
-async def test_sort_cycles_sibling_order(demo_log, monkeypatch, layout):
-    if layout == "in a thread":  # as a big tree is sorted
-        monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 0)
+async def test_sort_cycles_sibling_order(demo_log, layout):
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
@@ -1167,10 +1170,7 @@ async def test_big_logs_are_prescanned_one_at_a_time_newest_first(tmp_path, monk
     assert most[0] == 1 and scanned == ["trace-1.log", "trace-2.log", "trace-3.log"]
 
 
-@pytest.mark.parametrize("layout", ["at once", "in a thread"])
-async def test_follow_puts_the_cursor_on_the_newest_span(live_log, monkeypatch, layout):
-    if layout == "in a thread":  # a big tree: the newest row is found off the UI thread
-        monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 0)
+async def test_follow_puts_the_cursor_on_the_newest_span(live_log, layout):
     path = live_log
     app = make_app(path)
     async with app.run_test(size=(120, 36)) as pilot:
