@@ -1071,6 +1071,11 @@ async def test_while_loading_the_anomalies_say_so_far_and_the_status_how_far(tmp
         # The first slice ends mid-file, maybe between an enter and its exit.
         assert app.anomaly_panel.rows[0][1].detail == "closes_late"
         assert str(app.anomaly_panel.border_title).startswith("anomalies so far · ")
+        # Narrower, the counts lose their words, never the "so far".
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        narrow = str(app.anomaly_panel.border_title)
+        assert "so far" in narrow and "running" in narrow, narrow
         status = app._status.render_line(0).text
         assert "loading " in status and "100%" not in status and " 0%" not in status
         proceed.set()

@@ -94,7 +94,12 @@ class AnomalyPanel(LineList):
                  for b, n in counts.items() if n]
         room = self.size.width - 4
         name = "anomalies so far" if self.provisional else "anomalies"
-        for title in (" · ".join([name] + words), "  ".join(words)):
+        # Counts from a file not read to the end must say so at any width:
+        # an action listed as running may close further on.
+        short = "  ".join(words)
+        if self.provisional and short:
+            short = f"so far · {short}"
+        for title in (" · ".join([name] + words), short):
             if title and len(title) <= room:
                 return title
         return " ".join([name] + [f"{STATUS_STYLE[BUCKET_STATUS[b]][0]}{n}"
