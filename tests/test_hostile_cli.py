@@ -288,6 +288,41 @@ def test_directory_of_a_thousand_files(tmp_path, capsys):
     assert code == 0 and len(json.loads(out)["running"]) == 900
 
 
+@pytest.mark.parametrize("copy", ["whole", "being written"])
+def test_a_log_beside_its_gzipped_copy_is_read_once(tmp_path, capsys, copy):
+    """Inspect gzips a trace log when its eval exits, then deletes the log:
+    a directory caught in between, or left so by a kill, holds both. Read
+    together, every record would count twice in the one run they share."""
+    import gzip
+
+    data = c.good_inspect_bytes()
+    gzipped = gzip.compress(data)
+    if copy == "being written":
+        gzipped = gzipped[: len(gzipped) // 2]
+    log = c.write(str(tmp_path), "trace-7.log", data)
+    c.write(str(tmp_path), "trace-7.log.gz", gzipped)
+    for argv in ([str(tmp_path)], [log, log + ".gz"]):
+        code, out, err = cli(capsys, "runs", *argv, "--json")
+        assert code == 0
+        assert [(r["id"], r["spans"], r["source"]) for r in json.loads(out)] == [("trace-7", 3, log)]
+        assert err == f"tracetui: {log}.gz: skipped, a gzipped copy of trace-7.log, which is read instead\n"
+        code, out, err = cli(capsys, "anomalies", *argv[:1], "--json", "--as-of", AS_OF)
+        assert buckets(out)["running"] == GOOD_RUNNING and buckets(out)["cancelled"] == GOOD_CANCELLED
+
+
+def test_a_gzipped_log_that_is_not_a_copy_is_read_too(tmp_path, capsys):
+    """An older eval's log under the same name (its pid reused since) is a
+    run of its own history, not a copy: both files are read."""
+    import gzip
+
+    older = c.line(c.inspect_record("enter", "old", "Model", "older eval", start=c.T0 - 999))
+    c.write(str(tmp_path), "trace-7.log", c.good_inspect_bytes())
+    c.write(str(tmp_path), "trace-7.log.gz", gzip.compress(older))
+    code, out, err = cli(capsys, "runs", str(tmp_path), "--json")
+    assert (code, err) == (0, "")
+    assert [r["spans"] for r in json.loads(out)] == [4]
+
+
 # -- untrusted text never reaches the terminal raw -----------------------------------------
 
 #: Bytes that must never appear in what the CLI prints: ESC, BEL, other C0

@@ -130,41 +130,75 @@ def open_file(path: str, store: Store, **options: Any) -> Source:
 def open_sources(paths: list[str], store: Store, **options: Any) -> tuple[list[Source], list[str]]:
     """Sources for files and directories. Returns (sources, notes); raises
     SourceError when nothing at all can be read."""
-    sources: list[Source] = []
+    files: list[str] = []
+    listed: dict[str, list[str]] = {}  # directory -> the files found in it
     notes: list[str] = []
     errors: list[str] = []
     for path in paths:
         path = resolve_path(path)
         if os.path.isdir(path):
-            found, dir_notes = open_directory(path, store, **options)
-            notes.extend(dir_notes)
-            if not found:
-                errors.append(f"{path}: no readable trace files in this directory")
-            sources.extend(found)
-            continue
+            found, listing_note = directory_files(path)
+            if listing_note:
+                notes.append(listing_note)
+            listed[path] = found
+            files.extend(found)
+        else:
+            files.append(path)
+    files, twin_notes = skip_gzipped_copies(files)
+    notes.extend(twin_notes)
+    sources: list[Source] = []
+    for path in files:
         try:
             sources.append(open_file(path, store, **options))
         except SourceError as exc:
             errors.append(str(exc))
+    opened = {source.path for source in sources}
+    for directory, found in listed.items():
+        if opened.isdisjoint(found):
+            errors.append(f"{directory}: no readable trace files in this directory")
     if not sources:
         raise SourceError(errors[0] if len(errors) == 1 else "; ".join(errors) or "no sources")
     notes.extend(errors)
     return sources, notes
 
 
-def open_directory(path: str, store: Store, **options: Any) -> tuple[list[Source], list[str]]:
-    """Every trace file in a directory, newest first."""
+def directory_files(path: str) -> tuple[list[str], str | None]:
+    """The files of a directory that may hold traces, newest first, and a
+    note if it cannot be listed."""
     try:
         entries = sorted(
             (e for e in os.scandir(path) if e.is_file() and not e.name.startswith(".")
              and not e.name.endswith(("-wal", "-shm", "-journal"))),
             key=lambda e: e.stat().st_mtime, reverse=True)
     except OSError as exc:
-        return [], [f"{path}: cannot list: {exc.strerror or exc}"]
-    sources, notes = [], []
-    for entry in entries:
-        try:
-            sources.append(open_file(entry.path, store, **options))
-        except SourceError as exc:
-            notes.append(str(exc))
-    return sources, notes
+        return [], f"{path}: cannot list: {exc.strerror or exc}"
+    return [e.path for e in entries], None
+
+
+def skip_gzipped_copies(paths: list[str]) -> tuple[list[str], list[str]]:
+    """Drop `X.gz` when `X` is read too and the two begin with the same
+    lines. Inspect gzips a trace log when its eval exits and deletes the
+    log after: for a while both exist (for good, if the eval was killed
+    meanwhile), and read together every record would count twice in one
+    run. A `.gz` that differs (an older run whose pid was reused) is kept."""
+    kept, notes = [], []
+    present = set(paths)
+    for path in paths:
+        twin = path[:-3]
+        if path.endswith(".gz") and twin in present and _same_start(twin, path):
+            notes.append(f"{path}: skipped, a gzipped copy of {os.path.basename(twin)}, "
+                         "which is read instead")
+            continue
+        kept.append(path)
+    return kept, notes
+
+
+def _same_start(plain: str, gzipped: str) -> bool:
+    """One file's first bytes are a prefix of the other's, the gzipped
+    one decompressed (a copy still being written is shorter)."""
+    try:
+        a, b = regular_file_head(plain), regular_file_head(gzipped)
+    except SourceError:
+        return False
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
