@@ -32,20 +32,20 @@ from tracetui.formats import inspect as inspect_format
 DEFAULT_FILE = "/work/bench-data/inspect-200k.log"
 
 
-def _read_only(self, lines) -> None:
+def _read_only(self, lines, pos) -> None:
     pass
 
 
-def _parse_only(self, lines) -> None:
-    for _, line in lines:
+def _parse_only(self, lines, pos) -> None:
+    for line in lines:
         try:
             orjson.loads(line)
         except orjson.JSONDecodeError:
             pass
 
 
-def _validate_only(self, lines) -> None:
-    for _, line in lines:
+def _validate_only(self, lines, pos) -> None:
+    for line in lines:
         try:
             inspect_format.validate(orjson.loads(line))
         except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError, OverflowError):
@@ -53,9 +53,10 @@ def _validate_only(self, lines) -> None:
 
 
 STAGES = {
-    "read + split": {"feed": _read_only},
-    "+ orjson": {"feed": _parse_only},
-    "+ validate": {"feed": _validate_only},
+    # The reader hands the decoder runs of consecutive lines (`feed_run`).
+    "read + split": {"feed_run": _read_only},
+    "+ orjson": {"feed_run": _parse_only},
+    "+ validate": {"feed_run": _validate_only},
     "+ events (actions skipped)": {"_enter": lambda self, *a: None, "_close": lambda self, *a: None},
     "full": {},
 }
