@@ -250,6 +250,14 @@ def test_missing_file_and_directory_without_traces(tmp_path, capsys):
     empty.mkdir()
     assert cli(capsys, "runs", str(empty)) == (
         1, "", f"tracetui: {empty}: no readable trace files in this directory\n")
+    # Traces a level down: the directory's answer comes first and says where to look.
+    for name in ("b", "a", "c", "d", "e"):
+        (empty / name).mkdir()
+    (empty / "notes.txt").write_text("hello\n")
+    assert cli(capsys, "runs", str(empty)) == (
+        1, "", f"tracetui: {empty}: no readable trace files in this directory (subdirectories are "
+               f"not searched; it has 5: a, b, c, d, …); {empty}/notes.txt: not a trace source "
+               "(no record of a known trace format in its first lines)\n")
 
 
 def test_fifo_never_blocks_any_command(tmp_path):

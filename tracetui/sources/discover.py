@@ -155,7 +155,9 @@ def open_sources(paths: list[str], store: Store, **options: Any) -> tuple[list[S
     opened = {source.path for source in sources}
     for directory, found in listed.items():
         if opened.isdisjoint(found):
-            errors.append(f"{directory}: no readable trace files in this directory")
+            # Said first: it is the answer; the files' own reasons follow.
+            errors.insert(0, f"{directory}: no readable trace files in this directory"
+                          + _subdirectories_hint(directory))
     if not sources:
         raise SourceError(errors[0] if len(errors) == 1 else "; ".join(errors) or "no sources")
     notes.extend(errors)
@@ -173,6 +175,24 @@ def directory_files(path: str) -> tuple[list[str], str | None]:
     except OSError as exc:
         return [], f"{path}: cannot list: {exc.strerror or exc}"
     return [e.path for e in entries], None
+
+
+#: How many subdirectories a "no trace files here" message names.
+HINTED_SUBDIRECTORIES = 4
+
+
+def _subdirectories_hint(directory: str) -> str:
+    """A directory is read one level deep (Inspect's trace directory is
+    flat): when the traces are a level down, say where to look."""
+    try:
+        names = sorted(e.name for e in os.scandir(directory)
+                       if e.is_dir() and not e.name.startswith("."))
+    except OSError:
+        return ""
+    if not names:
+        return ""
+    shown = ", ".join(names[:HINTED_SUBDIRECTORIES]) + (", …" if len(names) > HINTED_SUBDIRECTORIES else "")
+    return f" (subdirectories are not searched; it has {len(names)}: {shown})"
 
 
 def skip_gzipped_copies(paths: list[str]) -> tuple[list[str], list[str]]:
