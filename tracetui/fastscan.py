@@ -67,7 +67,7 @@ import orjson
 
 from tracetui.formats.inspect import validate
 from tracetui.formats.jsonutil import as_float, loads
-from tracetui.sources.files import inflate, trailer_size
+from tracetui.sources.files import damaged_gzip_note, inflate, trailer_size
 from tracetui.model import BUCKETS, Anomalies, AnomalyRow
 
 BUCKET_OF_EVENT = {"cancel": "cancelled", "error": "errors", "timeout": "timeouts"}
@@ -559,8 +559,7 @@ def _gzip_blocks(path: str):
                     pos += cut
                 carry = block[cut:]
         except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-            note = (f"{path}: gzip data ends early or is damaged ({type(exc).__name__}); "
-                    "showing what was readable")
+            note = damaged_gzip_note(path, exc, pos + len(carry))
     if carry:
         yield carry, pos
     yield None, note

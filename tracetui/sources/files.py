@@ -174,6 +174,13 @@ class Gunzip(io.RawIOBase):
 GZIP_MIN_BYTES = 18
 
 
+def damaged_gzip_note(path: str, exc: BaseException, readable: int) -> str:
+    """The one line every reader gives for gzip data cut short or damaged
+    after `readable` decompressed bytes."""
+    return (f"{path}: gzip data ends early or is damaged after {readable} bytes "
+            f"({type(exc).__name__}); showing what was readable")
+
+
 def trailer_size(raw) -> int:
     """The decompressed size a gzip file's trailer states (exact for one
     member under 4 GiB, else a guess); 0 for a file too short to hold one.
@@ -416,9 +423,7 @@ class FileFollower:
         except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as error:
             exc = error
         if exc is not None:
-            chunk.notes.append(f"{self.path}: gzip data ends early or is damaged after "
-                               f"{self.offset + len(self._partial)} bytes ({type(exc).__name__}); "
-                               "showing what was readable")
+            chunk.notes.append(damaged_gzip_note(self.path, exc, self.offset + len(self._partial)))
         self._close_gz()
         self.read_fraction = 1.0
         if self._partial:

@@ -10,7 +10,7 @@ from typing import Any
 
 from tracetui.formats import DocumentFormat, LineFormat
 from tracetui.sources.base import DecodedSource, paused_gc
-from tracetui.sources.files import GZIP_BUFFER, FileFollower, gunzip, is_gzip
+from tracetui.sources.files import GZIP_BUFFER, FileFollower, damaged_gzip_note, gunzip, is_gzip
 from tracetui.store import Store
 
 
@@ -116,7 +116,8 @@ def read_all(path: str) -> tuple[bytes, str | None]:
         except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as error:
             exc = error
         if exc is not None:
-            return b"".join(parts), f"{path}: gzip data ends early or is damaged ({type(exc).__name__}); showing what was readable"
+            data = b"".join(parts)
+            return data, damaged_gzip_note(path, exc, len(data))
         return b"".join(parts), None
 
 
