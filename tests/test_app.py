@@ -92,6 +92,30 @@ async def test_enter_on_anomaly_reveals_its_span(demo_log):
         assert "Subprocess" in str(app.detail.border_title)
 
 
+async def test_the_focus_ring_follows_the_focus_and_keys_go_to_the_new_pane_at_once(demo_log):
+    """The ring's colour is restyled a frame after the key that moved the
+    focus (a restyle draws the whole pane again); the keys typed behind it
+    must reach the new pane all the same, and the rings must end right."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        panel, tree = app.anomaly_panel, app.tree
+        app.focus_now(panel)
+        await pilot.pause()
+        ring, plain_border = panel.styles.border_top, tree.styles.border_top
+        assert ring != plain_border
+        panel.cursor = panel.row_count() - 1
+        revealed = panel.current[1].span
+        await pilot.press("enter", "k")  # jump to the span, then up a row at once
+        assert app.focused is tree
+        assert tree.current is tree.rows[tree.index_of(revealed) - 1][0]
+        await pilot.pause()
+        assert tree.styles.border_top == ring and panel.styles.border_top == plain_border
+        await pilot.press("tab")
+        await pilot.pause()
+        assert tree.styles.border_top == plain_border
+
+
 async def test_e_toggles_errors_and_timeouts(demo_log):
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:
