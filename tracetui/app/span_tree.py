@@ -12,6 +12,9 @@ import time
 from dataclasses import dataclass
 from typing import Iterator
 
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.binding import Binding
@@ -21,8 +24,8 @@ from textual.worker import get_current_worker
 
 from tracetui.app.detail import shown_duration
 from tracetui.app.clock import as_of
-from tracetui.app.line_list import LineList
-from tracetui.app.style import STATUS_STYLE, plain, status_icon
+from tracetui.app.line_list import LineList, fit
+from tracetui.app.style import STATUS_STYLE, plain
 from tracetui.model import RUNNING, Run, Span
 from tracetui.query import Query
 from tracetui.text import fmt_duration
@@ -50,6 +53,16 @@ SCANNED_LEVELS = 8
 #: Least pause (s) between two layouts of a big tree in a thread.
 RELAYOUT_GAP = 0.25
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
+#: Row styles, parsed once: a row is drawn from segments (`row_segments`).
+_NULL = Style()
+_DIM = Style.parse("dim")
+_BOLD = Style.parse("bold")
+_ITALIC_DIM = Style.parse("italic dim")
+_CYAN = Style.parse("cyan")
+_WHITE = Style.parse("white")
+_ICONS = {status: Segment(icon, Style.parse(style)) for status, (icon, style) in STATUS_STYLE.items()}
+_UNKNOWN_ICON = Segment("?", _WHITE)
+_BAR_STYLES = {status: Style.parse(style.replace("bold ", "")) for status, (_, style) in STATUS_STYLE.items()}
 
 
 class Rows:
@@ -781,40 +794,44 @@ class SpanTree(LineList):
         return r0, r1
 
     def render_row(self, index: int, width: int) -> Text:
+        return Text.assemble(*((segment.text, segment.style) for segment in self.row_segments(index, width)),
+                             no_wrap=True)
+
+    def row_segments(self, index: int, width: int) -> list[Segment]:
         span, depth = self.rows[index]
         is_open = self.is_open(span)
         now = as_of(span.run, self.now())
-        text = Text(no_wrap=True)
-        text.append("  " * depth, style="dim")
+        segments = [Segment("  " * depth, _DIM)] if depth else []
         if span.children:
-            text.append("▾ " if (is_open or self._query) else "▸ ", style="bold")
+            segments.append(Segment("▾ " if (is_open or self._query) else "▸ ", _BOLD))
         else:
-            text.append("  ")
-        text.append_text(status_icon(span.status))
-        text.append(" ")
+            segments.append(Segment("  ", _NULL))
+        icon = _ICONS.get(span.status, _UNKNOWN_ICON)
+        segments.append(icon)
+        segments.append(Segment(" ", _NULL))
         bar_w = BAR_WIDTH if width >= 60 else 0
         right_w = 10 + (bar_w + 1 if bar_w else 0)
-        room = max(4, width - text.cell_len - right_w - 1)
-        name = plain(span.name)
-        label = Text(no_wrap=True)
-        label.append(name, style="bold")
+        room = max(4, width - (2 * depth + 3 + cell_len(icon.text)) - right_w - 1)
+        label = [Segment(plain(span.name), _BOLD)]
         if span.detail and span.detail != span.name:
-            label.append("  " + plain(span.detail), style="dim")
+            label.append(Segment("  " + plain(span.detail), _DIM))
         if span.orphan:
-            label.append("  (parent not found)", style="italic dim")
+            label.append(Segment("  (parent not found)", _ITALIC_DIM))
         if span.children and not is_open and not self._query:
-            label.append(f"  ({len(span.children)})", style="dim")
-        label.truncate(room, overflow="ellipsis")
-        label.pad_right(room - label.cell_len)
-        text.append_text(label)
+            label.append(Segment(f"  ({len(span.children)})", _DIM))
+        label = fit(label, room)
+        segments.extend(label)
+        used = sum(cell_len(segment.text) for segment in label)
+        if used < room:
+            segments.append(Segment(" " * (room - used), _NULL))
         duration = shown_duration(span, now)
-        style = STATUS_STYLE.get(span.status, ("", ""))[1] if span.status == RUNNING else "cyan"
-        text.append(" " + fmt_duration(duration).rjust(9), style=style)
+        segments.append(Segment(" " + fmt_duration(duration).rjust(9),
+                                icon.style if span.status == RUNNING else _CYAN))
         if bar_w and self.run is not None:
             r0, r1 = self._range()
             # No recorded end: running spans reach now; others are a point.
             end = span.end if span.duration is not None else (now if span.status == RUNNING else span.start)
-            colour = STATUS_STYLE.get(span.status, ("", "white"))[1].replace("bold ", "")
-            text.append(" ")
-            text.append(waterfall(span.start, end, r0, r1, bar_w), style=colour)
-        return text
+            segments.append(Segment(" ", _NULL))
+            segments.append(Segment(waterfall(span.start, end, r0, r1, bar_w),
+                                    _BAR_STYLES.get(span.status, _WHITE)))
+        return segments
