@@ -317,8 +317,16 @@ class LineList(ScrollView, can_focus=True):
     def on_focus(self) -> None:
         self.refresh_line(self.cursor)
 
-    def on_blur(self) -> None:
+    def _on_blur(self, event: events.Blur) -> None:
+        # Instead of Textual's own handler (`Widget._on_blur`), which also
+        # repaints the whole pane: the restyle above does that in the next
+        # frame, and in this one only the cursor row changes. 2 ms of the
+        # frame of a jump from an anomaly to its span.
+        event.prevent_default()
+        self.has_focus = False
         self.refresh_line(self.cursor)
+        if self.parent is not None:
+            self.parent.post_message(events.DescendantBlur(self))
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
