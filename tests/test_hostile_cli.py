@@ -321,8 +321,8 @@ def test_a_log_beside_its_gzipped_copy_is_read_once(tmp_path, capsys, copy):
 
 
 def test_a_gzipped_log_that_is_not_a_copy_is_read_too(tmp_path, capsys):
-    """An older eval's log under the same name (its pid reused since) is a
-    run of its own history, not a copy: both files are read."""
+    """An older eval's log under the same name (its pid reused since), or
+    what a rotation saved of an emptied log, is not a copy: it is read."""
     import gzip
 
     older = c.line(c.inspect_record("enter", "old", "Model", "older eval", start=c.T0 - 999))
@@ -331,6 +331,12 @@ def test_a_gzipped_log_that_is_not_a_copy_is_read_too(tmp_path, capsys):
     code, out, err = cli(capsys, "runs", str(tmp_path), "--json")
     assert (code, err) == (0, "")
     assert [r["spans"] for r in json.loads(out)] == [4]
+    # Nor is what a copy-and-truncate rotation saved beside the emptied log.
+    c.write(str(tmp_path), "trace-7.log", b"")
+    c.write(str(tmp_path), "trace-7.log.gz", gzip.compress(c.good_inspect_bytes()))
+    code, out, err = cli(capsys, "runs", str(tmp_path), "--json")
+    assert code == 0 and [r["spans"] for r in json.loads(out)] == [3]
+    assert "gzipped copy" not in err
 
 
 # -- untrusted text never reaches the terminal raw -----------------------------------------

@@ -215,10 +215,12 @@ def skip_gzipped_copies(paths: list[str]) -> tuple[list[str], list[str]]:
 
 def _same_start(plain: str, gzipped: str) -> bool:
     """One file's first bytes are a prefix of the other's, the gzipped
-    one decompressed (a copy still being written is shorter)."""
+    one decompressed (a copy still being written is shorter). An empty log
+    copies nothing: its `.gz` may be what a copy-and-truncate rotation
+    saved of it."""
     try:
         a, b = regular_file_head(plain), regular_file_head(gzipped)
     except SourceError:
         return False
     n = min(len(a), len(b))
-    return a[:n] == b[:n]
+    return bool(a) and a[:n] == b[:n]
