@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -1536,3 +1537,42 @@ async def test_tree_rows_drawn_from_segments_look_as_their_text_does(tmp_path):
                     continue  # the cursor row carries the cursor's background too
                 assert _cells(line) == _cells(expected), (w, y)
         app = make_app(path)
+
+
+async def test_after_every_toggle_the_screen_shows_what_a_full_repaint_would(demo_log):
+    """Opening or closing a node repaints the rows from it down without
+    comparing them first: the lines above must still be right, and so must
+    every line when the view scrolls (closing a node near the end)."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        app.focus_now(tree)
+        tree.action_expand_all()
+        await pilot.pause()
+
+        def on_screen() -> list[list[tuple[str, Style]]]:
+            # What the compositor gets: lines not marked for repaint come
+            # from the styles cache as they were last drawn.
+            return [_cells(strip) for strip in tree.render_lines(Region(0, 0, *tree.outer_size))]
+
+        def drawn() -> list[list[tuple[str, Style]]]:
+            return on_screen()
+
+        def repainted() -> list[list[tuple[str, Style]]]:
+            tree.refresh()
+            return on_screen()
+
+        toggled = 0
+        for target in (3, tree.row_count() // 2, tree.row_count() - 4, 1, tree.row_count() - 2):
+            for _ in range(2):
+                index = min(target, tree.row_count() - 1)
+                while index > 0 and not tree.rows[index][0].children:
+                    index -= 1
+                tree.move_to(index)
+                await pilot.pause()
+                await pilot.press("space")
+                await pilot.pause()
+                toggled += 1
+                assert drawn() == repainted(), (target, tree.scroll_offset.y)
+        assert toggled == 10

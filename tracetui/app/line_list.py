@@ -198,6 +198,21 @@ class LineList(ScrollView, can_focus=True):
             if line is None or line[0] != self._row_key(top + y, y, width, count):
                 self.refresh_line(top + y)
 
+    def repaint_rows_from(self, index: int) -> None:
+        """Repaint the rows on screen from row `index` down without comparing
+        them first, after a change that moved or changed them all (a
+        subtree opened or closed): a comparison builds each row, and its
+        repaint builds it again (1–1.5 ms of opening a task of 114k
+        samples)."""
+        top = self.scroll_offset.y
+        if (top, self.size.width) != self._drawn_view:
+            self.refresh()
+            return
+        bottom = top + self.size.height
+        if index < bottom:
+            first = max(index, top)
+            self.refresh_lines(first, bottom - first)
+
     def _line_text(self, index: int, y: int, width: int, count: int) -> Text | None:
         """The text of screen line `y` (row `index`), cut to `width`; None
         for a blank line."""

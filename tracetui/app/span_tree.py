@@ -723,7 +723,9 @@ class SpanTree(LineList):
             self._flatten(list(span.children), depth + 1, sub)
         # ...and splice the new ones in.
         self.rows.splice(index + 1, end, sub)
-        self.sync_size(repaint=repaint)
+        self.sync_size(repaint=False)
+        if repaint:
+            self.repaint_rows_from(index)
 
     def action_cycle_sort(self) -> None:
         """Siblings in recorded order, by start time, slowest first, or by name."""
