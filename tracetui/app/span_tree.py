@@ -821,9 +821,11 @@ class SpanTree(LineList):
             label.append(Segment("  (parent not found)", _ITALIC_DIM))
         if span.children and not is_open and not self._query:
             label.append(Segment(f"  ({len(span.children)})", _DIM))
-        label = fit(label, room)
-        segments.extend(label)
         used = sum(cell_len(segment.text) for segment in label)
+        if used > room:
+            label = fit(label, room)  # exactly `room` cells, "…" last
+            used = room
+        segments.extend(label)
         if used < room:
             segments.append(Segment(" " * (room - used), _NULL))
         duration = shown_duration(span, now)
