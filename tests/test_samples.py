@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from tracetui.analysis import run_summary
 from tracetui.app.app import TraceApp
 from tracetui.cli import main
 from tracetui.sources.discover import open_sources
@@ -90,6 +91,15 @@ async def test_explorer_opens_all_samples_at_once():
                 break
         await pilot.pause(0.2)
         assert app.run_list.row_count() >= 15
+        # Each row counts spans as `tracetui runs` does: those recorded, not
+        # the task, sample and track nodes the explorer makes up.
+        made_up = 0
+        for index, run in enumerate(app.run_list.runs):
+            tokens = app.run_list.render_row(index, 100).plain.split()
+            shown = tokens[-2] if tokens[-1].endswith("✗") else tokens[-1]
+            assert int(shown) == run_summary(run, 1795412400.0)["spans"], run.id
+            made_up += len(run.spans) - int(shown)
+        assert made_up > 0  # the samples do have made-up nodes
         app.run_list.focus()
         for _ in range(app.run_list.row_count()):
             await pilot.press("j")

@@ -225,7 +225,7 @@ class Run:
     __slots__ = (
         "id", "name", "source", "format", "spans", "roots", "anomalies",
         "attributes", "events", "status_override", "inferred", "live",
-        "_error_count", "first_time", "last_time",
+        "_error_count", "first_time", "last_time", "synthetic_spans",
     )
 
     def __init__(self, id: str, source: str, format: str, name: str = "") -> None:
@@ -247,6 +247,14 @@ class Run:
         self._error_count = 0
         self.first_time: float | None = None
         self.last_time: float | None = None
+        #: How many of `spans` tracetui made up (`Span.synthetic`), so the
+        #: run list can show the count of recorded spans, as `tracetui runs`
+        #: does, without walking a million spans per redraw.
+        self.synthetic_spans = 0
+
+    def span_count(self) -> int:
+        """Spans the source recorded: `spans` less the made-up nodes."""
+        return len(self.spans) - self.synthetic_spans
 
     def see_time(self, t: float | None) -> None:
         if t is None:

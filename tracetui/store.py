@@ -95,6 +95,7 @@ def release(run: Run) -> None:
         span.parent = None
         span.children = None
     run.spans.clear()
+    run.synthetic_spans = 0
     run.roots.clear()
     for name in BUCKETS:
         run.anomalies.bucket(name).clear()

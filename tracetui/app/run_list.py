@@ -75,7 +75,7 @@ class RunList(LineList):
             duration = max(as_of(run, self.now()), end or start) - start
         else:
             duration = None if start is None or end is None else end - start
-        spans = len(run.spans)
+        spans = run.span_count()
         errors = run.anomalies.counts()
         bad = errors["errors"] + errors["timeouts"]
         tail = Text(no_wrap=True)

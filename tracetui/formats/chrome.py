@@ -472,6 +472,8 @@ class ChromeDecoder:
             root.synthetic = True
             root.status = OK
             root.attributes = {"pid": pid, "tid": tid}
+            if root.id not in run.spans:
+                run.synthetic_spans += 1
             run.spans[root.id] = root
             run.roots.append(root)
             self._nest(run, root, track_items, strict)

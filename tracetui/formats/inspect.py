@@ -376,6 +376,7 @@ class InspectDecoder:
                 label += f" · epoch {rec.get('epoch')}"
             node = Span(f"sample:{task_name}:{sample_id}:{rec.get('epoch')}", self.run, label, "sample")
             node.synthetic = True
+            self.run.synthetic_spans += 1
             node.status = OK
             node.attributes = {"task": task, "sample_id": sample_id, "epoch": rec.get("epoch")}
             task_node = self._task(task_name)
@@ -390,6 +391,7 @@ class InspectDecoder:
         if node is None:
             node = self._tasks[task] = Span(f"task:{task}", self.run, task, "task")
             node.synthetic = True
+            self.run.synthetic_spans += 1
             node.status = OK
             self._attach(node, None)
         return node
