@@ -611,6 +611,54 @@ async def test_log_gzipped_at_exit_carries_on_without_loss(tmp_path):
         assert sum(1 for _, r, _ in app.anomaly_panel.rows if r.detail == "written_at_exit") == 1
 
 
+async def test_an_eval_with_a_reused_pid_is_a_run_of_its_own(tmp_path):
+    """In a container an eval often gets the pid its previous run had: its
+    trace-N.log appears beside that run's trace-N.log.gz. The two evals
+    must not merge into one run; and when the new one exits, Inspect gzips
+    its log onto the archive (in place), so the archive's run goes."""
+    import gzip
+
+    archive = str(tmp_path / "trace-4242.log.gz")
+    with open(INTERRUPTED, "rb") as f:
+        older = gzip.decompress(f.read())
+    with gzip.open(archive, "wb") as f:
+        f.write(older)
+    app = make_app(str(tmp_path))
+    app.watch_dirs = [str(tmp_path)]
+
+    async def until(done) -> None:
+        for _ in range(100):
+            await pilot.pause(0.05)
+            with app.store.lock:
+                if done():
+                    return
+        raise AssertionError(f"runs: {sorted(app.store.runs)}, sources: {[s.path for s in app.sources]}")
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        assert set(app.store.runs) == {"trace-4242"}
+        older_spans = set(app.store.runs["trace-4242"].spans)
+        log = str(tmp_path / "trace-4242.log")
+        write_demo_trace(log)
+        await until(lambda: set(app.store.runs) == {"trace-4242", "trace-4242.log.gz"}
+                    and app.store.runs["trace-4242"].source == log)
+        runs = app.store.runs
+        assert set(runs["trace-4242.log.gz"].spans) == older_spans
+        newer_spans = set(runs["trace-4242"].spans)
+        assert newer_spans and not newer_spans & (older_spans - {"task:(no task)"})
+        await pilot.pause(0.3)
+        assert {r.id for r in app.run_list.runs} == {"trace-4242", "trace-4242.log.gz"}
+        # The new eval exits.
+        with open(log, "rb") as src, gzip.open(archive, "wb") as dst:
+            dst.write(src.read())
+        os.unlink(log)
+        await until(lambda: set(app.store.runs) == {"trace-4242"}
+                    and app.store.runs["trace-4242"].source == archive and len(app.sources) == 1)
+        assert set(app.store.runs["trace-4242"].spans) == newer_spans
+        await pilot.pause(0.3)
+        assert [r.id for r in app.run_list.runs] == ["trace-4242"]
+
+
 async def test_reveal_splices_rows_as_a_full_layout_would(demo_log):
     """Jumping to a span (enter on an anomaly) opens its ancestors by
     splicing rows in, not by laying the tree out again: the rows must be

@@ -322,7 +322,8 @@ def test_a_log_beside_its_gzipped_copy_is_read_once(tmp_path, capsys, copy):
 
 def test_a_gzipped_log_that_is_not_a_copy_is_read_too(tmp_path, capsys):
     """An older eval's log under the same name (its pid reused since), or
-    what a rotation saved of an emptied log, is not a copy: it is read."""
+    what a rotation saved of an emptied log, is not a copy: it is read, as
+    a run of its own (named by its file: both would be `trace-7`)."""
     import gzip
 
     older = c.line(c.inspect_record("enter", "old", "Model", "older eval", start=c.T0 - 999))
@@ -330,7 +331,10 @@ def test_a_gzipped_log_that_is_not_a_copy_is_read_too(tmp_path, capsys):
     c.write(str(tmp_path), "trace-7.log.gz", gzip.compress(older))
     code, out, err = cli(capsys, "runs", str(tmp_path), "--json")
     assert (code, err) == (0, "")
-    assert [r["spans"] for r in json.loads(out)] == [4]
+    assert {r["id"]: (r["spans"], os.path.basename(r["source"])) for r in json.loads(out)} == {
+        "trace-7": (3, "trace-7.log"), "trace-7.log.gz": (1, "trace-7.log.gz")}
+    code, out, err = cli(capsys, "tree", str(tmp_path), "trace-7", "--json")
+    assert code == 0 and "older eval" not in out
     # Nor is what a copy-and-truncate rotation saved beside the emptied log.
     c.write(str(tmp_path), "trace-7.log", b"")
     c.write(str(tmp_path), "trace-7.log.gz", gzip.compress(c.good_inspect_bytes()))

@@ -289,6 +289,8 @@ class TraceApp(App):
                     self.notes.append(f"{source.path}: read failed: {type(exc).__name__}: {exc}")
             pending |= changed
             now = time.monotonic()
+            if moved:
+                pending |= self._drop_overwritten_archives()
             if moved or self._successors:
                 # Rotated (renamed, a new file in its place) or gzipped away:
                 # the follower kept the old file; a successor under the old
@@ -338,9 +340,16 @@ class TraceApp(App):
                 time.sleep(POLL_INTERVAL if now - last_change < FLOWING else POLL_INTERVAL_IDLE)
 
     def _known_paths(self) -> set[str]:
-        return {s.path for s in self.sources} | {s.path[:-3] for s in self.sources if s.path.endswith(".gz")}
+        return {s.path for s in self.sources}
 
     def _add_source(self, path: str) -> bool:
+        archive = next((s for s in self.sources if s.path == path + ".gz"), None)
+        step_aside = getattr(getattr(archive, "decoder", None), "step_aside", None)
+        if step_aside is not None:
+            # A log beside a .gz we read: a newer eval whose pid the archived
+            # one had (a followed log being gzipped is known already).
+            with self.store.lock:
+                step_aside()
         try:
             source = open_file(path, self.store)
         except SourceError:
@@ -349,6 +358,21 @@ class TraceApp(App):
             source.follower.read_size = SLICE_BYTES
         self.sources.append(source)
         return True
+
+    def _drop_overwritten_archives(self) -> bool:
+        """A followed `trace-N.log` gzipped at exit onto an older eval's
+        `trace-N.log.gz` (the same pid) wrote over that archive: its
+        follower now reads the new eval again. Forget it and its run."""
+        followed = {s.path for s in self.sources if not getattr(getattr(s, "decoder", None), "archive", False)}
+        dropped = False
+        for source in list(self.sources):
+            decoder = getattr(source, "decoder", None)
+            if getattr(decoder, "archive", False) and source.path in followed:
+                self.sources.remove(source)
+                with self.store.lock:
+                    self.store.drop_runs([decoder.run_id])
+                dropped = True
+        return dropped
 
     def _open_successors(self, paths: list[str]) -> bool:
         """Follow the files now under names that followed files had. One

@@ -49,6 +49,16 @@ def run_id_for(path: str) -> str:
     return name
 
 
+def archived_beside_log(path: str) -> bool:
+    """`trace-N.log.gz` while `trace-N.log` exists: an older eval's archive
+    beside the log of a newer one. Inspect names a trace log by its pid, and
+    an eval in a container often has the pid its previous run had; the two
+    evals must not merge into one run. (A `.gz` that is a copy of the log,
+    written at exit before the log is deleted, is not opened at all:
+    `discover.skip_gzipped_copies`.)"""
+    return path.endswith(".gz") and os.path.isfile(path[:-3])
+
+
 _EVENTS = frozenset(("enter", *CLOSING_EVENTS))
 #: `dict.get`'s default for a key that is absent (None may be a value).
 _ABSENT = object()
@@ -162,6 +172,12 @@ class InspectDecoder:
         self.path = path
         self.filter = message_filter.lower() if message_filter else None
         self.run_id = run_id_for(path)
+        #: This is an older eval's archive beside the log of a newer one
+        #: (`archived_beside_log`); its run goes by the file's name.
+        self.archive = False
+        if archived_beside_log(path):
+            self.run_id = os.path.basename(path)
+            self.archive = True
         #: Lines that are not JSON objects.
         self.bad_lines = 0
         #: JSON objects that are not valid trace records (Inspect skips these too).
@@ -214,6 +230,15 @@ class InspectDecoder:
         new_id = run_id_for(path)
         if new_id != self.run_id and self.store.rename_run(self.run_id, new_id):
             self.run_id = new_id
+
+    def step_aside(self) -> None:
+        """A newer eval's `trace-N.log` appeared beside this `trace-N.log.gz`
+        (a reused pid): both would be run `trace-N`. The live log keeps
+        that id; this archive's run takes the file's name."""
+        new_id = os.path.basename(self.path)
+        if not self.archive and self.path.endswith(".gz") and self.store.rename_run(self.run_id, new_id):
+            self.run_id = new_id
+            self.archive = True
 
     @property
     def writer_alive(self) -> bool:
