@@ -53,10 +53,15 @@ def archived_beside_log(path: str) -> bool:
     """`trace-N.log.gz` while `trace-N.log` exists: an older eval's archive
     beside the log of a newer one. Inspect names a trace log by its pid, and
     an eval in a container often has the pid its previous run had; the two
-    evals must not merge into one run. (A `.gz` that is a copy of the log,
-    written at exit before the log is deleted, is not opened at all:
-    `discover.skip_gzipped_copies`.)"""
-    return path.endswith(".gz") and os.path.isfile(path[:-3])
+    evals must not merge into one run. A `.gz` that copies the log (written
+    at exit, before the log is deleted) is not an archive: opened with the
+    log, it is skipped (`discover.skip_gzipped_copies`); opened alone, it is
+    that eval's run."""
+    if not (path.endswith(".gz") and os.path.isfile(path[:-3])):
+        return False
+    from tracetui.sources.discover import same_start  # discover imports the formats
+
+    return not same_start(path[:-3], path)
 
 
 _EVENTS = frozenset(("enter", *CLOSING_EVENTS))

@@ -205,7 +205,7 @@ def skip_gzipped_copies(paths: list[str]) -> tuple[list[str], list[str]]:
     present = set(paths)
     for path in paths:
         twin = path[:-3]
-        if path.endswith(".gz") and twin in present and _same_start(twin, path):
+        if path.endswith(".gz") and twin in present and same_start(twin, path):
             notes.append(f"{path}: skipped, a gzipped copy of {os.path.basename(twin)}, "
                          "which is read instead")
             continue
@@ -213,7 +213,7 @@ def skip_gzipped_copies(paths: list[str]) -> tuple[list[str], list[str]]:
     return kept, notes
 
 
-def _same_start(plain: str, gzipped: str) -> bool:
+def same_start(plain: str, gzipped: str) -> bool:
     """One file's first bytes are a prefix of the other's, the gzipped
     one decompressed (a copy still being written is shorter). An empty log
     copies nothing: its `.gz` may be what a copy-and-truncate rotation
