@@ -21,7 +21,7 @@ from textual.widget import Widget
 from headless import open_app, settle
 from hostile import corpus as c
 from tracetui.app import span_tree
-from tracetui.app.app import GIL_SWITCH_INTERVAL, TraceApp
+from tracetui.app.app import GC_YOUNG_THRESHOLD, GIL_SWITCH_INTERVAL, TraceApp
 from tracetui.app.detail import log_for
 from tracetui.app.key_bar import KeyBar
 from tracetui.app.line_list import LineList, fit
@@ -1464,16 +1464,22 @@ def test_a_rows_subtree_ends_at_the_next_row_as_shallow(depths):
         assert span_tree.subtree_end(depths, index) == end, (depths, index)
 
 
-async def test_the_gil_switch_interval_is_short_while_the_app_runs_and_put_back_after(demo_log):
-    """The app shortens it so its UI thread gets the GIL back promptly from
-    the reader and layout threads; a process that goes on must get its own back."""
+async def test_the_gil_switch_interval_and_gc_threshold_are_the_apps_while_it_runs_and_put_back_after(demo_log):
+    """The app shortens the switch interval so its UI thread gets the GIL
+    back promptly from the reader and layout threads, and collects the
+    young generation less often; a process that goes on must get its own
+    settings back."""
+    import gc
     import sys
 
     before = sys.getswitchinterval()
+    thresholds = gc.get_threshold()
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)):
         assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_INTERVAL)
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *thresholds[1:])
     assert sys.getswitchinterval() == pytest.approx(before)
+    assert gc.get_threshold() == thresholds
 
 
 @pytest.mark.parametrize("positions_min", [span_tree.POSITIONS_MIN, 0])
