@@ -657,6 +657,13 @@ async def test_an_eval_with_a_reused_pid_is_a_run_of_its_own(tmp_path):
         assert set(app.store.runs["trace-4242"].spans) == newer_spans
         await pilot.pause(0.3)
         assert [r.id for r in app.run_list.runs] == ["trace-4242"]
+        # And the next eval with that pid: the one just archived steps aside.
+        with open(log, "wb") as f:
+            f.write(older)
+        await until(lambda: set(app.store.runs) == {"trace-4242", "trace-4242.log.gz"}
+                    and app.store.runs["trace-4242"].source == log)
+        assert set(app.store.runs["trace-4242.log.gz"].spans) == newer_spans
+        assert set(app.store.runs["trace-4242"].spans) == older_spans
 
 
 async def test_reveal_splices_rows_as_a_full_layout_would(demo_log):

@@ -374,16 +374,14 @@ class TraceApp(App):
         """A followed `trace-N.log` gzipped at exit onto an older eval's
         `trace-N.log.gz` (the same pid) wrote over that archive: its
         follower now reads the new eval again. Forget it and its run."""
-        followed = {s.path for s in self.sources if not getattr(getattr(s, "decoder", None), "archive", False)}
-        dropped = False
-        for source in list(self.sources):
-            decoder = getattr(source, "decoder", None)
-            if getattr(decoder, "archive", False) and source.path in followed:
-                self.sources.remove(source)
-                with self.store.lock:
-                    self.store.drop_runs([decoder.run_id])
-                dropped = True
-        return dropped
+        archives = [s for s in self.sources if getattr(getattr(s, "decoder", None), "archive", False)]
+        followed = {s.path for s in self.sources if s not in archives}
+        overwritten = [s for s in archives if s.path in followed]
+        for source in overwritten:
+            self.sources.remove(source)
+            with self.store.lock:
+                self.store.drop_runs([source.decoder.run_id])
+        return bool(overwritten)
 
     def _open_successors(self, paths: list[str]) -> bool:
         """Follow the files now under names that followed files had. One
