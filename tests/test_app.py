@@ -625,21 +625,26 @@ async def test_an_eval_with_a_reused_pid_is_a_run_of_its_own(tmp_path):
         f.write(older)
     app = make_app(str(tmp_path))
     app.watch_dirs = [str(tmp_path)]
-
-    async def until(done) -> None:
-        for _ in range(100):
-            await pilot.pause(0.05)
-            with app.store.lock:
-                if done():
-                    return
-        raise AssertionError(f"runs: {sorted(app.store.runs)}, sources: {[s.path for s in app.sources]}")
-
     async with app.run_test(size=(120, 36)) as pilot:
+
+        async def until(done) -> None:
+            """Until `done()` holds and every source is read to its end (a
+            run exists from the moment its file is opened, spans or not)."""
+            for _ in range(100):
+                await pilot.pause(0.05)
+                with app.store.lock:
+                    if done() and not any(s.behind for s in app.sources):
+                        return
+            raise AssertionError(f"runs: {sorted(app.store.runs)}, sources: {[s.path for s in app.sources]}")
+
         await settle(pilot, app)
         assert set(app.store.runs) == {"trace-4242"}
         older_spans = set(app.store.runs["trace-4242"].spans)
         log = str(tmp_path / "trace-4242.log")
-        write_demo_trace(log)
+        os.mkdir(tmp_path / "elsewhere")  # not watched: only the directory's own files are
+        write_demo_trace(str(tmp_path / "elsewhere" / "newer.log"))
+        with open(tmp_path / "elsewhere" / "newer.log", "rb") as src, open(log, "wb") as dst:
+            dst.write(src.read())  # the whole eval at once: `until` waits for what is written
         await until(lambda: set(app.store.runs) == {"trace-4242", "trace-4242.log.gz"}
                     and app.store.runs["trace-4242"].source == log)
         runs = app.store.runs

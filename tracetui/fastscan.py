@@ -58,7 +58,6 @@ from __future__ import annotations
 import gc
 import os
 import pickle
-import zlib
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -67,7 +66,7 @@ import orjson
 
 from tracetui.formats.inspect import validate
 from tracetui.formats.jsonutil import as_float, loads
-from tracetui.sources.files import damaged_gzip_note, inflate, trailer_size
+from tracetui.sources.files import GZIP_DAMAGE, damaged_gzip_note, inflate, trailer_size
 from tracetui.model import BUCKETS, Anomalies, AnomalyRow
 
 BUCKET_OF_EVENT = {"cancel": "cancelled", "error": "errors", "timeout": "timeouts"}
@@ -544,8 +543,6 @@ def _gzip_blocks(path: str):
     """Decompressed blocks of whole lines (the last may lack its newline),
     with their offsets; then (None, note), the note saying whether the data
     ended early or is damaged."""
-    import gzip
-
     note = None
     pos = 0
     carry = b""
@@ -558,7 +555,7 @@ def _gzip_blocks(path: str):
                     yield block[:cut], pos
                     pos += cut
                 carry = block[cut:]
-        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+        except GZIP_DAMAGE as exc:
             note = damaged_gzip_note(path, exc, pos + len(carry))
     if carry:
         yield carry, pos

@@ -160,7 +160,7 @@ class Gunzip(io.RawIOBase):
             except StopIteration:
                 self._pieces = None
                 return 0
-            except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+            except GZIP_DAMAGE as exc:
                 self.error = exc
                 self._pieces = None
                 return 0
@@ -172,6 +172,12 @@ class Gunzip(io.RawIOBase):
 
 #: The smallest gzip member: a 10-byte header, an empty stream, an 8-byte trailer.
 GZIP_MIN_BYTES = 18
+
+
+#: What reading gzip data that is cut short or damaged raises (Python's
+#: gzip module, zlib, or the file itself); every reader catches these and
+#: says so with `damaged_gzip_note`.
+GZIP_DAMAGE = (EOFError, gzip.BadGzipFile, zlib.error, OSError)
 
 
 def damaged_gzip_note(path: str, exc: BaseException, readable: int) -> str:
@@ -420,7 +426,7 @@ class FileFollower:
                 self.read_fraction = self._gzip_fraction()
                 return
             exc = self._gz_inner.error
-        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as error:
+        except GZIP_DAMAGE as error:
             exc = error
         if exc is not None:
             chunk.notes.append(damaged_gzip_note(self.path, exc, self.offset + len(self._partial)))
@@ -481,7 +487,7 @@ class FileFollower:
                     pos += len(got)
                 stream.read(start - pos)
                 return stream.read(offset - start) == tail[-(offset - start):] if offset > start else True
-        except (EOFError, OSError, zlib.error):
+        except GZIP_DAMAGE:
             return False
 
     def read_line_at(self, offset: int) -> bytes | None:
@@ -502,5 +508,5 @@ class FileFollower:
                     return stream.readline().rstrip(b"\n")
                 raw.seek(offset)
                 return raw.readline().rstrip(b"\n")
-        except (OSError, EOFError, zlib.error):
+        except GZIP_DAMAGE:
             return None

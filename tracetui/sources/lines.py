@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import time
-import zlib
 from typing import Any
 
 from tracetui.formats import DocumentFormat, LineFormat
 from tracetui.sources.base import DecodedSource, paused_gc
-from tracetui.sources.files import GZIP_BUFFER, FileFollower, damaged_gzip_note, gunzip, is_gzip
+from tracetui.sources.files import GZIP_BUFFER, GZIP_DAMAGE, FileFollower, damaged_gzip_note, gunzip, is_gzip
 from tracetui.store import Store
 
 
@@ -113,7 +111,7 @@ def read_all(path: str) -> tuple[bytes, str | None]:
                     break
                 parts.append(block)
             exc = inner.error
-        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as error:
+        except GZIP_DAMAGE as error:
             exc = error
         if exc is not None:
             data = b"".join(parts)
