@@ -1295,6 +1295,7 @@ async def test_the_shown_log_is_read_before_the_others(tmp_path, monkeypatch):
         with open(tmp_path / name, "wb") as f:
             f.writelines(c.line(c.inspect_record("enter", f"{name}-{i}", "Model", "d", start=NOW - 100 * n + i,
                                                  message="m" * 200)) for i in range(count))
+        os.utime(tmp_path / name, (NOW - 100 * n, NOW - 100 * n))
     app = make_app(str(tmp_path))
     newest, older = sorted(app.sources, key=lambda s: s.path)
     other_behind_when_newest_done = []
@@ -1649,3 +1650,135 @@ async def test_after_every_toggle_the_screen_shows_what_a_full_repaint_would(dem
         await pilot.pause()
         assert tree.scroll_offset.y < top
         assert on_screen() == repainted()
+
+
+def _gen_inspect(path, lines: int, seed: int, start: float) -> None:
+    """A realistic Inspect log from the bench generator (the same records,
+    keys and escaping Inspect writes)."""
+    import subprocess
+    import sys
+
+    gen = os.path.join(os.path.dirname(__file__), "..", "bench", "gen_inspect.py")
+    subprocess.run([sys.executable, gen, str(path), "--lines", str(lines), "--seed", str(seed),
+                    "--open", "5", "--start", str(start), "-q"], check=True)
+
+
+def _cli_runs(path: str, capsys) -> dict:
+    from tracetui.cli import main
+
+    capsys.readouterr()
+    assert main(["runs", path, "--json"]) == 0
+    return {run["id"]: run for run in json.loads(capsys.readouterr().out)}
+
+
+async def test_big_archives_in_a_directory_are_read_when_their_run_is_asked_for(tmp_path, monkeypatch,
+                                                                                capsys):
+    """Opening a trace directory reads its newest log. The big gzipped
+    archives beside it show their runs and their whole anomalies (from the
+    prescan), but are read past their first slice only when their run is
+    asked for: enter on the run, or the cursor resting on it. Moving past
+    one reads nothing."""
+    monkeypatch.setattr("tracetui.app.app.HOLD_MIN_BYTES", 0)
+    monkeypatch.setattr("tracetui.app.app.SLICE_BYTES", 64 * 1024)
+    monkeypatch.setattr("tracetui.app.app.usable_cpus", lambda: 2)
+    archives = {}
+    for n, seed in ((2, 5), (3, 6)):
+        path = str(tmp_path / f"trace-{n}.log.gz")
+        _gen_inspect(path, 6000, seed, start=NOW - 100_000 * n)
+        os.utime(path, (NOW - 1000 * n, NOW - 1000 * n))
+        archives[f"trace-{n}"] = path
+    write_demo_trace(str(tmp_path / "trace-1.log"))
+    expected = {run_id: cli_anomalies(path, capsys) for run_id, path in archives.items()}
+    spans = {run_id: _cli_runs(path, capsys)[run_id]["spans"] for run_id, path in archives.items()}
+    import threading
+
+    from tracetui import prescan
+
+    answer = threading.Event()
+
+    class HeldBackPrescan(prescan.Prescan):
+        def wait(self):
+            answer.wait(10)
+            return super().wait()
+
+    monkeypatch.setattr("tracetui.app.app.Prescan", HeldBackPrescan)
+    app = make_app(str(tmp_path))
+    held = {_run_id: source for source in app.sources
+            if (_run_id := source.decoder.run_id) in archives}
+    assert set(app._held) == set(held.values())
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        # Before its prescan answers, what the first slice of an archive
+        # holds in flight is not listed as running.
+        assert app.store.runs["trace-2"].anomalies.running
+        assert {run.id for _, _, run in panel.rows} == {"trace-1"}
+        assert "so far" in str(panel.border_title)
+        assert app.run_list.render_row(1, 100).plain.startswith("  … trace-2")
+        answer.set()
+        for _ in range(250):
+            await pilot.pause(0.02)
+            if set(panel.early) == set(archives):
+                break
+        await pilot.press("e")
+        await pilot.pause(0.1)
+        assert set(panel.early) == set(archives) and not panel.provisional
+        for run_id, source in held.items():
+            assert source.behind and 0 < source.records < 6000  # its first slice only
+            for bucket in ("running", "cancelled", "errors", "timeouts"):
+                shown = [row.to_json(NOW) for b, row, run in panel.rows if b == bucket and run.id == run_id]
+                want = expected[run_id][bucket]
+                assert sorted(map(json.dumps, shown)) == sorted(map(json.dumps, want)), (run_id, bucket)
+        runs = app.run_list
+        assert [r.id for r in runs.runs] == ["trace-1", "trace-2", "trace-3"]
+        assert "unread" in runs.render_row(1, 100).plain and "unread" not in runs.render_row(0, 100).plain
+        assert "2 archives unread" in app._status.render_line(0).text
+
+        # The cursor passing over a held run reads nothing.
+        app.focus_now(runs)
+        await pilot.press("j", "j", "k", "k")
+        await pilot.pause(0.6)
+        assert runs.current.id == "trace-1" and set(app._held) == set(held.values())
+
+        # Enter on a held run reads it to its end; the other stays held.
+        await pilot.press("j", "enter")
+        assert app.focused is app.tree and app.tree.run.id == "trace-2"
+        await settle(pilot, app)
+        assert not held["trace-2"].behind and held["trace-3"].behind
+        assert app.store.runs["trace-2"].span_count() == spans["trace-2"]
+        assert "trace-2" not in panel.early and "trace-3" in panel.early
+        assert "unread" not in runs.render_row(1, 100).plain
+        assert "1 archive unread" in app._status.render_line(0).text
+
+        # The cursor resting on one reads it too.
+        app.focus_now(runs)
+        await pilot.press("j")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if not app._held and not app.loading:
+                break
+        assert not app._held and not held["trace-3"].behind
+        assert app.store.runs["trace-3"].span_count() == spans["trace-3"]
+        assert not panel.early
+        for run_id in archives:  # the index's rows, now with their spans
+            for bucket in ("running", "cancelled", "errors", "timeouts"):
+                shown = [row for b, row, run in panel.rows if b == bucket and run.id == run_id]
+                assert sorted(json.dumps(r.to_json(NOW)) for r in shown) == sorted(
+                    map(json.dumps, expected[run_id][bucket])), (run_id, bucket)
+                assert all(r.span is not None for r in shown)
+        assert "unread" not in app._status.render_line(0).text
+
+
+async def test_a_directory_opens_on_its_newest_files_run(tmp_path):
+    """The tree first shows the run of the directory's newest file (the log
+    being written), even when an older file's run started later."""
+    for name, start, mtime in (("trace-1.log", NOW - 50, NOW), ("trace-2.log", NOW - 10, NOW - 600)):
+        with open(tmp_path / name, "wb") as f:
+            f.writelines(c.line(c.inspect_record("enter", f"{name}-{i}", "Model", "d", start=start + i))
+                         for i in range(5))
+        os.utime(tmp_path / name, (mtime, mtime))
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        assert [r.id for r in app.run_list.runs] == ["trace-2", "trace-1"]  # by start
+        assert app.tree.run.id == "trace-1" and app.run_list.current.id == "trace-1"

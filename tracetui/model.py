@@ -217,6 +217,17 @@ class Anomalies:
     def counts(self) -> dict[str, int]:
         return {name: len(self.bucket(name)) for name in BUCKETS}
 
+    def status(self) -> str:
+        """The status of a run whose buckets these are: running while
+        anything runs, then failed, then cancelled."""
+        if self.running:
+            return RUNNING
+        if self.errors or self.timeouts:
+            return ERROR
+        if self.cancelled:
+            return CANCELLED
+        return OK
+
 
 class Run:
     """One unit a user thinks of as "a run": an Inspect trace file, a Flujo
@@ -274,15 +285,7 @@ class Run:
 
     @property
     def status(self) -> str:
-        if self.status_override:
-            return self.status_override
-        if self.anomalies.running:
-            return RUNNING
-        if self.anomalies.errors or self.anomalies.timeouts:
-            return ERROR
-        if self.anomalies.cancelled:
-            return CANCELLED
-        return OK
+        return self.status_override or self.anomalies.status()
 
     def error_count(self) -> int:
         return sum(1 for s in self.spans.values() if s.status in (ERROR, TIMEOUT))

@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import time
-from typing import Callable
+from typing import Callable, Iterable
 
 from rich.text import Text
 from textual import on, work
@@ -38,11 +38,13 @@ from tracetui.app.screens import HelpScreen, MainScreen, RawScreen
 from tracetui.app.span_tree import SpanTree
 from tracetui.app.status_line import StatusLine
 from tracetui.export import write_perfetto
+from tracetui.fastscan import usable_cpus
 from tracetui.model import Anomalies, Run, Span
 from tracetui.prescan import Prescan, worth_prescanning
 from tracetui.query import parse
 from tracetui.sources.base import Source, SourceError
 from tracetui.sources.discover import open_file
+from tracetui.sources.files import is_gzip
 from tracetui.sources.lines import LineSource
 from tracetui.store import Store
 from tracetui.text import safe
@@ -70,6 +72,13 @@ DETAIL_DELAY = 0.06
 #: a sample gaining an event per line would otherwise be rendered again on
 #: every batch (2–13 ms each, its log included).
 DETAIL_LIVE_INTERVAL = 0.25
+#: A gzipped Inspect log of at least this many bytes on disk (≈100k lines),
+#: in a directory beside a newer log, is read no further than its first
+#: slice until its run is asked for (see `archives_to_hold`).
+HOLD_MIN_BYTES = 4 * 1024 * 1024
+#: A held archive's run is read once the run list's cursor rests on it this
+#: long (s): holding j down past it must not start reading it.
+HOLD_RELEASE_DELAY = 0.3
 #: Exports of more spans than this say so when they start (they take a while).
 EXPORT_NOTICE_MIN = 50_000
 #: Bytes per reader slice while following (small slices keep the lock short).
@@ -117,6 +126,39 @@ def release_styles_caches() -> None:
 def _run_id_of(source: Source) -> str | None:
     """The run a one-run source (an Inspect log) feeds, if it says."""
     return getattr(getattr(source, "decoder", None), "run_id", None)
+
+
+def archives_to_hold(sources: list[Source], watch_dirs: list[str]) -> list[LineSource]:
+    """The big gzipped Inspect logs a directory holds beside its newest file.
+    Inspect's trace directory keeps the last 10 logs, and a user who opens
+    it wants the eval that runs now: indexing every archive cost 0.6–0.8 KB
+    per span each (a directory of four 1M-line logs: 1.5 GB, 32 s). Their
+    anomalies come from the prescan instead, and a tree is read when its run
+    is asked for. Files named on the command line are always read: the user
+    asked for them. Needs a second CPU, as the prescan does."""
+    if usable_cpus() < 2:
+        return []
+    dirs = {os.path.abspath(d) for d in watch_dirs}
+    held: list[LineSource] = []
+    seen_dirs: set[str] = set()
+    for source in sources:  # a directory's files come newest first
+        directory = os.path.dirname(os.path.abspath(source.path))
+        if directory not in dirs:
+            continue
+        if directory not in seen_dirs:
+            seen_dirs.add(directory)  # its newest file: the one to show
+            continue
+        if isinstance(source, LineSource) and source.format == "inspect" \
+                and is_gzip(source.path) and _size(source.path) >= HOLD_MIN_BYTES:
+            held.append(source)
+    return held
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def span_as_json(span: Span) -> str:
@@ -169,6 +211,17 @@ class TraceApp(App):
         self._filter_texts: dict[str, str] = {}
         #: Child processes folding big Inspect logs' anomalies (`prescan`).
         self._prescans: list[Prescan] = []
+        #: Archives read no further than their first slice until their run
+        #: is asked for (`archives_to_hold`); True once that slice is read.
+        self._held: dict[Source, bool] = dict.fromkeys(archives_to_hold(sources, self.watch_dirs), False)
+        self._release_timer: Timer | None = None
+        #: How many held archives were let go: a pass of the reader that
+        #: began before one was does not end the load it starts.
+        self._releases = 0
+        self._closing = False
+        #: When the current bulk load began (the first one, or a held
+        #: archive's): its first seconds are redrawn more often.
+        self._load_started = time.monotonic()
         #: The GIL switch interval to put back when the app ends.
         self._switch_interval = sys.getswitchinterval()
         self._gc_thresholds = gc.get_threshold()
@@ -227,12 +280,14 @@ class TraceApp(App):
         self.update_status()
         self.set_interval(1.0, self.tick)
         self.read_sources()
-        big_logs = [source for source in self.sources if isinstance(source, LineSource)
-                    and source.format == "inspect" and worth_prescanning(source.path)]
+        big_logs = [source for source in self.sources if source in self._held or (
+            isinstance(source, LineSource) and source.format == "inspect"
+            and worth_prescanning(source.path))]
         if big_logs:
             self.prescan(big_logs)
 
     def on_unmount(self) -> None:
+        self._closing = True
         sys.setswitchinterval(self._switch_interval)
         gc.set_threshold(*self._gc_thresholds)
         for scan in self._prescans:
@@ -243,17 +298,21 @@ class TraceApp(App):
         """Fold big Inspect logs' anomalies in a child process while the
         reader indexes them, and show each answer as soon as it is known.
         One log at a time (newest first, as a directory lists them): a
-        directory of big logs must not start a process per log at once."""
-        for source in sources:
+        directory of big logs must not start a process per log at once.
+        Held archives are scanned after the logs being read."""
+        for source in sorted(sources, key=lambda s: s in self._held):
             if not source.behind:
                 continue  # already read whole: the index's buckets are exact
+            if self._closing:
+                return
             decoder = source.decoder
             scan = Prescan(source.path, decoder.filter)
             self._prescans.append(scan)
-            anomalies = scan.wait()
-            if not self.loading:
+            if self._closing:  # unmounted while it started: on_unmount missed it
+                scan.cancel()
                 return
-            if anomalies is not None:
+            anomalies = scan.wait()
+            if anomalies is not None and source.behind:
                 try:
                     self.call_from_thread(self._show_prescan, source, anomalies)
                 except RuntimeError:  # the app is shutting down
@@ -270,19 +329,24 @@ class TraceApp(App):
     def read_sources(self) -> None:
         worker = get_current_worker()
         last_post = 0.0
-        last_rescan = started = last_freeze = last_change = last_settled = time.monotonic()
+        last_rescan = last_freeze = last_change = last_settled = time.monotonic()
         pending = False
         while not worker.is_cancelled:
             changed = False
             behind = False
             moved: list[str] = []
             started_pass = time.monotonic()
+            releases = self._releases
             settled_turn = started_pass - last_settled >= SETTLED_INTERVAL
             if settled_turn:
                 last_settled = started_pass
             shown = self.tree.run
             for source in list(self.sources):
-                if not (settled_turn or self.loading or not source.settled or source.behind):
+                if source in self._held:
+                    if self._held[source]:
+                        continue  # read when its run is asked for
+                    self._held[source] = True  # its first slice: the run's start and first spans
+                elif not (settled_turn or self.loading or not source.settled or source.behind):
                     continue  # gzipped, gone, or a whole document: looked at once a second
                 try:
                     if isinstance(source, LineSource):
@@ -310,7 +374,7 @@ class TraceApp(App):
             if self.watch_dirs and (moved or now - last_rescan > RESCAN_INTERVAL):
                 last_rescan = now
                 pending |= self._rescan_dirs()
-            loaded = self.loading and not behind
+            loaded = self.loading and not behind and releases == self._releases
             if loaded or (changed and (self.loading or now - last_freeze > FREEZE_INTERVAL)):
                 # Loading and following keep adding objects that live as
                 # long as the app; left in the GC's generations, every full
@@ -337,7 +401,7 @@ class TraceApp(App):
                 gc.freeze()
             # During a long bulk load, redraw less and less often: every
             # redraw holds the GIL the reader needs.
-            interval = LOAD_UPDATE_INTERVAL if now - started < 5 else 4 * LOAD_UPDATE_INTERVAL
+            interval = LOAD_UPDATE_INTERVAL if now - self._load_started < 5 else 4 * LOAD_UPDATE_INTERVAL
             if pending and (not behind or now - last_post > interval):
                 pending = False
                 last_post = now
@@ -379,6 +443,7 @@ class TraceApp(App):
         overwritten = [s for s in archives if s.path in followed]
         for source in overwritten:
             self.sources.remove(source)
+            self._held.pop(source, None)
             with self.store.lock:
                 self.store.drop_runs([source.decoder.run_id])
         return bool(overwritten)
@@ -422,19 +487,27 @@ class TraceApp(App):
         with self.store.lock:
             changed = self.store.take_changes()
             runs = list(self.store.runs.values())
-            self.run_list.set_runs(runs)
             panel = self.anomaly_panel
             unread = [_run_id_of(source) for source in self.sources if source.behind]
             for run_id in list(panel.early):
                 if run_id not in unread:  # read to its end: the index's buckets are exact
                     del panel.early[run_id]
-            panel.provisional = self.loading and any(r not in panel.early for r in unread)
-            panel.set_runs(runs)
+            panel.provisional = (self.loading or bool(self._held)) and any(
+                r not in panel.early for r in unread)
+            self.run_list.held = {run_id: panel.early.get(run_id)
+                                  for run_id in map(_run_id_of, self._held)}
+            self.run_list.set_runs(runs)
+            panel.set_runs(self._panel_runs(runs))
             tree = self.tree
             if tree.run is not None and self.store.runs.get(tree.run.id) is not tree.run:
                 tree.show_run(self.store.runs.get(tree.run.id))
             elif tree.run is None and self.run_list.current is not None:
-                tree.show_run(self.run_list.current)
+                # First the run of the newest file (a directory's live log),
+                # wherever its start sorts it.
+                first = self.store.runs.get(_run_id_of(self.sources[0]) or "") if self.sources else None
+                if first is not None:
+                    self.run_list.select_run(first)
+                tree.show_run(first or self.run_list.current)
             elif tree.run is not None and tree.run.id in changed:
                 tree.refresh_run()
             current = tree.current
@@ -499,8 +572,40 @@ class TraceApp(App):
             pass
 
     def read_percent(self) -> int:
-        """How far the least-read source is, in percent."""
-        return int(100 * min((s.progress for s in self.sources), default=1.0))
+        """How far the least-read source is, in percent (held archives
+        aside: they are not being read)."""
+        return int(100 * min((s.progress for s in self.sources if s not in self._held), default=1.0))
+
+    def _panel_runs(self, runs: Iterable[Run]) -> list[Run]:
+        """The runs whose anomalies the panel lists: a held archive's only
+        once its prescan answered (its first slice alone would list what
+        was in flight there as running)."""
+        hidden = {_run_id_of(s) for s in self._held} - self.anomaly_panel.early.keys()
+        return [run for run in runs if run.id not in hidden] if hidden else list(runs)
+
+    def _held_source(self, run: Run) -> Source | None:
+        source = self._source_for(run)
+        return source if source in self._held else None
+
+    def read_held(self, source: Source) -> None:
+        """Read a held archive to its end: its run was asked for."""
+        if self._held.pop(source, None) is None:
+            return
+        self._load_started = time.monotonic()
+        self._releases += 1
+        self.loading = True
+        self.notify(f"reading {safe(os.path.basename(source.path), newlines=False)}…", timeout=3,
+                    markup=False)
+        with self.store.lock:
+            self.run_list.held.pop(_run_id_of(source), None)
+            self.run_list.repaint_changed_rows()
+        self.update_status()
+
+    def _release_if_still_shown(self, run: Run) -> None:
+        self._release_timer = None
+        source = self._held_source(run)
+        if source is not None and self.run_list.current is run:
+            self.read_held(source)
 
     def update_status(self) -> None:
         live = sum(1 for s in self.sources if s.live)
@@ -522,6 +627,9 @@ class TraceApp(App):
         if skipped:
             first = next((s.first_bad_line for s in self.sources if s.skipped), None)
             text.append(f"  {skipped:,} skipped (first at line {first})", style="yellow")
+        if self._held:
+            held = len(self._held)
+            text.append(f"  {held} archive{'s' if held > 1 else ''} unread", style="dim")
         if self.loading:
             text.append(f"  loading {self.read_percent()}%…", style="yellow")
         text.append("  follow on" if self.tree.follow else "  follow off",
@@ -536,6 +644,12 @@ class TraceApp(App):
     @on(LineList.Highlighted, "#runs")
     def run_highlighted(self, message: LineList.Highlighted) -> None:
         run = self.run_list.current
+        if self._release_timer is not None:
+            self._release_timer.stop()
+            self._release_timer = None
+        if run is not None and self._held_source(run) is not None:
+            self._release_timer = self.set_timer(
+                HOLD_RELEASE_DELAY, lambda: self._release_if_still_shown(run))
         if run is not None and run is not self.tree.run:
             with self.store.lock:
                 self.tree.show_run(run)
@@ -560,6 +674,11 @@ class TraceApp(App):
             return
         _, row, run = item
         if row.span is None:  # from the prescan: the reader is not there yet
+            held = self._held_source(run)
+            if held is not None:
+                self.read_held(held)
+                self.notify("its span shows in the tree once the archive is read", timeout=3)
+                return
             self.notify(f"not indexed yet ({self.read_percent()}% read): its span shows "
                         "in the tree once the reader reaches it", timeout=3)
             return
@@ -572,6 +691,10 @@ class TraceApp(App):
 
     @on(LineList.Activated, "#runs")
     def run_activated(self, message: LineList.Activated) -> None:
+        run = self.run_list.current
+        held = None if run is None else self._held_source(run)
+        if held is not None:
+            self.read_held(held)
         self.focus_now(self.tree)
 
     def focus_now(self, widget: Widget) -> None:
@@ -593,7 +716,7 @@ class TraceApp(App):
         panel = self.anomaly_panel
         panel.show_failures = not panel.show_failures
         with self.store.lock:
-            panel.set_runs(list(self.store.runs.values()))
+            panel.set_runs(self._panel_runs(self.store.runs.values()))
         self.notify("errors and timeouts shown" if panel.show_failures else "errors and timeouts hidden",
                     timeout=2)
 
@@ -652,6 +775,11 @@ class TraceApp(App):
         if run is None:
             self.notify("no run to export", severity="warning")
             return
+        held = self._held_source(run)
+        if held is not None:
+            self.read_held(held)
+            self.notify("only its first spans are read: press x again once it is read", timeout=4)
+            return
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", run.id)[:80] or "run"
         try:
             path = os.path.abspath(f"tracetui-{name}.perfetto.json")
@@ -702,7 +830,7 @@ class TraceApp(App):
         query = parse(event.value)
         with self.store.lock:
             if isinstance(target, AnomalyPanel):
-                target.set_filter(query, list(self.store.runs.values()))
+                target.set_filter(query, self._panel_runs(self.store.runs.values()))
             else:
                 target.set_filter(query)  # type: ignore[attr-defined]
         # The filter shows in the pane's bottom border (the top one is the

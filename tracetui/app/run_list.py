@@ -10,7 +10,7 @@ from rich.text import Text
 from tracetui.app.clock import as_of
 from tracetui.app.line_list import LineList
 from tracetui.app.style import plain, status_icon
-from tracetui.model import RUNNING, Run
+from tracetui.model import RUNNING, Anomalies, Run
 from tracetui.query import Query
 from tracetui.text import fmt_duration
 
@@ -22,6 +22,10 @@ class RunList(LineList):
         self._all: list[Run] = []
         self._query = Query()
         self.now = now
+        #: Runs of archives not read yet (the app's held archives), by run
+        #: id, with their prescanned buckets once known: their rows show
+        #: those, not what the first slice read says.
+        self.held: dict[str, Anomalies | None] = {}
 
     def row_count(self) -> int:
         return len(self.runs)
@@ -66,22 +70,28 @@ class RunList(LineList):
 
     def render_row(self, index: int, width: int) -> Text:
         run = self.runs[index]
+        held = run.id in self.held
+        anomalies = self.held[run.id] if held else run.anomalies
         text = Text(no_wrap=True)
         text.append("● " if run.live else "  ", style="bold green" if run.live else "")
-        text.append_text(status_icon(run.status))
+        if anomalies is None:
+            text.append("…", style="dim")  # its prescan has not answered yet
+        else:
+            text.append_text(status_icon(run.status_override or anomalies.status()))
         text.append(" ")
         start, end = run.start, run.end
-        if run.status == RUNNING and start is not None:
+        if held:
+            duration = None  # only its first slice is read
+        elif run.status == RUNNING and start is not None:
             duration = max(as_of(run, self.now()), end or start) - start
         else:
             duration = None if start is None or end is None else end - start
-        spans = run.span_count()
-        errors = run.anomalies.counts()
+        errors = anomalies.counts() if anomalies is not None else {"errors": 0, "timeouts": 0}
         bad = errors["errors"] + errors["timeouts"]
         tail = Text(no_wrap=True)
         tail.append(f" {fmt_duration(duration):>7}", style="cyan")
         if width >= 48:
-            tail.append(f" {spans:>6}", style="dim")
+            tail.append(" unread" if held else f" {run.span_count():>6}", style="dim")
         tail.append(f" {bad:>4}✗" if bad else "      ", style="red" if bad else "")
         room = max(4, width - text.cell_len - tail.cell_len)
         label = Text(plain(run.name), style="bold", no_wrap=True)

@@ -32,7 +32,7 @@ KEYS = [
     ("j k / ↑ ↓", "move"),
     ("g G / home end", "top / bottom"),
     ("pgup pgdn", "page"),
-    ("enter", "select: expand a node, or reveal an anomaly's span"),
+    ("enter", "select: expand a node, reveal an anomaly's span, read a held archive's run"),
     ("space", "expand / collapse"),
     ("→ l / ← h", "expand / collapse or go to the parent"),
     ("* / shift+→", "expand the whole subtree"),
