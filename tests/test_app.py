@@ -1732,6 +1732,9 @@ async def test_big_archives_in_a_directory_are_read_when_their_run_is_asked_for(
         runs = app.run_list
         assert [r.id for r in runs.runs] == ["trace-1", "trace-2", "trace-3"]
         assert "unread" in runs.render_row(1, 100).plain and "unread" not in runs.render_row(0, 100).plain
+        for index, run_id in ((1, "trace-2"), (2, "trace-3")):  # the whole file's failures
+            failed = len(expected[run_id]["errors"]) + len(expected[run_id]["timeouts"])
+            assert runs.render_row(index, 100).plain.endswith(f" {failed}✗"), run_id
         assert "2 archives unread" in app._status.render_line(0).text
 
         # The cursor passing over a held run reads nothing.
@@ -1782,3 +1785,37 @@ async def test_a_directory_opens_on_its_newest_files_run(tmp_path):
         await settle(pilot, app)
         assert [r.id for r in app.run_list.runs] == ["trace-2", "trace-1"]  # by start
         assert app.tree.run.id == "trace-1" and app.run_list.current.id == "trace-1"
+
+
+async def test_enter_on_an_anomaly_of_a_held_archive_reads_it(tmp_path, monkeypatch):
+    """An anomaly row of a held archive has no span yet: enter on it reads
+    the archive, and enter again, once it is read, reveals the span."""
+    monkeypatch.setattr("tracetui.app.app.HOLD_MIN_BYTES", 0)
+    monkeypatch.setattr("tracetui.app.app.SLICE_BYTES", 64 * 1024)
+    monkeypatch.setattr("tracetui.app.app.usable_cpus", lambda: 2)
+    archive = tmp_path / "trace-2.log.gz"
+    _gen_inspect(archive, 4000, 8, start=NOW - 100_000)
+    os.utime(archive, (NOW - 1000, NOW - 1000))
+    write_demo_trace(str(tmp_path / "trace-1.log"))
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        for _ in range(250):
+            await pilot.pause(0.02)
+            if "trace-2" in panel.early:
+                break
+        index = next(i for i, (_, row, run) in enumerate(panel.rows)
+                     if run.id == "trace-2" and row.span is None)
+        trace_id = next(tid for tid, row in panel.early["trace-2"].running.items()
+                        if row is panel.rows[index][1])
+        app.focus_now(panel)
+        panel.cursor = index
+        await pilot.press("enter")
+        assert not app._held and app.focused is panel
+        await settle(pilot, app)
+        index = next(i for i, (_, row, run) in enumerate(panel.rows)
+                     if run.id == "trace-2" and row.span is not None and row.span.id == trace_id)
+        panel.cursor = index
+        await pilot.press("enter")
+        assert app.focused is app.tree and app.tree.current.id == trace_id

@@ -494,8 +494,8 @@ class TraceApp(App):
                     del panel.early[run_id]
             panel.provisional = (self.loading or bool(self._held)) and any(
                 r not in panel.early for r in unread)
-            self.run_list.held = {run_id: panel.early.get(run_id)
-                                  for run_id in map(_run_id_of, self._held)}
+            self.run_list.held = {_run_id_of(source) for source in self._held}
+            self.run_list.early = panel.early
             self.run_list.set_runs(runs)
             panel.set_runs(self._panel_runs(runs))
             tree = self.tree
@@ -597,7 +597,7 @@ class TraceApp(App):
         self.notify(f"reading {safe(os.path.basename(source.path), newlines=False)}…", timeout=3,
                     markup=False)
         with self.store.lock:
-            self.run_list.held.pop(_run_id_of(source), None)
+            self.run_list.held.discard(_run_id_of(source))
             self.run_list.repaint_changed_rows()
         self.update_status()
 
@@ -627,11 +627,11 @@ class TraceApp(App):
         if skipped:
             first = next((s.first_bad_line for s in self.sources if s.skipped), None)
             text.append(f"  {skipped:,} skipped (first at line {first})", style="yellow")
+        if self.loading:
+            text.append(f"  loading {self.read_percent()}%…", style="yellow")
         if self._held:
             held = len(self._held)
             text.append(f"  {held} archive{'s' if held > 1 else ''} unread", style="dim")
-        if self.loading:
-            text.append(f"  loading {self.read_percent()}%…", style="yellow")
         text.append("  follow on" if self.tree.follow else "  follow off",
                     style="cyan" if self.tree.follow else "dim")
         notes = self.notes + [n for s in self.sources for n in s.notes]

@@ -22,10 +22,11 @@ class RunList(LineList):
         self._all: list[Run] = []
         self._query = Query()
         self.now = now
-        #: Runs of archives not read yet (the app's held archives), by run
-        #: id, with their prescanned buckets once known: their rows show
-        #: those, not what the first slice read says.
-        self.held: dict[str, Anomalies | None] = {}
+        #: Ids of the runs of archives not read yet (the app's held ones).
+        self.held: set[str] = set()
+        #: Whole-file buckets of runs still being read (the anomaly panel's
+        #: `early`): their rows show those, not what the index has so far.
+        self.early: dict[str, Anomalies] = {}
 
     def row_count(self) -> int:
         return len(self.runs)
@@ -71,7 +72,9 @@ class RunList(LineList):
     def render_row(self, index: int, width: int) -> Text:
         run = self.runs[index]
         held = run.id in self.held
-        anomalies = self.held[run.id] if held else run.anomalies
+        anomalies = self.early.get(run.id)
+        if anomalies is None and not held:
+            anomalies = run.anomalies
         text = Text(no_wrap=True)
         text.append("● " if run.live else "  ", style="bold green" if run.live else "")
         if anomalies is None:
