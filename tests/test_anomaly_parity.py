@@ -360,8 +360,9 @@ def _rows(anomalies) -> dict:
                 for tid, r in anomalies.bucket(b).items()] for b in BUCKETS}
 
 
+@pytest.mark.parametrize("parallel", [False, True], ids=["one process", "parallel"])
 @pytest.mark.parametrize("name", ["hung.log", "demo.log", "cancelled.log.gz", "mixed.log.gz"])
-def test_the_apps_prescan_equals_the_index(name):
+def test_the_apps_prescan_equals_the_index(name, parallel):
     """The app shows the prescan's buckets until its index has every span:
     the child process must hand back the same rows, in the same order."""
     path = os.path.join(SAMPLES, "inspect", name)
@@ -370,7 +371,7 @@ def test_the_apps_prescan_equals_the_index(name):
     decoder.feed(FileFollower(path).poll(final=True).lines)
     expected = _rows(store.runs[decoder.run_id].anomalies)
     assert any(expected.values())
-    assert _rows(Prescan(path).wait()) == expected
+    assert _rows(Prescan(path, parallel=parallel).wait()) == expected
 
 
 def test_a_prescan_that_cannot_read_its_file_gives_nothing(tmp_path):

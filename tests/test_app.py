@@ -1229,12 +1229,12 @@ async def test_big_logs_are_prescanned_one_at_a_time_newest_first(tmp_path, monk
     lock = threading.Lock()
 
     class CountingPrescan(prescan.Prescan):
-        def __init__(self, path, message_filter=None):
+        def __init__(self, path, message_filter=None, **options):
             with lock:
                 active[0] += 1
                 most[0] = max(most[0], active[0])
                 scanned.append(os.path.basename(path))
-            super().__init__(path, message_filter)
+            super().__init__(path, message_filter, **options)
 
         def wait(self):
             try:

@@ -662,8 +662,9 @@ def envelope(trace_file: str, result: ChunkResult, as_of: float) -> dict[str, An
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m tracetui.fastscan PATH [FILTER]`: one process's scan,
-    pickled to stdout, for the app's prescan (`tracetui.prescan`)."""
+    """`python -m tracetui.fastscan [--parallel] PATH [FILTER]`: the scan
+    (one process's unless `--parallel`), pickled to stdout, for the app's
+    prescan (`tracetui.prescan`)."""
     import sys
 
     # Run as `-m`, this module is `__main__`: scan with the importable
@@ -671,8 +672,11 @@ def main(argv: list[str] | None = None) -> int:
     from tracetui.fastscan import scan as importable_scan
 
     args = sys.argv[1:] if argv is None else argv
+    parallel = bool(args) and args[0] == "--parallel"
+    if parallel:
+        args = args[1:]
     try:
-        answer = importable_scan(args[0], args[1] if len(args) > 1 else None, parallel=False)
+        answer = importable_scan(args[0], args[1] if len(args) > 1 else None, parallel=parallel)
     except (OSError, IndexError):
         return 1
     sys.stdout.buffer.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))

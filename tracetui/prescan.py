@@ -34,12 +34,27 @@ def worth_prescanning(path: str) -> bool:
         return False
 
 
+#: How much the scan gives way (`os.nice`): a busy machine (the eval
+#: itself, or the app's reader and UI) keeps its CPUs; an idle one lends
+#: them all the same.
+NICENESS = 10
+
+
+def _lower_priority() -> None:
+    try:
+        os.nice(NICENESS)
+    except OSError:
+        pass
+
+
 class Prescan:
     """One file's scan, running in a child process from construction."""
 
-    def __init__(self, path: str, message_filter: str | None = None) -> None:
+    def __init__(self, path: str, message_filter: str | None = None, parallel: bool = False) -> None:
+        """`parallel`: fold on every CPU (for an archive scanned while the
+        reader has nothing to read), not only on the one the reader leaves."""
         self.path = path
-        args = [sys.executable, "-m", "tracetui.fastscan", path]
+        args = [sys.executable, "-m", "tracetui.fastscan", *(["--parallel"] if parallel else []), path]
         if message_filter:
             args.append(message_filter)
         # The child imports the tracetui this process runs, installed or not.
@@ -48,7 +63,7 @@ class Prescan:
         try:
             self._proc: subprocess.Popen | None = subprocess.Popen(
                 args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL, env=env)
+                stderr=subprocess.DEVNULL, env=env, preexec_fn=_lower_priority)
         except OSError:
             self._proc = None
 

@@ -79,6 +79,9 @@ HOLD_MIN_BYTES = 4 * 1024 * 1024
 #: A held archive's run is read once the run list's cursor rests on it this
 #: long (s): holding j down past it must not start reading it.
 HOLD_RELEASE_DELAY = 0.3
+#: How often the prescan looks whether a load has ended, to scan the held
+#: archives after it (s).
+PRESCAN_HELD_WAIT = 0.05
 #: Exports of more spans than this say so when they start (they take a while).
 EXPORT_NOTICE_MIN = 50_000
 #: Bytes per reader slice while following (small slices keep the lock short).
@@ -303,10 +306,16 @@ class TraceApp(App):
         for source in sorted(sources, key=lambda s: s in self._held):
             if not source.behind:
                 continue  # already read whole: the index's buckets are exact
+            held = source in self._held
+            while held and self.loading and not self._closing:
+                time.sleep(PRESCAN_HELD_WAIT)
             if self._closing:
                 return
             decoder = source.decoder
-            scan = Prescan(source.path, decoder.filter)
+            # A held archive waits for the load in progress: then the reader
+            # only follows, and the scan may take both CPUs (it gives way to
+            # them: `prescan.NICENESS`).
+            scan = Prescan(source.path, decoder.filter, parallel=held)
             self._prescans.append(scan)
             if self._closing:  # unmounted while it started: on_unmount missed it
                 scan.cancel()
