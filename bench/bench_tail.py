@@ -2,7 +2,7 @@
 
 Usage (from the repository root, with the venv tracetui is installed in):
 
-    python bench/bench_tail.py [--seconds 20 | --minutes 10] [--rate 1000] [--reader engine|app]
+    python bench/bench_tail.py [--seconds 20 | --minutes 10] [--rate 1000] [--reader engine|app [--errors]]
                                 [--prefill FILE --warmup S]
     python bench/bench_tail.py --soak [--minutes 30] [--rate 5000] [--rotate 60]
 
@@ -250,11 +250,13 @@ def make_app(paths: list[str], vis: Visibility, watch_dirs: list[str]):
 
 
 def read_app(paths: list[str], seconds: float, vis: Visibility, samples: list, watch_dirs: list[str],
-             until=None) -> tuple:
+             until=None, errors: bool = False) -> tuple:
     app, store = make_app(paths, vis, watch_dirs)
 
     async def drive() -> None:
         async with app.run_test(size=(120, 40)) as pilot:
+            if errors:
+                await pilot.press("e")
             end = time.time() + seconds + 1
             next_sample = 0.0
             while time.time() < end or (until is not None and not until()):
@@ -307,7 +309,7 @@ def tail_mode(args: argparse.Namespace) -> dict:
         if args.reader == "engine":
             read_engine(path, seconds, vis, samples)
         else:
-            read_app([path], seconds, vis, samples, [])
+            read_app([path], seconds, vis, samples, [], errors=args.errors)
         proc.wait()
     finally:
         proc.kill()
@@ -409,6 +411,8 @@ def main() -> int:
     ap.add_argument("--reader", choices=("engine", "app"), default="engine")
     ap.add_argument("--prefill", metavar="FILE",
                     help="start the followed file as a copy of FILE (a big log that keeps growing)")
+    ap.add_argument("--errors", action="store_true",
+                    help="app reader: press e first (errors and timeouts listed too)")
     ap.add_argument("--warmup", type=float, default=2.0,
                     help="seconds not measured at the start (default 2; more with --prefill, to load it)")
     ap.add_argument("--soak", action="store_true", help="rotation soak (long; not part of the test run)")

@@ -1819,3 +1819,98 @@ async def test_enter_on_an_anomaly_of_a_held_archive_reads_it(tmp_path, monkeypa
         panel.cursor = index
         await pilot.press("enter")
         assert app.focused is app.tree and app.tree.current.id == trace_id
+
+
+async def test_the_panels_kept_rows_are_the_rows_it_would_sort_afresh(live_log):
+    """The panel keeps each closed bucket's sorted rows until a run's
+    bucket is written to. Following a log that opens and closes actions,
+    fails some, closes one trace id twice with the same event (its row
+    replaced in place) and with another, and with a filter typed and
+    cleared, the rows are always the ones sorted from scratch."""
+    app = make_app(live_log)
+    steps = [
+        [c.inspect_record("enter", "E1", "Model", "fails", start=NOW), *_quick_pairs(3),
+         c.inspect_record("error", "E1", "Model", "fails", duration=1.0, error="boom")],
+        _quick_pairs(5),  # nothing closed with a failure: the kept rows serve
+        [c.inspect_record("enter", "E1", "Model", "fails again", start=NOW + 5),
+         c.inspect_record("error", "E1", "Model", "fails again", duration=2.0, error="bang")],
+        [c.inspect_record("enter", "E1", "Model", "times out", start=NOW + 9),
+         c.inspect_record("timeout", "E1", "Model", "times out", duration=3.0)],
+        [c.inspect_record("enter", "C1", "Tool Call", "cancelled", start=NOW - 7),
+         c.inspect_record("cancel", "C1", "Tool Call", "cancelled", duration=0.5)],
+    ]
+
+    def afresh() -> list:
+        panel = app.anomaly_panel
+        kept = panel.rows
+        panel._closed_parts.clear()
+        with app.store.lock:
+            panel.set_runs(app._panel_runs(app.store.runs.values()))
+        fresh = panel.rows
+        assert [(b, id(r), run.id) for b, r, run in kept] == [(b, id(r), run.id) for b, r, run in fresh]
+        return fresh
+
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("e")
+        panel = app.anomaly_panel
+        for n, records in enumerate(steps):
+            with open(live_log, "ab") as f:
+                f.writelines(map(c.line, records))
+            for _ in range(100):
+                await pilot.pause(0.02)
+                if any(s.records and not s.behind for s in app.sources) and \
+                        app.sources[0].records == sum(1 for _ in open(live_log, "rb")):
+                    break
+            await pilot.pause(0.05)
+            rows = afresh()
+            details = [(b, r.detail) for b, r, run in rows if r.span is not None and r.span.id in ("E1", "C1")]
+            if n == 0:
+                assert details == [("errors", "fails")]
+            if n == 2:
+                assert details == [("errors", "fails again")]
+            if n == 3:
+                assert sorted(details) == [("errors", "fails again"), ("timeouts", "times out")]
+        app.focus_now(panel)
+        await pilot.press("slash", *"again")
+        await pilot.pause(0.1)
+        assert [r.detail for _, r, _ in panel.rows] == ["fails again"]
+        afresh()
+        await pilot.press("escape")
+        await pilot.press("slash", "ctrl+u")
+        await pilot.pause(0.1)
+        afresh()
+        assert any(r.detail == "cancelled" for _, r, _ in panel.rows)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("status:error", {("errors", "Tool Call")}),
+    ("status:running kind:Subprocess", {("running", "Subprocess")}),
+    ("kind:Subprocess", {("running", "Subprocess")}),
+    ("status:cancelled", set()),
+    ("purpose", {("errors", "Tool Call")}),  # the error message the row shows
+    ("sample:2 status:error", {("errors", "Tool Call")}),
+])
+async def test_anomaly_filter_fields_and_words(text, expected):
+    """`/` in the anomaly panel: `field:value` terms narrow the rows (they
+    were ignored there once), and words match the error each row shows."""
+    app = make_app(HUNG)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("e", "a", "slash", *text)
+        await pilot.pause(0.1)
+        rows = app.anomaly_panel.rows
+        assert {(b, r.action) for b, r, _ in rows} == expected
+        assert len(rows) < 12 or not expected
+
+
+def test_a_prescanned_anomaly_matches_by_its_bucket_and_action_only():
+    """Before the index has its span, a row can answer `status` (its
+    bucket), `kind` and `name` (its action), and words in its text."""
+    from tracetui.query import parse
+
+    def matches(text: str) -> bool:
+        return parse(text).matches_anomaly("error", "Tool Call", "bash(cmd='fail')", "boom", None)
+
+    assert matches("status:error") and matches("kind:tool") and matches("boom fail")
+    assert not matches("status:running") and not matches("kind:model") and not matches("sample:2")

@@ -186,13 +186,17 @@ class Anomalies:
     dict keeps the first position), exactly as Inspect's analysis does.
     """
 
-    __slots__ = ("running", "cancelled", "errors", "timeouts")
+    __slots__ = ("running", "cancelled", "errors", "timeouts", "closed_version")
 
     def __init__(self) -> None:
         self.running: dict[str, AnomalyRow] = {}
         self.cancelled: dict[str, AnomalyRow] = {}
         self.errors: dict[str, AnomalyRow] = {}
         self.timeouts: dict[str, AnomalyRow] = {}
+        #: Bumped by every write to the cancelled / errors / timeouts
+        #: buckets (`running` changes on every action, and is not tracked):
+        #: the anomaly panel keeps those buckets sorted until it moves.
+        self.closed_version = 0
 
     def bucket(self, name: str) -> dict[str, AnomalyRow]:
         return getattr(self, name)
@@ -204,6 +208,7 @@ class Anomalies:
     def place(self, span: Span, fresh: bool = False) -> None:
         """Put a span in the bucket its status says (generic sources);
         `fresh`: the span is new, so no bucket holds it yet."""
+        self.closed_version += 1
         if not fresh:
             for name in BUCKETS:
                 self.bucket(name).pop(span.id, None)

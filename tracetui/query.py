@@ -89,6 +89,27 @@ class Query:
                 return False
         return True
 
+    def matches_anomaly(self, status: str, action: str, detail: str, error: str | None,
+                        span: Span | None) -> bool:
+        """An anomaly panel row: words in its action, detail or error (or in
+        its span's text); fields on its span, except `status`, which is the
+        row's bucket. A row the prescan found before the index made its span
+        can answer `status`, and `kind` / `name` by its action, no more."""
+        if not self.matches_text(action, detail, error) and not (
+                span is not None and (self.matches_text(span.name, span.detail, span.kind, span.id)
+                                      or self._matches_content(span))):
+            return False
+        for field, value in self.fields:
+            if field == "status":
+                matched = _status_match(status, value)
+            elif span is not None:
+                matched = self._span_field(span, field, value)
+            else:
+                matched = field in ("kind", "name") and value in action.lower()
+            if not matched:
+                return False
+        return True
+
     def _span_field(self, span: Span, field: str, value: str) -> bool:
         if field == "status":
             return _status_match(span.status, value)

@@ -99,3 +99,4 @@ def release(run: Run) -> None:
     run.roots.clear()
     for name in BUCKETS:
         run.anomalies.bucket(name).clear()
+    run.anomalies.closed_version += 1

@@ -537,6 +537,7 @@ class InspectDecoder:
             if error is not None or rec.get("error_type") or rec.get("stacktrace"):
                 span.error = {k: v for k, v in (("message", error), ("type", rec.get("error_type")),
                                                  ("stacktrace", rec.get("stacktrace"))) if v is not None}
+            run.anomalies.closed_version += 1
             run.anomalies.bucket(BUCKET_OF_EVENT[event])[trace_id] = AnomalyRow(
                 action, detail or rec["message"], start, duration, error, span)
             if sample is not None and span.status in (ERROR, TIMEOUT):
