@@ -215,8 +215,12 @@ class TraceApp(App):
         #: Child processes folding big Inspect logs' anomalies (`prescan`).
         self._prescans: list[Prescan] = []
         #: Archives read no further than their first slice until their run
-        #: is asked for (`archives_to_hold`); True once that slice is read.
-        self._held: dict[Source, bool] = dict.fromkeys(archives_to_hold(sources, self.watch_dirs), False)
+        #: is asked for (`archives_to_hold`). Both threads may remove one:
+        #: iterate over a copy (`list()` copies a set without letting the
+        #: other thread run).
+        self._held: set[Source] = set(archives_to_hold(sources, self.watch_dirs))
+        #: Held archives whose first slice the reader has read (the reader's own).
+        self._sliced: set[Source] = set()
         self._release_timer: Timer | None = None
         #: How many held archives were let go: a pass of the reader that
         #: began before one was does not end the load it starts.
@@ -352,9 +356,9 @@ class TraceApp(App):
             shown = self.tree.run
             for source in list(self.sources):
                 if source in self._held:
-                    if self._held[source]:
+                    if source in self._sliced:
                         continue  # read when its run is asked for
-                    self._held[source] = True  # its first slice: the run's start and first spans
+                    self._sliced.add(source)  # its first slice: the run's start and first spans
                 elif not (settled_turn or self.loading or not source.settled or source.behind):
                     continue  # gzipped, gone, or a whole document: looked at once a second
                 try:
@@ -452,7 +456,7 @@ class TraceApp(App):
         overwritten = [s for s in archives if s.path in followed]
         for source in overwritten:
             self.sources.remove(source)
-            self._held.pop(source, None)
+            self._held.discard(source)
             with self.store.lock:
                 self.store.drop_runs([source.decoder.run_id])
         return bool(overwritten)
@@ -503,7 +507,7 @@ class TraceApp(App):
                     del panel.early[run_id]
             panel.provisional = (self.loading or bool(self._held)) and any(
                 r not in panel.early for r in unread)
-            self.run_list.held = {_run_id_of(source) for source in self._held}
+            self.run_list.held = {_run_id_of(source) for source in list(self._held)}
             self.run_list.early = panel.early
             self.run_list.set_runs(runs)
             panel.set_runs(self._panel_runs(runs))
@@ -583,13 +587,14 @@ class TraceApp(App):
     def read_percent(self) -> int:
         """How far the least-read source is, in percent (held archives
         aside: they are not being read)."""
-        return int(100 * min((s.progress for s in self.sources if s not in self._held), default=1.0))
+        held = list(self._held)
+        return int(100 * min((s.progress for s in self.sources if s not in held), default=1.0))
 
     def _panel_runs(self, runs: Iterable[Run]) -> list[Run]:
         """The runs whose anomalies the panel lists: a held archive's only
         once its prescan answered (its first slice alone would list what
         was in flight there as running)."""
-        hidden = {_run_id_of(s) for s in self._held} - self.anomaly_panel.early.keys()
+        hidden = {_run_id_of(s) for s in list(self._held)} - self.anomaly_panel.early.keys()
         return [run for run in runs if run.id not in hidden] if hidden else list(runs)
 
     def _held_source(self, run: Run) -> Source | None:
@@ -598,8 +603,9 @@ class TraceApp(App):
 
     def read_held(self, source: Source) -> None:
         """Read a held archive to its end: its run was asked for."""
-        if self._held.pop(source, None) is None:
+        if source not in self._held:
             return
+        self._held.discard(source)
         self._load_started = time.monotonic()
         self._releases += 1
         self.loading = True
