@@ -27,6 +27,7 @@ from tracetui.app.key_bar import KeyBar
 from tracetui.app.line_list import LineList, fit
 from tracetui.app.screens import HelpScreen, RawScreen
 from tracetui.demo import write_demo_trace
+from tracetui.model import Anomalies, AnomalyRow
 from tracetui.sources.discover import open_sources
 from tracetui.store import Store
 
@@ -313,7 +314,7 @@ async def test_live_append_shows_new_spans_and_keeps_cursor(live_log, layout):
 def lines_out_of_date(widget: LineList) -> list[int]:
     """Screen lines of `widget` whose last drawing differs from what they
     would show now (what the diff repaint must never leave behind)."""
-    top, width, count = widget.scroll_offset.y, widget.size.width, widget.row_count()
+    top, width, count = widget.scroll_offset.y, widget.row_width, widget.row_count()
     return [y for y in range(widget.size.height)
             if widget._drawn.get(y, (None,))[0] != widget._row_key(top + y, y, width, count)]
 
@@ -1914,3 +1915,147 @@ def test_a_prescanned_anomaly_matches_by_its_bucket_and_action_only():
 
     assert matches("status:error") and matches("kind:tool") and matches("boom fail")
     assert not matches("status:running") and not matches("kind:model") and not matches("sample:2")
+
+
+def test_the_detail_pane_folds_long_values_it_cannot_wrap():
+    """A path, URL or id with no space in it is shown whole, folded over
+    lines, never cut with an ellipsis (SPEC: huge strings shown whole)."""
+    import io
+
+    from rich.console import Console
+
+    from tracetui.app.detail import span_sections
+    from tracetui.model import Run, Span
+
+    path = "/data/logs/" + "x" * 150 + "/2026-11-23T07-33-34-00-00_triage_Y2UHeHnnu2zLojm2Unbpe8.eval"
+    run = Run("trace-1", "/very/long/" + "d" * 80 + "/trace-1.log", "inspect")
+    span = Span("BczQwsULx2F4ggNVhk7mLp", run, "Log Write", "Log Write", NOW)
+    span.detail = path
+    console = Console(file=io.StringIO(), width=40, color_system=None)
+    for _, renderable in span_sections(span, NOW):
+        console.print(renderable)
+    text = console.file.getvalue()
+    assert "…" not in text
+    joined = "".join(line.strip() for line in text.splitlines())
+    assert path in joined.replace("detail", "") and span.id in joined and run.source in joined
+
+
+async def test_esc_drops_a_filter_and_enter_keeps_it(demo_log):
+    """In the box, enter keeps the filter and esc drops it; on a list whose
+    filter is kept, esc drops it too."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        app.focus_now(tree)
+        everything = len(tree.rows)
+        await pilot.press("slash", *"status:error", "enter")
+        await pilot.pause(0.1)
+        kept = len(tree.rows)
+        assert app.focused is tree and kept < everything and tree.border_subtitle
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert len(tree.rows) == everything and not tree.border_subtitle
+        await pilot.press("slash", *"status:error")
+        await pilot.pause(0.1)
+        assert len(tree.rows) == kept
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert app.focused is tree and len(tree.rows) == everything and not tree.border_subtitle
+        await pilot.press("slash")  # the box opens empty again
+        assert app.query_one("#filter").value == ""
+
+
+async def test_help_scrolls_with_j_and_k(demo_log):
+    app = make_app(demo_log)
+    async with app.run_test(size=(80, 20)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        body = app.screen.query_one("#help-body")
+        assert body.max_scroll_y > 0
+        await pilot.press("j", "j")
+        await pilot.pause(0.1)
+        assert body.scroll_y == 2
+        await pilot.press("k")
+        await pilot.pause(0.1)
+        assert body.scroll_y == 1
+        await pilot.press("G")
+        await pilot.pause(0.1)
+        assert body.scroll_y == body.max_scroll_y
+
+
+async def test_narrow_panes_keep_what_matters(tmp_path, monkeypatch):
+    """At 80 columns: a held archive's row says `unread` (where its
+    duration goes), the status line keeps its state and counts however
+    long the file names, and the empty anomaly panel's hint to press `e`
+    is on a line of its own."""
+    monkeypatch.setattr("tracetui.app.app.HOLD_MIN_BYTES", 0)
+    monkeypatch.setattr("tracetui.app.app.usable_cpus", lambda: 2)
+    long_name = "trace_e66b24b6-4bab-41ba-9393-224a4384aa43-" + "x" * 40 + ".log"
+    with open(tmp_path / long_name, "wb") as f:
+        f.writelines(c.line(r) for r in _quick_pairs(3))
+    archive = tmp_path / "trace-2.log.gz"
+    _gen_inspect(archive, 3000, 4, start=NOW - 100_000)
+    os.utime(archive, (NOW - 1000, NOW - 1000))
+    os.utime(tmp_path / long_name, (NOW, NOW))
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if "trace-2" in app.anomaly_panel.early:
+                break
+        rows = app.run_list
+        held = next(i for i, run in enumerate(rows.runs) if run.id == "trace-2")
+        assert "unread" in rows.render_row(held, rows.row_width).plain
+        status = app._status.render_line(0).text
+        assert "archived" in status or "ended" in status or "live" in status
+        assert "records" in status and "1 archive unread" in status
+    app = make_app(str(tmp_path / long_name))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        assert panel.rows == []
+        lines = [panel.render_line(y).text.strip() for y in range(3)]
+        assert lines[:2] == ["nothing running or cancelled", "(e: errors and timeouts too)"]
+
+
+async def test_the_anomaly_cursor_stays_on_top_or_in_view(tmp_path, monkeypatch):
+    """Rows found above it (a prescan's, a filter cleared) never leave the
+    cursor off screen: on the top row it stays on top; elsewhere it keeps
+    its row and the view follows it."""
+    app = make_app(HUNG)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        app.focus_now(panel)
+        await pilot.press("e")
+        first = panel.rows[0][1]
+        # Rows the prescan finds: older than any, so above the cursor's.
+        run = panel.rows[0][2]
+        early = Anomalies()
+        early.running.update(run.anomalies.running)
+        for i in range(30):
+            row = AnomalyRow("Model", f"older {i}", NOW - 10_000 - i, None, None, None)
+            early.running[f"OLD{i}"] = row
+        early.errors.update(run.anomalies.errors)
+        panel.early[run.id] = early
+        with app.store.lock:
+            panel.set_runs(app.store.runs.values())
+        await pilot.pause(0.05)
+        assert panel.cursor == 0 and panel.rows[0][1].detail.startswith("older")
+        # Off the top row: the cursor keeps its row, and its row stays in view.
+        del panel.early[run.id]
+        with app.store.lock:
+            panel.set_runs(app.store.runs.values())
+        await pilot.press("j", "j", "j")
+        on = panel.rows[3][1]
+        panel.early[run.id] = early
+        with app.store.lock:
+            panel.set_runs(app.store.runs.values())
+        await pilot.pause(0.05)
+        assert panel.rows[panel.cursor][1].span is on.span and panel.cursor > 30
+        top = panel.scroll_offset.y
+        assert top <= panel.cursor < top + panel.scrollable_content_region.height
+        assert first is not None

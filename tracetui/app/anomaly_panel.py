@@ -47,7 +47,7 @@ class AnomalyPanel(LineList):
     def empty_text(self) -> str:
         if self._query:
             return "no anomalies match the filter"
-        return "nothing running or cancelled" + ("" if self.show_failures else "  (e: errors too)")
+        return "nothing running or cancelled" + ("" if self.show_failures else "\n(e: errors and timeouts too)")
 
     @property
     def current(self) -> tuple[str, AnomalyRow, Run] | None:
@@ -70,13 +70,21 @@ class AnomalyPanel(LineList):
             counts[bucket] = len(part)
             rows.extend(part)
         self.rows = rows
-        if current is not None:
+        moved = False
+        if current is not None and (self.cursor or self.scroll_offset.y):
+            # The cursor stays on its row as rows come and go above it. On
+            # the top row of a list scrolled to its top, it stays on top:
+            # the panel watches what has run longest, and rows found while
+            # it opens (a prescan's, an archive's) must not push it away.
             for i, (b, row, _) in enumerate(rows):
                 if row.span is not None and row.span is current[1].span and b == current[0]:
                     if i != self.cursor:
                         self.set_reactive(AnomalyPanel.cursor, i)
+                        moved = True
                     break
         self.sync_size()
+        if moved:
+            self.scroll_to_cursor()
         self._counts = counts
         self.border_title = self._title(self._counts)
 

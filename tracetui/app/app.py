@@ -37,6 +37,7 @@ from tracetui.app.run_list import RunList
 from tracetui.app.screens import HelpScreen, MainScreen, RawScreen
 from tracetui.app.span_tree import SpanTree
 from tracetui.app.status_line import StatusLine
+from tracetui.app.style import plain
 from tracetui.export import write_perfetto
 from tracetui.fastscan import usable_cpus
 from tracetui.model import Anomalies, Run, Span
@@ -82,6 +83,8 @@ HOLD_RELEASE_DELAY = 0.3
 #: How often the prescan looks whether a load has ended, to scan the held
 #: archives after it (s).
 PRESCAN_HELD_WAIT = 0.05
+#: The status line's source names get at least this many cells.
+STATUS_NAMES_MIN = 16
 #: Exports of more spans than this say so when they start (they take a while).
 EXPORT_NOTICE_MIN = 50_000
 #: Bytes per reader slice while following (small slices keep the lock short).
@@ -624,9 +627,14 @@ class TraceApp(App):
 
     def update_status(self) -> None:
         live = sum(1 for s in self.sources if s.live)
-        names = ", ".join(os.path.basename(s.path) for s in self.sources[:3])
-        if len(self.sources) > 3:
-            names += f" +{len(self.sources) - 3}"
+        basenames = [os.path.basename(s.path) for s in self.sources]
+        names = ", ".join(basenames[:3]) + (f" +{len(basenames) - 3}" if len(basenames) > 3 else "")
+        # The names give way to what follows them (live or not, the counts,
+        # the load): at most a third of the line.
+        room = max(STATUS_NAMES_MIN, (self._status.size.width or 80) // 3)
+        if len(names) > room and basenames:
+            more = f" +{len(basenames) - 1}" if len(basenames) > 1 else ""
+            names = plain(basenames[0], max(4, room - len(more))) + more
         records = sum(s.records for s in self.sources)
         skipped = sum(s.skipped for s in self.sources)
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -841,8 +849,11 @@ class TraceApp(App):
         target = self._filter_target
         if target is None:
             return
-        self._filter_texts[target.id or ""] = event.value
-        query = parse(event.value)
+        self._apply_filter(target, event.value)
+
+    def _apply_filter(self, target: LineList, text: str) -> None:
+        self._filter_texts[target.id or ""] = text
+        query = parse(text)
         with self.store.lock:
             if isinstance(target, AnomalyPanel):
                 target.set_filter(query, self._panel_runs(self.store.runs.values()))
@@ -850,16 +861,25 @@ class TraceApp(App):
                 target.set_filter(query)  # type: ignore[attr-defined]
         # The filter shows in the pane's bottom border (the top one is the
         # pane's own title, which live updates rewrite).
-        target.border_subtitle = f"/ {safe(event.value, newlines=False)}" if event.value else None
+        target.border_subtitle = f"/ {safe(text, newlines=False)}" if text else None
 
     @on(Input.Submitted, "#filter")
     def filter_submitted(self, event: Input.Submitted) -> None:
         self._hide_filter()
 
     def action_close_filter(self) -> None:
+        """Esc drops the filter: typed in the box (enter keeps it), or, on a
+        list whose filter is kept, the one it shows in its border."""
         box = self.query_one("#filter", Input)
         if box.has_class("visible"):
+            if self._filter_target is not None:
+                self._apply_filter(self._filter_target, "")
+            box.value = ""
             self._hide_filter()
+            return
+        focused = self.focused
+        if isinstance(focused, LineList) and self._filter_texts.get(focused.id or ""):
+            self._apply_filter(focused, "")
 
     def _hide_filter(self) -> None:
         box = self.query_one("#filter", Input)

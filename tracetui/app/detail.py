@@ -225,7 +225,9 @@ def span_sections(span: Span, now: float,
     parts.append(title)
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
-    grid.add_column()
+    # Shown whole: a path, URL or id with no space to wrap at is folded,
+    # never cut with an ellipsis.
+    grid.add_column(overflow="fold")
     rows = [
         ("kind", span.kind), ("id", span.id), ("run", run.name if run.name == run.id else f"{run.name} ({run.id})"),
         ("parent", span.parent.name if span.parent else ("(not found)" if span.orphan else "—")),

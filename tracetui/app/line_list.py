@@ -168,6 +168,13 @@ class LineList(ScrollView, can_focus=True):
 
     # -- drawing ----------------------------------------------------------------
 
+    @property
+    def row_width(self) -> int:
+        """The cells a row has: the pane's width less its scrollbar (a row
+        drawn under the scrollbar loses its last cells, and with them the
+        "…" that says it was cut)."""
+        return self.scrollable_content_region.width or self.size.width
+
     def sync_size(self, repaint: bool = True) -> None:
         """Call after the rows changed: sizes the scroll range and repaints
         the rows on screen whose text changed (`repaint=False`: the caller
@@ -189,7 +196,7 @@ class LineList(ScrollView, can_focus=True):
         if self._repainted_if_view_moved():
             return
         top = self.scroll_offset.y
-        width = self.size.width
+        width = self.row_width
         drawn = self._drawn
         count = self.row_count()
         for y in range(self.size.height):
@@ -201,7 +208,7 @@ class LineList(ScrollView, can_focus=True):
         """Repaint the whole pane if it scrolled or was resized since it was
         drawn: every line then shows another row, or the same row cut
         otherwise. True if it did."""
-        if (self.scroll_offset.y, self.size.width) != self._drawn_view:
+        if (self.scroll_offset.y, self.row_width) != self._drawn_view:
             self.refresh()
             return True
         return False
@@ -224,8 +231,12 @@ class LineList(ScrollView, can_focus=True):
         """The text of screen line `y` (row `index`), cut to `width`; None
         for a blank line."""
         if index >= count:
-            if count == 0 and y == 0 and self.empty_text():
-                return Text(self.empty_text(), style="dim italic")
+            # An empty list says why, a line per line of `empty_text`.
+            lines = self.empty_text().splitlines() if count == 0 else []
+            if y < len(lines):
+                text = Text(lines[y], style="dim italic")
+                text.truncate(width, overflow="ellipsis")
+                return text
             return None
         text = self.render_row(index, width)
         text.truncate(width, overflow="ellipsis")
@@ -259,7 +270,7 @@ class LineList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         top = self.scroll_offset.y
         index = top + y
-        width = self.size.width
+        width = self.row_width
         count = self.row_count()
         if (top, width) != self._drawn_view:
             self._drawn.clear()
@@ -291,6 +302,10 @@ class LineList(ScrollView, can_focus=True):
         self.scroll_to_cursor()
         if self.row_count():
             self.post_message(self.Highlighted(self, new))
+
+    def on_resize(self) -> None:
+        # A pane made shorter must still show its cursor row.
+        self.call_after_refresh(self.scroll_to_cursor)
 
     def scroll_to_cursor(self) -> None:
         height = self.scrollable_content_region.height or self.size.height

@@ -43,11 +43,15 @@ class RunList(LineList):
         current = self.current
         self._all = sorted(runs, key=lambda r: (r.start or 0), reverse=True)
         self._apply()
+        moved = False
         if current is not None and current in self.runs:
             index = self.runs.index(current)
             if index != self.cursor:
                 self.set_reactive(RunList.cursor, index)
+                moved = True
         self.sync_size()
+        if moved:
+            self.scroll_to_cursor()
         if current is None and self.runs:
             self.cursor = 0
 
@@ -92,9 +96,12 @@ class RunList(LineList):
         errors = anomalies.counts() if anomalies is not None else {"errors": 0, "timeouts": 0}
         bad = errors["errors"] + errors["timeouts"]
         tail = Text(no_wrap=True)
-        tail.append(f" {fmt_duration(duration):>7}", style="cyan")
+        if held:  # said where the duration goes: the span count is dropped first when narrow
+            tail.append(f" {'unread':>7}", style="dim")
+        else:
+            tail.append(f" {fmt_duration(duration):>7}", style="cyan")
         if width >= 48:
-            tail.append(" unread" if held else f" {run.span_count():>6}", style="dim")
+            tail.append(" " * 7 if held else f" {run.span_count():>6}", style="dim")
         tail.append(f" {bad:>4}✗" if bad else "      ", style="red" if bad else "")
         room = max(4, width - text.cell_len - tail.cell_len)
         label = Text(plain(run.name), style="bold", no_wrap=True)

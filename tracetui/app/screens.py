@@ -38,7 +38,8 @@ KEYS = [
     ("* / shift+→", "expand the whole subtree"),
     ("shift+←", "collapse the whole subtree"),
     ("/", "filter the focused list: words, or field:value (status:error kind:\"Tool Call\" sample:3)"),
-    ("esc", "close the filter / this screen"),
+    ("enter / esc", "in the filter box: keep the filter / drop it"),
+    ("esc", "drop the focused list's filter; close this screen"),
     ("a", "jump to the anomaly panel"),
     ("e", "show errors and timeouts in the anomaly panel"),
     ("f", "follow: keep the newest span in view"),
@@ -52,8 +53,26 @@ KEYS = [
 ]
 
 
-class HelpScreen(ModalScreen):
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+#: j / k / g / G scroll a modal's text as they move the lists' cursors.
+SCROLL_KEYS = [
+    Binding("j", "scroll('down')", show=False),
+    Binding("k", "scroll('up')", show=False),
+    Binding("g", "scroll('home')", show=False),
+    Binding("G", "scroll('end')", show=False),
+]
+
+
+class ScrollingModal(ModalScreen):
+    """A modal whose body (a `VerticalScroll`) scrolls with the list keys."""
+
+    def action_scroll(self, where: str) -> None:
+        body = self.query_one(VerticalScroll)
+        {"down": body.scroll_down, "up": body.scroll_up, "home": body.scroll_home,
+         "end": body.scroll_end}[where](animate=False)
+
+
+class HelpScreen(ScrollingModal):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close"), *SCROLL_KEYS]
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 3))
@@ -68,10 +87,10 @@ class HelpScreen(ModalScreen):
             yield Static(body)
 
 
-class RawScreen(ModalScreen):
+class RawScreen(ScrollingModal):
     """The raw record(s) a span came from."""
 
-    BINDINGS = [Binding("escape,q,r", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,q,r", "dismiss", "Close"), *SCROLL_KEYS]
 
     def __init__(self, title: str, body) -> None:
         super().__init__()
