@@ -10,9 +10,11 @@ import pytest
 
 from tracetui.analysis import run_summary
 from tracetui.app.app import TraceApp
+from tracetui.app.clock import as_of
 from tracetui.cli import main
 from tracetui.sources.discover import open_sources
 from tracetui.store import Store
+from tracetui.text import fmt_duration
 
 SAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_traces")
 SOURCES = ["inspect/hung.log", "inspect/interrupted.log.gz", "inspect/demo.log", "otel/otlp.jsonl",
@@ -92,12 +94,16 @@ async def test_explorer_opens_all_samples_at_once():
         await pilot.pause(0.2)
         assert app.run_list.row_count() >= 15
         # Each row counts spans as `tracetui runs` does: those recorded, not
-        # the task, sample and track nodes the explorer makes up.
+        # the task, sample and track nodes the explorer makes up; and its
+        # duration is the one `runs` prints.
         made_up = 0
         for index, run in enumerate(app.run_list.runs):
             tokens = app.run_list.render_row(index, 100).plain.split()
             shown = tokens[-2] if tokens[-1].endswith("✗") else tokens[-1]
-            assert int(shown) == run_summary(run, 1795412400.0)["spans"], run.id
+            summary = run_summary(run, as_of(run, 1795412400.0))
+            assert int(shown) == summary["spans"], run.id
+            duration = tokens[-3] if tokens[-1].endswith("✗") else tokens[-2]
+            assert duration == fmt_duration(summary["duration"]), run.id
             made_up += len(run.spans) - int(shown)
         assert made_up > 0  # the samples do have made-up nodes
         app.run_list.focus()

@@ -26,18 +26,27 @@ def anomalies_envelope(trace_file: str, runs: Iterable[Run], as_of: float) -> di
     return out
 
 
+def run_duration(run: Run, as_of: float) -> float | None:
+    """A run's duration, as `tracetui runs` prints it and the run list shows
+    it: one the source states; else, while its writer may still append and
+    it runs, up to `as_of`; else from its first record to its last."""
+    explicit = run.attributes.get("duration")
+    if isinstance(explicit, (int, float)) and not isinstance(explicit, bool):
+        return float(explicit)
+    start, end = run.start, run.end
+    if start is None:
+        return None
+    if run.live and run.status == RUNNING:
+        return max(as_of, end or as_of) - start
+    return None if end is None else end - start
+
+
 def run_summary(run: Run, as_of: float) -> dict[str, Any]:
     """One row of `tracetui runs --json`."""
     spans = [s for s in run.spans.values() if not s.synthetic]
     start = run.start
     end = run.end
-    if run.status == RUNNING and start is not None:
-        duration = max(as_of, end or as_of) - start if run.live else (end - start if end else None)
-    else:
-        duration = None if start is None or end is None else end - start
-    explicit = run.attributes.get("duration")
-    if isinstance(explicit, (int, float)):
-        duration = float(explicit)
+    duration = run_duration(run, as_of)
     return {
         "id": run.id,
         "name": run.name,

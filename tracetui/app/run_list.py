@@ -10,7 +10,8 @@ from rich.text import Text
 from tracetui.app.clock import as_of
 from tracetui.app.line_list import LineList
 from tracetui.app.style import plain, status_icon
-from tracetui.model import RUNNING, Anomalies, Run
+from tracetui.analysis import run_duration
+from tracetui.model import Anomalies, Run
 from tracetui.query import Query
 from tracetui.text import fmt_duration
 
@@ -86,13 +87,8 @@ class RunList(LineList):
         else:
             text.append_text(status_icon(run.status_override or anomalies.status()))
         text.append(" ")
-        start, end = run.start, run.end
-        if held:
-            duration = None  # only its first slice is read
-        elif run.status == RUNNING and start is not None:
-            duration = max(as_of(run, self.now()), end or start) - start
-        else:
-            duration = None if start is None or end is None else end - start
+        # Only a held archive's first slice is read: no duration yet.
+        duration = None if held else run_duration(run, as_of(run, self.now()))
         errors = anomalies.counts() if anomalies is not None else {"errors": 0, "timeouts": 0}
         bad = errors["errors"] + errors["timeouts"]
         tail = Text(no_wrap=True)
