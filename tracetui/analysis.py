@@ -61,11 +61,21 @@ def run_summary(run: Run, as_of: float) -> dict[str, Any]:
     }
 
 
+def shown_duration(span: Span, as_of: float) -> float | None:
+    """A span's duration as every view shows it: a running span's age; an
+    inferred (synthetic) node that is still running spans up to `as_of`, not
+    to its last child's recorded end (a hung sample is as old as its stuck
+    action, not the 0.3 s its closed actions took)."""
+    if span.synthetic and span.status == RUNNING and span.start is not None:
+        return max(as_of - span.start, span.duration or 0.0)
+    return span.duration_as_of(as_of)
+
+
 def span_tree_json(span: Span, as_of: float) -> dict[str, Any]:
     """Nested dict of a span and its subtree (iterative: trees can be deep)."""
     def node(s: Span) -> dict[str, Any]:
         return {"id": s.id, "name": s.name, "kind": s.kind, "status": s.status,
-                "start_time": s.start, "duration": s.duration_as_of(as_of), "children": []}
+                "start_time": s.start, "duration": shown_duration(s, as_of), "children": []}
 
     root = node(span)
     stack = [(span, root)]

@@ -6,13 +6,16 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import os
 import sys
 import time
 from typing import Any, Sequence
 
 from tracetui import __version__
-from tracetui.analysis import anomalies_envelope, anomaly_rows, run_summary, span_tree_json, stats
+from tracetui.analysis import (
+    anomalies_envelope, anomaly_rows, run_summary, shown_duration, span_tree_json, stats,
+)
 from tracetui.model import BUCKETS, AnomalyRow, Run, Span
 from tracetui.sources.base import Source, SourceError, paused_gc
 from tracetui.sources.discover import (
@@ -31,12 +34,18 @@ class CliError(Exception):
     """Exit 1 with this one line on stderr."""
 
 
+class UsageError(CliError):
+    """Exit 2 (a usage error) with this one line on stderr."""
+
+
 def out(text: str = "") -> None:
     sys.stdout.write(text + "\n")
 
 
 def note(text: str) -> None:
-    sys.stderr.write(f"tracetui: {text}\n")
+    # Notes quote file names, column names and values from the trace:
+    # their control sequences are shown, never sent to the terminal.
+    sys.stderr.write(f"tracetui: {safe(text, newlines=False)}\n")
 
 
 def load(paths: Sequence[str], **options: Any) -> tuple[Store, list[Source]]:
@@ -119,9 +128,16 @@ def cmd_anomalies(args: argparse.Namespace) -> int:
         try:
             as_of = float(args.as_of)
         except ValueError:
-            raise CliError(f"--as-of takes an epoch time in seconds or 'mtime', not '{args.as_of}'") from None
+            as_of = math.nan
+        if not math.isfinite(as_of):
+            raise UsageError(f"--as-of takes an epoch time in seconds or 'mtime', not '{args.as_of}'")
     else:
         as_of = time.time()
+    if _is_empty_file(path):
+        # What Inspect's trace log is when its eval has just started: empty
+        # buckets, as `inspect trace anomalies` says, and a note.
+        note(f"{path}: empty file, nothing to show yet")
+        return _anomalies_fast(args, path, as_of)
     if line_format_of(path) == "inspect":
         return _anomalies_fast(args, path, as_of)
     options = {"message_filter": args.filter} if args.filter else {}
@@ -138,6 +154,13 @@ def cmd_anomalies(args: argparse.Namespace) -> int:
         return 0
     _print_anomalies(args, trace_file, {b: anomaly_rows(runs, b) for b in BUCKETS}, as_of)
     return 0
+
+
+def _is_empty_file(path: str) -> bool:
+    try:
+        return os.path.isfile(path) and os.path.getsize(path) == 0
+    except OSError:
+        return False
 
 
 def _anomalies_fast(args: argparse.Namespace, path: str, as_of: float) -> int:
@@ -229,7 +252,7 @@ def _tree_lines(run: Run, as_of: float) -> list[str]:
         label = safe(span.name, newlines=False)
         if span.detail and span.detail != span.name:
             label += "  " + clip(safe(span.detail, newlines=False), 80)
-        dur = fmt_duration(span.duration_as_of(as_of))
+        dur = fmt_duration(shown_duration(span, as_of))
         extra = "  (parent not found)" if span.orphan else ""
         lines.append(f"{prefix}{branch}{STATUS_ICON.get(span.status, '?')} {label}  {dur}{extra}")
         children = span.children or []
@@ -272,7 +295,7 @@ def cmd_spans(args: argparse.Namespace) -> int:
                 "run": run.id, "id": span.id, "parent": span.parent.id if span.parent else None,
                 "name": span.name, "kind": span.kind, "detail": span.detail or None,
                 "status": span.status, "start_time": span.start,
-                "duration": span.duration_as_of(now), "error": span.error,
+                "duration": shown_duration(span, now), "error": span.error,
             })
     rows.sort(key=lambda r: (r["start_time"] is None, r["start_time"] or 0))
     if args.json:
@@ -353,8 +376,16 @@ def cmd_http(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from tracetui.export import write_perfetto
 
-    store, _ = load([args.source])
+    store, sources = load([args.source])
     runs = pick_runs(store, args.run)
+    if os.path.isdir(args.output):
+        raise CliError(f"{args.output}: is a directory: give the export a file name")
+    for source in sources:
+        try:
+            if os.path.exists(args.output) and os.path.samefile(args.output, source.path):
+                raise CliError(f"{args.output}: is the source being exported: it is never written to")
+        except OSError:
+            pass
     try:
         count = write_perfetto(runs, args.output, time.time())
     except OSError as exc:
@@ -463,6 +494,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return run_tui([])
             return args.func(args)
         return run_tui(argv)
+    except UsageError as exc:
+        note(str(exc))
+        return 2
     except CliError as exc:
         note(str(exc))
         return 1

@@ -26,6 +26,14 @@ def dump_records(path: str, stream: TextIO, note: Callable[[str], None]) -> int:
         return dump_sqlite(path, _Escaping(stream))
     if b"\x00" in head[:4096] and not any(_parses(l) for l in head[:65536].split(b"\n")[:50]):
         raise SourceError(f"{path}: not a trace source (binary data)")
+    from tracetui.sources.discover import _read_head
+
+    text_head = _read_head(path)  # decompressed, for a .gz
+    if text_head.strip() and not any(_parses(line) for line in text_head[:65536].split(b"\n")[:50]) \
+            and not text_head.lstrip().startswith((b"[", b"{")):
+        # Not one JSON record where records would be (a document format
+        # starts with `[` or `{` and may span lines).
+        raise SourceError(f"{path}: not a trace source (no JSON record in its first lines)")
     stream = _Escaping(stream)
     documents = _dump_document(path, stream, note)
     if documents is not None:

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 import orjson
 
+from tracetui.analysis import shown_duration
 from tracetui.model import ERROR, RUNNING, TIMEOUT, Run, Span
 
 #: Events serialised per orjson call when writing (see `write_perfetto`).
@@ -54,7 +55,7 @@ def perfetto_events(runs: Iterable[Run], as_of: float,
                 tid = tracks[root.id] = len(tracks) + 1
                 events.append({"ph": "M", "pid": pid, "tid": tid, "name": "thread_name",
                                "args": {"name": root.name}})
-            duration = span.duration_as_of(as_of)
+            duration = shown_duration(span, as_of)
             args: dict[str, Any] = {"id": span.id, "status": span.status}
             if span.detail:
                 args["detail"] = span.detail

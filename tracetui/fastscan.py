@@ -158,6 +158,8 @@ class Folder:
         the end of the file). `base` is the file offset of data[0]; a row's
         position is `base` plus its line's index in `data`, which orders rows
         like file offsets do (a line is at least one byte long)."""
+        if not data:
+            return  # a block inside a line longer than a block: no line yet
         pieces = data.split(b"\n")
         if data.endswith(b"\n"):
             pieces.pop()

@@ -810,6 +810,11 @@ class TraceApp(App):
             self.notify(f"cannot write the export here: {exc.strerror or exc}", severity="error",
                         markup=False)
             return
+        if any(os.path.abspath(s.path) == path for s in self.sources):
+            # Its own earlier export, opened as a source: never written to.
+            self.notify(f"not exporting over {path}: it is a source being read", severity="error",
+                        markup=False)
+            return
         with self.store.lock:
             spans = list(run.spans.values())
         if len(spans) > EXPORT_NOTICE_MIN:

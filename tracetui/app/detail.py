@@ -18,6 +18,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tracetui.analysis import shown_duration
 from tracetui.app.clock import as_of
 from tracetui.app.line_list import LiteralTitle, set_scroll_size
 from tracetui.app.style import STATUS_STYLE, status_icon
@@ -198,14 +199,6 @@ def render_chat(messages: list, media_root: str | None = None) -> list[Renderabl
                 out.append(_json(call["arguments"]))
         out.append(Text(""))
     return out
-
-
-def shown_duration(span: Span, now: float) -> float | None:
-    """A running span's age; an inferred (synthetic) node that is still
-    running spans up to now, not to its last child's recorded end."""
-    if span.synthetic and span.status == "running" and span.start is not None:
-        return max(now - span.start, span.duration or 0.0)
-    return span.duration_as_of(now)
 
 
 def span_sections(span: Span, now: float,

@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.worker import get_current_worker
 
-from tracetui.app.detail import shown_duration
+from tracetui.analysis import shown_duration
 from tracetui.app.clock import as_of
 from tracetui.app.line_list import LineList, fit
 from tracetui.app.style import STATUS_STYLE, plain

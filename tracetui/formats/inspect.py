@@ -64,6 +64,26 @@ def archived_beside_log(path: str) -> bool:
     return not same_start(path[:-3], path)
 
 
+def unclaimed_run_id(store: Store, run_id: str, path: str) -> str:
+    """`run_id`, unless another file's run has it: logs gathered from two
+    machines or containers are often both `trace-1.log`, and must not merge
+    into one run. Then the directory names the run (`b/trace-1`), and a
+    number if that is taken too."""
+    def taken(candidate: str) -> bool:
+        run = store.runs.get(candidate)
+        return run is not None and run.source != path
+
+    if not taken(run_id):
+        return run_id
+    directory = os.path.basename(os.path.dirname(os.path.abspath(path)))
+    candidate = f"{directory}/{run_id}" if directory else run_id
+    n = 2
+    while taken(candidate):
+        candidate = f"{directory}/{run_id} ({n})" if directory else f"{run_id} ({n})"
+        n += 1
+    return candidate
+
+
 _EVENTS = frozenset(("enter", *CLOSING_EVENTS))
 #: `dict.get`'s default for a key that is absent (None may be a value).
 _ABSENT = object()
@@ -183,6 +203,7 @@ class InspectDecoder:
         if archived_beside_log(path):
             self.run_id = os.path.basename(path)
             self.archive = True
+        self.run_id = unclaimed_run_id(store, self.run_id, path)
         #: Lines that are not JSON objects.
         self.bad_lines = 0
         #: JSON objects that are not valid trace records (Inspect skips these too).
