@@ -2059,3 +2059,22 @@ async def test_the_anomaly_cursor_stays_on_top_or_in_view(tmp_path, monkeypatch)
         top = panel.scroll_offset.y
         assert top <= panel.cursor < top + panel.scrollable_content_region.height
         assert first is not None
+
+
+async def test_a_filtered_node_shows_open_only_over_what_matches_under_it():
+    app = make_app(HUNG)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        app.focus_now(tree)
+        await pilot.press("slash", *'kind:"Tool Call"', "enter")
+        await pilot.pause(0.2)
+        rows = tree.rows
+        lone = 0
+        for index in range(len(rows)):
+            span, depth = rows[index]
+            text = tree.render_row(index, 120).plain
+            nested = index + 1 < len(rows) and rows[index + 1][1] > depth
+            assert text.lstrip().startswith("▾") == nested, text
+            lone += bool(span.children) and not nested
+        assert lone  # Tool Calls whose Subprocess does not match: nothing to open

@@ -804,8 +804,14 @@ class SpanTree(LineList):
         is_open = self.is_open(span)
         now = as_of(span.run, self.now())
         segments = [Segment("  " * depth, _DIM)] if depth else []
-        if span.children:
-            segments.append(Segment("▾ " if (is_open or self._query) else "▸ ", _BOLD))
+        if self._query:
+            # Filtered, a node shows what matches under it: open if any
+            # does (the next row is nested), else nothing to open here.
+            rows = self.rows
+            nested = index + 1 < len(rows) and rows[index + 1][1] > depth
+            segments.append(Segment("▾ ", _BOLD) if nested else Segment("  ", _NULL))
+        elif span.children:
+            segments.append(Segment("▾ " if is_open else "▸ ", _BOLD))
         else:
             segments.append(Segment("  ", _NULL))
         icon = _ICONS.get(span.status, _UNKNOWN_ICON)
