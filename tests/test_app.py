@@ -2078,3 +2078,68 @@ async def test_a_filtered_node_shows_open_only_over_what_matches_under_it():
             assert text.lstrip().startswith("▾") == nested, text
             lone += bool(span.children) and not nested
         assert lone  # Tool Calls whose Subprocess does not match: nothing to open
+
+
+@pytest.mark.parametrize("gap", [0.6, 1.5, None], ids=["new file 0.6 s later", "1.5 s later", "never"])
+async def test_a_directory_log_rotated_before_its_successor_exists_is_read_once(tmp_path, gap):
+    """logrotate without `create`: the log is renamed, and the writer makes
+    the new one only later (or never). The directory's rescan must not open
+    the renamed file as a source of its own while its follower moves there
+    too: every record once, two runs at most."""
+    path = tmp_path / "trace-5.log"
+    with open(path, "wb") as f:
+        f.writelines(c.line(r) for r in _quick_pairs(20))
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        os.rename(path, str(path) + ".1")
+        if gap is not None:
+            await pilot.pause(gap)
+            with open(path, "wb") as f:
+                f.writelines(c.line(r) for r in _quick_pairs(3))
+        await pilot.pause(2.5)  # past the directory's rescans
+        paths = sorted(os.path.basename(s.path) for s in app.sources)
+        expected = ["trace-5.log", "trace-5.log.1"] if gap is not None else ["trace-5.log.1"]
+        assert paths == expected
+        assert sum(s.records for s in app.sources) == 40 + (6 if gap is not None else 0)
+        assert sorted(app.store.runs) == sorted(["trace-5.log.1"] + (["trace-5"] if gap is not None else []))
+
+
+async def test_a_held_archive_removed_unread_keeps_what_its_scan_found_and_x_takes_the_cursors_run(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr("tracetui.app.app.HOLD_MIN_BYTES", 0)
+    monkeypatch.setattr("tracetui.app.app.SLICE_BYTES", 64 * 1024)
+    monkeypatch.setattr("tracetui.app.app.usable_cpus", lambda: 2)
+    for n in (2, 3):
+        archive = tmp_path / f"trace-{n}.log.gz"
+        _gen_inspect(archive, 4000, 10 + n, start=NOW - 100_000 * n)
+        os.utime(archive, (NOW - 1000 * n, NOW - 1000 * n))
+    write_demo_trace(str(tmp_path / "trace-1.log"))
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        for _ in range(250):
+            await pilot.pause(0.02)
+            if {"trace-2", "trace-3"} <= panel.early.keys():
+                break
+        scanned = {b: list(panel.early["trace-2"].bucket(b)) for b in ("running", "cancelled")}
+        os.remove(tmp_path / "trace-2.log.gz")
+        runs = app.run_list
+        app.focus_now(runs)
+        assert runs.current.id == "trace-1"
+        await pilot.press("j", "enter")
+        await pilot.pause(0.5)
+        held = {s.decoder.run_id for s in app._held}
+        assert "trace-2" in held and {b: list(panel.early["trace-2"].bucket(b)) for b in scanned} == scanned
+        assert any("removed before it was read" in n.message for n in app._notifications)
+        # x typed right behind a move exports (here: reads first) the run moved to.
+        app.focus_now(runs)
+        await pilot.press("j", "x")
+        await pilot.pause(0.2)
+        assert "trace-3" not in {s.decoder.run_id for s in app._held}
+        assert os.listdir(out) == []
+        assert any("press x again" in n.message for n in app._notifications)

@@ -479,8 +479,14 @@ class TraceApp(App):
                 added = True
         return added
 
+    def _followed_files(self) -> set[tuple[int, int]]:
+        """(device, inode) of every file a follower reads."""
+        return {ino for s in self.sources if isinstance(s, LineSource)
+                and (ino := s.follower.file_id) is not None}
+
     def _rescan_dirs(self) -> bool:
         known = self._known_paths()
+        followed = self._followed_files()
         added = False
         for directory in self.watch_dirs:
             try:
@@ -493,6 +499,12 @@ class TraceApp(App):
                     continue
                 if path.endswith(".gz") and path[:-3] in known:
                     continue  # a followed .log being gzipped: its follower carries on
+                try:
+                    st = os.stat(path)
+                    if (st.st_dev, st.st_ino) in followed:
+                        continue  # a followed file renamed: its follower moves there itself
+                except OSError:
+                    continue
                 if self._add_source(path):
                     known.add(path)
                     added = True
@@ -607,6 +619,14 @@ class TraceApp(App):
     def read_held(self, source: Source) -> None:
         """Read a held archive to its end: its run was asked for."""
         if source not in self._held:
+            return
+        if not os.path.exists(source.path):
+            # Deleted unread (Inspect keeps its last 10 logs): its first
+            # slice alone would list what was in flight there as running.
+            # It stays as its scan found it.
+            self.notify(f"{safe(os.path.basename(source.path), newlines=False)} was removed before it "
+                        "was read: its anomalies are the ones its scan found", severity="warning",
+                        timeout=4, markup=False)
             return
         self._held.discard(source)
         self._load_started = time.monotonic()
@@ -794,7 +814,11 @@ class TraceApp(App):
         self.notify(f"copied {safe(span.name, newlines=False)[:40]} as JSON", markup=False)
 
     def action_export(self) -> None:
-        run = self.tree.run or self.run_list.current
+        # The run under the run list's cursor when it has the focus: the
+        # tree follows it only once its highlight is handled, after an `x`
+        # typed right behind the move.
+        run = self.run_list.current if self.focused is self.run_list else None
+        run = run or self.tree.run or self.run_list.current
         if run is None:
             self.notify("no run to export", severity="warning")
             return

@@ -24,6 +24,9 @@ class MainScreen(Screen):
     bindings."""
 
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+    #: The anomaly panel has the focus from the first frame: keys typed
+    #: while the app starts go where they will go after.
+    AUTO_FOCUS = "#anomalies"
 
 
 #: Every key, as the help screen lists it (the footer shows the common ones).

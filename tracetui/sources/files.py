@@ -283,6 +283,11 @@ class FileFollower:
     def pending_partial(self) -> bool:
         return bool(self._partial)
 
+    @property
+    def file_id(self) -> tuple[int, int] | None:
+        """(device, inode) of the file being read, once it is opened."""
+        return self._ino
+
     def poll(self, final: bool = False) -> Chunk:
         """New whole lines since the last poll. With `final`, a last line
         without a newline is handed out too (a one-shot read)."""
@@ -293,6 +298,16 @@ class FileFollower:
             if os.path.exists(self.path + ".gz") and not self.path.endswith(".gz"):
                 self._switch_to_gzip(chunk)
                 return chunk
+            moved = None if self._gzip or self._ino is None else _renamed_to(self.path, self._ino)
+            if moved is not None:
+                # Rotated, the new file not created yet (or never): follow
+                # the old one under its new name now, before anything else
+                # opens that name as a file of its own.
+                note = f"{self.path}: rotated to {os.path.basename(moved)}; following it there"
+                self.path = moved
+                rest = self.poll(final)
+                rest.notes.insert(0, note)
+                return rest
             if not self.gone:
                 chunk.notes.append(f"{self.path}: file was removed; showing what was read")
             self.gone = True
