@@ -1664,6 +1664,15 @@ def _gen_inspect(path, lines: int, seed: int, start: float) -> None:
                     "--open", "5", "--start", str(start), "-q"], check=True)
 
 
+def _hold_every_archive(monkeypatch, slice_bytes: int | None = 64 * 1024) -> None:
+    """Hold every gzipped archive beside a directory's newest file, however
+    small, on any machine; read in small slices (a first slice is a part)."""
+    monkeypatch.setattr("tracetui.app.app.HOLD_MIN_BYTES", 0)
+    monkeypatch.setattr("tracetui.app.app.usable_cpus", lambda: 2)
+    if slice_bytes is not None:
+        monkeypatch.setattr("tracetui.app.app.SLICE_BYTES", slice_bytes)
+
+
 def _cli_runs(path: str, capsys) -> dict:
     from tracetui.cli import main
 
@@ -1679,9 +1688,7 @@ async def test_big_archives_in_a_directory_are_read_when_their_run_is_asked_for(
     prescan), but are read past their first slice only when their run is
     asked for: enter on the run, or the cursor resting on it. Moving past
     one reads nothing."""
-    monkeypatch.setattr("tracetui.app.app.HOLD_MIN_BYTES", 0)
-    monkeypatch.setattr("tracetui.app.app.SLICE_BYTES", 64 * 1024)
-    monkeypatch.setattr("tracetui.app.app.usable_cpus", lambda: 2)
+    _hold_every_archive(monkeypatch)
     archives = {}
     for n, seed in ((2, 5), (3, 6)):
         path = str(tmp_path / f"trace-{n}.log.gz")
@@ -1791,9 +1798,7 @@ async def test_a_directory_opens_on_its_newest_files_run(tmp_path):
 async def test_enter_on_an_anomaly_of_a_held_archive_reads_it(tmp_path, monkeypatch):
     """An anomaly row of a held archive has no span yet: enter on it reads
     the archive, and enter again, once it is read, reveals the span."""
-    monkeypatch.setattr("tracetui.app.app.HOLD_MIN_BYTES", 0)
-    monkeypatch.setattr("tracetui.app.app.SLICE_BYTES", 64 * 1024)
-    monkeypatch.setattr("tracetui.app.app.usable_cpus", lambda: 2)
+    _hold_every_archive(monkeypatch)
     archive = tmp_path / "trace-2.log.gz"
     _gen_inspect(archive, 4000, 8, start=NOW - 100_000)
     os.utime(archive, (NOW - 1000, NOW - 1000))
@@ -1990,8 +1995,7 @@ async def test_narrow_panes_keep_what_matters(tmp_path, monkeypatch):
     duration goes), the status line keeps its state and counts however
     long the file names, and the empty anomaly panel's hint to press `e`
     is on a line of its own."""
-    monkeypatch.setattr("tracetui.app.app.HOLD_MIN_BYTES", 0)
-    monkeypatch.setattr("tracetui.app.app.usable_cpus", lambda: 2)
+    _hold_every_archive(monkeypatch, slice_bytes=None)
     long_name = "trace_e66b24b6-4bab-41ba-9393-224a4384aa43-" + "x" * 40 + ".log"
     with open(tmp_path / long_name, "wb") as f:
         f.writelines(c.line(r) for r in _quick_pairs(3))
@@ -2107,9 +2111,7 @@ async def test_a_directory_log_rotated_before_its_successor_exists_is_read_once(
 
 async def test_a_held_archive_removed_unread_keeps_what_its_scan_found_and_x_takes_the_cursors_run(
         tmp_path, monkeypatch):
-    monkeypatch.setattr("tracetui.app.app.HOLD_MIN_BYTES", 0)
-    monkeypatch.setattr("tracetui.app.app.SLICE_BYTES", 64 * 1024)
-    monkeypatch.setattr("tracetui.app.app.usable_cpus", lambda: 2)
+    _hold_every_archive(monkeypatch)
     for n in (2, 3):
         archive = tmp_path / f"trace-{n}.log.gz"
         _gen_inspect(archive, 4000, 10 + n, start=NOW - 100_000 * n)

@@ -168,21 +168,27 @@ def test_replaced_by_another_file(tmp_path):
 
 
 def test_renamed_away_then_deleted(tmp_path):
+    """Renamed with no new file in its place (logrotate without `create`):
+    followed under its new name at once, and back; deleted: said once."""
     path = str(tmp_path / "trace-1.log")
     with open(path, "wb") as f:
         f.write(_records("a"))
     store, source = _inspect_source(path)
     os.rename(path, path + ".old")
     assert not source.poll()
-    assert source.notes == [f"{path}: file was removed; showing what was read"]
-    assert _span_ids(store) == {"a"} and not source.live
-    source.poll()
-    assert len(source.notes) == 1  # said once
+    assert source.notes == [f"{path}: rotated to trace-1.log.old; following it there"]
+    assert source.path == path + ".old" and _span_ids(store) == {"a"}
     os.rename(path + ".old", path)  # back again, grown
     with open(path, "ab") as f:
         f.write(_records("b"))
     source.poll()
-    assert _span_ids(store) == {"a", "b"} and source.live
+    assert _span_ids(store) == {"a", "b"} and source.path == path and source.live
+    os.remove(path)
+    source.poll()
+    source.poll()
+    assert source.notes[-1] == f"{path}: file was removed; showing what was read"
+    assert sum("removed" in n for n in source.notes) == 1 and not source.live  # said once
+    assert _span_ids(store) == {"a", "b"}
 
 
 def test_rotated_by_rename_follows_the_old_file_and_leaves_the_new_one(tmp_path):
