@@ -655,7 +655,8 @@ class TraceApp(App):
         if len(names) > room and basenames:
             more = f" +{len(basenames) - 1}" if len(basenames) > 1 else ""
             names = plain(basenames[0], max(4, room - len(more))) + more
-        records = sum(s.records for s in self.sources)
+        held = list(self._held)
+        records = sum(s.records for s in self.sources if s not in held)  # a held first slice is no count
         skipped = sum(s.skipped for s in self.sources)
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" " + safe(names, newlines=False), style="bold")
@@ -855,7 +856,11 @@ class TraceApp(App):
             self.call_from_thread(self.notify, f"cannot write {path}: {exc.strerror or exc}",
                                   severity="error", markup=False)
             return
-        self.call_from_thread(self.notify, f"exported {count} spans to {path} (open it in ui.perfetto.dev)",
+        made_up = sum(1 for span in spans if span.synthetic)
+        # The run list counts recorded spans only: say what the rest are.
+        what = f"{count:,} spans" + (f" ({made_up:,} of them task/sample nodes tracetui inferred)"
+                                     if made_up else "")
+        self.call_from_thread(self.notify, f"exported {what} to {path} (open it in ui.perfetto.dev)",
                               timeout=6, markup=False)
 
     # -- filtering ---------------------------------------------------------------
