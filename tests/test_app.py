@@ -2150,3 +2150,25 @@ async def test_a_held_archive_removed_unread_keeps_what_its_scan_found_and_x_tak
         assert "trace-3" not in {s.decoder.run_id for s in app._held}
         assert os.listdir(out) == []
         assert any("press x again" in n.message for n in app._notifications)
+
+
+async def test_the_gzipped_copy_note_goes_once_the_copy_is_what_is_read(tmp_path):
+    import gzip
+
+    path = str(tmp_path / "trace-600.log")
+    write_demo_trace(path)
+    with open(path, "rb") as src, gzip.open(path + ".gz", "wb") as dst:
+        dst.write(src.read())
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(160, 36)) as pilot:
+        await settle(pilot, app)
+        assert any("a gzipped copy of trace-600.log" in n for n in app.notes)
+        os.unlink(path)  # the eval's exit, done: only the copy is left
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if app.sources[0].path.endswith(".gz"):
+                break
+        await pilot.pause(1.2)  # the status line is redrawn by then (the 1 s tick)
+        assert app.sources[0].path == path + ".gz" and len(app.sources) == 1
+        assert not any("gzipped copy" in n for n in app.notes)
+        assert "gzipped copy" not in app._status.render_line(0).text

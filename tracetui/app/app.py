@@ -382,6 +382,10 @@ class TraceApp(App):
             now = time.monotonic()
             if moved:
                 pending |= self._drop_overwritten_archives()
+                # "X.log.gz: skipped, a gzipped copy of X.log": X.log has
+                # just become X.log.gz, which is now read.
+                gone = tuple(f"{path}.gz: skipped, a gzipped copy of " for path in moved)
+                self.notes = [n for n in self.notes if not n.startswith(gone)]
             if moved or self._successors:
                 # Rotated (renamed, a new file in its place) or gzipped away:
                 # the follower kept the old file; a successor under the old
