@@ -603,3 +603,21 @@ def test_shared_sample_traces_load_whole(name):
     for run in store.runs.values():
         reached = [s for root in run.roots for s in root.walk()]
         assert len(reached) == len({id(s) for s in reached}) == len(run.spans)
+
+
+def test_a_time_without_a_zone_is_utc_whatever_the_viewers_tz(monkeypatch):
+    """Native JSONL and the SQLite tables read `2026-01-01T00:00:00` alike:
+    UTC, not the local time of whoever opens the file."""
+    import time
+
+    from tracetui.formats.spanbuild import parse_iso
+    from tracetui.formats.sqlite_generic import iso_to_epoch
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert parse_iso("2026-01-01T00:00:00") == iso_to_epoch("2026-01-01T00:00:00") == 1767225600.0
+        assert parse_iso("2026-01-01T00:00:00-05:00") == 1767243600.0
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

@@ -304,7 +304,8 @@ _FRACTION = re.compile(r"\.(\d+)")
 
 def parse_iso(text: str) -> float | None:
     """ISO 8601 → epoch seconds. `Z` and any number of fraction digits are
-    accepted on every Python; a time without a zone is local time."""
+    accepted on every Python; a time without a zone is UTC (as the SQLite
+    decoders read it: the answer must not depend on the viewer's `TZ`)."""
     text = text.strip()
     try:
         moment = datetime.fromisoformat(text)
@@ -315,6 +316,8 @@ def parse_iso(text: str) -> float | None:
             moment = datetime.fromisoformat(fixed)
         except ValueError:
             return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
     try:
         return moment.timestamp()
     except (OverflowError, OSError, ValueError):

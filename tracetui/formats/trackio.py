@@ -165,7 +165,6 @@ class TrackioDecoder:
             self.run_ids.add(run_key)
             run.attributes.update({"status": UNKNOWN_STATUS, "project": self.project,
                                    "media_dir": self.media_dir, "media_root": self.media_root})
-            run.status_override = OK  # nothing recorded; failed traces still count as errors
         if run_name:
             run.name = run_name
             run.attributes["run_name"] = run_name
