@@ -621,3 +621,22 @@ def test_a_time_without_a_zone_is_utc_whatever_the_viewers_tz(monkeypatch):
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_otlp_durations_come_from_the_nanosecond_integers(tmp_path, capsys):
+    """1 µs is 1 µs: durations are taken from the `…TimeUnixNano` integers,
+    not from epoch seconds as floats (good to ≈240 ns only)."""
+    import json
+
+    from tracetui.cli import main
+
+    start = 1767225600_123456789
+    spans = [{"traceId": "ab" * 16, "spanId": f"{i:016x}", "name": f"s{i}",
+              "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + d), "status": {}}
+             for i, d in enumerate((100, 1000, 1500, 300_000_000), 1)]
+    line = {"resourceSpans": [{"resource": {}, "scopeSpans": [{"scope": {}, "spans": spans}]}]}
+    path = tmp_path / "ns.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    assert main(["spans", str(path), "--json"]) == 0
+    got = {s["name"]: s["duration"] for s in json.loads(capsys.readouterr().out)}
+    assert got == {"s1": 100e-9, "s2": 1000e-9, "s3": 1500e-9, "s4": 0.3}

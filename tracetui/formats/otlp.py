@@ -17,7 +17,8 @@ from typing import Any
 
 from tracetui.formats import DocumentFormat, LineFormat
 from tracetui.formats.spanbuild import (
-    SpanDecoder, compact_json, first_document, is_multiline_json, iso_of, nanos_to_seconds, norm_id, openinference,
+    SpanDecoder, compact_json, first_document, is_multiline_json, iso_of, nanos_between, nanos_to_seconds, norm_id,
+    openinference,
     run_name, status_word,
 )
 from tracetui.model import ERROR, OK, RUNNING, Event, Span
@@ -145,14 +146,16 @@ def finish_span(decoder: SpanDecoder, run, span: Span, *, name: str, kind: str,
                 start: float | None, end: float | None, is_error: bool,
                 status_message: Any, attributes: dict[str, Any],
                 events: list[tuple[Any, str, dict[str, Any]]], service: Any,
-                parent_id: str | None, locator: Any) -> None:
+                parent_id: str | None, locator: Any, duration: float | None = None) -> None:
     """Fill a span from one OTel record (OTLP or console: same semantics)
     and link it. Shared by both OTel decoders so they build the same tree."""
     inputs, outputs, oi_kind = openinference(attributes)
     span.name = name
     span.kind = oi_kind or kind
     span.start = start
-    span.duration = max(0.0, end - start) if start is not None and end is not None else None
+    if duration is None and start is not None and end is not None:
+        duration = max(0.0, end - start)
+    span.duration = duration  # exact from the source's integers when it has them
     if isinstance(service, str) and service and service != run.attributes.get("service.name"):
         attributes.setdefault("service.name", service)
     span.attributes = attributes or None
@@ -248,12 +251,15 @@ class OtlpDecoder(SpanDecoder):
                                str(event.get("name") or ""),
                                key_values(event.get("attributes"))))
         name = raw.get("name")
+        start_nanos = _get(raw, "startTimeUnixNano", "start_time_unix_nano")
+        end_nanos = _get(raw, "endTimeUnixNano", "end_time_unix_nano")
         finish_span(
             self, run, span,
             name=name if isinstance(name, str) else str(name or ""),
             kind=span_kind(raw.get("kind")),
-            start=nanos_to_seconds(_get(raw, "startTimeUnixNano", "start_time_unix_nano")),
-            end=nanos_to_seconds(_get(raw, "endTimeUnixNano", "end_time_unix_nano")),
+            start=nanos_to_seconds(start_nanos),
+            end=nanos_to_seconds(end_nanos),
+            duration=nanos_between(start_nanos, end_nanos),
             is_error=is_error_code(status.get("code")),
             status_message=status.get("message"),
             attributes=key_values(raw.get("attributes")),

@@ -352,8 +352,7 @@ def epoch_seconds(value: Any) -> float | None:
     return None
 
 
-def nanos_to_seconds(value: Any) -> float | None:
-    """OTLP `…TimeUnixNano` (string or int; 0 = unset) → epoch seconds."""
+def _nanos(value: Any) -> int | None:
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -363,7 +362,21 @@ def nanos_to_seconds(value: Any) -> float | None:
             nanos = int(float(value))
         except (TypeError, ValueError, OverflowError):
             return None
-    return nanos / 1e9 if nanos > 0 else None
+    return nanos if nanos > 0 else None
+
+
+def nanos_to_seconds(value: Any) -> float | None:
+    """OTLP `…TimeUnixNano` (string or int; 0 = unset) → epoch seconds."""
+    nanos = _nanos(value)
+    return None if nanos is None else nanos / 1e9
+
+
+def nanos_between(start: Any, end: Any) -> float | None:
+    """The seconds between two OTLP `…TimeUnixNano` values, from the
+    integers: epoch seconds as floats are only good to ≈240 ns, so a 1 µs
+    span's duration taken from them came out as 0.715 µs."""
+    a, b = _nanos(start), _nanos(end)
+    return None if a is None or b is None else max(0, b - a) / 1e9
 
 
 def iso_of(seconds: float | None) -> str | None:
