@@ -640,3 +640,22 @@ def test_otlp_durations_come_from_the_nanosecond_integers(tmp_path, capsys):
     assert main(["spans", str(path), "--json"]) == 0
     got = {s["name"]: s["duration"] for s in json.loads(capsys.readouterr().out)}
     assert got == {"s1": 100e-9, "s2": 1000e-9, "s3": 1500e-9, "s4": 0.3}
+
+
+def test_an_orphan_says_so_in_json_as_the_text_tree_does(capsys):
+    """`reindex.shard` names a parent span that is not in the export: the
+    JSON marks it, so a script can tell it from a real root."""
+    import json
+    import os
+
+    from tracetui.cli import main
+
+    path = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "otel", "otlp.jsonl")
+    assert main(["spans", path, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    shards = [r for r in rows if r["name"] == "reindex.shard"]
+    assert shards and all(r.get("orphan") is True and r["parent"] is None for r in shards)
+    assert not any(r.get("orphan") for r in rows if r["name"] != "reindex.shard")
+    assert main(["tree", path, "--json"]) == 0
+    text = capsys.readouterr().out
+    assert text.count('"orphan": true') == len(shards)

@@ -74,8 +74,11 @@ def shown_duration(span: Span, as_of: float) -> float | None:
 def span_tree_json(span: Span, as_of: float) -> dict[str, Any]:
     """Nested dict of a span and its subtree (iterative: trees can be deep)."""
     def node(s: Span) -> dict[str, Any]:
-        return {"id": s.id, "name": s.name, "kind": s.kind, "status": s.status,
-                "start_time": s.start, "duration": shown_duration(s, as_of), "children": []}
+        d = {"id": s.id, "name": s.name, "kind": s.kind, "status": s.status,
+             "start_time": s.start, "duration": shown_duration(s, as_of), "children": []}
+        if s.orphan:
+            d["orphan"] = True  # its parent was never seen, as the text tree says
+        return d
 
     root = node(span)
     stack = [(span, root)]

@@ -291,12 +291,15 @@ def cmd_spans(args: argparse.Namespace) -> int:
                 continue
             if args.name and args.name.lower() not in span.name.lower():
                 continue
-            rows.append({
+            row = {
                 "run": run.id, "id": span.id, "parent": span.parent.id if span.parent else None,
                 "name": span.name, "kind": span.kind, "detail": span.detail or None,
                 "status": span.status, "start_time": span.start,
                 "duration": shown_duration(span, now), "error": span.error,
-            })
+            }
+            if span.orphan:
+                row["orphan"] = True  # it names a parent never seen: not a real root
+            rows.append(row)
     rows.sort(key=lambda r: (r["start_time"] is None, r["start_time"] or 0))
     if args.json:
         out(dumps(rows))
