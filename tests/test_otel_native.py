@@ -659,3 +659,39 @@ def test_an_orphan_says_so_in_json_as_the_text_tree_does(capsys):
     assert main(["tree", path, "--json"]) == 0
     text = capsys.readouterr().out
     assert text.count('"orphan": true') == len(shards)
+
+
+def test_native_updates_find_their_span_and_a_close_outlives_a_late_open(tmp_path, capsys):
+    """A line naming only `span_id` updates that span in its trace (no run
+    of its own); a close written before its open, or an open copy sent
+    after the close, leaves the span closed with its recorded times."""
+    import json
+
+    from tracetui.cli import main
+
+    lines = [
+        {"trace_id": "U", "span_id": "root", "name": "root", "start_time": 1767225600, "end_time": 1767225610},
+        {"trace_id": "U", "span_id": "early", "end_time": 1767225605, "status": "error", "error": "x"},
+        {"trace_id": "U", "span_id": "early", "parent_id": "root", "name": "early-closed",
+         "start_time": 1767225603, "status": "running"},
+        {"trace_id": "B", "span_id": "c2", "name": "c2", "start_time": 1767225600, "end_time": 1767225601},
+        {"trace_id": "B", "span_id": "closed", "name": "closed", "start_time": 1767225600,
+         "end_time": 1767225601, "status": "ok"},
+        {"trace_id": "B", "span_id": "closed", "name": "closed", "start_time": 1767225600, "status": "running"},
+        {"span_id": "c2", "output": "late output"},
+    ]
+    path = tmp_path / "updates.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert main(["runs", str(path), "--json"]) == 0
+    assert sorted(r["id"] for r in json.loads(capsys.readouterr().out)) == ["B", "U"]
+    assert main(["spans", str(path), "--json"]) == 0
+    spans = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert (spans["early"]["status"], spans["early"]["duration"], spans["early"]["parent"]) == ("error", 2.0, "root")
+    assert (spans["closed"]["status"], spans["closed"]["duration"]) == ("ok", 1.0)
+    assert main(["anomalies", str(path), "--json", "--all"]) == 0
+    env = json.loads(capsys.readouterr().out)
+    assert env["running"] == [] and [r["detail"] for r in env["errors"]] == ["early-closed"]
+    from tracetui.cli import load
+
+    store, _ = load([str(path)])
+    assert store.runs["B"].spans["c2"].output == "late output"

@@ -20,7 +20,7 @@ One JSON object per line (UTF-8). Only `span_id` is required:
 | `parent_id` | the parent span's id; `null`/absent = a root. The parent may come later in the file; a parent that never comes leaves the span at the top of its run, marked orphan. |
 | `name` | what the span did. |
 | `type` (or `kind`) | its kind: `llm`, `tool`, `agent`, `chain`… (free text). |
-| `start_time`, `end_time` | epoch seconds as numbers (milliseconds, microseconds and nanoseconds are recognised by their size), numeric strings, or ISO 8601 strings (`Z` or an offset; without one, local time). |
+| `start_time`, `end_time` | epoch seconds as numbers (milliseconds, microseconds and nanoseconds are recognised by their size), numeric strings, or ISO 8601 strings (`Z` or an offset; without one, UTC). |
 | `duration` | seconds; used when there is no `end_time`. |
 | `status` | `ok`, `error`, `running`, `cancelled`, `timeout` (any case; also `success`/`completed`/`done` → ok, `failed`/`failure` → error, `canceled`/`aborted` → cancelled, `timed_out` → timeout). Absent: `running` while there is no end time, else `error` if `error` is set, else `ok`. |
 | `input`, `output` | any JSON; a list of `{"role", "content", "tool_calls"}` messages is shown as a conversation. |
@@ -33,7 +33,10 @@ Updates: a later line with the same `span_id` (in the same trace) updates
 that span. Fields present in the later line win; absent fields keep their
 values (`metadata`/`attributes` are merged; `events` are appended). So a
 writer can emit a span when it opens (no `end_time`: it shows as running)
-and again when it closes.
+and again when it closes. A line without `trace_id` updates the span of
+that id in the trace it was seen in. Once closed, a span stays closed: an
+open copy written after the close (or a close written before its open)
+does not make it running again.
 
 A pretty-printed JSON array of such objects (or objects back to back) is
 read too, as a whole document.
@@ -50,7 +53,7 @@ from tracetui.formats.spanbuild import (
     SpanDecoder, compact_json, epoch_seconds, error_from, first_document, is_multiline_json, iso_of,
     status_word,
 )
-from tracetui.model import ERROR, OK, RUNNING, Event
+from tracetui.model import ERROR, OK, RUNNING, Event, Span
 
 FORMAT = "native"
 #: Fields with a meaning; every other key of a record becomes an attribute.
@@ -106,10 +109,21 @@ class NativeDecoder(SpanDecoder):
         super().__init__(store, path, **options)
         self.file_run_id = _file_run_id(path)
         self.rooted: set[str] = set()
+        self._init_updates()
+
+    def _init_updates(self) -> None:
+        #: span id → the trace it was first seen in (None: in several), so a
+        #: later line that names only the span (`{"span_id", "output"}`)
+        #: updates it instead of opening a run of its own.
+        self.trace_of: dict[str, str | None] = {}
+        #: spans whose end came before their start (a close written before
+        #: its open): the end, until the start is known.
+        self.early_end: dict[Span, float] = {}
 
     def reset(self) -> None:
         super().reset()
         self.rooted = set()
+        self._init_updates()
 
     def record(self, rec: Any, locator: Any) -> int:
         if not isinstance(rec, dict) or "span_id" not in rec:
@@ -117,7 +131,11 @@ class NativeDecoder(SpanDecoder):
         span_id = _native_id(rec["span_id"])
         if span_id is None:
             raise ValueError("span without an id")
-        trace_id = _native_id(rec.get("trace_id")) or self.file_run_id
+        trace_id = _native_id(rec.get("trace_id"))
+        if trace_id is None:
+            trace_id = self.trace_of.get(span_id) or self.file_run_id
+        elif self.trace_of.setdefault(span_id, trace_id) != trace_id:
+            self.trace_of[span_id] = None  # in two traces: an update must name its trace
         start = _time(rec, "start_time") if "start_time" in rec else None
         end = _time(rec, "end_time") if "end_time" in rec else None
         duration = rec.get("duration")
@@ -146,8 +164,9 @@ class NativeDecoder(SpanDecoder):
             if "start_time" in rec:
                 span.start = start
             if "end_time" not in rec:
-                end = old_end
+                end = old_end if old_end is not None else self.early_end.get(span)
             if end is not None and span.start is not None:
+                self.early_end.pop(span, None)
                 span.duration = max(0.0, end - span.start)
                 ended = True
             elif duration is not None:
@@ -158,6 +177,7 @@ class NativeDecoder(SpanDecoder):
             ended = ended or (end is not None)
             if end is not None and span.start is None:
                 run.see_time(end)
+                self.early_end[span] = end
 
         if "input" in rec:
             span.input = rec["input"]
@@ -168,6 +188,11 @@ class NativeDecoder(SpanDecoder):
         self._events(span, rec)
 
         explicit = status_word(rec.get("status"))
+        closed = span.status != RUNNING and (span.duration is not None or span in self.early_end)
+        if explicit == RUNNING and closed and "end_time" not in rec and duration is None:
+            # The open copy of a span already closed (written late, or sent
+            # again): the completed one wins, as for SGP.
+            explicit = span.status
         if explicit is not None:
             span.status = explicit
         elif "status" in rec and rec["status"] is not None:
