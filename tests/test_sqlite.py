@@ -405,3 +405,13 @@ def test_directory_with_a_foreign_db_still_reads_the_good_ones(capsys, tmp_path)
     captured = capsys.readouterr()
     assert len(json.loads(captured.out)) == 5
     assert "other.db: no spans table found; tables: a" in captured.err
+
+
+def test_a_json_string_cell_is_decoded_as_objects_and_arrays_are():
+    from tracetui.formats.sqlite_generic import json_cell
+
+    assert json_cell('"refund policy for damaged items"') == "refund policy for damaged items"
+    assert json_cell(b'"caf\\u00e9"') == "café"
+    assert json_cell('{"a": 1}') == {"a": 1} and json_cell("[1]") == [1]
+    assert json_cell('"Hi," she said') == '"Hi," she said'  # not JSON: as it is
+    assert json_cell("plain") == "plain"

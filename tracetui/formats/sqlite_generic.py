@@ -35,10 +35,12 @@ class SQLiteFormat:
 # -- cells and times -----------------------------------------------------------
 
 def json_cell(value: Any) -> Any:
-    """A JSON column (text or UTF-8 bytes) decoded; anything else as it is."""
+    """A JSON column (text or UTF-8 bytes) decoded; anything else as it is.
+    A JSON string (`"refund policy"`, as `json.dumps` stores text) is
+    decoded too, as objects and arrays are; text that is not JSON is kept."""
     if value is None:  # most optional cells: the fast way out (1M rows)
         return None
-    if isinstance(value, (bytes, str)) and value[:1] in ("{", "[", b"{", b"["):
+    if isinstance(value, (bytes, str)) and value[:1] in ("{", "[", '"', b"{", b"[", b'"'):
         try:
             return loads(value)
         except ValueError:
