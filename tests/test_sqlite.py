@@ -415,3 +415,31 @@ def test_a_json_string_cell_is_decoded_as_objects_and_arrays_are():
     assert json_cell('{"a": 1}') == {"a": 1} and json_cell("[1]") == [1]
     assert json_cell('"Hi," she said') == '"Hi," she said'  # not JSON: as it is
     assert json_cell("plain") == "plain"
+
+
+@pytest.mark.parametrize("name", ["flujo/flujo_ops.db", "sqlite/generic_spans.db", "trackio/agent-evals.db"])
+def test_a_gzipped_database_answers_as_the_database(tmp_path, capsys, name):
+    """Any source may be gzipped, a database too: it is read from a
+    decompressed copy, which goes at exit; the .gz is never written."""
+    import gzip
+    import shutil
+
+    from tracetui.sources import sqlite as sqlite_source
+
+    plain = os.path.join(os.path.dirname(__file__), "..", "sample_traces", name)
+    gz = str(tmp_path / (os.path.basename(name) + ".gz"))
+    with open(plain, "rb") as src, gzip.open(gz, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    before = snapshot(gz)
+
+    def runs(path):
+        return [{k: r[k] for k in ("id", "name", "status", "start_time", "duration", "spans", "errors")}
+                for r in cli_json(capsys, "runs", path)]
+
+    assert runs(gz) == runs(plain)
+    assert cli_json(capsys, "anomalies", gz, "--all")["errors"] == cli_json(capsys, "anomalies", plain, "--all")["errors"]
+    copies = list(sqlite_source._COPIES)
+    assert copies and all(os.path.isdir(d) for d in copies)
+    sqlite_source.remove_copies()
+    assert not any(os.path.exists(d) for d in copies)
+    assert snapshot(gz) == before and sorted(os.listdir(tmp_path)) == [os.path.basename(gz)]

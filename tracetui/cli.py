@@ -519,6 +519,9 @@ def entry() -> None:
     loading a million spans, freeing them one by one takes seconds and
     changes nothing."""
     code = main()
+    from tracetui.sources.sqlite import remove_copies
+
+    remove_copies()  # os._exit skips atexit
     try:
         sys.stdout.flush()
         sys.stderr.flush()

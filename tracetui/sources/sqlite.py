@@ -28,6 +28,7 @@ import urllib.parse
 from typing import Any, TextIO
 
 from tracetui.formats.sqlite_generic import SQLiteFormat, quote_ident
+from tracetui.sources.files import is_gzip
 from tracetui.sources.base import DecodedSource, Source, SourceError
 from tracetui.store import Store
 
@@ -126,8 +127,13 @@ class SQLiteSource(DecodedSource):
     """A database feeding one SQLite decoder, re-read only when it changed."""
 
     def __init__(self, path: str, store: Store, conn: sqlite3.Connection, immutable: bool,
-                 schema: dict[str, list[str]], fmt: SQLiteFormat, **options: Any) -> None:
+                 schema: dict[str, list[str]], fmt: SQLiteFormat, db_path: str | None = None,
+                 **options: Any) -> None:
         super().__init__(path)
+        #: Where the database's bytes are: `path`, or the decompressed copy
+        #: of a gzipped database (`path` is what the user named, and what
+        #: runs and notes say).
+        self.db_path = db_path or path
         self.format = fmt.name
         self.store = store
         self.decoder = fmt.decoder(store, path, schema, **options)
@@ -153,7 +159,7 @@ class SQLiteSource(DecodedSource):
 
     def _reopen(self) -> None:
         self.close()
-        self._conn, self._immutable = connect_readonly(self.path)
+        self._conn, self._immutable = connect_readonly(self.db_path)
         self._data_version = None
         self._schema_version = None
 
@@ -249,7 +255,7 @@ class SQLiteSource(DecodedSource):
             return None
         try:
             # Its own short connection: the reader thread may be mid-read on ours.
-            conn, _ = connect_readonly(self.path)
+            conn, _ = connect_readonly(self.db_path)
             try:
                 cur = conn.execute(f"SELECT rowid, * FROM {quote_ident(table)} WHERE rowid = ?", (rowid,))
                 row = cur.fetchone()
@@ -264,9 +270,51 @@ class SQLiteSource(DecodedSource):
 
 
 def open_sqlite(path: str, store: Store, **options: Any) -> Source:
-    """A SQLite database as a source, its format detected from its tables."""
-    conn, immutable, schema, fmt = _open_detected(path)
-    return SQLiteSource(path, store, conn, immutable, schema, fmt, **options)
+    """A SQLite database as a source, its format detected from its tables.
+    A gzipped one is read from a decompressed copy (SQLite needs a file it
+    can seek in); the source itself is never written."""
+    db_path = decompressed_copy(path) if is_gzip(path) else path
+    try:
+        conn, immutable, schema, fmt = _open_detected(db_path)
+    except SourceError as exc:
+        raise SourceError(str(exc).replace(db_path, path)) from None
+    return SQLiteSource(path, store, conn, immutable, schema, fmt, db_path=db_path, **options)
+
+
+#: Decompressed copies of gzipped databases made by this process, removed
+#: at exit (`remove_copies`).
+_COPIES: list[str] = []
+
+
+def decompressed_copy(path: str) -> str:
+    """`path` (a gzipped database) decompressed into a private temporary
+    directory, under its own name less `.gz`."""
+    import atexit
+    import gzip
+    import shutil
+    import tempfile
+
+    directory = tempfile.mkdtemp(prefix="tracetui-db-")
+    name = os.path.basename(path)
+    copy = os.path.join(directory, name[:-3] if name.endswith(".gz") else name)
+    if not _COPIES:
+        atexit.register(remove_copies)
+    _COPIES.append(directory)
+    try:
+        with gzip.open(path, "rb") as src, open(copy, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+    except (OSError, EOFError) as exc:
+        raise SourceError(f"{path}: cannot decompress: {getattr(exc, 'strerror', None) or exc}") from None
+    return copy
+
+
+def remove_copies() -> None:
+    """Remove the decompressed copies (the CLI exits with `os._exit`, past
+    `atexit`: it calls this first)."""
+    import shutil
+
+    while _COPIES:
+        shutil.rmtree(_COPIES.pop(), ignore_errors=True)
 
 
 # -- raw rows ------------------------------------------------------------------
@@ -301,7 +349,8 @@ def row_object(table: str, names: list[str], row: tuple) -> dict[str, Any]:
 def dump_sqlite(path: str, stream: TextIO) -> int:
     """`tracetui dump` on a database: the rows of its run/span tables as one
     JSON array of objects (streamed in batches); returns the row count."""
-    conn, _, schema, fmt = _open_detected(path)
+    db_path = decompressed_copy(path) if is_gzip(path) else path
+    conn, _, schema, fmt = _open_detected(db_path)
     decoder_tables = getattr(fmt.decoder, "dump_tables", None)
     tables = [t for t in (decoder_tables(schema) if decoder_tables else schema) if t in schema]
     count = 0
