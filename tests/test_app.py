@@ -1669,6 +1669,14 @@ def _gen_inspect(path, lines: int, seed: int, start: float) -> None:
                     "--open", "5", "--start", str(start), "-q"], check=True)
 
 
+async def until_scanned(pilot, app: TraceApp, *run_ids: str) -> None:
+    """Wait until the prescan has answered for every one of `run_ids`."""
+    for _ in range(250):
+        if set(run_ids) <= app.anomaly_panel.early.keys():
+            return
+        await pilot.pause(0.02)
+
+
 def _hold_every_archive(monkeypatch, slice_bytes: int | None = 64 * 1024) -> None:
     """Hold every gzipped archive beside a directory's newest file, however
     small, on any machine; read in small slices (a first slice is a part)."""
@@ -1812,10 +1820,7 @@ async def test_enter_on_an_anomaly_of_a_held_archive_reads_it(tmp_path, monkeypa
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot, app)
         panel = app.anomaly_panel
-        for _ in range(250):
-            await pilot.pause(0.02)
-            if "trace-2" in panel.early:
-                break
+        await until_scanned(pilot, app, "trace-2")
         index = next(i for i, (_, row, run) in enumerate(panel.rows)
                      if run.id == "trace-2" and row.span is None)
         trace_id = next(tid for tid, row in panel.early["trace-2"].running.items()
@@ -2011,10 +2016,7 @@ async def test_narrow_panes_keep_what_matters(tmp_path, monkeypatch):
     app = make_app(str(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if "trace-2" in app.anomaly_panel.early:
-                break
+        await until_scanned(pilot, app, "trace-2")
         rows = app.run_list
         held = next(i for i, run in enumerate(rows.runs) if run.id == "trace-2")
         assert "unread" in rows.render_row(held, rows.row_width).plain
@@ -2129,10 +2131,7 @@ async def test_a_held_archive_removed_unread_keeps_what_its_scan_found_and_x_tak
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot, app)
         panel = app.anomaly_panel
-        for _ in range(250):
-            await pilot.pause(0.02)
-            if {"trace-2", "trace-3"} <= panel.early.keys():
-                break
+        await until_scanned(pilot, app, "trace-2", "trace-3")
         scanned = {b: list(panel.early["trace-2"].bucket(b)) for b in ("running", "cancelled")}
         os.remove(tmp_path / "trace-2.log.gz")
         runs = app.run_list
