@@ -89,16 +89,19 @@ class AnomalyPanel(LineList):
         self.border_title = self._title(self._counts)
 
     @staticmethod
-    def _give_spans(run: Run, bucket: dict[str, AnomalyRow]) -> list[tuple[Run, str, AnomalyRow]]:
-        """Give prescanned rows the spans the index has made since; returns
-        the rows still waiting for theirs."""
+    def _give_spans(pending: Iterable[tuple[Run, str, AnomalyRow]]) -> list[tuple[Run, str, AnomalyRow]]:
+        """Give prescanned rows (run, trace id, row) the spans the index has
+        made since; returns the ones still waiting for theirs."""
         waiting = []
-        for trace_id, row in bucket.items():
+        for run, trace_id, row in pending:
+            row.span = run.spans.get(trace_id)
             if row.span is None:
-                row.span = run.spans.get(trace_id)
-                if row.span is None:
-                    waiting.append((run, trace_id, row))
+                waiting.append((run, trace_id, row))
         return waiting
+
+    @staticmethod
+    def _spanless(run: Run, bucket: dict[str, AnomalyRow]) -> Iterable[tuple[Run, str, AnomalyRow]]:
+        return ((run, trace_id, row) for trace_id, row in bucket.items() if row.span is None)
 
     def _running_part(self, sources) -> list[tuple[str, AnomalyRow, Run]]:
         """Running rows, longest-running first: rebuilt every time, as every
@@ -106,7 +109,7 @@ class AnomalyPanel(LineList):
         part = []
         for run, anomalies, early in sources:
             if early:
-                self._give_spans(run, anomalies.running)
+                self._give_spans(self._spanless(run, anomalies.running))
             part.extend(("running", row, run) for row in anomalies.running.values())
         part.sort(key=lambda t: t[1].start if t[1].start is not None else float("inf"))
         return part
@@ -119,19 +122,14 @@ class AnomalyPanel(LineList):
         if cached is not None and cached[0] == made_of:
             _, part, waiting = cached
             if waiting:
-                still = []
-                for run, trace_id, row in waiting:
-                    row.span = run.spans.get(trace_id)
-                    if row.span is None:
-                        still.append((run, trace_id, row))
-                self._closed_parts[bucket] = (made_of, part, still)
+                self._closed_parts[bucket] = (made_of, part, self._give_spans(waiting))
             return part
         part = []
         waiting: list[tuple[Run, str, AnomalyRow]] = []
         for run, anomalies, early in sources:
             rows = anomalies.bucket(bucket)
             if early:
-                waiting.extend(self._give_spans(run, rows))
+                waiting.extend(self._give_spans(self._spanless(run, rows)))
             part.extend((bucket, row, run) for row in rows.values())
         part.sort(key=lambda t: t[1].sort_key(), reverse=True)
         self._closed_parts[bucket] = (made_of, part, waiting)

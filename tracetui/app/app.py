@@ -45,7 +45,7 @@ from tracetui.prescan import Prescan, worth_prescanning
 from tracetui.query import parse
 from tracetui.sources.base import Source, SourceError
 from tracetui.sources.discover import open_file
-from tracetui.sources.files import is_gzip
+from tracetui.sources.files import is_gzip, size_of
 from tracetui.sources.lines import LineSource
 from tracetui.store import Store
 from tracetui.text import safe
@@ -155,16 +155,9 @@ def archives_to_hold(sources: list[Source], watch_dirs: list[str]) -> list[LineS
             seen_dirs.add(directory)  # its newest file: the one to show
             continue
         if isinstance(source, LineSource) and source.format == "inspect" \
-                and is_gzip(source.path) and _size(source.path) >= HOLD_MIN_BYTES:
+                and is_gzip(source.path) and size_of(source.path) >= HOLD_MIN_BYTES:
             held.append(source)
     return held
-
-
-def _size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
 
 
 def span_as_json(span: Span) -> str:
@@ -282,6 +275,8 @@ class TraceApp(App):
         self._panes = {"runs": self.query_one(RunList), "anomalies": self.query_one(AnomalyPanel),
                        "tree": self.query_one(SpanTree), "detail": self.query_one(DetailPane)}
         self._status = self.query_one("#status", StatusLine)
+        # One dict: the run list shows the prescan's failures as the panel does.
+        self.run_list.early = self.anomaly_panel.early
         self.run_list.border_title = "runs"
         self.anomaly_panel.border_title = "anomalies"
         self.tree.border_title = "spans"
@@ -526,8 +521,7 @@ class TraceApp(App):
                     del panel.early[run_id]
             panel.provisional = (self.loading or bool(self._held)) and any(
                 r not in panel.early for r in unread)
-            self.run_list.held = {_run_id_of(source) for source in list(self._held)}
-            self.run_list.early = panel.early
+            self.run_list.held = self._held_run_ids()
             self.run_list.set_runs(runs)
             panel.set_runs(self._panel_runs(runs))
             tree = self.tree
@@ -613,8 +607,11 @@ class TraceApp(App):
         """The runs whose anomalies the panel lists: a held archive's only
         once its prescan answered (its first slice alone would list what
         was in flight there as running)."""
-        hidden = {_run_id_of(s) for s in list(self._held)} - self.anomaly_panel.early.keys()
+        hidden = self._held_run_ids() - self.anomaly_panel.early.keys()
         return [run for run in runs if run.id not in hidden] if hidden else list(runs)
+
+    def _held_run_ids(self) -> set[str | None]:
+        return {_run_id_of(source) for source in list(self._held)}
 
     def _held_source(self, run: Run) -> Source | None:
         source = self._source_for(run)

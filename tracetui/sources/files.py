@@ -239,7 +239,8 @@ def is_gzip(path: str) -> bool:
         return False
 
 
-def _size_of(path: str) -> int:
+def size_of(path: str) -> int:
+    """A file's size in bytes; 0 if it cannot be looked at."""
     try:
         return os.stat(path).st_size
     except OSError:
@@ -288,6 +289,14 @@ class FileFollower:
         """(device, inode) of the file being read, once it is opened."""
         return self._ino
 
+    def _follow_rename(self, moved: str, final: bool) -> Chunk:
+        """Carry on with the file under the name it was renamed to."""
+        note = f"{self.path}: rotated to {os.path.basename(moved)}; following it there"
+        self.path = moved
+        rest = self.poll(final)
+        rest.notes.insert(0, note)
+        return rest
+
     def poll(self, final: bool = False) -> Chunk:
         """New whole lines since the last poll. With `final`, a last line
         without a newline is handed out too (a one-shot read)."""
@@ -303,11 +312,7 @@ class FileFollower:
                 # Rotated, the new file not created yet (or never): follow
                 # the old one under its new name now, before anything else
                 # opens that name as a file of its own.
-                note = f"{self.path}: rotated to {os.path.basename(moved)}; following it there"
-                self.path = moved
-                rest = self.poll(final)
-                rest.notes.insert(0, note)
-                return rest
+                return self._follow_rename(moved, final)
             if not self.gone:
                 chunk.notes.append(f"{self.path}: file was removed; showing what was read")
             self.gone = True
@@ -332,11 +337,7 @@ class FileFollower:
                 # Rotated logrotate-style (renamed, a new file in its place):
                 # carry on with the old file under its new name; the new
                 # file is another source's (the app opens it).
-                chunk.notes.append(f"{self.path}: rotated to {os.path.basename(moved)}; following it there")
-                self.path = moved
-                rest = self.poll(final)
-                rest.notes[:0] = chunk.notes
-                return rest
+                return self._follow_rename(moved, final)
             self._restart(chunk)
         self._ino = ino
         if self._gzip:
@@ -363,7 +364,7 @@ class FileFollower:
         self._tail = b""
         self._size = -1
         self._gz_points = []
-        self._gzip = is_gzip(self.path) if _size_of(self.path) >= len(GZIP_MAGIC) else None
+        self._gzip = is_gzip(self.path) if size_of(self.path) >= len(GZIP_MAGIC) else None
 
     def _read_plain(self, chunk: Chunk, final: bool) -> None:
         start = self.offset + len(self._partial)
