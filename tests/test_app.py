@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 
 import pytest
@@ -564,6 +565,53 @@ async def test_sort_cycles_sibling_order(demo_log, layout):
         assert tree.sort_index == 0
 
 
+async def test_slowest_first_puts_hung_samples_first_and_their_bars_reach_now():
+    """A hung sample's recorded duration is only its closed actions'; sorted
+    slowest first it still comes before every finished sample, and its bar
+    runs to now like its stuck action's (real Inspect log, killed hung;
+    the clock three minutes after its last record)."""
+    app = open_app(HUNG, now=1795419400.0)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        task = next(s for s in tree.run.roots if s.kind == "task" and s.name == "triage")
+        stuck = next(s for s in tree.run.spans.values() if s.status == "running" and s.kind == "Subprocess"
+                     and s.parent.parent.parent is task)
+        sample = stuck.parent.parent
+        assert sample.duration is not None and sample.status == "running"
+        # A finished sample took longer than a hung one's closed actions did.
+        assert max(s.duration for s in task.children if s.status != "running") > \
+            min(s.duration for s in task.children if s.status == "running")
+        tree.reveal(stuck)
+        tree.focus()
+        await pilot.press("s", "s")  # slowest first
+
+        def samples_shown() -> list:
+            at = tree.index_of(task)
+            depth = tree.rows.depths[at]
+            shown = []
+            for span, d in zip(tree.rows.spans[at + 1:], tree.rows.depths[at + 1:]):
+                if d <= depth:
+                    break
+                if d == depth + 1:
+                    shown.append(span)
+            return shown
+
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if "slowest first" in str(tree.border_title) and samples_shown()[0].status == "running":
+                break
+        statuses = [s.status for s in samples_shown()]
+        assert statuses == sorted(statuses, key=lambda st: st != "running"), statuses
+        running = [s for s in samples_shown() if s.status == "running"]
+        assert [s.start for s in running] == sorted(s.start for s in running)  # oldest first
+
+        def bar(span) -> str:
+            return tree.row_segments(tree.index_of(span), tree.size.width)[-1].text
+
+        assert bar(sample).rstrip() and len(bar(sample).rstrip()) == len(bar(stuck).rstrip()) == len(bar(stuck))
+
+
 async def test_updates_keep_flowing_under_a_modal_screen(tmp_path):
     path = str(tmp_path / "trace-999998.log")
     write_demo_trace(path)
@@ -737,6 +785,7 @@ async def test_big_run_filter_runs_in_background(demo_log, monkeypatch):
 # -- the anomaly panel is what `tracetui anomalies` prints ----------------------------
 
 HUNG = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "inspect", "hung.log")
+CANCELLED = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "inspect", "cancelled.log.gz")
 INTERRUPTED = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "inspect", "interrupted.log.gz")
 OTLP = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "otel", "otlp.jsonl")
 FLUJO = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "flujo", "flujo_ops.db")
@@ -773,6 +822,41 @@ async def test_anomaly_panel_rows_are_the_cli_rows(capsys):
                     assert [r["start_time"] for r in shown] == sorted(r["start_time"] for r in want)
                 else:
                     assert shown == want, (path, bucket)
+
+
+async def test_anomaly_rows_that_look_alike_say_their_sample_and_run():
+    """Two hung `sleep 600` subprocesses are two stuck samples: rows with the
+    same action and detail say which sample, and which run when the panel
+    shows several; a row like no other is left as Inspect words it."""
+    app = make_app(HUNG)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        lines = [panel.render_row(i, 120).plain for i in range(panel.row_count())]
+        sleeps = [line for line in lines if "Subprocess" in line]
+        assert len(sleeps) == 3 and all("sleep 600" in line for line in sleeps)
+        samples = [next(iter(re.findall(r"sample \d+ · epoch \d+", line)), None) for line in sleeps]
+        assert None not in samples and len(set(samples)) == 3, sleeps
+        for (bucket, row, run), line in zip(panel.rows, lines):
+            node = row.span
+            while node.kind != "sample" and node.parent is not None:
+                node = node.parent
+            if "Subprocess" in line:
+                assert node.name in line  # its own sample, not another's
+        run_tasks = [line for line in lines if "Run Task" in line]
+        assert len(run_tasks) == 2 and not any("sample" in line or "hung" in line for line in run_tasks)
+    app = make_app(HUNG, CANCELLED)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("e")
+        panel = app.anomaly_panel
+        alike = {}
+        for i, (bucket, row, run) in enumerate(panel.rows):
+            alike.setdefault((bucket, row.action, row.detail), []).append((panel.render_row(i, 160).plain, run))
+        twice = [rows for rows in alike.values() if len({run.id for _, run in rows}) > 1]
+        assert twice  # the same eval twice: rows alike across the two runs
+        for rows in twice:
+            assert all(run.name in line for line, run in rows)
 
 
 async def test_running_ages_tick_and_archived_files_stop_ageing(tmp_path):
@@ -1019,7 +1103,9 @@ def test_run_app_reports_a_bad_source_in_one_line(tmp_path, capsys):
 async def test_a_killed_eval_stops_being_live_and_every_pane_ages_alike(tmp_path, monkeypatch):
     """The 2 a.m. case after the kill: the eval writing trace-<pid>.log dies
     mid-hang. The run loses its live mark and its hung actions stop ageing
-    at the file's last write, in the anomaly panel and the tree alike."""
+    when it was last seen alive, in the anomaly panel and the tree alike:
+    not at the file's last write, which for a hang is when the hang began
+    (ages would jump back on screen)."""
     import subprocess
 
     import tracetui.sources.lines as lines_module
@@ -1033,7 +1119,10 @@ async def test_a_killed_eval_stops_being_live_and_every_pane_ages_alike(tmp_path
         "message": "Subprocess: sleep 600 (enter)", "action": "Subprocess", "detail": "sleep 600",
         "event": "enter", "trace_id": "hung1", "start_time": start}) + "\n")
     os.utime(path, (NOW - 40, NOW - 40))  # last written 60 s after the action began
-    app = make_app(str(path))
+    clock = [NOW]
+    store = Store()
+    sources, notes = open_sources([str(path)], store)
+    app = TraceApp(sources, store, notes, now=lambda: clock[0])
     try:
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot, app)
@@ -1048,9 +1137,12 @@ async def test_a_killed_eval_stops_being_live_and_every_pane_ages_alike(tmp_path
                     break
             await pilot.pause(0.1)
             assert not run.live
+            clock[0] += 100  # no longer ageing
+            app.tick()
+            await pilot.pause(0.1)
             assert "●" not in rendered(app.run_list)
-            assert "1m00s" in rendered(app.anomaly_panel)
-            assert "1m00s" in rendered(app.tree)
+            assert "1m40s" in rendered(app.anomaly_panel)
+            assert "1m40s" in rendered(app.tree)
             assert "ended" in str(app.query_one("#status").render())
     finally:
         writer.kill()

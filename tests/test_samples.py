@@ -113,3 +113,44 @@ async def test_explorer_opens_all_samples_at_once():
         await pilot.press("G", "r")
         await pilot.pause(0.1)
         assert app.is_running
+
+
+def test_a_running_runs_end_time_is_null_while_it_is_written(tmp_path):
+    """`runs --json` of a run still being written: no end yet, and a
+    duration up to as_of; once its writer is gone, its last record's time."""
+    from tracetui.cli import load
+
+    store, _ = load([os.path.join(SAMPLES, "inspect", "hung.log")])
+    run = next(iter(store.runs.values()))
+    assert run.status == "running" and run.end is not None
+    run.live = True
+    live = run_summary(run, run.end + 60)
+    assert live["end_time"] is None and live["duration"] == pytest.approx(run.end + 60 - run.start)
+    run.live = False
+    dead = run_summary(run, run.end + 60)
+    assert dead["end_time"] == run.end and dead["duration"] == pytest.approx(run.end - run.start)
+
+
+def test_ages_never_go_back_when_a_hung_writer_dies(tmp_path):
+    """A hung eval writes nothing, so its file's mtime is when the hang
+    began: once seen live, a run is aged at least to when it was last seen
+    live, not back to that mtime."""
+    from tracetui.cli import load
+
+    path = tmp_path / "trace-1.log"
+    path.write_bytes(open(os.path.join(SAMPLES, "inspect", "hung.log"), "rb").read())
+    store, _ = load([str(path)])
+    run = next(iter(store.runs.values()))
+    hang_began = run.end + 1
+    os.utime(path, (hang_began, hang_began))
+    run.live = True
+    assert as_of(run, run.end + 300) == run.end + 300
+    run.live = False  # the writer was killed
+    assert as_of(run, run.end + 301) == run.end + 300
+    other = tmp_path / "trace-2.log"  # never seen live: its last write
+    other.write_bytes(path.read_bytes())
+    os.utime(other, (hang_began, hang_began))
+    store, _ = load([str(other)])
+    run = next(iter(store.runs.values()))
+    run.live = False
+    assert as_of(run, run.end + 301) == hang_began

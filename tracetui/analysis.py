@@ -45,7 +45,8 @@ def run_summary(run: Run, as_of: float) -> dict[str, Any]:
     """One row of `tracetui runs --json`."""
     spans = [s for s in run.spans.values() if not s.synthetic]
     start = run.start
-    end = run.end
+    # A run still being written has no end yet (its last record is not one).
+    end = None if run.live and run.status == RUNNING else run.end
     duration = run_duration(run, as_of)
     return {
         "id": run.id,

@@ -17,6 +17,20 @@ from tracetui.query import Query
 from tracetui.text import fmt_duration
 
 
+def _alike(part: list[tuple[str, AnomalyRow, Run]]) -> tuple[set[tuple[str, str]], set[Run]]:
+    """Of one bucket's rows: the (action, detail) pairs more than one row
+    shows, and the runs they come from."""
+    seen: set[tuple[str, str]] = set()
+    twice: set[tuple[str, str]] = set()
+    for _, row, _ in part:
+        key = (row.action, row.detail)
+        if key in seen:
+            twice.add(key)
+        else:
+            seen.add(key)
+    return twice, {run for _, _, run in part}
+
+
 class AnomalyPanel(LineList):
     #: The sources are still being read: an action listed as running may
     #: close further on, so the title says "so far".
@@ -40,6 +54,11 @@ class AnomalyPanel(LineList):
         #: 9,000 failure rows of a 1.5M-line log were sorted again on every
         #: batch (4-5 ms of each frame with `e` on).
         self._closed_parts: dict[str, tuple[tuple, list, list]] = {}
+        #: (action, detail) shown by more than one row of a bucket: those
+        #: rows say where they ran (three `Subprocess sleep 3600` rows are
+        #: three stuck samples), and their run when the panel shows several.
+        self._ambiguous: set[tuple[str, str]] = set()
+        self._several_runs = False
 
     def row_count(self) -> int:
         return len(self.rows)
@@ -63,13 +82,26 @@ class AnomalyPanel(LineList):
         buckets = ["running", "cancelled"] + (["errors", "timeouts"] if self.show_failures else [])
         rows: list[tuple[str, AnomalyRow, Run]] = []
         counts: dict[str, int] = {}
+        ambiguous: set[tuple[str, str]] = set()
+        runs_shown: set[Run] = set()
         for bucket in buckets:
-            part = self._running_part(sources) if bucket == "running" else self._closed_part(bucket, sources)
+            if bucket == "running":
+                part = self._running_part(sources)
+                alike = None
+            else:
+                part, alike = self._closed_part(bucket, sources)
             if self._query:
                 part = [t for t in part if self._matches(t)]
+                alike = None
+            if alike is None:
+                alike = _alike(part)
+            ambiguous |= alike[0]
+            runs_shown |= alike[1]
             counts[bucket] = len(part)
             rows.extend(part)
         self.rows = rows
+        self._ambiguous = ambiguous
+        self._several_runs = len(runs_shown) > 1
         moved = False
         if current is not None and (self.cursor or self.scroll_offset.y):
             # The cursor stays on its row as rows come and go above it. On
@@ -114,16 +146,17 @@ class AnomalyPanel(LineList):
         part.sort(key=lambda t: t[1].start if t[1].start is not None else float("inf"))
         return part
 
-    def _closed_part(self, bucket: str, sources) -> list[tuple[str, AnomalyRow, Run]]:
+    def _closed_part(self, bucket: str, sources) -> tuple[list[tuple[str, AnomalyRow, Run]], tuple]:
         """A closed bucket's rows across runs, newest first, sorted again
-        only when one of its runs' buckets was written to."""
+        only when one of its runs' buckets was written to; and their
+        `_alike`, made with them."""
         made_of = tuple((id(run), id(anomalies), anomalies.closed_version) for run, anomalies, _ in sources)
         cached = self._closed_parts.get(bucket)
         if cached is not None and cached[0] == made_of:
-            _, part, waiting = cached
+            _, part, waiting, alike = cached
             if waiting:
-                self._closed_parts[bucket] = (made_of, part, self._give_spans(waiting))
-            return part
+                self._closed_parts[bucket] = (made_of, part, self._give_spans(waiting), alike)
+            return part, alike
         part = []
         waiting: list[tuple[Run, str, AnomalyRow]] = []
         for run, anomalies, early in sources:
@@ -132,8 +165,9 @@ class AnomalyPanel(LineList):
                 waiting.extend(self._give_spans(self._spanless(run, rows)))
             part.extend((bucket, row, run) for row in rows.values())
         part.sort(key=lambda t: t[1].sort_key(), reverse=True)
-        self._closed_parts[bucket] = (made_of, part, waiting)
-        return part
+        alike = _alike(part)
+        self._closed_parts[bucket] = (made_of, part, waiting, alike)
+        return part, alike
 
     def on_resize(self) -> None:
         # The title's wording depends on the width, unknown before the first layout.
@@ -165,10 +199,33 @@ class AnomalyPanel(LineList):
         self._query = query
         self.set_runs(runs)
 
+    def where(self, row: AnomalyRow, run: Run, room: int) -> str:
+        """What tells a row from others showing the same action and detail,
+        in `room` cells if it can: its sample (`sample 3 · epoch 1`, or
+        `3/e1` when narrow; with its task if the run has several), and its
+        run when the panel shows several."""
+        if (row.action, row.detail) not in self._ambiguous:
+            return ""
+        node = row.span
+        while node is not None and node.kind != "sample":
+            node = node.parent
+        run_name = [run.name] if self._several_runs else []
+        if node is None:
+            return " · ".join(run_name)
+        # Two tasks of one eval number their samples alike.
+        task = [node.parent.name] if node.parent is not None and sum(
+            1 for root in run.roots if root.kind == "task") > 1 else []
+        full = " · ".join(task + [node.name] + run_name)
+        if len(full) <= room or not node.attributes:
+            return full
+        sample, epoch = node.attributes.get("sample_id"), node.attributes.get("epoch")
+        short = " ".join(task + [f"{sample}" if epoch is None else f"{sample}/e{epoch}"])
+        return " · ".join([short] + run_name)
+
     def row_signature(self, index: int, width: int) -> tuple:
         bucket, row, run = self.rows[index]
         age = fmt_duration(row.duration_as_of(self.as_of(run)))
-        return bucket, row, row.action, row.detail, row.error, age, width
+        return bucket, row, row.action, row.detail, row.error, age, self.where(row, run, width // 4), width
 
     def render_row(self, index: int, width: int) -> Text:
         bucket, row, run = self.rows[index]
@@ -179,6 +236,9 @@ class AnomalyPanel(LineList):
         text.append(f"{fmt_duration(age):>8} ", style="bold yellow" if bucket == "running" else "cyan")
         text.append(plain(row.action, max(8, min(24, width // 3))), style="bold")
         text.append("  ")
+        where = self.where(row, run, width // 4)
+        if where:
+            text.append(plain(where, max(8, width // 4)) + "  ", style="dim")
         detail = row.detail if row.error is None else f"{row.detail}  {row.error}"
         text.append(plain(detail), style="red" if row.error else "")
         return text

@@ -259,7 +259,10 @@ class SpanTree(LineList):
     SORTS = [
         ("recorded", None, False),
         ("start time", lambda s: (s.start is None, s.start or 0.0), False),
-        ("slowest first", lambda s: -(s.duration if s.duration is not None else float("inf")), False),
+        # Running spans first, oldest first: a hung sample's recorded
+        # duration is only its closed actions', and it is the point of a hang.
+        ("slowest first", lambda s: (0, s.start or 0.0) if s.status == RUNNING else
+         (1, -(s.duration if s.duration is not None else float("inf"))), False),
         ("name", lambda s: (s.name.lower(), s.detail.lower()), False),
     ]
 
@@ -791,7 +794,7 @@ class SpanTree(LineList):
         assert run is not None
         r0 = run.start or 0.0
         r1 = run.end or r0
-        if run.status == RUNNING:
+        if run.status == RUNNING or run.anomalies.running:  # a failed run can still hang
             r1 = max(r1, as_of(run, self.now()))
         return r0, r1
 
@@ -839,8 +842,12 @@ class SpanTree(LineList):
                                 icon.style if span.status == RUNNING else _CYAN))
         if bar_w and self.run is not None:
             r0, r1 = self._range()
-            # No recorded end: running spans reach now; others are a point.
-            end = span.end if span.duration is not None else (now if span.status == RUNNING else span.start)
+            # Running spans reach now (an inferred node's recorded end is only
+            # its last closed child's); others without an end are a point.
+            if span.status == RUNNING:
+                end = now if span.end is None else max(now, span.end)
+            else:
+                end = span.end if span.duration is not None else span.start
             segments.append(Segment(" ", _NULL))
             segments.append(Segment(waterfall(span.start, end, r0, r1, bar_w),
                                     _BAR_STYLES.get(span.status, _WHITE)))
