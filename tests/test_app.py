@@ -782,6 +782,44 @@ async def test_big_run_filter_runs_in_background(demo_log, monkeypatch):
         assert app.tree.current is chosen
 
 
+async def test_a_filter_on_a_big_growing_run_keeps_up_with_it(live_log, monkeypatch):
+    """New data while a big run's filter is matched asks for one more pass
+    after it; it used to cancel the pass, so while an eval kept writing the
+    filtered rows never changed (`status:running` on a live hang)."""
+    monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 10)
+    slow = span_tree.SpanTree._filtered_rows
+
+    def slow_filter(self, *args, **kwargs):
+        time.sleep(0.15)  # a big run's pass, longer than the gap between batches
+        return slow(self, *args, **kwargs)
+
+    monkeypatch.setattr(span_tree.SpanTree, "_filtered_rows", slow_filter)
+    app = make_app(live_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        tree.focus()
+        await pilot.press("slash", *"zzfresh", "enter")
+        seen_while_writing = set()
+        with open(live_log, "a") as f:
+            for n in range(16):
+                f.write(json.dumps({
+                    "timestamp": "2026-11-23T05:40:00+00:00", "level": "TRACE",
+                    "message": f"Subprocess: zzfresh {n} (enter)", "action": "Subprocess",
+                    "detail": f"zzfresh {n}", "event": "enter", "trace_id": f"fresh{n}",
+                    "start_time": NOW - 5}) + "\n")
+                f.flush()
+                await pilot.pause(0.08)
+                seen_while_writing |= {s.detail for s in tree.rows.spans if s.detail.startswith("zzfresh")}
+        assert len(seen_while_writing) >= 4, seen_while_writing
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if len({s.detail for s in tree.rows.spans if s.detail.startswith("zzfresh")}) == 16:
+                break
+        assert len({s.detail for s in tree.rows.spans if s.detail.startswith("zzfresh")}) == 16
+        assert "filtering" not in str(tree.border_title)
+
+
 # -- the anomaly panel is what `tracetui anomalies` prints ----------------------------
 
 HUNG = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "inspect", "hung.log")
@@ -857,6 +895,30 @@ async def test_anomaly_rows_that_look_alike_say_their_sample_and_run():
         assert twice  # the same eval twice: rows alike across the two runs
         for rows in twice:
             assert all(run.name in line for line, run in rows)
+
+
+async def test_the_detail_pane_scrolls_with_the_list_keys(demo_log):
+    """`?` says j k g G move in every pane: in the detail pane they scroll."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot, app)
+        task = next(s for s in app.tree.run.roots if s.kind == "task")
+        app.tree.reveal(task)
+        detail = app.detail
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if detail.span is task and detail.max_scroll_y > 2:
+                break
+        assert detail.span is task and detail.max_scroll_y > 2
+        detail.focus()
+        await pilot.press("G")
+        assert detail.scroll_offset.y == detail.max_scroll_y
+        await pilot.press("g")
+        assert detail.scroll_offset.y == 0
+        await pilot.press("j", "j")
+        assert detail.scroll_offset.y == 2
+        await pilot.press("k")
+        assert detail.scroll_offset.y == 1
 
 
 async def test_running_ages_tick_and_archived_files_stop_ageing(tmp_path):

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
@@ -241,6 +242,18 @@ def test_unreadable_sources_exit_1_with_one_line(tmp_path, capsys, builder, why)
             # An eval just started: Inspect's answer is empty buckets, not an error.
             assert (code, err) == (0, f"tracetui: {path}: {why}\n") and "No running" in out, command
             continue
+        if builder is c.zero_byte and command[0] != "export":
+            # The same for every question: nothing yet (a script gets `[]`).
+            assert (code, err) == (0, f"tracetui: {path}: {why}\n"), command
+            code, out, _ = cli(capsys, command[0], path, "--json")
+            assert json.loads(out) == ([] if command[0] != "stats" else json.loads(out)), command
+            if command[0] == "stats":
+                assert json.loads(out)["spans"] == 0 and json.loads(out)["by_name"] == []
+            continue
+        if builder is c.zero_byte:
+            why = "empty file, nothing to show yet"
+            assert (code, out) == (1, "") and err == f"tracetui: {path}: {why}\ntracetui: {path}: no run to export\n"
+            continue
         assert (code, out, err) == (1, "", f"tracetui: {path}: {why}\n"), command
     code, out, err = cli(capsys, "dump", path)
     if builder is c.zero_byte:
@@ -447,7 +460,7 @@ def test_export_never_writes_over_its_source(tmp_path, capsys):
     assert code == 1 and "is the source being exported" in err and err.count("\n") == 1
     assert open(source, "rb").read() == before
     code, _, err = cli(capsys, "export", source, "-o", str(tmp_path))
-    assert code == 1 and "is a directory" in err
+    assert code == 2 and "is a directory" in err  # a usage error, said before reading
 
 
 def test_notes_show_control_sequences_never_send_them(tmp_path, capsys):
@@ -527,3 +540,107 @@ def test_a_hung_sample_is_as_old_as_its_stuck_action(capsys):
         if node["status"] == "running" and running:
             assert node["duration"] >= max(c["duration"] for c in running) - 1e-6, node["name"]
     assert any(n["name"].startswith("sample") and n["status"] == "running" for n in nodes)
+
+
+def test_one_file_under_several_names_is_read_once(tmp_path, capsys, monkeypatch):
+    """`trace-2.log`, `./trace-2.log`, its absolute path, a symlink and a
+    hard link to it are one file: one run, not five of the same records."""
+    path = c.write(str(tmp_path), "trace-2.log", c.good_inspect_bytes())
+    os.symlink(path, tmp_path / "link.log")
+    os.link(path, tmp_path / "hard.log")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = cli(capsys, "runs", "trace-2.log", "./trace-2.log", path, "link.log", "hard.log", "--json")
+    assert code == 0 and [r["id"] for r in json.loads(out)] == ["trace-2"]
+    code, out, _ = cli(capsys, "runs", "trace-2.log", "--json")
+    assert json.loads(out)[0]["spans"] > 0
+
+
+def test_a_copy_without_a_pid_in_its_name_is_not_live_once_quiet(tmp_path, capsys):
+    """A log kept under another name (a post-mortem copy) is aged to its
+    last write by every command, as the TUI ages it, not to now: a dead
+    six-hour run was shown as an eight-day timeline."""
+    path = c.write(str(tmp_path), "postmortem.log", c.good_inspect_bytes())
+    records = [json.loads(line) for line in c.good_inspect_bytes().splitlines()]
+    last_write = max(r.get("start_time") or 0 for r in records) + 30
+    os.utime(path, (last_write, last_write))
+    for command in ("spans", "tree"):
+        code, out, _ = cli(capsys, command, path, "--json")
+        assert code == 0
+        found = json.loads(out)
+        spans = found if command == "spans" else _walk(found["roots"])
+        for s in spans:
+            if s["status"] == "running":
+                assert s["duration"] == pytest.approx(last_write - s["start_time"]), (command, s)
+    code, out, _ = cli(capsys, "runs", path, "--json")
+    assert json.loads(out)[0]["end_time"] is not None
+    export = tmp_path / "out.json"
+    assert cli(capsys, "export", path, "-o", str(export))[0] == 0
+    events = [e for e in json.loads(export.read_text())["traceEvents"] if e["ph"] == "X"]
+    assert max(e["ts"] + e["dur"] for e in events) <= last_write * 1e6 + 1
+
+
+def _walk(nodes):
+    for node in nodes:
+        yield node
+        yield from _walk(node["children"])
+
+
+def test_export_says_what_is_wrong_with_its_output_before_reading(tmp_path, capsys, monkeypatch):
+    import tracetui.cli as cli_module
+
+    path = c.write(str(tmp_path), "trace-3.log", c.good_inspect_bytes())
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("read the source first")
+
+    monkeypatch.setattr(cli_module, "load", no_load)
+    assert cli(capsys, "export", path, "-o", str(tmp_path)) == (
+        2, "", f"tracetui: {tmp_path}: is a directory: give the export a file name\n")
+    missing = str(tmp_path / "nope" / "x.json")
+    assert cli(capsys, "export", path, "-o", missing) == (
+        1, "", f"tracetui: {missing}: cannot write: no directory {tmp_path / 'nope'}\n")
+
+
+def test_an_interrupted_export_leaves_no_partial_file(tmp_path, monkeypatch):
+    """^C or SIGTERM while the events are written: neither the export nor
+    its `.part` is left behind."""
+    from tracetui import export
+    from tracetui.cli import load
+    from tracetui.export import write_perfetto
+
+    store, _ = load([c.write(str(tmp_path), "trace-4.log", c.good_inspect_bytes())])
+    run = next(iter(store.runs.values()))
+
+    class Interrupted:
+        OPT_NON_STR_KEYS = 0
+
+        @staticmethod
+        def dumps(*args, **kwargs):
+            raise KeyboardInterrupt  # ^C while the events are written
+
+    monkeypatch.setattr(export, "orjson", Interrupted)
+    out = tmp_path / "out.json"
+    with pytest.raises(KeyboardInterrupt):
+        write_perfetto([run], str(out), 0.0)
+    assert sorted(os.listdir(tmp_path)) == ["trace-4.log"]
+
+
+def test_sigterm_ends_a_command_through_its_cleanup_with_143(tmp_path, capsys, monkeypatch):
+    import signal
+
+    import tracetui.cli as cli_module
+
+    cleaned = []
+
+    def terminated_midway(args):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        finally:
+            cleaned.append(True)
+        return 0
+
+    monkeypatch.setattr(cli_module, "cmd_stats", terminated_midway)
+    before = signal.getsignal(signal.SIGTERM)
+    assert cli(capsys, "stats", "x") == (143, "", "")
+    assert cleaned == [True] and signal.getsignal(signal.SIGTERM) is before

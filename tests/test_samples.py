@@ -10,7 +10,7 @@ import pytest
 
 from tracetui.analysis import run_summary
 from tracetui.app.app import TraceApp
-from tracetui.app.clock import as_of
+from tracetui.clock import as_of
 from tracetui.cli import main
 from tracetui.sources.discover import open_sources
 from tracetui.store import Store

@@ -8,6 +8,7 @@ import gc
 import json
 import math
 import os
+import signal
 import sys
 import time
 from typing import Any, Sequence
@@ -16,6 +17,7 @@ from tracetui import __version__
 from tracetui.analysis import (
     anomalies_envelope, anomaly_rows, run_summary, shown_duration, span_tree_json, stats,
 )
+from tracetui.clock import as_of as run_as_of
 from tracetui.model import BUCKETS, AnomalyRow, Run, Span
 from tracetui.sources.base import Source, SourceError, paused_gc
 from tracetui.sources.discover import (
@@ -38,6 +40,15 @@ class UsageError(CliError):
     """Exit 2 (a usage error) with this one line on stderr."""
 
 
+class Terminated(Exception):
+    """SIGTERM, raised where the command is so that what it cleans up on
+    the way out (a half-written export, a decompressed database copy) is."""
+
+
+def _terminated(signum, frame) -> None:
+    raise Terminated()
+
+
 def out(text: str = "") -> None:
     sys.stdout.write(text + "\n")
 
@@ -54,6 +65,11 @@ def load(paths: Sequence[str], **options: Any) -> tuple[Store, list[Source]]:
     try:
         sources, notes = open_sources(list(paths), store, **options)
     except SourceError as exc:
+        if paths and all(_is_empty_file(resolve_path(p)) for p in paths):
+            # An eval that has just started: nothing yet, which is an answer
+            # (a script polling it gets `[]`), as `anomalies` says.
+            note(str(exc))
+            return store, []
         raise CliError(str(exc)) from None
     # What is read stays until exit and holds no garbage cycles: keep the
     # cyclic GC from rescanning it (full collections over millions of spans
@@ -249,7 +265,7 @@ def _tree_lines(run: Run, as_of: float) -> list[str]:
     while stack:
         span, prefix, last = stack.pop()
         branch = "└─ " if last else "├─ "
-        label = safe(span.name, newlines=False)
+        label = clip(safe(span.name, newlines=False), 200)
         if span.detail and span.detail != span.name:
             label += "  " + clip(safe(span.detail, newlines=False), 80)
         dur = fmt_duration(shown_duration(span, as_of))
@@ -268,11 +284,11 @@ def cmd_tree(args: argparse.Namespace) -> int:
     runs = pick_runs(store, args.run)
     if args.json:
         result = [{"run": r.id, "inferred": r.inferred,
-                   "roots": [span_tree_json(s, now) for s in r.roots]} for r in runs]
+                   "roots": [span_tree_json(s, run_as_of(r, now)) for s in r.roots]} for r in runs]
         out(dumps(result if len(result) != 1 else result[0]))
         return 0
     for run in runs:
-        for line in _tree_lines(run, now):
+        for line in _tree_lines(run, run_as_of(run, now)):
             out(line)
     return 0
 
@@ -284,6 +300,7 @@ def cmd_spans(args: argparse.Namespace) -> int:
     now = time.time()
     rows = []
     for run in pick_runs(store, args.run):
+        as_of = run_as_of(run, now)
         for span in run.spans.values():
             if span.synthetic:
                 continue
@@ -295,7 +312,7 @@ def cmd_spans(args: argparse.Namespace) -> int:
                 "run": run.id, "id": span.id, "parent": span.parent.id if span.parent else None,
                 "name": span.name, "kind": span.kind, "detail": span.detail or None,
                 "status": span.status, "start_time": span.start,
-                "duration": shown_duration(span, now), "error": span.error,
+                "duration": shown_duration(span, as_of), "error": span.error,
             }
             if span.orphan:
                 row["orphan"] = True  # it names a parent never seen: not a real root
@@ -379,10 +396,16 @@ def cmd_http(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from tracetui.export import write_perfetto
 
+    # Said before a big source is read, not after.
+    if os.path.isdir(args.output):
+        raise UsageError(f"{args.output}: is a directory: give the export a file name")
+    folder = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(folder):
+        raise CliError(f"{args.output}: cannot write: no directory {folder}")
     store, sources = load([args.source])
     runs = pick_runs(store, args.run)
-    if os.path.isdir(args.output):
-        raise CliError(f"{args.output}: is a directory: give the export a file name")
+    if not runs:
+        raise CliError(f"{args.source}: no run to export")
     for source in sources:
         try:
             if os.path.exists(args.output) and os.path.samefile(args.output, source.path):
@@ -390,7 +413,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         except OSError:
             pass
     try:
-        count = write_perfetto(runs, args.output, time.time())
+        now = time.time()
+        count = write_perfetto(runs, args.output, lambda run: run_as_of(run, now))
     except OSError as exc:
         raise CliError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
     note(f"wrote {count} events to {args.output}")
@@ -495,7 +519,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args(argv)
             if not getattr(args, "func", None):
                 return run_tui([])
-            return args.func(args)
+            if args.func is cmd_demo:
+                return args.func(args)
+            previous = signal.signal(signal.SIGTERM, _terminated)
+            try:
+                return args.func(args)
+            finally:
+                signal.signal(signal.SIGTERM, previous)
         return run_tui(argv)
     except UsageError as exc:
         note(str(exc))
@@ -512,6 +542,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except Terminated:
+        return 128 + signal.SIGTERM
 
 
 def entry() -> None:

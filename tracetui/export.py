@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import orjson
 
@@ -31,16 +31,19 @@ def _track_root(span: Span) -> Span:
     return node
 
 
-def perfetto_events(runs: Iterable[Run], as_of: float,
+def perfetto_events(runs: Iterable[Run], as_of: float | Callable[[Run], float],
                     spans: Iterable[Iterable[Span]] | None = None) -> list[dict[str, Any]]:
-    """The events of `runs`; `spans`: each run's spans, if not all of
-    `run.spans` as they are now (a snapshot taken under the store's lock,
-    so the export can run while a reader adds to the run)."""
+    """The events of `runs`, running spans ending at `as_of` (or at
+    `as_of(run)`: each run's own instant, `tracetui.clock.as_of`); `spans`:
+    each run's spans, if not all of `run.spans` as they are now (a snapshot
+    taken under the store's lock, so the export can run while a reader adds
+    to the run)."""
     events: list[dict[str, Any]] = []
     runs = list(runs)
     if spans is None:
         spans = [run.spans.values() for run in runs]
     for pid, (run, run_spans) in enumerate(zip(runs, spans), start=1):
+        run_as_of = as_of(run) if callable(as_of) else as_of
         events.append({"ph": "M", "pid": pid, "tid": 0, "name": "process_name",
                        "args": {"name": f"{run.name} [{run.format}]"}})
         tracks: dict[str, int] = {}
@@ -55,7 +58,7 @@ def perfetto_events(runs: Iterable[Run], as_of: float,
                 tid = tracks[root.id] = len(tracks) + 1
                 events.append({"ph": "M", "pid": pid, "tid": tid, "name": "thread_name",
                                "args": {"name": root.name}})
-            duration = shown_duration(span, as_of)
+            duration = shown_duration(span, run_as_of)
             args: dict[str, Any] = {"id": span.id, "status": span.status}
             if span.detail:
                 args["detail"] = span.detail
@@ -73,7 +76,7 @@ def perfetto_events(runs: Iterable[Run], as_of: float,
     return events
 
 
-def write_perfetto(runs: Iterable[Run], path: str, as_of: float,
+def write_perfetto(runs: Iterable[Run], path: str, as_of: float | Callable[[Run], float],
                    spans: Iterable[Iterable[Span]] | None = None) -> int:
     """Write the file (whole or not at all: written beside it, then moved
     into place); returns how many span events it holds."""
@@ -92,7 +95,7 @@ def write_perfetto(runs: Iterable[Run], path: str, as_of: float,
                 time.sleep(0)  # let a waiting thread (the UI) run
             f.write(b"]}")
         os.replace(partial, path)
-    except OSError:
+    except BaseException:  # a full disk, or ^C / SIGTERM midway: no .part left behind
         with contextlib.suppress(OSError):
             os.unlink(partial)
         raise

@@ -55,9 +55,11 @@ chunk where it starts.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import pickle
+import signal
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -528,6 +530,10 @@ def _in_two(fold_head, fold_tail, message_filter: str | None):
             state = resolved(head.finish())
         merge(state, tail, folder.entered_first(state_ids(state)))
         return state, head_note or tail_note
+    except BaseException:  # ^C or SIGTERM: the child's half is not wanted
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        raise
     finally:
         os.close(read_fd)
         os.waitpid(pid, 0)

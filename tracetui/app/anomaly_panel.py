@@ -9,12 +9,17 @@ from typing import Iterable
 
 from rich.text import Text
 
-from tracetui.app.clock import as_of as run_as_of
+from tracetui.clock import as_of as run_as_of
 from tracetui.app.line_list import LineList
 from tracetui.app.style import BUCKET_STATUS, STATUS_STYLE, plain, status_icon
 from tracetui.model import Anomalies, AnomalyRow, Run
 from tracetui.query import Query
 from tracetui.text import fmt_duration
+
+
+#: Cells of its detail a row keeps before it says where it ran: the detail
+#: (`sleep 600`, the model) tells more.
+DETAIL_KEEPS = 16
 
 
 def _alike(part: list[tuple[str, AnomalyRow, Run]]) -> tuple[set[tuple[str, str]], set[Run]]:
@@ -220,12 +225,17 @@ class AnomalyPanel(LineList):
             return full
         sample, epoch = node.attributes.get("sample_id"), node.attributes.get("epoch")
         short = " ".join(task + [f"{sample}" if epoch is None else f"{sample}/e{epoch}"])
-        return " · ".join([short] + run_name)
+        short = " · ".join([short] + run_name)
+        if len(short) > room and task:
+            short = " · ".join([f"{sample}" if epoch is None else f"{sample}/e{epoch}"] + run_name)
+        # A clipped fragment tells nothing and takes the detail's room.
+        return short if len(short) <= room else ""
 
     def row_signature(self, index: int, width: int) -> tuple:
         bucket, row, run = self.rows[index]
         age = fmt_duration(row.duration_as_of(self.as_of(run)))
-        return bucket, row, row.action, row.detail, row.error, age, self.where(row, run, width // 4), width
+        alike = (row.action, row.detail) in self._ambiguous
+        return bucket, row, row.action, row.detail, row.error, age, alike, self._several_runs, width
 
     def render_row(self, index: int, width: int) -> Text:
         bucket, row, run = self.rows[index]
@@ -236,9 +246,9 @@ class AnomalyPanel(LineList):
         text.append(f"{fmt_duration(age):>8} ", style="bold yellow" if bucket == "running" else "cyan")
         text.append(plain(row.action, max(8, min(24, width // 3))), style="bold")
         text.append("  ")
-        where = self.where(row, run, width // 4)
-        if where:
-            text.append(plain(where, max(8, width // 4)) + "  ", style="dim")
         detail = row.detail if row.error is None else f"{row.detail}  {row.error}"
+        where = self.where(row, run, width - len(text) - min(len(detail), DETAIL_KEEPS) - 2)
+        if where:
+            text.append(plain(where) + "  ", style="dim")
         text.append(plain(detail), style="red" if row.error else "")
         return text

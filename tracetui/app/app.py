@@ -38,6 +38,7 @@ from tracetui.app.screens import HelpScreen, MainScreen, RawScreen
 from tracetui.app.span_tree import SpanTree
 from tracetui.app.status_line import StatusLine
 from tracetui.app.style import plain
+from tracetui.clock import as_of
 from tracetui.export import write_perfetto
 from tracetui.fastscan import usable_cpus
 from tracetui.model import Anomalies, Run, Span
@@ -845,7 +846,7 @@ class TraceApp(App):
             spans = list(run.spans.values())
         if len(spans) > EXPORT_NOTICE_MIN:
             self.notify(f"exporting {len(spans):,} spans…", timeout=3, markup=False)
-        self._export_in_background(run, spans, path, self.now())
+        self._export_in_background(run, spans, path, as_of(run, self.now()))
 
     @work(thread=True, group="export")
     def _export_in_background(self, run: Run, spans: list[Span], path: str, now: float) -> None:

@@ -14,12 +14,13 @@ from rich.rule import Rule
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
+from textual.binding import Binding
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tracetui.analysis import shown_duration
-from tracetui.app.clock import as_of
+from tracetui.clock import as_of
 from tracetui.app.line_list import LiteralTitle, set_scroll_size
 from tracetui.app.style import STATUS_STYLE, status_icon
 from tracetui.model import Span
@@ -320,6 +321,14 @@ class DetailPane(ScrollView, can_focus=True):
     pane repaints."""
 
     border_title = LiteralTitle()  # type: ignore[assignment]
+
+    # The list keys scroll it, as `?` says of every pane.
+    BINDINGS = [
+        Binding("j", "scroll_down", show=False),
+        Binding("k", "scroll_up", show=False),
+        Binding("g", "scroll_home", show=False),
+        Binding("G", "scroll_end", show=False),
+    ]
 
     #: The span shown, or None.
     span: Span | None = None

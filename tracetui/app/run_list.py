@@ -7,7 +7,7 @@ import time
 
 from rich.text import Text
 
-from tracetui.app.clock import as_of
+from tracetui.clock import as_of
 from tracetui.app.line_list import LineList
 from tracetui.app.style import plain, status_icon
 from tracetui.analysis import run_duration

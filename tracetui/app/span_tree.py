@@ -23,7 +23,7 @@ from textual.reactive import reactive
 from textual.worker import get_current_worker
 
 from tracetui.analysis import shown_duration
-from tracetui.app.clock import as_of
+from tracetui.clock import as_of
 from tracetui.app.line_list import LineList, fit
 from tracetui.app.style import STATUS_STYLE, plain
 from tracetui.model import RUNNING, Run, Span
@@ -292,6 +292,13 @@ class SpanTree(LineList):
         #: live update came meanwhile.
         self._relayout_busy = False
         self._relayout_pending = False
+        #: The filter's newest worker on a big run, while it matches; new
+        #: data meanwhile asks for one more pass after it (`_filter_pending`)
+        #: instead of cancelling it: a log growing in batches every few
+        #: hundred ms cancelled every pass, and the filtered rows never
+        #: changed while the eval ran.
+        self._filter_worker = None
+        self._filter_pending = False
         #: No live relayout starts before this (time.monotonic()).
         self._relayout_next = 0.0
 
@@ -485,6 +492,8 @@ class SpanTree(LineList):
             title += " · nesting inferred"
         if self.sort_index:
             title += f" · sorted: {self.SORTS[self.sort_index][0]}"
+        if self._filter_worker is not None:
+            title += " · filtering…"  # the rows shown are the last filter's
         return title
 
     def refresh_run(self) -> None:
@@ -506,7 +515,12 @@ class SpanTree(LineList):
         """The rows of a big run anew, from a thread: matched to the filter,
         or laid out (`live`: for new data, not for the user)."""
         if self._query:
-            self._filter_in_background(self.run, self._query)
+            if live and self._filter_worker is not None:
+                self._filter_pending = True
+                return
+            self._filter_pending = False
+            self._filter_worker = self._filter_in_background(self.run, self._query)
+            self.border_title = self._title()
         else:
             self._relayout_soon(live)
 
@@ -692,11 +706,17 @@ class SpanTree(LineList):
             spans = list(run.spans.values())
         rows = self._filtered_rows(run, query, worker, spans)
         if rows is None or worker.is_cancelled:
-            return
+            return  # a newer keystroke's worker runs
 
         def apply() -> None:
+            if worker is not self._filter_worker:
+                return
+            self._filter_worker = None
             if self.run is run and self._query is query:
                 self._show_filtered(rows)
+            if self._filter_pending and self._query:
+                self._lay_out_in_background()
+            self.border_title = self._title()
 
         self.app.call_from_thread(apply)
 

@@ -158,13 +158,14 @@ def _written_within(path: str, seconds: float) -> bool:
 
 def is_live(path: str) -> bool:
     """A plain log whose writer may still be appending: its eval's pid is
-    alive, or its name has no pid, or it was written within WRITER_QUIET."""
+    alive, or it was written within WRITER_QUIET."""
     if path.endswith(".gz") or re.search(r"\.log\.\d+$", path):
         return False  # gzipped at exit, or rotated away (`trace-N.log.1`)
-    alive = process_alive(path)
     # A file written to lately is live whatever its pid says: the eval may
-    # run in a container, whose pids this machine cannot see.
-    return True if alive is None else alive or _written_within(path, WRITER_QUIET)
+    # run in a container, whose pids this machine cannot see. A name with
+    # no pid is not Inspect's own (a copy kept for a post-mortem, say):
+    # only its last write can tell.
+    return bool(process_alive(path)) or _written_within(path, WRITER_QUIET)
 
 
 def _iso_to_epoch(ts: str) -> float | None:

@@ -144,7 +144,7 @@ def open_sources(paths: list[str], store: Store, **options: Any) -> tuple[list[S
             files.extend(found)
         else:
             files.append(path)
-    files, twin_notes = skip_gzipped_copies(files)
+    files, twin_notes = skip_gzipped_copies(distinct_files(files))
     notes.extend(twin_notes)
     sources: list[Source] = []
     for path in files:
@@ -193,6 +193,24 @@ def _subdirectories_hint(directory: str) -> str:
         return ""
     shown = ", ".join(names[:HINTED_SUBDIRECTORIES]) + (", …" if len(names) > HINTED_SUBDIRECTORIES else "")
     return f" (subdirectories are not searched; it has {len(names)}: {shown})"
+
+
+def distinct_files(paths: list[str]) -> list[str]:
+    """Each file once, under the first name given for it: `trace-2.log`,
+    `./trace-2.log`, its absolute path, a symlink or a hard link to it are
+    one file, read once (read twice, it was two runs of the same records)."""
+    seen: set[tuple[int, int] | str] = set()
+    kept = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+            identity: tuple[int, int] | str = (st.st_dev, st.st_ino)
+        except OSError:
+            identity = os.path.abspath(path)  # reported missing by its reader
+        if identity not in seen:
+            seen.add(identity)
+            kept.append(path)
+    return kept
 
 
 def skip_gzipped_copies(paths: list[str]) -> tuple[list[str], list[str]]:

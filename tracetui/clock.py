@@ -1,4 +1,5 @@
-"""The instant a run's running spans are aged to, the same in every pane."""
+"""The instant a run's running spans are aged to: the same in every pane of
+the TUI and in the CLI's trees, span lists, stats and exports."""
 
 from __future__ import annotations
 
