@@ -802,21 +802,21 @@ async def test_a_filter_on_a_big_growing_run_keeps_up_with_it(live_log, monkeypa
         await pilot.press("slash", *"zzfresh", "enter")
         seen_while_writing = set()
         with open(live_log, "a") as f:
-            for n in range(16):
+            for n in range(30):
                 f.write(json.dumps({
                     "timestamp": "2026-11-23T05:40:00+00:00", "level": "TRACE",
                     "message": f"Subprocess: zzfresh {n} (enter)", "action": "Subprocess",
                     "detail": f"zzfresh {n}", "event": "enter", "trace_id": f"fresh{n}",
                     "start_time": NOW - 5}) + "\n")
                 f.flush()
-                await pilot.pause(0.08)
+                await pilot.pause(0.1)
                 seen_while_writing |= {s.detail for s in tree.rows.spans if s.detail.startswith("zzfresh")}
-        assert len(seen_while_writing) >= 4, seen_while_writing
+        assert len(seen_while_writing) >= 3, seen_while_writing
         for _ in range(60):
             await pilot.pause(0.05)
-            if len({s.detail for s in tree.rows.spans if s.detail.startswith("zzfresh")}) == 16:
+            if len({s.detail for s in tree.rows.spans if s.detail.startswith("zzfresh")}) == 30:
                 break
-        assert len({s.detail for s in tree.rows.spans if s.detail.startswith("zzfresh")}) == 16
+        assert len({s.detail for s in tree.rows.spans if s.detail.startswith("zzfresh")}) == 30
         assert "filtering" not in str(tree.border_title)
 
 

@@ -21,6 +21,7 @@ NODE_A = os.path.join(SKULK, "node-a")
 NODE_B = os.path.join(SKULK, "node-b")
 SGP = os.path.join(DATA, "sgp")
 INSPECT = os.path.join(SKULK, "inspect", "trace-2217.log.gz")
+SAMPLES = os.path.join(os.path.dirname(DATA), "..", "sample_traces")
 
 with open(os.path.join(SKULK, "expected.json")) as f:
     EXPECTED = json.load(f)
@@ -270,8 +271,12 @@ def test_perfetto_export_opens_back_with_the_same_tree(tmp_path, capsys):
     assert reread.format == "chrome" and reread.name.startswith(run.name)
     tracks = {t.name: t for t in reread.roots}
     for sample in samples:
-        (copy,) = children(tracks[sample.name])
-        assert shape(copy) == shape(sample)
+        name = f"{sample.parent.name} · {sample.name}"  # the task names it too
+        (copy,) = children(tracks[name])
+        # Actions that overlap without nesting went to a second lane.
+        lanes = [t for t in reread.roots if t.name == f"{name} (2)"]
+        moved = [shape(s) for lane in lanes for s in children(lane)]
+        assert sorted(shape(copy)[2] + tuple(moved)) == sorted(shape(sample)[2])
         assert copy.status == sample.status
     deep = next(s for s in reread.spans.values() if s.name == "Subprocess")
     assert deep.parent.name == "Tool Call" and deep.detail.startswith("bash")
@@ -409,3 +414,54 @@ def test_fixture_folders_hold_only_what_the_readme_says():
     assert len(glob.glob(os.path.join(NODE_A, "trace_*.json"))) == 5
     assert len(glob.glob(os.path.join(NODE_B, "trace_*.json"))) == 4
     assert chrome.FORMAT == "chrome" and sgp.FORMAT == "sgp"
+
+
+def _nest_strictly(events, slack_us: float = 1.0) -> bool:
+    """Slices on one thread either nest or follow each other, as Perfetto
+    needs of JSON traces (to within the 0.25 µs an epoch-µs double holds)."""
+    by_track = {}
+    for e in events:
+        if e["ph"] == "X":
+            by_track.setdefault((e["pid"], e["tid"]), []).append((e["ts"], e["ts"] + e["dur"]))
+    for slices in by_track.values():
+        open_ends = []
+        for start, end in sorted(slices, key=lambda se: (se[0], -se[1])):
+            while open_ends and open_ends[-1] <= start + slack_us:
+                open_ends.pop()
+            if open_ends and end > open_ends[-1] + slack_us:
+                return False
+            open_ends.append(end)
+    return True
+
+
+@pytest.mark.parametrize("name", ["inspect/demo.log", "inspect/hung.log", "inspect/mixed.log.gz",
+                                  "otel/otlp.jsonl", "flujo/flujo_ops.db", "skulk/node-a",
+                                  "../tests/data/skulk/inspect/trace-2217.log.gz"])
+def test_perfetto_slices_on_a_thread_nest(tmp_path, name):
+    from tracetui.export import perfetto_events
+
+    store, _ = load([os.path.join(SAMPLES, name)])
+    events = perfetto_events(store.runs.values(), 1795419400.0)
+    assert _nest_strictly(events)
+    assert sum(e["ph"] == "X" for e in events) == sum(
+        1 for run in store.runs.values() for s in run.spans.values() if s.start is not None)
+
+
+def test_overlapping_siblings_get_a_lane_each():
+    from tracetui.export import perfetto_events
+    from tracetui.model import Run, Span
+
+    run = Run("r", "x.jsonl", "native")
+    root = Span("root", run, "root", "agent", 0.0)
+    root.duration = 10.0
+    a, b = Span("a", run, "a", "llm", 1.0), Span("b", run, "b", "tool", 4.0)
+    a.duration, b.duration = 5.0, 5.0  # b starts before a ends and ends after it
+    for child in (a, b):
+        child.parent = root
+    root.children = [a, b]
+    run.spans = {s.id: s for s in (root, a, b)}
+    run.roots = [root]
+    events = perfetto_events([run], 20.0)
+    assert _nest_strictly(events)
+    threads = [e["args"]["name"] for e in events if e["name"] == "thread_name"]
+    assert threads == ["root", "root (2)"]

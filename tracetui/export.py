@@ -1,7 +1,8 @@
 """Export runs as Chrome Trace Event JSON, which ui.perfetto.dev opens.
 
-One process per run, one thread (track) per sample or trace root; spans as
-complete (`X`) events; running spans end at `as_of`; failed spans are
+One process per run, one thread (track) per sample or trace root (more
+than one where its spans overlap without nesting); spans as complete (`X`)
+events; running spans end at `as_of`; failed spans are
 coloured and carry their error in `args`.
 """
 
@@ -19,6 +20,9 @@ from tracetui.model import ERROR, RUNNING, TIMEOUT, Run, Span
 
 #: Events serialised per orjson call when writing (see `write_perfetto`).
 WRITE_SLICE = 10_000
+#: Overlap (µs) below which two slices count as nested or consecutive in
+#: `_lanes`: rounding, not concurrency.
+NEST_SLACK_US = 1.0
 #: Chrome trace viewer colour names for failed / still-running spans.
 COLOUR = {ERROR: "terrible", TIMEOUT: "bad", RUNNING: "yellow"}
 
@@ -29,6 +33,40 @@ def _track_root(span: Span) -> Span:
     while node.parent is not None and node.kind != "sample":
         node = node.parent
     return node
+
+
+def _track_name(root: Span) -> str:
+    """A sample's track names its task too: two tasks number samples alike."""
+    if root.kind == "sample" and root.parent is not None:
+        return f"{root.parent.name} · {root.name}"
+    return root.name
+
+
+def _lanes(track_events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """A track's events split into lanes in which they nest strictly, as the
+    Chrome JSON format needs on one thread: siblings that overlap (an
+    inferred sample's concurrent actions, clocks a few µs apart) drew as
+    wrong nesting in Perfetto. Each event goes to the first lane where it
+    starts after the open events end or ends inside the innermost one, to
+    within `NEST_SLACK_US` (epoch microseconds in a double are exact only to
+    0.25 µs: a child that ends with its parent must not look like it
+    overhangs it). Most tracks keep one lane."""
+    lanes: list[list[dict[str, Any]]] = []
+    open_ends: list[list[float]] = []  # per lane, the ends of its open events, innermost last
+    for event in sorted(track_events, key=lambda e: (e["ts"], -e["dur"])):
+        start = event["ts"]
+        end = start + event["dur"]
+        for lane, ends in enumerate(open_ends):
+            while ends and ends[-1] <= start + NEST_SLACK_US:
+                ends.pop()
+            if not ends or end <= ends[-1] + NEST_SLACK_US:
+                ends.append(end)
+                lanes[lane].append(event)
+                break
+        else:
+            open_ends.append([end])
+            lanes.append([event])
+    return lanes
 
 
 def perfetto_events(runs: Iterable[Run], as_of: float | Callable[[Run], float],
@@ -46,18 +84,16 @@ def perfetto_events(runs: Iterable[Run], as_of: float | Callable[[Run], float],
         run_as_of = as_of(run) if callable(as_of) else as_of
         events.append({"ph": "M", "pid": pid, "tid": 0, "name": "process_name",
                        "args": {"name": f"{run.name} [{run.format}]"}})
-        tracks: dict[str, int] = {}
+        tracks: dict[str, tuple[Span, list[dict[str, Any]]]] = {}
         for n, span in enumerate(run_spans):
             if n % WRITE_SLICE == 0:
                 time.sleep(0)  # the TUI exports from a thread: let the UI run
             if span.start is None:
                 continue
             root = _track_root(span)
-            tid = tracks.get(root.id)
-            if tid is None:
-                tid = tracks[root.id] = len(tracks) + 1
-                events.append({"ph": "M", "pid": pid, "tid": tid, "name": "thread_name",
-                               "args": {"name": root.name}})
+            track = tracks.get(root.id)
+            if track is None:
+                track = tracks[root.id] = (root, [])
             duration = shown_duration(span, run_as_of)
             args: dict[str, Any] = {"id": span.id, "status": span.status}
             if span.detail:
@@ -66,13 +102,23 @@ def perfetto_events(runs: Iterable[Run], as_of: float | Callable[[Run], float],
                 args["error"] = span.error
             if span.attributes:
                 args["attributes"] = span.attributes
-            event = {"ph": "X", "pid": pid, "tid": tid, "name": span.name,
+            event = {"ph": "X", "pid": pid, "tid": 0, "name": span.name,
                      "cat": span.kind or "span", "ts": round(span.start * 1e6, 3),
                      "dur": round(max(duration or 0.0, 0.0) * 1e6, 3), "args": args}
             colour = COLOUR.get(span.status)
             if colour:
                 event["cname"] = colour
-            events.append(event)
+            track[1].append(event)
+        tid = 0
+        for root, track_events in tracks.values():
+            name = _track_name(root)
+            for lane, lane_events in enumerate(_lanes(track_events)):
+                tid += 1
+                events.append({"ph": "M", "pid": pid, "tid": tid, "name": "thread_name",
+                               "args": {"name": name if not lane else f"{name} ({lane + 1})"}})
+                for event in lane_events:
+                    event["tid"] = tid
+                events.extend(lane_events)
     return events
 
 
