@@ -644,3 +644,20 @@ def test_sigterm_ends_a_command_through_its_cleanup_with_143(tmp_path, capsys, m
     before = signal.getsignal(signal.SIGTERM)
     assert cli(capsys, "stats", "x") == (143, "", "")
     assert cleaned == [True] and signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_tree_deeper_than_pythons_recursion_limit_prints(tmp_path, capsys):
+    """A chain of 3,000 nested spans: `tree --json` is written node by node
+    with a stack (`json.dumps` of the nested dicts raised RecursionError)."""
+    path = tmp_path / "chain.jsonl"
+    with open(path, "w") as f:
+        for n in range(3000):
+            f.write(json.dumps({"trace_id": "t", "span_id": f"s{n}", "parent_id": f"s{n - 1}" if n else None,
+                                "name": f"step {n}", "start_time": 1700000000 + n * 1e-3,
+                                "end_time": 1700000100 - n * 1e-3, "status": "ok"}) + "\n")
+    code, out, err = cli(capsys, "tree", str(path), "--json")
+    assert (code, err) == (0, "")
+    assert out.count('"id": ') == 3000 and out.rstrip().endswith("}")
+    assert out.splitlines()[-2].strip() == "]"
+    deepest = max(len(line) - len(line.lstrip(" ")) for line in out.splitlines())
+    assert deepest == 2 * (2 + 2 * 2999 + 1)  # each level: the node, its "children" list

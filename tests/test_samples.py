@@ -154,3 +154,46 @@ def test_ages_never_go_back_when_a_hung_writer_dies(tmp_path):
     run = next(iter(store.runs.values()))
     run.live = False
     assert as_of(run, run.end + 301) == hang_began
+
+
+@pytest.mark.parametrize("name", SOURCES + ["inspect/mixed.log.gz"])
+def test_tree_and_spans_json_are_written_as_they_are_made_byte_for_byte(name, capsys):
+    """`tree --json` and `spans --json` are printed one node, one row at a
+    time; the text is exactly `json.dumps(whole, indent=2)`'s."""
+    import time as time_module
+
+    from tracetui.analysis import shown_duration, span_tree_json
+    from tracetui.cli import load
+    from tracetui.jsonout import encode
+
+    path = os.path.join(SAMPLES, name)
+    frozen = time_module.time() + 100  # later than the checkout: the samples are not being written
+    store, _ = load([path])
+    capsys.readouterr()
+    runs = list(store.runs.values())
+    trees = [{"run": r.id, "inferred": r.inferred,
+              "roots": [span_tree_json(s, as_of(r, frozen)) for s in r.roots]} for r in runs]
+    rows = []
+    for run in runs:
+        for span in run.spans.values():
+            if not span.synthetic:
+                row = {"run": run.id, "id": span.id, "parent": span.parent.id if span.parent else None,
+                       "name": span.name, "kind": span.kind, "detail": span.detail or None,
+                       "status": span.status, "start_time": span.start,
+                       "duration": shown_duration(span, as_of(run, frozen)), "error": span.error}
+                if span.orphan:
+                    row["orphan"] = True
+                rows.append(row)
+    rows.sort(key=lambda r: (r["start_time"] is None, r["start_time"] or 0))
+    real_time = time_module.time
+    try:
+        time_module.time = lambda: frozen
+        assert main(["tree", path, "--json"]) == 0
+        tree_out = capsys.readouterr().out
+        assert main(["spans", path, "--json"]) == 0
+        spans_out = capsys.readouterr().out
+    finally:
+        time_module.time = real_time
+    assert tree_out == encode(trees if len(trees) != 1 else trees[0]) + "\n"
+    assert spans_out == encode(rows) + "\n"
+    json.loads(tree_out)

@@ -72,14 +72,19 @@ def shown_duration(span: Span, as_of: float) -> float | None:
     return span.duration_as_of(as_of)
 
 
+def span_node_json(s: Span, as_of: float) -> dict[str, Any]:
+    """One node of `tree --json`, its children not filled in."""
+    d = {"id": s.id, "name": s.name, "kind": s.kind, "status": s.status,
+         "start_time": s.start, "duration": shown_duration(s, as_of), "children": []}
+    if s.orphan:
+        d["orphan"] = True  # its parent was never seen, as the text tree says
+    return d
+
+
 def span_tree_json(span: Span, as_of: float) -> dict[str, Any]:
     """Nested dict of a span and its subtree (iterative: trees can be deep)."""
     def node(s: Span) -> dict[str, Any]:
-        d = {"id": s.id, "name": s.name, "kind": s.kind, "status": s.status,
-             "start_time": s.start, "duration": shown_duration(s, as_of), "children": []}
-        if s.orphan:
-            d["orphan"] = True  # its parent was never seen, as the text tree says
-        return d
+        return span_node_json(s, as_of)
 
     root = node(span)
     stack = [(span, root)]

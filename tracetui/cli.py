@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import math
 import os
 import signal
@@ -15,9 +14,10 @@ from typing import Any, Sequence
 
 from tracetui import __version__
 from tracetui.analysis import (
-    anomalies_envelope, anomaly_rows, run_summary, shown_duration, span_tree_json, stats,
+    anomalies_envelope, anomaly_rows, run_summary, shown_duration, stats,
 )
 from tracetui.clock import as_of as run_as_of
+from tracetui.jsonout import encode, write_list, write_tree
 from tracetui.model import BUCKETS, AnomalyRow, Run, Span
 from tracetui.sources.base import Source, SourceError, paused_gc
 from tracetui.sources.discover import (
@@ -117,23 +117,7 @@ def pick_runs(store: Store, query: str | None) -> list[Run]:
 
 
 def dumps(value: Any, strict: bool = True) -> str:
-    """Indented JSON. `strict`: NaN and infinities (a hostile trace's
-    numbers) become null, so `jq` can read it; `anomalies --json` passes
-    False to print what Inspect prints for the same file."""
-    try:
-        return json.dumps(value, indent=2, allow_nan=not strict)
-    except ValueError:
-        return json.dumps(_finite(value), indent=2)
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if value - value == 0 else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
+    return encode(value, strict)
 
 
 # -- anomalies ---------------------------------------------------------------
@@ -283,9 +267,8 @@ def cmd_tree(args: argparse.Namespace) -> int:
     now = time.time()
     runs = pick_runs(store, args.run)
     if args.json:
-        result = [{"run": r.id, "inferred": r.inferred,
-                   "roots": [span_tree_json(s, run_as_of(r, now)) for s in r.roots]} for r in runs]
-        out(dumps(result if len(result) != 1 else result[0]))
+        write_tree(sys.stdout.write, runs, lambda run: run_as_of(run, now))
+        out()
         return 0
     for run in runs:
         for line in _tree_lines(run, run_as_of(run, now)):
@@ -298,33 +281,41 @@ def cmd_tree(args: argparse.Namespace) -> int:
 def cmd_spans(args: argparse.Namespace) -> int:
     store, _ = load([args.source])
     now = time.time()
-    rows = []
+    chosen: list[tuple[Run, Span]] = []
+    wanted = STATUS_ALIASES.get(args.status, args.status) if args.status else None
+    needle = args.name.lower() if args.name else None
     for run in pick_runs(store, args.run):
-        as_of = run_as_of(run, now)
         for span in run.spans.values():
-            if span.synthetic:
+            if span.synthetic or (wanted and span.status != wanted) \
+                    or (needle and needle not in span.name.lower()):
                 continue
-            if args.status and span.status != STATUS_ALIASES.get(args.status, args.status):
-                continue
-            if args.name and args.name.lower() not in span.name.lower():
-                continue
-            row = {
-                "run": run.id, "id": span.id, "parent": span.parent.id if span.parent else None,
-                "name": span.name, "kind": span.kind, "detail": span.detail or None,
-                "status": span.status, "start_time": span.start,
-                "duration": shown_duration(span, as_of), "error": span.error,
-            }
-            if span.orphan:
-                row["orphan"] = True  # it names a parent never seen: not a real root
-            rows.append(row)
-    rows.sort(key=lambda r: (r["start_time"] is None, r["start_time"] or 0))
+            chosen.append((run, span))
+    chosen.sort(key=lambda rs: (rs[1].start is None, rs[1].start or 0))
+    as_of = {run.id: run_as_of(run, now) for run in store.runs.values()}
+    # Made one at a time as they are printed: a million-span log's rows,
+    # built first, took a gigabyte.
+    rows = (_span_row(run, span, as_of[run.id]) for run, span in chosen)
     if args.json:
-        out(dumps(rows))
+        write_list(sys.stdout.write, rows)
+        out()
         return 0
     for r in rows:
         out(f"{STATUS_ICON.get(r['status'], '?')} {r['status']:<9} {fmt_duration(r['duration']):>9}  "
             f"{clip(safe(r['name'], newlines=False), 40):<40} {clip(safe(r['detail'] or '', newlines=False), 70)}")
     return 0
+
+
+def _span_row(run: Run, span: Span, as_of: float) -> dict[str, Any]:
+    """One row of `spans --json`."""
+    row = {
+        "run": run.id, "id": span.id, "parent": span.parent.id if span.parent else None,
+        "name": span.name, "kind": span.kind, "detail": span.detail or None,
+        "status": span.status, "start_time": span.start,
+        "duration": shown_duration(span, as_of), "error": span.error,
+    }
+    if span.orphan:
+        row["orphan"] = True  # it names a parent never seen: not a real root
+    return row
 
 
 # -- stats ---------------------------------------------------------------------
