@@ -197,3 +197,23 @@ def test_tree_and_spans_json_are_written_as_they_are_made_byte_for_byte(name, ca
     assert tree_out == encode(trees if len(trees) != 1 else trees[0]) + "\n"
     assert spans_out == encode(rows) + "\n"
     json.loads(tree_out)
+
+
+def test_an_interrupted_eval_is_cancelled_though_things_failed_in_it(capsys, tmp_path):
+    """ctrl+c on an eval cancels its `Run Task`: the run was stopped, which
+    says more than the errors inside it (it showed as `error`, and `runs
+    --status cancelled` missed it). A cancel deep inside a run that went on
+    leaves it failed."""
+    path = os.path.join(SAMPLES, "inspect", "interrupted.log.gz")
+    assert main(["runs", path, "--status", "cancelled", "--json"]) == 0
+    (run,) = json.loads(capsys.readouterr().out)
+    assert run["status"] == "cancelled" and run["errors"] > 0
+    nested = tmp_path / "spans.jsonl"
+    nested.write_text("\n".join(json.dumps(r) for r in [
+        {"trace_id": "t", "span_id": "root", "name": "agent", "start_time": 1.0, "end_time": 9.0, "status": "ok"},
+        {"trace_id": "t", "span_id": "a", "parent_id": "root", "name": "tool", "start_time": 2.0,
+         "end_time": 3.0, "status": "cancelled"},
+        {"trace_id": "t", "span_id": "b", "parent_id": "root", "name": "llm", "start_time": 4.0,
+         "end_time": 5.0, "status": "error"}]) + "\n")
+    assert main(["runs", str(nested), "--json"]) == 0
+    assert [r["status"] for r in json.loads(capsys.readouterr().out)] == ["error"]

@@ -186,7 +186,7 @@ class Anomalies:
     dict keeps the first position), exactly as Inspect's analysis does.
     """
 
-    __slots__ = ("running", "cancelled", "errors", "timeouts", "closed_version")
+    __slots__ = ("running", "cancelled", "errors", "timeouts", "closed_version", "_stopped")
 
     def __init__(self) -> None:
         self.running: dict[str, AnomalyRow] = {}
@@ -197,6 +197,8 @@ class Anomalies:
         #: buckets (`running` changes on every action, and is not tracked):
         #: the anomaly panel keeps those buckets sorted until it moves.
         self.closed_version = 0
+        #: (closed_version, whether a top-level action was cancelled).
+        self._stopped: tuple[int, bool] = (-1, False)
 
     def bucket(self, name: str) -> dict[str, AnomalyRow]:
         return getattr(self, name)
@@ -224,14 +226,26 @@ class Anomalies:
 
     def status(self) -> str:
         """The status of a run whose buckets these are: running while
-        anything runs, then failed, then cancelled."""
+        anything runs; cancelled if the run itself was stopped (a top-level
+        action cancelled: Inspect's `Run Task` on ctrl+c), whatever failed
+        inside it before; then failed, then cancelled."""
         if self.running:
             return RUNNING
+        if self.cancelled and self._stopped_run():
+            return CANCELLED
         if self.errors or self.timeouts:
             return ERROR
         if self.cancelled:
             return CANCELLED
         return OK
+
+    def _stopped_run(self) -> bool:
+        version, stopped = self._stopped
+        if version != self.closed_version:
+            stopped = any(row.span is not None and row.span.parent is None
+                          for row in self.cancelled.values())
+            self._stopped = (self.closed_version, stopped)
+        return stopped
 
 
 class Run:
