@@ -387,11 +387,12 @@ def cmd_http(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from tracetui.export import write_perfetto
 
-    # Said before a big source is read, not after.
+    # Said before a big source is read, not after. `-o -`: standard output.
+    to_stdout = args.output == "-"
     if os.path.isdir(args.output):
         raise UsageError(f"{args.output}: is a directory: give the export a file name")
     folder = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(folder):
+    if not to_stdout and not os.path.isdir(folder):
         raise CliError(f"{args.output}: cannot write: no directory {folder}")
     store, sources = load([args.source])
     runs = pick_runs(store, args.run)
@@ -399,16 +400,18 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise CliError(f"{args.source}: no run to export")
     for source in sources:
         try:
-            if os.path.exists(args.output) and os.path.samefile(args.output, source.path):
+            if not to_stdout and os.path.exists(args.output) and os.path.samefile(args.output, source.path):
                 raise CliError(f"{args.output}: is the source being exported: it is never written to")
         except OSError:
             pass
     try:
         now = time.time()
         count = write_perfetto(runs, args.output, lambda run: run_as_of(run, now))
+    except BrokenPipeError:
+        raise  # `-o - | head`: not an error
     except OSError as exc:
         raise CliError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
-    note(f"wrote {count} events to {args.output}")
+    note(f"wrote {count} events to {'standard output' if to_stdout else args.output}")
     return 0
 
 
@@ -481,13 +484,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("dump", help="JSON array of the raw records")
     p.add_argument("source")
+    p.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # it is JSON already
     p.set_defaults(func=cmd_dump)
 
     p = sub.add_parser("export", help="export a run for Perfetto")
     p.add_argument("source")
     p.add_argument("run", nargs="?")
     p.add_argument("--format", choices=["perfetto"], default="perfetto")
-    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write ('-': standard output)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("http", help="HTTP requests in an Inspect trace (like `inspect trace http`)")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
-from typing import Any, Callable, Iterable
+from typing import Any, BinaryIO, Callable, Iterable
 
 import orjson
 
@@ -125,24 +126,32 @@ def perfetto_events(runs: Iterable[Run], as_of: float | Callable[[Run], float],
 def write_perfetto(runs: Iterable[Run], path: str, as_of: float | Callable[[Run], float],
                    spans: Iterable[Iterable[Span]] | None = None) -> int:
     """Write the file (whole or not at all: written beside it, then moved
-    into place); returns how many span events it holds."""
+    into place; `-`: standard output); returns how many span events it holds."""
     events = perfetto_events(runs, as_of, spans)
+    if path == "-":
+        _write_events(sys.stdout.buffer, events)
+        sys.stdout.buffer.flush()
+        return sum(1 for e in events if e["ph"] == "X")
     partial = f"{path}.part"
     try:
         with open(partial, "wb") as f:
-            f.write(b'{"displayTimeUnit":"ms","traceEvents":[')
-            # In slices: one orjson call holds the GIL throughout (~1 s for
-            # a million spans), and the TUI exports from a thread.
-            for i in range(0, len(events), WRITE_SLICE):
-                if i:
-                    f.write(b",")
-                f.write(orjson.dumps(events[i:i + WRITE_SLICE], option=orjson.OPT_NON_STR_KEYS,
-                                     default=str)[1:-1])
-                time.sleep(0)  # let a waiting thread (the UI) run
-            f.write(b"]}")
+            _write_events(f, events)
         os.replace(partial, path)
     except BaseException:  # a full disk, or ^C / SIGTERM midway: no .part left behind
         with contextlib.suppress(OSError):
             os.unlink(partial)
         raise
     return sum(1 for e in events if e["ph"] == "X")
+
+
+def _write_events(f: BinaryIO, events: list[dict[str, Any]]) -> None:
+    f.write(b'{"displayTimeUnit":"ms","traceEvents":[')
+    # In slices: one orjson call holds the GIL throughout (~1 s for a
+    # million spans), and the TUI exports from a thread.
+    for i in range(0, len(events), WRITE_SLICE):
+        if i:
+            f.write(b",")
+        f.write(orjson.dumps(events[i:i + WRITE_SLICE], option=orjson.OPT_NON_STR_KEYS,
+                             default=str)[1:-1])
+        time.sleep(0)  # let a waiting thread (the UI) run
+    f.write(b"]}")

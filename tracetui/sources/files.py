@@ -122,12 +122,12 @@ def inflate(raw, block: int = GZIP_BUFFER, points: list[SeekPoint] | None = None
             more = raw.read(1 << 16)
             if not more:
                 if data:
-                    raise gzip.BadGzipFile("Not a gzipped file")
+                    raise TrailingGarbage("Not a gzipped file")
                 return
             pos += len(more)
             data += more
         if data[:2] != GZIP_MAGIC:
-            raise gzip.BadGzipFile(f"Not a gzipped file ({data[:2]!r})")
+            raise TrailingGarbage(f"Not a gzipped file ({data[:2]!r})")
         inflater = zlib.decompressobj(31)
         if points is not None and out >= next_point:  # a member's start
             points.append(SeekPoint(out, pos - len(data), inflater.copy()))
@@ -180,9 +180,17 @@ GZIP_MIN_BYTES = 18
 GZIP_DAMAGE = (EOFError, gzip.BadGzipFile, zlib.error, OSError)
 
 
+class TrailingGarbage(gzip.BadGzipFile):
+    """Bytes that are not gzip after a whole gzip member: every record was
+    read (Python's gzip module raises BadGzipFile there too)."""
+
+
 def damaged_gzip_note(path: str, exc: BaseException, readable: int) -> str:
     """The one line every reader gives for gzip data cut short or damaged
     after `readable` decompressed bytes."""
+    if isinstance(exc, TrailingGarbage):
+        return (f"{path}: bytes after the end of the gzip data are not gzip: ignored "
+                f"(all {readable} bytes of the data were read)")
     return (f"{path}: gzip data ends early or is damaged after {readable} bytes "
             f"({type(exc).__name__}); showing what was readable")
 
