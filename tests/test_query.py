@@ -67,3 +67,19 @@ def _sample_of(span):
     while node is not None and node.kind != "sample":
         node = node.parent
     return node.attributes["sample_id"] if node else None
+
+
+def test_a_query_refines_another_only_when_its_words_narrow_it():
+    from tracetui.query import Query, refines
+
+    assert refines(Query("sle"), Query("sl"))
+    assert refines(Query("sleep tool"), Query("sleep"))
+    assert refines(Query("xsleepx"), Query("sleep"))
+    assert not refines(Query("sl"), Query("sle"))  # wider
+    assert not refines(Query("sleep"), Query("sleep"))  # the same: nothing to narrow
+    assert not refines(Query("sle"), Query(""))
+    # A longer field value is not a narrower one: status:r matches nothing
+    # that status:running does, sample:1 is not sample:12.
+    assert not refines(Query("status:running"), Query("status:r"))
+    assert not refines(Query("sample:12"), Query("sample:1"))
+    assert not refines(Query("sleep status:error"), Query("sleep"))

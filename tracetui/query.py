@@ -157,6 +157,15 @@ def _value_matches(candidate: Any, value: str, prefix: bool) -> bool:
     return value in text
 
 
+def refines(new: Query, old: Query) -> bool:
+    """Does everything `new` matches match `old` too? For words alone: each
+    old word is inside a new one (a word typed on). Fields are left out:
+    `status:`, a sample number and a category match exactly, so a longer
+    value is not a narrower one."""
+    return bool(old.words) and not old.fields and not new.fields and new.text != old.text \
+        and all(any(w in v for v in new.words) for w in old.words)
+
+
 def parse(text: str) -> Query:
     return Query(text or "")
 

@@ -27,7 +27,7 @@ from tracetui.clock import as_of
 from tracetui.app.line_list import LineList, fit
 from tracetui.app.style import STATUS_STYLE, plain
 from tracetui.model import RUNNING, Run, Span
-from tracetui.query import Query
+from tracetui.query import Query, refines
 from tracetui.text import fmt_duration
 
 BAR_WIDTH = 16
@@ -299,6 +299,8 @@ class SpanTree(LineList):
         #: changed while the eval ran.
         self._filter_worker = None
         self._filter_pending = False
+        #: The last pass's (run, query, spans matched, spans looked at).
+        self._matched: tuple[Run, Query, list[Span], int] | None = None
         #: No live relayout starts before this (time.monotonic()).
         self._relayout_next = 0.0
 
@@ -430,9 +432,11 @@ class SpanTree(LineList):
         self.rows = rows
 
     def _filtered_rows(self, run: Run | None = None, query: Query | None = None,
-                       worker=None, spans: list[Span] | None = None) -> Rows | None:
+                       worker=None, spans: list[Span] | None = None,
+                       matched: list[Span] | None = None) -> Rows | None:
         """Matching spans with their ancestors, in tree order (None if the
-        worker doing it was cancelled by a newer keystroke)."""
+        worker doing it was cancelled by a newer keystroke); the matching
+        spans themselves are added to `matched` if given."""
         run = run or self.run
         query = query or self._query
         assert run is not None
@@ -445,6 +449,8 @@ class SpanTree(LineList):
                 # this must be drawn now, not after the whole run is matched.
                 time.sleep(0)
             if query.matches_span(span):
+                if matched is not None:
+                    matched.append(span)
                 node: Span | None = span
                 while node is not None and id(node) not in keep:
                     keep.add(id(node))
@@ -519,7 +525,14 @@ class SpanTree(LineList):
                 self._filter_pending = True
                 return
             self._filter_pending = False
-            self._filter_worker = self._filter_in_background(self.run, self._query)
+            last = self._matched
+            if not live and last is not None and last[0] is self.run and refines(self._query, last[1]) \
+                    and len(self.run.spans) >= last[3]:
+                # A keystroke that narrows the words: only what matched
+                # before, and what came since, can match now.
+                self._filter_worker = self._filter_in_background(self.run, self._query, last[2], last[3])
+            else:
+                self._filter_worker = self._filter_in_background(self.run, self._query)
             self.border_title = self._title()
         else:
             self._relayout_soon(live)
@@ -697,14 +710,21 @@ class SpanTree(LineList):
         self.cursor = index if index is not None else 0
 
     @work(thread=True, exclusive=True, group="span-filter")
-    def _filter_in_background(self, run: Run, query: Query) -> None:
+    def _filter_in_background(self, run: Run, query: Query, candidates: list[Span] | None = None,
+                              since: int = 0) -> None:
+        """Match `query` over the run's spans, or over `candidates` and the
+        spans added after the first `since`."""
         worker = get_current_worker()
         # Match a snapshot, not under the store lock: the UI thread takes it
         # for every live update and every keystroke, and matching a big run
         # takes a second.
         with self.app.store.lock:
             spans = list(run.spans.values())
-        rows = self._filtered_rows(run, query, worker, spans)
+        count = len(spans)
+        if candidates is not None:
+            spans = candidates + spans[since:]
+        matched: list[Span] = []
+        rows = self._filtered_rows(run, query, worker, spans, matched)
         if rows is None or worker.is_cancelled:
             return  # a newer keystroke's worker runs
 
@@ -712,6 +732,7 @@ class SpanTree(LineList):
             if worker is not self._filter_worker:
                 return
             self._filter_worker = None
+            self._matched = (run, query, matched, count)
             if self.run is run and self._query is query:
                 self._show_filtered(rows)
             if self._filter_pending and self._query:
