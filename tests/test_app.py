@@ -782,18 +782,26 @@ async def test_big_run_filter_runs_in_background(demo_log, monkeypatch):
         assert app.tree.current is chosen
 
 
+def big_run_filter(monkeypatch, before):
+    """Every run counts as big (filtered in a thread); `before(query,
+    spans)` runs ahead of each filter pass. Returns the real pass."""
+    monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 10)
+    real = span_tree.SpanTree._filtered_rows
+
+    def hooked(self, run=None, query=None, worker=None, spans=None, matched=None):
+        before(query, spans)
+        return real(self, run, query, worker, spans, matched)
+
+    monkeypatch.setattr(span_tree.SpanTree, "_filtered_rows", hooked)
+    return real
+
+
 async def test_a_filter_on_a_big_growing_run_keeps_up_with_it(live_log, monkeypatch):
     """New data while a big run's filter is matched asks for one more pass
     after it; it used to cancel the pass, so while an eval kept writing the
     filtered rows never changed (`status:running` on a live hang)."""
-    monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 10)
-    slow = span_tree.SpanTree._filtered_rows
-
-    def slow_filter(self, *args, **kwargs):
-        time.sleep(0.15)  # a big run's pass, longer than the gap between batches
-        return slow(self, *args, **kwargs)
-
-    monkeypatch.setattr(span_tree.SpanTree, "_filtered_rows", slow_filter)
+    # A big run's pass, longer than the gap between batches.
+    big_run_filter(monkeypatch, lambda query, spans: time.sleep(0.15))
     app = make_app(live_log)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
@@ -824,15 +832,9 @@ async def test_typing_on_in_a_big_runs_filter_matches_only_what_matched_before(d
     """Each keystroke that narrows the words looks only at the last pass's
     matches (and spans added since): on a run of 400k spans a keystroke's
     rows took a second. The rows are the ones a full pass gives."""
-    monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 10)
     looked_at = []
-    full = span_tree.SpanTree._filtered_rows
-
-    def counting(self, run=None, query=None, worker=None, spans=None, matched=None):
-        looked_at.append((query.text if query else None, len(spans) if spans is not None else None))
-        return full(self, run, query, worker, spans, matched)
-
-    monkeypatch.setattr(span_tree.SpanTree, "_filtered_rows", counting)
+    full = big_run_filter(monkeypatch, lambda query, spans: looked_at.append(
+        (query.text if query else None, len(spans) if spans is not None else None)))
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
