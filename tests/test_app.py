@@ -484,6 +484,26 @@ async def test_key_bar_shows_the_focused_panes_keys_and_a_click_presses_one(demo
         assert isinstance(app.screen, HelpScreen)
 
 
+async def test_the_key_bar_keeps_every_key_on_80_columns(demo_log):
+    """At 80 columns with the tree focused the bar ran out at `fFollow`
+    (raw, copy and export gone): now the app's own keys lose their words
+    first, the focused pane's keep theirs, and a click still finds its key."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        bar = app.query_one(KeyBar)
+        app.tree.focus()
+        await pilot.pause(0.1)
+        keys = str(bar.render())
+        assert len(keys) <= 80 and "Expand/collapse" in keys and "sSort" in keys
+        assert all(k in keys for k in ("rRaw", "cCopy", "xExport"))
+        assert " ? " in keys and "Help" not in keys
+        x = keys.index(" ? ") + 1
+        await pilot.click(KeyBar, offset=(x, 0))
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, HelpScreen)
+
+
 async def test_markup_and_escapes_in_trace_render_literally(tmp_path):
     path = str(tmp_path / "evil.log")
     detail = "[red]boom[/] [@click=app.quit]x[/] \x1b]52;c;ZXZpbA==\x07 \x1b[31mred\u202e"

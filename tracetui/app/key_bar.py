@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -11,6 +12,12 @@ from textual.widget import Widget
 
 #: A key that does nothing where the focus is.
 DIM = Style(dim=True)
+
+
+def _cells(entries: list[tuple[str, str, bool, str]], bare: set[int], sep: str) -> int:
+    """Cells the bar takes, the entries in `bare` without their words."""
+    return sum(cell_len(display) + (0 if n in bare else cell_len(description))
+               for n, (display, description, _, _) in enumerate(entries)) + len(sep) * max(0, len(entries) - 1)
 
 
 class KeyBar(Widget):
@@ -54,23 +61,47 @@ class KeyBar(Widget):
         if screen is self.screen:
             self.call_after_refresh(self._update)
 
+    def on_resize(self) -> None:
+        self._update()
+
     def _update(self) -> None:
         key_style = self.get_component_rich_style("key-bar--key")
         description_style = self.get_component_rich_style("key-bar--description")
-        text = Text(no_wrap=True, overflow="ellipsis")
-        keys: list[tuple[int, int, str]] = []
+        entries: list[tuple[str, str, bool, str]] = []
+        app_keys: list[int] = []  # entries of the app's own keys, which `?` lists
         actions: set[str] = set()
-        for _, binding, enabled, _tooltip in self.screen.active_bindings.values():
+        for namespace, binding, enabled, _tooltip in self.screen.active_bindings.values():
             if not binding.show or binding.action in actions:
                 continue  # one entry per action, as the Footer shows
             actions.add(binding.action)
+            if namespace is self.app:
+                app_keys.append(len(entries))
+            entries.append((self.app.get_key_display(binding), binding.description, enabled, binding.key))
+        # Too wide for the terminal (80 columns with the tree focused): one
+        # space between keys, then the app's keys without their words, first
+        # to last, so the focused pane's keys keep theirs.
+        width = self.size.width or 10_000
+        bare: set[int] = set()
+        sep = "  "
+        order = iter(app_keys + [n for n in range(len(entries)) if n not in app_keys])
+        while _cells(entries, bare, sep) > width:
+            if sep == "  ":
+                sep = " "
+                continue
+            n = next(order, None)
+            if n is None:
+                break
+            bare.add(n)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        keys: list[tuple[int, int, str]] = []
+        for n, (display, description, enabled, key) in enumerate(entries):
             if keys:
-                text.append("  ")
+                text.append(sep)
             start = text.cell_len
-            text.append(self.app.get_key_display(binding), style=key_style if enabled else key_style + DIM)
-            text.append(binding.description,
-                        style=description_style if enabled else description_style + DIM)
-            keys.append((start, text.cell_len, binding.key))
+            text.append(display, style=key_style if enabled else key_style + DIM)
+            if n not in bare:
+                text.append(description, style=description_style if enabled else description_style + DIM)
+            keys.append((start, text.cell_len, key))
         self._keys = keys
         if text != self._text:
             self._text = text
