@@ -64,6 +64,8 @@ class AnomalyPanel(LineList):
         #: three stuck samples), and their run when the panel shows several.
         self._ambiguous: set[tuple[str, str]] = set()
         self._several_runs = False
+        #: run id -> (roots, task nodes among them).
+        self._task_counts: dict[str, tuple[int, int]] = {}
 
     def row_count(self) -> int:
         return len(self.rows)
@@ -218,8 +220,7 @@ class AnomalyPanel(LineList):
         if node is None:
             return " · ".join(run_name)
         # Two tasks of one eval number their samples alike.
-        task = [node.parent.name] if node.parent is not None and sum(
-            1 for root in run.roots if root.kind == "task") > 1 else []
+        task = [node.parent.name] if node.parent is not None and self._tasks(run) > 1 else []
         full = " · ".join(task + [node.name] + run_name)
         if len(full) <= room or not node.attributes:
             return full
@@ -230,6 +231,15 @@ class AnomalyPanel(LineList):
             short = " · ".join([f"{sample}" if epoch is None else f"{sample}/e{epoch}"] + run_name)
         # A clipped fragment tells nothing and takes the detail's room.
         return short if len(short) <= room else ""
+
+    def _tasks(self, run: Run) -> int:
+        """How many task nodes a run has, counted again only when its roots
+        change (an Inspect run has thousands: its top-level Log Writes)."""
+        roots = len(run.roots)
+        cached = self._task_counts.get(run.id)
+        if cached is None or cached[0] != roots:
+            cached = self._task_counts[run.id] = (roots, sum(1 for root in run.roots if root.kind == "task"))
+        return cached[1]
 
     def row_signature(self, index: int, width: int) -> tuple:
         bucket, row, run = self.rows[index]
