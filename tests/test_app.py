@@ -1267,6 +1267,7 @@ async def test_a_killed_eval_stops_being_live_and_every_pane_ages_alike(tmp_path
             assert "●" not in rendered(app.run_list)
             assert "1m40s" in rendered(app.anomaly_panel)
             assert "1m40s" in rendered(app.tree)
+            assert "1m40s" in rendered(app.run_list)  # the run's duration too
             assert "ended" in str(app.query_one("#status").render())
     finally:
         writer.kill()
@@ -2385,3 +2386,20 @@ async def test_the_gzipped_copy_note_goes_once_the_copy_is_what_is_read(tmp_path
         assert app.sources[0].path == path + ".gz" and len(app.sources) == 1
         assert not any("gzipped copy" in n for n in app.notes)
         assert "gzipped copy" not in app._status.render_line(0).text
+
+
+async def test_the_tree_title_keeps_its_sort_on_a_narrow_pane():
+    """At 80 columns the title ran out at `nesting inferred ·…`: which sort
+    is on could not be seen. The note on inference (the detail pane says it
+    of every inferred span) goes first."""
+    app = make_app(HUNG)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        app.tree.focus()
+        await pilot.press("s", "s")
+        title = str(app.tree.border_title)
+        assert "sorted: slowest first" in title and len(title) <= app.tree.size.width - 4
+    app = make_app(HUNG)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await settle(pilot, app)
+        assert "nesting inferred" in str(app.tree.border_title)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
+from tracetui.clock import last_seen_live
 from tracetui.model import BUCKETS, RUNNING, STATUSES, AnomalyRow, Run, Span
 
 
@@ -29,15 +30,21 @@ def anomalies_envelope(trace_file: str, runs: Iterable[Run], as_of: float) -> di
 def run_duration(run: Run, as_of: float) -> float | None:
     """A run's duration, as `tracetui runs` prints it and the run list shows
     it: one the source states; else, while its writer may still append and
-    it runs, up to `as_of`; else from its first record to its last."""
+    it runs, up to `as_of`; else from its first record to its last, or to
+    when its writer was last seen alive if it still ran then (a killed hung
+    eval's run does not shrink to its last record, minutes before)."""
     explicit = run.attributes.get("duration")
     if isinstance(explicit, (int, float)) and not isinstance(explicit, bool):
         return float(explicit)
     start, end = run.start, run.end
     if start is None:
         return None
-    if run.live and run.status == RUNNING:
-        return max(as_of, end or as_of) - start
+    if run.status == RUNNING:
+        if run.live:
+            return max(as_of, end or as_of) - start
+        seen = last_seen_live(run)
+        if seen is not None:
+            return max(seen, end or seen) - start
     return None if end is None else end - start
 
 

@@ -38,3 +38,9 @@ def as_of(run: Run, now: float) -> float:
     mtime = max(mtime, _last_live.get(run.source, mtime))
     _mtimes[run.source] = (mtime, checked)
     return mtime
+
+
+def last_seen_live(run: Run) -> float | None:
+    """When this process last saw the run's writer able to append, if it
+    ever did (the TUI, following it)."""
+    return _last_live.get(run.source)

@@ -217,20 +217,22 @@ class AnomalyPanel(LineList):
         while node is not None and node.kind != "sample":
             node = node.parent
         run_name = [run.name] if self._several_runs else []
-        if node is None:
-            return " · ".join(run_name)
-        # Two tasks of one eval number their samples alike.
-        task = [node.parent.name] if node.parent is not None and self._tasks(run) > 1 else []
-        full = " · ".join(task + [node.name] + run_name)
-        if len(full) <= room or not node.attributes:
-            return full
-        sample, epoch = node.attributes.get("sample_id"), node.attributes.get("epoch")
-        short = " ".join(task + [f"{sample}" if epoch is None else f"{sample}/e{epoch}"])
-        short = " · ".join([short] + run_name)
-        if len(short) > room and task:
-            short = " · ".join([f"{sample}" if epoch is None else f"{sample}/e{epoch}"] + run_name)
-        # A clipped fragment tells nothing and takes the detail's room.
-        return short if len(short) <= room else ""
+        candidates = [run_name]
+        if node is not None:
+            # Two tasks of one eval number their samples alike.
+            task = [node.parent.name] if node.parent is not None and self._tasks(run) > 1 else []
+            attributes = node.attributes or {}
+            sample, epoch = attributes.get("sample_id", node.name), attributes.get("epoch")
+            short = f"{sample}" if epoch is None else f"{sample}/e{epoch}"
+            # Longest first; the run's name goes before the task's (the
+            # run's rows are apart in the list only when sorted so).
+            candidates = [task + [node.name] + run_name, [" ".join(task + [short])] + run_name,
+                          [short] + run_name, [" ".join(task + [short])], [short]]
+        for parts in candidates:
+            text = " · ".join(parts)
+            if len(text) <= room:
+                return text
+        return ""  # a clipped fragment tells nothing and takes the detail's room
 
     def _tasks(self, run: Run) -> int:
         """How many task nodes a run has, counted again only when its roots
@@ -257,7 +259,9 @@ class AnomalyPanel(LineList):
         text.append(plain(row.action, max(8, min(24, width // 3))), style="bold")
         text.append("  ")
         detail = row.detail if row.error is None else f"{row.detail}  {row.error}"
-        where = self.where(row, run, width - len(text) - min(len(detail), DETAIL_KEEPS) - 2)
+        # The same room for every row of a width (not what each detail
+        # leaves), so alike rows say where in the same form.
+        where = self.where(row, run, min(width // 3, width - len(text) - DETAIL_KEEPS - 2))
         if where:
             text.append(plain(where) + "  ", style="dim")
         text.append(plain(detail), style="red" if row.error else "")

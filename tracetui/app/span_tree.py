@@ -490,17 +490,24 @@ class SpanTree(LineList):
         self.scroll_to(y=0, animate=False)
         self.cursor = 0
 
+    def on_resize(self) -> None:
+        self.border_title = self._title()  # what fits depends on the width
+
     def _title(self) -> str:
         if self.run is None:
             return "spans"
         title = f"spans · {plain(self.run.name, 40)}"
-        if self.run.inferred:
-            title += " · nesting inferred"
+        state = ""
         if self.sort_index:
-            title += f" · sorted: {self.SORTS[self.sort_index][0]}"
+            state += f" · sorted: {self.SORTS[self.sort_index][0]}"
         if self._filter_worker is not None:
-            title += " · filtering…"  # the rows shown are the last filter's
-        return title
+            state += " · filtering…"  # the rows shown are the last filter's
+        # What the keys changed says more than what the detail pane says of
+        # every inferred span: on a narrow pane it goes first.
+        inferred = " · nesting inferred" if self.run.inferred else ""
+        if inferred and self.size.width and len(title + inferred + state) > self.size.width - 4:
+            inferred = ""
+        return title + inferred + state
 
     def refresh_run(self) -> None:
         """The run changed (live data): keep the cursor on its span, the
