@@ -2403,3 +2403,21 @@ async def test_the_tree_title_keeps_its_sort_on_a_narrow_pane():
     async with app.run_test(size=(200, 40)) as pilot:
         await settle(pilot, app)
         assert "nesting inferred" in str(app.tree.border_title)
+
+
+async def test_the_status_line_names_the_live_log_first(tmp_path):
+    """A trace directory of archives and one live log: the status line
+    names the live one first and says how many of its sources are live
+    (it said `archive.gz, …, live.log  ● live`)."""
+    import shutil
+
+    live = tmp_path / "trace-999997.log"
+    write_demo_trace(str(live))
+    os.utime(live, (time.time() - 5, time.time() - 5))  # written lately: live
+    shutil.copy(INTERRUPTED, tmp_path / "trace-1.log.gz")  # gzipped since: listed first
+    shutil.copy(CANCELLED, tmp_path / "trace-2.log.gz")
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot, app)
+        status = str(app.query_one("#status").render())
+        assert status.lstrip().startswith("trace-999997.log") and "● 1 live" in status, status

@@ -649,7 +649,9 @@ class TraceApp(App):
 
     def update_status(self) -> None:
         live = sum(1 for s in self.sources if s.live)
-        basenames = [os.path.basename(s.path) for s in self.sources]
+        # What is being written first: it is what the user came for.
+        shown = sorted(self.sources, key=lambda s: not s.live)
+        basenames = [os.path.basename(s.path) for s in shown]
         names = ", ".join(basenames[:3]) + (f" +{len(basenames) - 3}" if len(basenames) > 3 else "")
         # The names give way to what follows them (live or not, the counts,
         # the load): at most a third of the line.
@@ -663,7 +665,8 @@ class TraceApp(App):
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" " + safe(names, newlines=False), style="bold")
         if live:
-            text.append("  ● live", style="green")
+            # Of several sources, how many: "live" alone read as all of them.
+            text.append("  ● live" if live == len(self.sources) else f"  ● {live} live", style="green")
         else:
             # A plain log whose writer is gone ended (killed, or quiet for
             # good); gzipped logs and databases without a writer are archives.
