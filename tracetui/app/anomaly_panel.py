@@ -64,8 +64,8 @@ class AnomalyPanel(LineList):
         #: three stuck samples), and their run when the panel shows several.
         self._ambiguous: set[tuple[str, str]] = set()
         self._several_runs = False
-        #: run id -> (roots, task nodes among them).
-        self._task_counts: dict[str, tuple[int, int]] = {}
+        #: run id -> (roots, task nodes among them, longest task name).
+        self._task_counts: dict[str, tuple[int, int, int]] = {}
 
     def row_count(self) -> int:
         return len(self.rows)
@@ -219,11 +219,15 @@ class AnomalyPanel(LineList):
         run_name = [run.name] if self._several_runs else []
         candidates = [run_name]
         if node is not None:
-            # Two tasks of one eval number their samples alike.
-            task = [node.parent.name] if node.parent is not None and self._tasks(run) > 1 else []
             attributes = node.attributes or {}
             sample, epoch = attributes.get("sample_id", node.name), attributes.get("epoch")
             short = f"{sample}" if epoch is None else f"{sample}/e{epoch}"
+            # Two tasks of one eval number their samples alike. Every row of
+            # the run names its task, or none does (`ctf 1/e1` above a bare
+            # `2/e1` of another task read as ctf's).
+            tasks, longest = self._tasks(run)
+            task = [node.parent.name] if node.parent is not None and tasks > 1 \
+                and longest + 1 + len(short) <= room else []
             # Longest first; the run's name goes before the task's (the
             # run's rows are apart in the list only when sorted so).
             candidates = [task + [node.name] + run_name, [" ".join(task + [short])] + run_name,
@@ -234,14 +238,16 @@ class AnomalyPanel(LineList):
                 return text
         return ""  # a clipped fragment tells nothing and takes the detail's room
 
-    def _tasks(self, run: Run) -> int:
-        """How many task nodes a run has, counted again only when its roots
-        change (an Inspect run has thousands: its top-level Log Writes)."""
+    def _tasks(self, run: Run) -> tuple[int, int]:
+        """How many task nodes a run has and its longest task name, found
+        again only when its roots change (an Inspect run has thousands:
+        its top-level Log Writes)."""
         roots = len(run.roots)
         cached = self._task_counts.get(run.id)
         if cached is None or cached[0] != roots:
-            cached = self._task_counts[run.id] = (roots, sum(1 for root in run.roots if root.kind == "task"))
-        return cached[1]
+            names = [len(root.name) for root in run.roots if root.kind == "task"]
+            cached = self._task_counts[run.id] = (roots, len(names), max(names, default=0))
+        return cached[1], cached[2]
 
     def row_signature(self, index: int, width: int) -> tuple:
         bucket, row, run = self.rows[index]
