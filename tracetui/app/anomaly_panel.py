@@ -20,6 +20,8 @@ from tracetui.text import fmt_duration
 #: Cells of its detail a row keeps before it says where it ran: the detail
 #: (`sleep 600`, the model) tells more.
 DETAIL_KEEPS = 16
+#: The least room in which a long sample id is shown by its end.
+WHERE_MIN_CLIPPED = 8
 
 
 def _alike(part: list[tuple[str, AnomalyRow, Run]]) -> tuple[set[tuple[str, str]], set[Run]]:
@@ -208,8 +210,8 @@ class AnomalyPanel(LineList):
 
     def where(self, row: AnomalyRow, run: Run, room: int) -> str:
         """What tells a row from others showing the same action and detail,
-        in `room` cells if it can: its sample (`sample 3 · epoch 1`, or
-        `3/e1` when narrow; with its task if the run has several), and its
+        in `room` cells if it can: its sample (`3/e1`: sample 3, epoch 1;
+        with its task if the run has several and there is room), and its
         run when the panel shows several."""
         if (row.action, row.detail) not in self._ambiguous:
             return ""
@@ -227,16 +229,20 @@ class AnomalyPanel(LineList):
             # `2/e1` of another task read as ctf's).
             tasks, longest = self._tasks(run)
             task = [node.parent.name] if node.parent is not None and tasks > 1 \
-                and longest + 1 + len(short) <= room else []
-            # Longest first; the run's name goes before the task's (the
-            # run's rows are apart in the list only when sorted so).
-            candidates = [task + [node.name] + run_name, [" ".join(task + [short])] + run_name,
-                          [short] + run_name, [" ".join(task + [short])], [short]]
+                and longest <= room // 2 else []
+            # One form for every row (`3/e1`, not `sample 3 · epoch 1` where
+            # it fits and `41235/e3` where it does not); the run's name goes
+            # before the task's.
+            candidates = [[" ".join(task + [short])] + run_name, [short] + run_name,
+                          [" ".join(task + [short])], [short]]
         for parts in candidates:
             text = " · ".join(parts)
             if len(text) <= room:
                 return text
-        return ""  # a clipped fragment tells nothing and takes the detail's room
+        if node is not None and room >= WHERE_MIN_CLIPPED:
+            # A long sample id (`django__django-11099`) differs at its end.
+            return "…" + short[-(room - 1):]
+        return ""  # no room: the detail says more
 
     def _tasks(self, run: Run) -> tuple[int, int]:
         """How many task nodes a run has and its longest task name, found
