@@ -10,8 +10,8 @@ import pytest
 
 from tracetui.analysis import run_summary
 from tracetui.app.app import TraceApp
-from tracetui.clock import as_of
 from tracetui.cli import main
+from tracetui.clock import as_of
 from tracetui.sources.discover import open_sources
 from tracetui.store import Store
 from tracetui.text import fmt_duration

@@ -4,7 +4,6 @@ the TUI and in the CLI's trees, span lists, stats and exports."""
 from __future__ import annotations
 
 import os
-import time
 
 from tracetui.model import Run
 

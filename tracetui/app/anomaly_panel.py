@@ -9,9 +9,9 @@ from typing import Iterable
 
 from rich.text import Text
 
-from tracetui.clock import as_of as run_as_of
 from tracetui.app.line_list import LineList
 from tracetui.app.style import BUCKET_STATUS, STATUS_STYLE, plain, status_icon
+from tracetui.clock import as_of as run_as_of
 from tracetui.model import Anomalies, AnomalyRow, Run
 from tracetui.query import Query
 from tracetui.text import fmt_duration

@@ -20,9 +20,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tracetui.analysis import shown_duration
-from tracetui.clock import as_of
 from tracetui.app.line_list import LiteralTitle, set_scroll_size
 from tracetui.app.style import STATUS_STYLE, status_icon
+from tracetui.clock import as_of
 from tracetui.model import Span
 from tracetui.text import fmt_duration, safe
 

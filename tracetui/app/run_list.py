@@ -7,10 +7,10 @@ import time
 
 from rich.text import Text
 
-from tracetui.clock import as_of
 from tracetui.app.line_list import LineList
 from tracetui.app.style import plain, status_icon
 from tracetui.analysis import run_duration
+from tracetui.clock import as_of
 from tracetui.model import Anomalies, Run
 from tracetui.query import Query
 from tracetui.text import fmt_duration

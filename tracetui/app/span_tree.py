@@ -23,9 +23,9 @@ from textual.reactive import reactive
 from textual.worker import get_current_worker
 
 from tracetui.analysis import shown_duration
-from tracetui.clock import as_of
 from tracetui.app.line_list import LineList, fit
 from tracetui.app.style import STATUS_STYLE, plain
+from tracetui.clock import as_of
 from tracetui.model import RUNNING, Run, Span
 from tracetui.query import Query, refines
 from tracetui.text import fmt_duration
