@@ -681,3 +681,17 @@ def test_export_to_standard_output_and_dump_takes_json(tmp_path):
     assert piped.stdout == done.stdout[:10] and b"Broken pipe" not in piped.stderr
     dumped = subprocess.run(run + ["dump", HUNG_LOG, "--json"], capture_output=True, timeout=60)
     assert dumped.returncode == 0 and json.loads(dumped.stdout)
+
+
+def test_an_empty_gzipped_log_is_an_empty_answer(tmp_path, capsys):
+    """A log gzipped before anything was written: nothing, and said so
+    without the 'yet' of a log that may still grow."""
+    import gzip
+
+    path = str(tmp_path / "trace-9.log.gz")
+    with gzip.open(path, "wb"):
+        pass
+    note = f"tracetui: {path}: empty log (gzipped with no records)\n"
+    assert cli(capsys, "runs", path, "--json") == (0, "[]\n", note)
+    code, out, err = cli(capsys, "anomalies", path, "--json")
+    assert (code, err) == (0, note) and json.loads(out)["running"] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import gzip
 import math
 import os
 import signal
@@ -136,7 +137,8 @@ def cmd_anomalies(args: argparse.Namespace) -> int:
     if _is_empty_file(path):
         # What Inspect's trace log is when its eval has just started: empty
         # buckets, as `inspect trace anomalies` says, and a note.
-        note(f"{path}: empty file, nothing to show yet")
+        note(f"{path}: empty log (gzipped with no records)" if path.endswith(".gz")
+             else f"{path}: empty file, nothing to show yet")
         return _anomalies_fast(args, path, as_of)
     if line_format_of(path) == "inspect":
         return _anomalies_fast(args, path, as_of)
@@ -157,10 +159,19 @@ def cmd_anomalies(args: argparse.Namespace) -> int:
 
 
 def _is_empty_file(path: str) -> bool:
+    """No record at all: an empty file, or a gzipped one (a log gzipped
+    before anything was written to it)."""
     try:
-        return os.path.isfile(path) and os.path.getsize(path) == 0
-    except OSError:
+        if not os.path.isfile(path):
+            return False
+        if os.path.getsize(path) == 0:
+            return True
+        if path.endswith(".gz"):
+            with gzip.open(path, "rb") as f:
+                return not f.read(1)
+    except (OSError, EOFError, gzip.BadGzipFile):
         return False
+    return False
 
 
 def _anomalies_fast(args: argparse.Namespace, path: str, as_of: float) -> int:

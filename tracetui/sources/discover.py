@@ -115,6 +115,8 @@ def open_file(path: str, store: Store, **options: Any) -> Source:
 
         return open_sqlite(path, store, **options)
     if not head.strip():
+        if path.endswith(".gz"):  # closed: nothing is coming
+            raise SourceError(f"{path}: empty log (gzipped with no records)")
         raise SourceError(f"{path}: empty file, nothing to show yet")
     doc = sniff_document(head)
     if doc is not None:
