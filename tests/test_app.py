@@ -465,18 +465,20 @@ async def test_a_running_spans_log_is_drawn_again_only_when_it_grew(demo_log):
         assert [line.text for line in detail._lines] == afresh()
 
 
+async def keys_shown(pilot, app: TraceApp, pane) -> str:
+    """The key bar's text with `pane` focused."""
+    pane.focus()
+    await pilot.pause(0.1)
+    return str(app.query_one(KeyBar).render())
+
+
 async def test_key_bar_shows_the_focused_panes_keys_and_a_click_presses_one(demo_log):
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
-        bar = app.query_one(KeyBar)
-        app.tree.focus()
-        await pilot.pause(0.1)
-        tree_keys = str(bar.render())
+        tree_keys = await keys_shown(pilot, app, app.tree)
         assert "Expand/collapse" in tree_keys and "Sort" in tree_keys and "Quit" in tree_keys
-        app.anomaly_panel.focus()
-        await pilot.pause(0.1)
-        panel_keys = str(bar.render())
+        panel_keys = await keys_shown(pilot, app, app.anomaly_panel)
         assert "Sort" not in panel_keys and "Quit" in panel_keys
         x = panel_keys.index("?Help")
         await pilot.click(KeyBar, offset=(x + 1, 0))
@@ -491,10 +493,7 @@ async def test_the_key_bar_keeps_every_key_on_80_columns(demo_log):
     app = make_app(demo_log)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        bar = app.query_one(KeyBar)
-        app.tree.focus()
-        await pilot.pause(0.1)
-        keys = str(bar.render())
+        keys = await keys_shown(pilot, app, app.tree)
         assert len(keys) <= 80 and "Expand/collapse" in keys and "sSort" in keys
         assert all(k in keys for k in ("rRaw", "cCopy", "xExport"))
         assert " ? " in keys and "Help" not in keys
