@@ -322,13 +322,23 @@ class DetailPane(ScrollView, can_focus=True):
 
     border_title = LiteralTitle()  # type: ignore[assignment]
 
-    # The list keys scroll it, as `?` says of every pane.
+    # The list keys scroll it, as `?` says of every pane; at once, as the
+    # lists move (Textual's own scroll actions glide for up to a second).
     BINDINGS = [
-        Binding("j", "scroll_down", show=False),
-        Binding("k", "scroll_up", show=False),
-        Binding("g", "scroll_home", show=False),
-        Binding("G", "scroll_end", show=False),
+        Binding("j", "scroll_by(1)", show=False),
+        Binding("k", "scroll_by(-1)", show=False),
+        Binding("g", "scroll_to_end(False)", show=False),
+        Binding("G", "scroll_to_end(True)", show=False),
     ]
+
+    def action_scroll_by(self, lines: int) -> None:
+        self.scroll_relative(y=lines, animate=False)
+
+    def action_scroll_to_end(self, bottom: bool) -> None:
+        if bottom:
+            self.scroll_end(animate=False)
+        else:
+            self.scroll_home(animate=False)
 
     #: The span shown, or None.
     span: Span | None = None
