@@ -124,10 +124,11 @@ def test_a_running_runs_end_time_is_null_while_it_is_written(tmp_path):
     run = next(iter(store.runs.values()))
     assert run.status == "running" and run.end is not None
     run.live = True
-    live = run_summary(run, run.end + 60)
+    live = run_summary(run, as_of(run, run.end + 60))
     assert live["end_time"] is None and live["duration"] == pytest.approx(run.end + 60 - run.start)
     run.live = False
-    dead = run_summary(run, run.end + 60)
+    run.source += ".copy"  # a source this process never saw live
+    dead = run_summary(run, as_of(run, run.end + 60))
     assert dead["end_time"] == run.end and dead["duration"] == pytest.approx(run.end - run.start)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
-from tracetui.clock import last_seen_live
 from tracetui.model import BUCKETS, RUNNING, STATUSES, AnomalyRow, Run, Span
 
 
@@ -29,22 +28,19 @@ def anomalies_envelope(trace_file: str, runs: Iterable[Run], as_of: float) -> di
 
 def run_duration(run: Run, as_of: float) -> float | None:
     """A run's duration, as `tracetui runs` prints it and the run list shows
-    it: one the source states; else, while its writer may still append and
-    it runs, up to `as_of`; else from its first record to its last, or to
-    when its writer was last seen alive if it still ran then (a killed hung
-    eval's run does not shrink to its last record, minutes before)."""
+    it: one the source states; else, while it runs, up to `as_of`, the
+    instant `tracetui.clock.as_of` gives (now while it is written; once its
+    writer is gone, its last record or when it was last seen alive, so a
+    killed hung eval's run does not shrink to its last record, minutes
+    before); else from its first record to its last."""
     explicit = run.attributes.get("duration")
     if isinstance(explicit, (int, float)) and not isinstance(explicit, bool):
         return float(explicit)
     start, end = run.start, run.end
     if start is None:
         return None
-    if run.status == RUNNING:
-        if run.live:
-            return max(as_of, end or as_of) - start
-        seen = last_seen_live(run)
-        if seen is not None:
-            return max(seen, end or seen) - start
+    if run.status == RUNNING and (run.live or end is not None):
+        return max(as_of, end or as_of) - start
     return None if end is None else end - start
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import gzip
 import math
 import os
 import signal
@@ -22,7 +21,8 @@ from tracetui.jsonout import encode, write_list, write_tree
 from tracetui.model import BUCKETS, AnomalyRow, Run, Span
 from tracetui.sources.base import Source, SourceError, paused_gc
 from tracetui.sources.discover import (
-    inspect_trace_dir, line_format_of, newest_file, open_sources, resolve_path,
+    empty_log_note, holds_no_records, inspect_trace_dir, line_format_of, newest_file, open_sources,
+    resolve_path,
 )
 from tracetui.store import Store
 from tracetui.text import clip, fmt_clock, fmt_duration, safe
@@ -66,7 +66,7 @@ def load(paths: Sequence[str], **options: Any) -> tuple[Store, list[Source]]:
     try:
         sources, notes = open_sources(list(paths), store, **options)
     except SourceError as exc:
-        if paths and all(_is_empty_file(resolve_path(p)) for p in paths):
+        if paths and all(holds_no_records(resolve_path(p)) for p in paths):
             # An eval that has just started: nothing yet, which is an answer
             # (a script polling it gets `[]`), as `anomalies` says.
             note(str(exc))
@@ -117,10 +117,6 @@ def pick_runs(store: Store, query: str | None) -> list[Run]:
     return [run]
 
 
-def dumps(value: Any, strict: bool = True) -> str:
-    return encode(value, strict)
-
-
 # -- anomalies ---------------------------------------------------------------
 
 def cmd_anomalies(args: argparse.Namespace) -> int:
@@ -134,11 +130,10 @@ def cmd_anomalies(args: argparse.Namespace) -> int:
             raise UsageError(f"--as-of takes an epoch time in seconds or 'mtime', not '{args.as_of}'")
     else:
         as_of = time.time()
-    if _is_empty_file(path):
+    if holds_no_records(path):
         # What Inspect's trace log is when its eval has just started: empty
         # buckets, as `inspect trace anomalies` says, and a note.
-        note(f"{path}: empty log (gzipped with no records)" if path.endswith(".gz")
-             else f"{path}: empty file, nothing to show yet")
+        note(empty_log_note(path))
         return _anomalies_fast(args, path, as_of)
     if line_format_of(path) == "inspect":
         return _anomalies_fast(args, path, as_of)
@@ -152,26 +147,10 @@ def cmd_anomalies(args: argparse.Namespace) -> int:
     trace_file = sources[0].path if len(sources) == 1 else path
     runs = list(store.runs.values())
     if args.json:
-        out(dumps(anomalies_envelope(trace_file, runs, as_of), strict=False))
+        out(encode(anomalies_envelope(trace_file, runs, as_of), strict=False))
         return 0
     _print_anomalies(args, trace_file, {b: anomaly_rows(runs, b) for b in BUCKETS}, as_of)
     return 0
-
-
-def _is_empty_file(path: str) -> bool:
-    """No record at all: an empty file, or a gzipped one (a log gzipped
-    before anything was written to it)."""
-    try:
-        if not os.path.isfile(path):
-            return False
-        if os.path.getsize(path) == 0:
-            return True
-        if path.endswith(".gz"):
-            with gzip.open(path, "rb") as f:
-                return not f.read(1)
-    except (OSError, EOFError, gzip.BadGzipFile):
-        return False
-    return False
 
 
 def _anomalies_fast(args: argparse.Namespace, path: str, as_of: float) -> int:
@@ -191,7 +170,7 @@ def _anomalies_fast(args: argparse.Namespace, path: str, as_of: float) -> int:
         note(f"{path}: skipped {skipped} bad line(s); first at line {result.first_bad_line}")
     envelope = fastscan.envelope(path, result, as_of)
     if args.json:
-        out(dumps(envelope, strict=False))
+        out(encode(envelope, strict=False))
         return 0
     rows = {b: [AnomalyRow(r["action"], r["detail"], r["start_time"], r["duration"], r.get("error"), None)
                 for r in envelope[b]] for b in BUCKETS}
@@ -230,7 +209,7 @@ def _print_anomalies(args: argparse.Namespace, trace_file: str,
 def cmd_runs(args: argparse.Namespace) -> int:
     store, _ = load(args.sources)
     now = time.time()
-    rows = [run_summary(r, now) for r in store.runs.values()]
+    rows = [run_summary(r, run_as_of(r, now)) for r in store.runs.values()]
     if args.status:
         wanted = STATUS_ALIASES.get(args.status, args.status)
         rows = [r for r in rows if r["status"] == wanted]
@@ -239,7 +218,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         rows = [r for r in rows if needle in r["id"].lower() or needle in str(r["name"]).lower()]
     rows.sort(key=lambda r: r["start_time"] or 0, reverse=True)
     if args.json:
-        out(dumps(rows))
+        out(encode(rows))
         return 0
     out(f"{'RUN':<36} {'STATUS':<10} {'START':<19} {'DURATION':>9} {'SPANS':>7} {'ERR':>5} {'RUN.':>5}  NAME")
     for r in rows:
@@ -343,7 +322,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
         result.update(category_stats(chrome_runs))
     if args.json:
-        out(dumps(result))
+        out(encode(result))
         return 0
     out(f"spans: {result['spans']}  " + "  ".join(f"{k}: {v}" for k, v in result["status"].items() if v))
     out()
@@ -382,7 +361,7 @@ def cmd_http(args: argparse.Namespace) -> int:
         raise CliError(f"{path}: no such file" if not os.path.exists(path) else f"{path}: not a file")
     rows = http_records(path, args.filter, args.failed, note)
     if args.json:
-        out(dumps({"trace_file": path, "as_of": time.time(), "requests": rows}))
+        out(encode({"trace_file": path, "as_of": time.time(), "requests": rows}))
         return 0
     last = ""
     for row in rows:

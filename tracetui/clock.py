@@ -35,8 +35,3 @@ def as_of(run: Run, now: float) -> float:
     except OSError:
         return now
 
-
-def last_seen_live(run: Run) -> float | None:
-    """When this process last saw the run's writer able to append, if it
-    ever did (the TUI, following it)."""
-    return _last_live.get(run.source)

@@ -128,10 +128,11 @@ def write_perfetto(runs: Iterable[Run], path: str, as_of: float | Callable[[Run]
     """Write the file (whole or not at all: written beside it, then moved
     into place; `-`: standard output); returns how many span events it holds."""
     events = perfetto_events(runs, as_of, spans)
+    count = sum(1 for e in events if e["ph"] == "X")
     if path == "-":
         _write_events(sys.stdout.buffer, events)
         sys.stdout.buffer.flush()
-        return sum(1 for e in events if e["ph"] == "X")
+        return count
     partial = f"{path}.part"
     try:
         with open(partial, "wb") as f:
@@ -141,7 +142,7 @@ def write_perfetto(runs: Iterable[Run], path: str, as_of: float | Callable[[Run]
         with contextlib.suppress(OSError):
             os.unlink(partial)
         raise
-    return sum(1 for e in events if e["ph"] == "X")
+    return count
 
 
 def _write_events(f: BinaryIO, events: list[dict[str, Any]]) -> None:

@@ -3,6 +3,7 @@ content, expand directories, and find Inspect's trace directory."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import stat
 from typing import Any
@@ -107,6 +108,28 @@ def regular_file_head(path: str, not_regular: str = "not a regular file") -> byt
         raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
+def holds_no_records(path: str) -> bool:
+    """An empty file, or a gzipped one (a log gzipped before anything was
+    written to it): an eval that has not written yet, not a bad source."""
+    try:
+        if not os.path.isfile(path):
+            return False
+        if os.path.getsize(path) == 0:
+            return True
+        if path.endswith(".gz"):
+            with gzip.open(path, "rb") as f:
+                return not f.read(1)
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return False
+    return False
+
+
+def empty_log_note(path: str) -> str:
+    if path.endswith(".gz"):  # closed: nothing is coming
+        return f"{path}: empty log (gzipped with no records)"
+    return f"{path}: empty file, nothing to show yet"
+
+
 def open_file(path: str, store: Store, **options: Any) -> Source:
     """One file as a source, its format detected from its content."""
     head = regular_file_head(path)
@@ -115,9 +138,7 @@ def open_file(path: str, store: Store, **options: Any) -> Source:
 
         return open_sqlite(path, store, **options)
     if not head.strip():
-        if path.endswith(".gz"):  # closed: nothing is coming
-            raise SourceError(f"{path}: empty log (gzipped with no records)")
-        raise SourceError(f"{path}: empty file, nothing to show yet")
+        raise SourceError(empty_log_note(path))
     doc = sniff_document(head)
     if doc is not None:
         return DocumentSource(path, doc, store, **options)
