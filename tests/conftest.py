@@ -13,3 +13,31 @@ SAMPLES = os.path.join(REPO, "sample_traces")
 @pytest.fixture
 def samples() -> str:
     return SAMPLES
+
+
+@pytest.fixture(autouse=True)
+def synthetic_logs_are_current(monkeypatch):
+    """The tests' Inspect logs carry fixed timestamps (2026-11-23) and are
+    written as a test runs: as if their eval wrote them now. The app would
+    take them for copies (`inspect.COPY_GAP`: records much older than the
+    last write) and never for live logs; the tests of that rule set it back
+    (`real_copy_gap`)."""
+    from tracetui.formats import inspect
+
+    monkeypatch.setattr(inspect, "COPY_GAP", float("inf"))
+
+
+@pytest.fixture
+def real_copy_gap(monkeypatch):
+    from tracetui.formats import inspect
+
+    monkeypatch.setattr(inspect, "COPY_GAP", REAL_COPY_GAP)
+
+
+def _real_copy_gap() -> float:
+    from tracetui.formats import inspect
+
+    return inspect.COPY_GAP
+
+
+REAL_COPY_GAP = _real_copy_gap()

@@ -369,9 +369,14 @@ def test_the_apps_prescan_equals_the_index(name, parallel):
     store = Store()
     decoder = InspectDecoder(store, path)
     decoder.feed(FileFollower(path).poll(final=True).lines)
-    expected = _rows(store.runs[decoder.run_id].anomalies)
+    run = store.runs[decoder.run_id]
+    expected = _rows(run.anomalies)
     assert any(expected.values())
-    assert _rows(Prescan(path, parallel=parallel).wait()) == expected
+    anomalies, end = Prescan(path, parallel=parallel).wait()
+    assert _rows(anomalies) == expected
+    # The run's end too, for its ages while it is read (an exit's record is
+    # written a few µs after the action ends).
+    assert end == pytest.approx(run.end, abs=0.01)
 
 
 def test_a_prescan_that_cannot_read_its_file_gives_nothing(tmp_path):

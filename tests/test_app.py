@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import time
 
 import pytest
@@ -998,7 +999,7 @@ async def test_running_ages_tick_and_archived_files_stop_ageing(tmp_path):
         app.tick()  # what the once-a-second timer calls
         await pilot.pause(0.05)
         assert rendered(panel) == first  # measured to the file's mtime, not now
-    path = str(tmp_path / "trace-1.log")
+    path = str(tmp_path / f"trace-{os.getpid()}.log")  # its eval (this process) is alive
     write_demo_trace(path)
     store = Store()
     sources, notes = open_sources([path], store)
@@ -1235,7 +1236,9 @@ async def test_a_killed_eval_stops_being_live_and_every_pane_ages_alike(tmp_path
     import tracetui.sources.lines as lines_module
 
     monkeypatch.setattr(lines_module, "LIVENESS_INTERVAL", 0.0)
-    writer = subprocess.Popen(["sleep", "60"])
+    writer = subprocess.Popen([sys.executable, "-c", "print(flush=True); import time; time.sleep(60)"],
+                              stdout=subprocess.PIPE)  # an eval: a Python process
+    writer.stdout.readline()  # started
     path = tmp_path / f"trace-{writer.pid}.log"
     start = NOW - 100
     path.write_text(json.dumps({
@@ -1927,7 +1930,8 @@ async def test_big_archives_in_a_directory_are_read_when_their_run_is_asked_for(
         archives[f"trace-{n}"] = path
     write_demo_trace(str(tmp_path / "trace-1.log"))
     expected = {run_id: cli_anomalies(path, capsys) for run_id, path in archives.items()}
-    spans = {run_id: _cli_runs(path, capsys)[run_id]["spans"] for run_id, path in archives.items()}
+    cli_runs = {run_id: _cli_runs(path, capsys)[run_id] for run_id, path in archives.items()}
+    spans = {run_id: run["spans"] for run_id, run in cli_runs.items()}
     import threading
 
     from tracetui import prescan
@@ -1963,6 +1967,9 @@ async def test_big_archives_in_a_directory_are_read_when_their_run_is_asked_for(
         assert set(panel.early) == set(archives) and not panel.provisional
         for run_id, source in held.items():
             assert source.behind and 0 < source.records < 6000  # its first slice only
+            # Its ages run to the file's end, not to its first slice's.
+            run = app.store.runs[run_id]
+            assert panel.as_of(run) == pytest.approx(cli_runs[run_id]["end_time"], abs=0.01)
             for bucket in ("running", "cancelled", "errors", "timeouts"):
                 shown = [row.to_json(NOW) for b, row, run in panel.rows if b == bucket and run.id == run_id]
                 want = expected[run_id][bucket]

@@ -6,7 +6,9 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import sys
 import time
+from datetime import datetime, timezone
 
 import pytest
 from hostile import corpus as c
@@ -230,7 +232,9 @@ def test_a_killed_writer_is_noticed_while_following(tmp_path, monkeypatch):
     from tracetui.sources.lines import LineSource
 
     monkeypatch.setattr(lines_module, "LIVENESS_INTERVAL", 0.0)
-    writer = subprocess.Popen(["sleep", "60"])
+    writer = subprocess.Popen([sys.executable, "-c", "print(flush=True); import time; time.sleep(60)"],
+                              stdout=subprocess.PIPE)  # an eval: a Python process
+    writer.stdout.readline()  # started
     try:
         path = tmp_path / f"trace-{writer.pid}.log"
         write(path, [rec("enter", "a", "Run Task", "task: t", start_time=T0),
@@ -251,18 +255,52 @@ def test_a_killed_writer_is_noticed_while_following(tmp_path, monkeypatch):
     assert len(run.anomalies.running) == 2  # what it left running stays listed
 
 
-def test_a_log_written_lately_is_live_whatever_its_pid(tmp_path):
+def test_a_log_written_lately_is_live_whatever_its_pid(tmp_path, real_copy_gap):
     """An eval in a container writes trace-<pid>.log with a pid this machine
     cannot see: recent writes say it is live; a quiet one is not."""
     from tracetui.formats.inspect import WRITER_QUIET, is_live
 
     path = tmp_path / "trace-999999999.log"  # no such process here
-    write(path, [rec("enter", "a", start_time=T0)])
+    now = datetime.now(timezone.utc)
+    write(path, [rec("enter", "a", start_time=now.timestamp(), timestamp=now.isoformat())])
     assert is_live(str(path))
     quiet = time.time() - WRITER_QUIET - 5
     os.utime(path, (quiet, quiet))
     assert not is_live(str(path))
     assert not is_live(str(path) + ".gz") and not is_live(str(tmp_path / "trace-1.log.1"))
+
+
+def test_a_copied_log_is_not_live(tmp_path, real_copy_gap):
+    """A log copied, downloaded or generated a moment ago holds records of
+    long ago: its fresh mtime says nothing of its eval (it was live for the
+    whole session, every hung action aged to now: 8 days)."""
+    from tracetui.formats.inspect import is_live
+
+    path = tmp_path / "trace-999999999.log"
+    write(path, [rec("enter", "a", start_time=T0), "{truncated"], newline_at_end=False)
+    assert not is_live(str(path))
+
+
+def test_a_pid_of_another_program_is_not_the_eval(tmp_path):
+    """`trace-1.log` from a container, or a pid that is a kernel thread or
+    another program here: that process is not the eval."""
+    import subprocess
+
+    from tracetui.formats.inspect import could_be_inspect, process_alive
+
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        for _ in range(100):  # until it is `sleep`, not the forked Python
+            with open(f"/proc/{other.pid}/cmdline", "rb") as f:
+                if f.read().startswith(b"sleep"):
+                    break
+            time.sleep(0.01)
+        assert not process_alive(str(tmp_path / f"trace-{other.pid}.log"))
+    finally:
+        other.kill()
+        other.wait()
+    assert could_be_inspect(os.getpid())  # pytest is a Python process
+    assert process_alive(str(tmp_path / f"trace-{os.getpid()}.log"))
 
 
 

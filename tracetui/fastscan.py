@@ -66,7 +66,7 @@ from typing import Any
 
 import orjson
 
-from tracetui.formats.inspect import validate
+from tracetui.formats.inspect import timestamp_to_epoch, validate
 from tracetui.formats.jsonutil import as_float, loads
 from tracetui.sources.files import GZIP_DAMAGE, damaged_gzip_note, inflate, trailer_size
 from tracetui.model import BUCKETS, Anomalies, AnomalyRow
@@ -111,6 +111,10 @@ class ChunkResult:
     invalid: int = 0
     first_bad_line: int | None = None
     records: int = 0
+    #: The time of the stretch's last action record (as a run's end counts
+    #: them), from its last block: a big log's end, for its ages, long
+    #: before the index reads that far. None if that block holds none.
+    last_action_time: float | None = None
 
     def anomalies(self) -> Anomalies:
         """The buckets in the model's shape, keyed by trace id, in file
@@ -135,6 +139,9 @@ class Folder:
         #: Every id seen here (to tell the merge which earlier ids we touched).
         self.seen: set[str] = set()
         self._tracked_ids: set[str] = set()
+        #: The lines of the last block fed (`finish` looks there for the
+        #: last action's time).
+        self._last_pieces: list[bytes] = []
 
     def finish(self) -> ChunkResult:
         """Turn the open enters (kept as raw records while folding, which is
@@ -149,6 +156,7 @@ class Folder:
                             _num(rec.get("start_time")), _num(rec.get("duration")),
                             rec.get("error"), offset, fresh)
         self.result.running = rows
+        self.result.last_action_time = _last_action_time(self._last_pieces, self.filter)
         return self.result
 
     def entered_first(self, ids) -> set[str]:
@@ -165,6 +173,7 @@ class Folder:
         pieces = data.split(b"\n")
         if data.endswith(b"\n"):
             pieces.pop()
+        self._last_pieces = pieces
         n = len(pieces)
         i = 0
         while i < n:
@@ -387,6 +396,26 @@ def _apply(state: ChunkResult, tid: str, event: str, offset: int, rec: dict) -> 
             rec["action"], detail, start, duration, rec.get("error"))
 
 
+def _last_action_time(pieces: list[bytes], needle: str | None) -> float | None:
+    """The time of the last valid action record among `pieces`: its start
+    for an enter, else its end (start and duration if it has both, else
+    when it was written), as the index's `Run.end` counts them."""
+    for line in reversed(pieces):
+        try:
+            rec = orjson.loads(line)
+            start, duration = validate(rec)
+        except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError, OverflowError):
+            continue
+        if "action" not in rec or (needle is not None and needle not in rec["message"].lower()):
+            continue
+        if rec["event"] == "enter" and start is not None:
+            return start
+        if start is not None and duration is not None:
+            return start + duration
+        return timestamp_to_epoch(rec["timestamp"])
+    return None
+
+
 def state_ids(state: ChunkResult) -> set[str]:
     ids = set(state.running)
     for bucket in state.buckets.values():
@@ -430,6 +459,8 @@ def merge(state: ChunkResult, chunk: ChunkResult, entered_first: set[str]) -> No
     state.bad_lines += chunk.bad_lines
     state.invalid += chunk.invalid
     state.records += chunk.records
+    if chunk.last_action_time is not None:
+        state.last_action_time = chunk.last_action_time
 
 
 def resolved(first: ChunkResult) -> ChunkResult:

@@ -255,7 +255,7 @@ class Run:
     __slots__ = (
         "id", "name", "source", "format", "spans", "roots", "anomalies",
         "attributes", "events", "status_override", "inferred", "live",
-        "_error_count", "first_time", "last_time", "synthetic_spans",
+        "_error_count", "first_time", "last_time", "synthetic_spans", "known_end",
     )
 
     def __init__(self, id: str, source: str, format: str, name: str = "") -> None:
@@ -281,6 +281,10 @@ class Run:
         #: run list can show the count of recorded spans, as `tracetui runs`
         #: does, without walking a million spans per redraw.
         self.synthetic_spans = 0
+        #: The source's last record's time, known before the reader gets
+        #: there (a scan of the whole file, `tracetui.prescan`): a big log's
+        #: ages and duration are right while it is read. None once it is.
+        self.known_end: float | None = None
 
     def span_count(self) -> int:
         """Spans the source recorded: `spans` less the made-up nodes."""
@@ -300,7 +304,10 @@ class Run:
 
     @property
     def end(self) -> float | None:
-        return self.last_time
+        known = self.known_end
+        if known is None or (self.last_time is not None and self.last_time >= known):
+            return self.last_time
+        return known
 
     @property
     def status(self) -> str:

@@ -67,9 +67,10 @@ class Prescan:
         except OSError:
             self._proc = None
 
-    def wait(self) -> Anomalies | None:
-        """The buckets, keyed by trace id, rows without spans; None if the
-        scan failed or was cancelled. Blocks: call it from a thread."""
+    def wait(self) -> tuple[Anomalies, float | None] | None:
+        """The buckets, keyed by trace id, rows without spans, and the time
+        of the file's last action (None if unknown); None if the scan failed
+        or was cancelled. Blocks: call it from a thread."""
         if self._proc is None:
             return None
         data, _ = self._proc.communicate()
@@ -79,7 +80,7 @@ class Prescan:
             result, _note = pickle.loads(data)
         except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
             return None
-        return result.anomalies()
+        return result.anomalies(), result.last_action_time
 
     def cancel(self) -> None:
         if self._proc is not None and self._proc.poll() is None:

@@ -323,16 +323,21 @@ class TraceApp(App):
             if self._closing:  # unmounted while it started: on_unmount missed it
                 scan.cancel()
                 return
-            anomalies = scan.wait()
-            if anomalies is not None and source.behind:
+            answer = scan.wait()
+            if answer is not None and source.behind:
                 try:
-                    self.call_from_thread(self._show_prescan, source, anomalies)
+                    self.call_from_thread(self._show_prescan, source, *answer)
                 except RuntimeError:  # the app is shutting down
                     return
 
-    def _show_prescan(self, source: LineSource, anomalies: Anomalies) -> None:
+    def _show_prescan(self, source: LineSource, anomalies: Anomalies, end: float | None) -> None:
         if source.behind:  # else the index got there first, with the same buckets
-            self.anomaly_panel.early[_run_id_of(source)] = anomalies
+            run_id = _run_id_of(source)
+            self.anomaly_panel.early[run_id] = anomalies
+            run = self.store.runs.get(run_id)
+            if run is not None:
+                # Ages run to the file's end, not to the part read so far.
+                run.known_end = end
             self.apply_changes()
 
     # -- reading -----------------------------------------------------------------
@@ -520,6 +525,9 @@ class TraceApp(App):
             for run_id in list(panel.early):
                 if run_id not in unread:  # read to its end: the index's buckets are exact
                     del panel.early[run_id]
+                    run = self.store.runs.get(run_id)
+                    if run is not None:
+                        run.known_end = None  # and its end
             panel.provisional = (self.loading or bool(self._held)) and any(
                 r not in panel.early for r in unread)
             self.run_list.held = self._held_run_ids()

@@ -133,15 +133,38 @@ def process_alive(path: str) -> bool | None:
     match = re.fullmatch(r"trace-(\d+)\.log", os.path.basename(path))
     if not match:
         return None
+    pid = int(match.group(1))
     try:
-        os.kill(int(match.group(1)), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # alive, but someone else's
-        return True
+        return could_be_inspect(pid)
     except (OverflowError, ValueError):
         return None
-    return True
+    return could_be_inspect(pid)
+
+
+#: What the command line of a process writing an Inspect trace holds: the
+#: pid in the name is the Python interpreter's (`python -m inspect_ai`, a
+#: venv's `bin/inspect` run by its `python`).
+WRITER_COMMANDS = (b"python", b"pypy", b"inspect")
+
+
+def could_be_inspect(pid: int) -> bool:
+    """Whether the live process `pid` may be the eval that named a log
+    after it. A log copied from a container or CI is often `trace-1.log`,
+    or has the pid of some other process here (init, a kernel thread): it
+    must not count as written forever. Where /proc cannot tell, yes."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            command = f.read(4096).lower()
+    except FileNotFoundError:
+        return not os.path.isdir("/proc/self")  # no /proc here (macOS): cannot tell
+    except OSError:
+        return True
+    # A kernel thread or a zombie has no command line.
+    return any(word in command for word in WRITER_COMMANDS)
 
 
 #: A `.log` written to within this long (s) is live even if its pid is not
@@ -149,26 +172,64 @@ def process_alive(path: str) -> bool | None:
 WRITER_QUIET = 30.0
 
 
-def _written_within(path: str, seconds: float) -> bool:
+#: A file whose last record is this much (s) older than its last write was
+#: not written by its eval: copied, downloaded or generated since. Inspect's
+#: writer flushes each record as it logs it.
+COPY_GAP = 120.0
+#: How much of a file's end is read to find its last record's time.
+TAIL_BYTES = 64 * 1024
+
+
+def last_record_time(path: str) -> float | None:
+    """The time of the last whole record of a plain log, from its end."""
     try:
-        return time.time() - os.stat(path).st_mtime < seconds
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - TAIL_BYTES))
+            tail = f.read(TAIL_BYTES)
+    except OSError:
+        return None
+    for line in reversed(tail.split(b"\n")[1:] if size > TAIL_BYTES else tail.split(b"\n")):
+        try:
+            rec = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(rec, dict) and isinstance(rec.get("timestamp"), str):
+            t = timestamp_to_epoch(rec["timestamp"])
+            if t is not None:
+                return t
+    return None
+
+
+def _written_by_its_eval_within(path: str, seconds: float) -> bool:
+    """Written within `seconds`, and by the eval it logs: its last record is
+    about as old as its last write (a log copied here a minute ago from an
+    eval of last week is not being written)."""
+    try:
+        mtime = os.stat(path).st_mtime
     except OSError:
         return False
+    if time.time() - mtime >= seconds:
+        return False
+    last = last_record_time(path)
+    return last is None or mtime - last < COPY_GAP
 
 
 def is_live(path: str) -> bool:
     """A plain log whose writer may still be appending: its eval's pid is
-    alive, or it was written within WRITER_QUIET."""
+    alive, or its eval wrote it within WRITER_QUIET."""
     if path.endswith(".gz") or re.search(r"\.log\.\d+$", path):
         return False  # gzipped at exit, or rotated away (`trace-N.log.1`)
     # A file written to lately is live whatever its pid says: the eval may
     # run in a container, whose pids this machine cannot see. A name with
     # no pid is not Inspect's own (a copy kept for a post-mortem, say):
     # only its last write can tell.
-    return bool(process_alive(path)) or _written_within(path, WRITER_QUIET)
+    return bool(process_alive(path)) or _written_by_its_eval_within(path, WRITER_QUIET)
 
 
-def _iso_to_epoch(ts: str) -> float | None:
+def timestamp_to_epoch(ts: str) -> float | None:
+    """A record's `timestamp` in epoch seconds (Inspect writes it with its
+    zone; one without is local time, as Python reads it)."""
     try:
         return datetime.fromisoformat(ts).timestamp()
     except (ValueError, TypeError):
@@ -546,7 +607,7 @@ class InspectDecoder:
                 # A closing record with no enter (truncated start, or --filter).
                 shown_start = start
                 if shown_start is None and duration is not None:
-                    t = _iso_to_epoch(rec["timestamp"])
+                    t = timestamp_to_epoch(rec["timestamp"])
                     shown_start = None if t is None else t - duration
                 span = Span(trace_id, run, action, action, shown_start)
                 span.detail = self.share(detail)
