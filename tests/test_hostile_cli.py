@@ -314,7 +314,10 @@ def test_directory_of_a_thousand_files(tmp_path, capsys):
     assert len(notes) == 100 and all(n.endswith("not a trace source (no record of a known trace "
                                                  "format in its first lines)") for n in notes)
     code, out, err = cli(capsys, "anomalies", directory, "--json", "--as-of", AS_OF)
-    assert code == 0 and len(json.loads(out)["running"]) == 900
+    envelopes = json.loads(out)  # one per trace file: each row says which file it is from
+    assert code == 0 and len(envelopes) == 900 and all(len(e["running"]) == 1 for e in envelopes)
+    assert len({e["trace_file"] for e in envelopes}) == 900
+    assert err.splitlines() == notes
 
 
 @pytest.mark.parametrize("copy", ["whole", "being written"])
@@ -336,6 +339,9 @@ def test_a_log_beside_its_gzipped_copy_is_read_once(tmp_path, capsys, copy):
         assert [(r["id"], r["spans"], r["source"]) for r in json.loads(out)] == [("trace-7", 3, log)]
         assert err == f"tracetui: {log}.gz: skipped, a gzipped copy of trace-7.log, which is read instead\n"
         code, out, err = cli(capsys, "anomalies", *argv[:1], "--json", "--as-of", AS_OF)
+        if argv[0] == str(tmp_path):  # a directory: an envelope per trace file, and one is
+            [envelope] = json.loads(out)
+            out = json.dumps(envelope)
         assert buckets(out)["running"] == GOOD_RUNNING and buckets(out)["cancelled"] == GOOD_CANCELLED
 
 
@@ -459,7 +465,11 @@ def test_export_never_writes_over_its_source(tmp_path, capsys):
     shutil.copy(NATIVE, source)
     before = open(source, "rb").read()
     code, _, err = cli(capsys, "export", source, "--format", "perfetto", "-o", source)
-    assert code == 1 and "is the source being exported" in err and err.count("\n") == 1
+    assert code == 2 and "is the source being exported" in err and err.count("\n") == 1
+    assert open(source, "rb").read() == before
+    # Said before a directory is read, for any of its files.
+    code, _, err = cli(capsys, "export", str(tmp_path), "-o", source)
+    assert code == 2 and "is the source being exported" in err and err.count("\n") == 1
     assert open(source, "rb").read() == before
     code, _, err = cli(capsys, "export", source, "-o", str(tmp_path))
     assert code == 2 and "is a directory" in err  # a usage error, said before reading
@@ -503,10 +513,37 @@ def test_an_empty_log_has_empty_anomalies_as_inspect_says(tmp_path, capsys):
     assert code == 0 and all(env[b] == [] for b in ("running", "cancelled", "errors", "timeouts"))
 
 
-@pytest.mark.parametrize("value", ["abc", "nan", "inf", "1e400"])
+@pytest.mark.parametrize("value", ["abc", "nan", "inf", "1e400", ""])
 def test_a_bad_as_of_is_a_usage_error(capsys, value):
     code, out, err = cli(capsys, "anomalies", HUNG_LOG, "--json", "--as-of", value)
     assert code == 2 and out == "" and "--as-of" in err
+
+
+def test_a_directorys_anomalies_say_which_log_each_row_is_from(tmp_path, capsys):
+    """Five evals' hung actions in one list could not be told apart (QA):
+    a directory gets one envelope (Inspect's shape) per trace file, newest
+    first, and a section each in text; HTTP requests alike."""
+    older = c.write(str(tmp_path), "trace-1.log", c.line(c.inspect_record(
+        "enter", "a", "Subprocess", "sleep 600", start=c.T0)))
+    newer = c.write(str(tmp_path), "trace-2.log", c.line(c.inspect_record(
+        "enter", "b", "Model", "generate", start=c.T0 + 5)) + c.line(
+        {"timestamp": "2026-11-23T05:37:30+00:00", "level": "HTTP", "message": "POST /v1 429"}))
+    c.write(str(tmp_path), "notes.txt", b"not a trace\n")
+    os.utime(older, (c.T0, c.T0))
+    os.utime(newer, (c.T0 + 10, c.T0 + 10))
+    code, out, err = cli(capsys, "anomalies", str(tmp_path), "--json", "--as-of", AS_OF)
+    assert code == 0 and "notes.txt" in err
+    assert [(e["trace_file"], [r["detail"] for r in e["running"]]) for e in json.loads(out)] == [
+        (newer, ["generate"]), (older, ["sleep 600"])]
+    code, out, _ = cli(capsys, "anomalies", str(tmp_path), "--as-of", AS_OF)
+    sections = out.split("TRACE: ")[1:]
+    assert code == 0 and [s.splitlines()[0] for s in sections] == [newer, older]
+    assert "generate" in sections[0] and "sleep 600" in sections[1]
+    code, out, err = cli(capsys, "http", str(tmp_path), "--json")
+    assert code == 0 and [(a["trace_file"], len(a["requests"])) for a in json.loads(out)] == [
+        (newer, 1), (older, 0)]
+    code, out, err = cli(capsys, "http", str(tmp_path / "notes.txt"))
+    assert code == 1 and "not an Inspect trace log" in err
 
 
 def test_the_first_bad_line_is_counted_past_lines_longer_than_a_block(tmp_path, capsys):

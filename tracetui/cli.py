@@ -14,15 +14,15 @@ from typing import Any, Sequence
 
 from tracetui import __version__
 from tracetui.analysis import (
-    anomalies_envelope, anomaly_rows, run_summary, shown_duration, stats,
+    anomalies_envelope, run_summary, shown_duration, stats,
 )
 from tracetui.clock import as_of as run_as_of
 from tracetui.jsonout import encode, write_list, write_tree
-from tracetui.model import BUCKETS, AnomalyRow, Run, Span
+from tracetui.model import Run, Span
 from tracetui.sources.base import Source, SourceError, paused_gc
 from tracetui.sources.discover import (
-    empty_log_note, holds_no_records, inspect_trace_dir, line_format_of, newest_file, open_sources,
-    resolve_path,
+    directory_files, distinct_files, empty_log_note, holds_no_records, inspect_trace_dir,
+    line_format_of, newest_file, open_sources, resolve_path, skip_gzipped_copies,
 )
 from tracetui.store import Store
 from tracetui.text import clip, fmt_clock, fmt_duration, safe
@@ -120,15 +120,65 @@ def pick_runs(store: Store, query: str | None) -> list[Run]:
 # -- anomalies ---------------------------------------------------------------
 
 def cmd_anomalies(args: argparse.Namespace) -> int:
+    """One file: Inspect's envelope for it. A directory: one envelope per
+    trace file in it, newest first (a JSON array; one section each in
+    text), so every row says which eval it is from."""
     path = resolve_path(args.source) if args.source else default_source()
-    if args.as_of and args.as_of != "mtime":
+    as_of = _as_of_option(args.as_of)
+    if not os.path.isdir(path):
+        envelope = _anomalies_envelope(args, path, as_of)
+        if args.json:
+            out(encode(envelope, strict=False))
+        else:
+            _print_anomalies(args, envelope)
+        return 0
+    envelopes = []
+    for file in _directory_trace_files(path):
         try:
-            as_of = float(args.as_of)
-        except ValueError:
-            as_of = math.nan
-        if not math.isfinite(as_of):
-            raise UsageError(f"--as-of takes an epoch time in seconds or 'mtime', not '{args.as_of}'")
-    else:
+            envelopes.append(_anomalies_envelope(args, file, as_of))
+        except CliError as exc:
+            note(str(exc))  # not a trace file: said, as every command says it
+    if not envelopes:
+        raise CliError(f"{path}: no readable trace files in this directory")
+    if args.json:
+        out(encode(envelopes, strict=False))
+        return 0
+    for n, envelope in enumerate(envelopes):
+        if n:
+            out()
+        _print_anomalies(args, envelope)
+    return 0
+
+
+def _as_of_option(value: str | None) -> float | None:
+    """`--as-of`: epoch seconds; None for now or for each file's `mtime`."""
+    if value is None or value == "mtime":
+        return None
+    try:
+        as_of = float(value)
+    except ValueError:
+        as_of = math.nan
+    if not math.isfinite(as_of):
+        raise UsageError(f"--as-of takes an epoch time in seconds or 'mtime', not '{value}'")
+    return as_of
+
+
+def _directory_trace_files(directory: str) -> list[str]:
+    """The files of a directory that may hold traces, newest first, less
+    the gzipped copies of logs beside them (said in a note)."""
+    files, listing_note = directory_files(directory)
+    if listing_note:
+        note(listing_note)
+    files, twin_notes = skip_gzipped_copies(distinct_files(files))
+    for text in twin_notes:
+        note(text)
+    return files
+
+
+def _anomalies_envelope(args: argparse.Namespace, path: str, as_of: float | None) -> dict[str, Any]:
+    """Inspect's envelope for one file; `as_of` None: now, or the file's
+    mtime for `--as-of mtime`."""
+    if as_of is None and args.as_of != "mtime":
         as_of = time.time()
     if holds_no_records(path):
         # What Inspect's trace log is when its eval has just started: empty
@@ -139,26 +189,21 @@ def cmd_anomalies(args: argparse.Namespace) -> int:
         return _anomalies_fast(args, path, as_of)
     options = {"message_filter": args.filter} if args.filter else {}
     store, sources = load([path], **options)
-    if args.as_of == "mtime":
+    if as_of is None:  # --as-of mtime
         try:
             as_of = max(os.stat(s.path).st_mtime for s in sources)
-        except OSError:
-            pass
+        except (OSError, ValueError):
+            as_of = time.time()
     trace_file = sources[0].path if len(sources) == 1 else path
-    runs = list(store.runs.values())
-    if args.json:
-        out(encode(anomalies_envelope(trace_file, runs, as_of), strict=False))
-        return 0
-    _print_anomalies(args, trace_file, {b: anomaly_rows(runs, b) for b in BUCKETS}, as_of)
-    return 0
+    return anomalies_envelope(trace_file, list(store.runs.values()), as_of)
 
 
-def _anomalies_fast(args: argparse.Namespace, path: str, as_of: float) -> int:
+def _anomalies_fast(args: argparse.Namespace, path: str, as_of: float | None) -> dict[str, Any]:
     """One Inspect trace file: the parallel scan (same answers, less time)."""
     from tracetui import fastscan
 
     try:
-        if args.as_of == "mtime":
+        if as_of is None:  # --as-of mtime
             as_of = os.stat(path).st_mtime
         result, text = fastscan.scan(path, args.filter)
     except OSError as exc:
@@ -168,35 +213,29 @@ def _anomalies_fast(args: argparse.Namespace, path: str, as_of: float) -> int:
     skipped = result.bad_lines + result.invalid
     if skipped:
         note(f"{path}: skipped {skipped} bad line(s); first at line {result.first_bad_line}")
-    envelope = fastscan.envelope(path, result, as_of)
-    if args.json:
-        out(encode(envelope, strict=False))
-        return 0
-    rows = {b: [AnomalyRow(r["action"], r["detail"], r["start_time"], r["duration"], r.get("error"), None)
-                for r in envelope[b]] for b in BUCKETS}
-    _print_anomalies(args, path, rows, as_of)
-    return 0
+    return fastscan.envelope(path, result, as_of)
 
 
-def _print_anomalies(args: argparse.Namespace, trace_file: str,
-                     buckets: dict[str, list[AnomalyRow]], as_of: float) -> None:
-    out(f"TRACE: {safe(trace_file)}")
+def _print_anomalies(args: argparse.Namespace, envelope: dict[str, Any]) -> None:
+    """An envelope as `inspect trace anomalies` prints it."""
+    out(f"TRACE: {safe(envelope['trace_file'])}")
     shown = [("Running Actions", "running"), ("Cancelled Actions", "cancelled")]
     if args.all:
         shown += [("Error Actions", "errors"), ("Timeout Actions", "timeouts")]
     any_rows = False
     for title, bucket in shown:
-        rows = buckets[bucket]
+        rows = envelope[bucket]
         if not rows:
             continue
         any_rows = True
         out()
         out(title)
-        width = max(len(safe(r.action, newlines=False)) for r in rows)
+        width = max(len(safe(r["action"], newlines=False)) for r in rows)
         for row in rows:
-            detail = row.detail if row.error is None else f"{row.detail} {row.error}"
-            started = fmt_clock(row.start, "%H:%M:%S %Z", "None")
-            out(f"{safe(row.action, newlines=False):<{width}} {row.duration_as_of(as_of):9.2f}s  "
+            error = row.get("error")
+            detail = row["detail"] if error is None else f"{row['detail']} {error}"
+            started = fmt_clock(row["start_time"], "%H:%M:%S %Z", "None")
+            out(f"{safe(row['action'], newlines=False):<{width}} {row['duration']:9.2f}s  "
                 f"{safe(detail, newlines=False)}  {started}")
     if not any_rows:
         out()
@@ -354,22 +393,53 @@ def cmd_dump(args: argparse.Namespace) -> int:
 # -- http ----------------------------------------------------------------------
 
 def cmd_http(args: argparse.Namespace) -> int:
+    """One file: `inspect trace http`'s answer. A directory: one per
+    Inspect log in it, newest first (a JSON array; one section each)."""
+    path = resolve_path(args.source) if args.source else default_source()
+    if not os.path.isdir(path):
+        answer = _http_answer(args, path)
+        if args.json:
+            out(encode(answer))
+        else:
+            _print_http(answer)
+        return 0
+    answers = []
+    for file in _directory_trace_files(path):
+        try:
+            answers.append(_http_answer(args, file))
+        except CliError as exc:
+            note(str(exc))
+    if not answers:
+        raise CliError(f"{path}: no Inspect trace logs in this directory")
+    if args.json:
+        out(encode(answers))
+        return 0
+    for n, answer in enumerate(answers):
+        if n:
+            out()
+        out(f"TRACE: {safe(answer['trace_file'])}")
+        _print_http(answer)
+    return 0
+
+
+def _http_answer(args: argparse.Namespace, path: str) -> dict[str, Any]:
     from tracetui.http import http_records
 
-    path = resolve_path(args.source) if args.source else default_source()
     if not os.path.isfile(path):
         raise CliError(f"{path}: no such file" if not os.path.exists(path) else f"{path}: not a file")
+    if line_format_of(path) != "inspect" and not holds_no_records(path):
+        raise CliError(f"{path}: not an Inspect trace log (HTTP records are Inspect's)")
     rows = http_records(path, args.filter, args.failed, note)
-    if args.json:
-        out(encode({"trace_file": path, "as_of": time.time(), "requests": rows}))
-        return 0
+    return {"trace_file": path, "as_of": time.time(), "requests": rows}
+
+
+def _print_http(answer: dict[str, Any]) -> None:
     last = ""
-    for row in rows:
+    for row in answer["requests"]:
         stamp = row["timestamp"].split(".")[0]
         shown = "" if stamp == last else f"[{stamp}]"
         last = stamp
         out(f"{shown:<22} {safe(row['message'], newlines=False)}")
-    return 0
 
 
 # -- export --------------------------------------------------------------------
@@ -384,16 +454,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     folder = os.path.dirname(os.path.abspath(args.output))
     if not to_stdout and not os.path.isdir(folder):
         raise CliError(f"{args.output}: cannot write: no directory {folder}")
-    store, sources = load([args.source])
+    if not to_stdout and _is_a_source(args.output, resolve_path(args.source)):
+        raise UsageError(f"{args.output}: is the source being exported: it is never written to")
+    store, _ = load([args.source])
     runs = pick_runs(store, args.run)
     if not runs:
         raise CliError(f"{args.source}: no run to export")
-    for source in sources:
-        try:
-            if not to_stdout and os.path.exists(args.output) and os.path.samefile(args.output, source.path):
-                raise CliError(f"{args.output}: is the source being exported: it is never written to")
-        except OSError:
-            pass
     try:
         now = time.time()
         count = write_perfetto(runs, args.output, lambda run: run_as_of(run, now))
@@ -401,8 +467,22 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise  # `-o - | head`: not an error
     except OSError as exc:
         raise CliError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
-    note(f"wrote {count} events to {'standard output' if to_stdout else args.output}")
+    note(f"wrote {count} spans to {'standard output' if to_stdout else args.output}")
     return 0
+
+
+def _is_a_source(output: str, source: str) -> bool:
+    """`output` is `source` or, for a directory, one of its files."""
+    if not os.path.exists(output):
+        return False
+    candidates = directory_files(source)[0] if os.path.isdir(source) else [source]
+    for candidate in candidates:
+        try:
+            if os.path.samefile(output, candidate):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 # -- demo / TUI ----------------------------------------------------------------
@@ -485,7 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("http", help="HTTP requests in an Inspect trace (like `inspect trace http`)")
-    p.add_argument("source", nargs="?", help="trace file (default: newest Inspect trace)")
+    p.add_argument("source", nargs="?", help="trace file or directory (default: newest Inspect trace)")
     p.add_argument("--filter", help="only records whose message contains TEXT (case-insensitive)")
     p.add_argument("--failed", action="store_true", help="only requests without '200 OK'")
     p.add_argument("--json", action="store_true")
