@@ -233,6 +233,14 @@ async def test_raw_copy_export(demo_log, tmp_path, monkeypatch):
         made_up = sum(1 for s in app.store.runs["demo"].spans.values() if s.synthetic)
         said = [n.message for n in app._notifications if n.message.startswith("exported")]
         assert said and said[-1].startswith(f"exported {spans:,} spans ({made_up:,} of them")
+        assert "replaces" not in said[-1]
+        await pilot.press("x")  # again: the same file, and the message says it was replaced
+        for _ in range(40):
+            await pilot.pause(0.05)
+            said = [n.message for n in app._notifications if n.message.startswith("exported")]
+            if len(said) == 2:
+                break
+        assert "replaces the run's earlier export" in said[-1]
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("slash")  # no filter opens behind a dialog
@@ -2205,6 +2213,29 @@ async def test_esc_drops_a_filter_and_enter_keeps_it(demo_log):
         assert app.query_one("#filter").value == ""
 
 
+async def test_every_key_is_in_the_command_palette(demo_log):
+    """The README says so; QA found only Textual's own commands there."""
+    from textual.command import CommandPalette
+
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for wanted in ("Filter", "anomaly panel", "Errors and timeouts", "Follow", "Sort", "Raw record",
+                       "Copy", "Export", "Help", "Expand the whole subtree"):
+            assert any(wanted in title for title in titles), wanted
+        tree = app.tree
+        assert tree.sort_index == 0
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"sort the spans")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, CommandPalette) and tree.sort_index == 1
+
+
 async def test_help_scrolls_with_j_and_k(demo_log):
     app = make_app(demo_log)
     async with app.run_test(size=(80, 20)) as pilot:
@@ -2428,3 +2459,98 @@ async def test_the_status_line_names_the_live_log_first(tmp_path):
         await settle(pilot, app)
         status = str(app.query_one("#status").render())
         assert status.lstrip().startswith("trace-999997.log") and "● 1 live" in status, status
+
+
+async def _until(pilot, condition, tries: int = 250) -> None:
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.02)
+
+
+async def test_dropping_a_filter_keeps_the_span_it_found_in_view(tmp_path, layout):
+    """Filter to find a span, move to it, esc: the whole tree is back with
+    that span under the cursor and on screen (QA: the tree showed its top,
+    no cursor row, while the detail still showed the span)."""
+    path = str(tmp_path / "trace-5.log")
+    _gen_inspect(path, 3000, 7, start=NOW - 5000)
+    app = make_app(path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        app.focus_now(tree)
+        everything = len(tree.rows)
+        await pilot.press("slash", *"status:error", "enter")
+        await _until(pilot, lambda: 0 < len(tree.rows) < everything)
+        await pilot.press("G")
+        await pilot.pause(0.05)
+        found = tree.current
+        assert found is not None and found.status == "error"
+        await pilot.press("escape")
+        await _until(pilot, lambda: len(tree.rows) >= everything and tree.current is found)
+        await pilot.pause(0.1)
+        assert tree.current is found and not tree.border_subtitle
+        top, height = tree.scroll_offset.y, tree.scrollable_content_region.height
+        assert tree.cursor >= height  # below the first screen: the view moved to it
+        assert top <= tree.cursor < top + height
+
+
+async def test_a_span_stays_where_it_was_on_screen_as_rows_come_above_it(tmp_path, layout):
+    """Spans arriving above the cursor's span (a big log still being read,
+    a live eval) move the view with it: QA jumped to a span while a log was
+    loading and found the tree elsewhere, no cursor row, once it was read."""
+    def sample_action(task: str, sample: int) -> list[dict]:
+        extra = {"task": task, "sample_id": sample, "epoch": 1}
+        tid = f"{task}{sample}"
+        return [c.inspect_record("enter", tid, "Model", f"{task} {sample}", start=NOW, **extra),
+                c.inspect_record("exit", tid, "Model", f"{task} {sample}", duration=1.0, **extra)]
+
+    path = tmp_path / "trace-6.log"
+    path.write_bytes(b"".join(map(c.line, [rec for task in "ab" for n in range(1, 6)
+                                           for rec in sample_action(task, n)])))
+    app = make_app(str(path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        spans = tree.run.spans
+        tree.reveal(spans["a1"])
+        tree.reveal(spans["b5"])
+        await pilot.pause(0.1)
+        target = spans["b5"]
+        assert tree.current is target
+        seen_at = tree.cursor - tree.scroll_offset.y
+        with open(path, "ab") as f:
+            f.write(b"".join(map(c.line, [rec for n in range(6, 16) for rec in sample_action("a", n)])))
+        await _until(pilot, lambda: "a15" in spans and tree.current is target and tree.cursor > 20)
+        await pilot.pause(0.3)
+        assert tree.current is target
+        assert tree.cursor - tree.scroll_offset.y == seen_at
+
+
+def test_the_name_sort_reads_numbers_as_numbers():
+    """QA: sorted by name, samples went 1, 10, 11… 2."""
+    names = ["sample 10 · epoch 1", "sample 2 · epoch 1", "sample 1 · epoch 2", "Sample 1 · epoch 1",
+             "django__django-11099", "django__django-9", "42"]
+    assert sorted(names, key=span_tree.natural_key) == [
+        "42", "django__django-9", "django__django-11099", "Sample 1 · epoch 1", "sample 1 · epoch 2",
+        "sample 2 · epoch 1", "sample 10 · epoch 1"]
+
+
+async def test_the_detail_follows_the_anomaly_panels_cursor(demo_log):
+    """With the anomaly panel focused, the detail shows the row under its
+    cursor (what `r` and `c` take), and keeps showing it as ages tick."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        await pilot.press("a")
+        await pilot.pause(0.2)
+        spans = [row.span for _, row, _ in panel.rows]
+        assert len(set(spans)) > 1 and None not in spans
+        for _ in range(len(spans) - 1):
+            await pilot.press("j")
+            await pilot.pause(0.2)
+            assert app.detail.span is panel.current[1].span
+        app.tick()
+        await pilot.pause(0.1)
+        assert app.detail.span is panel.current[1].span and app.detail.span is not app.tree.current

@@ -3,6 +3,7 @@ the Skulk filters of the run list and tree."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -83,3 +84,113 @@ def test_a_query_refines_another_only_when_its_words_narrow_it():
     assert not refines(Query("status:running"), Query("status:r"))
     assert not refines(Query("sample:12"), Query("sample:1"))
     assert not refines(Query("sleep status:error"), Query("sleep"))
+
+
+#: Sample ids as evals write them: numbers in one, SWE-bench names in another.
+SAMPLE_IDS = [3, 13, "pytest-dev__pytest-26363", "scikit-learn__scikit-learn-21349", "sympy__sympy-12636"]
+
+
+@pytest.fixture(scope="module")
+def mixed_ids(tmp_path_factory) -> Store:
+    """An Inspect trace log with one `Tool Call` per sample, every sample id
+    kind at once (what a log of two evals, or `sample:3` across runs, sees)."""
+    records = []
+    for n, sample_id in enumerate(SAMPLE_IDS):
+        context = {"task": "swe_lite", "sample_id": sample_id, "epoch": 1}
+        for event, times in (("enter", {"start_time": 1795412244.0 + n}), ("exit", {"duration": 0.5})):
+            records.append({"timestamp": f"2026-11-23T05:37:{24 + n:02d}.000000+00:00", "level": "TRACE",
+                            "message": f"task=swe_lite sample={sample_id} epoch=1\nTool Call: bash() ({event})",
+                            "action": "Tool Call", "detail": "bash(command='ls')", "event": event,
+                            "trace_id": f"trace{n}", **times, **context})
+    path = tmp_path_factory.mktemp("ids") / "trace-1.log"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    store = Store()
+    sources, _ = open_sources([str(path)], store)
+    for source in sources:
+        source.poll(final=True)
+    return store
+
+
+def _actions(store: Store) -> list:
+    return [s for r in store.runs.values() for s in r.spans.values() if s.kind == "Tool Call"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("sample:3", {3}),  # the README's example: sample 3, not 13 nor ids with a 3 in them
+    ("sample:13", {13}),
+    ("sample:26363", {"pytest-dev__pytest-26363"}),  # the number of a SWE-bench id
+    ("sample:pytest-26363", {"pytest-dev__pytest-26363"}),  # whole parts, as typed between them
+    ("sample:PYTEST-DEV__pytest-26363", {"pytest-dev__pytest-26363"}),  # the whole id, any case
+    ("sample:sympy", {"sympy__sympy-12636"}),  # a repository's samples
+    ("sample:scikit-learn", {"scikit-learn__scikit-learn-21349"}),
+    ("sample:636", set()),  # digits inside a number are no part of it
+    ("sample:1", set()),
+    ("sample:pytest-2", set()),
+])
+def test_sample_matches_an_id_whole_or_whole_parts_of_it(mixed_ids, text, expected):
+    assert {_sample_of(s) for s in _actions(mixed_ids) if parse(text).matches_span(s)} == expected
+
+
+def test_other_fields_still_match_substrings(mixed_ids):
+    """Only `sample:` became strict: `task:swe` and `kind:tool` are how
+    users narrow by a family of tasks or actions."""
+    actions = _actions(mixed_ids)
+    for text in ("task:swe", "kind:tool", "kind:TOOL", 'kind:"tool c'):
+        assert all(parse(text).matches_span(s) for s in actions), text
+
+
+@pytest.mark.parametrize("text", ["status:", "kind:", 'kind:"', '"', "sample:  ", "status: sample:"])
+def test_a_field_with_no_value_yet_does_nothing(text):
+    """`/status:` as typed so far: the term waits for its value instead of
+    showing "no spans match the filter"."""
+    query = parse(text)
+    assert not query and not query.fields and not query.words
+    store = load("inspect/demo.log")
+    assert all(query.matches_span(s) for s in store.runs["demo"].spans.values())
+
+
+def test_a_field_with_no_value_leaves_the_other_terms():
+    store = load("inspect/demo.log")
+    spans = list(store.runs["demo"].spans.values())
+    for typed, meant in (("status:error kind:", "status:error"), ("sleep status:", "sleep")):
+        assert [s for s in spans if parse(typed).matches_span(s)] == \
+            [s for s in spans if parse(meant).matches_span(s)], typed
+
+
+@pytest.mark.parametrize("typed, closed", [
+    ('kind:"Tool', 'kind:"Tool"'),
+    ('kind:"Tool Call', 'kind:"Tool Call"'),
+    ("kind:'Tool Ca", "kind:'Tool Ca'"),
+    ('status:error kind:"Tool Call', 'status:error kind:"Tool Call"'),
+    ('"sleep 6', '"sleep 6"'),
+])
+def test_an_unclosed_quote_matches_as_if_it_were_closed(typed, closed):
+    store = load("inspect/demo.log")
+    spans = list(store.runs["demo"].spans.values())
+    assert parse(typed).fields == parse(closed).fields and parse(typed).words == parse(closed).words
+    hits = [s for s in spans if parse(typed).matches_span(s)]
+    assert hits and hits == [s for s in spans if parse(closed).matches_span(s)]
+
+
+def test_terms_quoted_and_not():
+    assert parse('kind:"Tool Call" sample:3').fields == [("kind", "tool call"), ("sample", "3")]
+    assert parse("don't").words == ["don't"]  # a quote inside a word is that word's
+    assert parse('"12:30"').words == ["12:30"] and not parse('"12:30"').fields  # quoted: a word
+    assert parse("url:http://x").fields == [("url", "http://x")]
+
+
+def test_anomaly_rows_follow_the_same_rules(mixed_ids):
+    """The anomaly panel's rows match by the same terms: `sample:` whole,
+    an empty field waits, an unclosed quote is closed."""
+    by_sample = {_sample_of(s): s for s in _actions(mixed_ids)}
+
+    def matches(text: str, sample_id) -> bool:
+        span = by_sample[sample_id] if sample_id is not None else None
+        return parse(text).matches_anomaly("error", "Tool Call", "bash(command='ls')", "boom", span)
+
+    assert matches("sample:3", 3)
+    assert not matches("sample:3", "pytest-dev__pytest-26363") and not matches("sample:3", 13)
+    assert matches("sample:26363", "pytest-dev__pytest-26363")
+    assert matches("status:", 13) and matches("sample:", None) and matches("boom kind:", None)
+    assert matches('kind:"Tool', 13) and matches('kind:"tool c', None)
+    assert not matches('kind:"Model', None)

@@ -7,15 +7,24 @@
 A field is looked up on the span, then in its attributes, then in its
 ancestors' attributes, then in its run's attributes, so `sample:3` finds
 every action of sample 3 and `kind:image` finds Skulk tasks of that kind.
-Values match case-insensitively as substrings; `category:` matches a slash
-prefix (`sync` matches `sync/compute`). Never raises.
+Values match case-insensitively as substrings (a number matches a number
+whole: `epoch:1` is not epoch 11); `status:` matches a status or its alias
+exactly; `category:` matches a slash prefix (`sync` matches `sync/compute`);
+`sample:` matches an id whole or whole parts of it (see `_sample_matches`).
+
+Typed as it is read, keystroke by keystroke: a field with no value yet
+(`status:`) does nothing, and an unclosed quote (`kind:"Tool`) runs to the
+end of the text. A quote opens only at the start of a term or of its value,
+so `don't` is a word; a term quoted whole (`"12:30"`) is a word, not a
+field. Never raises.
 """
 
 from __future__ import annotations
 
 import json
-import shlex
-from typing import Any, Iterable
+import re
+from functools import lru_cache
+from typing import Any, Callable, Iterable
 
 from tracetui.model import Run, Span
 
@@ -31,11 +40,21 @@ FIELD_KEYS = {"sample": ("sample_id", "sample"), "model": ("model", "model_id", 
               "kind": ("kind", "task_kind", "type")}
 
 
-def _tokens(text: str) -> list[str]:
-    try:
-        return shlex.split(text)
-    except ValueError:  # an unbalanced quote: take the words as typed
-        return text.replace('"', " ").replace("'", " ").split()
+#: One term: an optional `field:` head, then a value quoted from its start
+#: (to its closing quote or, still being typed, to the end of the text) or
+#: bare, up to the next space. Every match is one term, never empty.
+_TERM = re.compile(r"""(?=\S)(?:([^\s:"']+):)?(?:(["'])(.*?)(?:\2|\Z)|(\S*))""", re.S)
+
+
+def _terms(text: str) -> list[tuple[str | None, str]]:
+    """(field, value) for each term; field is None for a word. Not shlex: a
+    filter is read after every keystroke, so an unclosed quote is the usual
+    state of a quoted value, not an error that should scramble it."""
+    terms = []
+    for match in _TERM.finditer(text):
+        field, quote, quoted, bare = match.groups()
+        terms.append((field, quoted if quote else bare))
+    return terms
 
 
 class Query:
@@ -45,12 +64,13 @@ class Query:
         self.text = text
         self.words: list[str] = []
         self.fields: list[tuple[str, str]] = []
-        for token in _tokens(text):
-            field, sep, value = token.partition(":")
-            if sep and field and value:
+        for field, value in _terms(text):
+            if not value:
+                continue  # `status:` or `"` as typed so far: nothing to match yet
+            if field is None:
+                self.words.append(value.lower())
+            else:
                 self.fields.append((field.lower(), value.lower()))
-            elif token:
-                self.words.append(token.lower())
 
     def __bool__(self) -> bool:
         return bool(self.words or self.fields)
@@ -134,8 +154,9 @@ def _status_match(status: str, value: str) -> bool:
 
 
 def _match_in(attributes: dict, field: str, value: str) -> bool:
+    matches = _MATCHERS.get(field, _text_matches)
     for key in FIELD_KEYS.get(field, (field,)):
-        if key in attributes and _value_matches(attributes[key], value, prefix=field == "category"):
+        if key in attributes and _value_matches(attributes[key], value, matches):
             return True
     return False
 
@@ -144,23 +165,60 @@ def _has(attributes: dict, field: str) -> bool:
     return any(key in attributes for key in FIELD_KEYS.get(field, (field,)))
 
 
-def _value_matches(candidate: Any, value: str, prefix: bool) -> bool:
+def _value_matches(candidate: Any, value: str, matches: Callable[[str, str], bool]) -> bool:
     if isinstance(candidate, (list, tuple, set)):
-        return any(_value_matches(c, value, prefix) for c in candidate)
+        return any(_value_matches(c, value, matches) for c in candidate)
     if isinstance(candidate, dict):
-        return any(_value_matches(c, value, prefix) for c in candidate.values())
-    text = str(candidate).lower()
-    if prefix:
-        return text == value or text.startswith(value + "/")
+        return any(_value_matches(c, value, matches) for c in candidate.values())
+    return matches(str(candidate).lower(), value)
+
+
+def _text_matches(text: str, value: str) -> bool:
+    """A substring (`model:gpt`, `task:swe`), but a number matches a number
+    whole: `epoch:1` is not epoch 11."""
     if text.isdigit() and value.isdigit():
-        return text == value  # sample:3 is sample 3, not 13
+        return text == value
     return value in text
+
+
+def _category_matches(text: str, value: str) -> bool:
+    """A slash prefix: `sync` matches `sync/compute`, not `syncing`."""
+    return text == value or text.startswith(value + "/")
+
+
+#: What splits a text sample id into parts: `pytest-dev__pytest-26363` is
+#: pytest, dev, pytest, 26363.
+SAMPLE_ID_SEPARATORS = "-_/."
+
+
+def _sample_matches(text: str, value: str) -> bool:
+    """The whole id (`sample:3` is id 3 or "3"), or whole parts of a text
+    id, in order, as typed between them (`sample:26363`,
+    `sample:pytest-26363`, `sample:sympy` for every sympy sample) -- never a
+    run of characters inside a part, so `sample:3` is not
+    `pytest-dev__pytest-26363` nor sample 13. Ids are numbers in one eval
+    and SWE-bench or UUID names in another; a user types the one they mean."""
+    if value not in text:  # the cheap answer for most spans of a big run
+        return False
+    return text == value or _whole_parts(value).search(text) is not None
+
+
+@lru_cache(maxsize=64)
+def _whole_parts(value: str) -> re.Pattern:
+    """`value` where it starts and ends on a part boundary (the id's ends or
+    a separator); cached, since a filter pass asks once per span."""
+    outside = "[^" + re.escape(SAMPLE_ID_SEPARATORS) + "]"
+    return re.compile(f"(?<!{outside}){re.escape(value)}(?!{outside})")
+
+
+#: Fields whose values do not match as substrings.
+_MATCHERS = {"category": _category_matches, "sample": _sample_matches}
 
 
 def refines(new: Query, old: Query) -> bool:
     """Does everything `new` matches match `old` too? For words alone: each
     old word is inside a new one (a word typed on). Fields are left out:
-    `status:`, a sample number and a category match exactly, so a longer
+    `status:`, a sample id and a category match exactly, so a longer
     value is not a narrower one."""
     return bool(old.words) and not old.fields and not new.fields and new.text != old.text \
         and all(any(w in v for v in new.words) for w in old.words)

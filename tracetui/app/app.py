@@ -19,7 +19,7 @@ from rich.text import Text
 from textual import on, work
 from textual.actions import SkipAction
 from textual._styles_cache import StylesCache
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
@@ -545,9 +545,8 @@ class TraceApp(App):
                 tree.show_run(first or self.run_list.current)
             elif tree.run is not None and tree.run.id in changed:
                 tree.refresh_run()
-            current = tree.current
-            if not self.loading and current is not None and tree.run is not None \
-                    and tree.run.id in changed:
+            current = self._detail_subject()
+            if not self.loading and current is not None and current.run.id in changed:
                 # Redraw the detail only if what it shows changed: a full
                 # render per appended line would cost the tail its latency.
                 signature = (id(current), current.status, current.duration,
@@ -564,14 +563,19 @@ class TraceApp(App):
             return  # a redraw is already due, and will show this change
         shown, at = self._last_live_detail
         wait = at + DETAIL_LIVE_INTERVAL - time.monotonic()
-        if wait > 0 and self.tree.current is shown:
+        if wait > 0 and self._detail_subject() is shown:
             self._live_detail_timer = self.set_timer(wait, self._draw_live_detail)
         else:
             self._draw_live_detail()
 
+    def _detail_subject(self) -> Span | None:
+        """The span the detail is about: the one it shows (the tree's or
+        an anomaly's), else the tree's."""
+        return self.detail.span or self.tree.current
+
     def _draw_live_detail(self) -> None:
         self._live_detail_timer = None
-        current = self.tree.current
+        current = self._detail_subject()
         self._last_live_detail = (current, time.monotonic())
         if current is not None:
             self._show_detail(current)
@@ -584,7 +588,7 @@ class TraceApp(App):
             pass
 
     def _tick(self) -> None:
-        current = self.tree.current
+        current = self._detail_subject()
         if current is not None and current.status == "running" and not self.loading:
             self._show_detail(current)
         # Only the rows whose text moved on (an age, a bar) are drawn again.
@@ -713,11 +717,21 @@ class TraceApp(App):
 
     @on(SpanTree.SpanHighlighted)
     def span_highlighted(self, message: SpanTree.SpanHighlighted) -> None:
+        self._show_detail_soon(message.span)
+
+    @on(LineList.Highlighted, "#anomalies")
+    def anomaly_highlighted(self, message: LineList.Highlighted) -> None:
+        """The detail shows the anomaly under the cursor while the panel has
+        the focus, as `r` and `c` take it (QA: it kept the tree's span)."""
+        item = self.anomaly_panel.current
+        if self.focused is self.anomaly_panel and item is not None and item[1].span is not None:
+            self._show_detail_soon(item[1].span)
+
+    def _show_detail_soon(self, span: Span) -> None:
         # Holding j down moves the cursor many times a second: draw the
         # detail once the cursor rests, so each keypress stays within a frame.
         if self._detail_timer is not None:
             self._detail_timer.stop()
-        span = message.span
         self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self._show_new_detail(span))
 
     @on(SpanTree.SpanSelected)
@@ -762,6 +776,30 @@ class TraceApp(App):
         self.screen.set_focus(widget)
 
     # -- actions -----------------------------------------------------------------
+
+    def get_system_commands(self, screen) -> Iterable[SystemCommand]:
+        """Textual's commands, then every key's action (`ctrl+p`): a user
+        who forgot a key finds it by what it does."""
+        yield from super().get_system_commands(screen)
+        if not isinstance(screen, MainScreen):
+            return  # help, a raw record: their keys are theirs
+        tree = self.tree
+        for title, help_text, callback in (
+            ("Filter the focused list", "/: words, or field:value (status:error kind:Model sample:3)",
+             self.action_filter),
+            ("Jump to the anomaly panel", "a", self.action_focus_anomalies),
+            ("Errors and timeouts: show or hide", "e: in the anomaly panel", self.action_toggle_failures),
+            ("Follow the newest span", "f: keep it in view as spans arrive", self.action_toggle_follow),
+            ("Sort the spans", "s: recorded order, start time, slowest first, name", tree.action_cycle_sort),
+            ("Expand the whole subtree", "* / shift+→ on the tree's selected span", tree.action_expand_all),
+            ("Collapse the whole subtree", "shift+← on the tree's selected span", tree.action_collapse_all),
+            ("Raw record", "r: the selected span's record(s) as the source wrote them", self.action_raw),
+            ("Copy the span as JSON", "c: to the clipboard (OSC 52)", self.action_copy),
+            ("Export the run for Perfetto", "x: a Chrome trace JSON file ui.perfetto.dev opens",
+             self.action_export),
+            ("Help", "?: every key", self.action_help),
+        ):
+            yield SystemCommand(title, help_text, callback)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -857,10 +895,11 @@ class TraceApp(App):
             spans = list(run.spans.values())
         if len(spans) > EXPORT_NOTICE_MIN:
             self.notify(f"exporting {len(spans):,} spans…", timeout=3, markup=False)
-        self._export_in_background(run, spans, path, as_of(run, self.now()))
+        self._export_in_background(run, spans, path, as_of(run, self.now()), os.path.exists(path))
 
     @work(thread=True, group="export")
-    def _export_in_background(self, run: Run, spans: list[Span], path: str, now: float) -> None:
+    def _export_in_background(self, run: Run, spans: list[Span], path: str, now: float,
+                              replacing: bool = False) -> None:
         """Write the export off the UI thread (a million spans take seconds),
         from a snapshot of the run's spans, so the reader keeps reading."""
         try:
@@ -873,7 +912,8 @@ class TraceApp(App):
         # The run list counts recorded spans only: say what the rest are.
         what = f"{count:,} spans" + (f" ({made_up:,} of them task/sample nodes tracetui inferred)"
                                      if made_up else "")
-        self.call_from_thread(self.notify, f"exported {what} to {path} (open it in ui.perfetto.dev)",
+        replaced = " (it replaces the run's earlier export)" if replacing else ""
+        self.call_from_thread(self.notify, f"exported {what} to {path}{replaced} (open it in ui.perfetto.dev)",
                               timeout=6, markup=False)
 
     # -- filtering ---------------------------------------------------------------

@@ -8,6 +8,7 @@ expanding splices a subtree's rows in, collapsing slices them out.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Iterator
@@ -243,6 +244,16 @@ def waterfall(start: float | None, end: float | None, r0: float, r1: float, widt
     return "".join(cells)
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple:
+    """Sorts names as people read them: `sample 2` before `sample 10`."""
+    parts = _DIGITS.split(text.lower())
+    parts[1::2] = map(int, parts[1::2])
+    return tuple(parts)
+
+
 class SpanTree(LineList):
     """Spans of one run as a tree."""
 
@@ -263,7 +274,7 @@ class SpanTree(LineList):
         # duration is only its closed actions', and it is the point of a hang.
         ("slowest first", lambda s: (0, s.start or 0.0) if s.status == RUNNING else
          (1, -(s.duration if s.duration is not None else float("inf"))), False),
-        ("name", lambda s: (s.name.lower(), s.detail.lower()), False),
+        ("name", lambda s: (natural_key(s.name), natural_key(s.detail)), False),
     ]
 
     follow: reactive[bool] = reactive(False)
@@ -301,6 +312,10 @@ class SpanTree(LineList):
         self._filter_pending = False
         #: The last pass's (run, query, spans matched, spans looked at).
         self._matched: tuple[Run, Query, list[Span], int] | None = None
+        #: The span under the cursor when the filter was dropped: shown
+        #: (its ancestors opened) once the whole tree's rows are back. A
+        #: user filters to find a span; dropping the filter must not lose it.
+        self._unfiltered_at: Span | None = None
         #: No live relayout starts before this (time.monotonic()).
         self._relayout_next = 0.0
 
@@ -551,10 +566,18 @@ class SpanTree(LineList):
         self.sync_size()
         if self.follow and self.rows:
             self.cursor = newest_row(self.rows) if newest is None else newest
+        elif self._reveal_unfiltered():
+            return
         elif current is not None:
             index = self.index_of(current)
             if index is not None and index != self.cursor:
+                was, top = self.cursor, self.scroll_offset.y
                 self.set_reactive(SpanTree.cursor, index)
+                if top <= was < top + self.scrollable_content_region.height:
+                    # Rows came or went above it: the view moves with it, so
+                    # it stays where the user saw it (a big log still being
+                    # read pushed a span jumped to off the pane).
+                    self.scroll_to(y=max(0, top + index - was), animate=False)
                 self.repaint_changed_rows()
 
     def _relayout_soon(self, live: bool = False) -> None:
@@ -699,6 +722,7 @@ class SpanTree(LineList):
             return above
 
     def set_filter(self, query: Query) -> None:
+        self._unfiltered_at = self.current if self._query and not query else None
         self._query = query
         if self._big():  # typing stays responsive
             self._lay_out_in_background()
@@ -713,8 +737,20 @@ class SpanTree(LineList):
             self._layout_version += 1
             self.rows = rows
         self.sync_size()
+        if self._reveal_unfiltered():
+            return
         index = self.index_of(current) if current is not None else None
         self.cursor = index if index is not None else 0
+        self.scroll_to_cursor()
+
+    def _reveal_unfiltered(self) -> bool:
+        """Once a dropped filter's rows are in place: the span it left the
+        cursor on, shown and under the cursor again."""
+        span, self._unfiltered_at = self._unfiltered_at, None
+        if span is None or self._query or span.run is not self.run:
+            return False
+        self.reveal(span)
+        return True
 
     @work(thread=True, exclusive=True, group="span-filter")
     def _filter_in_background(self, run: Run, query: Query, candidates: list[Span] | None = None,
