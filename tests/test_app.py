@@ -2554,3 +2554,22 @@ async def test_the_detail_follows_the_anomaly_panels_cursor(demo_log):
         app.tick()
         await pilot.pause(0.1)
         assert app.detail.span is panel.current[1].span and app.detail.span is not app.tree.current
+
+
+async def test_a_narrow_anomaly_title_keeps_every_count(tmp_path):
+    """QA at 80 columns: `anomalies ▶40 ⊘279 ✗2092 ◔…`, the timeouts' count
+    cut off: the counts go before the pane's name (here smaller counts at
+    72 columns)."""
+    path = str(tmp_path / "trace-8.log")
+    _gen_inspect(path, 40000, 3, start=NOW - 50000)
+    app = make_app(path)
+    async with app.run_test(size=(72, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("e")
+        await pilot.pause(0.2)
+        panel = app.anomaly_panel
+        counts = [n for n in panel._counts.values() if n]
+        assert len(counts) == 4 and sum(counts) > 150
+        title = str(panel.border_title)
+        assert len(title) <= panel.size.width - 4
+        assert all(str(n) in title for n in counts), title

@@ -194,3 +194,20 @@ def test_anomaly_rows_follow_the_same_rules(mixed_ids):
     assert matches("status:", 13) and matches("sample:", None) and matches("boom kind:", None)
     assert matches('kind:"Tool', 13) and matches('kind:"tool c', None)
     assert not matches('kind:"Model', None)
+
+
+def test_anomaly_rows_match_their_run():
+    """A directory's rows show their run's name: it is matched like their
+    text, and `run:` picks a run, with or without the row's span (a held
+    archive's rows have none until it is read)."""
+    from tracetui.model import Run
+
+    run = Run("trace-3302", "/x/trace-3302.log.gz", "inspect")
+    other = Run("trace-77", "/x/trace-77.log", "inspect")
+
+    def matches(text: str, row_run) -> bool:
+        return parse(text).matches_anomaly("running", "Run Task", "task: gaia", None, None, row_run)
+
+    assert matches("trace-3302", run) and not matches("trace-3302", other)
+    assert matches("run:3302", run) and not matches("run:3302", other)
+    assert matches("run:3302 gaia status:running", run)

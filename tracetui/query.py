@@ -110,18 +110,22 @@ class Query:
         return True
 
     def matches_anomaly(self, status: str, action: str, detail: str, error: str | None,
-                        span: Span | None) -> bool:
-        """An anomaly panel row: words in its action, detail or error (or in
-        its span's text); fields on its span, except `status`, which is the
-        row's bucket. A row the prescan found before the index made its span
-        can answer `status`, and `kind` / `name` by its action, no more."""
-        if not self.matches_text(action, detail, error) and not (
+                        span: Span | None, run: Run | None = None) -> bool:
+        """An anomaly panel row: words in its action, detail, error or run's
+        name (or in its span's text); fields on its span, except `status`,
+        which is the row's bucket, and `run`, its run's id or name. A row the
+        prescan found before the index made its span can answer `status`,
+        `run`, and `kind` / `name` by its action, no more."""
+        run_names = (run.id, run.name) if run is not None else ()
+        if not self.matches_text(action, detail, error, *run_names) and not (
                 span is not None and (self.matches_text(span.name, span.detail, span.kind, span.id)
                                       or self._matches_content(span))):
             return False
         for field, value in self.fields:
             if field == "status":
                 matched = _status_match(status, value)
+            elif field == "run" and run is not None:
+                matched = any(value in name.lower() for name in run_names)
             elif span is not None:
                 matched = self._span_field(span, field, value)
             else:

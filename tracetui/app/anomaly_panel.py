@@ -197,12 +197,18 @@ class AnomalyPanel(LineList):
         for title in (" · ".join([name] + words), short):
             if title and len(title) <= room:
                 return title
-        return " ".join([name] + [f"{STATUS_STYLE[BUCKET_STATUS[b]][0]}{n}"
-                                         for b, n in counts.items() if n])
+        icons = [f"{STATUS_STYLE[BUCKET_STATUS[b]][0]}{n}" for b, n in counts.items() if n]
+        with_name = " ".join([name] + icons)
+        if len(with_name) <= room or not icons:
+            return with_name
+        # Every count rather than the pane's name (QA, 80 columns: the
+        # timeouts' count was cut off).
+        return " ".join((["so far"] if self.provisional else []) + icons)
 
     def _matches(self, item: tuple[str, AnomalyRow, Run]) -> bool:
-        bucket, row, _run = item
-        return self._query.matches_anomaly(BUCKET_STATUS[bucket], row.action, row.detail, row.error, row.span)
+        bucket, row, run = item
+        return self._query.matches_anomaly(BUCKET_STATUS[bucket], row.action, row.detail, row.error, row.span,
+                                           run)
 
     def set_filter(self, query: Query, runs: Iterable[Run]) -> None:
         self._query = query
