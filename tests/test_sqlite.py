@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sqlite3
+import time
 from datetime import datetime
 
 import pytest
@@ -309,6 +310,28 @@ def test_follow_db_opened_immutable_when_a_writer_starts(tmp_path):
     try:
         assert source.poll() is True
         assert store.runs["run_" + "9" * 32].name == "late"
+    finally:
+        writer.close()
+
+
+def test_a_database_is_live_only_while_it_may_be_written(tmp_path):
+    """The status line said `● live` for any database, one untouched for
+    days too: a `-wal` beside it, or a write in the last 30 s, says a
+    writer may be at work."""
+    path = str(tmp_path / "flujo_ops.db")
+    make_flujo(path, wal=False)
+    source = open_sqlite(path, Store())
+    assert source.live  # just written
+    old = time.time() - 3600
+    os.utime(path, (old, old))
+    assert not source.live
+    writer = sqlite3.connect(path)
+    writer.execute("PRAGMA journal_mode=WAL")
+    add_run(writer, "run_" + "8" * 32, "late", "running", "2025-06-03T00:00:00+00:00")
+    writer.commit()
+    try:
+        os.utime(path, (old, old))
+        assert os.path.exists(path + "-wal") and source.live
     finally:
         writer.close()
 

@@ -211,9 +211,25 @@ def _anomalies_fast(args: argparse.Namespace, path: str, as_of: float | None) ->
     if text:
         note(text)
     skipped = result.bad_lines + result.invalid
-    if skipped:
+    if skipped == 1 and result.first_bad_line == result.lines and _being_written(path):
+        # Inspect skips it too: the line its writer has not finished.
+        note(f"{path}: its last line is still being written: not read")
+    elif skipped:
         note(f"{path}: skipped {skipped} bad line(s); first at line {result.first_bad_line}")
     return fastscan.envelope(path, result, as_of)
+
+
+def _being_written(path: str) -> bool:
+    """A live Inspect log whose last line has no newline yet."""
+    from tracetui.formats.inspect import is_live
+
+    try:
+        with open(path, "rb") as f:
+            f.seek(-1, os.SEEK_END)
+            unfinished = f.read(1) != b"\n"
+    except OSError:
+        return False
+    return unfinished and is_live(path)
 
 
 def _print_anomalies(args: argparse.Namespace, envelope: dict[str, Any]) -> None:

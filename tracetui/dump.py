@@ -69,7 +69,9 @@ def dump_records(path: str, stream: TextIO, note: Callable[[str], None]) -> int:
             break
     stream.write("\n]\n" if count else "]\n")
     if bad:
-        note(f"{path}: skipped {bad} bad line(s); first at line {first_bad}")
+        # Every JSON record is dumped, valid trace record or not: the other
+        # commands' count of bad lines includes those, so say which these are.
+        note(f"{path}: skipped {bad} line(s) that are not JSON; first at line {first_bad}")
     return count
 
 

@@ -38,8 +38,12 @@ class LineSource(DecodedSource):
         `self.behind` says whether more is waiting."""
         changed = False
         chunks = 0
+        # A log still being written may end in a line its writer has not
+        # finished: it waits for its newline, as when following, instead of
+        # being read (and counted bad) by a command that reads to the end.
+        flush = final and not (self.live and getattr(self.decoder, "writer_alive", False))
         while True:
-            chunk = self.follower.poll(final=final)
+            chunk = self.follower.poll(final=flush)
             chunks += 1
             self.behind = chunk.more
             self.notes.extend(chunk.notes)
@@ -61,6 +65,8 @@ class LineSource(DecodedSource):
                         self.decoder.feed(chunk.lines)
                     changed = True
             if not chunk.more or (max_chunks is not None and chunks >= max_chunks):
+                if final and not flush and not chunk.more and self.follower.pending_partial:
+                    self.notes.append(f"{self.path}: its last line is still being written: not read")
                 return self._check_writer() or changed
 
     @property

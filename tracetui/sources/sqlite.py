@@ -24,9 +24,11 @@ import gc
 import json
 import os
 import sqlite3
+import time
 import urllib.parse
 from typing import Any, TextIO
 
+from tracetui.formats.inspect import WRITER_QUIET
 from tracetui.formats.sqlite_generic import SQLiteFormat, quote_ident
 from tracetui.sources.files import is_gzip
 from tracetui.sources.base import DecodedSource, Source, SourceError
@@ -241,7 +243,17 @@ class SQLiteSource(DecodedSource):
 
     @property
     def live(self) -> bool:
-        return True
+        """A writer may be at work: a `-wal` beside the database, or a
+        write within `WRITER_QUIET` (the status line said `● live` for any
+        database, one untouched for days too)."""
+        if self.db_path != self.path:
+            return False  # a gzipped database: an archive
+        if os.path.exists(self.path + "-wal"):
+            return True
+        try:
+            return time.time() - os.stat(self.path).st_mtime < WRITER_QUIET
+        except OSError:
+            return False
 
     def raw(self, locator: Any) -> str | None:
         """The row at a locator as indented JSON, JSON columns decoded. A
