@@ -85,6 +85,12 @@ def test_damaged_lines_are_skipped_and_counted(tmp_path, capsys, builder, skippe
         assert normalized(out, path) == normalized(clean_out, clean), command
 
 
+def test_standard_input_is_said_to_be_no_source(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "runs", "-")
+    assert (code, out) == (1, "") and err == "tracetui: -: standard input is not a source: save the trace to a file\n"
+
+
 def test_a_line_still_being_written_is_not_a_bad_line(tmp_path, capsys):
     """A CI job polling a live eval got `skipped 1 bad line(s)` every time
     (QA): the line its writer has not finished waits, said as such. A

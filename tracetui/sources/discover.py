@@ -97,6 +97,8 @@ def regular_file_head(path: str, not_regular: str = "not a regular file") -> byt
     try:
         st = os.stat(path)
     except FileNotFoundError:
+        if path == "-":  # the usual spelling of standard input, which is not read
+            raise SourceError("-: standard input is not a source: save the trace to a file") from None
         raise SourceError(f"{path}: no such file or directory") from None
     except OSError as exc:
         raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
