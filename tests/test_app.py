@@ -2042,7 +2042,7 @@ async def test_a_directory_opens_on_its_newest_files_run(tmp_path):
 
 async def test_enter_on_an_anomaly_of_a_held_archive_reads_it(tmp_path, monkeypatch):
     """An anomaly row of a held archive has no span yet: enter on it reads
-    the archive, and enter again, once it is read, reveals the span."""
+    the archive and, once it is read, reveals the span."""
     _hold_every_archive(monkeypatch)
     archive = tmp_path / "trace-2.log.gz"
     _gen_inspect(archive, 4000, 8, start=NOW - 100_000)
@@ -2060,12 +2060,8 @@ async def test_enter_on_an_anomaly_of_a_held_archive_reads_it(tmp_path, monkeypa
         app.focus_now(panel)
         panel.cursor = index
         await pilot.press("enter")
-        assert not app._held and app.focused is panel
-        await settle(pilot, app)
-        index = next(i for i, (_, row, run) in enumerate(panel.rows)
-                     if run.id == "trace-2" and row.span is not None and row.span.id == trace_id)
-        panel.cursor = index
-        await pilot.press("enter")
+        assert not app._held
+        await _until(pilot, lambda: app.focused is app.tree)
         assert app.focused is app.tree and app.tree.current.id == trace_id
 
 
@@ -2573,3 +2569,71 @@ async def test_a_narrow_anomaly_title_keeps_every_count(tmp_path):
         title = str(panel.border_title)
         assert len(title) <= panel.size.width - 4
         assert all(str(n) in title for n in counts), title
+
+
+async def test_a_held_archives_anomaly_says_it_is_not_read_and_enter_jumps_once_it_is(tmp_path, monkeypatch):
+    """QA: on a held archive's anomaly the detail kept the last span it
+    could show and `r` said "select a span first"; enter read the archive
+    but a second enter was needed to reach the span."""
+    _hold_every_archive(monkeypatch)
+    archive = str(tmp_path / "trace-2.log.gz")
+    _gen_inspect(archive, 6000, 5, start=NOW - 200_000)
+    os.utime(archive, (NOW - 2000, NOW - 2000))
+    write_demo_trace(str(tmp_path / "trace-1.log"))
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, app)
+        await until_scanned(pilot, app, "trace-2")
+        panel = app.anomaly_panel
+        await pilot.press("a")
+        await _until(pilot, lambda: any(run.id == "trace-2" for _, _, run in panel.rows))
+        index = next(i for i, (_, row, run) in enumerate(panel.rows) if run.id == "trace-2" and row.span is None)
+        panel.cursor = index
+        await pilot.pause(0.2)
+        row = panel.current[1]
+        assert row.span is None and app.detail.noted
+        assert "not read yet" in "\n".join(line.text for line in app.detail._lines)
+        app.tick()  # the detail keeps the note as ages tick
+        await pilot.pause(0.05)
+        assert app.detail.noted
+        await pilot.press("r")
+        await pilot.pause(0.05)
+        assert any("not read yet" in n.message for n in app._notifications)
+        await pilot.press("enter")
+
+        def on_its_span() -> bool:  # the index's own span for that anomaly
+            span = app.tree.current
+            return span is not None and app.focused is app.tree and span.run.id == "trace-2" \
+                and (span.name, span.detail, span.start) == (row.action, row.detail, row.start)
+
+        await _until(pilot, on_its_span, tries=500)
+        assert on_its_span()
+
+
+async def test_typing_a_filter_keeps_the_span_it_started_on(demo_log, layout):
+    """QA: typed key by key, `/status:running` passes through `st`, which
+    matches nothing, and the cursor fell to the top and stayed there though
+    the span it was on matches the whole filter."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        app.focus_now(tree)
+        running = next(s for s in app.store.runs["demo"].spans.values()  # not the first row
+                       if s.status == "running" and s.name == "Subprocess")
+        tree.reveal(running)
+        await pilot.pause(0.1)
+        assert tree.current is running
+        await pilot.press("slash")
+        for key in "status:running":
+            await pilot.press(key)
+            await pilot.pause(0.05)
+        await pilot.press("enter")
+        await _until(pilot, lambda: tree.current is running and len(tree.rows) > 1)
+        assert tree.current is running
+        await pilot.press("k")  # the user moves: the filter no longer pulls the cursor back
+        await pilot.pause(0.1)
+        moved_to = tree.current
+        app.apply_changes()
+        await pilot.pause(0.1)
+        assert tree.current is moved_to

@@ -463,3 +463,41 @@ def test_a_spans_byte_offsets_read_back_in_order_however_they_are_held(offsets):
         origin = pack_offset(origin, offset)
     assert locators(origin) == tuple(offsets)
     assert isinstance(origin, int) == (len(offsets) <= 2 and max(offsets) < 2**42 - 1)
+
+
+@pytest.mark.parametrize("grows", [False, True], ids=["never grows", "grows while open"])
+def test_a_log_stops_ageing_where_its_writer_was_last_seen(tmp_path, monkeypatch, real_copy_gap, grows):
+    """A log written a moment ago, by no process seen here, is live for
+    WRITER_QUIET. If records arrived while it was open, its writer was at
+    work: once quiet, its ages stop where it was last seen live (a hung
+    eval in a container). If none did (QA: a copy of a log killed 30 s
+    earlier), they stop at its last record, as the CLI says."""
+    import tracetui.sources.lines as lines_module
+    from tracetui import clock
+    from tracetui.formats import LINE_FORMATS
+    from tracetui.sources.lines import LineSource
+
+    monkeypatch.setattr(lines_module, "LIVENESS_INTERVAL", 0.0)
+    now = time.time()
+
+    def at(t):
+        return datetime.fromtimestamp(t, timezone.utc).isoformat()
+
+    path = tmp_path / "trace-999999999.log"
+    write(path, [rec("enter", "a", "Subprocess", "sleep 600", start_time=now - 5, timestamp=at(now - 5))])
+    store = Store()
+    source = LineSource(str(path), next(f for f in LINE_FORMATS if f.name == "inspect"), store)
+    source.poll()
+    run = next(iter(store.runs.values()))
+    assert run.live and not run.writer_seen
+    if grows:
+        with open(path, "a") as f:
+            f.write(rec("enter", "b", "Model", "gpt", start_time=now - 1, timestamp=at(now - 1)) + "\n")
+        source.poll()
+        assert run.writer_seen
+    assert clock.as_of(run, now + 10) == now + 10  # live: aged to now
+    quiet = now - 600
+    os.utime(path, (quiet, quiet))
+    source.poll()
+    assert not run.live
+    assert clock.as_of(run, now + 20) == (now + 10 if grows else run.end)

@@ -144,7 +144,7 @@ def test_ages_never_go_back_when_a_hung_writer_dies(tmp_path):
     run = next(iter(store.runs.values()))
     hang_began = run.end + 1
     os.utime(path, (hang_began, hang_began))
-    run.live = True
+    run.live = run.writer_seen = True  # its eval's process seen running
     assert as_of(run, run.end + 300) == run.end + 300
     run.live = False  # the writer was killed
     assert as_of(run, run.end + 301) == run.end + 300

@@ -15,14 +15,15 @@ _last_live: dict[str, float] = {}
 
 def as_of(run: Run, now: float) -> float:
     """`now` while the run's writer may still append; otherwise its last
-    record's time, or the last instant it was seen live if later (a killed
-    eval's hung actions stop ageing when it died, an archived log's when it
-    was closed), so the anomaly panel, the tree, the detail, the run list
+    record's time, or the last instant its writer was seen at work if later
+    (`Run.writer_seen`: a killed eval's hung actions stop ageing when it
+    died, an archived log's when it was closed), so the anomaly panel, the tree, the detail, the run list
     and the CLI agree on every age. Not the file's mtime: a copy, an
     artifact downloaded from CI or a gzipped twin has its own, days later
     (its runs lasted hours and their hung actions days)."""
     if run.live:
-        _last_live[run.source] = now
+        if run.writer_seen:
+            _last_live[run.source] = now
         return now
     seen = _last_live.get(run.source)
     end = run.end

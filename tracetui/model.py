@@ -255,7 +255,7 @@ class Run:
     __slots__ = (
         "id", "name", "source", "format", "spans", "roots", "anomalies",
         "attributes", "events", "status_override", "inferred", "live",
-        "_error_count", "first_time", "last_time", "synthetic_spans", "known_end",
+        "_error_count", "first_time", "last_time", "synthetic_spans", "known_end", "writer_seen",
     )
 
     def __init__(self, id: str, source: str, format: str, name: str = "") -> None:
@@ -285,6 +285,11 @@ class Run:
         #: there (a scan of the whole file, `tracetui.prescan`): a big log's
         #: ages and duration are right while it is read. None once it is.
         self.known_end: float | None = None
+        #: Its writer was seen at work here: its process running, or records
+        #: arriving while the source was open. Only then does a run that
+        #: stops being live keep ageing to when it was last seen so
+        #: (`clock.as_of`); a log copied a moment ago looked live for 30 s.
+        self.writer_seen = False
 
     def span_count(self) -> int:
         """Spans the source recorded: `spans` less the made-up nodes."""

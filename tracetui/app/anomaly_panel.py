@@ -117,8 +117,13 @@ class AnomalyPanel(LineList):
             # the top row of a list scrolled to its top, it stays on top:
             # the panel watches what has run longest, and rows found while
             # it opens (a prescan's, an archive's) must not push it away.
-            for i, (b, row, _) in enumerate(rows):
-                if row.span is not None and row.span is current[1].span and b == current[0]:
+            was = current[1]
+            # A prescanned row without a span is the same anomaly as the
+            # index's row for it once its file is read: same action, detail, start.
+            same = (lambda row: row.span is was.span) if was.span is not None else (
+                lambda row: row is was or (row.action, row.detail, row.start) == (was.action, was.detail, was.start))
+            for i, (b, row, run) in enumerate(rows):
+                if b == current[0] and run is current[2] and same(row):
                     if i != self.cursor:
                         self.set_reactive(AnomalyPanel.cursor, i)
                         moved = True

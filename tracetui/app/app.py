@@ -41,7 +41,7 @@ from tracetui.app.style import plain
 from tracetui.clock import as_of
 from tracetui.export import write_perfetto
 from tracetui.fastscan import usable_cpus
-from tracetui.model import Anomalies, Run, Span
+from tracetui.model import BUCKETS, Anomalies, AnomalyRow, Run, Span
 from tracetui.prescan import Prescan, worth_prescanning
 from tracetui.query import parse
 from tracetui.sources.base import Source, SourceError
@@ -70,6 +70,8 @@ FREEZE_INTERVAL = 1.0
 RESCAN_INTERVAL = 1.0
 #: The detail pane follows the tree cursor after it rests this long (s).
 DETAIL_DELAY = 0.06
+#: Said of a held archive's anomaly, whose span is made when it is read.
+NOT_READ_YET = "its archive is not read yet: enter reads it"
 #: A live span shown in the detail pane is redrawn at most this often (s):
 #: a sample gaining an event per line would otherwise be rendered again on
 #: every batch (2–13 ms each, its log included).
@@ -209,6 +211,9 @@ class TraceApp(App):
         self._last_live_detail: tuple[Span | None, float] = (None, 0.0)
         self._panes: dict = {}
         self._filter_texts: dict[str, str] = {}
+        #: An anomaly row `enter` was pressed on before its span was made,
+        #: its run's id and its trace id (`_jump_if_read`).
+        self._jump_when_read: tuple[AnomalyRow, str, str | None] | None = None
         #: Child processes folding big Inspect logs' anomalies (`prescan`).
         self._prescans: list[Prescan] = []
         #: Archives read no further than their first slice until their run
@@ -554,7 +559,25 @@ class TraceApp(App):
                 if signature != self._detail_signature:
                     self._detail_signature = signature
                     self._redraw_live_detail()
+            self._jump_if_read()
         self.update_status()
+
+    def _jump_if_read(self) -> None:
+        """The jump asked for on an anomaly whose span was not made yet
+        (an archive held, a big log being read), once it is: if the user is
+        still on that row."""
+        if self._jump_when_read is None:
+            return
+        row, run_id, trace_id = self._jump_when_read
+        run = self.store.runs.get(run_id)
+        span = row.span or (run.spans.get(trace_id) if run is not None and trace_id else None)
+        if span is None:
+            return
+        self._jump_when_read = None
+        item = self.anomaly_panel.current
+        # Read to its end, the run shows the index's rows, not the prescan's.
+        if self.focused is self.anomaly_panel and item is not None and (item[1] is row or item[1].span is span):
+            self._jump_to(span, item[2])
 
     def _redraw_live_detail(self) -> None:
         """Redraw the detail for a live change, at most every
@@ -570,7 +593,9 @@ class TraceApp(App):
 
     def _detail_subject(self) -> Span | None:
         """The span the detail is about: the one it shows (the tree's or
-        an anomaly's), else the tree's."""
+        an anomaly's), else the tree's; none while it shows a note."""
+        if self.detail.noted:
+            return None
         return self.detail.span or self.tree.current
 
     def _draw_live_detail(self) -> None:
@@ -717,22 +742,29 @@ class TraceApp(App):
 
     @on(SpanTree.SpanHighlighted)
     def span_highlighted(self, message: SpanTree.SpanHighlighted) -> None:
-        self._show_detail_soon(message.span)
+        span = message.span
+        self._show_detail_soon(lambda: self._show_new_detail(span))
 
     @on(LineList.Highlighted, "#anomalies")
     def anomaly_highlighted(self, message: LineList.Highlighted) -> None:
         """The detail shows the anomaly under the cursor while the panel has
         the focus, as `r` and `c` take it (QA: it kept the tree's span)."""
         item = self.anomaly_panel.current
-        if self.focused is self.anomaly_panel and item is not None and item[1].span is not None:
-            self._show_detail_soon(item[1].span)
+        if self.focused is not self.anomaly_panel or item is None:
+            return
+        _, row, run = item
+        if row.span is not None:
+            self._show_detail_soon(lambda: self._show_new_detail(row.span))
+        else:  # a held archive's row: its span is made when the archive is read
+            self._show_detail_soon(lambda: self.detail.show_note(
+                row.action, f"{row.action}  {row.detail}\n\n{NOT_READ_YET}"))
 
-    def _show_detail_soon(self, span: Span) -> None:
+    def _show_detail_soon(self, show: Callable[[], None]) -> None:
         # Holding j down moves the cursor many times a second: draw the
         # detail once the cursor rests, so each keypress stays within a frame.
         if self._detail_timer is not None:
             self._detail_timer.stop()
-        self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self._show_new_detail(span))
+        self._detail_timer = self.set_timer(DETAIL_DELAY, show)
 
     @on(SpanTree.SpanSelected)
     def span_selected(self, message: SpanTree.SpanSelected) -> None:
@@ -745,19 +777,25 @@ class TraceApp(App):
             return
         _, row, run = item
         if row.span is None:  # from the prescan: the reader is not there yet
+            early = self.anomaly_panel.early.get(run.id)
+            trace_id = None if early is None else next(
+                (tid for name in BUCKETS for tid, r in early.bucket(name).items() if r is row), None)
+            self._jump_when_read = (row, run.id, trace_id)
             held = self._held_source(run)
             if held is not None:
                 self.read_held(held)
-                self.notify("its span shows in the tree once the archive is read", timeout=3)
+                self.notify("reading its archive: the tree shows its span once read", timeout=3)
                 return
-            self.notify(f"not indexed yet ({self.read_percent()}% read): its span shows "
-                        "in the tree once the reader reaches it", timeout=3)
+            self.notify(f"not indexed yet ({self.read_percent()}% read): the tree shows its span "
+                        "once the reader reaches it", timeout=3)
             return
+        self._jump_to(row.span, run)
+
+    def _jump_to(self, span: Span, run: Run) -> None:
         self.run_list.select_run(run)
         with self.store.lock:
             self.tree.show_run(run)
-            if row.span is not None:
-                self.tree.reveal(row.span)  # SpanSelected: the detail shows it
+            self.tree.reveal(span)  # SpanSelected: the detail shows it
         self.focus_now(self.tree)
 
     @on(LineList.Activated, "#runs")
@@ -822,6 +860,11 @@ class TraceApp(App):
                 self.tree.refresh_run()
         self.update_status()
 
+    def _no_span_said(self) -> str:
+        """Why `r`, `c` have nothing to take."""
+        item = self.anomaly_panel.current if self.focused is self.anomaly_panel else None
+        return NOT_READ_YET if item is not None and item[1].span is None else "select a span first"
+
     def _selected_span(self) -> Span | None:
         if self.focused is self.anomaly_panel and self.anomaly_panel.current is not None:
             return self.anomaly_panel.current[1].span
@@ -836,7 +879,7 @@ class TraceApp(App):
     def action_raw(self) -> None:
         span = self._selected_span()
         if span is None:
-            self.notify("select a span first", severity="warning")
+            self.notify(self._no_span_said(), severity="warning")
             return
         source = self._source_for(span.run)
         parts = []
@@ -860,7 +903,7 @@ class TraceApp(App):
     def action_copy(self) -> None:
         span = self._selected_span()
         if span is None:
-            self.notify("select a span first", severity="warning")
+            self.notify(self._no_span_said(), severity="warning")
             return
         self.copy_to_clipboard(span_as_json(span))
         self.notify(f"copied {safe(span.name, newlines=False)[:40]} as JSON", markup=False)
@@ -925,6 +968,8 @@ class TraceApp(App):
         if not isinstance(focused, LineList):
             focused = self.tree
         self._filter_target = focused
+        if isinstance(focused, SpanTree):
+            focused.hold_filter_anchor()
         box = self.query_one("#filter", Input)
         box.value = self._filter_texts.get(focused.id or "", "")
         box.add_class("visible")
@@ -971,5 +1016,7 @@ class TraceApp(App):
     def _hide_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.remove_class("visible")
+        if isinstance(self._filter_target, SpanTree):
+            self._filter_target.release_filter_anchor()
         if self._filter_target is not None:
             self.focus_now(self._filter_target)

@@ -355,14 +355,17 @@ class DetailPane(ScrollView, can_focus=True):
         self._log_drawn: tuple[tuple, int, list[Strip]] | None = None
         self._lines: list[Strip] = []
         self._width = 0
+        #: A note is shown instead of a span (`show_note`).
+        self.noted = False
 
     def show(self, span: Span | None, now: float) -> None:
         """Show `span`, its running age measured to its run's instant
         (`clock.as_of`), as every other pane measures it. A new span starts
         at the top; the same span redrawn (its age, live news) keeps the
         scroll position."""
-        new = span is not self.span
+        new = span is not self.span or self.noted
         self.span = span
+        self.noted = False
         if span is None:
             self._sections = [(None, PLACEHOLDER)]
         else:
@@ -372,6 +375,17 @@ class DetailPane(ScrollView, can_focus=True):
         self._draw()
         if new:
             self.scroll_to(y=0, animate=False)
+
+    def show_note(self, title: str, text: str) -> None:
+        """A note instead of a span (an anomaly whose archive is not read
+        yet): `noted` until a span is shown, so live redraws leave it."""
+        self.span = None
+        self.noted = True
+        self._sections = [(None, Text(text, style="dim italic"))]
+        self.border_title = f"detail · {safe(title, newlines=False)[:40]}"
+        self.renderable = Group(*(part for _, part in self._sections))
+        self._draw()
+        self.scroll_to(y=0, animate=False)
 
     def _draw(self) -> None:
         width = self.scrollable_content_region.width

@@ -316,6 +316,12 @@ class SpanTree(LineList):
         #: (its ancestors opened) once the whole tree's rows are back. A
         #: user filters to find a span; dropping the filter must not lose it.
         self._unfiltered_at: Span | None = None
+        #: The span the cursor was on when the filter box opened: each
+        #: keystroke's rows put the cursor back on it if it matches (typing
+        #: `status:running` passes through `st`, which matches nothing).
+        self.filter_anchor: Span | None = None
+        #: The box closed while a pass was in flight: the anchor goes once it lands.
+        self._release_anchor = False
         #: No live relayout starts before this (time.monotonic()).
         self._relayout_next = 0.0
 
@@ -722,7 +728,7 @@ class SpanTree(LineList):
             return above
 
     def set_filter(self, query: Query) -> None:
-        self._unfiltered_at = self.current if self._query and not query else None
+        self._unfiltered_at = (self.filter_anchor or self.current) if self._query and not query else None
         self._query = query
         if self._big():  # typing stays responsive
             self._lay_out_in_background()
@@ -739,9 +745,26 @@ class SpanTree(LineList):
         self.sync_size()
         if self._reveal_unfiltered():
             return
-        index = self.index_of(current) if current is not None else None
+        index = None
+        for span in (self.filter_anchor, current):
+            index = self.index_of(span) if span is not None else None
+            if index is not None:
+                break
         self.cursor = index if index is not None else 0
         self.scroll_to_cursor()
+
+    def hold_filter_anchor(self) -> None:
+        """The filter box opened: keystrokes keep the cursor's span."""
+        self.filter_anchor = self.current
+        self._release_anchor = False
+
+    def release_filter_anchor(self) -> None:
+        """The filter box closed: the anchor holds until the pass in flight
+        (a big run's) has placed the cursor."""
+        if self._filter_worker is None:
+            self.filter_anchor = None
+        else:
+            self._release_anchor = True
 
     def _reveal_unfiltered(self) -> bool:
         """Once a dropped filter's rows are in place: the span it left the
@@ -778,6 +801,9 @@ class SpanTree(LineList):
             self._matched = (run, query, matched, count)
             if self.run is run and self._query is query:
                 self._show_filtered(rows)
+                if self._release_anchor:
+                    self.filter_anchor = None
+                    self._release_anchor = False
             if self._filter_pending and self._query:
                 self._lay_out_in_background()
             self.border_title = self._title()

@@ -293,6 +293,7 @@ class FlujoDecoder:
         true_status = (state_status or runs_status or "").lower()
         run.status_override = RUN_STATUS.get(true_status, true_status or None)
         run.live = run.status_override == RUNNING and self.live
+        run.writer_seen = run.writer_seen or run.live  # a -wal: its writer has the database open
         clock = self.clocks[run_id]
         wall0 = iso_to_epoch(created_at)
         if wall0 is not None and wall0 != clock.wall0:

@@ -174,8 +174,9 @@ WRITER_QUIET = 30.0
 
 #: A file whose last record is this much (s) older than its last write was
 #: not written by its eval: copied, downloaded or generated since. Inspect's
-#: writer flushes each record as it logs it.
-COPY_GAP = 120.0
+#: writer flushes each record as it logs it (milliseconds apart); a copy
+#: made within this of its last record still looks live for WRITER_QUIET.
+COPY_GAP = 10.0
 #: How much of a file's end is read to find its last record's time.
 TAIL_BYTES = 64 * 1024
 
@@ -278,7 +279,7 @@ class InspectDecoder:
     def _init_state(self) -> None:
         self.run: Run = self.store.run(self.run_id, self.path, FORMAT)
         self.run.inferred = True
-        self.run.live = is_live(self.path)
+        self._see_writer(is_live(self.path))
         self._samples: dict[tuple, _Sample] = {}
         self._tasks: dict[str, Span] = {}
         #: Per task node: how many of its samples are running / errored / ok,
@@ -314,7 +315,7 @@ class InspectDecoder:
         the file that now has the old name)."""
         self.path = path
         self.run.source = path
-        self.run.live = is_live(path)
+        self._see_writer(is_live(path))
         new_id = run_id_for(path)
         if new_id != self.run_id and self.store.rename_run(self.run_id, new_id):
             self.run_id = new_id
@@ -332,13 +333,25 @@ class InspectDecoder:
     def writer_alive(self) -> bool:
         return self.run.live
 
+    def _see_writer(self, live: bool) -> None:
+        """Set the run's liveness; its writer is seen if its process runs."""
+        self.run.live = live
+        if live and not self.run.writer_seen and process_alive(self.path):
+            self.run.writer_seen = True
+
+    def saw_writing(self) -> None:
+        """Records arrived after the file was read to its end: its writer
+        is at work (`Run.writer_seen`)."""
+        if self.run.live:
+            self.run.writer_seen = True
+
     def check_writer(self) -> bool:
         """Look again whether the eval writing this file still runs; True
         (and the run touched) if that changed."""
         live = is_live(self.path)
         if live == self.run.live:
             return False
-        self.run.live = live
+        self._see_writer(live)
         self.store.touch(self.run_id)
         return True
 
