@@ -85,6 +85,12 @@ def unclaimed_run_id(store: Store, run_id: str, path: str) -> str:
 
 
 _EVENTS = frozenset(("enter", *CLOSING_EVENTS))
+#: Inspect's flushes of the eval log. One runs in whichever sample's task
+#: happens to flush the buffer, so it carries that sample's context but is
+#: not its work: it hangs under the sample, never under one of its actions
+#: nor over them, and does not stretch it (seen on a real eval: a sample
+#: done at 10:04:09 lasted to 10:05:13 by a flush, and sorted as slow).
+LOG_WRITES = frozenset(("Log Write", "Log Conditional Write"))
 #: `dict.get`'s default for a key that is absent (None may be a value).
 _ABSENT = object()
 #: Details and log messages up to this long are held once however often
@@ -575,9 +581,7 @@ class InspectDecoder:
         span = run.spans.get(trace_id)
         if span is None or span.synthetic:
             span = Span(trace_id, run, action, action, start)  # running, no duration
-            parent = (sample.open[-1] if sample and sample.open
-                      else sample.node if sample else None)
-            self._attach(span, parent)
+            self._attach(span, self._parent_in(sample, action))
         else:
             # A repeated enter overwrites the earlier one (as Inspect does).
             span.name = span.kind = action
@@ -595,12 +599,25 @@ class InspectDecoder:
             action, detail or rec["message"], start, duration, rec.get("error"), span)
         run.see_time(start)
         parent = span.parent
-        if parent is not None and parent.synthetic:
+        if parent is not None and parent.synthetic and not (action in LOG_WRITES and parent.start is not None):
             self._widen(parent, start, start)
         if sample is not None:
             sample.open.append(span)
             if sample.node.status != RUNNING:  # else it stays running
                 self._refresh_sample(sample)
+
+    @staticmethod
+    def _parent_in(sample: _Sample | None, action: str) -> Span | None:
+        """Where an action entered now nests: under the newest action of
+        its sample still open (a `Subprocess` under its `Tool Call`), else
+        under the sample; a log flush, under the sample (`LOG_WRITES`)."""
+        if sample is None:
+            return None
+        if sample.open and action not in LOG_WRITES:
+            for span in reversed(sample.open):
+                if span.name not in LOG_WRITES:
+                    return span
+        return sample.node
 
     def _close(self, rec: dict, action: str, detail: str, trace_id: str, event: str,
                start: float | None, duration: float | None, offset: int) -> None:
@@ -643,7 +660,7 @@ class InspectDecoder:
         end = span.end
         run.see_time(end)
         parent = span.parent
-        if parent is not None and parent.synthetic:
+        if parent is not None and parent.synthetic and not (action in LOG_WRITES and parent.start is not None):
             self._widen(parent, span.start, end)
         # A sample with actions still open stays running.
         if sample is not None and (not sample.open or sample.node.status != RUNNING):
