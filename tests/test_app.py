@@ -2596,6 +2596,21 @@ async def test_a_held_archives_anomaly_says_it_is_not_read_and_enter_jumps_once_
         app.tick()  # the detail keeps the note as ages tick
         await pilot.pause(0.05)
         assert app.detail.noted
+        # Its row says where it ran, and filters by it, before the archive is read.
+        from tracetui.app.anomaly_panel import _sample_where
+        from tracetui.app.style import BUCKET_STATUS
+        from tracetui.query import parse
+
+        bucket, in_sample, run = next(item for item in panel.rows if item[2].id == "trace-2"
+                                      and item[1].span is None and item[1].sample is not None)
+        task, sample_id, epoch = in_sample.sample
+        assert _sample_where(in_sample) == (task, sample_id, epoch)
+        panel._ambiguous.add((in_sample.action, in_sample.detail))
+        assert f"{sample_id}/e{epoch}" in panel.where(in_sample, run, 40)
+        assert parse(f"task:{task} sample:{sample_id}").matches_anomaly(
+            BUCKET_STATUS[bucket], in_sample.action, in_sample.detail, in_sample.error, None, run, in_sample.sample)
+        assert not parse("sample:no-such-sample").matches_anomaly(
+            BUCKET_STATUS[bucket], in_sample.action, in_sample.detail, in_sample.error, None, run, in_sample.sample)
         await pilot.press("r")
         await pilot.pause(0.05)
         assert any("not read yet" in n.message for n in app._notifications)

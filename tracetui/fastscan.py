@@ -79,14 +79,16 @@ PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 class Row:
     """A bucket row plus the offset of the record that inserted its key."""
 
-    __slots__ = ("action", "detail", "start", "duration", "error", "pos", "fresh")
+    __slots__ = ("action", "detail", "start", "duration", "error", "pos", "fresh", "sample")
 
-    def __init__(self, action, detail, start, duration, error, pos, fresh=True):
+    def __init__(self, action, detail, start, duration, error, pos, fresh=True, sample=None):
         self.action = action
         self.detail = detail
         self.start = start
         self.duration = duration
         self.error = error
+        #: (task, sample id, epoch) of the record, or None (`sample_of`).
+        self.sample = sample
         #: File offset of the record that inserted this key into its dict.
         self.pos = pos
         #: Inserted by the id's first record in its chunk (not re-inserted
@@ -94,7 +96,15 @@ class Row:
         self.fresh = fresh
 
     def as_anomaly(self) -> AnomalyRow:
-        return AnomalyRow(self.action, self.detail, self.start, self.duration, self.error, None)
+        return AnomalyRow(self.action, self.detail, self.start, self.duration, self.error, None,
+                          self.sample)
+
+
+def sample_of(rec: dict) -> tuple | None:
+    """(task, sample id, epoch) of a record inside a sample: a prescanned
+    row says where it ran before the index has made its span."""
+    sample_id = rec.get("sample_id")
+    return None if sample_id is None else (rec.get("task"), sample_id, rec.get("epoch"))
 
 
 @dataclass
@@ -154,7 +164,7 @@ class Folder:
             rec, offset, fresh = value
             rows[tid] = Row(rec["action"], rec.get("detail", "") or rec["message"],
                             _num(rec.get("start_time")), _num(rec.get("duration")),
-                            rec.get("error"), offset, fresh)
+                            rec.get("error"), offset, fresh, sample_of(rec))
         self.result.running = rows
         self.result.last_action_time = _last_action_time(self._last_pieces, self.filter)
         return self.result
@@ -336,10 +346,11 @@ class Folder:
             row = bucket.get(tid)
             detail = get("detail", "") or message
             if row is None:
-                bucket[tid] = Row(action, detail, start, _num(duration), get("error"), pos)
+                bucket[tid] = Row(action, detail, start, _num(duration), get("error"), pos,
+                                  sample=sample_of(rec))
             else:
-                row.action, row.detail, row.start, row.duration, row.error = (
-                    action, detail, start, _num(duration), get("error"))
+                row.action, row.detail, row.start, row.duration, row.error, row.sample = (
+                    action, detail, start, _num(duration), get("error"), sample_of(rec))
         return 1
 
 
@@ -377,10 +388,11 @@ def _apply(state: ChunkResult, tid: str, event: str, offset: int, rec: dict) -> 
     if event == "enter":
         row = state.running.get(tid)
         if row is None:
-            state.running[tid] = Row(rec["action"], detail, start, duration, rec.get("error"), offset)
+            state.running[tid] = Row(rec["action"], detail, start, duration, rec.get("error"), offset,
+                                     sample=sample_of(rec))
         else:
-            row.action, row.detail, row.start, row.duration, row.error = (
-                rec["action"], detail, start, duration, rec.get("error"))
+            row.action, row.detail, row.start, row.duration, row.error, row.sample = (
+                rec["action"], detail, start, duration, rec.get("error"), sample_of(rec))
         return
     entered = state.running.pop(tid, None)
     if event == "exit":
@@ -390,10 +402,11 @@ def _apply(state: ChunkResult, tid: str, event: str, offset: int, rec: dict) -> 
     bucket = state.buckets[event]
     row = bucket.get(tid)
     if row is None:
-        bucket[tid] = Row(rec["action"], detail, start, duration, rec.get("error"), offset)
+        bucket[tid] = Row(rec["action"], detail, start, duration, rec.get("error"), offset,
+                          sample=sample_of(rec))
     else:
-        row.action, row.detail, row.start, row.duration, row.error = (
-            rec["action"], detail, start, duration, rec.get("error"))
+        row.action, row.detail, row.start, row.duration, row.error, row.sample = (
+            rec["action"], detail, start, duration, rec.get("error"), sample_of(rec))
 
 
 def _last_action_time(pieces: list[bytes], needle: str | None) -> float | None:

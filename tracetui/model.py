@@ -146,16 +146,20 @@ class AnomalyRow:
     """One row of an anomaly bucket, as Inspect reports it: from the record
     that put it there (the enter for running, the closing record otherwise)."""
 
-    __slots__ = ("action", "detail", "start", "duration", "error", "span")
+    __slots__ = ("action", "detail", "start", "duration", "error", "span", "sample")
 
     def __init__(self, action: str, detail: str, start: float | None,
-                 duration: float | None, error: str | None, span: Span | None) -> None:
+                 duration: float | None, error: str | None, span: Span | None,
+                 sample: tuple | None = None) -> None:
         self.action = action
         self.detail = detail
         self.start = start
         self.duration = duration
         self.error = error
         self.span = span
+        #: (task, sample id, epoch) of a row found before its span was made
+        #: (a big log's scan), to tell alike rows apart; else None: the span says.
+        self.sample = sample
 
     def sort_key(self) -> float:
         return (self.start or 0) + (self.duration or 0)

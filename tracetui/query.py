@@ -110,12 +110,14 @@ class Query:
         return True
 
     def matches_anomaly(self, status: str, action: str, detail: str, error: str | None,
-                        span: Span | None, run: Run | None = None) -> bool:
+                        span: Span | None, run: Run | None = None,
+                        sample: tuple | None = None) -> bool:
         """An anomaly panel row: words in its action, detail, error or run's
         name (or in its span's text); fields on its span, except `status`,
         which is the row's bucket, and `run`, its run's id or name. A row the
         prescan found before the index made its span can answer `status`,
-        `run`, and `kind` / `name` by its action, no more."""
+        `run`, `kind` / `name` by its action, and `task`, `sample`, `epoch`
+        by its record's (`sample`: task, sample id, epoch), no more."""
         run_names = (run.id, run.name) if run is not None else ()
         if not self.matches_text(action, detail, error, *run_names) and not (
                 span is not None and (self.matches_text(span.name, span.detail, span.kind, span.id)
@@ -128,6 +130,9 @@ class Query:
                 matched = any(value in name.lower() for name in run_names)
             elif span is not None:
                 matched = self._span_field(span, field, value)
+            elif sample is not None and field in ("task", "sample", "epoch"):
+                known = {k: v for k, v in zip(("task", "sample_id", "epoch"), sample) if v is not None}
+                matched = _match_in(known, field, value)
             else:
                 matched = field in ("kind", "name") and value in action.lower()
             if not matched:

@@ -38,6 +38,23 @@ def _alike(part: list[tuple[str, AnomalyRow, Run]]) -> tuple[set[tuple[str, str]
     return twice, {run for _, _, run in part}
 
 
+def _sample_where(row: AnomalyRow) -> tuple[str | None, object, object] | None:
+    """(task name, sample id, epoch) of the sample a row ran in: from
+    its span's sample node, or, before the index has made its span (a
+    held archive's row), from the record the scan read."""
+    node = row.span
+    while node is not None and node.kind != "sample":
+        node = node.parent
+    if node is not None:
+        attributes = node.attributes or {}
+        task = node.parent.name if node.parent is not None else None
+        return task, attributes.get("sample_id", node.name), attributes.get("epoch")
+    if row.span is None and row.sample is not None:
+        task, sample, epoch = row.sample
+        return (None if task is None else str(task)), sample, epoch
+    return None
+
+
 class AnomalyPanel(LineList):
     #: The sources are still being read: an action listed as running may
     #: close further on, so the title says "so far".
@@ -213,7 +230,7 @@ class AnomalyPanel(LineList):
     def _matches(self, item: tuple[str, AnomalyRow, Run]) -> bool:
         bucket, row, run = item
         return self._query.matches_anomaly(BUCKET_STATUS[bucket], row.action, row.detail, row.error, row.span,
-                                           run)
+                                           run, row.sample)
 
     def set_filter(self, query: Query, runs: Iterable[Run]) -> None:
         self._query = query
@@ -226,20 +243,17 @@ class AnomalyPanel(LineList):
         run when the panel shows several."""
         if (row.action, row.detail) not in self._ambiguous:
             return ""
-        node = row.span
-        while node is not None and node.kind != "sample":
-            node = node.parent
+        where = _sample_where(row)
         run_name = [run.name] if self._several_runs else []
         candidates = [run_name]
-        if node is not None:
-            attributes = node.attributes or {}
-            sample, epoch = attributes.get("sample_id", node.name), attributes.get("epoch")
+        if where is not None:
+            task_name, sample, epoch = where
             short = f"{sample}" if epoch is None else f"{sample}/e{epoch}"
             # Two tasks of one eval number their samples alike. Every row of
             # the run names its task, or none does (`ctf 1/e1` above a bare
             # `2/e1` of another task read as ctf's).
             tasks, longest = self._tasks(run)
-            task = [node.parent.name] if node.parent is not None and tasks > 1 \
+            task = [task_name] if task_name is not None and tasks > 1 \
                 and longest <= room // 2 else []
             # One form for every row (`3/e1`, not `sample 3 · epoch 1` where
             # it fits and `41235/e3` where it does not); the run's name goes
@@ -250,7 +264,7 @@ class AnomalyPanel(LineList):
             text = " · ".join(parts)
             if len(text) <= room:
                 return text
-        if node is not None and room >= WHERE_MIN_CLIPPED:
+        if where is not None and room >= WHERE_MIN_CLIPPED:
             # A long sample id (`django__django-11099`) differs at its end.
             return "…" + short[-(room - 1):]
         return ""  # no room: the detail says more
