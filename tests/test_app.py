@@ -233,14 +233,14 @@ async def test_raw_copy_export(demo_log, tmp_path, monkeypatch):
         made_up = sum(1 for s in app.store.runs["demo"].spans.values() if s.synthetic)
         said = [n.message for n in app._notifications if n.message.startswith("exported")]
         assert said and said[-1].startswith(f"exported {spans:,} spans ({made_up:,} of them")
-        assert "replaces" not in said[-1]
+        assert "replacing" not in said[-1]
         await pilot.press("x")  # again: the same file, and the message says it was replaced
         for _ in range(40):
             await pilot.pause(0.05)
             said = [n.message for n in app._notifications if n.message.startswith("exported")]
             if len(said) == 2:
                 break
-        assert "replaces the run's earlier export" in said[-1]
+        assert "replacing the run's earlier export" in said[-1]
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("slash")  # no filter opens behind a dialog
@@ -2218,7 +2218,8 @@ async def test_every_key_is_in_the_command_palette(demo_log):
         await settle(pilot, app)
         titles = [command.title for command in app.get_system_commands(app.screen)]
         for wanted in ("Filter", "anomaly panel", "Errors and timeouts", "Follow", "Sort", "Raw record",
-                       "Copy", "Export", "Help", "Expand the whole subtree"):
+                       "Copy", "Export", "Help", "Expand the whole subtree", "Next pane", "Previous pane",
+                       "Expand or collapse", "Top of the list", "Bottom of the list", "Quit"):
             assert any(wanted in title for title in titles), wanted
         tree = app.tree
         assert tree.sort_index == 0
@@ -2539,10 +2540,17 @@ async def test_the_detail_follows_the_anomaly_panels_cursor(demo_log):
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
         panel = app.anomaly_panel
+        # The panel has the focus from the start: the detail shows its top
+        # row on open (QA: it showed the tree's first span, or nothing).
+        await pilot.pause(0.2)
+        assert app.focused is panel and app.detail.span is panel.current[1].span
+        app.focus_now(app.tree)
+        await pilot.pause(0.2)
         await pilot.press("a")
         await pilot.pause(0.2)
         spans = [row.span for _, row, _ in panel.rows]
         assert len(set(spans)) > 1 and None not in spans
+        assert app.detail.span is panel.current[1].span  # from the focus on, not the first move (QA)
         for _ in range(len(spans) - 1):
             await pilot.press("j")
             await pilot.pause(0.2)
@@ -2550,6 +2558,9 @@ async def test_the_detail_follows_the_anomaly_panels_cursor(demo_log):
         app.tick()
         await pilot.pause(0.1)
         assert app.detail.span is panel.current[1].span and app.detail.span is not app.tree.current
+        app.focus_now(app.tree)  # back on the tree: its span again
+        await pilot.pause(0.2)
+        assert app.detail.span is app.tree.current
 
 
 async def test_a_narrow_anomaly_title_keeps_every_count(tmp_path):

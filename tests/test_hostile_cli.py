@@ -85,6 +85,21 @@ def test_damaged_lines_are_skipped_and_counted(tmp_path, capsys, builder, skippe
         assert normalized(out, path) == normalized(clean_out, clean), command
 
 
+def test_a_symlink_loop_in_a_directory_leaves_its_other_files_readable(tmp_path, capsys):
+    """QA: one looping link made the whole directory "no readable trace files"."""
+    import shutil
+
+    shutil.copy(HUNG_LOG, tmp_path / "trace-9.log")
+    os.symlink("self", tmp_path / "self")
+    code, out, err = cli(capsys, "runs", str(tmp_path), "--json")
+    assert code == 0 and [r["id"] for r in json.loads(out)] == ["trace-9"]
+    code, out, err = cli(capsys, "anomalies", str(tmp_path), "--json")
+    assert code == 0 and len(json.loads(out)) == 1 and "cannot list" not in err
+    from tracetui.sources.discover import newest_file
+
+    assert newest_file(str(tmp_path)) == str(tmp_path / "trace-9.log")
+
+
 def test_standard_input_is_said_to_be_no_source(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = cli(capsys, "runs", "-")

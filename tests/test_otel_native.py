@@ -695,3 +695,20 @@ def test_native_updates_find_their_span_and_a_close_outlives_a_late_open(tmp_pat
 
     store, _ = load([str(path)])
     assert store.runs["B"].spans["c2"].output == "late output"
+
+
+def test_a_jsonl_file_is_live_only_while_written(tmp_path):
+    """QA: OTel and native JSONL files said `● live` days after their last
+    write (their decoders track no writer): live means written lately."""
+    import shutil
+
+    from tracetui.sources.discover import open_sources
+    from tracetui.store import Store
+
+    path = tmp_path / "spans.jsonl"
+    shutil.copy(os.path.join(os.path.dirname(__file__), "..", "sample_traces", "native", "spans.jsonl"), path)
+    (source,), _ = open_sources([str(path)], Store())
+    assert source.live  # just written
+    old = time.time() - 3600
+    os.utime(path, (old, old))
+    assert not source.live

@@ -469,3 +469,27 @@ def test_a_gzipped_database_answers_as_the_database(tmp_path, capsys, name):
     sqlite_source.remove_copies()
     assert not any(os.path.exists(d) for d in copies)
     assert snapshot(gz) == before and sorted(os.listdir(tmp_path)) == [os.path.basename(gz)]
+
+
+def test_an_aligned_flujo_span_shows_its_wall_time(flujo_db):
+    """QA: the detail said `1795419640.078985 (monotonic clock)` for times
+    already aligned to the run's creation."""
+    import io
+
+    from rich.console import Console
+
+    from tracetui.app.detail import span_sections
+    from tracetui.cli import load
+
+    store, _ = load([flujo_db])
+    shown = {}
+    for run in store.runs.values():
+        span = next(iter(run.spans.values()), None)
+        if span is None:
+            continue
+        console = Console(file=io.StringIO(), width=100, color_system=None)
+        for _, part in span_sections(span, time.time()):
+            console.print(part)
+        shown[run.attributes.get("clock")] = console.file.getvalue()
+    aligned = shown["monotonic, aligned to runs.created_at"]
+    assert "(monotonic clock)" not in aligned and "start     20" in aligned

@@ -16,7 +16,7 @@ import time
 from typing import Callable, Iterable
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.actions import SkipAction
 from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult, SystemCommand
@@ -560,6 +560,12 @@ class TraceApp(App):
                     self._detail_signature = signature
                     self._redraw_live_detail()
             self._jump_if_read()
+            item = panel.current
+            if self.focused is panel and item is not None and item[1].span is not None \
+                    and item[1].span is not self.detail.span and self._detail_timer is None:
+                # The panel has the focus from the start: the detail shows its
+                # top row (what has run longest) as soon as there is one.
+                self._show_new_detail(item[1].span)
         self.update_status()
 
     def _jump_if_read(self) -> None:
@@ -742,11 +748,13 @@ class TraceApp(App):
 
     @on(SpanTree.SpanHighlighted)
     def span_highlighted(self, message: SpanTree.SpanHighlighted) -> None:
+        if self.focused is self.anomaly_panel and self.anomaly_panel.current is not None:
+            return  # the detail is the panel's (the tree moves by itself: loading, following)
         span = message.span
         self._show_detail_soon(lambda: self._show_new_detail(span))
 
     @on(LineList.Highlighted, "#anomalies")
-    def anomaly_highlighted(self, message: LineList.Highlighted) -> None:
+    def anomaly_highlighted(self, message: LineList.Highlighted | None) -> None:
         """The detail shows the anomaly under the cursor while the panel has
         the focus, as `r` and `c` take it (QA: it kept the tree's span)."""
         item = self.anomaly_panel.current
@@ -759,12 +767,29 @@ class TraceApp(App):
             self._show_detail_soon(lambda: self.detail.show_note(
                 row.action, f"{row.action}  {row.detail}\n\n{NOT_READ_YET}"))
 
+    @on(events.DescendantFocus)
+    def pane_focused(self, event: events.DescendantFocus) -> None:
+        """The detail is about the focused list's selection: an anomaly's
+        once the panel has the focus (on open too, where it starts), the
+        tree's again when it has."""
+        if event.widget is self.anomaly_panel:
+            self.anomaly_highlighted(None)
+        elif event.widget is self.tree and self.tree.current is not None \
+                and self.tree.current is not self.detail.span:
+            span = self.tree.current
+            self._show_detail_soon(lambda: self._show_new_detail(span))
+
     def _show_detail_soon(self, show: Callable[[], None]) -> None:
         # Holding j down moves the cursor many times a second: draw the
         # detail once the cursor rests, so each keypress stays within a frame.
         if self._detail_timer is not None:
             self._detail_timer.stop()
-        self._detail_timer = self.set_timer(DETAIL_DELAY, show)
+
+        def due() -> None:
+            self._detail_timer = None
+            show()
+
+        self._detail_timer = self.set_timer(DETAIL_DELAY, due)
 
     @on(SpanTree.SpanSelected)
     def span_selected(self, message: SpanTree.SpanSelected) -> None:
@@ -835,9 +860,18 @@ class TraceApp(App):
             ("Copy the span as JSON", "c: to the clipboard (OSC 52)", self.action_copy),
             ("Export the run for Perfetto", "x: a Chrome trace JSON file ui.perfetto.dev opens",
              self.action_export),
+            ("Next pane", "tab", self.action_focus_next),
+            ("Previous pane", "shift+tab", self.action_focus_previous),
+            ("Expand or collapse", "space / enter on the tree's selected span", tree.action_toggle),
+            ("Top of the list", "g: the focused list's first row", lambda: self._in_focused_list("first")),
+            ("Bottom of the list", "G: the focused list's last row", lambda: self._in_focused_list("last")),
             ("Help", "?: every key", self.action_help),
         ):
             yield SystemCommand(title, help_text, callback)
+
+    def _in_focused_list(self, action: str) -> None:
+        target = self.focused if isinstance(self.focused, LineList) else self.tree
+        getattr(target, f"action_{action}")()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -955,8 +989,8 @@ class TraceApp(App):
         # The run list counts recorded spans only: say what the rest are.
         what = f"{count:,} spans" + (f" ({made_up:,} of them task/sample nodes tracetui inferred)"
                                      if made_up else "")
-        replaced = " (it replaces the run's earlier export)" if replacing else ""
-        self.call_from_thread(self.notify, f"exported {what} to {path}{replaced} (open it in ui.perfetto.dev)",
+        replaced = ", replacing the run's earlier export" if replacing else ""
+        self.call_from_thread(self.notify, f"exported {what} to {path}{replaced}; open it in ui.perfetto.dev",
                               timeout=6, markup=False)
 
     # -- filtering ---------------------------------------------------------------

@@ -209,7 +209,10 @@ def span_sections(span: Span, now: float,
     log, its list of records, their count and the log's label: records are
     only ever appended, so the pane draws a log again only when it grew."""
     run = span.run
-    monotonic = "monotonic" in str(run.attributes.get("clock", ""))
+    # Flujo's monotonic times are shown as wall time once aligned to its
+    # run's creation; only unaligned ones are raw monotonic seconds.
+    clock = str(run.attributes.get("clock", ""))
+    monotonic = "monotonic" in clock and "not aligned" in clock
     parts: list[RenderableType] = []
     title = Text()
     title.append_text(status_icon(span.status))

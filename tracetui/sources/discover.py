@@ -28,15 +28,31 @@ def inspect_trace_dir() -> str:
     return os.path.join(base, "inspect_ai", "traces")
 
 
+def _regular_files(directory: str) -> list[tuple[os.DirEntry, float]]:
+    """A directory's regular files (links to them included) with their
+    mtimes. One entry that cannot be looked at (a symlink loop, a file
+    removed meanwhile) is left out, not the whole directory. Raises OSError
+    if the directory cannot be listed."""
+    found = []
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            try:
+                if entry.is_file():
+                    found.append((entry, entry.stat().st_mtime))
+            except OSError:
+                continue
+    return found
+
+
 def newest_file(directory: str) -> str | None:
     """The most recently modified regular file in a directory (Inspect's rule)."""
     try:
-        entries = [e for e in os.scandir(directory) if e.is_file()]
+        files = _regular_files(directory)
     except OSError:
         return None
-    if not entries:
+    if not files:
         return None
-    return max(entries, key=lambda e: e.stat(follow_symlinks=False).st_mtime).path
+    return max(files, key=lambda pair: pair[1])[0].path
 
 
 def resolve_path(path: str) -> str:
@@ -193,13 +209,13 @@ def directory_files(path: str) -> tuple[list[str], str | None]:
     """The files of a directory that may hold traces, newest first, and a
     note if it cannot be listed."""
     try:
-        entries = sorted(
-            (e for e in os.scandir(path) if e.is_file() and not e.name.startswith(".")
-             and not e.name.endswith(("-wal", "-shm", "-journal"))),
-            key=lambda e: e.stat().st_mtime, reverse=True)
+        files = _regular_files(path)
     except OSError as exc:
         return [], f"{path}: cannot list: {exc.strerror or exc}"
-    return [e.path for e in entries], None
+    files = [(e, mtime) for e, mtime in files
+             if not e.name.startswith(".") and not e.name.endswith(("-wal", "-shm", "-journal"))]
+    files.sort(key=lambda pair: pair[1], reverse=True)
+    return [e.path for e, _ in files], None
 
 
 #: How many subdirectories a "no trace files here" message names.

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from tracetui.formats import DocumentFormat, LineFormat
+from tracetui.formats.inspect import WRITER_QUIET
 from tracetui.sources.base import DecodedSource, paused_gc
 from tracetui.sources.files import GZIP_BUFFER, GZIP_DAMAGE, FileFollower, damaged_gzip_note, gunzip, is_gzip
 from tracetui.store import Store
@@ -96,8 +97,18 @@ class LineSource(DecodedSource):
 
     @property
     def live(self) -> bool:
-        return (not self.follower.compressed and not self.follower.gone
-                and getattr(self.decoder, "writer_alive", True))
+        """Being written: as its decoder tells (an Inspect log's eval), else
+        written within WRITER_QUIET (an OTel or native JSONL file said
+        `● live` days after its last write)."""
+        if self.follower.compressed or self.follower.gone:
+            return False
+        alive = getattr(self.decoder, "writer_alive", None)
+        if alive is not None:
+            return alive
+        try:
+            return time.time() - os.stat(self.path).st_mtime < WRITER_QUIET
+        except OSError:
+            return False
 
     @property
     def settled(self) -> bool:
