@@ -192,7 +192,8 @@ def test_writer_is_bounded(tmp_path):
 def test_run_demo_opens_the_app_on_a_live_file_and_cleans_up(monkeypatch):
     seen = {}
 
-    def fake_run_app(paths):
+    def fake_run_app(paths, greeting=None):
+        seen["greeting"] = greeting
         path = paths[0]
         seen["path"] = path
         time.sleep(0.5)
@@ -203,4 +204,5 @@ def test_run_demo_opens_the_app_on_a_live_file_and_cleans_up(monkeypatch):
     assert demo.run_demo() == 3
     assert os.path.basename(seen["path"]) == f"trace-{os.getpid()}.log"
     assert seen["lines"] >= 2
+    assert "simulated" in seen["greeting"] and "enter" in seen["greeting"]
     assert not os.path.exists(os.path.dirname(seen["path"]))

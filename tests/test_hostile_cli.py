@@ -100,6 +100,26 @@ def test_a_symlink_loop_in_a_directory_leaves_its_other_files_readable(tmp_path,
     assert newest_file(str(tmp_path)) == str(tmp_path / "trace-9.log")
 
 
+def test_table_columns_line_up_with_wide_characters(tmp_path, capsys):
+    """QA: a run named in CJK pushed the rest of its row out of line."""
+    from rich.cells import cell_len
+
+    path = c.write(str(tmp_path), "spans.jsonl", c.line(
+        {"trace_id": "日本語のトレース", "span_id": "a", "parent_id": None, "name": "検索エージェント",
+         "start_time": 1795412244.0, "end_time": 1795412245.0, "status": "ok"}))
+    code, out, _ = cli(capsys, "runs", path)
+    header, row = out.splitlines()[:2]
+    # STATUS is left-aligned: its value starts where the header word does.
+    assert code == 0 and cell_len(row[:row.index(" ok ") + 1]) == cell_len(header[:header.index("STATUS")])
+    code, out, _ = cli(capsys, "stats", path)
+    lines = out.splitlines()
+    header = next(line for line in lines if "COUNT" in line)
+    row = lines[lines.index(header) + 1]
+    # COUNT is right-aligned: its value ends where the header word does.
+    count_end = cell_len(row[:row.index(" 1 ") + 2])
+    assert code == 0 and count_end == cell_len(header[:header.index("COUNT") + len("COUNT")])
+
+
 def test_standard_input_is_said_to_be_no_source(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = cli(capsys, "runs", "-")

@@ -25,7 +25,7 @@ from tracetui.sources.discover import (
     line_format_of, newest_file, open_sources, resolve_path, skip_gzipped_copies,
 )
 from tracetui.store import Store
-from tracetui.text import clip, fmt_clock, fmt_duration, safe
+from tracetui.text import clip, column, fmt_clock, fmt_duration, safe
 
 SUBCOMMANDS = ("anomalies", "runs", "tree", "spans", "stats", "dump", "export", "http", "demo")
 #: Words other tools use for a status (Flujo's `failed`/`completed`), accepted by --status.
@@ -278,7 +278,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     out(f"{'RUN':<36} {'STATUS':<10} {'START':<19} {'DURATION':>9} {'SPANS':>7} {'ERR':>5} {'RUN.':>5}  NAME")
     for r in rows:
         start = fmt_clock(r["start_time"])
-        out(f"{clip(safe(r['id'], newlines=False), 36):<36} {r['status']:<10} {start:<19} "
+        out(f"{column(safe(r['id'], newlines=False), 36)} {r['status']:<10} {start:<19} "
             f"{fmt_duration(r['duration']):>9} {r['spans']:>7} {r['errors']:>5} {r['running']:>5}  "
             f"{clip(safe(r['name'], newlines=False), 60)}")
     return 0
@@ -346,7 +346,7 @@ def cmd_spans(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         out(f"{STATUS_ICON.get(r['status'], '?')} {r['status']:<9} {fmt_duration(r['duration']):>9}  "
-            f"{clip(safe(r['name'], newlines=False), 40):<40} {clip(safe(r['detail'] or '', newlines=False), 70)}")
+            f"{column(safe(r['name'], newlines=False), 40)} {clip(safe(r['detail'] or '', newlines=False), 70)}")
     return 0
 
 
@@ -383,7 +383,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     out()
     out(f"{'NAME':<40} {'COUNT':>7} {'MEAN':>9} {'P50':>9} {'P95':>9} {'MAX':>9}")
     for row in result["by_name"]:
-        out(f"{clip(safe(row['name'], newlines=False), 40):<40} {row['count']:>7} "
+        out(f"{column(safe(row['name'], newlines=False), 40)} {row['count']:>7} "
             f"{fmt_duration(row['mean']):>9} {fmt_duration(row['p50']):>9} "
             f"{fmt_duration(row['p95']):>9} {fmt_duration(row['max']):>9}")
     if chrome_runs:

@@ -333,6 +333,12 @@ def write_demo_trace(path: str, *, instant: bool = True, start_time: float = 179
     return writer.lines_written
 
 
+#: What the demo says as it opens: what this is, and a first thing to try.
+DEMO_GREETING = ("A simulated Inspect eval, written live, that hangs. The anomaly panel (left) "
+                 "lists what still runs: press enter on a row to see its span in the tree; "
+                 "e adds errors, ? lists every key.")
+
+
 def run_demo() -> int:
     """`tracetui demo`: write a live hung eval to a temporary directory and
     open the explorer on it; clean up on exit."""
@@ -347,7 +353,7 @@ def run_demo() -> int:
             time.sleep(0.02)
         from tracetui.app.main import run_app
 
-        return run_app([path])
+        return run_app([path], greeting=DEMO_GREETING)
     finally:
         writer.stop()
         shutil.rmtree(directory, ignore_errors=True)

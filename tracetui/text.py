@@ -12,6 +12,8 @@ import re
 import time
 from typing import Any
 
+from rich.cells import cell_len, set_cell_size
+
 # C0 controls except tab/newline, DEL, C1 controls, bidi embeddings/overrides/
 # isolates, and the line/paragraph separators that move the cursor.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\u200e\u200f\u061c]")
@@ -39,6 +41,15 @@ def clip(text: str, width: int) -> str:
     if len(text) <= width:
         return text
     return text[: max(0, width - 1)] + "…"
+
+
+def column(text: str, width: int) -> str:
+    """`text` in exactly `width` terminal cells, shortened with an ellipsis
+    or padded: a CLI table's column (a CJK character takes two cells, and
+    padding by characters misaligned the rows after it)."""
+    if cell_len(text) > width:
+        text = set_cell_size(text, max(0, width - 1)) + "…"
+    return set_cell_size(text, width)
 
 
 def fmt_duration(seconds: float | None) -> str:

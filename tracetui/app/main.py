@@ -10,7 +10,9 @@ from tracetui.sources.discover import open_sources, resolve_path
 from tracetui.store import Store
 
 
-def run_app(paths: list[str]) -> int:
+def run_app(paths: list[str], greeting: str | None = None) -> int:
+    """The explorer on `paths`; `greeting`: said once it opens (the demo
+    says what it is and where to start)."""
     store = Store()
     resolved = [resolve_path(p) for p in paths]
     try:
@@ -21,5 +23,7 @@ def run_app(paths: list[str]) -> int:
     from tracetui.app.app import TraceApp
 
     app = TraceApp(sources, store, notes, watch_dirs=[p for p in resolved if os.path.isdir(p)])
+    if greeting:
+        app.call_later(app.notify, greeting, timeout=12, markup=False)
     app.run()
     return app.return_code or 0

@@ -51,6 +51,7 @@ KEYS = [
     ("c", "copy the selected span as JSON (OSC 52 clipboard)"),
     ("x", "export the run to a Perfetto JSON file"),
     ("ctrl+p", "command palette"),
+    ("▶ ✓ ✗ ◔ ⊘ ‖", "running, ok, error, timeout, cancelled, paused"),
     ("?", "this help"),
     ("q", "quit"),
 ]
