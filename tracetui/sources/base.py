@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 import gc
+import os
+import time
 from contextlib import contextmanager
 from typing import Any, Iterator
+
+
+def written_within(path: str, seconds: float) -> bool:
+    """Modified less than `seconds` ago: a source with no writer of its own
+    to ask about (a JSONL export, a database) may be being written. False
+    if it cannot be looked at."""
+    try:
+        return time.time() - os.stat(path).st_mtime < seconds
+    except OSError:
+        return False
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from typing import Any
 
 from tracetui.formats import DocumentFormat, LineFormat
 from tracetui.formats.inspect import WRITER_QUIET
-from tracetui.sources.base import DecodedSource, paused_gc
+from tracetui.sources.base import DecodedSource, paused_gc, written_within
 from tracetui.sources.files import GZIP_BUFFER, GZIP_DAMAGE, FileFollower, damaged_gzip_note, gunzip, is_gzip
 from tracetui.store import Store
 
@@ -103,12 +103,7 @@ class LineSource(DecodedSource):
         if self.follower.compressed or self.follower.gone:
             return False
         alive = getattr(self.decoder, "writer_alive", None)
-        if alive is not None:
-            return alive
-        try:
-            return time.time() - os.stat(self.path).st_mtime < WRITER_QUIET
-        except OSError:
-            return False
+        return alive if alive is not None else written_within(self.path, WRITER_QUIET)
 
     @property
     def settled(self) -> bool:

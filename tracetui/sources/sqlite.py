@@ -24,14 +24,13 @@ import gc
 import json
 import os
 import sqlite3
-import time
 import urllib.parse
 from typing import Any, TextIO
 
 from tracetui.formats.inspect import WRITER_QUIET
 from tracetui.formats.sqlite_generic import SQLiteFormat, quote_ident
 from tracetui.sources.files import is_gzip
-from tracetui.sources.base import DecodedSource, Source, SourceError
+from tracetui.sources.base import DecodedSource, Source, SourceError, written_within
 from tracetui.store import Store
 
 #: Rows fetched per batch: big enough to be fast, small enough to stream 1M rows.
@@ -248,12 +247,7 @@ class SQLiteSource(DecodedSource):
         database, one untouched for days too)."""
         if self.db_path != self.path:
             return False  # a gzipped database: an archive
-        if os.path.exists(self.path + "-wal"):
-            return True
-        try:
-            return time.time() - os.stat(self.path).st_mtime < WRITER_QUIET
-        except OSError:
-            return False
+        return os.path.exists(self.path + "-wal") or written_within(self.path, WRITER_QUIET)
 
     def raw(self, locator: Any) -> str | None:
         """The row at a locator as indented JSON, JSON columns decoded. A
