@@ -1930,6 +1930,8 @@ async def test_big_archives_in_a_directory_are_read_when_their_run_is_asked_for(
     asked for: enter on the run, or the cursor resting on it. Moving past
     one reads nothing."""
     _hold_every_archive(monkeypatch)
+    # Resting means longer than keys pressed in a row take on a loaded machine.
+    monkeypatch.setattr("tracetui.app.app.HOLD_RELEASE_DELAY", 1.5)
     archives = {}
     for n, seed in ((2, 5), (3, 6)):
         path = str(tmp_path / f"trace-{n}.log.gz")
