@@ -444,6 +444,7 @@ async def test_a_running_spans_log_is_drawn_again_only_when_it_grew(demo_log):
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
+        app.store.runs["demo"].writer_seen = True  # its eval's process runs: ages move with the clock
         detail = app.detail
         console = app.console
 
@@ -2665,3 +2666,56 @@ async def test_typing_a_filter_keeps_the_span_it_started_on(demo_log, layout):
         app.apply_changes()
         await pilot.pause(0.1)
         assert tree.current is moved_to
+
+
+def _sample_records(sample: int, event: str, tid: str, **extra) -> dict:
+    return c.inspect_record(event, tid, "Model", f"call {sample}", **{"task": "t", "sample_id": sample,
+                                                                        "epoch": 1, **extra})
+
+
+async def test_the_cursors_span_stays_when_its_sample_finishes(tmp_path, layout):
+    """QA: a running sample is open by default and closes when it
+    finishes; with the cursor on one of its actions the row under the
+    cursor silently became another span (the detail moved on, the
+    highlight did not). The nodes above the cursor's span stay open."""
+    path = tmp_path / "trace-7.log"
+    path.write_bytes(b"".join(map(c.line, [
+        _sample_records(1, "enter", "a1", start=NOW - 30), _sample_records(2, "enter", "a2", start=NOW - 20)])))
+    app = make_app(str(path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        app.focus_now(tree)
+        target = tree.run.spans["a1"]
+        tree.cursor = tree.index_of(target)  # moved to, as with j: nothing pinned
+        await pilot.pause(0.2)
+        with open(path, "ab") as f:
+            f.write(c.line(_sample_records(1, "exit", "a1", duration=5.0)))
+        await _until(pilot, lambda: target.status == "ok")
+        await pilot.pause(0.5)
+        assert tree.current is target and app.detail.span is target
+
+
+async def test_a_filtered_cursor_stays_put_when_its_span_stops_matching(tmp_path, layout):
+    """QA: filtered on `status:running`, the cursor went to the top when
+    the span under it finished; it stays where it was, on the next match."""
+    path = tmp_path / "trace-8.log"
+    path.write_bytes(b"".join(map(c.line, [_sample_records(n, "enter", f"a{n}", start=NOW - 40 + n)
+                                            for n in range(1, 6)])))
+    app = make_app(str(path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        app.focus_now(tree)
+        await pilot.press("slash", *"status:running", "enter")
+        await _until(pilot, lambda: tree.rows and all(s.status == "running" for s in tree.rows.spans))
+        await pilot.press("G")
+        await pilot.pause(0.1)
+        last = tree.current
+        assert last is tree.run.spans["a5"] and tree.cursor > 2
+        with open(path, "ab") as f:
+            f.write(c.line(_sample_records(5, "exit", "a5", duration=5.0)))
+        await _until(pilot, lambda: last.status == "ok" and tree.current is not last)
+        await pilot.pause(0.3)
+        assert tree.cursor > 2 and tree.current is not None and tree.current.status == "running"
+        assert app.detail.span is tree.current

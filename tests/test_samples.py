@@ -123,7 +123,7 @@ def test_a_running_runs_end_time_is_null_while_it_is_written(tmp_path):
     store, _ = load([os.path.join(SAMPLES, "inspect", "hung.log")])
     run = next(iter(store.runs.values()))
     assert run.status == "running" and run.end is not None
-    run.live = True
+    run.live = run.writer_seen = True  # its eval's process seen running
     live = run_summary(run, as_of(run, run.end + 60))
     assert live["end_time"] is None and live["duration"] == pytest.approx(run.end + 60 - run.start)
     run.live = False

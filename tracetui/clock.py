@@ -14,17 +14,24 @@ _last_live: dict[str, float] = {}
 
 
 def as_of(run: Run, now: float) -> float:
-    """`now` while the run's writer may still append; otherwise its last
-    record's time, or the last instant its writer was seen at work if later
-    (`Run.writer_seen`: a killed eval's hung actions stop ageing when it
-    died, an archived log's when it was closed), so the anomaly panel, the tree, the detail, the run list
+    """`now` while the run's writer is seen at work (`Run.writer_seen`: its
+    process runs here); its last record's time while it is live only by its
+    recent writes, and once it is not live, or the last instant its writer
+    was seen at work if later (a killed eval's hung actions stop ageing when
+    it died, an archived log's when it was closed), so the anomaly panel, the tree, the detail, the run list
     and the CLI agree on every age. Not the file's mtime: a copy, an
     artifact downloaded from CI or a gzipped twin has its own, days later
     (its runs lasted hours and their hung actions days)."""
     if run.live:
         if run.writer_seen:
             _last_live[run.source] = now
-        return now
+            return now
+        # Live by its recent writes only (an eval whose process is not seen
+        # here): what it last wrote is all that is known. Ageing to now
+        # aged every hung action through the quiet window before the log
+        # is said to have ended (30 s too old in every pane, then).
+        end = run.end
+        return now if end is None else end
     seen = _last_live.get(run.source)
     end = run.end
     if end is not None:

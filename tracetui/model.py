@@ -289,10 +289,11 @@ class Run:
         #: there (a scan of the whole file, `tracetui.prescan`): a big log's
         #: ages and duration are right while it is read. None once it is.
         self.known_end: float | None = None
-        #: Its writer was seen at work here: its process running, or records
-        #: arriving while the source was open. Only then does a run that
-        #: stops being live keep ageing to when it was last seen so
-        #: (`clock.as_of`); a log copied a moment ago looked live for 30 s.
+        #: Its writer is seen at work here: its process runs (an Inspect
+        #: eval's pid, a Flujo database's open `-wal`). Only then do its ages
+        #: run to now, and, once it is gone, to when it was last seen
+        #: (`clock.as_of`); a log live only by its recent writes (a copy, an
+        #: eval in a container) is aged to its last record.
         self.writer_seen = False
 
     def span_count(self) -> int:

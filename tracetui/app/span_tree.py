@@ -322,6 +322,8 @@ class SpanTree(LineList):
         self.filter_anchor: Span | None = None
         #: The box closed while a pass was in flight: the anchor goes once it lands.
         self._release_anchor = False
+        #: The query whose rows are shown (new rows for it are live data).
+        self._shown_query: Query | None = None
         #: No live relayout starts before this (time.monotonic()).
         self._relayout_next = 0.0
 
@@ -535,12 +537,39 @@ class SpanTree(LineList):
         expanded nodes expanded, and the scroll position, unless following."""
         if self.run is None:
             return
+        self._keep_cursor_shown()
         if self._big():
             self._lay_out_in_background(live=True)
             return
         current = self.current
         self._rebuild()
         self._show_relayout(current)
+
+    def _move_cursor(self, index: int, was: Span | None) -> None:
+        """The cursor to row `index`, in view; the detail told if the span
+        under it is not `was`, even when the row number is the same."""
+        same_row = index == self.cursor
+        self.cursor = index
+        self.scroll_to_cursor()
+        span = self.current
+        if same_row and span is not None and span is not was:
+            self.refresh_line(index)
+            self.post_message(self.SpanHighlighted(span))
+
+    def _keep_cursor_shown(self) -> None:
+        """The nodes above the cursor's span stay open when they stop
+        running (a running sample is open by default, a finished one
+        closed): closing took the span under the cursor off the rows, and
+        the cursor's row silently became another span."""
+        span = self.current
+        if span is None or span.parent is None:
+            return
+        opened, _ = self._state()
+        node = span.parent
+        while node is not None:
+            if node.id not in opened:
+                self.set_open(node, True)
+            node = node.parent
 
     def _big(self) -> bool:
         return self.run is not None and len(self.run.spans) > BACKGROUND_MIN_SPANS
@@ -576,6 +605,20 @@ class SpanTree(LineList):
             return
         elif current is not None:
             index = self.index_of(current)
+            if index is None and self.rows:
+                if self._query:
+                    # It stopped matching (a running action ended): the cursor
+                    # stays where it was, on the next match, not at the top.
+                    self._move_cursor(min(self.cursor, len(self.rows) - 1), current)
+                    return
+                # Gone from the rows (its run replaced, say): the cursor goes
+                # to its nearest ancestor still shown, and the detail with it.
+                node = current.parent
+                while node is not None and self.index_of(node) is None:
+                    node = node.parent
+                if node is not None:
+                    self._move_cursor(self.index_of(node), current)
+                return
             if index is not None and index != self.cursor:
                 was, top = self.cursor, self.scroll_offset.y
                 self.set_reactive(SpanTree.cursor, index)
@@ -750,8 +793,13 @@ class SpanTree(LineList):
             index = self.index_of(span) if span is not None else None
             if index is not None:
                 break
-        self.cursor = index if index is not None else 0
-        self.scroll_to_cursor()
+        if index is None and self._query is self._shown_query and self.rows:
+            # The same filter's rows, new data: the span under the cursor
+            # stopped matching (a running action ended). The cursor stays
+            # where it was, on the next match, not at the top.
+            index = min(self.cursor, len(self.rows) - 1)
+        self._shown_query = self._query
+        self._move_cursor(index if index is not None else 0, current)
 
     def hold_filter_anchor(self) -> None:
         """The filter box opened: keystrokes keep the cursor's span."""

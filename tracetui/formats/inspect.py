@@ -340,16 +340,9 @@ class InspectDecoder:
         return self.run.live
 
     def _see_writer(self, live: bool) -> None:
-        """Set the run's liveness; its writer is seen if its process runs."""
+        """Set the run's liveness, and whether its writer's process is seen."""
         self.run.live = live
-        if live and not self.run.writer_seen and process_alive(self.path):
-            self.run.writer_seen = True
-
-    def saw_writing(self) -> None:
-        """Records arrived after the file was read to its end: its writer
-        is at work (`Run.writer_seen`)."""
-        if self.run.live:
-            self.run.writer_seen = True
+        self.run.writer_seen = live and bool(process_alive(self.path))
 
     def check_writer(self) -> bool:
         """Look again whether the eval writing this file still runs; True

@@ -31,8 +31,6 @@ class LineSource(DecodedSource):
         self.follower = FileFollower(path)
         self.decoder = fmt.decoder(store, path, **options)
         self.behind = True  # nothing read yet
-        #: Read to its end once: what comes after was written while open.
-        self._caught_up = False
         self._liveness_checked = 0.0
 
     def poll(self, final: bool = False, max_chunks: int | None = None) -> bool:
@@ -58,13 +56,8 @@ class LineSource(DecodedSource):
             with self.store.lock, paused_gc():
                 if chunk.reset:
                     self.decoder.reset()
-                    self._caught_up = False  # another file: read whole again, not written now
                     changed = True
                 if chunk.runs:
-                    if self._caught_up and not chunk.reset:
-                        saw = getattr(self.decoder, "saw_writing", None)
-                        if saw is not None:
-                            saw()
                     feed_run = getattr(self.decoder, "feed_run", None)
                     if feed_run is not None:
                         for pos, lines in chunk.runs:
@@ -72,8 +65,6 @@ class LineSource(DecodedSource):
                     else:
                         self.decoder.feed(chunk.lines)
                     changed = True
-            if not chunk.more:
-                self._caught_up = True
             if not chunk.more or (max_chunks is not None and chunks >= max_chunks):
                 if final and not flush and not chunk.more and self.follower.pending_partial:
                     self.notes.append(f"{self.path}: its last line is still being written: not read")
