@@ -2719,3 +2719,21 @@ async def test_a_filtered_cursor_stays_put_when_its_span_stops_matching(tmp_path
         await pilot.pause(0.3)
         assert tree.cursor > 2 and tree.current is not None and tree.current.status == "running"
         assert app.detail.span is tree.current
+
+
+async def test_e_toggles_failures_but_types_into_the_filter_box(demo_log):
+    """`e` is read as the app reads keys (so `e` typed right before `/` is
+    not lost, as QA found in tmux): in the filter box it is a letter, and
+    on a dialog it does nothing."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        await pilot.press("e")
+        assert panel.show_failures
+        await pilot.press("slash", "e", "r", "r")
+        assert app.query_one("#filter").value == "err" and panel.show_failures
+        await pilot.press("escape", "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("e")
+        assert panel.show_failures and isinstance(app.screen, HelpScreen)

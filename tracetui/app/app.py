@@ -184,7 +184,10 @@ class TraceApp(App):
         # right behind it land in the filter box (see `focus_now`).
         Binding("slash", "filter", "Filter", priority=True),
         Binding("a", "focus_anomalies", "Anomalies"),
-        Binding("e", "toggle_failures", "Errors"),
+        # Priority too, so an `e` typed right before `/` is not lost: `/`
+        # moves the focus to the filter box at once, and the box would take
+        # an `e` still on its way to the pane as text (and drop it).
+        Binding("e", "toggle_failures", "Errors", priority=True),
         Binding("f", "toggle_follow", "Follow"),
         Binding("r", "raw", "Raw"),
         Binding("c", "copy", "Copy"),
@@ -880,6 +883,8 @@ class TraceApp(App):
         self.focus_now(self.anomaly_panel)
 
     def action_toggle_failures(self) -> None:
+        if len(self.screen_stack) > 1 or isinstance(self.focused, Input):
+            raise SkipAction()  # an `e` typed in a box, or a dialog is open
         panel = self.anomaly_panel
         panel.show_failures = not panel.show_failures
         with self.store.lock:
