@@ -2186,16 +2186,23 @@ def test_the_detail_pane_folds_long_values_it_cannot_wrap():
     assert path in joined.replace("detail", "") and span.id in joined and run.source in joined
 
 
+async def _filter_the_tree(pilot, app: TraceApp, text: str):
+    """Once loaded, focus the tree and keep `text` as its filter (enter);
+    returns the tree and how many rows it had unfiltered."""
+    await settle(pilot, app)
+    tree = app.tree
+    app.focus_now(tree)
+    everything = len(tree.rows)
+    await pilot.press("slash", *text, "enter")
+    return tree, everything
+
+
 async def test_esc_drops_a_filter_and_enter_keeps_it(demo_log):
     """In the box, enter keeps the filter and esc drops it; on a list whose
     filter is kept, esc drops it too."""
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, app)
-        tree = app.tree
-        app.focus_now(tree)
-        everything = len(tree.rows)
-        await pilot.press("slash", *"status:error", "enter")
+        tree, everything = await _filter_the_tree(pilot, app, "status:error")
         await pilot.pause(0.1)
         kept = len(tree.rows)
         assert app.focused is tree and kept < everything and tree.border_subtitle
@@ -2476,11 +2483,7 @@ async def test_dropping_a_filter_keeps_the_span_it_found_in_view(tmp_path, layou
     _gen_inspect(path, 3000, 7, start=NOW - 5000)
     app = make_app(path)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot, app)
-        tree = app.tree
-        app.focus_now(tree)
-        everything = len(tree.rows)
-        await pilot.press("slash", *"status:error", "enter")
+        tree, everything = await _filter_the_tree(pilot, app, "status:error")
         await _until(pilot, lambda: 0 < len(tree.rows) < everything)
         await pilot.press("G")
         await pilot.pause(0.05)

@@ -606,8 +606,12 @@ class InspectDecoder:
         under the sample; a log flush, under the sample (`LOG_WRITES`)."""
         if sample is None:
             return None
-        if sample.open and action not in LOG_WRITES:
-            for span in reversed(sample.open):
+        open_ = sample.open
+        if open_ and action not in LOG_WRITES:
+            newest = open_[-1]  # once per enter: the usual answer without a loop
+            if newest.name not in LOG_WRITES:
+                return newest
+            for span in reversed(open_):
                 if span.name not in LOG_WRITES:
                     return span
         return sample.node
