@@ -521,3 +521,16 @@ def test_a_log_live_only_by_its_writes_is_aged_to_its_last_record(tmp_path, monk
     os.utime(path, (quiet, quiet))
     source.poll()
     assert not run.live and clock.as_of(run, now + 20) == run.end
+
+
+def test_a_task_whose_sample_was_cancelled_reads_cancelled(tmp_path, capsys):
+    """As a run's status is told (failed, else cancelled, else ok), so is a
+    task's: one cancelled sample and one that ended well make it cancelled."""
+    path = tmp_path / "trace-9.log"
+    write(path, [rec("enter", "a", sample=1, start_time=T0), rec("exit", "a", sample=1, duration=1.0),
+                 rec("enter", "b", sample=2, start_time=T0), rec("cancel", "b", sample=2, duration=2.0)])
+    assert main(["tree", str(path), "--json"]) == 0
+    tree = json.loads(capsys.readouterr().out)
+    task = next(node for node in tree["roots"] if node["kind"] == "task")
+    assert (task["name"], task["status"]) == ("t", "cancelled")
+    assert sorted(s["status"] for s in task["children"]) == ["cancelled", "ok"]

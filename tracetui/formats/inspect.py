@@ -562,7 +562,9 @@ class InspectDecoder:
         counts[node.status] = counts.get(node.status, 0) - 1
         counts[status] = counts.get(status, 0) + 1
         node.status = status
-        node.parent.status = RUNNING if counts[RUNNING] > 0 else (ERROR if counts[ERROR] > 0 else OK)
+        # As a run's status is told: running, else failed, else cancelled, else ok.
+        node.parent.status = (RUNNING if counts[RUNNING] > 0 else ERROR if counts[ERROR] > 0
+                              else CANCELLED if counts.get(CANCELLED) else OK)
 
     # -- records ------------------------------------------------------------
 
