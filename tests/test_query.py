@@ -63,6 +63,37 @@ def test_inspect_fields_and_words():
     assert not parse("   ")
 
 
+def test_inspect_model_and_task_come_from_the_details_inspect_writes():
+    """Inspect records no model field: `Run Task` says `task: NAME (MODEL)`
+    and `Model` says `generate (MODEL)`. The README lists `model` and
+    `task` as filter fields; they find those spans, the spans of the task
+    run with that model, and the run in the run list."""
+    store = load("inspect/hung.log", "inspect/mixed.log.gz")
+    hung, mixed = store.runs["hung"], store.runs["mixed"]
+
+    def kinds(run, text):
+        return {s.kind for s in run.spans.values() if parse(text).matches_span(s)}
+
+    assert {"Model", "Run Task", "Tool Call", "Subprocess"} <= kinds(hung, "model:mockllm")
+    assert kinds(mixed, "model:mockllm") == set()
+    assert "Model" in kinds(mixed, "model:gpt-4o-mini")
+    patch = [s for s in hung.spans.values() if parse("task:patch").matches_span(s)]
+    assert patch and all(_task_of(s) == "patch" for s in patch)
+    # The other task's Run Task is not patch's, though the run holds both.
+    assert [s.detail for s in patch if s.kind == "Run Task"] == ["task: patch (mockllm/model)"]
+    assert [r.id for r in store.runs.values() if parse("task:research").matches_run(r)] == ["mixed"]
+    assert [r.id for r in store.runs.values() if parse("model:mockllm").matches_run(r)] == ["hung"]
+
+
+def _task_of(span):
+    if span.kind == "Run Task":
+        return span.detail.split()[1]
+    node = span
+    while node.parent is not None:
+        node = node.parent
+    return node.name
+
+
 def _sample_of(span):
     node = span
     while node is not None and node.kind != "sample":

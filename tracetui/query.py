@@ -26,6 +26,7 @@ import re
 from functools import lru_cache
 from typing import Any, Callable, Iterable
 
+from tracetui.formats.inspect import action_field
 from tracetui.model import Run, Span
 
 #: How much of a span's input/output text a filter searches.
@@ -146,6 +147,11 @@ class Query:
             return value in span.name.lower()
         if field == "kind" and value in span.kind.lower():
             return True
+        if field in ("model", "task") and span.run.format == "inspect":
+            # Inspect names them in a detail: `generate (openai/gpt-4o)`.
+            named = action_field(span.kind, span.detail, field)
+            if named is not None:
+                return _text_matches(named.lower(), value)
         # The nearest span that has the field decides (a span's own tags, not
         # its run's); the run's attributes only when no span in the chain has it.
         node: Span | None = span
@@ -155,7 +161,10 @@ class Query:
             node = node.parent
         # Made-up nodes (tracks, samples) are structure: the tree shows them
         # as ancestors of what matches, they do not match by their run.
-        return not span.synthetic and _match_in(span.run.attributes, field, value)
+        # An Inspect run's attributes list all its tasks and models: no answer
+        # for one span outside them (a top-level `Log Write`).
+        return not span.synthetic and span.run.format != "inspect" \
+            and _match_in(span.run.attributes, field, value)
 
 
 def _status_match(status: str, value: str) -> bool:

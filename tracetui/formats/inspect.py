@@ -243,6 +243,32 @@ def timestamp_to_epoch(ts: str) -> float | None:
         return None
 
 
+#: A `Run Task` action's detail: `task: NAME (MODEL)`.
+RUN_TASK_DETAIL = re.compile(r"task: (.+) \(([^()]+)\)")
+#: A `Model` action's detail: `generate (MODEL)`; the model is the last
+#: parenthesis.
+MODEL_DETAIL = re.compile(r".*\(([^()]+)\)\s*")
+
+
+def action_field(action: str, detail: str, field: str) -> str | None:
+    """The model a `Model` or `Run Task` action names in its detail, or the
+    task a `Run Task` names; None where it names none."""
+    if action == "Run Task":
+        match = RUN_TASK_DETAIL.fullmatch(detail)
+        return None if match is None else match.group(1 if field == "task" else 2)
+    if action == "Model" and field == "model":
+        match = MODEL_DETAIL.fullmatch(detail)
+        return None if match is None else match.group(1)
+    return None
+
+
+def _remember(attributes: dict, key: str, value: str) -> None:
+    """Add `value` to the list under `key` once (a run's tasks, models)."""
+    values = attributes.setdefault(key, [])
+    if value not in values:
+        values.append(value)
+
+
 class _Sample:
     """Inference state for one (task, sample_id, epoch)."""
 
@@ -288,6 +314,8 @@ class InspectDecoder:
         self._see_writer(is_live(self.path))
         self._samples: dict[tuple, _Sample] = {}
         self._tasks: dict[str, Span] = {}
+        #: The model each task runs with, from its `Run Task` record.
+        self._task_models: dict[str, str] = {}
         #: Per task node: how many of its samples are running / errored / ok,
         #: so a task's status updates in O(1) as its samples change.
         self._task_counts: dict[str, dict[str, int]] = {}
@@ -511,6 +539,21 @@ class InspectDecoder:
             state = self._samples[key] = _Sample(node)
         return state
 
+    def _run_task(self, detail: str) -> None:
+        """`task: NAME (MODEL)`: the run and the task's node say which task
+        and model, for the `task:` and `model:` filters (Inspect writes no
+        model field; the detail is where it says it)."""
+        match = RUN_TASK_DETAIL.fullmatch(detail)
+        if match is None:
+            return
+        task, model = match.groups()
+        _remember(self.run.attributes, "task", task)
+        _remember(self.run.attributes, "model", model)
+        self._task_models[task] = model
+        node = self._tasks.get(task)
+        if node is not None:
+            node.attributes = {"model": model}
+
     def _task(self, task: str) -> Span:
         node = self._tasks.get(task)
         if node is None:
@@ -518,7 +561,11 @@ class InspectDecoder:
             node.synthetic = True
             self.run.synthetic_spans += 1
             node.status = OK
+            model = self._task_models.get(task)
+            if model is not None:
+                node.attributes = {"model": model}
             self._attach(node, None)
+            _remember(self.run.attributes, "task", task)
         return node
 
     def _attach(self, span: Span, parent: Span | None) -> None:
@@ -590,6 +637,8 @@ class InspectDecoder:
         span.detail = detail
         span.origin = pack_offset((), offset)
         self._open[trace_id] = (span, sample)
+        if action == "Run Task":
+            self._run_task(detail)
         run.anomalies.running[trace_id] = AnomalyRow(
             action, detail or rec["message"], start, duration, rec.get("error"), span)
         run.see_time(start)
