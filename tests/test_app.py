@@ -27,7 +27,7 @@ from tracetui.app.app import GC_YOUNG_THRESHOLD, GIL_SWITCH_INTERVAL, TraceApp
 from tracetui.app.detail import log_for
 from tracetui.app.key_bar import KeyBar
 from tracetui.app.line_list import LineList, fit
-from tracetui.app.screens import HelpScreen, RawScreen
+from tracetui.app.screens import HelpScreen, NotesScreen, RawScreen
 from tracetui.demo import write_demo_trace
 from tracetui.model import Anomalies, AnomalyRow
 from tracetui.sources.discover import open_sources
@@ -1173,6 +1173,28 @@ async def test_status_line_says_source_state_records_skips_and_follow(tmp_path):
     async with app.run_test(size=(160, 36)) as pilot:
         await settle(pilot, app)
         assert "archived" in str(app.query_one("#status").render())
+
+
+SQLITE_SAMPLES = [os.path.join(os.path.dirname(__file__), "..", "sample_traces", "sqlite", name)
+                  for name in ("spans.db", "generic_spans.db")]
+
+
+async def test_every_note_can_be_read_at_80_columns():
+    """Two databases say three things (columns not understood, a status not
+    understood): the status line has room for one note at most, so it says
+    how many there are and `n` lists them all."""
+    app = make_app(*SQLITE_SAMPLES)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        status = str(app.query_one("#status").render())
+        assert "3 notes: n" in status and "not live" in status
+        await pilot.press("n")
+        assert isinstance(app.screen, NotesScreen)
+        shown = " ".join(app.screen.notes)
+        assert "not understood: colour, weight" in shown and "not understood: cost_usd, host" in shown
+        assert "status 'weird' not understood" in shown
+        await pilot.press("escape")
+        assert not isinstance(app.screen, NotesScreen)
 
 
 async def test_mouse_click_selects_and_double_click_drills_down(demo_log):

@@ -34,7 +34,7 @@ from tracetui.app.filter_input import FilterInput
 from tracetui.app.key_bar import KeyBar
 from tracetui.app.line_list import LineList
 from tracetui.app.run_list import RunList
-from tracetui.app.screens import HelpScreen, MainScreen, RawScreen
+from tracetui.app.screens import HelpScreen, MainScreen, NotesScreen, RawScreen
 from tracetui.app.span_tree import SpanTree
 from tracetui.app.status_line import StatusLine
 from tracetui.app.style import plain
@@ -189,6 +189,7 @@ class TraceApp(App):
         # an `e` still on its way to the pane as text (and drop it).
         Binding("e", "toggle_failures", "Errors", priority=True),
         Binding("f", "toggle_follow", "Follow"),
+        Binding("n", "notes", "Notes", show=False),
         Binding("r", "raw", "Raw"),
         Binding("c", "copy", "Copy"),
         Binding("x", "export", "Export"),
@@ -715,13 +716,19 @@ class TraceApp(App):
             text.append("  ● live" if live == len(self.sources) else f"  ● {live} live", style="green")
         else:
             # A plain log whose writer is gone ended (killed, or quiet for
-            # good); gzipped logs and databases without a writer are archives.
+            # good); a gzipped log is an archive; a database or a trace
+            # document written whole is neither, just not being written.
             ended = any(isinstance(s, LineSource) and not s.settled for s in self.sources)
-            text.append("  ended" if ended else "  archived", style="dim")
+            archived = all(isinstance(s, LineSource) and s.follower.compressed for s in self.sources)
+            text.append("  ended" if ended else "  archived" if archived else "  not live", style="dim")
         text.append(f"  {records:,} records")
+        notes = self.all_notes()
         if skipped:
             first = next((s.first_bad_line for s in self.sources if s.skipped), None)
             text.append(f"  {skipped:,} skipped (first at line {first})", style="yellow")
+        if len(notes) > 1:
+            # Before what a narrow line cuts: there is more to read than fits.
+            text.append(f"  {len(notes)} notes: n", style="yellow")
         if self.loading:
             text.append(f"  loading {self.read_percent()}%…", style="yellow")
         if self._held:
@@ -729,7 +736,6 @@ class TraceApp(App):
             text.append(f"  {held} archive{'s' if held > 1 else ''} unread", style="dim")
         text.append("  follow on" if self.tree.follow else "  follow off",
                     style="cyan" if self.tree.follow else "dim")
-        notes = self.notes + [n for s in self.sources for n in s.notes]
         if notes:
             text.append("  " + safe(notes[-1], newlines=False), style="italic")
         self._status.set_text(text)
@@ -860,6 +866,8 @@ class TraceApp(App):
             ("Expand the whole subtree", "* / shift+→ on the tree's selected span", tree.action_expand_all),
             ("Collapse the whole subtree", "shift+← on the tree's selected span", tree.action_collapse_all),
             ("Raw record", "r: the selected span's record(s) as the source wrote them", self.action_raw),
+            ("Notes", "n: what the sources said: lines skipped, fields not understood, files unreadable",
+             self.action_notes),
             ("Copy the span as JSON", "c: to the clipboard (OSC 52)", self.action_copy),
             ("Export the run for Perfetto", "x: a Chrome trace JSON file ui.perfetto.dev opens",
              self.action_export),
@@ -878,6 +886,17 @@ class TraceApp(App):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def all_notes(self) -> list[str]:
+        """What the app and every source said, oldest first, each once."""
+        return list(dict.fromkeys(self.notes + [n for s in self.sources for n in s.notes]))
+
+    def action_notes(self) -> None:
+        notes = self.all_notes()
+        if not notes:
+            self.notify("no notes: every source was read as it is", markup=False)
+            return
+        self.push_screen(NotesScreen([safe(n, newlines=False) for n in notes]))
 
     def action_focus_anomalies(self) -> None:
         self.focus_now(self.anomaly_panel)

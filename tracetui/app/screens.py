@@ -1,4 +1,4 @@
-"""The app's screens: the main one, the help screen and the raw-record viewer."""
+"""The app's screens: the main one, help, notes and the raw-record viewer."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ KEYS = [
     ("e", "show errors and timeouts in the anomaly panel"),
     ("f", "follow: keep the newest span in view"),
     ("s", "sort spans: recorded order, start time, slowest first, name"),
+    ("n", "notes: what the sources said (skipped, not understood, unreadable)"),
     ("r", "the raw record(s) of the selected span"),
     ("c", "copy the selected span as JSON (OSC 52 clipboard)"),
     ("x", "export the run to a Perfetto JSON file"),
@@ -88,6 +89,23 @@ class HelpScreen(ScrollingModal):
                      Text("Inspect trees are inferred: an action entered while another of its "
                           "sample is open is shown as its child.", style="dim"))
         with VerticalScroll(id="help-body"):
+            yield Static(body)
+
+
+class NotesScreen(ScrollingModal):
+    """Everything the sources said (what was skipped, not understood, or
+    could not be read), one note a line: the status line has room for one."""
+
+    BINDINGS = [Binding("escape,q,n", "dismiss", "Close"), *SCROLL_KEYS]
+
+    def __init__(self, notes: list[str]) -> None:
+        super().__init__()
+        self.notes = notes
+
+    def compose(self) -> ComposeResult:
+        body = Group(*(Text("• " + note) for note in self.notes))
+        with VerticalScroll(id="notes-body") as scroll:
+            scroll.border_title = Text(f"notes ({len(self.notes)})")
             yield Static(body)
 
 
