@@ -464,6 +464,26 @@ def test_no_control_sequence_reaches_the_terminal(tmp_path, builder):
     assert b"\\x1b[31mCSI" in by_cmd[("tree",)].stdout
 
 
+@pytest.mark.parametrize("builder", [c.lone_surrogate_inspect, c.lone_surrogate_native,
+                                     c.lone_surrogate_db])
+def test_a_lone_surrogate_is_printed_as_its_escape(tmp_path, builder):
+    """Every command, text and JSON, and an export: each wrote a traceback
+    where it met the surrogate (QA)."""
+    path = builder(str(tmp_path))
+    jobs = [[cmd[0], path, *cmd[1:]] for cmd in NASTY_COMMANDS]
+    jobs.append(["export", path, "-o", str(tmp_path / "out.json")])
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(_run, jobs))
+    for argv, proc in results:
+        assert b"Traceback" not in proc.stdout + proc.stderr, (argv, proc.stderr[-800:])
+        if argv[0] != "http":
+            assert proc.returncode == 0, (argv, proc.stderr[-500:])
+    by_cmd = {tuple(a[:1] + a[2:]): p for a, p in results}
+    assert b"\\ud800" in by_cmd[("tree",)].stdout + by_cmd[("dump",)].stdout
+    with open(tmp_path / "out.json") as f:
+        assert json.load(f)["traceEvents"]
+
+
 def test_huge_names_are_clipped_in_lists_and_whole_in_json(tmp_path, capsys):
     path = c.nasty_native(str(tmp_path))
     code, out, err = cli(capsys, "spans", path)

@@ -82,6 +82,27 @@ async def test_untrusted_text_is_shown_literally(tmp_path, builder):
         assert max(cell_len(line) for line in everything.splitlines()) <= SIZE[0]
 
 
+@pytest.mark.parametrize("builder", [c.lone_surrogate_inspect, c.lone_surrogate_native])
+async def test_a_lone_surrogate_is_drawn_as_its_escape_and_copied_and_exported(tmp_path, builder,
+                                                                               monkeypatch):
+    """`c` and `x` on such a span ended the app with a traceback, and its
+    rows were drawn five cells too wide (QA)."""
+    monkeypatch.chdir(tmp_path)
+    path = builder(str(tmp_path))
+    app = make_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        screens = await walk_every_key(pilot, app)
+        app.tree.focus()
+        await pilot.press("x")
+        await pilot.pause(0.5)
+        assert app.is_running
+        everything = "\n".join(screens)
+        assert "\\ud800" in everything
+        assert max(cell_len(line) for line in everything.splitlines()) <= SIZE[0]
+    assert any(name.endswith(".perfetto.json") for name in os.listdir(tmp_path))
+
+
 async def test_detail_pane_shows_every_nasty_field_literally(tmp_path):
     path = c.nasty_native(str(tmp_path))
     app = make_app(path)

@@ -4,6 +4,7 @@ the same questions for scripts, from the same reading and analysis code."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import math
 import os
@@ -594,6 +595,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        # A lone surrogate from a `\ud800` escape in a trace that reached a
+        # line unescaped is written as that escape, not a traceback.
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     try:
         if argv and (argv[0] in SUBCOMMANDS or argv[0].startswith("-")):

@@ -9,6 +9,7 @@ coloured and carry their error in `args`.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import time
@@ -145,6 +146,15 @@ def write_perfetto(runs: Iterable[Run], path: str, as_of: float | Callable[[Run]
     return count
 
 
+def _encoded(events: list[dict[str, Any]]) -> bytes:
+    try:
+        return orjson.dumps(events, option=orjson.OPT_NON_STR_KEYS, default=str)
+    except (TypeError, orjson.JSONEncodeError):
+        # A lone surrogate (from a `\ud800` escape in the trace), which
+        # orjson refuses: Python's encoder writes it back as that escape.
+        return json.dumps(events, default=str).encode()
+
+
 def _write_events(f: BinaryIO, events: list[dict[str, Any]]) -> None:
     f.write(b'{"displayTimeUnit":"ms","traceEvents":[')
     # In slices: one orjson call holds the GIL throughout (~1 s for a
@@ -152,7 +162,6 @@ def _write_events(f: BinaryIO, events: list[dict[str, Any]]) -> None:
     for i in range(0, len(events), WRITE_SLICE):
         if i:
             f.write(b",")
-        f.write(orjson.dumps(events[i:i + WRITE_SLICE], option=orjson.OPT_NON_STR_KEYS,
-                             default=str)[1:-1])
+        f.write(_encoded(events[i:i + WRITE_SLICE])[1:-1])
         time.sleep(0)  # let a waiting thread (the UI) run
     f.write(b"]}")

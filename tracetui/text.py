@@ -15,8 +15,11 @@ from typing import Any
 from rich.cells import cell_len, set_cell_size
 
 # C0 controls except tab/newline, DEL, C1 controls, bidi embeddings/overrides/
-# isolates, and the line/paragraph separators that move the cursor.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\u200e\u200f\u061c]")
+# isolates, the line/paragraph separators that move the cursor, and lone
+# surrogates (a `\ud800` escape Python's JSON reader decodes: no terminal
+# or UTF-8 stream can take one).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\u200e\u200f\u061c"
+                     "\ud800-\udfff]")
 
 
 def _escape(match: re.Match) -> str:

@@ -303,6 +303,40 @@ def nasty_native(d: str, big: int = 100_000) -> str:
     return write(d, "nasty.jsonl", b"".join(line(r) for r in recs))
 
 
+#: A lone surrogate, as Python's JSON writer escapes one (`\ud800`): what a
+#: file name read with `surrogateescape` becomes in a trace. orjson refuses
+#: such a line and Python's reader takes it, so it reaches every view.
+LONE = "lone \ud800 surrogate"
+
+
+def lone_surrogate_inspect(d: str) -> str:
+    recs = [inspect_record("enter", "s1", "Subprocess", LONE, start=T0, message=LONE,
+                           task="t", sample_id=LONE, epoch=1),
+            inspect_record("error", "s2", "Tool Call", LONE, duration=1, error=LONE, stacktrace=LONE,
+                           task="t", sample_id=1, epoch=1),
+            inspect_record(message=LONE, task="t", sample_id=1, epoch=1)]
+    return write(d, "trace-lone.log", b"".join(json.dumps(r).encode() + b"\n" for r in recs))
+
+
+def lone_surrogate_native(d: str) -> str:
+    recs = [native_span("s1", None, trace="t", name=LONE, type=LONE, input=LONE, output={LONE: LONE},
+                        attributes={LONE: LONE}, status="error", error={"message": LONE}),
+            native_span("s2", "s1", trace="t", name=LONE, status="running", end_time=None)]
+    return write(d, "lone.jsonl", b"".join(json.dumps(r).encode() + b"\n" for r in recs))
+
+
+def lone_surrogate_db(d: str) -> str:
+    """SQLite text cannot hold one; a JSON column's escape can."""
+    path = os.path.join(d, "lone.db")
+    con = sqlite3.connect(path)
+    con.execute(SPANS_SCHEMA)
+    con.execute("INSERT INTO spans VALUES (?,?,?,?,?,?,?,?)",
+                ("s1", None, "t", "root", T0, None, "running", json.dumps({LONE: LONE})))
+    con.commit()
+    con.close()
+    return path
+
+
 # -- SQLite ----------------------------------------------------------------------------
 
 SPANS_SCHEMA = ("CREATE TABLE spans (span_id TEXT PRIMARY KEY, parent_span_id TEXT, trace_id TEXT, "

@@ -169,7 +169,8 @@ def span_as_json(span: Span) -> str:
         "status": span.status, "run": span.run.id, "parent": span.parent.id if span.parent else None,
         "start_time": span.start, "duration": span.duration, "attributes": span.attributes,
         "input": span.input, "output": span.output, "error": span.error,
-    }, indent=2, default=str, ensure_ascii=False)
+    }, indent=2, default=str, ensure_ascii=False).encode("utf-8", "backslashreplace").decode()
+    # ^ a lone surrogate (read from a `\ud800` escape) becomes that escape again
 
 
 class TraceApp(App):

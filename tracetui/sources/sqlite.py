@@ -370,7 +370,8 @@ def dump_sqlite(path: str, stream: TextIO) -> int:
                 if not rows:
                     break
                 for row in rows:
-                    text = json.dumps(row_object(table, names, row), indent=2, ensure_ascii=False)
+                    text = json.dumps(row_object(table, names, row), indent=2, ensure_ascii=False) \
+                        .encode("utf-8", "backslashreplace").decode()  # a lone surrogate: its escape
                     stream.write(("\n" if count == 0 else ",\n") + text)
                     count += 1
     except sqlite3.Error as exc:
