@@ -149,7 +149,7 @@ def write_perfetto(runs: Iterable[Run], path: str, as_of: float | Callable[[Run]
 def _encoded(events: list[dict[str, Any]]) -> bytes:
     try:
         return orjson.dumps(events, option=orjson.OPT_NON_STR_KEYS, default=str)
-    except (TypeError, orjson.JSONEncodeError):
+    except TypeError:  # orjson.JSONEncodeError is one
         # A lone surrogate (from a `\ud800` escape in the trace), which
         # orjson refuses: Python's encoder writes it back as that escape.
         return json.dumps(events, default=str).encode()
