@@ -284,6 +284,28 @@ def test_future_and_negative_times(tmp_path, capsys):
     assert {s["id"]: s["duration"] for s in json.loads(out)}["neg"] == -5.0
 
 
+def test_an_absurd_time_does_not_set_every_age(tmp_path, capsys):
+    """A run's end (where the ages of a log with no writer run to) ignores
+    a start of 1e999 or in the year 33658: every hung action read `infs`
+    (QA)."""
+    recs = [c.inspect_record("enter", "hung", "A", "hung", start=c.T0),
+            c.inspect_record("enter", "ok", "A", "ok", start=c.T0 + 5),
+            c.inspect_record("exit", "ok", "A", "ok", duration=1.0)]
+    sane = c.write(str(tmp_path), "trace-11.log", b"".join(c.line(r) for r in recs))
+    absurd = c.write(str(tmp_path), "trace-12.log", b"".join(c.line(r) for r in recs) + (
+        b'{"timestamp": "t", "level": "TRACE", "message": "m", "action": "A", "detail": "inf", '
+        b'"event": "enter", "trace_id": "inf", "start_time": 1e999}\n') + c.line(
+        c.inspect_record("enter", "far", "A", "far", start=1e12)))
+    answers = []
+    for path in (sane, absurd):
+        code, out, _ = cli(capsys, "runs", path, "--json")
+        run = json.loads(out)[0]
+        code, out, _ = cli(capsys, "spans", path, "--json", "--status", "running")
+        hung = next(s for s in json.loads(out) if s["id"] == "hung")
+        answers.append((run["start_time"], run["duration"], hung["duration"]))
+    assert answers[0] == answers[1] and answers[0][1] == 6.0
+
+
 # -- files that are not traces: exit 1, one line saying which and why -------------------
 
 REFUSED = [

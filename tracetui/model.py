@@ -7,7 +7,12 @@ record can be read back on demand.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Iterable
+
+#: Times beyond a year from now (either way from the epoch) are not when a
+#: run began or ended: a run's start and end ignore them.
+PLAUSIBLE_TIME = time.time() + 366 * 86400
 
 RUNNING = "running"
 OK = "ok"
@@ -301,8 +306,9 @@ class Run:
         return len(self.spans) - self.synthetic_spans
 
     def see_time(self, t: float | None) -> None:
-        if t is None:
-            return
+        if t is None or not -PLAUSIBLE_TIME < t < PLAUSIBLE_TIME:
+            return  # NaN, an infinity, or a year past now: one such record
+            # would set every age in the run
         if self.first_time is None or t < self.first_time:
             self.first_time = t
         if self.last_time is None or t > self.last_time:
@@ -315,7 +321,7 @@ class Run:
     @property
     def end(self) -> float | None:
         known = self.known_end
-        if known is None or (self.last_time is not None and self.last_time >= known):
+        if known is None or not -PLAUSIBLE_TIME < known < PLAUSIBLE_TIME or (self.last_time is not None and self.last_time >= known):
             return self.last_time
         return known
 
