@@ -256,3 +256,17 @@ async def test_fifty_megabyte_line(tmp_path):
         screens = await walk_every_key(pilot, app)
         assert max(cell_len(line) for s in screens for line in s.splitlines()) <= SIZE[0]
         assert "after-huge" in json.dumps([r.detail for b, r, _ in app.anomaly_panel.rows])
+
+
+async def test_a_huge_detail_is_drawn_cut_with_a_note(tmp_path):
+    """Drawing a string is not linear in its length: a detail of millions of
+    characters took seconds on every visit (QA: 5 s for 30 MB)."""
+    path = c.huge_line(str(tmp_path), size=3 * 1024 * 1024)
+    app = make_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        detail = app.query_one("#detail")
+        detail.show(app.store.runs["trace-huge"].spans["huge"], NOW)
+        drawn = "\n".join(strip.text for strip in detail._lines)
+        assert "more characters; `r` shows the raw record" in drawn
+        assert len(detail._lines) < 5_000  # 1,000,000 characters drew 14,938 lines
