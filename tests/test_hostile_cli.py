@@ -3,6 +3,7 @@ and the one-line messages; never a traceback, never a control sequence."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -19,6 +20,7 @@ from hostile import corpus as c
 from tracetui.cli import main
 
 AS_OF = str(c.T0 + 100)
+SAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_traces")
 #: What the clean corpus file answers: the damaged variants must say the same.
 GOOD_RUNNING = [["Subprocess", "sleep 600", c.T0 + 2, 98.0]]
 GOOD_CANCELLED = [["Model", "gpt", c.T0 + 3, 0.5]]
@@ -304,6 +306,41 @@ def test_an_absurd_time_does_not_set_every_age(tmp_path, capsys):
         hung = next(s for s in json.loads(out) if s["id"] == "hung")
         answers.append((run["start_time"], run["duration"], hung["duration"]))
     assert answers[0] == answers[1] and answers[0][1] == 6.0
+
+
+@pytest.mark.parametrize("text", ["\n\n", "   \n", "\r\n"])
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_a_log_of_blank_lines_is_an_empty_answer(tmp_path, capsys, text, gz):
+    """As an empty file is, and as Inspect answers it (it exited 1: QA)."""
+    data = gzip.compress(text.encode()) if gz else text.encode()
+    path = c.write(str(tmp_path), "trace-13.log" + (".gz" if gz else ""), data)
+    code, out, err = cli(capsys, "anomalies", path, "--json")
+    assert code == 0 and [json.loads(out)[b] for b in ("running", "cancelled", "errors", "timeouts")] == [[]] * 4
+    assert err.count("\n") == 1 and ("blank lines only" in err or "gzipped with no records" in err)
+    assert cli(capsys, "runs", path, "--json")[:2] == (0, "[]\n")
+
+
+def test_a_damaged_gzip_file_is_not_called_empty(tmp_path, capsys):
+    path = c.write(str(tmp_path), "trace-14.log.gz", b"\x1f\x8b\x08garbage")
+    for command in ("anomalies", "runs"):
+        code, out, err = cli(capsys, command, path)
+        assert (code, out) == (1, "") and err == f"tracetui: {path}: damaged gzip data before any record\n"
+
+
+@pytest.mark.parametrize("name", ["flujo/flujo_ops.db", "sqlite/generic_spans.db", "trackio/agent-evals.db",
+                                  "native/spans.jsonl"])
+def test_anomalies_filter_reads_span_names_in_every_format(capsys, name):
+    """`--filter` was ignored for databases: every row stayed (QA)."""
+    path = os.path.join(SAMPLES, name)
+    everything = json.loads(cli(capsys, "anomalies", path, "--all", "--json", "--as-of", AS_OF)[1])
+    rows = [r for b in ("running", "cancelled", "errors", "timeouts") for r in everything[b]]
+    assert rows
+    assert json.loads(cli(capsys, "anomalies", path, "--all", "--json", "--as-of", AS_OF, "--filter", "zzzzqq")[1])["errors"] == []
+    word = rows[0]["detail"].upper()  # case-insensitive
+    kept = json.loads(cli(capsys, "anomalies", path, "--all", "--json", "--as-of", AS_OF, "--filter", word)[1])
+    kept_rows = [r for b in ("running", "cancelled", "errors", "timeouts") for r in kept[b]]
+    assert rows[0] in kept_rows and all(
+        word.lower() in (r["action"] + " " + r["detail"]).lower() for r in kept_rows)
 
 
 # -- files that are not traces: exit 1, one line saying which and why -------------------

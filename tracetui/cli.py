@@ -19,7 +19,7 @@ from tracetui.analysis import (
 )
 from tracetui.clock import as_of as run_as_of
 from tracetui.jsonout import encode, write_list, write_tree
-from tracetui.model import Run, Span
+from tracetui.model import BUCKETS, Run, Span
 from tracetui.sources.base import Source, SourceError, paused_gc
 from tracetui.sources.discover import (
     directory_files, distinct_files, empty_log_note, holds_no_records, inspect_trace_dir,
@@ -196,7 +196,16 @@ def _anomalies_envelope(args: argparse.Namespace, path: str, as_of: float | None
         except (OSError, ValueError):
             as_of = time.time()
     trace_file = sources[0].path if len(sources) == 1 else path
-    return anomalies_envelope(trace_file, list(store.runs.values()), as_of)
+    envelope = anomalies_envelope(trace_file, list(store.runs.values()), as_of)
+    if args.filter:
+        # A span has no message: its name and kind are what --filter reads
+        # (as the JSONL decoders apply it); the databases' readers take no
+        # filter, so it is applied here, to every source alike.
+        needle = args.filter.lower()
+        for bucket in BUCKETS:
+            envelope[bucket] = [row for row in envelope[bucket]
+                                if needle in row["action"].lower() or needle in row["detail"].lower()]
+    return envelope
 
 
 def _anomalies_fast(args: argparse.Namespace, path: str, as_of: float | None) -> dict[str, Any]:

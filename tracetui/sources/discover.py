@@ -6,12 +6,13 @@ from __future__ import annotations
 import gzip
 import os
 import stat
+import zlib
 from typing import Any
 
 from tracetui.formats import sniff_document, sniff_lines
 from tracetui.formats.jsonutil import loads
 from tracetui.sources.base import Source, SourceError
-from tracetui.sources.files import GZIP_MAGIC, gunzip
+from tracetui.sources.files import GZIP_MAGIC, gunzip, is_gzip
 from tracetui.sources.lines import DocumentSource, LineSource
 from tracetui.store import Store
 
@@ -126,25 +127,35 @@ def regular_file_head(path: str, not_regular: str = "not a regular file") -> byt
         raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
+#: A file of no more than this many bytes of blank lines holds no records
+#: (a bigger one is read as what it is).
+BLANK_FILE_MAX = 1 << 20
+
+
 def holds_no_records(path: str) -> bool:
-    """An empty file, or a gzipped one (a log gzipped before anything was
-    written to it): an eval that has not written yet, not a bad source."""
+    """An empty file, or one of blank lines only, plain or gzipped (a log
+    gzipped before anything was written to it): an eval that has not
+    written yet, not a bad source. A damaged gzip file is not one."""
     try:
         if not os.path.isfile(path):
             return False
         if os.path.getsize(path) == 0:
             return True
-        if path.endswith(".gz"):
-            with gzip.open(path, "rb") as f:
-                return not f.read(1)
-    except (OSError, EOFError, gzip.BadGzipFile):
+        with (gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")) as f:
+            head = f.read(BLANK_FILE_MAX + 1)
+        return len(head) <= BLANK_FILE_MAX and not head.strip()
+    except (OSError, EOFError, zlib.error):  # gzip.BadGzipFile is an OSError
         return False
-    return False
 
 
 def empty_log_note(path: str) -> str:
     if path.endswith(".gz"):  # closed: nothing is coming
         return f"{path}: empty log (gzipped with no records)"
+    try:
+        if os.path.getsize(path):
+            return f"{path}: blank lines only, nothing to show yet"
+    except OSError:
+        pass
     return f"{path}: empty file, nothing to show yet"
 
 
@@ -156,6 +167,8 @@ def open_file(path: str, store: Store, **options: Any) -> Source:
 
         return open_sqlite(path, store, **options)
     if not head.strip():
+        if not holds_no_records(path) and is_gzip(path):
+            raise SourceError(f"{path}: damaged gzip data before any record")
         raise SourceError(empty_log_note(path))
     doc = sniff_document(head)
     if doc is not None:
