@@ -295,6 +295,24 @@ def test_follow_wal_db_new_and_updated_rows(flujo_db):
         writer.close()
 
 
+def test_a_writer_holding_its_wal_exclusively_is_said(capsys, flujo_db):
+    """Then only the main file can be read: the newest runs, in the -wal,
+    are missing. That was silent (QA); it is said."""
+    writer = sqlite3.connect(flujo_db, isolation_level=None)
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("PRAGMA wal_autocheckpoint=0")
+        add_run(writer, "run_" + "9" * 32, "late", "running", "2025-06-02T09:00:00+00:00")
+        writer.execute("PRAGMA locking_mode=EXCLUSIVE")
+        writer.execute("BEGIN EXCLUSIVE")
+        writer.execute("COMMIT")  # the lock stays, as locking_mode says
+        assert main(["runs", flujo_db, "--json"]) == 0
+        err = capsys.readouterr().err
+        assert "read without its write-ahead log" in err and "the newest writes may be missing" in err
+    finally:
+        writer.close()
+
+
 def test_follow_db_opened_immutable_when_a_writer_starts(tmp_path):
     path = str(tmp_path / "flujo_ops.db")
     make_flujo(path, wal=False)

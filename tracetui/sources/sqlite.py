@@ -199,6 +199,9 @@ class SQLiteSource(DecodedSource):
                 self._schema = read_schema(conn)
                 self._schema_version = schema_version
             changed = self._read(conn)
+            if self._immutable and has_wal(self.db_path):
+                self._note(f"{self.path}: read without its write-ahead log (its writer holds it "
+                           "exclusively, or it cannot be shared here): the newest writes may be missing")
         except sqlite3.Error as exc:
             self.close()
             text = f"{self.path}: cannot read SQLite database: {_error_text(exc)}"
