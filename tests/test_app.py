@@ -249,6 +249,27 @@ async def test_raw_copy_export(demo_log, tmp_path, monkeypatch):
         await pilot.press("escape")
 
 
+async def test_an_export_in_the_watched_directory_is_not_read_back(tmp_path, monkeypatch):
+    """`tracetui .` then `x`: the export landed in the directory being
+    watched and came back as a second copy of the run, its running spans
+    twice in the anomaly panel (QA)."""
+    write_demo_trace(str(tmp_path / "demo.log"))
+    monkeypatch.chdir(tmp_path)
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        runs = set(app.store.runs)
+        await pilot.press("x")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if (tmp_path / "tracetui-demo.perfetto.json").exists():
+                break
+        assert app._rescan_dirs() is False
+        await pilot.pause(0.2)
+        assert set(app.store.runs) == runs
+        assert [s.path for s in app.sources] == [str(tmp_path / "demo.log")]
+
+
 @pytest.mark.parametrize("obstacle", ["working directory gone", "a directory in the way"])
 async def test_an_export_that_cannot_be_written_says_so(demo_log, tmp_path, monkeypatch, obstacle):
     here = tmp_path / "here"

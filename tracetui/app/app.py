@@ -233,6 +233,9 @@ class TraceApp(App):
         #: began before one was does not end the load it starts.
         self._releases = 0
         self._closing = False
+        #: Files this app exported (and their `.part` while written): a
+        #: watched directory that holds them does not read them as sources.
+        self._exports: set[str] = set()
         #: When the current bulk load began (the first one, or a held
         #: archive's): its first seconds are redrawn more often.
         self._load_started = time.monotonic()
@@ -512,6 +515,8 @@ class TraceApp(App):
                 name = os.path.basename(path)
                 if path in known or name.startswith(".") or name.endswith(("-wal", "-shm", "-journal")):
                     continue
+                if os.path.abspath(path) in self._exports:
+                    continue  # our own export, in the directory we were started in
                 if path.endswith(".gz") and path[:-3] in known:
                     continue  # a followed .log being gzipped: its follower carries on
                 try:
@@ -993,6 +998,7 @@ class TraceApp(App):
             self.notify(f"not exporting over {path}: it is a source being read", severity="error",
                         markup=False)
             return
+        self._exports.update((path, f"{path}.part"))
         with self.store.lock:
             spans = list(run.spans.values())
         if len(spans) > EXPORT_NOTICE_MIN:
