@@ -9,6 +9,7 @@ import re
 import subprocess
 import textwrap
 import time
+from datetime import datetime
 
 import pytest
 
@@ -74,6 +75,35 @@ def test_demo_trace_has_every_kind_of_anomaly(demo_log, capsys):
     assert all(n["name"] != "Subprocess" for n in nodes if n["kind"] == "sample")
     samples = [n for n in nodes if n["kind"] == "sample"]
     assert len(samples) == 6
+
+
+def test_a_working_sample_always_has_an_action_open(demo_log):
+    """A sample with nothing open reads as done (✓): the demo's two slow
+    samples waited seconds between actions, and flipped from running to ok
+    and back every few seconds, folding and unfolding in the tree (QA). An
+    agent loop calls the model as soon as a tool returns: the demo leaves
+    at most a few milliseconds between one action's end and the next."""
+    opened: dict[str, tuple] = {}
+    open_count: dict[tuple, int] = {}
+    idle_since: dict[tuple, float] = {}
+    longest = 0.0
+    with open(demo_log) as f:
+        for line in f:
+            rec = json.loads(line)
+            if "action" not in rec or "sample_id" not in rec or rec["action"] == "Log Write":
+                continue
+            sample = (rec["task"], rec["sample_id"], rec["epoch"])
+            when = rec.get("start_time") or datetime.fromisoformat(rec["timestamp"]).timestamp()
+            if rec["event"] == "enter":
+                if open_count.get(sample, 0) == 0 and sample in idle_since:
+                    longest = max(longest, when - idle_since.pop(sample))
+                open_count[sample] = open_count.get(sample, 0) + 1
+                opened[rec["trace_id"]] = sample
+            elif rec["trace_id"] in opened:
+                open_count[sample] -= 1
+                if open_count[sample] == 0:
+                    idle_since[sample] = datetime.fromisoformat(rec["timestamp"]).timestamp()
+    assert 0 < longest < 0.05
 
 
 def test_records_look_like_inspects(demo_log):

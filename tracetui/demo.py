@@ -178,7 +178,7 @@ class DemoWriter:
         into.append(made[1])
         return made[0]
 
-    def _model_call(self, sample: _Sample, outcome: str = "exit") -> Iterator[_Step]:
+    def _model_call(self, sample: _Sample, outcome: str = "exit", seconds: float | None = None) -> Iterator[_Step]:
         handle: list[_Action] = []
         yield lambda: self._remember(handle, self.enter("Model", f"generate ({MODEL})", sample))
         if outcome == "hang":
@@ -187,7 +187,7 @@ class DemoWriter:
             yield 1.5
             yield lambda: self.close(handle[0], "cancel")
             return
-        yield 0.6 + self.rng.random() * 1.2
+        yield seconds if seconds is not None else 0.6 + self.rng.random() * 1.2
         yield lambda: self.http(f'POST {COMPLETIONS} "HTTP/1.1 200 OK" ', sample)
         yield 0.01
         yield lambda: self.close(handle[0])
@@ -246,7 +246,11 @@ class DemoWriter:
                     return
                 if self.heartbeats is not None and step - 3 >= self.heartbeats:
                     return
-                yield 3.0 + self.rng.random() * 5.0  # slow: the eval is mostly stuck
+                # Slow: the eval is mostly stuck. A sample waits inside an
+                # action (a slow model here), never between them: an agent
+                # loop calls the model again as soon as a tool returns, and a
+                # sample with nothing open reads as done.
+                yield from self._model_call(sample, seconds=3.0 + self.rng.random() * 5.0)
             if index == 3 and step == 1:
                 yield from self._model_call(sample, "cancel")  # sample time limit
                 return
@@ -254,7 +258,7 @@ class DemoWriter:
                 yield from self._model_call(sample, "hang")
                 return
             yield from self._model_call(sample)
-            yield 0.02
+            yield 0.002
             if index == 1 and step == 1:
                 yield from self._failing_tool(sample, "/challenge/notes.txt")
             elif index == 2 and step == 2:
@@ -264,7 +268,7 @@ class DemoWriter:
                 return
             else:
                 yield from self._tool_call(sample, commands[step % len(commands)])
-            yield 0.05 + self.rng.random() * 0.2
+            yield 0.002 + self.rng.random() * 0.005
             step += 1
 
     def scenario(self) -> Iterator[tuple[float, Callable[[], dict]]]:
