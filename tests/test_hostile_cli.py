@@ -343,6 +343,19 @@ def test_anomalies_filter_reads_span_names_in_every_format(capsys, name):
         word.lower() in (r["action"] + " " + r["detail"]).lower() for r in kept_rows)
 
 
+def test_the_explorer_refuses_a_subcommands_option_and_a_pipe(tmp_path, capsys):
+    """`tracetui FILE --json` opened the TUI with a note that `--json` is no
+    file; with no terminal, the TUI drew to stderr until killed (QA)."""
+    path = c.write(str(tmp_path), "trace-15.log", c.good_inspect_bytes())
+    code, out, err = cli(capsys, path, "--json")
+    assert (code, out) == (2, "") and "the explorer takes no option --json" in err
+    code, out, err = cli(capsys, path)  # pytest's stdout is no terminal
+    assert (code, out) == (2, "") and "the explorer needs a terminal" in err
+    proc = subprocess.run([sys.executable, "-m", "tracetui", path], capture_output=True, timeout=30,
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2 and b"needs a terminal" in proc.stderr
+
+
 # -- files that are not traces: exit 1, one line saying which and why -------------------
 
 REFUSED = [

@@ -522,6 +522,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def run_tui(paths: list[str]) -> int:
     from tracetui.app.main import run_app
 
+    for path in paths:
+        if path.startswith("-") and not os.path.exists(path):
+            # `tracetui FILE --json`: an option of a subcommand, given to the explorer.
+            raise UsageError(f"the explorer takes no option {path} (for scripts: tracetui runs|tree|"
+                             f"spans|anomalies SOURCE {path}; tracetui --help)")
+    if not (sys.stdout.isatty() and sys.stdin.isatty()):
+        raise UsageError("the explorer needs a terminal (for scripts: tracetui runs|tree|spans|"
+                         "anomalies SOURCE --json)")
     if not paths:
         directory = inspect_trace_dir()
         if not os.path.isdir(directory) or newest_file(directory) is None:
@@ -545,8 +553,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("anomalies", help="running, cancelled, errored and timed-out actions")
     p.add_argument("source", nargs="?", help="trace file or directory (default: newest Inspect trace)")
     p.add_argument("--all", action="store_true", help="also show errors and timeouts")
-    p.add_argument("--filter", help="only records whose message contains TEXT (case-insensitive)")
-    p.add_argument("--as-of", help="measure running ages to EPOCH seconds, or to the file's 'mtime'")
+    p.add_argument("--filter", metavar="TEXT",
+                   help="only records whose message contains TEXT (case-insensitive)")
+    p.add_argument("--as-of", metavar="EPOCH|mtime",
+                   help="measure running ages to EPOCH seconds, or to the file's 'mtime'")
     p.add_argument("--json", action="store_true", help="Inspect's JSON envelope")
     p.set_defaults(func=cmd_anomalies)
 
