@@ -520,17 +520,19 @@ class SpanTree(LineList):
         if self.run is None:
             return "spans"
         title = f"spans · {plain(self.run.name, 40)}"
-        state = ""
-        if self.sort_index:
-            state += f" · sorted: {self.SORTS[self.sort_index][0]}"
-        if self._filter_worker is not None:
-            state += " · filtering…"  # the rows shown are the last filter's
-        # What the keys changed says more than what the detail pane says of
-        # every inferred span: on a narrow pane it goes first.
-        inferred = " · nesting inferred" if self.run.inferred else ""
-        if inferred and self.size.width and len(title + inferred + state) > self.size.width - 4:
-            inferred = ""
-        return title + inferred + state
+        filtering = " · filtering…" if self._filter_worker is not None else ""  # rows: the last filter's
+        sort = self.SORTS[self.sort_index][0] if self.sort_index else ""
+        sorts = [f" · sorted: {sort}", f" · {sort}"] if sort else [""]
+        # SPEC: say in the UI that the nesting is inferred. On a narrow pane
+        # it is said shorter, then the sort shorter; last, it goes (the detail
+        # pane says it of every inferred span; what the keys changed is
+        # worth more).
+        inferreds = [" · nesting inferred", " · inferred"] if self.run.inferred else [""]
+        room = (self.size.width or 10_000) - 4 - len(title + filtering)
+        for inferred, state in [(i, s) for s in sorts for i in inferreds] + [("", sorts[0])]:
+            if len(inferred + state) <= room:
+                break
+        return title + inferred + state + filtering
 
     def refresh_run(self) -> None:
         """The run changed (live data): keep the cursor on its span, the
