@@ -1196,6 +1196,22 @@ async def test_status_line_says_source_state_records_skips_and_follow(tmp_path):
         assert "archived" in str(app.query_one("#status").render())
 
 
+async def test_the_key_bar_shows_an_open_screens_keys(demo_log):
+    """Over help, notes or a raw record it listed the panes' keys, which do
+    nothing there (QA)."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        bar = app.query_one(KeyBar)
+        assert "Quit" in bar._text.plain
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        assert "Close" in bar._text.plain and "Quit" not in bar._text.plain
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert "Quit" in bar._text.plain and "Close" not in bar._text.plain
+
+
 SQLITE_SAMPLES = [os.path.join(os.path.dirname(__file__), "..", "sample_traces", "sqlite", name)
                   for name in ("spans.db", "generic_spans.db")]
 

@@ -64,14 +64,23 @@ class KeyBar(Widget):
     def on_resize(self) -> None:
         self._update()
 
+    def screen_changed(self) -> None:
+        """A screen was opened over the panes, or closed: after the frame,
+        when `app.screen` is the new one."""
+        self.call_after_refresh(self._update)
+
     def _update(self) -> None:
         key_style = self.get_component_rich_style("key-bar--key")
         description_style = self.get_component_rich_style("key-bar--description")
         entries: list[tuple[str, str, bool, str]] = []
         app_keys: list[int] = []  # entries of the app's own keys, which `?` lists
         actions: set[str] = set()
-        for namespace, binding, enabled, _tooltip in self.screen.active_bindings.values():
-            if not binding.show or binding.action in actions:
+        # A help, notes or raw screen over the panes: its own keys (close,
+        # scroll), not the panes', which do nothing while it is open.
+        screen = self.app.screen
+        over = screen is not self.screen
+        for namespace, binding, enabled, _tooltip in screen.active_bindings.values():
+            if not binding.show or binding.action in actions or (over and namespace is not screen):
                 continue  # one entry per action, as the Footer shows
             actions.add(binding.action)
             if namespace is self.app:

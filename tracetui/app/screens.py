@@ -28,6 +28,18 @@ class MainScreen(Screen):
     #: while the app starts go where they will go after.
     AUTO_FOCUS = "#anomalies"
 
+    def on_screen_suspend(self) -> None:
+        self._key_bar_follows()
+
+    def on_screen_resume(self) -> None:
+        self._key_bar_follows()
+
+    def _key_bar_follows(self) -> None:
+        from tracetui.app.key_bar import KeyBar
+
+        for bar in self.query(KeyBar):
+            bar.screen_changed()
+
 
 #: Every key, as the help screen lists it (the footer shows the common ones).
 KEYS = [
