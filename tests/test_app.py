@@ -1212,6 +1212,20 @@ async def test_the_key_bar_shows_an_open_screens_keys(demo_log):
         assert "Quit" in bar._text.plain and "Close" not in bar._text.plain
 
 
+async def test_runs_of_one_name_are_told_apart_by_their_id_at_80_columns():
+    """Three Skulk tasks of one model read `✗ text mlx-co… 26.5ms` alike (QA)."""
+    app = make_app(os.path.join(os.path.dirname(__file__), "..", "sample_traces", "skulk", "node-a"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        runs = app.run_list
+        width = runs.scrollable_content_region.width
+        alike = [(i, r) for i, r in enumerate(runs.runs) if r.name == "text mlx-community/Qwen3-8B-4bit"]
+        assert len(alike) == 3
+        rows = [runs.render_row(i, width).plain for i, _ in alike]
+        assert all(run.id[:6] in row for (_, run), row in zip(alike, rows))
+        assert all(len(row) <= width for row in rows)
+
+
 SQLITE_SAMPLES = [os.path.join(os.path.dirname(__file__), "..", "sample_traces", "sqlite", name)
                   for name in ("spans.db", "generic_spans.db")]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 
 from rich.text import Text
 
@@ -15,12 +16,16 @@ from tracetui.model import Anomalies, Run
 from tracetui.query import Query
 from tracetui.text import fmt_duration
 
+#: How many of a run's id's first characters tell it from runs of its name.
+SHORT_ID = 6
+
 
 class RunList(LineList):
     def __init__(self, *args, now=time.time, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.runs: list[Run] = []
         self._all: list[Run] = []
+        self._shared_names: set[str] = set()
         self._query = Query()
         self.now = now
         #: Ids of the runs of archives not read yet (the app's held ones).
@@ -43,6 +48,10 @@ class RunList(LineList):
         """All runs (any order); keeps the cursor on the run it was on."""
         current = self.current
         self._all = sorted(runs, key=lambda r: (r.start or 0), reverse=True)
+        names = Counter(r.name for r in self._all)
+        #: Names more than one run goes by (three Skulk tasks of one model,
+        #: two OTel traces of one root span): their rows add a short id.
+        self._shared_names = {name for name, count in names.items() if count > 1}
         self._apply()
         moved = False
         if current is not None and current in self.runs:
@@ -101,8 +110,13 @@ class RunList(LineList):
         tail.append(f" {bad:>4}✗" if bad else "      ", style="red" if bad else "")
         room = max(4, width - text.cell_len - tail.cell_len)
         label = Text(plain(run.name), style="bold", no_wrap=True)
+        if run.name in self._shared_names and run.id != run.name:
+            # Told apart by the id's first characters, kept when the name is cut.
+            tag = " " + plain(run.id)[:SHORT_ID]
+            label.truncate(max(1, room - len(tag)), overflow="ellipsis")
+            label.append(tag, style="dim")
         source = os.path.basename(run.source)
-        if source and run.name not in source and source not in run.name:
+        if source and run.name not in source and source not in run.name and label.cell_len + 6 <= room:
             label.append("  " + plain(source), style="dim")
         label.truncate(room, overflow="ellipsis")
         label.pad_right(room - label.cell_len)
