@@ -558,10 +558,13 @@ def test_a_lone_surrogate_is_printed_as_its_escape(tmp_path, builder):
 
 def test_huge_names_are_clipped_in_lists_and_whole_in_json(tmp_path, capsys):
     path = c.nasty_native(str(tmp_path))
-    code, out, err = cli(capsys, "spans", path)
-    assert code == 0 and max(len(l) for l in out.splitlines()) < 300
+    for command in ("spans", "runs", "tree", "stats", "anomalies"):
+        code, out, err = cli(capsys, command, path, *(["--all"] if command == "anomalies" else []))
+        assert code == 0 and max(len(l) for l in out.splitlines()) < 400, command
     code, out, err = cli(capsys, "spans", path, "--json")
     assert max(len(s["name"]) for s in json.loads(out)) > 100_000
+    code, out, err = cli(capsys, "anomalies", path, "--all", "--json")
+    assert max(len(r["detail"]) for r in json.loads(out)["running"]) > 100_000
 
 
 # -- a 50 MB line ------------------------------------------------------------------------

@@ -242,6 +242,11 @@ def _being_written(path: str) -> bool:
     return unfinished and is_live(path)
 
 
+#: Widest action and detail (with its error) an `anomalies` text row shows.
+ANOMALY_ACTION_WIDTH = 40
+ANOMALY_DETAIL_WIDTH = 200
+
+
 def _print_anomalies(args: argparse.Namespace, envelope: dict[str, Any]) -> None:
     """An envelope as `inspect trace anomalies` prints it."""
     out(f"TRACE: {safe(envelope['trace_file'])}")
@@ -256,13 +261,16 @@ def _print_anomalies(args: argparse.Namespace, envelope: dict[str, Any]) -> None
         any_rows = True
         out()
         out(title)
-        width = max(len(safe(r["action"], newlines=False)) for r in rows)
-        for row in rows:
+        # Clipped, as every list row is (a 100 KB name made one 100 KB line);
+        # --json has them whole.
+        actions = [clip(safe(r["action"], newlines=False), ANOMALY_ACTION_WIDTH) for r in rows]
+        width = max(len(a) for a in actions)
+        for action, row in zip(actions, rows):
             error = row.get("error")
             detail = row["detail"] if error is None else f"{row['detail']} {error}"
             started = fmt_clock(row["start_time"], "%H:%M:%S %Z", "None")
-            out(f"{safe(row['action'], newlines=False):<{width}} {row['duration']:9.2f}s  "
-                f"{safe(detail, newlines=False)}  {started}")
+            out(f"{action:<{width}} {row['duration']:9.2f}s  "
+                f"{clip(safe(detail, newlines=False), ANOMALY_DETAIL_WIDTH)}  {started}")
     if not any_rows:
         out()
         out("No anomalies found in trace log." if args.all else
