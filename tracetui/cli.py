@@ -461,6 +461,11 @@ def _http_answer(args: argparse.Namespace, path: str) -> dict[str, Any]:
 
     if not os.path.isfile(path):
         raise CliError(f"{path}: no such file" if not os.path.exists(path) else f"{path}: not a file")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:  # said as every command says it, not as "not Inspect's"
+        raise CliError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if line_format_of(path) != "inspect" and not holds_no_records(path):
         raise CliError(f"{path}: not an Inspect trace log (HTTP records are Inspect's)")
     rows = http_records(path, args.filter, args.failed, note)
