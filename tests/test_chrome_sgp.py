@@ -437,16 +437,35 @@ def _nest_strictly(events, slack_us: float = 1.0) -> bool:
 
 
 @pytest.mark.parametrize("name", ["inspect/demo.log", "inspect/hung.log", "inspect/mixed.log.gz",
-                                  "otel/otlp.jsonl", "flujo/flujo_ops.db", "skulk/node-a",
+                                  "inspect/cancelled.log.gz", "otel/otlp.jsonl", "flujo/flujo_ops.db",
+                                  "skulk/node-a", "trackio/agent-evals.db", "native/spans.jsonl",
                                   "../tests/data/skulk/inspect/trace-2217.log.gz"])
 def test_perfetto_slices_on_a_thread_nest(tmp_path, name):
+    """Strictly (a child ended a quarter µs after its parent: QA), and every
+    span is a slice, those with no start time too (Trackio's tool calls
+    were left out: QA)."""
     from tracetui.export import perfetto_events
 
     store, _ = load([os.path.join(SAMPLES, name)])
     events = perfetto_events(store.runs.values(), 1795419400.0)
-    assert _nest_strictly(events)
-    assert sum(e["ph"] == "X" for e in events) == sum(
-        1 for run in store.runs.values() for s in run.spans.values() if s.start is not None)
+    assert _nest_strictly(events, slack_us=0.0)
+    assert sum(e["ph"] == "X" for e in events) == sum(len(run.spans) for run in store.runs.values())
+
+
+def test_a_span_with_no_start_is_drawn_over_its_children_or_at_its_parent(tmp_path):
+    from tracetui.export import perfetto_events
+
+    path = tmp_path / "nostart.jsonl"
+    spans = [{"span_id": "root", "name": "root", "start_time": 100.0, "end_time": 110.0},
+             {"span_id": "ns", "parent_id": "root", "name": "nostart"},
+             {"span_id": "gk", "parent_id": "ns", "name": "grandkid", "start_time": 102.0, "end_time": 103.5},
+             {"span_id": "leaf", "parent_id": "ns", "name": "timeless"}]
+    path.write_text("".join(json.dumps({"trace_id": "t", "status": "ok", **s}) + "\n" for s in spans))
+    store, _ = load([str(path)])
+    slices = {e["name"]: (e["ts"], e["dur"]) for e in perfetto_events(store.runs.values(), 200.0)
+              if e["ph"] == "X"}
+    assert slices == {"root": (100e6, 10e6), "nostart": (102e6, 1.5e6), "grandkid": (102e6, 1.5e6),
+                      "timeless": (102e6, 0.0)}
 
 
 def test_overlapping_siblings_get_a_lane_each():

@@ -62,6 +62,11 @@ def _lanes(track_events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
             while ends and ends[-1] <= start + NEST_SLACK_US:
                 ends.pop()
             if not ends or end <= ends[-1] + NEST_SLACK_US:
+                if ends and end > ends[-1]:
+                    # Inside its parent but for rounding: drawn inside it, as
+                    # the format needs (it overhung by a quarter µs; QA).
+                    end = ends[-1]
+                    event["dur"] = max(0.0, end - start)
                 ends.append(end)
                 lanes[lane].append(event)
                 break
@@ -69,6 +74,46 @@ def _lanes(track_events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
             open_ends.append([end])
             lanes.append([event])
     return lanes
+
+
+def _placed(span: Span, as_of: float,
+            memo: dict[int, tuple[float, float] | None]) -> tuple[float, float] | None:
+    """(start, duration) to draw a span at: its own, or, for a span with no
+    start time (a native span written without one), the stretch its
+    descendants cover, else an instant where its nearest placed ancestor
+    begins (a tool call Trackio records no time for). The tree shows every
+    node: the export left such spans out (QA)."""
+    covered = _covered(span, as_of, memo)
+    if covered is not None:
+        return covered
+    node, hops = span.parent, 0
+    while node is not None and hops < MAX_DEPTH:
+        covered = _covered(node, as_of, memo)
+        if covered is not None:
+            return covered[0], 0.0
+        node, hops = node.parent, hops + 1
+    return None
+
+
+def _covered(span: Span, as_of: float,
+             memo: dict[int, tuple[float, float] | None]) -> tuple[float, float] | None:
+    """A span's own (start, duration), or the stretch its descendants with
+    times cover; None if nothing under it has a time."""
+    if span.start is not None:
+        return span.start, max(shown_duration(span, as_of) or 0.0, 0.0)
+    key = id(span)
+    if key in memo:
+        return memo[key]
+    memo[key] = None  # a parent cycle, were there one, ends here
+    ranges = [r for r in (_covered(child, as_of, memo) for child in span.children or ()) if r is not None]
+    if ranges:
+        start = min(r[0] for r in ranges)
+        memo[key] = (start, max(r[0] + r[1] for r in ranges) - start)
+    return memo[key]
+
+
+#: How far up `_placed` looks for an ancestor with a time.
+MAX_DEPTH = 10_000
 
 
 def perfetto_events(runs: Iterable[Run], as_of: float | Callable[[Run], float],
@@ -87,16 +132,18 @@ def perfetto_events(runs: Iterable[Run], as_of: float | Callable[[Run], float],
         events.append({"ph": "M", "pid": pid, "tid": 0, "name": "process_name",
                        "args": {"name": f"{run.name} [{run.format}]"}})
         tracks: dict[str, tuple[Span, list[dict[str, Any]]]] = {}
+        placements: dict[int, tuple[float, float] | None] = {}
         for n, span in enumerate(run_spans):
             if n % WRITE_SLICE == 0:
                 time.sleep(0)  # the TUI exports from a thread: let the UI run
-            if span.start is None:
-                continue
+            placed = _placed(span, run_as_of, placements)
+            if placed is None:
+                continue  # no time in it or under it: nowhere to draw it
+            start, duration = placed
             root = _track_root(span)
             track = tracks.get(root.id)
             if track is None:
                 track = tracks[root.id] = (root, [])
-            duration = shown_duration(span, run_as_of)
             args: dict[str, Any] = {"id": span.id, "status": span.status}
             if span.detail:
                 args["detail"] = span.detail
@@ -105,7 +152,7 @@ def perfetto_events(runs: Iterable[Run], as_of: float | Callable[[Run], float],
             if span.attributes:
                 args["attributes"] = span.attributes
             event = {"ph": "X", "pid": pid, "tid": 0, "name": span.name,
-                     "cat": span.kind or "span", "ts": round(span.start * 1e6, 3),
+                     "cat": span.kind or "span", "ts": round(start * 1e6, 3),
                      "dur": round(max(duration or 0.0, 0.0) * 1e6, 3), "args": args}
             colour = COLOUR.get(span.status)
             if colour:
