@@ -1146,6 +1146,31 @@ async def test_detail_image_parts_name_their_file():
     assert texts[2].startswith("[image: data:image/png;base64,…") and len(texts[2]) < 80
 
 
+async def test_raw_of_an_otlp_span_is_its_own_part_of_the_batch():
+    """`r` showed the whole request, several spans, to hunt for one in (QA):
+    it shows the span with its resource and scope."""
+    app = make_app(os.path.join(os.path.dirname(__file__), "..", "sample_traces", "otel", "otlp.jsonl"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        tree.focus()
+        tree.cursor = 0
+        span = tree.current
+        with open(app.sources[0].path) as f:  # its request holds other spans too
+            assert max(line.count('"spanId"') for line in f if span.id in line) > 1
+        await pilot.press("r")
+        await pilot.pause(0.1)
+        import io
+
+        from rich.console import Console
+
+        console = Console(file=io.StringIO(), width=200, color_system=None)
+        console.print(app.screen.query_one("#raw-body").query_one("Static").content)
+        raw = console.file.getvalue()
+        assert raw.count('"spanId"') == 1 and f'"spanId": "{span.id}"' in raw
+        assert '"resource"' in raw and '"scope"' in raw and "service.name" in raw
+
+
 async def test_raw_modal_shows_every_record_of_a_span(demo_log):
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:

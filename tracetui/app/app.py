@@ -952,9 +952,16 @@ class TraceApp(App):
             if raw is None:
                 continue
             try:
-                parts.append(_json(json.loads(raw)))
+                record = json.loads(raw)
             except (ValueError, RecursionError):
                 parts.append(Text(safe(raw)))
+                continue
+            if span.run.format == "otlp":
+                from tracetui.formats.otlp import span_record
+
+                # One request holds a batch: the span's own part of it.
+                record = span_record(record, span.id) or record
+            parts.append(_json(record))
         if not parts:
             text = ("no raw record: this node is inferred by tracetui" if span.synthetic
                     else "the raw record could not be read back")

@@ -37,6 +37,27 @@ _ANY_FIELDS = {
 }
 
 
+def span_record(rec: Any, span_id: str) -> dict[str, Any] | None:
+    """Of one request, the part that is the span `span_id`: its resource,
+    its scope and the span itself (`r` showed the whole batch, up to
+    hundreds of spans, to look for one in). None if it holds no such span."""
+    if not looks_like(rec):
+        return None
+    for resource_spans in rec.get("resourceSpans", rec.get("resource_spans")):
+        if not isinstance(resource_spans, dict):
+            continue
+        scopes = (resource_spans.get("scopeSpans") or resource_spans.get("scope_spans")
+                  or resource_spans.get("instrumentationLibrarySpans")
+                  or resource_spans.get("instrumentation_library_spans") or [])
+        for scope_spans in scopes if isinstance(scopes, list) else ():
+            spans = scope_spans.get("spans") if isinstance(scope_spans, dict) else None
+            for raw in spans if isinstance(spans, list) else ():
+                if isinstance(raw, dict) and norm_id(_get(raw, "spanId", "span_id")) == span_id:
+                    scope = scope_spans.get("scope", scope_spans.get("instrumentationLibrary"))
+                    return {"resource": resource_spans.get("resource"), "scope": scope, "span": raw}
+    return None
+
+
 def _get(obj: dict, camel: str, snake: str) -> Any:
     value = obj.get(camel)
     return obj.get(snake) if value is None else value
