@@ -270,3 +270,21 @@ async def test_a_huge_detail_is_drawn_cut_with_a_note(tmp_path):
         drawn = "\n".join(strip.text for strip in detail._lines)
         assert "more characters; `r` shows the raw record" in drawn
         assert len(detail._lines) < 5_000  # 1,000,000 characters drew 14,938 lines
+
+
+async def test_deep_rows_keep_their_names(tmp_path):
+    """Past a third of the pane the indentation stops and says the depth:
+    below about 35 levels rows showed `…` and nothing else (QA)."""
+    spans = [{"trace_id": "t", "span_id": f"s{i}", "parent_id": f"s{i - 1}" if i else None,
+              "name": f"level{i}", "start_time": c.T0 + i / 100, "end_time": c.T0 + 10, "status": "ok"}
+             for i in range(200)]
+    path = c.write(str(tmp_path), "deep.jsonl", b"".join(json.dumps(s).encode() + b"\n" for s in spans))
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        app.tree.focus()
+        await pilot.press("asterisk", "G")
+        await pilot.pause(0.1)
+        width = app.tree.scrollable_content_region.width
+        last = app.tree.render_row(len(app.tree.rows) - 1, width).plain
+        assert "level199" in last and "⋯199" in last and len(last) <= width

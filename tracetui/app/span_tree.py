@@ -191,6 +191,17 @@ class ChildPositions:
         return sorted(found)
 
 
+def indentation(depth: int, width: int) -> str:
+    """Two cells a level, up to a third of the row; deeper, the depth as a
+    number where the indentation stops (10,000 levels left rows of `…`
+    with no name: QA)."""
+    most = max(8, width // 3) // 2 * 2
+    if 2 * depth <= most:
+        return "  " * depth
+    tag = f"⋯{depth} "
+    return tag.rjust(most) if len(tag) <= most else tag
+
+
 def subtree_end(depths: list[int], index: int) -> int:
     """The row after the last descendant of row `index`: the next row as
     shallow or shallower. Near the top, C scans (`list.index`), one per
@@ -938,7 +949,8 @@ class SpanTree(LineList):
 
     def row_clicked(self, index: int, x: int) -> None:
         span, depth = self.rows[index]
-        if span.children and depth * 2 <= x < depth * 2 + 2:
+        indent = len(indentation(depth, self.scrollable_content_region.width))
+        if span.children and indent <= x < indent + 2:
             self._toggle(index)
 
     def watch_cursor(self, old: int, new: int) -> None:
@@ -966,7 +978,8 @@ class SpanTree(LineList):
         span, depth = self.rows[index]
         is_open = self.is_open(span)
         now = as_of(span.run, self.now())
-        segments = [Segment("  " * depth, _DIM)] if depth else []
+        indent = indentation(depth, width)
+        segments = [Segment(indent, _DIM)] if depth else []
         if self._query:
             # Filtered, a node shows what matches under it: open if any
             # does (the next row is nested), else nothing to open here.
@@ -982,7 +995,7 @@ class SpanTree(LineList):
         segments.append(Segment(" ", _NULL))
         bar_w = BAR_WIDTH if width >= 60 else 0
         right_w = 10 + (bar_w + 1 if bar_w else 0)
-        room = max(4, width - (2 * depth + 3 + cell_len(icon.text)) - right_w - 1)
+        room = max(4, width - (len(indent) + 3 + cell_len(icon.text)) - right_w - 1)
         label = [Segment(plain(span.name), _BOLD)]
         if span.detail and span.detail != span.name:
             label.append(Segment("  " + plain(span.detail), _DIM))
