@@ -356,6 +356,13 @@ def test_the_explorer_refuses_a_subcommands_option_and_a_pipe(tmp_path, capsys):
     assert proc.returncode == 2 and b"needs a terminal" in proc.stderr
 
 
+def test_a_run_is_found_by_its_id_in_any_case(capsys):
+    """`tracetui tree otlp.jsonl 88DC` found no run; `runs --match` ignores case (QA)."""
+    path = os.path.join(SAMPLES, "otel", "otlp.jsonl")
+    code, out, err = cli(capsys, "tree", path, "88DC", "--json")
+    assert code == 0 and json.loads(out)["run"].startswith("88dc")
+
+
 # -- files that are not traces: exit 1, one line saying which and why -------------------
 
 REFUSED = [

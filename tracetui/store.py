@@ -66,13 +66,17 @@ class Store:
             return changed
 
     def find_run(self, query: str) -> Run | None:
-        """A run by id, or by any unique part of its id or name.
+        """A run by id, or by any unique part of its id or name (in any case
+        if no run has it as typed).
 
         Raises LookupError naming the candidates when the part is ambiguous.
         """
         if query in self.runs:
             return self.runs[query]
         hits = [r for r in self.runs.values() if query in r.id or query in r.name]
+        if not hits:  # hex ids copied in capitals, a name typed in lower case
+            folded = query.lower()
+            hits = [r for r in self.runs.values() if folded in r.id.lower() or folded in r.name.lower()]
         if len(hits) == 1:
             return hits[0]
         if len(hits) > 1:
