@@ -183,7 +183,7 @@ def inspect_files(draw):
     lines = draw(st.lists(inspect_lines(), max_size=30))
     out = []
     for line in lines:
-        damage = draw(st.sampled_from(["none"] * 10 + ["truncate", "merge", "garbage"]))
+        damage = draw(st.sampled_from(["none"] * 10 + ["truncate", "merge", "garbage", "cr"]))
         if damage == "truncate":
             line = line[:draw(st.integers(0, len(line)))]
         elif damage == "garbage":
@@ -193,6 +193,8 @@ def inspect_files(draw):
                                         "\ufeff{}", " ", ""]))
         if damage == "merge" and out:
             out[-1] = out[-1][:draw(st.integers(0, len(out[-1])))] + line
+        elif damage == "cr" and out:
+            out[-1] = out[-1] + "\r" + line  # a line break to Inspect's text reader
         else:
             out.append(line)
     ending = draw(st.sampled_from(["\n", "", "\n\n"]))
@@ -305,8 +307,8 @@ def test_matches_inspect_itself(tmp_path, seed):
 @pytest.mark.skipif(not os.path.exists(INSPECT), reason="inspect-ai not installed here")
 @pytest.mark.parametrize("gz", [False, True])
 def test_bent_inspect_lines_match_inspect_itself(tmp_path, monkeypatch, gz):
-    """Inspect-shaped lines, truncated, merged, with duplicated or odd-typed
-    keys and CRLF endings, through the two-process scan (small blocks, so
+    """Inspect-shaped lines, truncated, merged, joined by a lone CR, with
+    duplicated or odd-typed keys and CRLF endings, through the two-process scan (small blocks, so
     the cut and block edges fall everywhere) against `inspect trace
     anomalies` on the same file."""
     import random
@@ -338,6 +340,11 @@ def test_bent_inspect_lines_match_inspect_itself(tmp_path, monkeypatch, gz):
             text = text[: rng.randrange(len(text))]
         elif roll < 0.08 and lines:
             lines[-1] = lines[-1][: rng.randrange(len(lines[-1]))] + text
+            continue
+        elif roll < 0.11 and lines:
+            # A lone CR between two records: Inspect reads text with
+            # universal newlines, so it ends a line there too (QA).
+            lines[-1] = lines[-1] + "\r" + text
             continue
         lines.append(text)
     text = ("\r\n" if gz else "\n").join(lines) + "\n"

@@ -66,7 +66,7 @@ from typing import Any
 
 import orjson
 
-from tracetui.formats.inspect import timestamp_to_epoch, validate
+from tracetui.formats.inspect import cr_lines, timestamp_to_epoch, validate
 from tracetui.formats.jsonutil import as_float, loads
 from tracetui.sources.files import GZIP_DAMAGE, damaged_gzip_note, inflate, trailer_size
 from tracetui.model import BUCKETS, Anomalies, AnomalyRow
@@ -273,8 +273,17 @@ class Folder:
             res.first_bad_line = line_no
 
     def _line(self, line: bytes, pos: int, line_no: int) -> None:
-        """A line orjson rejects: blank (ignored), or JSON only Python's
-        parser reads (NaN, huge integers), or not JSON at all."""
+        """A line orjson rejects: blank (ignored), JSON only Python's parser
+        reads (NaN, huge integers), lines joined by a lone CR (as Inspect
+        reads them: `cr_lines`), or not JSON at all."""
+        pieces = cr_lines(line)
+        if pieces is not None:
+            # The lines after the first are numbered on, and so is the rest
+            # of the block (`_fold` numbers from `result.lines`).
+            self.result.lines += len(pieces) - 1
+            for n, piece in enumerate(pieces):
+                self._line(piece, pos, line_no + n)
+            return
         if not line.strip():
             return
         try:

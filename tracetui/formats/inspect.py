@@ -104,6 +104,14 @@ SHARED_MAX_LEN = 160
 SHARED_MAX_ENTRIES = 100_000
 
 
+def cr_lines(line: bytes) -> list[bytes] | None:
+    """The lines a lone CR splits `line` (no LF in it) into, as Inspect's
+    reader (text mode: universal newlines) reads them; None if it has none.
+    A CR that ends the line is its CRLF's, not a break."""
+    body = line[:-1] if line.endswith(b"\r") else line
+    return body.split(b"\r") if b"\r" in body else None
+
+
 def validate(rec: dict) -> tuple[float | None, float | None]:
     """Check a record the way Inspect's reader does (pydantic, lax mode);
     returns (start_time, duration). Raises ValueError/TypeError/OverflowError
@@ -425,6 +433,7 @@ class InspectDecoder:
             except orjson.JSONDecodeError:
                 self._line_no = line_no
                 self._slow_line(line, offset)
+                line_no = self._line_no  # one more per lone CR in it
                 continue
             except AttributeError:  # JSON, but not an object
                 self._line_no = line_no
@@ -476,7 +485,14 @@ class InspectDecoder:
 
     def _slow_line(self, line: bytes, offset: int) -> None:
         """A line orjson refuses: blank (ignored), JSON only Python's parser
-        reads (NaN, huge integers), or not JSON at all."""
+        reads (NaN, huge integers), lines joined by a lone CR, or not JSON
+        at all."""
+        pieces = cr_lines(line)
+        if pieces is not None:
+            for n, piece in enumerate(pieces):
+                self._line_no += 1 if n else 0
+                self._slow_line(piece, offset)
+            return
         if not line.strip():
             return
         try:
