@@ -313,6 +313,33 @@ def test_a_writer_holding_its_wal_exclusively_is_said(capsys, flujo_db):
         writer.close()
 
 
+@pytest.mark.parametrize("how", ["renamed over", "copied over"])
+@pytest.mark.parametrize("wal", [False, True], ids=["rollback journal", "wal"])
+def test_a_database_replaced_by_another_drops_the_old_runs(tmp_path, wal, how):
+    """A Flujo store replaced by a database of another kind kept its runs,
+    their spans emptied, and the anomaly panel its rows (QA)."""
+    path = str(tmp_path / "flujo_ops.db")
+    make_flujo(path, wal=wal)
+    store = Store()
+    source = open_sqlite(path, store)
+    assert source.poll() is True and store.runs
+    other = str(tmp_path / "other.db")
+    make_generic(other)
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.unlink(path + suffix)
+    if how == "renamed over":
+        os.replace(other, path)
+    else:  # `cp other.db flujo_ops.db`: the same file, other bytes
+        with open(other, "rb") as src, open(path, "r+b") as dst:
+            data = src.read()
+            dst.write(data)
+            dst.truncate(len(data))
+    source.poll()
+    assert not store.runs
+    assert any("cannot read SQLite database" in note for note in source.notes)
+
+
 def test_follow_db_opened_immutable_when_a_writer_starts(tmp_path):
     path = str(tmp_path / "flujo_ops.db")
     make_flujo(path, wal=False)

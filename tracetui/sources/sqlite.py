@@ -48,6 +48,11 @@ def sqlite_formats() -> list[SQLiteFormat]:
 
 # -- connections ---------------------------------------------------------------
 
+#: What SQLite says when the file is no longer the database that was read
+#: (a busy or locked one says otherwise, and keeps what was read).
+NOT_THE_SAME_DATABASE = ("no such table", "no such column", "file is not a database", "malformed")
+
+
 def has_wal(path: str) -> bool:
     return os.path.exists(path + "-wal")
 
@@ -171,7 +176,14 @@ class SQLiteSource(DecodedSource):
             self._note(f"{self.path}: cannot read: {exc.strerror or exc}")
             return False
         try:
-            if self._conn is None:
+            if self._stamp is not None and stamp[0] != self._stamp[0]:
+                # A different file under the name now: its runs, not the old
+                # file's (even if it cannot be read: they stayed, half reset).
+                self._reopen()
+                with self.store.lock:
+                    self.decoder.reset()
+                self._stamp = stamp
+            elif self._conn is None:
                 self._reopen()
             elif self._stamp is not None:  # read before: only read again if something changed
                 if self._immutable:
@@ -180,9 +192,6 @@ class SQLiteSource(DecodedSource):
                     if stamp == self._stamp:
                         return False
                     self._reopen()
-                    if stamp[0] != self._stamp[0]:
-                        with self.store.lock:  # a different file now: read it afresh
-                            self.decoder.reset()
                 elif stamp[3] is None:
                     self._reopen()  # the writer is gone and took its -wal with it
                 else:
@@ -207,6 +216,11 @@ class SQLiteSource(DecodedSource):
             text = f"{self.path}: cannot read SQLite database: {_error_text(exc)}"
             if not self._read_once:
                 raise SourceError(text) from None
+            if any(sign in str(exc) for sign in NOT_THE_SAME_DATABASE):
+                # Copied over by another kind of database, or junk: the runs
+                # read before are not in it (they stayed, spans emptied: QA).
+                with self.store.lock:
+                    self.decoder.reset()
             self._note(text + " (will retry)")
             return False
         self._stamp = stamp
