@@ -763,6 +763,8 @@ class TraceApp(App):
 
     @on(SpanTree.SpanHighlighted)
     def span_highlighted(self, message: SpanTree.SpanHighlighted) -> None:
+        if not self.screen_stack:
+            return  # the app is closing: a cursor moved by the last load
         if self.focused is self.anomaly_panel and self.anomaly_panel.current is not None:
             return  # the detail is the panel's (the tree moves by itself: loading, following)
         span = message.span

@@ -77,6 +77,8 @@ class KeyBar(Widget):
         actions: set[str] = set()
         # A help, notes or raw screen over the panes: its own keys (close,
         # scroll), not the panes', which do nothing while it is open.
+        if not self.app.screen_stack:
+            return  # closing
         screen = self.app.screen
         over = screen is not self.screen
         for namespace, binding, enabled, _tooltip in screen.active_bindings.values():
