@@ -356,6 +356,14 @@ def test_the_explorer_refuses_a_subcommands_option_and_a_pipe(tmp_path, capsys):
     assert proc.returncode == 2 and b"needs a terminal" in proc.stderr
 
 
+@pytest.mark.parametrize("argv, usage", [(["anomalies", "a", "b"], "usage: tracetui anomalies"),
+                                         (["runs", "x", "--bogus"], "usage: tracetui runs")])
+def test_a_stray_argument_is_said_with_its_subcommands_usage(argv, usage):
+    """It was said with the explorer's usage (QA)."""
+    proc = subprocess.run([sys.executable, "-m", "tracetui", *argv], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2 and proc.stderr.startswith(usage) and "unrecognized arguments" in proc.stderr
+
+
 def test_a_run_is_found_by_its_id_in_any_case(capsys):
     """`tracetui tree otlp.jsonl 88DC` found no run; `runs --match` ignores case (QA)."""
     path = os.path.join(SAMPLES, "otel", "otlp.jsonl")

@@ -635,7 +635,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         if argv and (argv[0] in SUBCOMMANDS or argv[0].startswith("-")):
-            args = parser.parse_args(argv)
+            args, extra = parser.parse_known_args(argv)
+            if extra:
+                # Said with the subcommand's usage, not the explorer's.
+                commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+                (commands.choices.get(argv[0]) or parser).error(f"unrecognized arguments: {' '.join(extra)}")
             if not getattr(args, "func", None):
                 return run_tui([])
             if args.func is cmd_demo:
