@@ -113,7 +113,7 @@ def test_tracetui_demo_runs_live_and_cleans_up(tmp_path):
     env = dict(os.environ, TMPDIR=str(tmp_path))
     session = start(f"{shlex.quote(TRACETUI)} demo", env)
     try:
-        screen = wait_for(session, "generate (openai/gpt-4.1-mini)")
+        screen = wait_for(session, "generate (openai/")  # cut where a sample tag takes room
         assert "Run Task" in screen
         demo_dirs = [d for d in os.listdir(tmp_path) if d.startswith("tracetui-demo-")]
         assert len(demo_dirs) == 1
