@@ -1251,6 +1251,36 @@ async def test_runs_of_one_name_are_told_apart_by_their_id_at_80_columns():
         assert all(len(row) <= width for row in rows)
 
 
+async def test_the_live_evals_hang_is_listed_above_old_archives(tmp_path):
+    """A trace directory: a week-old archive's never-closed actions started
+    earlier than anything of the live eval, and by start time they were
+    listed first, `a` `enter` going to one of them (QA)."""
+    import gzip as gz
+
+    week = 7 * 86400.0
+    old_lines = []
+    with open(HUNG) as f:
+        for line in f:
+            rec = json.loads(line)
+            rec["start_time"] = rec["start_time"] - week if "start_time" in rec else None
+            if rec["start_time"] is None:
+                del rec["start_time"]
+            old_lines.append(json.dumps(rec))
+    archive = tmp_path / "trace-1.log.gz"
+    archive.write_bytes(gz.compress(("\n".join(old_lines) + "\n").encode()))
+    live = tmp_path / "trace-2.log"
+    live.write_bytes(open(HUNG, "rb").read())
+    app = make_app(str(archive), str(live))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        run = app.store.runs["trace-2"]
+        run.live = run.writer_seen = True  # its eval runs here
+        app.anomaly_panel.set_runs(list(app.store.runs.values()))
+        await pilot.pause(0.1)
+        firsts = {r.id for _, _, r in app.anomaly_panel.rows[:len(run.anomalies.running)]}
+        assert firsts == {"trace-2"}
+
+
 SQLITE_SAMPLES = [os.path.join(os.path.dirname(__file__), "..", "sample_traces", "sqlite", name)
                   for name in ("spans.db", "generic_spans.db")]
 

@@ -167,14 +167,21 @@ class AnomalyPanel(LineList):
         return ((run, trace_id, row) for trace_id, row in bucket.items() if row.span is None)
 
     def _running_part(self, sources) -> list[tuple[str, AnomalyRow, Run]]:
-        """Running rows, longest-running first: rebuilt every time, as every
-        action entered or closed changes them."""
+        """Running rows, those of live runs first, each longest-running
+        first: rebuilt every time, as every action entered or closed changes
+        them. By start time alone, a trace directory's week-old archives
+        listed their never-closed actions above the live eval's hang, and
+        `a` `enter` went to one of them (QA)."""
         part = []
+        ends: dict[int, float] = {}
         for run, anomalies, early in sources:
             if early:
                 self._give_spans(self._spanless(run, anomalies.running))
             part.extend(("running", row, run) for row in anomalies.running.values())
-        part.sort(key=lambda t: t[1].start if t[1].start is not None else float("inf"))
+            ends[id(run)] = run_as_of(run, self.now())
+        # Longest-running: the oldest start against the instant its run is aged to.
+        part.sort(key=lambda t: (not t[2].live, t[1].start - ends[id(t[2])] if t[1].start is not None
+                                 else float("inf")))
         return part
 
     def _closed_part(self, bucket: str, sources) -> tuple[list[tuple[str, AnomalyRow, Run]], tuple]:
