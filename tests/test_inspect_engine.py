@@ -534,3 +534,19 @@ def test_a_task_whose_sample_was_cancelled_reads_cancelled(tmp_path, capsys):
     task = next(node for node in tree["roots"] if node["kind"] == "task")
     assert (task["name"], task["status"]) == ("t", "cancelled")
     assert sorted(s["status"] for s in task["children"]) == ["cancelled", "ok"]
+
+
+def test_ages_stop_where_the_eval_was_last_seen_even_once_gzipped(tmp_path):
+    """Inspect gzips its log as it exits: the run's source becomes the
+    `.gz`, and its hung actions' ages jumped back from when the eval was
+    last seen to its last record (QA: 14m45s, then 13m21s)."""
+    from tracetui.clock import as_of
+    from tracetui.model import Run
+
+    run = Run("trace-7", str(tmp_path / "trace-7.log"), "inspect")
+    run.see_time(T0)
+    run.live = run.writer_seen = True
+    assert as_of(run, T0 + 885) == T0 + 885  # hung, its eval running
+    run.source += ".gz"  # it exits: the follower carries on into the archive
+    run.live = run.writer_seen = False
+    assert as_of(run, T0 + 900) == T0 + 885

@@ -7,12 +7,6 @@ import os
 
 from tracetui.model import Run
 
-#: The last instant each source's writer was seen able to append. A hung
-#: eval writes nothing, so when it is killed its last record is from when
-#: the hang began: ages shown while it lived must not jump back to that.
-_last_live: dict[str, float] = {}
-
-
 def as_of(run: Run, now: float) -> float:
     """`now` while the run's writer is seen at work (`Run.writer_seen`: its
     process runs here); its last record's time while it is live only by its
@@ -24,7 +18,7 @@ def as_of(run: Run, now: float) -> float:
     (its runs lasted hours and their hung actions days)."""
     if run.live:
         if run.writer_seen:
-            _last_live[run.source] = now
+            run.seen_at_work = now
             return now
         # Live by its recent writes only (an eval whose process is not seen
         # here): what it last wrote is all that is known. Ageing to now
@@ -32,7 +26,7 @@ def as_of(run: Run, now: float) -> float:
         # is said to have ended (30 s too old in every pane, then).
         end = run.end
         return now if end is None else end
-    seen = _last_live.get(run.source)
+    seen = run.seen_at_work
     end = run.end
     if end is not None:
         return end if seen is None else max(end, seen)

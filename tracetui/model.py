@@ -265,6 +265,7 @@ class Run:
         "id", "name", "source", "format", "spans", "roots", "anomalies",
         "attributes", "events", "status_override", "inferred", "live",
         "_error_count", "first_time", "last_time", "synthetic_spans", "known_end", "writer_seen",
+        "seen_at_work",
     )
 
     def __init__(self, id: str, source: str, format: str, name: str = "") -> None:
@@ -294,6 +295,12 @@ class Run:
         #: there (a scan of the whole file, `tracetui.prescan`): a big log's
         #: ages and duration are right while it is read. None once it is.
         self.known_end: float | None = None
+        #: The last instant its writer was seen at work (`clock.as_of`): a
+        #: hung eval writes nothing, so when it is killed its last record is
+        #: from when the hang began, and ages shown while it lived must not
+        #: jump back to that. Kept on the run, not by file name: Inspect
+        #: gzips the log as it exits, and ages jumped back then (QA).
+        self.seen_at_work: float | None = None
         #: Its writer is seen at work here: its process runs (an Inspect
         #: eval's pid, a Flujo database's open `-wal`). Only then do its ages
         #: run to now, and, once it is gone, to when it was last seen
