@@ -227,6 +227,17 @@ def test_anomaly_rows_follow_the_same_rules(mixed_ids):
     assert not matches('kind:"Model', None)
 
 
+def test_a_row_read_before_its_span_answers_model_by_its_detail():
+    """A held archive's rows (no span yet) missed `model:` (QA)."""
+    def matches(text: str, action: str, detail: str) -> bool:
+        return parse(text).matches_anomaly("running", action, detail, None, None, None, ("t", 1, 1))
+
+    assert matches("model:gpt-4o", "Model", "generate (openai/gpt-4o-mini)")
+    assert not matches("model:claude", "Model", "generate (openai/gpt-4o-mini)")
+    assert matches("model:mini", "Run Task", "task: swe_lite (openai/gpt-4.1-mini)")
+    assert not matches("model:gpt", "Subprocess", "bash -c 'sleep 600'")
+
+
 def test_anomaly_rows_match_their_run():
     """A directory's rows show their run's name: it is matched like their
     text, and `run:` picks a run, with or without the row's span (a held

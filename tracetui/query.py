@@ -117,8 +117,9 @@ class Query:
         name (or in its span's text); fields on its span, except `status`,
         which is the row's bucket, and `run`, its run's id or name. A row the
         prescan found before the index made its span can answer `status`,
-        `run`, `kind` / `name` by its action, and `task`, `sample`, `epoch`
-        by its record's (`sample`: task, sample id, epoch), no more."""
+        `run`, `kind` / `name` by its action, `task`, `sample`, `epoch` by
+        its record's (`sample`: task, sample id, epoch), and `model` (and
+        `task`) by a `Model` or `Run Task` detail, no more."""
         run_names = (run.id, run.name) if run is not None else ()
         if not self.matches_text(action, detail, error, *run_names) and not (
                 span is not None and (self.matches_text(span.name, span.detail, span.kind, span.id)
@@ -134,6 +135,8 @@ class Query:
             elif sample is not None and field in ("task", "sample", "epoch"):
                 known = {k: v for k, v in zip(("task", "sample_id", "epoch"), sample) if v is not None}
                 matched = _match_in(known, field, value)
+            elif field in ("model", "task") and (named := action_field(action, detail, field)) is not None:
+                matched = _text_matches(named.lower(), value)  # `generate (openai/gpt-4o)`
             else:
                 matched = field in ("kind", "name") and value in action.lower()
             if not matched:
