@@ -211,6 +211,7 @@ def _anomalies_envelope(args: argparse.Namespace, path: str, as_of: float | None
 def _anomalies_fast(args: argparse.Namespace, path: str, as_of: float | None) -> dict[str, Any]:
     """One Inspect trace file: the parallel scan (same answers, less time)."""
     from tracetui import fastscan
+    from tracetui.formats.inspect import is_live
 
     try:
         if as_of is None:  # --as-of mtime
@@ -221,25 +222,12 @@ def _anomalies_fast(args: argparse.Namespace, path: str, as_of: float | None) ->
     if text:
         note(text)
     skipped = result.bad_lines + result.invalid
-    if skipped == 1 and result.first_bad_line == result.lines and _being_written(path):
+    if skipped == 1 and result.first_bad_line == result.lines and result.unfinished and is_live(path):
         # Inspect skips it too: the line its writer has not finished.
         note(f"{path}: its last line is still being written: not read")
     elif skipped:
         note(f"{path}: skipped {skipped} bad line(s); first at line {result.first_bad_line}")
     return fastscan.envelope(path, result, as_of)
-
-
-def _being_written(path: str) -> bool:
-    """A live Inspect log whose last line has no newline yet."""
-    from tracetui.formats.inspect import is_live
-
-    try:
-        with open(path, "rb") as f:
-            f.seek(-1, os.SEEK_END)
-            unfinished = f.read(1) != b"\n"
-    except OSError:
-        return False
-    return unfinished and is_live(path)
 
 
 #: Widest action and detail (with its error) an `anomalies` text row shows.

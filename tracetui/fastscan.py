@@ -125,6 +125,9 @@ class ChunkResult:
     #: them), from its last block: a big log's end, for its ages, long
     #: before the index reads that far. None if that block holds none.
     last_action_time: float | None = None
+    #: The stretch ends in a line with no newline yet (read as it was when
+    #: the scan reached it: a live log's writer may finish it a moment later).
+    unfinished: bool = False
 
     def anomalies(self) -> Anomalies:
         """The buckets in the model's shape, keyed by trace id, in file
@@ -483,6 +486,7 @@ def merge(state: ChunkResult, chunk: ChunkResult, entered_first: set[str]) -> No
     state.records += chunk.records
     if chunk.last_action_time is not None:
         state.last_action_time = chunk.last_action_time
+    state.unfinished = chunk.unfinished  # the later stretch's end is the file's
 
 
 def resolved(first: ChunkResult) -> ChunkResult:
@@ -501,14 +505,17 @@ def _fold_range(path: str, start: int, end: int, folder: Folder) -> None:
         f.seek(start)
         pos = start
         lines = _LineJoiner()
+        last = b"\n"
         while pos < end:
             block = f.read(min(BLOCK, end - pos))
             if not block:
                 break
             pos += len(block)
+            last = block[-1:]
             whole = lines.whole(block, final=pos >= end)
             if whole:
                 folder.feed(whole, pos - lines.pending - len(whole))
+        folder.result.unfinished = last != b"\n"
         rest = lines.rest()
         if rest:
             folder.feed(rest, pos - len(rest))
