@@ -1285,6 +1285,17 @@ SQLITE_SAMPLES = [os.path.join(os.path.dirname(__file__), "..", "sample_traces",
                   for name in ("spans.db", "generic_spans.db")]
 
 
+async def test_the_status_line_says_which_source_skipped_lines(tmp_path):
+    """Of several sources, `1 skipped (first at line 9412)` could be any's (QA)."""
+    bad = tmp_path / "trace-8.log"
+    bad.write_bytes(open(HUNG, "rb").read() + b"not json\n")
+    app = make_app(str(bad), *SQLITE_SAMPLES)
+    async with app.run_test(size=(200, 30)) as pilot:
+        await settle(pilot, app)
+        lines = open(HUNG, "rb").read().count(b"\n") + 1
+        assert f"1 skipped (first at trace-8.log line {lines})" in str(app.query_one("#status").render())
+
+
 async def test_every_note_can_be_read_at_80_columns():
     """Two databases say three things (columns not understood, a status not
     understood): the status line has room for one note at most, so it says

@@ -730,8 +730,11 @@ class TraceApp(App):
         text.append(f"  {records:,} records")
         notes = self.all_notes()
         if skipped:
-            first = next((s.first_bad_line for s in self.sources if s.skipped), None)
-            text.append(f"  {skipped:,} skipped (first at line {first})", style="yellow")
+            bad = next(s for s in self.sources if s.skipped)
+            # Of several sources, which one: a line number alone could be any's.
+            where = f"{os.path.basename(bad.path)} line" if len(self.sources) > 1 else "line"
+            text.append(f"  {skipped:,} skipped (first at {safe(where, newlines=False)} {bad.first_bad_line})",
+                        style="yellow")
         if len(notes) > 1:
             # Before what a narrow line cuts: there is more to read than fits.
             text.append(f"  {len(notes)} notes: n", style="yellow")
