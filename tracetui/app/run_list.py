@@ -18,6 +18,9 @@ from tracetui.text import fmt_duration
 
 #: How many of a run's id's first characters tell it from runs of its name.
 SHORT_ID = 6
+#: Rows at least this wide show the span count (at 120 columns the list is
+#: 46 wide once a scrollbar takes one: 48 dropped the count then; QA).
+RUN_SPANS_MIN_WIDTH = 42
 
 
 class RunList(LineList):
@@ -105,7 +108,7 @@ class RunList(LineList):
             tail.append(f" {'unread':>7}", style="dim")
         else:
             tail.append(f" {fmt_duration(duration):>7}", style="cyan")
-        if width >= 48:
+        if width >= RUN_SPANS_MIN_WIDTH:
             tail.append(" " * 7 if held else f" {run.span_count():>6}", style="dim")
         tail.append(f" {bad:>4}✗" if bad else "      ", style="red" if bad else "")
         room = max(4, width - text.cell_len - tail.cell_len)
