@@ -1285,6 +1285,16 @@ SQLITE_SAMPLES = [os.path.join(os.path.dirname(__file__), "..", "sample_traces",
                   for name in ("spans.db", "generic_spans.db")]
 
 
+async def test_a_run_row_keeps_its_span_count_beside_a_scrollbar(demo_log):
+    """At 120 columns with a scrollbar the list is 46 wide: the span count
+    went, leaving the error count where it had been (QA)."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        run = app.run_list.runs[0]
+        assert f" {run.span_count()} " in app.run_list.render_row(0, 46).plain
+
+
 async def test_the_status_line_says_which_source_skipped_lines(tmp_path):
     """Of several sources, `1 skipped (first at line 9412)` could be any's (QA)."""
     bad = tmp_path / "trace-8.log"
