@@ -126,8 +126,8 @@ def test_a_running_runs_end_time_is_null_while_it_is_written(tmp_path):
     run.live = run.writer_seen = True  # its eval's process seen running
     live = run_summary(run, as_of(run, run.end + 60))
     assert live["end_time"] is None and live["duration"] == pytest.approx(run.end + 60 - run.start)
-    run.live = False
-    run.source += ".copy"  # a source this process never saw live
+    run.live = run.writer_seen = False
+    run.seen_at_work = None  # a run this process never saw at work
     dead = run_summary(run, as_of(run, run.end + 60))
     assert dead["end_time"] == run.end and dead["duration"] == pytest.approx(run.end - run.start)
 
