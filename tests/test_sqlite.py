@@ -340,6 +340,17 @@ def test_a_database_replaced_by_another_drops_the_old_runs(tmp_path, wal, how):
     assert any("cannot read SQLite database" in note for note in source.notes)
 
 
+def test_every_running_row_ages_to_as_of_a_paused_pipeline_too(capsys):
+    """SPEC: a running action's duration is as_of - start. A paused Flujo
+    pipeline kept its recorded 0.11 s while the step it waits on aged
+    680,360 s, and sorted before it (QA)."""
+    path = os.path.join(os.path.dirname(os.path.dirname(DATA)), "..", "sample_traces", "flujo", "flujo_ops.db")
+    assert main(["anomalies", path, "--json", "--as-of", "1796100000"]) == 0
+    running = json.loads(capsys.readouterr().out)["running"]
+    assert len(running) == 2 and all(
+        row["duration"] == pytest.approx(1796100000 - row["start_time"]) for row in running)
+
+
 def test_follow_db_opened_immutable_when_a_writer_starts(tmp_path):
     path = str(tmp_path / "flujo_ops.db")
     make_flujo(path, wal=False)

@@ -226,8 +226,12 @@ class Anomalies:
         bucket = BUCKET_OF_STATUS.get(span.status)
         if bucket is not None:
             err = span.error.get("message") if span.error else None
+            # A running row's age runs to the instant asked for (SPEC), even
+            # where the source recorded an end: a paused Flujo step's
+            # pipeline kept its 0.11 s while the step it waits on aged (QA).
+            duration = None if bucket == "running" else span.duration
             self.bucket(bucket)[span.id] = AnomalyRow(
-                span.kind or span.name, span.name, span.start, span.duration,
+                span.kind or span.name, span.name, span.start, duration,
                 None if err is None else str(err), span)
 
     def counts(self) -> dict[str, int]:
