@@ -385,6 +385,25 @@ def test_a_stray_argument_is_said_with_its_subcommands_usage(argv, usage):
     assert proc.returncode == 2 and proc.stderr.startswith(usage) and "unrecognized arguments" in proc.stderr
 
 
+def test_a_database_cell_of_bad_utf8_does_not_hide_the_database(tmp_path, capsys):
+    """Every read failed on one such cell ("Could not decode to UTF-8"), and
+    `dump` printed `[` then exited 1 (QA)."""
+    import sqlite3
+
+    path = str(tmp_path / "bad.db")
+    con = sqlite3.connect(path)
+    con.execute(c.SPANS_SCHEMA)
+    con.execute("INSERT INTO spans VALUES ('a', NULL, 't', CAST(X'6164EDA080' AS TEXT), ?, ?, 'ok', NULL)",
+                (c.T0, c.T0 + 1))
+    con.execute("INSERT INTO spans VALUES ('b', 'a', 't', 'fine', ?, ?, 'error', NULL)", (c.T0, c.T0 + 0.5))
+    con.commit()
+    con.close()
+    code, out, err = cli(capsys, "spans", path, "--json")
+    assert code == 0 and sorted(s["name"] for s in json.loads(out)) == ["ad\ufffd\ufffd\ufffd", "fine"]
+    code, out, err = cli(capsys, "dump", path)
+    assert code == 0 and len(json.loads(out)) == 2
+
+
 def test_a_run_is_found_by_its_id_in_any_case(capsys):
     """`tracetui tree otlp.jsonl 88DC` found no run; `runs --match` ignores case (QA)."""
     path = os.path.join(SAMPLES, "otel", "otlp.jsonl")

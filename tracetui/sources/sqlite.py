@@ -81,7 +81,14 @@ def connect_readonly(path: str) -> tuple[sqlite3.Connection, bool]:
         conn = sqlite3.connect(_uri(path, True), uri=True, timeout=BUSY_TIMEOUT,
                                isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA query_only = 1")
+    # One cell of bad UTF-8 made every read of the database fail ("Could not
+    # decode to UTF-8"): shown with replacement characters instead (QA).
+    conn.text_factory = _lenient_text
     return conn, immutable
+
+
+def _lenient_text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
 
 
 def read_schema(conn: sqlite3.Connection) -> dict[str, list[str]]:
