@@ -375,6 +375,9 @@ def test_the_explorer_refuses_a_subcommands_option_and_a_pipe(tmp_path, capsys):
     proc = subprocess.run([sys.executable, "-m", "tracetui", path], capture_output=True, timeout=30,
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 2 and b"needs a terminal" in proc.stderr
+    # `--` ends the options: what follows is a source, even one named like an option.
+    code, out, err = cli(capsys, "--", path)
+    assert (code, out) == (2, "") and "needs a terminal" in err
 
 
 @pytest.mark.parametrize("argv, usage", [(["anomalies", "a", "b"], "usage: tracetui anomalies"),

@@ -523,12 +523,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def run_tui(paths: list[str]) -> int:
     from tracetui.app.main import run_app
 
-    for path in paths:
-        if path.startswith("-") and not os.path.exists(path):
-            # `tracetui FILE --json`: an option of a subcommand, given to the explorer.
-            raise UsageError(f"the explorer takes no option {path} (for scripts: tracetui runs|tree|"
-                             f"spans|anomalies SOURCE {path}; tracetui --help)")
-    if not (sys.stdout.isatty() and sys.stdin.isatty()):
+    if paths[:1] == ["--"]:  # `tracetui -- -odd-name.log`
+        paths = paths[1:]
+    else:
+        for path in paths:
+            if path.startswith("-") and not os.path.exists(path):
+                # `tracetui FILE --json`: an option of a subcommand, given to the explorer.
+                raise UsageError(f"the explorer takes no option {path} (the commands for scripts take "
+                                 "options: tracetui COMMAND --help lists them; tracetui --help the commands)")
+    # Textual draws on stderr: `tracetui FILE 2>err.log` drew the whole UI
+    # into the file, the terminal blank.
+    if not (sys.stderr.isatty() and sys.stdin.isatty()):
         raise UsageError("the explorer needs a terminal (for scripts: tracetui runs|tree|spans|"
                          "anomalies SOURCE --json)")
     if not paths:
@@ -622,7 +627,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     try:
-        if argv and (argv[0] in SUBCOMMANDS or argv[0].startswith("-")):
+        if argv and (argv[0] in SUBCOMMANDS or (argv[0].startswith("-") and argv[0] != "--")):
             args, extra = parser.parse_known_args(argv)
             if extra:
                 # Said with the subcommand's usage, not the explorer's.
