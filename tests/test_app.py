@@ -1304,6 +1304,8 @@ async def test_the_status_line_says_which_source_skipped_lines(tmp_path):
         await settle(pilot, app)
         lines = open(HUNG, "rb").read().count(b"\n") + 1
         assert f"1 skipped (first at trace-8.log line {lines})" in str(app.query_one("#status").render())
+        # and `n` lists it with the rest (it said "no notes": QA)
+        assert f"{bad}: skipped 1 bad line(s); first at line {lines}" in app.all_notes()
 
 
 async def test_every_note_can_be_read_at_80_columns():

@@ -735,7 +735,7 @@ class TraceApp(App):
             where = f"{os.path.basename(bad.path)} line" if len(self.sources) > 1 else "line"
             text.append(f"  {skipped:,} skipped (first at {safe(where, newlines=False)} {bad.first_bad_line})",
                         style="yellow")
-        if len(notes) > 1:
+        if len(notes) > 1 or (notes and skipped):
             # Before what a narrow line cuts: there is more to read than fits.
             text.append(f"  {len(notes)} notes: n", style="yellow")
         if self.loading:
@@ -745,8 +745,9 @@ class TraceApp(App):
             text.append(f"  {held} archive{'s' if held > 1 else ''} unread", style="dim")
         text.append("  follow on" if self.tree.follow else "  follow off",
                     style="cyan" if self.tree.follow else "dim")
-        if notes:
-            text.append("  " + safe(notes[-1], newlines=False), style="italic")
+        said = self.notes + [n for s in self.sources for n in s.notes]  # skipped lines are said above
+        if said:
+            text.append("  " + safe(said[-1], newlines=False), style="italic")
         self._status.set_text(text)
 
     # -- pane messages -----------------------------------------------------------
@@ -899,8 +900,11 @@ class TraceApp(App):
         self.push_screen(HelpScreen())
 
     def all_notes(self) -> list[str]:
-        """What the app and every source said, oldest first, each once."""
-        return list(dict.fromkeys(self.notes + [n for s in self.sources for n in s.notes]))
+        """What the app and every source said, oldest first, each once, and
+        which sources skipped lines (the status line counts them all)."""
+        skipped = [f"{s.path}: skipped {s.skipped:,} bad line(s); first at line {s.first_bad_line}"
+                   for s in self.sources if s.skipped]
+        return list(dict.fromkeys(self.notes + [n for s in self.sources for n in s.notes] + skipped))
 
     def action_notes(self) -> None:
         notes = self.all_notes()
