@@ -23,7 +23,7 @@ def dump_records(path: str, stream: TextIO, note: Callable[[str], None]) -> int:
     if head.startswith(SQLITE_MAGIC):
         from tracetui.sources.sqlite import dump_sqlite
 
-        return dump_sqlite(path, _Escaping(stream))
+        return dump_sqlite(path, _Escaping(stream), note)
     if b"\x00" in head[:4096] and not any(_parses(l) for l in head[:65536].split(b"\n")[:50]):
         raise SourceError(f"{path}: not a trace source (binary data)")
     from tracetui.sources.discover import _read_head

@@ -25,7 +25,7 @@ import json
 import os
 import sqlite3
 import urllib.parse
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 from tracetui.formats.inspect import WRITER_QUIET
 from tracetui.formats.sqlite_generic import SQLiteFormat, quote_ident
@@ -51,6 +51,11 @@ def sqlite_formats() -> list[SQLiteFormat]:
 #: What SQLite says when the file is no longer the database that was read
 #: (a busy or locked one says otherwise, and keeps what was read).
 NOT_THE_SAME_DATABASE = ("no such table", "no such column", "file is not a database", "malformed")
+
+
+#: Said of a database read without its write-ahead log.
+WITHOUT_WAL = ("{path}: read without its write-ahead log (its writer holds it exclusively, or it "
+               "cannot be shared here): the newest writes may be missing")
 
 
 def has_wal(path: str) -> bool:
@@ -216,8 +221,7 @@ class SQLiteSource(DecodedSource):
                 self._schema_version = schema_version
             changed = self._read(conn)
             if self._immutable and has_wal(self.db_path):
-                self._note(f"{self.path}: read without its write-ahead log (its writer holds it "
-                           "exclusively, or it cannot be shared here): the newest writes may be missing")
+                self._note(WITHOUT_WAL.format(path=self.path))
         except sqlite3.Error as exc:
             self.close()
             text = f"{self.path}: cannot read SQLite database: {_error_text(exc)}"
@@ -376,11 +380,13 @@ def row_object(table: str, names: list[str], row: tuple) -> dict[str, Any]:
     return obj
 
 
-def dump_sqlite(path: str, stream: TextIO) -> int:
+def dump_sqlite(path: str, stream: TextIO, note: Callable[[str], None] | None = None) -> int:
     """`tracetui dump` on a database: the rows of its run/span tables as one
     JSON array of objects (streamed in batches); returns the row count."""
     db_path = decompressed_copy(path) if is_gzip(path) else path
-    conn, _, schema, fmt = _open_detected(db_path)
+    conn, immutable, schema, fmt = _open_detected(db_path)
+    if immutable and has_wal(db_path) and note is not None:
+        note(WITHOUT_WAL.format(path=path))
     decoder_tables = getattr(fmt.decoder, "dump_tables", None)
     tables = [t for t in (decoder_tables(schema) if decoder_tables else schema) if t in schema]
     count = 0
