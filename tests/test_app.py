@@ -268,6 +268,11 @@ async def test_an_export_in_the_watched_directory_is_not_read_back(tmp_path, mon
         await pilot.pause(0.2)
         assert set(app.store.runs) == runs
         assert [s.path for s in app.sources] == [str(tmp_path / "demo.log")]
+    # Started there again: the export stays out too (it came back as a run: QA).
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        assert [s.path for s in app.sources] == [str(tmp_path / "demo.log")]
 
 
 @pytest.mark.parametrize("obstacle", ["working directory gone", "a directory in the way"])

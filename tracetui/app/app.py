@@ -45,7 +45,7 @@ from tracetui.model import BUCKETS, Anomalies, AnomalyRow, Run, Span
 from tracetui.prescan import Prescan, worth_prescanning
 from tracetui.query import parse
 from tracetui.sources.base import Source, SourceError
-from tracetui.sources.discover import open_file
+from tracetui.sources.discover import is_our_export, open_file
 from tracetui.sources.files import is_gzip, size_of
 from tracetui.sources.lines import LineSource
 from tracetui.store import Store
@@ -515,7 +515,7 @@ class TraceApp(App):
                 name = os.path.basename(path)
                 if path in known or name.startswith(".") or name.endswith(("-wal", "-shm", "-journal")):
                     continue
-                if os.path.abspath(path) in self._exports:
+                if os.path.abspath(path) in self._exports or is_our_export(name):
                     continue  # our own export, in the directory we were started in
                 if path.endswith(".gz") and path[:-3] in known:
                     continue  # a followed .log being gzipped: its follower carries on

@@ -226,9 +226,17 @@ def directory_files(path: str) -> tuple[list[str], str | None]:
     except OSError as exc:
         return [], f"{path}: cannot list: {exc.strerror or exc}"
     files = [(e, mtime) for e, mtime in files
-             if not e.name.startswith(".") and not e.name.endswith(("-wal", "-shm", "-journal"))]
+             if not e.name.startswith(".") and not e.name.endswith(("-wal", "-shm", "-journal"))
+             and not is_our_export(e.name)]
     files.sort(key=lambda pair: pair[1], reverse=True)
     return [e.path for e, _ in files], None
+
+
+def is_our_export(name: str) -> bool:
+    """`x` writes `tracetui-<run>.perfetto.json` where the explorer was
+    started, often the trace directory itself: read from there, each was a
+    second copy of its run (QA). Named on the command line, one is read."""
+    return name.startswith("tracetui-") and name.endswith((".perfetto.json", ".perfetto.json.part"))
 
 
 #: How many subdirectories a "no trace files here" message names.
