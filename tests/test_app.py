@@ -2605,6 +2605,20 @@ async def test_the_tree_title_keeps_its_sort_on_a_narrow_pane():
     async with app.run_test(size=(200, 40)) as pilot:
         await settle(pilot, app)
         assert "nesting inferred" in str(app.tree.border_title)
+    # A long run name is cut before the note goes (QA: at 100 columns
+    # `… · sorted: sta…`, no "inferred").
+    import shutil, tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        long_name = os.path.join(tmp, "trace-1234567-production-eval.log")
+        shutil.copyfile(HUNG, long_name)
+        app = make_app(long_name)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, app)
+            app.tree.focus()
+            await pilot.press("s")
+            title = str(app.tree.border_title)
+            assert "inferred" in title and "start time" in title and len(title) <= app.tree.size.width - 4
 
 
 async def test_the_status_line_names_the_live_log_first(tmp_path):

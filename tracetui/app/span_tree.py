@@ -29,7 +29,7 @@ from tracetui.app.style import STATUS_STYLE, plain
 from tracetui.clock import as_of
 from tracetui.model import RUNNING, Run, Span
 from tracetui.query import Query, refines
-from tracetui.text import fmt_duration
+from tracetui.text import clip, fmt_duration
 
 BAR_WIDTH = 16
 #: A run of more spans than this is filtered and laid out (on a live update,
@@ -189,6 +189,11 @@ class ChildPositions:
                 return sorted(i for i, s in enumerate(siblings) if s in wanted)
             found.append(i)
         return sorted(found)
+
+
+#: The fewest characters of a run's name the tree's title keeps before it
+#: says the rest shorter.
+TITLE_NAME_MIN = 12
 
 
 def indentation(depth: int, width: int) -> str:
@@ -530,20 +535,22 @@ class SpanTree(LineList):
     def _title(self) -> str:
         if self.run is None:
             return "spans"
-        title = f"spans · {plain(self.run.name, 40)}"
+        name = plain(self.run.name)
         filtering = " · filtering…" if self._filter_worker is not None else ""  # rows: the last filter's
         sort = self.SORTS[self.sort_index][0] if self.sort_index else ""
         sorts = [f" · sorted: {sort}", f" · {sort}"] if sort else [""]
         # SPEC: say in the UI that the nesting is inferred. On a narrow pane
-        # it is said shorter, then the sort shorter; last, it goes (the detail
-        # pane says it of every inferred span; what the keys changed is
-        # worth more).
+        # the run's name is cut first (to TITLE_NAME_MIN), then the note and
+        # the sort are said shorter; last, the note goes (the detail pane
+        # says it of every inferred span; what the keys changed is worth more).
         inferreds = [" · nesting inferred", " · inferred"] if self.run.inferred else [""]
-        room = (self.size.width or 10_000) - 4 - len(title + filtering)
-        for inferred, state in [(i, s) for s in sorts for i in inferreds] + [("", sorts[0])]:
-            if len(inferred + state) <= room:
+        room = (self.size.width or 10_000) - 4 - len("spans · " + filtering)
+        fits = min(len(name), TITLE_NAME_MIN, 40)
+        for inferred, state in [(i, s) for s in sorts for i in inferreds] + [("", sorts[-1])]:
+            if len(inferred + state) + fits <= room:
                 break
-        return title + inferred + state + filtering
+        name = clip(name, max(fits, min(40, room - len(inferred + state))))
+        return f"spans · {name}{inferred}{state}{filtering}"
 
     def refresh_run(self) -> None:
         """The run changed (live data): keep the cursor on its span, the
