@@ -459,13 +459,14 @@ def test_a_span_with_no_start_is_drawn_over_its_children_or_at_its_parent(tmp_pa
     spans = [{"span_id": "root", "name": "root", "start_time": 100.0, "end_time": 110.0},
              {"span_id": "ns", "parent_id": "root", "name": "nostart"},
              {"span_id": "gk", "parent_id": "ns", "name": "grandkid", "start_time": 102.0, "end_time": 103.5},
-             {"span_id": "leaf", "parent_id": "ns", "name": "timeless"}]
+             {"span_id": "leaf", "parent_id": "ns", "name": "timeless"},
+             {"span_id": "alone", "name": "a root with no time"}]
     path.write_text("".join(json.dumps({"trace_id": "t", "status": "ok", **s}) + "\n" for s in spans))
     store, _ = load([str(path)])
     slices = {e["name"]: (e["ts"], e["dur"]) for e in perfetto_events(store.runs.values(), 200.0)
               if e["ph"] == "X"}
     assert slices == {"root": (100e6, 10e6), "nostart": (102e6, 1.5e6), "grandkid": (102e6, 1.5e6),
-                      "timeless": (102e6, 0.0)}
+                      "timeless": (102e6, 0.0), "a root with no time": (100e6, 0.0)}
 
 
 def test_overlapping_siblings_get_a_lane_each():

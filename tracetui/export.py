@@ -81,8 +81,8 @@ def _placed(span: Span, as_of: float,
     """(start, duration) to draw a span at: its own, or, for a span with no
     start time (a native span written without one), the stretch its
     descendants cover, else an instant where its nearest placed ancestor
-    begins (a tool call Trackio records no time for). The tree shows every
-    node: the export left such spans out (QA)."""
+    begins (a tool call Trackio records no time for), else where its run
+    begins. The tree shows every node: the export left such spans out (QA)."""
     covered = _covered(span, as_of, memo)
     if covered is not None:
         return covered
@@ -92,7 +92,9 @@ def _placed(span: Span, as_of: float,
         if covered is not None:
             return covered[0], 0.0
         node, hops = node.parent, hops + 1
-    return None
+    # No time in its whole branch: an instant where its run begins (QA: a
+    # root with no time and no children was still left out).
+    return None if span.run.start is None else (span.run.start, 0.0)
 
 
 def _covered(span: Span, as_of: float,
