@@ -407,6 +407,17 @@ def test_a_database_cell_of_bad_utf8_does_not_hide_the_database(tmp_path, capsys
     assert code == 0 and len(json.loads(out)) == 2
 
 
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_a_log_whose_first_line_is_longer_than_the_head_is_still_a_log(tmp_path, capsys, gz):
+    """Its format was told from the first 256 KB, which held no whole line:
+    "not a trace source" (QA: a 100 KB action and detail on line 1)."""
+    first = c.line(c.inspect_record("enter", "big", "A" * 100_000, "d" * 200_000, start=c.T0))
+    data = first + c.good_inspect_bytes()
+    path = c.write(str(tmp_path), "trace-16.log" + (".gz" if gz else ""), gzip.compress(data) if gz else data)
+    code, out, err = cli(capsys, "anomalies", path, "--json", "--as-of", AS_OF)
+    assert code == 0 and any(r["detail"] == "d" * 200_000 for r in json.loads(out)["running"])
+
+
 def test_a_run_is_found_by_its_id_in_any_case(capsys):
     """`tracetui tree otlp.jsonl 88DC` found no run; `runs --match` ignores case (QA)."""
     path = os.path.join(SAMPLES, "otel", "otlp.jsonl")

@@ -21,6 +21,9 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 HEAD_SIZE = 256 * 1024
 #: How many leading records the line sniffers see.
 SNIFF_RECORDS = 20
+#: How far the head is read on when its first line is longer than
+#: HEAD_SIZE (a record with a huge detail first: "not a trace source", QA).
+FIRST_LINE_MAX = 64 * 1024 * 1024
 
 
 def inspect_trace_dir() -> str:
@@ -66,12 +69,28 @@ def resolve_path(path: str) -> str:
 
 
 def _read_head(path: str) -> bytes:
-    with open(path, "rb") as f:
-        head = f.read(HEAD_SIZE)
-    if head[:2] == GZIP_MAGIC:
-        # A cut or damaged gzip still shows what could be decompressed.
-        with open(path, "rb") as raw:
-            head = gunzip(raw)[0].read(HEAD_SIZE)
+    """The first HEAD_SIZE bytes, decompressed; on to the end of the first
+    line if that is longer (up to FIRST_LINE_MAX)."""
+    with open(path, "rb") as raw:
+        reader = raw
+        head = raw.read(HEAD_SIZE)
+        if head[:2] == GZIP_MAGIC:
+            # A cut or damaged gzip still shows what could be decompressed.
+            raw.seek(0)
+            reader = gunzip(raw)[0]
+            head = reader.read(HEAD_SIZE)
+        if len(head) == HEAD_SIZE and b"\n" not in head:
+            parts = [head]
+            size = len(head)
+            while size < FIRST_LINE_MAX:
+                more = reader.read(HEAD_SIZE)
+                if not more:
+                    break
+                parts.append(more)
+                size += len(more)
+                if b"\n" in more:
+                    break
+            head = b"".join(parts)
     return head
 
 
