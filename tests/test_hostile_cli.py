@@ -341,6 +341,18 @@ def test_a_log_of_blank_lines_is_an_empty_answer(tmp_path, capsys, text, gz):
     assert cli(capsys, "runs", path, "--json")[:2] == (0, "[]\n")
 
 
+def test_a_gzip_file_whose_trailer_is_damaged_shows_every_record(tmp_path, capsys):
+    """A bad CRC or length failed the one inflate call of a small file and
+    took its output along: "damaged gzip data before any record", while
+    zcat recovered everything (QA)."""
+    data = c.good_inspect_bytes()
+    path = c.write(str(tmp_path), "trace-17.log.gz", gzip.compress(data)[:-8] + b"XXXXXXXX")
+    whole = c.write(str(tmp_path), "trace-18.log", data)
+    code, out, err = cli(capsys, "spans", path, "--json")
+    assert code == 0 and "damaged after" in err
+    assert len(json.loads(out)) == len(json.loads(cli(capsys, "spans", whole, "--json")[1]))
+
+
 def test_a_damaged_gzip_file_is_not_called_empty(tmp_path, capsys):
     path = c.write(str(tmp_path), "trace-14.log.gz", b"\x1f\x8b\x08garbage")
     for command in ("anomalies", "runs"):

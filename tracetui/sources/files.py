@@ -78,6 +78,23 @@ class SeekPoint(NamedTuple):
     inflater: Any
 
 
+def _before_trailer(inflater, data: bytes, block: int):
+    """What `inflater` gives of `data` less its last 8 bytes (a gzip
+    trailer); nothing if that fails too (the damage is in the data)."""
+    if len(data) <= 8:
+        return
+    data = data[:-8]
+    try:
+        while data:
+            piece = inflater.decompress(data, block)
+            if not piece:
+                return
+            yield piece
+            data = inflater.unconsumed_tail
+    except zlib.error:
+        return
+
+
 def inflate(raw, block: int = GZIP_BUFFER, points: list[SeekPoint] | None = None,
             start: SeekPoint | None = None):
     """The decompressed bytes of a gzip stream in pieces of up to `block`,
@@ -106,7 +123,16 @@ def inflate(raw, block: int = GZIP_BUFFER, points: list[SeekPoint] | None = None
                 if not data:
                     raise EOFError("Compressed file ended before the end-of-stream marker was reached")
                 pos += len(data)
-            piece = inflater.decompress(data, block)
+            saved = inflater.copy()
+            try:
+                piece = inflater.decompress(data, block)
+            except zlib.error:
+                # A bad CRC or length in the trailer fails the call that
+                # reaches it, and that call's output with it: a small file,
+                # inflated in one call, showed nothing (QA). What comes
+                # before the trailer is given, then the error.
+                yield from _before_trailer(saved, data, block)
+                raise
             data = inflater.unconsumed_tail
             if piece:
                 out += len(piece)
