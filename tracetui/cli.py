@@ -19,7 +19,7 @@ from tracetui.analysis import (
 )
 from tracetui.clock import as_of as run_as_of
 from tracetui.jsonout import encode, write_list, write_tree
-from tracetui.model import BUCKETS, Run, Span
+from tracetui.model import BUCKETS, Run, Span, orphan_note
 from tracetui.sources.base import Source, SourceError, paused_gc
 from tracetui.sources.discover import (
     directory_files, distinct_files, empty_log_note, holds_no_records, inspect_trace_dir,
@@ -304,7 +304,7 @@ def _tree_lines(run: Run, as_of: float) -> list[str]:
         if span.detail and span.detail != span.name:
             label += "  " + clip(safe(span.detail, newlines=False), 80)
         dur = fmt_duration(shown_duration(span, as_of))
-        extra = "  (parent not found)" if span.orphan else ""
+        extra = "  " + orphan_note(span) if span.orphan else ""
         lines.append(f"{prefix}{branch}{STATUS_ICON.get(span.status, '?')} {label}  {dur}{extra}")
         children = span.children or []
         child_prefix = prefix + ("   " if last else "│  ")

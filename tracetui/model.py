@@ -65,8 +65,9 @@ class Span:
         self.events: list[Event] | None = None
         #: True for nodes tracetui made up (Inspect task/sample nodes).
         self.synthetic = False
-        #: True when the span names a parent that was never seen.
-        self.orphan = False
+        #: True when the span names a parent that was never seen;
+        #: PARENT_LOOPS when the parent it names is itself or under it.
+        self.orphan: bool | str = False
 
     @property
     def end(self) -> float | None:
@@ -133,6 +134,16 @@ def locators(origin: tuple[Any, ...] | int) -> tuple[Any, ...]:
     second = origin >> OFFSET_BITS
     first = origin & _OFFSET_MASK
     return (first, second - 1) if second else (first,)
+
+
+#: `Span.orphan` of a span whose named parent is itself or one of its own
+#: descendants: a root, said as such, not as a parent never seen (QA).
+PARENT_LOOPS = "loops"
+
+
+def orphan_note(span: "Span") -> str:
+    """How a list row says why a span that names a parent is a root."""
+    return "(parent link loops back)" if span.orphan == PARENT_LOOPS else "(parent not found)"
 
 
 class Event:

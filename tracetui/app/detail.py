@@ -23,7 +23,7 @@ from tracetui.analysis import shown_duration
 from tracetui.app.line_list import LiteralTitle, set_scroll_size
 from tracetui.app.style import STATUS_STYLE, status_icon
 from tracetui.clock import as_of
-from tracetui.model import Span
+from tracetui.model import Span, orphan_note
 from tracetui.text import fmt_duration, safe
 
 #: Strings longer than this are cut in the pane (with a note saying so;
@@ -233,7 +233,7 @@ def span_sections(span: Span, now: float,
     grid.add_column(overflow="fold")
     rows = [
         ("kind", span.kind), ("id", span.id), ("run", run.name if run.name == run.id else f"{run.name} ({run.id})"),
-        ("parent", span.parent.name if span.parent else ("(not found)" if span.orphan else "—")),
+        ("parent", span.parent.name if span.parent else (orphan_note(span) if span.orphan else "—")),
         ("start", _when(span.start, monotonic)),
         ("duration", fmt_duration(shown_duration(span, now)) + ("  (running)" if span.status == "running"
                                                                else "")),

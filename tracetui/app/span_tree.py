@@ -27,7 +27,7 @@ from tracetui.analysis import shown_duration
 from tracetui.app.line_list import LineList, fit
 from tracetui.app.style import STATUS_STYLE, plain
 from tracetui.clock import as_of
-from tracetui.model import RUNNING, Run, Span
+from tracetui.model import RUNNING, Run, Span, orphan_note
 from tracetui.query import Query, refines
 from tracetui.text import clip, fmt_duration
 
@@ -1007,7 +1007,7 @@ class SpanTree(LineList):
         if span.detail and span.detail != span.name:
             label.append(Segment("  " + plain(span.detail), _DIM))
         if span.orphan:
-            label.append(Segment("  (parent not found)", _ITALIC_DIM))
+            label.append(Segment("  " + orphan_note(span), _ITALIC_DIM))
         if span.children and not is_open and not self._query:
             label.append(Segment(f"  ({len(span.children)})", _DIM))
         used = sum(cell_len(segment.text) for segment in label)

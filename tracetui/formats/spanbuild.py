@@ -47,7 +47,7 @@ from typing import Any, Iterator
 import orjson
 
 from tracetui.formats.jsonutil import loads
-from tracetui.model import CANCELLED, ERROR, OK, RUNNING, TIMEOUT, Run, Span
+from tracetui.model import CANCELLED, ERROR, OK, PARENT_LOOPS, RUNNING, TIMEOUT, Run, Span
 from tracetui.store import Store
 
 
@@ -160,7 +160,7 @@ class SpanLinker:
         if parent_id is None:
             return
         if parent_id == span.id:
-            span.orphan = True
+            span.orphan = PARENT_LOOPS
             links.waiting[span] = parent_id
             return
         parent = run.spans.get(parent_id)
@@ -171,7 +171,7 @@ class SpanLinker:
             return
         # Only a span with descendants can close a cycle.
         if span.children and self._is_ancestor(links, span, parent):
-            span.orphan = True
+            span.orphan = PARENT_LOOPS
             links.waiting[span] = parent_id
             return
         self._attach(links, span, parent)

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
 from tracetui.formats.jsonutil import loads
-from tracetui.model import CANCELLED, ERROR, OK, RUNNING, TIMEOUT, Run, Span
+from tracetui.model import CANCELLED, ERROR, OK, PARENT_LOOPS, RUNNING, TIMEOUT, Run, Span
 from tracetui.store import Store
 
 #: Rows per fetchmany batch (keep in step with tracetui.sources.sqlite.BATCH).
@@ -196,7 +196,7 @@ class Linker:
                 span.orphan = True
                 self._waiting.setdefault((run.id, parent_id), []).append(span)
             elif parent_id:
-                span.orphan = True  # its own parent
+                span.orphan = PARENT_LOOPS  # its own parent
         for child in self._waiting.pop((run.id, span.id), ()):
             if child is span or self._is_ancestor(child, span):
                 continue  # a parent cycle: leave the child at the root, orphaned
