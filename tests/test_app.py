@@ -1151,6 +1151,17 @@ async def test_detail_image_parts_name_their_file():
     assert texts[2].startswith("[image: data:image/png;base64,…") and len(texts[2]) < 80
 
 
+def _raw_text(app) -> str:
+    """The raw screen's text, as printed at 200 columns without colour."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(app.screen.query_one("#raw-body").query_one("Static").content)
+    return console.file.getvalue()
+
+
 async def test_raw_of_an_otlp_span_is_its_own_part_of_the_batch():
     """`r` showed the whole request, several spans, to hunt for one in (QA):
     it shows the span with its resource and scope."""
@@ -1165,13 +1176,7 @@ async def test_raw_of_an_otlp_span_is_its_own_part_of_the_batch():
             assert max(line.count('"spanId"') for line in f if span.id in line) > 1
         await pilot.press("r")
         await pilot.pause(0.1)
-        import io
-
-        from rich.console import Console
-
-        console = Console(file=io.StringIO(), width=200, color_system=None)
-        console.print(app.screen.query_one("#raw-body").query_one("Static").content)
-        raw = console.file.getvalue()
+        raw = _raw_text(app)
         assert raw.count('"spanId"') == 1 and f'"spanId": "{span.id}"' in raw
         assert '"resource"' in raw and '"scope"' in raw and "service.name" in raw
 
@@ -1186,13 +1191,7 @@ async def test_raw_modal_shows_every_record_of_a_span(demo_log):
         span = tree.current
         await pilot.press("r")
         await pilot.pause(0.1)
-        import io
-
-        from rich.console import Console
-
-        console = Console(file=io.StringIO(), width=200, color_system=None)
-        console.print(app.screen.query_one("#raw-body").query_one("Static").content)
-        raw = console.file.getvalue()
+        raw = _raw_text(app)
         assert raw.count(f'"trace_id": "{span.id}"') == len(span.locators) == 2  # enter and exit
         assert '"event": "enter"' in raw and '"event": "exit"' in raw
         await pilot.press("escape")

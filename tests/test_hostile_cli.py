@@ -600,13 +600,17 @@ def _run(argv):
     return argv, subprocess.run([sys.executable, "-m", "tracetui", *argv], capture_output=True, timeout=60)
 
 
-@pytest.mark.parametrize("builder", [c.nasty_inspect, c.nasty_native, c.nasty_db])
-def test_no_control_sequence_reaches_the_terminal(tmp_path, builder):
-    path = builder(str(tmp_path))
+def _every_command(path: str, tmp_path) -> list:
+    """(argv, completed process) of every command on `path`, and an export."""
     jobs = [[cmd[0], path, *cmd[1:]] for cmd in NASTY_COMMANDS]
     jobs.append(["export", path, "-o", str(tmp_path / "out.json")])
     with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(_run, jobs))
+        return list(pool.map(_run, jobs))
+
+
+@pytest.mark.parametrize("builder", [c.nasty_inspect, c.nasty_native, c.nasty_db])
+def test_no_control_sequence_reaches_the_terminal(tmp_path, builder):
+    results = _every_command(builder(str(tmp_path)), tmp_path)
     for argv, proc in results:
         for stream in (proc.stdout, proc.stderr):
             assert b"Traceback" not in stream, argv
@@ -625,11 +629,7 @@ def test_no_control_sequence_reaches_the_terminal(tmp_path, builder):
 def test_a_lone_surrogate_is_printed_as_its_escape(tmp_path, builder):
     """Every command, text and JSON, and an export: each wrote a traceback
     where it met the surrogate (QA)."""
-    path = builder(str(tmp_path))
-    jobs = [[cmd[0], path, *cmd[1:]] for cmd in NASTY_COMMANDS]
-    jobs.append(["export", path, "-o", str(tmp_path / "out.json")])
-    with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(_run, jobs))
+    results = _every_command(builder(str(tmp_path)), tmp_path)
     for argv, proc in results:
         assert b"Traceback" not in proc.stdout + proc.stderr, (argv, proc.stderr[-800:])
         if argv[0] != "http":
