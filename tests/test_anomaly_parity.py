@@ -24,7 +24,7 @@ from tracetui.store import Store
 
 AS_OF = 1795412400.0
 SAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_traces")
-INSPECT = "/work/inspect-venv/bin/inspect"
+from inspect_cli import INSPECT  # noqa: E402
 
 ids = st.sampled_from(["a", "b", "c", "d", "e"])
 events = st.sampled_from(["enter", "enter", "exit", "cancel", "error", "timeout"])

@@ -18,8 +18,7 @@ from tracetui import demo
 from tracetui.cli import main
 from tracetui.demo import DemoWriter, write_demo_trace
 
-INSPECT = "/work/inspect-venv/bin/inspect"
-INSPECT_PYTHON = "/work/inspect-venv/bin/python"
+from inspect_cli import INSPECT, INSPECT_PYTHON  # noqa: E402
 AS_OF = "1795412400"
 HUNG = {("Tool Call", "bash(command='sleep 600')"),
         ("Subprocess", "bash --login -c 'sleep 600'"),

@@ -669,7 +669,7 @@ def test_fifty_megabyte_line_is_read_with_bounded_memory(tmp_path):
 
 # -- agreement with Inspect on every hostile Inspect file ---------------------------------
 
-INSPECT = "/work/inspect-venv/bin/inspect"
+from inspect_cli import INSPECT  # noqa: E402
 
 
 @pytest.mark.slow
