@@ -352,6 +352,14 @@ def test_every_running_row_ages_to_as_of_a_paused_pipeline_too(capsys):
         row["duration"] == pytest.approx(1796100000 - row["start_time"]) for row in running)
 
 
+def test_spans_status_paused_lists_the_steps_flujo_paused(capsys):
+    """`runs --status paused` took it, `spans --status paused` exited 2 (QA)."""
+    path = os.path.join(os.path.dirname(os.path.dirname(DATA)), "..", "sample_traces", "flujo", "flujo_ops.db")
+    assert main(["spans", path, "--status", "paused", "--json"]) == 0
+    paused = json.loads(capsys.readouterr().out)
+    assert paused and all(s["status"] == "running" for s in paused)
+
+
 def test_follow_db_opened_immutable_when_a_writer_starts(tmp_path):
     path = str(tmp_path / "flujo_ops.db")
     make_flujo(path, wal=False)

@@ -329,6 +329,14 @@ def cmd_tree(args: argparse.Namespace) -> int:
 
 # -- spans ---------------------------------------------------------------------
 
+def _has_status(span: Span, wanted: str) -> bool:
+    """`--status`: a Flujo step waiting for a human is `paused` (it runs,
+    `detail` says so), as its run is."""
+    if wanted == "paused":
+        return span.status == "running" and span.detail == "paused"
+    return span.status == wanted
+
+
 def cmd_spans(args: argparse.Namespace) -> int:
     store, _ = load([args.source])
     now = time.time()
@@ -337,7 +345,7 @@ def cmd_spans(args: argparse.Namespace) -> int:
     needle = args.name.lower() if args.name else None
     for run in pick_runs(store, args.run):
         for span in run.spans.values():
-            if span.synthetic or (wanted and span.status != wanted) \
+            if span.synthetic or (wanted and not _has_status(span, wanted)) \
                     or (needle and needle not in span.name.lower()):
                 continue
             chosen.append((run, span))
@@ -549,9 +557,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tracetui",
         usage="%(prog)s [SOURCE ...]\n       %(prog)s COMMAND [ARGS ...]   (tracetui COMMAND --help)",
-        description="Explore LLM eval and agent traces: Inspect AI logs, OpenTelemetry JSON, "
-                    "Flujo/SQLite spans, native span JSONL. With no subcommand, opens the TUI "
-                    "on SOURCE (default: Inspect's trace directory).",
+        description="Explore LLM eval and agent traces: Inspect AI logs, OpenTelemetry JSON "
+                    "(OTLP and console), Flujo and Trackio databases, generic SQLite span tables, "
+                    "Skulk/Chrome trace files, SGP span exports, native span JSONL. With no "
+                    "subcommand, opens the TUI on SOURCE (default: Inspect's trace directory).",
     )
     parser.add_argument("--version", action="version", version=f"tracetui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog="tracetui")
@@ -570,7 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sources", nargs="+", metavar="SOURCE")
     p.add_argument("--status", choices=["running", "ok", "error", "cancelled", "timeout", "paused",
                                         *STATUS_ALIASES])
-    p.add_argument("--match", help="only runs whose id or name contains TEXT")
+    p.add_argument("--match", metavar="TEXT", help="only runs whose id or name contains TEXT (any case)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_runs)
 
@@ -582,15 +591,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("spans", help="list spans")
     p.add_argument("source")
-    p.add_argument("run", nargs="?")
-    p.add_argument("--status", choices=["running", "ok", "error", "cancelled", "timeout", *STATUS_ALIASES])
-    p.add_argument("--name", help="only spans whose name contains TEXT")
+    p.add_argument("run", nargs="?", help="run id or any unique part of one (default: every run)")
+    p.add_argument("--status", choices=["running", "ok", "error", "cancelled", "timeout", "paused",
+                                        *STATUS_ALIASES])
+    p.add_argument("--name", metavar="TEXT", help="only spans whose name contains TEXT")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_spans)
 
     p = sub.add_parser("stats", help="span counts and durations by name")
     p.add_argument("source")
-    p.add_argument("run", nargs="?")
+    p.add_argument("run", nargs="?", help="run id or any unique part of one (default: every run)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stats)
 
@@ -601,14 +611,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="export a run for Perfetto")
     p.add_argument("source")
-    p.add_argument("run", nargs="?")
+    p.add_argument("run", nargs="?", help="run id or any unique part of one (default: every run)")
     p.add_argument("--format", choices=["perfetto"], default="perfetto")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write ('-': standard output)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("http", help="HTTP requests in an Inspect trace (like `inspect trace http`)")
     p.add_argument("source", nargs="?", help="trace file or directory (default: newest Inspect trace)")
-    p.add_argument("--filter", help="only records whose message contains TEXT (case-insensitive)")
+    p.add_argument("--filter", metavar="TEXT", help="only records whose message contains TEXT (case-insensitive)")
     p.add_argument("--failed", action="store_true", help="only requests without '200 OK'")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_http)

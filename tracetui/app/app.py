@@ -735,7 +735,7 @@ class TraceApp(App):
             where = f"{os.path.basename(bad.path)} line" if len(self.sources) > 1 else "line"
             text.append(f"  {skipped:,} skipped (first at {safe(where, newlines=False)} {bad.first_bad_line})",
                         style="yellow")
-        if len(notes) > 1 or (notes and skipped):
+        if len(notes) > 1:
             # Before what a narrow line cuts: there is more to read than fits.
             text.append(f"  {len(notes)} notes: n", style="yellow")
         if self.loading:
