@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import textwrap
 import time
@@ -235,3 +236,21 @@ def test_run_demo_opens_the_app_on_a_live_file_and_cleans_up(monkeypatch):
     assert seen["lines"] >= 2
     assert "simulated" in seen["greeting"] and "enter" in seen["greeting"]
     assert not os.path.exists(os.path.dirname(seen["path"]))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_demo_ended_by_a_signal_still_removes_its_trace(monkeypatch, signum):
+    """Killed, or its terminal closed, the demo left its trace in /tmp, one
+    a run (QA)."""
+    seen = {}
+
+    def killed_app(paths, greeting=None):
+        seen["path"] = paths[0]
+        os.kill(os.getpid(), signum)
+        time.sleep(1)  # the signal arrives here
+        return 0
+
+    monkeypatch.setattr(tracetui.app.main, "run_app", killed_app)
+    assert demo.run_demo() == 143
+    assert not os.path.exists(os.path.dirname(seen["path"]))
+    assert signal.getsignal(signum) is not demo._ended  # put back

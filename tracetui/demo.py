@@ -20,6 +20,7 @@ import os
 import random
 import shlex
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -351,6 +352,9 @@ def run_demo() -> int:
     open(path, "w").close()
     writer = DemoWriter(path)
     writer.start()
+    # Killed (SIGTERM) or its terminal closed (SIGHUP): the `finally` below
+    # still removes the trace (it stayed in /tmp, one per run: QA).
+    previous = {signum: signal.signal(signum, _ended) for signum in (signal.SIGTERM, signal.SIGHUP)}
     try:
         deadline = time.monotonic() + 5
         while writer.lines_written == 0 and time.monotonic() < deadline:
@@ -358,6 +362,18 @@ def run_demo() -> int:
         from tracetui.app.main import run_app
 
         return run_app([path], greeting=DEMO_GREETING)
+    except _Ended:
+        return 143
     finally:
         writer.stop()
         shutil.rmtree(directory, ignore_errors=True)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+class _Ended(Exception):
+    """The demo was told to end by a signal."""
+
+
+def _ended(signum, frame) -> None:
+    raise _Ended()
