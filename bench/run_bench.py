@@ -220,7 +220,7 @@ def main() -> int:
     results: dict = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "python": platform.python_version(), "uname": " ".join(os.uname())},
-        "lines": args.lines, "runs": args.runs, "inspect_runs": args.inspect_runs, "inputs": {},
+        "lines": args.lines, "runs": args.runs, "inspect_runs": args.inspect_runs, "inspect_ran": inspect is not None, "inputs": {},
     }
     for label, path in inputs:
         log(f"== {label}: {path} ({os.path.getsize(path) / 1e6:.0f} MB)")
@@ -283,7 +283,9 @@ def main() -> int:
 def print_report(results: dict) -> None:
     m = results["machine"]
     print(f"\n{results['lines']:,} lines; {m['cpus']} CPUs; {m['platform']}; Python {m['python']}; "
-          f"medians of {results['runs']} runs (Inspect: {results['inspect_runs']}), warm page cache\n")
+          f"medians of {results['runs']} runs"
+          + (f" (Inspect: {results['inspect_runs']})" if results.get("inspect_ran", True) else " (no Inspect)")
+          + ", warm page cache\n")
     print("| command | input | median | peak RSS | Inspect ÷ tracetui | tracetui ÷ floor |")
     print("|---|---|---|---|---|---|")
     names = {"tracetui": "`tracetui anomalies --all --json`", "inspect": "`inspect trace anomalies --all --json`",
