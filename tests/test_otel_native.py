@@ -712,3 +712,27 @@ def test_a_jsonl_file_is_live_only_while_written(tmp_path):
     old = time.time() - 3600
     os.utime(path, (old, old))
     assert not source.live
+
+
+def test_a_copied_span_file_is_not_live_a_written_one_is(tmp_path, real_copy_gap):
+    """A `cp` of an old export read `● live` for 30 s (QA): its newest span
+    is far older than its last write. One written now is live."""
+    import shutil
+
+    from tracetui.sources.discover import open_sources
+    from tracetui.store import Store
+
+    def live(path: str) -> bool:
+        store = Store()
+        sources, _ = open_sources([path], store)
+        sources[0].poll(final=True)
+        return sources[0].live
+
+    copied = str(tmp_path / "copied.jsonl")
+    shutil.copyfile(os.path.join(SHARED_OTEL, "..", "native", "spans.jsonl"), copied)
+    fresh = tmp_path / "fresh.jsonl"
+    now = time.time()
+    fresh.write_text(json.dumps({"trace_id": "t", "span_id": "s", "name": "agent", "start_time": now - 2,
+                                 "status": "running"}) + "\n")
+    assert not live(copied) and live(str(fresh))
+

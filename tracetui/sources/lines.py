@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from tracetui.formats import DocumentFormat, LineFormat
+from tracetui.formats import inspect
 from tracetui.formats.inspect import WRITER_QUIET
 from tracetui.sources.base import DecodedSource, paused_gc, written_within
 from tracetui.sources.files import GZIP_BUFFER, GZIP_DAMAGE, FileFollower, damaged_gzip_note, gunzip, is_gzip
@@ -32,6 +33,8 @@ class LineSource(DecodedSource):
         self.decoder = fmt.decoder(store, path, **options)
         self.behind = True  # nothing read yet
         self._liveness_checked = 0.0
+        #: ((mtime, runs read), a copy?) of the last `_a_copy` answer.
+        self._copy_check: tuple[tuple | None, bool] = (None, False)
 
     def poll(self, final: bool = False, max_chunks: int | None = None) -> bool:
         """Read what is new (all of it, or at most `max_chunks` slices, so a
@@ -94,7 +97,25 @@ class LineSource(DecodedSource):
         if self.follower.compressed or self.follower.gone:
             return False
         alive = getattr(self.decoder, "writer_alive", None)
-        return alive if alive is not None else written_within(self.path, WRITER_QUIET)
+        if alive is not None:
+            return alive
+        return written_within(self.path, WRITER_QUIET) and not self._a_copy()
+
+    def _a_copy(self) -> bool:
+        """Its newest record is older than its last write by more than
+        COPY_GAP: copied or downloaded, not being written (a `cp` of an OTel
+        export read `● live` for 30 s; QA). Checked once per write or read."""
+        try:
+            mtime = os.stat(self.path).st_mtime
+        except OSError:
+            return False
+        # No lock (the UI asks): `list` copies the reader's set at once.
+        run_ids = list(getattr(self.decoder, "run_ids", ()))
+        if self._copy_check[0] != (mtime, len(run_ids)):  # again once written or read on
+            runs = map(self.store.runs.get, run_ids)
+            times = [run.last_time for run in runs if run is not None and run.last_time is not None]
+            self._copy_check = ((mtime, len(run_ids)), bool(times) and mtime - max(times) >= inspect.COPY_GAP)
+        return self._copy_check[1]
 
     @property
     def settled(self) -> bool:
