@@ -23,6 +23,7 @@ from textual.widget import Widget
 from headless import open_app, settle
 from hostile import corpus as c
 from tracetui.app import span_tree
+from tracetui.app.anomaly_panel import _waits_on_others
 from tracetui.app.app import GC_YOUNG_THRESHOLD, GIL_SWITCH_INTERVAL, TraceApp
 from tracetui.app.detail import log_for
 from tracetui.app.key_bar import KeyBar
@@ -78,8 +79,10 @@ async def test_first_screen_shows_runs_and_anomalies(demo_log):
         panel = app.anomaly_panel
         buckets = [b for b, _, _ in panel.rows]
         assert buckets.count("running") == 5 and buckets.count("cancelled") == 1
-        # Running actions oldest first: the two Run Tasks lead.
-        assert [r.action for b, r, _ in panel.rows[:2]] == ["Run Task", "Run Task"]
+        # What is stuck first, oldest first; the two Run Tasks, which wait
+        # on everything, last.
+        running = [r.action for b, r, _ in panel.rows if b == "running"]
+        assert running[-2:] == ["Run Task", "Run Task"] and "Run Task" not in running[:-2]
         assert "sleep 600" in rendered(panel)
         assert "nesting inferred" in str(app.tree.border_title)
 
@@ -954,8 +957,12 @@ async def test_anomaly_panel_rows_are_the_cli_rows(capsys):
                 assert sorted(map(key, shown)) == sorted(map(key, want)), (path, bucket)
                 if bucket == "running":
                     # The CLI keeps Inspect's order (newest first); the panel
-                    # puts the longest-running at the top.
-                    assert [r["start_time"] for r in shown] == sorted(r["start_time"] for r in want)
+                    # puts what is stuck at the top, then what waits on it,
+                    # each longest-running first.
+                    rows = [row for b, row, run in panel.rows
+                            if b == bucket and os.path.realpath(run.source) == path]
+                    order = [(_waits_on_others(row), row.start) for row in rows]
+                    assert order == sorted(order)
                 else:
                     assert shown == want, (path, bucket)
 
@@ -1253,6 +1260,25 @@ async def test_runs_of_one_name_are_told_apart_by_their_id_at_80_columns():
         rows = [runs.render_row(i, width).plain for i, _ in alike]
         assert all(run.id[:6] in row for (_, run), row in zip(alike, rows))
         assert all(len(row) <= width for row in rows)
+
+
+async def test_what_is_stuck_comes_before_what_waits_on_it():
+    """A hung eval's oldest running action is always its `Run Task`, then
+    the Tool Call around the stuck Subprocess: `a` `enter` opened `Run
+    Task` (QA, a real hung eval). What nothing else runs under comes first."""
+    app = make_app(HUNG)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        rows = [row for bucket, row, _ in app.anomaly_panel.rows if bucket == "running"]
+        kinds = [row.action for row in rows]
+        waiting = [any(c.status == "running" for c in row.span.children or ()) for row in rows]
+        first_waiting = waiting.index(True)
+        assert not any(waiting[:first_waiting]) and all(waiting[first_waiting:kinds.index("Run Task")])
+        assert kinds[-2:] == ["Run Task", "Run Task"]
+        await pilot.press("a", "enter")
+        await pilot.pause(0.2)
+        span = app.tree.current
+        assert span is rows[0].span and not any(c.status == "running" for c in span.children or ())
 
 
 async def test_the_live_evals_hang_is_listed_above_old_archives(tmp_path):

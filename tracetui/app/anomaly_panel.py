@@ -12,7 +12,7 @@ from rich.text import Text
 from tracetui.app.line_list import LineList
 from tracetui.app.style import BUCKET_STATUS, STATUS_STYLE, plain, status_icon
 from tracetui.clock import as_of as run_as_of
-from tracetui.model import Anomalies, AnomalyRow, Run
+from tracetui.model import RUNNING, Anomalies, AnomalyRow, Run
 from tracetui.query import Query
 from tracetui.text import fmt_duration
 
@@ -53,6 +53,22 @@ def _sample_where(row: AnomalyRow) -> tuple[str | None, object, object] | None:
         task, sample, epoch = row.sample
         return (None if task is None else str(task)), sample, epoch
     return None
+
+
+#: Actions that stand for a whole task (Inspect's): open while anything of
+#: it runs, never what is stuck.
+WHOLE_TASK_ACTIONS = frozenset(("Run Task",))
+
+
+def _waits_on_others(row: AnomalyRow) -> int:
+    """0 for an action nothing else runs under (what is stuck), 1 for one
+    that waits on a running child, 2 for a whole task's action."""
+    if row.action in WHOLE_TASK_ACTIONS:
+        return 2
+    span = row.span
+    if span is not None and span.children and any(c.status == RUNNING for c in span.children):
+        return 1
+    return 0
 
 
 class AnomalyPanel(LineList):
@@ -167,11 +183,13 @@ class AnomalyPanel(LineList):
         return ((run, trace_id, row) for trace_id, row in bucket.items() if row.span is None)
 
     def _running_part(self, sources) -> list[tuple[str, AnomalyRow, Run]]:
-        """Running rows, those of live runs first, each longest-running
-        first: rebuilt every time, as every action entered or closed changes
-        them. By start time alone, a trace directory's week-old archives
-        listed their never-closed actions above the live eval's hang, and
-        `a` `enter` went to one of them (QA)."""
+        """Running rows: those of live runs first (a trace directory's
+        week-old archives listed their never-closed actions above the live
+        eval's hang: QA); in each, what is stuck before what waits on it
+        (`_waits_on_others`: a hung `Subprocess` before its `Tool Call`,
+        both before the whole task's `Run Task`, which is always the oldest:
+        `a` `enter` opened `Run Task`, QA), each longest-running first.
+        Rebuilt every time, as every action entered or closed changes them."""
         part = []
         ends: dict[int, float] = {}
         for run, anomalies, early in sources:
@@ -180,8 +198,8 @@ class AnomalyPanel(LineList):
             part.extend(("running", row, run) for row in anomalies.running.values())
             ends[id(run)] = run_as_of(run, self.now())
         # Longest-running: the oldest start against the instant its run is aged to.
-        part.sort(key=lambda t: (not t[2].live, t[1].start - ends[id(t[2])] if t[1].start is not None
-                                 else float("inf")))
+        part.sort(key=lambda t: (not t[2].live, _waits_on_others(t[1]),
+                                 t[1].start - ends[id(t[2])] if t[1].start is not None else float("inf")))
         return part
 
     def _closed_part(self, bucket: str, sources) -> tuple[list[tuple[str, AnomalyRow, Run]], tuple]:
