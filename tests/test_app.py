@@ -1281,6 +1281,32 @@ async def test_what_is_stuck_comes_before_what_waits_on_it():
         assert span is rows[0].span and not any(c.status == "running" for c in span.children or ())
 
 
+def test_the_detail_says_which_sample_an_action_is_in():
+    """The stuck Subprocess's pane named its parent Tool Call; its task and
+    sample were only in the raw record (QA)."""
+    from tracetui.app.detail import span_sections
+    from tracetui.cli import load
+
+    store, _ = load([HUNG])
+    spans = store.runs["hung"].spans.values()
+    sub = next(s for s in spans if s.kind == "Subprocess" and s.status == "running")
+    tool = sub.parent
+    assert tool.parent.kind == "sample"
+
+    def fields(span):
+        import io
+
+        from rich.console import Console
+
+        console = Console(file=io.StringIO(), width=120, color_system=None)
+        console.print(span_sections(span, NOW)[0][1])
+        return console.file.getvalue()
+
+    where = f"{tool.parent.parent.name} · {tool.parent.name}"
+    assert f"sample    {where}" in fields(sub)
+    assert f"parent    {where}" in fields(tool)  # its parent is the sample itself
+
+
 async def test_the_live_evals_hang_is_listed_above_old_archives(tmp_path):
     """A trace directory: a week-old archive's never-closed actions started
     earlier than anything of the live eval, and by start time they were

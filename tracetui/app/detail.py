@@ -241,6 +241,16 @@ def span_sections(span: Span, now: float,
     ]
     if span.detail and span.detail != span.name:
         rows.insert(1, ("detail", span.detail))
+    sample = _sample_of(span)
+    if sample is not None:
+        # Which sample (and task) a stuck action is in was only in its raw
+        # record (QA); said above the fold at 80x24, with the parent.
+        node, text = sample
+        at = rows.index(next(r for r in rows if r[0] == "parent"))
+        if span.parent is node:
+            rows[at] = ("parent", text)
+        else:
+            rows.insert(at + 1, ("sample", text))
     if span.children:
         counts: dict[str, int] = {}
         for child in span.children:
@@ -302,6 +312,18 @@ def span_sections(span: Span, now: float,
         sections.append((None, Text("nesting inferred from timing (Inspect records no parent links)",
                                     style="dim italic")))
     return sections
+
+
+def _sample_of(span: Span) -> tuple[Span, str] | None:
+    """The inferred sample node (Inspect) an action is inside, and
+    `task · sample 3 · epoch 1`; None outside one."""
+    node = span.parent
+    while node is not None and node.kind != "sample":
+        node = node.parent
+    if node is None:
+        return None
+    task = node.parent.name if node.parent is not None else None
+    return node, (f"{task} · {node.name}" if task else node.name)
 
 
 def log_for(span: Span) -> list:
