@@ -550,3 +550,19 @@ def test_ages_stop_where_the_eval_was_last_seen_even_once_gzipped(tmp_path):
     run.source += ".gz"  # it exits: the follower carries on into the archive
     run.live = run.writer_seen = False
     assert as_of(run, T0 + 900) == T0 + 885
+
+
+def test_a_sample_that_raised_reads_failed(capsys):
+    """A real eval (tests/data/inspect/make_sample_error.py): a sample whose
+    solver raised has no action that failed, only Inspect's `Sample error`
+    WARNING; its node read ✓ (QA). The anomaly buckets stay Inspect's."""
+    path = os.path.join(os.path.dirname(__file__), "data", "inspect", "sample-error-killed.log")
+    assert main(["tree", path, "--json"]) == 0
+    tree = json.loads(capsys.readouterr().out)
+    task = next(node for node in tree["roots"] if node["kind"] == "task")
+    samples = {s["name"]: s["status"] for s in task["children"]}
+    assert samples["sample err · epoch 1"] == "error"
+    assert samples["sample fast1 · epoch 1"] == "ok" and samples["sample stuck · epoch 1"] == "running"
+    assert main(["anomalies", path, "--all", "--json", "--as-of", str(T0 + 10 ** 7)]) == 0
+    assert json.loads(capsys.readouterr().out)["errors"] == []
+

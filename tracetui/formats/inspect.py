@@ -251,6 +251,9 @@ def timestamp_to_epoch(ts: str) -> float | None:
         return None
 
 
+#: How Inspect's log of a sample that raised begins (a WARNING record with
+#: the sample's fields): `Sample error (id: 2, epoch: 1): RuntimeError(...)`.
+SAMPLE_ERROR = "Sample error (id: "
 #: A `Run Task` action's detail: `task: NAME (MODEL)`.
 RUN_TASK_DETAIL = re.compile(r"task: (.+) \(([^()]+)\)")
 #: A `Model` action's detail: `generate (MODEL)`; the model is the last
@@ -740,6 +743,12 @@ class InspectDecoder:
                 # record is filed under says it.
                 message = message.split("\n", 1)[1]
             event = Event(rec["timestamp"], level, self.share(message), offset)
+            if level != "TRACE" and message.startswith(SAMPLE_ERROR):
+                # The sample itself failed (an exception out of its solver,
+                # not an action's error): its node read ✓ (QA, a real eval).
+                # The anomaly buckets stay Inspect's: only actions go there.
+                sample.errors += 1
+                self._refresh_sample(sample)
             # The sample's own log, in file (= time) order: the detail pane
             # shows it with the sample and its actions.
             target = sample.node
