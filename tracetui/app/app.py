@@ -745,7 +745,7 @@ class TraceApp(App):
             text.append(f"  {held} archive{'s' if held > 1 else ''} unread", style="dim")
         text.append("  follow on" if self.tree.follow else "  follow off",
                     style="cyan" if self.tree.follow else "dim")
-        said = self.notes + [n for s in self.sources for n in s.notes]  # skipped lines are said above
+        said = self._said()  # skipped lines are said above
         if said:
             text.append("  " + safe(said[-1], newlines=False), style="italic")
         self._status.set_text(text)
@@ -904,7 +904,11 @@ class TraceApp(App):
         which sources skipped lines (the status line counts them all)."""
         skipped = [f"{s.path}: skipped {s.skipped:,} bad line(s); first at line {s.first_bad_line}"
                    for s in self.sources if s.skipped]
-        return list(dict.fromkeys(self.notes + [n for s in self.sources for n in s.notes] + skipped))
+        return list(dict.fromkeys(self._said() + skipped))
+
+    def _said(self) -> list[str]:
+        """The notes the app and the sources gave, oldest first."""
+        return self.notes + [n for s in self.sources for n in s.notes]
 
     def action_notes(self) -> None:
         notes = self.all_notes()

@@ -231,9 +231,15 @@ def span_sections(span: Span, now: float,
     # Shown whole: a path, URL or id with no space to wrap at is folded,
     # never cut with an ellipsis.
     grid.add_column(overflow="fold")
+    # Which sample (and task) an action is in was only in its raw record
+    # (QA): said with the parent, above the fold at 80x24.
+    sample = _enclosing_sample(span.parent)
+    where = _sample_label(sample) if sample is not None else None
+    parent = span.parent.name if span.parent else (orphan_note(span) if span.orphan else "—")
     rows = [
         ("kind", span.kind), ("id", span.id), ("run", run.name if run.name == run.id else f"{run.name} ({run.id})"),
-        ("parent", span.parent.name if span.parent else (orphan_note(span) if span.orphan else "—")),
+        ("parent", where if sample is not None and span.parent is sample else parent),
+        ("sample", where if sample is not None and span.parent is not sample else None),
         ("start", _when(span.start, monotonic)),
         ("duration", fmt_duration(shown_duration(span, now)) + ("  (running)" if span.status == "running"
                                                                else "")),
@@ -241,16 +247,6 @@ def span_sections(span: Span, now: float,
     ]
     if span.detail and span.detail != span.name:
         rows.insert(1, ("detail", span.detail))
-    sample = _sample_of(span)
-    if sample is not None:
-        # Which sample (and task) a stuck action is in was only in its raw
-        # record (QA); said above the fold at 80x24, with the parent.
-        node, text = sample
-        at = rows.index(next(r for r in rows if r[0] == "parent"))
-        if span.parent is node:
-            rows[at] = ("parent", text)
-        else:
-            rows.insert(at + 1, ("sample", text))
     if span.children:
         counts: dict[str, int] = {}
         for child in span.children:
@@ -314,25 +310,24 @@ def span_sections(span: Span, now: float,
     return sections
 
 
-def _sample_of(span: Span) -> tuple[Span, str] | None:
-    """The inferred sample node (Inspect) an action is inside, and
-    `task · sample 3 · epoch 1`; None outside one."""
-    node = span.parent
+def _enclosing_sample(node: Span | None) -> Span | None:
+    """`node` if it is an inferred sample node (Inspect), else its nearest
+    such ancestor; None outside one."""
     while node is not None and node.kind != "sample":
         node = node.parent
-    if node is None:
-        return None
-    task = node.parent.name if node.parent is not None else None
-    return node, (f"{task} · {node.name}" if task else node.name)
+    return node
+
+
+def _sample_label(sample: Span) -> str:
+    """`task · sample 3 · epoch 1`."""
+    return f"{sample.parent.name} · {sample.name}" if sample.parent is not None else sample.name
 
 
 def log_for(span: Span) -> list:
     """The log records that belong with a span: its sample's (Inspect HTTP,
     TRACE and WARNING records, in time order), or the run's for top-level
     nodes."""
-    node: Span | None = span
-    while node is not None and node.kind != "sample":
-        node = node.parent
+    node = _enclosing_sample(span)
     if node is not None:
         return node.events or []
     if span.events:
