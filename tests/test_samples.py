@@ -11,10 +11,10 @@ import pytest
 from tracetui.analysis import run_summary
 from tracetui.app.app import TraceApp
 from tracetui.cli import main
-from tracetui.clock import as_of
+from tracetui.clock import ages_cut_short, as_of
 from tracetui.sources.discover import open_sources
 from tracetui.store import Store
-from tracetui.text import fmt_duration
+from tracetui.text import fmt_age
 
 SAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_traces")
 SOURCES = ["inspect/hung.log", "inspect/interrupted.log.gz", "inspect/demo.log", "otel/otlp.jsonl",
@@ -103,7 +103,8 @@ async def test_explorer_opens_all_samples_at_once():
             summary = run_summary(run, as_of(run, 1795412400.0))
             assert int(shown) == summary["spans"], run.id
             duration = tokens[-3] if tokens[-1].endswith("✗") else tokens[-2]
-            assert duration == fmt_duration(summary["duration"]), run.id
+            cut_short = summary["status"] == "running" and ages_cut_short(run)
+            assert duration == fmt_age(summary["duration"], cut_short), run.id
             made_up += len(run.spans) - int(shown)
         assert made_up > 0  # the samples do have made-up nodes
         app.run_list.focus()
@@ -155,6 +156,47 @@ def test_ages_never_go_back_when_a_hung_writer_dies(tmp_path):
     run = next(iter(store.runs.values()))
     run.live = False
     assert as_of(run, run.end + 301) == run.end
+
+
+KILLED = os.path.join(os.path.dirname(__file__), "data", "inspect", "sample-error-killed.log")
+
+
+async def test_a_killed_evals_hung_ages_read_as_lower_bounds(capsys):
+    """A real eval killed while a tool ran `sleep 600`: its log ends 17 ms
+    into the hang, and how long it hung after, nothing says. Every pane
+    and the CLI's text showed `17.2ms` as if the action had just started
+    (QA): shown as `≥17.2ms`, the detail saying when the log ends. Once
+    the eval's process is seen running, the age is exact again."""
+    assert main(["spans", KILLED, "--status", "running"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert len(rows) == 3 and all("≥" in row for row in rows)
+    assert main(["spans", KILLED, "--status", "ok"]) == 0
+    assert "≥" not in capsys.readouterr().out
+    store = Store()
+    sources, notes = open_sources([KILLED], store)
+    app = TraceApp(sources, store, notes, now=lambda: 1795412400.0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if not app.loading:
+                break
+        await pilot.pause(0.2)
+        run = next(iter(store.runs.values()))
+        assert not run.live and ages_cut_short(run)
+        panel = app.anomaly_panel
+        ages = [panel.render_row(i, 80).plain.split()[1] for i in range(panel.row_count())]
+        assert ages == ["≥17.2ms", "≥1.02s", "≥1.26s"]
+        await pilot.press("a", "enter")
+        await pilot.pause(0.3)
+        assert app.tree.current.name == "Subprocess"
+        assert "≥17.2ms" in app.tree.render_row(app.tree.cursor, 100).plain
+        detail = "\n".join(strip.text for strip in app.detail._lines)
+        assert "≥17.2ms  (running when its log ends, " in detail
+        assert "≥1.26s" in app.run_list.render_row(0, 60).plain
+        run.live = run.writer_seen = True  # its eval seen running here: ages to now
+        assert not ages_cut_short(run)
+        assert not panel.render_row(0, 80).plain.split()[1].startswith("≥")
+        assert "≥" not in app.tree.render_row(app.tree.cursor, 100).plain
 
 
 @pytest.mark.parametrize("name", SOURCES + ["inspect/mixed.log.gz"])

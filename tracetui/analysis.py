@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
+from tracetui.clock import ages_cut_short
 from tracetui.model import BUCKETS, RUNNING, STATUSES, AnomalyRow, Run, Span
 
 
@@ -42,6 +43,14 @@ def run_duration(run: Run, as_of: float) -> float | None:
     if run.status == RUNNING and (run.live or end is not None):
         return max(as_of, end or as_of) - start
     return None if end is None else end - start
+
+
+def run_duration_cut_short(run: Run, status: str) -> bool:
+    """Whether `run_duration` of a run shown with `status` is only a lower
+    bound: it runs to its last record, its writer gone (`clock.ages_cut_short`)."""
+    explicit = run.attributes.get("duration")
+    return (status == RUNNING and not isinstance(explicit, (int, float))
+            and ages_cut_short(run))
 
 
 def run_summary(run: Run, as_of: float) -> dict[str, Any]:

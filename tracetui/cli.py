@@ -15,18 +15,18 @@ from typing import Any, Sequence
 
 from tracetui import __version__
 from tracetui.analysis import (
-    anomalies_envelope, run_summary, shown_duration, stats,
+    anomalies_envelope, run_duration_cut_short, run_summary, shown_duration, stats,
 )
-from tracetui.clock import as_of as run_as_of
+from tracetui.clock import ages_cut_short, as_of as run_as_of
 from tracetui.jsonout import encode, write_list, write_tree
-from tracetui.model import BUCKETS, Run, Span, orphan_note
+from tracetui.model import BUCKETS, RUNNING, Run, Span, orphan_note
 from tracetui.sources.base import Source, SourceError, paused_gc
 from tracetui.sources.discover import (
     directory_files, distinct_files, empty_log_note, holds_no_records, inspect_trace_dir,
     line_format_of, newest_file, open_sources, resolve_path, skip_gzipped_copies,
 )
 from tracetui.store import Store
-from tracetui.text import clip, column, fmt_clock, fmt_duration, safe
+from tracetui.text import clip, column, fmt_age, fmt_clock, fmt_duration, safe
 
 SUBCOMMANDS = ("anomalies", "runs", "tree", "spans", "stats", "dump", "export", "http", "demo")
 #: Words other tools use for a status (Flujo's `failed`/`completed`), accepted by --status.
@@ -267,6 +267,19 @@ def _print_anomalies(args: argparse.Namespace, envelope: dict[str, Any]) -> None
 
 # -- runs ----------------------------------------------------------------------
 
+def _age_text(store: Store, row: dict[str, Any]) -> str:
+    """A `runs` or `spans` row's duration as text: a lower bound (`≥`)
+    for what still runs when its log ends with its writer gone
+    (`clock.ages_cut_short`), as the TUI shows it."""
+    if "run" in row:  # a span's
+        run = store.runs.get(row["run"])
+        cut_short = row["status"] == RUNNING and run is not None and ages_cut_short(run)
+    else:
+        run = store.runs.get(row["id"])
+        cut_short = run is not None and run_duration_cut_short(run, row["status"])
+    return fmt_age(row["duration"], cut_short)
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     store, _ = load(args.sources)
     now = time.time()
@@ -285,7 +298,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     for r in rows:
         start = fmt_clock(r["start_time"])
         out(f"{column(safe(r['id'], newlines=False), 36)} {r['status']:<10} {start:<19} "
-            f"{fmt_duration(r['duration']):>9} {r['spans']:>7} {r['errors']:>5} {r['running']:>5}  "
+            f"{_age_text(store, r):>9} {r['spans']:>7} {r['errors']:>5} {r['running']:>5}  "
             f"{clip(safe(r['name'], newlines=False), 60)}")
     return 0
 
@@ -297,13 +310,14 @@ def _tree_lines(run: Run, as_of: float) -> list[str]:
              + ("  (nesting inferred from timing)" if run.inferred else "")]
     stack: list[tuple[Span, str, bool]] = [(s, "", i == len(run.roots) - 1)
                                            for i, s in reversed(list(enumerate(run.roots)))]
+    cut_short = ages_cut_short(run)
     while stack:
         span, prefix, last = stack.pop()
         branch = "└─ " if last else "├─ "
         label = clip(safe(span.name, newlines=False), 200)
         if span.detail and span.detail != span.name:
             label += "  " + clip(safe(span.detail, newlines=False), 80)
-        dur = fmt_duration(shown_duration(span, as_of))
+        dur = fmt_age(shown_duration(span, as_of), cut_short and span.status == RUNNING)
         extra = "  " + orphan_note(span) if span.orphan else ""
         lines.append(f"{prefix}{branch}{STATUS_ICON.get(span.status, '?')} {label}  {dur}{extra}")
         children = span.children or []
@@ -359,7 +373,7 @@ def cmd_spans(args: argparse.Namespace) -> int:
         out()
         return 0
     for r in rows:
-        out(f"{STATUS_ICON.get(r['status'], '?')} {r['status']:<9} {fmt_duration(r['duration']):>9}  "
+        out(f"{STATUS_ICON.get(r['status'], '?')} {r['status']:<9} {_age_text(store, r):>9}  "
             f"{column(safe(r['name'], newlines=False), 40)} {clip(safe(r['detail'] or '', newlines=False), 70)}")
     return 0
 

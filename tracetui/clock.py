@@ -7,6 +7,7 @@ import os
 
 from tracetui.model import Run
 
+
 def as_of(run: Run, now: float) -> float:
     """`now` while the run's writer is seen at work (`Run.writer_seen`: its
     process runs here); its last record's time while it is live only by its
@@ -37,3 +38,19 @@ def as_of(run: Run, now: float) -> float:
     except OSError:
         return now
 
+
+
+def ages_cut_short(run: Run) -> bool:
+    """Whether a running span's age, measured to `as_of`, is only how long
+    it had run when its log ends: the writer is gone (a killed eval, a
+    crashed pipeline) or not seen from here, so how long it ran on after
+    its last record the source cannot say. Views show such an age as a
+    lower bound (`≥17.2ms`): a `sleep 600` stuck for an hour, then
+    killed, read 17 ms with nothing saying why (QA)."""
+    if run.live and run.writer_seen:
+        return False
+    seen = run.seen_at_work
+    if seen is not None:
+        end = run.end
+        return end is not None and end > seen
+    return True

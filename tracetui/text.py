@@ -76,6 +76,13 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{seconds:.3g}s"
 
 
+def fmt_age(seconds: float | None, at_least: bool) -> str:
+    """A running span's age, `≥`-marked when it is only a lower bound
+    (`clock.ages_cut_short`)."""
+    text = fmt_duration(seconds)
+    return "≥" + text if at_least and seconds is not None and seconds == seconds else text
+
+
 def fmt_clock(epoch: float | None, fmt: str = "%Y-%m-%d %H:%M:%S", empty: str = "—") -> str:
     """Local wall time of an epoch, or `empty`: a hostile trace may carry
     NaN, infinities or years beyond the platform's time_t."""

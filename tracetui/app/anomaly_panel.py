@@ -11,10 +11,10 @@ from rich.text import Text
 
 from tracetui.app.line_list import LineList
 from tracetui.app.style import BUCKET_STATUS, STATUS_STYLE, plain, status_icon
-from tracetui.clock import as_of as run_as_of
+from tracetui.clock import ages_cut_short, as_of as run_as_of
 from tracetui.model import RUNNING, Anomalies, AnomalyRow, Run
 from tracetui.query import Query
-from tracetui.text import fmt_duration
+from tracetui.text import fmt_age
 
 
 #: Cells of its detail a row keeps before it says where it ran: the detail
@@ -307,17 +307,20 @@ class AnomalyPanel(LineList):
 
     def row_signature(self, index: int, width: int) -> tuple:
         bucket, row, run = self.rows[index]
-        age = fmt_duration(row.duration_as_of(self.as_of(run)))
+        age = self._age(bucket, row, run)
         alike = (row.action, row.detail) in self._ambiguous
         return bucket, row, row.action, row.detail, row.error, age, alike, self._several_runs, width
+
+    def _age(self, bucket: str, row: AnomalyRow, run: Run) -> str:
+        age = row.duration_as_of(self.as_of(run))
+        return fmt_age(age, bucket == "running" and ages_cut_short(run))
 
     def render_row(self, index: int, width: int) -> Text:
         bucket, row, run = self.rows[index]
         text = Text(no_wrap=True)
         text.append_text(status_icon(BUCKET_STATUS[bucket]))
         text.append(" ")
-        age = row.duration_as_of(self.as_of(run))
-        text.append(f"{fmt_duration(age):>8} ", style="bold yellow" if bucket == "running" else "cyan")
+        text.append(f"{self._age(bucket, row, run):>8} ", style="bold yellow" if bucket == "running" else "cyan")
         text.append(plain(row.action, max(8, min(24, width // 3))), style="bold")
         text.append("  ")
         detail = row.detail if row.error is None else f"{row.detail}  {row.error}"

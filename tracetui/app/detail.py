@@ -22,9 +22,9 @@ from textual.strip import Strip
 from tracetui.analysis import shown_duration
 from tracetui.app.line_list import LiteralTitle, set_scroll_size
 from tracetui.app.style import STATUS_STYLE, status_icon
-from tracetui.clock import as_of
-from tracetui.model import Span, orphan_note
-from tracetui.text import fmt_duration, safe
+from tracetui.clock import ages_cut_short, as_of
+from tracetui.model import RUNNING, Span, orphan_note
+from tracetui.text import fmt_age, fmt_duration, safe
 
 #: Strings longer than this are cut in the pane (with a note saying so;
 #: `r` shows the record whole). Drawing is not linear in a string's length:
@@ -208,6 +208,18 @@ def render_chat(messages: list, media_root: str | None = None) -> list[Renderabl
     return out
 
 
+def _duration_row(span: Span, now: float, monotonic: bool) -> str:
+    """`4.21s`; a running span's age, and, when that is all its log can
+    tell (`clock.ages_cut_short`), as a lower bound with the instant."""
+    duration = shown_duration(span, now)
+    if span.status != RUNNING:
+        return fmt_duration(duration)
+    if ages_cut_short(span.run):
+        when = _when(now, monotonic)
+        return f"{fmt_age(duration, True)}  (running when its log ends, {when[11:] if not monotonic else when})"
+    return f"{fmt_duration(duration)}  (running)"
+
+
 def span_sections(span: Span, now: float,
                   events: list[Any] | None = None) -> list[tuple[tuple | None, RenderableType]]:
     """The detail of a span in sections, each with what decides how it
@@ -241,8 +253,7 @@ def span_sections(span: Span, now: float,
         ("parent", where if sample is not None and span.parent is sample else parent),
         ("sample", where if sample is not None and span.parent is not sample else None),
         ("start", _when(span.start, monotonic)),
-        ("duration", fmt_duration(shown_duration(span, now)) + ("  (running)" if span.status == "running"
-                                                               else "")),
+        ("duration", _duration_row(span, now, monotonic)),
         ("source", f"{run.source} [{run.format}]"),
     ]
     if span.detail and span.detail != span.name:

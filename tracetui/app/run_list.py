@@ -10,11 +10,11 @@ from rich.text import Text
 
 from tracetui.app.line_list import LineList
 from tracetui.app.style import plain, status_icon
-from tracetui.analysis import run_duration
+from tracetui.analysis import run_duration, run_duration_cut_short
 from tracetui.clock import as_of
 from tracetui.model import Anomalies, Run
 from tracetui.query import Query
-from tracetui.text import fmt_duration
+from tracetui.text import fmt_age
 
 #: How many of a run's id's first characters tell it from runs of its name.
 SHORT_ID = 6
@@ -107,7 +107,8 @@ class RunList(LineList):
         if held:  # said where the duration goes: the span count is dropped first when narrow
             tail.append(f" {'unread':>7}", style="dim")
         else:
-            tail.append(f" {fmt_duration(duration):>7}", style="cyan")
+            cut_short = run_duration_cut_short(run, run.status)
+            tail.append(f" {fmt_age(duration, cut_short):>7}", style="cyan")
         if width >= RUN_SPANS_MIN_WIDTH:
             tail.append(" " * 7 if held else f" {run.span_count():>6}", style="dim")
         tail.append(f" {bad:>4}✗" if bad else "      ", style="red" if bad else "")

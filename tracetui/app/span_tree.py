@@ -26,10 +26,10 @@ from textual.worker import get_current_worker
 from tracetui.analysis import shown_duration
 from tracetui.app.line_list import LineList, fit
 from tracetui.app.style import STATUS_STYLE, plain
-from tracetui.clock import as_of
+from tracetui.clock import ages_cut_short, as_of
 from tracetui.model import RUNNING, Run, Span, orphan_note
 from tracetui.query import Query, refines
-from tracetui.text import clip, fmt_duration
+from tracetui.text import clip, fmt_age
 
 BAR_WIDTH = 16
 #: A run of more spans than this is filtered and laid out (on a live update,
@@ -1018,7 +1018,8 @@ class SpanTree(LineList):
         if used < room:
             segments.append(Segment(" " * (room - used), _NULL))
         duration = shown_duration(span, now)
-        segments.append(Segment(" " + fmt_duration(duration).rjust(9),
+        shown = fmt_age(duration, span.status == RUNNING and ages_cut_short(span.run))
+        segments.append(Segment(" " + shown.rjust(9),
                                 icon.style if span.status == RUNNING else _CYAN))
         if bar_w and self.run is not None:
             r0, r1 = self._range()
