@@ -2250,6 +2250,32 @@ async def test_a_directory_opens_on_its_newest_files_run(tmp_path):
         assert app.tree.run.id == "trace-1" and app.run_list.current.id == "trace-1"
 
 
+async def test_the_tree_shows_the_run_of_the_anomaly_the_detail_shows(tmp_path):
+    """A directory whose newest file is a clean run beside an older hung
+    one: the panel's top row and the detail were the hung run's while the
+    run list and the tree showed the clean one (QA). They follow the panel's
+    row, at the start and as its cursor moves."""
+    for name, mtime, closed in (("trace-1.log", NOW - 600, False), ("trace-2.log", NOW, True)):
+        with open(tmp_path / name, "wb") as f:
+            f.write(c.line(c.inspect_record("enter", f"{name}-a", "Model", "d", start=NOW - 900)))
+            if closed:
+                f.write(c.line(c.inspect_record("exit", f"{name}-a", "Model", "d", duration=1.0)))
+                f.write(c.line(c.inspect_record("cancel", f"{name}-b", "Tool Call", "d", duration=2.0)))
+        os.utime(tmp_path / name, (mtime, mtime))
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        await pilot.pause(0.3)
+        panel = app.anomaly_panel
+        assert app.focused is panel and panel.current[2].id == "trace-1"
+        assert app.detail.span.run.id == "trace-1"
+        assert app.tree.run.id == "trace-1" and app.run_list.current.id == "trace-1"
+        await pilot.press("j")
+        await pilot.pause(0.3)
+        assert panel.current[2].id == "trace-2" and app.detail.span.run.id == "trace-2"
+        assert app.tree.run.id == "trace-2" and app.run_list.current.id == "trace-2"
+
+
 async def test_enter_on_an_anomaly_of_a_held_archive_reads_it(tmp_path, monkeypatch):
     """An anomaly row of a held archive has no span yet: enter on it reads
     the archive and, once it is read, reveals the span."""

@@ -575,8 +575,18 @@ class TraceApp(App):
                     and item[1].span is not self.detail.span and self._detail_timer is None:
                 # The panel has the focus from the start: the detail shows its
                 # top row (what has run longest) as soon as there is one.
+                self._show_run_of_row(item[2])
                 self._show_new_detail(item[1].span)
         self.update_status()
+
+    def _show_run_of_row(self, run: Run) -> None:
+        """The run list and the tree show the run of the anomaly the detail
+        shows: a directory opened on its newest run, a clean one, while the
+        panel and the detail showed an older eval's hang (QA)."""
+        if run is not self.tree.run:
+            self.run_list.select_run(run)
+            with self.store.lock:
+                self.tree.show_run(run)
 
     def _jump_if_read(self) -> None:
         """The jump asked for on an anomaly whose span was not made yet
@@ -783,6 +793,7 @@ class TraceApp(App):
             return
         _, row, run = item
         if row.span is not None:
+            self._show_run_of_row(run)
             self._show_detail_soon(lambda: self._show_new_detail(row.span))
         else:  # a held archive's row: its span is made when the archive is read
             self._show_detail_soon(lambda: self.detail.show_note(
