@@ -495,6 +495,11 @@ def test_missing_file_and_directory_without_traces(tmp_path, capsys):
         1, "", f"tracetui: {empty}: no readable trace files in this directory (subdirectories are "
                f"not searched; it has 5: a, b, c, d, …); {empty}/notes.txt: not a trace source "
                "(no record of a known trace format in its first lines)\n")
+    # A directory of scripts and notes: a few reasons, the rest counted, not a screenful.
+    for n in range(20):
+        (empty / f"script{n:02d}.py").write_text("print()\n")
+    code, out, err = cli(capsys, "runs", str(empty))
+    assert code == 1 and err.count("not a trace source") == 3 and err.endswith("; 18 more files not read\n")
 
 
 def test_fifo_never_blocks_any_command(tmp_path):

@@ -232,9 +232,18 @@ def open_sources(paths: list[str], store: Store, **options: Any) -> tuple[list[S
             errors.insert(0, f"{directory}: no readable trace files in this directory"
                           + _subdirectories_hint(directory))
     if not sources:
+        if len(errors) > ERRORS_SAID + 1:
+            # A directory of scripts and notes gave one reason per file: a
+            # screenful on one line (`tracetui runs sample_traces/`).
+            errors = errors[:ERRORS_SAID] + [f"{len(errors) - ERRORS_SAID} more files not read"]
         raise SourceError(errors[0] if len(errors) == 1 else "; ".join(errors) or "no sources")
     notes.extend(errors)
     return sources, notes
+
+
+#: How many reasons the one-line error of a command that found nothing to
+#: read gives, the rest counted.
+ERRORS_SAID = 4
 
 
 def directory_files(path: str) -> tuple[list[str], str | None]:
