@@ -231,3 +231,27 @@ async def test_tui_sessions_leave_sample_traces_untouched(tmp_path, monkeypatch)
         if root != SAMPLES and any(not n.endswith((".md", ".py")) for n in names):
             targets.append([root])
     await _tui_sessions(targets, [SAMPLES])
+
+
+def test_giving_back_free_memory_is_harmless_where_it_cannot(monkeypatch):
+    """`malloc_trim` where glibc has it (RSS after a big read, measured in
+    `tracetui/memory.py`), nothing where the C library has none."""
+    import ctypes
+
+    from tracetui import memory
+
+    memory._looked = False
+    memory.give_back_free_memory()
+    import platform
+
+    if platform.libc_ver()[0] == "glibc":
+        assert memory._trim is not None
+
+    def no_libc(*args, **kwargs):
+        raise OSError("no such library")
+
+    monkeypatch.setattr(ctypes, "CDLL", no_libc)
+    memory._looked = False
+    memory.give_back_free_memory()
+    assert memory._trim is None
+    memory._looked = False

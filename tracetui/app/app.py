@@ -42,6 +42,7 @@ from tracetui.clock import as_of
 from tracetui.export import write_perfetto
 from tracetui.fastscan import usable_cpus
 from tracetui.model import BUCKETS, Anomalies, AnomalyRow, Run, Span
+from tracetui.memory import give_back_free_memory
 from tracetui.prescan import Prescan, worth_prescanning
 from tracetui.query import parse
 from tracetui.sources.base import Source, SourceError
@@ -433,6 +434,8 @@ class TraceApp(App):
                 if not self.loading:
                     gc.collect()
                 gc.freeze()
+                if loaded:
+                    give_back_free_memory()
             # During a long bulk load, redraw less and less often: every
             # redraw holds the GIL the reader needs.
             interval = LOAD_UPDATE_INTERVAL if now - self._load_started < 5 else 4 * LOAD_UPDATE_INTERVAL
