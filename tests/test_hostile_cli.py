@@ -18,6 +18,7 @@ import pytest
 
 from hostile import corpus as c
 from tracetui.cli import main
+from tracetui.jsonout import MAX_INDENT_DEPTH
 
 AS_OF = str(c.T0 + 100)
 SAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_traces")
@@ -946,8 +947,11 @@ def test_a_tree_deeper_than_pythons_recursion_limit_prints(tmp_path, capsys):
     assert (code, err) == (0, "")
     assert out.count('"id": ') == 3000 and out.rstrip().endswith("}")
     assert out.splitlines()[-2].strip() == "]"
-    deepest = max(len(line) - len(line.lstrip(" ")) for line in out.splitlines())
-    assert deepest == 2 * (2 + 2 * 2999 + 1)  # each level: the node, its "children" list
+    # Indented as json.dumps does, down to a depth: past it, no further in
+    # (all the way in, a 10,000-deep chain was gigabytes of spaces).
+    indents = [len(line) - len(line.lstrip(" ")) for line in out.splitlines()]
+    assert max(indents) == 2 * (MAX_INDENT_DEPTH + 1) and len(out) < 3000 * 2500
+    assert indents[:6] == [0, 2, 2, 2, 4, 6]  # run, inferred, roots, then the first node
 
 
 def test_export_to_standard_output_and_dump_takes_json(tmp_path):

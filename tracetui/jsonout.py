@@ -1,5 +1,5 @@
 """Indented JSON written as it is made, byte for byte what `json.dumps(value,
-indent=2)` writes for the whole value.
+indent=2)` writes for the whole value (up to `MAX_INDENT_DEPTH`).
 
 `spans --json` and `tree --json` of a 1M-line log built 400k dicts and then
 one 150 MB string before printing a byte (1.5 GB at the peak, 15 s of
@@ -20,6 +20,14 @@ Write = Callable[[str], Any]
 #: follows it in a node, so its last occurrence is the one.
 _HOLE = "\x00children\x00"
 _HOLE_JSON = json.dumps(_HOLE)
+#: Nesting deeper than this is written no further in: a chain of 10,000
+#: spans (a hostile trace) made `tree --json` gigabytes of spaces (QA).
+#: 50 levels of spans, each a node and its `children` list.
+MAX_INDENT_DEPTH = 100
+
+
+def _indent(depth: int) -> str:
+    return "  " * min(depth, MAX_INDENT_DEPTH)
 
 
 def encode(value: Any, strict: bool = True) -> str:
@@ -45,14 +53,14 @@ def _finite(value: Any) -> Any:
 def _at(text: str, depth: int) -> str:
     """Encoded text moved `depth` levels in (its first line is placed by
     the caller)."""
-    return text.replace("\n", "\n" + "  " * depth) if depth else text
+    return text.replace("\n", "\n" + _indent(depth)) if depth else text
 
 
 def write_list(write: Write, items: Iterable[Any], depth: int = 0,
                item_writer: Callable[[Write, Any, int], None] | None = None) -> None:
     """A JSON list at `depth`, each item encoded (or written by
     `item_writer(write, item, depth)`) as it comes."""
-    pad = "\n" + "  " * (depth + 1)
+    pad = "\n" + _indent(depth + 1)
     first = True
     for item in items:
         write("[" + pad if first else "," + pad)
@@ -61,7 +69,7 @@ def write_list(write: Write, items: Iterable[Any], depth: int = 0,
             write(_at(encode(item), depth + 1))
         else:
             item_writer(write, item, depth + 1)
-    write("[]" if first else "\n" + "  " * depth + "]")
+    write("[]" if first else "\n" + _indent(depth) + "]")
 
 
 def _cut(value: dict[str, Any], key: str, depth: int) -> tuple[str, str]:
@@ -92,9 +100,9 @@ def write_span_tree(write: Write, span: Span, as_of: float, depth: int = 0) -> N
         child = next(frame[0], None)
         if child is None:
             stack.pop()
-            write("\n" + "  " * (frame[1] + 1) + "]" + frame[2])
+            write("\n" + _indent(frame[1] + 1) + "]" + frame[2])
             continue
-        write(("\n" if frame[3] else ",\n") + "  " * (frame[1] + 2))
+        write(("\n" if frame[3] else ",\n") + _indent(frame[1] + 2))
         frame[3] = False
         open_node(child, frame[1] + 2)
 
