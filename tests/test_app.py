@@ -207,6 +207,29 @@ async def test_keys_typed_right_after_slash_reach_the_filter(demo_log):
         assert app.query_one("#filter").value == "Tool/"
 
 
+async def test_editing_keys_in_a_burst_apply_in_typing_order(demo_log):
+    """`/`, ctrl+u, `model` typed in one burst left the box empty (QA):
+    Textual ran the box's ctrl+u only once the key had bubbled up to the
+    app, after the letters behind it were in. Every editing key of the
+    box applies where it was typed."""
+    from textual import events
+
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        app.tree.focus()
+        await pilot.pause()
+        burst = [("slash", "/"), *[(c, c) for c in "abc"], ("ctrl+u", "\x15"), *[(c, c) for c in "model"],
+                 ("ctrl+w", "\x17"), *[(c, c) for c in "tool"], ("left", None), ("backspace", "\x7f"),
+                 ("x", "x")]
+        for key, char in burst:
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.2)
+        assert app.query_one("#filter").value == "toxl"
+        await pilot.press("escape")
+        assert app.focused is app.tree
+
+
 async def test_raw_copy_export(demo_log, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = make_app(demo_log)
