@@ -23,7 +23,7 @@ from textual.widget import Widget
 from headless import open_app, settle
 from hostile import corpus as c
 from tracetui.app import span_tree
-from tracetui.app.anomaly_panel import _waits_on_others
+from tracetui.app.anomaly_panel import _newest_in_samples, _waits_on_others
 from tracetui.app.app import GC_YOUNG_THRESHOLD, GIL_SWITCH_INTERVAL, TraceApp
 from tracetui.app.detail import log_for
 from tracetui.app.key_bar import KeyBar
@@ -982,9 +982,9 @@ async def test_anomaly_panel_rows_are_the_cli_rows(capsys):
                     # The CLI keeps Inspect's order (newest first); the panel
                     # puts what is stuck at the top, then what waits on it,
                     # each longest-running first.
-                    rows = [row for b, row, run in panel.rows
-                            if b == bucket and os.path.realpath(run.source) == path]
-                    order = [(_waits_on_others(row), row.start) for row in rows]
+                    newest = _newest_in_samples(panel.rows)
+                    order = [(_waits_on_others(row, newest, run), row.start) for b, row, run in panel.rows
+                             if b == bucket and os.path.realpath(run.source) == path]
                     assert order == sorted(order)
                 else:
                     assert shown == want, (path, bucket)
@@ -2586,6 +2586,46 @@ async def test_the_anomaly_cursor_stays_on_top_or_in_view(tmp_path, monkeypatch)
         assert panel.rows[panel.cursor][1].span is on.span and panel.cursor > 30
         top = panel.scroll_offset.y
         assert top <= panel.cursor < top + panel.scrollable_content_region.height
+
+
+async def test_a_big_logs_anomalies_keep_their_order_and_detail_as_it_is_indexed(monkeypatch):
+    """A big log's panel first shows the prescan's rows, spans not read yet,
+    then the index's. The order changed between the two (QA: `a` `enter`
+    during the load was on another row once it ended), and the detail kept
+    a span of the part read so far, an action that closes further on."""
+    from tracetui.app.anomaly_panel import AnomalyPanel
+    from tracetui.prescan import Prescan
+
+    app = make_app(HUNG)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        run = next(iter(app.store.runs.values()))
+        indexed = [(b, row.action, row.detail, row.start) for b, row, _ in panel.rows]
+        # Stuck first (two approval Tool Calls with nothing under them, three
+        # Subprocesses), then the Tool Calls waiting on theirs, then Run Task.
+        assert [a for _, a, _, _ in indexed[:10]] == ["Tool Call"] * 2 + ["Subprocess"] * 3 \
+            + ["Tool Call"] * 3 + ["Run Task"] * 2
+        early, _ = Prescan(HUNG).wait()
+        # As while the reader has not got to them: no spans yet.
+        monkeypatch.setattr(AnomalyPanel, "_give_spans", staticmethod(lambda pending: list(pending)))
+        panel.early[run.id] = early
+        # The reader has more to read.
+        monkeypatch.setattr(type(app.sources[0]), "behind", property(lambda self: True, lambda self, value: None))
+        app.focus_now(panel)
+        await pilot.pause(0.1)
+        app.apply_changes()
+        await pilot.pause(0.05)
+        assert all(row.span is None for _, row, _ in panel.rows)
+        assert [(b, row.action, row.detail, row.start) for b, row, _ in panel.rows] == indexed
+        assert app.detail.noted and app.detail.span is None
+        assert "not got to it yet" in str(app.detail.renderable.renderables[0])
+        # Being read, its ages are of the part read so far, not lower bounds
+        # of a log that has ended.
+        assert run.reading and not any("≥" in panel.render_row(i, 80).plain for i in range(panel.row_count()))
+        span = next(s for s in run.spans.values() if s.status == "running" and not s.synthetic)
+        app.detail.show(span, NOW)
+        assert "(running in the part of its log read so far)" in "\n".join(s.text for s in app.detail._lines)
 
 
 async def test_a_filtered_node_shows_open_only_over_what_matches_under_it():

@@ -47,8 +47,8 @@ def ages_cut_short(run: Run) -> bool:
     its last record the source cannot say. Views show such an age as a
     lower bound (`≥17.2ms`): a `sleep 600` stuck for an hour, then
     killed, read 17 ms with nothing saying why (QA)."""
-    if run.live and run.writer_seen:
-        return False
+    if run.reading or (run.live and run.writer_seen):
+        return False  # reading: running so far, provisional (the panel says "so far")
     seen = run.seen_at_work
     if seen is not None:
         end = run.end

@@ -280,7 +280,7 @@ class Run:
         "id", "name", "source", "format", "spans", "roots", "anomalies",
         "attributes", "events", "status_override", "inferred", "live",
         "_error_count", "first_time", "last_time", "synthetic_spans", "known_end", "writer_seen",
-        "seen_at_work",
+        "seen_at_work", "reading",
     )
 
     def __init__(self, id: str, source: str, format: str, name: str = "") -> None:
@@ -322,6 +322,9 @@ class Run:
         #: (`clock.as_of`); a log live only by its recent writes (a copy, an
         #: eval in a container) is aged to its last record.
         self.writer_seen = False
+        #: Its source is still being read to its end (the TUI opening a big
+        #: log): what it lists as running so far may close further on.
+        self.reading = False
 
     def span_count(self) -> int:
         """Spans the source recorded: `spans` less the made-up nodes."""

@@ -12,6 +12,7 @@ from rich.text import Text
 from tracetui.app.line_list import LineList
 from tracetui.app.style import BUCKET_STATUS, STATUS_STYLE, plain, status_icon
 from tracetui.clock import ages_cut_short, as_of as run_as_of
+from tracetui.formats.inspect import LOG_WRITES
 from tracetui.model import RUNNING, Anomalies, AnomalyRow, Run
 from tracetui.query import Query
 from tracetui.text import fmt_age
@@ -60,15 +61,52 @@ def _sample_where(row: AnomalyRow) -> tuple[str | None, object, object] | None:
 WHOLE_TASK_ACTIONS = frozenset(("Run Task",))
 
 
-def _waits_on_others(row: AnomalyRow) -> int:
+def _waits_on_others(row: AnomalyRow, newest_in_sample: dict, run: Run) -> int:
     """0 for an action nothing else runs under (what is stuck), 1 for one
-    that waits on a running child, 2 for a whole task's action."""
+    that waits on others, 2 for a whole task's action.
+
+    In a sample (Inspect), an action waits if another action of its sample
+    entered after it still runs (`newest_in_sample`, `_newest_in_samples`):
+    actions nest under the newest action of their sample still open, so
+    that one runs under it. Known from the rows alone, it is the same
+    before the index has made their spans (a big log's prescanned rows) as
+    after: the order stays put as the log is indexed (QA: `a` `enter`
+    during the load was on another row by the end of it). Elsewhere, an
+    action waits on a running child."""
     if row.action in WHOLE_TASK_ACTIONS:
         return 2
+    where = _sample_where(row)
+    if where is not None:
+        if row.action in LOG_WRITES or row.start is None:
+            return 0
+        newest = newest_in_sample.get(_sample_key(run, where))
+        return 1 if newest is not None and newest > row.start else 0
     span = row.span
     if span is not None and span.children and any(c.status == RUNNING for c in span.children):
         return 1
     return 0
+
+
+def _sample_key(run: Run, where: tuple) -> tuple:
+    """A sample's key, the same for a prescanned row as for its span's (a
+    sample id may be a list in a hostile record: by its repr)."""
+    task, sample, epoch = where
+    return id(run), task or "(no task)", repr(sample), repr(epoch)
+
+
+def _newest_in_samples(part: Iterable[tuple[str, AnomalyRow, Run]]) -> dict:
+    """Sample key (`_sample_key`) -> the latest start among a bucket's
+    rows in that sample that others can run under (`_waits_on_others`)."""
+    newest: dict = {}
+    for _, row, run in part:
+        if row.start is None or row.action in LOG_WRITES or row.action in WHOLE_TASK_ACTIONS:
+            continue
+        where = _sample_where(row)
+        if where is not None:
+            key = _sample_key(run, where)
+            if row.start > newest.get(key, float("-inf")):
+                newest[key] = row.start
+    return newest
 
 
 class AnomalyPanel(LineList):
@@ -108,6 +146,8 @@ class AnomalyPanel(LineList):
     def empty_text(self) -> str:
         if self._query:
             return "no anomalies match the filter"
+        if self.provisional:
+            return "nothing running or cancelled in what is read so far"
         return "nothing running or cancelled" + ("" if self.show_failures else "\n(e: errors and timeouts too)")
 
     @property
@@ -198,7 +238,8 @@ class AnomalyPanel(LineList):
             part.extend(("running", row, run) for row in anomalies.running.values())
             ends[id(run)] = run_as_of(run, self.now())
         # Longest-running: the oldest start against the instant its run is aged to.
-        part.sort(key=lambda t: (not t[2].live, _waits_on_others(t[1]),
+        newest = _newest_in_samples(part)
+        part.sort(key=lambda t: (not t[2].live, _waits_on_others(t[1], newest, t[2]),
                                  t[1].start - ends[id(t[2])] if t[1].start is not None else float("inf")))
         return part
 

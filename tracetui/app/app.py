@@ -73,6 +73,8 @@ RESCAN_INTERVAL = 1.0
 DETAIL_DELAY = 0.06
 #: Said of a held archive's anomaly, whose span is made when it is read.
 NOT_READ_YET = "its archive is not read yet: enter reads it"
+#: The same for a row of a big log the reader has not got to yet.
+NOT_INDEXED_YET = "the reader has not got to it yet: enter shows it in the tree once it has"
 #: A live span shown in the detail pane is redrawn at most this often (s):
 #: a sample gaining an event per line would otherwise be rendered again on
 #: every batch (2–13 ms each, its log included).
@@ -217,6 +219,8 @@ class TraceApp(App):
         self._last_live_detail: tuple[Span | None, float] = (None, 0.0)
         self._panes: dict = {}
         self._filter_texts: dict[str, str] = {}
+        #: The spanless anomaly row whose note the detail shows (`anomaly_highlighted`).
+        self._noted_row: AnomalyRow | None = None
         #: An anomaly row `enter` was pressed on before its span was made,
         #: its run's id and its trace id (`_jump_if_read`).
         self._jump_when_read: tuple[AnomalyRow, str, str | None] | None = None
@@ -540,6 +544,8 @@ class TraceApp(App):
             runs = list(self.store.runs.values())
             panel = self.anomaly_panel
             unread = [_run_id_of(source) for source in self.sources if source.behind]
+            for run in runs:
+                run.reading = run.id in unread
             for run_id in list(panel.early):
                 if run_id not in unread:  # read to its end: the index's buckets are exact
                     del panel.early[run_id]
@@ -574,12 +580,15 @@ class TraceApp(App):
                     self._redraw_live_detail()
             self._jump_if_read()
             item = panel.current
-            if self.focused is panel and item is not None and item[1].span is not None \
-                    and item[1].span is not self.detail.span and self._detail_timer is None:
+            if self.focused is panel and item is not None and self._detail_timer is None \
+                    and (item[1].span is not self.detail.span if item[1].span is not None
+                         else self._noted_row is not item[1]):
                 # The panel has the focus from the start: the detail shows its
-                # top row (what has run longest) as soon as there is one.
-                self._show_run_of_row(item[2])
-                self._show_new_detail(item[1].span)
+                # top row (what has run longest) as soon as there is one, and
+                # the row now under the cursor when the rows change (a big
+                # log's prescan answering: the detail kept a row of the part
+                # read so far, an action that closes further on, QA).
+                self.anomaly_highlighted(None, at_once=True)
         self.update_status()
 
     def _show_run_of_row(self, run: Run) -> None:
@@ -788,7 +797,7 @@ class TraceApp(App):
         self._show_detail_soon(lambda: self._show_new_detail(span))
 
     @on(LineList.Highlighted, "#anomalies")
-    def anomaly_highlighted(self, message: LineList.Highlighted | None) -> None:
+    def anomaly_highlighted(self, message: LineList.Highlighted | None, at_once: bool = False) -> None:
         """The detail shows the anomaly under the cursor while the panel has
         the focus, as `r` and `c` take it (QA: it kept the tree's span)."""
         item = self.anomaly_panel.current
@@ -796,11 +805,18 @@ class TraceApp(App):
             return
         _, row, run = item
         if row.span is not None:
+            self._noted_row = None
             self._show_run_of_row(run)
-            self._show_detail_soon(lambda: self._show_new_detail(row.span))
-        else:  # a held archive's row: its span is made when the archive is read
-            self._show_detail_soon(lambda: self.detail.show_note(
-                row.action, f"{row.action}  {row.detail}\n\n{NOT_READ_YET}"))
+            show = lambda: self._show_new_detail(row.span)  # noqa: E731
+        else:  # a held archive's or a big log's row: its span is made when the reader gets there
+            self._noted_row = row
+            why = NOT_READ_YET if self._held_source(run) is not None else NOT_INDEXED_YET
+            show = lambda: self.detail.show_note(  # noqa: E731
+                row.action, f"{row.action}  {row.detail}\n\n{why}")
+        if at_once:
+            show()
+        else:
+            self._show_detail_soon(show)
 
     @on(events.DescendantFocus)
     def pane_focused(self, event: events.DescendantFocus) -> None:

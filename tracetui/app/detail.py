@@ -214,6 +214,8 @@ def _duration_row(span: Span, now: float, monotonic: bool) -> str:
     duration = shown_duration(span, now)
     if span.status != RUNNING:
         return fmt_duration(duration)
+    if span.run.reading:
+        return f"{fmt_duration(duration)}  (running in the part of its log read so far)"
     if ages_cut_short(span.run):
         when = _when(now, monotonic)
         return f"{fmt_age(duration, True)}  (running when its log ends, {when[11:] if not monotonic else when})"
