@@ -832,6 +832,33 @@ async def test_reveal_splices_rows_as_a_full_layout_would(demo_log):
             assert spliced == tree.rows
 
 
+async def test_a_big_runs_filter_never_writes_out_its_spans_on_the_ui_thread(demo_log, monkeypatch):
+    """Each letter refining a big run's filter hands the spans matched so far
+    to a worker; Textual wrote the repr of every argument into the worker's
+    description, on the UI thread: 150 ms a letter on the 1M-line log (QA)."""
+    import traceback
+
+    from tracetui.app import span_tree
+    from tracetui.model import Span
+
+    monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 10)
+    written = []  # the stacks that wrote out a span
+    monkeypatch.setattr(Span, "__repr__", lambda self: written.append("".join(traceback.format_stack())) or "Span")
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        app.tree.focus()
+        await pilot.press("slash", "s")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app.tree._matched is not None:
+                break
+        assert app.tree._matched is not None and app.tree._matched[2]  # what the next letter refines
+        await pilot.press("l", "e")
+        await pilot.pause(0.3)
+        assert not any("_work_decorator" in stack for stack in written)
+
+
 async def test_big_run_filter_runs_in_background(demo_log, monkeypatch):
     from tracetui.app import span_tree
 

@@ -255,3 +255,31 @@ def test_giving_back_free_memory_is_harmless_where_it_cannot(monkeypatch):
     memory.give_back_free_memory()
     assert memory._trim is None
     memory._looked = False
+
+
+def test_background_work_rests_off_the_main_thread_only(monkeypatch):
+    """`Breather` rests once a slice of work is done, in a worker thread
+    (the TUI's filter, layout, export); never in the main thread (the
+    CLI's export, which has no UI to leave the GIL to)."""
+    import threading
+
+    from tracetui import breathe
+
+    rests = []
+    monkeypatch.setattr(breathe.time, "sleep", rests.append)
+    main = breathe.Breather()
+    for _ in range(3):
+        main()
+    assert rests == []
+
+    def work() -> None:
+        pause = breathe.Breather()
+        pause()  # the slice has only begun
+        assert rests == []
+        pause._due = 0  # as when the slice is over
+        pause()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert rests == [breathe.REST]

@@ -317,7 +317,7 @@ class TraceApp(App):
         for scan in self._prescans:
             scan.cancel()
 
-    @work(thread=True, group="prescan", name="prescan")
+    @work(thread=True, group="prescan", name="prescan", description="prescan big logs")
     def prescan(self, sources: list[LineSource]) -> None:
         """Fold big Inspect logs' anomalies in a child process while the
         reader indexes them, and show each answer as soon as it is known.
@@ -360,7 +360,7 @@ class TraceApp(App):
 
     # -- reading -----------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, name="reader")
+    @work(thread=True, exclusive=True, name="reader", description="read the sources")
     def read_sources(self) -> None:
         worker = get_current_worker()
         last_post = 0.0
@@ -1055,7 +1055,8 @@ class TraceApp(App):
             self.notify(f"exporting {len(spans):,} spans…", timeout=3, markup=False)
         self._export_in_background(run, spans, path, as_of(run, self.now()), os.path.exists(path))
 
-    @work(thread=True, group="export")
+    # A `description`, or Textual would repr the million spans passed (`SpanTree._filter_in_background`).
+    @work(thread=True, group="export", description="export a run")
     def _export_in_background(self, run: Run, spans: list[Span], path: str, now: float,
                               replacing: bool = False) -> None:
         """Write the export off the UI thread (a million spans take seconds),

@@ -26,6 +26,7 @@ from textual.worker import get_current_worker
 from tracetui.analysis import shown_duration
 from tracetui.app.line_list import LineList, fit
 from tracetui.app.style import STATUS_STYLE, plain
+from tracetui.breathe import Breather
 from tracetui.clock import ages_cut_short, as_of
 from tracetui.model import RUNNING, Run, Span, orphan_note
 from tracetui.query import Query, refines
@@ -39,8 +40,9 @@ BAR_WIDTH = 16
 #: block every key. Counted in
 #: spans, not rows: the rows may be a filter's few, or not laid out yet.
 BACKGROUND_MIN_SPANS = 20_000
-#: Rows laid out between two hand-overs of the GIL to the UI thread.
-YIELD_EVERY = 5000
+#: Rows laid out between two looks whether the UI thread is due the GIL
+#: (`tracetui.breathe`).
+YIELD_EVERY = 1000
 #: Open nodes among siblings found with `list.index` (a C scan each: 1.4 ms
 #: at worst over the 114k samples of the 1M-line log's biggest task) up to
 #: this many; more, with one Python scan (6.5 ms over the same).
@@ -435,6 +437,7 @@ class SpanTree(LineList):
 
         out_spans, out_depths = out.spans, out.depths
         next_yield = len(out_spans) + YIELD_EVERY
+        breathe = Breather()
         top = self._ordered(spans)
         parent = top[0].parent if top else None
         # Siblings still to lay out: (list, its open nodes left, next index,
@@ -458,7 +461,7 @@ class SpanTree(LineList):
                 stack.append((children, open_nodes(children, node), 0, d + 1))
             if yield_gil and len(out_spans) >= next_yield:
                 next_yield = len(out_spans) + YIELD_EVERY
-                time.sleep(0)  # let the UI thread draw the key that is waiting
+                breathe()  # let the UI thread draw the key that is waiting
 
     def _rebuild(self) -> None:
         self._layout_version += 1
@@ -480,13 +483,14 @@ class SpanTree(LineList):
         query = query or self._query
         assert run is not None
         keep: set[int] = set()
+        breathe = Breather()
         for n, span in enumerate(list(run.spans.values()) if spans is None else spans):
-            if worker is not None and n % 5000 == 0:
+            if worker is not None and n % 1000 == 0:
                 if worker.is_cancelled:
                     return None
-                # Hand the GIL to the UI thread: the keystroke that started
+                # Leave the UI thread the GIL: the keystroke that started
                 # this must be drawn now, not after the whole run is matched.
-                time.sleep(0)
+                breathe()
             if query.matches_span(span):
                 if matched is not None:
                     matched.append(span)
@@ -497,6 +501,8 @@ class SpanTree(LineList):
         rows = Rows()
         stack = [(s, 0) for s in reversed(run.roots) if id(s) in keep]
         while stack:
+            if worker is not None and len(rows) % 1000 == 0:
+                breathe()
             span, d = stack.pop()
             rows.append(span, d)
             if span.children:
@@ -671,7 +677,7 @@ class SpanTree(LineList):
             return
         self._relayout_in_background(self.run, self._layout_version)
 
-    @work(thread=True, group="span-relayout")
+    @work(thread=True, group="span-relayout", description="lay out the tree")
     def _relayout_in_background(self, run: Run, version: int) -> None:
         started = time.monotonic()
         rows = Rows()
@@ -843,7 +849,10 @@ class SpanTree(LineList):
         self.reveal(span)
         return True
 
-    @work(thread=True, exclusive=True, group="span-filter")
+    # A `description`: without one, Textual writes the repr of every argument
+    # into the worker's, on the UI thread: the spans a refining keystroke
+    # passes took 150 ms, and each typed letter showed that late (QA).
+    @work(thread=True, exclusive=True, group="span-filter", description="filter the tree")
     def _filter_in_background(self, run: Run, query: Query, candidates: list[Span] | None = None,
                               since: int = 0) -> None:
         """Match `query` over the run's spans, or over `candidates` and the
