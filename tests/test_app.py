@@ -1052,6 +1052,37 @@ async def test_anomaly_rows_that_look_alike_say_their_sample_and_run():
             assert all(run.name in line for line, run in rows)
 
 
+async def test_rows_alike_as_far_as_they_show_say_their_sample_in_a_narrow_panel(monkeypatch):
+    """QA, a hung eval of swe_bench samples: 38 stuck `Tool Call`s with one
+    detail, their samples' ids too long for the room left, said nothing;
+    and `docker compose --project-name …` subprocesses, told apart only
+    past what the panel shows, read as one. Each now says its sample."""
+    from tracetui.app.anomaly_panel import AnomalyPanel
+
+    app = make_app(HUNG)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        run = next(iter(app.store.runs.values()))
+        early = Anomalies()
+        for n, sample in enumerate(("django__django-11099", "django__django-11133", "sympy__sympy-20590")):
+            where = ("swe_bench", sample, 1)
+            early.running[f"tool{n}"] = AnomalyRow("Tool Call", "bash(command='sleep 600')", NOW - 900 + n,
+                                                   None, None, None, where)
+            early.running[f"sub{n}"] = AnomalyRow(
+                "Subprocess", f"docker compose --project-name inspect-swe-bench-i{n}{n}f exec sleep 600",
+                NOW - 800 + n, None, None, None, where)
+        monkeypatch.setattr(AnomalyPanel, "_give_spans", staticmethod(lambda pending: list(pending)))
+        panel.early[run.id] = early
+        with app.store.lock:
+            panel.set_runs([run])
+        width = panel.size.width
+        assert width < 50  # a third of 120 columns
+        for i, (_, row, _) in enumerate(panel.rows):
+            line = panel.render_row(i, width).plain
+            assert re.search(r"…?\d+/e1 ", line), line  # `…11099/e1`
+
+
 async def test_the_detail_pane_scrolls_with_the_list_keys(demo_log):
     """`?` says j k g G move in every pane: in the detail pane they scroll."""
     app = make_app(demo_log)

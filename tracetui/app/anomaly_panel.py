@@ -18,11 +18,22 @@ from tracetui.query import Query
 from tracetui.text import fmt_age
 
 
-#: Cells of its detail a row keeps before it says where it ran: the detail
-#: (`sleep 600`, the model) tells more.
-DETAIL_KEEPS = 16
+#: Cells of its detail a row keeps before it says where it ran. Rows that
+#: say where they ran read alike, so where is what tells them apart: at
+#: 120 columns, 16 left a stuck `Tool Call` of a `django__django-11099`
+#: sample no room to say so, and at 80 no row said where (QA).
+DETAIL_KEEPS = 2
+#: Rows whose details begin alike read alike: a panel shows about this
+#: much of a detail, and 38 stuck `docker compose --project-name …`
+#: subprocesses, told apart only past that, read as one (QA).
+ALIKE_PREFIX = 24
 #: The least room in which a long sample id is shown by its end.
-WHERE_MIN_CLIPPED = 8
+WHERE_MIN_CLIPPED = 6
+
+
+def alike_key(row: AnomalyRow) -> tuple[str, str]:
+    """What a row reads as in the panel (`_alike`)."""
+    return row.action, row.detail[:ALIKE_PREFIX]
 
 
 def _alike(part: list[tuple[str, AnomalyRow, Run]]) -> tuple[set[tuple[str, str]], set[Run]]:
@@ -31,7 +42,7 @@ def _alike(part: list[tuple[str, AnomalyRow, Run]]) -> tuple[set[tuple[str, str]
     seen: set[tuple[str, str]] = set()
     twice: set[tuple[str, str]] = set()
     for _, row, _ in part:
-        key = (row.action, row.detail)
+        key = alike_key(row)
         if key in seen:
             twice.add(key)
         else:
@@ -307,7 +318,7 @@ class AnomalyPanel(LineList):
         in `room` cells if it can: its sample (`3/e1`: sample 3, epoch 1;
         with its task if the run has several and there is room), and its
         run when the panel shows several."""
-        if (row.action, row.detail) not in self._ambiguous:
+        if alike_key(row) not in self._ambiguous:
             return ""
         where = _sample_where(row)
         run_name = [run.name] if self._several_runs else []
@@ -349,7 +360,7 @@ class AnomalyPanel(LineList):
     def row_signature(self, index: int, width: int) -> tuple:
         bucket, row, run = self.rows[index]
         age = self._age(bucket, row, run)
-        alike = (row.action, row.detail) in self._ambiguous
+        alike = alike_key(row) in self._ambiguous
         return bucket, row, row.action, row.detail, row.error, age, alike, self._several_runs, width
 
     def _age(self, bucket: str, row: AnomalyRow, run: Run) -> str:
