@@ -3109,3 +3109,31 @@ async def test_e_toggles_failures_but_types_into_the_filter_box(demo_log):
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("e")
         assert panel.show_failures and isinstance(app.screen, HelpScreen)
+
+
+def test_a_sample_row_too_long_for_its_room_keeps_its_epoch():
+    """`sample sympy__sympy-15413 · epoc…` at 120 columns: three epochs of
+    one sample read alike (QA)."""
+    from tracetui.model import Run, Span
+
+    node = Span("sample:x", Run("r", "s", "inspect"), "sample sympy__sympy-15413 · epoch 2", "sample")
+    node.synthetic = True
+    node.attributes = {"task": "swe_bench", "sample_id": "sympy__sympy-15413", "epoch": 2}
+    short = span_tree.short_sample_label
+    assert short(node, 40) == "sample sympy__sympy-15413 · epoch 2"
+    assert short(node, 30) == "sample sympy__sympy-15413/e2"
+    assert short(node, 22) == "sympy__sympy-15413/e2"
+    assert short(node, 12) == "…py-15413/e2"
+
+
+async def test_the_tree_shows_a_long_sample_rows_epoch():
+    app = make_app(HUNG)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        index = next(i for i, (s, _) in enumerate(tree.rows) if s.kind == "sample")
+        node = tree.rows[index][0]
+        node.name = "sample sympy__sympy-15413 · epoch 2"
+        node.attributes = {"sample_id": "sympy__sympy-15413", "epoch": 2}
+        row = tree.render_row(index, 50).plain
+        assert "15413/e2" in row, row
