@@ -3137,3 +3137,18 @@ async def test_the_tree_shows_a_long_sample_rows_epoch():
         node.attributes = {"sample_id": "sympy__sympy-15413", "epoch": 2}
         row = tree.render_row(index, 50).plain
         assert "15413/e2" in row, row
+
+
+@pytest.mark.parametrize("focus", ["tree", "filter"])
+async def test_ctrl_c_quits(demo_log, focus):
+    """Textual only says to press ctrl+q; a user hangs up with ctrl+c (QA),
+    from the filter box too."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        app.tree.focus()
+        if focus == "filter":
+            await pilot.press("slash", "x")
+        await pilot.press("ctrl+c")
+        await pilot.pause(0.2)
+        assert not app.is_running

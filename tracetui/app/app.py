@@ -183,6 +183,9 @@ class TraceApp(App):
     CSS_PATH = "tracetui.tcss"
     BINDINGS = [
         Binding("q", "quit", "Quit"),
+        # What a user reaches for at 2 a.m.; Textual only says to press
+        # ctrl+q (QA). The filter box has nothing worth copying.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help"),
         # Priority: handled as the app reads the key, so the letters typed
         # right behind it land in the filter box (see `focus_now`).

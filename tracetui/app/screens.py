@@ -66,7 +66,7 @@ KEYS = [
     ("ctrl+p", "command palette"),
     ("▶ ✓ ✗ ◔ ⊘ ‖", "running, ok, error, timeout, cancelled, paused"),
     ("?", "this help"),
-    ("q", "quit"),
+    ("q  ctrl+c", "quit"),
 ]
 
 
