@@ -981,3 +981,16 @@ def test_an_empty_gzipped_log_is_an_empty_answer(tmp_path, capsys):
     assert cli(capsys, "runs", path, "--json") == (0, "[]\n", note)
     code, out, err = cli(capsys, "anomalies", path, "--json")
     assert (code, err) == (0, note) and json.loads(out)["running"] == []
+
+
+def test_cli_text_says_which_run_and_sample(capsys):
+    """QA: `spans --status error | head` could not tell which sample failed,
+    nor why; a RUN that matches none did not say what runs there are; the
+    `runs` table's last count read `RUN.`."""
+    code, out, err = cli(capsys, "spans", HUNG_LOG, "--status", "error")
+    header, *rows = out.splitlines()
+    assert code == 0 and "SAMPLE" in header.split() and len(rows) == 2
+    assert all(re.search(r" 2/e[12] +bash\(cmd='fail'\)  ✗ tool failed on purpose$", row) for row in rows)
+    assert cli(capsys, "tree", HUNG_LOG, "zzz") == (1, "", "tracetui: no run matches 'zzz' (its runs: hung)\n")
+    code, out, err = cli(capsys, "runs", HUNG_LOG)
+    assert out.splitlines()[0].split()[-2:] == ["RUNNING", "NAME"]

@@ -168,8 +168,10 @@ async def test_a_killed_evals_hung_ages_read_as_lower_bounds(capsys):
     (QA): shown as `≥17.2ms`, the detail saying when the log ends. Once
     the eval's process is seen running, the age is exact again."""
     assert main(["spans", KILLED, "--status", "running"]) == 0
-    rows = capsys.readouterr().out.splitlines()
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split() == ["STATUS", "DURATION", "NAME", "SAMPLE", "DETAIL"]
     assert len(rows) == 3 and all("≥" in row for row in rows)
+    assert "stuck/e1" in rows[2]  # the sample it hangs in
     assert main(["spans", KILLED, "--status", "ok"]) == 0
     assert "≥" not in capsys.readouterr().out
     store = Store()

@@ -45,6 +45,19 @@ def run_duration(run: Run, as_of: float) -> float | None:
     return None if end is None else end - start
 
 
+def enclosing_sample(node: Span | None) -> Span | None:
+    """`node` if it is an inferred sample node (Inspect), else its nearest
+    such ancestor; None outside one."""
+    while node is not None and node.kind != "sample":
+        node = node.parent
+    return node
+
+
+def sample_tag(sample_id: Any, epoch: Any) -> str:
+    """How a list row names a sample: `3/e1` (sample 3, epoch 1)."""
+    return f"{sample_id}" if epoch is None else f"{sample_id}/e{epoch}"
+
+
 def run_duration_cut_short(run: Run, status: str) -> bool:
     """Whether `run_duration` of a run shown with `status` is only a lower
     bound: it runs to its last record, its writer gone (`clock.ages_cut_short`)."""

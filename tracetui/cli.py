@@ -15,7 +15,8 @@ from typing import Any, Sequence
 
 from tracetui import __version__
 from tracetui.analysis import (
-    anomalies_envelope, run_duration_cut_short, run_summary, shown_duration, stats,
+    anomalies_envelope, enclosing_sample, run_duration_cut_short, run_summary, sample_tag, shown_duration,
+    stats,
 )
 from tracetui.clock import ages_cut_short, as_of as run_as_of
 from tracetui.jsonout import encode, write_list, write_tree
@@ -114,8 +115,15 @@ def pick_runs(store: Store, query: str | None) -> list[Run]:
     except LookupError as exc:
         raise CliError(str(exc)) from None
     if run is None:
-        raise CliError(f"no run matches '{query}'")
+        ids = sorted(store.runs)
+        listed = ", ".join(safe(i, newlines=False) for i in ids[:RUNS_LISTED]) + (", …" if len(ids) > RUNS_LISTED else "")
+        raise CliError(f"no run matches '{safe(query, newlines=False)}'"
+                       + (f" (its runs: {listed})" if ids else ""))
     return [run]
+
+
+#: Runs named when a `--run`/RUN matches none.
+RUNS_LISTED = 5
 
 
 # -- anomalies ---------------------------------------------------------------
@@ -294,11 +302,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if args.json:
         out(encode(rows))
         return 0
-    out(f"{'RUN':<36} {'STATUS':<10} {'START':<19} {'DURATION':>9} {'SPANS':>7} {'ERR':>5} {'RUN.':>5}  NAME")
+    out(f"{'RUN':<36} {'STATUS':<10} {'START':<19} {'DURATION':>9} {'SPANS':>7} {'ERR':>5} {'RUNNING':>7}  NAME")
     for r in rows:
         start = fmt_clock(r["start_time"])
         out(f"{column(safe(r['id'], newlines=False), 36)} {r['status']:<10} {start:<19} "
-            f"{_age_text(store, r):>9} {r['spans']:>7} {r['errors']:>5} {r['running']:>5}  "
+            f"{_age_text(store, r):>9} {r['spans']:>7} {r['errors']:>5} {r['running']:>7}  "
             f"{clip(safe(r['name'], newlines=False), 60)}")
     return 0
 
@@ -372,9 +380,22 @@ def cmd_spans(args: argparse.Namespace) -> int:
         write_list(sys.stdout.write, rows)
         out()
         return 0
-    for r in rows:
+    # Which sample a span ran in, where runs have samples (Inspect's): which
+    # sample failed was only in --json (QA, `spans --status error | head`).
+    samples = any(run.inferred for run, _ in chosen)
+    out(f"  {'STATUS':<9} {'DURATION':>9}  {'NAME':<32} " + (f"{'SAMPLE':<16} " if samples else "")
+        + "DETAIL")
+    for (run, span), r in zip(chosen, rows):
+        where = ""
+        if samples:
+            node = enclosing_sample(span)
+            attributes = (node.attributes or {}) if node is not None else {}
+            tag = sample_tag(attributes.get("sample_id"), attributes.get("epoch")) if node is not None else ""
+            where = column(safe(tag, newlines=False), 16) + " "
+        error = (span.error or {}).get("message")
         out(f"{STATUS_ICON.get(r['status'], '?')} {r['status']:<9} {_age_text(store, r):>9}  "
-            f"{column(safe(r['name'], newlines=False), 40)} {clip(safe(r['detail'] or '', newlines=False), 70)}")
+            f"{column(safe(r['name'], newlines=False), 32)} {where}{clip(safe(r['detail'] or '', newlines=False), 70)}"
+            + (f"  ✗ {clip(safe(str(error), newlines=False), 80)}" if error else ""))
     return 0
 
 

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from tracetui.app.line_list import LineList
 from tracetui.app.style import BUCKET_STATUS, STATUS_STYLE, plain, status_icon
+from tracetui.analysis import enclosing_sample, sample_tag
 from tracetui.clock import ages_cut_short, as_of as run_as_of
 from tracetui.formats.inspect import LOG_WRITES
 from tracetui.model import RUNNING, Anomalies, AnomalyRow, Run
@@ -54,9 +55,7 @@ def _sample_where(row: AnomalyRow) -> tuple[str | None, object, object] | None:
     """(task name, sample id, epoch) of the sample a row ran in: from
     its span's sample node, or, before the index has made its span (a
     held archive's row), from the record the scan read."""
-    node = row.span
-    while node is not None and node.kind != "sample":
-        node = node.parent
+    node = enclosing_sample(row.span)
     if node is not None:
         attributes = node.attributes or {}
         task = node.parent.name if node.parent is not None else None
@@ -325,7 +324,7 @@ class AnomalyPanel(LineList):
         candidates = [run_name]
         if where is not None:
             task_name, sample, epoch = where
-            short = f"{sample}" if epoch is None else f"{sample}/e{epoch}"
+            short = sample_tag(sample, epoch)
             # Two tasks of one eval number their samples alike. Every row of
             # the run names its task, or none does (`ctf 1/e1` above a bare
             # `2/e1` of another task read as ctf's).

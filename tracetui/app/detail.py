@@ -19,7 +19,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tracetui.analysis import shown_duration
+from tracetui.analysis import enclosing_sample, shown_duration
 from tracetui.app.line_list import LiteralTitle, set_scroll_size
 from tracetui.app.style import STATUS_STYLE, status_icon
 from tracetui.clock import ages_cut_short, as_of
@@ -247,7 +247,7 @@ def span_sections(span: Span, now: float,
     grid.add_column(overflow="fold")
     # Which sample (and task) an action is in was only in its raw record
     # (QA): said with the parent, above the fold at 80x24.
-    sample = _enclosing_sample(span.parent)
+    sample = enclosing_sample(span.parent)
     where = _sample_label(sample) if sample is not None else None
     parent = span.parent.name if span.parent else (orphan_note(span) if span.orphan else "—")
     rows = [
@@ -323,14 +323,6 @@ def span_sections(span: Span, now: float,
     return sections
 
 
-def _enclosing_sample(node: Span | None) -> Span | None:
-    """`node` if it is an inferred sample node (Inspect), else its nearest
-    such ancestor; None outside one."""
-    while node is not None and node.kind != "sample":
-        node = node.parent
-    return node
-
-
 def _sample_label(sample: Span) -> str:
     """`task · sample 3 · epoch 1`."""
     return f"{sample.parent.name} · {sample.name}" if sample.parent is not None else sample.name
@@ -340,7 +332,7 @@ def log_for(span: Span) -> list:
     """The log records that belong with a span: its sample's (Inspect HTTP,
     TRACE and WARNING records, in time order), or the run's for top-level
     nodes."""
-    node = _enclosing_sample(span)
+    node = enclosing_sample(span)
     if node is not None:
         return node.events or []
     if span.events:
