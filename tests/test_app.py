@@ -1690,6 +1690,10 @@ async def test_while_loading_the_anomalies_say_so_far_and_the_status_how_far(tmp
         await pilot.pause()
         narrow = str(app.anomaly_panel.border_title)
         assert "so far" in narrow and "running" in narrow, narrow
+        # Shortened, in the same words and dots (QA: it lost them mid-load).
+        await pilot.resize_terminal(120, 36)
+        await pilot.pause()
+        assert app.anomaly_panel._title({"running": 44, "cancelled": 104}) == "so far · 44 running · 104 cancelled"
         status = app._status.render_line(0).text
         assert "loading " in status and "100%" not in status and " 0%" not in status
         proceed.set()

@@ -289,10 +289,13 @@ class AnomalyPanel(LineList):
         name = "anomalies so far" if self.provisional else "anomalies"
         # Counts from a file not read to the end must say so at any width:
         # an action listed as running may close further on.
+        # Shorter forms, in the same words: "anomalies" goes first, then
+        # the separators' dots (QA: the title changed form mid-load).
+        shorter = [" · ".join(["so far"] + words)] if self.provisional and words else []
         short = "  ".join(words)
         if self.provisional and short:
             short = f"so far · {short}"
-        for title in (" · ".join([name] + words), short):
+        for title in (" · ".join([name] + words), *shorter, short):
             if title and len(title) <= room:
                 return title
         icons = [f"{STATUS_STYLE[BUCKET_STATUS[b]][0]}{n}" for b, n in counts.items() if n]
