@@ -3156,3 +3156,38 @@ async def test_ctrl_c_quits(demo_log, focus):
         await pilot.press("ctrl+c")
         await pilot.pause(0.2)
         assert not app.is_running
+
+
+async def test_a_kept_filters_nodes_fold_and_unfold():
+    """QA: with a filter kept, enter, space and left did nothing on a sample
+    row. They fold what matched under it and back; a jump into a folded
+    node opens it; a new filter starts unfolded."""
+    app = make_app(HUNG)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        app.focus_now(tree)
+        await pilot.press("slash", *'kind:"Tool Call"', "enter")
+        await pilot.pause(0.2)
+        index = next(i for i, (s, _) in enumerate(tree.rows) if s.kind == "sample")
+        sample = tree.rows[index][0]
+        under = [s for s, _ in tree.rows][index + 1:index + 3]
+        assert under and all(s.parent is sample for s in under)
+        before = len(tree.rows)
+        tree.cursor = index
+        await pilot.press("space")
+        assert len(tree.rows) < before and tree.rows[index + 1][0] not in under
+        assert tree.render_row(index, 100).plain.lstrip().startswith("▸")
+        await pilot.press("space")
+        assert len(tree.rows) == before and tree.rows[index + 1][0] is under[0]
+        await pilot.press("left")
+        assert len(tree.rows) < before and tree.current is sample
+        tree.refresh_run()  # new data: the filter's rows made again, the fold kept
+        await pilot.pause(0.1)
+        assert len(tree.rows) < before
+        tree.reveal(under[0])
+        assert tree.current is under[0] and len(tree.rows) == before
+        await pilot.press("left")
+        await pilot.press("slash", "backspace", "l", "enter")
+        await pilot.pause(0.2)
+        assert not tree._folds

@@ -328,6 +328,9 @@ class SpanTree(LineList):
         self.rows = Rows()
         self._expanded: dict[str, tuple[set[str], set[str]]] = {}
         self._query = Query()
+        #: Filtered, the nodes folded (`_fold`) by span id, and the rows
+        #: under each, put back when it opens.
+        self._folds: dict[str, Rows] = {}
         self.now = now
         self.sort_index = 0
         #: Bumped whenever the rows are laid out anew or a node opens or
@@ -489,6 +492,8 @@ class SpanTree(LineList):
             else:
                 self._flatten(list(self.run.roots), 0, rows)
         self.rows = rows
+        if self._query:
+            self._refold()
 
     def _filtered_rows(self, run: Run | None = None, query: Query | None = None,
                        worker=None, spans: list[Span] | None = None,
@@ -538,6 +543,7 @@ class SpanTree(LineList):
         if run is self.run:
             return
         self.run = run
+        self._folds = {}
         self.border_title = self._title()
         if self._big():
             # Passing a big run in the run list must not cost ~100 ms a
@@ -756,7 +762,15 @@ class SpanTree(LineList):
                 self.set_open(node, True)
             if not self._query.matches_span(span):
                 self._query = Query()
+                self._folds = {}
                 self._rebuild()
+            elif any(node.id in self._folds for node in ancestors):
+                for node in reversed(ancestors):  # from the top: an outer fold holds an inner one's row
+                    folded = self._folds.pop(node.id, None)
+                    index = self.index_of(node) if folded is not None else None
+                    if index is not None:
+                        self.rows.splice(index + 1, index + 1, folded)
+                self.sync_size()
             index = self.index_of(span)
         else:
             # Each search starts past the rows that must come before: one
@@ -816,6 +830,7 @@ class SpanTree(LineList):
     def set_filter(self, query: Query) -> None:
         self._unfiltered_at = (self.filter_anchor or self.current) if self._query and not query else None
         self._query = query
+        self._folds = {}
         if self._big():  # typing stays responsive
             self._lay_out_in_background()
             return
@@ -828,6 +843,7 @@ class SpanTree(LineList):
         else:
             self._layout_version += 1
             self.rows = rows
+            self._refold()
         self.sync_size()
         if self._reveal_unfiltered():
             return
@@ -911,7 +927,10 @@ class SpanTree(LineList):
         """Open or close the node at row `index` (`deep`: its whole subtree),
         splicing its rows in or out; `repaint=False` when the caller
         repaints after moving the view."""
-        if not (0 <= index < len(self.rows)) or self._query:
+        if not (0 <= index < len(self.rows)):
+            return
+        if self._query:
+            self._fold(index, expand, repaint)
             return
         span, depth = self.rows[index]
         if not span.children:
@@ -933,6 +952,40 @@ class SpanTree(LineList):
         self.sync_size(repaint=False)
         if repaint:
             self.repaint_rows_from(index)
+
+    def _fold(self, index: int, expand: bool | None = None, repaint: bool = True) -> None:
+        """Filtered, a node shows what matches under it; this folds those
+        rows away or back (QA: a kept filter's samples could not be
+        collapsed). Kept by span id until the filter changes (`_refold`)."""
+        span, depth = self.rows[index]
+        folded = span.id in self._folds
+        nested = index + 1 < len(self.rows) and self.rows.depths[index + 1] > depth
+        if not (folded or nested):
+            return
+        want_open = folded if expand is None else expand
+        if want_open and folded:
+            self.rows.splice(index + 1, index + 1, self._folds.pop(span.id))
+        elif not want_open and not folded:
+            end = subtree_end(self.rows.depths, index)
+            self._folds[span.id] = Rows(self.rows.spans[index + 1:end], self.rows.depths[index + 1:end])
+            self.rows.splice(index + 1, end, Rows())
+        else:
+            return
+        self.sync_size(repaint=False)
+        if repaint:
+            self.repaint_rows_from(index)
+
+    def _refold(self) -> None:
+        """The filter's rows made again (new data): the nodes folded stay so."""
+        for span_id in list(self._folds):
+            span = self.run.spans.get(span_id) if self.run is not None else None
+            index = self.index_of(span) if span is not None else None
+            if index is None:
+                del self._folds[span_id]
+                continue
+            end = subtree_end(self.rows.depths, index)
+            self._folds[span_id] = Rows(self.rows.spans[index + 1:end], self.rows.depths[index + 1:end])
+            self.rows.splice(index + 1, end, Rows())
 
     def action_cycle_sort(self) -> None:
         """Siblings in recorded order, by start time, slowest first, or by name."""
@@ -959,7 +1012,10 @@ class SpanTree(LineList):
         span = self.current
         if span is None:
             return
-        if span.children and self.is_open(span) and not self._query:
+        index = self.cursor
+        if self._query and index + 1 < len(self.rows) and self.rows.depths[index + 1] > self.rows.depths[index]:
+            self._fold(index, expand=False)
+        elif span.children and self.is_open(span) and not self._query:
             self._toggle(self.cursor, expand=False)
         elif span.parent is not None:
             index = self.index_of(span.parent)
@@ -1018,7 +1074,8 @@ class SpanTree(LineList):
             # does (the next row is nested), else nothing to open here.
             rows = self.rows
             nested = index + 1 < len(rows) and rows[index + 1][1] > depth
-            segments.append(Segment("▾ ", _BOLD) if nested else Segment("  ", _NULL))
+            segments.append(Segment("▾ ", _BOLD) if nested
+                            else Segment("▸ ", _BOLD) if span.id in self._folds else Segment("  ", _NULL))
         elif span.children:
             segments.append(Segment("▾ " if is_open else "▸ ", _BOLD))
         else:
