@@ -2359,6 +2359,14 @@ async def test_the_tree_shows_the_run_of_the_anomaly_the_detail_shows(tmp_path):
         await pilot.pause(0.3)
         assert panel.current[2].id == "trace-2" and app.detail.span.run.id == "trace-2"
         assert app.tree.run.id == "trace-2" and app.run_list.current.id == "trace-2"
+        # A filter set on the run list stays: only the tree follows.
+        app.focus_now(app.run_list)
+        await pilot.press("slash", *"trace-2", "enter")
+        await pilot.pause(0.2)
+        app.focus_now(panel)
+        await pilot.press("k")
+        await pilot.pause(0.3)
+        assert app.tree.run.id == "trace-1" and [r.id for r in app.run_list.runs] == ["trace-2"]
 
 
 async def test_enter_on_an_anomaly_of_a_held_archive_reads_it(tmp_path, monkeypatch):

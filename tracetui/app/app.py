@@ -599,7 +599,8 @@ class TraceApp(App):
         shows: a directory opened on its newest run, a clean one, while the
         panel and the detail showed an older eval's hang (QA)."""
         if run is not self.tree.run:
-            self.run_list.select_run(run)
+            if run in self.run_list.runs:  # not through a filter the user set on the list
+                self.run_list.select_run(run)
             with self.store.lock:
                 self.tree.show_run(run)
 
