@@ -2698,14 +2698,20 @@ async def test_a_big_logs_anomalies_keep_their_order_and_detail_as_it_is_indexed
         assert "(running in the part of its log read so far)" in "\n".join(s.text for s in app.detail._lines)
 
 
+async def _tool_calls_kept(pilot, app: TraceApp):
+    """The tree, loaded and focused, with the filter `kind:"Tool Call"` kept."""
+    await settle(pilot, app)
+    tree = app.tree
+    app.focus_now(tree)
+    await pilot.press("slash", *'kind:"Tool Call"', "enter")
+    await pilot.pause(0.2)
+    return tree
+
+
 async def test_a_filtered_node_shows_open_only_over_what_matches_under_it():
     app = make_app(HUNG)
     async with app.run_test(size=(140, 40)) as pilot:
-        await settle(pilot, app)
-        tree = app.tree
-        app.focus_now(tree)
-        await pilot.press("slash", *'kind:"Tool Call"', "enter")
-        await pilot.pause(0.2)
+        tree = await _tool_calls_kept(pilot, app)
         rows = tree.rows
         lone = 0
         for index in range(len(rows)):
@@ -3172,11 +3178,7 @@ async def test_a_kept_filters_nodes_fold_and_unfold():
     node opens it; a new filter starts unfolded."""
     app = make_app(HUNG)
     async with app.run_test(size=(140, 40)) as pilot:
-        await settle(pilot, app)
-        tree = app.tree
-        app.focus_now(tree)
-        await pilot.press("slash", *'kind:"Tool Call"', "enter")
-        await pilot.pause(0.2)
+        tree = await _tool_calls_kept(pilot, app)
         index = next(i for i, (s, _) in enumerate(tree.rows) if s.kind == "sample")
         sample = tree.rows[index][0]
         under = [s for s, _ in tree.rows][index + 1:index + 3]

@@ -7,6 +7,7 @@ import json
 import os
 
 import pytest
+from headless import open_app, settle
 
 from tracetui.analysis import run_summary
 from tracetui.app.app import TraceApp
@@ -174,16 +175,10 @@ async def test_a_killed_evals_hung_ages_read_as_lower_bounds(capsys):
     assert "stuck/e1" in rows[2]  # the sample it hangs in
     assert main(["spans", KILLED, "--status", "ok"]) == 0
     assert "≥" not in capsys.readouterr().out
-    store = Store()
-    sources, notes = open_sources([KILLED], store)
-    app = TraceApp(sources, store, notes, now=lambda: 1795412400.0)
+    app = open_app(KILLED, now=1795412400.0)
     async with app.run_test(size=(120, 36)) as pilot:
-        for _ in range(60):
-            await pilot.pause(0.05)
-            if not app.loading:
-                break
-        await pilot.pause(0.2)
-        run = next(iter(store.runs.values()))
+        await settle(pilot, app)
+        run = next(iter(app.store.runs.values()))
         assert not run.live and ages_cut_short(run)
         panel = app.anomaly_panel
         ages = [panel.render_row(i, 80).plain.split()[1] for i in range(panel.row_count())]
