@@ -3201,3 +3201,27 @@ async def test_a_kept_filters_nodes_fold_and_unfold():
         await pilot.press("slash", "backspace", "l", "enter")
         await pilot.pause(0.2)
         assert not tree._folds
+
+
+async def test_a_tick_ages_every_pane_to_one_instant():
+    """The detail read 1m30s beside its anomaly row's 1m31s on a live log
+    (QA): each pane read the clock when it was drawn. A tick reads it once."""
+    reads = []
+
+    def clock() -> float:
+        reads.append(1)
+        return NOW + 0.7 * len(reads)
+
+    store = Store()
+    sources, notes = open_sources([HUNG], store)
+    app = TraceApp(sources, store, notes, now=clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        run = next(iter(store.runs.values()))
+        run.live = run.writer_seen = True  # aged to now: every pane asks the clock
+        app.focus_now(app.anomaly_panel)
+        await pilot.pause(0.2)
+        assert app.detail.span is app.anomaly_panel.current[1].span
+        reads.clear()
+        app._tick()
+        assert len(reads) == 1
