@@ -228,6 +228,18 @@ async def test_editing_keys_in_a_burst_apply_in_typing_order(demo_log):
         assert app.query_one("#filter").value == "toxl"
         await pilot.press("escape")
         assert app.focused is app.tree
+        # `enter` or `esc`, then a key, in one burst: the key goes to the
+        # list the box closed onto, not into the box (QA: `sleepj`).
+        for key, char in [("slash", "/"), *[(c, c) for c in "Tool"], ("enter", "\r"), ("j", "j")]:
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.2)
+        assert app.query_one("#filter").value == "Tool" and app.focused is app.tree
+        assert app.tree.border_subtitle == "/ Tool" and app.tree.cursor == 1
+        for key, char in [("slash", "/"), ("x", "x"), ("escape", "\x1b"), ("k", "k")]:
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.2)
+        box = app.query_one("#filter")
+        assert app.focused is app.tree and box.value == "" and not box.has_class("visible")
 
 
 async def test_raw_copy_export(demo_log, tmp_path, monkeypatch):
@@ -1810,6 +1822,29 @@ async def test_follow_puts_the_cursor_on_the_newest_span(live_log, layout):
                 break
         assert tree.current.id == "NEWEST"
         assert tree.cursor == max(range(tree.row_count()), key=lambda i: tree.rows[i][0].start or 0)
+
+
+async def test_a_jump_to_an_anomaly_stops_following(live_log):
+    """Following, `a` `enter` moved the cursor to the span, and the next
+    batch carried it off to the newest rows (QA)."""
+    app = make_app(live_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        tree.focus()
+        await pilot.press("f", "a")
+        row = app.anomaly_panel.current[1]
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert tree.current is row.span and not tree.follow
+        with open(live_log, "ab") as f:
+            f.write(c.line(c.inspect_record("enter", "NEWEST", "Tool Call", "newest_tool()", start=NOW + 60)))
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if "NEWEST" in tree.run.spans:
+                break
+        await pilot.pause(0.1)
+        assert "NEWEST" in tree.run.spans and tree.current is row.span
 
 
 async def test_the_shown_log_is_read_before_the_others(tmp_path, monkeypatch):

@@ -279,6 +279,42 @@ def test_a_killed_writer_is_noticed_while_following(tmp_path, monkeypatch):
     assert len(run.anomalies.running) == 2  # what it left running stays listed
 
 
+def test_a_writer_killed_mid_write_ends_its_run_at_once(tmp_path, monkeypatch, real_copy_gap):
+    """An eval killed while it was writing (a crash, the OOM killer): its
+    recent writes kept the run live 30 s more, its ages ticking on, then
+    frozen 30 s too old (QA). Seen running here, then gone, it has ended;
+    and it stays ended though the file was written lately."""
+    import subprocess
+
+    import tracetui.sources.lines as lines_module
+    from tracetui.clock import as_of
+    from tracetui.formats import LINE_FORMATS
+    from tracetui.sources.lines import LineSource
+
+    monkeypatch.setattr(lines_module, "LIVENESS_INTERVAL", 0.0)
+    writer = subprocess.Popen([sys.executable, "-c", "print(flush=True); import time; time.sleep(60)"],
+                              stdout=subprocess.PIPE)
+    writer.stdout.readline()
+    try:
+        path = tmp_path / f"trace-{writer.pid}.log"
+        now = datetime.now(timezone.utc)
+        write(path, [rec("enter", "b", "Subprocess", "sleep 600", start_time=now.timestamp() - 1,
+                         timestamp=now.isoformat())])
+        store = Store()
+        source = LineSource(str(path), next(f for f in LINE_FORMATS if f.name == "inspect"), store)
+        assert source.poll()
+        run = next(iter(store.runs.values()))
+        assert run.live and run.writer_seen
+        seen = as_of(run, time.time())  # the app asks every second
+    finally:
+        writer.kill()
+        writer.wait()
+    assert source.poll()
+    assert not source.live and not run.live
+    assert source.poll() is False and not run.live  # its recent writes do not bring it back
+    assert as_of(run, time.time() + 60) == seen  # aged to when it was last seen
+
+
 def test_a_log_written_lately_is_live_whatever_its_pid(tmp_path, real_copy_gap):
     """An eval in a container writes trace-<pid>.log with a pid this machine
     cannot see: recent writes say it is live; a quiet one is not."""

@@ -268,7 +268,7 @@ class TraceApp(App):
                 yield SpanTree(id="tree", now=self.now)
                 yield DetailPane(id="detail")
         yield FilterInput(placeholder="filter: words, or field:value (status:error kind:\"Tool Call\" sample:3)",
-                    id="filter")
+                          id="filter", keep=self._hide_filter, drop=self.action_close_filter)
         yield StatusLine(id="status")
         yield KeyBar(id="keys")
 
@@ -884,6 +884,12 @@ class TraceApp(App):
         self._jump_to(row.span, run)
 
     def _jump_to(self, span: Span, run: Run) -> None:
+        if self.tree.follow:
+            # Following, the tree would carry the cursor off to the newest
+            # rows at once (QA: the span jumped to was never on screen).
+            self.tree.follow = False
+            self.update_status()
+            self.notify("follow off: showing the anomaly's span (f follows again)", timeout=3)
         self.run_list.select_run(run)
         with self.store.lock:
             self.tree.show_run(run)
@@ -1126,10 +1132,6 @@ class TraceApp(App):
         # The filter shows in the pane's bottom border (the top one is the
         # pane's own title, which live updates rewrite).
         target.border_subtitle = f"/ {safe(text, newlines=False)}" if text else None
-
-    @on(Input.Submitted, "#filter")
-    def filter_submitted(self, event: Input.Submitted) -> None:
-        self._hide_filter()
 
     def action_close_filter(self) -> None:
         """Esc drops the filter: typed in the box (enter keeps it), or, on a

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from textual import events
 from textual.widgets import Input
 
@@ -17,10 +19,33 @@ class FilterInput(Input):
     title change would reach the terminal). They are kept as their visible
     escapes (`\\x1b`), like everywhere else trace text is shown."""
 
+    def __init__(self, *args, keep: Callable[[], None] | None = None,
+                 drop: Callable[[], None] | None = None, **kwargs) -> None:
+        """`keep` / `drop`: what `enter` / `esc` do, at once (see `_on_key`)."""
+        super().__init__(*args, **kwargs)
+        self._keep = keep
+        self._drop = drop
+
     def validate_value(self, value: str) -> str:
         return safe(value, newlines=False)
 
     async def _on_key(self, event: events.Key) -> None:
+        if self.screen.focused is not self:
+            # Typed right behind `enter` or `esc`, which closed the box: the
+            # key was on its way here already (QA: `enter` `j` in one burst
+            # filtered on `sleepj`). It goes where the focus is now.
+            event.stop()
+            event.prevent_default()
+            self.app.post_message(events.Key(event.key, event.character))
+            return
+        action = {"enter": self._keep, "escape": self._drop}.get(event.key)
+        if action is not None:
+            # At once, not as a message or the app's binding: the keys
+            # behind it must find the focus moved.
+            event.stop()
+            event.prevent_default()
+            action()
+            return
         # Textual runs a widget's key binding once the key has bubbled up
         # to the App, after the letters typed behind it are in: `/`,
         # ctrl+u, `model` in one burst cleared `model` too (QA). The box's

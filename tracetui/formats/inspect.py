@@ -323,6 +323,8 @@ class InspectDecoder:
         self.run: Run = self.store.run(self.run_id, self.path, FORMAT)
         self.run.inferred = True
         self._see_writer(is_live(self.path))
+        #: Its eval was seen running here and then gone (`check_writer`).
+        self._writer_died = False
         self._samples: dict[tuple, _Sample] = {}
         self._tasks: dict[str, Span] = {}
         #: The model each task runs with, from its `Run Task` record.
@@ -360,7 +362,7 @@ class InspectDecoder:
         the file that now has the old name)."""
         self.path = path
         self.run.source = path
-        self._see_writer(is_live(path))
+        self._see_writer(is_live(path) and not self._writer_died)
         new_id = run_id_for(path)
         if new_id != self.run_id and self.store.rename_run(self.run_id, new_id):
             self.run_id = new_id
@@ -386,7 +388,14 @@ class InspectDecoder:
     def check_writer(self) -> bool:
         """Look again whether the eval writing this file still runs; True
         (and the run touched) if that changed."""
-        live = is_live(self.path)
+        live = is_live(self.path) and not self._writer_died
+        if live and self.run.writer_seen and process_alive(self.path) is False:
+            # Seen running here, now gone: it died, and the log has ended.
+            # Its recent writes kept it live 30 s more, ages ticking on, then
+            # frozen 30 s too old (QA, an eval killed mid-write). An eval in
+            # a container is never seen here, and keeps that grace.
+            self._writer_died = True
+            live = False
         if live == self.run.live:
             return False
         self._see_writer(live)
