@@ -994,3 +994,22 @@ def test_cli_text_says_which_run_and_sample(capsys):
     assert cli(capsys, "tree", HUNG_LOG, "zzz") == (1, "", "tracetui: no run matches 'zzz' (its runs: hung)\n")
     code, out, err = cli(capsys, "runs", HUNG_LOG)
     assert out.splitlines()[0].split()[-2:] == ["RUNNING", "NAME"]
+    # No row: the same header. Several runs: which one each row is from.
+    code, out, err = cli(capsys, "spans", HUNG_LOG, "--status", "timeout")
+    assert out.split() == ["STATUS", "DURATION", "NAME", "SAMPLE", "DETAIL"]
+    inspect_dir = os.path.dirname(HUNG_LOG)
+    code, out, err = cli(capsys, "spans", inspect_dir, "--status", "error")
+    header, *rows = out.splitlines()
+    assert header.split()[:4] == ["STATUS", "DURATION", "RUN", "NAME"]
+    assert {row.split()[3] for row in rows} >= {"hung", "mixed"}
+
+
+def test_cli_spans_cuts_a_long_sample_id_in_front(tmp_path, capsys):
+    """`pytest-dev__pyt…` lost the epoch that tells a sample's runs apart."""
+    path = tmp_path / "trace-5.log"
+    where = {"task": "swe_bench", "sample_id": "pytest-dev__pytest-26973", "epoch": 2}
+    path.write_bytes(c.line(c.inspect_record("enter", "t1", "Model", "generate", start=1.0, **where))
+                     + c.line(c.inspect_record("error", "t1", "Model", "generate", duration=1.0,
+                                               error="boom", **where)))
+    code, out, err = cli(capsys, "spans", str(path), "--status", "error")
+    assert code == 0 and " …pytest-26973/e2 generate" in out.splitlines()[1]

@@ -365,7 +365,8 @@ def cmd_spans(args: argparse.Namespace) -> int:
     chosen: list[tuple[Run, Span]] = []
     wanted = STATUS_ALIASES.get(args.status, args.status) if args.status else None
     needle = args.name.lower() if args.name else None
-    for run in pick_runs(store, args.run):
+    picked = pick_runs(store, args.run)
+    for run in picked:
         for span in run.spans.values():
             if span.synthetic or (wanted and not _has_status(span, wanted)) \
                     or (needle and needle not in span.name.lower()):
@@ -382,19 +383,24 @@ def cmd_spans(args: argparse.Namespace) -> int:
         return 0
     # Which sample a span ran in, where runs have samples (Inspect's): which
     # sample failed was only in --json (QA, `spans --status error | head`).
-    samples = any(run.inferred for run, _ in chosen)
-    out(f"  {'STATUS':<9} {'DURATION':>9}  {'NAME':<32} " + (f"{'SAMPLE':<16} " if samples else "")
-        + "DETAIL")
+    # And which run, where there are several (a directory).
+    samples = any(run.inferred for run in picked)
+    several = len(picked) > 1
+    out(f"  {'STATUS':<9} {'DURATION':>9}  " + (f"{'RUN':<16} " if several else "") + f"{'NAME':<32} "
+        + (f"{'SAMPLE':<16} " if samples else "") + "DETAIL")
     for (run, span), r in zip(chosen, rows):
+        run_column = column(safe(run.id, newlines=False), 16) + " " if several else ""
         where = ""
         if samples:
             node = enclosing_sample(span)
             attributes = (node.attributes or {}) if node is not None else {}
             tag = sample_tag(attributes.get("sample_id"), attributes.get("epoch")) if node is not None else ""
-            where = column(safe(tag, newlines=False), 16) + " "
+            tag = safe(tag, newlines=False)
+            # A long id differs at its end, and the epoch is last: cut in front.
+            where += column(tag if len(tag) <= 16 else "…" + tag[-15:], 16) + " "
         error = (span.error or {}).get("message")
         out(f"{STATUS_ICON.get(r['status'], '?')} {r['status']:<9} {_age_text(store, r):>9}  "
-            f"{column(safe(r['name'], newlines=False), 32)} {where}{clip(safe(r['detail'] or '', newlines=False), 70)}"
+            f"{run_column}{column(safe(r['name'], newlines=False), 32)} {where}{clip(safe(r['detail'] or '', newlines=False), 70)}"
             + (f"  ✗ {clip(safe(str(error), newlines=False), 80)}" if error else ""))
     return 0
 
