@@ -3260,3 +3260,19 @@ async def test_a_tick_ages_every_pane_to_one_instant():
         reads.clear()
         app._tick()
         assert len(reads) == 1
+
+
+async def test_a_tree_filter_matching_nothing_clears_the_detail(demo_log):
+    """The tree said `no spans match the filter` while the detail still
+    showed a span the filter hides (QA)."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        app.focus_now(app.tree)
+        await pilot.press("j")
+        await pilot.pause(0.2)
+        assert app.detail.span is not None
+        await pilot.press("slash", *"zzzqqq")
+        await pilot.pause(0.3)
+        assert len(app.tree.rows) == 0
+        assert app.detail.span is None

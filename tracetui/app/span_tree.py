@@ -316,7 +316,7 @@ class SpanTree(LineList):
 
     @dataclass
     class SpanHighlighted(Message):
-        span: Span
+        span: Span | None
 
     @dataclass
     class SpanSelected(Message):
@@ -604,6 +604,10 @@ class SpanTree(LineList):
         if same_row and span is not None and span is not was:
             self.refresh_line(index)
             self.post_message(self.SpanHighlighted(span))
+        elif span is None and was is not None:
+            # No row left (a filter that matches nothing): the detail lets go
+            # of the span it showed, which the filter hides (QA).
+            self.post_message(self.SpanHighlighted(None))
 
     def _keep_cursor_shown(self) -> None:
         """The nodes above the cursor's span stay open when they stop
