@@ -1093,6 +1093,9 @@ async def test_rows_alike_as_far_as_they_show_say_their_sample_in_a_narrow_panel
         for i, (_, row, _) in enumerate(panel.rows):
             line = panel.render_row(i, width).plain
             assert re.search(r"…?\d+/e1 ", line), line  # `…11099/e1`
+            # At 80 columns the panel has 30 cells: the action is cut to say where.
+            narrow = panel._line_text(i, 0, 30, panel.row_count()).plain
+            assert re.search(r"…?\d+/e1 ", narrow) and len(narrow) == 30, narrow
 
 
 async def test_the_detail_pane_scrolls_with_the_list_keys(demo_log):

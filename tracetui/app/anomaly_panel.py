@@ -30,6 +30,10 @@ DETAIL_KEEPS = 2
 ALIKE_PREFIX = 24
 #: The least room in which a long sample id is shown by its end.
 WHERE_MIN_CLIPPED = 6
+#: A panel narrower than this (a third of 80 columns) is narrow: its rows
+#: that read alike cut their action to NARROW_ACTION cells to say where.
+NARROW_WIDTH = 40
+NARROW_ACTION = 8
 
 
 def alike_key(row: AnomalyRow) -> tuple[str, str]:
@@ -375,12 +379,16 @@ class AnomalyPanel(LineList):
         text.append_text(status_icon(BUCKET_STATUS[bucket]))
         text.append(" ")
         text.append(f"{self._age(bucket, row, run):>8} ", style="bold yellow" if bucket == "running" else "cyan")
-        text.append(plain(row.action, max(8, min(24, width // 3))), style="bold")
+        # Narrow (80 columns), rows alike give their sample the room of the
+        # action's tail and of the detail, alike too (QA: six stuck
+        # `Subprocess  docker…` rows read as one).
+        narrow = width < NARROW_WIDTH and alike_key(row) in self._ambiguous
+        text.append(plain(row.action, NARROW_ACTION if narrow else max(8, min(24, width // 3))), style="bold")
         text.append("  ")
         detail = row.detail if row.error is None else f"{row.detail}  {row.error}"
         # The same room for every row of a width (not what each detail
         # leaves), so alike rows say where in the same form.
-        where = self.where(row, run, min(width // 3, width - len(text) - DETAIL_KEEPS - 2))
+        where = self.where(row, run, min(width // 3, width - len(text) - (0 if narrow else DETAIL_KEEPS) - 2))
         if where:
             text.append(plain(where) + "  ", style="dim")
         text.append(plain(detail), style="red" if row.error else "")
