@@ -7,8 +7,8 @@ import json
 import os
 
 import pytest
-from headless import open_app, settle
 
+from headless import open_app, settle
 from tracetui.analysis import run_summary
 from tracetui.app.app import TraceApp
 from tracetui.cli import main
