@@ -3230,7 +3230,8 @@ async def test_a_kept_filters_nodes_fold_and_unfold():
         assert len(tree.rows) == before and tree.rows[index + 1][0] is under[0]
         await pilot.press("left")
         assert len(tree.rows) < before and tree.current is sample
-        tree.refresh_run()  # new data: the filter's rows made again, the fold kept
+        with app.store.lock:
+            tree._rebuild()  # new data: the filter's rows made again, the fold kept
         await pilot.pause(0.1)
         assert len(tree.rows) < before
         tree.reveal(under[0])
