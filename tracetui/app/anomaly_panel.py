@@ -75,7 +75,8 @@ def _sample_where(row: AnomalyRow) -> tuple[str | None, object, object] | None:
 WHOLE_TASK_ACTIONS = frozenset(("Run Task",))
 
 
-def _waits_on_others(row: AnomalyRow, newest_in_sample: dict, run: Run) -> int:
+def _waits_on_others(row: AnomalyRow, newest_in_sample: dict, run: Run,
+                     wheres: dict[int, tuple | None] | None = None) -> int:
     """0 for an action nothing else runs under (what is stuck), 1 for one
     that waits on others, 2 for a whole task's action.
 
@@ -89,7 +90,7 @@ def _waits_on_others(row: AnomalyRow, newest_in_sample: dict, run: Run) -> int:
     action waits on a running child."""
     if row.action in WHOLE_TASK_ACTIONS:
         return 2
-    where = _sample_where(row)
+    where = wheres[id(row)] if wheres is not None else _sample_where(row)
     if where is not None:
         if row.action in LOG_WRITES or row.start is None:
             return 0
@@ -108,14 +109,16 @@ def _sample_key(run: Run, where: tuple) -> tuple:
     return id(run), task or "(no task)", repr(sample), repr(epoch)
 
 
-def _newest_in_samples(part: Iterable[tuple[str, AnomalyRow, Run]]) -> dict:
+def _newest_in_samples(part: Iterable[tuple[str, AnomalyRow, Run]],
+                       wheres: dict[int, tuple | None] | None = None) -> dict:
     """Sample key (`_sample_key`) -> the latest start among a bucket's
-    rows in that sample that others can run under (`_waits_on_others`)."""
+    rows in that sample that others can run under (`_waits_on_others`).
+    `wheres`: each row's `_sample_where` by `id(row)`, if found already."""
     newest: dict = {}
     for _, row, run in part:
         if row.start is None or row.action in LOG_WRITES or row.action in WHOLE_TASK_ACTIONS:
             continue
-        where = _sample_where(row)
+        where = wheres[id(row)] if wheres is not None else _sample_where(row)
         if where is not None:
             key = _sample_key(run, where)
             if row.start > newest.get(key, float("-inf")):
@@ -252,8 +255,10 @@ class AnomalyPanel(LineList):
             part.extend(("running", row, run) for row in anomalies.running.values())
             ends[id(run)] = run_as_of(run, self.now())
         # Longest-running: the oldest start against the instant its run is aged to.
-        newest = _newest_in_samples(part)
-        part.sort(key=lambda t: (not t[2].live, _waits_on_others(t[1], newest, t[2]),
+        # Each row's sample found once a rebuild (every batch, following).
+        wheres = {id(row): _sample_where(row) for _, row, _ in part}
+        newest = _newest_in_samples(part, wheres)
+        part.sort(key=lambda t: (not t[2].live, _waits_on_others(t[1], newest, t[2], wheres),
                                  t[1].start - ends[id(t[2])] if t[1].start is not None else float("inf")))
         return part
 
