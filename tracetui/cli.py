@@ -275,19 +275,6 @@ def _print_anomalies(args: argparse.Namespace, envelope: dict[str, Any]) -> None
 
 # -- runs ----------------------------------------------------------------------
 
-def _age_text(store: Store, row: dict[str, Any]) -> str:
-    """A `runs` or `spans` row's duration as text: a lower bound (`≥`)
-    for what still runs when its log ends with its writer gone
-    (`clock.ages_cut_short`), as the TUI shows it."""
-    if "run" in row:  # a span's
-        run = store.runs.get(row["run"])
-        cut_short = row["status"] == RUNNING and run is not None and ages_cut_short(run)
-    else:
-        run = store.runs.get(row["id"])
-        cut_short = run is not None and run_duration_cut_short(run, row["status"])
-    return fmt_age(row["duration"], cut_short)
-
-
 def cmd_runs(args: argparse.Namespace) -> int:
     store, _ = load(args.sources)
     now = time.time()
@@ -306,7 +293,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     for r in rows:
         start = fmt_clock(r["start_time"])
         out(f"{column(safe(r['id'], newlines=False), 36)} {r['status']:<10} {start:<19} "
-            f"{_age_text(store, r):>9} {r['spans']:>7} {r['errors']:>5} {r['running']:>7}  "
+            f"{fmt_age(r['duration'], run_duration_cut_short(store.runs[r['id']], r['status'])):>9} {r['spans']:>7} {r['errors']:>5} {r['running']:>7}  "
             f"{clip(safe(r['name'], newlines=False), 60)}")
     return 0
 
@@ -385,6 +372,7 @@ def cmd_spans(args: argparse.Namespace) -> int:
     # sample failed was only in --json (QA, `spans --status error | head`).
     # And which run, where there are several (a directory).
     samples = any(run.inferred for run in picked)
+    cut_short = {run.id: ages_cut_short(run) for run in picked}
     several = len(picked) > 1
     out(f"  {'STATUS':<9} {'DURATION':>9}  " + (f"{'RUN':<16} " if several else "") + f"{'NAME':<32} "
         + (f"{'SAMPLE':<16} " if samples else "") + "DETAIL")
@@ -399,7 +387,10 @@ def cmd_spans(args: argparse.Namespace) -> int:
             # A long id differs at its end, and the epoch is last: cut in front.
             where += column(tag if len(tag) <= 16 else "…" + tag[-15:], 16) + " "
         error = (span.error or {}).get("message")
-        out(f"{STATUS_ICON.get(r['status'], '?')} {r['status']:<9} {_age_text(store, r):>9}  "
+        # A lower bound (`≥`) for what still runs when its log ends with its
+        # writer gone (`clock.ages_cut_short`), as the TUI shows it.
+        age = fmt_age(r["duration"], r["status"] == RUNNING and cut_short[run.id])
+        out(f"{STATUS_ICON.get(r['status'], '?')} {r['status']:<9} {age:>9}  "
             f"{run_column}{column(safe(r['name'], newlines=False), 32)} {where}{clip(safe(r['detail'] or '', newlines=False), 70)}"
             + (f"  ✗ {clip(safe(str(error), newlines=False), 80)}" if error else ""))
     return 0
