@@ -211,7 +211,8 @@ def read_engine(path: str, seconds: float, vis: Visibility, samples: list) -> di
         now = time.time()
         if now >= next_sample:
             next_sample = now + SAMPLE_EVERY
-            samples.append((now, rss_mb(), sum(len(r.spans) for r in store.runs.values())))
+            samples.append((now, rss_mb(), sum(len(r.spans) for r in store.runs.values()),
+                            time.process_time()))
         if not behind:
             time.sleep(POLL_INTERVAL)
     return {"spans": sum(len(r.spans) for r in store.runs.values())}
@@ -265,7 +266,7 @@ def read_app(paths: list[str], seconds: float, vis: Visibility, samples: list, w
                     next_sample = now + SAMPLE_EVERY
                     with store.lock:
                         spans = sum(len(r.spans) for r in store.runs.values())
-                    samples.append((now, rss_mb(), spans))
+                    samples.append((now, rss_mb(), spans, time.process_time()))
                 await asyncio.sleep(0.05)
             await pilot.press("q")
 
@@ -284,13 +285,17 @@ def start_writer(directory: str, rate: float, seconds: float, rotate: float, bat
 
 
 def memory_report(samples: list, warm: float) -> dict:
+    """RSS and spans held over the run, and the reader's CPU: seconds of
+    CPU (every thread of the process) per second of wall time, after the
+    warm-up — what following costs the machine the eval runs on."""
     later = [s for s in samples if s[0] >= warm]
     if len(later) < 2:
         return {}
-    (t0, r0, s0), (t1, r1, s1) = later[0], later[-1]
+    (t0, r0, s0, c0), (t1, r1, s1, c1) = later[0], later[-1]
     return {"rss_start_mb": r0, "rss_end_mb": r1, "spans_start": s0, "spans_end": s1, "minutes": (t1 - t0) / 60,
             "bytes_per_span_added": (r1 - r0) * 2**20 / max(1, s1 - s0),
-            "samples": [(round(t - samples[0][0], 1), round(r, 1), s) for t, r, s in samples]}
+            "cpu_percent": round(100 * (c1 - c0) / max(1e-9, t1 - t0), 1),
+            "samples": [(round(t - samples[0][0], 1), round(r, 1), s) for t, r, s, _ in samples]}
 
 
 def tail_mode(args: argparse.Namespace) -> dict:
@@ -322,7 +327,7 @@ def tail_mode(args: argparse.Namespace) -> dict:
               f"p99 {qa[98] * 1000:.1f} ms", file=sys.stderr)
     return {"mode": "tail", "reader": args.reader, "rate": args.rate, "seconds": seconds, "measured": len(lat),
             "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000, "max_ms": lat[-1] * 1000 if lat else None,
-            "memory": memory_report(samples, samples[0][0] + 2 if samples else 0)}
+            "memory": memory_report(samples, max(samples[0][0] + 2, vis.warmup_until) if samples else 0)}
 
 
 def soak_mode(args: argparse.Namespace) -> dict:
@@ -430,12 +435,14 @@ def main() -> int:
     res = soak_mode(args) if args.soak else tail_mode(args)
     res["load_avg_1m"] = [load, os.getloadavg()[0]]
     mem = res.get("memory", {})
-    print("| mode | reader | rate | duration | p50 | p99 | max | RSS start → end | spans held | B per span added |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| mode | reader | rate | duration | p50 | p99 | max | RSS start → end | spans held | B per span added "
+          "| reader CPU |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     print(f"| {res['mode']} | {res.get('reader', 'app')} | {res['rate']:.0f}/s | {res['seconds']:.0f} s | "
           f"{res['p50_ms']:.1f} ms | {res['p99_ms']:.1f} ms | {res.get('max_ms') or float('nan'):.1f} ms | "
           f"{mem.get('rss_start_mb', float('nan')):.0f} → {mem.get('rss_end_mb', float('nan')):.0f} MB | "
-          f"{mem.get('spans_end', 0):,} | {mem.get('bytes_per_span_added', float('nan')):.0f} |")
+          f"{mem.get('spans_end', 0):,} | {mem.get('bytes_per_span_added', float('nan')):.0f} | "
+          f"{mem.get('cpu_percent', float('nan')):.0f} % |")
     if args.soak:
         print(f"\nsoak: {res['files']} files, {res['pairs_written']:,} spans written, {res['spans_held']:,} held: "
               f"{res['verdict']}")

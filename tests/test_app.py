@@ -22,6 +22,7 @@ from textual.widget import Widget
 
 from headless import open_app, settle
 from hostile import corpus as c
+from tracetui.app import app as app_module
 from tracetui.app import span_tree
 from tracetui.app.anomaly_panel import _newest_in_samples, _waits_on_others
 from tracetui.app.app import GC_YOUNG_THRESHOLD, GIL_SWITCH_INTERVAL, TraceApp
@@ -2992,6 +2993,36 @@ async def test_the_detail_follows_the_anomaly_panels_cursor(demo_log):
         app.focus_now(app.tree)  # back on the tree: its span again
         await pilot.pause(0.2)
         assert app.detail.span is app.tree.current
+
+
+async def test_new_rows_under_the_panels_cursor_are_shown_a_few_times_a_second(live_log):
+    """Following a busy eval, the row under the panel's cursor changes with
+    nearly every batch; drawing the detail for each one took a quarter of
+    the CPU that following 1,000 lines/s cost (`bench_tail.py`). It is
+    drawn as a live change is, at most every DETAIL_LIVE_INTERVAL, and
+    ends on the row under the cursor."""
+    app = make_app(live_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        await pilot.pause(0.3)
+        assert app.focused is panel and panel.cursor == 0
+        drawn = []
+        show = app.detail.show
+        app.detail.show = lambda span, now: (drawn.append(span), show(span, now))
+        started = time.monotonic()
+        for n in range(12):  # each a longer-running action: the new top row
+            with open(live_log, "ab") as f:
+                f.write(c.line(c.inspect_record("enter", f"OLD{n}", "Tool Call", f"tool_{n}()",
+                                                start=NOW - 10_000 - 100 * n)))
+            await _until(pilot, lambda: panel.current is not None and panel.current[1].span is not None
+                         and panel.current[1].span.id == f"OLD{n}", tries=100)
+        await pilot.pause(2 * app_module.DETAIL_LIVE_INTERVAL)
+        elapsed = time.monotonic() - started
+        assert app.detail.span.id == "OLD11" and panel.current[1].span is app.detail.span
+        # One at once, then one an interval at most; and the tick's, once a second.
+        most = 1 + elapsed / app_module.DETAIL_LIVE_INTERVAL + elapsed
+        assert 2 <= len(drawn) <= most < 12
 
 
 async def test_a_narrow_anomaly_title_keeps_every_count(tmp_path):

@@ -584,17 +584,26 @@ class TraceApp(App):
                     self._detail_signature = signature
                     self._redraw_live_detail()
             self._jump_if_read()
-            item = panel.current
-            if self.focused is panel and item is not None and self._detail_timer is None \
-                    and (item[1].span is not self.detail.span if item[1].span is not None
-                         else self._noted_row is not item[1]):
+            if self._panel_row_moved():
                 # The panel has the focus from the start: the detail shows its
                 # top row (what has run longest) as soon as there is one, and
                 # the row now under the cursor when the rows change (a big
                 # log's prescan answering: the detail kept a row of the part
-                # read so far, an action that closes further on, QA).
-                self.anomaly_highlighted(None, at_once=True)
+                # read so far, an action that closes further on, QA). Following
+                # a busy eval, that row changes with nearly every batch: drawn
+                # as a live change is, at most every DETAIL_LIVE_INTERVAL.
+                self._redraw_live_detail(panel_row=True)
         self.update_status()
+
+    def _panel_row_moved(self) -> bool:
+        """The focused panel's row under the cursor is not what the detail
+        shows (and no keypress is about to show something else)."""
+        panel = self.anomaly_panel
+        item = panel.current
+        if self.focused is not panel or item is None or self._detail_timer is not None:
+            return False
+        row = item[1]
+        return row.span is not self.detail.span if row.span is not None else self._noted_row is not row
 
     def _show_run_of_row(self, run: Run) -> None:
         """The run list and the tree show the run of the anomaly the detail
@@ -623,14 +632,16 @@ class TraceApp(App):
         if self.focused is self.anomaly_panel and item is not None and (item[1] is row or item[1].span is span):
             self._jump_to(span, item[2])
 
-    def _redraw_live_detail(self) -> None:
+    def _redraw_live_detail(self, panel_row: bool = False) -> None:
         """Redraw the detail for a live change, at most every
-        DETAIL_LIVE_INTERVAL; a change inside the interval is drawn at its end."""
+        DETAIL_LIVE_INTERVAL; a change inside the interval is drawn at its
+        end. `panel_row`: the change is a new row under the panel's cursor
+        (new data, not a key), shown the same way."""
         if self._live_detail_timer is not None:
             return  # a redraw is already due, and will show this change
         shown, at = self._last_live_detail
         wait = at + DETAIL_LIVE_INTERVAL - time.monotonic()
-        if wait > 0 and self._detail_subject() is shown:
+        if wait > 0 and (panel_row or self._detail_subject() is shown):
             self._live_detail_timer = self.set_timer(wait, self._draw_live_detail)
         else:
             self._draw_live_detail()
@@ -644,6 +655,10 @@ class TraceApp(App):
 
     def _draw_live_detail(self) -> None:
         self._live_detail_timer = None
+        if self._panel_row_moved():
+            self.anomaly_highlighted(None, at_once=True)
+            self._last_live_detail = (self._detail_subject(), time.monotonic())
+            return
         current = self._detail_subject()
         self._last_live_detail = (current, time.monotonic())
         if current is not None:
