@@ -3087,6 +3087,9 @@ async def test_a_held_archives_anomaly_says_it_is_not_read_and_enter_jumps_once_
         await pilot.press("r")
         await pilot.pause(0.05)
         assert any("not read yet" in n.message for n in app._notifications)
+        said = []
+        notify = app.notify
+        app.notify = lambda message, **kw: (said.append(message), notify(message, **kw))
         await pilot.press("enter")
 
         def on_its_span() -> bool:  # the index's own span for that anomaly
@@ -3096,6 +3099,11 @@ async def test_a_held_archives_anomaly_says_it_is_not_read_and_enter_jumps_once_
 
         await _until(pilot, on_its_span, tries=500)
         assert on_its_span()
+        # Landed: the toast that said it was being read is gone (QA: it
+        # stayed, out of date, over the status line).
+        await pilot.pause(0.05)
+        assert any("once read" in message for message in said)
+        assert not any("once read" in n.message for n in app._notifications)
 
 
 async def test_typing_a_filter_keeps_the_span_it_started_on(demo_log, layout):

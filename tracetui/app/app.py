@@ -630,6 +630,8 @@ class TraceApp(App):
         item = self.anomaly_panel.current
         # Read to its end, the run shows the index's rows, not the prescan's.
         if self.focused is self.anomaly_panel and item is not None and (item[1] is row or item[1].span is span):
+            # The toast that said it was not read yet is out of date now (QA).
+            self.clear_notifications()
             self._jump_to(span, item[2])
 
     def _redraw_live_detail(self, panel_row: bool = False) -> None:
