@@ -2,7 +2,8 @@
 
 Usage (from the repository root, with the venv tracetui is installed in):
 
-    python bench/bench_tail.py [--seconds 20 | --minutes 10] [--rate 1000] [--reader engine|app [--errors]]
+    python bench/bench_tail.py [--seconds 20 | --minutes 10] [--rate 1000]
+                               [--reader engine|app [--errors] [--filter TEXT]]
                                 [--prefill FILE --warmup S]
     python bench/bench_tail.py --soak [--minutes 30] [--rate 5000] [--rotate 60]
 
@@ -251,13 +252,20 @@ def make_app(paths: list[str], vis: Visibility, watch_dirs: list[str]):
 
 
 def read_app(paths: list[str], seconds: float, vis: Visibility, samples: list, watch_dirs: list[str],
-             until=None, errors: bool = False) -> tuple:
+             until=None, errors: bool = False, tree_filter: str | None = None) -> tuple:
     app, store = make_app(paths, vis, watch_dirs)
 
     async def drive() -> None:
         async with app.run_test(size=(120, 40)) as pilot:
             if errors:
                 await pilot.press("e")
+            if tree_filter:  # the tree's filter, as typed and kept with enter, once loaded
+                # (Not through the pilot: its key presses wait for the app to
+                # be idle, which it seldom is while following a busy log.)
+                while app.loading or app.tree.run is None:
+                    await asyncio.sleep(0.05)
+                app.tree.focus()
+                app._apply_filter(app.tree, tree_filter)
             end = time.time() + seconds + 1
             next_sample = 0.0
             while time.time() < end or (until is not None and not until()):
@@ -314,7 +322,7 @@ def tail_mode(args: argparse.Namespace) -> dict:
         if args.reader == "engine":
             read_engine(path, seconds, vis, samples)
         else:
-            read_app([path], seconds, vis, samples, [], errors=args.errors)
+            read_app([path], seconds, vis, samples, [], errors=args.errors, tree_filter=args.filter)
         proc.wait()
     finally:
         proc.kill()
@@ -420,6 +428,8 @@ def main() -> int:
                     help="app reader: press e first (errors and timeouts listed too)")
     ap.add_argument("--warmup", type=float, default=2.0,
                     help="seconds not measured at the start (default 2; more with --prefill, to load it)")
+    ap.add_argument("--filter", metavar="TEXT",
+                    help="app: type TEXT into the tree's filter first (it matches again as the log grows)")
     ap.add_argument("--soak", action="store_true", help="rotation soak (long; not part of the test run)")
     ap.add_argument("--rotate", type=float, default=60, help="soak: rotate every N s (default 60)")
     ap.add_argument("--out", help="JSON results file")

@@ -950,6 +950,54 @@ async def test_a_filter_on_a_big_growing_run_keeps_up_with_it(live_log, monkeypa
         assert "filtering" not in str(tree.border_title)
 
 
+async def test_a_big_runs_filter_rests_between_passes_while_following(live_log, monkeypatch):
+    """New data sets off the next pass only after a pause twice as long as
+    the last one (at least RELAYOUT_GAP): passes back to back cost a core
+    while following 1,000 lines/s with a filter on (QA, `bench_tail.py
+    --filter`). A keystroke is matched at once, and the rows end up
+    complete."""
+    passes = []
+    big_run_filter(monkeypatch, lambda query, spans: (passes.append(time.monotonic()), time.sleep(0.05)))
+    app = make_app(live_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        tree.focus()
+        await pilot.press("slash", *"zzfresh", "enter")
+        await _until(pilot, lambda: tree._filter_worker is None and passes)
+        passes.clear()
+        started = time.monotonic()
+        with open(live_log, "a") as f:
+            for n in range(40):  # a batch every 20 ms for 0.8 s
+                f.write(json.dumps({
+                    "timestamp": "2026-11-23T05:40:00+00:00", "level": "TRACE",
+                    "message": f"Subprocess: zzfresh {n} (enter)", "action": "Subprocess",
+                    "detail": f"zzfresh {n}", "event": "enter", "trace_id": f"fresh{n}",
+                    "start_time": NOW - 5}) + "\n")
+                f.flush()
+                await pilot.pause(0.02)
+        elapsed = time.monotonic() - started
+        # One pass at once, then one a gap at most (back to back: ~14).
+        assert 1 <= len(passes) <= 2 + elapsed / span_tree.RELAYOUT_GAP, passes
+        gaps = [b - a for a, b in zip(passes, passes[1:])]
+        assert all(gap >= span_tree.RELAYOUT_GAP - 0.02 for gap in gaps), gaps
+        await _until(pilot, lambda: len({s.detail for s in tree.rows.spans if s.detail.startswith("zzfresh")}) == 40)
+        assert len({s.detail for s in tree.rows.spans if s.detail.startswith("zzfresh")}) == 40
+        # A keystroke does not wait for the pause.
+        passes.clear()
+        with open(live_log, "a") as f:
+            f.write(json.dumps({
+                "timestamp": "2026-11-23T05:40:00+00:00", "level": "TRACE",
+                "message": "Subprocess: zzfresh last (enter)", "action": "Subprocess",
+                "detail": "zzfresh last", "event": "enter", "trace_id": "freshlast",
+                "start_time": NOW - 5}) + "\n")
+        await _until(pilot, lambda: "freshlast" in tree.run.spans)
+        typed = time.monotonic()
+        await pilot.press("slash", "end", "space", *"last")
+        await _until(pilot, lambda: [s.id for s in tree.rows.spans if s.detail.startswith("zzfresh")] == ["freshlast"])
+        assert passes and passes[0] - typed < span_tree.RELAYOUT_GAP
+
+
 async def test_typing_on_in_a_big_runs_filter_matches_only_what_matched_before(demo_log, monkeypatch):
     """Each keystroke that narrows the words looks only at the last pass's
     matches (and spans added since): on a run of 400k spans a keystroke's

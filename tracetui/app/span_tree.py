@@ -21,6 +21,7 @@ from textual import work
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from tracetui.analysis import shown_duration
@@ -348,6 +349,11 @@ class SpanTree(LineList):
         #: changed while the eval ran.
         self._filter_worker = None
         self._filter_pending = False
+        #: New data waits for this instant (monotonic) to be matched: a
+        #: pause after each pass, twice as long as the pass, as the layout's
+        #: (`_relayout_soon`); and the timer that ends the pause.
+        self._filter_next = 0.0
+        self._filter_timer: Timer | None = None
         #: The last pass's (run, query, spans matched, spans looked at).
         self._matched: tuple[Run, Query, list[Span], int] | None = None
         #: The span under the cursor when the filter was dropped: shown
@@ -631,9 +637,20 @@ class SpanTree(LineList):
         """The rows of a big run anew, from a thread: matched to the filter,
         or laid out (`live`: for new data, not for the user)."""
         if self._query:
-            if live and self._filter_worker is not None:
+            if live and (self._filter_worker is not None or self._filter_timer is not None):
                 self._filter_pending = True
                 return
+            wait = self._filter_next - time.monotonic()
+            if live and wait > 0:
+                # As `_relayout_soon` does for the layout: a pass over a
+                # big run takes a while, and new data every few ms set off
+                # the next one as soon as the last landed (a core's worth
+                # of matching while following, QA).
+                self._filter_timer = self.set_timer(wait, self._filter_again)
+                return
+            if self._filter_timer is not None:  # a keystroke: matched now
+                self._filter_timer.stop()
+                self._filter_timer = None
             self._filter_pending = False
             last = self._matched
             if not live and last is not None and last[0] is self.run and refines(self._query, last[1]) \
@@ -681,6 +698,12 @@ class SpanTree(LineList):
                     # read pushed a span jumped to off the pane).
                     self.scroll_to(y=max(0, top + index - was), animate=False)
                 self.repaint_changed_rows()
+
+    def _filter_again(self) -> None:
+        """The pause after a filter pass is over: match the news."""
+        self._filter_timer = None
+        if self._query and self.run is not None:
+            self._lay_out_in_background(live=True)
 
     def _relayout_soon(self, live: bool = False) -> None:
         """Lay out a big tree again in a thread: one pass at a time, the
@@ -895,6 +918,7 @@ class SpanTree(LineList):
         """Match `query` over the run's spans, or over `candidates` and the
         spans added after the first `since`."""
         worker = get_current_worker()
+        started = time.monotonic()
         # Match a snapshot, not under the store lock: the UI thread takes it
         # for every live update and every keystroke, and matching a big run
         # takes a second.
@@ -907,11 +931,13 @@ class SpanTree(LineList):
         rows = self._filtered_rows(run, query, worker, spans, matched)
         if rows is None or worker.is_cancelled:
             return  # a newer keystroke's worker runs
+        cost = time.monotonic() - started
 
         def apply() -> None:
             if worker is not self._filter_worker:
                 return
             self._filter_worker = None
+            self._filter_next = time.monotonic() + max(RELAYOUT_GAP, 2 * cost)
             self._matched = (run, query, matched, count)
             if self.run is run and self._query is query:
                 self._show_filtered(rows)
@@ -919,7 +945,8 @@ class SpanTree(LineList):
                     self.filter_anchor = None
                     self._release_anchor = False
             if self._filter_pending and self._query:
-                self._lay_out_in_background()
+                self._filter_pending = False
+                self._lay_out_in_background(live=True)
             self.border_title = self._title()
 
         self.app.call_from_thread(apply)
