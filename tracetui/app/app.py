@@ -657,6 +657,8 @@ class TraceApp(App):
 
     def _draw_live_detail(self) -> None:
         self._live_detail_timer = None
+        if not self.screen_stack:
+            return  # the app is closing: its timer came after the screen went
         if self._panel_row_moved():
             self.anomaly_highlighted(None, at_once=True)
             self._last_live_detail = (self._detail_subject(), time.monotonic())
