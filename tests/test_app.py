@@ -1669,6 +1669,46 @@ async def test_following_never_freezes_garbage_for_good(live_log):
         assert gone() is None
 
 
+async def test_the_cut_off_last_line_of_a_killed_eval_is_counted_once_it_is_gone(tmp_path, monkeypatch):
+    """An eval killed while writing a line leaves it cut off. While the eval
+    runs, the line waits for the rest of it; once it is gone, the line is
+    read as it is and counted as a bad line, as `tracetui runs` counts it
+    (QA: the status line said nothing, and `n` "no notes")."""
+    import subprocess
+
+    import tracetui.sources.lines as lines_module
+
+    monkeypatch.setattr(lines_module, "LIVENESS_INTERVAL", 0.0)
+    writer = subprocess.Popen([sys.executable, "-c", "print(flush=True); import time; time.sleep(60)"],
+                              stdout=subprocess.PIPE)  # an eval: a Python process
+    writer.stdout.readline()
+    path = tmp_path / f"trace-{writer.pid}.log"
+    whole = json.dumps({
+        "timestamp": "2026-11-23T05:37:24+00:00", "level": "TRACE",
+        "message": "Subprocess: sleep 600 (enter)", "action": "Subprocess", "detail": "sleep 600",
+        "event": "enter", "trace_id": "hung1", "start_time": NOW - 100})
+    path.write_text(whole + "\n" + whole.replace("hung1", "hung2")[:70])
+    store = Store()
+    sources, notes = open_sources([str(path)], store)
+    app = TraceApp(sources, store, notes, now=lambda: NOW)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot, app)
+            source = app.sources[0]
+            assert app.run_list.current.live and source.skipped == 0
+            assert "skipped" not in str(app.query_one("#status").render())
+            writer.kill()
+            writer.wait()
+            await _until(pilot, lambda: source.skipped)
+            await pilot.pause(0.1)
+            assert source.skipped == 1 and source.first_bad_line == 2
+            assert "1 skipped (first at line 2)" in str(app.query_one("#status").render())
+            assert set(app.store.runs[app.run_list.current.id].spans) >= {"hung1"}
+    finally:
+        writer.kill()
+        writer.wait()
+
+
 async def test_a_followed_log_rotated_by_rename_keeps_both_files(tmp_path):
     """One file followed (no directory): logrotate renames it to `.1` and
     starts a new one. The old run carries on under the new name, nothing

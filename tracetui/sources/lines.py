@@ -71,6 +71,12 @@ class LineSource(DecodedSource):
             if not chunk.more or (max_chunks is not None and chunks >= max_chunks):
                 if final and not flush and not chunk.more and self.follower.pending_partial:
                     self.notes.append(f"{self.path}: its last line is still being written: not read")
+                elif not final and not chunk.more and self.follower.pending_partial and not self.live:
+                    # Its writer is gone and will never finish that line (an
+                    # eval killed mid-write): read it as it is, counted as a
+                    # bad line as a command reading to the end counts it (QA:
+                    # the TUI dropped it without a word).
+                    return self.poll(final=True) or changed
                 return self._check_writer() or changed
 
     @property
