@@ -2803,10 +2803,11 @@ async def test_a_big_logs_anomalies_keep_their_order_and_detail_as_it_is_indexed
         # Subprocesses), then the Tool Calls waiting on theirs, then Run Task.
         assert [a for _, a, _, _ in indexed[:10]] == ["Tool Call"] * 2 + ["Subprocess"] * 3 \
             + ["Tool Call"] * 3 + ["Run Task"] * 2
-        early, _ = Prescan(HUNG).wait()
+        early, end = Prescan(HUNG).wait()
         # As while the reader has not got to them: no spans yet.
         monkeypatch.setattr(AnomalyPanel, "_give_spans", staticmethod(lambda pending: list(pending)))
         panel.early[run.id] = early
+        run.known_end = end  # as `_show_prescan` sets it
         # The reader has more to read.
         monkeypatch.setattr(type(app.sources[0]), "behind", property(lambda self: True, lambda self, value: None))
         app.focus_now(panel)
@@ -2817,12 +2818,17 @@ async def test_a_big_logs_anomalies_keep_their_order_and_detail_as_it_is_indexed
         assert [(b, row.action, row.detail, row.start) for b, row, _ in panel.rows] == indexed
         assert app.detail.noted and app.detail.span is None
         assert "not got to it yet" in str(app.detail.renderable.renderables[0])
-        # Being read, its ages are of the part read so far, not lower bounds
-        # of a log that has ended.
-        assert run.reading and not any("≥" in panel.render_row(i, 80).plain for i in range(panel.row_count()))
+        # The scan's rows are the whole file's, aged to its end: lower bounds
+        # of a log that has ended, as the index's will be (QA: `2h03m`, then
+        # `≥2h03m` once read). A span of the part read so far is not: it may
+        # close further on.
+        assert run.reading
+        running = [i for i in range(panel.row_count()) if panel.rows[i][0] == "running"]
+        assert running and all("≥" in panel.render_row(i, 80).plain for i in running)
         span = next(s for s in run.spans.values() if s.status == "running" and not s.synthetic)
         app.detail.show(span, NOW)
         assert "(running in the part of its log read so far)" in "\n".join(s.text for s in app.detail._lines)
+        assert not any("≥" in line.text for line in app.detail._lines)
 
 
 async def _tool_calls_kept(pilot, app: TraceApp):

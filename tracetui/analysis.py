@@ -62,8 +62,10 @@ def run_duration_cut_short(run: Run, status: str) -> bool:
     """Whether `run_duration` of a run shown with `status` is only a lower
     bound: it runs to its last record, its writer gone (`clock.ages_cut_short`)."""
     explicit = run.attributes.get("duration")
+    # To the file's end once a scan has found it (`Run.known_end`), as the
+    # duration itself is measured.
     return (status == RUNNING and not isinstance(explicit, (int, float))
-            and ages_cut_short(run))
+            and ages_cut_short(run, whole_file=True))
 
 
 def run_summary(run: Run, as_of: float) -> dict[str, Any]:

@@ -40,14 +40,19 @@ def as_of(run: Run, now: float) -> float:
 
 
 
-def ages_cut_short(run: Run) -> bool:
+def ages_cut_short(run: Run, whole_file: bool = False) -> bool:
     """Whether a running span's age, measured to `as_of`, is only how long
     it had run when its log ends: the writer is gone (a killed eval, a
     crashed pipeline) or not seen from here, so how long it ran on after
     its last record the source cannot say. Views show such an age as a
     lower bound (`≥17.2ms`): a `sleep 600` stuck for an hour, then
-    killed, read 17 ms with nothing saying why (QA)."""
-    if run.reading or (run.live and run.writer_seen):
+    killed, read 17 ms with nothing saying why (QA).
+
+    `whole_file`: the age is of a row found over the whole file (a big
+    log's scan, while the index is still reading it), measured to the
+    file's end (`Run.known_end`) like the index's will be once it gets
+    there: a lower bound already (QA: `2h03m`, then `≥2h03m` once read)."""
+    if (run.reading and not (whole_file and run.known_end is not None)) or (run.live and run.writer_seen):
         return False  # reading: running so far, provisional (the panel says "so far")
     seen = run.seen_at_work
     if seen is not None:

@@ -376,7 +376,7 @@ class AnomalyPanel(LineList):
 
     def _age(self, bucket: str, row: AnomalyRow, run: Run) -> str:
         age = row.duration_as_of(self.as_of(run))
-        return fmt_age(age, bucket == "running" and ages_cut_short(run))
+        return fmt_age(age, bucket == "running" and ages_cut_short(run, whole_file=run.id in self.early))
 
     def render_row(self, index: int, width: int) -> Text:
         bucket, row, run = self.rows[index]
