@@ -3160,6 +3160,19 @@ async def test_a_held_archives_anomaly_says_it_is_not_read_and_enter_jumps_once_
         row = panel.current[1]
         assert row.span is None and app.detail.noted
         assert "not read yet" in "\n".join(line.text for line in app.detail._lines)
+        # Its run is shown and named, though its archive is not read (QA: the
+        # run list and the tree stayed on the live eval; the note said
+        # "its archive" of two), and resting there does not read it.
+        assert "trace-2.log.gz, is not read yet" in "\n".join(line.text for line in app.detail._lines)
+        assert app.run_list.current.id == "trace-2" and app.tree.run.id == "trace-2"
+        await pilot.pause(2 * app_module.HOLD_RELEASE_DELAY)
+        assert app._held and app.focused is panel
+        # Every row says which eval it is from: the part of the run's name
+        # that differs (`trace-1`, `trace-2`: `1`, `2`).
+        for index, (_, shown, run) in enumerate(panel.rows):
+            tag = run.id.removeprefix("trace-")
+            assert panel.where(shown, run, 40).endswith(tag), (panel.where(shown, run, 40), run.id)
+            assert f" {tag}  " in panel.render_row(index, 60).plain
         app.tick()  # the detail keeps the note as ages tick
         await pilot.pause(0.05)
         assert app.detail.noted

@@ -4,6 +4,7 @@ and what was cancelled; `e` adds errors and timeouts. The rows are the ones
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Iterable
 
@@ -36,14 +37,27 @@ NARROW_WIDTH = 40
 NARROW_ACTION = 8
 
 
+def run_tags(runs: list[Run]) -> dict[str, str]:
+    """What the panel's rows say of their runs: each run's name less the
+    start all of them share up to a separator (`trace-31001` and
+    `trace-16023` say `31001` and `16023`: Inspect names its logs after the
+    eval's pid), or the whole name if nothing is left of one."""
+    names = {run.id: run.name for run in runs}
+    common = os.path.commonprefix(list(names.values()))
+    cut = max(common.rfind(sep) for sep in "-_. /:") + 1
+    if cut and all(len(name) > cut for name in names.values()):
+        return {run_id: name[cut:] for run_id, name in names.items()}
+    return names
+
+
 def alike_key(row: AnomalyRow) -> tuple[str, str]:
     """What a row reads as in the panel (`_alike`)."""
     return row.action, row.detail[:ALIKE_PREFIX]
 
 
-def _alike(part: list[tuple[str, AnomalyRow, Run]]) -> tuple[set[tuple[str, str]], set[Run]]:
+def _alike(part: list[tuple[str, AnomalyRow, Run]]) -> set[tuple[str, str]]:
     """Of one bucket's rows: the (action, detail) pairs more than one row
-    shows, and the runs they come from."""
+    shows."""
     seen: set[tuple[str, str]] = set()
     twice: set[tuple[str, str]] = set()
     for _, row, _ in part:
@@ -52,7 +66,7 @@ def _alike(part: list[tuple[str, AnomalyRow, Run]]) -> tuple[set[tuple[str, str]
             twice.add(key)
         else:
             seen.add(key)
-    return twice, {run for _, _, run in part}
+    return twice
 
 
 def _sample_where(row: AnomalyRow) -> tuple[str | None, object, object] | None:
@@ -153,7 +167,10 @@ class AnomalyPanel(LineList):
         #: rows say where they ran (three `Subprocess sleep 3600` rows are
         #: three stuck samples), and their run when the panel shows several.
         self._ambiguous: set[tuple[str, str]] = set()
-        self._several_runs = False
+        #: Run id -> what a row says of its run, while the rows come from
+        #: several runs (`run_tags`; empty for one): a directory's hung rows
+        #: did not say which eval they were from (QA).
+        self._run_tags: dict[str, str] = {}
         #: run id -> (roots, task nodes among them, longest task name).
         self._task_counts: dict[str, tuple[int, int, int]] = {}
 
@@ -182,7 +199,6 @@ class AnomalyPanel(LineList):
         rows: list[tuple[str, AnomalyRow, Run]] = []
         counts: dict[str, int] = {}
         ambiguous: set[tuple[str, str]] = set()
-        runs_shown: set[Run] = set()
         for bucket in buckets:
             if bucket == "running":
                 part = self._running_part(sources)
@@ -194,13 +210,13 @@ class AnomalyPanel(LineList):
                 alike = None
             if alike is None:
                 alike = _alike(part)
-            ambiguous |= alike[0]
-            runs_shown |= alike[1]
+            ambiguous |= alike
             counts[bucket] = len(part)
             rows.extend(part)
         self.rows = rows
         self._ambiguous = ambiguous
-        self._several_runs = len(runs_shown) > 1
+        shown = {run.id: run for _, _, run in rows}
+        self._run_tags = run_tags(list(shown.values())) if len(shown) > 1 else {}
         moved = False
         if current is not None and (self.cursor or self.scroll_offset.y):
             # The cursor stays on its row as rows come and go above it. On
@@ -325,14 +341,16 @@ class AnomalyPanel(LineList):
         self.set_runs(runs)
 
     def where(self, row: AnomalyRow, run: Run, room: int) -> str:
-        """What tells a row from others showing the same action and detail,
-        in `room` cells if it can: its sample (`3/e1`: sample 3, epoch 1;
-        with its task if the run has several and there is room), and its
-        run when the panel shows several."""
+        """What tells a row from others, in `room` cells if it can: its run
+        when the panel shows several (`31001` of `trace-31001`), and, for a
+        row showing the same action and detail as others, its sample (`3/e1`:
+        sample 3, epoch 1; with its task if the run has several and there
+        is room)."""
+        tag = self._run_tags.get(run.id)
+        run_name = [tag] if tag else []
         if alike_key(row) not in self._ambiguous:
-            return ""
+            return tag if tag and len(tag) <= room else ""
         where = _sample_where(row)
-        run_name = [run.name] if self._several_runs else []
         candidates = [run_name]
         if where is not None:
             task_name, sample, epoch = where
@@ -372,7 +390,7 @@ class AnomalyPanel(LineList):
         bucket, row, run = self.rows[index]
         age = self._age(bucket, row, run)
         alike = alike_key(row) in self._ambiguous
-        return bucket, row, row.action, row.detail, row.error, age, alike, self._several_runs, width
+        return bucket, row, row.action, row.detail, row.error, age, alike, self._run_tags.get(run.id), width
 
     def _age(self, bucket: str, row: AnomalyRow, run: Run) -> str:
         age = row.duration_as_of(self.as_of(run))

@@ -815,7 +815,9 @@ class TraceApp(App):
         if self._release_timer is not None:
             self._release_timer.stop()
             self._release_timer = None
-        if run is not None and self._held_source(run) is not None:
+        if run is not None and self._held_source(run) is not None and self.focused is self.run_list:
+            # The user resting on it, not the list following the anomaly
+            # panel's cursor over a held archive's rows (`_show_run_of_row`).
             self._release_timer = self.set_timer(
                 HOLD_RELEASE_DELAY, lambda: self._release_if_still_shown(run))
         if run is not None and run is not self.tree.run:
@@ -845,9 +847,15 @@ class TraceApp(App):
             show = lambda: self._show_new_detail(row.span)  # noqa: E731
         else:  # a held archive's or a big log's row: its span is made when the reader gets there
             self._noted_row = row
-            why = NOT_READ_YET if self._held_source(run) is not None else NOT_INDEXED_YET
+            # Its run is shown all the same (QA: the run list and the tree
+            # stayed on another eval), and named: a directory's rows are
+            # from several.
+            self._show_run_of_row(run)
+            held = self._held_source(run)
+            why = (f"its archive, {os.path.basename(held.path)}, is not read yet: enter reads it"
+                   if held is not None else f"{run.name}: {NOT_INDEXED_YET}")
             show = lambda: self.detail.show_note(  # noqa: E731
-                row.action, f"{row.action}  {row.detail}\n\n{why}")
+                row.action, f"{row.action}  {row.detail}\n\n{safe(why, newlines=False)}")
         if at_once:
             show()
         else:
