@@ -4,11 +4,13 @@ counted in the status line, and files changing under it do no harm."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 
 import pytest
 from rich.cells import cell_len
+from rich.console import Console
 from textual.widgets import Input
 
 from headless import open_app, settle
@@ -270,6 +272,27 @@ async def test_a_huge_detail_is_drawn_cut_with_a_note(tmp_path):
         drawn = "\n".join(strip.text for strip in detail._lines)
         assert "more characters; `r` shows the raw record" in drawn
         assert len(detail._lines) < 5_000  # 1,000,000 characters drew 14,938 lines
+        # The raw record is cut too, and says where it is whole (QA: its cut
+        # pointed back to `r`).
+        app.tree.reveal(app.store.runs["trace-huge"].spans["huge"])
+        app.focus_now(app.tree)
+        await pilot.pause(0.1)
+        await pilot.press("r")
+        await pilot.pause(0.2)
+        console = Console(width=100, record=True, file=io.StringIO())
+        console.print(app.screen._body)
+        raw = console.export_text()
+        assert "more characters; `tracetui dump` prints every record whole" in raw
+        assert "`r` shows" not in raw
+        await pilot.press("escape")
+        # Copying 3 MB of JSON through the terminal is refused, and said so,
+        # not toasted as copied (a terminal drops what it cannot take).
+        copied = []
+        app.copy_to_clipboard = copied.append
+        await pilot.press("c")
+        await pilot.pause(0.1)
+        assert not copied
+        assert any("not copied: 3.1 MB" in n.message for n in app._notifications)
 
 
 async def test_deep_rows_keep_their_names(tmp_path):

@@ -29,7 +29,7 @@ from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from tracetui.app.anomaly_panel import AnomalyPanel
-from tracetui.app.detail import DetailPane, _json
+from tracetui.app.detail import IN_DUMP, DetailPane, _json, _t
 from tracetui.app.filter_input import FilterInput
 from tracetui.app.key_bar import KeyBar
 from tracetui.app.line_list import LineList
@@ -75,6 +75,9 @@ DETAIL_DELAY = 0.06
 NOT_READ_YET = "its archive is not read yet: enter reads it"
 #: The same for a row of a big log the reader has not got to yet.
 NOT_INDEXED_YET = "the reader has not got to it yet: enter shows it in the tree once it has"
+#: The most characters of JSON `c` sends to the terminal's clipboard (OSC
+#: 52): terminals cap what they take, and drop what is over without a word.
+MAX_COPY = 1_000_000
 #: A live span shown in the detail pane is redrawn at most this often (s):
 #: a sample gaining an event per line would otherwise be rendered again on
 #: every batch (2–13 ms each, its log included).
@@ -1046,14 +1049,14 @@ class TraceApp(App):
             try:
                 record = json.loads(raw)
             except (ValueError, RecursionError):
-                parts.append(Text(safe(raw)))
+                parts.append(_t(raw, rest=IN_DUMP))
                 continue
             if span.run.format == "otlp":
                 from tracetui.formats.otlp import span_record
 
                 # One request holds a batch: the span's own part of it.
                 record = span_record(record, span.id) or record
-            parts.append(_json(record))
+            parts.append(_json(record, rest=IN_DUMP))
         if not parts:
             text = ("no raw record: this node is inferred by tracetui" if span.synthetic
                     else "the raw record could not be read back")
@@ -1068,7 +1071,15 @@ class TraceApp(App):
         if span is None:
             self.notify(self._no_span_said(), severity="warning")
             return
-        self.copy_to_clipboard(span_as_json(span))
+        text = span_as_json(span)
+        if len(text) > MAX_COPY:
+            # Sent all the same, a terminal drops it without a word, and the
+            # toast said "copied" (QA: 21 MB, a second's freeze).
+            self.notify(f"not copied: {len(text) / 1e6:.1f} MB of JSON is more than a terminal takes "
+                        "through its clipboard; `tracetui dump FILE` prints the record", severity="warning",
+                        timeout=6, markup=False)
+            return
+        self.copy_to_clipboard(text)
         self.notify(f"copied {safe(span.name, newlines=False)[:40]} as JSON", markup=False)
 
     def action_export(self) -> None:

@@ -36,17 +36,24 @@ MAX_SHOWN = 100_000
 MAX_EVENTS = 100
 
 
-def _t(value: Any, style: str = "") -> Text:
+#: Where the rest of a value cut at MAX_SHOWN is: the detail points to
+#: the raw record, which points to the CLI (QA: the raw view's own cut
+#: said "`r` shows the raw record").
+IN_RAW = "`r` shows the raw record"
+IN_DUMP = "`tracetui dump` prints every record whole"
+
+
+def _t(value: Any, style: str = "", rest: str = IN_RAW) -> Text:
     text = value if isinstance(value, str) else str(value)
     if len(text) > MAX_SHOWN:
         # Cut before escaping: escaping 30 MB took 0.1 s to show 100 KB of it.
-        text = safe(text[:MAX_SHOWN]) + f"\n… ({len(text) - MAX_SHOWN:,} more characters; `r` shows the raw record)"
+        text = safe(text[:MAX_SHOWN]) + f"\n… ({len(text) - MAX_SHOWN:,} more characters; {rest})"
     else:
         text = safe(text)
     return Text(text, style=style)
 
 
-def _json(value: Any) -> RenderableType:
+def _json(value: Any, rest: str = IN_RAW) -> RenderableType:
     try:
         dumped = json.dumps(value, indent=2, ensure_ascii=False, default=str)
     except (ValueError, TypeError, RecursionError):
@@ -56,7 +63,7 @@ def _json(value: Any) -> RenderableType:
             dumped = "(nested too deeply to show here)"
     dumped = safe(dumped)
     if len(dumped) > MAX_SHOWN:
-        return _t(dumped)
+        return _t(dumped, rest=rest)
     return Syntax(dumped, "json", theme="ansi_dark", word_wrap=True, background_color="default")
 
 
