@@ -1669,6 +1669,26 @@ async def test_following_never_freezes_garbage_for_good(live_log):
         assert gone() is None
 
 
+async def test_the_status_line_says_how_many_sources_are_in_each_state(tmp_path):
+    """A directory of a killed eval's log and two archives: `1 ended  2
+    archived`, not one word for all of them (QA: "ended")."""
+    ended = tmp_path / "trace-1.log"
+    write_demo_trace(str(ended))
+    os.utime(ended, (NOW - 5000, NOW - 5000))
+    for n in (2, 3):
+        _gen_inspect(tmp_path / f"trace-{n}.log.gz", 500, n, start=NOW - 90_000 * n)
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(160, 36)) as pilot:
+        await settle(pilot, app)
+        status = str(app.query_one("#status").render())
+        assert "  1 ended  2 archived  " in status, status
+    app = make_app(str(tmp_path / "trace-2.log.gz"))
+    async with app.run_test(size=(160, 36)) as pilot:
+        await settle(pilot, app)
+        status = str(app.query_one("#status").render())
+        assert "  archived  " in status and "1 archived" not in status, status
+
+
 async def test_the_cut_off_last_line_of_a_killed_eval_is_counted_once_it_is_gone(tmp_path, monkeypatch):
     """An eval killed while writing a line leaves it cut off. While the eval
     runs, the line waits for the rest of it; once it is gone, the line is

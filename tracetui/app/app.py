@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import time
+from collections import Counter
 from typing import Callable, Iterable
 
 from rich.text import Text
@@ -761,9 +762,9 @@ class TraceApp(App):
             self.read_held(source)
 
     def update_status(self) -> None:
-        live = sum(1 for s in self.sources if s.live)
+        live = {id(s) for s in self.sources if s.live}
         # What is being written first: it is what the user came for.
-        shown = sorted(self.sources, key=lambda s: not s.live)
+        shown = sorted(self.sources, key=lambda s: id(s) not in live)
         basenames = [os.path.basename(s.path) for s in shown]
         names = ", ".join(basenames[:3]) + (f" +{len(basenames) - 3}" if len(basenames) > 3 else "")
         # The names give way to what follows them (live or not, the counts,
@@ -777,16 +778,22 @@ class TraceApp(App):
         skipped = sum(s.skipped for s in self.sources)
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" " + safe(names, newlines=False), style="bold")
-        if live:
-            # Of several sources, how many: "live" alone read as all of them.
-            text.append("  ● live" if live == len(self.sources) else f"  ● {live} live", style="green")
-        else:
-            # A plain log whose writer is gone ended (killed, or quiet for
-            # good); a gzipped log is an archive; a database or a trace
-            # document written whole is neither, just not being written.
-            ended = any(isinstance(s, LineSource) and not s.settled for s in self.sources)
-            archived = all(isinstance(s, LineSource) and s.follower.compressed for s in self.sources)
-            text.append("  ended" if ended else "  archived" if archived else "  not live", style="dim")
+        # A plain log whose writer is gone ended (killed, or quiet for good);
+        # a gzipped log is an archive; a database or a trace document written
+        # whole is neither, just not being written. Of several sources, how
+        # many of each: one word read as all of them (QA: a directory of
+        # three archives and a killed eval's log said "ended").
+        states = Counter("live" if id(s) in live else "archived" if isinstance(s, LineSource) and s.follower.compressed
+                         else "ended" if isinstance(s, LineSource) and not s.settled else "not live"
+                         for s in self.sources)
+        for state in ("live", "ended", "archived", "not live"):
+            count = states.get(state)
+            if not count:
+                continue
+            word = f"● {state}" if state == "live" else state
+            if len(states) > 1 or (state == "live" and count < len(self.sources)):
+                word = f"● {count} live" if state == "live" else f"{count} {state}"
+            text.append(f"  {word}", style="green" if state == "live" else "dim")
         text.append(f"  {records:,} records")
         notes = self.all_notes()
         if skipped:
