@@ -393,6 +393,10 @@ def test_the_explorer_refuses_a_subcommands_option_and_a_pipe(tmp_path, capsys):
     # `--` ends the options: what follows is a source, even one named like an option.
     code, out, err = cli(capsys, "--", path)
     assert (code, out) == (2, "") and "needs a terminal" in err
+    # A file that is not there is said first, terminal or not (QA).
+    missing = str(tmp_path / "typo.log")
+    code, out, err = cli(capsys, missing)
+    assert (code, out) == (1, "") and f"{missing}: no such file or directory" in err
 
 
 @pytest.mark.parametrize("argv, usage", [(["anomalies", "a", "b"], "usage: tracetui anomalies"),

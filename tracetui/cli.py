@@ -571,6 +571,11 @@ def run_tui(paths: list[str]) -> int:
                 # `tracetui FILE --json`: an option of a subcommand, given to the explorer.
                 raise UsageError(f"the explorer takes no option {path} (the commands for scripts take "
                                  "options: tracetui COMMAND --help lists them; tracetui --help the commands)")
+    for path in paths:
+        if not os.path.lexists(path):
+            # Said first: a script's `tracetui typo.log` heard it needed a
+            # terminal, not that the file is not there (QA).
+            raise CliError(f"{path}: no such file or directory")
     # Textual draws on stderr: `tracetui FILE 2>err.log` drew the whole UI
     # into the file, the terminal blank.
     if not (sys.stderr.isatty() and sys.stdin.isatty()):
