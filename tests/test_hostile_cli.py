@@ -995,6 +995,8 @@ def test_cli_text_says_which_run_and_sample(capsys):
     header, *rows = out.splitlines()
     assert code == 0 and "SAMPLE" in header.split() and len(rows) == 2
     assert all(re.search(r" 2/e[12] +bash\(cmd='fail'\)  ✗ tool failed on purpose$", row) for row in rows)
+    # Its two tasks number their samples alike: the sample says its task.
+    assert all(re.search(r" (triage|patch) 2/e[12] ", row) for row in rows), rows
     assert cli(capsys, "tree", HUNG_LOG, "zzz") == (1, "", "tracetui: no run matches 'zzz' (its runs: hung)\n")
     code, out, err = cli(capsys, "runs", HUNG_LOG)
     assert out.splitlines()[0].split()[-2:] == ["RUNNING", "NAME"]

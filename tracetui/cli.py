@@ -374,8 +374,12 @@ def cmd_spans(args: argparse.Namespace) -> int:
     samples = any(run.inferred for run in picked)
     cut_short = {run.id: ages_cut_short(run) for run in picked}
     several = len(picked) > 1
+    # Two tasks of an eval number their samples alike (QA: `12/e1` of
+    # which?): where a run has several, the sample says its task too.
+    with_task = {run.id for run in picked if sum(root.kind == "task" for root in run.roots) > 1}
+    width = 28 if with_task else 16
     out(f"  {'STATUS':<9} {'DURATION':>9}  " + (f"{'RUN':<16} " if several else "") + f"{'NAME':<32} "
-        + (f"{'SAMPLE':<16} " if samples else "") + "DETAIL")
+        + (f"{'SAMPLE':<{width}} " if samples else "") + "DETAIL")
     for (run, span), r in zip(chosen, rows):
         run_column = column(safe(run.id, newlines=False), 16) + " " if several else ""
         where = ""
@@ -383,9 +387,11 @@ def cmd_spans(args: argparse.Namespace) -> int:
             node = enclosing_sample(span)
             attributes = (node.attributes or {}) if node is not None else {}
             tag = sample_tag(attributes.get("sample_id"), attributes.get("epoch")) if node is not None else ""
+            if tag and run.id in with_task and attributes.get("task") is not None:
+                tag = f"{attributes['task']} {tag}"
             tag = safe(tag, newlines=False)
             # A long id differs at its end, and the epoch is last: cut in front.
-            where += column(tag if len(tag) <= 16 else "…" + tag[-15:], 16) + " "
+            where += column(tag if len(tag) <= width else "…" + tag[-(width - 1):], width) + " "
         error = (span.error or {}).get("message")
         # A lower bound (`≥`) for what still runs when its log ends with its
         # writer gone (`clock.ages_cut_short`), as the TUI shows it.
