@@ -2927,13 +2927,19 @@ async def test_a_held_archive_removed_unread_keeps_what_its_scan_found_and_x_tak
         held = {s.decoder.run_id for s in app._held}
         assert "trace-2" in held and {b: list(panel.early["trace-2"].bucket(b)) for b in scanned} == scanned
         assert any("removed before it was read" in n.message for n in app._notifications)
-        # x typed right behind a move exports (here: reads first) the run moved to.
+        # x typed right behind a move exports the run moved to: an archive
+        # not read yet is read first, then exported whole (QA: "press x
+        # again once it is read", and nothing said when).
         app.focus_now(runs)
         await pilot.press("j", "x")
-        await pilot.pause(0.2)
         assert "trace-3" not in {s.decoder.run_id for s in app._held}
-        assert os.listdir(out) == []
-        assert any("press x again" in n.message for n in app._notifications)
+        assert any("exported once read" in n.message for n in app._notifications)
+        await _until(pilot, lambda: os.listdir(out) == ["tracetui-trace-3.perfetto.json"], tries=500)
+        run = app.store.runs["trace-3"]
+        assert not run.reading
+        with open(out / "tracetui-trace-3.perfetto.json") as f:
+            events = json.load(f)["traceEvents"]
+        assert len({e["args"]["id"] for e in events if e.get("ph") == "X"}) == len(run.spans)
 
 
 async def test_the_gzipped_copy_note_goes_once_the_copy_is_what_is_read(tmp_path):

@@ -228,6 +228,8 @@ class TraceApp(App):
         self._last_live_detail: tuple[Span | None, float] = (None, 0.0)
         self._panes: dict = {}
         self._filter_texts: dict[str, str] = {}
+        #: The run of a held archive `x` asked for, exported once read.
+        self._export_when_read: str | None = None
         #: The spanless anomaly row whose note the detail shows (`anomaly_highlighted`).
         self._noted_row: AnomalyRow | None = None
         #: An anomaly row `enter` was pressed on before its span was made,
@@ -588,6 +590,7 @@ class TraceApp(App):
                     self._detail_signature = signature
                     self._redraw_live_detail()
             self._jump_if_read()
+            self._export_if_read()
             if self._panel_row_moved():
                 # The panel has the focus from the start: the detail shows its
                 # top row (what has run longest) as soon as there is one, and
@@ -1101,8 +1104,21 @@ class TraceApp(App):
         held = self._held_source(run)
         if held is not None:
             self.read_held(held)
-            self.notify("only its first spans are read: press x again once it is read", timeout=4)
+            # Exported once read (QA: "press x again once it is read", and
+            # nothing said when that was).
+            self._export_when_read = run.id
+            self.notify("only its first spans are read: it is exported once read", timeout=4)
             return
+        self._export(run)
+
+    def _export_if_read(self) -> None:
+        """The export asked for on a held archive's run, once it is read."""
+        run = self.store.runs.get(self._export_when_read or "")
+        if run is not None and not run.reading and self._held_source(run) is None:
+            self._export_when_read = None
+            self._export(run)
+
+    def _export(self, run: Run) -> None:
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", run.id)[:80] or "run"
         try:
             path = os.path.abspath(f"tracetui-{name}.perfetto.json")
