@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from operator import itemgetter
 from typing import Iterable
 
 from rich.text import Text
@@ -215,8 +216,8 @@ class AnomalyPanel(LineList):
             rows.extend(part)
         self.rows = rows
         self._ambiguous = ambiguous
-        shown = {run.id: run for _, _, run in rows}
-        self._run_tags = run_tags(list(shown.values())) if len(shown) > 1 else {}
+        shown = set(map(itemgetter(2), rows))  # every batch: in C, not a loop over the rows
+        self._run_tags = run_tags(list(shown)) if len(shown) > 1 else {}
         moved = False
         if current is not None and (self.cursor or self.scroll_offset.y):
             # The cursor stays on its row as rows come and go above it. On
