@@ -162,6 +162,23 @@ def test_ages_never_go_back_when_a_hung_writer_dies(tmp_path):
 KILLED = os.path.join(os.path.dirname(__file__), "data", "inspect", "sample-error-killed.log")
 
 
+def test_a_failed_sample_with_only_its_log_flush_has_no_length(capsys):
+    """A real eval's sample that failed before any action: only its log
+    flush (`Log Write`) under it, which comes after. It was `0µs` in one log
+    and `—` in another (QA): its length is unknown, `—`, and it still has a
+    place in time."""
+    from tracetui.cli import load
+
+    store, _ = load([KILLED])
+    run = next(iter(store.runs.values()))
+    sample = run.spans["sample:hang:err:1"]
+    assert sample.status == "error" and sample.start is not None and sample.duration is None
+    assert [child.name for child in sample.children] == ["Log Write"]
+    assert main(["tree", KILLED]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if "sample err" in line)
+    assert line.endswith("sample err · epoch 1  —"), line
+
+
 async def test_a_killed_evals_hung_ages_read_as_lower_bounds(capsys):
     """A real eval killed while a tool ran `sleep 600`: its log ends 17 ms
     into the hang, and how long it hung after, nothing says. Every pane

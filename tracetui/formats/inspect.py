@@ -671,8 +671,14 @@ class InspectDecoder:
             action, detail or rec["message"], start, duration, rec.get("error"), span)
         run.see_time(start)
         parent = span.parent
-        if parent is not None and parent.synthetic and not (action in LOG_WRITES and parent.start is not None):
-            self._widen(parent, start, start)
+        if parent is not None and parent.synthetic:
+            if action not in LOG_WRITES:
+                self._widen(parent, start, start)
+            elif parent.start is None:
+                # A log flush places a node in time but says nothing of how
+                # long it ran (it comes after): a failed sample whose only
+                # action it was read `0µs` (QA), where its length is unknown.
+                self._widen(parent, start, None)
         if sample is not None:
             sample.open.append(span)
             if sample.node.status != RUNNING:  # else it stays running
