@@ -24,7 +24,7 @@ from headless import open_app, settle
 from hostile import corpus as c
 from tracetui.app import app as app_module
 from tracetui.app import span_tree
-from tracetui.app.anomaly_panel import _newest_in_samples, _waits_on_others
+from tracetui.app.anomaly_panel import _newest_in_samples, _placement
 from tracetui.app.app import GC_YOUNG_THRESHOLD, GIL_SWITCH_INTERVAL, TraceApp
 from tracetui.app.detail import log_for
 from tracetui.app.key_bar import KeyBar
@@ -1068,11 +1068,15 @@ async def test_anomaly_panel_rows_are_the_cli_rows(capsys):
                 assert sorted(map(key, shown)) == sorted(map(key, want)), (path, bucket)
                 if bucket == "running":
                     # The CLI keeps Inspect's order (newest first); the panel
-                    # puts what is stuck at the top, then what waits on it,
-                    # each longest-running first.
+                    # lists the longest-running first, what waits on another
+                    # action right after it, a whole task's action last.
                     newest = _newest_in_samples(panel.rows)
-                    order = [(_waits_on_others(row, newest, run), row.start) for b, row, run in panel.rows
-                             if b == bucket and os.path.realpath(run.source) == path]
+                    order = []
+                    for b, row, run in panel.rows:
+                        if b == bucket and os.path.realpath(run.source) == path:
+                            level, placed = _placement(row, newest, run, panel.as_of(run))
+                            order.append((level == 2, -(panel.as_of(run) - placed), level,
+                                          -row.start if level == 1 else 0.0))
                     assert order == sorted(order)
                 else:
                     assert shown == want, (path, bucket)
@@ -1410,15 +1414,18 @@ async def test_runs_of_one_name_are_told_apart_by_their_id_at_80_columns():
 async def test_what_is_stuck_comes_before_what_waits_on_it():
     """A hung eval's oldest running action is always its `Run Task`, then
     the Tool Call around the stuck Subprocess: `a` `enter` opened `Run
-    Task` (QA, a real hung eval). What nothing else runs under comes first."""
+    Task` (QA, a real hung eval). What nothing else runs under comes first,
+    and each action that waits on another right after it."""
     app = make_app(HUNG)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         rows = [row for bucket, row, _ in app.anomaly_panel.rows if bucket == "running"]
         kinds = [row.action for row in rows]
         waiting = [any(c.status == "running" for c in row.span.children or ()) for row in rows]
-        first_waiting = waiting.index(True)
-        assert not any(waiting[:first_waiting]) and all(waiting[first_waiting:kinds.index("Run Task")])
+        assert not waiting[0] and any(waiting[:kinds.index("Run Task")])
+        for index in range(kinds.index("Run Task")):
+            if waiting[index]:  # right below the action running under it
+                assert rows[index - 1].span.parent is rows[index].span
         assert kinds[-2:] == ["Run Task", "Run Task"]
         await pilot.press("a", "enter")
         await pilot.pause(0.2)
@@ -2819,10 +2826,10 @@ async def test_a_big_logs_anomalies_keep_their_order_and_detail_as_it_is_indexed
         panel = app.anomaly_panel
         run = next(iter(app.store.runs.values()))
         indexed = [(b, row.action, row.detail, row.start) for b, row, _ in panel.rows]
-        # Stuck first (two approval Tool Calls with nothing under them, three
-        # Subprocesses), then the Tool Calls waiting on theirs, then Run Task.
-        assert [a for _, a, _, _ in indexed[:10]] == ["Tool Call"] * 2 + ["Subprocess"] * 3 \
-            + ["Tool Call"] * 3 + ["Run Task"] * 2
+        # Stuck first (two approval Tool Calls with nothing under them), then
+        # each hung Subprocess with the Tool Call waiting on it, then Run Task.
+        assert [a for _, a, _, _ in indexed[:10]] == ["Tool Call"] * 2 + ["Subprocess", "Tool Call"] * 3 \
+            + ["Run Task"] * 2
         early, end = Prescan(HUNG).wait()
         # As while the reader has not got to them: no spans yet.
         monkeypatch.setattr(AnomalyPanel, "_give_spans", staticmethod(lambda pending: list(pending)))
@@ -3271,6 +3278,38 @@ async def test_typing_a_filter_keeps_the_span_it_started_on(demo_log, layout):
 def _sample_records(sample: int, event: str, tid: str, **extra) -> dict:
     return c.inspect_record(event, tid, "Model", f"call {sample}", **{"task": "t", "sample_id": sample,
                                                                         "epoch": 1, **extra})
+
+
+async def test_an_action_stuck_while_its_sample_went_on_is_listed_by_its_own_age(tmp_path):
+    """QA: an action open for two minutes while its sample went on entering
+    actions (nested under it by inference) counted as waiting on them, and
+    sank below every young action of the eval's other samples, changing
+    place with every batch. It waits on another only if that one came early
+    in its life (a `Tool Call` on its `Subprocess`); else it is listed by
+    its own age, at the top, and stays there as young actions come and go."""
+    path = tmp_path / "trace-8.log"
+    records = [c.inspect_record("enter", "run", "Run Task", "task: t (m)", start=NOW - 300),
+               _sample_records(1, "enter", "stuck", start=NOW - 120)]
+    records += [_sample_records(n, "enter", f"young{n}", start=NOW - 1.5) for n in range(2, 40)]
+    records += [_sample_records(1, "enter", "young1", start=NOW - 1.0),  # its sample went on
+                _sample_records(40, "enter", "tool", start=NOW - 60),  # a hang: a tool call
+                _sample_records(40, "enter", "sub", start=NOW - 59.99)]  # on its subprocess
+    path.write_bytes(b"".join(map(c.line, records)))
+    app = make_app(str(path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+
+        def order() -> list[str]:
+            return [row.span.id for b, row, _ in panel.rows if b == "running"]
+
+        assert order()[:3] == ["stuck", "sub", "tool"] and order()[-1] == "run"
+        with open(path, "ab") as f:  # young actions close, others enter
+            f.write(b"".join(c.line(_sample_records(n, "exit", f"young{n}", duration=1.0)) for n in range(2, 20)))
+            f.write(c.line(_sample_records(1, "exit", "young1", duration=1.0)))
+            f.write(c.line(_sample_records(1, "enter", "young1b", start=NOW - 0.5)))
+        await _until(pilot, lambda: "young1b" in order())
+        assert order()[:3] == ["stuck", "sub", "tool"]
 
 
 async def test_the_cursors_span_stays_when_its_sample_finishes(tmp_path, layout):

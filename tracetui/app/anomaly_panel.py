@@ -90,31 +90,71 @@ def _sample_where(row: AnomalyRow) -> tuple[str | None, object, object] | None:
 WHOLE_TASK_ACTIONS = frozenset(("Run Task",))
 
 
-def _waits_on_others(row: AnomalyRow, newest_in_sample: dict, run: Run,
-                     wheres: dict[int, tuple | None] | None = None) -> int:
-    """0 for an action nothing else runs under (what is stuck), 1 for one
-    that waits on others, 2 for a whole task's action.
+#: An action waits on the newest action of its sample still running (which
+#: nests under it) only if that one was entered within WAIT_GAP seconds of
+#: it, or within WAIT_SHARE of its age: a `Tool Call` on the `Subprocess`
+#: it started a moment later (a second later in a real eval killed 17 ms
+#: into the hang). One that has run two minutes while its sample went on to
+#: enter actions a second old is stuck itself, and is listed by its own age
+#: (QA: it sank below ninety young rows, and changed place with every batch).
+WAIT_GAP = 10.0
+WAIT_SHARE = 0.9
+
+
+def _placement(row: AnomalyRow, newest_in_sample: dict, run: Run, end: float,
+               wheres: dict[int, tuple | None] | None = None) -> tuple[int, float | None]:
+    """Where a running row goes: (0 for an action that waits on no other,
+    1 for one that waits on another, 2 for a whole task's action; the start
+    it is placed by), its own start, or, for one that waits, the start of
+    what it waits on, right after which it is listed.
 
     In a sample (Inspect), an action waits if another action of its sample
-    entered after it still runs (`newest_in_sample`, `_newest_in_samples`):
-    actions nest under the newest action of their sample still open, so
-    that one runs under it. Known from the rows alone, it is the same
-    before the index has made their spans (a big log's prescanned rows) as
-    after: the order stays put as the log is indexed (QA: `a` `enter`
-    during the load was on another row by the end of it). Elsewhere, an
-    action waits on a running child."""
+    entered after it still runs (`newest_in_sample`, `_newest_in_samples`),
+    entered early enough in its life (`WAIT_GAP`): actions nest under the
+    newest action of their sample still open. Known from the rows alone, it
+    is the same before the index has made their spans (a big log's
+    prescanned rows) as after: the order stays put as the log is indexed
+    (QA: `a` `enter` during the load was on another row by the end of it).
+    Elsewhere, an action waits on its running children."""
     if row.action in WHOLE_TASK_ACTIONS:
-        return 2
+        return 2, row.start
+    start = row.start
+    if start is None:
+        return 0, None
     where = wheres[id(row)] if wheres is not None else _sample_where(row)
     if where is not None:
-        if row.action in LOG_WRITES or row.start is None:
-            return 0
-        newest = newest_in_sample.get(_sample_key(run, where))
-        return 1 if newest is not None and newest > row.start else 0
-    span = row.span
-    if span is not None and span.children and any(c.status == RUNNING for c in span.children):
-        return 1
-    return 0
+        if row.action in LOG_WRITES:
+            return 0, start
+        later = newest_in_sample.get(_sample_key(run, where))
+    else:
+        span = row.span
+        later = max((c.start for c in span.children or () if c.status == RUNNING and c.start is not None),
+                    default=None) if span is not None else None
+    if later is not None and later > start and later - start <= max(WAIT_GAP, WAIT_SHARE * (end - start)):
+        return 1, later
+    return 0, start
+
+
+def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float],
+                  wheres: dict[int, tuple | None] | None = None) -> None:
+    """Sort running rows as the panel lists them: live runs' first; what has
+    run longest first, each action that waits on another right after it
+    (a hung `Subprocess`, then its `Tool Call`), a whole task's action
+    (`Run Task`, always the oldest) last. `ends`: the instant each run's
+    rows are aged to, by `id(run)`."""
+    if wheres is None:
+        wheres = {id(row): _sample_where(row) for _, row, _ in part}
+    newest = _newest_in_samples(part, wheres)
+
+    def key(item: tuple[str, AnomalyRow, Run]) -> tuple:
+        _, row, run = item
+        end = ends[id(run)]
+        level, placed = _placement(row, newest, run, end, wheres)
+        # Several waiting on one action: the innermost (latest entered) first.
+        return (not run.live, level == 2, float("inf") if placed is None else placed - end, level,
+                -(row.start or 0.0) if level == 1 else 0.0)
+
+    part.sort(key=key)
 
 
 def _sample_key(run: Run, where: tuple) -> tuple:
@@ -127,7 +167,7 @@ def _sample_key(run: Run, where: tuple) -> tuple:
 def _newest_in_samples(part: Iterable[tuple[str, AnomalyRow, Run]],
                        wheres: dict[int, tuple | None] | None = None) -> dict:
     """Sample key (`_sample_key`) -> the latest start among a bucket's
-    rows in that sample that others can run under (`_waits_on_others`).
+    rows in that sample that others can run under (`_placement`).
     `wheres`: each row's `_sample_where` by `id(row)`, if found already."""
     newest: dict = {}
     for _, row, run in part:
@@ -259,11 +299,11 @@ class AnomalyPanel(LineList):
     def _running_part(self, sources) -> list[tuple[str, AnomalyRow, Run]]:
         """Running rows: those of live runs first (a trace directory's
         week-old archives listed their never-closed actions above the live
-        eval's hang: QA); in each, what is stuck before what waits on it
-        (`_waits_on_others`: a hung `Subprocess` before its `Tool Call`,
-        both before the whole task's `Run Task`, which is always the oldest:
-        `a` `enter` opened `Run Task`, QA), each longest-running first.
-        Rebuilt every time, as every action entered or closed changes them."""
+        eval's hang: QA); in each, longest-running first, what waits right
+        after what it waits on (`running_order`: a hung `Subprocess`, then
+        its `Tool Call`), the whole task's `Run Task`, which is always the
+        oldest, last (`a` `enter` opened `Run Task`, QA). Rebuilt every
+        time, as every action entered or closed changes them."""
         part = []
         ends: dict[int, float] = {}
         for run, anomalies, early in sources:
@@ -272,11 +312,7 @@ class AnomalyPanel(LineList):
             part.extend(("running", row, run) for row in anomalies.running.values())
             ends[id(run)] = run_as_of(run, self.now())
         # Longest-running: the oldest start against the instant its run is aged to.
-        # Each row's sample found once a rebuild (every batch, following).
-        wheres = {id(row): _sample_where(row) for _, row, _ in part}
-        newest = _newest_in_samples(part, wheres)
-        part.sort(key=lambda t: (not t[2].live, _waits_on_others(t[1], newest, t[2], wheres),
-                                 t[1].start - ends[id(t[2])] if t[1].start is not None else float("inf")))
+        running_order(part, ends)
         return part
 
     def _closed_part(self, bucket: str, sources) -> tuple[list[tuple[str, AnomalyRow, Run]], tuple]:
