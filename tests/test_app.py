@@ -1411,6 +1411,26 @@ async def test_runs_of_one_name_are_told_apart_by_their_id_at_80_columns():
         assert all(len(row) <= width for row in rows)
 
 
+async def test_a_run_with_no_spans_clears_the_detail(capsys):
+    """QA: on Flujo's `crawl` run, which has no spans, the tree said "no
+    spans yet" (of a database nobody writes) and the detail kept the last
+    run's span."""
+    app = make_app(OTLP, FLUJO)
+    async with app.run_test(size=(140, 36)) as pilot:
+        await settle(pilot, app)
+        runs = app.run_list
+        app.focus_now(runs)
+        await pilot.press("g")
+        await pilot.pause(0.2)
+        assert app.detail.span is not None
+        crawl = next(i for i, run in enumerate(runs.runs) if run.name == "crawl")
+        await pilot.press(*["j"] * crawl)
+        await pilot.pause(0.3)
+        assert app.tree.run.name == "crawl" and app.tree.row_count() == 0
+        assert app.detail.span is None and "no spans yet" not in rendered(app.tree)
+        assert "no spans" in rendered(app.tree)
+
+
 async def test_what_is_stuck_comes_before_what_waits_on_it():
     """A hung eval's oldest running action is always its `Run Task`, then
     the Tool Call around the stuck Subprocess: `a` `enter` opened `Run

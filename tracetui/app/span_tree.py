@@ -379,7 +379,10 @@ class SpanTree(LineList):
     def empty_text(self) -> str:
         if self.run is None:
             return "no run selected"
-        return "no spans match the filter" if self._query else "no spans yet"
+        if self._query:
+            return "no spans match the filter"
+        # "yet" of a source still being written, not of a database nobody writes (QA).
+        return "no spans yet" if self.run.live else "no spans"
 
     def _state(self, run: Run | None = None) -> tuple[set[str], set[str]]:
         """(opened, closed) by the user in `run` (the one shown by default):
@@ -563,6 +566,10 @@ class SpanTree(LineList):
         self.sync_size()
         self.scroll_to(y=0, animate=False)
         self.cursor = 0
+        if not self.rows:
+            # A run with no spans: the detail lets go of the last run's span
+            # (QA: it kept showing it under this run's empty tree).
+            self.post_message(self.SpanHighlighted(None))
 
     def on_resize(self) -> None:
         self.border_title = self._title()  # what fits depends on the width
