@@ -487,3 +487,27 @@ def test_overlapping_siblings_get_a_lane_each():
     assert _nest_strictly(events)
     threads = [e["args"]["name"] for e in events if e["name"] == "thread_name"]
     assert threads == ["root", "root (2)"]
+
+
+async def test_the_exports_toast_names_the_nodes_tracetui_made_by_their_kind(tmp_path, monkeypatch):
+    """QA: a Skulk trace's export said "(2 of them task/sample nodes tracetui
+    inferred)" of its two rank tracks."""
+    import sys
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from headless import open_app, settle
+
+    path = sorted(glob.glob(os.path.join(SAMPLES, "skulk", "node-a", "*.json")))[0]
+    monkeypatch.chdir(tmp_path)
+    app = open_app(path, now=1795412400.0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        app.focus_now(app.tree)
+        await pilot.press("x")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            said = [n.message for n in app._notifications if n.message.startswith("exported")]
+            if said:
+                break
+        assert said and "of them track nodes tracetui inferred" in said[-1], said
+        assert "task/sample" not in said[-1]
