@@ -1019,3 +1019,25 @@ def test_cli_spans_cuts_a_long_sample_id_in_front(tmp_path, capsys):
                                                error="boom", **where)))
     code, out, err = cli(capsys, "spans", str(path), "--status", "error")
     assert code == 0 and " …pytest-26973/e2 generate" in out.splitlines()[1]
+
+
+def test_anomalies_ages_to_the_instant_the_file_is_read(tmp_path, capsys, monkeypatch):
+    """`now` is taken once the file is read: taken before, an action a live
+    eval entered while the file was read had run `-0.00s` (QA)."""
+    import time
+
+    from tracetui import fastscan
+
+    path = c.write(str(tmp_path), "trace-16.log", c.good_inspect_bytes())
+    read = []
+    scan = fastscan.scan
+
+    def slow_scan(*args, **kwargs):
+        result = scan(*args, **kwargs)
+        time.sleep(0.05)
+        read.append(time.time())
+        return result
+
+    monkeypatch.setattr(fastscan, "scan", slow_scan)
+    code, out, err = cli(capsys, "anomalies", path, "--json")
+    assert code == 0 and read and json.loads(out)["as_of"] >= read[-1]

@@ -185,10 +185,9 @@ def _directory_trace_files(directory: str) -> list[str]:
 
 
 def _anomalies_envelope(args: argparse.Namespace, path: str, as_of: float | None) -> dict[str, Any]:
-    """Inspect's envelope for one file; `as_of` None: now, or the file's
-    mtime for `--as-of mtime`."""
-    if as_of is None and args.as_of != "mtime":
-        as_of = time.time()
+    """Inspect's envelope for one file; `as_of` None: now, once it is read
+    (taken before, a live log's last action, entered while it was read,
+    ran -0.00s: QA), or the file's mtime for `--as-of mtime`."""
     if holds_no_records(path):
         # What Inspect's trace log is when its eval has just started: empty
         # buckets, as `inspect trace anomalies` says, and a note.
@@ -198,11 +197,13 @@ def _anomalies_envelope(args: argparse.Namespace, path: str, as_of: float | None
         return _anomalies_fast(args, path, as_of)
     options = {"message_filter": args.filter} if args.filter else {}
     store, sources = load([path], **options)
-    if as_of is None:  # --as-of mtime
+    if as_of is None and args.as_of == "mtime":
         try:
             as_of = max(os.stat(s.path).st_mtime for s in sources)
         except (OSError, ValueError):
-            as_of = time.time()
+            pass
+    if as_of is None:
+        as_of = time.time()
     trace_file = sources[0].path if len(sources) == 1 else path
     envelope = anomalies_envelope(trace_file, list(store.runs.values()), as_of)
     if args.filter:
@@ -222,11 +223,13 @@ def _anomalies_fast(args: argparse.Namespace, path: str, as_of: float | None) ->
     from tracetui.formats.inspect import is_live
 
     try:
-        if as_of is None:  # --as-of mtime
+        if as_of is None and args.as_of == "mtime":
             as_of = os.stat(path).st_mtime
         result, text = fastscan.scan(path, args.filter)
     except OSError as exc:
         raise CliError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if as_of is None:
+        as_of = time.time()
     if text:
         note(text)
     skipped = result.bad_lines + result.invalid
