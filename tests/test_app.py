@@ -1552,6 +1552,15 @@ async def test_every_note_can_be_read_at_80_columns():
         assert "status 'weird' not understood" in shown
         await pilot.press("escape")
         assert not isinstance(app.screen, NotesScreen)
+    # The status line names the note's file, not its path, so the note
+    # itself fits (QA: `…/generic_spans.db:` and nothing of it).
+    app = make_app(*SQLITE_SAMPLES)
+    async with app.run_test(size=(200, 24)) as pilot:
+        await settle(pilot, app)
+        status = str(app.query_one("#status").render())
+        last = app._said()[-1]
+        assert os.sep in last.partition(": ")[0] and os.sep not in status.split("notes: n")[1]
+        assert last.partition(": ")[2][:40] in status
 
 
 async def test_mouse_click_selects_and_double_click_drills_down(demo_log):

@@ -170,6 +170,16 @@ def archives_to_hold(sources: list[Source], watch_dirs: list[str]) -> list[LineS
     return held
 
 
+def _short_note(note: str) -> str:
+    """A note as the status line says it: its file by name, not by path
+    (QA: a long path left `…/generic_spans.db:` and nothing of the note;
+    `n` shows it whole)."""
+    where, sep, what = note.partition(": ")
+    if sep and os.sep in where:
+        return f"{os.path.basename(where)}: {what}"
+    return note
+
+
 def span_as_json(span: Span) -> str:
     return json.dumps({
         "id": span.id, "name": span.name, "kind": span.kind, "detail": span.detail or None,
@@ -817,7 +827,7 @@ class TraceApp(App):
                     style="cyan" if self.tree.follow else "dim")
         said = self._said()  # skipped lines are said above
         if said:
-            text.append("  " + safe(said[-1], newlines=False), style="italic")
+            text.append("  " + safe(_short_note(said[-1]), newlines=False), style="italic")
         self._status.set_text(text)
 
     # -- pane messages -----------------------------------------------------------
