@@ -917,6 +917,15 @@ def big_run_filter(monkeypatch, before):
     return real
 
 
+def _fresh_enter(n) -> str:
+    """A `Subprocess` entered, `zzfresh N`, as a line of a live log."""
+    return json.dumps({
+        "timestamp": "2026-11-23T05:40:00+00:00", "level": "TRACE",
+        "message": f"Subprocess: zzfresh {n} (enter)", "action": "Subprocess",
+        "detail": f"zzfresh {n}", "event": "enter", "trace_id": f"fresh{n}",
+        "start_time": NOW - 5}) + "\n"
+
+
 async def test_a_filter_on_a_big_growing_run_keeps_up_with_it(live_log, monkeypatch):
     """New data while a big run's filter is matched asks for one more pass
     after it; it used to cancel the pass, so while an eval kept writing the
@@ -932,11 +941,7 @@ async def test_a_filter_on_a_big_growing_run_keeps_up_with_it(live_log, monkeypa
         seen_while_writing = set()
         with open(live_log, "a") as f:
             for n in range(30):
-                f.write(json.dumps({
-                    "timestamp": "2026-11-23T05:40:00+00:00", "level": "TRACE",
-                    "message": f"Subprocess: zzfresh {n} (enter)", "action": "Subprocess",
-                    "detail": f"zzfresh {n}", "event": "enter", "trace_id": f"fresh{n}",
-                    "start_time": NOW - 5}) + "\n")
+                f.write(_fresh_enter(n))
                 f.flush()
                 await pilot.pause(0.1)
                 seen_while_writing |= {s.detail for s in tree.rows.spans if s.detail.startswith("zzfresh")}
@@ -960,20 +965,13 @@ async def test_a_big_runs_filter_rests_between_passes_while_following(live_log, 
     big_run_filter(monkeypatch, lambda query, spans: (passes.append(time.monotonic()), time.sleep(0.05)))
     app = make_app(live_log)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, app)
-        tree = app.tree
-        tree.focus()
-        await pilot.press("slash", *"zzfresh", "enter")
+        tree, _ = await _filter_the_tree(pilot, app, "zzfresh")
         await _until(pilot, lambda: tree._filter_worker is None and passes)
         passes.clear()
         started = time.monotonic()
         with open(live_log, "a") as f:
             for n in range(40):  # a batch every 20 ms for 0.8 s
-                f.write(json.dumps({
-                    "timestamp": "2026-11-23T05:40:00+00:00", "level": "TRACE",
-                    "message": f"Subprocess: zzfresh {n} (enter)", "action": "Subprocess",
-                    "detail": f"zzfresh {n}", "event": "enter", "trace_id": f"fresh{n}",
-                    "start_time": NOW - 5}) + "\n")
+                f.write(_fresh_enter(n))
                 f.flush()
                 await pilot.pause(0.02)
         elapsed = time.monotonic() - started
@@ -986,11 +984,7 @@ async def test_a_big_runs_filter_rests_between_passes_while_following(live_log, 
         # A keystroke does not wait for the pause.
         passes.clear()
         with open(live_log, "a") as f:
-            f.write(json.dumps({
-                "timestamp": "2026-11-23T05:40:00+00:00", "level": "TRACE",
-                "message": "Subprocess: zzfresh last (enter)", "action": "Subprocess",
-                "detail": "zzfresh last", "event": "enter", "trace_id": "freshlast",
-                "start_time": NOW - 5}) + "\n")
+            f.write(_fresh_enter("last"))
         await _until(pilot, lambda: "freshlast" in tree.run.spans)
         typed = time.monotonic()
         await pilot.press("slash", "end", "space", *"last")
