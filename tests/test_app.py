@@ -1966,6 +1966,34 @@ async def test_follow_puts_the_cursor_on_the_newest_span(live_log, layout):
         assert tree.cursor == max(range(tree.row_count()), key=lambda i: tree.rows[i][0].start or 0)
 
 
+async def test_follow_shows_the_newest_span_with_its_parents(tmp_path, layout):
+    """Following, a span new in a sample listed above the view was put on
+    the pane's top line, its sample and task scrolled off (QA): the rows of
+    its parents are shown above it."""
+    path = tmp_path / "trace-9.log"
+    records = []
+    for n in range(1, 40):  # samples enough to scroll, each with an action done
+        records += [_sample_records(n, "enter", f"a{n}", start=NOW - 100 + n),
+                    _sample_records(n, "exit", f"a{n}", duration=0.5)]
+    path.write_bytes(b"".join(map(c.line, records)))
+    app = make_app(str(path))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        app.focus_now(tree)
+        await pilot.press("asterisk", "G", "f")  # every sample open, at the bottom, following
+        await pilot.pause(0.2)
+        assert tree.follow and tree.scroll_offset.y > 10
+        with open(path, "ab") as f:  # new in sample 2, near the top
+            f.write(c.line(_sample_records(2, "enter", "newest", start=NOW)))
+        await _until(pilot, lambda: tree.current is not None and tree.current.id == "newest")
+        await pilot.pause(0.1)
+        span = tree.current
+        top = tree.scroll_offset.y
+        assert top <= tree.index_of(span.parent) < tree.cursor  # its sample
+        assert top <= tree.index_of(span.parent.parent)  # and its task
+
+
 async def test_a_jump_to_an_anomaly_stops_following(live_log):
     """Following, `a` `enter` moved the cursor to the span, and the next
     batch carried it off to the newest rows (QA)."""

@@ -678,6 +678,7 @@ class SpanTree(LineList):
         self.sync_size()
         if self.follow and self.rows:
             self.cursor = newest_row(self.rows) if newest is None else newest
+            self._show_parents_of_cursor()
         elif self._reveal_unfiltered():
             return
         elif current is not None:
@@ -705,6 +706,26 @@ class SpanTree(LineList):
                     # read pushed a span jumped to off the pane).
                     self.scroll_to(y=max(0, top + index - was), animate=False)
                 self.repaint_changed_rows()
+
+    def _show_parents_of_cursor(self) -> None:
+        """Following: the newest row is shown with the rows of its parents
+        above it, as many as fit (QA: a span new in a sample listed higher
+        up sat on the pane's top line, its sample and task scrolled off)."""
+        height = self.scrollable_content_region.height or self.size.height
+        index = self.cursor
+        if not height or not 0 <= index < len(self.rows):
+            return
+        depths = self.rows.depths
+        depth = depths[index]
+        first = index
+        # The nearest row above with a smaller depth is the parent, and so on up.
+        for i in range(index - 1, max(-1, index - height), -1):
+            if depth == 0:
+                break
+            if depths[i] < depth:
+                first, depth = i, depths[i]
+        if first < self.scroll_offset.y:
+            self.scroll_to(y=first, animate=False)
 
     def _filter_again(self) -> None:
         """The pause after a filter pass is over: match the news."""
