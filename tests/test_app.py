@@ -1405,7 +1405,7 @@ async def test_runs_of_one_name_are_told_apart_by_their_id_at_80_columns():
         assert all(len(row) <= width for row in rows)
 
 
-async def test_a_run_with_no_spans_clears_the_detail(capsys):
+async def test_a_run_with_no_spans_clears_the_detail():
     """QA: on Flujo's `crawl` run, which has no spans, the tree said "no
     spans yet" (of a database nobody writes) and the detail kept the last
     run's span."""

@@ -135,15 +135,14 @@ def _placement(row: AnomalyRow, newest_in_sample: dict, run: Run, end: float,
     return 0, start
 
 
-def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float],
-                  wheres: dict[int, tuple | None] | None = None) -> None:
+def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float]) -> None:
     """Sort running rows as the panel lists them: live runs' first; what has
     run longest first, each action that waits on another right after it
     (a hung `Subprocess`, then its `Tool Call`), a whole task's action
     (`Run Task`, always the oldest) last. `ends`: the instant each run's
     rows are aged to, by `id(run)`."""
-    if wheres is None:
-        wheres = {id(row): _sample_where(row) for _, row, _ in part}
+    # Each row's sample found once a sort (every batch, following).
+    wheres = {id(row): _sample_where(row) for _, row, _ in part}
     newest = _newest_in_samples(part, wheres)
 
     def key(item: tuple[str, AnomalyRow, Run]) -> tuple:

@@ -1160,14 +1160,14 @@ class TraceApp(App):
             self.call_from_thread(self.notify, f"cannot write {path}: {exc.strerror or exc}",
                                   severity="error", markup=False)
             return
-        made_up = {span.kind for span in spans if span.synthetic}
+        made_up = [span.kind for span in spans if span.synthetic]
         # The run list counts recorded spans only: say what the rest are, by
         # their kind (Inspect's task and sample nodes, a Chrome trace's
         # process tracks: QA, those were called task/sample nodes too).
-        kinds = "/".join(sorted(made_up)) + " " if made_up and len(made_up) <= 3 else ""
-        inferred = sum(1 for span in spans if span.synthetic)
-        what = f"{count:,} spans" + (f" ({inferred:,} of them {kinds}nodes tracetui inferred)"
-                                     if inferred else "")
+        kinds = set(made_up)
+        named = "/".join(sorted(kinds)) + " " if len(kinds) <= 3 else ""
+        what = f"{count:,} spans" + (f" ({len(made_up):,} of them {named}nodes tracetui inferred)"
+                                     if made_up else "")
         replaced = ", replacing the run's earlier export" if replacing else ""
         self.call_from_thread(self.notify, f"exported {what} to {path}{replaced}; open it in ui.perfetto.dev",
                               timeout=6, markup=False)
