@@ -88,7 +88,8 @@ def child_engine(path: str) -> dict:
 
 # -- child: the app headless ----------------------------------------------------
 
-KEY_CHARS = {"space": " ", "slash": "/", "escape": None, "down": None, "up": None, "asterisk": "*"}
+KEY_CHARS = {"space": " ", "slash": "/", "escape": None, "down": None, "up": None, "asterisk": "*",
+             "shift+left": None}
 
 
 def child_app(path: str, keys_per_kind: int, size: tuple[int, int]) -> dict:
@@ -212,6 +213,12 @@ def child_app(path: str, keys_per_kind: int, size: tuple[int, int]) -> dict:
             for _ in range(keys_per_kind):  # collapse then expand the first task (all its samples)
                 lat.setdefault("tree: collapse a task (space)", []).append(await press("space"))
                 lat.setdefault("tree: expand a task (space)", []).append(await press("space"))
+            for _ in range(min(3, keys_per_kind)):  # the first task's whole subtree, opened and closed
+                lat.setdefault("tree: expand a task's subtree (*)", []).append(await press("asterisk"))
+                lat.setdefault("tree: collapse a task's subtree (shift+left)", []).append(
+                    await press("shift+left"))
+                await press("space")  # the task open again, its samples closed
+            result["task_subtree_rows"] = sum(1 for _ in app.tree.current.walk()) if app.tree.current else 0
             app.tree.move_to(row_of("sample"))
             await pilot.pause()
             result["sample_children"] = len(app.tree.current.children or []) if app.tree.current else 0
@@ -339,7 +346,7 @@ def report(r: dict) -> None:
               f"{med([v['last_frame_ms'] for v in vals]):.1f} ms ({max(v['last_frame_max_ms'] for v in vals):.0f}) | "
               f"{med([v['cpu_last_ms'] for v in vals]):.1f} ms | {vals[0]['frames']:.0f} | ≤ 16 ms |")
     print(f"\ntree rows shown {a['tree_rows']:,}; the task expanded has {a['task_children']:,} children, "
-          f"the sample {a.get('sample_children', 0):,}; "
+          f"{a.get('task_subtree_rows', 0):,} nodes in all; the sample {a.get('sample_children', 0):,}; "
           f"anomaly panel rows {a['anomaly_rows']}; load average {r['load_avg_1m']:.2f}")
 
 

@@ -168,6 +168,40 @@ async def test_tree_keys_move_expand_collapse(demo_log):
         assert tree.cursor == task_index
 
 
+async def test_expand_and_collapse_a_subtree_lay_out_what_a_full_layout_would(demo_log):
+    """`*` lays a subtree out in one pass and opens its nodes in bulk, and
+    shift+left closes the nodes it shows from their rows: the rows must be
+    those a layout of the whole tree from the same open state gives, in
+    every sort order, and a node opened again shows its children closed."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        app.focus_now(tree)
+        for sort in range(len(tree.SORTS)):
+            tree.sort_index = sort
+            tree._rebuild()
+            task_index = next(i for i, (s, _) in enumerate(tree.rows) if s.kind == "task")
+            task = tree.rows[task_index][0]
+            tree.cursor = task_index
+            tree.action_expand_all()
+            expanded = list(tree.rows)
+            assert len(expanded) - len([1 for _ in task.walk()]) >= task_index
+            assert all(tree.is_open(s) for s in task.walk() if s.children)
+            tree._rebuild()
+            assert list(tree.rows) == expanded, sort
+            tree.cursor = tree.index_of(task)
+            tree.action_collapse_all()
+            collapsed = list(tree.rows)
+            assert tree.rows[tree.cursor + 1][1] <= tree.rows[tree.cursor][1]  # nothing under it shown
+            tree._rebuild()
+            assert list(tree.rows) == collapsed, sort
+            tree.cursor = tree.index_of(task)
+            tree.action_expand()
+            children = tree.rows.spans[tree.cursor + 1:tree.cursor + 1 + len(task.children)]
+            assert set(children) == set(task.children)
+            assert not any(tree.is_open(s) for s in children), sort
+
 async def test_filter_tree_by_field(demo_log):
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:

