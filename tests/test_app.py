@@ -1481,6 +1481,32 @@ async def test_what_is_stuck_comes_before_what_waits_on_it():
         assert span is rows[0].span and not any(c.status == "running" for c in span.children or ())
 
 
+async def test_a_stuck_model_call_waits_on_nothing_entered_after_it(tmp_path):
+    """QA, following a live log: a sample's `Model` call stuck for 11.8 s
+    was listed as waiting on the next `Model` of its sample (entered 9.4 s
+    after it, so within `WAIT_GAP`), below every younger row, because it
+    had nested under it. A model call runs nothing inside it: the second
+    call nests under the sample, and the stuck one is listed first."""
+    t0 = NOW - 11.76
+    sample = {"task": "t", "sample_id": 8, "epoch": 1}
+    records = [
+        c.inspect_record("enter", "m1", "Model", "generate (m)", start=t0, **sample),
+        c.inspect_record("enter", "x1", "Tool Call", "bash(cmd='ls')", start=t0 + 2, **sample),
+        c.inspect_record("exit", "x1", "Tool Call", "bash(cmd='ls')", duration=1.0, **sample),
+        c.inspect_record("enter", "m2", "Model", "generate (m)", start=t0 + 9.41, **sample),
+        c.inspect_record("enter", "y1", "Tool Call", "bash(cmd='ls 2')", start=t0 + 10, **{**sample, "sample_id": 9}),
+    ]
+    path = c.write(str(tmp_path), "trace-5.log", b"".join(map(c.line, records)))
+    app = make_app(path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, app)
+        run = app.store.runs["trace-5"]
+        spans = run.spans
+        assert spans["m2"].parent.kind == "sample" and spans["x1"].parent.kind == "sample"
+        order = [row.span.id for bucket, row, _ in app.anomaly_panel.rows if bucket == "running"]
+        assert order == ["m1", "m2", "y1"]
+
+
 def test_the_detail_says_which_sample_an_action_is_in():
     """The stuck Subprocess's pane named its parent Tool Call; its task and
     sample were only in the raw record (QA)."""

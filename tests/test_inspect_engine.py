@@ -148,18 +148,18 @@ def test_a_log_flush_hangs_under_its_sample_and_does_not_stretch_it(tmp_path, ca
     (a real eval's sample 12 lasted a minute longer by a late flush)."""
     p = tmp_path / "trace-6.log"
     write(p, [
-        rec("enter", "m", action="Model", detail="generate", sample=1, start_time=T0),
+        rec("enter", "m", action="Tool Call", detail="bash", sample=1, start_time=T0),
         rec("enter", "lw", action="Log Write", detail="x.eval", sample=1, start_time=T0 + 1),
         rec("enter", "sp", action="Subprocess", detail="ls", sample=1, start_time=T0 + 2),
         rec("exit", "sp", action="Subprocess", detail="ls", sample=1, duration=1.0),
-        rec("exit", "m", action="Model", detail="generate", sample=1, duration=4.0),
+        rec("exit", "m", action="Tool Call", detail="bash", sample=1, duration=4.0),
         rec("exit", "lw", action="Log Write", detail="x.eval", sample=1, duration=64.0),
     ])
     assert main(["tree", str(p), "--json"]) == 0
     tree = json.loads(capsys.readouterr().out)
     task = next(r for r in tree["roots"] if r["kind"] == "task")
     (sample,) = task["children"]
-    assert [c["name"] for c in sample["children"]] == ["Model", "Log Write"]
+    assert [c["name"] for c in sample["children"]] == ["Tool Call", "Log Write"]
     assert [c["name"] for c in sample["children"][0]["children"]] == ["Subprocess"]
     assert sample["start_time"] == T0 and sample["duration"] == pytest.approx(4.0)
 

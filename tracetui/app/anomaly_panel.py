@@ -15,7 +15,7 @@ from tracetui.analysis import enclosing_sample, sample_tag
 from tracetui.app.line_list import LineList
 from tracetui.app.style import BUCKET_STATUS, STATUS_STYLE, plain, status_icon
 from tracetui.clock import ages_cut_short, as_of as run_as_of
-from tracetui.formats.inspect import LOG_WRITES
+from tracetui.formats.inspect import LEAF_ACTIONS, LOG_WRITES
 from tracetui.model import RUNNING, Anomalies, AnomalyRow, Run
 from tracetui.query import Query
 from tracetui.text import fmt_age
@@ -111,7 +111,8 @@ def _placement(row: AnomalyRow, newest_in_sample: dict, run: Run, end: float,
     In a sample (Inspect), an action waits if another action of its sample
     entered after it still runs (`newest_in_sample`, `_newest_in_samples`),
     entered early enough in its life (`WAIT_GAP`): actions nest under the
-    newest action of their sample still open. Known from the rows alone, it
+    newest action of their sample still open; a `Model` call (`LEAF_ACTIONS`)
+    runs nothing inside it, so waits on nothing. Known from the rows alone, it
     is the same before the index has made their spans (a big log's
     prescanned rows) as after: the order stays put as the log is indexed
     (QA: `a` `enter` during the load was on another row by the end of it).
@@ -123,8 +124,8 @@ def _placement(row: AnomalyRow, newest_in_sample: dict, run: Run, end: float,
         return 0, None
     where = wheres[id(row)] if wheres is not None else _sample_where(row)
     if where is not None:
-        if row.action in LOG_WRITES:
-            return 0, start
+        if row.action in LOG_WRITES or row.action in LEAF_ACTIONS:
+            return 0, start  # runs nothing inside it: waits on nothing
         later = newest_in_sample.get(_sample_key(run, where))
     else:
         span = row.span

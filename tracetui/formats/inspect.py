@@ -91,6 +91,14 @@ _EVENTS = frozenset(("enter", *CLOSING_EVENTS))
 #: nor over them, and does not stretch it (seen on a real eval: a sample
 #: done at 10:04:09 lasted to 10:05:13 by a flush, and sorted as slow).
 LOG_WRITES = frozenset(("Log Write", "Log Conditional Write"))
+#: Actions nothing runs inside: a `Model` action is one call to the model's
+#: API (its HTTP requests are log records, not actions). An action entered
+#: while one is open ran beside it, not in it: a second `Model` of the same
+#: sample nested under a first one stuck for minutes, and the anomaly panel
+#: listed the stuck one as waiting on it (QA).
+LEAF_ACTIONS = frozenset(("Model",))
+#: Open actions a newly entered one never nests under (`_parent_in`).
+_NOT_PARENTS = LOG_WRITES | LEAF_ACTIONS
 #: `dict.get`'s default for a key that is absent (None may be a value).
 _ABSENT = object()
 #: Details and log messages up to this long are held once however often
@@ -687,17 +695,18 @@ class InspectDecoder:
     @staticmethod
     def _parent_in(sample: _Sample | None, action: str) -> Span | None:
         """Where an action entered now nests: under the newest action of
-        its sample still open (a `Subprocess` under its `Tool Call`), else
-        under the sample; a log flush, under the sample (`LOG_WRITES`)."""
+        its sample still open (a `Subprocess` under its `Tool Call`) that
+        can hold others (not a `LEAF_ACTIONS` call), else under the sample;
+        a log flush, under the sample (`LOG_WRITES`)."""
         if sample is None:
             return None
         open_ = sample.open
         if open_ and action not in LOG_WRITES:
             newest = open_[-1]  # once per enter: the usual answer without a loop
-            if newest.name not in LOG_WRITES:
+            if newest.name not in _NOT_PARENTS:
                 return newest
             for span in reversed(open_):
-                if span.name not in LOG_WRITES:
+                if span.name not in _NOT_PARENTS:
                     return span
         return sample.node
 
