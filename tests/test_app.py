@@ -376,13 +376,38 @@ async def test_tab_cycles_panes(demo_log):
     app = make_app(demo_log)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        seen = set()
+        seen = []
         for _ in range(4):
             await pilot.press("tab")
-            seen.add(app.focused.id)
-        assert {"runs", "anomalies", "tree", "detail"} <= seen
+            seen.append(app.focused.id)
+        assert seen == ["runs", "tree", "detail", "anomalies"]
+        await pilot.press("shift+tab", "shift+tab")
+        assert app.focused.id == "tree"
         await pilot.press("a")
         assert app.focused is app.anomaly_panel
+
+
+async def test_tab_from_a_run_to_its_tree_keeps_that_run(tmp_path):
+    """QA: in a directory, a run chosen in the run list, then `tab` to the
+    tree: the focus passed the anomaly panel, which shows its row's run,
+    and the tree showed another run."""
+    hung = open(HUNG, "rb").read()
+    for pid in (301, 302, 303):
+        (tmp_path / f"trace-{pid}.log").write_bytes(hung)
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        runs = app.run_list
+        app.focus_now(runs)
+        await pilot.press("G")
+        if runs.current is app.anomaly_panel.current[2]:
+            await pilot.press("g")
+        await pilot.pause(0.2)
+        chosen = runs.current
+        assert chosen is not app.anomaly_panel.current[2] and app.tree.run is chosen
+        await pilot.press("tab")
+        await pilot.pause(0.2)
+        assert app.focused is app.tree and app.tree.run is chosen
 
 
 async def test_live_append_shows_new_spans_and_keeps_cursor(live_log, layout):

@@ -40,7 +40,8 @@ def assert_clean(text: str) -> None:
 async def walk_every_key(pilot, app: TraceApp) -> list[str]:
     """Visit every pane and key path; return the screens seen."""
     screens = [screen_text(app)]
-    await pilot.press("a", "enter", "tab", "j", "enter", "space", "tab", "G", "e", "f", "shift+tab", "k")
+    # Panel → tree (the jump) → detail → panel → runs (`tab` order), and back.
+    await pilot.press("a", "enter", "tab", "j", "enter", "space", "tab", "tab", "G", "e", "f", "shift+tab", "j")
     await pilot.pause(0.15)  # the detail pane follows after a short rest
     screens.append(screen_text(app))
     app.tree.focus()

@@ -1022,6 +1022,28 @@ class TraceApp(App):
     def action_focus_anomalies(self) -> None:
         self.focus_now(self.anomaly_panel)
 
+    def _pane_cycle(self) -> list[Widget]:
+        """The order `tab` goes through the panes: from a run to its tree
+        and a span's detail, then the anomalies. Not the screen's order
+        (runs, anomalies, tree): tabbing from the run list to the tree
+        passed the panel, whose focus shows its row's run, and the tree
+        showed another run than the one just chosen (QA)."""
+        return [self.run_list, self.tree, self.detail, self.anomaly_panel]
+
+    def action_focus_next(self) -> None:
+        self._cycle_focus(1)
+
+    def action_focus_previous(self) -> None:
+        self._cycle_focus(-1)
+
+    def _cycle_focus(self, step: int) -> None:
+        panes = self._pane_cycle()
+        if not isinstance(self.screen, MainScreen) or self.focused not in panes:
+            # A dialog, or the filter box: Textual's own order.
+            (self.screen.focus_next if step > 0 else self.screen.focus_previous)()
+            return
+        self.focus_now(panes[(panes.index(self.focused) + step) % len(panes)])
+
     def action_toggle_failures(self) -> None:
         if len(self.screen_stack) > 1 or isinstance(self.focused, Input):
             raise SkipAction()  # an `e` typed in a box, or a dialog is open
