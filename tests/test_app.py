@@ -1131,8 +1131,32 @@ async def test_anomaly_panel_rows_are_the_cli_rows(capsys):
                             order.append((level == 2, -(panel.as_of(run) - placed), level,
                                           -row.start if level == 1 else 0.0))
                     assert order == sorted(order)
-                else:
+                elif bucket != "cancelled":  # the panel lists one stop's cancels as running ones
                     assert shown == want, (path, bucket)
+
+
+@pytest.mark.parametrize("name", ["cancelled.log.gz", "interrupted.log.gz"])
+async def test_after_a_ctrl_c_the_stuck_subprocess_is_the_first_cancelled_row(name):
+    """A real eval hung on `sleep 600` and stopped with SIGINT: Inspect
+    cancels every open action at once, and lists them newest end first,
+    `Run Task` and each `Tool Call` above the `Subprocess` that was stuck
+    (QA: `a` `enter` went to `Run Task`). The panel lists one stop's
+    cancels as it listed them running."""
+    path = os.path.join(os.path.dirname(HUNG), name)
+    app = make_app(path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        rows = [row for bucket, row, _ in app.anomaly_panel.rows if bucket == "cancelled"]
+        kinds = [row.action for row in rows]
+        assert kinds[0] == "Subprocess"
+        tasks = [i for i, kind in enumerate(kinds) if kind == "Run Task"]
+        assert tasks == list(range(len(kinds) - len(tasks), len(kinds)))
+        for i, row in enumerate(rows):
+            if row.action == "Tool Call" and any(c.status == "cancelled" for c in row.span.children or ()):
+                assert rows[i - 1].span.parent is row.span  # right after what it waited on
+        await pilot.press("a", "enter")
+        await pilot.pause(0.2)
+        assert app.tree.current is rows[0].span
 
 
 async def test_anomaly_rows_that_look_alike_say_their_sample_and_run():
@@ -3411,9 +3435,9 @@ async def test_typing_a_filter_keeps_the_span_it_started_on(demo_log, layout):
         assert tree.current is moved_to
 
 
-def _sample_records(sample: int, event: str, tid: str, **extra) -> dict:
-    return c.inspect_record(event, tid, "Model", f"call {sample}", **{"task": "t", "sample_id": sample,
-                                                                        "epoch": 1, **extra})
+def _sample_records(sample: int, event: str, tid: str, action: str = "Model", **extra) -> dict:
+    return c.inspect_record(event, tid, action, f"call {sample}", **{"task": "t", "sample_id": sample,
+                                                                       "epoch": 1, **extra})
 
 
 async def test_an_action_stuck_while_its_sample_went_on_is_listed_by_its_own_age(tmp_path):
@@ -3425,11 +3449,11 @@ async def test_an_action_stuck_while_its_sample_went_on_is_listed_by_its_own_age
     its own age, at the top, and stays there as young actions come and go."""
     path = tmp_path / "trace-8.log"
     records = [c.inspect_record("enter", "run", "Run Task", "task: t (m)", start=NOW - 300),
-               _sample_records(1, "enter", "stuck", start=NOW - 120)]
+               _sample_records(1, "enter", "stuck", "Tool Call", start=NOW - 120)]
     records += [_sample_records(n, "enter", f"young{n}", start=NOW - 1.5) for n in range(2, 40)]
     records += [_sample_records(1, "enter", "young1", start=NOW - 1.0),  # its sample went on
-                _sample_records(40, "enter", "tool", start=NOW - 60),  # a hang: a tool call
-                _sample_records(40, "enter", "sub", start=NOW - 59.99)]  # on its subprocess
+                _sample_records(40, "enter", "tool", "Tool Call", start=NOW - 60),  # a hang: a tool call
+                _sample_records(40, "enter", "sub", "Subprocess", start=NOW - 59.99)]  # on its subprocess
     path.write_bytes(b"".join(map(c.line, records)))
     app = make_app(str(path))
     async with app.run_test(size=(120, 36)) as pilot:

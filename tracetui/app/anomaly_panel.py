@@ -157,6 +157,59 @@ def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float
     part.sort(key=key)
 
 
+#: Cancelled actions that ended within this many seconds of the next one
+#: ended in one stop: a ctrl+c, or a sample's limit, cancels every action
+#: open at once (a `Subprocess` killed after Inspect's grace of a few
+#: seconds).
+BURST_GAP = 5.0
+
+
+def cancelled_order(part: list[tuple[str, AnomalyRow, Run]]) -> None:
+    """Sort cancelled rows as the panel lists them: newest stop first (as
+    Inspect lists them), and the actions one stop cancelled together
+    (`BURST_GAP`) as running ones are listed (`running_order`): what had
+    run longest first, what waited on it right after, a whole task's
+    `Run Task` last. After a ctrl+c on a hung eval, `Run Task` and each
+    `Tool Call` came above the `Subprocess` that was stuck (they end last),
+    and `a` `enter` went to `Run Task` (QA)."""
+    part.sort(key=lambda t: t[1].sort_key(), reverse=True)
+    ordered: list[tuple[str, AnomalyRow, Run]] = []
+    i = 0
+    while i < len(part):
+        j = i + 1
+        while j < len(part) and part[j - 1][1].sort_key() - part[j][1].sort_key() <= BURST_GAP:
+            j += 1
+        burst = part[i:j]
+        if len(burst) > 1:
+            _order_one_stop(burst)
+        ordered.extend(burst)
+        i = j
+    part[:] = ordered
+
+
+def _order_one_stop(burst: list[tuple[str, AnomalyRow, Run]]) -> None:
+    """`cancelled_order` within one stop: by how long each ran (its
+    recorded duration; one cancelled first, while it waited for a human,
+    ran shorter), each action that waited on another (`_placement`) right
+    after it, as long as that one ran."""
+    wheres = {id(row): _sample_where(row) for _, row, _ in burst}
+    newest = _newest_in_samples(burst, wheres)
+    # What a waiting row waits on: its sample's latest-entered row.
+    latest = {(_sample_key(run, wheres[id(row)]), row.start): row for _, row, run in burst
+              if wheres[id(row)] is not None}
+
+    def key(item: tuple[str, AnomalyRow, Run]) -> tuple:
+        _, row, run = item
+        level, placed = _placement(row, newest, run, row.sort_key(), wheres)
+        ran = row.duration
+        if level == 1:
+            waited_on = latest.get((_sample_key(run, wheres[id(row)]), placed))
+            ran = waited_on.duration if waited_on is not None else ran
+        return (level == 2, -(ran or 0.0), level, -(row.start or 0.0) if level == 1 else 0.0)
+
+    burst.sort(key=key)
+
+
 def _sample_key(run: Run, where: tuple) -> tuple:
     """A sample's key, the same for a prescanned row as for its span's (a
     sample id may be a list in a hostile record: by its repr)."""
@@ -333,7 +386,10 @@ class AnomalyPanel(LineList):
             if early:
                 waiting.extend(self._give_spans(self._spanless(run, rows)))
             part.extend((bucket, row, run) for row in rows.values())
-        part.sort(key=lambda t: t[1].sort_key(), reverse=True)
+        if bucket == "cancelled":
+            cancelled_order(part)
+        else:
+            part.sort(key=lambda t: t[1].sort_key(), reverse=True)
         alike = _alike(part)
         self._closed_parts[bucket] = (made_of, part, waiting, alike)
         return part, alike
