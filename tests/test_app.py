@@ -3495,6 +3495,32 @@ async def test_the_cursors_span_stays_when_its_sample_finishes(tmp_path, layout)
         assert tree.current is target and app.detail.span is target
 
 
+async def test_a_sample_between_two_actions_stays_open_for_a_while(tmp_path, layout):
+    """QA, following: a sample is open while it runs, and closed and opened
+    again with each of its actions, as nothing runs between two; the tree
+    changed shape under the user. It stays open for `LINGER` seconds after
+    its last action (as its run's ages run), then closes."""
+    path = tmp_path / "trace-7.log"
+    path.write_bytes(b"".join(map(c.line, [
+        _sample_records(1, "enter", "a1", start=NOW - 30), _sample_records(2, "enter", "a2", start=NOW - 20)])))
+    app = make_app(str(path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        sample = tree.run.spans["a1"].parent
+        assert sample.kind == "sample" and tree.index_of(tree.run.spans["a1"]) is not None
+        with open(path, "ab") as f:  # its action ends 5 s before the log does
+            f.write(c.line(_sample_records(1, "exit", "a1", duration=5.0)))
+        await _until(pilot, lambda: sample.status == "ok")
+        await pilot.pause(0.4)
+        assert tree.is_open(sample) and tree.index_of(tree.run.spans["a1"]) is not None
+        with open(path, "ab") as f:  # the log goes on for 35 s more
+            f.write(c.line(_sample_records(2, "exit", "a2", duration=30.0)))
+        await _until(pilot, lambda: tree.run.spans["a2"].status == "ok")
+        await _until(pilot, lambda: tree.index_of(tree.run.spans["a1"]) is None)
+        assert not tree.is_open(sample) and tree.index_of(sample) is not None
+
+
 async def test_a_filtered_cursor_stays_put_when_its_span_stops_matching(tmp_path, layout):
     """QA: filtered on `status:running`, the cursor went to the top when
     the span under it finished; it stays where it was, on the next match."""

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from itertools import compress
 from operator import attrgetter, lt
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -58,6 +58,13 @@ POSITIONS_MIN = 4096
 SCANNED_LEVELS = 8
 #: Least pause (s) between two layouts of a big tree in a thread.
 RELAYOUT_GAP = 0.25
+#: A made-up node (an Inspect sample, its task), open while it runs, stays
+#: open this long (s) after its last action ends: between two actions a
+#: sample runs none, and followed live its node closed and opened again
+#: with each, the tree changing shape under the user (QA). Its age is
+#: measured as the run's are (`clock.as_of`): the samples a ctrl+c
+#: stopped stay open in the log it leaves.
+LINGER = 10.0
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
 #: Row styles, parsed once: a row is drawn from segments (`row_segments`).
 _NULL = Style()
@@ -136,16 +143,18 @@ class Rows:
             return None
 
 
-def _open_candidates(run: Run, opened: set[str]) -> dict[Span, list[Span]]:
+def _open_candidates(run: Run, opened: set[str], lingering: Iterable[Span] = ()) -> dict[Span, list[Span]]:
     """The nodes of an inferred run that may be open below its top level,
-    by parent: those the user opened, and the running actions with every
-    ancestor (a sample or task runs while an action in it does)."""
+    by parent: those the user opened, the running actions with every
+    ancestor (a sample or task runs while an action in it does), and the
+    made-up nodes still `lingering` after they ran."""
     by_parent: dict[Span, list[Span]] = {}
     seen: set[int] = set()
     # Copied by `list` first, in C: a layout in a thread runs while the
     # reader fills the buckets and the UI thread opens nodes.
     starts = [row.span for row in list(run.anomalies.running.values())]
     starts += [run.spans.get(span_id) for span_id in list(opened)]
+    starts += lingering
     for node in starts:
         while node is not None and node.parent is not None and id(node) not in seen:
             seen.add(id(node))
@@ -372,6 +381,10 @@ class SpanTree(LineList):
         self._shown_query: Query | None = None
         #: No live relayout starts before this (time.monotonic()).
         self._relayout_next = 0.0
+        #: Made-up nodes seen running by a layout, kept open for LINGER
+        #: after they stop (`_lingering`); one run's, as `_positions`.
+        self._ran: dict[Span, None] = {}
+        self._ran_run: Run | None = None
 
     # -- content ----------------------------------------------------------------
 
@@ -412,13 +425,41 @@ class SpanTree(LineList):
         if span.parent is None:
             return True
         if span.synthetic:
-            return span.status == RUNNING
+            return span.status == RUNNING or (span in self._ran and self._lingers(span))
         if not span.run.inferred:
             depth, node = 0, span.parent
             while node is not None and depth < 3:
                 depth, node = depth + 1, node.parent
             return depth < 3
         return span.status == RUNNING
+
+    def _lingers(self, node: Span) -> bool:
+        """A made-up node that stopped running within LINGER of its run's
+        present instant."""
+        end = node.end
+        return end is not None and as_of(node.run, self.now()) - end <= LINGER
+
+    def _lingering(self, run: Run) -> list[Span]:
+        """Made-up nodes of `run` open although not running (`LINGER`):
+        those a layout saw running, until they have been still for LINGER.
+        Noted from the running actions' ancestors, a few dozen a layout."""
+        if self._ran_run is not run:
+            self._ran_run, self._ran = run, {}
+        ran = self._ran
+        for row in list(run.anomalies.running.values()):
+            node = row.span.parent if row.span is not None else None
+            while node is not None and node.synthetic:
+                ran[node] = None
+                node = node.parent
+        lingering = []
+        for node in list(ran):
+            if node.status == RUNNING:
+                continue
+            if self._lingers(node):
+                lingering.append(node)
+            else:
+                ran.pop(node, None)
+        return lingering
 
     def set_open(self, span: Span, value: bool) -> None:
         self._layout_version += 1
@@ -478,7 +519,8 @@ class SpanTree(LineList):
         # user opened it or it is running: the few such nodes are looked up
         # (running actions and their ancestors) instead of testing every
         # sibling, 117k closed samples in a 1M-line log.
-        candidates = _open_candidates(run, opened) if run.inferred else None
+        lingering = set(self._lingering(run)) if run.inferred else set()
+        candidates = _open_candidates(run, opened, lingering) if run.inferred else None
         positions = self._positions.for_run(run)
 
         def open_nodes(siblings: list[Span], parent: Span | None) -> Iterator[int]:
@@ -487,7 +529,7 @@ class SpanTree(LineList):
                     s.id in opened or (s.id not in closed and default_open(s)))]
             else:
                 wanted = {s for s in candidates.get(parent, ()) if s.children and (
-                    s.id in opened or (s.id not in closed and s.status == RUNNING))}
+                    s.id in opened or (s.id not in closed and (s.status == RUNNING or s in lingering)))}
                 if len(wanted) <= INDEX_LOOKUPS:  # a C scan each
                     found = sorted(siblings.index(s) for s in wanted)
                 elif len(siblings) >= POSITIONS_MIN and key is None:
