@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import sqlite3
 import sys
 import time
 
@@ -1280,6 +1282,41 @@ async def test_running_ages_tick_and_archived_files_stop_ageing(tmp_path):
         app.tick()
         await pilot.pause(0.05)
         assert rendered(app.anomaly_panel) != before
+
+
+async def test_a_span_written_to_a_followed_database_ages_to_the_last_write(tmp_path, real_copy_gap):
+    """A copy of a spans database, then a running span begun 30 s before
+    it is inserted: the panel read `≥0µs NEW LIVE ROOT` and never grew,
+    ages measured to the newest time in the database, its own start (QA).
+    Measured to the last write seen, its age is the 30 s it had run then
+    (a lower bound: its writer is not seen), and the panel lists what has
+    run longest first, each span right before the one waiting on it."""
+    path = str(tmp_path / "g.db")
+    shutil.copyfile(SQLITE_SAMPLES[1], path)
+    store = Store()
+    sources, notes = open_sources([path], store)
+    app = TraceApp(sources, store, notes, now=time.time)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+
+        def running() -> list[str]:
+            return [row.detail for bucket, row, _ in panel.rows if bucket == "running"]
+
+        assert running() == ["generate", "POST /answer"]
+        assert "not live" in str(app.query_one("#status").render())  # a copy
+        writer = sqlite3.connect(path)
+        writer.execute("INSERT INTO spans (id, trace_id, name, kind, start_ts, status) "
+                       "VALUES ('n-1', 'new', 'NEW LIVE ROOT', 'http', ?, 'running')", (time.time() - 30,))
+        writer.commit()
+        writer.close()
+        for _ in range(150):
+            await pilot.pause(0.02)
+            if len(running()) == 3:
+                break
+        assert running() == ["generate", "POST /answer", "NEW LIVE ROOT"]
+        assert re.search(r"≥30\.\d+s http", panel.render_row(2, 100).plain)
+        assert "● live" in str(app.query_one("#status").render())
 
 
 # -- trace text is data -------------------------------------------------------------------

@@ -401,6 +401,103 @@ def test_a_database_is_live_only_while_it_may_be_written(tmp_path):
         writer.close()
 
 
+GENERIC_SAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                              "sample_traces", "sqlite", "generic_spans.db")
+
+
+def insert_running_root(path: str, started_ago: float, wal: bool = False) -> sqlite3.Connection:
+    """A running root span, begun `started_ago` s ago, written to the sample's
+    table now; the writer's connection is returned open."""
+    writer = sqlite3.connect(path)
+    if wal:
+        writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("INSERT INTO spans (id, trace_id, name, kind, start_ts, status) "
+                   "VALUES ('n-1', 'new', 'NEW LIVE ROOT', 'http', ?, 'running')", (time.time() - started_ago,))
+    writer.commit()
+    return writer
+
+
+def test_a_generic_database_seen_written_ages_to_its_last_write(tmp_path, monkeypatch, real_copy_gap):
+    """A running span inserted 30 s after it began (its start the newest
+    time in the database) read `≥0µs` and never grew while the database was
+    being written: ages ran to the newest time recorded (QA). They run to
+    the last write seen (its writer is not seen: a lower bound), and stay
+    there once it falls quiet, not back to the last record; a copy (old
+    records, new mtime) is not live, and keeps its last record's ages."""
+    from tracetui.clock import ages_cut_short, as_of
+    import tracetui.sources.sqlite as sqlite_source
+
+    monkeypatch.setattr(sqlite_source, "WRITER_QUIET", 1.0)
+    monkeypatch.setattr(sqlite_source, "LIVENESS_INTERVAL", 0.0)
+    path = str(tmp_path / "g.db")
+    shutil.copyfile(GENERIC_SAMPLE, path)
+    store = Store()
+    source = open_sqlite(path, store)
+    source.poll()
+    old = store.runs["req-8b01"]
+    assert not source.live and not old.live  # a copy, just made
+    assert as_of(old, time.time()) == old.last_time == 1795324812.1
+    insert_running_root(path, 30).close()
+    written = os.stat(path).st_mtime_ns / 1e9
+    assert source.poll() is True
+    run = store.runs["new"]
+    assert source.live and run.live and not run.writer_seen
+    age = run.anomalies.running["n-1"].duration_as_of(as_of(run, time.time() + 5))
+    assert age == pytest.approx(30, abs=1) and ages_cut_short(run)
+    # Every running span of the database is aged alike (as Flujo's).
+    assert old.live and as_of(old, time.time()) == written
+    time.sleep(1.1)  # quiet: its writer gone, or hung
+    assert source.poll() is True
+    assert not source.live and not run.live
+    assert as_of(run, time.time() + 60) == written
+
+
+def test_a_generic_wal_database_ages_to_its_wal_last_write(tmp_path, real_copy_gap):
+    """A WAL writer writes the `-wal`, the database only when it
+    checkpoints: its last change is the later of their mtimes. Its open
+    `-wal` does not say the writer is there (this reader's connection keeps
+    it once the writer has closed the database), so ages do not run to
+    now: they stop where they were."""
+    from tracetui.clock import ages_cut_short, as_of
+
+    path = str(tmp_path / "g.db")
+    shutil.copyfile(GENERIC_SAMPLE, path)
+    store = Store()
+    source = open_sqlite(path, store)
+    source.poll()
+    writer = insert_running_root(path, 30, wal=True)
+    try:
+        source.poll()
+        run = store.runs["new"]
+        written = os.stat(path + "-wal").st_mtime_ns / 1e9
+        assert run.live and not run.writer_seen and ages_cut_short(run)
+        assert as_of(run, time.time() + 60) == written
+    finally:
+        writer.close()
+    source.poll()
+    assert os.path.exists(path + "-wal")  # kept by this reader
+    assert as_of(run, time.time() + 60) == pytest.approx(written, abs=1)
+
+
+def test_the_cli_ages_a_database_written_lately_as_the_tui_does(capsys, tmp_path, real_copy_gap):
+    """Read once, a database written in the last 30 s by its writer (its
+    newest record as recent as its last write) ages to that write; a copy
+    of old records made as recently does not."""
+    path = str(tmp_path / "g.db")
+    shutil.copyfile(GENERIC_SAMPLE, path)
+    insert_running_root(path, 2).close()
+    written = os.stat(path).st_mtime_ns / 1e9
+    (root,) = cli_json(capsys, "tree", path, "new")["roots"]
+    assert root["duration"] == pytest.approx(written - (time.time() - 2), abs=1)
+    (root,) = cli_json(capsys, "tree", GENERIC_SAMPLE, "req-8b01")["roots"]
+    shutil.copyfile(GENERIC_SAMPLE, path)
+    (copied,) = cli_json(capsys, "tree", path, "req-8b01")["roots"]
+    assert copied["duration"] == root["duration"] == pytest.approx(2.1)
+    # `anomalies` measures to now, or to the last change (-wal too) asked for.
+    running = cli_json(capsys, "anomalies", path)["running"]
+    assert all(row["duration"] > 86400 for row in running)
+
+
 # -- read-only guarantee -----------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", ["flujo", "trackio", "trackio025", "generic"])

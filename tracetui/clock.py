@@ -16,7 +16,9 @@ def as_of(run: Run, now: float) -> float:
     it died, an archived log's when it was closed), so the anomaly panel, the tree, the detail, the run list
     and the CLI agree on every age. Not the file's mtime: a copy, an
     artifact downloaded from CI or a gzipped twin has its own, days later
-    (its runs lasted hours and their hung actions days)."""
+    (its runs lasted hours and their hung actions days); only a write seen
+    as its writer's counts (`last_written`: a database's rows do not say
+    when they were written)."""
     if run.live:
         if run.writer_seen:
             run.seen_at_work = now
@@ -25,19 +27,29 @@ def as_of(run: Run, now: float) -> float:
         # here): what it last wrote is all that is known. Ageing to now
         # aged every hung action through the quiet window before the log
         # is said to have ended (30 s too old in every pane, then).
-        end = run.end
+        end = last_written(run)
         return now if end is None else end
-    seen = run.seen_at_work
-    end = run.end
+    end = _latest(last_written(run), run.seen_at_work)
     if end is not None:
-        return end if seen is None else max(end, seen)
-    if seen is not None:
-        return seen
+        return end
     try:
         return os.stat(run.source).st_mtime  # a run with no times at all
     except OSError:
         return now
 
+
+def last_written(run: Run) -> float | None:
+    """When the run was last written, as far as its source tells: its last
+    record's time, or the last write to its source seen if later (a
+    database, whose rows carry when their spans began: `Run.last_write`)."""
+    return _latest(run.end, run.last_write)
+
+
+def _latest(a: float | None, b: float | None) -> float | None:
+    """The later of two instants, either unknown (None)."""
+    if a is None:
+        return b
+    return a if b is None else max(a, b)
 
 
 def ages_cut_short(run: Run, whole_file: bool = False) -> bool:
@@ -56,6 +68,6 @@ def ages_cut_short(run: Run, whole_file: bool = False) -> bool:
         return False  # reading: running so far, provisional (the panel says "so far")
     seen = run.seen_at_work
     if seen is not None:
-        end = run.end
+        end = last_written(run)
         return end is not None and end > seen
     return True

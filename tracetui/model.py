@@ -280,7 +280,7 @@ class Run:
         "id", "name", "source", "format", "spans", "roots", "anomalies",
         "attributes", "events", "status_override", "inferred", "live",
         "_error_count", "first_time", "last_time", "synthetic_spans", "known_end", "writer_seen",
-        "seen_at_work", "reading",
+        "seen_at_work", "reading", "last_write",
     )
 
     def __init__(self, id: str, source: str, format: str, name: str = "") -> None:
@@ -325,6 +325,13 @@ class Run:
         #: Its source is still being read to its end (the TUI opening a big
         #: log): what it lists as running so far may close further on.
         self.reading = False
+        #: The last write to its source seen, where its records' own times
+        #: do not tell it (`clock.as_of`): a database row carries when its
+        #: span began, not when it was written, so a running span inserted
+        #: late made the newest time in the database its own start, and its
+        #: age stayed 0 while the database was being written (QA). None
+        #: where the records tell it (a log is written as it is logged).
+        self.last_write: float | None = None
 
     def span_count(self) -> int:
         """Spans the source recorded: `spans` less the made-up nodes."""

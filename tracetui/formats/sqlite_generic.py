@@ -350,6 +350,8 @@ class GenericSpansDecoder:
         self._last_run: Run | None = None
         #: Runs changed by the rows of the batch being read.
         self._touched: set[str] = set()
+        #: Runs last said live by `see_writer`.
+        self._live_runs: set[str] = set()
 
     def reset(self) -> None:
         self.store.drop_runs(self.run_ids)
@@ -360,6 +362,30 @@ class GenericSpansDecoder:
         for run_id in self._touched:
             self.store.touch(run_id)
         self._touched.clear()
+
+    def see_writer(self, live: bool, written_at: float | None) -> bool:
+        """Say what the source knows of its writer on the runs it may be
+        writing, those with running spans (as Flujo's running runs): `live`
+        (written lately) and `written_at`, its last write seen, which their
+        ages run to (`clock.as_of`). The writer itself is never seen
+        (`Run.writer_seen`): an open `-wal` does not say it is there, as
+        tracetui's own connection keeps it when the writer closes. True, and
+        the runs touched, if a run's liveness changed."""
+        running = {run_id for run_id, _ in self.open_rows.values()} if live else set()
+        changed = False
+        for run_id in running | self._live_runs:
+            run = self.store.runs.get(run_id)
+            if run is None:
+                continue
+            run_live = run_id in running
+            if run_live:
+                run.last_write = written_at
+            if run.live != run_live:
+                run.live = run_live
+                self.store.touch(run_id)
+                changed = True
+        self._live_runs = running
+        return changed
 
     def read(self, conn: sqlite3.Connection, schema: dict[str, list[str]]) -> bool:
         if self.table not in schema:

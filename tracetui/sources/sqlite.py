@@ -24,9 +24,11 @@ import gc
 import json
 import os
 import sqlite3
+import time
 import urllib.parse
 from typing import Any, Callable, TextIO
 
+from tracetui.formats import inspect as inspect_format
 from tracetui.formats.inspect import WRITER_QUIET
 from tracetui.formats.sqlite_generic import SQLiteFormat, quote_ident
 from tracetui.sources.files import is_gzip
@@ -37,6 +39,9 @@ from tracetui.store import Store
 BATCH = 5000
 #: Seconds to wait for a lock held by a writer (WAL readers rarely wait at all).
 BUSY_TIMEOUT = 1.0
+#: How often (s) a database not changing is looked at again for its
+#: writer (quiet for WRITER_QUIET: not live).
+LIVENESS_INTERVAL = 1.0
 
 
 def sqlite_formats() -> list[SQLiteFormat]:
@@ -65,6 +70,14 @@ def has_wal(path: str) -> bool:
 def _uri(path: str, immutable: bool) -> str:
     quoted = urllib.parse.quote(os.path.abspath(path), safe="/")
     return f"file:{quoted}?mode=ro" + ("&immutable=1" if immutable else "")
+
+
+def _changed_at(stamp: tuple) -> float:
+    """The last change a `_file_stamp` shows: the database's mtime or its
+    -wal's, whichever is later (a WAL writer writes the -wal; the database
+    only when it checkpoints)."""
+    wal = stamp[3]
+    return max(stamp[2], wal[2] if wal is not None else 0) / 1e9
 
 
 def connect_readonly(path: str) -> tuple[sqlite3.Connection, bool]:
@@ -163,6 +176,10 @@ class SQLiteSource(DecodedSource):
         self._stamp: tuple | None = None
         self._read_once = False
         self._last_note: str | None = None
+        #: The last change to the database seen as its writer's (its or its
+        #: -wal's mtime, `_see_writes`); None: no writer seen writing it.
+        self._written_at: float | None = None
+        self._writer_checked = 0.0
 
     # -- change detection ---------------------------------------------------
 
@@ -182,6 +199,10 @@ class SQLiteSource(DecodedSource):
         self._schema_version = None
 
     def poll(self, final: bool = False) -> bool:
+        changed = self._read_changes()
+        return self._check_writer(changed) or changed
+
+    def _read_changes(self) -> bool:
         try:
             stamp = self._file_stamp()
         except OSError as exc:
@@ -234,12 +255,62 @@ class SQLiteSource(DecodedSource):
                     self.decoder.reset()
             self._note(text + " (will retry)")
             return False
+        self._see_writes(stamp)
         self._stamp = stamp
         self._read_once = True
         for text in self.decoder.notes:
             self._note(text)
         self.decoder.notes.clear()
         return changed
+
+    # -- its writer ------------------------------------------------------------
+
+    def _see_writes(self, stamp: tuple) -> None:
+        """Note a change to the database as its writer's (`_written_at`):
+        any change seen while it is followed (a reader here writes nothing);
+        on first reading it, a write within WRITER_QUIET unless a copy's.
+        Only for decoders that age by it (`see_writer`): Flujo's runs keep
+        their own rule (a `-wal` beside the database)."""
+        if getattr(self.decoder, "see_writer", None) is None:
+            return
+        if self._stamp is not None and stamp[0] == self._stamp[0]:
+            if stamp != self._stamp:
+                self._written_at = _changed_at(stamp)
+            return
+        # Read for the first time (or a different file under the name now).
+        last = _changed_at(stamp)
+        recent = time.time() - last < WRITER_QUIET and not self._a_copy(last)
+        self._written_at = last if recent else None
+
+    def _a_copy(self, changed_at: float) -> bool:
+        """Its newest record is older than its last change by COPY_GAP or
+        more: copied or downloaded here, not being written (its mtime is
+        the copy's: ages must not run to it). As `LineSource._a_copy`."""
+        runs = map(self.store.runs.get, getattr(self.decoder, "run_ids", ()))
+        times = [run.last_time for run in runs if run is not None and run.last_time is not None]
+        return bool(times) and changed_at - max(times) >= inspect_format.COPY_GAP
+
+    def _writer_live(self) -> bool:
+        """Seen written within WRITER_QUIET. Not while a `-wal` is merely
+        there: tracetui's connection keeps it once the writer has closed
+        the database (SQLite deletes it with the last connection)."""
+        written_at = self._written_at
+        if written_at is None or self.db_path != self.path:
+            return False  # not seen written, or a gzipped database
+        return time.time() - written_at < WRITER_QUIET
+
+    def _check_writer(self, changed: bool) -> bool:
+        """Tell the decoder what is known of the writer: after every change
+        (ages run to its last write), else at most every LIVENESS_INTERVAL
+        (it falls quiet). True if a run's liveness changed."""
+        see = getattr(self.decoder, "see_writer", None)
+        now = time.monotonic()
+        if see is None or not (changed or now - self._writer_checked >= LIVENESS_INTERVAL):
+            return False
+        self._writer_checked = now
+        live = self._writer_live()
+        with self.store.lock:
+            return see(live, self._written_at)
 
     def _read(self, conn: sqlite3.Connection) -> bool:
         """One decoder read with the cyclic garbage collector paused: a bulk
@@ -272,9 +343,12 @@ class SQLiteSource(DecodedSource):
     def live(self) -> bool:
         """A writer may be at work: a `-wal` beside the database, or a
         write within `WRITER_QUIET` (the status line said `● live` for any
-        database, one untouched for days too)."""
+        database, one untouched for days too); of a decoder that ages by
+        its writer, as its runs say (`_writer_live`: a copy is not live)."""
         if self.db_path != self.path:
             return False  # a gzipped database: an archive
+        if getattr(self.decoder, "see_writer", None) is not None:
+            return self._writer_live()
         return os.path.exists(self.path + "-wal") or written_within(self.path, WRITER_QUIET)
 
     def raw(self, locator: Any) -> str | None:
