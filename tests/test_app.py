@@ -1593,6 +1593,23 @@ async def test_a_stuck_model_call_waits_on_nothing_entered_after_it(tmp_path):
         assert order == ["m1", "m2", "y1"]
 
 
+async def test_two_runs_with_alike_ages_keep_each_waiting_row_after_its_action(tmp_path):
+    """Ages alike to the last digit in two runs (two copies of one log;
+    a database's rows aged to one write): the other run's row came between
+    a stuck Subprocess and the Tool Call waiting on it."""
+    for pid in (301, 302):
+        (tmp_path / f"trace-{pid}.log").write_bytes(open(HUNG, "rb").read())
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot, app)
+        rows = [(row, run) for bucket, row, run in app.anomaly_panel.rows if bucket == "running"]
+        waiting = [i for i, (row, _) in enumerate(rows)
+                   if any(c.status == "running" for c in row.span.children or ())]
+        assert waiting
+        for i in waiting:
+            assert rows[i - 1][0].span.parent is rows[i][0].span and rows[i - 1][1] is rows[i][1]
+
+
 def test_the_detail_says_which_sample_an_action_is_in():
     """The stuck Subprocess's pane named its parent Tool Call; its task and
     sample were only in the raw record (QA)."""

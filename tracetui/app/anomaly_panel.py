@@ -151,7 +151,10 @@ def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float
         end = ends[id(run)]
         level, placed = _placement(row, newest, run, end, wheres)
         # Several waiting on one action: the innermost (latest entered) first.
-        return (not run.live, level == 2, float("inf") if placed is None else placed - end, level,
+        # Ages alike to the last digit (a database's rows aged to one
+        # write): a run's rows stay together, so no other run's row comes
+        # between an action and the one waiting on it.
+        return (not run.live, level == 2, float("inf") if placed is None else placed - end, id(run), level,
                 -(row.start or 0.0) if level == 1 else 0.0)
 
     part.sort(key=key)
