@@ -820,6 +820,54 @@ async def test_log_gzipped_at_exit_carries_on_without_loss(tmp_path):
         assert sum(1 for _, r, _ in app.anomaly_panel.rows if r.detail == "written_at_exit") == 1
 
 
+async def test_the_detail_names_the_gzipped_log_once_inspect_gzips_it(live_log):
+    """A span's detail, drawn while its log was `trace-N.log`, names
+    `trace-N.log.gz` once Inspect gzips it at exit (with no record after
+    it: nothing else about the span changes). QA: the status line said
+    archived, the detail still named the `.log`, gone."""
+    import gzip
+
+    app = make_app(live_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        run = app.store.runs["trace-999999"]
+        span = next(s for s in run.spans.values() if s.kind == "Model" and s.status == "ok")
+        app.tree.reveal(span)
+        app.tree.focus()
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if app.detail.span is span:
+                break
+
+        def shown() -> str:
+            # Every line the pane draws, scrolled to or not, without
+            # spaces: the path may be folded over lines.
+            return "".join("".join(line.text.split()) for line in app.detail._lines)
+
+        assert f"{live_log}[inspect]" in shown()
+        # The eval's last record, read while the detail shows the span (the
+        # app takes note of what it shows), then the gzip.
+        events = len(run.events)
+        last = {"timestamp": "2026-11-23T05:38:06+00:00", "level": "INFO", "message": "eval complete"}
+        with open(live_log, "a") as f:
+            f.write(json.dumps(last) + "\n")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if len(run.events) > events:
+                break
+        await pilot.pause(app_module.DETAIL_LIVE_INTERVAL + 0.1)
+        assert len(run.events) > events and app.detail.span is span
+        with open(live_log, "rb") as src, gzip.open(live_log + ".gz", "wb") as dst:
+            dst.write(src.read())
+        os.unlink(live_log)
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if run.source.endswith(".gz") and ".log.gz" in shown():
+                break
+        assert run.source == live_log + ".gz" and app.detail.span is span
+        assert f"{live_log}.gz[inspect]" in shown()
+
+
 async def test_an_eval_with_a_reused_pid_is_a_run_of_its_own(tmp_path):
     """In a container an eval often gets the pid its previous run had: its
     trace-N.log appears beside that run's trace-N.log.gz. The two evals

@@ -594,8 +594,11 @@ class TraceApp(App):
             if not self.loading and current is not None and current.run.id in changed:
                 # Redraw the detail only if what it shows changed: a full
                 # render per appended line would cost the tail its latency.
+                # Its run's file too: gzipped at exit, with nothing else new
+                # (the detail kept naming the `.log`, QA).
                 signature = (id(current), current.status, current.duration,
-                             len(current.children or ()), len(current.events or ()))
+                             len(current.children or ()), len(current.events or ()),
+                             current.run.source)
                 if signature != self._detail_signature:
                     self._detail_signature = signature
                     self._redraw_live_detail()

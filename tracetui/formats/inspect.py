@@ -374,6 +374,7 @@ class InspectDecoder:
         new_id = run_id_for(path)
         if new_id != self.run_id and self.store.rename_run(self.run_id, new_id):
             self.run_id = new_id
+        self.store.touch(self.run_id)  # its source and liveness changed: views redraw them
 
     def step_aside(self) -> None:
         """A newer eval's `trace-N.log` appeared beside this `trace-N.log.gz`

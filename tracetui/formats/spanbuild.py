@@ -628,6 +628,7 @@ class SpanDecoder:
             run = self.store.runs.get(run_id)
             if run is not None:
                 run.source = path
+                self.store.touch(run_id)  # views name the new file
 
     def reset(self) -> None:
         """The source was replaced: forget everything it said."""

@@ -55,7 +55,12 @@ class LineSource(DecodedSource):
                 self.path = self.follower.path
                 setter = getattr(self.decoder, "set_path", None)
                 if setter:
-                    setter(self.path)
+                    # Under the lock: it may rename a run the UI is reading.
+                    with self.store.lock:
+                        setter(self.path)
+                    # News even with no new record: the panes name the file
+                    # (the detail said `trace-N.log` once it was gzipped, QA).
+                    changed = True
             with self.store.lock, paused_gc():
                 if chunk.reset:
                     self.decoder.reset()
