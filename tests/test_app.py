@@ -24,6 +24,7 @@ from textual.widget import Widget
 
 from headless import open_app, settle
 from hostile import corpus as c
+from tracetui.analysis import enclosing_sample
 from tracetui.app import app as app_module
 from tracetui.app import span_tree
 from tracetui.app.anomaly_panel import _newest_in_samples, _placement
@@ -532,9 +533,9 @@ async def test_detail_pane_draws_spans_without_laying_out_the_screen(demo_log, m
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
         detail = app.detail
-        # Two spans whose detail is longer than the pane (their sample's log).
+        # Two spans whose detail is longer than the pane (a sample's whole log).
         long_ones = [s for s in app.store.runs["demo"].spans.values()
-                     if s.kind == "Model" and len(log_for(s)) >= 3]
+                     if s.kind == "sample" and len(log_for(s)) >= 3]
         first, second = long_ones[0], long_ones[1]
         detail.show(first, NOW)
         await pilot.pause(0.1)
@@ -599,6 +600,81 @@ async def test_a_running_spans_log_is_drawn_again_only_when_it_grew(demo_log):
         assert detail._log_drawn[2] is not kept
         assert "a brand new record" in "\n".join(line.text for line in detail._lines)
         assert [line.text for line in detail._lines] == afresh()
+
+
+MIXED = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "inspect", "mixed.log.gz")
+
+
+async def test_an_actions_detail_lists_the_log_written_while_it_ran():
+    """Each `Model` call of a sample showed the sample's whole log, so its
+    three HTTP records seemed each call's (and a 429 whichever call one
+    looked at, QA): an action shows the records of its own time, saying
+    so; the sample's node still shows them all; an action with none says
+    so in one line."""
+    app = open_app(MIXED, now=NOW)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        sample = next(s for s in tree.run.spans.values() if s.kind == "sample"
+                      and s.name == "sample 2 · epoch 1" and s.parent.name == "research")
+        https = [e for e in sample.events if e.level == "HTTP"]
+        assert len(sample.events) == len(https) == 3
+        tree.reveal(sample)
+        tree.focus()
+        await pilot.press("enter")  # opens it
+        seen = {}
+        for _ in range(12):  # down its rows, as the user steps through them
+            await pilot.pause(0.15)
+            span = app.detail.span
+            if enclosing_sample(span) is not sample:
+                break
+            seen[span] = detail_text(app, width=110)
+            await pilot.press("j")
+        assert "sample log (3 records)" in seen[sample]
+        calls = [s for s in seen if s.name == "Model"]
+        assert len(calls) == 3
+        for call, record in zip(calls, https):
+            text = seen[call]
+            assert "log during this action (1 of the sample's 3 records)" in text
+            # Its own call's record, by its time, and neither of the others.
+            assert [time_of(e) in text for e in https] == [e is record for e in https]
+        quiet = next(s for s in seen if s.name == "Tool Call")
+        assert "no log record during this action (its sample's node shows all 3)" in seen[quiet]
+        assert "POST" not in seen[quiet]
+
+
+def test_a_running_actions_log_runs_to_the_instant_it_is_aged_to(demo_log):
+    """A running action's window ends where its age does (`clock.as_of`):
+    a record its sample gains while it runs joins its log, in order."""
+    import io
+    from datetime import datetime, timezone
+
+    from tracetui.app.detail import log_window, span_sections
+    from tracetui.model import Event
+
+    store = Store()
+    sources, _ = open_sources([demo_log], store)
+    for source in sources:
+        source.poll(final=True)
+    stuck = next(s for s in store.runs["demo"].spans.values()
+                 if s.kind == "Subprocess" and s.status == "running" and enclosing_sample(s) is not None)
+    events = log_for(stuck)
+    lo, hi = log_window(stuck, events, stuck.start + 60)
+    iso = datetime.fromtimestamp(stuck.start + 30, timezone.utc).isoformat()
+    events.append(Event(iso, "HTTP", "POST /v1/chat/completions \"HTTP/1.1 429\"", None))
+    assert log_window(stuck, events, stuck.start + 29) == (lo, hi)
+    assert log_window(stuck, events, stuck.start + 60) == (lo, hi + 1) and hi == len(events) - 1
+    console = Console(file=io.StringIO(), width=100, color_system=None)
+    console.print(span_sections(stuck, stuck.start + 60, events=events)[1][1])
+    text = console.file.getvalue()
+    assert "HTTP/1.1 429" in text and f"log during this action ({hi + 1 - lo} of the sample's {len(events)} records)" in text
+
+
+def time_of(event) -> str:
+    """How the detail shows a record's time (`05:37:25.712`)."""
+    from tracetui.app.detail import _event_time
+
+    return _event_time(event.time)
 
 
 async def keys_shown(pilot, app: TraceApp, pane) -> str:
