@@ -1914,6 +1914,7 @@ async def test_a_killed_eval_stops_being_live_and_every_pane_ages_alike(tmp_path
     import tracetui.sources.lines as lines_module
 
     monkeypatch.setattr(lines_module, "LIVENESS_INTERVAL", 0.0)
+    monkeypatch.setattr(lines_module, "CUT_LINE_QUIET", 0.3)
     writer = subprocess.Popen([sys.executable, "-c", "print(flush=True); import time; time.sleep(60)"],
                               stdout=subprocess.PIPE)  # an eval: a Python process
     writer.stdout.readline()  # started
@@ -2044,6 +2045,33 @@ async def test_the_cut_off_last_line_of_a_killed_eval_is_counted_once_it_is_gone
     finally:
         writer.kill()
         writer.wait()
+
+
+async def test_a_record_written_in_two_pieces_to_a_quiet_log_is_read_whole(tmp_path, monkeypatch, real_copy_gap):
+    """QA: a log quiet for a while (not live: its records old, no writer
+    seen) gets a record in two writes, 0.05–3 s apart (a hung eval's next
+    record, an error's long stack trace). The first piece was read at once
+    as a cut-off line: two bad lines, and the record lost. An unfinished
+    line is read as it is only once it has stayed so for CUT_LINE_QUIET."""
+    import tracetui.sources.lines as lines_module
+
+    monkeypatch.setattr(lines_module, "CUT_LINE_QUIET", 1.5)
+    path = tmp_path / "trace-31341.log"
+    old = [c.inspect_record("enter", f"a{n}", "Model", "generate (m)", start=NOW - 3400 + n) for n in range(3)]
+    path.write_bytes(b"".join(map(c.line, old)))
+    app = make_app(str(path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        source = app.sources[0]
+        assert not source.live
+        record = c.line(c.inspect_record("enter", "split", "Subprocess", "sleep 3600 SPLITREC", start=NOW - 10))
+        with open(path, "ab") as f:
+            f.write(record[:100])
+        await pilot.pause(0.6)
+        with open(path, "ab") as f:
+            f.write(record[100:])
+        await _until(pilot, lambda: "split" in app.store.runs["trace-31341"].spans)
+        assert source.skipped == 0 and "split" in app.store.runs["trace-31341"].spans
 
 
 async def test_a_followed_log_rotated_by_rename_keeps_both_files(tmp_path):

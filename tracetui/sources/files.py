@@ -319,6 +319,11 @@ class FileFollower:
         return bool(self._partial)
 
     @property
+    def pending_end(self) -> int:
+        """Where the bytes read so far end, an unfinished last line's too."""
+        return self.offset + len(self._partial)
+
+    @property
     def file_id(self) -> tuple[int, int] | None:
         """(device, inode) of the file being read, once it is opened."""
         return self._ino

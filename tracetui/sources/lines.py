@@ -20,6 +20,12 @@ def _decode_text(data: bytes) -> str:
 
 #: How often a followed file's writer is checked for life (s).
 LIVENESS_INTERVAL = 1.0
+#: A last line without its newline, in a file whose writer is not seen at
+#: work, is read as it is (cut off: a killed eval's) once it has stayed so
+#: this long (s). At once, a record written in two pieces to a log quiet
+#: for a while (a hung eval's next record) was read as two bad lines, and
+#: lost (QA).
+CUT_LINE_QUIET = 5.0
 
 
 class LineSource(DecodedSource):
@@ -35,6 +41,8 @@ class LineSource(DecodedSource):
         self._liveness_checked = 0.0
         #: ((mtime, runs read), a copy?) of the last `_a_copy` answer.
         self._copy_check: tuple[tuple | None, bool] = (None, False)
+        #: (where the unfinished last line ends, since when: time.monotonic())
+        self._cut_line: tuple[int, float] = (-1, 0.0)
 
     def poll(self, final: bool = False, max_chunks: int | None = None) -> bool:
         """Read what is new (all of it, or at most `max_chunks` slices, so a
@@ -76,13 +84,22 @@ class LineSource(DecodedSource):
             if not chunk.more or (max_chunks is not None and chunks >= max_chunks):
                 if final and not flush and not chunk.more and self.follower.pending_partial:
                     self.notes.append(f"{self.path}: its last line is still being written: not read")
-                elif not final and not chunk.more and self.follower.pending_partial and not self.live:
+                elif not final and not chunk.more and self.follower.pending_partial and not self.live \
+                        and self._cut_line_settled():
                     # Its writer is gone and will never finish that line (an
                     # eval killed mid-write): read it as it is, counted as a
                     # bad line as a command reading to the end counts it (QA:
                     # the TUI dropped it without a word).
                     return self.poll(final=True) or changed
                 return self._check_writer() or changed
+
+    def _cut_line_settled(self) -> bool:
+        """The unfinished last line has not grown for CUT_LINE_QUIET."""
+        end = self.follower.pending_end
+        now = time.monotonic()
+        if end != self._cut_line[0]:
+            self._cut_line = (end, now)
+        return now - self._cut_line[1] >= CUT_LINE_QUIET
 
     @property
     def progress(self) -> float:
