@@ -2914,6 +2914,31 @@ async def test_enter_on_an_anomaly_of_a_held_archive_reads_it(tmp_path, monkeypa
         assert app.focused is app.tree and app.tree.current.id == trace_id
 
 
+async def test_a_held_archives_tree_shows_nothing_until_it_is_read(tmp_path, monkeypatch):
+    """QA: the tree moved by itself to a held archive's run (the panel's top
+    row is of it) and showed its first slice: what was in flight there, as
+    running for hours, where the whole file closes it. Until the archive is
+    read the tree says so, and shows its spans once it is."""
+    _hold_every_archive(monkeypatch)
+    archive = tmp_path / "trace-2.log.gz"
+    _gen_inspect(archive, 4000, 8, start=NOW - 100_000)
+    os.utime(archive, (NOW - 1000, NOW - 1000))
+    write_demo_trace(str(tmp_path / "trace-1.log"))
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        run = app.store.runs["trace-2"]
+        assert run.spans  # its first slice is read
+        with app.store.lock:
+            tree.show_run(run)
+        await pilot.pause(0.1)
+        assert tree.row_count() == 0 and "not read yet" in tree.empty_text()
+        app.read_held(app._held_source(run))
+        await _until(pilot, lambda: not app.loading and tree.row_count() > 0)
+        assert tree.run is run and tree.row_count() > 0
+
+
 async def test_the_panels_kept_rows_are_the_rows_it_would_sort_afresh(live_log):
     """The panel keeps each closed bucket's sorted rows until a run's
     bucket is written to. Following a log that opens and closes actions,

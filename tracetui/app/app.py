@@ -575,7 +575,7 @@ class TraceApp(App):
                         run.known_end = None  # and its end
             panel.provisional = (self.loading or bool(self._held)) and any(
                 r not in panel.early for r in unread)
-            self.run_list.held = self._held_run_ids()
+            self.run_list.held = self.tree.unread = self._held_run_ids()
             self.run_list.set_runs(runs)
             panel.set_runs(self._panel_runs(runs))
             tree = self.tree
