@@ -145,6 +145,11 @@ def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float
     # Each row's sample found once a sort (every batch, following).
     wheres = {id(row): _sample_where(row) for _, row, _ in part}
     newest = _newest_in_samples(part, wheres)
+    # Each run's place among them, as given (not `id`: the order must not
+    # change from one process to the next).
+    rank: dict[int, int] = {}
+    for _, _, run in part:
+        rank.setdefault(id(run), len(rank))
 
     def key(item: tuple[str, AnomalyRow, Run]) -> tuple:
         _, row, run = item
@@ -154,8 +159,8 @@ def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float
         # Ages alike to the last digit (a database's rows aged to one
         # write): a run's rows stay together, so no other run's row comes
         # between an action and the one waiting on it.
-        return (not run.live, level == 2, float("inf") if placed is None else placed - end, id(run), level,
-                -(row.start or 0.0) if level == 1 else 0.0)
+        return (not run.live, level == 2, float("inf") if placed is None else placed - end, rank[id(run)],
+                level, -(row.start or 0.0) if level == 1 else 0.0)
 
     part.sort(key=key)
 
