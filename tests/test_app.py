@@ -205,6 +205,28 @@ async def test_expand_and_collapse_a_subtree_lay_out_what_a_full_layout_would(de
             assert set(children) == set(task.children)
             assert not any(tree.is_open(s) for s in children), sort
 
+async def test_a_jump_to_a_span_the_kept_filter_hides_drops_it_from_the_border_too(demo_log):
+    """QA: the tree kept `status:error`, `a` `enter` on a running anomaly
+    showed the whole tree (the span does not match), and the border still
+    said `/ status:error` until esc."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        app.focus_now(app.tree)
+        await pilot.press("slash", *"status:error", "enter")
+        await pilot.pause(0.2)
+        assert app.tree.filtered and "status:error" in str(app.tree.border_subtitle)
+        panel = app.anomaly_panel
+        app.focus_now(panel)
+        panel.cursor = next(i for i, (b, _, _) in enumerate(panel.rows) if b == "running")
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.focused is app.tree and app.tree.current is panel.current[1].span
+        assert not app.tree.filtered and not app.tree.border_subtitle
+        await pilot.press("slash")
+        assert app.query_one("#filter").value == ""  # the box does not bring it back
+
+
 async def test_filter_tree_by_field(demo_log):
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:

@@ -947,6 +947,14 @@ class TraceApp(App):
         with self.store.lock:
             self.tree.show_run(run)
             self.tree.reveal(span)  # SpanSelected: the detail shows it
+        if self._filter_texts.get(self.tree.id or "") and not self.tree.filtered:
+            # The span is not among what the kept filter shows: the tree
+            # dropped it, and so does its border (QA: it still said
+            # `/ status:error` over the whole tree).
+            self._filter_texts[self.tree.id or ""] = ""
+            self.tree.border_subtitle = None
+            self.notify("the tree's filter is dropped: the anomaly's span does not match it", timeout=3,
+                        markup=False)
         self.focus_now(self.tree)
 
     @on(LineList.Activated, "#runs")

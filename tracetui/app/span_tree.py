@@ -396,6 +396,11 @@ class SpanTree(LineList):
     def row_count(self) -> int:
         return len(self.rows)
 
+    @property
+    def filtered(self) -> bool:
+        """A filter is on: the rows are its matches and their ancestors."""
+        return bool(self._query)
+
     def empty_text(self) -> str:
         if self.run is None:
             return "no run selected"
