@@ -796,6 +796,20 @@ def test_a_directorys_anomalies_say_which_log_each_row_is_from(tmp_path, capsys)
     assert code == 1 and "not an Inspect trace log" in err
 
 
+def test_the_envelope_names_its_file_by_its_absolute_path_as_inspect_does(tmp_path, capsys, monkeypatch):
+    """QA: `anomalies --json trace-9917.log` said `"trace_file":
+    "trace-9917.log"` where Inspect says the absolute path, the one
+    difference in their answers; a generic source's and `http`'s too."""
+    c.write(str(tmp_path), "trace-1.log", c.line(c.inspect_record("enter", "a", "Subprocess", "sleep 600",
+                                                                   start=c.T0)))
+    c.write(str(tmp_path), "spans.jsonl", c.line({"trace_id": "t", "span_id": "s", "name": "n",
+                                                   "start_time": c.T0}))
+    monkeypatch.chdir(tmp_path)
+    for name, command in (("trace-1.log", "anomalies"), ("spans.jsonl", "anomalies"), ("trace-1.log", "http")):
+        code, out, _ = cli(capsys, command, name, "--json", *(["--as-of", AS_OF] if command == "anomalies" else []))
+        assert code == 0 and json.loads(out)["trace_file"] == str(tmp_path / name), (name, command)
+
+
 def test_the_first_bad_line_is_counted_past_lines_longer_than_a_block(tmp_path, capsys):
     """A valid 5 MB line spans several of the scan's 1 MiB blocks; the bad
     line after it is still found at its own number."""

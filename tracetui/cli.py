@@ -204,7 +204,9 @@ def _anomalies_envelope(args: argparse.Namespace, path: str, as_of: float | None
             pass
     if as_of is None:
         as_of = time.time()
-    trace_file = sources[0].path if len(sources) == 1 else path
+    # Absolute, as Inspect's envelope gives it (QA: `trace-9917.log` where
+    # Inspect said `/tmp/qa1/trace-9917.log`).
+    trace_file = os.path.abspath(sources[0].path if len(sources) == 1 else path)
     envelope = anomalies_envelope(trace_file, list(store.runs.values()), as_of)
     if args.filter:
         # A span has no message: its name and kind are what --filter reads
@@ -238,7 +240,7 @@ def _anomalies_fast(args: argparse.Namespace, path: str, as_of: float | None) ->
         note(f"{path}: its last line is still being written: not read")
     elif skipped:
         note(f"{path}: skipped {skipped} bad line(s); first at line {result.first_bad_line}")
-    return fastscan.envelope(path, result, as_of)
+    return fastscan.envelope(os.path.abspath(path), result, as_of)
 
 
 #: Widest action and detail (with its error) an `anomalies` text row shows.
@@ -506,7 +508,7 @@ def _http_answer(args: argparse.Namespace, path: str) -> dict[str, Any]:
     if line_format_of(path) != "inspect" and not holds_no_records(path):
         raise CliError(f"{path}: not an Inspect trace log (HTTP records are Inspect's)")
     rows = http_records(path, args.filter, args.failed, note)
-    return {"trace_file": path, "as_of": time.time(), "requests": rows}
+    return {"trace_file": os.path.abspath(path), "as_of": time.time(), "requests": rows}
 
 
 def _print_http(answer: dict[str, Any]) -> None:
