@@ -810,6 +810,22 @@ def test_the_envelope_names_its_file_by_its_absolute_path_as_inspect_does(tmp_pa
         assert code == 0 and json.loads(out)["trace_file"] == str(tmp_path / name), (name, command)
 
 
+def test_a_text_file_with_a_few_json_lines_is_not_a_trace(tmp_path, capsys):
+    """QA: the README (424 lines, 3 of them JSON examples) opened as a run
+    of 2 spans. A file most of whose first lines are not JSON is no trace;
+    a log whose first lines are damaged still is."""
+    text = [b"# A README", b"", b"Some prose.", b"```json"]
+    text += [c.line({"trace_id": "t1", "span_id": f"s{i}", "name": "n"}).rstrip() for i in range(3)]
+    text += [b"```"] + [b"more prose %d" % i for i in range(30)]
+    readme = c.write(str(tmp_path), "README.md", b"\n".join(text) + b"\n")
+    code, _, err = cli(capsys, "runs", readme)
+    assert code == 1 and "not a trace source" in err
+    damaged = c.write(str(tmp_path), "trace-4.log", b"garbage\n{cut\n" + b"".join(
+        c.line(c.inspect_record("enter", f"a{i}", start=c.T0)) for i in range(10)))
+    code, out, err = cli(capsys, "runs", damaged, "--json")
+    assert code == 0 and json.loads(out)[0]["spans"] == 10 and "skipped 2 bad line(s)" in err
+
+
 def test_the_first_bad_line_is_counted_past_lines_longer_than_a_block(tmp_path, capsys):
     """A valid 5 MB line spans several of the scan's 1 MiB blocks; the bad
     line after it is still found at its own number."""

@@ -95,20 +95,26 @@ def _read_head(path: str) -> bytes:
 
 
 def _first_records(head: bytes) -> list[Any]:
+    """The JSON values of the first lines of a file, for the formats to
+    sniff; none if most of its first lines are not JSON: a text file with a
+    few JSON examples in it (a README) is not a trace (QA: it opened as
+    a run of two spans), while a log cut at a line or damaged is."""
     records = []
+    tried = 0
     lines = head.split(b"\n")
     if len(head) >= HEAD_SIZE and len(lines) > 1:
         lines.pop()  # last line may be cut by the head limit
     for line in lines:
         if not line.strip():
             continue
+        tried += 1
         try:
             records.append(loads(line))
         except ValueError:
             continue
         if len(records) >= SNIFF_RECORDS:
             break
-    return records
+    return records if 2 * len(records) > tried else []
 
 
 def line_format_of(path: str) -> str | None:
