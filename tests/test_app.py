@@ -3932,3 +3932,11 @@ async def test_a_tree_filter_matching_nothing_clears_the_detail(demo_log):
         await pilot.pause(0.3)
         assert len(app.tree.rows) == 0
         assert app.detail.span is None
+
+
+def test_a_count_of_one_takes_the_singular():
+    """QA: `sample log (1 records)`."""
+    from tracetui.text import counted
+
+    assert counted(1, "record") == "1 record" and counted(2000, "record") == "2,000 records"
+    assert counted(0, "record") == "0 records"

@@ -164,6 +164,12 @@ async def test_gzip_cut_short_says_so(tmp_path):
         await settle(pilot, app)
         line = str(app.query_one("#status").render())
         assert "gzip data ends early or is damaged" in line and "1 skipped" in line
+    # QA, at 80 columns: the note was cut off, the file read as any archive.
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        line = app._status.render_line(0).text
+        assert "archived, cut short" in line and "2 notes: n" in line
 
 
 async def test_overflowing_numbers_and_odd_times_render(tmp_path):

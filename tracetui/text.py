@@ -92,3 +92,8 @@ def fmt_clock(epoch: float | None, fmt: str = "%Y-%m-%d %H:%M:%S", empty: str = 
         return time.strftime(fmt, time.localtime(epoch))
     except (OverflowError, OSError, ValueError):
         return f"{epoch:.6g}"
+
+
+def counted(n: int, noun: str) -> str:
+    """`1 record`, `2,000 records`: a count and its noun (QA: `1 records`)."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

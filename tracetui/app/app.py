@@ -51,7 +51,7 @@ from tracetui.sources.discover import is_our_export, open_file
 from tracetui.sources.files import is_gzip, size_of
 from tracetui.sources.lines import LineSource
 from tracetui.store import Store
-from tracetui.text import safe
+from tracetui.text import counted, safe
 
 #: How often the reader looks for new data while following (s): often while
 #: data is flowing (it sets the tail's latency), less when all is quiet.
@@ -137,6 +137,11 @@ def release_styles_caches() -> None:
     cached = StylesCache.get_inner_outer
     if cached.cache_info().currsize > STYLES_CACHE_ENTRIES:
         cached.cache_clear()
+
+
+def _archive_state(source: LineSource) -> str:
+    """A gzipped log's state for the status line."""
+    return "archived, cut short" if source.follower.cut_short else "archived"
 
 
 def _run_id_of(source: Source) -> str | None:
@@ -799,28 +804,31 @@ class TraceApp(App):
         # whole is neither, just not being written. Of several sources, how
         # many of each: one word read as all of them (QA: a directory of
         # three archives and a killed eval's log said "ended").
-        states = Counter("live" if id(s) in live else "archived" if isinstance(s, LineSource) and s.follower.compressed
+        states = Counter("live" if id(s) in live else _archive_state(s) if isinstance(s, LineSource) and s.follower.compressed
                          else "ended" if isinstance(s, LineSource) and not s.settled else "not live"
                          for s in self.sources)
-        for state in ("live", "ended", "archived", "not live"):
+        for state in ("live", "ended", "archived", "archived, cut short", "not live"):
             count = states.get(state)
             if not count:
                 continue
             word = f"● {state}" if state == "live" else state
             if len(states) > 1 or (state == "live" and count < len(self.sources)):
                 word = f"● {count} live" if state == "live" else f"{count} {state}"
-            text.append(f"  {word}", style="green" if state == "live" else "dim")
-        text.append(f"  {records:,} records")
+            # A gzip cut short looked like any archive but in a note the
+            # line had no room for (QA): said where the state is.
+            style = "green" if state == "live" else "yellow" if "cut short" in state else "dim"
+            text.append(f"  {word}", style=style)
+        text.append(f"  {counted(records, 'record')}")
         notes = self.all_notes()
+        if len(notes) > 1:
+            # Before what a narrow line cuts: there is more to read than fits.
+            text.append(f"  {len(notes)} notes: n", style="yellow")
         if skipped:
             bad = next(s for s in self.sources if s.skipped)
             # Of several sources, which one: a line number alone could be any's.
             where = f"{os.path.basename(bad.path)} line" if len(self.sources) > 1 else "line"
             text.append(f"  {skipped:,} skipped (first at {safe(where, newlines=False)} {bad.first_bad_line})",
                         style="yellow")
-        if len(notes) > 1:
-            # Before what a narrow line cuts: there is more to read than fits.
-            text.append(f"  {len(notes)} notes: n", style="yellow")
         if self.loading:
             text.append(f"  loading {self.read_percent()}%…", style="yellow")
         if self._held:

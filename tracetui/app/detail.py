@@ -25,7 +25,7 @@ from tracetui.app.line_list import LiteralTitle, set_scroll_size
 from tracetui.app.style import STATUS_STYLE, status_icon
 from tracetui.clock import ages_cut_short, as_of
 from tracetui.model import RUNNING, Span, orphan_note
-from tracetui.text import fmt_age, fmt_duration, safe
+from tracetui.text import counted, fmt_age, fmt_duration, safe
 
 #: Strings longer than this are cut in the pane (with a note saying so;
 #: `r` shows the record whole). Drawing is not linear in a string's length:
@@ -411,12 +411,12 @@ def _log_section(span: Span, now: float, events: list) -> tuple[tuple, Renderabl
     if window is None:
         lo, hi = 0, len(events)
         label = "sample log" if span.kind == "sample" or (span.parent and span.run.inferred) else "log"
-        title = f"{label} ({hi:,} records)"
+        title = f"{label} ({counted(hi, 'record')})"
     else:
         lo, hi = window
         # Said to be by time (QA: a 429 and its retry, in every call of the
         # sample, seemed to be each call's), and where the rest is.
-        title = f"log during this action ({hi - lo:,} of the sample's {len(events):,} records)"
+        title = f"log during this action ({hi - lo:,} of the sample's {counted(len(events), 'record')})"
     if lo == hi:
         # One line: a rule over nothing looked like a log not drawn.
         title = f"no log record during this action (its sample's node shows all {len(events):,})"

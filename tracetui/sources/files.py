@@ -309,6 +309,9 @@ class FileFollower:
         self.read_fraction = 0.0
         #: The decompressed size a gzip file's trailer states (mod 2**32).
         self._gz_isize = 0
+        #: The gzip data ended early or was damaged: what was read is all
+        #: that could be (the status line says so beside "archived").
+        self.cut_short = False
 
     @property
     def compressed(self) -> bool:
@@ -396,6 +399,7 @@ class FileFollower:
 
     def _restart(self, chunk: Chunk) -> None:
         self._close_gz()
+        self.cut_short = False
         chunk.reset = True
         chunk.runs.clear()
         self.offset = 0
@@ -485,6 +489,7 @@ class FileFollower:
             exc = error
         if exc is not None:
             chunk.notes.append(damaged_gzip_note(self.path, exc, self.offset + len(self._partial)))
+            self.cut_short = not isinstance(exc, TrailingGarbage)  # garbage after whole data: all read
         self._close_gz()
         self.read_fraction = 1.0
         if self._partial:
