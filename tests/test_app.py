@@ -531,6 +531,43 @@ async def test_live_updates_repaint_only_the_rows_that_changed(demo_log):
         assert app.export_screenshot() == shown
 
 
+async def test_a_new_title_repaints_its_border_line_only(demo_log):
+    """The anomaly panel's title counts what runs, and changes with nearly
+    every batch of a live log: the new title is drawn on its border line
+    without drawing the pane's rows again. So is a filter in the bottom
+    border."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        assert panel.row_count() > 3
+        await pilot.pause(0.2)
+        drawn: list[int] = []
+        original = panel.render_line
+
+        def recording(y):
+            drawn.append(y)
+            return original(y)
+
+        panel.render_line = recording
+        panel.border_title = "anomalies · 41 running · 7 cancelled"
+        panel.border_subtitle = "/ sleep"
+        await pilot.pause(0.1)
+        del panel.render_line
+        assert drawn == []
+        # What the compositor gets: lines not marked for repaint come from
+        # the styles cache as they were last drawn.
+        lines = [strip.text for strip in panel.render_lines(Region(0, 0, *panel.outer_size))]
+        assert "41 running · 7 cancelled" in lines[0] and "/ sleep" in lines[-1]
+        shown = app.export_screenshot()
+        # What a full repaint draws.
+        for widget in (app.tree, panel, app.run_list):
+            widget._drawn.clear()
+            widget.refresh()
+        await pilot.pause(0.1)
+        assert app.export_screenshot() == shown
+
+
 async def test_focus_moves_draw_what_a_full_repaint_draws(demo_log):
     # The main screen does not repaint everything on a focus change (see
     # MainScreen): what changed must still be drawn.

@@ -16,7 +16,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -95,7 +95,38 @@ class LiteralTitle:
         # as markup, which never equals a Text: compare with what was set.)
         if value != getattr(obj, self._last, None):
             setattr(obj, self._last, value)
-            self._inner.__set__(obj, value)
+            line = self._border_line(obj)
+            if line is None:
+                self._inner.__set__(obj, value)
+                return
+            # Textual's setter repaints the whole widget; the title is drawn
+            # on one border line. The anomaly panel's title counts what runs,
+            # which changes with nearly every batch of a live log: its 20-odd
+            # rows were drawn again each time (about a third of the lines a
+            # 100 lines/s tail drew).
+            obj.refresh = _no_refresh
+            try:
+                self._inner.__set__(obj, value)
+            finally:
+                del obj.refresh
+            obj.refresh(line)
+
+    def _border_line(self, obj: Widget) -> Region | None:
+        """The border line the title is drawn on, in the content's
+        coordinates (what `refresh` takes); None if there is none yet."""
+        width, height = obj.outer_size
+        if not obj.is_mounted or not height:
+            return None
+        top = self._last == "_literal_border_title"
+        edge, _ = obj.styles.border_top if top else obj.styles.border_bottom
+        if edge in ("", "none", "hidden"):
+            return None
+        x, y = obj.content_offset
+        return Region(-x, (0 if top else height - 1) - y, width, 1)
+
+
+def _no_refresh(*regions, **kwargs) -> None:
+    """Stands in for `Widget.refresh` while a title is set (`LiteralTitle`)."""
 
 
 class LineList(ScrollView, can_focus=True):
