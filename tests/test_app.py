@@ -531,6 +531,81 @@ async def test_live_updates_repaint_only_the_rows_that_changed(demo_log):
         assert app.export_screenshot() == shown
 
 
+class _Numbers(LineList):
+    def __init__(self, rows: int) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def row_count(self) -> int:
+        return self.rows
+
+    def render_row(self, index: int, width: int) -> Text:
+        return Text(f"row {index}")
+
+
+async def test_a_list_grown_under_a_scrollbar_that_looks_the_same_does_not_draw_it_again():
+    """A live tail grows the lists by a row or two a batch: the thumb moves
+    by less than it is drawn to, and the bar is not drawn again; the scroll
+    range is the new one all the same, and a thumb that moves is drawn."""
+    from textual.app import App
+    from textual.scrollbar import ScrollBar
+
+    class ListApp(App):
+        CSS = "_Numbers { height: 12; border: round white; scrollbar-size-vertical: 1; overflow-x: hidden; }"
+
+        def compose(self):
+            yield _Numbers(1000)
+
+    app = ListApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        numbers = app.query_one(_Numbers)
+        numbers.sync_size()
+        await pilot.pause()
+        bar = numbers.vertical_scrollbar
+        drawn = []
+        original = ScrollBar.render
+
+        def recording(self):
+            drawn.append(self)
+            return original(self)
+
+        def on_screen() -> list[list[tuple[str, Style]]]:
+            return [_cells(strip) for strip in bar.render_lines(Region(0, 0, *bar.outer_size))]
+
+        def repainted() -> list[list[tuple[str, Style]]]:
+            bar.refresh()
+            return on_screen()
+
+        ScrollBar.render = recording
+        try:
+            for rows in (1001, 1002, 999):
+                numbers.rows = rows
+                numbers.sync_size()
+                await pilot.pause()
+                assert drawn == [] and bar.window_virtual_size == rows and numbers.max_scroll_y == rows - 10
+                assert on_screen() == repainted()
+                drawn.clear()  # by `repainted`
+            numbers.move_to(998)  # the bottom: a shorter list keeps the view in its range
+            await pilot.pause()
+            numbers.rows = 998
+            numbers.sync_size()
+            await pilot.pause()
+            assert numbers.scroll_y == numbers.max_scroll_y == 988 and bar.position == 988
+            assert on_screen() == repainted()
+            drawn.clear()
+            numbers.rows = 2000  # the thumb half as long
+            numbers.sync_size()
+            await pilot.pause()
+            assert drawn and bar.window_virtual_size == 2000
+            assert on_screen() == repainted()
+            numbers.rows = 5  # no scrollbar
+            numbers.sync_size()
+            await pilot.pause()
+            assert not numbers.show_vertical_scrollbar and numbers.scroll_y == 0
+        finally:
+            ScrollBar.render = original
+
+
 async def test_a_new_title_repaints_its_border_line_only(demo_log):
     """The anomaly panel's title counts what runs, and changes with nearly
     every batch of a live log: the new title is drawn on its border line

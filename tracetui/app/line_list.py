@@ -9,6 +9,7 @@ list, the anomaly panel and the span tree are all LineLists.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import ceil
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -20,6 +21,7 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -45,7 +47,38 @@ def set_scroll_size(view: ScrollView, size: Size) -> None:
         view.virtual_size = size
         return
     view.set_reactive(Widget.virtual_size, size)
+    if _same_scrollbar(view, size):
+        return
     view._scroll_update(size)
+
+
+def _same_scrollbar(view: ScrollView, size: Size) -> bool:
+    """The scroll range is now `size` and the vertical scrollbar, shown and
+    staying so, looks as it did: its new range is noted without drawing it
+    again, and the scroll position kept within the range. A live tail grows
+    the lists on every batch, mostly by a row or two of thousands, which
+    moves the thumb by less than the eighth of a cell it is drawn to; each
+    bar was drawn again all the same, a pane's height of lines (at 100
+    lines/s, the scrollbars were most of the lines drawn). False: nothing
+    done, Textual updates the scrollbars (`Widget._scroll_update`)."""
+    bar = view._vertical_scrollbar
+    styles = view.styles
+    height = view.container_size.height
+    if bar is None or not view.show_vertical_scrollbar or view.show_horizontal_scrollbar \
+            or styles.overflow_y != "auto" or styles.overflow_x != "hidden" or size.height <= height \
+            or bar.window_size != height or bar.grabbed:
+        return False
+
+    def drawn(virtual: int) -> list[Segment]:
+        window = bar.window_size if bar.window_size < virtual else 0
+        return bar.renderer.render_bar(size=bar.size.height, virtual_size=ceil(virtual), window_size=window,
+                                       position=bar.position, thickness=bar.thickness, vertical=True).segments
+
+    if drawn(size.height) != drawn(bar.window_virtual_size):
+        return False
+    bar.set_reactive(ScrollBar.window_virtual_size, size.height)
+    view.scroll_y = view.validate_scroll_y(view.scroll_y)
+    return True
 
 
 def fit(segments: list[Segment], width: int) -> list[Segment]:
