@@ -94,11 +94,17 @@ def _read_head(path: str) -> bytes:
     return head
 
 
+#: Of this many first lines or more, fewer than a quarter JSON is a text
+#: file, not a trace (`_first_records`).
+SNIFF_TEXT_MIN = 10
+
+
 def _first_records(head: bytes) -> list[Any]:
     """The JSON values of the first lines of a file, for the formats to
-    sniff; none if most of its first lines are not JSON: a text file with a
-    few JSON examples in it (a README) is not a trace (QA: it opened as
-    a run of two spans), while a log cut at a line or damaged is."""
+    sniff; none if they are few among many lines that are not JSON: a text
+    file with a few JSON examples in it (a README) is not a trace (QA: it
+    opened as a run of two spans), while a log cut at a line or damaged
+    is, however short."""
     records = []
     tried = 0
     lines = head.split(b"\n")
@@ -114,7 +120,7 @@ def _first_records(head: bytes) -> list[Any]:
             continue
         if len(records) >= SNIFF_RECORDS:
             break
-    return records if 2 * len(records) > tried else []
+    return [] if tried >= SNIFF_TEXT_MIN and 4 * len(records) < tried else records
 
 
 def line_format_of(path: str) -> str | None:
