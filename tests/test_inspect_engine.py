@@ -602,3 +602,30 @@ def test_a_sample_that_raised_reads_failed(capsys):
     assert main(["anomalies", path, "--all", "--json", "--as-of", str(T0 + 10 ** 7)]) == 0
     assert json.loads(capsys.readouterr().out)["errors"] == []
 
+
+
+def test_a_sample_fails_only_if_it_raised(tmp_path, capsys):
+    """QA: 2,991 of a 1M-line log's samples read ✗ because one of their
+    actions failed (a 429 retried, a tool's error given back to the model),
+    and none of them raised. A sample fails when it raised (Inspect's
+    `Sample error` warning); one whose actions were cancelled was stopped."""
+    sample_error = json.dumps({
+        "timestamp": "2026-11-23T05:37:30+00:00", "level": "WARNING", "task": "t", "sample_id": 3, "epoch": 1,
+        "message": "Sample error (id: 3, epoch: 1): RuntimeError('boom')"})
+    p = tmp_path / "trace-9.log"
+    write(p, [
+        rec("enter", "m1", action="Model", detail="generate", sample=1, start_time=T0),
+        rec("error", "m1", action="Model", detail="generate", sample=1, duration=1.0, error="429"),
+        rec("enter", "m2", action="Model", detail="generate", sample=1, start_time=T0 + 2),
+        rec("exit", "m2", action="Model", detail="generate", sample=1, duration=1.0),
+        rec("enter", "t2", sample=2, start_time=T0),
+        rec("cancel", "t2", sample=2, duration=5.0),
+        rec("enter", "t3", sample=3, start_time=T0),
+        rec("exit", "t3", sample=3, duration=1.0),
+        sample_error,
+    ])
+    assert main(["tree", str(p), "--json"]) == 0
+    task = next(r for r in json.loads(capsys.readouterr().out)["roots"] if r["kind"] == "task")
+    status = {s["name"].split(" ·")[0]: s["status"] for s in task["children"]}
+    assert status == {"sample 1": "ok", "sample 2": "cancelled", "sample 3": "error"}
+    assert task["status"] == "error"

@@ -297,7 +297,9 @@ class _Sample:
         self.node = node
         #: Actions of this sample entered and not yet closed, oldest first.
         self.open: list[Span] = []
+        #: Its `Sample error` records: it raised.
         self.errors = 0
+        #: Its actions that were cancelled.
         self.cancels = 0
 
 
@@ -745,9 +747,12 @@ class InspectDecoder:
             run.anomalies.closed_version += 1
             run.anomalies.bucket(BUCKET_OF_EVENT[event])[trace_id] = AnomalyRow(
                 action, detail or rec["message"], start, duration, error, span)
-            if sample is not None and span.status in (ERROR, TIMEOUT):
-                sample.errors += 1
-            elif sample is not None and span.status == CANCELLED:
+            # An action's error or timeout is not its sample's: a 429 is
+            # retried, a tool's error goes back to the model, and the sample
+            # carries on (QA: 2,991 of a 1M-line log's samples read ✗, none
+            # of which raised). Only a sample that raised fails (`_event`);
+            # one whose actions were cancelled was stopped.
+            if sample is not None and span.status == CANCELLED:
                 sample.cancels += 1
         end = span.end
         run.see_time(end)
