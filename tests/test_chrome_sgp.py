@@ -511,3 +511,38 @@ async def test_the_exports_toast_names_the_nodes_tracetui_made_by_their_kind(tmp
                 break
         assert said and "of them track nodes tracetui inferred" in said[-1], said
         assert "task/sample" not in said[-1]
+
+
+def test_a_run_of_many_samples_shares_threads_among_those_that_never_overlap(tmp_path):
+    """QA: a 1M-line eval's export had a thread per sample, 130,852, where
+    some 150 ran at once; Perfetto is not usable so. A run of many tracks
+    puts each on the first thread of its task free by its start: as many
+    threads as ran at once, each sample's slices on one of them, and every
+    span still a slice, nesting strictly."""
+    import subprocess
+    import sys
+
+    from tracetui.export import PACK_MIN_TRACKS, perfetto_events
+
+    path = tmp_path / "trace-7.log"
+    gen = os.path.join(os.path.dirname(__file__), "..", "bench", "gen_inspect.py")
+    subprocess.run([sys.executable, gen, str(path), "--lines", "20000", "--seed", "3", "--samples", "10",
+                    "--start", "1795400000", "-q"], check=True)
+    store, _ = load([str(path)])
+    (run,) = store.runs.values()
+    samples = [s for s in run.spans.values() if s.kind == "sample"]
+    assert len(samples) > PACK_MIN_TRACKS
+    events = perfetto_events([run], 1795500000.0)
+    assert _nest_strictly(events, slack_us=0.0)
+    assert sum(e["ph"] == "X" for e in events) == len(run.spans)
+    threads = {e["tid"]: e["args"]["name"] for e in events if e["name"] == "thread_name"}
+    sample_threads = [name for name in threads.values() if name.split()[0] in {t.name for t in run.roots}]
+    assert 0 < len(sample_threads) < len(samples) // 3
+    tid_of = {}
+    for e in events:
+        if e["ph"] == "X":
+            tid_of.setdefault(e["args"]["id"], e["tid"])
+    for sample in samples:  # a sample's first action on its thread
+        if sample.children:
+            first = min(sample.children, key=lambda s: s.start)
+            assert tid_of[first.id] == tid_of[sample.id], sample.name

@@ -1,14 +1,16 @@
 """Export runs as Chrome Trace Event JSON, which ui.perfetto.dev opens.
 
 One process per run, one thread (track) per sample or trace root (more
-than one where its spans overlap without nesting); spans as complete (`X`)
-events; running spans end at `as_of`; failed spans are
+than one where its spans overlap without nesting); a run of many such
+tracks shares threads among those that never overlap (`_pack`); spans as
+complete (`X`) events; running spans end at `as_of`; failed spans are
 coloured and carry their error in `args`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import heapq
 import json
 import os
 import sys
@@ -28,6 +30,10 @@ WRITE_SLICE = 2_000
 NEST_SLACK_US = 1.0
 #: Chrome trace viewer colour names for failed / still-running spans.
 COLOUR = {ERROR: "terrible", TIMEOUT: "bad", RUNNING: "yellow"}
+#: A run of more tracks than this has them share threads (`_pack`): a
+#: 1M-line eval's 117k samples made as many threads, more than Perfetto
+#: shows usably (QA), where some 150 ran at once.
+PACK_MIN_TRACKS = 64
 
 
 def _track_root(span: Span) -> Span:
@@ -55,24 +61,33 @@ def _lanes(track_events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     0.25 µs: a child that ends with its parent must not look like it
     overhangs it). Most tracks keep one lane."""
     lanes: list[list[dict[str, Any]]] = []
-    open_ends: list[list[float]] = []  # per lane, the ends of its open events, innermost last
+    # Per lane, its open events and their ends, innermost last.
+    open_ends: list[list[tuple[float, dict[str, Any]]]] = []
     for event in sorted(track_events, key=lambda e: (e["ts"], -e["dur"])):
         start = event["ts"]
         end = start + event["dur"]
         for lane, ends in enumerate(open_ends):
-            while ends and ends[-1] <= start + NEST_SLACK_US:
-                ends.pop()
-            if not ends or end <= ends[-1] + NEST_SLACK_US:
-                if ends and end > ends[-1]:
+            closed = []
+            while ends and ends[-1][0] <= start + NEST_SLACK_US:
+                closed.append(ends.pop())
+            if not ends or end <= ends[-1][0] + NEST_SLACK_US:
+                if ends and end > ends[-1][0]:
                     # Inside its parent but for rounding: drawn inside it, as
                     # the format needs (it overhung by a quarter µs; QA).
-                    end = ends[-1]
+                    end = ends[-1][0]
                     event["dur"] = max(0.0, end - start)
-                ends.append(end)
+                for closed_end, before in closed:
+                    if closed_end > start:
+                        # Ended as this begins but for rounding: it ends
+                        # where this begins (a Model and the Tool Call
+                        # after it overlapped by a third of a µs, which
+                        # Perfetto reads as nesting).
+                        before["dur"] = max(0.0, start - before["ts"])
+                ends.append((end, event))
                 lanes[lane].append(event)
                 break
         else:
-            open_ends.append([end])
+            open_ends.append([(end, event)])
             lanes.append([event])
     return lanes
 
@@ -162,17 +177,45 @@ def perfetto_events(runs: Iterable[Run], as_of: float | Callable[[Run], float],
             if colour:
                 event["cname"] = colour
             track[1].append(event)
-        tid = 0
+        threads = []
         for root, track_events in tracks.values():
             name = _track_name(root)
-            for lane, lane_events in enumerate(_lanes(track_events)):
-                tid += 1
-                events.append({"ph": "M", "pid": pid, "tid": tid, "name": "thread_name",
-                               "args": {"name": name if not lane else f"{name} ({lane + 1})"}})
-                for event in lane_events:
-                    event["tid"] = tid
-                events.extend(lane_events)
+            group = root.parent.name if root.kind == "sample" and root.parent is not None else run.name
+            threads += [(name if not lane else f"{name} ({lane + 1})", group, lane_events)
+                        for lane, lane_events in enumerate(_lanes(track_events))]
+        if len(threads) > PACK_MIN_TRACKS:
+            threads = _pack(threads)
+        for tid, (name, _, lane_events) in enumerate(threads, start=1):
+            events.append({"ph": "M", "pid": pid, "tid": tid, "name": "thread_name", "args": {"name": name}})
+            for event in lane_events:
+                event["tid"] = tid
+            events.extend(lane_events)
     return events
+
+
+def _pack(threads: list[tuple[str, str, list[dict[str, Any]]]]) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """Threads (name, group, events) of one run put together where they
+    never overlap in time, within a group (a task's samples; a run's other
+    roots): each goes to the group's first thread free by its start, so
+    there are as many as ran at once, named by the group and a number
+    (`swe_bench 3`); the slices on them are named as before."""
+    packed: list[tuple[str, str, list[dict[str, Any]]]] = []
+    # Per group, its threads by when their last slice ends (a heap: the
+    # one free soonest on top), and how many it has.
+    free_at: dict[str, list[tuple[float, int]]] = {}
+    # A lane's events are in order of start (`_lanes`): its first begins it.
+    spans = [(events[0]["ts"], max([e["ts"] + e["dur"] for e in events]), group, events)
+             for _, group, events in threads if events]
+    for start, end, group, events in sorted(spans, key=lambda t: (t[2], t[0])):
+        slots = free_at.setdefault(group, [])
+        if slots and slots[0][0] <= start:
+            _, index = heapq.heappop(slots)
+            packed[index][2].extend(events)
+        else:
+            index = len(packed)
+            packed.append((f"{group} {len(slots) + 1}", group, list(events)))
+        heapq.heappush(slots, (end, index))
+    return packed
 
 
 def write_perfetto(runs: Iterable[Run], path: str, as_of: float | Callable[[Run], float],
