@@ -227,6 +227,21 @@ async def test_a_jump_to_a_span_the_kept_filter_hides_drops_it_from_the_border_t
         assert app.query_one("#filter").value == ""  # the box does not bring it back
 
 
+async def test_a_misspelt_field_that_matches_nothing_gets_a_hint(demo_log):
+    """QA: `/stauts:error` said only "no spans match the filter"."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        app.focus_now(app.tree)
+        await pilot.press("slash", *"stauts:error")
+        await pilot.pause(0.2)
+        assert app.tree.row_count() == 0
+        assert "did you mean status: for stauts:?" in rendered(app.tree)
+        await pilot.press("escape", "slash", *"status:error")
+        await pilot.pause(0.2)
+        assert app.tree.row_count() and "did you mean" not in rendered(app.tree)
+
+
 async def test_filter_tree_by_field(demo_log):
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:

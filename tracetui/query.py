@@ -21,6 +21,7 @@ field. Never raises.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from functools import lru_cache
@@ -28,6 +29,7 @@ from typing import Any, Callable, Iterable
 
 from tracetui.formats.inspect import action_field
 from tracetui.model import Run, Span
+from tracetui.text import safe
 
 #: How much of a span's input/output text a filter searches.
 CONTENT_SEARCH_LIMIT = 200_000
@@ -39,6 +41,10 @@ FIELD_KEYS = {"sample": ("sample_id", "sample"), "model": ("model", "model_id", 
               "node": ("node_id", "nodes", "node"), "tag": ("tags", "tag"),
               "category": ("category", "categories"), "task": ("task", "task_kind"),
               "kind": ("kind", "task_kind", "type")}
+
+
+#: The fields the filter knows by name (any attribute is a field too).
+NAMED_FIELDS = ("status", "name", "kind", "run", *sorted(set(FIELD_KEYS) - {"kind"}))
 
 
 #: One term: an optional `field:` head, then a value quoted from its start
@@ -75,6 +81,18 @@ class Query:
 
     def __bool__(self) -> bool:
         return bool(self.words or self.fields)
+
+    def typo_hint(self) -> str:
+        """For a filter that matches nothing: a field name that looks like a
+        misspelt one of ours (`stauts:` for `status:`), said as a question;
+        empty if none (QA: `/stauts:error` said only that nothing matched)."""
+        for field, _ in self.fields:
+            if field in NAMED_FIELDS:
+                continue
+            close = difflib.get_close_matches(field, NAMED_FIELDS, n=1, cutoff=0.75)
+            if close:
+                return f"did you mean {close[0]}: for {safe(field, newlines=False)}:?"
+        return ""
 
     def matches_text(self, *strings: Any) -> bool:
         haystack = " ".join(str(s) for s in strings if s is not None).lower()

@@ -41,7 +41,9 @@ class RunList(LineList):
         return len(self.runs)
 
     def empty_text(self) -> str:
-        return "no runs match the filter" if self._query else "reading…"
+        if self._query:
+            return "\n".join(filter(None, ["no runs match the filter", self._query.typo_hint()]))
+        return "reading…"
 
     @property
     def current(self) -> Run | None:

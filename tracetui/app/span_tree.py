@@ -409,7 +409,7 @@ class SpanTree(LineList):
         if self.run.id in self.unread:
             return "not read yet: enter on its run reads it"
         if self._query:
-            return "no spans match the filter"
+            return "\n".join(filter(None, ["no spans match the filter", self._query.typo_hint()]))
         # "yet" of a source still being written, not of a database nobody writes (QA).
         return "no spans yet" if self.run.live else "no spans"
 
