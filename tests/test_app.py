@@ -498,6 +498,19 @@ def lines_out_of_date(widget: LineList) -> list[int]:
             if widget._drawn.get(y, (None,))[0] != widget._row_key(top + y, y, width, count)]
 
 
+def _record_drawn_lines(widget) -> list[int]:
+    """The lines `widget` draws from now on, in order (a list that grows)."""
+    drawn: list[int] = []
+    original = widget.render_line
+
+    def recording(y):
+        drawn.append(y)
+        return original(y)
+
+    widget.render_line = recording
+    return drawn
+
+
 async def test_live_updates_repaint_only_the_rows_that_changed(demo_log):
     path = demo_log
     app = make_app(path)
@@ -509,14 +522,7 @@ async def test_live_updates_repaint_only_the_rows_that_changed(demo_log):
         running = next(i for i, (span, _) in enumerate(tree.rows)
                        if span.status == "running" and not span.children and not span.synthetic)
         span = tree.rows[running][0]
-        drawn: list[int] = []
-        original = tree.render_line
-
-        def recording(y):
-            drawn.append(y)
-            return original(y)
-
-        tree.render_line = recording
+        drawn = _record_drawn_lines(tree)
         # Its exit: that row (and its ancestors' status) changes, and the
         # anomaly panel loses a row.
         rec = {"timestamp": "2026-11-23T05:40:00+00:00", "level": "TRACE",
@@ -632,14 +638,7 @@ async def test_a_new_title_repaints_its_border_line_only(demo_log):
         panel = app.anomaly_panel
         assert panel.row_count() > 3
         await pilot.pause(0.2)
-        drawn: list[int] = []
-        original = panel.render_line
-
-        def recording(y):
-            drawn.append(y)
-            return original(y)
-
-        panel.render_line = recording
+        drawn = _record_drawn_lines(panel)
         panel.border_title = "anomalies · 41 running · 7 cancelled"
         panel.border_subtitle = "/ sleep"
         await pilot.pause(0.1)
@@ -3040,15 +3039,21 @@ async def test_the_tree_shows_the_run_of_the_anomaly_the_detail_shows(tmp_path):
         assert app.tree.run.id == "trace-1" and [r.id for r in app.run_list.runs] == ["trace-2"]
 
 
-async def test_enter_on_an_anomaly_of_a_held_archive_reads_it(tmp_path, monkeypatch):
-    """An anomaly row of a held archive has no span yet: enter on it reads
-    the archive and, once it is read, reveals the span."""
+def _a_log_beside_a_held_archive(tmp_path, monkeypatch) -> TraceApp:
+    """The app on a directory: the demo's log (`trace-1`) and a held
+    4,000-line archive (`trace-2`)."""
     _hold_every_archive(monkeypatch)
     archive = tmp_path / "trace-2.log.gz"
     _gen_inspect(archive, 4000, 8, start=NOW - 100_000)
     os.utime(archive, (NOW - 1000, NOW - 1000))
     write_demo_trace(str(tmp_path / "trace-1.log"))
-    app = make_app(str(tmp_path))
+    return make_app(str(tmp_path))
+
+
+async def test_enter_on_an_anomaly_of_a_held_archive_reads_it(tmp_path, monkeypatch):
+    """An anomaly row of a held archive has no span yet: enter on it reads
+    the archive and, once it is read, reveals the span."""
+    app = _a_log_beside_a_held_archive(tmp_path, monkeypatch)
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot, app)
         panel = app.anomaly_panel
@@ -3070,12 +3075,7 @@ async def test_a_held_archives_tree_shows_nothing_until_it_is_read(tmp_path, mon
     row is of it) and showed its first slice: what was in flight there, as
     running for hours, where the whole file closes it. Until the archive is
     read the tree says so, and shows its spans once it is."""
-    _hold_every_archive(monkeypatch)
-    archive = tmp_path / "trace-2.log.gz"
-    _gen_inspect(archive, 4000, 8, start=NOW - 100_000)
-    os.utime(archive, (NOW - 1000, NOW - 1000))
-    write_demo_trace(str(tmp_path / "trace-1.log"))
-    app = make_app(str(tmp_path))
+    app = _a_log_beside_a_held_archive(tmp_path, monkeypatch)
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot, app)
         tree = app.tree
@@ -3877,6 +3877,14 @@ async def test_the_cursors_span_stays_when_its_sample_finishes(tmp_path, layout)
         assert tree.current is target and app.detail.span is target
 
 
+def _five_running_samples(tmp_path):
+    """A log of five samples, one action running in each; and the app on it."""
+    path = tmp_path / "trace-8.log"
+    path.write_bytes(b"".join(map(c.line, [_sample_records(n, "enter", f"a{n}", start=NOW - 40 + n)
+                                            for n in range(1, 6)])))
+    return path, make_app(str(path))
+
+
 async def test_a_small_runs_kept_filter_matches_new_data_off_the_ui_thread(tmp_path, monkeypatch):
     """QA: typing lagged while a log grew 1,000 lines/s with a filter kept:
     each batch matched the whole run again on the UI thread (82 % of a
@@ -3884,15 +3892,9 @@ async def test_a_small_runs_kept_filter_matches_new_data_off_the_ui_thread(tmp_p
     between passes, and the title does not blink "filtering…" for it."""
     import threading
 
-    path = tmp_path / "trace-7.log"
-    path.write_bytes(b"".join(map(c.line, [_sample_records(n, "enter", f"a{n}", start=NOW - 40 + n)
-                                            for n in range(1, 6)])))
-    app = make_app(str(path))
+    path, app = _five_running_samples(tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, app)
-        tree = app.tree
-        app.focus_now(tree)
-        await pilot.press("slash", *"status:error", "enter")
+        tree, _ = await _filter_the_tree(pilot, app, "status:error")
         await pilot.pause(0.2)
         on_ui_thread, titles = [], []
         matched = span_tree.SpanTree._filtered_rows
@@ -3942,15 +3944,9 @@ async def test_a_sample_between_two_actions_stays_open_for_a_while(tmp_path, lay
 async def test_a_filtered_cursor_stays_put_when_its_span_stops_matching(tmp_path, layout):
     """QA: filtered on `status:running`, the cursor went to the top when
     the span under it finished; it stays where it was, on the next match."""
-    path = tmp_path / "trace-8.log"
-    path.write_bytes(b"".join(map(c.line, [_sample_records(n, "enter", f"a{n}", start=NOW - 40 + n)
-                                            for n in range(1, 6)])))
-    app = make_app(str(path))
+    path, app = _five_running_samples(tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, app)
-        tree = app.tree
-        app.focus_now(tree)
-        await pilot.press("slash", *"status:running", "enter")
+        tree, _ = await _filter_the_tree(pilot, app, "status:running")
         await _until(pilot, lambda: tree.rows and all(s.status == "running" for s in tree.rows.spans))
         await pilot.press("G")
         await pilot.pause(0.1)
