@@ -1908,6 +1908,38 @@ def test_the_detail_says_which_sample_an_action_is_in():
     assert f"parent    {where}" in fields(tool)  # its parent is the sample itself
 
 
+async def test_the_cursor_stays_on_its_action_when_ctrl_c_cancels_it(tmp_path):
+    """QA: with a killed eval's log beside it, ctrl+c on a hung eval turned
+    its running rows into cancelled ones; the cursor stayed on its row
+    number, now another log's row, and the run list, tree and detail went
+    to that log. It stays on its action, a cancelled row now."""
+    old = c.write(str(tmp_path), "trace-1.log", c.line(c.inspect_record(
+        "enter", "old", "Subprocess", "sleep 600", start=NOW - 900)))
+    os.utime(old, (NOW - 800, NOW - 800))
+    hung = tmp_path / "trace-2.log"
+    sample = {"task": "t", "sample_id": 1, "epoch": 1}
+    hung.write_bytes(b"".join(map(c.line, [
+        c.inspect_record("enter", "tool", "Tool Call", "bash(cmd='sleep 600')", start=NOW - 60, **sample),
+        c.inspect_record("enter", "sub", "Subprocess", "bash -c 'sleep 600'", start=NOW - 59, **sample)])))
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        app.focus_now(panel)
+        panel.cursor = next(i for i, (_, row, _) in enumerate(panel.rows) if row.span.id == "tool")
+        await pilot.pause(0.3)
+        tool = panel.current[1].span
+        assert panel.cursor > 0 and app.tree.run is tool.run  # below the stuck Subprocess
+        with open(hung, "ab") as f:
+            f.writelines(c.line(c.inspect_record("cancel", tid, kind, detail, duration=61.0, **sample))
+                         for tid, kind, detail in (
+                ("sub", "Subprocess", "bash -c 'sleep 600'"), ("tool", "Tool Call", "bash(cmd='sleep 600')")))
+        await _until(pilot, lambda: tool.status == "cancelled")
+        await pilot.pause(0.3)
+        bucket, row, run = panel.current
+        assert bucket == "cancelled" and row.span is tool and app.tree.run is tool.run
+
+
 async def test_the_live_evals_hang_is_listed_above_old_archives(tmp_path):
     """A trace directory: a week-old archive's never-closed actions started
     earlier than anything of the live eval, and by start time they were

@@ -330,12 +330,16 @@ class AnomalyPanel(LineList):
             # index's row for it once its file is read: same action, detail, start.
             same = (lambda row: row.span is was.span) if was.span is not None else (
                 lambda row: row is was or (row.action, row.detail, row.start) == (was.action, was.detail, was.start))
-            for i, (b, row, run) in enumerate(rows):
-                if b == current[0] and run is current[2] and same(row):
-                    if i != self.cursor:
-                        self.set_reactive(AnomalyPanel.cursor, i)
-                        moved = True
-                    break
+            # In its bucket, or, its span's, in another: an action running
+            # when ctrl+c stopped its eval is a cancelled row now, and the
+            # cursor left on its row number showed another eval's (QA).
+            found = next((i for i, (b, row, run) in enumerate(rows)
+                          if b == current[0] and run is current[2] and same(row)), None)
+            if found is None and was.span is not None:
+                found = next((i for i, (_, row, _) in enumerate(rows) if row.span is was.span), None)
+            if found is not None and found != self.cursor:
+                self.set_reactive(AnomalyPanel.cursor, found)
+                moved = True
         self.sync_size()
         if moved:
             self.scroll_to_cursor()
