@@ -808,6 +808,11 @@ def test_the_envelope_names_its_file_by_its_absolute_path_as_inspect_does(tmp_pa
     for name, command in (("trace-1.log", "anomalies"), ("spans.jsonl", "anomalies"), ("trace-1.log", "http")):
         code, out, _ = cli(capsys, command, name, "--json", *(["--as-of", AS_OF] if command == "anomalies" else []))
         assert code == 0 and json.loads(out)["trace_file"] == str(tmp_path / name), (name, command)
+    # An absolute path as given, `..` and all, as Inspect's `pathlib` path says it.
+    (tmp_path / "sub").mkdir()
+    given = f"{tmp_path}/sub/../trace-1.log"
+    code, out, _ = cli(capsys, "anomalies", given, "--json", "--as-of", AS_OF)
+    assert code == 0 and json.loads(out)["trace_file"] == given
 
 
 def test_a_text_file_with_a_few_json_lines_is_not_a_trace(tmp_path, capsys):

@@ -608,10 +608,12 @@ def test_a_sample_fails_only_if_it_raised(tmp_path, capsys):
     """QA: 2,991 of a 1M-line log's samples read ✗ because one of their
     actions failed (a 429 retried, a tool's error given back to the model),
     and none of them raised. A sample fails when it raised (Inspect's
-    `Sample error` warning); one whose actions were cancelled was stopped."""
-    sample_error = json.dumps({
-        "timestamp": "2026-11-23T05:37:30+00:00", "level": "WARNING", "task": "t", "sample_id": 3, "epoch": 1,
-        "message": "Sample error (id: 3, epoch: 1): RuntimeError('boom')"})
+    `Sample error` warning) and was not retried; one whose actions were
+    cancelled was stopped."""
+    def sample_error(sample: int, message: str) -> str:
+        return json.dumps({"timestamp": "2026-11-23T05:37:30+00:00", "level": "WARNING", "task": "t",
+                           "sample_id": sample, "epoch": 1, "message": message})
+
     p = tmp_path / "trace-9.log"
     write(p, [
         rec("enter", "m1", action="Model", detail="generate", sample=1, start_time=T0),
@@ -622,10 +624,14 @@ def test_a_sample_fails_only_if_it_raised(tmp_path, capsys):
         rec("cancel", "t2", sample=2, duration=5.0),
         rec("enter", "t3", sample=3, start_time=T0),
         rec("exit", "t3", sample=3, duration=1.0),
-        sample_error,
+        sample_error(3, "Sample error (id: 3, epoch: 1): RuntimeError('boom')"),
+        # Failed once, retried, passed (QA: it read ✗).
+        rec("enter", "t4", sample=4, start_time=T0),
+        sample_error(4, "Sample error (id: 4, epoch: 1): RuntimeError('first time'). Sample will be retried."),
+        rec("exit", "t4", sample=4, duration=1.0),
     ])
     assert main(["tree", str(p), "--json"]) == 0
     task = next(r for r in json.loads(capsys.readouterr().out)["roots"] if r["kind"] == "task")
     status = {s["name"].split(" ·")[0]: s["status"] for s in task["children"]}
-    assert status == {"sample 1": "ok", "sample 2": "cancelled", "sample 3": "error"}
+    assert status == {"sample 1": "ok", "sample 2": "cancelled", "sample 3": "error", "sample 4": "ok"}
     assert task["status"] == "error"

@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Any, Sequence
 
 from tracetui import __version__
@@ -206,7 +207,7 @@ def _anomalies_envelope(args: argparse.Namespace, path: str, as_of: float | None
         as_of = time.time()
     # Absolute, as Inspect's envelope gives it (QA: `trace-9917.log` where
     # Inspect said `/tmp/qa1/trace-9917.log`).
-    trace_file = os.path.abspath(sources[0].path if len(sources) == 1 else path)
+    trace_file = _as_inspect_names(sources[0].path if len(sources) == 1 else path)
     envelope = anomalies_envelope(trace_file, list(store.runs.values()), as_of)
     if args.filter:
         # A span has no message: its name and kind are what --filter reads
@@ -217,6 +218,13 @@ def _anomalies_envelope(args: argparse.Namespace, path: str, as_of: float | None
             envelope[bucket] = [row for row in envelope[bucket]
                                 if needle in row["action"].lower() or needle in row["detail"].lower()]
     return envelope
+
+
+def _as_inspect_names(path: str) -> str:
+    """A trace file's path as Inspect's envelope names it (a `pathlib`
+    path's: `..` kept, `.` and doubled slashes dropped), a relative one
+    made absolute."""
+    return (Path(path) if os.path.isabs(path) else Path.cwd() / path).as_posix()
 
 
 def _anomalies_fast(args: argparse.Namespace, path: str, as_of: float | None) -> dict[str, Any]:
@@ -240,7 +248,7 @@ def _anomalies_fast(args: argparse.Namespace, path: str, as_of: float | None) ->
         note(f"{path}: its last line is still being written: not read")
     elif skipped:
         note(f"{path}: skipped {skipped} bad line(s); first at line {result.first_bad_line}")
-    return fastscan.envelope(os.path.abspath(path), result, as_of)
+    return fastscan.envelope(_as_inspect_names(path), result, as_of)
 
 
 #: Widest action and detail (with its error) an `anomalies` text row shows.
@@ -508,7 +516,7 @@ def _http_answer(args: argparse.Namespace, path: str) -> dict[str, Any]:
     if line_format_of(path) != "inspect" and not holds_no_records(path):
         raise CliError(f"{path}: not an Inspect trace log (HTTP records are Inspect's)")
     rows = http_records(path, args.filter, args.failed, note)
-    return {"trace_file": os.path.abspath(path), "as_of": time.time(), "requests": rows}
+    return {"trace_file": _as_inspect_names(path), "as_of": time.time(), "requests": rows}
 
 
 def _print_http(answer: dict[str, Any]) -> None:

@@ -262,6 +262,10 @@ def timestamp_to_epoch(ts: str) -> float | None:
 #: How Inspect's log of a sample that raised begins (a WARNING record with
 #: the sample's fields): `Sample error (id: 2, epoch: 1): RuntimeError(...)`.
 SAMPLE_ERROR = "Sample error (id: "
+#: How that warning ends for an attempt Inspect retries (`--retry-on-error`):
+#: the sample failed only if a later attempt does too (QA: one that passed
+#: on its retry read ✗).
+SAMPLE_RETRIED = "Sample will be retried"
 #: A `Run Task` action's detail: `task: NAME (MODEL)`.
 RUN_TASK_DETAIL = re.compile(r"task: (.+) \(([^()]+)\)")
 #: A `Model` action's detail: `generate (MODEL)`; the model is the last
@@ -773,7 +777,7 @@ class InspectDecoder:
                 # record is filed under says it.
                 message = message.split("\n", 1)[1]
             event = Event(rec["timestamp"], level, self.share(message), offset)
-            if level != "TRACE" and message.startswith(SAMPLE_ERROR):
+            if level != "TRACE" and message.startswith(SAMPLE_ERROR) and SAMPLE_RETRIED not in message:
                 # The sample itself failed (an exception out of its solver,
                 # not an action's error): its node read ✓ (QA, a real eval).
                 # The anomaly buckets stay Inspect's: only actions go there.
