@@ -1882,6 +1882,34 @@ async def test_two_runs_with_alike_ages_keep_each_waiting_row_after_its_action(t
             assert rows[i - 1][0].span.parent is rows[i][0].span and rows[i - 1][1] is rows[i][1]
 
 
+@pytest.mark.parametrize("stopped", [False, True])
+async def test_two_samples_stuck_alike_list_each_tool_call_after_its_own_subprocess(tmp_path, stopped):
+    """QA: two samples whose Tool Call and Subprocess started (and were
+    cancelled) at the same instants listed both Subprocesses, then both
+    Tool Calls: which waits on which could not be read."""
+    records = []
+    for n in (1, 2):
+        sample = {"task": "t", "sample_id": n, "epoch": 1}
+        records += [c.inspect_record("enter", f"tool{n}", "Tool Call", "bash(cmd='sleep 600')", start=NOW - 100,
+                                     **sample),
+                    c.inspect_record("enter", f"sub{n}", "Subprocess", "bash -c 'sleep 600'", start=NOW - 98,
+                                     **sample)]
+    if stopped:
+        for n in (1, 2):
+            sample = {"task": "t", "sample_id": n, "epoch": 1}
+            records += [c.inspect_record("cancel", f"sub{n}", "Subprocess", "bash -c 'sleep 600'", duration=98.0,
+                                         **sample),
+                        c.inspect_record("cancel", f"tool{n}", "Tool Call", "bash(cmd='sleep 600')", duration=100.0,
+                                         **sample)]
+    path = c.write(str(tmp_path), "trace-5.log", b"".join(map(c.line, records)))
+    app = make_app(path)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot, app)
+        bucket = "cancelled" if stopped else "running"
+        order = [row.span.id for b, row, _ in app.anomaly_panel.rows if b == bucket]
+        assert order in (["sub1", "tool1", "sub2", "tool2"], ["sub2", "tool2", "sub1", "tool1"]), order
+
+
 def test_the_detail_says_which_sample_an_action_is_in():
     """The stuck Subprocess's pane named its parent Tool Call; its task and
     sample were only in the raw record (QA)."""

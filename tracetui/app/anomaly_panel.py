@@ -160,7 +160,7 @@ def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float
         # write): a run's rows stay together, so no other run's row comes
         # between an action and the one waiting on it.
         return (not run.live, level == 2, float("inf") if placed is None else placed - end, rank[id(run)],
-                level, -(row.start or 0.0) if level == 1 else 0.0)
+                _group(wheres[id(row)]), level, -(row.start or 0.0) if level == 1 else 0.0)
 
     part.sort(key=key)
 
@@ -202,6 +202,9 @@ def _order_one_stop(burst: list[tuple[str, AnomalyRow, Run]]) -> None:
     after it, as long as that one ran."""
     wheres = {id(row): _sample_where(row) for _, row, _ in burst}
     newest = _newest_in_samples(burst, wheres)
+    rank: dict[int, int] = {}
+    for _, _, run in burst:
+        rank.setdefault(id(run), len(rank))
     # What a waiting row waits on: its sample's latest-entered row.
     latest = {(_sample_key(run, wheres[id(row)]), row.start): row for _, row, run in burst
               if wheres[id(row)] is not None}
@@ -213,9 +216,17 @@ def _order_one_stop(burst: list[tuple[str, AnomalyRow, Run]]) -> None:
         if level == 1:
             waited_on = latest.get((_sample_key(run, wheres[id(row)]), placed))
             ran = waited_on.duration if waited_on is not None else ran
-        return (level == 2, -(ran or 0.0), level, -(row.start or 0.0) if level == 1 else 0.0)
+        return (level == 2, -(ran or 0.0), rank[id(run)], _group(wheres[id(row)]), level,
+                -(row.start or 0.0) if level == 1 else 0.0)
 
     burst.sort(key=key)
+
+
+def _group(where: tuple | None) -> str:
+    """What keeps a sample's rows together where the ages tie to the last
+    digit (two stuck samples alike: each Tool Call right after its own
+    Subprocess, not both after both)."""
+    return "" if where is None else repr(where)
 
 
 def _sample_key(run: Run, where: tuple) -> tuple:
