@@ -818,6 +818,34 @@ def test_a_running_actions_log_runs_to_the_instant_it_is_aged_to(demo_log):
     assert "HTTP/1.1 429" in text and f"log during this action ({hi + 1 - lo} of the sample's {len(events)} records)" in text
 
 
+def test_a_top_level_actions_log_is_the_runs_records_written_while_it_ran(tmp_path):
+    """QA: a run-level `Log Write` of 10 ms listed all of its run's log
+    records, written minutes later."""
+    import io
+    from datetime import datetime, timezone
+
+    from tracetui.app.detail import span_sections
+    from tracetui.cli import load
+
+    def record(at: float, message: str) -> dict:
+        return {"timestamp": datetime.fromtimestamp(at, timezone.utc).isoformat(), "level": "HTTP",
+                "message": message}
+
+    path = c.write(str(tmp_path), "trace-5.log", b"".join(map(c.line, [
+        c.inspect_record("enter", "w", "Log Write", "x.eval", start=NOW),
+        record(NOW + 0.005, "during"),
+        c.inspect_record("exit", "w", "Log Write", "x.eval", duration=0.01),
+        record(NOW + 60, "a minute later"), record(NOW + 120, "two minutes later")])))
+    store, _ = load([path])
+    write = store.runs["trace-5"].spans["w"]
+    console = Console(file=io.StringIO(), width=100, color_system=None)
+    for _, section in span_sections(write, NOW + 200, events=log_for(write))[1:]:
+        console.print(section)
+    text = console.file.getvalue()
+    assert "log during this action (1 of the run's 3 records)" in text
+    assert "during" in text and "minute" not in text
+
+
 def time_of(event) -> str:
     """How the detail shows a record's time (`05:37:25.712`)."""
     from tracetui.app.detail import _event_time

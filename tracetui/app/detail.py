@@ -386,17 +386,18 @@ def _log_times(events: list) -> list[float]:
 
 
 def log_window(span: Span, events: list, until: float) -> tuple[int, int] | None:
-    """The records of `events`, a sample's log, written while `span`, an
-    action in that sample, ran: `events[lo:hi]`, from its start to its end
-    (a running one's: `until`, the instant it is aged to). None if it is
-    no action in a sample, or its start or end is not known (its sample's
-    whole log is shown then).
+    """The records of `events`, its sample's log (or its run's, for an
+    action in no sample: a top-level `Log Write`), written while `span`, an
+    action, ran: `events[lo:hi]`, from its start to its end (a running
+    one's: `until`, the instant it is aged to). None for a made-up node (a
+    sample, a task), or if its start or end is not known (the whole log is
+    shown then).
 
     By time only: Inspect's HTTP and TRACE records name their sample, not
     their action; one written meanwhile by another action of the sample
     (a parallel tool call) is in the window too."""
     end = until if span.status == RUNNING else span.end
-    if span.kind == "sample" or span.start is None or end is None or enclosing_sample(span.parent) is None:
+    if span.synthetic or span.kind in ("sample", "task") or span.start is None or end is None:
         return None
     times = _log_times(events)
     lo = bisect_left(times, span.start)
@@ -415,12 +416,15 @@ def _log_section(span: Span, now: float, events: list) -> tuple[tuple, Renderabl
     else:
         lo, hi = window
         # Said to be by time (QA: a 429 and its retry, in every call of the
-        # sample, seemed to be each call's), and where the rest is.
-        title = f"log during this action ({hi - lo:,} of the sample's {counted(len(events), 'record')})"
-    if lo == hi:
-        # One line: a rule over nothing looked like a log not drawn.
-        title = f"no log record during this action (its sample's node shows all {len(events):,})"
-        return (events, lo, hi, title), Text(title, style="dim italic")
+        # sample, seemed to be each call's), and where the rest is: its
+        # sample's log, or its run's (a top-level action showed all of it).
+        whose, node = ("sample", "its sample's node") if enclosing_sample(span.parent) is not None \
+            else ("run", "a task's node")
+        title = f"log during this action ({hi - lo:,} of the {whose}'s {counted(len(events), 'record')})"
+        if lo == hi:
+            # One line: a rule over nothing looked like a log not drawn.
+            title = f"no log record during this action ({node} shows all {len(events):,})"
+            return (events, lo, hi, title), Text(title, style="dim italic")
     log: list[RenderableType] = [Rule(title, style="blue")]
     if hi - lo > MAX_EVENTS:
         log.append(Text(f"… {hi - lo - MAX_EVENTS:,} earlier records not shown "
