@@ -4029,6 +4029,24 @@ async def test_a_sample_between_two_actions_stays_open_for_a_while(tmp_path, lay
         assert not tree.is_open(sample) and tree.index_of(sample) is not None
 
 
+async def test_a_sample_whose_actions_last_milliseconds_stays_open_too(tmp_path, layout):
+    """QA: a sample acting every 3 s with actions of 3 ms stayed closed: no
+    layout saw it running. Its last action's close keeps it open as long."""
+    path = tmp_path / "trace-7.log"
+    path.write_bytes(c.line(_sample_records(2, "enter", "a2", start=NOW - 20)))
+    app = make_app(str(path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        with open(path, "ab") as f:  # entered and closed in one write, 3 ms long
+            f.write(c.line(_sample_records(1, "enter", "q1", start=NOW - 19)))
+            f.write(c.line(_sample_records(1, "exit", "q1", duration=0.003)))
+        await _until(pilot, lambda: "q1" in tree.run.spans and tree.index_of(tree.run.spans["q1"]) is not None)
+        sample = tree.run.spans["q1"].parent
+        assert sample.status == "ok" and tree.is_open(sample)
+        assert tree.index_of(tree.run.spans["q1"]) is not None
+
+
 async def test_a_filtered_cursor_stays_put_when_its_span_stops_matching(tmp_path, layout):
     """QA: filtered on `status:running`, the cursor went to the top when
     the span under it finished; it stays where it was, on the next match."""

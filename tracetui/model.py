@@ -272,6 +272,10 @@ class Anomalies:
         return stopped
 
 
+#: How many lately active nodes a run remembers (`Run.lately_active`).
+LATELY_KEPT = 256
+
+
 class Run:
     """One unit a user thinks of as "a run": an Inspect trace file, a Flujo
     run, an OTel trace id."""
@@ -280,7 +284,7 @@ class Run:
         "id", "name", "source", "format", "spans", "roots", "anomalies",
         "attributes", "events", "status_override", "inferred", "live",
         "_error_count", "first_time", "last_time", "synthetic_spans", "known_end", "writer_seen",
-        "seen_at_work", "reading", "last_write",
+        "seen_at_work", "reading", "last_write", "lately_active",
     )
 
     def __init__(self, id: str, source: str, format: str, name: str = "") -> None:
@@ -332,6 +336,11 @@ class Run:
         #: age stayed 0 while the database was being written (QA). None
         #: where the records tell it (a log is written as it is logged).
         self.last_write: float | None = None
+        #: Made-up nodes (Inspect samples) whose actions closed lately,
+        #: newest last, at most LATELY_KEPT: the tree keeps a sample open a
+        #: while after its last action (`SpanTree._lingering`), which it
+        #: cannot see run when its actions last milliseconds (QA).
+        self.lately_active: dict[Span, None] = {}
 
     def span_count(self) -> int:
         """Spans the source recorded: `spans` less the made-up nodes."""

@@ -99,6 +99,7 @@ def release(run: Run) -> None:
         span.parent = None
         span.children = None
     run.spans.clear()
+    run.lately_active.clear()
     run.synthetic_spans = 0
     run.roots.clear()
     for name in BUCKETS:

@@ -23,7 +23,7 @@ import orjson
 
 from tracetui.formats.jsonutil import as_float, loads
 from tracetui.model import (
-    CANCELLED, ERROR, OK, RUNNING, TIMEOUT, AnomalyRow, Event, Run, Span, pack_offset,
+    CANCELLED, ERROR, LATELY_KEPT, OK, RUNNING, TIMEOUT, AnomalyRow, Event, Run, Span, pack_offset,
 )
 from tracetui.store import Store
 
@@ -766,6 +766,12 @@ class InspectDecoder:
         # A sample with actions still open stays running.
         if sample is not None and (not sample.open or sample.node.status != RUNNING):
             self._refresh_sample(sample)
+        if sample is not None:
+            active = run.lately_active
+            active.pop(sample.node, None)
+            active[sample.node] = None
+            if len(active) > LATELY_KEPT:
+                del active[next(iter(active))]
 
     def _event(self, rec: dict, offset: int) -> None:
         level = sys.intern(rec["level"])  # a handful of levels, like action names
