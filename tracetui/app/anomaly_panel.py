@@ -145,11 +145,7 @@ def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float
     # Each row's sample found once a sort (every batch, following).
     wheres = {id(row): _sample_where(row) for _, row, _ in part}
     newest = _newest_in_samples(part, wheres)
-    # Each run's place among them, as given (not `id`: the order must not
-    # change from one process to the next).
-    rank: dict[int, int] = {}
-    for _, _, run in part:
-        rank.setdefault(id(run), len(rank))
+    rank = _run_ranks(part)
 
     def key(item: tuple[str, AnomalyRow, Run]) -> tuple:
         _, row, run = item
@@ -157,8 +153,9 @@ def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float
         level, placed = _placement(row, newest, run, end, wheres)
         # Several waiting on one action: the innermost (latest entered) first.
         # Ages alike to the last digit (a database's rows aged to one
-        # write): a run's rows stay together, so no other run's row comes
-        # between an action and the one waiting on it.
+        # write, two samples stuck alike): a run's rows, and a sample's,
+        # stay together, so no other row comes between an action and the
+        # one waiting on it.
         return (not run.live, level == 2, float("inf") if placed is None else placed - end, rank[id(run)],
                 _group(wheres[id(row)]), level, -(row.start or 0.0) if level == 1 else 0.0)
 
@@ -202,9 +199,7 @@ def _order_one_stop(burst: list[tuple[str, AnomalyRow, Run]]) -> None:
     after it, as long as that one ran."""
     wheres = {id(row): _sample_where(row) for _, row, _ in burst}
     newest = _newest_in_samples(burst, wheres)
-    rank: dict[int, int] = {}
-    for _, _, run in burst:
-        rank.setdefault(id(run), len(rank))
+    rank = _run_ranks(burst)
     # What a waiting row waits on: its sample's latest-entered row.
     latest = {(_sample_key(run, wheres[id(row)]), row.start): row for _, row, run in burst
               if wheres[id(row)] is not None}
@@ -220,6 +215,16 @@ def _order_one_stop(burst: list[tuple[str, AnomalyRow, Run]]) -> None:
                 -(row.start or 0.0) if level == 1 else 0.0)
 
     burst.sort(key=key)
+
+
+def _run_ranks(part: list[tuple[str, AnomalyRow, Run]]) -> dict[int, int]:
+    """Each run's place among the rows' runs, as given, by `id(run)`: what
+    orders rows whose ages tie (not `id` itself: the order must not change
+    from one process to the next)."""
+    rank: dict[int, int] = {}
+    for _, _, run in part:
+        rank.setdefault(id(run), len(rank))
+    return rank
 
 
 def _group(where: tuple | None) -> str:

@@ -455,8 +455,10 @@ class SpanTree(LineList):
 
     def _lingering(self, run: Run) -> list[Span]:
         """Made-up nodes of `run` open although not running (`LINGER`):
-        those a layout saw running, until they have been still for LINGER.
-        Noted from the running actions' ancestors, a few dozen a layout."""
+        those a layout saw running or whose actions closed lately
+        (`Run.lately_active`), until they have been still for LINGER.
+        Noted from the running actions' ancestors and those nodes: a few
+        hundred at most a layout."""
         if self._ran_run is not run:
             self._ran_run, self._ran = run, {}
         ran = self._ran
@@ -465,9 +467,11 @@ class SpanTree(LineList):
             while node is not None and node.synthetic:
                 ran[node] = None
                 node = node.parent
-        # And those whose actions closed lately: one of a few ms is seldom
-        # seen running by a layout (QA: a sample acting every 3 s stayed closed).
-        for node in list(run.lately_active):
+        # And, following, those whose actions closed lately: one of a few ms
+        # is seldom seen running by a layout (QA: a sample acting every 3 s
+        # stayed closed). Not in a log read after the fact: every sample of
+        # a short one ended within LINGER of its end, and all were open.
+        for node in list(run.lately_active) if run.live else ():
             while node is not None and node.synthetic:
                 ran[node] = None
                 node = node.parent
@@ -498,7 +502,7 @@ class SpanTree(LineList):
         """Append the rows of `spans` and of every node under them, all
         open, to `out`, in the tree's order; returns the ids of the nodes
         with children (the ones to open). One pass with no open-or-closed
-        test per node: 432k rows in ~0.2 s where `_flatten` took 1.4 s."""
+        test per node: 432k rows in ~0.25 s where `_flatten` took ~1 s."""
         key = self.SORTS[self.sort_index][1]
         out_spans, out_depths = out.spans, out.depths
         nodes: list[str] = []
