@@ -1210,8 +1210,14 @@ class TraceApp(App):
         what = f"{count:,} spans" + (f" ({len(made_up):,} of them {named}nodes tracetui inferred)"
                                      if made_up else "")
         replaced = ", replacing the run's earlier export" if replacing else ""
-        self.call_from_thread(self.notify, f"exported {what} to {path}{replaced}; open it in ui.perfetto.dev",
-                              timeout=6, markup=False)
+        self.call_from_thread(self._exported, f"exported {what} to {path}{replaced}; open it in ui.perfetto.dev")
+
+    def _exported(self, text: str) -> None:
+        """Said in a toast and kept with the notes (`n`): the file's path was
+        only in a toast, gone in six seconds (QA)."""
+        self.notes.append(text)
+        self.notify(text, timeout=6, markup=False)
+        self.update_status()
 
     # -- filtering ---------------------------------------------------------------
 
