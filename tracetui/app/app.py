@@ -565,6 +565,8 @@ class TraceApp(App):
 
     def apply_changes(self) -> None:
         """On the UI thread: redraw what the reader changed."""
+        if not self.screen_stack:
+            return  # the app is closing: the reader's last word came after the screen went
         with self.store.lock:
             changed = self.store.take_changes()
             runs = list(self.store.runs.values())
@@ -845,6 +847,8 @@ class TraceApp(App):
 
     @on(LineList.Highlighted, "#runs")
     def run_highlighted(self, message: LineList.Highlighted) -> None:
+        if not self.screen_stack:
+            return  # the app is closing: a cursor moved by the last update (ScreenStackError, 1 run in ~30)
         run = self.run_list.current
         if self._release_timer is not None:
             self._release_timer.stop()
@@ -871,6 +875,8 @@ class TraceApp(App):
     def anomaly_highlighted(self, message: LineList.Highlighted | None, at_once: bool = False) -> None:
         """The detail shows the anomaly under the cursor while the panel has
         the focus, as `r` and `c` take it (QA: it kept the tree's span)."""
+        if not self.screen_stack:
+            return  # the app is closing (see `run_highlighted`)
         item = self.anomaly_panel.current
         if self.focused is not self.anomaly_panel or item is None:
             return
