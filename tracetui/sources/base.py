@@ -8,6 +8,18 @@ import time
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+from tracetui.formats import inspect as inspect_format
+
+
+def records_older_than(store: Any, run_ids: Any, written_at: float) -> bool:
+    """The newest record of these runs is `COPY_GAP` or more older than the
+    source's last write: copied or downloaded here, not being written (its
+    mtime is the copy's; a `cp` of an OTel export read `● live` for 30 s,
+    QA). False with no record yet."""
+    runs = map(store.runs.get, run_ids)
+    times = [run.last_time for run in runs if run is not None and run.last_time is not None]
+    return bool(times) and written_at - max(times) >= inspect_format.COPY_GAP
+
 
 def written_within(path: str, seconds: float) -> bool:
     """Modified less than `seconds` ago: a source with no writer of its own

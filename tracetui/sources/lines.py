@@ -7,9 +7,8 @@ import time
 from typing import Any
 
 from tracetui.formats import DocumentFormat, LineFormat
-from tracetui.formats import inspect as inspect_format
 from tracetui.formats.inspect import WRITER_QUIET
-from tracetui.sources.base import DecodedSource, paused_gc, written_within
+from tracetui.sources.base import DecodedSource, paused_gc, records_older_than, written_within
 from tracetui.sources.files import GZIP_BUFFER, GZIP_DAMAGE, FileFollower, damaged_gzip_note, gunzip, is_gzip
 from tracetui.store import Store
 
@@ -140,9 +139,7 @@ class LineSource(DecodedSource):
         # No lock (the UI asks): `list` copies the reader's set at once.
         run_ids = list(getattr(self.decoder, "run_ids", ()))
         if self._copy_check[0] != (mtime, len(run_ids)):  # again once written or read on
-            runs = map(self.store.runs.get, run_ids)
-            times = [run.last_time for run in runs if run is not None and run.last_time is not None]
-            self._copy_check = ((mtime, len(run_ids)), bool(times) and mtime - max(times) >= inspect_format.COPY_GAP)
+            self._copy_check = ((mtime, len(run_ids)), records_older_than(self.store, run_ids, mtime))
         return self._copy_check[1]
 
     @property

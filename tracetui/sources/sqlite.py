@@ -28,11 +28,10 @@ import time
 import urllib.parse
 from typing import Any, Callable, TextIO
 
-from tracetui.formats import inspect as inspect_format
 from tracetui.formats.inspect import WRITER_QUIET
 from tracetui.formats.sqlite_generic import SQLiteFormat, quote_ident
 from tracetui.sources.files import is_gzip
-from tracetui.sources.base import DecodedSource, Source, SourceError, written_within
+from tracetui.sources.base import DecodedSource, Source, SourceError, records_older_than, written_within
 from tracetui.store import Store
 
 #: Rows fetched per batch: big enough to be fast, small enough to stream 1M rows.
@@ -283,12 +282,9 @@ class SQLiteSource(DecodedSource):
         self._written_at = last if recent else None
 
     def _a_copy(self, changed_at: float) -> bool:
-        """Its newest record is older than its last change by COPY_GAP or
-        more: copied or downloaded here, not being written (its mtime is
-        the copy's: ages must not run to it). As `LineSource._a_copy`."""
-        runs = map(self.store.runs.get, getattr(self.decoder, "run_ids", ()))
-        times = [run.last_time for run in runs if run is not None and run.last_time is not None]
-        return bool(times) and changed_at - max(times) >= inspect_format.COPY_GAP
+        """Copied or downloaded here, not being written: ages must not run
+        to its mtime (`records_older_than`)."""
+        return records_older_than(self.store, list(getattr(self.decoder, "run_ids", ())), changed_at)
 
     def _writer_live(self) -> bool:
         """Seen written within WRITER_QUIET. Not while a `-wal` is merely
