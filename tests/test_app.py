@@ -3084,7 +3084,9 @@ async def test_a_directory_opens_on_its_newest_files_run(tmp_path):
     being written), even when an older file's run started later."""
     for name, start, mtime in (("trace-1.log", NOW - 50, NOW), ("trace-2.log", NOW - 10, NOW - 600)):
         with open(tmp_path / name, "wb") as f:
-            f.writelines(c.line(c.inspect_record("enter", f"{name}-{i}", "Model", "d", start=start + i))
+            # trace-1 is written on after trace-2 began (else it is left
+            # behind: `test_a_killed_evals_old_log_is_listed_after_…`)
+            f.writelines(c.line(c.inspect_record("enter", f"{name}-{i}", "Model", "d", start=start + 12 * i))
                          for i in range(5))
         os.utime(tmp_path / name, (mtime, mtime))
     app = make_app(str(tmp_path))
@@ -3147,8 +3149,8 @@ async def test_enter_on_an_anomaly_of_a_held_archive_reads_it(tmp_path, monkeypa
         await settle(pilot, app)
         panel = app.anomaly_panel
         await until_scanned(pilot, app, "trace-2")
-        index = next(i for i, (_, row, run) in enumerate(panel.rows)
-                     if run.id == "trace-2" and row.span is None)
+        index = next(i for i, (bucket, row, run) in enumerate(panel.rows)
+                     if run.id == "trace-2" and bucket == "running" and row.span is None)
         trace_id = next(tid for tid, row in panel.early["trace-2"].running.items()
                         if row is panel.rows[index][1])
         app.focus_now(panel)
@@ -3478,15 +3480,29 @@ async def test_a_big_logs_anomalies_keep_their_order_and_detail_as_it_is_indexed
         assert "not got to it yet" in str(app.detail.renderable.renderables[0])
         # The scan's rows are the whole file's, aged to its end: lower bounds
         # of a log that has ended, as the index's will be (QA: `2h03m`, then
-        # `≥2h03m` once read). A span of the part read so far is not: it may
-        # close further on.
+        # `≥2h03m` once read), and so are the tree's and the detail's ages
+        # of the same spans (QA: the tree said `2h03m` beside the panel's
+        # `≥2h03m`). A span of the part read so far is not: it may close
+        # further on.
         assert run.reading
         running = [i for i in range(panel.row_count()) if panel.rows[i][0] == "running"]
         assert running and all("≥" in panel.render_row(i, 80).plain for i in running)
         span = next(s for s in run.spans.values() if s.status == "running" and not s.synthetic)
+        tree = app.tree
+        tree.reveal(span)
+        await pilot.pause(0.1)
+
+        def tree_age_is_a_lower_bound() -> bool:
+            return "≥" in tree.render_row(tree.rows.spans.index(span), 100).plain
+
+        app.detail.show(span, NOW)
+        assert tree_age_is_a_lower_bound()
+        assert "(running when its log ends" in "\n".join(s.text for s in app.detail._lines)
+        del early.running[span.id]  # as if it closes further on
         app.detail.show(span, NOW)
         assert "(running in the part of its log read so far)" in "\n".join(s.text for s in app.detail._lines)
         assert not any("≥" in line.text for line in app.detail._lines)
+        assert not tree_age_is_a_lower_bound()
 
 
 async def _tool_calls_kept(pilot, app: TraceApp):
@@ -3841,7 +3857,7 @@ async def test_a_held_archives_anomaly_says_it_is_not_read_and_enter_jumps_once_
         await pilot.pause(0.05)
         assert app.detail.noted
         # Its row says where it ran, and filters by it, before the archive is read.
-        from tracetui.app.anomaly_panel import _sample_where
+        from tracetui.app.anomaly_panel import _sample_where, alike_key
         from tracetui.app.style import BUCKET_STATUS
         from tracetui.query import parse
 
@@ -3849,7 +3865,7 @@ async def test_a_held_archives_anomaly_says_it_is_not_read_and_enter_jumps_once_
                                       and item[1].span is None and item[1].sample is not None)
         task, sample_id, epoch = in_sample.sample
         assert _sample_where(in_sample) == (task, sample_id, epoch)
-        panel._ambiguous.add((in_sample.action, in_sample.detail))
+        panel._ambiguous.add(alike_key(in_sample))
         assert f"{sample_id}/e{epoch}" in panel.where(in_sample, run, 40)
         assert parse(f"task:{task} sample:{sample_id}").matches_anomaly(
             BUCKET_STATUS[bucket], in_sample.action, in_sample.detail, in_sample.error, None, run, in_sample.sample)
@@ -4206,3 +4222,41 @@ def test_a_count_of_one_takes_the_singular():
 
     assert counted(1, "record") == "1 record" and counted(2000, "record") == "2,000 records"
     assert counted(0, "record") == "0 records"
+
+
+async def test_a_killed_evals_old_log_is_listed_after_the_eval_stopped_since(tmp_path):
+    """Inspect's trace directory opened after a ctrl+c: an older eval,
+    killed, left its actions open; the newer one's were cancelled. The old
+    log's `≥` rows came first, and the app opened on that eval, not on the
+    one just stopped (QA). A log that ended before another began is listed
+    after the newer log's cancelled rows."""
+    from datetime import datetime, timezone
+
+    def at(t: float) -> str:
+        return datetime.fromtimestamp(t, timezone.utc).isoformat()
+
+    old, new = tmp_path / "trace-1.log", tmp_path / "trace-2.log"
+    old.write_bytes(c.line(c.inspect_record("enter", "o1", "Subprocess", "sleep 3600", start=NOW - 7200,
+                                            timestamp=at(NOW - 7200))))
+    new.write_bytes(b"".join([
+        c.line(c.inspect_record("enter", "n1", "Tool Call", "bash", start=NOW - 300, timestamp=at(NOW - 300))),
+        c.line(c.inspect_record("enter", "n2", "Subprocess", "sleep 3600", start=NOW - 299,
+                                timestamp=at(NOW - 299))),
+        c.line(c.inspect_record("cancel", "n2", "Subprocess", "sleep 3600", duration=289.0, timestamp=at(NOW - 10))),
+        c.line(c.inspect_record("cancel", "n1", "Tool Call", "bash", duration=290.0, timestamp=at(NOW - 10))),
+    ]))
+    os.utime(old, (NOW - 7000, NOW - 7000))
+    os.utime(new, (NOW - 10, NOW - 10))
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        await pilot.pause(0.3)
+        panel = app.anomaly_panel
+        assert [(b, run.id) for b, _, run in panel.rows] == [
+            ("cancelled", "trace-2"), ("cancelled", "trace-2"), ("running", "trace-1")]
+        assert "1 running" in panel.border_title and "2 cancelled" in panel.border_title
+        assert app.detail.span.run.id == "trace-2" and app.tree.run.id == "trace-2"
+        # The two evals overlapping, neither is left behind: running first.
+        app.store.runs["trace-2"].first_time = NOW - 8000
+        panel.set_runs(list(app.store.runs.values()))
+        assert [b for b, _, _ in panel.rows] == ["running", "cancelled", "cancelled"]

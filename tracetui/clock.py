@@ -4,8 +4,9 @@ the TUI and in the CLI's trees, span lists, stats and exports."""
 from __future__ import annotations
 
 import os
+from typing import Mapping
 
-from tracetui.model import Run
+from tracetui.model import Anomalies, Run, Span
 
 
 def as_of(run: Run, now: float) -> float:
@@ -71,3 +72,14 @@ def ages_cut_short(run: Run, whole_file: bool = False) -> bool:
         end = last_written(run)
         return end is not None and end > seen
     return True
+
+
+def runs_to_the_end(span: Span, early: Mapping[str, Anomalies]) -> bool:
+    """Whether the whole-file scan of a log still being read (`early`: its
+    buckets by run id, `tracetui.prescan`) found `span` still running at
+    the log's end: its age, measured to that end, is already a lower bound
+    (`ages_cut_short(..., whole_file=True)`), as the anomaly panel shows it.
+    The tree showed `2h03m` beside the panel's `≥2h03m` until the index
+    got there (QA)."""
+    found = early.get(span.run.id)
+    return found is not None and span.id in found.running

@@ -14,7 +14,7 @@ from rich.text import Text
 from tracetui.analysis import enclosing_sample, sample_tag
 from tracetui.app.line_list import LineList
 from tracetui.app.style import BUCKET_STATUS, STATUS_STYLE, plain, status_icon
-from tracetui.clock import ages_cut_short, as_of as run_as_of
+from tracetui.clock import ages_cut_short, as_of as run_as_of, last_written
 from tracetui.formats.inspect import LEAF_ACTIONS, LOG_WRITES
 from tracetui.model import RUNNING, Anomalies, AnomalyRow, Run
 from tracetui.query import Query
@@ -83,6 +83,24 @@ def _sample_where(row: AnomalyRow) -> tuple[str | None, object, object] | None:
         task, sample, epoch = row.sample
         return (None if task is None else str(task)), sample, epoch
     return None
+
+
+def superseded_runs(runs: list[Run]) -> set[int]:
+    """The runs (by `id(run)`) whose writer is gone and whose log ended
+    before another of them began: a killed eval's never-closed actions,
+    with a newer eval beside it. Their running rows are listed after the
+    cancelled ones: opening Inspect's trace directory after a ctrl+c, a
+    week-old killed log's `≥` rows came first, and the app opened on that
+    eval rather than the one just stopped (QA)."""
+    starts = sorted((run.start, id(run)) for run in runs if run.start is not None)
+    if len(starts) < 2:
+        return set()
+    superseded = set()
+    for run in runs:
+        end = None if run.live else last_written(run)
+        if end is not None and any(start > end and other != id(run) for start, other in starts[-2:]):
+            superseded.add(id(run))
+    return superseded
 
 
 #: Actions that stand for a whole task (Inspect's): open while anything of
@@ -317,6 +335,8 @@ class AnomalyPanel(LineList):
         rows: list[tuple[str, AnomalyRow, Run]] = []
         counts: dict[str, int] = {}
         ambiguous: set[tuple[str, str]] = set()
+        superseded = superseded_runs([run for run, _, _ in sources])
+        left_behind: list[tuple[str, AnomalyRow, Run]] = []
         for bucket in buckets:
             if bucket == "running":
                 part = self._running_part(sources)
@@ -330,7 +350,12 @@ class AnomalyPanel(LineList):
                 alike = _alike(part)
             ambiguous |= alike
             counts[bucket] = len(part)
+            if bucket == "running" and superseded:
+                left_behind = [t for t in part if id(t[2]) in superseded]
+                part = [t for t in part if id(t[2]) not in superseded]
             rows.extend(part)
+            if bucket == "cancelled":
+                rows.extend(left_behind)
         self.rows = rows
         self._ambiguous = ambiguous
         shown = set(map(itemgetter(2), rows))  # every batch: in C, not a loop over the rows

@@ -320,8 +320,9 @@ class TraceApp(App):
         self._panes = {"runs": self.query_one(RunList), "anomalies": self.query_one(AnomalyPanel),
                        "tree": self.query_one(SpanTree), "detail": self.query_one(DetailPane)}
         self._status = self.query_one("#status", StatusLine)
-        # One dict: the run list shows the prescan's failures as the panel does.
-        self.run_list.early = self.anomaly_panel.early
+        # One dict: the run list shows the prescan's failures as the panel
+        # does, and the tree and the detail its running ages as lower bounds.
+        self.run_list.early = self.tree.early = self.detail.early = self.anomaly_panel.early
         self.run_list.border_title = "runs"
         self.anomaly_panel.border_title = "anomalies"
         self.tree.border_title = "spans"

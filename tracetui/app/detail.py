@@ -23,8 +23,8 @@ from textual.strip import Strip
 from tracetui.analysis import enclosing_sample, shown_duration
 from tracetui.app.line_list import LiteralTitle, set_scroll_size
 from tracetui.app.style import STATUS_STYLE, status_icon
-from tracetui.clock import ages_cut_short, as_of
-from tracetui.model import RUNNING, Span, orphan_note
+from tracetui.clock import ages_cut_short, as_of, runs_to_the_end
+from tracetui.model import RUNNING, Anomalies, Span, orphan_note
 from tracetui.text import counted, fmt_age, fmt_duration, safe
 
 #: Strings longer than this are cut in the pane (with a note saying so;
@@ -226,27 +226,30 @@ def render_chat(messages: list, media_root: str | None = None) -> list[Renderabl
     return out
 
 
-def _duration_row(span: Span, now: float, monotonic: bool) -> str:
+def _duration_row(span: Span, now: float, monotonic: bool, at_end: bool) -> str:
     """`4.21s`; a running span's age, and, when that is all its log can
-    tell (`clock.ages_cut_short`), as a lower bound with the instant."""
+    tell (`clock.ages_cut_short`), as a lower bound with the instant.
+    `at_end`: the span is known to run to its log's end, which is still
+    being read (`clock.runs_to_the_end`)."""
     duration = shown_duration(span, now)
     if span.status != RUNNING:
         return fmt_duration(duration)
-    if span.run.reading:
+    if span.run.reading and not at_end:
         return f"{fmt_duration(duration)}  (running in the part of its log read so far)"
-    if ages_cut_short(span.run):
+    if ages_cut_short(span.run, whole_file=at_end):
         when = _when(now, monotonic)
         return f"{fmt_age(duration, True)}  (running when its log ends, {when[11:] if not monotonic else when})"
     return f"{fmt_duration(duration)}  (running)"
 
 
-def span_sections(span: Span, now: float,
-                  events: list[Any] | None = None) -> list[tuple[tuple | None, RenderableType]]:
+def span_sections(span: Span, now: float, events: list[Any] | None = None,
+                  at_end: bool = False) -> list[tuple[tuple | None, RenderableType]]:
     """The detail of a span in sections, each with what decides how it
     looks: None for the fields (a running span's age moves on), or, for the
     log, its list of records, the slice of it shown and the log's title:
     records are only ever appended, so the pane draws a log again only
-    when what it shows grew (not every second a running action ages)."""
+    when what it shows grew (not every second a running action ages).
+    `at_end`: as `_duration_row`'s."""
     run = span.run
     # Flujo's monotonic times are shown as wall time once aligned to its
     # run's creation; only unaligned ones are raw monotonic seconds.
@@ -274,7 +277,7 @@ def span_sections(span: Span, now: float,
         ("parent", where if sample is not None and span.parent is sample else parent),
         ("sample", where if sample is not None and span.parent is not sample else None),
         ("start", _when(span.start, monotonic)),
-        ("duration", _duration_row(span, now, monotonic)),
+        ("duration", _duration_row(span, now, monotonic, at_end)),
         ("source", f"{run.source} [{run.format}]"),
     ]
     if span.detail and span.detail != span.name:
@@ -503,6 +506,9 @@ class DetailPane(ScrollView, can_focus=True):
         self._width = 0
         #: A note is shown instead of a span (`show_note`).
         self.noted = False
+        #: Whole-file buckets of logs still being read, by run id: the
+        #: anomaly panel's (`AnomalyPanel.early`), set by the app.
+        self.early: dict[str, Anomalies] = {}
 
     def show(self, span: Span | None, now: float) -> None:
         """Show `span`, its running age measured to its run's instant
@@ -515,7 +521,8 @@ class DetailPane(ScrollView, can_focus=True):
         if span is None:
             self._sections = [(None, PLACEHOLDER)]
         else:
-            self._sections = span_sections(span, as_of(span.run, now), events=log_for(span))
+            self._sections = span_sections(span, as_of(span.run, now), events=log_for(span),
+                                           at_end=runs_to_the_end(span, self.early))
             self.border_title = f"detail · {safe(span.name, newlines=False)[:40]}"
         self.renderable = Group(*(part for _, part in self._sections))
         self._draw()

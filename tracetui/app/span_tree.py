@@ -30,8 +30,8 @@ from tracetui.analysis import shown_duration
 from tracetui.app.line_list import LineList, fit
 from tracetui.app.style import STATUS_STYLE, plain
 from tracetui.breathe import Breather
-from tracetui.clock import ages_cut_short, as_of
-from tracetui.model import RUNNING, Run, Span, orphan_note
+from tracetui.clock import ages_cut_short, as_of, runs_to_the_end
+from tracetui.model import RUNNING, Anomalies, Run, Span, orphan_note
 from tracetui.query import Query, refines
 from tracetui.text import clip, fmt_age
 
@@ -344,6 +344,9 @@ class SpanTree(LineList):
         #: under each, put back when it opens.
         self._folds: dict[str, Rows] = {}
         self.now = now
+        #: Whole-file buckets of logs still being read, by run id: the
+        #: anomaly panel's (`AnomalyPanel.early`), set by the app.
+        self.early: dict[str, Anomalies] = {}
         self.sort_index = 0
         #: Bumped whenever the rows are laid out anew or a node opens or
         #: closes: a layout made in a thread from an older state is dropped.
@@ -1287,7 +1290,8 @@ class SpanTree(LineList):
         if used < room:
             segments.append(Segment(" " * (room - used), _NULL))
         duration = shown_duration(span, now)
-        shown = fmt_age(duration, span.status == RUNNING and ages_cut_short(span.run))
+        shown = fmt_age(duration, span.status == RUNNING and ages_cut_short(
+            span.run, whole_file=runs_to_the_end(span, self.early)))
         segments.append(Segment(" " + shown.rjust(9),
                                 icon.style if span.status == RUNNING else _CYAN))
         if bar_w and self.run is not None:
