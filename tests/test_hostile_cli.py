@@ -831,6 +831,70 @@ def test_a_text_file_with_a_few_json_lines_is_not_a_trace(tmp_path, capsys):
     assert code == 0 and json.loads(out)[0]["spans"] == 10 and "skipped 2 bad line(s)" in err
 
 
+# -- a log Inspect has just begun ----------------------------------------------------------
+
+#: A record Inspect wrote (the first line of a real hung eval's trace log).
+HUNG_FIRST_LINE = open(HUNG_LOG, "rb").readline()
+NO_ANOMALIES = {"running": [], "cancelled": [], "errors": [], "timeouts": []}
+
+
+@pytest.mark.parametrize("cut", [len(b'{"timestamp": "'), 40, 150, len(HUNG_FIRST_LINE) - 2])
+def test_an_inspect_log_whose_only_line_is_unfinished_is_an_empty_run(tmp_path, capsys, cut):
+    """The first second of every eval, when the user starts tracetui: its
+    log holds one line, still being written. "Not a trace source" (QA),
+    where `inspect trace anomalies` gave empty buckets."""
+    path = c.write(str(tmp_path), f"trace-{os.getpid()}.log", HUNG_FIRST_LINE[:cut])  # its eval runs
+    code, out, err = cli(capsys, "anomalies", path, "--json")
+    assert (code, buckets(out)) == (0, NO_ANOMALIES)
+    assert err == f"tracetui: {path}: its last line is still being written: not read\n"
+    code, out, _ = cli(capsys, "runs", path, "--json")
+    assert code == 0 and [(r["id"], r["spans"]) for r in json.loads(out)] == [(f"trace-{os.getpid()}", 0)]
+
+
+def test_a_log_begun_by_inspect_fills_in_as_lines_arrive(tmp_path):
+    from tracetui.sources.discover import open_file
+    from tracetui.store import Store
+
+    lines = open(HUNG_LOG, "rb").readlines()
+    path = c.write(str(tmp_path), f"trace-{os.getpid()}.log", lines[0][:60])
+    store = Store()
+    source = open_file(path, store)
+    source.poll()
+    assert source.format == "inspect" and [len(r.spans) for r in store.runs.values()] == [0]
+    with open(path, "ab") as f:
+        f.write(lines[0][60:] + b"".join(lines[1:5]))
+    source.poll()
+    assert [len(r.spans) for r in store.runs.values()] == [4] and source.skipped == 0
+
+
+@pytest.mark.parametrize("content", [b"", b"  \n\n", b'{"ti'], ids=["empty", "blank", "a record begun"])
+def test_a_log_inspect_has_just_created_opens_as_an_empty_run(tmp_path, monkeypatch, capsys, content):
+    """Named as Inspect names its logs, in its trace directory, a file with
+    nothing yet (or the first bytes of a record) is the log of an eval that
+    has just started: followed, it fills in. Elsewhere, or named otherwise,
+    the same bytes say nothing of what the file is."""
+    from tracetui.sources.base import SourceError
+    from tracetui.sources.discover import open_file
+    from tracetui.store import Store
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    traces = tmp_path / "inspect_ai" / "traces"
+    traces.mkdir(parents=True)
+    path = c.write(str(traces), "trace-123.log", content)
+    store = Store()
+    assert open_file(path, store).format == "inspect" and list(store.runs) == ["trace-123"]
+    code, out, err = cli(capsys, "anomalies", path, "--json")
+    assert (code, buckets(out)) == (0, NO_ANOMALIES) and err.count("\n") == 1
+    for other in (c.write(str(tmp_path), "trace-123.log", content), c.write(str(traces), "notes.log", content)):
+        with pytest.raises(SourceError):
+            open_file(other, Store())
+    # What is there says it is no Inspect log: refused, in one line.
+    text = c.write(str(traces), "trace-124.log", b"hello")
+    code, out, err = cli(capsys, "runs", text)
+    assert (code, out) == (1, "") and err == (f"tracetui: {text}: not a trace source (no record of a known "
+                                              "trace format in its first lines)\n")
+
+
 def test_the_first_bad_line_is_counted_past_lines_longer_than_a_block(tmp_path, capsys):
     """A valid 5 MB line spans several of the scan's 1 MiB blocks; the bad
     line after it is still found at its own number."""

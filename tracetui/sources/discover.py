@@ -3,13 +3,14 @@ content, expand directories, and find Inspect's trace directory."""
 
 from __future__ import annotations
 
+import fnmatch
 import gzip
 import os
 import stat
 import zlib
 from typing import Any
 
-from tracetui.formats import sniff_document, sniff_lines
+from tracetui.formats import LINE_FORMATS, LineFormat, sniff_document, sniff_lines
 from tracetui.formats.jsonutil import loads
 from tracetui.sources.base import Source, SourceError
 from tracetui.sources.files import GZIP_MAGIC, gunzip, is_gzip
@@ -134,8 +135,66 @@ def line_format_of(path: str) -> str | None:
         return None
     if head.startswith(SQLITE_MAGIC) or not head.strip() or sniff_document(head):
         return None
-    fmt = sniff_lines(_first_records(head))
+    fmt = _line_format(path, head)
     return fmt.name if fmt else None
+
+
+def _line_format(path: str, head: bytes) -> LineFormat | None:
+    """The line format of a file by its first records, or Inspect's for a
+    log Inspect has just begun (`inspect_log_begun`)."""
+    fmt = sniff_lines(_first_records(head))
+    if fmt is None and inspect_log_begun(path, head):
+        fmt = INSPECT
+    return fmt
+
+
+#: Inspect's trace log format (the first line format, always registered).
+INSPECT = next(fmt for fmt in LINE_FORMATS if fmt.name == "inspect")
+#: How every record Inspect's trace logger writes begins, and what follows
+#: its timestamp (`TraceFormatter`: `json.dumps` of a dict whose first keys
+#: are `timestamp`, `level`, `message`).
+INSPECT_RECORD_START = b'{"timestamp": "'
+INSPECT_AFTER_TIMESTAMP = b'", "level": "'
+#: How Inspect names its trace logs (`trace-<pid>.log`) in its trace directory.
+INSPECT_LOG_NAME = "trace-*.log"
+
+
+def inspect_log_begun(path: str, head: bytes) -> bool:
+    """A log with no whole line yet that Inspect is writing: its first
+    line, unfinished, starts as Inspect's records do, or the file is named
+    as Inspect names its logs, in its trace directory, and holds nothing
+    else yet (empty, blank, or the first bytes of a record). It is the
+    first second of every eval, when the user starts tracetui: it opens as
+    an empty run that fills in as lines arrive (QA: it was "not a trace
+    source" while `inspect trace anomalies` gave empty buckets)."""
+    text = head.lstrip()
+    if b"\n" in text:
+        return False  # a whole line is there: the records say what it is
+    if starts_like_inspect_record(text):
+        return True
+    return INSPECT_RECORD_START.startswith(text) and named_like_inspect_log(path)
+
+
+def starts_like_inspect_record(text: bytes) -> bool:
+    """`text` begins as Inspect writes a record: its timestamp first (or
+    part of it), then its level (or the start of that)."""
+    if not text.startswith(INSPECT_RECORD_START):
+        return False
+    end = text.find(b'"', len(INSPECT_RECORD_START))  # a timestamp holds no quote
+    if end < 0:
+        return True
+    rest = text[end:end + len(INSPECT_AFTER_TIMESTAMP)]
+    return INSPECT_AFTER_TIMESTAMP.startswith(rest)
+
+
+def named_like_inspect_log(path: str) -> bool:
+    """`trace-*.log` in Inspect's trace directory."""
+    if not fnmatch.fnmatchcase(os.path.basename(path), INSPECT_LOG_NAME):
+        return False
+    try:
+        return os.path.samefile(os.path.dirname(os.path.abspath(path)), inspect_trace_dir())
+    except OSError:
+        return False
 
 
 def regular_file_head(path: str, not_regular: str = "not a regular file") -> bytes:
@@ -200,11 +259,15 @@ def open_file(path: str, store: Store, **options: Any) -> Source:
     if not head.strip():
         if not holds_no_records(path) and is_gzip(path):
             raise SourceError(f"{path}: damaged gzip data before any record")
-        raise SourceError(empty_log_note(path))
+        if not inspect_log_begun(path, head):
+            raise SourceError(empty_log_note(path))
+        # Its eval has just started: followed, it fills in as lines arrive
+        # (no note that it is empty: on the status line it outlived that).
+        return LineSource(path, INSPECT, store, **options)
     doc = sniff_document(head)
     if doc is not None:
         return DocumentSource(path, doc, store, **options)
-    fmt = sniff_lines(_first_records(head))
+    fmt = _line_format(path, head)
     if fmt is not None:
         return LineSource(path, fmt, store, **options)
     if b"\x00" in head[:4096]:
