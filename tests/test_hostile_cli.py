@@ -831,7 +831,7 @@ def test_a_text_file_with_a_few_json_lines_is_not_a_trace(tmp_path, capsys):
     assert code == 0 and json.loads(out)[0]["spans"] == 10 and "skipped 2 bad line(s)" in err
 
 
-# -- a log Inspect has just begun ----------------------------------------------------------
+# -- a log Inspect has just begun, a log with text before its records ---------------------
 
 #: A record Inspect wrote (the first line of a real hung eval's trace log).
 HUNG_FIRST_LINE = open(HUNG_LOG, "rb").readline()
@@ -893,6 +893,59 @@ def test_a_log_inspect_has_just_created_opens_as_an_empty_run(tmp_path, monkeypa
     code, out, err = cli(capsys, "runs", text)
     assert (code, out) == (1, "") and err == (f"tracetui: {text}: not a trace source (no record of a known "
                                               "trace format in its first lines)\n")
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize("preamble", [30, 20_000], ids=["a banner", "longer than the head"])
+def test_lines_of_text_before_the_records_are_skipped_and_counted(tmp_path, capsys, preamble, gz):
+    """A wrapper script's banner and warnings, or stderr merged in, before
+    Inspect's records: "not a trace source" (QA: 30 lines of text first).
+    They are skipped, said in one line, and the records read."""
+    records = b"".join(open(HUNG_LOG, "rb").readlines()[:5])
+    data = b"".join(b"warning: the wrapper script says something, %d\n" % i for i in range(preamble)) + records
+    path = c.write(str(tmp_path), "eval.log" + (".gz" if gz else ""), gzip.compress(data) if gz else data)
+    clean = c.write(str(tmp_path), "clean.log", records)
+    code, out, err = cli(capsys, "anomalies", path, "--json", "--as-of", AS_OF)
+    assert code == 0 and err == skipped_note(path, preamble, 1)
+    assert buckets(out) == buckets(cli(capsys, "anomalies", clean, "--json", "--as-of", AS_OF)[1])
+    code, out, err = cli(capsys, "runs", path, "--json")
+    assert code == 0 and json.loads(out)[0]["spans"] == 4 and err == skipped_note(path, preamble, 1)
+    code, out, err = cli(capsys, "dump", path)
+    assert code == 0 and len(json.loads(out)) == 5
+    assert err == f"tracetui: {path}: skipped {preamble} line(s) that are not JSON; first at line 1\n"
+
+
+@pytest.mark.parametrize("shape", ["json lines among more text", "a long text file"])
+def test_text_with_a_preamble_is_still_refused_when_its_json_lines_are_islands(tmp_path, capsys, shape):
+    """Skipping text in front of the records must not take a text file for
+    a trace: its JSON lines are fewer than the text around them."""
+    prose = [b"Some prose about traces, line %d." % i for i in range(30)]
+    if shape == "json lines among more text":
+        example = c.line(c.inspect_record("enter", "a", start=c.T0)).rstrip()
+        text = prose + [line for i in range(6) for line in (example, b"more prose %d" % i, b"```")]
+    else:
+        text = prose * 10_000  # 9 MB, no JSON at all
+    path = c.write(str(tmp_path), "notes.txt", b"\n".join(text) + b"\n")
+    code, out, err = cli(capsys, "runs", path)
+    assert (code, out) == (1, "") and err == (f"tracetui: {path}: not a trace source (no record of a known "
+                                              "trace format in its first lines)\n")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists(INSPECT), reason="inspect-ai not installed here")
+def test_a_begun_log_and_a_log_with_a_preamble_agree_with_inspect(tmp_path, capsys):
+    lines = open(HUNG_LOG, "rb").readlines()
+    begun = c.write(str(tmp_path), "trace-1.log", lines[0][:100])
+    preamble = c.write(str(tmp_path), "trace-2.log", b"banner\n" * 30 + b"".join(lines[:8]))
+    for path in (begun, preamble):
+        theirs = subprocess.run([INSPECT, "trace", "anomalies", "--all", "--json", path],
+                                capture_output=True, timeout=120)
+        code, out, _ = cli(capsys, "anomalies", path, "--all", "--json")
+        ours, expected = json.loads(out), json.loads(theirs.stdout)
+        assert code == theirs.returncode == 0
+        for bucket in ("running", "cancelled", "errors", "timeouts"):
+            assert [(r["action"], r["detail"], r["start_time"]) for r in ours[bucket]] == \
+                   [(r["action"], r["detail"], r["start_time"]) for r in expected[bucket]], (path, bucket)
 
 
 def test_the_first_bad_line_is_counted_past_lines_longer_than_a_block(tmp_path, capsys):

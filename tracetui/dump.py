@@ -26,13 +26,15 @@ def dump_records(path: str, stream: TextIO, note: Callable[[str], None]) -> int:
         return dump_sqlite(path, _Escaping(stream), note)
     if b"\x00" in head[:4096] and not any(_parses(l) for l in head[:65536].split(b"\n")[:50]):
         raise SourceError(f"{path}: not a trace source (binary data)")
-    from tracetui.sources.discover import _read_head
+    from tracetui.sources.discover import _first_records, _read_head
 
-    text_head = _read_head(path)  # decompressed, for a .gz
+    text_head = _read_head(path)  # decompressed, for a .gz; past lines of text before the records
     if text_head.strip() and not any(_parses(line) for line in text_head[:65536].split(b"\n")[:50]) \
-            and not text_head.lstrip().startswith((b"[", b"{")):
+            and not text_head.lstrip().startswith((b"[", b"{")) \
+            and not _first_records(text_head):
         # Not one JSON record where records would be (a document format
-        # starts with `[` or `{` and may span lines).
+        # starts with `[` or `{` and may span lines; a log may have lines of
+        # text before its records, as the other commands read it).
         raise SourceError(f"{path}: not a trace source (no JSON record in its first lines)")
     stream = _Escaping(stream)
     documents = _dump_document(path, stream, note)

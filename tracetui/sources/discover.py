@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 import gzip
 import os
+import re
 import stat
 import zlib
 from typing import Any
@@ -71,7 +72,8 @@ def resolve_path(path: str) -> str:
 
 def _read_head(path: str) -> bytes:
     """The first HEAD_SIZE bytes, decompressed; on to the end of the first
-    line if that is longer (up to FIRST_LINE_MAX)."""
+    line if that is longer (up to FIRST_LINE_MAX), and on past lines of
+    text to the first record if there is more (`_read_past_preamble`)."""
     with open(path, "rb") as raw:
         reader = raw
         head = raw.read(HEAD_SIZE)
@@ -92,36 +94,125 @@ def _read_head(path: str) -> bytes:
                 if b"\n" in more:
                     break
             head = b"".join(parts)
+        if len(head) >= HEAD_SIZE and not OBJECT_LINE.search(head):
+            head = _read_past_preamble(reader, head)
     return head
+
+
+#: How far into a file its first record is looked for, past the lines of
+#: text in front of it (a wrapper script's banner and warnings, stderr
+#: merged in), when they fill more than its head. Only a head with no line
+#: starting like a JSON object reads on, so a directory of big text files
+#: costs this much per file at most (~50 ms).
+PREAMBLE_MAX = 4 * 1024 * 1024
+#: A line that starts like a JSON object (what every line format's records are).
+OBJECT_LINE = re.compile(rb"(?:^|\n)[ \t]*\{")
+
+
+def _read_past_preamble(reader, head: bytes) -> bytes:
+    """`head` and what follows it, read on until a line starts like a JSON
+    object (up to PREAMBLE_MAX), then on to that line's end (up to
+    FIRST_LINE_MAX) and HEAD_SIZE beyond it: the records `_first_records`
+    judges the file by."""
+    data = bytearray(head)
+    found = None
+    while found is None and len(data) < PREAMBLE_MAX:
+        scan_from = max(0, data.rfind(b"\n"))  # a line start may straddle two reads
+        more = reader.read(HEAD_SIZE)
+        if not more:
+            return bytes(data)
+        data += more
+        found = OBJECT_LINE.search(data, scan_from)
+    if found is None:
+        return bytes(data)
+    line_end = data.find(b"\n", found.end())
+    while line_end < 0 or len(data) < line_end + HEAD_SIZE:
+        if line_end < 0 and len(data) - found.end() > FIRST_LINE_MAX:
+            break
+        searched = len(data)
+        more = reader.read(HEAD_SIZE)
+        if not more:
+            break
+        data += more
+        if line_end < 0:
+            line_end = data.find(b"\n", searched)
+    return bytes(data)
 
 
 #: Of this many first lines or more, fewer than a quarter JSON is a text
 #: file, not a trace (`_first_records`).
 SNIFF_TEXT_MIN = 10
+#: How many lines from its first record on a file is judged by at most
+#: (fewer when SNIFF_RECORDS records come first): a text file's verdict
+#: stays as quick when a long preamble puts megabytes in its head.
+SNIFF_LINES = 4 * SNIFF_RECORDS
 
 
-def _first_records(head: bytes) -> list[Any]:
-    """The JSON values of the first lines of a file, for the formats to
-    sniff; none if they are few among many lines that are not JSON: a text
-    file with a few JSON examples in it (a README) is not a trace (QA: it
-    opened as a run of two spans), while a log cut at a line or damaged
-    is, however short."""
-    records = []
-    tried = 0
+def _first_records(head: bytes) -> list[dict]:
+    """The JSON objects of the first lines of a file, for the formats to
+    sniff; none if they are few among many lines that are not: a text file
+    with a few JSON examples in it (a README) is not a trace (QA: it opened
+    as a run of two spans), while a log cut at a line or damaged is,
+    however short.
+
+    Lines of text in front of the first JSON object (a wrapper's banner,
+    stderr merged in) may be a preamble, skipped here (the decoder counts
+    them): such a file is a trace too if, from its first record on, its
+    records outnumber the lines of text among them, as a text file's JSON
+    lines, islands in its text, do not (QA: a log with 30 lines of text
+    first was "not a trace source")."""
     lines = head.split(b"\n")
     if len(head) >= HEAD_SIZE and len(lines) > 1:
-        lines.pop()  # last line may be cut by the head limit
-    for line in lines:
-        if not line.strip():
-            continue
+        lines.pop()  # the last line may be cut by the head limit
+    lines = [line for line in lines if line.strip()]
+    start = _first_object_line(lines)
+    if start is None:
+        return []
+    records, tried = _objects_from(lines, 0)
+    if tried < SNIFF_TEXT_MIN or 4 * len(records) >= tried:
+        return records
+    if start:
+        records, tried = _objects_from(lines, start)
+        if 2 * len(records) > tried:
+            return records
+    return []
+
+
+def _objects_from(lines: list[bytes], start: int) -> tuple[list[dict], int]:
+    """The JSON objects among lines[start:], up to SNIFF_RECORDS of them
+    in at most SNIFF_LINES lines, and how many lines that took."""
+    records = []
+    tried = 0
+    for line in lines[start:start + SNIFF_LINES]:
         tried += 1
-        try:
-            records.append(loads(line))
-        except ValueError:
-            continue
-        if len(records) >= SNIFF_RECORDS:
-            break
-    return [] if tried >= SNIFF_TEXT_MIN and 4 * len(records) < tried else records
+        record = _json_object(line)
+        if record is not None:
+            records.append(record)
+            if len(records) >= SNIFF_RECORDS:
+                break
+    return records, tried
+
+
+#: What may come before a record's `{` (the stdlib's JSON reader, which
+#: reads what orjson does not, takes a UTF-8 byte order mark).
+WHITESPACE_AND_BOM = b" \t\r\n\xef\xbb\xbf"
+
+
+def _json_object(line: bytes) -> dict | None:
+    """The line's JSON object, or None (text, damage, or a JSON value that
+    is no record: every line format's records are objects)."""
+    if line.lstrip(WHITESPACE_AND_BOM)[:1] != b"{":
+        return None  # not worth a parse: most lines of a text file
+    try:
+        value = loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _first_object_line(lines: list[bytes]) -> int | None:
+    """The index of the first line that is a JSON object, if any is."""
+    return next((i for i, line in enumerate(lines) if _json_object(line) is not None), None)
 
 
 def line_format_of(path: str) -> str | None:
