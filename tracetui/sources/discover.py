@@ -94,7 +94,8 @@ def _read_head(path: str) -> bytes:
                 if b"\n" in more:
                     break
             head = b"".join(parts)
-        if len(head) >= HEAD_SIZE and not OBJECT_LINE.search(head):
+        if len(head) >= HEAD_SIZE and b"\x00" not in head[:4096] and not OBJECT_LINE.search(head):
+            # (Not a binary file's: a database's pages are no preamble.)
             head = _read_past_preamble(reader, head)
     return head
 
