@@ -848,7 +848,9 @@ def test_an_inspect_log_whose_only_line_is_unfinished_is_an_empty_run(tmp_path, 
     assert (code, buckets(out)) == (0, NO_ANOMALIES)
     assert err == f"tracetui: {path}: its last line is still being written: not read\n"
     code, out, _ = cli(capsys, "runs", path, "--json")
-    assert code == 0 and [(r["id"], r["spans"]) for r in json.loads(out)] == [(f"trace-{os.getpid()}", 0)]
+    # Running, as its eval is (it read ok until its first action opened).
+    assert code == 0 and [(r["id"], r["spans"], r["status"]) for r in json.loads(out)] == [
+        (f"trace-{os.getpid()}", 0, "running")]
 
 
 def test_a_log_begun_by_inspect_fills_in_as_lines_arrive(tmp_path):

@@ -368,7 +368,13 @@ class Run:
 
     @property
     def status(self) -> str:
-        return self.status_override or self.anomalies.status()
+        if self.status_override:
+            return self.status_override
+        if self.live and not self.spans:
+            # An eval just begun: nothing recorded yet, its writer at work
+            # (it read ✓ ok until its first action opened; QA).
+            return RUNNING
+        return self.anomalies.status()
 
     def error_count(self) -> int:
         return sum(1 for s in self.spans.values() if s.status in (ERROR, TIMEOUT))
