@@ -164,20 +164,70 @@ def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float
     wheres = {id(row): _sample_where(row) for _, row, _ in part}
     newest = _newest_in_samples(part, wheres)
     rank = _run_ranks(part)
+    placements = {id(row): _placement(row, newest, run, ends[id(run)], wheres) for _, row, run in part}
+    idle = _idle_holders(part, placements, wheres)
+    moment = _moments(placed - ends[id(run)] for _, row, run in part
+                      for _, placed in (placements[id(row)],) if placed is not None)
 
     def key(item: tuple[str, AnomalyRow, Run]) -> tuple:
         _, row, run = item
-        end = ends[id(run)]
-        level, placed = _placement(row, newest, run, end, wheres)
+        level, placed = placements[id(row)]
+        age = float("inf") if placed is None else placed - ends[id(run)]
         # Several waiting on one action: the innermost (latest entered) first.
         # Ages alike to the last digit (a database's rows aged to one
         # write, two samples stuck alike): a run's rows, and a sample's,
         # stay together, so no other row comes between an action and the
         # one waiting on it.
-        return (not run.live, level == 2, float("inf") if placed is None else placed - end, rank[id(run)],
+        return (not run.live, level == 2, moment.get(age, age), id(row) in idle, age, rank[id(run)],
                 _group(wheres[id(row)]), level, -(row.start or 0.0) if level == 1 else 0.0)
 
     part.sort(key=key)
+
+
+#: Actions that do their work through others nested in them (a `Tool Call`
+#: runs its `Subprocess`): one running with nothing under it waits on
+#: something its log does not show (a free subprocess slot, a human).
+HOLDING_ACTIONS = frozenset(("Tool Call", "Subtask"))
+#: Rows whose ages differ by less than this began at one moment (samples
+#: started together): among them, those doing the work come before
+#: `HOLDING_ACTIONS` waiting on nothing the log shows (`_idle_holders`).
+SAME_MOMENT = 1.0
+
+
+def _moments(ages: Iterable[float]) -> dict[float, float]:
+    """Each age (`placed - end`, oldest most negative) -> the oldest age of
+    its moment: ages within SAME_MOMENT of the oldest of a group (not
+    chained from one to the next: a busy eval's starts, a few ms apart,
+    would make one moment of minutes)."""
+    moment: dict[float, float] = {}
+    first = None
+    for age in sorted(set(ages)):
+        if first is None or age - first > SAME_MOMENT:
+            first = age
+        moment[age] = first
+    return moment
+
+
+def _idle_holders(part: list[tuple[str, AnomalyRow, Run]], placements: dict[int, tuple[int, float | None]],
+                  wheres: dict[int, tuple | None]) -> set[int]:
+    """The rows (by `id(row)`) of `HOLDING_ACTIONS` with nothing of their
+    sample running under them, and those waiting on one: listed after what
+    began at the same moment (`SAME_MOMENT`). Three samples of a real eval
+    started together on two subprocess slots: the third's `Tool Call`,
+    entered 2 ms before the two `sleep 3600`, came first, and `a` `enter`
+    landed on it, not on a stuck Subprocess (QA)."""
+    idle = {id(row) for _, row, _ in part
+            if row.action in HOLDING_ACTIONS and placements[id(row)][0] == 0 and wheres[id(row)] is not None}
+    if not idle:
+        return idle
+    # A row waiting on an idle one goes with it.
+    idle_at = {(_sample_key(run, wheres[id(row)]), row.start) for _, row, run in part if id(row) in idle}
+    for _, row, run in part:
+        level, placed = placements[id(row)]
+        where = wheres[id(row)]
+        if level == 1 and where is not None and (_sample_key(run, where), placed) in idle_at:
+            idle.add(id(row))
+    return idle
 
 
 #: Cancelled actions that ended within this many seconds of the next one
