@@ -1531,7 +1531,8 @@ async def test_rows_alike_as_far_as_they_show_say_their_sample_in_a_narrow_panel
         for i, (_, row, _) in enumerate(panel.rows):
             line = panel.render_row(i, width).plain
             assert re.search(r"…?\d+/e1 ", line), line  # `…11099/e1`
-            # At 80 columns the panel has 30 cells: the action is cut to say where.
+            # In a 30-cell panel (beside the tree at 80 columns, as it was) the
+            # action is cut to say where.
             narrow = panel._line_text(i, 0, 30, panel.row_count()).plain
             assert re.search(r"…?\d+/e1 ", narrow) and len(narrow) == 30, narrow
 
@@ -3411,6 +3412,40 @@ async def test_narrow_panes_keep_what_matters(tmp_path, monkeypatch):
         lines = [panel.render_line(y).text.strip() for y in range(3)]
         assert lines[:2] == ["nothing running or cancelled", "(e: errors and timeouts too)"]
 
+
+async def test_a_narrow_screen_shows_what_a_stuck_subprocess_runs():
+    """QA, 80×24: beside the tree the anomaly panel had 31 cells, and a
+    stuck `Subprocess` row showed its age and action but not its command.
+    Below 120 columns the panel has the whole width: each stuck
+    subprocess on screen shows its command whole, with its age and sample;
+    the four panes stay on screen and `tab` reaches each. From 120 columns
+    up, the two columns as before."""
+    app = make_app(HUNG)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        lines = rendered(panel).splitlines()
+        stuck = [line for line in lines if "Subproc" in line]
+        assert len(stuck) >= 2, lines
+        for line in stuck:
+            assert "bash -c 'sleep 600'" in line and re.search(r"≥\d+\.\dms .*\d/e\d", line), line
+        screen = app.screen.region
+        panes = [app.run_list, panel, app.tree, app.detail]
+        for pane in panes:
+            assert pane.content_region.height >= 1 and screen.contains_region(pane.region), pane
+        app.focus_now(app.run_list)
+        reached = []
+        for _ in panes:
+            await pilot.press("tab")
+            reached.append(app.focused)
+        assert set(reached) == set(panes)
+        # One run: the run list takes one line, the rest go to the panes below.
+        assert app.run_list.content_region.height == 1
+    app = make_app(HUNG)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        panel, tree = app.anomaly_panel, app.tree
+        assert panel.region.right <= tree.region.x and panel.region.width == 50
 
 async def test_the_anomaly_cursor_stays_on_top_or_in_view(tmp_path, monkeypatch):
     """Rows found above it (a prescan's, a filter cleared) never leave the

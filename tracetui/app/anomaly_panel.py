@@ -32,8 +32,10 @@ DETAIL_KEEPS = 2
 ALIKE_PREFIX = 24
 #: The least room in which a long sample id is shown by its end.
 WHERE_MIN_CLIPPED = 6
-#: A panel narrower than this (a third of 80 columns) is narrow: its rows
-#: that read alike cut their action to NARROW_ACTION cells to say where.
+#: A panel narrower than this is narrow: its rows that read alike cut their
+#: action to NARROW_ACTION cells to say where. (Beside the tree it had 31
+#: cells at 80 columns; below 120 columns it now has the whole width,
+#: `tracetui.tcss`, so only a terminal under 40 columns is this narrow.)
 NARROW_WIDTH = 40
 NARROW_ACTION = 8
 
@@ -502,8 +504,8 @@ class AnomalyPanel(LineList):
         self.border_title = self._title(self._counts)
 
     def _title(self, counts: dict[str, int]) -> str:
-        """The non-empty buckets' counts, in words if they fit (a third of 80
-        columns is narrow), else as the rows' icons."""
+        """The non-empty buckets' counts, in words if they fit (50 cells at
+        120 columns hold few), else as the rows' icons."""
         words = [f"{n} {b[:-1] if n == 1 and b in ('errors', 'timeouts') else b}"
                  for b, n in counts.items() if n]
         room = self.size.width - 4
@@ -598,7 +600,7 @@ class AnomalyPanel(LineList):
         text.append_text(status_icon(BUCKET_STATUS[bucket]))
         text.append(" ")
         text.append(f"{self._age(bucket, row, run):>8} ", style="bold yellow" if bucket == "running" else "cyan")
-        # Narrow (80 columns), rows alike give their sample the room of the
+        # Narrow (NARROW_WIDTH), rows alike give their sample the room of the
         # action's tail and of the detail, alike too (QA: six stuck
         # `Subprocess  docker…` rows read as one).
         narrow = width < NARROW_WIDTH and alike_key(row) in self._ambiguous

@@ -7,6 +7,7 @@ import time
 from collections import Counter
 
 from rich.text import Text
+from textual.geometry import Size
 
 from tracetui.app.line_list import LineList
 from tracetui.app.style import plain, status_icon
@@ -52,7 +53,11 @@ class RunList(LineList):
     def set_runs(self, runs: list[Run]) -> None:
         """All runs (any order); keeps the cursor on the run it was on."""
         current = self.current
+        before = len(self._all)
         self._all = sorted(runs, key=lambda r: (r.start or 0), reverse=True)
+        if len(self._all) != before and self.styles.height is not None and self.styles.height.is_auto:
+            # A narrow screen's list is as tall as its runs (`get_content_height`).
+            self.refresh(layout=True)
         names = Counter(r.name for r in self._all)
         #: Names more than one run goes by (three Skulk tasks of one model,
         #: two OTel traces of one root span): their rows add a short id.
@@ -69,6 +74,12 @@ class RunList(LineList):
             self.scroll_to_cursor()
         if current is None and self.runs:
             self.cursor = 0
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """How tall the list is where its height is `auto` (a narrow screen,
+        `tracetui.tcss`): a row per run, filtered or not, so the panes do
+        not move as a filter is typed."""
+        return len(self._all)
 
     def _apply(self) -> None:
         self.runs = [r for r in self._all if not self._query or self._query.matches_run(r)]

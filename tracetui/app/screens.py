@@ -27,6 +27,10 @@ class MainScreen(Screen):
     #: The anomaly panel has the focus from the first frame: keys typed
     #: while the app starts go where they will go after.
     AUTO_FOCUS = "#anomalies"
+    #: Below 120 columns the screen is `-narrow`, and `tracetui.tcss` stacks
+    #: the panes so the anomaly panel's rows have the whole width; from 120
+    #: up, two columns, the panel a 50-cell one.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     def on_screen_suspend(self) -> None:
         self._key_bar_follows()
