@@ -4322,3 +4322,46 @@ async def test_a_tool_call_waiting_for_a_subprocess_slot_comes_after_the_stuck_s
         await pilot.press("a", "enter")
         await pilot.pause(0.2)
         assert app.focused is app.tree and app.tree.current.name == "Subprocess"
+
+
+def _compose_exec(*command: str) -> str:
+    """A sandboxed command's `Subprocess` detail as Inspect writes it: its
+    docker sandbox's arguments (`compose_command`, `DockerSandboxEnvironment.exec`)
+    through `shlex.join` (`inspect_ai.util.subprocess`)."""
+    import shlex
+
+    return shlex.join(["docker", "compose", "--ansi", "never", "--project-name", "inspect-swe-bench-i05nl2r",
+                       "-f", "/tmp/tmpk3j2/compose.yaml", "exec", "--workdir", "/testbed", "--user", "root",
+                       "--env", "GREETING=hello world", "default", "/usr/bin/timeout", "-k", "5s", "180s",
+                       *command])
+
+
+def test_a_sandboxed_commands_options_are_elided_from_rows():
+    from tracetui.app.elide import elide_compose
+
+    detail = _compose_exec("bash", "--login", "-c", "sleep 3600")
+    assert elide_compose(detail) == "docker compose … exec default /usr/bin/timeout -k 5s 180s bash --login -c 'sleep 3600'"
+    for kept in ("docker compose --project-name inspect-x up --detach --wait --wait-timeout 121",
+                 "docker compose exec default ls", "bash -c 'sleep 600'", "docker compose --project-name x exec",
+                 "docker compose --project-name 'unclosed exec default ls"):
+        assert elide_compose(kept) == kept
+
+
+async def test_a_stuck_sandboxed_commands_row_shows_what_it_runs(tmp_path):
+    """Inspect's docker sandbox runs each command as `docker compose
+    --project-name … -f … exec --workdir … default …`: at any width the
+    row showed options and never reached the command (QA). Rows and the
+    tree elide the options; the detail and filters keep them."""
+    detail = _compose_exec("bash", "--login", "-c", "sleep 3600")
+    log = tmp_path / "trace-1.log"
+    log.write_bytes(c.line(c.inspect_record("enter", "s1", "Subprocess", detail, start=NOW - 60)))
+    app = make_app(str(log))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        assert "exec default /usr/bin/timeout -k 5s 180s bash --login -c 'sleep 3600'" in panel.render_row(0, 100).plain
+        span = panel.rows[0][1].span
+        assert "… exec default" in app.tree.render_row(app.tree.rows.spans.index(span), 200).plain
+        await pilot.press("slash", *"i05nl2r", "enter")
+        await pilot.pause(0.1)
+        assert panel.row_count() == 1

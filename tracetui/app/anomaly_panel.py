@@ -12,6 +12,7 @@ from typing import Iterable
 from rich.text import Text
 
 from tracetui.analysis import enclosing_sample, sample_tag
+from tracetui.app.elide import elide_compose
 from tracetui.app.line_list import LineList
 from tracetui.app.style import BUCKET_STATUS, STATUS_STYLE, plain, status_icon
 from tracetui.clock import ages_cut_short, as_of as run_as_of, last_written
@@ -606,7 +607,9 @@ class AnomalyPanel(LineList):
         narrow = width < NARROW_WIDTH and alike_key(row) in self._ambiguous
         text.append(plain(row.action, NARROW_ACTION if narrow else max(8, min(24, width // 3))), style="bold")
         text.append("  ")
-        detail = row.detail if row.error is None else f"{row.detail}  {row.error}"
+        detail = elide_compose(row.detail)  # what a sandboxed command runs, not its options
+        if row.error is not None:
+            detail = f"{detail}  {row.error}"
         # The same room for every row of a width (not what each detail
         # leaves), so alike rows say where in the same form.
         where = self.where(row, run, min(width // 3, width - len(text) - (0 if narrow else DETAIL_KEEPS) - 2))

@@ -27,6 +27,7 @@ from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from tracetui.analysis import shown_duration
+from tracetui.app.elide import elide_compose
 from tracetui.app.line_list import LineList, fit
 from tracetui.app.style import STATUS_STYLE, plain
 from tracetui.breathe import Breather
@@ -1271,7 +1272,7 @@ class SpanTree(LineList):
         room = max(4, width - (len(indent) + 3 + cell_len(icon.text)) - right_w - 1)
         label = [Segment(plain(span.name), _BOLD)]
         if span.detail and span.detail != span.name:
-            label.append(Segment("  " + plain(span.detail), _DIM))
+            label.append(Segment("  " + plain(elide_compose(span.detail)), _DIM))
         if span.orphan:
             label.append(Segment("  " + orphan_note(span), _ITALIC_DIM))
         if span.children and not is_open and not self._query:
