@@ -635,3 +635,64 @@ def test_a_sample_fails_only_if_it_raised(tmp_path, capsys):
     status = {s["name"].split(" ·")[0]: s["status"] for s in task["children"]}
     assert status == {"sample 1": "ok", "sample 2": "cancelled", "sample 3": "error", "sample 4": "ok"}
     assert task["status"] == "error"
+
+
+SIGINT_TRACES = os.path.join(os.path.dirname(__file__), "data", "inspect")
+
+
+def _sample_statuses(capsys, path) -> dict[str, str]:
+    assert main(["tree", str(path), "--json"]) == 0
+    task = next(r for r in json.loads(capsys.readouterr().out)["roots"] if r["kind"] == "task")
+    return {s["name"].split(" ·")[0].removeprefix("sample "): s["status"] for s in task["children"]}
+
+
+@pytest.mark.parametrize("name", ["sigint-exit.log.gz", "sigint-cancel.log.gz"])
+def test_samples_a_ctrl_c_stopped_read_cancelled_though_their_actions_exited(capsys, name):
+    """Real evals interrupted by SIGINT to their process group
+    (tests/data/inspect/make_sigint.py). In `sigint-exit` the terminal's
+    SIGINT killed `sleep` first: the `tool` sample's Subprocess and Tool
+    Call closed with `exit`, and it read ✓ (QA), though Inspect's own log
+    says it was cancelled; `idle`, waiting between two actions, had none to
+    cancel. Only `done` had finished (its flush of the eval log came before
+    the ctrl+c)."""
+    path = os.path.join(SIGINT_TRACES, name)
+    statuses = _sample_statuses(capsys, path)
+    assert statuses == {"tool": "cancelled", "model": "cancelled", "idle": "cancelled", "done": "ok"}
+    assert main(["tree", path, "--json"]) == 0
+    tree = json.loads(capsys.readouterr().out)
+    task = next(r for r in tree["roots"] if r["kind"] == "task")
+    idle = next(s for s in task["children"] if s["name"].startswith("sample idle"))
+    assert idle["duration"] > 3  # it ran until the ctrl+c, not only through its last action
+    if name == "sigint-exit.log.gz":
+        tool = next(s for s in task["children"] if s["name"].startswith("sample tool"))
+        assert {a["status"] for a in tool["children"] if a["name"] != "Log Write"} == {"ok"}
+
+
+def test_a_sample_a_ctrl_c_stopped_without_a_record_reads_done(capsys):
+    """Inspect's `.eval` log says `idle` was cancelled, but its trace holds
+    nothing of it after its last action, 13 s before the ctrl+c: no
+    cancel, no flush of its own. A sample done before a ctrl+c looks the
+    same (Inspect flushes the eval log every few samples, from the last
+    one's task), and must not read cancelled: it reads done."""
+    statuses = _sample_statuses(capsys, os.path.join(SIGINT_TRACES, "sigint-quiet.log.gz"))
+    assert statuses == {"tool": "cancelled", "model": "cancelled", "idle": "ok", "done": "ok"}
+
+
+def test_a_ctrl_c_stops_only_the_samples_that_ran_then(tmp_path, capsys):
+    """Only the samples that left a record once the cancels began were
+    stopped by them: one done before, with no flush of its own (Inspect
+    flushes the eval log every few samples), is done; so is one that acted
+    after an earlier cancel (a sample's time limit) and ended before."""
+    p = tmp_path / "trace-9.log"
+    write(p, [
+        rec("enter", "r", "Run Task", "task: t (m)", start_time=T0),
+        rec("enter", "a", sample=1, start_time=T0), rec("exit", "a", sample=1, duration=1.0),
+        rec("enter", "b", sample=2, start_time=T0), rec("cancel", "b", sample=2, duration=2.0),
+        rec("enter", "c", sample=3, start_time=T0 + 3), rec("exit", "c", sample=3, duration=1.0),
+        rec("enter", "d", sample=4, start_time=T0 + 5), rec("exit", "d", sample=4, duration=10.0),
+        rec("enter", "e", sample=5, start_time=T0 + 5), rec("cancel", "e", sample=5, duration=10.0),
+        rec("cancel", "r", "Run Task", "task: t (m)", duration=15.0),
+    ])
+    assert _sample_statuses(capsys, p) == {"1": "ok", "2": "cancelled", "3": "ok", "4": "cancelled",
+                                          "5": "cancelled"}
+

@@ -295,7 +295,7 @@ def _remember(attributes: dict, key: str, value: str) -> None:
 class _Sample:
     """Inference state for one (task, sample_id, epoch)."""
 
-    __slots__ = ("node", "open", "errors", "cancels")
+    __slots__ = ("node", "open", "errors", "cancels", "ended", "last_seen", "interrupted")
 
     def __init__(self, node: Span) -> None:
         self.node = node
@@ -305,6 +305,19 @@ class _Sample:
         self.errors = 0
         #: Its actions that were cancelled.
         self.cancels = 0
+        #: When a flush of the eval log ran in its context (`LOG_WRITES`):
+        #: Inspect flushes from a sample's task only once it has logged that
+        #: sample (it hit the buffer's threshold, or armed the 60 s timer),
+        #: so the sample had ended, done or stopped. None before, or if it
+        #: acted again since. Only some samples get one: the buffer holds
+        #: up to 10 samples, and the flush runs in the last one's context.
+        self.ended: float | None = None
+        #: Its newest record's time (a flush's included; a log is written
+        #: in time order).
+        self.last_seen: float | None = None
+        #: Its task was stopped (`Run Task` cancelled, ctrl+c) while it ran,
+        #: though no action of it was cancelled (`_interrupt_task`).
+        self.interrupted = False
 
 
 class InspectDecoder:
@@ -351,6 +364,12 @@ class InspectDecoder:
         self._open: dict[str, tuple[Span, _Sample | None]] = {}
         #: Short strings seen before (`share`).
         self._shared: dict[str, str] = {}
+        #: Each task's samples, by task name (a `Run Task` names its task).
+        self._task_samples: dict[str, list[_Sample]] = {}
+        #: When the cancels that stop an eval began: the time of the first
+        #: `cancel` since the last action entered (ctrl+c cancels every
+        #: open action at once, then the tasks; nothing new starts).
+        self._cancels_since: float | None = None
 
     def share(self, text: str) -> str:
         """The copy of `text` already held, if it is short and was seen."""
@@ -580,6 +599,7 @@ class InspectDecoder:
             counts = self._task_counts.setdefault(task_node.id, {RUNNING: 0, ERROR: 0, OK: 0, CANCELLED: 0})
             counts[OK] += 1
             state = self._samples[key] = _Sample(node)
+            self._task_samples.setdefault(task_name, []).append(state)
         return state
 
     def _run_task(self, detail: str) -> None:
@@ -643,7 +663,7 @@ class InspectDecoder:
             return
         node = sample.node
         status = (RUNNING if sample.open else ERROR if sample.errors
-                  else CANCELLED if sample.cancels else OK)
+                  else CANCELLED if sample.cancels or sample.interrupted else OK)
         if status == node.status:
             return
         counts = self._task_counts.get(node.parent.id)
@@ -694,7 +714,16 @@ class InspectDecoder:
                 # long it ran (it comes after): a failed sample whose only
                 # action it was read `0µs` (QA), where its length is unknown.
                 self._widen(parent, start, None)
+        if action in LOG_WRITES:
+            if sample is not None and sample.ended is None:
+                sample.ended = start if start is not None else sample.last_seen
+        else:
+            self._cancels_since = None  # work goes on: no stop under way
+            if sample is not None:
+                sample.ended = None  # acting again (a retry)
         if sample is not None:
+            if start is not None:
+                sample.last_seen = start
             sample.open.append(span)
             if sample.node.status != RUNNING:  # else it stays running
                 self._refresh_sample(sample)
@@ -716,6 +745,33 @@ class InspectDecoder:
                 if span.name not in _NOT_PARENTS:
                     return span
         return sample.node
+
+    def _interrupt_task(self, task: str | None) -> None:
+        """A task's `Run Task` was cancelled: the eval was stopped (ctrl+c).
+        Its samples that still ran then were stopped too, though their
+        actions may all have closed with `exit`: one between two actions
+        has none open to cancel, and `sleep` killed by the terminal's
+        SIGINT ends its Subprocess and Tool Call with `exit` before Inspect
+        cancels the sample (QA; tests/data/inspect/make_sigint.py). Inspect
+        writes no record of a sample stopped so. One ran then if it left a
+        record after the cancels began (an action closing, the flush of its
+        log) and had not been seen to end before them. One quiet since
+        before, with no flush of its own, may have finished or been
+        waiting: the log cannot tell, and it reads done."""
+        if task is None:
+            return
+        since = self._cancels_since
+        if since is None:
+            return
+        for sample in self._task_samples.get(task, ()):
+            if sample.cancels or sample.errors or sample.last_seen is None or sample.last_seen < since:
+                continue
+            if sample.ended is not None and sample.ended < since:
+                continue
+            sample.interrupted = True
+            # It ran until it was stopped, not only until its last action.
+            self._widen(sample.node, None, since)
+            self._refresh_sample(sample)
 
     def _close(self, rec: dict, action: str, detail: str, trace_id: str, event: str,
                start: float | None, duration: float | None, offset: int) -> None:
@@ -760,9 +816,15 @@ class InspectDecoder:
                 sample.cancels += 1
         end = span.end
         run.see_time(end)
+        if event == "cancel" and self._cancels_since is None:
+            self._cancels_since = end if end is not None else timestamp_to_epoch(rec["timestamp"])
+        if sample is not None and end is not None:
+            sample.last_seen = end
         parent = span.parent
         if parent is not None and parent.synthetic and not (action in LOG_WRITES and parent.start is not None):
             self._widen(parent, span.start, end)
+        if action == "Run Task" and event == "cancel":
+            self._interrupt_task(action_field(action, detail, "task"))
         # A sample with actions still open stays running.
         if sample is not None and (not sample.open or sample.node.status != RUNNING):
             self._refresh_sample(sample)
