@@ -4065,7 +4065,9 @@ async def test_a_sample_between_two_actions_stays_open_for_a_while(tmp_path, lay
     """QA, following: a sample is open while it runs, and closed and opened
     again with each of its actions, as nothing runs between two; the tree
     changed shape under the user. It stays open for `LINGER` seconds after
-    its last action (as its run's ages run), then closes."""
+    its last action (as its run's ages run), then closes. Meanwhile it
+    reads running (QA: ✓ between two actions, though not finished), and
+    done once quiet as long (`SAMPLE_QUIET`)."""
     path = tmp_path / "trace-7.log"
     path.write_bytes(b"".join(map(c.line, [
         _sample_records(1, "enter", "a1", start=NOW - 30), _sample_records(2, "enter", "a2", start=NOW - 20)])))
@@ -4077,14 +4079,16 @@ async def test_a_sample_between_two_actions_stays_open_for_a_while(tmp_path, lay
         assert sample.kind == "sample" and tree.index_of(tree.run.spans["a1"]) is not None
         with open(path, "ab") as f:  # its action ends 5 s before the log does
             f.write(c.line(_sample_records(1, "exit", "a1", duration=5.0)))
-        await _until(pilot, lambda: sample.status == "ok")
+        await _until(pilot, lambda: tree.run.spans["a1"].status == "ok")
         await pilot.pause(0.4)
+        assert sample.status == "running"
         assert tree.is_open(sample) and tree.index_of(tree.run.spans["a1"]) is not None
         with open(path, "ab") as f:  # the log goes on for 35 s more
             f.write(c.line(_sample_records(2, "exit", "a2", duration=30.0)))
         await _until(pilot, lambda: tree.run.spans["a2"].status == "ok")
         await _until(pilot, lambda: tree.index_of(tree.run.spans["a1"]) is None)
         assert not tree.is_open(sample) and tree.index_of(sample) is not None
+        assert sample.status == "ok"
 
 
 async def test_a_sample_whose_actions_last_milliseconds_stays_open_too(tmp_path, layout):
@@ -4101,7 +4105,7 @@ async def test_a_sample_whose_actions_last_milliseconds_stays_open_too(tmp_path,
             f.write(c.line(_sample_records(1, "exit", "q1", duration=0.003)))
         await _until(pilot, lambda: "q1" in tree.run.spans and tree.index_of(tree.run.spans["q1"]) is not None)
         sample = tree.run.spans["q1"].parent
-        assert sample.status == "ok" and tree.is_open(sample)
+        assert sample.status == "running" and tree.is_open(sample)  # between actions
         assert tree.index_of(tree.run.spans["q1"]) is not None
 
 

@@ -563,8 +563,10 @@ def test_a_task_whose_sample_was_cancelled_reads_cancelled(tmp_path, capsys):
     """As a run's status is told (failed, else cancelled, else ok), so is a
     task's: one cancelled sample and one that ended well make it cancelled."""
     path = tmp_path / "trace-9.log"
-    write(path, [rec("enter", "a", sample=1, start_time=T0), rec("exit", "a", sample=1, duration=1.0),
-                 rec("enter", "b", sample=2, start_time=T0), rec("cancel", "b", sample=2, duration=2.0)])
+    write(path, [rec("enter", "r", "Run Task", "task: t (m)", start_time=T0),
+                 rec("enter", "a", sample=1, start_time=T0), rec("exit", "a", sample=1, duration=1.0),
+                 rec("enter", "b", sample=2, start_time=T0), rec("cancel", "b", sample=2, duration=2.0),
+                 rec("exit", "r", "Run Task", "task: t (m)", duration=3.0)])
     assert main(["tree", str(path), "--json"]) == 0
     tree = json.loads(capsys.readouterr().out)
     task = next(node for node in tree["roots"] if node["kind"] == "task")
@@ -616,6 +618,7 @@ def test_a_sample_fails_only_if_it_raised(tmp_path, capsys):
 
     p = tmp_path / "trace-9.log"
     write(p, [
+        rec("enter", "r", "Run Task", "task: t (m)", start_time=T0),
         rec("enter", "m1", action="Model", detail="generate", sample=1, start_time=T0),
         rec("error", "m1", action="Model", detail="generate", sample=1, duration=1.0, error="429"),
         rec("enter", "m2", action="Model", detail="generate", sample=1, start_time=T0 + 2),
@@ -629,6 +632,7 @@ def test_a_sample_fails_only_if_it_raised(tmp_path, capsys):
         rec("enter", "t4", sample=4, start_time=T0),
         sample_error(4, "Sample error (id: 4, epoch: 1): RuntimeError('first time'). Sample will be retried."),
         rec("exit", "t4", sample=4, duration=1.0),
+        rec("exit", "r", "Run Task", "task: t (m)", duration=6.0),  # the eval ends
     ])
     assert main(["tree", str(p), "--json"]) == 0
     task = next(r for r in json.loads(capsys.readouterr().out)["roots"] if r["kind"] == "task")
@@ -696,3 +700,57 @@ def test_a_ctrl_c_stops_only_the_samples_that_ran_then(tmp_path, capsys):
     assert _sample_statuses(capsys, p) == {"1": "ok", "2": "cancelled", "3": "ok", "4": "cancelled",
                                           "5": "cancelled"}
 
+
+def test_a_followed_sample_between_two_actions_reads_running_until_it_ends(tmp_path, monkeypatch):
+    """QA: followed live, a sample with no action open (between its model
+    call and its tool call) read ✓ though it had not finished. Inspect
+    writes no record when a sample completes; a flush of the eval log in a
+    sample's context comes only once it ended (`done` in this real eval,
+    tests/data/inspect/make_sigint.py). A sample without one reads running
+    while it acted within SAMPLE_QUIET, done once quiet that long or once
+    its log ends."""
+    from tracetui.formats import inspect
+    from tracetui.formats.inspect import SAMPLE_QUIET, timestamp_to_epoch
+
+    with gzip.open(os.path.join(SIGINT_TRACES, "sigint-exit.log.gz"), "rb") as f:
+        lines = f.read().splitlines()
+    # Up to `done`'s flush, before the ctrl+c: `idle` waits in its solver.
+    before = next(i for i, line in enumerate(lines) if b'"Log Write"' in line and b'"done"' in line
+                  and b'"exit"' in line) + 1
+    store = Store()
+    decoder = InspectDecoder(store, str(tmp_path / "trace.log"))  # followed: its eval runs here
+    decoder.run.live = decoder.run.writer_seen = True
+    monkeypatch.setattr(inspect, "is_live", lambda path: True)
+    clock = [timestamp_to_epoch(json.loads(lines[before - 1])["timestamp"]) + 1]
+    decoder.now = lambda: clock[0]
+
+    def statuses():
+        return {span.attributes["sample_id"]: span.status for span in decoder.run.spans.values()
+                if span.kind == "sample"}
+
+    decoder.feed(list(enumerate(lines[:before])))
+    assert statuses() == {"tool": "running", "model": "running", "idle": "running", "done": "ok"}
+    clock[0] += SAMPLE_QUIET
+    assert decoder.check_writer()  # quiet that long: taken to be done
+    assert statuses() == {"tool": "running", "model": "running", "idle": "ok", "done": "ok"}
+    decoder.feed(list(enumerate(lines[before:], before)))  # the ctrl+c
+    assert statuses() == {"tool": "cancelled", "model": "cancelled", "idle": "cancelled", "done": "ok"}
+
+
+def test_a_sample_between_two_actions_reads_done_once_its_log_ends(tmp_path, monkeypatch):
+    """Nothing says the sample ended, but nothing more will come: its eval
+    exited (the log gzipped). (Its task's `Run Task` closing says as much:
+    the two tests above whose tasks end.)"""
+    from tracetui.formats import inspect
+
+    store = Store()
+    decoder = InspectDecoder(store, str(tmp_path / "trace.log"))
+    decoder.run.live = decoder.run.writer_seen = True
+    decoder.now = lambda: T0 + 2
+    decoder.feed([(0, rec("enter", "a", sample=1, start_time=T0).encode()),
+                  (1, rec("exit", "a", sample=1, duration=1.0).encode())])
+    sample = decoder.run.spans["a"].parent
+    assert sample.status == "running" and decoder.run.spans["task:t"].status == "running"
+    monkeypatch.setattr(inspect, "is_live", lambda path: False)
+    decoder.set_path(str(tmp_path / "trace.log.gz"))
+    assert sample.status == "ok" and decoder.run.spans["task:t"].status == "ok"

@@ -458,9 +458,10 @@ class SpanTree(LineList):
         return end is not None and as_of(node.run, self.now()) - end <= LINGER
 
     def _lingering(self, run: Run) -> list[Span]:
-        """Made-up nodes of `run` open although not running (`LINGER`):
-        those a layout saw running or whose actions closed lately
-        (`Run.lately_active`), until they have been still for LINGER.
+        """Made-up nodes of `run` open though no action of theirs runs
+        (`LINGER`): those a layout saw running or whose actions closed
+        lately (`Run.lately_active`), while they read running (a sample
+        between two actions) and until they have been still for LINGER.
         Noted from the running actions' ancestors and those nodes: a few
         hundred at most a layout."""
         if self._ran_run is not run:
@@ -482,6 +483,9 @@ class SpanTree(LineList):
         lingering = []
         for node in list(ran):
             if node.status == RUNNING:
+                # No running action leads a layout to it (a sample between
+                # two actions): it is open all the same.
+                lingering.append(node)
                 continue
             if self._lingers(node):
                 lingering.append(node)

@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from tracetui.clock import as_of
 from tracetui.formats.jsonutil import as_float, loads
 from tracetui.model import (
     CANCELLED, ERROR, LATELY_KEPT, OK, RUNNING, TIMEOUT, AnomalyRow, Event, Run, Span, pack_offset,
@@ -292,6 +293,15 @@ def _remember(attributes: dict, key: str, value: str) -> None:
         values.append(value)
 
 
+#: A sample with no action open, nothing saying it ended, and no record for
+#: this long (s, to its run's present instant, `clock.as_of`) is taken to
+#: have finished: Inspect writes no record when a sample completes (only a
+#: flush of the eval log, and only for some samples: `_Sample.ended`), so
+#: until then it reads running, as it may be between two actions. The same
+#: as the tree's `LINGER`: a sample stays open as long as it reads running.
+SAMPLE_QUIET = 10.0
+
+
 class _Sample:
     """Inference state for one (task, sample_id, epoch)."""
 
@@ -366,10 +376,15 @@ class InspectDecoder:
         self._shared: dict[str, str] = {}
         #: Each task's samples, by task name (a `Run Task` names its task).
         self._task_samples: dict[str, list[_Sample]] = {}
+        #: Samples with no action open that read running: nothing said they
+        #: ended and they acted within SAMPLE_QUIET (`_settle_samples`).
+        self._unsettled: dict[_Sample, None] = {}
         #: When the cancels that stop an eval began: the time of the first
         #: `cancel` since the last action entered (ctrl+c cancels every
         #: open action at once, then the tasks; nothing new starts).
         self._cancels_since: float | None = None
+        #: The wall clock (a test's, in tests).
+        self.now = time.time
 
     def share(self, text: str) -> str:
         """The copy of `text` already held, if it is short and was seen."""
@@ -396,6 +411,7 @@ class InspectDecoder:
         self.path = path
         self.run.source = path
         self._see_writer(is_live(path) and not self._writer_died)
+        self._settle_samples()
         new_id = run_id_for(path)
         if new_id != self.run_id and self.store.rename_run(self.run_id, new_id):
             self.run_id = new_id
@@ -430,11 +446,24 @@ class InspectDecoder:
             # a container is never seen here, and keeps that grace.
             self._writer_died = True
             live = False
-        if live == self.run.live:
+        changed = live != self.run.live
+        if changed:
+            self._see_writer(live)
+        changed |= self._settle_samples()
+        if changed:
+            self.store.touch(self.run_id)
+        return changed
+
+    def _settle_samples(self) -> bool:
+        """Samples read running between two actions that have been quiet
+        for SAMPLE_QUIET, or whose log has ended, read as done; True if
+        any did."""
+        if not self._unsettled:
             return False
-        self._see_writer(live)
-        self.store.touch(self.run_id)
-        return True
+        before = len(self._unsettled)
+        for sample in list(self._unsettled):
+            self._refresh_sample(sample)
+        return len(self._unsettled) != before
 
     @property
     def skipped(self) -> int:
@@ -527,6 +556,8 @@ class InspectDecoder:
                 self._bad(invalid=True)
         self._line_no = line_no
         self.records += records
+        # The log's present moved on: samples quiet since are done.
+        self._settle_samples()
         self.store.touch(self.run_id)
 
     def _slow_line(self, line: bytes, offset: int) -> None:
@@ -658,12 +689,37 @@ class InspectDecoder:
                 return
             node = node.parent
 
+    def _sample_status(self, sample: _Sample) -> str:
+        """Running while an action of it is open; failed if it raised;
+        cancelled if an action of it was, or its task was stopped while it
+        ran; done once the log says it ended (`_Sample.ended`), or has
+        ended itself, or the sample has been quiet for SAMPLE_QUIET; until
+        then, running: between two actions a sample runs none (QA: a
+        sample followed live read ✓ between its model call and its tool
+        call)."""
+        if sample.open:
+            return RUNNING
+        if sample.errors:
+            return ERROR
+        if sample.cancels or sample.interrupted:
+            return CANCELLED
+        run = self.run
+        if sample.ended is not None or not run.live:
+            return OK
+        end = sample.node.end
+        if end is None or as_of(run, self.now()) - end > SAMPLE_QUIET:
+            return OK
+        return RUNNING
+
     def _refresh_sample(self, sample: _Sample | None) -> None:
         if sample is None:
             return
         node = sample.node
-        status = (RUNNING if sample.open else ERROR if sample.errors
-                  else CANCELLED if sample.cancels or sample.interrupted else OK)
+        status = self._sample_status(sample)
+        if status == RUNNING and not sample.open:
+            self._unsettled[sample] = None
+        else:
+            self._unsettled.pop(sample, None)
         if status == node.status:
             return
         counts = self._task_counts.get(node.parent.id)
@@ -773,6 +829,13 @@ class InspectDecoder:
             self._widen(sample.node, None, since)
             self._refresh_sample(sample)
 
+    def _end_task(self, task: str | None, end: float | None) -> None:
+        """A task's `Run Task` closed, however: its samples have all ended."""
+        for sample in self._task_samples.get(task, ()) if task is not None else ():
+            if sample.ended is None and not sample.open:
+                sample.ended = end if end is not None else sample.last_seen
+                self._refresh_sample(sample)
+
     def _close(self, rec: dict, action: str, detail: str, trace_id: str, event: str,
                start: float | None, duration: float | None, offset: int) -> None:
         run = self.run
@@ -823,8 +886,11 @@ class InspectDecoder:
         parent = span.parent
         if parent is not None and parent.synthetic and not (action in LOG_WRITES and parent.start is not None):
             self._widen(parent, span.start, end)
-        if action == "Run Task" and event == "cancel":
-            self._interrupt_task(action_field(action, detail, "task"))
+        if action == "Run Task":
+            task = action_field(action, detail, "task")
+            if event == "cancel":
+                self._interrupt_task(task)
+            self._end_task(task, end)
         # A sample with actions still open stays running.
         if sample is not None and (not sample.open or sample.node.status != RUNNING):
             self._refresh_sample(sample)
