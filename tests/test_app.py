@@ -4369,3 +4369,26 @@ async def test_a_stuck_sandboxed_commands_row_shows_what_it_runs(tmp_path):
         await pilot.press("slash", *"i05nl2r", "enter")
         await pilot.pause(0.1)
         assert panel.row_count() == 1
+
+
+async def test_a_tool_call_waiting_for_a_subprocess_slot_comes_after_the_stuck_subprocesses_when_cancelled(
+        tmp_path):
+    """The same eval stopped by a ctrl+c instead (its open actions
+    cancelled at one instant, as Inspect cancels them): the cancelled rows
+    are listed as the running ones were, the stuck Subprocesses first."""
+    lines = open(os.path.join(os.path.dirname(__file__), "data", "inspect", "slots-killed.log"), "rb").readlines()
+    records = [json.loads(line) for line in lines]
+    closed = {r["trace_id"] for r in records if r.get("event") in ("exit", "cancel")}
+    stop = max(r["start_time"] for r in records if "start_time" in r) + 12.0
+    cancels = [dict(r, event="cancel", duration=stop - r.pop("start_time"),
+                    message=r["message"].replace("(enter)", "(cancel)"))
+               for r in reversed(records) if r.get("event") == "enter" and r["trace_id"] not in closed]
+    log = tmp_path / "trace-1653.log"
+    log.write_bytes(b"".join(lines) + b"".join(c.line(r) for r in cancels))
+    app = make_app(str(log))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        rows = [(b, row.action, row.span.parent and row.span.parent.name) for b, row, _ in app.anomaly_panel.rows]
+        assert rows == [("cancelled", "Subprocess", "Tool Call"), ("cancelled", "Tool Call", "sample 1 · epoch 1"),
+                        ("cancelled", "Subprocess", "Tool Call"), ("cancelled", "Tool Call", "sample 2 · epoch 1"),
+                        ("cancelled", "Tool Call", "sample 3 · epoch 1"), ("cancelled", "Run Task", None)]

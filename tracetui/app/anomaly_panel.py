@@ -275,15 +275,23 @@ def _order_one_stop(burst: list[tuple[str, AnomalyRow, Run]]) -> None:
     latest = {(_sample_key(run, wheres[id(row)]), row.start): row for _, row, run in burst
               if wheres[id(row)] is not None}
 
+    placements = {id(row): _placement(row, newest, run, row.sort_key(), wheres) for _, row, run in burst}
+    idle = _idle_holders(burst, placements, wheres)
+    ran: dict[int, float] = {}
+    for _, row, run in burst:
+        level, placed = placements[id(row)]
+        waited_on = latest.get((_sample_key(run, wheres[id(row)]), placed)) if level == 1 else None
+        ran[id(row)] = -((waited_on or row).duration or 0.0)
+    moment = _moments(ran.values())
+
     def key(item: tuple[str, AnomalyRow, Run]) -> tuple:
         _, row, run = item
-        level, placed = _placement(row, newest, run, row.sort_key(), wheres)
-        ran = row.duration
-        if level == 1:
-            waited_on = latest.get((_sample_key(run, wheres[id(row)]), placed))
-            ran = waited_on.duration if waited_on is not None else ran
-        return (level == 2, -(ran or 0.0), rank[id(run)], _group(wheres[id(row)]), level,
-                -(row.start or 0.0) if level == 1 else 0.0)
+        level, _ = placements[id(row)]
+        # Of what ran alike (`SAME_MOMENT`), the work before a Tool Call
+        # that waited on nothing the log shows, as running rows are listed.
+        how_long = ran[id(row)]
+        return (level == 2, moment[how_long], id(row) in idle, how_long, rank[id(run)], _group(wheres[id(row)]),
+                level, -(row.start or 0.0) if level == 1 else 0.0)
 
     burst.sort(key=key)
 
