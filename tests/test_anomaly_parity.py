@@ -234,6 +234,28 @@ def test_inspect_shaped_lines_in_every_reading(tmp_path, monkeypatch, text, cuts
         assert {**scanned(gz_path), "trace_file": path} == expected
 
 
+def test_lines_a_lone_cr_joins_keep_their_order(tmp_path, monkeypatch):
+    """Two enters joined by a lone CR (Inspect reads two lines), the first
+    entered again further on: it keeps its place, ahead of the second, as
+    the decoder has it. The scan gave both pieces their line's position,
+    and listed them in either order (found by Hypothesis)."""
+    def enter(trace_id: str, detail: str) -> str:
+        return json.dumps({"timestamp": "2026-11-23T05:37:24.844457+00:00", "level": "TRACE",
+                           "message": f"task=t sample=1 epoch=1\nTool Call: {detail} (enter)",
+                           "action": "Tool Call", "detail": detail, "event": "enter", "trace_id": trace_id,
+                           "start_time": 1795412399.75})
+    text = "\n" + enter("F", "ls") + "\r" + enter("J", "pwd") + "\n" + enter("F", 'say "hi"\n') + "\n"
+    path = str(tmp_path / "trace-3.log")
+    write(path, text)
+    expected = sequential(path)
+    assert [row["detail"] for row in expected["running"]] == ['say "hi"\n', "pwd"]
+    for parallel_min in (fastscan.PARALLEL_MIN_BYTES, 0):  # one process, then two
+        monkeypatch.setattr(fastscan, "PARALLEL_MIN_BYTES", parallel_min)
+        for block in (7, 64, 1 << 20):
+            monkeypatch.setattr(fastscan, "BLOCK", block)
+            assert scanned(path) == expected, (parallel_min, block)
+
+
 def test_gzip_cut_mid_line_and_damaged(tmp_path, monkeypatch):
     """The two-process gzip scan cuts inside a line and inside a block, and
     a damaged stream gives the same rows and note however it is split as in

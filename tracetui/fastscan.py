@@ -283,9 +283,13 @@ class Folder:
         if pieces is not None:
             # The lines after the first are numbered on, and so is the rest
             # of the block (`_fold` numbers from `result.lines`).
+            # Each piece at its own position, between its line's and the
+            # next line's (`fold`): rows are ordered by position, and two
+            # pieces sharing their line's tied (a lone CR between two
+            # enters listed them in either order).
             self.result.lines += len(pieces) - 1
             for n, piece in enumerate(pieces):
-                self._line(piece, pos, line_no + n)
+                self._line(piece, pos + n / len(pieces), line_no + n)
             return
         if not line.strip():
             return
