@@ -242,6 +242,27 @@ async def test_a_misspelt_field_that_matches_nothing_gets_a_hint(demo_log):
         assert app.tree.row_count() and "did you mean" not in rendered(app.tree)
 
 
+async def test_a_misspelt_status_value_gets_a_hint_in_the_panel_and_the_tree(demo_log):
+    """QA: `/status:eror` said only "no anomalies match the filter"."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        app.focus_now(app.anomaly_panel)
+        await pilot.press("slash", *"status:eror")
+        await pilot.pause(0.2)
+        assert app.anomaly_panel.row_count() == 0
+        assert "did you mean status:error?" in rendered(app.anomaly_panel)
+        await pilot.press("escape")
+        app.focus_now(app.tree)
+        await pilot.press("slash", *"status:runing")
+        await pilot.pause(0.2)
+        assert app.tree.row_count() == 0
+        assert "did you mean status:running?" in rendered(app.tree)
+        await pilot.press("backspace", "backspace", "backspace", *"ning")  # status:running
+        await pilot.pause(0.2)
+        assert app.tree.row_count() and "did you mean" not in rendered(app.tree)
+
+
 async def test_filter_tree_by_field(demo_log):
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:

@@ -170,6 +170,25 @@ def test_other_fields_still_match_substrings(mixed_ids):
         assert all(parse(text).matches_span(s) for s in actions), text
 
 
+@pytest.mark.parametrize("text, hint", [
+    ("status:eror", "did you mean status:error?"),
+    ("status:runing", "did you mean status:running?"),
+    ("status:cancled", "did you mean status:cancelled?"),
+    ("status:timout", "did you mean status:timeout?"),
+    ("status:err", "did you mean status:error?"),  # cut short: the one it starts
+    ("status:faild", "did you mean status:error?"),  # near an alias: said by its name
+    ("tool status:eror", "did you mean status:error?"),
+    ("stauts:error", "did you mean status: for stauts:?"),
+    ("status:error", ""), ("status:failed", ""), ("status:cancel", ""),  # values it takes
+    ("status:c", ""),  # cancelled or completed: no guess
+    ("status:xyz", ""), ("name:eror", ""), ("kind:eror", ""),  # open fields: any value may be meant
+])
+def test_a_misspelt_value_of_a_closed_field_gets_a_hint(text, hint):
+    """QA: `/status:eror` said only that nothing matched, where
+    `/staus:error` asked whether `status:` was meant."""
+    assert parse(text).typo_hint() == hint
+
+
 @pytest.mark.parametrize("text", ["status:", "kind:", 'kind:"', '"', "sample:  ", "status: sample:"])
 def test_a_field_with_no_value_yet_does_nothing(text):
     """`/status:` as typed so far: the term waits for its value instead of

@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable
 
 from tracetui.formats.inspect import action_field
-from tracetui.model import Run, Span
+from tracetui.model import STATUSES, Run, Span
 from tracetui.text import safe
 
 #: How much of a span's input/output text a filter searches.
@@ -45,6 +45,14 @@ FIELD_KEYS = {"sample": ("sample_id", "sample"), "model": ("model", "model_id", 
 
 #: The fields the filter knows by name (any attribute is a field too).
 NAMED_FIELDS = ("status", "name", "kind", "run", *sorted(set(FIELD_KEYS) - {"kind"}))
+#: Fields whose values are a closed set, matched exactly, each value to the
+#: one it means: a value not among them matches nothing, and the one it was
+#: likely meant to be is hinted (`Query.typo_hint`). Every other field's
+#: values are the trace's own.
+CLOSED_VALUES = {"status": {**{status: status for status in STATUSES}, **STATUS_ALIASES}}
+#: How alike a typed field name or closed value must be to one of ours to
+#: be hinted (difflib's ratio: `stauts`/`status` 0.83, `eror`/`error` 0.89).
+TYPO_CUTOFF = 0.75
 
 
 #: One term: an optional `field:` head, then a value quoted from its start
@@ -84,12 +92,17 @@ class Query:
 
     def typo_hint(self) -> str:
         """For a filter that matches nothing: a field name that looks like a
-        misspelt one of ours (`stauts:` for `status:`), said as a question;
-        empty if none (QA: `/stauts:error` said only that nothing matched)."""
-        for field, _ in self.fields:
+        misspelt one of ours (`stauts:` for `status:`), or a value that is
+        not one a closed field takes (`status:eror` for `status:error`),
+        said as a question; empty if none (QA: `/stauts:error` and
+        `/status:eror` said only that nothing matched)."""
+        for field, value in self.fields:
             if field in NAMED_FIELDS:
+                hint = _value_hint(field, value)
+                if hint:
+                    return hint
                 continue
-            close = difflib.get_close_matches(field, NAMED_FIELDS, n=1, cutoff=0.75)
+            close = difflib.get_close_matches(field, NAMED_FIELDS, n=1, cutoff=TYPO_CUTOFF)
             if close:
                 return f"did you mean {close[0]}: for {safe(field, newlines=False)}:?"
         return ""
@@ -186,6 +199,25 @@ class Query:
         # for one span outside them (a top-level `Log Write`).
         return not span.synthetic and span.run.format != "inspect" \
             and _match_in(span.run.attributes, field, value)
+
+
+def _value_hint(field: str, value: str) -> str:
+    """`did you mean status:error?` for a value a closed field does not
+    take: the one it starts (`status:err`, typed on or cut short) or the
+    closest one (`status:eror`), by the name it goes by (`status:faild`,
+    nearest the alias `failed`, is said `status:error`)."""
+    values = CLOSED_VALUES.get(field)
+    if values is None or value in values:
+        return ""
+    started = {meant for typed, meant in values.items() if typed.startswith(value)}
+    if len(started) == 1:
+        meant = started.pop()
+    else:
+        close = difflib.get_close_matches(value, values, n=1, cutoff=TYPO_CUTOFF)
+        if not close:
+            return ""
+        meant = values[close[0]]
+    return f"did you mean {field}:{meant}?"
 
 
 def _status_match(status: str, value: str) -> bool:
