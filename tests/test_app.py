@@ -2159,6 +2159,118 @@ async def test_run_highlight_shows_that_run_in_the_tree(demo_log):
         assert any(isinstance(m, LineList.Highlighted) and m.list is app.run_list for m in messages)
 
 
+HUNG_LOG = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "inspect", "hung.log")
+
+
+async def wait_for(pilot, condition, seconds: float = 6.0) -> bool:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return True
+        await pilot.pause(0.05)
+    return condition()
+
+
+@pytest.mark.parametrize("created", [False, True], ids=["not created yet", "empty"])
+async def test_the_explorer_waits_in_inspects_trace_directory_for_the_evals_log(tmp_path, monkeypatch, created):
+    """QA: `tracetui` started before the eval exited, "no trace files in
+    Inspect's trace directory". It opens, says it waits and where, creates
+    nothing, and shows the eval's log once Inspect creates it (empty first,
+    then its records)."""
+    from tracetui.app.main import build_app
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    traces = tmp_path / "inspect_ai" / "traces"
+    if created:
+        traces.mkdir(parents=True)
+    app = build_app([str(traces)], now=lambda: NOW)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause(0.3)
+        for pane in (app.anomaly_panel, app.tree):
+            assert "waiting for a trace log to appear in" in rendered(pane)
+            said = pane.empty_text()  # the path is cut to the pane's width
+            assert said.startswith(f"waiting for a trace log to appear in\n{traces}")
+            assert ("not created yet: an eval creates it" in said) is not created
+        assert f"waiting for a trace log in {traces}" in str(app._status.render())
+        assert traces.exists() is created  # never made by tracetui
+        traces.mkdir(parents=True, exist_ok=True)
+        log = traces / "trace-4242.log"
+        log.write_bytes(b"")  # as Inspect opens it, before its first record
+        assert await wait_for(pilot, lambda: list(app.store.runs) == ["trace-4242"])
+        assert "waiting" not in rendered(app.anomaly_panel) + str(app._status.render())
+        log.write_bytes(open(HUNG_LOG, "rb").read())
+        assert await wait_for(pilot, lambda: app.anomaly_panel.row_count() > 0)
+        await pilot.pause(0.2)
+        assert app.tree.run is app.store.runs["trace-4242"] and app.tree.row_count()
+        assert "Subprocess" in {row.action for _, row, _ in app.anomaly_panel.rows}
+        assert "Tool Call" in rendered(app.anomaly_panel)
+
+
+async def test_the_explorer_waits_in_an_empty_directory_given_to_it(tmp_path):
+    """An empty directory given by name waited for as Inspect's does (QA:
+    "no readable trace files in this directory", exit 1), an empty file in
+    it too; a trace copied in is shown."""
+    from tracetui.app.main import build_app
+
+    empty = tmp_path / "logs"
+    empty.mkdir()
+    (empty / "eval.log").write_bytes(b"")  # its writer has not written yet
+    app = build_app([str(empty)], now=lambda: NOW)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause(0.3)
+        assert "waiting for a trace log to appear in" in rendered(app.anomaly_panel)
+        assert app.anomaly_panel.empty_text() == f"waiting for a trace log to appear in\n{empty}"
+        assert not app.all_notes()  # an empty file is no fault
+        shutil.copy(HUNG_LOG, empty / "hung.log")
+        assert await wait_for(pilot, lambda: app.anomaly_panel.row_count() > 0)
+        assert await wait_for(pilot, lambda: app.tree.row_count() > 0)
+        assert list(app.store.runs) == ["hung"] and "Tool Call" in rendered(app.anomaly_panel)
+
+
+def test_a_directory_of_files_that_are_no_traces_is_still_refused(tmp_path, capsys):
+    """Waiting there would hide why nothing shows: it says so and exits, as
+    before; a missing file too."""
+    from tracetui.app.main import run_app
+
+    (tmp_path / "notes.txt").write_text("hello\n")
+    assert run_app([str(tmp_path)]) == 1
+    assert capsys.readouterr().err == (f"tracetui: {tmp_path}: no readable trace files in this directory; "
+                                       f"{tmp_path}/notes.txt: not a trace source (no record of a known "
+                                       "trace format in its first lines)\n")
+
+
+def test_tracetui_alone_opens_the_explorer_on_inspects_trace_directory_while_it_is_empty(tmp_path, monkeypatch, capsys):
+    """The explorer waits there (tested above); the commands for scripts
+    answer as before: nothing to read is an error for `anomalies` and
+    `http`, and an empty directory for `runs`."""
+    import tracetui.app.main
+    from tracetui import cli
+
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+        def write(self, text: str) -> int:
+            return len(text)
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    traces = tmp_path / "inspect_ai" / "traces"
+    opened = []
+    monkeypatch.setattr(tracetui.app.main, "run_app", lambda paths: opened.append(paths) or 0)
+    with monkeypatch.context() as terminal:
+        terminal.setattr(sys, "stdin", Terminal())
+        terminal.setattr(sys, "stderr", Terminal())
+        assert cli.main([]) == 0
+        traces.mkdir(parents=True)
+        assert cli.main([]) == 0
+    assert opened == [[str(traces)], [str(traces)]] and not os.listdir(traces)
+    for command in ("anomalies", "http"):
+        assert cli.main([command]) == 1
+        assert capsys.readouterr().err == (f"tracetui: no trace files in Inspect's trace directory {traces} "
+                                           "(give a SOURCE, or try `tracetui demo`)\n")
+    assert cli.main(["runs", str(traces)]) == 1
+    assert capsys.readouterr().err == f"tracetui: {traces}: no readable trace files in this directory\n"
+
+
 def test_run_app_reports_a_bad_source_in_one_line(tmp_path, capsys):
     from tracetui.app.main import run_app
 

@@ -377,6 +377,8 @@ class AnomalyPanel(LineList):
     def empty_text(self) -> str:
         if self._query:
             return "\n".join(filter(None, ["no anomalies match the filter", self._query.typo_hint()]))
+        if self.waiting:
+            return self.waiting
         if self.provisional:
             return "nothing running or cancelled in what is read so far"
         return "nothing running or cancelled" + ("" if self.show_failures else "\n(e: errors and timeouts too)")

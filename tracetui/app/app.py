@@ -185,6 +185,16 @@ def _short_note(note: str) -> str:
     return note
 
 
+def _home_as_tilde(path: str) -> str:
+    """An absolute path, `~` for the home directory: Inspect's trace
+    directory (`~/.local/share/inspect_ai/traces`) fits a pane's width."""
+    path = os.path.abspath(path)
+    home = os.path.expanduser("~")
+    if home != os.sep and (path == home or path.startswith(home + os.sep)):
+        return "~" + path[len(home):]
+    return path
+
+
 def span_as_json(span: Span) -> str:
     return json.dumps({
         "id": span.id, "name": span.name, "kind": span.kind, "detail": span.detail or None,
@@ -328,6 +338,7 @@ class TraceApp(App):
         self.tree.border_title = "spans"
         self.detail.border_title = "detail"
         self.anomaly_panel.focus()
+        self._say_waiting()
         self.update_status()
         self.set_interval(1.0, self.tick)
         self.read_sources()
@@ -564,10 +575,39 @@ class TraceApp(App):
                     added = True
         return added
 
+    def _waiting_in(self) -> tuple[str, bool] | None:
+        """Where the explorer waits for a trace log, and whether a directory
+        there does not exist yet; None when it is not waiting: a file there
+        is read, or no directory was opened."""
+        if self.sources or not self.watch_dirs:
+            return None
+        where = ", ".join(safe(_home_as_tilde(d), newlines=False) for d in self.watch_dirs)
+        return where, not all(os.path.isdir(d) for d in self.watch_dirs)
+
+    def waiting_text(self) -> str:
+        """What the empty panes say while the directories opened hold no
+        trace yet: that the explorer waits for one, and where (QA:
+        `tracetui` exited, "no trace files", when started before the eval)."""
+        waiting = self._waiting_in()
+        if waiting is None:
+            return ""
+        where, missing = waiting
+        # Never created here: Inspect makes its trace directory when an eval starts.
+        yet = "\n(not created yet: an eval creates it)" if missing else ""
+        return f"waiting for a trace log to appear in\n{where}{yet}"
+
+    def _say_waiting(self) -> None:
+        text = self.waiting_text()
+        for pane in (self.run_list, self.anomaly_panel, self.tree):
+            if pane.waiting != text:
+                pane.waiting = text
+                pane.refresh()
+
     def apply_changes(self) -> None:
         """On the UI thread: redraw what the reader changed."""
         if not self.screen_stack:
             return  # the app is closing: the reader's last word came after the screen went
+        self._say_waiting()
         with self.store.lock:
             changed = self.store.take_changes()
             runs = list(self.store.runs.values())
@@ -801,7 +841,13 @@ class TraceApp(App):
         records = sum(s.records for s in self.sources if s not in held)  # a held first slice is no count
         skipped = sum(s.skipped for s in self.sources)
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(" " + safe(names, newlines=False), style="bold")
+        waiting = self._waiting_in()
+        if waiting is not None:
+            where, missing = waiting
+            text.append(f" waiting for a trace log in {where}" + (" (not created yet)" if missing else ""),
+                        style="bold yellow")
+        else:
+            text.append(" " + safe(names, newlines=False), style="bold")
         # A plain log whose writer is gone ended (killed, or quiet for good);
         # a gzipped log is an archive; a database or a trace document written
         # whole is neither, just not being written. Of several sources, how
@@ -821,7 +867,8 @@ class TraceApp(App):
             # line had no room for (QA): said where the state is.
             style = "green" if state == "live" else "yellow" if "cut short" in state else "dim"
             text.append(f"  {word}", style=style)
-        text.append(f"  {counted(records, 'record')}")
+        if waiting is None:
+            text.append(f"  {counted(records, 'record')}")
         notes = self.all_notes()
         if len(notes) > 1:
             # Before what a narrow line cuts: there is more to read than fits.

@@ -179,6 +179,9 @@ class LineList(ScrollView, can_focus=True):
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
+    #: Said by an empty list while the explorer waits for a trace to appear
+    #: (the app's `waiting_text`); empty when it is not waiting.
+    waiting = ""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -4,25 +4,53 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from typing import TYPE_CHECKING, Callable
 
 from tracetui.sources.base import SourceError
-from tracetui.sources.discover import open_sources, resolve_path
+from tracetui.sources.discover import (
+    directory_files, holds_no_records, is_inspect_trace_dir, open_sources, resolve_path, waits_for_traces,
+)
 from tracetui.store import Store
 
+if TYPE_CHECKING:
+    from tracetui.app.app import TraceApp
 
-def run_app(paths: list[str], greeting: str | None = None) -> int:
-    """The explorer on `paths`; `greeting`: said once it opens (the demo
-    says what it is and where to start)."""
+
+def build_app(paths: list[str], now: Callable[[], float] = time.time) -> TraceApp:
+    """The explorer on `paths`, its directories watched for new files.
+    Directories with nothing to read yet that an eval is about to write in
+    (`waits_for_traces`) open empty, waiting for it. Raises SourceError
+    when nothing can be read and nothing is awaited."""
     store = Store()
     resolved = [resolve_path(p) for p in paths]
     try:
         sources, notes = open_sources(resolved, store)
     except SourceError as exc:
-        sys.stderr.write(f"tracetui: {exc}\n")
-        return 1
+        if not resolved or not all(waits_for_traces(p) for p in resolved):
+            raise
+        # Files there that are no traces are said with the notes (`n`);
+        # empty ones, and an empty directory, have nothing to say.
+        sources, notes = [], [str(exc)] if any(map(_holds_other_files, resolved)) else []
     from tracetui.app.app import TraceApp
 
-    app = TraceApp(sources, store, notes, watch_dirs=[p for p in resolved if os.path.isdir(p)])
+    watched = [p for p in resolved if os.path.isdir(p) or is_inspect_trace_dir(p)]
+    return TraceApp(sources, store, notes, watch_dirs=watched, now=now)
+
+
+def _holds_other_files(directory: str) -> bool:
+    """A directory holds files with something in them (no traces, then)."""
+    return not all(holds_no_records(file) for file in directory_files(directory)[0])
+
+
+def run_app(paths: list[str], greeting: str | None = None) -> int:
+    """The explorer on `paths`; `greeting`: said once it opens (the demo
+    says what it is and where to start)."""
+    try:
+        app = build_app(paths)
+    except SourceError as exc:
+        sys.stderr.write(f"tracetui: {exc}\n")
+        return 1
     if greeting:
         app.call_later(app.notify, greeting, timeout=12, markup=False)
     app.run()

@@ -44,7 +44,7 @@ class RunList(LineList):
     def empty_text(self) -> str:
         if self._query:
             return "\n".join(filter(None, ["no runs match the filter", self._query.typo_hint()]))
-        return "reading…"
+        return "waiting…" if self.waiting else "reading…"
 
     @property
     def current(self) -> Run | None:

@@ -409,7 +409,7 @@ class SpanTree(LineList):
 
     def empty_text(self) -> str:
         if self.run is None:
-            return "no run selected"
+            return self.waiting or "no run selected"
         if self.run.id in self.unread:
             return "not read yet: enter on its run reads it"
         if self._query:

@@ -34,6 +34,33 @@ def inspect_trace_dir() -> str:
     return os.path.join(base, "inspect_ai", "traces")
 
 
+def is_inspect_trace_dir(path: str) -> bool:
+    """`path` is Inspect's trace directory (or will be, once Inspect
+    creates it)."""
+    try:
+        return os.path.samefile(path, inspect_trace_dir())
+    except OSError:  # one of them does not exist (yet)
+        return os.path.abspath(path) == os.path.abspath(inspect_trace_dir())
+
+
+def waits_for_traces(path: str) -> bool:
+    """A directory the explorer opens with nothing to read yet, to wait for
+    the trace log an eval is about to write there: Inspect's trace
+    directory, even before Inspect creates it at an eval's start, or a
+    directory that holds nothing but empty files (the user starts tracetui,
+    then the eval; QA: it exited, "no trace files"). Not a directory of
+    files that are not traces, nor one that cannot be listed: their one
+    line says why."""
+    if not os.path.lexists(path):
+        return is_inspect_trace_dir(path)
+    if not os.path.isdir(path):
+        return False
+    files, cannot_list = directory_files(path)
+    if cannot_list:
+        return False
+    return is_inspect_trace_dir(path) or all(holds_no_records(file) for file in files)
+
+
 def _regular_files(directory: str) -> list[tuple[os.DirEntry, float]]:
     """A directory's regular files (links to them included) with their
     mtimes. One entry that cannot be looked at (a symlink loop, a file
