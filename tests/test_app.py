@@ -4525,3 +4525,23 @@ async def test_a_tool_call_waiting_for_a_subprocess_slot_comes_after_the_stuck_s
         assert rows == [("cancelled", "Subprocess", "Tool Call"), ("cancelled", "Tool Call", "sample 1 · epoch 1"),
                         ("cancelled", "Subprocess", "Tool Call"), ("cancelled", "Tool Call", "sample 2 · epoch 1"),
                         ("cancelled", "Tool Call", "sample 3 · epoch 1"), ("cancelled", "Run Task", None)]
+
+
+async def test_the_detail_follows_a_cursor_that_never_rests(demo_log):
+    """A tree following a busy log moves its cursor more often than the
+    detail waits for it to rest: the detail showed a span long gone from
+    the tree (QA). It is drawn at least every DETAIL_MAX_WAIT."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        app.focus_now(tree)
+        await pilot.pause(0.2)
+        shown = []
+        for i in range(1, 40):  # a move every 20 ms, for 0.8 s
+            tree.cursor = i % tree.row_count()
+            await pilot.pause(0.02)
+            shown.append(app.detail.span)
+        assert len({id(span) for span in shown if span is not None}) >= 2
+        await pilot.pause(0.2)
+        assert app.detail.span is tree.current

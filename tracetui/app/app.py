@@ -70,8 +70,11 @@ LOAD_UPDATE_INTERVAL = 0.5
 FREEZE_INTERVAL = 1.0
 #: How often directories are rescanned for new trace files (s).
 RESCAN_INTERVAL = 1.0
-#: The detail pane follows the tree cursor after it rests this long (s).
+#: The detail pane follows the tree cursor after it rests this long (s),
 DETAIL_DELAY = 0.06
+#: or, while it never rests (following a busy log, a key held down), at
+#: least this often (s).
+DETAIL_MAX_WAIT = 0.3
 #: Said of a held archive's anomaly, whose span is made when it is read.
 NOT_READ_YET = "its archive is not read yet: enter reads it"
 #: The same for a row of a big log the reader has not got to yet.
@@ -245,6 +248,10 @@ class TraceApp(App):
         self.loading = True
         self._filter_target: LineList | None = None
         self._detail_timer = None
+        #: What the detail timer will show, and when it was first asked to
+        #: (`_show_detail_soon`).
+        self._detail_show: Callable[[], None] = lambda: None
+        self._detail_asked = 0.0
         self._detail_signature: tuple = ()
         self._live_detail_timer: Timer | None = None
         #: Names of followed files that moved away, whose new file is awaited.
@@ -964,12 +971,22 @@ class TraceApp(App):
     def _show_detail_soon(self, show: Callable[[], None]) -> None:
         # Holding j down moves the cursor many times a second: draw the
         # detail once the cursor rests, so each keypress stays within a frame.
+        # But at least every DETAIL_MAX_WAIT: a tree following a busy log
+        # moves its cursor more often than DETAIL_DELAY, and the detail
+        # showed a span long gone from it (QA: sample 168 beside samples 7–9).
+        self._detail_show = show
+        now = time.monotonic()
         if self._detail_timer is not None:
-            self._detail_timer.stop()
+            if now - self._detail_asked < DETAIL_MAX_WAIT:
+                self._detail_timer.stop()
+            else:
+                return  # the timer set already draws the newest
+        else:
+            self._detail_asked = now
 
         def due() -> None:
             self._detail_timer = None
-            show()
+            self._detail_show()
 
         self._detail_timer = self.set_timer(DETAIL_DELAY, due)
 
