@@ -227,40 +227,25 @@ async def test_a_jump_to_a_span_the_kept_filter_hides_drops_it_from_the_border_t
         assert app.query_one("#filter").value == ""  # the box does not bring it back
 
 
-async def test_a_misspelt_field_that_matches_nothing_gets_a_hint(demo_log):
-    """QA: `/stauts:error` said only "no spans match the filter"."""
+@pytest.mark.parametrize("pane, typed, hint, fixed", [
+    ("tree", "stauts:error", "did you mean status: for stauts:?", ["escape", "slash", *"status:error"]),
+    ("anomaly_panel", "status:runing", "did you mean status:running?", ["backspace"] * 3 + [*"ning"]),
+    ("tree", "status:eror", "did you mean status:error?", ["backspace", "backspace", *"ror"]),
+], ids=["a field", "a value in the panel", "a value in the tree"])
+async def test_a_misspelt_filter_that_matches_nothing_gets_a_hint(demo_log, pane, typed, hint, fixed):
+    """QA: `/stauts:error` and `/status:eror` said only "no spans match
+    the filter" ("no anomalies …"); once mended the rows come back."""
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
-        app.focus_now(app.tree)
-        await pilot.press("slash", *"stauts:error")
+        target = getattr(app, pane)
+        app.focus_now(target)
+        await pilot.press("slash", *typed)
         await pilot.pause(0.2)
-        assert app.tree.row_count() == 0
-        assert "did you mean status: for stauts:?" in rendered(app.tree)
-        await pilot.press("escape", "slash", *"status:error")
+        assert target.row_count() == 0 and hint in rendered(target)
+        await pilot.press(*fixed)
         await pilot.pause(0.2)
-        assert app.tree.row_count() and "did you mean" not in rendered(app.tree)
-
-
-async def test_a_misspelt_status_value_gets_a_hint_in_the_panel_and_the_tree(demo_log):
-    """QA: `/status:eror` said only "no anomalies match the filter"."""
-    app = make_app(demo_log)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, app)
-        app.focus_now(app.anomaly_panel)
-        await pilot.press("slash", *"status:eror")
-        await pilot.pause(0.2)
-        assert app.anomaly_panel.row_count() == 0
-        assert "did you mean status:error?" in rendered(app.anomaly_panel)
-        await pilot.press("escape")
-        app.focus_now(app.tree)
-        await pilot.press("slash", *"status:runing")
-        await pilot.pause(0.2)
-        assert app.tree.row_count() == 0
-        assert "did you mean status:running?" in rendered(app.tree)
-        await pilot.press("backspace", "backspace", "backspace", *"ning")  # status:running
-        await pilot.pause(0.2)
-        assert app.tree.row_count() and "did you mean" not in rendered(app.tree)
+        assert target.row_count() and "did you mean" not in rendered(target)
 
 
 async def test_filter_tree_by_field(demo_log):
