@@ -527,10 +527,13 @@ def test_a_spans_byte_offsets_read_back_in_order_however_they_are_held(offsets):
 
 def test_a_log_live_only_by_its_writes_is_aged_to_its_last_record(tmp_path, monkeypatch, real_copy_gap):
     """A log written a moment ago, by no process seen here (an eval in a
-    container, a copy), is live for WRITER_QUIET, growing or not. Its ages
-    run to its last record, then and after: aged to now, every hung action
-    gained the quiet window (QA: 5m53s in every pane against 5m24s), and a
-    copy of a log killed 30 s before kept those 30 s for good."""
+    container), is live for WRITER_QUIET once it is seen written. Not
+    written since it was opened, its pid no eval here, it is an eval killed
+    a moment ago, not live (QA: opened 10 s after a kill -9, it read
+    `● live` above the newer eval). Its ages run to its last record, then
+    and after: aged to now, every hung action gained the quiet window (QA:
+    5m53s in every pane against 5m24s), and a copy of a log killed 30 s
+    before kept those 30 s for good."""
     import tracetui.sources.lines as lines_module
     from tracetui import clock
     from tracetui.formats import LINE_FORMATS
@@ -548,10 +551,11 @@ def test_a_log_live_only_by_its_writes_is_aged_to_its_last_record(tmp_path, monk
     source = LineSource(str(path), next(f for f in LINE_FORMATS if f.name == "inspect"), store)
     source.poll()
     run = next(iter(store.runs.values()))
-    assert run.live and not run.writer_seen
+    assert not run.live
     with open(path, "a") as f:
         f.write(rec("enter", "b", "Model", "gpt", start_time=now - 1, timestamp=at(now - 1)) + "\n")
     source.poll()
+    assert run.live and not run.writer_seen
     assert clock.as_of(run, now + 10) == run.end == now - 1  # live: aged to what it last wrote
     quiet = now - 600
     os.utime(path, (quiet, quiet))
@@ -720,7 +724,7 @@ def test_a_followed_sample_between_two_actions_reads_running_until_it_ends(tmp_p
     store = Store()
     decoder = InspectDecoder(store, str(tmp_path / "trace.log"))  # followed: its eval runs here
     decoder.run.live = decoder.run.writer_seen = True
-    monkeypatch.setattr(inspect, "is_live", lambda path: True)
+    monkeypatch.setattr(inspect, "is_live", lambda path, opened=None: True)
     clock = [timestamp_to_epoch(json.loads(lines[before - 1])["timestamp"]) + 1]
     decoder.now = lambda: clock[0]
 
@@ -751,6 +755,6 @@ def test_a_sample_between_two_actions_reads_done_once_its_log_ends(tmp_path, mon
                   (1, rec("exit", "a", sample=1, duration=1.0).encode())])
     sample = decoder.run.spans["a"].parent
     assert sample.status == "running" and decoder.run.spans["task:t"].status == "running"
-    monkeypatch.setattr(inspect, "is_live", lambda path: False)
+    monkeypatch.setattr(inspect, "is_live", lambda path, opened=None: False)
     decoder.set_path(str(tmp_path / "trace.log.gz"))
     assert sample.status == "ok" and decoder.run.spans["task:t"].status == "ok"

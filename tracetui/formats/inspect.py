@@ -239,16 +239,37 @@ def _written_by_its_eval_within(path: str, seconds: float) -> bool:
     return last is None or mtime - last < COPY_GAP
 
 
-def is_live(path: str) -> bool:
+def is_live(path: str, opened: tuple[int, int] | None = None) -> bool:
     """A plain log whose writer may still be appending: its eval's pid is
-    alive, or its eval wrote it within WRITER_QUIET."""
+    alive, or its eval wrote it within WRITER_QUIET. `opened`: the file's
+    `written_mark` when tracetui opened it."""
     if path.endswith(".gz") or re.search(r"\.log\.\d+$", path):
         return False  # gzipped at exit, or rotated away (`trace-N.log.1`)
     # A file written to lately is live whatever its pid says: the eval may
     # run in a container, whose pids this machine cannot see. A name with
     # no pid is not Inspect's own (a copy kept for a post-mortem, say):
     # only its last write can tell.
-    return bool(process_alive(path)) or _written_by_its_eval_within(path, WRITER_QUIET)
+    alive = process_alive(path)
+    if alive:
+        return True
+    if alive is False and opened is not None and written_mark(path) == opened:
+        # Its pid is no eval here and nothing has written since it was
+        # opened: an eval killed seconds ago, not one in a container (which
+        # counts as live again at its next write). Opened within 30 s of a
+        # kill -9, it read `● live` with its hung ages as lower bounds,
+        # above the newer eval (QA).
+        return False
+    return _written_by_its_eval_within(path, WRITER_QUIET)
+
+
+def written_mark(path: str) -> tuple[int, int] | None:
+    """What changes when a file is written: its size and mtime (to the ns;
+    two writes within a clock tick keep the mtime, not the size)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
 
 
 def timestamp_to_epoch(ts: str) -> float | None:
@@ -359,7 +380,9 @@ class InspectDecoder:
     def _init_state(self) -> None:
         self.run: Run = self.store.run(self.run_id, self.path, FORMAT)
         self.run.inferred = True
-        self._see_writer(is_live(self.path))
+        #: The file as it was when opened (`is_live`).
+        self._opened = written_mark(self.path)
+        self._see_writer(is_live(self.path, self._opened))
         #: Its eval was seen running here and then gone (`check_writer`).
         self._writer_died = False
         self._samples: dict[tuple, _Sample] = {}
@@ -410,7 +433,7 @@ class InspectDecoder:
         the file that now has the old name)."""
         self.path = path
         self.run.source = path
-        self._see_writer(is_live(path) and not self._writer_died)
+        self._see_writer(is_live(path, self._opened) and not self._writer_died)
         self._settle_samples()
         new_id = run_id_for(path)
         if new_id != self.run_id and self.store.rename_run(self.run_id, new_id):
@@ -438,7 +461,7 @@ class InspectDecoder:
     def check_writer(self) -> bool:
         """Look again whether the eval writing this file still runs; True
         (and the run touched) if that changed."""
-        live = is_live(self.path) and not self._writer_died
+        live = is_live(self.path, self._opened) and not self._writer_died
         if live and self.run.writer_seen and process_alive(self.path) is False:
             # Seen running here, now gone: it died, and the log has ended.
             # Its recent writes kept it live 30 s more, ages ticking on, then
