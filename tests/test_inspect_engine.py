@@ -676,6 +676,16 @@ def test_samples_a_ctrl_c_stopped_read_cancelled_though_their_actions_exited(cap
         assert {a["status"] for a in tool["children"] if a["name"] != "Log Write"} == {"ok"}
 
 
+def test_samples_whose_sleep_the_terminal_killed_first_read_cancelled(capsys):
+    """A real eval of five samples on two subprocess slots, ctrl+c'd
+    (tests/data/inspect/make_slots.py 5): the terminal's SIGINT killed
+    both stuck `sleep`s, and their Subprocess and Tool Call closed with
+    `exit` 1-3 ms before Inspect's first `cancel`; the two samples that
+    were stuck read ✓ while the three waiting for a slot read ⊘ (QA)."""
+    statuses = _sample_statuses(capsys, os.path.join(SIGINT_TRACES, "slots-sigint.log.gz"))
+    assert statuses == {str(n): "cancelled" for n in range(1, 6)}
+
+
 def test_a_sample_a_ctrl_c_stopped_without_a_record_reads_done(capsys):
     """Inspect's `.eval` log says `idle` was cancelled, but its trace holds
     nothing of it after its last action, 13 s before the ctrl+c: no

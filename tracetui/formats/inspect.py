@@ -321,6 +321,11 @@ def _remember(attributes: dict, key: str, value: str) -> None:
 #: until then it reads running, as it may be between two actions. The same
 #: as the tree's `LINGER`: a sample stays open as long as it reads running.
 SAMPLE_QUIET = 10.0
+#: A ctrl+c's stop begins this long (s) before Inspect's first `cancel`:
+#: the terminal's SIGINT reaches the eval's subprocesses too, and a stuck
+#: `sleep` it kills ends its Subprocess and Tool Call with `exit` a few ms
+#: before Inspect cancels what is left (QA: two stuck samples read ✓).
+STOP_LEAD = 1.0
 
 
 class _Sample:
@@ -833,15 +838,17 @@ class InspectDecoder:
         SIGINT ends its Subprocess and Tool Call with `exit` before Inspect
         cancels the sample (QA; tests/data/inspect/make_sigint.py). Inspect
         writes no record of a sample stopped so. One ran then if it left a
-        record after the cancels began (an action closing, the flush of its
-        log) and had not been seen to end before them. One quiet since
-        before, with no flush of its own, may have finished or been
-        waiting: the log cannot tell, and it reads done."""
+        record once the stop began (STOP_LEAD before the first cancel: an
+        action closing, the flush of its log) and had not been seen to end
+        before it. One quiet since before, with no flush of its own, may
+        have finished or been waiting: the log cannot tell, and it reads
+        done."""
         if task is None:
             return
-        since = self._cancels_since
-        if since is None:
+        cancelled = self._cancels_since
+        if cancelled is None:
             return
+        since = cancelled - STOP_LEAD
         for sample in self._task_samples.get(task, ()):
             if sample.cancels or sample.errors or sample.last_seen is None or sample.last_seen < since:
                 continue
@@ -849,7 +856,7 @@ class InspectDecoder:
                 continue
             sample.interrupted = True
             # It ran until it was stopped, not only until its last action.
-            self._widen(sample.node, None, since)
+            self._widen(sample.node, None, cancelled)
             self._refresh_sample(sample)
 
     def _end_task(self, task: str | None, end: float | None) -> None:

@@ -1,13 +1,18 @@
-"""The Inspect task that wrote tests/data/inspect/slots-killed.log: three
-samples started together, each calling a tool that runs `sleep 3600`
-through `inspect_ai.util.subprocess`, on a 2-core machine, where Inspect
-runs as many subprocesses at once as there are cores: two samples hang in
-their `Subprocess`, the third's `Tool Call` waits for a free slot with
-nothing under it. Run with inspect-ai 0.3.285 and mockllm/model, then
-killed (SIGKILL) a few seconds in:
+"""The Inspect task that wrote tests/data/inspect/slots-killed.log and
+slots-sigint.log.gz: samples started together, each calling a tool that
+runs `sleep 3600` through `inspect_ai.util.subprocess`, on a 2-core
+machine, where Inspect runs as many subprocesses at once as there are
+cores: two samples hang in their `Subprocess`, the others' `Tool Call`
+waits for a free slot with nothing under it. Run with inspect-ai 0.3.285
+and mockllm/model:
 
-    XDG_DATA_HOME=DIR python make_slots.py
+    XDG_DATA_HOME=DIR python make_slots.py      # 3 samples, killed (SIGKILL) a few seconds in
+    XDG_DATA_HOME=DIR python make_slots.py 5    # 5 samples, ctrl+c in a terminal after ~40 s
+
+(`slots-sigint.log.gz` is the second's log, gzipped by Inspect at exit.)
 """
+
+import sys
 
 from inspect_ai import Task, task, eval
 from inspect_ai.dataset import Sample
@@ -16,6 +21,8 @@ from inspect_ai.scorer import match
 from inspect_ai.solver import generate, use_tools
 from inspect_ai.tool import tool
 from inspect_ai.util import subprocess
+
+SAMPLES = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 
 
 @tool
@@ -41,7 +48,7 @@ def outputs(_input, tools, _tc, _cfg):
 @task
 def hang():
     return Task(
-        dataset=[Sample(input=f"sample {i}", target="x", id=i) for i in range(1, 4)],
+        dataset=[Sample(input=f"sample {i}", target="x", id=i) for i in range(1, SAMPLES + 1)],
         solver=[use_tools(sleeper()), generate()],
         scorer=match(),
     )
