@@ -4461,10 +4461,13 @@ def _compose_exec(*command: str) -> str:
 def test_a_sandboxed_commands_options_are_elided_from_rows():
     from tracetui.app.elide import elide_compose
 
-    detail = _compose_exec("bash", "--login", "-c", "sleep 3600")
-    assert elide_compose(detail) == "docker compose … exec default /usr/bin/timeout -k 5s 180s bash --login -c 'sleep 3600'"
-    for kept in ("docker compose --project-name inspect-x up --detach --wait --wait-timeout 121",
-                 "docker compose exec default ls", "bash -c 'sleep 600'", "docker compose --project-name x exec",
+    assert elide_compose(_compose_exec("bash", "--login", "-c", "sleep 3600")) == "exec default: sleep 3600"
+    assert elide_compose(_compose_exec("bash", "-c", "pytest -x 2>&1 | tail -n 30")) == \
+        "exec default: pytest -x 2>&1 | tail -n 30"
+    assert elide_compose(_compose_exec("python3", "-m", "http.server")) == "exec default: python3 -m http.server"
+    assert elide_compose("docker compose --project-name inspect-x up --detach --wait") == \
+        "docker compose … up --detach --wait"
+    for kept in ("docker compose up --detach", "bash -c 'sleep 600'", "docker compose --project-name x exec",
                  "docker compose --project-name 'unclosed exec default ls"):
         assert elide_compose(kept) == kept
 
@@ -4481,9 +4484,9 @@ async def test_a_stuck_sandboxed_commands_row_shows_what_it_runs(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         panel = app.anomaly_panel
-        assert "exec default /usr/bin/timeout -k 5s 180s bash --login -c 'sleep 3600'" in panel.render_row(0, 100).plain
+        assert "Subprocess  exec default: sleep 3600" in panel.render_row(0, 78).plain
         span = panel.rows[0][1].span
-        assert "… exec default" in app.tree.render_row(app.tree.rows.spans.index(span), 200).plain
+        assert "exec default: sleep 3600" in app.tree.render_row(app.tree.rows.spans.index(span), 100).plain
         await pilot.press("slash", *"i05nl2r", "enter")
         await pilot.pause(0.1)
         assert panel.row_count() == 1

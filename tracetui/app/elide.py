@@ -2,15 +2,18 @@
 
 Inspect runs every sandboxed command as a `Subprocess` whose detail is the
 whole `docker compose --project-name inspect-swe-bench-i05nl2r -f
-/tmp/…/compose.yaml exec --workdir /testbed default bash --login -c
-'sleep 3600'`: a row showed the options and never reached the command,
-at any width (QA). Rows show `docker compose … exec default bash --login
--c 'sleep 3600'`; the detail pane, the raw record and filters keep it whole.
+/tmp/…/compose.yaml exec --workdir /testbed default /usr/bin/timeout -k 5s
+180s bash --login -c 'sleep 3600'`: a row showed the options and never
+reached the command, at any width (QA, twice). Rows show `exec default:
+sleep 3600`, what runs and where; another `docker compose` command keeps
+its subcommand (`docker compose … up --detach`). The detail pane, the raw
+record and filters keep the command whole.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 from functools import lru_cache
 
 #: How the details worth shortening begin.
@@ -21,13 +24,19 @@ COMPOSE_VALUE_OPTIONS = frozenset((
     "--project-directory", "--parallel"))
 #: `docker compose exec` options that take a value (`-T`, `--privileged`… take none).
 EXEC_VALUE_OPTIONS = frozenset(("-w", "--workdir", "-u", "--user", "-e", "--env", "--index"))
+#: The wrapper Inspect's sandbox puts before a command given a timeout
+#: (`/usr/bin/timeout -k 5s 180s …`), and its options that take a value.
+TIMEOUT_COMMANDS = frozenset(("/usr/bin/timeout", "timeout"))
+TIMEOUT_VALUE_OPTIONS = frozenset(("-k", "--kill-after", "-s", "--signal"))
+#: Shells whose `-c` script is the command (`bash --login -c 'sleep 3600'`).
+SHELLS = frozenset(("bash", "sh", "/bin/bash", "/bin/sh", "zsh", "dash"))
 #: A shell word: quoted parts and plain characters run together.
 _WORD = re.compile(r"""(?:'[^']*'|"(?:\\.|[^"\\])*"|[^\s'"])+""")
 
 
 def elide_compose(detail: str) -> str:
-    """`detail` with a `docker compose … exec` command's options elided, or
-    as it is (anything else, or a line not read as one)."""
+    """`detail` shortened to what a `docker compose` command runs, or as it
+    is (anything else, or a line not read as shell words)."""
     if not detail.startswith(COMPOSE):
         return detail
     return _elided(detail)
@@ -35,14 +44,39 @@ def elide_compose(detail: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _elided(detail: str) -> str:
-    words = _words(detail, len(COMPOSE))
-    if not _skip_options(words, COMPOSE_VALUE_OPTIONS, until="exec"):
+    words = list(_words(detail, len(COMPOSE)))
+    sub = _after_options(words, 0, COMPOSE_VALUE_OPTIONS)
+    if sub is None:
         return detail
-    service = _skip_options(words, EXEC_VALUE_OPTIONS)
-    if service is None:
+    if words[sub].group() != "exec":
+        if sub == 0:
+            return detail  # nothing to elide
+        return f"{COMPOSE}… {detail[words[sub].start():]}"
+    service = _after_options(words, sub + 1, EXEC_VALUE_OPTIONS)
+    if service is None or service + 1 >= len(words):
         return detail
-    short = f"{COMPOSE}… exec {detail[service.start():]}"
-    return short if len(short) < len(detail) else detail  # nothing to elide
+    command = service + 1
+    if words[command].group() in TIMEOUT_COMMANDS:
+        duration = _after_options(words, command + 1, TIMEOUT_VALUE_OPTIONS)
+        if duration is None or duration + 1 >= len(words):
+            return detail
+        command = duration + 1
+    return f"exec {words[service].group()}: {_command(detail, words, command)}"
+
+
+def _command(detail: str, words: list[re.Match], start: int) -> str:
+    """The command from words[start]: a shell's `-c` script, unquoted, or
+    the words as written."""
+    rest = [word.group() for word in words[start:]]
+    if rest[0] in SHELLS and len(rest) >= 3 and rest[-2] == "-c" \
+            and all(option.startswith("-") for option in rest[1:-1]):
+        try:
+            script = shlex.split(rest[-1])
+        except ValueError:
+            script = []
+        if len(script) == 1:
+            return script[0]
+    return detail[words[start].start():]
 
 
 def _words(detail: str, start: int):
@@ -56,16 +90,13 @@ def _words(detail: str, start: int):
         end = word.end()
 
 
-def _skip_options(words, takes_value: frozenset[str], until: str | None = None) -> re.Match | None:
-    """Read past options (and their values) to the first other word and
-    return it; with `until`, only if it is that word (else None)."""
-    for word in words:
-        text = word.group()
-        if text.startswith("-"):
-            if text in takes_value:  # `--workdir /testbed`, not `--workdir=/testbed`
-                next(words, None)
-            continue
-        if until is None:
-            return word
-        return word if text == until else None
+def _after_options(words: list[re.Match], start: int, takes_value: frozenset[str]) -> int | None:
+    """The index of the first word from `start` that is not an option or
+    an option's value, or None if there is none."""
+    i = start
+    while i < len(words):
+        text = words[i].group()
+        if not text.startswith("-"):
+            return i
+        i += 2 if text in takes_value else 1  # `--workdir /testbed`, not `--workdir=/testbed`
     return None
