@@ -408,7 +408,7 @@ def test_a_file_created_empty_is_told_gzip_or_text_once_it_has_bytes(tmp_path, s
     """Found by the property below: a followed file polled while empty, then
     written starting with gzip's two magic bytes (not gzip after all), was
     read as text while the finished file was taken for gzip."""
-    path = str(tmp_path / "trace-7.log")
+    path = str(tmp_path / "trace-x.log")  # no pid: live alike, grown or read whole (`is_live`)
     record = (b'{"timestamp": "2026-11-23T07:33:34+00:00", "level": "TRACE", "message": "m",'
               b' "action": "Run Task", "detail": "d", "event": "enter", "trace_id": "t1",'
               b' "start_time": 1795419214.0}')

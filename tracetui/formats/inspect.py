@@ -517,6 +517,11 @@ class InspectDecoder:
         (a plain message; an enter or exit without error fields, its
         fields of the right types) are checked and dispatched inline, as
         `validate` and `_record` would; anything else takes `_record`."""
+        opened = self._opened
+        if opened is not None and pos >= opened[0] and not self.run.live and not self._writer_died:
+            # Written since it was opened: its writer is at work, wherever
+            # it runs (`is_live`), as these lines are read, not a second later.
+            self.check_writer()
         parse = orjson.loads
         record = self._record
         enter = self._enter
