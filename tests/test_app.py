@@ -248,6 +248,22 @@ async def test_a_misspelt_filter_that_matches_nothing_gets_a_hint(demo_log, pane
         assert target.row_count() and "did you mean" not in rendered(target)
 
 
+async def test_a_filter_for_hidden_errors_says_e_shows_them(demo_log):
+    """QA: `/status:error` in the panel, errors and timeouts hidden, said
+    only "no anomalies match the filter"."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        app.focus_now(panel)
+        await pilot.press("slash", *"status:error", "enter")
+        await pilot.pause(0.2)
+        assert panel.row_count() == 0 and "e shows them" in rendered(panel)
+        await pilot.press("e")
+        await pilot.pause(0.2)
+        assert panel.row_count() and all(bucket == "errors" for bucket, _, _ in panel.rows)
+
+
 async def test_filter_tree_by_field(demo_log):
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -1788,7 +1804,8 @@ async def test_raw_modal_shows_every_record_of_a_span(demo_log):
 # -- shell --------------------------------------------------------------------------------
 
 async def test_status_line_says_source_state_records_skips_and_follow(tmp_path):
-    path = str(tmp_path / "trace-5.log")
+    name = f"trace-{os.getpid()}.log"  # its eval runs here: live
+    path = str(tmp_path / name)
     write_demo_trace(path)
     with open(path, "a") as f:
         f.write("not json\n")
@@ -1798,7 +1815,7 @@ async def test_status_line_says_source_state_records_skips_and_follow(tmp_path):
     async with app.run_test(size=(160, 36)) as pilot:
         await settle(pilot, app)
         status = str(app.query_one("#status").render())
-        assert "trace-5.log" in status and "live" in status and "records" in status
+        assert name in status and "live" in status and "records" in status
         assert f"1 skipped (first at line {bad_line})" in status and "follow off" in status
         await pilot.press("f")
         assert "follow on" in str(app.query_one("#status").render())
@@ -3206,11 +3223,11 @@ async def test_big_archives_in_a_directory_are_read_when_their_run_is_asked_for(
 async def test_a_directory_opens_on_its_newest_files_run(tmp_path):
     """The tree first shows the run of the directory's newest file (the log
     being written), even when an older file's run started later."""
-    for name, start, mtime in (("trace-1.log", NOW - 50, NOW), ("trace-2.log", NOW - 10, NOW - 600)):
+    # trace-1 is written on after trace-2 (the panel lists the eval written
+    # last first: `test_a_killed_evals_old_log_is_listed_after_…`)
+    for name, start, step, mtime in (("trace-1.log", NOW - 50, 12, NOW), ("trace-2.log", NOW - 10, 1, NOW - 600)):
         with open(tmp_path / name, "wb") as f:
-            # trace-1 is written on after trace-2 began (else it is left
-            # behind: `test_a_killed_evals_old_log_is_listed_after_…`)
-            f.writelines(c.line(c.inspect_record("enter", f"{name}-{i}", "Model", "d", start=start + 12 * i))
+            f.writelines(c.line(c.inspect_record("enter", f"{name}-{i}", "Model", "d", start=start + step * i))
                          for i in range(5))
         os.utime(tmp_path / name, (mtime, mtime))
     app = make_app(str(tmp_path))
@@ -3225,9 +3242,12 @@ async def test_the_tree_shows_the_run_of_the_anomaly_the_detail_shows(tmp_path):
     one: the panel's top row and the detail were the hung run's while the
     run list and the tree showed the clean one (QA). They follow the panel's
     row, at the start and as its cursor moves."""
-    for name, mtime, closed in (("trace-1.log", NOW - 600, False), ("trace-2.log", NOW, True)):
+    # The hung run's last record is the later one (the panel lists the eval
+    # written last first), its file the older one.
+    for name, mtime, closed, start in (("trace-1.log", NOW - 600, False, NOW - 800),
+                                       ("trace-2.log", NOW, True, NOW - 900)):
         with open(tmp_path / name, "wb") as f:
-            f.write(c.line(c.inspect_record("enter", f"{name}-a", "Model", "d", start=NOW - 900)))
+            f.write(c.line(c.inspect_record("enter", f"{name}-a", "Model", "d", start=start)))
             if closed:
                 f.write(c.line(c.inspect_record("exit", f"{name}-a", "Model", "d", duration=1.0)))
                 f.write(c.line(c.inspect_record("cancel", f"{name}-b", "Tool Call", "d", duration=2.0)))
@@ -3815,16 +3835,15 @@ async def test_the_status_line_names_the_live_log_first(tmp_path):
     (it said `archive.gz, …, live.log  ● live`)."""
     import shutil
 
-    live = tmp_path / "trace-999997.log"
+    live = tmp_path / f"trace-{os.getpid()}.log"  # its eval runs here: live
     write_demo_trace(str(live))
-    os.utime(live, (time.time() - 5, time.time() - 5))  # written lately: live
     shutil.copy(INTERRUPTED, tmp_path / "trace-1.log.gz")  # gzipped since: listed first
     shutil.copy(CANCELLED, tmp_path / "trace-2.log.gz")
     app = make_app(str(tmp_path))
     async with app.run_test(size=(160, 30)) as pilot:
         await settle(pilot, app)
         status = str(app.query_one("#status").render())
-        assert status.lstrip().startswith("trace-999997.log") and "● 1 live" in status, status
+        assert status.lstrip().startswith(live.name) and "● 1 live" in status, status
 
 
 async def _until(pilot, condition, tries: int = 250) -> None:
@@ -4391,8 +4410,8 @@ async def test_a_killed_evals_old_log_is_listed_after_the_eval_stopped_since(tmp
     """Inspect's trace directory opened after a ctrl+c: an older eval,
     killed, left its actions open; the newer one's were cancelled. The old
     log's `≥` rows came first, and the app opened on that eval, not on the
-    one just stopped (QA). A log that ended before another began is listed
-    after the newer log's cancelled rows."""
+    one just stopped (QA). The rows of logs no longer written are listed
+    eval by eval, the one written last first."""
     from datetime import datetime, timezone
 
     def at(t: float) -> str:
@@ -4419,10 +4438,12 @@ async def test_a_killed_evals_old_log_is_listed_after_the_eval_stopped_since(tmp
             ("cancelled", "trace-2"), ("cancelled", "trace-2"), ("running", "trace-1")]
         assert "1 running" in panel.border_title and "2 cancelled" in panel.border_title
         assert app.detail.span.run.id == "trace-2" and app.tree.run.id == "trace-2"
-        # The two evals overlapping, neither is left behind: running first.
-        app.store.runs["trace-2"].first_time = NOW - 8000
+        # Each eval's rows together, the one written last first (QA: three
+        # killed evals' rows interleaved).
+        app.store.runs["trace-1"].last_time = NOW - 5
         panel.set_runs(list(app.store.runs.values()))
-        assert [b for b, _, _ in panel.rows] == ["running", "cancelled", "cancelled"]
+        assert [(b, run.id) for b, _, run in panel.rows] == [
+            ("running", "trace-1"), ("cancelled", "trace-2"), ("cancelled", "trace-2")]
 
 
 async def test_a_tool_call_waiting_for_a_subprocess_slot_comes_after_the_stuck_subprocesses():
@@ -4533,3 +4554,47 @@ async def test_the_detail_follows_a_cursor_that_never_rests(demo_log):
         assert len({id(span) for span in shown if span is not None}) >= 2
         await pilot.pause(0.2)
         assert app.detail.span is tree.current
+
+
+async def test_the_status_line_names_the_log_the_tree_shows_first(tmp_path):
+    """Of a directory's logs, none live: the line named the newest file
+    first while the tree showed another eval (QA: after the followed eval
+    exited)."""
+    import shutil
+
+    shutil.copy(INTERRUPTED, tmp_path / "trace-1.log.gz")
+    shutil.copy(CANCELLED, tmp_path / "trace-2.log.gz")
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot, app)
+        for run_id in ("trace-1", "trace-2"):
+            app.tree.show_run(app.store.runs[run_id])
+            app.update_status()
+            assert str(app.query_one("#status").render()).lstrip().startswith(f"{run_id}.log.gz")
+
+
+async def test_a_just_begun_evals_run_reads_running_in_the_run_list(tmp_path):
+    """Its log holds half a record: its row read ✓ (QA), as nothing had
+    failed yet."""
+    from tracetui.app.style import STATUS_STYLE
+
+    path = tmp_path / f"trace-{os.getpid()}.log"  # its eval runs here
+    path.write_bytes(open(HUNG, "rb").readline()[:80])
+    app = make_app(str(path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        assert app.run_list.render_row(0, 60).plain.split()[1] == STATUS_STYLE["running"][0]
+
+
+async def test_the_never_closed_rows_of_several_killed_evals_are_listed_eval_by_eval(tmp_path):
+    """QA, a trace directory of killed evals: their hung rows were listed by
+    age across the evals, interleaved. Eval by eval, the one written last
+    first."""
+    for name, offset in (("trace-1.log", 0.0), ("trace-2.log", 0.5)):
+        (tmp_path / name).write_bytes(b"".join(
+            c.line(c.inspect_record("enter", f"{name}-{i}", "Subprocess", f"sleep {i}", start=NOW - 60 + 2 * i + offset))
+            for i in range(3)))
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        assert [run.id for _, _, run in app.anomaly_panel.rows] == ["trace-2"] * 3 + ["trace-1"] * 3

@@ -368,13 +368,18 @@ class Run:
 
     @property
     def status(self) -> str:
+        return self.status_of(self.anomalies)
+
+    def status_of(self, anomalies: Anomalies) -> str:
+        """Its status as told by `anomalies`: its own, or a whole-file
+        scan's while it is read (the run list)."""
         if self.status_override:
             return self.status_override
         if self.live and not self.spans:
             # An eval just begun: nothing recorded yet, its writer at work
             # (it read ✓ ok until its first action opened; QA).
             return RUNNING
-        return self.anomalies.status()
+        return anomalies.status()
 
     def error_count(self) -> int:
         return sum(1 for s in self.spans.values() if s.status in (ERROR, TIMEOUT))

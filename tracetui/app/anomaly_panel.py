@@ -88,22 +88,28 @@ def _sample_where(row: AnomalyRow) -> tuple[str | None, object, object] | None:
     return None
 
 
-def superseded_runs(runs: list[Run]) -> set[int]:
-    """The runs (by `id(run)`) whose writer is gone and whose log ended
-    before another of them began: a killed eval's never-closed actions,
-    with a newer eval beside it. Their running rows are listed after the
-    cancelled ones: opening Inspect's trace directory after a ctrl+c, a
-    week-old killed log's `≥` rows came first, and the app opened on that
-    eval rather than the one just stopped (QA)."""
-    starts = sorted((run.start, id(run)) for run in runs if run.start is not None)
-    if len(starts) < 2:
-        return set()
-    superseded = set()
-    for run in runs:
-        end = None if run.live else last_written(run)
-        if end is not None and any(start > end and other != id(run) for start, other in starts[-2:]):
-            superseded.add(id(run))
-    return superseded
+def stopped_runs_grouped(running: list[tuple[str, AnomalyRow, Run]],
+                         cancelled: list[tuple[str, AnomalyRow, Run]]) -> list[tuple[str, AnomalyRow, Run]]:
+    """The running and cancelled rows as the panel lists them: the live
+    runs' (their running rows, then their cancelled ones), then each run
+    no longer written, newest first (by its last write), its never-closed
+    actions then its cancelled ones, each part in its own order. By bucket
+    across runs, a week-old killed log's `≥` rows came before the eval
+    stopped a minute ago, and several killed evals' rows were interleaved
+    (QA: reopening Inspect's trace directory after a ctrl+c opened on the
+    old eval)."""
+    rows = [t for t in running if t[2].live] + [t for t in cancelled if t[2].live]
+    stopped: dict[int, list[tuple[str, AnomalyRow, Run]]] = {}
+    runs: dict[int, Run] = {}
+    for item in running + cancelled:
+        run = item[2]
+        if not run.live:
+            stopped.setdefault(id(run), []).append(item)
+            runs[id(run)] = run
+    newest_first = sorted(runs.values(), key=lambda run: -(last_written(run) or float("-inf")))
+    for run in newest_first:
+        rows.extend(stopped[id(run)])
+    return rows
 
 
 #: Actions that stand for a whole task (Inspect's): open while anything of
@@ -376,7 +382,10 @@ class AnomalyPanel(LineList):
 
     def empty_text(self) -> str:
         if self._query:
-            return "\n".join(filter(None, ["no anomalies match the filter", self._query.typo_hint()]))
+            # Errors and timeouts hidden, `status:error` matched nothing and
+            # said nothing of `e` (QA).
+            hidden = None if self.show_failures else "(errors and timeouts are hidden: e shows them)"
+            return "\n".join(filter(None, ["no anomalies match the filter", self._query.typo_hint(), hidden]))
         if self.waiting:
             return self.waiting
         if self.provisional:
@@ -395,11 +404,9 @@ class AnomalyPanel(LineList):
         # Each run's buckets: the prescan's while it is the whole file's.
         sources = [(run, self.early.get(run.id) or run.anomalies, run.id in self.early) for run in runs]
         buckets = ["running", "cancelled"] + (["errors", "timeouts"] if self.show_failures else [])
-        rows: list[tuple[str, AnomalyRow, Run]] = []
         counts: dict[str, int] = {}
         ambiguous: set[tuple[str, str]] = set()
-        superseded = superseded_runs([run for run, _, _ in sources])
-        left_behind: list[tuple[str, AnomalyRow, Run]] = []
+        parts: dict[str, list[tuple[str, AnomalyRow, Run]]] = {}
         for bucket in buckets:
             if bucket == "running":
                 part = self._running_part(sources)
@@ -413,12 +420,10 @@ class AnomalyPanel(LineList):
                 alike = _alike(part)
             ambiguous |= alike
             counts[bucket] = len(part)
-            if bucket == "running" and superseded:
-                left_behind = [t for t in part if id(t[2]) in superseded]
-                part = [t for t in part if id(t[2]) not in superseded]
-            rows.extend(part)
-            if bucket == "cancelled":
-                rows.extend(left_behind)
+            parts[bucket] = part
+        rows = stopped_runs_grouped(parts["running"], parts["cancelled"])
+        for bucket in buckets[2:]:
+            rows.extend(parts[bucket])
         self.rows = rows
         self._ambiguous = ambiguous
         shown = set(map(itemgetter(2), rows))  # every batch: in C, not a loop over the rows

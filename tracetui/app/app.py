@@ -834,8 +834,11 @@ class TraceApp(App):
 
     def update_status(self) -> None:
         live = {id(s) for s in self.sources if s.live}
-        # What is being written first: it is what the user came for.
-        shown = sorted(self.sources, key=lambda s: id(s) not in live)
+        # What is being written first: it is what the user came for; then
+        # the log the tree shows (QA: once the followed eval had exited, the
+        # line named an older log of the directory, not the one on screen).
+        tree_source = self.tree.run.source if self.tree.run is not None else None
+        shown = sorted(self.sources, key=lambda s: (id(s) not in live, s.path != tree_source))
         basenames = [os.path.basename(s.path) for s in shown]
         names = ", ".join(basenames[:3]) + (f" +{len(basenames) - 3}" if len(basenames) > 3 else "")
         # The names give way to what follows them (live or not, the counts,

@@ -110,7 +110,7 @@ class RunList(LineList):
         if anomalies is None:
             text.append("…", style="dim")  # its prescan has not answered yet
         else:
-            text.append_text(status_icon(run.status_override or anomalies.status()))
+            text.append_text(status_icon(run.status_of(anomalies)))
         text.append(" ")
         # Only a held archive's first slice is read: no duration yet.
         duration = None if held else run_duration(run, as_of(run, self.now()))
