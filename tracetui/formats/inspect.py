@@ -751,7 +751,7 @@ class InspectDecoder:
         status = self._sample_status(sample)
         if status == RUNNING and not sample.open:
             self._unsettled[sample] = None
-        else:
+        elif self._unsettled:  # (empty reading a log not being written: the hot path)
             self._unsettled.pop(sample, None)
         if status == node.status:
             return
