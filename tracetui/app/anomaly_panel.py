@@ -175,13 +175,15 @@ def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float
     rank = _run_ranks(part)
     placements = {id(row): _placement(row, newest, run, ends[id(run)], wheres) for _, row, run in part}
     idle = _idle_holders(part, placements, wheres)
-    moment = _moments(placed - ends[id(run)] for _, row, run in part
-                      for _, placed in (placements[id(row)],) if placed is not None)
+    # Oldest first: the start each row is placed by, less its run's end.
+    ages = {id(row): float("inf") if placements[id(row)][1] is None else placements[id(row)][1] - ends[id(run)]
+            for _, row, run in part}
+    moment = _moments(ages.values())
 
     def key(item: tuple[str, AnomalyRow, Run]) -> tuple:
         _, row, run = item
-        level, placed = placements[id(row)]
-        age = float("inf") if placed is None else placed - ends[id(run)]
+        level, _ = placements[id(row)]
+        age = ages[id(row)]
         # Several waiting on one action: the innermost (latest entered) first.
         # Ages alike to the last digit (a database's rows aged to one
         # write, two samples stuck alike): a run's rows, and a sample's,
@@ -286,7 +288,8 @@ def _order_one_stop(burst: list[tuple[str, AnomalyRow, Run]]) -> None:
     ran: dict[int, float] = {}
     for _, row, run in burst:
         level, placed = placements[id(row)]
-        waited_on = latest.get((_sample_key(run, wheres[id(row)]), placed)) if level == 1 else None
+        where = wheres[id(row)]
+        waited_on = latest.get((_sample_key(run, where), placed)) if level == 1 and where is not None else None
         ran[id(row)] = -((waited_on or row).duration or 0.0)
     moment = _moments(ran.values())
 

@@ -385,8 +385,10 @@ class InspectDecoder:
     def _init_state(self) -> None:
         self.run: Run = self.store.run(self.run_id, self.path, FORMAT)
         self.run.inferred = True
-        #: The file as it was when opened (`is_live`).
+        #: The file as it was when opened (`is_live`), and when lines
+        #: written since were last seen not live (`feed_run`).
         self._opened = written_mark(self.path)
+        self._growth_checked = float("-inf")
         self._see_writer(is_live(self.path, self._opened))
         #: Its eval was seen running here and then gone (`check_writer`).
         self._writer_died = False
@@ -520,8 +522,12 @@ class InspectDecoder:
         opened = self._opened
         if opened is not None and pos >= opened[0] and not self.run.live and not self._writer_died:
             # Written since it was opened: its writer is at work, wherever
-            # it runs (`is_live`), as these lines are read, not a second later.
-            self.check_writer()
+            # it runs (`is_live`), as these lines are read, not a second
+            # later. Once a second at most: a copy being written is no eval.
+            now = time.monotonic()
+            if now - self._growth_checked >= 1.0:
+                self._growth_checked = now
+                self.check_writer()
         parse = orjson.loads
         record = self._record
         enter = self._enter
