@@ -4598,3 +4598,23 @@ async def test_the_never_closed_rows_of_several_killed_evals_are_listed_eval_by_
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
         assert [run.id for _, _, run in app.anomaly_panel.rows] == ["trace-2"] * 3 + ["trace-1"] * 3
+
+
+async def test_a_then_slash_in_one_burst_filters_the_anomaly_panel():
+    """Both keys read at once (typed fast, or `tmux send-keys a /`): `/` is
+    handled as it is read, `a` only once the pane it went to got it, and
+    the tree was filtered, not the panel (QA). Typed in the box, `a` is a
+    letter."""
+    from textual import events
+
+    app = make_app(HUNG)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        app.focus_now(app.tree)
+        await pilot.pause(0.1)
+        app.post_message(events.Key("a", "a"))
+        app.post_message(events.Key("slash", "/"))
+        await pilot.pause(0.2)
+        assert app._filter_target is app.anomaly_panel
+        await pilot.press(*"Task")
+        assert app.query_one("#filter").value == "Task" and app.focused is app.query_one("#filter")

@@ -74,7 +74,7 @@ RESCAN_INTERVAL = 1.0
 DETAIL_DELAY = 0.06
 #: or, while it never rests (following a busy log, a key held down), at
 #: least this often (s).
-DETAIL_MAX_WAIT = 0.3
+DETAIL_MAX_WAIT = 0.2
 #: Said of a held archive's anomaly, whose span is made when it is read.
 NOT_READ_YET = "its archive is not read yet: enter reads it"
 #: The same for a row of a big log the reader has not got to yet.
@@ -222,7 +222,9 @@ class TraceApp(App):
         # Priority: handled as the app reads the key, so the letters typed
         # right behind it land in the filter box (see `focus_now`).
         Binding("slash", "filter", "Filter", priority=True),
-        Binding("a", "focus_anomalies", "Anomalies"),
+        # Priority as well: `a` `/` in one burst filtered the tree, not the
+        # panel (QA: `/` is handled as read, `a` only once the pane got it).
+        Binding("a", "focus_anomalies", "Anomalies", priority=True),
         # Priority too, so an `e` typed right before `/` is not lost: `/`
         # moves the focus to the filter box at once, and the box would take
         # an `e` still on its way to the pane as text (and drop it).
@@ -1113,6 +1115,8 @@ class TraceApp(App):
         self.push_screen(NotesScreen([safe(n, newlines=False) for n in notes]))
 
     def action_focus_anomalies(self) -> None:
+        if len(self.screen_stack) > 1 or isinstance(self.focused, Input):
+            raise SkipAction()  # an `a` typed in a box, or a dialog is open
         self.focus_now(self.anomaly_panel)
 
     def _pane_cycle(self) -> list[Widget]:
