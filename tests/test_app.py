@@ -4480,12 +4480,14 @@ def _compose_exec(*command: str) -> str:
 
 
 def test_a_sandboxed_commands_options_are_elided_from_rows():
-    from tracetui.app.elide import elide_compose
+    from tracetui.elide import elide_compose
 
     assert elide_compose(_compose_exec("bash", "--login", "-c", "sleep 3600")) == "exec default: sleep 3600"
     assert elide_compose(_compose_exec("bash", "-c", "pytest -x 2>&1 | tail -n 30")) == \
         "exec default: pytest -x 2>&1 | tail -n 30"
     assert elide_compose(_compose_exec("python3", "-m", "http.server")) == "exec default: python3 -m http.server"
+    assert elide_compose(_compose_exec("/var/tmp/.da7be258e003d428/inspect-sandbox-tools", "exec")) == \
+        "exec default: inspect-sandbox-tools exec"
     assert elide_compose("docker compose --project-name inspect-x up --detach --wait") == \
         "docker compose … up --detach --wait"
     for kept in ("docker compose up --detach", "bash -c 'sleep 600'", "docker compose --project-name x exec",

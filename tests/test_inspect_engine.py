@@ -768,3 +768,18 @@ def test_a_sample_between_two_actions_reads_done_once_its_log_ends(tmp_path, mon
     monkeypatch.setattr(inspect, "is_live", lambda path, opened=None: False)
     decoder.set_path(str(tmp_path / "trace.log.gz"))
     assert sample.status == "ok" and decoder.run.spans["task:t"].status == "ok"
+
+
+def test_the_text_of_tree_and_spans_shows_what_a_sandboxed_command_runs(tmp_path, capsys):
+    """QA: `tracetui spans --status running` cut a stuck Subprocess's
+    `docker compose --project-name … exec --wor…` before what it ran, where
+    the TUI said `exec default: sleep 600`. JSON keeps the command whole."""
+    detail = ("docker compose --project-name inspect-intercode-ct-iibtrvm exec --workdir /testbed default "
+              "bash --login -c 'sleep 600'")
+    path = tmp_path / "trace-9.log"
+    write(path, [rec("enter", "s", "Subprocess", detail, sample=1, start_time=T0)])
+    for command in (["tree", str(path)], ["spans", str(path), "--status", "running"]):
+        assert main(command) == 0
+        assert "exec default: sleep 600" in capsys.readouterr().out
+    assert main(["spans", str(path), "--json"]) == 0
+    assert detail in capsys.readouterr().out

@@ -20,6 +20,7 @@ from tracetui.analysis import (
     stats,
 )
 from tracetui.clock import ages_cut_short, as_of as run_as_of
+from tracetui.elide import elide_compose
 from tracetui.jsonout import encode, write_list, write_tree
 from tracetui.model import BUCKETS, RUNNING, Run, Span, orphan_note
 from tracetui.sources.base import Source, SourceError, paused_gc
@@ -324,7 +325,7 @@ def _tree_lines(run: Run, as_of: float) -> list[str]:
         branch = "└─ " if last else "├─ "
         label = clip(safe(span.name, newlines=False), 200)
         if span.detail and span.detail != span.name:
-            label += "  " + clip(safe(span.detail, newlines=False), 80)
+            label += "  " + clip(safe(elide_compose(span.detail), newlines=False), 80)
         dur = fmt_age(shown_duration(span, as_of), cut_short and span.status == RUNNING)
         extra = "  " + orphan_note(span) if span.orphan else ""
         lines.append(f"{prefix}{branch}{STATUS_ICON.get(span.status, '?')} {label}  {dur}{extra}")
@@ -410,7 +411,7 @@ def cmd_spans(args: argparse.Namespace) -> int:
         # writer gone (`clock.ages_cut_short`), as the TUI shows it.
         age = fmt_age(r["duration"], r["status"] == RUNNING and cut_short[run.id])
         out(f"{STATUS_ICON.get(r['status'], '?')} {r['status']:<9} {age:>9}  "
-            f"{run_column}{column(safe(r['name'], newlines=False), 32)} {where}{clip(safe(r['detail'] or '', newlines=False), 70)}"
+            f"{run_column}{column(safe(r['name'], newlines=False), 32)} {where}{clip(safe(elide_compose(r['detail'] or ''), newlines=False), 70)}"
             + (f"  ✗ {clip(safe(str(error), newlines=False), 80)}" if error else ""))
     return 0
 

@@ -12,7 +12,7 @@ from typing import Iterable
 from rich.text import Text
 
 from tracetui.analysis import enclosing_sample, sample_tag
-from tracetui.app.elide import elide_compose
+from tracetui.elide import elide_compose
 from tracetui.app.line_list import LineList
 from tracetui.app.style import BUCKET_STATUS, STATUS_STYLE, plain, status_icon
 from tracetui.clock import ages_cut_short, as_of as run_as_of, last_written

@@ -27,7 +27,7 @@ from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from tracetui.analysis import shown_duration
-from tracetui.app.elide import elide_compose
+from tracetui.elide import elide_compose
 from tracetui.app.line_list import LineList, fit
 from tracetui.app.style import STATUS_STYLE, plain
 from tracetui.breathe import Breather

@@ -4,10 +4,11 @@ Inspect runs every sandboxed command as a `Subprocess` whose detail is the
 whole `docker compose --project-name inspect-swe-bench-i05nl2r -f
 /tmp/…/compose.yaml exec --workdir /testbed default /usr/bin/timeout -k 5s
 180s bash --login -c 'sleep 3600'`: a row showed the options and never
-reached the command, at any width (QA, twice). Rows show `exec default:
-sleep 3600`, what runs and where; another `docker compose` command keeps
-its subcommand (`docker compose … up --detach`). The detail pane, the raw
-record and filters keep the command whole.
+reached the command, at any width (QA, twice). Rows (the TUI's, and the
+text of `tracetui tree` and `spans`) show `exec default: sleep 3600`, what
+runs and where; another `docker compose` command keeps its subcommand
+(`docker compose … up --detach`). The detail pane, the raw record, JSON
+and filters keep the command whole.
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ def _elided(detail: str) -> str:
 
 def _command(detail: str, words: list[re.Match], start: int) -> str:
     """The command from words[start]: a shell's `-c` script, unquoted, or
-    the words as written."""
+    the words as written, a program given by its path named by its name
+    (`inspect-sandbox-tools exec`: the sandbox's tools live in a hashed
+    directory, `/var/tmp/.da7be258e003d428/`, which took the row; QA)."""
     rest = [word.group() for word in words[start:]]
     if rest[0] in SHELLS and len(rest) >= 3 and rest[-2] == "-c" \
             and all(option.startswith("-") for option in rest[1:-1]):
@@ -76,6 +79,9 @@ def _command(detail: str, words: list[re.Match], start: int) -> str:
             script = []
         if len(script) == 1:
             return script[0]
+    program = rest[0]
+    if program.startswith("/") and "/" in program[1:] and program.rsplit("/", 1)[1]:
+        return program.rsplit("/", 1)[1] + detail[words[start].end():]
     return detail[words[start].start():]
 
 
