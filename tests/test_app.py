@@ -367,7 +367,8 @@ async def test_raw_copy_export(demo_log, tmp_path, monkeypatch):
         spans = sum(1 for e in events if e.get("ph") == "X")
         made_up = sum(1 for s in app.store.runs["demo"].spans.values() if s.synthetic)
         said = [n.message for n in app._notifications if n.message.startswith("exported")]
-        assert said and said[-1].startswith(f"exported {spans:,} spans ({made_up:,} of them sample/task nodes")
+        assert said and said[-1].startswith(f"exported to {exported}: {spans:,} spans ({made_up:,} of them "
+                                            "sample/task nodes")
         assert "replacing" not in said[-1]
         assert any(str(exported) in note for note in app.all_notes())  # kept with the notes (`n`)
         await pilot.press("x")  # again: the same file, and the message says it was replaced

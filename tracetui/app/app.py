@@ -1288,7 +1288,9 @@ class TraceApp(App):
         what = f"{count:,} spans" + (f" ({len(made_up):,} of them {named}nodes tracetui inferred)"
                                      if made_up else "")
         replaced = ", replacing the run's earlier export" if replacing else ""
-        self.call_from_thread(self._exported, f"exported {what} to {path}{replaced}; open it in ui.perfetto.dev")
+        # The path first: the status line has room for little more (QA: cut
+        # before it at 130 columns).
+        self.call_from_thread(self._exported, f"exported to {path}: {what}{replaced}; open it in ui.perfetto.dev")
 
     def _exported(self, text: str) -> None:
         """Said in a toast and kept with the notes (`n`): the file's path was
