@@ -4621,3 +4621,12 @@ async def test_a_then_slash_in_one_burst_filters_the_anomaly_panel():
         assert app._filter_target is app.anomaly_panel
         await pilot.press(*"Task")
         assert app.query_one("#filter").value == "Task" and app.focused is app.query_one("#filter")
+        # `tab` `/` and the letters after, in one burst: the box is the next
+        # pane's, and the letters are its text (QA: they ran as keys).
+        await pilot.press("escape")
+        app.focus_now(app.run_list)
+        await pilot.pause(0.1)
+        for key, char in (("tab", "\t"), ("slash", "/"), ("x", "x"), ("q", "q")):
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.2)
+        assert app._filter_target is app.tree and app.query_one("#filter").value == "xq"

@@ -225,6 +225,10 @@ class TraceApp(App):
         # Priority as well: `a` `/` in one burst filtered the tree, not the
         # panel (QA: `/` is handled as read, `a` only once the pane got it).
         Binding("a", "focus_anomalies", "Anomalies", priority=True),
+        # And the panes' cycle (QA: `tab` `/` in one burst opened the box for
+        # the pane left, and the letters after ran as keys: an export, a quit).
+        Binding("tab", "focus_next", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", show=False, priority=True),
         # Priority too, so an `e` typed right before `/` is not lost: `/`
         # moves the focus to the filter box at once, and the box would take
         # an `e` still on its way to the pane as text (and drop it).
