@@ -783,3 +783,15 @@ def test_the_text_of_tree_and_spans_shows_what_a_sandboxed_command_runs(tmp_path
         assert "exec default: sleep 600" in capsys.readouterr().out
     assert main(["spans", str(path), "--json"]) == 0
     assert detail in capsys.readouterr().out
+
+
+def test_a_task_a_ctrl_c_stopped_reads_cancelled_whatever_failed_in_it(capsys):
+    """A real eval interrupted by SIGINT (sample_traces/inspect/cancelled.log.gz):
+    the run read ⊘ and its `Run Task` ⊘, but the task node ✗, from a sample
+    that had failed before (QA). A task node is told as a run is."""
+    path = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "inspect", "cancelled.log.gz")
+    assert main(["tree", path, "--json"]) == 0
+    tree = json.loads(capsys.readouterr().out)
+    assert {r["name"]: r["status"] for r in tree["roots"] if r["name"] == "Run Task"} == {"Run Task": "cancelled"}
+    assert {r["name"]: r["status"] for r in tree["roots"] if r["kind"] == "task"} == {
+        "triage": "cancelled", "patch": "cancelled"}

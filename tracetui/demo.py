@@ -339,8 +339,8 @@ def write_demo_trace(path: str, *, instant: bool = True, start_time: float = 179
 
 
 #: What the demo says as it opens: what this is, and a first thing to try.
-DEMO_GREETING = ("A simulated Inspect eval, written live, that hangs. The anomaly panel (left) "
-                 "lists what still runs: press enter on a row to see its span in the tree; "
+DEMO_GREETING = ("A simulated Inspect eval, written live, that hangs. The anomaly panel, which has "
+                 "the focus, lists what still runs: press enter on a row to see its span in the tree; "
                  "e adds errors, ? lists every key.")
 
 

@@ -406,6 +406,8 @@ class InspectDecoder:
         self._shared: dict[str, str] = {}
         #: Each task's samples, by task name (a `Run Task` names its task).
         self._task_samples: dict[str, list[_Sample]] = {}
+        #: Task nodes whose `Run Task` was cancelled, by id (`_tell_task`).
+        self._stopped_tasks: set[str] = set()
         #: Samples with no action open that read running: nothing said they
         #: ended and they acted within SAMPLE_QUIET (`_settle_samples`).
         self._unsettled: dict[_Sample, None] = {}
@@ -767,9 +769,17 @@ class InspectDecoder:
         counts[node.status] = counts.get(node.status, 0) - 1
         counts[status] = counts.get(status, 0) + 1
         node.status = status
-        # As a run's status is told: running, else failed, else cancelled, else ok.
-        node.parent.status = (RUNNING if counts[RUNNING] > 0 else ERROR if counts[ERROR] > 0
-                              else CANCELLED if counts.get(CANCELLED) else OK)
+        self._tell_task(node.parent)
+
+    def _tell_task(self, task: Span) -> None:
+        """A task node's status, as a run's is told: running while a sample
+        runs; cancelled if the task itself was stopped (its `Run Task`
+        cancelled: ctrl+c), whatever failed in it before; else failed if a
+        sample did; else cancelled if one was; else ok (QA: an interrupted
+        eval's task read ✗ under a ⊘ run)."""
+        counts = self._task_counts.get(task.id) or {}
+        task.status = (RUNNING if counts.get(RUNNING) else CANCELLED if task.id in self._stopped_tasks
+                       else ERROR if counts.get(ERROR) else CANCELLED if counts.get(CANCELLED) else OK)
 
     # -- records ------------------------------------------------------------
 
@@ -931,6 +941,10 @@ class InspectDecoder:
             task = action_field(action, detail, "task")
             if event == "cancel":
                 self._interrupt_task(task)
+                node = self._tasks.get(task) if task is not None else None
+                if node is not None:
+                    self._stopped_tasks.add(node.id)
+                    self._tell_task(node)
             self._end_task(task, end)
         # A sample with actions still open stays running.
         if sample is not None and (not sample.open or sample.node.status != RUNNING):
