@@ -12,10 +12,10 @@ from typing import Iterable
 from rich.text import Text
 
 from tracetui.analysis import enclosing_sample, sample_tag
-from tracetui.elide import elide_compose
 from tracetui.app.line_list import LineList
 from tracetui.app.style import BUCKET_STATUS, STATUS_STYLE, plain, status_icon
 from tracetui.clock import ages_cut_short, as_of as run_as_of, last_written
+from tracetui.elide import elide_compose
 from tracetui.formats.inspect import LEAF_ACTIONS, LOG_WRITES
 from tracetui.model import RUNNING, Anomalies, AnomalyRow, Run
 from tracetui.query import Query

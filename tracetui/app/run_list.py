@@ -56,7 +56,7 @@ class RunList(LineList):
         before = len(self._all)
         self._all = sorted(runs, key=lambda r: (r.start or 0), reverse=True)
         if len(self._all) != before and self.styles.height is not None and self.styles.height.is_auto:
-            # A narrow screen's list is as tall as its runs (`get_content_height`).
+            # The list is as tall as its runs (`get_content_height`).
             self.refresh(layout=True)
         names = Counter(r.name for r in self._all)
         #: Names more than one run goes by (three Skulk tasks of one model,
@@ -76,9 +76,9 @@ class RunList(LineList):
             self.cursor = 0
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        """How tall the list is where its height is `auto` (a narrow screen,
-        `tracetui.tcss`): a row per run, filtered or not, so the panes do
-        not move as a filter is typed."""
+        """How tall the list is, its height `auto` (`tracetui.tcss`): a row
+        per run, filtered or not, so the panes do not move as a filter is
+        typed."""
         return len(self._all)
 
     def _apply(self) -> None:

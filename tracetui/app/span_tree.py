@@ -27,11 +27,11 @@ from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from tracetui.analysis import shown_duration
-from tracetui.elide import elide_compose
 from tracetui.app.line_list import LineList, fit
 from tracetui.app.style import STATUS_STYLE, plain
 from tracetui.breathe import Breather
 from tracetui.clock import ages_cut_short, as_of, runs_to_the_end
+from tracetui.elide import elide_compose
 from tracetui.model import RUNNING, Anomalies, Run, Span, orphan_note
 from tracetui.query import Query, refines
 from tracetui.text import clip, fmt_age
