@@ -4630,3 +4630,24 @@ async def test_a_then_slash_in_one_burst_filters_the_anomaly_panel():
             app.post_message(events.Key(key, char))
         await pilot.pause(0.2)
         assert app._filter_target is app.tree and app.query_one("#filter").value == "xq"
+
+
+async def test_a_cancelled_action_shows_what_it_ran():
+    """A real eval stopped by SIGINT (tests/data/inspect/sigint-cancel.log.gz):
+    its Tool Call, open while it ran, closed once cancelled and hid the ⊘
+    Subprocess it had waited on (QA). Its sample opened, it is open."""
+    path = os.path.join(os.path.dirname(__file__), "data", "inspect", "sigint-cancel.log.gz")
+    app = make_app(path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        tool_call = next(s for s in tree.run.spans.values()
+                         if s.name == "Tool Call" and s.status == "cancelled" and s.children)
+        node = tool_call.parent
+        while node is not None:  # its sample and task opened, as a user would
+            tree.set_open(node, True)
+            node = node.parent
+        with app.store.lock:
+            tree.refresh_run()
+        await pilot.pause(0.2)
+        assert tree.is_open(tool_call) and tree.index_of(tool_call.children[0]) is not None

@@ -32,7 +32,7 @@ from tracetui.app.style import STATUS_STYLE, plain
 from tracetui.breathe import Breather
 from tracetui.clock import ages_cut_short, as_of, runs_to_the_end
 from tracetui.elide import elide_compose
-from tracetui.model import RUNNING, Anomalies, Run, Span, orphan_note
+from tracetui.model import CANCELLED, RUNNING, Anomalies, Run, Span, orphan_note
 from tracetui.query import Query, refines
 from tracetui.text import clip, fmt_age
 
@@ -147,13 +147,16 @@ class Rows:
 def _open_candidates(run: Run, opened: set[str], lingering: Iterable[Span] = ()) -> dict[Span, list[Span]]:
     """The nodes of an inferred run that may be open below its top level,
     by parent: those the user opened, the running actions with every
-    ancestor (a sample or task runs while an action in it does), and the
+    ancestor (a sample or task runs while an action in it does), the
+    actions a cancelled one ran under (`SpanTree.default_open`), and the
     made-up nodes still `lingering` after they ran."""
     by_parent: dict[Span, list[Span]] = {}
     seen: set[int] = set()
     # Copied by `list` first, in C: a layout in a thread runs while the
     # reader fills the buckets and the UI thread opens nodes.
     starts = [row.span for row in list(run.anomalies.running.values())]
+    starts += [row.span.parent for row in list(run.anomalies.cancelled.values())
+               if row.span is not None and row.span.parent is not None and not row.span.parent.synthetic]
     starts += [run.spans.get(span_id) for span_id in list(opened)]
     starts += lingering
     for node in starts:
@@ -439,7 +442,10 @@ class SpanTree(LineList):
 
     def default_open(self, span: Span) -> bool:
         """Roots are open; so is what leads to something still running in an
-        inferred (Inspect) run; small recorded trees open two levels deep."""
+        inferred (Inspect) run, and an action cancelled with what it ran
+        under it (after a ctrl+c, the Tool Call open while it ran closed,
+        hiding the stuck ⊘ Subprocess it waited on; QA); small recorded
+        trees open two levels deep."""
         if span.parent is None:
             return True
         if span.synthetic:
@@ -449,7 +455,7 @@ class SpanTree(LineList):
             while node is not None and depth < 3:
                 depth, node = depth + 1, node.parent
             return depth < 3
-        return span.status == RUNNING
+        return span.status == RUNNING or (span.status == CANCELLED and bool(span.children))
 
     def _lingers(self, node: Span) -> bool:
         """A made-up node that stopped running within LINGER of its run's
@@ -561,7 +567,8 @@ class SpanTree(LineList):
                     s.id in opened or (s.id not in closed and default_open(s)))]
             else:
                 wanted = {s for s in candidates.get(parent, ()) if s.children and (
-                    s.id in opened or (s.id not in closed and (s.status == RUNNING or s in lingering)))}
+                    s.id in opened or (s.id not in closed and (
+                        s.status == RUNNING or s in lingering or (s.status == CANCELLED and not s.synthetic))))}
                 if len(wanted) <= INDEX_LOOKUPS:  # a C scan each
                     found = sorted(siblings.index(s) for s in wanted)
                 elif len(siblings) >= POSITIONS_MIN and key is None:
