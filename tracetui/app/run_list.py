@@ -55,7 +55,7 @@ class RunList(LineList):
         current = self.current
         before = len(self._all)
         self._all = sorted(runs, key=lambda r: (r.start or 0), reverse=True)
-        if len(self._all) != before and self.styles.height is not None and self.styles.height.is_auto:
+        if len(self._all) != before:
             # The list is as tall as its runs (`get_content_height`).
             self.refresh(layout=True)
         names = Counter(r.name for r in self._all)

@@ -193,12 +193,10 @@ def _first_records(head: bytes) -> list[dict]:
     if len(head) >= HEAD_SIZE and len(lines) > 1:
         lines.pop()  # the last line may be cut by the head limit
     lines = [line for line in lines if line.strip()]
-    start = _first_object_line(lines)
-    if start is None:
-        return []
     records, tried = _objects_from(lines, 0)
     if tried < SNIFF_TEXT_MIN or 4 * len(records) >= tried:
         return records
+    start = _first_object_line(lines)  # only now: most files are settled above
     if start:
         records, tried = _objects_from(lines, start)
         if 2 * len(records) > tried:
@@ -308,12 +306,8 @@ def starts_like_inspect_record(text: bytes) -> bool:
 
 def named_like_inspect_log(path: str) -> bool:
     """`trace-*.log` in Inspect's trace directory."""
-    if not fnmatch.fnmatchcase(os.path.basename(path), INSPECT_LOG_NAME):
-        return False
-    try:
-        return os.path.samefile(os.path.dirname(os.path.abspath(path)), inspect_trace_dir())
-    except OSError:
-        return False
+    return fnmatch.fnmatchcase(os.path.basename(path), INSPECT_LOG_NAME) \
+        and is_inspect_trace_dir(os.path.dirname(os.path.abspath(path)))
 
 
 def regular_file_head(path: str, not_regular: str = "not a regular file") -> bytes:
