@@ -4468,6 +4468,32 @@ async def test_a_tool_call_waiting_for_a_subprocess_slot_comes_after_the_stuck_s
         assert app.focused is app.tree and app.tree.current.name == "Subprocess"
 
 
+async def test_an_ended_log_says_how_long_it_has_been_silent():
+    """A real eval killed while its samples hung: the last hang began at
+    the log's last record, so its age, a lower bound, reads `≥0µs`, as if
+    it had just begun (QA). The status line says how long ago the log
+    ended: how long it may have hung; and ticks on."""
+    path = os.path.join(os.path.dirname(__file__), "data", "inspect", "slots-killed.log")
+    clock = [NOW]
+    store = Store()
+    sources, notes = open_sources([path], store)
+    app = TraceApp(sources, store, notes, now=lambda: clock[0])
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        run = app.run_list.current
+        assert not run.live
+        end = run.end
+        clock[0] = end + 2 * 3600 + 7 * 60 + 5
+        app.tick()
+        await pilot.pause(0.05)
+        assert "ended 2h07m ago" in str(app.query_one("#status").render())
+        clock[0] = end + 0.5  # just ended: no "ago"
+        app.tick()
+        await pilot.pause(0.05)
+        status = str(app.query_one("#status").render())
+        assert "ended " in status and "ago" not in status
+
+
 def _compose_exec(*command: str) -> str:
     """A sandboxed command's `Subprocess` detail as Inspect writes it: its
     docker sandbox's arguments (`compose_command`, `DockerSandboxEnvironment.exec`)

@@ -51,7 +51,7 @@ from tracetui.sources.discover import is_our_export, open_file
 from tracetui.sources.files import is_gzip, size_of
 from tracetui.sources.lines import LineSource
 from tracetui.store import Store
-from tracetui.text import counted, safe
+from tracetui.text import counted, fmt_duration, safe
 
 #: How often the reader looks for new data while following (s): often while
 #: data is flowing (it sets the tail's latency), less when all is quiet.
@@ -879,6 +879,10 @@ class TraceApp(App):
             word = f"● {state}" if state == "live" else state
             if len(states) > 1 or (state == "live" and count < len(self.sources)):
                 word = f"● {count} live" if state == "live" else f"{count} {state}"
+            if state == "ended" and count == 1:
+                word += self._ended_ago(next(s for s in self.sources if id(s) not in live
+                                             and isinstance(s, LineSource) and not s.settled
+                                             and not s.follower.compressed))
             # A gzip cut short looked like any archive but in a note the
             # line had no room for (QA): said where the state is.
             style = "green" if state == "live" else "yellow" if "cut short" in state else "dim"
@@ -906,6 +910,18 @@ class TraceApp(App):
         if said:
             text.append("  " + safe(_short_note(said[-1]), newlines=False), style="italic")
         self._status.set_text(text)
+
+    def _ended_ago(self, source: Source) -> str:
+        """` 2h26m ago`: how long ago an ended log was last known written
+        (or its writer seen at work: the instant its ages run to). A killed
+        eval's hung actions read `≥0µs` in every pane when the hang began
+        at the log's last record, as if just begun (QA): this says how
+        long the log has been silent, so how long they may have hung.
+        Empty under a second."""
+        now = self.now()
+        end = max((as_of(run, now) for run in self.store.runs.values() if run.source == source.path),
+                  default=now)
+        return f" {fmt_duration(now - end)} ago" if now - end >= 1 else ""
 
     # -- pane messages -----------------------------------------------------------
 
