@@ -2084,6 +2084,20 @@ async def test_the_status_line_says_which_source_skipped_lines(tmp_path):
         assert f"{bad}: skipped 1 bad line(s); first at line {lines}" in app.all_notes()
 
 
+async def test_a_status_line_too_narrow_for_where_lines_were_skipped_says_n_tells(tmp_path):
+    """At 80 columns the skipped count was cut to `2 skipped (first at`
+    (QA): where goes, while the count, `n` (whose notes say where) and
+    what follows them stay."""
+    bad = tmp_path / "trace-from-a-long-running-eval-of-ours.log"
+    bad.write_bytes(open(HUNG, "rb").read() + b"not json\n\xff\xfe\n")
+    app = make_app(str(bad))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        status = str(app.query_one("#status").render())
+        assert "2 skipped: n  follow off" in status and "first at" not in status, status
+        assert any("skipped 2 bad line(s); first at line" in n for n in app.all_notes())
+
+
 async def test_every_note_can_be_read_at_80_columns():
     """Two databases say three things (columns not understood, a status not
     understood): the status line has room for one note at most, so it says

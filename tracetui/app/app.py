@@ -893,19 +893,27 @@ class TraceApp(App):
         if len(notes) > 1:
             # Before what a narrow line cuts: there is more to read than fits.
             text.append(f"  {len(notes)} notes: n", style="yellow")
+        tail = Text()
+        if self.loading:
+            tail.append(f"  loading {self.read_percent()}%…", style="yellow")
+        if self._held:
+            held = len(self._held)
+            tail.append(f"  {held} archive{'s' if held > 1 else ''} unread", style="dim")
+        tail.append("  follow on" if self.tree.follow else "  follow off",
+                    style="cyan" if self.tree.follow else "dim")
         if skipped:
             bad = next(s for s in self.sources if s.skipped)
             # Of several sources, which one: a line number alone could be any's.
             where = f"{os.path.basename(bad.path)} line" if len(self.sources) > 1 else "line"
-            text.append(f"  {skipped:,} skipped (first at {safe(where, newlines=False)} {bad.first_bad_line})",
-                        style="yellow")
-        if self.loading:
-            text.append(f"  loading {self.read_percent()}%…", style="yellow")
-        if self._held:
-            held = len(self._held)
-            text.append(f"  {held} archive{'s' if held > 1 else ''} unread", style="dim")
-        text.append("  follow on" if self.tree.follow else "  follow off",
-                    style="cyan" if self.tree.follow else "dim")
+            text.append(f"  {skipped:,} skipped", style="yellow")
+            # Where, only if the line has room for it and what follows: at
+            # 80 columns the count was cut to "2 skipped (first at" (QA).
+            where_at = f" (first at {safe(where, newlines=False)} {bad.first_bad_line})"
+            if text.cell_len + len(where_at) + tail.cell_len <= (self._status.size.width or 80):
+                text.append(where_at, style="yellow")
+            elif len(notes) <= 1:
+                text.append(": n", style="yellow")  # the notes say where
+        text.append_text(tail)
         said = self._said()  # skipped lines are said above
         if said:
             text.append("  " + safe(_short_note(said[-1]), newlines=False), style="italic")
