@@ -1874,6 +1874,33 @@ async def test_a_run_with_no_spans_clears_the_detail():
         assert app.tree.run.name == "crawl" and app.tree.row_count() == 0
         assert app.detail.span is None and "no spans yet" not in rendered(app.tree)
         assert "no spans" in rendered(app.tree)
+        # and its title no longer names the last span (QA: `detail · ask_human`
+        # above "select a span")
+        assert str(app.detail.border_title) == "detail"
+
+
+async def test_the_detail_cuts_a_huge_run_or_parent_name_it_shows_beside_a_span(tmp_path):
+    """A root named with 100,000 characters: its child's detail wrapped the
+    name in its `run` and `parent` rows over thousands of lines above the
+    child's own start and duration (QA). Cut there, whole in the root's own."""
+    name = "n" * 100_000
+    path = tmp_path / "wide.jsonl"
+    path.write_text("\n".join(json.dumps(rec) for rec in [
+        {"trace_id": name, "span_id": "r", "parent_id": None, "name": name,
+         "start_time": NOW - 10, "end_time": NOW - 4, "status": "ok"},
+        {"trace_id": name, "span_id": "c", "parent_id": "r", "name": "child",
+         "start_time": NOW - 9, "end_time": NOW - 5, "status": "ok"}]) + "\n")
+    app = make_app(str(path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        root = app.store.runs[name].spans["r"]
+        app.detail.show(root.children[0], NOW)
+        text = detail_text(app, width=80)
+        assert len(text.splitlines()) < 30, len(text.splitlines())
+        assert "parent    nnn" in text and text.count("… (99,800") == 2  # run and parent
+        assert text.index("duration") < 20 * 81
+        app.detail.show(root, NOW)
+        assert name in detail_text(app, width=80).replace("\n", "").replace(" ", "")
 
 
 async def test_what_is_stuck_comes_before_what_waits_on_it():

@@ -32,6 +32,11 @@ from tracetui.text import counted, fmt_age, fmt_duration, safe
 #: a 1,000,000-character detail took 0.39 s a visit (a 30 MB one, cut to
 #: that, 5 s in QA); 100,000 characters are 1,700 lines at 60 columns.
 MAX_SHOWN = 100_000
+#: Another span's name or a run's, shown beside this span's fields (its
+#: run, its parent, its sample), is cut at this many characters: a 100 KB
+#: root name wrapped over thousands of lines above the span's own start
+#: and duration (QA). The other span shows its own name whole.
+OTHER_NAME_SHOWN = 200
 #: How many log records the pane lists (the newest; rendering thousands on
 #: every cursor move would cost more than a frame).
 MAX_EVENTS = 100
@@ -52,6 +57,14 @@ def _t(value: Any, style: str = "", rest: str = IN_RAW) -> Text:
     else:
         text = safe(text)
     return Text(text, style=style)
+
+
+def _other_name(name: str | None) -> str | None:
+    """A run's or another span's name for a row of this span's detail,
+    cut at OTHER_NAME_SHOWN (escaped by `_t` as it is shown)."""
+    if name is None or len(name) <= OTHER_NAME_SHOWN:
+        return name
+    return f"{name[:OTHER_NAME_SHOWN]}… ({len(name) - OTHER_NAME_SHOWN:,} more characters)"
 
 
 def _json(value: Any, rest: str = IN_RAW) -> RenderableType:
@@ -259,7 +272,7 @@ def span_sections(span: Span, now: float, events: list[Any] | None = None,
     title = Text()
     title.append_text(status_icon(span.status))
     title.append(" ")
-    title.append(safe(span.name, newlines=False), style="bold")
+    title.append(safe(span.name[:MAX_SHOWN], newlines=False), style="bold")
     title.append(f"  {span.status}", style=STATUS_STYLE.get(span.status, ("", ""))[1])
     parts.append(title)
     grid = Table.grid(padding=(0, 2))
@@ -270,10 +283,11 @@ def span_sections(span: Span, now: float, events: list[Any] | None = None,
     # Which sample (and task) an action is in was only in its raw record
     # (QA): said with the parent, above the fold at 80x24.
     sample = enclosing_sample(span.parent)
-    where = _sample_label(sample) if sample is not None else None
-    parent = span.parent.name if span.parent else (orphan_note(span) if span.orphan else "—")
+    where = _other_name(_sample_label(sample)) if sample is not None else None
+    parent = _other_name(span.parent.name) if span.parent else (orphan_note(span) if span.orphan else "—")
+    run_name = _other_name(run.name) if run.name == run.id else f"{_other_name(run.name)} ({_other_name(run.id)})"
     rows = [
-        ("kind", span.kind), ("id", span.id), ("run", run.name if run.name == run.id else f"{run.name} ({run.id})"),
+        ("kind", span.kind), ("id", span.id), ("run", run_name),
         ("parent", where if sample is not None and span.parent is sample else parent),
         ("sample", where if sample is not None and span.parent is not sample else None),
         ("start", _when(span.start, monotonic)),
@@ -520,6 +534,7 @@ class DetailPane(ScrollView, can_focus=True):
         self.noted = False
         if span is None:
             self._sections = [(None, PLACEHOLDER)]
+            self.border_title = "detail"  # not the last span's name (QA)
         else:
             self._sections = span_sections(span, as_of(span.run, now), events=log_for(span),
                                            at_end=runs_to_the_end(span, self.early))
