@@ -396,7 +396,17 @@ def test_the_explorer_refuses_a_subcommands_option_and_a_pipe(tmp_path, capsys):
     # A file that is not there is said first, terminal or not (QA).
     missing = str(tmp_path / "typo.log")
     code, out, err = cli(capsys, missing)
-    assert (code, out) == (1, "") and f"{missing}: no such file or directory" in err
+    assert (code, out) == (1, "") and err == f"tracetui: {missing}: no such file or directory\n"
+
+
+@pytest.mark.parametrize("word, said", [
+    ("anomalie", "did you mean anomalies?"), ("spnas", "did you mean spans?"), ("frobnicate", "(anomalies, runs, ")])
+def test_a_mistyped_command_is_said_to_be_no_command_either(capsys, tmp_path, monkeypatch, word, said):
+    """`tracetui frobnicate` said only that no such file exists (QA)."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, word)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"tracetui: {word}: no such file or directory, nor a command ") and said in err, err
 
 
 @pytest.mark.parametrize("argv, usage", [(["anomalies", "a", "b"], "usage: tracetui anomalies"),

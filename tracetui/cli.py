@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import gc
 import math
 import os
@@ -595,7 +596,7 @@ def run_tui(paths: list[str]) -> int:
         if not os.path.lexists(path):
             # Said first: a script's `tracetui typo.log` heard it needed a
             # terminal, not that the file is not there (QA).
-            raise CliError(f"{path}: no such file or directory")
+            raise CliError(f"{path}: no such file or directory{_command_hint(path, paths)}")
     # Textual draws on stderr: `tracetui FILE 2>err.log` drew the whole UI
     # into the file, the terminal blank.
     if not (sys.stderr.isatty() and sys.stdin.isatty()):
@@ -681,6 +682,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the TUI on a live, simulated hung eval")
     p.set_defaults(func=cmd_demo)
     return parser
+
+
+def _command_hint(word: str, paths: Sequence[str]) -> str:
+    """`, nor a command (did you mean runs?)` for a first argument that
+    is no file and reads as a mistyped command: `tracetui frobnicate` said
+    only that no such file exists (QA)."""
+    if word is not paths[0] or os.sep in word or "." in word:
+        return ""
+    close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.6)
+    if close:
+        return f", nor a command (did you mean {close[0]}?)"
+    return f", nor a command ({', '.join(c for c in SUBCOMMANDS if c != 'http')})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
