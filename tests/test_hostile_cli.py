@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 import re
 import shlex
 import subprocess
@@ -1205,3 +1206,26 @@ def test_anomalies_ages_to_the_instant_the_file_is_read(tmp_path, capsys, monkey
     monkeypatch.setattr(fastscan, "scan", slow_scan)
     code, out, err = cli(capsys, "anomalies", path, "--json")
     assert code == 0 and read and json.loads(out)["as_of"] >= read[-1]
+
+
+def test_as_of_mtime_is_never_before_the_last_record(capsys, tmp_path):
+    """A file's mtime is the kernel's coarse clock: a killed eval's last
+    record, the enter of its stuck `sleep`, came 5 ms after it, and
+    `--as-of mtime` aged that -0.01s (QA). Measured to the last record
+    then; to the mtime when it is later."""
+    killed = tmp_path / "trace-killed.log"
+    shutil.copy(os.path.join(os.path.dirname(__file__), "data", "inspect", "slots-killed.log"), killed)
+    native = tmp_path / "spans.jsonl"
+    native.write_text(json.dumps({"trace_id": "t", "span_id": "s", "name": "stuck", "start_time": 1795412400.25,
+                                  "status": "running"}) + "\n")
+    for path in (killed, native):
+        records = [json.loads(line) for line in open(path)]
+        last = max(r.get("start_time") or 0 for r in records)
+        os.utime(path, (last - 0.005, last - 0.005))
+        code, out, _ = cli(capsys, "anomalies", str(path), "--as-of", "mtime", "--json")
+        env = json.loads(out)
+        assert code == 0 and env["as_of"] == last and env["running"]
+        assert min(row["duration"] for row in env["running"]) == 0
+        os.utime(path, (last + 60, last + 60))
+        code, out, _ = cli(capsys, "anomalies", str(path), "--as-of", "mtime", "--json")
+        assert json.loads(out)["as_of"] == last + 60
