@@ -68,10 +68,24 @@ def ages_cut_short(run: Run, whole_file: bool = False) -> bool:
     if (run.reading and not (whole_file and run.known_end is not None)) or (run.live and run.writer_seen):
         return False  # reading: running so far, provisional (the panel says "so far")
     seen = run.seen_at_work
-    if seen is not None:
+    if seen is not None and run.live:
         end = last_written(run)
         return end is not None and end > seen
+    # Its writer gone: its ages stop at when it was last seen at work (or
+    # its last record), however long the action ran on unseen. Shown
+    # plain, a killed eval's ages froze at `17.07s (running)`, the screen
+    # seemingly stuck (QA).
     return True
+
+
+def last_seen_at_work(run: Run) -> float | None:
+    """When a run whose writer is gone was last seen at work, if that is
+    what its ages run to (`as_of`): later than its last record."""
+    seen = run.seen_at_work
+    if run.live or seen is None:
+        return None
+    end = last_written(run)
+    return seen if end is None or seen >= end else None
 
 
 def runs_to_the_end(span: Span, early: Mapping[str, Anomalies]) -> bool:

@@ -23,7 +23,7 @@ from textual.strip import Strip
 from tracetui.analysis import enclosing_sample, shown_duration
 from tracetui.app.line_list import LiteralTitle, set_scroll_size
 from tracetui.app.style import STATUS_STYLE, status_icon
-from tracetui.clock import ages_cut_short, as_of, runs_to_the_end
+from tracetui.clock import ages_cut_short, as_of, last_seen_at_work, runs_to_the_end
 from tracetui.model import RUNNING, Anomalies, Span, orphan_note
 from tracetui.text import counted, fmt_age, fmt_duration, safe
 
@@ -251,7 +251,10 @@ def _duration_row(span: Span, now: float, monotonic: bool, at_end: bool) -> str:
         return f"{fmt_duration(duration)}  (running in the part of its log read so far)"
     if ages_cut_short(span.run, whole_file=at_end):
         when = _when(now, monotonic)
-        return f"{fmt_age(duration, True)}  (running when its log ends, {when[11:] if not monotonic else when})"
+        when = when[11:] if not monotonic else when
+        if last_seen_at_work(span.run) is not None:
+            return f"{fmt_age(duration, True)}  (running when its writer was last seen at work, {when})"
+        return f"{fmt_age(duration, True)}  (running when its log ends, {when})"
     return f"{fmt_duration(duration)}  (running)"
 
 
