@@ -2637,6 +2637,93 @@ async def test_a_big_logs_whole_anomalies_show_before_its_tree_is_indexed(tmp_pa
             ("cancelled", "cancelled_entered_early", "C1"), ("cancelled", "cancelled_entered_late", "C2")]
 
 
+async def test_a_big_logs_running_rows_wait_for_its_whole_file_scan(tmp_path, monkeypatch):
+    """What the index of a big log has open while it is read is what runs
+    where the reader has got to: on a 1M-line log the panel listed 150-162
+    such rows for 6-14 s (46 ran at the end), its top row changing every
+    few hundred ms, and `enter` showed a span timed out by then (QA). Until
+    the whole-file scan answers, the panel lists its cancelled rows (final)
+    and says it is finding what runs; then the scan's running rows."""
+    import threading
+
+    from tracetui import prescan
+
+    monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: True)
+    answer = threading.Event()
+
+    class HeldBackPrescan(prescan.Prescan):
+        def wait(self):
+            answer.wait(10)
+            return super().wait()
+
+    monkeypatch.setattr("tracetui.app.app.Prescan", HeldBackPrescan)
+    records = [c.inspect_record("enter", "LATE", "Model", "closes_late", start=NOW),
+               c.inspect_record("enter", "C1", "Model", "cancelled_early", start=NOW),
+               c.inspect_record("cancel", "C1", "Model", "cancelled_early", duration=3.0),
+               c.inspect_record("enter", "HUNG", "Subprocess", "sleep 3600", start=NOW),
+               *_quick_pairs(300),
+               c.inspect_record("exit", "LATE", "Model", "closes_late", duration=1.0)]
+    path = str(tmp_path / "trace-1.log")
+    with open(path, "wb") as f:
+        f.writelines(map(c.line, records))
+    app = make_app(path)
+    proceed = _held_after_first_slice(app.sources[0])
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = app.anomaly_panel
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if panel.rows:
+                break
+        run = app.store.runs["trace-1"]
+        assert app.loading and {"LATE", "HUNG"} <= set(run.anomalies.running)  # the index's, so far
+        assert [(b, r.detail) for b, r, _ in panel.rows] == [("cancelled", "cancelled_early")]
+        assert str(panel.border_title).endswith("so far · finding what runs… · 1 cancelled")
+        answer.set()
+        for _ in range(250):
+            await pilot.pause(0.02)
+            if panel.early:
+                break
+        await pilot.pause(0.1)
+        assert app.loading and panel.early
+        assert [(b, r.detail) for b, r, _ in panel.rows] == [
+            ("running", "sleep 3600"), ("cancelled", "cancelled_early")]
+        assert str(panel.border_title) == "anomalies · 1 running · 1 cancelled"
+        proceed.set()
+        await settle(pilot, app)
+        assert [(b, r.detail) for b, r, _ in panel.rows] == [
+            ("running", "sleep 3600"), ("cancelled", "cancelled_early")]
+
+
+async def test_a_big_log_whose_scan_fails_lists_its_running_rows_so_far(tmp_path, monkeypatch):
+    """Without a scan's answer, the index's rows are all there is."""
+    from tracetui import prescan
+
+    monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: True)
+
+    class FailingPrescan(prescan.Prescan):
+        def wait(self):
+            return None
+
+    monkeypatch.setattr("tracetui.app.app.Prescan", FailingPrescan)
+    path = str(tmp_path / "trace-1.log")
+    with open(path, "wb") as f:
+        f.writelines(map(c.line, [c.inspect_record("enter", "HUNG", "Subprocess", "sleep 3600", start=NOW),
+                                  *_quick_pairs(300)]))
+    app = make_app(path)
+    proceed = _held_after_first_slice(app.sources[0])
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = app.anomaly_panel
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if panel.rows:
+                break
+        assert app.loading and ("running", "sleep 3600") in [(b, r.detail) for b, r, _ in panel.rows]
+        assert str(panel.border_title).startswith("anomalies so far · ")
+        assert "finding" not in str(panel.border_title)
+        proceed.set()
+        await settle(pilot, app)
+
+
 async def test_big_logs_are_prescanned_one_at_a_time_newest_first(tmp_path, monkeypatch):
     """A directory of big logs starts one child process at a time, not one
     per log at once."""

@@ -275,6 +275,10 @@ class TraceApp(App):
         self._jump_when_read: tuple[AnomalyRow, str, str | None] | None = None
         #: Child processes folding big Inspect logs' anomalies (`prescan`).
         self._prescans: list[Prescan] = []
+        #: Run ids of the logs being read whose prescan has not answered
+        #: yet (or is queued): what their index lists as running is only
+        #: what is open where the reader has got to (`AnomalyPanel.scanning`).
+        self._scanning: set[str | None] = set()
         #: Archives read no further than their first slice until their run
         #: is asked for (`archives_to_hold`). Both threads may remove one:
         #: iterate over a copy (`list()` copies a set without letting the
@@ -359,6 +363,7 @@ class TraceApp(App):
             isinstance(source, LineSource) and source.format == "inspect"
             and worth_prescanning(source.path))]
         if big_logs:
+            self._scanning = {_run_id_of(source) for source in big_logs if source not in self._held}
             self.prescan(big_logs)
 
     def on_unmount(self) -> None:
@@ -393,7 +398,10 @@ class TraceApp(App):
                 scan.cancel()
                 return
             answer = scan.wait()
-            if answer is not None and source.behind:
+            if answer is None:
+                # Failed: the panel shows what the index finds, so far.
+                self._scanning.discard(_run_id_of(source))
+            elif source.behind:
                 try:
                     self.call_from_thread(self._show_prescan, source, *answer)
                 except RuntimeError:  # the app is shutting down
@@ -636,6 +644,7 @@ class TraceApp(App):
                         run.known_end = None  # and its end
             panel.provisional = (self.loading or bool(self._held)) and any(
                 r not in panel.early for r in unread)
+            panel.scanning = {r for r in list(self._scanning) if r in unread and r not in panel.early}
             self.run_list.held = self.tree.unread = self._held_run_ids()
             self.run_list.set_runs(runs)
             panel.set_runs(self._panel_runs(runs))
