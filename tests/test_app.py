@@ -339,6 +339,37 @@ async def test_editing_keys_in_a_burst_apply_in_typing_order(demo_log):
         assert app.focused is app.tree and box.value == "" and not box.has_class("visible")
 
 
+async def test_the_status_line_says_an_export_is_being_written_until_it_is(demo_log, tmp_path, monkeypatch):
+    """A million spans take seconds to export, longer than the toast that
+    says so stays (QA: 11 s, nothing said after the first three)."""
+    import threading
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(app_module, "EXPORT_NOTICE_MIN", 0)
+    release = threading.Event()
+    write = app_module.write_perfetto
+
+    def slow_write(*args, **kwargs):
+        release.wait(10)
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(app_module, "write_perfetto", slow_write)
+    app = make_app(demo_log)
+    async with app.run_test(size=(160, 36)) as pilot:
+        await settle(pilot, app)
+        spans = len(app.store.runs["demo"].spans)
+        await pilot.press("x")
+        await pilot.pause(0.1)
+        assert f"exporting {spans:,} spans…" in app._status.render_line(0).text
+        release.set()
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if "exporting" not in app._status.render_line(0).text:
+                break
+        assert "exporting" not in app._status.render_line(0).text
+        assert any(n.startswith("exported to ") for n in app.notes)
+
+
 async def test_raw_copy_export(demo_log, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = make_app(demo_log)

@@ -273,6 +273,9 @@ class TraceApp(App):
         #: An anomaly row `enter` was pressed on before its span was made,
         #: its run's id and its trace id (`_jump_if_read`).
         self._jump_when_read: tuple[AnomalyRow, str, str | None] | None = None
+        #: Exports being written, by path: how many spans (the status line
+        #: says so until each is written).
+        self._exporting: dict[str, int] = {}
         #: Child processes folding big Inspect logs' anomalies (`prescan`).
         self._prescans: list[Prescan] = []
         #: Run ids of the logs being read whose prescan has not answered
@@ -908,6 +911,8 @@ class TraceApp(App):
         if self._held:
             held = len(self._held)
             tail.append(f"  {held} archive{'s' if held > 1 else ''} unread", style="dim")
+        if self._exporting:
+            tail.append(f"  exporting {sum(self._exporting.values()):,} spans…", style="yellow")
         tail.append("  follow on" if self.tree.follow else "  follow off",
                     style="cyan" if self.tree.follow else "dim")
         if skipped:
@@ -1302,6 +1307,10 @@ class TraceApp(App):
             spans = list(run.spans.values())
         if len(spans) > EXPORT_NOTICE_MIN:
             self.notify(f"exporting {len(spans):,} spans…", timeout=3, markup=False)
+            # And on the status line until written: a million spans take
+            # seconds more than the toast stays (QA: 11 s, nothing said).
+            self._exporting[path] = len(spans)
+            self.update_status()
         self._export_in_background(run, spans, path, as_of(run, self.now()), os.path.exists(path))
 
     # A `description`, or Textual would repr the million spans passed (`SpanTree._filter_in_background`).
@@ -1313,8 +1322,7 @@ class TraceApp(App):
         try:
             count = write_perfetto([run], path, now, [spans])
         except OSError as exc:
-            self.call_from_thread(self.notify, f"cannot write {path}: {exc.strerror or exc}",
-                                  severity="error", markup=False)
+            self.call_from_thread(self._export_failed, path, f"cannot write {path}: {exc.strerror or exc}")
             return
         made_up = [span.kind for span in spans if span.synthetic]
         # The run list counts recorded spans only: say what the rest are, by
@@ -1327,13 +1335,20 @@ class TraceApp(App):
         replaced = ", replacing the run's earlier export" if replacing else ""
         # The path first: the status line has room for little more (QA: cut
         # before it at 130 columns).
-        self.call_from_thread(self._exported, f"exported to {path}: {what}{replaced}; open it in ui.perfetto.dev")
+        self.call_from_thread(self._exported, path,
+                              f"exported to {path}: {what}{replaced}; open it in ui.perfetto.dev")
 
-    def _exported(self, text: str) -> None:
+    def _exported(self, path: str, text: str) -> None:
         """Said in a toast and kept with the notes (`n`): the file's path was
         only in a toast, gone in six seconds (QA)."""
+        self._exporting.pop(path, None)
         self.notes.append(text)
         self.notify(text, timeout=6, markup=False)
+        self.update_status()
+
+    def _export_failed(self, path: str, text: str) -> None:
+        self._exporting.pop(path, None)
+        self.notify(text, severity="error", markup=False)
         self.update_status()
 
     # -- filtering ---------------------------------------------------------------
