@@ -3167,6 +3167,21 @@ def test_fit_cuts_segments_where_text_truncate_cuts_text(parts, width):
     assert _cells(got) == _cells(expected)
 
 
+@pytest.mark.parametrize("text, width, shown", [
+    ("sleep 3600", 9, "sleep …  "), ("sleeper(seconds=3600)", 20, "sleeper(seconds=…   "),
+    ("sleep 3600 and more", 11, "sleep 3600…"), ("generate (openai/gpt-4.1-mini)", 22, "generate (openai/gpt-…"),
+    ("36000000000000000000", 8, "3600000…"), ("took 1.25s", 9, "took …   "), ("gpt-4.1-mini", 7, "gpt-4.…")])
+def test_a_row_is_never_cut_in_the_middle_of_a_number(text, width, shown):
+    """`sleep 36…` read as a 36 s sleep where the command was `sleep 3600`
+    (QA, the tree at 80x24). The number goes whole, the row keeps its width;
+    a row that is all number is cut where it must be."""
+    assert "".join(segment.text for segment in fit([Segment(text)], width)) == shown
+    # and the CLI's columns and clipped cells alike
+    from tracetui.text import clip, column
+
+    assert column(text, width) == shown and clip(text, width) == shown.rstrip(" ")
+
+
 async def test_tree_rows_drawn_from_segments_look_as_their_text_does(tmp_path):
     """Hostile names (wide, long, escapes) at every width a pane can have:
     the tree's drawn lines equal its rows' `Text` rendered and cut the

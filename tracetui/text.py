@@ -39,11 +39,32 @@ def safe(value: Any, *, newlines: bool = True) -> str:
     return text
 
 
+#: How far back a cut moves to keep a number whole (`whole_number_cut`).
+NUMBER_BACKOFF = 12
+_NUMBER_CHARS = frozenset("0123456789.,_")
+
+
+def whole_number_cut(text: str, keep: int) -> int:
+    """Where to cut `text` to keep at most `keep` characters without
+    cutting a number short: `sleep 36…` read as a 36 s sleep where the
+    command was `sleep 3600` (QA). Before the number, if it starts at most
+    NUMBER_BACKOFF characters back and something stays before it."""
+    if not 0 < keep < len(text) or not (text[keep].isdigit() and text[keep - 1].isdigit()):
+        return keep  # (`gpt-4.…` reads as cut: it ends in a point)
+    cut = keep
+    while cut > 0 and text[cut - 1] in _NUMBER_CHARS and keep - cut < NUMBER_BACKOFF:
+        cut -= 1
+    if cut == 0 or text[cut - 1] in _NUMBER_CHARS:
+        return keep  # all digits, or a number too long to keep whole
+    return cut
+
+
 def clip(text: str, width: int) -> str:
-    """Shorten to `width` characters with an ellipsis (list rows)."""
+    """Shorten to `width` characters with an ellipsis (list rows), never
+    in the middle of a number (`whole_number_cut`)."""
     if len(text) <= width:
         return text
-    return text[: max(0, width - 1)] + "…"
+    return text[: whole_number_cut(text, max(0, width - 1))] + "…"
 
 
 def column(text: str, width: int) -> str:
@@ -51,7 +72,10 @@ def column(text: str, width: int) -> str:
     or padded: a CLI table's column (a CJK character takes two cells, and
     padding by characters misaligned the rows after it)."""
     if cell_len(text) > width:
-        text = set_cell_size(text, max(0, width - 1)) + "…"
+        kept = set_cell_size(text, max(0, width - 1))
+        if text.startswith(kept):  # (not padded where a wide character was cut in half)
+            kept = text[:whole_number_cut(text, len(kept))]
+        text = kept + "…"
     return set_cell_size(text, width)
 
 

@@ -25,6 +25,8 @@ from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tracetui.text import whole_number_cut
+
 #: Background of the cursor row (focused / unfocused pane).
 CURSOR_FOCUSED = Style(bgcolor="#2d4f7c", bold=False)
 CURSOR_BLURRED = Style(bgcolor="#333a44")
@@ -82,14 +84,23 @@ def _same_scrollbar(view: ScrollView, size: Size) -> bool:
 
 
 def fit(segments: list[Segment], width: int) -> list[Segment]:
-    """`segments` cut to `width` cells with an ellipsis, exactly as
+    """`segments` cut to `width` cells with an ellipsis, as
     `Text.truncate(width, overflow="ellipsis")` cuts the same Text (its
     styles are counted in characters, so each keeps its character range:
-    a wide character cut in half leaves a space, a zero-width one stays);
+    a wide character cut in half leaves a space, a zero-width one stays),
+    but never in the middle of a number (`text.whole_number_cut`);
     unchanged if they fit."""
     if sum(cell_len(segment.text) for segment in segments) <= width:
         return segments
-    text = set_cell_size("".join(segment.text for segment in segments), width - 1) + "…"
+    whole = "".join(segment.text for segment in segments)
+    text = set_cell_size(whole, width - 1)
+    if whole.startswith(text):  # (not padded where a wide character was cut in half)
+        # Not in the middle of a number (`sleep 36…` for `sleep 3600`, QA):
+        # the cells given back are blank, after the ellipsis.
+        cut = whole_number_cut(whole, len(text))
+        text = whole[:cut] + "…" + " " * (len(text) - cut)
+    else:
+        text += "…"
     fitted: list[Segment] = []
     start = 0
     for segment in segments:
