@@ -7,6 +7,8 @@ import json
 import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracetui.query import parse
 from tracetui.sources.discover import open_sources
@@ -272,3 +274,18 @@ def test_anomaly_rows_match_their_run():
     assert matches("trace-3302", run) and not matches("trace-3302", other)
     assert matches("run:3302", run) and not matches("run:3302", other)
     assert matches("run:3302 gaia status:running", run)
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.text(max_size=6), detail=st.one_of(st.none(), st.text(max_size=6)), kind=st.text(max_size=4),
+       words=st.lists(st.text(alphabet="aAbBé- ", min_size=1, max_size=3), max_size=2))
+def test_a_spans_words_match_in_its_name_detail_kind_or_id(name, detail, kind, words):
+    """The words' haystack a span is matched against, made in one f-string
+    for speed (a filter keystroke matches 490k spans), is its name, detail,
+    kind and id, as `matches_text` reads them: None is no text."""
+    from tracetui.model import Run, Span
+
+    span = Span("id-Ab", Run("r", "src", "native"), name, kind)
+    span.detail = detail
+    query = parse(" ".join(words))
+    assert query.matches_span(span) == query.matches_text(name, detail, kind, "id-Ab")
