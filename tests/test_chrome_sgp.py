@@ -6,6 +6,7 @@ import glob
 import gzip
 import json
 import os
+import re
 
 import pytest
 
@@ -546,3 +547,219 @@ def test_a_run_of_many_samples_shares_threads_among_those_that_never_overlap(tmp
         if sample.children:
             first = min(sample.children, key=lambda s: s.start)
             assert tid_of[first.id] == tid_of[sample.id], sample.name
+
+
+# -- a document cut short (a task killed mid-write, a copy made while it was written) ---------
+
+SKULK_SAMPLES = sorted(glob.glob(os.path.join(SAMPLES, "skulk", "node-a", "trace_*.json")))
+#: How Skulk's writer (`json.dump(..., indent=2)`) ends each event of its array.
+EVENT_END = re.compile(rb"^    \}", re.MULTILINE)
+
+
+def sample_bytes(path: str) -> tuple[bytes, list[dict], list[int]]:
+    """A real Skulk file, its events, and the byte offset at which each
+    event is complete (just past its closing brace)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    events = json.loads(data)["traceEvents"]
+    ends = [m.end() for m in EVENT_END.finditer(data)]
+    assert len(ends) == len(events) and data.isascii()
+    return data, events, ends
+
+
+def ends_early(size: int, complete: int) -> str:
+    """The note on a document cut at `size` bytes after `complete` events."""
+    read = {0: "no complete event", 1: "read the 1 complete event"}.get(
+        complete, f"read the {complete} complete events")
+    return f"the document ends early (cut at byte {size:,}): {read} before it"
+
+
+def slices_read(store: Store) -> dict[str, str]:
+    """Span id (the event's index in the file) → name, of every event read."""
+    return {s.id: s.name for run in store.runs.values() for s in run.spans.values() if not s.synthetic}
+
+
+def slices_of(events: list[dict]) -> dict[str, str]:
+    return {str(i): e["name"] for i, e in enumerate(events) if e["ph"] != "M"}
+
+
+def decode_bytes(path: str, data: bytes) -> tuple[Store, ChromeDecoder]:
+    """`data` decoded as the file at `path` (not written: the cuts are many)."""
+    store = Store()
+    decoder = ChromeDecoder(store, path)
+    decoder.feed_document(data)
+    return store, decoder
+
+
+def test_a_document_cut_anywhere_reads_exactly_its_complete_events():
+    """Every cut of real Skulk files (every byte across several events, with
+    their nested args, strings and commas; every 23rd byte across each
+    whole file): the events read are the complete events before the cut,
+    never more, in one skipped record and one note saying where."""
+    for path in SKULK_SAMPLES:
+        data, events, ends = sample_bytes(path)
+        begin = data.index(b"[") + 1
+        offsets = range(begin, len(data), 23)
+        if path == SKULK_SAMPLES[0]:
+            offsets = sorted({*offsets, *range(ends[1] - 50, ends[5] + 50)})
+        for n in offsets:
+            cut = data[:n]
+            store, decoder = decode_bytes("trace_cut.json", cut)
+            complete = sum(end <= n for end in ends)
+            assert slices_read(store) == slices_of(events[:complete]), n
+            if cut.rstrip() == data.rstrip():
+                assert decoder.skipped == 0 and decoder.note is None, n
+                continue
+            assert decoder.skipped == decoder.skipped_said == 1, n
+            assert decoder.note == f"trace_cut.json: {ends_early(n, complete)}", n
+            lines = cut.rstrip().count(b"\n") + 1
+            assert 1 <= decoder.first_bad_line <= lines, n  # a line the file has
+
+
+def test_a_bare_array_cut_anywhere_needs_no_closing_bracket():
+    """The JSON Array Format makes its `]` optional (a killed process's
+    trace still loads): cut between two events, nothing is skipped; cut
+    inside one, the events before it are read and the cut one is skipped."""
+    _, events, _ = sample_bytes(SKULK_SAMPLES[0])
+    data = json.dumps(events, indent=2).encode()
+    ends = [m.end() for m in re.finditer(rb"^  \}", data, re.MULTILINE)]
+    assert len(ends) == len(events)
+    for n in range(1, len(data), 7):
+        cut = data[:n]
+        store, decoder = decode_bytes("profile.json", cut)
+        complete = sum(end <= n for end in ends)
+        assert slices_read(store) == slices_of(events[:complete]), n
+        between_events = not cut[ends[complete - 1] if complete else 1:].strip(b" \n,")
+        assert decoder.skipped == (0 if between_events else 1), n
+
+
+def test_a_whole_document_is_parsed_at_once(monkeypatch):
+    """The common case costs what it did: only a document that is not whole
+    JSON is read event by event."""
+    monkeypatch.setattr(chrome, "_salvage", lambda text: pytest.fail("a whole document was salvaged"))
+    for path in SKULK_SAMPLES:
+        store, decoder = decode(path)
+        assert decoder.skipped == 0 and decoder.note is None and store.runs
+
+
+@pytest.mark.parametrize("path", SKULK_SAMPLES, ids=lambda p: os.path.basename(p)[6:14])
+def test_cli_reads_the_first_1500_bytes_of_a_skulk_file(tmp_path, capsys, path):
+    """QA: `head -c 1500 trace_….json > trace_half.json` printed the runs
+    header alone, with `skipped 1 bad line(s); first at line 72` (a line
+    the file does not have); tree and dump printed nothing."""
+    data, events, ends = sample_bytes(path)
+    half = tmp_path / "trace_half.json"
+    half.write_bytes(data[:1500])
+    complete = sum(end <= 1500 for end in ends)
+    assert complete >= 2
+    note = f"tracetui: {half}: {ends_early(1500, complete)}\n"
+    (run,) = cli_json(capsys, "runs", str(half), "--json")
+    assert run["id"] == "half" and run["spans"] == complete
+    assert main(["runs", str(half)]) == 0
+    out, err = capsys.readouterr()
+    assert err == note and "half" in out  # one note, no line of bad lines
+    tree = cli_json(capsys, "tree", str(half), "--json")
+    assert [c["name"] for c in tree["roots"][0]["children"]] == [e["name"] for e in events[:complete]]
+    (dumped,) = cli_json(capsys, "dump", str(half))
+    assert dumped == {"traceEvents": events[:complete]}
+    assert half.read_bytes() == data[:1500]
+
+
+def _hostile_cut(name: str) -> tuple[bytes, int, str]:
+    """(file content, events read, what its one note says) of a hostile
+    cut of a real Skulk file."""
+    data, events, ends = sample_bytes(SKULK_SAMPLES[0])
+    text = data.decode()
+    if name == "inside a string":
+        n = text.index('"admitted_to_batch"') + 9
+    elif name == "inside nested args":
+        n = text.index('"text_generation"', ends[3]) + 3  # in `tags`, in `args`
+    elif name == "right after a comma":
+        n = ends[4] + 1
+    elif name == "the array opened alone":
+        return b'{"traceEvents": [', 0, ends_early(17, 0)
+    elif name == "a bare array cut short":
+        array = json.dumps(events, indent=2).encode()
+        n = array.index(b'"dur"', array.index(b'"name": "admitted_to_batch"'))
+        return array[:n], 1, ends_early(n, 1)
+    elif name == "garbage after a valid document":
+        lines = data.rstrip().count(b"\n") + 2
+        return (data.rstrip() + b"\n\x00garbage]}\n", len(events),
+                f"what follows the end of the document (from line {lines}) is not read")
+    complete = sum(end <= n for end in ends)
+    return data[:n], complete, ends_early(n, complete)
+
+
+HOSTILE_CUTS = ["inside a string", "inside nested args", "right after a comma", "the array opened alone",
+                "a bare array cut short", "garbage after a valid document"]
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize("name", HOSTILE_CUTS)
+def test_hostile_cuts_read_the_complete_events_in_every_command(tmp_path, capsys, name, gz):
+    """Each is detected as a Chrome trace, its complete events read by
+    `runs`, `tree` and `dump`, the rest said in one note; a gzip of it
+    (a cut document compressed whole) reads the same; no traceback, and
+    nothing written to the file."""
+    content, complete, said = _hostile_cut(name)
+    _, events, _ = sample_bytes(SKULK_SAMPLES[0])
+    path = tmp_path / ("trace_cut.json.gz" if gz else "trace_cut.json")
+    path.write_bytes(gzip.compress(content) if gz else content)
+    on_disk = path.read_bytes()
+    store, (source,) = load([str(path)])
+    assert source.format == "chrome"
+    assert capsys.readouterr().err == f"tracetui: {path}: {said}\n"
+    assert len(store.runs) == 1 and slices_read(store) == slices_of(events[:complete])
+    assert (source.skipped, source.skipped_said) == (1, 1)
+    for command in (["runs"], ["tree"], ["anomalies"], ["stats"]):
+        assert main([*command, str(path)]) == 0
+        assert capsys.readouterr().err == f"tracetui: {path}: {said}\n", command
+    assert main(["dump", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert err == f"tracetui: {path}: {said}\n"
+    records = json.loads(out)
+    assert (records if name == "a bare array cut short" else records[0]["traceEvents"]) == events[:complete]
+    assert path.read_bytes() == on_disk
+
+
+def test_a_cut_copy_read_again_once_whole_no_longer_says_it_was_cut(tmp_path):
+    """A file copied while written is read again when it changes: the note
+    and the skipped record of the cut go with it."""
+    from tracetui.sources.discover import open_file
+
+    data, events, _ = sample_bytes(SKULK_SAMPLES[0])
+    path = tmp_path / os.path.basename(SKULK_SAMPLES[0])
+    path.write_bytes(data[:1500])
+    store = Store()
+    source = open_file(str(path), store)
+    source.poll()
+    assert source.skipped == 1 and len(source.notes) == 1 and "ends early" in source.notes[0]
+    complete = len(slices_read(store))
+    assert json.loads(source.raw(complete - 1)) == events[complete - 1]  # the raw record, re-read
+    assert source.raw(complete) is None  # (cut: not an event of this file)
+    path.write_bytes(data)
+    os.utime(path, ns=(1, 1))
+    source.poll()
+    assert source.skipped == 0 and source.notes == []
+    assert slices_read(store) == slices_of(events)
+
+
+async def test_the_explorer_shows_a_cut_documents_run_with_one_note(tmp_path):
+    """QA: the run list said `reading…` for good and the status line
+    `0 records 1 skipped`: the file was read, it is just cut short."""
+    import sys
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from headless import open_app, settle
+
+    data, events, ends = sample_bytes(SKULK_SAMPLES[0])
+    path = tmp_path / "trace_half.json"
+    path.write_bytes(data[:1500])
+    complete = sum(end <= 1500 for end in ends)
+    app = open_app(str(path), now=1795412400.0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        assert [run.id for run in app.run_list.runs] == ["half"]
+        assert app.all_notes() == [f"{path}: {ends_early(1500, complete)}"]
+        status = str(app._status.render())
+        assert f"{complete} records" in status and "1 skipped" in status

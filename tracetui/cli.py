@@ -96,7 +96,7 @@ def load(paths: Sequence[str], **options: Any) -> tuple[Store, list[Source]]:
     for source in sources:
         for text in source.notes:
             note(text)
-        if source.skipped:
+        if source.skipped > source.skipped_said:  # (those its notes said are not said again)
             note(f"{source.path}: skipped {source.skipped} bad line(s); first at line {source.first_bad_line}")
     return store, sources
 

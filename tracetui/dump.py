@@ -86,33 +86,47 @@ def _dump_document(path: str, stream: TextIO, note: Callable[[str], None]) -> in
     from tracetui.sources.lines import read_all
 
     try:
-        if sniff_document(_read_head(path)) is None:
+        fmt = sniff_document(_read_head(path))
+        if fmt is None:
             return None
         data, warning = read_all(path)
     except OSError as exc:
         raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if warning:
         note(warning)
+    if fmt.dump_records is not None:
+        records, notes = fmt.dump_records(path, data)
+        count = _write_records(stream, records)
+        for text in notes:
+            note(text)
+        return count
     text = data.decode("utf-8", errors="replace")
-    count = bad = 0
-    stream.write("[")
+    values = []
+    bad = 0
     for _, value, ok in iter_documents(text):
         if not ok:
             bad += 1
             continue
-        for record in (value if isinstance(value, list) else [value]):
-            try:
-                encoded = orjson.dumps(record, option=orjson.OPT_INDENT_2).decode()
-            except (TypeError, orjson.JSONEncodeError):
-                import json
-
-                encoded = json.dumps(record, indent=2)
-            stream.write(("\n" if count == 0 else ",\n") + encoded)
-            count += 1
-    stream.write("\n]\n" if count else "]\n")
+        values.extend(value if isinstance(value, list) else [value])
+    count = _write_records(stream, values)
     if bad:
         note(f"{path}: skipped {bad} unreadable JSON value(s)")
     return count
+
+
+def _write_records(stream: TextIO, records: list) -> int:
+    """The records as one JSON array, pretty-printed; returns the count."""
+    stream.write("[")
+    for count, record in enumerate(records):
+        try:
+            encoded = orjson.dumps(record, option=orjson.OPT_INDENT_2).decode()
+        except (TypeError, orjson.JSONEncodeError):
+            import json
+
+            encoded = json.dumps(record, indent=2)
+        stream.write(("\n" if count == 0 else ",\n") + encoded)
+    stream.write("\n]\n" if records else "]\n")
+    return len(records)
 
 
 #: Code points that JSON may carry raw but a terminal would act on (C1

@@ -1142,7 +1142,7 @@ class TraceApp(App):
         """What the app and every source said, oldest first, each once, and
         which sources skipped lines (the status line counts them all)."""
         skipped = [f"{s.path}: skipped {s.skipped:,} bad line(s); first at line {s.first_bad_line}"
-                   for s in self.sources if s.skipped]
+                   for s in self.sources if s.skipped > s.skipped_said]  # the rest are said
         return list(dict.fromkeys(self._said() + skipped))
 
     def _said(self) -> list[str]:

@@ -35,6 +35,11 @@ class DocumentFormat:
     #: Given the first bytes of the (decompressed) file, is this us?
     sniff: Callable[[bytes], bool]
     decoder: Callable[..., Any]
+    #: (path, the whole file) → the records `tracetui dump` writes of it and
+    #: the notes it gives, for a format that reads its documents its own way
+    #: (a Chrome trace cut short: its complete events); None: the JSON
+    #: values written back to back in it.
+    dump_records: Callable[[str, bytes], tuple[list[Any], list[str]]] | None = None
 
 
 def _inspect_sniff(records: list[Any]) -> bool:

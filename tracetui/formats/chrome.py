@@ -1,10 +1,15 @@
 """Chrome Trace Event JSON: Skulk's per-task trace files, tracetui's own Perfetto exports, anything Perfetto opens.
 
 What is read: `{"traceEvents": [...]}` or a bare array (its closing `]` may
-be missing, as the format allows); complete events `X` (`ts`/`dur` in µs),
-`B`/`E` pairs per (pid, tid), instants `i`/`I`/`R` and `X` with `dur` 0
-(markers), and `M` metadata (`process_name`, `thread_name`), which Skulk
-writes last. Other phases (counters, async, flows) are ignored.
+be missing, as the format allows). A document cut short (a task killed
+mid-write, a copy of a file being written) or not JSON from some point on
+is read, as Perfetto reads it, up to its last complete event: the rest is
+one skipped record, said in one note (whole documents are parsed at once;
+only one that is not is read event by event). Events: complete events
+`X` (`ts`/`dur` in µs), `B`/`E` pairs per (pid, tid), instants
+`i`/`I`/`R` and `X` with `dur` 0 (markers), and `M` metadata
+(`process_name`, `thread_name`), which Skulk writes last. Other phases
+(counters, async, flows) are ignored.
 
 One file is one run. Skulk writes `trace_<task_id>.json` per task, so the
 run id is the task id from the file name (else the file stem); `args`
@@ -46,8 +51,9 @@ import re
 import weakref
 from typing import Any, Iterable
 
+import orjson
+
 from tracetui.formats import DocumentFormat
-from tracetui.formats.jsonutil import loads
 from tracetui.model import CANCELLED, ERROR, OK, RUNNING, STATUSES, Run, Span
 from tracetui.store import Store
 
@@ -130,29 +136,178 @@ def _apply_copies(run: Run, registry: _Copies) -> None:
 
 # -- parsing ---------------------------------------------------------------------
 
-def _parse(data: bytes) -> tuple[Any, int]:
-    """The document, and how many trailing bad bytes were cut to read it
-    (an array cut off mid-write: the format allows a missing `]`)."""
+#: How a document that is not whole JSON stops being read (`_salvage`):
+#: it ends inside a value (a task killed mid-write, a copy of a file being
+#: written); it is not JSON from some point on, with more after it; or it
+#: is whole, followed by more that is no part of it.
+_CUT, _BAD, _AFTER = "cut", "bad", "after"
+#: How an array or object being read ended: at its closing bracket, or at
+#: the end of the text between two of its values (a bare event array may
+#: end so: the format makes its `]` optional).
+_CLOSED, _OPEN = "closed", "open"
+#: JSON's whitespace, skipped between the values a damaged document is read by.
+_WS = re.compile(r"[ \t\n\r]*")
+#: What is left of a text that ends inside a bare token (`tr`, `1.`, `-`,
+#: the `u12` of an escape): nothing that opens, closes or separates a value.
+_CUT_TOKEN = re.compile(r'[^\s{}\[\],:"]*\s*')
+#: The stdlib's parser, one value at a time (it reads NaN, Infinity and
+#: integers beyond 64 bits, which orjson refuses).
+_DECODER = json.JSONDecoder()
+
+
+class _Damage:
+    """Where the reading of a document that is not whole JSON stopped."""
+
+    __slots__ = ("kind", "at")
+
+    def __init__(self, kind: str, at: int) -> None:
+        #: _CUT, _BAD or _AFTER.
+        self.kind = kind
+        #: Offset in the text of the first thing not read (the cut-off event,
+        #: the bad JSON, what follows the document).
+        self.at = at
+
+
+def _parse(data: bytes) -> tuple[Any, _Damage | None]:
+    """The document, or what of it could be read, and where its reading
+    stopped if it is not whole JSON. A whole document is parsed at once
+    (orjson); only one that is not is read value by value."""
     try:
-        return loads(data), 0
-    except ValueError:
+        return orjson.loads(data), None
+    except orjson.JSONDecodeError:
         pass
-    text = data.decode("utf-8", errors="replace").rstrip()
-    if not text.lstrip("\ufeff \t\r\n").startswith("["):
+    return _salvage(data.decode("utf-8", errors="replace"))
+
+
+def _salvage(text: str) -> tuple[Any, _Damage | None]:
+    """A document orjson refused, read by the stdlib's parser one event at a
+    time: every complete event before a cut or bad JSON, the way Perfetto
+    loads a trace whose writer was killed. Also what orjson refuses in a
+    whole document (NaN, integers beyond 64 bits, bad UTF-8), with no
+    damage. Raises ValueError if it does not start as an array or object."""
+    start = _WS.match(text, 1 if text.startswith("\ufeff") else 0).end()
+    if text.startswith("[", start):
+        doc, state, at = _read_array(text, start)
+        if state == _OPEN:
+            return doc, None  # the format makes the closing `]` optional
+    elif text.startswith("{", start):
+        doc, state, at = _read_object(text, start)
+        if state == _CUT:
+            # Cut before its events began: a trace of none yet, said cut
+            # (one bad from its start is no trace: it is not read).
+            doc.setdefault("traceEvents", [])
+    else:
         raise ValueError("not JSON")
-    trimmed = text.rstrip(",").rstrip()
+    if state != _CLOSED:
+        return doc, _Damage(state, at)
+    rest = _WS.match(text, at).end()
+    return doc, (None if rest >= len(text) else _Damage(_AFTER, rest))
+
+
+def _failed_at(text: str, exc: BaseException) -> str:
+    """Why a value could not be read: the text ends inside it (_CUT), or it
+    is bad JSON with more after it (_BAD)."""
+    if not isinstance(exc, json.JSONDecodeError):
+        return _BAD  # nested too deep
+    if exc.msg.startswith("Unterminated string"):
+        return _CUT  # raised only when the text ends before the closing quote
+    return _CUT if _CUT_TOKEN.fullmatch(text, exc.pos) else _BAD
+
+
+def _read_value(text: str, pos: int) -> tuple[Any, int] | str:
+    """The value at `pos` and where it ends, or why it cannot be read."""
     try:
-        return json.loads(trimmed + "]"), 0
-    except (ValueError, RecursionError):
-        pass
-    cut = trimmed.rfind("}")
-    while cut > 0:
-        candidate = trimmed[: cut + 1].rstrip().rstrip(",")
-        try:
-            return json.loads(candidate + "]"), 1
-        except (ValueError, RecursionError):
-            cut = trimmed.rfind("}", 0, cut)
-    raise ValueError("not JSON")
+        return _DECODER.raw_decode(text, pos)
+    except (ValueError, RecursionError) as exc:
+        return _failed_at(text, exc)
+
+
+def _read_array(text: str, pos: int) -> tuple[list[Any], str, int]:
+    """The complete values of the array opening at `pos`; how it ended
+    (_CLOSED, _OPEN, _CUT, _BAD) and where (past its `]`, or at the first
+    value not read)."""
+    items: list[Any] = []
+    end = len(text)
+    pos = _WS.match(text, pos + 1).end()
+    while pos < end:
+        if text[pos] == "]":  # also after a trailing comma, as trace viewers allow
+            return items, _CLOSED, pos + 1
+        read = _read_value(text, pos)
+        if isinstance(read, str):
+            return items, read, pos
+        value, after = read
+        items.append(value)
+        pos = _WS.match(text, after).end()
+        if text.startswith(",", pos):
+            pos = _WS.match(text, pos + 1).end()
+        elif text.startswith("]", pos):
+            return items, _CLOSED, pos + 1
+        elif pos < end:
+            return items, _BAD, pos
+    return items, _OPEN, end
+
+
+def _read_object(text: str, pos: int) -> tuple[dict[str, Any], str, int]:
+    """The complete members of the object opening at `pos`, its
+    `traceEvents` read event by event; how it ended (_CLOSED, _CUT, _BAD)
+    and where (past its `}`, or at the first thing not read)."""
+    doc: dict[str, Any] = {}
+    end = len(text)
+    pos = _WS.match(text, pos + 1).end()
+    while pos < end:
+        if text[pos] == "}":
+            return doc, _CLOSED, pos + 1
+        member = pos
+        read = _read_value(text, pos)
+        if isinstance(read, str):
+            return doc, read, member
+        key, after = read
+        pos = _WS.match(text, after).end()
+        if not isinstance(key, str) or (pos < end and text[pos] != ":"):
+            return doc, _BAD, member
+        pos = _WS.match(text, pos + 1).end()
+        if pos >= end:
+            return doc, _CUT, member
+        if key == "traceEvents" and text[pos] == "[":
+            events, state, after = _read_array(text, pos)
+            doc[key] = events
+            if state != _CLOSED:
+                # Open at the end of the text: the object is cut, events whole.
+                return doc, (_CUT if state == _OPEN else state), after
+        else:
+            read = _read_value(text, pos)
+            if isinstance(read, str):
+                return doc, read, member
+            doc[key], after = read
+        pos = _WS.match(text, after).end()
+        if text.startswith(",", pos):
+            pos = _WS.match(text, pos + 1).end()
+        elif text.startswith("}", pos):
+            return doc, _CLOSED, pos + 1
+        elif pos < end:
+            return doc, _BAD, pos
+    return doc, _CUT, end
+
+
+def _line_at(data: bytes, text_offset: int) -> int:
+    """1-based line of a text offset into `data` decoded (a line of the
+    file: at the end, the line of its last character, not the empty one
+    after its last newline)."""
+    text = data.decode("utf-8", errors="replace")
+    offset = min(text_offset, max(0, len(text.rstrip()) - 1))
+    return text.count("\n", 0, offset) + 1
+
+
+def _damage_note(path: str, damage: _Damage, size: int, line: int, events: int) -> str:
+    """The one line that says how a document of `size` bytes was read
+    short of its end, at `line`."""
+    read = (f"read the {events} complete event{'s' if events != 1 else ''} before it" if events
+            else "no complete event before it")
+    if damage.kind == _CUT:
+        return f"{path}: the document ends early (cut at byte {size:,}): {read}"
+    if damage.kind == _BAD:
+        return f"{path}: the document is not JSON from line {line} on: {read}"
+    return f"{path}: what follows the end of the document (from line {line}) is not read"
 
 
 def _events_of(doc: Any) -> list[Any] | None:
@@ -246,6 +401,12 @@ class ChromeDecoder:
         #: The run this file made (owner) or added a copy to.
         self.run_id: str | None = None
         self.owner = False
+        #: The one line saying the document was read short of its end (cut,
+        #: or not JSON from some line on), or None; its source shows it.
+        self.note: str | None = None
+        #: How many of `skipped` that note says (its source does not say them
+        #: again as bad lines).
+        self.skipped_said = 0
 
     # -- protocol --------------------------------------------------------------
 
@@ -266,8 +427,9 @@ class ChromeDecoder:
                     self.store.touch(run.id)
         self.run_id = None
         self.owner = False
-        self.skipped = self.records = 0
+        self.skipped = self.records = self.skipped_said = 0
         self.first_bad_line = None
+        self.note = None
 
     def feed(self, lines: list[tuple[int, bytes]]) -> None:
         """Not a line format; a whole document given as lines still reads."""
@@ -291,7 +453,7 @@ class ChromeDecoder:
 
     def _feed_document(self, data: bytes) -> None:
         try:
-            doc, cut = _parse(data)
+            doc, damage = _parse(data)
         except ValueError:
             self._bad_whole(data)
             return
@@ -299,9 +461,9 @@ class ChromeDecoder:
         if events is None:
             self._bad_whole(data)
             return
-        if cut:
-            self._bad(None, data, len(events))
         self._build(events, data)
+        if damage is not None:
+            self._read_short(damage, data, len(events))
 
     def raw(self, locator: Any) -> str | None:
         """The raw event at an index of the file's event list."""
@@ -331,10 +493,15 @@ class ChromeDecoder:
             except (ValueError, RecursionError):
                 self.first_bad_line = 1
 
-    def _bad(self, index: int | None, data: bytes, count: int) -> None:
+    def _read_short(self, damage: _Damage, data: bytes, events: int) -> None:
+        """The document was read short of its end: what was not read counts
+        as one bad record, where it begins, said in one note."""
         self.skipped += 1
-        if self.first_bad_line is None:
-            self.first_bad_line = _line_of_event(data, count if index is None else index)
+        self.skipped_said += 1
+        line = _line_at(data, damage.at)
+        if self.first_bad_line is None:  # (bad events before it were counted first)
+            self.first_bad_line = line
+        self.note = _damage_note(self.path, damage, len(data), line, events)
 
     # -- building ------------------------------------------------------------------
 
@@ -788,4 +955,23 @@ def category_stats_lines(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-DOCUMENT_FORMATS = [DocumentFormat(FORMAT, _sniff_document, ChromeDecoder)]
+def dump_records(path: str, data: bytes) -> tuple[list[Any], list[str]]:
+    """What `tracetui dump` writes of a Chrome trace, read as the other
+    commands read it: a bare array's events, or the `{"traceEvents": …}`
+    document as one record; of a document cut short, what was read of it,
+    and the note that says so. Nothing of one that is no JSON."""
+    try:
+        doc, damage = _parse(data)
+    except ValueError:
+        return [], [f"{path}: not JSON: nothing to dump"]
+    records = doc if isinstance(doc, list) else [doc]
+    if damage is None:
+        return records, []
+    events = _events_of(doc)
+    line = _line_at(data, damage.at)
+    if events is None:  # bad before its events: what the other commands skip whole
+        return [], [f"{path}: not JSON from line {line} on, before any event: nothing to dump"]
+    return records, [_damage_note(path, damage, len(data), line, len(events))]
+
+
+DOCUMENT_FORMATS = [DocumentFormat(FORMAT, _sniff_document, ChromeDecoder, dump_records)]

@@ -93,6 +93,13 @@ class Source:
         return None
 
     @property
+    def skipped_said(self) -> int:
+        """How many of `skipped` a note of its own says (a Chrome trace cut
+        short: where, and how many events were read): not said again as
+        bad lines."""
+        return 0
+
+    @property
     def records(self) -> int:
         return 0
 
@@ -113,6 +120,10 @@ class DecodedSource(Source):
     @property
     def first_bad_line(self) -> int | None:
         return self.decoder.first_bad_line
+
+    @property
+    def skipped_said(self) -> int:
+        return getattr(self.decoder, "skipped_said", 0)
 
     @property
     def records(self) -> int:

@@ -204,12 +204,23 @@ class DocumentSource(DecodedSource):
             return False
         if note:
             self.notes.append(note)
+        said = getattr(self.decoder, "note", None)
         with self.store.lock, paused_gc():
             if self._stamp is not None:
                 self.decoder.reset()
             self._stamp = stamp
             self.decoder.feed_document(data)
+        self._say_instead(said, getattr(self.decoder, "note", None))
         return True
+
+    def _say_instead(self, said: str | None, now: str | None) -> None:
+        """The decoder's note on this reading of the document (a Chrome
+        trace cut short) in place of the one on the reading before: a copy
+        read again once whole must not still say it was cut."""
+        if said is not None and said in self.notes:
+            self.notes.remove(said)
+        if now is not None:
+            self.notes.append(now)
 
     @property
     def live(self) -> bool:
