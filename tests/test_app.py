@@ -3728,6 +3728,12 @@ async def test_narrow_panes_keep_what_matters(tmp_path, monkeypatch):
         assert panel.rows == []
         lines = [panel.render_line(y).text.strip() for y in range(3)]
         assert lines[:2] == ["nothing running or cancelled", "(e: errors and timeouts too)"]
+        # `e` with none to show: the title and the text say so, not a toast
+        # alone (QA)
+        await pilot.press("e")
+        await pilot.pause(0.05)
+        assert panel.render_line(0).text.strip() == "nothing running, cancelled, failed or timed out"
+        assert str(panel.border_title) == "anomalies · no errors"
 
 
 async def test_a_narrow_screen_shows_what_a_stuck_subprocess_runs():

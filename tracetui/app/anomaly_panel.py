@@ -404,7 +404,9 @@ class AnomalyPanel(LineList):
             return "finding what still runs at the log's end (a scan of the whole file)…"
         if self.provisional:
             return "nothing running or cancelled in what is read so far"
-        return "nothing running or cancelled" + ("" if self.show_failures else "\n(e: errors and timeouts too)")
+        if self.show_failures:
+            return "nothing running, cancelled, failed or timed out"
+        return "nothing running or cancelled\n(e: errors and timeouts too)"
 
     @property
     def current(self) -> tuple[str, AnomalyRow, Run] | None:
@@ -542,6 +544,11 @@ class AnomalyPanel(LineList):
                  for b, n in counts.items() if n]
         if self.scanning:  # its running rows are not listed yet
             words.insert(0, "finding what runs…")
+        failures_shown_but_none = self.show_failures and not (counts.get("errors") or counts.get("timeouts"))
+        if failures_shown_but_none:
+            # `e` on a run with none: the title read as before, only a
+            # toast said `e` had done anything (QA).
+            words.append("no errors")
         room = self.size.width - 4
         name = "anomalies so far" if self.provisional else "anomalies"
         # Counts from a file not read to the end must say so at any width:
@@ -558,6 +565,8 @@ class AnomalyPanel(LineList):
         icons = [f"{STATUS_STYLE[BUCKET_STATUS[b]][0]}{n}" for b, n in counts.items() if n]
         if self.scanning:
             icons.insert(0, f"{STATUS_STYLE[BUCKET_STATUS['running']][0]}…")
+        if failures_shown_but_none:
+            icons.append(f"{STATUS_STYLE[BUCKET_STATUS['errors']][0]}0")
         with_name = " ".join([name] + icons)
         if len(with_name) <= room or not icons:
             return with_name
