@@ -16,7 +16,7 @@ from tracetui.formats.spanbuild import (
     SpanLinker, epoch_seconds, iter_documents, norm_id, openinference, status_word,
 )
 from tracetui.model import CANCELLED, ERROR, OK, RUNNING, TIMEOUT, Run
-from tracetui.sources.discover import open_file
+from tracetui.sources.discover import open_file, open_sources
 from tracetui.sources.lines import DocumentSource, LineSource
 from tracetui.store import Store
 
@@ -540,7 +540,8 @@ def test_cli_on_otel_files(path, capsys):
 
     assert main(["tree", path]) == 0
     text = capsys.readouterr().out
-    assert "(parent not found)" in text and "GET /weather" in text
+    # which parent: never exported (a job killed mid-run), or another file's (QA)
+    assert "job.step  8µs  (parent 62e3dac16e8562ed not found)" in text and "GET /weather" in text
 
 
 def test_cli_on_native_with_bad_lines(tmp_path, capsys):
@@ -655,6 +656,9 @@ def test_an_orphan_says_so_in_json_as_the_text_tree_does(capsys):
     rows = json.loads(capsys.readouterr().out)
     shards = [r for r in rows if r["name"] == "reindex.shard"]
     assert shards and all(r.get("orphan") is True and r["parent"] is None for r in shards)
+    # the parent each names, never exported: its job was killed (QA: shown nowhere)
+    parents = {r["missing_parent"] for r in shards}
+    assert len(parents) == 1 and not any(r["id"] in parents for r in rows)
     assert not any(r.get("orphan") for r in rows if r["name"] != "reindex.shard")
     assert main(["tree", path, "--json"]) == 0
     text = capsys.readouterr().out
@@ -736,3 +740,27 @@ def test_a_copied_span_file_is_not_live_a_written_one_is(tmp_path, real_copy_gap
                                  "status": "running"}) + "\n")
     assert not live(copied) and live(str(fresh))
 
+
+
+def test_an_orphan_says_which_parent_it_names(tmp_path):
+    """A root that names a parent never seen says which (whole in the
+    detail, cut in rows), even one named like the self-loop marker."""
+    from tracetui.app.detail import span_sections
+    from tracetui.model import PARENT_LOOPS, orphan_note
+
+    path = write_lines(tmp_path / "spans.jsonl", [
+        {"trace_id": "t", "span_id": "a", "parent_id": "loops", "name": "a", "start_time": 1.0, "end_time": 2.0},
+        {"trace_id": "t", "span_id": "b", "parent_id": "f" * 32, "name": "b", "start_time": 1.0, "end_time": 2.0},
+        {"trace_id": "t", "span_id": "c", "parent_id": "c", "name": "c", "start_time": 1.0, "end_time": 2.0}])
+    store = Store()
+    sources, _ = open_sources([path], store)
+    sources[0].poll(final=True)
+    spans = store.runs["t"].spans
+    assert orphan_note(spans["a"]) == "(parent loops not found)"
+    assert orphan_note(spans["b"]) == f"(parent {'f' * 15}… not found)"
+    assert spans["c"].orphan is PARENT_LOOPS and orphan_note(spans["c"]) == "(parent link loops back)"
+    from rich.console import Console, Group
+
+    console = Console(width=120, record=True, color_system=None)
+    console.print(Group(*(part for _, part in span_sections(spans["b"], 3.0))))
+    assert f"(parent {'f' * 32} not found)" in console.export_text()

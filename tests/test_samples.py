@@ -240,6 +240,8 @@ def test_tree_and_spans_json_are_written_as_they_are_made_byte_for_byte(name, ca
                        "duration": shown_duration(span, as_of(run, frozen)), "error": span.error}
                 if span.orphan:
                     row["orphan"] = True
+                    if isinstance(span.orphan, str):
+                        row["missing_parent"] = span.orphan
                 rows.append(row)
     rows.sort(key=lambda r: (r["start_time"] is None, r["start_time"] or 0))
     real_time = time_module.time

@@ -106,7 +106,7 @@ def test_flujo_tree_spans_stats_anomalies(capsys, flujo_db):
     assert [r["name"] for r in roots] == ["pipeline_run", "late_callback"]
     assert [c["name"] for c in roots[0]["children"]] == ["fetch", "write"]
     assert main(["tree", flujo_db, RUN_OK]) == 0
-    assert "late_callback  250.0ms  (parent not found)" in capsys.readouterr().out
+    assert "late_callback  250.0ms  (parent s-missing not found)" in capsys.readouterr().out
 
     spans = cli_json(capsys, "spans", flujo_db, RUN_FAILED, "--status", "failed")
     assert {s["name"]: s["error"]["message"] for s in spans}["validate"].startswith("schema mismatch")

@@ -443,6 +443,8 @@ def _span_row(run: Run, span: Span, as_of: float) -> dict[str, Any]:
     }
     if span.orphan:
         row["orphan"] = True  # it names a parent never seen: not a real root
+        if isinstance(span.orphan, str):
+            row["missing_parent"] = span.orphan  # which one
     return row
 
 

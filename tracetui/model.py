@@ -65,9 +65,10 @@ class Span:
         self.events: list[Event] | None = None
         #: True for nodes tracetui made up (Inspect task/sample nodes).
         self.synthetic = False
-        #: True when the span names a parent that was never seen;
-        #: PARENT_LOOPS when the parent it names is itself or under it.
-        self.orphan: bool | str = False
+        #: The id of the parent it names when that was never seen (True if
+        #: that id is not a string); PARENT_LOOPS when the parent it names
+        #: is itself or under it; else False.
+        self.orphan: bool | str | _ParentLinkLoops = False
 
     @property
     def end(self) -> float | None:
@@ -136,14 +137,33 @@ def locators(origin: tuple[Any, ...] | int) -> tuple[Any, ...]:
     return (first, second - 1) if second else (first,)
 
 
+class _ParentLinkLoops:
+    """The type of PARENT_LOOPS: no string, so no parent id read from a
+    trace can be taken for it."""
+
+    def __repr__(self) -> str:
+        return "PARENT_LOOPS"
+
+
 #: `Span.orphan` of a span whose named parent is itself or one of its own
 #: descendants: a root, said as such, not as a parent never seen (QA).
-PARENT_LOOPS = "loops"
+PARENT_LOOPS = _ParentLinkLoops()
+#: How much of a missing parent's id a list row shows (`orphan_note`).
+ORPHAN_ID_SHOWN = 16
 
 
-def orphan_note(span: "Span") -> str:
-    """How a list row says why a span that names a parent is a root."""
-    return "(parent link loops back)" if span.orphan == PARENT_LOOPS else "(parent not found)"
+def orphan_note(span: "Span", whole: bool = False) -> str:
+    """How a row says why a span that names a parent is a root, with the id
+    it names when that parent was never seen (cut to ORPHAN_ID_SHOWN unless
+    `whole`): a killed OTel pipeline's spans name parents never exported,
+    and which ones was shown nowhere (QA)."""
+    orphan = span.orphan
+    if orphan is PARENT_LOOPS:
+        return "(parent link loops back)"
+    if isinstance(orphan, str):
+        shown = orphan if whole or len(orphan) <= ORPHAN_ID_SHOWN else orphan[:ORPHAN_ID_SHOWN - 1] + "…"
+        return f"(parent {shown} not found)"
+    return "(parent not found)"
 
 
 class Event:

@@ -287,7 +287,7 @@ def span_sections(span: Span, now: float, events: list[Any] | None = None,
     # (QA): said with the parent, above the fold at 80x24.
     sample = enclosing_sample(span.parent)
     where = _other_name(_sample_label(sample)) if sample is not None else None
-    parent = _other_name(span.parent.name) if span.parent else (orphan_note(span) if span.orphan else "—")
+    parent = _other_name(span.parent.name) if span.parent else (orphan_note(span, whole=True) if span.orphan else "—")
     run_name = _other_name(run.name) if run.name == run.id else f"{_other_name(run.name)} ({_other_name(run.id)})"
     rows = [
         ("kind", span.kind), ("id", span.id), ("run", run_name),

@@ -165,7 +165,7 @@ class SpanLinker:
             return
         parent = run.spans.get(parent_id)
         if parent is None:
-            span.orphan = True
+            span.orphan = parent_id if isinstance(parent_id, str) and parent_id else True
             links.waiting[span] = parent_id
             links.pending.setdefault(parent_id, {})[span] = None
             return

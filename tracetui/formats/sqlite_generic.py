@@ -193,7 +193,7 @@ class Linker:
         else:
             run.roots.append(span)
             if parent_id and parent_id != span.id:
-                span.orphan = True
+                span.orphan = parent_id if isinstance(parent_id, str) else True
                 self._waiting.setdefault((run.id, parent_id), []).append(span)
             elif parent_id:
                 span.orphan = PARENT_LOOPS  # its own parent
