@@ -4842,6 +4842,43 @@ async def test_a_then_slash_in_one_burst_filters_the_anomaly_panel():
         assert app._filter_target is app.tree and app.query_one("#filter").value == "xq"
 
 
+async def test_a_enter_slash_in_one_burst_filters_the_tree_at_the_stuck_span():
+    """`a` `enter` `/` `sleep` read at once (`tmux send-keys a Enter /sleep`):
+    `enter` moved the focus to the tree only once the panel got it, after
+    `/` had opened the panel's filter, and the tree took `sleep` as keys
+    (`e` toggling errors). `enter` on the panel or the run list is done as
+    it is read."""
+    from textual import events
+
+    app = make_app(HUNG)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        app.focus_now(app.tree)
+        await pilot.pause(0.1)
+        stuck = app.anomaly_panel.rows[0][1].span
+        for key, char in (("a", "a"), ("enter", "\r"), ("slash", "/"), *((c, c) for c in "sleep")):
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.3)
+        assert app._filter_target is app.tree and app.query_one("#filter").value == "sleep"
+        assert not app.anomaly_panel.show_failures
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.focused is app.tree and app.tree.current is stuck
+        # The run list's `enter` likewise; the tree's own `enter` is its own.
+        app.focus_now(app.run_list)
+        await pilot.pause(0.1)
+        for key, char in (("enter", "\r"), ("slash", "/"), ("x", "x")):
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.2)
+        assert app._filter_target is app.tree and app.query_one("#filter").value == "x"
+        await pilot.press("escape")
+        folded = len(app.tree.rows)
+        app.tree.cursor = next(i for i, (s, _) in enumerate(app.tree.rows) if s.children)
+        await pilot.press("enter")  # expands or collapses, as before
+        await pilot.pause(0.1)
+        assert app.focused is app.tree and len(app.tree.rows) != folded
+
+
 async def test_a_cancelled_action_shows_what_it_ran():
     """A real eval stopped by SIGINT (tests/data/inspect/sigint-cancel.log.gz):
     its Tool Call, open while it ran, closed once cancelled and hid the ⊘

@@ -229,6 +229,10 @@ class TraceApp(App):
         # the pane left, and the letters after ran as keys: an export, a quit).
         Binding("tab", "focus_next", show=False, priority=True),
         Binding("shift+tab", "focus_previous", show=False, priority=True),
+        # And `enter` on the anomaly panel or the run list, which moves the
+        # focus to the tree (QA: `a` `enter` `/` `sleep` in one burst
+        # filtered the panel, and the tree took the letters as keys).
+        Binding("enter", "activate_list", show=False, priority=True),
         # Priority too, so an `e` typed right before `/` is not lost: `/`
         # moves the focus to the filter box at once, and the box would take
         # an `e` still on its way to the pane as text (and drop it).
@@ -1042,7 +1046,7 @@ class TraceApp(App):
         self.detail.show(message.span, self.now())
 
     @on(LineList.Activated, "#anomalies")
-    def anomaly_activated(self, message: LineList.Activated) -> None:
+    def anomaly_activated(self, message: LineList.Activated | None = None) -> None:
         item = self.anomaly_panel.current
         if item is None:
             return
@@ -1084,7 +1088,7 @@ class TraceApp(App):
         self.focus_now(self.tree)
 
     @on(LineList.Activated, "#runs")
-    def run_activated(self, message: LineList.Activated) -> None:
+    def run_activated(self, message: LineList.Activated | None = None) -> None:
         run = self.run_list.current
         held = None if run is None else self._held_source(run)
         if held is not None:
@@ -1155,6 +1159,18 @@ class TraceApp(App):
             self.notify("no notes: every source was read as it is", markup=False)
             return
         self.push_screen(NotesScreen([safe(n, newlines=False) for n in notes]))
+
+    def action_activate_list(self) -> None:
+        """`enter` on the anomaly panel (to its span in the tree) or the run
+        list (to its tree), done as the key is read; anywhere else, the
+        focused widget's own `enter`."""
+        if len(self.screen_stack) == 1 and self.focused is self.anomaly_panel:
+            self.anomaly_activated()
+        elif len(self.screen_stack) == 1 and self.focused is self.run_list:
+            if self.run_list.row_count():
+                self.run_activated()
+        else:
+            raise SkipAction()
 
     def action_focus_anomalies(self) -> None:
         if len(self.screen_stack) > 1 or isinstance(self.focused, Input):
