@@ -4678,6 +4678,28 @@ async def test_an_ended_log_says_how_long_it_has_been_silent():
         assert "ended " in status and "ago" not in status
 
 
+def test_a_tool_call_waiting_for_a_slot_comes_after_subprocesses_begun_just_after_it():
+    """A real eval, 5 samples on 2 slots: samples 1-3's Tool Calls began
+    within 4 ms, the two stuck Subprocesses 0.19 s later, beside samples 4
+    and 5's Tool Calls. The 1-second moments were counted from the oldest
+    row, `Run Task`, 0.9 s before: sample 3's Tool Call, waiting for a
+    slot, fell in its moment, the Subprocesses in the next, and `a`
+    `enter` landed on it (QA). A Tool Call with nothing under it comes
+    after the work begun up to a second after it."""
+    from tracetui.app.anomaly_panel import running_order
+    from tracetui.cli import load
+
+    store, _ = load([os.path.join(os.path.dirname(__file__), "data", "inspect", "slots-five-head.log")])
+    (run,) = store.runs.values()
+    part = [("running", row, run) for row in run.anomalies.running.values()]
+    running_order(part, {id(run): run.end})
+    assert [(row.action, row.span.parent and row.span.parent.name) for _, row, _ in part] == [
+        ("Subprocess", "Tool Call"), ("Tool Call", "sample 1 · epoch 1"),
+        ("Subprocess", "Tool Call"), ("Tool Call", "sample 2 · epoch 1"),
+        ("Tool Call", "sample 3 · epoch 1"), ("Tool Call", "sample 4 · epoch 1"),
+        ("Tool Call", "sample 5 · epoch 1"), ("Run Task", None)]
+
+
 def _compose_exec(*command: str) -> str:
     """A sandboxed command's `Subprocess` detail as Inspect writes it: its
     docker sandbox's arguments (`compose_command`, `DockerSandboxEnvironment.exec`)

@@ -178,7 +178,6 @@ def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float
     # Oldest first: the start each row is placed by, less its run's end.
     ages = {id(row): float("inf") if placements[id(row)][1] is None else placements[id(row)][1] - ends[id(run)]
             for _, row, run in part}
-    moment = _moments(ages.values())
 
     def key(item: tuple[str, AnomalyRow, Run]) -> tuple:
         _, row, run = item
@@ -189,8 +188,8 @@ def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float
         # write, two samples stuck alike): a run's rows, and a sample's,
         # stay together, so no other row comes between an action and the
         # one waiting on it.
-        return (not run.live, level == 2, moment.get(age, age), id(row) in idle, age, rank[id(run)],
-                _group(wheres[id(row)]), level, -(row.start or 0.0) if level == 1 else 0.0)
+        return (not run.live, level == 2, age + SAME_MOMENT if id(row) in idle else age, id(row) in idle,
+                age, rank[id(run)], _group(wheres[id(row)]), level, -(row.start or 0.0) if level == 1 else 0.0)
 
     part.sort(key=key)
 
@@ -200,23 +199,14 @@ def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float
 #: something its log does not show (a free subprocess slot, a human).
 HOLDING_ACTIONS = frozenset(("Tool Call", "Subtask"))
 #: Rows whose ages differ by less than this began at one moment (samples
-#: started together): among them, those doing the work come before
-#: `HOLDING_ACTIONS` waiting on nothing the log shows (`_idle_holders`).
+#: started together): a `HOLDING_ACTIONS` row waiting on nothing the log
+#: shows (`_idle_holders`) is listed as if it began this much later, after
+#: the work begun up to SAME_MOMENT after it. Not by groups of rows begun
+#: within SAME_MOMENT of the group's oldest: a group's edge fell between
+#: a Tool Call waiting for a slot and the Subprocesses begun 0.19 s after
+#: it, the `Run Task` 0.9 s older anchoring the group (QA: `a` `enter`
+#: on the waiting Tool Call again).
 SAME_MOMENT = 1.0
-
-
-def _moments(ages: Iterable[float]) -> dict[float, float]:
-    """Each age (`placed - end`, oldest most negative) -> the oldest age of
-    its moment: ages within SAME_MOMENT of the oldest of a group (not
-    chained from one to the next: a busy eval's starts, a few ms apart,
-    would make one moment of minutes)."""
-    moment: dict[float, float] = {}
-    first = None
-    for age in sorted(set(ages)):
-        if first is None or age - first > SAME_MOMENT:
-            first = age
-        moment[age] = first
-    return moment
 
 
 def _idle_holders(part: list[tuple[str, AnomalyRow, Run]], placements: dict[int, tuple[int, float | None]],
@@ -291,16 +281,15 @@ def _order_one_stop(burst: list[tuple[str, AnomalyRow, Run]]) -> None:
         where = wheres[id(row)]
         waited_on = latest.get((_sample_key(run, where), placed)) if level == 1 and where is not None else None
         ran[id(row)] = -((waited_on or row).duration or 0.0)
-    moment = _moments(ran.values())
 
     def key(item: tuple[str, AnomalyRow, Run]) -> tuple:
         _, row, run = item
         level, _ = placements[id(row)]
-        # Of what ran alike (`SAME_MOMENT`), the work before a Tool Call
-        # that waited on nothing the log shows, as running rows are listed.
+        # A Tool Call that waited on nothing the log shows as if it ran
+        # SAME_MOMENT less, as running rows are listed.
         how_long = ran[id(row)]
-        return (level == 2, moment[how_long], id(row) in idle, how_long, rank[id(run)], _group(wheres[id(row)]),
-                level, -(row.start or 0.0) if level == 1 else 0.0)
+        return (level == 2, how_long + SAME_MOMENT if id(row) in idle else how_long, id(row) in idle, how_long,
+                rank[id(run)], _group(wheres[id(row)]), level, -(row.start or 0.0) if level == 1 else 0.0)
 
     burst.sort(key=key)
 

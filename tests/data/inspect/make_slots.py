@@ -9,7 +9,11 @@ and mockllm/model:
     XDG_DATA_HOME=DIR python make_slots.py      # 3 samples, killed (SIGKILL) a few seconds in
     XDG_DATA_HOME=DIR python make_slots.py 5    # 5 samples, ctrl+c in a terminal after ~40 s
 
-(`slots-sigint.log.gz` is the second's log, gzipped by Inspect at exit.)
+(`slots-sigint.log.gz` is the second's log, gzipped by Inspect at exit;
+`slots-five-head.log` the first 20 lines of another run of the second,
+taken from the live log while it hung: three samples' Tool Calls began
+within 4 ms, the two Subprocesses 0.19 s later beside the last two
+samples' Tool Calls.)
 """
 
 import sys
