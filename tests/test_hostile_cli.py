@@ -1229,3 +1229,21 @@ def test_as_of_mtime_is_never_before_the_last_record(capsys, tmp_path):
         os.utime(path, (last + 60, last + 60))
         code, out, _ = cli(capsys, "anomalies", str(path), "--as-of", "mtime", "--json")
         assert json.loads(out)["as_of"] == last + 60
+
+
+def test_every_option_of_every_command_says_what_it_does(capsys):
+    """`--json` had no help text in five commands, `--status` listed
+    `failed` and `completed` without saying what they mean (QA)."""
+    import argparse
+
+    from tracetui.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, parser in commands.choices.items():
+        for action in parser._actions:
+            if action.option_strings and action.help is not argparse.SUPPRESS:
+                assert action.help, (name, action.option_strings)
+    for command in ("runs", "spans"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert "failed = error, completed = ok" in " ".join(capsys.readouterr().out.split())

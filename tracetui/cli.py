@@ -35,6 +35,11 @@ from tracetui.text import clip, column, fmt_age, fmt_clock, fmt_duration, safe
 SUBCOMMANDS = ("anomalies", "runs", "tree", "spans", "stats", "dump", "export", "http", "demo")
 #: Words other tools use for a status (Flujo's `failed`/`completed`), accepted by --status.
 STATUS_ALIASES = {"failed": "error", "completed": "ok"}
+#: What --status takes: the statuses, `paused` (a Flujo step waiting for a
+#: human: running, with `paused` as its detail), and the aliases.
+STATUS_CHOICES = ["running", "ok", "error", "cancelled", "timeout", "paused", *STATUS_ALIASES]
+STATUS_HELP = ("only those of this status: running, ok, error, cancelled, timeout; paused (a Flujo step "
+               "waiting for a human); failed = error, completed = ok")
 STATUS_ICON = {"running": "▶", "ok": "✓", "error": "✗", "cancelled": "⊘", "timeout": "◔"}
 
 
@@ -651,34 +656,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("runs", help="list runs")
     p.add_argument("sources", nargs="+", metavar="SOURCE")
-    p.add_argument("--status", choices=["running", "ok", "error", "cancelled", "timeout", "paused",
-                                        *STATUS_ALIASES])
+    p.add_argument("--status", choices=STATUS_CHOICES, metavar="STATUS", help=STATUS_HELP)
     p.add_argument("--match", metavar="TEXT", help="only runs whose id or name contains TEXT (any case)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="a list of runs as JSON")
     p.set_defaults(func=cmd_runs)
 
     p = sub.add_parser("tree", help="span tree of a run")
     p.add_argument("source")
     p.add_argument("run", nargs="?", help="run id or any unique part of one")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="the tree as nested JSON")
     p.set_defaults(func=cmd_tree)
 
     p = sub.add_parser("spans", help="list spans")
     p.add_argument("source")
     p.add_argument("run", nargs="?", help="run id or any unique part of one (default: every run)")
-    p.add_argument("--status", choices=["running", "ok", "error", "cancelled", "timeout", "paused",
-                                        *STATUS_ALIASES])
+    p.add_argument("--status", choices=STATUS_CHOICES, metavar="STATUS", help=STATUS_HELP)
     p.add_argument("--name", metavar="TEXT", help="only spans whose name contains TEXT")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="a list of spans as JSON")
     p.set_defaults(func=cmd_spans)
 
     p = sub.add_parser("stats", help="span counts and durations by name")
     p.add_argument("source")
     p.add_argument("run", nargs="?", help="run id or any unique part of one (default: every run)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="the figures as JSON")
     p.set_defaults(func=cmd_stats)
 
-    p = sub.add_parser("dump", help="JSON array of the raw records")
+    p = sub.add_parser("dump", help="JSON array of the raw records (gzip-aware)")
     p.add_argument("source")
     p.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # it is JSON already
     p.set_defaults(func=cmd_dump)
@@ -686,7 +689,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export a run for Perfetto")
     p.add_argument("source")
     p.add_argument("run", nargs="?", help="run id or any unique part of one (default: every run)")
-    p.add_argument("--format", choices=["perfetto"], default="perfetto")
+    p.add_argument("--format", choices=["perfetto"], default="perfetto",
+                   help="Chrome Trace Event JSON, as ui.perfetto.dev opens it (the only one, the default)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write ('-': standard output)")
     p.set_defaults(func=cmd_export)
 
@@ -694,7 +698,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", nargs="?", help="trace file or directory (default: newest Inspect trace)")
     p.add_argument("--filter", metavar="TEXT", help="only records whose message contains TEXT (case-insensitive)")
     p.add_argument("--failed", action="store_true", help="only requests without '200 OK'")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="a list of requests as JSON")
     p.set_defaults(func=cmd_http)
 
     p = sub.add_parser("demo", help="the TUI on a live, simulated hung eval")
