@@ -2697,7 +2697,9 @@ async def test_a_big_logs_running_rows_wait_for_its_whole_file_scan(tmp_path, mo
     path = str(tmp_path / "trace-1.log")
     with open(path, "wb") as f:
         f.writelines(map(c.line, records))
-    app = make_app(path)
+    store = Store()
+    sources, notes = open_sources([path], store)
+    app = TraceApp(sources, store, notes, now=lambda: NOW + 3600)
     proceed = _held_after_first_slice(app.sources[0])
     async with app.run_test(size=(120, 36)) as pilot:
         panel = app.anomaly_panel
@@ -2709,6 +2711,11 @@ async def test_a_big_logs_running_rows_wait_for_its_whole_file_scan(tmp_path, mo
         assert app.loading and {"LATE", "HUNG"} <= set(run.anomalies.running)  # the index's, so far
         assert [(b, r.detail) for b, r, _ in panel.rows] == [("cancelled", "cancelled_early")]
         assert str(panel.border_title).endswith("so far · finding what runs… · 1 cancelled")
+        # How long ago it ended is not known before the scan says where it
+        # ends (QA: 4 h off, measured to the part read so far).
+        app.update_status()
+        status = app._status.render_line(0).text
+        assert " ended " in status and " ago" not in status, status
         answer.set()
         for _ in range(250):
             await pilot.pause(0.02)
@@ -2719,6 +2726,8 @@ async def test_a_big_logs_running_rows_wait_for_its_whole_file_scan(tmp_path, mo
         assert [(b, r.detail) for b, r, _ in panel.rows] == [
             ("running", "sleep 3600"), ("cancelled", "cancelled_early")]
         assert str(panel.border_title) == "anomalies · 1 running · 1 cancelled"
+        app.update_status()
+        assert re.search(r" ended 59m5\ds ago ", app._status.render_line(0).text)  # to the file's end
         proceed.set()
         await settle(pilot, app)
         assert [(b, r.detail) for b, r, _ in panel.rows] == [
