@@ -2406,6 +2406,10 @@ async def test_a_killed_eval_stops_being_live_and_every_pane_ages_alike(tmp_path
             assert "ended" in str(app.query_one("#status").render())
             app.detail.show(run.spans["hung1"], clock[0])
             assert "≥1m40s  (running when its writer was last seen at work, " in detail_text(app)
+            # and a toast says it ended, and how (QA: the view went to another
+            # eval's with nothing said)
+            said = [n.message for n in app._notifications]
+            assert f"{run.name}: gone with 1 action still running" in said, said
     finally:
         writer.kill()
         writer.wait()

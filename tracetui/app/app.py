@@ -98,6 +98,8 @@ HOLD_RELEASE_DELAY = 0.3
 PRESCAN_HELD_WAIT = 0.05
 #: The status line's source names get at least this many cells.
 STATUS_NAMES_MIN = 16
+#: How a toast says a run ended, by its status (`TraceApp._say_ended`).
+STATUS_WORDS = {"ok": "✓ ok", "error": "✗ with errors", "cancelled": "⊘ cancelled", "timeout": "◔ timed out"}
 #: Exports of more spans than this say so when they start (they take a while).
 EXPORT_NOTICE_MIN = 50_000
 #: Bytes per reader slice while following (small slices keep the lock short).
@@ -277,6 +279,8 @@ class TraceApp(App):
         #: An anomaly row `enter` was pressed on before its span was made,
         #: its run's id and its trace id (`_jump_if_read`).
         self._jump_when_read: tuple[AnomalyRow, str, str | None] | None = None
+        #: The runs live at the last redraw (`_say_ended`).
+        self._live_run_ids: set[str] = set()
         #: Exports being written, by path: how many spans (the status line
         #: says so until each is written).
         self._exporting: dict[str, int] = {}
@@ -653,6 +657,7 @@ class TraceApp(App):
                 r not in panel.early for r in unread)
             panel.scanning = {r for r in list(self._scanning) if r in unread and r not in panel.early}
             self.run_list.held = self.tree.unread = self._held_run_ids()
+            self._say_ended(runs)
             self.run_list.set_runs(runs)
             panel.set_runs(self._panel_runs(runs))
             tree = self.tree
@@ -936,6 +941,28 @@ class TraceApp(App):
         if said:
             text.append("  " + safe(_short_note(said[-1]), newlines=False), style="italic")
         self._status.set_text(text)
+
+    def _say_ended(self, runs: list[Run]) -> None:
+        """A toast for each run seen live that is not any more: how its
+        eval ended. When the eval followed finished, the panel's top row,
+        and so the tree and the detail, went to another eval's, with
+        nothing said (QA)."""
+        live = {run.id for run in runs if run.live}
+        for run_id in self._live_run_ids - live:
+            run = self.store.runs.get(run_id)
+            if run is None:
+                continue
+            status = run.status
+            running = len(run.anomalies.running)
+            if status != "running":
+                how = f"ended {STATUS_WORDS.get(status, status)}"
+            elif run.seen_at_work is not None:  # its process was seen, and is gone
+                how = f"gone with {counted(running, 'action')} still running"
+            else:  # live by its writes alone (an eval in a container): quiet, maybe not gone
+                how = f"no longer written, with {counted(running, 'action')} running"
+            self.notify(f"{run.name}: {how}", timeout=6, markup=False,
+                        severity="warning" if status != "ok" else "information")
+        self._live_run_ids = live
 
     def _ended_ago(self, source: Source) -> str:
         """` 2h26m ago`: how long ago an ended log was last known written
