@@ -4907,6 +4907,16 @@ async def test_a_enter_slash_in_one_burst_filters_the_tree_at_the_stuck_span():
         await pilot.pause(0.2)
         assert app._filter_target is app.tree and app.query_one("#filter").value == "x"
         await pilot.press("escape")
+        # `space` on the panel as `enter` (README: enter / space select; QA:
+        # it did nothing there), and a space typed in the box is a space.
+        app.focus_now(app.anomaly_panel)
+        app.anomaly_panel.cursor = 0
+        await pilot.press("space")
+        await pilot.pause(0.2)
+        assert app.focused is app.tree and app.tree.current is stuck
+        await pilot.press("slash", "a", "space", "b")
+        assert app.query_one("#filter").value == "a b"
+        await pilot.press("escape")
         folded = len(app.tree.rows)
         app.tree.cursor = next(i for i, (s, _) in enumerate(app.tree.rows) if s.children)
         await pilot.press("enter")  # expands or collapses, as before

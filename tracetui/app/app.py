@@ -234,7 +234,7 @@ class TraceApp(App):
         # And `enter` on the anomaly panel or the run list, which moves the
         # focus to the tree (QA: `a` `enter` `/` `sleep` in one burst
         # filtered the panel, and the tree took the letters as keys).
-        Binding("enter", "activate_list", show=False, priority=True),
+        Binding("enter,space", "activate_list", show=False, priority=True),
         # Priority too, so an `e` typed right before `/` is not lost: `/`
         # moves the focus to the filter box at once, and the box would take
         # an `e` still on its way to the pane as text (and drop it).
@@ -1306,7 +1306,10 @@ class TraceApp(App):
                         timeout=6, markup=False)
             return
         self.copy_to_clipboard(text)
-        self.notify(f"copied {safe(span.name, newlines=False)[:40]} as JSON", markup=False)
+        # Sent, not known to be received: a terminal (or tmux, by default)
+        # may drop OSC 52 without a word (QA: "copied", tmux's buffer empty).
+        self.notify(f"copied {safe(span.name, newlines=False)[:40]} as JSON (sent to the terminal's clipboard "
+                    "by OSC 52; tmux needs set-clipboard on)", markup=False)
 
     def action_export(self) -> None:
         # The run under the run list's cursor when it has the focus: the

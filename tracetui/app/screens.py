@@ -70,7 +70,7 @@ KEYS = [
     ("ctrl+p", "command palette"),
     ("▶ ✓ ✗ ◔ ⊘ ‖", "running, ok, error, timeout, cancelled, paused"),
     ("?", "this help"),
-    ("q  ctrl+c", "quit"),
+    ("q  ctrl+c", "quit (on this screen, q closes it)"),
 ]
 
 
