@@ -4025,6 +4025,18 @@ async def test_the_tree_title_keeps_its_sort_on_a_narrow_pane():
             await pilot.press("s")
             title = str(app.tree.border_title)
             assert "inferred" in title and "start time" in title and len(title) <= app.tree.size.width - 4
+        # At 80 columns, every sort of an eval's log keeps the note (QA:
+        # `spans · trace-3141 · start time`, and so on for each).
+        named = os.path.join(tmp, "trace-3141.log")
+        shutil.copyfile(HUNG, named)
+        app = make_app(named)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, app)
+            app.tree.focus()
+            for sort in ("start", "slowest", "name"):
+                await pilot.press("s")
+                title = str(app.tree.border_title)
+                assert "inferred" in title and sort in title and len(title) <= app.tree.size.width - 4, title
 
 
 async def test_the_status_line_names_the_live_log_first(tmp_path):

@@ -234,7 +234,7 @@ class TraceApp(App):
         # And `enter` on the anomaly panel or the run list, which moves the
         # focus to the tree (QA: `a` `enter` `/` `sleep` in one burst
         # filtered the panel, and the tree took the letters as keys).
-        Binding("enter,space", "activate_list", show=False, priority=True),
+        Binding("enter", "activate_list", show=False, priority=True),
         # Priority too, so an `e` typed right before `/` is not lost: `/`
         # moves the focus to the filter box at once, and the box would take
         # an `e` still on its way to the pane as text (and drop it).

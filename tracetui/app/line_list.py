@@ -186,7 +186,9 @@ class LineList(ScrollView, can_focus=True):
         Binding("G,end", "last", "Bottom", show=False),
         Binding("pagedown", "page_down_rows", "Page down", show=False),
         Binding("pageup", "page_up_rows", "Page up", show=False),
-        Binding("enter", "select", "Select", show=False),
+        # `space` too, as the README says (QA: it did nothing on the
+        # anomaly panel); the tree's `space` is its own.
+        Binding("enter,space", "select", "Select", show=False),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)

@@ -212,6 +212,10 @@ class ChildPositions:
 #: The fewest characters of a run's name the tree's title keeps before it
 #: says the rest shorter.
 TITLE_NAME_MIN = 12
+#: The fewest it keeps at all, before the note that the nesting is inferred goes.
+TITLE_NAME_LEAST = 6
+#: A sort's name where the tree's title has little room.
+SHORT_SORTS = {"start time": "by start", "slowest first": "slowest", "name": "by name"}
 
 
 def indentation(depth: int, width: int) -> str:
@@ -697,17 +701,20 @@ class SpanTree(LineList):
         # of the passes new data sets off: the title blinked with each).
         filtering = " · filtering…" if self._filter_worker is not None and not self._filter_live else ""
         sort = self.SORTS[self.sort_index][0] if self.sort_index else ""
-        sorts = [f" · sorted: {sort}", f" · {sort}"] if sort else [""]
+        sorts = [f" · sorted: {sort}", f" · {sort}", f" · {SHORT_SORTS.get(sort, sort)}"] if sort else [""]
         # SPEC: say in the UI that the nesting is inferred. On a narrow pane
-        # the run's name is cut first (to TITLE_NAME_MIN), then the note and
-        # the sort are said shorter; last, the note goes (the detail pane
-        # says it of every inferred span; what the keys changed is worth more).
+        # the run's name is cut first (to TITLE_NAME_MIN, then to
+        # TITLE_NAME_LEAST: the run list above names it), and the note and
+        # the sort are said shorter; last, the note goes (QA: at 80x24 any
+        # sort dropped it, with room for it once the name was cut).
         inferreds = [" · nesting inferred", " · inferred"] if self.run.inferred else [""]
         room = (self.size.width or 10_000) - 4 - len("spans · " + filtering)
-        fits = min(len(name), TITLE_NAME_MIN, 40)
-        for inferred, state in [(i, s) for s in sorts for i in inferreds] + [("", sorts[-1])]:
-            if len(inferred + state) + fits <= room:
+        combos = [(i, s) for s in sorts for i in inferreds]
+        for fits in (min(len(name), TITLE_NAME_MIN, 40), min(len(name), TITLE_NAME_LEAST)):
+            found = next(((i, s) for i, s in combos if len(i + s) + fits <= room), None)
+            if found is not None:
                 break
+        inferred, state = found if found is not None else ("", sorts[-1])
         name = clip(name, max(fits, min(40, room - len(inferred + state))))
         return f"spans · {name}{inferred}{state}{filtering}"
 
