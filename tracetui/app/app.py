@@ -890,9 +890,11 @@ class TraceApp(App):
         # whole is neither, just not being written. Of several sources, how
         # many of each: one word read as all of them (QA: a directory of
         # three archives and a killed eval's log said "ended").
-        states = Counter("live" if id(s) in live else _archive_state(s) if isinstance(s, LineSource) and s.follower.compressed
-                         else "ended" if isinstance(s, LineSource) and not s.settled else "not live"
-                         for s in self.sources)
+        state_of = {id(s): "live" if id(s) in live else _archive_state(s)
+                    if isinstance(s, LineSource) and s.follower.compressed
+                    else "ended" if isinstance(s, LineSource) and not s.settled else "not live"
+                    for s in self.sources}
+        states = Counter(state_of.values())
         for state in ("live", "ended", "archived", "archived, cut short", "not live"):
             count = states.get(state)
             if not count:
@@ -901,9 +903,7 @@ class TraceApp(App):
             if len(states) > 1 or (state == "live" and count < len(self.sources)):
                 word = f"● {count} live" if state == "live" else f"{count} {state}"
             if state == "ended" and count == 1:
-                word += self._ended_ago(next(s for s in self.sources if id(s) not in live
-                                             and isinstance(s, LineSource) and not s.settled
-                                             and not s.follower.compressed))
+                word += self._ended_ago(next(s for s in self.sources if state_of[id(s)] == "ended"))
             # A gzip cut short looked like any archive but in a note the
             # line had no room for (QA): said where the state is.
             style = "green" if state == "live" else "yellow" if "cut short" in state else "dim"
