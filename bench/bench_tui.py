@@ -121,6 +121,11 @@ def child_app(path: str, keys_per_kind: int, size: tuple[int, int]) -> dict:
         def apply_changes(self) -> None:
             super().apply_changes()
             now = time.perf_counter()
+            if "first_runs" not in marks and self.run_list.row_count() and self.tree.row_count():
+                # The run list and the tree's first spans on screen; the
+                # panel then says it is finding what runs (until the
+                # prescan answers), or lists what was cancelled so far.
+                marks["first_runs"] = now
             if "first_data" not in marks and self.run_list.row_count() and self.anomaly_panel.row_count():
                 marks["first_data"] = now
             if not self.loading and "loaded" not in marks:
@@ -142,7 +147,7 @@ def child_app(path: str, keys_per_kind: int, size: tuple[int, int]) -> dict:
             renderable.render_segments(app.console)  # what a real terminal write would cost
         end = time.perf_counter()
         frames.append((start, end, time.thread_time()))
-        for name in ("first_data", "exact", "loaded"):
+        for name in ("first_runs", "first_data", "exact", "loaded"):
             if name in marks and f"{name}_frame" not in marks:
                 marks[f"{name}_frame"] = end
         frame_seen.set()
@@ -184,6 +189,7 @@ def child_app(path: str, keys_per_kind: int, size: tuple[int, int]) -> dict:
                     raise SystemExit("bench_tui: the app never finished loading")
                 await asyncio.sleep(0.01)
             await pilot.pause()
+            result["first_runs_s"] = marks["first_runs_frame"] - t_open
             result["first_screen_s"] = marks["first_data_frame"] - t_open
             result["indexed_s"] = marks["loaded_frame"] - t_open
             result["exact_anomalies_s"] = marks["exact_frame"] - t_open
@@ -324,7 +330,8 @@ def report(r: dict) -> None:
           f"{a['events']:,} events; orjson floor {floor:.2f} s; {len(apps)} app runs, medians\n")
     print("| what | measured | target |")
     print("|---|---|---|")
-    print(f"| first screen with runs and anomalies | {med([x['first_screen_s'] for x in apps]):.2f} s | ≤ 0.5 s |")
+    print(f"| first screen with runs and the tree | {med([x['first_runs_s'] for x in apps]):.2f} s | ≤ 0.5 s |")
+    print(f"| first screen with runs and anomaly rows | {med([x['first_screen_s'] for x in apps]):.2f} s | ≤ 0.5 s |")
     exact = [x["exact_anomalies_s"] for x in apps if "exact_anomalies_s" in x]
     if exact:
         print(f"| the whole file's anomalies shown (prescan) | {med(exact):.2f} s | |")
