@@ -2568,6 +2568,34 @@ def _quick_pairs(count: int) -> list[dict]:
             for i in range(count) for event in ("enter", "exit")]
 
 
+def _app_reading_first_slice(tmp_path, records: list[dict], make=make_app):
+    """The app on `trace-1.log` of `records`, its reader held after the
+    first slice (`_held_after_first_slice`): the app and the event that
+    lets it read on."""
+    path = str(tmp_path / "trace-1.log")
+    with open(path, "wb") as f:
+        f.writelines(map(c.line, records))
+    app = make(path)
+    return app, _held_after_first_slice(app.sources[0])
+
+
+def _hold_back_prescans(monkeypatch):
+    """Make the app's prescans answer only once the event returned is set."""
+    import threading
+
+    from tracetui import prescan
+
+    answer = threading.Event()
+
+    class HeldBackPrescan(prescan.Prescan):
+        def wait(self):
+            answer.wait(10)
+            return super().wait()
+
+    monkeypatch.setattr("tracetui.app.app.Prescan", HeldBackPrescan)
+    return answer
+
+
 def _held_after_first_slice(source, slices: int = 1):
     """Let `source` read one slice (or `slices`), then hold the reader (the
     app's one thread that reads every source) until released."""
@@ -2644,11 +2672,7 @@ async def test_a_big_logs_whole_anomalies_show_before_its_tree_is_indexed(tmp_pa
                c.inspect_record("cancel", "C2", "Model", entered_late, duration=2.0),
                c.inspect_record("cancel", "C1", "Model", early, duration=3.0),
                c.inspect_record("exit", "LATE", "Model", late, duration=1.0)]
-    path = str(tmp_path / "trace-1.log")
-    with open(path, "wb") as f:
-        f.writelines(map(c.line, records))
-    app = make_app(path)
-    proceed = _held_after_first_slice(app.sources[0])
+    app, proceed = _app_reading_first_slice(tmp_path, records)
     async with app.run_test(size=(120, 36)) as pilot:
         panel = app.anomaly_panel
         for _ in range(250):
@@ -2679,32 +2703,21 @@ async def test_a_big_logs_running_rows_wait_for_its_whole_file_scan(tmp_path, mo
     few hundred ms, and `enter` showed a span timed out by then (QA). Until
     the whole-file scan answers, the panel lists its cancelled rows (final)
     and says it is finding what runs; then the scan's running rows."""
-    import threading
-
-    from tracetui import prescan
-
     monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: True)
-    answer = threading.Event()
-
-    class HeldBackPrescan(prescan.Prescan):
-        def wait(self):
-            answer.wait(10)
-            return super().wait()
-
-    monkeypatch.setattr("tracetui.app.app.Prescan", HeldBackPrescan)
+    answer = _hold_back_prescans(monkeypatch)
     records = [c.inspect_record("enter", "LATE", "Model", "closes_late", start=NOW),
                c.inspect_record("enter", "C1", "Model", "cancelled_early", start=NOW),
                c.inspect_record("cancel", "C1", "Model", "cancelled_early", duration=3.0),
                c.inspect_record("enter", "HUNG", "Subprocess", "sleep 3600", start=NOW),
                *_quick_pairs(300),
                c.inspect_record("exit", "LATE", "Model", "closes_late", duration=1.0)]
-    path = str(tmp_path / "trace-1.log")
-    with open(path, "wb") as f:
-        f.writelines(map(c.line, records))
-    store = Store()
-    sources, notes = open_sources([path], store)
-    app = TraceApp(sources, store, notes, now=lambda: NOW + 3600)
-    proceed = _held_after_first_slice(app.sources[0])
+
+    def an_hour_later(path: str) -> TraceApp:
+        store = Store()
+        sources, notes = open_sources([path], store)
+        return TraceApp(sources, store, notes, now=lambda: NOW + 3600)
+
+    app, proceed = _app_reading_first_slice(tmp_path, records, make=an_hour_later)
     async with app.run_test(size=(120, 36)) as pilot:
         panel = app.anomaly_panel
         for _ in range(100):
@@ -2749,12 +2762,8 @@ async def test_a_big_log_whose_scan_fails_lists_its_running_rows_so_far(tmp_path
             return None
 
     monkeypatch.setattr("tracetui.app.app.Prescan", FailingPrescan)
-    path = str(tmp_path / "trace-1.log")
-    with open(path, "wb") as f:
-        f.writelines(map(c.line, [c.inspect_record("enter", "HUNG", "Subprocess", "sleep 3600", start=NOW),
-                                  *_quick_pairs(300)]))
-    app = make_app(path)
-    proceed = _held_after_first_slice(app.sources[0])
+    app, proceed = _app_reading_first_slice(
+        tmp_path, [c.inspect_record("enter", "HUNG", "Subprocess", "sleep 3600", start=NOW), *_quick_pairs(300)])
     async with app.run_test(size=(120, 36)) as pilot:
         panel = app.anomaly_panel
         for _ in range(100):
@@ -3325,18 +3334,7 @@ async def test_big_archives_in_a_directory_are_read_when_their_run_is_asked_for(
     expected = {run_id: cli_anomalies(path, capsys) for run_id, path in archives.items()}
     cli_runs = {run_id: _cli_runs(path, capsys)[run_id] for run_id, path in archives.items()}
     spans = {run_id: run["spans"] for run_id, run in cli_runs.items()}
-    import threading
-
-    from tracetui import prescan
-
-    answer = threading.Event()
-
-    class HeldBackPrescan(prescan.Prescan):
-        def wait(self):
-            answer.wait(10)
-            return super().wait()
-
-    monkeypatch.setattr("tracetui.app.app.Prescan", HeldBackPrescan)
+    answer = _hold_back_prescans(monkeypatch)
     app = make_app(str(tmp_path))
     held = {_run_id: source for source in app.sources
             if (_run_id := source.decoder.run_id) in archives}
