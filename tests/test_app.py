@@ -4887,6 +4887,34 @@ async def test_a_then_slash_in_one_burst_filters_the_anomaly_panel():
         assert app._filter_target is app.tree and app.query_one("#filter").value == "xq"
 
 
+async def test_no_errors_is_said_of_a_run_with_none_not_of_a_filter_hiding_them():
+    """`e` then `/status:cancelled` on a run with 3 errors said `no errors`
+    (QA): the filter's counts are of what it matched."""
+    app = make_app(MIXED)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        app.focus_now(app.anomaly_panel)
+        await pilot.press("e")
+        await pilot.pause(0.05)
+        assert "error" in str(app.anomaly_panel.border_title)
+        await pilot.press("slash", *"status:cancelled", "enter")
+        await pilot.pause(0.2)
+        assert "no errors" not in str(app.anomaly_panel.border_title)
+
+
+def test_the_anomaly_panel_never_cuts_a_number_short():
+    """`sleeper(seconds=360…` in the panel at 120 columns (QA): its rows are
+    `Text`s, cut by `cut_row`, as the tree's segments are by `fit`."""
+    from tracetui.app.line_list import cut_row
+
+    row = Text("▶   ≥3.2ms Tool Call  1/e1  sleeper(seconds=3600)")
+    cut_row(row, 46)
+    assert row.plain.rstrip().endswith(" sleeper(seconds=…") and row.cell_len == 46, row.plain
+    plain = Text("generate (openai/gpt-4.1-mini)")
+    cut_row(plain, 22)
+    assert plain.plain == "generate (openai/gpt-…"
+
+
 async def test_a_enter_slash_in_one_burst_filters_the_tree_at_the_stuck_span():
     """`a` `enter` `/` `sleep` read at once (`tmux send-keys a Enter /sleep`):
     `enter` moved the focus to the tree only once the panel got it, after
@@ -4909,6 +4937,18 @@ async def test_a_enter_slash_in_one_burst_filters_the_tree_at_the_stuck_span():
         await pilot.press("enter")
         await pilot.pause(0.2)
         assert app.focused is app.tree and app.tree.current is stuck
+        # A filter typed in the same burst first: `enter` reveals a row it
+        # kept, not the row under the cursor before it (QA: `a` `/approve`
+        # `enter` `enter` went to the first row's span).
+        await pilot.press("escape")
+        for key, char in (("a", "a"), ("slash", "/"), *((c, c) for c in "approve"), ("enter", "\r"),
+                          ("enter", "\r")):
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.3)
+        assert app.focused is app.tree and app.tree.current.detail == "bash(cmd='approve')", app.tree.current
+        app.focus_now(app.anomaly_panel)
+        await pilot.press("escape")  # the panel's filter dropped
+        assert app.anomaly_panel.row_count() > 2
         # The run list's `enter` likewise; the tree's own `enter` is its own.
         app.focus_now(app.run_list)
         await pilot.pause(0.1)

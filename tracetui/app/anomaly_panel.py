@@ -533,7 +533,9 @@ class AnomalyPanel(LineList):
                  for b, n in counts.items() if n]
         if self.scanning:  # its running rows are not listed yet
             words.insert(0, "finding what runs…")
-        failures_shown_but_none = self.show_failures and not (counts.get("errors") or counts.get("timeouts"))
+        # (Not under a filter: its counts are of what it matched, QA.)
+        failures_shown_but_none = self.show_failures and not self._query and not (
+            counts.get("errors") or counts.get("timeouts"))
         if failures_shown_but_none:
             # `e` on a run with none: the title read as before, only a
             # toast said `e` had done anything (QA).

@@ -1193,13 +1193,26 @@ class TraceApp(App):
         """`enter` on the anomaly panel (to its span in the tree) or the run
         list (to its tree), done as the key is read; anywhere else, the
         focused widget's own `enter`."""
-        if len(self.screen_stack) == 1 and self.focused is self.anomaly_panel:
+        focused = self.focused
+        if isinstance(focused, LineList) and self._filter_texts.get(focused.id or "", "") != self._filter_typed(focused):
+            # A filter typed in the same burst, not applied yet: the pane's
+            # own `enter`, after it (QA: `/approve` `enter` `enter` in one
+            # burst jumped to the row under the cursor before the filter).
+            raise SkipAction()
+        if len(self.screen_stack) == 1 and focused is self.anomaly_panel:
             self.anomaly_activated()
-        elif len(self.screen_stack) == 1 and self.focused is self.run_list:
+        elif len(self.screen_stack) == 1 and focused is self.run_list:
             if self.run_list.row_count():
                 self.run_activated()
         else:
             raise SkipAction()
+
+    def _filter_typed(self, pane: LineList) -> str:
+        """What the filter box holds for `pane`, if it is the box's pane,
+        else what is applied to it."""
+        if self._filter_target is pane:
+            return self.query_one("#filter", Input).value
+        return self._filter_texts.get(pane.id or "", "")
 
     def action_focus_anomalies(self) -> None:
         if len(self.screen_stack) > 1 or isinstance(self.focused, Input):
@@ -1448,6 +1461,9 @@ class TraceApp(App):
         focused = self.focused
         if isinstance(focused, LineList) and self._filter_texts.get(focused.id or ""):
             self._apply_filter(focused, "")
+            if self._filter_target is focused:
+                with box.prevent(Input.Changed):  # (applied already)
+                    box.value = ""  # what `_filter_typed` reads: nothing pending
 
     def _hide_filter(self) -> None:
         box = self.query_one("#filter", Input)

@@ -115,6 +115,22 @@ def fit(segments: list[Segment], width: int) -> list[Segment]:
     return fitted
 
 
+def cut_row(text: Text, width: int) -> None:
+    """`text.truncate(width, overflow="ellipsis")`, but never in the middle
+    of a number (`text.whole_number_cut`): the anomaly panel's rows read
+    `sleeper(seconds=360…` (QA); the cells given back are blank."""
+    if text.cell_len > width:
+        plain = text.plain
+        kept = set_cell_size(plain, width - 1)
+        if plain.startswith(kept):  # (not padded where a wide character was cut in half)
+            cut = whole_number_cut(plain, len(kept))
+            if cut < len(kept):
+                text.right_crop(len(plain) - cut)
+                text.append("…" + " " * (len(kept) - cut))
+                return
+    text.truncate(width, overflow="ellipsis")
+
+
 class _Segments(tuple):
     """A row drawn from `row_segments`: its segments are also its key."""
 
@@ -319,7 +335,7 @@ class LineList(ScrollView, can_focus=True):
                 return text
             return None
         text = self.render_row(index, width)
-        text.truncate(width, overflow="ellipsis")
+        cut_row(text, width)
         return text
 
     def row_segments(self, index: int, width: int) -> list[Segment] | None:
