@@ -360,7 +360,9 @@ async def test_the_status_line_says_an_export_is_being_written_until_it_is(demo_
         spans = len(app.store.runs["demo"].spans)
         await pilot.press("x")
         await pilot.pause(0.1)
-        assert f"exporting {spans:,} spans…" in app._status.render_line(0).text
+        status = app._status.render_line(0).text
+        assert f"exporting {spans:,} spans…" in status
+        assert status.index("follow off") < status.index("exporting")  # cut last, not `follow off` (QA)
         release.set()
         for _ in range(40):
             await pilot.pause(0.05)
@@ -2728,6 +2730,11 @@ async def test_a_big_logs_running_rows_wait_for_its_whole_file_scan(tmp_path, mo
         assert app.loading and {"LATE", "HUNG"} <= set(run.anomalies.running)  # the index's, so far
         assert [(b, r.detail) for b, r, _ in panel.rows] == [("cancelled", "cancelled_early")]
         assert str(panel.border_title).endswith("so far · finding what runs… · 1 cancelled")
+        # A filter for what runs says it is still being found (QA: "no
+        # anomalies match" for 3 s).
+        app._apply_filter(panel, "status:running")
+        assert "(still finding what runs at the log's end…)" in panel.empty_text()
+        app._apply_filter(panel, "")
         # How long ago it ended is not known before the scan says where it
         # ends (QA: 4 h off, measured to the part read so far).
         app.update_status()

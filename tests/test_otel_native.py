@@ -663,6 +663,7 @@ def test_an_orphan_says_so_in_json_as_the_text_tree_does(capsys):
     assert main(["tree", path, "--json"]) == 0
     text = capsys.readouterr().out
     assert text.count('"orphan": true') == len(shards)
+    assert text.count(f'"missing_parent": "{parents.pop()}"') == len(shards)  # as spans --json says
 
 
 def test_native_updates_find_their_span_and_a_close_outlives_a_late_open(tmp_path, capsys):

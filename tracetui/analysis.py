@@ -102,7 +102,12 @@ def shown_duration(span: Span, as_of: float) -> float | None:
 def span_node_json(s: Span, as_of: float) -> dict[str, Any]:
     """One node of `tree --json`, its children not filled in."""
     d = {"id": s.id, "name": s.name, "kind": s.kind, "status": s.status,
-         "start_time": s.start, "duration": shown_duration(s, as_of), "children": []}
+         "start_time": s.start, "duration": shown_duration(s, as_of)}
+    if isinstance(s.orphan, str):
+        # Which parent, never seen, as `spans --json` says it; before
+        # `children`, which `jsonout` finds as the last thing but `orphan`.
+        d["missing_parent"] = s.orphan
+    d["children"] = []
     if s.orphan:
         d["orphan"] = True  # its parent was never seen, as the text tree says
     return d

@@ -715,7 +715,7 @@ def _command_hint(word: str, paths: Sequence[str]) -> str:
     close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.6)
     if close:
         return f", nor a command (did you mean {close[0]}?)"
-    return f", nor a command ({', '.join(c for c in SUBCOMMANDS if c != 'http')})"
+    return f", nor a command ({', '.join(SUBCOMMANDS)})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

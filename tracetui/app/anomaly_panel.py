@@ -386,7 +386,11 @@ class AnomalyPanel(LineList):
             # Errors and timeouts hidden, `status:error` matched nothing and
             # said nothing of `e` (QA).
             hidden = None if self.show_failures else "(errors and timeouts are hidden: e shows them)"
-            return "\n".join(filter(None, ["no anomalies match the filter", self._query.typo_hint(), hidden]))
+            # While a big log's scan runs, its running rows are not in yet
+            # (QA: `/status:running` said nothing matched for 3 s).
+            pending = "(still finding what runs at the log's end…)" if self.scanning else None
+            return "\n".join(filter(None, ["no anomalies match the filter", pending, self._query.typo_hint(),
+                                            hidden]))
         if self.waiting:
             return self.waiting
         if self.scanning:

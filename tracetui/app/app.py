@@ -920,10 +920,12 @@ class TraceApp(App):
         if self._held:
             held = len(self._held)
             tail.append(f"  {held} archive{'s' if held > 1 else ''} unread", style="dim")
-        if self._exporting:
-            tail.append(f"  exporting {sum(self._exporting.values()):,} spans…", style="yellow")
         tail.append("  follow on" if self.tree.follow else "  follow off",
                     style="cyan" if self.tree.follow else "dim")
+        if self._exporting:
+            # After `follow`: a narrow line cuts what comes last, and
+            # `follow off` cut to `follow` read as on (QA).
+            tail.append(f"  exporting {sum(self._exporting.values()):,} spans…", style="yellow")
         if skipped:
             bad = next(s for s in self.sources if s.skipped)
             # Of several sources, which one: a line number alone could be any's.
