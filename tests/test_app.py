@@ -2759,13 +2759,18 @@ async def test_a_big_logs_running_rows_wait_for_its_whole_file_scan(tmp_path, mo
 
 
 async def test_a_big_log_whose_scan_fails_lists_its_running_rows_so_far(tmp_path, monkeypatch):
-    """Without a scan's answer, the index's rows are all there is."""
+    """Without a scan's answer, the index's rows are all there is: shown
+    as soon as the scan fails, even while the reader has nothing new to
+    say (it failed 0.3 s in, the reader held after its first slice)."""
+    import time as time_module
+
     from tracetui import prescan
 
     monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: True)
 
     class FailingPrescan(prescan.Prescan):
         def wait(self):
+            time_module.sleep(0.3)
             return None
 
     monkeypatch.setattr("tracetui.app.app.Prescan", FailingPrescan)
@@ -2773,7 +2778,7 @@ async def test_a_big_log_whose_scan_fails_lists_its_running_rows_so_far(tmp_path
         tmp_path, [c.inspect_record("enter", "HUNG", "Subprocess", "sleep 3600", start=NOW), *_quick_pairs(300)])
     async with app.run_test(size=(120, 36)) as pilot:
         panel = app.anomaly_panel
-        for _ in range(100):
+        for _ in range(150):
             await pilot.pause(0.02)
             if panel.rows:
                 break

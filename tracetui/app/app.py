@@ -410,8 +410,13 @@ class TraceApp(App):
                 return
             answer = scan.wait()
             if answer is None:
-                # Failed: the panel shows what the index finds, so far.
+                # Failed: the panel shows what the index finds, so far, at
+                # once (not at the reader's next batch).
                 self._scanning.discard(_run_id_of(source))
+                try:
+                    self.call_from_thread(self.apply_changes)
+                except RuntimeError:  # the app is shutting down
+                    return
             elif source.behind:
                 try:
                     self.call_from_thread(self._show_prescan, source, *answer)
