@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import os
+from typing import Callable
 
 from tracetui.app.app import TraceApp
 from tracetui.sources.discover import open_sources
 from tracetui.store import Store
 
 
-def open_app(*paths: str, now: float) -> TraceApp:
-    """The app over `paths`, its clock fixed at `now`; directories are
-    watched, as `tracetui DIR` watches them."""
+def open_app(*paths: str, now: float | Callable[[], float]) -> TraceApp:
+    """The app over `paths`, its clock fixed at `now` (or read from it, a
+    callable); directories are watched, as `tracetui DIR` watches them."""
     store = Store()
     sources, notes = open_sources(list(paths), store)
     return TraceApp(sources, store, notes, watch_dirs=[p for p in paths if os.path.isdir(p)],
-                    now=lambda: now)
+                    now=now if callable(now) else lambda: now)
 
 
 async def settle(pilot, app: TraceApp) -> None:

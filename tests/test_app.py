@@ -1619,9 +1619,7 @@ async def test_the_detail_pane_scrolls_with_the_list_keys(demo_log):
 
 async def test_running_ages_tick_and_archived_files_stop_ageing(tmp_path):
     clock = [NOW]
-    store = Store()
-    sources, notes = open_sources([INTERRUPTED], store)
-    app = TraceApp(sources, store, notes, now=lambda: clock[0])
+    app = open_app(INTERRUPTED, now=lambda: clock[0])
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
         panel = app.anomaly_panel
@@ -2635,10 +2633,7 @@ async def test_while_loading_the_anomalies_say_so_far_and_the_status_how_far(tmp
     app = make_app(path)
     proceed = _held_after_first_slice(app.sources[0])
     async with app.run_test(size=(120, 36)) as pilot:
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if app.anomaly_panel.rows:
-                break
+        await _until(pilot, lambda: app.anomaly_panel.rows, tries=100)
         assert app.loading
         # The first slice ends mid-file, maybe between an enter and its exit.
         assert app.anomaly_panel.rows[0][1].detail == "closes_late"
@@ -2677,10 +2672,7 @@ async def test_a_big_logs_whole_anomalies_show_before_its_tree_is_indexed(tmp_pa
     app, proceed = _app_reading_first_slice(tmp_path, records)
     async with app.run_test(size=(120, 36)) as pilot:
         panel = app.anomaly_panel
-        for _ in range(250):
-            await pilot.pause(0.02)
-            if panel.early:
-                break
+        await _until(pilot, lambda: panel.early)
         assert app.loading and panel.early
         assert [(b, r.detail) for b, r, _ in panel.rows] == [
             ("cancelled", "cancelled_entered_early"), ("cancelled", "cancelled_entered_late")]
@@ -2713,19 +2705,10 @@ async def test_a_big_logs_running_rows_wait_for_its_whole_file_scan(tmp_path, mo
                c.inspect_record("enter", "HUNG", "Subprocess", "sleep 3600", start=NOW),
                *_quick_pairs(300),
                c.inspect_record("exit", "LATE", "Model", "closes_late", duration=1.0)]
-
-    def an_hour_later(path: str) -> TraceApp:
-        store = Store()
-        sources, notes = open_sources([path], store)
-        return TraceApp(sources, store, notes, now=lambda: NOW + 3600)
-
-    app, proceed = _app_reading_first_slice(tmp_path, records, make=an_hour_later)
+    app, proceed = _app_reading_first_slice(tmp_path, records, make=lambda path: open_app(path, now=NOW + 3600))
     async with app.run_test(size=(120, 36)) as pilot:
         panel = app.anomaly_panel
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if panel.rows:
-                break
+        await _until(pilot, lambda: panel.rows, tries=100)
         run = app.store.runs["trace-1"]
         assert app.loading and {"LATE", "HUNG"} <= set(run.anomalies.running)  # the index's, so far
         assert [(b, r.detail) for b, r, _ in panel.rows] == [("cancelled", "cancelled_early")]
@@ -2741,10 +2724,7 @@ async def test_a_big_logs_running_rows_wait_for_its_whole_file_scan(tmp_path, mo
         status = app._status.render_line(0).text
         assert " ended " in status and " ago" not in status, status
         answer.set()
-        for _ in range(250):
-            await pilot.pause(0.02)
-            if panel.early:
-                break
+        await _until(pilot, lambda: panel.early)
         await pilot.pause(0.1)
         assert app.loading and panel.early
         assert [(b, r.detail) for b, r, _ in panel.rows] == [
@@ -2778,10 +2758,7 @@ async def test_a_big_log_whose_scan_fails_lists_its_running_rows_so_far(tmp_path
         tmp_path, [c.inspect_record("enter", "HUNG", "Subprocess", "sleep 3600", start=NOW), *_quick_pairs(300)])
     async with app.run_test(size=(120, 36)) as pilot:
         panel = app.anomaly_panel
-        for _ in range(150):
-            await pilot.pause(0.02)
-            if panel.rows:
-                break
+        await _until(pilot, lambda: panel.rows, tries=150)
         assert app.loading and ("running", "sleep 3600") in [(b, r.detail) for b, r, _ in panel.rows]
         assert str(panel.border_title).startswith("anomalies so far · ")
         assert "finding" not in str(panel.border_title)
@@ -4022,31 +3999,23 @@ async def test_the_tree_title_keeps_its_sort_on_a_narrow_pane():
         await settle(pilot, app)
         assert "nesting inferred" in str(app.tree.border_title)
     # A long run name is cut before the note goes (QA: at 100 columns
-    # `… · sorted: sta…`, no "inferred").
+    # `… · sorted: sta…`, no "inferred"); at 80 columns every sort of an
+    # eval's log keeps it (QA: `spans · trace-3141 · start time`, …).
     import shutil, tempfile
 
+    cases = [("trace-1234567-production-eval.log", (100, 30), ["start time"]),
+             ("trace-3141.log", (80, 24), ["start", "slowest", "name"])]
     with tempfile.TemporaryDirectory() as tmp:
-        long_name = os.path.join(tmp, "trace-1234567-production-eval.log")
-        shutil.copyfile(HUNG, long_name)
-        app = make_app(long_name)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot, app)
-            app.tree.focus()
-            await pilot.press("s")
-            title = str(app.tree.border_title)
-            assert "inferred" in title and "start time" in title and len(title) <= app.tree.size.width - 4
-        # At 80 columns, every sort of an eval's log keeps the note (QA:
-        # `spans · trace-3141 · start time`, and so on for each).
-        named = os.path.join(tmp, "trace-3141.log")
-        shutil.copyfile(HUNG, named)
-        app = make_app(named)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot, app)
-            app.tree.focus()
-            for sort in ("start", "slowest", "name"):
-                await pilot.press("s")
-                title = str(app.tree.border_title)
-                assert "inferred" in title and sort in title and len(title) <= app.tree.size.width - 4, title
+        for name, size, sorts in cases:
+            shutil.copyfile(HUNG, os.path.join(tmp, name))
+            app = make_app(os.path.join(tmp, name))
+            async with app.run_test(size=size) as pilot:
+                await settle(pilot, app)
+                app.tree.focus()
+                for sort in sorts:
+                    await pilot.press("s")
+                    title = str(app.tree.border_title)
+                    assert "inferred" in title and sort in title and len(title) <= app.tree.size.width - 4, title
 
 
 async def test_the_status_line_names_the_live_log_first(tmp_path):
@@ -4694,9 +4663,7 @@ async def test_an_ended_log_says_how_long_it_has_been_silent():
     ended: how long it may have hung; and ticks on."""
     path = os.path.join(os.path.dirname(__file__), "data", "inspect", "slots-killed.log")
     clock = [NOW]
-    store = Store()
-    sources, notes = open_sources([path], store)
-    app = TraceApp(sources, store, notes, now=lambda: clock[0])
+    app = open_app(path, now=lambda: clock[0])
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
         run = app.run_list.current

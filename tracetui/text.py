@@ -67,15 +67,24 @@ def clip(text: str, width: int) -> str:
     return text[: whole_number_cut(text, max(0, width - 1))] + "…"
 
 
+def kept_before_ellipsis(text: str, width: int) -> tuple[str, int]:
+    """What of `text` stands before the ellipsis when it is cut to `width`
+    cells (`set_cell_size` to `width - 1`, as Rich cuts: padded where a
+    wide character is cut in half), moved back to before a number it would
+    cut (`whole_number_cut`); and how many cells that move gave back."""
+    kept = set_cell_size(text, max(0, width - 1))
+    if not text.startswith(kept):  # padded: a wide character cut in half
+        return kept, 0
+    cut = whole_number_cut(text, len(kept))
+    return text[:cut], len(kept) - cut
+
+
 def column(text: str, width: int) -> str:
     """`text` in exactly `width` terminal cells, shortened with an ellipsis
     or padded: a CLI table's column (a CJK character takes two cells, and
     padding by characters misaligned the rows after it)."""
     if cell_len(text) > width:
-        kept = set_cell_size(text, max(0, width - 1))
-        if text.startswith(kept):  # (not padded where a wide character was cut in half)
-            kept = text[:whole_number_cut(text, len(kept))]
-        text = kept + "…"
+        text = kept_before_ellipsis(text, width)[0] + "…"
     return set_cell_size(text, width)
 
 

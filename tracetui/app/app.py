@@ -413,15 +413,15 @@ class TraceApp(App):
                 # Failed: the panel shows what the index finds, so far, at
                 # once (not at the reader's next batch).
                 self._scanning.discard(_run_id_of(source))
-                try:
-                    self.call_from_thread(self.apply_changes)
-                except RuntimeError:  # the app is shutting down
-                    return
+                shown = (self.apply_changes,)
             elif source.behind:
-                try:
-                    self.call_from_thread(self._show_prescan, source, *answer)
-                except RuntimeError:  # the app is shutting down
-                    return
+                shown = (self._show_prescan, source, *answer)
+            else:
+                continue
+            try:
+                self.call_from_thread(*shown)
+            except RuntimeError:  # the app is shutting down
+                return
 
     def _show_prescan(self, source: LineSource, anomalies: Anomalies, end: float | None) -> None:
         if source.behind:  # else the index got there first, with the same buckets

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import ceil
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -25,7 +25,7 @@ from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tracetui.text import whole_number_cut
+from tracetui.text import kept_before_ellipsis
 
 #: Background of the cursor row (focused / unfocused pane).
 CURSOR_FOCUSED = Style(bgcolor="#2d4f7c", bold=False)
@@ -92,15 +92,10 @@ def fit(segments: list[Segment], width: int) -> list[Segment]:
     unchanged if they fit."""
     if sum(cell_len(segment.text) for segment in segments) <= width:
         return segments
-    whole = "".join(segment.text for segment in segments)
-    text = set_cell_size(whole, width - 1)
-    if whole.startswith(text):  # (not padded where a wide character was cut in half)
-        # Not in the middle of a number (`sleep 36…` for `sleep 3600`, QA):
-        # the cells given back are blank, after the ellipsis.
-        cut = whole_number_cut(whole, len(text))
-        text = whole[:cut] + "…" + " " * (len(text) - cut)
-    else:
-        text += "…"
+    # Not in the middle of a number (`sleep 36…` for `sleep 3600`, QA): the
+    # cells given back are blank, after the ellipsis.
+    kept, freed = kept_before_ellipsis("".join(segment.text for segment in segments), width)
+    text = kept + "…" + " " * freed
     fitted: list[Segment] = []
     start = 0
     for segment in segments:
@@ -121,13 +116,11 @@ def cut_row(text: Text, width: int) -> None:
     `sleeper(seconds=360…` (QA); the cells given back are blank."""
     if text.cell_len > width:
         plain = text.plain
-        kept = set_cell_size(plain, width - 1)
-        if plain.startswith(kept):  # (not padded where a wide character was cut in half)
-            cut = whole_number_cut(plain, len(kept))
-            if cut < len(kept):
-                text.right_crop(len(plain) - cut)
-                text.append("…" + " " * (len(kept) - cut))
-                return
+        kept, freed = kept_before_ellipsis(plain, width)
+        if freed:
+            text.right_crop(len(plain) - len(kept))
+            text.append("…" + " " * freed)
+            return
     text.truncate(width, overflow="ellipsis")
 
 
