@@ -512,6 +512,62 @@ def test_repeated_details_and_log_messages_are_held_once(tmp_path, monkeypatch):
     assert [spans[f"u{i}"].detail for i in range(4)] == [f"think({i})" for i in range(4)]
 
 
+def test_log_records_keep_their_times_levels_and_offsets(tmp_path):
+    """A sample's and the run's log records are held as columns of their
+    run (`EventLog`): each reads back its time in epoch seconds (a `Z`
+    zone too), or as written when it is no time at all, its level, its
+    message and its line's offset; the detail pane's bisection takes a
+    record with no time as written with the one before."""
+    from tracetui.app.detail import log_window
+
+    def log(ts, message, sample=None, level="HTTP"):
+        extra = {"task": "t", "sample_id": sample, "epoch": 1} if sample is not None else {}
+        text = f"task=t sample={sample} epoch=1\n{message}" if sample is not None else message
+        return json.dumps({"timestamp": ts, "level": level, "message": text, **extra})
+
+    lines = [rec("enter", "m", "Model", "generate", sample=1, start_time=T0),
+             log("2026-11-23T05:37:25.500000+00:00", "first", sample=1),
+             log("2026-11-23T05:37:26.250000Z", "zulu", sample=1, level="WARNING"),
+             log("not a time", "odd", sample=1),
+             log("2026-11-23T05:37:27+00:00", "outside", level="INFO"),
+             rec("exit", "m", "Model", "generate", sample=1, duration=1.0)]
+    p = tmp_path / "trace-4.log"
+    write(p, lines)
+    d = InspectDecoder(Store(), str(p))
+    d.feed(FileFollower(str(p)).poll(final=True).lines)
+    sample_log = d.run.spans["sample:t:1:1"].events
+    epoch = datetime(2026, 11, 23, 5, 37, 25, 500000, tzinfo=timezone.utc).timestamp()
+    offsets = [0]
+    for line in lines[:-1]:
+        offsets.append(offsets[-1] + len(line) + 1)
+    assert [(e.time, e.level, e.message, e.origin) for e in sample_log] == [
+        (epoch, "HTTP", "first", offsets[1]), (epoch + 0.75, "WARNING", "zulu", offsets[2]),
+        ("not a time", "HTTP", "odd", offsets[3])]
+    assert [(e.time, e.message) for e in sample_log[1:]] == [(epoch + 0.75, "zulu"), ("not a time", "odd")]
+    assert sample_log[-1].message == "odd" and len(sample_log) == 3
+    assert [(e.time, e.level, e.message) for e in d.run.events] == [(epoch + 1.5, "INFO", "outside")]
+    # The run's log and its samples' share one set of columns.
+    assert d.run.events.columns is sample_log.columns
+    span = d.run.spans["m"]
+    span.start, span.duration = epoch - 0.5, 1.3  # through "zulu", and "odd" with it
+    assert log_window(span, sample_log, until=0.0) == (0, 3)
+    span.duration = 0.9  # "first" alone
+    assert log_window(span, sample_log, until=0.0) == (0, 1)
+
+
+def test_a_log_record_whose_origin_is_no_offset_is_kept_as_it_is():
+    """Offsets are held as 8-byte ints until one is not (a test's, another
+    source's): the rest are then kept as they are, none lost."""
+    from tracetui.model import EventLog
+
+    log = EventLog()
+    log.add(1.5, "INFO", "a", 7)
+    log.add(2.5, "INFO", "b", ("metrics", 3))
+    log.add("2026-11-23T05:37:25+00:00", "INFO", "c", 2**70)
+    assert [e.origin for e in log] == [7, ("metrics", 3), 2**70]
+    assert [e.time for e in log][:2] == [1.5, 2.5]
+
+
 @pytest.mark.parametrize("offsets", [[0], [5, 9], [2**42 - 2, 7], [7, 2**42 + 3], [3, 4, 5], [2**50]])
 def test_a_spans_byte_offsets_read_back_in_order_however_they_are_held(offsets):
     """Two offsets are packed in one int (a tuple of two costs three times

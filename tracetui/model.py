@@ -8,7 +8,9 @@ record can be read back on demand.
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable
+from array import array
+from datetime import datetime
+from typing import Any, Iterable, Iterator
 
 #: Times beyond a year from now (either way from the epoch) are not when a
 #: run began or ended: a run's start and end ignore them.
@@ -62,7 +64,7 @@ class Span:
         self.origin: tuple[Any, ...] | int = ()
         self.children: list[Span] | None = None
         #: Non-span records attached here (Inspect HTTP/TRACE messages...).
-        self.events: list[Event] | None = None
+        self.events: EventLog | list[Event] | None = None
         #: True for nodes tracetui made up (Inspect task/sample nodes).
         self.synthetic = False
         #: The id of the parent it names when that was never seen (True if
@@ -176,6 +178,119 @@ class Event:
         self.level = level
         self.message = message
         self.origin = origin
+
+
+_from_iso = datetime.fromisoformat
+NAN = float("nan")
+
+
+class LogColumns:
+    """The log records of one run (those of all its samples), as columns.
+
+    Why columns: a 1M-line Inspect log holds ~250k such records (HTTP,
+    TRACE messages), about two to a sample. As `Event` objects in a list
+    a sample, with Inspect's ISO time strings and int offsets, they cost
+    ~470 bytes a sample; here a record costs its time and offset (8 bytes
+    each) and two pointers to strings held once (levels interned, messages
+    shared by the decoder), and a sample's log (`EventLog`) an array of
+    4-byte indices into them. Times are read to epoch seconds as the record
+    comes (0.2 µs) rather than each time the detail pane bisects a log."""
+
+    __slots__ = ("times", "levels", "messages", "origins", "_odd_times")
+
+    def __init__(self) -> None:
+        #: Epoch seconds; NaN where the record's own time is in `_odd_times`.
+        self.times = array("d")
+        self.levels: list[str] = []
+        self.messages: list[str] = []
+        #: Byte offsets while every origin is an int that fits; else a list.
+        self.origins: array | list = array("q")
+        #: {index: the record's time as written}, for the few times that are
+        #: neither an ISO string nor a number (shown as they are).
+        self._odd_times: dict[int, Any] | None = None
+
+    def add(self, when: Any, level: str, message: str, origin: Any) -> int:
+        """One record, `when` an ISO string (Inspect's) or epoch seconds;
+        returns its index. Once per HTTP or TRACE record: kept lean."""
+        index = len(self.messages)
+        if type(when) is str and when[-1:] != "Z":
+            try:
+                ts = _from_iso(when).timestamp()
+            except (ValueError, OverflowError, OSError):
+                ts = self._other_time(index, when)
+        else:
+            ts = self._other_time(index, when)
+        self.times.append(ts)
+        self.levels.append(level)
+        self.messages.append(message)
+        try:
+            self.origins.append(origin)  # a list's never raises
+        except (TypeError, OverflowError):
+            self.origins = self.origins.tolist()
+            self.origins.append(origin)
+        return index
+
+    def _other_time(self, index: int, when: Any) -> float:
+        """Epoch seconds of a time that is not an ISO string without a `Z`
+        (which Python 3.10 does not read); NaN, with the time kept as
+        written, if it is neither a number nor an ISO string."""
+        if type(when) in (float, int):
+            return float(when)
+        if type(when) is str:
+            try:
+                return _from_iso(when[:-1] + "+00:00").timestamp()
+            except (ValueError, OverflowError, OSError):
+                pass
+        if self._odd_times is None:
+            self._odd_times = {}
+        self._odd_times[index] = when
+        return NAN
+
+    def event(self, index: int) -> "Event":
+        odd = self._odd_times
+        when = odd[index] if odd is not None and index in odd else self.times[index]
+        return Event(when, self.levels[index], self.messages[index], self.origins[index])
+
+
+class EventLog:
+    """A sample's or a run's log records, in file order: indices into its
+    run's `LogColumns`, handed out as `Event`s (a list that only grows, as
+    the detail pane reads it). A record's time is in epoch seconds, or as
+    written if it is neither an ISO string nor a number."""
+
+    __slots__ = ("columns", "indices")
+
+    def __init__(self, columns: LogColumns | None = None) -> None:
+        self.columns = LogColumns() if columns is None else columns
+        self.indices = array("I")
+
+    def add(self, when: Any, level: str, message: str, origin: Any) -> None:
+        self.indices.append(self.columns.add(when, level, message, origin))
+
+    def append(self, event: "Event") -> None:
+        self.add(event.time, event.level, event.message, event.origin)
+
+    def times_from(self, start: int) -> list[float]:
+        """The epoch times of its records from the `start`th on (NaN where
+        a record's time could not be read)."""
+        times = self.columns.times
+        return [times[i] for i in self.indices[start:]]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __bool__(self) -> bool:
+        return len(self.indices) > 0
+
+    def __getitem__(self, index: int | slice) -> "Event | list[Event]":
+        event = self.columns.event
+        if isinstance(index, slice):
+            return [event(i) for i in self.indices[index]]
+        return event(self.indices[index])
+
+    def __iter__(self) -> Iterator["Event"]:
+        event = self.columns.event
+        return (event(i) for i in self.indices)
 
 
 class AnomalyRow:
@@ -316,7 +431,8 @@ class Run:
         self.roots: list[Span] = []
         self.anomalies = Anomalies()
         self.attributes: dict[str, Any] = {}
-        self.events: list[Event] = []
+        #: Its log records in no span's (Inspect: outside any sample).
+        self.events = EventLog()
         #: A status the source states for the run (Flujo `runs.status`).
         self.status_override: str | None = None
         #: True when the tree's nesting was inferred, not recorded (Inspect).

@@ -24,7 +24,7 @@ from tracetui.analysis import enclosing_sample, shown_duration
 from tracetui.app.line_list import LiteralTitle, set_scroll_size
 from tracetui.app.style import STATUS_STYLE, status_icon
 from tracetui.clock import ages_cut_short, as_of, last_seen_at_work, runs_to_the_end
-from tracetui.model import RUNNING, Anomalies, Span, orphan_note
+from tracetui.model import RUNNING, Anomalies, EventLog, Span, orphan_note
 from tracetui.text import counted, fmt_age, fmt_duration, safe
 
 #: Strings longer than this are cut in the pane (with a note saying so;
@@ -373,6 +373,12 @@ class _LogTimes:
         if len(events) < len(times):  # not a list that only grows: read again
             times.clear()
         last = times[-1] if times else float("-inf")
+        if type(events) is EventLog:  # its times read as they came; NaN if none
+            for ts in events.times_from(len(times)):
+                if ts > last:
+                    last = ts
+                times.append(last)
+            return times
         parse = datetime.fromisoformat
         for event in events[len(times):]:
             # Inspect's ISO string read inline: `_epoch` for each of 10k

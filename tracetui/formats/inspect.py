@@ -24,7 +24,7 @@ import orjson
 from tracetui.clock import as_of
 from tracetui.formats.jsonutil import as_float, loads
 from tracetui.model import (
-    CANCELLED, ERROR, LATELY_KEPT, OK, RUNNING, TIMEOUT, AnomalyRow, Event, Run, Span, pack_offset,
+    CANCELLED, ERROR, LATELY_KEPT, OK, RUNNING, TIMEOUT, AnomalyRow, EventLog, Run, Span, pack_offset,
 )
 from tracetui.store import Store
 
@@ -965,7 +965,6 @@ class InspectDecoder:
                 # Inspect's `task=… sample=… epoch=…` line: the sample this
                 # record is filed under says it.
                 message = message.split("\n", 1)[1]
-            event = Event(rec["timestamp"], level, self.share(message), offset)
             if level != "TRACE" and message.startswith(SAMPLE_ERROR) and SAMPLE_RETRIED not in message:
                 # The sample itself failed (an exception out of its solver,
                 # not an action's error): its node read ✓ (QA, a real eval).
@@ -976,7 +975,7 @@ class InspectDecoder:
             # shows it with the sample and its actions.
             target = sample.node
             if target.events is None:
-                target.events = []
-            target.events.append(event)
+                target.events = EventLog(self.run.events.columns)
+            target.events.add(rec["timestamp"], level, self.share(message), offset)
         else:
-            self.run.events.append(Event(rec["timestamp"], level, self.share(message), offset))
+            self.run.events.add(rec["timestamp"], level, self.share(message), offset)
