@@ -2738,6 +2738,87 @@ async def test_a_big_logs_running_rows_wait_for_its_whole_file_scan(tmp_path, mo
             ("running", "sleep 3600"), ("cancelled", "cancelled_early")]
 
 
+def _big_log_with_cancels_first(tmp_path, monkeypatch, cancelled: int = 60):
+    """A big log (prescanned) that begins with a hung `Subprocess` and
+    `cancelled` cancelled actions, more than the panel shows, read by the
+    app up to them (`_held_after_first_slice`), its scan held back: the
+    app (its clock an hour on), the event that lets the scan answer and
+    the one that lets the reader read on."""
+    monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: True)
+    answer = _hold_back_prescans(monkeypatch)
+    records = [c.inspect_record("enter", "HUNG", "Subprocess", "sleep 3600", start=NOW)]
+    for i in range(cancelled):
+        records += [c.inspect_record("enter", f"C{i}", "Model", f"cancelled {i}", start=NOW + i),
+                    c.inspect_record("cancel", f"C{i}", "Model", f"cancelled {i}", duration=3.0)]
+    records += _quick_pairs(300)
+    path = str(tmp_path / "trace-1.log")
+    with open(path, "wb") as f:
+        f.writelines(map(c.line, records))
+    app = open_app(path, now=NOW + 3600)
+    proceed = _held_after_first_slice(app.sources[0])
+    app.sources[0].follower.read_size = 64 * 1024  # a first slice with every cancelled action
+    assert len(b"".join(map(c.line, records[:1 + 2 * cancelled]))) < 64 * 1024 < os.path.getsize(path)
+    return app, answer, proceed
+
+
+async def _scrolled_by_the_wheel(pilot, panel, times: int = 3) -> None:
+    """Turn the mouse wheel over `panel` (the pilot has no call for it)."""
+    from textual import events
+
+    for _ in range(times):
+        await pilot._post_mouse_events([events.MouseScrollDown], panel, offset=(2, 2))
+
+
+async def test_a_big_logs_running_rows_take_the_cursor_the_user_never_moved(tmp_path, monkeypatch):
+    """While the scan runs, the panel's cursor is on its first row, a
+    cancelled one nobody chose; the user may scroll the list meanwhile.
+    When the scan's running rows (the hung actions) arrive above, the
+    cursor goes to the top one and the view shows it (QA: it stayed on
+    the cancelled row, the running rows above it out of view, only the
+    title counting them)."""
+    app, answer, proceed = _big_log_with_cancels_first(tmp_path, monkeypatch)
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = app.anomaly_panel
+        await _until(pilot, lambda: panel.row_count() == 60, tries=100)
+        assert panel.row_count() == 60 and app.loading and panel.scanning
+        assert panel.cursor == 0 and panel.rows[0][0] == "cancelled"
+        await _scrolled_by_the_wheel(pilot, panel)
+        assert panel.scroll_offset.y > 0 and panel.cursor == 0
+        answer.set()
+        await _until(pilot, lambda: panel.early)
+        await pilot.pause(0.1)
+        assert panel.rows[0][0] == "running"
+        assert panel.cursor == 0 and panel.current[1].detail == "sleep 3600"
+        assert panel.scroll_offset.y == 0
+        await _until(pilot, lambda: app.detail.noted or app.detail.span is not None)
+        assert "sleep 3600" in rendered(app.detail)  # the detail is the row's
+        proceed.set()
+        await settle(pilot, app)
+
+
+async def test_a_big_logs_running_rows_leave_a_cursor_the_user_moved(tmp_path, monkeypatch):
+    """A cursor the user moved while the scan ran stays on their row when
+    the running rows arrive above it, and in view."""
+    app, answer, proceed = _big_log_with_cancels_first(tmp_path, monkeypatch)
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = app.anomaly_panel
+        await _until(pilot, lambda: panel.row_count() == 60, tries=100)
+        assert panel.row_count() == 60 and app.loading and panel.scanning
+        app.focus_now(panel)
+        await pilot.press("j", "j")
+        chosen = panel.current[1].detail
+        assert panel.cursor == 2 and chosen.startswith("cancelled")
+        answer.set()
+        await _until(pilot, lambda: panel.early)
+        await pilot.pause(0.1)
+        assert panel.rows[0][0] == "running"
+        assert panel.cursor > 2 and panel.current[1].detail == chosen
+        top = panel.scroll_offset.y
+        assert top <= panel.cursor < top + panel.scrollable_content_region.height
+        proceed.set()
+        await settle(pilot, app)
+
+
 async def test_a_big_log_whose_scan_fails_lists_its_running_rows_so_far(tmp_path, monkeypatch):
     """Without a scan's answer, the index's rows are all there is: shown
     as soon as the scan fails, even while the reader has nothing new to

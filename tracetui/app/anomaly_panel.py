@@ -377,6 +377,8 @@ class AnomalyPanel(LineList):
         self._run_tags: dict[str, str] = {}
         #: run id -> (roots, task nodes among them, longest task name).
         self._task_counts: dict[str, tuple[int, int, int]] = {}
+        #: `scanning` as the rows were last listed (`_running_rows_arrived`).
+        self._scanned_before: set = frozenset()
 
     def row_count(self) -> int:
         return len(self.rows)
@@ -438,7 +440,16 @@ class AnomalyPanel(LineList):
         shown = set(map(itemgetter(2), rows))  # every batch: in C, not a loop over the rows
         self._run_tags = run_tags(list(shown)) if len(shown) > 1 else {}
         moved = False
-        if current is not None and (self.cursor or self.scroll_offset.y):
+        if self._running_rows_arrived() and rows and not self.chosen:
+            # A scan's running rows come above the cancelled ones listed
+            # while it ran: the cursor, on the first of those, nobody's
+            # choice, goes to the top one, what the user opened the tool
+            # for (QA: it stayed on the cancelled row, the list scrolled
+            # with the wheel, the running rows above out of view).
+            if self.cursor:
+                self.set_reactive(AnomalyPanel.cursor, 0)
+            moved = True
+        elif current is not None and (self.cursor or self.scroll_offset.y):
             # The cursor stays on its row as rows come and go above it. On
             # the top row of a list scrolled to its top, it stays on top:
             # the panel watches what has run longest, and rows found while
@@ -463,6 +474,14 @@ class AnomalyPanel(LineList):
             self.scroll_to_cursor()
         self._counts = counts
         self.border_title = self._title(self._counts)
+
+    def _running_rows_arrived(self) -> bool:
+        """Runs have left `scanning` since the last call: their running
+        rows are listed now (their scan answered or failed, or their file
+        was read to its end)."""
+        arrived = bool(self._scanned_before - self.scanning)
+        self._scanned_before = self.scanning
+        return arrived
 
     @staticmethod
     def _give_spans(pending: Iterable[tuple[Run, str, AnomalyRow]]) -> list[tuple[Run, str, AnomalyRow]]:

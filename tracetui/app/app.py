@@ -1086,6 +1086,7 @@ class TraceApp(App):
         item = self.anomaly_panel.current
         if item is None:
             return
+        self.anomaly_panel.chosen = True  # `enter` comes here, not to the panel's own binding
         _, row, run = item
         if row.span is None:  # from the prescan: the reader is not there yet
             early = self.anomaly_panel.early.get(run.id)

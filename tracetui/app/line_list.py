@@ -204,6 +204,10 @@ class LineList(ScrollView, can_focus=True):
     #: Said by an empty list while the explorer waits for a trace to appear
     #: (the app's `waiting_text`); empty when it is not waiting.
     waiting = ""
+    #: The user has put the cursor on a row (a key, a click) or opened one
+    #: since the list had rows; the app notes an `enter` it handles itself.
+    #: Until then the cursor is where the list put it, on no row anyone chose.
+    chosen = False
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -407,6 +411,7 @@ class LineList(ScrollView, can_focus=True):
     def move_to(self, index: int) -> None:
         count = self.row_count()
         if count:
+            self.chosen = True
             self.cursor = max(0, min(index, count - 1))
 
     def action_cursor_down(self) -> None:
@@ -429,6 +434,7 @@ class LineList(ScrollView, can_focus=True):
 
     def action_select(self) -> None:
         if self.row_count():
+            self.chosen = True
             self.post_message(self.Activated(self, self.cursor))
 
     def watch_has_focus(self, has_focus: bool) -> None:
@@ -461,6 +467,7 @@ class LineList(ScrollView, can_focus=True):
         index = self.scroll_offset.y + offset.y
         if index < self.row_count():
             self.focus()
+            self.chosen = True
             self.cursor = index
             if event.chain >= 2:
                 self.post_message(self.Activated(self, index))
