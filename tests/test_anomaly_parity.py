@@ -67,6 +67,9 @@ def sequential(path: str, message_filter=None) -> dict:
     decoder.feed(FileFollower(path).poll(final=True).lines)
     env = anomalies_envelope(path, store.runs.values(), AS_OF)
     env["skipped"] = decoder.skipped
+    # Where its notes say they are (`tracetui.skipped`): the scan's must agree.
+    env["skipped where"] = (decoder.skipped_before_records, decoder.first_bad_line,
+                            decoder.first_bad_after_records)
     return env
 
 
@@ -74,7 +77,14 @@ def scanned(path: str, message_filter=None) -> dict:
     result, _ = fastscan.scan(path, message_filter)
     env = fastscan.envelope(path, result, AS_OF)
     env["skipped"] = result.bad_lines + result.invalid
+    env["skipped where"] = skipped_where(result)
     return env
+
+
+def skipped_where(result: fastscan.ChunkResult) -> tuple:
+    """What a scan's note says of where its skipped lines are: how many
+    before the first record, the first, the first after the first record."""
+    return result.lead.before_records(result.lines), result.first_bad_line, result.lead.first_after
 
 
 def fold_in_pieces(path: str, cuts: list[int]) -> dict:
@@ -94,6 +104,7 @@ def fold_in_pieces(path: str, cuts: list[int]) -> dict:
         fastscan.merge(state, chunk, folder.entered_first(fastscan.state_ids(state)) if i else set())
     env = fastscan.envelope(path, state, AS_OF)
     env["skipped"] = state.bad_lines + state.invalid
+    env["skipped where"] = skipped_where(state)
     return env
 
 

@@ -2156,6 +2156,28 @@ async def test_a_status_line_too_narrow_for_where_lines_were_skipped_says_n_tell
         assert any("skipped 2 bad line(s); first at line" in n for n in app.all_notes())
 
 
+@pytest.mark.parametrize("bad_after", [False, True], ids=["a banner alone", "and a bad line after it"])
+async def test_a_banner_before_the_records_is_said_apart_from_bad_lines(tmp_path, bad_after):
+    """A `tee`d log starting with its shell line, and a wrapper's banner:
+    counted with the skipped lines, as Inspect counts them, but said apart.
+    "first at line 1" hid where a real bad line was (QA)."""
+    records = open(HUNG, "rb").readlines()
+    banner = b"$ inspect eval task.py --model mockllm/model 2>&1 | tee trace-3.log\nstarting the eval\n\n"
+    path = tmp_path / "trace-3.log"
+    path.write_bytes(banner + b"".join(records[:20]) + (b"not json\n" if bad_after else b"") + b"".join(records[20:]))
+    app = make_app(str(path))
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot, app)
+        status = str(app.query_one("#status").render())
+        if bad_after:
+            assert "3 skipped (2 before the first record; first after at line 24)" in status, status
+            assert app.all_notes() == [f"{path}: skipped 3 bad line(s): 2 before the first record; "
+                                       "the first after it at line 24"]
+        else:
+            assert "2 skipped (before the first record)" in status, status
+            assert app.all_notes() == [f"{path}: skipped 2 line(s) before the first record"]
+
+
 async def test_every_note_can_be_read_at_80_columns():
     """Two databases say three things (columns not understood, a status not
     understood): the status line has room for one note at most, so it says

@@ -839,7 +839,7 @@ def test_a_text_file_with_a_few_json_lines_is_not_a_trace(tmp_path, capsys):
     damaged = c.write(str(tmp_path), "trace-4.log", b"garbage\n{cut\n" + b"".join(
         c.line(c.inspect_record("enter", f"a{i}", start=c.T0)) for i in range(10)))
     code, out, err = cli(capsys, "runs", damaged, "--json")
-    assert code == 0 and json.loads(out)[0]["spans"] == 10 and "skipped 2 bad line(s)" in err
+    assert code == 0 and json.loads(out)[0]["spans"] == 10 and "skipped 2 line(s) before the first record" in err
 
 
 # -- a log Inspect has just begun, a log with text before its records ---------------------
@@ -918,14 +918,47 @@ def test_lines_of_text_before_the_records_are_skipped_and_counted(tmp_path, caps
     data = b"".join(b"warning: the wrapper script says something, %d\n" % i for i in range(preamble)) + records
     path = c.write(str(tmp_path), "eval.log" + (".gz" if gz else ""), gzip.compress(data) if gz else data)
     clean = c.write(str(tmp_path), "clean.log", records)
+    # Said as what they are, not as bad lines "first at line 1".
+    note = f"tracetui: {path}: skipped {preamble} line(s) before the first record\n"
     code, out, err = cli(capsys, "anomalies", path, "--json", "--as-of", AS_OF)
-    assert code == 0 and err == skipped_note(path, preamble, 1)
+    assert code == 0 and err == note
     assert buckets(out) == buckets(cli(capsys, "anomalies", clean, "--json", "--as-of", AS_OF)[1])
     code, out, err = cli(capsys, "runs", path, "--json")
-    assert code == 0 and json.loads(out)[0]["spans"] == 4 and err == skipped_note(path, preamble, 1)
+    assert code == 0 and json.loads(out)[0]["spans"] == 4 and err == note
     code, out, err = cli(capsys, "dump", path)
     assert code == 0 and len(json.loads(out)) == 5
-    assert err == f"tracetui: {path}: skipped {preamble} line(s) that are not JSON; first at line 1\n"
+    assert err == f"tracetui: {path}: skipped {preamble} line(s) that are not JSON before the first record\n"
+
+
+@pytest.mark.parametrize("big", [False, True], ids=["one process", "the scan in two"])
+def test_bad_lines_after_a_banner_say_where_they_are(tmp_path, capsys, monkeypatch, big):
+    """A banner before the records and bad lines among them: counted
+    together, as Inspect counts them; the note says the banner apart and
+    where the first bad line among the records is ("first at line 1" hid
+    it, QA). The JSON outputs, which say nothing of skipped lines, are the
+    clean file's."""
+    from tracetui import fastscan
+
+    if big:  # as a 16 MB log is scanned: in two processes, cut in the middle
+        monkeypatch.setattr(fastscan, "PARALLEL_MIN_BYTES", 0)
+    lines = open(HUNG_LOG, "rb").readlines()
+    banner = b"== eval wrapper v2 ==\nrun at 2026-11-23 05:37\n\n" * 10  # 20 lines of text, 10 blank
+    data = banner + b"".join(lines[:60]) + b"garbage\n" + b"".join(lines[60:]) + b"[1, 2]\n"
+    path = c.write(str(tmp_path), "trace-6.log", data)
+    first_after = 30 + 60 + 1
+    note = (f"tracetui: {path}: skipped 22 bad line(s): 20 before the first record; "
+            f"the first after it at line {first_after}\n")
+    clean = c.write(str(tmp_path), "trace-clean.log", b"".join(lines))
+    for command in (["anomalies", "--all", "--json", "--as-of", AS_OF], ["runs", "--json"], ["spans", "--json"]):
+        code, out, err = cli(capsys, command[0], path, *command[1:])
+        assert (code, err) == (0, note), command
+        _, clean_out, _ = cli(capsys, command[0], clean, *command[1:])
+        if command[0] != "anomalies":  # running spans' times are measured to now: compare the shape
+            out, clean_out = (re.sub(r'"(duration|end_time)": ([-\d.e+]+|null)', "", o) for o in (out, clean_out))
+        assert normalized(out, path) == normalized(clean_out, clean), command
+    code, _, err = cli(capsys, "dump", path)
+    assert (code, err) == (0, f"tracetui: {path}: skipped 21 line(s) that are not JSON: 20 before the first "
+                              f"record; the first after it at line {first_after}\n")
 
 
 @pytest.mark.parametrize("shape", ["json lines among more text", "a long text file"])

@@ -29,6 +29,7 @@ from tracetui.sources.discover import (
     directory_files, distinct_files, empty_log_note, holds_no_records, inspect_trace_dir,
     line_format_of, newest_file, open_sources, resolve_path, skip_gzipped_copies,
 )
+from tracetui.skipped import say_skipped
 from tracetui.store import Store
 from tracetui.text import clip, column, fmt_age, fmt_clock, fmt_duration, safe
 
@@ -102,7 +103,7 @@ def load(paths: Sequence[str], **options: Any) -> tuple[Store, list[Source]]:
         for text in source.notes:
             note(text)
         if source.skipped > source.skipped_said:  # (those its notes said are not said again)
-            note(f"{source.path}: skipped {source.skipped} bad line(s); first at line {source.first_bad_line}")
+            note(source.skipped_note())
     return store, sources
 
 
@@ -258,7 +259,8 @@ def _anomalies_fast(args: argparse.Namespace, path: str, as_of: float | None) ->
         # Inspect skips it too: the line its writer has not finished.
         note(f"{path}: its last line is still being written: not read")
     elif skipped:
-        note(f"{path}: skipped {skipped} bad line(s); first at line {result.first_bad_line}")
+        note(f"{path}: " + say_skipped(skipped, result.lead.before_records(result.lines), result.first_bad_line,
+                                       result.lead.first_after))
     return fastscan.envelope(_as_inspect_names(path), result, as_of)
 
 

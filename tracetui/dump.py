@@ -9,6 +9,7 @@ from typing import Callable, TextIO
 import orjson
 
 from tracetui.formats.jsonutil import loads
+from tracetui.skipped import Lead, say_skipped
 from tracetui.sources.base import SourceError
 from tracetui.sources.files import FileFollower
 
@@ -43,6 +44,7 @@ def dump_records(path: str, stream: TextIO, note: Callable[[str], None]) -> int:
     follower = FileFollower(path)
     count = bad = 0
     first_bad = None
+    lead = Lead()  # lines of text before the first record, said apart
     line_no = 0
     stream.write("[")
     while True:
@@ -52,12 +54,14 @@ def dump_records(path: str, stream: TextIO, note: Callable[[str], None]) -> int:
         for _, line in chunk.lines:
             line_no += 1
             if not line.strip():
+                lead.blank(line_no)
                 continue
             try:
                 record = loads(line)
             except ValueError:
                 bad += 1
                 first_bad = first_bad or line_no
+                lead.bad(line_no)
                 continue
             try:
                 data = orjson.dumps(record, option=orjson.OPT_INDENT_2)
@@ -73,7 +77,8 @@ def dump_records(path: str, stream: TextIO, note: Callable[[str], None]) -> int:
     if bad:
         # Every JSON record is dumped, valid trace record or not: the other
         # commands' count of bad lines includes those, so say which these are.
-        note(f"{path}: skipped {bad} line(s) that are not JSON; first at line {first_bad}")
+        note(f"{path}: " + say_skipped(bad, lead.before_records(line_no), first_bad, lead.first_after,
+                                       lines="line(s) that are not JSON"))
     return count
 
 

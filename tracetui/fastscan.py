@@ -70,6 +70,7 @@ from tracetui.formats.inspect import cr_lines, timestamp_to_epoch, validate
 from tracetui.formats.jsonutil import as_float, loads
 from tracetui.sources.files import GZIP_DAMAGE, damaged_gzip_note, inflate, trailer_size
 from tracetui.model import BUCKETS, Anomalies, AnomalyRow
+from tracetui.skipped import Lead
 
 BUCKET_OF_EVENT = {"cancel": "cancelled", "error": "errors", "timeout": "timeouts"}
 #: Below this size a single process is faster than forking.
@@ -120,6 +121,8 @@ class ChunkResult:
     bad_lines: int = 0
     invalid: int = 0
     first_bad_line: int | None = None
+    #: Its skipped lines before its first record, kept apart (a banner).
+    lead: Lead = field(default_factory=Lead)
     records: int = 0
     #: The time of the stretch's last action record (as a run's end counts
     #: them), from its last block: a big log's end, for its ages, long
@@ -274,6 +277,7 @@ class Folder:
             res.bad_lines += 1
         if res.first_bad_line is None:
             res.first_bad_line = line_no
+        res.lead.bad(line_no)
 
     def _line(self, line: bytes, pos: int, line_no: int) -> None:
         """A line orjson rejects: blank (ignored), JSON only Python's parser
@@ -292,6 +296,7 @@ class Folder:
                 self._line(piece, pos + n / len(pieces), line_no + n)
             return
         if not line.strip():
+            self.result.lead.blank(line_no)
             return
         try:
             rec = loads(line)
@@ -482,6 +487,7 @@ def merge(state: ChunkResult, chunk: ChunkResult, entered_first: set[str]) -> No
     state.running = dict(sorted(state.running.items(), key=lambda kv: kv[1].pos))
     for event in list(state.buckets):
         state.buckets[event] = dict(sorted(state.buckets[event].items(), key=lambda kv: kv[1].pos))
+    state.lead.then(chunk.lead, state.lines, chunk.first_bad_line)
     if chunk.first_bad_line is not None and state.first_bad_line is None:
         state.first_bad_line = state.lines + chunk.first_bad_line
     state.lines += chunk.lines

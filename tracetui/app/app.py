@@ -50,6 +50,7 @@ from tracetui.sources.base import Source, SourceError
 from tracetui.sources.discover import is_our_export, open_file
 from tracetui.sources.files import is_gzip, size_of
 from tracetui.sources.lines import LineSource
+from tracetui.skipped import where_skipped
 from tracetui.store import Store
 from tracetui.text import counted, fmt_duration, safe
 
@@ -934,11 +935,12 @@ class TraceApp(App):
         if skipped:
             bad = next(s for s in self.sources if s.skipped)
             # Of several sources, which one: a line number alone could be any's.
-            where = f"{os.path.basename(bad.path)} line" if len(self.sources) > 1 else "line"
+            name = safe(os.path.basename(bad.path), newlines=False) if len(self.sources) > 1 else ""
             text.append(f"  {skipped:,} skipped", style="yellow")
             # Where, only if the line has room for it and what follows: at
             # 80 columns the count was cut to "2 skipped (first at" (QA).
-            where_at = f" (first at {safe(where, newlines=False)} {bad.first_bad_line})"
+            where_at = " ({})".format(where_skipped(bad.skipped, bad.skipped_before_records, bad.first_bad_line,
+                                                   bad.first_bad_after_records, name))
             if text.cell_len + len(where_at) + tail.cell_len <= (self._status.size.width or 80):
                 text.append(where_at, style="yellow")
             elif len(notes) <= 1:
@@ -1182,8 +1184,8 @@ class TraceApp(App):
     def all_notes(self) -> list[str]:
         """What the app and every source said, oldest first, each once, and
         which sources skipped lines (the status line counts them all)."""
-        skipped = [f"{s.path}: skipped {s.skipped:,} bad line(s); first at line {s.first_bad_line}"
-                   for s in self.sources if s.skipped > s.skipped_said]  # the rest are said
+        # (Those a source's own notes say are not said again.)
+        skipped = [s.skipped_note(grouped=True) for s in self.sources if s.skipped > s.skipped_said]
         return list(dict.fromkeys(self._said() + skipped))
 
     def _said(self) -> list[str]:

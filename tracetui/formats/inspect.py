@@ -26,6 +26,7 @@ from tracetui.formats.jsonutil import as_float, loads
 from tracetui.model import (
     CANCELLED, ERROR, LATELY_KEPT, OK, RUNNING, TIMEOUT, AnomalyRow, EventLog, Run, Span, pack_offset,
 )
+from tracetui.skipped import Lead
 from tracetui.store import Store
 
 FORMAT = "inspect"
@@ -378,6 +379,8 @@ class InspectDecoder:
         #: JSON objects that are not valid trace records (Inspect skips these too).
         self.invalid_records = 0
         self.first_bad_line: int | None = None
+        #: The skipped lines before the first record, kept apart (a banner).
+        self.lead = Lead()
         self.records = 0
         self._line_no = 0
         self._init_state()
@@ -434,6 +437,7 @@ class InspectDecoder:
         self.store.drop_runs([self.run_id])
         self.bad_lines = self.invalid_records = self.records = self._line_no = 0
         self.first_bad_line = None
+        self.lead = Lead()
         self._init_state()
 
     def set_path(self, path: str) -> None:
@@ -501,6 +505,14 @@ class InspectDecoder:
     def skipped(self) -> int:
         return self.bad_lines + self.invalid_records
 
+    @property
+    def skipped_before_records(self) -> int:
+        return self.lead.before_records(self._line_no)
+
+    @property
+    def first_bad_after_records(self) -> int | None:
+        return self.lead.first_after
+
     def _bad(self, invalid: bool) -> None:
         if invalid:
             self.invalid_records += 1
@@ -508,6 +520,7 @@ class InspectDecoder:
             self.bad_lines += 1
         if self.first_bad_line is None:
             self.first_bad_line = self._line_no
+        self.lead.bad(self._line_no)
 
     def feed(self, lines: list[tuple[int, bytes]]) -> None:
         """Lines with their offsets, in file order (any offsets: a test's,
@@ -612,6 +625,7 @@ class InspectDecoder:
                 self._slow_line(piece, offset)
             return
         if not line.strip():
+            self.lead.blank(self._line_no)
             return
         try:
             rec = loads(line)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from tracetui.formats import inspect as inspect_format
+from tracetui.skipped import say_skipped
 
 
 def records_older_than(store: Any, run_ids: Any, written_at: float) -> bool:
@@ -93,6 +94,22 @@ class Source:
         return None
 
     @property
+    def skipped_before_records(self) -> int:
+        """How many of `skipped` come before the first record (a banner in
+        front of a log: `tracetui.skipped`)."""
+        return 0
+
+    @property
+    def first_bad_after_records(self) -> int | None:
+        """The first skipped line after the first record."""
+        return self.first_bad_line
+
+    def skipped_note(self, grouped: bool = False) -> str:
+        """The one line that says its skipped lines (`say_skipped`)."""
+        return f"{self.path}: " + say_skipped(self.skipped, self.skipped_before_records, self.first_bad_line,
+                                              self.first_bad_after_records, grouped=grouped)
+
+    @property
     def skipped_said(self) -> int:
         """How many of `skipped` a note of its own says (a Chrome trace cut
         short: where, and how many events were read): not said again as
@@ -120,6 +137,15 @@ class DecodedSource(Source):
     @property
     def first_bad_line(self) -> int | None:
         return self.decoder.first_bad_line
+
+    # Kept apart by the Inspect decoder only; the others count no banner.
+    @property
+    def skipped_before_records(self) -> int:
+        return getattr(self.decoder, "skipped_before_records", 0)
+
+    @property
+    def first_bad_after_records(self) -> int | None:
+        return getattr(self.decoder, "first_bad_after_records", self.decoder.first_bad_line)
 
     @property
     def skipped_said(self) -> int:
