@@ -51,6 +51,7 @@ from tracetui.sources.discover import is_our_export, open_file
 from tracetui.sources.files import is_gzip, size_of
 from tracetui.sources.lines import LineSource
 from tracetui.skipped import where_skipped
+from tracetui.sources.wakeup import FileWakeup
 from tracetui.store import Store
 from tracetui.text import counted, fmt_duration, safe
 
@@ -58,6 +59,13 @@ from tracetui.text import counted, fmt_duration, safe
 #: data is flowing (it sets the tail's latency), less when all is quiet.
 POLL_INTERVAL = 0.004
 POLL_INTERVAL_IDLE = 0.02
+#: Where inotify sees the followed files' writes, the reader wakes at each
+#: write instead (`FileWakeup`), and at least this often (s): for what is
+#: not a write (a writer's liveness, archives, rescans, all once a second;
+#: a held archive asked for), and to notice a watch that misses writes.
+#: At 20 ms it woke 50 times a second for nothing: 3.2 % of a core against
+#: 1.7 % following 20 lines/s.
+WATCH_TIMEOUT = 0.1
 #: Data within this long (s) counts as flowing.
 FLOWING = 1.0
 #: Settled sources (gzipped, gone, whole documents) are polled this often
@@ -438,11 +446,24 @@ class TraceApp(App):
 
     @work(thread=True, exclusive=True, name="reader", description="read the sources")
     def read_sources(self) -> None:
+        wakeup = FileWakeup()
+        try:
+            self._read_sources(wakeup)
+        finally:
+            wakeup.close()
+
+    def _read_sources(self, wakeup: FileWakeup) -> None:
         worker = get_current_worker()
         last_post = 0.0
         last_rescan = last_freeze = last_change = last_settled = time.monotonic()
         pending = False
+        #: Whether a change woke the last rest: False for a watch's timeout,
+        #: None when the reader slept (`_rest`).
+        woke: bool | None = None
         while not worker.is_cancelled:
+            # New data read after a timeout, with no event waiting, was written
+            # where the watch does not see (`FileWakeup.missed`).
+            ends = self._read_ends() if woke is False else {}
             changed = False
             behind = False
             moved: list[str] = []
@@ -473,6 +494,8 @@ class TraceApp(App):
                     self.notes.append(str(exc))
                 except Exception as exc:  # a reader bug must not kill the UI
                     self.notes.append(f"{source.path}: read failed: {type(exc).__name__}: {exc}")
+            if ends and self._read_on(ends) and not wakeup.pending():
+                wakeup.missed()
             pending |= changed
             now = time.monotonic()
             if moved:
@@ -529,7 +552,39 @@ class TraceApp(App):
             if changed:
                 last_change = now
             if not behind:
-                time.sleep(POLL_INTERVAL if now - last_change < FLOWING else POLL_INTERVAL_IDLE)
+                woke = self._rest(wakeup, flowing=now - last_change < FLOWING)
+
+    def _rest(self, wakeup: FileWakeup, flowing: bool) -> bool | None:
+        """Wait for more data: until a followed file's directory changes (or
+        WATCH_TIMEOUT passes) when every source that may grow is watched;
+        else sleep POLL_INTERVAL while data flows. True: a change woke it;
+        False: the watch timed out; None: it slept."""
+        if wakeup.usable and self._all_watched(wakeup):
+            return wakeup.wait(WATCH_TIMEOUT)
+        time.sleep(POLL_INTERVAL if flowing else POLL_INTERVAL_IDLE)
+        return None
+
+    def _all_watched(self, wakeup: FileWakeup) -> bool:
+        """Every source that may still grow is a plain file whose directory
+        `wakeup` watches (a database is polled)."""
+        for source in list(self.sources):
+            if source.settled:
+                continue
+            if not isinstance(source, LineSource):
+                return False
+            if not wakeup.watch(os.path.dirname(os.path.abspath(source.path))):
+                return False
+        return True
+
+    def _read_ends(self) -> dict[int, int]:
+        """Where the reading of each plain file that may grow has got to."""
+        return {id(source): source.follower.pending_end for source in list(self.sources)
+                if isinstance(source, LineSource) and not source.settled}
+
+    def _read_on(self, ends: dict[int, int]) -> bool:
+        """A source in `ends` (`_read_ends`) has been read further since
+        (one opened since has no say)."""
+        return any(ends.get(key, end) != end for key, end in self._read_ends().items())
 
     def _known_paths(self) -> set[str]:
         return {s.path for s in self.sources}

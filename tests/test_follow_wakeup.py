@@ -1,0 +1,140 @@
+"""Following a live log: the reader wakes when the log is written, not on a
+4 ms poll (`tracetui.sources.wakeup`), and polls again where the watch
+does not see the writes."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from headless import open_app, settle
+from tracetui.app import app as app_module
+from tracetui.demo import write_demo_trace
+from tracetui.sources import wakeup as wakeup_module
+from tracetui.sources.wakeup import MISSES_TOLERATED, FileWakeup
+
+NOW = 1795412400.0
+RUN = "trace-999999"
+
+needs_inotify = pytest.mark.skipif(not FileWakeup().usable, reason="no inotify here")
+
+
+def _record(trace_id: str) -> str:
+    """A Tool Call enter line, as an eval appends it."""
+    return json.dumps({"timestamp": "2026-11-23T05:40:00+00:00", "level": "TRACE",
+                       "message": f"Tool Call: {trace_id}() (enter)", "action": "Tool Call",
+                       "detail": f"{trace_id}()", "event": "enter", "trace_id": trace_id,
+                       "start_time": NOW - 1}) + "\n"
+
+
+@pytest.fixture
+def live_log(tmp_path) -> str:
+    path = str(tmp_path / f"{RUN}.log")
+    write_demo_trace(path)
+    return path
+
+
+@needs_inotify
+def test_a_write_in_a_watched_directory_wakes_the_wait_at_once(tmp_path):
+    log = tmp_path / "trace-1.log"
+    log.write_text("")
+    wakeup = FileWakeup()
+    try:
+        assert wakeup.watch(str(tmp_path))
+        assert wakeup.wait(0.05) is False  # nothing written: a timeout
+        with open(log, "a") as f:
+            f.write("a line\n")
+        started = time.monotonic()
+        assert wakeup.wait(5.0) is True
+        assert time.monotonic() - started < 1.0
+        assert wakeup.wait(0.05) is False  # the events were read with it
+        (tmp_path / "trace-1.log.1").write_text("")  # a file created beside it (a rotation)
+        assert wakeup.wait(5.0) is True
+    finally:
+        wakeup.close()
+
+
+def test_a_watch_that_misses_writes_is_given_up():
+    wakeup = FileWakeup()
+    try:
+        was = wakeup.usable
+        for _ in range(MISSES_TOLERATED - 1):
+            wakeup.missed()
+        assert wakeup.usable is was
+        wakeup.missed()
+        assert wakeup.usable is False
+    finally:
+        wakeup.close()
+
+
+async def _until_read(app, trace_id: str, pilot, seconds: float) -> float | None:
+    """Seconds until `trace_id`'s span is in the store, None if not within `seconds`."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        with app.store.lock:
+            if trace_id in app.store.runs[RUN].spans:
+                return time.monotonic() - started
+        await pilot.pause(0.01)
+    return None
+
+
+@needs_inotify
+async def test_a_line_appended_is_read_at_its_write_not_at_the_next_poll(live_log, monkeypatch):
+    """With every poll interval at 5 s, the line is read at once all the
+    same: the write wakes the reader (following a slow eval, the 4 ms poll
+    was a fifth of the app's CPU)."""
+    for name in ("POLL_INTERVAL", "POLL_INTERVAL_IDLE", "WATCH_TIMEOUT"):
+        monkeypatch.setattr(app_module, name, 5.0, raising=False)
+    app = open_app(live_log, now=NOW)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        await pilot.pause(0.3)  # the reader now rests
+        with open(live_log, "a") as f:
+            f.write(_record("WOKEN"))
+        took = await _until_read(app, "WOKEN", pilot, 3.0)
+        assert took is not None and took < 1.5
+
+
+class BlindWakeup(FileWakeup):
+    """A watch that never sees a write (a network file system written by
+    another host): every wait times out."""
+
+    made: list[BlindWakeup] = []
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._fd = max(self._fd, 0)  # "usable", even where inotify is not
+        BlindWakeup.made.append(self)
+
+    def watch(self, directory: str) -> bool:
+        return True
+
+    def wait(self, timeout: float) -> bool:
+        time.sleep(timeout)
+        return False
+
+    def pending(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+
+async def test_a_watch_blind_to_the_writes_falls_back_to_polling(live_log, monkeypatch):
+    """Lines read with no event announcing them: after MISSES_TOLERATED the
+    reader polls as before, and every line is read."""
+    BlindWakeup.made.clear()
+    monkeypatch.setattr(app_module, "FileWakeup", BlindWakeup)
+    monkeypatch.setattr(wakeup_module, "MISSES_TOLERATED", 3)
+    monkeypatch.setattr(app_module, "WATCH_TIMEOUT", 0.2)
+    app = open_app(live_log, now=NOW)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        for k in range(4):
+            with open(live_log, "a") as f:
+                f.write(_record(f"BLIND{k}"))
+            assert await _until_read(app, f"BLIND{k}", pilot, 3.0) is not None
+        (wakeup,) = BlindWakeup.made
+        assert wakeup.usable is False
