@@ -152,7 +152,10 @@ def stats(runs: Iterable[Run], as_of: float) -> dict[str, Any]:
             total += 1
             by_status[span.status] = by_status.get(span.status, 0) + 1
             counts[span.name] = counts.get(span.name, 0) + 1
-            if span.duration is not None and span.duration == span.duration:
+            # A running span's duration is a lower bound, even where its
+            # source records one (a paused Flujo run's root): not timed, as
+            # a running leaf is not (QA: one was, the other not).
+            if span.status != RUNNING and span.duration is not None and span.duration == span.duration:
                 by_name.setdefault(span.name, []).append(span.duration)
     names = []
     for name in sorted(counts, key=lambda n: (-counts[n], n)):
