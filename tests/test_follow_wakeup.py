@@ -4,7 +4,9 @@ does not see the writes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import time
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from headless import open_app, settle
 from tracetui.app import app as app_module
 from tracetui.demo import write_demo_trace
+from tracetui.sources.lines import LineSource
 from tracetui.sources import wakeup as wakeup_module
 from tracetui.sources.wakeup import MISSES_TOLERATED, FileWakeup
 
@@ -37,12 +40,12 @@ def live_log(tmp_path) -> str:
 
 
 @needs_inotify
-def test_a_write_in_a_watched_directory_wakes_the_wait_at_once(tmp_path):
+def test_a_write_to_a_followed_file_wakes_the_wait_at_once(tmp_path):
     log = tmp_path / "trace-1.log"
     log.write_text("")
     wakeup = FileWakeup()
     try:
-        assert wakeup.watch(str(tmp_path))
+        assert wakeup.watch(str(log))
         assert wakeup.wait(0.05) is False  # nothing written: a timeout
         with open(log, "a") as f:
             f.write("a line\n")
@@ -50,7 +53,51 @@ def test_a_write_in_a_watched_directory_wakes_the_wait_at_once(tmp_path):
         assert wakeup.wait(5.0) is True
         assert time.monotonic() - started < 1.0
         assert wakeup.wait(0.05) is False  # the events were read with it
-        (tmp_path / "trace-1.log.1").write_text("")  # a file created beside it (a rotation)
+        log.rename(tmp_path / "trace-1.log.1")  # rotated away
+        assert wakeup.wait(5.0) is True
+        log.write_text("")  # and made again
+        assert wakeup.wait(5.0) is True
+    finally:
+        wakeup.close()
+
+
+@needs_inotify
+def test_writes_to_other_files_beside_it_do_not_wake_the_wait(tmp_path):
+    """A chatty file beside the log (another eval's trace, a stdout capture)
+    woke the reader for every write: up to a core at 300,000 writes a
+    second, for a log with nothing new (QA)."""
+    log = tmp_path / "trace-1.log"
+    log.write_text("")
+    other = tmp_path / "other.txt"
+    wakeup = FileWakeup()
+    try:
+        assert wakeup.watch(str(log))
+        with open(other, "a", buffering=1) as chatty:
+            for n in range(200):
+                chatty.write(f"{n}\n")
+            (tmp_path / "new-file.txt").write_text("x")
+            assert wakeup.wait(0.3) is False
+            chatty.write("more\n")
+            with open(log, "a") as f:
+                f.write("a line\n")
+            assert wakeup.wait(5.0) is True
+    finally:
+        wakeup.close()
+
+
+@needs_inotify
+def test_a_symlinked_log_wakes_the_wait_when_its_target_is_written(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "links").mkdir()
+    target = tmp_path / "real" / "trace-1.log"
+    target.write_text("")
+    link = tmp_path / "links" / "trace-1.log"
+    link.symlink_to(target)
+    wakeup = FileWakeup()
+    try:
+        assert wakeup.watch(str(link))
+        with open(target, "a") as f:
+            f.write("a line\n")
         assert wakeup.wait(5.0) is True
     finally:
         wakeup.close()
@@ -139,3 +186,35 @@ async def test_a_watch_blind_to_the_writes_falls_back_to_polling(live_log, monke
             assert await _until_read(app, f"BLIND{k}", pilot, 3.0) is not None
         (wakeup,) = BlindWakeup.made
         assert wakeup.usable is False
+
+
+@needs_inotify
+async def test_a_chatty_file_beside_a_quiet_log_leaves_the_reader_asleep(live_log, monkeypatch):
+    """The reader reads its sources when the followed log changes, not when
+    any file beside it does (QA: a file written 4,600 times a second beside
+    a quiet log cost the app 59 % of a core)."""
+    for name in ("POLL_INTERVAL_IDLE", "WATCH_TIMEOUT"):
+        monkeypatch.setattr(app_module, name, 5.0, raising=False)
+    monkeypatch.setattr(app_module, "FLOWING", 0.0)  # the log is quiet
+    passes = []
+    poll = LineSource.poll
+
+    def counted_poll(self, *args, **kwargs):
+        passes.append(self.path)
+        return poll(self, *args, **kwargs)
+
+    app = open_app(live_log, now=NOW)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        await pilot.pause(0.3)  # the reader now rests
+        monkeypatch.setattr(LineSource, "poll", counted_poll)
+        other = os.path.join(os.path.dirname(live_log), "stdout.txt")
+        with open(other, "a", buffering=1) as chatty:
+            for n in range(300):
+                chatty.write(f"{n}\n")
+                await asyncio.sleep(0.002)
+        assert len(passes) <= 2  # (a pass begun as it was written)
+        with open(live_log, "a") as f:
+            f.write(_record("WOKEN"))
+        took = await _until_read(app, "WOKEN", pilot, 3.0)
+        assert took is not None and took < 1.5

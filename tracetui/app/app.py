@@ -580,7 +580,7 @@ class TraceApp(App):
                 continue
             if not isinstance(source, LineSource):
                 return False
-            if not wakeup.watch(os.path.dirname(os.path.abspath(source.path))):
+            if not wakeup.watch(source.path):
                 return False
         return True
 
