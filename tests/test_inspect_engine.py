@@ -851,3 +851,28 @@ def test_a_task_a_ctrl_c_stopped_reads_cancelled_whatever_failed_in_it(capsys):
     assert {r["name"]: r["status"] for r in tree["roots"] if r["name"] == "Run Task"} == {"Run Task": "cancelled"}
     assert {r["name"]: r["status"] for r in tree["roots"] if r["kind"] == "task"} == {
         "triage": "cancelled", "patch": "cancelled"}
+
+
+@pytest.mark.parametrize("stamp, shown", [
+    ("2026-12-02T05:00:02.100000+00:00", "05:00:02.100"),
+    ("2026-12-02T05:00:02.999999+00:00", "05:00:02.999"),
+    ("2026-12-02T05:00:59.999500+00:00", "05:00:59.999"),
+    ("2026-12-02T05:00:03.700000Z", "05:00:03.700"),
+    ("2026-12-02T05:00:04+00:00", "05:00:04.000"),
+])
+def test_a_log_records_time_is_shown_to_its_millisecond(stamp, shown, monkeypatch):
+    """`.100000` is a float a hair under .1 s: cut to milliseconds, it read
+    `.099` (QA, in the detail's log and its span times)."""
+    from tracetui.app.detail import _event_time, _when
+    from tracetui.model import EventLog
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        log = EventLog()
+        log.add(stamp, "HTTP", "x", 0)
+        assert _event_time(log[0].time) == shown
+        assert _when(log[0].time, monotonic=False) == "2026-12-02 " + shown
+    finally:
+        monkeypatch.undo()  # the zone as it was, then read again
+        time.tzset()

@@ -127,6 +127,15 @@ def fmt_clock(epoch: float | None, fmt: str = "%Y-%m-%d %H:%M:%S", empty: str = 
         return f"{epoch:.6g}"
 
 
+def clock_ms(epoch: float, fmt: str) -> str:
+    """Local wall time of an epoch to the millisecond (`fmt` for the rest),
+    rounded to its microsecond first: a record stamped `.100000` is a float
+    a hair under .1 s, which read `.099` cut to milliseconds (QA). Raises
+    what `time.localtime` raises on NaN, infinities, far years."""
+    seconds, micros = divmod(round(epoch * 1_000_000), 1_000_000)
+    return time.strftime(fmt, time.localtime(seconds)) + f".{micros // 1000:03d}"
+
+
 def counted(n: int, noun: str) -> str:
     """`1 record`, `2,000 records`: a count and its noun (QA: `1 records`)."""
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

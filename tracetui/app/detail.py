@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from bisect import bisect_left, bisect_right
 from datetime import datetime
 from typing import Any
@@ -25,7 +24,7 @@ from tracetui.app.line_list import LiteralTitle, set_scroll_size
 from tracetui.app.style import STATUS_STYLE, status_icon
 from tracetui.clock import ages_cut_short, as_of, last_seen_at_work, runs_to_the_end
 from tracetui.model import RUNNING, Anomalies, EventLog, Span, orphan_note
-from tracetui.text import counted, fmt_age, fmt_duration, safe
+from tracetui.text import clock_ms, counted, fmt_age, fmt_duration, safe
 
 #: Strings longer than this are cut in the pane (with a note saying so;
 #: `r` shows the record whole). Drawing is not linear in a string's length:
@@ -103,7 +102,7 @@ def _when(ts: float | None, monotonic: bool) -> str:
     if monotonic:
         return f"{ts:.6f} (monotonic clock)"
     try:
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) + f".{int(ts % 1 * 1000):03d}"
+        return clock_ms(ts, "%Y-%m-%d %H:%M:%S")
     except (OverflowError, OSError, ValueError):
         return str(ts)
 
@@ -132,7 +131,7 @@ def _event_time(value: Any) -> str:
     if ts is None:
         return "—"
     try:
-        return time.strftime("%H:%M:%S", time.localtime(ts)) + f".{int(ts % 1 * 1000):03d}"
+        return clock_ms(ts, "%H:%M:%S")
     except (OverflowError, OSError, ValueError):
         return safe(str(value), newlines=False)
 
