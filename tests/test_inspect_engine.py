@@ -876,3 +876,36 @@ def test_a_log_records_time_is_shown_to_its_millisecond(stamp, shown, monkeypatc
     finally:
         monkeypatch.undo()  # the zone as it was, then read again
         time.tzset()
+
+
+def test_a_hung_calls_retries_written_after_it_are_within_the_logs_end(tmp_path, capsys):
+    """A log whose eval is not seen here is aged to its last record: that
+    includes the HTTP records a hung Model call's retries write after its
+    enter (QA: its age froze at the enter, `≥0µs`, and its detail said no
+    log record was written while it ran, hiding the six 429s). The
+    whole-file scan finds the same end as the index."""
+    from tracetui import fastscan
+    from tracetui.cli import load
+
+    enter = T0 + 0.5
+    lines = [rec("enter", "model-1", "Model", "generate (openai/gpt-4o)", sample=1, start_time=enter)]
+    for n in range(1, 7):
+        lines.append(json.dumps({
+            "timestamp": datetime.fromtimestamp(enter + 2 * n, timezone.utc).isoformat(),
+            "level": "HTTP", "message": f"task=t sample=1 epoch=1\nPOST /v1/chat/completions \"HTTP/1.1 429\" ({n})",
+            "task": "t", "sample_id": 1, "epoch": 1}))
+    path = tmp_path / "trace-99998.log"  # no such eval runs here
+    write(path, lines)
+    store, _ = load([str(path)])
+    (run,) = store.runs.values()
+    assert run.end == pytest.approx(enter + 12, abs=1e-3)  # (epochs: an absolute tolerance)
+    assert fastscan.scan(str(path))[0].last_record_time == pytest.approx(run.end, abs=1e-3)
+
+    assert main(["spans", str(path), "--status", "running", "--json"]) == 0
+    (model,) = [s for s in json.loads(capsys.readouterr().out) if s["name"] == "Model"]
+    assert model["duration"] == pytest.approx(12.0, abs=1e-3)
+
+    from tracetui.app.detail import log_for, log_window
+    span = run.spans["model-1"]
+    events = log_for(span)
+    assert log_window(span, events, until=run.end) == (0, 6)

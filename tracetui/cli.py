@@ -265,14 +265,14 @@ def _anomalies_fast(args: argparse.Namespace, path: str, as_of: float | None) ->
 
 
 def not_before_last_record(mtime: float, result: Any) -> float:
-    """A file's mtime, or the last action time of its scan (`result`, a
+    """A file's mtime, or the last record time of its scan (`result`, a
     `fastscan.ChunkResult`) if later. A file's times are the kernel's
     coarse clock (a tick, some ms): a killed eval's last record, the enter
     of its stuck `sleep`, came 5 ms after its file's mtime, and `--as-of
     mtime` aged it -0.01s (QA)."""
     latest = [row.start for row in result.running.values() if row.start is not None]
-    if result.last_action_time is not None:
-        latest.append(result.last_action_time)
+    if result.last_record_time is not None:
+        latest.append(result.last_record_time)
     return max([mtime] + latest)
 
 

@@ -124,10 +124,10 @@ class ChunkResult:
     #: Its skipped lines before its first record, kept apart (a banner).
     lead: Lead = field(default_factory=Lead)
     records: int = 0
-    #: The time of the stretch's last action record (as a run's end counts
+    #: The time of the stretch's last record (as a run's end counts
     #: them), from its last block: a big log's end, for its ages, long
     #: before the index reads that far. None if that block holds none.
-    last_action_time: float | None = None
+    last_record_time: float | None = None
     #: The stretch ends in a line with no newline yet (read as it was when
     #: the scan reached it: a live log's writer may finish it a moment later).
     unfinished: bool = False
@@ -156,7 +156,7 @@ class Folder:
         self.seen: set[str] = set()
         self._tracked_ids: set[str] = set()
         #: The lines of the last block fed (`finish` looks there for the
-        #: last action's time).
+        #: last record's time).
         self._last_pieces: list[bytes] = []
 
     def finish(self) -> ChunkResult:
@@ -172,7 +172,7 @@ class Folder:
                             _num(rec.get("start_time")), _num(rec.get("duration")),
                             rec.get("error"), offset, fresh, sample_of(rec))
         self.result.running = rows
-        self.result.last_action_time = _last_action_time(self._last_pieces, self.filter)
+        self.result.last_record_time = _last_record_time(self._last_pieces, self.filter)
         return self.result
 
     def entered_first(self, ids) -> set[str]:
@@ -430,18 +430,24 @@ def _apply(state: ChunkResult, tid: str, event: str, offset: int, rec: dict) -> 
             rec["action"], detail, start, duration, rec.get("error"), sample_of(rec))
 
 
-def _last_action_time(pieces: list[bytes], needle: str | None) -> float | None:
-    """The time of the last valid action record among `pieces`: its start
-    for an enter, else its end (start and duration if it has both, else
-    when it was written), as the index's `Run.end` counts them."""
+def _last_record_time(pieces: list[bytes], needle: str | None) -> float | None:
+    """The time of the last valid record among `pieces`: an enter's start,
+    another action's end (start and duration if it has both, else when it
+    was written), when any other record was written: as the index's
+    `Run.end` counts them."""
     for line in reversed(pieces):
         try:
             rec = orjson.loads(line)
             start, duration = validate(rec)
         except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError, OverflowError):
             continue
-        if "action" not in rec or (needle is not None and needle not in rec["message"].lower()):
+        if needle is not None and needle not in rec["message"].lower():
             continue
+        if "action" not in rec:
+            written = timestamp_to_epoch(rec["timestamp"])
+            if written is None or written != written:
+                continue  # no time (as the index's log columns read it)
+            return written
         if rec["event"] == "enter" and start is not None:
             return start
         if start is not None and duration is not None:
@@ -494,8 +500,8 @@ def merge(state: ChunkResult, chunk: ChunkResult, entered_first: set[str]) -> No
     state.bad_lines += chunk.bad_lines
     state.invalid += chunk.invalid
     state.records += chunk.records
-    if chunk.last_action_time is not None:
-        state.last_action_time = chunk.last_action_time
+    if chunk.last_record_time is not None:
+        state.last_record_time = chunk.last_record_time
     state.unfinished = chunk.unfinished  # the later stretch's end is the file's
 
 

@@ -264,8 +264,12 @@ class EventLog:
         self.columns = LogColumns() if columns is None else columns
         self.indices = array("I")
 
-    def add(self, when: Any, level: str, message: str, origin: Any) -> None:
-        self.indices.append(self.columns.add(when, level, message, origin))
+    def add(self, when: Any, level: str, message: str, origin: Any) -> float:
+        """One record; returns its time in epoch seconds (NaN if none)."""
+        columns = self.columns
+        index = columns.add(when, level, message, origin)
+        self.indices.append(index)
+        return columns.times[index]
 
     def append(self, event: "Event") -> None:
         self.add(event.time, event.level, event.message, event.origin)

@@ -69,7 +69,7 @@ class Prescan:
 
     def wait(self) -> tuple[Anomalies, float | None] | None:
         """The buckets, keyed by trace id, rows without spans, and the time
-        of the file's last action (None if unknown); None if the scan failed
+        of the file's last record (None if unknown); None if the scan failed
         or was cancelled. Blocks: call it from a thread."""
         if self._proc is None:
             return None
@@ -80,7 +80,7 @@ class Prescan:
             result, _note = pickle.loads(data)
         except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
             return None
-        return result.anomalies(), result.last_action_time
+        return result.anomalies(), result.last_record_time
 
     def cancel(self) -> None:
         if self._proc is not None and self._proc.poll() is None:

@@ -990,6 +990,10 @@ class InspectDecoder:
             target = sample.node
             if target.events is None:
                 target.events = EventLog(self.run.events.columns)
-            target.events.add(rec["timestamp"], level, self.share(message), offset)
+            written = target.events.add(rec["timestamp"], level, self.share(message), offset)
         else:
-            self.run.events.add(rec["timestamp"], level, self.share(message), offset)
+            written = self.run.events.add(rec["timestamp"], level, self.share(message), offset)
+        # The log got this far (QA: a hung Model call's 429 retries, written
+        # after its enter, fell past the end of a log whose eval is not seen
+        # here, and out of the action's log window).
+        self.run.see_time(written)
