@@ -263,6 +263,29 @@ def test_replaced_by_a_fifo_never_blocks(tmp_path):
     assert _span_ids(store) == {"a"}
 
 
+def test_a_fifo_in_the_logs_place_never_blocks_the_writer_check(tmp_path):
+    """Whether a log's eval still writes it is judged from its last record,
+    read from its end: a FIFO made where the log was, a moment ago (so
+    "written lately"), blocked that open for good, and the app's exit with
+    it (a hang in tests/test_hostile_tui.py, once the reader woke at the
+    FIFO's creation)."""
+    from tracetui.formats.inspect import is_live, last_record_time
+
+    path = str(tmp_path / "trace-1.log")
+    os.mkfifo(path)
+    answers = []
+
+    def check():
+        answers.append((last_record_time(path), is_live(path)))
+
+    worker = threading.Thread(target=check, daemon=True)
+    worker.start()
+    worker.join(5)
+    assert answers == [(None, False)], "opening a FIFO blocked"
+    with pytest.raises(OSError):
+        files.open_regular(path)
+
+
 def test_gzip_file_rewritten_while_followed(tmp_path):
     """A .gz being written (or replaced) is re-read whole, never doubled."""
     path = str(tmp_path / "trace-1.log.gz")

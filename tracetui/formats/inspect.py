@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 import time
 from datetime import datetime
@@ -27,6 +28,7 @@ from tracetui.model import (
     CANCELLED, ERROR, LATELY_KEPT, OK, RUNNING, TIMEOUT, AnomalyRow, EventLog, Run, Span, pack_offset,
 )
 from tracetui.skipped import Lead
+from tracetui.sources.files import open_regular
 from tracetui.store import Store
 
 FORMAT = "inspect"
@@ -208,7 +210,7 @@ TAIL_BYTES = 64 * 1024
 def last_record_time(path: str) -> float | None:
     """The time of the last whole record of a plain log, from its end."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:  # (a FIFO in its place would block)
             size = f.seek(0, os.SEEK_END)
             f.seek(max(0, size - TAIL_BYTES))
             tail = f.read(TAIL_BYTES)
@@ -231,10 +233,11 @@ def _written_by_its_eval_within(path: str, seconds: float) -> bool:
     about as old as its last write (a log copied here a minute ago from an
     eval of last week is not being written)."""
     try:
-        mtime = os.stat(path).st_mtime
+        st = os.stat(path)
     except OSError:
         return False
-    if time.time() - mtime >= seconds:
+    mtime = st.st_mtime
+    if not stat.S_ISREG(st.st_mode) or time.time() - mtime >= seconds:  # a FIFO in its place
         return False
     last = last_record_time(path)
     return last is None or mtime - last < COPY_GAP

@@ -14,6 +14,7 @@ before it.
 from __future__ import annotations
 
 import bisect
+import errno
 import gzip
 import io
 import os
@@ -255,6 +256,22 @@ def _renamed_to(path: str, ino: tuple[int, int]) -> str | None:
     return None
 
 
+def open_regular(path: str):
+    """`open(path, "rb")`, but never blocking on what is not a regular file:
+    a followed log replaced by a FIFO between a look and the open (`mkfifo`
+    where it was) hung the reader for good, and the app's exit with it.
+    O_NONBLOCK makes opening a FIFO return at once; it changes nothing for a
+    regular file's reads. Raises OSError (EINVAL) for anything else."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def is_regular(path: str) -> bool:
     """Opening a FIFO for reading blocks until a writer comes: look first."""
     try:
@@ -267,7 +284,7 @@ def is_gzip(path: str) -> bool:
     if not is_regular(path):
         return False
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             return f.read(2) == GZIP_MAGIC
     except OSError:
         return False
@@ -416,7 +433,7 @@ class FileFollower:
         # (`> log`, then a burst) has the same inode and a bigger size.
         expected = (self._tail + self._partial)[-TAIL_CHECK:] if start else b""
         try:
-            with open(self.path, "rb") as f:
+            with open_regular(self.path) as f:
                 f.seek(start - len(expected))
                 data = f.read(len(expected) + self.read_size)
         except OSError as exc:
@@ -456,7 +473,7 @@ class FileFollower:
         read one slice; later polls continue while `chunk.more`."""
         self._close_gz()
         try:
-            raw = open(self.path, "rb")
+            raw = open_regular(self.path)
         except OSError as exc:
             chunk.notes.append(f"{self.path}: cannot read: {exc.strerror or exc}")
             return
@@ -537,7 +554,7 @@ class FileFollower:
     def _prefix_matches(self, offset: int, tail: bytes) -> bool:
         start = max(0, offset - len(tail))
         try:
-            with open(self.path, "rb") as raw:
+            with open_regular(self.path) as raw:
                 stream, _ = gunzip(raw)
                 pos = 0
                 while pos + READ_SIZE <= start:
@@ -553,7 +570,7 @@ class FileFollower:
     def read_line_at(self, offset: int) -> bytes | None:
         """The raw line at an offset (for "show the raw record")."""
         try:
-            with open(self.path, "rb") as raw:
+            with open_regular(self.path) as raw:
                 if self._gzip:
                     points = self._gz_points
                     i = bisect.bisect_right(points, offset, key=lambda p: p.out)

@@ -9,7 +9,7 @@ from typing import Any
 from tracetui.formats import DocumentFormat, LineFormat
 from tracetui.formats.inspect import WRITER_QUIET
 from tracetui.sources.base import DecodedSource, paused_gc, records_older_than, written_within
-from tracetui.sources.files import GZIP_BUFFER, GZIP_DAMAGE, FileFollower, damaged_gzip_note, gunzip, is_gzip
+from tracetui.sources.files import GZIP_BUFFER, GZIP_DAMAGE, FileFollower, damaged_gzip_note, gunzip, is_gzip, open_regular
 from tracetui.store import Store
 
 
@@ -156,7 +156,7 @@ class LineSource(DecodedSource):
 
 def read_all(path: str) -> tuple[bytes, str | None]:
     """The whole (decompressed) file, and a note if gzip data ended early."""
-    with open(path, "rb") as raw:
+    with open_regular(path) as raw:
         if not is_gzip(path):
             return raw.read(), None
         stream, inner = gunzip(raw)
