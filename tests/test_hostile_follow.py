@@ -190,6 +190,11 @@ def test_renamed_away_then_deleted(tmp_path):
     assert source.notes[-1] == f"{path}: file was removed; showing what was read"
     assert sum("removed" in n for n in source.notes) == 1 and not source.live  # said once
     assert _span_ids(store) == {"a", "b"}
+    with open(path, "wb") as f:  # made again (QA: the note still said it was gone)
+        f.write(_records("c"))
+    source.poll()
+    assert source.notes[-1] == f"{path}: the file is back; reading it again"
+    assert _span_ids(store) == {"c"}
 
 
 def test_rotated_by_rename_follows_the_old_file_and_leaves_the_new_one(tmp_path):

@@ -382,6 +382,10 @@ class FileFollower:
                 chunk.notes.append(f"{self.path}: no longer a regular file; showing what was read")
             self.gone = True
             return chunk
+        if self.gone:
+            # Said, or the status line's last note still says it is gone
+            # while it is read again (QA: a log moved away and made again).
+            chunk.notes.append(f"{self.path}: the file is back; reading it again")
         self.gone = False
         ino = (st.st_dev, st.st_ino)
         if self._gzip is None:
