@@ -7,7 +7,7 @@ import json
 import os
 from bisect import bisect_left, bisect_right
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
 from rich.console import Group, RenderableType
 from rich.rule import Rule
@@ -23,7 +23,7 @@ from tracetui.analysis import enclosing_sample, shown_duration
 from tracetui.app.line_list import LiteralTitle, set_scroll_size
 from tracetui.app.style import STATUS_STYLE, status_icon
 from tracetui.clock import ages_cut_short, as_of, last_seen_at_work, runs_to_the_end
-from tracetui.model import RUNNING, Anomalies, EventLog, Span, orphan_note
+from tracetui.model import RUNNING, Anomalies, Event, EventLog, Span, orphan_note
 from tracetui.text import clock_ms, counted, fmt_age, fmt_duration, safe
 
 #: Strings longer than this are cut in the pane (with a note saying so;
@@ -468,10 +468,11 @@ def _sample_label(sample: Span) -> str:
     return f"{sample.parent.name} · {sample.name}" if sample.parent is not None else sample.name
 
 
-def log_for(span: Span) -> list:
+def log_for(span: Span) -> Sequence[Event]:
     """The log records that belong with a span: its sample's (Inspect HTTP,
-    TRACE and WARNING records, in time order; an action shows those of its
-    time, `log_window`), or the run's for top-level nodes."""
+    TRACE and WARNING records, in file order: time order but for a thread's
+    record written a moment late; an action shows those of its time,
+    `log_window`), or the run's for top-level nodes."""
     node = enclosing_sample(span)
     if node is not None:
         return node.events or []
