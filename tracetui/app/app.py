@@ -555,7 +555,7 @@ class TraceApp(App):
                 woke = self._rest(wakeup, flowing=now - last_change < FLOWING)
 
     def _rest(self, wakeup: FileWakeup, flowing: bool) -> bool | None:
-        """Wait for more data: until a followed file's directory changes (or
+        """Wait for more data: until a followed file changes (or
         WATCH_TIMEOUT passes) when every source that may grow is watched,
         while data flows no sooner than POLL_INTERVAL after this pass; else
         sleep POLL_INTERVAL while data flows. True: a change woke it;
@@ -573,8 +573,8 @@ class TraceApp(App):
         return None
 
     def _all_watched(self, wakeup: FileWakeup) -> bool:
-        """Every source that may still grow is a plain file whose directory
-        `wakeup` watches (a database is polled)."""
+        """Every source that may still grow is a plain file `wakeup` watches
+        (through its directory; a database is polled)."""
         for source in list(self.sources):
             if source.settled:
                 continue
