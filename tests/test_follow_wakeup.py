@@ -153,6 +153,7 @@ class BlindWakeup(FileWakeup):
 
     def __init__(self) -> None:
         super().__init__()
+        self._real_fd = self._fd
         self._fd = max(self._fd, 0)  # "usable", even where inotify is not
         BlindWakeup.made.append(self)
 
@@ -167,7 +168,8 @@ class BlindWakeup(FileWakeup):
         return False
 
     def close(self) -> None:
-        pass
+        if self._real_fd >= 0:  # (not the 0 it pretends to hold)
+            os.close(self._real_fd)
 
 
 async def test_a_watch_blind_to_the_writes_falls_back_to_polling(live_log, monkeypatch):

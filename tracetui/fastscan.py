@@ -69,7 +69,7 @@ import orjson
 from tracetui.formats.inspect import cr_lines, timestamp_to_epoch, validate
 from tracetui.formats.jsonutil import as_float, loads
 from tracetui.sources.files import GZIP_DAMAGE, damaged_gzip_note, inflate, trailer_size
-from tracetui.model import BUCKETS, Anomalies, AnomalyRow
+from tracetui.model import BUCKETS, Anomalies, AnomalyRow, epoch_seconds
 from tracetui.skipped import Lead
 
 BUCKET_OF_EVENT = {"cancel": "cancelled", "error": "errors", "timeout": "timeouts"}
@@ -444,9 +444,9 @@ def _last_record_time(pieces: list[bytes], needle: str | None) -> float | None:
         if needle is not None and needle not in rec["message"].lower():
             continue
         if "action" not in rec:
-            written = timestamp_to_epoch(rec["timestamp"])
-            if written is None or written != written:
-                continue  # no time (as the index's log columns read it)
+            written = epoch_seconds(rec["timestamp"])  # as the index's log columns read it
+            if written is None:
+                continue
             return written
         if rec["event"] == "enter" and start is not None:
             return start

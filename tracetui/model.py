@@ -184,6 +184,21 @@ _from_iso = datetime.fromisoformat
 NAN = float("nan")
 
 
+def epoch_seconds(value: Any) -> float | None:
+    """A log record's time (Inspect: an ISO string with its zone; a number
+    elsewhere) in epoch seconds; None if it is neither (or NaN)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        ts = float(value)
+        return ts if ts == ts else None
+    if isinstance(value, str):
+        try:
+            # Python 3.10 reads no `Z`; 3.11 does.
+            return _from_iso(value[:-1] + "+00:00" if value[-1:] == "Z" else value).timestamp()
+        except (ValueError, OverflowError, OSError):
+            return None
+    return None
+
+
 class LogColumns:
     """The log records of one run (those of all its samples), as columns.
 
@@ -232,15 +247,11 @@ class LogColumns:
 
     def _other_time(self, index: int, when: Any) -> float:
         """Epoch seconds of a time that is not an ISO string without a `Z`
-        (which Python 3.10 does not read); NaN, with the time kept as
-        written, if it is neither a number nor an ISO string."""
-        if type(when) in (float, int):
-            return float(when)
-        if type(when) is str:
-            try:
-                return _from_iso(when[:-1] + "+00:00").timestamp()
-            except (ValueError, OverflowError, OSError):
-                pass
+        (`epoch_seconds`); NaN, with the time kept as written, if it is
+        neither a number nor an ISO string."""
+        ts = epoch_seconds(when)
+        if ts is not None:
+            return ts
         if self._odd_times is None:
             self._odd_times = {}
         self._odd_times[index] = when
@@ -282,9 +293,6 @@ class EventLog:
 
     def __len__(self) -> int:
         return len(self.indices)
-
-    def __bool__(self) -> bool:
-        return len(self.indices) > 0
 
     def __getitem__(self, index: int | slice) -> "Event | list[Event]":
         event = self.columns.event

@@ -378,7 +378,7 @@ class AnomalyPanel(LineList):
         #: run id -> (roots, task nodes among them, longest task name).
         self._task_counts: dict[str, tuple[int, int, int]] = {}
         #: `scanning` as the rows were last listed (`_running_rows_arrived`).
-        self._scanned_before: set = frozenset()
+        self._scanned_before: frozenset | set = frozenset()
 
     def row_count(self) -> int:
         return len(self.rows)

@@ -23,7 +23,7 @@ from tracetui.analysis import enclosing_sample, shown_duration
 from tracetui.app.line_list import LiteralTitle, set_scroll_size
 from tracetui.app.style import STATUS_STYLE, status_icon
 from tracetui.clock import ages_cut_short, as_of, last_seen_at_work, runs_to_the_end
-from tracetui.model import RUNNING, Anomalies, Event, EventLog, Span, orphan_note
+from tracetui.model import RUNNING, Anomalies, Event, EventLog, Span, epoch_seconds, orphan_note
 from tracetui.text import clock_ms, counted, fmt_age, fmt_duration, safe
 
 #: Strings longer than this are cut in the pane (with a note saying so;
@@ -107,25 +107,10 @@ def _when(ts: float | None, monotonic: bool) -> str:
         return str(ts)
 
 
-def _epoch(value: Any) -> float | None:
-    """A log record's time (Inspect: an ISO string with its zone; a number
-    elsewhere) in epoch seconds; None if it is neither."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        ts = float(value)
-        return ts if ts == ts else None  # not NaN
-    if isinstance(value, str):
-        try:
-            # Python 3.10 reads no `Z`; 3.11 does, and is ~0.35 µs a record.
-            return datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] == "Z" else value).timestamp()
-        except (ValueError, OverflowError, OSError):
-            return None
-    return None
-
-
 def _event_time(value: Any) -> str:
     """A log record's time as local HH:MM:SS.mmm (Inspect writes ISO
     strings with microseconds and a zone: too long for every line)."""
-    ts = _epoch(value)
+    ts = epoch_seconds(value)
     if ts is None and isinstance(value, str):
         return safe(value, newlines=False)
     if ts is None:
@@ -380,12 +365,12 @@ class _LogTimes:
             return times
         parse = datetime.fromisoformat
         for event in events[len(times):]:
-            # Inspect's ISO string read inline: `_epoch` for each of 10k
+            # Inspect's ISO string read inline: `epoch_seconds` for each of 10k
             # records doubled the time (6 ms), the pane's whole budget.
             try:
                 ts = parse(event.time).timestamp()
             except (TypeError, ValueError, OverflowError, OSError):
-                ts = _epoch(event.time)
+                ts = epoch_seconds(event.time)
             if ts is not None and ts > last:
                 last = ts
             times.append(last)

@@ -272,19 +272,9 @@ def open_regular(path: str):
         raise
 
 
-def is_regular(path: str) -> bool:
-    """Opening a FIFO for reading blocks until a writer comes: look first."""
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False
-
-
 def is_gzip(path: str) -> bool:
-    if not is_regular(path):
-        return False
     try:
-        with open_regular(path) as f:
+        with open_regular(path) as f:  # (what is not a regular file: OSError)
             return f.read(2) == GZIP_MAGIC
     except OSError:
         return False
