@@ -293,3 +293,17 @@ def test_stats_time_no_running_span_whatever_its_source_records(capsys):
     finished = sorted(s["duration"] for s in roots if s["status"] != "running")
     assert by_name["pipeline_run"]["max"] == pytest.approx(finished[-1])
     assert by_name["ask_human"]["count"] == 1 and by_name["ask_human"]["timed"] == 0
+
+
+def test_stats_text_says_how_many_of_each_name_are_timed(capsys):
+    """A killed eval's log (`make_slots_late.py`): 9 Tool Calls, 6 of them
+    still running. The text table read `Tool Call  9  14.33s …` with the
+    mean of the 3 finished, as if of all 9 (QA); it says how many it
+    timed, as the JSON's `timed` does."""
+    path = os.path.join(os.path.dirname(__file__), "data", "inspect", "slots-late-killed.log")
+    assert main(["stats", path]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line for line in lines if line.startswith("NAME"))
+    assert header.split()[:3] == ["NAME", "COUNT", "TIMED"]
+    tool_calls = next(line for line in lines if line.startswith("Tool Call "))
+    assert tool_calls.split()[2:4] == ["9", "3"]

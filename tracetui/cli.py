@@ -473,9 +473,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
         return 0
     out(f"spans: {result['spans']}  " + "  ".join(f"{k}: {v}" for k, v in result["status"].items() if v))
     out()
-    out(f"{'NAME':<40} {'COUNT':>7} {'MEAN':>9} {'P50':>9} {'P95':>9} {'MAX':>9}")
+    # TIMED: how many of COUNT the times are of. A running span has no
+    # duration yet: a live eval's 9 Tool Calls read as if the mean of the 3
+    # finished were theirs (QA).
+    out(f"{'NAME':<40} {'COUNT':>7} {'TIMED':>7} {'MEAN':>9} {'P50':>9} {'P95':>9} {'MAX':>9}")
     for row in result["by_name"]:
-        out(f"{column(safe(row['name'], newlines=False), 40)} {row['count']:>7} "
+        out(f"{column(safe(row['name'], newlines=False), 40)} {row['count']:>7} {row['timed']:>7} "
             f"{fmt_duration(row['mean']):>9} {fmt_duration(row['p50']):>9} "
             f"{fmt_duration(row['p95']):>9} {fmt_duration(row['max']):>9}")
     if chrome_runs:
