@@ -27,7 +27,7 @@ from hostile import corpus as c
 from tracetui.analysis import enclosing_sample
 from tracetui.app import app as app_module
 from tracetui.app import span_tree
-from tracetui.app.anomaly_panel import SAME_MOMENT, _newest_in_samples, _placement
+from tracetui.app.anomaly_panel import SAME_MOMENT, _newest_in_samples, _placement, _sample_where
 from tracetui.app.app import GC_YOUNG_THRESHOLD, GIL_SWITCH_INTERVAL, TraceApp
 from tracetui.app.detail import log_for
 from tracetui.app.key_bar import KeyBar
@@ -2618,6 +2618,61 @@ def _hold_back_prescans(monkeypatch):
     return answer
 
 
+@pytest.mark.parametrize("live", [True, False])
+async def test_a_big_logs_scan_gives_way_only_beside_a_live_eval(tmp_path, monkeypatch, live):
+    """QA: the scan of a killed eval's log, at low priority on a machine
+    busy with something else, got 9 % of a CPU; the hung actions came only
+    with the whole index. It gives way to a live eval, not to others."""
+    from tracetui import prescan
+
+    monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: True)
+    asked = []
+
+    class RecordingPrescan(prescan.Prescan):
+        def __init__(self, path, message_filter=None, **options):
+            asked.append(options.get("gentle"))
+            super().__init__(path, message_filter, **options)
+
+    monkeypatch.setattr("tracetui.app.app.Prescan", RecordingPrescan)
+    path = tmp_path / (f"trace-{os.getpid()}.log" if live else "trace-1.log")  # this process, or no eval
+    shutil.copyfile(HUNG, path)
+    if not live:
+        os.utime(path, (time.time() - 3600,) * 2)  # and not written for an hour
+    app = make_app(str(path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        await _until(pilot, lambda: asked)
+        assert asked == [live]
+
+
+async def test_a_big_trees_title_says_it_is_sorting_until_the_rows_are_sorted(monkeypatch):
+    """QA, a 1.1M-line log: `s` said `sorted: name` at once, the rows came
+    1.4 s later, and keys pressed in between went by the old order. The
+    title says `sorting…` until the thread's rows land."""
+    import threading
+
+    monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 0)  # every run counts as big
+    app = make_app(HUNG)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        release = threading.Event()
+        flatten = span_tree.SpanTree._flatten
+
+        def held(self, *args, **kwargs):
+            if kwargs.get("yield_gil"):  # the thread's layout
+                release.wait(10)
+            return flatten(self, *args, **kwargs)
+
+        monkeypatch.setattr(span_tree.SpanTree, "_flatten", held)
+        app.focus_now(app.tree)
+        await pilot.press("s")
+        await pilot.pause(0.1)
+        assert "sorting…" in app.tree.border_title
+        release.set()
+        await _until(pilot, lambda: "sorting…" not in app.tree.border_title)
+        assert "sorted: start time" in app.tree.border_title
+
+
 def _held_after_first_slice(source, slices: int = 1):
     """Let `source` read one slice (or `slices`), then hold the reader (the
     app's one thread that reads every source) until released."""
@@ -4403,8 +4458,10 @@ async def test_an_action_stuck_while_its_sample_went_on_is_listed_by_its_own_age
     sank below every young action of the eval's other samples, changing
     place with every batch. It waits on another only if that one came early
     in its life (a `Tool Call` on its `Subprocess`); else it is listed by
-    its own age, at the top, and stays there as young actions come and go."""
-    path = tmp_path / "trace-8.log"
+    its own age, at the top, and stays there as young actions come and go.
+    (Live: a stopped log's running ages are lower bounds, and an action
+    waits on any begun after it in its sample, `running_order`.)"""
+    path = tmp_path / f"trace-{os.getpid()}.log"  # its eval runs here: live
     records = [c.inspect_record("enter", "run", "Run Task", "task: t (m)", start=NOW - 300),
                _sample_records(1, "enter", "stuck", "Tool Call", start=NOW - 120)]
     records += [_sample_records(n, "enter", f"young{n}", start=NOW - 1.5) for n in range(2, 40)]
@@ -4803,6 +4860,104 @@ def test_a_tool_call_waiting_for_a_slot_comes_after_subprocesses_begun_just_afte
         ("Subprocess", "Tool Call"), ("Tool Call", "sample 2 · epoch 1"),
         ("Tool Call", "sample 3 · epoch 1"), ("Tool Call", "sample 4 · epoch 1"),
         ("Tool Call", "sample 5 · epoch 1"), ("Run Task", None)]
+
+
+SLOTS_LATE = os.path.join(os.path.dirname(__file__), "data", "inspect", "slots-late-killed.log")
+#: When slots-late-killed.log's second stuck Subprocess began.
+SLOTS_LATE_HANG = 1796197451.5137768
+
+
+def _slots_late_order(live: bool, end: float | None = None) -> list[tuple[str, str]]:
+    from tracetui.app.anomaly_panel import running_order
+    from tracetui.cli import load
+
+    store, _ = load([SLOTS_LATE])
+    (run,) = store.runs.values()
+    run.live = live
+    part = [("running", row, run) for row in run.anomalies.running.values()]
+    running_order(part, {id(run): end or run.end})
+    return [(row.action, row.detail.split("(")[0].split(" #")[0]) for _, row, _ in part]
+
+
+#: A stuck Subprocess, the Tool Call waiting on it, the other, its Tool
+#: Call; the four Tool Calls still waiting for a slot; both Run Tasks.
+SLOTS_LATE_ORDER = [("Subprocess", "sh -c 'sleep 3600"), ("Tool Call", "sleeper"),
+                    ("Subprocess", "sh -c 'sleep 3600"), ("Tool Call", "sleeper")] + sorted(
+    [("Tool Call", "sleeper")] + [("Tool Call", "breaker")] * 3) + [("Run Task", "task: failing "),
+                                                                    ("Run Task", "task: hang ")]
+
+
+@pytest.mark.parametrize("live", [True, False])
+def test_a_tool_call_that_waited_long_for_a_slot_comes_after_the_subprocess_that_took_it(live):
+    """A real eval (`make_slots_late.py`): its Tool Calls waited 20 s for a
+    subprocess slot, then two Subprocesses took the slots and hung. Two
+    minutes in, the Tool Calls still waiting, 20 s older, came first, and
+    `a` `enter` landed on one (QA). Killed: every age is a lower bound
+    measured to the log's end, the Subprocesses' a few ms, and the Tool
+    Calls came first again."""
+    order = _slots_late_order(live, SLOTS_LATE_HANG + 100 if live else None)
+    assert order[:4] + sorted(order[4:8]) + sorted(order[8:]) == SLOTS_LATE_ORDER
+
+
+async def test_the_running_rows_are_listed_again_as_time_alone_changes_their_order(tmp_path):
+    """A hung eval writes nothing: its panel kept the order of the moment
+    its last Subprocess began (the Tool Calls waiting for a slot, 20 s
+    older, on top) until another log appeared (QA). The tick sorts them
+    again, the cursor on its row."""
+    path = tmp_path / f"trace-{os.getpid()}.log"  # its eval runs here: live
+    shutil.copyfile(SLOTS_LATE, path)
+    clock = [SLOTS_LATE_HANG + 0.5]
+    app = open_app(str(path), now=lambda: clock[0])
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        assert app.run_list.current.live
+        assert panel.rows[0][1].action == "Tool Call"  # the moment it began: the Tool Calls have waited longest
+        app.focus_now(panel)
+        await pilot.press("down")
+        watched = panel.current[1]
+        clock[0] += 100
+        app.tick()
+        await pilot.pause(0.05)
+        assert [(row.action, row.detail.split("(")[0].split(" #")[0]) for _, row, _ in panel.rows][:4] \
+            == SLOTS_LATE_ORDER[:4]
+        assert panel.current[1] is watched
+
+
+async def test_rows_of_an_eval_of_several_tasks_name_their_task_beside_another_evals(tmp_path):
+    """Two evals listed: where the row had no room for both, it kept the
+    eval's name and dropped its task's, and `failing 1/e1` read
+    `1/e1 · 2920`, beside the `limited` task's `1/e1 · 2920` (QA). The
+    eval's rows are listed together: the task is kept."""
+    shutil.copyfile(SLOTS_LATE, tmp_path / "trace-2920.log")
+    shutil.copyfile(os.path.join(os.path.dirname(SLOTS_LATE), "slots-killed.log"), tmp_path / "trace-4260.log")
+    app = make_app(str(tmp_path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        rows = [panel.render_row(i, panel.size.width).plain for i, (_, row, _) in enumerate(panel.rows)
+                if "breaker" in row.detail]
+        assert len(rows) == 3 and all(re.search(r" failing [123]/e1 ", text) for text in rows), rows
+
+
+async def test_the_anomaly_filters_words_match_the_task_and_sample_a_row_names():
+    """QA: `/django` matched none of the rows reading
+    `django__django-22546/e2`, and `/swe_bench` only its `Run Task`; the
+    CLI's `--filter` (Inspect's: the record's message, which begins
+    `task=… sample=…`) matched them all."""
+    app = make_app(SLOTS_LATE)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        app.focus_now(panel)
+        await pilot.press("slash", *"failing", "enter")
+        await pilot.pause(0.1)
+        assert sorted(row.detail.split("(")[0] for _, row, _ in panel.rows) == [
+            "breaker", "breaker", "breaker", "task: failing "]
+        await pilot.press("slash", "ctrl+u", *"2/e1", "enter")
+        await pilot.pause(0.1)
+        assert {(_sample_where(row)[0], _sample_where(row)[1]) for _, row, _ in panel.rows} == {
+            ("hang", 2), ("failing", 2), ("limited", 2)}
 
 
 def _compose_exec(*command: str) -> str:

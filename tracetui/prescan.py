@@ -34,9 +34,11 @@ def worth_prescanning(path: str) -> bool:
         return False
 
 
-#: How much the scan gives way (`os.nice`): a busy machine (the eval
-#: itself, or the app's reader and UI) keeps its CPUs; an idle one lends
-#: them all the same.
+#: How much the scan gives way (`os.nice`) beside a live eval: the eval
+#: keeps its CPUs; an idle machine lends them all the same. Not beside
+#: none: on a machine busy with something else, the scan of a killed
+#: eval's log got 9 % of a CPU, and its hung actions were listed only
+#: once the whole file was indexed, 12-19 s in (QA).
 NICENESS = 10
 
 
@@ -50,9 +52,11 @@ def _lower_priority() -> None:
 class Prescan:
     """One file's scan, running in a child process from construction."""
 
-    def __init__(self, path: str, message_filter: str | None = None, parallel: bool = False) -> None:
+    def __init__(self, path: str, message_filter: str | None = None, parallel: bool = False,
+                 gentle: bool = True) -> None:
         """`parallel`: fold on every CPU (for an archive scanned while the
-        reader has nothing to read), not only on the one the reader leaves."""
+        reader has nothing to read), not only on the one the reader leaves.
+        `gentle`: give way to other processes (`NICENESS`): an eval runs."""
         self.path = path
         args = [sys.executable, "-m", "tracetui.fastscan", *(["--parallel"] if parallel else []), path]
         if message_filter:
@@ -63,7 +67,7 @@ class Prescan:
         try:
             self._proc: subprocess.Popen | None = subprocess.Popen(
                 args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL, env=env, preexec_fn=_lower_priority)
+                stderr=subprocess.DEVNULL, env=env, preexec_fn=_lower_priority if gentle else None)
         except OSError:
             self._proc = None
 

@@ -152,16 +152,18 @@ class Query:
 
     def matches_anomaly(self, status: str, action: str, detail: str, error: str | None,
                         span: Span | None, run: Run | None = None,
-                        sample: tuple | None = None) -> bool:
-        """An anomaly panel row: words in its action, detail, error or run's
-        name (or in its span's text); fields on its span, except `status`,
+                        sample: tuple | None = None, place: str | None = None) -> bool:
+        """An anomaly panel row: words in its action, detail, error, run's
+        name or `place` (the task and sample the row names: `swe_bench
+        django__django-22546/e2`; QA: `/django` matched none of the rows
+        showing it), or in its span's text; fields on its span, except `status`,
         which is the row's bucket, and `run`, its run's id or name. A row the
         prescan found before the index made its span can answer `status`,
         `run`, `kind` / `name` by its action, `task`, `sample`, `epoch` by
         its record's (`sample`: task, sample id, epoch), and `model` (and
         `task`) by a `Model` or `Run Task` detail, no more."""
         run_names = (run.id, run.name) if run is not None else ()
-        if not self.matches_text(action, detail, error, *run_names) and not (
+        if not self.matches_text(action, detail, error, place, *run_names) and not (
                 span is not None and (self.matches_text(span.name, span.detail, span.kind, span.id)
                                       or self._matches_content(span))):
             return False

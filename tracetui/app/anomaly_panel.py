@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import time
 from operator import itemgetter
-from typing import Iterable
+from typing import Callable, Iterable
 
 from rich.text import Text
 
@@ -173,11 +173,16 @@ def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float
     wheres = {id(row): _sample_where(row) for _, row, _ in part}
     newest = _newest_in_samples(part, wheres)
     rank = _run_ranks(part)
-    placements = {id(row): _placement(row, newest, run, ends[id(run)], wheres) for _, row, run in part}
+    # A stopped run's running rows ran on past its log's end for as long
+    # as nobody knows: an action begun at its last record waited on by one
+    # begun seconds before (its own age, a lower bound, says nothing).
+    placements = {id(row): _placement(row, newest, run, ends[id(run)] if run.live else float("inf"), wheres)
+                  for _, row, run in part}
     idle = _idle_holders(part, placements, wheres)
     # Oldest first: the start each row is placed by, less its run's end.
     ages = {id(row): float("inf") if placements[id(row)][1] is None else placements[id(row)][1] - ends[id(run)]
             for _, row, run in part}
+    idle_ages = _idle_ages(part, idle, newest, wheres, placements, ages, lambda run: not run.live)
 
     def key(item: tuple[str, AnomalyRow, Run]) -> tuple:
         _, row, run = item
@@ -188,7 +193,7 @@ def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float
         # write, two samples stuck alike): a run's rows, and a sample's,
         # stay together, so no other row comes between an action and the
         # one waiting on it.
-        return (not run.live, level == 2, age + SAME_MOMENT if id(row) in idle else age, id(row) in idle,
+        return (not run.live, level == 2, idle_ages.get(id(row), age), id(row) in idle,
                 age, rank[id(run)], _group(wheres[id(row)]), level, -(row.start or 0.0) if level == 1 else 0.0)
 
     part.sort(key=key)
@@ -229,6 +234,66 @@ def _idle_holders(part: list[tuple[str, AnomalyRow, Run]], placements: dict[int,
         if level == 1 and where is not None and (_sample_key(run, where), placed) in idle_at:
             idle.add(id(row))
     return idle
+
+
+#: Actions that hold one of an eval's subprocess slots while they run.
+SLOT_ACTIONS = frozenset(("Subprocess",))
+#: A `HOLDING_ACTIONS` row waiting on nothing its log shows is listed after
+#: the `SLOT_ACTIONS` rows of its run that have run at least this share of
+#: its own age: they may hold the slot it waits for. A `Tool Call` that
+#: waited 20 s for a slot, then 2 minutes more while the `Subprocess` that
+#: took it hung, came before it, and `a` `enter` landed on the Tool Call
+#: (QA). One that has waited two hours beside Subprocesses a few seconds
+#: old (slots come and go; a tool of its own hangs) is listed by its age.
+SLOT_SHARE = 0.5
+
+
+def _idle_ages(part: list[tuple[str, AnomalyRow, Run]], idle: set[int], newest: dict,
+               wheres: dict[int, tuple | None], placements: dict[int, tuple[int, float | None]],
+               ages: dict[int, float], any_slot: Callable[[Run], bool]) -> dict[int, float]:
+    """The age each idle row (`_idle_holders`) is listed by, by `id(row)`:
+    SAME_MOMENT after its own, or, for one that may wait for a slot
+    (`_slot_waiters`), after that of the youngest slot holder of its run
+    it may wait on (`SLOT_SHARE`; every one where `any_slot(run)`: a
+    stopped log's ages are only lower bounds), if younger. `ages`: as the
+    rows are sorted, oldest the lowest (negative: how long ago)."""
+    if not idle:
+        return {}
+    holders: dict[int, list[float]] = {}
+    for _, row, run in part:
+        age = ages[id(row)]
+        if row.action in SLOT_ACTIONS and id(row) not in idle and placements[id(row)][0] == 0 \
+                and age != float("inf"):
+            holders.setdefault(id(run), []).append(age)
+    waiters = _slot_waiters(part, idle, newest, wheres, placements) if holders else set()
+    listed = {}
+    for _, row, run in part:
+        if id(row) in idle:
+            age = ages[id(row)]
+            if id(row) in waiters:
+                anyone = any_slot(run)
+                age = max([age, *(a for a in holders.get(id(run), ()) if anyone or a <= SLOT_SHARE * age)])
+            listed[id(row)] = age + SAME_MOMENT
+    return listed
+
+
+def _slot_waiters(part: list[tuple[str, AnomalyRow, Run]], idle: set[int], newest: dict,
+                  wheres: dict[int, tuple | None], placements: dict[int, tuple[int, float | None]]) -> set[int]:
+    """Of the idle rows, those with nothing of their sample begun after
+    them still running (a `Tool Call` waiting for a subprocess slot), and
+    those waiting on one. One whose sample went on (`WAIT_GAP`) is not
+    waiting for a slot."""
+    waiters = set()
+    for _, row, run in part:
+        if id(row) in idle and placements[id(row)][0] == 0 \
+                and newest.get(_sample_key(run, wheres[id(row)])) == row.start:
+            waiters.add(id(row))
+    at = {(_sample_key(run, wheres[id(row)]), row.start) for _, row, run in part if id(row) in waiters}
+    for _, row, run in part:
+        level, placed = placements[id(row)]
+        if id(row) in idle and level == 1 and (_sample_key(run, wheres[id(row)]), placed) in at:
+            waiters.add(id(row))
+    return waiters
 
 
 #: Cancelled actions that ended within this many seconds of the next one
@@ -281,6 +346,7 @@ def _order_one_stop(burst: list[tuple[str, AnomalyRow, Run]]) -> None:
         where = wheres[id(row)]
         waited_on = latest.get((_sample_key(run, where), placed)) if level == 1 and where is not None else None
         ran[id(row)] = -((waited_on or row).duration or 0.0)
+    idle_ran = _idle_ages(burst, idle, newest, wheres, placements, ran, lambda run: False)
 
     def key(item: tuple[str, AnomalyRow, Run]) -> tuple:
         _, row, run = item
@@ -288,7 +354,7 @@ def _order_one_stop(burst: list[tuple[str, AnomalyRow, Run]]) -> None:
         # A Tool Call that waited on nothing the log shows as if it ran
         # SAME_MOMENT less, as running rows are listed.
         how_long = ran[id(row)]
-        return (level == 2, how_long + SAME_MOMENT if id(row) in idle else how_long, id(row) in idle, how_long,
+        return (level == 2, idle_ran.get(id(row), how_long), id(row) in idle, how_long,
                 rank[id(run)], _group(wheres[id(row)]), level, -(row.start or 0.0) if level == 1 else 0.0)
 
     burst.sort(key=key)
@@ -475,6 +541,22 @@ class AnomalyPanel(LineList):
         self._counts = counts
         self.border_title = self._title(self._counts)
 
+    def reorder_as_ages_grow(self, runs: list[Run]) -> None:
+        """List the running rows again if time alone has changed their
+        order: where a row goes depends on how long it and its neighbours
+        have run (`WAIT_SHARE`, `SLOT_SHARE`). Sorted only when records
+        came, a hung eval's panel kept the order of the moment its last
+        `Subprocess` began, its waiting `Tool Call` on top, for as long as
+        nothing was written (QA). Called by the tick; the running rows are
+        few (the prescan's while a big log loads: tens)."""
+        if not any(run.live for run in runs):
+            return  # a stopped log's ages are fixed: so is its order
+        sources = [(run, self.early.get(run.id) or run.anomalies, run.id in self.early) for run in runs]
+        listed = [id(row) for bucket, row, _ in self.rows if bucket == "running"]
+        ordered = [id(item[1]) for item in self._running_part(sources) if not self._query or self._matches(item)]
+        if ordered != listed:
+            self.set_runs(runs)
+
     def _running_rows_arrived(self) -> bool:
         """Runs have left `scanning` since the last call: their running
         rows are listed now (their scan answered or failed, or their file
@@ -590,8 +672,10 @@ class AnomalyPanel(LineList):
 
     def _matches(self, item: tuple[str, AnomalyRow, Run]) -> bool:
         bucket, row, run = item
+        where = _sample_where(row)
+        place = None if where is None else f"{where[0] or ''} {sample_tag(where[1], where[2])}"
         return self._query.matches_anomaly(BUCKET_STATUS[bucket], row.action, row.detail, row.error, row.span,
-                                           run, row.sample)
+                                           run, row.sample, place)
 
     def set_filter(self, query: Query, runs: Iterable[Run]) -> None:
         self._query = query
@@ -619,10 +703,12 @@ class AnomalyPanel(LineList):
             task = [task_name] if task_name is not None and tasks > 1 \
                 and longest <= room // 2 else []
             # One form for every row (`3/e1`, not `sample 3 · epoch 1` where
-            # it fits and `41235/e3` where it does not); the run's name goes
-            # before the task's.
-            candidates = [[" ".join(task + [short])] + run_name, [short] + run_name,
-                          [" ".join(task + [short])], [short]]
+            # it fits and `41235/e3` where it does not). The run's name is
+            # dropped before the task's: a stopped eval's rows are listed
+            # together, its tasks' rows mixed (QA: `failing 1/e1` became
+            # `1/e1 · 2920`, beside the `limited` task's `1/e1 · 2920`).
+            candidates = [[" ".join(task + [short])] + run_name, [" ".join(task + [short])],
+                          [short] + run_name, [short]]
         for parts in candidates:
             text = " · ".join(parts)
             if len(text) <= room:

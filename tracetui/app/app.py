@@ -42,6 +42,7 @@ from tracetui.app.style import plain
 from tracetui.clock import as_of
 from tracetui.export import write_perfetto
 from tracetui.fastscan import usable_cpus
+from tracetui.formats.inspect import is_live
 from tracetui.model import BUCKETS, Anomalies, AnomalyRow, Run, Span
 from tracetui.memory import give_back_free_memory
 from tracetui.prescan import Prescan, worth_prescanning
@@ -412,7 +413,7 @@ class TraceApp(App):
             # A held archive waits for the load in progress: then the reader
             # only follows, and the scan may take both CPUs (it gives way to
             # them: `prescan.NICENESS`).
-            scan = Prescan(source.path, decoder.filter, parallel=held)
+            scan = Prescan(source.path, decoder.filter, parallel=held, gentle=self._an_eval_runs())
             self._prescans.append(scan)
             if self._closing:  # unmounted while it started: on_unmount missed it
                 scan.cancel()
@@ -431,6 +432,12 @@ class TraceApp(App):
                 self.call_from_thread(*shown)
             except RuntimeError:  # the app is shutting down
                 return
+
+    def _an_eval_runs(self) -> bool:
+        """Whether one of the logs read is being written by its eval (whose
+        CPUs a prescan must leave it)."""
+        return any(is_live(source.path) for source in self.sources
+                   if isinstance(source, LineSource) and source.format == "inspect")
 
     def _show_prescan(self, source: LineSource, anomalies: Anomalies, end: float | None) -> None:
         if source.behind:  # else the index got there first, with the same buckets
@@ -858,6 +865,9 @@ class TraceApp(App):
             current = self._detail_subject()
             if current is not None and current.status == "running" and not self.loading:
                 self._show_detail(current)
+            if not self.loading:
+                with self.store.lock:
+                    self.anomaly_panel.reorder_as_ages_grow(self._panel_runs(self.store.runs.values()))
             # Only the rows whose text moved on (an age, a bar) are drawn again.
             self.anomaly_panel.repaint_changed_rows()
             self.run_list.repaint_changed_rows()

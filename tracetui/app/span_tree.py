@@ -394,6 +394,10 @@ class SpanTree(LineList):
         self._shown_query: Query | None = None
         #: No live relayout starts before this (time.monotonic()).
         self._relayout_next = 0.0
+        #: The big run whose rows a thread is sorting anew (`s`): the title
+        #: says so until they land (QA: it said `sorted: name` at once, the
+        #: rows came 1.4 s later, and keys in between went by the old order).
+        self._sorting: Run | None = None
         #: Made-up nodes seen running by a layout, kept open for LINGER
         #: after they stop (`_lingering`); one run's, as `_positions`.
         self._ran: dict[Span, None] = {}
@@ -699,7 +703,8 @@ class SpanTree(LineList):
         name = plain(self.run.name)
         # Rows: the last filter's, while a keystroke's pass runs (not said
         # of the passes new data sets off: the title blinked with each).
-        filtering = " · filtering…" if self._filter_worker is not None and not self._filter_live else ""
+        filtering = " · filtering…" if self._filter_worker is not None and not self._filter_live else (
+            " · sorting…" if self._sorting is self.run and not self._query else "")
         sort = self.SORTS[self.sort_index][0] if self.sort_index else ""
         sorts = [f" · sorted: {sort}", f" · {sort}", f" · {SHORT_SORTS.get(sort, sort)}"] if sort else [""]
         # SPEC: say in the UI that the nesting is inferred. On a narrow pane
@@ -805,6 +810,9 @@ class SpanTree(LineList):
         """New rows are in place: keep the cursor on its span (or on the
         newest span when following: row `newest`, if the caller knows it)
         and redraw."""
+        if self._sorting is not None:
+            self._sorting = None
+            self.border_title = self._title()
         self.sync_size()
         if self.follow and self.rows:
             self.cursor = newest_row(self.rows) if newest is None else newest
@@ -1197,6 +1205,8 @@ class SpanTree(LineList):
         self.notify(f"spans sorted: {self.SORTS[self.sort_index][0]}", timeout=2)
         if self._big():
             self._layout_version += 1  # a layout in flight has the old order
+            self._sorting = self.run
+            self.border_title = self._title()
             self._lay_out_in_background()
             return
         self._rebuild()
