@@ -3,6 +3,7 @@ trace text that tries to be markup."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -4593,6 +4594,66 @@ async def test_a_sample_whose_actions_last_milliseconds_stays_open_too(tmp_path,
         sample = tree.run.spans["q1"].parent
         assert sample.status == "running" and tree.is_open(sample)  # between actions
         assert tree.index_of(tree.run.spans["q1"]) is not None
+
+
+SIGINT_CANCEL = os.path.join(os.path.dirname(__file__), "data", "inspect", "sigint-cancel.log.gz")
+
+
+def _glyph(tree, index: int) -> str:
+    """The ▸ or ▾ drawn on row `index` (blank if it has none)."""
+    return tree.render_row(index, 120).plain.lstrip()[:1]
+
+
+def _nested(tree, index: int) -> bool:
+    """Whether the rows under row `index` are its own: it is drawn open."""
+    depths = tree.rows.depths
+    return index + 1 < len(depths) and depths[index + 1] > depths[index]
+
+
+async def test_a_sample_that_ends_while_watched_closes_with_its_rows(tmp_path, layout):
+    """QA, a live eval: a sample that ended while the tree showed it was
+    drawn ▸ about `LINGER` after its end, its rows still under it, until a
+    key was pressed on it (the first space drew ▾ and changed nothing
+    else): the log was quiet, and nothing laid the tree out again. The
+    linger's end does. From a real eval (sigint-cancel.log.gz): its `done`
+    sample ends while the other three hang."""
+    from datetime import datetime
+
+    def at(line: bytes) -> float:
+        return datetime.fromisoformat(json.loads(line)["timestamp"]).timestamp()
+
+    lines = gzip.open(SIGINT_CANCEL, "rb").readlines()
+    done = [i for i, line in enumerate(lines) if b'"sample_id": "done"' in line]
+    echo = next(i for i in done if b'"Subprocess' in lines[i])  # `done` runs its echo
+    ends = next(i for i in done if b'"Log Write' in lines[i]) + 2  # its eval log flushed: it has ended
+    path = tmp_path / f"trace-{os.getpid()}.log"  # its eval runs here: ages run to now
+    path.write_bytes(b"".join(lines[:echo + 1]))
+    clock = [at(lines[echo]) + 0.1]
+    app = open_app(str(path), now=lambda: clock[0])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        sample = next(s for s in tree.run.spans.values() if s.kind == "sample" and "done" in s.name)
+        await _until(pilot, lambda: tree.index_of(sample) is not None and _nested(tree, tree.index_of(sample)))
+        assert sample.status == "running" and _glyph(tree, tree.index_of(sample)) == "▾"
+        with open(path, "ab") as f:
+            f.write(b"".join(lines[echo + 1:ends]))
+        clock[0] = at(lines[ends - 1]) + 0.1
+        await _until(pilot, lambda: sample.status == "ok")
+        await pilot.pause(0.4)
+        index = tree.index_of(sample)
+        assert _nested(tree, index) and _glyph(tree, index) == "▾"  # lingering: still open
+        clock[0] += span_tree.LINGER + 5  # the log quiet all along
+        app.tick()  # what the once-a-second timer calls
+        await _until(pilot, lambda: not _nested(tree, tree.index_of(sample)))
+        index = tree.index_of(sample)
+        assert not _nested(tree, index) and _glyph(tree, index) == "▸"
+        assert not any(s.parent is sample for s in tree.rows.spans)
+        app.focus_now(tree)
+        tree.cursor = index
+        await pilot.press("space")  # one key opens it
+        await pilot.pause(0.1)
+        assert _nested(tree, index) and _glyph(tree, index) == "▾"
 
 
 async def test_a_filtered_cursor_stays_put_when_its_span_stops_matching(tmp_path, layout):

@@ -871,6 +871,11 @@ class TraceApp(App):
             # Only the rows whose text moved on (an age, a bar) are drawn again.
             self.anomaly_panel.repaint_changed_rows()
             self.run_list.repaint_changed_rows()
+            if self.tree.linger_over():
+                # A sample open for a while after it ended closes then, the
+                # log quiet or not (`span_tree.LINGER`).
+                with self.store.lock:
+                    self.tree.refresh_run()
             self.tree.repaint_changed_rows()
             self.update_status()
         finally:

@@ -402,6 +402,12 @@ class SpanTree(LineList):
         #: after they stop (`_lingering`); one run's, as `_positions`.
         self._ran: dict[Span, None] = {}
         self._ran_run: Run | None = None
+        #: The run of the last layout and the instant (as its ages run,
+        #: `clock.as_of`) the first node it left open for LINGER stops
+        #: lingering: the tick lays the tree out again then
+        #: (`linger_over`). Nothing else would while the log is quiet, and
+        #: the node was drawn closed with its rows still under it (QA).
+        self._linger_end: tuple[Run, float] | None = None
         #: Ids of runs whose source is not read yet but for a first slice
         #: (a directory's held archives): no rows. What was in flight in
         #: that slice read as running for hours, where the whole file
@@ -495,6 +501,7 @@ class SpanTree(LineList):
                 ran[node] = None
                 node = node.parent
         lingering = []
+        first_end: float | None = None
         for node in list(ran):
             if node.status == RUNNING:
                 # No running action leads a layout to it (a sample between
@@ -503,9 +510,24 @@ class SpanTree(LineList):
                 continue
             if self._lingers(node):
                 lingering.append(node)
+                first_end = node.end if first_end is None else min(first_end, node.end)
             else:
                 ran.pop(node, None)
+        self._linger_end = None if first_end is None else (run, first_end + LINGER)
         return lingering
+
+    def linger_over(self) -> bool:
+        """Whether a node the last layout left open for LINGER has stopped
+        lingering since: the tree is to be laid out again (`refresh_run`),
+        though nothing new came. True once a layout."""
+        due = self._linger_end
+        if due is None or self._query or due[0] is not self.run:
+            return False  # filtered, the rows are the matches: nothing lingers open
+        run, end = due
+        if as_of(run, self.now()) <= end:
+            return False
+        self._linger_end = None  # the next layout says when the next one ends
+        return True
 
     def set_open(self, span: Span, value: bool) -> None:
         self._layout_version += 1
