@@ -3,6 +3,7 @@ trace text that tries to be markup."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -11,6 +12,7 @@ import shutil
 import sqlite3
 import sys
 import time
+from datetime import datetime
 
 import pytest
 from hypothesis import given, settings
@@ -4610,25 +4612,24 @@ def _nested(tree, index: int) -> bool:
     return index + 1 < len(depths) and depths[index + 1] > depths[index]
 
 
-async def test_a_sample_that_ends_while_watched_closes_with_its_rows(tmp_path, layout):
-    """QA, a live eval: a sample that ended while the tree showed it was
-    drawn ▸ about `LINGER` after its end, its rows still under it, until a
-    key was pressed on it (the first space drew ▾ and changed nothing
-    else): the log was quiet, and nothing laid the tree out again. The
-    linger's end does. From a real eval (sigint-cancel.log.gz): its `done`
-    sample ends while the other three hang."""
-    from datetime import datetime
+def _at(line: bytes) -> float:
+    """An Inspect trace record's time, in epoch seconds."""
+    return datetime.fromisoformat(json.loads(line)["timestamp"]).timestamp()
 
-    def at(line: bytes) -> float:
-        return datetime.fromisoformat(json.loads(line)["timestamp"]).timestamp()
 
+@contextlib.asynccontextmanager
+async def _a_sample_ended_while_watched(tmp_path):
+    """A real eval's log (sigint-cancel.log.gz) followed as it was written,
+    up to the end of its `done` sample, the other three hanging; its
+    writer seen (ages run to the clock). Yields the pilot, the app, the
+    sample (just ended: open for LINGER) and the clock, a list to move."""
     lines = gzip.open(SIGINT_CANCEL, "rb").readlines()
     done = [i for i, line in enumerate(lines) if b'"sample_id": "done"' in line]
     echo = next(i for i in done if b'"Subprocess' in lines[i])  # `done` runs its echo
     ends = next(i for i in done if b'"Log Write' in lines[i]) + 2  # its eval log flushed: it has ended
     path = tmp_path / f"trace-{os.getpid()}.log"  # its eval runs here: ages run to now
     path.write_bytes(b"".join(lines[:echo + 1]))
-    clock = [at(lines[echo]) + 0.1]
+    clock = [_at(lines[echo]) + 0.1]
     app = open_app(str(path), now=lambda: clock[0])
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
@@ -4638,11 +4639,22 @@ async def test_a_sample_that_ends_while_watched_closes_with_its_rows(tmp_path, l
         assert sample.status == "running" and _glyph(tree, tree.index_of(sample)) == "▾"
         with open(path, "ab") as f:
             f.write(b"".join(lines[echo + 1:ends]))
-        clock[0] = at(lines[ends - 1]) + 0.1
+        clock[0] = _at(lines[ends - 1]) + 0.1
         await _until(pilot, lambda: sample.status == "ok")
         await pilot.pause(0.4)
         index = tree.index_of(sample)
         assert _nested(tree, index) and _glyph(tree, index) == "▾"  # lingering: still open
+        yield pilot, app, sample, clock
+
+
+async def test_a_sample_that_ends_while_watched_closes_with_its_rows(tmp_path, layout):
+    """QA, a live eval: a sample that ended while the tree showed it was
+    drawn ▸ about `LINGER` after its end, its rows still under it, until a
+    key was pressed on it (the first space drew ▾ and changed nothing
+    else): the log was quiet, and nothing laid the tree out again. The
+    linger's end does."""
+    async with _a_sample_ended_while_watched(tmp_path) as (pilot, app, sample, clock):
+        tree = app.tree
         clock[0] += span_tree.LINGER + 5  # the log quiet all along
         app.tick()  # what the once-a-second timer calls
         await _until(pilot, lambda: not _nested(tree, tree.index_of(sample)))
@@ -4654,6 +4666,29 @@ async def test_a_sample_that_ends_while_watched_closes_with_its_rows(tmp_path, l
         await pilot.press("space")  # one key opens it
         await pilot.pause(0.1)
         assert _nested(tree, index) and _glyph(tree, index) == "▾"
+
+
+async def test_a_nodes_glyph_and_keys_go_by_its_rows(tmp_path, layout):
+    """Between a sample's linger end and the layout that closes it (the
+    next tick; a big tree's pass later still) it reads closed with its
+    rows under it. It is drawn ▾, as its rows are, and space or left
+    closes it at once (QA: drawn ▸, the first space drew ▾ and changed
+    nothing else)."""
+    async with _a_sample_ended_while_watched(tmp_path) as (pilot, app, sample, clock):
+        tree = app.tree
+        clock[0] += span_tree.LINGER + 5
+        # No await from here on: no tick runs, and no layout lands.
+        index = tree.index_of(sample)
+        assert not tree.is_open(sample) and _nested(tree, index)
+        assert _glyph(tree, index) == "▾"
+        tree.cursor = index
+        tree.action_toggle()
+        assert not _nested(tree, index) and _glyph(tree, index) == "▸"
+        tree.action_toggle()
+        assert _nested(tree, index) and _glyph(tree, index) == "▾"
+        tree.set_open(sample, False)  # read closed under its rows again, as at its linger's end
+        tree.action_collapse()  # left: closed, not a move to its task
+        assert tree.cursor == index and not _nested(tree, index) and _glyph(tree, index) == "▸"
 
 
 async def test_a_filtered_cursor_stays_put_when_its_span_stops_matching(tmp_path, layout):

@@ -1154,8 +1154,9 @@ class SpanTree(LineList):
         span, depth = self.rows[index]
         if not span.children:
             return
-        is_open = self.is_open(span)
-        want = (not is_open) if expand is None else expand
+        # What is drawn, not `is_open`: the key does what the row shows it will.
+        drawn_open = self.shown_open(index)
+        want = (not drawn_open) if expand is None else expand
         # Slice the old subtree rows out...
         end = subtree_end(self.rows.depths, index)
         sub = Rows()
@@ -1189,10 +1190,9 @@ class SpanTree(LineList):
         """Filtered, a node shows what matches under it; this folds those
         rows away or back (QA: a kept filter's samples could not be
         collapsed). Kept by span id until the filter changes (`_refold`)."""
-        span, depth = self.rows[index]
+        span = self.rows.spans[index]
         folded = span.id in self._folds
-        nested = index + 1 < len(self.rows) and self.rows.depths[index + 1] > depth
-        if not (folded or nested):
+        if not (folded or self.shown_open(index)):
             return
         want_open = folded if expand is None else expand
         if want_open and folded:
@@ -1247,9 +1247,9 @@ class SpanTree(LineList):
         if span is None:
             return
         index = self.cursor
-        if self._query and index + 1 < len(self.rows) and self.rows.depths[index + 1] > self.rows.depths[index]:
+        if self._query and self.shown_open(index):
             self._fold(index, expand=False)
-        elif span.children and self.is_open(span) and not self._query:
+        elif span.children and self.shown_open(index) and not self._query:
             self._toggle(self.cursor, expand=False)
         elif span.parent is not None:
             index = self.index_of(span.parent)
@@ -1297,21 +1297,28 @@ class SpanTree(LineList):
         return Text.assemble(*((segment.text, segment.style) for segment in self.row_segments(index, width)),
                              no_wrap=True)
 
+    def shown_open(self, index: int) -> bool:
+        """Whether row `index` is drawn open: the rows under it are its
+        own. The rows say it, not `is_open`, which runs ahead of them until
+        the next layout (a sample's linger over, a node begun running while
+        a big tree's layout waits): drawn from `is_open`, a closed ▸ had its
+        rows still under it, and a space on it opened it again (QA)."""
+        depths = self.rows.depths
+        return index + 1 < len(depths) and depths[index + 1] > depths[index]
+
     def row_segments(self, index: int, width: int) -> list[Segment]:
         span, depth = self.rows[index]
-        is_open = self.is_open(span)
+        drawn_open = self.shown_open(index)
         now = as_of(span.run, self.now())
         indent = indentation(depth, width)
         segments = [Segment(indent, _DIM)] if depth else []
         if self._query:
             # Filtered, a node shows what matches under it: open if any
             # does (the next row is nested), else nothing to open here.
-            rows = self.rows
-            nested = index + 1 < len(rows) and rows[index + 1][1] > depth
-            segments.append(Segment("▾ ", _BOLD) if nested
+            segments.append(Segment("▾ ", _BOLD) if drawn_open
                             else Segment("▸ ", _BOLD) if span.id in self._folds else Segment("  ", _NULL))
         elif span.children:
-            segments.append(Segment("▾ " if is_open else "▸ ", _BOLD))
+            segments.append(Segment("▾ " if drawn_open else "▸ ", _BOLD))
         else:
             segments.append(Segment("  ", _NULL))
         icon = _ICONS.get(span.status, _UNKNOWN_ICON)
@@ -1325,7 +1332,7 @@ class SpanTree(LineList):
             label.append(Segment("  " + plain(elide_compose(span.detail)), _DIM))
         if span.orphan:
             label.append(Segment("  " + orphan_note(span), _ITALIC_DIM))
-        if span.children and not is_open and not self._query:
+        if span.children and not drawn_open and not self._query:
             label.append(Segment(f"  ({len(span.children)})", _DIM))
         used = sum(cell_len(segment.text) for segment in label)
         if used > room and span.synthetic and span.kind == "sample":
