@@ -5326,3 +5326,23 @@ async def test_a_cancelled_action_shows_what_it_ran():
             tree.refresh_run()
         await pilot.pause(0.2)
         assert tree.is_open(tool_call) and tree.index_of(tool_call.children[0]) is not None
+
+
+@pytest.mark.parametrize("slices", [0, 1])
+async def test_a_log_not_read_yet_says_not_how_long_ago_it_ended(tmp_path, slices):
+    """QA: before a big log's first record was read, the status line said
+    `ended 18m08s ago`: its file's mtime (a copy's, days after its eval),
+    then nothing of the kind until it was read. Its end is said once known."""
+    data = b"".join(map(c.line, [c.inspect_record("enter", "LATE", "Model", "x", start=NOW), *_quick_pairs(300)]))
+    path = tmp_path / "trace-1.log"
+    path.write_bytes(data)
+    os.utime(path, (NOW - 600,) * 2)  # ten minutes before the clock
+    app = make_app(str(path))
+    proceed = _held_after_first_slice(app.sources[0], slices=slices)
+    async with app.run_test(size=(120, 36)) as pilot:
+        for _ in range(5):
+            await pilot.pause(0.05)
+            status = app._status.render_line(0).text
+            assert "loading" in status and "ago" not in status, status
+        proceed.set()
+        await settle(pilot, app)

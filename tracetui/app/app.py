@@ -1060,8 +1060,10 @@ class TraceApp(App):
         Empty under a second."""
         now = self.now()
         runs = [run for run in self.store.runs.values() if run.source == source.path]
-        if any(run.reading and run.known_end is None for run in runs):
-            return ""  # its end is not known yet (QA: 4 h off while a big log loaded)
+        if source.behind and not all(run.known_end is not None for run in runs):
+            # Its end is not known yet (QA: 4 h off while a big log loaded;
+            # before its first record, the file's mtime, 18 min off).
+            return ""
         end = max((as_of(run, now) for run in runs), default=now)
         return f" {fmt_duration(now - end)} ago" if now - end >= 1 else ""
 
