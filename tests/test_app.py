@@ -2642,9 +2642,11 @@ async def test_a_big_logs_scan_gives_way_only_beside_a_live_eval(tmp_path, monke
     if not live:
         os.utime(path, (time.time() - 3600,) * 2)  # and not written for an hour
     app = make_app(str(path))
+    proceed = _held_after_first_slice(app.sources[0], slices=0)  # not read whole before the scan starts
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, app)
         await _until(pilot, lambda: asked)
+        proceed.set()
+        await settle(pilot, app)
         assert asked == [live]
 
 
