@@ -4997,29 +4997,95 @@ def test_a_tool_call_that_waited_long_for_a_slot_comes_after_the_subprocess_that
     assert order[:4] + sorted(order[4:8]) + sorted(order[8:]) == SLOTS_LATE_ORDER
 
 
+SLOTS_QUEUED = os.path.join(os.path.dirname(SLOTS_LATE), "slots-queued-killed.log")
+#: A stuck Subprocess and the Tool Call that waited 30 s for its slot, the
+#: other; then sample 5's Tool Call, still waiting; Run Task.
+SLOTS_QUEUED_ORDER = [("Subprocess", "sample 3 · epoch 1"), ("Tool Call", "sample 3 · epoch 1"),
+                      ("Subprocess", "sample 4 · epoch 1"), ("Tool Call", "sample 4 · epoch 1"),
+                      ("Tool Call", "sample 5 · epoch 1"), ("Run Task", None)]
+
+
+def _in_their_samples(part) -> list[tuple[str, str | None]]:
+    return [(row.action, getattr(enclosing_sample(row.span), "name", None)) for _, row, _ in part]
+
+
+@pytest.mark.parametrize("hung_for", [0.4, 5.0, None], ids=["live 0.4 s", "live 5 s", "killed"])
+def test_a_tool_call_still_waiting_comes_after_subprocesses_that_waited_for_their_slots(hung_for):
+    """A real eval (`make_slots_queued.py`): three Tool Calls waited 30 s for
+    a subprocess slot, then two got theirs and hung. For as long as the
+    Subprocesses were younger than that wait (up to 30 s; a slot waited on
+    ten minutes, ten), the Tool Call still waiting came first, and `a`
+    `enter` landed on it (QA). That the other two waited for their slots
+    says the slots are taken."""
+    from tracetui.app.anomaly_panel import running_order
+    from tracetui.cli import load
+
+    store, _ = load([SLOTS_QUEUED])
+    (run,) = store.runs.values()
+    part = [("running", row, run) for row in run.anomalies.running.values()]
+    if hung_for is not None:
+        run.live = True
+        end = max(row.start for _, row, _ in part if row.action == "Subprocess") + hung_for
+    else:
+        end = run.end
+    running_order(part, {id(run): end})
+    assert _in_their_samples(part) == SLOTS_QUEUED_ORDER
+
+
+def test_actions_cancelled_while_a_tool_call_waited_for_a_slot_are_listed_stuck_subprocesses_first():
+    """The same eval stopped by ctrl+c 10 s into the hang: the cancelled
+    rows kept the wrong order for good, the Tool Call waiting for a slot
+    first (QA)."""
+    from tracetui.app.anomaly_panel import cancelled_order
+    from tracetui.cli import load
+
+    store, _ = load([os.path.join(os.path.dirname(SLOTS_LATE), "slots-queued-sigint.log.gz")])
+    (run,) = store.runs.values()
+    part = [("cancelled", row, run) for row in run.anomalies.cancelled.values()]
+    cancelled_order(part)
+    assert _in_their_samples(part) == SLOTS_QUEUED_ORDER
+
+
 async def test_the_running_rows_are_listed_again_as_time_alone_changes_their_order(tmp_path):
     """A hung eval writes nothing: its panel kept the order of the moment
-    its last Subprocess began (the Tool Calls waiting for a slot, 20 s
-    older, on top) until another log appeared (QA). The tick sorts them
-    again, the cursor on its row."""
+    its last action began until another log appeared (QA). The tick sorts
+    the rows again: a Tool Call whose sample began another action 20 s
+    after it is listed by its own age at first (`WAIT_SHARE`), then, once
+    that wait is a small part of its age, after what it waits on. The
+    cursor stays on its row; on the top row it stays on top, and the detail
+    shows the row now there (QA: it kept the old one's span, and `enter`
+    opened the other)."""
     path = tmp_path / f"trace-{os.getpid()}.log"  # its eval runs here: live
-    shutil.copyfile(SLOTS_LATE, path)
-    clock = [SLOTS_LATE_HANG + 0.5]
+    path.write_bytes(b"".join(map(c.line, [
+        _sample_records(1, "enter", "tool", "Tool Call", start=NOW - 20),
+        _sample_records(2, "enter", "sub", "Subprocess", start=NOW - 10),
+        _sample_records(1, "enter", "later", "Sandbox", start=NOW)])))
+    clock = [NOW + 0.5]
     app = open_app(str(path), now=lambda: clock[0])
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
         panel = app.anomaly_panel
         assert app.run_list.current.live
-        assert panel.rows[0][1].action == "Tool Call"  # the moment it began: the Tool Calls have waited longest
+
+        def order() -> list[str]:
+            return [row.span.id for _, row, _ in panel.rows]
+
+        assert order() == ["tool", "sub", "later"]
         app.focus_now(panel)
-        await pilot.press("down")
-        watched = panel.current[1]
+        await pilot.pause(0.2)
+        assert app.detail.span.id == "tool"
         clock[0] += 100
         app.tick()
-        await pilot.pause(0.05)
-        assert [(row.action, row.detail.split("(")[0].split(" #")[0]) for _, row, _ in panel.rows][:4] \
-            == SLOTS_LATE_ORDER[:4]
-        assert panel.current[1] is watched
+        await pilot.pause(0.3)
+        assert order() == ["sub", "later", "tool"]
+        assert panel.cursor == 0 and app.detail.span.id == "sub"
+        await pilot.press("down")  # on `later`, then it moves: the cursor goes with it
+        await pilot.pause(0.2)
+        clock[0] = NOW + 0.5
+        app.tick()
+        await pilot.pause(0.3)
+        assert order() == ["tool", "sub", "later"] and panel.current[1].span.id == "later"
+        assert app.detail.span.id == "later"
 
 
 async def test_rows_of_an_eval_of_several_tasks_name_their_task_beside_another_evals(tmp_path):

@@ -129,7 +129,8 @@ WAIT_SHARE = 0.9
 
 
 def _placement(row: AnomalyRow, newest_in_sample: dict, run: Run, end: float,
-               wheres: dict[int, tuple | None] | None = None) -> tuple[int, float | None]:
+               wheres: dict[int, tuple | None] | None = None,
+               slot_starts: set | None = None) -> tuple[int, float | None]:
     """Where a running row goes: (0 for an action that waits on no other,
     1 for one that waits on another, 2 for a whole task's action; the start
     it is placed by), its own start, or, for one that waits, the start of
@@ -143,6 +144,9 @@ def _placement(row: AnomalyRow, newest_in_sample: dict, run: Run, end: float,
     is the same before the index has made their spans (a big log's
     prescanned rows) as after: the order stays put as the log is indexed
     (QA: `a` `enter` during the load was on another row by the end of it).
+    A `Tool Call` waits on a `Subprocess` begun after it in its sample
+    however late it began (`slot_starts`: (sample key, start) of the
+    bucket's `SLOT_ACTIONS` rows): it waited for a subprocess slot first.
     Elsewhere, an action waits on its running children."""
     if row.action in WHOLE_TASK_ACTIONS:
         return 2, row.start
@@ -158,9 +162,18 @@ def _placement(row: AnomalyRow, newest_in_sample: dict, run: Run, end: float,
         span = row.span
         later = max((c.start for c in span.children or () if c.status == RUNNING and c.start is not None),
                     default=None) if span is not None else None
-    if later is not None and later > start and later - start <= max(WAIT_GAP, WAIT_SHARE * (end - start)):
+    if later is not None and later > start and (
+            later - start <= max(WAIT_GAP, WAIT_SHARE * (end - start))
+            or (where is not None and row.action in HOLDING_ACTIONS and slot_starts is not None
+                and (_sample_key(run, where), later) in slot_starts)):
         return 1, later
     return 0, start
+
+
+def _slot_starts(part: Iterable[tuple[str, AnomalyRow, Run]], wheres: dict[int, tuple | None]) -> set:
+    """(sample key, start) of the rows of `SLOT_ACTIONS` (`_placement`)."""
+    return {(_sample_key(run, wheres[id(row)]), row.start) for _, row, run in part
+            if row.action in SLOT_ACTIONS and wheres[id(row)] is not None}
 
 
 def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float]) -> None:
@@ -176,7 +189,8 @@ def running_order(part: list[tuple[str, AnomalyRow, Run]], ends: dict[int, float
     # A stopped run's running rows ran on past its log's end for as long
     # as nobody knows: an action begun at its last record waited on by one
     # begun seconds before (its own age, a lower bound, says nothing).
-    placements = {id(row): _placement(row, newest, run, ends[id(run)] if run.live else float("inf"), wheres)
+    slots = _slot_starts(part, wheres)
+    placements = {id(row): _placement(row, newest, run, ends[id(run)] if run.live else float("inf"), wheres, slots)
                   for _, row, run in part}
     idle = _idle_holders(part, placements, wheres)
     # Oldest first: the start each row is placed by, less its run's end.
@@ -246,6 +260,12 @@ SLOT_ACTIONS = frozenset(("Subprocess",))
 #: (QA). One that has waited two hours beside Subprocesses a few seconds
 #: old (slots come and go; a tool of its own hangs) is listed by its age.
 SLOT_SHARE = 0.5
+#: A `Subprocess` begun this long (s) after the `Tool Call` that runs it
+#: waited for a slot: the slots are taken, and a Tool Call with nothing
+#: under it is listed after the Subprocesses that waited so, whatever their
+#: age (QA: for as long as the Tool Calls had waited, 20 s to a minute, the
+#: one still waiting came first, and a ctrl+c then kept that order).
+SLOT_QUEUE = 1.0
 
 
 def _idle_ages(part: list[tuple[str, AnomalyRow, Run]], idle: set[int], newest: dict,
@@ -259,12 +279,19 @@ def _idle_ages(part: list[tuple[str, AnomalyRow, Run]], idle: set[int], newest: 
     rows are sorted, oldest the lowest (negative: how long ago)."""
     if not idle:
         return {}
-    holders: dict[int, list[float]] = {}
+    # When a Tool Call waiting on each Subprocess began: one that waited
+    # SLOT_QUEUE for it shows the slots are all taken.
+    waited_from = {(_sample_key(run, wheres[id(row)]), placements[id(row)][1]): row.start for _, row, run in part
+                   if placements[id(row)][0] == 1 and wheres[id(row)] is not None and row.start is not None}
+    holders: dict[int, list[tuple[float, bool]]] = {}
     for _, row, run in part:
         age = ages[id(row)]
         if row.action in SLOT_ACTIONS and id(row) not in idle and placements[id(row)][0] == 0 \
                 and age != float("inf"):
-            holders.setdefault(id(run), []).append(age)
+            where = wheres[id(row)]
+            began = waited_from.get((_sample_key(run, where), row.start)) if where is not None else None
+            queued = began is not None and row.start - began >= SLOT_QUEUE
+            holders.setdefault(id(run), []).append((age, queued))
     waiters = _slot_waiters(part, idle, newest, wheres, placements) if holders else set()
     listed = {}
     for _, row, run in part:
@@ -272,7 +299,8 @@ def _idle_ages(part: list[tuple[str, AnomalyRow, Run]], idle: set[int], newest: 
             age = ages[id(row)]
             if id(row) in waiters:
                 anyone = any_slot(run)
-                age = max([age, *(a for a in holders.get(id(run), ()) if anyone or a <= SLOT_SHARE * age)])
+                age = max([age, *(a for a, queued in holders.get(id(run), ())
+                                  if anyone or queued or a <= SLOT_SHARE * age)])
             listed[id(row)] = age + SAME_MOMENT
     return listed
 
@@ -338,7 +366,8 @@ def _order_one_stop(burst: list[tuple[str, AnomalyRow, Run]]) -> None:
     latest = {(_sample_key(run, wheres[id(row)]), row.start): row for _, row, run in burst
               if wheres[id(row)] is not None}
 
-    placements = {id(row): _placement(row, newest, run, row.sort_key(), wheres) for _, row, run in burst}
+    slots = _slot_starts(burst, wheres)
+    placements = {id(row): _placement(row, newest, run, row.sort_key(), wheres, slots) for _, row, run in burst}
     idle = _idle_holders(burst, placements, wheres)
     ran: dict[int, float] = {}
     for _, row, run in burst:
@@ -538,6 +567,13 @@ class AnomalyPanel(LineList):
         self.sync_size()
         if moved:
             self.scroll_to_cursor()
+        after = self.current
+        if after is not None and (current is None or after[1] is not current[1]):
+            # Another row under the cursor (kept on top, or on its row
+            # number when its row went): said as a move is, so the detail
+            # shows it (QA: it kept the old row's span, `enter` opened the
+            # new one). `set_reactive` posts nothing.
+            self.post_message(self.Highlighted(self, self.cursor))
         self._counts = counts
         self.border_title = self._title(self._counts)
 
