@@ -5122,6 +5122,9 @@ async def test_the_anomaly_filters_words_match_the_task_and_sample_a_row_names()
         await pilot.pause(0.1)
         assert {(_sample_where(row)[0], _sample_where(row)[1]) for _, row, _ in panel.rows} == {
             ("hang", 2), ("failing", 2), ("limited", 2)}
+        # Filtered, the rows still say which task's sample they are (QA).
+        breaker = next(i for i, (_, row, _) in enumerate(panel.rows) if "breaker" in row.detail)
+        assert "failing 2/e1" in panel.render_row(breaker, panel.size.width).plain
 
 
 def _compose_exec(*command: str) -> str:

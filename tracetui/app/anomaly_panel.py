@@ -519,11 +519,13 @@ class AnomalyPanel(LineList):
                 alike = None
             else:
                 part, alike = self._closed_part(bucket, sources)
-            if self._query:
-                part = [t for t in part if self._matches(t)]
-                alike = None
             if alike is None:
                 alike = _alike(part)
+            if self._query:
+                # Rows say where they ran as they do unfiltered: those that
+                # read alike then still do beside the others (QA: `/2/e1`
+                # listed sample 2's rows of three tasks, none saying which).
+                part = [t for t in part if self._matches(t)]
             ambiguous |= alike
             counts[bucket] = len(part)
             parts[bucket] = part
