@@ -569,13 +569,6 @@ class AnomalyPanel(LineList):
         self.sync_size()
         if moved:
             self.scroll_to_cursor()
-        after = self.current
-        if after is not None and (current is None or after[1] is not current[1]):
-            # Another row under the cursor (kept on top, or on its row
-            # number when its row went): said as a move is, so the detail
-            # shows it (QA: it kept the old row's span, `enter` opened the
-            # new one). `set_reactive` posts nothing.
-            self.post_message(self.Highlighted(self, self.cursor))
         self._counts = counts
         self.border_title = self._title(self._counts)
 

@@ -868,6 +868,11 @@ class TraceApp(App):
             if not self.loading:
                 with self.store.lock:
                     self.anomaly_panel.reorder_as_ages_grow(self._panel_runs(self.store.runs.values()))
+                if self._panel_row_moved():
+                    # Sorted again, another row is under the cursor (kept
+                    # on top): the detail shows it, as after new data (QA:
+                    # it kept the old row's span, `enter` opened the new one).
+                    self._redraw_live_detail(panel_row=True)
             # Only the rows whose text moved on (an age, a bar) are drawn again.
             self.anomaly_panel.repaint_changed_rows()
             self.run_list.repaint_changed_rows()
