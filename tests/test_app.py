@@ -4961,20 +4961,28 @@ def test_a_tool_call_waiting_for_a_slot_comes_after_subprocesses_begun_just_afte
 
 
 SLOTS_LATE = os.path.join(os.path.dirname(__file__), "data", "inspect", "slots-late-killed.log")
-#: When slots-late-killed.log's second stuck Subprocess began.
-SLOTS_LATE_HANG = 1796197451.5137768
 
 
-def _slots_late_order(live: bool, end: float | None = None) -> list[tuple[str, str]]:
+def _running_as_listed(path: str, hung_for: float | None) -> list[tuple[str, AnomalyRow, object]]:
+    """The running rows of a real eval's one-run log, in the panel's order:
+    aged to `hung_for` s after its last Subprocess began, its eval live; or,
+    None, to its log's end, its eval gone."""
     from tracetui.app.anomaly_panel import running_order
     from tracetui.cli import load
 
-    store, _ = load([SLOTS_LATE])
+    store, _ = load([path])
     (run,) = store.runs.values()
-    run.live = live
     part = [("running", row, run) for row in run.anomalies.running.values()]
-    running_order(part, {id(run): end or run.end})
-    return [(row.action, row.detail.split("(")[0].split(" #")[0]) for _, row, _ in part]
+    run.live = hung_for is not None
+    end = run.end if hung_for is None else \
+        max(row.start for _, row, _ in part if row.action == "Subprocess") + hung_for
+    running_order(part, {id(run): end})
+    return part
+
+
+def _slots_late_order(hung_for: float | None) -> list[tuple[str, str]]:
+    return [(row.action, row.detail.split("(")[0].split(" #")[0])
+            for _, row, _ in _running_as_listed(SLOTS_LATE, hung_for)]
 
 
 #: A stuck Subprocess, the Tool Call waiting on it, the other, its Tool
@@ -4993,7 +5001,7 @@ def test_a_tool_call_that_waited_long_for_a_slot_comes_after_the_subprocess_that
     `a` `enter` landed on one (QA). Killed: every age is a lower bound
     measured to the log's end, the Subprocesses' a few ms, and the Tool
     Calls came first again."""
-    order = _slots_late_order(live, SLOTS_LATE_HANG + 100 if live else None)
+    order = _slots_late_order(100.0 if live else None)
     assert order[:4] + sorted(order[4:8]) + sorted(order[8:]) == SLOTS_LATE_ORDER
 
 
@@ -5017,19 +5025,7 @@ def test_a_tool_call_still_waiting_comes_after_subprocesses_that_waited_for_thei
     ten minutes, ten), the Tool Call still waiting came first, and `a`
     `enter` landed on it (QA). That the other two waited for their slots
     says the slots are taken."""
-    from tracetui.app.anomaly_panel import running_order
-    from tracetui.cli import load
-
-    store, _ = load([SLOTS_QUEUED])
-    (run,) = store.runs.values()
-    part = [("running", row, run) for row in run.anomalies.running.values()]
-    if hung_for is not None:
-        run.live = True
-        end = max(row.start for _, row, _ in part if row.action == "Subprocess") + hung_for
-    else:
-        end = run.end
-    running_order(part, {id(run): end})
-    assert _in_their_samples(part) == SLOTS_QUEUED_ORDER
+    assert _in_their_samples(_running_as_listed(SLOTS_QUEUED, hung_for)) == SLOTS_QUEUED_ORDER
 
 
 def test_actions_cancelled_while_a_tool_call_waited_for_a_slot_are_listed_stuck_subprocesses_first():

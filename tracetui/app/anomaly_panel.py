@@ -274,9 +274,11 @@ def _idle_ages(part: list[tuple[str, AnomalyRow, Run]], idle: set[int], newest: 
     """The age each idle row (`_idle_holders`) is listed by, by `id(row)`:
     SAME_MOMENT after its own, or, for one that may wait for a slot
     (`_slot_waiters`), after that of the youngest slot holder of its run
-    it may wait on (`SLOT_SHARE`; every one where `any_slot(run)`: a
-    stopped log's ages are only lower bounds), if younger. `ages`: as the
-    rows are sorted, oldest the lowest (negative: how long ago)."""
+    it may wait on, if younger: one that waited for its own slot
+    (`SLOT_QUEUE`), one that has run long enough (`SLOT_SHARE`), or any
+    where `any_slot(run)` (a stopped log's ages are only lower bounds).
+    `ages`: as the rows are sorted, oldest the lowest (negative: how long
+    ago)."""
     if not idle:
         return {}
     # When a Tool Call waiting on each Subprocess began: one that waited
