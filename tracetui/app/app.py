@@ -67,6 +67,11 @@ POLL_INTERVAL_IDLE = 0.02
 #: At 20 ms it woke 50 times a second for nothing: 3.2 % of a core against
 #: 1.7 % following 20 lines/s.
 WATCH_TIMEOUT = 0.1
+#: Formats whose run is one whole job (an eval, a pipeline run): its end
+#: is news, said in a toast. A span stream's run is one trace of many
+#: (native, OTel, SGP): only one left with spans running when its writer
+#: goes is (a toast for every trace done was noise).
+WHOLE_JOB_FORMATS = frozenset(("inspect", "flujo", "trackio", "chrome"))
 #: Data within this long (s) counts as flowing.
 FLOWING = 1.0
 #: Settled sources (gzipped, gone, whole documents) are polled this often
@@ -1046,12 +1051,15 @@ class TraceApp(App):
                 continue
             status = run.status
             running = len(run.anomalies.running)
+            unit = "action" if run.format == "inspect" else "span"
             if status != "running":
+                if run.format not in WHOLE_JOB_FORMATS:
+                    continue  # one trace of many done: the stream's normal course
                 how = f"ended {STATUS_WORDS.get(status, status)}"
             elif run.seen_at_work is not None:  # its process was seen, and is gone
-                how = f"gone with {counted(running, 'action')} still running"
+                how = f"gone with {counted(running, unit)} still running"
             else:  # live by its writes alone (an eval in a container): quiet, maybe not gone
-                how = f"no longer written, with {counted(running, 'action')} running"
+                how = f"no longer written, with {counted(running, unit)} running"
             self.notify(f"{run.name}: {how}", timeout=6, markup=False,
                         severity="warning" if status != "ok" else "information")
         self._live_run_ids = live

@@ -638,6 +638,26 @@ class SpanDecoder:
         self.skipped = self.records = self._line_no = 0
         self.first_bad_line = None
 
+    def see_writer(self, live: bool, seen: bool) -> bool:
+        """Say what the source knows of its writer on the runs it may be
+        writing, those with spans open: `live`, and `seen` (a process here
+        holds the file open for writing), so their hung spans age to now
+        (`clock.as_of`) and freeze, as lower bounds, once it is gone; a
+        JSONL run's hung span read `≥0µs` while its pipeline ran (QA). True,
+        and the runs touched, if one changed."""
+        changed = False
+        for run_id in self.run_ids:
+            run = self.store.runs.get(run_id)
+            if run is None:
+                continue
+            run_live = live and bool(run.anomalies.running)
+            run_seen = run_live and seen
+            if run.live != run_live or run.writer_seen != run_seen:
+                run.live, run.writer_seen = run_live, run_seen
+                self.store.touch(run_id)
+                changed = True
+        return changed
+
     def bad(self, line_no: int) -> None:
         self.skipped += 1
         if self.first_bad_line is None:

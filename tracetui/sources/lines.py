@@ -7,9 +7,10 @@ import time
 from typing import Any
 
 from tracetui.formats import DocumentFormat, LineFormat
-from tracetui.formats.inspect import WRITER_QUIET
+from tracetui.formats.inspect import WRITER_QUIET, written_mark
 from tracetui.sources.base import DecodedSource, paused_gc, records_older_than, written_within
 from tracetui.sources.files import GZIP_BUFFER, GZIP_DAMAGE, FileFollower, damaged_gzip_note, gunzip, is_gzip, open_regular
+from tracetui.sources.writers import open_for_writing
 from tracetui.store import Store
 
 
@@ -42,6 +43,13 @@ class LineSource(DecodedSource):
         self._copy_check: tuple[tuple | None, bool] = (None, False)
         #: (where the unfinished last line ends, since when: time.monotonic())
         self._cut_line: tuple[int, float] = (-1, 0.0)
+        #: A file with no writer of its own to ask (not Inspect's): does
+        #: another process here hold it open for writing (`writers`)? None
+        #: until looked, or where this machine cannot tell.
+        self._writer_open: bool | None = None
+        #: Its `written_mark` when a writer seen holding it was found gone:
+        #: not live until it is written again (it read live 30 s on).
+        self._closed_mark: tuple[int, int] | None = None
 
     def poll(self, final: bool = False, max_chunks: int | None = None) -> bool:
         """Read what is new (all of it, or at most `max_chunks` slices, so a
@@ -49,10 +57,12 @@ class LineSource(DecodedSource):
         `self.behind` says whether more is waiting."""
         changed = False
         chunks = 0
+        if final and self._writer_open is None and not hasattr(self.decoder, "writer_alive"):
+            self._look_for_writer()  # a command reading to the end: is it being written?
         # A log still being written may end in a line its writer has not
         # finished: it waits for its newline, as when following, instead of
         # being read (and counted bad) by a command that reads to the end.
-        flush = final and not (self.live and getattr(self.decoder, "writer_alive", False))
+        flush = final and not self._line_may_be_finished()
         while True:
             chunk = self.follower.poll(final=flush)
             chunks += 1
@@ -92,6 +102,16 @@ class LineSource(DecodedSource):
                     return self.poll(final=True) or changed
                 return self._check_writer() or changed
 
+    def _line_may_be_finished(self) -> bool:
+        """Its writer is at work, and may finish an unfinished last line: an
+        Inspect eval alive, or a process holding the file open for writing.
+        (A file only written lately may well end without a newline: many
+        writers end a file so, and a one-shot read must read that line.)"""
+        alive = getattr(self.decoder, "writer_alive", None)
+        if alive is not None:
+            return self.live and alive
+        return bool(self._writer_open)
+
     def _cut_line_settled(self) -> bool:
         """The unfinished last line has not grown for CUT_LINE_QUIET."""
         end = self.follower.pending_end
@@ -107,25 +127,57 @@ class LineSource(DecodedSource):
     def _check_writer(self) -> bool:
         """Ask the decoder, at most every LIVENESS_INTERVAL, whether the
         writer still runs (an Inspect eval killed mid-hang writes nothing
-        more, and its file stays `.log`); True if that changed."""
-        check = getattr(self.decoder, "check_writer", None)
+        more, and its file stays `.log`), or look for a process holding
+        the file open for writing (`_look_for_writer`); True if that changed
+        a run."""
         now = time.monotonic()
-        if check is None or now - self._liveness_checked < LIVENESS_INTERVAL:
+        if now - self._liveness_checked < LIVENESS_INTERVAL:
             return False
         self._liveness_checked = now
+        check = getattr(self.decoder, "check_writer", None)
+        if check is not None:
+            with self.store.lock:
+                return check()
+        return self._look_for_writer()
+
+    def _look_for_writer(self) -> bool:
+        """A file that says nothing of its writer (native, OTel, SGP JSONL):
+        is a process here holding it open for writing? Then it is live
+        however long it is quiet (a span hung a minute read "ended", its
+        age frozen, and a line half written then was lost; QA), and its runs
+        with spans open age to now; once that process is gone, it has
+        ended. The runs are told (`see_writer`); True if one changed."""
+        if self.follower.compressed or self.follower.gone:
+            opened: bool | None = False
+        else:
+            opened = open_for_writing(self.path)
+        if opened:
+            self._closed_mark = None
+        elif self._writer_open and opened is False:
+            self._closed_mark = written_mark(self.path)
+        self._writer_open = opened
+        see = getattr(self.decoder, "see_writer", None)
+        if see is None:
+            return False
+        live = self.live
         with self.store.lock:
-            return check()
+            return see(live, live and bool(opened))
 
     @property
     def live(self) -> bool:
         """Being written: as its decoder tells (an Inspect log's eval), else
+        held open for writing by a process here (`_look_for_writer`), or
         written within WRITER_QUIET (an OTel or native JSONL file said
-        `● live` days after its last write)."""
+        `● live` days after its last write) unless its writer was seen go."""
         if self.follower.compressed or self.follower.gone:
             return False
         alive = getattr(self.decoder, "writer_alive", None)
         if alive is not None:
             return alive
+        if self._writer_open:
+            return True
+        if self._closed_mark is not None and written_mark(self.path) == self._closed_mark:
+            return False  # its writer, seen at work, is gone: nothing written since
         return written_within(self.path, WRITER_QUIET) and not self._a_copy()
 
     def _a_copy(self) -> bool:
