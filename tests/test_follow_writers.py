@@ -5,7 +5,6 @@ soon as the writer goes. Each writer here is a real process of its own."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time

@@ -930,6 +930,25 @@ def test_lines_of_text_before_the_records_are_skipped_and_counted(tmp_path, caps
     assert err == f"tracetui: {path}: skipped {preamble} line(s) that are not JSON before the first record\n"
 
 
+@pytest.mark.parametrize("sample", ["native/spans.jsonl", "otel/otlp.jsonl", "otel/console.jsonl", "sgp/spans.jsonl"])
+def test_a_banner_before_a_span_streams_records_is_said_as_such(tmp_path, capsys, sample):
+    """A banner before a native, OTLP or SGP JSONL file's records read
+    `skipped 2 bad line(s); first at line 1` (QA), where an Inspect log's
+    says what it is; and a bad line after it says where it is."""
+    records = open(os.path.join(SAMPLES, sample), "rb").read()
+    banner = b"Starting pipeline run 42\n=====\n\n"
+    path = c.write(str(tmp_path), "banner.jsonl", banner + records)
+    code, out, err = cli(capsys, "runs", path, "--json")
+    assert (code, err) == (0, f"tracetui: {path}: skipped 2 line(s) before the first record\n")
+    clean = c.write(str(tmp_path), "clean.jsonl", records)
+    assert normalized(out, path) == normalized(cli(capsys, "runs", clean, "--json")[1], clean)
+    lines = records.count(b"\n")
+    damaged = c.write(str(tmp_path), "damaged.jsonl", banner + records + b"garbage\n")
+    code, out, err = cli(capsys, "runs", damaged, "--json")
+    assert (code, err) == (0, f"tracetui: {damaged}: skipped 3 bad line(s): 2 before the first record; "
+                              f"the first after it at line {3 + lines + 1}\n")
+
+
 @pytest.mark.parametrize("big", [False, True], ids=["one process", "the scan in two"])
 def test_bad_lines_after_a_banner_say_where_they_are(tmp_path, capsys, monkeypatch, big):
     """A banner before the records and bad lines among them: counted

@@ -48,6 +48,7 @@ import orjson
 
 from tracetui.formats.jsonutil import loads
 from tracetui.model import CANCELLED, ERROR, OK, PARENT_LOOPS, RUNNING, TIMEOUT, Run, Span
+from tracetui.skipped import Lead
 from tracetui.store import Store
 
 
@@ -619,6 +620,10 @@ class SpanDecoder:
         self.run_ids: set[str] = set()
         self.skipped = 0
         self.first_bad_line: int | None = None
+        #: Its skipped lines before the first record, kept apart (a banner
+        #: a wrapper script printed into the file is no damage; it read
+        #: `skipped 2 bad line(s)`, as Inspect logs no longer do).
+        self.lead = Lead()
         self.records = 0
         self._line_no = 0
 
@@ -637,6 +642,7 @@ class SpanDecoder:
         self.run_ids = set()
         self.skipped = self.records = self._line_no = 0
         self.first_bad_line = None
+        self.lead = Lead()
 
     def see_writer(self, live: bool, seen: bool) -> bool:
         """Say what the source knows of its writer on the runs it may be
@@ -658,10 +664,24 @@ class SpanDecoder:
                 changed = True
         return changed
 
-    def bad(self, line_no: int) -> None:
+    def bad(self, line_no: int, whole: bool = True) -> None:
+        """Line `line_no` (of a line source; of a document, the line its
+        item is on) was skipped, or, not `whole`, some items of its record."""
         self.skipped += 1
         if self.first_bad_line is None:
             self.first_bad_line = line_no
+        if whole:
+            self.lead.bad(line_no)
+
+    @property
+    def skipped_before_records(self) -> int:
+        """Of `skipped`, the lines before the first record (a line
+        source's only: a document's items are not lines)."""
+        return self.lead.before_records(self._line_no)
+
+    @property
+    def first_bad_after_records(self) -> int | None:
+        return self.lead.first_after
 
     def run(self, run_id: str) -> Run:
         self.run_ids.add(run_id)
@@ -675,7 +695,7 @@ class SpanDecoder:
     def _one(self, rec: Any, locator: Any, line_no: int) -> None:
         try:
             if self.record(rec, locator):
-                self.bad(line_no)
+                self.bad(line_no, whole=False)
         except RECORD_ERRORS:
             self.bad(line_no)
 
@@ -684,6 +704,7 @@ class SpanDecoder:
             for offset, line in lines:
                 self._line_no += 1
                 if not line.strip():
+                    self.lead.blank(self._line_no)
                     continue
                 try:
                     rec = loads(line)
