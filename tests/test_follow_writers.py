@@ -5,6 +5,7 @@ soon as the writer goes. Each writer here is a real process of its own."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -60,7 +61,7 @@ class Writer:
 def quick(monkeypatch):
     """Liveness looked at on every poll; a file quiet for 0.3 s is not
     live by its writes, and its unfinished line is read after 0.2 s more."""
-    monkeypatch.setattr(writers, "SCAN_INTERVAL", 0.0)
+    monkeypatch.setattr(writers, "RESCAN_FIRST", 0.0)
     monkeypatch.setattr(lines, "LIVENESS_INTERVAL", 0.0)
     monkeypatch.setattr(lines, "WRITER_QUIET", 0.3)
     monkeypatch.setattr(lines, "CUT_LINE_QUIET", 0.2)
@@ -164,27 +165,32 @@ def test_the_cli_leaves_a_line_being_written_unread(writer, capsys, quick):
     assert captured.err == f"tracetui: {path}: skipped 1 bad line(s); first at line 2\n"
 
 
-def test_writers_sees_only_other_processes_that_write(tmp_path):
+def test_writers_sees_only_other_processes_that_write(tmp_path, monkeypatch):
     """Our own descriptors, and another process's read-only one, are not a
-    writer; another process's opened for appending is."""
+    writer; another process's opened for appending is, until it is closed."""
+    monkeypatch.setattr(writers, "RESCAN_FIRST", 0.0)
     path = str(tmp_path / "f.jsonl")
     open(path, "w").close()
+    key = (os.stat(path).st_dev, os.stat(path).st_ino)
     mine = open(path, "a")
-    reader = subprocess.Popen(["sh", "-c", f"exec 3<'{path}'; sleep 30"])
+    reader = subprocess.Popen(["sh", "-c", f"exec 3<'{path}'; exec sleep 30"])
     try:
         time.sleep(0.2)
-        writers._last_scan = (-writers.SCAN_INTERVAL, None)
-        if writers.written_files() is None:
+        if writers.find_writer(key) is None:
             pytest.skip("this machine cannot list open files (/proc)")
+        assert writers.find_writer(key) == ()
         assert writers.open_for_writing(path) is False
-        appender = subprocess.Popen(["sh", "-c", f"exec 3>>'{path}'; sleep 30"])
+        appender = subprocess.Popen(["sh", "-c", f"exec 3>>'{path}'; exec sleep 30"])
         try:
             time.sleep(0.2)
-            writers._last_scan = (-writers.SCAN_INTERVAL, None)
+            assert writers.find_writer(key) == (str(appender.pid), "3")
+            with open(path, "a") as f:
+                f.write("x")  # written since: looked for again
             assert writers.open_for_writing(path) is True
         finally:
             appender.kill()
             appender.wait()
+        assert writers.open_for_writing(path) is False  # its descriptor gone
     finally:
         reader.kill()
         reader.wait()

@@ -1,4 +1,4 @@
-"""Which files another process on this machine holds open for writing
+"""Whether another process on this machine holds a file open for writing
 (Linux `/proc`): a source's writer seen at work, however long it is quiet.
 
 Why: a JSONL export or a database says nothing of its writer, so a source
@@ -9,9 +9,14 @@ when the rest came (QA); and a Flujo run killed with SIGKILL kept its
 database's `-wal`, so it read live for ever. A process holding the file
 open for writing settles it both ways, where `/proc` can tell.
 
-One scan of `/proc/*/fd` answers for every file (a stat per descriptor:
-~1 ms per thousand), at most every `SCAN_INTERVAL`, asked from the
-readers' threads, never the UI's. Our own descriptors are left out.
+Cost: finding a writer means looking at every open descriptor of every
+process (`/proc/*/fd`, a stat each: ~7 µs each, 75 ms on a machine with
+10,000 open), so it is done rarely. Once found, the writer's descriptor
+alone is looked at again (one stat). A file with no writer found is
+looked for again only once written since, and less often each time
+nothing is found (`RESCAN_MAX`): a writer that opens, appends and closes
+is live by its writes anyway. Asked from the readers' threads, never the
+UI's; our own descriptors are left out.
 """
 
 from __future__ import annotations
@@ -20,68 +25,106 @@ import os
 import threading
 import time
 
-#: Longest a scan's answer is used (s): a source's liveness is looked at
-#: about once a second (`lines.LIVENESS_INTERVAL`).
-SCAN_INTERVAL = 1.0
 #: Where the kernel lists processes' open files.
 PROC = "/proc"
+#: After a search that finds no writer, the next waits this long (s),
+#: doubling each time nothing is found, up to RESCAN_MAX.
+RESCAN_FIRST = 1.0
+#: Past this (s) a writer not seen is found by the source's quiet window
+#: (`WRITER_QUIET`) anyway.
+RESCAN_MAX = 30.0
 #: `flags` of an fdinfo, access mode bits: O_WRONLY or O_RDWR.
 _WRITE_ACCESS = (1, 2)
+_S_IFMT, _S_IFREG = 0o170000, 0o100000
 
 _lock = threading.Lock()
-#: (monotonic time of the scan, its answer) of the last scan.
-_last_scan: tuple[float, "frozenset[tuple[int, int]] | None"] = (-SCAN_INTERVAL, None)
-
-
-def file_key(path: str) -> tuple[int, int] | None:
-    """(device, inode) of `path`, or None if it cannot be looked at."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino)
+#: The watch of each path asked about (`open_for_writing`).
+_watches: dict[str, "WriterWatch"] = {}
 
 
 def open_for_writing(path: str) -> bool | None:
     """Does another process here hold `path` open for writing? None when
     this machine cannot tell (no `/proc`, or no process's descriptors can
     be read)."""
-    key = file_key(path)
-    if key is None:
-        return False
-    written = written_files()
-    if written is None:
-        return None
-    return key in written
-
-
-def written_files() -> frozenset[tuple[int, int]] | None:
-    """(device, inode) of every regular file another process holds open for
-    writing, from a scan at most SCAN_INTERVAL old; None if not known."""
-    global _last_scan
     with _lock:
-        scanned_at, files = _last_scan
+        watch = _watches.get(path)
+        if watch is None:
+            watch = _watches[path] = WriterWatch(path)
+        return watch.check()
+
+
+class WriterWatch:
+    """Whether one file has a writer, kept up cheaply (see the module
+    docstring). Not thread-safe: `open_for_writing` holds a lock."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        #: (pid, fd) of the descriptor a writer holds it by, once found.
+        self.writer: tuple[str, str] | None = None
+        #: What the last search answered, and the file as it was then
+        #: (`_mark`): searched again only once it is written since.
+        self._answer: bool | None = None
+        self._searched_mark: tuple | None = None
+        self._next_search = 0.0
+        self._backoff = RESCAN_FIRST
+
+    def check(self) -> bool | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            self.writer = None
+            return False
+        key = (st.st_dev, st.st_ino)
+        if self.writer is not None:
+            if _holds(*self.writer, key):
+                return True
+            self.writer = None
+            self._searched_mark = None  # the writer went: look again at once
+            self._backoff = RESCAN_FIRST
+        mark = (key, st.st_size, st.st_mtime_ns)
         now = time.monotonic()
-        if now - scanned_at >= SCAN_INTERVAL:
-            files = _scan()
-            _last_scan = (time.monotonic(), files)
-        return files
+        if mark == self._searched_mark or (self._searched_mark is not None and now < self._next_search):
+            return self._answer
+        self._searched_mark = mark
+        found = find_writer(key)
+        if found is None:
+            self._answer = None
+        elif found:
+            self.writer = found
+            self._answer = True
+            self._backoff = RESCAN_FIRST
+            return True
+        else:
+            self._answer = False
+        self._next_search = now + self._backoff
+        self._backoff = min(RESCAN_MAX, self._backoff * 2)
+        return self._answer
 
 
-def _scan() -> frozenset[tuple[int, int]] | None:
+def _holds(pid: str, fd: str, key: tuple[int, int]) -> bool:
+    """Descriptor `fd` of `pid` is still open, on the file `key`."""
+    try:
+        st = os.stat(f"{PROC}/{pid}/fd/{fd}")
+    except OSError:
+        return False
+    return (st.st_dev, st.st_ino) == key
+
+
+def find_writer(key: tuple[int, int]) -> tuple[str, str] | tuple[()] | None:
+    """(pid, fd) by which another process holds the file `key` (device,
+    inode) open for writing; () if none does; None if this machine cannot
+    tell."""
     try:
         pids = [name for name in os.listdir(PROC) if name.isdigit()]
     except OSError:
         return None
     own = str(os.getpid())
-    files: set[tuple[int, int]] = set()
     readable = False
     for pid in pids:
         if pid == own:
             continue
-        fd_dir = f"{PROC}/{pid}/fd"
         try:
-            entries = os.scandir(fd_dir)
+            entries = os.scandir(f"{PROC}/{pid}/fd")
         except OSError:  # someone else's, or gone
             continue
         readable = True
@@ -91,12 +134,10 @@ def _scan() -> frozenset[tuple[int, int]] | None:
                     st = entry.stat()  # follows the link to the open file
                 except OSError:
                     continue
-                if (st.st_mode & 0o170000) != 0o100000:  # sockets, pipes, ttys
-                    continue
-                key = (st.st_dev, st.st_ino)
-                if key not in files and _writes(pid, entry.name):
-                    files.add(key)
-    return frozenset(files) if readable else None
+                if st.st_ino == key[1] and st.st_dev == key[0] and (st.st_mode & _S_IFMT) == _S_IFREG \
+                        and _writes(pid, entry.name):
+                    return (pid, entry.name)
+    return () if readable else None
 
 
 def _writes(pid: str, fd: str) -> bool:
