@@ -62,6 +62,7 @@ def quick(monkeypatch):
     """Liveness looked at on every poll; a file quiet for 0.3 s is not
     live by its writes, and its unfinished line is read after 0.2 s more."""
     monkeypatch.setattr(writers, "RESCAN_FIRST", 0.0)
+    monkeypatch.setattr(writers, "SNAPSHOT_TTL", 0.0)
     monkeypatch.setattr(lines, "LIVENESS_INTERVAL", 0.0)
     monkeypatch.setattr(lines, "WRITER_QUIET", 0.3)
     monkeypatch.setattr(lines, "CUT_LINE_QUIET", 0.2)
@@ -169,6 +170,7 @@ def test_writers_sees_only_other_processes_that_write(tmp_path, monkeypatch):
     """Our own descriptors, and another process's read-only one, are not a
     writer; another process's opened for appending is, until it is closed."""
     monkeypatch.setattr(writers, "RESCAN_FIRST", 0.0)
+    monkeypatch.setattr(writers, "SNAPSHOT_TTL", 0.0)
     path = str(tmp_path / "f.jsonl")
     open(path, "w").close()
     key = (os.stat(path).st_dev, os.stat(path).st_ino)

@@ -114,11 +114,41 @@ def find_writer(key: tuple[int, int]) -> tuple[str, str] | tuple[()] | None:
     """(pid, fd) by which another process holds the file `key` (device,
     inode) open for writing; () if none does; None if this machine cannot
     tell."""
+    held = _held_files()
+    if held is None:
+        return None
+    for pid, fd in held.get(key, ()):
+        if _writes(pid, fd) and _holds(pid, fd, key):
+            return (pid, fd)
+    return ()
+
+
+#: How long one look at every descriptor answers for every file (s): a
+#: directory of 100 JSONL files, opened together, costs one look, not 100.
+SNAPSHOT_TTL = 1.0
+#: (monotonic time, {(device, inode): [(pid, fd)]}) of the last look.
+_snapshot: tuple[float, dict | None] = (-SNAPSHOT_TTL, None)
+
+
+def _held_files() -> dict[tuple[int, int], list[tuple[str, str]]] | None:
+    """Every regular file other processes hold open, and by what, from a
+    look at most SNAPSHOT_TTL old; None if no process's can be read."""
+    global _snapshot
+    taken_at, held = _snapshot
+    if time.monotonic() - taken_at < SNAPSHOT_TTL:
+        return held
+    held = _look_at_descriptors()
+    _snapshot = (time.monotonic(), held)
+    return held
+
+
+def _look_at_descriptors() -> dict[tuple[int, int], list[tuple[str, str]]] | None:
     try:
         pids = [name for name in os.listdir(PROC) if name.isdigit()]
     except OSError:
         return None
     own = str(os.getpid())
+    held: dict[tuple[int, int], list[tuple[str, str]]] = {}
     readable = False
     for pid in pids:
         if pid == own:
@@ -134,10 +164,9 @@ def find_writer(key: tuple[int, int]) -> tuple[str, str] | tuple[()] | None:
                     st = entry.stat()  # follows the link to the open file
                 except OSError:
                     continue
-                if st.st_ino == key[1] and st.st_dev == key[0] and (st.st_mode & _S_IFMT) == _S_IFREG \
-                        and _writes(pid, entry.name):
-                    return (pid, entry.name)
-    return () if readable else None
+                if (st.st_mode & _S_IFMT) == _S_IFREG:
+                    held.setdefault((st.st_dev, st.st_ino), []).append((pid, entry.name))
+    return held if readable else None
 
 
 def _writes(pid: str, fd: str) -> bool:
