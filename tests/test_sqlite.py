@@ -318,7 +318,8 @@ def test_a_writer_holding_its_wal_exclusively_is_said(capsys, flujo_db):
 @pytest.mark.parametrize("wal", [False, True], ids=["rollback journal", "wal"])
 def test_a_database_replaced_by_another_drops_the_old_runs(tmp_path, wal, how):
     """A Flujo store replaced by a database of another kind kept its runs,
-    their spans emptied, and the anomaly panel its rows (QA)."""
+    their spans emptied, and the anomaly panel its rows (QA). Its runs go,
+    and the database is read as what it is now (it was left unread)."""
     path = str(tmp_path / "flujo_ops.db")
     make_flujo(path, wal=wal)
     store = Store()
@@ -336,9 +337,11 @@ def test_a_database_replaced_by_another_drops_the_old_runs(tmp_path, wal, how):
             data = src.read()
             dst.write(data)
             dst.truncate(len(data))
-    source.poll()
-    assert not store.runs
-    assert any("cannot read SQLite database" in note for note in source.notes)
+    assert source.poll() is True
+    assert set(store.runs) == {"t1", "t2"} and source.format == "sqlite"
+    assert source.records == 5
+    said = source.notes[-1]
+    assert said.startswith(f"{path}: ") and said.endswith("; read again")
 
 
 def test_every_running_row_ages_to_as_of_a_paused_pipeline_too(capsys):

@@ -28,7 +28,7 @@ import sqlite3
 from typing import Any
 
 from tracetui.formats.sqlite_generic import (
-    IN_CHUNK, Linker, SQLiteFormat, batches, column_list, detach, find_column, iso_to_epoch,
+    IN_CHUNK, Linker, RowsRead, SQLiteFormat, batches, column_list, detach, find_column, iso_to_epoch,
     json_cell,
 )
 from tracetui.model import CANCELLED, ERROR, OK, RUNNING, TIMEOUT, Run, Span
@@ -166,6 +166,8 @@ class FlujoDecoder:
 
     def _init_state(self) -> None:
         self.last_span_rowid = 0
+        #: The span rows read, to tell they are still there (`gone`).
+        self.spans_read = RowsRead("spans", "span_id")
         self.linker = Linker()
         self.clocks: dict[str, _RunClock] = {}
         #: run id → the (runs row, workflow_state row) last applied.
@@ -181,7 +183,13 @@ class FlujoDecoder:
 
     def reset(self) -> None:
         self.store.drop_runs(self.run_ids)
+        self.records = self.skipped = 0
         self._init_state()
+
+    def gone(self, conn: sqlite3.Connection, schema: dict[str, list[str]], count: bool) -> bool:
+        """The database no longer holds the spans read, or has no runs table
+        (deleted runs are dropped as the runs table is read)."""
+        return (bool(self.run_ids) and "runs" not in schema) or self.spans_read.gone(conn, schema, count)
 
     # -- reading --------------------------------------------------------------
 
@@ -206,6 +214,7 @@ class FlujoDecoder:
                     self.records += 1
                     self._span_row(row)
                 self.last_span_rowid = rows[-1][0]
+            self.spans_read.see(rows, 2)  # rowid, run_id, span_id
             changed = True
         with self.store.lock:
             self._align()
@@ -249,6 +258,8 @@ class FlujoDecoder:
                     self.linker.forget_run(run_id)
                     self.run_ids.discard(run_id)
                 self.open_rows = {k: v for k, v in self.open_rows.items() if v[0] not in gone}
+                runs = [self.store.runs.get(run_id) for run_id in gone]
+                self.spans_read.held -= sum(len(run.spans) for run in runs if run is not None)
                 self.store.drop_runs(gone)
                 changed = True
         return changed
@@ -326,6 +337,7 @@ class FlujoDecoder:
         new = span is None
         if new:
             span = run.spans[span_id] = FlujoSpan(span_id, run)
+            self.spans_read.held += 1  # a run's spans saved again are the same spans
         was_anomaly = not new and span.status != OK
         strings = self._strings
         text = str(name) if name is not None else span_id

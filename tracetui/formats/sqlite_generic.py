@@ -225,6 +225,77 @@ class Linker:
             del self._waiting[key]
 
 
+class RowsRead:
+    """What a decoder read of one table, kept to tell whether the database
+    still holds it (`gone`).
+
+    A decoder reads a table once, then only rows past the last rowid read:
+    rows deleted (`DELETE FROM spans`, a retention sweep) or a file
+    rewritten in place with other rows (`cp other.db`) went unseen, and
+    every pane kept showing spans no longer there (QA). Two checks: the
+    first and last rows read are still there (a lookup by rowid, on every
+    change), and the table has at least as many rows as spans were read
+    from it (a scan of the table: `count`, not on every change).
+
+    A row may move: `INSERT OR REPLACE` on a span id, or Flujo saving a
+    run's spans again (DELETE, then INSERT), gives it a new rowid, higher.
+    A row not found at its rowid is looked for by its key before it counts
+    as gone, and a span updated by a row of its own counts once (`held`)."""
+
+    def __init__(self, table: str, key: str | None, counted: bool = True) -> None:
+        self.table = table
+        #: The column naming what a row holds (a span id): a row not at its
+        #: rowid is looked for by it. None: the row must be at its rowid.
+        self.key = key
+        #: Whether `held` says what the table must count (not of a read that
+        #: takes some rows only).
+        self.counted = counted
+        #: (rowid, key cell) of the first and last rows read.
+        self.first: tuple[int, Any] | None = None
+        self.last: tuple[int, Any] | None = None
+        #: The least rows the table must hold: the spans (or rows) read
+        #: from it, each once; kept by the decoder.
+        self.held = 0
+
+    def see(self, rows: list[tuple], key_index: int | None) -> None:
+        """A batch read, in rowid order (rowid first; its key cell at
+        `key_index`)."""
+        if not rows:
+            return
+        def mark(row: tuple) -> tuple[int, Any]:
+            return row[0], (row[key_index] if key_index is not None else None)
+        if self.first is None:
+            self.first = mark(rows[0])
+        self.last = mark(rows[-1])
+
+    def gone(self, conn: sqlite3.Connection, schema: dict[str, list[str]], count: bool) -> bool:
+        """The database no longer holds what was read: the table is not
+        there, its first or last row read is gone, or (`count`) it holds
+        fewer rows than spans were read from it. Raises sqlite3.Error."""
+        if self.first is None:
+            return False  # nothing read: nothing to lose
+        if self.table not in schema:
+            return True
+        table = quote_ident(self.table)
+        cell = quote_ident(self.key) if self.key is not None else "NULL"
+        for which in ("first", "last"):
+            rowid, key = getattr(self, which)
+            row = conn.execute(f"SELECT {cell} FROM {table} WHERE rowid = ?", (rowid,)).fetchone()
+            if row is not None and row[0] == key:
+                continue
+            moved = None if self.key is None or key is None else conn.execute(
+                f"SELECT rowid FROM {table} WHERE {cell} = ? ORDER BY rowid DESC LIMIT 1", (key,)).fetchone()
+            if moved is None or moved[0] < rowid:
+                # Gone; or renumbered, as VACUUM renumbers a table with no
+                # INTEGER PRIMARY KEY: rows past the last read may now have
+                # rowids already read past.
+                return True
+            setattr(self, which, (moved[0], key))  # replaced (a new rowid, higher): there now
+        if count and self.counted:
+            return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] < self.held
+        return False
+
+
 def detach(run: Run, span: Span) -> None:
     """Take a span out of its run's tree (its children go with it)."""
     if span.parent is not None:
@@ -340,6 +411,8 @@ class GenericSpansDecoder:
 
     def _init_state(self) -> None:
         self.last_rowid = 0
+        #: The rows read of the span table, to tell they are still there.
+        self.rows_read = RowsRead(self.table, self.mapping["id"])
         self.linker = Linker()
         #: rowid → (run id, span id) of spans still open, re-read on every change.
         self.open_rows: dict[int, tuple[str, str]] = {}
@@ -355,7 +428,13 @@ class GenericSpansDecoder:
 
     def reset(self) -> None:
         self.store.drop_runs(self.run_ids)
+        self.records = self.skipped = 0
+        self.first_bad_line = None
         self._init_state()
+
+    def gone(self, conn: sqlite3.Connection, schema: dict[str, list[str]], count: bool) -> bool:
+        """The database no longer holds the rows read (`RowsRead.gone`)."""
+        return self.rows_read.gone(conn, schema, count)
 
     def _touch_runs(self) -> None:
         """Tell the store which runs the batch changed (once per run, not per row)."""
@@ -410,6 +489,7 @@ class GenericSpansDecoder:
                     self._row(row, update=False)
                 self._touch_runs()
                 self.last_rowid = rows[-1][0]
+            self.rows_read.see(rows, 1 + self._roles.index("id"))
             changed = True
         with self.store.lock:
             self.linker.settle()
@@ -439,6 +519,7 @@ class GenericSpansDecoder:
         new = span is None
         if new:
             span = run.spans[span_id] = Span(span_id, run)
+            self.rows_read.held += 1
         span.name = _text(f.get("name")) or span_id
         span.kind = _text(f.get("kind")) or "span"
         start = to_seconds(f.get("start"))

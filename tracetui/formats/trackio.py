@@ -19,7 +19,7 @@ import sqlite3
 from typing import Any
 
 from tracetui.formats.sqlite_generic import (
-    Linker, SQLiteFormat, batches, column_list, find_column, iso_to_epoch, json_cell, map_status,
+    Linker, RowsRead, SQLiteFormat, batches, column_list, find_column, iso_to_epoch, json_cell, map_status,
     to_seconds,
 )
 from tracetui.model import ERROR, OK, Run, Span
@@ -90,13 +90,23 @@ class TrackioDecoder:
     def _init_state(self) -> None:
         self.last_trace_rowid = 0
         self.last_metric_rowid = 0
+        #: The rows read, to tell they are still there (`gone`): traces
+        #: (0.26+), or the metric rows that held traces (0.25; not every
+        #: metric row is read, so they are not counted).
+        self.traces_read = RowsRead("traces", None)
+        self.metrics_read = RowsRead("metrics", None, counted=False)
         self.linker = Linker()
         self.configs: dict[str, tuple] = {}
         self.run_ids: set[str] = set()
 
     def reset(self) -> None:
         self.store.drop_runs(self.run_ids)
+        self.records = self.skipped = 0
         self._init_state()
+
+    def gone(self, conn: sqlite3.Connection, schema: dict[str, list[str]], count: bool) -> bool:
+        """The database no longer holds the traces read (`RowsRead.gone`)."""
+        return self.traces_read.gone(conn, schema, count) or self.metrics_read.gone(conn, schema, count)
 
     # -- reading ----------------------------------------------------------------
 
@@ -105,11 +115,14 @@ class TrackioDecoder:
         if "traces" in schema:
             cols = _cols(schema, "traces", TRACE_COLUMNS)
             sql = f"SELECT rowid, {column_list(cols)} FROM traces WHERE rowid > ? ORDER BY rowid"
+            self.traces_read.key = cols[0]  # as spelled in this table (None: not there)
             for rows in batches(conn, sql, (self.last_trace_rowid,)):
                 with self.store.lock:
                     for row in rows:
                         self._trace_row(row)
                     self.last_trace_rowid = rows[-1][0]
+                self.traces_read.see(rows, 1)  # rowid, id
+                self.traces_read.held += len(rows)
                 changed = True
         if _has(schema, "metrics", "metrics"):
             changed = self._read_metric_traces(conn, schema) or changed
@@ -153,6 +166,7 @@ class TrackioDecoder:
             with self.store.lock:
                 for row in rows:
                     self._metric_row(row)
+            self.metrics_read.see(rows, None)
             changed = True
         self.last_metric_rowid = top
         return changed

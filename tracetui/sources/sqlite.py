@@ -14,7 +14,14 @@ SQLite decoders (tracetui/formats/{flujo,trackio,sqlite_generic}.py) expose
 `Decoder(store, path, schema, **options)` with `read(conn, schema) -> bool`
 (apply new and updated rows; reads big tables in batches), `reset()`,
 `tables` (the run/span tables `dump` shows and `raw` may name), `notes`,
-`skipped`, `first_bad_line`, `records`.
+`skipped`, `first_bad_line`, `records`; and optionally `gone(conn, schema,
+count) -> bool`: the database no longer holds rows it read (deleted, or
+the file rewritten in place; `RowsRead`).
+
+A database replaced under its name (another file, or the rows read gone)
+is read again from the start, as a line source's file truncated is: its
+runs are dropped, its format found again (it may be another kind now),
+and a note says so.
 """
 
 from __future__ import annotations
@@ -41,6 +48,12 @@ BUSY_TIMEOUT = 1.0
 #: How often (s) a database not changing is looked at again for its
 #: writer (quiet for WRITER_QUIET: not live).
 LIVENESS_INTERVAL = 1.0
+#: Least time (s) between two counts of the rows read (`RowsRead.gone`),
+#: after a change: a count scans the table (70 ms for 1M spans).
+COUNT_INTERVAL = 1.0
+#: A count waits this many times what the last one took, at least: with
+#: 1M spans, every 3.5 s (2% of a core), not on every write.
+COUNT_COST_SHARE = 50
 
 
 def sqlite_formats() -> list[SQLiteFormat]:
@@ -56,6 +69,12 @@ def sqlite_formats() -> list[SQLiteFormat]:
 #: (a busy or locked one says otherwise, and keeps what was read).
 NOT_THE_SAME_DATABASE = ("no such table", "no such column", "file is not a database", "malformed")
 
+
+#: Why a database is read again from the start (`SQLiteSource._start_over`):
+#: another file under its name, or rows read from it no longer in it
+#: (deleted, or the file rewritten in place by a copy).
+REPLACED = "the database was replaced"
+SHRANK = "rows read before are gone (deleted, or the file rewritten)"
 
 #: Said of a database read without its write-ahead log.
 WITHOUT_WAL = ("{path}: read without its write-ahead log (its writer holds it exclusively, or it "
@@ -167,6 +186,17 @@ class SQLiteSource(DecodedSource):
         self.format = fmt.name
         self.store = store
         self.decoder = fmt.decoder(store, path, schema, **options)
+        self._options = options
+        #: The database was replaced by one with no spans table: its
+        #: format is looked for again on each change (`_detect_again`).
+        self._undetected = False
+        #: A change since the rows read were last counted (`_count_rows`),
+        #: and when (time.monotonic) they may be counted next.
+        self._count_due = False
+        self._count_at = 0.0
+        #: What happened to the database, said after the decoder's notes on
+        #: reading it (`_flush_notes`): the status line says the last note.
+        self._news: str | None = None
         self._conn: sqlite3.Connection | None = conn
         self._immutable = immutable
         self._schema = schema
@@ -199,6 +229,7 @@ class SQLiteSource(DecodedSource):
 
     def poll(self, final: bool = False) -> bool:
         changed = self._read_changes()
+        changed = self._count_rows() or changed
         return self._check_writer(changed) or changed
 
     def _read_changes(self) -> bool:
@@ -207,14 +238,14 @@ class SQLiteSource(DecodedSource):
         except OSError as exc:
             self._note(f"{self.path}: cannot read: {exc.strerror or exc}")
             return False
+        replaced = False
         try:
             if self._stamp is not None and stamp[0] != self._stamp[0]:
                 # A different file under the name now: its runs, not the old
                 # file's (even if it cannot be read: they stayed, half reset).
                 self._reopen()
-                with self.store.lock:
-                    self.decoder.reset()
-                self._stamp = stamp
+                self._stamp = stamp  # and once: not again if it cannot be read
+                replaced = True
             elif self._conn is None:
                 self._reopen()
             elif self._stamp is not None:  # read before: only read again if something changed
@@ -239,7 +270,17 @@ class SQLiteSource(DecodedSource):
             if schema_version != self._schema_version:
                 self._schema = read_schema(conn)
                 self._schema_version = schema_version
-            changed = self._read(conn)
+            if replaced:
+                self._start_over(conn, REPLACED)
+            elif self._gone(conn, count=False):
+                # Deleted rows, or another database copied over this one.
+                self._start_over(conn, SHRANK)
+                replaced = True
+            elif self._undetected:
+                replaced = self._detect_again(conn, REPLACED)
+            changed = replaced
+            if not self._undetected:
+                changed = self._read(conn) or changed
             if self._immutable and has_wal(self.db_path):
                 self._note(WITHOUT_WAL.format(path=self.path))
         except sqlite3.Error as exc:
@@ -247,20 +288,101 @@ class SQLiteSource(DecodedSource):
             text = f"{self.path}: cannot read SQLite database: {_error_text(exc)}"
             if not self._read_once:
                 raise SourceError(text) from None
+            dropped = False
             if any(sign in str(exc) for sign in NOT_THE_SAME_DATABASE):
-                # Copied over by another kind of database, or junk: the runs
-                # read before are not in it (they stayed, spans emptied: QA).
-                with self.store.lock:
-                    self.decoder.reset()
+                # Copied over by another kind of database, or junk (a copy
+                # half written): the runs read before are not in it (they
+                # stayed, spans emptied: QA). News for the panes, which
+                # list them still; read again from the start once readable.
+                dropped = self._drop_all()
+                self._undetected = True
+            self._news = None  # not read again after all
             self._note(text + " (will retry)")
-            return False
+            return dropped or replaced
         self._see_writes(stamp)
         self._stamp = stamp
+        # The database changed (new rows or not: a DELETE reads none): its
+        # rows are counted soon. Not after the first read, nor after reading
+        # it all again: what was read is all there.
+        self._count_due = self._read_once and not replaced
         self._read_once = True
+        self._flush_notes()
+        return changed
+
+    # -- read again ------------------------------------------------------------
+
+    def _gone(self, conn: sqlite3.Connection, count: bool) -> bool:
+        """The decoder's rows are no longer all in the database (`RowsRead`)."""
+        gone = getattr(self.decoder, "gone", None)
+        return gone is not None and not self._undetected and gone(conn, self._schema, count)
+
+    def _drop_all(self) -> bool:
+        """Forget the runs read (the decoder starts over, its counts too);
+        True if there were any."""
+        with self.store.lock:
+            had = bool(getattr(self.decoder, "run_ids", True))
+            self.decoder.reset()
+        return had
+
+    def _start_over(self, conn: sqlite3.Connection, what: str) -> None:
+        """The database is not the one read: drop its runs, and read it
+        from the start with the decoder its tables call for now."""
+        self._drop_all()
+        self._detect_again(conn, what)
+
+    def _detect_again(self, conn: sqlite3.Connection, what: str) -> bool:
+        """Find the format of a database put in place of the one read and
+        make its decoder (a copy of another kind, or the old kind with
+        other columns, is read as what it is). True if one was found; else
+        the note says why nothing is shown and the next change looks again."""
+        fmt = detect(conn, self._schema)
+        if fmt is None:
+            tables = ", ".join(sorted(self._schema)) or "none"
+            self._undetected = True
+            self._flush_notes()
+            self._note(f"{self.path}: {what}; the database has no spans table now (tables: {tables}): "
+                       "nothing to show")
+            return False
+        self._undetected = False
+        self._count_due = False
+        self.format = fmt.name
+        self.decoder = fmt.decoder(self.store, self.path, self._schema, **self._options)
+        self._news = f"{self.path}: {what}; read again"
+        return True
+
+    def _count_rows(self) -> bool:
+        """After a change, at most every COUNT_INTERVAL (or COUNT_COST_SHARE
+        times a count's cost): are the rows read all still there? A few
+        deleted mid-table leave the first and last read in place. True if
+        they were not, and the database was read again."""
+        now = time.monotonic()
+        conn = self._conn
+        if not self._count_due or conn is None or now < self._count_at:
+            return False
+        self._count_due = False
+        try:
+            gone = self._gone(conn, count=True)
+            self._count_at = time.monotonic() + max(COUNT_INTERVAL, COUNT_COST_SHARE * (time.monotonic() - now))
+            if not gone:
+                return False
+            self._start_over(conn, SHRANK)
+            if not self._undetected:
+                self._read(conn)
+        except sqlite3.Error:
+            self.close()  # the next poll reopens it, and says what is wrong
+            self._count_due = True
+            return False
+        self._flush_notes()
+        return True
+
+    def _flush_notes(self) -> None:
+        """The decoder's notes, then the news of the database (`_news`)."""
         for text in self.decoder.notes:
             self._note(text)
         self.decoder.notes.clear()
-        return changed
+        if self._news is not None:
+            self._note(self._news)
+            self._news = None
 
     # -- its writer ------------------------------------------------------------
 
