@@ -15,6 +15,7 @@ import sqlite3
 
 import pytest
 
+from headless import open_app, settle
 from sqlite_fixtures import RUN_FAILED, RUN_OK, add_span, make_flujo
 from tracetui.sources import sqlite as sqlite_source
 from tracetui.sources.sqlite import open_sqlite
@@ -282,3 +283,78 @@ def test_trackio_traces_deleted_are_dropped(tmp_path):
     assert after["sweep-b"] == 0  # its configs row stays: the run, emptied
     assert {k: v for k, v in after.items() if k != "sweep-b"} == {k: v for k, v in before.items() if k != "sweep-b"}
     assert said_read_again(source, path, sqlite_source.SHRANK)
+
+
+# -- the panes -----------------------------------------------------------------------------
+
+def rendered(widget, lines: int = 40) -> list[str]:
+    return [widget.render_line(y).text.rstrip() for y in range(min(lines, widget.size.height))]
+
+
+def replace_with(runs: dict[str, int]):
+    def replace(path: str) -> None:
+        other = path + ".new"
+        make_spans(other, runs)
+        os.replace(other, path)
+    return replace
+
+
+def half_write(path: str) -> None:
+    with open(path, "rb") as f:
+        size = len(f.read())
+    os.truncate(path, size // 2)
+
+
+CHANGES = {
+    "rows deleted": (lambda path: write(path, "DELETE FROM spans WHERE trace_id = 't1' AND name <> 'root'",
+                                       "VACUUM"), {"t1": 1, "t2": 3}, sqlite_source.SHRANK),
+    "replaced by a smaller database": (replace_with({"t1": 3}), {"t1": 3}, sqlite_source.REPLACED),
+    "replaced by other runs": (replace_with({"t9": 5}), {"t9": 5}, sqlite_source.REPLACED),
+    "truncated to 0 bytes": (lambda path: os.truncate(path, 0), {}, "no spans table now"),
+    "half written": (half_write, {}, "cannot read SQLite database"),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+async def test_every_pane_agrees_with_the_database_after_it_shrank(tmp_path, change):
+    """The run list, the tree, the anomaly panel and the status line show
+    what the database holds now, and the status line says what happened."""
+    alter, expected, said = CHANGES[change]
+    path = str(tmp_path / "spans.db")
+    make_spans(path, {"t1": 12, "t2": 3})
+    app = open_app(path, now=NOW)
+    async with app.run_test(size=(140, 36)) as pilot:
+        await settle(pilot, app)
+        app.action_toggle_failures()  # the anomaly panel lists the failed steps
+        app.run_list.focus()  # the tree shows the list's run (not the panel's row's)
+        await pilot.pause(0.05)
+        assert app.tree.run.id == "t1" and len(app.tree.rows) == 12
+        assert "15 records" in str(app._status.render())
+        alter(path)
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if {run.id: len(run.spans) for run in app.run_list.runs} == expected \
+                    and said in str(app._status.render()):
+                break
+        await pilot.pause(0.1)
+        listed = {run.id: len(run.spans) for run in app.run_list.runs}
+        assert listed == expected
+        rows = rendered(app.run_list)
+        for run_id, count in expected.items():
+            assert any(run_id in row.split() and str(count) in row.split() for row in rows), rows
+        status = str(app._status.render())
+        assert f"{sum(expected.values())} records" in status and said in status
+        panel = rendered(app.anomaly_panel)
+        for run_id in ("t1", "t2"):  # a run's second span is its failed step
+            assert any(f"bad_{run_id}" in row for row in panel) == (expected.get(run_id, 0) >= 2), panel
+        # The tree: its run read again, or the list's run once its own is
+        # gone (it said "no run selected" beside the new runs).
+        tree = app.tree
+        if expected:
+            shown = "t1" if "t1" in expected else app.run_list.current.id
+            assert tree.run is app.store.runs[shown] and tree.run is app.run_list.current
+            assert len(tree.rows) == expected[shown]
+            assert sum(bool(row.strip()) for row in rendered(tree)) == expected[shown]
+        else:
+            assert tree.run is None and rendered(tree)[0].strip() == "no run selected"
+            assert rows[0].strip() == "no runs"

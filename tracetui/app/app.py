@@ -738,20 +738,26 @@ class TraceApp(App):
                 r not in panel.early for r in unread)
             panel.scanning = {r for r in list(self._scanning) if r in unread and r not in panel.early}
             self.run_list.held = self.tree.unread = self._held_run_ids()
+            self.run_list.loaded = not self.loading
             self._say_ended(runs)
             self.run_list.set_runs(runs)
             panel.set_runs(self._panel_runs(runs))
             tree = self.tree
-            if tree.run is not None and self.store.runs.get(tree.run.id) is not tree.run:
+            read_again = tree.run is not None and self.store.runs.get(tree.run.id) is not tree.run
+            if read_again:
+                # Its source was read again (a database or a log replaced):
+                # its run anew, or none if it is gone, and then the run the
+                # list is on, as at first (the tree said "no run selected"
+                # beside a list of the new database's runs, QA).
                 tree.show_run(self.store.runs.get(tree.run.id))
-            elif tree.run is None and self.run_list.current is not None:
+            if tree.run is None and self.run_list.current is not None:
                 # First the run of the newest file (a directory's live log),
                 # wherever its start sorts it.
                 first = self.store.runs.get(_run_id_of(self.sources[0]) or "") if self.sources else None
                 if first is not None:
                     self.run_list.select_run(first)
                 tree.show_run(first or self.run_list.current)
-            elif tree.run is not None and tree.run.id in changed:
+            elif tree.run is not None and tree.run.id in changed and not read_again:
                 tree.refresh_run()
             current = self._detail_subject()
             if not self.loading and current is not None and current.run.id in changed:

@@ -37,6 +37,9 @@ class RunList(LineList):
         #: Whole-file buckets of runs still being read (the anomaly panel's
         #: `early`): their rows show those, not what the index has so far.
         self.early: dict[str, Anomalies] = {}
+        #: The sources' first load is done: no run is "no runs", not
+        #: "reading…" (a database emptied while followed said it for good).
+        self.loaded = False
 
     def row_count(self) -> int:
         return len(self.runs)
@@ -44,7 +47,7 @@ class RunList(LineList):
     def empty_text(self) -> str:
         if self._query:
             return "\n".join(filter(None, ["no runs match the filter", self._query.typo_hint()]))
-        return "waiting…" if self.waiting else "reading…"
+        return "waiting…" if self.waiting else "no runs" if self.loaded else "reading…"
 
     @property
     def current(self) -> Run | None:
