@@ -2678,6 +2678,102 @@ async def test_a_big_trees_title_says_it_is_sorting_until_the_rows_are_sorted(mo
         assert "sorted: start time" in app.tree.border_title
 
 
+
+@pytest.mark.parametrize("back", ["before the rows land", "after they landed"])
+async def test_a_sort_left_for_another_run_is_not_said_pending_on_coming_back(monkeypatch, back):
+    """`s` on a big run, then another run and back: the switch lays the
+    run out anew, its top level at once in the new order, and a sort is
+    pending no more. The title said `sorting…` over the switch's layout
+    (however long it took) once the sort's own rows had been dropped, the
+    other run small; it says so again only for a new `s`."""
+    import threading
+
+    app = make_app(HUNG, INTERRUPTED)  # 61 spans and 41: one big, one small
+    monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 50)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree, runs = app.tree, app.run_list
+        assert runs.current.id == "interrupted"
+        app.focus_now(runs)
+        await pilot.press("j")
+        hung = tree.run
+        assert hung.id == "hung" and tree._big()
+        await _until(pilot, lambda: len(tree.rows) > len(hung.roots))  # its layout landed
+        release, landed = threading.Event(), []
+        flatten = span_tree.SpanTree._flatten
+
+        def held(self, *args, **kwargs):
+            if kwargs.get("yield_gil"):  # the thread's layout
+                release.wait(10)
+                flatten(self, *args, **kwargs)
+                landed.append(kwargs.get("run"))
+                return None
+            return flatten(self, *args, **kwargs)
+
+        monkeypatch.setattr(span_tree.SpanTree, "_flatten", held)
+        app.focus_now(tree)
+        await pilot.press("s")
+        await pilot.pause(0.1)
+        assert "sorting…" in tree.border_title
+        app.focus_now(runs)
+        await pilot.press("k")
+        await pilot.pause(0.1)
+        assert tree.run.id == "interrupted" and "sorting…" not in tree.border_title
+        if back == "after they landed":
+            release.set()
+            await _until(pilot, lambda: landed)
+            await pilot.pause(0.1)
+            release.clear()  # the switch's layout is held
+        await pilot.press("j")
+        await pilot.pause(0.1)
+        assert tree.run is hung
+        assert "sorting…" not in tree.border_title and "sorted: start time" in tree.border_title
+        # A new `s` is pending until its rows land, and then no more.
+        release.set()
+        await _until(pilot, lambda: not tree._relayout_busy)
+        release.clear()
+        app.focus_now(tree)
+        await pilot.press("s")
+        await pilot.pause(0.1)
+        assert "sorting…" in tree.border_title
+        release.set()
+        await _until(pilot, lambda: "sorting…" not in tree.border_title)
+        assert "sorted: slowest first" in tree.border_title
+
+
+async def test_a_sort_a_filter_overtook_is_not_said_pending_once_it_is_dropped(monkeypatch):
+    """`s` on a big run, then a filter typed before the rows land: the
+    filter's rows replace them, and dropping it lays the tree out anew. The
+    title said `sorting…` over that layout; no sort was pending."""
+    import threading
+
+    monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 0)  # every run counts as big
+    app = make_app(HUNG)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        release = threading.Event()
+        flatten = span_tree.SpanTree._flatten
+
+        def held(self, *args, **kwargs):
+            if kwargs.get("yield_gil"):  # the thread's layout
+                release.wait(10)
+            return flatten(self, *args, **kwargs)
+
+        monkeypatch.setattr(span_tree.SpanTree, "_flatten", held)
+        app.focus_now(tree)
+        await pilot.press("s")
+        await pilot.pause(0.1)
+        assert "sorting…" in tree.border_title
+        await pilot.press("slash", *"Subprocess")
+        await _until(pilot, lambda: tree.filtered and "filtering…" not in tree.border_title)
+        await pilot.press("escape")  # the filter dropped: the layout is held
+        await pilot.pause(0.1)
+        assert not tree.filtered and "sorting…" not in tree.border_title
+        release.set()
+        await _until(pilot, lambda: len(tree.rows) > len(tree.run.roots))
+        assert "sorting…" not in tree.border_title and "sorted: start time" in tree.border_title
+
 def _held_after_first_slice(source, slices: int = 1):
     """Let `source` read one slice (or `slices`), then hold the reader (the
     app's one thread that reads every source) until released."""

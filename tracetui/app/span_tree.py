@@ -397,6 +397,8 @@ class SpanTree(LineList):
         #: The big run whose rows a thread is sorting anew (`s`): the title
         #: says so until they land (QA: it said `sorted: name` at once, the
         #: rows came 1.4 s later, and keys in between went by the old order).
+        #: Only while the rows shown are in the old order: whatever lays the
+        #: run out anew in the new one ends it (`_sorted`).
         self._sorting: Run | None = None
         #: Made-up nodes seen running by a layout, kept open for LINGER
         #: after they stop (`_lingering`); one run's, as `_positions`.
@@ -637,6 +639,7 @@ class SpanTree(LineList):
 
     def _rebuild(self) -> None:
         self._layout_version += 1
+        self._sorted()  # laid out here, in the order chosen
         rows = Rows()
         if self.run is not None:
             if self._query:
@@ -698,6 +701,10 @@ class SpanTree(LineList):
             return
         self.run = run
         self._folds = {}
+        # A sort left pending is over: the run shown is laid out anew, its
+        # top level at once, in the order chosen. Kept, the title said
+        # `sorting…` over the layout of a run switched back to (QA).
+        self._sorting = None
         self.border_title = self._title()
         if self._big():
             # Passing a big run in the run list must not cost ~100 ms a
@@ -828,13 +835,17 @@ class SpanTree(LineList):
         else:
             self._relayout_soon(live)
 
+    def _sorted(self) -> None:
+        """No sort is pending any more: the title stops saying `sorting…`."""
+        if self._sorting is not None:
+            self._sorting = None
+            self.border_title = self._title()
+
     def _show_relayout(self, current: Span | None, newest: int | None = None) -> None:
         """New rows are in place: keep the cursor on its span (or on the
         newest span when following: row `newest`, if the caller knows it)
         and redraw."""
-        if self._sorting is not None:
-            self._sorting = None
-            self.border_title = self._title()
+        self._sorted()
         self.sync_size()
         if self.follow and self.rows:
             self.cursor = newest_row(self.rows) if newest is None else newest
@@ -1046,6 +1057,10 @@ class SpanTree(LineList):
         self._unfiltered_at = (self.filter_anchor or self.current) if self._query and not query else None
         self._query = query
         self._folds = {}
+        # A filter's rows replace those of a sort in flight (its layout is
+        # dropped when it lands), and dropping the filter lays the tree out
+        # anew: either way, no sort is pending.
+        self._sorted()
         if self._big():  # typing stays responsive
             self._lay_out_in_background()
             return
@@ -1227,7 +1242,8 @@ class SpanTree(LineList):
         self.notify(f"spans sorted: {self.SORTS[self.sort_index][0]}", timeout=2)
         if self._big():
             self._layout_version += 1  # a layout in flight has the old order
-            self._sorting = self.run
+            # Filtered, the rows are the filter's: the pass says `filtering…`.
+            self._sorting = None if self._query else self.run
             self.border_title = self._title()
             self._lay_out_in_background()
             return
