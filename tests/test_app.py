@@ -2030,6 +2030,79 @@ async def test_two_samples_stuck_alike_list_each_tool_call_after_its_own_subproc
         assert order in (["sub1", "tool1", "sub2", "tool2"], ["sub2", "tool2", "sub1", "tool1"]), order
 
 
+
+def _detail_on_screen(app: TraceApp) -> list[str]:
+    """The detail pane's lines as drawn, unscrolled: what is read without scrolling."""
+    detail = app.detail
+    assert detail.scroll_offset.y == 0
+    return [detail.render_line(y).text.rstrip() for y in range(detail.scrollable_content_region.height)]
+
+
+def _said_when_and_how_long(app: TraceApp, span) -> None:
+    """The detail on screen gives `span`'s status on its first line, then
+    its start and its age, a lower bound as the tree's row says it."""
+    from tracetui.text import clock_ms
+
+    tree = app.tree
+    row = tree.render_row(tree.index_of(span), tree.scrollable_content_region.width).plain
+    lines = _detail_on_screen(app)
+    assert lines[0].startswith("▶ ") and lines[0].endswith("  running"), lines
+    words = " ".join(lines).split()
+    date, time_of_day = clock_ms(span.start, "%Y-%m-%d %H:%M:%S").split()
+    assert words[words.index("start") + 1:words.index("start") + 3] == [date, time_of_day], lines
+    age = words[words.index("age") + 1]
+    assert age.startswith("≥") and age in row.split(), (lines, row)
+
+
+async def test_a_stuck_subprocess_says_its_start_and_age_first_at_80x24():
+    """`a`, `enter` at 80x24 on a real hung eval: the detail (30 columns, 7
+    lines) showed the Subprocess's kind, command, id, run and parent; its
+    start and age were below the fold (QA). Its status, start and age, as
+    the tree shows it, come first; the other fields follow, in order."""
+    app = make_app(HUNG)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("a", "enter")
+        await pilot.pause(0.3)
+        tree = app.tree
+        span = tree.current
+        assert span.kind == "Subprocess" and span.status == "running" and app.detail.span is span
+        assert len(_detail_on_screen(app)) <= 8  # the pane is that small
+        _said_when_and_how_long(app, span)
+        text = detail_text(app)
+        keys = [line.split()[0] for line in text.splitlines()[1:] if line[:1].isalpha()]
+        assert keys[:6] == ["start", "age", "kind", "detail", "id", "run"], keys
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36), (200, 50)])
+async def test_a_long_name_keeps_the_status_start_and_age_on_screen(tmp_path, size):
+    """A span's name wrapped over the pane above its status; a long one
+    (a prompt as a span name) hid everything else. The first line keeps the
+    status, the name cut to fit it; a `name` row says it whole, after the
+    start and the age."""
+    name = "summarise " + "the quarterly figures " * 300
+    path = tmp_path / "long.jsonl"
+    path.write_text("\n".join(json.dumps(rec) for rec in [
+        {"trace_id": "t", "span_id": "r", "parent_id": None, "name": "job",
+         "start_time": NOW - 300, "end_time": None, "status": "running"},
+        {"trace_id": "t", "span_id": "c", "parent_id": "r", "name": name,
+         "start_time": NOW - 200, "end_time": None, "status": "running"},
+        {"trace_id": "t", "span_id": "d", "parent_id": "r", "name": "step",
+         "start_time": NOW - 100, "end_time": NOW - 10, "status": "ok"}]) + "\n")
+    os.utime(path, (NOW - 3600,) * 2)  # no writer: ages stop at its last record
+    app = make_app(str(path))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        span = app.store.runs["t"].spans["c"]
+        tree.reveal(span)
+        await pilot.pause(0.3)
+        assert app.detail.span is span
+        _said_when_and_how_long(app, span)
+        lines = _detail_on_screen(app)
+        assert "…" in lines[0] and lines[0].startswith("▶ summarise the")
+        assert name.strip() in " ".join(detail_text(app).split())
+
 def test_the_detail_says_which_sample_an_action_is_in():
     """The stuck Subprocess's pane named its parent Tool Call; its task and
     sample were only in the raw record (QA)."""

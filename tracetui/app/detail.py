@@ -9,7 +9,8 @@ from bisect import bisect_left, bisect_right
 from datetime import datetime
 from typing import Any, Sequence
 
-from rich.console import Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.rule import Rule
 from rich.syntax import Syntax
 from rich.table import Table
@@ -24,7 +25,7 @@ from tracetui.app.line_list import LiteralTitle, set_scroll_size
 from tracetui.app.style import STATUS_STYLE, status_icon
 from tracetui.clock import ages_cut_short, as_of, last_seen_at_work, runs_to_the_end
 from tracetui.model import RUNNING, Anomalies, Event, EventLog, Span, epoch_seconds, orphan_note
-from tracetui.text import clock_ms, counted, fmt_age, fmt_duration, safe
+from tracetui.text import clock_ms, counted, fmt_age, fmt_duration, kept_before_ellipsis, safe
 
 #: Strings longer than this are cut in the pane (with a note saying so;
 #: `r` shows the record whole). Drawing is not linear in a string's length:
@@ -242,6 +243,59 @@ def _duration_row(span: Span, now: float, monotonic: bool, at_end: bool) -> str:
     return f"{fmt_duration(duration)}  (running)"
 
 
+class _Fields:
+    """A span's heading and fields, laid out for the width they are drawn
+    at: the heading's one line says the status whatever the name's length
+    (cut to fit, it is shown whole in a `name` row), and the fields `top`
+    (its start and duration or age) come right under it, before any long
+    one. At 80x24 the pane is 30 columns by 7 lines: a stuck Subprocess
+    showed its kind, command, id, run and parent there, its start and age
+    below the fold (QA)."""
+
+    def __init__(self, span: Span, top: list[tuple[str, Any]], rest: list[tuple[str, Any]]) -> None:
+        self.span = span
+        self.top = top
+        self.rest = rest
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        heading, cut = _heading(self.span, options.max_width)
+        yield heading
+        yield _grid(self.top + ([("name", self.span.name)] if cut else []) + self.rest)
+
+
+def _heading(span: Span, width: int) -> tuple[Text, bool]:
+    """`▶ name  status` in `width` cells, the name cut to make room for the
+    status; and whether it was cut."""
+    status = f"  {span.status}"
+    icon = status_icon(span.status)
+    name = safe(span.name[:MAX_SHOWN], newlines=False)
+    room = width - icon.cell_len - 1 - cell_len(status)
+    cut = cell_len(name) > room
+    if cut:
+        name = kept_before_ellipsis(name, max(2, room))[0] + "…"
+    heading = Text(no_wrap=True, overflow="ellipsis")
+    heading.append_text(icon)
+    heading.append(" ")
+    heading.append(name, style="bold")
+    heading.append(status, style=STATUS_STYLE.get(span.status, ("", ""))[1])
+    return heading, cut
+
+
+def _grid(rows: list[tuple[str, Any]]) -> Table:
+    """The fields as `key  value` rows, those with no value left out."""
+    grid = Table.grid(padding=(0, 2))
+    # As wide for every span (a running one's `age` is its `duration`): the
+    # values do not shift sideways as the cursor moves between spans.
+    grid.add_column(style="dim", no_wrap=True, min_width=len("duration"))
+    # Shown whole: a path, URL or id with no space to wrap at is folded,
+    # never cut with an ellipsis.
+    grid.add_column(overflow="fold")
+    for key, value in rows:
+        if value not in (None, ""):
+            grid.add_row(key, _t(value))
+    return grid
+
+
 def span_sections(span: Span, now: float, events: list[Any] | None = None,
                   at_end: bool = False) -> list[tuple[tuple | None, RenderableType]]:
     """The detail of a span in sections, each with what decides how it
@@ -255,30 +309,22 @@ def span_sections(span: Span, now: float, events: list[Any] | None = None,
     # run's creation; only unaligned ones are raw monotonic seconds.
     clock = str(run.attributes.get("clock", ""))
     monotonic = "monotonic" in clock and "not aligned" in clock
-    parts: list[RenderableType] = []
-    title = Text()
-    title.append_text(status_icon(span.status))
-    title.append(" ")
-    title.append(safe(span.name[:MAX_SHOWN], newlines=False), style="bold")
-    title.append(f"  {span.status}", style=STATUS_STYLE.get(span.status, ("", ""))[1])
-    parts.append(title)
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="dim", no_wrap=True)
-    # Shown whole: a path, URL or id with no space to wrap at is folded,
-    # never cut with an ellipsis.
-    grid.add_column(overflow="fold")
     # Which sample (and task) an action is in was only in its raw record
-    # (QA): said with the parent, above the fold at 80x24.
+    # (QA): said with the parent.
     sample = enclosing_sample(span.parent)
     where = _other_name(_sample_label(sample)) if sample is not None else None
     parent = _other_name(span.parent.name) if span.parent else (orphan_note(span, whole=True) if span.orphan else "—")
     run_name = _other_name(run.name) if run.name == run.id else f"{_other_name(run.name)} ({_other_name(run.id)})"
+    # When it started and how long it ran (a running span: its age, as the
+    # tree and the anomaly panel show it), first: what is asked of a hang.
+    top = [
+        ("start", _when(span.start, monotonic)),
+        ("age" if span.status == RUNNING else "duration", _duration_row(span, now, monotonic, at_end)),
+    ]
     rows = [
         ("kind", span.kind), ("id", span.id), ("run", run_name),
         ("parent", where if sample is not None and span.parent is sample else parent),
         ("sample", where if sample is not None and span.parent is not sample else None),
-        ("start", _when(span.start, monotonic)),
-        ("duration", _duration_row(span, now, monotonic, at_end)),
         ("source", f"{run.source} [{run.format}]"),
     ]
     if span.detail and span.detail != span.name:
@@ -288,10 +334,7 @@ def span_sections(span: Span, now: float, events: list[Any] | None = None,
         for child in span.children:
             counts[child.status] = counts.get(child.status, 0) + 1
         rows.append(("children", ", ".join(f"{n} {s}" for s, n in counts.items())))
-    for key, value in rows:
-        if value not in (None, ""):
-            grid.add_row(key, _t(value))
-    parts.append(grid)
+    parts: list[RenderableType] = [_Fields(span, top, rows)]
     if span.error:
         parts.append(Rule("error", style="red"))
         err = span.error
