@@ -472,6 +472,40 @@ async def test_an_export_that_cannot_be_written_says_so(demo_log, tmp_path, monk
         assert sorted(p.name for p in here.iterdir()) == ["tracetui-demo.perfetto.json"]  # no .part left
 
 
+
+@pytest.mark.parametrize("outcome", ["written", "a directory in the way", "working directory gone"])
+async def test_an_exports_result_is_on_the_status_line_at_once(demo_log, tmp_path, monkeypatch, outcome):
+    """`x`: the status line kept a source's older note (listed after the
+    app's own), and where the file went was only under `n` (QA). The
+    export's result, or why there is none, takes its place at once; `n`
+    keeps every note."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    export = here / "tracetui-demo.perfetto.json"
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        os.remove(demo_log)  # its source says so, in a note of its own
+        await _until(pilot, lambda: "file was removed" in app._status.render_line(0).text)
+        if outcome == "working directory gone":
+            here.rmdir()
+        elif outcome == "a directory in the way":
+            export.mkdir()  # found only when the writing thread moves the file into place
+        older = app.all_notes()
+        await pilot.press("x")
+        await _until(pilot, lambda: len(app.all_notes()) > len(older))
+        status = app._status.render_line(0).text  # no pause: said as the result came
+        assert "file was removed" not in status, status
+        if outcome == "written":
+            assert export.is_file()
+            assert "exported to ./tracetui-demo.perfetto.json" in status or f"exported to {export}" in status
+        elif outcome == "a directory in the way":
+            assert "tracetui-demo.perfetto.json: Is a directory" in status, status
+        else:
+            assert "cannot write the export here: No such file or directory" in status, status
+        assert set(older) < set(app.all_notes())  # `n` lists the older note and this one
+
 async def test_tab_cycles_panes(demo_log):
     app = make_app(demo_log)
     async with app.run_test(size=(80, 24)) as pilot:

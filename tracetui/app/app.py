@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from typing import Callable, Iterable
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on, work
 from textual.actions import SkipAction
@@ -54,7 +55,7 @@ from tracetui.sources.lines import LineSource
 from tracetui.skipped import where_skipped
 from tracetui.sources.wakeup import FileWakeup
 from tracetui.store import Store
-from tracetui.text import counted, fmt_duration, safe
+from tracetui.text import counted, fmt_duration, kept_before_ellipsis, safe
 
 #: How often the reader looks for new data while following (s): often while
 #: data is flowing (it sets the tail's latency), less when all is quiet.
@@ -205,6 +206,23 @@ def _short_note(note: str) -> str:
     return note
 
 
+def _fitted(forms: list[str], room: int) -> str:
+    """The first of `forms` (longest first) that fits in `room` cells, else
+    the last cut to fit: the status line wraps what does not, and the
+    line's first row, all that is shown, ended at `exported to` (80 columns)."""
+    for form in forms:
+        if cell_len(form) <= room:
+            return form
+    return kept_before_ellipsis(forms[-1], max(room, 2))[0] + "…"
+
+
+def _export_places(path: str) -> list[str]:
+    """Ways to say where an export is, longest first: its path (the home
+    directory as `~`), then its name in the working directory, where `x`
+    always writes it."""
+    return list(dict.fromkeys([_home_as_tilde(path), os.path.join(".", os.path.basename(path))]))
+
+
 def _home_as_tilde(path: str) -> str:
     """An absolute path, `~` for the home directory: Inspect's trace
     directory (`~/.local/share/inspect_ai/traces`) fits a pane's width."""
@@ -299,6 +317,13 @@ class TraceApp(App):
         #: Exports being written, by path: how many spans (the status line
         #: says so until each is written).
         self._exporting: dict[str, int] = {}
+        #: What the status line says of the last export (written, or why
+        #: not): its forms, longest first (`_say_export`), their style, and
+        #: the notes said by then. Until another note is said, it stands in
+        #: place of the newest one: a source's older note, listed after the
+        #: app's own, stayed there, and where the file went was only under
+        #: `n` (QA).
+        self._export_said: tuple[list[str], str, frozenset[str]] | None = None
         #: Child processes folding big Inspect logs' anomalies (`prescan`).
         self._prescans: list[Prescan] = []
         #: Run ids of the logs being read whose prescan has not answered
@@ -1041,7 +1066,11 @@ class TraceApp(App):
                 text.append(": n", style="yellow")  # the notes say where
         text.append_text(tail)
         said = self._said()  # skipped lines are said above
-        if said:
+        export = self._export_said
+        if export is not None and export[2].issuperset(said):
+            room = (self._status.size.width or 80) - text.cell_len - 2
+            text.append("  " + _fitted([safe(form, newlines=False) for form in export[0]], room), style=export[1])
+        elif said:
             text.append("  " + safe(_short_note(said[-1]), newlines=False), style="italic")
         self._status.set_text(text)
 
@@ -1464,13 +1493,11 @@ class TraceApp(App):
         try:
             path = os.path.abspath(f"tracetui-{name}.perfetto.json")
         except OSError as exc:  # the working directory is gone
-            self.notify(f"cannot write the export here: {exc.strerror or exc}", severity="error",
-                        markup=False)
+            self._export_failed(None, f"cannot write the export here: {exc.strerror or exc}")
             return
         if any(os.path.abspath(s.path) == path for s in self.sources):
             # Its own earlier export, opened as a source: never written to.
-            self.notify(f"not exporting over {path}: it is a source being read", severity="error",
-                        markup=False)
+            self._export_failed(path, "it is a source being read", doing="not exporting over")
             return
         self._exports.update((path, f"{path}.part"))
         with self.store.lock:
@@ -1492,7 +1519,7 @@ class TraceApp(App):
         try:
             count = write_perfetto([run], path, now, [spans])
         except OSError as exc:
-            self.call_from_thread(self._export_failed, path, f"cannot write {path}: {exc.strerror or exc}")
+            self.call_from_thread(self._export_failed, path, str(exc.strerror or exc))
             return
         made_up = [span.kind for span in spans if span.synthetic]
         # The run list counts recorded spans only: say what the rest are, by
@@ -1503,22 +1530,38 @@ class TraceApp(App):
         what = f"{count:,} spans" + (f" ({len(made_up):,} of them {named}nodes tracetui inferred)"
                                      if made_up else "")
         replaced = ", replacing the run's earlier export" if replacing else ""
+        self.call_from_thread(self._exported, path, f"{what}{replaced}")
+
+    def _exported(self, path: str, what: str) -> None:
+        """Said in a toast, kept with the notes (`n`): the file's path was
+        only in a toast, gone in six seconds (QA); and on the status line."""
+        self._exporting.pop(path, None)
         # The path first: the status line has room for little more (QA: cut
         # before it at 130 columns).
-        self.call_from_thread(self._exported, path,
-                              f"exported to {path}: {what}{replaced}; open it in ui.perfetto.dev")
-
-    def _exported(self, path: str, text: str) -> None:
-        """Said in a toast and kept with the notes (`n`): the file's path was
-        only in a toast, gone in six seconds (QA)."""
-        self._exporting.pop(path, None)
-        self.notes.append(text)
+        opened = "open it in ui.perfetto.dev"
+        text = f"exported to {path}: {what}; {opened}"
+        self._say_export(text, [f"exported to {where}{rest}" for where in _export_places(path)
+                                for rest in (f": {what}; {opened}", f"; {opened}", "")], "italic")
         self.notify(text, timeout=6, markup=False)
-        self.update_status()
 
-    def _export_failed(self, path: str, text: str) -> None:
-        self._exporting.pop(path, None)
+    def _export_failed(self, path: str | None, why: str, doing: str = "cannot write") -> None:
+        """Why an export was not written: in a toast, with the notes, and on
+        the status line, as a written one is."""
+        if path is None:
+            text, forms = why, [why]
+        else:
+            self._exporting.pop(path, None)
+            text = f"{doing} {path}: {why}"
+            forms = [f"{doing} {where}: {why}" for where in _export_places(path)] + [f"export failed: {why}"]
+        self._say_export(text, forms, "red")
         self.notify(text, severity="error", markup=False)
+
+    def _say_export(self, text: str, forms: list[str], style: str) -> None:
+        """`text` kept with the notes (`n`), and `forms` of it (the longest
+        that fits, `update_status`) on the status line at once, in place of
+        the notes said before it."""
+        self.notes.append(text)
+        self._export_said = (forms, style, frozenset(self._said()))
         self.update_status()
 
     # -- filtering ---------------------------------------------------------------
