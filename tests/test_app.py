@@ -1924,11 +1924,21 @@ async def test_runs_of_one_name_are_told_apart_by_their_id_at_80_columns():
         assert all(len(row) <= width for row in rows)
 
 
-async def test_a_run_with_no_spans_clears_the_detail():
-    """QA: on Flujo's `crawl` run, which has no spans, the tree said "no
-    spans yet" (of a database nobody writes) and the detail kept the last
-    run's span."""
-    app = make_app(OTLP, FLUJO)
+async def test_a_run_with_no_spans_clears_the_detail(tmp_path):
+    """QA: on a Flujo run with no spans, the tree said "no spans yet" (of a
+    database nobody writes) and the detail kept the last run's span. (The
+    sample's killed `crawl` run has none either: a node stands for it,
+    running, shown in the detail in turn.)"""
+    path = str(tmp_path / "flujo_ops.db")
+    shutil.copyfile(FLUJO, path)
+    writer = sqlite3.connect(path)
+    writer.execute("INSERT INTO runs (run_id, pipeline_id, pipeline_name, pipeline_version, status, "
+                   "created_at, updated_at) VALUES ('run_none', 'p', 'quiet', '1', 'completed', "
+                   "'2026-11-23T07:40:50+00:00', '2026-11-23T07:40:51+00:00')")
+    writer.commit()
+    writer.close()
+    os.utime(path, (NOW - 3600, NOW - 3600))
+    app = make_app(OTLP, path)
     async with app.run_test(size=(140, 36)) as pilot:
         await settle(pilot, app)
         runs = app.run_list
@@ -1939,7 +1949,13 @@ async def test_a_run_with_no_spans_clears_the_detail():
         crawl = next(i for i, run in enumerate(runs.runs) if run.name == "crawl")
         await pilot.press(*["j"] * crawl)
         await pilot.pause(0.3)
-        assert app.tree.run.name == "crawl" and app.tree.row_count() == 0
+        assert app.tree.run.name == "crawl" and app.tree.row_count() == 1
+        assert app.detail.span is app.tree.run.roots[0] and app.detail.span.synthetic
+        assert str(app.detail.border_title) == "detail · pipeline_run"
+        quiet = next(i for i, run in enumerate(runs.runs) if run.name == "quiet")
+        await pilot.press(*["k" if quiet < crawl else "j"] * abs(quiet - crawl))
+        await pilot.pause(0.3)
+        assert app.tree.run.name == "quiet" and app.tree.row_count() == 0
         assert app.detail.span is None and "no spans yet" not in rendered(app.tree)
         assert "no spans" in rendered(app.tree)
         # and its title no longer names the last span (QA: `detail · ask_human`

@@ -280,17 +280,18 @@ def test_an_interrupted_eval_is_cancelled_though_things_failed_in_it(capsys, tmp
 
 def test_stats_time_no_running_span_whatever_its_source_records(capsys):
     """A paused Flujo run's root has a duration in the store (its row's
-    `end_time`), yet it still runs: `stats` counts it but does not time it,
-    as it does a running leaf (QA: the root was in the mean, the leaf not)."""
+    `end_time`: until it paused), yet it has not ended: `stats` counts it
+    but does not time it, as it does a running leaf (QA: the root was in
+    the mean, the leaf not)."""
     assert main(["stats", os.path.join(SAMPLES, "flujo/flujo_ops.db"), "--json"]) == 0
     by_name = {row["name"]: row for row in json.loads(capsys.readouterr().out)["by_name"]}
     assert main(["spans", os.path.join(SAMPLES, "flujo/flujo_ops.db"), "--name", "pipeline_run", "--json"]) == 0
     roots = json.loads(capsys.readouterr().out)
-    running = [s for s in roots if s["status"] == "running"]
-    assert len(running) == 1
+    paused = [s for s in roots if s["status"] == "paused"]  # not running, yet not ended
+    assert len(paused) == 1
     assert by_name["pipeline_run"]["count"] == len(roots) == 4
     assert by_name["pipeline_run"]["timed"] == 3
-    finished = sorted(s["duration"] for s in roots if s["status"] != "running")
+    finished = sorted(s["duration"] for s in roots if s["status"] != "paused")
     assert by_name["pipeline_run"]["max"] == pytest.approx(finished[-1])
     assert by_name["ask_human"]["count"] == 1 and by_name["ask_human"]["timed"] == 0
 

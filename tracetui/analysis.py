@@ -7,7 +7,7 @@ import math
 from typing import Any, Iterable
 
 from tracetui.clock import ages_cut_short
-from tracetui.model import BUCKETS, RUNNING, STATUSES, AnomalyRow, Run, Span
+from tracetui.model import BUCKETS, PAUSED, RUNNING, STATUSES, AnomalyRow, Run, Span
 
 
 def anomaly_rows(runs: Iterable[Run], bucket: str) -> list[AnomalyRow]:
@@ -152,10 +152,12 @@ def stats(runs: Iterable[Run], as_of: float) -> dict[str, Any]:
             total += 1
             by_status[span.status] = by_status.get(span.status, 0) + 1
             counts[span.name] = counts.get(span.name, 0) + 1
-            # A running span's duration is a lower bound, even where its
+            # A running span's duration is a lower bound, and a paused
+            # one's only how long it ran before it paused, even where its
             # source records one (a paused Flujo run's root): not timed, as
             # a running leaf is not (QA: one was, the other not).
-            if span.status != RUNNING and span.duration is not None and span.duration == span.duration:
+            if span.status not in (RUNNING, PAUSED) and span.duration is not None \
+                    and span.duration == span.duration:
                 by_name.setdefault(span.name, []).append(span.duration)
     names = []
     for name in sorted(counts, key=lambda n: (-counts[n], n)):

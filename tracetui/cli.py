@@ -36,12 +36,12 @@ from tracetui.text import clip, column, fmt_age, fmt_clock, fmt_duration, safe
 SUBCOMMANDS = ("anomalies", "runs", "tree", "spans", "stats", "dump", "export", "http", "demo")
 #: Words other tools use for a status (Flujo's `failed`/`completed`), accepted by --status.
 STATUS_ALIASES = {"failed": "error", "completed": "ok"}
-#: What --status takes: the statuses, `paused` (a Flujo step waiting for a
-#: human: running, with `paused` as its detail), and the aliases.
+#: What --status takes: the statuses, `paused` (a Flujo run waiting for a
+#: human, and the steps it waits in: `model.PAUSED`), and the aliases.
 STATUS_CHOICES = ["running", "ok", "error", "cancelled", "timeout", "paused", *STATUS_ALIASES]
 STATUS_HELP = ("only those of this status: running, ok, error, cancelled, timeout; paused (a Flujo step "
                "waiting for a human); failed = error, completed = ok")
-STATUS_ICON = {"running": "▶", "ok": "✓", "error": "✗", "cancelled": "⊘", "timeout": "◔"}
+STATUS_ICON = {"running": "▶", "ok": "✓", "error": "✗", "cancelled": "⊘", "timeout": "◔", "paused": "‖"}
 
 
 class CliError(Exception):
@@ -376,14 +376,6 @@ def cmd_tree(args: argparse.Namespace) -> int:
 
 # -- spans ---------------------------------------------------------------------
 
-def _has_status(span: Span, wanted: str) -> bool:
-    """`--status`: a Flujo step waiting for a human is `paused` (it runs,
-    `detail` says so), as its run is."""
-    if wanted == "paused":
-        return span.status == "running" and span.detail == "paused"
-    return span.status == wanted
-
-
 def cmd_spans(args: argparse.Namespace) -> int:
     store, _ = load([args.source])
     now = time.time()
@@ -393,7 +385,7 @@ def cmd_spans(args: argparse.Namespace) -> int:
     picked = pick_runs(store, args.run)
     for run in picked:
         for span in run.spans.values():
-            if span.synthetic or (wanted and not _has_status(span, wanted)) \
+            if span.synthetic or (wanted and span.status != wanted) \
                     or (needle and needle not in span.name.lower()):
                 continue
             chosen.append((run, span))

@@ -22,6 +22,13 @@ ERROR = "error"
 CANCELLED = "cancelled"
 TIMEOUT = "timeout"
 STATUSES = (RUNNING, OK, ERROR, CANCELLED, TIMEOUT)
+#: A run, or a step of it, waiting for a human to answer (Flujo's
+#: `human_in_the_loop`): not among SPEC's STATUSES, which every source has;
+#: only Flujo says it, of a run (`Run.status_override`) and of the spans it
+#: left open when it paused. Not running: nothing runs them until someone
+#: resumes the run, so no anomaly bucket holds them and they do not age
+#: (listed as running, a paused run's steps read as hung; QA).
+PAUSED = "paused"
 
 #: Anomaly bucket names, in the order (and with the names) of Inspect's JSON.
 BUCKETS = ("running", "cancelled", "errors", "timeouts")
@@ -469,7 +476,8 @@ class Run:
         #: gzips the log as it exits, and ages jumped back then (QA).
         self.seen_at_work: float | None = None
         #: Its writer is seen at work here: its process runs (an Inspect
-        #: eval's pid, a Flujo database's open `-wal`). Only then do its ages
+        #: eval's pid, a process holding a Flujo database open for
+        #: writing). Only then do its ages
         #: run to now, and, once it is gone, to when it was last seen
         #: (`clock.as_of`); a log live only by its recent writes (a copy, an
         #: eval in a container) is aged to its last record.

@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable
 
 from tracetui.formats.inspect import action_field
-from tracetui.model import STATUSES, Run, Span
+from tracetui.model import PAUSED, STATUSES, Run, Span
 from tracetui.text import safe
 
 #: How much of a span's input/output text a filter searches.
@@ -49,7 +49,7 @@ NAMED_FIELDS = ("status", "name", "kind", "run", *sorted(set(FIELD_KEYS) - {"kin
 #: one it means: a value not among them matches nothing, and the one it was
 #: likely meant to be is hinted (`Query.typo_hint`). Every other field's
 #: values are the trace's own.
-CLOSED_VALUES = {"status": {**{status: status for status in STATUSES}, **STATUS_ALIASES}}
+CLOSED_VALUES = {"status": {**{status: status for status in (*STATUSES, PAUSED)}, **STATUS_ALIASES}}
 #: How alike a typed field name or closed value must be to one of ours to
 #: be hinted (difflib's ratio: `stauts`/`status` 0.83, `eror`/`error` 0.89).
 TYPO_CUTOFF = 0.75

@@ -24,7 +24,7 @@ from tracetui.analysis import enclosing_sample, shown_duration
 from tracetui.app.line_list import LiteralTitle, set_scroll_size
 from tracetui.app.style import STATUS_STYLE, status_icon
 from tracetui.clock import ages_cut_short, as_of, last_seen_at_work, runs_to_the_end
-from tracetui.model import RUNNING, Anomalies, Event, EventLog, Span, epoch_seconds, orphan_note
+from tracetui.model import PAUSED, RUNNING, Anomalies, Event, EventLog, Span, epoch_seconds, orphan_note
 from tracetui.text import clock_ms, counted, fmt_age, fmt_duration, kept_before_ellipsis, safe
 
 #: Strings longer than this are cut in the pane (with a note saying so;
@@ -230,6 +230,9 @@ def _duration_row(span: Span, now: float, monotonic: bool, at_end: bool) -> str:
     `at_end`: the span is known to run to its log's end, which is still
     being read (`clock.runs_to_the_end`)."""
     duration = shown_duration(span, now)
+    if span.status == PAUSED:
+        # What it ran before its run paused, if recorded; it waits for a human now.
+        return f"{fmt_duration(duration)}  (paused: waiting for a human to resume its run)"
     if span.status != RUNNING:
         return fmt_duration(duration)
     if span.run.reading and not at_end:

@@ -11,10 +11,24 @@ What `flujo lens` gets wrong and this gets right:
   attributes, the discrepancy is spelled out, and the truth wins.
 
 Status mapping: completed→ok, failed→error, running→running,
-cancelled→cancelled, timeout→timeout, paused→ the run shows "paused"
-(`status_override`). A span Flujo marks `paused` (a step waiting for a human)
-is shown as running — it has not ended and will resume, so it is not
-cancelled — with `detail` "paused" and the original in `attributes`.
+cancelled→cancelled, timeout→timeout, paused→paused (`model.PAUSED`), of
+runs (`status_override`) and spans. A paused run's spans Flujo left open
+(its root says `paused`, the `human_in_the_loop` step still `running`) are
+paused with it: they wait for a human, nothing runs them, so they are in no
+anomaly bucket (listed as running, they read as hung; QA). A step Flujo
+stopped at its `timeout_s` is recorded `failed`; its feedback says why
+(`TIMED_OUT`): shown as a timeout. Where the status shown is not Flujo's
+word, that is kept in the span's attributes (`flujo.status`).
+
+Its writer: Flujo holds the database open for writing while it runs a
+pipeline, and a run killed (SIGKILL) stays `running` in it, its `-wal`
+left behind. So a run is live only while a process here holds the
+database open for writing (`sources.writers`; the `-wal` test only where
+that cannot be told): then its ages run to now; once that process is gone
+they stop, as lower bounds (`clock.as_of`). A running run has no spans
+(Flujo inserts them when it ends): a made-up node stands for it
+(`_settle_stand_in`), so the tree, the anomaly panel and `tracetui
+anomalies` show it running (a killed run was in none of them; QA).
 
 Runs are re-read whole on every change (Flujo updates `runs.status` and
 `end_time` in place; the table is small); spans are read by rowid (they are
@@ -24,6 +38,7 @@ inserted when a run ends), and spans still open are re-read on each change.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from typing import Any
 
@@ -31,7 +46,8 @@ from tracetui.formats.sqlite_generic import (
     IN_CHUNK, Linker, RowsRead, SQLiteFormat, batches, column_list, detach, find_column, iso_to_epoch,
     json_cell,
 )
-from tracetui.model import CANCELLED, ERROR, OK, RUNNING, TIMEOUT, Run, Span
+from tracetui.model import BUCKETS, CANCELLED, ERROR, OK, PAUSED, RUNNING, TIMEOUT, Run, Span
+from tracetui.sources.writers import open_for_writing
 from tracetui.store import Store
 
 FORMAT = "flujo"
@@ -39,10 +55,27 @@ FORMAT = "flujo"
 EPOCH_MIN = 1e9
 RUN_STATUS = {"completed": OK, "succeeded": OK, "success": OK, "ok": OK, "failed": ERROR,
               "error": ERROR, "running": RUNNING, "pending": RUNNING, "cancelled": CANCELLED,
-              "canceled": CANCELLED, "timeout": TIMEOUT, "timed_out": TIMEOUT, "paused": "paused"}
+              "canceled": CANCELLED, "timeout": TIMEOUT, "timed_out": TIMEOUT, "paused": PAUSED}
 SPAN_STATUS = {"completed": OK, "succeeded": OK, "success": OK, "ok": OK, "failed": ERROR,
-               "error": ERROR, "running": RUNNING, "paused": RUNNING, "cancelled": CANCELLED,
+               "error": ERROR, "running": RUNNING, "paused": PAUSED, "cancelled": CANCELLED,
                "canceled": CANCELLED, "timeout": TIMEOUT, "timed_out": TIMEOUT}
+#: Flujo's own span statuses, shown as it says them: any other is kept in
+#: the span's attributes (`flujo.status`), as is one shown otherwise.
+PLAIN_STATUSES = ("completed", "failed", "running")
+#: What a `failed` step's feedback says when Flujo stopped it at its
+#: `timeout_s`: `Agent execution failed with TimeoutError: ` (its step
+#: runner's asyncio.wait_for), or its agent wrapper's `Agent timed out
+#: after 3 attempts`. Flujo records no other sign of it (QA: `slow_report`,
+#: `timeout_s=0.3` on a 2 s step, read `error`).
+TIMED_OUT = re.compile(r"\bfailed with (?:\w+\.)*TimeoutError\b|\bAgent timed out\b")
+#: The name and kind of the node that stands for a running run with no
+#: spans (`_settle_stand_in`): those of the root span Flujo writes for it
+#: when it ends.
+STAND_IN_NAME = "pipeline_run"
+STAND_IN_KIND = "pipeline"
+#: What the stand-in says of its run, its writer at work, or not.
+STAND_IN_RUNNING = "running; Flujo records its spans when it ends"
+STAND_IN_GONE = "never finished: its writer is gone (killed?)"
 RUN_COLUMNS = ("run_id", "pipeline_name", "status", "created_at", "updated_at", "end_time",
                "execution_time_ms", "error_message", "total_steps", "pipeline_id",
                "pipeline_version", "total_cost", "memory_usage_mb")
@@ -58,6 +91,22 @@ def sniff(schema: dict[str, list[str]], conn: sqlite3.Connection) -> bool:
             and {"run_id", "span_id", "parent_span_id", "name", "start_time"} <= spans)
 
 
+def writer_at_work(path: str) -> bool | None:
+    """Whether a process here holds the database, or its `-wal`, open for
+    writing (`sources.writers`); None when this machine cannot tell."""
+    answers = (open_for_writing(path), open_for_writing(path + "-wal"))
+    if True in answers:
+        return True
+    return None if None in answers else False
+
+
+def timed_out(attrs: dict[str, Any]) -> bool:
+    """Does a failed step's feedback say Flujo stopped it at its timeout
+    (`TIMED_OUT`)?"""
+    feedback = attrs.get("feedback")
+    return isinstance(feedback, str) and TIMED_OUT.search(feedback) is not None
+
+
 def _columns(schema: dict[str, list[str]], table: str, wanted: tuple[str, ...]) -> list[str | None]:
     present = schema.get(table, [])
     return [find_column(present, name) for name in wanted]
@@ -71,7 +120,7 @@ class _RunClock:
     span of the run is moved once, at the end of the read, not once per row.
     """
 
-    __slots__ = ("wall0", "mono0", "applied", "epoch_ids")
+    __slots__ = ("wall0", "mono0", "applied", "epoch_ids", "updated")
 
     def __init__(self) -> None:
         #: runs.created_at as epoch seconds.
@@ -82,6 +131,10 @@ class _RunClock:
         self.applied = 0.0
         #: Spans whose start is epoch (OpenTelemetry hook): never shifted.
         self.epoch_ids: set[str] = set()
+        #: The run's last update (runs or workflow_state `updated_at`, as
+        #: epoch seconds) while it runs: all that says how long a killed
+        #: run ran (`_apply_run`).
+        self.updated: float | None = None
 
     def offset(self) -> float:
         if self.wall0 is None or self.mono0 is None:
@@ -156,8 +209,16 @@ class FlujoDecoder:
         self.skipped = 0
         self.first_bad_line: int | None = None
         self.records = 0
-        #: True while a writer may be active (a -wal beside the database).
+        #: True while its writer is at work: a process here holds the
+        #: database open for writing (`writer_at_work`), or, where that
+        #: cannot be told, a `-wal` is beside it. Looked at by
+        #: `check_writer`, which the source calls after every change and
+        #: every `LIVENESS_INTERVAL`: a killed writer changes nothing.
         self.live = False
+        #: What `writer_at_work` last said (None: cannot tell): the
+        #: source's `● live`, as its runs say it.
+        self.writer_alive: bool | None = None
+        self._looked = False
         self._init_state()
 
     @staticmethod
@@ -179,6 +240,10 @@ class FlujoDecoder:
         self._touched: set[Run] = set()
         #: Runs whose monotonic offset changed during this read.
         self._unaligned: set[Run] = set()
+        #: Runs whose row was applied during this read (`_settle_stand_in`).
+        self._restated: set[Run] = set()
+        #: Run id → the node standing for it while it has no spans.
+        self.stand_ins: dict[str, Span] = {}
         self._strings: dict[str, str] = {}
 
     def reset(self) -> None:
@@ -194,7 +259,8 @@ class FlujoDecoder:
     # -- reading --------------------------------------------------------------
 
     def read(self, conn: sqlite3.Connection, schema: dict[str, list[str]]) -> bool:
-        self.live = os.path.exists(self.path + "-wal")
+        if not self._looked:  # its runs are live as they are first read
+            self.live = self._look_for_writer()
         changed = self._read_runs(conn, schema)
         span_cols = _columns(schema, "spans", SPAN_COLUMNS)
         select = f"SELECT rowid, {column_list(span_cols)} FROM spans"
@@ -217,14 +283,119 @@ class FlujoDecoder:
             self.spans_read.see(rows, 2)  # rowid, run_id, span_id
             changed = True
         with self.store.lock:
+            for run in self._restated:
+                self._settle_stand_in(run)
+            self._restated.clear()
             self._align()
             self.linker.settle()
             for run in self._touched:
-                if run.spans:
+                if run.span_count():
                     run.attributes.pop("duration", None)  # the spans give the real window
                 self.store.touch(run.id)
             self._touched.clear()
         return changed
+
+    # -- its writer -------------------------------------------------------------
+
+    def _look_for_writer(self) -> bool:
+        """Is its writer at work (`live`)? Sets `writer_alive`."""
+        self._looked = True
+        self.writer_alive = writer_at_work(self.path)
+        if self.writer_alive is not None:
+            return self.writer_alive
+        return os.path.exists(self.path + "-wal")  # cannot tell: a writer may have it open
+
+    def check_writer(self) -> bool:
+        """Look for its writer again (the source calls this after every
+        change and every `LIVENESS_INTERVAL`; it takes the store's lock
+        itself, not while `/proc` is scanned). A killed Flujo writes
+        nothing more and leaves its `-wal`: its running runs read `● live`
+        for ever, their ages ticking (QA). True, and those runs touched,
+        if their liveness changed."""
+        live = self._look_for_writer()
+        if live == self.live:
+            return False
+        changed = False
+        with self.store.lock:
+            self.live = live
+            for run_id in self.run_ids:
+                run = self.store.runs.get(run_id)
+                if run is not None and self._see_liveness(run):
+                    self.store.touch(run_id)
+                    changed = True
+        return changed
+
+    def _see_liveness(self, run: Run) -> bool:
+        """A running run is live while its writer is at work, and its
+        writer then seen (`Run.writer_seen`): its ages run to now, and once
+        it is gone stop where it was last seen (`clock.as_of`), as lower
+        bounds. True if that changed."""
+        live = run.status_override == RUNNING and self.live
+        if run.live == live and run.writer_seen == live:
+            return False
+        run.live = run.writer_seen = live
+        stand_in = self.stand_ins.get(run.id)
+        if stand_in is not None:
+            stand_in.detail = STAND_IN_RUNNING if live else STAND_IN_GONE
+        return True
+
+    # -- the stand-in of a run with no spans ----------------------------------------
+
+    def _settle_stand_in(self, run: Run) -> None:
+        """A run Flujo says is running has no spans (Flujo inserts them when
+        the run ends): a made-up root node (`Span.synthetic`) stands for it
+        from `runs.created_at`, running, so the tree, the anomaly panel and
+        `tracetui anomalies` show it (a killed run was in none of them,
+        its run listed `running` for ever with nothing under it; QA).
+        Gone once the run has spans or is not running."""
+        stand_in = self.stand_ins.get(run.id)
+        wanted = run.status_override == RUNNING and not run.span_count()
+        if stand_in is not None and not wanted:
+            self._drop_stand_in(run)
+        elif stand_in is None and wanted:
+            self._add_stand_in(run)
+        elif stand_in is not None:
+            stand_in.attributes = self._stand_in_attributes(run)
+
+    def _add_stand_in(self, run: Run) -> None:
+        clock = self.clocks[run.id]
+        span = Span(run.id, run, STAND_IN_NAME, STAND_IN_KIND, clock.wall0)
+        span.synthetic = True
+        span.detail = STAND_IN_RUNNING if run.live else STAND_IN_GONE
+        span.attributes = self._stand_in_attributes(run)
+        origin = run.attributes.get("origin")
+        span.origin = (origin,) if origin else ()  # its runs row
+        self.stand_ins[run.id] = span
+        run.spans[span.id] = span
+        run.roots.append(span)
+        run.synthetic_spans += 1
+        clock.epoch_ids.add(span.id)  # a wall time: never shifted
+        run.anomalies.place(span, fresh=True)
+        self._touched.add(run)
+
+    @staticmethod
+    def _stand_in_attributes(run: Run) -> dict[str, Any]:
+        attrs = {"note": "made up by tracetui, standing for the run: Flujo records its spans when it ends"}
+        for key in ("current_step_index", "workflow_state.status", "runs.status", "updated_at"):
+            if run.attributes.get(key) is not None:
+                attrs[key] = run.attributes[key]
+        return attrs
+
+    def _drop_stand_in(self, run: Run) -> None:
+        span = self.stand_ins.pop(run.id)
+        if run.spans.get(span.id) is span:
+            del run.spans[span.id]
+            run.synthetic_spans -= 1
+        detach(run, span)
+        for name in BUCKETS:
+            bucket = run.anomalies.bucket(name)
+            if bucket.get(span.id) is not None and bucket[span.id].span is span:
+                del bucket[span.id]
+                run.anomalies.closed_version += 1
+        clock = self.clocks.get(run.id)
+        if clock is not None:
+            clock.epoch_ids.discard(span.id)
+        self._touched.add(run)
 
     def _read_runs(self, conn: sqlite3.Connection, schema: dict[str, list[str]]) -> bool:
         cols = _columns(schema, "runs", RUN_COLUMNS)
@@ -254,12 +425,14 @@ class FlujoDecoder:
             if gone:  # deleted (flujo lens delete, retention): forget them
                 for run_id in gone:
                     self.run_rows.pop(run_id, None)
+                    self.stand_ins.pop(run_id, None)
                     self.clocks.pop(run_id, None)
                     self.linker.forget_run(run_id)
                     self.run_ids.discard(run_id)
                 self.open_rows = {k: v for k, v in self.open_rows.items() if v[0] not in gone}
                 runs = [self.store.runs.get(run_id) for run_id in gone]
-                self.spans_read.held -= sum(len(run.spans) for run in runs if run is not None)
+                # The spans read from rows, not a stand-in (`_settle_stand_in`).
+                self.spans_read.held -= sum(run.span_count() for run in runs if run is not None)
                 self.store.drop_runs(gone)
                 changed = True
         return changed
@@ -303,20 +476,31 @@ class FlujoDecoder:
                                            f"workflow_state says {state_status}")
         true_status = (state_status or runs_status or "").lower()
         run.status_override = RUN_STATUS.get(true_status, true_status or None)
-        run.live = run.status_override == RUNNING and self.live
-        run.writer_seen = run.writer_seen or run.live  # a -wal: its writer has the database open
+        self._see_liveness(run)
         clock = self.clocks[run_id]
         wall0 = iso_to_epoch(created_at)
         if wall0 is not None and wall0 != clock.wall0:
             clock.wall0 = wall0
             if clock.offset() != clock.applied:
                 self._unaligned.add(run)
+            stand_in = self.stand_ins.get(run_id)
+            if stand_in is not None:
+                stand_in.start = wall0
+                run.anomalies.place(stand_in)
         _see_start(run, wall0)
         run.see_time(iso_to_epoch(end_time))
-        if isinstance(exec_ms, (int, float)) and not run.spans:
+        clock.updated = None
+        if run.status_override == RUNNING:
+            # Flujo updates workflow_state as each step ends: a killed
+            # run's last sign of life, so its window, and its ages once its
+            # writer is gone, run at least to there (not `—`; QA).
+            clock.updated = _latest_time(updated_at, state[4] if state is not None else None)
+            run.see_time(clock.updated)
+        if isinstance(exec_ms, (int, float)) and not run.span_count():
             attrs["duration"] = exec_ms / 1000.0
-        elif "duration" in attrs and run.spans:
+        elif "duration" in attrs and run.span_count():
             attrs.pop("duration")
+        self._restated.add(run)
         self.store.touch(run_id)
 
     # -- spans ------------------------------------------------------------------
@@ -332,6 +516,8 @@ class FlujoDecoder:
             run = self._run(run_id)
             if run_id not in self.run_rows:
                 run.attributes.setdefault("note", "no runs row for this run")
+        if run.id in self.stand_ins:
+            self._drop_stand_in(run)  # its own spans now: before one can take the stand-in's id
         span_id = str(span_id)
         span = run.spans.get(span_id)
         new = span is None
@@ -354,8 +540,12 @@ class FlujoDecoder:
             span.status = SPAN_STATUS[raw_status]
         else:
             span.status = RUNNING if end_f is None else OK
-        span.detail = "paused" if raw_status == "paused" else ""
-        if raw_status and raw_status not in ("completed", "failed", "running"):
+        if span.status == RUNNING and run.status_override == PAUSED:
+            span.status = PAUSED  # left open when its run paused: it waits with it
+        elif span.status == ERROR and timed_out(attrs):
+            span.status = TIMEOUT
+        span.detail = ""
+        if raw_status and (raw_status not in PLAIN_STATUSES or span.status != SPAN_STATUS[raw_status]):
             attrs["flujo.status"] = status  # shown as something else: keep Flujo's word
             span.attributes_json = None
             span.attributes = attrs or None
@@ -381,7 +571,7 @@ class FlujoDecoder:
                 and str(parent_id) in run.spans:
             detach(run, span)  # re-inserted with a parent we now know
             self.linker.attach(run, span, str(parent_id))
-        if span.status == RUNNING:
+        if span.status in (RUNNING, PAUSED):  # re-read as it ends, or its run resumes
             self.open_rows[rowid] = (run.id, span_id)
         elif not new:
             self.open_rows.pop(rowid, None)
@@ -438,6 +628,7 @@ class FlujoDecoder:
             run.first_time = run.last_time = None
             _see_start(run, clock.wall0)
             run.see_time(iso_to_epoch(run.attributes.get("end_time")))
+            run.see_time(clock.updated)
             for span in run.spans.values():
                 run.see_time(span.start)
                 run.see_time(span.end)
@@ -450,6 +641,12 @@ def _see_start(run: Run, t: float | None) -> None:
     (a runs row, no spans, no end_time) has no known duration, not zero."""
     if t is not None and (run.first_time is None or t < run.first_time):
         run.first_time = t
+
+
+def _latest_time(*values: Any) -> float | None:
+    """The latest of some ISO times (None if none can be read)."""
+    times = [t for t in map(iso_to_epoch, values) if t is not None]
+    return max(times) if times else None
 
 
 def _float(value: Any) -> float | None:

@@ -390,8 +390,8 @@ class SQLiteSource(DecodedSource):
         """Note a change to the database as its writer's (`_written_at`):
         any change seen while it is followed (a reader here writes nothing);
         on first reading it, a write within WRITER_QUIET unless a copy's.
-        Only for decoders that age by it (`see_writer`): Flujo's runs keep
-        their own rule (a `-wal` beside the database)."""
+        Only for decoders that age by it (`see_writer`): Flujo's look for
+        their writer themselves (`check_writer`)."""
         if getattr(self.decoder, "see_writer", None) is None:
             return
         if self._stamp is not None and stamp[0] == self._stamp[0]:
@@ -420,12 +420,17 @@ class SQLiteSource(DecodedSource):
     def _check_writer(self, changed: bool) -> bool:
         """Tell the decoder what is known of the writer: after every change
         (ages run to its last write), else at most every LIVENESS_INTERVAL
-        (it falls quiet). True if a run's liveness changed."""
+        (it falls quiet), or have it look for its writer itself
+        (`check_writer`: Flujo's, a process holding the database open; it
+        takes the store's lock). True if a run's liveness changed."""
         see = getattr(self.decoder, "see_writer", None)
+        check = getattr(self.decoder, "check_writer", None)
         now = time.monotonic()
-        if see is None or not (changed or now - self._writer_checked >= LIVENESS_INTERVAL):
+        if (see is None and check is None) or not (changed or now - self._writer_checked >= LIVENESS_INTERVAL):
             return False
         self._writer_checked = now
+        if check is not None:
+            return check()
         live = self._writer_live()
         with self.store.lock:
             return see(live, self._written_at)
@@ -465,6 +470,9 @@ class SQLiteSource(DecodedSource):
         its writer, as its runs say (`_writer_live`: a copy is not live)."""
         if self.db_path != self.path:
             return False  # a gzipped database: an archive
+        alive = getattr(self.decoder, "writer_alive", None)
+        if alive is not None:
+            return alive  # a process holding it open for writing, or none (Flujo's `check_writer`)
         if getattr(self.decoder, "see_writer", None) is not None:
             return self._writer_live()
         return os.path.exists(self.path + "-wal") or written_within(self.path, WRITER_QUIET)
