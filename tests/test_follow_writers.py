@@ -238,3 +238,158 @@ async def test_the_app_shows_a_jsonl_pipeline_live_then_gone(writer, quick):
         panel = "\n".join(app.anomaly_panel.render_line(y).text
                           for y in range(app.anomaly_panel.size.height))
         assert "≥" in panel and "fetch" in panel
+
+
+#: A writer of a generic SQLite spans database: inserts a running root span
+#: begun `argv[2]` s ago, then holds its connection open until stdin closes.
+DB_WRITER = """
+import sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1])
+con.execute("INSERT INTO spans (id, trace_id, name, kind, start_ts, status) "
+            "VALUES ('n-1', 'new', 'NEW LIVE ROOT', 'http', ?, 'running')", (time.time() - float(sys.argv[2]),))
+con.commit()
+print("written", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_database_held_by_its_writer_ages_to_now_and_ends_when_it_goes(tmp_path, quick, monkeypatch):
+    """A generic SQLite database's hung span aged to its last write and the
+    database read "ended" 30 s after it, while its writer ran (QA). Held
+    open for writing by a process here, it is live and its running spans
+    age to now; once that process is gone it has ended at once (not 30 s
+    later, its ages jumping back to the last write), ages frozen, lower
+    bounds."""
+    import shutil
+
+    import tracetui.sources.sqlite as sqlite_source
+    from test_sqlite import GENERIC_SAMPLE
+
+    monkeypatch.setattr(sqlite_source, "LIVENESS_INTERVAL", 0.0)
+    path = str(tmp_path / "spans.db")
+    shutil.copy(GENERIC_SAMPLE, path)
+    proc = subprocess.Popen([sys.executable, "-c", DB_WRITER, path, "5"], text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline() == "written\n"
+        store = Store()
+        sources, _ = open_sources([path], store)
+        source = sources[0]
+        for _ in range(10):
+            source.poll()
+            time.sleep(0.05)
+        run = store.runs["new"]
+        now = time.time()
+        assert source.live and run.live and run.writer_seen
+        assert as_of(run, now) == now and not ages_cut_short(run)
+        proc.stdin.close()
+        proc.wait(timeout=10)
+        for _ in range(5):
+            source.poll()
+            time.sleep(0.05)
+        assert not source.live and not run.live
+        assert ages_cut_short(run)
+        age = as_of(run, time.time()) - run.spans["n-1"].start
+        assert age >= 5.0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_writer_that_puts_the_newline_before_each_record_shows_its_newest(writer, quick, capsys):
+    """A writer that writes the newline before each record (`"\\n" + json`)
+    leaves its newest record, the hung span, without its newline while it
+    runs: it was never read while that writer lived (QA). A last line that
+    is a whole JSON value is read at once; the newline that comes later
+    ends it, and is no line of its own (lines are counted as a command
+    reading the finished file counts them)."""
+    path, proc = writer
+    proc.write(json.dumps(ROOT))
+    proc.write("\n" + json.dumps(HUNG))
+    source, run = follow(path, 0.3)
+    assert sorted(run.spans) == ["fetch", "root"]
+    assert main(["spans", path, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert (captured.err, [s["id"] for s in json.loads(captured.out)]) == ("", ["root", "fetch"])
+    proc.write("\nnot json\n" + json.dumps(LATE))
+    follow_on(source, 0.5)
+    assert "late" in run.spans
+    assert (source.decoder.skipped, source.decoder.first_bad_line) == (1, 3)
+    proc.close()
+    assert main(["spans", path, "--json"]) == 0
+    assert capsys.readouterr().err == f"tracetui: {path}: skipped 1 bad line(s); first at line 3\n"
+
+
+#: A writer that opens the file for each record, holds it `argv[2]` s,
+#: closes it, and waits on stdin (a line: the next record; EOF: exit).
+STEP_WRITER = """
+import sys, time
+path, hold = sys.argv[1], float(sys.argv[2])
+for line in sys.stdin:
+    with open(path, "a") as out:
+        out.write(line)
+        out.flush()
+        time.sleep(hold)
+    print("closed", flush=True)
+"""
+
+
+def test_a_writer_that_opens_the_file_for_each_record_is_its_writer_while_it_lives(tmp_path, quick):
+    """QA: a pipeline that opens its trace for each step and closes it
+    between two read "gone with 1 span still running", and ended, between
+    its steps, though it ran on. Seen holding the file once, its process is
+    the writer while it lives; the file has ended when it exits."""
+    path = str(tmp_path / "steps.jsonl")
+    proc = subprocess.Popen([sys.executable, "-c", STEP_WRITER, path, "0.5"], text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        proc.stdin.write(json.dumps(ROOT) + "\n")
+        proc.stdin.flush()
+        time.sleep(0.2)  # the file held
+        source, run = follow(path, 0.2)
+        assert run.writer_seen
+        assert proc.stdout.readline() == "closed\n"
+        follow_on(source, 0.6)  # closed, quiet past WRITER_QUIET
+        assert source.live and run.live and run.writer_seen
+        proc.stdin.close()
+        proc.wait(timeout=10)
+        follow_on(source, 0.2)
+        assert not source.live and not run.live
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_run_written_to_two_files_is_live_while_either_is(tmp_path, quick):
+    """QA: a coordinator and a worker writing one trace to files of their
+    own: once the worker exited, the run flapped each second between `●`
+    and "gone" (each file's source said its own), toasts piling up. The run
+    is live while any of its files' writers is at work."""
+    coord, worker = str(tmp_path / "coord.jsonl"), str(tmp_path / "worker.jsonl")
+    for path in (coord, worker):
+        open(path, "w").close()
+    held, brief = Writer(coord), Writer(worker)
+    try:
+        held.write(json.dumps(ROOT) + "\n" + json.dumps(HUNG) + "\n")
+        brief.write(json.dumps(LATE) + "\n")
+        store = Store()
+        sources, _ = open_sources([coord, worker], store)
+        for _ in range(6):
+            for source in sources:
+                source.poll()
+            time.sleep(0.05)
+        run = store.runs["t-9"]
+        assert run.live and run.writer_seen
+        brief.close()
+        for _ in range(10):
+            for source in sources:
+                source.poll()
+                assert run.live and run.writer_seen
+            time.sleep(0.05)
+        assert [s.live for s in sources] == [True, False]
+    finally:
+        held.close()
+        if brief.proc.poll() is None:
+            brief.close()

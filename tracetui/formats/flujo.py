@@ -47,7 +47,7 @@ from tracetui.formats.sqlite_generic import (
     json_cell,
 )
 from tracetui.model import BUCKETS, CANCELLED, ERROR, OK, PAUSED, RUNNING, TIMEOUT, Run, Span
-from tracetui.sources.writers import open_for_writing
+from tracetui.sources.writers import database_writer
 from tracetui.store import Store
 
 FORMAT = "flujo"
@@ -89,15 +89,6 @@ def sniff(schema: dict[str, list[str]], conn: sqlite3.Connection) -> bool:
     spans = {c.lower() for c in schema.get("spans", ())}
     return ({"run_id", "pipeline_name", "status", "created_at"} <= runs
             and {"run_id", "span_id", "parent_span_id", "name", "start_time"} <= spans)
-
-
-def writer_at_work(path: str) -> bool | None:
-    """Whether a process here holds the database, or its `-wal`, open for
-    writing (`sources.writers`); None when this machine cannot tell."""
-    answers = (open_for_writing(path), open_for_writing(path + "-wal"))
-    if True in answers:
-        return True
-    return None if None in answers else False
 
 
 def timed_out(attrs: dict[str, Any]) -> bool:
@@ -210,12 +201,12 @@ class FlujoDecoder:
         self.first_bad_line: int | None = None
         self.records = 0
         #: True while its writer is at work: a process here holds the
-        #: database open for writing (`writer_at_work`), or, where that
+        #: database open for writing (`database_writer`), or, where that
         #: cannot be told, a `-wal` is beside it. Looked at by
         #: `check_writer`, which the source calls after every change and
         #: every `LIVENESS_INTERVAL`: a killed writer changes nothing.
         self.live = False
-        #: What `writer_at_work` last said (None: cannot tell): the
+        #: What `database_writer` last said (None: cannot tell): the
         #: source's `● live`, as its runs say it.
         self.writer_alive: bool | None = None
         self._looked = False
@@ -300,7 +291,7 @@ class FlujoDecoder:
     def _look_for_writer(self) -> bool:
         """Is its writer at work (`live`)? Sets `writer_alive`."""
         self._looked = True
-        self.writer_alive = writer_at_work(self.path)
+        self.writer_alive = database_writer(self.path)
         if self.writer_alive is not None:
             return self.writer_alive
         return os.path.exists(self.path + "-wal")  # cannot tell: a writer may have it open

@@ -100,6 +100,9 @@ class SpanLinker:
         #: runs with lists to tidy at the next flush (not every run: a store
         #: may hold thousands of traces and a live batch may be one line).
         self._dirty: list[_RunLinks] = []
+        #: run id → {id of a decoder: (live, writer seen)}, as each source
+        #: feeding the run says of its own file (`SpanDecoder.see_writer`).
+        self.writers: dict[str, dict[int, tuple[bool, bool]]] = {}
 
     @classmethod
     def for_store(cls, store: Store) -> "SpanLinker":
@@ -639,10 +642,17 @@ class SpanDecoder:
         """The source was replaced: forget everything it said."""
         self.store.drop_runs(self.run_ids)
         self.linker.forget(self.run_ids)
+        for run_id in self.run_ids:
+            self.linker.writers.get(run_id, {}).pop(id(self), None)
         self.run_ids = set()
         self.skipped = self.records = self._line_no = 0
         self.first_bad_line = None
         self.lead = Lead()
+
+    def has_open_spans(self) -> bool:
+        """Whether a run of this source has spans still open."""
+        runs = self.store.runs
+        return any(run is not None and run.anomalies.running for run in map(runs.get, self.run_ids))
 
     def see_writer(self, live: bool, seen: bool) -> bool:
         """Say what the source knows of its writer on the runs it may be
@@ -652,12 +662,19 @@ class SpanDecoder:
         JSONL run's hung span read `≥0µs` while its pipeline ran (QA). True,
         and the runs touched, if one changed."""
         changed = False
+        claims = self.linker.writers
         for run_id in self.run_ids:
             run = self.store.runs.get(run_id)
             if run is None:
                 continue
             run_live = live and bool(run.anomalies.running)
-            run_seen = run_live and seen
+            said = claims.setdefault(run_id, {})
+            said[id(self)] = (run_live, run_live and seen)
+            # Live while any file it is written to is: a run of two
+            # processes' files, or rotated to a second file, flapped between
+            # `●` and "gone" each second, as each source said its own (QA).
+            run_live = any(live for live, _ in said.values())
+            run_seen = any(seen for _, seen in said.values())
             if run.live != run_live or run.writer_seen != run_seen:
                 run.live, run.writer_seen = run_live, run_seen
                 self.store.touch(run_id)

@@ -442,14 +442,17 @@ class GenericSpansDecoder:
             self.store.touch(run_id)
         self._touched.clear()
 
-    def see_writer(self, live: bool, written_at: float | None) -> bool:
+    def see_writer(self, live: bool, written_at: float | None, seen: bool = False) -> bool:
         """Say what the source knows of its writer on the runs it may be
         writing, those with running spans (as Flujo's running runs): `live`
-        (written lately) and `written_at`, its last write seen, which their
-        ages run to (`clock.as_of`). The writer itself is never seen
-        (`Run.writer_seen`): an open `-wal` does not say it is there, as
-        tracetui's own connection keeps it when the writer closes. True, and
-        the runs touched, if a run's liveness changed."""
+        (written lately, or held open for writing) and `written_at`, its
+        last write seen, which their ages run to (`clock.as_of`), or to now
+        while the writer is `seen`: a process here holds the database open
+        for writing (`Run.writer_seen`; an open `-wal` alone does not say
+        so, as tracetui's own connection keeps it when the writer closes).
+        A hung span's age stayed at its last write's, the database "ended"
+        30 s later, while its writer ran (QA). True, and the runs touched,
+        if a run's liveness changed."""
         running = {run_id for run_id, _ in self.open_rows.values()} if live else set()
         changed = False
         for run_id in running | self._live_runs:
@@ -459,8 +462,9 @@ class GenericSpansDecoder:
             run_live = run_id in running
             if run_live:
                 run.last_write = written_at
-            if run.live != run_live:
-                run.live = run_live
+            run_seen = run_live and seen
+            if run.live != run_live or run.writer_seen != run_seen:
+                run.live, run.writer_seen = run_live, run_seen
                 self.store.touch(run_id)
                 changed = True
         self._live_runs = running

@@ -23,6 +23,8 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+import orjson
+
 GZIP_MAGIC = b"\x1f\x8b"
 #: Read plain files in slices of this size so a huge file streams in batches.
 READ_SIZE = 8 * 1024 * 1024
@@ -288,6 +290,19 @@ def size_of(path: str) -> int:
         return 0
 
 
+def whole_json(line: bytes) -> bool:
+    """Is `line` a whole JSON object or array? Then what may still come on
+    its line is a newline (or blanks), or it will not be JSON at all."""
+    body = line.rstrip(b" \t\r")
+    if (body[:1], body[-1:]) not in ((b"{", b"}"), (b"[", b"]")):
+        return False
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
 class FileFollower:
     """Incremental line reader over one file; see the module docstring."""
 
@@ -298,6 +313,9 @@ class FileFollower:
         #: Offset (uncompressed) just past the last whole line handed out.
         self.offset = 0
         self._partial = b""
+        #: A last line was read without its newline: one at the start of
+        #: what comes next ends it (it is no line of its own).
+        self._newline_owed = False
         self._ino: tuple[int, int] | None = None
         self._size = -1
         self._mtime = -1.0
@@ -327,6 +345,11 @@ class FileFollower:
     @property
     def pending_partial(self) -> bool:
         return bool(self._partial)
+
+    def pending_is_whole_json(self) -> bool:
+        """The unfinished last line is a whole JSON value: read now, it
+        reads as it will once its newline comes (`whole_json`)."""
+        return bool(self._partial) and whole_json(self._partial)
 
     @property
     def pending_end(self) -> int:
@@ -415,6 +438,7 @@ class FileFollower:
         chunk.runs.clear()
         self.offset = 0
         self._partial = b""
+        self._newline_owed = False
         self._tail = b""
         self._size = -1
         self._gz_points = []
@@ -446,6 +470,14 @@ class FileFollower:
         self.read_fraction = min(1.0, self.offset / self._size) if self._size > 0 else 1.0
 
     def _split(self, data: bytes, chunk: Chunk, final: bool) -> None:
+        if self._newline_owed and data:
+            # The newline that ends a last line read before it came.
+            self._newline_owed = False
+            ending = b"\r\n" if data[:2] == b"\r\n" else b"\n" if data[:1] == b"\n" else b""
+            if ending:
+                self._tail = (self._tail + ending)[-TAIL_CHECK:]
+                self.offset += len(ending)
+                data = data[len(ending):]
         if self._partial:
             data = self._partial + data
             self._partial = b""
@@ -454,6 +486,7 @@ class FileFollower:
         if last and final:
             lines.append(last)
             end = len(data)
+            self._newline_owed = True
         else:
             self._partial = last
             end = len(data) - len(last)

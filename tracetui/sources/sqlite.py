@@ -38,6 +38,7 @@ from typing import Any, Callable, TextIO
 from tracetui.formats.inspect import WRITER_QUIET
 from tracetui.formats.sqlite_generic import SQLiteFormat, quote_ident
 from tracetui.sources.files import is_gzip
+from tracetui.sources.writers import database_writer
 from tracetui.sources.base import DecodedSource, Source, SourceError, records_older_than, written_within
 from tracetui.store import Store
 
@@ -208,6 +209,12 @@ class SQLiteSource(DecodedSource):
         #: The last change to the database seen as its writer's (its or its
         #: -wal's mtime, `_see_writes`); None: no writer seen writing it.
         self._written_at: float | None = None
+        #: A process here holds the database (or its `-wal`) open for
+        #: writing (`writers.database_writer`; None: cannot tell), as last
+        #: looked at by `_check_writer`.
+        self._writer_held: bool | None = None
+        #: `_written_at` when a writer seen holding it was found gone.
+        self._closed_at: float | None = None
         self._writer_checked = 0.0
 
     # -- change detection ---------------------------------------------------
@@ -412,7 +419,11 @@ class SQLiteSource(DecodedSource):
         """Seen written within WRITER_QUIET. Not while a `-wal` is merely
         there: tracetui's connection keeps it once the writer has closed
         the database (SQLite deletes it with the last connection)."""
+        if self._writer_held:
+            return True  # a process here holds it open for writing: however quiet
         written_at = self._written_at
+        if written_at is not None and written_at == self._closed_at:
+            return False  # its writer, seen at work, is gone: nothing written since
         if written_at is None or self.db_path != self.path:
             return False  # not seen written, or a gzipped database
         return time.time() - written_at < WRITER_QUIET
@@ -431,9 +442,16 @@ class SQLiteSource(DecodedSource):
         self._writer_checked = now
         if check is not None:
             return check()
+        held = database_writer(self.path) if self.db_path == self.path else False
+        if self._writer_held and held is False:
+            # Seen at work, now gone: not live until written again (its
+            # recent writes kept it live 30 s more, its ages jumping back
+            # from now to its last write).
+            self._closed_at = self._written_at
+        self._writer_held = held
         live = self._writer_live()
         with self.store.lock:
-            return see(live, self._written_at)
+            return see(live, self._written_at, bool(self._writer_held))
 
     def _read(self, conn: sqlite3.Connection) -> bool:
         """One decoder read with the cyclic garbage collector paused: a bulk

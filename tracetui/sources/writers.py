@@ -12,7 +12,9 @@ open for writing settles it both ways, where `/proc` can tell.
 Cost: finding a writer means looking at every open descriptor of every
 process (`/proc/*/fd`, a stat each: ~7 µs each, 75 ms on a machine with
 10,000 open), so it is done rarely. Once found, the writer's descriptor
-alone is looked at again (one stat). A file with no writer found is
+alone is looked at again (one stat), and the writer counts as such while
+its process lives, the file held or not (one that opens it for each
+record closes it between two). A file with no writer found is
 looked for again only once written since, and less often each time
 nothing is found (`RESCAN_MAX`): a writer that opens, appends and closes
 is live by its writes anyway. Asked from the readers' threads, never the
@@ -53,6 +55,15 @@ def open_for_writing(path: str) -> bool | None:
         return watch.check()
 
 
+def database_writer(path: str) -> bool | None:
+    """Whether a process here holds a SQLite database, or its `-wal`, open
+    for writing; None when this machine cannot tell."""
+    answers = (open_for_writing(path), open_for_writing(path + "-wal"))
+    if True in answers:
+        return True
+    return None if None in answers else False
+
+
 class WriterWatch:
     """Whether one file has a writer, kept up cheaply (see the module
     docstring). Not thread-safe: `open_for_writing` holds a lock."""
@@ -61,6 +72,9 @@ class WriterWatch:
         self.path = path
         #: (pid, fd) of the descriptor a writer holds it by, once found.
         self.writer: tuple[str, str] | None = None
+        #: (pid, when it started) of that writer: the same process, not
+        #: another given its pid since.
+        self.writer_process: tuple[str, str | None] = ("", None)
         #: What the last search answered, and the file as it was then
         #: (`_mark`): searched again only once it is written since.
         self._answer: bool | None = None
@@ -76,7 +90,11 @@ class WriterWatch:
             return False
         key = (st.st_dev, st.st_ino)
         if self.writer is not None:
-            if _holds(*self.writer, key):
+            if _holds(*self.writer, key) or _same_process(*self.writer_process):
+                # Holding it, or closed it between two writes (a writer
+                # that opens the file for each record): its writer while
+                # it lives. Taken for gone when only its descriptor was,
+                # such a pipeline read "ended" between its steps (QA).
                 return True
             self.writer = None
             self._searched_mark = None  # the writer went: look again at once
@@ -91,6 +109,7 @@ class WriterWatch:
             self._answer = None
         elif found:
             self.writer = found
+            self.writer_process = (found[0], _started(found[0]))
             self._answer = True
             self._backoff = RESCAN_FIRST
             return True
@@ -108,6 +127,24 @@ def _holds(pid: str, fd: str, key: tuple[int, int]) -> bool:
     except OSError:
         return False
     return (st.st_dev, st.st_ino) == key
+
+
+def _started(pid: str) -> str | None:
+    """When process `pid` started (`/proc/PID/stat`'s 22nd field, in clock
+    ticks since boot), to tell it from a later process given its pid."""
+    try:
+        with open(f"{PROC}/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    # The command name (2nd field) is in parentheses and may hold spaces.
+    fields = stat[stat.rfind(b")") + 2:].split()
+    return fields[19].decode() if len(fields) > 19 else None
+
+
+def _same_process(pid: str, started: str | None) -> bool:
+    """Process `pid` still runs, and is the one that started at `started`."""
+    return started is not None and _started(pid) == started
 
 
 def find_writer(key: tuple[int, int]) -> tuple[str, str] | tuple[()] | None:
