@@ -930,18 +930,29 @@ def test_lines_of_text_before_the_records_are_skipped_and_counted(tmp_path, caps
     assert err == f"tracetui: {path}: skipped {preamble} line(s) that are not JSON before the first record\n"
 
 
-@pytest.mark.parametrize("sample", ["native/spans.jsonl", "otel/otlp.jsonl", "otel/console.jsonl", "sgp/spans.jsonl"])
-def test_a_banner_before_a_span_streams_records_is_said_as_such(tmp_path, capsys, sample):
+#: Two lines of text and a blank one, as a wrapper script prints them.
+BANNERS = {"text": b"Starting pipeline run 42\n=====\n\n",
+           # Read as the start of a JSON document: the SGP file one bad
+           # line, the lines after the first uncounted (QA).
+           "[tag] text": b"[wrapper] starting\n[INFO] second banner\n\n"}
+
+
+@pytest.mark.parametrize("banner", BANNERS.values(), ids=BANNERS)
+@pytest.mark.parametrize("sample", ["native/spans.jsonl", "otel/otlp.jsonl", "otel/console.jsonl", "sgp/spans.jsonl",
+                                    "sgp/batches.jsonl"])
+def test_a_banner_before_a_span_streams_records_is_said_as_such(tmp_path, capsys, sample, banner):
     """A banner before a native, OTLP or SGP JSONL file's records read
     `skipped 2 bad line(s); first at line 1` (QA), where an Inspect log's
     says what it is; and a bad line after it says where it is."""
     records = open(os.path.join(SAMPLES, sample), "rb").read()
-    banner = b"Starting pipeline run 42\n=====\n\n"
     path = c.write(str(tmp_path), "banner.jsonl", banner + records)
     code, out, err = cli(capsys, "runs", path, "--json")
     assert (code, err) == (0, f"tracetui: {path}: skipped 2 line(s) before the first record\n")
     clean = c.write(str(tmp_path), "clean.jsonl", records)
     assert normalized(out, path) == normalized(cli(capsys, "runs", clean, "--json")[1], clean)
+    code, out, err = cli(capsys, "dump", path)
+    assert (code, err) == (0, f"tracetui: {path}: skipped 2 line(s) that are not JSON before the first record\n")
+    assert json.loads(out) == json.loads(cli(capsys, "dump", clean)[1])
     lines = records.count(b"\n")
     damaged = c.write(str(tmp_path), "damaged.jsonl", banner + records + b"garbage\n")
     code, out, err = cli(capsys, "runs", damaged, "--json")

@@ -586,15 +586,54 @@ def run_name(root_name: str, service: Any) -> str:
 
 def is_multiline_json(head: bytes) -> bool:
     """Does the file hold JSON spread over lines (pretty-printed objects or an
-    array), rather than one JSON value per line?"""
+    array), rather than one JSON value per line? Only if its first line is
+    JSON, or JSON's beginning (`opens_json`): a wrapper's banner starting
+    with `[` (`[wrapper] starting`, `[INFO] ...`) made a JSONL file one
+    document, read as one bad line, the lines after it not counted (QA)."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text[:1] not in (b"[", b"{"):
+        return False
+    first, newline, _ = text.partition(b"\n")
+    whole = bool(newline)
+    if not opens_json(first, whole):
+        return False
     if text[:1] == b"[":
         return True
-    if text[:1] != b"{":
-        return False
     # A pretty-printed object's first line opens something and stays open.
-    first = text.split(b"\n", 1)[0].rstrip()
-    return first[-1:] in (b"{", b"[", b",")
+    # Known once that line is whole: a JSONL file's first record, half
+    # written, stays open too where it is cut.
+    return whole and first.rstrip()[-1:] in (b"{", b"[", b",")
+
+
+#: How much of a first line `opens_json` parses: enough to tell a banner
+#: from JSON; a longer line (a one-line document) is judged by its start.
+OPENS_JSON_MAX = 64 * 1024
+#: How a JSON value cut short at the end of what was read may end: in a
+#: string, a number or a literal begun.
+_CUT_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*\\?|-?\d*\.?\d*(?:[eE][-+]?\d*)?|t(?:r(?:ue?)?)?|f(?:a(?:l(?:se?)?)?)?|n(?:u(?:ll?)?)?')
+_JSON = json.JSONDecoder()
+
+
+def opens_json(line: bytes, whole: bool = True) -> bool:
+    """Is a file's first line JSON, or the beginning of JSON that goes on
+    past it (`[` alone, `[{"a": 1},`)? Not a line of text that starts as
+    JSON does: `[wrapper] starting`. `whole`: the line's end was read (a
+    newline follows it); if not, it may also stop in a string, a number or
+    a literal, still being written or cut by the head."""
+    if len(line) > OPENS_JSON_MAX:
+        line, whole = line[:OPENS_JSON_MAX], False
+    text = line.decode("utf-8", errors="replace").lstrip("\ufeff \t\r").rstrip()
+    try:
+        _, end = _JSON.raw_decode(text)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text):
+            return True  # it stops where the line does: the JSON goes on
+        # (A whole line cannot stop in a token: no JSON token spans lines.)
+        return not whole and _CUT_TOKEN.fullmatch(text, exc.pos) is not None
+    except RecursionError:
+        return True  # nested deeper than Python parses: JSON nonetheless
+    rest = text[end:].lstrip()
+    return not rest or rest[:1] in ("{", "[")  # values back to back, or one value
 
 
 # -- decoder base ----------------------------------------------------------------
