@@ -49,7 +49,7 @@ from tracetui.memory import give_back_free_memory
 from tracetui.prescan import Prescan, worth_prescanning
 from tracetui.query import parse
 from tracetui.sources.base import Source, SourceError
-from tracetui.sources.discover import is_our_export, open_file
+from tracetui.sources.discover import AwaitingRecord, is_our_export, open_file
 from tracetui.sources.files import is_gzip, size_of
 from tracetui.sources.lines import LineSource
 from tracetui.skipped import where_skipped
@@ -281,12 +281,21 @@ class TraceApp(App):
     ]
 
     def __init__(self, sources: list[Source], store: Store, notes: list[str] | None = None,
-                 watch_dirs: list[str] | None = None, now: Callable[[], float] = time.time) -> None:
+                 watch_dirs: list[str] | None = None, now: Callable[[], float] = time.time,
+                 awaited_files: list[str] | None = None) -> None:
         super().__init__()
         self.sources = sources
         self.store = store
         self.notes = list(notes or [])
         self.watch_dirs = list(watch_dirs or [])
+        #: Files named to it that hold nothing yet that says what they are
+        #: (`AwaitingRecord`): opened once their first record is written.
+        self.awaited = list(awaited_files or [])
+        #: Each awaited file as last looked at (`_open_awaited`): looked
+        #: at again once it changed.
+        self._awaited_marks: dict[str, tuple[int, int, int]] = {}
+        #: Why awaited files were found no traces when their lines came.
+        self._refused: list[str] = []
         self._clock = now
         #: The instant every pane ages to while a tick redraws them.
         self._tick_instant: float | None = None
@@ -549,6 +558,8 @@ class TraceApp(App):
             if self.watch_dirs and (moved or now - last_rescan > RESCAN_INTERVAL):
                 last_rescan = now
                 pending |= self._rescan_dirs()
+            if self.awaited:
+                pending |= self._open_awaited()
             loaded = self.loading and not behind and releases == self._releases
             if loaded or (changed and (self.loading or now - last_freeze > FREEZE_INTERVAL)):
                 # Loading and following keep adding objects that live as
@@ -619,7 +630,7 @@ class TraceApp(App):
                 return False
             if not wakeup.watch(source.path):
                 return False
-        return True
+        return all(wakeup.watch(path) for path in list(self.awaited))
 
     def _read_ends(self) -> dict[int, int]:
         """Where the reading of each plain file that may grow has got to."""
@@ -713,32 +724,76 @@ class TraceApp(App):
                     added = True
         return added
 
-    def _waiting_in(self) -> tuple[str, bool] | None:
-        """Where the explorer waits for a trace log, and whether a directory
-        there does not exist yet; None when it is not waiting: a file there
-        is read, or no directory was opened."""
-        if self.sources or not self.watch_dirs:
+    def _open_awaited(self) -> bool:
+        """Open the awaited files whose first record has come (each looked
+        at again only once it changed). One whose lines say it is no trace
+        is awaited no more: said in a note, and by the panes if nothing
+        else is shown. True if one was opened or refused."""
+        changed = False
+        for path in list(self.awaited):
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue  # gone for now: its pipeline may make it again
+            mark = (st.st_ino, st.st_size, st.st_mtime_ns)
+            if self._awaited_marks.get(path) == mark:
+                continue
+            self._awaited_marks[path] = mark
+            try:
+                source = open_file(path, self.store)
+            except AwaitingRecord:
+                continue  # more banner, or its first record still half written
+            except SourceError as exc:
+                self._refused.append(str(exc))
+                self.notes.append(str(exc))
+            else:
+                if isinstance(source, LineSource):
+                    source.follower.read_size = SLICE_BYTES
+                self.sources.append(source)
+            self.awaited.remove(path)
+            changed = True
+        return changed
+
+    def _waiting_for(self) -> tuple[str, str] | None:
+        """What the explorer waits for while it has nothing to show: what
+        the empty panes say, and the status line; None when it is not
+        waiting (a source is read, or nothing is awaited). Files named to
+        it that have no record yet (QA: it exited, "empty file, nothing to
+        show yet", when started with the pipeline that writes one), or the
+        directories opened, that hold no trace yet (QA: `tracetui` exited,
+        "no trace files", when started before the eval)."""
+        if self.sources:
+            return None
+        awaited = list(self.awaited)
+        if awaited:
+            where = ", ".join(safe(path, newlines=False) for path in awaited)
+            return f"waiting for the first record in\n{where}", f" waiting for the first record in {where}"
+        if not self.watch_dirs:
             return None
         where = ", ".join(safe(_home_as_tilde(d), newlines=False) for d in self.watch_dirs)
-        return where, not all(os.path.isdir(d) for d in self.watch_dirs)
+        if all(os.path.isdir(d) for d in self.watch_dirs):
+            return f"waiting for a trace log to appear in\n{where}", f" waiting for a trace log in {where}"
+        # Never created here: Inspect makes its trace directory when an eval starts.
+        return (f"waiting for a trace log to appear in\n{where}\n(not created yet: an eval creates it)",
+                f" waiting for a trace log in {where} (not created yet)")
 
     def waiting_text(self) -> str:
-        """What the empty panes say while the directories opened hold no
-        trace yet: that the explorer waits for one, and where (QA:
-        `tracetui` exited, "no trace files", when started before the eval)."""
-        waiting = self._waiting_in()
-        if waiting is None:
-            return ""
-        where, missing = waiting
-        # Never created here: Inspect makes its trace directory when an eval starts.
-        yet = "\n(not created yet: an eval creates it)" if missing else ""
-        return f"waiting for a trace log to appear in\n{where}{yet}"
+        """What the empty panes say while the explorer waits (`_waiting_for`),
+        or, once the one file it waited for proved no trace, why."""
+        waiting = self._waiting_for()
+        if waiting is not None:
+            return waiting[0]
+        if not self.sources and self._refused:
+            return "\n".join(safe(why, newlines=False) for why in self._refused)
+        return ""
 
     def _say_waiting(self) -> None:
         text = self.waiting_text()
         for pane in (self.run_list, self.anomaly_panel, self.tree):
-            if pane.waiting != text:
-                pane.waiting = text
+            # The run list says only "waiting…": not once nothing is awaited.
+            said = text if pane is not self.run_list or self._waiting_for() else ""
+            if pane.waiting != said:
+                pane.waiting = said
                 pane.refresh()
 
     def apply_changes(self) -> None:
@@ -1003,11 +1058,9 @@ class TraceApp(App):
         records = sum(s.records for s in self.sources if s not in held)  # a held first slice is no count
         skipped = sum(s.skipped for s in self.sources)
         text = Text(no_wrap=True, overflow="ellipsis")
-        waiting = self._waiting_in()
+        waiting = self._waiting_for()
         if waiting is not None:
-            where, missing = waiting
-            text.append(f" waiting for a trace log in {where}" + (" (not created yet)" if missing else ""),
-                        style="bold yellow")
+            text.append(waiting[1], style="bold yellow")
         else:
             text.append(" " + safe(names, newlines=False), style="bold")
         # A plain log whose writer is gone ended (killed, or quiet for good);

@@ -20,12 +20,15 @@ if TYPE_CHECKING:
 def build_app(paths: list[str], now: Callable[[], float] = time.time) -> TraceApp:
     """The explorer on `paths`, its directories watched for new files.
     Directories with nothing to read yet that an eval is about to write in
-    (`waits_for_traces`) open empty, waiting for it. Raises SourceError
-    when nothing can be read and nothing is awaited."""
+    (`waits_for_traces`) open empty, waiting for it; so do files with
+    nothing yet that says what they are, that a pipeline started with the
+    explorer writes (`AwaitingRecord`), until their first record. Raises
+    SourceError when nothing can be read and nothing is awaited."""
     store = Store()
     resolved = [resolve_path(p) for p in paths]
+    awaited: list[str] = []
     try:
-        sources, notes = open_sources(resolved, store)
+        sources, notes = open_sources(resolved, store, awaited=awaited)
     except SourceError as exc:
         if not resolved or not all(waits_for_traces(p) for p in resolved):
             raise
@@ -35,7 +38,7 @@ def build_app(paths: list[str], now: Callable[[], float] = time.time) -> TraceAp
     from tracetui.app.app import TraceApp
 
     watched = [p for p in resolved if os.path.isdir(p) or is_inspect_trace_dir(p)]
-    return TraceApp(sources, store, notes, watch_dirs=watched, now=now)
+    return TraceApp(sources, store, notes, watch_dirs=watched, awaited_files=awaited, now=now)
 
 
 def _holds_other_files(directory: str) -> bool:

@@ -12,10 +12,13 @@ import zlib
 from typing import Any
 
 from tracetui.formats import LINE_FORMATS, LineFormat, sniff_document, sniff_lines
+from tracetui.formats.inspect import WRITER_QUIET
 from tracetui.formats.jsonutil import loads
-from tracetui.sources.base import Source, SourceError
+from tracetui.formats.spanbuild import opens_json
+from tracetui.sources.base import Source, SourceError, written_within
 from tracetui.sources.files import GZIP_MAGIC, gunzip, is_gzip
 from tracetui.sources.lines import DocumentSource, LineSource
+from tracetui.sources.writers import open_for_writing
 from tracetui.store import Store
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -362,8 +365,18 @@ def empty_log_note(path: str) -> str:
     return f"{path}: empty file, nothing to show yet"
 
 
+class AwaitingRecord(SourceError):
+    """A file with nothing yet that tells its format, that may still grow:
+    empty, blank, a banner, its first record half written. The pipeline
+    writing it has just started: the explorer opens it waiting for its
+    first record (QA: it exited 1 when started with the pipeline); the
+    commands for scripts, which read once, say this one line, as ever."""
+
+
 def open_file(path: str, store: Store, **options: Any) -> Source:
-    """One file as a source, its format detected from its content."""
+    """One file as a source, its format detected from its content. Raises
+    SourceError if it cannot be read or is no trace; `AwaitingRecord` if
+    it holds nothing yet that says what it is."""
     head = regular_file_head(path)
     if head.startswith(SQLITE_MAGIC):
         from tracetui.sources.sqlite import open_sqlite
@@ -373,7 +386,9 @@ def open_file(path: str, store: Store, **options: Any) -> Source:
         if not holds_no_records(path) and is_gzip(path):
             raise SourceError(f"{path}: damaged gzip data before any record")
         if not inspect_log_begun(path, head):
-            raise SourceError(empty_log_note(path))
+            if is_archive(path):
+                raise SourceError(empty_log_note(path))
+            raise AwaitingRecord(empty_log_note(path))
         # Its eval has just started: followed, it fills in as lines arrive
         # (no note that it is empty: on the status line it outlived that).
         return LineSource(path, INSPECT, store, **options)
@@ -385,12 +400,61 @@ def open_file(path: str, store: Store, **options: Any) -> Source:
         return LineSource(path, fmt, store, **options)
     if b"\x00" in head[:4096]:
         raise SourceError(f"{path}: not a trace source (binary data)")
-    raise SourceError(f"{path}: not a trace source (no record of a known trace format in its first lines)")
+    why = f"{path}: not a trace source (no record of a known trace format in its first lines)"
+    if holds_no_record_yet(head) and not is_archive(path) and may_still_grow(path):
+        raise AwaitingRecord(why)
+    raise SourceError(why)
 
 
-def open_sources(paths: list[str], store: Store, **options: Any) -> tuple[list[Source], list[str]]:
+#: A file of more lines of text than this, and nothing else, is a text
+#: file, not a trace whose first record is still to come after a banner.
+WAIT_TEXT_LINES_MAX = 50
+
+
+def holds_no_record_yet(head: bytes) -> bool:
+    """Nothing in a file's head says what it is yet, as in a pipeline's
+    first moments: a few lines of text (a wrapper's banner, stderr merged
+    in), and perhaps a line still being written (its first record begun).
+    A whole line that is JSON or starts as a record does say (a file of
+    JSON no format reads is no trace), as do many lines of text (a text
+    file)."""
+    *whole, last = head.split(b"\n")
+    text = [line for line in whole if line.strip()]
+    if len(text) > WAIT_TEXT_LINES_MAX or any(_starts_json(line) for line in text):
+        return False
+    # A head cut by its size (not at the file's end) ends in a line being
+    # written only if that line is a record begun.
+    return len(head) < HEAD_SIZE or last.lstrip(WHITESPACE_AND_BOM)[:1] == b"{"
+
+
+def _starts_json(line: bytes) -> bool:
+    """A whole line that is a record, or a record damaged, or JSON: not
+    text such as `[wrapper] starting`."""
+    start = line.lstrip(WHITESPACE_AND_BOM)[:1]
+    return start == b"{" or (start == b"[" and opens_json(line))
+
+
+def is_archive(path: str) -> bool:
+    """Gzipped, or named so: written whole, nothing more is coming to it."""
+    return path.endswith(".gz") or is_gzip(path)
+
+
+def may_still_grow(path: str) -> bool:
+    """Another process here holds the file open for writing, or it was
+    written within WRITER_QUIET: where that cannot be told, or its writer
+    opens it for each write (a wrapper's banner, then the pipeline's first
+    span a minute later)."""
+    return bool(open_for_writing(path)) or written_within(path, WRITER_QUIET)
+
+
+def open_sources(paths: list[str], store: Store, awaited: list[str] | None = None,
+                 **options: Any) -> tuple[list[Source], list[str]]:
     """Sources for files and directories. Returns (sources, notes); raises
-    SourceError when nothing at all can be read."""
+    SourceError when nothing at all can be read. `awaited`, if given,
+    gets the files named (not found in a directory) that hold nothing yet
+    that says what they are (`AwaitingRecord`), instead of a note each:
+    the explorer waits for them; nothing else read is then no error."""
+    named = set()
     files: list[str] = []
     listed: dict[str, list[str]] = {}  # directory -> the files found in it
     notes: list[str] = []
@@ -405,12 +469,18 @@ def open_sources(paths: list[str], store: Store, **options: Any) -> tuple[list[S
             files.extend(found)
         else:
             files.append(path)
+            named.add(path)
     files, twin_notes = skip_gzipped_copies(distinct_files(files))
     notes.extend(twin_notes)
     sources: list[Source] = []
     for path in files:
         try:
             sources.append(open_file(path, store, **options))
+        except AwaitingRecord as exc:
+            if awaited is not None and path in named:
+                awaited.append(path)
+            else:
+                errors.append(str(exc))
         except SourceError as exc:
             errors.append(str(exc))
     opened = {source.path for source in sources}
@@ -419,7 +489,7 @@ def open_sources(paths: list[str], store: Store, **options: Any) -> tuple[list[S
             # Said first: it is the answer; the files' own reasons follow.
             errors.insert(0, f"{directory}: no readable trace files in this directory"
                           + _subdirectories_hint(directory))
-    if not sources:
+    if not sources and not awaited:
         if len(errors) > ERRORS_SAID + 1:
             # A directory of scripts and notes gave one reason per file: a
             # screenful on one line (`tracetui runs sample_traces/`).
