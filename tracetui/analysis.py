@@ -7,7 +7,7 @@ import math
 from typing import Any, Iterable
 
 from tracetui.clock import ages_cut_short
-from tracetui.model import BUCKETS, PAUSED, RUNNING, STATUSES, AnomalyRow, Run, Span
+from tracetui.model import BUCKETS, PAUSED, RUNNING, STATUSES, AnomalyRow, Run, Span, unwritten
 
 
 def anomaly_rows(runs: Iterable[Run], bucket: str) -> list[AnomalyRow]:
@@ -107,6 +107,10 @@ def span_node_json(s: Span, as_of: float) -> dict[str, Any]:
         # Which parent, never seen, as `spans --json` says it; before
         # `children`, which `jsonout` finds as the last thing but `orphan`.
         d["missing_parent"] = s.orphan
+    if unwritten(s):
+        # Made up, standing for a span its children name, not written (yet):
+        # a script can tell it from a recorded one.
+        d["unwritten"] = True
     d["children"] = []
     if s.orphan:
         d["orphan"] = True  # its parent was never seen, as the text tree says

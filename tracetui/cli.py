@@ -23,7 +23,7 @@ from tracetui.analysis import (
 from tracetui.clock import ages_cut_short, as_of as run_as_of
 from tracetui.elide import elide_compose
 from tracetui.jsonout import encode, write_list, write_tree
-from tracetui.model import BUCKETS, RUNNING, Run, Span, orphan_note
+from tracetui.model import BUCKETS, RUNNING, Run, Span, orphan_note, unwritten
 from tracetui.sources.base import Source, SourceError, paused_gc
 from tracetui.sources.discover import (
     directory_files, distinct_files, empty_log_note, holds_no_records, inspect_trace_dir,
@@ -385,7 +385,11 @@ def cmd_spans(args: argparse.Namespace) -> int:
     picked = pick_runs(store, args.run)
     for run in picked:
         for span in run.spans.values():
-            if span.synthetic or (wanted and span.status != wanted) \
+            # Made-up nodes are structure (Inspect's samples), left out; not a
+            # placeholder for a span not written yet: a real span, named by
+            # its children, still running (`spans --status running` of a hung
+            # OTel pipeline listed nothing).
+            if (span.synthetic and not unwritten(span)) or (wanted and span.status != wanted) \
                     or (needle and needle not in span.name.lower()):
                 continue
             chosen.append((run, span))
@@ -444,6 +448,8 @@ def _span_row(run: Run, span: Span, as_of: float) -> dict[str, Any]:
         row["orphan"] = True  # it names a parent never seen: not a real root
         if isinstance(span.orphan, str):
             row["missing_parent"] = span.orphan  # which one
+    if unwritten(span):
+        row["unwritten"] = True  # made up for a span its children name, not written (yet)
     return row
 
 

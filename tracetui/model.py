@@ -157,6 +157,21 @@ class _ParentLinkLoops:
 #: `Span.orphan` of a span whose named parent is itself or one of its own
 #: descendants: a root, said as such, not as a parent never seen (QA).
 PARENT_LOOPS = _ParentLinkLoops()
+#: The name and kind of a placeholder for a parent not written (yet)
+#: (`spanbuild.SpanLinker.unwritten`): all that is known of it is its id,
+#: named by its children.
+UNWRITTEN_NAME = "(not written yet)"
+UNWRITTEN_KIND = "span"
+
+
+def unwritten(span: "Span") -> bool:
+    """Is it a placeholder for a span not written (yet): made up, but
+    standing for a real span, still running as far as is known, which its
+    children name? (The other made-up nodes are structure: Inspect's tasks
+    and samples, Chrome's tracks, Flujo's run.)"""
+    return span.synthetic and span.kind == UNWRITTEN_KIND and span.name == UNWRITTEN_NAME
+
+
 #: How much of a missing parent's id a list row shows (`orphan_note`).
 ORPHAN_ID_SHOWN = 16
 

@@ -25,6 +25,12 @@ from tracetui.model import ERROR, OK, RUNNING, Event, Span
 
 FORMAT = "otlp"
 SPAN_KINDS = {0: "", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
+#: Bits of an OTLP span's `flags`: whether it says if its parent is remote,
+#: and if so, that it is.
+HAS_IS_REMOTE, IS_REMOTE = 0x100, 0x200
+#: Kinds of span whose parent is, as a rule, in another process: a
+#: request's caller, a message's producer.
+REMOTE_PARENT_KINDS = ("server", "consumer")
 #: AnyValue fields, in both of the protobuf JSON mapping's spellings.
 _ANY_FIELDS = {
     "stringValue": "string", "string_value": "string",
@@ -144,6 +150,16 @@ def is_error_code(code: Any) -> bool:
     return False
 
 
+def parent_is_remote(kind: str, flags: Any = None) -> bool:
+    """Whether a span's parent is in another process, so not a span this
+    file is to write (no placeholder stands for it while it is not:
+    `SpanLinker.unwritten`). Its OTLP `flags` say so where they tell
+    (recent SDKs); else a server or consumer span's parent is its caller's."""
+    if isinstance(flags, int) and not isinstance(flags, bool) and flags & HAS_IS_REMOTE:
+        return bool(flags & IS_REMOTE)
+    return kind in REMOTE_PARENT_KINDS
+
+
 def apply_events(span: Span, events: list[tuple[float | None, str, dict[str, Any]]]) -> dict[str, Any] | None:
     """Attach span events (time, name, attributes) as model Events; return
     the error the last `exception` event describes, if any."""
@@ -167,9 +183,11 @@ def finish_span(decoder: SpanDecoder, run, span: Span, *, name: str, kind: str,
                 start: float | None, end: float | None, is_error: bool,
                 status_message: Any, attributes: dict[str, Any],
                 events: list[tuple[Any, str, dict[str, Any]]], service: Any,
-                parent_id: str | None, locator: Any, duration: float | None = None) -> None:
+                parent_id: str | None, locator: Any, duration: float | None = None,
+                flags: Any = None) -> None:
     """Fill a span from one OTel record (OTLP or console: same semantics)
-    and link it. Shared by both OTel decoders so they build the same tree."""
+    and link it. Shared by both OTel decoders so they build the same tree.
+    `flags`: an OTLP span's (`parent_is_remote`)."""
     inputs, outputs, oi_kind = openinference(attributes)
     span.name = name
     span.kind = oi_kind or kind
@@ -196,7 +214,7 @@ def finish_span(decoder: SpanDecoder, run, span: Span, *, name: str, kind: str,
         span.error = None
     if not span.origin or span.origin[-1] != locator:
         span.origin += (locator,)
-    decoder.linker.link(run, span, parent_id)
+    decoder.linker.link(run, span, parent_id, parent_id is not None and parent_is_remote(kind, flags))
     if parent_id is None:
         decoder.rooted.add(run.id)
         run.name = run_name(name, service) or run.id
@@ -286,7 +304,7 @@ class OtlpDecoder(SpanDecoder):
             attributes=key_values(raw.get("attributes")),
             events=events, service=service,
             parent_id=norm_id(_get(raw, "parentSpanId", "parent_span_id")),
-            locator=locator,
+            locator=locator, flags=raw.get("flags"),
         )
         return True
 

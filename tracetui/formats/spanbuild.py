@@ -24,6 +24,11 @@ Rules:
 - a later `link` with another parent moves the span (an update);
 - a span naming itself as parent, or a parent that would close a cycle, stays
   a root marked `orphan=True`; nothing ever loops;
+- while the source's writer is seen at work, a parent waited for gets a
+  placeholder (`unwritten`): OTel exporters write a span when it ends, so a
+  hung pipeline's root and hung step are named by their ended children and
+  never written; made up, running, it shows the run running. The real span,
+  when it comes, takes its place (same id: its children stay under it);
 - `run.roots` and `children` lists are kept without spans that moved away:
   removals are batched and applied by `flush()` (readers hold the store lock,
   which decoders hold for a whole batch, so they never see a list mid-batch).
@@ -47,9 +52,23 @@ from typing import Any, Iterator
 import orjson
 
 from tracetui.formats.jsonutil import loads
-from tracetui.model import CANCELLED, ERROR, OK, PARENT_LOOPS, RUNNING, TIMEOUT, Run, Span
+from tracetui.model import (
+    CANCELLED, ERROR, OK, PARENT_LOOPS, RUNNING, TIMEOUT, UNWRITTEN_KIND, UNWRITTEN_NAME, Run, Span,
+)
 from tracetui.skipped import Lead
 from tracetui.store import Store
+
+#: What a placeholder says of itself (`Span.detail`: the tree shows its
+#: first words), its writer at work...
+UNWRITTEN_RUNNING = "still open: the exporter writes a span when it ends, and this one has not been written yet"
+#: ... and once its writer is gone.
+UNWRITTEN_GONE = ("never written: its pipeline ended or was killed before this span ended "
+                  "(the exporter writes a span when it ends)")
+#: The note among a placeholder's attributes (the detail pane's).
+UNWRITTEN_NOTE = ("made up by tracetui: spans in the file name this one as their parent, but it "
+                  "is not in the file. OpenTelemetry exporters write a span only when it ends, "
+                  "so a span still running (a pipeline's root, its hung step) is not written yet; "
+                  "if its pipeline ends or is killed first, it never is.")
 
 
 def _unique(spans) -> list[Span]:
@@ -69,7 +88,8 @@ def _start_key(span: Span) -> float:
 class _RunLinks:
     """Linking state of one run."""
 
-    __slots__ = ("run", "pending", "waiting", "jumps", "stale_roots", "stale_parents", "dirty")
+    __slots__ = ("run", "pending", "waiting", "jumps", "stale_roots", "stale_parents", "dirty",
+                 "placeholders", "remote")
 
     def __init__(self, run: Run) -> None:
         self.run = run
@@ -88,6 +108,12 @@ class _RunLinks:
         self.stale_parents: set[Span] = set()
         #: listed in the linker's to-flush list.
         self.dirty = False
+        #: parent id → the made-up span standing for it (`SpanLinker.unwritten`).
+        self.placeholders: dict[str, Span] = {}
+        #: waiting spans whose parent is in another process (an OTLP span's
+        #: flags say so, or a server span's caller): no placeholder stands
+        #: for it, that parent is not this file's to write.
+        self.remote: set[Span] = set()
 
 
 class SpanLinker:
@@ -103,6 +129,9 @@ class SpanLinker:
         #: run id → {id of a decoder: (live, writer seen)}, as each source
         #: feeding the run says of its own file (`SpanDecoder.see_writer`).
         self.writers: dict[str, dict[int, tuple[bool, bool]]] = {}
+        #: runs with a span that began waiting for its parent since their
+        #: decoder last asked (`fresh_waits`).
+        self._fresh: dict[str, _RunLinks] = {}
 
     @classmethod
     def for_store(cls, store: Store) -> "SpanLinker":
@@ -124,6 +153,7 @@ class SpanLinker:
         """Drop the state of runs being dropped from the store."""
         for run_id in run_ids:
             self._runs.pop(run_id, None)
+            self._fresh.pop(run_id, None)
 
     # -- building -------------------------------------------------------------
 
@@ -133,6 +163,11 @@ class SpanLinker:
         waiting for it."""
         span = run.spans.get(span_id)
         if span is not None:
+            if span.synthetic:
+                links = self._runs.get(run.id)
+                if links is not None and links.placeholders.get(span_id) is span:
+                    self._realize(links, span, name, kind)
+                    return span, True  # as new to its decoder: its record fills it
             return span, False
         span = Span(span_id, run, name, kind)
         run.spans[span_id] = span
@@ -147,9 +182,10 @@ class SpanLinker:
             span.children.sort(key=_start_key)
         return span, True
 
-    def link(self, run: Run, span: Span, parent_id: str | None) -> None:
+    def link(self, run: Run, span: Span, parent_id: str | None, remote: bool = False) -> None:
         """Make `parent_id` the span's parent (None: a root). Idempotent; a
-        different parent than before moves the span."""
+        different parent than before moves the span. `remote`: that parent
+        is in another process (no placeholder stands for it, `unwritten`)."""
         links = self._links(run)
         current = span.parent
         if current is not None:
@@ -172,6 +208,9 @@ class SpanLinker:
             span.orphan = parent_id if isinstance(parent_id, str) and parent_id else True
             links.waiting[span] = parent_id
             links.pending.setdefault(parent_id, {})[span] = None
+            if remote:
+                links.remote.add(span)
+            self._fresh[run.id] = links
             return
         # Only a span with descendants can close a cycle.
         if span.children and self._is_ancestor(links, span, parent):
@@ -211,6 +250,75 @@ class SpanLinker:
                 links.run.roots[:] = roots
                 links.stale_roots = 0
 
+    # -- parents not written (yet) ---------------------------------------------
+
+    def waits(self, run: Run) -> bool:
+        """Whether spans of the run wait for a parent not seen."""
+        links = self._runs.get(run.id)
+        return links is not None and links.run is run and bool(links.pending)
+
+    def fresh_waits(self, run_ids) -> list[Run]:
+        """The runs among `run_ids` where a span began waiting for its
+        parent since last asked (each told once)."""
+        if not self._fresh:
+            return []
+        runs = []
+        for run_id in [run_id for run_id in self._fresh if run_id in run_ids]:
+            links = self._fresh.pop(run_id)
+            if self._runs.get(run_id) is links:
+                runs.append(links.run)
+        return runs
+
+    def unwritten(self, run: Run) -> list[Span]:
+        """Placeholders for the parents the run's spans wait for, made up
+        (`Span.synthetic`), running from their first child's start: called
+        while the source's writer is at work, when a parent not seen is
+        most likely one not written yet (OTel exporters write a span when
+        it ends: a hung pipeline's root and hung step never are, and its
+        run read ✓ ok). Not for a parent in another process (`remote`).
+        Returns those made; the caller files them (`Anomalies.place`) and
+        flushes."""
+        links = self._runs.get(run.id)
+        if links is None or links.run is not run or not links.pending:
+            return []
+        made = []
+        for parent_id, waiting in list(links.pending.items()):
+            if not isinstance(parent_id, str) or not parent_id \
+                    or (links.remote and all(child in links.remote for child in waiting)):
+                continue
+            start = min((child.start for child in waiting if child.start is not None), default=None)
+            span, _ = self.span(run, parent_id, UNWRITTEN_NAME, UNWRITTEN_KIND)  # adopts them
+            span.synthetic = True
+            span.start = start
+            span.detail = UNWRITTEN_RUNNING
+            span.attributes = {"note": UNWRITTEN_NOTE}
+            run.synthetic_spans += 1
+            links.placeholders[parent_id] = span
+            made.append(span)
+        return made
+
+    def say_unwritten(self, run: Run, at_work: bool) -> None:
+        """The run's placeholders say whether their writer is at work (the
+        span may still come) or gone (it never will)."""
+        links = self._runs.get(run.id)
+        if links is not None and links.run is run:
+            detail = UNWRITTEN_RUNNING if at_work else UNWRITTEN_GONE
+            for span in links.placeholders.values():
+                span.detail = detail
+
+    def _realize(self, links: _RunLinks, span: Span, name: str, kind: str) -> None:
+        """A placeholder's span has come: it is that span now, blank for its
+        record to fill, its children kept (they name its id)."""
+        del links.placeholders[span.id]
+        run = links.run
+        run.synthetic_spans -= 1
+        run.anomalies.running.pop(span.id, None)  # filed again as its record says
+        span.synthetic = False
+        span.name, span.kind, span.detail = name, kind, ""
+        span.status, span.start, span.duration = RUNNING, None, None
+        span.attributes = span.input = span.output = span.error = span.events = None
+        span.origin = ()
+
     # -- internals ------------------------------------------------------------
 
     def _attach(self, links: _RunLinks, child: Span, parent: Span, ordered: bool = True) -> None:
@@ -218,6 +326,14 @@ class SpanLinker:
         (unless the caller sorts them afterwards)."""
         child.parent = parent
         child.orphan = False
+        if links.remote:
+            links.remote.discard(child)
+        if parent.synthetic and child.start is not None and links.placeholders.get(parent.id) is parent \
+                and (parent.start is None or child.start < parent.start):
+            # A placeholder runs from its first child's start.
+            parent.start = child.start
+            if parent.id in links.run.anomalies.running:
+                links.run.anomalies.place(parent)
         links.stale_roots += 1
         self._mark(links)
         siblings = parent.children
@@ -244,6 +360,8 @@ class SpanLinker:
             links.run.roots.append(span)
             links.jumps.clear()
         elif span.orphan:
+            if links.remote:
+                links.remote.discard(span)
             claimed = links.waiting.pop(span, None)
             waiters = links.pending.get(claimed) if claimed is not None else None
             if waiters:
@@ -668,6 +786,9 @@ class SpanDecoder:
         self.lead = Lead()
         self.records = 0
         self._line_no = 0
+        #: Its writer was seen at work when last told (`see_writer`): a
+        #: parent its spans name and it has not written gets a placeholder.
+        self.writer_at_work = False
 
     def set_path(self, path: str) -> None:
         self.path = path
@@ -687,11 +808,37 @@ class SpanDecoder:
         self.skipped = self.records = self._line_no = 0
         self.first_bad_line = None
         self.lead = Lead()
+        self.writer_at_work = False  # told again at the next look (the file was replaced)
 
     def has_open_spans(self) -> bool:
-        """Whether a run of this source has spans still open."""
-        runs = self.store.runs
-        return any(run is not None and run.anomalies.running for run in map(runs.get, self.run_ids))
+        """Whether a run of this source has spans still open, or spans
+        whose parent it has not written (an OTel exporter's hung root)."""
+        runs, waits = self.store.runs, self.linker.waits
+        return any(run is not None and (run.anomalies.running or waits(run))
+                   for run in map(runs.get, self.run_ids))
+
+    def _hold_places(self, runs) -> bool:
+        """Placeholders for the parents the spans of `runs` name and this
+        source has not written (`SpanLinker.unwritten`), filed as running
+        (unless `--filter` leaves them out); True if one was made."""
+        made = False
+        for run in runs:
+            for span in self.linker.unwritten(run):
+                if self.listed(span):
+                    run.anomalies.place(span, fresh=True)
+                self.store.touch(run.id)
+                made = True
+        return made
+
+    def _end_batch(self) -> None:
+        """After a batch of records: while the writer is at work, the
+        parents newly waited for get their placeholders at once (a new
+        trace's read ✓ ok until the next look at the writer); then the
+        lists are tidied (`SpanLinker.flush`)."""
+        fresh = self.linker.fresh_waits(self.run_ids)
+        if self.writer_at_work and fresh:
+            self._hold_places(fresh)
+        self.linker.flush()
 
     def see_writer(self, live: bool, seen: bool) -> bool:
         """Say what the source knows of its writer on the runs it may be
@@ -699,13 +846,22 @@ class SpanDecoder:
         holds the file open for writing), so their hung spans age to now
         (`clock.as_of`) and freeze, as lower bounds, once it is gone; a
         JSONL run's hung span read `≥0µs` while its pipeline ran (QA). True,
-        and the runs touched, if one changed."""
+        and the runs touched, if one changed.
+
+        Seen at work, the parents its spans name and it has not written get
+        placeholders, running (`SpanLinker.unwritten`): an OTel exporter
+        writes a span when it ends, so a hung pipeline's run read ✓ ok, its
+        root and hung step nowhere (QA). A file never seen written live (an
+        export, a copy) keeps its orphans as roots."""
         changed = False
         claims = self.linker.writers
+        self.writer_at_work = at_work = live and seen
         for run_id in self.run_ids:
             run = self.store.runs.get(run_id)
             if run is None:
                 continue
+            if at_work and self._hold_places((run,)):
+                changed = True
             run_live = live and bool(run.anomalies.running)
             said = claims.setdefault(run_id, {})
             said[id(self)] = (run_live, run_live and seen)
@@ -716,8 +872,11 @@ class SpanDecoder:
             run_seen = any(seen for _, seen in said.values())
             if run.live != run_live or run.writer_seen != run_seen:
                 run.live, run.writer_seen = run_live, run_seen
+                self.linker.say_unwritten(run, run_live and run_seen)
                 self.store.touch(run_id)
                 changed = True
+        if changed:
+            self.linker.flush()
         return changed
 
     def bad(self, line_no: int, whole: bool = True) -> None:
@@ -769,7 +928,7 @@ class SpanDecoder:
                     continue
                 self._one(rec, offset, self._line_no)
         finally:
-            self.linker.flush()
+            self._end_batch()
 
     def feed_document(self, data: bytes) -> None:
         """Objects back to back (or one object, or an array of them); the
@@ -788,7 +947,7 @@ class SpanDecoder:
                 else:
                     self._one(value, offset, line_no)
         finally:
-            self.linker.flush()
+            self._end_batch()
 
     def is_record(self, value: Any) -> bool:
         """A document value that is one record (as opposed to a list of them)."""
