@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from writer_process import Writer
 from tracetui.clock import ages_cut_short, as_of
 from tracetui.cli import main
 from tracetui.sources import lines, writers
@@ -25,37 +26,6 @@ HUNG = {"trace_id": "t-9", "span_id": "fetch", "parent_id": "root", "name": "fet
         "type": "tool", "start_time": T0 + 0.1, "status": "running"}
 LATE = {"trace_id": "t-9", "span_id": "late", "parent_id": "root", "name": "late-step",
         "type": "tool", "start_time": T0 + 0.2, "end_time": T0 + 0.3, "status": "ok"}
-
-#: The writer: appends each chunk of text it is given on stdin (a JSON
-#: string a line), flushing, with the file held open until stdin closes.
-WRITER = """
-import json, sys
-with open(sys.argv[1], "a") as out:
-    print("open", flush=True)
-    for line in sys.stdin:
-        out.write(json.loads(line))
-        out.flush()
-        print("written", flush=True)
-"""
-
-
-class Writer:
-    """A process appending to `path` what `write` is given, holding it open."""
-
-    def __init__(self, path: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-c", WRITER, path], text=True,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        assert self.proc.stdout.readline() == "open\n"
-
-    def write(self, text: str) -> None:
-        self.proc.stdin.write(json.dumps(text) + "\n")
-        self.proc.stdin.flush()
-        assert self.proc.stdout.readline() == "written\n"
-
-    def close(self) -> None:
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
-
 
 @pytest.fixture
 def quick(monkeypatch):
@@ -87,8 +57,7 @@ def writer(tmp_path):
     open(path, "w").close()
     proc = Writer(path)
     yield path, proc
-    if proc.proc.poll() is None:
-        proc.close()
+    proc.close()
 
 
 def test_a_line_its_writer_leaves_half_written_waits_for_the_rest(writer, quick):
@@ -391,5 +360,4 @@ def test_a_run_written_to_two_files_is_live_while_either_is(tmp_path, quick):
         assert [s.live for s in sources] == [True, False]
     finally:
         held.close()
-        if brief.proc.poll() is None:
-            brief.close()
+        brief.close()

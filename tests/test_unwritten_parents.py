@@ -19,7 +19,7 @@ import time
 import pytest
 
 import test_follow_writers
-from test_follow_writers import Writer
+from writer_process import Writer
 from tracetui.cli import main
 from tracetui.clock import ages_cut_short, as_of
 from tracetui.formats.spanbuild import UNWRITTEN_GONE, UNWRITTEN_RUNNING

@@ -8,13 +8,11 @@ processes of their own."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 
 import pytest
 
+from writer_process import Writer
 from tracetui.app.main import build_app, run_app
 from tracetui.cli import main
 from tracetui.sources import writers
@@ -24,38 +22,6 @@ NATIVE = os.path.join(SAMPLES, "native", "spans.jsonl")
 NOW = 1795412400.0
 #: Long before the tests run: a file last written then is not being written.
 LONG_AGO = 1_600_000_000
-
-#: The writer: appends each chunk of text it is given on stdin (a JSON
-#: string a line), flushing, with the file held open until stdin closes.
-WRITER = """
-import json, sys
-with open(sys.argv[1], "a") as out:
-    print("open", flush=True)
-    for line in sys.stdin:
-        out.write(json.loads(line))
-        out.flush()
-        print("written", flush=True)
-"""
-
-
-class Writer:
-    """A process appending to `path` what `write` is given, holding it open."""
-
-    def __init__(self, path: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-c", WRITER, path], text=True,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        assert self.proc.stdout.readline() == "open\n"
-
-    def write(self, text: str) -> None:
-        self.proc.stdin.write(json.dumps(text) + "\n")
-        self.proc.stdin.flush()
-        assert self.proc.stdout.readline() == "written\n"
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            self.proc.wait(timeout=10)
-
 
 @pytest.fixture
 def writer(tmp_path):
