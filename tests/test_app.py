@@ -2556,7 +2556,7 @@ async def test_a_killed_eval_stops_being_live_and_every_pane_ages_alike(tmp_path
             assert "1m40s" in rendered(app.run_list)  # the run's duration too
             assert "ended" in str(app.query_one("#status").render())
             app.detail.show(run.spans["hung1"], clock[0])
-            assert "≥1m40s  (running when its writer was last seen at work, " in detail_text(app)
+            assert "≥1m40s  (until its writer was last seen, " in detail_text(app)
             # and a toast says it ended, and how (QA: the view went to another
             # eval's with nothing said)
             said = [n.message for n in app._notifications]
@@ -4246,7 +4246,7 @@ async def test_a_big_logs_anomalies_keep_their_order_and_detail_as_it_is_indexed
 
         app.detail.show(span, NOW)
         assert tree_age_is_a_lower_bound()
-        assert "(running when its log ends" in "\n".join(s.text for s in app.detail._lines)
+        assert "(until its log ends" in "\n".join(s.text for s in app.detail._lines)
         del early.running[span.id]  # as if it closes further on
         app.detail.show(span, NOW)
         assert "(running in the part of its log read so far)" in "\n".join(s.text for s in app.detail._lines)

@@ -205,7 +205,7 @@ async def test_a_killed_evals_hung_ages_read_as_lower_bounds(capsys):
         assert app.tree.current.name == "Subprocess"
         assert "≥17.2ms" in app.tree.render_row(app.tree.cursor, 100).plain
         detail = "\n".join(strip.text for strip in app.detail._lines)
-        assert "≥17.2ms  (running when its log ends, " in detail
+        assert "≥17.2ms  (until its log ends, " in detail
         assert "≥1.26s" in app.run_list.render_row(0, 60).plain
         run.live = run.writer_seen = True  # its eval seen running here: ages to now
         assert not ages_cut_short(run)

@@ -241,8 +241,8 @@ def _duration_row(span: Span, now: float, monotonic: bool, at_end: bool) -> str:
         when = _when(now, monotonic)
         when = when[11:] if not monotonic else when
         if last_seen_at_work(span.run) is not None:
-            return f"{fmt_age(duration, True)}  (running when its writer was last seen at work, {when})"
-        return f"{fmt_age(duration, True)}  (running when its log ends, {when})"
+            return f"{fmt_age(duration, True)}  (until its writer was last seen, {when})"
+        return f"{fmt_age(duration, True)}  (until its log ends, {when})"
     return f"{fmt_duration(duration)}  (running)"
 
 
