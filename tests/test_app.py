@@ -505,6 +505,14 @@ async def test_an_exports_result_is_on_the_status_line_at_once(demo_log, tmp_pat
         else:
             assert "cannot write the export here: No such file or directory" in status, status
         assert set(older) < set(app.all_notes())  # `n` lists the older note and this one
+        # Said a while, not for good (QA: still there minutes later); then
+        # the newest note again.
+        monkeypatch.setattr(app_module, "EXPORT_SAID_FOR", 0.0)
+        app.tick()
+        await pilot.pause(0.05)
+        status = app._status.render_line(0).text
+        assert "export" not in status and "file was removed" in status, status
+
 
 async def test_tab_cycles_panes(demo_log):
     app = make_app(demo_log)

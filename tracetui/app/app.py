@@ -73,6 +73,10 @@ WATCH_TIMEOUT = 0.1
 #: (native, OTel, SGP): only one left with spans running when its writer
 #: goes is (a toast for every trace done was noise).
 WHOLE_JOB_FORMATS = frozenset(("inspect", "flujo", "trackio", "chrome"))
+#: How long (s) the status line says where an export went (or why it was
+#: not written), unless another note comes first; `n` keeps it. It stayed
+#: there for good, minutes after, beside another run (QA).
+EXPORT_SAID_FOR = 20.0
 #: Data within this long (s) counts as flowing.
 FLOWING = 1.0
 #: Settled sources (gzipped, gone, whole documents) are polled this often
@@ -332,7 +336,7 @@ class TraceApp(App):
         #: place of the newest one: a source's older note, listed after the
         #: app's own, stayed there, and where the file went was only under
         #: `n` (QA).
-        self._export_said: tuple[list[str], str, frozenset[str]] | None = None
+        self._export_said: tuple[list[str], str, frozenset[str], float] | None = None
         #: Child processes folding big Inspect logs' anomalies (`prescan`).
         self._prescans: list[Prescan] = []
         #: Run ids of the logs being read whose prescan has not answered
@@ -1120,6 +1124,8 @@ class TraceApp(App):
         text.append_text(tail)
         said = self._said()  # skipped lines are said above
         export = self._export_said
+        if export is not None and time.monotonic() - export[3] >= EXPORT_SAID_FOR:
+            export = self._export_said = None  # said long enough: `n` keeps it
         if export is not None and export[2].issuperset(said):
             room = (self._status.size.width or 80) - text.cell_len - 2
             text.append("  " + _fitted([safe(form, newlines=False) for form in export[0]], room), style=export[1])
@@ -1614,7 +1620,7 @@ class TraceApp(App):
         that fits, `update_status`) on the status line at once, in place of
         the notes said before it."""
         self.notes.append(text)
-        self._export_said = (forms, style, frozenset(self._said()))
+        self._export_said = (forms, style, frozenset(self._said()), time.monotonic())
         self.update_status()
 
     # -- filtering ---------------------------------------------------------------
