@@ -36,10 +36,12 @@ from tracetui.app.detail import log_for
 from tracetui.app.key_bar import KeyBar
 from tracetui.app.line_list import LineList, fit
 from tracetui.app.screens import HelpScreen, NotesScreen, RawScreen
+from tracetui.app.style import BUCKET_STATUS, STATUS_STYLE
 from tracetui.demo import write_demo_trace
 from tracetui.model import Anomalies, AnomalyRow
 from tracetui.sources.discover import open_sources
 from tracetui.store import Store
+from tracetui.text import clock_ms
 
 NOW = 1795412400.0
 REAL_INSPECT = os.path.join(os.path.dirname(__file__), "data", "skulk", "inspect", "trace-2217.log.gz")
@@ -4234,7 +4236,7 @@ async def test_a_big_logs_anomalies_keep_their_order_and_detail_as_it_is_indexed
         assert all(row.span is None for _, row, _ in panel.rows)
         assert [(b, row.action, row.detail, row.start) for b, row, _ in panel.rows] == indexed
         assert app.detail.noted and app.detail.span is None
-        assert "not got to it yet" in str(app.detail.renderable.renderables[0])
+        assert "not got to it yet" in "\n".join(line.text for line in app.detail._lines)
         # The scan's rows are the whole file's, aged to its end: lower bounds
         # of a log that has ended, as the index's will be (QA: `2h03m`, then
         # `≥2h03m` once read), and so are the tree's and the detail's ages
@@ -4603,7 +4605,16 @@ async def test_a_held_archives_anomaly_says_it_is_not_read_and_enter_jumps_once_
         # Its run is shown and named, though its archive is not read (QA: the
         # run list and the tree stayed on the live eval; the note said
         # "its archive" of two), and resting there does not read it.
-        assert "trace-2.log.gz, is not read yet" in "\n".join(line.text for line in app.detail._lines)
+        shown = [line.text.rstrip() for line in app.detail._lines]
+        assert "trace-2.log.gz, is not read yet" in "\n".join(shown)
+        # What the scan knows of it comes first, as a span's detail says it
+        # (QA: only its command and the note; its age in the panel alone).
+        bucket = panel.current[0]
+        status = BUCKET_STATUS[bucket]
+        assert shown[0] == f"{STATUS_STYLE[status][0]} {row.action}  {status}"
+        assert shown[1].split()[0] == "start" and shown[1].endswith(clock_ms(row.start, "%H:%M:%S"))
+        assert shown[2].split()[0] == ("age" if bucket == "running" else "duration")
+        assert panel.age_of(panel.current) in shown[2]
         assert app.run_list.current.id == "trace-2" and app.tree.run.id == "trace-2"
         await pilot.pause(2 * app_module.HOLD_RELEASE_DELAY)
         assert app._held and app.focused is panel
@@ -4618,7 +4629,6 @@ async def test_a_held_archives_anomaly_says_it_is_not_read_and_enter_jumps_once_
         assert app.detail.noted
         # Its row says where it ran, and filters by it, before the archive is read.
         from tracetui.app.anomaly_panel import _sample_where, alike_key
-        from tracetui.app.style import BUCKET_STATUS
         from tracetui.query import parse
 
         bucket, in_sample, run = next(item for item in panel.rows if item[2].id == "trace-2"

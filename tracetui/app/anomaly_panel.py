@@ -768,6 +768,10 @@ class AnomalyPanel(LineList):
         alike = alike_key(row) in self._ambiguous
         return bucket, row, row.action, row.detail, row.error, age, alike, self._run_tags.get(run.id), width
 
+    def age_of(self, item: tuple[str, AnomalyRow, Run]) -> str:
+        """A row's age (or duration) as the panel shows it."""
+        return self._age(*item)
+
     def _age(self, bucket: str, row: AnomalyRow, run: Run) -> str:
         age = row.duration_as_of(self.as_of(run))
         return fmt_age(age, bucket == "running" and ages_cut_short(run, whole_file=run.id in self.early))

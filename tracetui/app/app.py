@@ -39,7 +39,7 @@ from tracetui.app.run_list import RunList
 from tracetui.app.screens import HelpScreen, MainScreen, NotesScreen, RawScreen
 from tracetui.app.span_tree import SpanTree
 from tracetui.app.status_line import StatusLine
-from tracetui.app.style import plain
+from tracetui.app.style import BUCKET_STATUS, plain
 from tracetui.clock import as_of
 from tracetui.export import write_perfetto
 from tracetui.fastscan import usable_cpus
@@ -1225,8 +1225,9 @@ class TraceApp(App):
             held = self._held_source(run)
             why = (f"its archive, {os.path.basename(held.path)}, is not read yet: enter reads it"
                    if held is not None else f"{run.name}: {NOT_INDEXED_YET}")
-            show = lambda: self.detail.show_note(  # noqa: E731
-                row.action, f"{row.action}  {row.detail}\n\n{safe(why, newlines=False)}")
+            age = self.anomaly_panel.age_of(item)
+            show = lambda: self.detail.show_unread(  # noqa: E731
+                BUCKET_STATUS[item[0]], row.action, row.detail, row.start, age, why)
         if at_once:
             show()
         else:

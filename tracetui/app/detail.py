@@ -584,6 +584,28 @@ class DetailPane(ScrollView, can_focus=True):
         if new:
             self.scroll_to(y=0, animate=False)
 
+    def show_unread(self, status: str, action: str, detail: str, start: float | None, age: str,
+                    why: str) -> None:
+        """An anomaly whose span is not read yet (a big log being read, an
+        archive held): what the scan knows of it first, as a span's detail
+        says it (status, start, age), then why there is no more. It showed
+        only its command and the note, its age in the panel row alone (QA).
+        `noted`, as `show_note`."""
+        heading = Text(no_wrap=True, overflow="ellipsis")
+        heading.append_text(status_icon(status))
+        heading.append(" ")
+        heading.append(safe(action, newlines=False), style="bold")
+        heading.append(f"  {status}", style=STATUS_STYLE.get(status, ("", ""))[1])
+        grid = _grid([("start", _when(start, False)), ("age" if status == RUNNING else "duration", age),
+                      ("detail", detail)])
+        self.span = None
+        self.noted = True
+        self._sections = [(None, heading), (None, grid), (None, Text(safe(why, newlines=False), style="dim italic"))]
+        self.border_title = f"detail · {safe(action, newlines=False)[:40]}"
+        self.renderable = Group(*(part for _, part in self._sections))
+        self._draw()
+        self.scroll_to(y=0, animate=False)
+
     def show_note(self, title: str, text: str) -> None:
         """A note instead of a span (an anomaly whose archive is not read
         yet): `noted` until a span is shown, so live redraws leave it."""
