@@ -663,6 +663,17 @@ def test_a_sample_that_raised_reads_failed(capsys):
     assert samples["sample fast1 · epoch 1"] == "ok" and samples["sample stuck · epoch 1"] == "running"
     assert main(["anomalies", path, "--all", "--json", "--as-of", str(T0 + 10 ** 7)]) == 0
     assert json.loads(capsys.readouterr().out)["errors"] == []
+    # Why it failed is said with its status, first after its fields (QA:
+    # at the foot of its log, 14 lines down at 120 columns).
+    from tracetui.app.detail import span_sections
+    from tracetui.cli import load
+
+    store, _ = load([path])
+    node = next(s for s in next(iter(store.runs.values())).spans.values() if s.name == "sample err · epoch 1")
+    assert node.error == {"message": "Sample error (id: err, epoch: 1): "
+                                     "RuntimeError('deliberate sample error for QA'))"}
+    fields, rule, reason = span_sections(node, T0)[0][1].renderables[:3]
+    assert rule.title == "error" and "RuntimeError('deliberate" in str(reason)
 
 
 

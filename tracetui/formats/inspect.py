@@ -987,6 +987,10 @@ class InspectDecoder:
                 # not an action's error): its node read ✓ (QA, a real eval).
                 # The anomaly buckets stay Inspect's: only actions go there.
                 sample.errors += 1
+                if sample.node.error is None:
+                    # Why it failed, said with its status (QA: at the foot
+                    # of its log, 14 lines down).
+                    sample.node.error = {"message": message}
                 self._refresh_sample(sample)
             # The sample's own log, in file (= time) order: the detail pane
             # shows it with the sample and its actions.
