@@ -361,3 +361,23 @@ def test_a_run_written_to_two_files_is_live_while_either_is(tmp_path, quick):
     finally:
         held.close()
         brief.close()
+
+
+def test_a_file_put_in_its_writers_files_place_has_no_writer(tmp_path, monkeypatch):
+    """A writer found goes on counting while its process lives, held or not
+    (one that opens its file for each record); not for another file put
+    under the name since (rotated away, replaced), which it does not write."""
+    monkeypatch.setattr(writers, "RESCAN_FIRST", 0.0)
+    monkeypatch.setattr(writers, "SNAPSHOT_TTL", 0.0)
+    path = str(tmp_path / "spans.jsonl")
+    open(path, "w").close()
+    proc = Writer(path)
+    try:
+        assert writers.open_for_writing(path) is True
+        other = str(tmp_path / "other.jsonl")
+        with open(other, "w") as f:
+            f.write(json.dumps(ROOT) + "\n")
+        os.replace(other, path)  # the writer holds the old file still
+        assert writers.open_for_writing(path) is False
+    finally:
+        proc.close()

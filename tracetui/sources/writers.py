@@ -75,6 +75,9 @@ class WriterWatch:
         #: (pid, when it started) of that writer: the same process, not
         #: another given its pid since.
         self.writer_process: tuple[str, str | None] = ("", None)
+        #: (device, inode) of the file it was found writing: another file
+        #: under the name since (rotated, replaced) is not its.
+        self._writer_key: tuple[int, int] | None = None
         #: What the last search answered, and the file as it was then
         #: (`_mark`): searched again only once it is written since.
         self._answer: bool | None = None
@@ -90,7 +93,7 @@ class WriterWatch:
             return False
         key = (st.st_dev, st.st_ino)
         if self.writer is not None:
-            if _holds(*self.writer, key) or _same_process(*self.writer_process):
+            if _holds(*self.writer, key) or (key == self._writer_key and _same_process(*self.writer_process)):
                 # Holding it, or closed it between two writes (a writer
                 # that opens the file for each record): its writer while
                 # it lives. Taken for gone when only its descriptor was,
@@ -110,6 +113,7 @@ class WriterWatch:
         elif found:
             self.writer = found
             self.writer_process = (found[0], _started(found[0]))
+            self._writer_key = key
             self._answer = True
             self._backoff = RESCAN_FIRST
             return True
