@@ -381,3 +381,26 @@ def test_a_file_put_in_its_writers_files_place_has_no_writer(tmp_path, monkeypat
         assert writers.open_for_writing(path) is False
     finally:
         proc.close()
+
+
+def test_ages_stop_at_the_last_look_that_found_the_writer_not_after_its_kill(writer, quick, monkeypatch):
+    """QA: after a kill -9, `≥` ages ran up to a second past the kill: each
+    frame drawn before the next look (LIVENESS_INTERVAL) moved the instant
+    the writer was last seen to that frame's. It is the last look that
+    found the writer at work."""
+    monkeypatch.setattr(lines, "LIVENESS_INTERVAL", 10.0)  # no look but the first
+    path, proc = writer
+    proc.write(json.dumps(ROOT) + "\n" + json.dumps(HUNG) + "\n")
+    source, run = follow(path, 0.1)
+    looked = time.time()
+    assert run.writer_seen
+    proc.proc.kill()
+    proc.proc.wait()
+    killed = time.time()
+    time.sleep(0.3)
+    as_of(run, time.time())  # frames drawn after the kill, before the next look
+    monkeypatch.setattr(lines, "LIVENESS_INTERVAL", 0.0)
+    follow_on(source, 0.1)
+    assert not run.live
+    assert as_of(run, time.time() + 60) <= killed
+    assert as_of(run, time.time() + 60) >= looked - 0.5

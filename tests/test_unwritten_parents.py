@@ -195,7 +195,7 @@ def test_a_killed_pipelines_placeholder_stays_running_its_age_a_lower_bound(pipe
     assert ages_cut_short(run)
     frozen = as_of(run, time.time())
     time.sleep(0.2)
-    assert as_of(run, time.time()) == frozen >= seen
+    assert as_of(run, time.time()) == frozen >= seen - 1.0  # the last look that found it at work
 
     assert main(["tree", path]) == 0
     assert "(parent " + stand_in.id + " not found)" in capsys.readouterr().out

@@ -4,6 +4,7 @@ the TUI and in the CLI's trees, span lists, stats and exports."""
 from __future__ import annotations
 
 import os
+import time
 from typing import Mapping
 
 from tracetui.model import Anomalies, Run, Span
@@ -22,7 +23,10 @@ def as_of(run: Run, now: float) -> float:
     when they were written)."""
     if run.live:
         if run.writer_seen:
-            run.seen_at_work = now
+            verified = run.writer_verified
+            seen = now if verified is None else now - max(0.0, time.monotonic() - verified)
+            if run.seen_at_work is None or seen > run.seen_at_work:
+                run.seen_at_work = seen
             return now
         # Live by its recent writes only (an eval whose process is not seen
         # here): what it last wrote is all that is known. Ageing to now

@@ -453,7 +453,7 @@ class Run:
         "id", "name", "source", "format", "spans", "roots", "anomalies",
         "attributes", "events", "status_override", "inferred", "live",
         "_error_count", "first_time", "last_time", "synthetic_spans", "known_end", "writer_seen",
-        "seen_at_work", "reading", "last_write", "lately_active",
+        "seen_at_work", "writer_verified", "reading", "last_write", "lately_active",
     )
 
     def __init__(self, id: str, source: str, format: str, name: str = "") -> None:
@@ -490,6 +490,11 @@ class Run:
         #: jump back to that. Kept on the run, not by file name: Inspect
         #: gzips the log as it exits, and ages jumped back then (QA).
         self.seen_at_work: float | None = None
+        #: When (time.monotonic) its source last found its writer at work
+        #: (`writer_seen`): `seen_at_work` is that instant, not the last
+        #: frame drawn before the next look found it gone (ages ran up to a
+        #: second past an eval's kill -9, QA).
+        self.writer_verified: float | None = None
         #: Its writer is seen at work here: its process runs (an Inspect
         #: eval's pid, a process holding a Flujo database open for
         #: writing). Only then do its ages

@@ -40,6 +40,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import time
 from typing import Any
 
 from tracetui.formats.sqlite_generic import (
@@ -305,6 +306,11 @@ class FlujoDecoder:
         if their liveness changed."""
         live = self._look_for_writer()
         if live == self.live:
+            if live:
+                now = time.monotonic()
+                for run in map(self.store.runs.get, self.run_ids):
+                    if run is not None and run.writer_seen:
+                        run.writer_verified = now  # its writer at work at this look
             return False
         changed = False
         with self.store.lock:
@@ -325,6 +331,8 @@ class FlujoDecoder:
         if run.live == live and run.writer_seen == live:
             return False
         run.live = run.writer_seen = live
+        if live:
+            run.writer_verified = time.monotonic()
         stand_in = self.stand_ins.get(run.id)
         if stand_in is not None:
             stand_in.detail = STAND_IN_RUNNING if live else STAND_IN_GONE

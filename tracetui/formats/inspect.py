@@ -473,6 +473,8 @@ class InspectDecoder:
         """Set the run's liveness, and whether its writer's process is seen."""
         self.run.live = live
         self.run.writer_seen = live and bool(process_alive(self.path))
+        if self.run.writer_seen:
+            self.run.writer_verified = time.monotonic()
 
     def check_writer(self) -> bool:
         """Look again whether the eval writing this file still runs; True
@@ -488,6 +490,8 @@ class InspectDecoder:
         changed = live != self.run.live
         if changed:
             self._see_writer(live)
+        elif live and self.run.writer_seen:
+            self.run.writer_verified = time.monotonic()  # alive at this look
         changed |= self._settle_samples()
         if changed:
             self.store.touch(self.run_id)

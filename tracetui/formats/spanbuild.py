@@ -44,6 +44,7 @@ import base64
 import binascii
 import json
 import re
+import time
 import weakref
 from bisect import bisect_right
 from datetime import datetime, timezone
@@ -870,6 +871,8 @@ class SpanDecoder:
             # `●` and "gone" each second, as each source said its own (QA).
             run_live = any(live for live, _ in said.values())
             run_seen = any(seen for _, seen in said.values())
+            if run_live and seen:
+                run.writer_verified = time.monotonic()  # its writer at work at this look
             if run.live != run_live or run.writer_seen != run_seen:
                 run.live, run.writer_seen = run_live, run_seen
                 self.linker.say_unwritten(run, run_live and run_seen)

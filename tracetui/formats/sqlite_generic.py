@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
@@ -463,6 +464,8 @@ class GenericSpansDecoder:
             if run_live:
                 run.last_write = written_at
             run_seen = run_live and seen
+            if run_seen:
+                run.writer_verified = time.monotonic()  # its writer at work at this look
             if run.live != run_live or run.writer_seen != run_seen:
                 run.live, run.writer_seen = run_live, run_seen
                 self.store.touch(run_id)
