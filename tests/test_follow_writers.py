@@ -404,3 +404,59 @@ def test_ages_stop_at_the_last_look_that_found_the_writer_not_after_its_kill(wri
     assert not run.live
     assert as_of(run, time.time() + 60) <= killed
     assert as_of(run, time.time() + 60) >= looked - 0.5
+
+
+#: Another viewer of a database: a read-only connection held open (as
+#: another tracetui's is), having read it, until stdin closes.
+DB_READER = """
+import sqlite3, sys
+con = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+con.execute("SELECT count(*) FROM spans").fetchone()
+print("reading", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_another_viewer_of_a_wal_database_is_not_its_writer(tmp_path, quick, monkeypatch):
+    """QA: every connection to a WAL database, a read-only one too, holds
+    its `-wal` and `-shm` open for writing: with a second tracetui open on
+    it, a killed pipeline's database read `● live`, its ages running, for
+    ever. Its writer is a process holding the database file itself open
+    for writing."""
+    import shutil
+
+    import tracetui.sources.sqlite as sqlite_source
+    from test_sqlite import GENERIC_SAMPLE
+
+    monkeypatch.setattr(sqlite_source, "LIVENESS_INTERVAL", 0.0)
+    path = str(tmp_path / "spans.db")
+    shutil.copy(GENERIC_SAMPLE, path)
+    wal = "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('PRAGMA journal_mode=WAL').fetchone()"
+    subprocess.run([sys.executable, "-c", wal, path], check=True)
+    writer = subprocess.Popen([sys.executable, "-c", DB_WRITER, path, "5"], text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    reader = subprocess.Popen([sys.executable, "-c", DB_READER, path], text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert writer.stdout.readline() == "written\n"
+        assert reader.stdout.readline() == "reading\n"
+        store = Store()
+        sources, _ = open_sources([path], store)
+        source = sources[0]
+        for _ in range(5):
+            source.poll()
+            time.sleep(0.05)
+        run = store.runs["new"]
+        assert run.live and run.writer_seen
+        writer.kill()
+        writer.wait()
+        for _ in range(5):
+            source.poll()
+            time.sleep(0.05)
+        assert reader.poll() is None  # the other viewer still has it open
+        assert not source.live and not run.live and ages_cut_short(run)
+    finally:
+        for proc in (writer, reader):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()

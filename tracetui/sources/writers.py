@@ -56,12 +56,13 @@ def open_for_writing(path: str) -> bool | None:
 
 
 def database_writer(path: str) -> bool | None:
-    """Whether a process here holds a SQLite database, or its `-wal`, open
-    for writing; None when this machine cannot tell."""
-    answers = (open_for_writing(path), open_for_writing(path + "-wal"))
-    if True in answers:
-        return True
-    return None if None in answers else False
+    """Whether a process here holds a SQLite database open for writing;
+    None when this machine cannot tell. Its file itself, not its `-wal`:
+    every connection to a WAL database, a read-only one too (another
+    tracetui's), holds the `-wal` and `-shm` open for writing, and a second
+    viewer kept a killed pipeline `● live` for ever (QA); a writer's
+    connection opens the database file read-write, a read-only one not."""
+    return open_for_writing(path)
 
 
 class WriterWatch:
