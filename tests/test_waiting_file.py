@@ -203,3 +203,24 @@ def test_the_commands_for_scripts_answer_as_before(writer, capsys, data, why):
     code, out, err = main(["runs", path, "--json"]), *capsys.readouterr()
     assert err == f"tracetui: {path}: {why}\n"
     assert (code, out) == ((0, "[]\n") if not data else (1, ""))
+
+
+async def test_a_text_file_nothing_writes_any_more_is_refused_in_time(tmp_path, monkeypatch):
+    """QA: a text file written a moment before the explorer was started on
+    it (a crashed pipeline's traceback) was waited for for good: it was
+    looked at again only when it changed. Looked at again once quiet past
+    WRITER_QUIET, with nothing holding it, it is no trace, said so."""
+    from tracetui.app import app as app_module
+    from tracetui.sources import discover
+
+    monkeypatch.setattr(app_module, "AWAIT_LOOK_AGAIN", 0.1, raising=False)
+    monkeypatch.setattr(discover, "WRITER_QUIET", 0.5)
+    path = str(tmp_path / "crashed.jsonl")
+    with open(path, "w") as f:
+        f.write("Traceback (most recent call last):\n  ValueError: bad\n")
+    app = build_app([path], now=lambda: NOW)
+    assert app.awaited == [path]
+    async with app.run_test(size=(120, 36)) as pilot:
+        why = f"{path}: not a trace source (no record of a known trace format in its first lines)"
+        assert await wait_for(pilot, lambda: app.anomaly_panel.empty_text() == why)
+        assert app.awaited == [] and app.all_notes() == [why]

@@ -77,6 +77,11 @@ WHOLE_JOB_FORMATS = frozenset(("inspect", "flujo", "trackio", "chrome"))
 #: not written), unless another note comes first; `n` keeps it. It stayed
 #: there for good, minutes after, beside another run (QA).
 EXPORT_SAID_FOR = 20.0
+#: An awaited file (`open_sources`' `awaited`) that has not changed is
+#: looked at again this often (s): once quiet past WRITER_QUIET with no
+#: writer holding it, it may not grow any more, and is refused as no trace
+#: (a text file, a crashed pipeline's traceback, waited for for good; QA).
+AWAIT_LOOK_AGAIN = 5.0
 #: Data within this long (s) counts as flowing.
 FLOWING = 1.0
 #: Settled sources (gzipped, gone, whole documents) are polled this often
@@ -295,9 +300,9 @@ class TraceApp(App):
         #: Files named to it that hold nothing yet that says what they are
         #: (`AwaitingRecord`): opened once their first record is written.
         self.awaited = list(awaited_files or [])
-        #: Each awaited file as last looked at (`_open_awaited`): looked
-        #: at again once it changed.
-        self._awaited_marks: dict[str, tuple[int, int, int]] = {}
+        #: Each awaited file as last looked at, and when (`_open_awaited`):
+        #: looked at again once it changed, or AWAIT_LOOK_AGAIN later.
+        self._awaited_marks: dict[str, tuple[tuple[int, int, int], float]] = {}
         #: Why awaited files were found no traces when their lines came.
         self._refused: list[str] = []
         self._clock = now
@@ -730,7 +735,8 @@ class TraceApp(App):
 
     def _open_awaited(self) -> bool:
         """Open the awaited files whose first record has come (each looked
-        at again only once it changed). One whose lines say it is no trace
+        at again once it changed, or AWAIT_LOOK_AGAIN later: one nothing
+        writes any more is then no trace, its quiet past). One whose lines say it is no trace
         is awaited no more: said in a note, and by the panes if nothing
         else is shown. True if one was opened or refused."""
         changed = False
@@ -740,9 +746,11 @@ class TraceApp(App):
             except OSError:
                 continue  # gone for now: its pipeline may make it again
             mark = (st.st_ino, st.st_size, st.st_mtime_ns)
-            if self._awaited_marks.get(path) == mark:
+            now = time.monotonic()
+            last = self._awaited_marks.get(path)
+            if last is not None and last[0] == mark and now - last[1] < AWAIT_LOOK_AGAIN:
                 continue
-            self._awaited_marks[path] = mark
+            self._awaited_marks[path] = (mark, now)
             try:
                 source = open_file(path, self.store)
             except AwaitingRecord:
