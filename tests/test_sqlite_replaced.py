@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import sqlite3
 
 import pytest
@@ -359,3 +360,30 @@ async def test_every_pane_agrees_with_the_database_after_it_shrank(tmp_path, cha
         else:
             assert tree.run is None and rendered(tree)[0].strip() == "no run selected"
             assert rows[0].strip() == "no runs"
+
+
+@pytest.mark.parametrize("how", ["renamed over", "copied over"])
+def test_a_backup_put_in_place_is_no_write_its_running_spans_keep_their_ages(followed, tmp_path, how,
+                                                                           real_copy_gap):
+    """QA: a database replaced by a copy of an older one (a backup
+    restored, a CI artifact copied in) read `● live`, its running spans
+    aged to the moment of the copy: `≥10d07h`. Read anew, it is judged as
+    on first reading: a copy, its newest record far older than its write,
+    is not live, and its ages run to that record, as a first reading's."""
+    from tracetui.clock import as_of
+
+    from test_sqlite import GENERIC_SAMPLE
+
+    path, store, source = followed
+    backup = str(tmp_path / "backup.db")
+    shutil.copyfile(GENERIC_SAMPLE, backup)
+    first_store = Store()
+    open_sqlite(backup, first_store).poll()
+    expected = {run_id: as_of(run, time.time()) for run_id, run in first_store.runs.items()}
+    if how == "renamed over":
+        os.replace(backup, path)
+    else:
+        shutil.copyfile(backup, path)
+    assert source.poll() is True
+    assert not source.live and not any(run.live for run in store.runs.values())
+    assert {run_id: as_of(run, time.time()) for run_id, run in store.runs.items()} == expected

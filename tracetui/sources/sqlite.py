@@ -306,7 +306,7 @@ class SQLiteSource(DecodedSource):
             self._news = None  # not read again after all
             self._note(text + " (will retry)")
             return dropped or replaced
-        self._see_writes(stamp)
+        self._see_writes(stamp, anew=replaced)
         self._stamp = stamp
         # The database changed (new rows or not: a DELETE reads none): its
         # rows are counted soon. Not after the first read, nor after reading
@@ -393,15 +393,18 @@ class SQLiteSource(DecodedSource):
 
     # -- its writer ------------------------------------------------------------
 
-    def _see_writes(self, stamp: tuple) -> None:
+    def _see_writes(self, stamp: tuple, anew: bool = False) -> None:
         """Note a change to the database as its writer's (`_written_at`):
         any change seen while it is followed (a reader here writes nothing);
-        on first reading it, a write within WRITER_QUIET unless a copy's.
+        on first reading it, or reading it `anew` (another database put in
+        its place), a write within WRITER_QUIET unless a copy's (QA: a
+        backup copied over it aged its running spans to that moment,
+        `≥10d07h`).
         Only for decoders that age by it (`see_writer`): Flujo's look for
         their writer themselves (`check_writer`)."""
         if getattr(self.decoder, "see_writer", None) is None:
             return
-        if self._stamp is not None and stamp[0] == self._stamp[0]:
+        if not anew and self._stamp is not None and stamp[0] == self._stamp[0]:
             if stamp != self._stamp:
                 self._written_at = _changed_at(stamp)
             return
