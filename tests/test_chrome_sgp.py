@@ -549,6 +549,104 @@ def test_a_run_of_many_samples_shares_threads_among_those_that_never_overlap(tmp
             assert tid_of[first.id] == tid_of[sample.id], sample.name
 
 
+# -- the export, written as it is made ---------------------------------------------
+
+#: Real traces of each kind the export draws differently: Inspect's
+#: samples (cancelled, failed, hung: running spans end at `as_of`), Skulk's
+#: Chrome tracks, Trackio's tool calls with no start, native spans that
+#: overlap without nesting (a second lane).
+EXPORT_SOURCES = [os.path.join(SAMPLES, name) for name in (
+    "inspect/mixed.log.gz", "inspect/cancelled.log.gz", "inspect/interrupted.log.gz", "inspect/hung.log")] + [
+    INSPECT] + [os.path.join(SAMPLES, name) for name in (
+    "skulk/node-a", "trackio/agent-evals.db", "native/spans.jsonl")]
+#: The export of EXPORT_SOURCES, as the whole-list export wrote it.
+EXPORT_EXPECTED = os.path.join(DATA, "export", "perfetto-{}.json.gz")
+EXPORT_AS_OF = 1795419400.0
+
+
+def export_runs(tmp_path):
+    """The runs of EXPORT_SOURCES, read from copies last written long ago:
+    no log counts as live, whenever the repository was checked out."""
+    import shutil
+
+    runs = []
+    tmp_path.mkdir()
+    for source in EXPORT_SOURCES:
+        copy = str(tmp_path / os.path.basename(source))
+        (shutil.copytree if os.path.isdir(source) else shutil.copy)(source, copy)
+        for path in [copy] + glob.glob(os.path.join(copy, "*")):
+            os.utime(path, (1_700_000_000, 1_700_000_000))
+        store, _ = load([copy])
+        runs += store.runs.values()
+    return runs
+
+
+@pytest.mark.parametrize("threads", ["threads", "packed"])
+def test_the_export_written_as_it_is_made_is_the_one_made_whole(tmp_path, monkeypatch, capsysbinary, threads):
+    """`x` on a 1M-line log made its ~490k events in one list before writing
+    any (QA: the app went from 394 to 698 MB, and stayed there); they are
+    made as they are written now, and the file is the same, byte for byte,
+    to a file and to standard output. The expected files were written by the
+    whole-list export (`git show bcae055:tracetui/export.py`) from these
+    runs; `packed`: with PACK_MIN_TRACKS 1, every run's lanes share threads
+    (`_pack`)."""
+    from tracetui import export
+
+    if threads == "packed":
+        monkeypatch.setattr(export, "PACK_MIN_TRACKS", 1)
+    runs = export_runs(tmp_path / "sources")
+    with open(EXPORT_EXPECTED.format(threads), "rb") as f:
+        expected = gzip.decompress(f.read())
+    out = tmp_path / "out.json"
+    count = export.write_perfetto(runs, str(out), EXPORT_AS_OF)
+    assert out.read_bytes() == expected
+    assert count == sum(len(run.spans) for run in runs) == expected.count(b'"ph":"X"')
+    assert export.write_perfetto(runs, "-", EXPORT_AS_OF) == count
+    assert capsysbinary.readouterr().out == expected
+    # The list, for a caller that wants one, holds the same events.
+    assert export.perfetto_events(runs, EXPORT_AS_OF) == json.loads(expected)["traceEvents"]
+
+
+def test_the_export_holds_a_slice_of_its_events_at_a_time(tmp_path, monkeypatch):
+    """The events are made as the writer asks for them: at each slice it
+    encodes, no more of them exist than that slice (the whole-list export
+    had all of them, ~300 MB for a 1M-line log, when it encoded its first)."""
+    import gc
+
+    from tracetui import export
+
+    runs = export_runs(tmp_path / "sources")
+    monkeypatch.setattr(export, "WRITE_SLICE", 10)
+
+    def slices() -> int:
+        return sum(1 for o in gc.get_objects() if type(o) is dict and o.get("ph") == "X" and "tid" in o)
+
+    before = slices()  # a Chrome trace's own events, read, if any are kept
+    encoded, seen = export._encoded, []
+
+    def counting(events):
+        seen.append((len(events), slices() - before))
+        return encoded(events)
+
+    monkeypatch.setattr(export, "_encoded", counting)
+    count = export.write_perfetto(runs, str(tmp_path / "out.json"), EXPORT_AS_OF)
+    assert count > 30 * 10 and len(seen) > 30
+    assert max(batch for batch, _ in seen) <= 10
+    assert max(live for _, live in seen) <= 10
+
+
+def test_the_cli_export_to_standard_output_is_the_file(tmp_path, capsysbinary):
+    out = tmp_path / "export.json"
+    assert main(["export", INSPECT, "-o", str(out)]) == 0
+    assert capsysbinary.readouterr().err.endswith(b" spans to " + str(out).encode() + b"\n")
+    assert main(["export", INSPECT, "-o", "-"]) == 0
+    captured = capsysbinary.readouterr()
+    assert captured.out == out.read_bytes()
+    events = json.loads(captured.out)["traceEvents"]
+    spans = sum(e["ph"] == "X" for e in events)
+    assert spans > 0 and captured.err == f"tracetui: wrote {spans} spans to standard output\n".encode()
+
+
 # -- a document cut short (a task killed mid-write, a copy made while it was written) ---------
 
 SKULK_SAMPLES = sorted(glob.glob(os.path.join(SAMPLES, "skulk", "node-a", "trace_*.json")))
