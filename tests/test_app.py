@@ -424,6 +424,30 @@ async def test_raw_copy_export(demo_log, tmp_path, monkeypatch):
         await pilot.press("escape")
 
 
+@pytest.mark.parametrize("outcome", ["written", "a directory in the way"])
+async def test_an_export_gives_the_memory_it_freed_back(demo_log, tmp_path, monkeypatch, outcome):
+    """The export's arrays, freed, stayed with glibc: ~20 MB more after each
+    export of a 1M-line log (`x`, measured), given back once it is written
+    or has failed."""
+    monkeypatch.chdir(tmp_path)
+    exported = tmp_path / "tracetui-demo.perfetto.json"
+    if outcome != "written":
+        exported.mkdir()  # found only when the writing thread moves the file into place
+    given_back = []
+    monkeypatch.setattr(app_module, "give_back_free_memory",
+                        lambda: given_back.append(exported.is_file() or "failed"))
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        given_back.clear()  # the read's own
+        await pilot.press("x")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if any(n.message.startswith(("exported", "cannot write")) for n in app._notifications):
+                break
+        assert given_back == [True if outcome == "written" else "failed"]
+
+
 async def test_an_export_in_the_watched_directory_is_not_read_back(tmp_path, monkeypatch):
     """`tracetui .` then `x`: the export landed in the directory being
     watched and came back as a second copy of the run, its running spans
