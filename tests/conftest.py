@@ -11,6 +11,19 @@ SAMPLES = os.path.join(REPO, "sample_traces")
 
 
 @pytest.fixture
+def writer(tmp_path):
+    """A pipeline's trace file, just created (empty), and a process of its
+    own appending to it, holding it open (`writer_process.Writer`)."""
+    from writer_process import Writer
+
+    path = str(tmp_path / "pipeline.jsonl")
+    open(path, "w").close()
+    proc = Writer(path)
+    yield path, proc
+    proc.close()
+
+
+@pytest.fixture
 def samples() -> str:
     return SAMPLES
 

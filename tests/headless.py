@@ -19,6 +19,15 @@ def open_app(*paths: str, now: float | Callable[[], float]) -> TraceApp:
                     now=now if callable(now) else lambda: now)
 
 
+async def wait_for(pilot, condition, seconds: float = 6.0) -> bool:
+    """Pause until `condition()` holds, at most `seconds`; whether it does."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return True
+        await pilot.pause(0.05)
+    return condition()
+
+
 async def settle(pilot, app: TraceApp) -> None:
     """Wait until the first load is done and the run list has a row."""
     for _ in range(200):

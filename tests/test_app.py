@@ -25,7 +25,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from headless import open_app, settle
+from headless import open_app, settle, wait_for
 from hostile import corpus as c
 from tracetui.analysis import enclosing_sample
 from tracetui.app import app as app_module
@@ -2420,14 +2420,6 @@ async def test_run_highlight_shows_that_run_in_the_tree(demo_log):
 
 
 HUNG_LOG = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "inspect", "hung.log")
-
-
-async def wait_for(pilot, condition, seconds: float = 6.0) -> bool:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return True
-        await pilot.pause(0.05)
-    return condition()
 
 
 @pytest.mark.parametrize("created", [False, True], ids=["not created yet", "empty"])

@@ -51,15 +51,6 @@ def follow(path: str, seconds: float):
         time.sleep(0.05)
 
 
-@pytest.fixture
-def writer(tmp_path):
-    path = str(tmp_path / "spans.jsonl")
-    open(path, "w").close()
-    proc = Writer(path)
-    yield path, proc
-    proc.close()
-
-
 def test_a_line_its_writer_leaves_half_written_waits_for_the_rest(writer, quick):
     """QA: a line left half written longer than the quiet window by a
     pipeline still running was read as a bad line, and the rest, when it

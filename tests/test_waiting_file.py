@@ -12,6 +12,7 @@ import os
 
 import pytest
 
+from headless import wait_for
 from writer_process import Writer
 from tracetui.app.main import build_app, run_app
 from tracetui.cli import main
@@ -24,16 +25,6 @@ NOW = 1795412400.0
 LONG_AGO = 1_600_000_000
 
 @pytest.fixture
-def writer(tmp_path):
-    """A pipeline's trace file, just created (empty), and its writer."""
-    path = str(tmp_path / "pipeline.jsonl")
-    open(path, "w").close()
-    proc = Writer(path)
-    yield path, proc
-    proc.close()
-
-
-@pytest.fixture
 def quick(monkeypatch):
     """A writer found at once (no back-off between looks at `/proc`)."""
     monkeypatch.setattr(writers, "RESCAN_FIRST", 0.0)
@@ -42,14 +33,6 @@ def quick(monkeypatch):
 
 def rendered(widget) -> str:
     return "\n".join(widget.render_line(y).text for y in range(widget.size.height))
-
-
-async def wait_for(pilot, condition, seconds: float = 6.0) -> bool:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return True
-        await pilot.pause(0.05)
-    return condition()
 
 
 def says_waiting(app, path: str) -> bool:

@@ -127,9 +127,9 @@ class SpanLinker:
         #: runs with lists to tidy at the next flush (not every run: a store
         #: may hold thousands of traces and a live batch may be one line).
         self._dirty: list[_RunLinks] = []
-        #: run id → {id of a decoder: (live, writer seen)}, as each source
-        #: feeding the run says of its own file (`SpanDecoder.see_writer`).
-        self.writers: dict[str, dict[int, tuple[bool, bool]]] = {}
+        #: run id → {id of a decoder: its writer seen}, of the sources
+        #: feeding the run that say it is live (`SpanDecoder.see_writer`).
+        self.writers: dict[str, dict[int, bool]] = {}
         #: runs with a span that began waiting for its parent since their
         #: decoder last asked (`fresh_waits`).
         self._fresh: dict[str, _RunLinks] = {}
@@ -804,7 +804,11 @@ class SpanDecoder:
         self.store.drop_runs(self.run_ids)
         self.linker.forget(self.run_ids)
         for run_id in self.run_ids:
-            self.linker.writers.get(run_id, {}).pop(id(self), None)
+            said = self.linker.writers.get(run_id)
+            if said is not None:
+                said.pop(id(self), None)
+                if not said:
+                    del self.linker.writers[run_id]
         self.run_ids = set()
         self.skipped = self.records = self._line_no = 0
         self.first_bad_line = None
@@ -864,13 +868,23 @@ class SpanDecoder:
             if at_work and self._hold_places((run,)):
                 changed = True
             run_live = live and bool(run.anomalies.running)
-            said = claims.setdefault(run_id, {})
-            said[id(self)] = (run_live, run_live and seen)
             # Live while any file it is written to is: a run of two
             # processes' files, or rotated to a second file, flapped between
             # `●` and "gone" each second, as each source said its own (QA).
-            run_live = any(live for live, _ in said.values())
-            run_seen = any(seen for _, seen in said.values())
+            # Only live claims are kept (a file of 10,000 finished traces
+            # holds none).
+            said = claims.get(run_id)
+            if run_live:
+                if said is None:
+                    said = claims[run_id] = {}
+                said[id(self)] = seen
+            elif said is not None:
+                said.pop(id(self), None)
+                if not said:
+                    del claims[run_id]
+                    said = None
+            run_live = said is not None
+            run_seen = run_live and any(said.values())
             if run_live and seen:
                 run.writer_verified = time.monotonic()  # its writer at work at this look
             if run.live != run_live or run.writer_seen != run_seen:
