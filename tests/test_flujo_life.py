@@ -229,7 +229,7 @@ def test_a_writer_that_cannot_be_looked_for_falls_back_to_the_wal(tmp_path, quic
     writer = sqlite3.connect(path)
     add_run(writer, "run_" + "6" * 32, "crawl", "running", iso(time.time()))
     writer.commit()
-    monkeypatch.setattr(writers, "open_for_writing", lambda path: None)
+    monkeypatch.setattr(writers, "open_for_writing", lambda path, companion=None: None)
     try:
         store = Store()
         source = open_sqlite(path, store)

@@ -39,8 +39,9 @@ def generated_sources(d: str) -> list[str]:
     paths = [c.write(d, "trace-11.log", c.good_inspect_bytes()),
              c.write(d, "trace-12.log.gz", gzip.compress(c.good_inspect_bytes())),
              c.native_cycles(d), c.nasty_native(d, big=1000),
-             c.spans_db(d, "plain.db"), c.spans_db(d, "walmode.db", wal=True)]
-    assert not os.path.exists(paths[-1] + "-wal")  # WAL mode, no writer: no -wal file
+             c.spans_db(d, "plain.db"), c.spans_db(d, "walmode.db", wal=True),
+             c.killed_writer_db(d, "killed.db"), c.killed_writer_db(d, "killed-no-shm.db", keep_shm=False)]
+    assert not os.path.exists(paths[-3] + "-wal")  # WAL mode, no writer: no -wal file
     return paths
 
 
@@ -134,6 +135,65 @@ def test_sqlite_with_a_live_writer_is_read_not_touched(tmp_path, capsys, mode):
     finally:
         writer.stdin.close()
         writer.wait(10)
+
+
+@pytest.mark.parametrize("keep_shm", [True, False], ids=["wal and shm left", "wal left"])
+def test_a_dead_writers_wal_is_read_from_a_private_copy(tmp_path, keep_shm):
+    """A writer killed with a committed row in its -wal: `mode=ro` bumped the
+    -shm left beside the database, or made one (QA). Its row is read, from
+    a copy; nothing beside the database changes, and the copy is gone after."""
+    (tmp_path / "src").mkdir()
+    path = c.killed_writer_db(str(tmp_path / "src"), keep_shm=keep_shm)
+    private = tmp_path / "tmp"
+    private.mkdir()
+    before = c.snapshot([path])
+    time.sleep(0.01)  # an mtime change would be visible
+    env = {**os.environ, "TMPDIR": str(private), "PYTHONPATH": os.pathsep.join(sys.path)}
+    for command in (["spans", path, "--json"], ["anomalies", path, "--json"]):
+        done = subprocess.run([sys.executable, "-m", "tracetui", *command], capture_output=True,
+                              text=True, env=env, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "only in the wal" in done.stdout and "write-ahead log" not in done.stderr
+    assert c.snapshot([path]) == before
+    assert not os.listdir(private)  # the copies were made there, and removed
+
+
+def test_a_dead_writers_database_is_followed_when_a_writer_comes_back(tmp_path, monkeypatch):
+    """Read from a copy while no process holds it; a new writer's rows are
+    read as it writes them (from a new copy until the writer is found, then
+    from the database shared with it), and each copy is removed once read
+    anew, the last when the source is closed."""
+    from tracetui.sources import sqlite as sqlite_source
+    from tracetui.sources import writers
+
+    # Every look for the writer a fresh one (else within a second of the
+    # last, which found none, the next write is read from a copy again).
+    monkeypatch.setattr(writers, "RESCAN_FIRST", 0.0)
+    monkeypatch.setattr(writers, "SNAPSHOT_TTL", 0.0)
+    path = c.killed_writer_db(str(tmp_path))
+    store = Store()
+    source = sqlite_source.open_sqlite(path, store)
+    assert source.poll() is True
+    names = {s.name for run in store.runs.values() for s in run.spans.values()}
+    assert "only in the wal" in names
+    copy = source._conn
+    assert isinstance(copy, sqlite_source.CopyConnection) and os.path.isdir(copy.directory)
+    writer = _writer(path, "active")
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            source.poll()
+            names = {s.name for run in store.runs.values() for s in run.spans.values()}
+            if "written by the writer" in names:
+                break
+            time.sleep(0.05)
+        assert "written by the writer" in names and "only in the wal" in names
+        assert not isinstance(source._conn, sqlite_source.CopyConnection)
+        assert not os.path.exists(copy.directory)
+    finally:
+        writer.stdin.close()
+        writer.wait(10)
+        source.close()
 
 
 def test_rollback_journal_db_locked_exclusive(tmp_path, capsys):

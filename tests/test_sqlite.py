@@ -299,23 +299,53 @@ def test_follow_wal_db_new_and_updated_rows(flujo_db):
         writer.close()
 
 
-def test_a_writer_holding_its_wal_exclusively_is_said(capsys, flujo_db):
-    """Then only the main file can be read: the newest runs, in the -wal,
-    are missing. That was silent (QA); it is said."""
-    writer = sqlite3.connect(flujo_db, isolation_level=None)
+#: A Flujo writer that adds a run to the -wal and keeps the database in
+#: EXCLUSIVE locking mode: no other connection can share its -wal.
+EXCLUSIVE_WRITER = r"""
+import sqlite3, sys
+sys.path.insert(0, sys.argv[2])
+from sqlite_fixtures import add_run
+writer = sqlite3.connect(sys.argv[1], isolation_level=None)
+writer.execute("PRAGMA journal_mode=WAL")
+writer.execute("PRAGMA wal_autocheckpoint=0")
+add_run(writer, "run_" + "9" * 32, "late", "running", "2025-06-02T09:00:00+00:00")
+writer.execute("PRAGMA locking_mode=EXCLUSIVE")
+writer.execute("BEGIN EXCLUSIVE")
+writer.execute("COMMIT")  # the lock stays, as locking_mode says
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_writer_holding_its_wal_exclusively_is_read_from_a_copy(capsys, flujo_db, monkeypatch):
+    """Its -wal cannot be shared: the main file alone was read, the newest
+    runs missing (said, after QA found it silent). The database and its
+    -wal are read from a private copy instead; only when no copy can be
+    made is the main file read alone, and said."""
+    import subprocess
+    import sys
+
+    from tracetui.sources import sqlite as sqlite_source
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    writer = subprocess.Popen([sys.executable, "-c", EXCLUSIVE_WRITER, flujo_db, here],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        writer.execute("PRAGMA journal_mode=WAL")
-        writer.execute("PRAGMA wal_autocheckpoint=0")
-        add_run(writer, "run_" + "9" * 32, "late", "running", "2025-06-02T09:00:00+00:00")
-        writer.execute("PRAGMA locking_mode=EXCLUSIVE")
-        writer.execute("BEGIN EXCLUSIVE")
-        writer.execute("COMMIT")  # the lock stays, as locking_mode says
+        assert writer.stdout.readline().strip() == "ready"
+        assert main(["runs", flujo_db, "--json"]) == 0
+        captured = capsys.readouterr()
+        assert "run_" + "9" * 32 in {r["id"] for r in json.loads(captured.out)}
+        assert "write-ahead log" not in captured.err
+        monkeypatch.setattr(sqlite_source, "private_copy", lambda path: None)
         for command in ("runs", "dump"):  # dump said nothing (QA)
             assert main([command, flujo_db, "--json"] if command == "runs" else [command, flujo_db]) == 0
-            err = capsys.readouterr().err
-            assert "read without its write-ahead log" in err and "the newest writes may be missing" in err
+            captured = capsys.readouterr()
+            assert "read without its write-ahead log" in captured.err
+            assert "the newest writes may be missing" in captured.err
+            assert "9" * 32 not in captured.out
     finally:
-        writer.close()
+        writer.stdin.close()
+        writer.wait(10)
 
 
 @pytest.mark.parametrize("how", ["renamed over", "copied over"])
@@ -463,10 +493,10 @@ def test_a_generic_database_seen_written_ages_to_its_last_write(tmp_path, monkey
 
 def test_a_generic_wal_database_ages_to_its_wal_last_write(tmp_path, real_copy_gap):
     """A WAL writer writes the `-wal`, the database only when it
-    checkpoints: its last change is the later of their mtimes. Its open
-    `-wal` does not say the writer is there (this reader's connection keeps
-    it once the writer has closed the database), so ages do not run to
-    now: they stop where they were."""
+    checkpoints: its last change is the later of their mtimes. A `-wal`
+    does not say the writer is there (a reader sharing it keeps it once the
+    writer has closed the database), so ages do not run to now: they stop
+    where they were."""
     from tracetui.clock import ages_cut_short, as_of
 
     path = str(tmp_path / "g.db")
@@ -484,7 +514,6 @@ def test_a_generic_wal_database_ages_to_its_wal_last_write(tmp_path, real_copy_g
     finally:
         writer.close()
     source.poll()
-    assert os.path.exists(path + "-wal")  # kept by this reader
     assert as_of(run, time.time() + 60) == pytest.approx(written, abs=1)
 
 

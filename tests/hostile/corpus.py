@@ -357,6 +357,33 @@ def spans_db(d: str, name: str = "spans.db", wal: bool = False, rows: int = 3) -
     return path
 
 
+#: A writer that commits into its -wal and dies without closing (killed,
+#: crashed): SQLite leaves the -wal, and the -shm, beside the database.
+DYING_WRITER = r"""
+import os, sqlite3, sys
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("PRAGMA journal_mode=WAL")
+con.execute("PRAGMA wal_autocheckpoint=0")
+con.execute("INSERT INTO spans VALUES ('k1', NULL, 'T', 'only in the wal', 1, 2, 'error', '{}')")
+os._exit(0)
+"""
+
+
+def killed_writer_db(d: str, name: str = "killed.db", keep_shm: bool = True) -> str:
+    """A WAL database whose writer died: a -wal holding a committed row (a
+    failed span, `only in the wal`), the -shm too unless not `keep_shm`
+    (copied elsewhere without it)."""
+    import subprocess
+    import sys
+
+    path = spans_db(d, name, wal=True)
+    subprocess.run([sys.executable, "-c", DYING_WRITER, path], check=True)
+    assert os.path.getsize(path + "-wal") > 0
+    if not keep_shm:
+        os.unlink(path + "-shm")
+    return path
+
+
 def corrupt_db(d: str) -> str:
     path = spans_db(d, "corrupt.db", rows=50)
     with open(path, "r+b") as f:

@@ -3,10 +3,16 @@
 Read-only, always: with no `-wal` beside the database no writer is active,
 so it is opened `immutable=1` — SQLite then takes no locks and creates no
 `-wal`/`-shm` files (even `mode=ro` would create them for a WAL database).
-With a `-wal` present it is opened `mode=ro`, sharing the writer's `-shm`.
-An immutable connection never sees changes, so it is reopened when the file's
-stat (or a new `-wal`) says the database changed; a `mode=ro` one is asked
-`PRAGMA data_version`, which answers in microseconds.
+With a `-wal` present and its writer at work it is opened `mode=ro`,
+sharing the writer's `-shm` (SQLite's readers must mark it). A `-wal` left
+by a writer that died (killed, crashed) is another matter: `mode=ro` would
+create a `-shm` beside the database, or write to the one left there, with
+no writer to share it with; so the database and its `-wal` are copied into
+a private directory and the copy is read (`private_copy`), the committed
+rows of the `-wal` included.
+An immutable connection (or a copy's) never sees changes, so it is reopened
+when the file's stat (or a new `-wal`) says the database changed; a `mode=ro`
+one is asked `PRAGMA data_version`, which answers in microseconds.
 
 SQLite decoders (tracetui/formats/{flujo,trackio,sqlite_generic}.py) expose
 `SQLITE_FORMATS = [SQLiteFormat(name, sniff(schema, conn) -> bool, Decoder)]`.
@@ -77,9 +83,11 @@ NOT_THE_SAME_DATABASE = ("no such table", "no such column", "file is not a datab
 REPLACED = "the database was replaced"
 SHRANK = "rows read before are gone (deleted, or the file rewritten)"
 
-#: Said of a database read without its write-ahead log.
-WITHOUT_WAL = ("{path}: read without its write-ahead log (its writer holds it exclusively, or it "
-               "cannot be shared here): the newest writes may be missing")
+#: Said of a database read without its write-ahead log: it could not be
+#: shared (its writer holds it exclusively, or no `-shm` can be made
+#: beside it) nor copied (`private_copy`: no room, or written throughout).
+WITHOUT_WAL = ("{path}: read without its write-ahead log (it could be neither shared nor copied): "
+               "the newest writes may be missing")
 
 
 def has_wal(path: str) -> bool:
@@ -91,6 +99,12 @@ def _uri(path: str, immutable: bool) -> str:
     return f"file:{quoted}?mode=ro" + ("&immutable=1" if immutable else "")
 
 
+def reads_without_wal(conn: sqlite3.Connection, immutable: bool, path: str) -> bool:
+    """The connection reads the database's main file alone, a `-wal` beside
+    it unread (`connect_readonly`'s last resorts; a copy reads its -wal)."""
+    return immutable and has_wal(path) and not isinstance(conn, CopyConnection)
+
+
 def _changed_at(stamp: tuple) -> float:
     """The last change a `_file_stamp` shows: the database's mtime or its
     -wal's, whichever is later (a WAL writer writes the -wal; the database
@@ -100,28 +114,94 @@ def _changed_at(stamp: tuple) -> float:
 
 
 def connect_readonly(path: str) -> tuple[sqlite3.Connection, bool]:
-    """A read-only connection and whether it is immutable (see the module doc).
-    Raises sqlite3.Error."""
-    immutable = not has_wal(path)
-    try:
-        conn = sqlite3.connect(_uri(path, immutable), uri=True, timeout=BUSY_TIMEOUT,
-                               isolation_level=None, check_same_thread=False)
-        if not immutable:
+    """A read-only connection and whether it never sees changes (opened
+    immutable, or a private copy's; see the module doc). Raises sqlite3.Error."""
+    if not has_wal(path):
+        return _configured(_connect(path, immutable=True)), True
+    if database_writer(path) is not False:  # its writer at work (or this machine cannot tell)
+        try:
+            conn = _connect(path, immutable=False)
             # mode=ro needs the writer's -shm; touch it now so a failure shows here.
             conn.execute("PRAGMA schema_version").fetchone()
-    except sqlite3.OperationalError:
-        if immutable:
-            raise
-        # A -wal we cannot share (no -shm and a read-only directory): read the
-        # main file alone rather than nothing.
-        immutable = True
-        conn = sqlite3.connect(_uri(path, True), uri=True, timeout=BUSY_TIMEOUT,
-                               isolation_level=None, check_same_thread=False)
+            return _configured(conn), False
+        except sqlite3.OperationalError:
+            pass  # held exclusively, or no -shm and a read-only directory
+    copy = private_copy(path)
+    if copy is not None:
+        return copy, True
+    # No room for a copy, or the files kept changing: the main file alone,
+    # immutable (`WITHOUT_WAL` says so), rather than nothing.
+    return _configured(_connect(path, immutable=True)), True
+
+
+def _connect(path: str, immutable: bool, factory: type = sqlite3.Connection) -> sqlite3.Connection:
+    return sqlite3.connect(_uri(path, immutable), uri=True, timeout=BUSY_TIMEOUT,
+                           isolation_level=None, check_same_thread=False, factory=factory)
+
+
+def _configured(conn: sqlite3.Connection) -> sqlite3.Connection:
     conn.execute("PRAGMA query_only = 1")
     # One cell of bad UTF-8 made every read of the database fail ("Could not
     # decode to UTF-8"): shown with replacement characters instead (QA).
     conn.text_factory = _lenient_text
-    return conn, immutable
+    return conn
+
+
+class CopyConnection(sqlite3.Connection):
+    """A connection to a private copy of a database (`private_copy`); closing
+    it removes the copy."""
+
+    #: The private directory holding the copy (and the -shm SQLite makes there).
+    directory = ""
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            _forget_copy(self.directory)
+
+
+#: Tries at copying a database and its -wal before giving up: a writer may
+#: start between the two reads, and the pair must be of one moment.
+COPY_TRIES = 3
+
+
+def private_copy(path: str) -> CopyConnection | None:
+    """A connection to a copy of the database and its `-wal`, made in a new
+    private directory, or None if it could not be made (no room, or the
+    files changed under every try). The copy is opened `mode=ro`: SQLite
+    applies the `-wal`'s committed transactions and makes its `-shm` there."""
+    import shutil
+    import tempfile
+
+    for _ in range(COPY_TRIES):
+        directory = tempfile.mkdtemp(prefix="tracetui-db-")
+        _remember_copy(directory)
+        copy = os.path.join(directory, os.path.basename(path))
+        try:
+            before = _pair_stamp(path)
+            shutil.copyfile(path, copy)
+            shutil.copyfile(path + "-wal", copy + "-wal")
+            if _pair_stamp(path) != before:
+                _forget_copy(directory)
+                continue  # written meanwhile: the pair may not be of one moment
+            conn = _connect(copy, immutable=False, factory=CopyConnection)
+            conn.directory = directory
+            conn.execute("PRAGMA schema_version").fetchone()
+        except (OSError, sqlite3.Error):
+            _forget_copy(directory)
+            return None
+        return _configured(conn)
+    return None
+
+
+def _pair_stamp(path: str) -> tuple:
+    """The database and its -wal as stat sees them (`private_copy`)."""
+    stamps = []
+    for name in (path, path + "-wal"):
+        st = os.stat(name)
+        stamps.append((st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(stamps)
 
 
 def _lenient_text(data: bytes) -> str:
@@ -288,7 +368,7 @@ class SQLiteSource(DecodedSource):
             changed = replaced
             if not self._undetected:
                 changed = self._read(conn) or changed
-            if self._immutable and has_wal(self.db_path):
+            if reads_without_wal(conn, self._immutable, self.db_path):
                 self._note(WITHOUT_WAL.format(path=self.path))
         except sqlite3.Error as exc:
             self.close()
@@ -509,8 +589,14 @@ class SQLiteSource(DecodedSource):
         if table not in self._schema:
             return None
         try:
-            # Its own short connection: the reader thread may be mid-read on ours.
-            conn, _ = connect_readonly(self.db_path)
+            # Its own short connection: the reader thread may be mid-read on
+            # ours. Of ours' private copy if it reads one: the rows shown.
+            shown = self._conn
+            if isinstance(shown, CopyConnection):
+                conn = _configured(_connect(os.path.join(shown.directory, os.path.basename(self.db_path)),
+                                            immutable=False))
+            else:
+                conn, _ = connect_readonly(self.db_path)
             try:
                 cur = conn.execute(f"SELECT rowid, * FROM {quote_ident(table)} WHERE rowid = ?", (rowid,))
                 row = cur.fetchone()
@@ -536,15 +622,31 @@ def open_sqlite(path: str, store: Store, **options: Any) -> Source:
     return SQLiteSource(path, store, conn, immutable, schema, fmt, db_path=db_path, **options)
 
 
-#: Decompressed copies of gzipped databases made by this process, removed
-#: at exit (`remove_copies`).
+#: Private directories of this process's copies (gzipped databases
+#: decompressed, `private_copy`), removed when done with or at exit
+#: (`remove_copies`).
 _COPIES: list[str] = []
+
+
+def _remember_copy(directory: str) -> None:
+    import atexit
+
+    if not _COPIES:
+        atexit.register(remove_copies)
+    _COPIES.append(directory)
+
+
+def _forget_copy(directory: str) -> None:
+    import shutil
+
+    if directory in _COPIES:
+        _COPIES.remove(directory)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def decompressed_copy(path: str) -> str:
     """`path` (a gzipped database) decompressed into a private temporary
     directory, under its own name less `.gz`."""
-    import atexit
     import gzip
     import shutil
     import tempfile
@@ -552,9 +654,7 @@ def decompressed_copy(path: str) -> str:
     directory = tempfile.mkdtemp(prefix="tracetui-db-")
     name = os.path.basename(path)
     copy = os.path.join(directory, name[:-3] if name.endswith(".gz") else name)
-    if not _COPIES:
-        atexit.register(remove_copies)
-    _COPIES.append(directory)
+    _remember_copy(directory)
     try:
         with gzip.open(path, "rb") as src, open(copy, "wb") as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
@@ -564,7 +664,7 @@ def decompressed_copy(path: str) -> str:
 
 
 def remove_copies() -> None:
-    """Remove the decompressed copies (the CLI exits with `os._exit`, past
+    """Remove the private copies (the CLI exits with `os._exit`, past
     `atexit`: it calls this first)."""
     import shutil
 
@@ -606,7 +706,7 @@ def dump_sqlite(path: str, stream: TextIO, note: Callable[[str], None] | None = 
     JSON array of objects (streamed in batches); returns the row count."""
     db_path = decompressed_copy(path) if is_gzip(path) else path
     conn, immutable, schema, fmt = _open_detected(db_path)
-    if immutable and has_wal(db_path) and note is not None:
+    if reads_without_wal(conn, immutable, db_path) and note is not None:
         note(WITHOUT_WAL.format(path=path))
     decoder_tables = getattr(fmt.decoder, "dump_tables", None)
     tables = [t for t in (decoder_tables(schema) if decoder_tables else schema) if t in schema]

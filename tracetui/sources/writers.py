@@ -44,14 +44,15 @@ _lock = threading.Lock()
 _watches: dict[str, "WriterWatch"] = {}
 
 
-def open_for_writing(path: str) -> bool | None:
+def open_for_writing(path: str, companion: str | None = None) -> bool | None:
     """Does another process here hold `path` open for writing? None when
     this machine cannot tell (no `/proc`, or no process's descriptors can
-    be read)."""
+    be read). A write to `companion` (a database's `-wal`) counts as one
+    to `path`: its writer may be found since."""
     with _lock:
         watch = _watches.get(path)
         if watch is None:
-            watch = _watches[path] = WriterWatch(path)
+            watch = _watches[path] = WriterWatch(path, companion)
         return watch.check()
 
 
@@ -61,16 +62,20 @@ def database_writer(path: str) -> bool | None:
     every connection to a WAL database, a read-only one too (another
     tracetui's), holds the `-wal` and `-shm` open for writing, and a second
     viewer kept a killed pipeline `● live` for ever (QA); a writer's
-    connection opens the database file read-write, a read-only one not."""
-    return open_for_writing(path)
+    connection opens the database file read-write, a read-only one not.
+    A WAL writer writes the `-wal` and leaves the database file as it was
+    until it checkpoints: a write to either is one to look again after."""
+    return open_for_writing(path, companion=path + "-wal")
 
 
 class WriterWatch:
     """Whether one file has a writer, kept up cheaply (see the module
     docstring). Not thread-safe: `open_for_writing` holds a lock."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, companion: str | None = None) -> None:
         self.path = path
+        #: A file whose writes are the path's (`open_for_writing`).
+        self.companion = companion
         #: (pid, fd) of the descriptor a writer holds it by, once found.
         self.writer: tuple[str, str] | None = None
         #: (pid, when it started) of that writer: the same process, not
@@ -103,7 +108,7 @@ class WriterWatch:
             self.writer = None
             self._searched_mark = None  # the writer went: look again at once
             self._backoff = RESCAN_FIRST
-        mark = (key, st.st_size, st.st_mtime_ns)
+        mark = (key, st.st_size, st.st_mtime_ns, self._companion_mark())
         now = time.monotonic()
         if mark == self._searched_mark or (self._searched_mark is not None and now < self._next_search):
             return self._answer
@@ -123,6 +128,16 @@ class WriterWatch:
         self._next_search = now + self._backoff
         self._backoff = min(RESCAN_MAX, self._backoff * 2)
         return self._answer
+
+
+    def _companion_mark(self) -> tuple | None:
+        if self.companion is None:
+            return None
+        try:
+            st = os.stat(self.companion)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _holds(pid: str, fd: str, key: tuple[int, int]) -> bool:
