@@ -1217,12 +1217,16 @@ def test_an_empty_gzipped_log_is_an_empty_answer(tmp_path, capsys):
 
 def test_cli_text_says_which_run_and_sample(capsys):
     """QA: `spans --status error | head` could not tell which sample failed,
-    nor why; a RUN that matches none did not say what runs there are; the
+    nor why, and listed the failed tool calls but not the samples that
+    raised; a RUN that matches none did not say what runs there are; the
     `runs` table's last count read `RUN.`."""
     code, out, err = cli(capsys, "spans", HUNG_LOG, "--status", "error")
     header, *rows = out.splitlines()
-    assert code == 0 and "SAMPLE" in header.split() and len(rows) == 2
-    assert all(re.search(r" 2/e[12] +bash\(cmd='fail'\)  ✗ tool failed on purpose$", row) for row in rows)
+    assert code == 0 and "SAMPLE" in header.split() and len(rows) == 4
+    samples, calls = rows[:2], rows[2:]  # in start order: each sample before its call
+    assert all(re.search(r"^✗ error .* sample 2 · epoch ([12]) .* 2/e\1 +✗ Sample error \(id: 2, epoch: \1\): "
+                         r"RuntimeError\('tool failed on purpose'\)\)$", row) for row in samples), samples
+    assert all(re.search(r" 2/e[12] +bash\(cmd='fail'\)  ✗ tool failed on purpose$", row) for row in calls)
     # Its two tasks number their samples alike: the sample says its task.
     assert all(re.search(r" (triage|patch) 2/e[12] ", row) for row in rows), rows
     assert cli(capsys, "tree", HUNG_LOG, "zzz") == (1, "", "tracetui: no run matches 'zzz' (its runs: hung)\n")

@@ -388,8 +388,11 @@ def cmd_spans(args: argparse.Namespace) -> int:
             # Made-up nodes are structure (Inspect's samples), left out; not a
             # placeholder for a span not written yet: a real span, named by
             # its children, still running (`spans --status running` of a hung
-            # OTel pipeline listed nothing).
-            if (span.synthetic and not unwritten(span)) or (wanted and span.status != wanted) \
+            # OTel pipeline listed nothing); nor a sample that raised (its
+            # own error record: `spans --status error` listed its failed
+            # tool calls, not the samples that failed).
+            if (span.synthetic and not unwritten(span) and span.error is None) \
+                    or (wanted and span.status != wanted) \
                     or (needle and needle not in span.name.lower()):
                 continue
             chosen.append((run, span))
