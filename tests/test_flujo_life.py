@@ -142,7 +142,11 @@ def test_a_killed_flujos_run_is_not_live_and_is_listed_still_running(killed_db, 
     assert run.anomalies.running[stand_in.id].span is stand_in
 
     (row,) = cli_json(capsys, "runs", killed_db)
-    assert (row["status"], row["spans"], row["running"]) == ("running", 0, 0)
+    # No span written, one running: its stand-in (`RUNNING 0` beside a
+    # running anomaly, and `spans` listed nothing).
+    assert (row["status"], row["spans"], row["running"]) == ("running", 0, 1)
+    (listed,) = cli_json(capsys, "spans", killed_db, "--status", "running")
+    assert (listed["name"], listed["status"], listed["unwritten"]) == ("pipeline_run", "running", True)
     assert row["duration"] == pytest.approx(run.end - created)
     assert re.search(r" running +\S+ \S+ +≥\d+\.\dms +0 ", cli_text(capsys, "runs", killed_db))
     anomalies = cli_json(capsys, "anomalies", killed_db, "--as-of", str(created + 60))

@@ -130,7 +130,9 @@ def test_a_hung_pipelines_unwritten_root_stands_in_running_while_its_writer_live
 
     # A command asked meanwhile says the same.
     row, = cli_json(capsys, "runs", path, "--json")
-    assert (row["status"], row["spans"], row["running"]) == (RUNNING, 3, 0)
+    # Three spans written, one running: the one not written yet (`RUNNING 0`
+    # beside a running anomaly, before).
+    assert (row["status"], row["spans"], row["running"]) == (RUNNING, 3, 1)
     anomalies = cli_json(capsys, "anomalies", path, "--json")
     (hung_row,) = anomalies["running"]
     assert (hung_row["action"], hung_row["detail"], hung_row["start_time"]) == ("span", "(not written yet)",

@@ -7,7 +7,7 @@ import math
 from typing import Any, Iterable
 
 from tracetui.clock import ages_cut_short
-from tracetui.model import BUCKETS, PAUSED, RUNNING, STATUSES, AnomalyRow, Run, Span, unwritten
+from tracetui.model import BUCKETS, PAUSED, RUNNING, STATUSES, AnomalyRow, Run, Span, listed_as_a_span, unwritten
 
 
 def anomaly_rows(runs: Iterable[Run], bucket: str) -> list[AnomalyRow]:
@@ -71,6 +71,9 @@ def run_duration_cut_short(run: Run, status: str) -> bool:
 def run_summary(run: Run, as_of: float) -> dict[str, Any]:
     """One row of `tracetui runs --json`."""
     spans = [s for s in run.spans.values() if not s.synthetic]
+    # What runs, as `spans --status running` lists it: a span not written
+    # yet (its stand-in) too (a killed Flujo run read `RUNNING 0`).
+    running = sum(1 for s in run.spans.values() if s.status == RUNNING and listed_as_a_span(s))
     start = run.start
     # A run still being written has no end yet (its last record is not one).
     end = None if run.live and run.status == RUNNING else run.end
@@ -85,7 +88,7 @@ def run_summary(run: Run, as_of: float) -> dict[str, Any]:
         "duration": duration,
         "spans": len(spans),
         "errors": sum(1 for s in spans if s.status in ("error", "timeout")),
-        "running": sum(1 for s in spans if s.status == RUNNING),
+        "running": running,
     }
 
 

@@ -23,7 +23,7 @@ from tracetui.analysis import (
 from tracetui.clock import ages_cut_short, as_of as run_as_of
 from tracetui.elide import elide_compose
 from tracetui.jsonout import encode, write_list, write_tree
-from tracetui.model import BUCKETS, RUNNING, Run, Span, orphan_note, unwritten
+from tracetui.model import BUCKETS, RUNNING, Run, Span, listed_as_a_span, orphan_note, unwritten
 from tracetui.sources.base import Source, SourceError, paused_gc
 from tracetui.sources.discover import (
     directory_files, distinct_files, empty_log_note, holds_no_records, inspect_trace_dir,
@@ -386,13 +386,11 @@ def cmd_spans(args: argparse.Namespace) -> int:
     for run in picked:
         for span in run.spans.values():
             # Made-up nodes are structure (Inspect's samples), left out; not a
-            # placeholder for a span not written yet: a real span, named by
-            # its children, still running (`spans --status running` of a hung
-            # OTel pipeline listed nothing); nor a sample that raised (its
-            # own error record: `spans --status error` listed its failed
-            # tool calls, not the samples that failed).
-            if (span.synthetic and not unwritten(span) and span.error is None) \
-                    or (wanted and span.status != wanted) \
+            # placeholder for a span not written yet (`spans --status
+            # running` of a hung OTel pipeline, or of a killed Flujo run,
+            # listed nothing); nor a sample that raised (`spans --status
+            # error` listed its failed tool calls, not the samples that failed).
+            if not listed_as_a_span(span) or (wanted and span.status != wanted) \
                     or (needle and needle not in span.name.lower()):
                 continue
             chosen.append((run, span))

@@ -164,12 +164,27 @@ UNWRITTEN_NAME = "(not written yet)"
 UNWRITTEN_KIND = "span"
 
 
+#: The name and kind of the node standing for a running Flujo run's root
+#: span, which Flujo writes only when the run ends (`formats.flujo`).
+STAND_IN_NAME = "pipeline_run"
+STAND_IN_KIND = "pipeline"
+#: (kind, name) of the made-up nodes that stand for a real span (`unwritten`).
+_STANDING_FOR_SPANS = {(UNWRITTEN_KIND, UNWRITTEN_NAME), (STAND_IN_KIND, STAND_IN_NAME)}
+
+
 def unwritten(span: "Span") -> bool:
     """Is it a placeholder for a span not written (yet): made up, but
-    standing for a real span, still running as far as is known, which its
-    children name? (The other made-up nodes are structure: Inspect's tasks
-    and samples, Chrome's tracks, Flujo's run.)"""
-    return span.synthetic and span.kind == UNWRITTEN_KIND and span.name == UNWRITTEN_NAME
+    standing for a real span, still running as far as is known (a parent
+    its children name, or a running Flujo run's root)? The other made-up
+    nodes are structure: Inspect's tasks and samples, Chrome's tracks."""
+    return span.synthetic and (span.kind, span.name) in _STANDING_FOR_SPANS
+
+
+def listed_as_a_span(span: "Span") -> bool:
+    """Does `spans` list it (and `runs` count it running): written by its
+    source; made up but standing for a span not written yet (`unwritten`);
+    or a made-up sample that raised (Inspect's `Sample error`, its error)."""
+    return not span.synthetic or span.error is not None or unwritten(span)
 
 
 #: How much of a missing parent's id a list row shows (`orphan_note`).

@@ -47,7 +47,7 @@ from tracetui.formats.sqlite_generic import (
     IN_CHUNK, Linker, RowsRead, SQLiteFormat, batches, column_list, detach, find_column, iso_to_epoch,
     json_cell,
 )
-from tracetui.model import BUCKETS, CANCELLED, ERROR, OK, PAUSED, RUNNING, TIMEOUT, Run, Span
+from tracetui.model import BUCKETS, CANCELLED, ERROR, OK, PAUSED, RUNNING, STAND_IN_KIND, STAND_IN_NAME, TIMEOUT, Run, Span
 from tracetui.sources.writers import database_writer
 from tracetui.store import Store
 
@@ -69,11 +69,6 @@ PLAIN_STATUSES = ("completed", "failed", "running")
 #: after 3 attempts`. Flujo records no other sign of it (QA: `slow_report`,
 #: `timeout_s=0.3` on a 2 s step, read `error`).
 TIMED_OUT = re.compile(r"\bfailed with (?:\w+\.)*TimeoutError\b|\bAgent timed out\b")
-#: The name and kind of the node that stands for a running run with no
-#: spans (`_settle_stand_in`): those of the root span Flujo writes for it
-#: when it ends.
-STAND_IN_NAME = "pipeline_run"
-STAND_IN_KIND = "pipeline"
 #: What the stand-in says of its run, its writer at work, or not.
 STAND_IN_RUNNING = "running; Flujo records its spans when it ends"
 STAND_IN_GONE = "never finished: its writer is gone (killed?)"
