@@ -1,0 +1,469 @@
+/* The anomaly scan's common lines, accepted without building them
+ * (`tracetui.fastscan`, `Folder.feed`).
+ *
+ * Why: `tracetui anomalies` parsed every line of a trace log with orjson,
+ * a dict and a str for every key and value, to look at five of them; that
+ * was most of its time. A line here is checked against a strict subset of
+ * JSON and, when it is one of the two shapes that make up nearly every
+ * line of an Inspect log (a plain message; an `enter` or `exit` whose
+ * fields have the types Inspect's writer gives them), folded at once, as
+ * `Folder._fold` folds it, with only its trace id made a Python object.
+ *
+ * Why this is exact: this code never decides that a line is bad, nor
+ * reads one any other way than Python would. It accepts a line only when
+ * it is certainly a JSON object that orjson reads (ASCII, no raw control
+ * characters, no lone surrogate escapes, no exponents, no deep nesting,
+ * single spaces as the only whitespace), in which the keys that matter are
+ * plain (no escapes) and appear once; anything else, or any doubt, stops
+ * the fold at that line, which Python then reads in full. An enter's line
+ * is kept as bytes, parsed only if its action is still open at the end
+ * (or must be replayed at a merge).
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+/* Nesting deeper than this is left to Python (orjson allows 1024). */
+#define MAX_DEPTH 32
+/* Numbers longer than this are left to Python (Python's int parser
+ * refuses more than 4300 digits; a float this long is no writer's). */
+#define MAX_NUMBER 40
+
+enum { V_STR = 1, V_INT, V_FLOAT, V_OTHER };
+
+enum {
+    K_MESSAGE, K_TIMESTAMP, K_LEVEL, K_ACTION, K_EVENT, K_TRACE_ID, K_DETAIL,
+    K_ERROR, K_ERROR_TYPE, K_STACKTRACE, K_DURATION, K_START_TIME, K_COUNT
+};
+
+typedef struct {
+    const char *name;
+    Py_ssize_t len;
+} KeyName;
+
+static const KeyName KEYS[K_COUNT] = {
+    {"message", 7}, {"timestamp", 9}, {"level", 5}, {"action", 6}, {"event", 5},
+    {"trace_id", 8}, {"detail", 6}, {"error", 5}, {"error_type", 10},
+    {"stacktrace", 10}, {"duration", 8}, {"start_time", 10},
+};
+
+typedef struct {
+    int kind;          /* 0: absent */
+    int escaped;       /* a string holding a backslash escape */
+    const char *start; /* a string's characters (inside the quotes) */
+    Py_ssize_t len;
+} Value;
+
+static int is_hex(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static int hex_value(unsigned char c) {
+    if (c <= '9') return c - '0';
+    if (c >= 'a') return c - 'a' + 10;
+    return c - 'A' + 10;
+}
+
+/* Bytes a string's scan must stop at: its quote, an escape, a control
+ * character, a non-ASCII byte (set up by `init_special`). */
+static unsigned char SPECIAL[256];
+
+static void init_special(void) {
+    int c;
+    for (c = 0; c < 256; c++) SPECIAL[c] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
+}
+
+/* A string from the opening quote at *p; on success *p is past the closing
+ * quote. Returns 0 on anything left to Python. */
+static int scan_string(const unsigned char **p, const unsigned char *end, Value *out) {
+    const unsigned char *s = *p + 1;
+    const unsigned char *start = s;
+    int escaped = 0;
+    while (s < end) {
+        unsigned char c;
+        while (s < end && !SPECIAL[*s]) s++;
+        if (s >= end) return 0;
+        c = *s;
+        if (c == '"') {
+            if (out) {
+                out->kind = V_STR;
+                out->escaped = escaped;
+                out->start = (const char *)start;
+                out->len = s - start;
+            }
+            *p = s + 1;
+            return 1;
+        }
+        if (c != '\\') return 0; /* a control character or a non-ASCII byte */
+        escaped = 1;
+        if (s + 1 >= end) return 0;
+        c = s[1];
+        if (c == 'u') {
+            int code;
+            if (s + 5 >= end || !is_hex(s[2]) || !is_hex(s[3]) || !is_hex(s[4]) || !is_hex(s[5]))
+                return 0;
+            code = (hex_value(s[2]) << 12) | (hex_value(s[3]) << 8) | (hex_value(s[4]) << 4) | hex_value(s[5]);
+            if (code >= 0xD800 && code <= 0xDFFF) return 0; /* a surrogate: orjson and json differ */
+            s += 6;
+            continue;
+        }
+        if (c != '"' && c != '\\' && c != '/' && c != 'b' && c != 'f' && c != 'n' && c != 'r' && c != 't')
+            return 0;
+        s += 2;
+    }
+    return 0;
+}
+
+/* A number: -?(0|[1-9][0-9]*)(\.[0-9]+)?, no exponent. */
+static int scan_number(const unsigned char **p, const unsigned char *end, int *kind) {
+    const unsigned char *s = *p;
+    const unsigned char *start = s;
+    *kind = V_INT;
+    if (s < end && *s == '-') s++;
+    if (s >= end) return 0;
+    if (*s == '0') {
+        s++;
+    } else if (*s >= '1' && *s <= '9') {
+        while (s < end && *s >= '0' && *s <= '9') s++;
+    } else {
+        return 0;
+    }
+    if (s < end && *s == '.') {
+        s++;
+        if (s >= end || *s < '0' || *s > '9') return 0;
+        while (s < end && *s >= '0' && *s <= '9') s++;
+        *kind = V_FLOAT;
+    }
+    if (s < end && (*s == 'e' || *s == 'E')) return 0;
+    if (s - start > MAX_NUMBER) return 0;
+    *p = s;
+    return 1;
+}
+
+static void skip_spaces(const unsigned char **p, const unsigned char *end) {
+    while (*p < end && **p == ' ') (*p)++;
+}
+
+static int scan_value(const unsigned char **p, const unsigned char *end, int depth, Value *out);
+
+/* An object or array from its opening bracket (its contents not kept). */
+static int scan_container(const unsigned char **p, const unsigned char *end, int depth) {
+    const unsigned char *s = *p;
+    int object = *s == '{';
+    unsigned char close = object ? '}' : ']';
+    if (depth > MAX_DEPTH) return 0;
+    s++;
+    skip_spaces(&s, end);
+    if (s < end && *s == close) {
+        *p = s + 1;
+        return 1;
+    }
+    for (;;) {
+        if (object) {
+            if (s >= end || *s != '"' || !scan_string(&s, end, NULL)) return 0;
+            skip_spaces(&s, end);
+            if (s >= end || *s != ':') return 0;
+            s++;
+            skip_spaces(&s, end);
+        }
+        if (!scan_value(&s, end, depth + 1, NULL)) return 0;
+        skip_spaces(&s, end);
+        if (s >= end) return 0;
+        if (*s == ',') {
+            s++;
+            skip_spaces(&s, end);
+            continue;
+        }
+        if (*s == close) {
+            *p = s + 1;
+            return 1;
+        }
+        return 0;
+    }
+}
+
+static int scan_literal(const unsigned char **p, const unsigned char *end, const char *word, Py_ssize_t len) {
+    if (end - *p < len || memcmp(*p, word, len) != 0) return 0;
+    *p += len;
+    return 1;
+}
+
+static int scan_value(const unsigned char **p, const unsigned char *end, int depth, Value *out) {
+    unsigned char c;
+    int kind = V_OTHER;
+    if (*p >= end) return 0;
+    c = **p;
+    if (c == '"') return scan_string(p, end, out);
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        if (!scan_number(p, end, &kind)) return 0;
+    } else if (c == '{' || c == '[') {
+        if (!scan_container(p, end, depth)) return 0;
+    } else if (c == 't') {
+        if (!scan_literal(p, end, "true", 4)) return 0;
+    } else if (c == 'f') {
+        if (!scan_literal(p, end, "false", 5)) return 0;
+    } else if (c == 'n') {
+        if (!scan_literal(p, end, "null", 4)) return 0;
+    } else {
+        return 0;
+    }
+    if (out) {
+        out->kind = kind;
+        out->escaped = 0;
+        out->start = NULL;
+        out->len = 0;
+    }
+    return 1;
+}
+
+static int key_index(const unsigned char *name, Py_ssize_t len) {
+    int i;
+    /* Most keys are none of these: the length and first letter rule them out. */
+    if (len < 5 || len > 10) return -1;
+    for (i = 0; i < K_COUNT; i++) {
+        if (KEYS[i].len == len && KEYS[i].name[0] == name[0] && memcmp(KEYS[i].name, name, len) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* The top-level keys that matter of a line that is a JSON object; 0 if it
+ * is not certainly one (or a key that matters is escaped or repeated). */
+static int scan_line(const unsigned char *s, const unsigned char *end, Value *values) {
+    Value key;
+    memset(values, 0, sizeof(Value) * K_COUNT);
+    if (s >= end || *s != '{') return 0;
+    s++;
+    skip_spaces(&s, end);
+    if (s < end && *s == '}') return 0; /* no message: Python says why */
+    for (;;) {
+        Value value;
+        int index;
+        if (s >= end || *s != '"' || !scan_string(&s, end, &key)) return 0;
+        skip_spaces(&s, end);
+        if (s >= end || *s != ':') return 0;
+        s++;
+        skip_spaces(&s, end);
+        if (!scan_value(&s, end, 1, &value)) return 0;
+        if (key.escaped) {
+            /* An escaped key may spell one that matters ("\u0061ction"). */
+            return 0;
+        }
+        index = key_index((const unsigned char *)key.start, key.len);
+        if (index >= 0) {
+            if (values[index].kind) return 0; /* repeated: which one wins is Python's to say */
+            values[index] = value;
+        }
+        skip_spaces(&s, end);
+        if (s >= end) return 0;
+        if (*s == ',') {
+            s++;
+            skip_spaces(&s, end);
+            continue;
+        }
+        if (*s == '}') {
+            s++;
+            break;
+        }
+        return 0;
+    }
+    return s == end;
+}
+
+static int plain_string(const Value *v) {
+    return v->kind == V_STR && !v->escaped;
+}
+
+static int is_word(const Value *v, const char *word, Py_ssize_t len) {
+    return plain_string(v) && v->len == len && memcmp(v->start, word, len) == 0;
+}
+
+enum { LINE_OTHER, LINE_MESSAGE, LINE_ENTER, LINE_EXIT };
+
+/* Which of the shapes `Folder._fold` folds inline the line is. */
+static int classify(const Value *v) {
+    if (v[K_MESSAGE].kind != V_STR || v[K_TIMESTAMP].kind != V_STR || v[K_LEVEL].kind != V_STR)
+        return LINE_OTHER;
+    if (!v[K_ACTION].kind) return LINE_MESSAGE;
+    if (v[K_ACTION].kind != V_STR || !plain_string(&v[K_TRACE_ID])) return LINE_OTHER;
+    if (v[K_DETAIL].kind && v[K_DETAIL].kind != V_STR) return LINE_OTHER;
+    if (v[K_ERROR].kind || v[K_ERROR_TYPE].kind || v[K_STACKTRACE].kind) return LINE_OTHER;
+    if (is_word(&v[K_EVENT], "exit", 4)) {
+        if ((v[K_DURATION].kind && v[K_DURATION].kind != V_FLOAT) || v[K_START_TIME].kind) return LINE_OTHER;
+        return LINE_EXIT;
+    }
+    if (is_word(&v[K_EVENT], "enter", 5)) {
+        if ((v[K_START_TIME].kind && v[K_START_TIME].kind != V_FLOAT) || v[K_DURATION].kind) return LINE_OTHER;
+        return LINE_ENTER;
+    }
+    return LINE_OTHER;
+}
+
+static PyObject *ENTER_WORD;
+static PyObject *EXIT_WORD;
+
+/* tracked.append((tid, event, pos, line)) */
+static int track_record(PyObject *tracked, PyObject *tid, PyObject *event, PyObject *pos,
+                        const unsigned char *line, Py_ssize_t len) {
+    PyObject *raw = PyBytes_FromStringAndSize((const char *)line, len);
+    PyObject *item;
+    int failed;
+    if (raw == NULL) return -1;
+    item = PyTuple_Pack(4, tid, event, pos, raw);
+    Py_DECREF(raw);
+    if (item == NULL) return -1;
+    failed = PyList_Append(tracked, item);
+    Py_DECREF(item);
+    return failed;
+}
+
+/* One enter or exit, as `Folder._fold` applies it. */
+static int apply(int shape, PyObject *tid, PyObject *pos, const unsigned char *line, Py_ssize_t len,
+                 PyObject *running, PyObject *seen, PyObject *tracked_ids, PyObject *tracked, int track) {
+    int known = PySet_Contains(tracked_ids, tid);
+    if (known < 0) return -1;
+    if (known) return track_record(tracked, tid, shape == LINE_ENTER ? ENTER_WORD : EXIT_WORD, pos, line, len);
+    if (shape == LINE_EXIT) {
+        PyObject *entered = PyDict_GetItemWithError(running, tid);
+        if (entered != NULL) return PyDict_DelItem(running, tid);
+        if (PyErr_Occurred()) return -1;
+        if (track) {
+            int was_seen = PySet_Contains(seen, tid);
+            if (was_seen < 0) return -1;
+            if (!was_seen) {
+                if (PySet_Add(tracked_ids, tid) < 0) return -1;
+                return track_record(tracked, tid, EXIT_WORD, pos, line, len);
+            }
+        }
+        return 0;
+    } else {
+        PyObject *row = PyDict_GetItemWithError(running, tid);
+        PyObject *raw, *value;
+        int failed;
+        if (row == NULL && PyErr_Occurred()) return -1;
+        raw = PyBytes_FromStringAndSize((const char *)line, len);
+        if (raw == NULL) return -1;
+        if (row == NULL) {
+            int fresh = 1;
+            if (track) {
+                int was_seen = PySet_Contains(seen, tid);
+                if (was_seen < 0) {
+                    Py_DECREF(raw);
+                    return -1;
+                }
+                fresh = !was_seen;
+                if (PySet_Add(seen, tid) < 0) {
+                    Py_DECREF(raw);
+                    return -1;
+                }
+            }
+            value = PyTuple_Pack(3, raw, pos, fresh ? Py_True : Py_False);
+        } else {
+            if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != 3) {
+                Py_DECREF(raw);
+                PyErr_SetString(PyExc_TypeError, "running values are (record, position, fresh)");
+                return -1;
+            }
+            value = PyTuple_Pack(3, raw, PyTuple_GET_ITEM(row, 1), PyTuple_GET_ITEM(row, 2));
+        }
+        Py_DECREF(raw);
+        if (value == NULL) return -1;
+        failed = PyDict_SetItem(running, tid, value);
+        Py_DECREF(value);
+        return failed;
+    }
+}
+
+PyDoc_STRVAR(fold_doc,
+"fold(data, at, index, base, running, seen, tracked_ids, tracked, track)\n"
+"    -> (at, index, records, stopped)\n\n"
+"Fold the lines of `data` from byte `at` (line `index`), as Folder._fold\n"
+"does with no filter, until its end or a line left to Python: then\n"
+"`stopped` is True and (`at`, `index`) are that line's. A line's position\n"
+"is `base` plus its index. `records`: the records folded.");
+
+static PyObject *fold(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    Py_ssize_t at, index, base;
+    PyObject *running, *seen, *tracked_ids, *tracked;
+    int track;
+    Py_ssize_t records = 0;
+    int stopped = 0;
+    const unsigned char *buf, *end;
+    Value values[K_COUNT];
+    (void)self;
+
+    if (!PyArg_ParseTuple(args, "y*nnnO!O!O!O!p", &data, &at, &index, &base, &PyDict_Type, &running,
+                          &PySet_Type, &seen, &PySet_Type, &tracked_ids, &PyList_Type, &tracked, &track))
+        return NULL;
+    buf = (const unsigned char *)data.buf;
+    end = buf + data.len;
+    if (at < 0 || at > data.len) {
+        PyBuffer_Release(&data);
+        PyErr_SetString(PyExc_ValueError, "at is outside data");
+        return NULL;
+    }
+    while (buf + at < end) {
+        const unsigned char *line = buf + at;
+        const unsigned char *eol = memchr(line, '\n', end - line);
+        int shape;
+        if (eol == NULL) eol = end;
+        if (!scan_line(line, eol, values)) {
+            stopped = 1;
+            break;
+        }
+        shape = classify(values);
+        if (shape == LINE_OTHER) {
+            stopped = 1;
+            break;
+        }
+        if (shape != LINE_MESSAGE) {
+            const Value *id = &values[K_TRACE_ID];
+            PyObject *tid = PyUnicode_DecodeASCII(id->start, id->len, NULL);
+            PyObject *pos;
+            int failed;
+            if (tid == NULL) goto error;
+            pos = PyLong_FromSsize_t(base + index);
+            if (pos == NULL) {
+                Py_DECREF(tid);
+                goto error;
+            }
+            failed = apply(shape, tid, pos, line, eol - line, running, seen, tracked_ids, tracked, track);
+            Py_DECREF(tid);
+            Py_DECREF(pos);
+            if (failed < 0) goto error;
+        }
+        records++;
+        index++;
+        at = (eol - buf) + 1;
+    }
+    if (at > data.len) at = data.len;
+    PyBuffer_Release(&data);
+    return Py_BuildValue("nnnO", at, index, records, stopped ? Py_True : Py_False);
+
+error:
+    PyBuffer_Release(&data);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"fold", fold, METH_VARARGS, fold_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_fastfold",
+    "The anomaly scan's common lines, folded without building them (see _fastfold.c).", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__fastfold(void) {
+    PyObject *m;
+    init_special();
+    ENTER_WORD = PyUnicode_InternFromString("enter");
+    EXIT_WORD = PyUnicode_InternFromString("exit");
+    if (ENTER_WORD == NULL || EXIT_WORD == NULL) return NULL;
+    m = PyModule_Create(&module);
+    return m;
+}
