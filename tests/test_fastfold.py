@@ -119,13 +119,13 @@ def test_the_accelerator_takes_the_common_lines_and_leaves_the_rest(monkeypatch)
     odd = enter.replace(b'"event": "enter"', b'"event": "ent\\u0065r"')  # an enter all the same
     data = b"\n".join([message, enter, odd, message]) + b"\n"
     running, seen, tracked_ids, tracked = {}, set(), set(), []
-    at, index, records, stopped = fastscan_fastfold.fold(data, 0, 0, 100, running, seen, tracked_ids,
+    at, index, records, stopped = fastscan_fastfold.fold(data, 0, len(data), 0, 100, running, seen, tracked_ids,
                                                          tracked, True)
     assert (index, records, stopped) == (2, 2, True)
     assert at == len(message) + len(enter) + 2  # the odd line's start
     ((tid, (line, pos, fresh)),) = running.items()
     assert line == enter and pos == 101 and fresh is True and seen == {tid}
-    at, index, records, stopped = fastscan_fastfold.fold(data, at + len(odd) + 1, 3, 100, running, seen,
+    at, index, records, stopped = fastscan_fastfold.fold(data, at + len(odd) + 1, len(data), 3, 100, running, seen,
                                                          tracked_ids, tracked, True)
     assert (at, index, records, stopped) == (len(data), 4, 1, False)
 

@@ -22,6 +22,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 #include <string.h>
 
 /* Nesting deeper than this is left to Python (orjson allows 1024). */
@@ -74,6 +75,21 @@ static void init_special(void) {
     for (c = 0; c < 256; c++) SPECIAL[c] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
 }
 
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Does any byte of `word` need a look: a quote, a backslash, a control
+ * character or a non-ASCII byte? (SWAR: a byte is zero in `x ^ c` where it
+ * equals c; `x - n` borrows into the high bit where a byte is below n.) */
+static inline int has_special(uint64_t word) {
+    uint64_t quote = word ^ (ONES * '"');
+    uint64_t slash = word ^ (ONES * '\\');
+    uint64_t zero_quote = (quote - ONES) & ~quote;
+    uint64_t zero_slash = (slash - ONES) & ~slash;
+    uint64_t control = word - ONES * 0x20;
+    return ((zero_quote | zero_slash | control | word) & HIGHS) != 0;
+}
+
 /* A string from the opening quote at *p; on success *p is past the closing
  * quote. Returns 0 on anything left to Python. */
 static int scan_string(const unsigned char **p, const unsigned char *end, Value *out) {
@@ -82,6 +98,14 @@ static int scan_string(const unsigned char **p, const unsigned char *end, Value 
     int escaped = 0;
     while (s < end) {
         unsigned char c;
+        /* Eight bytes at a time while none is special (most of a line is
+         * its message and detail), then byte by byte. */
+        while (end - s >= 8) {
+            uint64_t word;
+            memcpy(&word, s, 8);
+            if (has_special(word)) break;
+            s += 8;
+        }
         while (s < end && !SPECIAL[*s]) s++;
         if (s >= end) return 0;
         c = *s;
@@ -222,7 +246,8 @@ static int key_index(const unsigned char *name, Py_ssize_t len) {
     /* Most keys are none of these: the length and first letter rule them out. */
     if (len < 5 || len > 10) return -1;
     for (i = 0; i < K_COUNT; i++) {
-        if (KEYS[i].len == len && KEYS[i].name[0] == name[0] && memcmp(KEYS[i].name, name, len) == 0)
+        if (KEYS[i].len == len && KEYS[i].name[0] == name[0] && KEYS[i].name[len - 1] == name[len - 1]
+                && memcmp(KEYS[i].name, name, len) == 0)
             return i;
     }
     return -1;
@@ -347,16 +372,13 @@ static int apply(int shape, PyObject *tid, PyObject *pos, const unsigned char *l
         if (row == NULL) {
             int fresh = 1;
             if (track) {
-                int was_seen = PySet_Contains(seen, tid);
-                if (was_seen < 0) {
-                    Py_DECREF(raw);
-                    return -1;
-                }
-                fresh = !was_seen;
+                /* One lookup, not two: the set grows if the id is new. */
+                Py_ssize_t before = PySet_GET_SIZE(seen);
                 if (PySet_Add(seen, tid) < 0) {
                     Py_DECREF(raw);
                     return -1;
                 }
+                fresh = PySet_GET_SIZE(seen) > before;
             }
             value = PyTuple_Pack(3, raw, pos, fresh ? Py_True : Py_False);
         } else {
@@ -376,16 +398,16 @@ static int apply(int shape, PyObject *tid, PyObject *pos, const unsigned char *l
 }
 
 PyDoc_STRVAR(fold_doc,
-"fold(data, at, index, base, running, seen, tracked_ids, tracked, track)\n"
+"fold(data, at, end, index, base, running, seen, tracked_ids, tracked, track)\n"
 "    -> (at, index, records, stopped)\n\n"
-"Fold the lines of `data` from byte `at` (line `index`), as Folder._fold\n"
-"does with no filter, until its end or a line left to Python: then\n"
+"Fold the lines of `data` from byte `at` (line `index`) to byte `end`, as\n"
+"Folder._fold does with no filter, until `end` or a line left to Python: then\n"
 "`stopped` is True and (`at`, `index`) are that line's. A line's position\n"
 "is `base` plus its index. `records`: the records folded.");
 
 static PyObject *fold(PyObject *self, PyObject *args) {
     Py_buffer data;
-    Py_ssize_t at, index, base;
+    Py_ssize_t at, stop, index, base;
     PyObject *running, *seen, *tracked_ids, *tracked;
     int track;
     Py_ssize_t records = 0;
@@ -394,16 +416,16 @@ static PyObject *fold(PyObject *self, PyObject *args) {
     Value values[K_COUNT];
     (void)self;
 
-    if (!PyArg_ParseTuple(args, "y*nnnO!O!O!O!p", &data, &at, &index, &base, &PyDict_Type, &running,
+    if (!PyArg_ParseTuple(args, "y*nnnnO!O!O!O!p", &data, &at, &stop, &index, &base, &PyDict_Type, &running,
                           &PySet_Type, &seen, &PySet_Type, &tracked_ids, &PyList_Type, &tracked, &track))
         return NULL;
     buf = (const unsigned char *)data.buf;
-    end = buf + data.len;
-    if (at < 0 || at > data.len) {
+    if (at < 0 || stop < at || stop > data.len) {
         PyBuffer_Release(&data);
-        PyErr_SetString(PyExc_ValueError, "at is outside data");
+        PyErr_SetString(PyExc_ValueError, "at and end must be within data, in order");
         return NULL;
     }
+    end = buf + stop;
     while (buf + at < end) {
         const unsigned char *line = buf + at;
         const unsigned char *eol = memchr(line, '\n', end - line);
@@ -438,7 +460,7 @@ static PyObject *fold(PyObject *self, PyObject *args) {
         index++;
         at = (eol - buf) + 1;
     }
-    if (at > data.len) at = data.len;
+    if (at > stop) at = stop;
     PyBuffer_Release(&data);
     return Py_BuildValue("nnnO", at, index, records, stopped ? Py_True : Py_False);
 
