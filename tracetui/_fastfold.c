@@ -171,6 +171,35 @@ static void skip_spaces(const unsigned char **p, const unsigned char *end) {
 
 static int scan_value(const unsigned char **p, const unsigned char *end, int depth, Value *out);
 
+/* A member's key and its colon, spaces around; `key` may be NULL. */
+static int scan_key(const unsigned char **p, const unsigned char *end, Value *key) {
+    if (*p >= end || **p != '"' || !scan_string(p, end, key)) return 0;
+    skip_spaces(p, end);
+    if (*p >= end || **p != ':') return 0;
+    (*p)++;
+    skip_spaces(p, end);
+    return 1;
+}
+
+enum { SEP_BAD, SEP_MORE, SEP_CLOSED };
+
+/* After a member or an item: a comma (more follow) or the closing bracket
+ * (*p then past it). */
+static int scan_separator(const unsigned char **p, const unsigned char *end, unsigned char close) {
+    skip_spaces(p, end);
+    if (*p >= end) return SEP_BAD;
+    if (**p == ',') {
+        (*p)++;
+        skip_spaces(p, end);
+        return SEP_MORE;
+    }
+    if (**p == close) {
+        (*p)++;
+        return SEP_CLOSED;
+    }
+    return SEP_BAD;
+}
+
 /* An object or array from its opening bracket (its contents not kept). */
 static int scan_container(const unsigned char **p, const unsigned char *end, int depth) {
     const unsigned char *s = *p;
@@ -184,26 +213,15 @@ static int scan_container(const unsigned char **p, const unsigned char *end, int
         return 1;
     }
     for (;;) {
-        if (object) {
-            if (s >= end || *s != '"' || !scan_string(&s, end, NULL)) return 0;
-            skip_spaces(&s, end);
-            if (s >= end || *s != ':') return 0;
-            s++;
-            skip_spaces(&s, end);
-        }
+        int sep;
+        if (object && !scan_key(&s, end, NULL)) return 0;
         if (!scan_value(&s, end, depth + 1, NULL)) return 0;
-        skip_spaces(&s, end);
-        if (s >= end) return 0;
-        if (*s == ',') {
-            s++;
-            skip_spaces(&s, end);
-            continue;
-        }
-        if (*s == close) {
-            *p = s + 1;
+        sep = scan_separator(&s, end, close);
+        if (sep == SEP_CLOSED) {
+            *p = s;
             return 1;
         }
-        return 0;
+        if (sep == SEP_BAD) return 0;
     }
 }
 
@@ -264,13 +282,8 @@ static int scan_line(const unsigned char *s, const unsigned char *end, Value *va
     if (s < end && *s == '}') return 0; /* no message: Python says why */
     for (;;) {
         Value value;
-        int index;
-        if (s >= end || *s != '"' || !scan_string(&s, end, &key)) return 0;
-        skip_spaces(&s, end);
-        if (s >= end || *s != ':') return 0;
-        s++;
-        skip_spaces(&s, end);
-        if (!scan_value(&s, end, 1, &value)) return 0;
+        int index, sep;
+        if (!scan_key(&s, end, &key) || !scan_value(&s, end, 1, &value)) return 0;
         if (key.escaped) {
             /* An escaped key may spell one that matters ("\u0061ction"). */
             return 0;
@@ -280,20 +293,10 @@ static int scan_line(const unsigned char *s, const unsigned char *end, Value *va
             if (values[index].kind) return 0; /* repeated: which one wins is Python's to say */
             values[index] = value;
         }
-        skip_spaces(&s, end);
-        if (s >= end) return 0;
-        if (*s == ',') {
-            s++;
-            skip_spaces(&s, end);
-            continue;
-        }
-        if (*s == '}') {
-            s++;
-            break;
-        }
-        return 0;
+        sep = scan_separator(&s, end, '}');
+        if (sep == SEP_CLOSED) return s == end;
+        if (sep == SEP_BAD) return 0;
     }
-    return s == end;
 }
 
 static int plain_string(const Value *v) {
