@@ -540,6 +540,104 @@ async def test_an_exports_result_is_on_the_status_line_at_once(demo_log, tmp_pat
         assert "export" not in status and "file was removed" in status, status
 
 
+async def test_x_while_a_file_loads_exports_the_whole_run_once_read(tmp_path, monkeypatch):
+    """`x` while a big log was still loading exported the part read so far
+    and said it was the run (QA: 119,120 spans of ~490k, nothing said).
+    The export waits for the file to be read, the status line says so, and
+    then the whole run is written."""
+    log = tmp_path / "trace-1.log"
+    write_demo_trace(str(log))
+    path = tmp_path / "trace-1.log.gz"
+    path.write_bytes(gzip.compress(log.read_bytes()))
+    log.unlink()
+    os.utime(path, (NOW - 3600, NOW - 3600))  # an ended eval's archive: no writer, nothing more to come
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    app = make_app(str(path))
+    proceed = _held_after_first_slice(app.sources[0])
+    async with app.run_test(size=(160, 36)) as pilot:
+        await _until(pilot, lambda: app.tree.run is not None)
+        assert app.loading
+        run = app.tree.run
+        await pilot.press("x")
+        await pilot.pause(0.3)
+        assert os.listdir(out) == []  # nothing written from the part read so far
+        status = app._status.render_line(0).text
+        assert re.search(r"export waits for the file to be read \(\d+%\)…", status), status
+        assert "100%" not in status and "loading" not in status, status
+        assert any("exported once read" in n.message for n in app._notifications)
+        proceed.set()
+        exported = out / "tracetui-trace-1.perfetto.json"
+        await _until(pilot, lambda: any(n.startswith("exported to ") for n in app.notes), tries=300)
+        assert not run.reading and not app.loading
+        events = json.loads(exported.read_text())["traceEvents"]
+        assert len({e["args"]["id"] for e in events if e.get("ph") == "X"}) == len(run.spans)
+        said = next(n for n in app.notes if n.startswith("exported to "))
+        assert f": {len(run.spans):,} spans (" in said and "so far" not in said, said
+        assert "export waits" not in app._status.render_line(0).text
+
+
+async def test_x_on_a_live_run_exports_at_once_what_is_written_and_says_so(tmp_path, monkeypatch):
+    """A live eval's log keeps growing, never read to an end: `x` exports
+    what is written by then, at once, and the note says that is all."""
+    path = tmp_path / f"trace-{os.getpid()}.log"
+    write_demo_trace(str(path))
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    app = make_app(str(path))
+    async with app.run_test(size=(160, 36)) as pilot:
+        await settle(pilot, app)
+        run = app.tree.run
+        assert run.live
+        await pilot.press("x")
+        await _until(pilot, lambda: any(n.startswith("exported to ") for n in app.notes))
+        said = next(n for n in app.notes if n.startswith("exported to "))
+        assert f": {len(run.spans):,} spans (" in said and "as written so far: the run is live" in said, said
+        assert (out / f"tracetui-{run.id}.perfetto.json").is_file()
+
+
+async def test_x_again_while_the_runs_export_is_written_starts_no_second_one(demo_log, tmp_path, monkeypatch):
+    """`x` twice quickly: two exports raced on the same `.part`, and a false
+    red "cannot write …: No such file or directory" came beside the
+    success (QA). The second `x` says the export is under way."""
+    import threading
+
+    monkeypatch.chdir(tmp_path)
+    release = threading.Event()
+    write = app_module.write_perfetto
+    writes = []
+
+    def slow_write(*args, **kwargs):
+        writes.append(args[1])
+        release.wait(10)
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(app_module, "write_perfetto", slow_write)
+    app = make_app(demo_log)
+    async with app.run_test(size=(160, 36)) as pilot:
+        await settle(pilot, app)
+        spans = len(app.store.runs["demo"].spans)
+        await pilot.press("x")
+        await _until(pilot, lambda: writes)
+        await pilot.press("x")
+        await pilot.pause(0.2)
+        assert len(writes) == 1
+        assert f"exporting {spans:,} spans…" in app._status.render_line(0).text
+        assert any("export is under way" in n.message for n in app._notifications)
+        release.set()
+        await _until(pilot, lambda: any(n.startswith("exported to ") for n in app.notes))
+        await pilot.pause(0.2)
+        assert len(writes) == 1
+        assert not [n for n in app.notes if "cannot write" in n]
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith("tracetui-")] == ["tracetui-demo.perfetto.json"]
+        # Written, the run may be exported again.
+        await pilot.press("x")
+        await _until(pilot, lambda: sum(n.startswith("exported to ") for n in app.notes) == 2)
+        assert len(writes) == 2
+
+
 async def test_tab_cycles_panes(demo_log):
     app = make_app(demo_log)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -323,8 +323,11 @@ class TraceApp(App):
         self._last_live_detail: tuple[Span | None, float] = (None, 0.0)
         self._panes: dict = {}
         self._filter_texts: dict[str, str] = {}
-        #: The run of a held archive `x` asked for, exported once read.
-        self._export_when_read: str | None = None
+        #: Runs `x` asked for while their source is not read yet (a held
+        #: archive's, a big log still loading), by id: exported once read.
+        #: Exported at once, a loading log's export held the part read so
+        #: far, said as if it were the run (QA: 119k spans of 490k).
+        self._export_when_read: set[str] = set()
         #: The spanless anomaly row whose note the detail shows (`anomaly_highlighted`).
         self._noted_row: AnomalyRow | None = None
         #: An anomaly row `enter` was pressed on before its span was made,
@@ -333,7 +336,9 @@ class TraceApp(App):
         #: The runs live at the last redraw (`_say_ended`).
         self._live_run_ids: set[str] = set()
         #: Exports being written, by path: how many spans (the status line
-        #: says so until each is written).
+        #: says so until each is written). An `x` for one of them starts
+        #: no other: two writers raced on its `.part`, and the second said
+        #: "cannot write" beside the first's success (QA).
         self._exporting: dict[str, int] = {}
         #: What the status line says of the last export (written, or why
         #: not): its forms, longest first (`_say_export`), their style, and
@@ -1105,7 +1110,11 @@ class TraceApp(App):
             # Before what a narrow line cuts: there is more to read than fits.
             text.append(f"  {len(notes)} notes: n", style="yellow")
         tail = Text()
-        if self.loading:
+        waiting_export = self._export_wait_percent()
+        if waiting_export is not None:
+            # In place of "loading": the same read, and why `x` did nothing yet.
+            tail.append(f"  export waits for the file to be read ({waiting_export}%)…", style="yellow")
+        elif self.loading:
             tail.append(f"  loading {self.read_percent()}%…", style="yellow")
         if self._held:
             held = len(self._held)
@@ -1544,17 +1553,45 @@ class TraceApp(App):
             self.read_held(held)
             # Exported once read (QA: "press x again once it is read", and
             # nothing said when that was).
-            self._export_when_read = run.id
+            self._export_when_read.add(run.id)
             self.notify("only its first spans are read: it is exported once read", timeout=4)
+            self.update_status()
+            return
+        if self.loading and self._being_read(run):
+            # Read for the first time (a big log opened a moment ago): the
+            # whole run, once read. A live log's growth is no load: it is
+            # exported at once (`_export`, which says it is what was written
+            # so far).
+            self._export_when_read.add(run.id)
+            self.notify(f"its file is still being read ({self._export_wait_percent()}%): "
+                        "it is exported once read", timeout=4, markup=False)
+            self.update_status()
             return
         self._export(run)
 
+    def _being_read(self, run: Run) -> bool:
+        """Whether the source of `run` has more to read than the reader has
+        got to (a big file loading, or a burst on a followed one)."""
+        source = self._source_for(run)
+        return source is not None and source.behind
+
+    def _export_wait_percent(self) -> int | None:
+        """How far the file of an export waiting to be read is (the least
+        read of them), or None when none waits."""
+        waiting = [run for run_id in list(self._export_when_read)
+                   if (run := self.store.runs.get(run_id)) is not None]
+        if not waiting:
+            return None
+        sources = [source for run in waiting if (source := self._source_for(run)) is not None]
+        return int(100 * min((source.progress for source in sources), default=1.0))
+
     def _export_if_read(self) -> None:
-        """The export asked for on a held archive's run, once it is read."""
-        run = self.store.runs.get(self._export_when_read or "")
-        if run is not None and not run.reading and self._held_source(run) is None:
-            self._export_when_read = None
-            self._export(run)
+        """The exports asked for on runs not read yet, once each is."""
+        for run_id in list(self._export_when_read):
+            run = self.store.runs.get(run_id)
+            if run is not None and self._held_source(run) is None and not self._being_read(run):
+                self._export_when_read.discard(run_id)
+                self._export(run)
 
     def _export(self, run: Run) -> None:
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", run.id)[:80] or "run"
@@ -1567,21 +1604,38 @@ class TraceApp(App):
             # Its own earlier export, opened as a source: never written to.
             self._export_failed(path, "it is a source being read", doing="not exporting over")
             return
+        if path in self._exporting:
+            # One writer per file: a second would race the first on its
+            # `.part` (QA: a red "cannot write" beside the success).
+            self.notify(f"the run's export is under way: {self._exporting[path]:,} spans to "
+                        f"{os.path.basename(path)}", timeout=3, markup=False)
+            self.update_status()
+            return
         self._exports.update((path, f"{path}.part"))
         with self.store.lock:
             spans = list(run.spans.values())
         if len(spans) > EXPORT_NOTICE_MIN:
             self.notify(f"exporting {len(spans):,} spans…", timeout=3, markup=False)
-            # And on the status line until written: a million spans take
-            # seconds more than the toast stays (QA: 11 s, nothing said).
-            self._exporting[path] = len(spans)
-            self.update_status()
-        self._export_in_background(run, spans, path, as_of(run, self.now()), os.path.exists(path))
+        # And on the status line until written: a million spans take
+        # seconds more than the toast stays (QA: 11 s, nothing said).
+        self._exporting[path] = len(spans)
+        self.update_status()
+        self._export_in_background(run, spans, path, as_of(run, self.now()), os.path.exists(path),
+                                   self._export_so_far(run))
+
+    def _export_so_far(self, run: Run) -> str:
+        """What the note of an export taken now adds when the run has more
+        to come: it holds what was written, or read, by then."""
+        if run.live:
+            return ", as written so far: the run is live"
+        if self._being_read(run):
+            return ", as read so far: its file is still being read"
+        return ""
 
     # A `description`, or Textual would repr the million spans passed (`SpanTree._filter_in_background`).
     @work(thread=True, group="export", description="export a run")
     def _export_in_background(self, run: Run, spans: list[Span], path: str, now: float,
-                              replacing: bool = False) -> None:
+                              replacing: bool = False, so_far: str = "") -> None:
         """Write the export off the UI thread (a million spans take seconds),
         from a snapshot of the run's spans, so the reader keeps reading."""
         try:
@@ -1602,7 +1656,7 @@ class TraceApp(App):
         what = f"{count:,} spans" + (f" ({len(made_up):,} of them {named}nodes tracetui inferred)"
                                      if made_up else "")
         replaced = ", replacing the run's earlier export" if replacing else ""
-        self.call_from_thread(self._exported, path, f"{what}{replaced}")
+        self.call_from_thread(self._exported, path, f"{what}{so_far}{replaced}")
 
     def _exported(self, path: str, what: str) -> None:
         """Said in a toast, kept with the notes (`n`): the file's path was
