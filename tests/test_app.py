@@ -1582,6 +1582,76 @@ async def test_a_big_runs_filter_rests_between_passes_while_following(live_log, 
         assert passes and passes[0] - typed < span_tree.RELAYOUT_GAP
 
 
+def _fresh_exit(n) -> str:
+    """The exit of `_fresh_enter(n)`'s `Subprocess`."""
+    return json.dumps({
+        "timestamp": "2026-11-23T05:40:05+00:00", "level": "TRACE",
+        "message": f"Subprocess: zzfresh {n} (exit)", "action": "Subprocess",
+        "detail": f"zzfresh {n}", "event": "exit", "trace_id": f"fresh{n}",
+        "duration": 5.0}) + "\n"
+
+
+def _fresh_shown(tree) -> list[str]:
+    return [s.id for s in tree.rows.spans if s.id.startswith("fresh")]
+
+
+async def test_a_pass_shows_what_runs_when_it_lands_not_when_it_began(live_log, monkeypatch):
+    """While a big log loads, the reader reads on during a filter pass: the
+    actions running in the pass's snapshot had ended when it looked, those
+    begun since were not in it, and `status:running` showed a finished
+    sample, or the running tasks with nothing under them (QA). The rows a
+    pass lands are what matches in the part read by then."""
+    during = []
+
+    def read_on_meanwhile(query, spans):
+        if during:  # the reader ends fresh0 and starts fresh1 while the pass runs
+            with open(live_log, "a") as f:
+                f.write(_fresh_exit(0) + _fresh_enter(1))
+            time.sleep(0.6)
+            during.clear()
+
+    big_run_filter(monkeypatch, read_on_meanwhile)
+    app = make_app(live_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        with open(live_log, "a") as f:
+            f.write(_fresh_enter(0))
+        await _until(pilot, lambda: "fresh0" in app.tree.run.spans)
+        tree = app.tree
+        app.focus_now(tree)
+        await pilot.press("slash", *"zzfresh status:running")
+        await _until(pilot, lambda: tree._filter_worker is None and _fresh_shown(tree) == ["fresh0"])
+        assert _fresh_shown(tree) == ["fresh0"]
+        during.append(True)
+        await pilot.press("enter", "slash", "end", "space")  # a new query: a full pass
+        await _until(pilot, lambda: not during and tree._filter_worker is None)
+        assert tree.run.spans["fresh0"].status == "ok"
+        assert _fresh_shown(tree) == ["fresh1"]  # as it landed, before any pass for the news
+
+
+async def test_a_filtered_match_that_ends_goes_before_the_next_pass(live_log, monkeypatch):
+    """A span listed under `status:running` goes once its end is read, not
+    at the next pass, seconds away while a big log loads (QA: a sample
+    finished minutes before stayed listed)."""
+    slow = []
+    big_run_filter(monkeypatch, lambda query, spans: slow and time.sleep(3.0))
+    app = make_app(live_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        with open(live_log, "a") as f:
+            f.write(_fresh_enter(0) + _fresh_enter(1))
+        await _until(pilot, lambda: "fresh1" in app.tree.run.spans)
+        tree, _ = await _filter_the_tree(pilot, app, "zzfresh status:running")
+        await _until(pilot, lambda: tree._filter_worker is None and _fresh_shown(tree) == ["fresh0", "fresh1"])
+        assert _fresh_shown(tree) == ["fresh0", "fresh1"]
+        slow.append(True)  # every pass from now on lands in 3 s
+        with open(live_log, "a") as f:
+            f.write(_fresh_exit(0))
+        started = time.monotonic()
+        await _until(pilot, lambda: _fresh_shown(tree) == ["fresh1"], tries=100)
+        assert _fresh_shown(tree) == ["fresh1"] and time.monotonic() - started < 2.5
+
+
 async def test_typing_on_in_a_big_runs_filter_matches_only_what_matched_before(demo_log, monkeypatch):
     """Each keystroke that narrows the words looks only at the last pass's
     matches (and spans added since): on a run of 400k spans a keystroke's

@@ -57,6 +57,10 @@ POSITIONS_MIN = 4096
 #: Rows at most this deep find their subtree's end with a C scan per level
 #: (`subtree_end`); deeper subtrees are small, and a loop is cheaper.
 SCANNED_LEVELS = 8
+#: At most this many rounds bring a filter pass's matches up to what the
+#: reader read while it ran (`SpanTree._catch_up`): each round is shorter
+#: than the one before, the reader's news in its time.
+CATCH_UP_ROUNDS = 4
 #: Least pause (s) between two layouts of a big tree in a thread.
 RELAYOUT_GAP = 0.25
 #: A made-up node (an Inspect sample, its task), open while it runs, stays
@@ -165,6 +169,24 @@ def _open_candidates(run: Run, opened: set[str], lingering: Iterable[Span] = ())
             by_parent.setdefault(node.parent, []).append(node)
             node = node.parent
     return by_parent
+
+
+def _depth(span: Span) -> int:
+    depth, node = 0, span.parent
+    while node is not None:
+        depth, node = depth + 1, node.parent
+    return depth
+
+
+def _with_ancestors(spans: Iterable[Span]) -> set[int]:
+    """The ids of `spans` and of every ancestor of theirs: a filter's rows."""
+    keep: set[int] = set()
+    for span in spans:
+        node: Span | None = span
+        while node is not None and id(node) not in keep:
+            keep.add(id(node))
+            node = node.parent
+    return keep
 
 
 class ChildPositions:
@@ -380,6 +402,10 @@ class SpanTree(LineList):
         self._filter_timer: Timer | None = None
         #: The last pass's (run, query, spans matched, spans looked at).
         self._matched: tuple[Run, Query, list[Span], int] | None = None
+        #: Filtered, the spans shown as matches that were running when
+        #: matched: when one ends it may match no more, and its row goes
+        #: then, not at the next pass (`_drop_ended_matches`).
+        self._unsettled: set[Span] = set()
         #: The span under the cursor when the filter was dropped: shown
         #: (its ancestors opened) once the whole tree's rows are back. A
         #: user filters to find a span; dropping the filter must not lose it.
@@ -677,6 +703,12 @@ class SpanTree(LineList):
                 while node is not None and id(node) not in keep:
                     keep.add(id(node))
                     node = node.parent
+        return self._rows_of(run, keep, worker)
+
+    def _rows_of(self, run: Run, keep: set[int], worker=None) -> Rows:
+        """The rows of the spans whose ids are in `keep` (matches and their
+        ancestors), in tree order."""
+        breathe = Breather()
         rows = Rows()
         stack = [(s, 0) for s in reversed(run.roots) if id(s) in keep]
         while stack:
@@ -732,8 +764,11 @@ class SpanTree(LineList):
         name = plain(self.run.name)
         # Rows: the last filter's, while a keystroke's pass runs (not said
         # of the passes new data sets off: the title blinked with each).
+        # Filtered while the run's log is still being read: the matches are
+        # those of the part read so far (QA: nothing said so).
         filtering = " · filtering…" if self._filter_worker is not None and not self._filter_live else (
-            " · sorting…" if self._sorting is self.run and not self._query else "")
+            " · sorting…" if self._sorting is self.run and not self._query else
+            " · reading…" if self._query and self.run.reading else "")
         sort = self.SORTS[self.sort_index][0] if self.sort_index else ""
         sorts = [f" · sorted: {sort}", f" · {sort}", f" · {SHORT_SORTS.get(sort, sort)}"] if sort else [""]
         # SPEC: say in the UI that the nesting is inferred. On a narrow pane
@@ -758,6 +793,8 @@ class SpanTree(LineList):
         if self.run is None:
             return
         self._keep_cursor_shown()
+        if self._query:
+            self._drop_ended_matches()
         if self._big() or self._query:
             # Filtered, a small run too: matching every span again on the
             # UI thread for each batch of a log growing 1,000 lines/s took
@@ -768,6 +805,43 @@ class SpanTree(LineList):
         current = self.current
         self._rebuild()
         self._show_relayout(current)
+
+    def _drop_ended_matches(self) -> None:
+        """Filtered, on new data: the rows of matches that ended and match
+        no more (`status:running`) go now, with the ancestors only they
+        were shown for. The next pass, which may be seconds away while a
+        big log loads, would drop them too; until then a sample finished
+        was listed as running (QA). Looks only at the matches seen
+        running: a few hundred at most. If a match is left with none of
+        its matches under it, the next pass is due now: the actions begun
+        since, which it has, are shown by no row yet."""
+        ended = [span for span in self._unsettled if span.status != RUNNING]
+        if not ended:
+            return
+        self._unsettled.difference_update(ended)
+        query = self._query
+        gone = [span for span in ended if not query.matches_span(span)]
+        current = self.current
+        emptied = removed = False
+        for span in sorted(gone, key=_depth, reverse=True):  # the deepest first
+            node: Span | None = span
+            while node is not None:
+                index = self.index_of(node)
+                if index is None or self.shown_open(index):
+                    break  # not shown, or shown for the matches under it
+                if node is not span and query.matches_span(node):
+                    emptied |= bool(node.children)
+                    break
+                self.rows.splice(index, index + 1, Rows())
+                removed = True
+                node = node.parent
+        if removed:
+            self._show_relayout(current)
+        if emptied:
+            self._filter_next = 0.0  # no pause before the pass that fills it
+            if self._filter_timer is not None:
+                self._filter_timer.stop()
+                self._filter_timer = None
 
     def _move_cursor(self, index: int, was: Span | None) -> None:
         """The cursor to row `index`, in view; the detail told if the span
@@ -1066,14 +1140,18 @@ class SpanTree(LineList):
             return
         self._show_filtered(None)
 
-    def _show_filtered(self, rows: Rows | None) -> None:
+    def _show_filtered(self, rows: Rows | None, unsettled: set[Span] | None = None) -> None:
+        """The filter's rows in place: `rows` from a thread (with the
+        matches it saw running), or matched here if None."""
         current = self.current
         if rows is None:
             self._rebuild()
+            unsettled = {span for span in self.rows.spans if span.status == RUNNING}
         else:
             self._layout_version += 1
             self.rows = rows
             self._refold()
+        self._unsettled = unsettled or set()
         self.sync_size()
         if self._reveal_unfiltered():
             return
@@ -1112,6 +1190,39 @@ class SpanTree(LineList):
         self.reveal(span)
         return True
 
+    def _catch_up(self, run: Run, query: Query, worker, matched: list[Span],
+                  count: int) -> tuple[list[Span], int, set[Span], bool] | None:
+        """A pass's matches brought up to what the reader has read since its
+        snapshot of the run's spans (None if a newer keystroke's worker
+        runs). While a big log loads, a pass takes a second and the reader
+        reads on: the actions running in the snapshot had ended when the
+        pass looked at them, the ones begun since were not in it, and
+        `status:running` showed its tasks with nothing under them (QA).
+        So the matches are looked at again and the new spans matched, in
+        rounds (each shorter than the last), until a round finds no news.
+        Returns (matches, spans looked at, the matches seen running,
+        whether anything changed): those are the rows whose match may end
+        before the next pass (`_drop_ended_matches`)."""
+        changed = False
+        unsettled: set[Span] = set()
+        for _ in range(CATCH_UP_ROUNDS):
+            with self.app.store.lock:
+                spans = list(run.spans.values())
+            candidates = matched + spans[count:]
+            # A status read before the match: a span seen ended stays so, one
+            # seen running is looked at again when it ends.
+            unsettled = {span for span in candidates if span.status == RUNNING}
+            still = [span for span in candidates if query.matches_span(span)]
+            if worker.is_cancelled:
+                return None
+            news = len(spans) > count or len(still) != len(matched)
+            matched, count = still, len(spans)
+            unsettled.intersection_update(still)
+            changed |= news
+            if not news:
+                break
+        return matched, count, unsettled, changed
+
     # A `description`: without one, Textual writes the repr of every argument
     # into the worker's, on the UI thread: the spans a refining keystroke
     # passes took 150 ms, and each typed letter showed that late (QA).
@@ -1134,6 +1245,12 @@ class SpanTree(LineList):
         rows = self._filtered_rows(run, query, worker, spans, matched)
         if rows is None or worker.is_cancelled:
             return  # a newer keystroke's worker runs
+        caught_up = self._catch_up(run, query, worker, matched, count)
+        if caught_up is None:
+            return
+        matched, count, unsettled, changed = caught_up
+        if changed:
+            rows = self._rows_of(run, _with_ancestors(matched), worker)
         cost = time.monotonic() - started
 
         def apply() -> None:
@@ -1143,7 +1260,7 @@ class SpanTree(LineList):
             self._filter_next = time.monotonic() + max(RELAYOUT_GAP, 2 * cost)
             self._matched = (run, query, matched, count)
             if self.run is run and self._query is query:
-                self._show_filtered(rows)
+                self._show_filtered(rows, unsettled)
                 if self._release_anchor:
                     self.filter_anchor = None
                     self._release_anchor = False
