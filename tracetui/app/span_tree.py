@@ -178,14 +178,18 @@ def _depth(span: Span) -> int:
     return depth
 
 
+def _add_with_ancestors(keep: set[int], span: Span) -> None:
+    """The ids of `span` and of every ancestor of its into `keep`: a filter's rows."""
+    node: Span | None = span
+    while node is not None and id(node) not in keep:
+        keep.add(id(node))
+        node = node.parent
+
+
 def _with_ancestors(spans: Iterable[Span]) -> set[int]:
-    """The ids of `spans` and of every ancestor of theirs: a filter's rows."""
     keep: set[int] = set()
     for span in spans:
-        node: Span | None = span
-        while node is not None and id(node) not in keep:
-            keep.add(id(node))
-            node = node.parent
+        _add_with_ancestors(keep, span)
     return keep
 
 
@@ -699,10 +703,7 @@ class SpanTree(LineList):
             if query.matches_span(span):
                 if matched is not None:
                     matched.append(span)
-                node: Span | None = span
-                while node is not None and id(node) not in keep:
-                    keep.add(id(node))
-                    node = node.parent
+                _add_with_ancestors(keep, span)
         return self._rows_of(run, keep, worker)
 
     def _rows_of(self, run: Run, keep: set[int], worker=None) -> Rows:
@@ -1245,12 +1246,15 @@ class SpanTree(LineList):
         rows = self._filtered_rows(run, query, worker, spans, matched)
         if rows is None or worker.is_cancelled:
             return  # a newer keystroke's worker runs
-        caught_up = self._catch_up(run, query, worker, matched, count)
-        if caught_up is None:
-            return
-        matched, count, unsettled, changed = caught_up
-        if changed:
-            rows = self._rows_of(run, _with_ancestors(matched), worker)
+        if run.reading or run.live:  # else nothing was read meanwhile, nor ended
+            caught_up = self._catch_up(run, query, worker, matched, count)
+            if caught_up is None:
+                return
+            matched, count, unsettled, changed = caught_up
+            if changed:
+                rows = self._rows_of(run, _with_ancestors(matched), worker)
+        else:
+            unsettled = set()
         cost = time.monotonic() - started
 
         def apply() -> None:
