@@ -344,21 +344,30 @@ async def test_editing_keys_in_a_burst_apply_in_typing_order(demo_log):
         assert app.focused is app.tree and box.value == "" and not box.has_class("visible")
 
 
-async def test_the_status_line_says_an_export_is_being_written_until_it_is(demo_log, tmp_path, monkeypatch):
-    """A million spans take seconds to export, longer than the toast that
-    says so stays (QA: 11 s, nothing said after the first three)."""
+def _held_exports(monkeypatch):
+    """Exports wait for the event returned to be set before they write; the
+    list returned gets each one's path as it starts."""
     import threading
 
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(app_module, "EXPORT_NOTICE_MIN", 0)
     release = threading.Event()
     write = app_module.write_perfetto
+    writes = []
 
     def slow_write(*args, **kwargs):
+        writes.append(args[1])
         release.wait(10)
         return write(*args, **kwargs)
 
     monkeypatch.setattr(app_module, "write_perfetto", slow_write)
+    return release, writes
+
+
+async def test_the_status_line_says_an_export_is_being_written_until_it_is(demo_log, tmp_path, monkeypatch):
+    """A million spans take seconds to export, longer than the toast that
+    says so stays (QA: 11 s, nothing said after the first three)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(app_module, "EXPORT_NOTICE_MIN", 0)
+    release, _ = _held_exports(monkeypatch)
     app = make_app(demo_log)
     async with app.run_test(size=(160, 36)) as pilot:
         await settle(pilot, app)
@@ -602,19 +611,8 @@ async def test_x_again_while_the_runs_export_is_written_starts_no_second_one(dem
     """`x` twice quickly: two exports raced on the same `.part`, and a false
     red "cannot write …: No such file or directory" came beside the
     success (QA). The second `x` says the export is under way."""
-    import threading
-
     monkeypatch.chdir(tmp_path)
-    release = threading.Event()
-    write = app_module.write_perfetto
-    writes = []
-
-    def slow_write(*args, **kwargs):
-        writes.append(args[1])
-        release.wait(10)
-        return write(*args, **kwargs)
-
-    monkeypatch.setattr(app_module, "write_perfetto", slow_write)
+    release, writes = _held_exports(monkeypatch)
     app = make_app(demo_log)
     async with app.run_test(size=(160, 36)) as pilot:
         await settle(pilot, app)
