@@ -98,15 +98,20 @@ def child_app(path: str, keys_per_kind: int, size: tuple[int, int]) -> dict:
     gc.collect()
     base = rss_mb()
     t_open = time.perf_counter()
+    from tracetui.prescan import start_early
+    from tracetui.sources.discover import open_sources
+    from tracetui.store import Store
+
+    # As `app.main.build_app` does: the sources opened and the big log's
+    # scan started before the app is imported.
+    store = Store()
+    sources, notes = open_sources([path], store)
+    scans = start_early(sources, [])
+
     from textual import events
     from textual._compositor import CompositorUpdate
 
     from tracetui.app.app import TraceApp
-    from tracetui.sources.discover import open_sources
-    from tracetui.store import Store
-
-    store = Store()
-    sources, notes = open_sources([path], store)
     marks: dict[str, float] = {}
     frames: list[tuple[float, float, float]] = []  # (start, end, thread CPU at end)
     frame_seen = asyncio.Event()
@@ -137,7 +142,7 @@ def child_app(path: str, keys_per_kind: int, size: tuple[int, int]) -> dict:
             if self.ticking:
                 super().tick()
 
-    app = BenchApp(sources, store, notes)
+    app = BenchApp(sources, store, notes, prescans=scans)
     original_display = app._display
 
     def display(screen, renderable) -> None:

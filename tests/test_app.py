@@ -5837,3 +5837,32 @@ async def test_a_log_not_read_yet_says_not_how_long_ago_it_ended(tmp_path, slice
             assert "loading" in status and "ago" not in status, status
         proceed.set()
         await settle(pilot, app)
+
+
+async def test_a_big_logs_scan_starts_before_the_app_and_is_taken_up_once(tmp_path, monkeypatch):
+    """`build_app` starts the big log's scan before the app is imported and
+    laid out (its answer came a third of a second later); the app takes it
+    up instead of starting another, and none is left running."""
+    from tracetui import prescan
+    from tracetui.app.main import build_app
+
+    monkeypatch.setattr(prescan, "PRESCAN_MIN_BYTES", 0)
+    path = tmp_path / "trace-7.log"
+    _gen_inspect(path, 3000, 7, start=NOW - 5000)
+    os.utime(path, (NOW - 1000, NOW - 1000))  # an old log, not being written
+    started = []
+    real_init = prescan.Prescan.__init__
+
+    def spy(self, *args, **kwargs):
+        started.append(args[0])
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(prescan.Prescan, "__init__", spy)
+    app = build_app([str(path)], now=lambda: NOW)
+    assert started == [str(path)] and list(app._early_prescans) == [str(path)]
+    (early,) = app._early_prescans.values()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        assert await wait_for(pilot, lambda: not app._early_prescans)
+        assert started == [str(path)]  # taken up (or cancelled, the log read first), not started again
+    assert early._proc is not None and early._proc.poll() is not None  # done, or killed

@@ -291,7 +291,9 @@ class TraceApp(App):
 
     def __init__(self, sources: list[Source], store: Store, notes: list[str] | None = None,
                  watch_dirs: list[str] | None = None, now: Callable[[], float] = time.time,
-                 awaited_files: list[str] | None = None) -> None:
+                 awaited_files: list[str] | None = None, prescans: dict[str, Prescan] | None = None) -> None:
+        """`prescans`: scans of big logs already under way, by path
+        (`prescan.start_early`), taken up by `prescan` in its turn."""
         super().__init__()
         self.sources = sources
         self.store = store
@@ -358,6 +360,7 @@ class TraceApp(App):
         #: iterate over a copy (`list()` copies a set without letting the
         #: other thread run).
         self._held: set[Source] = set(archives_to_hold(sources, self.watch_dirs))
+        self._early_prescans: dict[str, Prescan] = dict(prescans or {})
         #: Held archives whose first slice the reader has read (the reader's own).
         self._sliced: set[Source] = set()
         self._release_timer: Timer | None = None
@@ -444,7 +447,7 @@ class TraceApp(App):
         self._closing = True
         sys.setswitchinterval(self._switch_interval)
         gc.set_threshold(*self._gc_thresholds)
-        for scan in self._prescans:
+        for scan in [*self._prescans, *self._early_prescans.values()]:
             scan.cancel()
 
     @work(thread=True, group="prescan", name="prescan", description="prescan big logs")
@@ -456,6 +459,9 @@ class TraceApp(App):
         Held archives are scanned after the logs being read."""
         for source in sorted(sources, key=lambda s: s in self._held):
             if not source.behind:
+                early = self._early_prescans.pop(source.path, None)
+                if early is not None:
+                    early.cancel()
                 continue  # already read whole: the index's buckets are exact
             held = source in self._held
             while held and self.loading and not self._closing:
@@ -466,7 +472,9 @@ class TraceApp(App):
             # A held archive waits for the load in progress: then the reader
             # only follows, and the scan may take both CPUs (it gives way to
             # them: `prescan.NICENESS`).
-            scan = Prescan(source.path, decoder.filter, parallel=held, gentle=self._an_eval_runs())
+            scan = None if held else self._early_prescans.pop(source.path, None)
+            if scan is None:
+                scan = Prescan(source.path, decoder.filter, parallel=held, gentle=self._an_eval_runs())
             self._prescans.append(scan)
             if self._closing:  # unmounted while it started: on_unmount missed it
                 scan.cancel()

@@ -11,6 +11,7 @@ from tracetui.sources.base import SourceError
 from tracetui.sources.discover import (
     directory_files, holds_no_records, is_inspect_trace_dir, open_sources, resolve_path, waits_for_traces,
 )
+from tracetui.prescan import start_early
 from tracetui.store import Store
 
 if TYPE_CHECKING:
@@ -35,10 +36,12 @@ def build_app(paths: list[str], now: Callable[[], float] = time.time) -> TraceAp
         # Files there that are no traces are said with the notes (`n`);
         # empty ones, and an empty directory, have nothing to say.
         sources, notes = [], [str(exc)] if any(map(_holds_other_files, resolved)) else []
+    watched = [p for p in resolved if os.path.isdir(p) or is_inspect_trace_dir(p)]
+    scans = start_early(sources, watched)  # while the app is imported and laid out
     from tracetui.app.app import TraceApp
 
-    watched = [p for p in resolved if os.path.isdir(p) or is_inspect_trace_dir(p)]
-    return TraceApp(sources, store, notes, watch_dirs=watched, awaited_files=awaited, now=now)
+    return TraceApp(sources, store, notes, watch_dirs=watched, awaited_files=awaited, now=now,
+                    prescans=scans)
 
 
 def _holds_other_files(directory: str) -> bool:
