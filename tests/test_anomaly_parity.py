@@ -267,6 +267,41 @@ def test_lines_a_lone_cr_joins_keep_their_order(tmp_path, monkeypatch):
             assert scanned(path) == expected, (parallel_min, block)
 
 
+@pytest.mark.parametrize("accelerated", [True, False], ids=["C accelerator", "Python"])
+def test_a_lone_cr_between_two_fields_breaks_the_line(tmp_path, monkeypatch, accelerated):
+    """JSON takes a CR between two fields for a space; Inspect, reading its
+    log in text mode, for a line break: the record is two bad lines. An
+    exit so broken left its enter running in Inspect's answer, and the
+    scan and the index paired them (QA: 41 running where Inspect had 120).
+    Both read it as they read the file with that CR a newline."""
+    if accelerated and fastscan._fastfold is None:
+        pytest.skip("the C accelerator is not built")
+    if not accelerated:
+        monkeypatch.setattr(fastscan, "_fastfold", None)
+
+    def record(event: str, trace_id: str) -> str:
+        rec = {"timestamp": "2026-11-23T05:37:24.844457+00:00", "level": "TRACE",
+               "message": f"Tool Call: x ({event})", "action": "Tool Call", "detail": "x",
+               "event": event, "trace_id": trace_id}
+        rec["start_time" if event == "enter" else "duration"] = 1795412399.75 if event == "enter" else 1.5
+        return json.dumps(rec)
+
+    broken = [record("enter", "A"), record("exit", "A").replace(", ", ",\r ", 1),
+              record("enter", "B").replace(", ", ",\r ", 1), record("exit", "C"),
+              record("enter", "D") + "\r", record("exit", "D") + "\r"]  # CRLF: no break
+    (tmp_path / "cr").mkdir()
+    (tmp_path / "lf").mkdir()
+    path, same = str(tmp_path / "cr" / "trace-1.log"), str(tmp_path / "lf" / "trace-1.log")
+    write(path, "\n".join(broken) + "\n")
+    write(same, "\n".join(line.replace(",\r ", ",\n ") for line in broken) + "\n")
+    expected = sequential(same)
+    assert [row["detail"] for row in expected["running"]] == ["x"] and expected["skipped"] == 4
+    del expected["trace_file"]
+    for ours in (sequential(path), scanned(path)):
+        del ours["trace_file"]
+        assert ours == expected
+
+
 def test_gzip_cut_mid_line_and_damaged(tmp_path, monkeypatch):
     """The two-process gzip scan cuts inside a line and inside a block, and
     a damaged stream gives the same rows and note however it is split as in
@@ -379,6 +414,10 @@ def test_bent_inspect_lines_match_inspect_itself(tmp_path, monkeypatch, gz):
             # universal newlines, so it ends a line there too (QA).
             lines[-1] = lines[-1] + "\r" + text
             continue
+        elif roll < 0.14:
+            # A lone CR between two fields of one record: JSON reads it as a
+            # space, Inspect as a line break (QA: 41 running, Inspect 120).
+            text = text.replace(", ", ",\r ", 1)
         lines.append(text)
     text = ("\r\n" if gz else "\n").join(lines) + "\n"
     path = str(tmp_path / ("trace-9.log.gz" if gz else "trace-9.log"))

@@ -181,6 +181,8 @@ EDGE_LINES = {
     "an enter with a duration": _edit(ENTER, b'"start_time": ', b'"duration": 1.5, "start_time": '),
     "an exit with a start time": _edit(CLOSE, b'"duration": ', b'"start_time": 1.5, "duration": '),
     "a bad escape": _edit(ENTER, b'"detail": "', b'"detail": "\\x'),
+    "a CRLF line": ENTER + b"\r",
+    "a CR before the CRLF's": ENTER + b"\r\r",
     "trailing space": ENTER + b" ",
     "two records joined": ENTER + CLOSE,
     "no message": _edit(ENTER, b'"message"', b'"massage"'),

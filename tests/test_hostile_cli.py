@@ -1314,3 +1314,14 @@ def test_every_option_of_every_command_says_what_it_does(capsys):
         with pytest.raises(SystemExit):
             main([command, "--help"])
         assert "failed = error, completed = ok" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_log_whose_first_line_a_lone_cr_joins_is_read(tmp_path, capsys):
+    """Two enters joined by a lone CR on the only line: Inspect reads two
+    lines, two actions running; tracetui said "not a trace source" (QA)."""
+    path = tmp_path / "trace-8.log"
+    path.write_bytes(c.line(c.inspect_record("enter", "t1", start=1.0))[:-1] + b"\r"
+                     + c.line(c.inspect_record("enter", "t2", start=2.0)))
+    code, out, err = cli(capsys, "anomalies", str(path), "--json")
+    assert code == 0, err
+    assert sorted(row["start_time"] for row in json.loads(out)["running"]) == [1.0, 2.0]

@@ -294,7 +294,9 @@ static int scan_line(const unsigned char *s, const unsigned char *end, Value *va
             values[index] = value;
         }
         sep = scan_separator(&s, end, '}');
-        if (sep == SEP_CLOSED) return s == end;
+        /* A CRLF's CR ends the line as its LF does (Inspect reads text
+         * mode); a CR anywhere else starts a line there: Python's to split. */
+        if (sep == SEP_CLOSED) return s == end || (s + 1 == end && *s == '\r');
         if (sep == SEP_BAD) return 0;
     }
 }

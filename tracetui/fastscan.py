@@ -213,6 +213,15 @@ class Folder:
         pieces = data.split(b"\n")
         if data.endswith(b"\n"):
             pieces.pop()
+        if data.count(b"\r") != data.count(b"\r\n"):
+            # A lone CR: Inspect breaks the line there even between two
+            # fields, where orjson reads it as a space. Rare: line by line.
+            self._last_pieces = pieces
+            res = self.result
+            for i, line in enumerate(pieces):
+                self._slow_line(line, base + i, res.lines + 1 + i)
+            res.lines += len(pieces)
+            return
         self._last_pieces = pieces
         n = len(pieces)
         i = 0
@@ -251,7 +260,12 @@ class Folder:
         self._last_block = (data, first, end)
 
     def _slow_line(self, line: bytes, pos: int, line_no: int) -> None:
-        """One line the accelerator left: read as `_fold` reads a line."""
+        """One line the accelerator left (or a block with a lone CR held):
+        read as `_fold` reads a line, but a lone CR splits it first, where
+        JSON would take it for a space (Inspect reads it as a line break)."""
+        if b"\r" in line:
+            self._line(line, pos, line_no)
+            return
         try:
             rec = orjson.loads(line)
         except orjson.JSONDecodeError:

@@ -563,6 +563,14 @@ class InspectDecoder:
             offset = pos
             pos += len(line) + 1
             line_no += 1
+            cr = line.find(b"\r")
+            if 0 <= cr < len(line) - 1:
+                # A lone CR: Inspect breaks the line there, even between two
+                # fields, where orjson would read it as a space.
+                self._line_no = line_no
+                self._slow_line(line, offset)
+                line_no = self._line_no
+                continue
             try:
                 rec = parse(line)
                 get = rec.get

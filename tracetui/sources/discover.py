@@ -12,7 +12,7 @@ import zlib
 from typing import Any
 
 from tracetui.formats import LINE_FORMATS, LineFormat, sniff_document, sniff_lines
-from tracetui.formats.inspect import WRITER_QUIET
+from tracetui.formats.inspect import WRITER_QUIET, cr_lines
 from tracetui.formats.jsonutil import loads
 from tracetui.formats.spanbuild import opens_json
 from tracetui.sources.base import Source, SourceError, written_within
@@ -195,7 +195,10 @@ def _first_records(head: bytes) -> list[dict]:
     lines = head.split(b"\n")
     if len(head) >= HEAD_SIZE and len(lines) > 1:
         lines.pop()  # the last line may be cut by the head limit
-    lines = [line for line in lines if line.strip()]
+    # A lone CR breaks a line too, as Inspect reads its log (text mode):
+    # records it joins are two (QA: a log whose first line did so was "not
+    # a trace source").
+    lines = [piece for line in lines for piece in (cr_lines(line) or (line,)) if piece.strip()]
     records, tried = _objects_from(lines, 0)
     if tried < SNIFF_TEXT_MIN or 4 * len(records) >= tried:
         return records
