@@ -384,6 +384,16 @@ async def test_the_status_line_says_an_export_is_being_written_until_it_is(demo_
                 break
         assert "exporting" not in app._status.render_line(0).text
         assert any(n.startswith("exported to ") for n in app.notes)
+        assert "exported to" in app._status.render_line(0).text
+        # Again: its progress alone, not beside the last one's result, which
+        # read as this one's (QA).
+        release.clear()
+        (tmp_path / "tracetui-demo.perfetto.json").unlink()
+        await pilot.press("x")
+        await pilot.pause(0.1)
+        status = app._status.render_line(0).text
+        assert f"exporting {spans:,} spans…" in status and "exported to" not in status
+        release.set()
 
 
 async def test_raw_copy_export(demo_log, tmp_path, monkeypatch):

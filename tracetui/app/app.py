@@ -1625,8 +1625,10 @@ class TraceApp(App):
         if len(spans) > EXPORT_NOTICE_MIN:
             self.notify(f"exporting {len(spans):,} spans…", timeout=3, markup=False)
         # And on the status line until written: a million spans take
-        # seconds more than the toast stays (QA: 11 s, nothing said).
+        # seconds more than the toast stays (QA: 11 s, nothing said). Not
+        # beside the last export's result, which read as this one's (QA).
         self._exporting[path] = len(spans)
+        self._export_said = None
         self.update_status()
         self._export_in_background(run, spans, path, as_of(run, self.now()), os.path.exists(path),
                                    self._export_so_far(run))
