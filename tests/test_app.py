@@ -5876,3 +5876,34 @@ async def test_a_big_logs_scan_starts_before_the_app_and_is_taken_up_once(tmp_pa
         assert await wait_for(pilot, lambda: not app._early_prescans)
         assert started == [str(path)]  # taken up (or cancelled, the log read first), not started again
     assert early._proc is not None and early._proc.poll() is not None  # done, or killed
+
+
+async def test_a_compact_panel_says_what_a_stuck_sandbox_command_runs(tmp_path):
+    """At 120 columns the panel has 46 cells: every stuck `Subprocess` read
+    `…sympy-21028/e1  exec d…`, the sample's tag taking the room of what it
+    runs (QA). A long sample id is cut to a quarter of the panel, and the
+    command is said without `exec default:` (the detail pane says that)."""
+    from tracetui.app.anomaly_panel import COMPACT_WIDTH
+
+    path = tmp_path / "trace-5.log"
+    lines = []
+    for n in range(3):
+        where = {"task": "swe_bench", "sample_id": f"django__django-1109{n}", "epoch": 1}
+        lines.append(c.line(c.inspect_record("enter", f"s{n}", "Subprocess", _compose_exec("sleep", "600"),
+                                             start=NOW - 100 + n, **where)))
+    path.write_bytes(b"".join(lines))
+    os.utime(path, (NOW - 50, NOW - 50))
+    app = make_app(str(path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        assert panel.size.width < COMPACT_WIDTH and panel.row_count() == 3
+        rows = [panel.render_row(i, panel.size.width).plain.rstrip() for i in range(3)]
+        assert all(row.endswith("  sleep 600") and len(row) <= panel.size.width for row in rows), rows
+        assert sorted(re.search(r"…(\S+)", row).group(1) for row in rows) == [
+            "go-11090/e1", "go-11091/e1", "go-11092/e1"]
+    async with make_app(str(path)).run_test(size=(200, 36)) as pilot:  # wide: as it was
+        app = pilot.app
+        await settle(pilot, app)
+        row = app.anomaly_panel.render_row(0, app.anomaly_panel.size.width).plain
+        assert "django__django-1109" in row and "exec default: sleep 600" in row

@@ -35,12 +35,16 @@ SHELLS = frozenset(("bash", "sh", "/bin/bash", "/bin/sh", "zsh", "dash"))
 _WORD = re.compile(r"""(?:'[^']*'|"(?:\\.|[^"\\])*"|[^\s'"])+""")
 
 
-def elide_compose(detail: str) -> str:
+def elide_compose(detail: str, service: bool = True) -> str:
     """`detail` shortened to what a `docker compose` command runs, or as it
-    is (anything else, or a line not read as shell words)."""
+    is (anything else, or a line not read as shell words). Not `service`:
+    an `exec` says its command alone, not `exec SERVICE: ` first."""
     if not detail.startswith(COMPOSE):
         return detail
-    return _elided(detail)
+    elided = _elided(detail)
+    if not service and elided.startswith("exec ") and elided is not detail:
+        return elided.split(": ", 1)[-1]
+    return elided
 
 
 @lru_cache(maxsize=4096)

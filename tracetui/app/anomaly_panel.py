@@ -39,6 +39,12 @@ WHERE_MIN_CLIPPED = 6
 #: `tracetui.tcss`, so only a terminal under 40 columns is this narrow.)
 NARROW_WIDTH = 40
 NARROW_ACTION = 8
+#: A panel narrower than this is compact (beside the tree at 120 columns it
+#: has 46 cells): a row's sample gets a quarter of it, not a third, and a
+#: sandbox's command is said without `exec SERVICE:` (the detail pane says
+#: it). Every stuck `Subprocess` there read `…sympy-21028/e1  exec d…`,
+#: saying nothing of what it runs (QA); now `…-21028/e1  sleep 600`.
+COMPACT_WIDTH = 60
 
 
 def run_tags(runs: list[Run]) -> dict[str, str]:
@@ -714,12 +720,13 @@ class AnomalyPanel(LineList):
         self._query = query
         self.set_runs(runs)
 
-    def where(self, row: AnomalyRow, run: Run, room: int) -> str:
+    def where(self, row: AnomalyRow, run: Run, room: int, clipped: int | None = None) -> str:
         """What tells a row from others, in `room` cells if it can: its run
         when the panel shows several (`31001` of `trace-31001`), and, for a
         row showing the same action and detail as others, its sample (`3/e1`:
         sample 3, epoch 1; with its task if the run has several and there
-        is room)."""
+        is room). A long sample id that fits in none is cut to its end in
+        `clipped` cells (default `room`)."""
         tag = self._run_tags.get(run.id)
         run_name = [tag] if tag else []
         if alike_key(row) not in self._ambiguous:
@@ -746,8 +753,10 @@ class AnomalyPanel(LineList):
             text = " · ".join(parts)
             if len(text) <= room:
                 return text
+        room = room if clipped is None else clipped
         if where is not None and room >= WHERE_MIN_CLIPPED:
-            # A long sample id (`django__django-11099`) differs at its end.
+            # A long sample id (`django__django-11099`) differs at its end:
+            # in `clipped` cells, what is left to the detail in a compact panel.
             return "…" + short[-(room - 1):]
         return ""  # no room: the detail says more
 
@@ -788,12 +797,15 @@ class AnomalyPanel(LineList):
         narrow = width < NARROW_WIDTH and alike_key(row) in self._ambiguous
         text.append(plain(row.action, NARROW_ACTION if narrow else max(8, min(24, width // 3))), style="bold")
         text.append("  ")
-        detail = elide_compose(row.detail)  # what a sandboxed command runs, not its options
+        compact = width < COMPACT_WIDTH
+        # What a sandboxed command runs, not its options.
+        detail = elide_compose(row.detail, service=not compact)
         if row.error is not None:
             detail = f"{detail}  {row.error}"
         # The same room for every row of a width (not what each detail
         # leaves), so alike rows say where in the same form.
-        where = self.where(row, run, min(width // 3, width - len(text) - (0 if narrow else DETAIL_KEEPS) - 2))
+        room = min(width // 3, width - len(text) - (0 if narrow else DETAIL_KEEPS) - 2)
+        where = self.where(row, run, room, clipped=min(room, width // 4) if compact else room)
         if where:
             text.append(plain(where) + "  ", style="dim")
         text.append(plain(detail), style="red" if row.error else "")
