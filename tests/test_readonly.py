@@ -343,3 +343,24 @@ def test_background_work_rests_off_the_main_thread_only(monkeypatch):
     thread.start()
     thread.join()
     assert rests == [0, breathe.REST]
+
+
+def test_a_dead_writers_database_with_no_room_for_a_copy_is_read_without_its_wal(tmp_path, monkeypatch,
+                                                                                 capsys):
+    """No private copy can be made (the temporary directory full or not
+    writable): the main file alone is read, and said to be, rather than a
+    traceback, and still nothing is written beside it."""
+    import tempfile
+
+    def no_room(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    (tmp_path / "src").mkdir()
+    path = c.killed_writer_db(str(tmp_path / "src"))
+    before = c.snapshot([path])
+    monkeypatch.setattr(tempfile, "mkdtemp", no_room)
+    assert main(["spans", path, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "read without its write-ahead log" in captured.err and "Traceback" not in captured.err
+    assert "step 0" in captured.out and "only in the wal" not in captured.out
+    assert c.snapshot([path]) == before

@@ -175,10 +175,12 @@ def private_copy(path: str) -> CopyConnection | None:
     import tempfile
 
     for _ in range(COPY_TRIES):
-        directory = tempfile.mkdtemp(prefix="tracetui-db-")
-        _remember_copy(directory)
-        copy = os.path.join(directory, os.path.basename(path))
+        directory = ""
+        conn = None
         try:
+            directory = tempfile.mkdtemp(prefix="tracetui-db-")
+            _remember_copy(directory)
+            copy = os.path.join(directory, os.path.basename(path))
             before = _pair_stamp(path)
             shutil.copyfile(path, copy)
             shutil.copyfile(path + "-wal", copy + "-wal")
@@ -188,10 +190,12 @@ def private_copy(path: str) -> CopyConnection | None:
             conn = _connect(copy, immutable=False, factory=CopyConnection)
             conn.directory = directory
             conn.execute("PRAGMA schema_version").fetchone()
+            return _configured(conn)
         except (OSError, sqlite3.Error):
+            if conn is not None:
+                conn.close()  # and its directory with it
             _forget_copy(directory)
             return None
-        return _configured(conn)
     return None
 
 
