@@ -597,6 +597,31 @@ async def test_x_while_a_file_loads_exports_the_whole_run_once_read(tmp_path, mo
         assert "export waits" not in app._status.render_line(0).text
 
 
+async def test_x_before_any_run_is_read_exports_the_first_once_read(tmp_path, monkeypatch):
+    """`x` in the first second of a big log, before any run was read, was
+    lost: a toast said "no run to export" and went (QA). The first run
+    shown is exported once its file is read."""
+    log = tmp_path / "trace-1.log"
+    write_demo_trace(str(log))
+    os.utime(log, (NOW - 3600, NOW - 3600))
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    app = make_app(str(log))
+    proceed = _held_after_first_slice(app.sources[0], slices=0)  # nothing read until released
+    async with app.run_test(size=(160, 36)) as pilot:
+        await pilot.pause(0.2)
+        assert app.tree.run is None and app.loading
+        await pilot.press("x")
+        await pilot.pause(0.1)
+        assert any("exported once read" in n.message for n in app._notifications)
+        proceed.set()
+        await _until(pilot, lambda: any(n.startswith("exported to ") for n in app.notes), tries=300)
+        run = app.tree.run
+        events = json.loads((out / "tracetui-trace-1.perfetto.json").read_text())["traceEvents"]
+        assert len({e["args"]["id"] for e in events if e.get("ph") == "X"}) == len(run.spans)
+
+
 async def test_x_on_a_live_run_exports_at_once_what_is_written_and_says_so(tmp_path, monkeypatch):
     """A live eval's log keeps growing, never read to an end: `x` exports
     what is written by then, at once, and the note says that is all."""

@@ -330,6 +330,10 @@ class TraceApp(App):
         #: Exported at once, a loading log's export held the part read so
         #: far, said as if it were the run (QA: 119k spans of 490k).
         self._export_when_read: set[str] = set()
+        #: `x` was pressed before any run was read (the first second of a
+        #: big log): the first run shown is exported once read (QA: the
+        #: key was lost, said only by a toast that went).
+        self._export_first_run = False
         #: The spanless anomaly row whose note the detail shows (`anomaly_highlighted`).
         self._noted_row: AnomalyRow | None = None
         #: An anomaly row `enter` was pressed on before its span was made,
@@ -1554,6 +1558,10 @@ class TraceApp(App):
         run = self.run_list.current if self.focused is self.run_list else None
         run = run or self.tree.run or self.run_list.current
         if run is None:
+            if self.loading:
+                self._export_first_run = True
+                self.notify("nothing read yet: the run is exported once read", timeout=4)
+                return
             self.notify("no run to export", severity="warning")
             return
         held = self._held_source(run)
@@ -1595,6 +1603,12 @@ class TraceApp(App):
 
     def _export_if_read(self) -> None:
         """The exports asked for on runs not read yet, once each is."""
+        if self._export_first_run:
+            run = self.tree.run or self.run_list.current
+            if run is not None:
+                self._export_first_run = False
+                self._export_when_read.add(run.id)
+                self.update_status()
         for run_id in list(self._export_when_read):
             run = self.store.runs.get(run_id)
             if run is not None and self._held_source(run) is None and not self._being_read(run):
