@@ -139,6 +139,23 @@ def find_tracetui(explicit: str | None) -> str:
     return found
 
 
+def accelerator_of(tracetui: str) -> str:
+    """Whether the `tracetui` measured has its C accelerator
+    (`tracetui/_fastfold.c`; without it the scan is about half as fast):
+    asked of the Python its script runs on."""
+    try:
+        with open(tracetui, "rb") as f:
+            first = f.readline()
+    except OSError:
+        return "unknown"
+    python = first[2:].strip().decode(errors="replace") if first.startswith(b"#!") else ""
+    if not python or not os.path.exists(python.split()[0]):
+        return "unknown"
+    done = subprocess.run([*python.split(), "-c", "import tracetui.fastscan as f; print(f._fastfold is not None)"],
+                          capture_output=True, text=True)
+    return {"True": "built", "False": "not built"}.get(done.stdout.strip(), "unknown")
+
+
 def timed(cmd: list[str], stdout_path: str) -> tuple[float, float, int]:
     """(wall seconds, peak RSS MiB, exit code) of one fresh process."""
     if os.path.exists("/usr/bin/time"):
@@ -219,7 +236,8 @@ def main() -> int:
     as_of = time.time()
     results: dict = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version(), "uname": " ".join(os.uname())},
+                    "python": platform.python_version(), "uname": " ".join(os.uname()),
+                    "accelerator": accelerator_of(tracetui)},
         "lines": args.lines, "runs": args.runs, "inspect_runs": args.inspect_runs, "inspect_ran": inspect is not None, "inputs": {},
     }
     for label, path in inputs:
@@ -285,7 +303,7 @@ def print_report(results: dict) -> None:
     print(f"\n{results['lines']:,} lines; {m['cpus']} CPUs; {m['platform']}; Python {m['python']}; "
           f"medians of {results['runs']} runs"
           + (f" (Inspect: {results['inspect_runs']})" if results.get("inspect_ran", True) else " (no Inspect)")
-          + ", warm page cache\n")
+          + f", warm page cache; the C accelerator {m.get('accelerator', 'unknown')}\n")
     print("| command | input | median | peak RSS | Inspect ÷ tracetui | tracetui ÷ floor |")
     print("|---|---|---|---|---|---|")
     names = {"tracetui": "`tracetui anomalies --all --json`", "inspect": "`inspect trace anomalies --all --json`",
