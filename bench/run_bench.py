@@ -141,7 +141,7 @@ def find_tracetui(explicit: str | None) -> str:
 
 def accelerator_of(tracetui: str) -> str:
     """Whether the `tracetui` measured has its C accelerator
-    (`tracetui/_fastfold.c`; without it the scan is about half as fast):
+    (`tracetui/_fastfold.c`; without it the scan is well under half as fast):
     asked of the Python its script runs on."""
     try:
         with open(tracetui, "rb") as f:

@@ -344,6 +344,15 @@ async def test_editing_keys_in_a_burst_apply_in_typing_order(demo_log):
         assert app.focused is app.tree and box.value == "" and not box.has_class("visible")
 
 
+def _export_dir(tmp_path, monkeypatch):
+    """A directory of its own for `x`'s exports (it writes into the
+    directory the explorer started in), made the current one."""
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    return out
+
+
 def _held_exports(monkeypatch):
     """Exports wait for the event returned to be set before they write; the
     list returned gets each one's path as it starts."""
@@ -570,9 +579,7 @@ async def test_x_while_a_file_loads_exports_the_whole_run_once_read(tmp_path, mo
     path.write_bytes(gzip.compress(log.read_bytes()))
     log.unlink()
     os.utime(path, (NOW - 3600, NOW - 3600))  # an ended eval's archive: no writer, nothing more to come
-    out = tmp_path / "out"
-    out.mkdir()
-    monkeypatch.chdir(out)
+    out = _export_dir(tmp_path, monkeypatch)
     app = make_app(str(path))
     proceed = _held_after_first_slice(app.sources[0])
     async with app.run_test(size=(160, 36)) as pilot:
@@ -604,9 +611,7 @@ async def test_x_before_any_run_is_read_exports_the_first_once_read(tmp_path, mo
     log = tmp_path / "trace-1.log"
     write_demo_trace(str(log))
     os.utime(log, (NOW - 3600, NOW - 3600))
-    out = tmp_path / "out"
-    out.mkdir()
-    monkeypatch.chdir(out)
+    out = _export_dir(tmp_path, monkeypatch)
     app = make_app(str(log))
     proceed = _held_after_first_slice(app.sources[0], slices=0)  # nothing read until released
     async with app.run_test(size=(160, 36)) as pilot:
@@ -627,9 +632,7 @@ async def test_x_on_a_live_run_exports_at_once_what_is_written_and_says_so(tmp_p
     what is written by then, at once, and the note says that is all."""
     path = tmp_path / f"trace-{os.getpid()}.log"
     write_demo_trace(str(path))
-    out = tmp_path / "out"
-    out.mkdir()
-    monkeypatch.chdir(out)
+    out = _export_dir(tmp_path, monkeypatch)
     app = make_app(str(path))
     async with app.run_test(size=(160, 36)) as pilot:
         await settle(pilot, app)
@@ -4541,9 +4544,7 @@ async def test_a_held_archive_removed_unread_keeps_what_its_scan_found_and_x_tak
         _gen_inspect(archive, 4000, 10 + n, start=NOW - 100_000 * n)
         os.utime(archive, (NOW - 1000 * n, NOW - 1000 * n))
     write_demo_trace(str(tmp_path / "trace-1.log"))
-    out = tmp_path / "out"
-    out.mkdir()
-    monkeypatch.chdir(out)
+    out = _export_dir(tmp_path, monkeypatch)
     app = make_app(str(tmp_path))
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot, app)

@@ -31,6 +31,9 @@ def real_lines() -> list[bytes]:
 
 
 REAL = real_lines()
+#: The accelerator as built (None where it is not): the tests set and unset
+#: `fastscan._fastfold` to fold with and without it.
+fastscan_fastfold = fastscan._fastfold
 
 #: Fragments that sit on the accelerator's every rule.
 FRAGMENTS = [b'\\u0061', b'\\ud800', b'\\udc00', b'\\u00e9', b'\\"', b'\\\\', b'\\x', b'\\', b'"',
@@ -78,8 +81,6 @@ def fold(data: bytes, accelerated: bool, first: bool, monkeypatch) -> fastscan.C
         start = end
     return folder.finish()
 
-
-fastscan_fastfold = fastscan._fastfold
 
 
 def outcome(result: fastscan.ChunkResult) -> tuple:

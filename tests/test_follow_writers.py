@@ -38,16 +38,22 @@ def quick(monkeypatch):
     monkeypatch.setattr(lines, "CUT_LINE_QUIET", 0.2)
 
 
-def follow(path: str, seconds: float):
+def follow(path: str, seconds: float, run_id: str = "t-9"):
     """Poll a source as the TUI's reader does for `seconds`; (source, run)."""
     store = Store()
     sources, _ = open_sources([path], store)
     source = sources[0]
+    poll_for(source, seconds)
+    return source, store.runs.get(run_id)
+
+
+def poll_for(source, seconds: float) -> None:
+    """Poll `source` every 0.05 s for `seconds`, once at least."""
     deadline = time.monotonic() + seconds
     while True:
         source.poll()
         if time.monotonic() >= deadline:
-            return source, store.runs.get("t-9")
+            return
         time.sleep(0.05)
 
 
@@ -232,21 +238,13 @@ def test_a_database_held_by_its_writer_ages_to_now_and_ends_when_it_goes(tmp_pat
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         assert proc.stdout.readline() == "written\n"
-        store = Store()
-        sources, _ = open_sources([path], store)
-        source = sources[0]
-        for _ in range(10):
-            source.poll()
-            time.sleep(0.05)
-        run = store.runs["new"]
+        source, run = follow(path, 0.5, "new")
         now = time.time()
         assert source.live and run.live and run.writer_seen
         assert as_of(run, now) == now and not ages_cut_short(run)
         proc.stdin.close()
         proc.wait(timeout=10)
-        for _ in range(5):
-            source.poll()
-            time.sleep(0.05)
+        poll_for(source, 0.25)
         assert not source.live and not run.live
         assert ages_cut_short(run)
         age = as_of(run, time.time()) - run.spans["n-1"].start
@@ -431,19 +429,11 @@ def test_another_viewer_of_a_wal_database_is_not_its_writer(tmp_path, quick, mon
     try:
         assert writer.stdout.readline() == "written\n"
         assert reader.stdout.readline() == "reading\n"
-        store = Store()
-        sources, _ = open_sources([path], store)
-        source = sources[0]
-        for _ in range(5):
-            source.poll()
-            time.sleep(0.05)
-        run = store.runs["new"]
+        source, run = follow(path, 0.25, "new")
         assert run.live and run.writer_seen
         writer.kill()
         writer.wait()
-        for _ in range(5):
-            source.poll()
-            time.sleep(0.05)
+        poll_for(source, 0.25)
         assert reader.poll() is None  # the other viewer still has it open
         assert not source.live and not run.live and ages_cut_short(run)
     finally:

@@ -70,10 +70,15 @@ def run_duration_cut_short(run: Run, status: str) -> bool:
 
 def run_summary(run: Run, as_of: float) -> dict[str, Any]:
     """One row of `tracetui runs --json`."""
-    spans = [s for s in run.spans.values() if not s.synthetic]
-    # What runs, as `spans --status running` lists it: a span not written
-    # yet (its stand-in) too (a killed Flujo run read `RUNNING 0`).
-    running = sum(1 for s in run.spans.values() if s.status == RUNNING and listed_as_a_span(s))
+    written = errors = running = 0
+    for s in run.spans.values():
+        if not s.synthetic:
+            written += 1
+            errors += s.status in ("error", "timeout")
+        # What runs, as `spans --status running` lists it: a span not
+        # written yet (its stand-in) too (a killed Flujo run read `RUNNING 0`).
+        if s.status == RUNNING and listed_as_a_span(s):
+            running += 1
     start = run.start
     # A run still being written has no end yet (its last record is not one).
     end = None if run.live and run.status == RUNNING else run.end
@@ -86,8 +91,8 @@ def run_summary(run: Run, as_of: float) -> dict[str, Any]:
         "start_time": start,
         "end_time": end,
         "duration": duration,
-        "spans": len(spans),
-        "errors": sum(1 for s in spans if s.status in ("error", "timeout")),
+        "spans": written,
+        "errors": errors,
         "running": running,
     }
 

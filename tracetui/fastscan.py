@@ -219,9 +219,10 @@ class Folder:
         pieces = data.split(b"\n")
         if data.endswith(b"\n"):
             pieces.pop()
-        if data.count(b"\r") != data.count(b"\r\n"):
-            # A lone CR: Inspect breaks the line there even between two
-            # fields, where orjson reads it as a space. Rare: line by line.
+        # A lone CR: Inspect breaks the line there even between two fields,
+        # where orjson reads it as a space. Rare: line by line. Looked for
+        # with a memchr first: counting `\r\n` costs 0.45 µs a line.
+        if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
             self._last_pieces = pieces
             res = self.result
             for i, line in enumerate(pieces):
