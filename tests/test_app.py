@@ -289,6 +289,35 @@ async def test_filter_tree_by_field(demo_log):
         assert any(s.status == "ok" for s, _ in app.tree.rows)
 
 
+@pytest.mark.parametrize("big", [False, True])
+async def test_the_trees_title_says_how_many_spans_the_filter_matches(demo_log, monkeypatch, big):
+    """The matches, not their ancestors' rows, counted in the title (a
+    filter over a big run said nothing of how much it found); nothing
+    said once the filter is dropped."""
+    if big:  # filtered in a thread
+        monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 10)
+    app = make_app(demo_log)
+    async with app.run_test(size=(140, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        tree.focus()
+        counts = []
+        for typed in ("status:error", "Subprocess", "zzz-nothing"):
+            await pilot.press("slash", "end", "ctrl+u", *typed)
+            await _until(pilot, lambda: tree._filter_worker is None and tree._shown_query is tree._query)
+            count = sum(1 for span in tree.run.spans.values() if tree._query.matches_span(span))
+            title = str(tree.border_title)
+            said = re.search(r"· ([\d,]+) match(es)?\b", title)
+            assert said and int(said.group(1).replace(",", "")) == count, (typed, title, count)
+            counts.append((count, len(tree.rows)))
+            await pilot.press("enter")
+        # Matches, not rows: their ancestors are rows too.
+        assert 0 < counts[0][0] < counts[0][1] and counts[1][0] > 1 and counts[2] == (0, 0)
+        await pilot.press("slash", "end", "ctrl+u", "escape")
+        await _until(pilot, lambda: not tree.filtered and tree._filter_worker is None)
+        assert "match" not in str(tree.border_title)
+
+
 async def test_keys_typed_right_after_slash_reach_the_filter(demo_log):
     """A busy app (a big file loading) reads keys in bursts: "/" and the
     letters after it arrive together and must all land in the filter box."""
@@ -1680,12 +1709,15 @@ async def test_a_filtered_match_that_ends_goes_before_the_next_pass(live_log, mo
         tree, _ = await _filter_the_tree(pilot, app, "zzfresh status:running")
         await _until(pilot, lambda: tree._filter_worker is None and _fresh_shown(tree) == ["fresh0", "fresh1"])
         assert _fresh_shown(tree) == ["fresh0", "fresh1"]
+        assert "· 2 matches" in str(tree.border_title)
         slow.append(True)  # every pass from now on lands in 3 s
         with open(live_log, "a") as f:
             f.write(_fresh_exit(0))
         started = time.monotonic()
         await _until(pilot, lambda: _fresh_shown(tree) == ["fresh1"], tries=100)
         assert _fresh_shown(tree) == ["fresh1"] and time.monotonic() - started < 2.5
+        # The title's count goes down with it.
+        assert re.search(r"· 1 match\b", str(tree.border_title))
 
 
 async def test_typing_on_in_a_big_runs_filter_matches_only_what_matched_before(demo_log, monkeypatch):

@@ -406,6 +406,10 @@ class SpanTree(LineList):
         self._filter_timer: Timer | None = None
         #: The last pass's (run, query, spans matched, spans looked at).
         self._matched: tuple[Run, Query, list[Span], int] | None = None
+        #: How many spans match the filter shown (`_shown_query`), its
+        #: rows' ancestors not counted: the title says it (QA: a filter
+        #: over 374k spans said nothing of how much it found).
+        self._match_count: int | None = None
         #: Filtered, the spans shown as matches that were running when
         #: matched: when one ends it may match no more, and its row goes
         #: then, not at the next pass (`_drop_ended_matches`).
@@ -673,7 +677,9 @@ class SpanTree(LineList):
         rows = Rows()
         if self.run is not None:
             if self._query:
-                rows = self._filtered_rows() or Rows()
+                matched: list[Span] = []
+                rows = self._filtered_rows(matched=matched) or Rows()
+                self._match_count = len(matched)
             else:
                 self._flatten(list(self.run.roots), 0, rows)
         self.rows = rows
@@ -770,6 +776,7 @@ class SpanTree(LineList):
         filtering = " · filtering…" if self._filter_worker is not None and not self._filter_live else (
             " · sorting…" if self._sorting is self.run and not self._query else
             " · reading…" if self._query and self.run.reading else "")
+        filtering = self._matches_said() + filtering
         sort = self.SORTS[self.sort_index][0] if self.sort_index else ""
         sorts = [f" · sorted: {sort}", f" · {sort}", f" · {SHORT_SORTS.get(sort, sort)}"] if sort else [""]
         # SPEC: say in the UI that the nesting is inferred. On a narrow pane
@@ -787,6 +794,16 @@ class SpanTree(LineList):
         inferred, state = found if found is not None else ("", sorts[-1])
         name = clip(name, max(fits, min(40, room - len(inferred + state))))
         return f"spans · {name}{inferred}{state}{filtering}"
+
+    def _matches_said(self) -> str:
+        """` · 1,234 matches` while a filter's rows are shown; nothing while
+        a keystroke's pass runs (the count is the last query's)."""
+        count = self._match_count
+        if not self._query or count is None or self._shown_query is not self._query:
+            return ""
+        if self._filter_worker is not None and not self._filter_live:
+            return ""
+        return f" · {count:,} match{'' if count == 1 else 'es'}"
 
     def refresh_run(self) -> None:
         """The run changed (live data): keep the cursor on its span, the
@@ -822,6 +839,9 @@ class SpanTree(LineList):
         self._unsettled.difference_update(ended)
         query = self._query
         gone = [span for span in ended if not query.matches_span(span)]
+        if gone and self._match_count is not None:
+            self._match_count -= len(gone)
+            self.border_title = self._title()
         current = self.current
         emptied = removed = False
         for span in sorted(gone, key=_depth, reverse=True):  # the deepest first
@@ -1155,6 +1175,7 @@ class SpanTree(LineList):
         self._unsettled = unsettled or set()
         self.sync_size()
         if self._reveal_unfiltered():
+            self.border_title = self._title()
             return
         index = None
         for span in (self.filter_anchor, current):
@@ -1167,6 +1188,7 @@ class SpanTree(LineList):
             # where it was, on the next match, not at the top.
             index = min(self.cursor, len(self.rows) - 1)
         self._shown_query = self._query
+        self.border_title = self._title()
         self._move_cursor(index if index is not None else 0, current)
 
     def hold_filter_anchor(self) -> None:
@@ -1264,6 +1286,7 @@ class SpanTree(LineList):
             self._filter_next = time.monotonic() + max(RELAYOUT_GAP, 2 * cost)
             self._matched = (run, query, matched, count)
             if self.run is run and self._query is query:
+                self._match_count = len(matched)
                 self._show_filtered(rows, unsettled)
                 if self._release_anchor:
                     self.filter_anchor = None
