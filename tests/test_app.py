@@ -24,6 +24,7 @@ from rich.text import Text
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
+from textual.widgets import Input
 
 from headless import open_app, settle, wait_for
 from hostile import corpus as c
@@ -2221,13 +2222,14 @@ async def test_a_run_with_no_spans_clears_the_detail(tmp_path):
         assert app.detail.span is not None
         crawl = next(i for i, run in enumerate(runs.runs) if run.name == "crawl")
         await pilot.press(*["j"] * crawl)
-        await pilot.pause(0.3)
+        await _until(pilot, lambda: app.tree.run.name == "crawl" and app.detail.span is not None
+                     and app.detail.span.run is app.tree.run)
         assert app.tree.run.name == "crawl" and app.tree.row_count() == 1
         assert app.detail.span is app.tree.run.roots[0] and app.detail.span.synthetic
         assert str(app.detail.border_title) == "detail · pipeline_run"
         quiet = next(i for i, run in enumerate(runs.runs) if run.name == "quiet")
         await pilot.press(*["k" if quiet < crawl else "j"] * abs(quiet - crawl))
-        await pilot.pause(0.3)
+        await _until(pilot, lambda: app.tree.run.name == "quiet" and app.detail.span is None)
         assert app.tree.run.name == "quiet" and app.tree.row_count() == 0
         assert app.detail.span is None and "no spans yet" not in rendered(app.tree)
         assert "no spans" in rendered(app.tree)
@@ -4234,6 +4236,29 @@ async def test_anomaly_filter_fields_and_words(text, expected):
         rows = app.anomaly_panel.rows
         assert {(b, r.action) for b, r, _ in rows} == expected
         assert len(rows) < 12 or not expected
+
+
+async def test_the_detail_follows_the_anomaly_filter_as_it_is_typed():
+    """Typing a filter into the anomaly panel: the detail shows the row the
+    cursor is on now, not the one the filter hid (QA: 433 cancelled rows
+    listed beside the detail of a running Model call until enter), and
+    nothing once nothing matches."""
+    app = make_app(HUNG)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("e", "a")
+        await _until(pilot, lambda: app.anomaly_panel.current is not None
+                     and app.detail.span is app.anomaly_panel.current[1].span)
+        first = app.anomaly_panel.current
+        assert first[0] == "running" and app.detail.span is first[1].span
+        await pilot.press("slash", *"status:error")
+        await _until(pilot, lambda: app.detail.span is not first[1].span)
+        shown = app.anomaly_panel.current
+        assert shown[0] == "errors" and app.detail.span is shown[1].span
+        assert isinstance(app.focused, Input)  # still typing
+        await pilot.press(*" zzz-nothing")
+        await _until(pilot, lambda: app.detail.span is None)
+        assert app.anomaly_panel.current is None
 
 
 def test_a_prescanned_anomaly_matches_by_its_bucket_and_action_only():

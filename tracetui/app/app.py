@@ -1238,7 +1238,13 @@ class TraceApp(App):
         if not self.screen_stack:
             return  # the app is closing (see `run_highlighted`)
         item = self.anomaly_panel.current
-        if self.focused is not self.anomaly_panel or item is None:
+        if not self._detail_is_the_panels():
+            return
+        if item is None:
+            # A filter typed that matches nothing: the detail lets go of
+            # the anomaly it hides, as the tree's does.
+            self._noted_row = None
+            self._show_detail_soon(lambda: self._show_detail(None))
             return
         _, row, run = item
         if row.span is not None:
@@ -1261,6 +1267,15 @@ class TraceApp(App):
             show()
         else:
             self._show_detail_soon(show)
+
+    def _detail_is_the_panels(self) -> bool:
+        """Does the detail show the anomaly panel's row: the panel has the
+        focus, or the filter box typing into it has (QA: typing
+        `status:cancelled` listed 433 cancelled rows beside the detail of
+        a running Model call, until enter)."""
+        focused = self.focused
+        return focused is self.anomaly_panel or (
+            self._filter_target is self.anomaly_panel and isinstance(focused, FilterInput))
 
     @on(events.DescendantFocus)
     def pane_focused(self, event: events.DescendantFocus) -> None:
@@ -1743,7 +1758,13 @@ class TraceApp(App):
         query = parse(text)
         with self.store.lock:
             if isinstance(target, AnomalyPanel):
+                before = target.current
                 target.set_filter(query, self._panel_runs(self.store.runs.values()))
+                # Its cursor stays on its row where it can: another row, or
+                # none, under it is news to the detail.
+                after = target.current
+                if after is None or before is None or after[1] is not before[1]:
+                    self.anomaly_highlighted(None)
             else:
                 target.set_filter(query)  # type: ignore[attr-defined]
         # The filter shows in the pane's bottom border (the top one is the
