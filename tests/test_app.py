@@ -4541,6 +4541,16 @@ async def test_a_big_logs_anomalies_keep_their_order_and_detail_as_it_is_indexed
         assert "(running in the part of its log read so far)" in "\n".join(s.text for s in app.detail._lines)
         assert not any("≥" in line.text for line in app.detail._lines)
         assert not tree_age_is_a_lower_bound()
+        # Before the scan has found the log's end, ages run to the part read
+        # so far, which whatever runs there outlasts: lower bounds, in the
+        # tree, the detail and the run list (QA: the run read `10m25s`, its
+        # Run Task `10m44s`, then both `≥4h55m`).
+        run.known_end = None
+        app.detail.show(span, NOW)
+        assert tree_age_is_a_lower_bound()
+        said = "\n".join(s.text for s in app.detail._lines)
+        assert "(running in the part of its log read so far)" in said and "≥" in said
+        assert "≥" in app.run_list.render_row(0, 60).plain
 
 
 async def _tool_calls_kept(pilot, app: TraceApp):
@@ -5961,18 +5971,24 @@ async def test_a_big_logs_scan_starts_before_the_app_and_is_taken_up_once(tmp_pa
     assert early._proc is not None and early._proc.poll() is not None  # done, or killed
 
 
-async def test_a_compact_panel_says_what_a_stuck_sandbox_command_runs(tmp_path):
+@pytest.mark.parametrize("detail, wide", [
+    (_compose_exec("sleep", "600"), "exec default: sleep 600"),
+    # A local sandbox's: `bash -c 'sl…` (QA).
+    ("bash --login -c 'sleep 600'", "bash --login -c 'sleep 600'"),
+])
+async def test_a_compact_panel_says_what_a_stuck_sandbox_command_runs(tmp_path, detail, wide):
     """At 120 columns the panel has 46 cells: every stuck `Subprocess` read
     `…sympy-21028/e1  exec d…`, the sample's tag taking the room of what it
     runs (QA). A long sample id is cut to a quarter of the panel, and the
-    command is said without `exec default:` (the detail pane says that)."""
+    command is said without `exec default:` or the shell running it (the
+    detail pane says those)."""
     from tracetui.app.anomaly_panel import COMPACT_WIDTH
 
     path = tmp_path / "trace-5.log"
     lines = []
     for n in range(3):
         where = {"task": "swe_bench", "sample_id": f"django__django-1109{n}", "epoch": 1}
-        lines.append(c.line(c.inspect_record("enter", f"s{n}", "Subprocess", _compose_exec("sleep", "600"),
+        lines.append(c.line(c.inspect_record("enter", f"s{n}", "Subprocess", detail,
                                              start=NOW - 100 + n, **where)))
     path.write_bytes(b"".join(lines))
     os.utime(path, (NOW - 50, NOW - 50))
@@ -5989,4 +6005,4 @@ async def test_a_compact_panel_says_what_a_stuck_sandbox_command_runs(tmp_path):
         app = pilot.app
         await settle(pilot, app)
         row = app.anomaly_panel.render_row(0, app.anomaly_panel.size.width).plain
-        assert "django__django-1109" in row and "exec default: sleep 600" in row
+        assert "django__django-1109" in row and wide in row

@@ -1238,13 +1238,7 @@ class TraceApp(App):
         if not self.screen_stack:
             return  # the app is closing (see `run_highlighted`)
         item = self.anomaly_panel.current
-        if not self._detail_is_the_panels():
-            return
-        if item is None:
-            # A filter typed that matches nothing: the detail lets go of
-            # the anomaly it hides, as the tree's does.
-            self._noted_row = None
-            self._show_detail_soon(lambda: self._show_detail(None))
+        if not self._detail_is_the_panels() or item is None:
             return
         _, row, run = item
         if row.span is not None:
@@ -1763,7 +1757,12 @@ class TraceApp(App):
                 # Its cursor stays on its row where it can: another row, or
                 # none, under it is news to the detail.
                 after = target.current
-                if after is None or before is None or after[1] is not before[1]:
+                if after is None and before is not None and self._detail_is_the_panels():
+                    # It matches nothing: the detail lets go of the anomaly
+                    # it hides, as the tree's does.
+                    self._noted_row = None
+                    self._show_detail_soon(lambda: self._show_detail(None))
+                elif after is not None and (before is None or after[1] is not before[1]):
                     self.anomaly_highlighted(None)
             else:
                 target.set_filter(query)  # type: ignore[attr-defined]
