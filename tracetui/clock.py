@@ -68,9 +68,22 @@ def ages_cut_short(run: Run, whole_file: bool = False) -> bool:
     `whole_file`: the age is of a row found over the whole file (a big
     log's scan, while the index is still reading it), measured to the
     file's end (`Run.known_end`) like the index's will be once it gets
-    there: a lower bound already (QA: `2h03m`, then `≥2h03m` once read)."""
-    if (run.reading and not (whole_file and run.known_end is not None)) or (run.live and run.writer_seen):
-        return False  # reading: running so far, provisional (the panel says "so far")
+    there: a lower bound already (QA: `2h03m`, then `≥2h03m` once read).
+
+    While a big log is read and its end is not known yet (the first second
+    or two, before its scan answers), ages run to the part read so far, and
+    whatever runs there ran at least that long: a lower bound too (QA: the
+    run read `10m25s`, its Run Task `10m44s`, then both `≥4h55m`). Once
+    the end is known, a span running in the part read but not found
+    running at the end (not `whole_file`) is aged to that end, which it
+    may not reach: provisional, shown plain (the detail says so)."""
+    if run.live and run.writer_seen:
+        return False  # aged to now
+    if run.reading:
+        if run.known_end is None:
+            return True
+        if not whole_file:
+            return False
     seen = run.seen_at_work
     if seen is not None and run.live:
         end = last_written(run)

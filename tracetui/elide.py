@@ -37,9 +37,14 @@ _WORD = re.compile(r"""(?:'[^']*'|"(?:\\.|[^"\\])*"|[^\s'"])+""")
 
 def elide_compose(detail: str, service: bool = True) -> str:
     """`detail` shortened to what a `docker compose` command runs, or as it
-    is (anything else, or a line not read as shell words). Not `service`:
-    an `exec` says its command alone, not `exec SERVICE: ` first."""
+    is (anything else, or a line not read as shell words). Not `service`
+    (a compact row): an `exec` says its command alone, not `exec SERVICE: `
+    first, and a shell's `-c` script run outside a sandbox says itself
+    without the shell (`sleep 600`, not `bash -c 'sl…`: QA, the anomaly
+    panel at 120 columns cut every local sandbox's stuck command there)."""
     if not detail.startswith(COMPOSE):
+        if not service and detail.split(" ", 1)[0] in SHELLS:
+            return _shell_script(detail)
         return detail
     elided = _elided(detail)
     if not service and elided.startswith("exec ") and elided is not detail:
@@ -67,6 +72,13 @@ def _elided(detail: str) -> str:
             return detail
         command = duration + 1
     return f"exec {words[service].group()}: {_command(detail, words, command)}"
+
+
+@lru_cache(maxsize=4096)
+def _shell_script(detail: str) -> str:
+    """`bash --login -c 'sleep 600'` as `sleep 600`; anything else as it is."""
+    words = list(_words(detail, 0))
+    return _command(detail, words, 0) if words else detail
 
 
 def _command(detail: str, words: list[re.Match], start: int) -> str:

@@ -236,7 +236,8 @@ def _duration_row(span: Span, now: float, monotonic: bool, at_end: bool) -> str:
     if span.status != RUNNING:
         return fmt_duration(duration)
     if span.run.reading and not at_end:
-        return f"{fmt_duration(duration)}  (running in the part of its log read so far)"
+        # `≥` until the log's end is known: the tree's form (`ages_cut_short`).
+        return f"{fmt_age(duration, ages_cut_short(span.run))}  (running in the part of its log read so far)"
     if ages_cut_short(span.run, whole_file=at_end):
         when = _when(now, monotonic)
         when = when[11:] if not monotonic else when
