@@ -475,12 +475,13 @@ def _log_section(span: Span, now: float, events: list) -> tuple[tuple, Renderabl
         # Said to be by time (QA: a 429 and its retry, in every call of the
         # sample, seemed to be each call's), and where the rest is: its
         # sample's log, or its run's (a top-level action showed all of it).
-        whose, node = ("sample", "its sample's node") if enclosing_sample(span.parent) is not None \
-            else ("run", "a task's node")
+        whose, where = ("sample", "") if enclosing_sample(span.parent) is not None \
+            else ("run", ", on a task's node")
         title = f"log during this action ({hi - lo:,} of the {whose}'s {counted(len(events), 'record')})"
         if lo == hi:
             # One line: a rule over nothing looked like a log not drawn.
-            title = f"no log record during this action ({node} shows all {len(events):,})"
+            # (QA: "shows all 1" read oddly.)
+            title = f"no log record during this action ({len(events):,} in its {whose}'s log{where})"
             return (events, lo, hi, title), Text(title, style="dim italic")
     log: list[RenderableType] = [Rule(title, style="blue")]
     if hi - lo > MAX_EVENTS:
