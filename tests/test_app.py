@@ -11,7 +11,9 @@ import re
 import shutil
 import sqlite3
 import sys
+import threading
 import time
+from collections import Counter
 from datetime import datetime
 
 import pytest
@@ -39,7 +41,7 @@ from tracetui.app.line_list import LineList, fit
 from tracetui.app.screens import HelpScreen, NotesScreen, RawScreen
 from tracetui.app.style import BUCKET_STATUS, STATUS_STYLE
 from tracetui.demo import write_demo_trace
-from tracetui.model import Anomalies, AnomalyRow
+from tracetui.model import Anomalies, AnomalyRow, Span
 from tracetui.sources.discover import open_sources
 from tracetui.store import Store
 from tracetui.text import clock_ms
@@ -210,6 +212,183 @@ async def test_expand_and_collapse_a_subtree_lay_out_what_a_full_layout_would(de
             children = tree.rows.spans[tree.cursor + 1:tree.cursor + 1 + len(task.children)]
             assert set(children) == set(task.children)
             assert not any(tree.is_open(s) for s in children), sort
+
+def _subtrees_in_a_thread(monkeypatch, sync_rows: int = 4) -> None:
+    """A whole subtree of more than `sync_rows` rows opened or closed with
+    its walk in a thread, as a big one is; in steps and chunks of a few rows."""
+    monkeypatch.setattr(span_tree, "SUBTREE_SYNC_ROWS", sync_rows, raising=False)
+    monkeypatch.setattr(span_tree, "SUBTREE_STEP", 2, raising=False)
+    monkeypatch.setattr(span_tree, "SUBTREE_CHUNK", 3, raising=False)
+
+
+def _tree_state(app) -> tuple:
+    """What the tree shows and will show: its rows, cursor, scroll, title
+    and which nodes are open; and the span the detail shows."""
+    tree = app.tree
+    return ([(span.id, depth) for span, depth in tree.rows], tree.cursor, tree.scroll_offset.y,
+            str(tree.border_title), sorted(s.id for s in tree.run.spans.values() if s.children and tree.is_open(s)),
+            app.detail.span.id if app.detail.span is not None else None)
+
+
+async def _first_task(pilot, app) -> int:
+    await settle(pilot, app)
+    tree = app.tree
+    app.focus_now(tree)
+    tree.move_to(next(i for i, (s, _) in enumerate(tree.rows) if s.kind == "task"))
+    await pilot.pause()
+    return tree.cursor
+
+
+async def test_a_big_subtree_opened_or_closed_in_a_thread_lays_out_what_a_full_layout_would(demo_log, monkeypatch):
+    """`*` on a subtree too big to walk in a frame shows its first rows at
+    once, those the whole walk gives, the title saying `expanding…`, and
+    the rest when a thread has walked it; shift+left takes its rows out at
+    once and closes its nodes from a thread. Either way, once done, the
+    rows are those a layout of the whole tree gives, in every sort order,
+    the cursor stays on the node, and a node opened again shows its
+    children closed."""
+    _subtrees_in_a_thread(monkeypatch)
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _first_task(pilot, app)
+        tree = app.tree
+        for sort in range(len(tree.SORTS)):
+            tree.sort_index = sort
+            tree._rebuild()
+            task_index = next(i for i, (s, _) in enumerate(tree.rows) if s.kind == "task")
+            task = tree.rows[task_index][0]
+            tree.cursor = task_index
+            tree.action_expand_all()
+            assert tree.subtree_busy and "expanding…" in str(tree.border_title)
+            early = list(tree.rows)
+            assert tree.current is task
+            await _until(pilot, lambda: not tree.subtree_busy)
+            assert not tree.subtree_busy and "expanding" not in str(tree.border_title)
+            expanded = list(tree.rows)
+            assert len(expanded) - len([1 for _ in task.walk()]) >= task_index
+            assert early[:task_index + span_tree.SUBTREE_SYNC_ROWS] == expanded[:task_index + span_tree.SUBTREE_SYNC_ROWS]
+            assert tree.cursor == task_index and tree.current is task
+            assert all(tree.is_open(s) for s in task.walk() if s.children)
+            tree._rebuild()
+            assert list(tree.rows) == expanded, sort
+            tree.cursor = tree.index_of(task)
+            tree.action_collapse_all()
+            assert tree.subtree_busy
+            collapsed = list(tree.rows)
+            assert tree.rows[tree.cursor + 1][1] <= tree.rows[tree.cursor][1]  # nothing under it shown
+            await _until(pilot, lambda: not tree.subtree_busy)
+            assert list(tree.rows) == collapsed
+            assert not any(tree.is_open(s) for s in task.walk() if s.children)
+            tree._rebuild()
+            assert list(tree.rows) == collapsed, sort
+            tree.cursor = tree.index_of(task)
+            tree.action_expand()
+            children = tree.rows.spans[tree.cursor + 1:tree.cursor + 1 + len(task.children)]
+            assert set(children) == set(task.children)
+            assert not any(tree.is_open(s) for s in children), sort
+
+
+async def test_the_first_frame_of_a_big_subtree_opened_shows_what_the_last_does(demo_log, monkeypatch):
+    """The rows shown while a thread walks the rest of a subtree fill the
+    pane: every line of it is as it is once the walk is done, but the title."""
+    _subtrees_in_a_thread(monkeypatch, sync_rows=30)
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _first_task(pilot, app)
+        tree = app.tree
+        assert tree.size.height < span_tree.SUBTREE_SYNC_ROWS - 1 < len([1 for _ in tree.current.walk()])
+        tree.action_expand_all()
+        assert tree.subtree_busy
+        first = rendered(tree)
+        await _until(pilot, lambda: not tree.subtree_busy)
+        assert rendered(tree) == first
+
+
+def _press_all(tree, keys: list[str]) -> None:
+    """Keys on the tree one after the other, none waiting for a thread to
+    finish before the next comes (as `Pilot.press` would)."""
+    actions = {"*": tree.action_expand_all, "shift+left": tree.action_collapse_all, "space": tree.action_toggle,
+               "j": tree.action_cursor_down, "G": tree.action_last, "s": tree.action_cycle_sort,
+               "left": tree.action_collapse, "live": tree.refresh_run,
+               # the jump from an anomaly: a sample of the run's last task
+               "jump": lambda: tree.reveal([s for s in tree.run.spans.values() if s.kind == "sample"][-1])}
+    for key in keys:
+        actions[key]()
+
+
+@pytest.mark.parametrize("keys", [
+    ["*", "shift+left"], ["*", "j", "j"], ["*", "j", "j", "j", "j", "j", "j"], ["*", "G"], ["*", "space"],
+    ["*", "s"], ["*", "left"], ["*", "live"], ["*", "*"], ["*", "jump", "*", "shift+left"],
+    ["*", "shift+left", "space"], ["*", "shift+left", "*"],
+])
+async def test_keys_while_a_subtree_is_opened_or_closed_in_a_thread_do_what_they_do_after_it(
+        demo_log, monkeypatch, layout, keys):
+    """A key (or new data) that comes while a thread opens or closes a whole
+    subtree waits for it, and leaves the tree as it is when the keys are
+    handled one after the other at once: the same rows, cursor, scroll,
+    title and open nodes, and the same span in the detail; in a small tree
+    and in a big one (laid out, sorted, in a thread)."""
+    seen = []
+    for sync_rows in (10 ** 9, 4):  # all at once, as a small subtree is; in a thread
+        _subtrees_in_a_thread(monkeypatch, sync_rows)
+        app = make_app(demo_log)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await _first_task(pilot, app)
+            tree = app.tree
+            tree.action_expand_all()
+            assert tree.subtree_busy == (sync_rows == 4)
+            _press_all(tree, keys[1:])
+            await _until(pilot, lambda: not tree.subtree_busy and not tree._relayout_busy)
+            await pilot.pause()
+            await _until(pilot, lambda: app._detail_timer is None)  # the detail drawn once the cursor rests
+            seen.append(_tree_state(app))
+    assert seen[1] == seen[0]
+
+
+async def test_opening_or_closing_a_big_subtree_reads_its_spans_off_the_ui_thread(demo_log, monkeypatch):
+    """`*` and shift+left on a subtree too big for a frame (a task of 259k
+    nodes took 128–250 ms of the UI thread): the key's handler reads at most
+    `SUBTREE_SYNC_ROWS` of its spans' children and none of their ids; a
+    thread reads the rest."""
+    _subtrees_in_a_thread(monkeypatch)
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _first_task(pilot, app)
+        tree = app.tree
+        task = tree.current
+        ui_thread = threading.get_ident()
+        reads: Counter = Counter()
+
+        class Counted(Span):
+            __slots__ = ()
+
+        for name in ("id", "children"):
+            def read(span, slot=getattr(Span, name), name=name):
+                if threading.get_ident() == ui_thread:
+                    reads[name] += 1
+                return slot.__get__(span, Span)
+
+            def write(span, value, slot=getattr(Span, name)):
+                slot.__set__(span, value)
+
+            setattr(Counted, name, property(read, write))
+        nodes = list(task.walk())
+        assert len(nodes) > 2 * span_tree.SUBTREE_SYNC_ROWS
+        try:
+            for span in nodes:
+                span.__class__ = Counted
+            tree.action_expand_all()
+            assert reads["children"] <= span_tree.SUBTREE_SYNC_ROWS + 1 and reads["id"] <= span_tree.SUBTREE_SYNC_ROWS
+            await _until(pilot, lambda: not tree.subtree_busy)
+            reads.clear()
+            tree.action_collapse_all()
+            assert reads["id"] == 0 and reads["children"] <= 1
+            await _until(pilot, lambda: not tree.subtree_busy)
+        finally:
+            for span in nodes:
+                span.__class__ = Span
+        assert not any(tree.is_open(s) for s in nodes if s.children)
+
 
 async def test_a_jump_to_a_span_the_kept_filter_hides_drops_it_from_the_border_too(demo_log):
     """QA: the tree kept `status:error`, `a` `enter` on a running anomaly

@@ -9,11 +9,13 @@ expanding splices a subtree's rows in, collapsing slices them out.
 from __future__ import annotations
 
 import re
+import sys
+import threading
 import time
 from dataclasses import dataclass
 from itertools import compress
 from operator import attrgetter, lt
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -63,6 +65,30 @@ SCANNED_LEVELS = 8
 CATCH_UP_ROUNDS = 4
 #: Least pause (s) between two layouts of a big tree in a thread.
 RELAYOUT_GAP = 0.25
+#: A whole subtree of more rows than this is opened (`*`) or closed
+#: (shift+left) with its walk in a thread (`_SubtreeWork`); up to this many
+#: (about 1.5 ms) at once. On the UI thread, a task of 259,115 nodes took
+#: 128–250 ms to open and 72–175 ms to close on the seed-6007 log, and no
+#: cheaper walk fits a frame: each span read is a cache miss (asking 259k
+#: spans for their children took 56 ms, putting 81k ids in a set 16 ms,
+#: measured on that log's spans).
+SUBTREE_SYNC_ROWS = 2000
+#: Rows a thread opening a subtree walks between two looks whether the UI
+#: thread is due the GIL (`tracetui.breathe`), and the steps in which the UI
+#: thread walks the first `SUBTREE_SYNC_ROWS`.
+SUBTREE_STEP = 500
+#: Rows or ids a thread opening or closing a subtree hands to one C call
+#: (a slice, a set update, the scan for the nodes shown open): such a call
+#: keeps the GIL to its end, and over a task's 259k rows the scan held it
+#: 90 ms. About 1 ms each.
+SUBTREE_CHUNK = 2500
+#: How long (s) at most a thread opening or closing a subtree waits for the
+#: key's frame to be drawn before it starts (`_SubtreeWork.go`).
+SUBTREE_FRAME_WAIT = 0.1
+#: How long (s) a thread that opened a subtree waits for the UI thread to
+#: take its rows, to let go of those they replaced: freeing a list of 264k
+#: rows is 3 ms the UI thread need not spend.
+SUBTREE_HANDOVER_WAIT = 5.0
 #: A made-up node (an Inspect sample, its task), open while it runs, stays
 #: open this long (s) after its last action ends: between two actions a
 #: sample runs none, and followed live its node closed and opened again
@@ -125,12 +151,21 @@ class Rows:
         """Replace rows [start, end) with `rows`."""
         self.spans[start:end] = rows.spans
         self.depths[start:end] = rows.depths
-        shift = len(rows.spans) - (end - start)
-        for span, row in list(self.anchors.items()):
-            if row >= end:
-                self.anchors[span] = row + shift
-            elif row >= start:
-                del self.anchors[span]
+        self.anchors = self._anchors_after(start, end, len(rows.spans))
+
+    def replaced(self, start: int, end: int, rows: "Rows") -> "Rows":
+        """New rows: these with rows [start, end) replaced by `rows`; these
+        stay as they are (for a thread to read, or to let go of)."""
+        new = Rows(self.spans[:start] + rows.spans + self.spans[end:],
+                   self.depths[:start] + rows.depths + self.depths[end:])
+        new.anchors = self._anchors_after(start, end, len(rows.spans))
+        return new
+
+    def _anchors_after(self, start: int, end: int, count: int) -> dict[Span, int]:
+        """The anchors once rows [start, end) are replaced by `count` rows."""
+        shift = count - (end - start)
+        return {span: row + shift if row >= end else row
+                for span, row in list(self.anchors.items()) if row < start or row >= end}
 
     def anchor(self, span: Span) -> int | None:
         """The row of an open top-level node, if the layout noted it."""
@@ -275,6 +310,58 @@ def subtree_end(depths: list[int], index: int) -> int:
     return end
 
 
+def _walked(walk: Iterator[None], rows: Rows, limit: int) -> bool:
+    """Go on with `walk` until it ends (True) or `rows` holds `limit` rows
+    and more are to come (False)."""
+    for _ in walk:
+        if len(rows) >= limit:
+            return False
+    return True
+
+
+def _opened_ids(node: Span, spans: list[Span], depths: list[int], first: int, end: int,
+                breathe: Callable[[], None] | None = None) -> list[str]:
+    """The ids of `node` and of the nodes drawn open in its rows, rows
+    [first, end) of `spans` and `depths`: those followed by a deeper row,
+    found from the depths in C (walking the subtree took 0.2 s for a task
+    opened whole). One hidden under a closed node keeps its state. With
+    `breathe`, in chunks of `SUBTREE_CHUNK` rows, calling it between them."""
+    ids = [node.id]
+    step = max(1, end - first) if breathe is None else SUBTREE_CHUNK
+    for lo in range(first, end - 1, step):
+        hi = min(lo + step, end - 1)
+        deeper = map(lt, depths[lo:hi], depths[lo + 1:hi + 1])
+        ids += map(attrgetter("id"), compress(spans[lo:hi], deeper))
+        if breathe is not None:
+            breathe()
+    return ids
+
+
+def _extend_in_chunks(out: list, source: list, start: int, stop: int, breathe: Callable[[], None]) -> None:
+    """`out += source[start:stop]`, a chunk at a time."""
+    for lo in range(start, stop, SUBTREE_CHUNK):
+        out += source[lo:min(lo + SUBTREE_CHUNK, stop)]
+        breathe()
+
+
+def _let_go(items: list, breathe: Callable[[], None]) -> None:
+    """Empty `items` a chunk at a time if the caller's reference is the
+    only one (freeing 264k rows in one call keeps the GIL 3 ms); else
+    leave it to whoever holds it."""
+    if sys.getrefcount(items) > 3:  # the caller's, this call's, getrefcount's
+        return
+    while items:
+        del items[-SUBTREE_CHUNK:]
+        breathe()
+
+
+def _update_in_chunks(update: Callable[[list[str]], None], ids: list[str], breathe: Callable[[], None]) -> None:
+    """`update(ids)` (a set's `update` or `difference_update`), a chunk at a time."""
+    for lo in range(0, len(ids), SUBTREE_CHUNK):
+        update(ids[lo:lo + SUBTREE_CHUNK])
+        breathe()
+
+
 def newest_row(rows: Rows) -> int:
     """The row of the span that started last (the first such); 0 if none."""
     starts = [span.start or 0 for span in rows.spans]
@@ -335,6 +422,55 @@ def short_sample_label(node: Span, room: int) -> str:
     return "…" + sample[-keep:] + tag
 
 
+class _SubtreeWork:
+    """A `*` or shift+left on a big subtree, its walk done in a thread
+    (`SpanTree._start_subtree_work`). The key's frame shows the rows at
+    once: closing, all of them; opening, the first `SUBTREE_SYNC_ROWS` of
+    the subtree, which are those the full walk gives (the title says
+    `expanding…` until the rest land). The thread reads the rows the UI
+    thread left, sets the nodes' open state in place and makes the new
+    rows, which the UI thread puts in place (`SpanTree._finish_subtree`):
+    until then nothing else reads or changes the rows or the open state,
+    as whatever would first waits for the thread
+    (`SpanTree._settle_subtree`)."""
+
+    __slots__ = ("run", "span", "index", "expand", "version", "state", "rows", "shown", "walk", "whole",
+                 "nodes", "removed", "result", "error", "urgent", "go", "done", "handed_over", "garbage")
+
+    def __init__(self, run: Run, span: Span, index: int, expand: bool, version: int,
+                 state: tuple[set[str], set[str]]) -> None:
+        self.run, self.span, self.index, self.expand = run, span, index, expand
+        #: The tree's `_layout_version` the result is for: after a change
+        #: since (which should have waited), the tree is laid out anew.
+        self.version = version
+        #: The run's (opened, closed) sets the thread reads.
+        self.state = state
+        #: Opening: the rows shown meanwhile and how many of the subtree's
+        #: are in them, after row `index`; the walk to go on with, its rows
+        #: so far (the node's first) and the ids of the nodes it opens.
+        self.rows: Rows | None = None
+        self.shown = 0
+        self.walk: Iterator[None] | None = None
+        self.whole: Rows | None = None
+        self.nodes: list[str] = []
+        #: Closing: (spans, depths, first, end): the lists that held the
+        #: rows taken out, and where they sit in them.
+        self.removed: tuple[list[Span], list[int], int, int] | None = None
+        #: (the new rows, if opening; the ids set open or closed).
+        self.result: tuple[Rows | None, list[str]] | None = None
+        self.error: BaseException | None = None
+        #: The UI thread waits for the result: no rests.
+        self.urgent = False
+        #: The key's frame is drawn (or the UI thread waits): the thread
+        #: starts. Sharing the GIL with it, the frame took 3× as long.
+        self.go = threading.Event()
+        self.done = threading.Event()
+        #: The UI thread took the result (`SpanTree._finish_subtree`).
+        self.handed_over = threading.Event()
+        #: Opening: the rows the node showed before, for the thread to let go of.
+        self.garbage: tuple[list[Span], list[int], int, int] | None = None
+
+
 class SpanTree(LineList):
     """Spans of one run as a tree."""
 
@@ -367,6 +503,13 @@ class SpanTree(LineList):
     @dataclass
     class SpanSelected(Message):
         span: Span
+
+    class SubtreeDone(Message, bubble=False):
+        """From the thread opening or closing a whole subtree: its result is ready."""
+
+        def __init__(self, work: _SubtreeWork) -> None:
+            super().__init__()
+            self.work = work
 
     def __init__(self, *args, now=time.time, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -449,11 +592,21 @@ class SpanTree(LineList):
         #: that slice read as running for hours, where the whole file
         #: closes it (QA).
         self.unread: set[str] = set()
+        #: A whole subtree being opened or closed, its walk in a thread
+        #: (`_SubtreeWork`); and whether new data came meanwhile: the tree
+        #: is laid out anew once it is done (`refresh_run`).
+        self._subtree_op: _SubtreeWork | None = None
+        self._refresh_deferred = False
 
     # -- content ----------------------------------------------------------------
 
     def row_count(self) -> int:
         return len(self.rows)
+
+    @property
+    def subtree_busy(self) -> bool:
+        """A whole subtree is being opened or closed in a thread (`_SubtreeWork`)."""
+        return self._subtree_op is not None
 
     @property
     def filtered(self) -> bool:
@@ -571,35 +724,39 @@ class SpanTree(LineList):
         (opened if value else closed).add(span.id)
         (closed if value else opened).discard(span.id)
 
-    def _set_open_all(self, span_ids: list[str], value: bool) -> None:
-        """`set_open` for many nodes at once."""
+    def _set_open_all(self, span_ids: list[str], value: bool, run: Run | None = None) -> None:
+        """`set_open` for many nodes at once (of `run`, the one shown by default)."""
         self._layout_version += 1
-        opened, closed = self._state()
+        opened, closed = self._state(run)
         (opened if value else closed).update(span_ids)
         (closed if value else opened).difference_update(span_ids)
 
-    def _whole_subtree(self, spans: list[Span], depth: int, out: Rows) -> list[str]:
-        """Append the rows of `spans` and of every node under them, all
-        open, to `out`, in the tree's order; returns the ids of the nodes
-        with children (the ones to open). One pass with no open-or-closed
-        test per node: 432k rows in ~0.25 s where `_flatten` took ~1 s."""
+    def _walk_whole(self, span: Span, depth: int, out: Rows, nodes: list[str]) -> Iterator[None]:
+        """Append the rows of `span` and of every node under it, all open,
+        to `out`, in the tree's order, and the ids of the nodes with
+        children (the ones to open) to `nodes`. One pass with no
+        open-or-closed test per node: 432k rows in ~0.25 s where `_flatten`
+        took ~1 s. Yields every `SUBTREE_STEP` rows: the walk may stop there
+        and go on in a thread (`_SubtreeWork`)."""
         key = self.SORTS[self.sort_index][1]
         out_spans, out_depths = out.spans, out.depths
-        nodes: list[str] = []
-        stack = [(iter(self._ordered(spans)), depth)]
+        next_step = len(out_spans) + SUBTREE_STEP
+        stack = [(iter([span]), depth)]
         while stack:
             siblings, d = stack[-1]
-            for span in siblings:
-                out_spans.append(span)
+            for node in siblings:
+                if len(out_spans) >= next_step:  # in this loop: a node may have 100k leaves
+                    next_step += SUBTREE_STEP
+                    yield
+                out_spans.append(node)
                 out_depths.append(d)
-                children = span.children
+                children = node.children
                 if children:
-                    nodes.append(span.id)
+                    nodes.append(node.id)
                     stack.append((iter(children if key is None else sorted(children, key=key)), d + 1))
                     break
             else:
                 stack.pop()
-        return nodes
 
     def _ordered(self, spans: list[Span]) -> list[Span]:
         key = self.SORTS[self.sort_index][1]
@@ -672,6 +829,7 @@ class SpanTree(LineList):
                 breathe()  # let the UI thread draw the key that is waiting
 
     def _rebuild(self) -> None:
+        self._settle_subtree()
         self._layout_version += 1
         self._sorted()  # laid out here, in the order chosen
         rows = Rows()
@@ -738,6 +896,7 @@ class SpanTree(LineList):
     def show_run(self, run: Run | None) -> None:
         if run is self.run:
             return
+        self._settle_subtree()
         self.run = run
         self._folds = {}
         # A sort left pending is over: the run shown is laid out anew, its
@@ -774,6 +933,7 @@ class SpanTree(LineList):
         # Filtered while the run's log is still being read: the matches are
         # those of the part read so far (QA: nothing said so).
         filtering = " · filtering…" if self._filter_worker is not None and not self._filter_live else (
+            " · expanding…" if self._subtree_op is not None and self._subtree_op.expand else
             " · sorting…" if self._sorting is self.run and not self._query else
             " · reading…" if self._query and self.run.reading else "")
         filtering = self._matches_said() + filtering
@@ -809,6 +969,11 @@ class SpanTree(LineList):
         """The run changed (live data): keep the cursor on its span, the
         expanded nodes expanded, and the scroll position, unless following."""
         if self.run is None:
+            return
+        if self._subtree_op is not None:
+            # After the subtree's rows and open state are in place: laid out
+            # from the state it reads, they would be dropped.
+            self._refresh_deferred = True
             return
         self._keep_cursor_shown()
         if self._query:
@@ -1042,7 +1207,7 @@ class SpanTree(LineList):
                 else:
                     self._relayout_busy = False
                 return
-            if self._layout_version == version:
+            if self._layout_version == version and self._subtree_op is None:
                 current = self.current
                 self.rows = rows
                 self._show_relayout(current, newest if self.follow else None)
@@ -1069,6 +1234,7 @@ class SpanTree(LineList):
         """Expand the span's ancestors, put the cursor on it. Each closed
         ancestor's children are spliced in, as a keypress would: laying a
         big tree out again would cost ~100 ms on the jump from an anomaly."""
+        self._settle_subtree()
         if span.run is not self.run:
             self.show_run(span.run)
         ancestors = []
@@ -1149,6 +1315,7 @@ class SpanTree(LineList):
             return above
 
     def set_filter(self, query: Query) -> None:
+        self._settle_subtree()
         self._unfiltered_at = (self.filter_anchor or self.current) if self._query and not query else None
         self._query = query
         self._folds = {}
@@ -1305,6 +1472,7 @@ class SpanTree(LineList):
         """Open or close the node at row `index` (`deep`: its whole subtree),
         splicing its rows in or out; `repaint=False` when the caller
         repaints after moving the view."""
+        self._settle_subtree()
         if not (0 <= index < len(self.rows)):
             return
         if self._query:
@@ -1323,18 +1491,18 @@ class SpanTree(LineList):
             # Every node under it opens: its rows are the whole subtree,
             # laid out in one pass that also names the nodes, set open in
             # bulk (a task of 114k samples took 1 s node by node).
-            whole = Rows()
-            self._set_open_all(self._whole_subtree([span], depth, whole), True)
+            whole, nodes = Rows(), []
+            walk = self._walk_whole(span, depth, whole, nodes)
+            if not _walked(walk, whole, SUBTREE_SYNC_ROWS):
+                self._expand_in_background(index, end, walk, whole, nodes, repaint)
+                return
+            self._set_open_all(nodes, True)
             sub = Rows(whole.spans[1:], whole.depths[1:])
+        elif deep and end - index - 1 > SUBTREE_SYNC_ROWS:
+            self._collapse_in_background(index, end, repaint)
+            return
         elif deep:
-            # The nodes open under it close with it: the rows followed by a
-            # deeper row, found from the depths in C (walking the subtree
-            # took 0.2 s for a task opened whole); one hidden under a closed
-            # node keeps its state.
-            depths = self.rows.depths
-            deeper = map(lt, depths[index + 1:end - 1], depths[index + 2:end])
-            opened = compress(self.rows.spans[index + 1:end - 1], deeper)
-            self._set_open_all([span.id, *map(attrgetter("id"), opened)], False)
+            self._set_open_all(_opened_ids(span, self.rows.spans, self.rows.depths, index + 1, end), False)
         else:
             self.set_open(span, want)
             if want:
@@ -1344,6 +1512,170 @@ class SpanTree(LineList):
         self.sync_size(repaint=False)
         if repaint:
             self.repaint_rows_from(index)
+
+    # -- a whole big subtree opened or closed, its walk in a thread -------------
+
+    def _expand_in_background(self, index: int, end: int, walk: Iterator[None], whole: Rows,
+                              nodes: list[str], repaint: bool) -> None:
+        """`*` on a node with more than `SUBTREE_SYNC_ROWS` rows under it:
+        the rows walked so far are shown now, in place of those it showed,
+        and a thread walks the rest."""
+        shown = Rows(whole.spans[1:], whole.depths[1:])
+        work = _SubtreeWork(self.run, whole.spans[0], index, True, self._layout_version + 1, self._state())
+        work.garbage = self._put_rows(index + 1, end, shown)
+        self._layout_version += 1
+        work.rows, work.shown, work.walk, work.whole, work.nodes = self.rows, len(shown), walk, whole, nodes
+        self._start_subtree_work(work)
+        self.sync_size(repaint=False)
+        if repaint:
+            self.repaint_rows_from(index)
+        self.border_title = self._title()
+
+    def _collapse_in_background(self, index: int, end: int, repaint: bool) -> None:
+        """shift+left on a node with more than `SUBTREE_SYNC_ROWS` rows
+        under it: its rows go now, and a thread names the nodes they showed
+        open, to close them."""
+        span = self.rows.spans[index]
+        work = _SubtreeWork(self.run, span, index, False, self._layout_version + 1, self._state())
+        work.removed = self._put_rows(index + 1, end, Rows())
+        self._layout_version += 1
+        self._start_subtree_work(work)
+        self.sync_size(repaint=False)
+        if repaint:
+            self.repaint_rows_from(index)
+
+    def _put_rows(self, start: int, end: int, rows: Rows) -> tuple[list[Span], list[int], int, int]:
+        """Rows [start, end) replaced by `rows`, the old ones not let go of
+        here (a thread does, or reads them): the cheaper of a new list of
+        the rows kept and a slice of those taken out. Returns the lists that
+        held the rows taken out, and where in them they were."""
+        old = self.rows
+        if len(old) - (end - start) <= end - start:
+            self.rows = old.replaced(start, end, rows)
+            return old.spans, old.depths, start, end
+        spans, depths = old.spans[start:end], old.depths[start:end]
+        old.splice(start, end, rows)
+        return spans, depths, 0, len(spans)
+
+    def _start_subtree_work(self, work: _SubtreeWork) -> None:
+        """The thread, started now: not a Textual worker, which starts when
+        the event loop next turns, while a key handled before that may wait
+        for it (`_settle_subtree`)."""
+        self._subtree_op = work
+        threading.Thread(target=self._subtree_in_background, args=(work,), daemon=True,
+                         name="tracetui-subtree").start()
+        if not self.call_after_refresh(work.go.set):
+            work.go.set()
+
+    def _subtree_in_background(self, work: _SubtreeWork) -> None:
+        """The thread's part: the rest of the walk and the new rows
+        (opening), or the nodes shown open (closing), and their open state,
+        set in place: nothing reads it until the UI thread has taken the
+        result (`_settle_subtree`). Long C calls are cut in chunks with
+        rests between (`tracetui.breathe`): each keeps the GIL to its end."""
+        breathe = Breather()
+
+        def rest() -> None:
+            if not work.urgent:  # else the UI thread waits for the result
+                breathe()
+
+        work.go.wait(SUBTREE_FRAME_WAIT)
+        try:
+            if work.garbage is not None:  # the rows the node showed before
+                spans = work.garbage[0]
+                work.garbage = None
+                _let_go(spans, rest)
+                del spans
+            work.result = self._open_whole(work, rest) if work.expand else self._close_whole(work, rest)
+        except BaseException as error:  # raised on the UI thread (`_finish_subtree`)
+            work.error = error
+        finally:
+            work.done.set()
+        try:
+            posted = self.post_message(self.SubtreeDone(work))
+        except RuntimeError:  # the app is shutting down
+            posted = False
+        if posted and work.handed_over.wait(SUBTREE_HANDOVER_WAIT):
+            # Let go here of the rows the UI thread replaced, and of the rest.
+            work.rows = work.whole = work.result = work.walk = None
+            work.nodes = []
+
+    def _open_whole(self, work: _SubtreeWork, rest: Callable[[], None]) -> tuple[Rows | None, list[str]]:
+        """The rest of the subtree's walk, the rows with it in place of
+        those shown meanwhile, and its nodes set open."""
+        for _ in work.walk or ():
+            rest()
+        whole, rows = work.whole, work.rows
+        assert whole is not None and rows is not None
+        start, stop = work.index + 1, work.index + 1 + work.shown
+        count = len(whole) - 1
+        # The rows before the subtree's put before them (its first row is the
+        # node's, their last), the rows after it after them: the subtree's
+        # rows are moved, not copied, and the others copied a chunk at a time.
+        before: list[Span] = []
+        _extend_in_chunks(before, rows.spans, 0, start, rest)
+        whole.spans[:1] = before
+        _extend_in_chunks(whole.spans, rows.spans, stop, len(rows), rest)
+        whole.depths[:1] = rows.depths[:start]  # small ints, shared: no span read
+        _extend_in_chunks(whole.depths, rows.depths, stop, len(rows), rest)
+        whole.anchors = rows._anchors_after(start, stop, count)
+        opened, closed = work.state
+        _update_in_chunks(opened.update, work.nodes, rest)
+        _update_in_chunks(closed.difference_update, work.nodes, rest)
+        return whole, work.nodes
+
+    def _close_whole(self, work: _SubtreeWork, rest: Callable[[], None]) -> tuple[Rows | None, list[str]]:
+        """The nodes the subtree's rows showed open, set closed."""
+        assert work.removed is not None
+        spans, depths, first, end = work.removed
+        work.removed = None  # the rows taken out are let go of here, once read
+        ids = _opened_ids(work.span, spans, depths, first, end, rest)
+        _let_go(spans, rest)
+        del spans, depths
+        opened, closed = work.state
+        _update_in_chunks(closed.update, ids, rest)
+        _update_in_chunks(opened.difference_update, ids, rest)
+        return None, ids
+
+    def on_span_tree_subtree_done(self, message: "SpanTree.SubtreeDone") -> None:
+        self._finish_subtree(message.work)
+
+    def _settle_subtree(self) -> None:
+        """A subtree's walk in a thread (`_SubtreeWork`), finished and put
+        in place before anything reads or changes what it changes: a second
+        key is done as if the first had been done whole."""
+        work = self._subtree_op
+        if work is not None:
+            work.urgent = True
+            work.go.set()
+            work.done.wait()
+            self._finish_subtree(work)
+
+    def _finish_subtree(self, work: _SubtreeWork) -> None:
+        """A subtree's walk is done: its rows in place (its nodes' open
+        state is already), the old ones left to the thread to let go of."""
+        if self._subtree_op is not work:
+            return  # put in place already (`_settle_subtree`)
+        self._subtree_op = None
+        try:
+            if work.error is not None:
+                raise work.error
+            assert work.result is not None
+            rows, _ = work.result
+            run = work.run
+            unchanged = self._layout_version == work.version and self.run is run and self.rows is work.rows
+            self._layout_version += 1  # the open state changed
+            if rows is not None and unchanged:
+                self.rows = rows
+            elif rows is not None and self.run is run:
+                self.refresh_run()  # the rows changed meanwhile (nothing should have): laid out anew
+        finally:
+            work.handed_over.set()
+        self.sync_size()
+        self.border_title = self._title()
+        if self._refresh_deferred:
+            self._refresh_deferred = False
+            self.refresh_run()
 
     def _fold(self, index: int, expand: bool | None = None, repaint: bool = True) -> None:
         """Filtered, a node shows what matches under it; this folds those
@@ -1380,6 +1712,7 @@ class SpanTree(LineList):
 
     def action_cycle_sort(self) -> None:
         """Siblings in recorded order, by start time, slowest first, or by name."""
+        self._settle_subtree()
         current = self.current
         self.sort_index = (self.sort_index + 1) % len(self.SORTS)
         self.border_title = self._title()
@@ -1403,6 +1736,7 @@ class SpanTree(LineList):
         self._toggle(self.cursor, expand=True)
 
     def action_collapse(self) -> None:
+        self._settle_subtree()
         span = self.current
         if span is None:
             return
@@ -1415,6 +1749,18 @@ class SpanTree(LineList):
             index = self.index_of(span.parent)
             if index is not None:
                 self.cursor = index
+
+    def move_to(self, index: int) -> None:
+        """As a list does; past the rows of a subtree being opened shown so
+        far (`_SubtreeWork`), once they are all in place."""
+        work = self._subtree_op
+        if work is not None and work.expand and index > work.index + work.shown:
+            self._settle_subtree()
+        super().move_to(index)
+
+    def action_last(self) -> None:
+        self._settle_subtree()
+        super().action_last()
 
     def action_expand_all(self) -> None:
         self._toggle(self.cursor, expand=True, deep=True)
