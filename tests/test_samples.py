@@ -213,6 +213,37 @@ async def test_a_killed_evals_hung_ages_read_as_lower_bounds(capsys):
         assert "≥" not in app.tree.render_row(app.tree.cursor, 100).plain
 
 
+async def test_a_killed_evals_hung_action_says_how_long_ago_it_began():
+    """Opened the next morning, a killed eval's stuck Subprocess read
+    `≥17.2ms`, all its log can tell, which looked like nothing was stuck
+    (QA): the detail says when that lower bound ends and how long ago the
+    action began, the most it can have run."""
+    from tracetui.text import fmt_duration
+
+    spans = [s for s in _killed_spans() if s.name == "Subprocess" and s.status == "running"]
+    assert len(spans) == 1 and spans[0].start is not None
+    later = spans[0].start + 9 * 3600 + 125  # nine hours on
+    app = open_app(KILLED, now=later)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("a", "enter")
+        await pilot.pause(0.3)
+        assert app.tree.current.name == "Subprocess"
+        # Its words, wherever the pane's width wraps them.
+        detail = " ".join(" ".join(strip.text.split()) for strip in app.detail._lines)
+        assert "≥17.2ms (until its log ends, " in detail
+        assert f"; began {fmt_duration(later - app.tree.current.start)} ago)" in detail
+        assert "began 9h02m ago" in detail
+
+
+def _killed_spans():
+    store = Store()
+    sources, _ = open_sources([KILLED], store)
+    for source in sources:
+        source.poll(final=True)
+    return [s for run in store.runs.values() for s in run.spans.values()]
+
+
 @pytest.mark.parametrize("name", SOURCES + ["inspect/mixed.log.gz"])
 def test_tree_and_spans_json_are_written_as_they_are_made_byte_for_byte(name, capsys):
     """`tree --json` and `spans --json` are printed one node, one row at a

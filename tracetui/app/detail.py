@@ -224,11 +224,15 @@ def render_chat(messages: list, media_root: str | None = None) -> list[Renderabl
     return out
 
 
-def _duration_row(span: Span, now: float, monotonic: bool, at_end: bool) -> str:
+def _duration_row(span: Span, now: float, monotonic: bool, at_end: bool,
+                  wall_now: float | None = None) -> str:
     """`4.21s`; a running span's age, and, when that is all its log can
-    tell (`clock.ages_cut_short`), as a lower bound with the instant.
-    `at_end`: the span is known to run to its log's end, which is still
-    being read (`clock.runs_to_the_end`)."""
+    tell (`clock.ages_cut_short`), as a lower bound with the instant, and
+    how long ago it began (`wall_now`: the clock's now), the most it can
+    have run: a hung eval writes nothing, so killed and opened the next
+    morning its stuck Subprocess read `≥266.1ms`, which looked like
+    nothing was stuck (QA). `at_end`: the span is known to run to its
+    log's end, which is still being read (`clock.runs_to_the_end`)."""
     duration = shown_duration(span, now)
     if span.status == PAUSED:
         # What it ran before its run paused, if recorded; it waits for a human now.
@@ -241,9 +245,13 @@ def _duration_row(span: Span, now: float, monotonic: bool, at_end: bool) -> str:
     if ages_cut_short(span.run, whole_file=at_end):
         when = _when(now, monotonic)
         when = when[11:] if not monotonic else when
+        began = ""
+        if wall_now is not None and not monotonic and span.start is not None and duration is not None \
+                and wall_now - span.start >= duration + 1:
+            began = f"; began {fmt_duration(wall_now - span.start)} ago"
         if last_seen_at_work(span.run) is not None:
-            return f"{fmt_age(duration, True)}  (until its writer was last seen, {when})"
-        return f"{fmt_age(duration, True)}  (until its log ends, {when})"
+            return f"{fmt_age(duration, True)}  (until its writer was last seen, {when}{began})"
+        return f"{fmt_age(duration, True)}  (until its log ends, {when}{began})"
     return f"{fmt_duration(duration)}  (running)"
 
 
@@ -301,13 +309,13 @@ def _grid(rows: list[tuple[str, Any]]) -> Table:
 
 
 def span_sections(span: Span, now: float, events: list[Any] | None = None,
-                  at_end: bool = False) -> list[tuple[tuple | None, RenderableType]]:
+                  at_end: bool = False, wall_now: float | None = None) -> list[tuple[tuple | None, RenderableType]]:
     """The detail of a span in sections, each with what decides how it
     looks: None for the fields (a running span's age moves on), or, for the
     log, its list of records, the slice of it shown and the log's title:
     records are only ever appended, so the pane draws a log again only
     when what it shows grew (not every second a running action ages).
-    `at_end`: as `_duration_row`'s."""
+    `at_end`, `wall_now`: as `_duration_row`'s."""
     run = span.run
     # Flujo's monotonic times are shown as wall time once aligned to its
     # run's creation; only unaligned ones are raw monotonic seconds.
@@ -323,7 +331,7 @@ def span_sections(span: Span, now: float, events: list[Any] | None = None,
     # tree and the anomaly panel show it), first: what is asked of a hang.
     top = [
         ("start", _when(span.start, monotonic)),
-        ("age" if span.status == RUNNING else "duration", _duration_row(span, now, monotonic, at_end)),
+        ("age" if span.status == RUNNING else "duration", _duration_row(span, now, monotonic, at_end, wall_now)),
     ]
     rows = [
         ("kind", span.kind), ("id", span.id), ("run", run_name),
@@ -579,7 +587,7 @@ class DetailPane(ScrollView, can_focus=True):
             self.border_title = "detail"  # not the last span's name (QA)
         else:
             self._sections = span_sections(span, as_of(span.run, now), events=log_for(span),
-                                           at_end=runs_to_the_end(span, self.early))
+                                           at_end=runs_to_the_end(span, self.early), wall_now=now)
             self.border_title = f"detail · {safe(span.name, newlines=False)[:40]}"
         self.renderable = Group(*(part for _, part in self._sections))
         self._draw()
