@@ -179,40 +179,6 @@ async def test_tree_keys_move_expand_collapse(demo_log):
         assert tree.cursor == task_index
 
 
-async def test_expand_and_collapse_a_subtree_lay_out_what_a_full_layout_would(demo_log):
-    """`*` lays a subtree out in one pass and opens its nodes in bulk, and
-    shift+left closes the nodes it shows from their rows: the rows must be
-    those a layout of the whole tree from the same open state gives, in
-    every sort order, and a node opened again shows its children closed."""
-    app = make_app(demo_log)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, app)
-        tree = app.tree
-        app.focus_now(tree)
-        for sort in range(len(tree.SORTS)):
-            tree.sort_index = sort
-            tree._rebuild()
-            task_index = next(i for i, (s, _) in enumerate(tree.rows) if s.kind == "task")
-            task = tree.rows[task_index][0]
-            tree.cursor = task_index
-            tree.action_expand_all()
-            expanded = list(tree.rows)
-            assert len(expanded) - len([1 for _ in task.walk()]) >= task_index
-            assert all(tree.is_open(s) for s in task.walk() if s.children)
-            tree._rebuild()
-            assert list(tree.rows) == expanded, sort
-            tree.cursor = tree.index_of(task)
-            tree.action_collapse_all()
-            collapsed = list(tree.rows)
-            assert tree.rows[tree.cursor + 1][1] <= tree.rows[tree.cursor][1]  # nothing under it shown
-            tree._rebuild()
-            assert list(tree.rows) == collapsed, sort
-            tree.cursor = tree.index_of(task)
-            tree.action_expand()
-            children = tree.rows.spans[tree.cursor + 1:tree.cursor + 1 + len(task.children)]
-            assert set(children) == set(task.children)
-            assert not any(tree.is_open(s) for s in children), sort
-
 def _subtrees_in_a_thread(monkeypatch, sync_rows: int = 4) -> None:
     """A whole subtree of more than `sync_rows` rows opened or closed with
     its walk in a thread, as a big one is; in steps and chunks of a few rows."""
@@ -239,15 +205,19 @@ async def _first_task(pilot, app) -> int:
     return tree.cursor
 
 
-async def test_a_big_subtree_opened_or_closed_in_a_thread_lays_out_what_a_full_layout_would(demo_log, monkeypatch):
-    """`*` on a subtree too big to walk in a frame shows its first rows at
-    once, those the whole walk gives, the title saying `expanding…`, and
-    the rest when a thread has walked it; shift+left takes its rows out at
-    once and closes its nodes from a thread. Either way, once done, the
-    rows are those a layout of the whole tree gives, in every sort order,
-    the cursor stays on the node, and a node opened again shows its
-    children closed."""
-    _subtrees_in_a_thread(monkeypatch)
+@pytest.mark.parametrize("threaded", [False, True])
+async def test_expand_and_collapse_a_subtree_lay_out_what_a_full_layout_would(demo_log, monkeypatch, threaded):
+    """`*` lays a subtree out in one pass and opens its nodes in bulk, and
+    shift+left closes the nodes it shows from their rows: the rows must be
+    those a layout of the whole tree from the same open state gives, in
+    every sort order, the cursor staying on the node, and a node opened
+    again shows its children closed. `threaded`: a subtree too big to walk
+    in a frame shows its first rows at once, those the whole walk gives,
+    the title saying `expanding…`, and the rest when a thread has walked
+    it; shift+left takes its rows out at once and closes its nodes from a
+    thread."""
+    if threaded:
+        _subtrees_in_a_thread(monkeypatch)
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:
         await _first_task(pilot, app)
@@ -259,21 +229,24 @@ async def test_a_big_subtree_opened_or_closed_in_a_thread_lays_out_what_a_full_l
             task = tree.rows[task_index][0]
             tree.cursor = task_index
             tree.action_expand_all()
-            assert tree.subtree_busy and "expanding…" in str(tree.border_title)
-            early = list(tree.rows)
-            assert tree.current is task
-            await _until(pilot, lambda: not tree.subtree_busy)
-            assert not tree.subtree_busy and "expanding" not in str(tree.border_title)
+            if threaded:
+                assert tree.subtree_busy and "expanding…" in str(tree.border_title)
+                early = list(tree.rows)
+                assert tree.current is task
+                await _until(pilot, lambda: not tree.subtree_busy)
+                assert "expanding" not in str(tree.border_title)
             expanded = list(tree.rows)
             assert len(expanded) - len([1 for _ in task.walk()]) >= task_index
-            assert early[:task_index + span_tree.SUBTREE_SYNC_ROWS] == expanded[:task_index + span_tree.SUBTREE_SYNC_ROWS]
+            if threaded:
+                shown = task_index + span_tree.SUBTREE_SYNC_ROWS
+                assert early[:shown] == expanded[:shown]
             assert tree.cursor == task_index and tree.current is task
             assert all(tree.is_open(s) for s in task.walk() if s.children)
             tree._rebuild()
             assert list(tree.rows) == expanded, sort
             tree.cursor = tree.index_of(task)
             tree.action_collapse_all()
-            assert tree.subtree_busy
+            assert tree.subtree_busy == threaded
             collapsed = list(tree.rows)
             assert tree.rows[tree.cursor + 1][1] <= tree.rows[tree.cursor][1]  # nothing under it shown
             await _until(pilot, lambda: not tree.subtree_busy)
