@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from array import array
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Iterable, Iterator
 
 #: Times beyond a year from now (either way from the epoch) are not when a
@@ -36,15 +37,62 @@ BUCKETS = ("running", "cancelled", "errors", "timeouts")
 BUCKET_OF_STATUS = {RUNNING: "running", CANCELLED: "cancelled", ERROR: "errors", TIMEOUT: "timeouts"}
 
 
+class SpanExtra:
+    """The fields of a span that most spans leave at their defaults: an
+    Inspect log's spans have no input, output, missing parent, and seldom
+    an error, and 8 bytes a slot on each of half a million spans is 4 MB
+    for nothing. A span holds one (`Span._extra`) only once one of them is
+    set to something else; until then it shares NO_EXTRA."""
+
+    __slots__ = ("input", "output", "error", "orphan")
+
+    def __init__(self) -> None:
+        self.input: Any = None
+        self.output: Any = None
+        #: {"message", "type", "stacktrace"} — any may be missing.
+        self.error: dict[str, Any] | None = None
+        #: The id of the parent it names when that was never seen (True if
+        #: that id is not a string); PARENT_LOOPS when the parent it names
+        #: is itself or under it; else False.
+        self.orphan: bool | str | _ParentLinkLoops = False
+
+
+#: The extra of every span whose extra fields are all at their defaults:
+#: shared, so never written to (`_extra_field`'s setter gives a span its
+#: own first).
+NO_EXTRA = SpanExtra()
+
+
+def _extra_field(name: str, default: Any) -> property:
+    """A `Span` field held in its `_extra`. Set to its default on a span
+    without an extra of its own, it allocates nothing. A read costs a
+    property call (~60 ns more than a slot's): what reads one per span in
+    a loop should not (`Span.carries_content`)."""
+    def set_field(span: "Span", value: Any) -> None:
+        extra = span._extra
+        if extra is NO_EXTRA:
+            if value is default:
+                return
+            extra = span._extra = SpanExtra()
+        setattr(extra, name, value)
+
+    return property(attrgetter(f"_extra.{name}"), set_field,
+                    doc=f"`SpanExtra.{name}` (default {default!r}).")
+
+
 class Span:
     """One unit of work. `duration` is kept rather than `end` because some
     sources (Flujo) have monotonic clocks: their durations are right even when
-    their wall times are not."""
+    their wall times are not.
+
+    `input`, `output`, `error` and `orphan` read and write as plain
+    fields; they live in a `SpanExtra` the span holds only once one is set
+    (most spans have none: 24 bytes less a span)."""
 
     __slots__ = (
         "id", "run", "parent", "name", "kind", "detail", "status", "start",
-        "duration", "attributes", "input", "output", "error", "origin",
-        "children", "events", "synthetic", "orphan",
+        "duration", "attributes", "origin", "children", "events", "synthetic",
+        "_extra",
     )
 
     def __init__(self, id: str, run: "Run", name: str = "", kind: str = "",
@@ -58,11 +106,16 @@ class Span:
         self.status = RUNNING
         self.start = start
         self.duration: float | None = None
+        # `attributes` and `events` are slots, not in `_extra`: most sources'
+        # spans have attributes, and the tree's filter reads them up every
+        # span's chain of parents (a property costs ~60 ns a read); a
+        # quarter of an Inspect log's spans are samples, which have both
+        # (a `SpanExtra` each would cost more than the slots cost every
+        # span). A subclass for samples, holding their attributes as the
+        # decoder's key tuple, saved 42 bytes a span more but ran the index
+        # 4% more instructions: the decoder's attribute reads, specialised
+        # for one class, saw two (Python 3.11).
         self.attributes: dict[str, Any] | None = None
-        self.input: Any = None
-        self.output: Any = None
-        #: {"message", "type", "stacktrace"} — any may be missing.
-        self.error: dict[str, Any] | None = None
         #: Where the raw record(s) came from: locators the source understands
         #: (byte offsets for files, rowids for SQLite). A tuple: most spans
         #: have one or two, and a list would cost ~50 bytes more a span. Or
@@ -74,10 +127,19 @@ class Span:
         self.events: EventLog | list[Event] | None = None
         #: True for nodes tracetui made up (Inspect task/sample nodes).
         self.synthetic = False
-        #: The id of the parent it names when that was never seen (True if
-        #: that id is not a string); PARENT_LOOPS when the parent it names
-        #: is itself or under it; else False.
-        self.orphan: bool | str | _ParentLinkLoops = False
+        self._extra = NO_EXTRA
+
+    input = _extra_field("input", None)
+    output = _extra_field("output", None)
+    error = _extra_field("error", None)
+    orphan = _extra_field("orphan", False)
+
+    def carries_content(self) -> bool:
+        """Has it an input or an output? What the filter asks of every span
+        a word is not in (`Query._matches_content`): one call, not two
+        property reads (`FullSpan`'s reads its own, or a subclass's)."""
+        extra = self._extra
+        return extra is not NO_EXTRA and (extra.input is not None or extra.output is not None)
 
     @property
     def end(self) -> float | None:
@@ -115,6 +177,28 @@ class Span:
 
     def __repr__(self) -> str:
         return f"Span({self.id!r}, {self.name!r}, {self.status})"
+
+
+class FullSpan(Span):
+    """A span of a source whose spans mostly carry content (OTel, native,
+    SGP, SQLite, Trackio, Flujo): `input`, `output`, `error` and `orphan`
+    in slots of its own, which stand in for `Span`'s. There a `SpanExtra`
+    each would cost 40 bytes a span more than these slots, and their
+    decoders' writes would each call a property setter (3% more
+    instructions reading an OTel file). Its unused `_extra` costs 8 bytes."""
+
+    __slots__ = ("input", "output", "error", "orphan")
+
+    def __init__(self, id: str, run: "Run", name: str = "", kind: str = "",
+                 start: float | None = None) -> None:
+        Span.__init__(self, id, run, name, kind, start)  # (no super(): 0.3% of an OTel read)
+        self.input: Any = None
+        self.output: Any = None
+        self.error: dict[str, Any] | None = None
+        self.orphan: bool | str | _ParentLinkLoops = False
+
+    def carries_content(self) -> bool:
+        return self.input is not None or self.output is not None
 
 
 #: Bits of a packed origin holding its first byte offset; the second
@@ -420,7 +504,8 @@ class Anomalies:
                 self.bucket(name).pop(span.id, None)
         bucket = BUCKET_OF_STATUS.get(span.status)
         if bucket is not None:
-            err = span.error.get("message") if span.error else None
+            error = span.error  # once: a property (`SpanExtra`)
+            err = error.get("message") if error else None
             # A running row's age runs to the instant asked for (SPEC), even
             # where the source recorded an end: a paused Flujo step's
             # pipeline kept its 0.11 s while the step it waits on aged (QA).

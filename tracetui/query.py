@@ -130,7 +130,7 @@ class Query:
         """Words in the span's input/output (message text): searched only
         for spans that carry content, and only up to a size, so a filter
         keystroke stays cheap on big runs."""
-        if not self.words or (span.input is None and span.output is None):
+        if not self.words or not span.carries_content():
             return False
         try:
             blob = json.dumps([span.input, span.output], ensure_ascii=False, default=str)

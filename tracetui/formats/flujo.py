@@ -47,7 +47,9 @@ from tracetui.formats.sqlite_generic import (
     IN_CHUNK, Linker, RowsRead, SQLiteFormat, batches, column_list, detach, find_column, iso_to_epoch,
     json_cell,
 )
-from tracetui.model import BUCKETS, CANCELLED, ERROR, OK, PAUSED, RUNNING, STAND_IN_KIND, STAND_IN_NAME, TIMEOUT, Run, Span
+from tracetui.model import (
+    BUCKETS, CANCELLED, ERROR, OK, PAUSED, RUNNING, STAND_IN_KIND, STAND_IN_NAME, TIMEOUT, FullSpan, Run, Span,
+)
 from tracetui.sources.writers import database_writer
 from tracetui.store import Store
 
@@ -130,11 +132,11 @@ class _RunClock:
 
 
 _SLOT_ATTRIBUTES = Span.__dict__["attributes"]
-_SLOT_INPUT = Span.__dict__["input"]
-_SLOT_OUTPUT = Span.__dict__["output"]
+_SLOT_INPUT = FullSpan.__dict__["input"]
+_SLOT_OUTPUT = FullSpan.__dict__["output"]
 
 
-class FlujoSpan(Span):
+class FlujoSpan(FullSpan):
     """A span that keeps its attributes as the row's JSON text and parses
     them when a view asks: a million spans' attribute dicts would cost more
     memory than everything else together."""
@@ -157,14 +159,14 @@ class FlujoSpan(Span):
         _SLOT_ATTRIBUTES.__set__(self, value)
 
     def _get_input(self) -> Any:
-        value = _SLOT_INPUT.__get__(self, Span)
+        value = _SLOT_INPUT.__get__(self, FullSpan)
         if value is None:
             attrs = self._parsed() or {}
             value = attrs.get("flujo.input", attrs.get("step_input"))
         return value
 
     def _get_output(self) -> Any:
-        value = _SLOT_OUTPUT.__get__(self, Span)
+        value = _SLOT_OUTPUT.__get__(self, FullSpan)
         if value is None:
             attrs = self._parsed() or {}
             for key in ("flujo.output", "output", "step_output"):
@@ -353,7 +355,7 @@ class FlujoDecoder:
 
     def _add_stand_in(self, run: Run) -> None:
         clock = self.clocks[run.id]
-        span = Span(run.id, run, STAND_IN_NAME, STAND_IN_KIND, clock.wall0)
+        span = FullSpan(run.id, run, STAND_IN_NAME, STAND_IN_KIND, clock.wall0)
         span.synthetic = True
         span.detail = STAND_IN_RUNNING if run.live else STAND_IN_GONE
         span.attributes = self._stand_in_attributes(run)

@@ -54,7 +54,7 @@ import orjson
 
 from tracetui.formats.jsonutil import loads
 from tracetui.model import (
-    CANCELLED, ERROR, OK, PARENT_LOOPS, RUNNING, TIMEOUT, UNWRITTEN_KIND, UNWRITTEN_NAME, Run, Span,
+    CANCELLED, ERROR, OK, PARENT_LOOPS, RUNNING, TIMEOUT, UNWRITTEN_KIND, UNWRITTEN_NAME, FullSpan, Run, Span,
 )
 from tracetui.skipped import Lead
 from tracetui.store import Store
@@ -170,7 +170,7 @@ class SpanLinker:
                     self._realize(links, span, name, kind)
                     return span, True  # as new to its decoder: its record fills it
             return span, False
-        span = Span(span_id, run, name, kind)
+        span = FullSpan(span_id, run, name, kind)
         run.spans[span_id] = span
         run.roots.append(span)
         links = self._links(run)

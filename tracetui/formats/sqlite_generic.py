@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
 from tracetui.formats.jsonutil import loads
-from tracetui.model import CANCELLED, ERROR, OK, PARENT_LOOPS, RUNNING, TIMEOUT, Run, Span
+from tracetui.model import CANCELLED, ERROR, OK, PARENT_LOOPS, RUNNING, TIMEOUT, FullSpan, Run, Span
 from tracetui.store import Store
 
 #: Rows per fetchmany batch (keep in step with tracetui.sources.sqlite.BATCH).
@@ -525,7 +525,7 @@ class GenericSpansDecoder:
         span = run.spans.get(span_id)
         new = span is None
         if new:
-            span = run.spans[span_id] = Span(span_id, run)
+            span = run.spans[span_id] = FullSpan(span_id, run)
             self.rows_read.held += 1
         span.name = _text(f.get("name")) or span_id
         span.kind = _text(f.get("kind")) or "span"

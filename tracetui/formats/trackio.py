@@ -22,7 +22,7 @@ from tracetui.formats.sqlite_generic import (
     Linker, RowsRead, SQLiteFormat, batches, column_list, find_column, iso_to_epoch, json_cell, map_status,
     to_seconds,
 )
-from tracetui.model import ERROR, OK, Run, Span
+from tracetui.model import ERROR, OK, FullSpan, Run, Span
 from tracetui.store import Store
 
 FORMAT = "trackio"
@@ -223,7 +223,7 @@ class TrackioDecoder:
         span = run.spans.get(span_id)
         new = span is None
         if new:
-            span = run.spans[span_id] = Span(span_id, run)
+            span = run.spans[span_id] = FullSpan(span_id, run)
         span.name = f"{key} · step {step}" + (f" #{index}" if index is not None else "")
         span.kind = "trace"
         span.start = iso_to_epoch(timestamp)
@@ -260,7 +260,7 @@ class TrackioDecoder:
             span_id = prefix + own_id
             if span_id in run.spans:
                 continue
-            span = run.spans[span_id] = Span(span_id, run)
+            span = run.spans[span_id] = FullSpan(span_id, run)
             span.name = _text(item.get("name")) or _text(item.get("kind")) or own_id
             span.kind = _text(item.get("kind")) or "span"
             start = to_seconds(item.get("start_time"))

@@ -1,0 +1,98 @@
+"""Where the memory of a loaded run's spans goes, by kind of object.
+
+    PYTHONPATH=<tree> python bench/memsplit.py /work/bench-data/inspect-200k.log
+
+Loads the file as the CLI does (`cli.load`) and adds up `sys.getsizeof` of
+what the largest run's spans hold, each object once (a float or dict shared
+by two spans counts once), in bytes per span. `getsizeof` includes the GC
+header of objects the collector tracks. Works on trees before and after
+spans kept their rare fields in a `SpanExtra` (`Span._extra`), so two
+trees can be compared. What malloc rounds up or keeps free is not here:
+RSS per span (`bench_tui.py`) is the figure that counts.
+"""
+
+from __future__ import annotations
+
+import gc
+import resource
+import sys
+
+from tracetui.cli import load
+
+size = sys.getsizeof
+
+
+#: Every object counted so far, by id (held, so no id is reused): each
+#: counts once, under the first part that holds it.
+_counted: dict[int, object] = {}
+
+
+def held(objects, part=lambda obj: obj) -> int:
+    """Bytes of the objects `part` gives for `objects`, each once over the
+    whole breakdown (`part` returns None for what is not held)."""
+    total = 0
+    for item in objects:
+        obj = part(item)
+        if obj is not None and id(obj) not in _counted:
+            _counted[id(obj)] = obj
+            total += size(obj)
+    return total
+
+
+def decoder_states() -> int:
+    """The Inspect decoders' per-sample state (`_Sample`, its list of open
+    actions, its key in `_samples`), as far as no span holds it."""
+    gc.unfreeze()  # `cli.load` froze what it read: get_objects skips that
+    total = 0
+    for decoder in (o for o in gc.get_objects() if type(o).__name__ == "InspectDecoder"):
+        states = list(decoder._samples.values())
+        total += held([decoder._samples]) + held(decoder._samples) + held(states)
+        total += held(states, lambda state: state.open)
+    return total
+
+
+def own_extra(span):
+    """The span's own `SpanExtra`, if this tree has them and it has one."""
+    from tracetui import model
+
+    extra = getattr(span, "_extra", None)
+    return None if extra is None or extra is getattr(model, "NO_EXTRA", None) else extra
+
+
+def held_log(span):
+    events = span.events
+    return events.indices if events is not None and hasattr(events, "indices") else None
+
+
+def main() -> None:
+    store, _ = load([sys.argv[1]])
+    run = max(store.runs.values(), key=lambda r: len(r.spans))
+    spans = list(run.spans.values())
+    n = len(spans)
+    parts = {
+        "Span objects": held(spans),
+        "span extras": held(spans, own_extra),
+        "ids": held(spans, lambda s: s.id),
+        "details": held(spans, lambda s: s.detail),
+        "start floats": held(spans, lambda s: s.start),
+        "duration floats": held(spans, lambda s: s.duration),
+        "origin ints": held(spans, lambda s: s.origin if type(s.origin) is int else None),
+        "children lists": held(spans, lambda s: s.children),
+        "attributes dicts": held(spans, lambda s: s.attributes),
+        "run.spans dict": held([run.spans]),
+    }
+    cols = run.events.columns
+    parts["log columns"] = size(cols.times) + size(cols.levels) + size(cols.messages) + size(cols.origins)
+    parts["log messages"] = held(cols.messages)
+    parts["EventLog objects"] = held(spans, lambda s: s.events)
+    parts["EventLog indices"] = held(spans, held_log)
+    parts["decoder sample states"] = decoder_states()
+    print(f"{n} spans, {len(cols.messages)} log records, {run.synthetic_spans} made up")
+    for name, total in parts.items():
+        print(f"{name:24s} {total / 1e6:8.1f} MB {total / n:7.1f} B/span")
+    print(f"{'sum':24s} {sum(parts.values()) / 1e6:8.1f} MB {sum(parts.values()) / n:7.1f} B/span")
+    print(f"maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

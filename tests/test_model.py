@@ -1,0 +1,155 @@
+"""The span model's memory-saving forms read and write as plain fields:
+a span's rare fields (`SpanExtra`, or `FullSpan`'s own slots) and an
+Inspect sample's list of open actions."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tracetui.formats.flujo import FlujoSpan
+from tracetui.formats.inspect import InspectDecoder
+from tracetui.model import NO_EXTRA, PARENT_LOOPS, FullSpan, Run, Span, SpanExtra
+from tracetui.query import parse
+from tracetui.sources.discover import open_sources
+from tracetui.sources.files import FileFollower
+from tracetui.store import Store
+
+#: Each field `SpanExtra` holds, with its default and a value set.
+EXTRA_FIELDS = [
+    ("input", None, {"messages": ["hi"]}),
+    ("output", None, "ok"),
+    ("error", None, {"message": "boom"}),
+    ("orphan", False, "parent-1"),
+]
+
+
+SAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_traces")
+
+
+def span(name: str = "s", cls: type = Span) -> Span:
+    return cls(name, Run("r", "src", "native"), name, "step")
+
+
+def defaults_kept(extra: SpanExtra) -> bool:
+    return all(getattr(extra, name) is default for name, default, _ in EXTRA_FIELDS)
+
+
+def test_a_new_span_reads_the_defaults_and_holds_no_extra():
+    s = span()
+    assert [getattr(s, name) for name, _, _ in EXTRA_FIELDS] == [None, None, None, False]
+    assert s._extra is NO_EXTRA and not s.carries_content()
+
+
+@pytest.mark.parametrize("name, default, value", EXTRA_FIELDS)
+def test_setting_a_default_allocates_nothing(name, default, value):
+    s = span()
+    setattr(s, name, default)
+    assert s._extra is NO_EXTRA and getattr(s, name) is default
+
+
+@pytest.mark.parametrize("cls", [Span, FullSpan])
+@pytest.mark.parametrize("name, default, value", EXTRA_FIELDS)
+def test_a_field_set_reads_back_on_its_span_alone(name, default, value, cls):
+    s, other = span("a", cls), span("b", cls)
+    assert getattr(s, name) is default
+    setattr(s, name, value)
+    assert getattr(s, name) is value
+    assert (s._extra is not NO_EXTRA) == (cls is Span)  # a FullSpan's are its own slots
+    assert getattr(other, name) is default and other._extra is NO_EXTRA
+    assert defaults_kept(NO_EXTRA)  # the shared one was not written
+    setattr(s, name, default)  # and back
+    assert getattr(s, name) is default
+
+
+def test_fields_set_together_share_one_extra():
+    s = span()
+    s.input, s.output, s.error, s.orphan = "q", "a", {"message": "x"}, PARENT_LOOPS
+    extra = s._extra
+    s.error = None
+    assert s._extra is extra
+    assert (s.input, s.output, s.error, s.orphan) == ("q", "a", None, PARENT_LOOPS)
+    # A dict read back is the one held: changed in place, it stays changed.
+    s.error = {"message": "x"}
+    s.error["type"] = "aborted"
+    assert s.error == {"message": "x", "type": "aborted"}
+
+
+@pytest.mark.parametrize("cls", [Span, FullSpan])
+@pytest.mark.parametrize("name", ["input", "output"])
+def test_carries_content_and_the_filter_finds_words_in_it(name, cls):
+    s = span("s", cls)
+    assert not parse("needle").matches_span(s)
+    setattr(s, name, {"text": "a needle here"})
+    assert s.carries_content() and parse("needle").matches_span(s)
+    setattr(s, name, None)
+    assert not s.carries_content()
+
+
+def test_a_flujo_span_carries_content_held_in_its_attributes_text():
+    """Flujo's input sits in the row's attribute JSON, parsed when asked:
+    the filter still finds its words."""
+    s = FlujoSpan("f1", Run("r", "src", "flujo"))
+    s.attributes_json = json.dumps({"flujo.input": "find the needle"})
+    assert s.carries_content() and parse("needle").matches_span(s)
+    assert s.input == "find the needle"
+
+
+@pytest.mark.parametrize("name", ["otel/otlp.jsonl", "native/spans.jsonl", "sqlite/generic_spans.db",
+                                  "trackio/agent-evals.db", "flujo/flujo_ops.db", "sgp/spans.jsonl"])
+def test_sources_whose_spans_carry_content_make_full_spans(name):
+    """Their spans have input, output, errors: each in a slot of its own,
+    never in a `SpanExtra` (40 bytes more a span, and a property call a
+    write)."""
+    store = Store()
+    sources, _ = open_sources([os.path.join(SAMPLES, name)], store)
+    for source in sources:
+        source.poll(final=True)
+    spans = [s for run in store.runs.values() for s in run.spans.values()]
+    assert spans and all(isinstance(s, FullSpan) and s._extra is NO_EXTRA for s in spans)
+    assert any(s.carries_content() for s in spans)
+
+
+def _rec(event: str, trace_id: str, sample: int, **extra) -> str:
+    r = {"timestamp": "2026-11-23T05:37:24+00:00", "level": "TRACE", "message": f"Tool Call: x ({event})",
+         "action": "Tool Call", "detail": "x", "event": event, "trace_id": trace_id,
+         "task": "t", "sample_id": sample, "epoch": 1}
+    r.update(extra)
+    return json.dumps(r)
+
+
+def test_an_inspect_log_without_errors_gives_its_spans_no_extra(tmp_path):
+    """The point of `SpanExtra`: an Inspect action and a sample node have
+    none of its fields, so they hold none; an action that failed has one."""
+    lines = [_rec("enter", "a", 1, start_time=1.0e9), _rec("exit", "a", 1, duration=1.0),
+             _rec("enter", "b", 2, start_time=1.0e9),
+             _rec("error", "b", 2, duration=1.0, error="boom")]
+    path = tmp_path / "trace-5.log"
+    path.write_text("\n".join(lines) + "\n")
+    decoder = InspectDecoder(Store(), str(path))
+    decoder.feed(FileFollower(str(path)).poll(final=True).lines)
+    spans = decoder.run.spans
+    assert spans["b"].error == {"message": "boom"}
+    assert [s.id for s in spans.values() if s._extra is not NO_EXTRA] == ["b"]
+
+
+def test_a_samples_open_actions_list_goes_when_none_is_open(tmp_path):
+    """An Inspect sample's list of open actions is an empty tuple once none
+    is open (an empty list is 56 bytes a sample), and a list again when
+    one opens: nesting under the newest open action still holds."""
+    path = tmp_path / "trace-6.log"
+    lines = [_rec("enter", "a", 1, start_time=1.0e9), _rec("exit", "a", 1, duration=1.0)]
+    path.write_text("\n".join(lines) + "\n")
+    decoder = InspectDecoder(Store(), str(path))
+    decoder.feed(FileFollower(str(path)).poll(final=True).lines)
+    (sample,) = decoder._samples.values()
+    assert sample.open == () and type(sample.open) is tuple
+    again = [_rec("enter", "c", 1, start_time=1.0e9 + 2), _rec("enter", "d", 1, start_time=1.0e9 + 3)]
+    decoder.feed([(10_000 + i, line.encode()) for i, line in enumerate(again)])
+    assert sample.open == [decoder.run.spans["c"], decoder.run.spans["d"]]
+    assert decoder.run.spans["d"].parent is decoder.run.spans["c"]
+    closing = [_rec("exit", "d", 1, duration=1.0), _rec("exit", "c", 1, duration=2.0)]
+    decoder.feed([(20_000 + i, line.encode()) for i, line in enumerate(closing)])
+    assert sample.open == () and decoder.run.spans["sample:t:1:1"].status == "ok"
