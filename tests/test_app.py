@@ -466,7 +466,15 @@ async def test_the_trees_title_says_how_many_spans_the_filter_matches(demo_log, 
             await pilot.press("enter")
         # Matches, not rows: their ancestors are rows too.
         assert 0 < counts[0][0] < counts[0][1] and counts[1][0] > 1 and counts[2] == (0, 0)
+        # Dropped: in the box, or with esc on the tree keeping it (QA: a
+        # big run's count stayed).
         await pilot.press("slash", "end", "ctrl+u", "escape")
+        await _until(pilot, lambda: not tree.filtered and tree._filter_worker is None)
+        assert "match" not in str(tree.border_title)
+        await pilot.press("slash", *"Subprocess", "enter")
+        await _until(pilot, lambda: "match" in str(tree.border_title))
+        assert app.focused is tree
+        await pilot.press("escape")
         await _until(pilot, lambda: not tree.filtered and tree._filter_worker is None)
         assert "match" not in str(tree.border_title)
 
@@ -4411,6 +4419,12 @@ async def test_the_detail_follows_the_anomaly_filter_as_it_is_typed():
         await pilot.press(*" zzz-nothing")
         await _until(pilot, lambda: app.detail.span is None)
         assert app.anomaly_panel.current is None
+        # Nor does the next tick bring the tree's running span back there
+        # (QA: a Run Task, beside "no anomalies match the filter").
+        assert app.tree.current is not None and app.tree.current.status == "running"
+        app.tick()
+        await pilot.pause(0.1)
+        assert app.detail.span is None
 
 
 def test_a_prescanned_anomaly_matches_by_its_bucket_and_action_only():

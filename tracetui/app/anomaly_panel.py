@@ -486,6 +486,11 @@ class AnomalyPanel(LineList):
     def row_count(self) -> int:
         return len(self.rows)
 
+    @property
+    def filtered(self) -> bool:
+        """A filter is on: the rows are its matches."""
+        return bool(self._query)
+
     def empty_text(self) -> str:
         if self._query:
             # Errors and timeouts hidden, `status:error` matched nothing and

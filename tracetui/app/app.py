@@ -951,6 +951,12 @@ class TraceApp(App):
         an anomaly's), else the tree's; none while it shows a note."""
         if self.detail.noted:
             return None
+        panel = self.anomaly_panel
+        if panel.current is None and panel.filtered and self._detail_is_the_panels():
+            # The panel's filter hides every row: the detail shows none,
+            # not the tree's span (QA: a running Run Task came back with
+            # the next tick beside "no anomalies match the filter").
+            return None
         return self.detail.span or self.tree.current
 
     def _draw_live_detail(self) -> None:

@@ -1319,6 +1319,7 @@ class SpanTree(LineList):
         self._unfiltered_at = (self.filter_anchor or self.current) if self._query and not query else None
         self._query = query
         self._folds = {}
+        self.border_title = self._title()  # a dropped filter's count goes now (QA: a big run's stayed)
         # A filter's rows replace those of a sort in flight (its layout is
         # dropped when it lands), and dropping the filter lays the tree out
         # anew: either way, no sort is pending.
