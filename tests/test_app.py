@@ -2344,6 +2344,18 @@ async def test_the_key_bar_shows_an_open_screens_keys(demo_log):
         assert "Quit" in bar._text.plain and "Close" not in bar._text.plain
 
 
+async def test_a_tick_after_the_last_screen_went_does_nothing(demo_log):
+    """The 1 s tick can come as the app closes, its screens gone: it
+    raised ScreenStackError out of the app (CI, 1 run in ~1,000 tests)."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        app.focus_now(app.anomaly_panel)
+        await pilot.pause(0.1)
+    assert not app.screen_stack
+    app.tick()
+
+
 async def test_runs_of_one_name_are_told_apart_by_their_id_at_80_columns():
     """Three Skulk tasks of one model read `✗ text mlx-co… 26.5ms` alike (QA)."""
     app = make_app(os.path.join(os.path.dirname(__file__), "..", "sample_traces", "skulk", "node-a"))
@@ -2846,7 +2858,8 @@ async def test_the_explorer_waits_in_inspects_trace_directory_for_the_evals_log(
         log = traces / "trace-4242.log"
         log.write_bytes(b"")  # as Inspect opens it, before its first record
         assert await wait_for(pilot, lambda: list(app.store.runs) == ["trace-4242"])
-        assert "waiting" not in rendered(app.anomaly_panel) + str(app._status.render())
+        # Once the UI has taken the run (the store has it a moment before).
+        assert await wait_for(pilot, lambda: "waiting" not in rendered(app.anomaly_panel) + str(app._status.render()))
         log.write_bytes(open(HUNG_LOG, "rb").read())
         assert await wait_for(pilot, lambda: app.anomaly_panel.row_count() > 0)
         await pilot.pause(0.2)

@@ -21,7 +21,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.actions import SkipAction
 from textual._styles_cache import StylesCache
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
@@ -974,9 +974,11 @@ class TraceApp(App):
 
     def tick(self) -> None:
         """Once a second: running ages move on."""
+        if not self.screen_stack:
+            return  # the app is closing: its timer came after the screen went
         try:
             self._tick()
-        except NoMatches:  # the app is closing
+        except (NoMatches, ScreenStackError):  # the app is closing (the last screen went meanwhile)
             pass
 
     def now(self) -> float:
