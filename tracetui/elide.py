@@ -31,6 +31,8 @@ TIMEOUT_COMMANDS = frozenset(("/usr/bin/timeout", "timeout"))
 TIMEOUT_VALUE_OPTIONS = frozenset(("-k", "--kill-after", "-s", "--signal"))
 #: Shells whose `-c` script is the command (`bash --login -c 'sleep 3600'`).
 SHELLS = frozenset(("bash", "sh", "/bin/bash", "/bin/sh", "zsh", "dash"))
+#: How a detail that runs a shell's script begins (`bash -c 'sleep 600'`).
+SHELL_PREFIXES = tuple(f"{shell} " for shell in SHELLS)
 #: A shell word: quoted parts and plain characters run together.
 _WORD = re.compile(r"""(?:'[^']*'|"(?:\\.|[^"\\])*"|[^\s'"])+""")
 
@@ -43,7 +45,7 @@ def elide_compose(detail: str, service: bool = True) -> str:
     without the shell (`sleep 600`, not `bash -c 'sl…`: QA, the anomaly
     panel at 120 columns cut every local sandbox's stuck command there)."""
     if not detail.startswith(COMPOSE):
-        if not service and detail.split(" ", 1)[0] in SHELLS:
+        if not service and detail.startswith(SHELL_PREFIXES):
             return _shell_script(detail)
         return detail
     elided = _elided(detail)
