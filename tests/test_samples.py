@@ -11,7 +11,7 @@ import pytest
 from headless import open_app, settle
 from tracetui.analysis import run_summary
 from tracetui.app.app import TraceApp
-from tracetui.cli import main
+from tracetui.cli import load, main
 from tracetui.clock import ages_cut_short, as_of
 from tracetui.sources.discover import open_sources
 from tracetui.store import Store
@@ -220,7 +220,8 @@ async def test_a_killed_evals_hung_action_says_how_long_ago_it_began():
     action began, the most it can have run."""
     from tracetui.text import fmt_duration
 
-    spans = [s for s in _killed_spans() if s.name == "Subprocess" and s.status == "running"]
+    store, _ = load([KILLED])
+    spans = [s for s in store.all_spans() if s.name == "Subprocess" and s.status == "running"]
     assert len(spans) == 1 and spans[0].start is not None
     later = spans[0].start + 9 * 3600 + 125  # nine hours on
     app = open_app(KILLED, now=later)
@@ -234,14 +235,6 @@ async def test_a_killed_evals_hung_action_says_how_long_ago_it_began():
         assert "≥17.2ms (until its log ends, " in detail
         assert f"; began {fmt_duration(later - app.tree.current.start)} ago)" in detail
         assert "began 9h02m ago" in detail
-
-
-def _killed_spans():
-    store = Store()
-    sources, _ = open_sources([KILLED], store)
-    for source in sources:
-        source.poll(final=True)
-    return [s for run in store.runs.values() for s in run.spans.values()]
 
 
 @pytest.mark.parametrize("name", SOURCES + ["inspect/mixed.log.gz"])
