@@ -6185,3 +6185,63 @@ async def test_a_compact_panel_says_what_a_stuck_sandbox_command_runs(tmp_path, 
         await settle(pilot, app)
         row = app.anomaly_panel.render_row(0, app.anomaly_panel.size.width).plain
         assert "django__django-1109" in row and wide in row
+
+
+async def test_a_panes_key_then_a_focus_key_in_one_burst_do_both_in_order():
+    """`*` then `tab` read at once (`tmux send-keys '*' Tab`, a paste, ssh
+    coalescing keys): `*` went to the tree's queue, `tab` moved the focus
+    before the tree had it, and the app then looked `*` up among the next
+    pane's keys: the subtree stayed shut (QA). Likewise `←` `tab` kept the
+    node open, and `*` `a` `enter` opened nothing. The keys are done in the
+    order they were typed, each by the pane focused when it comes."""
+    from textual import events
+
+    app = make_app(HUNG)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        app.focus_now(tree)
+        tree.cursor = next(i for i, (s, _) in enumerate(tree.rows) if s.kind == "task")
+        await pilot.press("shift+left")
+        shut = tree.row_count()
+        node = tree.current
+        for key, char in (("asterisk", "*"), ("tab", "\t")):
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.3)
+        assert tree.row_count() > shut and tree.is_open(node)
+        assert app.focused is app.detail
+        app.focus_now(tree)
+        await pilot.pause(0.1)
+        for key, char in (("shift+left", None), ("tab", "\t")):
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.3)
+        assert tree.row_count() == shut and not tree.is_open(node)
+        assert app.focused is app.detail
+        # A key held for a pane, then a key that leaves it and one that
+        # acts on where it lands: the tree opened, then the stuck span.
+        app.focus_now(tree)
+        await pilot.pause(0.1)
+        stuck = app.anomaly_panel.rows[0][1].span
+        for key, char in (("asterisk", "*"), ("a", "a"), ("enter", "\r")):
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.3)
+        assert tree.is_open(node) and app.focused is tree and tree.current is stuck
+
+
+async def test_the_help_screen_opened_and_closed_in_one_burst_then_a_key_for_the_pane():
+    """`?` `q` `j` read at once: the help opens and closes, and `j` moves
+    the tree's cursor (the help screen dropped keys sent in a burst)."""
+    from textual import events
+
+    app = make_app(HUNG)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        app.focus_now(tree)
+        tree.cursor = 0
+        await pilot.pause(0.1)
+        for key, char in (("question_mark", "?"), ("q", "q"), ("j", "j"), ("j", "j")):
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.4)
+        assert len(app.screen_stack) == 1 and app.is_running
+        assert app.focused is tree and tree.cursor == 2

@@ -21,7 +21,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.actions import SkipAction
 from textual._styles_cache import StylesCache
-from textual.app import App, ComposeResult, ScreenStackError, SystemCommand
+from textual.app import ComposeResult, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
@@ -34,6 +34,7 @@ from tracetui.app.anomaly_panel import AnomalyPanel
 from tracetui.app.detail import IN_DUMP, DetailPane, _json, _t
 from tracetui.app.filter_input import FilterInput
 from tracetui.app.key_bar import KeyBar
+from tracetui.app.key_order import KeysInOrder
 from tracetui.app.line_list import LineList
 from tracetui.app.run_list import RunList
 from tracetui.app.screens import HelpScreen, MainScreen, NotesScreen, RawScreen
@@ -252,7 +253,7 @@ def span_as_json(span: Span) -> str:
     # ^ a lone surrogate (read from a `\ud800` escape) becomes that escape again
 
 
-class TraceApp(App):
+class TraceApp(KeysInOrder):
     """tracetui's TUI."""
 
     TITLE = "tracetui"

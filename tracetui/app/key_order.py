@@ -1,0 +1,87 @@
+"""Keys done in the order they were typed, however many one terminal read brings.
+
+Textual handles a priority binding (`tab`, `a`, `/`, `enter` here) as the
+app reads the key, but hands any other key to the focused widget's queue,
+and looks its binding up only when it has bubbled back to the app, among
+the keys of whatever is focused *then*. So `*` `tab` read at once (typed
+fast, pasted, `tmux send-keys`, keys coalesced over ssh) moved the focus
+first, and `*` was then looked up among the detail pane's keys: the subtree
+stayed shut (QA). `KeysInOrder` holds each key read while one handed to a
+widget is still on its way, and does it once that one is done.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from textual import events
+from textual.app import App
+from textual.message import Message
+from textual.timer import Timer
+
+#: Seconds a key is held for the one before it at most. A key's way back
+#: ends when `KeysInOrder.KeyDone` comes back; should that be lost (the
+#: widget it went to removed meanwhile), the keys held go on after this.
+KEY_WAIT = 0.5
+
+
+class KeysInOrder(App):
+    """An app whose keys are handled strictly one after the other: a key
+    handed to a widget is followed by a `KeyDone`, posted to the same
+    widget, which bubbles up the same way behind it; until it reaches the
+    app, the keys read after it wait (`_held_keys`)."""
+
+    class KeyDone(Message):
+        """Sent behind a key handed to a widget: when the app gets it, the
+        key has been handled, its bindings looked up, wherever it went."""
+
+    _held_keys: deque[events.Key] | None = None
+    #: When the key on its way was handed over (`time.monotonic`), or None.
+    _key_out_since: float | None = None
+    _key_wait_timer: Timer | None = None
+
+    async def on_event(self, event: events.Event) -> None:
+        if not isinstance(event, events.Key) or event.is_forwarded:
+            await super().on_event(event)
+            return
+        if self._held_keys is None:
+            self._held_keys = deque()
+        if self._key_out_since is not None and time.monotonic() - self._key_out_since > KEY_WAIT:
+            self._key_out_since = None  # its `KeyDone` was lost
+        if self._key_out_since is not None or self._held_keys:
+            self._held_keys.append(event)
+            if self._key_wait_timer is None:
+                self._key_wait_timer = self.set_timer(KEY_WAIT, self._keys_waited_enough)
+            return
+        await self._handle_key(event)
+
+    async def _handle_key(self, key: events.Key) -> None:
+        """Textual's own handling of a key read, and a `KeyDone` behind it
+        if it was handed to a widget rather than done by a priority binding."""
+        await super().on_event(key)
+        if key.is_forwarded:
+            self._key_out_since = time.monotonic()
+            (self.focused or self.screen).post_message(self.KeyDone())
+
+    async def on_keys_in_order_key_done(self, message: KeyDone) -> None:
+        message.stop()
+        self._key_out_since = None
+        await self._handle_held_keys()
+
+    async def _handle_held_keys(self) -> None:
+        """The keys held, in order, until one is handed to a widget."""
+        held = self._held_keys
+        while held and self._key_out_since is None:
+            await self._handle_key(held.popleft())
+        if not held and self._key_wait_timer is not None:
+            self._key_wait_timer.stop()
+            self._key_wait_timer = None
+
+    async def _keys_waited_enough(self) -> None:
+        self._key_wait_timer = None
+        if self._key_out_since is not None and time.monotonic() - self._key_out_since >= KEY_WAIT:
+            self._key_out_since = None
+        await self._handle_held_keys()
+        if self._held_keys:
+            self._key_wait_timer = self.set_timer(KEY_WAIT, self._keys_waited_enough)
