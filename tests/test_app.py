@@ -4715,6 +4715,24 @@ async def test_a_big_logs_anomalies_keep_their_order_and_detail_as_it_is_indexed
         app.detail.show(span, NOW)
         assert tree_age_is_a_lower_bound()
         assert "(until its log ends" in "\n".join(s.text for s in app.detail._lines)
+        # And so are the made-up nodes it runs in, its sample's and its
+        # task's (QA: the task read `4h17m` beside its Run Task's `≥4h17m`),
+        # while something in them runs at the end.
+        sample = next(enclosing_sample(s) for s in run.spans.values()
+                      if s.status == "running" and not s.synthetic and s.id in early.running
+                      and enclosing_sample(s) is not None)
+        tree.reveal(sample)
+        await pilot.pause(0.1)
+        for node in (sample, sample.parent):
+            assert node.synthetic and node.status == "running"
+            assert "≥" in tree.render_row(tree.rows.spans.index(node), 100).plain, node
+        kept = dict(early.running)
+        for trace_id, row in kept.items():
+            if enclosing_sample(row.span if row.span is not None else run.spans.get(trace_id)) is sample:
+                del early.running[trace_id]
+        assert "≥" not in tree.render_row(tree.rows.spans.index(sample), 100).plain
+        assert "≥" in tree.render_row(tree.rows.spans.index(sample.parent), 100).plain
+        early.running.update(kept)
         del early.running[span.id]  # as if it closes further on
         app.detail.show(span, NOW)
         assert "(running in the part of its log read so far)" in "\n".join(s.text for s in app.detail._lines)

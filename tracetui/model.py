@@ -7,6 +7,7 @@ record can be read back on demand.
 
 from __future__ import annotations
 
+import re
 import time
 from array import array
 from datetime import datetime
@@ -35,6 +36,23 @@ PAUSED = "paused"
 BUCKETS = ("running", "cancelled", "errors", "timeouts")
 #: Which bucket a closed span of a given status belongs to.
 BUCKET_OF_STATUS = {RUNNING: "running", CANCELLED: "cancelled", ERROR: "errors", TIMEOUT: "timeouts"}
+
+
+#: An Inspect `Run Task` action's detail: `task: NAME (MODEL)`.
+RUN_TASK_DETAIL = re.compile(r"task: (.+) \(([^()]+)\)")
+
+
+def task_node_id(task: str) -> str:
+    """The id of the node tracetui makes up for a task (Inspect records
+    none): one place, so a view can name it from a scan's row."""
+    return f"task:{task}"
+
+
+def sample_node_id(task: Any, sample_id: Any, epoch: Any) -> str:
+    """The id of the node made up for one epoch of a sample, from the
+    `task`, `sample_id` and `epoch` of the records in it."""
+    task_name = str(task) if task is not None else "(no task)"
+    return f"sample:{task_name}:{sample_id}:{epoch}"
 
 
 class SpanExtra:

@@ -26,6 +26,7 @@ from tracetui.clock import as_of
 from tracetui.formats.jsonutil import as_float, loads
 from tracetui.model import (
     CANCELLED, ERROR, LATELY_KEPT, OK, RUNNING, TIMEOUT, AnomalyRow, EventLog, Run, Span, pack_offset,
+    RUN_TASK_DETAIL, sample_node_id, task_node_id,
 )
 from tracetui.skipped import Lead
 from tracetui.sources.files import open_regular
@@ -292,8 +293,6 @@ SAMPLE_ERROR = "Sample error (id: "
 #: the sample failed only if a later attempt does too (QA: one that passed
 #: on its retry read ✗).
 SAMPLE_RETRIED = "Sample will be retried"
-#: A `Run Task` action's detail: `task: NAME (MODEL)`.
-RUN_TASK_DETAIL = re.compile(r"task: (.+) \(([^()]+)\)")
 #: A `Model` action's detail: `generate (MODEL)`; the model is the last
 #: parenthesis.
 MODEL_DETAIL = re.compile(r".*\(([^()]+)\)\s*")
@@ -693,7 +692,7 @@ class InspectDecoder:
             label = f"sample {sample_id}"
             if rec.get("epoch") is not None:
                 label += f" · epoch {rec.get('epoch')}"
-            node = Span(f"sample:{task_name}:{sample_id}:{rec.get('epoch')}", self.run, label, "sample")
+            node = Span(sample_node_id(task, sample_id, rec.get("epoch")), self.run, label, "sample")
             node.synthetic = True
             self.run.synthetic_spans += 1
             node.status = OK
@@ -724,7 +723,7 @@ class InspectDecoder:
     def _task(self, task: str) -> Span:
         node = self._tasks.get(task)
         if node is None:
-            node = self._tasks[task] = Span(f"task:{task}", self.run, task, "task")
+            node = self._tasks[task] = Span(task_node_id(task), self.run, task, "task")
             node.synthetic = True
             self.run.synthetic_spans += 1
             node.status = OK
