@@ -75,6 +75,33 @@ def start_early(sources: list, watch_dirs: list[str]) -> dict[str, "Prescan"]:
     return {}
 
 
+#: How much of a log's end `last_record_time` reads: a record is a few
+#: hundred bytes, a model call's with its stack trace a few KB.
+TAIL_BYTES = 256 * 1024
+
+
+def last_record_time(path: str, message_filter: str | None = None) -> float | None:
+    """The time of a plain log's last record, read from its last bytes
+    (None if none is there): the end the whole-file scan will find
+    (`Prescan.wait`), known at once. The status line said a killed eval's
+    big log `ended` with no `… ago` until the scan answered (QA)."""
+    from tracetui.fastscan import _last_record_time
+
+    try:
+        with open(path, "rb") as file:
+            start = max(0, file.seek(0, os.SEEK_END) - TAIL_BYTES)
+            file.seek(start)
+            data = file.read(TAIL_BYTES)
+    except OSError:
+        return None
+    pieces = data.split(b"\n")
+    if start:
+        del pieces[0]  # a line cut in front
+    if data.endswith(b"\n"):
+        pieces.pop()
+    return _last_record_time(pieces, message_filter.lower() if message_filter else None)
+
+
 class Prescan:
     """One file's scan, running in a child process from construction."""
 

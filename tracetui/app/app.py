@@ -47,7 +47,7 @@ from tracetui.fastscan import usable_cpus
 from tracetui.formats.inspect import is_live
 from tracetui.model import BUCKETS, Anomalies, AnomalyRow, Run, Span
 from tracetui.memory import give_back_free_memory
-from tracetui.prescan import Prescan, worth_prescanning
+from tracetui.prescan import Prescan, last_record_time, worth_prescanning
 from tracetui.query import parse
 from tracetui.sources.base import Source, SourceError
 from tracetui.sources.discover import AwaitingRecord, is_our_export, open_file
@@ -299,6 +299,9 @@ class TraceApp(KeysInOrder):
         self.sources = sources
         self.store = store
         self.notes = list(notes or [])
+        #: The time of the last record of each big log, read from its
+        #: end while the reader has not got there (`_tail_end`), by path.
+        self._tail_ends: dict[str, float | None] = {}
         self.watch_dirs = list(watch_dirs or [])
         #: Files named to it that hold nothing yet that says what they are
         #: (`AwaitingRecord`): opened once their first record is written.
@@ -1206,11 +1209,27 @@ class TraceApp(KeysInOrder):
         now = self.now()
         runs = [run for run in self.store.runs.values() if run.source == source.path]
         if source.behind and not all(run.known_end is not None for run in runs):
-            # Its end is not known yet (QA: 4 h off while a big log loaded;
-            # before its first record, the file's mtime, 18 min off).
-            return ""
+            # Its end is not read yet (QA: 4 h off while a big log loaded;
+            # before its first record, the file's mtime, 18 min off): its
+            # last record's time, read from its last bytes, is.
+            tail = self._tail_end(source)
+            if tail is None:
+                return ""
+            # As `Run.end` will once the scan says where the file ends.
+            end = max([tail, *(run.last_time for run in runs if run.last_time is not None)])
+            return f" {fmt_duration(now - end)} ago" if now - end >= 1 else ""
         end = max((as_of(run, now) for run in runs), default=now)
         return f" {fmt_duration(now - end)} ago" if now - end >= 1 else ""
+
+    def _tail_end(self, source: Source) -> float | None:
+        """The time of the last record of an Inspect log still being read
+        (`prescan.last_record_time`), read once; None for any other source."""
+        if source.path not in self._tail_ends:
+            readable = isinstance(source, LineSource) and source.format == "inspect" \
+                and not source.follower.compressed
+            self._tail_ends[source.path] = last_record_time(source.path, source.decoder.filter) \
+                if readable else None
+        return self._tail_ends[source.path]
 
     # -- pane messages -----------------------------------------------------------
 
