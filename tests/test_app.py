@@ -6270,3 +6270,30 @@ async def test_the_help_screen_opened_and_closed_in_one_burst_then_a_key_for_the
         await pilot.pause(0.4)
         assert len(app.screen_stack) == 1 and app.is_running
         assert app.focused is tree and tree.cursor == 2
+
+
+async def test_keys_held_for_one_whose_way_back_is_lost_go_on_after_a_while(monkeypatch):
+    """Should a key's `KeyDone` never come back (the widget it went to
+    removed meanwhile), the keys read after it are not held for good: they
+    go on after `KEY_WAIT`."""
+    from textual import events
+
+    from tracetui.app import key_order
+
+    async def lost(self, message):
+        message.stop()
+
+    monkeypatch.setattr(key_order.KeysInOrder, "on_keys_in_order_key_done", lost)
+    monkeypatch.setattr(key_order, "KEY_WAIT", 0.2)
+    app = make_app(HUNG)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        app.focus_now(tree)
+        tree.cursor = 0
+        await pilot.pause(0.1)
+        for key in ("j", "j", "j"):
+            app.post_message(events.Key(key, key))
+        await pilot.pause(0.1)
+        assert tree.cursor == 1  # the first; the others held
+        assert await wait_for(pilot, lambda: tree.cursor == 3, 2.0)

@@ -60,9 +60,8 @@ class KeysInOrder(App):
         """Textual's own handling of a key read, and a `KeyDone` behind it
         if it was handed to a widget rather than done by a priority binding."""
         await super().on_event(key)
-        if key.is_forwarded:
+        if key.is_forwarded and (self.focused or self.screen).post_message(self.KeyDone()):
             self._key_out_since = time.monotonic()
-            (self.focused or self.screen).post_message(self.KeyDone())
 
     async def on_keys_in_order_key_done(self, message: KeyDone) -> None:
         message.stop()
