@@ -7,7 +7,7 @@ import os
 import time
 from typing import Mapping
 
-from tracetui.model import RUN_TASK_DETAIL, Anomalies, Run, Span, sample_node_id, task_node_id
+from tracetui.model import RUN_TASK_DETAIL, Anomalies, Run, Span, sample_node_id, task_name, task_node_id
 
 
 def as_of(run: Run, now: float) -> float:
@@ -136,7 +136,7 @@ def _nodes_running(found: Anomalies) -> frozenset[str]:
         if row.sample is not None:
             task, sample_id, epoch = row.sample
             ids.add(sample_node_id(task, sample_id, epoch))
-            ids.add(task_node_id(str(task) if task is not None else "(no task)"))
+            ids.add(task_node_id(task_name(task)))
         elif row.action == "Run Task":
             match = RUN_TASK_DETAIL.fullmatch(row.detail or "")
             if match is not None:

@@ -42,6 +42,12 @@ BUCKET_OF_STATUS = {RUNNING: "running", CANCELLED: "cancelled", ERROR: "errors",
 RUN_TASK_DETAIL = re.compile(r"task: (.+) \(([^()]+)\)")
 
 
+def task_name(task: Any) -> str:
+    """How a record's `task` names its task's node: records with none go
+    under one node of their own."""
+    return str(task) if task is not None else "(no task)"
+
+
 def task_node_id(task: str) -> str:
     """The id of the node tracetui makes up for a task (Inspect records
     none): one place, so a view can name it from a scan's row."""
@@ -51,8 +57,7 @@ def task_node_id(task: str) -> str:
 def sample_node_id(task: Any, sample_id: Any, epoch: Any) -> str:
     """The id of the node made up for one epoch of a sample, from the
     `task`, `sample_id` and `epoch` of the records in it."""
-    task_name = str(task) if task is not None else "(no task)"
-    return f"sample:{task_name}:{sample_id}:{epoch}"
+    return f"sample:{task_name(task)}:{sample_id}:{epoch}"
 
 
 class SpanExtra:

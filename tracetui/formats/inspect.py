@@ -26,7 +26,7 @@ from tracetui.clock import as_of
 from tracetui.formats.jsonutil import as_float, loads
 from tracetui.model import (
     CANCELLED, ERROR, LATELY_KEPT, OK, RUNNING, TIMEOUT, AnomalyRow, EventLog, Run, Span, pack_offset,
-    RUN_TASK_DETAIL, sample_node_id, task_node_id,
+    RUN_TASK_DETAIL, sample_node_id, task_name, task_node_id,
 )
 from tracetui.skipped import Lead
 from tracetui.sources.files import open_regular
@@ -688,7 +688,7 @@ class InspectDecoder:
             key = tuple(map(repr, key))
             state = self._samples.get(key)
         if state is None:
-            task_name = str(task) if task is not None else "(no task)"
+            name = task_name(task)
             label = f"sample {sample_id}"
             if rec.get("epoch") is not None:
                 label += f" · epoch {rec.get('epoch')}"
@@ -697,12 +697,12 @@ class InspectDecoder:
             self.run.synthetic_spans += 1
             node.status = OK
             node.attributes = {"task": task, "sample_id": sample_id, "epoch": rec.get("epoch")}
-            task_node = self._task(task_name)
+            task_node = self._task(name)
             self._attach(node, task_node)
             counts = self._task_counts.setdefault(task_node.id, {RUNNING: 0, ERROR: 0, OK: 0, CANCELLED: 0})
             counts[OK] += 1
             state = self._samples[key] = _Sample(node)
-            self._task_samples.setdefault(task_name, []).append(state)
+            self._task_samples.setdefault(name, []).append(state)
         return state
 
     def _run_task(self, detail: str) -> None:
