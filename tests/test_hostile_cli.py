@@ -158,9 +158,10 @@ def test_a_line_still_being_written_is_not_a_bad_line(tmp_path, capsys):
     live = c.write(str(tmp_path), f"trace-{os.getpid()}.log",  # its eval (this process) runs
                    c.good_inspect_bytes() + b'{"timestamp": "2026-11-21T10:1')
     said = f"tracetui: {live}: its last line is still being written: not read\n"
-    for command in (["anomalies", "--all", "--json", "--as-of", AS_OF], ["runs", "--json"], ["spans"]):
+    for command in (["anomalies", "--all", "--json", "--as-of", AS_OF], ["runs", "--json"], ["spans"], ["dump"]):
         code, out, err = cli(capsys, command[0], live, *command[1:])
         assert (code, err) == (0, said), command
+    assert len(json.loads(out)) == len(c.good_inspect_bytes().splitlines())  # `dump`: the whole lines
     native = c.write(str(tmp_path), "spans.jsonl", open(NATIVE, "rb").read().rstrip(b"\n"))
     code, out, err = cli(capsys, "spans", native, "--json")
     _, whole, _ = cli(capsys, "spans", NATIVE, "--json")

@@ -12,6 +12,7 @@ from tracetui.formats.jsonutil import loads
 from tracetui.skipped import Lead, say_skipped
 from tracetui.sources.base import SourceError
 from tracetui.sources.files import FileFollower
+from tracetui.sources.lines import last_line_being_written
 
 
 def dump_records(path: str, stream: TextIO, note: Callable[[str], None]) -> int:
@@ -46,9 +47,10 @@ def dump_records(path: str, stream: TextIO, note: Callable[[str], None]) -> int:
     first_bad = None
     lead = Lead()  # lines of text before the first record, said apart
     line_no = 0
+    unfinished = last_line_being_written(path)
     stream.write("[")
     while True:
-        chunk = follower.poll(final=True)
+        chunk = follower.poll(final=not unfinished)
         for text in chunk.notes:
             note(text)
         for _, line in chunk.lines:
@@ -74,6 +76,8 @@ def dump_records(path: str, stream: TextIO, note: Callable[[str], None]) -> int:
         if not chunk.more:
             break
     stream.write("\n]\n" if count else "]\n")
+    if unfinished and follower.pending_partial:
+        note(f"{path}: its last line is still being written: not read")
     if bad:
         # Every JSON record is dumped, valid trace record or not: the other
         # commands' count of bad lines includes those, so say which these are.

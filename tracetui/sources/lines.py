@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from tracetui.formats import DocumentFormat, LineFormat
-from tracetui.formats.inspect import WRITER_QUIET, written_mark
+from tracetui.formats.inspect import WRITER_QUIET, is_live, written_mark
 from tracetui.sources.base import DecodedSource, paused_gc, records_older_than, written_within
 from tracetui.sources.files import (
     GZIP_BUFFER, GZIP_DAMAGE, FileFollower, whole_json, damaged_gzip_note, gunzip, is_gzip, open_regular,
@@ -250,6 +250,17 @@ def _last_line_whole(path: str) -> bool:
     if cut < 0 and size > LAST_LINE_READ:
         return False  # longer than what was read
     return bool(tail[cut + 1:]) and not is_gzip(path) and whole_json(tail[cut + 1:])
+
+
+def last_line_being_written(path: str) -> bool:
+    """A plain file whose last line is unfinished, not a whole JSON value
+    as it is, and whose writer is at work (a process holds it open for
+    writing, or an Inspect eval's log is live): the line waits for its
+    writer, as `LineSource.poll(final=True)` leaves it; `tracetui dump`
+    counted it as a line that is not JSON."""
+    if not _ends_unfinished(path) or _last_line_whole(path):
+        return False
+    return bool(open_for_writing(path)) or is_live(path)
 
 
 def _ends_unfinished(path: str) -> bool:
