@@ -2253,14 +2253,15 @@ async def test_detail_image_parts_name_their_file():
     assert texts[2].startswith("[image: data:image/png;base64,…") and len(texts[2]) < 80
 
 
-def _raw_text(app) -> str:
-    """The raw screen's text, as printed at 200 columns without colour."""
+def _raw_text(app, body: str = "#raw-body") -> str:
+    """The raw screen's text (or that of another screen's `body`), as
+    printed at 200 columns without colour."""
     import io
 
     from rich.console import Console
 
     console = Console(file=io.StringIO(), width=200, color_system=None)
-    console.print(app.screen.query_one("#raw-body").query_one("Static").content)
+    console.print(app.screen.query_one(body).query_one("Static").content)
     return console.file.getvalue()
 
 
@@ -2298,10 +2299,10 @@ async def test_raw_modal_shows_every_record_of_a_span(demo_log):
         assert '"event": "enter"' in raw and '"event": "exit"' in raw
         await pilot.press("escape")
         assert not isinstance(app.screen, RawScreen)
-        # A synthetic node has no record of its own: say so, open nothing.
+        # A synthetic node has no record of its own: its screen says so.
         tree.cursor = next(i for i, (s, _) in enumerate(tree.rows) if s.synthetic)
         await pilot.press("r")
-        assert not isinstance(app.screen, RawScreen)
+        assert isinstance(app.screen, RawScreen) and "no raw record" in _raw_text(app)
 
 
 # -- shell --------------------------------------------------------------------------------
@@ -6297,3 +6298,86 @@ async def test_keys_held_for_one_whose_way_back_is_lost_go_on_after_a_while(monk
         await pilot.pause(0.1)
         assert tree.cursor == 1  # the first; the others held
         assert await wait_for(pilot, lambda: tree.cursor == 3, 2.0)
+
+
+async def test_esc_and_a_key_read_as_one_alt_key_are_both_done():
+    """`esc` then `q` typed within tmux's escape-time (or sent at once)
+    reach the app as alt+q, as a terminal sends alt+q: the filter stayed
+    and the app did not quit (QA). Nothing is bound to alt: it is `esc`
+    then the key."""
+    from textual import events
+
+    app = make_app(HUNG)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        app.focus_now(tree)
+        await pilot.press("slash", *"sleep", "enter")
+        await pilot.pause(0.2)
+        assert app._filter_texts.get("tree") == "sleep"
+        # `esc` `a` `/` `x`: the filter dropped, the panel's box opened.
+        for key, char in (("alt+a", "a"), ("slash", "/"), ("x", "x")):
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.3)
+        assert not app._filter_texts.get("tree")
+        assert app._filter_target is app.anomaly_panel and app.query_one("#filter").value == "x"
+        await pilot.press("escape")
+        app.post_message(events.Key("alt+q", "q"))
+        await pilot.pause(0.3)
+        assert not app.is_running
+
+
+async def test_rows_shown_say_their_spans_ages_while_the_tree_waits_to_be_laid_out(tmp_path, monkeypatch):
+    """A big run (or a filtered one) is laid out again from a thread, at
+    most every so often: meanwhile the rows on screen were not drawn again,
+    and while a big log loaded the tree kept ages seconds old beside the
+    run list's (QA: the run `≥10m16s`, its Run Task `≥35.32s`)."""
+    path = tmp_path / "trace-1.log"
+    shutil.copy(HUNG, path)
+    os.utime(path, (NOW - 3600,) * 2)
+    app = make_app(str(path))
+    async with app.run_test(size=(140, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        app.focus_now(tree)
+        await pilot.press("slash", *"Run Task", "enter")
+        await pilot.pause(0.3)
+        y = next(i for i, (s, _) in enumerate(tree.rows) if s.name == "Run Task")
+        before = tree._drawn[y][1].text
+        laid_out = []
+        monkeypatch.setattr(tree, "_lay_out_in_background", lambda live=False: laid_out.append(live))
+        # Another record, a minute after the log's last: the run's end, and
+        # its Run Tasks' ages, a minute on.
+        with open(path, "ab") as f:
+            f.write(json.dumps({"timestamp": "2026-11-23T07:34:35.877391+00:00", "level": "TRACE",
+                                "message": "a minute on"}).encode() + b"\n")
+        assert await wait_for(pilot, lambda: laid_out, 5)
+        await pilot.pause(0.2)
+        after = tree._drawn[y][1].text
+        assert "≥1.49s" in before and "≥1m01s" in after, (before, after)
+
+
+async def test_n_with_no_notes_and_r_on_an_inferred_node_open_what_q_closes():
+    """`n` with nothing to say, and `r` on a node tracetui inferred, said
+    so in a toast: the `q` typed next to close what they open quit the app
+    (QA). They open their screen, which says so."""
+    app = make_app(HUNG)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        assert not app.all_notes()
+        app.focus_now(app.tree)
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        assert len(app.screen_stack) == 2 and "no notes" in _raw_text(app, "#notes-body")
+        await pilot.press("q")
+        await pilot.pause(0.1)
+        assert len(app.screen_stack) == 1 and app.is_running
+        tree = app.tree
+        tree.move_to(next(i for i, (s, _) in enumerate(tree.rows) if s.synthetic))
+        await pilot.pause(0.2)
+        await pilot.press("r")
+        await pilot.pause(0.1)
+        assert len(app.screen_stack) == 2 and "this node is inferred" in _raw_text(app)
+        await pilot.press("q")
+        await pilot.pause(0.1)
+        assert len(app.screen_stack) == 1 and app.is_running

@@ -1447,11 +1447,9 @@ class TraceApp(KeysInOrder):
         return self.notes + [n for s in self.sources for n in s.notes]
 
     def action_notes(self) -> None:
-        notes = self.all_notes()
-        if not notes:
-            self.notify("no notes: every source was read as it is", markup=False)
-            return
-        self.push_screen(NotesScreen([safe(n, newlines=False) for n in notes]))
+        # With none, the screen says so, as a toast did: the `q` that closes
+        # the screen, typed next, then quit the app (QA).
+        self.push_screen(NotesScreen([safe(n, newlines=False) for n in self.all_notes()]))
 
     def action_activate_list(self) -> None:
         """`enter` on the anomaly panel (to its span in the tree) or the run
@@ -1561,10 +1559,10 @@ class TraceApp(KeysInOrder):
                 record = span_record(record, span.id) or record
             parts.append(_json(record, rest=IN_DUMP))
         if not parts:
-            text = ("no raw record: this node is inferred by tracetui" if span.synthetic
-                    else "the raw record could not be read back")
-            self.notify(text, severity="warning")
-            return
+            # Said in the screen `r` opens, not in a toast: the `q` that
+            # closes such a screen, typed next, quit the app (QA).
+            parts.append(Text("no raw record: this node is inferred by tracetui" if span.synthetic
+                              else "the raw record could not be read back", style="italic"))
         from rich.console import Group
 
         self.push_screen(RawScreen(f"raw · {safe(span.name, newlines=False)}", Group(*parts)))

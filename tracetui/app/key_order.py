@@ -45,6 +45,16 @@ class KeysInOrder(App):
         if not isinstance(event, events.Key) or event.is_forwarded:
             await super().on_event(event)
             return
+        if event.key.startswith("alt+") and event.character and len(event.character) == 1:
+            # `esc` and a key read at once come as one: a terminal sends
+            # alt+q as ESC q. Nothing here is bound to alt, and tmux, its
+            # `escape-time` 500 ms by default, sends an `esc` then `q`
+            # typed within half a second so: both keys were lost (QA: the
+            # filter stayed, and `q` did not quit).
+            await self.on_event(events.Key("escape", "\x1b"))
+            char = event.character
+            await self.on_event(events.Key(char if char.isalnum() else event.key[len("alt+"):], char))
+            return
         if self._held_keys is None:
             self._held_keys = deque()
         if self._key_out_since is not None and time.monotonic() - self._key_out_since > KEY_WAIT:

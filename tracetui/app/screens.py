@@ -119,7 +119,8 @@ class NotesScreen(ScrollingModal):
         self.notes = notes
 
     def compose(self) -> ComposeResult:
-        body = Group(*(Text("• " + note) for note in self.notes))
+        body = Group(*(Text("• " + note) for note in self.notes)) if self.notes \
+            else Text("no notes: every source was read as it is", style="italic")
         with VerticalScroll(id="notes-body") as scroll:
             scroll.border_title = Text(f"notes ({len(self.notes)})")
             yield Static(body)

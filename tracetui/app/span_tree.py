@@ -984,6 +984,12 @@ class SpanTree(LineList):
             # most of a core (82 %, tail p50 33 ms) and typing lagged (QA);
             # from a thread, resting between passes, as a big run's.
             self._lay_out_in_background(live=True)
+            # Meanwhile the rows shown say what their spans say now: while
+            # a big log loads, its ages run to the part read so far, and
+            # the tree kept ages of seconds before, the run list's newer
+            # (QA: a run `≥10m16s` beside its Run Task's `≥35.32s`, and a
+            # sample read older than its task).
+            self.repaint_changed_rows()
             return
         current = self.current
         self._rebuild()
