@@ -33,7 +33,7 @@ from hostile import corpus as c
 from tracetui.analysis import enclosing_sample
 from tracetui.app import app as app_module
 from tracetui.app import span_tree
-from tracetui.app.anomaly_panel import SAME_MOMENT, _newest_in_samples, _placement, _sample_where
+from tracetui.app.anomaly_panel import SAME_MOMENT, AnomalyPanel, _newest_in_samples, _placement, _sample_where
 from tracetui.app.app import GC_YOUNG_THRESHOLD, GIL_SWITCH_INTERVAL, TraceApp
 from tracetui.app.detail import log_for
 from tracetui.app.key_bar import KeyBar
@@ -3540,25 +3540,36 @@ async def test_a_big_logs_running_rows_take_the_cursor_the_user_never_moved(tmp_
         await settle(pilot, app)
 
 
-async def test_a_big_logs_running_rows_leave_a_cursor_the_user_moved(tmp_path, monkeypatch):
+@pytest.mark.parametrize("far", [False, True])
+async def test_a_big_logs_running_rows_leave_a_cursor_the_user_moved(tmp_path, monkeypatch, far):
     """A cursor the user moved while the scan ran stays on their row when
-    the running rows arrive above it, and in view."""
+    the running rows arrive above it, and in view, with as many of them
+    in view above it as fit. If none would be (its row far down), the
+    cursor goes to the top, and says why (QA: under a title of 46 running,
+    only cancelled rows were in view)."""
     app, answer, proceed = _big_log_with_cancels_first(tmp_path, monkeypatch)
+    notes = []
+    monkeypatch.setattr(AnomalyPanel, "notify", lambda self, text, **kw: notes.append(text))
     async with app.run_test(size=(120, 36)) as pilot:
         panel = app.anomaly_panel
         await _until(pilot, lambda: panel.row_count() == 60, tries=100)
         assert panel.row_count() == 60 and app.loading and panel.scanning
         app.focus_now(panel)
-        await pilot.press("j", "j")
+        await pilot.press(*(["G"] if far else ["j", "j"]))
         chosen = panel.current[1].detail
-        assert panel.cursor == 2 and chosen.startswith("cancelled")
+        assert panel.cursor == (59 if far else 2) and chosen.startswith("cancelled")
         answer.set()
         await _until(pilot, lambda: panel.early)
         await pilot.pause(0.1)
         assert panel.rows[0][0] == "running"
-        assert panel.cursor > 2 and panel.current[1].detail == chosen
-        top = panel.scroll_offset.y
-        assert top <= panel.cursor < top + panel.scrollable_content_region.height
+        top, height = panel.scroll_offset.y, panel.scrollable_content_region.height
+        if far:
+            assert panel.cursor == 0 == top and notes == [
+                "the whole file read: 1 running, on top (the cursor is on the first)"]
+        else:
+            assert panel.cursor > 2 and panel.current[1].detail == chosen and not notes
+            assert top <= panel.cursor < top + height
+            assert top == max(0, panel.cursor - height + 1) and panel.rows[top][0] == "running", top
         proceed.set()
         await settle(pilot, app)
 

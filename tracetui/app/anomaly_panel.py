@@ -550,7 +550,8 @@ class AnomalyPanel(LineList):
         shown = set(map(itemgetter(2), rows))  # every batch: in C, not a loop over the rows
         self._run_tags = run_tags(list(shown)) if len(shown) > 1 else {}
         moved = False
-        if self._running_rows_arrived() and rows and not self.chosen:
+        arrived = self._running_rows_arrived()
+        if arrived and rows and not self.chosen:
             # A scan's running rows come above the cancelled ones listed
             # while it ran: the cursor, on the first of those, nobody's
             # choice, goes to the top one, what the user opened the tool
@@ -582,6 +583,8 @@ class AnomalyPanel(LineList):
         self.sync_size()
         if moved:
             self.scroll_to_cursor()
+        if arrived and self.chosen and self.cursor:
+            self._show_running_arrived(counts["running"])
         self._counts = counts
         self.border_title = self._title(self._counts)
 
@@ -600,6 +603,23 @@ class AnomalyPanel(LineList):
         ordered = [id(item[1]) for item in self._running_part(sources) if not self._query or self._matches(item)]
         if ordered != listed:
             self.set_runs(runs)
+
+    def _show_running_arrived(self, running: int) -> None:
+        """The scan's running rows, just come above the row the user chose
+        while it ran: in view, as many as fit with that row at the bottom;
+        if none would, the cursor goes to the top row, and says why (QA:
+        under a title of 46 running, only cancelled rows were in view, the
+        chosen one now among the whole file's 338)."""
+        height = self.scrollable_content_region.height or self.size.height
+        top = max(0, self.cursor - height + 1)
+        if not running or any(bucket == "running" for bucket, _, _ in self.rows[top:top + height]):
+            self.scroll_to(y=top, animate=False)
+            return
+        self.chosen = False
+        self.set_reactive(AnomalyPanel.cursor, 0)
+        self.scroll_to(y=0, animate=False)
+        self.notify(f"the whole file read: {running:,} running, on top (the cursor is on the first)",
+                    timeout=4, markup=False)
 
     def _running_rows_arrived(self) -> bool:
         """Runs have left `scanning` since the last call: their running
