@@ -3054,7 +3054,8 @@ async def test_the_status_line_says_how_many_sources_are_in_each_state(tmp_path)
     async with app.run_test(size=(160, 36)) as pilot:
         await settle(pilot, app)
         status = str(app.query_one("#status").render())
-        assert "  archived  " in status and "1 archived" not in status, status
+        # One archive says how long ago it ended, as a plain log does.
+        assert re.search(r"  archived, ended 2d0\dh ago  ", status) and "1 archived" not in status, status
 
 
 async def test_the_cut_off_last_line_of_a_killed_eval_is_counted_once_it_is_gone(tmp_path, monkeypatch):

@@ -1123,6 +1123,11 @@ class TraceApp(KeysInOrder):
                 word = f"● {count} live" if state == "live" else f"{count} {state}"
             if state == "ended" and count == 1:
                 word += self._ended_ago(next(s for s in self.sources if state_of[id(s)] == "ended"))
+            elif state.startswith("archived") and count == 1 and len(self.sources) == 1:
+                # As a plain log says it (QA: the gzipped copy of a log said
+                # `archived` alone beside the plain one's `ended 9d19h ago`).
+                ago = self._ended_ago(self.sources[0])
+                word += f", ended{ago}" if ago else ""
             # A gzip cut short looked like any archive but in a note the
             # line had no room for (QA): said where the state is.
             style = "green" if state == "live" else "yellow" if "cut short" in state else "dim"
