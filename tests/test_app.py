@@ -3,6 +3,7 @@ trace text that tries to be markup."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gzip
 import json
@@ -6393,3 +6394,21 @@ async def test_n_with_no_notes_and_r_on_an_inferred_node_open_what_q_closes():
         await pilot.press("q")
         await pilot.pause(0.1)
         assert len(app.screen_stack) == 1 and app.is_running
+
+
+@pytest.mark.parametrize("wait", [0.0, 0.002, 0.005, 0.01, 0.5])
+async def test_keys_held_as_the_app_closes_are_dropped_quietly(wait):
+    """Keys read in one burst as the app closes (`q` and keys behind it,
+    or the app told to exit): those still held are not handed to screens
+    that are gone (ScreenStackError at exit, 1 run of the suite in 3)."""
+    from textual import events
+
+    app = make_app(HUNG)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        app.focus_now(app.tree)
+        await pilot.pause(0.1)
+        for key in ("j", "q", "j", "j", "k", "j", "j", "j"):
+            app.post_message(events.Key(key, key))
+        await asyncio.sleep(wait)
+    assert app.return_code in (0, None)

@@ -42,6 +42,12 @@ class KeysInOrder(App):
     _key_wait_timer: Timer | None = None
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and (not self.screen_stack or self._exit):
+            # Read, or back from a widget, as the app closes (`q` and keys
+            # behind it in one read): Textual would look its bindings up
+            # on a screen that is gone (ScreenStackError at exit).
+            self._held_keys = None
+            return
         if not isinstance(event, events.Key) or event.is_forwarded:
             await super().on_event(event)
             return
@@ -68,7 +74,11 @@ class KeysInOrder(App):
 
     async def _handle_key(self, key: events.Key) -> None:
         """Textual's own handling of a key read, and a `KeyDone` behind it
-        if it was handed to a widget rather than done by a priority binding."""
+        if it was handed to a widget rather than done by a priority binding.
+        Not once the app is closing (`on_event`)."""
+        if not self.screen_stack or self._exit:
+            self._held_keys = None
+            return
         await super().on_event(key)
         if key.is_forwarded and (self.focused or self.screen).post_message(self.KeyDone()):
             self._key_out_since = time.monotonic()
