@@ -4338,6 +4338,8 @@ async def test_a_held_archives_tree_shows_nothing_until_it_is_read(tmp_path, mon
         await pilot.pause(0.1)
         assert tree.row_count() == 0 and "not read yet" in tree.empty_text()
         app.read_held(app._held_source(run))
+        # While it is read, it says so (QA: `not read yet` at `loading 0%`).
+        assert tree.empty_text() == "reading…"
         await _until(pilot, lambda: not app.loading and tree.row_count() > 0)
         assert tree.run is run and tree.row_count() > 0
 

@@ -1072,6 +1072,7 @@ class TraceApp(KeysInOrder):
         with self.store.lock:
             self.run_list.held.discard(_run_id_of(source))
             self.run_list.repaint_changed_rows()
+        self.tree.refresh()  # its `not read yet` is not so any more
         self.update_status()
 
     def _release_if_still_shown(self, run: Run) -> None:

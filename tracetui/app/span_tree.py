@@ -618,6 +618,10 @@ class SpanTree(LineList):
             return self.waiting or "no run selected"
         if self.run.id in self.unread:
             return "not read yet: enter on its run reads it"
+        if self.run.reading and not self._query:
+            # Its spans come as it is read (QA: an archive `enter` had set
+            # reading still said `not read yet` at `loading 0%`).
+            return "reading…"
         if self._query:
             return "\n".join(filter(None, ["no spans match the filter", self._query.typo_hint()]))
         # "yet" of a source still being written, not of a database nobody writes (QA).
