@@ -5838,6 +5838,11 @@ async def test_rows_of_an_eval_of_several_tasks_name_their_task_beside_another_e
         rows = [panel.render_row(i, panel.size.width).plain for i, (_, row, _) in enumerate(panel.rows)
                 if "breaker" in row.detail]
         assert len(rows) == 3 and all(re.search(r" failing [123]/e1 ", text) for text in rows), rows
+        # With less room than its tasks' whole names need, a row names its
+        # task by the start that tells them apart (QA: two evals' rows read
+        # `Model 10/e1 · 17825` alike, their tasks dropped).
+        wheres = {panel.where(row, run, 12) for _, row, run in panel.rows if "breaker" in row.detail}
+        assert wheres == {"fail… 1/e1", "fail… 2/e1", "fail… 3/e1"}, wheres
 
 
 async def test_the_anomaly_filters_words_match_the_task_and_sample_a_row_names():

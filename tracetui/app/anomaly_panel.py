@@ -33,6 +33,9 @@ DETAIL_KEEPS = 2
 ALIKE_PREFIX = 24
 #: The least room in which a long sample id is shown by its end.
 WHERE_MIN_CLIPPED = 6
+#: The least of a task's name a row shows when the names are cut to the
+#: start that tells a run's tasks apart (`mmlu…`): one letter reads as a code.
+TASK_CUT_MIN = 4
 #: A panel narrower than this is narrow: its rows that read alike cut their
 #: action to NARROW_ACTION cells to say where. (Beside the tree it had 31
 #: cells at 80 columns; below 120 columns it now has the whole width,
@@ -479,7 +482,7 @@ class AnomalyPanel(LineList):
         #: did not say which eval they were from (QA).
         self._run_tags: dict[str, str] = {}
         #: run id -> (roots, task nodes among them, longest task name).
-        self._task_counts: dict[str, tuple[int, int, int]] = {}
+        self._task_counts: dict[str, tuple[int, int, int, int]] = {}
         #: `scanning` as the rows were last listed (`_running_rows_arrived`).
         self._scanned_before: frozenset | set = frozenset()
 
@@ -764,9 +767,7 @@ class AnomalyPanel(LineList):
             # Two tasks of one eval number their samples alike. Every row of
             # the run names its task, or none does (`ctf 1/e1` above a bare
             # `2/e1` of another task read as ctf's).
-            tasks, longest = self._tasks(run)
-            task = [task_name] if task_name is not None and tasks > 1 \
-                and longest <= room // 2 else []
+            task = self._task_tag(run, task_name, room // 2)
             # One form for every row (`3/e1`, not `sample 3 · epoch 1` where
             # it fits and `41235/e3` where it does not). The run's name is
             # dropped before the task's: a stopped eval's rows are listed
@@ -785,16 +786,35 @@ class AnomalyPanel(LineList):
             return "…" + short[-(room - 1):]
         return ""  # no room: the detail says more
 
-    def _tasks(self, run: Run) -> tuple[int, int]:
-        """How many task nodes a run has and its longest task name, found
-        again only when its roots change (an Inspect run has thousands:
-        its top-level Log Writes)."""
+    def _task_tag(self, run: Run, task_name: str | None, room: int) -> list[str]:
+        """How a row of a run of several tasks names its task, in `room`
+        cells: whole if every task's name fits; else cut to the start
+        that tells the run's tasks apart (`mmlu…`, `inte…`: QA, two evals'
+        rows read `Model 10/e1 · 17825` alike, their tasks dropped); [] if
+        even that does not fit, or the run has one task."""
+        tasks, longest, apart = self._tasks(run)
+        if task_name is None or tasks < 2:
+            return []
+        if longest <= room:
+            return [task_name]
+        cut = max(apart, TASK_CUT_MIN)
+        if len(task_name) <= cut:
+            return [task_name]
+        return [task_name[:cut] + "…"] if cut + 1 <= room else []
+
+    def _tasks(self, run: Run) -> tuple[int, int, int]:
+        """How many task nodes a run has, its longest task name, and how
+        much of the start of each tells them apart; found again only when
+        its roots change (an Inspect run has thousands: its top-level Log
+        Writes)."""
         roots = len(run.roots)
         cached = self._task_counts.get(run.id)
         if cached is None or cached[0] != roots:
-            names = [len(root.name) for root in run.roots if root.kind == "task"]
-            cached = self._task_counts[run.id] = (roots, len(names), max(names, default=0))
-        return cached[1], cached[2]
+            names = sorted({root.name for root in run.roots if root.kind == "task"})
+            # Neighbours in sorted order share the longest starts.
+            apart = max((len(os.path.commonprefix(pair)) + 1 for pair in zip(names, names[1:])), default=0)
+            cached = self._task_counts[run.id] = (roots, len(names), max(map(len, names), default=0), apart)
+        return cached[1], cached[2], cached[3]
 
     def row_signature(self, index: int, width: int) -> tuple:
         bucket, row, run = self.rows[index]
