@@ -492,7 +492,7 @@ async def test_keys_typed_right_after_slash_reach_the_filter(demo_log):
         await pilot.pause()
         for char in "/Tool":
             app.post_message(events.Key("slash" if char == "/" else char, char))
-        await pilot.pause(0.1)
+        await _until(pilot, lambda: app.query_one("#filter").value == "Tool" and app.tree._filter_worker is None)
         assert app.query_one("#filter").value == "Tool"
         assert app.tree.rows and all("Tool" in s.name or s.children for s, _ in app.tree.rows)
         # In the box, "/" is a character.
@@ -517,7 +517,7 @@ async def test_editing_keys_in_a_burst_apply_in_typing_order(demo_log):
                  ("x", "x")]
         for key, char in burst:
             app.post_message(events.Key(key, char))
-        await pilot.pause(0.2)
+        await _until(pilot, lambda: app.query_one("#filter").value == "toxl")
         assert app.query_one("#filter").value == "toxl"
         await pilot.press("escape")
         assert app.focused is app.tree
