@@ -201,3 +201,29 @@ def test_the_accelerator_folds_edge_lines_as_python_does(case, first, monkeypatc
                   [edge, CLOSE, ENTER]):
         data = b"\n".join(lines) + b"\n"
         assert outcome(fold(data, True, first, monkeypatch)) == outcome(fold(data, False, first, monkeypatch))
+
+
+@pytest.mark.skipif(fastscan_fastfold is None, reason="the C accelerator is not built")
+@pytest.mark.parametrize("special", [b"\t", b"\xc3\xa9", b"\xc3(", b'\\"', b"\\u0041", b"\\ud800", b"\x7f", b'"',
+                                     b'\t\\"', b"\x01ab\\n", b"\xff\\t"],
+                         ids=["raw tab", "UTF-8", "bad UTF-8", "escaped quote", "escape", "lone surrogate",
+                              "DEL", "closing quote", "raw tab then escape", "control then escape",
+                              "bad byte then escape"])
+def test_a_special_byte_is_found_wherever_it_falls_in_a_word(special, monkeypatch):
+    """Strings are scanned eight bytes at a time and the first byte to look
+    at is computed from the word: one at each offset of a word (and of the
+    next), in a detail and in a trace id, is read as Python reads it; one
+    of two in a word is not passed over."""
+    for offset in range(17):
+        padded = b"x" * offset + special
+        lines = [ENTER, _edit(ENTER, b'"detail": "', b'"detail": "' + padded), CLOSE,
+                 _edit(ENTER, b'"trace_id": "', b'"trace_id": "' + padded),
+                 _edit(CLOSE, b'"trace_id": "', b'"trace_id": "' + padded)]
+        data = b"\n".join(lines) + b"\n"
+        assert outcome(fold(data, True, False, monkeypatch)) == outcome(fold(data, False, False, monkeypatch))
+        if special in (b'\\"', b"\\u0041"):
+            # A plain escape in a detail: the accelerator folds the line itself.
+            line = lines[1] + b"\n"
+            at, index, records, stopped = fastscan_fastfold.fold(line, 0, len(line), 0, 0, {}, set(), set(), [],
+                                                                 False)
+            assert (at, records, stopped) == (len(line), 1, False)

@@ -81,14 +81,24 @@ static void init_special(void) {
 /* Does any byte of `word` need a look: a quote, a backslash, a control
  * character or a non-ASCII byte? (SWAR: a byte is zero in `x ^ c` where it
  * equals c; `x - n` borrows into the high bit where a byte is below n.) */
-static inline int has_special(uint64_t word) {
+static inline uint64_t special_bytes(uint64_t word) {
     uint64_t quote = word ^ (ONES * '"');
     uint64_t slash = word ^ (ONES * '\\');
     uint64_t zero_quote = (quote - ONES) & ~quote;
     uint64_t zero_slash = (slash - ONES) & ~slash;
     uint64_t control = word - ONES * 0x20;
-    return ((zero_quote | zero_slash | control | word) & HIGHS) != 0;
+    return (zero_quote | zero_slash | control | word) & HIGHS;
 }
+
+/* Where the bits of `special_bytes` say the first special byte is: a
+ * borrow can only mark a byte above a truly special one, so the lowest
+ * mark is exact. In memory order only where the word was loaded
+ * little-endian; elsewhere the bytes are looked at one by one. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FIRST_SPECIAL(marks) ((Py_ssize_t)(__builtin_ctzll(marks) >> 3))
+#else
+#define FIRST_SPECIAL(marks) ((Py_ssize_t)0)
+#endif
 
 /* A string from the opening quote at *p; on success *p is past the closing
  * quote. Returns 0 on anything left to Python. */
@@ -101,9 +111,13 @@ static int scan_string(const unsigned char **p, const unsigned char *end, Value 
         /* Eight bytes at a time while none is special (most of a line is
          * its message and detail), then byte by byte. */
         while (end - s >= 8) {
-            uint64_t word;
+            uint64_t word, marks;
             memcpy(&word, s, 8);
-            if (has_special(word)) break;
+            marks = special_bytes(word);
+            if (marks) {
+                s += FIRST_SPECIAL(marks);
+                break;
+            }
             s += 8;
         }
         while (s < end && !SPECIAL[*s]) s++;

@@ -8,6 +8,8 @@ silence); written item by item they hold one item at a time."""
 from __future__ import annotations
 
 import json
+import math
+from json.encoder import encode_basestring_ascii as _string
 from typing import Any, Callable, Iterable
 
 from tracetui.analysis import span_node_json
@@ -35,9 +37,89 @@ def encode(value: Any, strict: bool = True) -> str:
     numbers) become null, so `jq` can read it; `anomalies --json` passes
     False to print what Inspect prints for the same file."""
     try:
-        return json.dumps(value, indent=2, allow_nan=not strict)
+        try:
+            parts: list[str] = []
+            _encode_plain(value, parts, "\n", not strict)
+            return "".join(parts)
+        except (_NotPlain, RecursionError):
+            return json.dumps(value, indent=2, allow_nan=not strict)
     except ValueError:
         return json.dumps(_finite(value), indent=2)
+
+
+class _NotPlain(Exception):
+    """A value `_encode_plain` leaves to `json.dumps`."""
+
+
+_NAMED_FLOATS = {math.inf: "Infinity", -math.inf: "-Infinity"}
+
+
+def _scalar(value: Any, allow_nan: bool) -> str:
+    """A JSON scalar as `json.dumps` writes it; raises _NotPlain for a
+    container or any type but the plain ones."""
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if kind is float:
+        if value - value == 0:
+            return float.__repr__(value)
+        if not allow_nan:
+            raise ValueError("Out of range float values are not JSON compliant")
+        return _NAMED_FLOATS.get(value, "NaN")
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    raise _NotPlain
+
+
+def _encode_plain(value: Any, out: list[str], newline: str, allow_nan: bool) -> None:
+    """`json.dumps(value, indent=2)` appended to `out`, for dicts with str
+    keys, lists, tuples and the plain scalars (anything else raises
+    _NotPlain). Why not `json.dumps`: with `indent` it runs its pure-Python
+    encoder, 70 ms for the 4,500 rows of a 1M-line log's anomalies (7 % of
+    `anomalies --json`); here each scalar is one C call. `newline`: a line
+    break and the indent of the value's own depth."""
+    kind = type(value)
+    if kind is dict:
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        opening = "{" + inner
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain  # json.dumps turns such keys into strings
+            out.append(opening + _string(key) + ": ")
+            opening = "," + inner
+            if type(item) in _CONTAINERS:
+                _encode_plain(item, out, inner, allow_nan)
+            else:
+                out.append(_scalar(item, allow_nan))
+        out.append(newline + "}")
+    elif kind is list or kind is tuple:
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        opening = "[" + inner
+        for item in value:
+            out.append(opening)
+            opening = "," + inner
+            if type(item) in _CONTAINERS:
+                _encode_plain(item, out, inner, allow_nan)
+            else:
+                out.append(_scalar(item, allow_nan))
+        out.append(newline + "]")
+    else:
+        out.append(_scalar(value, allow_nan))
+
+
+_CONTAINERS = frozenset((dict, list, tuple))
 
 
 def _finite(value: Any) -> Any:
