@@ -6347,6 +6347,39 @@ async def test_esc_and_a_key_read_as_one_alt_key_are_both_done():
         assert not app.is_running
 
 
+async def test_esc_then_tab_or_enter_read_as_one_are_both_done():
+    """`esc` `tab` typed within tmux's escape-time reach the app as ESC TAB,
+    which Textual's parser read as shift+tab: the filter stayed and the
+    focus went back a pane. ESC CR was a plain enter. The terminal's bytes
+    go through the parser here, as the driver feeds them."""
+    import time as clock
+
+    from textual._xterm_parser import XTermParser
+
+    app = make_app(HUNG)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+
+        def typed(data: str) -> list:
+            parser = XTermParser()
+            keys = list(parser.feed(data))
+            clock.sleep(0.12)  # past the parser's wait for more of a sequence
+            return keys + list(parser.tick())
+
+        assert [(k.key, k.character) for k in typed("\x1b\t")] == [("escape", "\x1b"), ("tab", "\t")]
+        assert [k.key for k in typed("\x1b\r")] == ["escape", "enter"]
+        assert [k.key for k in typed("\x1b[Z")] == ["shift+tab"]  # a real shift+tab
+        tree = app.tree
+        app.focus_now(tree)
+        await pilot.press("slash", *"sleep", "enter")
+        await _until(pilot, lambda: app._filter_texts.get("tree") == "sleep")
+        for key in typed("\x1b\t"):
+            app.post_message(key)
+        await _until(pilot, lambda: not app._filter_texts.get("tree") and app.focused is not tree)
+        assert not app._filter_texts.get("tree")
+        assert app.focused is app.detail  # the pane after the tree, not the one before
+
+
 async def test_rows_shown_say_their_spans_ages_while_the_tree_waits_to_be_laid_out(tmp_path, monkeypatch):
     """A big run (or a filtered one) is laid out again from a thread, at
     most every so often: meanwhile the rows on screen were not drawn again,

@@ -26,6 +26,39 @@ from textual.timer import Timer
 KEY_WAIT = 0.5
 
 
+#: What Textual's parser reads as one key, though typed here it is `esc`
+#: then a key: a terminal sends alt+tab and alt+enter as ESC and the key,
+#: and tmux sends `esc` then `tab` typed within its `escape-time` (500 ms by
+#: default) the same way. Textual took ESC TAB for shift+tab (the filter
+#: stayed and the focus went back a pane) and ESC CR for a plain enter.
+ESCAPE_THEN = {"\x1b\t": "tab", "\x1b\r": "enter"}
+
+
+def read_escape_then_key_apart() -> None:
+    """Have Textual's terminal parser read the sequences of `ESCAPE_THEN`
+    as the two keys they were typed as. Its parser is made inside the
+    driver's input thread, out of reach, so its method is wrapped; should
+    a Textual release move it, the sequences are read its way again."""
+    try:
+        from textual._xterm_parser import XTermParser
+    except ImportError:
+        return
+    original = getattr(XTermParser, "_sequence_to_key_events", None)
+    if original is None or getattr(original, "escape_then_key", False):
+        return
+
+    def sequence_to_key_events(self, sequence: str, alt: bool = False):
+        key = ESCAPE_THEN.get(sequence)
+        if key is None:
+            yield from original(self, sequence, alt)
+            return
+        yield events.Key("escape", "\x1b")
+        yield events.Key(key, sequence[1:])
+
+    sequence_to_key_events.escape_then_key = True
+    XTermParser._sequence_to_key_events = sequence_to_key_events
+
+
 class KeysInOrder(App):
     """An app whose keys are handled strictly one after the other: a key
     handed to a widget is followed by a `KeyDone`, posted to the same
@@ -35,6 +68,10 @@ class KeysInOrder(App):
     class KeyDone(Message):
         """Sent behind a key handed to a widget: when the app gets it, the
         key has been handled, its bindings looked up, wherever it went."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        read_escape_then_key_apart()
 
     _held_keys: deque[events.Key] | None = None
     #: When the key on its way was handed over (`time.monotonic`), or None.
