@@ -907,7 +907,9 @@ class SpanTree(LineList):
         # top level at once, in the order chosen. Kept, the title said
         # `sorting…` over the layout of a run switched back to (QA).
         self._sorting = None
-        self.border_title = self._title()
+        # The last run's matches are not this one's (QA: `nightly-etl · 0
+        # matches` over its cancelled span): counted as its rows are laid out.
+        self._match_count = None
         if self._big():
             # Passing a big run in the run list must not cost ~100 ms a
             # step: its top level at once, the rest from a thread.
@@ -917,6 +919,7 @@ class SpanTree(LineList):
             self._lay_out_in_background()
         else:
             self._rebuild()
+        self.border_title = self._title()
         self.sync_size()
         self.scroll_to(y=0, animate=False)
         self.cursor = 0
