@@ -6452,3 +6452,22 @@ async def test_keys_held_as_the_app_closes_are_dropped_quietly(wait):
             app.post_message(events.Key(key, key))
         await asyncio.sleep(wait)
     assert app.return_code in (0, None)
+
+
+async def test_the_tree_title_counts_the_matches_of_the_run_it_shows():
+    """Filtered, the tree moved to another run: its title kept the last
+    run's count (QA: `nightly-etl · 0 matches` over its cancelled span)."""
+    app = make_app(NATIVE)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        runs = {run.name: run for run in app.run_list.runs}
+        app.run_list.select_run(runs["support-agent"])
+        await pilot.pause()
+        tree, _ = await _filter_the_tree(pilot, app, "status:cancelled")
+        await _until(pilot, lambda: tree._filter_worker is None)
+        assert "0 matches" in str(tree.border_title), tree.border_title
+        app.run_list.select_run(runs["nightly-etl"])
+        await _until(pilot, lambda: tree.run is runs["nightly-etl"] and tree._filter_worker is None)
+        await pilot.pause()
+        assert [s.name for s, _ in tree.rows if s.status == "cancelled"] == ["notify"]
+        assert "nightly-etl · 1 match" in str(tree.border_title), tree.border_title

@@ -398,3 +398,34 @@ def test_only_flujos_own_timeout_feedback_makes_a_timeout(tmp_path, feedback, st
     open_sqlite(path, store).poll(final=True)
     assert store.runs[run_id].spans["step"].status == status
     assert store.runs[run_id].spans["root"].status == "error"
+
+
+def test_a_run_killed_before_its_databases_new_writer_started_is_not_its(tmp_path, quick):
+    """QA: a shared `flujo_ops.db` held a run killed ten days before
+    (`running`, never finished); a new pipeline started and held the
+    database. The old run read `● ▶ crawl 10d01h`. Its last update is from
+    before that writer started: not live, its age a lower bound; the new
+    run is live."""
+    path = str(tmp_path / "flujo_ops.db")
+    empty_flujo(path)
+    killed, fresh = "run_" + "1" * 32, "run_" + "2" * 32
+    seed = sqlite3.connect(path)
+    add_run(seed, killed, "crawl", "running", iso(time.time() - 10 * 86400))
+    seed.commit()
+    seed.close()
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, path,
+         "INSERT INTO runs (run_id, pipeline_id, pipeline_name, pipeline_version, status, created_at, "
+         f"updated_at) VALUES ('{fresh}', 'p', 'ingest', '1', 'running', '{iso(time.time())}', "
+         f"'{iso(time.time())}')"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline() == "written\n"
+        store = Store()
+        source = open_sqlite(path, store)
+        source.poll()
+        assert source.live and store.runs[fresh].live and store.runs[fresh].writer_seen
+        assert not store.runs[killed].live and ages_cut_short(store.runs[killed])
+    finally:
+        writer.stdin.close()
+        writer.wait(timeout=10)

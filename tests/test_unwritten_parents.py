@@ -35,6 +35,17 @@ RECORDED = {
 }
 
 
+@pytest.fixture(autouse=True)
+def replayed_as_written_now(monkeypatch):
+    """The recordings keep the times they were made with, days before the
+    process that replays them here started: a run last written before its
+    writer started is not that writer's (`clock.written_before`, tested in
+    test_follow_writers), so that rule is left out of these replays."""
+    from tracetui.sources import lines
+
+    monkeypatch.setattr(lines, "writer_since", lambda path: None)
+
+
 def recorded(path: str) -> tuple[str, str]:
     """The lines its pipeline wrote before it hung in `llm_call_1` (ended
     spans naming `agent`, open, not written), and the rest."""

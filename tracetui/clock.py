@@ -50,6 +50,28 @@ def last_written(run: Run) -> float | None:
     return _latest(run.end, run.last_write)
 
 
+#: Seconds a run's last write may come before its writer's start and
+#: still be taken for its: a run begun by one process may be carried on by
+#: another it started (its worker), which holds the file or database from
+#: then on and writes nothing while it hangs in its first step. A run
+#: killed a minute or more before a new writer started is what this tells
+#: apart: those seen were days old.
+WRITER_START_SLACK = 60.0
+#: Times before this (2001) are not epoch seconds but a clock of the
+#: source's own (monotonic, relative): no writer's start compares to them.
+EPOCH_TIMES_FROM = 1e9
+
+
+def written_before(last: float | None, since: float | None) -> bool:
+    """Was what a run last wrote (`last`, epoch s) written before its
+    source's writer (`writers.writer_since`) started, so not by it? A run
+    killed long ago, in a file or database a new process writes, is not
+    live with it (QA: `● ▶ support-agent 10d03h`, an orphan of ten days
+    before shown hung since then)."""
+    return (since is not None and last is not None and last >= EPOCH_TIMES_FROM
+            and last < since - WRITER_START_SLACK)
+
+
 def _latest(a: float | None, b: float | None) -> float | None:
     """The later of two instants, either unknown (None)."""
     if a is None:

@@ -43,6 +43,7 @@ import sqlite3
 import time
 from typing import Any
 
+from tracetui.clock import written_before
 from tracetui.formats.sqlite_generic import (
     IN_CHUNK, Linker, RowsRead, SQLiteFormat, batches, column_list, detach, find_column, iso_to_epoch,
     json_cell,
@@ -50,7 +51,7 @@ from tracetui.formats.sqlite_generic import (
 from tracetui.model import (
     BUCKETS, CANCELLED, ERROR, OK, PAUSED, RUNNING, STAND_IN_KIND, STAND_IN_NAME, TIMEOUT, FullSpan, Run, Span,
 )
-from tracetui.sources.writers import database_writer
+from tracetui.sources.writers import database_writer, writer_since
 from tracetui.store import Store
 
 FORMAT = "flujo"
@@ -207,6 +208,8 @@ class FlujoDecoder:
         #: What `database_writer` last said (None: cannot tell): the
         #: source's `● live`, as its runs say it.
         self.writer_alive: bool | None = None
+        #: When the process found writing it started (`writers.writer_since`).
+        self.writer_since: float | None = None
         self._looked = False
         self._init_state()
 
@@ -290,6 +293,7 @@ class FlujoDecoder:
         """Is its writer at work (`live`)? Sets `writer_alive`."""
         self._looked = True
         self.writer_alive = database_writer(self.path)
+        self.writer_since = writer_since(self.path) if self.writer_alive else None
         if self.writer_alive is not None:
             return self.writer_alive
         return os.path.exists(self.path + "-wal")  # cannot tell: a writer may have it open
@@ -324,7 +328,9 @@ class FlujoDecoder:
         writer then seen (`Run.writer_seen`): its ages run to now, and once
         it is gone stop where it was last seen (`clock.as_of`), as lower
         bounds. True if that changed."""
-        live = run.status_override == RUNNING and self.live
+        clock = self.clocks.get(run.id)
+        live = (run.status_override == RUNNING and self.live
+                and not written_before(clock.updated if clock is not None else None, self.writer_since))
         if run.live == live and run.writer_seen == live:
             return False
         run.live = run.writer_seen = live
@@ -472,7 +478,6 @@ class FlujoDecoder:
                                            f"workflow_state says {state_status}")
         true_status = (state_status or runs_status or "").lower()
         run.status_override = RUN_STATUS.get(true_status, true_status or None)
-        self._see_liveness(run)
         clock = self.clocks[run_id]
         wall0 = iso_to_epoch(created_at)
         if wall0 is not None and wall0 != clock.wall0:
@@ -492,6 +497,7 @@ class FlujoDecoder:
             # writer is gone, run at least to there (not `—`; QA).
             clock.updated = _latest_time(updated_at, state[4] if state is not None else None)
             run.see_time(clock.updated)
+        self._see_liveness(run)  # by its last update: a run killed before its writer started is not its
         if isinstance(exec_ms, (int, float)) and not run.span_count():
             attrs["duration"] = exec_ms / 1000.0
         elif "duration" in attrs and run.span_count():

@@ -52,6 +52,7 @@ from typing import Any, Iterator
 
 import orjson
 
+from tracetui.clock import last_written, written_before
 from tracetui.formats.jsonutil import loads
 from tracetui.model import (
     CANCELLED, ERROR, OK, PARENT_LOOPS, RUNNING, TIMEOUT, UNWRITTEN_KIND, UNWRITTEN_NAME, FullSpan, Run, Span,
@@ -845,7 +846,7 @@ class SpanDecoder:
             self._hold_places(fresh)
         self.linker.flush()
 
-    def see_writer(self, live: bool, seen: bool) -> bool:
+    def see_writer(self, live: bool, seen: bool, since: float | None = None) -> bool:
         """Say what the source knows of its writer on the runs it may be
         writing, those with spans open: `live`, and `seen` (a process here
         holds the file open for writing), so their hung spans age to now
@@ -857,7 +858,10 @@ class SpanDecoder:
         placeholders, running (`SpanLinker.unwritten`): an OTel exporter
         writes a span when it ends, so a hung pipeline's run read ✓ ok, its
         root and hung step nowhere (QA). A file never seen written live (an
-        export, a copy) keeps its orphans as roots."""
+        export, a copy) keeps its orphans as roots.
+
+        `since`: when the writer seen started (`writers.writer_since`); a
+        run last written before then is not its (`clock.written_before`)."""
         changed = False
         claims = self.linker.writers
         self.writer_at_work = at_work = live and seen
@@ -865,9 +869,11 @@ class SpanDecoder:
             run = self.store.runs.get(run_id)
             if run is None:
                 continue
-            if at_work and self._hold_places((run,)):
+            # Not the writer's: its orphans stay roots, as in a file not live.
+            before = seen and written_before(last_written(run), since)
+            if at_work and not before and self._hold_places((run,)):
                 changed = True
-            run_live = live and bool(run.anomalies.running)
+            run_live = live and bool(run.anomalies.running) and not before
             # Live while any file it is written to is: a run of two
             # processes' files, or rotated to a second file, flapped between
             # `●` and "gone" each second, as each source said its own (QA).

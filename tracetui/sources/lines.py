@@ -12,7 +12,7 @@ from tracetui.sources.base import DecodedSource, paused_gc, records_older_than, 
 from tracetui.sources.files import (
     GZIP_BUFFER, GZIP_DAMAGE, FileFollower, whole_json, damaged_gzip_note, gunzip, is_gzip, open_regular,
 )
-from tracetui.sources.writers import open_for_writing
+from tracetui.sources.writers import open_for_writing, writer_since
 from tracetui.store import Store
 
 
@@ -186,8 +186,9 @@ class LineSource(DecodedSource):
         if see is None:
             return False
         live = self.live
+        since = writer_since(self.path) if opened else None
         with self.store.lock:
-            return see(live, live and bool(opened))
+            return see(live, live and bool(opened), since)
 
     @property
     def live(self) -> bool:

@@ -56,6 +56,18 @@ def open_for_writing(path: str, companion: str | None = None) -> bool | None:
         return watch.check()
 
 
+def writer_since(path: str) -> float | None:
+    """When the writer `open_for_writing` last found for `path` started
+    (epoch seconds; the oldest, if several processes write it), or None
+    if none is known. What a source's runs last wrote before then, that
+    writer did not write: a run killed days ago in a file or database a new
+    process appends to is not its (QA: every old killed run in a shared
+    `flujo_ops.db` came back `● live`, hung for ten days)."""
+    with _lock:
+        watch = _watches.get(path)
+        return watch.since if watch is not None and watch.writer is not None else None
+
+
 def database_writer(path: str) -> bool | None:
     """Whether a process here holds a SQLite database open for writing;
     None when this machine cannot tell. Its file itself, not its `-wal`:
@@ -90,6 +102,9 @@ class WriterWatch:
         self._searched_mark: tuple | None = None
         self._next_search = 0.0
         self._backoff = RESCAN_FIRST
+        #: When the oldest process found writing it started (epoch s), at
+        #: the search that found its writer; None if not known.
+        self.since: float | None = None
 
     def check(self) -> bool | None:
         try:
@@ -119,6 +134,7 @@ class WriterWatch:
         elif found:
             self.writer = found
             self.writer_process = (found[0], _started(found[0]))
+            self.since = _oldest_start(key)
             self._writer_key = key
             self._answer = True
             self._backoff = RESCAN_FIRST
@@ -160,6 +176,35 @@ def _started(pid: str) -> str | None:
     # The command name (2nd field) is in parentheses and may hold spaces.
     fields = stat[stat.rfind(b")") + 2:].split()
     return fields[19].decode() if len(fields) > 19 else None
+
+
+def _oldest_start(key: tuple[int, int]) -> float | None:
+    """When the oldest process holding the file `key` open for writing
+    started, in epoch seconds (None if not known): a child the writer
+    forked holds it too, and is younger than what its parent wrote."""
+    boot = _boot_time()
+    held = _held_files()
+    if boot is None or held is None:
+        return None
+    ticks = [_started(pid) for pid, fd in held.get(key, ()) if _writes(pid, fd)]
+    known = [int(t) for t in ticks if t is not None and t.isdigit()]
+    return boot + min(known) / _CLOCK_TICKS if known else None
+
+
+#: Clock ticks a second, the unit of a process's start in `/proc/PID/stat`.
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") and "SC_CLK_TCK" in os.sysconf_names else 100
+
+
+def _boot_time() -> float | None:
+    """When this machine booted (epoch seconds, `/proc/stat`'s btime)."""
+    try:
+        with open(f"{PROC}/stat", "rb") as f:
+            for line in f:
+                if line.startswith(b"btime "):
+                    return float(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _same_process(pid: str, started: str | None) -> bool:
