@@ -588,7 +588,8 @@ def test_the_export_written_as_it_is_made_is_the_one_made_whole(tmp_path, monkey
     made as they are written now, and the file is the same, byte for byte,
     to a file and to standard output. The expected files were written by the
     whole-list export (`git show bcae055:tracetui/export.py`) from these
-    runs; `packed`: with PACK_MIN_TRACKS 1, every run's lanes share threads
+    runs, then again when Trackio's calls with no start got their durations
+    (only those four events changed); `packed`: with PACK_MIN_TRACKS 1, every run's lanes share threads
     (`_pack`)."""
     from tracetui import export
 
@@ -861,3 +862,23 @@ async def test_the_explorer_shows_a_cut_documents_run_with_one_note(tmp_path):
         assert app.all_notes() == [f"{path}: {ends_early(1500, complete)}"]
         status = str(app._status.render())
         assert f"{complete} records" in status and "1 skipped" in status
+
+
+def test_trackio_calls_keep_their_durations_and_steps_cover_their_calls():
+    """Trackio records a tool call's duration but no start, and logs a step
+    when it is done, after its calls began. Exported, `calculator` and
+    `web_search` (12.0 ms and 800.0 ms in the tree) were 0 long, at one
+    instant, and their step an instant after them (QA). Each call now
+    lasts its duration, one after the other from their parent's start,
+    and the step covers its calls."""
+    from tracetui.export import perfetto_events
+
+    store, _ = load([os.path.join(SAMPLES, "trackio", "agent-evals.db")])
+    run = next(run for run in store.runs.values() if any(s.name == "calculator" for s in run.spans.values()))
+    slices = {e["name"]: (e["ts"], e["dur"]) for e in perfetto_events([run], 0.0) if e["ph"] == "X"}
+    chat, calc, search, step = (slices[n] for n in ("chat.completions", "calculator", "web_search",
+                                                    "trace · step 1"))
+    assert (calc[1], search[1]) == (12_000.0, 800_000.0)
+    assert calc[0] == chat[0] and search[0] == pytest.approx(calc[0] + calc[1])
+    assert search[0] + search[1] <= chat[0] + chat[1]
+    assert step[0] <= chat[0] and step[0] + step[1] >= chat[0] + chat[1]

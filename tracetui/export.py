@@ -97,7 +97,7 @@ def _lanes(track_events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 def _placed(span: Span, as_of: float,
-            memo: dict[int, tuple[float, float] | None]) -> tuple[float, float] | None:
+            memo: dict) -> tuple[float, float] | None:
     """(start, duration) to draw a span at: its own, or, for a span with no
     start time (a native span written without one), the stretch its
     descendants cover, else an instant where its nearest placed ancestor
@@ -106,28 +106,57 @@ def _placed(span: Span, as_of: float,
     covered = _covered(span, as_of, memo)
     if covered is not None:
         return covered
+    # Its own duration, where it has one with no start (Trackio's tool calls:
+    # `calculator 12.0ms` in the tree was exported 0 long; QA), after those
+    # of its siblings with no time before it: all at one instant, the
+    # shorter drew nested in the longer, as if its child.
+    duration = max(span.duration or 0.0, 0.0)
     node, hops = span.parent, 0
     while node is not None and hops < MAX_DEPTH:
         covered = _covered(node, as_of, memo)
         if covered is not None:
-            return covered[0], 0.0
+            return covered[0] + _after_siblings(span, as_of, memo), duration
         node, hops = node.parent, hops + 1
     # No time in its whole branch: an instant where its run begins (QA: a
     # root with no time and no children was still left out).
     return None if span.run.start is None else (span.run.start, 0.0)
 
 
+def _after_siblings(span: Span, as_of: float, memo: dict) -> float:
+    """How long the siblings before `span` with no time (nothing under them
+    either) last: where it is drawn after its nearest placed ancestor's
+    start. Worked out once per parent."""
+    parent = span.parent
+    if parent is None:
+        return 0.0
+    key = ("after", id(parent))
+    offsets = memo.get(key)
+    if offsets is None:
+        offsets = memo[key] = {}
+        at = 0.0
+        for sibling in parent.children or ():
+            if _covered(sibling, as_of, memo) is None:
+                offsets[id(sibling)] = at
+                at += max(sibling.duration or 0.0, 0.0)
+    return offsets.get(id(span), 0.0)
+
+
 def _covered(span: Span, as_of: float,
-             memo: dict[int, tuple[float, float] | None]) -> tuple[float, float] | None:
+             memo: dict) -> tuple[float, float] | None:
     """A span's own (start, duration), or the stretch its descendants with
-    times cover; None if nothing under it has a time."""
-    if span.start is not None:
-        return span.start, max(shown_duration(span, as_of) or 0.0, 0.0)
+    times cover (with its start, if it has one but no duration: Trackio
+    logs a step when it is done, after its calls began, and the step was
+    exported as an instant after them); None if nothing under it has a time."""
+    duration = shown_duration(span, as_of) if span.start is not None else None
+    if span.start is not None and (duration is not None or not span.children):
+        return span.start, max(duration or 0.0, 0.0)
     key = id(span)
     if key in memo:
         return memo[key]
     memo[key] = None  # a parent cycle, were there one, ends here
     ranges = [r for r in (_covered(child, as_of, memo) for child in span.children or ()) if r is not None]
+    if span.start is not None:
+        ranges.append((span.start, 0.0))
     if ranges:
         start = min(r[0] for r in ranges)
         memo[key] = (start, max(r[0] + r[1] for r in ranges) - start)
