@@ -329,6 +329,11 @@ class DocumentSource(DecodedSource):
         if note:
             self.notes.append(note)
         said = getattr(self.decoder, "note", None)
+        if hasattr(self.decoder, "may_grow"):
+            # Written now (an exporter's indented spans): a last record cut
+            # at the end is its writer's next, not a bad one.
+            self.decoder.may_grow = not self._gz and (written_within(self.path, WRITER_QUIET)
+                                                      or bool(open_for_writing(self.path)))
         with self.store.lock, paused_gc():
             if self._stamp is not None:
                 self.decoder.reset()
