@@ -726,6 +726,25 @@ def test_native_updates_find_their_span_and_a_close_outlives_a_late_open(tmp_pat
     assert store.runs["B"].spans["c2"].output == "late output"
 
 
+def test_an_update_naming_no_trace_of_an_id_two_traces_use_is_skipped(tmp_path, capsys):
+    """Two traces each with a span `root`; a line updating `root` names no
+    trace. It was made a span of its own in a run named after the file
+    (QA: `reuse · ✗ root —`, neither trace closed); it is a bad line, said
+    and counted, and both traces stay as they were."""
+    from tracetui.cli import load
+
+    lines = [{"trace_id": t, "span_id": "root", "name": f"root {t}", "start_time": 1767225600.0,
+              "status": "running"} for t in "AB"]
+    lines.append({"span_id": "root", "end_time": 1767225610.0, "status": "error", "error": "which?"})
+    path = tmp_path / "reuse.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    store, (source,) = load([str(path)])
+    assert sorted(store.runs) == ["A", "B"]
+    assert all(run.spans["root"].status == RUNNING for run in store.runs.values())
+    assert (source.skipped, source.first_bad_line) == (1, 3)
+    assert "skipped 1 bad line(s); first at line 3" in capsys.readouterr().err
+
+
 def test_a_jsonl_file_is_live_only_while_written(tmp_path):
     """QA: OTel and native JSONL files said `● live` days after their last
     write (their decoders track no writer): live means written lately."""

@@ -34,7 +34,8 @@ that span. Fields present in the later line win; absent fields keep their
 values (`metadata`/`attributes` are merged; `events` are appended). So a
 writer can emit a span when it opens (no `end_time`: it shows as running)
 and again when it closes. A line without `trace_id` updates the span of
-that id in the trace it was seen in. Once closed, a span stays closed: an
+that id in the trace it was seen in (if two traces use that id, it is
+skipped: it does not say which it updates). Once closed, a span stays closed: an
 open copy written after the close (or a close written before its open)
 does not make it running again.
 
@@ -133,7 +134,14 @@ class NativeDecoder(SpanDecoder):
             raise ValueError("span without an id")
         trace_id = _native_id(rec.get("trace_id"))
         if trace_id is None:
-            trace_id = self.trace_of.get(span_id) or self.file_run_id
+            seen_in = self.trace_of.get(span_id, "")
+            if seen_in is None and "name" not in rec:
+                # An update of a span whose id two traces use: which one it
+                # closes it does not say. Skipped and counted, not made a
+                # span of its own in a run named after the file (QA: a run
+                # `reuse` of one span `✗ root —`, neither trace closed).
+                raise ValueError("an update naming no trace, of a span id two traces use")
+            trace_id = seen_in or self.file_run_id
         elif self.trace_of.setdefault(span_id, trace_id) != trace_id:
             self.trace_of[span_id] = None  # in two traces: an update must name its trace
         start = _time(rec, "start_time") if "start_time" in rec else None
