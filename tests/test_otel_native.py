@@ -745,6 +745,23 @@ def test_an_update_naming_no_trace_of_an_id_two_traces_use_is_skipped(tmp_path, 
     assert "skipped 1 bad line(s); first at line 3" in capsys.readouterr().err
 
 
+def test_a_run_is_named_after_its_roots_last_name(tmp_path):
+    """A root written when it opens, under a draft name, and renamed when
+    it closes: the run kept `draft-name` beside its root's `final-name` (QA)."""
+    from tracetui.cli import load
+
+    lines = [{"trace_id": "rn", "span_id": "r", "name": "draft-name", "start_time": 1767225600.0,
+              "status": "running"},
+             {"trace_id": "rn", "span_id": "c", "parent_id": "r", "name": "child", "start_time": 1767225600.5,
+              "end_time": 1767225601.0, "status": "ok"},
+             {"trace_id": "rn", "span_id": "r", "name": "final-name", "end_time": 1767225602.0, "status": "ok"}]
+    path = tmp_path / "rename.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    store, _ = load([str(path)])
+    run = store.runs["rn"]
+    assert run.roots[0].name == run.name == "final-name"
+
+
 def test_a_jsonl_file_is_live_only_while_written(tmp_path):
     """QA: OTel and native JSONL files said `● live` days after their last
     write (their decoders track no writer): live means written lately."""

@@ -109,7 +109,8 @@ class NativeDecoder(SpanDecoder):
     def __init__(self, store, path: str, **options: Any) -> None:
         super().__init__(store, path, **options)
         self.file_run_id = _file_run_id(path)
-        self.rooted: set[str] = set()
+        #: run id → the root span it is named after.
+        self.rooted: dict[str, Span] = {}
         self._init_updates()
 
     def _init_updates(self) -> None:
@@ -123,7 +124,7 @@ class NativeDecoder(SpanDecoder):
 
     def reset(self) -> None:
         super().reset()
-        self.rooted = set()
+        self.rooted = {}
         self._init_updates()
 
     def record(self, rec: Any, locator: Any) -> int:
@@ -159,6 +160,10 @@ class NativeDecoder(SpanDecoder):
         span, created = self.linker.span(run, span_id)
         if "name" in rec:
             span.name = rec["name"] if isinstance(rec["name"], str) else str(rec["name"])
+            if self.rooted.get(run.id) is span:
+                # Renamed as it closes (QA: the run kept `draft-name` beside
+                # its root's `final-name`).
+                run.name = span.name or run.id
         elif created:
             span.name = span_id
         kind = rec.get("type", rec.get("kind"))
@@ -222,7 +227,7 @@ class NativeDecoder(SpanDecoder):
             parent_id = _native_id(rec.get("parent_id"))
             self.linker.link(run, span, parent_id)
             if parent_id is None and (run.id not in self.rooted or run.name == run.id):
-                self.rooted.add(run.id)
+                self.rooted[run.id] = span
                 run.name = span.name or run.id
         self.linker.settle(run, span, self.listed(span))
         return 0
