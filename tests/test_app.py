@@ -6471,3 +6471,23 @@ async def test_the_tree_title_counts_the_matches_of_the_run_it_shows():
         await pilot.pause()
         assert [s.name for s, _ in tree.rows if s.status == "cancelled"] == ["notify"]
         assert "nightly-etl · 1 match" in str(tree.border_title), tree.border_title
+
+
+async def test_a_panel_row_names_its_run_where_there_are_several_runs():
+    """A Flujo database of five pipelines, one hung: its row read
+    `pipeline  pipeline_run`, not saying it was `crawl`'s (QA). With rows
+    of one run, but several runs to choose from, the row names its run; a
+    single eval's log (one run) does not."""
+    app = make_app(FLUJO)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert len(app.run_list.runs) > 1
+        (row,) = [app.anomaly_panel.render_row(i, 78).plain for i in range(len(app.anomaly_panel.rows))]
+        assert "crawl" in row and "pipeline_run" in row
+    app = make_app(HUNG)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        run = app.run_list.runs[0]
+        assert len(app.run_list.runs) == 1
+        assert not any(run.name in app.anomaly_panel.render_row(i, 118).plain
+                       for i in range(len(app.anomaly_panel.rows)))

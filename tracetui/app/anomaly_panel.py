@@ -551,7 +551,10 @@ class AnomalyPanel(LineList):
         self.rows = rows
         self._ambiguous = ambiguous
         shown = set(map(itemgetter(2), rows))  # every batch: in C, not a loop over the rows
-        self._run_tags = run_tags(list(shown)) if len(shown) > 1 else {}
+        # Which run, where there are several to choose from, even with rows
+        # of one alone: QA read `pipeline  pipeline_run` in a database of
+        # five pipelines, not saying it was `crawl`'s.
+        self._run_tags = run_tags(list(shown)) if len(shown) > 1 or (shown and len(sources) > 1) else {}
         moved = False
         arrived = self._running_rows_arrived()
         if arrived and rows and not self.chosen:
