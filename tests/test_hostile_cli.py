@@ -263,7 +263,11 @@ def test_native_wrong_shapes_keep_every_usable_span(tmp_path, capsys):
     assert "ok1" in ids
     # A span id that is a list, an object, a bool or null names nothing: skipped.
     assert not any(i.startswith("s-span_id-") for i in ids)
-    assert re.fullmatch(rf"tracetui: {re.escape(path)}: skipped \d+ bad line\(s\); first at line 2\n", err)
+    *statuses, skipped = err.splitlines()
+    assert re.fullmatch(rf"tracetui: {re.escape(path)}: skipped \d+ bad line\(s\); first at line 2", skipped)
+    # A status of the wrong shape is read by the span's times, and said.
+    assert statuses and all(re.fullmatch(rf"tracetui: {re.escape(path)}: status '.*' not understood; read by its "
+                                         r"times \(.*\)", line) for line in statuses)
     for command in ("runs", "tree", "stats", "anomalies"):
         assert cli(capsys, command, path)[0] == 0
 

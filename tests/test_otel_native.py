@@ -762,6 +762,25 @@ def test_a_run_is_named_after_its_roots_last_name(tmp_path):
     assert run.roots[0].name == run.name == "final-name"
 
 
+@pytest.mark.parametrize("layout", ["lines", "array"])
+def test_a_native_status_not_understood_is_said_once(tmp_path, capsys, layout):
+    """`"status": "WEIRD"` read as ok by its times, with no word said (QA);
+    a database's says it. Once for each such status, however many spans."""
+    from tracetui.cli import load
+
+    spans = [{"trace_id": "S", "span_id": str(n), "name": f"s{n}", "start_time": 1767225600.0,
+              "end_time": 1767225601.0, "status": status} for n, status in enumerate(["WEIRD", 2, "WEIRD", "ok"])]
+    path = tmp_path / ("s.jsonl" if layout == "lines" else "s.json")
+    path.write_text("".join(json.dumps(s) + "\n" for s in spans) if layout == "lines" else json.dumps(spans, indent=2))
+    store, (source,) = load([str(path)])
+    assert [s.status for s in sorted(store.runs["S"].spans.values(), key=lambda s: s.id)] == [OK] * 4
+    said = [n for n in source.notes if "not understood" in n]
+    assert said == [f"{path}: status 'WEIRD' not understood; read by its times (ended: ok, else running; "
+                    "an error: error)", f"{path}: status '2' not understood; read by its times (ended: ok, "
+                    "else running; an error: error)"]
+    assert capsys.readouterr().err.count("not understood") == 2
+
+
 def test_a_jsonl_file_is_live_only_while_written(tmp_path):
     """QA: OTel and native JSONL files said `● live` days after their last
     write (their decoders track no writer): live means written lately."""

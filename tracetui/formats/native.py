@@ -57,6 +57,9 @@ from tracetui.formats.spanbuild import (
 from tracetui.model import ERROR, OK, RUNNING, Event, Span
 
 FORMAT = "native"
+#: How many statuses not understood are said, each in a note; then one
+#: note says there are more (a hostile file may hold thousands).
+STATUS_NOTES_MAX = 10
 #: Fields with a meaning; every other key of a record becomes an attribute.
 KNOWN = frozenset((
     "span_id", "trace_id", "parent_id", "name", "type", "kind", "start_time", "end_time",
@@ -111,6 +114,10 @@ class NativeDecoder(SpanDecoder):
         self.file_run_id = _file_run_id(path)
         #: run id → the root span it is named after.
         self.rooted: dict[str, Span] = {}
+        #: Statuses met that are none of ours, said once each (`new_notes`).
+        self.statuses_not_understood: set[str] = set()
+        #: Notes for its source to take (`LineSource._take_decoder_notes`).
+        self.new_notes: list[str] = []
         self._init_updates()
 
     def _init_updates(self) -> None:
@@ -211,6 +218,15 @@ class NativeDecoder(SpanDecoder):
         elif "status" in rec and rec["status"] is not None:
             # A status we do not know: keep the word, go by the times.
             span.attributes = dict(span.attributes or {}, status=rec["status"])
+            word = str(rec["status"])[:40]
+            known = self.statuses_not_understood
+            if word not in known and len(known) <= STATUS_NOTES_MAX:
+                # Said once, as a database's is (QA: `WEIRD` read ok, silently).
+                known.add(word)
+                self.new_notes.append(
+                    f"{self.path}: status '{word}' not understood; read by its times (ended: ok, else running; "
+                    "an error: error)" if len(known) <= STATUS_NOTES_MAX else
+                    f"{self.path}: more statuses not understood (the first {STATUS_NOTES_MAX} are said)")
         if explicit is None:
             if created or span.status == RUNNING:
                 # Opening, or closing an open span: go by the times and error.

@@ -154,3 +154,11 @@ class DecodedSource(Source):
     @property
     def records(self) -> int:
         return self.decoder.records
+
+    def _take_decoder_notes(self) -> None:
+        """What the decoder found to say while it read (a status it does not
+        know), once each, among the source's notes."""
+        said = getattr(self.decoder, "new_notes", None)
+        if said:
+            self.notes.extend(said)
+            said.clear()

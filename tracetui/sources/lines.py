@@ -94,6 +94,7 @@ class LineSource(DecodedSource):
                     else:
                         self.decoder.feed(chunk.lines)
                     changed = True
+            self._take_decoder_notes()
             if not chunk.more or (max_chunks is not None and chunks >= max_chunks):
                 if final and not flush and not chunk.more and self.follower.pending_partial:
                     self.notes.append(f"{self.path}: its last line is still being written: not read")
@@ -339,6 +340,7 @@ class DocumentSource(DecodedSource):
                 self.decoder.reset()
             self._stamp = stamp
             self.decoder.feed_document(data)
+        self._take_decoder_notes()
         self._say_instead(said, getattr(self.decoder, "note", None))
         return True
 
