@@ -429,3 +429,15 @@ def test_a_run_killed_before_its_databases_new_writer_started_is_not_its(tmp_pat
     finally:
         writer.stdin.close()
         writer.wait(timeout=10)
+
+
+def test_anomalies_filter_reads_the_runs_name(capsys):
+    """`--filter crawl` found nothing in a database whose hung pipeline is
+    `crawl`: a span's name and kind were all it read (QA). Its run's name
+    is read too, any case; what matches nothing still finds nothing."""
+    path = SAMPLE
+    found = cli_json(capsys, "anomalies", path, "--all", "--filter", "CRAWL")
+    assert [(row["action"], row["detail"]) for row in found["running"]] == [("pipeline", "pipeline_run")]
+    assert not any(found[bucket] for bucket in ("cancelled", "errors", "timeouts"))
+    nothing = cli_json(capsys, "anomalies", path, "--all", "--filter", "no-such-pipeline")
+    assert not any(nothing[bucket] for bucket in ("running", "cancelled", "errors", "timeouts"))

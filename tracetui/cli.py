@@ -17,8 +17,8 @@ from typing import Any, Sequence
 
 from tracetui import __version__
 from tracetui.analysis import (
-    anomalies_envelope, enclosing_sample, run_duration_cut_short, run_summary, sample_tag, shown_duration,
-    stats,
+    anomalies_envelope, anomaly_rows, enclosing_sample, run_duration_cut_short, run_summary, sample_tag,
+    shown_duration, stats,
 )
 from tracetui.clock import ages_cut_short, as_of as run_as_of
 from tracetui.elide import elide_compose
@@ -221,12 +221,15 @@ def _anomalies_envelope(args: argparse.Namespace, path: str, as_of: float | None
     envelope = anomalies_envelope(trace_file, list(store.runs.values()), as_of)
     if args.filter:
         # A span has no message: its name and kind are what --filter reads
-        # (as the JSONL decoders apply it); the databases' readers take no
-        # filter, so it is applied here, to every source alike.
+        # (as the JSONL decoders apply it), and its run's name (QA: `--filter
+        # crawl` found nothing of the pipeline `crawl` a row of the panel
+        # names); the databases' readers take no filter, so it is applied
+        # here, to every source alike.
         needle = args.filter.lower()
         for bucket in BUCKETS:
-            envelope[bucket] = [row for row in envelope[bucket]
-                                if needle in row["action"].lower() or needle in row["detail"].lower()]
+            envelope[bucket] = [row.to_json(as_of) for row in anomaly_rows(store.runs.values(), bucket)
+                                if needle in row.action.lower() or needle in row.detail.lower()
+                                or (row.span is not None and needle in row.span.run.name.lower())]
     return envelope
 
 
