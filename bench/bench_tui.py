@@ -282,7 +282,16 @@ def child_app(path: str, keys_per_kind: int, size: tuple[int, int]) -> dict:
 # -- parent ------------------------------------------------------------------------
 
 def run_child(mode: str, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, os.path.abspath(__file__), args.file, "--child", mode,
+    """One measurement in a fresh process, on the code this one runs: the
+    child goes through `with_code.py` to the checkout `tracetui` was
+    imported from, so `python bench/with_code.py OLD bench/bench_tui.py`
+    measures OLD (its children imported the installed code, and an A/B
+    compared the code with itself)."""
+    import tracetui
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(tracetui.__file__)))
+    with_code = os.path.join(os.path.dirname(os.path.abspath(__file__)), "with_code.py")
+    cmd = [sys.executable, with_code, root, os.path.abspath(__file__), args.file, "--child", mode,
            "--keys", str(args.keys), "--size", args.size]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
