@@ -4,6 +4,7 @@ soon as the writer goes. Each writer here is a real process of its own."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -499,3 +500,44 @@ def test_a_run_its_writer_handed_on_to_a_newer_process_is_still_live(tmp_path, q
         assert run.live and run.writer_seen and not ages_cut_short(run)
     finally:
         proc.close()
+
+
+def console_span(trace: str, span: str, parent: str | None, name: str, start: float, end: float) -> dict:
+    """A span as the OTel SDK's ConsoleSpanExporter writes it."""
+    def iso(t: float) -> str:
+        return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    return {"name": name, "context": {"trace_id": trace, "span_id": span, "trace_state": "[]"},
+            "kind": "SpanKind.INTERNAL", "parent_id": parent, "start_time": iso(start), "end_time": iso(end),
+            "status": {"status_code": "UNSET"}, "attributes": {}, "events": [], "links": [],
+            "resource": {"attributes": {"service.name": "console-live"}, "schema_url": ""}}
+
+
+def test_an_exporters_indented_spans_are_followed_live(tmp_path, quick, monkeypatch):
+    """The console exporter's default output (indented spans, each written
+    as it ends) read `not live`, its hung root nowhere (QA), while the
+    same spans one per line read `● live` with a running stand-in for the
+    root. Held by its writer, the file is live, the root not written yet
+    stands in running and ages to now; once the writer is gone and the
+    file quiet, it is not live, the stand-in's age a lower bound."""
+    from writer_process import Writer
+
+    from tracetui.model import unwritten
+
+    path = str(tmp_path / "spans.json")
+    trace, root = "0x" + "ab" * 16, "0x" + "cd" * 8
+    now = time.time()
+    steps = [console_span(trace, "0x" + f"{n:016x}", root, f"step {n}", now + n, now + n + 0.5) for n in range(2)]
+    proc = Writer(path)
+    try:
+        proc.write("".join(json.dumps(step, indent=4) + "\n" for step in steps))
+        source, run = follow(path, 0.5, "ab" * 16)
+        assert source.live and run.live and run.writer_seen
+        (stand_in,) = [s for s in run.spans.values() if unwritten(s)]
+        assert stand_in.status == "running" and as_of(run, time.time() + 5) == pytest.approx(time.time() + 5, abs=1)
+    finally:
+        proc.close()
+    monkeypatch.setattr(lines, "WRITER_QUIET", 0.0)
+    poll_for(source, 0.3)
+    run = source.store.runs["ab" * 16]
+    assert not source.live and not run.live and ages_cut_short(run)

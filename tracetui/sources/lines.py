@@ -313,6 +313,8 @@ class DocumentSource(DecodedSource):
         self.decoder = fmt.decoder(store, path, **options)
         self._stamp: tuple | None = None
         self._gz = is_gzip(path)
+        #: What the decoder was last told of its writer (`_tell_writer`).
+        self._told: tuple | None = None
 
     def poll(self, final: bool = False) -> bool:
         try:
@@ -321,7 +323,7 @@ class DocumentSource(DecodedSource):
             return False
         stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
         if stamp == self._stamp:
-            return False
+            return self._tell_writer()
         try:
             data, note = read_all(self.path)
         except OSError as exc:
@@ -342,7 +344,33 @@ class DocumentSource(DecodedSource):
             self.decoder.feed_document(data)
         self._take_decoder_notes()
         self._say_instead(said, getattr(self.decoder, "note", None))
+        self._told = None  # its runs are made anew: told again
+        self._tell_writer()
         return True
+
+    def _writer(self) -> tuple[bool, bool, float | None]:
+        """(live, seen, since) of a document of span records back to back
+        (an exporter's indented spans): live while written within
+        WRITER_QUIET or held open for writing by a process here (seen,
+        since when: `writers.writer_since`), as a JSONL file is."""
+        if self._gz or not hasattr(self.decoder, "see_writer"):
+            return False, False, None
+        held = bool(open_for_writing(self.path))
+        live = held or written_within(self.path, WRITER_QUIET)
+        return live, held, writer_since(self.path) if held else None
+
+    def _tell_writer(self) -> bool:
+        """Tell the decoder what is known of the writer when that changed
+        (its hung spans age to now, the parents it has not written stand in
+        running: `SpanDecoder.see_writer`); True if a run changed."""
+        told = self._writer()
+        if told == self._told:
+            return False
+        self._told = told
+        if not hasattr(self.decoder, "see_writer"):
+            return False
+        with self.store.lock:
+            return self.decoder.see_writer(*told)
 
     def _say_instead(self, said: str | None, now: str | None) -> None:
         """The decoder's note on this reading of the document (a Chrome
@@ -355,12 +383,13 @@ class DocumentSource(DecodedSource):
 
     @property
     def live(self) -> bool:
-        return False
+        return self._told is not None and self._told[0]
 
     @property
     def settled(self) -> bool:
         """Re-read whole when it changes, which is rare (a Chrome trace
-        written at the end of a task)."""
+        written at the end of a task); looked at once a second (the app's
+        reader) while that is all it is."""
         return True
 
     def raw(self, locator: Any) -> str | None:
