@@ -525,7 +525,7 @@ async def test_editing_keys_in_a_burst_apply_in_typing_order(demo_log):
         # list the box closed onto, not into the box (QA: `sleepj`).
         for key, char in [("slash", "/"), *[(c, c) for c in "Tool"], ("enter", "\r"), ("j", "j")]:
             app.post_message(events.Key(key, char))
-        await pilot.pause(0.2)
+        await _until(pilot, lambda: app.query_one("#filter").value == "Tool" and app.focused is app.tree)
         assert app.query_one("#filter").value == "Tool" and app.focused is app.tree
         assert app.tree.border_subtitle == "/ Tool" and app.tree.cursor == 1
         for key, char in [("slash", "/"), ("x", "x"), ("escape", "\x1b"), ("k", "k")]:
@@ -6017,7 +6017,8 @@ async def test_a_then_slash_in_one_burst_filters_the_anomaly_panel():
         await pilot.pause(0.1)
         app.post_message(events.Key("a", "a"))
         app.post_message(events.Key("slash", "/"))
-        await pilot.pause(0.2)
+        await _until(pilot, lambda: app._filter_target is app.anomaly_panel
+                     and app.focused is app.query_one("#filter"))
         assert app._filter_target is app.anomaly_panel
         await pilot.press(*"Task")
         assert app.query_one("#filter").value == "Task" and app.focused is app.query_one("#filter")
@@ -6028,7 +6029,7 @@ async def test_a_then_slash_in_one_burst_filters_the_anomaly_panel():
         await pilot.pause(0.1)
         for key, char in (("tab", "\t"), ("slash", "/"), ("x", "x"), ("q", "q")):
             app.post_message(events.Key(key, char))
-        await pilot.pause(0.2)
+        await _until(pilot, lambda: app._filter_target is app.tree and app.query_one("#filter").value == "xq")
         assert app._filter_target is app.tree and app.query_one("#filter").value == "xq"
 
 
@@ -6076,11 +6077,11 @@ async def test_a_enter_slash_in_one_burst_filters_the_tree_at_the_stuck_span():
         stuck = app.anomaly_panel.rows[0][1].span
         for key, char in (("a", "a"), ("enter", "\r"), ("slash", "/"), *((c, c) for c in "sleep")):
             app.post_message(events.Key(key, char))
-        await pilot.pause(0.3)
+        await _until(pilot, lambda: app.query_one("#filter").value == "sleep")
         assert app._filter_target is app.tree and app.query_one("#filter").value == "sleep"
         assert not app.anomaly_panel.show_failures
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await _until(pilot, lambda: app.focused is app.tree and app.tree.current is stuck)
         assert app.focused is app.tree and app.tree.current is stuck
         # A filter typed in the same burst first: `enter` reveals a row it
         # kept, not the row under the cursor before it (QA: `a` `/approve`
@@ -6089,7 +6090,8 @@ async def test_a_enter_slash_in_one_burst_filters_the_tree_at_the_stuck_span():
         for key, char in (("a", "a"), ("slash", "/"), *((c, c) for c in "approve"), ("enter", "\r"),
                           ("enter", "\r")):
             app.post_message(events.Key(key, char))
-        await pilot.pause(0.3)
+        await _until(pilot, lambda: app.focused is app.tree and app.tree.current is not None
+                     and app.tree.current.detail == "bash(cmd='approve')")
         assert app.focused is app.tree and app.tree.current.detail == "bash(cmd='approve')", app.tree.current
         app.focus_now(app.anomaly_panel)
         await pilot.press("escape")  # the panel's filter dropped
@@ -6099,7 +6101,7 @@ async def test_a_enter_slash_in_one_burst_filters_the_tree_at_the_stuck_span():
         await pilot.pause(0.1)
         for key, char in (("enter", "\r"), ("slash", "/"), ("x", "x")):
             app.post_message(events.Key(key, char))
-        await pilot.pause(0.2)
+        await _until(pilot, lambda: app._filter_target is app.tree and app.query_one("#filter").value == "x")
         assert app._filter_target is app.tree and app.query_one("#filter").value == "x"
         await pilot.press("escape")
         # `space` on the panel as `enter` (README: enter / space select; QA:
@@ -6253,14 +6255,14 @@ async def test_a_panes_key_then_a_focus_key_in_one_burst_do_both_in_order():
         node = tree.current
         for key, char in (("asterisk", "*"), ("tab", "\t")):
             app.post_message(events.Key(key, char))
-        await pilot.pause(0.3)
+        await _until(pilot, lambda: tree.row_count() > shut and tree.is_open(node))
         assert tree.row_count() > shut and tree.is_open(node)
         assert app.focused is app.detail
         app.focus_now(tree)
         await pilot.pause(0.1)
         for key, char in (("shift+left", None), ("tab", "\t")):
             app.post_message(events.Key(key, char))
-        await pilot.pause(0.3)
+        await _until(pilot, lambda: tree.row_count() == shut and not tree.is_open(node))
         assert tree.row_count() == shut and not tree.is_open(node)
         assert app.focused is app.detail
         # A key held for a pane, then a key that leaves it and one that
@@ -6270,7 +6272,7 @@ async def test_a_panes_key_then_a_focus_key_in_one_burst_do_both_in_order():
         stuck = app.anomaly_panel.rows[0][1].span
         for key, char in (("asterisk", "*"), ("a", "a"), ("enter", "\r")):
             app.post_message(events.Key(key, char))
-        await pilot.pause(0.3)
+        await _until(pilot, lambda: tree.is_open(node) and app.focused is tree and tree.current is stuck)
         assert tree.is_open(node) and app.focused is tree and tree.current is stuck
 
 
@@ -6288,7 +6290,7 @@ async def test_the_help_screen_opened_and_closed_in_one_burst_then_a_key_for_the
         await pilot.pause(0.1)
         for key, char in (("question_mark", "?"), ("q", "q"), ("j", "j"), ("j", "j")):
             app.post_message(events.Key(key, char))
-        await pilot.pause(0.4)
+        await _until(pilot, lambda: len(app.screen_stack) == 1 and tree.cursor == 2)
         assert len(app.screen_stack) == 1 and app.is_running
         assert app.focused is tree and tree.cursor == 2
 
@@ -6338,12 +6340,13 @@ async def test_esc_and_a_key_read_as_one_alt_key_are_both_done():
         # `esc` `a` `/` `x`: the filter dropped, the panel's box opened.
         for key, char in (("alt+a", "a"), ("slash", "/"), ("x", "x")):
             app.post_message(events.Key(key, char))
-        await pilot.pause(0.3)
+        await _until(pilot, lambda: not app._filter_texts.get("tree") and app._filter_target is app.anomaly_panel
+                     and app.query_one("#filter").value == "x")
         assert not app._filter_texts.get("tree")
         assert app._filter_target is app.anomaly_panel and app.query_one("#filter").value == "x"
         await pilot.press("escape")
         app.post_message(events.Key("alt+q", "q"))
-        await pilot.pause(0.3)
+        await _until(pilot, lambda: not app.is_running)
         assert not app.is_running
 
 

@@ -332,11 +332,11 @@ class DocumentSource(DecodedSource):
         if note:
             self.notes.append(note)
         said = getattr(self.decoder, "note", None)
+        writer = self._writer()
         if hasattr(self.decoder, "may_grow"):
             # Written now (an exporter's indented spans): a last record cut
             # at the end is its writer's next, not a bad one.
-            self.decoder.may_grow = not self._gz and (written_within(self.path, WRITER_QUIET)
-                                                      or bool(open_for_writing(self.path)))
+            self.decoder.may_grow = writer[0]
         with self.store.lock, paused_gc():
             if self._stamp is not None:
                 self.decoder.reset()
@@ -345,7 +345,7 @@ class DocumentSource(DecodedSource):
         self._take_decoder_notes()
         self._say_instead(said, getattr(self.decoder, "note", None))
         self._told = None  # its runs are made anew: told again
-        self._tell_writer()
+        self._tell_writer(writer)
         return True
 
     def _writer(self) -> tuple[bool, bool, float | None]:
@@ -359,11 +359,12 @@ class DocumentSource(DecodedSource):
         live = held or written_within(self.path, WRITER_QUIET)
         return live, held, writer_since(self.path) if held else None
 
-    def _tell_writer(self) -> bool:
-        """Tell the decoder what is known of the writer when that changed
-        (its hung spans age to now, the parents it has not written stand in
-        running: `SpanDecoder.see_writer`); True if a run changed."""
-        told = self._writer()
+    def _tell_writer(self, told: tuple[bool, bool, float | None] | None = None) -> bool:
+        """Tell the decoder what is known of the writer (`told`, else looked
+        at now) when that changed (its hung spans age to now, the parents
+        it has not written stand in running: `SpanDecoder.see_writer`);
+        True if a run changed."""
+        told = self._writer() if told is None else told
         if told == self._told:
             return False
         self._told = told
