@@ -63,6 +63,20 @@ sys.stdin.read()
 """
 
 
+def start_writer(path: str, *statements: str) -> subprocess.Popen:
+    """A WRITER process that has run `statements` and holds the database."""
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, path, *statements],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline() == "written\n"
+    return writer
+
+
+def running_run(run_id: str, name: str, created: float, updated: float) -> str:
+    """The `runs` row of a run Flujo has begun."""
+    return ("INSERT INTO runs (run_id, pipeline_id, pipeline_name, pipeline_version, status, created_at, "
+            f"updated_at) VALUES ('{run_id}', 'p', '{name}', '1', 'running', '{iso(created)}', '{iso(updated)}')")
+
+
 def epoch(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
@@ -184,16 +198,12 @@ def test_a_writer_holding_the_database_is_live_until_it_is_killed(tmp_path, quic
     empty_flujo(path)
     begun = time.time() - 5
     run_id = "run_" + "7" * 32
-    writer = subprocess.Popen(
-        [sys.executable, "-c", WRITER, path,
-         "INSERT INTO runs (run_id, pipeline_id, pipeline_name, pipeline_version, status, created_at, "
-         f"updated_at) VALUES ('{run_id}', 'p', 'crawl', '1', 'running', '{iso(begun)}', '{iso(begun)}')",
-         "INSERT INTO workflow_state (run_id, pipeline_id, pipeline_name, pipeline_version, "
-         f"current_step_index, status, created_at, updated_at) VALUES ('{run_id}', 'p', 'crawl', '1', 1, "
-         f"'running', '{iso(begun)}', '{iso(begun + 0.5)}')"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    writer = start_writer(
+        path, running_run(run_id, "crawl", begun, begun),
+        "INSERT INTO workflow_state (run_id, pipeline_id, pipeline_name, pipeline_version, "
+        f"current_step_index, status, created_at, updated_at) VALUES ('{run_id}', 'p', 'crawl', '1', 1, "
+        f"'running', '{iso(begun)}', '{iso(begun + 0.5)}')")
     try:
-        assert writer.stdout.readline() == "written\n"
         store = Store()
         source = open_sqlite(path, store)
         source.poll()
@@ -413,14 +423,8 @@ def test_a_run_killed_before_its_databases_new_writer_started_is_not_its(tmp_pat
     add_run(seed, killed, "crawl", "running", iso(time.time() - 10 * 86400))
     seed.commit()
     seed.close()
-    writer = subprocess.Popen(
-        [sys.executable, "-c", WRITER, path,
-         "INSERT INTO runs (run_id, pipeline_id, pipeline_name, pipeline_version, status, created_at, "
-         f"updated_at) VALUES ('{fresh}', 'p', 'ingest', '1', 'running', '{iso(time.time())}', "
-         f"'{iso(time.time())}')"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    writer = start_writer(path, running_run(fresh, "ingest", time.time(), time.time()))
     try:
-        assert writer.stdout.readline() == "written\n"
         store = Store()
         source = open_sqlite(path, store)
         source.poll()

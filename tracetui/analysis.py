@@ -4,7 +4,7 @@ anomaly buckets, run summaries, span trees, statistics."""
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from tracetui.clock import ages_cut_short
 from tracetui.model import BUCKETS, PAUSED, RUNNING, STATUSES, AnomalyRow, Run, Span, listed_as_a_span, unwritten
@@ -18,12 +18,14 @@ def anomaly_rows(runs: Iterable[Run], bucket: str) -> list[AnomalyRow]:
     return sorted(rows, key=AnomalyRow.sort_key, reverse=True)
 
 
-def anomalies_envelope(trace_file: str, runs: Iterable[Run], as_of: float) -> dict[str, Any]:
-    """Exactly the shape of `inspect trace anomalies --json`."""
+def anomalies_envelope(trace_file: str, runs: Iterable[Run], as_of: float,
+                       keep: Callable[[AnomalyRow], bool] | None = None) -> dict[str, Any]:
+    """Exactly the shape of `inspect trace anomalies --json`; `keep`: the
+    rows it lists, if not all (`anomalies --filter`)."""
     runs = list(runs)
     out: dict[str, Any] = {"trace_file": trace_file, "as_of": as_of}
     for bucket in BUCKETS:
-        out[bucket] = [row.to_json(as_of) for row in anomaly_rows(runs, bucket)]
+        out[bucket] = [row.to_json(as_of) for row in anomaly_rows(runs, bucket) if keep is None or keep(row)]
     return out
 
 

@@ -13,17 +13,17 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from tracetui import __version__
 from tracetui.analysis import (
-    anomalies_envelope, anomaly_rows, enclosing_sample, run_duration_cut_short, run_summary, sample_tag,
+    anomalies_envelope, enclosing_sample, run_duration_cut_short, run_summary, sample_tag,
     shown_duration, stats,
 )
 from tracetui.clock import ages_cut_short, as_of as run_as_of
 from tracetui.elide import elide_compose
 from tracetui.jsonout import encode, write_list, write_tree
-from tracetui.model import BUCKETS, RUNNING, Run, Span, listed_as_a_span, orphan_note, unwritten
+from tracetui.model import RUNNING, Run, Span, listed_as_a_span, orphan_note, unwritten
 from tracetui.sources.base import Source, SourceError, paused_gc
 from tracetui.sources.discover import (
     directory_files, distinct_files, empty_log_note, holds_no_records, inspect_trace_dir,
@@ -218,19 +218,20 @@ def _anomalies_envelope(args: argparse.Namespace, path: str, as_of: float | None
     # Absolute, as Inspect's envelope gives it (QA: `trace-9917.log` where
     # Inspect said `/tmp/qa1/trace-9917.log`).
     trace_file = _as_inspect_names(sources[0].path if len(sources) == 1 else path)
-    envelope = anomalies_envelope(trace_file, list(store.runs.values()), as_of)
-    if args.filter:
-        # A span has no message: its name and kind are what --filter reads
-        # (as the JSONL decoders apply it), and its run's name (QA: `--filter
-        # crawl` found nothing of the pipeline `crawl` a row of the panel
-        # names); the databases' readers take no filter, so it is applied
-        # here, to every source alike.
-        needle = args.filter.lower()
-        for bucket in BUCKETS:
-            envelope[bucket] = [row.to_json(as_of) for row in anomaly_rows(store.runs.values(), bucket)
-                                if needle in row.action.lower() or needle in row.detail.lower()
-                                or (row.span is not None and needle in row.span.run.name.lower())]
-    return envelope
+    keep = _rows_matching(args.filter.lower()) if args.filter else None
+    return anomalies_envelope(trace_file, list(store.runs.values()), as_of, keep)
+
+
+def _rows_matching(needle: str) -> Callable[[Any], bool]:
+    """`--filter` on a source with no messages: a span's name and kind are
+    what it reads (as the JSONL decoders apply it), and its run's name (QA:
+    `--filter crawl` found nothing of the pipeline `crawl` a row of the
+    panel names); the databases' readers take no filter, so it is applied
+    to the rows, to every source alike."""
+    def matches(row: Any) -> bool:
+        return (needle in row.action.lower() or needle in row.detail.lower()
+                or (row.span is not None and needle in row.span.run.name.lower()))
+    return matches
 
 
 def _as_inspect_names(path: str) -> str:

@@ -86,37 +86,33 @@ def _encode_plain(value: Any, out: list[str], newline: str, allow_nan: bool) -> 
     break and the indent of the value's own depth."""
     kind = type(value)
     if kind is dict:
-        if not value:
-            out.append("{}")
-            return
-        inner = newline + "  "
-        opening = "{" + inner
-        for key, item in value.items():
-            if type(key) is not str:
-                raise _NotPlain  # json.dumps turns such keys into strings
-            out.append(opening + _string(key) + ": ")
-            opening = "," + inner
-            if type(item) in _CONTAINERS:
-                _encode_plain(item, out, inner, allow_nan)
-            else:
-                out.append(_scalar(item, allow_nan))
-        out.append(newline + "}")
+        items = ((_key(key) + ": ", item) for key, item in value.items())
+        brackets = "{}"
     elif kind is list or kind is tuple:
-        if not value:
-            out.append("[]")
-            return
-        inner = newline + "  "
-        opening = "[" + inner
-        for item in value:
-            out.append(opening)
-            opening = "," + inner
-            if type(item) in _CONTAINERS:
-                _encode_plain(item, out, inner, allow_nan)
-            else:
-                out.append(_scalar(item, allow_nan))
-        out.append(newline + "]")
+        items = (("", item) for item in value)
+        brackets = "[]"
     else:
         out.append(_scalar(value, allow_nan))
+        return
+    if not value:
+        out.append(brackets)
+        return
+    inner = newline + "  "
+    opening = brackets[0] + inner
+    for head, item in items:
+        out.append(opening + head)
+        opening = "," + inner
+        if type(item) in _CONTAINERS:
+            _encode_plain(item, out, inner, allow_nan)
+        else:
+            out.append(_scalar(item, allow_nan))
+    out.append(newline + brackets[1])
+
+
+def _key(key: Any) -> str:
+    if type(key) is not str:
+        raise _NotPlain  # json.dumps turns such keys into strings
+    return _string(key)
 
 
 _CONTAINERS = frozenset((dict, list, tuple))
