@@ -525,13 +525,14 @@ async def test_editing_keys_in_a_burst_apply_in_typing_order(demo_log):
         # list the box closed onto, not into the box (QA: `sleepj`).
         for key, char in [("slash", "/"), *[(c, c) for c in "Tool"], ("enter", "\r"), ("j", "j")]:
             app.post_message(events.Key(key, char))
-        await _until(pilot, lambda: app.query_one("#filter").value == "Tool" and app.focused is app.tree)
+        await _until(pilot, lambda: app.query_one("#filter").value == "Tool" and app.focused is app.tree
+                     and app.tree.cursor == 1)
         assert app.query_one("#filter").value == "Tool" and app.focused is app.tree
         assert app.tree.border_subtitle == "/ Tool" and app.tree.cursor == 1
         for key, char in [("slash", "/"), ("x", "x"), ("escape", "\x1b"), ("k", "k")]:
             app.post_message(events.Key(key, char))
-        await pilot.pause(0.2)
         box = app.query_one("#filter")
+        await _until(pilot, lambda: app.focused is app.tree and box.value == "" and not box.has_class("visible"))
         assert app.focused is app.tree and box.value == "" and not box.has_class("visible")
 
 
@@ -6307,7 +6308,7 @@ async def test_keys_held_for_one_whose_way_back_is_lost_go_on_after_a_while(monk
         message.stop()
 
     monkeypatch.setattr(key_order.KeysInOrder, "on_keys_in_order_key_done", lost)
-    monkeypatch.setattr(key_order, "KEY_WAIT", 0.2)
+    monkeypatch.setattr(key_order, "KEY_WAIT", 1.0)
     app = make_app(HUNG)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
@@ -6317,9 +6318,9 @@ async def test_keys_held_for_one_whose_way_back_is_lost_go_on_after_a_while(monk
         await pilot.pause(0.1)
         for key in ("j", "j", "j"):
             app.post_message(events.Key(key, key))
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: tree.cursor == 1, 0.8)
         assert tree.cursor == 1  # the first; the others held
-        assert await wait_for(pilot, lambda: tree.cursor == 3, 2.0)
+        assert await wait_for(pilot, lambda: tree.cursor == 3, 3.0)
 
 
 async def test_esc_and_a_key_read_as_one_alt_key_are_both_done():
