@@ -210,11 +210,11 @@ def test_the_accelerator_folds_edge_lines_as_python_does(case, first, monkeypatc
                               "DEL", "closing quote", "raw tab then escape", "control then escape",
                               "bad byte then escape"])
 def test_a_special_byte_is_found_wherever_it_falls_in_a_word(special, monkeypatch):
-    """Strings are scanned eight bytes at a time and the first byte to look
-    at is computed from the word: one at each offset of a word (and of the
-    next), in a detail and in a trace id, is read as Python reads it; one
-    of two in a word is not passed over."""
-    for offset in range(17):
+    """Strings are scanned sixteen (SSE2) or eight bytes at a time and the
+    first byte to look at is computed from the marks: one at each offset of
+    a block (and of the next), in a detail and in a trace id, is read as
+    Python reads it; one of two in a block is not passed over."""
+    for offset in range(34):
         padded = b"x" * offset + special
         lines = [ENTER, _edit(ENTER, b'"detail": "', b'"detail": "' + padded), CLOSE,
                  _edit(ENTER, b'"trace_id": "', b'"trace_id": "' + padded),

@@ -100,6 +100,22 @@ static inline uint64_t special_bytes(uint64_t word) {
 #define FIRST_SPECIAL(marks) ((Py_ssize_t)0)
 #endif
 
+#if defined(__SSE2__) && defined(__GNUC__)
+#define SCAN16 1
+#include <emmintrin.h>
+/* `special_bytes` for sixteen bytes, one bit a byte in memory order. A
+ * signed compare below 0x20 also takes every byte of 0x80 and above (they
+ * are negative), so three compares cover the four kinds. x86-64 always
+ * has SSE2; elsewhere the eight-byte words do it. */
+static inline int special_mask16(const unsigned char *s) {
+    __m128i bytes = _mm_loadu_si128((const __m128i *)s);
+    __m128i quote = _mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'));
+    __m128i slash = _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'));
+    __m128i low = _mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20));
+    return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, slash), low));
+}
+#endif
+
 /* A string from the opening quote at *p; on success *p is past the closing
  * quote. Returns 0 on anything left to Python. */
 static int scan_string(const unsigned char **p, const unsigned char *end, Value *out) {
@@ -108,8 +124,18 @@ static int scan_string(const unsigned char **p, const unsigned char *end, Value 
     int escaped = 0;
     while (s < end) {
         unsigned char c;
-        /* Eight bytes at a time while none is special (most of a line is
-         * its message and detail), then byte by byte. */
+        /* Sixteen or eight bytes at a time while none is special (most of
+         * a line is its message and detail), then byte by byte. */
+#ifdef SCAN16
+        {
+            int marks = 0;
+            while (end - s >= 16 && !(marks = special_mask16(s))) s += 16;
+            if (marks) {
+                s += __builtin_ctz((unsigned)marks);
+                goto found;
+            }
+        }
+#endif
         while (end - s >= 8) {
             uint64_t word, marks;
             memcpy(&word, s, 8);
@@ -121,6 +147,9 @@ static int scan_string(const unsigned char **p, const unsigned char *end, Value 
             s += 8;
         }
         while (s < end && !SPECIAL[*s]) s++;
+#ifdef SCAN16
+    found:
+#endif
         if (s >= end) return 0;
         c = *s;
         if (c == '"') {
