@@ -87,6 +87,37 @@ def test_inspect_model_and_task_come_from_the_details_inspect_writes():
     assert [r.id for r in store.runs.values() if parse("model:mockllm").matches_run(r)] == ["hung"]
 
 
+def test_run_list_finds_runs_by_their_spans_fields():
+    """An OTel trace names its model on its LLM spans (`llm.model_name`),
+    not on the run: `model:gpt` in the run list matched no run (QA). A run
+    its own attributes say nothing of is matched by its spans'; one whose
+    own attributes have the field is decided by them."""
+    store = load("otel/otlp.jsonl")
+    runs = list(store.runs.values())
+    with_model = {r.id for r in runs if any((s.attributes or {}).get("llm.model_name", "").startswith("gpt")
+                                            for s in r.spans.values())}
+    assert with_model and len(with_model) < len(runs)
+    assert {r.id for r in runs if parse("model:gpt").matches_run(r)} == with_model
+    assert not [r for r in runs if parse("model:claude").matches_run(r)]
+    run = next(r for r in runs if r.id in with_model)
+    run.attributes["model"] = "claude-x"  # its own say decides
+    assert not parse("model:gpt").matches_run(run) and parse("model:claude").matches_run(run)
+
+
+def test_run_list_span_fields_follow_a_run_that_grows():
+    """The spans' values are gathered once per run, and again once the run
+    has more: a span read since the last keystroke is matched."""
+    from tracetui.model import Span
+
+    store = load("native/spans.jsonl")
+    run = next(r for r in store.runs.values() if not parse("model:gpt").matches_run(r))
+    assert not parse("model:gemini").matches_run(run)
+    span = Span("late-llm-span", run, name="llm")
+    span.attributes = {"gen_ai.request.model": "gemini-2.5-pro"}
+    run.spans[span.id] = span
+    assert parse("model:gemini").matches_run(run)
+
+
 def _task_of(span):
     if span.kind == "Run Task":
         return span.detail.split()[1]

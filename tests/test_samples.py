@@ -313,15 +313,34 @@ def test_stats_time_no_running_span_whatever_its_source_records(capsys):
     assert main(["stats", os.path.join(SAMPLES, "flujo/flujo_ops.db"), "--json"]) == 0
     by_name = {row["name"]: row for row in json.loads(capsys.readouterr().out)["by_name"]}
     assert main(["spans", os.path.join(SAMPLES, "flujo/flujo_ops.db"), "--name", "pipeline_run", "--json"]) == 0
-    # Written ones: not the stand-in of the running run (Flujo writes it when the run ends).
-    roots = [s for s in json.loads(capsys.readouterr().out) if not s.get("unwritten")]
+    # Written ones, and the stand-in of the running run (Flujo writes its
+    # root when the run ends): counted, running, so not timed.
+    listed = json.loads(capsys.readouterr().out)
+    roots = [s for s in listed if not s.get("unwritten")]
     paused = [s for s in roots if s["status"] == "paused"]  # not running, yet not ended
     assert len(paused) == 1
-    assert by_name["pipeline_run"]["count"] == len(roots) == 4
+    assert by_name["pipeline_run"]["count"] == len(listed) == 5 and len(roots) == 4
     assert by_name["pipeline_run"]["timed"] == 3
     finished = sorted(s["duration"] for s in roots if s["status"] != "paused")
     assert by_name["pipeline_run"]["max"] == pytest.approx(finished[-1])
     assert by_name["ask_human"]["count"] == 1 and by_name["ask_human"]["timed"] == 0
+
+
+def test_stats_count_running_what_runs_and_spans_count_running(capsys):
+    """A hung Flujo run whose root is not written yet: `runs` said
+    `RUNNING 1` and `spans --status running` listed its stand-in, while
+    `stats` said no span was running (QA)."""
+    path = os.path.join(SAMPLES, "flujo/flujo_ops.db")
+    assert main(["stats", path, "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert main(["runs", path, "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert main(["spans", path, "--status", "running", "--json"]) == 0
+    running = json.loads(capsys.readouterr().out)
+    assert main(["spans", path, "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert stats["status"]["running"] == sum(r["running"] for r in runs) == len(running) == 1
+    assert stats["spans"] == len(listed) == sum(stats["status"].values())
 
 
 def test_stats_text_says_how_many_of_each_name_are_timed(capsys):

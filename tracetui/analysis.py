@@ -152,7 +152,12 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 def stats(runs: Iterable[Run], as_of: float) -> dict[str, Any]:
-    """Totals, status breakdown, and duration statistics by span name.
+    """Totals, status breakdown, and duration statistics by span name, of
+    the spans written and the stand-ins for spans not written yet: such a
+    stand-in counts as running, as `runs` and `spans` count it (a hung
+    Flujo run whose root was never written read `RUNNING 1` in `runs` and
+    no running span in `stats`). Nodes made up only to group (Inspect's
+    tasks and samples) are left out: a sample's error is its action's.
     Durations are the recorded ones (right even for monotonic clocks); spans
     still running are counted but not timed."""
     by_status = {s: 0 for s in STATUSES}
@@ -161,7 +166,7 @@ def stats(runs: Iterable[Run], as_of: float) -> dict[str, Any]:
     total = 0
     for run in runs:
         for span in run.spans.values():
-            if span.synthetic:
+            if span.synthetic and not unwritten(span):
                 continue
             total += 1
             by_status[span.status] = by_status.get(span.status, 0) + 1
