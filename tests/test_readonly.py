@@ -345,6 +345,73 @@ def test_background_work_rests_off_the_main_thread_only(monkeypatch):
     assert rests == [0, breathe.REST]
 
 
+def test_background_work_rests_while_a_key_is_handled(monkeypatch):
+    """From a key's arrival until its frame is drawn (`key_done`), a worker
+    thread's breather waits instead of working: it held the GIL against
+    the key's frame (a filter keystroke shown 25-32 ms after it). A key
+    never marked done holds it up for KEY_HOLD_MAX at most."""
+    import threading
+    import time
+
+    from tracetui import breathe
+
+    monkeypatch.setattr(breathe, "KEY_HOLD_MAX", 0.5)
+    steps: list[float] = []
+    stop = threading.Event()
+
+    def work() -> None:
+        pause = breathe.Breather()
+        while not stop.is_set():
+            pause()
+            steps.append(time.monotonic())
+
+    try:
+        breathe.hold_for_key()
+        thread = threading.Thread(target=work)
+        thread.start()
+        time.sleep(0.15)
+        assert not steps  # resting for the key
+        breathe.key_done()
+        time.sleep(0.05)
+        assert steps  # on again at once
+        breathe.hold_for_key()
+        held = time.monotonic()
+        time.sleep(0.05)
+        n = len([t for t in steps if t > held + 0.01])
+        assert n == 0
+        # Never marked done: the work goes on once KEY_HOLD_MAX is over.
+        time.sleep(0.6)
+        assert [t for t in steps if t > held + 0.45]
+    finally:
+        breathe.key_done()
+        stop.set()
+        thread.join()
+
+
+async def test_a_key_holds_background_work_until_its_frame_is_drawn(monkeypatch):
+    """The app marks a key's arrival and, once it is handled and its frame
+    drawn, its end (`key_order`)."""
+    from textual.widgets import Input
+
+    from tracetui.app.key_order import KeysInOrder
+
+    calls: list[str] = []
+    monkeypatch.setattr("tracetui.app.key_order.hold_for_key", lambda: calls.append("hold"))
+    monkeypatch.setattr("tracetui.app.key_order.key_done", lambda: calls.append("done"))
+
+    class Keys(KeysInOrder):
+        def compose(self):
+            yield Input()
+
+    app = Keys()
+    async with app.run_test() as pilot:
+        await pilot.press("a", "b")
+        await pilot.pause()
+        assert app.query_one(Input).value == "ab"
+        assert calls and calls[0] == "hold" and calls[-1] == "done"
+        assert calls.count("hold") == 2
+
+
 def test_a_dead_writers_database_with_no_room_for_a_copy_is_read_without_its_wal(tmp_path, monkeypatch,
                                                                                  capsys):
     """No private copy can be made (the temporary directory full or not

@@ -6,7 +6,10 @@ every turn. `time.sleep(0)` hardly helps: the thread that releases the GIL
 takes it straight back. So the work pauses for real, briefly and often, and
 the UI runs many turns in a rest. Measured in tmux on the 1M-line log, a
 letter typed every 250 ms while the tree's filter ran showed in 10–47 ms
-(mean 30) with rests, 15–55 ms (mean 41) with `time.sleep(0)`.
+(mean 30) with rests, 15–55 ms (mean 41) with `time.sleep(0)`. And while
+a key is being handled, until its frame is drawn, the work rests
+throughout (`hold_for_key`): a filter keystroke then showed in 12–15 ms
+where it took 25–32 ms.
 """
 
 from __future__ import annotations
@@ -18,6 +21,34 @@ import time
 WORK_SLICE = 0.004
 #: Rest this long (s): long enough for the UI to draw a keystroke.
 REST = 0.001
+#: At most this long (s) after a key came in does background work rest
+#: for it (`hold_for_key`): a key whose frame is never drawn (or whose
+#: `key_done` is missed) holds no work up for longer.
+KEY_HOLD_MAX = 0.05
+
+#: Clear while the UI thread handles a key and draws its frame: background
+#: work rests meanwhile. A rest of 1 ms every 4 gave the UI thread the GIL
+#: only for those rests and at forced switches, and each turn of its event
+#: loop gives the GIL up: a filter keystroke's frame, 8 ms of the UI
+#: thread's CPU, came 25–32 ms after the key while the last keystroke's
+#: pass ran (`bench/bench_tui.py`).
+_no_key_pending = threading.Event()
+_no_key_pending.set()
+#: When (time.monotonic) the key being handled came in.
+_key_since = 0.0
+
+
+def hold_for_key() -> None:
+    """A key has come in: background work rests until `key_done`, or for
+    KEY_HOLD_MAX at most."""
+    global _key_since
+    _key_since = time.monotonic()
+    _no_key_pending.clear()
+
+
+def key_done() -> None:
+    """The key is handled and its frame drawn: background work goes on."""
+    _no_key_pending.set()
 
 
 class Breather:
@@ -34,7 +65,10 @@ class Breather:
     def __call__(self) -> None:
         if not self._background:
             return
-        if time.perf_counter() >= self._due:
+        if not _no_key_pending.is_set() and (left := _key_since + KEY_HOLD_MAX - time.monotonic()) > 0:
+            _no_key_pending.wait(left)
+            self._due = time.perf_counter() + WORK_SLICE
+        elif time.perf_counter() >= self._due:
             time.sleep(REST)
             self._due = time.perf_counter() + WORK_SLICE
         else:

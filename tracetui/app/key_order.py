@@ -20,6 +20,8 @@ from textual.app import App
 from textual.message import Message
 from textual.timer import Timer
 
+from tracetui.breathe import hold_for_key, key_done
+
 #: Seconds a key is held for the one before it at most. A key's way back
 #: ends when `KeysInOrder.KeyDone` comes back; should that be lost (the
 #: widget it went to removed meanwhile), the keys held go on after this.
@@ -98,6 +100,9 @@ class KeysInOrder(App):
             char = event.character
             await self.on_event(events.Key(char if char.isalnum() else event.key[len("alt+"):], char))
             return
+        # Background work (a filter's pass, a layout) rests from now until
+        # this key and those behind it are done and drawn (`_all_keys_done`).
+        hold_for_key()
         if self._held_keys is None:
             self._held_keys = deque()
         if self._key_out_since is not None and time.monotonic() - self._key_out_since > KEY_WAIT:
@@ -119,11 +124,21 @@ class KeysInOrder(App):
         await super().on_event(key)
         if key.is_forwarded and (self.focused or self.screen).post_message(self.KeyDone()):
             self._key_out_since = time.monotonic()
+        else:
+            self._all_keys_done()
 
     async def on_keys_in_order_key_done(self, message: KeyDone) -> None:
         message.stop()
         self._key_out_since = None
         await self._handle_held_keys()
+        self._all_keys_done()
+
+    def _all_keys_done(self) -> None:
+        """With no key out nor held, background work goes on once the frame
+        they made is drawn (a cap in `breathe` covers a frame never drawn)."""
+        if self._key_out_since is None and not self._held_keys:
+            if not self.call_after_refresh(key_done):
+                key_done()
 
     async def _handle_held_keys(self) -> None:
         """The keys held, in order, until one is handed to a widget."""
@@ -141,3 +156,4 @@ class KeysInOrder(App):
         await self._handle_held_keys()
         if self._held_keys:
             self._key_wait_timer = self.set_timer(KEY_WAIT, self._keys_waited_enough)
+        self._all_keys_done()

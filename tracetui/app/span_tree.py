@@ -82,8 +82,9 @@ SUBTREE_STEP = 500
 #: keeps the GIL to its end, and over a task's 259k rows the scan held it
 #: 90 ms. About 1 ms each.
 SUBTREE_CHUNK = 2500
-#: How long (s) at most a thread opening or closing a subtree waits for the
-#: key's frame to be drawn before it starts (`_SubtreeWork.go`).
+#: How long (s) at most a thread opening or closing a subtree, or filtering
+#: a big run, waits for the key's frame to be drawn before it starts
+#: (`_SubtreeWork.go`, `_filter_in_background`).
 SUBTREE_FRAME_WAIT = 0.1
 #: How long (s) a thread that opened a subtree waits for the UI thread to
 #: take its rows, to let go of those they replaced: freeing a list of 264k
@@ -1095,15 +1096,21 @@ class SpanTree(LineList):
                 self._filter_timer = None
             self._filter_pending = False
             last = self._matched
+            # The pass starts once the frame showing the keystroke is drawn:
+            # begun at once, it held the GIL against that frame (a filter
+            # keystroke's echo took 25 ms on a 1M-line log, 8 ms of it the
+            # UI thread's).
+            go = threading.Event()
+            if live or not self.call_after_refresh(go.set):
+                go.set()
+            self._filter_live = live
             if not live and last is not None and last[0] is self.run and refines(self._query, last[1]) \
                     and len(self.run.spans) >= last[3]:
                 # A keystroke that narrows the words: only what matched
                 # before, and what came since, can match now.
-                self._filter_live = live
-                self._filter_worker = self._filter_in_background(self.run, self._query, last[2], last[3])
+                self._filter_worker = self._filter_in_background(self.run, self._query, last[2], last[3], go=go)
             else:
-                self._filter_live = live
-                self._filter_worker = self._filter_in_background(self.run, self._query)
+                self._filter_worker = self._filter_in_background(self.run, self._query, go=go)
             self.border_title = self._title()
         else:
             self._relayout_soon(live)
@@ -1432,10 +1439,15 @@ class SpanTree(LineList):
     # passes took 150 ms, and each typed letter showed that late (QA).
     @work(thread=True, exclusive=True, group="span-filter", description="filter the tree")
     def _filter_in_background(self, run: Run, query: Query, candidates: list[Span] | None = None,
-                              since: int = 0) -> None:
+                              since: int = 0, go: threading.Event | None = None) -> None:
         """Match `query` over the run's spans, or over `candidates` and the
-        spans added after the first `since`."""
+        spans added after the first `since`, once `go` is set (the
+        keystroke's frame drawn) or SUBTREE_FRAME_WAIT has passed."""
         worker = get_current_worker()
+        if go is not None:
+            go.wait(SUBTREE_FRAME_WAIT)
+            if worker.is_cancelled:
+                return  # a newer keystroke's worker runs
         started = time.monotonic()
         # Match a snapshot, not under the store lock: the UI thread takes it
         # for every live update and every keystroke, and matching a big run
