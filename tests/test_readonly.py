@@ -388,6 +388,39 @@ def test_background_work_rests_while_a_key_is_handled(monkeypatch):
         thread.join()
 
 
+def test_a_reader_rests_between_slices_while_a_key_is_handled(monkeypatch):
+    """`rest_for_key`, which the TUI's reader calls between slices of a big
+    file, waits for the key off the main thread, never on it (the CLI
+    reads there, with no key to wait for)."""
+    import threading
+    import time
+
+    from tracetui import breathe
+
+    monkeypatch.setattr(breathe, "KEY_HOLD_MAX", 0.3)
+    waited: list[float] = []
+
+    def read() -> None:
+        t = time.monotonic()
+        breathe.rest_for_key()
+        waited.append(time.monotonic() - t)
+
+    try:
+        breathe.hold_for_key()
+        t = time.monotonic()
+        breathe.rest_for_key()
+        assert time.monotonic() - t < 0.05  # the main thread goes on
+        thread = threading.Thread(target=read)
+        thread.start()
+        time.sleep(0.1)
+        assert not waited
+        breathe.key_done()
+        thread.join()
+        assert 0.08 < waited[0] < 0.3
+    finally:
+        breathe.key_done()
+
+
 async def test_a_key_holds_background_work_until_its_frame_is_drawn(monkeypatch):
     """The app marks a key's arrival and, once it is handled and its frame
     drawn, its end (`key_order`)."""

@@ -51,6 +51,15 @@ def key_done() -> None:
     _no_key_pending.set()
 
 
+def rest_for_key() -> None:
+    """Off the main thread: wait while a key is being handled (at most
+    until KEY_HOLD_MAX after it came in). What a reader calls between
+    slices of a big file, where a `Breather` per record would cost more."""
+    if not _no_key_pending.is_set() and threading.current_thread() is not threading.main_thread() \
+            and (left := _key_since + KEY_HOLD_MAX - time.monotonic()) > 0:
+        _no_key_pending.wait(left)
+
+
 class Breather:
     """Call it often (every thousand items or so) from a loop: off the main
     thread (the UI's), it rests when a slice of work is done; on it (the

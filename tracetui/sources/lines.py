@@ -6,6 +6,7 @@ import os
 import time
 from typing import Any
 
+from tracetui.breathe import rest_for_key
 from tracetui.formats import DocumentFormat, LineFormat
 from tracetui.formats.inspect import WRITER_QUIET, is_live, written_mark
 from tracetui.sources.base import DecodedSource, paused_gc, records_older_than, written_within
@@ -68,6 +69,9 @@ class LineSource(DecodedSource):
         flush = (final and not (self._line_may_be_finished() and not _last_line_whole(self.path))) \
             or take_line
         while True:
+            # In the TUI's reader: a key being handled goes first (a slice
+            # of a big file holds the GIL and the store's lock ~30 ms).
+            rest_for_key()
             chunk = self.follower.poll(final=flush)
             chunks += 1
             self.behind = chunk.more
