@@ -518,8 +518,9 @@ def test_an_exporters_indented_spans_are_followed_live(tmp_path, quick, monkeypa
     as it ends) read `not live`, its hung root nowhere (QA), while the
     same spans one per line read `● live` with a running stand-in for the
     root. Held by its writer, the file is live, the root not written yet
-    stands in running and ages to now; once the writer is gone and the
-    file quiet, it is not live, the stand-in's age a lower bound."""
+    stands in running and ages to now; once the writer is gone, it is not
+    live at once (it read live 30 s more), the stand-in's age a lower
+    bound."""
     from writer_process import Writer
 
     from tracetui.model import unwritten
@@ -537,7 +538,7 @@ def test_an_exporters_indented_spans_are_followed_live(tmp_path, quick, monkeypa
         assert stand_in.status == "running" and as_of(run, time.time() + 5) == pytest.approx(time.time() + 5, abs=1)
     finally:
         proc.close()
-    monkeypatch.setattr(lines, "WRITER_QUIET", 0.0)
+    monkeypatch.setattr(lines, "WRITER_QUIET", 60.0)  # written within it, yet its writer is gone
     poll_for(source, 0.3)
     run = source.store.runs["ab" * 16]
     assert not source.live and not run.live and ages_cut_short(run)

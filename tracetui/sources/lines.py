@@ -319,6 +319,11 @@ class DocumentSource(DecodedSource):
         self._gz = is_gzip(path)
         #: What the decoder was last told of its writer (`_tell_writer`).
         self._told: tuple | None = None
+        #: Whether a process was last seen holding it open for writing.
+        self._held = False
+        #: Its `written_mark` when that process was seen gone (None while
+        #: held, or never seen): unchanged since, it has ended.
+        self._closed_mark: tuple | None = None
 
     def poll(self, final: bool = False) -> bool:
         try:
@@ -360,8 +365,18 @@ class DocumentSource(DecodedSource):
         if self._gz or not hasattr(self.decoder, "see_writer"):
             return False, False, None
         held = bool(open_for_writing(self.path))
-        live = held or written_within(self.path, WRITER_QUIET)
-        return live, held, writer_since(self.path) if held else None
+        if held:
+            self._closed_mark = None
+        elif self._held:
+            self._closed_mark = written_mark(self.path)
+        self._held = held
+        if held:
+            return True, True, writer_since(self.path)
+        if self._closed_mark is not None and written_mark(self.path) == self._closed_mark:
+            # Its writer, seen at work, is gone and nothing was written
+            # since: ended now, as a JSONL file is (it read live 30 s more).
+            return False, False, None
+        return written_within(self.path, WRITER_QUIET), False, None
 
     def _tell_writer(self, told: tuple[bool, bool, float | None] | None = None) -> bool:
         """Tell the decoder what is known of the writer (`told`, else looked
