@@ -2275,7 +2275,9 @@ async def test_raw_of_an_otlp_span_is_its_own_part_of_the_batch():
         await settle(pilot, app)
         tree = app.tree
         tree.focus()
-        tree.cursor = 0
+        # (the first run shown is the killed pipeline's: its first row stands
+        # for the parent never written, which has no record)
+        tree.cursor = next(i for i, (s, _) in enumerate(tree.rows) if not s.synthetic)
         span = tree.current
         with open(app.sources[0].path) as f:  # its request holds other spans too
             assert max(line.count('"spanId"') for line in f if span.id in line) > 1

@@ -15,7 +15,7 @@ from tracetui.formats.otlp import any_value
 from tracetui.formats.spanbuild import (
     SpanLinker, epoch_seconds, iter_documents, norm_id, openinference, status_word,
 )
-from tracetui.model import CANCELLED, ERROR, OK, RUNNING, TIMEOUT, Run
+from tracetui.model import CANCELLED, ERROR, OK, RUNNING, TIMEOUT, Run, unwritten
 from tracetui.sources.discover import open_file, open_sources
 from tracetui.sources.lines import DocumentSource, LineSource
 from tracetui.store import Store
@@ -47,6 +47,19 @@ def shape(span) -> dict:
     return {"id": span.id, "name": span.name, "kind": span.kind, "status": span.status,
             "orphan": span.orphan, "error": (span.error or {}).get("type"),
             "children": [shape(c) for c in span.children or ()]}
+
+
+def recorded_roots(run) -> list:
+    """The run's roots as its file records them: a placeholder for a parent
+    not in the file (OTLP's spans say when theirs is in their process)
+    taken away, its children orphans again, naming it."""
+    roots = []
+    for root in run.roots:
+        if unwritten(root):
+            roots.extend({**shape(child), "orphan": root.id} for child in root.children)
+        else:
+            roots.append(shape(root))
+    return roots
 
 
 def write_lines(path, records) -> str:
@@ -88,7 +101,7 @@ def test_children_under_parents_that_come_later(path):
     assert run.attributes["service.name"] == "demo-agent"
 
 
-@pytest.mark.parametrize("path", OTEL_FILES)
+@pytest.mark.parametrize("path", (CONSOLE, PRETTY))
 def test_parent_never_written_leaves_orphans(path):
     store, _ = load(path)
     run = worker_run(store)
@@ -147,17 +160,31 @@ def test_openinference_messages_and_typed_attributes(path):
     assert tool.children[0].attributes["http.status_code"] == 503
 
 
+def test_a_parent_its_otlp_spans_say_is_local_stands_in_running():
+    """The same steps as OTLP say their parent is in their process
+    (`flags`): worker.loop, not in the file, had not ended when it was
+    written (the worker was killed), so it stands in, running, over them."""
+    store, _ = load(OTLP)
+    run = worker_run(store)
+    (stand_in,) = run.roots
+    assert unwritten(stand_in) and stand_in.status == RUNNING and run.status == RUNNING
+    assert [c.name for c in stand_in.children] == ["job.step", "job.step"]
+    assert [s.attributes["step"] for s in stand_in.children] == [0, 1]
+
+
 def test_three_layouts_give_the_same_tree():
     shapes = []
     for path in OTEL_FILES:
         store, _ = load(path)
-        shapes.append({run_id: [shape(r) for r in run.roots] for run_id, run in store.runs.items()})
+        shapes.append({run_id: recorded_roots(run) for run_id, run in store.runs.items()})
     assert shapes[0] == shapes[1] == shapes[2]
     # Times agree to the console's microsecond resolution.
     otlp_store, _ = load(OTLP)
     pretty_store, _ = load(PRETTY)
     for run_id, run in otlp_store.runs.items():
         for span_id, span in run.spans.items():
+            if unwritten(span):
+                continue  # made up (recorded_roots)
             other = pretty_store.runs[run_id].spans[span_id]
             assert other.start == pytest.approx(span.start, abs=2e-6)
             assert other.duration == pytest.approx(span.duration, abs=2e-6)
@@ -551,7 +578,10 @@ def test_cli_on_otel_files(path, capsys):
     assert next(s for s in spans if s["name"] == "tool.get_weather")["error"]["type"] == "TimeoutError"
 
     stats, _ = cli_json(capsys, "stats", path, "--json")
-    assert stats["spans"] == 7 and stats["status"]["error"] == 2 and stats["status"]["ok"] == 5
+    # (OTLP's: and worker.loop's placeholder, running; test_a_parent_its_otlp_spans…)
+    stand_in = path == OTLP
+    assert stats["spans"] == 7 + stand_in and stats["status"]["error"] == 2 and stats["status"]["ok"] == 5
+    assert stats["status"]["running"] == stand_in
     assert {"name": "llm.chat", "count": 2} .items() <= next(
         n for n in stats["by_name"] if n["name"] == "llm.chat").items()
 
@@ -564,8 +594,13 @@ def test_cli_on_otel_files(path, capsys):
 
     assert main(["tree", path]) == 0
     text = capsys.readouterr().out
-    # which parent: never exported (a job killed mid-run), or another file's (QA)
-    assert "job.step  8µs  (parent 62e3dac16e8562ed not found)" in text and "GET /weather" in text
+    # which parent: never exported (a job killed mid-run), or another file's
+    # (QA); OTLP's steps say it is in their process, so it stands in.
+    if path == OTLP:
+        assert "▶ (not written yet)  not in the file" in text and "\n   ├─ ✓ job.step  8µs\n" in text
+    else:
+        assert "job.step  8µs  (parent 62e3dac16e8562ed not found)" in text
+    assert "GET /weather" in text
 
 
 def test_cli_on_native_with_bad_lines(tmp_path, capsys):
@@ -675,7 +710,7 @@ def test_an_orphan_says_so_in_json_as_the_text_tree_does(capsys):
 
     from tracetui.cli import main
 
-    path = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "otel", "otlp.jsonl")
+    path = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "otel", "console.jsonl")
     assert main(["spans", path, "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     shards = [r for r in rows if r["name"] == "reindex.shard"]
@@ -687,7 +722,15 @@ def test_an_orphan_says_so_in_json_as_the_text_tree_does(capsys):
     assert main(["tree", path, "--json"]) == 0
     text = capsys.readouterr().out
     assert text.count('"orphan": true') == len(shards)
-    assert text.count(f'"missing_parent": "{parents.pop()}"') == len(shards)  # as spans --json says
+    assert text.count(f'"missing_parent": "{next(iter(parents))}"') == len(shards)  # as spans --json says
+    # The same spans as OTLP say that parent is in their process: it stands in.
+    path = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "otel", "otlp.jsonl")
+    assert main(["spans", path, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    shards = [r for r in rows if r["name"] == "reindex.shard"]
+    (stand_in,) = [r for r in rows if r["id"] in parents]
+    assert stand_in["status"] == "running" and stand_in.get("unwritten") is True
+    assert all(r["parent"] == stand_in["id"] and not r.get("orphan") for r in shards)
 
 
 def test_native_updates_find_their_span_and_a_close_outlives_a_late_open(tmp_path, capsys):

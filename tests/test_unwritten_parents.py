@@ -22,7 +22,7 @@ import test_follow_writers
 from writer_process import Writer
 from tracetui.cli import main
 from tracetui.clock import ages_cut_short, as_of
-from tracetui.formats.spanbuild import UNWRITTEN_GONE, UNWRITTEN_RUNNING
+from tracetui.formats.spanbuild import UNWRITTEN_GONE, UNWRITTEN_MISSING, UNWRITTEN_RUNNING
 from tracetui.model import OK, RUNNING, unwritten
 from tracetui.sources.discover import open_file, open_sources
 from tracetui.store import Store
@@ -192,7 +192,9 @@ def test_a_killed_pipelines_placeholder_stays_running_its_age_a_lower_bound(pipe
     """Killed mid-run (SIGKILL), its root never written: the placeholder
     stays, running, saying it never was written; its age stops where the
     writer was last seen, shown `≥`. A command run afterwards never saw the
-    file written live: it reads the file as it is (orphans)."""
+    file written live: where the spans say their parent is in their
+    process (OTLP), the placeholder stands there too, running, its age a
+    lower bound; else it reads the file as it is (orphans)."""
     path, proc, exporter = pipeline
     hung, _ = recorded(exporter)
     proc.write(hung)
@@ -211,13 +213,21 @@ def test_a_killed_pipelines_placeholder_stays_running_its_age_a_lower_bound(pipe
     assert as_of(run, time.time()) == frozen >= seen - 1.0  # the last look that found it at work
 
     assert main(["tree", path]) == 0
-    assert "(parent " + stand_in.id + " not found)" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    if exporter == RECORDED["otlp"]:  # its spans say their parent is in their process
+        assert "(parent " + stand_in.id + " not found)" not in text
+        assert "▶ (not written yet)  not in the file" in text and "≥" in text
+    else:
+        assert "(parent " + stand_in.id + " not found)" in text
 
 
 def test_a_file_never_seen_written_live_keeps_its_orphans(tmp_path, exporter, capsys):
     """A copy of the hung pipeline's file (or its export, read after it was
     killed): no writer holds it, so a parent not in it is just not found,
-    the run reads as recorded, as before."""
+    the run reads as recorded, as before; unless its spans say that parent
+    is in their process (below)."""
+    if exporter == RECORDED["otlp"]:
+        pytest.skip("OTLP spans say where their parent is: test_a_killed_pipelines_export_read_later")
     hung, _ = recorded(exporter)
     path = str(tmp_path / "copy.jsonl")
     with open(path, "w", encoding="utf-8") as f:
@@ -231,6 +241,31 @@ def test_a_file_never_seen_written_live_keeps_its_orphans(tmp_path, exporter, ca
     text = capsys.readouterr().out
     assert text.count(f"(parent {agent} not found)") == 2
     assert "not written" not in text
+
+
+def test_a_killed_pipelines_export_read_later_stands_its_parent_in_running(tmp_path, capsys):
+    """The same copy as OTLP, which says of each span whether its parent is
+    in another process (`flags`): the parent its spans name, local, is
+    missing, so their process had not ended it when the file was last
+    written. It read ✓ ok to whoever opened the file after the pipeline
+    was killed (QA); a placeholder stands for it, running, its age a lower
+    bound, saying why, and the anomalies list it."""
+    hung, _ = recorded(RECORDED["otlp"])
+    path = str(tmp_path / "copy.jsonl")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(hung)
+    source, run = follow(path, 0.5)
+    agent = agent_id(RECORDED["otlp"])
+    stand_in = run.spans[agent]
+    assert unwritten(stand_in) and stand_in.detail == UNWRITTEN_MISSING
+    assert [r.name for r in stand_in.children] == ["llm_call_0", "tool.search"]
+    assert run.status == RUNNING and agent in run.anomalies.running and not run.writer_seen
+    assert not source.live and ages_cut_short(run)
+    assert main(["runs", path, "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["status"] == "running" and row["running"] == 1
+    assert main(["anomalies", path, "--json"]) == 0
+    assert [r["detail"] for r in json.loads(capsys.readouterr().out)["running"]] == ["(not written yet)"]
 
 
 def _otlp_line(span: dict) -> str:

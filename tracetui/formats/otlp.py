@@ -160,6 +160,15 @@ def parent_is_remote(kind: str, flags: Any = None) -> bool:
     return kind in REMOTE_PARENT_KINDS
 
 
+def parent_is_local(flags: Any = None) -> bool:
+    """Whether a span's OTLP `flags` say its parent is in its own process
+    (recent SDKs set HAS_IS_REMOTE, and IS_REMOTE only for a remote one):
+    a parent missing from the file then is one its process had not ended
+    (`SpanLinker.unwritten`). Without flags, nothing is known."""
+    return isinstance(flags, int) and not isinstance(flags, bool) \
+        and bool(flags & HAS_IS_REMOTE) and not flags & IS_REMOTE
+
+
 def apply_events(span: Span, events: list[tuple[float | None, str, dict[str, Any]]]) -> dict[str, Any] | None:
     """Attach span events (time, name, attributes) as model Events; return
     the error the last `exception` event describes, if any."""
@@ -214,7 +223,8 @@ def finish_span(decoder: SpanDecoder, run, span: Span, *, name: str, kind: str,
         span.error = None
     if not span.origin or span.origin[-1] != locator:
         span.origin += (locator,)
-    decoder.linker.link(run, span, parent_id, parent_id is not None and parent_is_remote(kind, flags))
+    decoder.linker.link(run, span, parent_id, parent_id is not None and parent_is_remote(kind, flags),
+                        parent_id is not None and parent_is_local(flags))
     if parent_id is None:
         decoder.rooted.add(run.id)
         run.name = run_name(name, service) or run.id

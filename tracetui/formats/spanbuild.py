@@ -66,6 +66,11 @@ UNWRITTEN_RUNNING = "still open: the exporter writes a span when it ends, and th
 #: ... and once its writer is gone.
 UNWRITTEN_GONE = ("never written: its pipeline ended or was killed before this span ended "
                   "(the exporter writes a span when it ends)")
+#: ... and where no writer was seen, made because its children's flags say
+#: it is in their process.
+UNWRITTEN_MISSING = ("not in the file, though its children say it is in their process: that process "
+                     "had not ended it when the file was last written (still running, hung or killed; "
+                     "the exporter writes a span when it ends)")
 #: The note among a placeholder's attributes (the detail pane's).
 UNWRITTEN_NOTE = ("made up by tracetui: spans in the file name this one as their parent, but it "
                   "is not in the file. OpenTelemetry exporters write a span only when it ends, "
@@ -91,7 +96,7 @@ class _RunLinks:
     """Linking state of one run."""
 
     __slots__ = ("run", "pending", "waiting", "jumps", "stale_roots", "stale_parents", "dirty",
-                 "placeholders", "remote")
+                 "placeholders", "remote", "local")
 
     def __init__(self, run: Run) -> None:
         self.run = run
@@ -116,6 +121,10 @@ class _RunLinks:
         #: flags say so, or a server span's caller): no placeholder stands
         #: for it, that parent is not this file's to write.
         self.remote: set[Span] = set()
+        #: waiting spans whose parent their source says is in their own
+        #: process (an OTLP span's flags): a parent missing from the file
+        #: was not ended when it was last written, writer seen or not.
+        self.local: set[Span] = set()
 
 
 class SpanLinker:
@@ -184,10 +193,12 @@ class SpanLinker:
             span.children.sort(key=_start_key)
         return span, True
 
-    def link(self, run: Run, span: Span, parent_id: str | None, remote: bool = False) -> None:
+    def link(self, run: Run, span: Span, parent_id: str | None, remote: bool = False,
+             local: bool = False) -> None:
         """Make `parent_id` the span's parent (None: a root). Idempotent; a
         different parent than before moves the span. `remote`: that parent
-        is in another process (no placeholder stands for it, `unwritten`)."""
+        is in another process (no placeholder stands for it, `unwritten`);
+        `local`: the source says it is in this span's process."""
         links = self._links(run)
         current = span.parent
         if current is not None:
@@ -212,6 +223,8 @@ class SpanLinker:
             links.pending.setdefault(parent_id, {})[span] = None
             if remote:
                 links.remote.add(span)
+            elif local:
+                links.local.add(span)
             self._fresh[run.id] = links
             return
         # Only a span with descendants can close a cycle.
@@ -271,28 +284,32 @@ class SpanLinker:
                 runs.append(links.run)
         return runs
 
-    def unwritten(self, run: Run) -> list[Span]:
+    def unwritten(self, run: Run, only_local: bool = False) -> list[Span]:
         """Placeholders for the parents the run's spans wait for, made up
         (`Span.synthetic`), running from their first child's start: called
         while the source's writer is at work, when a parent not seen is
         most likely one not written yet (OTel exporters write a span when
         it ends: a hung pipeline's root and hung step never are, and its
         run read ✓ ok). Not for a parent in another process (`remote`).
-        Returns those made; the caller files them (`Anomalies.place`) and
-        flushes."""
+        `only_local`: with no writer at work, only for a parent all of
+        whose children say it is in their own process (`local`): it had
+        not ended when the file was last written (a killed pipeline's
+        export read ✓ ok to whoever opened it later). Returns those made;
+        the caller files them (`Anomalies.place`) and flushes."""
         links = self._runs.get(run.id)
         if links is None or links.run is not run or not links.pending:
             return []
         made = []
         for parent_id, waiting in list(links.pending.items()):
             if not isinstance(parent_id, str) or not parent_id \
-                    or (links.remote and all(child in links.remote for child in waiting)):
+                    or (links.remote and all(child in links.remote for child in waiting)) \
+                    or (only_local and not all(child in links.local for child in waiting)):
                 continue
             start = min((child.start for child in waiting if child.start is not None), default=None)
             span, _ = self.span(run, parent_id, UNWRITTEN_NAME, UNWRITTEN_KIND)  # adopts them
             span.synthetic = True
             span.start = start
-            span.detail = UNWRITTEN_RUNNING
+            span.detail = UNWRITTEN_MISSING if only_local else UNWRITTEN_RUNNING
             span.attributes = {"note": UNWRITTEN_NOTE}
             run.synthetic_spans += 1
             links.placeholders[parent_id] = span
@@ -301,12 +318,15 @@ class SpanLinker:
 
     def say_unwritten(self, run: Run, at_work: bool) -> None:
         """The run's placeholders say whether their writer is at work (the
-        span may still come) or gone (it never will)."""
+        span may still come) or gone (it never will); one made where no
+        writer was at work (`UNWRITTEN_MISSING`) keeps saying so."""
         links = self._runs.get(run.id)
         if links is not None and links.run is run:
-            detail = UNWRITTEN_RUNNING if at_work else UNWRITTEN_GONE
             for span in links.placeholders.values():
-                span.detail = detail
+                if at_work:
+                    span.detail = UNWRITTEN_RUNNING
+                elif span.detail != UNWRITTEN_MISSING:  # (one no writer was seen at says so)
+                    span.detail = UNWRITTEN_GONE
 
     def _realize(self, links: _RunLinks, span: Span, name: str, kind: str) -> None:
         """A placeholder's span has come: it is that span now, blank for its
@@ -330,6 +350,8 @@ class SpanLinker:
         child.orphan = False
         if links.remote:
             links.remote.discard(child)
+        if links.local:
+            links.local.discard(child)
         if parent.synthetic and child.start is not None and links.placeholders.get(parent.id) is parent \
                 and (parent.start is None or child.start < parent.start):
             # A placeholder runs from its first child's start.
@@ -364,6 +386,8 @@ class SpanLinker:
         elif span.orphan:
             if links.remote:
                 links.remote.discard(span)
+            if links.local:
+                links.local.discard(span)
             claimed = links.waiting.pop(span, None)
             waiters = links.pending.get(claimed) if claimed is not None else None
             if waiters:
@@ -842,13 +866,14 @@ class SpanDecoder:
         return any(run is not None and (run.anomalies.running or waits(run))
                    for run in map(runs.get, self.run_ids))
 
-    def _hold_places(self, runs) -> bool:
+    def _hold_places(self, runs, only_local: bool = False) -> bool:
         """Placeholders for the parents the spans of `runs` name and this
-        source has not written (`SpanLinker.unwritten`), filed as running
-        (unless `--filter` leaves them out); True if one was made."""
+        source has not written (`SpanLinker.unwritten`; `only_local`: those
+        its spans say are in their process), filed as running (unless
+        `--filter` leaves them out); True if one was made."""
         made = False
         for run in runs:
-            for span in self.linker.unwritten(run):
+            for span in self.linker.unwritten(run, only_local):
                 if self.listed(span):
                     run.anomalies.place(span, fresh=True)
                 self.store.touch(run.id)
@@ -861,8 +886,8 @@ class SpanDecoder:
         trace's read ✓ ok until the next look at the writer); then the
         lists are tidied (`SpanLinker.flush`)."""
         fresh = self.linker.fresh_waits(self.run_ids)
-        if self.writer_at_work and fresh:
-            self._hold_places(fresh)
+        if fresh:
+            self._hold_places(fresh, only_local=not self.writer_at_work)
         self.linker.flush()
 
     def see_writer(self, live: bool, seen: bool, since: float | None = None) -> bool:
@@ -890,7 +915,7 @@ class SpanDecoder:
                 continue
             # Not the writer's: its orphans stay roots, as in a file not live.
             before = seen and written_before(last_written(run), since)
-            if at_work and not before and self._hold_places((run,)):
+            if self._hold_places((run,), only_local=not at_work or before):
                 changed = True
             run_live = live and bool(run.anomalies.running) and not before
             # Live while any file it is written to is: a run of two
