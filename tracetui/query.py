@@ -255,9 +255,10 @@ def _span_values(run: Run, field: str) -> list:
             if name in attributes:
                 candidate = attributes[name]
                 try:
-                    if candidate in seen:
+                    marker = (type(candidate), candidate)  # 1 and True are one key, not one value
+                    if marker in seen:
                         continue
-                    seen.add(candidate)
+                    seen.add(marker)
                 except TypeError:  # a list or dict: kept as it is
                     pass
                 values.append(candidate)
