@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import gc
 import math
 import os
@@ -720,6 +719,8 @@ def _command_hint(word: str, paths: Sequence[str]) -> str:
     only that no such file exists (QA)."""
     if word is not paths[0] or os.sep in word or "." in word:
         return ""
+    import difflib  # here: every command's start would pay for it
+
     close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.6)
     if close:
         return f", nor a command (did you mean {close[0]}?)"

@@ -12,7 +12,6 @@ from typing import Any, Sequence
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.rule import Rule
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
@@ -78,6 +77,11 @@ def _json(value: Any, rest: str = IN_RAW) -> RenderableType:
     dumped = safe(dumped)
     if len(dumped) > MAX_SHOWN:
         return _t(dumped, rest=rest)
+    # Imported here: rich.syntax brings pygments, 16 ms of the app's start
+    # (`python -X importtime`), paid before the first screen for a pane
+    # that shows JSON only once a span is chosen.
+    from rich.syntax import Syntax
+
     return Syntax(dumped, "json", theme="ansi_dark", word_wrap=True, background_color="default")
 
 
