@@ -122,6 +122,20 @@ def test_run_list_span_fields_follow_a_run_that_grows(monkeypatch):
     assert parse("model:gemini").matches_run(run)
 
 
+def test_run_list_span_values_keep_one_and_true_apart():
+    """1 and True are one key to a set, not one value to a filter: a run
+    whose spans carry both is found by `flag:true` and by `flag:1`."""
+    from tracetui.model import Span
+
+    store = load("native/spans.jsonl")
+    run = next(iter(store.runs.values()))
+    for n, flag in enumerate((1, True)):
+        span = Span(f"flagged-{n}", run, name="step")
+        span.attributes = {"flag": flag}
+        run.spans[span.id] = span
+    assert parse("flag:true").matches_run(run) and parse("flag:1").matches_run(run)
+
+
 def _task_of(span):
     if span.kind == "Run Task":
         return span.detail.split()[1]
