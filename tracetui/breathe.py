@@ -51,13 +51,24 @@ def key_done() -> None:
     _no_key_pending.set()
 
 
+def _wait_for_key() -> bool:
+    """Wait while a key is being handled, until KEY_HOLD_MAX after it came
+    in at most; whether one was."""
+    if _no_key_pending.is_set():
+        return False
+    left = _key_since + KEY_HOLD_MAX - time.monotonic()
+    if left <= 0:
+        return False
+    _no_key_pending.wait(left)
+    return True
+
+
 def rest_for_key() -> None:
-    """Off the main thread: wait while a key is being handled (at most
-    until KEY_HOLD_MAX after it came in). What a reader calls between
-    slices of a big file, where a `Breather` per record would cost more."""
-    if not _no_key_pending.is_set() and threading.current_thread() is not threading.main_thread() \
-            and (left := _key_since + KEY_HOLD_MAX - time.monotonic()) > 0:
-        _no_key_pending.wait(left)
+    """Off the main thread: wait while a key is being handled. What a
+    reader calls between slices of a big file, where a `Breather` per
+    record would cost more, and a thread before its first long step."""
+    if threading.current_thread() is not threading.main_thread():
+        _wait_for_key()
 
 
 class Breather:
@@ -74,8 +85,7 @@ class Breather:
     def __call__(self) -> None:
         if not self._background:
             return
-        if not _no_key_pending.is_set() and (left := _key_since + KEY_HOLD_MAX - time.monotonic()) > 0:
-            _no_key_pending.wait(left)
+        if _wait_for_key():
             self._due = time.perf_counter() + WORK_SLICE
         elif time.perf_counter() >= self._due:
             time.sleep(REST)

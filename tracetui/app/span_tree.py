@@ -1099,7 +1099,9 @@ class SpanTree(LineList):
             # The pass starts once the frame showing the keystroke is drawn:
             # begun at once, it held the GIL against that frame (a filter
             # keystroke's echo took 25 ms on a 1M-line log, 8 ms of it the
-            # UI thread's).
+            # UI thread's). Not `breathe.rest_for_key`: the key is done (its
+            # `KeyDone` back) before the box's `Changed` starts this pass,
+            # so that hold may be over already.
             go = threading.Event()
             if live or not self.call_after_refresh(go.set):
                 go.set()

@@ -96,7 +96,7 @@ class _RunLinks:
     """Linking state of one run."""
 
     __slots__ = ("run", "pending", "waiting", "jumps", "stale_roots", "stale_parents", "dirty",
-                 "placeholders", "remote", "local")
+                 "placeholders", "said_remote")
 
     def __init__(self, run: Run) -> None:
         self.run = run
@@ -117,14 +117,12 @@ class _RunLinks:
         self.dirty = False
         #: parent id → the made-up span standing for it (`SpanLinker.unwritten`).
         self.placeholders: dict[str, Span] = {}
-        #: waiting spans whose parent is in another process (an OTLP span's
-        #: flags say so, or a server span's caller): no placeholder stands
-        #: for it, that parent is not this file's to write.
-        self.remote: set[Span] = set()
-        #: waiting spans whose parent their source says is in their own
-        #: process (an OTLP span's flags): a parent missing from the file
+        #: waiting span → whether its parent is in another process, where
+        #: that is known (an OTLP span's flags, or a server span's caller).
+        #: True: no placeholder stands for that parent, not this file's to
+        #: write. False (in its own process): one missing from the file
         #: was not ended when it was last written, writer seen or not.
-        self.local: set[Span] = set()
+        self.said_remote: dict[Span, bool] = {}
 
 
 class SpanLinker:
@@ -221,10 +219,8 @@ class SpanLinker:
             span.orphan = parent_id if isinstance(parent_id, str) and parent_id else True
             links.waiting[span] = parent_id
             links.pending.setdefault(parent_id, {})[span] = None
-            if remote:
-                links.remote.add(span)
-            elif local:
-                links.local.add(span)
+            if remote or local:
+                links.said_remote[span] = remote
             self._fresh[run.id] = links
             return
         # Only a span with descendants can close a cycle.
@@ -290,9 +286,9 @@ class SpanLinker:
         while the source's writer is at work, when a parent not seen is
         most likely one not written yet (OTel exporters write a span when
         it ends: a hung pipeline's root and hung step never are, and its
-        run read ✓ ok). Not for a parent in another process (`remote`).
+        run read ✓ ok). Not for a parent in another process (`said_remote`).
         `only_local`: with no writer at work, only for a parent all of
-        whose children say it is in their own process (`local`): it had
+        whose children say it is in their own process (`said_remote`): it had
         not ended when the file was last written (a killed pipeline's
         export read ✓ ok to whoever opened it later). Returns those made;
         the caller files them (`Anomalies.place`) and flushes."""
@@ -301,9 +297,10 @@ class SpanLinker:
             return []
         made = []
         for parent_id, waiting in list(links.pending.items()):
+            said = links.said_remote
             if not isinstance(parent_id, str) or not parent_id \
-                    or (links.remote and all(child in links.remote for child in waiting)) \
-                    or (only_local and not all(child in links.local for child in waiting)):
+                    or (said and all(said.get(child) is True for child in waiting)) \
+                    or (only_local and not all(said.get(child) is False for child in waiting)):
                 continue
             start = min((child.start for child in waiting if child.start is not None), default=None)
             span, _ = self.span(run, parent_id, UNWRITTEN_NAME, UNWRITTEN_KIND)  # adopts them
@@ -348,10 +345,8 @@ class SpanLinker:
         (unless the caller sorts them afterwards)."""
         child.parent = parent
         child.orphan = False
-        if links.remote:
-            links.remote.discard(child)
-        if links.local:
-            links.local.discard(child)
+        if links.said_remote:
+            links.said_remote.pop(child, None)
         if parent.synthetic and child.start is not None and links.placeholders.get(parent.id) is parent \
                 and (parent.start is None or child.start < parent.start):
             # A placeholder runs from its first child's start.
@@ -384,10 +379,8 @@ class SpanLinker:
             links.run.roots.append(span)
             links.jumps.clear()
         elif span.orphan:
-            if links.remote:
-                links.remote.discard(span)
-            if links.local:
-                links.local.discard(span)
+            if links.said_remote:
+                links.said_remote.pop(span, None)
             claimed = links.waiting.pop(span, None)
             waiters = links.pending.get(claimed) if claimed is not None else None
             if waiters:
@@ -915,7 +908,9 @@ class SpanDecoder:
                 continue
             # Not the writer's: its orphans stay roots, as in a file not live.
             before = seen and written_before(last_written(run), since)
-            if self._hold_places((run,), only_local=not at_work or before):
+            # (Not at work: the parents its spans say are local got theirs
+            # as the spans came, `_end_batch`.)
+            if at_work and not before and self._hold_places((run,)):
                 changed = True
             run_live = live and bool(run.anomalies.running) and not before
             # Live while any file it is written to is: a run of two
