@@ -130,6 +130,14 @@ STATUS_WORDS = {"ok": "✓ ok", "error": "✗ with errors", "cancelled": "⊘ ca
 EXPORT_NOTICE_MIN = 50_000
 #: Bytes per reader slice while following (small slices keep the lock short).
 SLICE_BYTES = 1024 * 1024
+#: How long the app may spend reading its sources' first slices before its
+#: first frame (s): a big log's run and first spans are then in that frame.
+#: Read by the reader thread instead, the first slice shared the GIL with
+#: the mount and the first layout, and took ~200 ms for 2,600 records; the
+#: runs came a frame later still (first screen 0.55–0.61 s on the 1M-line
+#: log, `bench/bench_tui.py`). Bounded: a directory of many files shows its
+#: layout first, and the reader reads the rest.
+FIRST_SLICES_BUDGET = 0.1
 #: Slices per pass for the source of the run the tree shows, against one for
 #: every other source: opening Inspect's trace directory, the newest log
 #: (the one shown) is read whole first instead of in step with the rest.
@@ -371,6 +379,9 @@ class TraceApp(KeysInOrder):
         self._early_prescans: dict[str, Prescan] = dict(prescans or {})
         #: Held archives whose first slice the reader has read (the reader's own).
         self._sliced: set[Source] = set()
+        #: Files found moved (gzipped, rotated) as their first slices were
+        #: read before the reader started (`_read_first_slices`).
+        self._moved_first: list[str] = []
         self._release_timer: Timer | None = None
         #: How many held archives were let go: a pass of the reader that
         #: began before one was does not end the load it starts.
@@ -443,13 +454,43 @@ class TraceApp(KeysInOrder):
         self._say_waiting()
         self.update_status()
         self.set_interval(1.0, self.tick)
-        self.read_sources()
         big_logs = [source for source in self.sources if source in self._held or (
             isinstance(source, LineSource) and source.format == "inspect"
             and worth_prescanning(source.path))]
         if big_logs:
             self._scanning = {_run_id_of(source) for source in big_logs if source not in self._held}
             self.prescan(big_logs)
+        # After `_scanning` is known: the panel must not list what is open
+        # in a big log's first slice as running.
+        if self._read_first_slices():
+            self.apply_changes()
+        # The reader starts once the first frame is drawn: it would share the
+        # GIL with the first layout (~100 ms of UI work, the first slices in
+        # it already).
+        self.call_after_refresh(self.read_sources)
+
+    def _read_first_slices(self) -> bool:
+        """Read the first slice of each log the reader would read at once,
+        here, before the first frame (`FIRST_SLICES_BUDGET`); True if
+        anything was read. Only line sources: a database's poll reads it
+        whole."""
+        deadline = time.monotonic() + FIRST_SLICES_BUDGET
+        changed = False
+        for source in list(self.sources):
+            if time.monotonic() > deadline:
+                break
+            if not isinstance(source, LineSource) or source in self._held:
+                continue
+            path = source.path
+            try:
+                changed |= source.poll(max_chunks=1)
+            except SourceError as exc:
+                self.notes.append(str(exc))
+            except Exception as exc:  # a reader bug must not kill the UI
+                self.notes.append(f"{source.path}: read failed: {type(exc).__name__}: {exc}")
+            if source.path != path:
+                self._moved_first.append(path)  # the reader's first pass sees to it
+        return changed
 
     def on_unmount(self) -> None:
         self._closing = True
@@ -542,7 +583,7 @@ class TraceApp(KeysInOrder):
             ends = self._read_ends() if woke is False else {}
             changed = False
             behind = False
-            moved: list[str] = []
+            moved, self._moved_first = self._moved_first, []
             started_pass = time.monotonic()
             releases = self._releases
             settled_turn = started_pass - last_settled >= SETTLED_INTERVAL
