@@ -19,6 +19,7 @@ from tracetui.analysis import anomalies_envelope
 from tracetui.formats.inspect import InspectDecoder
 from tracetui.model import BUCKETS
 from tracetui.prescan import Prescan
+from tracetui.sources.discover import open_sources
 from tracetui.sources.files import FileFollower
 from tracetui.store import Store
 
@@ -68,6 +69,20 @@ def sequential(path: str, message_filter=None) -> dict:
     env = anomalies_envelope(path, store.runs.values(), AS_OF)
     env["skipped"] = decoder.skipped
     # Where its notes say they are (`tracetui.skipped`): the scan's must agree.
+    env["skipped where"] = (decoder.skipped_before_records, decoder.first_bad_line,
+                            decoder.first_bad_after_records)
+    return env
+
+
+def indexed(path: str) -> dict:
+    """`sequential`, read as the CLI and the app read a log: a line
+    source's poll hands the decoder whole runs of lines at once."""
+    store = Store()
+    (source,), _ = open_sources([path], store)
+    source.poll(final=True)
+    decoder = source.decoder
+    env = anomalies_envelope(path, store.runs.values(), AS_OF)
+    env["skipped"] = decoder.skipped
     env["skipped where"] = (decoder.skipped_before_records, decoder.first_bad_line,
                             decoder.first_bad_after_records)
     return env
@@ -297,7 +312,7 @@ def test_a_lone_cr_between_two_fields_breaks_the_line(tmp_path, monkeypatch, acc
     expected = sequential(same)
     assert [row["detail"] for row in expected["running"]] == ["x"] and expected["skipped"] == 4
     del expected["trace_file"]
-    for ours in (sequential(path), scanned(path)):
+    for ours in (sequential(path), indexed(path), scanned(path)):
         del ours["trace_file"]
         assert ours == expected
 

@@ -4,7 +4,8 @@ A decoder is made for one source file (or database) and one Store:
 
     decoder = Decoder(store, path)
     decoder.feed(lines)          # line formats: [(offset, bytes), ...]
-    decoder.feed_run(lines, pos) # optional, faster: consecutive lines from offset pos
+    decoder.feed_run(lines, pos, crs) # optional, faster: consecutive lines from offset pos
+                                      # (crs: a CR may be in them)
     decoder.feed_document(data)  # document formats: the whole file's bytes
     decoder.reset()              # the source was replaced: forget its runs
     decoder.skipped, decoder.first_bad_line, decoder.records

@@ -537,9 +537,10 @@ class InspectDecoder:
         for offset, line in lines:
             self.feed_run([line], offset)
 
-    def feed_run(self, lines: list[bytes], pos: int) -> None:
+    def feed_run(self, lines: list[bytes], pos: int, crs: bool = True) -> None:
         """`feed` for consecutive lines, the first at offset `pos`: the
-        reader's hot path. Records of the shapes Inspect's writer gives
+        reader's hot path; `crs`: a line may hold a CR (else none is looked
+        for, line by line). Records of the shapes Inspect's writer gives
         (a plain message; an enter or exit without error fields, its
         fields of the right types) are checked and dispatched inline, as
         `validate` and `_record` would; anything else takes `_record`."""
@@ -565,14 +566,15 @@ class InspectDecoder:
             offset = pos
             pos += len(line) + 1
             line_no += 1
-            cr = line.find(b"\r")
-            if 0 <= cr < len(line) - 1:
-                # A lone CR: Inspect breaks the line there, even between two
-                # fields, where orjson would read it as a space.
-                self._line_no = line_no
-                self._slow_line(line, offset)
-                line_no = self._line_no
-                continue
+            if crs:
+                cr = line.find(b"\r")
+                if 0 <= cr < len(line) - 1:
+                    # A lone CR: Inspect breaks the line there, even between
+                    # two fields, where orjson would read it as a space.
+                    self._line_no = line_no
+                    self._slow_line(line, offset)
+                    line_no = self._line_no
+                    continue
             try:
                 rec = parse(line)
                 get = rec.get

@@ -56,6 +56,10 @@ class Chunk:
     notes: list[str] = field(default_factory=list)
     #: More data is waiting (the read stopped at READ_SIZE).
     more: bool = False
+    #: A line read has a CR in it (a CRLF file, or a lone CR, which Inspect
+    #: takes for a line break): without one, a decoder need not look for
+    #: lone CRs line by line (0.3 µs a line; one look for the whole block).
+    cr: bool = False
 
     @property
     def lines(self) -> list[tuple[int, bytes]]:
@@ -481,6 +485,8 @@ class FileFollower:
         if self._partial:
             data = self._partial + data
             self._partial = b""
+        if not chunk.cr and b"\r" in data:
+            chunk.cr = True
         lines = data.split(b"\n")
         last = lines.pop()
         if last and final:

@@ -94,7 +94,7 @@ class LineSource(DecodedSource):
                     feed_run = getattr(self.decoder, "feed_run", None)
                     if feed_run is not None:
                         for pos, lines in chunk.runs:
-                            feed_run(lines, pos)
+                            feed_run(lines, pos, chunk.cr)
                     else:
                         self.decoder.feed(chunk.lines)
                     changed = True
