@@ -227,3 +227,16 @@ def test_a_special_byte_is_found_wherever_it_falls_in_a_word(special, monkeypatc
             at, index, records, stopped = fastscan_fastfold.fold(line, 0, len(line), 0, 0, {}, set(), set(), [],
                                                                  False)
             assert (at, records, stopped) == (len(line), 1, False)
+
+
+@pytest.mark.skipif(fastscan_fastfold is None, reason="the C accelerator is not built")
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"\n", b"\r", b"\r\n", b"x", b"{}", b"\x00", b"\xff", b"\n\n"]), max_size=60)
+       .map(b"".join))
+def test_split_lines_cuts_where_bytes_split_does(data):
+    """The reader's memchr split gives what `data.split(b"\\n")` gives, for
+    bytes, a bytearray and a view alike (empty lines, a last line without
+    its newline, NULs and CRs included)."""
+    expected = data.split(b"\n")
+    for form in (data, bytearray(data), memoryview(data)):
+        assert fastscan_fastfold.split_lines(form) == expected

