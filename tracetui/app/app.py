@@ -1139,7 +1139,12 @@ class TraceApp(KeysInOrder):
             names = plain(basenames[0], max(4, room - len(more))) + more
         held = list(self._held)
         records = sum(s.records for s in self.sources if s not in held)  # a held first slice is no count
-        skipped = sum(s.skipped for s in self.sources)
+        # What a source's own note says (a Chrome trace cut short: where,
+        # and how many events were read) is not counted again as skipped
+        # lines, as the CLI and the notes (`n`) leave it (QA: "1 skipped
+        # (first at line 343)" beside "the document ends early").
+        unsaid = [s for s in self.sources if s.skipped > s.skipped_said]
+        skipped = sum(s.skipped - s.skipped_said for s in unsaid)
         text = Text(no_wrap=True, overflow="ellipsis")
         waiting = self._waiting_for()
         if waiting is not None:
@@ -1197,13 +1202,14 @@ class TraceApp(KeysInOrder):
             # `follow off` cut to `follow` read as on (QA).
             tail.append(f"  exporting {sum(self._exporting.values()):,} spans…", style="yellow")
         if skipped:
-            bad = next(s for s in self.sources if s.skipped)
+            bad = unsaid[0]
             # Of several sources, which one: a line number alone could be any's.
             name = safe(os.path.basename(bad.path), newlines=False) if len(self.sources) > 1 else ""
             text.append(f"  {skipped:,} skipped", style="yellow")
             # Where, only if the line has room for it and what follows: at
             # 80 columns the count was cut to "2 skipped (first at" (QA).
-            where_at = " ({})".format(where_skipped(bad.skipped, bad.skipped_before_records, bad.first_bad_line,
+            where_at = " ({})".format(where_skipped(bad.skipped - bad.skipped_said, bad.skipped_before_records,
+                                                   bad.first_bad_line,
                                                    bad.first_bad_after_records, name))
             if text.cell_len + len(where_at) + tail.cell_len <= (self._status.size.width or 80):
                 text.append(where_at, style="yellow")
