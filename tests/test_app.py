@@ -3372,9 +3372,8 @@ async def test_a_sort_a_filter_overtook_is_not_said_pending_once_it_is_dropped(m
 
 def _held_after_first_slice(source, slices: int = 1):
     """Let `source` read one slice (or `slices`), then hold the reader (the
-    app's one thread that reads every source) until released. The first
-    slice may be read on the UI thread, before the first frame; with
-    `slices=0` it reads nothing there."""
+    app's one thread that reads every source, or the one that reads the
+    first slices before the first frame) until released."""
     import threading
 
     source.follower.read_size = 4096
@@ -3383,10 +3382,6 @@ def _held_after_first_slice(source, slices: int = 1):
     polls = [0]
 
     def held_poll(*args, **kwargs):
-        if polls[0] >= slices and threading.current_thread() is threading.main_thread():
-            # The app's first slices, read before its first frame
-            # (`_read_first_slices`): held, they read nothing.
-            return False
         polls[0] += 1
         if polls[0] > slices:
             proceed.wait(10)

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 from collections import Counter
 from typing import Callable, Iterable
@@ -138,6 +139,10 @@ SLICE_BYTES = 1024 * 1024
 #: log, `bench/bench_tui.py`). Bounded: a directory of many files shows its
 #: layout first, and the reader reads the rest.
 FIRST_SLICES_BUDGET = 0.1
+#: How much longer than its budget the first frame waits for the first
+#: slices (a slice begun just before the budget ran out) before it is drawn
+#: without them (s).
+FIRST_SLICES_GRACE = 0.1
 #: Slices per pass for the source of the run the tree shows, against one for
 #: every other source: opening Inspect's trace directory, the newest log
 #: (the one shown) is read whole first instead of in step with the rest.
@@ -382,6 +387,10 @@ class TraceApp(KeysInOrder):
         #: Files found moved (gzipped, rotated) as their first slices were
         #: read before the reader started (`_read_first_slices`).
         self._moved_first: list[str] = []
+        #: The thread reading the first slices (`_read_first_slices`), and
+        #: whether it read anything.
+        self._first_slices: threading.Thread | None = None
+        self._first_slices_read = False
         self._release_timer: Timer | None = None
         #: How many held archives were let go: a pass of the reader that
         #: began before one was does not end the load it starts.
@@ -460,19 +469,26 @@ class TraceApp(KeysInOrder):
         if big_logs:
             self._scanning = {_run_id_of(source) for source in big_logs if source not in self._held}
             self.prescan(big_logs)
-        # After `_scanning` is known: the panel must not list what is open
-        # in a big log's first slice as running.
-        if self._read_first_slices():
+        # The first slices, for the first frame: after `_scanning` is known
+        # (the panel must not list what is open in a big log's first slice
+        # as running), in a thread the UI waits a while for, not on the UI
+        # thread (a read that hangs, on a dead network mount, must not keep
+        # the app from drawing, nor from quitting).
+        first = self._first_slices = threading.Thread(target=self._read_first_slices, daemon=True,
+                                                       name="first slices")
+        first.start()
+        first.join(FIRST_SLICES_BUDGET + FIRST_SLICES_GRACE)
+        if not first.is_alive() and self._first_slices_read:
             self.apply_changes()
         # The reader starts once the first frame is drawn: it would share the
         # GIL with the first layout (~100 ms of UI work, the first slices in
         # it already).
         self.call_after_refresh(self.read_sources)
 
-    def _read_first_slices(self) -> bool:
+    def _read_first_slices(self) -> None:
         """Read the first slice of each log the reader would read at once,
-        here, before the first frame (`FIRST_SLICES_BUDGET`); True if
-        anything was read. Only line sources: a database's poll reads it
+        before the first frame (`FIRST_SLICES_BUDGET`); `_first_slices_read`
+        says if anything was. Only line sources: a database's poll reads it
         whole."""
         deadline = time.monotonic() + FIRST_SLICES_BUDGET
         changed = False
@@ -490,7 +506,7 @@ class TraceApp(KeysInOrder):
                 self.notes.append(f"{source.path}: read failed: {type(exc).__name__}: {exc}")
             if source.path != path:
                 self._moved_first.append(path)  # the reader's first pass sees to it
-        return changed
+        self._first_slices_read = changed
 
     def on_unmount(self) -> None:
         self._closing = True
@@ -571,9 +587,15 @@ class TraceApp(KeysInOrder):
 
     def _read_sources(self, wakeup: FileWakeup) -> None:
         worker = get_current_worker()
+        if self._first_slices is not None:
+            # Still reading (slower than the UI waits for it): one poll of a
+            # source at a time. What it read is drawn after this pass.
+            self._first_slices.join()
         last_post = 0.0
         last_rescan = last_freeze = last_change = last_settled = time.monotonic()
-        pending = False
+        # The first slices, if read after the UI stopped waiting for them,
+        # are not drawn yet.
+        pending = self._first_slices_read
         #: Whether a change woke the last rest: False for a watch's timeout,
         #: None when the reader slept (`_rest`).
         woke: bool | None = None
