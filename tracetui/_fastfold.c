@@ -39,18 +39,7 @@ enum {
 };
 
 typedef struct {
-    const char *name;
-    Py_ssize_t len;
-} KeyName;
-
-static const KeyName KEYS[K_COUNT] = {
-    {"message", 7}, {"timestamp", 9}, {"level", 5}, {"action", 6}, {"event", 5},
-    {"trace_id", 8}, {"detail", 6}, {"error", 5}, {"error_type", 10},
-    {"stacktrace", 10}, {"duration", 8}, {"start_time", 10},
-};
-
-typedef struct {
-    int kind;          /* 0: absent */
+    int kind;          /* V_STR, V_INT, V_FLOAT or V_OTHER (`scan_line` says which keys were found) */
     int escaped;       /* a string holding a backslash escape */
     const char *start; /* a string's characters (inside the quotes) */
     Py_ssize_t len;
@@ -302,23 +291,50 @@ static int scan_value(const unsigned char **p, const unsigned char *end, int dep
     return 1;
 }
 
+#define KEY_IS(name, len, word) (memcmp((name), (word), (len)) == 0)
+
+/* Which key that matters `name` is, or -1: by its length first (most keys
+ * are none of these), then a compare of that length. */
 static int key_index(const unsigned char *name, Py_ssize_t len) {
-    int i;
-    /* Most keys are none of these: the length and first letter rule them out. */
-    if (len < 5 || len > 10) return -1;
-    for (i = 0; i < K_COUNT; i++) {
-        if (KEYS[i].len == len && KEYS[i].name[0] == name[0] && KEYS[i].name[len - 1] == name[len - 1]
-                && memcmp(KEYS[i].name, name, len) == 0)
-            return i;
+    switch (len) {
+    case 5:
+        if (KEY_IS(name, 5, "level")) return K_LEVEL;
+        if (KEY_IS(name, 5, "event")) return K_EVENT;
+        if (KEY_IS(name, 5, "error")) return K_ERROR;
+        return -1;
+    case 6:
+        if (KEY_IS(name, 6, "action")) return K_ACTION;
+        if (KEY_IS(name, 6, "detail")) return K_DETAIL;
+        return -1;
+    case 7:
+        return KEY_IS(name, 7, "message") ? K_MESSAGE : -1;
+    case 8:
+        if (KEY_IS(name, 8, "trace_id")) return K_TRACE_ID;
+        if (KEY_IS(name, 8, "duration")) return K_DURATION;
+        return -1;
+    case 9:
+        return KEY_IS(name, 9, "timestamp") ? K_TIMESTAMP : -1;
+    case 10:
+        if (KEY_IS(name, 10, "start_time")) return K_START_TIME;
+        if (KEY_IS(name, 10, "error_type")) return K_ERROR_TYPE;
+        if (KEY_IS(name, 10, "stacktrace")) return K_STACKTRACE;
+        return -1;
+    default:
+        return -1;
     }
-    return -1;
 }
 
-/* The top-level keys that matter of a line that is a JSON object; 0 if it
- * is not certainly one (or a key that matters is escaped or repeated). */
-static int scan_line(const unsigned char *s, const unsigned char *end, Value *values) {
+/* The top-level keys that matter of a line that is a JSON object, from `s`
+ * to the next newline (or `end`), where `*eol` is then set; 0 if it is not
+ * certainly one (or a key that matters is escaped or repeated). Which keys
+ * were found is `*found` (a bit per key): `values` holds only those (no
+ * clearing of every entry a line). No newline can be crossed: a raw one is
+ * a control character inside a string, and no whitespace but a space is
+ * taken between tokens. */
+static int scan_line(const unsigned char *s, const unsigned char *end, Value *values, unsigned *found,
+                     const unsigned char **eol) {
     Value key;
-    memset(values, 0, sizeof(Value) * K_COUNT);
+    *found = 0;
     if (s >= end || *s != '{') return 0;
     s++;
     skip_spaces(&s, end);
@@ -333,13 +349,21 @@ static int scan_line(const unsigned char *s, const unsigned char *end, Value *va
         }
         index = key_index((const unsigned char *)key.start, key.len);
         if (index >= 0) {
-            if (values[index].kind) return 0; /* repeated: which one wins is Python's to say */
+            if (*found & (1u << index)) return 0; /* repeated: which one wins is Python's to say */
+            *found |= 1u << index;
             values[index] = value;
         }
         sep = scan_separator(&s, end, '}');
-        /* A CRLF's CR ends the line as its LF does (Inspect reads text
-         * mode); a CR anywhere else starts a line there: Python's to split. */
-        if (sep == SEP_CLOSED) return s == end || (s + 1 == end && *s == '\r');
+        if (sep == SEP_CLOSED) {
+            /* A CRLF's CR ends the line as its LF does (Inspect reads text
+             * mode); a CR anywhere else starts a line there: Python's to split. */
+            if (s < end && *s == '\r') s++;
+            if (s == end || *s == '\n') {
+                *eol = s;
+                return 1;
+            }
+            return 0;
+        }
         if (sep == SEP_BAD) return 0;
     }
 }
@@ -354,20 +378,23 @@ static int is_word(const Value *v, const char *word, Py_ssize_t len) {
 
 enum { LINE_OTHER, LINE_MESSAGE, LINE_ENTER, LINE_EXIT };
 
+/* A key's value kind as `scan_line` found it: 0 if the key is absent. */
+#define KIND(k) ((found & (1u << (k))) ? v[k].kind : 0)
+
 /* Which of the shapes `Folder._fold` folds inline the line is. */
-static int classify(const Value *v) {
-    if (v[K_MESSAGE].kind != V_STR || v[K_TIMESTAMP].kind != V_STR || v[K_LEVEL].kind != V_STR)
+static int classify(const Value *v, unsigned found) {
+    if (KIND(K_MESSAGE) != V_STR || KIND(K_TIMESTAMP) != V_STR || KIND(K_LEVEL) != V_STR)
         return LINE_OTHER;
-    if (!v[K_ACTION].kind) return LINE_MESSAGE;
-    if (v[K_ACTION].kind != V_STR || !plain_string(&v[K_TRACE_ID])) return LINE_OTHER;
-    if (v[K_DETAIL].kind && v[K_DETAIL].kind != V_STR) return LINE_OTHER;
-    if (v[K_ERROR].kind || v[K_ERROR_TYPE].kind || v[K_STACKTRACE].kind) return LINE_OTHER;
-    if (is_word(&v[K_EVENT], "exit", 4)) {
-        if ((v[K_DURATION].kind && v[K_DURATION].kind != V_FLOAT) || v[K_START_TIME].kind) return LINE_OTHER;
+    if (!KIND(K_ACTION)) return LINE_MESSAGE;
+    if (KIND(K_ACTION) != V_STR || !KIND(K_TRACE_ID) || !plain_string(&v[K_TRACE_ID])) return LINE_OTHER;
+    if (KIND(K_DETAIL) && KIND(K_DETAIL) != V_STR) return LINE_OTHER;
+    if (KIND(K_ERROR) || KIND(K_ERROR_TYPE) || KIND(K_STACKTRACE)) return LINE_OTHER;
+    if (KIND(K_EVENT) && is_word(&v[K_EVENT], "exit", 4)) {
+        if ((KIND(K_DURATION) && KIND(K_DURATION) != V_FLOAT) || KIND(K_START_TIME)) return LINE_OTHER;
         return LINE_EXIT;
     }
-    if (is_word(&v[K_EVENT], "enter", 5)) {
-        if ((v[K_START_TIME].kind && v[K_START_TIME].kind != V_FLOAT) || v[K_DURATION].kind) return LINE_OTHER;
+    if (KIND(K_EVENT) && is_word(&v[K_EVENT], "enter", 5)) {
+        if ((KIND(K_START_TIME) && KIND(K_START_TIME) != V_FLOAT) || KIND(K_DURATION)) return LINE_OTHER;
         return LINE_ENTER;
     }
     return LINE_OTHER;
@@ -376,27 +403,35 @@ static int classify(const Value *v) {
 static PyObject *ENTER_WORD;
 static PyObject *EXIT_WORD;
 
-/* tracked.append((tid, event, pos, line)) */
-static int track_record(PyObject *tracked, PyObject *tid, PyObject *event, PyObject *pos,
+/* tracked.append((tid, event, position, line)) */
+static int track_record(PyObject *tracked, PyObject *tid, PyObject *event, Py_ssize_t position,
                         const unsigned char *line, Py_ssize_t len) {
     PyObject *raw = PyBytes_FromStringAndSize((const char *)line, len);
-    PyObject *item;
+    PyObject *pos, *item;
     int failed;
     if (raw == NULL) return -1;
+    pos = PyLong_FromSsize_t(position);
+    if (pos == NULL) {
+        Py_DECREF(raw);
+        return -1;
+    }
     item = PyTuple_Pack(4, tid, event, pos, raw);
     Py_DECREF(raw);
+    Py_DECREF(pos);
     if (item == NULL) return -1;
     failed = PyList_Append(tracked, item);
     Py_DECREF(item);
     return failed;
 }
 
-/* One enter or exit, as `Folder._fold` applies it. */
-static int apply(int shape, PyObject *tid, PyObject *pos, const unsigned char *line, Py_ssize_t len,
+/* One enter or exit, as `Folder._fold` applies it (`position`: the line's,
+ * made a Python int only where it is kept: most exits find their enter). */
+static int apply(int shape, PyObject *tid, Py_ssize_t position, const unsigned char *line, Py_ssize_t len,
                  PyObject *running, PyObject *seen, PyObject *tracked_ids, PyObject *tracked, int track) {
     int known = PySet_Contains(tracked_ids, tid);
     if (known < 0) return -1;
-    if (known) return track_record(tracked, tid, shape == LINE_ENTER ? ENTER_WORD : EXIT_WORD, pos, line, len);
+    if (known)
+        return track_record(tracked, tid, shape == LINE_ENTER ? ENTER_WORD : EXIT_WORD, position, line, len);
     if (shape == LINE_EXIT) {
         PyObject *entered = PyDict_GetItemWithError(running, tid);
         if (entered != NULL) return PyDict_DelItem(running, tid);
@@ -406,7 +441,7 @@ static int apply(int shape, PyObject *tid, PyObject *pos, const unsigned char *l
             if (was_seen < 0) return -1;
             if (!was_seen) {
                 if (PySet_Add(tracked_ids, tid) < 0) return -1;
-                return track_record(tracked, tid, EXIT_WORD, pos, line, len);
+                return track_record(tracked, tid, EXIT_WORD, position, line, len);
             }
         }
         return 0;
@@ -428,7 +463,13 @@ static int apply(int shape, PyObject *tid, PyObject *pos, const unsigned char *l
                 }
                 fresh = PySet_GET_SIZE(seen) > before;
             }
+            PyObject *pos = PyLong_FromSsize_t(position);
+            if (pos == NULL) {
+                Py_DECREF(raw);
+                return -1;
+            }
             value = PyTuple_Pack(3, raw, pos, fresh ? Py_True : Py_False);
+            Py_DECREF(pos);
         } else {
             if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != 3) {
                 Py_DECREF(raw);
@@ -476,14 +517,15 @@ static PyObject *fold(PyObject *self, PyObject *args) {
     end = buf + stop;
     while (buf + at < end) {
         const unsigned char *line = buf + at;
-        const unsigned char *eol = memchr(line, '\n', end - line);
+        const unsigned char *eol = end;
+        unsigned found;
         int shape;
-        if (eol == NULL) eol = end;
-        if (!scan_line(line, eol, values)) {
+        /* The line's end is where its scan ends, not looked for first. */
+        if (!scan_line(line, end, values, &found, &eol)) {
             stopped = 1;
             break;
         }
-        shape = classify(values);
+        shape = classify(values, found);
         if (shape == LINE_OTHER) {
             stopped = 1;
             break;
@@ -491,17 +533,11 @@ static PyObject *fold(PyObject *self, PyObject *args) {
         if (shape != LINE_MESSAGE) {
             const Value *id = &values[K_TRACE_ID];
             PyObject *tid = PyUnicode_DecodeASCII(id->start, id->len, NULL);
-            PyObject *pos;
             int failed;
             if (tid == NULL) goto error;
-            pos = PyLong_FromSsize_t(base + index);
-            if (pos == NULL) {
-                Py_DECREF(tid);
-                goto error;
-            }
-            failed = apply(shape, tid, pos, line, eol - line, running, seen, tracked_ids, tracked, track);
+            failed = apply(shape, tid, base + index, line, eol - line, running, seen, tracked_ids, tracked,
+                           track);
             Py_DECREF(tid);
-            Py_DECREF(pos);
             if (failed < 0) goto error;
         }
         records++;
