@@ -6,4 +6,4 @@ installs all the same and the scan runs in pure Python, slower."""
 from setuptools import Extension, setup
 
 setup(ext_modules=[Extension("tracetui._fastfold", ["tracetui/_fastfold.c"], optional=True,
-                             extra_compile_args=["-O2"])])
+                             extra_compile_args=["-O3"])])
