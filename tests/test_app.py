@@ -3200,6 +3200,44 @@ async def test_the_first_frame_shows_a_big_logs_run_and_first_spans(tmp_path):
     assert os.path.getsize(path) > app_module.SLICE_BYTES  # more than the slice read first
 
 
+async def test_a_first_slice_that_hangs_keeps_neither_the_frame_nor_q_waiting(tmp_path):
+    """The first slices are read before the first frame, in a thread the
+    frame waits for a moment: a read that hangs (a dead network mount)
+    still lets the app draw its layout, and `q` quit it, as when only the
+    reader thread read."""
+    records = [c.inspect_record("enter", "A", "Model", "a", start=NOW), *_quick_pairs(10)]
+    path = str(tmp_path / "trace-1.log")
+    with open(path, "wb") as f:
+        f.writelines(map(c.line, records))
+    app = make_app(path)
+    hung = threading.Event()
+    read = app.sources[0].poll
+
+    def hanging_poll(*args, **kwargs):
+        hung.wait(30)  # released at the end of the test
+        return read(*args, **kwargs)
+
+    app.sources[0].poll = hanging_poll
+    frames: list[int] = []
+    display = app._display
+
+    def counted(screen, renderable) -> None:
+        frames.append(app.run_list.row_count())
+        display(screen, renderable)
+
+    app._display = counted
+    started = time.monotonic()
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            assert await wait_for(pilot, lambda: frames, seconds=3)
+            assert frames[0] == 0 and time.monotonic() - started < 3  # the layout, no run yet
+            await pilot.press("q")
+            await pilot.pause(0.2)
+            assert not app.is_running
+    finally:
+        hung.set()
+
+
 def _hold_back_prescans(monkeypatch):
     """Make the app's prescans answer only once the event returned is set."""
     import threading

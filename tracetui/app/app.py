@@ -599,7 +599,10 @@ class TraceApp(KeysInOrder):
         #: Whether a change woke the last rest: False for a watch's timeout,
         #: None when the reader slept (`_rest`).
         woke: bool | None = None
-        while not worker.is_cancelled:
+        # `_closing` too: a reader that began as the app closed (behind a
+        # first slice that hung until then) is not among the workers the
+        # app cancelled, and kept the process from ending (a test's `q`).
+        while not worker.is_cancelled and not self._closing:
             # New data read after a timeout, with no event waiting, was written
             # where the watch does not see (`FileWakeup.missed`).
             ends = self._read_ends() if woke is False else {}
