@@ -101,7 +101,7 @@ def load(paths: Sequence[str], **options: Any) -> tuple[Store, list[Source]]:
     for source in sources:
         for text in source.notes:
             note(text)
-        if source.skipped > source.skipped_said:  # (those its notes said are not said again)
+        if source.skipped_unsaid:
             note(source.skipped_note())
     return store, sources
 

@@ -388,9 +388,9 @@ class TraceApp(KeysInOrder):
         #: read before the reader started (`_read_first_slices`).
         self._moved_first: list[str] = []
         #: The thread reading the first slices (`_read_first_slices`), and
-        #: whether it read anything.
+        #: whether what it read is yet to be drawn.
         self._first_slices: threading.Thread | None = None
-        self._first_slices_read = False
+        self._first_slices_undrawn = False
         self._release_timer: Timer | None = None
         #: How many held archives were let go: a pass of the reader that
         #: began before one was does not end the load it starts.
@@ -478,7 +478,8 @@ class TraceApp(KeysInOrder):
                                                        name="first slices")
         first.start()
         first.join(FIRST_SLICES_BUDGET + FIRST_SLICES_GRACE)
-        if not first.is_alive() and self._first_slices_read:
+        if not first.is_alive() and self._first_slices_undrawn:
+            self._first_slices_undrawn = False
             self.apply_changes()
         # The reader starts once the first frame is drawn: it would share the
         # GIL with the first layout (~100 ms of UI work, the first slices in
@@ -487,9 +488,9 @@ class TraceApp(KeysInOrder):
 
     def _read_first_slices(self) -> None:
         """Read the first slice of each log the reader would read at once,
-        before the first frame (`FIRST_SLICES_BUDGET`); `_first_slices_read`
-        says if anything was. Only line sources: a database's poll reads it
-        whole."""
+        before the first frame (`FIRST_SLICES_BUDGET`);
+        `_first_slices_undrawn` says if anything was. Only line sources: a
+        database's poll reads it whole."""
         deadline = time.monotonic() + FIRST_SLICES_BUDGET
         changed = False
         for source in list(self.sources):
@@ -506,7 +507,7 @@ class TraceApp(KeysInOrder):
                 self.notes.append(f"{source.path}: read failed: {type(exc).__name__}: {exc}")
             if source.path != path:
                 self._moved_first.append(path)  # the reader's first pass sees to it
-        self._first_slices_read = changed
+        self._first_slices_undrawn = changed
 
     def on_unmount(self) -> None:
         self._closing = True
@@ -593,9 +594,8 @@ class TraceApp(KeysInOrder):
             self._first_slices.join()
         last_post = 0.0
         last_rescan = last_freeze = last_change = last_settled = time.monotonic()
-        # The first slices, if read after the UI stopped waiting for them,
-        # are not drawn yet.
-        pending = self._first_slices_read
+        # The first slices, if read after the UI stopped waiting for them.
+        pending = self._first_slices_undrawn
         #: Whether a change woke the last rest: False for a watch's timeout,
         #: None when the reader slept (`_rest`).
         woke: bool | None = None
@@ -1168,8 +1168,8 @@ class TraceApp(KeysInOrder):
         # and how many events were read) is not counted again as skipped
         # lines, as the CLI and the notes (`n`) leave it (QA: "1 skipped
         # (first at line 343)" beside "the document ends early").
-        unsaid = [s for s in self.sources if s.skipped > s.skipped_said]
-        skipped = sum(s.skipped - s.skipped_said for s in unsaid)
+        unsaid = [s for s in self.sources if s.skipped_unsaid]
+        skipped = sum(s.skipped_unsaid for s in unsaid)
         text = Text(no_wrap=True, overflow="ellipsis")
         waiting = self._waiting_for()
         if waiting is not None:
@@ -1233,7 +1233,7 @@ class TraceApp(KeysInOrder):
             text.append(f"  {skipped:,} skipped", style="yellow")
             # Where, only if the line has room for it and what follows: at
             # 80 columns the count was cut to "2 skipped (first at" (QA).
-            where_at = " ({})".format(where_skipped(bad.skipped - bad.skipped_said, bad.skipped_before_records,
+            where_at = " ({})".format(where_skipped(bad.skipped_unsaid, bad.skipped_before_records,
                                                    bad.first_bad_line,
                                                    bad.first_bad_after_records, name))
             if text.cell_len + len(where_at) + tail.cell_len <= (self._status.size.width or 80):
@@ -1517,7 +1517,7 @@ class TraceApp(KeysInOrder):
         """What the app and every source said, oldest first, each once, and
         which sources skipped lines (the status line counts them all)."""
         # (Those a source's own notes say are not said again.)
-        skipped = [s.skipped_note(grouped=True) for s in self.sources if s.skipped > s.skipped_said]
+        skipped = [s.skipped_note(grouped=True) for s in self.sources if s.skipped_unsaid]
         return list(dict.fromkeys(self._said() + skipped))
 
     def _said(self) -> list[str]:

@@ -117,6 +117,12 @@ class Source:
         return 0
 
     @property
+    def skipped_unsaid(self) -> int:
+        """Skipped lines no note of its own says: what the CLI's note, the
+        notes (`n`) and the status line count."""
+        return self.skipped - self.skipped_said
+
+    @property
     def records(self) -> int:
         return 0
 

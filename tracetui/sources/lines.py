@@ -31,6 +31,30 @@ LIVENESS_INTERVAL = 1.0
 CUT_LINE_QUIET = 5.0
 
 
+class WriterGone:
+    """Whether the process seen holding a file open for writing has gone,
+    and nothing was written since: the file has ended then, not after
+    WRITER_QUIET of quiet (it read live 30 s on). Line and document
+    sources alike."""
+
+    __slots__ = ("_mark",)
+
+    def __init__(self) -> None:
+        #: The file's `written_mark` when its writer was found gone; None
+        #: while held, or if no writer was ever seen.
+        self._mark: tuple[int, int] | None = None
+
+    def saw(self, path: str, was_open: bool | None, is_open: bool | None) -> None:
+        """What a look for the writer found (None: could not tell)."""
+        if is_open:
+            self._mark = None
+        elif was_open and is_open is False:
+            self._mark = written_mark(path)
+
+    def ended(self, path: str) -> bool:
+        return self._mark is not None and written_mark(path) == self._mark
+
+
 class LineSource(DecodedSource):
     """A JSONL file (plain or gzip), followed as it grows."""
 
@@ -50,9 +74,7 @@ class LineSource(DecodedSource):
         #: another process here hold it open for writing (`writers`)? None
         #: until looked, or where this machine cannot tell.
         self._writer_open: bool | None = None
-        #: Its `written_mark` when a writer seen holding it was found gone:
-        #: not live until it is written again (it read live 30 s on).
-        self._closed_mark: tuple[int, int] | None = None
+        self._writer_gone = WriterGone()
 
     def poll(self, final: bool = False, max_chunks: int | None = None, take_line: bool = False) -> bool:
         """Read what is new (all of it, or at most `max_chunks` slices, so a
@@ -182,10 +204,7 @@ class LineSource(DecodedSource):
             opened = open_for_writing(self.path)
         else:
             opened = self._writer_open  # not looked for: it changes nothing shown
-        if opened:
-            self._closed_mark = None
-        elif self._writer_open and opened is False:
-            self._closed_mark = written_mark(self.path)
+        self._writer_gone.saw(self.path, self._writer_open, opened)
         self._writer_open = opened
         see = getattr(self.decoder, "see_writer", None)
         if see is None:
@@ -208,7 +227,7 @@ class LineSource(DecodedSource):
             return alive
         if self._writer_open:
             return True
-        if self._closed_mark is not None and written_mark(self.path) == self._closed_mark:
+        if self._writer_gone.ended(self.path):
             return False  # its writer, seen at work, is gone: nothing written since
         return written_within(self.path, WRITER_QUIET) and not self._a_copy()
 
@@ -321,9 +340,7 @@ class DocumentSource(DecodedSource):
         self._told: tuple | None = None
         #: Whether a process was last seen holding it open for writing.
         self._held = False
-        #: Its `written_mark` when that process was seen gone (None while
-        #: held, or never seen): unchanged since, it has ended.
-        self._closed_mark: tuple | None = None
+        self._writer_gone = WriterGone()
 
     def poll(self, final: bool = False) -> bool:
         try:
@@ -365,17 +382,12 @@ class DocumentSource(DecodedSource):
         if self._gz or not hasattr(self.decoder, "see_writer"):
             return False, False, None
         held = bool(open_for_writing(self.path))
-        if held:
-            self._closed_mark = None
-        elif self._held:
-            self._closed_mark = written_mark(self.path)
+        self._writer_gone.saw(self.path, self._held, held)
         self._held = held
         if held:
             return True, True, writer_since(self.path)
-        if self._closed_mark is not None and written_mark(self.path) == self._closed_mark:
-            # Its writer, seen at work, is gone and nothing was written
-            # since: ended now, as a JSONL file is (it read live 30 s more).
-            return False, False, None
+        if self._writer_gone.ended(self.path):
+            return False, False, None  # ended now, as a JSONL file is
         return written_within(self.path, WRITER_QUIET), False, None
 
     def _tell_writer(self, told: tuple[bool, bool, float | None] | None = None) -> bool:
