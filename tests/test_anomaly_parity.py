@@ -490,3 +490,73 @@ def test_a_prescan_gives_way_to_other_processes_only_when_asked(gentle):
 
 def test_a_prescan_that_cannot_read_its_file_gives_nothing(tmp_path):
     assert Prescan(str(tmp_path / "missing.log")).wait() is None
+
+
+@pytest.mark.parametrize("name", ["demo.log", "cancelled.log.gz", "mixed.log.gz"])
+def test_a_scans_rows_so_far_are_its_answers_rows_in_file_order(monkeypatch, name):
+    """The app lists a big log's closed rows as its one-process scan finds
+    them (`fastscan.Interim`), long before the answer: what it sends, block
+    by block, is the answer's cancelled, failed and timed-out rows, in
+    file order, each once, up to offsets that grow to the end."""
+    path = os.path.join(SAMPLES, "inspect", name)
+    monkeypatch.setattr(fastscan, "BLOCK", 2000)
+    frames = []
+    result, _ = fastscan.scan(path, parallel=False, interim=fastscan.Interim(frames.append, every=0))
+    assert len(frames) > 2
+    heard = {b: [] for b in BUCKETS}
+    for kind, rows, _upto in frames:
+        assert kind == "interim" and rows and "running" not in rows
+        for bucket, items in rows.items():
+            heard[bucket].extend(items)
+    offsets = [upto for _, _, upto in frames]
+    assert offsets == sorted(set(offsets))
+    answer = _rows(result.anomalies())
+    assert _rows_of(heard) == {**answer, "running": []}
+    assert any(answer[b] for b in ("cancelled", "errors", "timeouts"))
+
+
+def _rows_of(heard: dict) -> dict:
+    """`_rows` of lists of (trace id, row), duplicates kept."""
+    return {b: [(tid, r.action, r.detail, r.start, r.duration, r.error) for tid, r in items]
+            for b, items in heard.items()}
+
+
+def test_the_scans_child_sends_rows_so_far_then_its_answer(tmp_path, monkeypatch):
+    """What the prescan's child writes (`python -m tracetui.fastscan`) is
+    read back frame by frame (`prescan._read_frame`): the rows so far, then
+    the answer; a frame cut short ends the reading, with no error."""
+    from tracetui import prescan
+
+    path = os.path.join(SAMPLES, "inspect", "demo.log")
+    monkeypatch.setattr(fastscan, "BLOCK", 2000)
+    monkeypatch.setattr(fastscan, "INTERIM_EVERY", 0)
+    out = tmp_path / "frames"
+    with open(out, "wb") as f:
+        monkeypatch.setattr("sys.stdout", f)
+        assert fastscan.main([path]) == 0
+    data = out.read_bytes()
+    with open(out, "rb") as f:
+        frames = list(iter(lambda: prescan._read_frame(f), None))
+    assert [frame[0] for frame in frames[:-1]] == ["interim"] * (len(frames) - 1) and len(frames) > 2
+    assert frames[-1][0] == "answer"
+    result, _note = frames[-1][1]
+    assert _rows(result.anomalies()) == _rows(fastscan.scan(path)[0].anomalies())
+    with open(out, "wb") as f:
+        f.write(data[:-10])
+    with open(out, "rb") as f:
+        cut = list(iter(lambda: prescan._read_frame(f), None))
+    assert len(cut) == len(frames) - 1
+
+
+def test_the_apps_prescan_hears_of_the_rows_found_so_far():
+    """A small log's scan finds its closed rows in its one block and says
+    so before its answer: what the app is told (`on_found`) and what a
+    first frame would show (`found_so_far`) are the answer's closed rows."""
+    path = os.path.join(SAMPLES, "inspect", "demo.log")
+    heard = []
+    scan = Prescan(path, gentle=False)
+    anomalies, _ = scan.wait(lambda found, upto: heard.append((_rows(found), upto)))
+    closed = {**_rows(anomalies), "running": []}
+    assert any(closed.values())
+    assert heard == [(closed, os.path.getsize(path))]
+    assert _rows(scan.found_so_far()[0]) == closed

@@ -3200,6 +3200,44 @@ async def test_the_first_frame_shows_a_big_logs_run_and_first_spans(tmp_path):
     assert os.path.getsize(path) > app_module.SLICE_BYTES  # more than the slice read first
 
 
+async def test_the_first_frame_shows_what_a_big_logs_early_scan_has_found(tmp_path, monkeypatch):
+    """The scan of a big log starts before the app is imported (`start_early`)
+    and its first closed rows come before the first frame: that frame lists
+    them (they came a frame later, 0.1-0.2 s, when only the prescan worker,
+    started after the first frame, heard of them)."""
+    from tracetui.prescan import Prescan
+
+    monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: True)
+    records = [*_quick_pairs(6000),
+               c.inspect_record("enter", "C1", "Model", "cancelled_late", start=NOW + 5),
+               c.inspect_record("cancel", "C1", "Model", "cancelled_late", duration=3.0),
+               *_quick_pairs(6000)]
+    path = str(tmp_path / "trace-1.log")
+    with open(path, "wb") as f:
+        f.writelines(map(c.line, records))
+    assert os.path.getsize(path) // 2 > app_module.SLICE_BYTES  # the cancel is beyond the first slice
+    scan = Prescan(path, gentle=False)
+    for _ in range(500):
+        if scan.found_so_far():
+            break
+        time.sleep(0.01)
+    store = Store()
+    sources, notes = open_sources([path], store)
+    app = TraceApp(sources, store, notes, now=lambda: NOW + 60, prescans={path: scan})
+    seen: list[list] = []
+    display = app._display
+
+    def first_frames(screen, renderable) -> None:
+        seen.append([(b, r.detail) for b, r, _ in app.anomaly_panel.rows])
+        display(screen, renderable)
+
+    app._display = first_frames
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: seen)
+        assert seen[0] == [("cancelled", "cancelled_late")], seen[:3]
+        await settle(pilot, app)
+
+
 async def test_a_first_slice_that_hangs_keeps_neither_the_frame_nor_q_waiting(tmp_path):
     """The first slices are read before the first frame, in a thread the
     frame waits for a moment: a read that hangs (a dead network mount)
@@ -3247,9 +3285,9 @@ def _hold_back_prescans(monkeypatch):
     answer = threading.Event()
 
     class HeldBackPrescan(prescan.Prescan):
-        def wait(self):
+        def wait(self, on_found=None):
             answer.wait(10)
-            return super().wait()
+            return super().wait(on_found)
 
     monkeypatch.setattr("tracetui.app.app.Prescan", HeldBackPrescan)
     return answer
@@ -3551,6 +3589,84 @@ async def test_a_big_logs_running_rows_wait_for_its_whole_file_scan(tmp_path, mo
             ("running", "sleep 3600"), ("cancelled", "cancelled_early")]
 
 
+async def test_a_big_logs_cancelled_rows_come_as_its_scan_finds_them(tmp_path, monkeypatch):
+    """The whole-file scan says which closed rows it has found as it goes
+    (`fastscan.Interim`): the panel lists a cancel far beyond where the
+    index has read, long before the scan's answer (on a 1M-line log the
+    first anomaly rows came 0.7 s in, with the index's first cancel), and
+    `enter` on it says the reader is not there yet."""
+    from tracetui import fastscan, prescan
+
+    monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: True)
+    monkeypatch.setattr(fastscan, "BLOCK", 4096)
+    import threading
+
+    answer = threading.Event()
+
+    class FoundAsItGoes(prescan.Prescan):
+        """The scan in this process, each block's rows sent at once."""
+
+        def wait(self, on_found=None):
+            self.cancel()
+            self._pipe.join()
+            self._on_found = on_found
+            interim = fastscan.Interim(lambda frame: self._add_found(*frame[1:]), every=0)
+            result, _ = fastscan.scan(self.path, parallel=False, interim=interim)
+            answer.wait(10)
+            return result.anomalies(), result.last_record_time
+
+    monkeypatch.setattr("tracetui.app.app.Prescan", FoundAsItGoes)
+    records = [c.inspect_record("enter", "HUNG", "Subprocess", "sleep 3600", start=NOW),
+               *_quick_pairs(300),
+               c.inspect_record("enter", "C1", "Model", "cancelled_late", start=NOW + 5),
+               c.inspect_record("cancel", "C1", "Model", "cancelled_late", duration=3.0),
+               *_quick_pairs(300)]
+    app, proceed = _app_reading_first_slice(tmp_path, records, make=lambda path: open_app(path, now=NOW + 3600))
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = app.anomaly_panel
+        await _until(pilot, lambda: panel.rows, tries=150)
+        run = app.store.runs["trace-1"]
+        assert app.loading and not run.anomalies.cancelled  # the index has not got there
+        assert [(b, r.detail, r.span) for b, r, _ in panel.rows] == [("cancelled", "cancelled_late", None)]
+        assert str(panel.border_title).endswith("so far · finding what runs… · 1 cancelled")
+        await pilot.press("enter")
+        await pilot.pause(0.05)
+        assert any("not indexed yet" in str(n.message) for n in app._notifications)
+        answer.set()
+        await _until(pilot, lambda: panel.early)
+        assert [(b, r.detail) for b, r, _ in panel.rows] == [
+            ("running", "sleep 3600"), ("cancelled", "cancelled_late")]
+        proceed.set()
+        await settle(pilot, app)
+        assert [(b, r.detail) for b, r, _ in panel.rows] == [
+            ("running", "sleep 3600"), ("cancelled", "cancelled_late")]
+        assert all(r.span is not None for _, r, _ in panel.rows) and not app._interim
+
+
+async def test_a_scan_behind_the_index_leaves_the_index_its_rows(tmp_path, monkeypatch):
+    """A scan that gives way to a live eval may lag behind the index on a
+    busy machine: what it found so far is then less than what the index
+    has, and the panel keeps the index's rows."""
+    monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: True)
+    answer = _hold_back_prescans(monkeypatch)
+    records = [c.inspect_record("enter", "C0", "Model", "cancelled_first", start=NOW),
+               c.inspect_record("cancel", "C0", "Model", "cancelled_first", duration=1.0),
+               *_quick_pairs(300)]
+    app, proceed = _app_reading_first_slice(tmp_path, records, make=lambda path: open_app(path, now=NOW + 3600))
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = app.anomaly_panel
+        await _until(pilot, lambda: panel.rows, tries=150)
+        source = app.sources[0]
+        assert 100 < source.follower.offset
+        app._hear_interim(source, Anomalies(), 100)  # found nothing in its first 100 bytes
+        await pilot.pause(0.05)
+        assert app._interim and not panel.interim
+        assert [(b, r.detail) for b, r, _ in panel.rows] == [("cancelled", "cancelled_first")]
+        answer.set()
+        proceed.set()
+        await settle(pilot, app)
+
+
 def _big_log_with_cancels_first(tmp_path, monkeypatch, cancelled: int = 60):
     """A big log (prescanned) that begins with a hung `Subprocess` and
     `cancelled` cancelled actions, more than the panel shows, read by the
@@ -3654,7 +3770,7 @@ async def test_a_big_log_whose_scan_fails_lists_its_running_rows_so_far(tmp_path
     monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: True)
 
     class FailingPrescan(prescan.Prescan):
-        def wait(self):
+        def wait(self, on_found=None):
             time_module.sleep(0.3)
             return None
 
@@ -3690,9 +3806,9 @@ async def test_big_logs_are_prescanned_one_at_a_time_newest_first(tmp_path, monk
                 scanned.append(os.path.basename(path))
             super().__init__(path, message_filter, **options)
 
-        def wait(self):
+        def wait(self, on_found=None):
             try:
-                return super().wait()
+                return super().wait(on_found)
             finally:
                 with lock:
                     active[0] -= 1

@@ -66,9 +66,10 @@ import gc
 import os
 import pickle
 import signal
+import time
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import Any, Callable
 
 import orjson
 
@@ -172,6 +173,9 @@ class Folder:
         #: start, end), unsplit.
         self._last_pieces: list[bytes] | None = []
         self._last_block: tuple[bytes, int, int] = (b"", 0, 0)
+        #: Called with this folder and the file offset folded up to after
+        #: each `feed` (`Interim`), if set.
+        self.on_fed: Callable[["Folder", int], None] | None = None
 
     def finish(self) -> ChunkResult:
         """Turn the open enters (kept as raw records while folding, which is
@@ -208,6 +212,11 @@ class Folder:
         at least one byte long). A stretch of a block, not a copy of it."""
         if end is None:
             end = len(data)
+        self._feed(data, base, start, end)
+        if self.on_fed is not None:
+            self.on_fed(self, base + end)
+
+    def _feed(self, data: bytes, base: int, start: int, end: int) -> None:
         if start >= end:
             return  # a block inside a line longer than a block: no line yet
         if _fastfold is not None and self.filter is None:
@@ -607,6 +616,56 @@ def resolved(first: ChunkResult) -> ChunkResult:
     return state
 
 
+#: How often a one-process scan says which closed rows it has found since
+#: it last said (`Interim`): the first it finds at once, then after a gap
+#: that starts at `INTERIM_FIRST_GAP` and doubles up to `INTERIM_EVERY`.
+#: The app's first frame comes 0.35-0.5 s after its start, the scan's
+#: first rows about 0.1 s after that start, often errors only (hidden
+#: until `e`); a first cancel 10k lines in came with the next, 0.25 s
+#: later (`INTERIM_EVERY` from the start), after the first frame. The
+#: whole scan of a 1M-line log takes 1.4-2 s.
+INTERIM_FIRST_GAP = 0.02
+INTERIM_EVERY = 0.25
+
+
+class Interim:
+    """While one process folds a whole file from its start, sends now and
+    then the cancelled, failed and timed-out rows found since it last sent,
+    with the offset folded up to: the app lists them before the whole
+    file's answer comes (a second later on a 1M-line log), where its index
+    has found few yet. Those rows are already the answer's: a closing
+    record puts a row in its bucket and nothing takes it out (a row written
+    again later is sent as it ends up with the answer). Running rows are
+    not sent: what is open midway mostly closes further on."""
+
+    def __init__(self, send: Callable[[Any], None], every: float | None = None) -> None:
+        """`every`: the longest gap, `INTERIM_EVERY` unless given."""
+        self._send = send
+        self._every = INTERIM_EVERY if every is None else every
+        #: When it may send again (0: as soon as it has found a row), and
+        #: the gap after its next send.
+        self._due = 0.0
+        self._gap = min(INTERIM_FIRST_GAP, self._every)
+        #: How many rows of each bucket (dicts in file order) were sent.
+        self._sent = dict.fromkeys(BUCKET_OF_EVENT, 0)
+
+    def __call__(self, folder: Folder, upto: int) -> None:
+        now = time.monotonic()
+        if now < self._due:
+            return
+        rows: dict[str, list[tuple[str, AnomalyRow]]] = {}
+        for event, bucket in folder.result.buckets.items():
+            sent = self._sent[event]
+            if len(bucket) > sent:
+                rows[BUCKET_OF_EVENT[event]] = [(tid, row.as_anomaly())
+                                                for tid, row in islice(bucket.items(), sent, None)]
+                self._sent[event] = len(bucket)
+        if rows:
+            self._send(("interim", rows, upto))
+            self._due = now + self._gap
+            self._gap = min(2 * self._gap, self._every)
+
+
 # -- reading -------------------------------------------------------------------
 
 def _fold_range(path: str, start: int, end: int, folder: Folder) -> None:
@@ -829,8 +888,8 @@ def _gzip_size(path: str) -> int:
 GZIP_HEAD_SHARE = 0.58
 
 
-def _scan_gzip(path: str, message_filter: str | None,
-               parallel: bool) -> tuple[ChunkResult, str | None]:
+def _scan_gzip(path: str, message_filter: str | None, parallel: bool,
+               interim: Interim | None = None) -> tuple[ChunkResult, str | None]:
     size = _gzip_size(path)
     if size >= PARALLEL_MIN_BYTES and parallel:
         cut = int(size * GZIP_HEAD_SHARE)
@@ -838,6 +897,7 @@ def _scan_gzip(path: str, message_filter: str | None,
                        lambda folder: _fold_gzip(path, folder, cut, None),
                        message_filter)
     folder = Folder(message_filter, first=True)
+    folder.on_fed = interim
     note = _fold_gzip(path, folder, 0, None)
     return resolved(folder.finish()), note
 
@@ -854,12 +914,14 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def scan(path: str, message_filter: str | None = None,
-         parallel: bool = True) -> tuple[ChunkResult, str | None]:
+def scan(path: str, message_filter: str | None = None, parallel: bool = True,
+         interim: Interim | None = None) -> tuple[ChunkResult, str | None]:
     """Inspect's anomaly buckets for one trace file, and a note if any;
     `parallel=False` keeps to one process (the app's prescan leaves the
-    other core to the reader). The cyclic GC is paused: the fold allocates
-    millions of short-lived dicts and no cycles."""
+    other core to the reader). `interim` hears of the closed rows found as
+    one process goes (not two: each half's rows wait for the merge). The
+    cyclic GC is paused: the fold allocates millions of short-lived dicts
+    and no cycles."""
     from tracetui.sources.files import is_gzip
 
     enabled = gc.isenabled()
@@ -867,11 +929,12 @@ def scan(path: str, message_filter: str | None = None,
     try:
         parallel = parallel and hasattr(os, "fork") and usable_cpus() > 1
         if is_gzip(path):
-            return _scan_gzip(path, message_filter, parallel)
+            return _scan_gzip(path, message_filter, parallel, interim)
         size = os.path.getsize(path)
         if size >= PARALLEL_MIN_BYTES and parallel:
             return _scan_plain_parallel(path, size, message_filter), None
         folder = Folder(message_filter, first=True)
+        folder.on_fed = interim
         _fold_range(path, 0, size, folder)
         return resolved(folder.finish()), None
     finally:
@@ -890,24 +953,27 @@ def envelope(trace_file: str, result: ChunkResult, as_of: float) -> dict[str, An
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m tracetui.fastscan [--parallel] PATH [FILTER]`: the scan
-    (one process's unless `--parallel`), pickled to stdout, for the app's
-    prescan (`tracetui.prescan`)."""
+    (one process's unless `--parallel`) for the app's prescan
+    (`tracetui.prescan`), as framed pickles on stdout (`_send`): the
+    closed rows found so far, `("interim", rows by bucket, offset)`, now
+    and then as one process goes, then `("answer", (result, note))`."""
     import sys
 
     # Run as `-m`, this module is `__main__`: scan with the importable
-    # one, so the pickle names classes the app can load.
-    from tracetui.fastscan import scan as importable_scan
+    # one, so the pickles name classes the app can load.
+    from tracetui import fastscan as importable
 
     args = sys.argv[1:] if argv is None else argv
     parallel = bool(args) and args[0] == "--parallel"
     if parallel:
         args = args[1:]
+    out = sys.stdout.fileno()
     try:
-        answer = importable_scan(args[0], args[1] if len(args) > 1 else None, parallel=parallel)
-    except (OSError, IndexError):
+        answer = importable.scan(args[0], args[1] if len(args) > 1 else None, parallel=parallel,
+                                 interim=importable.Interim(lambda frame: _send(out, frame)))
+        _send(out, ("answer", answer))
+    except (OSError, IndexError):  # BrokenPipeError too: the app went away
         return 1
-    sys.stdout.buffer.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
-    sys.stdout.flush()
     return 0
 
 

@@ -17,9 +17,11 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
+from typing import BinaryIO, Callable
 
 from tracetui.fastscan import usable_cpus
-from tracetui.model import Anomalies
+from tracetui.model import BUCKETS, Anomalies, AnomalyRow
 
 #: Smaller files are indexed about as fast as they can be scanned.
 PRESCAN_MIN_BYTES = 16 * 1024 * 1024
@@ -103,7 +105,10 @@ def last_record_time(path: str, message_filter: str | None = None) -> float | No
 
 
 class Prescan:
-    """One file's scan, running in a child process from construction."""
+    """One file's scan, running in a child process from construction, its
+    output read as it comes by a thread of its own: the closed rows found
+    so far are there for the app's first frame (`found_so_far`), before
+    the app has started a worker to wait for the answer."""
 
     def __init__(self, path: str, message_filter: str | None = None, parallel: bool = False,
                  gentle: bool = True) -> None:
@@ -117,28 +122,92 @@ class Prescan:
         # The child imports the tracetui this process runs, installed or not.
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, (PACKAGE_PARENT, env.get("PYTHONPATH"))))
+        #: The closed rows found so far and the offset they were found up
+        #: to (`fastscan.Interim`); whoever hears of them (`wait`).
+        self._found: tuple[Anomalies, int] | None = None
+        self._on_found: Callable[[Anomalies, int], None] | None = None
+        self._lock = threading.Lock()
+        self._answer: tuple | None = None
+        self._pipe: threading.Thread | None = None
         try:
             self._proc: subprocess.Popen | None = subprocess.Popen(
                 args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL, env=env, preexec_fn=_lower_priority if gentle else None)
         except OSError:
             self._proc = None
+            return
+        self._pipe = threading.Thread(target=self._read_pipe, args=(self._proc.stdout,), daemon=True,
+                                      name="prescan output")
+        self._pipe.start()
 
-    def wait(self) -> tuple[Anomalies, float | None] | None:
+    def _read_pipe(self, out: BinaryIO) -> None:
+        try:
+            with out:
+                while (frame := _read_frame(out)) is not None:
+                    if frame[0] == "answer":
+                        self._answer = frame[1]
+                        return
+                    if frame[0] == "interim":
+                        self._add_found(frame[1], frame[2])
+        except (OSError, ValueError):  # closed under it: cancelled
+            pass
+
+    def _add_found(self, rows: dict[str, list[tuple[str, AnomalyRow]]], upto: int) -> None:
+        """Rows found since the last frame, into a new `Anomalies` (the UI
+        thread may be reading the last one)."""
+        found = Anomalies()
+        with self._lock:
+            for name in BUCKETS:
+                bucket = found.bucket(name)
+                if self._found is not None:
+                    bucket.update(self._found[0].bucket(name))
+                bucket.update(rows.get(name, ()))
+            self._found = (found, upto)
+            if self._on_found is not None:
+                self._on_found(found, upto)
+
+    def found_so_far(self) -> tuple[Anomalies, int] | None:
+        """The cancelled, failed and timed-out rows found so far (no
+        running ones: what is open midway mostly closes further on), keyed
+        by trace id, in file order, and the offset they were found up to."""
+        return self._found
+
+    def wait(self, on_found: Callable[[Anomalies, int], None] | None = None
+             ) -> tuple[Anomalies, float | None] | None:
         """The buckets, keyed by trace id, rows without spans, and the time
         of the file's last record (None if unknown); None if the scan failed
-        or was cancelled. Blocks: call it from a thread."""
-        if self._proc is None:
+        or was cancelled. Meanwhile `on_found` hears of each `found_so_far`
+        (of the last one at once), on another thread. Blocks: call it from
+        a thread."""
+        if self._proc is None or self._pipe is None:
             return None
-        data, _ = self._proc.communicate()
-        if self._proc.returncode != 0 or not data:
+        with self._lock:
+            self._on_found = on_found
+            if on_found is not None and self._found is not None:
+                on_found(*self._found)
+        self._pipe.join()
+        if self._proc.wait() != 0 or self._answer is None:
             return None
-        try:
-            result, _note = pickle.loads(data)
-        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
-            return None
+        result, _note = self._answer
         return result.anomalies(), result.last_record_time
 
     def cancel(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
+
+
+def _read_frame(out: BinaryIO) -> tuple | None:
+    """One of the scan's framed pickles (`fastscan._send`); None at its end,
+    or if what came is cut short or not one."""
+    header = out.read(8)
+    if len(header) < 8:
+        return None
+    size = int.from_bytes(header, "little")
+    data = out.read(size)
+    if len(data) < size:
+        return None
+    try:
+        frame = pickle.loads(data)
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError):
+        return None
+    return frame if isinstance(frame, tuple) and frame else None

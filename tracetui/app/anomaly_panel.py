@@ -466,6 +466,11 @@ class AnomalyPanel(LineList):
         #: `tracetui.prescan`), shown instead of the index's partial ones.
         #: Their rows get their span once the reader has made it.
         self.early: dict[str, Anomalies] = {}
+        #: The cancelled, failed and timed-out rows the scan of a run in
+        #: `scanning` has found so far, by run id, where it has read further
+        #: than the index (`fastscan.Interim`): listed instead of the
+        #: index's, which are fewer. Their rows get their span as `early`'s do.
+        self.interim: dict[str, Anomalies] = {}
         #: Per closed bucket (cancelled, errors, timeouts): what its rows
         #: were made from (each run's buckets and their `closed_version`),
         #: the rows sorted, and the prescanned rows still without a span.
@@ -524,7 +529,7 @@ class AnomalyPanel(LineList):
     def set_runs(self, runs: Iterable[Run]) -> None:
         current = self.current
         # Each run's buckets: the prescan's while it is the whole file's.
-        sources = [(run, self.early.get(run.id) or run.anomalies, run.id in self.early) for run in runs]
+        sources = self._sources(runs)
         buckets = ["running", "cancelled"] + (["errors", "timeouts"] if self.show_failures else [])
         counts: dict[str, int] = {}
         ambiguous: set[tuple[str, str]] = set()
@@ -604,11 +609,21 @@ class AnomalyPanel(LineList):
         few (the prescan's while a big log loads: tens)."""
         if not any(run.live for run in runs):
             return  # a stopped log's ages are fixed: so is its order
-        sources = [(run, self.early.get(run.id) or run.anomalies, run.id in self.early) for run in runs]
+        sources = self._sources(runs)
         listed = [id(row) for bucket, row, _ in self.rows if bucket == "running"]
         ordered = [id(item[1]) for item in self._running_part(sources) if not self._query or self._matches(item)]
         if ordered != listed:
             self.set_runs(runs)
+
+    def _sources(self, runs: Iterable[Run]) -> list[tuple[Run, Anomalies, bool]]:
+        """Each run's buckets, and whether their rows may lack spans: the
+        whole file's from its scan (`early`), else the closed rows its scan
+        has found so far (`interim`), else the index's."""
+        sources = []
+        for run in runs:
+            found = self.early.get(run.id) or self.interim.get(run.id)
+            sources.append((run, run.anomalies, False) if found is None else (run, found, True))
+        return sources
 
     def _show_running_arrived(self, running: int) -> None:
         """The scan's running rows, just come above the row the user chose
@@ -660,8 +675,8 @@ class AnomalyPanel(LineList):
         time, as every action entered or closed changes them."""
         part = []
         ends: dict[int, float] = {}
-        for run, anomalies, early in sources:
-            if early:
+        for run, anomalies, spans_pending in sources:
+            if spans_pending:
                 self._give_spans(self._spanless(run, anomalies.running))
             elif run.id in self.scanning:
                 continue
@@ -684,9 +699,9 @@ class AnomalyPanel(LineList):
             return part, alike
         part = []
         waiting: list[tuple[Run, str, AnomalyRow]] = []
-        for run, anomalies, early in sources:
+        for run, anomalies, spans_pending in sources:
             rows = anomalies.bucket(bucket)
-            if early:
+            if spans_pending:
                 waiting.extend(self._give_spans(self._spanless(run, rows)))
             part.extend((bucket, row, run) for row in rows.values())
         if bucket == "cancelled":

@@ -20,6 +20,7 @@ from typing import Callable, Iterable
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on, work
+from textual.message import Message
 from textual.actions import SkipAction
 from textual._styles_cache import StylesCache
 from textual.app import ComposeResult, ScreenStackError, SystemCommand
@@ -376,6 +377,11 @@ class TraceApp(KeysInOrder):
         #: yet (or is queued): what their index lists as running is only
         #: what is open where the reader has got to (`AnomalyPanel.scanning`).
         self._scanning: set[str | None] = set()
+        #: Run id -> (its source, the cancelled, failed and timed-out rows
+        #: its scan has found so far, the offset it found them up to), while
+        #: the scan runs (`fastscan.Interim`): listed where the scan has
+        #: read further than the index (`AnomalyPanel.interim`).
+        self._interim: dict[str | None, tuple[LineSource, Anomalies, int]] = {}
         #: Archives read no further than their first slice until their run
         #: is asked for (`archives_to_hold`). Both threads may remove one:
         #: iterate over a copy (`list()` copies a set without letting the
@@ -478,8 +484,20 @@ class TraceApp(KeysInOrder):
                                                        name="first slices")
         first.start()
         first.join(FIRST_SLICES_BUDGET + FIRST_SLICES_GRACE)
-        if not first.is_alive() and self._first_slices_undrawn:
+        # What the big logs' scans, started before the app was imported,
+        # have found meanwhile: for the first frame (the prescan worker,
+        # which hears of it too, starts only after this method).
+        found = False
+        for source in big_logs:
+            scan = self._early_prescans.get(source.path)
+            so_far = None if scan is None else scan.found_so_far()
+            if so_far is not None:
+                self._hear_interim(source, *so_far)
+                found = True
+        slices = not first.is_alive() and self._first_slices_undrawn
+        if slices:
             self._first_slices_undrawn = False
+        if slices or found:
             self.apply_changes()
         # The reader starts once the first frame is drawn: it would share the
         # GIL with the first layout (~100 ms of UI work, the first slices in
@@ -545,7 +563,7 @@ class TraceApp(KeysInOrder):
             if self._closing:  # unmounted while it started: on_unmount missed it
                 scan.cancel()
                 return
-            answer = scan.wait()
+            answer = scan.wait(lambda found, upto, source=source: self._hear_interim(source, found, upto))
             if answer is None:
                 # Failed: the panel shows what the index finds, so far, at
                 # once (not at the reader's next batch).
@@ -559,6 +577,24 @@ class TraceApp(KeysInOrder):
                 self.call_from_thread(*shown)
             except RuntimeError:  # the app is shutting down
                 return
+
+    def _hear_interim(self, source: LineSource, found: Anomalies, upto: int) -> None:
+        """From any thread: closed rows the scan of `source` has found so
+        far (`Prescan.found_so_far`). The UI is told without waiting for
+        it: the first rows come as it lays out its first frame, and the
+        scan's output is read on meanwhile."""
+        run_id = _run_id_of(source)
+        if not source.behind or run_id not in self._scanning:
+            return  # read whole, or the scan failed
+        self._interim[run_id] = (source, found, upto)
+        self.post_message(self.ScanFoundRows())
+
+    class ScanFoundRows(Message):
+        """A big log's scan found closed rows (`_hear_interim`): to be drawn."""
+
+    @on(ScanFoundRows)
+    def _show_interim(self) -> None:
+        self.apply_changes()
 
     def _an_eval_runs(self) -> bool:
         """Whether one of the logs read is being written by its eval (whose
@@ -916,6 +952,15 @@ class TraceApp(KeysInOrder):
             panel.provisional = (self.loading or bool(self._held)) and any(
                 r not in panel.early for r in unread)
             panel.scanning = {r for r in list(self._scanning) if r in unread and r not in panel.early}
+            # (A copy: the prescan's thread adds to it.)
+            interim = list(self._interim.items())
+            for run_id, _ in interim:
+                if run_id not in panel.scanning:  # the scan answered, or the index read it all
+                    self._interim.pop(run_id, None)
+            # The scan's rows so far, where it has read further than the
+            # index (on a busy machine a gentle scan may lag behind it).
+            panel.interim = {run_id: anomalies for run_id, (source, anomalies, upto) in interim
+                             if run_id in panel.scanning and upto > source.follower.offset}
             self.run_list.held = self.tree.unread = self._held_run_ids()
             self.run_list.loaded = not self.loading
             self._say_ended(runs)
@@ -1423,7 +1468,7 @@ class TraceApp(KeysInOrder):
         self.anomaly_panel.chosen = True  # `enter` comes here, not to the panel's own binding
         _, row, run = item
         if row.span is None:  # from the prescan: the reader is not there yet
-            early = self.anomaly_panel.early.get(run.id)
+            early = self.anomaly_panel.early.get(run.id) or self.anomaly_panel.interim.get(run.id)
             trace_id = None if early is None else next(
                 (tid for name in BUCKETS for tid, r in early.bucket(name).items() if r is row), None)
             self._jump_when_read = (row, run.id, trace_id)
