@@ -120,3 +120,38 @@ def make_generic(path: str) -> None:
                     "duration_ms, status, metadata, colour, weight) VALUES (?,?,?,?,?,?,?,?,?,'red',1)", rows)
     con.commit()
     con.close()
+
+
+def make_big_generic(path: str, traces: int = 25, per_trace: int = 200) -> None:
+    """A generic spans table of `traces` runs: in each, a root, steps,
+    calls under the steps; every 7th call written before its step (its
+    parent's row comes later), one call naming a parent never written, one
+    error in each run; the last run's last spans still open."""
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE spans (span_id TEXT PRIMARY KEY, parent_id TEXT, trace_id TEXT, name TEXT, "
+                "start_time REAL, end_time REAL, status TEXT)")
+    rows = []
+    for t in range(traces):
+        start = 1_795_412_244.0 + 30 * t
+        late = []
+        rows.append((f"{t}-root", None, f"trace-{t}", "pipeline", start, start + 29, "ok"))
+        for i in range(1, per_trace):
+            step = f"{t}-step-{i % 10}"
+            if i < 10:
+                rows.append((f"{t}-step-{i}", f"{t}-root", f"trace-{t}", f"step_{i}", start + i, start + i + 1, "ok"))
+                continue
+            parent = f"{t}-never" if i == 50 else step
+            call = (f"{t}-call-{i}", parent, f"trace-{t}", "llm.call", start + i * 0.1, start + i * 0.1 + 0.05,
+                    "error" if i == 99 else "ok")
+            if i % 7 == 0 and i < 100:
+                late.append(call)
+            rows.append(call)
+        # Re-root some calls under steps written after them.
+        for call in late:
+            rows.remove(call)
+            rows.insert(len(rows) - per_trace + 5, call)
+    last = rows[-12:]
+    rows[-12:] = [(sid, parent, trace, name, s0, None, "running") for sid, parent, trace, name, s0, _, _ in last]
+    con.executemany("INSERT INTO spans VALUES (?,?,?,?,?,?,?)", rows)
+    con.commit()
+    con.close()

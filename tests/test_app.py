@@ -3238,6 +3238,49 @@ async def test_the_first_frame_shows_what_a_big_logs_early_scan_has_found(tmp_pa
         await settle(pilot, app)
 
 
+async def test_a_big_spans_table_shows_its_first_runs_while_it_is_read(tmp_path, monkeypatch):
+    """A generic spans table is read a slice of rows per poll: its first
+    runs are in the first frame, the status says how far the read is, and
+    the rest comes after (a 1M-row table showed `reading…` for 17 s)."""
+    from sqlite_fixtures import make_big_generic
+
+    path = str(tmp_path / "spans.db")
+    make_big_generic(path)
+    monkeypatch.setattr(app_module, "DB_SLICE_ROWS", 500)
+    store = Store()
+    sources, notes = open_sources([path], store)
+    source = sources[0]
+    proceed = threading.Event()
+    poll, polls = source.poll, [0]
+
+    def held_poll(*args, **kwargs):
+        polls[0] += 1
+        if polls[0] > 1:
+            proceed.wait(10)
+        return poll(*args, **kwargs)
+
+    source.poll = held_poll
+    app = TraceApp(sources, store, notes, now=lambda: NOW)
+    seen: list[int] = []
+    display = app._display
+
+    def first_frames(screen, renderable) -> None:
+        seen.append(app.run_list.row_count())
+        display(screen, renderable)
+
+    app._display = first_frames
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: seen)
+        assert seen[0] == 3, seen[:3]  # 500 rows: two runs of 200, the third begun
+        assert app.loading and source.behind
+        app.update_status()
+        assert re.search(r" loading 10%", app._status.render_line(0).text)
+        proceed.set()
+        await settle(pilot, app)
+        assert not app.loading and app.run_list.row_count() == 25
+        assert sum(b == "running" for b, _, _ in app.anomaly_panel.rows) == 12
+
+
 async def test_a_first_slice_that_hangs_keeps_neither_the_frame_nor_q_waiting(tmp_path):
     """The first slices are read before the first frame, in a thread the
     frame waits for a moment: a read that hangs (a dead network mount)

@@ -13,7 +13,8 @@ from datetime import datetime
 import pytest
 
 from sqlite_fixtures import (
-    RUN_EPOCH, RUN_FAILED, RUN_KILLED, RUN_OK, RUN_PAUSED, add_run, add_span, make_flujo, make_generic,
+    RUN_EPOCH, RUN_FAILED, RUN_KILLED, RUN_OK, RUN_PAUSED, add_run, add_span, make_big_generic, make_flujo,
+    make_generic,
 )
 from tracetui.cli import main
 from tracetui.sources.base import SourceError
@@ -693,3 +694,76 @@ def test_an_aligned_flujo_span_shows_its_wall_time(flujo_db):
         shown[run.attributes.get("clock")] = console.file.getvalue()
     aligned = shown["monotonic, aligned to runs.created_at"]
     assert "(monotonic clock)" not in aligned and "start     20" in aligned
+
+
+def _read_shape(store: Store) -> dict:
+    """What a read of a spans table made, span by span, to compare reads."""
+    shape = {}
+    for run in store.runs.values():
+        spans = sorted((s.id, s.parent.id if s.parent else None, s.status, s.orphan, s.start, s.duration,
+                        len(s.children or ())) for s in run.spans.values())
+        shape[run.id] = (spans, sorted(s.id for s in run.roots),
+                         {b: sorted(run.anomalies.bucket(b)) for b in ("running", "cancelled", "errors", "timeouts")})
+    return shape
+
+
+def _read_whole(path: str) -> tuple[dict, object]:
+    store = Store()
+    source = open_sqlite(path, store)
+    source.poll()
+    assert not source.behind
+    return _read_shape(store), source
+
+
+def test_a_spans_table_read_in_slices_is_read_as_in_one_go(tmp_path):
+    """The app reads a big spans table a slice of rows per poll (its first
+    runs shown at once, not after 17 s for 1M rows): the runs, the nesting
+    (parents written after their children, one never written), the
+    statuses and the anomalies come out as one read makes them, and the
+    progress grows to the end."""
+    path = str(tmp_path / "spans.db")
+    make_big_generic(path)
+    whole, whole_source = _read_whole(path)
+    store = Store()
+    source = open_sqlite(path, store)
+    progress, polls = [], 0
+    while True:
+        source.poll(max_rows=700)
+        polls += 1
+        if not source.behind:
+            break
+        progress.append(source.progress)
+    assert polls >= 5000 // 700 and progress == sorted(progress) and 0 < progress[0] < progress[-1] < 1
+    assert source.progress == 1.0
+    assert _read_shape(store) == whole
+    assert source.decoder.records == whole_source.decoder.records == 5000
+    assert any(s.orphan for run in store.runs.values() for s in run.spans.values())
+    assert not source.poll(max_rows=700) and not source.behind  # nothing new: nothing read
+
+
+def test_what_is_written_while_a_table_is_read_in_slices_is_read_too(tmp_path):
+    """Rows added and a running span closed between two slices: once the
+    read is done, the next poll sees the change, and what is shown is what
+    a fresh read of the database shows."""
+    path = str(tmp_path / "spans.db")
+    make_big_generic(path)
+    store = Store()
+    source = open_sqlite(path, store)
+    source.poll(max_rows=700)
+    source.poll(max_rows=700)
+    assert source.behind
+    writer = sqlite3.connect(path)
+    writer.execute("UPDATE spans SET status = 'ok', end_time = start_time + 1 WHERE span_id = '24-call-199'")
+    writer.execute("INSERT INTO spans VALUES ('late-root', NULL, 'trace-late', 'pipeline', 1795413000.0, "
+                   "NULL, 'running')")
+    writer.commit()
+    writer.close()
+    while source.behind:
+        source.poll(max_rows=700)
+    time.sleep(0.01)
+    source.poll(max_rows=700)  # the change, seen
+    while source.behind:
+        source.poll(max_rows=700)
+    assert _read_shape(store) == _read_whole(path)[0]
+    assert "late-root" in store.runs["trace-late"].spans
+    assert "24-call-199" not in store.runs["trace-24"].anomalies.running

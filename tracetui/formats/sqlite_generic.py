@@ -138,12 +138,12 @@ def map_status(value: Any, ended: bool) -> tuple[str, bool]:
 
 # -- reading -------------------------------------------------------------------
 
-def batches(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> Iterator[list[tuple]]:
+def batches(conn: sqlite3.Connection, sql: str, params: tuple = (), size: int = BATCH) -> Iterator[list[tuple]]:
     """Rows of a query in batches (a 1M-row table streams; never fetchall)."""
     cur = conn.execute(sql, params)
     try:
         while True:
-            rows = cur.fetchmany(BATCH)
+            rows = cur.fetchmany(size)
             if not rows:
                 return
             yield rows
@@ -412,6 +412,11 @@ class GenericSpansDecoder:
 
     def _init_state(self) -> None:
         self.last_rowid = 0
+        #: The last `read` stopped at its `max_rows` with rows left: the next
+        #: goes on from `last_rowid`. `end_rowid`: the table's last rowid
+        #: when that read began, for `progress`.
+        self.more = False
+        self.end_rowid = 0
         #: The rows read of the span table, to tell they are still there.
         self.rows_read = RowsRead(self.table, self.mapping["id"])
         self.linker = Linker()
@@ -473,13 +478,30 @@ class GenericSpansDecoder:
         self._live_runs = running
         return changed
 
-    def read(self, conn: sqlite3.Connection, schema: dict[str, list[str]]) -> bool:
+    @property
+    def progress(self) -> float:
+        """How far a read in slices has got through the table, 0..1."""
+        if not self.more or self.end_rowid <= 0:
+            return 1.0
+        return min(1.0, self.last_rowid / self.end_rowid)
+
+    def read(self, conn: sqlite3.Connection, schema: dict[str, list[str]], max_rows: int | None = None) -> bool:
+        """Read the rows new since the last read (and those of spans still
+        open, again); at most `max_rows` new ones (the app reads a big
+        table a slice per poll, so its first runs are shown at once, not
+        when all of it is read: 17 s for 1M rows): `more` says it stopped
+        with rows left, which the next read goes on from."""
         if self.table not in schema:
             return False
         select = f"SELECT rowid, {column_list([self.mapping[r] for r in self._roles])} FROM " \
                  f"{quote_ident(self.table)}"
         changed = False
-        if self.open_rows:
+        resume, self.more = self.more, False
+        if not resume and max_rows is not None:
+            top = conn.execute(f"SELECT max(rowid) FROM {quote_ident(self.table)}").fetchone()[0]
+            self.end_rowid = top or 0
+        # The open spans' rows were read in the slice before, just now.
+        if self.open_rows and not resume:
             ids = list(self.open_rows)
             for i in range(0, len(ids), IN_CHUNK):
                 chunk = ids[i:i + IN_CHUNK]
@@ -490,7 +512,9 @@ class GenericSpansDecoder:
                         self._row(row, update=True)
                     self._touch_runs()
                 changed = changed or bool(rows)
-        for rows in batches(conn, f"{select} WHERE rowid > ? ORDER BY rowid", (self.last_rowid,)):
+        size = BATCH if max_rows is None else min(BATCH, max_rows)
+        taken = 0
+        for rows in batches(conn, f"{select} WHERE rowid > ? ORDER BY rowid", (self.last_rowid,), size):
             with self.store.lock:
                 for row in rows:
                     self._row(row, update=False)
@@ -498,6 +522,10 @@ class GenericSpansDecoder:
                 self.last_rowid = rows[-1][0]
             self.rows_read.see(rows, 1 + self._roles.index("id"))
             changed = True
+            taken += len(rows)
+            if max_rows is not None and taken >= max_rows:
+                self.more = True  # perhaps none: the next read finds out
+                break
         with self.store.lock:
             self.linker.settle()
         return changed

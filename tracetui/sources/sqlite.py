@@ -318,17 +318,27 @@ class SQLiteSource(DecodedSource):
         self._data_version = None
         self._schema_version = None
 
-    def poll(self, final: bool = False) -> bool:
-        changed = self._read_changes()
-        changed = self._count_rows() or changed
+    def poll(self, final: bool = False, max_rows: int | None = None) -> bool:
+        """Read what changed; of a decoder that reads in slices, at most
+        `max_rows` new rows (`behind` then says whether rows are left)."""
+        changed = self._read_changes(max_rows)
+        if not self.behind:  # the rows read are counted once all are read
+            changed = self._count_rows() or changed
         return self._check_writer(changed) or changed
 
-    def _read_changes(self) -> bool:
+    @property
+    def progress(self) -> float:
+        return getattr(self.decoder, "progress", 1.0) if self.behind else 1.0
+
+    def _read_changes(self, max_rows: int | None = None) -> bool:
         try:
             stamp = self._file_stamp()
         except OSError as exc:
             self._note(f"{self.path}: cannot read: {exc.strerror or exc}")
             return False
+        # Partway through the rows (a read in slices): read on, whether the
+        # file changed or not.
+        continuing = bool(getattr(self.decoder, "more", False))
         replaced = False
         try:
             if self._stamp is not None and stamp[0] != self._stamp[0]:
@@ -339,7 +349,7 @@ class SQLiteSource(DecodedSource):
                 replaced = True
             elif self._conn is None:
                 self._reopen()
-            elif self._stamp is not None:  # read before: only read again if something changed
+            elif self._stamp is not None and not continuing:  # read before: only read again if something changed
                 if self._immutable:
                     # An immutable connection never sees changes: the file's
                     # stat (or a -wal appearing) is the only signal.
@@ -370,12 +380,17 @@ class SQLiteSource(DecodedSource):
             elif self._undetected:
                 replaced = self._detect_again(conn, REPLACED)
             changed = replaced
-            if not self._undetected:
-                changed = self._read(conn) or changed
+            if self._undetected:
+                self.behind = False  # nothing to read until a spans table is back
+            else:
+                changed = self._read(conn, max_rows) or changed
             if reads_without_wal(conn, self._immutable, self.db_path):
                 self._note(WITHOUT_WAL.format(path=self.path))
         except sqlite3.Error as exc:
             self.close()
+            # Not read on at once: the next poll's, as any retry (the
+            # decoder's `more` says where to go on from).
+            self.behind = False
             text = f"{self.path}: cannot read SQLite database: {_error_text(exc)}"
             if not self._read_once:
                 raise SourceError(text) from None
@@ -391,11 +406,14 @@ class SQLiteSource(DecodedSource):
             self._note(text + " (will retry)")
             return dropped or replaced
         self._see_writes(stamp, anew=replaced)
-        self._stamp = stamp
+        if not continuing:
+            # Of a read in slices, the stamp when it began: a change while
+            # it went on is read once it is done.
+            self._stamp = stamp
         # The database changed (new rows or not: a DELETE reads none): its
-        # rows are counted soon. Not after the first read, nor after reading
-        # it all again: what was read is all there.
-        self._count_due = self._read_once and not replaced
+        # rows are counted soon. Not after the first read (all its slices),
+        # nor after reading it all again: what was read is all there.
+        self._count_due = (self._count_due or (self._read_once and not continuing)) and not replaced
         self._read_once = True
         self._flush_notes()
         return changed
@@ -540,13 +558,19 @@ class SQLiteSource(DecodedSource):
         with self.store.lock:
             return see(live, self._written_at, bool(self._writer_held))
 
-    def _read(self, conn: sqlite3.Connection) -> bool:
+    def _read(self, conn: sqlite3.Connection, max_rows: int | None = None) -> bool:
         """One decoder read with the cyclic garbage collector paused: a bulk
         load allocates millions of long-lived objects, and the collector
-        rescanning them made reading 1M spans three times slower."""
+        rescanning them made reading 1M spans three times slower. At most
+        `max_rows` new rows, of a decoder that reads in slices (`more`)."""
         was_enabled = gc.isenabled()
         gc.disable()
         try:
+            if max_rows is not None and hasattr(self.decoder, "more"):
+                changed = self.decoder.read(conn, self._schema, max_rows)
+                self.behind = self.decoder.more
+                return changed
+            self.behind = False
             return self.decoder.read(conn, self._schema)
         finally:
             if was_enabled:
