@@ -3175,6 +3175,19 @@ def _app_reading_first_slice(tmp_path, records: list[dict], make=make_app):
     return app, _held_after_first_slice(app.sources[0])
 
 
+def _frames_of(app: TraceApp, look) -> list:
+    """What `look()` says as each frame the app draws is drawn, in order."""
+    seen = []
+    display = app._display
+
+    def recorded(screen, renderable) -> None:
+        seen.append(look())
+        display(screen, renderable)
+
+    app._display = recorded
+    return seen
+
+
 async def test_the_first_frame_shows_a_big_logs_run_and_first_spans(tmp_path):
     """The first slice of a big log is read before the first frame, not
     by the reader beside the first layout: the first frame drawn shows the
@@ -3185,14 +3198,7 @@ async def test_the_first_frame_shows_a_big_logs_run_and_first_spans(tmp_path):
     with open(path, "wb") as f:
         f.writelines(map(c.line, records))
     app = make_app(path)
-    seen: list[tuple[int, int]] = []
-    display = app._display
-
-    def first_frames(screen, renderable) -> None:
-        seen.append((app.run_list.row_count(), app.tree.row_count()))
-        display(screen, renderable)
-
-    app._display = first_frames
+    seen = _frames_of(app, lambda: (app.run_list.row_count(), app.tree.row_count()))
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: seen)
         runs, rows = seen[0]
@@ -3224,14 +3230,7 @@ async def test_the_first_frame_shows_what_a_big_logs_early_scan_has_found(tmp_pa
     store = Store()
     sources, notes = open_sources([path], store)
     app = TraceApp(sources, store, notes, now=lambda: NOW + 60, prescans={path: scan})
-    seen: list[list] = []
-    display = app._display
-
-    def first_frames(screen, renderable) -> None:
-        seen.append([(b, r.detail) for b, r, _ in app.anomaly_panel.rows])
-        display(screen, renderable)
-
-    app._display = first_frames
+    seen = _frames_of(app, lambda: [(b, r.detail) for b, r, _ in app.anomaly_panel.rows])
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: seen)
         assert seen[0] == [("cancelled", "cancelled_late")], seen[:3]
@@ -3261,14 +3260,7 @@ async def test_a_big_spans_table_shows_its_first_runs_while_it_is_read(tmp_path,
 
     source.poll = held_poll
     app = TraceApp(sources, store, notes, now=lambda: NOW)
-    seen: list[int] = []
-    display = app._display
-
-    def first_frames(screen, renderable) -> None:
-        seen.append(app.run_list.row_count())
-        display(screen, renderable)
-
-    app._display = first_frames
+    seen = _frames_of(app, lambda: app.run_list.row_count())
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: seen)
         assert seen[0] == 3, seen[:3]  # 500 rows: two runs of 200, the third begun
@@ -3299,14 +3291,7 @@ async def test_a_first_slice_that_hangs_keeps_neither_the_frame_nor_q_waiting(tm
         return read(*args, **kwargs)
 
     app.sources[0].poll = hanging_poll
-    frames: list[int] = []
-    display = app._display
-
-    def counted(screen, renderable) -> None:
-        frames.append(app.run_list.row_count())
-        display(screen, renderable)
-
-    app._display = counted
+    frames = _frames_of(app, lambda: app.run_list.row_count())
     started = time.monotonic()
     try:
         async with app.run_test(size=(120, 36)) as pilot:
