@@ -70,23 +70,25 @@ def iso_to_epoch(text: Any) -> float | None:
 def to_seconds(value: Any) -> float | None:
     """A time cell → seconds: epoch (s/ms/µs/ns told apart by size), ISO text,
     or small numbers (monotonic or relative seconds) as they are."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (bytes, str)):
-        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-        try:
-            value = float(text)
-        except ValueError:
-            return iso_to_epoch(text)
-    if not isinstance(value, (int, float)) or value != value:
-        return None
-    x = float(value)
-    if abs(x) > 1e17:
-        return x / 1e9
-    if abs(x) > 1e14:
-        return x / 1e6
-    if abs(x) > 1e11:
-        return x / 1e3
+    if type(value) is float:  # the common cell: REAL epoch seconds
+        if value != value:
+            return None
+        x = value
+    else:
+        if value is None or isinstance(value, bool):
+            return None
+        if isinstance(value, (bytes, str)):
+            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+            try:
+                value = float(text)
+            except ValueError:
+                return iso_to_epoch(text)
+        if not isinstance(value, (int, float)) or value != value:
+            return None
+        x = float(value)
+    size = abs(x)
+    if size > 1e11:
+        return x / 1e9 if size > 1e17 else x / 1e6 if size > 1e14 else x / 1e3
     return x
 
 
@@ -393,6 +395,10 @@ class GenericSpansDecoder:
         self.row_table = self.table
         self.columns = schema[self.table]
         self._roles = list(self.mapping)
+        #: Where each role's cell is in a row read (`SELECT rowid, <roles>`):
+        #: -1 for a role with no column, which reads the None `_row` puts
+        #: at a row's end (a dict of each row's cells cost a third of a 1M-row read).
+        self._cells = tuple(1 + self._roles.index(role) if role in self.mapping else -1 for role in ROLES)
         self.default_run = os.path.splitext(os.path.basename(path))[0]
         understood = set(self.mapping.values()) | {c for c in self.columns if c.lower() in IGNORED}
         self.unmapped = [c for c in self.columns if c not in understood]
@@ -532,14 +538,20 @@ class GenericSpansDecoder:
 
     def _row(self, row: tuple, update: bool) -> None:
         rowid = row[0]
-        f = dict(zip(self._roles, row[1:]))
-        span_id = _text(f.get("id"))
-        if span_id is None:
-            self.skipped += 1
-            return
+        row += (None,)  # what a role with no column reads (`_cells`)
+        (i_id, i_parent, i_run, i_name, i_start, i_end, i_duration, i_status, i_kind, i_input, i_output,
+         i_error, i_attributes) = self._cells
+        # Text cells are mostly str already: `_text` only for the others.
+        span_id = row[i_id]
+        if type(span_id) is not str:
+            span_id = _text(span_id)
+            if span_id is None:
+                self.skipped += 1
+                return
         if not update:
             self.records += 1
-        run_id = _text(f.get("run")) or self.default_run
+        run_id = row[i_run]
+        run_id = (run_id if type(run_id) is str else _text(run_id)) or self.default_run
         if run_id == self._last_run_id:  # rows of a run mostly come together
             run = self._last_run
         else:
@@ -555,41 +567,46 @@ class GenericSpansDecoder:
         if new:
             span = run.spans[span_id] = FullSpan(span_id, run)
             self.rows_read.held += 1
-        span.name = _text(f.get("name")) or span_id
-        span.kind = _text(f.get("kind")) or "span"
-        start = to_seconds(f.get("start"))
-        end = to_seconds(f.get("end"))
-        duration = duration_seconds(f.get("duration"), self.mapping.get("duration", "")) \
-            if "duration" in f else None
+        name = row[i_name]
+        span.name = (name if type(name) is str else _text(name)) or span_id
+        kind = row[i_kind]
+        span.kind = (kind if type(kind) is str else _text(kind)) or "span"
+        start = to_seconds(row[i_start])
+        end = to_seconds(row[i_end])
+        duration = duration_seconds(row[i_duration], self.mapping["duration"]) if i_duration >= 0 else None
         if duration is None and start is not None and end is not None:
             duration = end - start
         if start is None and end is not None and duration is not None:
             start = end - duration
         span.start = start
         span.duration = duration if duration is None or duration >= 0 else None
-        status, understood = map_status(json_cell(f.get("status")) if "status" in f else None,
-                                        end is not None or duration is not None)
-        raw_status = f.get("status")
-        if not understood and raw_status is not None:
-            word = str(raw_status)[:40]
-            if word not in self.unknown_status:
-                self.unknown_status.add(word)
-                self.notes.append(f"{self.path}: status '{word}' not understood; shown as {status}")
+        raw_status = row[i_status]
+        # A status word as most tables write it, looked up as it is (the
+        # words are lower case): else read as `map_status` reads any cell.
+        status = _STATUS_OF_WORD.get(raw_status) if type(raw_status) is str else None
+        if status is None:
+            status, understood = map_status(json_cell(raw_status), end is not None or duration is not None)
+            if not understood and raw_status is not None:
+                word = str(raw_status)[:40]
+                if word not in self.unknown_status:
+                    self.unknown_status.add(word)
+                    self.notes.append(f"{self.path}: status '{word}' not understood; shown as {status}")
         span.status = status
-        attrs = json_cell(f.get("attributes")) if "attributes" in f else None
+        attrs = json_cell(row[i_attributes])
         span.attributes = attrs if isinstance(attrs, dict) else ({"value": attrs} if attrs is not None else None)
-        span.input = json_cell(f.get("input"))
-        span.output = json_cell(f.get("output"))
-        err = json_cell(f.get("error"))
+        span.input = json_cell(row[i_input])
+        span.output = json_cell(row[i_output])
+        err = json_cell(row[i_error])
         if err not in (None, ""):
             span.error = err if isinstance(err, dict) else {"message": str(err)}
-            if span.status == OK and "status" not in f:
+            if span.status == OK and i_status < 0:
                 span.status = ERROR
         else:
             span.error = None
         span.origin = (rowid,)
         if new:
-            self.linker.attach(run, span, _text(f.get("parent")))
+            parent = row[i_parent]
+            self.linker.attach(run, span, parent if type(parent) is str else _text(parent))
         if span.status == RUNNING:
             self.open_rows[rowid] = (run_id, span_id)
         else:
