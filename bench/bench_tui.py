@@ -48,6 +48,27 @@ with open(sys.argv[1], 'rb') as raw:
         loads(line)
 print(time.perf_counter() - t)
 """
+#: The floor of a SQLite database (a generic spans table, `bench_sqlite.py`):
+#: every row of its biggest table fetched with sqlite3, nothing made of them.
+SQLITE_FLOOR = """
+import sqlite3, sys, time
+t = time.perf_counter()
+conn = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro&immutable=1", uri=True)
+tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+table = max(tables, key=lambda name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])
+t = time.perf_counter()
+cur = conn.execute(f'SELECT rowid, * FROM "{table}" ORDER BY rowid')
+while cur.fetchmany(5000):
+    pass
+print(time.perf_counter() - t)
+"""
+
+
+def is_sqlite(path: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(16) == b"SQLite format 3\x00"
+
+
 #: Quiet period that ends a key's burst of frames (s).
 QUIET = 0.15
 
@@ -187,7 +208,15 @@ def child_app(path: str, keys_per_kind: int, size: tuple[int, int], keys_loading
         return ((first[1] - t0) * 1000, (last[1] - t0) * 1000, (first[2] - cpu0) * 1000,
                 (last[2] - cpu0) * 1000, len(frames) - n)
 
+    # Inspect's tree: a task (its samples under it) and a sample (its
+    # actions); another source's: a root and its first child with children.
+    inspect = not is_sqlite(path)
+    big, small = ("task", "sample") if inspect else ("root", "step")
+
     def row_of(kind: str) -> int:
+        if not inspect:
+            depth = 0 if kind == "root" else 1
+            return next((i for i, (s, d) in enumerate(app.tree.rows) if d == depth and s.children), 0)
         return next((i for i, (s, _) in enumerate(app.tree.rows) if s.kind == kind), 0)
 
     async def drive() -> None:
@@ -232,24 +261,24 @@ def child_app(path: str, keys_per_kind: int, size: tuple[int, int], keys_loading
             await pilot.pause()
             await measure("tree: cursor down (j)", "j")
             await measure("tree: cursor up (k)", "k")
-            app.tree.move_to(row_of("task"))
+            app.tree.move_to(row_of(big))
             await pilot.pause()
             result["task_children"] = len(app.tree.current.children or []) if app.tree.current else 0
             for _ in range(keys_per_kind):  # collapse then expand the first task (all its samples)
-                lat.setdefault("tree: collapse a task (space)", []).append(await press("space"))
-                lat.setdefault("tree: expand a task (space)", []).append(await press("space"))
+                lat.setdefault(f"tree: collapse a {big} (space)", []).append(await press("space"))
+                lat.setdefault(f"tree: expand a {big} (space)", []).append(await press("space"))
             for _ in range(min(3, keys_per_kind)):  # the first task's whole subtree, opened and closed
-                lat.setdefault("tree: expand a task's subtree (*)", []).append(await press("asterisk"))
-                lat.setdefault("tree: collapse a task's subtree (shift+left)", []).append(
+                lat.setdefault(f"tree: expand a {big}'s subtree (*)", []).append(await press("asterisk"))
+                lat.setdefault(f"tree: collapse a {big}'s subtree (shift+left)", []).append(
                     await press("shift+left"))
                 await press("space")  # the task open again, its samples closed
             result["task_subtree_rows"] = sum(1 for _ in app.tree.current.walk()) if app.tree.current else 0
-            app.tree.move_to(row_of("sample"))
+            app.tree.move_to(row_of(small))
             await pilot.pause()
             result["sample_children"] = len(app.tree.current.children or []) if app.tree.current else 0
             for _ in range(keys_per_kind):  # a sample: expand then collapse its actions
-                lat.setdefault("tree: expand a sample (space)", []).append(await press("space"))
-                lat.setdefault("tree: collapse a sample (space)", []).append(await press("space"))
+                lat.setdefault(f"tree: expand a {small} (space)", []).append(await press("space"))
+                lat.setdefault(f"tree: collapse a {small} (space)", []).append(await press("space"))
             # a filter over every span of the run, one keystroke at a time
             await press("slash")
             for ch in "error":
@@ -341,10 +370,12 @@ def main() -> int:
     compileall.compile_dir(os.path.dirname(tracetui.__file__), quiet=1)
     floors = []
     for _ in range(3):
-        out = subprocess.run([sys.executable, "-c", FLOOR, args.file], capture_output=True, text=True, check=True)
+        floor_script = SQLITE_FLOOR if is_sqlite(args.file) else FLOOR
+        out = subprocess.run([sys.executable, "-c", floor_script, args.file], capture_output=True, text=True,
+                             check=True)
         floors.append(float(out.stdout))
     floor = statistics.median(floors)
-    print(f"load {os.getloadavg()[0]:.2f}; orjson floor {floor:.2f} s", file=sys.stderr)
+    print(f"load {os.getloadavg()[0]:.2f}; floor {floor:.2f} s", file=sys.stderr)
     engines = [run_child("engine", args) for _ in range(args.repeat)]
     apps = []
     for i in range(args.repeat):
@@ -365,7 +396,8 @@ def report(r: dict) -> None:
     med = lambda xs: statistics.median(xs)  # noqa: E731
     a = apps[0]
     print(f"\n{os.path.basename(r['file'])}: {a['records']:,} records, {a['spans']:,} spans, "
-          f"{a['events']:,} events; orjson floor {floor:.2f} s; {len(apps)} app runs, medians\n")
+          f"{a['events']:,} events; {'sqlite3' if is_sqlite(r['file']) else 'orjson'} floor {floor:.2f} s; "
+          f"{len(apps)} app runs, medians\n")
     print("| what | measured | target |")
     print("|---|---|---|")
     print(f"| first screen with runs and the tree | {med([x['first_runs_s'] for x in apps]):.2f} s | ≤ 0.5 s |")
@@ -390,7 +422,7 @@ def report(r: dict) -> None:
               f"{med([v['cpu_first_ms'] for v in vals]):.1f} ms | "
               f"{med([v['last_frame_ms'] for v in vals]):.1f} ms ({max(v['last_frame_max_ms'] for v in vals):.0f}) | "
               f"{med([v['cpu_last_ms'] for v in vals]):.1f} ms | {vals[0]['frames']:.0f} | ≤ 16 ms |")
-    print(f"\ntree rows shown {a['tree_rows']:,}; the task expanded has {a['task_children']:,} children, "
+    print(f"\ntree rows shown {a['tree_rows']:,}; the task (or root) expanded has {a['task_children']:,} children, "
           f"{a.get('task_subtree_rows', 0):,} nodes in all; the sample {a.get('sample_children', 0):,}; "
           f"anomaly panel rows {a['anomaly_rows']}; load average {r['load_avg_1m']:.2f}")
 
