@@ -767,3 +767,27 @@ def test_what_is_written_while_a_table_is_read_in_slices_is_read_too(tmp_path):
     assert _read_shape(store) == _read_whole(path)[0]
     assert "late-root" in store.runs["trace-late"].spans
     assert "24-call-199" not in store.runs["trace-24"].anomalies.running
+
+
+def test_a_table_replaced_while_read_in_slices_shows_only_what_the_new_one_holds(tmp_path):
+    """Another database renamed over the one being read in slices: the
+    read does not go on from the old one's rows; what is shown in the end
+    is the new database, as a fresh read shows it."""
+    path = str(tmp_path / "spans.db")
+    make_big_generic(path)
+    store = Store()
+    source = open_sqlite(path, store)
+    source.poll(max_rows=700)
+    assert source.behind
+    other = str(tmp_path / "other.db")
+    make_big_generic(other, traces=3, per_trace=50)
+    os.replace(other, path)
+    for _ in range(50):
+        source.poll(max_rows=700)
+        if not source.behind:
+            break
+    source.poll(max_rows=700)
+    while source.behind:
+        source.poll(max_rows=700)
+    assert _read_shape(store) == _read_whole(path)[0]
+    assert sorted(store.runs) == ["trace-0", "trace-1", "trace-2"]
