@@ -444,6 +444,26 @@ def test_a_file_created_empty_is_told_gzip_or_text_once_it_has_bytes(tmp_path, s
     assert grown == one_shot(path, "inspect")
 
 
+def test_a_span_resent_without_its_parent_then_with_it_is_placed_alike_however_read(tmp_path):
+    """Found by the property below: an SGP span sent with its parent, again
+    without it, then with it, was listed before its sibling when the file
+    was read whole (one batch kept its first place) and after it when
+    followed (the batches moved it away, then back at the end)."""
+    ts = '"start_timestamp": "2026-11-23T05:56:04.144332+00:00"'
+    content = (f'{{"items": [{{"id": "plan", "trace_id": "T", {ts}, "parent_id": "turn"}}]}}\n'
+               f'{{"name": "agent_turn", "id": "turn", "trace_id": "T", {ts}, "type": "TRACER"}}\n'
+               f'{{"items": [{{"id": "a", "trace_id": "T", {ts}, "parent_id": "turn"}}, '
+               f'{{"id": "plan", "trace_id": "T", {ts}}}]}}\n'
+               f'{{"name": "plan", "id": "plan", "trace_id": "T", {ts}, "parent_id": "turn"}}').encode()
+    path = str(tmp_path / "trace-x.log")
+    followed = grow(path, [content], "sgp", read_size=7)
+    whole = one_shot(path, "sgp")
+    assert followed == whole
+    store = Store()
+    LineSource(path, FORMAT_BY_NAME["sgp"], store).poll(final=True)
+    assert [c.id for c in store.runs["T"].spans["turn"].children] == ["a", "plan"]
+
+
 @pytest.mark.parametrize("fmt", list(SAMPLE_FILES))
 @PROPERTY
 @given(data=st.data())

@@ -250,7 +250,14 @@ class SpanLinker:
             if links.stale_parents:
                 for parent in links.stale_parents:
                     if parent.children:
-                        parent.children[:] = _unique(c for c in parent.children if c.parent is parent)
+                        # A child moved away and back in one batch is listed
+                        # twice: where it was put last, as batch-by-batch
+                        # reading places it (the first place kept, a span
+                        # re-sent without its parent then with it was listed
+                        # before its siblings read whole, after them followed).
+                        kept = _unique(c for c in reversed(parent.children) if c.parent is parent)
+                        kept.reverse()
+                        parent.children[:] = kept
                 links.stale_parents.clear()
             if links.stale_roots:
                 # Keep a root where it last became one, as batch-by-batch
