@@ -791,3 +791,25 @@ def test_a_table_replaced_while_read_in_slices_shows_only_what_the_new_one_holds
         source.poll(max_rows=700)
     assert _read_shape(store) == _read_whole(path)[0]
     assert sorted(store.runs) == ["trace-0", "trace-1", "trace-2"]
+
+
+@pytest.mark.parametrize("max_rows", [None, 700])
+def test_a_cell_of_bad_utf8_deep_in_a_big_table_is_read_with_replacement_characters(tmp_path, max_rows):
+    """Rows are fetched with sqlite3's own text decoding (fast) until a
+    cell is not UTF-8: then with the lenient one, from where it was, so
+    no row is lost or read twice, whether read whole or in slices."""
+    path = str(tmp_path / "spans.db")
+    make_big_generic(path)
+    con = sqlite3.connect(path)
+    con.execute("UPDATE spans SET name = CAST(X'6164EDA080' AS TEXT) WHERE span_id = '17-call-120'")
+    con.commit()
+    con.close()
+    store = Store()
+    source = open_sqlite(path, store)
+    source.poll(max_rows=max_rows)
+    while source.behind:
+        source.poll(max_rows=max_rows)
+    assert source.decoder.records == 5000
+    assert store.runs["trace-17"].spans["17-call-120"].name == "ad\ufffd\ufffd\ufffd"
+    assert sum(len(run.spans) for run in store.runs.values()) == 5000
+    assert source._conn.text_factory is not str  # the lenient one, for what else reads it

@@ -141,13 +141,39 @@ def map_status(value: Any, ended: bool) -> tuple[str, bool]:
 # -- reading -------------------------------------------------------------------
 
 def batches(conn: sqlite3.Connection, sql: str, params: tuple = (), size: int = BATCH) -> Iterator[list[tuple]]:
-    """Rows of a query in batches (a 1M-row table streams; never fetchall)."""
+    """Rows of a query in batches (a 1M-row table streams; never fetchall),
+    in the order the query gives (ORDER BY). Text is read by sqlite3
+    itself: the connection's lenient text factory (`sources.sqlite`), a
+    Python call per text cell, took half the fetch (2.3 s of 4.8 for 1M
+    rows). Only for the fetch itself: the connection is the app's, which
+    reads a raw record from another thread. A cell of bad UTF-8 fails it:
+    the query is run again with that factory, past the rows given."""
+    lenient = conn.text_factory
+    strict = lenient is not str
     cur = conn.execute(sql, params)
+    given = 0
     try:
         while True:
-            rows = cur.fetchmany(size)
+            if strict:
+                conn.text_factory = str
+            try:
+                rows = cur.fetchmany(size)
+            except sqlite3.OperationalError as exc:
+                if not (strict and "decode" in str(exc)):
+                    raise
+                strict = False
+                conn.text_factory = lenient
+                cur.close()
+                cur = conn.execute(sql, params)
+                skipped = 0
+                while skipped < given and (past := cur.fetchmany(min(size, given - skipped))):
+                    skipped += len(past)
+                continue
+            finally:
+                conn.text_factory = lenient
             if not rows:
                 return
+            given += len(rows)
             yield rows
     finally:
         cur.close()
