@@ -134,9 +134,9 @@ EXPORT_NOTICE_MIN = 50_000
 #: Bytes per reader slice while following (small slices keep the lock short).
 SLICE_BYTES = 1024 * 1024
 #: New rows of a database read per poll by a decoder that reads in slices
-#: (the generic spans table's): ~35 ms of the reader here (17 µs a row), as
-#: a log's slice. Read whole in one poll, a 1M-row table showed no run for
-#: 17 s, and held the store's lock for each 5,000-row batch (85 ms).
+#: (the generic spans table's): 13-20 ms of the reader here (6-10 µs a row);
+#: 5,000 loaded a 1M-row table no sooner (13.5 / 15.2 s against 12.6 /
+#: 13.1 s). Read whole in one poll, that table showed no run for 17 s.
 DB_SLICE_ROWS = 2000
 #: How long the app may spend reading its sources' first slices before its
 #: first frame (s): a big log's run and first spans are then in that frame.
