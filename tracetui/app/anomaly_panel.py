@@ -534,12 +534,15 @@ class AnomalyPanel(LineList):
         counts: dict[str, int] = {}
         ambiguous: set[tuple[str, str]] = set()
         parts: dict[str, list[tuple[str, AnomalyRow, Run]]] = {}
+        # What the closed buckets' rows were made from, once for them all:
+        # a database's 1,000 runs cost 1.2 ms a bucket.
+        made_of = tuple((id(run), id(anomalies), anomalies.closed_version) for run, anomalies, _ in sources)
         for bucket in buckets:
             if bucket == "running":
                 part = self._running_part(sources)
                 alike = None
             else:
-                part, alike = self._closed_part(bucket, sources)
+                part, alike = self._closed_part(bucket, sources, made_of)
             if alike is None:
                 alike = _alike(part)
             if self._query:
@@ -680,17 +683,17 @@ class AnomalyPanel(LineList):
                 self._give_spans(self._spanless(run, anomalies.running))
             elif run.id in self.scanning:
                 continue
-            part.extend(("running", row, run) for row in anomalies.running.values())
-            ends[id(run)] = run_as_of(run, self.now())
+            if anomalies.running:  # (of a database's 1,000 runs, a few: 9 ms a call for all)
+                part.extend(("running", row, run) for row in anomalies.running.values())
+                ends[id(run)] = run_as_of(run, self.now())
         # Longest-running: the oldest start against the instant its run is aged to.
         running_order(part, ends)
         return part
 
-    def _closed_part(self, bucket: str, sources) -> tuple[list[tuple[str, AnomalyRow, Run]], tuple]:
+    def _closed_part(self, bucket: str, sources, made_of: tuple) -> tuple[list[tuple[str, AnomalyRow, Run]], tuple]:
         """A closed bucket's rows across runs, newest first, sorted again
-        only when one of its runs' buckets was written to; and their
-        `_alike`, made with them."""
-        made_of = tuple((id(run), id(anomalies), anomalies.closed_version) for run, anomalies, _ in sources)
+        only when one of its runs' buckets was written to (`made_of`, the
+        same for every bucket); and their `_alike`, made with them."""
         cached = self._closed_parts.get(bucket)
         if cached is not None and cached[0] == made_of:
             _, part, waiting, alike = cached
