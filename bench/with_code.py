@@ -13,6 +13,24 @@ import runpy
 import sys
 
 
+def _children_too(root: str) -> None:
+    """Python children run as `python -m tracetui…` (the app's prescan,
+    `tracetui.prescan`) go through this script too: their PYTHONPATH alone
+    left them the installed code, and an A/B of the old app ran the new
+    scan (whose answer the old app could not read)."""
+    import subprocess
+
+    popen_init = subprocess.Popen.__init__
+
+    def init(self, args, *rest, **kwargs):
+        if (isinstance(args, list) and len(args) > 2 and args[0] == sys.executable and args[1] == "-m"
+                and str(args[2]).startswith("tracetui")):
+            args = [sys.executable, __file__, root, *args[1:]]
+        popen_init(self, args, *rest, **kwargs)
+
+    subprocess.Popen.__init__ = init
+
+
 def main() -> None:
     root = sys.argv.pop(1)
     sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
@@ -21,6 +39,7 @@ def main() -> None:
 
     if not tracetui.__file__.startswith(root):
         sys.exit(f"with_code: tracetui still comes from {tracetui.__file__}")
+    _children_too(root)
     if sys.argv[1] == "-m":  # [this, -m, module, args…] → [module, args…]
         del sys.argv[:2]
         runpy.run_module(sys.argv[0], run_name="__main__")
