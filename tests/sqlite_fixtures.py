@@ -123,10 +123,11 @@ def make_generic(path: str) -> None:
 
 
 def make_big_generic(path: str, traces: int = 25, per_trace: int = 200) -> None:
-    """A generic spans table of `traces` runs: in each, a root, steps,
-    calls under the steps; every 7th call written before its step (its
-    parent's row comes later), one call naming a parent never written, one
-    error in each run; the last run's last spans still open."""
+    """A generic spans table of `traces` runs of `per_trace` spans: in
+    each, a root, nine steps, calls under step `i % 10`; the calls of step
+    0, and call 50, name a parent never written; calls 14, 21 … 98 are
+    written among the steps, some before their own step (its row comes
+    later); call 99 failed; the last run's last 12 spans are still open."""
     con = sqlite3.connect(path)
     con.execute("CREATE TABLE spans (span_id TEXT PRIMARY KEY, parent_id TEXT, trace_id TEXT, name TEXT, "
                 "start_time REAL, end_time REAL, status TEXT)")

@@ -521,7 +521,7 @@ class TraceApp(KeysInOrder):
         for source in list(self.sources):
             if time.monotonic() > deadline:
                 break
-            sliced_db = isinstance(source, SQLiteSource) and hasattr(source.decoder, "more")
+            sliced_db = isinstance(source, SQLiteSource) and source.reads_in_slices
             if not (isinstance(source, LineSource) or sliced_db) or source in self._held:
                 continue
             path = source.path

@@ -552,7 +552,7 @@ class GenericSpansDecoder:
                     self._row(row, update=False)
                 self._touch_runs()
                 self.last_rowid = rows[-1][0]
-            self.rows_read.see(rows, 1 + self._roles.index("id"))
+            self.rows_read.see(rows, self._cells[0])  # the id's cell
             changed = True
             taken += len(rows)
             if max_rows is not None and taken >= max_rows:

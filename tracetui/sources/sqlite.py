@@ -327,8 +327,14 @@ class SQLiteSource(DecodedSource):
         return self._check_writer(changed) or changed
 
     @property
+    def reads_in_slices(self) -> bool:
+        """Its decoder reads at most so many new rows a read, and says
+        whether it left some (`more`): the generic spans table's."""
+        return hasattr(self.decoder, "more")
+
+    @property
     def progress(self) -> float:
-        return getattr(self.decoder, "progress", 1.0) if self.behind else 1.0
+        return self.decoder.progress if self.behind else 1.0
 
     def _read_changes(self, max_rows: int | None = None) -> bool:
         try:
@@ -338,7 +344,7 @@ class SQLiteSource(DecodedSource):
             return False
         # Partway through the rows (a read in slices): read on, whether the
         # file changed or not.
-        continuing = bool(getattr(self.decoder, "more", False))
+        continuing = self.reads_in_slices and self.decoder.more
         replaced = False
         try:
             if self._stamp is not None and stamp[0] != self._stamp[0]:
@@ -406,14 +412,16 @@ class SQLiteSource(DecodedSource):
             self._note(text + " (will retry)")
             return dropped or replaced
         self._see_writes(stamp, anew=replaced)
-        if not continuing:
-            # Of a read in slices, the stamp when it began: a change while
-            # it went on is read once it is done.
-            self._stamp = stamp
         # The database changed (new rows or not: a DELETE reads none): its
         # rows are counted soon. Not after the first read (all its slices),
-        # nor after reading it all again: what was read is all there.
-        self._count_due = (self._count_due or (self._read_once and not continuing)) and not replaced
+        # nor after reading it all again: what was read is all there. Of a
+        # read in slices, the stamp is the one of its first: a change while
+        # it went on is read once it is done.
+        if replaced:
+            self._count_due = False
+        if not continuing:
+            self._stamp = stamp
+            self._count_due = self._read_once and not replaced
         self._read_once = True
         self._flush_notes()
         return changed
@@ -566,7 +574,7 @@ class SQLiteSource(DecodedSource):
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            if max_rows is not None and hasattr(self.decoder, "more"):
+            if max_rows is not None and self.reads_in_slices:
                 changed = self.decoder.read(conn, self._schema, max_rows)
                 self.behind = self.decoder.more
                 return changed
