@@ -464,6 +464,25 @@ def test_a_span_resent_without_its_parent_then_with_it_is_placed_alike_however_r
     assert [c.id for c in store.runs["T"].spans["turn"].children] == ["a", "plan"]
 
 
+def test_a_span_placed_after_a_sibling_moved_away_is_placed_alike_however_read(tmp_path):
+    """Found by the property below: a span moved away from its parent was
+    still listed among its siblings until the batch ended, and a sibling
+    attached in that batch was placed after it (read whole), or before a
+    sibling whose start had become unknown (followed, the batch ended
+    between them)."""
+    def ts(t):
+        return f'"start_timestamp": "2026-11-23T05:56:04.{t}+00:00"'
+    content = (f'{{"name": "turn", "id": "turn", "trace_id": "T", {ts(144223)}}}\n'
+               f'{{"name": "search", "id": "search", "trace_id": "T", {ts(174788)}, "parent_id": "turn"}}\n'
+               f'{{"name": "calc", "id": "calc", "trace_id": "T", {ts(255634)}, "parent_id": "turn", '
+               f'"end_timestamp": "2026-11-23T05:56:04.265899+00:00"}}\n'
+               f'{{"id": "calc", "trace_id": "T", {ts(255634)}, "end_timestamp": "2026-11-23T05:56:04.265899+00:00"}}\n'
+               f'{{"items": [{{"id": "search", "trace_id": "T", "start_timestamp": null, "parent_id": "turn"}}, '
+               f'{{"id": "a", "trace_id": "T", {ts(266043)}, "parent_id": "turn"}}]}}').encode()
+    path = str(tmp_path / "trace-x.log")
+    assert grow(path, [content], "sgp", read_size=7) == one_shot(path, "sgp")
+
+
 @pytest.mark.parametrize("fmt", list(SAMPLE_FILES))
 @PROPERTY
 @given(data=st.data())

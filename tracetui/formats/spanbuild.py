@@ -250,14 +250,7 @@ class SpanLinker:
             if links.stale_parents:
                 for parent in links.stale_parents:
                     if parent.children:
-                        # A child moved away and back in one batch is listed
-                        # twice: where it was put last, as batch-by-batch
-                        # reading places it (the first place kept, a span
-                        # re-sent without its parent then with it was listed
-                        # before its siblings read whole, after them followed).
-                        kept = _unique(c for c in reversed(parent.children) if c.parent is parent)
-                        kept.reverse()
-                        parent.children[:] = kept
+                        parent.children[:] = _unique(c for c in parent.children if c.parent is parent)
                 links.stale_parents.clear()
             if links.stale_roots:
                 # Keep a root where it last became one, as batch-by-batch
@@ -350,6 +343,14 @@ class SpanLinker:
     def _attach(self, links: _RunLinks, child: Span, parent: Span, ordered: bool = True) -> None:
         """Put a root under a parent, keeping siblings in start order
         (unless the caller sorts them afterwards)."""
+        siblings = parent.children
+        if siblings and parent in links.stale_parents:
+            # Children moved away this batch are listed until it ends
+            # (`flush`): a child's place must not depend on them, nor so on
+            # where the batch ended (a span attached after a sibling moved
+            # away went after it read whole, before it followed).
+            siblings[:] = _unique(c for c in siblings if c.parent is parent)
+            links.stale_parents.discard(parent)
         child.parent = parent
         child.orphan = False
         if links.said_remote:
@@ -362,7 +363,6 @@ class SpanLinker:
                 links.run.anomalies.place(parent)
         links.stale_roots += 1
         self._mark(links)
-        siblings = parent.children
         if siblings is None:
             parent.children = [child]
         elif not ordered or child.start is None or not siblings or (
