@@ -32,11 +32,11 @@ from tracetui.formats import inspect as inspect_format
 DEFAULT_FILE = "/work/bench-data/inspect-200k.log"
 
 
-def _read_only(self, lines, pos) -> None:
+def _read_only(self, lines, pos, crs=True) -> None:
     pass
 
 
-def _parse_only(self, lines, pos) -> None:
+def _parse_only(self, lines, pos, crs=True) -> None:
     for line in lines:
         try:
             orjson.loads(line)
@@ -44,7 +44,7 @@ def _parse_only(self, lines, pos) -> None:
             pass
 
 
-def _validate_only(self, lines, pos) -> None:
+def _validate_only(self, lines, pos, crs=True) -> None:
     for line in lines:
         try:
             inspect_format.validate(orjson.loads(line))

@@ -1149,7 +1149,7 @@ class TraceApp(KeysInOrder):
 
     def _show_detail(self, span: Span) -> None:
         try:
-            self.detail.show(span, self.now())
+            self.detail.show(span, self.now(), version=self.store.version)
         except NoMatches:  # the app is closing
             pass
 
@@ -1469,7 +1469,7 @@ class TraceApp(KeysInOrder):
 
     @on(SpanTree.SpanSelected)
     def span_selected(self, message: SpanTree.SpanSelected) -> None:
-        self.detail.show(message.span, self.now())
+        self.detail.show(message.span, self.now(), version=self.store.version)
 
     @on(LineList.Activated, "#anomalies")
     def anomaly_activated(self, message: LineList.Activated | None = None) -> None:
