@@ -774,7 +774,8 @@ class SpanTree(LineList):
         (120k rows for a 1M-line eval, 117k of them closed samples): each
         list of siblings is scanned once for its open nodes, in a
         comprehension with `is_open` inlined, and the stretches between
-        them are copied by slice."""
+        them are copied by slice. `spans` is copied first (the reader may
+        add to a node's children meanwhile)."""
         run = run or self.run
         if run is None or run.id in self.unread:
             return
@@ -818,7 +819,12 @@ class SpanTree(LineList):
             branch = next(opens, None)
             end = len(siblings) if branch is None else branch
             if end > pos:
-                out_spans.extend(siblings[pos:end])
+                # All of the top list, copied whole: no slice made and let
+                # go of (each a pass over 114k samples, expanding a task).
+                # Only the top list is this call's own copy, which cannot
+                # grow past `end` meanwhile.
+                whole = siblings is top and pos == 0 and end == len(top)
+                out_spans.extend(top if whole else siblings[pos:end])
                 out_depths.extend([d] * (end - pos))
             if branch is not None:
                 node = siblings[branch]
@@ -1534,7 +1540,9 @@ class SpanTree(LineList):
         else:
             self.set_open(span, want)
             if want:
-                self._flatten(list(span.children), depth + 1, sub)
+                # Not a copy: `_flatten` takes its own (a task's 114k
+                # samples were copied twice, each copy a pass over them).
+                self._flatten(span.children, depth + 1, sub)
         # ...and splice the new ones in.
         self.rows.splice(index + 1, end, sub)
         self.sync_size(repaint=False)
