@@ -7,6 +7,7 @@ at once while following; the panes then redraw only what they show.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import os
@@ -15,7 +16,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -37,6 +38,7 @@ from tracetui.app.detail import IN_DUMP, DetailPane, _json, _t
 from tracetui.app.filter_input import FilterInput
 from tracetui.app.key_bar import KeyBar
 from tracetui.app.key_order import KeysInOrder
+from tracetui.app.let_go import LetGoExecutor
 from tracetui.app.line_list import LineList
 from tracetui.app.run_list import RunList
 from tracetui.app.screens import HelpScreen, MainScreen, NotesScreen, RawScreen
@@ -457,6 +459,13 @@ class TraceApp(KeysInOrder):
     @property
     def detail(self) -> DetailPane:
         return self._panes["detail"]
+
+    async def run_async(self, *args: Any, **kwargs: Any) -> Any:
+        """As Textual's, with a thread pool the loop lets go of at exit: a
+        reader stuck in a read that never returns (a dead mount) held the
+        process after `q` (`let_go`)."""
+        asyncio.get_running_loop().set_default_executor(LetGoExecutor())
+        return await super().run_async(*args, **kwargs)
 
     def on_mount(self) -> None:
         sys.setswitchinterval(GIL_SWITCH_INTERVAL)
