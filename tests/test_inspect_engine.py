@@ -469,6 +469,7 @@ def test_reading_in_runs_equals_reading_record_by_record(tmp_path, name, message
     for offset, line in chunk.lines:
         slow._line_no += 1
         slow._slow_line(line, offset)
+    slow._refresh_stale()  # as `feed_run` does at a batch's end
     assert _decoded(fast) == _decoded(slow)
     assert fast.records > 0 and (name != "odd" or fast.skipped > 0)
     follower = FileFollower(path)

@@ -419,6 +419,11 @@ class InspectDecoder:
         #: Samples with no action open that read running: nothing said they
         #: ended and they acted within SAMPLE_QUIET (`_settle_samples`).
         self._unsettled: dict[_Sample, None] = {}
+        #: Samples an action or record of this batch touched, whose status
+        #: is told once the batch is read (`_refresh_stale`): a sample flips
+        #: running and done with every action of a log read after the fact,
+        #: and telling it (and its task) each time was a tenth of the index.
+        self._stale: dict[_Sample, None] = {}
         #: When the cancels that stop an eval began: the time of the first
         #: `cancel` since the last action entered (ctrl+c cancels every
         #: open action at once, then the tasks; nothing new starts).
@@ -507,7 +512,7 @@ class InspectDecoder:
             return False
         before = len(self._unsettled)
         for sample in list(self._unsettled):
-            self._refresh_sample(sample)
+            self._refresh_now(sample)
         return len(self._unsettled) != before
 
     @property
@@ -629,6 +634,7 @@ class InspectDecoder:
                 self._bad(invalid=True)
         self._line_no = line_no
         self.records += records
+        self._refresh_stale()
         # The log's present moved on: samples quiet since are done.
         self._settle_samples()
         self.store.touch(self.run_id)
@@ -786,8 +792,20 @@ class InspectDecoder:
         return RUNNING
 
     def _refresh_sample(self, sample: _Sample | None) -> None:
-        if sample is None:
-            return
+        """Tell `sample`'s status (and its task's) once this batch is read:
+        what it reads then depends only on what the log said by then, not
+        on where a batch ended."""
+        if sample is not None:
+            self._stale[sample] = None
+
+    def _refresh_stale(self) -> None:
+        stale = self._stale
+        if stale:
+            self._stale = {}
+            for sample in stale:
+                self._refresh_now(sample)
+
+    def _refresh_now(self, sample: _Sample) -> None:
         node = sample.node
         status = self._sample_status(sample)
         if status == RUNNING and not sample.open:
@@ -868,8 +886,7 @@ class InspectDecoder:
                 sample.open.append(span)
             else:
                 sample.open = [span]
-            if sample.node.status != RUNNING:  # else it stays running
-                self._refresh_sample(sample)
+            self._stale[sample] = None  # (`_refresh_sample`, inline)
 
     @staticmethod
     def _parent_in(sample: _Sample | None, action: str) -> Span | None:
@@ -986,10 +1003,8 @@ class InspectDecoder:
                     self._stopped_tasks.add(node.id)
                     self._tell_task(node)
             self._end_task(task, end)
-        # A sample with actions still open stays running.
-        if sample is not None and (not sample.open or sample.node.status != RUNNING):
-            self._refresh_sample(sample)
         if sample is not None:
+            self._stale[sample] = None  # (`_refresh_sample`, inline)
             active = run.lately_active
             active.pop(sample.node, None)
             active[sample.node] = None
