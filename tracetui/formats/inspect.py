@@ -422,7 +422,8 @@ class InspectDecoder:
         #: Samples an action or record of this batch touched, whose status
         #: is told once the batch is read (`_refresh_stale`): a sample flips
         #: running and done with every action of a log read after the fact,
-        #: and telling it (and its task) each time was a tenth of the index.
+        #: and telling it (and its task) each time cost 6 % of the index's
+        #: instructions.
         self._stale: dict[_Sample, None] = {}
         #: When the cancels that stop an eval began: the time of the first
         #: `cancel` since the last action entered (ctrl+c cancels every
