@@ -338,3 +338,43 @@ def test_a_spans_words_match_in_its_name_detail_kind_or_id(name, detail, kind, w
     span.detail = detail
     query = parse(" ".join(words))
     assert query.matches_span(span) == query.matches_text(name, detail, kind, "id-Ab")
+
+
+#: Queries whose fields ask a span's ancestors (and its run), and some that do not.
+PASS_QUERIES = ("sample:3", "sample:1 kind:Model", "task:mmlu epoch:2", "model:gpt", "epoch:1 status:ok",
+                "kind:Model", "name:Subprocess status:running", "task:ctf sleep", "kind:image",
+                "node:n1", "tag:tool_call", "category:sync", "llm.model_name:gpt", "model:nothing-like-it")
+
+
+@pytest.mark.parametrize("names", [
+    ("inspect/hung.log", "inspect/mixed.log.gz", "inspect/demo.log"),
+    ("skulk/node-a", "skulk/node-b"), ("otel",), ("native",), ("sgp",), ("flujo",), ("trackio",),
+])
+def test_a_pass_matches_what_each_span_alone_matches(names):
+    """A pass over many spans (`Query.matcher`, the tree's per keystroke)
+    keeps what a chain of ancestors decided of a field for each node on
+    the way: it must match exactly the spans `matches_span` matches one by
+    one, whatever level of the tree holds the field."""
+    store = load(*names)
+    spans = [span for run in store.runs.values() for span in run.spans.values()]
+    assert spans
+    for text in PASS_QUERIES:
+        query = parse(text)
+        one_by_one = [span for span in spans if query.matches_span(span)]
+        match = query.matcher()
+        assert [span for span in spans if match(span)] == one_by_one, text
+
+
+def test_a_pass_sees_attributes_as_they_are_when_it_starts():
+    """What a pass kept is its own: a node's attributes changed after it
+    (a live log's `Run Task` names its model late) are seen by the next."""
+    store = load("inspect/hung.log")
+    run = next(iter(store.runs.values()))
+    sample = next(span for span in run.spans.values() if span.kind == "sample")
+    action = next(iter(sample.children))
+    query = parse(f"sample:{sample.attributes['sample_id']}")
+    match = query.matcher()
+    assert match(action)
+    sample.attributes = {**sample.attributes, "sample_id": "renamed"}
+    assert not query.matcher()(action)
+    assert not query.matches_span(action)

@@ -868,6 +868,7 @@ class SpanTree(LineList):
             return Rows()
         keep: set[int] = set()
         breathe = Breather()
+        match = query.matcher()
         for n, span in enumerate(list(run.spans.values()) if spans is None else spans):
             if worker is not None and n % 1000 == 0:
                 if worker.is_cancelled:
@@ -875,7 +876,7 @@ class SpanTree(LineList):
                 # Leave the UI thread the GIL: the keystroke that started
                 # this must be drawn now, not after the whole run is matched.
                 breathe()
-            if query.matches_span(span):
+            if match(span):
                 if matched is not None:
                     matched.append(span)
                 _add_with_ancestors(keep, span)
@@ -1431,7 +1432,8 @@ class SpanTree(LineList):
             # A status read before the match: a span seen ended stays so, one
             # seen running is looked at again when it ends.
             unsettled = {span for span in candidates if span.status == RUNNING}
-            still = [span for span in candidates if query.matches_span(span)]
+            match = query.matcher()
+            still = [span for span in candidates if match(span)]
             if worker.is_cancelled:
                 return None
             news = len(spans) > count or len(still) != len(matched)
