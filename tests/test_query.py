@@ -340,10 +340,35 @@ def test_a_spans_words_match_in_its_name_detail_kind_or_id(name, detail, kind, w
     assert query.matches_span(span) == query.matches_text(name, detail, kind, "id-Ab")
 
 
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.tuples(st.text(alphabet="aAbΣσςİi é-'", max_size=5),
+                                st.one_of(st.none(), st.text(alphabet="aAbΣσςİi é-'", max_size=5)),
+                                st.text(alphabet="aAbΣ é", max_size=3)), min_size=1, max_size=6),
+       words=st.lists(st.text(alphabet="abσςi̇é-' ", min_size=1, max_size=3), min_size=1, max_size=2),
+       quoted=st.booleans())
+def test_a_pass_finds_words_where_the_haystack_does(texts, words, quoted):
+    """A pass looks a word up in each distinct name, detail and kind
+    (`Query.matcher`), not in one lowered haystack a span: it must find
+    exactly what the haystack finds, capitals that lower differently in
+    context (a final sigma) and quoted words with a space included."""
+    from tracetui.model import Run, Span
+
+    run = Run("r", "src", "native")
+    spans = []
+    for n, (name, detail, kind) in enumerate(texts * 2):  # each text twice: answered once, then kept
+        span = Span(f"Id-{n}", run, name, kind)
+        span.detail = detail
+        spans.append(span)
+    query = parse(" ".join(f'"{w}"' if quoted else w for w in words))
+    match = query.matcher()
+    assert [span for span in spans if match(span)] == [span for span in spans if query.matches_span(span)]
+
+
 #: Queries whose fields ask a span's ancestors (and its run), and some that do not.
 PASS_QUERIES = ("sample:3", "sample:1 kind:Model", "task:mmlu epoch:2", "model:gpt", "epoch:1 status:ok",
                 "kind:Model", "name:Subprocess status:running", "task:ctf sleep", "kind:image",
-                "node:n1", "tag:tool_call", "category:sync", "llm.model_name:gpt", "model:nothing-like-it")
+                "node:n1", "tag:tool_call", "category:sync", "llm.model_name:gpt", "model:nothing-like-it",
+                "sleep", "docker exec", "generate gpt", "sample", "Σ", "-")
 
 
 @pytest.mark.parametrize("names", [

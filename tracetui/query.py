@@ -114,33 +114,57 @@ class Query:
 
     def matcher(self) -> Callable[[Span], bool]:
         """`matches_span` for one pass over many spans (the tree's, per
-        keystroke): what a chain of ancestors decides of a field is kept for
-        every node on the way, so the actions of one sample ask their chain
-        once between them, not once each (`sample:3 kind:Model` took 1.2 s
-        over the 490k spans of a 1M-line log). For one pass only: a node's
-        attributes may change once a pass is over."""
-        if all(field in ("status", "name") for field, _ in self.fields):
-            return self.matches_span  # no field asks the ancestors
-        memos: list[dict[Span, bool | None]] = [{} for _ in self.fields]
+        keystroke), which keeps what it learnt for the rest of the pass:
+        - what a chain of ancestors decides of a field, for every node on
+          the way: the actions of one sample ask their chain once between
+          them (`sample:3 kind:Model` took 1.2 s over the 490k spans of a
+          1M-line log);
+        - whether a word is in each distinct name, detail and kind: a few
+          dozen names and kinds, and details shared by many spans, where a
+          haystack was made and lowered for every span.
+        For one pass only: a node's attributes may change once it is over."""
+        chains = not all(field in ("status", "name") for field, _ in self.fields)
+        # A quoted word with a space in it may span two fields of the
+        # haystack: such words are looked for in the haystack itself.
+        by_field = bool(self.words) and not any(ch.isspace() for word in self.words for ch in word)
+        if not (chains or by_field):
+            return self.matches_span
+        memos = [{} for _ in self.fields] if chains else None
+        seen = [{} for _ in self.words] if by_field else None
+        if by_field and not self.fields:
+            # Words alone (what is typed most): `matches_span`'s path, one
+            # call a span fewer.
+            words, matches_content = self.words, self._matches_content
+
+            def match_words(span: Span) -> bool:
+                return _words_in_fields(span, words, seen) or (
+                    span.carries_content() and matches_content(span))
+
+            return match_words
 
         def match(span: Span) -> bool:
-            return self.matches_span(span, memos)
+            return self.matches_span(span, memos, seen)
 
         return match
 
-    def matches_span(self, span: Span, memos: list[dict] | None = None) -> bool:
-        """`memos`: one per field, kept over a pass (`matcher`)."""
+    def matches_span(self, span: Span, memos: list[dict] | None = None,
+                     seen: list[dict] | None = None) -> bool:
+        """`memos`, one per field, and `seen`, one per word: what a pass
+        has learnt so far (`matcher`)."""
         # The tree matches every span of a run per keystroke (490k on a
         # 1M-line log): the words' haystack is made only if there are
         # words, in one f-string (`matches_text`'s join of a generator took
         # most of the 1.3 s `name:Subprocess` took there).
         words = self.words
         if words:
-            haystack = f"{span.name or ''} {span.detail or ''} {span.kind or ''} {span.id}".lower()
+            if seen is None:
+                haystack = f"{span.name or ''} {span.detail or ''} {span.kind or ''} {span.id}".lower()
+                found = all(word in haystack for word in words)
+            else:
+                found = _words_in_fields(span, words, seen)
             # (`carries_content` first: most spans carry none, and one call
             # a span is what the slots read before `SpanExtra` cost.)
-            if not all(word in haystack for word in words) and not (
-                    span.carries_content() and self._matches_content(span)):
+            if not found and not (span.carries_content() and self._matches_content(span)):
                 return False
         if memos is None:
             for field, value in self.fields:
@@ -324,6 +348,35 @@ def _close_matches(word: str, choices: Iterable[str]) -> list[str]:
 
 def _status_match(status: str, value: str) -> bool:
     return status == STATUS_ALIASES.get(value, value)
+
+
+def _words_in_fields(span: Span, words: list[str], seen: list[dict]) -> bool:
+    """Every word in the span's name, detail, kind or id, lowercased: what
+    its haystack (`Query.matches_span`) answers, for words with no space
+    (none can then run from one field into the next, and lowering each
+    field lowers what the haystack joins). `seen`, one dict per word: its
+    answer for each distinct text met so far in the pass. Unrolled: it runs
+    for each of a big run's spans."""
+    name, detail, kind = span.name or "", span.detail or "", span.kind or ""
+    for word, known in zip(words, seen):
+        hit = known.get(name)
+        if hit is None:
+            hit = known[name] = word in str(name).lower()
+        if hit:
+            continue
+        hit = known.get(detail)
+        if hit is None:
+            hit = known[detail] = word in str(detail).lower()
+        if hit:
+            continue
+        hit = known.get(kind)
+        if hit is None:
+            hit = known[kind] = word in str(kind).lower()
+        if hit:
+            continue
+        if word not in str(span.id).lower():
+            return False
+    return True
 
 
 _UNKNOWN = object()
