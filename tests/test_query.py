@@ -403,3 +403,15 @@ def test_a_pass_sees_attributes_as_they_are_when_it_starts():
     sample.attributes = {**sample.attributes, "sample_id": "renamed"}
     assert not query.matcher()(action)
     assert not query.matches_span(action)
+
+
+def test_a_pass_takes_a_span_whose_texts_are_no_strings():
+    """A name, detail or kind a decoder left as a list (unhashable) is
+    matched as the haystack matches it, not a crash of the filter's pass."""
+    from tracetui.model import Run, Span
+
+    span = Span("id-1", Run("r", "src", "native"), ["tool", "call"], "step")  # type: ignore[arg-type]
+    span.detail = {"cmd": "sleep"}  # type: ignore[assignment]
+    for text in ("sleep", "tool", "nothing", "tool sleep", "step:x"):
+        query = parse(text)
+        assert query.matcher()(span) == query.matches_span(span), text

@@ -137,8 +137,11 @@ class Query:
             words, matches_content = self.words, self._matches_content
 
             def match_words(span: Span) -> bool:
-                return _words_in_fields(span, words, seen) or (
-                    span.carries_content() and matches_content(span))
+                try:
+                    found = _words_in_fields(span, words, seen)
+                except TypeError:  # a text that is no string, nor hashable
+                    return self.matches_span(span)
+                return found or (span.carries_content() and matches_content(span))
 
             return match_words
 
@@ -161,7 +164,10 @@ class Query:
                 haystack = f"{span.name or ''} {span.detail or ''} {span.kind or ''} {span.id}".lower()
                 found = all(word in haystack for word in words)
             else:
-                found = _words_in_fields(span, words, seen)
+                try:
+                    found = _words_in_fields(span, words, seen)
+                except TypeError:  # a text that is no string, nor hashable
+                    return self.matches_span(span)
             # (`carries_content` first: most spans carry none, and one call
             # a span is what the slots read before `SpanExtra` cost.)
             if not found and not (span.carries_content() and self._matches_content(span)):
