@@ -415,3 +415,16 @@ def test_a_pass_takes_a_span_whose_texts_are_no_strings():
     for text in ("sleep", "tool", "nothing", "tool sleep", "step:x"):
         query = parse(text)
         assert query.matcher()(span) == query.matches_span(span), text
+
+
+def test_a_pass_tells_apart_texts_that_are_equal_but_read_differently():
+    """`1`, `1.0` and `True` are one dict key; as texts they are `1`,
+    `1.0` and `true`: what a pass kept for one must not answer another."""
+    from tracetui.model import Run, Span
+
+    run = Run("r", "src", "native")
+    spans = [Span(f"id-{n}", run, name, "step") for n, name in enumerate([1, 1.0, True, "1"])]  # type: ignore[arg-type]
+    for text in ("true", "1.0", ".", "1"):
+        query = parse(text)
+        match = query.matcher()
+        assert [s.id for s in spans if match(s)] == [s.id for s in spans if query.matches_span(s)], text

@@ -361,23 +361,30 @@ def _words_in_fields(span: Span, words: list[str], seen: list[dict]) -> bool:
     its haystack (`Query.matches_span`) answers, for words with no space
     (none can then run from one field into the next, and lowering each
     field lowers what the haystack joins). `seen`, one dict per word: its
-    answer for each distinct text met so far in the pass. Unrolled: it runs
-    for each of a big run's spans."""
+    answer for each distinct string met so far in the pass (only strings:
+    `1`, `1.0` and `True` are one key, and say different things). Unrolled:
+    it runs for each of a big run's spans."""
     name, detail, kind = span.name or "", span.detail or "", span.kind or ""
     for word, known in zip(words, seen):
         hit = known.get(name)
         if hit is None:
-            hit = known[name] = word in str(name).lower()
+            hit = word in str(name).lower()
+            if type(name) is str:
+                known[name] = hit
         if hit:
             continue
         hit = known.get(detail)
         if hit is None:
-            hit = known[detail] = word in str(detail).lower()
+            hit = word in str(detail).lower()
+            if type(detail) is str:
+                known[detail] = hit
         if hit:
             continue
         hit = known.get(kind)
         if hit is None:
-            hit = known[kind] = word in str(kind).lower()
+            hit = word in str(kind).lower()
+            if type(kind) is str:
+                known[kind] = hit
         if hit:
             continue
         if word not in str(span.id).lower():
