@@ -362,8 +362,13 @@ def _words_in_fields(span: Span, words: list[str], seen: list[dict]) -> bool:
     (none can then run from one field into the next, and lowering each
     field lowers what the haystack joins). `seen`, one dict per word: its
     answer for each distinct string met so far in the pass (only strings:
-    `1`, `1.0` and `True` are one key, and say different things). Unrolled:
-    it runs for each of a big run's spans."""
+    `1`, `1.0` and `True` are one key, and say different things).
+
+    Unrolled on purpose, and called straight from `Query.matcher`'s
+    closure: it runs for each of a big run's spans. One more call between
+    the closure and it took 7-16 % longer a span, and with a loop over the
+    three texts as well, 16-23 % (word filters on the 200k-line log,
+    alternating in one process)."""
     name, detail, kind = span.name or "", span.detail or "", span.kind or ""
     for word, known in zip(words, seen):
         hit = known.get(name)
