@@ -5,5 +5,8 @@ installs all the same and the scan runs in pure Python, slower."""
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("tracetui._fastfold", ["tracetui/_fastfold.c"], optional=True,
-                             extra_compile_args=["-O3"])])
+setup(ext_modules=[
+    Extension(f"tracetui.{name}", [f"tracetui/{name}.c"], depends=["tracetui/_jsonscan.h"], optional=True,
+              extra_compile_args=["-O3"])
+    for name in ("_fastfold", "_fastindex")
+])

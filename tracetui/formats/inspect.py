@@ -22,11 +22,16 @@ from typing import Any
 
 import orjson
 
+try:  # built by `pip install` where a C compiler is (setup.py); else Python alone
+    from tracetui import _fastindex
+except ImportError:  # pragma: no cover - depends on the install
+    _fastindex = None
+
 from tracetui.clock import as_of
 from tracetui.formats.jsonutil import as_float, loads
 from tracetui.model import (
-    CANCELLED, ERROR, LATELY_KEPT, OK, RUNNING, TIMEOUT, AnomalyRow, EventLog, Run, Span, pack_offset,
-    RUN_TASK_DETAIL, sample_node_id, task_name, task_node_id,
+    CANCELLED, ERROR, LATELY_KEPT, NO_EXTRA, OFFSET_BITS, OK, PLAUSIBLE_TIME, RUNNING, TIMEOUT, AnomalyRow,
+    EventLog, Run, Span, pack_offset, RUN_TASK_DETAIL, sample_node_id, task_name, task_node_id,
 )
 from tracetui.skipped import Lead
 from tracetui.sources.files import open_regular
@@ -568,7 +573,25 @@ class InspectDecoder:
         needle = self.filter
         line_no = self._line_no
         records = 0
-        for line in lines:
+        fast = FAST_FEED if needle is None else None
+        if fast is not None:
+            context = (self, self.run, self.run.spans, self._samples, self._open, self._stale,
+                       self.run.anomalies.running, self._shared, self.run.lately_active,
+                       SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT)
+        count = len(lines)
+        i = 0
+        while i < count:
+            if fast is not None:
+                # The common enters and exits, applied in C until a line
+                # that is not one (`_fastindex.c`); that line is read here.
+                done, pos, taken = fast(context, lines, i, pos, crs)
+                line_no += done - i
+                records += taken
+                i = done
+                if i == count:
+                    break
+            line = lines[i]
+            i += 1
             offset = pos
             pos += len(line) + 1
             line_no += 1
@@ -689,8 +712,13 @@ class InspectDecoder:
         sample_id = rec.get("sample_id")
         if sample_id is None:
             return None
-        task = rec.get("task")
-        key = (task, sample_id, rec.get("epoch"))
+        return self._sample_for(rec.get("task"), sample_id, rec.get("epoch"))
+
+    def _sample_for(self, task: Any, sample_id: Any, epoch: Any) -> _Sample:
+        """The sample of this key, made (with its node) the first time it
+        is named. Also called from C (`_fastindex.c`), for a sample's first
+        action."""
+        key = (task, sample_id, epoch)
         try:
             state = self._samples.get(key)
         except TypeError:  # a list or object where an id belongs: Inspect reads it all the same
@@ -699,13 +727,13 @@ class InspectDecoder:
         if state is None:
             name = task_name(task)
             label = f"sample {sample_id}"
-            if rec.get("epoch") is not None:
-                label += f" · epoch {rec.get('epoch')}"
-            node = Span(sample_node_id(task, sample_id, rec.get("epoch")), self.run, label, "sample")
+            if epoch is not None:
+                label += f" · epoch {epoch}"
+            node = Span(sample_node_id(task, sample_id, epoch), self.run, label, "sample")
             node.synthetic = True
             self.run.synthetic_spans += 1
             node.status = OK
-            node.attributes = {"task": task, "sample_id": sample_id, "epoch": rec.get("epoch")}
+            node.attributes = {"task": task, "sample_id": sample_id, "epoch": epoch}
             task_node = self._task(name)
             self._attach(node, task_node)
             counts = self._task_counts.setdefault(task_node.id, {RUNNING: 0, ERROR: 0, OK: 0, CANCELLED: 0})
@@ -1043,3 +1071,15 @@ class InspectDecoder:
         # after its enter, fell past the end of a log whose eval is not seen
         # here, and out of the action's log window).
         self.run.see_time(written)
+
+
+#: The C path for the common enters and exits (`_fastindex.feed`), or None:
+#: Python reads every line (where no compiler built it; tests set it to
+#: None to compare the two).
+FAST_FEED = None
+if _fastindex is not None:
+    _fastindex.setup(Span, AnomalyRow, _Sample, Run, {
+        "RUNNING": RUNNING, "OK": OK, "NO_EXTRA": NO_EXTRA, "LOG_WRITES": LOG_WRITES,
+        "NOT_PARENTS": _NOT_PARENTS, "pack_offset": pack_offset, "PLAUSIBLE_TIME": PLAUSIBLE_TIME,
+        "OFFSET_BITS": OFFSET_BITS})
+    FAST_FEED = _fastindex.feed

@@ -1,0 +1,200 @@
+"""The C path of the Inspect decoder (`tracetui/_fastindex.c`) indexes
+exactly as the Python path does: every span, anomaly row, sample state and
+string it makes or changes, on logs Inspect wrote, on a generated
+million-line-style log, and on real lines mutated into everything a JSON
+reader can trip on, fed in batches split anywhere."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from test_fastfold import REAL, can_compile, mutated_line
+from tracetui.formats import inspect as inspect_format
+from tracetui.formats.inspect import InspectDecoder
+from tracetui.store import Store
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: The C path as built (None where it is not): tests set and unset
+#: `inspect_format.FAST_FEED` to index with and without it.
+FAST_FEED = inspect_format.FAST_FEED
+needs_c = pytest.mark.skipif(FAST_FEED is None, reason="the C accelerator is not built")
+
+LOGS = [os.path.join(ROOT, "sample_traces", "inspect", name)
+        for name in ("hung.log", "cancelled.log.gz", "mixed.log.gz", "interrupted.log.gz", "demo.log")]
+LOGS += [os.path.join(ROOT, "tests", "data", "inspect", name)
+         for name in sorted(os.listdir(os.path.join(ROOT, "tests", "data", "inspect")))
+         if name.endswith((".log", ".log.gz"))]
+
+
+def read(path: str) -> bytes:
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        return f.read()
+
+
+def state(decoder: InspectDecoder) -> tuple:
+    """Everything the decoder holds, to compare two readings: spans by
+    every field (times by repr: -0.0 and 0.0 differ), rows, the decoder's
+    samples, open actions and shared strings, the run's times and the
+    samples lately active, all in their orders."""
+    run = decoder.run
+
+    def rows(bucket):
+        return [(tid, r.action, r.detail, repr(r.start), repr(r.duration), r.error,
+                 r.span.id if r.span else None, r.sample) for tid, r in bucket.items()]
+
+    spans = [(key, s.id, s.name, s.kind, s.detail, s.status, repr(s.start), repr(s.duration), s.origin,
+              s.error, s.attributes, s.synthetic, s.orphan, s.parent.id if s.parent else None,
+              [c.id for c in s.children or ()],
+              [(e.time, e.level, e.message, e.origin) for e in s.events or ()])
+             for key, s in run.spans.items()]
+    samples = [(key, s.node.id, [a.id for a in s.open], type(s.open).__name__, s.errors, s.cancels,
+                repr(s.ended), repr(s.last_seen), s.interrupted) for key, s in decoder._samples.items()]
+    return (decoder.records, decoder.bad_lines, decoder.invalid_records, decoder.first_bad_line,
+            decoder._line_no, spans, [s.id for s in run.roots],
+            [(e.time, e.level, e.message, e.origin) for e in run.events],
+            [rows(run.anomalies.bucket(name)) for name in ("running", "cancelled", "errors", "timeouts")],
+            repr(run.first_time), repr(run.last_time), run.synthetic_spans, run.attributes,
+            [n.id for n in run.lately_active], samples,
+            [(tid, span.id, None if sample is None else sample.node.id)
+             for tid, (span, sample) in decoder._open.items()],
+            list(decoder._shared), [s.node.id for s in decoder._unsettled], list(decoder._stale),
+            decoder._task_counts, sorted(decoder._stopped_tasks), repr(decoder._cancels_since))
+
+
+def index(path: str, data: bytes, fast, monkeypatch, cuts: list[int] | None = None,
+          message_filter: str | None = None) -> tuple:
+    """`data` (the file at `path`) fed to a decoder as the reader feeds it,
+    in batches of lines ending at the line indices `cuts`."""
+    monkeypatch.setattr(inspect_format, "FAST_FEED", fast)
+    decoder = InspectDecoder(Store(), path, message_filter)
+    decoder.now = lambda: 1.9e9  # both readings at the same instant
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    pos = start = 0
+    for end in sorted(set((cuts or []) + [len(lines)])):
+        if end <= start:
+            continue
+        batch = lines[start:end]
+        decoder.feed_run(batch, pos)
+        pos += sum(len(line) + 1 for line in batch)
+        start = end
+    return state(decoder)
+
+
+@pytest.mark.skipif(not can_compile(), reason="no C compiler or Python headers: the Python path runs")
+def test_the_accelerator_is_built():
+    """`pip install` compiles it where it can: without it the index is right
+    but slower, and this suite would not test it."""
+    assert FAST_FEED is not None
+
+
+@needs_c
+@pytest.mark.parametrize("path", LOGS, ids=os.path.basename)
+def test_logs_inspect_wrote_index_the_same(path, monkeypatch):
+    data = read(path)
+    python = index(path, data, None, monkeypatch, cuts=[7, 50, 51])
+    assert python[5], "the log holds spans"
+    assert index(path, data, FAST_FEED, monkeypatch, cuts=[7, 50, 51]) == python
+
+
+@needs_c
+def test_a_generated_log_indexes_the_same(tmp_path, monkeypatch):
+    """The benchmark's generator: concurrent samples, nested actions, HTTP
+    and trace messages, errors with stack traces, timeouts, cancels, a tail
+    of actions never closed; escaped details, and samples whose first
+    record is an action."""
+    path = tmp_path / "trace-1.log"
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_inspect.py"), str(path),
+                    "--lines", "30000", "--seed", "11", "-q"], check=True)
+    data = path.read_bytes()
+    python = index(str(path), data, None, monkeypatch, cuts=[1000, 1001, 17000])
+    assert index(str(path), data, FAST_FEED, monkeypatch, cuts=[1000, 1001, 17000]) == python
+    # and with a filter on the messages, where C steps aside
+    assert (index(str(path), data, FAST_FEED, monkeypatch, message_filter="model")
+            == index(str(path), data, None, monkeypatch, message_filter="model"))
+
+
+@needs_c
+def test_the_c_path_takes_the_common_actions(tmp_path, monkeypatch):
+    """Not a path never taken: with Python's `_enter` and `_close` broken,
+    a log of common actions still indexes (its first action of each sample
+    too: C asks Python only to make the sample)."""
+    path = tmp_path / "trace-2.log"
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_inspect.py"), str(path),
+                    "--lines", "3000", "--seed", "3", "-q"], check=True)
+    lines = [line for line in path.read_bytes().split(b"\n") if line]
+    common = []
+    for line in lines:
+        rec = json.loads(line)
+        if (rec.get("event") in ("enter", "exit") and rec.get("action") != "Run Task"
+                and rec.get("sample_id") is not None and rec.get("detail") and "error" not in rec
+                and all(b < 128 for b in line)):
+            common.append(line)
+    entered = {json.loads(line)["trace_id"] for line in common if b'"enter"' in line}
+    common = [line for line in common if json.loads(line)["trace_id"] in entered]
+    path.write_bytes(b"\n".join(common) + b"\n")
+
+    def broken(*args, **kwargs):
+        raise AssertionError("Python's path was taken")
+
+    monkeypatch.setattr(InspectDecoder, "_enter", broken)
+    monkeypatch.setattr(InspectDecoder, "_close", broken)
+    monkeypatch.setattr(inspect_format, "FAST_FEED", FAST_FEED)
+    decoder = InspectDecoder(Store(), str(path))
+    decoder.feed_run(common, 0)
+    assert decoder.records == len(common) > 1000
+    assert len(decoder.run.spans) - decoder.run.synthetic_spans == len(entered)
+
+
+@needs_c
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.sampled_from(REAL), mutated_line()), min_size=1, max_size=40),
+       st.lists(st.integers(0, 40), max_size=4))
+def test_mutated_lines_index_the_same(tmp_path, monkeypatch, lines, cuts):
+    """Real lines, mutated byte by byte (escapes, surrogates, exponents,
+    repeated or escaped keys, control characters, non-ASCII, truncation, a
+    CR), in any order, in batches split anywhere."""
+    path = str(tmp_path / "trace-3.log")
+    data = b"\n".join(line.replace(b"\n", b" ") for line in lines) + b"\n"
+    assert index(path, data, FAST_FEED, monkeypatch, cuts) == index(path, data, None, monkeypatch, cuts)
+
+
+def _enter_exit(tid: str, detail, start, duration, sample_id, epoch, task) -> list[bytes]:
+    base = {"timestamp": "2026-11-23T05:37:25.123456+00:00", "level": "TRACE",
+            "message": f"task={task} sample={sample_id}\nTool Call: x", "action": "Tool Call",
+            "trace_id": tid, "detail": detail, "task": task, "sample_id": sample_id, "epoch": epoch}
+    return [json.dumps({**base, "event": "enter", "start_time": start}).encode(),
+            json.dumps({**base, "event": "exit", "duration": duration}).encode()]
+
+
+@needs_c
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.text(min_size=1, max_size=30),
+                          st.floats(allow_nan=False, allow_infinity=False),
+                          st.floats(allow_nan=False, allow_infinity=False),
+                          st.one_of(st.integers(-10**20, 10**20), st.text(max_size=5)),
+                          st.one_of(st.none(), st.integers(-3, 10**19)),
+                          st.one_of(st.just("t"), st.text(max_size=4))),
+                min_size=1, max_size=12),
+       st.booleans())
+def test_values_read_as_orjson_reads_them(tmp_path, monkeypatch, actions, interleave):
+    """Times of every magnitude and precision, ids as ints of any size or as
+    strings, details with every escape JSON has: the C path reads each value
+    as orjson does, or leaves the line to Python."""
+    path = str(tmp_path / "trace-4.log")
+    pairs = [_enter_exit(f"id{n}", detail, start, duration, sample_id, epoch, task)
+             for n, (detail, start, duration, sample_id, epoch, task) in enumerate(actions)]
+    lines = [p[0] for p in pairs] + [p[1] for p in pairs] if interleave else [x for p in pairs for x in p]
+    data = b"\n".join(lines) + b"\n"
+    assert index(path, data, FAST_FEED, monkeypatch) == index(path, data, None, monkeypatch)
+

@@ -1,0 +1,763 @@
+/* The Inspect decoder's common actions, indexed without building their
+ * records (`tracetui.formats.inspect`, `InspectDecoder.feed_run`).
+ *
+ * Why: indexing a 1M-line log took 5-7x the time orjson takes to parse
+ * it, and three quarters of that was the action lines (an `enter` or an
+ * `exit`, three lines in four): orjson made a dict of ten keys to read
+ * six, and the decoder's Python (`_enter`, `_close`) ran some sixty
+ * bytecodes a line to make or close one span. Here such a line is
+ * checked against the strict subset of JSON of `_jsonscan.h` and applied
+ * to the store at once, as `_enter` and `_close` apply it, its few
+ * values made Python objects and the span's slots written directly.
+ *
+ * Why this is exact: a line is taken here only in the common case, where
+ * what Python would do is a short, fixed sequence (an enter into a sample
+ * already known, under a span id not seen before; an exit of an action
+ * still open; neither a `Run Task`, each field of the type Inspect's
+ * writer gives it). Anything else, or any doubt, stops here before any
+ * change, and Python reads that line as before. The tests index every
+ * sample log and generated logs both ways and compare every span, row
+ * and sample state (`tests/test_fastindex.py`).
+ */
+
+#include "_jsonscan.h"
+#include <structmember.h>
+
+/* Where a slot of an instance lives (its `__slots__` member offset). */
+#define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
+
+static struct {
+    Py_ssize_t id, run, parent, name, kind, detail, status, start, duration, attributes, origin, children,
+        events, synthetic, extra;
+} SPAN;
+static struct { Py_ssize_t node, open, ended, last_seen; } SAMPLE;
+static struct { Py_ssize_t action, detail, start, duration, error, span, sample; } ROW;
+static struct { Py_ssize_t first_time, last_time; } RUN;
+
+static PyTypeObject *SPAN_TYPE;   /* model.Span */
+static PyTypeObject *ROW_TYPE;    /* model.AnomalyRow */
+static PyTypeObject *SAMPLE_TYPE; /* inspect._Sample */
+static PyTypeObject *RUN_TYPE;    /* model.Run */
+static PyObject *RUNNING;         /* model.RUNNING */
+static PyObject *OK;              /* model.OK */
+static PyObject *NO_EXTRA;        /* model.NO_EXTRA */
+static PyObject *LOG_WRITES;      /* inspect.LOG_WRITES */
+static PyObject *NOT_PARENTS;     /* inspect._NOT_PARENTS */
+static PyObject *PACK_OFFSET;     /* model.pack_offset, for an origin not packed as one offset */
+static PyObject *EMPTY_STR, *EMPTY_TUPLE, *OFFSET_SHIFT, *CANCELS_SINCE, *SAMPLE_FOR;
+static double PLAUSIBLE_TIME;
+/* Read from the context at each call, as Python reads the module's globals
+ * at each use (a test lowers them). */
+static Py_ssize_t SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT;
+static long long OFFSET_MASK;
+static int READY = 0;
+
+static inline void set_slot(PyObject *obj, Py_ssize_t offset, PyObject *value) {
+    PyObject *old = SLOT(obj, offset);
+    Py_INCREF(value);
+    SLOT(obj, offset) = value;
+    Py_XDECREF(old);
+}
+
+/* A slot every instance has set (`__init__` sets them all); NULL, with
+ * an error, if one was not (never for the decoder's own objects). */
+static inline PyObject *get_slot(PyObject *obj, Py_ssize_t offset) {
+    PyObject *value = SLOT(obj, offset);
+    if (value == NULL) PyErr_SetString(PyExc_AttributeError, "a slot _fastindex reads is unset");
+    return value;
+}
+
+static int offset_of(PyTypeObject *type, const char *name, Py_ssize_t *out) {
+    PyObject *descr = PyObject_GetAttrString((PyObject *)type, name);
+    int ok;
+    if (descr == NULL) return -1;
+    ok = Py_IS_TYPE(descr, &PyMemberDescr_Type) &&
+         ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX;
+    if (ok) *out = ((PyMemberDescrObject *)descr)->d_member->offset;
+    Py_DECREF(descr);
+    if (!ok) {
+        PyErr_Format(PyExc_TypeError, "%s.%s is not a slot", type->tp_name, name);
+        return -1;
+    }
+    return 0;
+}
+
+/* a < b, as Python compares them (floats at once). */
+static inline int less(PyObject *a, PyObject *b) {
+    if (PyFloat_CheckExact(a) && PyFloat_CheckExact(b)) return PyFloat_AS_DOUBLE(a) < PyFloat_AS_DOUBLE(b);
+    return PyObject_RichCompareBool(a, b, Py_LT);
+}
+
+/* Run.see_time(t) for a float or None. */
+static int see_time(PyObject *run, PyObject *t) {
+    PyObject *first, *last;
+    int earlier, later;
+    if (t == Py_None) return 0;
+    if (PyFloat_CheckExact(t)) {
+        double v = PyFloat_AS_DOUBLE(t);
+        if (!(-PLAUSIBLE_TIME < v && v < PLAUSIBLE_TIME)) return 0;
+    } else {
+        return -2; /* not met here: the caller checked before */
+    }
+    if ((first = get_slot(run, RUN.first_time)) == NULL) return -1;
+    earlier = first == Py_None ? 1 : less(t, first);
+    if (earlier < 0) return -1;
+    if (earlier) set_slot(run, RUN.first_time, t);
+    if ((last = get_slot(run, RUN.last_time)) == NULL) return -1;
+    later = last == Py_None ? 1 : less(last, t);
+    if (later < 0) return -1;
+    if (later) set_slot(run, RUN.last_time, t);
+    return 0;
+}
+
+/* InspectDecoder._widen: stretch made-up ancestors over [start, end]. */
+static int widen(PyObject *node, PyObject *start, PyObject *end) {
+    while (node != Py_None) {
+        PyObject *synthetic, *node_start, *duration;
+        int stretched = 0, cond;
+        if ((synthetic = get_slot(node, SPAN.synthetic)) == NULL) return -1;
+        cond = PyObject_IsTrue(synthetic);
+        if (cond <= 0) return cond;
+        if ((node_start = get_slot(node, SPAN.start)) == NULL) return -1;
+        if (start != Py_None) {
+            cond = node_start == Py_None ? 1 : less(start, node_start);
+            if (cond < 0) return -1;
+            if (cond) {
+                if ((duration = get_slot(node, SPAN.duration)) == NULL) return -1;
+                if (node_start != Py_None && duration != Py_None) {
+                    PyObject *gap = PyNumber_Subtract(node_start, start), *longer;
+                    if (gap == NULL) return -1;
+                    longer = PyNumber_Add(duration, gap);
+                    Py_DECREF(gap);
+                    if (longer == NULL) return -1;
+                    set_slot(node, SPAN.duration, longer);
+                    Py_DECREF(longer);
+                }
+                set_slot(node, SPAN.start, start);
+                stretched = 1;
+            }
+        }
+        if ((node_start = get_slot(node, SPAN.start)) == NULL) return -1;
+        if (end != Py_None && node_start != Py_None) {
+            PyObject *span = PyNumber_Subtract(end, node_start);
+            if (span == NULL) return -1;
+            if ((duration = get_slot(node, SPAN.duration)) == NULL) {
+                Py_DECREF(span);
+                return -1;
+            }
+            cond = duration == Py_None ? 1 : PyObject_RichCompareBool(span, duration, Py_GT);
+            if (cond < 0) {
+                Py_DECREF(span);
+                return -1;
+            }
+            if (cond) {
+                set_slot(node, SPAN.duration, span);
+                stretched = 1;
+            }
+            Py_DECREF(span);
+        }
+        if (!stretched) return 0;
+        if ((node = get_slot(node, SPAN.parent)) == NULL) return -1;
+    }
+    return 0;
+}
+
+/* d.pop(key, None), its value dropped. */
+static int discard(PyObject *d, PyObject *key) {
+    PyObject *value = PyDict_GetItemWithError(d, key);
+    if (value == NULL) return PyErr_Occurred() ? -1 : 0;
+    return PyDict_DelItem(d, key);
+}
+
+/* A plain (unescaped, ASCII) string's value. */
+static inline PyObject *plain_str(const Value *v) {
+    return PyUnicode_DecodeASCII(v->start, v->len, NULL);
+}
+
+/* A string's value, its escapes read (`scan_string` let through only
+ * those JSON defines, and no surrogate: each is one character of the BMP). */
+static PyObject *json_str(const Value *v) {
+    char small[512];
+    char *out, *o;
+    const unsigned char *s = (const unsigned char *)v->start, *end = s + v->len;
+    PyObject *text;
+    if (!v->escaped) return PyUnicode_DecodeASCII(v->start, v->len, NULL);
+    /* An escape is never shorter than what it stands for in UTF-8. */
+    out = v->len <= (Py_ssize_t)sizeof(small) ? small : PyMem_Malloc(v->len);
+    if (out == NULL) return PyErr_NoMemory();
+    for (o = out; s < end;) {
+        unsigned c = *s;
+        if (c != '\\') {
+            *o++ = (char)c;
+            s++;
+            continue;
+        }
+        c = s[1];
+        s += 2;
+        switch (c) {
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case 't': *o++ = '\t'; break;
+        case 'u': {
+            unsigned code = (hex_value(s[0]) << 12) | (hex_value(s[1]) << 8) | (hex_value(s[2]) << 4) |
+                            hex_value(s[3]);
+            s += 4;
+            if (code < 0x80) {
+                *o++ = (char)code;
+            } else if (code < 0x800) {
+                *o++ = (char)(0xC0 | (code >> 6));
+                *o++ = (char)(0x80 | (code & 0x3F));
+            } else {
+                *o++ = (char)(0xE0 | (code >> 12));
+                *o++ = (char)(0x80 | ((code >> 6) & 0x3F));
+                *o++ = (char)(0x80 | (code & 0x3F));
+            }
+            break;
+        }
+        default: *o++ = (char)c; /* " \\ / */
+        }
+    }
+    text = PyUnicode_DecodeUTF8(out, o - out, NULL);
+    if (out != small) PyMem_Free(out);
+    return text;
+}
+
+/* A number's value, as orjson reads it (both round to nearest: Python's
+ * own reading of its digits). */
+static PyObject *number(const Value *v) {
+    char digits[MAX_NUMBER + 1];
+    memcpy(digits, v->start, v->len);
+    digits[v->len] = '\0';
+    if (v->kind == V_FLOAT) {
+        double d = PyOS_string_to_double(digits, NULL, NULL);
+        if (d == -1.0 && PyErr_Occurred()) return NULL;
+        return PyFloat_FromDouble(d);
+    }
+    return PyLong_FromString(digits, NULL, 10);
+}
+
+/* A sample's key field as `rec.get(key)` gives it: NULL (no error) if it
+ * is of a kind left to Python. */
+static PyObject *key_field(const Value *values, unsigned found, int key, int absent_ok) {
+    const Value *v = &values[key];
+    if (!(found & (1u << key))) {
+        if (!absent_ok) return NULL;
+        Py_RETURN_NONE;
+    }
+    if (v->kind == V_STR && !v->escaped) return plain_str(v);
+    /* An int of up to 18 digits: orjson reads it as Python does (a longer
+     * one may be past its 64 bits, and refused). */
+    if (v->kind == V_INT && v->len <= 18) return number(v);
+    return NULL;
+}
+
+/* InspectDecoder.share */
+static PyObject *share(PyObject *shared, PyObject *text) {
+    PyObject *held;
+    if (PyUnicode_GET_LENGTH(text) > SHARED_MAX_LEN) return Py_NewRef(text);
+    held = PyDict_GetItemWithError(shared, text);
+    if (held != NULL) return Py_NewRef(held);
+    if (PyErr_Occurred()) return NULL;
+    if (PyDict_GET_SIZE(shared) < SHARED_MAX_ENTRIES && PyDict_SetItem(shared, text, text) < 0) return NULL;
+    return Py_NewRef(text);
+}
+
+/* InspectDecoder._parent_in for a sample (borrowed; NULL, no error: left
+ * to Python). */
+static PyObject *parent_in(PyObject *sample, PyObject *action, int log_write) {
+    PyObject *open = SLOT(sample, SAMPLE.open);
+    PyObject *node = SLOT(sample, SAMPLE.node);
+    Py_ssize_t n;
+    if (open == NULL || node == NULL) return NULL;
+    if (!PyList_CheckExact(open)) return PyTuple_CheckExact(open) && PyTuple_GET_SIZE(open) == 0 ? node : NULL;
+    n = PyList_GET_SIZE(open);
+    if (n == 0 || log_write) return node;
+    for (Py_ssize_t k = n - 1; k >= 0; k--) {
+        PyObject *span = PyList_GET_ITEM(open, k);
+        PyObject *name;
+        int no;
+        if (!PyObject_TypeCheck(span, SPAN_TYPE) || (name = SLOT(span, SPAN.name)) == NULL) return NULL;
+        no = PySet_Contains(NOT_PARENTS, name);
+        if (no < 0) {
+            PyErr_Clear();
+            return NULL;
+        }
+        if (!no) return span;
+    }
+    (void)action;
+    return node;
+}
+
+/* An instance of a slotted type with every slot NULL, to be set. */
+static inline PyObject *blank(PyTypeObject *type) {
+    return type->tp_alloc(type, 0);
+}
+
+enum { TAKEN, LEFT, FAILED };
+
+/* An enter, as `InspectDecoder._enter` applies it. */
+static int enter(PyObject *const *ctx, const Value *v, unsigned found, PyObject *action, int log_write,
+                 Py_ssize_t offset) {
+    PyObject *decoder = ctx[0], *run = ctx[1], *spans = ctx[2], *samples = ctx[3], *open = ctx[4],
+             *stale = ctx[5], *running = ctx[6], *shared = ctx[7];
+    PyObject *task = NULL, *sample_id = NULL, *epoch = NULL, *key = NULL, *sample, *tid = NULL,
+             *detail = NULL, *raw_detail = NULL, *start = NULL, *origin = NULL, *span = NULL, *row = NULL,
+             *pair = NULL, *parent, *children, *list = NULL, *made = NULL;
+    int result = FAILED, known;
+
+    if (offset >= OFFSET_MASK || v[K_DETAIL].len == 0) return LEFT; /* an empty detail shows the message */
+    if ((sample_id = key_field(v, found, K_SAMPLE_ID, 0)) == NULL) goto left_or_failed;
+    if ((task = key_field(v, found, K_TASK, 1)) == NULL) goto left_or_failed;
+    if ((epoch = key_field(v, found, K_EPOCH, 1)) == NULL) goto left_or_failed;
+    if ((key = PyTuple_Pack(3, task, sample_id, epoch)) == NULL) goto done;
+    sample = PyDict_GetItemWithError(samples, key);
+    if (sample == NULL) {
+        /* Its first action: Python makes the sample and its node, first,
+         * as `_enter` does (if this line is left to Python after all, it
+         * finds the sample made). */
+        if (PyErr_Occurred()) goto done;
+        made = PyObject_CallMethodObjArgs(decoder, SAMPLE_FOR, task, sample_id, epoch, NULL);
+        if (made == NULL) goto done;
+        sample = made;
+    }
+    if (!Py_IS_TYPE(sample, SAMPLE_TYPE)) goto left;
+    if ((tid = plain_str(&v[K_TRACE_ID])) == NULL) goto done;
+    known = PyDict_Contains(spans, tid);
+    if (known == 0) known = PyDict_Contains(open, tid);
+    if (known < 0) goto done;
+    if (known) goto left; /* an id seen before: Python says which wins */
+    parent = parent_in(sample, action, log_write);
+    if (parent == NULL) goto left_or_failed;
+    if ((children = SLOT(parent, SPAN.children)) == NULL || (children != Py_None && !PyList_CheckExact(children)))
+        goto left;
+    if ((raw_detail = json_str(&v[K_DETAIL])) == NULL) goto done;
+    if ((start = number(&v[K_START_TIME])) == NULL) goto done;
+    if ((origin = PyLong_FromSsize_t(offset)) == NULL) goto done;
+    if ((detail = share(shared, raw_detail)) == NULL) goto done;
+    /* Nothing is changed before this point but the sample made. */
+
+    if ((span = blank(SPAN_TYPE)) == NULL) goto done;
+    set_slot(span, SPAN.id, tid);
+    set_slot(span, SPAN.run, run);
+    set_slot(span, SPAN.parent, Py_None);
+    set_slot(span, SPAN.name, action);
+    set_slot(span, SPAN.kind, action);
+    set_slot(span, SPAN.detail, EMPTY_STR);
+    set_slot(span, SPAN.status, RUNNING);
+    set_slot(span, SPAN.start, start);
+    set_slot(span, SPAN.duration, Py_None);
+    set_slot(span, SPAN.attributes, Py_None);
+    set_slot(span, SPAN.origin, EMPTY_TUPLE);
+    set_slot(span, SPAN.children, Py_None);
+    set_slot(span, SPAN.events, Py_None);
+    set_slot(span, SPAN.synthetic, Py_False);
+    set_slot(span, SPAN.extra, NO_EXTRA);
+    /* _attach */
+    if (PyDict_SetItem(spans, tid, span) < 0) goto done;
+    set_slot(span, SPAN.parent, parent);
+    if (children == Py_None) {
+        if ((list = PyList_New(0)) == NULL) goto done;
+        set_slot(parent, SPAN.children, list);
+        children = list;
+    }
+    if (PyList_Append(children, span) < 0) goto done;
+    set_slot(span, SPAN.detail, detail);
+    set_slot(span, SPAN.origin, origin);
+    if ((pair = PyTuple_Pack(2, span, sample)) == NULL || PyDict_SetItem(open, tid, pair) < 0) goto done;
+    if ((row = blank(ROW_TYPE)) == NULL) goto done;
+    set_slot(row, ROW.action, action);
+    set_slot(row, ROW.detail, detail);
+    set_slot(row, ROW.start, start);
+    set_slot(row, ROW.duration, Py_None);
+    set_slot(row, ROW.error, Py_None);
+    set_slot(row, ROW.span, span);
+    set_slot(row, ROW.sample, Py_None);
+    if (PyDict_SetItem(running, tid, row) < 0) goto done;
+    if (see_time(run, start) < 0) goto done;
+    {
+        PyObject *synthetic = get_slot(parent, SPAN.synthetic);
+        int made_up;
+        if (synthetic == NULL || (made_up = PyObject_IsTrue(synthetic)) < 0) goto done;
+        if (made_up) {
+            PyObject *parent_start = get_slot(parent, SPAN.start);
+            if (parent_start == NULL) goto done;
+            if (!log_write) {
+                if (widen(parent, start, start) < 0) goto done;
+            } else if (parent_start == Py_None) {
+                if (widen(parent, start, Py_None) < 0) goto done;
+            }
+        }
+    }
+    if (log_write) {
+        PyObject *ended = get_slot(sample, SAMPLE.ended);
+        if (ended == NULL) goto done;
+        if (ended == Py_None) set_slot(sample, SAMPLE.ended, start);
+    } else {
+        if (PyObject_SetAttr(decoder, CANCELS_SINCE, Py_None) < 0) goto done;
+        set_slot(sample, SAMPLE.ended, Py_None);
+    }
+    set_slot(sample, SAMPLE.last_seen, start);
+    {
+        PyObject *actions = get_slot(sample, SAMPLE.open);
+        if (actions == NULL) goto done;
+        if (PyList_CheckExact(actions) && PyList_GET_SIZE(actions) > 0) {
+            if (PyList_Append(actions, span) < 0) goto done;
+        } else {
+            PyObject *one = PyList_New(1);
+            if (one == NULL) goto done;
+            PyList_SET_ITEM(one, 0, Py_NewRef(span));
+            set_slot(sample, SAMPLE.open, one);
+            Py_DECREF(one);
+        }
+    }
+    if (PyDict_SetItem(stale, sample, Py_None) < 0) goto done;
+    result = TAKEN;
+    goto done;
+
+left_or_failed:
+    if (PyErr_Occurred()) goto done;
+left:
+    result = LEFT;
+done:
+    Py_XDECREF(task);
+    Py_XDECREF(sample_id);
+    Py_XDECREF(epoch);
+    Py_XDECREF(key);
+    Py_XDECREF(tid);
+    Py_XDECREF(raw_detail);
+    Py_XDECREF(detail);
+    Py_XDECREF(start);
+    Py_XDECREF(origin);
+    Py_XDECREF(span);
+    Py_XDECREF(row);
+    Py_XDECREF(pair);
+    Py_XDECREF(list);
+    Py_XDECREF(made);
+    return result;
+}
+
+/* `origin` with `offset` packed after it (model.pack_offset). */
+static PyObject *pack_offset(PyObject *origin, Py_ssize_t offset) {
+    if (PyTuple_CheckExact(origin) && PyTuple_GET_SIZE(origin) == 0) return PyLong_FromSsize_t(offset);
+    if (PyLong_CheckExact(origin)) {
+        long long first = PyLong_AsLongLong(origin);
+        if (first == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+        } else if (first >= 0 && first <= OFFSET_MASK) {
+            PyObject *above = PyLong_FromSsize_t(offset + 1), *shifted, *packed;
+            if (above == NULL) return NULL;
+            shifted = PyNumber_Lshift(above, OFFSET_SHIFT);
+            Py_DECREF(above);
+            if (shifted == NULL) return NULL;
+            packed = PyNumber_Or(shifted, origin);
+            Py_DECREF(shifted);
+            return packed;
+        }
+    }
+    {
+        PyObject *at = PyLong_FromSsize_t(offset), *packed;
+        if (at == NULL) return NULL;
+        packed = PyObject_CallFunctionObjArgs(PACK_OFFSET, origin, at, NULL);
+        Py_DECREF(at);
+        return packed;
+    }
+}
+
+/* An exit, as `InspectDecoder._close` applies it. */
+static int leave(PyObject *const *ctx, const Value *v, int log_write, Py_ssize_t offset) {
+    PyObject *run = ctx[1], *open = ctx[4], *stale = ctx[5], *running = ctx[6], *active = ctx[8];
+    PyObject *tid, *opened, *span, *sample, *duration = NULL, *origin = NULL, *packed = NULL, *end = NULL,
+                                             *start, *parent;
+    int result = FAILED;
+
+    if (offset >= OFFSET_MASK) return LEFT;
+    if ((tid = plain_str(&v[K_TRACE_ID])) == NULL) return FAILED;
+    opened = PyDict_GetItemWithError(open, tid);
+    if (opened == NULL) {
+        result = PyErr_Occurred() ? FAILED : LEFT; /* no enter open: Python makes its span */
+        goto done;
+    }
+    if (!PyTuple_CheckExact(opened) || PyTuple_GET_SIZE(opened) != 2 ||
+        !PyObject_TypeCheck(PyTuple_GET_ITEM(opened, 0), SPAN_TYPE)) {
+        result = LEFT;
+        goto done;
+    }
+    span = PyTuple_GET_ITEM(opened, 0);
+    sample = PyTuple_GET_ITEM(opened, 1);
+    if (sample != Py_None && !Py_IS_TYPE(sample, SAMPLE_TYPE)) {
+        result = LEFT;
+        goto done;
+    }
+    if ((duration = number(&v[K_DURATION])) == NULL) goto done;
+    if ((origin = get_slot(span, SPAN.origin)) == NULL || (packed = pack_offset(origin, offset)) == NULL) goto done;
+    if ((start = get_slot(span, SPAN.start)) == NULL) goto done;
+    if (start == Py_None) {
+        end = Py_NewRef(Py_None);
+    } else if (PyFloat_CheckExact(start)) {
+        end = PyFloat_FromDouble(PyFloat_AS_DOUBLE(start) + PyFloat_AS_DOUBLE(duration));
+    } else {
+        end = PyNumber_Add(start, duration);
+    }
+    if (end == NULL) goto done;
+    if (end != Py_None && !PyFloat_CheckExact(end)) {
+        result = LEFT; /* see_time is Python's for other numbers */
+        goto done;
+    }
+    Py_INCREF(span);
+    Py_INCREF(sample);
+    /* Nothing is changed before this point. */
+
+    if (discard(running, tid) < 0 || PyDict_DelItem(open, tid) < 0) goto done_held;
+    if (sample != Py_None) {
+        PyObject *actions = get_slot(sample, SAMPLE.open);
+        if (actions == NULL) goto done_held;
+        if (PyList_CheckExact(actions)) {
+            Py_ssize_t n = PyList_GET_SIZE(actions);
+            for (Py_ssize_t k = 0; k < n; k++) {
+                if (PyList_GET_ITEM(actions, k) == span) {
+                    if (PySequence_DelItem(actions, k) < 0) goto done_held;
+                    if (PyList_GET_SIZE(actions) == 0) set_slot(sample, SAMPLE.open, EMPTY_TUPLE);
+                    break;
+                }
+            }
+        }
+    }
+    set_slot(span, SPAN.status, OK);
+    set_slot(span, SPAN.duration, duration);
+    set_slot(span, SPAN.origin, packed);
+    if (see_time(run, end) < 0) goto done_held;
+    if (sample != Py_None && end != Py_None) set_slot(sample, SAMPLE.last_seen, end);
+    if ((parent = get_slot(span, SPAN.parent)) == NULL) goto done_held;
+    if (parent != Py_None) {
+        PyObject *synthetic = get_slot(parent, SPAN.synthetic), *parent_start;
+        int made_up;
+        if (synthetic == NULL || (made_up = PyObject_IsTrue(synthetic)) < 0) goto done_held;
+        if ((parent_start = get_slot(parent, SPAN.start)) == NULL) goto done_held;
+        if (made_up && !(log_write && parent_start != Py_None)) {
+            PyObject *span_start = get_slot(span, SPAN.start);
+            if (span_start == NULL || widen(parent, span_start, end) < 0) goto done_held;
+        }
+    }
+    if (sample != Py_None) {
+        PyObject *node = get_slot(sample, SAMPLE.node);
+        if (node == NULL || PyDict_SetItem(stale, sample, Py_None) < 0) goto done_held;
+        if (discard(active, node) < 0 || PyDict_SetItem(active, node, Py_None) < 0) goto done_held;
+        if (PyDict_GET_SIZE(active) > LATELY_KEPT) {
+            Py_ssize_t pos = 0;
+            PyObject *first, *value;
+            if (PyDict_Next(active, &pos, &first, &value)) {
+                Py_INCREF(first);
+                if (PyDict_DelItem(active, first) < 0) {
+                    Py_DECREF(first);
+                    goto done_held;
+                }
+                Py_DECREF(first);
+            }
+        }
+    }
+    result = TAKEN;
+done_held:
+    Py_DECREF(span);
+    Py_DECREF(sample);
+done:
+    Py_DECREF(tid);
+    Py_XDECREF(duration);
+    Py_XDECREF(packed);
+    Py_XDECREF(end);
+    return result;
+}
+
+/* A key's value kind as `scan_line` found it: 0 if the key is absent. */
+#define KIND(k) ((found & (1u << (k))) ? v[k].kind : 0)
+
+PyDoc_STRVAR(feed_doc,
+"feed(context, lines, i, pos, crs) -> (i, pos, records)\n\n"
+"Apply lines[i:] (the first at byte `pos`) while each is a common enter or\n"
+"exit (see _fastindex.c); stop at the first that is not, for Python to read:\n"
+"its index and byte offset are returned, with how many records were applied.\n"
+"`context`: (decoder, run, run.spans, samples, open, stale, running, shared,\n"
+"run.lately_active, SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT). `crs`: a\n"
+"line may hold a CR (such lines are Python's).");
+
+static PyObject *feed(PyObject *self, PyObject *args) {
+    PyObject *context, *lines;
+    Py_ssize_t i, pos, records = 0, n;
+    int crs;
+    PyObject *const *ctx;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "O!O!nnp", &PyTuple_Type, &context, &PyList_Type, &lines, &i, &pos, &crs))
+        return NULL;
+    if (!READY) {
+        PyErr_SetString(PyExc_RuntimeError, "_fastindex.setup() was not called");
+        return NULL;
+    }
+    if (PyTuple_GET_SIZE(context) != 12) {
+        PyErr_SetString(PyExc_ValueError, "context has 12 members");
+        return NULL;
+    }
+    ctx = &PyTuple_GET_ITEM(context, 0);
+    if (!PyObject_TypeCheck(ctx[1], RUN_TYPE)) {
+        PyErr_SetString(PyExc_TypeError, "context[1] is a Run");
+        return NULL;
+    }
+    for (int k = 2; k < 9; k++) {
+        if (!PyDict_CheckExact(ctx[k])) {
+            PyErr_SetString(PyExc_TypeError, "context[2:9] are dicts");
+            return NULL;
+        }
+    }
+    if ((SHARED_MAX_LEN = PyLong_AsSsize_t(ctx[9])) < 0 || (SHARED_MAX_ENTRIES = PyLong_AsSsize_t(ctx[10])) < 0 ||
+        (LATELY_KEPT = PyLong_AsSsize_t(ctx[11])) < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "context[9:] are counts");
+        return NULL;
+    }
+    n = PyList_GET_SIZE(lines);
+    while (i < n) {
+        PyObject *line = PyList_GET_ITEM(lines, i), *action;
+        const unsigned char *s, *eol = NULL;
+        Py_ssize_t len;
+        Value values[K_COUNT];
+        const Value *v = values;
+        unsigned found;
+        int is_enter, log_write, taken;
+        if (!PyBytes_CheckExact(line)) break;
+        s = (const unsigned char *)PyBytes_AS_STRING(line);
+        len = PyBytes_GET_SIZE(line);
+        if (crs && memchr(s, '\r', len) != NULL) break;
+        if (!scan_line(s, s + len, values, &found, &eol) || eol != s + len) break;
+        /* The shapes `feed_run` checks inline (an enter's detail plain and
+         * not empty: the span keeps it, and an empty one shows the message). */
+        if (KIND(K_MESSAGE) != V_STR || KIND(K_TIMESTAMP) != V_STR || KIND(K_LEVEL) != V_STR) break;
+        if (KIND(K_ACTION) != V_STR || v[K_ACTION].escaped || KIND(K_TRACE_ID) != V_STR || v[K_TRACE_ID].escaped)
+            break;
+        if (KIND(K_DETAIL) && KIND(K_DETAIL) != V_STR) break;
+        if (KIND(K_ERROR) || KIND(K_ERROR_TYPE) || KIND(K_STACKTRACE) || KIND(K_EVENT) != V_STR) break;
+        if (is_word(&v[K_EVENT], "enter", 5)) {
+            if (KIND(K_START_TIME) != V_FLOAT || KIND(K_DURATION)) break;
+            if (!KIND(K_DETAIL)) break;
+            is_enter = 1;
+        } else if (is_word(&v[K_EVENT], "exit", 4)) {
+            if (KIND(K_DURATION) != V_FLOAT || KIND(K_START_TIME)) break;
+            is_enter = 0;
+        } else {
+            break;
+        }
+        if (v[K_ACTION].len == 8 && memcmp(v[K_ACTION].start, "Run Task", 8) == 0) break;
+        if ((action = plain_str(&v[K_ACTION])) == NULL) return NULL;
+        PyUnicode_InternInPlace(&action);
+        log_write = PySet_Contains(LOG_WRITES, action);
+        if (log_write < 0) {
+            Py_DECREF(action);
+            return NULL;
+        }
+        taken = is_enter ? enter(ctx, v, found, action, log_write, pos) : leave(ctx, v, log_write, pos);
+        Py_DECREF(action);
+        if (taken == FAILED) return NULL;
+        if (taken == LEFT) break;
+        records++;
+        i++;
+        pos += len + 1;
+    }
+    return Py_BuildValue("nnn", i, pos, records);
+}
+
+PyDoc_STRVAR(setup_doc,
+"setup(Span, AnomalyRow, Sample, Run, constants)\n\n"
+"The decoder's types and constants (a dict: RUNNING, OK, NO_EXTRA,\n"
+"LOG_WRITES, NOT_PARENTS, pack_offset, PLAUSIBLE_TIME, OFFSET_BITS), read\n"
+"once at import.");
+
+static PyObject *get_constant(PyObject *constants, const char *name) {
+    PyObject *value = PyDict_GetItemString(constants, name);
+    if (value == NULL) PyErr_Format(PyExc_KeyError, "constants lack %s", name);
+    return value;
+}
+
+static PyObject *setup(PyObject *self, PyObject *args) {
+    PyObject *span, *row, *sample, *run, *constants, *c;
+    long bits;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O!", &PyType_Type, &span, &PyType_Type, &row, &PyType_Type, &sample,
+                          &PyType_Type, &run, &PyDict_Type, &constants))
+        return NULL;
+    READY = 0;
+    SPAN_TYPE = (PyTypeObject *)span;
+    ROW_TYPE = (PyTypeObject *)row;
+    SAMPLE_TYPE = (PyTypeObject *)sample;
+    RUN_TYPE = (PyTypeObject *)run;
+    if (offset_of(SPAN_TYPE, "id", &SPAN.id) || offset_of(SPAN_TYPE, "run", &SPAN.run) ||
+        offset_of(SPAN_TYPE, "parent", &SPAN.parent) || offset_of(SPAN_TYPE, "name", &SPAN.name) ||
+        offset_of(SPAN_TYPE, "kind", &SPAN.kind) || offset_of(SPAN_TYPE, "detail", &SPAN.detail) ||
+        offset_of(SPAN_TYPE, "status", &SPAN.status) || offset_of(SPAN_TYPE, "start", &SPAN.start) ||
+        offset_of(SPAN_TYPE, "duration", &SPAN.duration) || offset_of(SPAN_TYPE, "attributes", &SPAN.attributes) ||
+        offset_of(SPAN_TYPE, "origin", &SPAN.origin) || offset_of(SPAN_TYPE, "children", &SPAN.children) ||
+        offset_of(SPAN_TYPE, "events", &SPAN.events) || offset_of(SPAN_TYPE, "synthetic", &SPAN.synthetic) ||
+        offset_of(SPAN_TYPE, "_extra", &SPAN.extra) ||
+        offset_of(SAMPLE_TYPE, "node", &SAMPLE.node) || offset_of(SAMPLE_TYPE, "open", &SAMPLE.open) ||
+        offset_of(SAMPLE_TYPE, "ended", &SAMPLE.ended) || offset_of(SAMPLE_TYPE, "last_seen", &SAMPLE.last_seen) ||
+        offset_of(ROW_TYPE, "action", &ROW.action) || offset_of(ROW_TYPE, "detail", &ROW.detail) ||
+        offset_of(ROW_TYPE, "start", &ROW.start) || offset_of(ROW_TYPE, "duration", &ROW.duration) ||
+        offset_of(ROW_TYPE, "error", &ROW.error) || offset_of(ROW_TYPE, "span", &ROW.span) ||
+        offset_of(ROW_TYPE, "sample", &ROW.sample) ||
+        offset_of(RUN_TYPE, "first_time", &RUN.first_time) || offset_of(RUN_TYPE, "last_time", &RUN.last_time))
+        return NULL;
+    /* Instances made here skip __init__: every slot is set instead, so a
+     * type that kept more (a __dict__, a weak reference list) would differ. */
+    if (SPAN_TYPE->tp_dictoffset || ROW_TYPE->tp_dictoffset || SPAN_TYPE->tp_weaklistoffset ||
+        ROW_TYPE->tp_weaklistoffset) {
+        PyErr_SetString(PyExc_TypeError, "Span and AnomalyRow must have slots only");
+        return NULL;
+    }
+#define TAKE(var, name)                                \
+    if ((c = get_constant(constants, name)) == NULL) \
+        return NULL;                                   \
+    Py_XSETREF(var, Py_NewRef(c));
+    TAKE(RUNNING, "RUNNING");
+    TAKE(OK, "OK");
+    TAKE(NO_EXTRA, "NO_EXTRA");
+    TAKE(LOG_WRITES, "LOG_WRITES");
+    TAKE(NOT_PARENTS, "NOT_PARENTS");
+    TAKE(PACK_OFFSET, "pack_offset");
+#undef TAKE
+    if (!PyFrozenSet_CheckExact(LOG_WRITES) || !PyFrozenSet_CheckExact(NOT_PARENTS)) {
+        PyErr_SetString(PyExc_TypeError, "LOG_WRITES and NOT_PARENTS are frozensets");
+        return NULL;
+    }
+    if ((c = get_constant(constants, "PLAUSIBLE_TIME")) == NULL) return NULL;
+    PLAUSIBLE_TIME = PyFloat_AsDouble(c);
+    if (PLAUSIBLE_TIME == -1.0 && PyErr_Occurred()) return NULL;
+    if ((c = get_constant(constants, "OFFSET_BITS")) == NULL || (bits = PyLong_AsLong(c)) < 0) return NULL;
+    if (bits < 1 || bits > 62) {
+        PyErr_SetString(PyExc_ValueError, "OFFSET_BITS out of range");
+        return NULL;
+    }
+    OFFSET_MASK = (1LL << bits) - 1;
+    Py_XSETREF(OFFSET_SHIFT, PyLong_FromLong(bits));
+    if (OFFSET_SHIFT == NULL) return NULL;
+    READY = 1;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"feed", feed, METH_VARARGS, feed_doc},
+    {"setup", setup, METH_VARARGS, setup_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_fastindex",
+    "The Inspect decoder's common actions, applied without building their records (see _fastindex.c).", -1,
+    methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__fastindex(void) {
+    init_special();
+    EMPTY_STR = PyUnicode_FromString("");
+    EMPTY_TUPLE = PyTuple_New(0);
+    CANCELS_SINCE = PyUnicode_InternFromString("_cancels_since");
+    SAMPLE_FOR = PyUnicode_InternFromString("_sample_for");
+    if (EMPTY_STR == NULL || EMPTY_TUPLE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL) return NULL;
+    return PyModule_Create(&module);
+}
