@@ -1,5 +1,5 @@
 """The C path of the Inspect decoder (`tracetui/_fastindex.c`) indexes
-exactly as the Python path does: every span, anomaly row, sample state and
+exactly as the Python path does: every span, anomaly row, log record, sample state and
 string it makes or changes, on logs Inspect wrote, on a generated
 million-line-style log, and on real lines mutated into everything a JSON
 reader can trip on, fed in batches split anywhere."""
@@ -126,9 +126,9 @@ def test_a_generated_log_indexes_the_same(tmp_path, monkeypatch):
 
 @needs_c
 def test_the_c_path_takes_the_common_actions(tmp_path, monkeypatch):
-    """Not a path never taken: with Python's `_enter` and `_close` broken,
-    a log of common actions still indexes (its first action of each sample
-    too: C asks Python only to make the sample)."""
+    """Not a path never taken: with Python's `_enter`, `_close` and
+    `_event` broken, a log of common actions and log records still indexes
+    (a sample's first record too: C asks Python only to make the sample)."""
     path = tmp_path / "trace-2.log"
     subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_inspect.py"), str(path),
                     "--lines", "3000", "--seed", "3", "-q"], check=True)
@@ -136,12 +136,16 @@ def test_the_c_path_takes_the_common_actions(tmp_path, monkeypatch):
     common = []
     for line in lines:
         rec = json.loads(line)
+        if not all(b < 128 for b in line):
+            continue
         if (rec.get("event") in ("enter", "exit") and rec.get("action") != "Run Task"
-                and rec.get("sample_id") is not None and rec.get("detail") and "error" not in rec
-                and all(b < 128 for b in line)):
+                and rec.get("sample_id") is not None and rec.get("detail") and "error" not in rec):
             common.append(line)
+        elif "action" not in rec and not rec["message"].startswith(inspect_format.SAMPLE_ERROR):
+            common.append(line)  # a log record
     entered = {json.loads(line)["trace_id"] for line in common if b'"enter"' in line}
-    common = [line for line in common if json.loads(line)["trace_id"] in entered]
+    common = [line for line in common if json.loads(line).get("trace_id", "") in entered | {""}]
+    assert sum(1 for line in common if b'"action"' not in line) > 200
     path.write_bytes(b"\n".join(common) + b"\n")
 
     def broken(*args, **kwargs):
@@ -149,6 +153,7 @@ def test_the_c_path_takes_the_common_actions(tmp_path, monkeypatch):
 
     monkeypatch.setattr(InspectDecoder, "_enter", broken)
     monkeypatch.setattr(InspectDecoder, "_close", broken)
+    monkeypatch.setattr(InspectDecoder, "_event", broken)
     monkeypatch.setattr(inspect_format, "FAST_FEED", FAST_FEED)
     decoder = InspectDecoder(Store(), str(path))
     decoder.feed_run(common, 0)

@@ -44,7 +44,10 @@ static PyObject *NO_EXTRA;        /* model.NO_EXTRA */
 static PyObject *LOG_WRITES;      /* inspect.LOG_WRITES */
 static PyObject *NOT_PARENTS;     /* inspect._NOT_PARENTS */
 static PyObject *PACK_OFFSET;     /* model.pack_offset, for an origin not packed as one offset */
-static PyObject *EMPTY_STR, *EMPTY_TUPLE, *OFFSET_SHIFT, *CANCELS_SINCE, *SAMPLE_FOR;
+static PyObject *EVENT_LOG;       /* model.EventLog */
+static PyObject *SAMPLE_PREFIX, *TASK_PREFIX;
+static PyObject *SAMPLE_ERROR;    /* inspect.SAMPLE_ERROR: a sample's failure, Python's to tell */
+static PyObject *EMPTY_STR, *EMPTY_TUPLE, *OFFSET_SHIFT, *CANCELS_SINCE, *SAMPLE_FOR, *ADD, *COLUMNS, *TRACE;
 static double PLAUSIBLE_TIME;
 /* Read from the context at each call, as Python reads the module's globals
  * at each use (a test lowers them). */
@@ -569,16 +572,111 @@ done:
     return result;
 }
 
+/* A log record (no action), as `InspectDecoder._event` files it: in its
+ * sample's log, or the run's. */
+static int message(PyObject *const *ctx, const Value *v, unsigned found, Py_ssize_t offset) {
+    PyObject *decoder = ctx[0], *run = ctx[1], *samples = ctx[3], *shared = ctx[7], *run_log = ctx[12];
+    PyObject *level = NULL, *text = NULL, *stamp = NULL, *task = NULL, *sample_id = NULL, *epoch = NULL,
+             *key = NULL, *made = NULL, *shared_text = NULL, *log = NULL, *written = NULL, *sample = NULL,
+             *at = NULL;
+    int result = FAILED, is_error;
+
+    if ((level = json_str(&v[K_LEVEL])) == NULL) goto done;
+    PyUnicode_InternInPlace(&level);
+    if ((text = json_str(&v[K_MESSAGE])) == NULL || (stamp = json_str(&v[K_TIMESTAMP])) == NULL) goto done;
+    if (found & (1u << K_SAMPLE_ID)) {
+        if ((sample_id = key_field(v, found, K_SAMPLE_ID, 0)) == NULL) goto left_or_failed;
+        if ((task = key_field(v, found, K_TASK, 1)) == NULL) goto left_or_failed;
+        if ((epoch = key_field(v, found, K_EPOCH, 1)) == NULL) goto left_or_failed;
+        if ((key = PyTuple_Pack(3, task, sample_id, epoch)) == NULL) goto done;
+        sample = PyDict_GetItemWithError(samples, key);
+        if (sample == NULL) {
+            if (PyErr_Occurred()) goto done;
+            made = PyObject_CallMethodObjArgs(decoder, SAMPLE_FOR, task, sample_id, epoch, NULL);
+            if (made == NULL) goto done;
+            sample = made;
+        }
+        if (!Py_IS_TYPE(sample, SAMPLE_TYPE)) goto left;
+    }
+    if (sample != NULL) {
+        /* Inspect's `task=… sample=… epoch=…` line: the sample says it. */
+        if ((PyUnicode_Tailmatch(text, SAMPLE_PREFIX, 0, PY_SSIZE_T_MAX, -1) ||
+             PyUnicode_Tailmatch(text, TASK_PREFIX, 0, PY_SSIZE_T_MAX, -1))) {
+            Py_ssize_t cut = PyUnicode_FindChar(text, '\n', 0, PyUnicode_GET_LENGTH(text), 1);
+            if (cut == -2) goto done;
+            if (cut >= 0) {
+                PyObject *rest = PyUnicode_Substring(text, cut + 1, PyUnicode_GET_LENGTH(text));
+                if (rest == NULL) goto done;
+                Py_SETREF(text, rest);
+            }
+        }
+        if (level != TRACE) {
+            is_error = PyUnicode_Tailmatch(text, SAMPLE_ERROR, 0, PY_SSIZE_T_MAX, -1);
+            if (is_error < 0) goto done;
+            if (is_error) goto left; /* it may fail the sample: Python's */
+        }
+        {
+            PyObject *node = get_slot(sample, SAMPLE.node);
+            if (node == NULL || (log = get_slot(node, SPAN.events)) == NULL) goto done;
+            if (log == Py_None) {
+                PyObject *columns = PyObject_GetAttr(run_log, COLUMNS);
+                if (columns == NULL) goto done;
+                log = PyObject_CallOneArg(EVENT_LOG, columns);
+                Py_DECREF(columns);
+                if (log == NULL) goto done;
+                set_slot(node, SPAN.events, log);
+            } else {
+                if ((PyObject *)Py_TYPE(log) != EVENT_LOG) goto left;
+                Py_INCREF(log);
+            }
+        }
+    } else {
+        log = Py_NewRef(run_log);
+    }
+    if ((shared_text = share(shared, text)) == NULL || (at = PyLong_FromSsize_t(offset)) == NULL) goto done;
+    written = PyObject_CallMethodObjArgs(log, ADD, stamp, level, shared_text, at, NULL);
+    if (written == NULL) goto done;
+    if (PyFloat_CheckExact(written)) {
+        if (see_time(run, written) < 0) goto done;
+    } else {
+        PyObject *seen = PyObject_CallMethod(run, "see_time", "O", written);
+        if (seen == NULL) goto done;
+        Py_DECREF(seen);
+    }
+    result = TAKEN;
+    goto done;
+
+left_or_failed:
+    if (PyErr_Occurred()) goto done;
+left:
+    result = LEFT;
+done:
+    Py_XDECREF(level);
+    Py_XDECREF(text);
+    Py_XDECREF(stamp);
+    Py_XDECREF(task);
+    Py_XDECREF(sample_id);
+    Py_XDECREF(epoch);
+    Py_XDECREF(key);
+    Py_XDECREF(made);
+    Py_XDECREF(shared_text);
+    Py_XDECREF(log);
+    Py_XDECREF(written);
+    Py_XDECREF(at);
+    return result;
+}
+
 /* A key's value kind as `scan_line` found it: 0 if the key is absent. */
 #define KIND(k) ((found & (1u << (k))) ? v[k].kind : 0)
 
 PyDoc_STRVAR(feed_doc,
 "feed(context, lines, i, pos, crs) -> (i, pos, records)\n\n"
-"Apply lines[i:] (the first at byte `pos`) while each is a common enter or\n"
-"exit (see _fastindex.c); stop at the first that is not, for Python to read:\n"
+"Apply lines[i:] (the first at byte `pos`) while each is a common enter,\n"
+"exit or log record (see _fastindex.c); stop at the first that is not, for Python to read:\n"
 "its index and byte offset are returned, with how many records were applied.\n"
 "`context`: (decoder, run, run.spans, samples, open, stale, running, shared,\n"
-"run.lately_active, SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT). `crs`: a\n"
+"run.lately_active, SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, run.events).\n"
+"`crs`: a"
 "line may hold a CR (such lines are Python's).");
 
 static PyObject *feed(PyObject *self, PyObject *args) {
@@ -593,8 +691,8 @@ static PyObject *feed(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_RuntimeError, "_fastindex.setup() was not called");
         return NULL;
     }
-    if (PyTuple_GET_SIZE(context) != 12) {
-        PyErr_SetString(PyExc_ValueError, "context has 12 members");
+    if (PyTuple_GET_SIZE(context) != 13) {
+        PyErr_SetString(PyExc_ValueError, "context has 13 members");
         return NULL;
     }
     ctx = &PyTuple_GET_ITEM(context, 0);
@@ -630,6 +728,15 @@ static PyObject *feed(PyObject *self, PyObject *args) {
         /* The shapes `feed_run` checks inline (an enter's detail plain and
          * not empty: the span keeps it, and an empty one shows the message). */
         if (KIND(K_MESSAGE) != V_STR || KIND(K_TIMESTAMP) != V_STR || KIND(K_LEVEL) != V_STR) break;
+        if (!KIND(K_ACTION)) {
+            taken = message(ctx, v, found, pos);
+            if (taken == FAILED) return NULL;
+            if (taken == LEFT) break;
+            records++;
+            i++;
+            pos += len + 1;
+            continue;
+        }
         if (KIND(K_ACTION) != V_STR || v[K_ACTION].escaped || KIND(K_TRACE_ID) != V_STR || v[K_TRACE_ID].escaped)
             break;
         if (KIND(K_DETAIL) && KIND(K_DETAIL) != V_STR) break;
@@ -720,6 +827,8 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     TAKE(LOG_WRITES, "LOG_WRITES");
     TAKE(NOT_PARENTS, "NOT_PARENTS");
     TAKE(PACK_OFFSET, "pack_offset");
+    TAKE(EVENT_LOG, "EventLog");
+    TAKE(SAMPLE_ERROR, "SAMPLE_ERROR");
 #undef TAKE
     if (!PyFrozenSet_CheckExact(LOG_WRITES) || !PyFrozenSet_CheckExact(NOT_PARENTS)) {
         PyErr_SetString(PyExc_TypeError, "LOG_WRITES and NOT_PARENTS are frozensets");
@@ -758,6 +867,13 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     EMPTY_TUPLE = PyTuple_New(0);
     CANCELS_SINCE = PyUnicode_InternFromString("_cancels_since");
     SAMPLE_FOR = PyUnicode_InternFromString("_sample_for");
-    if (EMPTY_STR == NULL || EMPTY_TUPLE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL) return NULL;
+    ADD = PyUnicode_InternFromString("add");
+    COLUMNS = PyUnicode_InternFromString("columns");
+    TRACE = PyUnicode_InternFromString("TRACE");
+    SAMPLE_PREFIX = PyUnicode_FromString("sample=");
+    TASK_PREFIX = PyUnicode_FromString("task=");
+    if (EMPTY_STR == NULL || EMPTY_TUPLE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL ||
+        COLUMNS == NULL || TRACE == NULL || SAMPLE_PREFIX == NULL || TASK_PREFIX == NULL)
+        return NULL;
     return PyModule_Create(&module);
 }

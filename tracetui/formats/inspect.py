@@ -577,13 +577,14 @@ class InspectDecoder:
         if fast is not None:
             context = (self, self.run, self.run.spans, self._samples, self._open, self._stale,
                        self.run.anomalies.running, self._shared, self.run.lately_active,
-                       SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT)
+                       SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, self.run.events)
         count = len(lines)
         i = 0
         while i < count:
             if fast is not None:
-                # The common enters and exits, applied in C until a line
-                # that is not one (`_fastindex.c`); that line is read here.
+                # The common enters, exits and log records, applied in C
+                # until a line that is not one (`_fastindex.c`); that line
+                # is read here.
                 done, pos, taken = fast(context, lines, i, pos, crs)
                 line_no += done - i
                 records += taken
@@ -1081,5 +1082,5 @@ if _fastindex is not None:
     _fastindex.setup(Span, AnomalyRow, _Sample, Run, {
         "RUNNING": RUNNING, "OK": OK, "NO_EXTRA": NO_EXTRA, "LOG_WRITES": LOG_WRITES,
         "NOT_PARENTS": _NOT_PARENTS, "pack_offset": pack_offset, "PLAUSIBLE_TIME": PLAUSIBLE_TIME,
-        "OFFSET_BITS": OFFSET_BITS})
+        "OFFSET_BITS": OFFSET_BITS, "EventLog": EventLog, "SAMPLE_ERROR": SAMPLE_ERROR})
     FAST_FEED = _fastindex.feed
