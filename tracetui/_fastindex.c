@@ -1,23 +1,24 @@
-/* The Inspect decoder's common actions, indexed without building their
+/* The Inspect decoder's common lines, indexed without building their
  * records (`tracetui.formats.inspect`, `InspectDecoder.feed_run`).
  *
- * Why: indexing a 1M-line log took 5-7x the time orjson takes to parse
- * it, and three quarters of that was the action lines (an `enter` or an
- * `exit`, three lines in four): orjson made a dict of ten keys to read
- * six, and the decoder's Python (`_enter`, `_close`) ran some sixty
- * bytecodes a line to make or close one span. Here such a line is
+ * Why: indexing a 1M-line log took 6-7x the time orjson takes to parse
+ * it. For each line orjson made a dict of ten keys to read six, and the
+ * decoder's Python (`_enter`, `_close`, `_event`) ran some sixty bytecodes
+ * to make or close one span, or file one log record. Here such a line is
  * checked against the strict subset of JSON of `_jsonscan.h` and applied
- * to the store at once, as `_enter` and `_close` apply it, its few
- * values made Python objects and the span's slots written directly.
+ * to the store at once, as Python applies it, its few values made Python
+ * objects and the span's slots written directly (a log record is still
+ * added by `EventLog.add`, which reads its time).
  *
  * Why this is exact: a line is taken here only in the common case, where
- * what Python would do is a short, fixed sequence (an enter into a sample
- * already known, under a span id not seen before; an exit of an action
- * still open; neither a `Run Task`, each field of the type Inspect's
- * writer gives it). Anything else, or any doubt, stops here before any
- * change, and Python reads that line as before. The tests index every
- * sample log and generated logs both ways and compare every span, row
- * and sample state (`tests/test_fastindex.py`).
+ * what Python would do is a short, fixed sequence: an enter into a sample
+ * under a span id not seen before; an exit of an action still open; a log
+ * record that cannot fail its sample; neither action a `Run Task`, each
+ * field of the type Inspect's writer gives it. Anything else, or any
+ * doubt, stops here before any change (but a sample made, which Python
+ * makes first too), and Python reads that line as before. The tests index
+ * every sample log and generated logs both ways and compare every span,
+ * row, log record and sample state (`tests/test_fastindex.py`).
  */
 
 #include "_jsonscan.h"
@@ -300,32 +301,44 @@ static inline PyObject *blank(PyTypeObject *type) {
 
 enum { TAKEN, LEFT, FAILED };
 
+/* The record's sample (a new reference): as `_sample(rec)` finds it, made
+ * by Python (`_sample_for`, its node and task's) the first time it is
+ * named, as `_enter` and `_event` make it before all else (if the line is
+ * then left to Python after all, Python finds it made). NULL with no error:
+ * a key of a kind left to Python. */
+static PyObject *sample_of(PyObject *const *ctx, const Value *v, unsigned found) {
+    PyObject *task = NULL, *sample_id = NULL, *epoch = NULL, *key = NULL, *sample = NULL;
+    if ((sample_id = key_field(v, found, K_SAMPLE_ID, 0)) == NULL || (task = key_field(v, found, K_TASK, 1)) == NULL ||
+        (epoch = key_field(v, found, K_EPOCH, 1)) == NULL || (key = PyTuple_Pack(3, task, sample_id, epoch)) == NULL)
+        goto done;
+    sample = PyDict_GetItemWithError(ctx[3], key);
+    if (sample != NULL) {
+        Py_INCREF(sample);
+    } else if (!PyErr_Occurred()) {
+        sample = PyObject_CallMethodObjArgs(ctx[0], SAMPLE_FOR, task, sample_id, epoch, NULL);
+    }
+    if (sample != NULL && !Py_IS_TYPE(sample, SAMPLE_TYPE)) Py_CLEAR(sample);
+done:
+    Py_XDECREF(task);
+    Py_XDECREF(sample_id);
+    Py_XDECREF(epoch);
+    Py_XDECREF(key);
+    return sample;
+}
+
 /* An enter, as `InspectDecoder._enter` applies it. */
 static int enter(PyObject *const *ctx, const Value *v, unsigned found, PyObject *action, int log_write,
                  Py_ssize_t offset) {
-    PyObject *decoder = ctx[0], *run = ctx[1], *spans = ctx[2], *samples = ctx[3], *open = ctx[4],
-             *stale = ctx[5], *running = ctx[6], *shared = ctx[7];
-    PyObject *task = NULL, *sample_id = NULL, *epoch = NULL, *key = NULL, *sample, *tid = NULL,
+    PyObject *decoder = ctx[0], *run = ctx[1], *spans = ctx[2], *open = ctx[4], *stale = ctx[5],
+             *running = ctx[6], *shared = ctx[7];
+    PyObject *sample, *tid = NULL,
              *detail = NULL, *raw_detail = NULL, *start = NULL, *origin = NULL, *span = NULL, *row = NULL,
              *pair = NULL, *parent, *children, *list = NULL, *made = NULL;
     int result = FAILED, known;
 
     if (offset >= OFFSET_MASK || v[K_DETAIL].len == 0) return LEFT; /* an empty detail shows the message */
-    if ((sample_id = key_field(v, found, K_SAMPLE_ID, 0)) == NULL) goto left_or_failed;
-    if ((task = key_field(v, found, K_TASK, 1)) == NULL) goto left_or_failed;
-    if ((epoch = key_field(v, found, K_EPOCH, 1)) == NULL) goto left_or_failed;
-    if ((key = PyTuple_Pack(3, task, sample_id, epoch)) == NULL) goto done;
-    sample = PyDict_GetItemWithError(samples, key);
-    if (sample == NULL) {
-        /* Its first action: Python makes the sample and its node, first,
-         * as `_enter` does (if this line is left to Python after all, it
-         * finds the sample made). */
-        if (PyErr_Occurred()) goto done;
-        made = PyObject_CallMethodObjArgs(decoder, SAMPLE_FOR, task, sample_id, epoch, NULL);
-        if (made == NULL) goto done;
-        sample = made;
-    }
-    if (!Py_IS_TYPE(sample, SAMPLE_TYPE)) goto left;
+    if ((made = sample_of(ctx, v, found)) == NULL) goto left_or_failed;
+    sample = made;
     if ((tid = plain_str(&v[K_TRACE_ID])) == NULL) goto done;
     known = PyDict_Contains(spans, tid);
     if (known == 0) known = PyDict_Contains(open, tid);
@@ -424,10 +437,6 @@ left_or_failed:
 left:
     result = LEFT;
 done:
-    Py_XDECREF(task);
-    Py_XDECREF(sample_id);
-    Py_XDECREF(epoch);
-    Py_XDECREF(key);
     Py_XDECREF(tid);
     Py_XDECREF(raw_detail);
     Py_XDECREF(detail);
@@ -575,28 +584,17 @@ done:
 /* A log record (no action), as `InspectDecoder._event` files it: in its
  * sample's log, or the run's. */
 static int message(PyObject *const *ctx, const Value *v, unsigned found, Py_ssize_t offset) {
-    PyObject *decoder = ctx[0], *run = ctx[1], *samples = ctx[3], *shared = ctx[7], *run_log = ctx[12];
-    PyObject *level = NULL, *text = NULL, *stamp = NULL, *task = NULL, *sample_id = NULL, *epoch = NULL,
-             *key = NULL, *made = NULL, *shared_text = NULL, *log = NULL, *written = NULL, *sample = NULL,
-             *at = NULL;
+    PyObject *run = ctx[1], *shared = ctx[7], *run_log = ctx[12];
+    PyObject *level = NULL, *text = NULL, *stamp = NULL, *made = NULL, *shared_text = NULL, *log = NULL,
+             *written = NULL, *sample = NULL, *at = NULL;
     int result = FAILED, is_error;
 
     if ((level = json_str(&v[K_LEVEL])) == NULL) goto done;
     PyUnicode_InternInPlace(&level);
     if ((text = json_str(&v[K_MESSAGE])) == NULL || (stamp = json_str(&v[K_TIMESTAMP])) == NULL) goto done;
     if (found & (1u << K_SAMPLE_ID)) {
-        if ((sample_id = key_field(v, found, K_SAMPLE_ID, 0)) == NULL) goto left_or_failed;
-        if ((task = key_field(v, found, K_TASK, 1)) == NULL) goto left_or_failed;
-        if ((epoch = key_field(v, found, K_EPOCH, 1)) == NULL) goto left_or_failed;
-        if ((key = PyTuple_Pack(3, task, sample_id, epoch)) == NULL) goto done;
-        sample = PyDict_GetItemWithError(samples, key);
-        if (sample == NULL) {
-            if (PyErr_Occurred()) goto done;
-            made = PyObject_CallMethodObjArgs(decoder, SAMPLE_FOR, task, sample_id, epoch, NULL);
-            if (made == NULL) goto done;
-            sample = made;
-        }
-        if (!Py_IS_TYPE(sample, SAMPLE_TYPE)) goto left;
+        if ((made = sample_of(ctx, v, found)) == NULL) goto left_or_failed;
+        sample = made;
     }
     if (sample != NULL) {
         /* Inspect's `task=… sample=… epoch=…` line: the sample says it. */
@@ -654,10 +652,6 @@ done:
     Py_XDECREF(level);
     Py_XDECREF(text);
     Py_XDECREF(stamp);
-    Py_XDECREF(task);
-    Py_XDECREF(sample_id);
-    Py_XDECREF(epoch);
-    Py_XDECREF(key);
     Py_XDECREF(made);
     Py_XDECREF(shared_text);
     Py_XDECREF(log);
