@@ -48,7 +48,7 @@ static PyObject *PACK_OFFSET;     /* model.pack_offset, for an origin not packed
 static PyObject *EVENT_LOG;       /* model.EventLog */
 static PyObject *SAMPLE_PREFIX, *TASK_PREFIX;
 static PyObject *SAMPLE_ERROR;    /* inspect.SAMPLE_ERROR: a sample's failure, Python's to tell */
-static PyObject *EMPTY_STR, *EMPTY_TUPLE, *OFFSET_SHIFT, *CANCELS_SINCE, *SAMPLE_FOR, *ADD, *COLUMNS, *TRACE;
+static PyObject *EMPTY_TUPLE, *OFFSET_SHIFT, *CANCELS_SINCE, *SAMPLE_FOR, *ADD, *COLUMNS, *TRACE;
 static double PLAUSIBLE_TIME;
 /* Read from the context at each call, as Python reads the module's globals
  * at each use (a test lowers them). */
@@ -92,16 +92,21 @@ static inline int less(PyObject *a, PyObject *b) {
     return PyObject_RichCompareBool(a, b, Py_LT);
 }
 
-/* Run.see_time(t) for a float or None. */
+/* Run.see_time(t): for a float or None here, for another number by
+ * Python's own. */
 static int see_time(PyObject *run, PyObject *t) {
     PyObject *first, *last;
     int earlier, later;
     if (t == Py_None) return 0;
-    if (PyFloat_CheckExact(t)) {
+    if (!PyFloat_CheckExact(t)) {
+        PyObject *seen = PyObject_CallMethod(run, "see_time", "O", t);
+        if (seen == NULL) return -1;
+        Py_DECREF(seen);
+        return 0;
+    }
+    {
         double v = PyFloat_AS_DOUBLE(t);
         if (!(-PLAUSIBLE_TIME < v && v < PLAUSIBLE_TIME)) return 0;
-    } else {
-        return -2; /* not met here: the caller checked before */
     }
     if ((first = get_slot(run, RUN.first_time)) == NULL) return -1;
     earlier = first == Py_None ? 1 : less(t, first);
@@ -171,11 +176,6 @@ static int discard(PyObject *d, PyObject *key) {
     PyObject *value = PyDict_GetItemWithError(d, key);
     if (value == NULL) return PyErr_Occurred() ? -1 : 0;
     return PyDict_DelItem(d, key);
-}
-
-/* A plain (unescaped, ASCII) string's value. */
-static inline PyObject *plain_str(const Value *v) {
-    return PyUnicode_DecodeASCII(v->start, v->len, NULL);
 }
 
 /* A string's value, its escapes read (`scan_string` let through only
@@ -250,7 +250,7 @@ static PyObject *key_field(const Value *values, unsigned found, int key, int abs
         if (!absent_ok) return NULL;
         Py_RETURN_NONE;
     }
-    if (v->kind == V_STR && !v->escaped) return plain_str(v);
+    if (v->kind == V_STR && !v->escaped) return json_str(v);
     /* An int of up to 18 digits: orjson reads it as Python does (a longer
      * one may be past its 64 bits, and refused). */
     if (v->kind == V_INT && v->len <= 18) return number(v);
@@ -270,7 +270,7 @@ static PyObject *share(PyObject *shared, PyObject *text) {
 
 /* InspectDecoder._parent_in for a sample (borrowed; NULL, no error: left
  * to Python). */
-static PyObject *parent_in(PyObject *sample, PyObject *action, int log_write) {
+static PyObject *parent_in(PyObject *sample, int log_write) {
     PyObject *open = SLOT(sample, SAMPLE.open);
     PyObject *node = SLOT(sample, SAMPLE.node);
     Py_ssize_t n;
@@ -290,7 +290,6 @@ static PyObject *parent_in(PyObject *sample, PyObject *action, int log_write) {
         }
         if (!no) return span;
     }
-    (void)action;
     return node;
 }
 
@@ -331,20 +330,18 @@ static int enter(PyObject *const *ctx, const Value *v, unsigned found, PyObject 
                  Py_ssize_t offset) {
     PyObject *decoder = ctx[0], *run = ctx[1], *spans = ctx[2], *open = ctx[4], *stale = ctx[5],
              *running = ctx[6], *shared = ctx[7];
-    PyObject *sample, *tid = NULL,
-             *detail = NULL, *raw_detail = NULL, *start = NULL, *origin = NULL, *span = NULL, *row = NULL,
-             *pair = NULL, *parent, *children, *list = NULL, *made = NULL;
+    PyObject *sample = NULL, *tid = NULL, *detail = NULL, *raw_detail = NULL, *start = NULL, *origin = NULL,
+             *span = NULL, *row = NULL, *pair = NULL, *parent, *children, *list = NULL;
     int result = FAILED, known;
 
     if (offset >= OFFSET_MASK || v[K_DETAIL].len == 0) return LEFT; /* an empty detail shows the message */
-    if ((made = sample_of(ctx, v, found)) == NULL) goto left_or_failed;
-    sample = made;
-    if ((tid = plain_str(&v[K_TRACE_ID])) == NULL) goto done;
+    if ((sample = sample_of(ctx, v, found)) == NULL) goto left_or_failed;
+    if ((tid = json_str(&v[K_TRACE_ID])) == NULL) goto done;
     known = PyDict_Contains(spans, tid);
     if (known == 0) known = PyDict_Contains(open, tid);
     if (known < 0) goto done;
     if (known) goto left; /* an id seen before: Python says which wins */
-    parent = parent_in(sample, action, log_write);
+    parent = parent_in(sample, log_write);
     if (parent == NULL) goto left_or_failed;
     if ((children = SLOT(parent, SPAN.children)) == NULL || (children != Py_None && !PyList_CheckExact(children)))
         goto left;
@@ -354,33 +351,32 @@ static int enter(PyObject *const *ctx, const Value *v, unsigned found, PyObject 
     if ((detail = share(shared, raw_detail)) == NULL) goto done;
     /* Nothing is changed before this point but the sample made. */
 
+    /* Span(...) as `_enter` makes it, its parent, detail and origin set at
+     * once to what `_attach` and `_enter` then set them to. */
     if ((span = blank(SPAN_TYPE)) == NULL) goto done;
     set_slot(span, SPAN.id, tid);
     set_slot(span, SPAN.run, run);
-    set_slot(span, SPAN.parent, Py_None);
+    set_slot(span, SPAN.parent, parent);
     set_slot(span, SPAN.name, action);
     set_slot(span, SPAN.kind, action);
-    set_slot(span, SPAN.detail, EMPTY_STR);
+    set_slot(span, SPAN.detail, detail);
     set_slot(span, SPAN.status, RUNNING);
     set_slot(span, SPAN.start, start);
     set_slot(span, SPAN.duration, Py_None);
     set_slot(span, SPAN.attributes, Py_None);
-    set_slot(span, SPAN.origin, EMPTY_TUPLE);
+    set_slot(span, SPAN.origin, origin);
     set_slot(span, SPAN.children, Py_None);
     set_slot(span, SPAN.events, Py_None);
     set_slot(span, SPAN.synthetic, Py_False);
     set_slot(span, SPAN.extra, NO_EXTRA);
     /* _attach */
     if (PyDict_SetItem(spans, tid, span) < 0) goto done;
-    set_slot(span, SPAN.parent, parent);
     if (children == Py_None) {
         if ((list = PyList_New(0)) == NULL) goto done;
         set_slot(parent, SPAN.children, list);
         children = list;
     }
     if (PyList_Append(children, span) < 0) goto done;
-    set_slot(span, SPAN.detail, detail);
-    set_slot(span, SPAN.origin, origin);
     if ((pair = PyTuple_Pack(2, span, sample)) == NULL || PyDict_SetItem(open, tid, pair) < 0) goto done;
     if ((row = blank(ROW_TYPE)) == NULL) goto done;
     set_slot(row, ROW.action, action);
@@ -446,7 +442,7 @@ done:
     Py_XDECREF(row);
     Py_XDECREF(pair);
     Py_XDECREF(list);
-    Py_XDECREF(made);
+    Py_XDECREF(sample);
     return result;
 }
 
@@ -485,7 +481,7 @@ static int leave(PyObject *const *ctx, const Value *v, int log_write, Py_ssize_t
     int result = FAILED;
 
     if (offset >= OFFSET_MASK) return LEFT;
-    if ((tid = plain_str(&v[K_TRACE_ID])) == NULL) return FAILED;
+    if ((tid = json_str(&v[K_TRACE_ID])) == NULL) return FAILED;
     opened = PyDict_GetItemWithError(open, tid);
     if (opened == NULL) {
         result = PyErr_Occurred() ? FAILED : LEFT; /* no enter open: Python makes its span */
@@ -513,10 +509,6 @@ static int leave(PyObject *const *ctx, const Value *v, int log_write, Py_ssize_t
         end = PyNumber_Add(start, duration);
     }
     if (end == NULL) goto done;
-    if (end != Py_None && !PyFloat_CheckExact(end)) {
-        result = LEFT; /* see_time is Python's for other numbers */
-        goto done;
-    }
     Py_INCREF(span);
     Py_INCREF(sample);
     /* Nothing is changed before this point. */
@@ -547,10 +539,7 @@ static int leave(PyObject *const *ctx, const Value *v, int log_write, Py_ssize_t
         int made_up;
         if (synthetic == NULL || (made_up = PyObject_IsTrue(synthetic)) < 0) goto done_held;
         if ((parent_start = get_slot(parent, SPAN.start)) == NULL) goto done_held;
-        if (made_up && !(log_write && parent_start != Py_None)) {
-            PyObject *span_start = get_slot(span, SPAN.start);
-            if (span_start == NULL || widen(parent, span_start, end) < 0) goto done_held;
-        }
+        if (made_up && !(log_write && parent_start != Py_None) && widen(parent, start, end) < 0) goto done_held;
     }
     if (sample != Py_None) {
         PyObject *node = get_slot(sample, SAMPLE.node);
@@ -585,17 +574,14 @@ done:
  * sample's log, or the run's. */
 static int message(PyObject *const *ctx, const Value *v, unsigned found, Py_ssize_t offset) {
     PyObject *run = ctx[1], *shared = ctx[7], *run_log = ctx[12];
-    PyObject *level = NULL, *text = NULL, *stamp = NULL, *made = NULL, *shared_text = NULL, *log = NULL,
-             *written = NULL, *sample = NULL, *at = NULL;
+    PyObject *level = NULL, *text = NULL, *stamp = NULL, *sample = NULL, *shared_text = NULL, *log = NULL,
+             *written = NULL, *at = NULL;
     int result = FAILED, is_error;
 
     if ((level = json_str(&v[K_LEVEL])) == NULL) goto done;
     PyUnicode_InternInPlace(&level);
     if ((text = json_str(&v[K_MESSAGE])) == NULL || (stamp = json_str(&v[K_TIMESTAMP])) == NULL) goto done;
-    if (found & (1u << K_SAMPLE_ID)) {
-        if ((made = sample_of(ctx, v, found)) == NULL) goto left_or_failed;
-        sample = made;
-    }
+    if ((found & (1u << K_SAMPLE_ID)) && (sample = sample_of(ctx, v, found)) == NULL) goto left_or_failed;
     if (sample != NULL) {
         /* Inspect's `task=… sample=… epoch=…` line: the sample says it. */
         if ((PyUnicode_Tailmatch(text, SAMPLE_PREFIX, 0, PY_SSIZE_T_MAX, -1) ||
@@ -633,14 +619,7 @@ static int message(PyObject *const *ctx, const Value *v, unsigned found, Py_ssiz
     }
     if ((shared_text = share(shared, text)) == NULL || (at = PyLong_FromSsize_t(offset)) == NULL) goto done;
     written = PyObject_CallMethodObjArgs(log, ADD, stamp, level, shared_text, at, NULL);
-    if (written == NULL) goto done;
-    if (PyFloat_CheckExact(written)) {
-        if (see_time(run, written) < 0) goto done;
-    } else {
-        PyObject *seen = PyObject_CallMethod(run, "see_time", "O", written);
-        if (seen == NULL) goto done;
-        Py_DECREF(seen);
-    }
+    if (written == NULL || see_time(run, written) < 0) goto done;
     result = TAKEN;
     goto done;
 
@@ -652,7 +631,7 @@ done:
     Py_XDECREF(level);
     Py_XDECREF(text);
     Py_XDECREF(stamp);
-    Py_XDECREF(made);
+    Py_XDECREF(sample);
     Py_XDECREF(shared_text);
     Py_XDECREF(log);
     Py_XDECREF(written);
@@ -666,12 +645,12 @@ done:
 PyDoc_STRVAR(feed_doc,
 "feed(context, lines, i, pos, crs) -> (i, pos, records)\n\n"
 "Apply lines[i:] (the first at byte `pos`) while each is a common enter,\n"
-"exit or log record (see _fastindex.c); stop at the first that is not, for Python to read:\n"
-"its index and byte offset are returned, with how many records were applied.\n"
+"exit or log record (see _fastindex.c); stop at the first that is not, for\n"
+"Python to read: its index and byte offset are returned, with how many\n"
+"records were applied.\n"
 "`context`: (decoder, run, run.spans, samples, open, stale, running, shared,\n"
 "run.lately_active, SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, run.events).\n"
-"`crs`: a"
-"line may hold a CR (such lines are Python's).");
+"`crs`: a line may hold a CR (such lines are Python's).");
 
 static PyObject *feed(PyObject *self, PyObject *args) {
     PyObject *context, *lines;
@@ -719,42 +698,38 @@ static PyObject *feed(PyObject *self, PyObject *args) {
         len = PyBytes_GET_SIZE(line);
         if (crs && memchr(s, '\r', len) != NULL) break;
         if (!scan_line(s, s + len, values, &found, &eol) || eol != s + len) break;
-        /* The shapes `feed_run` checks inline (an enter's detail plain and
-         * not empty: the span keeps it, and an empty one shows the message). */
+        /* The shapes `feed_run` checks inline. */
         if (KIND(K_MESSAGE) != V_STR || KIND(K_TIMESTAMP) != V_STR || KIND(K_LEVEL) != V_STR) break;
         if (!KIND(K_ACTION)) {
             taken = message(ctx, v, found, pos);
-            if (taken == FAILED) return NULL;
-            if (taken == LEFT) break;
-            records++;
-            i++;
-            pos += len + 1;
-            continue;
-        }
-        if (KIND(K_ACTION) != V_STR || v[K_ACTION].escaped || KIND(K_TRACE_ID) != V_STR || v[K_TRACE_ID].escaped)
-            break;
-        if (KIND(K_DETAIL) && KIND(K_DETAIL) != V_STR) break;
-        if (KIND(K_ERROR) || KIND(K_ERROR_TYPE) || KIND(K_STACKTRACE) || KIND(K_EVENT) != V_STR) break;
-        if (is_word(&v[K_EVENT], "enter", 5)) {
-            if (KIND(K_START_TIME) != V_FLOAT || KIND(K_DURATION)) break;
-            if (!KIND(K_DETAIL)) break;
-            is_enter = 1;
-        } else if (is_word(&v[K_EVENT], "exit", 4)) {
-            if (KIND(K_DURATION) != V_FLOAT || KIND(K_START_TIME)) break;
-            is_enter = 0;
         } else {
-            break;
-        }
-        if (v[K_ACTION].len == 8 && memcmp(v[K_ACTION].start, "Run Task", 8) == 0) break;
-        if ((action = plain_str(&v[K_ACTION])) == NULL) return NULL;
-        PyUnicode_InternInPlace(&action);
-        log_write = PySet_Contains(LOG_WRITES, action);
-        if (log_write < 0) {
+            if (KIND(K_ACTION) != V_STR || v[K_ACTION].escaped || KIND(K_TRACE_ID) != V_STR ||
+                v[K_TRACE_ID].escaped)
+                break;
+            if (KIND(K_DETAIL) && KIND(K_DETAIL) != V_STR) break;
+            if (KIND(K_ERROR) || KIND(K_ERROR_TYPE) || KIND(K_STACKTRACE) || KIND(K_EVENT) != V_STR) break;
+            if (is_word(&v[K_EVENT], "enter", 5)) {
+                /* (A detail is what an enter's span and row show; without
+                 * one the row shows the message, Python's to read.) */
+                if (KIND(K_START_TIME) != V_FLOAT || KIND(K_DURATION) || !KIND(K_DETAIL)) break;
+                is_enter = 1;
+            } else if (is_word(&v[K_EVENT], "exit", 4)) {
+                if (KIND(K_DURATION) != V_FLOAT || KIND(K_START_TIME)) break;
+                is_enter = 0;
+            } else {
+                break;
+            }
+            if (v[K_ACTION].len == 8 && memcmp(v[K_ACTION].start, "Run Task", 8) == 0) break;
+            if ((action = json_str(&v[K_ACTION])) == NULL) return NULL;
+            PyUnicode_InternInPlace(&action);
+            log_write = PySet_Contains(LOG_WRITES, action);
+            if (log_write < 0) {
+                Py_DECREF(action);
+                return NULL;
+            }
+            taken = is_enter ? enter(ctx, v, found, action, log_write, pos) : leave(ctx, v, log_write, pos);
             Py_DECREF(action);
-            return NULL;
         }
-        taken = is_enter ? enter(ctx, v, found, action, log_write, pos) : leave(ctx, v, log_write, pos);
-        Py_DECREF(action);
         if (taken == FAILED) return NULL;
         if (taken == LEFT) break;
         records++;
@@ -767,8 +742,8 @@ static PyObject *feed(PyObject *self, PyObject *args) {
 PyDoc_STRVAR(setup_doc,
 "setup(Span, AnomalyRow, Sample, Run, constants)\n\n"
 "The decoder's types and constants (a dict: RUNNING, OK, NO_EXTRA,\n"
-"LOG_WRITES, NOT_PARENTS, pack_offset, PLAUSIBLE_TIME, OFFSET_BITS), read\n"
-"once at import.");
+"LOG_WRITES, NOT_PARENTS, pack_offset, PLAUSIBLE_TIME, OFFSET_BITS, EventLog,\n"
+"SAMPLE_ERROR), read once at import.");
 
 static PyObject *get_constant(PyObject *constants, const char *name) {
     PyObject *value = PyDict_GetItemString(constants, name);
@@ -784,10 +759,10 @@ static PyObject *setup(PyObject *self, PyObject *args) {
                           &PyType_Type, &run, &PyDict_Type, &constants))
         return NULL;
     READY = 0;
-    SPAN_TYPE = (PyTypeObject *)span;
-    ROW_TYPE = (PyTypeObject *)row;
-    SAMPLE_TYPE = (PyTypeObject *)sample;
-    RUN_TYPE = (PyTypeObject *)run;
+    Py_XSETREF(SPAN_TYPE, (PyTypeObject *)Py_NewRef(span));
+    Py_XSETREF(ROW_TYPE, (PyTypeObject *)Py_NewRef(row));
+    Py_XSETREF(SAMPLE_TYPE, (PyTypeObject *)Py_NewRef(sample));
+    Py_XSETREF(RUN_TYPE, (PyTypeObject *)Py_NewRef(run));
     if (offset_of(SPAN_TYPE, "id", &SPAN.id) || offset_of(SPAN_TYPE, "run", &SPAN.run) ||
         offset_of(SPAN_TYPE, "parent", &SPAN.parent) || offset_of(SPAN_TYPE, "name", &SPAN.name) ||
         offset_of(SPAN_TYPE, "kind", &SPAN.kind) || offset_of(SPAN_TYPE, "detail", &SPAN.detail) ||
@@ -857,7 +832,6 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__fastindex(void) {
     init_special();
-    EMPTY_STR = PyUnicode_FromString("");
     EMPTY_TUPLE = PyTuple_New(0);
     CANCELS_SINCE = PyUnicode_InternFromString("_cancels_since");
     SAMPLE_FOR = PyUnicode_InternFromString("_sample_for");
@@ -866,7 +840,7 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     TRACE = PyUnicode_InternFromString("TRACE");
     SAMPLE_PREFIX = PyUnicode_FromString("sample=");
     TASK_PREFIX = PyUnicode_FromString("task=");
-    if (EMPTY_STR == NULL || EMPTY_TUPLE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL ||
+    if (EMPTY_TUPLE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL ||
         COLUMNS == NULL || TRACE == NULL || SAMPLE_PREFIX == NULL || TASK_PREFIX == NULL)
         return NULL;
     return PyModule_Create(&module);

@@ -1074,7 +1074,8 @@ class InspectDecoder:
         self.run.see_time(written)
 
 
-#: The C path for the common enters and exits (`_fastindex.feed`), or None:
+#: The C path for the common enters, exits and log records
+#: (`_fastindex.feed`), or None:
 #: Python reads every line (where no compiler built it; tests set it to
 #: None to compare the two).
 FAST_FEED = None
