@@ -203,3 +203,71 @@ def test_values_read_as_orjson_reads_them(tmp_path, monkeypatch, actions, interl
     data = b"\n".join(lines) + b"\n"
     assert index(path, data, FAST_FEED, monkeypatch) == index(path, data, None, monkeypatch)
 
+
+
+def _decimal(digits: str, places: int, negative: bool) -> str:
+    """`digits` written as a JSON number with `places` of them after the point."""
+    digits = digits.rjust(places + 1, "0")
+    whole = digits[:-places].lstrip("0") or "0"
+    return ("-" if negative else "") + whole + "." + digits[-places:]
+
+
+@needs_c
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.text("0123456789", min_size=1, max_size=21), st.integers(1, 28), st.booleans()),
+                min_size=2, max_size=40))
+def test_decimals_read_as_python_reads_them(tmp_path, monkeypatch, numbers):
+    """Times and durations as writers print them (`time.time()`'s 17
+    digits, a duration's leading zeros, up to 28 places): C reads each
+    digit string to the double Python reads, by its own division where it
+    can prove that is the one, by Python's reader where not."""
+    path = str(tmp_path / "trace-5.log")
+    texts = [_decimal(digits, places, negative) for digits, places, negative in numbers]
+    lines = []
+    for n, (start, duration) in enumerate(zip(texts, reversed(texts))):
+        base = ('{"timestamp": "2026-11-23T05:37:25.123456+00:00", "level": "TRACE", "message": "x", '
+                f'"action": "Model", "trace_id": "t{n}", "detail": "d", "task": "t", "sample_id": 1, "epoch": 1')
+        lines.append(f'{base}, "event": "enter", "start_time": {start}}}'.encode())
+        lines.append(f'{base}, "event": "exit", "duration": {duration}}}'.encode())
+    data = b"\n".join(lines) + b"\n"
+    fast = index(path, data, FAST_FEED, monkeypatch)
+    assert fast == index(path, data, None, monkeypatch)
+    starts = [repr(span[6]) for span in fast[5] if span[1].startswith("t") and span[1] != "task:t"]
+    assert [repr(repr(float(text))) for text in texts] == starts
+
+
+def _near_midpoints(count: int, seed: int) -> list[str]:
+    """Decimals of 17 to 19 significant digits nearest to the points
+    halfway between two neighbouring doubles (times and durations), and a
+    unit of their last digit to either side."""
+    import math
+    import random
+    from decimal import ROUND_DOWN, ROUND_UP, Context, Decimal
+
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        t = rng.uniform(1.7e9, 1.8e9) if rng.random() < 0.5 else 10 ** rng.uniform(-4, 3)
+        mid = (Decimal(t) + Decimal(math.nextafter(t, math.inf))) / 2  # exact: 60 digits
+        for digits in (17, 18, 19):
+            for rounding in (ROUND_DOWN, ROUND_UP):
+                near = Context(prec=digits, rounding=rounding).plus(mid)
+                unit = Decimal(1).scaleb(near.adjusted() - digits + 1)
+                for text in (format(near, "f"), format(near - unit, "f"), format(near + unit, "f")):
+                    if "." in text and len(text) <= 40:
+                        texts.append(text)
+    return texts
+
+
+@needs_c
+def test_times_near_halfway_between_two_doubles_read_right(tmp_path, monkeypatch):
+    """Where the quotient of a 64-bit division is no proof of the nearest
+    double (it rounded to a point halfway between two), Python's reader
+    decides: rounding twice would break such ties the wrong way."""
+    texts = _near_midpoints(1500, seed=7)
+    lines = [('{"timestamp": "2026-11-23T05:37:25.123456+00:00", "level": "TRACE", "message": "x", '
+              f'"action": "Model", "trace_id": "h{n}", "detail": "d", "task": "t", "sample_id": 1, '
+              f'"epoch": 1, "event": "enter", "start_time": {text}}}').encode() for n, text in enumerate(texts)]
+    decoder_state = index(str(tmp_path / "trace-6.log"), b"\n".join(lines) + b"\n", FAST_FEED, monkeypatch)
+    starts = {span[1]: span[6] for span in decoder_state[5]}
+    assert [starts[f"h{n}"] for n in range(len(texts))] == [repr(float(text)) for text in texts]
