@@ -271,3 +271,74 @@ def test_times_near_halfway_between_two_doubles_read_right(tmp_path, monkeypatch
     decoder_state = index(str(tmp_path / "trace-6.log"), b"\n".join(lines) + b"\n", FAST_FEED, monkeypatch)
     starts = {span[1]: span[6] for span in decoder_state[5]}
     assert [starts[f"h{n}"] for n in range(len(texts))] == [repr(float(text)) for text in texts]
+
+
+@st.composite
+def timestamps(draw) -> str:
+    """A log record's time: as Inspect writes it (any instant, any zone,
+    microseconds or none, `Z`), or a near miss (a field out of range, a
+    day the month lacks, another count of fraction digits, no zone, a
+    space for the `T`)."""
+    # Mostly in range, with the edges drawn often: a leap day, a century
+    # year, the 60th second, the 13th month.
+    year = draw(st.one_of(st.integers(1969, 2100), st.integers(1, 9999),
+                          st.sampled_from([1, 1900, 2000, 2024, 2100, 9999])))
+    month = draw(st.one_of(st.integers(1, 12), st.sampled_from([2, 2, 0, 13])))
+    day = draw(st.one_of(st.integers(1, 28), st.sampled_from([29, 29, 30, 31, 0, 32])))
+    hour = draw(st.one_of(st.integers(0, 23), st.sampled_from([24, 25])))
+    minute = draw(st.one_of(st.integers(0, 59), st.just(60)))
+    second = draw(st.one_of(st.integers(0, 59), st.sampled_from([59, 60, 61])))
+    text = f"{year:04d}-{month:02d}-{day:02d}{draw(st.sampled_from('TT '))}{hour:02d}:{minute:02d}:{second:02d}"
+    fraction = draw(st.sampled_from(["", "", "6", "6", "3", "7"]))
+    if fraction:
+        text += "." + "".join(draw(st.lists(st.sampled_from("0123456789"), min_size=int(fraction),
+                                            max_size=int(fraction))))
+    zone = draw(st.sampled_from(["+00:00", "+00:00", "Z", "-05:00", "+05:30", "+23:59", "+24:00", "-00:00", "",
+                                 "+0000", "+01:60"]))
+    return text + zone
+
+
+@needs_c
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(timestamps(), st.booleans()), min_size=1, max_size=30))
+def test_log_record_times_read_as_python_reads_them(tmp_path, monkeypatch, records):
+    """A log record's time read in C is the one `datetime` reads, to the
+    last bit, in every zone; any other string is Python's to read (a field
+    out of range, no zone: local time), in the sample's log or the run's."""
+    path = str(tmp_path / "trace-7.log")
+    lines = []
+    for n, (stamp, in_sample) in enumerate(records):
+        sample = ', "task": "t", "sample_id": 1, "epoch": 1' if in_sample else ""
+        lines.append(f'{{"timestamp": "{stamp}", "level": "HTTP", "message": "m{n}"{sample}}}'.encode())
+    data = b"\n".join(lines) + b"\n"
+    fast = index(path, data, FAST_FEED, monkeypatch)
+    assert fast == index(path, data, None, monkeypatch)
+    assert fast[0] == len(records)
+
+
+EDGE_TIMES = [
+    "2026-01-01T00:00:59.999999+00:00", "2026-01-01T00:00:60.000000+00:00", "2026-01-01T23:59:59Z",
+    "2026-01-01T24:00:00+00:00", "2026-01-01T00:60:00+00:00", "2024-02-29T12:00:00.000001+00:00",
+    "2023-02-29T12:00:00+00:00", "1900-02-29T00:00:00+00:00", "2000-02-29T00:00:00+00:00",
+    "2026-04-31T00:00:00+00:00", "2026-13-01T00:00:00+00:00", "2026-00-01T00:00:00+00:00",
+    "2026-12-00T00:00:00+00:00", "0000-01-01T00:00:00+00:00", "0001-01-01T00:00:00+00:00",
+    "9999-12-31T23:59:59.999999-23:59", "1969-12-31T23:59:59.999999+00:00", "1970-01-01T00:00:00-00:00",
+    "2026-11-23T05:37:25.123456+23:59", "2026-11-23T05:37:25.123456+24:00", "2026-11-23T05:37:25.123+00:00",
+    "2026-11-23T05:37:25.1234567+00:00", "2026-11-23T05:37:25.123456", "2026-11-23 05:37:25.123456+00:00",
+    "2026-11-23T05:37:25.123456+0000", "2026-11-23T05:37:25.123456+05:60", "2026-11-23T05:37:25.12345a+00:00",
+]
+
+
+@needs_c
+def test_log_record_times_at_the_edges_read_as_python_reads_them(tmp_path, monkeypatch):
+    """The edges of each field, one by one: a leap day in a leap year, a
+    century year and a year 2000; the 60th second, the 24th hour, a 13th
+    month; a zone of 23:59 and one of 24:00; three and seven fraction
+    digits; no zone."""
+    path = str(tmp_path / "trace-8.log")
+    data = b"".join(f'{{"timestamp": "{stamp}", "level": "HTTP", "message": "m{n}"}}\n'.encode()
+                    for n, stamp in enumerate(EDGE_TIMES))
+    fast = index(path, data, FAST_FEED, monkeypatch)
+    assert fast == index(path, data, None, monkeypatch)
+    times = [event[0] for event in fast[7]]
+    assert sum(isinstance(t, float) for t in times) >= 10 and sum(isinstance(t, str) for t in times) >= 10

@@ -7,8 +7,9 @@
  * to make or close one span, or file one log record. Here such a line is
  * checked against the strict subset of JSON of `_jsonscan.h` and applied
  * to the store at once, as Python applies it, its few values made Python
- * objects and the span's slots written directly (a log record is still
- * added by `EventLog.add`, which reads its time).
+ * objects (times and durations read by `number`, a log record's ISO time
+ * by `iso_seconds`) and the slots of the span, and the columns of the log,
+ * written directly.
  *
  * Why this is exact: a line is taken here only in the common case, where
  * what Python would do is a short, fixed sequence: an enter into a sample
@@ -35,6 +36,8 @@ static struct {
 static struct { Py_ssize_t node, open, ended, last_seen; } SAMPLE;
 static struct { Py_ssize_t action, detail, start, duration, error, span, sample; } ROW;
 static struct { Py_ssize_t first_time, last_time; } RUN;
+static struct { Py_ssize_t columns, indices; } LOG;
+static struct { Py_ssize_t times, levels, messages, origins; } COLUMNS_OF;
 
 static PyTypeObject *SPAN_TYPE;   /* model.Span */
 static PyTypeObject *ROW_TYPE;    /* model.AnomalyRow */
@@ -47,9 +50,10 @@ static PyObject *LOG_WRITES;      /* inspect.LOG_WRITES */
 static PyObject *NOT_PARENTS;     /* inspect._NOT_PARENTS */
 static PyObject *PACK_OFFSET;     /* model.pack_offset, for an origin not packed as one offset */
 static PyObject *EVENT_LOG;       /* model.EventLog */
+static PyObject *LOG_COLUMNS;     /* model.LogColumns */
 static PyObject *SAMPLE_PREFIX, *TASK_PREFIX;
 static PyObject *SAMPLE_ERROR;    /* inspect.SAMPLE_ERROR: a sample's failure, Python's to tell */
-static PyObject *EMPTY_TUPLE, *OFFSET_SHIFT, *CANCELS_SINCE, *SAMPLE_FOR, *ADD, *COLUMNS, *TRACE;
+static PyObject *EMPTY_TUPLE, *OFFSET_SHIFT, *CANCELS_SINCE, *SAMPLE_FOR, *ADD, *APPEND, *COLUMNS, *TRACE;
 static double PLAUSIBLE_TIME;
 /* Read from the context at each call, as Python reads the module's globals
  * at each use (a test lowers them). */
@@ -639,17 +643,130 @@ done:
     return result;
 }
 
+/* Days from 1970-01-01 to y-m-d, proleptic Gregorian (H. Hinnant's
+ * `days_from_civil`). */
+static long long days_from_civil(int y, int m, int d) {
+    long long era;
+    unsigned yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned)(y - era * 400);
+    doy = (153 * (unsigned)(m > 2 ? m - 3 : m + 9) + 2) / 5 + (unsigned)d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long long)doe - 719468;
+}
+
+/* The number written in s[0:n], all digits; -1 if not. */
+static int digits_at(const char *s, int n) {
+    int value = 0;
+    for (int k = 0; k < n; k++) {
+        if (s[k] < '0' || s[k] > '9') return -1;
+        value = value * 10 + (s[k] - '0');
+    }
+    return value;
+}
+
+/* `datetime.fromisoformat(t).timestamp()` for the shape Inspect writes,
+ * `YYYY-MM-DDTHH:MM:SS[.ffffff]+HH:MM` (or `-HH:MM`, or `Z` as
+ * `LogColumns` reads it); 0 where the string is not of that shape or any
+ * field is out of range (Python then reads it, and says what it makes of
+ * it). Why: Python's reading, one `datetime` made and dropped for each log
+ * record, was most of what a record cost.
+ *
+ * Exact: `timestamp()` divides the whole microseconds by 10^6 as ints,
+ * which Python rounds to nearest, as one IEEE division does where both
+ * are exact doubles (below 2^53 microseconds: 285 years either side of
+ * 1970). */
+static int iso_seconds(const Value *v, double *out) {
+    static const int DAYS_IN[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const char *s = v->start;
+    Py_ssize_t n = v->len, zone = 19;
+    int year, month, day, hour, minute, second, micro = 0, zone_minutes = 0, days_in;
+    long long us;
+    if (v->escaped || n < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+        return 0;
+    year = digits_at(s, 4), month = digits_at(s + 5, 2), day = digits_at(s + 8, 2);
+    hour = digits_at(s + 11, 2), minute = digits_at(s + 14, 2), second = digits_at(s + 17, 2);
+    if (s[19] == '.') {
+        if (n < 27 || (micro = digits_at(s + 20, 6)) < 0) return 0;
+        zone = 26;
+    }
+    if (n == zone + 1 && s[zone] == 'Z') {
+        zone_minutes = 0;
+    } else if (n == zone + 6 && (s[zone] == '+' || s[zone] == '-') && s[zone + 3] == ':') {
+        int zone_hour = digits_at(s + zone + 1, 2), zone_minute = digits_at(s + zone + 4, 2);
+        if (zone_hour < 0 || zone_hour > 23 || zone_minute < 0 || zone_minute > 59) return 0;
+        zone_minutes = (s[zone] == '-' ? -1 : 1) * (zone_hour * 60 + zone_minute);
+    } else {
+        return 0;
+    }
+    if (year < 1 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 ||
+        minute > 59 || second < 0 || second > 59)
+        return 0;
+    days_in = DAYS_IN[month - 1] + (month == 2 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0));
+    if (day > days_in) return 0;
+    us = ((days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second) -
+          (long long)zone_minutes * 60) * 1000000 + micro;
+    if (us > (1LL << 53) || us < -(1LL << 53)) return 0;
+    *out = (double)us / 1e6;
+    return 1;
+}
+
+/* `log.add(timestamp, level, text, offset)` (`EventLog.add`): the record's
+ * time, a new reference. Done here for a log and columns of their own
+ * types and a time `iso_seconds` reads; else by Python's `add`. */
+static PyObject *log_add(PyObject *log, const Value *stamp, PyObject *level, PyObject *text, Py_ssize_t offset) {
+    PyObject *columns, *times, *levels, *messages, *origins, *indices, *when = NULL, *at = NULL, *index = NULL,
+                                                                     *done, *result = NULL;
+    double seconds;
+    if ((at = PyLong_FromSsize_t(offset)) == NULL) return NULL;
+    if ((PyObject *)Py_TYPE(log) != EVENT_LOG || (columns = SLOT(log, LOG.columns)) == NULL ||
+        (indices = SLOT(log, LOG.indices)) == NULL || (PyObject *)Py_TYPE(columns) != LOG_COLUMNS ||
+        (times = SLOT(columns, COLUMNS_OF.times)) == NULL || (levels = SLOT(columns, COLUMNS_OF.levels)) == NULL ||
+        (messages = SLOT(columns, COLUMNS_OF.messages)) == NULL ||
+        (origins = SLOT(columns, COLUMNS_OF.origins)) == NULL || !PyList_CheckExact(levels) ||
+        !PyList_CheckExact(messages) || !iso_seconds(stamp, &seconds)) {
+        PyObject *written = json_str(stamp);
+        if (written != NULL) {
+            result = PyObject_CallMethodObjArgs(log, ADD, written, level, text, at, NULL);
+            Py_DECREF(written);
+        }
+        Py_DECREF(at);
+        return result;
+    }
+    /* As `LogColumns.add` and `EventLog.add` do, in their order. */
+    if ((when = PyFloat_FromDouble(seconds)) == NULL || (index = PyLong_FromSsize_t(PyList_GET_SIZE(messages))) == NULL)
+        goto done;
+    if ((done = PyObject_CallMethodOneArg(times, APPEND, when)) == NULL) goto done;
+    Py_DECREF(done);
+    if (PyList_Append(levels, level) < 0 || PyList_Append(messages, text) < 0) goto done;
+    if (PyList_CheckExact(origins)) {
+        if (PyList_Append(origins, at) < 0) goto done;
+    } else {
+        /* An int offset below OFFSET_MASK: an array of 64-bit ints takes it. */
+        if ((done = PyObject_CallMethodOneArg(origins, APPEND, at)) == NULL) goto done;
+        Py_DECREF(done);
+    }
+    if ((done = PyObject_CallMethodOneArg(indices, APPEND, index)) == NULL) goto done;
+    Py_DECREF(done);
+    result = Py_NewRef(when);
+done:
+    Py_XDECREF(when);
+    Py_XDECREF(at);
+    Py_XDECREF(index);
+    return result;
+}
+
 /* A log record (no action), as `InspectDecoder._event` files it: in its
  * sample's log, or the run's. */
 static int message(PyObject *const *ctx, const Value *v, unsigned found, Py_ssize_t offset) {
     PyObject *run = ctx[1], *shared = ctx[7], *run_log = ctx[12];
-    PyObject *level = NULL, *text = NULL, *stamp = NULL, *sample = NULL, *shared_text = NULL, *log = NULL,
-             *written = NULL, *at = NULL;
+    PyObject *level = NULL, *text = NULL, *sample = NULL, *shared_text = NULL, *log = NULL, *written = NULL;
     int result = FAILED, is_error;
 
     if ((level = json_str(&v[K_LEVEL])) == NULL) goto done;
     PyUnicode_InternInPlace(&level);
-    if ((text = json_str(&v[K_MESSAGE])) == NULL || (stamp = json_str(&v[K_TIMESTAMP])) == NULL) goto done;
+    if ((text = json_str(&v[K_MESSAGE])) == NULL) goto done;
     if ((found & (1u << K_SAMPLE_ID)) && (sample = sample_of(ctx, v, found)) == NULL) goto left_or_failed;
     if (sample != NULL) {
         /* Inspect's `task=… sample=… epoch=…` line: the sample says it. */
@@ -686,8 +803,8 @@ static int message(PyObject *const *ctx, const Value *v, unsigned found, Py_ssiz
     } else {
         log = Py_NewRef(run_log);
     }
-    if ((shared_text = share(shared, text)) == NULL || (at = PyLong_FromSsize_t(offset)) == NULL) goto done;
-    written = PyObject_CallMethodObjArgs(log, ADD, stamp, level, shared_text, at, NULL);
+    if ((shared_text = share(shared, text)) == NULL) goto done;
+    written = log_add(log, &v[K_TIMESTAMP], level, shared_text, offset);
     if (written == NULL || see_time(run, written) < 0) goto done;
     result = TAKEN;
     goto done;
@@ -699,12 +816,10 @@ left:
 done:
     Py_XDECREF(level);
     Py_XDECREF(text);
-    Py_XDECREF(stamp);
     Py_XDECREF(sample);
     Py_XDECREF(shared_text);
     Py_XDECREF(log);
     Py_XDECREF(written);
-    Py_XDECREF(at);
     return result;
 }
 
@@ -812,7 +927,7 @@ PyDoc_STRVAR(setup_doc,
 "setup(Span, AnomalyRow, Sample, Run, constants)\n\n"
 "The decoder's types and constants (a dict: RUNNING, OK, NO_EXTRA,\n"
 "LOG_WRITES, NOT_PARENTS, pack_offset, PLAUSIBLE_TIME, OFFSET_BITS, EventLog,\n"
-"SAMPLE_ERROR), read once at import.");
+"LogColumns, SAMPLE_ERROR), read once at import.");
 
 static PyObject *get_constant(PyObject *constants, const char *name) {
     PyObject *value = PyDict_GetItemString(constants, name);
@@ -866,8 +981,19 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     TAKE(NOT_PARENTS, "NOT_PARENTS");
     TAKE(PACK_OFFSET, "pack_offset");
     TAKE(EVENT_LOG, "EventLog");
+    TAKE(LOG_COLUMNS, "LogColumns");
     TAKE(SAMPLE_ERROR, "SAMPLE_ERROR");
 #undef TAKE
+    if (!PyType_Check(EVENT_LOG) || !PyType_Check(LOG_COLUMNS) ||
+        offset_of((PyTypeObject *)EVENT_LOG, "columns", &LOG.columns) ||
+        offset_of((PyTypeObject *)EVENT_LOG, "indices", &LOG.indices) ||
+        offset_of((PyTypeObject *)LOG_COLUMNS, "times", &COLUMNS_OF.times) ||
+        offset_of((PyTypeObject *)LOG_COLUMNS, "levels", &COLUMNS_OF.levels) ||
+        offset_of((PyTypeObject *)LOG_COLUMNS, "messages", &COLUMNS_OF.messages) ||
+        offset_of((PyTypeObject *)LOG_COLUMNS, "origins", &COLUMNS_OF.origins)) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "EventLog and LogColumns are types");
+        return NULL;
+    }
     if (!PyFrozenSet_CheckExact(LOG_WRITES) || !PyFrozenSet_CheckExact(NOT_PARENTS)) {
         PyErr_SetString(PyExc_TypeError, "LOG_WRITES and NOT_PARENTS are frozensets");
         return NULL;
@@ -905,11 +1031,12 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     CANCELS_SINCE = PyUnicode_InternFromString("_cancels_since");
     SAMPLE_FOR = PyUnicode_InternFromString("_sample_for");
     ADD = PyUnicode_InternFromString("add");
+    APPEND = PyUnicode_InternFromString("append");
     COLUMNS = PyUnicode_InternFromString("columns");
     TRACE = PyUnicode_InternFromString("TRACE");
     SAMPLE_PREFIX = PyUnicode_FromString("sample=");
     TASK_PREFIX = PyUnicode_FromString("task=");
-    if (EMPTY_TUPLE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL ||
+    if (EMPTY_TUPLE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL || APPEND == NULL ||
         COLUMNS == NULL || TRACE == NULL || SAMPLE_PREFIX == NULL || TASK_PREFIX == NULL)
         return NULL;
     return PyModule_Create(&module);

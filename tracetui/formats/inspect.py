@@ -31,7 +31,7 @@ from tracetui.clock import as_of
 from tracetui.formats.jsonutil import as_float, loads
 from tracetui.model import (
     CANCELLED, ERROR, LATELY_KEPT, NO_EXTRA, OFFSET_BITS, OK, PLAUSIBLE_TIME, RUNNING, TIMEOUT, AnomalyRow,
-    EventLog, Run, Span, pack_offset, RUN_TASK_DETAIL, sample_node_id, task_name, task_node_id,
+    EventLog, LogColumns, Run, Span, pack_offset, RUN_TASK_DETAIL, sample_node_id, task_name, task_node_id,
 )
 from tracetui.skipped import Lead
 from tracetui.sources.files import open_regular
@@ -1083,5 +1083,6 @@ if _fastindex is not None:
     _fastindex.setup(Span, AnomalyRow, _Sample, Run, {
         "RUNNING": RUNNING, "OK": OK, "NO_EXTRA": NO_EXTRA, "LOG_WRITES": LOG_WRITES,
         "NOT_PARENTS": _NOT_PARENTS, "pack_offset": pack_offset, "PLAUSIBLE_TIME": PLAUSIBLE_TIME,
-        "OFFSET_BITS": OFFSET_BITS, "EventLog": EventLog, "SAMPLE_ERROR": SAMPLE_ERROR})
+        "OFFSET_BITS": OFFSET_BITS, "EventLog": EventLog, "LogColumns": LogColumns,
+        "SAMPLE_ERROR": SAMPLE_ERROR})
     FAST_FEED = _fastindex.feed
