@@ -67,7 +67,9 @@ def state(decoder: InspectDecoder) -> tuple:
             [(tid, span.id, None if sample is None else sample.node.id)
              for tid, (span, sample) in decoder._open.items()],
             list(decoder._shared), [s.node.id for s in decoder._unsettled], list(decoder._stale),
-            decoder._task_counts, sorted(decoder._stopped_tasks), repr(decoder._cancels_since))
+            decoder._task_counts, sorted(decoder._stopped_tasks), repr(decoder._cancels_since),
+            {task: [s.node.id for s in samples] for task, samples in decoder._task_samples.items()},
+            [(s.node.id, type(s.node).__name__, s.node.kind, s.node.status) for s in decoder._samples.values()])
 
 
 def index(path: str, data: bytes, fast, monkeypatch, cuts: list[int] | None = None,
@@ -128,7 +130,8 @@ def test_a_generated_log_indexes_the_same(tmp_path, monkeypatch):
 def test_the_c_path_takes_the_common_actions(tmp_path, monkeypatch):
     """Not a path never taken: with Python's `_enter`, `_close` and
     `_event` broken, a log of common actions and log records still indexes
-    (a sample's first record too: C asks Python only to make the sample)."""
+    (a sample's first record too: C asks Python only to make a task's
+    first sample)."""
     path = tmp_path / "trace-2.log"
     subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_inspect.py"), str(path),
                     "--lines", "3000", "--seed", "3", "-q"], check=True)
@@ -151,13 +154,23 @@ def test_the_c_path_takes_the_common_actions(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise AssertionError("Python's path was taken")
 
+    made_by_python = []
+    sample_for = InspectDecoder._sample_for
+
+    def counted(self, *key):
+        made_by_python.append(key)
+        return sample_for(self, *key)
+
     monkeypatch.setattr(InspectDecoder, "_enter", broken)
     monkeypatch.setattr(InspectDecoder, "_close", broken)
     monkeypatch.setattr(InspectDecoder, "_event", broken)
+    monkeypatch.setattr(InspectDecoder, "_sample_for", counted)
     monkeypatch.setattr(inspect_format, "FAST_FEED", FAST_FEED)
     decoder = InspectDecoder(Store(), str(path))
     decoder.feed_run(common, 0)
     assert decoder.records == len(common) > 1000
+    # Python makes each task's first sample (and its node); C the others.
+    assert len(made_by_python) == len(decoder._tasks) < len(decoder._samples) / 10
     assert len(decoder.run.spans) - decoder.run.synthetic_spans == len(entered)
 
 

@@ -33,9 +33,9 @@ static struct {
     Py_ssize_t id, run, parent, name, kind, detail, status, start, duration, attributes, origin, children,
         events, synthetic, extra;
 } SPAN;
-static struct { Py_ssize_t node, open, ended, last_seen; } SAMPLE;
+static struct { Py_ssize_t node, open, errors, cancels, ended, last_seen, interrupted; } SAMPLE;
 static struct { Py_ssize_t action, detail, start, duration, error, span, sample; } ROW;
-static struct { Py_ssize_t first_time, last_time; } RUN;
+static struct { Py_ssize_t first_time, last_time, synthetic_spans; } RUN;
 static struct { Py_ssize_t columns, indices; } LOG;
 static struct { Py_ssize_t times, levels, messages, origins; } COLUMNS_OF;
 
@@ -53,6 +53,9 @@ static PyObject *EVENT_LOG;       /* model.EventLog */
 static PyObject *LOG_COLUMNS;     /* model.LogColumns */
 static PyObject *SAMPLE_PREFIX, *TASK_PREFIX;
 static PyObject *SAMPLE_ERROR;    /* inspect.SAMPLE_ERROR: a sample's failure, Python's to tell */
+static PyObject *NO_TASK; /* model.task_name(None) */
+static PyObject *ZERO, *ONE, *EMPTY_STR, *SAMPLE_KIND, *EPOCH_LABEL, *TASK_KEY, *SAMPLE_ID_KEY, *EPOCH_KEY;
+static PyObject *TASKS, *TASK_COUNTS, *TASK_SAMPLES; /* the decoder's attributes */
 static PyObject *EMPTY_TUPLE, *OFFSET_SHIFT, *CANCELS_SINCE, *SAMPLE_FOR, *ADD, *APPEND, *COLUMNS, *TRACE;
 static double PLAUSIBLE_TIME;
 /* Read from the context at each call, as Python reads the module's globals
@@ -233,6 +236,40 @@ static PyObject *json_str(const Value *v) {
     return text;
 }
 
+/* Words every line repeats (an action's name, a level, a task's name): a
+ * string made, interned and hashed once, then found by its bytes. Why:
+ * making each line's anew, and looking it up among the interned strings,
+ * was 5% of the index's instructions. The first WORDS_KEPT words are
+ * kept; any other is made each time, as before. */
+#define WORD_MAX_LEN 48
+#define WORDS_KEPT 64
+static struct {
+    Py_ssize_t len;
+    char bytes[WORD_MAX_LEN];
+    PyObject *text;
+} WORDS[WORDS_KEPT];
+static int WORD_COUNT = 0;
+
+/* A string value, interned (a new reference). */
+static PyObject *word(const Value *v) {
+    PyObject *text;
+    int k;
+    if (!v->escaped && v->len <= WORD_MAX_LEN) {
+        for (k = 0; k < WORD_COUNT; k++)
+            if (WORDS[k].len == v->len && memcmp(WORDS[k].bytes, v->start, v->len) == 0)
+                return Py_NewRef(WORDS[k].text);
+    }
+    if ((text = json_str(v)) == NULL) return NULL;
+    PyUnicode_InternInPlace(&text);
+    if (!v->escaped && v->len <= WORD_MAX_LEN && WORD_COUNT < WORDS_KEPT) {
+        WORDS[WORD_COUNT].len = v->len;
+        memcpy(WORDS[WORD_COUNT].bytes, v->start, v->len);
+        WORDS[WORD_COUNT].text = Py_NewRef(text);
+        WORD_COUNT++;
+    }
+    return text;
+}
+
 /* Exact powers of ten as doubles (10^22 is the last a double holds exactly). */
 static const double POW10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
@@ -323,7 +360,7 @@ static PyObject *key_field(const Value *values, unsigned found, int key, int abs
         if (!absent_ok) return NULL;
         Py_RETURN_NONE;
     }
-    if (v->kind == V_STR && !v->escaped) return json_str(v);
+    if (v->kind == V_STR && !v->escaped) return key == K_TASK ? word(v) : json_str(v);
     /* An int of up to 18 digits: orjson reads it as Python does (a longer
      * one may be past its 64 bits, and refused). */
     if (v->kind == V_INT && v->len <= 18) return number(v);
@@ -373,11 +410,114 @@ static inline PyObject *blank(PyTypeObject *type) {
 
 enum { TAKEN, LEFT, FAILED };
 
+/* d[key] (borrowed) if it is of `type`; NULL, no error, if absent or not. */
+static PyObject *item_of_type(PyObject *d, PyObject *key, PyTypeObject *type) {
+    PyObject *value;
+    if (d == NULL || !PyDict_CheckExact(d)) return NULL;
+    value = PyDict_GetItemWithError(d, key);
+    return value != NULL && Py_IS_TYPE(value, type) ? value : NULL;
+}
+
+/* A sample's first record: its state and node made as
+ * `InspectDecoder._sample_for` makes them, where its task's node, counts
+ * and list of samples are already made (a task's first sample, or any
+ * doubt, is Python's: NULL, no error). Why: a 1M-line log has 114k
+ * samples, and Python took 3.2 us to make each. */
+static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task, PyObject *sample_id,
+                            PyObject *epoch) {
+    PyObject *decoder = ctx[0], *run = ctx[1], *spans = ctx[2], *samples = ctx[3];
+    PyObject *tasks = NULL, *task_counts = NULL, *task_samples = NULL, *name, *task_node, *counts, *listed,
+             *made_ok, *task_id, *children;
+    PyObject *id = NULL, *label = NULL, *attributes = NULL, *node = NULL, *state = NULL, *count = NULL,
+             *synthetic = NULL, *result = NULL;
+
+    if (task == Py_None) {
+        name = NO_TASK;
+    } else if (PyUnicode_CheckExact(task)) {
+        name = task;
+    } else {
+        return NULL;
+    }
+    if ((tasks = PyObject_GetAttr(decoder, TASKS)) == NULL || (task_counts = PyObject_GetAttr(decoder, TASK_COUNTS)) == NULL ||
+        (task_samples = PyObject_GetAttr(decoder, TASK_SAMPLES)) == NULL)
+        goto done;
+    if ((task_node = item_of_type(tasks, name, SPAN_TYPE)) == NULL || (task_id = SLOT(task_node, SPAN.id)) == NULL ||
+        (counts = item_of_type(task_counts, task_id, &PyDict_Type)) == NULL ||
+        (listed = item_of_type(task_samples, name, &PyList_Type)) == NULL ||
+        (made_ok = item_of_type(counts, OK, &PyLong_Type)) == NULL ||
+        (children = SLOT(task_node, SPAN.children)) == NULL || (children != Py_None && !PyList_CheckExact(children)))
+        goto done; /* Python's (an error, if any, is Python's to raise there) */
+    /* f"sample:{task_name(task)}:{sample_id}:{epoch}", f"sample {sample_id}[ · epoch {epoch}]" */
+    if ((id = PyUnicode_FromFormat("sample:%U:%S:%S", name, sample_id, epoch)) == NULL) goto failed;
+    label = epoch == Py_None ? PyUnicode_FromFormat("sample %S", sample_id)
+                             : PyUnicode_FromFormat("sample %S%U%S", sample_id, EPOCH_LABEL, epoch);
+    if (label == NULL || (attributes = PyDict_New()) == NULL || PyDict_SetItem(attributes, TASK_KEY, task) < 0 ||
+        PyDict_SetItem(attributes, SAMPLE_ID_KEY, sample_id) < 0 || PyDict_SetItem(attributes, EPOCH_KEY, epoch) < 0 ||
+        (count = PyNumber_Add(made_ok, ONE)) == NULL ||
+        (synthetic = get_slot(run, RUN.synthetic_spans)) == NULL || (synthetic = PyNumber_Add(synthetic, ONE)) == NULL)
+        goto failed;
+    /* Nothing is changed before this point. */
+    if ((node = blank(SPAN_TYPE)) == NULL) goto failed;
+    set_slot(node, SPAN.id, id);
+    set_slot(node, SPAN.run, run);
+    set_slot(node, SPAN.parent, task_node);
+    set_slot(node, SPAN.name, label);
+    set_slot(node, SPAN.kind, SAMPLE_KIND);
+    set_slot(node, SPAN.detail, EMPTY_STR);
+    set_slot(node, SPAN.status, OK);
+    set_slot(node, SPAN.start, Py_None);
+    set_slot(node, SPAN.duration, Py_None);
+    set_slot(node, SPAN.attributes, attributes);
+    set_slot(node, SPAN.origin, EMPTY_TUPLE);
+    set_slot(node, SPAN.children, Py_None);
+    set_slot(node, SPAN.events, Py_None);
+    set_slot(node, SPAN.synthetic, Py_True);
+    set_slot(node, SPAN.extra, NO_EXTRA);
+    set_slot(run, RUN.synthetic_spans, synthetic);
+    /* _attach(node, task_node) */
+    if (PyDict_SetItem(spans, id, node) < 0) goto failed;
+    if (children == Py_None) {
+        PyObject *list = PyList_New(0);
+        if (list == NULL) goto failed;
+        set_slot(task_node, SPAN.children, list);
+        children = list;
+        Py_DECREF(list);
+    }
+    if (PyList_Append(children, node) < 0 || PyDict_SetItem(counts, OK, count) < 0) goto failed;
+    /* _Sample(node) */
+    if ((state = blank(SAMPLE_TYPE)) == NULL) goto failed;
+    set_slot(state, SAMPLE.node, node);
+    set_slot(state, SAMPLE.open, EMPTY_TUPLE);
+    set_slot(state, SAMPLE.errors, ZERO);
+    set_slot(state, SAMPLE.cancels, ZERO);
+    set_slot(state, SAMPLE.ended, Py_None);
+    set_slot(state, SAMPLE.last_seen, Py_None);
+    set_slot(state, SAMPLE.interrupted, Py_False);
+    if (PyDict_SetItem(samples, key, state) < 0 || PyList_Append(listed, state) < 0) goto failed;
+    result = Py_NewRef(state);
+    goto done;
+failed:
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "_fastindex: a sample half made");
+done:
+    Py_XDECREF(tasks);
+    Py_XDECREF(task_counts);
+    Py_XDECREF(task_samples);
+    Py_XDECREF(id);
+    Py_XDECREF(label);
+    Py_XDECREF(attributes);
+    Py_XDECREF(node);
+    Py_XDECREF(state);
+    Py_XDECREF(count);
+    Py_XDECREF(synthetic);
+    return result;
+}
+
 /* The record's sample (a new reference): as `_sample(rec)` finds it, made
- * by Python (`_sample_for`, its node and task's) the first time it is
- * named, as `_enter` and `_event` make it before all else (if the line is
- * then left to Python after all, Python finds it made). NULL with no error:
- * a key of a kind left to Python. */
+ * the first time it is named (by `new_sample`, or by Python's
+ * `_sample_for` for a task's first sample), as `_enter` and `_event` make
+ * it before all else (if the line is then left to Python after all,
+ * Python finds it made). NULL with no error: a key of a kind left to
+ * Python. */
 static PyObject *sample_of(PyObject *const *ctx, const Value *v, unsigned found) {
     PyObject *task = NULL, *sample_id = NULL, *epoch = NULL, *key = NULL, *sample = NULL;
     if ((sample_id = key_field(v, found, K_SAMPLE_ID, 0)) == NULL || (task = key_field(v, found, K_TASK, 1)) == NULL ||
@@ -387,7 +527,9 @@ static PyObject *sample_of(PyObject *const *ctx, const Value *v, unsigned found)
     if (sample != NULL) {
         Py_INCREF(sample);
     } else if (!PyErr_Occurred()) {
-        sample = PyObject_CallMethodObjArgs(ctx[0], SAMPLE_FOR, task, sample_id, epoch, NULL);
+        sample = new_sample(ctx, key, task, sample_id, epoch);
+        if (sample == NULL && !PyErr_Occurred())
+            sample = PyObject_CallMethodObjArgs(ctx[0], SAMPLE_FOR, task, sample_id, epoch, NULL);
     }
     if (sample != NULL && !Py_IS_TYPE(sample, SAMPLE_TYPE)) Py_CLEAR(sample);
 done:
@@ -764,8 +906,7 @@ static int message(PyObject *const *ctx, const Value *v, unsigned found, Py_ssiz
     PyObject *level = NULL, *text = NULL, *sample = NULL, *shared_text = NULL, *log = NULL, *written = NULL;
     int result = FAILED, is_error;
 
-    if ((level = json_str(&v[K_LEVEL])) == NULL) goto done;
-    PyUnicode_InternInPlace(&level);
+    if ((level = word(&v[K_LEVEL])) == NULL) goto done;
     if ((text = json_str(&v[K_MESSAGE])) == NULL) goto done;
     if ((found & (1u << K_SAMPLE_ID)) && (sample = sample_of(ctx, v, found)) == NULL) goto left_or_failed;
     if (sample != NULL) {
@@ -904,8 +1045,7 @@ static PyObject *feed(PyObject *self, PyObject *args) {
                 break;
             }
             if (v[K_ACTION].len == 8 && memcmp(v[K_ACTION].start, "Run Task", 8) == 0) break;
-            if ((action = json_str(&v[K_ACTION])) == NULL) return NULL;
-            PyUnicode_InternInPlace(&action);
+            if ((action = word(&v[K_ACTION])) == NULL) return NULL;
             log_write = PySet_Contains(LOG_WRITES, action);
             if (log_write < 0) {
                 Py_DECREF(action);
@@ -927,7 +1067,7 @@ PyDoc_STRVAR(setup_doc,
 "setup(Span, AnomalyRow, Sample, Run, constants)\n\n"
 "The decoder's types and constants (a dict: RUNNING, OK, NO_EXTRA,\n"
 "LOG_WRITES, NOT_PARENTS, pack_offset, PLAUSIBLE_TIME, OFFSET_BITS, EventLog,\n"
-"LogColumns, SAMPLE_ERROR), read once at import.");
+"LogColumns, SAMPLE_ERROR, NO_TASK), read once at import.");
 
 static PyObject *get_constant(PyObject *constants, const char *name) {
     PyObject *value = PyDict_GetItemString(constants, name);
@@ -957,17 +1097,20 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         offset_of(SPAN_TYPE, "_extra", &SPAN.extra) ||
         offset_of(SAMPLE_TYPE, "node", &SAMPLE.node) || offset_of(SAMPLE_TYPE, "open", &SAMPLE.open) ||
         offset_of(SAMPLE_TYPE, "ended", &SAMPLE.ended) || offset_of(SAMPLE_TYPE, "last_seen", &SAMPLE.last_seen) ||
+        offset_of(SAMPLE_TYPE, "errors", &SAMPLE.errors) || offset_of(SAMPLE_TYPE, "cancels", &SAMPLE.cancels) ||
+        offset_of(SAMPLE_TYPE, "interrupted", &SAMPLE.interrupted) ||
         offset_of(ROW_TYPE, "action", &ROW.action) || offset_of(ROW_TYPE, "detail", &ROW.detail) ||
         offset_of(ROW_TYPE, "start", &ROW.start) || offset_of(ROW_TYPE, "duration", &ROW.duration) ||
         offset_of(ROW_TYPE, "error", &ROW.error) || offset_of(ROW_TYPE, "span", &ROW.span) ||
         offset_of(ROW_TYPE, "sample", &ROW.sample) ||
-        offset_of(RUN_TYPE, "first_time", &RUN.first_time) || offset_of(RUN_TYPE, "last_time", &RUN.last_time))
+        offset_of(RUN_TYPE, "first_time", &RUN.first_time) || offset_of(RUN_TYPE, "last_time", &RUN.last_time) ||
+        offset_of(RUN_TYPE, "synthetic_spans", &RUN.synthetic_spans))
         return NULL;
     /* Instances made here skip __init__: every slot is set instead, so a
      * type that kept more (a __dict__, a weak reference list) would differ. */
-    if (SPAN_TYPE->tp_dictoffset || ROW_TYPE->tp_dictoffset || SPAN_TYPE->tp_weaklistoffset ||
-        ROW_TYPE->tp_weaklistoffset) {
-        PyErr_SetString(PyExc_TypeError, "Span and AnomalyRow must have slots only");
+    if (SPAN_TYPE->tp_dictoffset || ROW_TYPE->tp_dictoffset || SAMPLE_TYPE->tp_dictoffset ||
+        SPAN_TYPE->tp_weaklistoffset || ROW_TYPE->tp_weaklistoffset || SAMPLE_TYPE->tp_weaklistoffset) {
+        PyErr_SetString(PyExc_TypeError, "Span, AnomalyRow and _Sample must have slots only");
         return NULL;
     }
 #define TAKE(var, name)                                \
@@ -983,6 +1126,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     TAKE(EVENT_LOG, "EventLog");
     TAKE(LOG_COLUMNS, "LogColumns");
     TAKE(SAMPLE_ERROR, "SAMPLE_ERROR");
+    TAKE(NO_TASK, "NO_TASK");
 #undef TAKE
     if (!PyType_Check(EVENT_LOG) || !PyType_Check(LOG_COLUMNS) ||
         offset_of((PyTypeObject *)EVENT_LOG, "columns", &LOG.columns) ||
@@ -992,6 +1136,10 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         offset_of((PyTypeObject *)LOG_COLUMNS, "messages", &COLUMNS_OF.messages) ||
         offset_of((PyTypeObject *)LOG_COLUMNS, "origins", &COLUMNS_OF.origins)) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "EventLog and LogColumns are types");
+        return NULL;
+    }
+    if (!PyUnicode_CheckExact(NO_TASK)) {
+        PyErr_SetString(PyExc_TypeError, "NO_TASK is a str");
         return NULL;
     }
     if (!PyFrozenSet_CheckExact(LOG_WRITES) || !PyFrozenSet_CheckExact(NOT_PARENTS)) {
@@ -1028,6 +1176,17 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__fastindex(void) {
     init_special();
     EMPTY_TUPLE = PyTuple_New(0);
+    EMPTY_STR = PyUnicode_FromString("");
+    ZERO = PyLong_FromLong(0);
+    ONE = PyLong_FromLong(1);
+    SAMPLE_KIND = PyUnicode_InternFromString("sample");
+    EPOCH_LABEL = PyUnicode_FromString(" \xc2\xb7 epoch "); /* " · epoch " in UTF-8 */
+    TASK_KEY = PyUnicode_InternFromString("task");
+    SAMPLE_ID_KEY = PyUnicode_InternFromString("sample_id");
+    EPOCH_KEY = PyUnicode_InternFromString("epoch");
+    TASKS = PyUnicode_InternFromString("_tasks");
+    TASK_COUNTS = PyUnicode_InternFromString("_task_counts");
+    TASK_SAMPLES = PyUnicode_InternFromString("_task_samples");
     CANCELS_SINCE = PyUnicode_InternFromString("_cancels_since");
     SAMPLE_FOR = PyUnicode_InternFromString("_sample_for");
     ADD = PyUnicode_InternFromString("add");
@@ -1036,7 +1195,9 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     TRACE = PyUnicode_InternFromString("TRACE");
     SAMPLE_PREFIX = PyUnicode_FromString("sample=");
     TASK_PREFIX = PyUnicode_FromString("task=");
-    if (EMPTY_TUPLE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL || APPEND == NULL ||
+    if (EMPTY_STR == NULL || ZERO == NULL || ONE == NULL || SAMPLE_KIND == NULL || EPOCH_LABEL == NULL || TASK_KEY == NULL ||
+        SAMPLE_ID_KEY == NULL || EPOCH_KEY == NULL || TASKS == NULL || TASK_COUNTS == NULL || TASK_SAMPLES == NULL ||
+        EMPTY_TUPLE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL || APPEND == NULL ||
         COLUMNS == NULL || TRACE == NULL || SAMPLE_PREFIX == NULL || TASK_PREFIX == NULL)
         return NULL;
     return PyModule_Create(&module);

@@ -1084,5 +1084,5 @@ if _fastindex is not None:
         "RUNNING": RUNNING, "OK": OK, "NO_EXTRA": NO_EXTRA, "LOG_WRITES": LOG_WRITES,
         "NOT_PARENTS": _NOT_PARENTS, "pack_offset": pack_offset, "PLAUSIBLE_TIME": PLAUSIBLE_TIME,
         "OFFSET_BITS": OFFSET_BITS, "EventLog": EventLog, "LogColumns": LogColumns,
-        "SAMPLE_ERROR": SAMPLE_ERROR})
+        "SAMPLE_ERROR": SAMPLE_ERROR, "NO_TASK": task_name(None)})
     FAST_FEED = _fastindex.feed
