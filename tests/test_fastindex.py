@@ -6,6 +6,7 @@ reader can trip on, fed in batches split anywhere."""
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import os
@@ -32,6 +33,20 @@ LOGS = [os.path.join(ROOT, "sample_traces", "inspect", name)
 LOGS += [os.path.join(ROOT, "tests", "data", "inspect", name)
          for name in sorted(os.listdir(os.path.join(ROOT, "tests", "data", "inspect")))
          if name.endswith((".log", ".log.gz"))]
+
+
+@pytest.fixture(autouse=True, params=["scanned ahead", "scanned in line", "scanned ahead, no thread"])
+def scanning(request, monkeypatch):
+    """Each test three ways: every batch's lines scanned ahead by the
+    `Scanner`'s worker thread (however short the batch), by `feed` itself,
+    and by a `Scanner` with no thread (where none can be made)."""
+    if request.param == "scanned in line":
+        monkeypatch.setattr(inspect_format, "SCAN_AHEAD_MIN", 10**12)
+    else:
+        monkeypatch.setattr(inspect_format, "SCAN_AHEAD_MIN", 0)
+    if request.param == "scanned ahead, no thread" and inspect_format.SCANNER is not None:
+        monkeypatch.setattr(inspect_format, "SCANNER", functools.partial(inspect_format.SCANNER, threads=False))
+    return request.param
 
 
 def read(path: str) -> bytes:
@@ -355,3 +370,26 @@ def test_log_record_times_at_the_edges_read_as_python_reads_them(tmp_path, monke
     assert fast == index(path, data, None, monkeypatch)
     times = [event[0] for event in fast[7]]
     assert sum(isinstance(t, float) for t in times) >= 10 and sum(isinstance(t, str) for t in times) >= 10
+
+
+@needs_c
+def test_the_scanner_scans_ahead_on_a_thread_and_stops_when_closed(scanning):
+    """A batch's worker really runs on its own thread, reads no line past
+    the first that is not bytes, stops when closed midway (a ring's worth
+    ahead of the line read, no more), and closes twice or never (dropped)
+    without harm."""
+    if scanning != "scanned ahead":
+        pytest.skip("one way is enough")
+    lines = [b'{"timestamp": "t", "level": "HTTP", "message": "m%d"}' % n for n in range(5000)]
+    scanner = inspect_format.SCANNER(lines, False)
+    assert scanner.threaded
+    scanner.close()
+    assert not scanner.threaded
+    scanner.close()
+    inspect_format.SCANNER(lines, True)  # dropped at once, its worker running
+    mixed = lines[:3000] + [bytearray(b"not json")] + lines[:10]
+    decoder = InspectDecoder(Store(), "/tmp/trace-9.log")
+    decoder.feed_run(mixed, 0)
+    # every line, the bytearray too (not JSON: a bad line), in order
+    assert decoder.records == 3010 and decoder.bad_lines == 1
+    assert [e.message for e in decoder.run.events][2998:3002] == ["m2998", "m2999", "m0", "m1"]

@@ -564,6 +564,31 @@ class InspectDecoder:
             if now - self._growth_checked >= 1.0:
                 self._growth_checked = now
                 self.check_writer()
+        needle = self.filter
+        fast = FAST_FEED if needle is None else None
+        count = len(lines)
+        context = scanner = None
+        if fast is not None:
+            context = (self, self.run, self.run.spans, self._samples, self._open, self._stale,
+                       self.run.anomalies.running, self._shared, self.run.lately_active,
+                       SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, self.run.events)
+            if count >= SCAN_AHEAD_MIN:
+                scanner = SCANNER(lines, crs)
+        try:
+            line_no, records = self._feed_lines(lines, pos, crs, fast, context, scanner)
+        finally:
+            if scanner is not None:
+                scanner.close()
+        self._line_no = line_no
+        self.records += records
+        self._refresh_stale()
+        # The log's present moved on: samples quiet since are done.
+        self._settle_samples()
+        self.store.touch(self.run_id)
+
+    def _feed_lines(self, lines: list[bytes], pos: int, crs: bool, fast, context, scanner) -> tuple[int, int]:
+        """`feed_run`'s loop: its lines read (by C as far as it goes, with
+        `scanner`'s scans if any); returns the line count and the records taken."""
         parse = orjson.loads
         record = self._record
         enter = self._enter
@@ -573,11 +598,6 @@ class InspectDecoder:
         needle = self.filter
         line_no = self._line_no
         records = 0
-        fast = FAST_FEED if needle is None else None
-        if fast is not None:
-            context = (self, self.run, self.run.spans, self._samples, self._open, self._stale,
-                       self.run.anomalies.running, self._shared, self.run.lately_active,
-                       SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, self.run.events)
         count = len(lines)
         i = 0
         while i < count:
@@ -585,7 +605,7 @@ class InspectDecoder:
                 # The common enters, exits and log records, applied in C
                 # until a line that is not one (`_fastindex.c`); that line
                 # is read here.
-                done, pos, taken = fast(context, lines, i, pos, crs)
+                done, pos, taken = fast(context, lines, i, pos, crs, scanner)
                 line_no += done - i
                 records += taken
                 i = done
@@ -657,12 +677,7 @@ class InspectDecoder:
                 record(rec, offset)
             except (ValueError, TypeError, OverflowError):
                 self._bad(invalid=True)
-        self._line_no = line_no
-        self.records += records
-        self._refresh_stale()
-        # The log's present moved on: samples quiet since are done.
-        self._settle_samples()
-        self.store.touch(self.run_id)
+        return line_no, records
 
     def _slow_line(self, line: bytes, offset: int) -> None:
         """A line orjson refuses: blank (ignored), JSON only Python's parser
@@ -1079,6 +1094,13 @@ class InspectDecoder:
 #: Python reads every line (where no compiler built it; tests set it to
 #: None to compare the two).
 FAST_FEED = None
+#: `_fastindex.Scanner`: a batch's lines scanned on another core while C
+#: applies them (None without C).
+SCANNER = None
+#: Batches of fewer lines are scanned by `FAST_FEED` itself: a thread
+#: costs ~50 us to start, a line ~0.5 us to scan (a live log's polls bring
+#: a few lines; a big file's, tens of thousands).
+SCAN_AHEAD_MIN = 2048
 if _fastindex is not None:
     _fastindex.setup(Span, AnomalyRow, _Sample, Run, {
         "RUNNING": RUNNING, "OK": OK, "NO_EXTRA": NO_EXTRA, "LOG_WRITES": LOG_WRITES,
@@ -1086,3 +1108,4 @@ if _fastindex is not None:
         "OFFSET_BITS": OFFSET_BITS, "EventLog": EventLog, "LogColumns": LogColumns,
         "SAMPLE_ERROR": SAMPLE_ERROR, "NO_TASK": task_name(None)})
     FAST_FEED = _fastindex.feed
+    SCANNER = _fastindex.Scanner
