@@ -1,7 +1,9 @@
-"""Build hook for tracetui's one optional C accelerator (`tracetui/_fastfold.c`,
-the anomaly scan's common lines). Everything else is in pyproject.toml.
-`optional=True`: where it cannot be compiled (no C compiler), tracetui
-installs all the same and the scan runs in pure Python, slower."""
+"""Build hook for tracetui's two optional C accelerators: `tracetui/_fastfold.c`
+(the anomaly scan's common lines) and `tracetui/_fastindex.c` (the Inspect
+decoder's common lines, scanned ahead on a second thread where pthreads
+are). Everything else is in pyproject.toml. `optional=True`: where they
+cannot be compiled (no C compiler), tracetui installs all the same and
+Python reads every line, slower."""
 
 from setuptools import Extension, setup
 

@@ -20,6 +20,9 @@
  * makes first too), and Python reads that line as before. The tests index
  * every sample log and generated logs both ways and compare every span,
  * row, log record and sample state (`tests/test_fastindex.py`).
+ *
+ * A big batch's lines are scanned on another thread (`Scanner`, below)
+ * while this one applies them.
  */
 
 #include "_jsonscan.h"
