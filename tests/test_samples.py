@@ -3,6 +3,7 @@ ones give Inspect's own anomaly answers."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 
@@ -355,3 +356,22 @@ def test_stats_text_says_how_many_of_each_name_are_timed(capsys):
     assert header.split()[:3] == ["NAME", "COUNT", "TIMED"]
     tool_calls = next(line for line in lines if line.startswith("Tool Call "))
     assert tool_calls.split()[2:4] == ["9", "3"]
+
+
+def test_http_says_the_bad_lines_naming_http_it_skipped(tmp_path, capsys):
+    """A log cut mid-request and holding a line of garbage: the requests
+    it can read, and one note that says how many lines naming HTTP were
+    skipped, and where the first was."""
+    lines = gzip.decompress(open(os.path.join(SAMPLES, "inspect", "mixed.log.gz"), "rb").read()).split(b"\n")
+    http = [n for n, line in enumerate(lines) if b'"level": "HTTP"' in line]
+    cut = lines[http[1]].index(b'"HTTP"') + 30
+    lines[http[1]] = lines[http[1]][:cut]  # a request cut short
+    lines.insert(3, b"garbage, not naming it")
+    path = tmp_path / "trace-77.log"
+    path.write_bytes(b"\n".join(lines))
+    assert main(["http", str(path), "--json"]) == 0
+    captured = capsys.readouterr()
+    ours = json.loads(captured.out)["requests"]
+    theirs = _expected("mixed", "http")["requests"]
+    assert ours == theirs[:1] + theirs[2:]
+    assert captured.err.strip().endswith(f"{path}: skipped 1 bad line(s) naming HTTP; first at line {http[1] + 2}")
