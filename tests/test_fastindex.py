@@ -69,7 +69,8 @@ def state(decoder: InspectDecoder) -> tuple:
     spans = [(key, s.id, s.name, s.kind, s.detail, s.status, repr(s.start), repr(s.duration), s.origin,
               s.error, s.attributes, s.synthetic, s.orphan, s.parent.id if s.parent else None,
               [c.id for c in s.children or ()],
-              [(e.time, e.level, e.message, e.origin) for e in s.events or ()])
+              [(e.time, e.level, e.message, e.origin) for e in s.events or ()],
+              type(s.events).__name__, getattr(getattr(s.events, "indices", None), "typecode", None))
              for key, s in run.spans.items()]
     samples = [(key, s.node.id, [a.id for a in s.open], type(s.open).__name__, s.errors, s.cancels,
                 repr(s.ended), repr(s.last_seen), s.interrupted) for key, s in decoder._samples.items()]

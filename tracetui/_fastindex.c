@@ -59,6 +59,7 @@ static PyObject *SAMPLE_ERROR;    /* inspect.SAMPLE_ERROR: a sample's failure, P
 static PyObject *NO_TASK; /* model.task_name(None) */
 static PyObject *ZERO, *ONE, *EMPTY_STR, *COLON, *SAMPLE_KIND, *SAMPLE_LABEL, *EPOCH_LABEL, *TASK_KEY, *SAMPLE_ID_KEY, *EPOCH_KEY;
 static PyObject *TASKS, *TASK_COUNTS, *TASK_SAMPLES; /* the decoder's attributes */
+static PyObject *TYPECODE;
 static PyObject *EMPTY_TUPLE, *OFFSET_SHIFT, *CANCELS_SINCE, *SAMPLE_FOR, *ADD, *APPEND, *COLUMNS, *TRACE;
 static double PLAUSIBLE_TIME;
 /* Read from the context at each call, as Python reads the module's globals
@@ -103,6 +104,17 @@ static inline int less(PyObject *a, PyObject *b) {
     return PyObject_RichCompareBool(a, b, Py_LT);
 }
 
+/* a - b and a + b, as Python computes them (floats at once). */
+static inline PyObject *minus(PyObject *a, PyObject *b) {
+    if (PyFloat_CheckExact(a) && PyFloat_CheckExact(b)) return PyFloat_FromDouble(PyFloat_AS_DOUBLE(a) - PyFloat_AS_DOUBLE(b));
+    return PyNumber_Subtract(a, b);
+}
+
+static inline PyObject *plus(PyObject *a, PyObject *b) {
+    if (PyFloat_CheckExact(a) && PyFloat_CheckExact(b)) return PyFloat_FromDouble(PyFloat_AS_DOUBLE(a) + PyFloat_AS_DOUBLE(b));
+    return PyNumber_Add(a, b);
+}
+
 /* Run.see_time(t): for a float or None here, for another number by
  * Python's own. */
 static int see_time(PyObject *run, PyObject *t) {
@@ -145,9 +157,9 @@ static int widen(PyObject *node, PyObject *start, PyObject *end) {
             if (cond) {
                 if ((duration = get_slot(node, SPAN.duration)) == NULL) return -1;
                 if (node_start != Py_None && duration != Py_None) {
-                    PyObject *gap = PyNumber_Subtract(node_start, start), *longer;
+                    PyObject *gap = minus(node_start, start), *longer;
                     if (gap == NULL) return -1;
-                    longer = PyNumber_Add(duration, gap);
+                    longer = plus(duration, gap);
                     Py_DECREF(gap);
                     if (longer == NULL) return -1;
                     set_slot(node, SPAN.duration, longer);
@@ -159,13 +171,13 @@ static int widen(PyObject *node, PyObject *start, PyObject *end) {
         }
         if ((node_start = get_slot(node, SPAN.start)) == NULL) return -1;
         if (end != Py_None && node_start != Py_None) {
-            PyObject *span = PyNumber_Subtract(end, node_start);
+            PyObject *span = minus(end, node_start);
             if (span == NULL) return -1;
             if ((duration = get_slot(node, SPAN.duration)) == NULL) {
                 Py_DECREF(span);
                 return -1;
             }
-            cond = duration == Py_None ? 1 : PyObject_RichCompareBool(span, duration, Py_GT);
+            cond = duration == Py_None ? 1 : less(duration, span);
             if (cond < 0) {
                 Py_DECREF(span);
                 return -1;
@@ -910,6 +922,37 @@ done:
     return result;
 }
 
+/* EventLog(run_log.columns): a sample's log, its records in the run's
+ * columns. Made here (an array's type called for its indices) where the
+ * run's log is an EventLog; else by Python. */
+static PyObject *new_log(PyObject *run_log) {
+    PyObject *columns, *indices, *log;
+    if ((PyObject *)Py_TYPE(run_log) != EVENT_LOG || (columns = SLOT(run_log, LOG.columns)) == NULL ||
+        (indices = SLOT(run_log, LOG.indices)) == NULL) {
+        PyObject *held = PyObject_GetAttr(run_log, COLUMNS);
+        if (held == NULL) return NULL;
+        log = PyObject_CallOneArg(EVENT_LOG, held);
+        Py_DECREF(held);
+        return log;
+    }
+    /* An empty array of the run's log's kind (`EventLog.__init__`'s). */
+    {
+        PyObject *code = PyObject_GetAttr(indices, TYPECODE);
+        if (code == NULL) return NULL;
+        indices = PyObject_CallOneArg((PyObject *)Py_TYPE(indices), code);
+        Py_DECREF(code);
+        if (indices == NULL) return NULL;
+    }
+    if ((log = blank((PyTypeObject *)EVENT_LOG)) == NULL) {
+        Py_DECREF(indices);
+        return NULL;
+    }
+    set_slot(log, LOG.columns, columns);
+    set_slot(log, LOG.indices, indices);
+    Py_DECREF(indices);
+    return log;
+}
+
 /* A log record (no action), as `InspectDecoder._event` files it: in its
  * sample's log, or the run's. */
 static int message(PyObject *const *ctx, const Value *v, unsigned found, Py_ssize_t offset) {
@@ -941,11 +984,7 @@ static int message(PyObject *const *ctx, const Value *v, unsigned found, Py_ssiz
             PyObject *node = get_slot(sample, SAMPLE.node);
             if (node == NULL || (log = get_slot(node, SPAN.events)) == NULL) goto done;
             if (log == Py_None) {
-                PyObject *columns = PyObject_GetAttr(run_log, COLUMNS);
-                if (columns == NULL) goto done;
-                log = PyObject_CallOneArg(EVENT_LOG, columns);
-                Py_DECREF(columns);
-                if (log == NULL) goto done;
+                if ((log = new_log(run_log)) == NULL) goto done;
                 set_slot(node, SPAN.events, log);
             } else {
                 if ((PyObject *)Py_TYPE(log) != EVENT_LOG) goto left;
@@ -1377,7 +1416,8 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     TAKE(SAMPLE_ERROR, "SAMPLE_ERROR");
     TAKE(NO_TASK, "NO_TASK");
 #undef TAKE
-    if (!PyType_Check(EVENT_LOG) || !PyType_Check(LOG_COLUMNS) ||
+    if (!PyType_Check(EVENT_LOG) || !PyType_Check(LOG_COLUMNS) || ((PyTypeObject *)EVENT_LOG)->tp_dictoffset ||
+        ((PyTypeObject *)EVENT_LOG)->tp_weaklistoffset ||
         offset_of((PyTypeObject *)EVENT_LOG, "columns", &LOG.columns) ||
         offset_of((PyTypeObject *)EVENT_LOG, "indices", &LOG.indices) ||
         offset_of((PyTypeObject *)LOG_COLUMNS, "times", &COLUMNS_OF.times) ||
@@ -1425,6 +1465,7 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__fastindex(void) {
     init_special();
     EMPTY_TUPLE = PyTuple_New(0);
+    TYPECODE = PyUnicode_InternFromString("typecode");
     EMPTY_STR = PyUnicode_FromString("");
     ZERO = PyLong_FromLong(0);
     ONE = PyLong_FromLong(1);
@@ -1448,7 +1489,7 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     TASK_PREFIX = PyUnicode_FromString("task=");
     if (EMPTY_STR == NULL || ZERO == NULL || ONE == NULL || SAMPLE_KIND == NULL || SAMPLE_LABEL == NULL || COLON == NULL || EPOCH_LABEL == NULL || TASK_KEY == NULL ||
         SAMPLE_ID_KEY == NULL || EPOCH_KEY == NULL || TASKS == NULL || TASK_COUNTS == NULL || TASK_SAMPLES == NULL ||
-        EMPTY_TUPLE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL || APPEND == NULL ||
+        EMPTY_TUPLE == NULL || TYPECODE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL || APPEND == NULL ||
         COLUMNS == NULL || TRACE == NULL || SAMPLE_PREFIX == NULL || TASK_PREFIX == NULL)
         return NULL;
     {
