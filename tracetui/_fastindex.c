@@ -425,6 +425,46 @@ static inline PyObject *blank(PyTypeObject *type) {
 
 enum { TAKEN, LEFT, FAILED };
 
+/* A new Span (a new reference) as the decoder makes one (`_enter`, or
+ * `_sample_for` for a sample's node), every slot set once to its final
+ * value, then attached (`_attach`): in `spans` under its id and last among
+ * its parent's children (`children`: the parent's list, or None, which a
+ * new list replaces). NULL with an error. */
+static PyObject *attached_span(PyObject *spans, PyObject *id, PyObject *run, PyObject *parent, PyObject *children,
+                               PyObject *name, PyObject *kind, PyObject *detail, PyObject *status, PyObject *start,
+                               PyObject *attributes, PyObject *origin, PyObject *synthetic) {
+    PyObject *span = blank(SPAN_TYPE);
+    if (span == NULL) return NULL;
+    set_slot(span, SPAN.id, id);
+    set_slot(span, SPAN.run, run);
+    set_slot(span, SPAN.parent, parent);
+    set_slot(span, SPAN.name, name);
+    set_slot(span, SPAN.kind, kind);
+    set_slot(span, SPAN.detail, detail);
+    set_slot(span, SPAN.status, status);
+    set_slot(span, SPAN.start, start);
+    set_slot(span, SPAN.duration, Py_None);
+    set_slot(span, SPAN.attributes, attributes);
+    set_slot(span, SPAN.origin, origin);
+    set_slot(span, SPAN.children, Py_None);
+    set_slot(span, SPAN.events, Py_None);
+    set_slot(span, SPAN.synthetic, synthetic);
+    set_slot(span, SPAN.extra, NO_EXTRA);
+    if (PyDict_SetItem(spans, id, span) < 0) goto failed;
+    if (children == Py_None) {
+        PyObject *list = PyList_New(0);
+        if (list == NULL) goto failed;
+        set_slot(parent, SPAN.children, list);
+        children = list;
+        Py_DECREF(list);
+    }
+    if (PyList_Append(children, span) < 0) goto failed;
+    return span;
+failed:
+    Py_DECREF(span);
+    return NULL;
+}
+
 /* d[key] (borrowed) if it is of `type`; NULL, no error, if absent or not. */
 static PyObject *item_of_type(PyObject *d, PyObject *key, PyTypeObject *type) {
     PyObject *value;
@@ -477,33 +517,11 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
         (synthetic = get_slot(run, RUN.synthetic_spans)) == NULL || (synthetic = PyNumber_Add(synthetic, ONE)) == NULL)
         goto failed;
     /* Nothing is changed before this point. */
-    if ((node = blank(SPAN_TYPE)) == NULL) goto failed;
-    set_slot(node, SPAN.id, id);
-    set_slot(node, SPAN.run, run);
-    set_slot(node, SPAN.parent, task_node);
-    set_slot(node, SPAN.name, label);
-    set_slot(node, SPAN.kind, SAMPLE_KIND);
-    set_slot(node, SPAN.detail, EMPTY_STR);
-    set_slot(node, SPAN.status, OK);
-    set_slot(node, SPAN.start, Py_None);
-    set_slot(node, SPAN.duration, Py_None);
-    set_slot(node, SPAN.attributes, attributes);
-    set_slot(node, SPAN.origin, EMPTY_TUPLE);
-    set_slot(node, SPAN.children, Py_None);
-    set_slot(node, SPAN.events, Py_None);
-    set_slot(node, SPAN.synthetic, Py_True);
-    set_slot(node, SPAN.extra, NO_EXTRA);
+    if ((node = attached_span(spans, id, run, task_node, children, label, SAMPLE_KIND, EMPTY_STR, OK, Py_None,
+                              attributes, EMPTY_TUPLE, Py_True)) == NULL)
+        goto failed;
     set_slot(run, RUN.synthetic_spans, synthetic);
-    /* _attach(node, task_node) */
-    if (PyDict_SetItem(spans, id, node) < 0) goto failed;
-    if (children == Py_None) {
-        PyObject *list = PyList_New(0);
-        if (list == NULL) goto failed;
-        set_slot(task_node, SPAN.children, list);
-        children = list;
-        Py_DECREF(list);
-    }
-    if (PyList_Append(children, node) < 0 || PyDict_SetItem(counts, OK, count) < 0) goto failed;
+    if (PyDict_SetItem(counts, OK, count) < 0) goto failed;
     /* _Sample(node) */
     if ((state = blank(SAMPLE_TYPE)) == NULL) goto failed;
     set_slot(state, SAMPLE.node, node);
@@ -569,7 +587,7 @@ static int enter(PyObject *const *ctx, const Value *v, unsigned found, PyObject 
     PyObject *decoder = ctx[0], *run = ctx[1], *spans = ctx[2], *open = ctx[4], *stale = ctx[5],
              *running = ctx[6], *shared = ctx[7];
     PyObject *sample = NULL, *tid = NULL, *detail = NULL, *raw_detail = NULL, *start = NULL, *origin = NULL,
-             *span = NULL, *row = NULL, *pair = NULL, *parent, *children, *list = NULL;
+             *span = NULL, *row = NULL, *pair = NULL, *parent, *children;
     int result = FAILED, known;
 
     if (offset >= OFFSET_MASK || v[K_DETAIL].len == 0) return LEFT; /* an empty detail shows the message */
@@ -589,32 +607,10 @@ static int enter(PyObject *const *ctx, const Value *v, unsigned found, PyObject 
     if ((detail = share(shared, raw_detail)) == NULL) goto done;
     /* Nothing is changed before this point but the sample made. */
 
-    /* Span(...) as `_enter` makes it, its parent, detail and origin set at
-     * once to what `_attach` and `_enter` then set them to. */
-    if ((span = blank(SPAN_TYPE)) == NULL) goto done;
-    set_slot(span, SPAN.id, tid);
-    set_slot(span, SPAN.run, run);
-    set_slot(span, SPAN.parent, parent);
-    set_slot(span, SPAN.name, action);
-    set_slot(span, SPAN.kind, action);
-    set_slot(span, SPAN.detail, detail);
-    set_slot(span, SPAN.status, RUNNING);
-    set_slot(span, SPAN.start, start);
-    set_slot(span, SPAN.duration, Py_None);
-    set_slot(span, SPAN.attributes, Py_None);
-    set_slot(span, SPAN.origin, origin);
-    set_slot(span, SPAN.children, Py_None);
-    set_slot(span, SPAN.events, Py_None);
-    set_slot(span, SPAN.synthetic, Py_False);
-    set_slot(span, SPAN.extra, NO_EXTRA);
-    /* _attach */
-    if (PyDict_SetItem(spans, tid, span) < 0) goto done;
-    if (children == Py_None) {
-        if ((list = PyList_New(0)) == NULL) goto done;
-        set_slot(parent, SPAN.children, list);
-        children = list;
-    }
-    if (PyList_Append(children, span) < 0) goto done;
+    /* Span(...) as `_enter` makes it and `_attach` attaches it. */
+    if ((span = attached_span(spans, tid, run, parent, children, action, action, detail, RUNNING, start, Py_None,
+                              origin, Py_False)) == NULL)
+        goto done;
     if ((pair = PyTuple_Pack(2, span, sample)) == NULL || PyDict_SetItem(open, tid, pair) < 0) goto done;
     if ((row = blank(ROW_TYPE)) == NULL) goto done;
     set_slot(row, ROW.action, action);
@@ -679,7 +675,6 @@ done:
     Py_XDECREF(span);
     Py_XDECREF(row);
     Py_XDECREF(pair);
-    Py_XDECREF(list);
     Py_XDECREF(sample);
     return result;
 }
