@@ -396,3 +396,33 @@ def test_the_scanner_scans_ahead_on_a_thread_and_stops_when_closed(scanning):
     # every line, the bytearray too (not JSON: a bad line), in order
     assert decoder.records == 3010 and decoder.bad_lines == 1
     assert [e.message for e in decoder.run.events][2998:3002] == ["m2998", "m2999", "m0", "m1"]
+
+
+@needs_c
+def test_a_scanner_asked_for_lines_again_scans_them_anew(tmp_path, scanning):
+    """`feed` asks a scanner for its lines in order; asked again from the
+    start (lines its ring has since written over), it scans them anew, and
+    the lines apply as they do without it."""
+    if scanning != "scanned ahead":
+        pytest.skip("one way is enough")
+    path = tmp_path / "trace-10.log"
+    # log records of a sample's, all of which C takes: a pass reads them all
+    lines = [b'{"timestamp": "2026-11-23T05:37:%02d.%06d+00:00", "level": "HTTP", "message": "m%d", '
+             b'"task": "t", "sample_id": %d, "epoch": 1}' % (n % 60, n, n, n % 7) for n in range(5000)]
+
+    def twice(scanner_of) -> tuple:
+        decoder = InspectDecoder(Store(), str(path))
+        decoder.now = lambda: 1.9e9
+        context = (decoder, decoder.run, decoder.run.spans, decoder._samples, decoder._open, decoder._stale,
+                   decoder.run.anomalies.running, decoder._shared, decoder.run.lately_active,
+                   inspect_format.SHARED_MAX_LEN, inspect_format.SHARED_MAX_ENTRIES,
+                   inspect_format.LATELY_KEPT, decoder.run.events)
+        scanner = scanner_of(lines)
+        done = [FAST_FEED(context, lines, 0, 0, False, scanner)[:2] for _ in range(2)]
+        if scanner is not None:
+            scanner.close()
+        return done, state(decoder)
+
+    scanned = twice(lambda lines: inspect_format.SCANNER(lines, False))
+    assert scanned[0] == [(5000, sum(len(line) + 1 for line in lines))] * 2
+    assert scanned == twice(lambda lines: None)

@@ -1094,10 +1094,12 @@ static void *scan_ahead(void *arg) {
 }
 #endif
 
-/* Line k's scan (k < count), waiting for the worker if need be. */
+/* Line k's scan (k < count), waiting for the worker if need be. `feed`
+ * asks for lines in order; a line behind the last it asked for may have
+ * been written over in the ring, and is scanned anew. */
 static const Scanned *scanned_line(Scanner *sc, Py_ssize_t k) {
 #ifdef SCAN_THREADS
-    if (sc->threaded) {
+    if (sc->threaded && k >= sc->at) {
         if (k % SCAN_BLOCK == 0 || k >= sc->seen) {
             pthread_mutex_lock(&sc->mutex);
             sc->at = k;
