@@ -885,3 +885,31 @@ def test_trackio_calls_keep_their_durations_and_steps_cover_their_calls():
     assert calc[0] == chat[0] and search[0] == pytest.approx(calc[0] + calc[1])
     assert search[0] + search[1] <= chat[0] + chat[1]
     assert step[0] <= chat[0] and step[0] + step[1] >= chat[0] + chat[1]
+
+
+def test_a_span_ending_while_it_is_exported_is_written_as_it_was_placed(tmp_path, monkeypatch):
+    """The TUI exports a live run from a thread while the reader goes on:
+    a span placed while running (drawn to the export's instant) and closed
+    before its event is written is written running, its slice's status,
+    not ok at its running length (the race left open before)."""
+    from tracetui import export
+    from tracetui.model import OK, RUNNING
+
+    runs = export_runs(tmp_path / "sources")
+    running = [span for run in runs for span in run.spans.values()
+               if span.status == RUNNING and span.start is not None and not span.children]
+    assert running
+    placed = export._placed
+
+    def placing_then_closing(span, as_of, memo):
+        where = placed(span, as_of, memo)
+        if span in running:  # the reader closes it once it is placed
+            span.status, span.duration = OK, 0.001
+        return where
+
+    monkeypatch.setattr(export, "_placed", placing_then_closing)
+    events = export.perfetto_events(runs, EXPORT_AS_OF)
+    ids = {span.id for span in running}
+    written = [e for e in events if e.get("ph") == "X" and e["args"]["id"] in ids]
+    assert written and all(e["args"]["status"] == RUNNING for e in written)
+    assert all(e["dur"] > 1000 for e in written)  # to the export's instant, not 1 ms

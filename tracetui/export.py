@@ -200,9 +200,12 @@ class _Layout:
     given back whole when freed), not as event dicts: those are made from
     them only as they are written (`events`). Each span is placed once,
     before any is written, so the slice written is the one its thread was
-    chosen by, even while a reader adds to the run."""
+    chosen by, even while a reader adds to the run; and its status is the
+    one read as it was placed (`status`): read as its event was written, a
+    span that ended in between was drawn at its running length, labelled
+    ok."""
 
-    __slots__ = ("run", "spans", "ts", "dur", "roots", "order",
+    __slots__ = ("run", "spans", "ts", "dur", "status", "roots", "order",
                  "lane_begin", "lane_track", "lane_start", "lane_end")
 
     def __init__(self, run: Run, spans: Iterable[Span], as_of: float) -> None:
@@ -211,6 +214,9 @@ class _Layout:
         #: Each span's slice, by its index in `spans`.
         self.ts = array("d", bytes(8 * len(self.spans)))
         self.dur = array("d", bytes(8 * len(self.spans)))
+        #: Each span's status as it was placed (read before its slice: a
+        #: span that ends meanwhile is drawn at its length, as running).
+        self.status: list[str] = [""] * len(self.spans)
         #: The tracks' roots, in the order their first placed span came.
         self.roots: list[Span] = []
         #: Indices of the placed spans, by track, then by lane, each lane
@@ -235,6 +241,7 @@ class _Layout:
         for i, span in enumerate(self.spans):
             if i % 1000 == 0:
                 breathe()  # the TUI exports from a thread: let the UI run
+            self.status[i] = span.status
             placed = _placed(span, as_of, placements)
             if placed is None:
                 track_of[i] = -1
@@ -309,18 +316,19 @@ class _Layout:
 
     def events(self, pid: int) -> Iterator[dict[str, Any]]:
         """Each thread's name, then its slices, each made as it is asked for."""
-        spans, order, ts, dur, lane_begin = self.spans, self.order, self.ts, self.dur, self.lane_begin
+        spans, order, ts, dur, status, lane_begin = (self.spans, self.order, self.ts, self.dur, self.status,
+                                                     self.lane_begin)
         for tid, (name, lanes) in enumerate(self._threads(), start=1):
             yield {"ph": "M", "pid": pid, "tid": tid, "name": "thread_name", "args": {"name": name}}
             for lane in lanes:
                 for at in range(lane_begin[lane], lane_begin[lane + 1]):
                     i = order[at]
-                    yield _slice(spans[i], pid, tid, ts[i], dur[i])
+                    yield _slice(spans[i], pid, tid, ts[i], dur[i], status[i])
 
 
-def _slice(span: Span, pid: int, tid: int, ts: float, dur: float) -> dict[str, Any]:
-    """A span's complete (`X`) event."""
-    args: dict[str, Any] = {"id": span.id, "status": span.status}
+def _slice(span: Span, pid: int, tid: int, ts: float, dur: float, status: str) -> dict[str, Any]:
+    """A span's complete (`X`) event; `status`: as it was placed."""
+    args: dict[str, Any] = {"id": span.id, "status": status}
     if span.detail:
         args["detail"] = span.detail
     if span.error:
@@ -329,7 +337,7 @@ def _slice(span: Span, pid: int, tid: int, ts: float, dur: float) -> dict[str, A
         args["attributes"] = span.attributes
     event = {"ph": "X", "pid": pid, "tid": tid, "name": span.name,
              "cat": span.kind or "span", "ts": ts, "dur": dur, "args": args}
-    colour = COLOUR.get(span.status)
+    colour = COLOUR.get(status)
     if colour:
         event["cname"] = colour
     return event
