@@ -375,10 +375,9 @@ def test_log_record_times_at_the_edges_read_as_python_reads_them(tmp_path, monke
 
 @needs_c
 def test_the_scanner_scans_ahead_on_a_thread_and_stops_when_closed(scanning):
-    """A batch's worker really runs on its own thread, reads no line past
-    the first that is not bytes, stops when closed midway (a ring's worth
-    ahead of the line read, no more), and closes twice or never (dropped)
-    without harm."""
+    """A batch's worker really runs on its own thread, stops when closed
+    midway, and closes twice or never (dropped) without harm; a line that
+    is not bytes is left to Python, and the lines after it are read."""
     if scanning != "scanned ahead":
         pytest.skip("one way is enough")
     if sys.platform == "win32":

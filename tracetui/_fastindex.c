@@ -468,7 +468,7 @@ failed:
 /* d[key] (borrowed) if it is of `type`; NULL, no error, if absent or not. */
 static PyObject *item_of_type(PyObject *d, PyObject *key, PyTypeObject *type) {
     PyObject *value;
-    if (d == NULL || !PyDict_CheckExact(d)) return NULL;
+    if (!PyDict_CheckExact(d)) return NULL;
     value = PyDict_GetItemWithError(d, key);
     return value != NULL && Py_IS_TYPE(value, type) ? value : NULL;
 }
@@ -1062,11 +1062,16 @@ typedef struct {
 #endif
 } Scanner;
 
+/* Is s[0:len] one line `feed` may take: a JSON object `scan_line` takes
+ * whole, with no CR where CRs are looked for (`crs`)? Its keys that matter
+ * are then in `values` and `found`. */
+static int whole_line(const unsigned char *s, Py_ssize_t len, int crs, Value *values, unsigned *found) {
+    const unsigned char *eol = NULL;
+    return !(crs && memchr(s, '\r', len) != NULL) && scan_line(s, s + len, values, found, &eol) && eol == s + len;
+}
+
 static void scan_one(const Scanner *sc, Py_ssize_t k, Scanned *out) {
-    const unsigned char *s = sc->starts[k], *eol = NULL;
-    Py_ssize_t len = sc->lens[k];
-    out->ok = !(sc->crs && memchr(s, '\r', len) != NULL) && scan_line(s, s + len, out->values, &out->found, &eol) &&
-              eol == s + len;
+    out->ok = whole_line(sc->starts[k], sc->lens[k], sc->crs, out->values, &out->found);
 }
 
 #ifdef SCAN_THREADS
@@ -1304,9 +1309,7 @@ static PyObject *feed(PyObject *self, PyObject *args) {
             v = scanned->values;
             found = scanned->found;
         } else {
-            const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(line), *eol = NULL;
-            if (crs && memchr(s, '\r', len) != NULL) break;
-            if (!scan_line(s, s + len, values, &found, &eol) || eol != s + len) break;
+            if (!whole_line((const unsigned char *)PyBytes_AS_STRING(line), len, crs, values, &found)) break;
         }
         /* The shapes `feed_run` checks inline. */
         if (KIND(K_MESSAGE) != V_STR || KIND(K_TIMESTAMP) != V_STR || KIND(K_LEVEL) != V_STR) break;

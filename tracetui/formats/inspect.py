@@ -551,10 +551,8 @@ class InspectDecoder:
     def feed_run(self, lines: list[bytes], pos: int, crs: bool = True) -> None:
         """`feed` for consecutive lines, the first at offset `pos`: the
         reader's hot path; `crs`: a line may hold a CR (else none is looked
-        for, line by line). Records of the shapes Inspect's writer gives
-        (a plain message; an enter or exit without error fields, its
-        fields of the right types) are checked and dispatched inline, as
-        `validate` and `_record` would; anything else takes `_record`."""
+        for, line by line). A big batch's lines are scanned ahead on
+        another thread (`SCANNER`) while `_feed_lines` applies them."""
         opened = self._opened
         if opened is not None and pos >= opened[0] and not self.run.live and not self._writer_died:
             # Written since it was opened: its writer is at work, wherever
@@ -586,9 +584,15 @@ class InspectDecoder:
         self._settle_samples()
         self.store.touch(self.run_id)
 
-    def _feed_lines(self, lines: list[bytes], pos: int, crs: bool, fast, context, scanner) -> tuple[int, int]:
-        """`feed_run`'s loop: its lines read (by C as far as it goes, with
-        `scanner`'s scans if any); returns the line count and the records taken."""
+    def _feed_lines(self, lines: list[bytes], pos: int, crs: bool, fast: Any, context: tuple | None,
+                    scanner: Any) -> tuple[int, int]:
+        """`feed_run`'s loop; returns the line count and the records taken.
+        C (`fast`, with `scanner`'s scans if any) applies the common lines
+        as far as it goes; of the others, records of the shapes Inspect's
+        writer gives (a plain message; an enter or exit without error
+        fields, its fields of the right types) are checked and dispatched
+        inline, as `validate` and `_record` would; anything else takes
+        `_record`."""
         parse = orjson.loads
         record = self._record
         enter = self._enter
