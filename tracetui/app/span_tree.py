@@ -34,6 +34,7 @@ from tracetui.app.style import STATUS_STYLE, plain
 from tracetui.breathe import Breather
 from tracetui.clock import ages_cut_short, as_of, runs_to_the_end
 from tracetui.elide import elide_compose
+from tracetui.listops import extend_slice, index_of, index_of_int
 from tracetui.model import CANCELLED, RUNNING, Anomalies, Run, Span, orphan_note
 from tracetui.query import Query, refines
 from tracetui.text import clip, fmt_age
@@ -49,9 +50,10 @@ BACKGROUND_MIN_SPANS = 20_000
 #: Rows laid out between two looks whether the UI thread is due the GIL
 #: (`tracetui.breathe`).
 YIELD_EVERY = 1000
-#: Open nodes among siblings found with `list.index` (a C scan each: 1.4 ms
-#: at worst over the 114k samples of the 1M-line log's biggest task) up to
-#: this many; more, with one Python scan (6.5 ms over the same).
+#: Open nodes among siblings found one by one (`index_of`, a C scan each:
+#: 0.1 ms at worst over the 114k samples of the 1M-line log's biggest
+#: task) up to this many; more, by their remembered positions
+#: (`ChildPositions`) or one Python scan (6.5 ms over the same).
 INDEX_LOOKUPS = 3
 #: Lists of children at least this long have their members' positions
 #: remembered (`ChildPositions`) instead of scanned for at every layout.
@@ -177,11 +179,10 @@ class Rows:
 
     def index(self, span: Span, start: int = 0) -> int | None:
         """The row of `span` at or after row `start` (a descendant's row
-        comes after its ancestor's: searching from there saves a pass)."""
-        try:  # a C loop that stops at the match
-            return self.spans.index(span, start)
-        except ValueError:
-            return None
+        comes after its ancestor's: searching from there saves a pass),
+        found by identity (`index_of`: `list.index` took up to 10 ms over
+        120k rows)."""
+        return index_of(self.spans, span, start)
 
 
 def _open_candidates(run: Run, opened: set[str], lingering: Iterable[Span] = ()) -> dict[Span, list[Span]]:
@@ -293,9 +294,10 @@ def indentation(depth: int, width: int) -> str:
 
 def subtree_end(depths: list[int], index: int) -> int:
     """The row after the last descendant of row `index`: the next row as
-    shallow or shallower. Near the top, C scans (`list.index`), one per
+    shallow or shallower. Near the top, C scans (`index_of_int`), one per
     level, each bounded by the last: collapsing a task of 114k samples
-    took 12.8 ms as a Python loop over its rows. Deeper subtrees are small."""
+    took 12.8 ms as a Python loop over its rows, 2 ms with `list.index`.
+    Deeper subtrees are small."""
     depth = depths[index]
     end = index + 1
     if depth > SCANNED_LEVELS:
@@ -304,10 +306,9 @@ def subtree_end(depths: list[int], index: int) -> int:
         return end
     end = len(depths)
     for level in range(depth, -1, -1):
-        try:
-            end = depths.index(level, index + 1, end)
-        except ValueError:
-            pass
+        found = index_of_int(depths, level, index + 1, end)
+        if found is not None:
+            end = found
     return end
 
 
@@ -774,8 +775,9 @@ class SpanTree(LineList):
         (120k rows for a 1M-line eval, 117k of them closed samples): each
         list of siblings is scanned once for its open nodes, in a
         comprehension with `is_open` inlined, and the stretches between
-        them are copied by slice. `spans` is copied first (the reader may
-        add to a node's children meanwhile)."""
+        them are copied in C (`extend_slice`). `spans` is copied first (the
+        reader may add to a node's children meanwhile), but in an inferred
+        run in recorded order, where lists of children only grow."""
         run = run or self.run
         if run is None or run.id in self.unread:
             return
@@ -799,7 +801,7 @@ class SpanTree(LineList):
                     s.id in opened or (s.id not in closed and (
                         s.status == RUNNING or s in lingering or (s.status == CANCELLED and not s.synthetic))))}
                 if len(wanted) <= INDEX_LOOKUPS:  # a C scan each
-                    found = sorted(siblings.index(s) for s in wanted)
+                    found = sorted(i for i in (index_of(siblings, s) for s in wanted) if i is not None)
                 elif len(siblings) >= POSITIONS_MIN and key is None:
                     found = positions.find(parent, siblings, wanted)
                 else:  # one Python scan
@@ -809,23 +811,24 @@ class SpanTree(LineList):
         out_spans, out_depths = out.spans, out.depths
         next_yield = len(out_spans) + YIELD_EVERY
         breathe = Breather()
-        top = self._ordered(spans)
+        # An inferred run's lists of children only grow (`ChildPositions`):
+        # laid out as they are, up to their length now, not copied first.
+        top = spans if run.inferred and key is None else self._ordered(spans)
         parent = top[0].parent if top else None
         # Siblings still to lay out: (list, its open nodes left, next index,
         # depth); one entry per open node on the way down, not per row.
+        top_end = len(top)
         stack = [(top, open_nodes(top, parent), 0, depth)]
         while stack:
             siblings, opens, pos, d = stack.pop()
             branch = next(opens, None)
-            end = len(siblings) if branch is None else branch
+            end = (top_end if siblings is top else len(siblings)) if branch is None else branch
             if end > pos:
-                # All of the top list, copied whole: no slice made and let
-                # go of (each a pass over 114k samples, expanding a task).
-                # Only the top list is this call's own copy, which cannot
-                # grow past `end` meanwhile.
-                whole = siblings is top and pos == 0 and end == len(top)
-                out_spans.extend(top if whole else siblings[pos:end])
-                out_depths.extend([d] * (end - pos))
+                # No slice made and let go of: each was a pass over the
+                # rows' objects, 114k samples expanding a task. The count
+                # copied, not `end - pos`: a list sorted meanwhile (another
+                # kind of run) is empty while it is.
+                out_depths.extend([d] * extend_slice(out_spans, siblings, pos, end))
             if branch is not None:
                 node = siblings[branch]
                 if d == 0:
@@ -1289,8 +1292,9 @@ class SpanTree(LineList):
                 self.sync_size()
             index = self.index_of(span)
         else:
-            # Each search starts past the rows that must come before: one
-            # pass over 120k rows is ~1.4 ms, and the jump's frame has 16.
+            # Each search starts past the rows that must come before: a
+            # pass over 120k rows is ~0.1 ms (`index_of`), but the jump
+            # searches once for each ancestor.
             above, placed = self._open_down_to(reversed(ancestors))
             index = self.rows.index(span, self._first_possible_row(span, above, placed))
         if index is None:  # rows not laid out since the span arrived
@@ -1338,10 +1342,8 @@ class SpanTree(LineList):
         if len(siblings) >= POSITIONS_MIN:
             found = self._positions.for_run(span.run).find(parent, siblings, {span})
             return above + 1 + found[0] if found else above
-        try:
-            return above + 1 + siblings.index(span)
-        except ValueError:
-            return above
+        found = index_of(siblings, span)
+        return above if found is None else above + 1 + found
 
     def set_filter(self, query: Query) -> None:
         self._settle_subtree()

@@ -1,0 +1,103 @@
+"""`tracetui.listops` gives what the plain list operations give, with its accelerator and without."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tracetui import listops
+
+
+class Item:
+    """An object whose `==` is identity, as a span's is."""
+
+
+@pytest.fixture(params=["accelerated", "plain"])
+def ops(request, monkeypatch):
+    if request.param == "accelerated":
+        if listops._index_of is None:
+            pytest.skip("the accelerator is not built")
+    else:
+        monkeypatch.setattr(listops, "_index_of", None)
+        monkeypatch.setattr(listops, "_index_of_int", None)
+        monkeypatch.setattr(listops, "_extend_slice", None)
+    return listops
+
+
+def plain_index(items, value, start=0, stop=sys.maxsize):
+    try:
+        return items.index(value, start, stop)
+    except ValueError:
+        return None
+
+
+@given(size=st.integers(0, 10), picks=st.lists(st.integers(0, 9), max_size=6),
+       start=st.integers(-12, 12), stop=st.integers(-12, 12))
+def test_index_of_finds_the_object_itself_as_list_index_does(size, picks, start, stop):
+    pool = [Item() for _ in range(size)]
+    items = pool + [pool[i % size] for i in picks] if size else []  # repeats: the first one counts
+    for obj in [*pool, Item()]:
+        assert listops.index_of(items, obj, start, stop) == plain_index(items, obj, start, stop)
+        assert listops.index_of(items, obj, start) == plain_index(items, obj, start)
+
+
+def test_index_of_looks_at_identity_only(ops):
+    a, b = Item(), Item()
+    items = [a, b, a, b]
+    assert ops.index_of(items, b) == 1
+    assert ops.index_of(items, b, 2) == 3
+    assert ops.index_of(items, b, 2, 3) is None
+    assert ops.index_of(items, a, -2) == 2
+    assert ops.index_of(items, Item()) is None
+    assert ops.index_of([], a) is None
+
+
+@given(depths=st.lists(st.integers(-3, 300), max_size=40), value=st.integers(-3, 300),
+       start=st.integers(-50, 50), stop=st.integers(-50, 50))
+def test_index_of_int_is_list_index_over_ints(depths, value, start, stop):
+    # Ints made by arithmetic, not all of them the cached small ones.
+    depths = [int(str(d)) + 0 for d in depths]
+    assert listops.index_of_int(depths, value, start, stop) == plain_index(depths, value, start, stop)
+
+
+def test_index_of_int_equal_values_of_other_objects(ops):
+    big = 10**12
+    assert ops.index_of_int([0, 5, big + 1 - 1, 3], int(str(big))) == 2
+    assert ops.index_of_int([2.0, 1], 2) == 0  # as list.index: 2.0 == 2
+    assert ops.index_of_int([True, 1], 1) == 0
+    assert ops.index_of_int([1, 2], 10**30) is None  # beyond 64 bits: list.index
+    assert ops.index_of_int([10**30], 10**30) == 0
+
+
+@given(items=st.lists(st.integers(), max_size=20), start=st.integers(-25, 25), stop=st.integers(-25, 25),
+       out=st.lists(st.integers(), max_size=5))
+def test_extend_slice_is_extend_of_a_slice(items, start, stop, out):
+    want = out + items[start:stop]
+    got = list(out)
+    added = listops.extend_slice(got, items, start, stop)
+    assert got == want
+    assert added == len(items[start:stop])
+
+
+def test_extend_slice_of_a_list_onto_itself(ops):
+    items = [1, 2, 3, 4]
+    assert ops.extend_slice(items, items, 1, 10) == 3
+    assert items == [1, 2, 3, 4, 2, 3, 4]
+    shared = [Item() for _ in range(3)]
+    out: list = []
+    ops.extend_slice(out, shared, 0, 3)
+    assert all(x is y for x, y in zip(out, shared))
+
+
+def test_the_accelerator_refuses_what_is_not_a_list():
+    if listops._index_of is None:
+        pytest.skip("the accelerator is not built")
+    from tracetui import _listops
+
+    with pytest.raises(TypeError):
+        _listops.index_of((1, 2), 1)
+    with pytest.raises(TypeError):
+        _listops.extend_slice([], (1, 2), 0, 2)
