@@ -24,6 +24,7 @@ def ops(request, monkeypatch):
         monkeypatch.setattr(listops, "_index_of", None)
         monkeypatch.setattr(listops, "_index_of_int", None)
         monkeypatch.setattr(listops, "_extend_slice", None)
+        monkeypatch.setattr(listops, "_splice_moving", None)
     return listops
 
 
@@ -101,3 +102,54 @@ def test_the_accelerator_refuses_what_is_not_a_list():
         _listops.index_of((1, 2), 1)
     with pytest.raises(TypeError):
         _listops.extend_slice([], (1, 2), 0, 2)
+
+
+@given(items=st.lists(st.integers(0, 50), max_size=12), source=st.lists(st.integers(0, 50), max_size=12),
+       start=st.integers(-15, 15), stop=st.integers(-15, 15))
+def test_splice_moving_is_a_slice_assignment(items, source, start, stop):
+    pool = [Item() for _ in range(51)]
+    items = [pool[i] for i in items]
+    source = [pool[i] for i in source]
+    want = list(items)
+    want[start:stop] = source
+    listops.splice_moving(items, start, stop, source)
+    assert len(items) == len(want) and all(a is b for a, b in zip(items, want))
+    assert source == []
+
+
+def test_splice_moving_moves_references(ops):
+    kept, moved, dropped = Item(), Item(), Item()
+    items = [kept, dropped, kept]
+    source = [moved, moved]
+    counts = [sys.getrefcount(kept), sys.getrefcount(moved), sys.getrefcount(dropped)]
+    ops.splice_moving(items, 1, 2, source)
+    assert items == [kept, moved, moved, kept]
+    assert source == []
+    # Each reference held once: `moved`'s two went from source to items,
+    # `dropped`'s one was let go of.
+    assert [sys.getrefcount(kept), sys.getrefcount(moved), sys.getrefcount(dropped)] == [
+        counts[0], counts[1], counts[2] - 1]
+    del source
+    assert sys.getrefcount(moved) == counts[1]
+    items.clear()
+    assert sys.getrefcount(moved) == counts[1] - 2
+
+
+def test_splice_moving_refuses_a_list_into_itself(ops):
+    items = [1, 2]
+    with pytest.raises(ValueError):
+        ops.splice_moving(items, 0, 0, items)
+    assert items == [1, 2]
+
+
+def test_splice_moving_keeps_none_counted(ops):
+    # The accelerator grows the list with None in the slots it then
+    # writes over: each of those references to None is let go of.
+    items = [Item() for _ in range(300)]
+    for _ in range(3):  # the first calls warm up caches that may hold None
+        source = [Item() for _ in range(1000)]
+        before = sys.getrefcount(None)
+        ops.splice_moving(items, 100, 120, source)
+        after = sys.getrefcount(None)
+    assert after == before
+    assert len(items) == 300 + 3 * 980 and source == []

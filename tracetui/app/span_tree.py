@@ -34,7 +34,7 @@ from tracetui.app.style import STATUS_STYLE, plain
 from tracetui.breathe import Breather
 from tracetui.clock import ages_cut_short, as_of, runs_to_the_end
 from tracetui.elide import elide_compose
-from tracetui.listops import extend_slice, index_of, index_of_int
+from tracetui.listops import extend_slice, index_of, index_of_int, splice_moving
 from tracetui.model import CANCELLED, RUNNING, Anomalies, Run, Span, orphan_note
 from tracetui.query import Query, refines
 from tracetui.text import clip, fmt_age
@@ -155,6 +155,15 @@ class Rows:
         self.spans[start:end] = rows.spans
         self.depths[start:end] = rows.depths
         self.anchors = self._anchors_after(start, end, len(rows.spans))
+
+    def splice_taking(self, start: int, end: int, rows: "Rows") -> None:
+        """Replace rows [start, end) with `rows`, which are left empty:
+        their references are moved, not copied and let go of (`splice`
+        did both, two passes over the objects of a task's 114k samples,
+        ~4.5 ms when their memory is not in the cache)."""
+        self.anchors = self._anchors_after(start, end, len(rows.spans))
+        splice_moving(self.spans, start, end, rows.spans)
+        splice_moving(self.depths, start, end, rows.depths)
 
     def replaced(self, start: int, end: int, rows: "Rows") -> "Rows":
         """New rows: these with rows [start, end) replaced by `rows`; these
@@ -1544,11 +1553,11 @@ class SpanTree(LineList):
         else:
             self.set_open(span, want)
             if want:
-                # Not a copy: `_flatten` takes its own (a task's 114k
-                # samples were copied twice, each copy a pass over them).
+                # Not a copy: `_flatten` copies what it lays out (a task's
+                # 114k samples were copied twice, each a pass over them).
                 self._flatten(span.children, depth + 1, sub)
-        # ...and splice the new ones in.
-        self.rows.splice(index + 1, end, sub)
+        # ...and splice the new ones in (this call's own: moved, not copied).
+        self.rows.splice_taking(index + 1, end, sub)
         self.sync_size(repaint=False)
         if repaint:
             self.repaint_rows_from(index)
