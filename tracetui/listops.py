@@ -18,9 +18,9 @@ from typing import Any
 
 try:
     from tracetui._listops import extend_slice as _extend_slice
-    from tracetui._listops import splice_moving as _splice_moving
     from tracetui._listops import index_of as _index_of
     from tracetui._listops import index_of_int as _index_of_int
+    from tracetui._listops import splice_moving as _splice_moving
 except ImportError:  # pragma: no cover - the accelerator is optional
     _extend_slice = _index_of = _index_of_int = _splice_moving = None
 

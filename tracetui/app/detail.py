@@ -336,7 +336,7 @@ class _FieldGrid:
         for (key, _), value in zip(self.rows, values):
             lines = value.wrap(console, width, justify="left", overflow="fold")
             for i, line in enumerate(lines):
-                yield Segment(key.ljust(key_width + 2), _KEY_STYLE) if i == 0 else blank
+                yield Segment(key + " " * (key_width + 2 - cell_len(key)), _KEY_STYLE) if i == 0 else blank
                 yield from line.render(console)
                 yield new_line
 
