@@ -24,6 +24,17 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+/* Copying a reference writes its object's count: the objects ahead are
+ * fetched into the cache meanwhile, so that a task's 114k samples, spread
+ * over memory, cost the memory's bandwidth rather than one round trip
+ * each. */
+#define PREFETCH_AHEAD 16
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH_FOR_WRITE(p) __builtin_prefetch((p), 1, 3)
+#else
+#define PREFETCH_FOR_WRITE(p) ((void)(p))
+#endif
+
 /* start and stop clipped to a list of `size` as a slice's are (a stop
  * before the start is the start: an empty slice there). */
 static void clip(Py_ssize_t size, Py_ssize_t *start, Py_ssize_t *stop) {
@@ -103,9 +114,34 @@ static PyObject *extend_slice(PyObject *self, PyObject *args) {
      * Each item is read through the list, not a saved pointer, since `out`
      * may be `items`, whose array an append may move. */
     for (Py_ssize_t i = start; i < stop; i++) {
+        if (i + PREFETCH_AHEAD < stop) PREFETCH_FOR_WRITE(PyList_GET_ITEM(items, i + PREFETCH_AHEAD));
         if (PyList_Append(out, PyList_GET_ITEM(items, i)) < 0) return NULL;
     }
     return PyLong_FromSsize_t(stop - start);
+}
+
+/* del items[start:stop] (clipped), the references let go of with the
+ * objects ahead fetched meanwhile (`list`'s own deletion lets go of them one
+ * round trip to memory each: 2-3.5 ms closing a task of 114k samples). The
+ * list is whole again before any is let go of, as `list` does: a finalizer
+ * then run sees it so. */
+static int remove_slice(PyObject *items, Py_ssize_t start, Py_ssize_t stop) {
+    Py_ssize_t size = PyList_GET_SIZE(items), count;
+    clip(size, &start, &stop);
+    count = stop - start;
+    if (count == 0) return 0;
+    PyObject **removed = PyMem_Malloc((size_t)count * sizeof(PyObject *));
+    if (removed == NULL) return PyList_SetSlice(items, start, stop, NULL); /* the plain way */
+    PyObject **item = ((PyListObject *)items)->ob_item;
+    memcpy(removed, item + start, (size_t)count * sizeof(PyObject *));
+    memmove(item + start, item + stop, (size_t)(size - stop) * sizeof(PyObject *));
+    Py_SET_SIZE(items, size - count); /* its array keeps its room, as a list may */
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (i + PREFETCH_AHEAD < count) PREFETCH_FOR_WRITE(removed[i + PREFETCH_AHEAD]);
+        Py_DECREF(removed[i]);
+    }
+    PyMem_Free(removed);
+    return 0;
 }
 
 PyDoc_STRVAR(splice_moving_doc,
@@ -124,7 +160,7 @@ static PyObject *splice_moving(PyObject *self, PyObject *args) {
         return NULL;
     }
     clip(PyList_GET_SIZE(items), &start, &stop);
-    if (PyList_SetSlice(items, start, stop, NULL) < 0) return NULL;
+    if (remove_slice(items, start, stop) < 0) return NULL;
     n = PyList_GET_SIZE(source);
     if (n == 0) Py_RETURN_NONE;
     /* Grown by n slots holding None (one object: no pass over the items'). */
