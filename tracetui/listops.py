@@ -7,7 +7,8 @@ search a task's 114k samples of a 1M-line log, scattered over memory), and
 `out.extend(items[a:b])` makes the slice, copies it and lets go of it, a
 pass over the elements' reference counts each, as `items[a:b] = rows`
 copies rows about to be let go of. The accelerator
-(`_listops.c`) compares pointers and copies once; without it (no C
+(`_listops.c`) compares pointers, copies once or moves the pointers, and
+fetches the objects ahead where it must count each; without it (no C
 compiler), the plain operations give the same answers, slower.
 """
 
