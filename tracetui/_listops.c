@@ -49,7 +49,7 @@ static void clip(Py_ssize_t size, Py_ssize_t *start, Py_ssize_t *stop) {
 
 PyDoc_STRVAR(index_of_doc,
 "index_of(items: list, obj, start=0, stop=sys.maxsize) -> int\n\n"
-"The first position in items[start:stop] that holds obj itself (`is`), or -1.");
+"The first position in items[start:stop] that holds obj itself (`is`), or None.");
 
 static PyObject *index_of(PyObject *self, PyObject *args) {
     (void)self;
@@ -62,12 +62,12 @@ static PyObject *index_of(PyObject *self, PyObject *args) {
     for (Py_ssize_t i = start; i < stop; i++) {
         if (item[i] == obj) return PyLong_FromSsize_t(i);
     }
-    return PyLong_FromLong(-1);
+    Py_RETURN_NONE;
 }
 
 PyDoc_STRVAR(index_of_int_doc,
 "index_of_int(items: list, value: int, start=0, stop=sys.maxsize) -> int\n\n"
-"The first position in items[start:stop] of an int equal to value, or -1:\n"
+"The first position in items[start:stop] of an int equal to value, or None:\n"
 "list.index over a list of ints (the tree's depths), without a rich comparison each.");
 
 static PyObject *index_of_int(PyObject *self, PyObject *args) {
@@ -99,7 +99,7 @@ static PyObject *index_of_int(PyObject *self, PyObject *args) {
             if (stop > PyList_GET_SIZE(items)) stop = PyList_GET_SIZE(items);
         }
     }
-    return PyLong_FromLong(-1);
+    Py_RETURN_NONE;
 }
 
 PyDoc_STRVAR(extend_slice_doc,

@@ -301,8 +301,9 @@ def _heading(span: Span, width: int) -> tuple[Text, bool]:
     return heading, cut
 
 
-#: A field's key column is at least this wide (`duration`): the values do
-#: not shift sideways as the cursor moves between spans.
+#: A field's key column is at least this wide (`duration`), for every span
+#: (a running one's `age` is its `duration`): the values do not shift
+#: sideways as the cursor moves between spans.
 KEY_WIDTH = len("duration")
 #: The key column's own style, and that of the two spaces after it.
 _KEY_STYLE = Style.parse("dim")
@@ -327,7 +328,8 @@ class _FieldGrid:
         values = [_t(value) for _, value in self.rows]
         widest = max(max((cell_len(line) for line in value.plain.split("\n")), default=0) for value in values)
         if room < 1 or widest == 0:
-            # A pane too narrow for the keys: Rich's own rules shrink them.
+            # A pane too narrow for the keys, or values of no width (a lone
+            # newline): Rich's own rules, which shrink columns and rows.
             yield _grid(self.rows)
             return
         width = min(room, widest)
@@ -343,12 +345,10 @@ class _FieldGrid:
 
 def _grid(rows: list[tuple[str, Any]]) -> Table:
     """The fields as `key  value` rows, those with no value left out, as a
-    Rich grid: `_FieldGrid` draws the same, faster, but on a pane too
-    narrow for the keys."""
+    Rich grid: `_FieldGrid` draws the same, faster, and leaves to this
+    only what its own layout does not cover."""
     grid = Table.grid(padding=(0, 2))
-    # As wide for every span (a running one's `age` is its `duration`): the
-    # values do not shift sideways as the cursor moves between spans.
-    grid.add_column(style="dim", no_wrap=True, min_width=len("duration"))
+    grid.add_column(style="dim", no_wrap=True, min_width=KEY_WIDTH)
     # Shown whole: a path, URL or id with no space to wrap at is folded,
     # never cut with an ellipsis.
     grid.add_column(overflow="fold")

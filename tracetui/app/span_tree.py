@@ -810,7 +810,8 @@ class SpanTree(LineList):
                     s.id in opened or (s.id not in closed and (
                         s.status == RUNNING or s in lingering or (s.status == CANCELLED and not s.synthetic))))}
                 if len(wanted) <= INDEX_LOOKUPS:  # a C scan each
-                    found = sorted(i for i in (index_of(siblings, s) for s in wanted) if i is not None)
+                    places = [index_of(siblings, s) for s in wanted]
+                    found = sorted(i for i in places if i is not None)
                 elif len(siblings) >= POSITIONS_MIN and key is None:
                     found = positions.find(parent, siblings, wanted)
                 else:  # one Python scan
