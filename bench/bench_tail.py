@@ -220,12 +220,14 @@ def read_engine(path: str, seconds: float, vis: Visibility, samples: list) -> di
 
 
 def make_app(paths: list[str], vis: Visibility, watch_dirs: list[str]):
-    from textual._compositor import CompositorUpdate
-
+    # The explorer before Textual: it sets the frame rate Textual reads as
+    # it is first imported (`tracetui.app.FRAMES_PER_SECOND`).
     import tracetui.app.app as app_module
     from tracetui.app.app import TraceApp
     from tracetui.sources.discover import open_sources
     from tracetui.store import Store
+
+    from textual._compositor import CompositorUpdate
 
     store = Store()
     sources, notes = open_sources(paths, store)

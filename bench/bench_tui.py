@@ -131,15 +131,17 @@ def child_app(path: str, keys_per_kind: int, size: tuple[int, int], keys_loading
     sources, notes = open_sources([path], store)
     scans = start_early(sources, [])
 
+    # The explorer before Textual: it sets the frame rate Textual reads as
+    # it is first imported (`tracetui.app.FRAMES_PER_SECOND`).
+    import tracetui.app.app as app_module
+    from tracetui.app.app import TraceApp
+
     from textual import events
     from textual._compositor import CompositorUpdate
 
-    from tracetui.app.app import TraceApp
     marks: dict[str, float] = {}
     frames: list[tuple[float, float, float]] = []  # (start, end, thread CPU at end)
     frame_seen = asyncio.Event()
-
-    import tracetui.app.app as app_module
 
     class BenchApp(TraceApp):
         # a subclass resolves a relative CSS_PATH beside its own module

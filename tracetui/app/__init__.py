@@ -1,2 +1,16 @@
 """The Textual explorer: screens, widgets and styles. Reads the store, adds
 only presentation."""
+
+import os
+
+#: Textual draws at most this many frames a second (its `TEXTUAL_FPS`, read
+#: once, when Textual is first imported: so here, before any module of the
+#: explorer imports it; a user's own `TEXTUAL_FPS` wins). Textual's 60 holds
+#: a change back until 1/60 s after the last frame began: following a log
+#: written at 1,000 lines/s, each new line waited ~8 ms for its frame, and
+#: reached the screen at p50 16.8–18.3 ms; at 120, 12.4–14.1 ms, for ~10 %
+#: more of a core (`bench/bench_tail.py --reader app --rate 1000`). A key
+#: pressed after a quiet spell is drawn at once either way.
+FRAMES_PER_SECOND = 120
+
+os.environ.setdefault("TEXTUAL_FPS", str(FRAMES_PER_SECOND))
