@@ -297,24 +297,53 @@ def test_giving_back_free_memory_is_harmless_where_it_cannot(monkeypatch):
     """`malloc_trim` where glibc has it (RSS after a big read, measured in
     `tracetui/memory.py`), nothing where the C library has none."""
     import ctypes
+    import platform
 
     from tracetui import memory
 
-    memory._looked = False
+    monkeypatch.setattr(memory, "_looked", False)
     memory.give_back_free_memory()
-    import platform
-
     if platform.libc_ver()[0] == "glibc":
-        assert memory._trim is not None
+        assert memory._libc is not None
 
     def no_libc(*args, **kwargs):
         raise OSError("no such library")
 
     monkeypatch.setattr(ctypes, "CDLL", no_libc)
-    memory._looked = False
+    monkeypatch.setattr(memory, "_looked", False)
+    monkeypatch.setattr(memory, "_tuned", False)
     memory.give_back_free_memory()
-    assert memory._trim is None
-    memory._looked = False
+    memory.reuse_freed_memory()
+    assert memory._libc is None
+
+
+def test_the_heap_keeps_a_readers_freed_slices_for_reuse(monkeypatch, tmp_path):
+    """The first file followed sets glibc's heap, once a process, to keep
+    blocks of up to HEAP_BLOCK_LIMIT for reuse instead of mapping each
+    slice anew (page faults: `tracetui/memory.py`); a heap without
+    `mallopt` is left alone."""
+    from tracetui import memory
+    from tracetui.sources.files import FileFollower
+
+    calls = []
+
+    class Glibc:
+        def mallopt(self, param, value):
+            calls.append((param, value))
+            return 1
+
+        def malloc_trim(self, pad):
+            return 1
+
+    monkeypatch.setattr(memory, "_looked", True)
+    monkeypatch.setattr(memory, "_libc", Glibc())
+    monkeypatch.setattr(memory, "_tuned", False)
+    log = tmp_path / "a.log"
+    log.write_bytes(b"{}\n")
+    FileFollower(str(log))
+    FileFollower(str(log))
+    assert calls == [(-3, memory.HEAP_BLOCK_LIMIT), (-1, memory.HEAP_KEEP)]
+    assert memory.HEAP_BLOCK_LIMIT > 8 * 1024 * 1024  # the reader's biggest slice fits
 
 
 def test_background_work_rests_off_the_main_thread_only(monkeypatch):

@@ -25,6 +25,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from tracetui.memory import reuse_freed_memory
+
 try:  # the C accelerator's memchr split, where it is built (setup.py)
     from tracetui._fastfold import split_lines
 except ImportError:  # pragma: no cover - depends on the install
@@ -318,6 +320,7 @@ class FileFollower:
     """Incremental line reader over one file; see the module docstring."""
 
     def __init__(self, path: str, read_size: int = READ_SIZE) -> None:
+        reuse_freed_memory()  # its slices, made and freed one after another
         self.path = path
         #: Bytes read per poll at most (smaller = more, shorter batches).
         self.read_size = read_size
