@@ -4242,6 +4242,53 @@ async def test_an_anomaly_rows_signature_changes_whenever_its_text_would(demo_lo
                 assert signature_changed or not text_changed, (index, step)
 
 
+async def test_a_tree_rows_signature_changes_whenever_its_segments_would(demo_log):
+    """The tree, like the panel, compares a row's signature, not the row
+    built, to tell whether to draw it again (a live tail's batch compares
+    every row on screen): whatever changes the row must change it."""
+    from tracetui.model import OK, Span
+
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        clock = [time.time()]
+        tree.now = lambda: clock[0]
+        await pilot.press("tab", "*")  # every node open: rows of every depth
+        await pilot.pause()
+        assert tree.row_count() > 20
+
+        def changes(index, width, change):
+            before = tree.row_signature(index, width), tree.row_segments(index, width)
+            width = change() or width
+            after = tree.row_signature(index, width), tree.row_segments(index, width)
+            return before[0] != after[0], before[1] != after[1]
+
+        def adopt(span):
+            child = Span(span.id + "/child", span.run, "child", "Tool", start=span.start)
+            span.add_child(child)
+
+        changed_rows = 0
+        for index in range(min(tree.row_count(), 60)):
+            span = tree.rows.spans[index]
+            steps = [lambda: clock.__setitem__(0, clock[0] + 0.4), lambda: clock.__setitem__(0, clock[0] + 1),
+                     lambda: clock.__setitem__(0, clock[0] + 3600), lambda: 59, lambda: 60, lambda: 200,
+                     lambda: setattr(span, "name", span.name + " more"),
+                     lambda: setattr(span, "detail", span.detail + " more"),
+                     lambda: setattr(span, "orphan", "parent-id"),
+                     lambda: setattr(span, "duration", (span.duration or 0) + 7.5),
+                     lambda: setattr(span, "status", OK),
+                     lambda: setattr(span, "start", (span.start or clock[0]) - 60),
+                     lambda: span.run.see_time(clock[0] + 7200),
+                     lambda: adopt(span),
+                     lambda: setattr(tree, "_query", "x"), lambda: setattr(tree, "_query", "")]
+            for step in steps:
+                signature_changed, row_changed = changes(index, tree.size.width, step)
+                assert signature_changed or not row_changed, (index, step)
+                changed_rows += row_changed
+        assert changed_rows  # the steps changed rows: the check checked something
+
+
 def _cells(strip: Strip) -> list[tuple[str, Style]]:
     """A strip as (character, style) pairs: how it looks, whatever its
     segments."""

@@ -373,11 +373,12 @@ class LineList(ScrollView, can_focus=True):
         if line is not None and line[0] == key:
             return line[1]
         text, cursor = key
+        if type(text) is tuple:  # a signature: the row is built only now
+            segments = self.row_segments(index, width)
+            text = self._line_text(index, y, width, count) if segments is None else _Segments(fit(segments, width))
         if type(text) is _Segments:
             strip = Strip(text).adjust_cell_length(width)
         else:
-            if type(text) is tuple:  # a signature: the text is drawn only now
-                text = self._line_text(index, y, width, count)
             if text is None:
                 strip = Strip.blank(width)
             else:

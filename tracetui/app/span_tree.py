@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import compress
 from operator import attrgetter, lt
 from typing import Callable, Iterable, Iterator
@@ -390,7 +391,15 @@ def waterfall(start: float | None, end: float | None, r0: float, r1: float, widt
         b = max(0, min(width * 8, int(((end if end is not None else r1) - r0) * scale)))
     except (ValueError, OverflowError, ZeroDivisionError):
         return " " * width
-    b = max(b, a + 1)
+    return _bar(a, max(b, a + 1), width)
+
+
+@lru_cache(maxsize=4096)
+def _bar(a: int, b: int, width: int) -> str:
+    """The cells of a bar from eighth `a` to eighth `b` of `width` cells.
+    Cached: the tree's rows on screen, compared at each batch of a live
+    tail, draw the same few bars again and again (building one cell by
+    cell was a quarter of comparing a row)."""
     cells = []
     for i in range(width):
         lo, hi = i * 8, i * 8 + 8
@@ -1862,34 +1871,63 @@ class SpanTree(LineList):
         depths = self.rows.depths
         return index + 1 < len(depths) and depths[index + 1] > depths[index]
 
-    def row_segments(self, index: int, width: int) -> list[Segment]:
+    def _row_state(self, index: int, width: int) -> tuple:
+        """What row `index` shows that its span's fields alone do not say:
+        its span and depth, its marker (`▾`, `▸` or none), the count of
+        children a closed node shows, its duration or age as shown, and its
+        bar. Both the row and its signature are made from it."""
         span, depth = self.rows[index]
         drawn_open = self.shown_open(index)
-        now = as_of(span.run, self.now())
-        indent = indentation(depth, width)
-        segments = [Segment(indent, _DIM)] if depth else []
         if self._query:
             # Filtered, a node shows what matches under it: open if any
             # does (the next row is nested), else nothing to open here.
-            segments.append(Segment("▾ ", _BOLD) if drawn_open
-                            else Segment("▸ ", _BOLD) if span.id in self._folds else Segment("  ", _NULL))
+            marker = "▾ " if drawn_open else "▸ " if span.id in self._folds else None
         elif span.children:
-            segments.append(Segment("▾ " if drawn_open else "▸ ", _BOLD))
+            marker = "▾ " if drawn_open else "▸ "
         else:
-            segments.append(Segment("  ", _NULL))
+            marker = None
+        children = len(span.children) if span.children and not drawn_open and not self._query else 0
+        now = as_of(span.run, self.now())
+        duration = shown_duration(span, now)
+        shown = fmt_age(duration, span.status == RUNNING and ages_cut_short(
+            span.run, whole_file=runs_to_the_end(span, self.early)))
+        bar = None
+        if width >= 60 and self.run is not None:
+            r0, r1 = self._range()
+            # Running spans reach now (an inferred node's recorded end is only
+            # its last closed child's); others without an end are a point.
+            if span.status == RUNNING:
+                end = now if span.end is None else max(now, span.end)
+            else:
+                end = span.end if span.duration is not None else span.start
+            bar = waterfall(span.start, end, r0, r1, BAR_WIDTH)
+        return span, depth, marker, children, shown, bar
+
+    def row_signature(self, index: int, width: int) -> tuple:
+        """The row's state and the span fields it draws: a live tail's
+        batch compares ~20 rows of the tree and repaints the few it
+        changed; built in full to be compared, each row took most of the
+        batch's UI time (`bench/bench_tail.py`)."""
+        span = self.rows.spans[index]
+        return self._row_state(index, width), span.status, span.name, span.detail, span.orphan, width
+
+    def row_segments(self, index: int, width: int) -> list[Segment]:
+        span, depth, marker, children, shown, bar = self._row_state(index, width)
+        indent = indentation(depth, width)
+        segments = [Segment(indent, _DIM)] if depth else []
+        segments.append(Segment(marker, _BOLD) if marker else Segment("  ", _NULL))
         icon = _ICONS.get(span.status, _UNKNOWN_ICON)
         segments.append(icon)
         segments.append(Segment(" ", _NULL))
-        bar_w = BAR_WIDTH if width >= 60 else 0
-        right_w = 10 + (bar_w + 1 if bar_w else 0)
+        right_w = 10 + (BAR_WIDTH + 1 if width >= 60 else 0)
         room = max(4, width - (len(indent) + 3 + cell_len(icon.text)) - right_w - 1)
         label = [Segment(plain(span.name), _BOLD)]
         if span.detail and span.detail != span.name:
             label.append(Segment("  " + plain(elide_compose(span.detail)), _DIM))
         if span.orphan:
             label.append(Segment("  " + orphan_note(span), _ITALIC_DIM))
-        if span.children and not drawn_open and not self._query:
-            label.append(Segment(f"  ({len(span.children)})", _DIM))
+        if children:
+            label.append(Segment(f"  ({children})", _DIM))
         used = sum(cell_len(segment.text) for segment in label)
         if used > room and span.synthetic and span.kind == "sample":
             # `sample sympy__sympy-15413 · epoc…`: three epochs of one
@@ -1903,20 +1941,8 @@ class SpanTree(LineList):
         segments.extend(label)
         if used < room:
             segments.append(Segment(" " * (room - used), _NULL))
-        duration = shown_duration(span, now)
-        shown = fmt_age(duration, span.status == RUNNING and ages_cut_short(
-            span.run, whole_file=runs_to_the_end(span, self.early)))
-        segments.append(Segment(" " + shown.rjust(9),
-                                icon.style if span.status == RUNNING else _CYAN))
-        if bar_w and self.run is not None:
-            r0, r1 = self._range()
-            # Running spans reach now (an inferred node's recorded end is only
-            # its last closed child's); others without an end are a point.
-            if span.status == RUNNING:
-                end = now if span.end is None else max(now, span.end)
-            else:
-                end = span.end if span.duration is not None else span.start
+        segments.append(Segment(" " + shown.rjust(9), icon.style if span.status == RUNNING else _CYAN))
+        if bar is not None:
             segments.append(Segment(" ", _NULL))
-            segments.append(Segment(waterfall(span.start, end, r0, r1, bar_w),
-                                    _BAR_STYLES.get(span.status, _WHITE)))
+            segments.append(Segment(bar, _BAR_STYLES.get(span.status, _WHITE)))
         return segments
