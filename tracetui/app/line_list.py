@@ -335,11 +335,13 @@ class LineList(ScrollView, can_focus=True):
         cut_row(text, width)
         return text
 
-    def row_segments(self, index: int, width: int) -> list[Segment] | None:
+    def row_segments(self, index: int, width: int, signature: tuple | None = None) -> list[Segment] | None:
         """Row `index` as segments, for a list whose rows are drawn often and
         all look alike (the span tree): built straight from styles parsed
         once, a row costs a third of what a `Text` does to build and render
-        (27–35 µs instead of 115–120). None: `render_row` draws it."""
+        (27–35 µs instead of 115–120). None: `render_row` draws it.
+        `signature`: the row's `row_signature`, just made, if it has one
+        (what it was made from need not be worked out again)."""
         return None
 
     def _cursor_style(self, index: int) -> Style | None:
@@ -374,7 +376,7 @@ class LineList(ScrollView, can_focus=True):
             return line[1]
         text, cursor = key
         if type(text) is tuple:  # a signature: the row is built only now
-            segments = self.row_segments(index, width)
+            segments = self.row_segments(index, width, text)
             text = self._line_text(index, y, width, count) if segments is None else _Segments(fit(segments, width))
         if type(text) is _Segments:
             strip = Strip(text).adjust_cell_length(width)

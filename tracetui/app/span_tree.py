@@ -1911,8 +1911,9 @@ class SpanTree(LineList):
         span = self.rows.spans[index]
         return self._row_state(index, width), span.status, span.name, span.detail, span.orphan, width
 
-    def row_segments(self, index: int, width: int) -> list[Segment]:
-        span, depth, marker, children, shown, bar = self._row_state(index, width)
+    def row_segments(self, index: int, width: int, signature: tuple | None = None) -> list[Segment]:
+        state = self._row_state(index, width) if signature is None else signature[0]
+        span, depth, marker, children, shown, bar = state
         indent = indentation(depth, width)
         segments = [Segment(indent, _DIM)] if depth else []
         segments.append(Segment(marker, _BOLD) if marker else Segment("  ", _NULL))
