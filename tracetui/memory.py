@@ -48,8 +48,8 @@ def _glibc() -> ctypes.CDLL | None:
 def reuse_freed_memory() -> None:
     """Keep blocks freed while reading to be reused, rather than mapped and
     faulted in anew: `cli.load` of a 1M-line log made 122k page faults
-    instead of 323k and took 2.6-2.8 s instead of 3.3-3.5 s. Once per
-    process (the first file followed asks)."""
+    instead of 323k and took 2.4-3.0 s instead of 3.0-3.6 s (three runs
+    each, alternating). Once per process (the first file followed asks)."""
     global _tuned
     if _tuned:
         return

