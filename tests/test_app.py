@@ -500,6 +500,47 @@ async def test_keys_typed_right_after_slash_reach_the_filter(demo_log):
         assert app.query_one("#filter").value == "Tool/"
 
 
+async def test_a_filter_keystroke_lays_out_nothing_and_a_long_filter_keeps_its_cursor_shown(demo_log):
+    """Textual's Input sets its scroll range at every keystroke, and as a
+    layout reactive that placed and drew every pane again; the filter box
+    only draws itself again (`FilterInput.virtual_size`). A filter longer
+    than the box still scrolls it to keep the cursor in view."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        app.tree.focus()
+        await pilot.press("slash")
+        await pilot.pause()
+        box = app.query_one("#filter")
+        asked = []  # the box's refreshes: True where one asked for a layout
+        refresh = box.refresh
+
+        def recording(*regions, **kwargs):
+            asked.append(kwargs.get("layout", False))
+            return refresh(*regions, **kwargs)
+
+        box.refresh = recording
+        await pilot.press(*"Tool")
+        await pilot.pause()
+        assert box.value == "Tool"
+        assert asked and not any(asked)  # drawn again, and nothing else placed anew
+        del box.refresh
+        typed = "_kind:Tool" * 8  # 80 characters in a box of 74 columns
+        await pilot.press(*typed)
+        await pilot.pause()
+        assert box.value == "Tool" + typed
+        assert box.virtual_size.width > box.content_size.width
+        assert box.scroll_x > 0
+        x = box.cursor_screen_offset.x
+        region = box.content_region
+        # On screen, in the box: past the last character, the cursor sits in
+        # the box's right padding, as Textual's Input places it.
+        assert region.x <= x <= region.right < box.region.right
+        await pilot.press("home")
+        await pilot.pause()
+        assert box.scroll_x == 0
+
+
 async def test_editing_keys_in_a_burst_apply_in_typing_order(demo_log):
     """`/`, ctrl+u, `model` typed in one burst left the box empty (QA):
     Textual ran the box's ctrl+u only once the key had bubbled up to the

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Callable
 
 from textual import events
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Input
 
 from tracetui.text import safe
@@ -18,6 +20,14 @@ class FilterInput(Input):
     sequences; Textual's Input would draw them raw (a pasted OSC 52 or
     title change would reach the terminal). They are kept as their visible
     escapes (`\\x1b`), like everywhere else trace text is shown."""
+
+    #: Its scroll range, set by Textual's Input at every keystroke, changes
+    #: without a layout pass of the whole screen: as `Widget`'s reactive
+    #: (`layout=True`) it placed and drew every pane again, a second frame
+    #: of ~15 ms of UI time behind each filter keystroke's echo. The box's
+    #: size comes from the CSS (`width: 100%; height: 3`) and it has no
+    #: scrollbar, so a longer filter needs only the box drawn again.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     def __init__(self, *args, keep: Callable[[], None] | None = None,
                  drop: Callable[[], None] | None = None, **kwargs) -> None:
