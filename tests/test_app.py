@@ -4255,6 +4255,15 @@ async def test_reveal_from_the_rows_the_layout_noted_lands_on_the_span(demo_log,
             assert spliced == list(tree.rows)
 
 
+def _changes(widget: LineList, draw, index: int, width: int, change) -> tuple[bool, bool]:
+    """Whether `change` (which may return a new width) changed row `index`'s
+    signature, and whether it changed the row as `draw` makes it."""
+    before = widget.row_signature(index, width), draw(index, width)
+    width = change() or width
+    after = widget.row_signature(index, width), draw(index, width)
+    return before[0] != after[0], before[1] != after[1]
+
+
 async def test_an_anomaly_rows_signature_changes_whenever_its_text_would(demo_log):
     """The panel compares a row's signature, not its text, to tell whether
     to draw it again: whatever changes the text must change the signature."""
@@ -4266,12 +4275,6 @@ async def test_an_anomaly_rows_signature_changes_whenever_its_text_would(demo_lo
         panel.now = lambda: clock[0]
         assert panel.row_count()
 
-        def changes(index, width, change):
-            before = panel.row_signature(index, width), panel.render_row(index, width)
-            width = change() or width
-            after = panel.row_signature(index, width), panel.render_row(index, width)
-            return before[0] != after[0], before[1] != after[1]
-
         for index in range(panel.row_count()):
             _, row, _ = panel.rows[index]
             steps = [lambda: clock.__setitem__(0, clock[0] + 0.4), lambda: clock.__setitem__(0, clock[0] + 1),
@@ -4279,7 +4282,7 @@ async def test_an_anomaly_rows_signature_changes_whenever_its_text_would(demo_lo
                      lambda: setattr(row, "detail", row.detail + " more"),
                      lambda: setattr(row, "error", "boom"), lambda: setattr(row, "action", "Other")]
             for step in steps:
-                signature_changed, text_changed = changes(index, panel.size.width, step)
+                signature_changed, text_changed = _changes(panel, panel.render_row, index, panel.size.width, step)
                 assert signature_changed or not text_changed, (index, step)
 
 
@@ -4298,12 +4301,6 @@ async def test_a_tree_rows_signature_changes_whenever_its_segments_would(demo_lo
         await pilot.press("tab", "*")  # every node open: rows of every depth
         await pilot.pause()
         assert tree.row_count() > 20
-
-        def changes(index, width, change):
-            before = tree.row_signature(index, width), tree.row_segments(index, width)
-            width = change() or width
-            after = tree.row_signature(index, width), tree.row_segments(index, width)
-            return before[0] != after[0], before[1] != after[1]
 
         def adopt(span):
             child = Span(span.id + "/child", span.run, "child", "Tool", start=span.start)
@@ -4324,7 +4321,7 @@ async def test_a_tree_rows_signature_changes_whenever_its_segments_would(demo_lo
                      lambda: adopt(span),
                      lambda: setattr(tree, "_query", "x"), lambda: setattr(tree, "_query", "")]
             for step in steps:
-                signature_changed, row_changed = changes(index, tree.size.width, step)
+                signature_changed, row_changed = _changes(tree, tree.row_segments, index, tree.size.width, step)
                 assert signature_changed or not row_changed, (index, step)
                 changed_rows += row_changed
         assert changed_rows  # the steps changed rows: the check checked something
