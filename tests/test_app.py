@@ -4327,6 +4327,21 @@ async def test_a_tree_rows_signature_changes_whenever_its_segments_would(demo_lo
         assert changed_rows  # the steps changed rows: the check checked something
 
 
+def test_a_spans_bar_is_never_empty_not_even_at_its_runs_very_end():
+    """A span whose start is in its run's range draws at least an eighth of
+    a cell: an action begun at the last instant the run has seen (a live
+    tail's newest) drew no bar at all, its first eighth past the last cell."""
+    waterfall = span_tree.waterfall
+    assert waterfall(10.0, None, 0.0, 10.0, 16) == " " * 15 + "▕"
+    assert waterfall(10.0, 10.0, 0.0, 10.0, 16) == " " * 15 + "▕"
+    assert waterfall(0.0, 0.0, 0.0, 10.0, 16) == "▏" + " " * 15
+    assert waterfall(0.0, 10.0, 0.0, 10.0, 16) == "█" * 16
+    assert waterfall(5.0, 10.0, 0.0, 10.0, 16) == " " * 8 + "█" * 8
+    for start in (0.0, 3.3, 9.99, 10.0):
+        bar = waterfall(start, None, 0.0, 10.0, 16)
+        assert len(bar) == 16 and bar.strip()
+
+
 def _cells(strip: Strip) -> list[tuple[str, Style]]:
     """A strip as (character, style) pairs: how it looks, whatever its
     segments."""

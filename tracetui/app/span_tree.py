@@ -387,7 +387,8 @@ def waterfall(start: float | None, end: float | None, r0: float, r1: float, widt
         return " " * width
     try:  # a hostile trace's NaN or infinite times draw no bar
         scale = width * 8 / (r1 - r0)
-        a = max(0, min(width * 8, int((start - r0) * scale)))
+        # A span begun at the very end still draws the last eighth (it drew nothing).
+        a = max(0, min(width * 8 - 1, int((start - r0) * scale)))
         b = max(0, min(width * 8, int(((end if end is not None else r1) - r0) * scale)))
     except (ValueError, OverflowError, ZeroDivisionError):
         return " " * width
