@@ -4255,6 +4255,13 @@ async def test_reveal_from_the_rows_the_layout_noted_lands_on_the_span(demo_log,
             assert spliced == list(tree.rows)
 
 
+def _held_clock(widget: LineList) -> list[float]:
+    """The widget's `now`, held at one instant the test moves on by hand."""
+    clock = [time.time()]
+    widget.now = lambda: clock[0]
+    return clock
+
+
 def _changes(widget: LineList, draw, index: int, width: int, change) -> tuple[bool, bool]:
     """Whether `change` (which may return a new width) changed row `index`'s
     signature, and whether it changed the row as `draw` makes it."""
@@ -4271,8 +4278,7 @@ async def test_an_anomaly_rows_signature_changes_whenever_its_text_would(demo_lo
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
         panel = app.anomaly_panel
-        clock = [time.time()]
-        panel.now = lambda: clock[0]
+        clock = _held_clock(panel)
         assert panel.row_count()
 
         for index in range(panel.row_count()):
@@ -4296,8 +4302,7 @@ async def test_a_tree_rows_signature_changes_whenever_its_segments_would(demo_lo
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
         tree = app.tree
-        clock = [time.time()]
-        tree.now = lambda: clock[0]
+        clock = _held_clock(tree)
         await pilot.press("tab", "*")  # every node open: rows of every depth
         await pilot.pause()
         assert tree.row_count() > 20

@@ -320,10 +320,10 @@ def test_giving_back_free_memory_is_harmless_where_it_cannot(monkeypatch):
 def test_the_heap_keeps_a_readers_freed_slices_for_reuse(monkeypatch, tmp_path):
     """The first file followed sets glibc's heap, once a process, to keep
     blocks of up to HEAP_BLOCK_LIMIT for reuse instead of mapping each
-    slice anew (page faults: `tracetui/memory.py`); a heap without
-    `mallopt` is left alone."""
+    slice anew (page faults: `tracetui/memory.py`). Without glibc: the
+    test above."""
     from tracetui import memory
-    from tracetui.sources.files import FileFollower
+    from tracetui.sources.files import READ_SIZE, FileFollower
 
     calls = []
 
@@ -343,7 +343,7 @@ def test_the_heap_keeps_a_readers_freed_slices_for_reuse(monkeypatch, tmp_path):
     FileFollower(str(log))
     FileFollower(str(log))
     assert calls == [(-3, memory.HEAP_BLOCK_LIMIT), (-1, memory.HEAP_KEEP)]
-    assert memory.HEAP_BLOCK_LIMIT > 8 * 1024 * 1024  # the reader's biggest slice fits
+    assert memory.HEAP_BLOCK_LIMIT > READ_SIZE  # the reader's biggest slice fits
 
 
 def test_background_work_rests_off_the_main_thread_only(monkeypatch):

@@ -48,7 +48,7 @@ static void clip(Py_ssize_t size, Py_ssize_t *start, Py_ssize_t *stop) {
 }
 
 PyDoc_STRVAR(index_of_doc,
-"index_of(items: list, obj, start=0, stop=sys.maxsize) -> int\n\n"
+"index_of(items: list, obj, start=0, stop=sys.maxsize) -> int | None\n\n"
 "The first position in items[start:stop] that holds obj itself (`is`), or None.");
 
 static PyObject *index_of(PyObject *self, PyObject *args) {
@@ -66,7 +66,7 @@ static PyObject *index_of(PyObject *self, PyObject *args) {
 }
 
 PyDoc_STRVAR(index_of_int_doc,
-"index_of_int(items: list, value: int, start=0, stop=sys.maxsize) -> int\n\n"
+"index_of_int(items: list, value: int, start=0, stop=sys.maxsize) -> int | None\n\n"
 "The first position in items[start:stop] of an int equal to value, or None:\n"
 "list.index over a list of ints (the tree's depths), without a rich comparison each.");
 

@@ -10,7 +10,9 @@ import os
 #: written at 1,000 lines/s, each new line waited ~8 ms for its frame, and
 #: reached the screen at p50 16.8–18.3 ms; at 120, 12.4–14.1 ms, for ~10 %
 #: more of a core (`bench/bench_tail.py --reader app --rate 1000`). A key
-#: pressed after a quiet spell is drawn at once either way.
+#: pressed after a quiet spell is drawn at once either way. (Tried on
+#: 2026-12-03, it took only a millisecond off, `bench/HISTORY.md`; why it
+#: gives more now was not established.)
 FRAMES_PER_SECOND = 120
 
 os.environ.setdefault("TEXTUAL_FPS", str(FRAMES_PER_SECOND))

@@ -41,6 +41,8 @@ from tracetui.query import Query, refines
 from tracetui.text import clip, fmt_age
 
 BAR_WIDTH = 16
+#: Rows narrower than this draw no bar (the name and age keep the room).
+BAR_MIN_WIDTH = 60
 #: A run of more spans than this is filtered and laid out (on a live update,
 #: a sort, a run switch) in a thread: a 1M-line eval's 120k rows took
 #: ~100 ms to lay out (8 ms since open nodes are looked up, not tested row
@@ -387,7 +389,7 @@ def waterfall(start: float | None, end: float | None, r0: float, r1: float, widt
         return " " * width
     try:  # a hostile trace's NaN or infinite times draw no bar
         scale = width * 8 / (r1 - r0)
-        # A span begun at the very end still draws the last eighth (it drew nothing).
+        # A span begun at the range's very end gets its last eighth, not none.
         a = max(0, min(width * 8 - 1, int((start - r0) * scale)))
         b = max(0, min(width * 8, int(((end if end is not None else r1) - r0) * scale)))
     except (ValueError, OverflowError, ZeroDivisionError):
@@ -1893,7 +1895,7 @@ class SpanTree(LineList):
         shown = fmt_age(duration, span.status == RUNNING and ages_cut_short(
             span.run, whole_file=runs_to_the_end(span, self.early)))
         bar = None
-        if width >= 60 and self.run is not None:
+        if width >= BAR_MIN_WIDTH and self.run is not None:
             r0, r1 = self._range()
             # Running spans reach now (an inferred node's recorded end is only
             # its last closed child's); others without an end are a point.
@@ -1909,8 +1911,9 @@ class SpanTree(LineList):
         batch compares the ~20 rows of the tree on screen and repaints the
         few it changed; built in full to be compared, they took ~45 % of
         the batch's UI time (`cProfile` over `bench/bench_tail.py`)."""
-        span = self.rows.spans[index]
-        return self._row_state(index, width), span.status, span.name, span.detail, span.orphan, width
+        state = self._row_state(index, width)
+        span = state[0]
+        return state, span.status, span.name, span.detail, span.orphan, width
 
     def row_segments(self, index: int, width: int, signature: tuple | None = None) -> list[Segment]:
         state = self._row_state(index, width) if signature is None else signature[0]
@@ -1921,7 +1924,7 @@ class SpanTree(LineList):
         icon = _ICONS.get(span.status, _UNKNOWN_ICON)
         segments.append(icon)
         segments.append(Segment(" ", _NULL))
-        right_w = 10 + (BAR_WIDTH + 1 if width >= 60 else 0)
+        right_w = 10 + (BAR_WIDTH + 1 if width >= BAR_MIN_WIDTH else 0)
         room = max(4, width - (len(indent) + 3 + cell_len(icon.text)) - right_w - 1)
         label = [Segment(plain(span.name), _BOLD)]
         if span.detail and span.detail != span.name:
