@@ -22,6 +22,11 @@ from tracetui.formats import inspect as inspect_format
 from tracetui.formats.inspect import InspectDecoder
 from tracetui.store import Store
 
+try:
+    from tracetui._fastindex import Lines
+except ImportError:  # the C accelerator is not built: `needs_c` skips what uses it
+    Lines = None
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: The C path as built (None where it is not): tests set and unset
 #: `inspect_format.FAST_FEED` to index with and without it.
@@ -89,9 +94,10 @@ def state(decoder: InspectDecoder) -> tuple:
 
 
 def index(path: str, data: bytes, fast, monkeypatch, cuts: list[int] | None = None,
-          message_filter: str | None = None) -> tuple:
+          message_filter: str | None = None, in_place: bool = False) -> tuple:
     """`data` (the file at `path`) fed to a decoder as the reader feeds it,
-    in batches of lines ending at the line indices `cuts`."""
+    in batches of lines ending at the line indices `cuts`: lists of bytes,
+    or (`in_place`) `Lines` over the batch's bytes, as the reader cuts them."""
     monkeypatch.setattr(inspect_format, "FAST_FEED", fast)
     decoder = InspectDecoder(Store(), path, message_filter)
     decoder.now = lambda: 1.9e9  # both readings at the same instant
@@ -103,7 +109,11 @@ def index(path: str, data: bytes, fast, monkeypatch, cuts: list[int] | None = No
         if end <= start:
             continue
         batch = lines[start:end]
-        decoder.feed_run(batch, pos)
+        if in_place:
+            joined = b"".join(line + b"\n" for line in batch)
+            decoder.feed_run(Lines(joined, len(joined)), pos)
+        else:
+            decoder.feed_run(batch, pos)
         pos += sum(len(line) + 1 for line in batch)
         start = end
     return state(decoder)
@@ -123,6 +133,7 @@ def test_logs_inspect_wrote_index_the_same(path, monkeypatch):
     python = index(path, data, None, monkeypatch, cuts=[7, 50, 51])
     assert python[5], "the log holds spans"
     assert index(path, data, FAST_FEED, monkeypatch, cuts=[7, 50, 51]) == python
+    assert index(path, data, FAST_FEED, monkeypatch, cuts=[7, 50, 51], in_place=True) == python
 
 
 @needs_c
@@ -137,6 +148,7 @@ def test_a_generated_log_indexes_the_same(tmp_path, monkeypatch):
     data = path.read_bytes()
     python = index(str(path), data, None, monkeypatch, cuts=[1000, 1001, 17000])
     assert index(str(path), data, FAST_FEED, monkeypatch, cuts=[1000, 1001, 17000]) == python
+    assert index(str(path), data, FAST_FEED, monkeypatch, cuts=[1000, 1001, 17000], in_place=True) == python
     # and with a filter on the messages, where C steps aside
     assert (index(str(path), data, FAST_FEED, monkeypatch, message_filter="model")
             == index(str(path), data, None, monkeypatch, message_filter="model"))
@@ -200,7 +212,36 @@ def test_mutated_lines_index_the_same(tmp_path, monkeypatch, lines, cuts):
     CR), in any order, in batches split anywhere."""
     path = str(tmp_path / "trace-3.log")
     data = b"\n".join(line.replace(b"\n", b" ") for line in lines) + b"\n"
-    assert index(path, data, FAST_FEED, monkeypatch, cuts) == index(path, data, None, monkeypatch, cuts)
+    python = index(path, data, None, monkeypatch, cuts)
+    assert index(path, data, FAST_FEED, monkeypatch, cuts) == python
+    assert index(path, data, FAST_FEED, monkeypatch, cuts, in_place=True) == python
+
+
+@needs_c
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=40).map(lambda b: b.replace(b"a", b"\n")), st.data())
+def test_lines_are_what_a_split_at_each_newline_gives(data, draw):
+    """`Lines(data, end)`, the reader's batch read in place: the lines of
+    `data[:end]` cut at each newline, the last with or without one, each
+    bytes when asked for, by index (from either end) or by slice."""
+    end = draw.draw(st.integers(0, len(data)))
+    expected = data[:end].split(b"\n")
+    if not expected[-1]:
+        expected.pop()
+    lines = Lines(data, end)
+    assert len(lines) == len(expected)
+    assert list(lines) == expected
+    assert [lines[k] for k in range(-len(expected), len(expected))] == expected * 2
+    start, stop, step = draw.draw(st.integers(-50, 50)), draw.draw(st.integers(-50, 50)), draw.draw(
+        st.sampled_from([1, 2, -1, 3]))
+    assert lines[start:stop:step] == expected[start:stop:step]
+    for outside in (len(expected), -len(expected) - 1):
+        with pytest.raises(IndexError):
+            lines[outside]
+    with pytest.raises(TypeError):
+        lines["0"]
+    with pytest.raises(ValueError):
+        Lines(data, len(data) + 1)
 
 
 def _enter_exit(tid: str, detail, start, duration, sample_id, epoch, task) -> list[bytes]:

@@ -91,7 +91,14 @@ def test_line_split_at_every_byte_offset(tmp_path):
         assert grow(path, [data[:cut], data[cut:]], "inspect") == expected, cut
 
 
-def test_follower_hands_out_each_line_once_whole(tmp_path):
+@pytest.mark.parametrize("in_place", [True, False], ids=["Lines", "lists"])
+def test_follower_hands_out_each_line_once_whole(tmp_path, monkeypatch, in_place):
+    """Each line once, whole, wherever the reads cut the file: in runs of
+    `Lines` read in place where the accelerator is built, else lists."""
+    if not in_place:
+        monkeypatch.setattr(files, "Lines", None)
+    elif files.Lines is None:
+        pytest.skip("the C accelerator is not built")
     data = b"alpha\nbeta\r\n\x00gamma\n\xffdelta"
     path = str(tmp_path / "f.log")
     for cut in range(len(data) + 1):

@@ -1024,6 +1024,151 @@ done:
 }
 
 
+/* ---- A slice's lines, held as the slice and where each line starts (`Lines`) ----
+ *
+ * Why: the reader cut each 8 MiB slice into a list of bytes, one a line:
+ * a copy of every byte and an object made and freed for each line, ~10%
+ * of the time of indexing a 1M-line log, for lines the C path reads in
+ * place. A `Lines` holds the slice and the offsets of its lines; `feed`
+ * and `Scanner` read them there, and Python gets a line as bytes only
+ * when it asks for one (a line the C path leaves, or another format's
+ * decoder reading them all). */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *data;         /* bytes */
+    Py_ssize_t count;
+    Py_ssize_t *starts;     /* count + 1: line k is data[starts[k] : starts[k + 1] - 1] */
+} Lines;
+
+static PyTypeObject LinesType;
+
+static PyObject *Lines_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    PyObject *data;
+    Py_ssize_t end, count = 0, k = 0;
+    const char *s, *at, *stop;
+    Lines *self;
+    static char *names[] = {"data", "end", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!n", names, &PyBytes_Type, &data, &end)) return NULL;
+    if (end < 0 || end > PyBytes_GET_SIZE(data)) {
+        PyErr_SetString(PyExc_ValueError, "end: within the data");
+        return NULL;
+    }
+    s = PyBytes_AS_STRING(data);
+    stop = s + end;
+    for (at = s; at < stop && (at = memchr(at, '\n', stop - at)) != NULL; at++) count++;
+    if (end > 0 && s[end - 1] != '\n') count++; /* a last line without its newline */
+    if ((self = (Lines *)type->tp_alloc(type, 0)) == NULL) return NULL;
+    self->data = Py_NewRef(data);
+    self->starts = PyMem_Malloc(sizeof(*self->starts) * (count + 1));
+    if (self->starts == NULL) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    self->count = count;
+    self->starts[0] = 0;
+    for (at = s; at < stop && (at = memchr(at, '\n', stop - at)) != NULL; at++) self->starts[++k] = at - s + 1;
+    if (k < count) self->starts[count] = end + 1; /* (as if its newline followed) */
+    return (PyObject *)self;
+}
+
+static void Lines_dealloc(Lines *self) {
+    Py_XDECREF(self->data);
+    PyMem_Free(self->starts);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static Py_ssize_t Lines_length(Lines *self) {
+    return self->count;
+}
+
+/* Line k (0 <= k < count), where it lies and how long it is. */
+static inline const unsigned char *lines_at(const Lines *self, Py_ssize_t k, Py_ssize_t *len) {
+    *len = self->starts[k + 1] - 1 - self->starts[k];
+    return (const unsigned char *)PyBytes_AS_STRING(self->data) + self->starts[k];
+}
+
+static PyObject *Lines_item(Lines *self, Py_ssize_t k) {
+    Py_ssize_t len;
+    const unsigned char *line;
+    if (k < 0 || k >= self->count) {
+        PyErr_SetString(PyExc_IndexError, "Lines index out of range");
+        return NULL;
+    }
+    line = lines_at(self, k, &len);
+    return PyBytes_FromStringAndSize((const char *)line, len);
+}
+
+static PyObject *Lines_subscript(Lines *self, PyObject *key) {
+    if (PyIndex_Check(key)) {
+        Py_ssize_t k = PyNumber_AsSsize_t(key, PyExc_IndexError);
+        if (k == -1 && PyErr_Occurred()) return NULL;
+        if (k < 0) k += self->count;
+        return Lines_item(self, k);
+    }
+    if (PySlice_Check(key)) {
+        Py_ssize_t start, stop, step, n;
+        PyObject *list;
+        if (PySlice_Unpack(key, &start, &stop, &step) < 0) return NULL;
+        n = PySlice_AdjustIndices(self->count, &start, &stop, step);
+        if ((list = PyList_New(n)) == NULL) return NULL;
+        for (Py_ssize_t j = 0, k = start; j < n; j++, k += step) {
+            PyObject *line = Lines_item(self, k);
+            if (line == NULL) {
+                Py_DECREF(list);
+                return NULL;
+            }
+            PyList_SET_ITEM(list, j, line);
+        }
+        return list;
+    }
+    PyErr_Format(PyExc_TypeError, "Lines indices must be integers or slices, not %.200s", Py_TYPE(key)->tp_name);
+    return NULL;
+}
+
+static PySequenceMethods Lines_as_sequence = {
+    .sq_length = (lenfunc)Lines_length,
+    .sq_item = (ssizeargfunc)Lines_item,
+};
+
+static PyMappingMethods Lines_as_mapping = {
+    .mp_length = (lenfunc)Lines_length,
+    .mp_subscript = (binaryfunc)Lines_subscript,
+};
+
+static PyTypeObject LinesType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "tracetui._fastindex.Lines",
+    .tp_basicsize = sizeof(Lines),
+    .tp_dealloc = (destructor)Lines_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_SEQUENCE,
+    .tp_doc = "Lines(data, end): the lines of data[:end], cut at each newline (the last may have none), "
+              "each made bytes only when asked for.",
+    .tp_as_sequence = &Lines_as_sequence,
+    .tp_as_mapping = &Lines_as_mapping,
+    .tp_new = Lines_new,
+};
+
+/* Line k of a batch (a list or a `Lines`), where it lies and how long it
+ * is; NULL if it is not bytes (a list's item: Python's to read). */
+static inline const unsigned char *batch_line(PyObject *lines, Py_ssize_t k, Py_ssize_t *len) {
+    PyObject *line;
+    if (Py_IS_TYPE(lines, &LinesType)) return lines_at((Lines *)lines, k, len);
+    line = PyList_GET_ITEM(lines, k);
+    if (!PyBytes_CheckExact(line)) return NULL;
+    *len = PyBytes_GET_SIZE(line);
+    return (const unsigned char *)PyBytes_AS_STRING(line);
+}
+
+/* A batch's length; -1, with a TypeError, if it is neither a list nor a `Lines`. */
+static Py_ssize_t batch_length(PyObject *lines) {
+    if (Py_IS_TYPE(lines, &LinesType)) return ((Lines *)lines)->count;
+    if (PyList_Check(lines)) return PyList_GET_SIZE(lines);
+    PyErr_SetString(PyExc_TypeError, "lines: a list or a Lines");
+    return -1;
+}
+
+
 /* ---- Lines scanned ahead on another core (`Scanner`) ----
  *
  * Why: scanning a line's JSON (`scan_line`) touches every byte of it and
@@ -1162,24 +1307,19 @@ static PyObject *Scanner_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     Scanner *sc;
     Py_ssize_t n;
     static char *names[] = {"lines", "crs", "threads", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!p|p", names, &PyList_Type, &lines, &crs, &threads))
-        return NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Op|p", names, &lines, &crs, &threads)) return NULL;
+    if ((n = batch_length(lines)) < 0) return NULL;
     if ((sc = (Scanner *)type->tp_alloc(type, 0)) == NULL) return NULL;
     sc->lines = Py_NewRef(lines);
     sc->crs = crs;
-    n = PyList_GET_SIZE(lines);
     sc->starts = PyMem_Malloc(sizeof(*sc->starts) * (n ? n : 1));
     sc->lens = PyMem_Malloc(sizeof(*sc->lens) * (n ? n : 1));
     if (sc->starts == NULL || sc->lens == NULL) {
         Py_DECREF(sc);
         return PyErr_NoMemory();
     }
-    for (sc->count = 0; sc->count < n; sc->count++) {
-        PyObject *line = PyList_GET_ITEM(lines, sc->count);
-        if (!PyBytes_CheckExact(line)) break;
-        sc->starts[sc->count] = (const unsigned char *)PyBytes_AS_STRING(line);
-        sc->lens[sc->count] = PyBytes_GET_SIZE(line);
-    }
+    for (sc->count = 0; sc->count < n; sc->count++)
+        if ((sc->starts[sc->count] = batch_line(lines, sc->count, &sc->lens[sc->count])) == NULL) break;
 #ifdef SCAN_THREADS
     if (threads && sc->count > 0) {
         sc->ring = PyMem_Malloc(sizeof(Scanned) * SCAN_RING * SCAN_BLOCK);
@@ -1263,6 +1403,7 @@ PyDoc_STRVAR(feed_doc,
 "`context`: (decoder, run, run.spans, samples, open, stale, running, shared,\n"
 "run.lately_active, SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, run.events).\n"
 "`crs`: a line may hold a CR (such lines are Python's).\n"
+"`lines`: a list of bytes, or a Lines.\n"
 "`scanner`: a Scanner(lines, crs), whose worker scans the lines ahead.");
 
 static PyObject *feed(PyObject *self, PyObject *args) {
@@ -1272,8 +1413,8 @@ static PyObject *feed(PyObject *self, PyObject *args) {
     PyObject *const *ctx;
     Scanner *sc = NULL;
     (void)self;
-    if (!PyArg_ParseTuple(args, "O!O!nnp|O", &PyTuple_Type, &context, &PyList_Type, &lines, &i, &pos, &crs, &scanner))
-        return NULL;
+    if (!PyArg_ParseTuple(args, "O!Onnp|O", &PyTuple_Type, &context, &lines, &i, &pos, &crs, &scanner)) return NULL;
+    if ((n = batch_length(lines)) < 0) return NULL;
     if (scanner != Py_None) {
         if (!Py_IS_TYPE(scanner, &ScannerType) || ((Scanner *)scanner)->lines != lines ||
             ((Scanner *)scanner)->crs != crs) {
@@ -1306,24 +1447,23 @@ static PyObject *feed(PyObject *self, PyObject *args) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "context[9:] are counts");
         return NULL;
     }
-    n = PyList_GET_SIZE(lines);
     if (sc != NULL && sc->count < n) n = sc->count; /* (the lines past it are not bytes: Python's) */
     while (i < n) {
-        PyObject *line = PyList_GET_ITEM(lines, i), *action;
+        PyObject *action;
         Py_ssize_t len;
+        const unsigned char *line = batch_line(lines, i, &len);
         Value values[K_COUNT];
         const Value *v = values;
         unsigned found;
         int is_enter, log_write, taken;
-        if (!PyBytes_CheckExact(line)) break;
-        len = PyBytes_GET_SIZE(line);
+        if (line == NULL) break;
         if (sc != NULL) {
             const Scanned *scanned = scanned_line(sc, i);
             if (!scanned->ok) break;
             v = scanned->values;
             found = scanned->found;
         } else {
-            if (!whole_line((const unsigned char *)PyBytes_AS_STRING(line), len, crs, values, &found)) break;
+            if (!whole_line(line, len, crs, values, &found)) break;
         }
         /* The shapes `feed_run` checks inline. */
         if (KIND(K_MESSAGE) != V_STR || KIND(K_TIMESTAMP) != V_STR || KIND(K_LEVEL) != V_STR) break;
@@ -1508,8 +1648,10 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
         return NULL;
     {
         PyObject *m;
-        if (PyType_Ready(&ScannerType) < 0 || (m = PyModule_Create(&module)) == NULL) return NULL;
-        if (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0) {
+        if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&LinesType) < 0 || (m = PyModule_Create(&module)) == NULL)
+            return NULL;
+        if (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0 ||
+            PyModule_AddObjectRef(m, "Lines", (PyObject *)&LinesType) < 0) {
             Py_DECREF(m);
             return NULL;
         }

@@ -18,7 +18,7 @@ import stat
 import sys
 import time
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
 import orjson
 
@@ -548,7 +548,7 @@ class InspectDecoder:
         for offset, line in lines:
             self.feed_run([line], offset)
 
-    def feed_run(self, lines: list[bytes], pos: int, crs: bool = True) -> None:
+    def feed_run(self, lines: Sequence[bytes], pos: int, crs: bool = True) -> None:
         """`feed` for consecutive lines, the first at offset `pos`: the
         reader's hot path; `crs`: a line may hold a CR (else none is looked
         for, line by line). A big batch's lines are scanned ahead on
@@ -584,7 +584,7 @@ class InspectDecoder:
         self._settle_samples()
         self.store.touch(self.run_id)
 
-    def _feed_lines(self, lines: list[bytes], pos: int, crs: bool, fast: Any, context: tuple | None,
+    def _feed_lines(self, lines: Sequence[bytes], pos: int, crs: bool, fast: Any, context: tuple | None,
                     scanner: Any) -> tuple[int, int]:
         """`feed_run`'s loop; returns the line count and the records taken.
         C (`fast`, with `scanner`'s scans if any) applies the common lines
