@@ -221,14 +221,16 @@ def test_mutated_lines_index_the_same(tmp_path, monkeypatch, lines, cuts):
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=40).map(lambda b: b.replace(b"a", b"\n")), st.data())
 def test_lines_are_what_a_split_at_each_newline_gives(data, draw):
-    """`Lines(data, end)`, the reader's batch read in place: the lines of
-    `data[:end]` cut at each newline, the last with or without one, each
-    bytes when asked for, by index (from either end) or by slice."""
+    """`Lines(data, end, start)`, the reader's batch read in place: the
+    lines of `data[start:end]` cut at each newline, the last with or
+    without one, each bytes when asked for, by index (from either end) or
+    by slice."""
     end = draw.draw(st.integers(0, len(data)))
-    expected = data[:end].split(b"\n")
+    start = draw.draw(st.integers(0, end))
+    expected = data[start:end].split(b"\n")
     if not expected[-1]:
         expected.pop()
-    lines = Lines(data, end)
+    lines = Lines(data, end, start)
     assert len(lines) == len(expected)
     assert list(lines) == expected
     assert [lines[k] for k in range(-len(expected), len(expected))] == expected * 2
@@ -240,8 +242,9 @@ def test_lines_are_what_a_split_at_each_newline_gives(data, draw):
             lines[outside]
     with pytest.raises(TypeError):
         lines["0"]
-    with pytest.raises(ValueError):
-        Lines(data, len(data) + 1)
+    for outside in ((len(data) + 1, 0), (end, end + 1), (end, -1)):
+        with pytest.raises(ValueError):
+            Lines(data, *outside)
 
 
 def _enter_exit(tid: str, detail, start, duration, sample_id, epoch, task) -> list[bytes]:

@@ -1045,19 +1045,19 @@ static PyTypeObject LinesType;
 
 static PyObject *Lines_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     PyObject *data;
-    Py_ssize_t end, count = 0, k = 0;
+    Py_ssize_t end, start = 0, count = 0, k = 0;
     const char *s, *at, *stop;
     Lines *self;
-    static char *names[] = {"data", "end", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!n", names, &PyBytes_Type, &data, &end)) return NULL;
-    if (end < 0 || end > PyBytes_GET_SIZE(data)) {
-        PyErr_SetString(PyExc_ValueError, "end: within the data");
+    static char *names[] = {"data", "end", "start", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!n|n", names, &PyBytes_Type, &data, &end, &start)) return NULL;
+    if (start < 0 || start > end || end > PyBytes_GET_SIZE(data)) {
+        PyErr_SetString(PyExc_ValueError, "0 <= start <= end <= len(data)");
         return NULL;
     }
     s = PyBytes_AS_STRING(data);
     stop = s + end;
-    for (at = s; at < stop && (at = memchr(at, '\n', stop - at)) != NULL; at++) count++;
-    if (end > 0 && s[end - 1] != '\n') count++; /* a last line without its newline */
+    for (at = s + start; at < stop && (at = memchr(at, '\n', stop - at)) != NULL; at++) count++;
+    if (end > start && s[end - 1] != '\n') count++; /* a last line without its newline */
     if ((self = (Lines *)type->tp_alloc(type, 0)) == NULL) return NULL;
     self->data = Py_NewRef(data);
     self->starts = PyMem_Malloc(sizeof(*self->starts) * (count + 1));
@@ -1066,8 +1066,8 @@ static PyObject *Lines_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         return PyErr_NoMemory();
     }
     self->count = count;
-    self->starts[0] = 0;
-    for (at = s; at < stop && (at = memchr(at, '\n', stop - at)) != NULL; at++) self->starts[++k] = at - s + 1;
+    self->starts[0] = start;
+    for (at = s + start; at < stop && (at = memchr(at, '\n', stop - at)) != NULL; at++) self->starts[++k] = at - s + 1;
     if (k < count) self->starts[count] = end + 1; /* (as if its newline followed) */
     return (PyObject *)self;
 }
@@ -1142,8 +1142,8 @@ static PyTypeObject LinesType = {
     .tp_basicsize = sizeof(Lines),
     .tp_dealloc = (destructor)Lines_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_SEQUENCE,
-    .tp_doc = "Lines(data, end): the lines of data[:end], cut at each newline (the last may have none), "
-              "each made bytes only when asked for.",
+    .tp_doc = "Lines(data, end, start=0): the lines of data[start:end], cut at each newline (the last may have "
+              "none), each made bytes only when asked for.",
     .tp_as_sequence = &Lines_as_sequence,
     .tp_as_mapping = &Lines_as_mapping,
     .tp_new = Lines_new,
