@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import math
 import os
 import signal
@@ -85,17 +84,12 @@ def load(paths: Sequence[str], **options: Any) -> tuple[Store, list[Source]]:
     # What is read stays until exit and holds no garbage cycles: keep the
     # cyclic GC from rescanning it (full collections over millions of spans
     # cost a third of a big file's load time), then out of its reach.
-    with paused_gc():
-        try:
-            for source in sources:
-                try:
-                    source.poll(final=True)
-                except SourceError as exc:
-                    notes.append(str(exc))
-        finally:
-            # Before the collector is on again: its first collection would
-            # otherwise walk everything just read (all of it still young).
-            gc.freeze()
+    with paused_gc(freeze=True):
+        for source in sources:
+            try:
+                source.poll(final=True)
+            except SourceError as exc:
+                notes.append(str(exc))
     for text in notes:
         note(text)
     for source in sources:

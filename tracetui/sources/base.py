@@ -33,15 +33,21 @@ def written_within(path: str, seconds: float) -> bool:
 
 
 @contextmanager
-def paused_gc() -> Iterator[None]:
+def paused_gc(freeze: bool = False) -> Iterator[None]:
     """Decoding allocates millions of small objects that all stay alive; the
     cyclic collector would scan them again and again for nothing (it doubles
-    load time). Pause it around a batch."""
+    load time). Pause it around a batch. `freeze`: what is alive at the end
+    is then frozen out of its reach (`gc.freeze`) before it is on again: its
+    first collection would otherwise walk all that was made meanwhile,
+    young though it stays. Only where garbage cycles made meanwhile may be
+    kept for good (a bulk load)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if was_enabled:
             gc.enable()
 

@@ -76,10 +76,13 @@ class LineSource(DecodedSource):
         self._writer_open: bool | None = None
         self._writer_gone = WriterGone()
 
-    def poll(self, final: bool = False, max_chunks: int | None = None, take_line: bool = False) -> bool:
+    def poll(self, final: bool = False, max_chunks: int | None = None, take_line: bool = False,
+             freeze: bool = False) -> bool:
         """Read what is new (all of it, or at most `max_chunks` slices, so a
         caller can show a first screen before a big file is read);
-        `self.behind` says whether more is waiting."""
+        `self.behind` says whether more is waiting. `freeze`: what each
+        slice adds is frozen out of the cyclic collector's reach at once
+        (`paused_gc`), garbage cycles made meanwhile too."""
         changed = False
         chunks = 0
         if final and self._writer_open is None and not hasattr(self.decoder, "writer_alive") \
@@ -108,7 +111,7 @@ class LineSource(DecodedSource):
                     # News even with no new record: the panes name the file
                     # (the detail said `trace-N.log` once it was gzipped, QA).
                     changed = True
-            with self.store.lock, paused_gc():
+            with self.store.lock, paused_gc(freeze=freeze):
                 if chunk.reset:
                     self.decoder.reset()
                     changed = True

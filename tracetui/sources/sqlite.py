@@ -33,7 +33,6 @@ and a note says so.
 from __future__ import annotations
 
 import base64
-import gc
 import json
 import os
 import sqlite3
@@ -45,7 +44,8 @@ from tracetui.formats.inspect import WRITER_QUIET
 from tracetui.formats.sqlite_generic import SQLiteFormat, quote_ident
 from tracetui.sources.files import is_gzip
 from tracetui.sources.writers import database_writer
-from tracetui.sources.base import DecodedSource, Source, SourceError, records_older_than, written_within
+from tracetui.sources.base import (DecodedSource, Source, SourceError, paused_gc, records_older_than,
+                                   written_within)
 from tracetui.store import Store
 
 #: Rows fetched per batch: big enough to be fast, small enough to stream 1M rows.
@@ -318,10 +318,12 @@ class SQLiteSource(DecodedSource):
         self._data_version = None
         self._schema_version = None
 
-    def poll(self, final: bool = False, max_rows: int | None = None) -> bool:
+    def poll(self, final: bool = False, max_rows: int | None = None, freeze: bool = False) -> bool:
         """Read what changed; of a decoder that reads in slices, at most
-        `max_rows` new rows (`behind` then says whether rows are left)."""
-        changed = self._read_changes(max_rows)
+        `max_rows` new rows (`behind` then says whether rows are left).
+        `freeze`: what the read makes is frozen out of the cyclic
+        collector's reach at once (`paused_gc`)."""
+        changed = self._read_changes(max_rows, freeze)
         if not self.behind:  # the rows read are counted once all are read
             changed = self._count_rows() or changed
         return self._check_writer(changed) or changed
@@ -336,7 +338,7 @@ class SQLiteSource(DecodedSource):
     def progress(self) -> float:
         return self.decoder.progress if self.behind else 1.0
 
-    def _read_changes(self, max_rows: int | None = None) -> bool:
+    def _read_changes(self, max_rows: int | None = None, freeze: bool = False) -> bool:
         try:
             stamp = self._file_stamp()
         except OSError as exc:
@@ -389,7 +391,7 @@ class SQLiteSource(DecodedSource):
             if self._undetected:
                 self.behind = False  # nothing to read until a spans table is back
             else:
-                changed = self._read(conn, max_rows) or changed
+                changed = self._read(conn, max_rows, freeze) or changed
             if reads_without_wal(conn, self._immutable, self.db_path):
                 self._note(WITHOUT_WAL.format(path=self.path))
         except sqlite3.Error as exc:
@@ -566,23 +568,20 @@ class SQLiteSource(DecodedSource):
         with self.store.lock:
             return see(live, self._written_at, bool(self._writer_held))
 
-    def _read(self, conn: sqlite3.Connection, max_rows: int | None = None) -> bool:
+    def _read(self, conn: sqlite3.Connection, max_rows: int | None = None, freeze: bool = False) -> bool:
         """One decoder read with the cyclic garbage collector paused: a bulk
         load allocates millions of long-lived objects, and the collector
         rescanning them made reading 1M spans three times slower. At most
-        `max_rows` new rows, of a decoder that reads in slices (`more`)."""
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        `max_rows` new rows, of a decoder that reads in slices (`more`).
+        `freeze`: what it made is then frozen out of the collector's reach
+        (`paused_gc`)."""
+        with paused_gc(freeze=freeze):
             if max_rows is not None and self.reads_in_slices:
                 changed = self.decoder.read(conn, self._schema, max_rows)
                 self.behind = self.decoder.more
                 return changed
             self.behind = False
             return self.decoder.read(conn, self._schema)
-        finally:
-            if was_enabled:
-                gc.enable()
 
     def _note(self, text: str) -> None:
         if text != self._last_note:
