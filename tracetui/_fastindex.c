@@ -22,7 +22,9 @@
  * row, log record and sample state (`tests/test_fastindex.py`).
  *
  * A big batch's lines are scanned on another thread (`Scanner`, below)
- * while this one applies them.
+ * while this one applies them. The reader hands its batches over as
+ * `Lines` (below): the slice read and where each line starts, the lines
+ * read where they lie.
  */
 
 #include "_jsonscan.h"
@@ -1186,15 +1188,15 @@ static Py_ssize_t batch_length(PyObject *lines) {
  * core, while this one applies the lines before it. It was ~0.4 s of the
  * ~3 s a 1M-line log took to index.
  *
- * A worker thread scans the lines of one batch (`feed_run`'s list) in
- * order into a ring of SCAN_RING blocks of SCAN_BLOCK lines; `feed` takes
- * each line's scan from there instead of scanning it. The two meet once a
- * block, under a mutex: the worker waits while it is a ring ahead of the
- * line `feed` is at, and `feed` (the GIL let go) while its line is not
- * scanned yet. The worker reads only the bytes of the lines, which the
- * Scanner holds (its list), and stops when told to (`close`). Where
- * threads cannot be made (no pthreads, or one refused), the scanner scans
- * each line when `feed` asks for it. */
+ * A worker thread scans the lines of one batch (`feed_run`'s, a list or
+ * a `Lines`) in order into a ring of SCAN_RING blocks of SCAN_BLOCK lines;
+ * `feed` takes each line's scan from there instead of scanning it. The
+ * two meet once a block, under a mutex: the worker waits while it is a
+ * ring ahead of the line `feed` is at, and `feed` (the GIL let go) while
+ * its line is not scanned yet. The worker reads only the bytes of the
+ * lines, which the Scanner holds (its batch), and stops when told to
+ * (`close`). Where threads cannot be made (no pthreads, or one refused),
+ * the scanner scans each line when `feed` asks for it. */
 
 #define SCAN_BLOCK 128
 #define SCAN_RING 8
@@ -1213,7 +1215,7 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     PyObject *lines;                  /* the batch (held: its bytes are read) */
-    const unsigned char **starts;     /* of lines[0:count], each a bytes */
+    const unsigned char **starts;     /* of lines[0:count], where each lies */
     Py_ssize_t *lens;
     Py_ssize_t count;                 /* lines up to the first that is not bytes */
     int crs;
