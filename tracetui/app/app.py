@@ -514,10 +514,13 @@ class TraceApp(KeysInOrder):
             self._first_slices_undrawn = False
         if slices or found:
             self.apply_changes()
-        # The reader starts once the first frame is drawn: it would share the
-        # GIL with the first layout (~100 ms of UI work, the first slices in
-        # it already).
-        self.call_after_refresh(self.read_sources)
+
+    def on_ready(self) -> None:
+        # The reader starts once the first frame is drawn (Textual's `Ready`):
+        # it would share the GIL with the first layout (~100 ms of UI work,
+        # the first slices in it already). Not after the frames that follow
+        # it (`call_after_refresh`: 0.1 s later, the index as much later).
+        self.read_sources()
 
     def _read_first_slices(self) -> None:
         """Read the first slice of each log the reader would read at once,
