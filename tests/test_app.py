@@ -3132,11 +3132,12 @@ async def test_while_loading_each_slice_is_frozen_out_of_the_collectors_reach(tm
 
     path = tmp_path / "trace-1.log"
     _gen_inspect(path, 3000, 7, start=NOW - 600)
-    tracked = []  # (loading, spans the collector tracks) as each slice is read
+    tracked = []  # (loading, this run's spans the collector tracks) as each slice is read
     follower_poll = FileFollower.poll
 
     def watched(self, *args, **kwargs):
-        tracked.append((app.loading, sum(type(o) is Span for o in gc.get_objects())))
+        run = app.store.runs.get("trace-1")  # (other tests' spans may still be about)
+        tracked.append((app.loading, sum(type(o) is Span and o.run is run for o in gc.get_objects())))
         return follower_poll(self, *args, **kwargs)
 
     monkeypatch.setattr(FileFollower, "poll", watched)
@@ -3146,10 +3147,8 @@ async def test_while_loading_each_slice_is_frozen_out_of_the_collectors_reach(tm
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
         for k in range(2):
-            with open(path, "a") as f:
-                f.write(json.dumps({"timestamp": "2026-11-23T05:40:00+00:00", "level": "TRACE", "message": "m",
-                                    "action": "Model", "detail": "d", "event": "enter", "trace_id": f"F{k}",
-                                    "start_time": NOW - 1}) + "\n")
+            with open(path, "ab") as f:
+                f.write(c.line(c.inspect_record("enter", f"F{k}", "Model", "d", start=NOW - 1)))
             for _ in range(50):
                 await pilot.pause(0.05)
                 if f"F{k}" in app.store.runs["trace-1"].spans:

@@ -217,36 +217,6 @@ def test_mutated_lines_index_the_same(tmp_path, monkeypatch, lines, cuts):
     assert index(path, data, FAST_FEED, monkeypatch, cuts, in_place=True) == python
 
 
-@needs_c
-@settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=40).map(lambda b: b.replace(b"a", b"\n")), st.data())
-def test_lines_are_what_a_split_at_each_newline_gives(data, draw):
-    """`Lines(data, end, start)`, the reader's batch read in place: the
-    lines of `data[start:end]` cut at each newline, the last with or
-    without one, each bytes when asked for, by index (from either end) or
-    by slice."""
-    end = draw.draw(st.integers(0, len(data)))
-    start = draw.draw(st.integers(0, end))
-    expected = data[start:end].split(b"\n")
-    if not expected[-1]:
-        expected.pop()
-    lines = Lines(data, end, start)
-    assert len(lines) == len(expected)
-    assert list(lines) == expected
-    assert [lines[k] for k in range(-len(expected), len(expected))] == expected * 2
-    start, stop, step = draw.draw(st.integers(-50, 50)), draw.draw(st.integers(-50, 50)), draw.draw(
-        st.sampled_from([1, 2, -1, 3]))
-    assert lines[start:stop:step] == expected[start:stop:step]
-    for outside in (len(expected), -len(expected) - 1):
-        with pytest.raises(IndexError):
-            lines[outside]
-    with pytest.raises(TypeError):
-        lines["0"]
-    for outside in ((len(data) + 1, 0), (end, end + 1), (end, -1)):
-        with pytest.raises(ValueError):
-            Lines(data, *outside)
-
-
 def _enter_exit(tid: str, detail, start, duration, sample_id, epoch, task) -> list[bytes]:
     base = {"timestamp": "2026-11-23T05:37:25.123456+00:00", "level": "TRACE",
             "message": f"task={task} sample={sample_id}\nTool Call: x", "action": "Tool Call",

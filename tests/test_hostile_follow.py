@@ -118,6 +118,36 @@ def test_follower_hands_out_each_line_once_whole(tmp_path, monkeypatch, in_place
         assert got == [(0, b"alpha"), (6, b"beta\r"), (12, b"\x00gamma"), (19, b"\xffdelta")], cut
 
 
+@pytest.mark.skipif(files.Lines is None, reason="the C accelerator is not built")
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=40).map(lambda b: b.replace(b"a", b"\n")), st.data())
+def test_lines_are_what_a_split_at_each_newline_gives(data, draw):
+    """`Lines(data, end, start)`, the follower's lines read in place: the
+    lines of `data[start:end]` cut at each newline, the last with or
+    without one, each bytes when asked for, by index (from either end) or
+    by slice."""
+    end = draw.draw(st.integers(0, len(data)))
+    start = draw.draw(st.integers(0, end))
+    expected = data[start:end].split(b"\n")
+    if not expected[-1]:
+        expected.pop()
+    lines = files.Lines(data, end, start)
+    assert len(lines) == len(expected)
+    assert list(lines) == expected
+    assert [lines[k] for k in range(-len(expected), len(expected))] == expected * 2
+    start, stop, step = draw.draw(st.integers(-50, 50)), draw.draw(st.integers(-50, 50)), draw.draw(
+        st.sampled_from([1, 2, -1, 3]))
+    assert lines[start:stop:step] == expected[start:stop:step]
+    for outside in (len(expected), -len(expected) - 1):
+        with pytest.raises(IndexError):
+            lines[outside]
+    with pytest.raises(TypeError):
+        lines["0"]
+    for outside in ((len(data) + 1, 0), (end, end + 1), (end, -1)):
+        with pytest.raises(ValueError):
+            files.Lines(data, *outside)
+
+
 # -- a file changed under the follower ----------------------------------------------------------
 
 def _inspect_source(path: str) -> tuple[Store, LineSource]:
