@@ -25,6 +25,7 @@ from textual.strip import Strip
 
 from tracetui.analysis import enclosing_sample, shown_duration
 from tracetui.app.line_list import LiteralTitle, set_scroll_size
+from tracetui.app.scrollbar import QuickScrollBars
 from tracetui.app.style import STATUS_STYLE, status_icon
 from tracetui.clock import ages_cut_short, as_of, last_seen_at_work, runs_to_the_end
 from tracetui.model import PAUSED, RUNNING, Anomalies, Event, EventLog, Span, epoch_seconds, orphan_note
@@ -605,7 +606,7 @@ def log_for(span: Span) -> Sequence[Event]:
     return []
 
 
-class DetailPane(ScrollView, can_focus=True):
+class DetailPane(QuickScrollBars, ScrollView, can_focus=True):
     """Scrollable view of one span, drawn line by line.
 
     Not a `Static` in a `VerticalScroll`: updating a Static asks for a

@@ -25,6 +25,7 @@ from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tracetui.app.scrollbar import QuickScrollBars
 from tracetui.text import kept_before_ellipsis
 
 #: Background of the cursor row (focused / unfocused pane).
@@ -182,7 +183,7 @@ def _no_refresh(*regions, **kwargs) -> None:
     """Stands in for `Widget.refresh` while a title is set (`LiteralTitle`)."""
 
 
-class LineList(ScrollView, can_focus=True):
+class LineList(QuickScrollBars, ScrollView, can_focus=True):
     """Subclasses implement `row_count()` and `render_row(index, width)`."""
 
     border_title = LiteralTitle()  # type: ignore[assignment]
