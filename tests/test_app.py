@@ -1704,6 +1704,35 @@ async def test_reveal_splices_rows_as_a_full_layout_would(demo_log):
             assert spliced == tree.rows
 
 
+async def test_a_jump_scrolls_the_tree_once_with_the_span_in_the_middle(demo_log):
+    """The jump scrolls the pane once, to the span in its middle: setting
+    the cursor first scrolled it to the pane's edge, and the pane was
+    scrolled again (each scroll a millisecond of the jump)."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        for node in tree.run.spans.values():
+            if node.children:
+                tree.set_open(node, True)
+        tree._rebuild()
+        tree.sync_size()
+        await pilot.pause()
+        height = tree.size.height
+        far = [s for s, _ in list(tree.rows)[2 * height:-2 * height]]
+        assert far, "the tree is taller than two panes"
+        tree.scroll_to(y=0, animate=False)
+        scrolls = []
+        original = tree.scroll_to
+        tree.scroll_to = lambda *a, **k: scrolls.append(k.get("y")) or original(*a, **k)  # type: ignore[method-assign]
+        span = far[len(far) // 2]
+        tree.reveal(span)
+        index = tree.index_of(span)
+        assert tree.current is span
+        assert scrolls == [index - height // 2]
+        assert tree.scroll_offset.y == index - height // 2
+
+
 async def test_a_big_runs_filter_never_writes_out_its_spans_on_the_ui_thread(demo_log, monkeypatch):
     """Each letter refining a big run's filter hands the spans matched so far
     to a worker; Textual wrote the repr of every argument into the worker's

@@ -1326,9 +1326,12 @@ class SpanTree(LineList):
         # telling which rows changed first would be wasted.
         self.sync_size(repaint=False)
         if index is not None:
-            self.cursor = index
+            # The view first, centred on the span, then the cursor, which
+            # is then in view: set first, it scrolled the pane to its edge,
+            # and the pane was scrolled again (each scroll ~1 ms of the jump).
             height = self.size.height or 10
             self.scroll_to(y=max(0, index - height // 2), animate=False)
+            self.cursor = index
             self.post_message(self.SpanSelected(span))
         self.repaint_changed_rows()
 
