@@ -1,0 +1,50 @@
+"""With NO_COLOR set, the explorer draws, in shades of grey."""
+
+from __future__ import annotations
+
+import os
+
+from textual.geometry import Region
+
+from tracetui.app.main import build_app
+from tracetui.app.monochrome import NullSafeMonochrome
+
+#: A real Inspect log (`sample_traces/make_inspect.py`): running, cancelled
+#: and failed actions.
+MIXED = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "inspect", "mixed.log.gz")
+
+
+def colours(lines) -> set[tuple[int, int, int]]:
+    """Every colour (foreground and background) the lines are drawn in."""
+    found = set()
+    for line in lines:
+        for segment in line:
+            style = segment.style
+            for colour in (style.color, style.bgcolor) if style is not None else ():
+                if colour is not None and colour.triplet is not None:
+                    found.add(tuple(colour.triplet))
+    return found
+
+
+async def test_the_explorer_draws_every_pane_in_grey_with_no_color(monkeypatch):
+    """Textual's NO_COLOR filter failed on a segment without a style (a
+    blank line, a padded row): the app died on its first frame (QA). Every
+    pane, the jump to an anomaly and the help screen included."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = build_app([MIXED])
+    assert any(isinstance(f, NullSafeMonochrome) for f in app.get_line_filters())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("enter")  # on the panel's first anomaly: the tree and the detail show it
+        await pilot.pause(0.3)
+        assert app.tree.current is not None
+        drawn = set()
+        for pane in (app.run_list, app.anomaly_panel, app.tree, app.detail):
+            lines = pane.render_lines(Region(0, 0, *pane.outer_size))
+            assert lines and all(line.cell_length == pane.outer_size.width for line in lines)
+            drawn |= colours(lines)
+        assert len(drawn) > 1, "drawn in more than one shade"
+        assert all(r == g == b for r, g, b in drawn), drawn
+        await pilot.press("question_mark")
+        await pilot.pause(0.2)
+        assert app.screen.__class__.__name__ == "HelpScreen"
