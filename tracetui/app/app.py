@@ -40,7 +40,7 @@ from tracetui.app.key_bar import KeyBar
 from tracetui.app.key_order import KeysInOrder
 from tracetui.app.let_go import LetGoExecutor
 from tracetui.app.line_list import LineList
-from tracetui.app.monochrome import use_null_safe_monochrome
+from tracetui.app.line_filters import use_safe_line_filters
 from tracetui.app.run_list import RunList
 from tracetui.app.screens import HelpScreen, MainScreen, NotesScreen, RawScreen
 from tracetui.app.span_tree import SpanTree
@@ -319,7 +319,7 @@ class TraceApp(KeysInOrder):
         """`prescans`: scans of big logs already under way, by path
         (`prescan.start_early`), taken up by `prescan` in its turn."""
         super().__init__()
-        use_null_safe_monochrome(self)  # NO_COLOR set: Textual's filter failed on the first frame
+        use_safe_line_filters(self)  # NO_COLOR or TEXTUAL_FILTERS=dim: Textual's filters failed on the first frame
         self.sources = sources
         self.store = store
         self.notes = list(notes or [])
