@@ -15,4 +15,12 @@ import os
 #: gives more now was not established.)
 FRAMES_PER_SECOND = 120
 
-os.environ.setdefault("TEXTUAL_FPS", str(FRAMES_PER_SECOND))
+_OURS = "TEXTUAL_FPS" not in os.environ
+if _OURS:
+    os.environ["TEXTUAL_FPS"] = str(FRAMES_PER_SECOND)
+import textual.constants  # noqa: E402  (reads it now, once)
+
+if _OURS:
+    # Read: not passed on to what the explorer starts (the prescan's
+    # process, a Textual app a user's shell runs from it).
+    del os.environ["TEXTUAL_FPS"]
