@@ -1,6 +1,7 @@
 """The Textual explorer: screens, widgets and styles. Reads the store, adds
 only presentation."""
 
+import importlib
 import os
 
 #: Textual draws at most this many frames a second (its `TEXTUAL_FPS`, read
@@ -18,7 +19,7 @@ FRAMES_PER_SECOND = 120
 _OURS = "TEXTUAL_FPS" not in os.environ
 if _OURS:
     os.environ["TEXTUAL_FPS"] = str(FRAMES_PER_SECOND)
-import textual.constants  # noqa: E402  (reads it now, once)
+importlib.import_module("textual.constants")  # Textual reads it now, once
 
 if _OURS:
     # Read: not passed on to what the explorer starts (the prescan's
