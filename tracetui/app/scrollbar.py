@@ -75,7 +75,7 @@ class QuickScrollBar(ScrollBar):
         # thumb, its two partial ends): each is made once, and shared. A
         # `Strip` costs ~8 us to make (seven caches of its own), and Textual
         # made two a line (the line, then the line filtered).
-        made: dict[Segment, Strip] = {}
+        made: dict[object, Strip] = {}  # by segment, or segments (a horizontal bar)
 
         def strip_of(segments: list[Segment], cells: int) -> Strip:
             key = segments[0] if len(segments) == 1 else tuple(segments)
