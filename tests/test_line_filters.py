@@ -9,9 +9,25 @@ from textual.geometry import Region
 from tracetui.app.main import build_app
 from tracetui.app.line_filters import NullSafeMonochrome, SafeDimFilter
 
-#: A real Inspect log (`sample_traces/make_inspect.py`): running, cancelled
-#: and failed actions.
-MIXED = os.path.join(os.path.dirname(__file__), "..", "sample_traces", "inspect", "mixed.log.gz")
+
+
+def mixed(samples: str) -> str:
+    """A real Inspect log (`sample_traces/make_inspect.py`) with failed
+    actions: the anomaly panel lists them once `e` is pressed."""
+    return os.path.join(samples, "inspect", "mixed.log.gz")
+
+
+async def jump_to_an_error(app, pilot) -> None:
+    """`e`, then `enter` on the panel's first row: the tree and the detail
+    show its span, and the focus moves to the tree."""
+    await pilot.pause(0.3)
+    await pilot.press("e")
+    await pilot.pause(0.2)
+    row = app.anomaly_panel.current
+    assert row is not None, "the panel lists the log's errors"
+    await pilot.press("enter")
+    await pilot.pause(0.3)
+    assert app.focused is app.tree and app.tree.current is row[1].span and app.detail.span is row[1].span
 
 
 def colours(lines) -> set[tuple[int, int, int]]:
@@ -26,18 +42,15 @@ def colours(lines) -> set[tuple[int, int, int]]:
     return found
 
 
-async def test_the_explorer_draws_every_pane_in_grey_with_no_color(monkeypatch):
+async def test_the_explorer_draws_every_pane_in_grey_with_no_color(monkeypatch, samples):
     """Textual's NO_COLOR filter failed on a segment without a style (a
     blank line, a padded row): the app died on its first frame (QA). Every
     pane, the jump to an anomaly and the help screen included."""
     monkeypatch.setenv("NO_COLOR", "1")
-    app = build_app([MIXED])
+    app = build_app([mixed(samples)])
     assert any(isinstance(f, NullSafeMonochrome) for f in app.get_line_filters())
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.pause(0.3)
-        await pilot.press("enter")  # on the panel's first anomaly: the tree and the detail show it
-        await pilot.pause(0.3)
-        assert app.tree.current is not None
+        await jump_to_an_error(app, pilot)
         drawn = set()
         for pane in (app.run_list, app.anomaly_panel, app.tree, app.detail):
             lines = pane.render_lines(Region(0, 0, *pane.outer_size))
@@ -50,7 +63,7 @@ async def test_the_explorer_draws_every_pane_in_grey_with_no_color(monkeypatch):
         assert app.screen.__class__.__name__ == "HelpScreen"
 
 
-async def test_the_explorer_draws_every_pane_with_textuals_dim_filter(monkeypatch):
+async def test_the_explorer_draws_every_pane_with_textuals_dim_filter(monkeypatch, samples):
     """TEXTUAL_FILTERS=dim: Textual's filter blends a dim segment's colour
     into its background, and failed on the explorer's dim text, which has
     no colour of its own (the first frame, QA). The text it can blend is
@@ -58,12 +71,10 @@ async def test_the_explorer_draws_every_pane_with_textuals_dim_filter(monkeypatc
     import textual.constants
 
     monkeypatch.setattr(textual.constants, "FILTERS", "dim")
-    app = build_app([MIXED])
+    app = build_app([mixed(samples)])
     assert any(isinstance(f, SafeDimFilter) for f in app.get_line_filters())
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await pilot.pause(0.3)
+        await jump_to_an_error(app, pilot)
         for pane in (app.run_list, app.anomaly_panel, app.tree, app.detail):
             lines = pane.render_lines(Region(0, 0, *pane.outer_size))
             assert lines and all(line.cell_length == pane.outer_size.width for line in lines)

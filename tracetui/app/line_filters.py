@@ -47,8 +47,9 @@ class SafeDimFilter(DimFilter):
     """Textual's `DimFilter`, for dim segments whose colours it cannot blend."""
 
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
-        blended = iter(super().apply([segment for segment in segments if _blendable(segment.style)], background))
-        return [next(blended) if _blendable(segment.style) else segment for segment in segments]
+        blendable = [_blendable(segment.style) for segment in segments]
+        blended = iter(super().apply([s for s, b in zip(segments, blendable) if b], background))
+        return [next(blended) if b else s for s, b in zip(segments, blendable)]
 
 
 def _safe(line_filter: LineFilter) -> LineFilter:
