@@ -429,7 +429,7 @@ def test_a_scanner_asked_for_lines_again_scans_them_anew(tmp_path, scanning):
         context = (decoder, decoder.run, decoder.run.spans, decoder._samples, decoder._open, decoder._stale,
                    decoder.run.anomalies.running, decoder._shared, decoder.run.lately_active,
                    inspect_format.SHARED_MAX_LEN, inspect_format.SHARED_MAX_ENTRIES,
-                   inspect_format.LATELY_KEPT, decoder.run.events)
+                   inspect_format.LATELY_KEPT, decoder.run.events, decoder._sample_cache)
         scanner = scanner_of(lines)
         done = [FAST_FEED(context, lines, 0, 0, False, scanner)[:2] for _ in range(2)]
         if scanner is not None:
@@ -439,3 +439,72 @@ def test_a_scanner_asked_for_lines_again_scans_them_anew(tmp_path, scanning):
     scanned = twice(lambda lines: inspect_format.SCANNER(lines, False))
     assert scanned[0] == [(5000, sum(len(line) + 1 for line in lines))] * 2
     assert scanned == twice(lambda lines: None)
+
+
+def _sample_lines(keys: list[tuple[bytes, bytes, bytes]]) -> bytes:
+    """An enter and its exit for each (task, sample_id, epoch), spelled as
+    given (raw JSON; b"" leaves the field out), each action in its own
+    sample's round: every key's enter, then every key's exit."""
+    def fields(task: bytes, sample_id: bytes, epoch: bytes) -> bytes:
+        out = b""
+        for name, raw in ((b"task", task), (b"sample_id", sample_id), (b"epoch", epoch)):
+            if raw:
+                out += b', "%s": %s' % (name, raw)
+        return out
+
+    enters, exits = [], []
+    for n, key in enumerate(keys):
+        common = (b'"timestamp": "2026-11-23T05:37:25.123456+00:00", "level": "TRACE", "message": "m", '
+                  b'"action": "Tool Call", "detail": "d%d", "trace_id": "id%d"' % (n, n))
+        enters.append(b'{%s, "event": "enter", "start_time": %d.5%s}' % (common, 1795412244 + n, fields(*key)))
+        exits.append(b'{%s, "event": "exit", "duration": 0.25%s}' % (common, fields(*key)))
+    return b"\n".join(enters + exits) + b"\n"
+
+
+@needs_c
+def test_a_line_finds_its_sample_however_its_key_is_spelled(tmp_path, monkeypatch):
+    """C finds a line's sample among those lately named by the key's bytes
+    in the line (`SampleCache`). Spellings of one key (an escaped string,
+    `-0`) find the one sample; a string and an int of the same digits are
+    two; thousands of samples in turn push each other out of the cache;
+    and each line's sample is the one Python finds."""
+    path = str(tmp_path / "trace-11.log")
+    spellings = [(b'"t"', b'"1"', b"1"), (b'"t"', b"1", b"1"), (b'"t"', b'"\\u0031"', b"1"),
+                 (b'"t"', b"0", b"1"), (b'"t"', b"-0", b"1"), (b'"t"', b'"1"', b""), (b"", b'"1"', b"1"),
+                 (b'"\\u0074"', b'"1"', b"1"), (b'"t"', b'"' + b"x" * 120 + b'"', b"1")]
+    many = [(b'"t%d"' % (n % 3), b'"s%d"' % n, b"%d" % (n % 2 + 1)) for n in range(3000)]
+    data = _sample_lines(spellings * 3 + many + many[::-1])
+    python = index(path, data, None, monkeypatch, cuts=[500, 4000])
+    assert index(path, data, FAST_FEED, monkeypatch, cuts=[500, 4000]) == python
+    assert index(path, data, FAST_FEED, monkeypatch, cuts=[500, 4000], in_place=True) == python
+    samples = python[14]  # the decoder's samples (`state`)
+    assert len(samples) == 3000 + 6  # "1" and 1, 0 (and -0), no epoch, no task, the long id, "1" of task "t"
+
+    decoder = InspectDecoder(Store(), path)
+    decoder.feed_run(data.split(b"\n")[:-1], 0)
+    hits, misses = decoder._sample_cache.counts
+    # The last named found there; the first, pushed out since, through the dict.
+    assert hits > 1000 and misses > len(samples) + 1000
+
+
+@needs_c
+def test_a_replaced_file_is_read_with_its_own_samples(tmp_path, monkeypatch):
+    """A file replaced (`reset`) names the same samples anew: its actions
+    hang under the new run's sample nodes, not under those of the run
+    dropped (which C would still find among the samples lately named)."""
+    path = str(tmp_path / "trace-12.log")
+    data = _sample_lines([(b'"t"', b'"s%d"' % n, b"1") for n in range(40)])
+    lines = data.split(b"\n")[:-1]
+
+    def read_twice(fast) -> tuple:
+        monkeypatch.setattr(inspect_format, "FAST_FEED", fast)
+        decoder = InspectDecoder(Store(), path)
+        decoder.now = lambda: 1.9e9
+        decoder.feed_run(lines, 0)
+        decoder.reset()
+        decoder.feed_run(lines, 0)
+        return state(decoder)
+
+    python = read_twice(None)
+    assert len(python[14]) == 40  # the second reading's samples (`state`)
+    assert read_twice(FAST_FEED) == python

@@ -568,6 +568,165 @@ done:
     return result;
 }
 
+/* A decoder's samples by their key as a line spells it (`sample_of`).
+ *
+ * Why: finding a line's sample was ~15% of the reader's time on a 1M-line
+ * log. Each line's `sample_id` was made a new str, the key a new tuple,
+ * hashed (SipHash of that str) and looked up among every sample of the
+ * log (a dict of 117,000, out of the CPU's cache), and its key compared
+ * field by field. Here the key's bytes (each field's kind, length and
+ * bytes, as the line holds them) are hashed and found among the samples
+ * lately named: the few an eval runs at once, nothing made. A sample, once
+ * made, stays the one of its key (`_samples` only grows), so what is found
+ * here is what the dict would give. Not found (a key longer than
+ * SAMPLE_KEY_MAX, an escaped string, a sample not named lately), the dict
+ * is asked, as before. */
+#define SAMPLE_KEY_MAX 96
+/* Two ways of 512 sets: an eval runs tens to hundreds of samples at once
+ * (`max_samples`); 120 KB a decoder, allocated at its first sample. */
+#define SAMPLE_SETS 512
+#define SAMPLE_WAYS 2
+
+typedef struct {
+    uint64_t hash;
+    PyObject *sample; /* NULL: an empty way */
+    Py_ssize_t len;
+    unsigned char key[SAMPLE_KEY_MAX];
+} CachedSample;
+
+typedef struct {
+    PyObject_HEAD
+    CachedSample *ways; /* SAMPLE_SETS * SAMPLE_WAYS, or NULL until the first sample */
+    Py_ssize_t hits, misses;
+} SampleCache;
+
+static PyTypeObject SampleCacheType;
+
+static PyObject *SampleCache_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    static char *names[] = {NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "", names)) return NULL;
+    return type->tp_alloc(type, 0); /* zeroed: no ways yet */
+}
+
+static int SampleCache_clear(SampleCache *self) {
+    if (self->ways != NULL)
+        for (Py_ssize_t k = 0; k < SAMPLE_SETS * SAMPLE_WAYS; k++) Py_CLEAR(self->ways[k].sample);
+    return 0;
+}
+
+static int SampleCache_traverse(SampleCache *self, visitproc visit, void *arg) {
+    if (self->ways != NULL)
+        for (Py_ssize_t k = 0; k < SAMPLE_SETS * SAMPLE_WAYS; k++) Py_VISIT(self->ways[k].sample);
+    return 0;
+}
+
+static void SampleCache_dealloc(SampleCache *self) {
+    PyObject_GC_UnTrack(self);
+    SampleCache_clear(self);
+    PyMem_Free(self->ways);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *SampleCache_counts(SampleCache *self, void *Py_UNUSED(closure)) {
+    return Py_BuildValue("nn", self->hits, self->misses);
+}
+
+static PyGetSetDef SampleCache_getset[] = {
+    {"counts", (getter)SampleCache_counts, NULL, "(hits, misses): lines whose sample was found here, and not.",
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject SampleCacheType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "tracetui._fastindex.SampleCache",
+    .tp_basicsize = sizeof(SampleCache),
+    .tp_dealloc = (destructor)SampleCache_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "SampleCache(): a decoder's samples lately named, by their key as a line spells it (for `feed`).",
+    .tp_traverse = (traverseproc)SampleCache_traverse,
+    .tp_clear = (inquiry)SampleCache_clear,
+    .tp_getset = SampleCache_getset,
+    .tp_new = SampleCache_new,
+};
+
+/* The bytes of a line's sample key: for `sample_id`, `task` and `epoch`,
+ * a kind (0 absent, 1 a string, 2 an int), then for a value its length
+ * and bytes. -1 if `key_field` would not take one of them as it is (an
+ * escaped string: two spellings of one key would be found apart, which is
+ * harmless, but the rest is Python's), or the key is longer than
+ * SAMPLE_KEY_MAX. Two keys whose bytes differ may still be one sample's
+ * (`-0` and `0`): each finds it through the dict, once. */
+static Py_ssize_t sample_key(const Value *v, unsigned found, unsigned char *out) {
+    static const int fields[3] = {K_SAMPLE_ID, K_TASK, K_EPOCH};
+    Py_ssize_t n = 0;
+    for (int f = 0; f < 3; f++) {
+        const Value *field = &v[fields[f]];
+        unsigned char kind;
+        if (!(found & (1u << fields[f]))) {
+            if (fields[f] == K_SAMPLE_ID) return -1;
+            if (n + 1 > SAMPLE_KEY_MAX) return -1;
+            out[n++] = 0;
+            continue;
+        }
+        if (field->kind == V_STR && !field->escaped) kind = 1;
+        else if (field->kind == V_INT && field->len <= 18) kind = 2;
+        else return -1;
+        if (field->len > 255 || n + 2 + field->len > SAMPLE_KEY_MAX) return -1;
+        out[n++] = kind;
+        out[n++] = (unsigned char)field->len;
+        memcpy(out + n, field->start, field->len);
+        n += field->len;
+    }
+    return n;
+}
+
+/* FNV-1a: the keys are short, and a set is picked by the low bits. */
+static inline uint64_t key_hash(const unsigned char *key, Py_ssize_t len) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (Py_ssize_t k = 0; k < len; k++) h = (h ^ key[k]) * 0x100000001b3ULL;
+    return h ^ (h >> 29);
+}
+
+/* The sample of this key in the cache (borrowed), or NULL; the set it
+ * belongs in through `*set` (NULL if there is no cache: no memory). */
+static PyObject *cached_sample(SampleCache *cache, const unsigned char *key, Py_ssize_t len, uint64_t hash,
+                               CachedSample **set) {
+    CachedSample *ways;
+    if (cache->ways == NULL &&
+        (cache->ways = PyMem_Calloc(SAMPLE_SETS * SAMPLE_WAYS, sizeof(CachedSample))) == NULL) {
+        *set = NULL; /* (no error: the dict answers, as before) */
+        return NULL;
+    }
+    ways = *set = &cache->ways[(hash % SAMPLE_SETS) * SAMPLE_WAYS];
+    for (int w = 0; w < SAMPLE_WAYS; w++) {
+        if (ways[w].sample != NULL && ways[w].hash == hash && ways[w].len == len &&
+            memcmp(ways[w].key, key, len) == 0) {
+            if (w > 0) { /* the most recent first: the other way goes next */
+                CachedSample found = ways[w];
+                memmove(&ways[1], &ways[0], w * sizeof(CachedSample));
+                ways[0] = found;
+            }
+            cache->hits++;
+            return ways[0].sample;
+        }
+    }
+    cache->misses++;
+    return NULL;
+}
+
+/* The sample found for a key through the dict, kept as its set's most recent. */
+static void cache_sample(CachedSample *ways, const unsigned char *key, Py_ssize_t len, uint64_t hash,
+                         PyObject *sample) {
+    PyObject *evicted = ways[SAMPLE_WAYS - 1].sample;
+    memmove(&ways[1], &ways[0], (SAMPLE_WAYS - 1) * sizeof(CachedSample));
+    ways[0].hash = hash;
+    ways[0].len = len;
+    memcpy(ways[0].key, key, len);
+    ways[0].sample = Py_NewRef(sample);
+    Py_XDECREF(evicted); /* last: a _Sample's dealloc runs no code of ours, but the ways are settled first */
+}
+
 /* The record's sample (a new reference): as `_sample(rec)` finds it, made
  * the first time it is named (by `new_sample`, or by Python's
  * `_sample_for` for a task's first sample), as `_enter` and `_event` make
@@ -576,6 +735,15 @@ done:
  * Python. */
 static PyObject *sample_of(PyObject *const *ctx, const Value *v, unsigned found) {
     PyObject *task = NULL, *sample_id = NULL, *epoch = NULL, *key = NULL, *sample = NULL;
+    unsigned char key_bytes[SAMPLE_KEY_MAX];
+    Py_ssize_t key_len = sample_key(v, found, key_bytes);
+    uint64_t hash = 0;
+    CachedSample *set = NULL;
+    if (key_len >= 0) {
+        hash = key_hash(key_bytes, key_len);
+        if ((sample = cached_sample((SampleCache *)ctx[13], key_bytes, key_len, hash, &set)) != NULL)
+            return Py_NewRef(sample);
+    }
     if ((sample_id = key_field(v, found, K_SAMPLE_ID, 0)) == NULL || (task = key_field(v, found, K_TASK, 1)) == NULL ||
         (epoch = key_field(v, found, K_EPOCH, 1)) == NULL || (key = PyTuple_Pack(3, task, sample_id, epoch)) == NULL)
         goto done;
@@ -588,6 +756,7 @@ static PyObject *sample_of(PyObject *const *ctx, const Value *v, unsigned found)
             sample = PyObject_CallMethodObjArgs(ctx[0], SAMPLE_FOR, task, sample_id, epoch, NULL);
     }
     if (sample != NULL && !Py_IS_TYPE(sample, SAMPLE_TYPE)) Py_CLEAR(sample);
+    if (sample != NULL && set != NULL) cache_sample(set, key_bytes, key_len, hash, sample);
 done:
     Py_XDECREF(task);
     Py_XDECREF(sample_id);
@@ -1418,7 +1587,8 @@ PyDoc_STRVAR(feed_doc,
 "Python to read: its index and byte offset are returned, with how many\n"
 "records were applied.\n"
 "`context`: (decoder, run, run.spans, samples, open, stale, running, shared,\n"
-"run.lately_active, SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, run.events).\n"
+"run.lately_active, SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, run.events,\n"
+"sample_cache), sample_cache a SampleCache of the decoder's own.\n"
 "`crs`: a line may hold a CR (such lines are Python's).\n"
 "`lines`: a list of bytes, or a Lines.\n"
 "`scanner`: a Scanner(lines, crs), whose worker scans the lines ahead.");
@@ -1444,8 +1614,8 @@ static PyObject *feed(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_RuntimeError, "_fastindex.setup() was not called");
         return NULL;
     }
-    if (PyTuple_GET_SIZE(context) != 13) {
-        PyErr_SetString(PyExc_ValueError, "context has 13 members");
+    if (PyTuple_GET_SIZE(context) != 14) {
+        PyErr_SetString(PyExc_ValueError, "context has 14 members");
         return NULL;
     }
     ctx = &PyTuple_GET_ITEM(context, 0);
@@ -1458,6 +1628,10 @@ static PyObject *feed(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_TypeError, "context[2:9] are dicts");
             return NULL;
         }
+    }
+    if (!Py_IS_TYPE(ctx[13], &SampleCacheType)) {
+        PyErr_SetString(PyExc_TypeError, "context[13] is a SampleCache");
+        return NULL;
     }
     if ((SHARED_MAX_LEN = PyLong_AsSsize_t(ctx[9])) < 0 || (SHARED_MAX_ENTRIES = PyLong_AsSsize_t(ctx[10])) < 0 ||
         (LATELY_KEPT = PyLong_AsSsize_t(ctx[11])) < 0) {
@@ -1665,9 +1839,11 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
         return NULL;
     {
         PyObject *m;
-        if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&LinesType) < 0 || (m = PyModule_Create(&module)) == NULL)
+        if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&LinesType) < 0 || PyType_Ready(&SampleCacheType) < 0 ||
+            (m = PyModule_Create(&module)) == NULL)
             return NULL;
         if (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0 ||
+            PyModule_AddObjectRef(m, "SampleCache", (PyObject *)&SampleCacheType) < 0 ||
             PyModule_AddObjectRef(m, "Lines", (PyObject *)&LinesType) < 0) {
             Py_DECREF(m);
             return NULL;

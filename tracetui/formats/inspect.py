@@ -417,6 +417,9 @@ class InspectDecoder:
         self._open: dict[str, tuple[Span, _Sample | None]] = {}
         #: Short strings seen before (`share`).
         self._shared: dict[str, str] = {}
+        #: The samples lately named, by their key as the line spells it,
+        #: for C to find a line's sample without the dict (`_fastindex.c`).
+        self._sample_cache = _fastindex.SampleCache() if _fastindex is not None else None
         #: Each task's samples, by task name (a `Run Task` names its task).
         self._task_samples: dict[str, list[_Sample]] = {}
         #: Task nodes whose `Run Task` was cancelled, by id (`_tell_task`).
@@ -569,7 +572,7 @@ class InspectDecoder:
         if fast is not None:
             context = (self, self.run, self.run.spans, self._samples, self._open, self._stale,
                        self.run.anomalies.running, self._shared, self.run.lately_active,
-                       SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, self.run.events)
+                       SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, self.run.events, self._sample_cache)
             if count >= SCAN_AHEAD_MIN:
                 scanner = SCANNER(lines, crs)
         try:
