@@ -485,6 +485,14 @@ def test_a_line_finds_its_sample_however_its_key_is_spelled(tmp_path, monkeypatc
     hits, misses = decoder._sample_cache.counts
     # The last named found there; the first, pushed out since, through the dict.
     assert hits > 1000 and misses > len(samples) + 1000
+    assert decoder._sample_cache.size == 1024  # grown to its most for so many samples in turn
+
+    few = InspectDecoder(Store(), path)
+    few.feed_run(_sample_lines(spellings * 20).split(b"\n")[:-1], 0)
+    assert few._sample_cache.size == 32  # a log of a few samples keeps a small one
+    # Found there each time but the first: the six keys it holds (escaped
+    # strings and an id longer than SAMPLE_KEY_MAX go through the dict).
+    assert few._sample_cache.counts[0] == 6 * (20 - 1)
 
 
 @needs_c

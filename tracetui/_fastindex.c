@@ -582,9 +582,12 @@ done:
  * SAMPLE_KEY_MAX, an escaped string, a sample not named lately), the dict
  * is asked, as before. */
 #define SAMPLE_KEY_MAX 96
-/* Two ways of 512 sets: an eval runs tens to hundreds of samples at once
- * (`max_samples`); 120 KB a decoder, allocated at its first sample. */
-#define SAMPLE_SETS 512
+/* Sets of two ways, 16 at first (4 KB: a directory of small logs has a
+ * decoder each), 4 times more each time as many samples as the cache
+ * holds were pushed out of a full set (an eval runs tens to hundreds of
+ * samples at once, `max_samples`), up to 512 (120 KB). */
+#define SAMPLE_SETS_FIRST 16
+#define SAMPLE_SETS_MAX 512 /* (the set counts are powers of two: a set is picked by a mask) */
 #define SAMPLE_WAYS 2
 
 typedef struct {
@@ -596,7 +599,9 @@ typedef struct {
 
 typedef struct {
     PyObject_HEAD
-    CachedSample *ways; /* SAMPLE_SETS * SAMPLE_WAYS, or NULL until the first sample */
+    CachedSample *ways; /* sets * SAMPLE_WAYS, or NULL until the first sample */
+    Py_ssize_t sets;
+    Py_ssize_t pushed_out; /* samples pushed out of a full set since the cache last grew */
     Py_ssize_t hits, misses;
 } SampleCache;
 
@@ -610,13 +615,13 @@ static PyObject *SampleCache_new(PyTypeObject *type, PyObject *args, PyObject *k
 
 static int SampleCache_clear(SampleCache *self) {
     if (self->ways != NULL)
-        for (Py_ssize_t k = 0; k < SAMPLE_SETS * SAMPLE_WAYS; k++) Py_CLEAR(self->ways[k].sample);
+        for (Py_ssize_t k = 0; k < self->sets * SAMPLE_WAYS; k++) Py_CLEAR(self->ways[k].sample);
     return 0;
 }
 
 static int SampleCache_traverse(SampleCache *self, visitproc visit, void *arg) {
     if (self->ways != NULL)
-        for (Py_ssize_t k = 0; k < SAMPLE_SETS * SAMPLE_WAYS; k++) Py_VISIT(self->ways[k].sample);
+        for (Py_ssize_t k = 0; k < self->sets * SAMPLE_WAYS; k++) Py_VISIT(self->ways[k].sample);
     return 0;
 }
 
@@ -631,9 +636,14 @@ static PyObject *SampleCache_counts(SampleCache *self, void *Py_UNUSED(closure))
     return Py_BuildValue("nn", self->hits, self->misses);
 }
 
+static PyObject *SampleCache_size(SampleCache *self, void *Py_UNUSED(closure)) {
+    return PyLong_FromSsize_t(self->ways == NULL ? 0 : self->sets * SAMPLE_WAYS);
+}
+
 static PyGetSetDef SampleCache_getset[] = {
     {"counts", (getter)SampleCache_counts, NULL, "(hits, misses): lines whose sample was found here, and not.",
      NULL},
+    {"size", (getter)SampleCache_size, NULL, "How many samples it can hold now.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -693,12 +703,29 @@ static inline uint64_t key_hash(const unsigned char *key, Py_ssize_t len) {
 static PyObject *cached_sample(SampleCache *cache, const unsigned char *key, Py_ssize_t len, uint64_t hash,
                                CachedSample **set) {
     CachedSample *ways;
-    if (cache->ways == NULL &&
-        (cache->ways = PyMem_Calloc(SAMPLE_SETS * SAMPLE_WAYS, sizeof(CachedSample))) == NULL) {
-        *set = NULL; /* (no error: the dict answers, as before) */
-        return NULL;
+    if (cache->ways == NULL || (cache->pushed_out >= cache->sets * SAMPLE_WAYS && cache->sets < SAMPLE_SETS_MAX)) {
+        Py_ssize_t sets = cache->ways == NULL ? SAMPLE_SETS_FIRST : Py_MIN(cache->sets * 4, SAMPLE_SETS_MAX);
+        CachedSample *more = PyMem_Calloc(sets * SAMPLE_WAYS, sizeof(CachedSample));
+        if (more == NULL) { /* (no error: the dict answers, as before) */
+            *set = NULL;
+            return NULL;
+        }
+        if (cache->ways != NULL) { /* each sample held moved to its set in the new ways */
+            for (Py_ssize_t k = 0; k < cache->sets * SAMPLE_WAYS; k++) {
+                CachedSample *to = &more[(cache->ways[k].hash & (sets - 1)) * SAMPLE_WAYS];
+                int w = 0;
+                if (cache->ways[k].sample == NULL) continue;
+                while (w < SAMPLE_WAYS && to[w].sample != NULL) w++;
+                if (w < SAMPLE_WAYS) to[w] = cache->ways[k];
+                else Py_DECREF(cache->ways[k].sample); /* (4 times the sets: rare) */
+            }
+            PyMem_Free(cache->ways);
+        }
+        cache->ways = more;
+        cache->sets = sets;
+        cache->pushed_out = 0;
     }
-    ways = *set = &cache->ways[(hash % SAMPLE_SETS) * SAMPLE_WAYS];
+    ways = *set = &cache->ways[(hash & (cache->sets - 1)) * SAMPLE_WAYS];
     for (int w = 0; w < SAMPLE_WAYS; w++) {
         if (ways[w].sample != NULL && ways[w].hash == hash && ways[w].len == len &&
             memcmp(ways[w].key, key, len) == 0) {
@@ -716,9 +743,10 @@ static PyObject *cached_sample(SampleCache *cache, const unsigned char *key, Py_
 }
 
 /* The sample found for a key through the dict, kept as its set's most recent. */
-static void cache_sample(CachedSample *ways, const unsigned char *key, Py_ssize_t len, uint64_t hash,
-                         PyObject *sample) {
+static void cache_sample(SampleCache *cache, CachedSample *ways, const unsigned char *key, Py_ssize_t len,
+                         uint64_t hash, PyObject *sample) {
     PyObject *evicted = ways[SAMPLE_WAYS - 1].sample;
+    if (evicted != NULL) cache->pushed_out++;
     memmove(&ways[1], &ways[0], (SAMPLE_WAYS - 1) * sizeof(CachedSample));
     ways[0].hash = hash;
     ways[0].len = len;
@@ -756,7 +784,7 @@ static PyObject *sample_of(PyObject *const *ctx, const Value *v, unsigned found)
             sample = PyObject_CallMethodObjArgs(ctx[0], SAMPLE_FOR, task, sample_id, epoch, NULL);
     }
     if (sample != NULL && !Py_IS_TYPE(sample, SAMPLE_TYPE)) Py_CLEAR(sample);
-    if (sample != NULL && set != NULL) cache_sample(set, key_bytes, key_len, hash, sample);
+    if (sample != NULL && set != NULL) cache_sample((SampleCache *)ctx[13], set, key_bytes, key_len, hash, sample);
 done:
     Py_XDECREF(task);
     Py_XDECREF(sample_id);
