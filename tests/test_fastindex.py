@@ -429,7 +429,7 @@ def test_a_scanner_asked_for_lines_again_scans_them_anew(tmp_path, scanning):
         context = (decoder, decoder.run, decoder.run.spans, decoder._samples, decoder._open, decoder._stale,
                    decoder.run.anomalies.running, decoder._shared, decoder.run.lately_active,
                    inspect_format.SHARED_MAX_LEN, inspect_format.SHARED_MAX_ENTRIES,
-                   inspect_format.LATELY_KEPT, decoder.run.events, decoder._sample_cache)
+                   inspect_format.LATELY_KEPT, decoder.run.events, decoder._sample_cache, decoder._text_cache)
         scanner = scanner_of(lines)
         done = [FAST_FEED(context, lines, 0, 0, False, scanner)[:2] for _ in range(2)]
         if scanner is not None:
@@ -464,7 +464,7 @@ def _sample_lines(keys: list[tuple[bytes, bytes, bytes]]) -> bytes:
 @needs_c
 def test_a_line_finds_its_sample_however_its_key_is_spelled(tmp_path, monkeypatch):
     """C finds a line's sample among those lately named by the key's bytes
-    in the line (`SampleCache`). Spellings of one key (an escaped string,
+    in the line (`KeyCache`). Spellings of one key (an escaped string,
     `-0`) find the one sample; a string and an int of the same digits are
     two; thousands of samples in turn push each other out of the cache;
     and each line's sample is the one Python finds."""
@@ -516,3 +516,47 @@ def test_a_replaced_file_is_read_with_its_own_samples(tmp_path, monkeypatch):
     python = read_twice(None)
     assert len(python[14]) == 40  # the second reading's samples (`state`)
     assert read_twice(FAST_FEED) == python
+
+
+@needs_c
+def test_details_are_shared_as_python_shares_them(tmp_path, monkeypatch):
+    """C finds an enter's detail among the strings lately shared by the
+    detail's bytes in the line (`KeyCache`): each span holds the very
+    string Python's would (the shared copy, or one of its own where Python
+    keeps none: escaped, too long, or once `_shared` is full), and the
+    shared strings are the same, in the same order."""
+    path = str(tmp_path / "trace-13.log")
+    details = [b"generate (openai/gpt-4o)", b"\\u0067enerate (openai/gpt-4o)", b"caf\\u00e9", b"x" * 161,
+               b"x" * 160, b"bash(command='ls')", b"generate (openai/gpt-4o)", b"late one", b"late two"]
+    lines = []
+    for n, detail in enumerate(details * 4):
+        common = (b'"timestamp": "2026-11-23T05:37:25.123456+00:00", "level": "TRACE", "message": "m", '
+                  b'"action": "Model", "detail": "%s", "trace_id": "id%d", "task": "t", "sample_id": %d'
+                  % (detail, n, n % 3))
+        lines.append(b'{%s, "event": "enter", "start_time": %d.5}' % (common, 1795412244 + n))
+    data = b"\n".join(lines) + b"\n"
+    monkeypatch.setattr(inspect_format, "SHARED_MAX_ENTRIES", 5)  # "late one" and "late two" are not held
+
+    def sharing(fast) -> tuple:
+        monkeypatch.setattr(inspect_format, "FAST_FEED", fast)
+        decoder = InspectDecoder(Store(), path)
+        decoder.now = lambda: 1.9e9
+        decoder.feed_run(data.split(b"\n")[:-1], 0)
+        spans = [s for s in decoder.run.spans.values() if not s.synthetic]
+        first_holder = {}
+        # Which spans hold one and the same string object, and whether it is the shared one.
+        held = [(first_holder.setdefault(id(s.detail), s.id), decoder._shared.get(s.detail) is s.detail)
+                for s in spans]
+        return state(decoder), held, decoder
+
+    python, python_held, _ = sharing(None)
+    c, c_held, decoder = sharing(FAST_FEED)
+    assert c == python
+    assert c_held == python_held
+    # Held: "generate (openai/gpt-4o)" (three spellings), "café", 160 x's,
+    # "bash(command='ls')" and "late one", in each of the four rounds.
+    assert sum(shared for _, shared in python_held) == 7 * 4
+    # Found by their bytes: the unescaped held ones but the first time
+    # ("generate" twice a round, 160 x's, "bash", "late one"); "late two",
+    # which is not held, never.
+    assert decoder._text_cache.counts == (1 + 3 * 5, 5 + 3)

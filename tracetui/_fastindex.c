@@ -568,105 +568,217 @@ done:
     return result;
 }
 
-/* A decoder's samples by their key as a line spells it (`sample_of`).
+/* ---- What the decoder found lately, by its key as a line spells it (`KeyCache`) ----
  *
  * Why: finding a line's sample was ~15% of the reader's time on a 1M-line
  * log. Each line's `sample_id` was made a new str, the key a new tuple,
  * hashed (SipHash of that str) and looked up among every sample of the
- * log (a dict of 117,000, out of the CPU's cache), and its key compared
- * field by field. Here the key's bytes (each field's kind, length and
- * bytes, as the line holds them) are hashed and found among the samples
- * lately named: the few an eval runs at once, nothing made. A sample, once
- * made, stays the one of its key (`_samples` only grows), so what is found
- * here is what the dict would give. Not found (a key longer than
- * SAMPLE_KEY_MAX, an escaped string, a sample not named lately), the dict
- * is asked, as before. */
-#define SAMPLE_KEY_MAX 96
-/* Sets of two ways, 16 at first (4 KB: a directory of small logs has a
- * decoder each), 4 times more each time as many samples as the cache
- * holds were pushed out of a full set (an eval runs tens to hundreds of
- * samples at once, `max_samples`), up to 512 (120 KB). */
-#define SAMPLE_SETS_FIRST 16
-#define SAMPLE_SETS_MAX 512 /* (the set counts are powers of two: a set is picked by a mask) */
-#define SAMPLE_WAYS 2
+ * log (a dict of 117,000, out of the CPU's cache), and the key compared
+ * field by field. An enter's detail, likewise, was made a new str, hashed
+ * and looked up among the 100,000 short strings shared (`share`). Here
+ * the key's bytes, as the line holds them, are hashed and found among
+ * what was found lately (the samples an eval runs at once; the details
+ * its models and tools repeat), and nothing is made.
+ *
+ * Why this is exact: what is kept is what the dict gave for that key,
+ * and the dicts only grow (`_samples`, `_shared`; a file replaced gets a
+ * new decoder state, caches with it). A key not found here (not seen
+ * lately, or of a kind kept out) is looked up in the dict, as before.
+ *
+ * Two kinds: a cache whose keys are bytes it holds (`key_max` > 0: a
+ * sample's key fields, `sample_key`), and one whose values are ASCII strs
+ * that are their own keys (`key_max` 0: a shared detail, compared with
+ * the str's own characters, so nothing more is held). */
+
+/* Sets of two ways, the most recent first; 16 sets at first (a directory
+ * of small logs has a decoder each), four times more each time as many
+ * entries as it holds were pushed out of a full set, up to `most`. */
+#define CACHE_WAYS 2
+#define CACHE_FIRST_SETS 16
 
 typedef struct {
     uint64_t hash;
-    PyObject *sample; /* NULL: an empty way */
+    PyObject *value; /* NULL: an empty way */
     Py_ssize_t len;
-    unsigned char key[SAMPLE_KEY_MAX];
-} CachedSample;
+    unsigned char key[]; /* key_max bytes, if the cache holds its keys */
+} Cached;
 
 typedef struct {
     PyObject_HEAD
-    CachedSample *ways; /* sets * SAMPLE_WAYS, or NULL until the first sample */
-    Py_ssize_t sets;
-    Py_ssize_t pushed_out; /* samples pushed out of a full set since the cache last grew */
+    char *ways;                 /* sets * CACHE_WAYS entries of `stride` bytes, or NULL until first used */
+    Py_ssize_t key_max, stride; /* (key_max 0: the values are their own keys) */
+    Py_ssize_t sets, most_sets; /* (powers of two: a set is picked by a mask) */
+    Py_ssize_t pushed_out;      /* entries pushed out of a full set since it last grew */
     Py_ssize_t hits, misses;
-} SampleCache;
+} KeyCache;
 
-static PyTypeObject SampleCacheType;
+static PyTypeObject KeyCacheType;
 
-static PyObject *SampleCache_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    static char *names[] = {NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "", names)) return NULL;
-    return type->tp_alloc(type, 0); /* zeroed: no ways yet */
+#define WAY(cache, ways, k) ((Cached *)((ways) + (k) * (cache)->stride))
+
+static PyObject *KeyCache_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    static char *names[] = {"key_max", "most", NULL};
+    Py_ssize_t key_max, most;
+    KeyCache *self;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "nn", names, &key_max, &most)) return NULL;
+    if (key_max < 0 || key_max > 255 || most < CACHE_FIRST_SETS * CACHE_WAYS || (most & (most - 1)) != 0) {
+        PyErr_SetString(PyExc_ValueError, "0 <= key_max <= 255, and most a power of two of at least 32");
+        return NULL;
+    }
+    if ((self = (KeyCache *)type->tp_alloc(type, 0)) == NULL) return NULL;
+    self->key_max = key_max;
+    self->stride = (Py_ssize_t)((sizeof(Cached) + key_max + 7) & ~(size_t)7);
+    self->most_sets = most / CACHE_WAYS;
+    return (PyObject *)self;
 }
 
-static int SampleCache_clear(SampleCache *self) {
+static int KeyCache_clear(KeyCache *self) {
     if (self->ways != NULL)
-        for (Py_ssize_t k = 0; k < self->sets * SAMPLE_WAYS; k++) Py_CLEAR(self->ways[k].sample);
+        for (Py_ssize_t k = 0; k < self->sets * CACHE_WAYS; k++) Py_CLEAR(WAY(self, self->ways, k)->value);
     return 0;
 }
 
-static int SampleCache_traverse(SampleCache *self, visitproc visit, void *arg) {
+static int KeyCache_traverse(KeyCache *self, visitproc visit, void *arg) {
     if (self->ways != NULL)
-        for (Py_ssize_t k = 0; k < self->sets * SAMPLE_WAYS; k++) Py_VISIT(self->ways[k].sample);
+        for (Py_ssize_t k = 0; k < self->sets * CACHE_WAYS; k++) Py_VISIT(WAY(self, self->ways, k)->value);
     return 0;
 }
 
-static void SampleCache_dealloc(SampleCache *self) {
+static void KeyCache_dealloc(KeyCache *self) {
     PyObject_GC_UnTrack(self);
-    SampleCache_clear(self);
+    KeyCache_clear(self);
     PyMem_Free(self->ways);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static PyObject *SampleCache_counts(SampleCache *self, void *Py_UNUSED(closure)) {
+static PyObject *KeyCache_counts(KeyCache *self, void *Py_UNUSED(closure)) {
     return Py_BuildValue("nn", self->hits, self->misses);
 }
 
-static PyObject *SampleCache_size(SampleCache *self, void *Py_UNUSED(closure)) {
-    return PyLong_FromSsize_t(self->ways == NULL ? 0 : self->sets * SAMPLE_WAYS);
+static PyObject *KeyCache_size(KeyCache *self, void *Py_UNUSED(closure)) {
+    return PyLong_FromSsize_t(self->ways == NULL ? 0 : self->sets * CACHE_WAYS);
 }
 
-static PyGetSetDef SampleCache_getset[] = {
-    {"counts", (getter)SampleCache_counts, NULL, "(hits, misses): lines whose sample was found here, and not.",
-     NULL},
-    {"size", (getter)SampleCache_size, NULL, "How many samples it can hold now.", NULL},
+static PyGetSetDef KeyCache_getset[] = {
+    {"counts", (getter)KeyCache_counts, NULL, "(hits, misses): keys found here, and not.", NULL},
+    {"size", (getter)KeyCache_size, NULL, "How many entries it can hold now.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static PyTypeObject SampleCacheType = {
+static PyTypeObject KeyCacheType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "tracetui._fastindex.SampleCache",
-    .tp_basicsize = sizeof(SampleCache),
-    .tp_dealloc = (destructor)SampleCache_dealloc,
+    .tp_name = "tracetui._fastindex.KeyCache",
+    .tp_basicsize = sizeof(KeyCache),
+    .tp_dealloc = (destructor)KeyCache_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "SampleCache(): a decoder's samples lately named, by their key as a line spells it (for `feed`).",
-    .tp_traverse = (traverseproc)SampleCache_traverse,
-    .tp_clear = (inquiry)SampleCache_clear,
-    .tp_getset = SampleCache_getset,
-    .tp_new = SampleCache_new,
+    .tp_doc = "KeyCache(key_max, most): what a decoder found lately, by its key's bytes as a line spells it (for "
+              "`feed`); key_max 0: the values are ASCII strs, their own keys. At most `most` entries.",
+    .tp_traverse = (traverseproc)KeyCache_traverse,
+    .tp_clear = (inquiry)KeyCache_clear,
+    .tp_getset = KeyCache_getset,
+    .tp_new = KeyCache_new,
 };
+
+/* A hash of a key's bytes, eight at a time: a set is picked by its low
+ * bits, and a match is checked byte for byte. */
+static inline uint64_t key_hash(const unsigned char *key, Py_ssize_t len) {
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)len, word;
+    for (; len >= 8; key += 8, len -= 8) {
+        memcpy(&word, key, 8);
+        h = (h ^ word) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    if (len > 0) {
+        word = 0;
+        memcpy(&word, key, len);
+        h = (h ^ word) * 0xc4ceb9fe1a85ec53ULL;
+    }
+    return h ^ (h >> 29);
+}
+
+/* The ways, grown four times if they should (`CACHE_FIRST_SETS`): 0, or
+ * -1 with no memory for them (no error: the dicts answer, as before). */
+static int grown(KeyCache *cache) {
+    Py_ssize_t sets;
+    char *more;
+    if (cache->ways != NULL && (cache->pushed_out < cache->sets * CACHE_WAYS || cache->sets >= cache->most_sets))
+        return 0;
+    sets = cache->ways == NULL ? CACHE_FIRST_SETS : Py_MIN(cache->sets * 4, cache->most_sets);
+    if ((more = PyMem_Calloc(sets * CACHE_WAYS, cache->stride)) == NULL) return -1;
+    if (cache->ways != NULL) { /* each entry moved to its set among the new ways */
+        for (Py_ssize_t k = 0; k < cache->sets * CACHE_WAYS; k++) {
+            Cached *entry = WAY(cache, cache->ways, k);
+            Py_ssize_t to = (Py_ssize_t)(entry->hash & (uint64_t)(sets - 1)) * CACHE_WAYS, w = 0;
+            if (entry->value == NULL) continue;
+            while (w < CACHE_WAYS && WAY(cache, more, to + w)->value != NULL) w++;
+            if (w < CACHE_WAYS) memcpy(WAY(cache, more, to + w), entry, cache->stride);
+            else Py_DECREF(entry->value); /* (four times the sets: rare) */
+        }
+        PyMem_Free(cache->ways);
+    }
+    cache->ways = more;
+    cache->sets = sets;
+    cache->pushed_out = 0;
+    return 0;
+}
+
+/* The value of this key (borrowed), or NULL; the set its key belongs in
+ * through `*set` (-1: no cache, for want of memory). */
+static PyObject *cached(KeyCache *cache, const unsigned char *key, Py_ssize_t len, uint64_t hash, Py_ssize_t *set) {
+    if (len > (cache->key_max ? cache->key_max : PY_SSIZE_T_MAX) || grown(cache) < 0) {
+        *set = -1;
+        return NULL;
+    }
+    *set = (Py_ssize_t)(hash & (uint64_t)(cache->sets - 1)) * CACHE_WAYS;
+    for (Py_ssize_t w = 0; w < CACHE_WAYS; w++) {
+        Cached *entry = WAY(cache, cache->ways, *set + w);
+        if (entry->value != NULL && entry->hash == hash && entry->len == len &&
+            memcmp(cache->key_max ? entry->key : PyUnicode_1BYTE_DATA(entry->value), key, len) == 0) {
+            if (w > 0) { /* the most recent first */
+                char found[sizeof(Cached) + 256];
+                memcpy(found, entry, cache->stride);
+                memmove(WAY(cache, cache->ways, *set + 1), WAY(cache, cache->ways, *set), w * cache->stride);
+                memcpy(WAY(cache, cache->ways, *set), found, cache->stride);
+            }
+            cache->hits++;
+            return WAY(cache, cache->ways, *set)->value;
+        }
+    }
+    cache->misses++;
+    return NULL;
+}
+
+/* `value` kept for this key, the most recent of its set (from `cached`);
+ * a cache without keys takes only an ASCII str, its own key. */
+static void remember(KeyCache *cache, Py_ssize_t set, const unsigned char *key, Py_ssize_t len, uint64_t hash,
+                     PyObject *value) {
+    Cached *first, *last;
+    PyObject *pushed;
+    if (set < 0) return;
+    if (!cache->key_max && !(PyUnicode_CheckExact(value) && PyUnicode_IS_COMPACT_ASCII(value) &&
+                             PyUnicode_GET_LENGTH(value) == len && memcmp(PyUnicode_1BYTE_DATA(value), key, len) == 0))
+        return;
+    first = WAY(cache, cache->ways, set);
+    last = WAY(cache, cache->ways, set + CACHE_WAYS - 1);
+    pushed = last->value;
+    memmove(WAY(cache, cache->ways, set + 1), first, (CACHE_WAYS - 1) * cache->stride);
+    first->hash = hash;
+    first->len = len;
+    if (cache->key_max) memcpy(first->key, key, len);
+    first->value = Py_NewRef(value);
+    if (pushed != NULL) {
+        cache->pushed_out++;
+        Py_DECREF(pushed); /* last: the ways are settled first */
+    }
+}
 
 /* The bytes of a line's sample key: for `sample_id`, `task` and `epoch`,
  * a kind (0 absent, 1 a string, 2 an int), then for a value its length
  * and bytes. -1 if `key_field` would not take one of them as it is (an
- * escaped string: two spellings of one key would be found apart, which is
- * harmless, but the rest is Python's), or the key is longer than
- * SAMPLE_KEY_MAX. Two keys whose bytes differ may still be one sample's
- * (`-0` and `0`): each finds it through the dict, once. */
+ * escaped string, whose spellings are many, is Python's), or the key is
+ * longer than SAMPLE_KEY_MAX. Two keys whose bytes differ may still be
+ * one sample's (`-0` and `0`): each finds it through the dict, once. */
+#define SAMPLE_KEY_MAX 96
 static Py_ssize_t sample_key(const Value *v, unsigned found, unsigned char *out) {
     static const int fields[3] = {K_SAMPLE_ID, K_TASK, K_EPOCH};
     Py_ssize_t n = 0;
@@ -691,68 +803,27 @@ static Py_ssize_t sample_key(const Value *v, unsigned found, unsigned char *out)
     return n;
 }
 
-/* FNV-1a: the keys are short, and a set is picked by the low bits. */
-static inline uint64_t key_hash(const unsigned char *key, Py_ssize_t len) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (Py_ssize_t k = 0; k < len; k++) h = (h ^ key[k]) * 0x100000001b3ULL;
-    return h ^ (h >> 29);
-}
-
-/* The sample of this key in the cache (borrowed), or NULL; the set it
- * belongs in through `*set` (NULL if there is no cache: no memory). */
-static PyObject *cached_sample(SampleCache *cache, const unsigned char *key, Py_ssize_t len, uint64_t hash,
-                               CachedSample **set) {
-    CachedSample *ways;
-    if (cache->ways == NULL || (cache->pushed_out >= cache->sets * SAMPLE_WAYS && cache->sets < SAMPLE_SETS_MAX)) {
-        Py_ssize_t sets = cache->ways == NULL ? SAMPLE_SETS_FIRST : Py_MIN(cache->sets * 4, SAMPLE_SETS_MAX);
-        CachedSample *more = PyMem_Calloc(sets * SAMPLE_WAYS, sizeof(CachedSample));
-        if (more == NULL) { /* (no error: the dict answers, as before) */
-            *set = NULL;
-            return NULL;
-        }
-        if (cache->ways != NULL) { /* each sample held moved to its set in the new ways */
-            for (Py_ssize_t k = 0; k < cache->sets * SAMPLE_WAYS; k++) {
-                CachedSample *to = &more[(cache->ways[k].hash & (sets - 1)) * SAMPLE_WAYS];
-                int w = 0;
-                if (cache->ways[k].sample == NULL) continue;
-                while (w < SAMPLE_WAYS && to[w].sample != NULL) w++;
-                if (w < SAMPLE_WAYS) to[w] = cache->ways[k];
-                else Py_DECREF(cache->ways[k].sample); /* (4 times the sets: rare) */
-            }
-            PyMem_Free(cache->ways);
-        }
-        cache->ways = more;
-        cache->sets = sets;
-        cache->pushed_out = 0;
+/* A short string's shared copy (a new reference), as `share(json_str(v))`
+ * gives it; an unescaped one (ASCII: `json_str`) first among those lately
+ * shared (`KeyCache`), made only if not there. */
+static PyObject *shared_str(PyObject *shared, KeyCache *cache, const Value *v) {
+    const unsigned char *raw = (const unsigned char *)v->start;
+    PyObject *text, *held;
+    Py_ssize_t set = -1;
+    uint64_t hash = 0;
+    int keep = v->kind == V_STR && !v->escaped && v->len <= SHARED_MAX_LEN;
+    if (keep) {
+        hash = key_hash(raw, v->len);
+        if ((held = cached(cache, raw, v->len, hash, &set)) != NULL) return Py_NewRef(held);
     }
-    ways = *set = &cache->ways[(hash & (cache->sets - 1)) * SAMPLE_WAYS];
-    for (int w = 0; w < SAMPLE_WAYS; w++) {
-        if (ways[w].sample != NULL && ways[w].hash == hash && ways[w].len == len &&
-            memcmp(ways[w].key, key, len) == 0) {
-            if (w > 0) { /* the most recent first: the other way goes next */
-                CachedSample found = ways[w];
-                memmove(&ways[1], &ways[0], w * sizeof(CachedSample));
-                ways[0] = found;
-            }
-            cache->hits++;
-            return ways[0].sample;
-        }
-    }
-    cache->misses++;
-    return NULL;
-}
-
-/* The sample found for a key through the dict, kept as its set's most recent. */
-static void cache_sample(SampleCache *cache, CachedSample *ways, const unsigned char *key, Py_ssize_t len,
-                         uint64_t hash, PyObject *sample) {
-    PyObject *evicted = ways[SAMPLE_WAYS - 1].sample;
-    if (evicted != NULL) cache->pushed_out++;
-    memmove(&ways[1], &ways[0], (SAMPLE_WAYS - 1) * sizeof(CachedSample));
-    ways[0].hash = hash;
-    ways[0].len = len;
-    memcpy(ways[0].key, key, len);
-    ways[0].sample = Py_NewRef(sample);
-    Py_XDECREF(evicted); /* last: a _Sample's dealloc runs no code of ours, but the ways are settled first */
+    if ((text = json_str(v)) == NULL) return NULL;
+    held = share(shared, text);
+    Py_DECREF(text);
+    /* Kept only if `shared` holds it: what `share` gives for it from now on. */
+    if (held != NULL && keep && PyDict_GetItemWithError(shared, held) == held)
+        remember(cache, set, raw, v->len, hash, held);
+    if (PyErr_Occurred()) Py_CLEAR(held);
+    return held;
 }
 
 /* The record's sample (a new reference): as `_sample(rec)` finds it, made
@@ -763,14 +834,13 @@ static void cache_sample(SampleCache *cache, CachedSample *ways, const unsigned 
  * Python. */
 static PyObject *sample_of(PyObject *const *ctx, const Value *v, unsigned found) {
     PyObject *task = NULL, *sample_id = NULL, *epoch = NULL, *key = NULL, *sample = NULL;
+    KeyCache *cache = (KeyCache *)ctx[13];
     unsigned char key_bytes[SAMPLE_KEY_MAX];
-    Py_ssize_t key_len = sample_key(v, found, key_bytes);
+    Py_ssize_t key_len = sample_key(v, found, key_bytes), set = -1;
     uint64_t hash = 0;
-    CachedSample *set = NULL;
     if (key_len >= 0) {
         hash = key_hash(key_bytes, key_len);
-        if ((sample = cached_sample((SampleCache *)ctx[13], key_bytes, key_len, hash, &set)) != NULL)
-            return Py_NewRef(sample);
+        if ((sample = cached(cache, key_bytes, key_len, hash, &set)) != NULL) return Py_NewRef(sample);
     }
     if ((sample_id = key_field(v, found, K_SAMPLE_ID, 0)) == NULL || (task = key_field(v, found, K_TASK, 1)) == NULL ||
         (epoch = key_field(v, found, K_EPOCH, 1)) == NULL || (key = PyTuple_Pack(3, task, sample_id, epoch)) == NULL)
@@ -784,7 +854,7 @@ static PyObject *sample_of(PyObject *const *ctx, const Value *v, unsigned found)
             sample = PyObject_CallMethodObjArgs(ctx[0], SAMPLE_FOR, task, sample_id, epoch, NULL);
     }
     if (sample != NULL && !Py_IS_TYPE(sample, SAMPLE_TYPE)) Py_CLEAR(sample);
-    if (sample != NULL && set != NULL) cache_sample((SampleCache *)ctx[13], set, key_bytes, key_len, hash, sample);
+    if (sample != NULL) remember(cache, set, key_bytes, key_len, hash, sample);
 done:
     Py_XDECREF(task);
     Py_XDECREF(sample_id);
@@ -798,7 +868,7 @@ static int enter(PyObject *const *ctx, const Value *v, unsigned found, PyObject 
                  Py_ssize_t offset) {
     PyObject *decoder = ctx[0], *run = ctx[1], *spans = ctx[2], *open = ctx[4], *stale = ctx[5],
              *running = ctx[6], *shared = ctx[7];
-    PyObject *sample = NULL, *tid = NULL, *detail = NULL, *raw_detail = NULL, *start = NULL, *origin = NULL,
+    PyObject *sample = NULL, *tid = NULL, *detail = NULL, *start = NULL, *origin = NULL,
              *span = NULL, *row = NULL, *pair = NULL, *parent, *children;
     int result = FAILED, known;
 
@@ -814,10 +884,9 @@ static int enter(PyObject *const *ctx, const Value *v, unsigned found, PyObject 
     if (parent == NULL) goto left_or_failed;
     if ((children = SLOT(parent, SPAN.children)) == NULL || (children != Py_None && !PyList_CheckExact(children)))
         goto left;
-    if ((raw_detail = json_str(&v[K_DETAIL])) == NULL) goto done;
     if ((start = number(&v[K_START_TIME])) == NULL) goto done;
     if ((origin = PyLong_FromSsize_t(offset)) == NULL) goto done;
-    if ((detail = share(shared, raw_detail)) == NULL) goto done;
+    if ((detail = shared_str(shared, (KeyCache *)ctx[14], &v[K_DETAIL])) == NULL) goto done;
     /* Nothing is changed before this point but the sample made. */
 
     /* Span(...) as `_enter` makes it and `_attach` attaches it. */
@@ -881,7 +950,6 @@ left:
     result = LEFT;
 done:
     Py_XDECREF(tid);
-    Py_XDECREF(raw_detail);
     Py_XDECREF(detail);
     Py_XDECREF(start);
     Py_XDECREF(origin);
@@ -1616,7 +1684,8 @@ PyDoc_STRVAR(feed_doc,
 "records were applied.\n"
 "`context`: (decoder, run, run.spans, samples, open, stale, running, shared,\n"
 "run.lately_active, SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, run.events,\n"
-"sample_cache), sample_cache a SampleCache of the decoder's own.\n"
+"sample_cache, text_cache): the last two KeyCaches of the decoder's own, of\n"
+"its samples (key_max SAMPLE_KEY_MAX) and of its shared strings (key_max 0).\n"
 "`crs`: a line may hold a CR (such lines are Python's).\n"
 "`lines`: a list of bytes, or a Lines.\n"
 "`scanner`: a Scanner(lines, crs), whose worker scans the lines ahead.");
@@ -1642,8 +1711,8 @@ static PyObject *feed(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_RuntimeError, "_fastindex.setup() was not called");
         return NULL;
     }
-    if (PyTuple_GET_SIZE(context) != 14) {
-        PyErr_SetString(PyExc_ValueError, "context has 14 members");
+    if (PyTuple_GET_SIZE(context) != 15) {
+        PyErr_SetString(PyExc_ValueError, "context has 15 members");
         return NULL;
     }
     ctx = &PyTuple_GET_ITEM(context, 0);
@@ -1657,8 +1726,10 @@ static PyObject *feed(PyObject *self, PyObject *args) {
             return NULL;
         }
     }
-    if (!Py_IS_TYPE(ctx[13], &SampleCacheType)) {
-        PyErr_SetString(PyExc_TypeError, "context[13] is a SampleCache");
+    if (!Py_IS_TYPE(ctx[13], &KeyCacheType) || ((KeyCache *)ctx[13])->key_max < SAMPLE_KEY_MAX ||
+        !Py_IS_TYPE(ctx[14], &KeyCacheType) || ((KeyCache *)ctx[14])->key_max != 0) {
+        PyErr_SetString(PyExc_TypeError, "context[13:] are KeyCaches: of samples (key_max >= SAMPLE_KEY_MAX), "
+                                         "of strings (key_max 0)");
         return NULL;
     }
     if ((SHARED_MAX_LEN = PyLong_AsSsize_t(ctx[9])) < 0 || (SHARED_MAX_ENTRIES = PyLong_AsSsize_t(ctx[10])) < 0 ||
@@ -1867,11 +1938,12 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
         return NULL;
     {
         PyObject *m;
-        if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&LinesType) < 0 || PyType_Ready(&SampleCacheType) < 0 ||
+        if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&LinesType) < 0 || PyType_Ready(&KeyCacheType) < 0 ||
             (m = PyModule_Create(&module)) == NULL)
             return NULL;
         if (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0 ||
-            PyModule_AddObjectRef(m, "SampleCache", (PyObject *)&SampleCacheType) < 0 ||
+            PyModule_AddObjectRef(m, "KeyCache", (PyObject *)&KeyCacheType) < 0 ||
+            PyModule_AddIntConstant(m, "SAMPLE_KEY_MAX", SAMPLE_KEY_MAX) < 0 ||
             PyModule_AddObjectRef(m, "Lines", (PyObject *)&LinesType) < 0) {
             Py_DECREF(m);
             return NULL;
