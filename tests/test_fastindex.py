@@ -429,7 +429,8 @@ def test_a_scanner_asked_for_lines_again_scans_them_anew(tmp_path, scanning):
         context = (decoder, decoder.run, decoder.run.spans, decoder._samples, decoder._open, decoder._stale,
                    decoder.run.anomalies.running, decoder._shared, decoder.run.lately_active,
                    inspect_format.SHARED_MAX_LEN, inspect_format.SHARED_MAX_ENTRIES,
-                   inspect_format.LATELY_KEPT, decoder.run.events, decoder._sample_cache, decoder._text_cache)
+                   inspect_format.LATELY_KEPT, decoder.run.events, decoder._sample_cache, decoder._text_cache,
+                   decoder._message_cache)
         scanner = scanner_of(lines)
         done = [FAST_FEED(context, lines, 0, 0, False, scanner)[:2] for _ in range(2)]
         if scanner is not None:
@@ -560,3 +561,54 @@ def test_details_are_shared_as_python_shares_them(tmp_path, monkeypatch):
     # ("generate" twice a round, 160 x's, "bash", "late one"); "late two",
     # which is not held, never.
     assert decoder._text_cache.counts == (1 + 3 * 5, 5 + 3)
+
+
+@needs_c
+def test_sample_log_records_are_shared_as_python_shares_them(tmp_path, monkeypatch):
+    """C finds the text of a sample's log record (what follows its
+    `task=… sample=… epoch=…` line) among those lately shared, by its bytes
+    in the line (`KeyCache`): only where the line plainly starts so (no
+    escape before its first `\\n`); never a sample's error, which at a level
+    other than TRACE is Python's; each record holds the very string
+    Python's would, and the shared strings are the same, in order."""
+    path = str(tmp_path / "trace-14.log")
+    http = b'POST https://api.openai.com/v1/responses \\"HTTP/1.1 200 OK\\"'
+    error = b"Sample error (id: 3, epoch: 1): boom"
+    messages = [(b"TRACE", b"task=t sample=1 epoch=1\\n" + http),
+                (b"HTTP", b"sample=2 epoch=1\\n" + http),
+                (b"TRACE", b"\\u0074ask=t sample=1 epoch=1\\n" + http),  # an escape in the first words
+                (b"TRACE", b"task=t sample=\\\"1\\\"\\n" + http),  # an escape before the newline
+                (b"TRACE", b"task=a\\\\nb\\n" + http),  # a backslash, then n: no newline
+                (b"TRACE", b"task=t sample=3 epoch=1\\n" + error),  # taken, not kept
+                (b"ERROR", b"task=t sample=3 epoch=1\\n" + error),  # Python's
+                (b"INFO", b"task=t sample=1 epoch=1\\n" + b"y" * 161),  # too long to share
+                (b"INFO", b"task=t sample=1 epoch=1\\nlate"),  # not held: `_shared` is full by then
+                (b"INFO", b"no sample line\\n" + http)]
+    lines = []
+    for n, (level, text) in enumerate(messages * 3):
+        lines.append(b'{"timestamp": "2026-11-23T05:37:25.%06d+00:00", "level": "%s", "message": "%s", '
+                     b'"task": "t", "sample_id": %d, "epoch": 1}' % (n, level, text, n % 4))
+    data = b"\n".join(lines) + b"\n"
+    monkeypatch.setattr(inspect_format, "SHARED_MAX_ENTRIES", 2)  # the HTTP line and the error
+
+    def sharing(fast) -> tuple:
+        monkeypatch.setattr(inspect_format, "FAST_FEED", fast)
+        decoder = InspectDecoder(Store(), path)
+        decoder.now = lambda: 1.9e9
+        decoder.feed_run(data.split(b"\n")[:-1], 0)
+        records = [e for s in decoder.run.spans.values() for e in s.events or ()]
+        first_holder = {}
+        held = [(first_holder.setdefault(id(e.message), n), decoder._shared.get(e.message) is e.message)
+                for n, e in enumerate(records)]
+        return state(decoder), held, decoder
+
+    python, python_held, _ = sharing(None)
+    c, c_held, decoder = sharing(FAST_FEED)
+    assert c == python
+    assert c_held == python_held
+    assert len(python_held) == 10 * 3
+    assert sum(shared for _, shared in python_held) == 7 * 3  # the HTTP line five ways, the error twice
+    # Looked for by their bytes: the HTTP line after two plain sample lines
+    # (found each time but the first), the error (never kept) and "late"
+    # (not held); the too long one is not looked for.
+    assert decoder._message_cache.counts == (2 * 3 - 1, 1 + 3 * 3)

@@ -1229,48 +1229,84 @@ static PyObject *new_log(PyObject *run_log) {
     return log;
 }
 
+/* What Inspect writes of a sample's log record after its `task=… sample=…
+ * epoch=…` line, as the message's JSON spells it: the key its shared text
+ * is found by (`KeyCache`), or NULL where the line is not plainly such
+ * (an escape before the first `\n`, or in the first words: Python's way
+ * is taken, which cuts or not as before). `_event` cuts after the first
+ * newline of a message that starts so; in JSON that newline is the first
+ * escape, `\n`, since everything before an escape is as written. */
+static const unsigned char *sample_line_rest(const Value *message, Py_ssize_t *len) {
+    const unsigned char *s = (const unsigned char *)message->start, *end = s + message->len, *escape;
+    if (message->kind != V_STR || !message->escaped) return NULL; /* (no newline: nothing is cut) */
+    if (!(message->len >= 7 && memcmp(s, "sample=", 7) == 0) && !(message->len >= 5 && memcmp(s, "task=", 5) == 0))
+        return NULL;
+    if ((escape = memchr(s, '\\', message->len)) == NULL || escape + 1 >= end || escape[1] != 'n') return NULL;
+    *len = end - (escape + 2);
+    return escape + 2;
+}
+
 /* A log record (no action), as `InspectDecoder._event` files it: in its
  * sample's log, or the run's. */
 static int message(PyObject *const *ctx, const Value *v, unsigned found, Py_ssize_t offset) {
     PyObject *run = ctx[1], *shared = ctx[7], *run_log = ctx[12];
     PyObject *level = NULL, *text = NULL, *sample = NULL, *shared_text = NULL, *log = NULL, *written = NULL;
-    int result = FAILED, is_error;
+    KeyCache *said = (KeyCache *)ctx[15];
+    const unsigned char *line_rest = NULL;
+    Py_ssize_t rest_len = 0, set = -1;
+    uint64_t hash = 0;
+    int result = FAILED, is_error, keep = 0;
 
     if ((level = word(&v[K_LEVEL])) == NULL) goto done;
-    if ((text = json_str(&v[K_MESSAGE])) == NULL) goto done;
     if ((found & (1u << K_SAMPLE_ID)) && (sample = sample_of(ctx, v, found)) == NULL) goto left_or_failed;
-    if (sample != NULL) {
-        /* Inspect's `task=… sample=… epoch=…` line: the sample says it. */
-        if ((PyUnicode_Tailmatch(text, SAMPLE_PREFIX, 0, PY_SSIZE_T_MAX, -1) ||
-             PyUnicode_Tailmatch(text, TASK_PREFIX, 0, PY_SSIZE_T_MAX, -1))) {
-            Py_ssize_t cut = PyUnicode_FindChar(text, '\n', 0, PyUnicode_GET_LENGTH(text), 1);
-            if (cut == -2) goto done;
-            if (cut >= 0) {
-                PyObject *rest = PyUnicode_Substring(text, cut + 1, PyUnicode_GET_LENGTH(text));
-                if (rest == NULL) goto done;
-                Py_SETREF(text, rest);
+    if (sample != NULL && (line_rest = sample_line_rest(&v[K_MESSAGE], &rest_len)) != NULL) {
+        /* Seen lately: its shared text (no sample's error: such are not kept). */
+        hash = key_hash(line_rest, rest_len);
+        shared_text = Py_XNewRef(cached(said, line_rest, rest_len, hash, &set));
+    }
+    if (shared_text == NULL) {
+        if ((text = json_str(&v[K_MESSAGE])) == NULL) goto done;
+        if (sample != NULL) {
+            /* Inspect's `task=… sample=… epoch=…` line: the sample says it. */
+            if ((PyUnicode_Tailmatch(text, SAMPLE_PREFIX, 0, PY_SSIZE_T_MAX, -1) ||
+                 PyUnicode_Tailmatch(text, TASK_PREFIX, 0, PY_SSIZE_T_MAX, -1))) {
+                Py_ssize_t cut = PyUnicode_FindChar(text, '\n', 0, PyUnicode_GET_LENGTH(text), 1);
+                if (cut == -2) goto done;
+                if (cut >= 0) {
+                    PyObject *rest = PyUnicode_Substring(text, cut + 1, PyUnicode_GET_LENGTH(text));
+                    if (rest == NULL) goto done;
+                    Py_SETREF(text, rest);
+                }
             }
-        }
-        if (level != TRACE) {
             is_error = PyUnicode_Tailmatch(text, SAMPLE_ERROR, 0, PY_SSIZE_T_MAX, -1);
             if (is_error < 0) goto done;
-            if (is_error) goto left; /* it may fail the sample: Python's */
+            if (is_error && level != TRACE) goto left; /* it may fail the sample: Python's */
+            keep = line_rest != NULL && !is_error;
         }
-        {
-            PyObject *node = get_slot(sample, SAMPLE.node);
-            if (node == NULL || (log = get_slot(node, SPAN.events)) == NULL) goto done;
-            if (log == Py_None) {
-                if ((log = new_log(run_log)) == NULL) goto done;
-                set_slot(node, SPAN.events, log);
-            } else {
-                if ((PyObject *)Py_TYPE(log) != EVENT_LOG) goto left;
-                Py_INCREF(log);
-            }
+    }
+    if (sample != NULL) {
+        PyObject *node = get_slot(sample, SAMPLE.node);
+        if (node == NULL || (log = get_slot(node, SPAN.events)) == NULL) goto done;
+        if (log == Py_None) {
+            if ((log = new_log(run_log)) == NULL) goto done;
+            set_slot(node, SPAN.events, log);
+        } else {
+            if ((PyObject *)Py_TYPE(log) != EVENT_LOG) goto left;
+            Py_INCREF(log);
         }
     } else {
         log = Py_NewRef(run_log);
     }
-    if ((shared_text = share(shared, text)) == NULL) goto done;
+    if (shared_text == NULL) {
+        if ((shared_text = share(shared, text)) == NULL) goto done;
+        /* Kept if `shared` holds it: what `share` gives for it from now on. */
+        if (keep) {
+            if (PyDict_GetItemWithError(shared, shared_text) == shared_text)
+                remember(said, set, line_rest, rest_len, hash, shared_text);
+            else if (PyErr_Occurred())
+                goto done;
+        }
+    }
     written = log_add(log, &v[K_TIMESTAMP], level, shared_text, offset);
     if (written == NULL || see_time(run, written) < 0) goto done;
     result = TAKEN;
@@ -1684,8 +1720,9 @@ PyDoc_STRVAR(feed_doc,
 "records were applied.\n"
 "`context`: (decoder, run, run.spans, samples, open, stale, running, shared,\n"
 "run.lately_active, SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, run.events,\n"
-"sample_cache, text_cache): the last two KeyCaches of the decoder's own, of\n"
-"its samples (key_max SAMPLE_KEY_MAX) and of its shared strings (key_max 0).\n"
+"sample_cache, text_cache, message_cache): KeyCaches of the decoder's own, of\n"
+"its samples (key_max SAMPLE_KEY_MAX), of its shared details (key_max 0) and\n"
+"of its sample's log records' shared texts (any key_max).\n"
 "`crs`: a line may hold a CR (such lines are Python's).\n"
 "`lines`: a list of bytes, or a Lines.\n"
 "`scanner`: a Scanner(lines, crs), whose worker scans the lines ahead.");
@@ -1711,8 +1748,8 @@ static PyObject *feed(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_RuntimeError, "_fastindex.setup() was not called");
         return NULL;
     }
-    if (PyTuple_GET_SIZE(context) != 15) {
-        PyErr_SetString(PyExc_ValueError, "context has 15 members");
+    if (PyTuple_GET_SIZE(context) != 16) {
+        PyErr_SetString(PyExc_ValueError, "context has 16 members");
         return NULL;
     }
     ctx = &PyTuple_GET_ITEM(context, 0);
@@ -1727,9 +1764,10 @@ static PyObject *feed(PyObject *self, PyObject *args) {
         }
     }
     if (!Py_IS_TYPE(ctx[13], &KeyCacheType) || ((KeyCache *)ctx[13])->key_max < SAMPLE_KEY_MAX ||
-        !Py_IS_TYPE(ctx[14], &KeyCacheType) || ((KeyCache *)ctx[14])->key_max != 0) {
+        !Py_IS_TYPE(ctx[14], &KeyCacheType) || ((KeyCache *)ctx[14])->key_max != 0 ||
+        !Py_IS_TYPE(ctx[15], &KeyCacheType) || ((KeyCache *)ctx[15])->key_max == 0) {
         PyErr_SetString(PyExc_TypeError, "context[13:] are KeyCaches: of samples (key_max >= SAMPLE_KEY_MAX), "
-                                         "of strings (key_max 0)");
+                                         "of details (key_max 0), of log records (key_max > 0)");
         return NULL;
     }
     if ((SHARED_MAX_LEN = PyLong_AsSsize_t(ctx[9])) < 0 || (SHARED_MAX_ENTRIES = PyLong_AsSsize_t(ctx[10])) < 0 ||

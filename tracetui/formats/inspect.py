@@ -121,11 +121,13 @@ SHARED_MAX_LEN = 160
 #: never repeat must not pay a table entry for each).
 SHARED_MAX_ENTRIES = 100_000
 #: The most samples and shared strings C keeps by their keys' bytes (its
-#: `KeyCache`s): an eval runs tens to hundreds of samples at once, and a
+#: `KeyCache`s): an eval runs tens to hundreds of samples at once; a
 #: thousand details found lately were 92% of the enters of the 1M-line
-#: bench log (4,096: 93%).
+#: bench log (4,096: 93%); its samples' log records say a few dozen
+#: things (HTTP status lines, sandbox notes) over and over.
 SAMPLES_LATELY_NAMED = 1024
 STRINGS_LATELY_SHARED = 1024
+MESSAGES_LATELY_SHARED = 256
 
 
 def cr_lines(line: bytes) -> list[bytes] | None:
@@ -423,13 +425,15 @@ class InspectDecoder:
         self._open: dict[str, tuple[Span, _Sample | None]] = {}
         #: Short strings seen before (`share`).
         self._shared: dict[str, str] = {}
-        #: The samples lately named and the strings lately shared, by their
-        #: keys as a line spells them: C finds them without the dicts
-        #: (`_fastindex.c`'s `KeyCache`).
-        self._sample_cache = self._text_cache = None
+        #: The samples lately named, the details lately shared and the
+        #: texts of samples' log records lately shared, by their keys as a
+        #: line spells them: C finds them without the dicts (`_fastindex.c`'s
+        #: `KeyCache`).
+        self._sample_cache = self._text_cache = self._message_cache = None
         if _fastindex is not None:
             self._sample_cache = _fastindex.KeyCache(_fastindex.SAMPLE_KEY_MAX, SAMPLES_LATELY_NAMED)
             self._text_cache = _fastindex.KeyCache(0, STRINGS_LATELY_SHARED)
+            self._message_cache = _fastindex.KeyCache(SHARED_MAX_LEN, MESSAGES_LATELY_SHARED)
         #: Each task's samples, by task name (a `Run Task` names its task).
         self._task_samples: dict[str, list[_Sample]] = {}
         #: Task nodes whose `Run Task` was cancelled, by id (`_tell_task`).
@@ -582,7 +586,8 @@ class InspectDecoder:
         if fast is not None:
             context = (self, self.run, self.run.spans, self._samples, self._open, self._stale,
                        self.run.anomalies.running, self._shared, self.run.lately_active,
-                       SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, self.run.events, self._sample_cache, self._text_cache)
+                       SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, self.run.events, self._sample_cache, self._text_cache,
+                       self._message_cache)
             if count >= SCAN_AHEAD_MIN:
                 scanner = SCANNER(lines, crs)
         try:
