@@ -574,11 +574,14 @@ done:
  * log. Each line's `sample_id` was made a new str, the key a new tuple,
  * hashed (SipHash of that str) and looked up among every sample of the
  * log (a dict of 117,000, out of the CPU's cache), and the key compared
- * field by field. An enter's detail, likewise, was made a new str, hashed
- * and looked up among the 100,000 short strings shared (`share`). Here
- * the key's bytes, as the line holds them, are hashed and found among
- * what was found lately (the samples an eval runs at once; the details
- * its models and tools repeat), and nothing is made.
+ * field by field. An enter's detail, and the text of a sample's log
+ * record, likewise, were made a new str (the record's twice: the message,
+ * then what follows its `task=… sample=…` line), hashed and looked up
+ * among the 100,000 short strings shared (`share`). Here the key's bytes,
+ * as the line holds them, are hashed and found among what was found
+ * lately (the samples an eval runs at once; the details its models and
+ * tools repeat; the few dozen things its samples' records say), and
+ * nothing is made.
  *
  * Why this is exact: what is kept is what the dict gave for that key,
  * and the dicts only grow (`_samples`, `_shared`; a file replaced gets a
@@ -586,9 +589,10 @@ done:
  * lately, or of a kind kept out) is looked up in the dict, as before.
  *
  * Two kinds: a cache whose keys are bytes it holds (`key_max` > 0: a
- * sample's key fields, `sample_key`), and one whose values are ASCII strs
- * that are their own keys (`key_max` 0: a shared detail, compared with
- * the str's own characters, so nothing more is held). */
+ * sample's key fields, `sample_key`; a record's text as the line spells
+ * it, `sample_line_rest`), and one whose values are ASCII strs that are
+ * their own keys (`key_max` 0: a shared detail, compared with the str's
+ * own characters, so nothing more is held). */
 
 /* Sets of two ways, the most recent first; 16 sets at first (a directory
  * of small logs has a decoder each), four times more each time as many
