@@ -586,8 +586,8 @@ class InspectDecoder:
         if fast is not None:
             context = (self, self.run, self.run.spans, self._samples, self._open, self._stale,
                        self.run.anomalies.running, self._shared, self.run.lately_active,
-                       SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, self.run.events, self._sample_cache, self._text_cache,
-                       self._message_cache)
+                       SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, self.run.events,
+                       self._sample_cache, self._text_cache, self._message_cache)
             if count >= SCAN_AHEAD_MIN:
                 scanner = SCANNER(lines, crs)
         try:
