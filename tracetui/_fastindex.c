@@ -384,14 +384,22 @@ static PyObject *key_field(const Value *values, unsigned found, int key, int abs
     return NULL;
 }
 
-/* InspectDecoder.share */
-static PyObject *share(PyObject *shared, PyObject *text) {
+/* InspectDecoder.share; `*kept`: whether `shared` holds what it gives (what
+ * it will give for that text from now on, a `KeyCache` may keep). */
+static PyObject *share(PyObject *shared, PyObject *text, int *kept) {
     PyObject *held;
+    *kept = 0;
     if (PyUnicode_GET_LENGTH(text) > SHARED_MAX_LEN) return Py_NewRef(text);
     held = PyDict_GetItemWithError(shared, text);
-    if (held != NULL) return Py_NewRef(held);
+    if (held != NULL) {
+        *kept = 1;
+        return Py_NewRef(held);
+    }
     if (PyErr_Occurred()) return NULL;
-    if (PyDict_GET_SIZE(shared) < SHARED_MAX_ENTRIES && PyDict_SetItem(shared, text, text) < 0) return NULL;
+    if (PyDict_GET_SIZE(shared) < SHARED_MAX_ENTRIES) {
+        if (PyDict_SetItem(shared, text, text) < 0) return NULL;
+        *kept = 1;
+    }
     return Py_NewRef(text);
 }
 
@@ -815,18 +823,15 @@ static PyObject *shared_str(PyObject *shared, KeyCache *cache, const Value *v) {
     PyObject *text, *held;
     Py_ssize_t set = -1;
     uint64_t hash = 0;
-    int keep = v->kind == V_STR && !v->escaped && v->len <= SHARED_MAX_LEN;
+    int keep = v->kind == V_STR && !v->escaped && v->len <= SHARED_MAX_LEN, kept;
     if (keep) {
         hash = key_hash(raw, v->len);
         if ((held = cached(cache, raw, v->len, hash, &set)) != NULL) return Py_NewRef(held);
     }
     if ((text = json_str(v)) == NULL) return NULL;
-    held = share(shared, text);
+    held = share(shared, text, &kept);
     Py_DECREF(text);
-    /* Kept only if `shared` holds it: what `share` gives for it from now on. */
-    if (held != NULL && keep && PyDict_GetItemWithError(shared, held) == held)
-        remember(cache, set, raw, v->len, hash, held);
-    if (PyErr_Occurred()) Py_CLEAR(held);
+    if (held != NULL && keep && kept) remember(cache, set, raw, v->len, hash, held);
     return held;
 }
 
@@ -1302,14 +1307,9 @@ static int message(PyObject *const *ctx, const Value *v, unsigned found, Py_ssiz
         log = Py_NewRef(run_log);
     }
     if (shared_text == NULL) {
-        if ((shared_text = share(shared, text)) == NULL) goto done;
-        /* Kept if `shared` holds it: what `share` gives for it from now on. */
-        if (keep) {
-            if (PyDict_GetItemWithError(shared, shared_text) == shared_text)
-                remember(said, set, line_rest, rest_len, hash, shared_text);
-            else if (PyErr_Occurred())
-                goto done;
-        }
+        int kept;
+        if ((shared_text = share(shared, text, &kept)) == NULL) goto done;
+        if (keep && kept) remember(said, set, line_rest, rest_len, hash, shared_text);
     }
     written = log_add(log, &v[K_TIMESTAMP], level, shared_text, offset);
     if (written == NULL || see_time(run, written) < 0) goto done;
