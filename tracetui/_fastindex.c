@@ -56,6 +56,13 @@ static PyObject *NOT_PARENTS;     /* inspect._NOT_PARENTS */
 static PyObject *PACK_OFFSET;     /* model.pack_offset, for an origin not packed as one offset */
 static PyObject *EVENT_LOG;       /* model.EventLog */
 static PyObject *LOG_COLUMNS;     /* model.LogColumns */
+/* How Inspect starts a sample's log record (`task=… sample=… epoch=…` and
+ * a newline), as bytes (`sample_line_rest`) and as strs (`SAMPLE_PREFIX`,
+ * `TASK_PREFIX`, for `message`). */
+#define SAMPLE_LINE_START "sample="
+#define TASK_LINE_START "task="
+#define STARTS_WITH(s, len, literal) \
+    ((len) >= (Py_ssize_t)sizeof(literal) - 1 && memcmp((s), (literal), sizeof(literal) - 1) == 0)
 static PyObject *SAMPLE_PREFIX, *TASK_PREFIX;
 static PyObject *SAMPLE_ERROR;    /* inspect.SAMPLE_ERROR: a sample's failure, Python's to tell */
 static PyObject *NO_TASK; /* model.task_name(None) */
@@ -1248,7 +1255,7 @@ static PyObject *new_log(PyObject *run_log) {
 static const unsigned char *sample_line_rest(const Value *message, Py_ssize_t *len) {
     const unsigned char *s = (const unsigned char *)message->start, *end = s + message->len, *escape;
     if (message->kind != V_STR || !message->escaped) return NULL; /* (no newline: nothing is cut) */
-    if (!(message->len >= 7 && memcmp(s, "sample=", 7) == 0) && !(message->len >= 5 && memcmp(s, "task=", 5) == 0))
+    if (!STARTS_WITH(s, message->len, SAMPLE_LINE_START) && !STARTS_WITH(s, message->len, TASK_LINE_START))
         return NULL;
     if ((escape = memchr(s, '\\', message->len)) == NULL || escape + 1 >= end || escape[1] != 'n') return NULL;
     *len = end - (escape + 2);
@@ -1971,8 +1978,8 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     APPEND = PyUnicode_InternFromString("append");
     COLUMNS = PyUnicode_InternFromString("columns");
     TRACE = PyUnicode_InternFromString("TRACE");
-    SAMPLE_PREFIX = PyUnicode_FromString("sample=");
-    TASK_PREFIX = PyUnicode_FromString("task=");
+    SAMPLE_PREFIX = PyUnicode_FromString(SAMPLE_LINE_START);
+    TASK_PREFIX = PyUnicode_FromString(TASK_LINE_START);
     if (EMPTY_STR == NULL || ZERO == NULL || ONE == NULL || SAMPLE_KIND == NULL || SAMPLE_LABEL == NULL || COLON == NULL || EPOCH_LABEL == NULL || TASK_KEY == NULL ||
         SAMPLE_ID_KEY == NULL || EPOCH_KEY == NULL || TASKS == NULL || TASK_COUNTS == NULL || TASK_SAMPLES == NULL ||
         EMPTY_TUPLE == NULL || TYPECODE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL || APPEND == NULL ||
