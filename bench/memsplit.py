@@ -6,8 +6,10 @@ Loads the file as the CLI does (`cli.load`) and adds up `sys.getsizeof` of
 what the largest run's spans hold, each object once (a float or dict shared
 by two spans counts once), in bytes per span. `getsizeof` includes the GC
 header of objects the collector tracks. Works on trees before and after
-spans kept their rare fields in a `SpanExtra` (`Span._extra`), so two
-trees can be compared. What malloc rounds up or keeps free is not here:
+spans kept their rare fields in a `SpanExtra` (`Span._extra`), and their
+start, duration and origin in the span itself (`SpanCore`, where reading
+one makes a new object: not counted, it is not held), so two trees can be
+compared. What malloc rounds up or keeps free is not here:
 RSS per span (`bench_tui.py`) is the figure that counts.
 """
 
@@ -64,6 +66,17 @@ def held_log(span):
     return events.indices if events is not None and hasattr(events, "indices") else None
 
 
+def boxed(field: str):
+    """A span's `field`, if it is an object the span holds: not where a
+    `SpanCore` holds it in the span (a read makes it anew)."""
+    def part(span):
+        if any(base.__name__ == "SpanCore" for base in type(span).__mro__):
+            return None
+        value = getattr(span, field)
+        return value if field != "origin" or type(value) is int else None
+    return part
+
+
 def main() -> None:
     store, _ = load([sys.argv[1]])
     run = max(store.runs.values(), key=lambda r: len(r.spans))
@@ -74,9 +87,9 @@ def main() -> None:
         "span extras": held(spans, own_extra),
         "ids": held(spans, lambda s: s.id),
         "details": held(spans, lambda s: s.detail),
-        "start floats": held(spans, lambda s: s.start),
-        "duration floats": held(spans, lambda s: s.duration),
-        "origin ints": held(spans, lambda s: s.origin if type(s.origin) is int else None),
+        "start floats": held(spans, boxed("start")),
+        "duration floats": held(spans, boxed("duration")),
+        "origin ints": held(spans, boxed("origin")),
         "children lists": held(spans, lambda s: s.children),
         "attributes dicts": held(spans, lambda s: s.attributes),
         "run.spans dict": held([run.spans]),

@@ -497,6 +497,35 @@ def test_a_line_finds_its_sample_however_its_key_is_spelled(tmp_path, monkeypatc
 
 
 @needs_c
+@pytest.mark.parametrize("base", [0, 2**22, 2**41, 2**42 - 3000],
+                         ids=["at the start", "past 4 MiB", "past 2 TiB", "where packing ends"])
+def test_offsets_far_into_a_file_are_packed_as_python_packs_them(base, monkeypatch):
+    """A span's two byte offsets, packed by C in the span's own cell
+    (`packed_in_cell`, `_span.h`), are `pack_offset`'s however far into the
+    file the lines are: past 64 bits once the second offset passes 4 MiB,
+    and as a tuple past `OFFSET_BITS`."""
+    path = LOGS[0]
+    data = read(path)
+    lines = data.split(b"\n")[:-1]
+
+    def fed(fast) -> InspectDecoder:
+        monkeypatch.setattr(inspect_format, "FAST_FEED", fast)
+        decoder = InspectDecoder(Store(), path)
+        decoder.now = lambda: 1.9e9
+        decoder.feed_run(lines, base)
+        return decoder
+
+    python, c = fed(None), fed(FAST_FEED)
+    assert state(c) == state(python)
+    closed = [span for span in c.run.spans.values() if len(span.locators) == 2]
+    assert closed, "the log closes actions"
+    for span in closed:
+        first, second = span.locators
+        assert base <= first < second < base + len(data)
+        assert data[second - base - 1] == ord("\n"), "the exit's line starts there"
+
+
+@needs_c
 def test_a_replaced_file_is_read_with_its_own_samples(tmp_path, monkeypatch):
     """A file replaced (`reset`) names the same samples anew: its actions
     hang under the new run's sample nodes, not under those of the run

@@ -1,17 +1,24 @@
 """The span model's memory-saving forms read and write as plain fields:
-a span's rare fields (`SpanExtra`, or `FullSpan`'s own slots) and an
+a span's rare fields (`SpanExtra`, or `FullSpan`'s own slots), its start,
+duration and origin (held unboxed by `SpanCore` where C is built) and an
 Inspect sample's list of open actions."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+import subprocess
+import sys
+import weakref
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracetui.formats.flujo import FlujoSpan
 from tracetui.formats.inspect import InspectDecoder
-from tracetui.model import NO_EXTRA, PARENT_LOOPS, FullSpan, Run, Span, SpanExtra
+from tracetui.model import NO_EXTRA, PARENT_LOOPS, FullSpan, Run, Span, SpanCore, SpanExtra, pack_offset
 from tracetui.query import parse
 from tracetui.sources.discover import open_sources
 from tracetui.sources.files import FileFollower
@@ -153,3 +160,99 @@ def test_a_samples_open_actions_list_goes_when_none_is_open(tmp_path):
     closing = [_rec("exit", "d", 1, duration=1.0), _rec("exit", "c", 1, duration=2.0)]
     decoder.feed([(20_000 + i, line.encode()) for i, line in enumerate(closing)])
     assert sample.open == () and decoder.run.spans["sample:t:1:1"].status == "ok"
+
+
+# -- a span's start, duration and origin (held unboxed where C is built) ------------
+
+#: What a span's start, duration or origin may be set to, edges first: a
+#: float, an int (origins pack two byte offsets into up to 84 bits), None,
+#: or any other object a source hands over.
+CELL_VALUES = st.one_of(
+    st.sampled_from([0.0, -0.0, float("inf"), float("-inf"), float("nan"), 0, 1, -1, 2**42 - 1, 2**63,
+                     2**64 - 1, 2**64, 2**84 + 3, 2**96 - 1, 2**96, -(2**70), True, False, None, (), (1, 2),
+                     "12", 1.5]),
+    st.floats(), st.integers(-(2**100), 2**100), st.tuples(st.integers()), st.text(max_size=3))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["start", "duration", "origin"]), CELL_VALUES, CELL_VALUES)
+def test_start_duration_and_origin_read_back_as_set(field, first, second):
+    """Whatever a source sets them to, in whatever order, reads back as
+    an equal value of its own type (-0.0, NaN and a float subclass
+    included): `SpanCore` holds floats and origins in the span, the rest
+    as themselves."""
+    span = Span("s", Run("r", "r", "native"))
+    assert getattr(span, field) is (() if field == "origin" else None)
+    for value in (first, second):
+        setattr(span, field, value)
+        got = getattr(span, field)
+        assert type(got) is type(value) and repr(got) == repr(value)
+
+
+def test_a_span_holds_its_times_and_origin_in_itself():
+    """Where C is built, 85 bytes a span of an Inspect log are not three
+    objects of their own: setting them makes nothing the span keeps."""
+    if SpanCore is None:
+        pytest.skip("the C accelerator is not built: plain slots hold them")
+    span = Span("s", Run("r", "r", "native"), start=1795412244.844416)
+    span.duration = 2.5
+    span.origin = pack_offset(pack_offset((), 5_000_000), 400_000_000)  # past 64 bits
+    assert span.locators == (5_000_000, 400_000_000)
+    assert gc.get_referents(span).count(span.origin) == 0
+    assert not any(type(o) in (float, int) and type(o) is not bool for o in gc.get_referents(span))
+    held = Span("t", span.run)
+    held.origin = (1, 2, 3)
+    assert any(o == (1, 2, 3) for o in gc.get_referents(held)), "an object it holds is one the collector sees"
+
+
+def test_a_cycle_through_a_spans_origin_is_collected():
+    """An origin of any object is traversed and cleared by the collector:
+    a span reachable only from what its own origin holds is freed."""
+    class Locator:
+        pass
+
+    span = Span("s", Run("r", "r", "native"))
+    span.origin = Locator()
+    span.origin.span = span
+    ref = weakref.ref(span.origin)
+    del span
+    gc.collect()
+    assert ref() is None
+
+
+def test_a_long_chain_of_spans_is_freed_without_running_out_of_stack():
+    """A chain of a million parents (a hostile file can make one), freed
+    at once, must not recurse a million deep in C: in a fresh process, so
+    a crash fails this test alone."""
+    code = ("from tracetui.model import Run, Span\n"
+            "run = Run('r', 'r', 'native')\n"
+            "leaf = None\n"
+            "for i in range(1_000_000):\n"
+            "    span = Span(str(i), run)\n"
+            "    span.parent = leaf\n"
+            "    leaf = span\n"
+            "del leaf, span\n"
+            "print('freed')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout == "freed\n", done.stderr[-500:]
+
+
+def test_without_c_the_cli_answers_the_same(tmp_path):
+    """Where `_fastindex` cannot be built, `Span` keeps its fields in plain
+    slots (`_SpanSlots`) and Python reads the log: the same spans, times
+    and raw records come out."""
+    path = os.path.join(SAMPLES, "inspect", "hung.log")
+    block = "import sys; sys.modules['tracetui._fastindex'] = None; "
+    outputs = []
+    for prefix in ("", block):
+        code = prefix + "from tracetui.model import Span; print(Span.__mro__[1].__name__); from tracetui.cli import entry; entry()"
+        for args in (["spans", "--json", path], ["tree", "--json", path]):
+            done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stderr[-500:]
+            outputs.append(done.stdout)
+    with_c, without = outputs[:2], outputs[2:]
+    assert without[0].startswith("_SpanSlots\n")
+    if SpanCore is not None:
+        assert with_c[0].startswith("SpanCore\n")
+    assert [o.split("\n", 1)[1] for o in with_c] == [o.split("\n", 1)[1] for o in without]
+    assert json.loads(without[0].split("\n", 1)[1]), "spans were listed"

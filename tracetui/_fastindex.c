@@ -30,13 +30,15 @@
 #include "_jsonscan.h"
 #include <float.h>
 #include <structmember.h>
+#include "_span.h"
 
 /* Where a slot of an instance lives (its `__slots__` member offset). */
 #define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
 
+/* Span's object fields (its start, duration and origin are `SpanCore`
+ * cells: `cell_get`, `cell_set`, `cell_double`). */
 static struct {
-    Py_ssize_t id, run, parent, name, kind, detail, status, start, duration, attributes, origin, children,
-        events, synthetic, extra;
+    Py_ssize_t id, run, parent, name, kind, detail, status, attributes, children, events, synthetic, extra;
 } SPAN;
 static struct { Py_ssize_t node, open, errors, cancels, ended, last_seen, interrupted; } SAMPLE;
 static struct { Py_ssize_t action, detail, start, duration, error, span, sample; } ROW;
@@ -44,7 +46,7 @@ static struct { Py_ssize_t first_time, last_time, synthetic_spans; } RUN;
 static struct { Py_ssize_t columns, indices; } LOG;
 static struct { Py_ssize_t times, levels, messages, origins; } COLUMNS_OF;
 
-static PyTypeObject *SPAN_TYPE;   /* model.Span */
+static PyTypeObject *SPAN_TYPE;   /* model.Span, a SpanCore */
 static PyTypeObject *ROW_TYPE;    /* model.AnomalyRow */
 static PyTypeObject *SAMPLE_TYPE; /* inspect._Sample */
 static PyTypeObject *RUN_TYPE;    /* model.Run */
@@ -75,6 +77,7 @@ static double PLAUSIBLE_TIME;
  * at each use (a test lowers them). */
 static Py_ssize_t SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT;
 static long long OFFSET_MASK;
+static int OFFSET_BITS; /* model.OFFSET_BITS */
 static int READY = 0;
 
 static inline void set_slot(PyObject *obj, Py_ssize_t offset, PyObject *value) {
@@ -151,51 +154,106 @@ static int see_time(PyObject *run, PyObject *t) {
     return 0;
 }
 
+/* A time cell set to a double. */
+static inline void cell_put_double(PyObject *span, int which, double value) {
+    SpanCore *s = (SpanCore *)span;
+    if (s->holds[which] == HOLDS_OBJECT) {
+        PyObject *old = s->cell[which].o;
+        s->holds[which] = HOLDS_NONE;
+        Py_DECREF(old);
+    }
+    s->cell[which].d = value;
+    s->holds[which] = HOLDS_NATIVE;
+}
+
+/* One step of `widen` where every time is a float or None: in doubles,
+ * as Python's floats compute it. 1 if the node was stretched. */
+static int widen_doubles(PyObject *node, PyObject *start, PyObject *end, int has_start, double node_start,
+                         int has_duration, double duration) {
+    int stretched = 0;
+    if (start != Py_None) {
+        double s = PyFloat_AS_DOUBLE(start);
+        if (!has_start || s < node_start) {
+            if (has_start && has_duration) {
+                duration = duration + (node_start - s);
+                cell_put_double(node, CELL_DURATION, duration);
+            }
+            node_start = s;
+            has_start = 1;
+            cell_put_double(node, CELL_START, s);
+            stretched = 1;
+        }
+    }
+    if (end != Py_None && has_start) {
+        double span = PyFloat_AS_DOUBLE(end) - node_start;
+        if (!has_duration || duration < span) {
+            cell_put_double(node, CELL_DURATION, span);
+            stretched = 1;
+        }
+    }
+    return stretched;
+}
+
+/* The same step for times of any type, as Python computes it: 1 if the
+ * node was stretched, -1 with an error. */
+static int widen_objects(PyObject *node, PyObject *start, PyObject *end) {
+    PyObject *node_start, *duration = NULL, *span = NULL;
+    int stretched = 0, cond;
+    if ((node_start = cell_get(node, CELL_START)) == NULL) return -1;
+    if (start != Py_None) {
+        cond = node_start == Py_None ? 1 : less(start, node_start);
+        if (cond < 0) goto failed;
+        if (cond) {
+            if ((duration = cell_get(node, CELL_DURATION)) == NULL) goto failed;
+            if (node_start != Py_None && duration != Py_None) {
+                PyObject *gap = minus(node_start, start), *longer;
+                if (gap == NULL) goto failed;
+                longer = plus(duration, gap);
+                Py_DECREF(gap);
+                if (longer == NULL) goto failed;
+                cond = cell_set(node, CELL_DURATION, longer);
+                Py_DECREF(longer);
+                if (cond < 0) goto failed;
+            }
+            Py_CLEAR(duration);
+            if (cell_set(node, CELL_START, start) < 0) goto failed;
+            stretched = 1;
+        }
+    }
+    Py_SETREF(node_start, cell_get(node, CELL_START));
+    if (node_start == NULL) return -1;
+    if (end != Py_None && node_start != Py_None) {
+        if ((span = minus(end, node_start)) == NULL || (duration = cell_get(node, CELL_DURATION)) == NULL)
+            goto failed;
+        cond = duration == Py_None ? 1 : less(duration, span);
+        if (cond < 0 || (cond && cell_set(node, CELL_DURATION, span) < 0)) goto failed;
+        if (cond) stretched = 1;
+    }
+    Py_DECREF(node_start);
+    Py_XDECREF(duration);
+    Py_XDECREF(span);
+    return stretched;
+failed:
+    Py_XDECREF(node_start);
+    Py_XDECREF(duration);
+    Py_XDECREF(span);
+    return -1;
+}
+
 /* InspectDecoder._widen: stretch made-up ancestors over [start, end]. */
 static int widen(PyObject *node, PyObject *start, PyObject *end) {
+    int floats = (start == Py_None || PyFloat_CheckExact(start)) && (end == Py_None || PyFloat_CheckExact(end));
     while (node != Py_None) {
-        PyObject *synthetic, *node_start, *duration;
-        int stretched = 0, cond;
+        PyObject *synthetic;
+        double node_start = 0, duration = 0;
+        int stretched, has_start, has_duration;
         if ((synthetic = get_slot(node, SPAN.synthetic)) == NULL) return -1;
-        cond = PyObject_IsTrue(synthetic);
-        if (cond <= 0) return cond;
-        if ((node_start = get_slot(node, SPAN.start)) == NULL) return -1;
-        if (start != Py_None) {
-            cond = node_start == Py_None ? 1 : less(start, node_start);
-            if (cond < 0) return -1;
-            if (cond) {
-                if ((duration = get_slot(node, SPAN.duration)) == NULL) return -1;
-                if (node_start != Py_None && duration != Py_None) {
-                    PyObject *gap = minus(node_start, start), *longer;
-                    if (gap == NULL) return -1;
-                    longer = plus(duration, gap);
-                    Py_DECREF(gap);
-                    if (longer == NULL) return -1;
-                    set_slot(node, SPAN.duration, longer);
-                    Py_DECREF(longer);
-                }
-                set_slot(node, SPAN.start, start);
-                stretched = 1;
-            }
-        }
-        if ((node_start = get_slot(node, SPAN.start)) == NULL) return -1;
-        if (end != Py_None && node_start != Py_None) {
-            PyObject *span = minus(end, node_start);
-            if (span == NULL) return -1;
-            if ((duration = get_slot(node, SPAN.duration)) == NULL) {
-                Py_DECREF(span);
-                return -1;
-            }
-            cond = duration == Py_None ? 1 : less(duration, span);
-            if (cond < 0) {
-                Py_DECREF(span);
-                return -1;
-            }
-            if (cond) {
-                set_slot(node, SPAN.duration, span);
-                stretched = 1;
-            }
-            Py_DECREF(span);
+        if ((stretched = PyObject_IsTrue(synthetic)) <= 0) return stretched;
+        if (floats && (has_start = cell_double(node, CELL_START, &node_start)) >= 0 &&
+            (has_duration = cell_double(node, CELL_DURATION, &duration)) >= 0) {
+            stretched = widen_doubles(node, start, end, has_start, node_start, has_duration, duration);
+        } else if ((stretched = widen_objects(node, start, end)) < 0) {
+            return -1;
         }
         if (!stretched) return 0;
         if ((node = get_slot(node, SPAN.parent)) == NULL) return -1;
@@ -463,14 +521,13 @@ static PyObject *attached_span(PyObject *spans, PyObject *id, int fresh, PyObjec
     set_slot(span, SPAN.kind, kind);
     set_slot(span, SPAN.detail, detail);
     set_slot(span, SPAN.status, status);
-    set_slot(span, SPAN.start, start);
-    set_slot(span, SPAN.duration, Py_None);
     set_slot(span, SPAN.attributes, attributes);
-    set_slot(span, SPAN.origin, origin);
     set_slot(span, SPAN.children, Py_None);
     set_slot(span, SPAN.events, Py_None);
     set_slot(span, SPAN.synthetic, synthetic);
     set_slot(span, SPAN.extra, NO_EXTRA);
+    /* (its duration None, as tp_alloc left it) */
+    if (cell_set(span, CELL_START, start) < 0 || cell_set(span, CELL_ORIGIN, origin) < 0) goto failed;
     if (fresh) {
         PyObject *held = PyDict_SetDefault(spans, id, span); /* borrowed */
         if (held == NULL) goto failed;
@@ -925,11 +982,9 @@ static int enter(PyObject *const *ctx, const Value *v, unsigned found, PyObject 
         int made_up;
         if (synthetic == NULL || (made_up = PyObject_IsTrue(synthetic)) < 0) goto done;
         if (made_up) {
-            PyObject *parent_start = get_slot(parent, SPAN.start);
-            if (parent_start == NULL) goto done;
             if (!log_write) {
                 if (widen(parent, start, start) < 0) goto done;
-            } else if (parent_start == Py_None) {
+            } else if (((SpanCore *)parent)->holds[CELL_START] == HOLDS_NONE) {
                 if (widen(parent, start, Py_None) < 0) goto done;
             }
         }
@@ -1003,12 +1058,38 @@ static PyObject *pack_offset(PyObject *origin, Py_ssize_t offset) {
     }
 }
 
+/* The span's origin with `offset` packed after it, where it holds one
+ * offset, as `pack_offset` packs it: in the cell's two parts, no int made
+ * (1), or 0 if it holds anything else. */
+static int packed_in_cell(PyObject *span, Py_ssize_t offset, unsigned long long *low, unsigned int *high) {
+    SpanCore *s = (SpanCore *)span;
+    unsigned long long above = (unsigned long long)offset + 1;
+    if (s->holds[CELL_ORIGIN] != HOLDS_NATIVE || s->origin_high != 0 || s->cell[CELL_ORIGIN].i > (unsigned long long)OFFSET_MASK ||
+        offset < 0 || offset >= OFFSET_MASK)
+        return 0;
+    *low = s->cell[CELL_ORIGIN].i | above << OFFSET_BITS;
+    *high = (unsigned int)(above >> (64 - OFFSET_BITS));
+    return 1;
+}
+
+/* The span's origin with `offset` packed after it (a new reference), for
+ * an origin `packed_in_cell` does not take. */
+static PyObject *packed_origin(PyObject *span, Py_ssize_t offset) {
+    PyObject *origin = cell_get(span, CELL_ORIGIN), *packed;
+    if (origin == NULL) return NULL;
+    packed = pack_offset(origin, offset);
+    Py_DECREF(origin);
+    return packed;
+}
+
 /* An exit, as `InspectDecoder._close` applies it. */
 static int leave(PyObject *const *ctx, const Value *v, int log_write, Py_ssize_t offset) {
     PyObject *run = ctx[1], *open = ctx[4], *stale = ctx[5], *running = ctx[6], *active = ctx[8];
-    PyObject *tid, *opened, *span, *sample, *duration = NULL, *origin = NULL, *packed = NULL, *end = NULL,
-                                             *start, *parent;
-    int result = FAILED;
+    PyObject *tid, *opened, *span, *sample, *duration = NULL, *packed = NULL, *end = NULL, *start = NULL,
+             *parent;
+    int result = FAILED, in_cell;
+    unsigned long long packed_low = 0;
+    unsigned int packed_high = 0;
 
     if (offset >= OFFSET_MASK) return LEFT;
     if ((tid = json_str(&v[K_TRACE_ID])) == NULL) return FAILED;
@@ -1029,8 +1110,10 @@ static int leave(PyObject *const *ctx, const Value *v, int log_write, Py_ssize_t
         goto done;
     }
     if ((duration = number(&v[K_DURATION])) == NULL) goto done;
-    if ((origin = get_slot(span, SPAN.origin)) == NULL || (packed = pack_offset(origin, offset)) == NULL) goto done;
-    if ((start = get_slot(span, SPAN.start)) == NULL) goto done;
+    if (!(in_cell = packed_in_cell(span, offset, &packed_low, &packed_high)) &&
+        (packed = packed_origin(span, offset)) == NULL)
+        goto done;
+    if ((start = cell_get(span, CELL_START)) == NULL) goto done;
     if (start == Py_None) {
         end = Py_NewRef(Py_None);
     } else if (PyFloat_CheckExact(start)) {
@@ -1059,17 +1142,22 @@ static int leave(PyObject *const *ctx, const Value *v, int log_write, Py_ssize_t
         }
     }
     set_slot(span, SPAN.status, OK);
-    set_slot(span, SPAN.duration, duration);
-    set_slot(span, SPAN.origin, packed);
+    if (cell_set(span, CELL_DURATION, duration) < 0) goto done_held;
+    if (in_cell) {
+        ((SpanCore *)span)->cell[CELL_ORIGIN].i = packed_low; /* it held an int: no object to drop */
+        ((SpanCore *)span)->origin_high = packed_high;
+    } else if (cell_set(span, CELL_ORIGIN, packed) < 0) {
+        goto done_held;
+    }
     if (see_time(run, end) < 0) goto done_held;
     if (sample != Py_None && end != Py_None) set_slot(sample, SAMPLE.last_seen, end);
     if ((parent = get_slot(span, SPAN.parent)) == NULL) goto done_held;
     if (parent != Py_None) {
-        PyObject *synthetic = get_slot(parent, SPAN.synthetic), *parent_start;
-        int made_up;
+        PyObject *synthetic = get_slot(parent, SPAN.synthetic);
+        int made_up, parent_started;
         if (synthetic == NULL || (made_up = PyObject_IsTrue(synthetic)) < 0) goto done_held;
-        if ((parent_start = get_slot(parent, SPAN.start)) == NULL) goto done_held;
-        if (made_up && !(log_write && parent_start != Py_None) && widen(parent, start, end) < 0) goto done_held;
+        parent_started = ((SpanCore *)parent)->holds[CELL_START] != HOLDS_NONE;
+        if (made_up && !(log_write && parent_started) && widen(parent, start, end) < 0) goto done_held;
     }
     if (sample != Py_None) {
         PyObject *node = get_slot(sample, SAMPLE.node);
@@ -1096,6 +1184,7 @@ done:
     Py_DECREF(tid);
     Py_XDECREF(duration);
     Py_XDECREF(packed);
+    Py_XDECREF(start);
     Py_XDECREF(end);
     return result;
 }
@@ -1864,6 +1953,10 @@ static PyObject *setup(PyObject *self, PyObject *args) {
                           &PyType_Type, &run, &PyDict_Type, &constants))
         return NULL;
     READY = 0;
+    if (!PyType_IsSubtype((PyTypeObject *)span, &SpanCoreType)) {
+        PyErr_SetString(PyExc_TypeError, "Span must be a SpanCore: its cells are read as such");
+        return NULL;
+    }
     Py_XSETREF(SPAN_TYPE, (PyTypeObject *)Py_NewRef(span));
     Py_XSETREF(ROW_TYPE, (PyTypeObject *)Py_NewRef(row));
     Py_XSETREF(SAMPLE_TYPE, (PyTypeObject *)Py_NewRef(sample));
@@ -1871,9 +1964,8 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     if (offset_of(SPAN_TYPE, "id", &SPAN.id) || offset_of(SPAN_TYPE, "run", &SPAN.run) ||
         offset_of(SPAN_TYPE, "parent", &SPAN.parent) || offset_of(SPAN_TYPE, "name", &SPAN.name) ||
         offset_of(SPAN_TYPE, "kind", &SPAN.kind) || offset_of(SPAN_TYPE, "detail", &SPAN.detail) ||
-        offset_of(SPAN_TYPE, "status", &SPAN.status) || offset_of(SPAN_TYPE, "start", &SPAN.start) ||
-        offset_of(SPAN_TYPE, "duration", &SPAN.duration) || offset_of(SPAN_TYPE, "attributes", &SPAN.attributes) ||
-        offset_of(SPAN_TYPE, "origin", &SPAN.origin) || offset_of(SPAN_TYPE, "children", &SPAN.children) ||
+        offset_of(SPAN_TYPE, "status", &SPAN.status) || offset_of(SPAN_TYPE, "attributes", &SPAN.attributes) ||
+        offset_of(SPAN_TYPE, "children", &SPAN.children) ||
         offset_of(SPAN_TYPE, "events", &SPAN.events) || offset_of(SPAN_TYPE, "synthetic", &SPAN.synthetic) ||
         offset_of(SPAN_TYPE, "_extra", &SPAN.extra) ||
         offset_of(SAMPLE_TYPE, "node", &SAMPLE.node) || offset_of(SAMPLE_TYPE, "open", &SAMPLE.open) ||
@@ -1937,6 +2029,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         return NULL;
     }
     OFFSET_MASK = (1LL << bits) - 1;
+    OFFSET_BITS = (int)bits;
     Py_XSETREF(OFFSET_SHIFT, PyLong_FromLong(bits));
     if (OFFSET_SHIFT == NULL) return NULL;
     READY = 1;
@@ -1980,7 +2073,8 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     TRACE = PyUnicode_InternFromString("TRACE");
     SAMPLE_PREFIX = PyUnicode_FromString(SAMPLE_LINE_START);
     TASK_PREFIX = PyUnicode_FromString(TASK_LINE_START);
-    if (EMPTY_STR == NULL || ZERO == NULL || ONE == NULL || SAMPLE_KIND == NULL || SAMPLE_LABEL == NULL || COLON == NULL || EPOCH_LABEL == NULL || TASK_KEY == NULL ||
+    SIXTY_FOUR = PyLong_FromLong(64);
+    if (SIXTY_FOUR == NULL || EMPTY_STR == NULL || ZERO == NULL || ONE == NULL || SAMPLE_KIND == NULL || SAMPLE_LABEL == NULL || COLON == NULL || EPOCH_LABEL == NULL || TASK_KEY == NULL ||
         SAMPLE_ID_KEY == NULL || EPOCH_KEY == NULL || TASKS == NULL || TASK_COUNTS == NULL || TASK_SAMPLES == NULL ||
         EMPTY_TUPLE == NULL || TYPECODE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL || APPEND == NULL ||
         COLUMNS == NULL || TRACE == NULL || SAMPLE_PREFIX == NULL || TASK_PREFIX == NULL)
@@ -1988,10 +2082,12 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     {
         PyObject *m;
         if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&LinesType) < 0 || PyType_Ready(&KeyCacheType) < 0 ||
+            PyType_Ready(&SpanCoreType) < 0 ||
             (m = PyModule_Create(&module)) == NULL)
             return NULL;
         if (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0 ||
             PyModule_AddObjectRef(m, "KeyCache", (PyObject *)&KeyCacheType) < 0 ||
+            PyModule_AddObjectRef(m, "SpanCore", (PyObject *)&SpanCoreType) < 0 ||
             PyModule_AddIntConstant(m, "SAMPLE_KEY_MAX", SAMPLE_KEY_MAX) < 0 ||
             PyModule_AddObjectRef(m, "Lines", (PyObject *)&LinesType) < 0) {
             Py_DECREF(m);

@@ -41,6 +41,7 @@ import os
 import re
 import sqlite3
 import time
+from inspect import getattr_static
 from typing import Any
 
 from tracetui.clock import written_before
@@ -132,7 +133,9 @@ class _RunClock:
         return self.wall0 - self.mono0
 
 
-_SLOT_ATTRIBUTES = Span.__dict__["attributes"]
+#: The slot's own descriptor (on `Span`'s base), which `FlujoSpan`'s
+#: property stands in front of.
+_SLOT_ATTRIBUTES = getattr_static(Span, "attributes")
 _SLOT_INPUT = FullSpan.__dict__["input"]
 _SLOT_OUTPUT = FullSpan.__dict__["output"]
 
