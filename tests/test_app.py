@@ -43,6 +43,7 @@ from tracetui.app.screens import HelpScreen, NotesScreen, RawScreen
 from tracetui.app.style import BUCKET_STATUS, STATUS_STYLE
 from tracetui.demo import write_demo_trace
 from tracetui.model import Anomalies, AnomalyRow, Span
+from tracetui.query import parse
 from tracetui.sources.discover import open_sources
 from tracetui.store import Store
 from tracetui.text import clock_ms
@@ -1789,6 +1790,60 @@ async def test_big_run_filter_runs_in_background(demo_log, monkeypatch):
                 break
         assert [span for span, _ in app.tree.rows] == unfiltered
         assert app.tree.current is chosen
+
+
+async def test_a_big_runs_filter_in_slices_gives_the_rows_of_one_pass(demo_log, monkeypatch):
+    """A big run's pass copies its spans, keeps its rows' spans and lays
+    out a node's children a slice at a time (`spans_snapshot`,
+    `SpanSet`, `CHILDREN_AT_ONCE`: each slice short, so a keystroke's
+    frame is not held up); a word typed after it reads only the spans
+    added since (`spans_after`). Sliced down to a few spans, and with four
+    parts to a set, every word gives the rows one pass on the UI thread
+    gives, typed and narrowed."""
+    monkeypatch.setattr(span_tree, "BACKGROUND_MIN_SPANS", 10)
+    monkeypatch.setattr(span_tree, "SNAPSHOT_SLICE", 3)
+    monkeypatch.setattr(span_tree, "CHILDREN_AT_ONCE", 2)
+    monkeypatch.setattr(span_tree, "SPAN_SET_PARTS", 4)
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        tree.focus()
+        await pilot.press("slash")
+        typed = ""
+        for ch in "sle":
+            typed += ch
+            await pilot.press(ch)
+            expected = _filter_rows_by_hand(tree.run, parse(typed))
+            assert list(tree._filtered_rows(query=parse(typed))) == expected
+            for _ in range(40):
+                await pilot.pause(0.05)
+                if tree._filter_worker is None and tree._query is not None and tree._matched \
+                        and tree._matched[1] is tree._query:
+                    break
+            assert list(tree.rows) == expected, typed
+            assert expected
+        assert span_tree.spans_snapshot(tree.run) == list(tree.run.spans.values())
+        assert span_tree.spans_after(tree.run, 4) == list(tree.run.spans.values())[4:]
+        assert span_tree.spans_after(tree.run, 10**6) == []
+
+
+def _filter_rows_by_hand(run, query) -> list:
+    """The rows a filter shows, the plain way: each span matching and its
+    ancestors, depth first in the order the run holds them."""
+    keep = set()
+    for span in run.spans.values():
+        node = span if query.matches_span(span) else None
+        while node is not None and node not in keep:
+            keep.add(node)
+            node = node.parent
+    rows, stack = [], [(root, 0) for root in reversed(run.roots)]
+    while stack:
+        span, depth = stack.pop()
+        if span in keep:
+            rows.append((span, depth))
+            stack.extend((child, depth + 1) for child in reversed(span.children or ()))
+    return rows
 
 
 def big_run_filter(monkeypatch, before):

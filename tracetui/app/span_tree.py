@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress
+from itertools import compress, islice
 from operator import attrgetter, lt
 from typing import Callable, Iterable, Iterator
 
@@ -87,6 +87,13 @@ SUBTREE_STEP = 500
 #: keeps the GIL to its end, and over a task's 259k rows the scan held it
 #: 90 ms. About 1 ms each.
 SUBTREE_CHUNK = 2500
+#: A filter's pass lays out the children of one node this many at a time,
+#: resting and looking whether a newer keystroke cancelled it between:
+#: about 0.1 ms each (`_rows_of`).
+CHILDREN_AT_ONCE = 1000
+#: A filter's pass copies a run's spans this many at a time, handing the
+#: GIL over between (`spans_snapshot`): under 1 ms each on a 1M-line log.
+SNAPSHOT_SLICE = 5_000
 #: How long (s) at most a thread opening or closing a subtree, or filtering
 #: a big run, waits for the key's frame to be drawn before it starts
 #: (`_SubtreeWork.go`, `_filter_in_background`).
@@ -227,16 +234,79 @@ def _depth(span: Span) -> int:
     return depth
 
 
-def _add_with_ancestors(keep: set[int], span: Span) -> None:
-    """The ids of `span` and of every ancestor of its into `keep`: a filter's rows."""
+#: How many sets a `SpanSet` splits its spans' ids into (a power of two).
+SPAN_SET_PARTS = 256
+
+
+class SpanSet:
+    """Spans by identity (their ids), in SPAN_SET_PARTS sets chosen by
+    address: a filter's rows (its matches and their ancestors). Why not
+    one set: as one grew to a big run's 490k spans, each doubling rehashed
+    it in one C call, which kept the GIL up to 25 ms (a keystroke's frame
+    waited as long); a part of ~2k ids rehashes in microseconds. Read it
+    with `part(span)`, inline, where it runs for every span."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self) -> None:
+        self.parts: list[set[int]] = [set() for _ in range(SPAN_SET_PARTS)]
+
+    def __contains__(self, span: Span) -> bool:
+        i = id(span)
+        return i in self.parts[i >> 4 & SPAN_SET_PARTS - 1]
+
+    def __len__(self) -> int:
+        return sum(map(len, self.parts))
+
+    def let_go(self, breathe: Callable[[], None]) -> None:
+        """Empty it a part at a time (freeing 490k ids at once kept the
+        GIL 8 ms)."""
+        for part in self.parts:
+            part.clear()
+            breathe()
+
+
+def _add_with_ancestors(keep: SpanSet, span: Span) -> None:
+    """`span` and every ancestor of its into `keep`: a filter's rows."""
+    parts = keep.parts
     node: Span | None = span
-    while node is not None and id(node) not in keep:
-        keep.add(id(node))
+    while node is not None:
+        i = id(node)
+        part = parts[i >> 4 & SPAN_SET_PARTS - 1]
+        if i in part:
+            return
+        part.add(i)
         node = node.parent
 
 
-def _with_ancestors(spans: Iterable[Span]) -> set[int]:
-    keep: set[int] = set()
+def spans_snapshot(run: Run) -> list[Span]:
+    """Every span of the run, in the order they came, copied a slice at a
+    time with the GIL handed over between. The caller holds the store's
+    lock, so nothing is added meanwhile. Why: one `list` of the 490k spans
+    of a 1M-line log held the GIL 16-36 ms (each span a cache miss, to
+    count a reference to it), and the frame of the keystroke behind it
+    waited as long."""
+    values = iter(run.spans.values())
+    spans: list[Span] = []
+    while True:
+        part = list(islice(values, SNAPSHOT_SLICE))
+        spans += part
+        if len(part) < SNAPSHOT_SLICE:
+            return spans
+        time.sleep(0)
+
+
+def spans_after(run: Run, since: int) -> list[Span]:
+    """The run's spans after its first `since`, in the order they came
+    (the caller holds the store's lock): read from the end of the run's
+    spans, so the others are not touched (`spans_snapshot`)."""
+    tail = list(islice(reversed(run.spans.values()), max(0, len(run.spans) - since)))
+    tail.reverse()
+    return tail
+
+
+def _with_ancestors(spans: Iterable[Span]) -> SpanSet:
+    keep = SpanSet()
     for span in spans:
         _add_with_ancestors(keep, span)
     return keep
@@ -891,12 +961,13 @@ class SpanTree(LineList):
         assert run is not None
         if run.id in self.unread:
             return Rows()
-        keep: set[int] = set()
+        keep = SpanSet()
         breathe = Breather()
         match = query.matcher()
         for n, span in enumerate(list(run.spans.values()) if spans is None else spans):
             if worker is not None and n % 1000 == 0:
                 if worker.is_cancelled:
+                    keep.let_go(breathe)
                     return None
                 # Leave the UI thread the GIL: the keystroke that started
                 # this must be drawn now, not after the whole run is matched.
@@ -905,21 +976,46 @@ class SpanTree(LineList):
                 if matched is not None:
                     matched.append(span)
                 _add_with_ancestors(keep, span)
-        return self._rows_of(run, keep, worker)
+        rows = self._rows_of(run, keep, worker)
+        if worker is not None:
+            keep.let_go(breathe)
+        return rows
 
-    def _rows_of(self, run: Run, keep: set[int], worker=None) -> Rows:
-        """The rows of the spans whose ids are in `keep` (matches and their
-        ancestors), in tree order."""
+    def _rows_of(self, run: Run, keep: SpanSet, worker=None) -> Rows | None:
+        """The rows of the spans in `keep` (matches and their ancestors),
+        in tree order; None if the worker doing it was cancelled by a
+        newer keystroke."""
         breathe = Breather()
         rows = Rows()
-        stack = [(s, 0) for s in reversed(run.roots) if id(s) in keep]
+        parts, mask = keep.parts, SPAN_SET_PARTS - 1
+        stack = [(s, 0) for s in reversed(run.roots) if s in keep]
         while stack:
             if worker is not None and len(rows) % 1000 == 0:
+                if worker.is_cancelled:
+                    return None
                 breathe()
             span, d = stack.pop()
             rows.append(span, d)
-            if span.children:
-                stack.extend((c, d + 1) for c in reversed(span.children) if id(c) in keep)
+            children = span.children
+            if not children:
+                continue
+            if worker is None or len(children) <= CHILDREN_AT_ONCE:
+                stack.extend((c, d + 1) for c in reversed(children) if id(c) in parts[id(c) >> 4 & mask])
+                continue
+            # A task's hundred thousand samples, a slice at a time: in one
+            # go, 15-20 ms without a rest or a look at `is_cancelled`, and a
+            # pass a keystroke had cancelled held the GIL against that
+            # keystroke's frame (`er` typed on a 1M-line log: drawn 25 ms
+            # after the key, 8 ms of it the UI thread's).
+            kept = []
+            for lo in range(0, len(children), CHILDREN_AT_ONCE):
+                if worker.is_cancelled:
+                    return None
+                breathe()
+                kept.extend((c, d + 1) for c in children[lo:lo + CHILDREN_AT_ONCE]
+                            if id(c) in parts[id(c) >> 4 & mask])
+            kept.reverse()
+            stack.extend(kept)
         return rows
 
     # -- API for the app ---------------------------------------------------------
@@ -1454,8 +1550,8 @@ class SpanTree(LineList):
         unsettled: set[Span] = set()
         for _ in range(CATCH_UP_ROUNDS):
             with self.app.store.lock:
-                spans = list(run.spans.values())
-            candidates = matched + spans[count:]
+                added = spans_after(run, count)
+            candidates = matched + added
             # A status read before the match: a span seen ended stays so, one
             # seen running is looked at again when it ends.
             unsettled = {span for span in candidates if span.status == RUNNING}
@@ -1463,8 +1559,8 @@ class SpanTree(LineList):
             still = [span for span in candidates if match(span)]
             if worker.is_cancelled:
                 return None
-            news = len(spans) > count or len(still) != len(matched)
-            matched, count = still, len(spans)
+            news = bool(added) or len(still) != len(matched)
+            matched, count = still, count + len(added)
             unsettled.intersection_update(still)
             changed |= news
             if not news:
@@ -1490,13 +1586,23 @@ class SpanTree(LineList):
         # for every live update and every keystroke, and matching a big run
         # takes a second.
         with self.app.store.lock:
-            spans = list(run.spans.values())
-        count = len(spans)
-        if candidates is not None:
-            spans = candidates + spans[since:]
+            if candidates is None:
+                spans = spans_snapshot(run)
+                count = len(spans)
+            else:
+                # A keystroke that narrows the words: only the spans
+                # added since the last pass are read.
+                count = len(run.spans)
+                spans = candidates + spans_after(run, since)
         matched: list[Span] = []
         rows = self._filtered_rows(run, query, worker, spans, matched)
+        # Let go of what was read a slice at a time: freed at the return,
+        # the 490k spans of a 1M-line log kept the GIL 6 ms, and a pass
+        # cancelled by a keystroke did so as that keystroke was drawn.
+        rest = Breather()
+        _let_go(spans, rest)
         if rows is None or worker.is_cancelled:
+            _let_go(matched, rest)
             return  # a newer keystroke's worker runs
         if run.reading or run.live:  # else nothing was read meanwhile, nor ended
             caught_up = self._catch_up(run, query, worker, matched, count)
@@ -1505,6 +1611,8 @@ class SpanTree(LineList):
             matched, count, unsettled, changed = caught_up
             if changed:
                 rows = self._rows_of(run, _with_ancestors(matched), worker)
+                if rows is None:
+                    return  # a newer keystroke's worker runs
         else:
             unsettled = set()
         cost = time.monotonic() - started
