@@ -1816,11 +1816,7 @@ async def test_a_big_runs_filter_in_slices_gives_the_rows_of_one_pass(demo_log, 
             await pilot.press(ch)
             expected = _filter_rows_by_hand(tree.run, parse(typed))
             assert list(tree._filtered_rows(query=parse(typed))) == expected
-            for _ in range(40):
-                await pilot.pause(0.05)
-                if tree._filter_worker is None and tree._query is not None and tree._matched \
-                        and tree._matched[1] is tree._query:
-                    break
+            await _until(pilot, lambda: tree._filter_worker is None and tree._shown_query is tree._query)
             assert list(tree.rows) == expected, typed
             assert expected
         assert span_tree.spans_snapshot(tree.run) == list(tree.run.spans.values())
