@@ -256,3 +256,35 @@ def test_without_c_the_cli_answers_the_same(tmp_path):
         assert with_c[0].startswith("SpanCore\n")
     assert [o.split("\n", 1)[1] for o in with_c] == [o.split("\n", 1)[1] for o in without]
     assert json.loads(without[0].split("\n", 1)[1]), "spans were listed"
+
+
+def test_a_samples_attributes_read_as_a_dict_of_its_key(tmp_path):
+    """An Inspect sample's node holds its attributes as the decoder's key
+    of the sample (task, sample_id, epoch), read as a dict of the three:
+    no dict of its own each, a new one at each read (changing it changes
+    nothing), and a set replaces it. A key spelled by `repr` (an id of an
+    unhashable type) leaves the node a dict of the values as written."""
+    lines = [_rec("enter", "a", 7, start_time=1.0e9), _rec("exit", "a", 7, duration=1.0),
+             _rec("enter", "b", "s-2", start_time=1.0e9), _rec("enter", "c", [1, 2], start_time=1.0e9)]
+    path = tmp_path / "trace-5.log"
+    path.write_text("\n".join(lines) + "\n")
+    decoder = InspectDecoder(Store(), str(path))
+    decoder.feed(FileFollower(str(path)).poll(final=True).lines)
+    samples = {span.attributes["sample_id"] if type(span.attributes["sample_id"]) is not list else "list": span
+               for span in decoder.run.spans.values() if span.kind == "sample"}
+    assert set(samples) == {7, "s-2", "list"}
+    for sample_id, node in samples.items():
+        want = {"task": "t", "sample_id": [1, 2] if sample_id == "list" else sample_id, "epoch": 1}
+        assert node.attributes == want and list(node.attributes) == ["task", "sample_id", "epoch"]
+    node = samples[7]
+    if SpanCore is not None:
+        assert node.attributes is not node.attributes, "made at each read"
+        assert not any(type(o) is dict for o in gc.get_referents(node))
+        assert samples["list"].attributes is samples["list"].attributes, "a dict of its own"
+    node.attributes["task"] = "changed"
+    assert node.attributes["task"] == "t"
+    node.attributes = {"model": "m"}
+    assert node.attributes == {"model": "m"} and node.attributes is node.attributes
+    if SpanCore is not None:
+        with pytest.raises(TypeError):
+            node.attributes_of_key(("t", 7))

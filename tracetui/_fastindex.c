@@ -570,7 +570,7 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
     PyObject *decoder = ctx[0], *run = ctx[1], *spans = ctx[2], *samples = ctx[3];
     PyObject *tasks = NULL, *task_counts = NULL, *task_samples = NULL, *name, *task_node, *counts, *listed,
              *made_ok, *task_id, *children;
-    PyObject *id = NULL, *label = NULL, *attributes = NULL, *node = NULL, *state = NULL, *count = NULL,
+    PyObject *id = NULL, *label = NULL, *node = NULL, *state = NULL, *count = NULL,
              *synthetic = NULL, *result = NULL, *id_text = NULL, *epoch_text = NULL, *parts = NULL;
 
     if (task == Py_None) {
@@ -598,15 +598,16 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
     Py_SETREF(parts, epoch == Py_None ? PyTuple_Pack(2, SAMPLE_LABEL, id_text)
                                       : PyTuple_Pack(4, SAMPLE_LABEL, id_text, EPOCH_LABEL, epoch_text));
     if (parts == NULL || (label = PyUnicode_Join(EMPTY_STR, parts)) == NULL ||
-        (attributes = PyDict_New()) == NULL || PyDict_SetItem(attributes, TASK_KEY, task) < 0 ||
-        PyDict_SetItem(attributes, SAMPLE_ID_KEY, sample_id) < 0 || PyDict_SetItem(attributes, EPOCH_KEY, epoch) < 0 ||
         (count = PyNumber_Add(made_ok, ONE)) == NULL ||
         (synthetic = get_slot(run, RUN.synthetic_spans)) == NULL || (synthetic = PyNumber_Add(synthetic, ONE)) == NULL)
         goto failed;
     /* Nothing is changed before this point. */
+    /* Its attributes are the sample's key, read as {"task", "sample_id",
+     * "epoch"} (`_span.h`). */
     if ((node = attached_span(spans, id, 0, run, task_node, children, label, SAMPLE_KIND, EMPTY_STR, OK, Py_None,
-                              attributes, EMPTY_TUPLE, Py_True)) == NULL)
+                              key, EMPTY_TUPLE, Py_True)) == NULL)
         goto failed;
+    ((SpanCore *)node)->keyed = 1;
     set_slot(run, RUN.synthetic_spans, synthetic);
     if (PyDict_SetItem(counts, OK, count) < 0) goto failed;
     /* _Sample(node) */
@@ -629,7 +630,6 @@ done:
     Py_XDECREF(task_samples);
     Py_XDECREF(id);
     Py_XDECREF(label);
-    Py_XDECREF(attributes);
     Py_XDECREF(node);
     Py_XDECREF(state);
     Py_XDECREF(count);
@@ -1958,13 +1958,14 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         return NULL;
     }
     Py_XSETREF(SPAN_TYPE, (PyTypeObject *)Py_NewRef(span));
+    SPAN.attributes = offsetof(SpanCore, attributes); /* (read through a getset: `_span.h`) */
     Py_XSETREF(ROW_TYPE, (PyTypeObject *)Py_NewRef(row));
     Py_XSETREF(SAMPLE_TYPE, (PyTypeObject *)Py_NewRef(sample));
     Py_XSETREF(RUN_TYPE, (PyTypeObject *)Py_NewRef(run));
     if (offset_of(SPAN_TYPE, "id", &SPAN.id) || offset_of(SPAN_TYPE, "run", &SPAN.run) ||
         offset_of(SPAN_TYPE, "parent", &SPAN.parent) || offset_of(SPAN_TYPE, "name", &SPAN.name) ||
         offset_of(SPAN_TYPE, "kind", &SPAN.kind) || offset_of(SPAN_TYPE, "detail", &SPAN.detail) ||
-        offset_of(SPAN_TYPE, "status", &SPAN.status) || offset_of(SPAN_TYPE, "attributes", &SPAN.attributes) ||
+        offset_of(SPAN_TYPE, "status", &SPAN.status) ||
         offset_of(SPAN_TYPE, "children", &SPAN.children) ||
         offset_of(SPAN_TYPE, "events", &SPAN.events) || offset_of(SPAN_TYPE, "synthetic", &SPAN.synthetic) ||
         offset_of(SPAN_TYPE, "_extra", &SPAN.extra) ||
@@ -2074,6 +2075,9 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     SAMPLE_PREFIX = PyUnicode_FromString(SAMPLE_LINE_START);
     TASK_PREFIX = PyUnicode_FromString(TASK_LINE_START);
     SIXTY_FOUR = PyLong_FromLong(64);
+    TASK_NAME = TASK_KEY;
+    SAMPLE_ID_NAME = SAMPLE_ID_KEY;
+    EPOCH_NAME = EPOCH_KEY;
     if (SIXTY_FOUR == NULL || EMPTY_STR == NULL || ZERO == NULL || ONE == NULL || SAMPLE_KIND == NULL || SAMPLE_LABEL == NULL || COLON == NULL || EPOCH_LABEL == NULL || TASK_KEY == NULL ||
         SAMPLE_ID_KEY == NULL || EPOCH_KEY == NULL || TASKS == NULL || TASK_COUNTS == NULL || TASK_SAMPLES == NULL ||
         EMPTY_TUPLE == NULL || TYPECODE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL || APPEND == NULL ||

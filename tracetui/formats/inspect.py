@@ -771,7 +771,12 @@ class InspectDecoder:
             node.synthetic = True
             self.run.synthetic_spans += 1
             node.status = OK
-            node.attributes = {"task": task, "sample_id": sample_id, "epoch": epoch}
+            if key[1] is sample_id and hasattr(node, "attributes_of_key"):
+                # Read as the dict below, not held as one (`_span.h`); not a
+                # key spelled by `repr`, which holds other values.
+                node.attributes_of_key(key)
+            else:
+                node.attributes = {"task": task, "sample_id": sample_id, "epoch": epoch}
             task_node = self._task(name)
             self._attach(node, task_node)
             counts = self._task_counts.setdefault(task_node.id, {RUNNING: 0, ERROR: 0, OK: 0, CANCELLED: 0})
