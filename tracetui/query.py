@@ -415,8 +415,11 @@ def _chain_decides(span: Span, field: str, value: str, memo: dict[Span, bool | N
                 decided = known
                 break
             walked.append(node)
-        if node.attributes and _has(node.attributes, field):
-            decided = _match_in(node.attributes, field, value)
+        # Read once: an Inspect sample's attributes are made at each read
+        # (`_span.h`).
+        attributes = node.attributes
+        if attributes and _has(attributes, field):
+            decided = _match_in(attributes, field, value)
             break
         node = node.parent
     if memo is not None:
