@@ -198,8 +198,7 @@ def test_a_span_holds_its_times_and_origin_in_itself():
     span.duration = 2.5
     span.origin = pack_offset(pack_offset((), 5_000_000), 400_000_000)  # past 64 bits
     assert span.locators == (5_000_000, 400_000_000)
-    assert gc.get_referents(span).count(span.origin) == 0
-    assert not any(type(o) in (float, int) and type(o) is not bool for o in gc.get_referents(span))
+    assert not any(type(o) in (float, int) for o in gc.get_referents(span))
     held = Span("t", span.run)
     held.origin = (1, 2, 3)
     assert any(o == (1, 2, 3) for o in gc.get_referents(held)), "an object it holds is one the collector sees"

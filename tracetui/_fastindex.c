@@ -68,7 +68,7 @@ static PyObject *LOG_COLUMNS;     /* model.LogColumns */
 static PyObject *SAMPLE_PREFIX, *TASK_PREFIX;
 static PyObject *SAMPLE_ERROR;    /* inspect.SAMPLE_ERROR: a sample's failure, Python's to tell */
 static PyObject *NO_TASK; /* model.task_name(None) */
-static PyObject *ZERO, *ONE, *EMPTY_STR, *COLON, *SAMPLE_KIND, *SAMPLE_LABEL, *EPOCH_LABEL, *TASK_KEY, *SAMPLE_ID_KEY, *EPOCH_KEY;
+static PyObject *ZERO, *ONE, *EMPTY_STR, *COLON, *SAMPLE_KIND, *SAMPLE_LABEL, *EPOCH_LABEL;
 static PyObject *TASKS, *TASK_COUNTS, *TASK_SAMPLES; /* the decoder's attributes */
 static PyObject *TYPECODE;
 static PyObject *EMPTY_TUPLE, *OFFSET_SHIFT, *CANCELS_SINCE, *SAMPLE_FOR, *ADD, *APPEND, *COLUMNS, *TRACE;
@@ -2060,9 +2060,6 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     SAMPLE_LABEL = PyUnicode_FromString("sample ");
     COLON = PyUnicode_FromString(":");
     EPOCH_LABEL = PyUnicode_FromString(" \xc2\xb7 epoch "); /* " · epoch " in UTF-8 */
-    TASK_KEY = PyUnicode_InternFromString("task");
-    SAMPLE_ID_KEY = PyUnicode_InternFromString("sample_id");
-    EPOCH_KEY = PyUnicode_InternFromString("epoch");
     TASKS = PyUnicode_InternFromString("_tasks");
     TASK_COUNTS = PyUnicode_InternFromString("_task_counts");
     TASK_SAMPLES = PyUnicode_InternFromString("_task_samples");
@@ -2074,19 +2071,14 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     TRACE = PyUnicode_InternFromString("TRACE");
     SAMPLE_PREFIX = PyUnicode_FromString(SAMPLE_LINE_START);
     TASK_PREFIX = PyUnicode_FromString(TASK_LINE_START);
-    SIXTY_FOUR = PyLong_FromLong(64);
-    TASK_NAME = TASK_KEY;
-    SAMPLE_ID_NAME = SAMPLE_ID_KEY;
-    EPOCH_NAME = EPOCH_KEY;
-    if (SIXTY_FOUR == NULL || EMPTY_STR == NULL || ZERO == NULL || ONE == NULL || SAMPLE_KIND == NULL || SAMPLE_LABEL == NULL || COLON == NULL || EPOCH_LABEL == NULL || TASK_KEY == NULL ||
-        SAMPLE_ID_KEY == NULL || EPOCH_KEY == NULL || TASKS == NULL || TASK_COUNTS == NULL || TASK_SAMPLES == NULL ||
+    if (span_core_ready() < 0 || EMPTY_STR == NULL || ZERO == NULL || ONE == NULL || SAMPLE_KIND == NULL || SAMPLE_LABEL == NULL ||
+        COLON == NULL || EPOCH_LABEL == NULL || TASKS == NULL || TASK_COUNTS == NULL || TASK_SAMPLES == NULL ||
         EMPTY_TUPLE == NULL || TYPECODE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL || APPEND == NULL ||
         COLUMNS == NULL || TRACE == NULL || SAMPLE_PREFIX == NULL || TASK_PREFIX == NULL)
         return NULL;
     {
         PyObject *m;
         if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&LinesType) < 0 || PyType_Ready(&KeyCacheType) < 0 ||
-            PyType_Ready(&SpanCoreType) < 0 ||
             (m = PyModule_Create(&module)) == NULL)
             return NULL;
         if (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0 ||

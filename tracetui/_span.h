@@ -3,17 +3,19 @@
  * Why: a span's start, duration and origin were each a Python object of
  * their own (a float, a float, an int: 32 bytes each as pymalloc rounds
  * them), about 85 bytes a span of an Inspect log beside the 160 of the span
- * itself. Here they are held in the span, as a double or a 64-bit int,
- * and made an object only when Python reads one. The span is no bigger:
- * three 8-byte cells and three tag bytes where three pointers were.
+ * itself. Here they are held in the span, as a double or an int of up to
+ * 96 bits, and made an object only when Python reads one. The span is no
+ * bigger: three 8-byte cells and four bytes of tags where three pointers
+ * were (the high bits of an origin sit in the padding after them).
  *
  * Exact, whatever is stored: a cell holds a float (exactly `float`) as a
  * double, an origin that is an int (exactly `int`, 0 to 2**96 - 1: two
  * byte offsets packed, `model.pack_offset`, take up to 84 bits) as its low
  * 64 bits and its high 32, None as its tag alone, and anything else (a
- * float subclass, a tuple of locators, a negative int) as that object. Reading gives back an equal object of the
- * same type: `-0.0`, NaN and infinities as they were. Only its identity is
- * new (nothing here compares times by `is`).
+ * float subclass, a tuple of locators, a negative int) as that object.
+ * Reading gives back an equal object of the same type: `-0.0`, NaN and
+ * infinities as they were. Only its identity is new (nothing here
+ * compares times by `is`).
  *
  * An Inspect sample's node may hold its attributes as the decoder's key
  * of the sample, the tuple (task, sample_id, epoch) it files the sample
@@ -38,7 +40,7 @@ enum { HOLDS_NONE, HOLDS_NATIVE, HOLDS_OBJECT };
 typedef union {
     double d;             /* start, duration */
     unsigned long long i; /* origin: its low 64 bits (`origin_high` the rest) */
-    PyObject *o; /* HOLDS_OBJECT: a strong reference */
+    PyObject *o;          /* HOLDS_OBJECT: a strong reference */
 } Cell;
 
 typedef struct {
@@ -285,6 +287,16 @@ static PyGetSetDef span_cells[] = {
      (void *)CELL_ORIGIN},
     {NULL, NULL, NULL, NULL, NULL},
 };
+
+/* The type made ready, and the constants it reads; -1 with an error. */
+static int span_core_ready(void) {
+    SIXTY_FOUR = PyLong_FromLong(64);
+    TASK_NAME = PyUnicode_InternFromString("task");
+    SAMPLE_ID_NAME = PyUnicode_InternFromString("sample_id");
+    EPOCH_NAME = PyUnicode_InternFromString("epoch");
+    if (SIXTY_FOUR == NULL || TASK_NAME == NULL || SAMPLE_ID_NAME == NULL || EPOCH_NAME == NULL) return -1;
+    return PyType_Ready(&SpanCoreType);
+}
 
 static PyTypeObject SpanCoreType = {
     PyVarObject_HEAD_INIT(NULL, 0)

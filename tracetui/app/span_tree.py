@@ -243,8 +243,9 @@ class SpanSet:
     address: a filter's rows (its matches and their ancestors). Why not
     one set: as one grew to a big run's 490k spans, each doubling rehashed
     it in one C call, which kept the GIL up to 25 ms (a keystroke's frame
-    waited as long); a part of ~2k ids rehashes in microseconds. Read it
-    with `part(span)`, inline, where it runs for every span."""
+    waited as long); a part of ~2k ids rehashes in microseconds. Where it
+    runs for every span (`_add_with_ancestors`, `_rows_of`), `parts` is
+    indexed inline, as `__contains__` does."""
 
     __slots__ = ("parts",)
 
@@ -254,9 +255,6 @@ class SpanSet:
     def __contains__(self, span: Span) -> bool:
         i = id(span)
         return i in self.parts[i >> 4 & SPAN_SET_PARTS - 1]
-
-    def __len__(self) -> int:
-        return sum(map(len, self.parts))
 
     def let_go(self, breathe: Callable[[], None]) -> None:
         """Empty it a part at a time (freeing 490k ids at once kept the
