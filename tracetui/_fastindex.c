@@ -154,14 +154,10 @@ static int see_time(PyObject *run, PyObject *t) {
     return 0;
 }
 
-/* A time cell set to a double. */
+/* A time cell that holds None or a double (`cell_double` said so) set to
+ * a double: no object to let go of. */
 static inline void cell_put_double(PyObject *span, int which, double value) {
     SpanCore *s = (SpanCore *)span;
-    if (s->holds[which] == HOLDS_OBJECT) {
-        PyObject *old = s->cell[which].o;
-        s->holds[which] = HOLDS_NONE;
-        Py_DECREF(old);
-    }
     s->cell[which].d = value;
     s->holds[which] = HOLDS_NATIVE;
 }

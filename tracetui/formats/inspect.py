@@ -31,7 +31,8 @@ from tracetui.clock import as_of
 from tracetui.formats.jsonutil import as_float, loads
 from tracetui.model import (
     CANCELLED, ERROR, LATELY_KEPT, NO_EXTRA, OFFSET_BITS, OK, PLAUSIBLE_TIME, RUNNING, TIMEOUT, AnomalyRow,
-    EventLog, LogColumns, Run, Span, pack_offset, RUN_TASK_DETAIL, sample_node_id, task_name, task_node_id,
+    EventLog, LogColumns, Run, Span, SpanCore, pack_offset, RUN_TASK_DETAIL, sample_node_id, task_name,
+    task_node_id,
 )
 from tracetui.skipped import Lead
 from tracetui.sources.files import open_regular
@@ -771,7 +772,7 @@ class InspectDecoder:
             node.synthetic = True
             self.run.synthetic_spans += 1
             node.status = OK
-            if key[1] is sample_id and hasattr(node, "attributes_of_key"):
+            if key[1] is sample_id and SpanCore is not None:
                 # Read as the dict below, not held as one (`_span.h`); not a
                 # key spelled by `repr`, which holds other values.
                 node.attributes_of_key(key)
