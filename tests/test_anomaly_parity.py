@@ -9,6 +9,7 @@ import gzip
 import json
 import os
 import subprocess
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -486,6 +487,58 @@ def test_a_prescan_gives_way_to_other_processes_only_when_asked(gentle):
         nice = int(f.read().rsplit(")", 1)[1].split()[16])
     assert scan.wait() is not None
     assert nice == (min(19, os.nice(0) + NICENESS) if gentle else os.nice(0))
+
+
+def test_no_batch_is_scanned_ahead_while_a_prescan_runs(monkeypatch):
+    """A prescan's child process has the second CPU while it runs: a big
+    batch is then applied without a scanner thread (which would only take
+    turns with the thread it feeds), and with one again once the scan has
+    ended, answered or not."""
+    from tracetui.formats import inspect as inspect_format
+
+    made = []
+
+    def scanner(lines, crs):
+        made.append(len(lines))
+        return real_scanner(lines, crs)
+
+    real_scanner = inspect_format.SCANNER
+    if real_scanner is None:
+        pytest.skip("no C accelerator: nothing is scanned ahead")
+    monkeypatch.setattr(inspect_format, "SCANNER", scanner)
+    monkeypatch.setattr(inspect_format, "SCAN_AHEAD_MIN", 4)
+    path = os.path.join(SAMPLES, "inspect", "demo.log")
+    with open(path, "rb") as f:
+        lines = f.read().splitlines()
+    half = len(lines) // 2
+
+    def read(part, pos):
+        decoder.feed_run(part, pos, False)
+        return pos + sum(len(line) + 1 for line in part)
+
+    decoder = InspectDecoder(Store(), path)
+    for _ in range(500):  # an earlier test's scan, cancelled, still ending
+        if inspect_format.scans_beside() == 0:
+            break
+        time.sleep(0.01)
+    assert inspect_format.scans_beside() == 0
+    scan = Prescan(os.path.join(SAMPLES, "inspect", "mixed.log.gz"))
+    assert inspect_format.scans_beside() == 1  # until its output has ended
+    pos = read(lines[:half], 0)
+    assert made == []
+    assert scan.wait() is not None
+    assert inspect_format.scans_beside() == 0
+    read(lines[half:], pos)
+    assert made == [len(lines) - half]
+    cancelled = Prescan(os.path.join(SAMPLES, "inspect", "mixed.log.gz"))
+    cancelled.cancel()
+    cancelled.wait()  # (None, unless it ended before it was killed)
+    assert inspect_format.scans_beside() == 0
+    # And the index is the one read in one go.
+    whole = InspectDecoder(Store(), path)
+    whole.feed_run(lines, 0, False)
+    assert [(s.id, s.status, s.parent and s.parent.id) for s in decoder.run.spans.values()] == \
+        [(s.id, s.status, s.parent and s.parent.id) for s in whole.run.spans.values()]
 
 
 def test_a_prescan_that_cannot_read_its_file_gives_nothing(tmp_path):

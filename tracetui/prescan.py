@@ -21,6 +21,7 @@ import threading
 from typing import BinaryIO, Callable
 
 from tracetui.fastscan import usable_cpus
+from tracetui.formats.inspect import scans_beside
 from tracetui.model import BUCKETS, Anomalies, AnomalyRow
 
 #: Smaller files are indexed about as fast as they can be scanned.
@@ -138,7 +139,13 @@ class Prescan:
             return
         self._pipe = threading.Thread(target=self._read_pipe, args=(self._proc.stdout,), daemon=True,
                                       name="prescan output")
-        self._pipe.start()
+        scans_beside(+1)  # until its output ends (`_read_pipe`)
+        try:
+            self._pipe.start()
+        except RuntimeError:  # no thread to be had: no answer either
+            scans_beside(-1)
+            self._proc.kill()
+            self._pipe = None
 
     def _read_pipe(self, out: BinaryIO) -> None:
         try:
@@ -151,6 +158,8 @@ class Prescan:
                         self._add_found(frame[1], frame[2])
         except (OSError, ValueError):  # closed under it: cancelled
             pass
+        finally:
+            scans_beside(-1)
 
     def _add_found(self, rows: dict[str, list[tuple[str, AnomalyRow]]], upto: int) -> None:
         """Rows found since the last frame, into a new `Anomalies` (the UI
