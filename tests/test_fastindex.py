@@ -62,7 +62,8 @@ def read(path: str) -> bytes:
 
 def state(decoder: InspectDecoder) -> tuple:
     """Everything the decoder holds, to compare two readings: spans by
-    every field (times by repr: -0.0 and 0.0 differ), rows, the decoder's
+    every field (times by repr: -0.0 and 0.0 differ; a str made in C must
+    say whether it is ASCII as Python's would), rows, the decoder's
     samples, open actions and shared strings, the run's times and the
     samples lately active, all in their orders."""
     run = decoder.run
@@ -75,7 +76,8 @@ def state(decoder: InspectDecoder) -> tuple:
               s.error, s.attributes, s.synthetic, s.orphan, s.parent.id if s.parent else None,
               [c.id for c in s.children or ()],
               [(e.time, e.level, e.message, e.origin) for e in s.events or ()],
-              type(s.events).__name__, getattr(getattr(s.events, "indices", None), "typecode", None))
+              type(s.events).__name__, getattr(getattr(s.events, "indices", None), "typecode", None),
+              s.id.isascii(), isinstance(s.name, str) and s.name.isascii())
              for key, s in run.spans.items()]
     samples = [(key, s.node.id, [a.id for a in s.open], type(s.open).__name__, s.errors, s.cancels,
                 repr(s.ended), repr(s.last_seen), s.interrupted) for key, s in decoder._samples.items()]
@@ -426,11 +428,7 @@ def test_a_scanner_asked_for_lines_again_scans_them_anew(tmp_path, scanning):
     def twice(scanner_of) -> tuple:
         decoder = InspectDecoder(Store(), str(path))
         decoder.now = lambda: 1.9e9
-        context = (decoder, decoder.run, decoder.run.spans, decoder._samples, decoder._open, decoder._stale,
-                   decoder.run.anomalies.running, decoder._shared, decoder.run.lately_active,
-                   inspect_format.SHARED_MAX_LEN, inspect_format.SHARED_MAX_ENTRIES,
-                   inspect_format.LATELY_KEPT, decoder.run.events, decoder._sample_cache, decoder._text_cache,
-                   decoder._message_cache)
+        context = decoder._fast_context()
         scanner = scanner_of(lines)
         done = [FAST_FEED(context, lines, 0, 0, False, scanner)[:2] for _ in range(2)]
         if scanner is not None:
@@ -474,12 +472,14 @@ def test_a_line_finds_its_sample_however_its_key_is_spelled(tmp_path, monkeypatc
                  (b'"t"', b"0", b"1"), (b'"t"', b"-0", b"1"), (b'"t"', b'"1"', b""), (b"", b'"1"', b"1"),
                  (b'"\\u0074"', b'"1"', b"1"), (b'"t"', b'"' + b"x" * 120 + b'"', b"1")]
     many = [(b'"t%d"' % (n % 3), b'"s%d"' % n, b"%d" % (n % 2 + 1)) for n in range(3000)]
-    data = _sample_lines(spellings * 3 + many + many[::-1])
+    # A sample first named as -0: its id says 0, as Python's does.
+    data = _sample_lines(spellings * 3 + [(b'"t"', b"-0", b"2")] + many + many[::-1])
     python = index(path, data, None, monkeypatch, cuts=[500, 4000])
     assert index(path, data, FAST_FEED, monkeypatch, cuts=[500, 4000]) == python
     assert index(path, data, FAST_FEED, monkeypatch, cuts=[500, 4000], in_place=True) == python
     samples = python[14]  # the decoder's samples (`state`)
-    assert len(samples) == 3000 + 6  # "1" and 1, 0 (and -0), no epoch, no task, the long id, "1" of task "t"
+    assert len(samples) == 3000 + 7  # "1" and 1, 0 (and -0), no epoch, no task, the long id, "1" of task "t",
+    # 0 of epoch 2
 
     decoder = InspectDecoder(Store(), path)
     decoder.feed_run(data.split(b"\n")[:-1], 0)

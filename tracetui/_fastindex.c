@@ -69,8 +69,6 @@ static PyObject *SAMPLE_PREFIX, *TASK_PREFIX;
 static PyObject *SAMPLE_ERROR;    /* inspect.SAMPLE_ERROR: a sample's failure, Python's to tell */
 static PyObject *NO_TASK; /* model.task_name(None) */
 static PyObject *ZERO, *ONE, *EMPTY_STR, *COLON, *SAMPLE_KIND, *SAMPLE_LABEL, *EPOCH_LABEL;
-static PyObject *TASKS, *TASK_COUNTS, *TASK_SAMPLES; /* the decoder's attributes */
-static PyObject *TYPECODE;
 static PyObject *EMPTY_TUPLE, *OFFSET_SHIFT, *CANCELS_SINCE, *SAMPLE_FOR, *ADD, *APPEND, *COLUMNS, *TRACE;
 static double PLAUSIBLE_TIME;
 /* Read from the context at each call, as Python reads the module's globals
@@ -556,18 +554,59 @@ static PyObject *item_of_type(PyObject *d, PyObject *key, PyTypeObject *type) {
     return value != NULL && Py_IS_TYPE(value, type) ? value : NULL;
 }
 
+/* The parts, all str, joined: in one copy where each is of one byte a
+ * character (as a sample's id and label nearly always are), else by
+ * PyUnicode_Join. A string of ASCII only must be made as such (CPython
+ * compares kinds first), so the result is ASCII unless a part is not. */
+static PyObject *concat(PyObject *const *parts, Py_ssize_t n) {
+    Py_ssize_t length = 0, k;
+    Py_UCS4 widest = 127;
+    PyObject *text;
+    Py_UCS1 *out;
+    for (k = 0; k < n; k++) {
+        if (PyUnicode_KIND(parts[k]) != PyUnicode_1BYTE_KIND) {
+            PyObject *tuple = PyTuple_New(n), *joined;
+            if (tuple == NULL) return NULL;
+            for (k = 0; k < n; k++) PyTuple_SET_ITEM(tuple, k, Py_NewRef(parts[k]));
+            joined = PyUnicode_Join(EMPTY_STR, tuple);
+            Py_DECREF(tuple);
+            return joined;
+        }
+        if (!PyUnicode_IS_ASCII(parts[k])) widest = 255;
+        length += PyUnicode_GET_LENGTH(parts[k]);
+    }
+    if ((text = PyUnicode_New(length, widest)) == NULL) return NULL;
+    out = PyUnicode_1BYTE_DATA(text);
+    for (k = 0; k < n; k++) {
+        memcpy(out, PyUnicode_1BYTE_DATA(parts[k]), PyUnicode_GET_LENGTH(parts[k]));
+        out += PyUnicode_GET_LENGTH(parts[k]);
+    }
+    return text;
+}
+
+/* str(value) of a sample's key field (`key_field`'s `value`, from `v`):
+ * an int as JSON spells it (as Python would: no sign, no leading zero),
+ * without making it anew from the int (~550 instructions). */
+static PyObject *key_text(PyObject *value, const Value *v, unsigned found, int key) {
+    if (PyUnicode_CheckExact(value)) return Py_NewRef(value);
+    if ((found & (1u << key)) && v[key].kind == V_INT && PyLong_CheckExact(value) && v[key].start[0] != '-' &&
+        (v[key].len == 1 || v[key].start[0] != '0'))
+        return PyUnicode_DecodeASCII(v[key].start, v[key].len, NULL);
+    return PyObject_Str(value);
+}
+
 /* A sample's first record: its state and node made as
  * `InspectDecoder._sample_for` makes them, where its task's node, counts
  * and list of samples are already made (a task's first sample, or any
  * doubt, is Python's: NULL, no error). Why: a 1M-line log has 114k
  * samples, and Python took 3.2 us to make each. */
-static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task, PyObject *sample_id,
-                            PyObject *epoch) {
-    PyObject *decoder = ctx[0], *run = ctx[1], *spans = ctx[2], *samples = ctx[3];
-    PyObject *tasks = NULL, *task_counts = NULL, *task_samples = NULL, *name, *task_node, *counts, *listed,
-             *made_ok, *task_id, *children;
-    PyObject *id = NULL, *label = NULL, *node = NULL, *state = NULL, *count = NULL,
-             *synthetic = NULL, *result = NULL, *id_text = NULL, *epoch_text = NULL, *parts = NULL;
+static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task, PyObject *id_text,
+                            PyObject *epoch, PyObject *epoch_text) {
+    PyObject *run = ctx[1], *spans = ctx[2], *samples = ctx[3], *tasks = ctx[16], *task_counts = ctx[17],
+             *task_samples = ctx[18];
+    PyObject *name, *task_node, *counts, *listed, *made_ok, *task_id, *children;
+    PyObject *id = NULL, *label = NULL, *node = NULL, *state = NULL, *count = NULL, *synthetic = NULL,
+             *result = NULL;
 
     if (task == Py_None) {
         name = NO_TASK;
@@ -576,9 +615,6 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
     } else {
         return NULL;
     }
-    if ((tasks = PyObject_GetAttr(decoder, TASKS)) == NULL || (task_counts = PyObject_GetAttr(decoder, TASK_COUNTS)) == NULL ||
-        (task_samples = PyObject_GetAttr(decoder, TASK_SAMPLES)) == NULL)
-        goto done;
     if ((task_node = item_of_type(tasks, name, SPAN_TYPE)) == NULL || (task_id = SLOT(task_node, SPAN.id)) == NULL ||
         (counts = item_of_type(task_counts, task_id, &PyDict_Type)) == NULL ||
         (listed = item_of_type(task_samples, name, &PyList_Type)) == NULL ||
@@ -586,15 +622,14 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
         (children = SLOT(task_node, SPAN.children)) == NULL || (children != Py_None && !PyList_CheckExact(children)))
         goto done; /* Python's (an error, if any, is Python's to raise there) */
     /* f"sample:{task_name(task)}:{sample_id}:{epoch}", f"sample {sample_id}[ · epoch {epoch}]"
-     * (joined: PyUnicode_FromFormat took 2.7k instructions a string) */
-    if ((id_text = PyObject_Str(sample_id)) == NULL || (epoch_text = PyObject_Str(epoch)) == NULL ||
-        (parts = PyTuple_Pack(4, SAMPLE_KIND, name, id_text, epoch_text)) == NULL ||
-        (id = PyUnicode_Join(COLON, parts)) == NULL)
-        goto failed;
-    Py_SETREF(parts, epoch == Py_None ? PyTuple_Pack(2, SAMPLE_LABEL, id_text)
-                                      : PyTuple_Pack(4, SAMPLE_LABEL, id_text, EPOCH_LABEL, epoch_text));
-    if (parts == NULL || (label = PyUnicode_Join(EMPTY_STR, parts)) == NULL ||
-        (count = PyNumber_Add(made_ok, ONE)) == NULL ||
+     * (PyUnicode_FromFormat took 2.7k instructions a string, a join ~600) */
+    {
+        PyObject *id_parts[7] = {SAMPLE_KIND, COLON, name, COLON, id_text, COLON, epoch_text};
+        PyObject *label_parts[4] = {SAMPLE_LABEL, id_text, EPOCH_LABEL, epoch_text};
+        if ((id = concat(id_parts, 7)) == NULL || (label = concat(label_parts, epoch == Py_None ? 2 : 4)) == NULL)
+            goto failed;
+    }
+    if ((count = PyNumber_Add(made_ok, ONE)) == NULL ||
         (synthetic = get_slot(run, RUN.synthetic_spans)) == NULL || (synthetic = PyNumber_Add(synthetic, ONE)) == NULL)
         goto failed;
     /* Nothing is changed before this point. */
@@ -621,18 +656,12 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
 failed:
     if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "_fastindex: a sample half made");
 done:
-    Py_XDECREF(tasks);
-    Py_XDECREF(task_counts);
-    Py_XDECREF(task_samples);
     Py_XDECREF(id);
     Py_XDECREF(label);
     Py_XDECREF(node);
     Py_XDECREF(state);
     Py_XDECREF(count);
     Py_XDECREF(synthetic);
-    Py_XDECREF(id_text);
-    Py_XDECREF(epoch_text);
-    Py_XDECREF(parts);
     return result;
 }
 
@@ -918,7 +947,14 @@ static PyObject *sample_of(PyObject *const *ctx, const Value *v, unsigned found)
     if (sample != NULL) {
         Py_INCREF(sample);
     } else if (!PyErr_Occurred()) {
-        sample = new_sample(ctx, key, task, sample_id, epoch);
+        PyObject *id_text = key_text(sample_id, v, found, K_SAMPLE_ID), *epoch_text = NULL;
+        if (id_text == NULL || (epoch_text = key_text(epoch, v, found, K_EPOCH)) == NULL) {
+            Py_XDECREF(id_text);
+            goto done;
+        }
+        sample = new_sample(ctx, key, task, id_text, epoch, epoch_text);
+        Py_DECREF(id_text);
+        Py_DECREF(epoch_text);
         if (sample == NULL && !PyErr_Occurred())
             sample = PyObject_CallMethodObjArgs(ctx[0], SAMPLE_FOR, task, sample_id, epoch, NULL);
     }
@@ -1312,14 +1348,10 @@ static PyObject *new_log(PyObject *run_log) {
         Py_DECREF(held);
         return log;
     }
-    /* An empty array of the run's log's kind (`EventLog.__init__`'s). */
-    {
-        PyObject *code = PyObject_GetAttr(indices, TYPECODE);
-        if (code == NULL) return NULL;
-        indices = PyObject_CallOneArg((PyObject *)Py_TYPE(indices), code);
-        Py_DECREF(code);
-        if (indices == NULL) return NULL;
-    }
+    /* An empty array of the run's log's kind (`EventLog.__init__`'s): its
+     * empty slice (calling the array's type with its typecode, as Python
+     * does, took ~1,200 instructions a sample, for its arguments' parsing). */
+    if ((indices = PySequence_GetSlice(indices, 0, 0)) == NULL) return NULL;
     if ((log = blank((PyTypeObject *)EVENT_LOG)) == NULL) {
         Py_DECREF(indices);
         return NULL;
@@ -1816,9 +1848,10 @@ PyDoc_STRVAR(feed_doc,
 "records were applied.\n"
 "`context`: (decoder, run, run.spans, samples, open, stale, running, shared,\n"
 "run.lately_active, SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, run.events,\n"
-"sample_cache, text_cache, message_cache): KeyCaches of the decoder's own, of\n"
-"its samples (key_max SAMPLE_KEY_MAX), of its shared details (key_max 0) and\n"
-"of its sample's log records' shared texts (any key_max).\n"
+"sample_cache, text_cache, message_cache, tasks, task_counts, task_samples):\n"
+"KeyCaches of the decoder's own, of its samples (key_max SAMPLE_KEY_MAX), of\n"
+"its shared details (key_max 0) and of its sample's log records' shared texts\n"
+"(any key_max); the decoder's _tasks, _task_counts and _task_samples.\n"
 "`crs`: a line may hold a CR (such lines are Python's).\n"
 "`lines`: a list of bytes, or a Lines.\n"
 "`scanner`: a Scanner(lines, crs), whose worker scans the lines ahead.");
@@ -1844,8 +1877,8 @@ static PyObject *feed(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_RuntimeError, "_fastindex.setup() was not called");
         return NULL;
     }
-    if (PyTuple_GET_SIZE(context) != 16) {
-        PyErr_SetString(PyExc_ValueError, "context has 16 members");
+    if (PyTuple_GET_SIZE(context) != 19) {
+        PyErr_SetString(PyExc_ValueError, "context has 19 members");
         return NULL;
     }
     ctx = &PyTuple_GET_ITEM(context, 0);
@@ -1865,6 +1898,12 @@ static PyObject *feed(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "context[13:] are KeyCaches: of samples (key_max >= SAMPLE_KEY_MAX), "
                                          "of details (key_max 0), of log records (key_max > 0)");
         return NULL;
+    }
+    for (int k = 16; k < 19; k++) {
+        if (!PyDict_CheckExact(ctx[k])) {
+            PyErr_SetString(PyExc_TypeError, "context[16:] are dicts");
+            return NULL;
+        }
     }
     if ((SHARED_MAX_LEN = PyLong_AsSsize_t(ctx[9])) < 0 || (SHARED_MAX_ENTRIES = PyLong_AsSsize_t(ctx[10])) < 0 ||
         (LATELY_KEPT = PyLong_AsSsize_t(ctx[11])) < 0) {
@@ -2048,7 +2087,6 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__fastindex(void) {
     init_special();
     EMPTY_TUPLE = PyTuple_New(0);
-    TYPECODE = PyUnicode_InternFromString("typecode");
     EMPTY_STR = PyUnicode_FromString("");
     ZERO = PyLong_FromLong(0);
     ONE = PyLong_FromLong(1);
@@ -2056,9 +2094,6 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     SAMPLE_LABEL = PyUnicode_FromString("sample ");
     COLON = PyUnicode_FromString(":");
     EPOCH_LABEL = PyUnicode_FromString(" \xc2\xb7 epoch "); /* " · epoch " in UTF-8 */
-    TASKS = PyUnicode_InternFromString("_tasks");
-    TASK_COUNTS = PyUnicode_InternFromString("_task_counts");
-    TASK_SAMPLES = PyUnicode_InternFromString("_task_samples");
     CANCELS_SINCE = PyUnicode_InternFromString("_cancels_since");
     SAMPLE_FOR = PyUnicode_InternFromString("_sample_for");
     ADD = PyUnicode_InternFromString("add");
@@ -2068,8 +2103,8 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     SAMPLE_PREFIX = PyUnicode_FromString(SAMPLE_LINE_START);
     TASK_PREFIX = PyUnicode_FromString(TASK_LINE_START);
     if (span_core_ready() < 0 || EMPTY_STR == NULL || ZERO == NULL || ONE == NULL || SAMPLE_KIND == NULL || SAMPLE_LABEL == NULL ||
-        COLON == NULL || EPOCH_LABEL == NULL || TASKS == NULL || TASK_COUNTS == NULL || TASK_SAMPLES == NULL ||
-        EMPTY_TUPLE == NULL || TYPECODE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL || APPEND == NULL ||
+        COLON == NULL || EPOCH_LABEL == NULL ||
+        EMPTY_TUPLE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL || APPEND == NULL ||
         COLUMNS == NULL || TRACE == NULL || SAMPLE_PREFIX == NULL || TASK_PREFIX == NULL)
         return NULL;
     {

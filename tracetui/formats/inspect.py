@@ -586,10 +586,7 @@ class InspectDecoder:
         count = len(lines)
         context = scanner = None
         if fast is not None:
-            context = (self, self.run, self.run.spans, self._samples, self._open, self._stale,
-                       self.run.anomalies.running, self._shared, self.run.lately_active,
-                       SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, self.run.events,
-                       self._sample_cache, self._text_cache, self._message_cache)
+            context = self._fast_context()
             if count >= SCAN_AHEAD_MIN and not _scans_beside:
                 scanner = SCANNER(lines, crs)
         try:
@@ -603,6 +600,15 @@ class InspectDecoder:
         # The log's present moved on: samples quiet since are done.
         self._settle_samples()
         self.store.touch(self.run_id)
+
+    def _fast_context(self) -> tuple:
+        """What `FAST_FEED` reads and changes: the decoder's state, as
+        `_fastindex.feed`'s docstring lists it."""
+        return (self, self.run, self.run.spans, self._samples, self._open, self._stale,
+                self.run.anomalies.running, self._shared, self.run.lately_active,
+                SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, self.run.events,
+                self._sample_cache, self._text_cache, self._message_cache, self._tasks,
+                self._task_counts, self._task_samples)
 
     def _feed_lines(self, lines: Sequence[bytes], pos: int, crs: bool, fast: Any, context: tuple | None,
                     scanner: Any) -> tuple[int, int]:
