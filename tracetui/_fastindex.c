@@ -984,13 +984,101 @@ static int cancels_since_cleared(PyObject *decoder) {
     return done;
 }
 
+/* ---- Running rows made once a call of `feed` ends (`Pending`) ----
+ *
+ * Why: an enter's row in `running` (the anomaly bucket) was made, put in
+ * the dict and, at its exit a few lines on, taken out and freed: ~900
+ * instructions an action, for a row nearly never seen. Within one call
+ * of `feed` nothing else reads `running` (a line it leaves to Python ends
+ * the call), so an enter only notes its row here, and the call's end
+ * makes the rows of the actions still open, in the order they were
+ * entered: `running` then holds what it would have held, in that order
+ * (an exit took out a row as it does, where one had been made before). */
+
+typedef struct {
+    PyObject *tid, *span, *action, *detail, *start; /* held */
+} PendingRow;
+
+typedef struct {
+    PendingRow *rows;
+    Py_ssize_t count, size;
+} Pending;
+
+static int pending_add(Pending *pending, PyObject *tid, PyObject *span, PyObject *action, PyObject *detail,
+                       PyObject *start) {
+    PendingRow *row;
+    if (pending->count == pending->size) {
+        Py_ssize_t size = pending->size ? 2 * pending->size : 256;
+        PendingRow *rows = PyMem_Realloc(pending->rows, size * sizeof(PendingRow));
+        if (rows == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        pending->rows = rows;
+        pending->size = size;
+    }
+    row = &pending->rows[pending->count++];
+    row->tid = Py_NewRef(tid);
+    row->span = Py_NewRef(span);
+    row->action = Py_NewRef(action);
+    row->detail = Py_NewRef(detail);
+    row->start = Py_NewRef(start);
+    return 0;
+}
+
+/* The rows of the noted actions still open (`open[tid]` is their span's),
+ * into `running`; the notes let go of. Whatever error was set before is
+ * kept (the call failed: its rows are made all the same). */
+static int pending_flush(PyObject *const *ctx, Pending *pending) {
+    PyObject *open = ctx[4], *running = ctx[6], *type, *value, *traceback;
+    int result = 0;
+    PyErr_Fetch(&type, &value, &traceback);
+    for (Py_ssize_t k = 0; k < pending->count; k++) {
+        PendingRow *note = &pending->rows[k];
+        if (result == 0) {
+            PyObject *opened = PyDict_GetItemWithError(open, note->tid), *row;
+            if (opened != NULL && PyTuple_CheckExact(opened) && PyTuple_GET_SIZE(opened) == 2 &&
+                PyTuple_GET_ITEM(opened, 0) == note->span) {
+                if ((row = blank(ROW_TYPE)) == NULL) {
+                    result = -1;
+                } else {
+                    set_slot(row, ROW.action, note->action);
+                    set_slot(row, ROW.detail, note->detail);
+                    set_slot(row, ROW.start, note->start);
+                    set_slot(row, ROW.duration, Py_None);
+                    set_slot(row, ROW.error, Py_None);
+                    set_slot(row, ROW.span, note->span);
+                    set_slot(row, ROW.sample, Py_None);
+                    result = PyDict_SetItem(running, note->tid, row);
+                    Py_DECREF(row);
+                }
+            } else if (opened == NULL && PyErr_Occurred()) {
+                result = -1;
+            }
+        }
+        Py_DECREF(note->tid);
+        Py_DECREF(note->span);
+        Py_DECREF(note->action);
+        Py_DECREF(note->detail);
+        Py_DECREF(note->start);
+    }
+    PyMem_Free(pending->rows);
+    pending->rows = NULL;
+    pending->count = pending->size = 0;
+    if (type != NULL) {
+        PyErr_Clear();
+        PyErr_Restore(type, value, traceback);
+    }
+    return result;
+}
+
 /* An enter, as `InspectDecoder._enter` applies it. */
 static int enter(PyObject *const *ctx, const Value *v, unsigned found, PyObject *action, int log_write,
-                 Py_ssize_t offset) {
+                 Py_ssize_t offset, Pending *pending) {
     PyObject *decoder = ctx[0], *run = ctx[1], *spans = ctx[2], *open = ctx[4], *stale = ctx[5],
-             *running = ctx[6], *shared = ctx[7];
+             *shared = ctx[7];
     PyObject *sample = NULL, *tid = NULL, *detail = NULL, *start = NULL, *origin = NULL,
-             *span = NULL, *row = NULL, *pair = NULL, *parent, *children;
+             *span = NULL, *pair = NULL, *parent, *children;
     int result = FAILED, known;
 
     if (offset >= OFFSET_MASK || v[K_DETAIL].len == 0) return LEFT; /* an empty detail shows the message */
@@ -1015,15 +1103,7 @@ static int enter(PyObject *const *ctx, const Value *v, unsigned found, PyObject 
                               origin, Py_False)) == NULL)
         goto left_or_failed;
     if ((pair = PyTuple_Pack(2, span, sample)) == NULL || PyDict_SetItem(open, tid, pair) < 0) goto done;
-    if ((row = blank(ROW_TYPE)) == NULL) goto done;
-    set_slot(row, ROW.action, action);
-    set_slot(row, ROW.detail, detail);
-    set_slot(row, ROW.start, start);
-    set_slot(row, ROW.duration, Py_None);
-    set_slot(row, ROW.error, Py_None);
-    set_slot(row, ROW.span, span);
-    set_slot(row, ROW.sample, Py_None);
-    if (PyDict_SetItem(running, tid, row) < 0) goto done;
+    if (pending_add(pending, tid, span, action, detail, start) < 0) goto done; /* its row in `running` */
     if (see_time(run, start) < 0) goto done;
     {
         PyObject *synthetic = get_slot(parent, SPAN.synthetic);
@@ -1073,7 +1153,6 @@ done:
     Py_XDECREF(start);
     Py_XDECREF(origin);
     Py_XDECREF(span);
-    Py_XDECREF(row);
     Py_XDECREF(pair);
     Py_XDECREF(sample);
     return result;
@@ -1878,6 +1957,7 @@ static PyObject *feed(PyObject *self, PyObject *args) {
     int crs;
     PyObject *const *ctx;
     Scanner *sc = NULL;
+    Pending pending = {NULL, 0, 0};
     (void)self;
     if (!PyArg_ParseTuple(args, "O!Onnp|O", &PyTuple_Type, &context, &lines, &i, &pos, &crs, &scanner)) return NULL;
     if ((n = batch_length(lines)) < 0) return NULL;
@@ -1966,22 +2046,27 @@ static PyObject *feed(PyObject *self, PyObject *args) {
                 break;
             }
             if (v[K_ACTION].len == 8 && memcmp(v[K_ACTION].start, "Run Task", 8) == 0) break;
-            if ((action = word(&v[K_ACTION])) == NULL) return NULL;
+            if ((action = word(&v[K_ACTION])) == NULL) goto failed;
             log_write = PySet_Contains(LOG_WRITES, action);
             if (log_write < 0) {
                 Py_DECREF(action);
-                return NULL;
+                goto failed;
             }
-            taken = is_enter ? enter(ctx, v, found, action, log_write, pos) : leave(ctx, v, log_write, pos);
+            taken = is_enter ? enter(ctx, v, found, action, log_write, pos, &pending)
+                             : leave(ctx, v, log_write, pos);
             Py_DECREF(action);
         }
-        if (taken == FAILED) return NULL;
+        if (taken == FAILED) goto failed;
         if (taken == LEFT) break;
         records++;
         i++;
         pos += len + 1;
     }
+    if (pending_flush(ctx, &pending) < 0) return NULL;
     return Py_BuildValue("nnn", i, pos, records);
+failed:
+    pending_flush(ctx, &pending);
+    return NULL;
 }
 
 PyDoc_STRVAR(setup_doc,
