@@ -1026,8 +1026,8 @@ static int pending_add(Pending *pending, PyObject *tid, PyObject *span, PyObject
     return 0;
 }
 
-/* The rows of the noted actions still open (`open[tid]` is their span's),
- * into `running`; the notes let go of. Whatever error was set before is
+/* The rows of the noted actions still open (their span still running, and
+ * `open[tid]` its), into `running`; the notes let go of. Whatever error was set before is
  * kept (the call failed: its rows are made all the same). */
 static int pending_flush(PyObject *const *ctx, Pending *pending) {
     PyObject *open = ctx[4], *running = ctx[6], *type, *value, *traceback;
@@ -1035,7 +1035,7 @@ static int pending_flush(PyObject *const *ctx, Pending *pending) {
     PyErr_Fetch(&type, &value, &traceback);
     for (Py_ssize_t k = 0; k < pending->count; k++) {
         PendingRow *note = &pending->rows[k];
-        if (result == 0) {
+        if (result == 0 && SLOT(note->span, SPAN.status) == RUNNING) {
             PyObject *opened = PyDict_GetItemWithError(open, note->tid), *row;
             if (opened != NULL && PyTuple_CheckExact(opened) && PyTuple_GET_SIZE(opened) == 2 &&
                 PyTuple_GET_ITEM(opened, 0) == note->span) {
