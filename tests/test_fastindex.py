@@ -641,3 +641,56 @@ def test_sample_log_records_are_shared_as_python_shares_them(tmp_path, monkeypat
     # (found each time but the first), the error (never kept) and "late"
     # (not held); the too long one is not looked for.
     assert decoder._message_cache.counts == (2 * 3 - 1, 1 + 3 * 3)
+
+
+def _column_values(typecode: str):
+    """What an append may be given: numbers in and out of a kind's range,
+    floats for ints, bools, and things that are no number."""
+    ints = st.one_of(st.integers(-2**64, 2**64), st.integers(0, 2**32 + 1), st.booleans())
+    other = st.one_of(st.floats(allow_nan=False), st.text(max_size=2), st.none())
+    return st.one_of(ints, other) if typecode != "d" else st.one_of(st.floats(), ints, st.text(max_size=2))
+
+
+@needs_c
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from("dqI").flatmap(lambda code: st.tuples(
+    st.just(code), st.lists(_column_values(code), max_size=40),
+    st.lists(st.one_of(st.integers(-45, 45), st.tuples(st.one_of(st.none(), st.integers(-45, 45)),
+                                                      st.one_of(st.none(), st.integers(-45, 45)),
+                                                      st.one_of(st.none(), st.integers(-4, 4).filter(bool)))),
+             max_size=10))))
+def test_a_column_reads_as_an_array_does(case):
+    """A log's `Column` (C's, `_column.h`) stands where an array was: each
+    append keeps or refuses a value as `array.append` does (the same
+    error), and its length, items, slices (a Column of the same kind),
+    iteration and `tolist` read the same numbers, of the same types."""
+    from array import array
+
+    from tracetui._fastindex import Column
+
+    code, values, keys = case
+    column, expected = Column(code), array(code)
+    for value in values:
+        try:
+            expected.append(value)
+        except (TypeError, OverflowError) as exc:
+            with pytest.raises(type(exc)):
+                column.append(value)
+        else:
+            column.append(value)
+    assert len(column) == len(expected) and column.typecode == code
+
+    def same(a, b) -> bool:
+        return [(type(x), repr(x)) for x in a] == [(type(x), repr(x)) for x in b]
+
+    assert same(column.tolist(), expected.tolist()) and same(list(column), list(expected))
+    for key in keys:
+        if isinstance(key, tuple):
+            part = column[slice(*key)]
+            assert type(part) is Column and part.typecode == code
+            assert same(part.tolist(), expected[slice(*key)].tolist())
+        elif -len(expected) <= key < len(expected):
+            assert same([column[key]], [expected[key]])
+        else:
+            with pytest.raises(IndexError):
+                column[key]

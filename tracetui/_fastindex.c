@@ -31,6 +31,7 @@
 #include <float.h>
 #include <structmember.h>
 #include "_span.h"
+#include "_column.h"
 
 /* Where a slot of an instance lives (its `__slots__` member offset). */
 #define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
@@ -1389,45 +1390,44 @@ static int iso_seconds(const Value *v, double *out) {
  * time, a new reference. Done here for a log and columns of their own
  * types and a time `iso_seconds` reads; else by Python's `add`. */
 static PyObject *log_add(PyObject *log, const Value *stamp, PyObject *level, PyObject *text, Py_ssize_t offset) {
-    PyObject *columns, *times, *levels, *messages, *origins, *indices, *when = NULL, *at = NULL, *index = NULL,
-                                                                     *done, *result = NULL;
+    PyObject *columns, *times, *levels, *messages, *origins, *indices, *when;
+    Py_ssize_t index;
     double seconds;
-    if ((at = PyLong_FromSsize_t(offset)) == NULL) return NULL;
     if ((PyObject *)Py_TYPE(log) != EVENT_LOG || (columns = SLOT(log, LOG.columns)) == NULL ||
         (indices = SLOT(log, LOG.indices)) == NULL || (PyObject *)Py_TYPE(columns) != LOG_COLUMNS ||
         (times = SLOT(columns, COLUMNS_OF.times)) == NULL || (levels = SLOT(columns, COLUMNS_OF.levels)) == NULL ||
         (messages = SLOT(columns, COLUMNS_OF.messages)) == NULL ||
         (origins = SLOT(columns, COLUMNS_OF.origins)) == NULL || !PyList_CheckExact(levels) ||
-        !PyList_CheckExact(messages) || !iso_seconds(stamp, &seconds)) {
-        PyObject *written = json_str(stamp);
-        if (written != NULL) {
+        !PyList_CheckExact(messages) || !Py_IS_TYPE(times, &ColumnType) || !Py_IS_TYPE(indices, &ColumnType) ||
+        ((Column *)indices)->typecode != 'I' || ((Column *)times)->typecode != 'd' ||
+        (!PyList_CheckExact(origins) && !(Py_IS_TYPE(origins, &ColumnType) && ((Column *)origins)->typecode == 'q')) ||
+        !iso_seconds(stamp, &seconds)) {
+        PyObject *written = json_str(stamp), *at, *result = NULL;
+        if (written != NULL && (at = PyLong_FromSsize_t(offset)) != NULL) {
             result = PyObject_CallMethodObjArgs(log, ADD, written, level, text, at, NULL);
-            Py_DECREF(written);
+            Py_DECREF(at);
         }
-        Py_DECREF(at);
+        Py_XDECREF(written);
         return result;
     }
     /* As `LogColumns.add` and `EventLog.add` do, in their order. */
-    if ((when = PyFloat_FromDouble(seconds)) == NULL || (index = PyLong_FromSsize_t(PyList_GET_SIZE(messages))) == NULL)
-        goto done;
-    if ((done = PyObject_CallMethodOneArg(times, APPEND, when)) == NULL) goto done;
-    Py_DECREF(done);
-    if (PyList_Append(levels, level) < 0 || PyList_Append(messages, text) < 0) goto done;
+    index = PyList_GET_SIZE(messages);
+    if ((when = PyFloat_FromDouble(seconds)) == NULL || column_append_double((Column *)times, seconds) < 0 ||
+        PyList_Append(levels, level) < 0 || PyList_Append(messages, text) < 0)
+        goto failed;
     if (PyList_CheckExact(origins)) {
-        if (PyList_Append(origins, at) < 0) goto done;
-    } else {
-        /* An int offset below OFFSET_MASK: an array of 64-bit ints takes it. */
-        if ((done = PyObject_CallMethodOneArg(origins, APPEND, at)) == NULL) goto done;
-        Py_DECREF(done);
+        PyObject *at = PyLong_FromSsize_t(offset);
+        int appended = at != NULL && PyList_Append(origins, at) == 0;
+        Py_XDECREF(at);
+        if (!appended) goto failed;
+    } else if (column_append_int((Column *)origins, (long long)offset) < 0) { /* below OFFSET_MASK: it fits */
+        goto failed;
     }
-    if ((done = PyObject_CallMethodOneArg(indices, APPEND, index)) == NULL) goto done;
-    Py_DECREF(done);
-    result = Py_NewRef(when);
-done:
+    if (column_append_int((Column *)indices, (long long)index) < 0) goto failed; /* past 2^32 records, as an array */
+    return when;
+failed:
     Py_XDECREF(when);
-    Py_XDECREF(at);
-    Py_XDECREF(index);
-    return result;
+    return NULL;
 }
 
 /* EventLog(run_log.columns): a sample's log, its records in the run's
@@ -1443,10 +1443,12 @@ static PyObject *new_log(PyObject *run_log) {
         Py_DECREF(held);
         return log;
     }
-    /* An empty array of the run's log's kind (`EventLog.__init__`'s): its
-     * empty slice (calling the array's type with its typecode, as Python
-     * does, took ~1,200 instructions a sample, for its arguments' parsing). */
-    if ((indices = PySequence_GetSlice(indices, 0, 0)) == NULL) return NULL;
+    /* An empty column of the run's log's kind (`EventLog.__init__`'s). */
+    if (Py_IS_TYPE(indices, &ColumnType)) {
+        if ((indices = (PyObject *)column_new_empty(((Column *)indices)->typecode)) == NULL) return NULL;
+    } else if ((indices = PySequence_GetSlice(indices, 0, 0)) == NULL) {
+        return NULL;
+    }
     if ((log = blank((PyTypeObject *)EVENT_LOG)) == NULL) {
         Py_DECREF(indices);
         return NULL;
@@ -2210,10 +2212,11 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
         return NULL;
     {
         PyObject *m;
-        if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&LinesType) < 0 || PyType_Ready(&KeyCacheType) < 0 ||
+        if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&ColumnType) < 0 || PyType_Ready(&LinesType) < 0 || PyType_Ready(&KeyCacheType) < 0 ||
             (m = PyModule_Create(&module)) == NULL)
             return NULL;
         if (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0 ||
+            PyModule_AddObjectRef(m, "Column", (PyObject *)&ColumnType) < 0 ||
             PyModule_AddObjectRef(m, "KeyCache", (PyObject *)&KeyCacheType) < 0 ||
             PyModule_AddObjectRef(m, "SpanCore", (PyObject *)&SpanCoreType) < 0 ||
             PyModule_AddIntConstant(m, "SAMPLE_KEY_MAX", SAMPLE_KEY_MAX) < 0 ||

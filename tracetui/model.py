@@ -14,10 +14,15 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any, Iterable, Iterator
 
+#: `SpanCore`: `Span`'s base, where C is built (`_span.h`). `Column`: a
+#: log's column of numbers ('d', 'q' or 'I'), C's where built (`_column.h`:
+#: the decoder's C appends to it in place; an array's `append` costs it
+#: ~380 instructions), else an array, read alike.
 try:
-    from tracetui._fastindex import SpanCore
-except ImportError:  # not compiled (no C compiler): `_SpanSlots` instead
+    from tracetui._fastindex import Column, SpanCore
+except ImportError:  # not compiled (no C compiler): `_SpanSlots` and arrays instead
     SpanCore = None
+    Column = array
 
 #: Times beyond a year from now (either way from the epoch) are not when a
 #: run began or ended: a run's start and end ignore them.
@@ -365,7 +370,7 @@ class LogColumns:
     a sample, with Inspect's ISO time strings and int offsets, they cost
     ~470 bytes a sample; here a record costs its time and offset (8 bytes
     each) and two pointers to strings held once (levels interned, messages
-    shared by the decoder), and a sample's log (`EventLog`) an array of
+    shared by the decoder), and a sample's log (`EventLog`) a `Column` of
     4-byte indices into them. Times are read to epoch seconds as the record
     comes (0.2 µs) rather than each time the detail pane bisects a log."""
 
@@ -373,11 +378,11 @@ class LogColumns:
 
     def __init__(self) -> None:
         #: Epoch seconds; NaN where the record's own time is in `_odd_times`.
-        self.times = array("d")
+        self.times = Column("d")
         self.levels: list[str] = []
         self.messages: list[str] = []
         #: Byte offsets while every origin is an int that fits; else a list.
-        self.origins: array | list = array("q")
+        self.origins: Any = Column("q")
         #: {index: the record's time as written}, for the few times that are
         #: neither an ISO string nor a number (shown as they are).
         self._odd_times: dict[int, Any] | None = None
@@ -431,7 +436,7 @@ class EventLog:
 
     def __init__(self, columns: LogColumns | None = None) -> None:
         self.columns = LogColumns() if columns is None else columns
-        self.indices = array("I")
+        self.indices = Column("I")
 
     def add(self, when: Any, level: str, message: str, origin: Any) -> float:
         """One record; returns its time in epoch seconds (NaN if none)."""
