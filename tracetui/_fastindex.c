@@ -70,7 +70,7 @@ static PyObject *SAMPLE_PREFIX, *TASK_PREFIX;
 static PyObject *SAMPLE_ERROR;    /* inspect.SAMPLE_ERROR: a sample's failure, Python's to tell */
 static PyObject *NO_TASK; /* model.task_name(None) */
 static PyObject *ZERO, *ONE, *EMPTY_STR, *COLON, *SAMPLE_KIND, *SAMPLE_LABEL, *EPOCH_LABEL;
-static PyObject *EMPTY_TUPLE, *OFFSET_SHIFT, *CANCELS_SINCE, *SAMPLE_FOR, *ADD, *APPEND, *COLUMNS, *TRACE;
+static PyObject *EMPTY_TUPLE, *OFFSET_SHIFT, *CANCELS_SINCE, *SAMPLE_FOR, *ADD, *COLUMNS, *TRACE;
 static double PLAUSIBLE_TIME;
 /* Read from the context at each call, as Python reads the module's globals
  * at each use (a test lowers them). */
@@ -562,8 +562,9 @@ static PyObject *item_of_type(PyObject *d, PyObject *key, PyTypeObject *type) {
 
 /* The parts, all str, joined: in one copy where each is of one byte a
  * character (as a sample's id and label nearly always are), else by
- * PyUnicode_Join. A string of ASCII only must be made as such (CPython
- * compares kinds first), so the result is ASCII unless a part is not. */
+ * PyUnicode_Join. A string of ASCII only must be made as such (what
+ * `str.isascii` and its UTF-8 form read), so the result is ASCII unless a
+ * part is not. */
 static PyObject *concat(PyObject *const *parts, Py_ssize_t n) {
     Py_ssize_t length = 0, k;
     Py_UCS4 widest = 127;
@@ -1033,8 +1034,8 @@ static int pending_add(Pending *pending, PyObject *tid, PyObject *span, PyObject
 }
 
 /* The rows of the noted actions still open (their span still running, and
- * `open[tid]` its), into `running`; the notes let go of. Whatever error was set before is
- * kept (the call failed: its rows are made all the same). */
+ * `open[tid]` its), into `running`; the notes let go of. An error set
+ * before is kept (the call failed: its rows are made all the same). */
 static int pending_flush(PyObject *const *ctx, Pending *pending) {
     PyObject *open = ctx[4], *running = ctx[6], *type, *value, *traceback;
     int result = 0;
@@ -2205,14 +2206,13 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     CANCELS_SINCE = PyUnicode_InternFromString("_cancels_since");
     SAMPLE_FOR = PyUnicode_InternFromString("_sample_for");
     ADD = PyUnicode_InternFromString("add");
-    APPEND = PyUnicode_InternFromString("append");
     COLUMNS = PyUnicode_InternFromString("columns");
     TRACE = PyUnicode_InternFromString("TRACE");
     SAMPLE_PREFIX = PyUnicode_FromString(SAMPLE_LINE_START);
     TASK_PREFIX = PyUnicode_FromString(TASK_LINE_START);
     if (span_core_ready() < 0 || EMPTY_STR == NULL || ZERO == NULL || ONE == NULL || SAMPLE_KIND == NULL || SAMPLE_LABEL == NULL ||
         COLON == NULL || EPOCH_LABEL == NULL ||
-        EMPTY_TUPLE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL || APPEND == NULL ||
+        EMPTY_TUPLE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL ||
         COLUMNS == NULL || TRACE == NULL || SAMPLE_PREFIX == NULL || TASK_PREFIX == NULL)
         return NULL;
     {
