@@ -6970,3 +6970,23 @@ async def test_a_panel_row_names_its_run_where_there_are_several_runs():
         assert len(app.run_list.runs) == 1
         assert not any(run.name in app.anomaly_panel.render_row(i, 118).plain
                        for i in range(len(app.anomaly_panel.rows)))
+
+
+def test_a_live_spans_detail_signature_is_the_same_until_it_changes():
+    """The detail of a live span is redrawn when what it shows changes
+    (`detail_signature`), not with every batch of its run: a NaN duration
+    (read as a new float each time) must compare equal to itself, and a
+    new child, log record or status must not."""
+    from tracetui.app.app import detail_signature
+    from tracetui.model import RUNNING, Run, Span
+
+    span = Span("a", Run("r", "s", "inspect"), "Tool Call", "Tool Call", 1.0e9)
+    span.status = RUNNING
+    span.duration = float("nan")
+    first = detail_signature(span)
+    assert detail_signature(span) == first
+    span.children = [Span("b", span.run, "Subprocess", "Subprocess", 1.0e9)]
+    assert detail_signature(span) != first
+    second = detail_signature(span)
+    span.duration = 2.5
+    assert detail_signature(span) != second

@@ -193,6 +193,16 @@ def release_styles_caches() -> None:
         cached.cache_clear()
 
 
+def detail_signature(span: Span) -> tuple:
+    """What of a live span the detail shows may change (its status,
+    duration, children and log records, its run's file): its redraw waits
+    until this does. A NaN duration is said as a string: read as a new
+    float each time (`SpanCore`), it would never equal the last."""
+    duration = span.duration
+    return (id(span), span.status, duration if duration == duration else "NaN",
+            len(span.children or ()), len(span.events or ()), span.run.source)
+
+
 def _archive_state(source: LineSource) -> str:
     """A gzipped log's state for the status line."""
     return "archived, cut short" if source.follower.cut_short else "archived"
@@ -1028,9 +1038,7 @@ class TraceApp(KeysInOrder):
                 # render per appended line would cost the tail its latency.
                 # Its run's file too: gzipped at exit, with nothing else new
                 # (the detail kept naming the `.log`, QA).
-                signature = (id(current), current.status, current.duration,
-                             len(current.children or ()), len(current.events or ()),
-                             current.run.source)
+                signature = detail_signature(current)
                 if signature != self._detail_signature:
                     self._detail_signature = signature
                     self._redraw_live_detail()
