@@ -856,7 +856,8 @@ class InspectDecoder:
         ended itself, or the sample has been quiet for SAMPLE_QUIET; until
         then, running: between two actions a sample runs none (QA: a
         sample followed live read ✓ between its model call and its tool
-        call)."""
+        call). `_refresh_stale` reads its first rules inline: change them
+        there too."""
         if sample.open:
             return RUNNING
         if sample.errors:
