@@ -157,6 +157,58 @@ def test_a_generated_log_indexes_the_same(tmp_path, monkeypatch):
 
 
 @needs_c
+def test_a_samples_state_in_c_indexes_as_the_python_class_does(tmp_path, monkeypatch):
+    """Where C is built, a sample's state is `SampleState` (its times held
+    as doubles); without C it is `_SampleSlots`. Both give the same index,
+    the same times (by repr) included."""
+    assert inspect_format._Sample is not inspect_format._SampleSlots
+    path = tmp_path / "trace-1.log"
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_inspect.py"), str(path),
+                    "--lines", "20000", "--seed", "23", "-q"], check=True)
+    data = path.read_bytes()
+    with_c = index(str(path), data, FAST_FEED, monkeypatch, cuts=[500, 9000])
+    monkeypatch.setattr(inspect_format, "_Sample", inspect_format._SampleSlots)
+    slots = index(str(path), data, None, monkeypatch, cuts=[500, 9000])
+    assert slots[-1] and all(kind == "sample" for _, _, kind, _ in slots[-1])
+    samples = slots[14]
+    assert any(s[6] != "None" for s in samples) and any(s[7] != "None" for s in samples)
+    assert with_c == slots
+
+
+@needs_c
+def test_a_samples_state_reads_and_writes_as_its_fields_did():
+    """`SampleState`'s fields read back what was written: times as floats
+    (an int as the float it equals) or None, counts as ints, `interrupted`
+    as a bool; what no field held is refused with an error."""
+    state = inspect_format._Sample("node")
+    assert (state.node, state.open, state.ended, state.last_seen, state.errors, state.cancels,
+            state.interrupted) == ("node", (), None, None, 0, 0, False)
+    state.open = ["action"]
+    state.open.append("another")
+    state.ended, state.last_seen = -0.0, 1_700_000_000
+    state.errors += 2
+    state.cancels = 2**32 - 1
+    state.interrupted = True
+    assert (state.open, repr(state.ended), state.last_seen, type(state.last_seen), state.errors,
+            state.cancels, state.interrupted) == (["action", "another"], "-0.0", 1.7e9, float, 2, 2**32 - 1, True)
+    state.ended = None
+    assert state.ended is None and state.last_seen == 1.7e9
+    state.last_seen = float("nan")
+    assert repr(state.last_seen) == "nan"
+    with pytest.raises(TypeError):
+        state.ended = "12:00"
+    with pytest.raises(OverflowError):
+        state.errors = 2**32
+    with pytest.raises(OverflowError):
+        state.cancels = -1
+    with pytest.raises(TypeError):
+        state.interrupted = 1
+    with pytest.raises(AttributeError):
+        del state.node
+    assert state.errors == 2 and state.cancels == 2**32 - 1 and state.interrupted is True
+
+
+@needs_c
 def test_the_c_path_takes_the_common_actions(tmp_path, monkeypatch):
     """Not a path never taken: with Python's `_enter`, `_close` and
     `_event` broken, a log of common actions and log records still indexes

@@ -32,6 +32,7 @@
 #include <structmember.h>
 #include "_span.h"
 #include "_column.h"
+#include "_sample.h"
 
 /* Where a slot of an instance lives (its `__slots__` member offset). */
 #define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
@@ -41,7 +42,6 @@
 static struct {
     Py_ssize_t id, run, parent, name, kind, detail, status, attributes, children, events, synthetic, extra;
 } SPAN;
-static struct { Py_ssize_t node, open, errors, cancels, ended, last_seen, interrupted; } SAMPLE;
 static struct { Py_ssize_t action, detail, start, duration, error, span, sample; } ROW;
 static struct { Py_ssize_t first_time, last_time, synthetic_spans; } RUN;
 static struct { Py_ssize_t columns, indices; } LOG;
@@ -49,7 +49,8 @@ static struct { Py_ssize_t times, levels, messages, origins; } COLUMNS_OF;
 
 static PyTypeObject *SPAN_TYPE;   /* model.Span, a SpanCore */
 static PyTypeObject *ROW_TYPE;    /* model.AnomalyRow */
-static PyTypeObject *SAMPLE_TYPE; /* inspect._Sample */
+#define SAMPLE_TYPE (&SampleStateType) /* inspect._Sample */
+#define SAMPLE_OF(obj) ((SampleState *)(obj))
 static PyTypeObject *RUN_TYPE;    /* model.Run */
 static PyObject *RUNNING;         /* model.RUNNING */
 static PyObject *OK;              /* model.OK */
@@ -471,10 +472,9 @@ static PyObject *share(PyObject *shared, PyObject *text, int *kept) {
 /* InspectDecoder._parent_in for a sample (borrowed; NULL, no error: left
  * to Python). */
 static PyObject *parent_in(PyObject *sample, int log_write) {
-    PyObject *open = SLOT(sample, SAMPLE.open);
-    PyObject *node = SLOT(sample, SAMPLE.node);
+    PyObject *open = SAMPLE_OF(sample)->open;
+    PyObject *node = SAMPLE_OF(sample)->node;
     Py_ssize_t n;
-    if (open == NULL || node == NULL) return NULL;
     if (!PyList_CheckExact(open)) return PyTuple_CheckExact(open) && PyTuple_GET_SIZE(open) == 0 ? node : NULL;
     n = PyList_GET_SIZE(open);
     if (n == 0 || log_write) return node;
@@ -649,14 +649,7 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
     set_slot(run, RUN.synthetic_spans, synthetic);
     if (PyDict_SetItem(counts, OK, count) < 0) goto failed;
     /* _Sample(node) */
-    if ((state = blank(SAMPLE_TYPE)) == NULL) goto failed;
-    set_slot(state, SAMPLE.node, node);
-    set_slot(state, SAMPLE.open, EMPTY_TUPLE);
-    set_slot(state, SAMPLE.errors, ZERO);
-    set_slot(state, SAMPLE.cancels, ZERO);
-    set_slot(state, SAMPLE.ended, Py_None);
-    set_slot(state, SAMPLE.last_seen, Py_None);
-    set_slot(state, SAMPLE.interrupted, Py_False);
+    if ((state = (PyObject *)sample_new(node)) == NULL) goto failed;
     if (PyDict_SetItem(samples, key, state) < 0 || PyList_Append(listed, state) < 0) goto failed;
     result = Py_NewRef(state);
     goto done;
@@ -1125,25 +1118,22 @@ static int enter(PyObject *const *ctx, const Value *v, unsigned found, PyObject 
         }
     }
     if (log_write) {
-        PyObject *ended = get_slot(sample, SAMPLE.ended);
-        if (ended == NULL) goto done;
-        if (ended == Py_None) set_slot(sample, SAMPLE.ended, start);
+        if (!SAMPLE_OF(sample)->has_ended && sample_time_set(&SAMPLE_OF(sample)->ended, &SAMPLE_OF(sample)->has_ended, start) < 0)
+            goto done;
     } else {
         if (cancels_since_cleared(decoder) < 0) goto done;
-        set_slot(sample, SAMPLE.ended, Py_None);
+        SAMPLE_OF(sample)->has_ended = 0;
     }
-    set_slot(sample, SAMPLE.last_seen, start);
+    if (sample_time_set(&SAMPLE_OF(sample)->last_seen, &SAMPLE_OF(sample)->has_last_seen, start) < 0) goto done;
     {
-        PyObject *actions = get_slot(sample, SAMPLE.open);
-        if (actions == NULL) goto done;
+        PyObject *actions = SAMPLE_OF(sample)->open;
         if (PyList_CheckExact(actions) && PyList_GET_SIZE(actions) > 0) {
             if (PyList_Append(actions, span) < 0) goto done;
         } else {
             PyObject *one = PyList_New(1);
             if (one == NULL) goto done;
             PyList_SET_ITEM(one, 0, Py_NewRef(span));
-            set_slot(sample, SAMPLE.open, one);
-            Py_DECREF(one);
+            Py_SETREF(SAMPLE_OF(sample)->open, one);
         }
     }
     if (PyDict_SetItem(stale, sample, Py_None) < 0) goto done;
@@ -1262,14 +1252,13 @@ static int leave(PyObject *const *ctx, const Value *v, int log_write, Py_ssize_t
 
     if (discard(running, tid) < 0 || PyDict_DelItem(open, tid) < 0) goto done_held;
     if (sample != Py_None) {
-        PyObject *actions = get_slot(sample, SAMPLE.open);
-        if (actions == NULL) goto done_held;
+        PyObject *actions = SAMPLE_OF(sample)->open;
         if (PyList_CheckExact(actions)) {
             Py_ssize_t n = PyList_GET_SIZE(actions);
             for (Py_ssize_t k = 0; k < n; k++) {
                 if (PyList_GET_ITEM(actions, k) == span) {
                     if (PySequence_DelItem(actions, k) < 0) goto done_held;
-                    if (PyList_GET_SIZE(actions) == 0) set_slot(sample, SAMPLE.open, EMPTY_TUPLE);
+                    if (PyList_GET_SIZE(actions) == 0) Py_SETREF(SAMPLE_OF(sample)->open, Py_NewRef(EMPTY_TUPLE));
                     break;
                 }
             }
@@ -1284,7 +1273,9 @@ static int leave(PyObject *const *ctx, const Value *v, int log_write, Py_ssize_t
         goto done_held;
     }
     if (see_time(run, end) < 0) goto done_held;
-    if (sample != Py_None && end != Py_None) set_slot(sample, SAMPLE.last_seen, end);
+    if (sample != Py_None && end != Py_None &&
+        sample_time_set(&SAMPLE_OF(sample)->last_seen, &SAMPLE_OF(sample)->has_last_seen, end) < 0)
+        goto done_held;
     if ((parent = get_slot(span, SPAN.parent)) == NULL) goto done_held;
     if (parent != Py_None) {
         PyObject *synthetic = get_slot(parent, SPAN.synthetic);
@@ -1294,8 +1285,8 @@ static int leave(PyObject *const *ctx, const Value *v, int log_write, Py_ssize_t
         if (made_up && !(log_write && parent_started) && widen(parent, start, end) < 0) goto done_held;
     }
     if (sample != Py_None) {
-        PyObject *node = get_slot(sample, SAMPLE.node);
-        if (node == NULL || PyDict_SetItem(stale, sample, Py_None) < 0) goto done_held;
+        PyObject *node = SAMPLE_OF(sample)->node;
+        if (PyDict_SetItem(stale, sample, Py_None) < 0) goto done_held;
         if (discard(active, node) < 0 || PyDict_SetItem(active, node, Py_None) < 0) goto done_held;
         if (PyDict_GET_SIZE(active) > LATELY_KEPT) {
             Py_ssize_t pos = 0;
@@ -1517,8 +1508,8 @@ static int message(PyObject *const *ctx, const Value *v, unsigned found, Py_ssiz
         }
     }
     if (sample != NULL) {
-        PyObject *node = get_slot(sample, SAMPLE.node);
-        if (node == NULL || (log = get_slot(node, SPAN.events)) == NULL) goto done;
+        PyObject *node = SAMPLE_OF(sample)->node;
+        if ((log = get_slot(node, SPAN.events)) == NULL) goto done;
         if (log == Py_None) {
             if ((log = new_log(run_log)) == NULL) goto done;
             set_slot(node, SPAN.events, log);
@@ -2100,7 +2091,10 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     Py_XSETREF(SPAN_TYPE, (PyTypeObject *)Py_NewRef(span));
     SPAN.attributes = offsetof(SpanCore, attributes); /* (read through a getset: `_span.h`) */
     Py_XSETREF(ROW_TYPE, (PyTypeObject *)Py_NewRef(row));
-    Py_XSETREF(SAMPLE_TYPE, (PyTypeObject *)Py_NewRef(sample));
+    if (sample != (PyObject *)SAMPLE_TYPE) {
+        PyErr_SetString(PyExc_TypeError, "_Sample must be SampleState: its fields are read as such");
+        return NULL;
+    }
     Py_XSETREF(RUN_TYPE, (PyTypeObject *)Py_NewRef(run));
     if (offset_of(SPAN_TYPE, "id", &SPAN.id) || offset_of(SPAN_TYPE, "run", &SPAN.run) ||
         offset_of(SPAN_TYPE, "parent", &SPAN.parent) || offset_of(SPAN_TYPE, "name", &SPAN.name) ||
@@ -2109,10 +2103,6 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         offset_of(SPAN_TYPE, "children", &SPAN.children) ||
         offset_of(SPAN_TYPE, "events", &SPAN.events) || offset_of(SPAN_TYPE, "synthetic", &SPAN.synthetic) ||
         offset_of(SPAN_TYPE, "_extra", &SPAN.extra) ||
-        offset_of(SAMPLE_TYPE, "node", &SAMPLE.node) || offset_of(SAMPLE_TYPE, "open", &SAMPLE.open) ||
-        offset_of(SAMPLE_TYPE, "ended", &SAMPLE.ended) || offset_of(SAMPLE_TYPE, "last_seen", &SAMPLE.last_seen) ||
-        offset_of(SAMPLE_TYPE, "errors", &SAMPLE.errors) || offset_of(SAMPLE_TYPE, "cancels", &SAMPLE.cancels) ||
-        offset_of(SAMPLE_TYPE, "interrupted", &SAMPLE.interrupted) ||
         offset_of(ROW_TYPE, "action", &ROW.action) || offset_of(ROW_TYPE, "detail", &ROW.detail) ||
         offset_of(ROW_TYPE, "start", &ROW.start) || offset_of(ROW_TYPE, "duration", &ROW.duration) ||
         offset_of(ROW_TYPE, "error", &ROW.error) || offset_of(ROW_TYPE, "span", &ROW.span) ||
@@ -2122,9 +2112,9 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         return NULL;
     /* Instances made here skip __init__: every slot is set instead, so a
      * type that kept more (a __dict__, a weak reference list) would differ. */
-    if (SPAN_TYPE->tp_dictoffset || ROW_TYPE->tp_dictoffset || SAMPLE_TYPE->tp_dictoffset ||
-        SPAN_TYPE->tp_weaklistoffset || ROW_TYPE->tp_weaklistoffset || SAMPLE_TYPE->tp_weaklistoffset) {
-        PyErr_SetString(PyExc_TypeError, "Span, AnomalyRow and _Sample must have slots only");
+    if (SPAN_TYPE->tp_dictoffset || ROW_TYPE->tp_dictoffset || SPAN_TYPE->tp_weaklistoffset ||
+        ROW_TYPE->tp_weaklistoffset) {
+        PyErr_SetString(PyExc_TypeError, "Span and AnomalyRow must have slots only");
         return NULL;
     }
 #define TAKE(var, name)                                \
@@ -2213,11 +2203,12 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
         return NULL;
     {
         PyObject *m;
-        if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&ColumnType) < 0 || PyType_Ready(&LinesType) < 0 || PyType_Ready(&KeyCacheType) < 0 ||
+        if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&ColumnType) < 0 || PyType_Ready(&SampleStateType) < 0 || PyType_Ready(&LinesType) < 0 || PyType_Ready(&KeyCacheType) < 0 ||
             (m = PyModule_Create(&module)) == NULL)
             return NULL;
         if (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0 ||
             PyModule_AddObjectRef(m, "Column", (PyObject *)&ColumnType) < 0 ||
+            PyModule_AddObjectRef(m, "SampleState", (PyObject *)&SampleStateType) < 0 ||
             PyModule_AddObjectRef(m, "KeyCache", (PyObject *)&KeyCacheType) < 0 ||
             PyModule_AddObjectRef(m, "SpanCore", (PyObject *)&SpanCoreType) < 0 ||
             PyModule_AddIntConstant(m, "SAMPLE_KEY_MAX", SAMPLE_KEY_MAX) < 0 ||

@@ -346,8 +346,10 @@ SAMPLE_QUIET = 10.0
 STOP_LEAD = 1.0
 
 
-class _Sample:
-    """Inference state for one (task, sample_id, epoch)."""
+class _SampleSlots:
+    """Inference state for one (task, sample_id, epoch). Where C is built,
+    `_Sample` is `_fastindex.SampleState` instead, which holds the same
+    fields in less memory (`_sample.h`)."""
 
     __slots__ = ("node", "open", "errors", "cancels", "ended", "last_seen", "interrupted")
 
@@ -375,6 +377,9 @@ class _Sample:
         #: Its task was stopped (`Run Task` cancelled, ctrl+c) while it ran,
         #: though no action of it was cancelled (`_interrupt_task`).
         self.interrupted = False
+
+
+_Sample = _SampleSlots if _fastindex is None else _fastindex.SampleState
 
 
 class InspectDecoder:

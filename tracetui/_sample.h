@@ -1,0 +1,215 @@
+/* `inspect._Sample` where `_fastindex` is built: `SampleState`, the
+ * Inspect decoder's state for one sample, included by `_fastindex.c`.
+ *
+ * Why: a 1M-line log has ~117k samples. As a class with `__slots__`, each
+ * state was 96 bytes, and the times it held (`ended`, `last_seen`) were
+ * float objects of 32 bytes each (often the only thing still holding the
+ * time of the sample's last record): ~150 bytes a sample, ~36 a span. Here
+ * the times are doubles and the counts C ints, in 80 bytes (the GC header
+ * included).
+ *
+ * Python reads and writes it as it did the class: `node` and `open` are
+ * objects; `ended` and `last_seen` a float or None (an int is taken as the
+ * float it equals, anything else refused); `errors` and `cancels` ints
+ * from 0 to 2**32 - 1; `interrupted` a bool. */
+
+#ifndef TRACETUI_SAMPLE_H
+#define TRACETUI_SAMPLE_H
+
+#include <Python.h>
+#include <structmember.h>
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *node; /* its node in the span tree */
+    PyObject *open; /* its actions open, oldest first: a list, or () when none */
+    double ended, last_seen;
+    unsigned int errors, cancels;
+    char has_ended, has_last_seen; /* else None */
+    char interrupted;
+} SampleState;
+
+static PyTypeObject SampleStateType;
+
+/* A time cell set from `value` (None, a float or an int); -1 with an error
+ * for anything else. */
+static int sample_time_set(double *time, char *has, PyObject *value) {
+    if (value == Py_None) {
+        *has = 0;
+        return 0;
+    }
+    if (PyFloat_CheckExact(value)) {
+        *time = PyFloat_AS_DOUBLE(value);
+    } else if (PyLong_Check(value) || PyFloat_Check(value)) {
+        double d = PyFloat_AsDouble(value);
+        if (d == -1.0 && PyErr_Occurred()) return -1;
+        *time = d;
+    } else {
+        PyErr_Format(PyExc_TypeError, "a sample's time is a number or None, not %.100s", Py_TYPE(value)->tp_name);
+        return -1;
+    }
+    *has = 1;
+    return 0;
+}
+
+static PyObject *sample_time_get(double time, char has) {
+    if (!has) Py_RETURN_NONE;
+    return PyFloat_FromDouble(time);
+}
+
+static SampleState *sample_new(PyObject *node) {
+    SampleState *s = PyObject_GC_New(SampleState, &SampleStateType);
+    if (s == NULL) return NULL;
+    s->node = Py_NewRef(node);
+    if ((s->open = PyTuple_New(0)) == NULL) {
+        Py_DECREF(s->node);
+        PyObject_GC_Del(s);
+        return NULL;
+    }
+    s->ended = s->last_seen = 0.0;
+    s->errors = s->cancels = 0;
+    s->has_ended = s->has_last_seen = s->interrupted = 0;
+    PyObject_GC_Track(s);
+    return s;
+}
+
+static PyObject *SampleState_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    static char *names[] = {"node", NULL};
+    PyObject *node;
+    if (type != &SampleStateType) {
+        PyErr_SetString(PyExc_TypeError, "SampleState cannot be subclassed");
+        return NULL;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:SampleState", names, &node)) return NULL;
+    return (PyObject *)sample_new(node);
+}
+
+static int SampleState_traverse(SampleState *s, visitproc visit, void *arg) {
+    Py_VISIT(s->node);
+    Py_VISIT(s->open);
+    return 0;
+}
+
+static int SampleState_clear(SampleState *s) {
+    Py_CLEAR(s->node);
+    Py_CLEAR(s->open);
+    return 0;
+}
+
+static void SampleState_dealloc(SampleState *s) {
+    PyObject_GC_UnTrack(s);
+    SampleState_clear(s);
+    PyObject_GC_Del(s);
+}
+
+/* `node` and `open` are never unset: deleting one is refused. */
+static int sample_object_set(PyObject **field, PyObject *value) {
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "a sample's node and open actions cannot be deleted");
+        return -1;
+    }
+    Py_SETREF(*field, Py_NewRef(value));
+    return 0;
+}
+
+static PyObject *SampleState_get_node(SampleState *s, void *closure) {
+    return Py_NewRef(s->node);
+}
+static int SampleState_set_node(SampleState *s, PyObject *value, void *closure) {
+    return sample_object_set(&s->node, value);
+}
+static PyObject *SampleState_get_open(SampleState *s, void *closure) {
+    return Py_NewRef(s->open);
+}
+static int SampleState_set_open(SampleState *s, PyObject *value, void *closure) {
+    return sample_object_set(&s->open, value);
+}
+
+static int sample_no_delete(PyObject *value) {
+    if (value != NULL) return 0;
+    PyErr_SetString(PyExc_AttributeError, "a sample's state cannot be deleted");
+    return -1;
+}
+
+static PyObject *SampleState_get_ended(SampleState *s, void *closure) {
+    return sample_time_get(s->ended, s->has_ended);
+}
+static int SampleState_set_ended(SampleState *s, PyObject *value, void *closure) {
+    return sample_no_delete(value) ? -1 : sample_time_set(&s->ended, &s->has_ended, value);
+}
+static PyObject *SampleState_get_last_seen(SampleState *s, void *closure) {
+    return sample_time_get(s->last_seen, s->has_last_seen);
+}
+static int SampleState_set_last_seen(SampleState *s, PyObject *value, void *closure) {
+    return sample_no_delete(value) ? -1 : sample_time_set(&s->last_seen, &s->has_last_seen, value);
+}
+
+/* A count from an int of 0 to 2**32 - 1. */
+static int sample_count_set(unsigned int *count, PyObject *value) {
+    unsigned long v;
+    if (sample_no_delete(value)) return -1;
+    if (!PyLong_Check(value)) {
+        PyErr_Format(PyExc_TypeError, "a sample's count is an int, not %.100s", Py_TYPE(value)->tp_name);
+        return -1;
+    }
+    v = PyLong_AsUnsignedLong(value);
+    if (v == (unsigned long)-1 && PyErr_Occurred()) return -1;
+    if (v > 0xFFFFFFFFul) {
+        PyErr_SetString(PyExc_OverflowError, "a sample's count is below 2**32");
+        return -1;
+    }
+    *count = (unsigned int)v;
+    return 0;
+}
+
+static PyObject *SampleState_get_errors(SampleState *s, void *closure) {
+    return PyLong_FromUnsignedLong(s->errors);
+}
+static int SampleState_set_errors(SampleState *s, PyObject *value, void *closure) {
+    return sample_count_set(&s->errors, value);
+}
+static PyObject *SampleState_get_cancels(SampleState *s, void *closure) {
+    return PyLong_FromUnsignedLong(s->cancels);
+}
+static int SampleState_set_cancels(SampleState *s, PyObject *value, void *closure) {
+    return sample_count_set(&s->cancels, value);
+}
+
+static PyObject *SampleState_get_interrupted(SampleState *s, void *closure) {
+    return PyBool_FromLong(s->interrupted);
+}
+static int SampleState_set_interrupted(SampleState *s, PyObject *value, void *closure) {
+    if (sample_no_delete(value)) return -1;
+    if (!PyBool_Check(value)) {
+        PyErr_Format(PyExc_TypeError, "interrupted is a bool, not %.100s", Py_TYPE(value)->tp_name);
+        return -1;
+    }
+    s->interrupted = value == Py_True;
+    return 0;
+}
+
+static PyGetSetDef SampleState_getset[] = {
+    {"node", (getter)SampleState_get_node, (setter)SampleState_set_node, NULL, NULL},
+    {"open", (getter)SampleState_get_open, (setter)SampleState_set_open, NULL, NULL},
+    {"ended", (getter)SampleState_get_ended, (setter)SampleState_set_ended, NULL, NULL},
+    {"last_seen", (getter)SampleState_get_last_seen, (setter)SampleState_set_last_seen, NULL, NULL},
+    {"errors", (getter)SampleState_get_errors, (setter)SampleState_set_errors, NULL, NULL},
+    {"cancels", (getter)SampleState_get_cancels, (setter)SampleState_set_cancels, NULL, NULL},
+    {"interrupted", (getter)SampleState_get_interrupted, (setter)SampleState_set_interrupted, NULL, NULL},
+    {NULL},
+};
+
+static PyTypeObject SampleStateType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "tracetui._fastindex.SampleState",
+    .tp_basicsize = sizeof(SampleState),
+    .tp_dealloc = (destructor)SampleState_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "SampleState(node): the Inspect decoder's state for one sample (`inspect._Sample`).",
+    .tp_traverse = (traverseproc)SampleState_traverse,
+    .tp_clear = (inquiry)SampleState_clear,
+    .tp_getset = SampleState_getset,
+    .tp_new = SampleState_new,
+};
+
+#endif
