@@ -204,6 +204,113 @@ def test_a_span_holds_its_times_and_origin_in_itself():
     assert any(o == (1, 2, 3) for o in gc.get_referents(held)), "an object it holds is one the collector sees"
 
 
+def _twin_class():
+    """`Span` on plain slots (`_SpanSlots`), as where C is not built: what
+    every field of a `SpanCore` span must read like."""
+    from tracetui import model
+    body = {k: v for k, v in vars(Span).items() if k not in ("__dict__", "__weakref__", "__slots__")}
+    return type("SlotsSpan", (model._SpanSlots,), {**body, "__slots__": ()})
+
+
+#: What a source may set a span's object fields to: strs the span codes
+#: (model's statuses, the span's own name, others), and what it cannot
+#: (other types), which its extra holds. A few strs: the codes are the
+#: process's, and this suite's other tests expect room for theirs.
+FIELD_VALUES = st.sampled_from(["ok", "running", "paused", "Model", "", "sample", "kind-a", "kind-b", None, True,
+                                False, 0, 1, 2.5, [1], {"a": 1}, ("x",)])
+FIELDS = ["name", "kind", "status", "synthetic", "events", "input", "output", "error", "orphan", "detail"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(FIELDS + ["kind=name", "status=name"]), FIELD_VALUES), max_size=12))
+def test_every_field_reads_back_as_plain_slots_would(steps):
+    """`SpanCore` codes a kind and a status in a byte each (or reads a kind
+    as the span's name), a synthetic in a bit, and moves its events into
+    its extra when it gets one: whatever is set, in whatever order, each
+    field reads back an equal value of the same type, as on plain slots."""
+    if SpanCore is None:
+        pytest.skip("the C accelerator is not built: plain slots hold them")
+    run = Run("r", "r", "native")
+    spans = [Span("s", run, "Model", "Model", 1.0), _twin_class()("s", run, "Model", "Model", 1.0)]
+    odd = False  # a kind or status was not a str, or a synthetic not a bool
+    for field, value in steps:
+        for span in spans:
+            if field.endswith("=name"):  # the very object
+                setattr(span, field.split("=")[0], span.name)
+            else:
+                setattr(span, field, value)
+        for name in FIELDS:
+            got, want = (getattr(span, name) for span in spans)
+            assert type(got) is type(want) and got == want, (name, got, want)
+        twin = spans[1]
+        odd |= type(twin.kind) is not str or type(twin.status) is not str or type(twin.synthetic) is not bool
+    assert spans[1]._extra is NO_EXTRA or spans[0]._extra is not NO_EXTRA
+    if not odd:
+        assert (spans[0]._extra is NO_EXTRA) == (spans[1]._extra is NO_EXTRA), \
+            "it holds an extra of its own only when a field needs one"
+
+
+def test_a_span_keeps_its_kind_and_status_in_bytes():
+    """An Inspect action's kind is its name, its status a constant: the span
+    holds neither as a pointer (128 bytes, where 160), and reads them back
+    as the very objects."""
+    if SpanCore is None:
+        pytest.skip("the C accelerator is not built: plain slots hold them")
+    from tracetui.model import OK, RUNNING
+    span = Span("s", Run("r", "r", "native"), "Tool Call", "Tool Call", 1.0)
+    assert sys.getsizeof(span) == 128
+    assert span.kind is span.name and span.status is RUNNING
+    span.status = "".join(["o", "k"])  # an equal str, not the constant
+    assert span.status is OK
+    span.name = "Model"
+    assert span.kind == "Tool Call", "a kind that was its name stays the old name"
+    assert span._extra is NO_EXTRA and not span.synthetic
+    # An extra of its own, replaced by another: what the first held moves.
+    span.kind, span.synthetic, span.events = 7, "yes", ["an event"]
+    first = span._extra
+    span._extra = SpanExtra()
+    assert span._extra is not first and (span.kind, span.synthetic, span.events) == (7, "yes", ["an event"])
+    span.kind, span.synthetic = "Model", True
+    span._extra = NO_EXTRA
+    assert (span._extra, span.kind, span.synthetic, span.events) == (NO_EXTRA, "Model", True, ["an event"])
+
+
+def test_more_kinds_than_a_byte_codes_are_held_in_extras():
+    """The first 253 strings are coded; a kind or status past them is held
+    in the span's extra, and reads back as set. In a fresh process: the
+    codes are the process's."""
+    code = ("from tracetui.model import NO_EXTRA, Run, Span\n"
+            "run = Run('r', 'r', 'native')\n"
+            "spans = []\n"
+            "for i in range(600):\n"
+            "    span = Span(str(i), run, 'n', f'kind-{i}')\n"
+            "    span.status = f'status-{i}'\n"
+            "    spans.append(span)\n"
+            "assert [(s.kind, s.status) for s in spans] == [(f'kind-{i}', f'status-{i}') for i in range(600)]\n"
+            "extras = sum(s._extra is not NO_EXTRA for s in spans)\n"
+            "print(extras > 400, spans[0]._extra is NO_EXTRA, spans[-1]._extra is not NO_EXTRA)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]
+    expected = "True True True\n" if SpanCore is not None else "False True False\n"
+    assert done.stdout == expected
+
+
+def test_a_cycle_through_a_spans_extra_is_collected():
+    """A span whose extra holds its events (`HAS_EXTRA`) is traversed
+    through it: a span reachable only from its own events is freed."""
+    class Events(list):
+        pass
+
+    span = Span("s", Run("r", "r", "native"))
+    span.error = {"message": "boom"}
+    span.events = Events()
+    span.events.span = span
+    ref = weakref.ref(span.events)
+    del span
+    gc.collect()
+    assert ref() is None
+
+
 def test_a_cycle_through_a_spans_origin_is_collected():
     """An origin of any object is traversed and cleared by the collector:
     a span reachable only from what its own origin holds is freed."""

@@ -39,9 +39,9 @@
 
 /* Span's object fields (its start, duration and origin are `SpanCore`
  * cells: `cell_get`, `cell_set`, `cell_double`). */
-static struct {
-    Py_ssize_t id, run, parent, name, kind, detail, status, attributes, children, events, synthetic, extra;
-} SPAN;
+static struct { Py_ssize_t id, run, parent, detail, attributes, children; } SPAN;
+/* The codes of model.RUNNING and model.OK (`_span.h`). */
+static unsigned char CODE_RUNNING, CODE_OK;
 static struct { Py_ssize_t action, detail, start, duration, error, span, sample; } ROW;
 static struct { Py_ssize_t first_time, last_time, synthetic_spans; } RUN;
 static struct { Py_ssize_t columns, indices; } LOG;
@@ -54,7 +54,6 @@ static PyTypeObject *ROW_TYPE;    /* model.AnomalyRow */
 static PyTypeObject *RUN_TYPE;    /* model.Run */
 static PyObject *RUNNING;         /* model.RUNNING */
 static PyObject *OK;              /* model.OK */
-static PyObject *NO_EXTRA;        /* model.NO_EXTRA */
 static PyObject *LOG_WRITES;      /* inspect.LOG_WRITES */
 static PyObject *NOT_PARENTS;     /* inspect._NOT_PARENTS */
 static PyObject *PACK_OFFSET;     /* model.pack_offset, for an origin not packed as one offset */
@@ -159,7 +158,7 @@ static int see_time(PyObject *run, PyObject *t) {
 static inline void cell_put_double(PyObject *span, int which, double value) {
     SpanCore *s = (SpanCore *)span;
     s->cell[which].d = value;
-    s->holds[which] = HOLDS_NATIVE;
+    SET_HOLDS(s, which, HOLDS_NATIVE);
 }
 
 /* One step of `widen` where every time is a float or None: in doubles,
@@ -240,11 +239,9 @@ failed:
 static int widen(PyObject *node, PyObject *start, PyObject *end) {
     int floats = (start == Py_None || PyFloat_CheckExact(start)) && (end == Py_None || PyFloat_CheckExact(end));
     while (node != Py_None) {
-        PyObject *synthetic;
         double node_start = 0, duration = 0;
         int stretched, has_start, has_duration;
-        if ((synthetic = get_slot(node, SPAN.synthetic)) == NULL) return -1;
-        if ((stretched = PyObject_IsTrue(synthetic)) <= 0) return stretched;
+        if ((stretched = span_is_synthetic(node)) <= 0) return stretched;
         if (floats && (has_start = cell_double(node, CELL_START, &node_start)) >= 0 &&
             (has_duration = cell_double(node, CELL_DURATION, &duration)) >= 0) {
             stretched = widen_doubles(node, start, end, has_start, node_start, has_duration, duration);
@@ -482,7 +479,7 @@ static PyObject *parent_in(PyObject *sample, int log_write) {
         PyObject *span = PyList_GET_ITEM(open, k);
         PyObject *name;
         int no;
-        if (!PyObject_TypeCheck(span, SPAN_TYPE) || (name = SLOT(span, SPAN.name)) == NULL) return NULL;
+        if (!PyObject_TypeCheck(span, SPAN_TYPE) || (name = ((SpanCore *)span)->name) == NULL) return NULL;
         no = PySet_Contains(NOT_PARENTS, name);
         if (no < 0) {
             PyErr_Clear();
@@ -517,17 +514,16 @@ static PyObject *attached_span(PyObject *spans, PyObject *id, int fresh, PyObjec
     set_slot(span, SPAN.id, id);
     set_slot(span, SPAN.run, run);
     set_slot(span, SPAN.parent, parent);
-    set_slot(span, SPAN.name, name);
-    set_slot(span, SPAN.kind, kind);
+    ((SpanCore *)span)->name = Py_NewRef(name);
     set_slot(span, SPAN.detail, detail);
-    set_slot(span, SPAN.status, status);
     set_slot(span, SPAN.attributes, attributes);
     set_slot(span, SPAN.children, Py_None);
-    set_slot(span, SPAN.events, Py_None);
-    set_slot(span, SPAN.synthetic, synthetic);
-    set_slot(span, SPAN.extra, NO_EXTRA);
-    /* (its duration None, as tp_alloc left it) */
-    if (cell_set(span, CELL_START, start) < 0 || cell_set(span, CELL_ORIGIN, origin) < 0) goto failed;
+    ((SpanCore *)span)->events = Py_NewRef(Py_None);
+    if (synthetic == Py_True) ((SpanCore *)span)->flags |= SYNTHETIC;
+    /* (its duration None and its extra NO_EXTRA, as tp_alloc left them) */
+    if (coded_set((SpanCore *)span, 0, kind, 1) < 0 || coded_set((SpanCore *)span, 1, status, 0) < 0 ||
+        cell_set(span, CELL_START, start) < 0 || cell_set(span, CELL_ORIGIN, origin) < 0)
+        goto failed;
     if (fresh) {
         PyObject *held = PyDict_SetDefault(spans, id, span); /* borrowed */
         if (held == NULL) goto failed;
@@ -645,7 +641,7 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
     if ((node = attached_span(spans, id, 0, run, task_node, children, label, SAMPLE_KIND, EMPTY_STR, OK, Py_None,
                               key, EMPTY_TUPLE, Py_True)) == NULL)
         goto failed;
-    ((SpanCore *)node)->keyed = 1;
+    ((SpanCore *)node)->flags |= KEYED;
     set_slot(run, RUN.synthetic_spans, synthetic);
     if (PyDict_SetItem(counts, OK, count) < 0) goto failed;
     /* _Sample(node) */
@@ -1035,7 +1031,7 @@ static int pending_flush(PyObject *const *ctx, Pending *pending) {
     PyErr_Fetch(&type, &value, &traceback);
     for (Py_ssize_t k = 0; k < pending->count; k++) {
         PendingRow *note = &pending->rows[k];
-        if (result == 0 && SLOT(note->span, SPAN.status) == RUNNING) {
+        if (result == 0 && ((SpanCore *)note->span)->status == CODE_RUNNING) {
             PyObject *opened = PyDict_GetItemWithError(open, note->tid), *row;
             if (opened != NULL && PyTuple_CheckExact(opened) && PyTuple_GET_SIZE(opened) == 2 &&
                 PyTuple_GET_ITEM(opened, 0) == note->span) {
@@ -1106,13 +1102,12 @@ static int enter(PyObject *const *ctx, const Value *v, unsigned found, PyObject 
     if (pending_add(pending, tid, span, action, detail, start) < 0) goto done; /* its row in `running` */
     if (see_time(run, start) < 0) goto done;
     {
-        PyObject *synthetic = get_slot(parent, SPAN.synthetic);
-        int made_up;
-        if (synthetic == NULL || (made_up = PyObject_IsTrue(synthetic)) < 0) goto done;
+        int made_up = span_is_synthetic(parent);
+        if (made_up < 0) goto done;
         if (made_up) {
             if (!log_write) {
                 if (widen(parent, start, start) < 0) goto done;
-            } else if (((SpanCore *)parent)->holds[CELL_START] == HOLDS_NONE) {
+            } else if (HOLDS((SpanCore *)parent, CELL_START) == HOLDS_NONE) {
                 if (widen(parent, start, Py_None) < 0) goto done;
             }
         }
@@ -1188,7 +1183,7 @@ static PyObject *pack_offset(PyObject *origin, Py_ssize_t offset) {
 static int packed_in_cell(PyObject *span, Py_ssize_t offset, unsigned long long *low, unsigned int *high) {
     SpanCore *s = (SpanCore *)span;
     unsigned long long above = (unsigned long long)offset + 1;
-    if (s->holds[CELL_ORIGIN] != HOLDS_NATIVE || s->origin_high != 0 || s->cell[CELL_ORIGIN].i > (unsigned long long)OFFSET_MASK ||
+    if (HOLDS(s, CELL_ORIGIN) != HOLDS_NATIVE || s->origin_high != 0 || s->cell[CELL_ORIGIN].i > (unsigned long long)OFFSET_MASK ||
         offset < 0 || offset >= OFFSET_MASK)
         return 0;
     *low = s->cell[CELL_ORIGIN].i | above << OFFSET_BITS;
@@ -1264,7 +1259,7 @@ static int leave(PyObject *const *ctx, const Value *v, int log_write, Py_ssize_t
             }
         }
     }
-    set_slot(span, SPAN.status, OK);
+    ((SpanCore *)span)->status = CODE_OK;
     if (cell_set(span, CELL_DURATION, duration) < 0) goto done_held;
     if (in_cell) {
         ((SpanCore *)span)->cell[CELL_ORIGIN].i = packed_low; /* it held an int: no object to drop */
@@ -1278,10 +1273,9 @@ static int leave(PyObject *const *ctx, const Value *v, int log_write, Py_ssize_t
         goto done_held;
     if ((parent = get_slot(span, SPAN.parent)) == NULL) goto done_held;
     if (parent != Py_None) {
-        PyObject *synthetic = get_slot(parent, SPAN.synthetic);
-        int made_up, parent_started;
-        if (synthetic == NULL || (made_up = PyObject_IsTrue(synthetic)) < 0) goto done_held;
-        parent_started = ((SpanCore *)parent)->holds[CELL_START] != HOLDS_NONE;
+        int made_up = span_is_synthetic(parent), parent_started;
+        if (made_up < 0) goto done_held;
+        parent_started = HOLDS((SpanCore *)parent, CELL_START) != HOLDS_NONE;
         if (made_up && !(log_write && parent_started) && widen(parent, start, end) < 0) goto done_held;
     }
     if (sample != Py_None) {
@@ -1509,13 +1503,12 @@ static int message(PyObject *const *ctx, const Value *v, unsigned found, Py_ssiz
     }
     if (sample != NULL) {
         PyObject *node = SAMPLE_OF(sample)->node;
-        if ((log = get_slot(node, SPAN.events)) == NULL) goto done;
+        if ((log = span_events_get(node, NULL)) == NULL) goto done;
         if (log == Py_None) {
-            if ((log = new_log(run_log)) == NULL) goto done;
-            set_slot(node, SPAN.events, log);
-        } else {
-            if ((PyObject *)Py_TYPE(log) != EVENT_LOG) goto left;
-            Py_INCREF(log);
+            Py_SETREF(log, new_log(run_log));
+            if (log == NULL || span_events_set(node, log, NULL) < 0) goto done;
+        } else if ((PyObject *)Py_TYPE(log) != EVENT_LOG) {
+            goto left;
         }
     } else {
         log = Py_NewRef(run_log);
@@ -2066,8 +2059,8 @@ failed:
 
 PyDoc_STRVAR(setup_doc,
 "setup(Span, AnomalyRow, Sample, Run, constants)\n\n"
-"The decoder's types and constants (a dict: RUNNING, OK, NO_EXTRA,\n"
-"LOG_WRITES, NOT_PARENTS, pack_offset, PLAUSIBLE_TIME, OFFSET_BITS, EventLog,\n"
+"The decoder's types and constants (a dict: RUNNING, OK, LOG_WRITES,\n"
+"NOT_PARENTS, pack_offset, PLAUSIBLE_TIME, OFFSET_BITS, EventLog,\n"
 "LogColumns, SAMPLE_ERROR, NO_TASK), read once at import.");
 
 static PyObject *get_constant(PyObject *constants, const char *name) {
@@ -2097,12 +2090,8 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     }
     Py_XSETREF(RUN_TYPE, (PyTypeObject *)Py_NewRef(run));
     if (offset_of(SPAN_TYPE, "id", &SPAN.id) || offset_of(SPAN_TYPE, "run", &SPAN.run) ||
-        offset_of(SPAN_TYPE, "parent", &SPAN.parent) || offset_of(SPAN_TYPE, "name", &SPAN.name) ||
-        offset_of(SPAN_TYPE, "kind", &SPAN.kind) || offset_of(SPAN_TYPE, "detail", &SPAN.detail) ||
-        offset_of(SPAN_TYPE, "status", &SPAN.status) ||
+        offset_of(SPAN_TYPE, "parent", &SPAN.parent) || offset_of(SPAN_TYPE, "detail", &SPAN.detail) ||
         offset_of(SPAN_TYPE, "children", &SPAN.children) ||
-        offset_of(SPAN_TYPE, "events", &SPAN.events) || offset_of(SPAN_TYPE, "synthetic", &SPAN.synthetic) ||
-        offset_of(SPAN_TYPE, "_extra", &SPAN.extra) ||
         offset_of(ROW_TYPE, "action", &ROW.action) || offset_of(ROW_TYPE, "detail", &ROW.detail) ||
         offset_of(ROW_TYPE, "start", &ROW.start) || offset_of(ROW_TYPE, "duration", &ROW.duration) ||
         offset_of(ROW_TYPE, "error", &ROW.error) || offset_of(ROW_TYPE, "span", &ROW.span) ||
@@ -2123,7 +2112,6 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     Py_XSETREF(var, Py_NewRef(c));
     TAKE(RUNNING, "RUNNING");
     TAKE(OK, "OK");
-    TAKE(NO_EXTRA, "NO_EXTRA");
     TAKE(LOG_WRITES, "LOG_WRITES");
     TAKE(NOT_PARENTS, "NOT_PARENTS");
     TAKE(PACK_OFFSET, "pack_offset");
@@ -2146,6 +2134,16 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     if (!PyUnicode_CheckExact(NO_TASK)) {
         PyErr_SetString(PyExc_TypeError, "NO_TASK is a str");
         return NULL;
+    }
+    {
+        int running = code_of(RUNNING), ok = code_of(OK);
+        if (running < 0 || ok < 0) return NULL;
+        if (running < CODE_FIRST || running == CODE_IN_EXTRA || ok < CODE_FIRST || ok == CODE_IN_EXTRA) {
+            PyErr_SetString(PyExc_TypeError, "RUNNING and OK are strs, coded (`_span.h`)");
+            return NULL;
+        }
+        CODE_RUNNING = (unsigned char)running;
+        CODE_OK = (unsigned char)ok;
     }
     if (!PyFrozenSet_CheckExact(LOG_WRITES) || !PyFrozenSet_CheckExact(NOT_PARENTS)) {
         PyErr_SetString(PyExc_TypeError, "LOG_WRITES and NOT_PARENTS are frozensets");

@@ -24,6 +24,22 @@
  * dict of those three (about 200 bytes; 48 a span). Nothing changes a
  * span's attributes in place; a setter replaces them.
  *
+ * A span's kind and status are a byte each: a code of a string kept in
+ * `CODED` (the first 253 strings any span was given: a trace has a few
+ * kinds and statuses, and model's statuses are coded first, so a status
+ * read is the very constant), or, for a kind, "the span's name" (an
+ * Inspect action's kind is its name). Whether it was made up
+ * (`synthetic`) is a bit. What no code stands for (a 254th string, a kind
+ * that is not a str, a synthetic that is not a bool) is held in the span's
+ * `SpanExtra` (`model.SpanExtra`: its `kind`, `status`, `synthetic`). The
+ * span holds its extra, when it has one of its own, where it held its
+ * events, and the extra holds the events (`HAS_EXTRA`): an Inspect log's
+ * spans seldom have an extra (an error), and most have no events. That is
+ * four pointers less a span: 128 bytes where it took 160 (the GC header
+ * included; pymalloc rounds to 16). Reading one gives back an equal object
+ * of the same type, perhaps another one: nothing compares kinds or
+ * statuses by `is` but C, which compares codes.
+ *
  * The other fields are plain members, as `__slots__` would make them, so
  * the decoder finds them by offset as before (`offset_of`). */
 
@@ -45,13 +61,40 @@ typedef union {
 
 typedef struct {
     PyObject_HEAD
-    PyObject *id, *run, *parent, *name, *kind, *detail, *status, *attributes, *children, *events, *synthetic,
-        *extra;
+    PyObject *id, *run, *parent, *name, *detail, *attributes, *children;
+    PyObject *events; /* its events; its `SpanExtra` instead where HAS_EXTRA (which then holds them) */
     Cell cell[CELLS];
-    unsigned char holds[CELLS];
-    unsigned char keyed; /* `attributes` holds a sample's key (see above) */
-    unsigned int origin_high; /* in the padding the tags leave */
+    unsigned char holds; /* what each cell holds: two bits a cell (HOLDS, SET_HOLDS) */
+    unsigned char flags; /* KEYED, SYNTHETIC, HAS_EXTRA */
+    unsigned char kind, status; /* codes (`CODED`) */
+    unsigned int origin_high;
 } SpanCore;
+
+#define HOLDS(s, which) (((s)->holds >> (2 * (which))) & 3)
+#define SET_HOLDS(s, which, what) \
+    ((s)->holds = (unsigned char)(((s)->holds & ~(3 << (2 * (which)))) | ((what) << (2 * (which)))))
+
+enum {
+    KEYED = 1,     /* `attributes` holds a sample's key (see above) */
+    SYNTHETIC = 2, /* made up (`synthetic` is True) */
+    HAS_EXTRA = 4, /* `events` holds its SpanExtra, which holds its events */
+    SYNTHETIC_IN_EXTRA = 8, /* `synthetic` is not a bool: its extra holds it */
+};
+
+/* A kind's or status's code: none set yet (AttributeError), the span's name
+ * (a kind), one of `CODED`'s strings, or held in the extra. */
+enum { CODE_UNSET = 0, CODE_NAME = 1, CODE_FIRST = 2, CODE_IN_EXTRA = 255 };
+
+/* The strings kinds and statuses are coded as, by code; a dict of the codes
+ * by string. Never shrinks: the first strings given, up to 253. */
+static PyObject *CODED[CODE_IN_EXTRA];
+static int CODED_COUNT = CODE_FIRST;
+static PyObject *CODE_OF;
+
+/* model.NO_EXTRA and model.SpanExtra (`span_setup`), and the names of the
+ * extra's fields this file reads. */
+static PyObject *NO_EXTRA_OBJECT, *EXTRA_TYPE;
+static PyObject *EVENTS_NAME, *KIND_NAME, *STATUS_NAME, *SYNTHETIC_NAME;
 
 static PyObject *TASK_NAME, *SAMPLE_ID_NAME, *EPOCH_NAME; /* the keyed attributes' names */
 
@@ -62,7 +105,7 @@ static PyTypeObject SpanCoreType;
 /* The value of a cell (a new reference). */
 static PyObject *cell_get(PyObject *span, int which) {
     SpanCore *s = (SpanCore *)span;
-    switch (s->holds[which]) {
+    switch (HOLDS(s, which)) {
     case HOLDS_NATIVE:
         if (which != CELL_ORIGIN) return PyFloat_FromDouble(s->cell[which].d);
         if (s->origin_high == 0) return PyLong_FromUnsignedLongLong(s->cell[which].i);
@@ -119,16 +162,16 @@ static int origin_split(PyObject *value, unsigned long long *low, unsigned int *
 /* A cell set to `value`; -1 with an error if it cannot be (NULL: deleted). */
 static int cell_set(PyObject *span, int which, PyObject *value) {
     SpanCore *s = (SpanCore *)span;
-    PyObject *old = s->holds[which] == HOLDS_OBJECT ? s->cell[which].o : NULL;
+    PyObject *old = HOLDS(s, which) == HOLDS_OBJECT ? s->cell[which].o : NULL;
     if (value == NULL) {
         PyErr_SetString(PyExc_AttributeError, "a span's start, duration and origin cannot be deleted");
         return -1;
     }
     if (value == Py_None) {
-        s->holds[which] = HOLDS_NONE;
+        SET_HOLDS(s, which, HOLDS_NONE);
     } else if (which != CELL_ORIGIN && PyFloat_CheckExact(value)) {
         s->cell[which].d = PyFloat_AS_DOUBLE(value);
-        s->holds[which] = HOLDS_NATIVE;
+        SET_HOLDS(s, which, HOLDS_NATIVE);
     } else {
         unsigned long long low;
         unsigned int high;
@@ -137,10 +180,10 @@ static int cell_set(PyObject *span, int which, PyObject *value) {
         if (native) {
             s->cell[which].i = low;
             s->origin_high = high;
-            s->holds[which] = HOLDS_NATIVE;
+            SET_HOLDS(s, which, HOLDS_NATIVE);
         } else {
             s->cell[which].o = Py_NewRef(value);
-            s->holds[which] = HOLDS_OBJECT;
+            SET_HOLDS(s, which, HOLDS_OBJECT);
         }
     }
     Py_XDECREF(old);
@@ -151,11 +194,11 @@ static int cell_set(PyObject *span, int which, PyObject *value) {
  * an object of another type (then read it with `cell_get`). */
 static inline int cell_double(PyObject *span, int which, double *out) {
     SpanCore *s = (SpanCore *)span;
-    if (s->holds[which] == HOLDS_NATIVE) {
+    if (HOLDS(s, which) == HOLDS_NATIVE) {
         *out = s->cell[which].d;
         return 1;
     }
-    return s->holds[which] == HOLDS_NONE ? 0 : -1;
+    return HOLDS(s, which) == HOLDS_NONE ? 0 : -1;
 }
 
 static PyObject *span_cell_get(PyObject *span, void *which) {
@@ -173,7 +216,7 @@ static PyObject *span_attributes_get(PyObject *span, void *closure) {
         PyErr_SetString(PyExc_AttributeError, "attributes");
         return NULL;
     }
-    if (!s->keyed) return Py_NewRef(key);
+    if (!(s->flags & KEYED)) return Py_NewRef(key);
     if ((made = PyDict_New()) == NULL) return NULL;
     if (PyDict_SetItem(made, TASK_NAME, PyTuple_GET_ITEM(key, 0)) < 0 ||
         PyDict_SetItem(made, SAMPLE_ID_NAME, PyTuple_GET_ITEM(key, 1)) < 0 ||
@@ -191,7 +234,7 @@ static int span_attributes_set(PyObject *span, PyObject *value, void *closure) {
         return -1;
     }
     Py_XSETREF(s->attributes, Py_NewRef(value));
-    s->keyed = 0;
+    s->flags &= ~KEYED;
     return 0;
 }
 
@@ -203,8 +246,247 @@ static inline int attributes_from_key(PyObject *span, PyObject *key) {
         return -1;
     }
     Py_XSETREF(s->attributes, Py_NewRef(key));
-    s->keyed = 1;
+    s->flags |= KEYED;
     return 0;
+}
+
+/* ---- Kinds and statuses as codes, the synthetic bit, the extra ---- */
+
+/* The code of a kind or status, the string coded if there is room (its
+ * code then kept for good); CODE_IN_EXTRA for what no code stands for;
+ * -1 with an error. */
+static int code_of(PyObject *value) {
+    PyObject *found, *code;
+    if (!PyUnicode_CheckExact(value)) return CODE_IN_EXTRA;
+    if ((found = PyDict_GetItemWithError(CODE_OF, value)) != NULL) return (int)PyLong_AsLong(found);
+    if (PyErr_Occurred()) return -1;
+    if (CODED_COUNT >= CODE_IN_EXTRA) return CODE_IN_EXTRA;
+    if ((code = PyLong_FromLong(CODED_COUNT)) == NULL) return -1;
+    if (PyDict_SetItem(CODE_OF, value, code) < 0) {
+        Py_DECREF(code);
+        return -1;
+    }
+    Py_DECREF(code);
+    CODED[CODED_COUNT] = Py_NewRef(value);
+    return CODED_COUNT++;
+}
+
+/* Its own extra (borrowed): the one it holds, or (`make`) a new one, which
+ * then holds its events. NULL if it has none and `make` is 0 (no error),
+ * or with an error. */
+static PyObject *extra_of(SpanCore *s, int make) {
+    PyObject *extra;
+    if (s->flags & HAS_EXTRA) return s->events;
+    if (!make) return NULL;
+    if (EXTRA_TYPE == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "SpanCore.span_setup was not called");
+        return NULL;
+    }
+    if ((extra = PyObject_CallNoArgs(EXTRA_TYPE)) == NULL) return NULL;
+    if (PyObject_SetAttr(extra, EVENTS_NAME, s->events != NULL ? s->events : Py_None) < 0) {
+        Py_DECREF(extra);
+        return NULL;
+    }
+    Py_XSETREF(s->events, extra);
+    s->flags |= HAS_EXTRA;
+    return extra;
+}
+
+/* Its kind (`status` 0) or status (1) set to `value`: coded, or its
+ * extra's. A kind that is its name (`as_name` and the same object) reads
+ * as its name. -1 with an error. */
+static int coded_set(SpanCore *s, int status, PyObject *value, int as_name) {
+    int code;
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "a span's kind and status cannot be deleted");
+        return -1;
+    }
+    if (as_name && !status && value == s->name) {
+        code = CODE_NAME;
+    } else if ((code = code_of(value)) < 0) {
+        return -1;
+    } else if (code == CODE_IN_EXTRA) {
+        PyObject *extra = extra_of(s, 1);
+        if (extra == NULL || PyObject_SetAttr(extra, status ? STATUS_NAME : KIND_NAME, value) < 0) return -1;
+    }
+    if (status) {
+        s->status = (unsigned char)code;
+    } else {
+        s->kind = (unsigned char)code;
+    }
+    return 0;
+}
+
+static PyObject *span_coded_get(PyObject *span, void *which) {
+    SpanCore *s = (SpanCore *)span;
+    int status = which != NULL;
+    unsigned char code = status ? s->status : s->kind;
+    PyObject *extra;
+    switch (code) {
+    case CODE_UNSET:
+        break;
+    case CODE_NAME:
+        if (s->name == NULL) break;
+        return Py_NewRef(s->name);
+    case CODE_IN_EXTRA:
+        if ((extra = extra_of(s, 0)) == NULL) break;
+        return PyObject_GetAttr(extra, status ? STATUS_NAME : KIND_NAME);
+    default:
+        return Py_NewRef(CODED[code]);
+    }
+    PyErr_SetString(PyExc_AttributeError, status ? "status" : "kind");
+    return NULL;
+}
+
+static int span_coded_set(PyObject *span, PyObject *value, void *which) {
+    return coded_set((SpanCore *)span, which != NULL, value, 1);
+}
+
+static PyObject *span_name_get(PyObject *span, void *closure) {
+    SpanCore *s = (SpanCore *)span;
+    if (s->name == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "name");
+        return NULL;
+    }
+    return Py_NewRef(s->name);
+}
+
+/* A new name: a kind that was its name stays the old name. */
+static int span_name_set(PyObject *span, PyObject *value, void *closure) {
+    SpanCore *s = (SpanCore *)span;
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "a span's name cannot be deleted");
+        return -1;
+    }
+    if (s->kind == CODE_NAME && value != s->name && coded_set(s, 0, s->name, 0) < 0) return -1;
+    Py_XSETREF(s->name, Py_NewRef(value));
+    return 0;
+}
+
+/* Whether it was made up: 1, 0, or -1 with an error (C's reading). */
+static int span_is_synthetic(PyObject *span) {
+    SpanCore *s = (SpanCore *)span;
+    PyObject *extra, *value;
+    int truth;
+    if (!(s->flags & SYNTHETIC_IN_EXTRA)) return (s->flags & SYNTHETIC) != 0;
+    if ((extra = extra_of(s, 0)) == NULL) return (s->flags & SYNTHETIC) != 0;
+    if ((value = PyObject_GetAttr(extra, SYNTHETIC_NAME)) == NULL) return -1;
+    truth = PyObject_IsTrue(value);
+    Py_DECREF(value);
+    return truth;
+}
+
+static PyObject *span_synthetic_get(PyObject *span, void *closure) {
+    SpanCore *s = (SpanCore *)span;
+    PyObject *extra;
+    if ((s->flags & SYNTHETIC_IN_EXTRA) && (extra = extra_of(s, 0)) != NULL)
+        return PyObject_GetAttr(extra, SYNTHETIC_NAME);
+    return PyBool_FromLong(s->flags & SYNTHETIC);
+}
+
+/* True or False as a bit; anything else in its extra. */
+static int span_synthetic_set(PyObject *span, PyObject *value, void *closure) {
+    SpanCore *s = (SpanCore *)span;
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "a span's synthetic cannot be deleted");
+        return -1;
+    }
+    if (value == Py_True || value == Py_False) {
+        s->flags = (unsigned char)((s->flags & ~(SYNTHETIC | SYNTHETIC_IN_EXTRA)) | (value == Py_True ? SYNTHETIC : 0));
+        return 0;
+    }
+    {
+        PyObject *extra = extra_of(s, 1);
+        if (extra == NULL || PyObject_SetAttr(extra, SYNTHETIC_NAME, value) < 0) return -1;
+    }
+    s->flags |= SYNTHETIC_IN_EXTRA;
+    return 0;
+}
+
+static PyObject *span_events_get(PyObject *span, void *closure) {
+    SpanCore *s = (SpanCore *)span;
+    if (s->flags & HAS_EXTRA) return PyObject_GetAttr(s->events, EVENTS_NAME);
+    if (s->events == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "events");
+        return NULL;
+    }
+    return Py_NewRef(s->events);
+}
+
+static int span_events_set(PyObject *span, PyObject *value, void *closure) {
+    SpanCore *s = (SpanCore *)span;
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "a span's events cannot be deleted");
+        return -1;
+    }
+    if (s->flags & HAS_EXTRA) return PyObject_SetAttr(s->events, EVENTS_NAME, value);
+    Py_XSETREF(s->events, Py_NewRef(value));
+    return 0;
+}
+
+static PyObject *span_extra_get(PyObject *span, void *closure) {
+    SpanCore *s = (SpanCore *)span;
+    if (s->flags & HAS_EXTRA) return Py_NewRef(s->events);
+    if (NO_EXTRA_OBJECT == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "SpanCore.span_setup was not called");
+        return NULL;
+    }
+    return Py_NewRef(NO_EXTRA_OBJECT);
+}
+
+/* Copy a field of one extra to another. */
+static int extra_copy(PyObject *from, PyObject *to, PyObject *name) {
+    PyObject *value = PyObject_GetAttr(from, name);
+    int result = value == NULL ? -1 : PyObject_SetAttr(to, name, value);
+    Py_XDECREF(value);
+    return result;
+}
+
+/* NO_EXTRA, or an extra of its own, which then holds its events (and a
+ * kind, status or synthetic its last extra held). */
+static int span_extra_set(PyObject *span, PyObject *value, void *closure) {
+    SpanCore *s = (SpanCore *)span;
+    int held_kind = s->kind == CODE_IN_EXTRA, held_status = s->status == CODE_IN_EXTRA,
+        held_synthetic = (s->flags & SYNTHETIC_IN_EXTRA) != 0;
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "a span's extra cannot be deleted");
+        return -1;
+    }
+    if (value == NO_EXTRA_OBJECT) {
+        PyObject *events;
+        if (!(s->flags & HAS_EXTRA)) return 0;
+        if (held_kind || held_status || held_synthetic) {
+            PyErr_SetString(PyExc_ValueError, "its extra holds its kind, status or synthetic");
+            return -1;
+        }
+        if ((events = PyObject_GetAttr(s->events, EVENTS_NAME)) == NULL) return -1;
+        Py_SETREF(s->events, events);
+        s->flags &= ~HAS_EXTRA;
+        return 0;
+    }
+    if (s->flags & HAS_EXTRA) {
+        PyObject *old = s->events;
+        if (value == old) return 0;
+        if (extra_copy(old, value, EVENTS_NAME) < 0 || (held_kind && extra_copy(old, value, KIND_NAME) < 0) ||
+            (held_status && extra_copy(old, value, STATUS_NAME) < 0) ||
+            (held_synthetic && extra_copy(old, value, SYNTHETIC_NAME) < 0))
+            return -1;
+    } else if (PyObject_SetAttr(value, EVENTS_NAME, s->events != NULL ? s->events : Py_None) < 0) {
+        return -1;
+    }
+    Py_XSETREF(s->events, Py_NewRef(value));
+    s->flags |= HAS_EXTRA;
+    return 0;
+}
+
+static PyObject *span_setup(PyObject *unused, PyObject *args) {
+    PyObject *no_extra, *extra_type, *strings;
+    if (!PyArg_ParseTuple(args, "OOO!:span_setup", &no_extra, &extra_type, &PyTuple_Type, &strings)) return NULL;
+    Py_XSETREF(NO_EXTRA_OBJECT, Py_NewRef(no_extra));
+    Py_XSETREF(EXTRA_TYPE, Py_NewRef(extra_type));
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(strings); k++)
+        if (code_of(PyTuple_GET_ITEM(strings, k)) < 0) return NULL;
+    Py_RETURN_NONE;
 }
 
 static PyObject *span_attributes_of_key(PyObject *span, PyObject *key) {
@@ -213,6 +495,9 @@ static PyObject *span_attributes_of_key(PyObject *span, PyObject *key) {
 }
 
 static PyMethodDef span_methods[] = {
+    {"span_setup", span_setup, METH_VARARGS | METH_STATIC,
+     "span_setup(no_extra, extra_type, strings)\n\nmodel's NO_EXTRA and SpanExtra, and the strings to code first\n"
+     "(its statuses), once, before any span is made."},
     {"attributes_of_key", span_attributes_of_key, METH_O,
      "attributes_of_key(key)\n\nHold a sample's key, the tuple (task, sample_id, epoch), as its\n"
      "attributes: read as a new dict of the three each time."},
@@ -224,16 +509,12 @@ static int span_traverse(SpanCore *s, visitproc visit, void *arg) {
     Py_VISIT(s->run);
     Py_VISIT(s->parent);
     Py_VISIT(s->name);
-    Py_VISIT(s->kind);
     Py_VISIT(s->detail);
-    Py_VISIT(s->status);
     Py_VISIT(s->attributes);
     Py_VISIT(s->children);
     Py_VISIT(s->events);
-    Py_VISIT(s->synthetic);
-    Py_VISIT(s->extra);
     for (int k = 0; k < CELLS; k++)
-        if (s->holds[k] == HOLDS_OBJECT) Py_VISIT(s->cell[k].o);
+        if (HOLDS(s, k) == HOLDS_OBJECT) Py_VISIT(s->cell[k].o);
     return 0;
 }
 
@@ -241,18 +522,18 @@ static int span_clear(SpanCore *s) {
     Py_CLEAR(s->id);
     Py_CLEAR(s->run);
     Py_CLEAR(s->parent);
+    if (s->kind == CODE_NAME) s->kind = CODE_UNSET; /* (its name is cleared) */
     Py_CLEAR(s->name);
-    Py_CLEAR(s->kind);
     Py_CLEAR(s->detail);
-    Py_CLEAR(s->status);
     Py_CLEAR(s->attributes);
     Py_CLEAR(s->children);
+    s->flags &= ~(HAS_EXTRA | SYNTHETIC_IN_EXTRA);
+    if (s->kind == CODE_IN_EXTRA) s->kind = CODE_UNSET;
+    if (s->status == CODE_IN_EXTRA) s->status = CODE_UNSET;
     Py_CLEAR(s->events);
-    Py_CLEAR(s->synthetic);
-    Py_CLEAR(s->extra);
     for (int k = 0; k < CELLS; k++) {
-        if (s->holds[k] == HOLDS_OBJECT) {
-            s->holds[k] = HOLDS_NONE;
+        if (HOLDS(s, k) == HOLDS_OBJECT) {
+            SET_HOLDS(s, k, HOLDS_NONE);
             Py_CLEAR(s->cell[k].o);
         }
     }
@@ -272,15 +553,19 @@ static void span_dealloc(SpanCore *s) {
 
 #define SPAN_MEMBER(field, name) {name, T_OBJECT_EX, offsetof(SpanCore, field), 0, NULL}
 static PyMemberDef span_members[] = {
-    SPAN_MEMBER(id, "id"), SPAN_MEMBER(run, "run"), SPAN_MEMBER(parent, "parent"), SPAN_MEMBER(name, "name"),
-    SPAN_MEMBER(kind, "kind"), SPAN_MEMBER(detail, "detail"), SPAN_MEMBER(status, "status"),
-    SPAN_MEMBER(children, "children"), SPAN_MEMBER(events, "events"),
-    SPAN_MEMBER(synthetic, "synthetic"), SPAN_MEMBER(extra, "_extra"), {NULL, 0, 0, 0, NULL},
+    SPAN_MEMBER(id, "id"), SPAN_MEMBER(run, "run"), SPAN_MEMBER(parent, "parent"),
+    SPAN_MEMBER(detail, "detail"), SPAN_MEMBER(children, "children"), {NULL, 0, 0, 0, NULL},
 };
 #undef SPAN_MEMBER
 
 static PyGetSetDef span_cells[] = {
     {"attributes", span_attributes_get, span_attributes_set, "Its attributes: a dict, or None.", NULL},
+    {"name", span_name_get, span_name_set, "Its name.", NULL},
+    {"kind", span_coded_get, span_coded_set, "Its kind (coded: see _span.h).", (void *)0},
+    {"status", span_coded_get, span_coded_set, "Its status (coded: see _span.h).", (void *)1},
+    {"synthetic", span_synthetic_get, span_synthetic_set, "Whether tracetui made it up (a bit).", NULL},
+    {"events", span_events_get, span_events_set, "Its events, or None.", NULL},
+    {"_extra", span_extra_get, span_extra_set, "Its SpanExtra, or model.NO_EXTRA.", NULL},
     {"start", span_cell_get, span_cell_set, "When it started (epoch seconds), or None.", (void *)CELL_START},
     {"duration", span_cell_get, span_cell_set, "How long it ran (seconds), or None.", (void *)CELL_DURATION},
     {"origin", span_cell_get, span_cell_set, "Where its record(s) came from (see `model.Span.origin`).",
@@ -294,7 +579,14 @@ static int span_core_ready(void) {
     TASK_NAME = PyUnicode_InternFromString("task");
     SAMPLE_ID_NAME = PyUnicode_InternFromString("sample_id");
     EPOCH_NAME = PyUnicode_InternFromString("epoch");
-    if (SIXTY_FOUR == NULL || TASK_NAME == NULL || SAMPLE_ID_NAME == NULL || EPOCH_NAME == NULL) return -1;
+    EVENTS_NAME = PyUnicode_InternFromString("events");
+    KIND_NAME = PyUnicode_InternFromString("kind");
+    STATUS_NAME = PyUnicode_InternFromString("status");
+    SYNTHETIC_NAME = PyUnicode_InternFromString("synthetic");
+    CODE_OF = PyDict_New();
+    if (SIXTY_FOUR == NULL || TASK_NAME == NULL || SAMPLE_ID_NAME == NULL || EPOCH_NAME == NULL ||
+        EVENTS_NAME == NULL || KIND_NAME == NULL || STATUS_NAME == NULL || SYNTHETIC_NAME == NULL || CODE_OF == NULL)
+        return -1;
     return PyType_Ready(&SpanCoreType);
 }
 

@@ -75,9 +75,15 @@ class SpanExtra:
     Inspect log's spans have no input, output, missing parent, and seldom
     an error, and 8 bytes a slot on each of half a million spans is 4 MB
     for nothing. A span holds one (`Span._extra`) only once one of them is
-    set to something else; until then it shares NO_EXTRA."""
+    set to something else; until then it shares NO_EXTRA.
 
-    __slots__ = ("input", "output", "error", "orphan")
+    Where C is built (`SpanCore`, `_span.h`), a span that holds an extra of
+    its own holds it in place of its events, and the extra holds them
+    (`events`); and a kind, status or synthetic that the span cannot hold
+    in a byte or a bit is held here (the rest of the time these three are
+    left as they are, unread)."""
+
+    __slots__ = ("input", "output", "error", "orphan", "events", "kind", "status", "synthetic")
 
     def __init__(self) -> None:
         self.input: Any = None
@@ -88,12 +94,20 @@ class SpanExtra:
         #: that id is not a string); PARENT_LOOPS when the parent it names
         #: is itself or under it; else False.
         self.orphan: bool | str | _ParentLinkLoops = False
+        self.events: Any = None
+        self.kind: Any = None
+        self.status: Any = None
+        self.synthetic: Any = None
 
 
 #: The extra of every span whose extra fields are all at their defaults:
 #: shared, so never written to (`_extra_field`'s setter gives a span its
 #: own first).
 NO_EXTRA = SpanExtra()
+if SpanCore is not None:
+    # Its statuses coded first: a span's status then reads as the very
+    # constant (`_span.h`).
+    SpanCore.span_setup(NO_EXTRA, SpanExtra, (RUNNING, OK, ERROR, CANCELLED, TIMEOUT, PAUSED))
 
 
 def _extra_field(name: str, default: Any) -> property:
@@ -139,6 +153,9 @@ class Span(SpanCore or _SpanSlots):  # type: ignore[misc]
 
     def __init__(self, id: str, run: "Run", name: str = "", kind: str = "",
                  start: float | None = None) -> None:
+        # First: where C is built, a kind or status held in an extra (not
+        # one of the first 253 strings, `_span.h`) gives the span its own.
+        self._extra = NO_EXTRA
         self.id = id
         self.run = run
         self.parent: Span | None = None
@@ -169,7 +186,6 @@ class Span(SpanCore or _SpanSlots):  # type: ignore[misc]
         self.events: EventLog | list[Event] | None = None
         #: True for nodes tracetui made up (Inspect task/sample nodes).
         self.synthetic = False
-        self._extra = NO_EXTRA
 
     input = _extra_field("input", None)
     output = _extra_field("output", None)

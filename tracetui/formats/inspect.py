@@ -31,7 +31,7 @@ except ImportError:  # pragma: no cover - depends on the install
 from tracetui.clock import as_of
 from tracetui.formats.jsonutil import as_float, loads
 from tracetui.model import (
-    CANCELLED, ERROR, LATELY_KEPT, NO_EXTRA, OFFSET_BITS, OK, PLAUSIBLE_TIME, RUNNING, TIMEOUT, AnomalyRow,
+    CANCELLED, ERROR, LATELY_KEPT, OFFSET_BITS, OK, PLAUSIBLE_TIME, RUNNING, TIMEOUT, AnomalyRow,
     EventLog, LogColumns, Run, Span, SpanCore, pack_offset, RUN_TASK_DETAIL, sample_node_id, task_name,
     task_node_id,
 )
@@ -1179,7 +1179,7 @@ def scans_beside(change: int = 0) -> int:
 
 if _fastindex is not None:
     _fastindex.setup(Span, AnomalyRow, _Sample, Run, {
-        "RUNNING": RUNNING, "OK": OK, "NO_EXTRA": NO_EXTRA, "LOG_WRITES": LOG_WRITES,
+        "RUNNING": RUNNING, "OK": OK, "LOG_WRITES": LOG_WRITES,
         "NOT_PARENTS": _NOT_PARENTS, "pack_offset": pack_offset, "PLAUSIBLE_TIME": PLAUSIBLE_TIME,
         "OFFSET_BITS": OFFSET_BITS, "EventLog": EventLog, "LogColumns": LogColumns,
         "SAMPLE_ERROR": SAMPLE_ERROR, "NO_TASK": task_name(None)})
