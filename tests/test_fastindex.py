@@ -74,7 +74,7 @@ def state(decoder: InspectDecoder) -> tuple:
 
     spans = [(key, s.id, s.name, s.kind, s.detail, s.status, repr(s.start), repr(s.duration), s.origin,
               s.error, s.attributes, s.synthetic, s.orphan, s.parent.id if s.parent else None,
-              [c.id for c in s.children or ()],
+              [c.id for c in s.children or ()], type(s.children).__name__,
               [(e.time, e.level, e.message, e.origin) for e in s.events or ()],
               type(s.events).__name__, getattr(getattr(s.events, "indices", None), "typecode", None),
               s.id.isascii(), isinstance(s.name, str) and s.name.isascii())

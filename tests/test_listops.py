@@ -93,6 +93,18 @@ def test_extend_slice_of_a_list_onto_itself(ops):
     assert all(x is y for x, y in zip(out, shared))
 
 
+def test_a_few_children_held_as_a_tuple_are_searched_and_copied_alike(ops):
+    """A span's few children are a tuple (`Span.add_child_compact`): the
+    tree searches and copies them as it does a list."""
+    a, b, c = Item(), Item(), Item()
+    few = (a, b, c, b)
+    assert [ops.index_of(few, x) for x in (a, b, c, Item())] == [0, 1, 2, None]
+    assert ops.index_of(few, b, 2) == 3 and ops.index_of(few, a, 1) is None
+    out = [c]
+    assert ops.extend_slice(out, few, 1, 10) == 3
+    assert out == [c, b, c, b] and out[1] is b
+
+
 def test_the_accelerator_refuses_what_is_not_a_list():
     if listops._index_of is None:
         pytest.skip("the accelerator is not built")

@@ -311,6 +311,27 @@ def test_a_cycle_through_a_spans_extra_is_collected():
     assert ref() is None
 
 
+def test_a_few_children_are_a_tuple_and_more_a_list():
+    """`add_child_compact` keeps up to SMALL_FAN_OUT children in a tuple
+    (48-80 bytes where a list took 96), then a list; `add_child` after it
+    makes them a list. C keeps them the same way (`_fastindex.c`)."""
+    from tracetui import model
+    run = Run("r", "r", "inspect")
+    parent = Span("p", run)
+    kids = [Span(str(i), run) for i in range(model.SMALL_FAN_OUT + 2)]
+    for count, kid in enumerate(kids, 1):
+        parent.add_child_compact(kid)
+        assert type(parent.children) is (tuple if count <= model.SMALL_FAN_OUT else list)
+        assert list(parent.children) == kids[:count]
+    other = Span("q", run)
+    other.add_child_compact(kids[0])
+    other.add_child(kids[1])
+    assert other.children == [kids[0], kids[1]]
+    if SpanCore is not None:
+        from tracetui import _fastindex
+        assert _fastindex.SMALL_FAN_OUT == model.SMALL_FAN_OUT
+
+
 def test_a_cycle_through_a_spans_origin_is_collected():
     """An origin of any object is traversed and cleared by the collector:
     a span reachable only from what its own origin holds is freed."""

@@ -40,8 +40,10 @@
 /* Span's object fields (its start, duration and origin are `SpanCore`
  * cells: `cell_get`, `cell_set`, `cell_double`). */
 static struct { Py_ssize_t id, run, parent, detail, attributes, children; } SPAN;
-/* The codes of model.RUNNING and model.OK (`_span.h`). */
-static unsigned char CODE_RUNNING, CODE_OK;
+/* (CODE_RUNNING and CODE_OK, the codes of model.RUNNING and model.OK, are
+ * `_sample.h`'s.) */
+/* model.SMALL_FAN_OUT: a span's children are a tuple up to this many. */
+#define SMALL_FAN_OUT 8
 static struct { Py_ssize_t action, detail, start, duration, error, span, sample; } ROW;
 static struct { Py_ssize_t first_time, last_time, synthetic_spans; } RUN;
 static struct { Py_ssize_t columns, indices; } LOG;
@@ -500,8 +502,9 @@ enum { TAKEN, LEFT, FAILED };
 /* A new Span (a new reference) as the decoder makes one (`_enter`, or
  * `_sample_for` for a sample's node), every slot set once to its final
  * value, then attached (`_attach`): in `spans` under its id and last among
- * its parent's children (`children`: the parent's list, or None, which a
- * new list replaces). NULL with an error. `fresh`: only if `id` is not in
+ * its parent's children (`children`: the parent's, as `children_kept` takes
+ * them; a tuple one longer replaces a tuple or None, as
+ * `Span.add_child_compact` does). NULL with an error. `fresh`: only if `id` is not in
  * `spans` yet; NULL with no error, nothing changed, if it is. One lookup
  * does both: a check before and the insertion after made two, the first
  * a cache miss in a dict of every span (the one lookup: 2.6% less CPU
@@ -534,18 +537,34 @@ static PyObject *attached_span(PyObject *spans, PyObject *id, int fresh, PyObjec
     } else if (PyDict_SetItem(spans, id, span) < 0) {
         goto failed;
     }
-    if (children == Py_None) {
-        PyObject *list = PyList_New(0);
-        if (list == NULL) goto failed;
-        set_slot(parent, SPAN.children, list);
-        children = list;
-        Py_DECREF(list);
+    if (PyList_CheckExact(children)) {
+        if (PyList_Append(children, span) < 0) goto failed;
+    } else {
+        /* `Span.add_child_compact`: a tuple one longer, or past a few, a list */
+        Py_ssize_t n = children == Py_None ? 0 : PyTuple_GET_SIZE(children);
+        PyObject *more = n < SMALL_FAN_OUT ? PyTuple_New(n + 1) : PyList_New(n + 1);
+        if (more == NULL) goto failed;
+        for (Py_ssize_t k = 0; k < n; k++) {
+            PyObject *child = Py_NewRef(PyTuple_GET_ITEM(children, k));
+            if (n < SMALL_FAN_OUT) PyTuple_SET_ITEM(more, k, child);
+            else PyList_SET_ITEM(more, k, child);
+        }
+        if (n < SMALL_FAN_OUT) PyTuple_SET_ITEM(more, n, Py_NewRef(span));
+        else PyList_SET_ITEM(more, n, Py_NewRef(span));
+        set_slot(parent, SPAN.children, more);
+        Py_DECREF(more);
     }
-    if (PyList_Append(children, span) < 0) goto failed;
     return span;
 failed:
     Py_DECREF(span);
     return NULL;
+}
+
+/* Children as `Span.add_child_compact` keeps them: None, a tuple of up to
+ * SMALL_FAN_OUT, or a list. */
+static inline int children_kept(PyObject *children) {
+    return children == Py_None || PyList_CheckExact(children) ||
+           (PyTuple_CheckExact(children) && PyTuple_GET_SIZE(children) <= SMALL_FAN_OUT);
 }
 
 /* d[key] (borrowed) if it is of `type`; NULL, no error, if absent or not. */
@@ -622,7 +641,7 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
         (counts = item_of_type(task_counts, task_id, &PyDict_Type)) == NULL ||
         (listed = item_of_type(task_samples, name, &PyList_Type)) == NULL ||
         (made_ok = item_of_type(counts, OK, &PyLong_Type)) == NULL ||
-        (children = SLOT(task_node, SPAN.children)) == NULL || (children != Py_None && !PyList_CheckExact(children)))
+        (children = SLOT(task_node, SPAN.children)) == NULL || !children_kept(children))
         goto done; /* Python's (an error, if any, is Python's to raise there) */
     /* f"sample:{task_name(task)}:{sample_id}:{epoch}", f"sample {sample_id}[ · epoch {epoch}]"
      * (PyUnicode_FromFormat took 2.7k instructions a string, a join ~600) */
@@ -1087,7 +1106,7 @@ static int enter(PyObject *const *ctx, const Value *v, unsigned found, PyObject 
     if (known) goto left;
     parent = parent_in(sample, log_write);
     if (parent == NULL) goto left_or_failed;
-    if ((children = SLOT(parent, SPAN.children)) == NULL || (children != Py_None && !PyList_CheckExact(children)))
+    if ((children = SLOT(parent, SPAN.children)) == NULL || !children_kept(children))
         goto left;
     if ((start = number(&v[K_START_TIME])) == NULL) goto done;
     if ((origin = PyLong_FromSsize_t(offset)) == NULL) goto done;
@@ -2210,6 +2229,7 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
             PyModule_AddObjectRef(m, "KeyCache", (PyObject *)&KeyCacheType) < 0 ||
             PyModule_AddObjectRef(m, "SpanCore", (PyObject *)&SpanCoreType) < 0 ||
             PyModule_AddIntConstant(m, "SAMPLE_KEY_MAX", SAMPLE_KEY_MAX) < 0 ||
+            PyModule_AddIntConstant(m, "SMALL_FAN_OUT", SMALL_FAN_OUT) < 0 ||
             PyModule_AddObjectRef(m, "Lines", (PyObject *)&LinesType) < 0) {
             Py_DECREF(m);
             return NULL;

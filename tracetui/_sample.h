@@ -18,6 +18,7 @@
 
 #include <Python.h>
 #include <structmember.h>
+#include "_span.h"
 
 typedef struct {
     PyObject_HEAD
@@ -188,6 +189,27 @@ static int SampleState_set_interrupted(SampleState *s, PyObject *value, void *cl
     return 0;
 }
 
+/* `_SampleSlots.unchanged` (its docstring says why), on codes: a status
+ * held otherwise, or a node not a span, reads as changed. */
+static unsigned char CODE_RUNNING, CODE_OK; /* (set by `setup`, in `_fastindex.c`) */
+static PyObject *SampleState_unchanged(SampleState *s, PyObject *ended_by_log) {
+    SpanCore *node = (SpanCore *)s->node;
+    int open, ended;
+    if (node == NULL || !PyObject_TypeCheck(s->node, &SpanCoreType) || CODE_RUNNING == 0) Py_RETURN_FALSE;
+    open = PyList_CheckExact(s->open) ? PyList_GET_SIZE(s->open) > 0 : PyObject_IsTrue(s->open);
+    if (open < 0) return NULL;
+    if (open) return PyBool_FromLong(node->status == CODE_RUNNING);
+    if (node->status != CODE_OK || s->errors || s->cancels || s->interrupted) Py_RETURN_FALSE;
+    if ((ended = PyObject_IsTrue(ended_by_log)) < 0) return NULL;
+    return PyBool_FromLong(ended || s->has_ended);
+}
+
+static PyMethodDef SampleState_methods[] = {
+    {"unchanged", (PyCFunction)SampleState_unchanged, METH_O,
+     "unchanged(ended_by_log)\n\nWhether its node's status would stay as it is (`inspect._SampleSlots.unchanged`)."},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyGetSetDef SampleState_getset[] = {
     {"node", (getter)SampleState_get_node, (setter)SampleState_set_node, NULL, NULL},
     {"open", (getter)SampleState_get_open, (setter)SampleState_set_open, NULL, NULL},
@@ -209,6 +231,7 @@ static PyTypeObject SampleStateType = {
     .tp_traverse = (traverseproc)SampleState_traverse,
     .tp_clear = (inquiry)SampleState_clear,
     .tp_getset = SampleState_getset,
+    .tp_methods = SampleState_methods,
     .tp_new = SampleState_new,
 };
 

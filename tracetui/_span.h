@@ -257,6 +257,10 @@ static inline int attributes_from_key(PyObject *span, PyObject *key) {
  * -1 with an error. */
 static int code_of(PyObject *value) {
     PyObject *found, *code;
+    /* The very string coded, among the first few (model's statuses, a
+     * decoder's shared kinds): no hash lookup (~100 instructions). */
+    for (int k = CODE_FIRST; k < CODED_COUNT && k < CODE_FIRST + 16; k++)
+        if (CODED[k] == value) return k;
     if (!PyUnicode_CheckExact(value)) return CODE_IN_EXTRA;
     if ((found = PyDict_GetItemWithError(CODE_OF, value)) != NULL) return (int)PyLong_AsLong(found);
     if (PyErr_Occurred()) return -1;

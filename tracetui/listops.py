@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - the accelerator is optional
     _extend_slice = _index_of = _index_of_int = _splice_moving = None
 
 
-def _list_index(items: list, value: Any, start: int, stop: int) -> int | None:
+def _list_index(items: list | tuple, value: Any, start: int, stop: int) -> int | None:
     """`list.index`, None where it raises: what the accelerator answers."""
     try:
         return items.index(value, start, stop)
@@ -34,10 +34,11 @@ def _list_index(items: list, value: Any, start: int, stop: int) -> int | None:
         return None
 
 
-def index_of(items: list, obj: Any, start: int = 0, stop: int = sys.maxsize) -> int | None:
+def index_of(items: list | tuple, obj: Any, start: int = 0, stop: int = sys.maxsize) -> int | None:
     """The first position of `obj` itself in `items[start:stop]`, or None.
-    For objects whose `==` is identity (spans, runs)."""
-    find = _index_of if _index_of is not None else _list_index
+    For objects whose `==` is identity (spans, runs). A tuple (a span's few
+    children, `Span.add_child_compact`) is searched in Python."""
+    find = _index_of if _index_of is not None and type(items) is list else _list_index
     return find(items, obj, start, stop)
 
 
@@ -50,9 +51,9 @@ def index_of_int(items: list[int], value: int, start: int = 0, stop: int = sys.m
     return find(items, value, start, stop)
 
 
-def extend_slice(out: list, items: list, start: int, stop: int) -> int:
+def extend_slice(out: list, items: list | tuple, start: int, stop: int) -> int:
     """`out.extend(items[start:stop])`; the number of items added."""
-    if _extend_slice is not None:
+    if _extend_slice is not None and type(items) is list:
         return _extend_slice(out, items, start, stop)
     before = len(out)
     out.extend(items[start:stop])

@@ -181,7 +181,8 @@ class Span(SpanCore or _SpanSlots):  # type: ignore[misc]
         #: an int: one or two byte offsets packed (`pack_offset`). Read it
         #: with `locators`.
         self.origin: tuple[Any, ...] | int = ()
-        self.children: list[Span] | None = None
+        #: A list, or a tuple of a few (`add_child_compact`), or None.
+        self.children: list[Span] | tuple[Span, ...] | None = None
         #: Non-span records attached here (Inspect HTTP/TRACE messages...).
         self.events: EventLog | list[Event] | None = None
         #: True for nodes tracetui made up (Inspect task/sample nodes).
@@ -219,9 +220,27 @@ class Span(SpanCore or _SpanSlots):  # type: ignore[misc]
         return None
 
     def add_child(self, child: "Span") -> None:
-        if self.children is None:
-            self.children = []
-        self.children.append(child)
+        """`child` last among its children, which are then a list (a few
+        kept as a tuple, `add_child_compact`, become one)."""
+        children = self.children
+        if children is None:
+            self.children = [child]
+        elif type(children) is tuple:
+            self.children = [*children, child]
+        else:
+            children.append(child)
+
+    def add_child_compact(self, child: "Span") -> None:
+        """`add_child`, its children kept as a tuple while they are few
+        (`SMALL_FAN_OUT`), for a decoder that never changes them but by
+        this (Inspect's, in Python and in C)."""
+        children = self.children
+        if children is None:
+            self.children = (child,)
+        elif type(children) is tuple:
+            self.children = children + (child,) if len(children) < SMALL_FAN_OUT else [*children, child]
+        else:
+            children.append(child)
 
     def walk(self) -> Iterable["Span"]:
         """This span and all its descendants, depth first, iteratively
@@ -286,6 +305,14 @@ def locators(origin: tuple[Any, ...] | int) -> tuple[Any, ...]:
     second = origin >> OFFSET_BITS
     first = origin & _OFFSET_MASK
     return (first, second - 1) if second else (first,)
+
+
+#: A span's children, added by `Span.add_child_compact`, are a tuple up to
+#: this many, then a list. Most spans that have any have one to three (an
+#: Inspect sample's actions, a tool call's subprocess): as a list, 96 bytes
+#: (the list, and room for four); as a tuple, 48 to 64. A tuple grows by
+#: a copy, so only the few are tuples. Readers take either (`listops`).
+SMALL_FAN_OUT = 8
 
 
 class _ParentLinkLoops:

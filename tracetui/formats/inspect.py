@@ -378,6 +378,21 @@ class _SampleSlots:
         #: though no action of it was cancelled (`_interrupt_task`).
         self.interrupted = False
 
+    def unchanged(self, ended_by_log: bool) -> bool:
+        """Whether `InspectDecoder._refresh_now` would leave its node's
+        status as it is: an action open and the sample running, or nothing
+        open, failed nor stopped in a sample that ended (or whose log is not
+        written, `ended_by_log`) and is done. The first rules of
+        `InspectDecoder._sample_status`, read without its calls (nearly
+        every sample of a log read after the fact; 2 % of the index's
+        instructions, callgrind); `SampleState.unchanged` (`_sample.h`)
+        reads them in C: change the three together."""
+        status = self.node.status
+        if self.open:
+            return status == RUNNING
+        return status == OK and not (self.errors or self.cancels or self.interrupted) \
+            and (ended_by_log or self.ended is not None)
+
 
 _Sample = _SampleSlots if _fastindex is None else _fastindex.SampleState
 
@@ -833,7 +848,7 @@ class InspectDecoder:
         if parent is None:
             self.run.roots.append(span)
         else:
-            parent.add_child(span)
+            parent.add_child_compact(span)
 
     def _widen(self, node: Span | None, start: float | None, end: float | None) -> None:
         """Stretch synthetic ancestors so they cover a child's time range.
@@ -861,8 +876,8 @@ class InspectDecoder:
         ended itself, or the sample has been quiet for SAMPLE_QUIET; until
         then, running: between two actions a sample runs none (QA: a
         sample followed live read ✓ between its model call and its tool
-        call). `_refresh_stale` reads its first rules inline: change them
-        there too."""
+        call). `_Sample.unchanged` reads its first rules (in Python and in
+        C): change them there too."""
         if sample.open:
             return RUNNING
         if sample.errors:
@@ -889,23 +904,12 @@ class InspectDecoder:
         if stale:
             self._stale = {}
             refresh = self._refresh_now
-            # What `_refresh_now` would find unchanged, seen here without
-            # its calls (nearly every sample of a log read after the fact;
-            # 2 % of the index's instructions, callgrind): an action open
-            # and the sample running, or nothing open, failed nor stopped
-            # in a sample that ended (or whose log is not written) and is
-            # done, with no sample waiting to be told done (`_unsettled`).
+            # What `_refresh_now` would find unchanged is skipped, where no
+            # sample waits to be told done (`_unsettled`).
             ended_by_log = not self.run.live
             for sample in stale:
-                if not self._unsettled:
-                    status = sample.node.status
-                    if sample.open:
-                        if status == RUNNING:
-                            continue
-                    elif status == OK and not (sample.errors or sample.cancels or sample.interrupted) \
-                            and (ended_by_log or sample.ended is not None):
-                        continue
-                refresh(sample)
+                if not (not self._unsettled and sample.unchanged(ended_by_log)):
+                    refresh(sample)
 
     def _refresh_now(self, sample: _Sample) -> None:
         node = sample.node
