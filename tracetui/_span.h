@@ -4,9 +4,9 @@
  * their own (a float, a float, an int: 32 bytes each as pymalloc rounds
  * them), about 85 bytes a span of an Inspect log beside the 160 of the span
  * itself. Here they are held in the span, as a double or an int of up to
- * 96 bits, and made an object only when Python reads one. The span is no
- * bigger: three 8-byte cells and four bytes of tags where three pointers
- * were (the high bits of an origin sit in the padding after them).
+ * 96 bits, and made an object only when Python reads one: three 8-byte
+ * cells where three pointers were, what each holds in two bits of a byte
+ * (`HOLDS`), the high bits of an origin in four bytes beside it.
  *
  * Exact, whatever is stored: a cell holds a float (exactly `float`) as a
  * double, an origin that is an int (exactly `int`, 0 to 2**96 - 1: two
