@@ -1202,7 +1202,7 @@ static PyObject *pack_offset(PyObject *origin, Py_ssize_t offset) {
 static int packed_in_cell(PyObject *span, Py_ssize_t offset, unsigned long long *low, unsigned int *high) {
     SpanCore *s = (SpanCore *)span;
     unsigned long long above = (unsigned long long)offset + 1;
-    if (HOLDS(s, CELL_ORIGIN) != HOLDS_NATIVE || s->origin_high != 0 || s->cell[CELL_ORIGIN].i > (unsigned long long)OFFSET_MASK ||
+    if (HOLDS(s, CELL_ORIGIN) != HOLDS_NATIVE || ORIGIN_HIGH(s) != 0 || s->cell[CELL_ORIGIN].i > (unsigned long long)OFFSET_MASK ||
         offset < 0 || offset >= OFFSET_MASK)
         return 0;
     *low = s->cell[CELL_ORIGIN].i | above << OFFSET_BITS;
@@ -1282,7 +1282,7 @@ static int leave(PyObject *const *ctx, const Value *v, int log_write, Py_ssize_t
     if (cell_set(span, CELL_DURATION, duration) < 0) goto done_held;
     if (in_cell) {
         ((SpanCore *)span)->cell[CELL_ORIGIN].i = packed_low; /* it held an int: no object to drop */
-        ((SpanCore *)span)->origin_high = packed_high;
+        SET_ORIGIN_HIGH((SpanCore *)span, packed_high);
     } else if (cell_set(span, CELL_ORIGIN, packed) < 0) {
         goto done_held;
     }
@@ -2155,9 +2155,9 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         return NULL;
     }
     {
-        int running = code_of(RUNNING), ok = code_of(OK);
+        int running = code_of(&STATUSES, RUNNING), ok = code_of(&STATUSES, OK);
         if (running < 0 || ok < 0) return NULL;
-        if (running < CODE_FIRST || running == CODE_IN_EXTRA || ok < CODE_FIRST || ok == CODE_IN_EXTRA) {
+        if (running < CODE_FIRST || running == STATUSES.in_extra || ok < CODE_FIRST || ok == STATUSES.in_extra) {
             PyErr_SetString(PyExc_TypeError, "RUNNING and OK are strs, coded (`_span.h`)");
             return NULL;
         }

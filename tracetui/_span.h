@@ -4,12 +4,12 @@
  * their own (a float, a float, an int: 32 bytes each as pymalloc rounds
  * them), about 85 bytes a span of an Inspect log beside the 160 of the span
  * itself. Here they are held in the span, as a double or an int of up to
- * 96 bits, and made an object only when Python reads one: three 8-byte
+ * 88 bits, and made an object only when Python reads one: three 8-byte
  * cells where three pointers were, what each holds in two bits of a byte
  * (`HOLDS`), the high bits of an origin in four bytes beside it.
  *
  * Exact, whatever is stored: a cell holds a float (exactly `float`) as a
- * double, an origin that is an int (exactly `int`, 0 to 2**96 - 1: two
+ * double, an origin that is an int (exactly `int`, 0 to 2**88 - 1: two
  * byte offsets packed, `model.pack_offset`, take up to 84 bits) as its low
  * 64 bits and its high 32, None as its tag alone, and anything else (a
  * float subclass, a tuple of locators, a negative int) as that object.
@@ -24,19 +24,21 @@
  * dict of those three (about 200 bytes; 48 a span). Nothing changes a
  * span's attributes in place; a setter replaces them.
  *
- * A span's kind and status are a byte each: a code of a string kept in
- * `CODED` (the first 253 strings any span was given: a trace has a few
- * kinds and statuses, and model's statuses are coded first, so a status
- * read is the very constant), or, for a kind, "the span's name" (an
- * Inspect action's kind is its name). Whether it was made up
- * (`synthetic`) is a bit. What no code stands for (a 254th string, a kind
- * that is not a str, a synthetic that is not a bool) is held in the span's
- * `SpanExtra` (`model.SpanExtra`: its `kind`, `status`, `synthetic`). The
+ * A span's kind is two bytes and its status one: the code of a string
+ * kept in `KINDS` or `STATUSES` (the first 65,533 kinds and 253 statuses
+ * any span was given, for the process: a trace has a few of each, and
+ * model's statuses and made-up kinds are coded first, so a status reads
+ * as the very constant), or, for a kind, "the span's name" (an Inspect
+ * action's kind is its name). Whether it was made up (`synthetic`) is a
+ * bit. What no code stands for (a string past those, a kind that is not a
+ * str, a synthetic that is not a bool) is held in the span's `SpanExtra`
+ * (`model.SpanExtra`: its `kind`, `status`, `synthetic`). The
  * span holds its extra, when it has one of its own, where it held its
  * events, and the extra holds the events (`HAS_EXTRA`): an Inspect log's
  * spans seldom have an extra (an error), and most have no events. That is
  * four pointers less a span: 128 bytes where it took 160 (the GC header
- * included; pymalloc rounds to 16). Reading one gives back an equal object
+ * included; pymalloc rounds to 16; the high bits of an origin take three
+ * bytes where they took four). Reading one gives back an equal object
  * of the same type, perhaps another one: nothing compares kinds or
  * statuses by `is` but C, which compares codes.
  *
@@ -64,11 +66,19 @@ typedef struct {
     PyObject *id, *run, *parent, *name, *detail, *attributes, *children;
     PyObject *events; /* its events; its `SpanExtra` instead where HAS_EXTRA (which then holds them) */
     Cell cell[CELLS];
-    unsigned char holds; /* what each cell holds: two bits a cell (HOLDS, SET_HOLDS) */
-    unsigned char flags; /* KEYED, SYNTHETIC, HAS_EXTRA */
-    unsigned char kind, status; /* codes (`CODED`) */
-    unsigned int origin_high;
+    unsigned short kind;  /* a code (`KINDS`) */
+    unsigned char status; /* a code (`STATUSES`) */
+    unsigned char holds;  /* what each cell holds: two bits a cell (HOLDS, SET_HOLDS) */
+    unsigned char flags;  /* KEYED, SYNTHETIC, HAS_EXTRA, SYNTHETIC_IN_EXTRA */
+    unsigned char origin_high[3]; /* an origin's bits 64 to 87 (`ORIGIN_HIGH`) */
 } SpanCore;
+
+#define ORIGIN_HIGH(s) \
+    ((unsigned int)(s)->origin_high[0] | (unsigned int)(s)->origin_high[1] << 8 | \
+     (unsigned int)(s)->origin_high[2] << 16)
+#define SET_ORIGIN_HIGH(s, high) \
+    ((s)->origin_high[0] = (unsigned char)(high), (s)->origin_high[1] = (unsigned char)((high) >> 8), \
+     (s)->origin_high[2] = (unsigned char)((high) >> 16))
 
 #define HOLDS(s, which) (((s)->holds >> (2 * (which))) & 3)
 #define SET_HOLDS(s, which, what) \
@@ -82,14 +92,20 @@ enum {
 };
 
 /* A kind's or status's code: none set yet (AttributeError), the span's name
- * (a kind), one of `CODED`'s strings, or held in the extra. */
-enum { CODE_UNSET = 0, CODE_NAME = 1, CODE_FIRST = 2, CODE_IN_EXTRA = 255 };
+ * (a kind), one of its table's strings, or (the table's `in_extra`) held in
+ * the extra. */
+enum { CODE_UNSET = 0, CODE_NAME = 1, CODE_FIRST = 2 };
 
-/* The strings kinds and statuses are coded as, by code; a dict of the codes
- * by string. Never shrinks: the first strings given, up to 253. */
-static PyObject *CODED[CODE_IN_EXTRA];
-static int CODED_COUNT = CODE_FIRST;
-static PyObject *CODE_OF;
+/* The strings kinds or statuses are coded as, by code, and a dict of the
+ * codes by string. Never shrinks: the first strings given, up to
+ * `in_extra` - 2. */
+typedef struct {
+    PyObject **strings;
+    int count, allocated, in_extra;
+    PyObject *codes;
+} Codes;
+
+static Codes KINDS = {NULL, CODE_FIRST, 0, 0xFFFF, NULL}, STATUSES = {NULL, CODE_FIRST, 0, 0xFF, NULL};
 
 /* model.NO_EXTRA and model.SpanExtra (`span_setup`), and the names of the
  * extra's fields this file reads. */
@@ -108,9 +124,9 @@ static PyObject *cell_get(PyObject *span, int which) {
     switch (HOLDS(s, which)) {
     case HOLDS_NATIVE:
         if (which != CELL_ORIGIN) return PyFloat_FromDouble(s->cell[which].d);
-        if (s->origin_high == 0) return PyLong_FromUnsignedLongLong(s->cell[which].i);
+        if (ORIGIN_HIGH(s) == 0) return PyLong_FromUnsignedLongLong(s->cell[which].i);
         {
-            PyObject *high = PyLong_FromUnsignedLong(s->origin_high), *low, *shifted, *value;
+            PyObject *high = PyLong_FromUnsignedLong(ORIGIN_HIGH(s)), *low, *shifted, *value;
             if (high == NULL) return NULL;
             shifted = PyNumber_Lshift(high, SIXTY_FOUR);
             Py_DECREF(high);
@@ -130,7 +146,7 @@ static PyObject *cell_get(PyObject *span, int which) {
     }
 }
 
-/* An int from 0 to 2**96 - 1 as its low 64 bits and high 32: 1 if it is
+/* An int from 0 to 2**88 - 1 as its low 64 bits and high 24: 1 if it is
  * one, 0 if not (or not an int), -1 with an error. */
 static int origin_split(PyObject *value, unsigned long long *low, unsigned int *high) {
     PyObject *above;
@@ -152,7 +168,7 @@ static int origin_split(PyObject *value, unsigned long long *low, unsigned int *
         PyErr_Clear(); /* negative */
         return 0;
     }
-    if (v > 0xFFFFFFFFu) return 0;
+    if (v > 0xFFFFFFu) return 0;
     *low = PyLong_AsUnsignedLongLongMask(value);
     if (*low == (unsigned long long)-1 && PyErr_Occurred()) return -1;
     *high = (unsigned int)v;
@@ -179,7 +195,7 @@ static int cell_set(PyObject *span, int which, PyObject *value) {
         if (native < 0) return -1;
         if (native) {
             s->cell[which].i = low;
-            s->origin_high = high;
+            SET_ORIGIN_HIGH(s, high);
             SET_HOLDS(s, which, HOLDS_NATIVE);
         } else {
             s->cell[which].o = Py_NewRef(value);
@@ -255,24 +271,35 @@ static inline int attributes_from_key(PyObject *span, PyObject *key) {
 /* The code of a kind or status, the string coded if there is room (its
  * code then kept for good); CODE_IN_EXTRA for what no code stands for;
  * -1 with an error. */
-static int code_of(PyObject *value) {
+static int code_of(Codes *table, PyObject *value) {
     PyObject *found, *code;
     /* The very string coded, among the first few (model's statuses, a
      * decoder's shared kinds): no hash lookup (~100 instructions). */
-    for (int k = CODE_FIRST; k < CODED_COUNT && k < CODE_FIRST + 16; k++)
-        if (CODED[k] == value) return k;
-    if (!PyUnicode_CheckExact(value)) return CODE_IN_EXTRA;
-    if ((found = PyDict_GetItemWithError(CODE_OF, value)) != NULL) return (int)PyLong_AsLong(found);
+    for (int k = CODE_FIRST; k < table->count && k < CODE_FIRST + 16; k++)
+        if (table->strings[k] == value) return k;
+    if (!PyUnicode_CheckExact(value)) return table->in_extra;
+    if ((found = PyDict_GetItemWithError(table->codes, value)) != NULL) return (int)PyLong_AsLong(found);
     if (PyErr_Occurred()) return -1;
-    if (CODED_COUNT >= CODE_IN_EXTRA) return CODE_IN_EXTRA;
-    if ((code = PyLong_FromLong(CODED_COUNT)) == NULL) return -1;
-    if (PyDict_SetItem(CODE_OF, value, code) < 0) {
+    if (table->count >= table->in_extra) return table->in_extra;
+    if (table->count >= table->allocated) { /* (codes below CODE_FIRST have no string) */
+        int more = table->allocated ? 2 * table->allocated : 64;
+        PyObject **grown;
+        if (more > table->in_extra) more = table->in_extra;
+        if ((grown = PyMem_Realloc(table->strings, (size_t)more * sizeof(PyObject *))) == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        table->strings = grown;
+        table->allocated = more;
+    }
+    if ((code = PyLong_FromLong(table->count)) == NULL) return -1;
+    if (PyDict_SetItem(table->codes, value, code) < 0) {
         Py_DECREF(code);
         return -1;
     }
     Py_DECREF(code);
-    CODED[CODED_COUNT] = Py_NewRef(value);
-    return CODED_COUNT++;
+    table->strings[table->count] = Py_NewRef(value);
+    return table->count++;
 }
 
 /* Its own extra (borrowed): the one it holds, or (`make`) a new one, which
@@ -300,6 +327,7 @@ static PyObject *extra_of(SpanCore *s, int make) {
  * extra's. A kind that is its name (`as_name` and the same object) reads
  * as its name. -1 with an error. */
 static int coded_set(SpanCore *s, int status, PyObject *value, int as_name) {
+    Codes *table = status ? &STATUSES : &KINDS;
     int code;
     if (value == NULL) {
         PyErr_SetString(PyExc_AttributeError, "a span's kind and status cannot be deleted");
@@ -307,16 +335,16 @@ static int coded_set(SpanCore *s, int status, PyObject *value, int as_name) {
     }
     if (as_name && !status && value == s->name) {
         code = CODE_NAME;
-    } else if ((code = code_of(value)) < 0) {
+    } else if ((code = code_of(table, value)) < 0) {
         return -1;
-    } else if (code == CODE_IN_EXTRA) {
+    } else if (code == table->in_extra) {
         PyObject *extra = extra_of(s, 1);
         if (extra == NULL || PyObject_SetAttr(extra, status ? STATUS_NAME : KIND_NAME, value) < 0) return -1;
     }
     if (status) {
         s->status = (unsigned char)code;
     } else {
-        s->kind = (unsigned char)code;
+        s->kind = (unsigned short)code;
     }
     return 0;
 }
@@ -324,19 +352,15 @@ static int coded_set(SpanCore *s, int status, PyObject *value, int as_name) {
 static PyObject *span_coded_get(PyObject *span, void *which) {
     SpanCore *s = (SpanCore *)span;
     int status = which != NULL;
-    unsigned char code = status ? s->status : s->kind;
+    Codes *table = status ? &STATUSES : &KINDS;
+    int code = status ? s->status : s->kind;
     PyObject *extra;
-    switch (code) {
-    case CODE_UNSET:
-        break;
-    case CODE_NAME:
-        if (s->name == NULL) break;
-        return Py_NewRef(s->name);
-    case CODE_IN_EXTRA:
-        if ((extra = extra_of(s, 0)) == NULL) break;
-        return PyObject_GetAttr(extra, status ? STATUS_NAME : KIND_NAME);
-    default:
-        return Py_NewRef(CODED[code]);
+    if (code == table->in_extra) {
+        if ((extra = extra_of(s, 0)) != NULL) return PyObject_GetAttr(extra, status ? STATUS_NAME : KIND_NAME);
+    } else if (code == CODE_NAME) {
+        if (s->name != NULL) return Py_NewRef(s->name);
+    } else if (code != CODE_UNSET) {
+        return Py_NewRef(table->strings[code]);
     }
     PyErr_SetString(PyExc_AttributeError, status ? "status" : "kind");
     return NULL;
@@ -450,7 +474,7 @@ static int extra_copy(PyObject *from, PyObject *to, PyObject *name) {
  * kind, status or synthetic its last extra held). */
 static int span_extra_set(PyObject *span, PyObject *value, void *closure) {
     SpanCore *s = (SpanCore *)span;
-    int held_kind = s->kind == CODE_IN_EXTRA, held_status = s->status == CODE_IN_EXTRA,
+    int held_kind = s->kind == KINDS.in_extra, held_status = s->status == STATUSES.in_extra,
         held_synthetic = (s->flags & SYNTHETIC_IN_EXTRA) != 0;
     if (value == NULL) {
         PyErr_SetString(PyExc_AttributeError, "a span's extra cannot be deleted");
@@ -484,12 +508,16 @@ static int span_extra_set(PyObject *span, PyObject *value, void *closure) {
 }
 
 static PyObject *span_setup(PyObject *unused, PyObject *args) {
-    PyObject *no_extra, *extra_type, *strings;
-    if (!PyArg_ParseTuple(args, "OOO!:span_setup", &no_extra, &extra_type, &PyTuple_Type, &strings)) return NULL;
+    PyObject *no_extra, *extra_type, *statuses, *kinds;
+    if (!PyArg_ParseTuple(args, "OOO!O!:span_setup", &no_extra, &extra_type, &PyTuple_Type, &statuses, &PyTuple_Type,
+                          &kinds))
+        return NULL;
     Py_XSETREF(NO_EXTRA_OBJECT, Py_NewRef(no_extra));
     Py_XSETREF(EXTRA_TYPE, Py_NewRef(extra_type));
-    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(strings); k++)
-        if (code_of(PyTuple_GET_ITEM(strings, k)) < 0) return NULL;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(statuses); k++)
+        if (code_of(&STATUSES, PyTuple_GET_ITEM(statuses, k)) < 0) return NULL;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(kinds); k++)
+        if (code_of(&KINDS, PyTuple_GET_ITEM(kinds, k)) < 0) return NULL;
     Py_RETURN_NONE;
 }
 
@@ -500,7 +528,7 @@ static PyObject *span_attributes_of_key(PyObject *span, PyObject *key) {
 
 static PyMethodDef span_methods[] = {
     {"span_setup", span_setup, METH_VARARGS | METH_STATIC,
-     "span_setup(no_extra, extra_type, strings)\n\nmodel's NO_EXTRA and SpanExtra, and the strings to code first\n"
+     "span_setup(no_extra, extra_type, statuses, kinds)\n\nmodel's NO_EXTRA and SpanExtra, and the statuses and kinds to code first\n"
      "(its statuses), once, before any span is made."},
     {"attributes_of_key", span_attributes_of_key, METH_O,
      "attributes_of_key(key)\n\nHold a sample's key, the tuple (task, sample_id, epoch), as its\n"
@@ -532,8 +560,8 @@ static int span_clear(SpanCore *s) {
     Py_CLEAR(s->attributes);
     Py_CLEAR(s->children);
     s->flags &= ~(HAS_EXTRA | SYNTHETIC_IN_EXTRA);
-    if (s->kind == CODE_IN_EXTRA) s->kind = CODE_UNSET;
-    if (s->status == CODE_IN_EXTRA) s->status = CODE_UNSET;
+    if (s->kind == KINDS.in_extra) s->kind = CODE_UNSET;
+    if (s->status == STATUSES.in_extra) s->status = CODE_UNSET;
     Py_CLEAR(s->events);
     for (int k = 0; k < CELLS; k++) {
         if (HOLDS(s, k) == HOLDS_OBJECT) {
@@ -587,9 +615,11 @@ static int span_core_ready(void) {
     KIND_NAME = PyUnicode_InternFromString("kind");
     STATUS_NAME = PyUnicode_InternFromString("status");
     SYNTHETIC_NAME = PyUnicode_InternFromString("synthetic");
-    CODE_OF = PyDict_New();
+    KINDS.codes = PyDict_New();
+    STATUSES.codes = PyDict_New();
     if (SIXTY_FOUR == NULL || TASK_NAME == NULL || SAMPLE_ID_NAME == NULL || EPOCH_NAME == NULL ||
-        EVENTS_NAME == NULL || KIND_NAME == NULL || STATUS_NAME == NULL || SYNTHETIC_NAME == NULL || CODE_OF == NULL)
+        EVENTS_NAME == NULL || KIND_NAME == NULL || STATUS_NAME == NULL || SYNTHETIC_NAME == NULL || KINDS.codes == NULL ||
+        STATUSES.codes == NULL)
         return -1;
     return PyType_Ready(&SpanCoreType);
 }

@@ -104,10 +104,6 @@ class SpanExtra:
 #: shared, so never written to (`_extra_field`'s setter gives a span its
 #: own first).
 NO_EXTRA = SpanExtra()
-if SpanCore is not None:
-    # Its statuses coded first: a span's status then reads as the very
-    # constant (`_span.h`).
-    SpanCore.span_setup(NO_EXTRA, SpanExtra, (RUNNING, OK, ERROR, CANCELLED, TIMEOUT, PAUSED))
 
 
 def _extra_field(name: str, default: Any) -> property:
@@ -339,6 +335,15 @@ STAND_IN_NAME = "pipeline_run"
 STAND_IN_KIND = "pipeline"
 #: (kind, name) of the made-up nodes that stand for a real span (`unwritten`).
 _STANDING_FOR_SPANS = {(UNWRITTEN_KIND, UNWRITTEN_NAME), (STAND_IN_KIND, STAND_IN_NAME)}
+
+if SpanCore is not None:
+    # Where C is built, a span's kind and status are codes of strings the
+    # process keeps, the first ones given (`_span.h`). These come first:
+    # model's statuses, so a status reads as the very constant, and the
+    # kinds the decoders give the spans they make up (and the default, ""),
+    # so that no trace read before can leave them without a code.
+    SpanCore.span_setup(NO_EXTRA, SpanExtra, (RUNNING, OK, ERROR, CANCELLED, TIMEOUT, PAUSED),
+                        ("", "sample", "task", UNWRITTEN_KIND, STAND_IN_KIND))
 
 
 def unwritten(span: "Span") -> bool:
