@@ -71,7 +71,7 @@ static PyObject *LOG_COLUMNS;     /* model.LogColumns */
 static PyObject *SAMPLE_PREFIX, *TASK_PREFIX;
 static PyObject *SAMPLE_ERROR;    /* inspect.SAMPLE_ERROR: a sample's failure, Python's to tell */
 static PyObject *NO_TASK; /* model.task_name(None) */
-static PyObject *ZERO, *ONE, *EMPTY_STR, *COLON, *SAMPLE_KIND, *SAMPLE_LABEL, *EPOCH_LABEL;
+static PyObject *ONE, *EMPTY_STR, *COLON, *SAMPLE_KIND, *SAMPLE_LABEL, *EPOCH_LABEL;
 static PyObject *EMPTY_TUPLE, *OFFSET_SHIFT, *CANCELS_SINCE, *SAMPLE_FOR, *ADD, *COLUMNS, *TRACE;
 static double PLAUSIBLE_TIME;
 /* Read from the context at each call, as Python reads the module's globals
@@ -542,15 +542,15 @@ static PyObject *attached_span(PyObject *spans, PyObject *id, int fresh, PyObjec
     } else {
         /* `Span.add_child_compact`: a tuple one longer, or past a few, a list */
         Py_ssize_t n = children == Py_None ? 0 : PyTuple_GET_SIZE(children);
-        PyObject *more = n < SMALL_FAN_OUT ? PyTuple_New(n + 1) : PyList_New(n + 1);
-        if (more == NULL) goto failed;
-        for (Py_ssize_t k = 0; k < n; k++) {
-            PyObject *child = Py_NewRef(PyTuple_GET_ITEM(children, k));
-            if (n < SMALL_FAN_OUT) PyTuple_SET_ITEM(more, k, child);
-            else PyList_SET_ITEM(more, k, child);
+        PyObject *more;
+        if (n < SMALL_FAN_OUT) {
+            if ((more = PyTuple_New(n + 1)) == NULL) goto failed;
+            for (Py_ssize_t k = 0; k < n; k++) PyTuple_SET_ITEM(more, k, Py_NewRef(PyTuple_GET_ITEM(children, k)));
+            PyTuple_SET_ITEM(more, n, Py_NewRef(span));
+        } else if ((more = PySequence_List(children)) == NULL || PyList_Append(more, span) < 0) {
+            Py_XDECREF(more);
+            goto failed;
         }
-        if (n < SMALL_FAN_OUT) PyTuple_SET_ITEM(more, n, Py_NewRef(span));
-        else PyList_SET_ITEM(more, n, Py_NewRef(span));
         set_slot(parent, SPAN.children, more);
         Py_DECREF(more);
     }
@@ -2200,7 +2200,6 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     init_special();
     EMPTY_TUPLE = PyTuple_New(0);
     EMPTY_STR = PyUnicode_FromString("");
-    ZERO = PyLong_FromLong(0);
     ONE = PyLong_FromLong(1);
     SAMPLE_KIND = PyUnicode_InternFromString("sample");
     SAMPLE_LABEL = PyUnicode_FromString("sample ");
@@ -2213,7 +2212,7 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     TRACE = PyUnicode_InternFromString("TRACE");
     SAMPLE_PREFIX = PyUnicode_FromString(SAMPLE_LINE_START);
     TASK_PREFIX = PyUnicode_FromString(TASK_LINE_START);
-    if (span_core_ready() < 0 || EMPTY_STR == NULL || ZERO == NULL || ONE == NULL || SAMPLE_KIND == NULL || SAMPLE_LABEL == NULL ||
+    if (span_core_ready() < 0 || EMPTY_STR == NULL || ONE == NULL || SAMPLE_KIND == NULL || SAMPLE_LABEL == NULL ||
         COLON == NULL || EPOCH_LABEL == NULL ||
         EMPTY_TUPLE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL ||
         COLUMNS == NULL || TRACE == NULL || SAMPLE_PREFIX == NULL || TASK_PREFIX == NULL)

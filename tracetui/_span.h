@@ -6,12 +6,12 @@
  * itself. Here they are held in the span, as a double or an int of up to
  * 88 bits, and made an object only when Python reads one: three 8-byte
  * cells where three pointers were, what each holds in two bits of a byte
- * (`HOLDS`), the high bits of an origin in four bytes beside it.
+ * (`HOLDS`), the high bits of an origin in three bytes beside it.
  *
  * Exact, whatever is stored: a cell holds a float (exactly `float`) as a
  * double, an origin that is an int (exactly `int`, 0 to 2**88 - 1: two
  * byte offsets packed, `model.pack_offset`, take up to 84 bits) as its low
- * 64 bits and its high 32, None as its tag alone, and anything else (a
+ * 64 bits and its high 24, None as its tag alone, and anything else (a
  * float subclass, a tuple of locators, a negative int) as that object.
  * Reading gives back an equal object of the same type: `-0.0`, NaN and
  * infinities as they were. Only its identity is new (nothing here
@@ -269,7 +269,7 @@ static inline int attributes_from_key(PyObject *span, PyObject *key) {
 /* ---- Kinds and statuses as codes, the synthetic bit, the extra ---- */
 
 /* The code of a kind or status, the string coded if there is room (its
- * code then kept for good); CODE_IN_EXTRA for what no code stands for;
+ * code then kept for good); the table's `in_extra` for what no code stands for;
  * -1 with an error. */
 static int code_of(Codes *table, PyObject *value) {
     PyObject *found, *code;
