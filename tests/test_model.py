@@ -216,9 +216,11 @@ def _twin_class():
 #: (model's statuses, the span's own name, others), and what it cannot
 #: (other types), which its extra holds. A few strs: the codes are the
 #: process's, and this suite's other tests expect room for theirs.
+#: Ids a span holds inline (ASCII, up to 23 characters) and not.
 FIELD_VALUES = st.sampled_from(["ok", "running", "paused", "Model", "", "sample", "kind-a", "kind-b", None, True,
-                                False, 0, 1, 2.5, [1], {"a": 1}, ("x",)])
-FIELDS = ["name", "kind", "status", "synthetic", "events", "input", "output", "error", "orphan", "detail"]
+                                False, 0, 1, 2.5, [1], {"a": 1}, ("x",),
+                                "5Uh7J7rvvka5Vmm327v8QV", "x" * 23, "x" * 24, "é", "\x7f\x00"])
+FIELDS = ["id", "name", "kind", "status", "synthetic", "events", "input", "output", "error", "orphan", "detail"]
 
 
 @settings(max_examples=300, deadline=None)
@@ -252,13 +254,21 @@ def test_every_field_reads_back_as_plain_slots_would(steps):
 
 def test_a_span_keeps_its_kind_and_status_in_bytes():
     """An Inspect action's kind is its name, its status a constant: the span
-    holds neither as a pointer (128 bytes, where 160), and reads them back
-    as the very objects."""
+    holds neither as a pointer, and reads them back as the very objects.
+    Its id, 22 characters, is held in the span itself: 144 bytes (160 held
+    kind and status as pointers, and 71 more its id)."""
     if SpanCore is None:
         pytest.skip("the C accelerator is not built: plain slots hold them")
     from tracetui.model import OK, RUNNING
     span = Span("s", Run("r", "r", "native"), "Tool Call", "Tool Call", 1.0)
-    assert sys.getsizeof(span) == 128
+    assert sys.getsizeof(span) == 144
+    span.id = "".join(["5Uh7J7rvvka5Vmm327v8QV"])
+    assert span.id == "5Uh7J7rvvka5Vmm327v8QV" and span.id is not span.id
+    assert not any(type(o) is str and len(o) == 22 for o in gc.get_referents(span)), "held inline"
+    span.id = long = "x" * 24
+    assert span.id is long and any(o is long for o in gc.get_referents(span)), "too long: held as it is"
+    with pytest.raises(AttributeError):
+        del span.id
     assert span.kind is span.name and span.status is RUNNING
     span.status = "".join(["o", "k"])  # an equal str, not the constant
     assert span.status is OK

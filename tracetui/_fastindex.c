@@ -33,13 +33,14 @@
 #include "_span.h"
 #include "_column.h"
 #include "_sample.h"
+#include "_spanindex.h"
 
 /* Where a slot of an instance lives (its `__slots__` member offset). */
 #define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
 
 /* Span's object fields (its start, duration and origin are `SpanCore`
  * cells: `cell_get`, `cell_set`, `cell_double`). */
-static struct { Py_ssize_t id, run, parent, detail, attributes, children; } SPAN;
+static struct { Py_ssize_t run, parent, detail, attributes, children; } SPAN;
 /* (CODE_RUNNING and CODE_OK, the codes of model.RUNNING and model.OK, are
  * `_sample.h`'s.) */
 /* model.SMALL_FAN_OUT: a span's children are a tuple up to this many. */
@@ -514,7 +515,7 @@ static PyObject *attached_span(PyObject *spans, PyObject *id, int fresh, PyObjec
                                PyObject *start, PyObject *attributes, PyObject *origin, PyObject *synthetic) {
     PyObject *span = blank(SPAN_TYPE);
     if (span == NULL) return NULL;
-    set_slot(span, SPAN.id, id);
+    if (span_id_set(span, id, NULL) < 0) goto failed;
     set_slot(span, SPAN.run, run);
     set_slot(span, SPAN.parent, parent);
     ((SpanCore *)span)->name = Py_NewRef(name);
@@ -527,7 +528,16 @@ static PyObject *attached_span(PyObject *spans, PyObject *id, int fresh, PyObjec
     if (coded_set((SpanCore *)span, 0, kind, 1) < 0 || coded_set((SpanCore *)span, 1, status, 0) < 0 ||
         cell_set(span, CELL_START, start) < 0 || cell_set(span, CELL_ORIGIN, origin) < 0)
         goto failed;
-    if (fresh) {
+    if (SpanIndex_CheckExact(spans)) {
+        Py_hash_t hash = id_hash(id);
+        PyObject *held;
+        if ((hash == -1 && PyErr_Occurred()) || (held = index_put((SpanIndex *)spans, id, hash, span, fresh)) == NULL)
+            goto failed;
+        if (held != span) {
+            Py_DECREF(span);
+            return NULL;
+        }
+    } else if (fresh) {
         PyObject *held = PyDict_SetDefault(spans, id, span); /* borrowed */
         if (held == NULL) goto failed;
         if (held != span) {
@@ -626,7 +636,7 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
                             PyObject *epoch, PyObject *epoch_text) {
     PyObject *run = ctx[1], *spans = ctx[2], *samples = ctx[3], *tasks = ctx[16], *task_counts = ctx[17],
              *task_samples = ctx[18];
-    PyObject *name, *task_node, *counts, *listed, *made_ok, *task_id, *children;
+    PyObject *name, *task_node, *counts, *listed, *made_ok, *task_id = NULL, *children;
     PyObject *id = NULL, *label = NULL, *node = NULL, *state = NULL, *count = NULL, *synthetic = NULL,
              *result = NULL;
 
@@ -637,7 +647,8 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
     } else {
         return NULL;
     }
-    if ((task_node = item_of_type(tasks, name, SPAN_TYPE)) == NULL || (task_id = SLOT(task_node, SPAN.id)) == NULL ||
+    if ((task_node = item_of_type(tasks, name, SPAN_TYPE)) == NULL ||
+        (task_id = span_id_get(task_node, NULL)) == NULL || /* (none: Python's to say why) */
         (counts = item_of_type(task_counts, task_id, &PyDict_Type)) == NULL ||
         (listed = item_of_type(task_samples, name, &PyList_Type)) == NULL ||
         (made_ok = item_of_type(counts, OK, &PyLong_Type)) == NULL ||
@@ -671,6 +682,8 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
 failed:
     if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "_fastindex: a sample half made");
 done:
+    if (task_id == NULL) PyErr_Clear();
+    Py_XDECREF(task_id);
     Py_XDECREF(id);
     Py_XDECREF(label);
     Py_XDECREF(node);
@@ -1989,9 +2002,13 @@ static PyObject *feed(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "context[1] is a Run");
         return NULL;
     }
-    for (int k = 2; k < 9; k++) {
+    if (!SpanIndex_CheckExact(ctx[2]) && !PyDict_CheckExact(ctx[2])) {
+        PyErr_SetString(PyExc_TypeError, "context[2] is a SpanIndex or a dict");
+        return NULL;
+    }
+    for (int k = 3; k < 9; k++) {
         if (!PyDict_CheckExact(ctx[k])) {
-            PyErr_SetString(PyExc_TypeError, "context[2:9] are dicts");
+            PyErr_SetString(PyExc_TypeError, "context[3:9] are dicts");
             return NULL;
         }
     }
@@ -2108,7 +2125,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         return NULL;
     }
     Py_XSETREF(RUN_TYPE, (PyTypeObject *)Py_NewRef(run));
-    if (offset_of(SPAN_TYPE, "id", &SPAN.id) || offset_of(SPAN_TYPE, "run", &SPAN.run) ||
+    if (offset_of(SPAN_TYPE, "run", &SPAN.run) ||
         offset_of(SPAN_TYPE, "parent", &SPAN.parent) || offset_of(SPAN_TYPE, "detail", &SPAN.detail) ||
         offset_of(SPAN_TYPE, "children", &SPAN.children) ||
         offset_of(ROW_TYPE, "action", &ROW.action) || offset_of(ROW_TYPE, "detail", &ROW.detail) ||
@@ -2212,7 +2229,7 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     TRACE = PyUnicode_InternFromString("TRACE");
     SAMPLE_PREFIX = PyUnicode_FromString(SAMPLE_LINE_START);
     TASK_PREFIX = PyUnicode_FromString(TASK_LINE_START);
-    if (span_core_ready() < 0 || EMPTY_STR == NULL || ONE == NULL || SAMPLE_KIND == NULL || SAMPLE_LABEL == NULL ||
+    if (span_core_ready() < 0 || span_index_ready() < 0 || EMPTY_STR == NULL || ONE == NULL || SAMPLE_KIND == NULL || SAMPLE_LABEL == NULL ||
         COLON == NULL || EPOCH_LABEL == NULL ||
         EMPTY_TUPLE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL ||
         COLUMNS == NULL || TRACE == NULL || SAMPLE_PREFIX == NULL || TASK_PREFIX == NULL)
@@ -2227,6 +2244,7 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
             PyModule_AddObjectRef(m, "SampleState", (PyObject *)&SampleStateType) < 0 ||
             PyModule_AddObjectRef(m, "KeyCache", (PyObject *)&KeyCacheType) < 0 ||
             PyModule_AddObjectRef(m, "SpanCore", (PyObject *)&SpanCoreType) < 0 ||
+            PyModule_AddObjectRef(m, "SpanIndex", (PyObject *)&SpanIndexType) < 0 ||
             PyModule_AddIntConstant(m, "SAMPLE_KEY_MAX", SAMPLE_KEY_MAX) < 0 ||
             PyModule_AddIntConstant(m, "SMALL_FAN_OUT", SMALL_FAN_OUT) < 0 ||
             PyModule_AddObjectRef(m, "Lines", (PyObject *)&LinesType) < 0) {

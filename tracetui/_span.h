@@ -61,9 +61,18 @@ typedef union {
     PyObject *o;          /* HOLDS_OBJECT: a strong reference */
 } Cell;
 
+/* The longest id held in the span itself (`ID_INLINE`). */
+#define ID_INLINE_MAX 23
+
 typedef struct {
     PyObject_HEAD
-    PyObject *id, *run, *parent, *name, *detail, *attributes, *children;
+    /* Its id: an ASCII str of up to ID_INLINE_MAX characters as its length
+     * and characters (ID_INLINE), else the object (NULL: none yet). */
+    union {
+        PyObject *object;
+        unsigned char text[ID_INLINE_MAX + 1]; /* [0] the length */
+    } id;
+    PyObject *run, *parent, *name, *detail, *attributes, *children;
     PyObject *events; /* its events; its `SpanExtra` instead where HAS_EXTRA (which then holds them) */
     Cell cell[CELLS];
     unsigned short kind;  /* a code (`KINDS`) */
@@ -89,7 +98,11 @@ enum {
     SYNTHETIC = 2, /* made up (`synthetic` is True) */
     HAS_EXTRA = 4, /* `events` holds its SpanExtra, which holds its events */
     SYNTHETIC_IN_EXTRA = 8, /* `synthetic` is not a bool: its extra holds it */
+    ID_INLINE = 16, /* `id` holds the id's characters, not an object */
 };
+
+/* The id held as an object, borrowed (NULL if none or held inline). */
+#define ID_OBJECT(s) ((s)->flags & ID_INLINE ? NULL : (s)->id.object)
 
 /* A kind's or status's code: none set yet (AttributeError), the span's name
  * (a kind), one of its table's strings, or (the table's `in_extra`) held in
@@ -536,8 +549,64 @@ static PyMethodDef span_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* -- its id ------------------------------------------------------------------ */
+
+/* The span's id (a new reference; NULL with AttributeError if it has none). */
+static PyObject *span_id_get(PyObject *span, void *closure) {
+    SpanCore *s = (SpanCore *)span;
+    if (s->flags & ID_INLINE) {
+        PyObject *id = PyUnicode_New(s->id.text[0], 127);
+        if (id != NULL) memcpy(PyUnicode_1BYTE_DATA(id), s->id.text + 1, s->id.text[0]);
+        return id;
+    }
+    if (s->id.object == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "id");
+        return NULL;
+    }
+    return Py_NewRef(s->id.object);
+}
+
+/* A new id: held inline if it is an ASCII str short enough, else as the
+ * object. An id cannot be deleted. */
+static int span_id_set(PyObject *span, PyObject *value, void *closure) {
+    SpanCore *s = (SpanCore *)span;
+    PyObject *old = ID_OBJECT(s);
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "a span's id cannot be deleted");
+        return -1;
+    }
+    if (PyUnicode_CheckExact(value) && PyUnicode_IS_COMPACT_ASCII(value) &&
+        PyUnicode_GET_LENGTH(value) <= ID_INLINE_MAX) {
+        s->id.text[0] = (unsigned char)PyUnicode_GET_LENGTH(value);
+        memcpy(s->id.text + 1, PyUnicode_1BYTE_DATA(value), s->id.text[0]);
+        s->flags |= ID_INLINE;
+    } else {
+        s->id.object = Py_NewRef(value);
+        s->flags &= ~ID_INLINE;
+    }
+    Py_XDECREF(old);
+    return 0;
+}
+
+/* The hash of the span's id, as `hash(span.id)` (Python hashes an ASCII
+ * str by its bytes); -1 with an error (or none). */
+static Py_hash_t span_id_hash(SpanCore *s) {
+    if (s->flags & ID_INLINE) {
+#if PY_VERSION_HEX >= 0x030E0000
+        return Py_HashBuffer(s->id.text + 1, s->id.text[0]);
+#else
+        return _Py_HashBytes(s->id.text + 1, s->id.text[0]);
+#endif
+    }
+    if (s->id.object == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "id");
+        return -1;
+    }
+    return PyObject_Hash(s->id.object);
+}
+
 static int span_traverse(SpanCore *s, visitproc visit, void *arg) {
-    Py_VISIT(s->id);
+    Py_VISIT(ID_OBJECT(s));
     Py_VISIT(s->run);
     Py_VISIT(s->parent);
     Py_VISIT(s->name);
@@ -551,7 +620,7 @@ static int span_traverse(SpanCore *s, visitproc visit, void *arg) {
 }
 
 static int span_clear(SpanCore *s) {
-    Py_CLEAR(s->id);
+    if (!(s->flags & ID_INLINE)) Py_CLEAR(s->id.object);
     Py_CLEAR(s->run);
     Py_CLEAR(s->parent);
     if (s->kind == CODE_NAME) s->kind = CODE_UNSET; /* (its name is cleared) */
@@ -585,12 +654,13 @@ static void span_dealloc(SpanCore *s) {
 
 #define SPAN_MEMBER(field, name) {name, T_OBJECT_EX, offsetof(SpanCore, field), 0, NULL}
 static PyMemberDef span_members[] = {
-    SPAN_MEMBER(id, "id"), SPAN_MEMBER(run, "run"), SPAN_MEMBER(parent, "parent"),
+    SPAN_MEMBER(run, "run"), SPAN_MEMBER(parent, "parent"),
     SPAN_MEMBER(detail, "detail"), SPAN_MEMBER(children, "children"), {NULL, 0, 0, 0, NULL},
 };
 #undef SPAN_MEMBER
 
 static PyGetSetDef span_cells[] = {
+    {"id", span_id_get, span_id_set, "Its id (held inline if a short ASCII str: see _span.h).", NULL},
     {"attributes", span_attributes_get, span_attributes_set, "Its attributes: a dict, or None.", NULL},
     {"name", span_name_get, span_name_set, "Its name.", NULL},
     {"kind", span_coded_get, span_coded_set, "Its kind (coded: see _span.h).", (void *)0},

@@ -18,11 +18,15 @@ from typing import Any, Iterable, Iterator
 #: log's column of numbers ('d', 'q' or 'I'), C's where built (`_column.h`:
 #: the decoder's C appends to it in place, where appending to an array
 #: cost it ~1,800 instructions a log record), else an array, read alike.
+#: `SpanIndex`: `Run.spans`, a run's spans by id in the order they came,
+#: C's where built (`_spanindex.h`: the spans' own ids are its keys, half
+#: the bytes of a dict of them), else a dict, read alike.
 try:
-    from tracetui._fastindex import Column, SpanCore
-except ImportError:  # not compiled (no C compiler): `_SpanSlots` and arrays instead
+    from tracetui._fastindex import Column, SpanCore, SpanIndex
+except ImportError:  # not compiled (no C compiler): `_SpanSlots`, arrays and a dict instead
     SpanCore = None
     Column = array
+    SpanIndex = dict
 
 #: Times beyond a year from now (either way from the epoch) are not when a
 #: run began or ended: a run's start and end ignore them.
@@ -651,7 +655,9 @@ class Run:
         self.name = name or id
         self.source = source
         self.format = format
-        self.spans: dict[str, Span] = {}
+        #: Its spans by id, in the order they came: each filed under its
+        #: own id (`SpanIndex`, a dict where C is not built).
+        self.spans: dict[str, Span] = SpanIndex()
         self.roots: list[Span] = []
         self.anomalies = Anomalies()
         self.attributes: dict[str, Any] = {}

@@ -1,0 +1,149 @@
+"""`Run.spans` (`model.SpanIndex`, C's `_spanindex.h` where built) reads and
+writes as the dict of spans by id it replaced."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tracetui.model import Run, Span, SpanIndex
+
+needs_c = pytest.mark.skipif(SpanIndex is dict, reason="C not built: Run.spans is a dict")
+
+#: Ids as sources write them, and ones that collide or are odd: a few
+#: short ASCII ones (so that sets and removals hit the same ids), long
+#: ones, non-ASCII ones, and ids that are not str.
+IDS = st.one_of(
+    st.sampled_from(["a", "b", "c", "", "5Uh7J7rvvka5Vmm327v8QV", "sample:t:1:1"]),
+    st.text(max_size=40),
+    st.integers(-3, 3),
+)
+
+OPS = st.lists(st.tuples(st.sampled_from(["set", "replace", "del", "pop", "setdefault", "get", "in", "clear",
+                                          "many"]), IDS), max_size=60)
+
+
+def check_alike(index, plain: dict) -> None:
+    assert len(index) == len(plain)
+    assert bool(index) == bool(plain)
+    assert list(index) == list(plain)
+    assert list(index.keys()) == list(plain.keys())
+    assert [id(s) for s in index.values()] == [id(s) for s in plain.values()]
+    assert [(k, id(s)) for k, s in index.items()] == [(k, id(s)) for k, s in plain.items()]
+    assert [id(s) for s in reversed(index.values())] == [id(s) for s in reversed(plain.values())]
+    assert list(reversed(index)) == list(reversed(plain))
+    assert len(index.values()) == len(plain)
+    for key, span in plain.items():
+        assert index[key] is span and key in index and index.get(key) is span
+
+
+@needs_c
+@settings(max_examples=300, deadline=None)
+@given(OPS)
+def test_a_span_index_reads_and_writes_as_a_dict_does(ops):
+    run = Run("r", "source", "native")
+    index, plain = run.spans, {}
+    assert type(index) is SpanIndex
+    for op, key in ops:
+        span = Span(key, run)
+        if op == "set":
+            index[key] = plain[key] = span
+        elif op == "replace" and key in plain:
+            index[key] = plain[key] = span
+        elif op == "del":
+            if key in plain:
+                del index[key], plain[key]
+            else:
+                with pytest.raises(KeyError):
+                    del index[key]
+        elif op == "pop":
+            assert index.pop(key, None) is plain.pop(key, None)
+        elif op == "setdefault":
+            assert index.setdefault(key, span) is plain.setdefault(key, span)
+        elif op == "get":
+            assert index.get(key) is plain.get(key)
+            assert index.get(key, span) is plain.get(key, span)
+        elif op == "in":
+            assert (key in index) == (key in plain)
+        elif op == "clear":
+            index.clear()
+            plain.clear()
+        elif op == "many":  # enough to grow the table and the array
+            for n in range(50):
+                one = Span(f"{key}/{n}", run)
+                index[one.id] = plain[one.id] = one
+        check_alike(index, plain)
+
+
+@needs_c
+def test_a_span_is_filed_under_its_own_id_only():
+    run = Run("r", "source", "native")
+    span = Span("abc", run)
+    with pytest.raises(ValueError):
+        run.spans["abd"] = span
+    with pytest.raises(ValueError):
+        run.spans.setdefault("abd", span)
+    assert "abd" not in run.spans and len(run.spans) == 0
+    with pytest.raises(KeyError):
+        run.spans["abc"]
+    with pytest.raises(KeyError):
+        run.spans.pop("abc")
+    with pytest.raises(TypeError):
+        run.spans[["unhashable"]]
+
+
+@needs_c
+def test_iterating_goes_on_through_spans_added_and_stops_when_positions_move():
+    run = Run("r", "source", "native")
+    for n in range(10):
+        run.spans[str(n)] = Span(str(n), run)
+    seen = []
+    for span in run.spans.values():  # a dict would raise as one is added
+        seen.append(span.id)
+        if span.id == "9":
+            run.spans["10"] = Span("10", run)
+    assert seen == [str(n) for n in range(11)]
+    values = iter(run.spans.values())
+    next(values)
+    for n in range(11):
+        del run.spans[str(n)]
+    for n in range(100):  # the table rebuilt: the holes closed, positions moved
+        run.spans[f"new{n}"] = Span(f"new{n}", run)
+    with pytest.raises(RuntimeError):
+        next(values)
+    keys = iter(run.spans)
+    run.spans.clear()
+    with pytest.raises(RuntimeError):
+        next(keys)
+    assert list(run.spans) == [] and len(run.spans) == 0
+
+
+class _Probe:
+    pass
+
+
+@needs_c
+def test_a_run_and_its_spans_are_collected_as_a_cycle():
+    run = Run("r", "source", "native")
+    span = Span("abc", run)
+    probe = _Probe()
+    span.attributes = {"probe": probe}
+    run.spans[span.id] = span
+    gone = weakref.ref(probe)
+    del run, span, probe
+    gc.collect()
+    assert gone() is None
+
+
+@needs_c
+def test_a_span_index_holds_fewer_bytes_than_a_dict():
+    run = Run("r", "source", "native")
+    plain = {}
+    for n in range(100_000):
+        span = Span(f"{n:022d}", run)
+        run.spans[span.id] = plain[span.id] = span
+    assert run.spans.__sizeof__() < 0.75 * plain.__sizeof__()

@@ -1,0 +1,555 @@
+/* `model.SpanIndex` where `_fastindex` is built: a run's spans by id, in
+ * the order they came, included by `_fastindex.c`.
+ *
+ * Why: `Run.spans` was a dict from each span's id to the span. A span
+ * holds its id already, so the dict's keys were a second pointer to it,
+ * and its entries (16 bytes, the keys all str) sit in a table kept a third
+ * empty: 31 bytes a span of a 1M-line log. Here the spans are one array
+ * in the order they came (8 bytes a span, and an eighth more to grow
+ * into) and a hash table of their positions (4 bytes a slot, a third to
+ * two thirds of the slots used); a lookup compares the key with the
+ * span's own id. About 15-21 bytes a span.
+ *
+ * It reads and writes as the dict did, for what the code asks of it:
+ * `len`, `in`, `[id]` (KeyError if absent), `.get`, `.setdefault`,
+ * `[id] = span`, `del [id]`, `.pop`, `.clear`, iteration over the ids,
+ * `.keys()`, `.values()`, `.items()` (views that iterate, forwards or
+ * `reversed`, and have a `len`). A span is filed under its own id only:
+ * `index[key] = span` with `key != span.id` is a ValueError. Setting an id
+ * already held replaces its span where it stood, as a dict keeps a key's
+ * place. Iterating goes on through spans added meanwhile (a dict would
+ * raise); it raises RuntimeError, as a dict does, if positions moved
+ * under it (spans removed and the array compacted, or `clear`). Where C
+ * is not built, `SpanIndex` is `dict`. */
+
+#ifndef TRACETUI_SPANINDEX_H
+#define TRACETUI_SPANINDEX_H
+
+#include <Python.h>
+#include <stdint.h>
+#include "_span.h"
+
+typedef struct {
+    PyObject_HEAD
+    PyObject **items;        /* the spans in the order they came; NULL where one was removed */
+    Py_ssize_t length;       /* items used, holes included */
+    Py_ssize_t allocated;    /* items room */
+    Py_ssize_t count;        /* spans held */
+    uint32_t *slots;         /* SLOT_EMPTY, SLOT_REMOVED, or a position + 1 */
+    size_t mask;             /* slots - 1 (a power of two); no table yet: slots NULL */
+    Py_ssize_t filled;       /* slots not empty (held or removed) */
+    unsigned long long moves; /* bumped whenever positions move: iterators check it */
+} SpanIndex;
+
+enum { SLOT_EMPTY = 0, SLOT_REMOVED = 0xFFFFFFFFu };
+/* Positions fit a slot below SLOT_REMOVED: a run of 4 billion spans is
+ * refused, not wrapped. */
+#define MAX_SPANS ((Py_ssize_t)0xFFFFFFF0u)
+
+static PyTypeObject SpanIndexType, SpanIndexViewType, SpanIndexIterType;
+static PyObject *ID_NAME; /* "id" */
+
+#define SpanIndex_CheckExact(o) (Py_TYPE(o) == &SpanIndexType)
+
+/* A span's id (a new reference; NULL with an error). */
+static PyObject *span_key(PyObject *span) {
+    if (PyObject_TypeCheck(span, &SpanCoreType)) return span_id_get(span, NULL);
+    return PyObject_GetAttr(span, ID_NAME);
+}
+
+/* The hash of a span's id; -1 with an error. */
+static Py_hash_t span_key_hash(PyObject *span) {
+    PyObject *id;
+    Py_hash_t hash;
+    if (PyObject_TypeCheck(span, &SpanCoreType)) return span_id_hash((SpanCore *)span);
+    if ((id = span_key(span)) == NULL) return -1;
+    hash = PyObject_Hash(id);
+    Py_DECREF(id);
+    return hash;
+}
+
+/* Whether two str are equal: their lengths, kinds and bytes. */
+static int same_str(PyObject *a, PyObject *b) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+    return n == PyUnicode_GET_LENGTH(b) && PyUnicode_KIND(a) == PyUnicode_KIND(b) &&
+           memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * PyUnicode_KIND(a)) == 0;
+}
+
+/* Whether the span's id equals `key` (whose hash is `hash`): 1, 0, or -1
+ * with an error. */
+static int span_key_matches(PyObject *span, PyObject *key, Py_hash_t hash) {
+    PyObject *id;
+    int same;
+    if (PyObject_TypeCheck(span, &SpanCoreType)) {
+        SpanCore *s = (SpanCore *)span;
+        if (s->flags & ID_INLINE) {
+            if (PyUnicode_CheckExact(key))
+                return PyUnicode_IS_COMPACT_ASCII(key) && PyUnicode_GET_LENGTH(key) == s->id.text[0] &&
+                       memcmp(PyUnicode_1BYTE_DATA(key), s->id.text + 1, s->id.text[0]) == 0;
+        } else if ((id = s->id.object) != NULL) {
+            if (id == key) return 1;
+            if (PyUnicode_CheckExact(id) && PyUnicode_CheckExact(key)) {
+                Py_hash_t held = ((PyASCIIObject *)id)->hash; /* -1: not hashed yet */
+                return (held == -1 || held == hash) && same_str(id, key);
+            }
+        }
+    }
+    if ((id = span_key(span)) == NULL) return -1;
+    same = PyObject_RichCompareBool(id, key, Py_EQ);
+    Py_DECREF(id);
+    return same;
+}
+
+/* The slot holding `key`'s span (*found 1), or where it would go (*found
+ * 0: the first removed slot on its way, else the empty one ending it); -1
+ * with an error. The table must exist and have an empty slot. */
+static Py_ssize_t index_find(SpanIndex *ix, PyObject *key, Py_hash_t hash, int *found) {
+    size_t mask, i, perturb;
+    uint32_t *slots;
+    Py_ssize_t free_slot;
+again:
+    mask = ix->mask, slots = ix->slots, perturb = (size_t)hash, free_slot = -1;
+    for (i = (size_t)hash & mask;; perturb >>= 5, i = (i * 5 + perturb + 1) & mask) {
+        uint32_t slot = slots[i];
+        int same;
+        if (slot == SLOT_EMPTY) {
+            *found = 0;
+            return free_slot >= 0 ? free_slot : (Py_ssize_t)i;
+        }
+        if (slot == SLOT_REMOVED) {
+            if (free_slot < 0) free_slot = (Py_ssize_t)i;
+            continue;
+        }
+        if ((same = span_key_matches(ix->items[slot - 1], key, hash)) < 0) return -1;
+        /* (an id's __eq__ written in Python could have changed the table) */
+        if (ix->slots != slots || ix->mask != mask || slots[i] != slot) goto again;
+        if (same) {
+            *found = 1;
+            return (Py_ssize_t)i;
+        }
+    }
+}
+
+/* The table rebuilt for `count` spans and as many more, the holes left by
+ * removed spans closed (positions move: iterators stop); -1 with an error. */
+static int index_rebuild(SpanIndex *ix) {
+    size_t size = 8, mask;
+    uint32_t *slots;
+    Py_ssize_t from, to = 0;
+    while (size < (size_t)ix->count * 2 + 2) size <<= 1; /* a third to two thirds used */
+    if ((slots = PyMem_Calloc(size, sizeof(uint32_t))) == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (ix->count != ix->length) {
+        for (from = 0; from < ix->length; from++)
+            if (ix->items[from] != NULL) ix->items[to++] = ix->items[from];
+        ix->length = to;
+        ix->moves++;
+    }
+    mask = size - 1;
+    for (from = 0; from < ix->length; from++) {
+        Py_hash_t hash = span_key_hash(ix->items[from]);
+        size_t i, perturb = (size_t)hash;
+        if (hash == -1 && PyErr_Occurred()) {
+            PyMem_Free(slots);
+            return -1;
+        }
+        for (i = (size_t)hash & mask; slots[i] != SLOT_EMPTY; perturb >>= 5, i = (i * 5 + perturb + 1) & mask)
+            ;
+        slots[i] = (uint32_t)(from + 1);
+    }
+    PyMem_Free(ix->slots);
+    ix->slots = slots;
+    ix->mask = mask;
+    ix->filled = ix->length;
+    return 0;
+}
+
+/* The span filed under `key`, borrowed; NULL with no error if none. */
+static PyObject *index_get(SpanIndex *ix, PyObject *key, Py_hash_t hash) {
+    int found;
+    Py_ssize_t i;
+    if (ix->count == 0) return NULL;
+    if ((i = index_find(ix, key, hash, &found)) < 0 || !found) return NULL;
+    return ix->items[ix->slots[i] - 1];
+}
+
+/* `span` filed under `key` (`only_new`: unless `key` is held), appended, or
+ * in place of the span held under it. Returns the span now held (borrowed),
+ * NULL with an error. */
+static PyObject *index_put(SpanIndex *ix, PyObject *key, Py_hash_t hash, PyObject *span, int only_new) {
+    int found, same;
+    Py_ssize_t i;
+    if ((same = span_key_matches(span, key, hash)) <= 0) {
+        if (same == 0)
+            PyErr_SetString(PyExc_ValueError, "a run's spans are filed under their own ids: key != span.id");
+        return NULL;
+    }
+    if (ix->slots == NULL || (size_t)(ix->filled + 1) * 3 > (ix->mask + 1) * 2) {
+        if (index_rebuild(ix) < 0) return NULL;
+    }
+    if ((i = index_find(ix, key, hash, &found)) < 0) return NULL;
+    if (found) {
+        PyObject **held = &ix->items[ix->slots[i] - 1];
+        if (!only_new) Py_SETREF(*held, Py_NewRef(span));
+        return *held;
+    }
+    if (ix->length == ix->allocated) {
+        Py_ssize_t more = ix->length + (ix->length >> 3) + 16;
+        PyObject **items;
+        if (ix->length >= MAX_SPANS) {
+            PyErr_SetString(PyExc_OverflowError, "a run holds at most 4,294,967,280 spans");
+            return NULL;
+        }
+        if (more > MAX_SPANS) more = MAX_SPANS;
+        if ((items = PyMem_Realloc(ix->items, (size_t)more * sizeof(PyObject *))) == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        ix->items = items;
+        ix->allocated = more;
+    }
+    if (ix->slots[i] == SLOT_EMPTY) ix->filled++;
+    ix->items[ix->length++] = Py_NewRef(span);
+    ix->slots[i] = (uint32_t)ix->length;
+    ix->count++;
+    return span;
+}
+
+/* The span under `key` taken out (a new reference); NULL with no error if
+ * none. */
+static PyObject *index_take(SpanIndex *ix, PyObject *key, Py_hash_t hash) {
+    int found;
+    Py_ssize_t i;
+    PyObject *span;
+    if (ix->count == 0 || (i = index_find(ix, key, hash, &found)) < 0 || !found) return NULL;
+    span = ix->items[ix->slots[i] - 1];
+    ix->items[ix->slots[i] - 1] = NULL;
+    ix->slots[i] = SLOT_REMOVED;
+    ix->count--;
+    return span;
+}
+
+/* KeyError(key), a tuple key not taken for the exception's args. */
+static void key_error(PyObject *key) {
+    PyObject *args = PyTuple_Pack(1, key);
+    if (args == NULL) return;
+    PyErr_SetObject(PyExc_KeyError, args);
+    Py_DECREF(args);
+}
+
+/* Whether a method got from `min` to `max` arguments (else a TypeError). */
+static int arg_count(const char *name, Py_ssize_t n, Py_ssize_t min, Py_ssize_t max) {
+    if (n >= min && n <= max) return 1;
+    PyErr_Format(PyExc_TypeError, "%s takes %zd to %zd arguments (%zd given)", name, min, max, n);
+    return 0;
+}
+
+static Py_hash_t id_hash(PyObject *key) {
+    if (PyUnicode_CheckExact(key) && ((PyASCIIObject *)key)->hash != -1) return ((PyASCIIObject *)key)->hash;
+    return PyObject_Hash(key);
+}
+
+/* -- the type -------------------------------------------------------------- */
+
+static int index_clear(SpanIndex *ix) {
+    PyObject **items = ix->items;
+    Py_ssize_t n = ix->length;
+    ix->items = NULL;
+    ix->length = ix->allocated = ix->count = ix->filled = 0;
+    PyMem_Free(ix->slots);
+    ix->slots = NULL;
+    ix->mask = 0;
+    ix->moves++;
+    for (Py_ssize_t k = 0; k < n; k++) Py_XDECREF(items[k]);
+    PyMem_Free(items);
+    return 0;
+}
+
+static void index_dealloc(SpanIndex *ix) {
+    PyObject_GC_UnTrack(ix);
+    index_clear(ix);
+    Py_TYPE(ix)->tp_free((PyObject *)ix);
+}
+
+static int index_traverse(SpanIndex *ix, visitproc visit, void *arg) {
+    for (Py_ssize_t k = 0; k < ix->length; k++) Py_VISIT(ix->items[k]);
+    return 0;
+}
+
+static Py_ssize_t index_length(SpanIndex *ix) { return ix->count; }
+
+static PyObject *index_subscript(SpanIndex *ix, PyObject *key) {
+    Py_hash_t hash = id_hash(key);
+    PyObject *span;
+    if (hash == -1 && PyErr_Occurred()) return NULL;
+    if ((span = index_get(ix, key, hash)) == NULL) {
+        if (!PyErr_Occurred()) key_error(key);
+        return NULL;
+    }
+    return Py_NewRef(span);
+}
+
+static int index_ass_subscript(SpanIndex *ix, PyObject *key, PyObject *span) {
+    Py_hash_t hash = id_hash(key);
+    if (hash == -1 && PyErr_Occurred()) return -1;
+    if (span != NULL) return index_put(ix, key, hash, span, 0) == NULL ? -1 : 0;
+    if ((span = index_take(ix, key, hash)) == NULL) {
+        if (!PyErr_Occurred()) key_error(key);
+        return -1;
+    }
+    Py_DECREF(span);
+    return 0;
+}
+
+static int index_contains(SpanIndex *ix, PyObject *key) {
+    Py_hash_t hash = id_hash(key);
+    if (hash == -1 && PyErr_Occurred()) return -1;
+    if (index_get(ix, key, hash) != NULL) return 1;
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static PyObject *index_get_method(SpanIndex *ix, PyObject *const *args, Py_ssize_t nargs) {
+    Py_hash_t hash;
+    PyObject *span;
+    if (!arg_count("get", nargs, 1, 2)) return NULL;
+    if ((hash = id_hash(args[0])) == -1 && PyErr_Occurred()) return NULL;
+    if ((span = index_get(ix, args[0], hash)) != NULL) return Py_NewRef(span);
+    if (PyErr_Occurred()) return NULL;
+    return Py_NewRef(nargs > 1 ? args[1] : Py_None);
+}
+
+static PyObject *index_setdefault(SpanIndex *ix, PyObject *const *args, Py_ssize_t nargs) {
+    Py_hash_t hash;
+    PyObject *span;
+    if (!arg_count("setdefault", nargs, 2, 2)) return NULL;
+    if ((hash = id_hash(args[0])) == -1 && PyErr_Occurred()) return NULL;
+    if ((span = index_get(ix, args[0], hash)) != NULL) return Py_NewRef(span);
+    if (PyErr_Occurred() || (span = index_put(ix, args[0], hash, args[1], 1)) == NULL) return NULL;
+    return Py_NewRef(span);
+}
+
+static PyObject *index_pop(SpanIndex *ix, PyObject *const *args, Py_ssize_t nargs) {
+    Py_hash_t hash;
+    PyObject *span;
+    if (!arg_count("pop", nargs, 1, 2)) return NULL;
+    if ((hash = id_hash(args[0])) == -1 && PyErr_Occurred()) return NULL;
+    if ((span = index_take(ix, args[0], hash)) != NULL || PyErr_Occurred()) return span;
+    if (nargs > 1) return Py_NewRef(args[1]);
+    key_error(args[0]);
+    return NULL;
+}
+
+static PyObject *index_clear_method(SpanIndex *ix, PyObject *unused) {
+    index_clear(ix);
+    Py_RETURN_NONE;
+}
+
+/* -- views and iterators ----------------------------------------------------- */
+
+enum { VIEW_KEYS, VIEW_VALUES, VIEW_ITEMS };
+
+typedef struct {
+    PyObject_HEAD
+    SpanIndex *index;
+    int what;
+} SpanIndexView;
+
+typedef struct {
+    PyObject_HEAD
+    SpanIndex *index;
+    int what, backwards;
+    Py_ssize_t at; /* the next position (backwards: one past it) */
+    unsigned long long moves;
+} SpanIndexIter;
+
+static PyObject *iter_new(SpanIndex *ix, int what, int backwards) {
+    SpanIndexIter *it = PyObject_GC_New(SpanIndexIter, &SpanIndexIterType);
+    if (it == NULL) return NULL;
+    it->index = (SpanIndex *)Py_NewRef(ix);
+    it->what = what;
+    it->backwards = backwards;
+    it->at = backwards ? ix->length : 0;
+    it->moves = ix->moves;
+    PyObject_GC_Track(it);
+    return (PyObject *)it;
+}
+
+static PyObject *iter_next(SpanIndexIter *it) {
+    SpanIndex *ix = it->index;
+    PyObject *span = NULL, *key;
+    if (ix == NULL) return NULL;
+    if (it->moves != ix->moves) {
+        PyErr_SetString(PyExc_RuntimeError, "a run's spans were removed or cleared during iteration");
+        return NULL;
+    }
+    if (it->backwards) {
+        while (it->at > 0 && (span = ix->items[--it->at]) == NULL)
+            ;
+    } else {
+        while (it->at < ix->length && (span = ix->items[it->at++]) == NULL)
+            ;
+    }
+    if (span == NULL) {
+        Py_CLEAR(it->index);
+        return NULL;
+    }
+    if (it->what == VIEW_VALUES) return Py_NewRef(span);
+    if ((key = span_key(span)) == NULL || it->what == VIEW_KEYS) return key;
+    {
+        PyObject *pair = PyTuple_Pack(2, key, span);
+        Py_DECREF(key);
+        return pair;
+    }
+}
+
+static void iter_dealloc(SpanIndexIter *it) {
+    PyObject_GC_UnTrack(it);
+    Py_XDECREF(it->index);
+    PyObject_GC_Del(it);
+}
+
+static int iter_traverse(SpanIndexIter *it, visitproc visit, void *arg) {
+    Py_VISIT(it->index);
+    return 0;
+}
+
+static PyObject *iter_length_hint(SpanIndexIter *it, PyObject *unused) {
+    Py_ssize_t left = 0;
+    if (it->index != NULL) left = it->backwards ? it->at : it->index->length - it->at;
+    return PyLong_FromSsize_t(left < 0 ? 0 : left);
+}
+
+static PyMethodDef iter_methods[] = {
+    {"__length_hint__", (PyCFunction)iter_length_hint, METH_NOARGS, NULL},
+    {NULL},
+};
+
+static PyTypeObject SpanIndexIterType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "tracetui._fastindex.SpanIndexIterator",
+    .tp_basicsize = sizeof(SpanIndexIter),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_dealloc = (destructor)iter_dealloc,
+    .tp_traverse = (traverseproc)iter_traverse,
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)iter_next,
+    .tp_methods = iter_methods,
+};
+
+static PyObject *view_new(SpanIndex *ix, int what) {
+    SpanIndexView *view = PyObject_GC_New(SpanIndexView, &SpanIndexViewType);
+    if (view == NULL) return NULL;
+    view->index = (SpanIndex *)Py_NewRef(ix);
+    view->what = what;
+    PyObject_GC_Track(view);
+    return (PyObject *)view;
+}
+
+static void view_dealloc(SpanIndexView *view) {
+    PyObject_GC_UnTrack(view);
+    Py_DECREF(view->index);
+    PyObject_GC_Del(view);
+}
+
+static int view_traverse(SpanIndexView *view, visitproc visit, void *arg) {
+    Py_VISIT(view->index);
+    return 0;
+}
+
+static Py_ssize_t view_length(SpanIndexView *view) { return view->index->count; }
+static PyObject *view_iter(SpanIndexView *view) { return iter_new(view->index, view->what, 0); }
+static PyObject *view_reversed(SpanIndexView *view, PyObject *unused) { return iter_new(view->index, view->what, 1); }
+
+static PyMethodDef view_methods[] = {
+    {"__reversed__", (PyCFunction)view_reversed, METH_NOARGS, NULL},
+    {NULL},
+};
+
+static PySequenceMethods view_as_sequence = {.sq_length = (lenfunc)view_length};
+
+static PyTypeObject SpanIndexViewType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "tracetui._fastindex.SpanIndexView",
+    .tp_basicsize = sizeof(SpanIndexView),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_dealloc = (destructor)view_dealloc,
+    .tp_traverse = (traverseproc)view_traverse,
+    .tp_iter = (getiterfunc)view_iter,
+    .tp_as_sequence = &view_as_sequence,
+    .tp_methods = view_methods,
+};
+
+static PyObject *index_keys(SpanIndex *ix, PyObject *unused) { return view_new(ix, VIEW_KEYS); }
+static PyObject *index_values(SpanIndex *ix, PyObject *unused) { return view_new(ix, VIEW_VALUES); }
+static PyObject *index_items(SpanIndex *ix, PyObject *unused) { return view_new(ix, VIEW_ITEMS); }
+static PyObject *index_iter(SpanIndex *ix) { return iter_new(ix, VIEW_KEYS, 0); }
+static PyObject *index_reversed(SpanIndex *ix, PyObject *unused) { return iter_new(ix, VIEW_KEYS, 1); }
+
+static PyObject *index_repr(SpanIndex *ix) {
+    return PyUnicode_FromFormat("SpanIndex(%zd spans)", ix->count);
+}
+
+static PyObject *index_sizeof(SpanIndex *ix, PyObject *unused) {
+    size_t bytes = sizeof(SpanIndex) + (size_t)ix->allocated * sizeof(PyObject *);
+    if (ix->slots != NULL) bytes += (ix->mask + 1) * sizeof(uint32_t);
+    return PyLong_FromSize_t(bytes);
+}
+
+static PyObject *index_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    if (PyTuple_GET_SIZE(args) || (kwds != NULL && PyDict_GET_SIZE(kwds))) {
+        PyErr_SetString(PyExc_TypeError, "SpanIndex() takes no arguments: file spans with index[span.id] = span");
+        return NULL;
+    }
+    return type->tp_alloc(type, 0); /* zeroed: no spans, no table */
+}
+
+static PyMethodDef index_methods[] = {
+    {"get", (PyCFunction)(void (*)(void))index_get_method, METH_FASTCALL, "The span with this id, or the default."},
+    {"setdefault", (PyCFunction)(void (*)(void))index_setdefault, METH_FASTCALL,
+     "The span with this id, the one given filed under it if there was none."},
+    {"pop", (PyCFunction)(void (*)(void))index_pop, METH_FASTCALL, "The span with this id, taken out."},
+    {"clear", (PyCFunction)index_clear_method, METH_NOARGS, "Every span taken out."},
+    {"keys", (PyCFunction)index_keys, METH_NOARGS, "The spans' ids, in the order they came."},
+    {"values", (PyCFunction)index_values, METH_NOARGS, "The spans, in the order they came."},
+    {"items", (PyCFunction)index_items, METH_NOARGS, "(id, span) pairs, in the order they came."},
+    {"__reversed__", (PyCFunction)index_reversed, METH_NOARGS, NULL},
+    {"__sizeof__", (PyCFunction)index_sizeof, METH_NOARGS, NULL},
+    {NULL},
+};
+
+static PyMappingMethods index_as_mapping = {
+    .mp_length = (lenfunc)index_length,
+    .mp_subscript = (binaryfunc)index_subscript,
+    .mp_ass_subscript = (objobjargproc)index_ass_subscript,
+};
+
+static PySequenceMethods index_as_sequence = {.sq_contains = (objobjproc)index_contains};
+
+static PyTypeObject SpanIndexType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "tracetui._fastindex.SpanIndex",
+    .tp_doc = "A run's spans by id, in the order they came (see _spanindex.h).",
+    .tp_basicsize = sizeof(SpanIndex),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_new = index_new,
+    .tp_dealloc = (destructor)index_dealloc,
+    .tp_traverse = (traverseproc)index_traverse,
+    .tp_clear = (inquiry)index_clear,
+    .tp_repr = (reprfunc)index_repr,
+    .tp_iter = (getiterfunc)index_iter,
+    .tp_as_mapping = &index_as_mapping,
+    .tp_as_sequence = &index_as_sequence,
+    .tp_methods = index_methods,
+};
+
+static int span_index_ready(void) {
+    if ((ID_NAME = PyUnicode_InternFromString("id")) == NULL) return -1;
+    if (PyType_Ready(&SpanIndexType) < 0 || PyType_Ready(&SpanIndexViewType) < 0 ||
+        PyType_Ready(&SpanIndexIterType) < 0)
+        return -1;
+    return 0;
+}
+
+#endif
