@@ -4210,18 +4210,16 @@ def _rows_by_definition(tree, run) -> list:
     "sample_traces/inspect/mixed.log.gz", "tests/data/skulk/inspect/trace-2217.log.gz",
     "sample_traces/otel/otlp.jsonl", "sample_traces/native/spans.jsonl",
 ])
-@pytest.mark.parametrize("positions_min", [span_tree.POSITIONS_MIN, 0])
-def test_the_layout_shows_exactly_the_open_nodes(path, positions_min, monkeypatch):
+@pytest.mark.parametrize("index_lookups", [span_tree.INDEX_LOOKUPS, 0])
+def test_the_layout_shows_exactly_the_open_nodes(path, index_lookups, monkeypatch):
     """The layout finds open nodes its own fast way (in an inferred run, by
     looking up running actions and what the user opened, not by testing
-    every sibling, and in long lists of children by remembered positions);
-    its rows must be those a walk by `is_open` gives, with nodes opened and
-    closed by hand, in every sort order."""
+    every sibling, a few by a scan each and more in one pass); its rows
+    must be those a walk by `is_open` gives, with nodes opened and closed
+    by hand, in every sort order."""
     from tracetui.cli import load
 
-    monkeypatch.setattr(span_tree, "POSITIONS_MIN", positions_min)
-    if positions_min == 0:  # every lookup by position, not by a C scan
-        monkeypatch.setattr(span_tree, "INDEX_LOOKUPS", 0)
+    monkeypatch.setattr(span_tree, "INDEX_LOOKUPS", index_lookups)  # 0: every lookup in one pass
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     store, _ = load([os.path.join(root, path)])
@@ -4243,15 +4241,23 @@ def test_the_layout_shows_exactly_the_open_nodes(path, positions_min, monkeypatc
                 assert list(rows) == _rows_by_definition(tree, run), (path, run.id, sort_index, step)
 
 
-def test_remembered_positions_follow_a_growing_run_and_notice_a_reordered_list(monkeypatch):
-    """Children lists of an Inspect run only grow; the positions the layout
-    remembers are extended as they do. A list reordered in place must be
-    noticed, not trusted."""
+def test_open_nodes_found_in_one_pass_follow_a_growing_run_and_a_reordered_list(monkeypatch):
+    """Children lists of an Inspect run only grow, and the layout finds the
+    open ones among them in one pass each time (`indices_of`): as the run
+    grows, as nodes are closed and opened by hand, and once a list is
+    reordered in place, its rows are those a walk by `is_open` gives."""
     from tracetui.formats.inspect import InspectDecoder
     from tracetui.sources.files import FileFollower
     from tracetui.store import Store
 
-    monkeypatch.setattr(span_tree, "POSITIONS_MIN", 0)
+    passes = []
+
+    def counted(items, objs):
+        passes.append(len(objs))
+        return span_tree.indices_of.__wrapped__(items, objs)
+
+    counted.__wrapped__ = span_tree.indices_of
+    monkeypatch.setattr(span_tree, "indices_of", counted)
     monkeypatch.setattr(span_tree, "INDEX_LOOKUPS", 0)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     path = os.path.join(root, "sample_traces/inspect/demo.log")
@@ -4264,7 +4270,7 @@ def test_remembered_positions_follow_a_growing_run_and_notice_a_reordered_list(m
         rows = span_tree.Rows()
         tree._flatten(list(decoder.run.roots), 0, rows)
         assert list(rows) == _rows_by_definition(tree, decoder.run), part
-    assert tree._positions._lists  # the path under test was taken
+    assert passes and max(passes) > 1  # the path under test was taken
     tree.rows = rows
     tree.sync_size = lambda repaint=True: None  # not mounted
     for span in [s for s, _ in rows if s.children]:  # closed and opened again, by hand
@@ -4272,7 +4278,7 @@ def test_remembered_positions_follow_a_growing_run_and_notice_a_reordered_list(m
             tree._toggle(tree.rows.index(span), expand=expand)
             assert list(tree.rows) == _rows_by_definition(tree, decoder.run), (span, expand)
     in_place = 0
-    for parent in list(tree._positions._lists):
+    for parent in [s for s, _ in rows if s.children]:
         if type(parent.children) is list:
             parent.children.reverse()
             in_place += 1
@@ -4351,13 +4357,11 @@ async def test_the_gil_switch_interval_and_gc_threshold_are_the_apps_while_it_ru
     assert gc.get_threshold() == thresholds
 
 
-@pytest.mark.parametrize("positions_min", [span_tree.POSITIONS_MIN, 0])
-async def test_reveal_from_the_rows_the_layout_noted_lands_on_the_span(demo_log, monkeypatch, positions_min):
+async def test_reveal_from_the_rows_the_layout_noted_lands_on_the_span(demo_log):
     """The jump starts its search at the row the layout noted for an open
     top-level node (kept right through splices) plus the span's place among
     its siblings; it must land on the span, with the rows a full layout
     gives, whatever was opened or closed before."""
-    monkeypatch.setattr(span_tree, "POSITIONS_MIN", positions_min)
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)

@@ -22,6 +22,7 @@ def ops(request, monkeypatch):
             pytest.skip("the accelerator is not built")
     else:
         monkeypatch.setattr(listops, "_index_of", None)
+        monkeypatch.setattr(listops, "_indices_of", None)
         monkeypatch.setattr(listops, "_index_of_int", None)
         monkeypatch.setattr(listops, "_extend_slice", None)
         monkeypatch.setattr(listops, "_splice_moving", None)
@@ -43,6 +44,35 @@ def test_index_of_finds_the_object_itself_as_list_index_does(size, picks, start,
     for obj in [*pool, Item()]:
         assert listops.index_of(items, obj, start, stop) == plain_index(items, obj, start, stop)
         assert listops.index_of(items, obj, start) == plain_index(items, obj, start)
+
+
+@given(size=st.integers(0, 40), picks=st.lists(st.integers(0, 49), max_size=60),
+       sought=st.lists(st.integers(0, 49), max_size=30))
+def test_indices_of_finds_every_place_of_the_objects_themselves(size, picks, sought):
+    """Lists holding the same object more than once, objects sought that
+    are not there, more sought than the table's first size: every place,
+    ascending, with the accelerator and without, from a list or a tuple."""
+    pool = [Item() for _ in range(50)]
+    items = [pool[i] for i in picks] + [None] * size
+    wanted = {pool[i] for i in sought}
+    want = [k for k, item in enumerate(items) if any(item is w for w in wanted)]
+    assert listops.indices_of(items, wanted) == want
+    assert listops.indices_of(tuple(items), wanted) == want
+    if listops._indices_of is not None:
+        assert listops._indices_of(items, frozenset(wanted)) == want
+        assert listops._indices_of(items, list(wanted) * 2) == want
+
+
+def test_indices_of_looks_at_identity_only(ops):
+    class Equal:
+        def __eq__(self, other):
+            return True
+
+        __hash__ = object.__hash__
+
+    a, b = Equal(), Equal()
+    assert ops.indices_of([a, b, a], {b}) == [1]
+    assert ops.indices_of([a, b], set()) == []
 
 
 def test_index_of_looks_at_identity_only(ops):

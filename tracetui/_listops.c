@@ -195,7 +195,62 @@ static PyObject *splice_moving(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(indices_of_doc,
+"indices_of(items: list, objs) -> list[int]\n\n"
+"The positions in items that hold one of objs itself (`is`), ascending: one\n"
+"pass comparing pointers with a table of objs' (an iterable).");
+
+/* A slot of the table of sought pointers: hashed by address. */
+static size_t pointer_slot(PyObject *p, size_t mask) {
+    return (size_t)(((uintptr_t)p >> 4) * (uintptr_t)0x9E3779B97F4A7C15ull >> 20) & mask;
+}
+
+static PyObject *indices_of(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *items, *objs, *sought, *found = NULL;
+    PyObject **table;
+    Py_ssize_t n, k;
+    size_t size = 8, mask;
+    if (!PyArg_ParseTuple(args, "O!O:indices_of", &PyList_Type, &items, &objs)) return NULL;
+    if ((sought = PySequence_Fast(objs, "indices_of: objs must be iterable")) == NULL) return NULL;
+    n = PySequence_Fast_GET_SIZE(sought);
+    while (size < (size_t)n * 2) size <<= 1;
+    mask = size - 1;
+    if ((table = PyMem_Calloc(size, sizeof(PyObject *))) == NULL) {
+        Py_DECREF(sought);
+        return PyErr_NoMemory();
+    }
+    for (k = 0; k < n; k++) {
+        PyObject *p = PySequence_Fast_GET_ITEM(sought, k);
+        size_t i = pointer_slot(p, mask);
+        while (table[i] != NULL && table[i] != p) i = (i + 1) & mask;
+        table[i] = p;
+    }
+    if ((found = PyList_New(0)) == NULL) goto done;
+    /* (the list's length read anew each time: nothing here runs Python
+     * code, but appending to `found` may collect garbage) */
+    for (k = 0; n > 0 && k < PyList_GET_SIZE(items); k++) {
+        PyObject *p = PyList_GET_ITEM(items, k);
+        size_t i = pointer_slot(p, mask);
+        while (table[i] != NULL && table[i] != p) i = (i + 1) & mask;
+        if (table[i] == p) {
+            PyObject *at = PyLong_FromSsize_t(k);
+            if (at == NULL || PyList_Append(found, at) < 0) {
+                Py_XDECREF(at);
+                Py_CLEAR(found);
+                goto done;
+            }
+            Py_DECREF(at);
+        }
+    }
+done:
+    PyMem_Free(table);
+    Py_DECREF(sought);
+    return found;
+}
+
 static PyMethodDef methods[] = {
+    {"indices_of", indices_of, METH_VARARGS, indices_of_doc},
     {"index_of", index_of, METH_VARARGS, index_of_doc},
     {"index_of_int", index_of_int, METH_VARARGS, index_of_int_doc},
     {"extend_slice", extend_slice, METH_VARARGS, extend_slice_doc},

@@ -35,7 +35,7 @@ from tracetui.app.style import STATUS_STYLE, plain
 from tracetui.breathe import Breather
 from tracetui.clock import ages_cut_short, as_of, runs_to_the_end
 from tracetui.elide import elide_compose
-from tracetui.listops import extend_slice, index_of, index_of_int, splice_moving
+from tracetui.listops import extend_slice, index_of, index_of_int, indices_of, splice_moving
 from tracetui.model import CANCELLED, RUNNING, Anomalies, Run, Span, orphan_note
 from tracetui.query import Query, refines
 from tracetui.text import clip, fmt_age
@@ -55,12 +55,11 @@ BACKGROUND_MIN_SPANS = 20_000
 YIELD_EVERY = 1000
 #: Open nodes among siblings found one by one (`index_of`, a C scan each:
 #: 0.1 ms at worst over the 114k samples of the 1M-line log's biggest
-#: task) up to this many; more, by their remembered positions
-#: (`ChildPositions`) or one Python scan (6.5 ms over the same).
+#: task) up to this many; more, in one pass (`indices_of`: in C, ~0.3 ms
+#: over the same, comparing pointers; a Python scan took 6.5 ms). A dict
+#: of every child's position, kept from layout to layout, cost the TUI
+#: 11 bytes a span of that log.
 INDEX_LOOKUPS = 3
-#: Lists of children at least this long have their members' positions
-#: remembered (`ChildPositions`) instead of scanned for at every layout.
-POSITIONS_MIN = 4096
 #: Rows at most this deep find their subtree's end with a C scan per level
 #: (`subtree_end`); deeper subtrees are small, and a loop is cheaper.
 SCANNED_LEVELS = 8
@@ -308,48 +307,6 @@ def _with_ancestors(spans: Iterable[Span]) -> SpanSet:
     for span in spans:
         _add_with_ancestors(keep, span)
     return keep
-
-
-class ChildPositions:
-    """Where each child sits in its parent's long list of children, in an
-    inferred run. A layout of a big Inspect run looks up the open samples
-    of a task among its 114k samples; scanning for them took 6.5 ms of
-    every layout (and of the GIL, while a growing log is followed). Those
-    lists are only ever appended to, so the positions are extended as they
-    grow; one that does not match (a list replaced or reordered) is built
-    again. Holds one run's nodes: `for_run` lets go of the last run's."""
-
-    def __init__(self) -> None:
-        self.run: Run | None = None
-        #: parent → (its children list, how many are indexed, child → position)
-        self._lists: dict[Span, tuple[list[Span], int, dict[Span, int]]] = {}
-
-    def for_run(self, run: Run) -> "ChildPositions":
-        if run is not self.run:
-            self.run = run
-            self._lists = {}
-        return self
-
-    def find(self, parent: Span, siblings: list[Span], wanted: set[Span]) -> list[int]:
-        """The positions of `wanted` in `siblings`, `parent.children` or a
-        copy of it in the same order, sorted."""
-        children = parent.children or []
-        entry = self._lists.get(parent)
-        if entry is None or entry[0] is not children:
-            entry = (children, 0, {})
-        _, count, positions = entry
-        if count < len(children):
-            positions.update(zip(children[count:], range(count, len(children))))
-            count = len(children)
-        self._lists[parent] = (children, count, positions)
-        found = []
-        for span in wanted:
-            i = positions.get(span)
-            if i is None or i >= len(siblings) or siblings[i] is not span:
-                self._lists.pop(parent, None)  # not what it was: look again next time
-                return sorted(i for i, s in enumerate(siblings) if s in wanted)
-            found.append(i)
-        return sorted(found)
 
 
 #: The fewest characters of a run's name the tree's title keeps before it
@@ -619,7 +576,6 @@ class SpanTree(LineList):
         #: Bumped whenever the rows are laid out anew or a node opens or
         #: closes: a layout made in a thread from an older state is dropped.
         self._layout_version = 0
-        self._positions = ChildPositions()
         #: A thread is laying out the rows (or will after a pause); another
         #: live update came meanwhile.
         self._relayout_busy = False
@@ -669,7 +625,7 @@ class SpanTree(LineList):
         #: run out anew in the new one ends it (`_sorted`).
         self._sorting: Run | None = None
         #: Made-up nodes seen running by a layout, kept open for LINGER
-        #: after they stop (`_lingering`); one run's, as `_positions`.
+        #: after they stop (`_lingering`); one run's at a time.
         self._ran: dict[Span, None] = {}
         self._ran_run: Run | None = None
         #: The run of the last layout and the instant (as its ages run,
@@ -879,7 +835,6 @@ class SpanTree(LineList):
         # sibling, 117k closed samples in a 1M-line log.
         lingering = set(self._lingering(run)) if run.inferred else set()
         candidates = _open_candidates(run, opened, lingering) if run.inferred else None
-        positions = self._positions.for_run(run)
 
         def open_nodes(siblings: list[Span], parent: Span | None) -> Iterator[int]:
             if candidates is None or parent is None:
@@ -892,16 +847,14 @@ class SpanTree(LineList):
                 if len(wanted) <= INDEX_LOOKUPS:  # a C scan each
                     places = [index_of(siblings, s) for s in wanted]
                     found = sorted(i for i in places if i is not None)
-                elif len(siblings) >= POSITIONS_MIN and key is None:
-                    found = positions.find(parent, siblings, wanted)
-                else:  # one Python scan
-                    found = [i for i, s in enumerate(siblings) if s in wanted]
+                else:  # one pass
+                    found = indices_of(siblings, wanted)
             return iter(found)
 
         out_spans, out_depths = out.spans, out.depths
         next_yield = len(out_spans) + YIELD_EVERY
         breathe = Breather()
-        # An inferred run's lists of children only grow (`ChildPositions`):
+        # An inferred run's lists of children only grow:
         # laid out as they are, up to their length now, not copied first.
         top = spans if run.inferred and key is None else self._ordered(spans)
         parent = top[0].parent if top else None
@@ -1457,11 +1410,7 @@ class SpanTree(LineList):
         parent = span.parent
         if parent is None or parent is not placed or self.SORTS[self.sort_index][1] is not None:
             return above
-        siblings = parent.children or []
-        if len(siblings) >= POSITIONS_MIN:
-            found = self._positions.for_run(span.run).find(parent, siblings, {span})
-            return above + 1 + found[0] if found else above
-        found = index_of(siblings, span)
+        found = index_of(parent.children or [], span)
         return above if found is None else above + 1 + found
 
     def set_filter(self, query: Query) -> None:
