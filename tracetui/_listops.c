@@ -1,7 +1,7 @@
 /* The span tree's long lists searched and copied (`tracetui.listops`).
  *
  * Why: the tree of a 1M-line Inspect log is 120k rows, and a task holds
- * 114k samples, each a `Span` of its own somewhere in memory. Three common
+ * 114k samples, each a `Span` of its own somewhere in memory. Four common
  * operations touched every one of those objects, or touched them more
  * often than they need to:
  *
@@ -11,6 +11,9 @@
  *   element's type: 2-10 ms to search the 114k samples. `index_of`
  *   compares pointers only: ~0.1 ms. `index_of_int` does as much for the
  *   rows' depths, small ints, which are one object each.
+ * - Finding which of a task's samples are open (a set of them) by a set
+ *   lookup each reads every element's type and hash: `indices_of`
+ *   compares pointers with a small table of those sought, ~0.15 ms.
  * - `out.extend(items[start:stop])` makes the slice, then copies it, then
  *   lets go of it: three passes over the elements' reference counts
  *   (each ~2.5 ms over 114k samples whose memory is not in the cache).
@@ -210,11 +213,14 @@ static PyObject *indices_of(PyObject *self, PyObject *args) {
     PyObject *items, *objs, *sought, *found = NULL;
     PyObject **table;
     Py_ssize_t n, k;
-    size_t size = 8, mask;
+    size_t size = 64, mask;
     if (!PyArg_ParseTuple(args, "O!O:indices_of", &PyList_Type, &items, &objs)) return NULL;
     if ((sought = PySequence_Fast(objs, "indices_of: objs must be iterable")) == NULL) return NULL;
     n = PySequence_Fast_GET_SIZE(sought);
-    while (size < (size_t)n * 2) size <<= 1;
+    /* An eighth full at most: an element not sought (nearly all) finds an
+     * empty slot at once, a branch the CPU predicts (half full, ~1 ms over
+     * 114k elements; this way ~0.15) */
+    while (size < (size_t)n * 8) size <<= 1;
     mask = size - 1;
     if ((table = PyMem_Calloc(size, sizeof(PyObject *))) == NULL) {
         Py_DECREF(sought);

@@ -45,7 +45,7 @@ def index_of(items: list | tuple, obj: Any, start: int = 0, stop: int = sys.maxs
 
 def indices_of(items: list | tuple, objs: set | frozenset) -> list[int]:
     """The positions in `items` of the objects in `objs` themselves,
-    ascending: in C, one pass comparing pointers (~0.3 ms over a task's
+    ascending: in C, one pass comparing pointers (~0.15 ms over a task's
     114k samples), not reading each element as a set lookup does. For
     objects whose `==` is identity (spans)."""
     if _indices_of is not None and type(items) is list:

@@ -55,7 +55,7 @@ BACKGROUND_MIN_SPANS = 20_000
 YIELD_EVERY = 1000
 #: Open nodes among siblings found one by one (`index_of`, a C scan each:
 #: 0.1 ms at worst over the 114k samples of the 1M-line log's biggest
-#: task) up to this many; more, in one pass (`indices_of`: in C, ~0.3 ms
+#: task) up to this many; more, in one pass (`indices_of`: in C, ~0.15 ms
 #: over the same, comparing pointers; a Python scan took 6.5 ms). A dict
 #: of every child's position, kept from layout to layout, cost the TUI
 #: 11 bytes a span of that log.
