@@ -87,7 +87,8 @@ def main() -> None:
     cols = run.events.columns
     parts["log columns (as today)"] = (size(cols.times) + size(cols.levels) + size(cols.messages)
                                        + size(cols.origins) + sum(size(m) for m in set(cols.messages)))
-    parts["samples' log indices (as today)"] = sum(size(s.events.indices) for s in spans
+    # (a log holding its indices itself, `_eventlog.h`, counts as itself)
+    parts["samples' log indices (as today)"] = sum(size(getattr(s.events, "indices", s.events)) for s in spans
                                                    if isinstance(s.events, EventLog))
     parts["decoder's sample states (as today)"] = decoder_states()
     print(f"{n:,} spans, {len(cols.messages):,} log records, {len(samples):,} samples")

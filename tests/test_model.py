@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from tracetui.formats.flujo import FlujoSpan
 from tracetui.formats.inspect import InspectDecoder
-from tracetui.model import NO_EXTRA, PARENT_LOOPS, FullSpan, Run, Span, SpanCore, SpanExtra, pack_offset
+from tracetui.model import (NO_EXTRA, PARENT_LOOPS, EventLog, EventLogCore, FullSpan, LogColumns, Run, Span, SpanCore,
+                            SpanExtra, pack_offset)
 from tracetui.query import parse
 from tracetui.sources.discover import open_sources
 from tracetui.sources.files import FileFollower
@@ -431,3 +432,70 @@ def test_a_samples_attributes_read_as_a_dict_of_its_key(tmp_path):
     if SpanCore is not None:
         with pytest.raises(TypeError):
             node.attributes_of_key(("t", 7))
+
+
+def _twin_log_class():
+    """`EventLog` on `_EventLogSlots`, as where C is not built."""
+    from tracetui import model
+    body = {k: v for k, v in vars(EventLog).items() if k not in ("__dict__", "__weakref__", "__slots__", "__init__")}
+
+    def __init__(self, columns):  # (EventLog's calls super() of its own class)
+        model._EventLogSlots.__init__(self)
+        self.columns = columns
+
+    return type("SlotsLog", (model._EventLogSlots,), {**body, "__init__": __init__, "__slots__": ()})
+
+
+LOG_KEYS = st.one_of(st.integers(-8, 8), st.builds(slice, st.none() | st.integers(-8, 8),
+                                                     st.none() | st.integers(-8, 8),
+                                                     st.sampled_from([None, 1, 2, -1, -3])))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.just("add"), LOG_KEYS), max_size=30))
+def test_a_log_reads_back_as_its_plain_twin_does(steps):
+    """`EventLogCore` holds two indices in itself and more in a buffer:
+    whatever is added, its length, items, slices (steps too), iteration
+    and times read as the plain array's do, and an index out of range
+    raises IndexError alike."""
+    if EventLogCore is None:
+        pytest.skip("the C accelerator is not built: plain slots hold them")
+    columns = LogColumns()
+    logs = [EventLog(columns), _twin_log_class()(columns)]
+    assert isinstance(logs[0], EventLogCore)
+    added = 0
+    for step in steps:
+        if step == "add":
+            for log in logs:
+                log.add(1_700_000_000.0 + added, "INFO", f"record {added}", added)
+            added += 1
+            continue
+        got = []
+        for log in logs:
+            try:
+                part = log[step]
+                got.append([e.message for e in part] if isinstance(step, slice) else part.message)
+            except IndexError:
+                got.append(IndexError)
+        assert got[0] == got[1], step
+        assert len(logs[0]) == len(logs[1])
+        assert [e.message for e in logs[0]] == [e.message for e in logs[1]]
+        assert logs[0].times_from(added // 2) == logs[1].times_from(added // 2)
+
+
+def test_a_samples_few_records_are_held_in_its_log():
+    """Up to two record indices in the log itself, more in a buffer."""
+    if EventLogCore is None:
+        pytest.skip("the C accelerator is not built: plain slots hold them")
+    log = EventLog(LogColumns())
+    empty = sys.getsizeof(log)
+    assert empty <= 64
+    for n in range(2):
+        log.add(1.0, "INFO", "m", n)
+    assert sys.getsizeof(log) == empty
+    log.add(1.0, "INFO", "m", 2)
+    assert sys.getsizeof(log) > empty and [e.origin for e in log] == [0, 1, 2]
+    with pytest.raises(OverflowError):
+        log._append_index(2**32)
+    with pytest.raises(TypeError):
+        log["0"]

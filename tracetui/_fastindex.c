@@ -34,6 +34,7 @@
 #include "_column.h"
 #include "_sample.h"
 #include "_spanindex.h"
+#include "_eventlog.h"
 
 /* Where a slot of an instance lives (its `__slots__` member offset). */
 #define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
@@ -47,7 +48,6 @@ static struct { Py_ssize_t run, parent, detail, attributes, children; } SPAN;
 #define SMALL_FAN_OUT 8
 static struct { Py_ssize_t action, detail, start, duration, error, span, sample; } ROW;
 static struct { Py_ssize_t first_time, last_time, synthetic_spans; } RUN;
-static struct { Py_ssize_t columns, indices; } LOG;
 static struct { Py_ssize_t times, levels, messages, origins; } COLUMNS_OF;
 
 static PyTypeObject *SPAN_TYPE;   /* model.Span, a SpanCore */
@@ -1413,16 +1413,16 @@ static int iso_seconds(const Value *v, double *out) {
  * time, a new reference. Done here for a log and columns of their own
  * types and a time `iso_seconds` reads; else by Python's `add`. */
 static PyObject *log_add(PyObject *log, const Value *stamp, PyObject *level, PyObject *text, Py_ssize_t offset) {
-    PyObject *columns, *times, *levels, *messages, *origins, *indices, *when;
+    PyObject *columns, *times, *levels, *messages, *origins, *when;
     Py_ssize_t index;
     double seconds;
-    if ((PyObject *)Py_TYPE(log) != EVENT_LOG || (columns = SLOT(log, LOG.columns)) == NULL ||
-        (indices = SLOT(log, LOG.indices)) == NULL || (PyObject *)Py_TYPE(columns) != LOG_COLUMNS ||
+    if ((PyObject *)Py_TYPE(log) != EVENT_LOG || (columns = ((EventLogCore *)log)->columns) == NULL ||
+        (PyObject *)Py_TYPE(columns) != LOG_COLUMNS ||
         (times = SLOT(columns, COLUMNS_OF.times)) == NULL || (levels = SLOT(columns, COLUMNS_OF.levels)) == NULL ||
         (messages = SLOT(columns, COLUMNS_OF.messages)) == NULL ||
         (origins = SLOT(columns, COLUMNS_OF.origins)) == NULL || !PyList_CheckExact(levels) ||
-        !PyList_CheckExact(messages) || !Py_IS_TYPE(times, &ColumnType) || !Py_IS_TYPE(indices, &ColumnType) ||
-        ((Column *)indices)->typecode != 'I' || ((Column *)times)->typecode != 'd' ||
+        !PyList_CheckExact(messages) || !Py_IS_TYPE(times, &ColumnType) || ((Column *)times)->typecode != 'd' ||
+        PyList_GET_SIZE(messages) >= (Py_ssize_t)UINT32_MAX || /* (its index must fit: Python's to refuse) */
         (!PyList_CheckExact(origins) && !(Py_IS_TYPE(origins, &ColumnType) && ((Column *)origins)->typecode == 'q')) ||
         !iso_seconds(stamp, &seconds)) {
         PyObject *written = json_str(stamp), *at, *result = NULL;
@@ -1446,7 +1446,7 @@ static PyObject *log_add(PyObject *log, const Value *stamp, PyObject *level, PyO
     } else if (column_append_int((Column *)origins, (long long)offset) < 0) { /* below OFFSET_MASK: it fits */
         goto failed;
     }
-    if (column_append_int((Column *)indices, (long long)index) < 0) goto failed; /* past 2^32 records, as an array */
+    if (log_append((EventLogCore *)log, (uint32_t)index) < 0) goto failed;
     return when;
 failed:
     Py_XDECREF(when);
@@ -1454,27 +1454,18 @@ failed:
 }
 
 /* EventLog(run_log.columns): a sample's log, its records in the run's
- * columns. Made here (an array's type called for its indices) where the
- * run's log is an EventLog; else by Python. */
+ * columns. Made here where the run's log is an EventLog; else by Python. */
 static PyObject *new_log(PyObject *run_log) {
-    PyObject *columns, *indices, *log;
-    if ((PyObject *)Py_TYPE(run_log) != EVENT_LOG || (columns = SLOT(run_log, LOG.columns)) == NULL ||
-        (indices = SLOT(run_log, LOG.indices)) == NULL || !Py_IS_TYPE(indices, &ColumnType)) {
+    PyObject *columns, *log;
+    if ((PyObject *)Py_TYPE(run_log) != EVENT_LOG || (columns = ((EventLogCore *)run_log)->columns) == NULL) {
         PyObject *held = PyObject_GetAttr(run_log, COLUMNS);
         if (held == NULL) return NULL;
         log = PyObject_CallOneArg(EVENT_LOG, held);
         Py_DECREF(held);
         return log;
     }
-    /* An empty column of the run's log's kind (`EventLog.__init__`'s). */
-    if ((indices = (PyObject *)column_new_empty(((Column *)indices)->typecode)) == NULL) return NULL;
-    if ((log = blank((PyTypeObject *)EVENT_LOG)) == NULL) {
-        Py_DECREF(indices);
-        return NULL;
-    }
-    set_slot(log, LOG.columns, columns);
-    set_slot(log, LOG.indices, indices);
-    Py_DECREF(indices);
+    if ((log = blank((PyTypeObject *)EVENT_LOG)) == NULL) return NULL; /* (no records) */
+    ((EventLogCore *)log)->columns = Py_NewRef(columns);
     return log;
 }
 
@@ -2158,8 +2149,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
 #undef TAKE
     if (!PyType_Check(EVENT_LOG) || !PyType_Check(LOG_COLUMNS) || ((PyTypeObject *)EVENT_LOG)->tp_dictoffset ||
         ((PyTypeObject *)EVENT_LOG)->tp_weaklistoffset ||
-        offset_of((PyTypeObject *)EVENT_LOG, "columns", &LOG.columns) ||
-        offset_of((PyTypeObject *)EVENT_LOG, "indices", &LOG.indices) ||
+        !PyType_IsSubtype((PyTypeObject *)EVENT_LOG, &EventLogCoreType) ||
         offset_of((PyTypeObject *)LOG_COLUMNS, "times", &COLUMNS_OF.times) ||
         offset_of((PyTypeObject *)LOG_COLUMNS, "levels", &COLUMNS_OF.levels) ||
         offset_of((PyTypeObject *)LOG_COLUMNS, "messages", &COLUMNS_OF.messages) ||
@@ -2236,7 +2226,7 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
         return NULL;
     {
         PyObject *m;
-        if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&ColumnType) < 0 || PyType_Ready(&SampleStateType) < 0 || PyType_Ready(&LinesType) < 0 || PyType_Ready(&KeyCacheType) < 0 ||
+        if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&ColumnType) < 0 || PyType_Ready(&SampleStateType) < 0 || PyType_Ready(&EventLogCoreType) < 0 || PyType_Ready(&LinesType) < 0 || PyType_Ready(&KeyCacheType) < 0 ||
             (m = PyModule_Create(&module)) == NULL)
             return NULL;
         if (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0 ||
@@ -2245,6 +2235,7 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
             PyModule_AddObjectRef(m, "KeyCache", (PyObject *)&KeyCacheType) < 0 ||
             PyModule_AddObjectRef(m, "SpanCore", (PyObject *)&SpanCoreType) < 0 ||
             PyModule_AddObjectRef(m, "SpanIndex", (PyObject *)&SpanIndexType) < 0 ||
+            PyModule_AddObjectRef(m, "EventLogCore", (PyObject *)&EventLogCoreType) < 0 ||
             PyModule_AddIntConstant(m, "SAMPLE_KEY_MAX", SAMPLE_KEY_MAX) < 0 ||
             PyModule_AddIntConstant(m, "SMALL_FAN_OUT", SMALL_FAN_OUT) < 0 ||
             PyModule_AddObjectRef(m, "Lines", (PyObject *)&LinesType) < 0) {

@@ -21,10 +21,12 @@ from typing import Any, Iterable, Iterator
 #: `SpanIndex`: `Run.spans`, a run's spans by id in the order they came,
 #: C's where built (`_spanindex.h`: the spans' own ids are its keys, half
 #: the bytes of a dict of them), else a dict, read alike.
+#: `EventLogCore`: `EventLog`'s base, C's where built (`_eventlog.h`: a
+#: sample's few record indices held in the log itself), else `_EventLogSlots`.
 try:
-    from tracetui._fastindex import Column, SpanCore, SpanIndex
+    from tracetui._fastindex import Column, EventLogCore, SpanCore, SpanIndex
 except ImportError:  # not compiled (no C compiler): `_SpanSlots`, arrays and a dict instead
-    SpanCore = None
+    SpanCore = EventLogCore = None
     Column = array
     SpanIndex = dict
 
@@ -478,23 +480,44 @@ class LogColumns:
         return Event(when, self.levels[index], self.messages[index], self.origins[index])
 
 
-class EventLog:
+class _EventLogSlots:
+    """`EventLog`'s storage where C is not built: its records' indices in
+    an array, read through the methods `EventLogCore` has."""
+
+    __slots__ = ("columns", "_indices")
+
+    def __init__(self) -> None:
+        self._indices = Column("I")
+
+    def _append_index(self, index: int) -> None:
+        self._indices.append(index)
+
+    def _indices_of(self, key: int | slice | None) -> Any:
+        """One index (an int key), those a slice takes, or all (None)."""
+        return self._indices if key is None else self._indices[key]
+
+    def __len__(self) -> int:
+        return len(self._indices)
+
+
+class EventLog(EventLogCore or _EventLogSlots):  # type: ignore[misc]
     """A sample's or a run's log records, in file order: indices into its
     run's `LogColumns`, handed out as `Event`s (a list that only grows, as
     the detail pane reads it). A record's time is in epoch seconds, or as
-    written if it is neither an ISO string nor a number."""
+    written if it is neither an ISO string nor a number. Its length is its
+    base's (`EventLogCore` where C is built, else `_EventLogSlots`)."""
 
-    __slots__ = ("columns", "indices")
+    __slots__ = ()
 
     def __init__(self, columns: LogColumns | None = None) -> None:
+        super().__init__()
         self.columns = LogColumns() if columns is None else columns
-        self.indices = Column("I")
 
     def add(self, when: Any, level: str, message: str, origin: Any) -> float:
         """One record; returns its time in epoch seconds (NaN if none)."""
         columns = self.columns
         index = columns.add(when, level, message, origin)
-        self.indices.append(index)
+        self._append_index(index)
         return columns.times[index]
 
     def append(self, event: "Event") -> None:
@@ -504,20 +527,17 @@ class EventLog:
         """The epoch times of its records from the `start`th on (NaN where
         a record's time could not be read)."""
         times = self.columns.times
-        return [times[i] for i in self.indices[start:]]
-
-    def __len__(self) -> int:
-        return len(self.indices)
+        return [times[i] for i in self._indices_of(slice(start, None))]
 
     def __getitem__(self, index: int | slice) -> "Event | list[Event]":
         event = self.columns.event
         if isinstance(index, slice):
-            return [event(i) for i in self.indices[index]]
-        return event(self.indices[index])
+            return [event(i) for i in self._indices_of(index)]
+        return event(self._indices_of(index))
 
     def __iter__(self) -> Iterator["Event"]:
         event = self.columns.event
-        return (event(i) for i in self.indices)
+        return (event(i) for i in self._indices_of(None))
 
 
 class AnomalyRow:
