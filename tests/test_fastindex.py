@@ -7,6 +7,7 @@ reader can trip on, fed in batches split anywhere."""
 from __future__ import annotations
 
 import functools
+import gc
 import gzip
 import json
 import os
@@ -746,3 +747,41 @@ def test_a_column_reads_as_an_array_does(case):
         else:
             with pytest.raises(IndexError):
                 column[key]
+
+
+@needs_c
+@pytest.mark.parametrize("fast", [True, False], ids=["C", "Python"])
+def test_the_samples_are_filed_under_the_keys_their_states_hold(tmp_path, monkeypatch, fast):
+    """Where C is built the decoder's samples are a `SpanIndex` of their
+    states, each holding its (task, sample_id, epoch), and a sample's node
+    reads its attributes from its state: no tuple, no dict entry a sample.
+    Found by an equal key as a dict finds it; once its run is released,
+    the node holds its attributes as they read and not the state (the
+    state holds the node: a cycle the frozen GC would never collect)."""
+    from tracetui.model import SpanIndex
+    from tracetui.store import release
+
+    path = tmp_path / "trace-1.log"
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_inspect.py"), str(path),
+                    "--lines", "3000", "--seed", "5", "-q"], check=True)
+    monkeypatch.setattr(inspect_format, "FAST_FEED", FAST_FEED if fast else None)
+    decoder = InspectDecoder(Store(), str(path))
+    decoder.feed_run(path.read_bytes().split(b"\n")[:-1], 0)
+    samples = decoder._samples
+    assert type(samples) is SpanIndex and len(samples) > 10
+    for key, state in samples.items():
+        assert state.key == key and samples[key] is state
+        node = state.node
+        assert node.attributes == {"task": key[0], "sample_id": key[1], "epoch": key[2]}
+        assert any(o is state for o in gc.get_referents(node))
+        assert not any(type(o) is dict or o == key for o in gc.get_referents(node))
+    task, sample_id, epoch = next(iter(samples))
+    assert samples.get((task, float(sample_id), epoch)) is samples[(task, sample_id, epoch)]
+    assert samples.get((task, str(sample_id), epoch)) is None
+    with pytest.raises(ValueError):
+        samples[(task, sample_id, -1)] = samples[(task, sample_id, epoch)]
+    nodes = [state.node for state in samples.values()]
+    release(decoder.run)
+    for node in nodes:
+        assert type(node.attributes) is dict
+        assert not any(type(o).__name__ == "SampleState" for o in gc.get_referents(node))

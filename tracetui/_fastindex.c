@@ -674,9 +674,15 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
     ((SpanCore *)node)->flags |= KEYED;
     set_slot(run, RUN.synthetic_spans, synthetic);
     if (PyDict_SetItem(counts, OK, count) < 0) goto failed;
-    /* _Sample(node) */
-    if ((state = (PyObject *)sample_new(node)) == NULL) goto failed;
-    if (PyDict_SetItem(samples, key, state) < 0 || PyList_Append(listed, state) < 0) goto failed;
+    /* _Sample(node, key), filed under its key, and its node's attributes
+     * read from it (the tuple let go of) */
+    if ((state = (PyObject *)sample_new(node, key)) == NULL || attributes_from_key(node, state) < 0) goto failed;
+    if (SpanIndex_CheckExact(samples)) {
+        if (index_put((SpanIndex *)samples, key, ((SampleState *)state)->key_hash, state, 0) == NULL) goto failed;
+    } else if (PyDict_SetItem(samples, key, state) < 0) {
+        goto failed;
+    }
+    if (PyList_Append(listed, state) < 0) goto failed;
     result = Py_NewRef(state);
     goto done;
 failed:
@@ -971,7 +977,12 @@ static PyObject *sample_of(PyObject *const *ctx, const Value *v, unsigned found)
     if ((sample_id = key_field(v, found, K_SAMPLE_ID, 0)) == NULL || (task = key_field(v, found, K_TASK, 1)) == NULL ||
         (epoch = key_field(v, found, K_EPOCH, 1)) == NULL || (key = PyTuple_Pack(3, task, sample_id, epoch)) == NULL)
         goto done;
-    sample = PyDict_GetItemWithError(ctx[3], key);
+    if (SpanIndex_CheckExact(ctx[3])) {
+        Py_hash_t tuple_hash = PyObject_Hash(key);
+        sample = tuple_hash == -1 ? NULL : index_get((SpanIndex *)ctx[3], key, tuple_hash);
+    } else {
+        sample = PyDict_GetItemWithError(ctx[3], key);
+    }
     if (sample != NULL) {
         Py_INCREF(sample);
     } else if (!PyErr_Occurred()) {
@@ -1997,9 +2008,13 @@ static PyObject *feed(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "context[2] is a SpanIndex or a dict");
         return NULL;
     }
-    for (int k = 3; k < 9; k++) {
+    if (!SpanIndex_CheckExact(ctx[3]) && !PyDict_CheckExact(ctx[3])) {
+        PyErr_SetString(PyExc_TypeError, "context[3] is a SpanIndex or a dict");
+        return NULL;
+    }
+    for (int k = 4; k < 9; k++) {
         if (!PyDict_CheckExact(ctx[k])) {
-            PyErr_SetString(PyExc_TypeError, "context[3:9] are dicts");
+            PyErr_SetString(PyExc_TypeError, "context[4:9] are dicts");
             return NULL;
         }
     }

@@ -18,11 +18,12 @@
  * compares times by `is`).
  *
  * An Inspect sample's node may hold its attributes as the decoder's key
- * of the sample, the tuple (task, sample_id, epoch) it files the sample
- * under (`attributes_of_key`), read as a new dict {"task": …, "sample_id":
- * …, "epoch": …} each time: 117k samples of a 1M-line log each held a
- * dict of those three (about 200 bytes; 48 a span). Nothing changes a
- * span's attributes in place; a setter replaces them.
+ * of the sample, (task, sample_id, epoch), as the tuple or as the
+ * sample's state, which holds the three (`attributes_of_key`), read as a
+ * new dict {"task": …, "sample_id": …, "epoch": …} each time: 117k
+ * samples of a 1M-line log each held a dict of those three (about 200
+ * bytes; 48 a span). Nothing changes a span's attributes in place; a
+ * setter replaces them.
  *
  * A span's kind is two bytes and its status one: the code of a string
  * kept in `KINDS` or `STATUSES` (the first 65,533 kinds and 253 statuses
@@ -238,6 +239,16 @@ static int span_cell_set(PyObject *span, PyObject *value, void *which) {
     return cell_set(span, (int)(Py_intptr_t)which, value);
 }
 
+/* A sample's state (`_sample.h`, after this file): part `k` of its key,
+ * borrowed, and whether an object is a state with a key. */
+static PyObject *sample_key_item(PyObject *state, int k);
+static int is_keyed_state(PyObject *obj);
+
+/* Part `k` of a KEYED span's key: its key tuple's, or its state's. */
+static PyObject *key_item(PyObject *key, int k) {
+    return PyTuple_CheckExact(key) ? PyTuple_GET_ITEM(key, k) : sample_key_item(key, k);
+}
+
 static PyObject *span_attributes_get(PyObject *span, void *closure) {
     SpanCore *s = (SpanCore *)span;
     PyObject *key = s->attributes, *made;
@@ -247,9 +258,9 @@ static PyObject *span_attributes_get(PyObject *span, void *closure) {
     }
     if (!(s->flags & KEYED)) return Py_NewRef(key);
     if ((made = PyDict_New()) == NULL) return NULL;
-    if (PyDict_SetItem(made, TASK_NAME, PyTuple_GET_ITEM(key, 0)) < 0 ||
-        PyDict_SetItem(made, SAMPLE_ID_NAME, PyTuple_GET_ITEM(key, 1)) < 0 ||
-        PyDict_SetItem(made, EPOCH_NAME, PyTuple_GET_ITEM(key, 2)) < 0) {
+    if (PyDict_SetItem(made, TASK_NAME, key_item(key, 0)) < 0 ||
+        PyDict_SetItem(made, SAMPLE_ID_NAME, key_item(key, 1)) < 0 ||
+        PyDict_SetItem(made, EPOCH_NAME, key_item(key, 2)) < 0) {
         Py_DECREF(made);
         return NULL;
     }
@@ -267,11 +278,12 @@ static int span_attributes_set(PyObject *span, PyObject *value, void *closure) {
     return 0;
 }
 
-/* Its attributes read from a sample's key, (task, sample_id, epoch). */
+/* Its attributes read from a sample's key, (task, sample_id, epoch): a
+ * tuple of the three, or the sample's state, which holds them. */
 static inline int attributes_from_key(PyObject *span, PyObject *key) {
     SpanCore *s = (SpanCore *)span;
-    if (!PyTuple_CheckExact(key) || PyTuple_GET_SIZE(key) != 3) {
-        PyErr_SetString(PyExc_TypeError, "a sample's key is a tuple (task, sample_id, epoch)");
+    if (!(PyTuple_CheckExact(key) && PyTuple_GET_SIZE(key) == 3) && !is_keyed_state(key)) {
+        PyErr_SetString(PyExc_TypeError, "a sample's key is a tuple (task, sample_id, epoch), or its state");
         return -1;
     }
     Py_XSETREF(s->attributes, Py_NewRef(key));
@@ -544,7 +556,7 @@ static PyMethodDef span_methods[] = {
      "span_setup(no_extra, extra_type, statuses, kinds)\n\nmodel's NO_EXTRA and SpanExtra, and the statuses and kinds to code first\n"
      "(its statuses), once, before any span is made."},
     {"attributes_of_key", span_attributes_of_key, METH_O,
-     "attributes_of_key(key)\n\nHold a sample's key, the tuple (task, sample_id, epoch), as its\n"
+     "attributes_of_key(key)\n\nHold a sample's key, the tuple (task, sample_id, epoch) or the sample's state, as its\n"
      "attributes: read as a new dict of the three each time."},
     {NULL, NULL, 0, NULL},
 };

@@ -1,5 +1,7 @@
 /* `model.SpanIndex` where `_fastindex` is built: a run's spans by id, in
- * the order they came, included by `_fastindex.c`.
+ * the order they came, included by `_fastindex.c`. (Also the Inspect
+ * decoder's sample states by their keys, (task, sample_id, epoch), as
+ * each holds its own: `_sample.h`. What follows says "span" for either.)
  *
  * Why: `Run.spans` was a dict from each span's id to the span. A span
  * holds its id already, so the dict's keys were a second pointer to it,
@@ -51,17 +53,20 @@ static PyObject *ID_NAME; /* "id" */
 
 #define SpanIndex_CheckExact(o) (Py_TYPE(o) == &SpanIndexType)
 
-/* A span's id (a new reference; NULL with an error). */
+/* An item's key (a new reference; NULL with an error): a span's id, a
+ * sample state's (task, sample_id, epoch). */
 static PyObject *span_key(PyObject *span) {
     if (PyObject_TypeCheck(span, &SpanCoreType)) return span_id_get(span, NULL);
+    if (is_keyed_state(span)) return state_key((SampleState *)span);
     return PyObject_GetAttr(span, ID_NAME);
 }
 
-/* The hash of a span's id; -1 with an error. */
+/* The hash of an item's key; -1 with an error. */
 static Py_hash_t span_key_hash(PyObject *span) {
     PyObject *id;
     Py_hash_t hash;
     if (PyObject_TypeCheck(span, &SpanCoreType)) return span_id_hash((SpanCore *)span);
+    if (is_keyed_state(span)) return ((SampleState *)span)->key_hash;
     if ((id = span_key(span)) == NULL) return -1;
     hash = PyObject_Hash(id);
     Py_DECREF(id);
@@ -75,11 +80,25 @@ static int same_str(PyObject *a, PyObject *b) {
            memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * PyUnicode_KIND(a)) == 0;
 }
 
-/* Whether the span's id equals `key` (whose hash is `hash`): 1, 0, or -1
+/* Whether a sample state's key equals `key`, a tuple (whose hash is
+ * `hash`), as tuples compare: 1, 0, or -1 with an error. */
+static int state_key_matches(SampleState *state, PyObject *key, Py_hash_t hash) {
+    PyObject *mine[3] = {state->task, state->sample_id, state->epoch};
+    if (state->key_hash != hash || PyTuple_GET_SIZE(key) != 3) return 0;
+    for (int k = 0; k < 3; k++) {
+        PyObject *theirs = PyTuple_GET_ITEM(key, k);
+        int same = mine[k] == theirs ? 1 : PyObject_RichCompareBool(mine[k], theirs, Py_EQ);
+        if (same <= 0) return same;
+    }
+    return 1;
+}
+
+/* Whether the item's key equals `key` (whose hash is `hash`): 1, 0, or -1
  * with an error. */
 static int span_key_matches(PyObject *span, PyObject *key, Py_hash_t hash) {
     PyObject *id;
     int same;
+    if (is_keyed_state(span) && PyTuple_CheckExact(key)) return state_key_matches((SampleState *)span, key, hash);
     if (PyObject_TypeCheck(span, &SpanCoreType)) {
         SpanCore *s = (SpanCore *)span;
         if (s->flags & ID_INLINE) {
@@ -183,7 +202,7 @@ static PyObject *index_put(SpanIndex *ix, PyObject *key, Py_hash_t hash, PyObjec
     Py_ssize_t i;
     if ((same = span_key_matches(span, key, hash)) <= 0) {
         if (same == 0)
-            PyErr_SetString(PyExc_ValueError, "a run's spans are filed under their own ids: key != span.id");
+            PyErr_SetString(PyExc_ValueError, "a span (or sample state) is filed under its own id (key) only");
         return NULL;
     }
     if (ix->slots == NULL || (size_t)(ix->filled + 1) * 3 > (ix->mask + 1) * 2) {

@@ -94,10 +94,14 @@ def release(run: Run) -> None:
     span → run, run → anomaly row → span → run) so reference counting frees
     it: the app freezes long-lived objects out of the cyclic GC's reach
     (see `TraceApp.read_sources`), so the GC would never collect them.
-    `span.run` stays: a view may still be drawing the span."""
+    `span.run` stays: a view may still be drawing the span. A sample's node
+    may read its attributes from its decoder's state, which holds it
+    (`_sample.h`): they are read once more and held as they read."""
     for span in run.spans.values():
         span.parent = None
         span.children = None
+        if span.kind == "sample":
+            span.attributes = span.attributes
     run.spans.clear()
     run.lately_active.clear()
     run.synthetic_spans = 0

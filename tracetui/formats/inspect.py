@@ -32,7 +32,7 @@ from tracetui.clock import as_of
 from tracetui.formats.jsonutil import as_float, loads
 from tracetui.model import (
     CANCELLED, ERROR, LATELY_KEPT, OFFSET_BITS, OK, PLAUSIBLE_TIME, RUNNING, TIMEOUT, AnomalyRow,
-    EventLog, LogColumns, Run, Span, SpanCore, pack_offset, RUN_TASK_DETAIL, sample_node_id, task_name,
+    EventLog, LogColumns, Run, Span, SpanCore, SpanIndex, pack_offset, RUN_TASK_DETAIL, sample_node_id, task_name,
     task_node_id,
 )
 from tracetui.skipped import Lead
@@ -353,7 +353,9 @@ class _SampleSlots:
 
     __slots__ = ("node", "open", "errors", "cancels", "ended", "last_seen", "interrupted")
 
-    def __init__(self, node: Span) -> None:
+    def __init__(self, node: Span, key: tuple | None = None) -> None:
+        # (`key`: what it is filed under; the C state holds it, this one
+        # is filed in a dict, which does)
         self.node = node
         #: Actions of this sample entered and not yet closed, oldest first:
         #: a list while there are any, else an empty tuple (an empty list
@@ -435,7 +437,9 @@ class InspectDecoder:
         self._see_writer(is_live(self.path, self._opened))
         #: Its eval was seen running here and then gone (`check_writer`).
         self._writer_died = False
-        self._samples: dict[tuple, _Sample] = {}
+        #: Its samples' states by (task, sample_id, epoch): where C is built
+        #: a SpanIndex, each state holding its own key (`_sample.h`), else a dict.
+        self._samples: dict[tuple, _Sample] = SpanIndex() if _Sample is not _SampleSlots else {}
         self._tasks: dict[str, Span] = {}
         #: The model each task runs with, from its `Run Task` record.
         self._task_models: dict[str, str] = {}
@@ -799,17 +803,19 @@ class InspectDecoder:
             node.synthetic = True
             self.run.synthetic_spans += 1
             node.status = OK
+            state = _Sample(node, key)
             if key[1] is sample_id and SpanCore is not None:
-                # Read as the dict below, not held as one (`_span.h`); not a
-                # key spelled by `repr`, which holds other values.
-                node.attributes_of_key(key)
+                # Read as the dict below from the key (the C state's, which
+                # holds it), not held as one (`_span.h`); not a key spelled
+                # by `repr`, which holds other values.
+                node.attributes_of_key(key if type(state) is _SampleSlots else state)
             else:
                 node.attributes = {"task": task, "sample_id": sample_id, "epoch": epoch}
             task_node = self._task(name)
             self._attach(node, task_node)
             counts = self._task_counts.setdefault(task_node.id, {RUNNING: 0, ERROR: 0, OK: 0, CANCELLED: 0})
             counts[OK] += 1
-            state = self._samples[key] = _Sample(node)
+            self._samples[key] = state
             self._task_samples.setdefault(name, []).append(state)
         return state
 
