@@ -600,23 +600,6 @@ static int span_id_set(PyObject *span, PyObject *value, void *closure) {
     return 0;
 }
 
-/* The hash of the span's id, as `hash(span.id)` (Python hashes an ASCII
- * str by its bytes); -1 with an error (or none). */
-static Py_hash_t span_id_hash(SpanCore *s) {
-    if (s->flags & ID_INLINE) {
-#if PY_VERSION_HEX >= 0x030E0000
-        return Py_HashBuffer(s->id.text + 1, s->id.text[0]);
-#else
-        return _Py_HashBytes(s->id.text + 1, s->id.text[0]);
-#endif
-    }
-    if (s->id.object == NULL) {
-        PyErr_SetString(PyExc_AttributeError, "id");
-        return -1;
-    }
-    return PyObject_Hash(s->id.object);
-}
-
 static int span_traverse(SpanCore *s, visitproc visit, void *arg) {
     Py_VISIT(ID_OBJECT(s));
     Py_VISIT(s->run);
