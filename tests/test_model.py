@@ -425,8 +425,8 @@ def test_a_samples_attributes_read_as_a_dict_of_its_key(tmp_path):
         assert node.attributes is not node.attributes, "made at each read"
         assert not any(type(o) is dict for o in gc.get_referents(node))
         assert samples["list"].attributes is samples["list"].attributes, "a dict of its own"
-    node.attributes["task"] = "changed"
-    assert node.attributes["task"] == "t"
+        node.attributes["task"] = "changed"  # (a plain slot's dict would change: C's is made anew)
+        assert node.attributes["task"] == "t"
     node.attributes = {"model": "m"}
     assert node.attributes == {"model": "m"} and node.attributes is node.attributes
     if SpanCore is not None:
