@@ -43,6 +43,14 @@
  * of the same type, perhaps another one: nothing compares kinds or
  * statuses by `is` but C, which compares codes.
  *
+ * Its id, if an ASCII str of up to 23 characters (an Inspect action's is
+ * 22), is held in the span itself, its length and its characters in 24
+ * bytes where the pointer took 8 (`ID_INLINE`): the span is 144 bytes,
+ * where a str of 71 bytes stood beside its 128. Read, it is a new str;
+ * any other id is held as the object. A run's spans are filed under
+ * their ids by a `SpanIndex` (`_spanindex.h`), which compares a key with
+ * the id where it lies, so no str of it is kept anywhere.
+ *
  * The other fields are plain members, as `__slots__` would make them, so
  * the decoder finds them by offset as before (`offset_of`). */
 

@@ -60,14 +60,15 @@ static PyObject *ID_NAME; /* "id" */
  * a probe reads a span only where the hash is the one sought. */
 #define HASH32(hash) ((uint32_t)(size_t)(hash))
 
-/* The last type seen to be a SpanCore (model.Span): PyObject_TypeCheck
- * walks a subclass's bases each time. */
+/* The last type seen to be a SpanCore (model.Span, nearly always), held:
+ * PyObject_TypeCheck walks a subclass's bases each time. */
 static PyTypeObject *SPAN_CORE_SEEN;
 
 static int is_span_core(PyObject *obj) {
     if (Py_TYPE(obj) == SPAN_CORE_SEEN) return 1;
     if (!PyObject_TypeCheck(obj, &SpanCoreType)) return 0;
-    SPAN_CORE_SEEN = Py_TYPE(obj); /* (a static type or model's, which lives as long) */
+    /* (a reference kept: a type freed could leave its address to another) */
+    Py_XSETREF(SPAN_CORE_SEEN, (PyTypeObject *)Py_NewRef(Py_TYPE(obj)));
     return 1;
 }
 
@@ -90,13 +91,15 @@ static int same_str(PyObject *a, PyObject *b) {
  * `hash`), as tuples compare: 1, 0, or -1 with an error. */
 static int state_key_matches(SampleState *state, PyObject *key, Py_hash_t hash) {
     PyObject *mine[3] = {state->task, state->sample_id, state->epoch};
+    int same = 1;
     if (state->key_hash != hash || PyTuple_GET_SIZE(key) != 3) return 0;
-    for (int k = 0; k < 3; k++) {
+    Py_INCREF(state); /* (held while an `__eq__` runs, whatever it does to the index) */
+    for (int k = 0; k < 3 && same > 0; k++) {
         PyObject *theirs = PyTuple_GET_ITEM(key, k);
-        int same = mine[k] == theirs ? 1 : PyObject_RichCompareBool(mine[k], theirs, Py_EQ);
-        if (same <= 0) return same;
+        same = mine[k] == theirs ? 1 : PyObject_RichCompareBool(mine[k], theirs, Py_EQ);
     }
-    return 1;
+    Py_DECREF(state);
+    return same;
 }
 
 /* Whether the item's key equals `key` (whose hash is `hash`): 1, 0, or -1
@@ -277,6 +280,7 @@ static int arg_count(const char *name, Py_ssize_t n, Py_ssize_t min, Py_ssize_t 
     return 0;
 }
 
+/* A key's hash, as a dict takes it (a str's kept in it, once made). */
 static Py_hash_t id_hash(PyObject *key) {
     if (PyUnicode_CheckExact(key) && ((PyASCIIObject *)key)->hash != -1) return ((PyASCIIObject *)key)->hash;
     return PyObject_Hash(key);
