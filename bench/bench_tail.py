@@ -45,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from array import array
 from datetime import datetime, timezone
 
 PAD = "x" * 180  # brings lines to about Inspect's 400 bytes
@@ -133,11 +134,14 @@ class Visibility:
 
     def __init__(self, warmup_until: float) -> None:
         self.next = 0
-        self.latencies: list[float] = []
+        # Arrays, not lists of floats: this process is the app's, and its
+        # RSS per span added is the figure (a float and its list slot, 32
+        # bytes, for each of two records a span was ~64 B of it).
+        self.latencies = array("d")
         self.warmup_until = warmup_until
         self.pending: list[float] = []
         #: App reader: latency to the span reaching the UI thread (before its frame).
-        self.applied: list[float] = []
+        self.applied = array("d")
         #: The worst latency of the lines written in each second (epoch second → s).
         self.worst: dict[int, float] = {}
 
