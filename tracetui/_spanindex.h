@@ -107,7 +107,6 @@ static int state_key_matches(SampleState *state, PyObject *key, Py_hash_t hash) 
 static int span_key_matches(PyObject *span, PyObject *key, Py_hash_t hash) {
     PyObject *id;
     int same;
-    if (is_keyed_state(span) && PyTuple_CheckExact(key)) return state_key_matches((SampleState *)span, key, hash);
     if (is_span_core(span)) {
         SpanCore *s = (SpanCore *)span;
         if (s->flags & ID_INLINE) {
@@ -121,8 +120,10 @@ static int span_key_matches(PyObject *span, PyObject *key, Py_hash_t hash) {
                 return (held == -1 || held == hash) && same_str(id, key);
             }
         }
+    } else if (is_keyed_state(span) && PyTuple_CheckExact(key)) {
+        return state_key_matches((SampleState *)span, key, hash);
     }
-    if ((id = span_key(span)) == NULL) return -1;
+    if ((id = span_key(span)) == NULL) return -1; /* (any other item or key: as Python compares) */
     same = PyObject_RichCompareBool(id, key, Py_EQ);
     Py_DECREF(id);
     return same;
@@ -317,11 +318,17 @@ static int index_traverse(SpanIndex *ix, visitproc visit, void *arg) {
 
 static Py_ssize_t index_length(SpanIndex *ix) { return ix->count; }
 
+/* The span filed under `key`, borrowed, its key's hash in *hash; NULL if
+ * none (an error set if the key could not be hashed or compared). */
+static PyObject *index_lookup(SpanIndex *ix, PyObject *key, Py_hash_t *hash) {
+    if ((*hash = id_hash(key)) == -1 && PyErr_Occurred()) return NULL;
+    return index_get(ix, key, *hash);
+}
+
 static PyObject *index_subscript(SpanIndex *ix, PyObject *key) {
-    Py_hash_t hash = id_hash(key);
-    PyObject *span;
-    if (hash == -1 && PyErr_Occurred()) return NULL;
-    if ((span = index_get(ix, key, hash)) == NULL) {
+    Py_hash_t hash;
+    PyObject *span = index_lookup(ix, key, &hash);
+    if (span == NULL) {
         if (!PyErr_Occurred()) key_error(key);
         return NULL;
     }
@@ -341,9 +348,8 @@ static int index_ass_subscript(SpanIndex *ix, PyObject *key, PyObject *span) {
 }
 
 static int index_contains(SpanIndex *ix, PyObject *key) {
-    Py_hash_t hash = id_hash(key);
-    if (hash == -1 && PyErr_Occurred()) return -1;
-    if (index_get(ix, key, hash) != NULL) return 1;
+    Py_hash_t hash;
+    if (index_lookup(ix, key, &hash) != NULL) return 1;
     return PyErr_Occurred() ? -1 : 0;
 }
 
@@ -351,8 +357,7 @@ static PyObject *index_get_method(SpanIndex *ix, PyObject *const *args, Py_ssize
     Py_hash_t hash;
     PyObject *span;
     if (!arg_count("get", nargs, 1, 2)) return NULL;
-    if ((hash = id_hash(args[0])) == -1 && PyErr_Occurred()) return NULL;
-    if ((span = index_get(ix, args[0], hash)) != NULL) return Py_NewRef(span);
+    if ((span = index_lookup(ix, args[0], &hash)) != NULL) return Py_NewRef(span);
     if (PyErr_Occurred()) return NULL;
     return Py_NewRef(nargs > 1 ? args[1] : Py_None);
 }
@@ -361,8 +366,7 @@ static PyObject *index_setdefault(SpanIndex *ix, PyObject *const *args, Py_ssize
     Py_hash_t hash;
     PyObject *span;
     if (!arg_count("setdefault", nargs, 2, 2)) return NULL;
-    if ((hash = id_hash(args[0])) == -1 && PyErr_Occurred()) return NULL;
-    if ((span = index_get(ix, args[0], hash)) != NULL) return Py_NewRef(span);
+    if ((span = index_lookup(ix, args[0], &hash)) != NULL) return Py_NewRef(span);
     if (PyErr_Occurred() || (span = index_put(ix, args[0], hash, args[1], 1)) == NULL) return NULL;
     return Py_NewRef(span);
 }
