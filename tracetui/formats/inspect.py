@@ -967,6 +967,16 @@ class InspectDecoder:
                     old_sample.open.remove(span)
                     if not old_sample.open:
                         old_sample.open = ()
+                    self._stale[old_sample] = None
+            # The span stays where it was first placed, which may be under
+            # another sample (a hostile log's id reused): that sample's node
+            # is widened below and a child of it runs again, so its status
+            # is told anew. Not telling it left it as the batches had cut
+            # the log: running read whole, done when followed (a property
+            # test, in CI).
+            home = self._sample_above(span)
+            if home is not None and home is not sample:
+                self._stale[home] = None
         span.detail = detail
         span.origin = pack_offset((), offset)
         self._open[trace_id] = (span, sample)
@@ -999,6 +1009,22 @@ class InspectDecoder:
             else:
                 sample.open = [span]
             self._stale[sample] = None  # (`_refresh_sample`, inline)
+
+    def _sample_above(self, span: Span) -> _Sample | None:
+        """The sample whose node `span` lies under, if any: found by the
+        key its node's attributes name (as `_sample_for` files it)."""
+        node = span.parent
+        while node is not None and not (node.synthetic and node.kind == "sample"):
+            node = node.parent
+        if node is None:
+            return None
+        attributes = node.attributes or {}
+        key = (attributes.get("task"), attributes.get("sample_id"), attributes.get("epoch"))
+        try:
+            state = self._samples.get(key)
+        except TypeError:  # filed under its parts' `repr` (`_sample_for`)
+            state = self._samples.get(tuple(map(repr, key)))
+        return state if state is not None and state.node is node else None
 
     @staticmethod
     def _parent_in(sample: _Sample | None, action: str) -> Span | None:
