@@ -3201,6 +3201,38 @@ async def test_following_never_freezes_garbage_for_good(live_log, monkeypatch):
         assert gone() is None
 
 
+@pytest.mark.parametrize("spans_to_freeze, frozen", [(5, True), (10 ** 9, False)])
+async def test_following_freezes_once_enough_spans_came(live_log, monkeypatch, spans_to_freeze, frozen):
+    """While following, what is alive is frozen once FREEZE_SPANS more
+    spans are held than at the last freeze (or FREEZE_INTERVAL after it),
+    not at every change: each freeze keeps for good the cycles it finds
+    alive that die later (Textual's render caches make some)."""
+    import gc
+
+    monkeypatch.setattr(app_module, "FREEZE_INTERVAL", 1e9)
+    monkeypatch.setattr(app_module, "FREEZE_SPANS", spans_to_freeze)
+    path = live_log
+    app = make_app(path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        freezes = []
+        freeze = gc.freeze
+        monkeypatch.setattr(gc, "freeze", lambda: (freezes.append(time.monotonic()), freeze()))
+        rec = {"timestamp": "2026-11-23T05:40:00+00:00", "level": "TRACE", "message": "m",
+               "action": "Model", "detail": "d", "event": "enter", "start_time": NOW - 1}
+        for k in range(12):
+            with open(path, "a") as f:
+                f.write(json.dumps({**rec, "trace_id": f"F{k}"}) + "\n")
+            await pilot.pause(0.05)
+        for _ in range(40):
+            if any("F11" in run.spans for run in app.store.runs.values()):
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(0.2)
+        assert any("F11" in run.spans for run in app.store.runs.values())
+        assert bool(freezes) is frozen, freezes
+
+
 async def test_while_loading_each_slice_is_frozen_out_of_the_collectors_reach(tmp_path, monkeypatch):
     """A big log loads a slice at a time, a few a pass. While it loads,
     what each slice adds is frozen at once: left young, the collections

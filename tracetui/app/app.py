@@ -96,16 +96,20 @@ FLOWING = 1.0
 SETTLED_INTERVAL = 1.0
 #: At most this often the UI is told about a bulk load in progress (s).
 LOAD_UPDATE_INTERVAL = 0.5
-#: While following (a load freezes each pass), how often what is alive is
-#: frozen out of the cyclic GC's reach, after a full collection (s); dropped
-#: runs free themselves (`store.release`). Not every second: what a freeze
-#: finds alive and dies later in a cycle is never collected, and Textual's
-#: render caches make such cycles all the time (a `Strip` caching itself
-#: in its own `FIFOCache`). Following 1,000 lines/s for 60 s, freezing
-#: each second left 29,470 such objects for good (FIFOCaches, Segments,
-#: Strips: ~70 B a span added); every 30 s, 5,738. What stays unfrozen
-#: meanwhile, a half-minute's worth, is what a full collection scans.
-FREEZE_INTERVAL = 30.0
+#: While following (a load freezes each pass), what is alive is frozen out
+#: of the cyclic GC's reach, after a full collection, once this many more
+#: spans are held than at the last freeze (every 30 s at 1,000 lines/s):
+#: what stays unfrozen meanwhile is what a full collection scans.
+FREEZE_SPANS = 15_000
+#: ... or once this long (s) has passed since the last freeze, if anything
+#: came. Not every second, nor every 30 s: each freeze keeps for good what
+#: it finds alive and dies later in a reference cycle, and Textual's render
+#: caches make such cycles all the time (a `Strip` caching itself in its own
+#: `FIFOCache`). Following 1,000 lines/s for 60 s, freezing each second left
+#: 29,470 such objects; each freeze keeps ~400 (33 KB): every 30 s, that
+#: was 4 MB an hour however slowly the log grew. Runs dropped free
+#: themselves (`store.release`).
+FREEZE_INTERVAL = 600.0
 #: How often directories are rescanned for new trace files (s).
 RESCAN_INTERVAL = 1.0
 #: The detail pane follows the tree cursor after it rests this long (s),
@@ -427,6 +431,8 @@ class TraceApp(KeysInOrder):
         #: How many held archives were let go: a pass of the reader that
         #: began before one was does not end the load it starts.
         self._releases = 0
+        #: Spans held at the reader's last freeze (`_freeze_due`).
+        self._held_at_freeze = 0
         self._closing = False
         #: Files this app exported (and their `.part` while written): a
         #: watched directory that holds them does not read them as sources.
@@ -661,6 +667,20 @@ class TraceApp(KeysInOrder):
         finally:
             wakeup.close()
 
+    def _spans_held(self) -> int:
+        with self.store.lock:
+            return sum(len(run.spans) for run in self.store.runs.values())
+
+    def _freeze_due(self, since_freeze: float) -> bool:
+        """While following: whether what is alive is to be frozen now
+        (FREEZE_SPANS, FREEZE_INTERVAL)."""
+        if since_freeze > FREEZE_INTERVAL:
+            return True
+        held = self._spans_held()
+        # (Runs dropped since: what comes after counts from here.)
+        self._held_at_freeze = min(self._held_at_freeze, held)
+        return held - self._held_at_freeze >= FREEZE_SPANS
+
     def _read_sources(self, wakeup: FileWakeup) -> None:
         worker = get_current_worker()
         if self._first_slices is not None:
@@ -709,7 +729,7 @@ class TraceApp(KeysInOrder):
             if self.awaited:
                 pending |= self._open_awaited()
             loaded = self.loading and not behind and releases == self._releases
-            if loaded or (changed and (self.loading or now - last_freeze > FREEZE_INTERVAL)):
+            if loaded or (changed and (self.loading or self._freeze_due(now - last_freeze))):
                 # Loading and following keep adding objects that live as
                 # long as the app; left in the GC's generations, every full
                 # collection rescans all of them (seconds, with millions
@@ -731,6 +751,7 @@ class TraceApp(KeysInOrder):
                     pending = True
                 last_freeze = now
                 if not self.loading:
+                    self._held_at_freeze = self._spans_held()
                     gc.collect()
                 gc.freeze()
                 if loaded:
