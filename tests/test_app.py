@@ -3168,6 +3168,14 @@ async def test_a_killed_eval_stops_being_live_and_every_pane_ages_alike(tmp_path
         writer.wait()
 
 
+def _append_enter(path: str, trace_id: str) -> None:
+    """A Model action entered a second ago, appended to a followed log."""
+    rec = {"timestamp": "2026-11-23T05:40:00+00:00", "level": "TRACE", "message": "m", "action": "Model",
+           "detail": "d", "event": "enter", "start_time": NOW - 1, "trace_id": trace_id}
+    with open(path, "a") as f:
+        f.write(json.dumps(rec) + "\n")
+
+
 async def test_following_never_freezes_garbage_for_good(live_log, monkeypatch):
     """The reader freezes what is alive out of the cyclic GC's reach every
     FREEZE_INTERVAL while data flows (here every 0.3 s). Garbage cycles
@@ -3190,11 +3198,8 @@ async def test_following_never_freezes_garbage_for_good(live_log, monkeypatch):
         gone = weakref.ref(garbage)
         gc.collect()  # alive now: it goes to the oldest generation
         del garbage  # garbage from here on, found only by a full collection
-        rec = {"timestamp": "2026-11-23T05:40:00+00:00", "level": "TRACE", "message": "m",
-               "action": "Model", "detail": "d", "event": "enter", "start_time": NOW - 1}
         for k in range(30):
-            with open(path, "a") as f:
-                f.write(json.dumps({**rec, "trace_id": f"G{k}"}) + "\n")
+            _append_enter(path, f"G{k}")
             await pilot.pause(0.1)
             if gone() is None:
                 break
@@ -3218,11 +3223,8 @@ async def test_following_freezes_once_enough_spans_came(live_log, monkeypatch, s
         freezes = []
         freeze = gc.freeze
         monkeypatch.setattr(gc, "freeze", lambda: (freezes.append(time.monotonic()), freeze()))
-        rec = {"timestamp": "2026-11-23T05:40:00+00:00", "level": "TRACE", "message": "m",
-               "action": "Model", "detail": "d", "event": "enter", "start_time": NOW - 1}
         for k in range(12):
-            with open(path, "a") as f:
-                f.write(json.dumps({**rec, "trace_id": f"F{k}"}) + "\n")
+            _append_enter(path, f"F{k}")
             await pilot.pause(0.05)
         for _ in range(40):
             if any("F11" in run.spans for run in app.store.runs.values()):
