@@ -106,8 +106,8 @@ FREEZE_SPANS = 15_000
 #: it finds alive and dies later in a reference cycle, and Textual's render
 #: caches make such cycles all the time (a `Strip` caching itself in its own
 #: `FIFOCache`). Following 1,000 lines/s for 60 s, freezing each second left
-#: 29,470 such objects; each freeze keeps ~400 (33 KB): every 30 s, that
-#: was 4 MB an hour however slowly the log grew. Runs dropped free
+#: 29,470 such objects; each freeze keeps ~400 (33–38 KB): every 30 s,
+#: that was ~4.5 MB an hour however slowly the log grew. Runs dropped free
 #: themselves (`store.release`).
 FREEZE_INTERVAL = 600.0
 #: How often directories are rescanned for new trace files (s).
