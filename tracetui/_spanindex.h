@@ -405,6 +405,10 @@ typedef struct {
     unsigned long long moves;
 } SpanIndexIter;
 
+/* (`holder_dealloc` reads an iterator's index where a view's lies.) */
+_Static_assert(offsetof(SpanIndexIter, index) == offsetof(SpanIndexView, index),
+               "an iterator's index lies where a view's does");
+
 static PyObject *iter_new(SpanIndex *ix, int what, int backwards) {
     SpanIndexIter *it = PyObject_GC_New(SpanIndexIter, &SpanIndexIterType);
     if (it == NULL) return NULL;
@@ -445,14 +449,16 @@ static PyObject *iter_next(SpanIndexIter *it) {
     }
 }
 
-static void iter_dealloc(SpanIndexIter *it) {
-    PyObject_GC_UnTrack(it);
-    Py_XDECREF(it->index);
-    PyObject_GC_Del(it);
+/* A view's or an iterator's dealloc and traverse: each holds only its
+ * index, the first field of both (an iterator's starts as a view's). */
+static void holder_dealloc(SpanIndexView *holder) {
+    PyObject_GC_UnTrack(holder);
+    Py_XDECREF(holder->index);
+    PyObject_GC_Del(holder);
 }
 
-static int iter_traverse(SpanIndexIter *it, visitproc visit, void *arg) {
-    Py_VISIT(it->index);
+static int holder_traverse(SpanIndexView *holder, visitproc visit, void *arg) {
+    Py_VISIT(holder->index);
     return 0;
 }
 
@@ -472,8 +478,8 @@ static PyTypeObject SpanIndexIterType = {
     .tp_name = "tracetui._fastindex.SpanIndexIterator",
     .tp_basicsize = sizeof(SpanIndexIter),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_dealloc = (destructor)iter_dealloc,
-    .tp_traverse = (traverseproc)iter_traverse,
+    .tp_dealloc = (destructor)holder_dealloc,
+    .tp_traverse = (traverseproc)holder_traverse,
     .tp_iter = PyObject_SelfIter,
     .tp_iternext = (iternextfunc)iter_next,
     .tp_methods = iter_methods,
@@ -486,17 +492,6 @@ static PyObject *view_new(SpanIndex *ix, int what) {
     view->what = what;
     PyObject_GC_Track(view);
     return (PyObject *)view;
-}
-
-static void view_dealloc(SpanIndexView *view) {
-    PyObject_GC_UnTrack(view);
-    Py_DECREF(view->index);
-    PyObject_GC_Del(view);
-}
-
-static int view_traverse(SpanIndexView *view, visitproc visit, void *arg) {
-    Py_VISIT(view->index);
-    return 0;
 }
 
 static Py_ssize_t view_length(SpanIndexView *view) { return view->index->count; }
@@ -515,8 +510,8 @@ static PyTypeObject SpanIndexViewType = {
     .tp_name = "tracetui._fastindex.SpanIndexView",
     .tp_basicsize = sizeof(SpanIndexView),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_dealloc = (destructor)view_dealloc,
-    .tp_traverse = (traverseproc)view_traverse,
+    .tp_dealloc = (destructor)holder_dealloc,
+    .tp_traverse = (traverseproc)holder_traverse,
     .tp_iter = (getiterfunc)view_iter,
     .tp_as_sequence = &view_as_sequence,
     .tp_methods = view_methods,
