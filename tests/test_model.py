@@ -434,6 +434,41 @@ def test_a_samples_attributes_read_as_a_dict_of_its_key(tmp_path):
             node.attributes_of_key(("t", 7))
 
 
+
+def test_a_samples_name_reads_from_its_key(tmp_path):
+    """A sample's node is named "sample {sample_id}" and " · epoch {epoch}"
+    unless it has none, whether the decoder's C or Python made it (the
+    first sample of a task is Python's, the others C's), read from its key
+    where C is built: no str of its own, a new one at each read. Its name
+    or attributes set, it holds the name it had or was given, and a name
+    set is what it reads; a span without a key is not named by one."""
+    ids = [7, "s-2", "ünï", 2.5, 8]
+    lines = [_rec("enter", f"a{k}", sample, start_time=1.0e9) for k, sample in enumerate(ids)]
+    lines += [_rec("enter", "e0", 3, start_time=1.0e9, epoch=None), _rec("enter", "e1", 4, start_time=1.0e9, epoch=None)]
+    path = tmp_path / "trace-5.log"
+    path.write_text("\n".join(lines) + "\n")
+    decoder = InspectDecoder(Store(), str(path))
+    decoder.feed(FileFollower(str(path)).poll(final=True).lines)
+    names = {span.attributes["sample_id"]: span for span in decoder.run.spans.values() if span.kind == "sample"}
+    want = {7: "sample 7 · epoch 1", "s-2": "sample s-2 · epoch 1", "ünï": "sample ünï · epoch 1",
+            2.5: "sample 2.5 · epoch 1", 8: "sample 8 · epoch 1", 3: "sample 3", 4: "sample 4"}
+    assert {sample: node.name for sample, node in names.items()} == want
+    assert all(type(node.name) is str and node.name.isascii() == want[s].isascii() for s, node in names.items())
+    if SpanCore is None:
+        return
+    node = names[8]
+    assert node.name is not node.name, "made at each read"
+    assert not any(type(o) is str and "epoch" in o for o in gc.get_referents(node))
+    node.attributes = {"model": "m"}
+    assert node.name == "sample 8 · epoch 1" and node.name is node.name, "held once its key went"
+    node = names[7]
+    node.name = "renamed"
+    assert node.name == "renamed" and node.attributes["sample_id"] == 7
+    plain = Span("x", decoder.run, "n")
+    with pytest.raises(TypeError):
+        plain.name_from_key()
+    assert plain.name == "n"
+
 def _twin_log_class():
     """`EventLog` on `_EventLogSlots`, as where C is not built."""
     from tracetui import model

@@ -72,7 +72,7 @@ static PyObject *LOG_COLUMNS;     /* model.LogColumns */
 static PyObject *SAMPLE_PREFIX, *TASK_PREFIX;
 static PyObject *SAMPLE_ERROR;    /* inspect.SAMPLE_ERROR: a sample's failure, Python's to tell */
 static PyObject *NO_TASK; /* model.task_name(None) */
-static PyObject *ONE, *EMPTY_STR, *COLON, *SAMPLE_KIND, *SAMPLE_LABEL, *EPOCH_LABEL;
+static PyObject *ONE, *EMPTY_STR, *COLON, *SAMPLE_KIND;
 static PyObject *EMPTY_TUPLE, *OFFSET_SHIFT, *CANCELS_SINCE, *SAMPLE_FOR, *ADD, *COLUMNS, *TRACE;
 static double PLAUSIBLE_TIME;
 /* Read from the context at each call, as Python reads the module's globals
@@ -585,37 +585,6 @@ static PyObject *item_of_type(PyObject *d, PyObject *key, PyTypeObject *type) {
     return value != NULL && Py_IS_TYPE(value, type) ? value : NULL;
 }
 
-/* The parts, all str, joined: in one copy where each is of one byte a
- * character (as a sample's id and label nearly always are), else by
- * PyUnicode_Join. A string of ASCII only must be made as such (what
- * `str.isascii` and its UTF-8 form read), so the result is ASCII unless a
- * part is not. */
-static PyObject *concat(PyObject *const *parts, Py_ssize_t n) {
-    Py_ssize_t length = 0, k;
-    Py_UCS4 widest = 127;
-    PyObject *text;
-    Py_UCS1 *out;
-    for (k = 0; k < n; k++) {
-        if (PyUnicode_KIND(parts[k]) != PyUnicode_1BYTE_KIND) {
-            PyObject *tuple = PyTuple_New(n), *joined;
-            if (tuple == NULL) return NULL;
-            for (Py_ssize_t j = 0; j < n; j++) PyTuple_SET_ITEM(tuple, j, Py_NewRef(parts[j]));
-            joined = PyUnicode_Join(EMPTY_STR, tuple);
-            Py_DECREF(tuple);
-            return joined;
-        }
-        if (!PyUnicode_IS_ASCII(parts[k])) widest = 255;
-        length += PyUnicode_GET_LENGTH(parts[k]);
-    }
-    if ((text = PyUnicode_New(length, widest)) == NULL) return NULL;
-    out = PyUnicode_1BYTE_DATA(text);
-    for (k = 0; k < n; k++) {
-        memcpy(out, PyUnicode_1BYTE_DATA(parts[k]), PyUnicode_GET_LENGTH(parts[k]));
-        out += PyUnicode_GET_LENGTH(parts[k]);
-    }
-    return text;
-}
-
 /* str(value) of a sample's key field (`key_field`'s `value`, from `v`):
  * an int as JSON spells it (as Python would: no sign, no leading zero),
  * without making it anew from the int (~550 instructions). */
@@ -633,11 +602,11 @@ static PyObject *key_text(PyObject *value, const Value *v, unsigned found, int k
  * doubt, is Python's: NULL, no error). Why: a 1M-line log has 114k
  * samples, and Python took 3.2 us to make each. */
 static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task, PyObject *id_text,
-                            PyObject *epoch, PyObject *epoch_text) {
+                            PyObject *epoch_text) {
     PyObject *run = ctx[1], *spans = ctx[2], *samples = ctx[3], *tasks = ctx[16], *task_counts = ctx[17],
              *task_samples = ctx[18];
     PyObject *name, *task_node, *counts, *listed, *made_ok, *task_id = NULL, *children;
-    PyObject *id = NULL, *label = NULL, *node = NULL, *state = NULL, *count = NULL, *synthetic = NULL,
+    PyObject *id = NULL, *node = NULL, *state = NULL, *count = NULL, *synthetic = NULL,
              *result = NULL;
 
     if (task == Py_None) {
@@ -654,13 +623,12 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
         (made_ok = item_of_type(counts, OK, &PyLong_Type)) == NULL ||
         (children = SLOT(task_node, SPAN.children)) == NULL || !children_kept(children))
         goto done; /* Python's (an error, if any, is Python's to raise there) */
-    /* f"sample:{task_name(task)}:{sample_id}:{epoch}", f"sample {sample_id}[ · epoch {epoch}]"
-     * (PyUnicode_FromFormat took 2.7k instructions a string, a join ~600) */
+    /* f"sample:{task_name(task)}:{sample_id}:{epoch}" (PyUnicode_FromFormat
+     * took 2.7k instructions a string, a join ~600); its name is read from
+     * its key (`name_from_key`) */
     {
         PyObject *id_parts[7] = {SAMPLE_KIND, COLON, name, COLON, id_text, COLON, epoch_text};
-        PyObject *label_parts[4] = {SAMPLE_LABEL, id_text, EPOCH_LABEL, epoch_text};
-        if ((id = concat(id_parts, 7)) == NULL || (label = concat(label_parts, epoch == Py_None ? 2 : 4)) == NULL)
-            goto failed;
+        if ((id = concat(id_parts, 7)) == NULL) goto failed;
     }
     if ((count = PyNumber_Add(made_ok, ONE)) == NULL ||
         (synthetic = get_slot(run, RUN.synthetic_spans)) == NULL || (synthetic = PyNumber_Add(synthetic, ONE)) == NULL)
@@ -668,7 +636,7 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
     /* Nothing is changed before this point. */
     /* Its attributes are the sample's key, read as {"task", "sample_id",
      * "epoch"} (`_span.h`). */
-    if ((node = attached_span(spans, id, 0, run, task_node, children, label, SAMPLE_KIND, EMPTY_STR, OK, Py_None,
+    if ((node = attached_span(spans, id, 0, run, task_node, children, EMPTY_STR, SAMPLE_KIND, EMPTY_STR, OK, Py_None,
                               key, EMPTY_TUPLE, Py_True)) == NULL)
         goto failed;
     ((SpanCore *)node)->flags |= KEYED;
@@ -676,7 +644,9 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
     if (PyDict_SetItem(counts, OK, count) < 0) goto failed;
     /* _Sample(node, key), filed under its key, and its node's attributes
      * read from it (the tuple let go of) */
-    if ((state = (PyObject *)sample_new(node, key)) == NULL || attributes_from_key(node, state) < 0) goto failed;
+    if ((state = (PyObject *)sample_new(node, key)) == NULL || attributes_from_key(node, state) < 0 ||
+        name_from_key((SpanCore *)node) < 0)
+        goto failed;
     if (SpanIndex_CheckExact(samples)) {
         if (index_put((SpanIndex *)samples, key, ((SampleState *)state)->key_hash, state, 0) == NULL) goto failed;
     } else if (PyDict_SetItem(samples, key, state) < 0) {
@@ -691,7 +661,6 @@ done:
     if (task_id == NULL) PyErr_Clear();
     Py_XDECREF(task_id);
     Py_XDECREF(id);
-    Py_XDECREF(label);
     Py_XDECREF(node);
     Py_XDECREF(state);
     Py_XDECREF(count);
@@ -991,7 +960,7 @@ static PyObject *sample_of(PyObject *const *ctx, const Value *v, unsigned found)
             Py_XDECREF(id_text);
             goto done;
         }
-        sample = new_sample(ctx, key, task, id_text, epoch, epoch_text);
+        sample = new_sample(ctx, key, task, id_text, epoch_text);
         Py_DECREF(id_text);
         Py_DECREF(epoch_text);
         if (sample == NULL && !PyErr_Occurred())
@@ -2224,9 +2193,7 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     EMPTY_STR = PyUnicode_FromString("");
     ONE = PyLong_FromLong(1);
     SAMPLE_KIND = PyUnicode_InternFromString("sample");
-    SAMPLE_LABEL = PyUnicode_FromString("sample ");
     COLON = PyUnicode_FromString(":");
-    EPOCH_LABEL = PyUnicode_FromString(" \xc2\xb7 epoch "); /* " · epoch " in UTF-8 */
     CANCELS_SINCE = PyUnicode_InternFromString("_cancels_since");
     SAMPLE_FOR = PyUnicode_InternFromString("_sample_for");
     ADD = PyUnicode_InternFromString("add");
@@ -2234,8 +2201,8 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     TRACE = PyUnicode_InternFromString("TRACE");
     SAMPLE_PREFIX = PyUnicode_FromString(SAMPLE_LINE_START);
     TASK_PREFIX = PyUnicode_FromString(TASK_LINE_START);
-    if (span_core_ready() < 0 || span_index_ready() < 0 || EMPTY_STR == NULL || ONE == NULL || SAMPLE_KIND == NULL || SAMPLE_LABEL == NULL ||
-        COLON == NULL || EPOCH_LABEL == NULL ||
+    if (span_core_ready() < 0 || span_index_ready() < 0 || EMPTY_STR == NULL || ONE == NULL || SAMPLE_KIND == NULL ||
+        COLON == NULL ||
         EMPTY_TUPLE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL ||
         COLUMNS == NULL || TRACE == NULL || SAMPLE_PREFIX == NULL || TASK_PREFIX == NULL)
         return NULL;

@@ -23,7 +23,11 @@
  * new dict {"task": …, "sample_id": …, "epoch": …} each time: 117k
  * samples of a 1M-line log each held a dict of those three (about 200
  * bytes; 48 a span). Nothing changes a span's attributes in place; a
- * setter replaces them.
+ * setter replaces them. Such a node's name, "sample {sample_id}" and
+ * " · epoch {epoch}" if its epoch is not None, is read from the key too
+ * (`NAMED_BY_KEY`, `name_of_key`), made anew at each read: each sample's
+ * own str of ~22 characters took 96 bytes (23 B a span of an Inspect
+ * log, 2026-12-05). Its name set, or its attributes, it holds the name.
  *
  * A span's kind is two bytes and its status one: the code of a string
  * kept in `KINDS` or `STATUSES` (the first 65,533 kinds and 253 statuses
@@ -108,6 +112,7 @@ enum {
     HAS_EXTRA = 4, /* `events` holds its SpanExtra, which holds its events */
     SYNTHETIC_IN_EXTRA = 8, /* `synthetic` is not a bool: its extra holds it */
     ID_INLINE = 16, /* `id` holds the id's characters, not an object */
+    NAMED_BY_KEY = 32, /* KEYED, and its name is read from the key (`name` NULL) */
 };
 
 /* The id held as an object, borrowed (NULL if none or held inline). */
@@ -137,6 +142,10 @@ static PyObject *EVENTS_NAME, *KIND_NAME, *STATUS_NAME, *SYNTHETIC_NAME;
 static PyObject *TASK_NAME, *SAMPLE_ID_NAME, *EPOCH_NAME; /* the keyed attributes' names */
 
 static PyObject *SIXTY_FOUR; /* 64, to shift an origin by */
+
+/* A sample's name's words, "sample " and " · epoch " (`name_of_key`), and
+ * "" (a format spec). */
+static PyObject *SAMPLE_LABEL, *EPOCH_LABEL, *EMPTY_SPEC;
 
 static PyTypeObject SpanCoreType;
 
@@ -251,6 +260,8 @@ static int span_cell_set(PyObject *span, PyObject *value, void *which) {
  * borrowed, and whether an object is a state with a key. */
 static PyObject *sample_key_item(PyObject *state, int k);
 static int is_keyed_state(PyObject *obj);
+/* A span whose name is read from its key made to hold it (below). */
+static int hold_name(SpanCore *s);
 
 /* Part `k` of a KEYED span's key: its key tuple's, or its state's. */
 static PyObject *key_item(PyObject *key, int k) {
@@ -281,6 +292,7 @@ static int span_attributes_set(PyObject *span, PyObject *value, void *closure) {
         PyErr_SetString(PyExc_AttributeError, "a span's attributes cannot be deleted");
         return -1;
     }
+    if (hold_name(s) < 0) return -1;
     Py_XSETREF(s->attributes, Py_NewRef(value));
     s->flags &= ~KEYED;
     return 0;
@@ -294,6 +306,7 @@ static inline int attributes_from_key(PyObject *span, PyObject *key) {
         PyErr_SetString(PyExc_TypeError, "a sample's key is a tuple (task, sample_id, epoch), or its state");
         return -1;
     }
+    if (hold_name(s) < 0) return -1;
     Py_XSETREF(s->attributes, Py_NewRef(key));
     s->flags |= KEYED;
     return 0;
@@ -403,8 +416,65 @@ static int span_coded_set(PyObject *span, PyObject *value, void *which) {
     return coded_set((SpanCore *)span, which != NULL, value, 1);
 }
 
+/* The parts, all str, joined: in one copy where each is of one byte a
+ * character (as a sample's id and label nearly always are), else by
+ * PyUnicode_Join. A string of ASCII only must be made as such (what
+ * `str.isascii` and its UTF-8 form read), so the result is ASCII unless a
+ * part is not. */
+static PyObject *concat(PyObject *const *parts, Py_ssize_t n) {
+    Py_ssize_t length = 0, k;
+    Py_UCS4 widest = 127;
+    PyObject *text;
+    Py_UCS1 *out;
+    for (k = 0; k < n; k++) {
+        if (PyUnicode_KIND(parts[k]) != PyUnicode_1BYTE_KIND) {
+            PyObject *tuple = PyTuple_New(n), *joined;
+            if (tuple == NULL) return NULL;
+            for (Py_ssize_t j = 0; j < n; j++) PyTuple_SET_ITEM(tuple, j, Py_NewRef(parts[j]));
+            joined = PyUnicode_Join(EMPTY_SPEC, tuple);
+            Py_DECREF(tuple);
+            return joined;
+        }
+        if (!PyUnicode_IS_ASCII(parts[k])) widest = 255;
+        length += PyUnicode_GET_LENGTH(parts[k]);
+    }
+    if ((text = PyUnicode_New(length, widest)) == NULL) return NULL;
+    out = PyUnicode_1BYTE_DATA(text);
+    for (k = 0; k < n; k++) {
+        memcpy(out, PyUnicode_1BYTE_DATA(parts[k]), PyUnicode_GET_LENGTH(parts[k]));
+        out += PyUnicode_GET_LENGTH(parts[k]);
+    }
+    return text;
+}
+
+/* A NAMED_BY_KEY span's name, f"sample {sample_id}" and f" · epoch {epoch}"
+ * unless its epoch is None, as `InspectDecoder._sample_for` spells it (a
+ * new reference; NULL with an error). */
+static PyObject *name_of_key(SpanCore *s) {
+    PyObject *epoch = key_item(s->attributes, 2), *parts[4] = {SAMPLE_LABEL, NULL, EPOCH_LABEL, NULL}, *name = NULL;
+    if ((parts[1] = PyObject_Format(key_item(s->attributes, 1), EMPTY_SPEC)) != NULL &&
+        (epoch == Py_None || (parts[3] = PyObject_Format(epoch, EMPTY_SPEC)) != NULL))
+        name = concat(parts, epoch == Py_None ? 2 : 4);
+    Py_XDECREF(parts[1]);
+    Py_XDECREF(parts[3]);
+    return name;
+}
+
+/* A NAMED_BY_KEY span made to hold its name, before its key goes or the
+ * name is read as a kind; 0, or -1 with an error. */
+static int hold_name(SpanCore *s) {
+    if (s->flags & NAMED_BY_KEY) {
+        PyObject *name = name_of_key(s);
+        if (name == NULL) return -1;
+        Py_XSETREF(s->name, name);
+        s->flags &= ~NAMED_BY_KEY;
+    }
+    return 0;
+}
+
 static PyObject *span_name_get(PyObject *span, void *closure) {
     SpanCore *s = (SpanCore *)span;
+    if (s->flags & NAMED_BY_KEY) return name_of_key(s);
     if (s->name == NULL) {
         PyErr_SetString(PyExc_AttributeError, "name");
         return NULL;
@@ -419,6 +489,7 @@ static int span_name_set(PyObject *span, PyObject *value, void *closure) {
         PyErr_SetString(PyExc_AttributeError, "a span's name cannot be deleted");
         return -1;
     }
+    if (hold_name(s) < 0) return -1;
     if (s->kind == CODE_NAME && value != s->name && coded_set(s, 0, s->name, 0) < 0) return -1;
     Py_XSETREF(s->name, Py_NewRef(value));
     return 0;
@@ -559,6 +630,24 @@ static PyObject *span_attributes_of_key(PyObject *span, PyObject *key) {
     Py_RETURN_NONE;
 }
 
+/* Its name read from its key from now on (`NAMED_BY_KEY`); 0, or -1 with
+ * an error (not KEYED). */
+static int name_from_key(SpanCore *s) {
+    if (!(s->flags & KEYED)) {
+        PyErr_SetString(PyExc_TypeError, "only a span holding a sample's key as its attributes is named by it");
+        return -1;
+    }
+    if (s->kind == CODE_NAME && coded_set(s, 0, s->name, 0) < 0) return -1; /* (a kind that was its name stays) */
+    Py_CLEAR(s->name);
+    s->flags |= NAMED_BY_KEY;
+    return 0;
+}
+
+static PyObject *span_name_from_key(PyObject *span, PyObject *unused) {
+    if (name_from_key((SpanCore *)span) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef span_methods[] = {
     {"span_setup", span_setup, METH_VARARGS | METH_STATIC,
      "span_setup(no_extra, extra_type, statuses, kinds)\n\nmodel's NO_EXTRA and SpanExtra, and the statuses and kinds to code first\n"
@@ -566,6 +655,9 @@ static PyMethodDef span_methods[] = {
     {"attributes_of_key", span_attributes_of_key, METH_O,
      "attributes_of_key(key)\n\nHold a sample's key, the tuple (task, sample_id, epoch) or the sample's state, as its\n"
      "attributes: read as a new dict of the three each time."},
+    {"name_from_key", span_name_from_key, METH_NOARGS,
+     "name_from_key()\n\nRead its name from the sample's key it holds (`attributes_of_key`) from now on:\n"
+     "f\"sample {sample_id}\" and f\" · epoch {epoch}\" unless epoch is None, made anew each time."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -628,6 +720,7 @@ static int span_clear(SpanCore *s) {
     Py_CLEAR(s->parent);
     if (s->kind == CODE_NAME) s->kind = CODE_UNSET; /* (its name is cleared) */
     Py_CLEAR(s->name);
+    s->flags &= ~NAMED_BY_KEY;
     Py_CLEAR(s->detail);
     Py_CLEAR(s->attributes);
     Py_CLEAR(s->children);
@@ -688,9 +781,13 @@ static int span_core_ready(void) {
     KIND_NAME = PyUnicode_InternFromString("kind");
     STATUS_NAME = PyUnicode_InternFromString("status");
     SYNTHETIC_NAME = PyUnicode_InternFromString("synthetic");
+    SAMPLE_LABEL = PyUnicode_FromString("sample ");
+    EPOCH_LABEL = PyUnicode_FromString(" \xc2\xb7 epoch "); /* " · epoch " in UTF-8 */
+    EMPTY_SPEC = PyUnicode_FromString("");
     KINDS.codes = PyDict_New();
     STATUSES.codes = PyDict_New();
     if (SIXTY_FOUR == NULL || TASK_NAME == NULL || SAMPLE_ID_NAME == NULL || EPOCH_NAME == NULL ||
+        SAMPLE_LABEL == NULL || EPOCH_LABEL == NULL || EMPTY_SPEC == NULL ||
         EVENTS_NAME == NULL || KIND_NAME == NULL || STATUS_NAME == NULL || SYNTHETIC_NAME == NULL || KINDS.codes == NULL ||
         STATUSES.codes == NULL)
         return -1;

@@ -809,6 +809,9 @@ class InspectDecoder:
                 # holds it), not held as one (`_span.h`); not a key spelled
                 # by `repr`, which holds other values.
                 node.attributes_of_key(key if type(state) is _SampleSlots else state)
+                # And its name, the label above, from the key: not a str of
+                # its own (~96 bytes a sample).
+                node.name_from_key()
             else:
                 node.attributes = {"task": task, "sample_id": sample_id, "epoch": epoch}
             task_node = self._task(name)
