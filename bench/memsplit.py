@@ -65,6 +65,13 @@ def own_extra(span):
     return None if extra is None or extra is getattr(model, "NO_EXTRA", None) else extra
 
 
+def held_children(span):
+    """Its children's list or tuple, if it holds one: an only child held
+    as itself (`_span.h`, `ONLY_CHILD`) reads as a new tuple, not held."""
+    children = span.children
+    return children if children is span.children else None
+
+
 def held_log(span):
     events = span.events
     return events.indices if events is not None and hasattr(events, "indices") else None
@@ -95,7 +102,7 @@ def main() -> None:
         "start floats": held(spans, boxed("start")),
         "duration floats": held(spans, boxed("duration")),
         "origin ints": held(spans, boxed("origin")),
-        "children lists": held(spans, lambda s: s.children),
+        "children lists": held(spans, held_children),
         # (a sample's read from its key, made anew at each read, is not held)
         "attributes dicts": held(spans, lambda s: s.attributes if s.attributes is s.attributes else None),
         "run.spans index": held([run.spans]),

@@ -349,6 +349,41 @@ def test_a_few_children_are_a_tuple_and_more_a_list():
         assert _fastindex.SMALL_FAN_OUT == model.SMALL_FAN_OUT
 
 
+def test_an_only_child_is_held_as_itself_and_reads_as_a_tuple(tmp_path):
+    """Where C is built, a span whose children are a tuple of one span
+    holds that span itself (56 bytes less), read as a new tuple of it;
+    anything else set is held as set. The decoder's C keeps a sample's or
+    an action's only child so too, and a second one makes them a tuple."""
+    run = Run("r", "r", "inspect")
+    parent, kid, other = Span("p", run), Span("k", run), Span("o", run)
+    parent.add_child_compact(kid)
+    assert parent.children == (kid,) and type(parent.children) is tuple
+    parent.add_child_compact(other)
+    assert parent.children == (kid, other)
+    for value in ([kid], ("x",), (kid, other), None, ()):
+        parent.children = value
+        assert parent.children is value, value
+    parent.children = (kid,)
+    assert parent.children == (kid,)
+    if SpanCore is not None:
+        assert parent.children is not parent.children, "made at each read"
+        held = gc.get_referents(parent)
+        assert kid in held and not any(type(o) is tuple and kid in o for o in held)
+    lines = [_rec("enter", "a", 1, start_time=1.0e9), _rec("enter", "b", 2, start_time=1.0e9),
+             _rec("exit", "b", 2, duration=1.0), _rec("enter", "c", 2, start_time=1.0e9),
+             _rec("enter", "d", 3, start_time=1.0e9),
+             _rec("exit", "d", 3, duration=1.0)]
+    path = tmp_path / "trace-5.log"
+    path.write_text("\n".join(lines) + "\n")
+    decoder = InspectDecoder(Store(), str(path))
+    decoder.feed(FileFollower(str(path)).poll(final=True).lines)
+    spans = decoder.run.spans
+    samples = {span.attributes["sample_id"]: span for span in spans.values() if span.kind == "sample"}
+    assert samples[1].children == (spans["a"],) and samples[3].children == (spans["d"],)
+    assert samples[2].children == (spans["b"], spans["c"])
+    assert [child.id for child in samples[1].parent.children] == [samples[1].id, samples[2].id, samples[3].id]
+
+
 def test_a_cycle_through_a_spans_origin_is_collected():
     """An origin of any object is traversed and cleared by the collector:
     a span reachable only from what its own origin holds is freed."""

@@ -549,13 +549,17 @@ static PyObject *attached_span(PyObject *spans, PyObject *id, int fresh, PyObjec
     }
     if (PyList_CheckExact(children)) {
         if (PyList_Append(children, span) < 0) goto failed;
+    } else if (children == Py_None) {
+        set_slot(parent, SPAN.children, span); /* (an only child is held as itself: `ONLY_CHILD`) */
     } else {
         /* `Span.add_child_compact`: a tuple one longer, or past a few, a list */
-        Py_ssize_t n = children == Py_None ? 0 : PyTuple_GET_SIZE(children);
+        int only = ONLY_CHILD(children);
+        Py_ssize_t n = only ? 1 : PyTuple_GET_SIZE(children);
         PyObject *more;
         if (n < SMALL_FAN_OUT) {
             if ((more = PyTuple_New(n + 1)) == NULL) goto failed;
-            for (Py_ssize_t k = 0; k < n; k++) PyTuple_SET_ITEM(more, k, Py_NewRef(PyTuple_GET_ITEM(children, k)));
+            for (Py_ssize_t k = 0; k < n; k++)
+                PyTuple_SET_ITEM(more, k, Py_NewRef(only ? children : PyTuple_GET_ITEM(children, k)));
             PyTuple_SET_ITEM(more, n, Py_NewRef(span));
         } else if ((more = PySequence_List(children)) == NULL || PyList_Append(more, span) < 0) {
             Py_XDECREF(more);
@@ -570,10 +574,10 @@ failed:
     return NULL;
 }
 
-/* Children as `Span.add_child_compact` keeps them: None, a tuple of up to
- * SMALL_FAN_OUT, or a list. */
+/* Children as `Span.add_child_compact` keeps them: None, an only child
+ * itself, a tuple of up to SMALL_FAN_OUT, or a list. */
 static inline int children_kept(PyObject *children) {
-    return children == Py_None || PyList_CheckExact(children) ||
+    return children == Py_None || PyList_CheckExact(children) || ONLY_CHILD(children) ||
            (PyTuple_CheckExact(children) && PyTuple_GET_SIZE(children) <= SMALL_FAN_OUT);
 }
 
@@ -2094,6 +2098,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     }
     Py_XSETREF(SPAN_TYPE, (PyTypeObject *)Py_NewRef(span));
     SPAN.attributes = offsetof(SpanCore, attributes); /* (read through a getset: `_span.h`) */
+    SPAN.children = offsetof(SpanCore, children);     /* (likewise) */
     Py_XSETREF(ROW_TYPE, (PyTypeObject *)Py_NewRef(row));
     if (sample != (PyObject *)SAMPLE_TYPE) {
         PyErr_SetString(PyExc_TypeError, "_Sample must be SampleState: its fields are read as such");
@@ -2102,7 +2107,6 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     Py_XSETREF(RUN_TYPE, (PyTypeObject *)Py_NewRef(run));
     if (offset_of(SPAN_TYPE, "run", &SPAN.run) ||
         offset_of(SPAN_TYPE, "parent", &SPAN.parent) || offset_of(SPAN_TYPE, "detail", &SPAN.detail) ||
-        offset_of(SPAN_TYPE, "children", &SPAN.children) ||
         offset_of(ROW_TYPE, "action", &ROW.action) || offset_of(ROW_TYPE, "detail", &ROW.detail) ||
         offset_of(ROW_TYPE, "start", &ROW.start) || offset_of(ROW_TYPE, "duration", &ROW.duration) ||
         offset_of(ROW_TYPE, "error", &ROW.error) || offset_of(ROW_TYPE, "span", &ROW.span) ||
