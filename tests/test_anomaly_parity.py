@@ -603,8 +603,9 @@ def test_the_scans_child_sends_rows_so_far_then_its_answer(tmp_path, monkeypatch
 
 def test_the_apps_prescan_hears_of_the_rows_found_so_far():
     """A small log's scan finds its closed rows in its one block and says
-    so before its answer: what the app is told (`on_found`) and what a
-    first frame would show (`found_so_far`) are the answer's closed rows."""
+    so before its answer: what the app is told (`on_found`) is the
+    answer's closed rows. The answer taken, the scan keeps none of them
+    (`found_so_far` None)."""
     path = os.path.join(SAMPLES, "inspect", "demo.log")
     heard = []
     scan = Prescan(path, gentle=False)
@@ -612,4 +613,4 @@ def test_the_apps_prescan_hears_of_the_rows_found_so_far():
     closed = {**_rows(anomalies), "running": []}
     assert any(closed.values())
     assert heard == [(closed, os.path.getsize(path))]
-    assert _rows(scan.found_so_far()[0]) == closed
+    assert scan.found_so_far() is None

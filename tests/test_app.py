@@ -3805,6 +3805,48 @@ async def test_a_big_logs_whole_anomalies_show_before_its_tree_is_indexed(tmp_pa
             ("cancelled", "cancelled_entered_early", "C1"), ("cancelled", "cancelled_entered_late", "C2")]
 
 
+async def test_a_big_logs_scan_keeps_none_of_its_rows_once_the_log_is_read(tmp_path, monkeypatch):
+    """Once a big log is read to its end, the only anomaly rows alive are
+    its index's: neither the scan (its rows so far and its answer) nor a
+    cache of what runs in its buckets (`clock._nodes_running`) keeps the
+    rows it found. They did, with their strings, for as long as the app
+    ran: 5.1 MB of a 1M-line log."""
+    import gc
+
+    from tracetui import fastscan
+    from tracetui.model import BUCKETS
+
+    monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: True)
+    sample = {"task": "t", "sample_id": 1, "epoch": 1}  # (a made-up node runs to the end: `_nodes_running`)
+    records = [c.inspect_record("enter", "LATE", "Model", "scan-kept closes late", start=NOW, **sample),
+               c.inspect_record("enter", "C1", "Model", "scan-kept cancelled early", start=NOW, **sample),
+               *_quick_pairs(300),
+               c.inspect_record("enter", "C2", "Model", "scan-kept cancelled late", start=NOW),
+               c.inspect_record("cancel", "C2", "Model", "scan-kept cancelled late", duration=2.0),
+               c.inspect_record("cancel", "C1", "Model", "scan-kept cancelled early", duration=3.0, **sample),
+               c.inspect_record("exit", "LATE", "Model", "scan-kept closes late", duration=1.0, **sample)]
+    app, proceed = _app_reading_first_slice(tmp_path, records)
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = app.anomaly_panel
+        await _until(pilot, lambda: panel.early)
+        await pilot.pause()  # a frame drawn with the scan's buckets
+        proceed.set()
+        await settle(pilot, app)
+        assert not panel.early and not app.loading
+        gc.collect()
+        gc.unfreeze()  # (what the app froze is not among `get_objects`)
+        try:
+            index = {id(row) for run in app.store.runs.values() for name in BUCKETS
+                     for row in run.anomalies.bucket(name).values()}
+            # (this log's, by details no other test writes: other tests'
+            # apps may live on in this process)
+            ours = {"scan-kept cancelled early", "scan-kept cancelled late", "scan-kept closes late"}
+            alive = [o for o in gc.get_objects() if type(o) in (AnomalyRow, fastscan.Row) and o.detail in ours]
+            assert len(index) == 2 and {id(o) for o in alive} == index, [(type(o), o.detail) for o in alive]
+        finally:
+            gc.freeze()
+
+
 async def test_a_big_logs_running_rows_wait_for_its_whole_file_scan(tmp_path, monkeypatch):
     """What the index of a big log has open while it is read is what runs
     where the reader has got to: on a 1M-line log the panel listed 150-162

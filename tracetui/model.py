@@ -588,7 +588,8 @@ class Anomalies:
     dict keeps the first position), exactly as Inspect's analysis does.
     """
 
-    __slots__ = ("running", "cancelled", "errors", "timeouts", "closed_version", "_stopped")
+    # (`__weakref__`: a cache may name one without keeping it, `clock._nodes_running`.)
+    __slots__ = ("running", "cancelled", "errors", "timeouts", "closed_version", "_stopped", "__weakref__")
 
     def __init__(self) -> None:
         self.running: dict[str, AnomalyRow] = {}

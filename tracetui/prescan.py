@@ -178,7 +178,9 @@ class Prescan:
     def found_so_far(self) -> tuple[Anomalies, int] | None:
         """The cancelled, failed and timed-out rows found so far (no
         running ones: what is open midway mostly closes further on), keyed
-        by trace id, in file order, and the offset they were found up to."""
+        by trace id, in file order, and the offset they were found up to;
+        None before the first are found, and once the answer is taken
+        (`wait`)."""
         return self._found
 
     def wait(self, on_found: Callable[[Anomalies, int], None] | None = None
@@ -187,7 +189,7 @@ class Prescan:
         of the file's last record (None if unknown); None if the scan failed
         or was cancelled. Meanwhile `on_found` hears of each `found_so_far`
         (of the last one at once), on another thread. Blocks: call it from
-        a thread."""
+        a thread. Once: then the scan holds nothing it found."""
         if self._proc is None or self._pipe is None:
             return None
         with self._lock:
@@ -195,9 +197,16 @@ class Prescan:
             if on_found is not None and self._found is not None:
                 on_found(*self._found)
         self._pipe.join()
-        if self._proc.wait() != 0 or self._answer is None:
+        failed = self._proc.wait() != 0 or self._answer is None
+        # The answer is the caller's now: the scan keeps none of its rows
+        # (a 1M-line log's ~7,400 rows and ~4,600 more of the scan's own
+        # answer, with their strings, were kept while the app ran: 2.5 MB).
+        answer, self._answer = self._answer, None
+        with self._lock:
+            self._found = self._on_found = None
+        if failed:
             return None
-        result, _note = self._answer
+        result, _note = answer
         return result.anomalies(), result.last_record_time
 
     def cancel(self) -> None:

@@ -609,6 +609,7 @@ class TraceApp(KeysInOrder):
                 scan.cancel()
                 return
             answer = scan.wait(lambda found, upto, source=source: self._hear_interim(source, found, upto))
+            self._prescans.remove(scan)  # ended: nothing to cancel, nothing kept
             if answer is None:
                 # Failed: the panel shows what the index finds, so far, at
                 # once (not at the reader's next batch).
