@@ -609,8 +609,9 @@ def test_details_are_shared_as_python_shares_them(tmp_path, monkeypatch):
     keeps none: escaped, too long, or once `_shared` is full), and the
     shared strings are the same, in the same order."""
     path = str(tmp_path / "trace-13.log")
-    details = [b"generate (openai/gpt-4o)", b"\\u0067enerate (openai/gpt-4o)", b"caf\\u00e9", b"x" * 161,
-               b"x" * 160, b"bash(command='ls')", b"generate (openai/gpt-4o)", b"late one", b"late two"]
+    details = [b"generate (openai/gpt-4o)", b"\\u0067enerate (openai/gpt-4o)", b"caf\\u00e9",
+               b"x" * (inspect_format.SHARED_MAX_LEN + 1), b"x" * inspect_format.SHARED_MAX_LEN,
+               b"bash(command='ls')", b"generate (openai/gpt-4o)", b"late one", b"late two"]
     lines = []
     for n, detail in enumerate(details * 4):
         common = (b'"timestamp": "2026-11-23T05:37:25.123456+00:00", "level": "TRACE", "message": "m", '
@@ -636,12 +637,13 @@ def test_details_are_shared_as_python_shares_them(tmp_path, monkeypatch):
     c, c_held, decoder = sharing(FAST_FEED)
     assert c == python
     assert c_held == python_held
-    # Held: "generate (openai/gpt-4o)" (three spellings), "café", 160 x's,
-    # "bash(command='ls')" and "late one", in each of the four rounds.
+    # Held: "generate (openai/gpt-4o)" (three spellings), "café",
+    # SHARED_MAX_LEN x's, "bash(command='ls')" and "late one", in each of
+    # the four rounds.
     assert sum(shared for _, shared in python_held) == 7 * 4
     # Found by their bytes: the unescaped held ones but the first time
-    # ("generate" twice a round, 160 x's, "bash", "late one"); "late two",
-    # which is not held, never.
+    # ("generate" twice a round, SHARED_MAX_LEN x's, "bash", "late one");
+    # "late two", which is not held, never.
     assert decoder._text_cache.counts == (1 + 3 * 5, 5 + 3)
 
 
@@ -663,7 +665,8 @@ def test_sample_log_records_are_shared_as_python_shares_them(tmp_path, monkeypat
                 (b"TRACE", b"task=a\\\\nb\\n" + http),  # a backslash, then n: no newline
                 (b"TRACE", b"task=t sample=3 epoch=1\\n" + error),  # taken, not kept
                 (b"ERROR", b"task=t sample=3 epoch=1\\n" + error),  # Python's
-                (b"INFO", b"task=t sample=1 epoch=1\\n" + b"y" * 161),  # too long to share
+                # too long to share
+                (b"INFO", b"task=t sample=1 epoch=1\\n" + b"y" * (inspect_format.SHARED_MAX_LEN + 1)),
                 (b"INFO", b"task=t sample=1 epoch=1\\nlate"),  # not held: `_shared` is full by then
                 (b"INFO", b"no sample line\\n" + http)]
     lines = []

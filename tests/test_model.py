@@ -479,7 +479,8 @@ def test_a_samples_name_reads_from_its_key(tmp_path):
     set is what it reads; a span without a key is not named by one."""
     ids = [7, "s-2", "ünï", 2.5, 8]
     lines = [_rec("enter", f"a{k}", sample, start_time=1.0e9) for k, sample in enumerate(ids)]
-    lines += [_rec("enter", "e0", 3, start_time=1.0e9, epoch=None), _rec("enter", "e1", 4, start_time=1.0e9, epoch=None)]
+    lines += [_rec("enter", "e0", 3, start_time=1.0e9, epoch=None),
+              _rec("enter", "e1", 4, start_time=1.0e9, epoch=None)]
     path = tmp_path / "trace-5.log"
     path.write_text("\n".join(lines) + "\n")
     decoder = InspectDecoder(Store(), str(path))
