@@ -147,3 +147,41 @@ def test_a_span_index_holds_fewer_bytes_than_a_dict():
         span = Span(f"{n:022d}", run)
         run.spans[span.id] = plain[span.id] = span
     assert run.spans.__sizeof__() < 0.75 * plain.__sizeof__()
+
+
+#: Sample ids as logs write them, and odd ones: ints of 64 bits (held as
+#: numbers), past them (held as objects), and what equals an int without
+#: being one (a float, a bool), or is no number at all.
+SAMPLE_IDS = st.one_of(st.integers(-2**63, 2**63 - 1), st.integers(-2**70, 2**70),
+                       st.sampled_from([0, 1, -1, 2**63, -2**63 - 1]), st.booleans(), st.floats(allow_nan=False),
+                       st.text(max_size=8))
+
+
+@needs_c
+@settings(max_examples=300, deadline=None)
+@given(st.lists(SAMPLE_IDS, max_size=12), st.lists(SAMPLE_IDS, max_size=12))
+def test_sample_states_are_found_by_their_keys_as_a_dict_finds_them(filed, asked):
+    """The decoder's sample states, filed by (task, sample_id, epoch) in a
+    `SpanIndex`, read back their keys as filed (of the same types and
+    values, an int of 64 bits held as a number made an int again), and any
+    key finds what a dict of the same keys finds (5.0 and True find 5
+    and 1, as Python compares)."""
+    from tracetui import _fastindex
+
+    index, plain = SpanIndex(), {}
+    run = Run("r", "r", "inspect")
+    for sample_id in filed:
+        key = ("t", sample_id, None)
+        if key in plain:
+            continue
+        state = _fastindex.SampleState(Span(f"s{len(plain)}", run), key)
+        index[key] = plain[key] = state
+        got = state.key
+        assert got == key and [type(part) for part in got] == [type(part) for part in key]
+        if type(sample_id) is int and -2**63 <= sample_id < 2**63:
+            assert not any(o is sample_id for o in gc.get_referents(state)), "held as a number"
+    for sample_id in [*filed, *asked]:
+        key = ("t", sample_id, None)
+        assert index.get(key) is plain.get(key), key
+        assert (key in index) == (key in plain)
+    assert [state.key for state in index.values()] == list(plain)

@@ -261,16 +261,17 @@ static int span_cell_set(PyObject *span, PyObject *value, void *which) {
     return cell_set(span, (int)(Py_intptr_t)which, value);
 }
 
-/* A sample's state (`_sample.h`, after this file): part `k` of its key,
- * borrowed, and whether an object is a state with a key. */
+/* A sample's state (`_sample.h`, after this file): part `k` of its key
+ * (a new reference), and whether an object is a state with a key. */
 static PyObject *sample_key_item(PyObject *state, int k);
 static int is_keyed_state(PyObject *obj);
 /* A span whose name is read from its key made to hold it (below). */
 static int hold_name(SpanCore *s);
 
-/* Part `k` of a KEYED span's key: its key tuple's, or its state's. */
+/* Part `k` of a KEYED span's key: its key tuple's, or its state's (a new
+ * reference; NULL with an error). */
 static PyObject *key_item(PyObject *key, int k) {
-    return PyTuple_CheckExact(key) ? PyTuple_GET_ITEM(key, k) : sample_key_item(key, k);
+    return PyTuple_CheckExact(key) ? Py_NewRef(PyTuple_GET_ITEM(key, k)) : sample_key_item(key, k);
 }
 
 static PyObject *span_attributes_get(PyObject *span, void *closure) {
@@ -282,11 +283,17 @@ static PyObject *span_attributes_get(PyObject *span, void *closure) {
     }
     if (!(s->flags & KEYED)) return Py_NewRef(key);
     if ((made = PyDict_New()) == NULL) return NULL;
-    if (PyDict_SetItem(made, TASK_NAME, key_item(key, 0)) < 0 ||
-        PyDict_SetItem(made, SAMPLE_ID_NAME, key_item(key, 1)) < 0 ||
-        PyDict_SetItem(made, EPOCH_NAME, key_item(key, 2)) < 0) {
-        Py_DECREF(made);
-        return NULL;
+    {
+        PyObject *names[3] = {TASK_NAME, SAMPLE_ID_NAME, EPOCH_NAME};
+        for (int k = 0; k < 3; k++) {
+            PyObject *value = key_item(key, k);
+            if (value == NULL || PyDict_SetItem(made, names[k], value) < 0) {
+                Py_XDECREF(value);
+                Py_DECREF(made);
+                return NULL;
+            }
+            Py_DECREF(value);
+        }
     }
     return made;
 }
@@ -456,10 +463,13 @@ static PyObject *concat(PyObject *const *parts, Py_ssize_t n) {
  * unless its epoch is None, as `InspectDecoder._sample_for` spells it (a
  * new reference; NULL with an error). */
 static PyObject *name_of_key(SpanCore *s) {
-    PyObject *epoch = key_item(s->attributes, 2), *parts[4] = {SAMPLE_LABEL, NULL, EPOCH_LABEL, NULL}, *name = NULL;
-    if ((parts[1] = PyObject_Format(key_item(s->attributes, 1), EMPTY_SPEC)) != NULL &&
+    PyObject *id = key_item(s->attributes, 1), *epoch = key_item(s->attributes, 2);
+    PyObject *parts[4] = {SAMPLE_LABEL, NULL, EPOCH_LABEL, NULL}, *name = NULL;
+    if (id != NULL && epoch != NULL && (parts[1] = PyObject_Format(id, EMPTY_SPEC)) != NULL &&
         (epoch == Py_None || (parts[3] = PyObject_Format(epoch, EMPTY_SPEC)) != NULL))
         name = concat(parts, epoch == Py_None ? 2 : 4);
+    Py_XDECREF(id);
+    Py_XDECREF(epoch);
     Py_XDECREF(parts[1]);
     Py_XDECREF(parts[3]);
     return name;

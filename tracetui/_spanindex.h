@@ -90,14 +90,26 @@ static int same_str(PyObject *a, PyObject *b) {
 /* Whether a sample state's key equals `key`, a tuple (whose hash is
  * `hash`), as tuples compare: 1, 0, or -1 with an error. */
 static int state_key_matches(SampleState *state, PyObject *key, Py_hash_t hash) {
-    PyObject *mine[3] = {state->task, state->sample_id, state->epoch};
+    PyObject *mine[3] = {state->task, state->id_native ? NULL : state->sample_id.o, state->epoch};
     int same = 1;
     if (state->key_hash != hash || PyTuple_GET_SIZE(key) != 3) return 0;
+    if (state->id_native) { /* a number: an int of its value (as Python compares, a float or bool too) */
+        PyObject *theirs = PyTuple_GET_ITEM(key, 1);
+        if (PyLong_CheckExact(theirs)) {
+            int overflow;
+            long long number = PyLong_AsLongLongAndOverflow(theirs, &overflow);
+            if (overflow || number != state->sample_id.i) return 0;
+        } else if ((mine[1] = PyLong_FromLongLong(state->sample_id.i)) == NULL) {
+            return -1;
+        }
+    }
     Py_INCREF(state); /* (held while an `__eq__` runs, whatever it does to the index) */
     for (int k = 0; k < 3 && same > 0; k++) {
         PyObject *theirs = PyTuple_GET_ITEM(key, k);
+        if (mine[k] == NULL) continue; /* (its number, equal) */
         same = mine[k] == theirs ? 1 : PyObject_RichCompareBool(mine[k], theirs, Py_EQ);
     }
+    if (state->id_native) Py_XDECREF(mine[1]);
     Py_DECREF(state);
     return same;
 }
