@@ -26,7 +26,7 @@
  * setter replaces them. Such a node's name, "sample {sample_id}" and
  * " · epoch {epoch}" if its epoch is not None, is read from the key too
  * (`NAMED_BY_KEY`, `name_of_key`), made anew at each read: each sample's
- * own str of ~22 characters took 96 bytes (23 B a span of an Inspect
+ * own str of ~22 characters took 96 bytes (22-24 B a span of an Inspect
  * log, 2026-12-05). Its name set, or its attributes, it holds the name.
  *
  * A span's kind is two bytes and its status one: the code of a string
@@ -151,7 +151,7 @@ static PyTypeObject SpanCoreType;
 
 /* Whether a span's `children` holds its only child itself: one span as
  * the tuple of it, 56 bytes less (a fifth of an Inspect log's spans,
- * samples and actions, have one child; 10 B a span, 2026-12-05). */
+ * samples and actions, have one child; 9 B a span, 2026-12-05). */
 #define ONLY_CHILD(children) PyObject_TypeCheck((children), &SpanCoreType)
 
 /* The value of a cell (a new reference). */
