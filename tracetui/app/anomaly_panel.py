@@ -90,7 +90,10 @@ def _sample_where(row: AnomalyRow) -> tuple[str | None, object, object] | None:
     if node is not None:
         attributes = node.attributes or {}
         task = node.parent.name if node.parent is not None else None
-        return task, attributes.get("sample_id", node.name), attributes.get("epoch")
+        # (Its name only if it has no sample id: a sample's name is made
+        # as it is read, and this runs for every row of a bucket.)
+        sample_id = attributes["sample_id"] if "sample_id" in attributes else node.name
+        return task, sample_id, attributes.get("epoch")
     if row.span is None and row.sample is not None:
         task, sample, epoch = row.sample
         return (None if task is None else str(task)), sample, epoch
