@@ -82,6 +82,12 @@ def _alike(part: list[tuple[str, AnomalyRow, Run]]) -> set[tuple[str, str]]:
     return twice
 
 
+def _made_of(sources: list[tuple[Run, Anomalies, bool]]) -> tuple:
+    """What a closed bucket's rows are made from (`AnomalyPanel._closed_part`):
+    each run's buckets and the version of their closed rows."""
+    return tuple((id(run), id(anomalies), anomalies.closed_version) for run, anomalies, _ in sources)
+
+
 def _sample_where(row: AnomalyRow) -> tuple[str | None, object, object] | None:
     """(task name, sample id, epoch) of the sample a row ran in: from
     its span's sample node, or, before the index has made its span (a
@@ -539,7 +545,7 @@ class AnomalyPanel(LineList):
         parts: dict[str, list[tuple[str, AnomalyRow, Run]]] = {}
         # What the closed buckets' rows were made from, once for them all:
         # a database's 1,000 runs cost 1.2 ms a bucket.
-        made_of = tuple((id(run), id(anomalies), anomalies.closed_version) for run, anomalies, _ in sources)
+        made_of = _made_of(sources)
         for bucket in buckets:
             if bucket == "running":
                 part = self._running_part(sources)
@@ -692,6 +698,16 @@ class AnomalyPanel(LineList):
         # Longest-running: the oldest start against the instant its run is aged to.
         running_order(part, ends)
         return part
+
+    def sort_ahead(self, runs: Iterable[Run]) -> None:
+        """The closed buckets it hides (errors and timeouts, until `e`)
+        sorted and grouped now, kept for when they are shown."""
+        if self.show_failures:
+            return
+        sources = self._sources(runs)
+        made_of = _made_of(sources)
+        for bucket in ("errors", "timeouts"):
+            self._closed_part(bucket, sources, made_of)
 
     def _closed_part(self, bucket: str, sources, made_of: tuple) -> tuple[list[tuple[str, AnomalyRow, Run]], tuple]:
         """A closed bucket's rows across runs, newest first, sorted again

