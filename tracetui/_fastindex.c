@@ -72,7 +72,7 @@ static PyObject *LOG_COLUMNS;     /* model.LogColumns */
 static PyObject *SAMPLE_PREFIX, *TASK_PREFIX;
 static PyObject *SAMPLE_ERROR;    /* inspect.SAMPLE_ERROR: a sample's failure, Python's to tell */
 static PyObject *NO_TASK; /* model.task_name(None) */
-static PyObject *ONE, *EMPTY_STR, *COLON, *SAMPLE_KIND;
+static PyObject *ONE, *COLON, *SAMPLE_KIND; /* (and `_span.h`'s EMPTY_STR) */
 static PyObject *EMPTY_TUPLE, *OFFSET_SHIFT, *CANCELS_SINCE, *SAMPLE_FOR, *ADD, *COLUMNS, *TRACE;
 static double PLAUSIBLE_TIME;
 /* Read from the context at each call, as Python reads the module's globals
@@ -2194,7 +2194,6 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__fastindex(void) {
     init_special();
     EMPTY_TUPLE = PyTuple_New(0);
-    EMPTY_STR = PyUnicode_FromString("");
     ONE = PyLong_FromLong(1);
     SAMPLE_KIND = PyUnicode_InternFromString("sample");
     COLON = PyUnicode_FromString(":");
@@ -2205,7 +2204,7 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     TRACE = PyUnicode_InternFromString("TRACE");
     SAMPLE_PREFIX = PyUnicode_FromString(SAMPLE_LINE_START);
     TASK_PREFIX = PyUnicode_FromString(TASK_LINE_START);
-    if (span_core_ready() < 0 || span_index_ready() < 0 || EMPTY_STR == NULL || ONE == NULL || SAMPLE_KIND == NULL ||
+    if (span_core_ready() < 0 || span_index_ready() < 0 || ONE == NULL || SAMPLE_KIND == NULL ||
         COLON == NULL ||
         EMPTY_TUPLE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL ||
         COLUMNS == NULL || TRACE == NULL || SAMPLE_PREFIX == NULL || TASK_PREFIX == NULL)

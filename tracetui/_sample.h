@@ -6,7 +6,7 @@
  * float objects of 32 bytes each (often the only thing still holding the
  * time of the sample's last record): ~150 bytes a sample, ~36 a span. Here
  * the times are doubles and the counts C ints, in 80 bytes (the GC header
- * included).
+ * included; 112 with the key held below).
  *
  * Python reads and writes it as it did the class: `node` and `open` are
  * objects; `ended` and `last_seen` a float or None (an int is taken as the
@@ -98,13 +98,12 @@ static SampleState *sample_new(PyObject *node, PyObject *key) {
     s->sample_id.o = NULL;
     if (key != NULL) {
         PyObject *id = PyTuple_GET_ITEM(key, 1);
-        int overflow = 0;
+        int overflow = 1; /* (an exact int's only failure is an overflow) */
         long long number = PyLong_CheckExact(id) ? PyLong_AsLongLongAndOverflow(id, &overflow) : 0;
-        if (PyLong_CheckExact(id) && !overflow && !(number == -1 && PyErr_Occurred())) {
+        if (!overflow) {
             s->sample_id.i = number;
             s->id_native = 1;
         } else {
-            PyErr_Clear();
             s->sample_id.o = Py_NewRef(id);
         }
     }

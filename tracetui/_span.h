@@ -144,15 +144,27 @@ static PyObject *TASK_NAME, *SAMPLE_ID_NAME, *EPOCH_NAME; /* the keyed attribute
 static PyObject *SIXTY_FOUR; /* 64, to shift an origin by */
 
 /* A sample's name's words, "sample " and " · epoch " (`name_of_key`), and
- * "" (a format spec). */
-static PyObject *SAMPLE_LABEL, *EPOCH_LABEL, *EMPTY_SPEC;
+ * "" (a format spec, a join's separator; `_fastindex.c` reads it too). */
+static PyObject *SAMPLE_LABEL, *EPOCH_LABEL, *EMPTY_STR;
 
 static PyTypeObject SpanCoreType;
+
+/* The last type seen to be a SpanCore (model.Span, nearly always), held:
+ * PyObject_TypeCheck walks a subclass's bases each time. */
+static PyTypeObject *SPAN_CORE_SEEN;
+
+static int is_span_core(PyObject *obj) {
+    if (Py_TYPE(obj) == SPAN_CORE_SEEN) return 1;
+    if (!PyObject_TypeCheck(obj, &SpanCoreType)) return 0;
+    /* (a reference kept: a type freed could leave its address to another) */
+    Py_XSETREF(SPAN_CORE_SEEN, (PyTypeObject *)Py_NewRef(Py_TYPE(obj)));
+    return 1;
+}
 
 /* Whether a span's `children` holds its only child itself: one span as
  * the tuple of it, 56 bytes less (a fifth of an Inspect log's spans,
  * samples and actions, have one child; 9 B a span, 2026-12-05). */
-#define ONLY_CHILD(children) PyObject_TypeCheck((children), &SpanCoreType)
+#define ONLY_CHILD(children) is_span_core(children)
 
 /* The value of a cell (a new reference). */
 static PyObject *cell_get(PyObject *span, int which) {
@@ -443,7 +455,7 @@ static PyObject *concat(PyObject *const *parts, Py_ssize_t n) {
             PyObject *tuple = PyTuple_New(n), *joined;
             if (tuple == NULL) return NULL;
             for (Py_ssize_t j = 0; j < n; j++) PyTuple_SET_ITEM(tuple, j, Py_NewRef(parts[j]));
-            joined = PyUnicode_Join(EMPTY_SPEC, tuple);
+            joined = PyUnicode_Join(EMPTY_STR, tuple);
             Py_DECREF(tuple);
             return joined;
         }
@@ -465,8 +477,8 @@ static PyObject *concat(PyObject *const *parts, Py_ssize_t n) {
 static PyObject *name_of_key(SpanCore *s) {
     PyObject *id = key_item(s->attributes, 1), *epoch = key_item(s->attributes, 2);
     PyObject *parts[4] = {SAMPLE_LABEL, NULL, EPOCH_LABEL, NULL}, *name = NULL;
-    if (id != NULL && epoch != NULL && (parts[1] = PyObject_Format(id, EMPTY_SPEC)) != NULL &&
-        (epoch == Py_None || (parts[3] = PyObject_Format(epoch, EMPTY_SPEC)) != NULL))
+    if (id != NULL && epoch != NULL && (parts[1] = PyObject_Format(id, EMPTY_STR)) != NULL &&
+        (epoch == Py_None || (parts[3] = PyObject_Format(epoch, EMPTY_STR)) != NULL))
         name = concat(parts, epoch == Py_None ? 2 : 4);
     Py_XDECREF(id);
     Py_XDECREF(epoch);
@@ -822,11 +834,11 @@ static int span_core_ready(void) {
     SYNTHETIC_NAME = PyUnicode_InternFromString("synthetic");
     SAMPLE_LABEL = PyUnicode_FromString("sample ");
     EPOCH_LABEL = PyUnicode_FromString(" \xc2\xb7 epoch "); /* " · epoch " in UTF-8 */
-    EMPTY_SPEC = PyUnicode_FromString("");
+    EMPTY_STR = PyUnicode_FromString("");
     KINDS.codes = PyDict_New();
     STATUSES.codes = PyDict_New();
     if (SIXTY_FOUR == NULL || TASK_NAME == NULL || SAMPLE_ID_NAME == NULL || EPOCH_NAME == NULL ||
-        SAMPLE_LABEL == NULL || EPOCH_LABEL == NULL || EMPTY_SPEC == NULL ||
+        SAMPLE_LABEL == NULL || EPOCH_LABEL == NULL || EMPTY_STR == NULL ||
         EVENTS_NAME == NULL || KIND_NAME == NULL || STATUS_NAME == NULL || SYNTHETIC_NAME == NULL || KINDS.codes == NULL ||
         STATUSES.codes == NULL)
         return -1;

@@ -60,17 +60,6 @@ static PyObject *ID_NAME; /* "id" */
  * a probe reads a span only where the hash is the one sought. */
 #define HASH32(hash) ((uint32_t)(size_t)(hash))
 
-/* The last type seen to be a SpanCore (model.Span, nearly always), held:
- * PyObject_TypeCheck walks a subclass's bases each time. */
-static PyTypeObject *SPAN_CORE_SEEN;
-
-static int is_span_core(PyObject *obj) {
-    if (Py_TYPE(obj) == SPAN_CORE_SEEN) return 1;
-    if (!PyObject_TypeCheck(obj, &SpanCoreType)) return 0;
-    /* (a reference kept: a type freed could leave its address to another) */
-    Py_XSETREF(SPAN_CORE_SEEN, (PyTypeObject *)Py_NewRef(Py_TYPE(obj)));
-    return 1;
-}
 
 /* An item's key (a new reference; NULL with an error): a span's id, a
  * sample state's (task, sample_id, epoch). */

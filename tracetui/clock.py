@@ -151,7 +151,7 @@ def _nodes_running(found: Anomalies) -> frozenset[str]:
     by the sample their record named, or the task a `Run Task` runs.
     Kept for the last buckets asked of, while they live: a view asks of
     every row drawn. (Held, a log's scan's buckets were kept for as long
-    as the app ran: ~4,200 rows and their strings, 2.6 MB of a 1M-line
+    as the app ran: ~4,600 rows and their strings, 2.6 MB of a 1M-line
     log.)"""
     global _nodes_running_of
     key = (id(found), len(found.running))

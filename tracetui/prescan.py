@@ -199,8 +199,9 @@ class Prescan:
         self._pipe.join()
         failed = self._proc.wait() != 0 or self._answer is None
         # The answer is the caller's now: the scan keeps none of its rows
-        # (a 1M-line log's ~7,400 rows and ~4,600 more of the scan's own
-        # answer, with their strings, were kept while the app ran: 2.5 MB).
+        # (a 1M-line log's ~3,300 rows found so far and the ~4,600 of the
+        # scan's own answer, with their strings, were kept while the app
+        # ran: 2.5 MB).
         answer, self._answer = self._answer, None
         with self._lock:
             self._found = self._on_found = None
