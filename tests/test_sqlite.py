@@ -400,6 +400,50 @@ def test_spans_status_paused_lists_the_steps_flujo_paused(capsys):
     assert all(s["status"] == "paused" for s in paused)
 
 
+@pytest.mark.parametrize("together", [True, False], ids=["one-read", "two-reads"])
+def test_a_span_closed_by_a_row_of_its_own_stays_closed(tmp_path, together):
+    """A table written append-only: a span's row when it starts, and
+    another row of the same span id when it ends. The span is what its
+    last row says, and stays so as the table grows: the first row, still
+    open, is not read again over it (it was, and the span read running,
+    and was listed as such, after the next write)."""
+    path = str(tmp_path / "appended.db")
+    writer = sqlite3.connect(path)
+    writer.execute("CREATE TABLE spans (span_id TEXT, parent_id TEXT, trace_id TEXT, name TEXT, "
+                   "start_time REAL, end_time REAL, status TEXT)")
+    row = "INSERT INTO spans VALUES (?,?,?,?,?,?,?)"
+    writer.execute(row, ("root", None, "t", "agent", 1.7e9, None, None))
+    writer.execute(row, ("step", "root", "t", "llm", 1.7e9 + 1, None, None))
+    writer.commit()
+    store = Store()
+    source = open_sqlite(path, store)
+    try:
+        if not together:
+            assert source.poll() is True
+            assert set(store.runs["t"].anomalies.running) == {"root", "step"}
+        writer.execute(row, ("step", "root", "t", "llm", 1.7e9 + 1, 1.7e9 + 2, "ok"))
+        writer.commit()
+        assert source.poll() is True
+        run = store.runs["t"]
+        assert (run.spans["step"].status, run.spans["step"].duration) == ("ok", 1.0)
+        for later in ("tool", "reply"):
+            writer.execute(row, (later, "root", "t", later, 1.7e9 + 3, 1.7e9 + 4, "ok"))
+            writer.commit()
+            assert source.poll() is True
+            assert (run.spans["step"].status, run.spans["step"].duration) == ("ok", 1.0)
+            assert set(run.anomalies.running) == {"root"}
+        # The root closes the same way; then nothing runs, however often read.
+        writer.execute(row, ("root", None, "t", "agent", 1.7e9, 1.7e9 + 5, "ok"))
+        writer.commit()
+        for _ in range(2):
+            source.poll()
+            assert [s.status for s in run.spans.values()] == ["ok"] * 4
+            assert not run.anomalies.running and source.decoder.open_rows == {}
+        assert len(run.spans) == 4 and [c.id for c in run.spans["root"].children] == ["step", "tool", "reply"]
+    finally:
+        writer.close()
+
+
 def test_follow_db_opened_immutable_when_a_writer_starts(tmp_path):
     path = str(tmp_path / "flujo_ops.db")
     make_flujo(path, wal=False)

@@ -46,7 +46,7 @@ from typing import Any
 
 from tracetui.clock import written_before
 from tracetui.formats.sqlite_generic import (
-    IN_CHUNK, Linker, RowsRead, SQLiteFormat, batches, column_list, detach, find_column, iso_to_epoch,
+    IN_CHUNK, Linker, OpenRows, RowsRead, SQLiteFormat, batches, column_list, detach, find_column, iso_to_epoch,
     json_cell,
 )
 from tracetui.model import (
@@ -228,8 +228,8 @@ class FlujoDecoder:
         self.clocks: dict[str, _RunClock] = {}
         #: run id → the (runs row, workflow_state row) last applied.
         self.run_rows: dict[str, tuple] = {}
-        #: rowid → (run id, span id) of spans still open.
-        self.open_rows: dict[int, tuple[str, str]] = {}
+        #: The rows of spans still open (or paused), read again on every change.
+        self.open_rows = OpenRows()
         self.run_ids: set[str] = set()
         #: Runs changed during this read (touched once at its end, not per row).
         self._touched: set[Run] = set()
@@ -434,7 +434,7 @@ class FlujoDecoder:
                     self.clocks.pop(run_id, None)
                     self.linker.forget_run(run_id)
                     self.run_ids.discard(run_id)
-                self.open_rows = {k: v for k, v in self.open_rows.items() if v[0] not in gone}
+                self.open_rows.forget_runs(gone)
                 runs = [self.store.runs.get(run_id) for run_id in gone]
                 # The spans read from rows, not a stand-in (`_settle_stand_in`).
                 self.spans_read.held -= sum(run.span_count() for run in runs if run is not None)
@@ -577,9 +577,9 @@ class FlujoDecoder:
             detach(run, span)  # re-inserted with a parent we now know
             self.linker.attach(run, span, str(parent_id))
         if span.status in (RUNNING, PAUSED):  # re-read as it ends, or its run resumes
-            self.open_rows[rowid] = (run.id, span_id)
+            self.open_rows.hold(rowid, (run.id, span_id))
         elif not new:
-            self.open_rows.pop(rowid, None)
+            self.open_rows.let_go((run.id, span_id))
         if span.status != OK or was_anomaly:
             run.anomalies.place(span)
         run.see_time(span.start)

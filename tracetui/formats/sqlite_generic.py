@@ -325,6 +325,41 @@ class RowsRead:
         return False
 
 
+class OpenRows(dict):
+    """rowid → (run id, span id) of the spans still open, whose rows are
+    read again on every change: one row a span, the last read of it.
+
+    A table written append-only has a row as a span starts and another as
+    it ends, and Flujo saves a run's spans again as new rows: the row
+    before is read no more once a later one is (else the start row, read
+    again on the next change, said the ended span ran)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: The other way: (run id, span id) → its rowid here.
+        self._rowid_of: dict[tuple[str, str], int] = {}
+
+    def hold(self, rowid: int, span: tuple[str, str]) -> None:
+        """An open span's row, read again on every change (in place of
+        the span's row held before)."""
+        before = self._rowid_of.get(span)
+        if before is not None and before != rowid:
+            self.pop(before, None)
+        self[rowid] = span
+        self._rowid_of[span] = rowid
+
+    def let_go(self, span: tuple[str, str]) -> None:
+        """A span ended (said by any row of it): its row is read no more."""
+        rowid = self._rowid_of.pop(span, None)
+        if rowid is not None:
+            self.pop(rowid, None)
+
+    def forget_runs(self, runs: set[str]) -> None:
+        """Runs dropped: their spans' rows are read no more."""
+        for span in [span for span in self._rowid_of if span[0] in runs]:
+            self.let_go(span)
+
+
 def detach(run: Run, span: Span) -> None:
     """Take a span out of its run's tree (its children go with it)."""
     if span.parent is not None:
@@ -452,8 +487,7 @@ class GenericSpansDecoder:
         #: The rows read of the span table, to tell they are still there.
         self.rows_read = RowsRead(self.table, self.mapping["id"])
         self.linker = Linker()
-        #: rowid → (run id, span id) of spans still open, re-read on every change.
-        self.open_rows: dict[int, tuple[str, str]] = {}
+        self.open_rows = OpenRows()
         self.unknown_status: set[str] = set()
         self.run_ids: set[str] = set()
         #: The run of the last row (rows of a run mostly come together).
@@ -634,9 +668,9 @@ class GenericSpansDecoder:
             parent = row[i_parent]
             self.linker.attach(run, span, parent if type(parent) is str else _text(parent))
         if span.status == RUNNING:
-            self.open_rows[rowid] = (run_id, span_id)
-        else:
-            self.open_rows.pop(rowid, None)
+            self.open_rows.hold(rowid, (run_id, span_id))
+        elif not new:
+            self.open_rows.let_go((run_id, span_id))
         run.anomalies.place(span, fresh=new)
         run.see_time(span.start)
         run.see_time(span.end)
