@@ -241,6 +241,77 @@ def test_generic_table_maps_columns_and_says_what_it_did_not(capsys, tmp_path):
     assert [s["name"] for s in spans] == ["tool"]
 
 
+def test_a_generic_tables_names_are_held_once_and_its_spans_hold_no_content_slots(tmp_path, monkeypatch):
+    """A name repeated over the rows is one str, not one a row (sqlite3
+    makes each cell its own), up to `SHARED_STRINGS_MAX` names; a row with
+    no name is named by its id. A table without input, output or error
+    columns makes `Span`s, which hold none of their slots."""
+    import tracetui.formats.sqlite_generic as generic
+    from tracetui.model import FullSpan, Span
+
+    monkeypatch.setattr(generic, "SHARED_STRINGS_MAX", 3)
+    path = str(tmp_path / "names.db")
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE spans (span_id TEXT, parent_id TEXT, trace_id TEXT, name TEXT, start_time REAL, "
+                "end_time REAL)")
+    names = ["llm", "tool", "llm", None, "", "plan", "late", "late", "tool"]
+    con.executemany("INSERT INTO spans VALUES (?,?,?,?,?,?)",
+                    [(f"s{i}", "s0" if i else None, "t", name, 1.7e9 + i, 1.7e9 + i + 0.5)
+                     for i, name in enumerate(names)])
+    con.commit()
+    con.close()
+    store = Store()
+    open_sqlite(path, store).poll()
+    spans = list(store.runs["t"].spans.values())
+    assert [s.name for s in spans] == ["llm", "tool", "llm", "s3", "s4", "plan", "late", "late", "tool"]
+    assert spans[0].name is spans[2].name and spans[1].name is spans[8].name
+    assert spans[6].name is not spans[7].name  # past the most shared: each its own, and right
+    assert {type(s) for s in spans} == {Span}
+    assert spans[1].input is spans[1].output is spans[1].error is None and not spans[1].orphan
+
+    path = str(tmp_path / "content.db")
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE spans (span_id TEXT, name TEXT, start_time REAL, end_time REAL, input TEXT)")
+    con.execute("INSERT INTO spans VALUES ('a', 'llm', 1.7e9, 1.7e9 + 1, '{\"q\": 1}')")
+    con.commit()
+    con.close()
+    store = Store()
+    open_sqlite(path, store).poll()
+    (span,) = store.runs["content"].spans.values()
+    assert type(span) is FullSpan and span.input == {"q": 1}
+
+
+@pytest.mark.parametrize("cells", [
+    (1.7e9, 1.7e9 + 2.5),             # epoch seconds, REAL: read without `to_seconds`
+    (1.7e12, 1.7e12 + 2500),          # milliseconds
+    (1.7e15, 1.7e15 + 2.5e6),         # microseconds
+    (1.7e18, 1.7e18 + 2.5e9),         # nanoseconds, REAL
+    (1_700_000_000, 1_700_000_002),   # INTEGER seconds
+    (-1e11, -1e11 + 2.5),             # the last negative seconds
+    (1e11, 1e11 + 2.5),               # past the last seconds: milliseconds
+    ("2023-11-14T22:13:20Z", "2023-11-14T22:13:22.5Z"),
+    (1.7e9, float("nan")),
+    (float("inf"), 1.7e9),
+    (None, 1.7e9),
+])
+def test_a_generic_tables_time_cells_read_as_to_seconds_reads_them(tmp_path, cells):
+    from tracetui.formats.sqlite_generic import to_seconds
+
+    path = str(tmp_path / "times.db")
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE spans (span_id TEXT, name TEXT, start_time, end_time)")
+    con.execute("INSERT INTO spans VALUES ('a', 'call', ?, ?)", cells)
+    con.commit()
+    con.close()
+    store = Store()
+    open_sqlite(path, store).poll()
+    (span,) = store.runs["times"].spans.values()
+    start, end = (to_seconds(cell) for cell in cells)
+    duration = None if start is None or end is None or end < start else end - start
+    assert (span.start, span.duration) == (start, duration)
+    assert span.status == ("ok" if end is not None else "running")
+
+
 def test_generic_big_table_streams_in_batches(tmp_path):
     path = str(tmp_path / "big.db")
     con = sqlite3.connect(path)

@@ -46,7 +46,7 @@ from typing import Any
 
 from tracetui.clock import written_before
 from tracetui.formats.sqlite_generic import (
-    IN_CHUNK, Linker, OpenRows, RowsRead, SQLiteFormat, batches, column_list, detach, find_column, iso_to_epoch,
+    IN_CHUNK, Linker, OpenRows, RowsRead, SharedStrings, SQLiteFormat, batches, column_list, detach, find_column, iso_to_epoch,
     json_cell,
 )
 from tracetui.model import (
@@ -239,7 +239,7 @@ class FlujoDecoder:
         self._restated: set[Run] = set()
         #: Run id → the node standing for it while it has no spans.
         self.stand_ins: dict[str, Span] = {}
-        self._strings: dict[str, str] = {}
+        self._strings = SharedStrings()
 
     def reset(self) -> None:
         self.store.drop_runs(self.run_ids)
@@ -532,10 +532,10 @@ class FlujoDecoder:
         was_anomaly = not new and span.status != OK
         strings = self._strings
         text = str(name) if name is not None else span_id
-        span.name = strings.get(text) or self._intern(text)
+        span.name = strings.get(text) or strings.share(text)
         attrs = parse_attributes(attributes)
         step_type = attrs.get("flujo.step.type") or attrs.get("step_type")
-        span.kind = (strings.get(step_type) or self._intern(str(step_type))) if step_type else (
+        span.kind = (strings.get(step_type) or strings.share(str(step_type))) if step_type else (
             "pipeline" if span.name == "pipeline_run" else "step")
         raw_status = str(status).lower() if status is not None else ""
         start_f = _float(start)
@@ -585,10 +585,6 @@ class FlujoDecoder:
         run.see_time(span.start)
         run.see_time(span.end)
         self._touched.add(run)
-
-    def _intern(self, text: str) -> str:
-        """Span names and kinds repeat: keep one copy of each."""
-        return self._strings.setdefault(text, text) if len(self._strings) < 100_000 else text
 
     def _place_time(self, run: Run, span: Span, start: float | None) -> None:
         """Epoch starts as they are; monotonic ones moved onto created_at."""

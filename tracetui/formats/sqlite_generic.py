@@ -15,7 +15,9 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
 from tracetui.formats.jsonutil import loads
-from tracetui.model import CANCELLED, ERROR, OK, PARENT_LOOPS, RUNNING, TIMEOUT, FullSpan, Run, Span
+from tracetui.model import (
+    BUCKET_OF_STATUS, CANCELLED, ERROR, OK, PARENT_LOOPS, RUNNING, TIMEOUT, FullSpan, Run, Span,
+)
 from tracetui.store import Store
 
 #: Rows per fetchmany batch (keep in step with tracetui.sources.sqlite.BATCH).
@@ -67,6 +69,11 @@ def iso_to_epoch(text: Any) -> float | None:
     return dt.timestamp()
 
 
+#: The largest epoch time in seconds, in magnitude (year 5138): a bigger
+#: number is milliseconds, microseconds or nanoseconds (`to_seconds`).
+EPOCH_SECONDS_MAX = 1e11
+
+
 def to_seconds(value: Any) -> float | None:
     """A time cell → seconds: epoch (s/ms/µs/ns told apart by size), ISO text,
     or small numbers (monotonic or relative seconds) as they are."""
@@ -87,7 +94,7 @@ def to_seconds(value: Any) -> float | None:
             return None
         x = float(value)
     size = abs(x)
-    if size > 1e11:
+    if size > EPOCH_SECONDS_MAX:
         return x / 1e9 if size > 1e17 else x / 1e6 if size > 1e14 else x / 1e3
     return x
 
@@ -197,6 +204,21 @@ def find_column(columns: list[str], *candidates: str) -> str | None:
     return None
 
 
+#: The most distinct strings a decoder keeps one copy of (`SharedStrings`):
+#: a table of names that never repeat (each with an id in it) holds no more.
+SHARED_STRINGS_MAX = 100_000
+
+
+class SharedStrings(dict):
+    """Span names and kinds, one copy of each: a table has a few dozen over
+    a million rows, and sqlite3 makes every cell read a str of its own
+    (58 B a span on `bench_sqlite.py`'s table). Read `get(text) or
+    share(text)`: the lookup inline, the call only for a string new here."""
+
+    def share(self, text: str) -> str:
+        return self.setdefault(text, text) if len(self) < SHARED_STRINGS_MAX else text
+
+
 # -- nesting -------------------------------------------------------------------
 
 class Linker:
@@ -218,7 +240,11 @@ class Linker:
         parent = run.spans.get(parent_id) if parent_id else None
         if parent is not None and parent is not span:
             span.parent = parent
-            parent.add_child(span)
+            children = parent.children
+            if type(children) is list:  # the common case, without a call (1M rows)
+                children.append(span)
+            else:
+                parent.add_child(span)
         else:
             run.roots.append(span)
             if parent_id and parent_id != span.id:
@@ -226,6 +252,8 @@ class Linker:
                 self._waiting.setdefault((run.id, parent_id), []).append(span)
             elif parent_id:
                 span.orphan = PARENT_LOOPS  # its own parent
+        if not self._waiting:  # a table written parents first: none ever waits
+            return
         for child in self._waiting.pop((run.id, span.id), ()):
             if child is span or self._is_ancestor(child, span):
                 continue  # a parent cycle: leave the child at the root, orphaned
@@ -461,6 +489,10 @@ class GenericSpansDecoder:
         #: at a row's end (a dict of each row's cells cost a third of a 1M-row read).
         self._cells = tuple(1 + self._roles.index(role) if role in self.mapping else -1 for role in ROLES)
         self.default_run = os.path.splitext(os.path.basename(path))[0]
+        #: `FullSpan` where the table has input, output or error columns;
+        #: else `Span`, 32 bytes less a span (the rare orphan in an extra).
+        self._span_type = FullSpan if {"input", "output", "error"} & set(self.mapping) else Span
+        self._names = SharedStrings()
         understood = set(self.mapping.values()) | {c for c in self.columns if c.lower() in IGNORED}
         self.unmapped = [c for c in self.columns if c not in understood]
         mapped = ", ".join(f"{role}←{col}" for role, col in self.mapping.items())
@@ -513,6 +545,7 @@ class GenericSpansDecoder:
         for run_id in self._touched:
             self.store.touch(run_id)
         self._touched.clear()
+        self._last_run_id = None  # the next row's run is touched again
 
     def see_writer(self, live: bool, written_at: float | None, seen: bool = False) -> bool:
         """Say what the source knows of its writer on the runs it may be
@@ -612,68 +645,88 @@ class GenericSpansDecoder:
             self.records += 1
         run_id = row[i_run]
         run_id = (run_id if type(run_id) is str else _text(run_id)) or self.default_run
-        if run_id == self._last_run_id:  # rows of a run mostly come together
+        if run_id == self._last_run_id:  # rows of a run mostly come together: touched already
             run = self._last_run
         else:
             run = self._last_run = self.store.run(run_id, self.path, self.format)
             self._last_run_id = run_id
-        self._touched.add(run_id)
-        if run_id not in self.run_ids:
-            self.run_ids.add(run_id)
-            run.attributes["columns"] = {"table": self.table, "mapped": dict(self.mapping),
-                                         "not_understood": list(self.unmapped)}
-        span = run.spans.get(span_id)
-        new = span is None
-        if new:
-            span = run.spans[span_id] = FullSpan(span_id, run)
-            self.rows_read.held += 1
+            self._touched.add(run_id)
+            if run_id not in self.run_ids:
+                self.run_ids.add(run_id)
+                run.attributes["columns"] = {"table": self.table, "mapped": dict(self.mapping),
+                                             "not_understood": list(self.unmapped)}
         name = row[i_name]
-        span.name = (name if type(name) is str else _text(name)) or span_id
-        kind = row[i_kind]
-        span.kind = (kind if type(kind) is str else _text(kind)) or "span"
-        start = to_seconds(row[i_start])
-        end = to_seconds(row[i_end])
+        if type(name) is not str:
+            name = _text(name)
+        name = (self._names.get(name) or self._names.share(name)) if name else span_id
+        if i_kind < 0:
+            kind = "span"
+        else:
+            kind = row[i_kind]
+            kind = (kind if type(kind) is str else _text(kind)) or "span"
+        # `to_seconds` only for a cell other than epoch seconds (REAL).
+        start = row[i_start]
+        if type(start) is not float or not -EPOCH_SECONDS_MAX <= start <= EPOCH_SECONDS_MAX:
+            start = to_seconds(start)
+        end = row[i_end]
+        if type(end) is not float or not -EPOCH_SECONDS_MAX <= end <= EPOCH_SECONDS_MAX:
+            end = to_seconds(end)
         duration = duration_seconds(row[i_duration], self.mapping["duration"]) if i_duration >= 0 else None
         if duration is None and start is not None and end is not None:
             duration = end - start
         if start is None and end is not None and duration is not None:
             start = end - duration
-        span.start = start
-        span.duration = duration if duration is None or duration >= 0 else None
+        ended = end is not None or duration is not None
+        if duration is not None and duration < 0:
+            duration = None  # (ended all the same)
+        span = run.spans.get(span_id)
+        new = span is None
+        if new:
+            span = run.spans[span_id] = self._span_type(span_id, run, name, kind, start)
+            self.rows_read.held += 1
+        else:
+            span.name, span.kind, span.start = name, kind, start
+        span.duration = duration
         raw_status = row[i_status]
         # A status word as most tables write it, looked up as it is (the
         # words are lower case): else read as `map_status` reads any cell.
         status = _STATUS_OF_WORD.get(raw_status) if type(raw_status) is str else None
         if status is None:
-            status, understood = map_status(json_cell(raw_status), end is not None or duration is not None)
+            status, understood = map_status(json_cell(raw_status), ended)
             if not understood and raw_status is not None:
                 word = str(raw_status)[:40]
                 if word not in self.unknown_status:
                     self.unknown_status.add(word)
                     self.notes.append(f"{self.path}: status '{word}' not understood; shown as {status}")
+        # The cells of roles with no column are never set: None, as made.
+        if i_attributes >= 0:
+            attrs = json_cell(row[i_attributes])
+            span.attributes = attrs if isinstance(attrs, dict) else ({"value": attrs} if attrs is not None else None)
+        if i_input >= 0:
+            span.input = json_cell(row[i_input])
+        if i_output >= 0:
+            span.output = json_cell(row[i_output])
+        if i_error >= 0:
+            err = json_cell(row[i_error])
+            if err not in (None, ""):
+                span.error = err if isinstance(err, dict) else {"message": str(err)}
+                if status == OK and i_status < 0:
+                    status = ERROR
+            else:
+                span.error = None
         span.status = status
-        attrs = json_cell(row[i_attributes])
-        span.attributes = attrs if isinstance(attrs, dict) else ({"value": attrs} if attrs is not None else None)
-        span.input = json_cell(row[i_input])
-        span.output = json_cell(row[i_output])
-        err = json_cell(row[i_error])
-        if err not in (None, ""):
-            span.error = err if isinstance(err, dict) else {"message": str(err)}
-            if span.status == OK and i_status < 0:
-                span.status = ERROR
-        else:
-            span.error = None
         span.origin = (rowid,)
         if new:
             parent = row[i_parent]
             self.linker.attach(run, span, parent if type(parent) is str else _text(parent))
-        if span.status == RUNNING:
+        if status == RUNNING:
             self.open_rows.hold(rowid, (run_id, span_id))
         elif not new:
             self.open_rows.let_go((run_id, span_id))
-        run.anomalies.place(span, fresh=new)
-        run.see_time(span.start)
-        run.see_time(span.end)
-
+        if not new or status in BUCKET_OF_STATUS:  # (a new span in no bucket changes none)
+            run.anomalies.place(span, fresh=new)
+        run.see_time(start)
+        if start is not None and duration is not None:
+            run.see_time(start + duration)  # its end
 
 SQLITE_FORMATS = [SQLiteFormat("sqlite", sniff, GenericSpansDecoder)]
