@@ -884,6 +884,61 @@ def test_what_is_written_while_a_table_is_read_in_slices_is_read_too(tmp_path):
     assert "24-call-199" not in store.runs["trace-24"].anomalies.running
 
 
+def _nesting(store: Store) -> dict:
+    """Each run's roots and each span's children, in their order."""
+    return {run.id: ([s.id for s in run.roots], {s.id: [c.id for c in s.children or ()] for s in run.spans.values()})
+            for run in store.runs.values()}
+
+
+@pytest.mark.parametrize("runs_first_max", [200, 0])
+def test_a_big_tables_runs_with_spans_running_are_read_whole_first(tmp_path, monkeypatch, runs_first_max):
+    """Read in slices, the runs with spans running (or cancelled) come
+    whole after the first slice, wherever their rows lie: a hung run's
+    rows are at the end of the table, and the anomaly panel listed them
+    only once all of it was read (5.3 s for 1M rows). Then the rest, in
+    order. It all reads as one read makes it, in the same order, rows
+    written meanwhile included. With more such runs than
+    `RUNS_FIRST_MAX`, the table is read in its order."""
+    import tracetui.formats.sqlite_generic as generic
+
+    monkeypatch.setattr(generic, "RUNS_FIRST_MAX", runs_first_max)
+    path = str(tmp_path / "spans.db")
+    make_big_generic(path)  # 25 runs of 200 spans; the last run's last 12 still open
+    store = Store()
+    source = open_sqlite(path, store)
+    source.poll(max_rows=700)
+    assert "trace-24" not in store.runs
+    source.poll(max_rows=700)
+    assert source.behind
+    held = sum(len(run.spans) for run in store.runs.values())
+    assert 1400 <= held < 5000
+    if runs_first_max:
+        run = store.runs["trace-24"]
+        assert len(run.spans) == 200 and len(run.anomalies.running) == 12
+        before = _read_whole(path)[1].store
+        assert _nesting(store)["trace-24"] == _nesting(before)["trace-24"]
+    else:
+        assert "trace-24" not in store.runs
+    # Written between slices: a span of the run read first, one of a run
+    # not read yet, one of a run read already.
+    writer = sqlite3.connect(path)
+    for span_id, run_id in (("24-late", "trace-24"), ("20-late", "trace-20"), ("0-late", "trace-0")):
+        writer.execute("INSERT INTO spans VALUES (?, ?, ?, 'llm.call', 1795413000.0, 1795413001.0, 'ok')",
+                       (span_id, span_id.replace("late", "root"), run_id))
+    writer.commit()
+    writer.close()
+    while source.behind:
+        source.poll(max_rows=700)
+    time.sleep(0.01)
+    source.poll(max_rows=700)  # the change, seen
+    while source.behind:
+        source.poll(max_rows=700)
+    whole, whole_source = _read_whole(path)
+    assert _read_shape(store) == whole
+    assert _nesting(store) == _nesting(whole_source.store)
+    assert source.decoder.records == whole_source.decoder.records == 5003
+
+
 def test_a_table_replaced_while_read_in_slices_shows_only_what_the_new_one_holds(tmp_path):
     """Another database renamed over the one being read in slices: the
     read does not go on from the old one's rows; what is shown in the end

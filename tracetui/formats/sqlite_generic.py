@@ -353,6 +353,26 @@ class RowsRead:
         return False
 
 
+#: The most runs a big table's read in slices takes first (`RunsFirst`):
+#: a table with more runs running is read in its order.
+RUNS_FIRST_MAX = 200
+
+
+@dataclass
+class RunsFirst:
+    """Runs a read in slices takes whole first (their rows up to `upto`,
+    the table's last row as they were picked), then the rest."""
+
+    #: SQL: a row is of one of them (`runs` its parameters).
+    among: str
+    runs: tuple[Any, ...]
+    upto: int
+    #: The last of their rows read.
+    cursor: int
+    #: Whether all of their rows (up to `upto`) are read.
+    read: bool = False
+
+
 class OpenRows(dict):
     """rowid → (run id, span id) of the spans still open, whose rows are
     read again on every change: one row a span, the last read of it.
@@ -516,6 +536,15 @@ class GenericSpansDecoder:
         #: when that read began, for `progress`.
         self.more = False
         self.end_rowid = 0
+        #: Where a read in slices began (`last_rowid` then), and the rows it
+        #: has taken since, for `progress`.
+        self._slices_from = 0
+        self._slices_taken = 0
+        #: The runs a read in slices takes whole before the rest of the
+        #: table (`_runs_first`); None when there are none (or not yet
+        #: looked for: `_first_looked`).
+        self._first: RunsFirst | None = None
+        self._first_looked = False
         #: The rows read of the span table, to tell they are still there.
         self.rows_read = RowsRead(self.table, self.mapping["id"])
         self.linker = Linker()
@@ -582,7 +611,7 @@ class GenericSpansDecoder:
         """How far a read in slices has got through the table, 0..1."""
         if not self.more or self.end_rowid <= 0:
             return 1.0
-        return min(1.0, self.last_rowid / self.end_rowid)
+        return min(1.0, (self._slices_from + self._slices_taken) / self.end_rowid)
 
     def read(self, conn: sqlite3.Connection, schema: dict[str, list[str]], max_rows: int | None = None) -> bool:
         """Read the rows new since the last read (and those of spans still
@@ -599,6 +628,7 @@ class GenericSpansDecoder:
         if not resume and max_rows is not None:
             top = conn.execute(f"SELECT max(rowid) FROM {quote_ident(self.table)}").fetchone()[0]
             self.end_rowid = top or 0
+            self._slices_from, self._slices_taken = self.last_rowid, 0
         # The open spans' rows were read in the slice before, just now.
         if self.open_rows and not resume:
             ids = list(self.open_rows)
@@ -612,22 +642,87 @@ class GenericSpansDecoder:
                     self._touch_runs()
                 changed = changed or bool(rows)
         size = BATCH if max_rows is None else min(BATCH, max_rows)
+        if resume and not self._first_looked:  # a big table's second slice
+            self._first_looked = True
+            self._first = self._runs_first(conn)
+        first = self._first
         taken = 0
-        for rows in batches(conn, f"{select} WHERE rowid > ? ORDER BY rowid", (self.last_rowid,), size):
-            with self.store.lock:
-                for row in rows:
-                    self._row(row, update=False)
-                self._touch_runs()
-                self.last_rowid = rows[-1][0]
-            self.rows_read.see(rows, self._cells[0])  # the id's cell
+        if first is not None and not first.read:
+            # The runs first, whole: their rows up to the table's end as
+            # the read began, past the first slice, in order.
+            for rows in batches(conn, f"{select} WHERE rowid > ? AND rowid <= ? AND {first.among} ORDER BY rowid",
+                                (first.cursor, first.upto, *first.runs), size):
+                changed = True
+                taken += self._take(rows)
+                first.cursor = rows[-1][0]
+                if max_rows is not None and taken >= max_rows:
+                    self.more = True
+                    break
+            else:
+                first.read = True
+        where, params = "rowid > ?", (self.last_rowid,)
+        if first is not None:
+            if self.last_rowid < first.upto:  # the rest: past the rows the runs first had
+                where += f" AND NOT (rowid <= ? AND {first.among})"
+                params += (first.upto, *first.runs)
+            else:
+                self._first = None
+        for rows in () if self.more else batches(conn, f"{select} WHERE {where} ORDER BY rowid", params, size):
             changed = True
-            taken += len(rows)
+            taken += self._take(rows)
+            self.last_rowid = rows[-1][0]
             if max_rows is not None and taken >= max_rows:
                 self.more = True  # perhaps none: the next read finds out
                 break
         with self.store.lock:
             self.linker.settle()
         return changed
+
+    def _take(self, rows: list[tuple]) -> int:
+        """A batch of new rows read, in rowid order: how many."""
+        with self.store.lock:
+            for row in rows:
+                self._row(row, update=False)
+            self._touch_runs()
+        self.rows_read.see(rows, self._cells[0])  # the id's cell
+        self._slices_taken += len(rows)
+        return len(rows)
+
+    def _runs_first(self, conn: sqlite3.Connection) -> RunsFirst | None:
+        """The runs with spans running or cancelled in the rows not read
+        yet, to read whole before the rest of a big table: those rows may
+        be anywhere (a hung pipeline's are at the end), and the anomaly
+        panel, which lists them, showed nothing until the whole table was
+        read (5.3 s for 1M rows). None without a run column, or with more
+        such runs than `RUNS_FIRST_MAX`, or none.
+
+        The rows are picked as most tables write them (a status word in
+        lower case, no end time), a guess that only orders the reading:
+        each row is read as any other."""
+        run_column = self.mapping.get("run")
+        if run_column is None:
+            return None
+        ended = [f"{quote_ident(self.mapping[role])} IS NULL" for role in ("end", "duration") if role in self.mapping]
+        status = self.mapping.get("status")
+        if status is None:
+            open_rows, params = " AND ".join(ended) or "1", ()
+        else:
+            stopped = [w for which in (RUNNING, CANCELLED) for w in STATUS_WORDS[which]]
+            others = [word for word, which in _STATUS_OF_WORD.items() if which not in (RUNNING, CANCELLED)]
+            column = quote_ident(status)
+            unsaid = f"({column} IS NULL OR {column} NOT IN ({', '.join('?' * len(others))}))"
+            open_rows = f"{column} IN ({', '.join('?' * len(stopped))}) OR " + " AND ".join([*ended, unsaid])
+            params = (*stopped, *others)
+        table = quote_ident(self.table)
+        upto = conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
+        runs = [row[0] for row in conn.execute(
+            f"SELECT DISTINCT {quote_ident(run_column)} FROM {table} WHERE rowid > ? AND rowid <= ? "
+            f"AND {quote_ident(run_column)} IS NOT NULL AND ({open_rows}) LIMIT ?",
+            (self.last_rowid, upto, *params, RUNS_FIRST_MAX + 1))]
+        if not runs or len(runs) > RUNS_FIRST_MAX:
+            return None
+        return RunsFirst(f"{quote_ident(run_column)} IN ({', '.join('?' * len(runs))})", tuple(runs), upto,
+                         self.last_rowid)
 
     def _row(self, row: tuple, update: bool) -> None:
         rowid = row[0]
