@@ -856,6 +856,17 @@ def test_a_spans_table_read_in_slices_is_read_as_in_one_go(tmp_path):
     assert not source.poll(max_rows=700) and not source.behind  # nothing new: nothing read
 
 
+def _read_on_in_slices(source) -> None:
+    """Read the slices left, then the rows written meanwhile (a change the
+    next poll sees), slice by slice."""
+    while source.behind:
+        source.poll(max_rows=700)
+    time.sleep(0.01)
+    source.poll(max_rows=700)  # the change, seen
+    while source.behind:
+        source.poll(max_rows=700)
+
+
 def test_what_is_written_while_a_table_is_read_in_slices_is_read_too(tmp_path):
     """Rows added and a running span closed between two slices: once the
     read is done, the next poll sees the change, and what is shown is what
@@ -873,12 +884,7 @@ def test_what_is_written_while_a_table_is_read_in_slices_is_read_too(tmp_path):
                    "NULL, 'running')")
     writer.commit()
     writer.close()
-    while source.behind:
-        source.poll(max_rows=700)
-    time.sleep(0.01)
-    source.poll(max_rows=700)  # the change, seen
-    while source.behind:
-        source.poll(max_rows=700)
+    _read_on_in_slices(source)
     assert _read_shape(store) == _read_whole(path)[0]
     assert "late-root" in store.runs["trace-late"].spans
     assert "24-call-199" not in store.runs["trace-24"].anomalies.running
@@ -927,12 +933,7 @@ def test_a_big_tables_runs_with_spans_running_are_read_whole_first(tmp_path, mon
                        (span_id, span_id.replace("late", "root"), run_id))
     writer.commit()
     writer.close()
-    while source.behind:
-        source.poll(max_rows=700)
-    time.sleep(0.01)
-    source.poll(max_rows=700)  # the change, seen
-    while source.behind:
-        source.poll(max_rows=700)
+    _read_on_in_slices(source)
     whole, whole_source = _read_whole(path)
     assert _read_shape(store) == whole
     assert _nesting(store) == _nesting(whole_source.store)
