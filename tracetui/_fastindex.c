@@ -47,7 +47,7 @@ static struct { Py_ssize_t run, parent, detail, attributes, children; } SPAN;
 /* model.SMALL_FAN_OUT: a span's children are a tuple up to this many. */
 #define SMALL_FAN_OUT 8
 static struct { Py_ssize_t action, detail, start, duration, error, span, sample; } ROW;
-static struct { Py_ssize_t first_time, last_time, synthetic_spans; } RUN;
+static struct { Py_ssize_t first_time, last_time, synthetic_spans, spans; } RUN;
 static struct { Py_ssize_t times, levels, messages, origins; } COLUMNS_OF;
 
 static PyTypeObject *SPAN_TYPE;   /* model.Span, a SpanCore */
@@ -509,7 +509,8 @@ enum { TAKEN, LEFT, FAILED };
  * `spans` yet; NULL with no error, nothing changed, if it is. One lookup
  * does both: a check before and the insertion after made two, the first
  * a cache miss in a dict of every span (the one lookup: 2.6% less CPU
- * indexing a 1M-line log). */
+ * indexing a 1M-line log). `children` NULL: a root (`parent` None), which
+ * the caller files among its run's roots. */
 static PyObject *attached_span(PyObject *spans, PyObject *id, int fresh, PyObject *run, PyObject *parent,
                                PyObject *children, PyObject *name, PyObject *kind, PyObject *detail, PyObject *status,
                                PyObject *start, PyObject *attributes, PyObject *origin, PyObject *synthetic) {
@@ -547,7 +548,9 @@ static PyObject *attached_span(PyObject *spans, PyObject *id, int fresh, PyObjec
     } else if (PyDict_SetItem(spans, id, span) < 0) {
         goto failed;
     }
-    if (PyList_CheckExact(children)) {
+    if (children == NULL) {
+        /* a root */
+    } else if (PyList_CheckExact(children)) {
         if (PyList_Append(children, span) < 0) goto failed;
     } else if (children == Py_None) {
         set_slot(parent, SPAN.children, span); /* (an only child is held as itself: `ONLY_CHILD`) */
@@ -2112,7 +2115,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         offset_of(ROW_TYPE, "error", &ROW.error) || offset_of(ROW_TYPE, "span", &ROW.span) ||
         offset_of(ROW_TYPE, "sample", &ROW.sample) ||
         offset_of(RUN_TYPE, "first_time", &RUN.first_time) || offset_of(RUN_TYPE, "last_time", &RUN.last_time) ||
-        offset_of(RUN_TYPE, "synthetic_spans", &RUN.synthetic_spans))
+        offset_of(RUN_TYPE, "synthetic_spans", &RUN.synthetic_spans) || offset_of(RUN_TYPE, "spans", &RUN.spans))
         return NULL;
     /* Instances made here skip __init__: every slot is set instead, so a
      * type that kept more (a __dict__, a weak reference list) would differ. */
@@ -2179,8 +2182,11 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+#include "_tablerows.h"
+
 static PyMethodDef methods[] = {
     {"feed", feed, METH_VARARGS, feed_doc},
+    {"plain_rows", plain_rows, METH_VARARGS, plain_rows_doc},
     {"setup", setup, METH_VARARGS, setup_doc},
     {NULL, NULL, 0, NULL},
 };

@@ -1201,6 +1201,10 @@ SCANNER = None
 #: costs ~50 us to start, a line ~0.5 us to scan (a live log's polls bring
 #: a few lines; a big file's, tens of thousands).
 SCAN_AHEAD_MIN = 2048
+#: `_fastindex.plain_rows`: a generic SQLite table's plain rows made spans
+#: in C (`formats/sqlite_generic.py`; `_tablerows.h`), set up here with the
+#: rest of `_fastindex`; None without C (tests set it to None to compare).
+FAST_TABLE_ROWS = None
 #: How many scans of big logs run beside this process now (`scans_beside`).
 _scans_beside = 0
 _scans_lock = threading.Lock()
@@ -1228,3 +1232,4 @@ if _fastindex is not None:
         "SAMPLE_ERROR": SAMPLE_ERROR, "NO_TASK": task_name(None)})
     FAST_FEED = _fastindex.feed
     SCANNER = _fastindex.Scanner
+    FAST_TABLE_ROWS = _fastindex.plain_rows

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
+from tracetui.formats import inspect as _c_set_up  # (sets `_fastindex` up: `FAST_TABLE_ROWS`)
 from tracetui.formats.jsonutil import loads
 from tracetui.model import (
     BUCKET_OF_STATUS, CANCELLED, ERROR, OK, PARENT_LOOPS, RUNNING, TIMEOUT, FullSpan, Run, Span,
@@ -262,6 +263,12 @@ class Linker:
             span.add_child(child)
             self._dirty_roots.add(run)
 
+    @property
+    def awaited(self) -> dict[tuple[str, str], list[Span]]:
+        """(run id, span id) → the spans waiting for that span, their
+        parent (C files no span awaited: it is to adopt them)."""
+        return self._waiting
+
     @staticmethod
     def _is_ancestor(candidate: Span, span: Span) -> bool:
         node = span.parent
@@ -420,6 +427,11 @@ def detach(run: Run, span: Span) -> None:
 
 # -- the generic decoder ---------------------------------------------------------
 
+#: The cells `plain_rows` reads, in its order (`_tablerows.h`): a table
+#: with a column of another role (a duration, content, attributes) is read
+#: in Python.
+PLAIN_CELLS = ("id", "parent", "run", "name", "start", "end", "status", "kind")
+
 #: Role → column names it may have, most specific first.
 ROLES: dict[str, tuple[str, ...]] = {
     "id": ("span_id", "spanid", "span_uuid", "id", "uuid"),
@@ -513,6 +525,12 @@ class GenericSpansDecoder:
         #: else `Span`, 32 bytes less a span (the rare orphan in an extra).
         self._span_type = FullSpan if {"input", "output", "error"} & set(self.mapping) else Span
         self._names = SharedStrings()
+        #: C for the plain rows (`plain_rows`, `_tablerows.h`), of a table
+        #: it reads every column of (and where built); else None.
+        self._plain_rows = _c_set_up.FAST_TABLE_ROWS if set(self.mapping) <= set(PLAIN_CELLS) and \
+            {"id", "run", "start", "end"} <= set(self.mapping) else None
+        #: Its context, for the run it was made for (`_plain_context`).
+        self._plain_context: tuple | None = None
         understood = set(self.mapping.values()) | {c for c in self.columns if c.lower() in IGNORED}
         self.unmapped = [c for c in self.columns if c not in understood]
         mapped = ", ".join(f"{role}←{col}" for role, col in self.mapping.items())
@@ -679,14 +697,34 @@ class GenericSpansDecoder:
         return changed
 
     def _take(self, rows: list[tuple]) -> int:
-        """A batch of new rows read, in rowid order: how many."""
+        """A batch of new rows read, in rowid order: how many. C makes
+        the plain ones spans (`plain_rows`), from the row after one Python
+        read, which set the run: Python reads the rest."""
+        plain = self._plain_rows
         with self.store.lock:
-            for row in rows:
-                self._row(row, update=False)
+            i, n = 0, len(rows)
+            while i < n:
+                self._row(rows[i], update=False)
+                i += 1
+                if plain is not None and i < n and self._last_run_id is not None:
+                    taken = plain(self._context_for(self._last_run), rows, i)
+                    self.records += taken
+                    self.rows_read.held += taken
+                    i += taken
             self._touch_runs()
         self.rows_read.see(rows, self._cells[0])  # the id's cell
         self._slices_taken += len(rows)
         return len(rows)
+
+    def _context_for(self, run: Run) -> tuple:
+        """`plain_rows`'s context for the rows of `run`: made once a run."""
+        context = self._plain_context
+        if context is None or context[2] is not run or context[3] is not run.roots:  # (`settle` makes roots anew)
+            cells = dict(zip(ROLES, self._cells))
+            context = self._plain_context = (
+                tuple(cells[role] for role in PLAIN_CELLS), run.id, run, run.roots, self._names,
+                SHARED_STRINGS_MAX, _STATUS_OF_WORD, "span", EPOCH_SECONDS_MAX, self.linker.awaited)
+        return context
 
     def _runs_first(self, conn: sqlite3.Connection) -> RunsFirst | None:
         """The runs with spans running or cancelled in the rows not read

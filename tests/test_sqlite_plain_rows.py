@@ -1,0 +1,150 @@
+"""C's plain rows of a generic SQLite table (`_tablerows.h`) against Python's `_row`.
+
+C makes the spans of the rows most tables are made of and leaves any other
+row to Python. Whatever the table, the two must read it the same: every
+span's fields, its place in the tree, the runs' times and anomalies, the
+counts and notes. Hypothesis writes the tables, mixing plain rows with
+every kind of cell C must leave to Python.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import tracetui.formats.inspect as inspect_format
+from tracetui.sources.sqlite import open_sqlite
+from tracetui.store import Store
+
+#: C's, as imported (each read below sets the one decoders take).
+PLAIN_ROWS = inspect_format.FAST_TABLE_ROWS
+
+pytestmark = pytest.mark.skipif(PLAIN_ROWS is None, reason="the C accelerator is not built")
+
+T0 = 1_795_412_244.0
+
+# Mostly what C reads (REAL epoch seconds, a few equal ones), so that rows
+# are plain in every cell but one as often as not.
+plain_times = st.one_of(st.sampled_from([T0, T0 + 1, T0 + 2.5]), st.floats(T0, T0 + 100, allow_nan=False))
+odd_times = st.sampled_from([
+    None, float("nan"), float("inf"), T0 * 1000,                 # no time, not a number, milliseconds
+    1e11, -1e11, 2.5, int(T0), "2026-11-30T10:00:00Z", "soon",   # the bounds, a small number, not REAL
+])
+times = st.one_of(plain_times, plain_times, plain_times, odd_times)
+#: Cells C leaves to Python, by column.
+ODD = {
+    "id": st.sampled_from([None, "", 7, "repeated"]),
+    "parent": st.sampled_from(["missing", 3, "itself", "later"]),
+    "run": st.sampled_from(["t2", None, "", 5]),
+    "name": st.sampled_from(["", 9]),
+    "start": odd_times,
+    "end": odd_times,
+    "status": st.sampled_from(["error", "running", "cancelled", "OK", "weird", "", 2, 0]),
+    "kind": st.sampled_from([None, "", 4]),
+}
+
+
+@st.composite
+def rows(draw) -> list[tuple]:
+    """A table: rows of spans plain to C but, one row in two, for one odd
+    cell (a repeated id, a parent not written yet or never, another run, a
+    time not in REAL seconds, a status not ok...)."""
+    table: list[tuple] = []
+    for k in range(draw(st.integers(0, 40))):
+        written = [row[0] for row in table if isinstance(row[0], str) and row[0]]
+        cells = {
+            "id": f"s{k}",
+            "parent": draw(st.sampled_from([None, None, ""] + written[-3:])),
+            "run": "t1",
+            "name": draw(st.sampled_from(["llm", "tool", None])),
+            "start": draw(plain_times),
+            "end": draw(plain_times),
+            "status": draw(st.sampled_from(["ok", "success", None])),
+            "kind": draw(st.sampled_from(["llm", "chain"])),
+        }
+        odd = draw(st.sampled_from([None] * len(ODD) + list(ODD)))
+        if odd is not None:
+            cells[odd] = draw(ODD[odd])
+            if cells[odd] == "repeated":
+                cells[odd] = draw(st.sampled_from(written)) if written else None
+            elif cells[odd] == "itself":
+                cells[odd] = cells["id"]
+            elif cells[odd] == "later":
+                cells[odd] = f"s{k + 1}"
+        table.append(tuple(cells.values()))
+    return table
+
+def _write(path: str, table: list[tuple], kind: bool) -> None:
+    con = sqlite3.connect(path)
+    columns = "span_id, parent_id, trace_id, name, start_time, end_time, status" + (", kind" if kind else "")
+    con.execute(f"CREATE TABLE spans ({columns})")
+    width = 8 if kind else 7
+    con.executemany(f"INSERT INTO spans VALUES ({', '.join('?' * width)})", [row[:width] for row in table])
+    con.commit()
+    con.close()
+
+
+def _same(a, b) -> bool:
+    return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+
+
+def _read(path: str, plain, monkeypatch, max_rows: int | None) -> tuple:
+    """Everything a read made, to compare."""
+    monkeypatch.setattr(inspect_format, "FAST_TABLE_ROWS", plain)
+    store = Store()
+    source = open_sqlite(path, store)
+    if max_rows is None:
+        source.poll()
+    else:
+        while True:
+            source.poll(max_rows=max_rows)
+            if not source.behind:
+                break
+    runs = {}
+    for run in store.runs.values():
+        spans = [(s.id, s.name, s.kind, s.status, repr(s.start), repr(s.duration), type(s).__name__,
+                  s.parent.id if s.parent else None, s.orphan, s.locators, s.detail, s.attributes,
+                  s.synthetic, [c.id for c in s.children or ()]) for s in run.spans.values()]
+        runs[run.id] = (spans, [s.id for s in run.roots], repr(run.first_time), repr(run.last_time),
+                        {b: sorted(run.anomalies.bucket(b)) for b in ("running", "cancelled", "errors", "timeouts")})
+    decoder = source.decoder
+    return runs, decoder.records, decoder.skipped, decoder.rows_read.held, dict(decoder.open_rows), \
+        list(decoder.notes), sorted(decoder._names)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=rows(), kind=st.booleans(), max_rows=st.sampled_from([None, 3]))
+def test_c_reads_any_table_as_python_does(tmp_path_factory, monkeypatch, table, kind, max_rows):
+    path = str(tmp_path_factory.mktemp("plain") / "spans.db")
+    _write(path, table, kind)
+    c_read = _read(path, PLAIN_ROWS, monkeypatch, max_rows)
+    python_read = _read(path, None, monkeypatch, max_rows)
+    assert c_read == python_read
+
+
+def test_c_makes_the_plain_rows_spans(tmp_path, monkeypatch):
+    """A table of plain rows is C's to read (but the first row of each
+    batch and each run's first, which Python reads): the spans it makes
+    are nested, timed, named and counted as Python's are."""
+    calls = []
+
+    def counted(context, rows, i):
+        taken = PLAIN_ROWS(context, rows, i)
+        calls.append(taken)
+        return taken
+
+    path = str(tmp_path / "spans.db")
+    table = [("root", None, "t1", "agent", T0, T0 + 10, "ok", "chain")]
+    table += [(f"s{i}", "root" if i % 3 else None, "t1", "llm" if i % 2 else "tool", T0 + i, T0 + i + 0.5, None,
+               "llm") for i in range(1, 200)]
+    table += [("x", "root", "t1", "late", T0 + 1, T0 + 0.5, "success", "llm")]  # ended before it began
+    _write(path, table, kind=True)
+    c_read = _read(path, counted, monkeypatch, None)
+    assert sum(calls) == 200  # every row but the first
+    assert c_read == _read(path, None, monkeypatch, None)
+    spans = c_read[0]["t1"][0]
+    assert spans[-1][5] == "None"  # a negative duration is held as None, as Python holds it

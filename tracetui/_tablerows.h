@@ -1,0 +1,212 @@
+/* The plain rows of a generic SQLite spans table, made spans in C.
+ *
+ * `formats/sqlite_generic.py` reads a table a row at a time in Python
+ * (`GenericSpansDecoder._row`): 2.2 µs a row above sqlite3's own fetch,
+ * 3.3 s for the 1M-row table of `bench/bench_sqlite.py`, which sqlite3
+ * fetches in 1 s. Nearly every row of such a table is plain: a new span of
+ * the run the row before was of, its cells of the types tables hold (text
+ * ids and names, REAL epoch seconds), ended ok, under a parent already
+ * read or at the root. `plain_rows` makes those spans as `_row` does, and
+ * stops at the first row that is anything else, which Python reads (and
+ * then calls again). Included by `_fastindex.c`, whose span making
+ * (`attached_span`) and times (`see_time`) it shares. */
+
+/* The context's members (`GenericSpansDecoder._plain_context`). */
+enum {
+    PLAIN_CELLS,     /* (id, parent, run, name, start, end, status, kind): a row's cell of each, -1 none */
+    PLAIN_RUN_ID,    /* the run's id, a str: the run cell of each row taken */
+    PLAIN_RUN,       /* the Run */
+    PLAIN_ROOTS,     /* run.roots, a list */
+    PLAIN_NAMES,     /* the decoder's SharedStrings */
+    PLAIN_NAMES_MAX, /* sqlite_generic.SHARED_STRINGS_MAX */
+    PLAIN_WORDS,     /* sqlite_generic._STATUS_OF_WORD */
+    PLAIN_KIND,      /* the kind of a table with no kind column ("span") */
+    PLAIN_SECONDS,   /* sqlite_generic.EPOCH_SECONDS_MAX, a float */
+    PLAIN_AWAITED,   /* the decoder's Linker.awaited: (run id, span id) → spans awaiting it */
+    PLAIN_CONTEXT
+};
+
+enum { CELL_OF_ID, CELL_OF_PARENT, CELL_OF_RUN, CELL_OF_NAME, CELL_OF_START, CELL_OF_END, CELL_OF_STATUS,
+       CELL_OF_KIND, CELLS_READ };
+
+/* A row's cell (borrowed), or NULL for a role with no column. */
+static inline PyObject *row_cell(PyObject *row, const Py_ssize_t *cells, int role) {
+    return cells[role] < 0 ? NULL : PyTuple_GET_ITEM(row, cells[role]);
+}
+
+/* An epoch time in seconds as `_row` reads it without `to_seconds`. */
+static inline int plain_seconds(PyObject *cell, double most) {
+    double v;
+    if (cell == NULL || !PyFloat_CheckExact(cell)) return 0;
+    v = PyFloat_AS_DOUBLE(cell);
+    return -most <= v && v <= most;
+}
+
+/* The name a row gives its span (borrowed): its name cell as the decoder
+ * shares it, or its id; NULL, no error, if Python is to read the row. */
+static PyObject *plain_name(PyObject *cell, PyObject *id, PyObject *names, Py_ssize_t most) {
+    PyObject *shared;
+    if (cell == NULL || cell == Py_None) return id;
+    if (!PyUnicode_CheckExact(cell)) return NULL;
+    if (PyUnicode_GET_LENGTH(cell) == 0) return id;
+    if ((shared = PyDict_GetItemWithError(names, cell)) != NULL) return shared;
+    if (PyErr_Occurred() || PyDict_GET_SIZE(names) >= most) return PyErr_Occurred() ? NULL : cell;
+    return PyDict_SetItem(names, cell, cell) < 0 ? NULL : cell;
+}
+
+/* The span filed under `key` in `spans` (borrowed); NULL, no error, if none. */
+static PyObject *plain_lookup(PyObject *spans, PyObject *key) {
+    if (SpanIndex_CheckExact(spans)) {
+        Py_hash_t hash = id_hash(key);
+        return hash == -1 && PyErr_Occurred() ? NULL : index_get((SpanIndex *)spans, key, hash);
+    }
+    return PyDict_GetItemWithError(spans, key);
+}
+
+PyDoc_STRVAR(plain_rows_doc,
+"plain_rows(context, rows, i) -> int\n\n"
+"Make spans of rows[i:] as GenericSpansDecoder._row does, up to the first row that is not plain: how many.");
+
+/* One row taken: 1; 0 if Python is to read it (nothing changed); -1 with
+ * an error. */
+static int plain_row(PyObject *const *ctx, const Py_ssize_t *cells, Py_ssize_t most_names, double most_seconds,
+                     PyObject *row) {
+    PyObject *run = ctx[PLAIN_RUN], *spans, *id, *cell, *name, *kind, *parent = Py_None, *children = NULL;
+    PyObject *origin, *span, *end_time;
+    double start, end, duration;
+    if (!PyTuple_CheckExact(row)) return 0;
+    id = row_cell(row, cells, CELL_OF_ID);
+    if (id == NULL || !PyUnicode_CheckExact(id)) return 0;
+    cell = row_cell(row, cells, CELL_OF_RUN);
+    if (cell == NULL || !PyUnicode_CheckExact(cell) ||
+        (cell != ctx[PLAIN_RUN_ID] && PyUnicode_Compare(cell, ctx[PLAIN_RUN_ID]) != 0))
+        return PyErr_Occurred() ? -1 : 0;
+    /* Ended, as most rows: both times REAL epoch seconds. */
+    cell = row_cell(row, cells, CELL_OF_START);
+    if (!plain_seconds(cell, most_seconds)) return 0;
+    start = PyFloat_AS_DOUBLE(cell);
+    cell = row_cell(row, cells, CELL_OF_END);
+    if (!plain_seconds(cell, most_seconds)) return 0;
+    end = PyFloat_AS_DOUBLE(cell);
+    /* Ok: no status, or a word for ok (a table of statuses but for an
+     * error column, which sends no row here). */
+    cell = row_cell(row, cells, CELL_OF_STATUS);
+    if (cell != NULL && cell != Py_None) {
+        PyObject *status;
+        if (!PyUnicode_CheckExact(cell)) return 0;
+        status = PyDict_GetItemWithError(ctx[PLAIN_WORDS], cell);
+        if (status != OK) return PyErr_Occurred() ? -1 : 0;
+    }
+    cell = row_cell(row, cells, CELL_OF_KIND);
+    if (cell == NULL) {
+        kind = ctx[PLAIN_KIND];
+    } else if (PyUnicode_CheckExact(cell) && PyUnicode_GET_LENGTH(cell) > 0) {
+        kind = cell;
+    } else {
+        return 0;
+    }
+    spans = SLOT(run, RUN.spans);
+    if (plain_lookup(spans, id) != NULL) return 0; /* not new */
+    if (PyErr_Occurred()) return -1;
+    if (PyDict_GET_SIZE(ctx[PLAIN_AWAITED]) > 0) { /* spans awaiting it, to adopt: Python's `Linker` */
+        PyObject *key = PyTuple_Pack(2, ctx[PLAIN_RUN_ID], id);
+        int awaited = key == NULL ? -1 : PyDict_Contains(ctx[PLAIN_AWAITED], key);
+        Py_XDECREF(key);
+        if (awaited) return awaited < 0 ? -1 : 0;
+    }
+    /* Under a parent read already, or at the root; else (a parent not
+     * read yet, or its own) Python's `Linker` files it. */
+    cell = row_cell(row, cells, CELL_OF_PARENT);
+    if (cell != NULL && cell != Py_None) {
+        if (!PyUnicode_CheckExact(cell)) return 0;
+        if (PyUnicode_GET_LENGTH(cell) > 0) {
+            if ((parent = plain_lookup(spans, cell)) == NULL) return PyErr_Occurred() ? -1 : 0;
+            if (!is_span_core(parent)) return 0;
+            if ((children = SLOT(parent, SPAN.children)) == NULL) return 0;
+            if (!children_kept(children)) return 0;
+        }
+    }
+    if ((name = plain_name(row_cell(row, cells, CELL_OF_NAME), id, ctx[PLAIN_NAMES], most_names)) == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    if ((origin = PyTuple_Pack(1, PyTuple_GET_ITEM(row, 0))) == NULL) return -1;
+    span = attached_span(spans, id, 1, run, parent, children, name, kind, EMPTY_STR, OK,
+                         row_cell(row, cells, CELL_OF_START), Py_None, origin, Py_False);
+    Py_DECREF(origin);
+    if (span == NULL) return PyErr_Occurred() ? -1 : 0;
+    duration = end - start;
+    if (duration >= 0) { /* (a negative one is held as None, as `_row` holds it) */
+        ((SpanCore *)span)->cell[CELL_DURATION].d = duration;
+        SET_HOLDS((SpanCore *)span, CELL_DURATION, HOLDS_NATIVE);
+    }
+    if (parent == Py_None && PyList_Append(ctx[PLAIN_ROOTS], span) < 0) {
+        Py_DECREF(span);
+        return -1;
+    }
+    Py_DECREF(span);
+    if (see_time(run, row_cell(row, cells, CELL_OF_START)) < 0) return -1;
+    if (duration >= 0) {
+        if ((end_time = PyFloat_FromDouble(start + duration)) == NULL) return -1;
+        if (see_time(run, end_time) < 0) {
+            Py_DECREF(end_time);
+            return -1;
+        }
+        Py_DECREF(end_time);
+    }
+    return 1;
+}
+
+static PyObject *plain_rows(PyObject *self, PyObject *args) {
+    PyObject *context, *rows, *cells_tuple;
+    PyObject *const *ctx;
+    Py_ssize_t i, n, taken = 0, cells[CELLS_READ], most_names, width = 0;
+    double most_seconds;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "O!O!n", &PyTuple_Type, &context, &PyList_Type, &rows, &i)) return NULL;
+    if (!READY) {
+        PyErr_SetString(PyExc_RuntimeError, "_fastindex.setup() was not called");
+        return NULL;
+    }
+    if (PyTuple_GET_SIZE(context) != PLAIN_CONTEXT) {
+        PyErr_Format(PyExc_ValueError, "context has %d members", PLAIN_CONTEXT);
+        return NULL;
+    }
+    ctx = &PyTuple_GET_ITEM(context, 0);
+    cells_tuple = ctx[PLAIN_CELLS];
+    if (!PyTuple_CheckExact(cells_tuple) || PyTuple_GET_SIZE(cells_tuple) != CELLS_READ ||
+        !PyUnicode_CheckExact(ctx[PLAIN_RUN_ID]) || !PyObject_TypeCheck(ctx[PLAIN_RUN], RUN_TYPE) ||
+        !PyList_CheckExact(ctx[PLAIN_ROOTS]) || !PyDict_Check(ctx[PLAIN_NAMES]) ||
+        !PyDict_Check(ctx[PLAIN_WORDS]) || !PyUnicode_CheckExact(ctx[PLAIN_KIND]) ||
+        !PyFloat_CheckExact(ctx[PLAIN_SECONDS]) || !PyDict_CheckExact(ctx[PLAIN_AWAITED])) {
+        PyErr_SetString(PyExc_TypeError, "context: (cells, run id, Run, roots, names, most names, words, kind, "
+                                         "most seconds, awaited)");
+        return NULL;
+    }
+    if (SLOT(ctx[PLAIN_RUN], RUN.spans) == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "the run has no spans");
+        return NULL;
+    }
+    for (int k = 0; k < CELLS_READ; k++) {
+        cells[k] = PyLong_AsSsize_t(PyTuple_GET_ITEM(cells_tuple, k));
+        if (cells[k] == -1 && PyErr_Occurred()) return NULL;
+        if (cells[k] >= width) width = cells[k] + 1;
+    }
+    if (cells[CELL_OF_ID] < 0 || cells[CELL_OF_RUN] < 0 || cells[CELL_OF_START] < 0 || cells[CELL_OF_END] < 0) {
+        PyErr_SetString(PyExc_ValueError, "a table without id, run, start and end cells has no plain rows");
+        return NULL;
+    }
+    if ((most_names = PyLong_AsSsize_t(ctx[PLAIN_NAMES_MAX])) == -1 && PyErr_Occurred()) return NULL;
+    most_seconds = PyFloat_AS_DOUBLE(ctx[PLAIN_SECONDS]);
+    n = PyList_GET_SIZE(rows);
+    for (; i >= 0 && i < n; i++) {
+        PyObject *row = PyList_GET_ITEM(rows, i);
+        int took;
+        if (!PyTuple_CheckExact(row) || PyTuple_GET_SIZE(row) < width) break;
+        Py_INCREF(row); /* (the rows list is the caller's, but a name's hash may run Python) */
+        took = plain_row(ctx, cells, most_names, most_seconds, row);
+        Py_DECREF(row);
+        if (took < 0) return NULL;
+        if (!took) break;
+        taken++;
+    }
+    return PyLong_FromSsize_t(taken);
+}
