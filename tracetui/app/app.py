@@ -147,9 +147,12 @@ EXPORT_NOTICE_MIN = 50_000
 #: Bytes per reader slice while following (small slices keep the lock short).
 SLICE_BYTES = 1024 * 1024
 #: New rows of a database read per poll by a decoder that reads in slices
-#: (the generic spans table's): 13-20 ms of the reader here (6-10 µs a row);
-#: 5,000 loaded a 1M-row table no sooner (13.5 / 15.2 s against 12.6 /
-#: 13.1 s). Read whole in one poll, that table showed no run for 17 s.
+#: (the generic spans table's): ~3 ms of the reader here (1.4-1.6 µs a row
+#: since C makes the plain rows' spans; 13-20 ms before, at 6-10 µs).
+#: 4,000 and 8,000 loaded the 1M-row table no sooner, within the machine's
+#: swings (1.95-2.47 s against 2.16 s, 2026-12-05); 5,000 no sooner
+#: either at the old speed. Read whole in one poll, that table showed no
+#: run for 17 s.
 DB_SLICE_ROWS = 2000
 #: How long the app may spend reading its sources' first slices before its
 #: first frame (s): a big log's run and first spans are then in that frame.
