@@ -78,12 +78,16 @@ def rows(draw) -> list[tuple]:
         table.append(tuple(cells.values()))
     return table
 
-def _write(path: str, table: list[tuple], kind: bool) -> None:
+COLUMNS = ("span_id", "parent_id", "trace_id", "name", "start_time", "end_time", "status", "kind")
+
+
+def _write(path: str, table: list[tuple], kind: bool, run: bool = True) -> None:
+    """The table, with or without its kind and run columns."""
     con = sqlite3.connect(path)
-    columns = "span_id, parent_id, trace_id, name, start_time, end_time, status" + (", kind" if kind else "")
-    con.execute(f"CREATE TABLE spans ({columns})")
-    width = 8 if kind else 7
-    con.executemany(f"INSERT INTO spans VALUES ({', '.join('?' * width)})", [row[:width] for row in table])
+    kept = [k for k, column in enumerate(COLUMNS) if (kind or column != "kind") and (run or column != "trace_id")]
+    con.execute(f"CREATE TABLE spans ({', '.join(COLUMNS[k] for k in kept)})")
+    con.executemany(f"INSERT INTO spans VALUES ({', '.join('?' * len(kept))})",
+                    [tuple(row[k] for k in kept) for row in table])
     con.commit()
     con.close()
 
@@ -117,10 +121,10 @@ def _read(path: str, plain, monkeypatch, max_rows: int | None) -> tuple:
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(table=rows(), kind=st.booleans(), max_rows=st.sampled_from([None, 3]))
-def test_c_reads_any_table_as_python_does(tmp_path_factory, monkeypatch, table, kind, max_rows):
+@given(table=rows(), kind=st.booleans(), run=st.booleans(), max_rows=st.sampled_from([None, 3]))
+def test_c_reads_any_table_as_python_does(tmp_path_factory, monkeypatch, table, kind, run, max_rows):
     path = str(tmp_path_factory.mktemp("plain") / "spans.db")
-    _write(path, table, kind)
+    _write(path, table, kind, run)
     c_read = _read(path, PLAIN_ROWS, monkeypatch, max_rows)
     python_read = _read(path, None, monkeypatch, max_rows)
     assert c_read == python_read

@@ -4,7 +4,8 @@
  * (`GenericSpansDecoder._row`): 2.2 µs a row above sqlite3's own fetch,
  * 3.3 s for the 1M-row table of `bench/bench_sqlite.py`, which sqlite3
  * fetches in 1 s. Nearly every row of such a table is plain: a new span of
- * the run the row before was of, its cells of the types tables hold (text
+ * the run the row before was of (or of the table's one run, without a run
+ * column), its cells of the types tables hold (text
  * ids and names, REAL epoch seconds), ended ok, under a parent already
  * read or at the root. `plain_rows` makes those spans as `_row` does, and
  * stops at the first row that is anything else, which Python reads (and
@@ -77,9 +78,9 @@ static int plain_row(PyObject *const *ctx, const Py_ssize_t *cells, Py_ssize_t m
     if (!PyTuple_CheckExact(row)) return 0;
     id = row_cell(row, cells, CELL_OF_ID);
     if (id == NULL || !PyUnicode_CheckExact(id)) return 0;
-    cell = row_cell(row, cells, CELL_OF_RUN);
-    if (cell == NULL || !PyUnicode_CheckExact(cell) ||
-        (cell != ctx[PLAIN_RUN_ID] && PyUnicode_Compare(cell, ctx[PLAIN_RUN_ID]) != 0))
+    cell = row_cell(row, cells, CELL_OF_RUN); /* (none: every row is of the one run) */
+    if (cell != NULL && (!PyUnicode_CheckExact(cell) ||
+                         (cell != ctx[PLAIN_RUN_ID] && PyUnicode_Compare(cell, ctx[PLAIN_RUN_ID]) != 0)))
         return PyErr_Occurred() ? -1 : 0;
     /* Ended, as most rows: both times REAL epoch seconds. */
     cell = row_cell(row, cells, CELL_OF_START);
@@ -190,8 +191,8 @@ static PyObject *plain_rows(PyObject *self, PyObject *args) {
         if (cells[k] == -1 && PyErr_Occurred()) return NULL;
         if (cells[k] >= width) width = cells[k] + 1;
     }
-    if (cells[CELL_OF_ID] < 0 || cells[CELL_OF_RUN] < 0 || cells[CELL_OF_START] < 0 || cells[CELL_OF_END] < 0) {
-        PyErr_SetString(PyExc_ValueError, "a table without id, run, start and end cells has no plain rows");
+    if (cells[CELL_OF_ID] < 0 || cells[CELL_OF_START] < 0 || cells[CELL_OF_END] < 0) {
+        PyErr_SetString(PyExc_ValueError, "a table without id, start and end cells has no plain rows");
         return NULL;
     }
     if ((most_names = PyLong_AsSsize_t(ctx[PLAIN_NAMES_MAX])) == -1 && PyErr_Occurred()) return NULL;

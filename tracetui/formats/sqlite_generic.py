@@ -528,7 +528,7 @@ class GenericSpansDecoder:
         #: C for the plain rows (`plain_rows`, `_tablerows.h`), of a table
         #: it reads every column of (and where built); else None.
         self._plain_rows = _c_set_up.FAST_TABLE_ROWS if set(self.mapping) <= set(PLAIN_CELLS) and \
-            {"id", "run", "start", "end"} <= set(self.mapping) else None
+            {"id", "start", "end"} <= set(self.mapping) else None
         #: Its context, for the run it was made for (`_plain_context`).
         self._plain_context: tuple | None = None
         understood = set(self.mapping.values()) | {c for c in self.columns if c.lower() in IGNORED}
