@@ -570,3 +570,19 @@ def test_a_samples_few_records_are_held_in_its_log():
         log._append_index(2**32)
     with pytest.raises(TypeError):
         log["0"]
+
+
+def test_an_origin_of_one_locator_is_the_int_where_it_reads_as_one():
+    """A database's rowid is held as itself (a span holds an int unboxed)
+    where `locators` reads it back as the one locator; a negative or huge
+    one, or any other locator, as a tuple."""
+    from tracetui.model import OFFSET_BITS, locators, origin_of
+
+    for locator in (0, 1, 5_000_000, 2**OFFSET_BITS - 2):
+        assert origin_of(locator) == locator and locators(origin_of(locator)) == (locator,)
+    for locator in (-1, 2**OFFSET_BITS - 1, 2**63, True, "t1", ("metrics", 3), 2.0):
+        assert origin_of(locator) == (locator,) and locators(origin_of(locator)) == (locator,)
+    span = Span("s", Run("r", "src", "sqlite"))
+    for locator in (7, -7, 2**70):
+        span.origin = origin_of(locator)
+        assert span.locators == (locator,)

@@ -268,6 +268,8 @@ def test_a_generic_tables_names_are_held_once_and_its_spans_hold_no_content_slot
     assert spans[6].name is not spans[7].name  # past the most shared: each its own, and right
     assert {type(s) for s in spans} == {Span}
     assert spans[1].input is spans[1].output is spans[1].error is None and not spans[1].orphan
+    # Its rowid held as itself, not as a tuple (80 bytes a span), and read so.
+    assert [(type(s.origin), s.locators) for s in spans[:2]] == [(int, (1,)), (int, (2,))]
 
     path = str(tmp_path / "content.db")
     con = sqlite3.connect(path)
@@ -673,8 +675,9 @@ def test_reading_never_writes_or_leaves_files(capsys, tmp_path, kind):
     source.poll()
     span = next(iter(next(iter(store.runs.values())).spans.values()), None)
     if span is not None:
-        raw = json.loads(source.raw(span.origin[0]))
-        assert raw["_rowid"] == (span.origin[0] if isinstance(span.origin[0], int) else span.origin[0][1])
+        (locator,) = span.locators
+        raw = json.loads(source.raw(locator))
+        assert raw["_rowid"] == (locator if isinstance(locator, int) else locator[1])
         assert span.run.id in json.dumps(raw)
     source.poll()
     capsys.readouterr()

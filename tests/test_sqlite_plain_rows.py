@@ -111,7 +111,7 @@ def _read(path: str, plain, monkeypatch, max_rows: int | None) -> tuple:
     runs = {}
     for run in store.runs.values():
         spans = [(s.id, s.name, s.kind, s.status, repr(s.start), repr(s.duration), type(s).__name__,
-                  s.parent.id if s.parent else None, s.orphan, s.locators, s.detail, s.attributes,
+                  s.parent.id if s.parent else None, s.orphan, repr(s.origin), s.locators, s.detail, s.attributes,
                   s.synthetic, [c.id for c in s.children or ()]) for s in run.spans.values()]
         runs[run.id] = (spans, [s.id for s in run.roots], repr(run.first_time), repr(run.last_time),
                         {b: sorted(run.anomalies.bucket(b)) for b in ("running", "cancelled", "errors", "timeouts")})

@@ -129,7 +129,19 @@ static int plain_row(PyObject *const *ctx, const Py_ssize_t *cells, Py_ssize_t m
     }
     if ((name = plain_name(row_cell(row, cells, CELL_OF_NAME), id, ctx[PLAIN_NAMES], most_names)) == NULL)
         return PyErr_Occurred() ? -1 : 0;
-    if ((origin = PyTuple_Pack(1, PyTuple_GET_ITEM(row, 0))) == NULL) return -1;
+    origin = PyTuple_GET_ITEM(row, 0); /* its rowid: as itself where `model.origin_of` holds it so */
+    if (PyLong_CheckExact(origin)) {
+        long long rowid = PyLong_AsLongLong(origin);
+        if (rowid == -1 && PyErr_Occurred()) {
+            if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return -1;
+            PyErr_Clear();
+            rowid = -1;
+        }
+        origin = 0 <= rowid && rowid < OFFSET_MASK ? Py_NewRef(origin) : PyTuple_Pack(1, origin);
+    } else {
+        origin = PyTuple_Pack(1, origin);
+    }
+    if (origin == NULL) return -1;
     span = attached_span(spans, id, 1, run, parent, children, name, kind, EMPTY_STR, OK,
                          row_cell(row, cells, CELL_OF_START), Py_None, origin, Py_False);
     Py_DECREF(origin);

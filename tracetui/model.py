@@ -300,6 +300,15 @@ def pack_offset(origin: tuple[Any, ...] | int, offset: int) -> tuple[Any, ...] |
     return locators(origin) + (offset,)
 
 
+def origin_of(locator: Any) -> tuple[Any, ...] | int:
+    """An origin of one locator (a database's rowid): an int below 2^42
+    as itself, which reads as a packed one (`locators`) and which a span
+    holds unboxed, where a tuple of it cost 80 bytes (the tuple and the
+    int: a third of a generic SQLite table's memory a span); anything else
+    as a tuple of it."""
+    return locator if type(locator) is int and 0 <= locator < _OFFSET_MASK else (locator,)
+
+
 def locators(origin: tuple[Any, ...] | int) -> tuple[Any, ...]:
     """The locators of an origin, packed (`pack_offset`) or not."""
     if type(origin) is not int:

@@ -50,7 +50,7 @@ from tracetui.formats.sqlite_generic import (
     json_cell,
 )
 from tracetui.model import (
-    BUCKETS, CANCELLED, ERROR, OK, PAUSED, RUNNING, STAND_IN_KIND, STAND_IN_NAME, TIMEOUT, FullSpan, Run, Span,
+    BUCKETS, CANCELLED, ERROR, OK, PAUSED, RUNNING, STAND_IN_KIND, STAND_IN_NAME, TIMEOUT, FullSpan, Run, Span, origin_of,
 )
 from tracetui.sources.writers import database_writer, writer_since
 from tracetui.store import Store
@@ -568,7 +568,7 @@ class FlujoDecoder:
             span.error = {"message": message if isinstance(message, str) else str(message)}
         else:
             span.error = None
-        span.origin = (rowid,)
+        span.origin = origin_of(rowid)
         self._place_time(run, span, start_f)
         if new:
             self.linker.attach(run, span, str(parent_id) if parent_id is not None else None)

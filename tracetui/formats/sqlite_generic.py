@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 from tracetui.formats import inspect as _c_set_up  # (sets `_fastindex` up: `FAST_TABLE_ROWS`)
 from tracetui.formats.jsonutil import loads
 from tracetui.model import (
-    BUCKET_OF_STATUS, CANCELLED, ERROR, OK, PARENT_LOOPS, RUNNING, TIMEOUT, FullSpan, Run, Span,
+    BUCKET_OF_STATUS, CANCELLED, ERROR, OK, PARENT_LOOPS, RUNNING, TIMEOUT, FullSpan, Run, Span, origin_of,
 )
 from tracetui.store import Store
 
@@ -848,7 +848,7 @@ class GenericSpansDecoder:
             else:
                 span.error = None
         span.status = status
-        span.origin = (rowid,)
+        span.origin = origin_of(rowid)
         if new:
             parent = row[i_parent]
             self.linker.attach(run, span, parent if type(parent) is str else _text(parent))
