@@ -9,7 +9,10 @@ Usage (from the repository root, with the venv tracetui is installed in):
 
 A writer process appends Inspect trace lines at `--rate` lines/s: action
 pairs (`enter`, then `exit`), each line carrying its write time
-(`time.time()`) in its `detail`. The reader is tracetui's own path:
+(`time.time()`) in its `detail` padded to ~400 bytes, a detail of its own
+for each span; with `--detail inspect`, the lines Inspect writes for a
+model call (~360 bytes, one detail for all, as each model's are), the
+enter's write time in its `start_time`. The reader is tracetui's own path:
 
 - `--reader engine` (default): `open_sources` + `Source.poll(max_chunks=1)`
   in a loop with the app's poll interval and slice size, as the app's reader
@@ -49,6 +52,12 @@ from array import array
 from datetime import datetime, timezone
 
 PAD = "x" * 180  # brings lines to about Inspect's 400 bytes
+#: What the lines' `detail` holds (`--detail`): "padded", the write time and
+#: `PAD`, a detail of its own for each span; or "inspect", Inspect's own for
+#: a model call, `generate (mockllm/model)`, the same for every span (as a
+#: real eval's are for each model), the write time in `start_time` only
+#: (Inspect's own: when the action began).
+DETAIL = "padded"
 #: Seconds between RSS samples (1 s for short runs).
 SAMPLE_EVERY = 5.0
 
@@ -61,9 +70,19 @@ def rss_mb() -> float:
 # -- writer (child process) ---------------------------------------------------------
 
 def pair_lines(k: int) -> list[bytes]:
-    """Enter and exit of action `t<k>`, each stamped with its write time."""
+    """Enter and exit of action `t<k>`, each stamped with its write time
+    (in its detail, or in `start_time` alone: `DETAIL`)."""
     wt = time.time()
     ts = datetime.fromtimestamp(wt, timezone.utc).astimezone().isoformat()
+    if DETAIL == "inspect":  # as Inspect writes a model call (sample_traces/inspect)
+        base = {"timestamp": ts, "level": "TRACE",
+                "message": f"task=bench sample={k // 50} epoch=1\nModel: generate (mockllm/model) (enter)",
+                "action": "Model", "detail": "generate (mockllm/model)", "event": "enter", "trace_id": f"t{k}",
+                "start_time": wt, "task": "bench", "sample_id": k // 50, "epoch": 1}
+        enter = json.dumps(base)
+        del base["start_time"]
+        base.update(message=base["message"].replace("(enter)", "(exit)"), event="exit", duration=0.0004)
+        return [enter.encode() + b"\n", json.dumps(base).encode() + b"\n"]
     base = {"timestamp": ts, "level": "TRACE", "message": f"task=bench sample={k // 50} epoch=1\nModel: generate",
             "action": "Model", "event": "enter", "trace_id": f"t{k}", "detail": f"wt={wt:.6f} {PAD}",
             "start_time": wt, "task": "bench", "sample_id": k // 50, "epoch": 1}
@@ -168,7 +187,7 @@ class Visibility:
                     span = spans.get(f"t{self.next}")
                     if span is None:
                         break
-                    wt = float(span.detail[3:span.detail.index(" ")])
+                    wt = span.start if DETAIL == "inspect" else float(span.detail[3:span.detail.index(" ")])
                     if wt >= self.warmup_until:
                         if into_pending:
                             self.pending.append(wt)
@@ -294,7 +313,7 @@ def start_writer(directory: str, rate: float, seconds: float, rotate: float, bat
     manifest = os.path.join(directory, ".manifest.json")
     proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--child-writer", directory,
                              "--rate", str(rate), "--seconds", str(seconds), "--rotate", str(rotate),
-                             "--batch-ms", str(batch_ms)])
+                             "--batch-ms", str(batch_ms), "--detail", DETAIL])
     return proc, manifest
 
 
@@ -436,12 +455,17 @@ def main() -> int:
                     help="seconds not measured at the start (default 2; more with --prefill, to load it)")
     ap.add_argument("--filter", metavar="TEXT",
                     help="app: type TEXT into the tree's filter first (it matches again as the log grows)")
+    ap.add_argument("--detail", choices=("padded", "inspect"), default="padded",
+                    help="each line's detail: its write time padded to ~400 bytes, a detail for each span "
+                         "(default); or Inspect's own for a model call, one for all (the time in start_time)")
     ap.add_argument("--soak", action="store_true", help="rotation soak (long; not part of the test run)")
     ap.add_argument("--rotate", type=float, default=60, help="soak: rotate every N s (default 60)")
     ap.add_argument("--out", help="JSON results file")
     ap.add_argument("--child-writer", metavar="DIR", help=argparse.SUPPRESS)
     ap.add_argument("--batch-ms", type=float, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    global DETAIL
+    DETAIL = args.detail
     if args.child_writer:
         writer(args.child_writer, args.rate, args.seconds, args.rotate, args.batch_ms,
                os.path.join(args.child_writer, ".manifest.json"))
