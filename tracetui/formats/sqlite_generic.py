@@ -740,22 +740,22 @@ class GenericSpansDecoder:
         run_column = self.mapping.get("run")
         if run_column is None:
             return None
-        ended = [f"{quote_ident(self.mapping[role])} IS NULL" for role in ("end", "duration") if role in self.mapping]
+        unended = [f"{quote_ident(self.mapping[role])} IS NULL" for role in ("end", "duration") if role in self.mapping]
         status = self.mapping.get("status")
         if status is None:
-            open_rows, params = " AND ".join(ended) or "1", ()
+            picked, params = " AND ".join(unended) or "1", ()
         else:
             stopped = [w for which in (RUNNING, CANCELLED) for w in STATUS_WORDS[which]]
             others = [word for word, which in _STATUS_OF_WORD.items() if which not in (RUNNING, CANCELLED)]
             column = quote_ident(status)
             unsaid = f"({column} IS NULL OR {column} NOT IN ({', '.join('?' * len(others))}))"
-            open_rows = f"{column} IN ({', '.join('?' * len(stopped))}) OR " + " AND ".join([*ended, unsaid])
+            picked = f"{column} IN ({', '.join('?' * len(stopped))}) OR " + " AND ".join([*unended, unsaid])
             params = (*stopped, *others)
         table = quote_ident(self.table)
         upto = conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
         runs = [row[0] for row in conn.execute(
             f"SELECT DISTINCT {quote_ident(run_column)} FROM {table} WHERE rowid > ? AND rowid <= ? "
-            f"AND {quote_ident(run_column)} IS NOT NULL AND ({open_rows}) LIMIT ?",
+            f"AND {quote_ident(run_column)} IS NOT NULL AND ({picked}) LIMIT ?",
             (self.last_rowid, upto, *params, RUNS_FIRST_MAX + 1))]
         if not runs or len(runs) > RUNS_FIRST_MAX:
             return None
