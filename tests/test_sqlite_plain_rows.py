@@ -45,6 +45,7 @@ ODD = {
     "end": odd_times,
     "status": st.sampled_from(["error", "running", "cancelled", "OK", "weird", "", 2, 0]),
     "kind": st.sampled_from([None, "", 4]),
+    "duration": st.sampled_from(["2.5", b"x", True, float("nan"), float("inf"), 2**60, -2**60]),
 }
 
 
@@ -65,6 +66,8 @@ def rows(draw) -> list[tuple]:
             "end": draw(plain_times),
             "status": draw(st.sampled_from(["ok", "success", None])),
             "kind": draw(st.sampled_from(["llm", "chain"])),
+            "duration": draw(st.one_of(st.just(None), st.sampled_from([0, 1, 1500, -3, 2**53]),
+                                       st.floats(-10, 5000, allow_nan=False))),
         }
         odd = draw(st.sampled_from([None] * len(ODD) + list(ODD)))
         if odd is not None:
@@ -78,14 +81,17 @@ def rows(draw) -> list[tuple]:
         table.append(tuple(cells.values()))
     return table
 
-COLUMNS = ("span_id", "parent_id", "trace_id", "name", "start_time", "end_time", "status", "kind")
+COLUMNS = ("span_id", "parent_id", "trace_id", "name", "start_time", "end_time", "status", "kind", "duration")
 
 
-def _write(path: str, table: list[tuple], kind: bool, run: bool = True) -> None:
-    """The table, with or without its kind and run columns."""
+def _write(path: str, table: list[tuple], kind: bool, run: bool = True, duration: str | None = None) -> None:
+    """The table, with or without its kind and run columns, and a duration
+    column under the name given (its unit), or none."""
     con = sqlite3.connect(path)
-    kept = [k for k, column in enumerate(COLUMNS) if (kind or column != "kind") and (run or column != "trace_id")]
-    con.execute(f"CREATE TABLE spans ({', '.join(COLUMNS[k] for k in kept)})")
+    kept = [k for k, column in enumerate(COLUMNS) if (kind or column != "kind") and (run or column != "trace_id")
+            and (duration or column != "duration")]
+    names = [duration if COLUMNS[k] == "duration" else COLUMNS[k] for k in kept]
+    con.execute(f"CREATE TABLE spans ({', '.join(names)})")
     con.executemany(f"INSERT INTO spans VALUES ({', '.join('?' * len(kept))})",
                     [tuple(row[k] for k in kept) for row in table])
     con.commit()
@@ -121,10 +127,11 @@ def _read(path: str, plain, monkeypatch, max_rows: int | None) -> tuple:
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(table=rows(), kind=st.booleans(), run=st.booleans(), max_rows=st.sampled_from([None, 3]))
-def test_c_reads_any_table_as_python_does(tmp_path_factory, monkeypatch, table, kind, run, max_rows):
+@given(table=rows(), kind=st.booleans(), run=st.booleans(),
+       duration=st.sampled_from([None, "duration", "duration_ms", "latency_ns"]), max_rows=st.sampled_from([None, 3]))
+def test_c_reads_any_table_as_python_does(tmp_path_factory, monkeypatch, table, kind, run, duration, max_rows):
     path = str(tmp_path_factory.mktemp("plain") / "spans.db")
-    _write(path, table, kind, run)
+    _write(path, table, kind, run, duration)
     c_read = _read(path, PLAIN_ROWS, monkeypatch, max_rows)
     python_read = _read(path, None, monkeypatch, max_rows)
     assert c_read == python_read

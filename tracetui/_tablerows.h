@@ -3,14 +3,15 @@
  * `formats/sqlite_generic.py` reads a table a row at a time in Python
  * (`GenericSpansDecoder._row`): 2.2 µs a row above sqlite3's own fetch,
  * 3.3 s for the 1M-row table of `bench/bench_sqlite.py`, which sqlite3
- * fetches in 1 s; with this, 1.45 s (2026-12-05). Nearly every row of such a table is plain: a new span of
- * the run the row before was of (or of the table's one run, without a run
- * column), its cells of the types tables hold (text
- * ids and names, REAL epoch seconds), ended ok, under a parent already
- * read or at the root. `plain_rows` makes those spans as `_row` does, and
- * stops at the first row that is anything else, which Python reads (and
- * then calls again). Included by `_fastindex.c`, whose span making
- * (`attached_span`) and times (`see_time`) it shares. */
+ * fetches in 1 s; with this, 1.45 s (2026-12-05). Nearly every row of such
+ * a table is plain: a new span of the run the row before was of (or of the
+ * table's one run, without a run column), its cells of the types tables
+ * hold (text ids and names, REAL epoch seconds, a number for a duration),
+ * ended ok, under a parent already read or at the root. `plain_rows` makes
+ * those spans as `_row` does, and stops at the first row that is anything
+ * else, which Python reads (and then calls again). Included by
+ * `_fastindex.c`, whose span making (`attached_span`) and times
+ * (`see_time`) it shares. */
 
 /* The context's members (`GenericSpansDecoder._plain_context`). */
 enum {
@@ -24,11 +25,32 @@ enum {
     PLAIN_KIND,      /* the kind of a table with no kind column ("span") */
     PLAIN_SECONDS,   /* sqlite_generic.EPOCH_SECONDS_MAX, a float */
     PLAIN_AWAITED,   /* the decoder's Linker.awaited: (run id, span id) → spans awaiting it */
+    PLAIN_DIVISOR,   /* what the duration cells are divided by to be seconds (`duration_divisor`), a float */
     PLAIN_CONTEXT
 };
 
 enum { CELL_OF_ID, CELL_OF_PARENT, CELL_OF_RUN, CELL_OF_NAME, CELL_OF_START, CELL_OF_END, CELL_OF_STATUS,
-       CELL_OF_KIND, CELLS_READ };
+       CELL_OF_KIND, CELL_OF_DURATION, CELLS_READ };
+
+/* A duration cell in seconds as `duration_seconds` reads it, into *out: 1;
+ * 0 if Python is to read it (text, a bool, NaN, an int past 2^53, whose
+ * division Python rounds once where C would twice). */
+static int plain_duration(PyObject *cell, double divisor, double *out) {
+    double v;
+    if (PyFloat_CheckExact(cell)) {
+        v = PyFloat_AS_DOUBLE(cell);
+        if (v != v) return 0;
+    } else if (PyLong_CheckExact(cell)) {
+        int overflow;
+        long long i = PyLong_AsLongLongAndOverflow(cell, &overflow);
+        if (overflow || i > (1LL << 53) || i < -(1LL << 53)) return 0;
+        v = (double)i;
+    } else {
+        return 0;
+    }
+    *out = divisor == 1.0 ? v : v / divisor;
+    return 1;
+}
 
 /* A row's cell (borrowed), or NULL for a role with no column. */
 static inline PyObject *row_cell(PyObject *row, const Py_ssize_t *cells, int role) {
@@ -71,7 +93,7 @@ PyDoc_STRVAR(plain_rows_doc,
 /* One row (a tuple, wide enough) taken: 1; 0 if Python is to read it
  * (nothing changed); -1 with an error. */
 static int plain_row(PyObject *const *ctx, const Py_ssize_t *cells, Py_ssize_t most_names, double most_seconds,
-                     PyObject *row) {
+                     double divisor, PyObject *row) {
     PyObject *run = ctx[PLAIN_RUN], *spans, *id, *cell, *name, *kind, *parent = Py_None, *children = NULL;
     PyObject *origin, *span, *end_time;
     double start, end, duration;
@@ -88,6 +110,13 @@ static int plain_row(PyObject *const *ctx, const Py_ssize_t *cells, Py_ssize_t m
     cell = row_cell(row, cells, CELL_OF_END);
     if (!plain_seconds(cell, most_seconds)) return 0;
     end = PyFloat_AS_DOUBLE(cell);
+    /* Its duration: its cell's, or (none) from its times. */
+    cell = row_cell(row, cells, CELL_OF_DURATION);
+    if (cell == NULL || cell == Py_None) {
+        duration = end - start;
+    } else if (!plain_duration(cell, divisor, &duration)) {
+        return 0;
+    }
     /* Ok: no status, or a word for ok (a table of statuses but for an
      * error column, which sends no row here). */
     cell = row_cell(row, cells, CELL_OF_STATUS);
@@ -145,7 +174,6 @@ static int plain_row(PyObject *const *ctx, const Py_ssize_t *cells, Py_ssize_t m
                          row_cell(row, cells, CELL_OF_START), Py_None, origin, Py_False);
     Py_DECREF(origin);
     if (span == NULL) return PyErr_Occurred() ? -1 : 0;
-    duration = end - start;
     if (duration >= 0) { /* (a negative one is held as None, as `_row` holds it) */
         ((SpanCore *)span)->cell[CELL_DURATION].d = duration;
         SET_HOLDS((SpanCore *)span, CELL_DURATION, HOLDS_NATIVE);
@@ -171,7 +199,7 @@ static PyObject *plain_rows(PyObject *self, PyObject *args) {
     PyObject *context, *rows, *cells_tuple;
     PyObject *const *ctx;
     Py_ssize_t i, n, taken = 0, cells[CELLS_READ], most_names, width = 0;
-    double most_seconds;
+    double most_seconds, divisor;
     (void)self;
     if (!PyArg_ParseTuple(args, "O!O!n", &PyTuple_Type, &context, &PyList_Type, &rows, &i)) return NULL;
     if (!READY) {
@@ -188,9 +216,10 @@ static PyObject *plain_rows(PyObject *self, PyObject *args) {
         !PyUnicode_CheckExact(ctx[PLAIN_RUN_ID]) || !PyObject_TypeCheck(ctx[PLAIN_RUN], RUN_TYPE) ||
         !PyList_CheckExact(ctx[PLAIN_ROOTS]) || !PyDict_Check(ctx[PLAIN_NAMES]) ||
         !PyDict_Check(ctx[PLAIN_WORDS]) || !PyUnicode_CheckExact(ctx[PLAIN_KIND]) ||
-        !PyFloat_CheckExact(ctx[PLAIN_SECONDS]) || !PyDict_CheckExact(ctx[PLAIN_AWAITED])) {
+        !PyFloat_CheckExact(ctx[PLAIN_SECONDS]) || !PyDict_CheckExact(ctx[PLAIN_AWAITED]) ||
+        !PyFloat_CheckExact(ctx[PLAIN_DIVISOR])) {
         PyErr_SetString(PyExc_TypeError, "context: (cells, run id, Run, roots, names, most names, words, kind, "
-                                         "most seconds, awaited)");
+                                         "most seconds, awaited, divisor)");
         return NULL;
     }
     if (SLOT(ctx[PLAIN_RUN], RUN.spans) == NULL) {
@@ -208,13 +237,14 @@ static PyObject *plain_rows(PyObject *self, PyObject *args) {
     }
     if ((most_names = PyLong_AsSsize_t(ctx[PLAIN_NAMES_MAX])) == -1 && PyErr_Occurred()) return NULL;
     most_seconds = PyFloat_AS_DOUBLE(ctx[PLAIN_SECONDS]);
+    divisor = PyFloat_AS_DOUBLE(ctx[PLAIN_DIVISOR]);
     n = PyList_GET_SIZE(rows);
     for (; i >= 0 && i < n; i++) {
         PyObject *row = PyList_GET_ITEM(rows, i);
         int took;
         if (!PyTuple_CheckExact(row) || PyTuple_GET_SIZE(row) < width) break;
         Py_INCREF(row); /* (held while C works on it: the list is the caller's) */
-        took = plain_row(ctx, cells, most_names, most_seconds, row);
+        took = plain_row(ctx, cells, most_names, most_seconds, divisor, row);
         Py_DECREF(row);
         if (took < 0) return NULL;
         if (!took) break;

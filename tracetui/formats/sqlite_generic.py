@@ -109,14 +109,21 @@ def duration_seconds(value: Any, column: str) -> float | None:
             return None
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
         return None
+    divisor = duration_divisor(column)
+    return float(value) if divisor == 1.0 else value / divisor
+
+
+def duration_divisor(column: str) -> float:
+    """What a duration column's cells are divided by to be seconds: the
+    unit its name says (default seconds, 1)."""
     name = column.lower()
     if name.endswith(("_ns", "nanos")):
-        return value / 1e9
+        return 1e9
     if name.endswith(("_us", "micros")):
-        return value / 1e6
+        return 1e6
     if name.endswith(("_ms", "millis")):
-        return value / 1e3
-    return float(value)
+        return 1e3
+    return 1.0
 
 
 STATUS_WORDS = {
@@ -428,9 +435,9 @@ def detach(run: Run, span: Span) -> None:
 # -- the generic decoder ---------------------------------------------------------
 
 #: The cells `plain_rows` reads, in its order (`_tablerows.h`): a table
-#: with a column of another role (a duration, content, attributes) is read
+#: with a column of another role (content, attributes, an error) is read
 #: in Python.
-PLAIN_CELLS = ("id", "parent", "run", "name", "start", "end", "status", "kind")
+PLAIN_CELLS = ("id", "parent", "run", "name", "start", "end", "status", "kind", "duration")
 
 #: Role → column names it may have, most specific first.
 ROLES: dict[str, tuple[str, ...]] = {
@@ -723,7 +730,8 @@ class GenericSpansDecoder:
             cells = dict(zip(ROLES, self._cells))
             context = self._plain_context = (
                 tuple(cells[role] for role in PLAIN_CELLS), run.id, run, run.roots, self._names,
-                SHARED_STRINGS_MAX, _STATUS_OF_WORD, "span", EPOCH_SECONDS_MAX, self.linker.awaited)
+                SHARED_STRINGS_MAX, _STATUS_OF_WORD, "span", EPOCH_SECONDS_MAX, self.linker.awaited,
+                duration_divisor(self.mapping.get("duration", "")))
         return context
 
     def _runs_first(self, conn: sqlite3.Connection) -> RunsFirst | None:
