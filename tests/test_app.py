@@ -3859,6 +3859,8 @@ async def test_a_big_logs_scan_keeps_none_of_its_rows_once_the_log_is_read(tmp_p
         proceed.set()
         await settle(pilot, app)
         assert not panel.early and not app.loading
+        # (a detail asked for as the rows changed is drawn: the index's row)
+        await _until(pilot, lambda: app._detail_timer is None and app._live_detail_timer is None)
         gc.collect()
         gc.unfreeze()  # (what the app froze is not among `get_objects`)
         try:
@@ -3871,6 +3873,34 @@ async def test_a_big_logs_scan_keeps_none_of_its_rows_once_the_log_is_read(tmp_p
             assert len(index) == 2 and {id(o) for o in alive} == index, [(type(o), o.detail) for o in alive]
         finally:
             gc.freeze()
+
+
+async def test_the_detail_ends_on_the_indexed_row_when_the_scans_rows_go_while_it_waits(tmp_path, monkeypatch):
+    """The cursor moved onto a scan's row just before the index took the
+    panel over: the detail, waiting to draw that row (DETAIL_DELAY), drew
+    it once the index's row was under the cursor, and kept saying the span
+    was not indexed yet (and held the scan's row) until the cursor moved
+    again. It ends on the index's span."""
+    monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: True)
+    monkeypatch.setattr(app_module, "DETAIL_DELAY", 0.5)
+    records = [*_quick_pairs(300),  # (past the first slice: the scan's rows have no span yet)
+               c.inspect_record("enter", "C1", "Model", "stale-detail one", start=NOW),
+               c.inspect_record("enter", "C2", "Model", "stale-detail two", start=NOW + 1),
+               c.inspect_record("cancel", "C2", "Model", "stale-detail two", duration=2.0),
+               c.inspect_record("cancel", "C1", "Model", "stale-detail one", duration=3.0)]
+    app, proceed = _app_reading_first_slice(tmp_path, records)
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = app.anomaly_panel
+        await _until(pilot, lambda: panel.early and len(panel.rows) >= 2)
+        await pilot.press("j")  # a scan's row: its detail waits DETAIL_DELAY
+        assert app._detail_timer is not None and panel.current[1].span is None
+        proceed.set()
+        await _until(pilot, lambda: not app.loading and not panel.early)
+        await _until(pilot, lambda: app._detail_timer is None)
+        await pilot.pause(0.1)
+        row = panel.current[1]
+        assert row.span is not None and row.detail.startswith("stale-detail")
+        assert app.detail.span is row.span and app._noted_row is None
 
 
 async def test_a_big_logs_running_rows_wait_for_its_whole_file_scan(tmp_path, monkeypatch):

@@ -299,6 +299,10 @@ def span_as_json(span: Span) -> str:
     # ^ a lone surrogate (read from a `\ud800` escape) becomes that escape again
 
 
+def _show_nothing() -> None:
+    """What the detail's timer shows when nothing is asked of it."""
+
+
 class TraceApp(KeysInOrder):
     """tracetui's TUI."""
 
@@ -369,7 +373,7 @@ class TraceApp(KeysInOrder):
         self._detail_timer = None
         #: What the detail timer will show, and when it was first asked to
         #: (`_show_detail_soon`).
-        self._detail_show: Callable[[], None] = lambda: None
+        self._detail_show: Callable[[], None] = _show_nothing
         self._detail_asked = 0.0
         self._detail_signature: tuple = ()
         self._live_detail_timer: Timer | None = None
@@ -1537,7 +1541,15 @@ class TraceApp(KeysInOrder):
 
         def due() -> None:
             self._detail_timer = None
-            self._detail_show()
+            show, self._detail_show = self._detail_show, _show_nothing  # (what it shows is let go)
+            show()
+            if self._panel_row_moved():
+                # The panel's rows changed while it waited (a big log's
+                # scan's rows gave way to the index's): the row under the
+                # cursor now, not the one it was asked for (found by a
+                # test's flake: the detail kept saying "not indexed yet",
+                # holding the scan's row, until the cursor moved).
+                self.anomaly_highlighted(None, at_once=True)
 
         self._detail_timer = self.set_timer(DETAIL_DELAY, due)
 
