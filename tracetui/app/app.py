@@ -1543,7 +1543,7 @@ class TraceApp(KeysInOrder):
             self._detail_timer = None
             show, self._detail_show = self._detail_show, _show_nothing  # (what it shows is let go)
             show()
-            if self._panel_row_moved():
+            if self.screen_stack and self._panel_row_moved():  # (none: the app is closing)
                 # The panel's rows changed while it waited (a big log's
                 # scan's rows gave way to the index's): the row under the
                 # cursor now, not the one it was asked for (found by a
