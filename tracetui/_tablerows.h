@@ -15,7 +15,7 @@
 
 /* The context's members (`GenericSpansDecoder._plain_context`). */
 enum {
-    PLAIN_CELLS,     /* (id, parent, run, name, start, end, status, kind): a row's cell of each, -1 none */
+    PLAIN_CELLS,     /* a row's cell of each role (`sqlite_generic.PLAIN_CELLS`' order), -1 none */
     PLAIN_RUN_ID,    /* the run's id, a str: the run cell of each row taken */
     PLAIN_RUN,       /* the Run */
     PLAIN_ROOTS,     /* run.roots, a list */
@@ -73,7 +73,8 @@ static PyObject *plain_name(PyObject *cell, PyObject *id, PyObject *names, Py_ss
     if (!PyUnicode_CheckExact(cell)) return NULL;
     if (PyUnicode_GET_LENGTH(cell) == 0) return id;
     if ((shared = PyDict_GetItemWithError(names, cell)) != NULL) return shared;
-    if (PyErr_Occurred() || PyDict_GET_SIZE(names) >= most) return PyErr_Occurred() ? NULL : cell;
+    if (PyErr_Occurred()) return NULL;
+    if (PyDict_GET_SIZE(names) >= most) return cell; /* (past the most kept: its own, as Python's `share`) */
     return PyDict_SetItem(names, cell, cell) < 0 ? NULL : cell;
 }
 

@@ -46,11 +46,12 @@ from typing import Any
 
 from tracetui.clock import written_before
 from tracetui.formats.sqlite_generic import (
-    IN_CHUNK, Linker, OpenRows, RowsRead, SharedStrings, SQLiteFormat, batches, column_list, detach, find_column, iso_to_epoch,
-    json_cell,
+    IN_CHUNK, Linker, OpenRows, RowsRead, SharedStrings, SQLiteFormat, batches, column_list, detach, find_column,
+    iso_to_epoch, json_cell,
 )
 from tracetui.model import (
-    BUCKETS, CANCELLED, ERROR, OK, PAUSED, RUNNING, STAND_IN_KIND, STAND_IN_NAME, TIMEOUT, FullSpan, Run, Span, origin_of,
+    BUCKETS, CANCELLED, ERROR, OK, PAUSED, RUNNING, STAND_IN_KIND, STAND_IN_NAME, TIMEOUT, FullSpan, Run, Span,
+    origin_of,
 )
 from tracetui.sources.writers import database_writer, writer_since
 from tracetui.store import Store

@@ -248,11 +248,7 @@ class Linker:
         parent = run.spans.get(parent_id) if parent_id else None
         if parent is not None and parent is not span:
             span.parent = parent
-            children = parent.children
-            if type(children) is list:  # the common case, without a call (1M rows)
-                children.append(span)
-            else:
-                parent.add_child(span)
+            parent.add_child(span)
         else:
             run.roots.append(span)
             if parent_id and parent_id != span.id:
