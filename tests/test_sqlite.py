@@ -943,6 +943,90 @@ def test_a_big_tables_runs_with_spans_running_are_read_whole_first(tmp_path, mon
     assert source.decoder.records == whole_source.decoder.records == 5003
 
 
+def _picked_early(tmp_path, monkeypatch, writer: bool = False) -> tuple[str, Store, object, sqlite3.Connection | None]:
+    """The big generic table opened as the app opens it: its runs to read
+    first picked in a thread before the first slice (`start_early`).
+    `writer`: a WAL database, held open by a writer (returned), read as
+    it changes (not immutable)."""
+    import tracetui.formats.sqlite_generic as generic
+    import tracetui.sources.sqlite as sqlite_source
+    from tracetui.prescan import start_early
+
+    monkeypatch.setattr(generic, "PICKED_EARLY_MIN", 1000)  # (the table has 5,000 rows)
+    path = str(tmp_path / "spans.db")
+    make_big_generic(path)  # the last run's last 12 spans still open
+    held = None
+    if writer:
+        held = sqlite3.connect(path)
+        held.execute("PRAGMA journal_mode=WAL")
+        held.execute("SELECT count(*) FROM spans").fetchone()  # (its -wal made)
+        # (a writer in another process: this one's own descriptors are not looked at)
+        monkeypatch.setattr(sqlite_source, "database_writer", lambda path: True)
+    store = Store()
+    source = open_sqlite(path, store)
+    assert source._immutable is not writer
+    assert start_early([source], []) == {}
+    return path, store, source, held
+
+
+@pytest.mark.parametrize("writer", [False, True], ids=["immutable", "wal with its writer"])
+def test_a_big_tables_runs_first_are_picked_in_a_thread_as_the_app_opens_it(tmp_path, monkeypatch, writer):
+    """The query picking the runs read first runs in a thread on a
+    connection of its own, begun before the app is imported: the reader's
+    second slice takes its answer (it no longer queries), and the table
+    reads as one read makes it."""
+    path, store, source, _ = _picked_early(tmp_path, monkeypatch, writer)
+    picker = source.decoder._picker
+    assert picker is not None and picker.result() == ["trace-24"]
+    monkeypatch.setattr(source.decoder, "_runs_first", lambda conn: pytest.fail("picked again in the read"))
+    source.poll(max_rows=700)
+    source.poll(max_rows=700)
+    run = store.runs["trace-24"]
+    assert len(run.spans) == 200 and len(run.anomalies.running) == 12
+    _read_on_in_slices(source)
+    whole, whole_source = _read_whole(path)
+    assert _read_shape(store) == whole
+    assert _nesting(store) == _nesting(whole_source.store)
+
+
+def test_rows_written_after_the_early_pick_are_picked_among(tmp_path, monkeypatch):
+    """A run written with spans running between the early pick and the
+    first slice is read first too: the early pick, made before it, is not
+    taken (the reader picks anew among all the rows)."""
+    path, store, source, writer = _picked_early(tmp_path, monkeypatch, writer=True)
+    assert source.decoder._picker.result() == ["trace-24"]
+    writer.execute("INSERT INTO spans VALUES ('late-root', NULL, 'trace-late', 'pipeline', 1795413000.0, "
+                   "NULL, 'running')")
+    writer.commit()
+    source.poll(max_rows=700)
+    source.poll(max_rows=700)
+    assert len(store.runs["trace-24"].spans) == 200
+    assert "late-root" in store.runs["trace-late"].anomalies.running
+    _read_on_in_slices(source)
+    assert _read_shape(store) == _read_whole(path)[0]
+
+
+def test_a_pick_that_cannot_connect_is_made_by_the_reader(tmp_path, monkeypatch):
+    """The thread's connection fails (the database gone from under it, a
+    private copy removed): the reader picks the runs itself, and still
+    reads them first."""
+    import tracetui.sources.sqlite as sqlite_source
+
+    def failing(self, conn):
+        def connect():
+            raise sqlite3.OperationalError("unable to open database file")
+        return connect
+
+    monkeypatch.setattr(sqlite_source.SQLiteSource, "_another_connection", failing)
+    path, store, source, _ = _picked_early(tmp_path, monkeypatch)
+    assert source.decoder._picker.result() is None
+    source.poll(max_rows=700)
+    source.poll(max_rows=700)
+    assert len(store.runs["trace-24"].spans) == 200
+    _read_on_in_slices(source)
+    assert _read_shape(store) == _read_whole(path)[0]
+
+
 def test_a_table_replaced_while_read_in_slices_shows_only_what_the_new_one_holds(tmp_path):
     """Another database renamed over the one being read in slices: the
     read does not go on from the old one's rows; what is shown in the end

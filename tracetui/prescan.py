@@ -59,9 +59,19 @@ def start_early(sources: list, watch_dirs: list[str]) -> dict[str, "Prescan"]:
     by path: before the app is imported and laid out (a third of a
     second), so its answer comes that much sooner. Only a log the app reads
     at once, never one it holds (`app.archives_to_hold`): one named on the
-    command line, or the newest of a directory."""
+    command line, or the newest of a directory.
+
+    Also begun now: the first database's pick of the runs it reads first
+    (`SQLiteSource.pick_early`, in a thread). The others' begin with their
+    first slice: many at once would share the two cores the first frame
+    needs."""
     from tracetui.formats.inspect import is_live
     from tracetui.sources.lines import LineSource
+    from tracetui.sources.sqlite import SQLiteSource
+
+    database = next((source for source in sources if isinstance(source, SQLiteSource)), None)
+    if database is not None:
+        database.pick_early()
 
     dirs = {os.path.abspath(d) for d in watch_dirs}
     newest_seen: set[str] = set()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -368,6 +369,12 @@ class RowsRead:
 RUNS_FIRST_MAX = 200
 
 
+#: A table with fewer rows than this is not worth a thread picking its
+#: runs first before the app opens (`pick_early`): a few slices of it are
+#: read in a few tens of ms.
+PICKED_EARLY_MIN = 20_000
+
+
 @dataclass
 class RunsFirst:
     """Runs a read in slices takes whole first (their rows up to `upto`,
@@ -381,6 +388,40 @@ class RunsFirst:
     cursor: int
     #: Whether all of their rows (up to `upto`) are read.
     read: bool = False
+
+
+class RunsPicker:
+    """The query that picks the runs read first (`_runs_first`), run in a
+    thread on a connection of its own, begun as the app opens the database
+    (`pick_early`) or with the first slice: SQLite runs it without the
+    GIL, beside the app's import, its first slice and its first frame.
+    Run by the reader at the second slice, it held the reader 0.16-0.18 s
+    of the 1M-row table's load, and the anomaly panel's first rows came at
+    0.47-0.60 s (2026-12-05)."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection], sql: str, params: tuple) -> None:
+        #: The runs picked, once the thread ends; None if the query failed.
+        self.runs: list[Any] | None = None
+        #: Among the rows after `after` up to `upto` (`_picking`'s parameters).
+        self.after, self.upto = params[:2]
+        self._thread = threading.Thread(target=self._pick, args=(connect, sql, params),
+                                        name="tracetui: runs first", daemon=True)
+        self._thread.start()
+
+    def _pick(self, connect: Callable[[], sqlite3.Connection], sql: str, params: tuple) -> None:
+        try:
+            conn = connect()
+            try:
+                self.runs = [row[0] for row in conn.execute(sql, params)]
+            finally:
+                conn.close()
+        except (sqlite3.Error, OSError):
+            self.runs = None  # the reader picks them itself
+
+    def result(self) -> list[Any] | None:
+        """The runs picked (waits for the query's end)."""
+        self._thread.join()
+        return self.runs
 
 
 class OpenRows(dict):
@@ -566,6 +607,9 @@ class GenericSpansDecoder:
         #: looked for: `_first_looked`).
         self._first: RunsFirst | None = None
         self._first_looked = False
+        #: The runs-first query at work in a thread (`RunsPicker`), when the
+        #: reader gave a way to connect.
+        self._picker: RunsPicker | None = None
         #: The rows read of the span table, to tell they are still there.
         self.rows_read = RowsRead(self.table, self.mapping["id"])
         self.linker = Linker()
@@ -634,12 +678,15 @@ class GenericSpansDecoder:
             return 1.0
         return min(1.0, (self._slices_from + self._slices_taken) / self.end_rowid)
 
-    def read(self, conn: sqlite3.Connection, schema: dict[str, list[str]], max_rows: int | None = None) -> bool:
+    def read(self, conn: sqlite3.Connection, schema: dict[str, list[str]], max_rows: int | None = None,
+             connect: Callable[[], sqlite3.Connection] | None = None) -> bool:
         """Read the rows new since the last read (and those of spans still
         open, again); at most `max_rows` new ones (the app reads a big
         table a slice per poll, so its first runs are shown at once, not
         when all of it is read: 17 s for 1M rows): `more` says it stopped
-        with rows left, which the next read goes on from."""
+        with rows left, which the next read goes on from. `connect` opens
+        another connection to the database `conn` reads, for the runs-first
+        query (`RunsPicker`); without it, that query runs in the read."""
         if self.table not in schema:
             return False
         select = f"SELECT rowid, {column_list([self.mapping[r] for r in self._roles])} FROM " \
@@ -650,6 +697,8 @@ class GenericSpansDecoder:
             top = conn.execute(f"SELECT max(rowid) FROM {quote_ident(self.table)}").fetchone()[0]
             self.end_rowid = top or 0
             self._slices_from, self._slices_taken = self.last_rowid, 0
+            if connect is not None and self.end_rowid - self.last_rowid > max_rows:
+                self.pick_runs_first(connect, self.end_rowid)
         # The open spans' rows were read in the slice before, just now.
         if self.open_rows and not resume:
             ids = list(self.open_rows)
@@ -665,7 +714,11 @@ class GenericSpansDecoder:
         size = BATCH if max_rows is None else min(BATCH, max_rows)
         if resume and not self._first_looked:  # a big table's second slice
             self._first_looked = True
-            self._first = self._runs_first(conn)
+            picker, self._picker = self._picker, None
+            # (none, or begun before rows were read or written since, or failed: picked here)
+            runs = picker.result() if picker is not None and (picker.after, picker.upto) == (
+                self._slices_from, self.end_rowid) else None
+            self._first = self._runs_first(conn) if runs is None else self._runs_picked(runs)
         first = self._first
         taken = 0
         if first is not None and not first.read:
@@ -730,13 +783,46 @@ class GenericSpansDecoder:
                 duration_divisor(self.mapping.get("duration", "")))
         return context
 
+    def pick_early(self, conn: sqlite3.Connection, schema: dict[str, list[str]],
+                   connect: Callable[[], sqlite3.Connection]) -> None:
+        """Begin picking the runs to read first (`pick_runs_first`) now, if
+        the table is big (`PICKED_EARLY_MIN` rows): asked as the database
+        opens, before the app is imported (`prescan.start_early`). Raises
+        sqlite3.Error."""
+        if self.table not in schema:
+            return
+        upto = conn.execute(f"SELECT max(rowid) FROM {quote_ident(self.table)}").fetchone()[0] or 0
+        if upto - self.last_rowid >= PICKED_EARLY_MIN:
+            self.pick_runs_first(connect, upto)
+
+    def pick_runs_first(self, connect: Callable[[], sqlite3.Connection], upto: int) -> None:
+        """Begin picking the runs to read first (`_runs_first`) in a thread
+        on a connection `connect` opens, among the rows past the last read
+        up to `upto` (the table's last row now), unless begun already or
+        looked for. The reader may ask before its first slice: the app
+        asks as the database opens, before it is imported (`prescan.start_early`)."""
+        if self._first_looked or self._picker is not None and self._picker.upto == upto:
+            return
+        picking = self._picking(self.last_rowid, upto)
+        if picking is not None:
+            self._picker = RunsPicker(connect, *picking)
+
     def _runs_first(self, conn: sqlite3.Connection) -> RunsFirst | None:
         """The runs with spans running or cancelled in the rows not read
         yet, to read whole before the rest of a big table: those rows may
         be anywhere (a hung pipeline's are at the end), and the anomaly
         panel, which lists them, showed nothing until the whole table was
         read (5.3 s for 1M rows). None without a run column, or with more
-        such runs than `RUNS_FIRST_MAX`, or none.
+        such runs than `RUNS_FIRST_MAX`, or none."""
+        upto = conn.execute(f"SELECT max(rowid) FROM {quote_ident(self.table)}").fetchone()[0] or 0
+        picking = self._picking(self.last_rowid, upto)
+        if picking is None:
+            return None
+        return self._runs_picked([row[0] for row in conn.execute(*picking)], upto)
+
+    def _picking(self, after: int, upto: int) -> tuple[str, tuple] | None:
+        """The query (and its parameters) that picks the runs read first,
+        among the rows past `after` up to `upto`; None without a run column.
 
         The rows are picked as most tables write them (a status word in
         lower case, no end time), a guess that only orders the reading:
@@ -755,16 +841,18 @@ class GenericSpansDecoder:
             unsaid = f"({column} IS NULL OR {column} NOT IN ({', '.join('?' * len(others))}))"
             picked = f"{column} IN ({', '.join('?' * len(stopped))}) OR " + " AND ".join([*unended, unsaid])
             params = (*stopped, *others)
-        table = quote_ident(self.table)
-        upto = conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
-        runs = [row[0] for row in conn.execute(
-            f"SELECT DISTINCT {quote_ident(run_column)} FROM {table} WHERE rowid > ? AND rowid <= ? "
-            f"AND {quote_ident(run_column)} IS NOT NULL AND ({picked}) LIMIT ?",
-            (self.last_rowid, upto, *params, RUNS_FIRST_MAX + 1))]
+        return (f"SELECT DISTINCT {quote_ident(run_column)} FROM {quote_ident(self.table)} "
+                f"WHERE rowid > ? AND rowid <= ? AND {quote_ident(run_column)} IS NOT NULL AND ({picked}) LIMIT ?",
+                (after, upto, *params, RUNS_FIRST_MAX + 1))
+
+    def _runs_picked(self, runs: list[Any] | None, upto: int | None = None) -> RunsFirst | None:
+        """The runs to read first, from those the query picked (up to
+        `upto`, the table's last row as the read in slices began): None if
+        none, or too many."""
         if not runs or len(runs) > RUNS_FIRST_MAX:
             return None
-        return RunsFirst(f"{quote_ident(run_column)} IN ({', '.join('?' * len(runs))})", tuple(runs), upto,
-                         self.last_rowid)
+        return RunsFirst(f"{quote_ident(self.mapping['run'])} IN ({', '.join('?' * len(runs))})", tuple(runs),
+                         self.end_rowid if upto is None else upto, self.last_rowid)
 
     def _row(self, row: tuple, update: bool) -> None:
         rowid = row[0]
