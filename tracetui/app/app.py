@@ -718,7 +718,7 @@ class TraceApp(KeysInOrder):
             settled_turn = started_pass - last_settled >= SETTLED_INTERVAL
             if settled_turn:
                 last_settled = started_pass
-            changed, behind = self._poll_sources(settled_turn, moved)
+            changed, behind, show_now = self._poll_sources(settled_turn, moved)
             if ends and self._read_on(ends) and not wakeup.pending():
                 wakeup.missed()
             pending |= changed
@@ -770,7 +770,7 @@ class TraceApp(KeysInOrder):
             # During a long bulk load, redraw less and less often: every
             # redraw holds the GIL the reader needs.
             interval = LOAD_UPDATE_INTERVAL if now - self._load_started < 5 else 4 * LOAD_UPDATE_INTERVAL
-            if pending and (not behind or now - last_post > interval):
+            if pending and (not behind or show_now or now - last_post > interval):
                 pending = False
                 last_post = now
                 try:
@@ -782,12 +782,14 @@ class TraceApp(KeysInOrder):
             if not behind:
                 woke = self._rest(wakeup, flowing=now - last_change < FLOWING)
 
-    def _poll_sources(self, settled_turn: bool, moved: list[str]) -> tuple[bool, bool]:
+    def _poll_sources(self, settled_turn: bool, moved: list[str]) -> tuple[bool, bool, bool]:
         """One pass of the reader over its sources: whether any changed,
-        and whether one is behind (has more waiting to be read). The paths
-        of files that moved meanwhile are added to `moved`."""
+        whether one is behind (has more waiting to be read), and whether
+        one read what is to be shown at once (`Source.show_now`). The
+        paths of files that moved meanwhile are added to `moved`."""
         changed = False
         behind = False
+        show_now = False
         shown = self.tree.run
         # Loading, what each slice adds is frozen out of the collector's
         # reach at once (`freeze`): left young, the collections between two
@@ -813,13 +815,15 @@ class TraceApp(KeysInOrder):
                 elif isinstance(source, SQLiteSource):
                     changed |= source.poll(max_rows=DB_SLICE_ROWS, freeze=freeze)
                     behind |= source.behind
+                    show_now |= source.show_now
+                    source.show_now = False
                 else:
                     changed |= source.poll()
             except SourceError as exc:
                 self.notes.append(str(exc))
             except Exception as exc:  # a reader bug must not kill the UI
                 self.notes.append(f"{source.path}: read failed: {type(exc).__name__}: {exc}")
-        return changed, behind
+        return changed, behind, show_now
 
     def _rest(self, wakeup: FileWakeup, flowing: bool) -> bool | None:
         """Wait for more data: until a followed file changes (or

@@ -607,6 +607,9 @@ class GenericSpansDecoder:
         #: looked for: `_first_looked`).
         self._first: RunsFirst | None = None
         self._first_looked = False
+        #: The runs read first are whole since the reader last looked
+        #: (it clears this): the reader shows them at once.
+        self.runs_first_whole = False
         #: The runs-first query at work in a thread (`RunsPicker`), when the
         #: reader gave a way to connect.
         self._picker: RunsPicker | None = None
@@ -733,7 +736,7 @@ class GenericSpansDecoder:
                     self.more = True
                     break
             else:
-                first.read = True
+                first.read = self.runs_first_whole = True
         where, params = "rowid > ?", (self.last_rowid,)
         if first is not None:
             if self.last_rowid < first.upto:  # the rest: past the rows the runs first had

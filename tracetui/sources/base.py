@@ -74,6 +74,10 @@ class Source:
 
     #: More data was waiting when the last poll returned (line files read in slices).
     behind = False
+    #: The last poll read what is to be shown at once, not at the load's
+    #: next redraw (`app.LOAD_UPDATE_INTERVAL`): a big table's runs read
+    #: first, now whole. The app clears it once it has asked for the redraw.
+    show_now = False
 
     @property
     def progress(self) -> float:

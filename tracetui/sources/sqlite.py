@@ -581,6 +581,9 @@ class SQLiteSource(DecodedSource):
             if max_rows is not None and self.reads_in_slices:
                 changed = self.decoder.read(conn, self._schema, max_rows, connect=self._another_connection(conn))
                 self.behind = self.decoder.more
+                if self.decoder.runs_first_whole:
+                    self.decoder.runs_first_whole = False
+                    self.show_now = True
                 return changed
             self.behind = False
             return self.decoder.read(conn, self._schema)
