@@ -3473,15 +3473,14 @@ async def test_the_first_frame_shows_what_a_big_logs_early_scan_has_found(tmp_pa
         await settle(pilot, app)
 
 
-async def test_a_big_spans_table_shows_its_first_runs_while_it_is_read(tmp_path, monkeypatch):
-    """A generic spans table is read a slice of rows per poll: its first
-    runs are in the first frame, the status says how far the read is, and
-    the rest comes after (a 1M-row table showed `reading…` for 17 s)."""
+def _big_table_held(tmp_path, after: int) -> tuple[TraceApp, object, threading.Event, list[int]]:
+    """The app on a big generic spans table (25 runs of 200 spans, the
+    last run's last 12 still open), its reader held at each poll after
+    the first `after` until `proceed` is set; `polls` counts them."""
     from sqlite_fixtures import make_big_generic
 
     path = str(tmp_path / "spans.db")
     make_big_generic(path)
-    monkeypatch.setattr(app_module, "DB_SLICE_ROWS", 500)
     store = Store()
     sources, notes = open_sources([path], store)
     source = sources[0]
@@ -3490,12 +3489,20 @@ async def test_a_big_spans_table_shows_its_first_runs_while_it_is_read(tmp_path,
 
     def held_poll(*args, **kwargs):
         polls[0] += 1
-        if polls[0] > 1:
+        if polls[0] > after:
             proceed.wait(10)
         return poll(*args, **kwargs)
 
     source.poll = held_poll
-    app = TraceApp(sources, store, notes, now=lambda: NOW)
+    return TraceApp(sources, store, notes, now=lambda: NOW), source, proceed, polls
+
+
+async def test_a_big_spans_table_shows_its_first_runs_while_it_is_read(tmp_path, monkeypatch):
+    """A generic spans table is read a slice of rows per poll: its first
+    runs are in the first frame, the status says how far the read is, and
+    the rest comes after (a 1M-row table showed `reading…` for 17 s)."""
+    monkeypatch.setattr(app_module, "DB_SLICE_ROWS", 500)
+    app, source, proceed, _ = _big_table_held(tmp_path, after=1)
     seen = _frames_of(app, lambda: app.run_list.row_count())
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: seen)
@@ -3514,26 +3521,9 @@ async def test_a_big_tables_running_spans_are_shown_once_their_runs_are_read_who
     few slices; once they are whole the anomaly panel shows them at once,
     not at the load's next redraw (`LOAD_UPDATE_INTERVAL`, half a second:
     the 1M-row table's first anomaly rows came at 0.50 s, now 0.33 s)."""
-    from sqlite_fixtures import make_big_generic
-
-    path = str(tmp_path / "spans.db")
-    make_big_generic(path)  # 25 runs of 200 spans; the last run's last 12 still open
     monkeypatch.setattr(app_module, "DB_SLICE_ROWS", 100)  # the last run's rows: two slices and a look
     monkeypatch.setattr(app_module, "LOAD_UPDATE_INTERVAL", 60)
-    store = Store()
-    sources, notes = open_sources([path], store)
-    source = sources[0]
-    proceed = threading.Event()
-    poll, polls = source.poll, [0]
-
-    def held_poll(*args, **kwargs):
-        polls[0] += 1
-        if polls[0] > 4:  # the first slice, then the last run's rows
-            proceed.wait(10)
-        return poll(*args, **kwargs)
-
-    source.poll = held_poll
-    app = TraceApp(sources, store, notes, now=lambda: NOW)
+    app, source, proceed, polls = _big_table_held(tmp_path, after=4)  # the first slice, the last run's rows
     try:
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_for(pilot, lambda: len(app.anomaly_panel.rows) == 12)
