@@ -1205,6 +1205,9 @@ SCAN_AHEAD_MIN = 2048
 #: in C (`formats/sqlite_generic.py`; `_tablerows.h`), set up here with the
 #: rest of `_fastindex`; None without C (tests set it to None to compare).
 FAST_TABLE_ROWS = None
+#: `_fastindex.TableFetcher`: a SQLite table's rows fetched by SQLite
+#: itself (`_tablefetch.h`, `sources/sqlite.py`); None without C.
+FAST_TABLE_FETCHER = None
 #: How many scans of big logs run beside this process now (`scans_beside`).
 _scans_beside = 0
 _scans_lock = threading.Lock()
@@ -1233,3 +1236,4 @@ if _fastindex is not None:
     FAST_FEED = _fastindex.feed
     SCANNER = _fastindex.Scanner
     FAST_TABLE_ROWS = _fastindex.plain_rows
+    FAST_TABLE_FETCHER = getattr(_fastindex, "TableFetcher", None)  # (a build before it: sqlite3 fetches)

@@ -40,6 +40,7 @@ import time
 import urllib.parse
 from typing import Any, Callable, TextIO
 
+from tracetui.formats import inspect as _c_set_up  # (`FAST_TABLE_FETCHER`, once `_fastindex` is set up)
 from tracetui.formats.inspect import WRITER_QUIET
 from tracetui.formats.sqlite_generic import SQLiteFormat, quote_ident
 from tracetui.sources.files import is_gzip
@@ -284,8 +285,12 @@ class SQLiteSource(DecodedSource):
         self._news: str | None = None
         self._conn: sqlite3.Connection | None = conn
         self._immutable = immutable
-        #: A connection and the file it reads (`_another_connection`).
+        #: A connection and the file it reads (`_file_of`).
         self._file_read: tuple[sqlite3.Connection | None, str] = (None, "")
+        #: SQLite's own fetcher of rows on that file (`_fetcher_for`), and
+        #: whether it could not be opened there.
+        self._fetcher: Any = None
+        self._fetcher_failed = False
         self._schema = schema
         self._schema_version: int | None = None
         self._data_version: int | None = None
@@ -578,15 +583,16 @@ class SQLiteSource(DecodedSource):
         `freeze`: what it made is then frozen out of the collector's reach
         (`paused_gc`)."""
         with paused_gc(freeze=freeze):
-            if max_rows is not None and self.reads_in_slices:
-                changed = self.decoder.read(conn, self._schema, max_rows, connect=self._another_connection(conn))
-                self.behind = self.decoder.more
-                if self.decoder.runs_first_whole:
-                    self.decoder.runs_first_whole = False
-                    self.show_now = True
-                return changed
-            self.behind = False
-            return self.decoder.read(conn, self._schema)
+            if not self.reads_in_slices:
+                self.behind = False
+                return self.decoder.read(conn, self._schema)
+            changed = self.decoder.read(conn, self._schema, max_rows, connect=self._another_connection(conn),
+                                        fetcher=self._fetcher_for(conn))
+            self.behind = self.decoder.more
+            if self.decoder.runs_first_whole:
+                self.decoder.runs_first_whole = False
+                self.show_now = True
+            return changed
 
     def pick_early(self) -> None:
         """Begin, now, what a read in slices asks first: the runs to read
@@ -603,15 +609,46 @@ class SQLiteSource(DecodedSource):
         except sqlite3.Error:
             pass  # the reader picks them in its read, and says what is wrong
 
-    def _another_connection(self, conn: sqlite3.Connection) -> Callable[[], sqlite3.Connection]:
-        """A way to open another read-only connection to the file `conn`
-        reads (the database, or its private copy), as `conn` was opened:
-        for a query run in a thread beside the reader (`RunsPicker`)."""
-        if self._file_read[0] is not conn:  # (looked up once a connection: this is asked at every slice)
+    def _file_of(self, conn: sqlite3.Connection) -> str:
+        """The file `conn` reads: the database, or its private copy. Looked
+        up once a connection (this is asked at every slice); a new one lets
+        the fetcher of the one before go (`_fetcher_for`)."""
+        if self._file_read[0] is not conn:
+            self._close_fetcher()
             self._file_read = (conn, next((row[2] for row in conn.execute("PRAGMA database_list")
                                            if row[1] == "main"), "") or self.db_path)
-        file, immutable = self._file_read[1], self._immutable
+        return self._file_read[1]
+
+    def _another_connection(self, conn: sqlite3.Connection) -> Callable[[], sqlite3.Connection]:
+        """A way to open another read-only connection to the file `conn`
+        reads, as `conn` was opened: for a query run in a thread beside the
+        reader (`RunsPicker`)."""
+        file, immutable = self._file_of(conn), self._opened_immutable(conn)
         return lambda: _configured(_connect(file, immutable))
+
+    def _opened_immutable(self, conn: sqlite3.Connection) -> bool:
+        """`conn` was opened `immutable`: a private copy is not (SQLite
+        reads its `-wal`), though it never sees changes either."""
+        return self._immutable and not isinstance(conn, CopyConnection)
+
+    def _fetcher_for(self, conn: sqlite3.Connection) -> Any:
+        """SQLite's own fetcher of a table's rows (`_fastindex.TableFetcher`,
+        `sqlite_generic.batches`) on the file `conn` reads, opened as `conn`
+        was: None without C, or where SQLite's library cannot be found or
+        cannot open the file (sqlite3 fetches then)."""
+        file = self._file_of(conn)
+        make = _c_set_up.FAST_TABLE_FETCHER
+        if self._fetcher is None and not self._fetcher_failed and make is not None:
+            try:
+                self._fetcher = make(_uri(file, self._opened_immutable(conn)), int(BUSY_TIMEOUT * 1000))
+            except (OSError, RuntimeError):
+                self._fetcher_failed = True
+        return self._fetcher
+
+    def _close_fetcher(self) -> None:
+        if self._fetcher is not None:
+            self._fetcher.close()
+        self._fetcher, self._fetcher_failed = None, False
 
     def _note(self, text: str) -> None:
         if text != self._last_note:
@@ -619,6 +656,8 @@ class SQLiteSource(DecodedSource):
             self._last_note = text
 
     def close(self) -> None:
+        self._close_fetcher()
+        self._file_read = (None, "")
         if self._conn is not None:
             try:
                 self._conn.close()
