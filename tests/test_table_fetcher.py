@@ -22,7 +22,21 @@ from tracetui.sources.sqlite import _uri, connect_readonly
 
 TableFetcher = inspect_format.FAST_TABLE_FETCHER
 
-pytestmark = pytest.mark.skipif(TableFetcher is None, reason="the C accelerator is not built")
+
+
+def _sqlite_found() -> bool:
+    """SQLite's library is where the fetcher looks for it (a Python whose
+    sqlite3 has SQLite built in may have none to share: sqlite3 fetches)."""
+    try:
+        TableFetcher("file::memory:?mode=ro")
+    except OSError as exc:
+        return "not found" not in str(exc)
+    return True
+
+
+pytestmark = [pytest.mark.skipif(TableFetcher is None, reason="the C accelerator is not built"),
+              pytest.mark.skipif(TableFetcher is not None and not _sqlite_found(),
+                                 reason="SQLite's library is not found to load")]
 
 #: Cells of every storage class, and the edges of each.
 cells = st.one_of(
