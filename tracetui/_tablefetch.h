@@ -223,7 +223,7 @@ static PyObject *fetch_cell(sqlite3_stmt *stmt, int i) {
     case SQL_TEXT: {
         const char *text = (const char *)SQL.column_text(stmt, i);
         int n = SQL.column_bytes(stmt, i);
-        if (text == NULL) return PyErr_NoMemory();
+        if (text == NULL) return n == 0 ? PyUnicode_New(0, 0) : PyErr_NoMemory();
         return PyUnicode_DecodeUTF8(text, n, NULL);
     }
     case SQL_BLOB: {
