@@ -46,6 +46,9 @@ ODD = {
     "status": st.sampled_from(["error", "running", "cancelled", "OK", "weird", "", 2, 0]),
     "kind": st.sampled_from([None, "", 4]),
     "duration": st.sampled_from(["2.5", b"x", True, float("nan"), float("inf"), 2**60, -2**60]),
+    # not a JSON object's text: a list, a string, not JSON, bytes, a number
+    "attributes": st.sampled_from(['[1, 2]', '"quoted"', '{"unclosed": 1', "plain text", "", b'{"a": 1}', 7,
+                                   '{"big": 1e999}', ' {"space": 1}']),
 }
 
 
@@ -68,6 +71,8 @@ def rows(draw) -> list[tuple]:
             "kind": draw(st.sampled_from(["llm", "chain"])),
             "duration": draw(st.one_of(st.just(None), st.sampled_from([0, 1, 1500, -3, 2**53]),
                                        st.floats(-10, 5000, allow_nan=False))),
+            "attributes": draw(st.sampled_from([None, '{}', '{"model": "m", "tokens": 3}', '{"n": {"x": [1, null]}}',
+                                                '{"k": NaN}', '{"model": "m"}'])),
         }
         odd = draw(st.sampled_from([None] * len(ODD) + list(ODD)))
         if odd is not None:
@@ -81,15 +86,17 @@ def rows(draw) -> list[tuple]:
         table.append(tuple(cells.values()))
     return table
 
-COLUMNS = ("span_id", "parent_id", "trace_id", "name", "start_time", "end_time", "status", "kind", "duration")
+COLUMNS = ("span_id", "parent_id", "trace_id", "name", "start_time", "end_time", "status", "kind", "duration",
+           "attributes")
 
 
-def _write(path: str, table: list[tuple], kind: bool, run: bool = True, duration: str | None = None) -> None:
-    """The table, with or without its kind and run columns, and a duration
-    column under the name given (its unit), or none."""
+def _write(path: str, table: list[tuple], kind: bool, run: bool = True, duration: str | None = None,
+           attributes: bool = False) -> None:
+    """The table, with or without its kind, run and attributes columns, and
+    a duration column under the name given (its unit), or none."""
     con = sqlite3.connect(path)
     kept = [k for k, column in enumerate(COLUMNS) if (kind or column != "kind") and (run or column != "trace_id")
-            and (duration or column != "duration")]
+            and (duration or column != "duration") and (attributes or column != "attributes")]
     names = [duration if COLUMNS[k] == "duration" else COLUMNS[k] for k in kept]
     con.execute(f"CREATE TABLE spans ({', '.join(names)})")
     con.executemany(f"INSERT INTO spans VALUES ({', '.join('?' * len(kept))})",
@@ -128,10 +135,12 @@ def _read(path: str, plain, monkeypatch, max_rows: int | None) -> tuple:
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(table=rows(), kind=st.booleans(), run=st.booleans(),
-       duration=st.sampled_from([None, "duration", "duration_ms", "latency_ns"]), max_rows=st.sampled_from([None, 3]))
-def test_c_reads_any_table_as_python_does(tmp_path_factory, monkeypatch, table, kind, run, duration, max_rows):
+       duration=st.sampled_from([None, "duration", "duration_ms", "latency_ns"]), attributes=st.booleans(),
+       max_rows=st.sampled_from([None, 3]))
+def test_c_reads_any_table_as_python_does(tmp_path_factory, monkeypatch, table, kind, run, duration, attributes,
+                                          max_rows):
     path = str(tmp_path_factory.mktemp("plain") / "spans.db")
-    _write(path, table, kind, run, duration)
+    _write(path, table, kind, run, duration, attributes)
     c_read = _read(path, PLAIN_ROWS, monkeypatch, max_rows)
     python_read = _read(path, None, monkeypatch, max_rows)
     assert c_read == python_read

@@ -7,7 +7,8 @@
  * a table is plain: a new span of the run the row before was of (or of the
  * table's one run, without a run column), its cells of the types tables
  * hold (text ids and names, REAL epoch seconds, a number for a duration),
- * ended ok, under a parent already read or at the root. `plain_rows` makes
+ * ended ok, under a parent already read or at the root, its attributes
+ * (if the table has them) none or a JSON object. `plain_rows` makes
  * those spans as `_row` does, and stops at the first row that is anything
  * else, which Python reads (and then calls again). Included by
  * `_fastindex.c`, whose span making (`attached_span`) and times
@@ -26,11 +27,34 @@ enum {
     PLAIN_SECONDS,   /* sqlite_generic.EPOCH_SECONDS_MAX, a float */
     PLAIN_AWAITED,   /* the decoder's Linker.awaited: (run id, span id) → spans awaiting it */
     PLAIN_DIVISOR,   /* what the duration cells are divided by to be seconds (`duration_divisor`), a float */
+    PLAIN_LOADS,     /* orjson.loads: an attributes cell's JSON object (what it cannot read, Python's `json_cell` does) */
     PLAIN_CONTEXT
 };
 
 enum { CELL_OF_ID, CELL_OF_PARENT, CELL_OF_RUN, CELL_OF_NAME, CELL_OF_START, CELL_OF_END, CELL_OF_STATUS,
-       CELL_OF_KIND, CELL_OF_DURATION, CELLS_READ };
+       CELL_OF_KIND, CELL_OF_DURATION, CELL_OF_ATTRIBUTES, CELLS_READ };
+
+/* A row's attributes cell as `_row` reads it, into *out (a new reference,
+ * or NULL for none): 1; 0 if Python is to read it (anything but NULL or
+ * the text of a JSON object); -1 with an error. */
+static int plain_attributes(PyObject *cell, PyObject *loads, PyObject **out) {
+    PyObject *made;
+    *out = NULL;
+    if (cell == NULL || cell == Py_None) return 1;
+    if (!PyUnicode_CheckExact(cell) || PyUnicode_GET_LENGTH(cell) == 0 || PyUnicode_READ_CHAR(cell, 0) != '{')
+        return 0;
+    if ((made = PyObject_CallOneArg(loads, cell)) == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_ValueError)) return -1;
+        PyErr_Clear(); /* not JSON (Python keeps the text), or JSON only Python's json reads (NaN) */
+        return 0;
+    }
+    if (!PyDict_CheckExact(made)) {
+        Py_DECREF(made);
+        return 0;
+    }
+    *out = made;
+    return 1;
+}
 
 /* A duration cell in seconds as `duration_seconds` reads it, into *out: 1;
  * 0 if Python is to read it (text, a bool, NaN, an int past 2^53, whose
@@ -96,7 +120,7 @@ PyDoc_STRVAR(plain_rows_doc,
 static int plain_row(PyObject *const *ctx, const Py_ssize_t *cells, Py_ssize_t most_names, double most_seconds,
                      double divisor, PyObject *row) {
     PyObject *run = ctx[PLAIN_RUN], *spans, *id, *cell, *name, *kind, *parent = Py_None, *children = NULL;
-    PyObject *origin, *span, *end_time;
+    PyObject *origin, *span, *end_time, *attributes = NULL;
     double start, end, duration;
     id = row_cell(row, cells, CELL_OF_ID);
     if (id == NULL || !PyUnicode_CheckExact(id)) return 0;
@@ -156,8 +180,16 @@ static int plain_row(PyObject *const *ctx, const Py_ssize_t *cells, Py_ssize_t m
             if (!children_kept(children)) return 0;
         }
     }
-    if ((name = plain_name(row_cell(row, cells, CELL_OF_NAME), id, ctx[PLAIN_NAMES], most_names)) == NULL)
+    switch (plain_attributes(row_cell(row, cells, CELL_OF_ATTRIBUTES), ctx[PLAIN_LOADS], &attributes)) {
+    case 0:
+        return 0;
+    case -1:
+        return -1;
+    }
+    if ((name = plain_name(row_cell(row, cells, CELL_OF_NAME), id, ctx[PLAIN_NAMES], most_names)) == NULL) {
+        Py_XDECREF(attributes);
         return PyErr_Occurred() ? -1 : 0;
+    }
     origin = PyTuple_GET_ITEM(row, 0); /* its rowid: as itself where `model.origin_of` holds it so */
     if (PyLong_CheckExact(origin)) {
         long long rowid = PyLong_AsLongLong(origin);
@@ -170,11 +202,25 @@ static int plain_row(PyObject *const *ctx, const Py_ssize_t *cells, Py_ssize_t m
     } else {
         origin = PyTuple_Pack(1, origin);
     }
-    if (origin == NULL) return -1;
+    if (origin == NULL) {
+        Py_XDECREF(attributes);
+        return -1;
+    }
     span = attached_span(spans, id, 1, run, parent, children, name, kind, EMPTY_STR, OK,
                          row_cell(row, cells, CELL_OF_START), Py_None, origin, Py_False);
     Py_DECREF(origin);
-    if (span == NULL) return PyErr_Occurred() ? -1 : 0;
+    if (span == NULL) {
+        Py_XDECREF(attributes);
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if (attributes != NULL) {
+        int set = span_attributes_set(span, attributes, NULL);
+        Py_DECREF(attributes);
+        if (set < 0) {
+            Py_DECREF(span);
+            return -1;
+        }
+    }
     if (duration >= 0) { /* (a negative one is held as None, as `_row` holds it) */
         ((SpanCore *)span)->cell[CELL_DURATION].d = duration;
         SET_HOLDS((SpanCore *)span, CELL_DURATION, HOLDS_NATIVE);
@@ -218,9 +264,9 @@ static PyObject *plain_rows(PyObject *self, PyObject *args) {
         !PyList_CheckExact(ctx[PLAIN_ROOTS]) || !PyDict_Check(ctx[PLAIN_NAMES]) ||
         !PyDict_Check(ctx[PLAIN_WORDS]) || !PyUnicode_CheckExact(ctx[PLAIN_KIND]) ||
         !PyFloat_CheckExact(ctx[PLAIN_SECONDS]) || !PyDict_CheckExact(ctx[PLAIN_AWAITED]) ||
-        !PyFloat_CheckExact(ctx[PLAIN_DIVISOR])) {
+        !PyFloat_CheckExact(ctx[PLAIN_DIVISOR]) || !PyCallable_Check(ctx[PLAIN_LOADS])) {
         PyErr_SetString(PyExc_TypeError, "context: (cells, run id, Run, roots, names, most names, words, kind, "
-                                         "most seconds, awaited, divisor)");
+                                         "most seconds, awaited, divisor, loads)");
         return NULL;
     }
     if (SLOT(ctx[PLAIN_RUN], RUN.spans) == NULL) {

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
+import orjson
+
 from tracetui.formats import inspect as _c_set_up  # (sets `_fastindex` up: `FAST_TABLE_ROWS`)
 from tracetui.formats.jsonutil import loads
 from tracetui.model import (
@@ -499,9 +501,8 @@ def detach(run: Run, span: Span) -> None:
 # -- the generic decoder ---------------------------------------------------------
 
 #: The cells `plain_rows` reads, in its order (`_tablerows.h`): a table
-#: with a column of another role (content, attributes, an error) is read
-#: in Python.
-PLAIN_CELLS = ("id", "parent", "run", "name", "start", "end", "status", "kind", "duration")
+#: with a column of another role (content, an error) is read in Python.
+PLAIN_CELLS = ("id", "parent", "run", "name", "start", "end", "status", "kind", "duration", "attributes")
 
 #: Role → column names it may have, most specific first.
 ROLES: dict[str, tuple[str, ...]] = {
@@ -812,7 +813,7 @@ class GenericSpansDecoder:
             context = self._plain_context = (
                 tuple(cells[role] for role in PLAIN_CELLS), run.id, run, run.roots, self._names,
                 SHARED_STRINGS_MAX, _STATUS_OF_WORD, "span", EPOCH_SECONDS_MAX, self.linker.awaited,
-                duration_divisor(self.mapping.get("duration", "")))
+                duration_divisor(self.mapping.get("duration", "")), orjson.loads)
         return context
 
     def pick_early(self, conn: sqlite3.Connection, schema: dict[str, list[str]],
