@@ -194,7 +194,10 @@ static int plain_row(PyObject *const *ctx, const Py_ssize_t *cells, Py_ssize_t m
     if (PyLong_CheckExact(origin)) {
         long long rowid = PyLong_AsLongLong(origin);
         if (rowid == -1 && PyErr_Occurred()) {
-            if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return -1;
+            if (!PyErr_ExceptionMatches(PyExc_OverflowError)) {
+                Py_XDECREF(attributes);
+                return -1;
+            }
             PyErr_Clear();
             rowid = -1;
         }
