@@ -3536,6 +3536,40 @@ async def test_a_big_tables_running_spans_are_shown_once_their_runs_are_read_who
         proceed.set()
 
 
+async def test_e_lists_the_errors_without_a_layout_of_the_screen(tmp_path):
+    """The anomaly panel keeps its scrollbar: `e`, listing errors past the
+    panel's height where its running rows fit, made the bar appear, and
+    with it a layout of the whole screen (a second frame 23-26 ms after the
+    key on a 1M-row table). The panel is drawn again, nothing laid out."""
+    from textual.screen import Screen
+
+    from sqlite_fixtures import make_big_generic
+
+    path = str(tmp_path / "spans.db")
+    make_big_generic(path)  # 12 spans running, 25 failed
+    app = make_app(path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        panel = app.anomaly_panel
+        assert panel.row_count() == 12 < panel.size.height
+        layouts = []
+        refresh_layout = Screen._refresh_layout
+
+        def counted(screen, *args, **kwargs):
+            layouts.append(args)
+            return refresh_layout(screen, *args, **kwargs)
+
+        Screen._refresh_layout = counted
+        try:
+            panel.focus()
+            await pilot.press("e")
+            await settle(pilot, app)
+        finally:
+            Screen._refresh_layout = refresh_layout
+        assert panel.row_count() == 37 > panel.size.height
+        assert layouts == []
+
+
 async def test_a_first_slice_that_hangs_keeps_neither_the_frame_nor_q_waiting(tmp_path):
     """The first slices are read before the first frame, in a thread the
     frame waits for a moment: a read that hangs (a dead network mount)
