@@ -111,6 +111,35 @@ static PyObject *plain_lookup(PyObject *spans, PyObject *key) {
     return PyDict_GetItemWithError(spans, key);
 }
 
+/* The span of a plain row, attached (a new reference), with its name,
+ * origin and `attributes` (NULL: none); NULL, no error, if Python is to
+ * read the row; NULL with an error. */
+static PyObject *plain_span(PyObject *const *ctx, const Py_ssize_t *cells, Py_ssize_t most_names, PyObject *row,
+                            PyObject *run, PyObject *spans, PyObject *id, PyObject *parent, PyObject *children,
+                            PyObject *kind, PyObject *attributes) {
+    PyObject *name, *origin, *span;
+    if ((name = plain_name(row_cell(row, cells, CELL_OF_NAME), id, ctx[PLAIN_NAMES], most_names)) == NULL)
+        return NULL;
+    origin = PyTuple_GET_ITEM(row, 0); /* its rowid: as itself where `model.origin_of` holds it so */
+    if (PyLong_CheckExact(origin)) {
+        long long rowid = PyLong_AsLongLong(origin);
+        if (rowid == -1 && PyErr_Occurred()) {
+            if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return NULL;
+            PyErr_Clear();
+            rowid = -1;
+        }
+        origin = 0 <= rowid && rowid < OFFSET_MASK ? Py_NewRef(origin) : PyTuple_Pack(1, origin);
+    } else {
+        origin = PyTuple_Pack(1, origin);
+    }
+    if (origin == NULL) return NULL;
+    span = attached_span(spans, id, 1, run, parent, children, name, kind, EMPTY_STR, OK,
+                         row_cell(row, cells, CELL_OF_START), Py_None, origin, Py_False);
+    Py_DECREF(origin);
+    if (span != NULL && attributes != NULL && span_attributes_set(span, attributes, NULL) < 0) Py_CLEAR(span);
+    return span;
+}
+
 PyDoc_STRVAR(plain_rows_doc,
 "plain_rows(context, rows, i) -> int\n\n"
 "Make spans of rows[i:] as GenericSpansDecoder._row does, up to the first row that is not plain: how many.");
@@ -119,8 +148,8 @@ PyDoc_STRVAR(plain_rows_doc,
  * (nothing changed); -1 with an error. */
 static int plain_row(PyObject *const *ctx, const Py_ssize_t *cells, Py_ssize_t most_names, double most_seconds,
                      double divisor, PyObject *row) {
-    PyObject *run = ctx[PLAIN_RUN], *spans, *id, *cell, *name, *kind, *parent = Py_None, *children = NULL;
-    PyObject *origin, *span, *end_time, *attributes = NULL;
+    PyObject *run = ctx[PLAIN_RUN], *spans, *id, *cell, *kind, *parent = Py_None, *children = NULL;
+    PyObject *span, *end_time, *attributes = NULL;
     double start, end, duration;
     id = row_cell(row, cells, CELL_OF_ID);
     if (id == NULL || !PyUnicode_CheckExact(id)) return 0;
@@ -186,44 +215,9 @@ static int plain_row(PyObject *const *ctx, const Py_ssize_t *cells, Py_ssize_t m
     case -1:
         return -1;
     }
-    if ((name = plain_name(row_cell(row, cells, CELL_OF_NAME), id, ctx[PLAIN_NAMES], most_names)) == NULL) {
-        Py_XDECREF(attributes);
-        return PyErr_Occurred() ? -1 : 0;
-    }
-    origin = PyTuple_GET_ITEM(row, 0); /* its rowid: as itself where `model.origin_of` holds it so */
-    if (PyLong_CheckExact(origin)) {
-        long long rowid = PyLong_AsLongLong(origin);
-        if (rowid == -1 && PyErr_Occurred()) {
-            if (!PyErr_ExceptionMatches(PyExc_OverflowError)) {
-                Py_XDECREF(attributes);
-                return -1;
-            }
-            PyErr_Clear();
-            rowid = -1;
-        }
-        origin = 0 <= rowid && rowid < OFFSET_MASK ? Py_NewRef(origin) : PyTuple_Pack(1, origin);
-    } else {
-        origin = PyTuple_Pack(1, origin);
-    }
-    if (origin == NULL) {
-        Py_XDECREF(attributes);
-        return -1;
-    }
-    span = attached_span(spans, id, 1, run, parent, children, name, kind, EMPTY_STR, OK,
-                         row_cell(row, cells, CELL_OF_START), Py_None, origin, Py_False);
-    Py_DECREF(origin);
-    if (span == NULL) {
-        Py_XDECREF(attributes);
-        return PyErr_Occurred() ? -1 : 0;
-    }
-    if (attributes != NULL) {
-        int set = span_attributes_set(span, attributes, NULL);
-        Py_DECREF(attributes);
-        if (set < 0) {
-            Py_DECREF(span);
-            return -1;
-        }
-    }
+    span = plain_span(ctx, cells, most_names, row, run, spans, id, parent, children, kind, attributes);
+    Py_XDECREF(attributes);
+    if (span == NULL) return PyErr_Occurred() ? -1 : 0;
     if (duration >= 0) { /* (a negative one is held as None, as `_row` holds it) */
         ((SpanCore *)span)->cell[CELL_DURATION].d = duration;
         SET_HOLDS((SpanCore *)span, CELL_DURATION, HOLDS_NATIVE);

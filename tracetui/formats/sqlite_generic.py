@@ -726,8 +726,7 @@ class GenericSpansDecoder:
         changed = False
         resume, self.more = self.more, False
         if not resume and max_rows is not None:
-            top = conn.execute(f"SELECT max(rowid) FROM {quote_ident(self.table)}").fetchone()[0]
-            self.end_rowid = top or 0
+            self.end_rowid = self._top_rowid(conn)
             self._slices_from, self._slices_taken = self.last_rowid, 0
             if connect is not None and self.end_rowid - self.last_rowid > max_rows:
                 self.pick_runs_first(connect, self.end_rowid)
@@ -750,7 +749,7 @@ class GenericSpansDecoder:
             # (none, or begun before rows were read or written since, or failed: picked here)
             runs = picker.result() if picker is not None and (picker.after, picker.upto) == (
                 self._slices_from, self.end_rowid) else None
-            self._first = self._runs_first(conn) if runs is None else self._runs_picked(runs)
+            self._first = self._runs_first(conn) if runs is None else self._runs_picked(runs, self.end_rowid)
         first = self._first
         taken = 0
         if first is not None and not first.read:
@@ -816,6 +815,10 @@ class GenericSpansDecoder:
                 duration_divisor(self.mapping.get("duration", "")), orjson.loads)
         return context
 
+    def _top_rowid(self, conn: sqlite3.Connection) -> int:
+        """The table's last rowid now (0 when empty)."""
+        return conn.execute(f"SELECT max(rowid) FROM {quote_ident(self.table)}").fetchone()[0] or 0
+
     def pick_early(self, conn: sqlite3.Connection, schema: dict[str, list[str]],
                    connect: Callable[[], sqlite3.Connection]) -> None:
         """Begin picking the runs to read first (`pick_runs_first`) now, if
@@ -824,7 +827,7 @@ class GenericSpansDecoder:
         sqlite3.Error."""
         if self.table not in schema:
             return
-        upto = conn.execute(f"SELECT max(rowid) FROM {quote_ident(self.table)}").fetchone()[0] or 0
+        upto = self._top_rowid(conn)
         if upto - self.last_rowid >= PICKED_EARLY_MIN:
             self.pick_runs_first(connect, upto)
 
@@ -847,7 +850,7 @@ class GenericSpansDecoder:
         panel, which lists them, showed nothing until the whole table was
         read (5.3 s for 1M rows). None without a run column, or with more
         such runs than `RUNS_FIRST_MAX`, or none."""
-        upto = conn.execute(f"SELECT max(rowid) FROM {quote_ident(self.table)}").fetchone()[0] or 0
+        upto = self._top_rowid(conn)
         picking = self._picking(self.last_rowid, upto)
         if picking is None:
             return None
@@ -878,14 +881,13 @@ class GenericSpansDecoder:
                 f"WHERE rowid > ? AND rowid <= ? AND {quote_ident(run_column)} IS NOT NULL AND ({picked}) LIMIT ?",
                 (after, upto, *params, RUNS_FIRST_MAX + 1))
 
-    def _runs_picked(self, runs: list[Any] | None, upto: int | None = None) -> RunsFirst | None:
-        """The runs to read first, from those the query picked (up to
-        `upto`, the table's last row as the read in slices began): None if
-        none, or too many."""
+    def _runs_picked(self, runs: list[Any], upto: int) -> RunsFirst | None:
+        """The runs to read first, from those the query picked among the
+        rows up to `upto`: None if none, or too many."""
         if not runs or len(runs) > RUNS_FIRST_MAX:
             return None
         return RunsFirst(f"{quote_ident(self.mapping['run'])} IN ({', '.join('?' * len(runs))})", tuple(runs),
-                         self.end_rowid if upto is None else upto, self.last_rowid)
+                         upto, self.last_rowid)
 
     def _row(self, row: tuple, update: bool) -> None:
         rowid = row[0]
