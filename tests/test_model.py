@@ -247,22 +247,70 @@ def test_every_field_reads_back_as_plain_slots_would(steps):
             assert type(got) is type(want) and got == want, (name, got, want)
         twin = spans[1]
         odd |= type(twin.kind) is not str or type(twin.status) is not str or type(twin.synthetic) is not bool
+        # (events beside a detail other than "" take an extra: one pointer holds either)
+        odd |= twin.events is not None and not (type(twin.detail) is str and twin.detail == "")
     assert spans[1]._extra is NO_EXTRA or spans[0]._extra is not NO_EXTRA
     if not odd:
         assert (spans[0]._extra is NO_EXTRA) == (spans[1]._extra is NO_EXTRA), \
             "it holds an extra of its own only when a field needs one"
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.sampled_from([None, "not a span", 0, 1, 2, 3, 4])), max_size=16))
+def test_a_spans_run_stays_whatever_parents_it_is_given(steps):
+    """`SpanCore` holds a child's parent where a root holds its run, and
+    reads a child's run up its parents. Whatever parents the spans are
+    given (a span of another run, not a span, itself, one under it: a
+    loop), each reads back the run it was made with and the parent it was
+    given, as on plain slots."""
+    if SpanCore is None:
+        pytest.skip("the C accelerator is not built: plain slots hold them")
+    runs = [Run("r", "r", "native"), Run("q", "q", "native")]
+    twin = _twin_class()
+    worlds = [[make(f"s{k}", runs[k // 3]) for k in range(5)] for make in (Span, twin)]
+    stranger = object()
+    for who, parent in steps:
+        for spans in worlds:
+            spans[who].parent = stranger if parent == "not a span" else None if parent is None else spans[parent]
+        for k in range(5):
+            got, want = worlds[0][k], worlds[1][k]
+            assert got.run is want.run is runs[k // 3]
+            parent = want.parent
+            assert got.parent is (worlds[0][worlds[1].index(parent)] if isinstance(parent, twin) else parent)
+
+
+def test_a_run_set_again_is_its_descendants_run_too():
+    """A child's run is read up its parents: set again on a span, it is
+    the run of the spans under it too (a span's run is set once, as it is
+    made: nothing sets it again), and it stays when the span is given
+    another parent."""
+    if SpanCore is None:
+        pytest.skip("the C accelerator is not built: plain slots hold them")
+    first, second = Run("r", "r", "native"), Run("q", "q", "native")
+    root, child, grandchild = Span("a", first), Span("b", first), Span("c", first)
+    child.parent, grandchild.parent = root, child
+    assert child._extra is NO_EXTRA and grandchild._extra is NO_EXTRA
+    child.run = second
+    assert (root.run, child.run, grandchild.run) == (first, second, second)
+    child.parent = None
+    assert child.run is second and child._extra is not NO_EXTRA
+    root.run = second
+    child.parent = root
+    assert (root.run, child.run, grandchild.run) == (second, second, second)
+
+
 def test_a_span_keeps_its_kind_and_status_in_bytes():
     """An Inspect action's kind is its name, its status a constant: the span
     holds neither as a pointer, and reads them back as the very objects.
-    Its id, 22 characters, is held in the span itself: 144 bytes (160 held
-    kind and status as pointers, and 71 more its id)."""
+    Its id, 22 characters, is held in the span itself, its parent where
+    its run would be, its events (none) where its detail is: 128 bytes (160
+    held kind and status as pointers, 71 more its id, and 144 held its run,
+    parent and events apart)."""
     if SpanCore is None:
         pytest.skip("the C accelerator is not built: plain slots hold them")
     from tracetui.model import OK, RUNNING
     span = Span("s", Run("r", "r", "native"), "Tool Call", "Tool Call", 1.0)
-    assert sys.getsizeof(span) == 144
+    assert sys.getsizeof(span) == 128
     span.id = "".join(["5Uh7J7rvvka5Vmm327v8QV"])
     assert span.id == "5Uh7J7rvvka5Vmm327v8QV" and span.id is not span.id
     assert not any(type(o) is str and len(o) == 22 for o in gc.get_referents(span)), "held inline"
@@ -414,6 +462,27 @@ def test_a_long_chain_of_spans_is_freed_without_running_out_of_stack():
             "print('freed')\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout == "freed\n", done.stderr[-500:]
+
+
+def test_a_chain_built_from_its_leaves_up_reads_every_run_in_few_steps():
+    """A child's run is read up its parents (`_span.h`). A chain of 200,000
+    made from its leaf up (each span given the next as its parent: a file
+    written children first), its runs read from the leaf down: a reading
+    that walked the whole chain each time would take 2e10 steps. Every
+    32nd span read holds its run in an extra instead, so each reading
+    stops within 32; in a fresh process, so a hang fails this test alone."""
+    if SpanCore is None:
+        pytest.skip("the C accelerator is not built: plain slots hold them")
+    code = ("from tracetui.model import NO_EXTRA, Run, Span\n"
+            "run = Run('r', 'r', 'native')\n"
+            "chain = [Span(str(i), run) for i in range(200_000)]\n"
+            "for child, parent in zip(chain, chain[1:]):\n"
+            "    child.parent = parent\n"
+            "assert all(span.run is run for span in chain)\n"
+            "print(sum(span._extra is not NO_EXTRA for span in chain))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert 0 < int(done.stdout) <= 200_000 // 32 + 1
 
 
 def test_without_c_the_cli_answers_the_same(tmp_path):

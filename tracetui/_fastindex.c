@@ -41,7 +41,7 @@
 
 /* Span's object fields (its start, duration and origin are `SpanCore`
  * cells: `cell_get`, `cell_set`, `cell_double`). */
-static struct { Py_ssize_t run, parent, detail, attributes, children; } SPAN;
+static struct { Py_ssize_t attributes, children; } SPAN;
 /* (CODE_RUNNING and CODE_OK, the codes of model.RUNNING and model.OK, are
  * `_sample.h`'s.) */
 /* model.SMALL_FAN_OUT: a span's children are a tuple up to this many. */
@@ -252,7 +252,7 @@ static int widen(PyObject *node, PyObject *start, PyObject *end) {
             return -1;
         }
         if (!stretched) return 0;
-        if ((node = get_slot(node, SPAN.parent)) == NULL) return -1;
+        node = parent_of((SpanCore *)node);
     }
     return 0;
 }
@@ -517,13 +517,12 @@ static PyObject *attached_span(PyObject *spans, PyObject *id, int fresh, PyObjec
     PyObject *span = blank(SPAN_TYPE);
     if (span == NULL) return NULL;
     if (span_id_set(span, id, NULL) < 0) goto failed;
-    set_slot(span, SPAN.run, run);
-    set_slot(span, SPAN.parent, parent);
+    ((SpanCore *)span)->up = Py_NewRef(run);
+    if (parent != Py_None && parent_set((SpanCore *)span, parent) < 0) goto failed;
     ((SpanCore *)span)->name = Py_NewRef(name);
-    set_slot(span, SPAN.detail, detail);
+    ((SpanCore *)span)->detail = Py_NewRef(detail); /* (its events None) */
     set_slot(span, SPAN.attributes, attributes);
     set_slot(span, SPAN.children, Py_None);
-    ((SpanCore *)span)->events = Py_NewRef(Py_None);
     if (synthetic == Py_True) ((SpanCore *)span)->flags |= SYNTHETIC;
     /* (its duration None and its extra NO_EXTRA, as tp_alloc left them) */
     if (coded_set((SpanCore *)span, 0, kind, 1) < 0 || coded_set((SpanCore *)span, 1, status, 0) < 0 ||
@@ -1290,7 +1289,7 @@ static int leave(PyObject *const *ctx, const Value *v, int log_write, Py_ssize_t
     if (sample != Py_None && end != Py_None &&
         sample_time_set(&SAMPLE_OF(sample)->last_seen, &SAMPLE_OF(sample)->has_last_seen, end) < 0)
         goto done_held;
-    if ((parent = get_slot(span, SPAN.parent)) == NULL) goto done_held;
+    parent = parent_of((SpanCore *)span);
     if (parent != Py_None) {
         int made_up = span_is_synthetic(parent), parent_started;
         if (made_up < 0) goto done_held;
@@ -2108,9 +2107,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         return NULL;
     }
     Py_XSETREF(RUN_TYPE, (PyTypeObject *)Py_NewRef(run));
-    if (offset_of(SPAN_TYPE, "run", &SPAN.run) ||
-        offset_of(SPAN_TYPE, "parent", &SPAN.parent) || offset_of(SPAN_TYPE, "detail", &SPAN.detail) ||
-        offset_of(ROW_TYPE, "action", &ROW.action) || offset_of(ROW_TYPE, "detail", &ROW.detail) ||
+    if (offset_of(ROW_TYPE, "action", &ROW.action) || offset_of(ROW_TYPE, "detail", &ROW.detail) ||
         offset_of(ROW_TYPE, "start", &ROW.start) || offset_of(ROW_TYPE, "duration", &ROW.duration) ||
         offset_of(ROW_TYPE, "error", &ROW.error) || offset_of(ROW_TYPE, "span", &ROW.span) ||
         offset_of(ROW_TYPE, "sample", &ROW.sample) ||

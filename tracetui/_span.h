@@ -37,23 +37,29 @@
  * action's kind is its name). Whether it was made up (`synthetic`) is a
  * bit. What no code stands for (a string past those, a kind that is not a
  * str, a synthetic that is not a bool) is held in the span's `SpanExtra`
- * (`model.SpanExtra`: its `kind`, `status`, `synthetic`). The
- * span holds its extra, when it has one of its own, where it held its
- * events, and the extra holds the events (`HAS_EXTRA`): an Inspect log's
- * spans seldom have an extra (an error), and most have no events. That is
- * four pointers less a span: 128 bytes where it took 160 (the GC header
- * included; pymalloc rounds to 16; the high bits of an origin take three
- * bytes where they took four). Reading one gives back an equal object
- * of the same type, perhaps another one: nothing compares kinds or
- * statuses by `is` but C, which compares codes.
+ * (`model.SpanExtra`: its `kind`, `status`, `synthetic`). Reading one
+ * gives back an equal object of the same type, perhaps another one:
+ * nothing compares kinds or statuses by `is` but C, which compares codes.
  *
  * Its id, if an ASCII str of up to 23 characters (an Inspect action's is
  * 22), is held in the span itself, its length and its characters in 24
- * bytes where the pointer took 8 (`ID_INLINE`): the span is 144 bytes,
- * where a str of 71 bytes stood beside its 128. Read, it is a new str;
- * any other id is held as the object. A run's spans are filed under
- * their ids by a `SpanIndex` (`_spanindex.h`), which compares a key with
- * the id where it lies, so no str of it is kept anywhere.
+ * bytes where the pointer took 8 (`ID_INLINE`), where a str of 71 bytes
+ * stood beside the span. Read, it is a new str; any other id is held as
+ * the object. A run's spans are filed under their ids by a `SpanIndex`
+ * (`_spanindex.h`), which compares a key with the id where it lies, so no
+ * str of it is kept anywhere.
+ *
+ * Two pointers each hold one of two fields (2026-12-05: 144 bytes a span
+ * before, 128 now, the GC header included; pymalloc rounds to 16, so one
+ * alone saved nothing):
+ * - `up`, a child's parent or a root's run (`CHILD`): a child's run is
+ *   read up its parents (`run_of`). Where that cannot give its run (a
+ *   parent of another run, not a span, or under it), its extra holds the
+ *   run (`RUN_IN_EXTRA`), and reading stops there.
+ * - `detail`, its detail; or its events where its detail is "" (an Inspect
+ *   sample's log: `EVENTS_HERE`); or its extra, when it has one of its
+ *   own, which then holds both (`HAS_EXTRA`). An Inspect log's spans
+ *   seldom have an extra (an error), and its actions have no events.
  *
  * The other fields are plain members, as `__slots__` would make them, so
  * the decoder finds them by offset as before (`offset_of`). */
@@ -85,13 +91,19 @@ typedef struct {
         PyObject *object;
         unsigned char text[ID_INLINE_MAX + 1]; /* [0] the length */
     } id;
-    PyObject *run, *parent, *name, *detail, *attributes, *children;
-    PyObject *events; /* its events; its `SpanExtra` instead where HAS_EXTRA (which then holds them) */
+    /* Its parent where CHILD, else its run (NULL: none set yet): a
+     * child's run is read up its parents (`run_of`). */
+    PyObject *up;
+    PyObject *name;
+    /* Its detail; its events where EVENTS_HERE (its detail is then ""); its
+     * `SpanExtra` where HAS_EXTRA, which then holds both (`extra_of`). */
+    PyObject *detail;
+    PyObject *attributes, *children;
     Cell cell[CELLS];
     unsigned short kind;  /* a code (`KINDS`) */
     unsigned char status; /* a code (`STATUSES`) */
-    unsigned char holds;  /* what each cell holds: two bits a cell (HOLDS, SET_HOLDS) */
-    unsigned char flags;  /* KEYED, SYNTHETIC, HAS_EXTRA, SYNTHETIC_IN_EXTRA */
+    unsigned char holds;  /* what each cell holds: two bits a cell (HOLDS, SET_HOLDS); and EVENTS_HERE */
+    unsigned char flags;  /* KEYED, SYNTHETIC, HAS_EXTRA, ... (below) */
     unsigned char origin_high[3]; /* an origin's bits 64 to 87 (`ORIGIN_HIGH`) */
 } SpanCore;
 
@@ -113,7 +125,13 @@ enum {
     SYNTHETIC_IN_EXTRA = 8, /* `synthetic` is not a bool: its extra holds it */
     ID_INLINE = 16, /* `id` holds the id's characters, not an object */
     NAMED_BY_KEY = 32, /* KEYED, and its name is read from the key (`name` NULL) */
+    CHILD = 64,        /* `up` holds its parent, not its run */
+    RUN_IN_EXTRA = 128, /* CHILD, and its run is its extra's (`run_of`) */
 };
+
+/* In `holds`, beside the cells' six bits: `detail` holds its events, and
+ * its detail is "" (no HAS_EXTRA). */
+#define EVENTS_HERE 0x40
 
 /* The id held as an object, borrowed (NULL if none or held inline). */
 #define ID_OBJECT(s) ((s)->flags & ID_INLINE ? NULL : (s)->id.object)
@@ -137,7 +155,7 @@ static Codes KINDS = {NULL, CODE_FIRST, 0, 0xFFFF, NULL}, STATUSES = {NULL, CODE
 /* model.NO_EXTRA and model.SpanExtra (`span_setup`), and the names of the
  * extra's fields this file reads. */
 static PyObject *NO_EXTRA_OBJECT, *EXTRA_TYPE;
-static PyObject *EVENTS_NAME, *KIND_NAME, *STATUS_NAME, *SYNTHETIC_NAME;
+static PyObject *EVENTS_NAME, *KIND_NAME, *STATUS_NAME, *SYNTHETIC_NAME, *DETAIL_NAME, *RUN_NAME;
 
 static PyObject *TASK_NAME, *SAMPLE_ID_NAME, *EPOCH_NAME; /* the keyed attributes' names */
 
@@ -372,23 +390,32 @@ static int code_of(Codes *table, PyObject *value) {
     return table->count++;
 }
 
+/* Whether a value is exactly "": a detail its events may stand in for. */
+static inline int is_empty_str(PyObject *value) {
+    return value != NULL && PyUnicode_CheckExact(value) && PyUnicode_GET_LENGTH(value) == 0;
+}
+
 /* Its own extra (borrowed): the one it holds, or (`make`) a new one, which
- * then holds its events. NULL if it has none and `make` is 0 (no error),
- * or with an error. */
+ * then holds its detail and events. NULL if it has none and `make` is 0
+ * (no error), or with an error. */
 static PyObject *extra_of(SpanCore *s, int make) {
-    PyObject *extra;
-    if (s->flags & HAS_EXTRA) return s->events;
+    PyObject *extra, *events, *detail;
+    if (s->flags & HAS_EXTRA) return s->detail;
     if (!make) return NULL;
     if (EXTRA_TYPE == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "SpanCore.span_setup was not called");
         return NULL;
     }
     if ((extra = PyObject_CallNoArgs(EXTRA_TYPE)) == NULL) return NULL;
-    if (PyObject_SetAttr(extra, EVENTS_NAME, s->events != NULL ? s->events : Py_None) < 0) {
+    events = s->holds & EVENTS_HERE ? s->detail : Py_None;
+    detail = s->holds & EVENTS_HERE ? EMPTY_STR : s->detail;
+    if (PyObject_SetAttr(extra, EVENTS_NAME, events) < 0 ||
+        (detail != NULL && PyObject_SetAttr(extra, DETAIL_NAME, detail) < 0)) {
         Py_DECREF(extra);
         return NULL;
     }
-    Py_XSETREF(s->events, extra);
+    Py_XSETREF(s->detail, extra);
+    s->holds &= ~EVENTS_HERE;
     s->flags |= HAS_EXTRA;
     return extra;
 }
@@ -585,30 +612,76 @@ static int span_synthetic_set(PyObject *span, PyObject *value, void *closure) {
     return 0;
 }
 
+/* -- its detail and events ----------------------------------------------------
+ *
+ * One pointer holds its detail, or its events where its detail is ""
+ * (EVENTS_HERE: an Inspect sample's, which has a log and no detail), or its
+ * extra, which then holds both (HAS_EXTRA): a span with a detail and events
+ * (an OTel span with events, seldom) is given an extra for them. */
+
 static PyObject *span_events_get(PyObject *span, void *closure) {
     SpanCore *s = (SpanCore *)span;
-    if (s->flags & HAS_EXTRA) return PyObject_GetAttr(s->events, EVENTS_NAME);
-    if (s->events == NULL) {
-        PyErr_SetString(PyExc_AttributeError, "events");
-        return NULL;
-    }
-    return Py_NewRef(s->events);
+    if (s->flags & HAS_EXTRA) return PyObject_GetAttr(s->detail, EVENTS_NAME);
+    if (s->holds & EVENTS_HERE) return Py_NewRef(s->detail);
+    Py_RETURN_NONE;
 }
 
 static int span_events_set(PyObject *span, PyObject *value, void *closure) {
     SpanCore *s = (SpanCore *)span;
+    PyObject *extra;
     if (value == NULL) {
         PyErr_SetString(PyExc_AttributeError, "a span's events cannot be deleted");
         return -1;
     }
-    if (s->flags & HAS_EXTRA) return PyObject_SetAttr(s->events, EVENTS_NAME, value);
-    Py_XSETREF(s->events, Py_NewRef(value));
-    return 0;
+    if (s->flags & HAS_EXTRA) return PyObject_SetAttr(s->detail, EVENTS_NAME, value);
+    if (value == Py_None) {
+        if (s->holds & EVENTS_HERE) {
+            Py_SETREF(s->detail, Py_NewRef(EMPTY_STR));
+            s->holds &= ~EVENTS_HERE;
+        }
+        return 0;
+    }
+    if ((s->holds & EVENTS_HERE) || is_empty_str(s->detail)) {
+        Py_XSETREF(s->detail, Py_NewRef(value));
+        s->holds |= EVENTS_HERE;
+        return 0;
+    }
+    if ((extra = extra_of(s, 1)) == NULL) return -1;
+    return PyObject_SetAttr(extra, EVENTS_NAME, value);
+}
+
+static PyObject *span_detail_get(PyObject *span, void *closure) {
+    SpanCore *s = (SpanCore *)span;
+    if (s->flags & HAS_EXTRA) return PyObject_GetAttr(s->detail, DETAIL_NAME);
+    if (s->holds & EVENTS_HERE) return Py_NewRef(EMPTY_STR);
+    if (s->detail == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "detail");
+        return NULL;
+    }
+    return Py_NewRef(s->detail);
+}
+
+static int span_detail_set(PyObject *span, PyObject *value, void *closure) {
+    SpanCore *s = (SpanCore *)span;
+    PyObject *extra;
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "a span's detail cannot be deleted");
+        return -1;
+    }
+    if (!(s->flags & HAS_EXTRA)) {
+        if (!(s->holds & EVENTS_HERE)) {
+            Py_XSETREF(s->detail, Py_NewRef(value));
+            return 0;
+        }
+        if (is_empty_str(value)) return 0; /* (its events stand for it) */
+    }
+    if ((extra = extra_of(s, 1)) == NULL) return -1;
+    return PyObject_SetAttr(extra, DETAIL_NAME, value);
 }
 
 static PyObject *span_extra_get(PyObject *span, void *closure) {
     SpanCore *s = (SpanCore *)span;
-    if (s->flags & HAS_EXTRA) return Py_NewRef(s->events);
+    if (s->flags & HAS_EXTRA) return Py_NewRef(s->detail);
     if (NO_EXTRA_OBJECT == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "SpanCore.span_setup was not called");
         return NULL;
@@ -624,41 +697,213 @@ static int extra_copy(PyObject *from, PyObject *to, PyObject *name) {
     return result;
 }
 
-/* NO_EXTRA, or an extra of its own, which then holds its events (and a
- * kind, status or synthetic its last extra held). */
+/* NO_EXTRA, or an extra of its own, which then holds its detail and
+ * events (and a kind, status, synthetic or run its last extra held). */
 static int span_extra_set(PyObject *span, PyObject *value, void *closure) {
     SpanCore *s = (SpanCore *)span;
     int held_kind = s->kind == KINDS.in_extra, held_status = s->status == STATUSES.in_extra,
-        held_synthetic = (s->flags & SYNTHETIC_IN_EXTRA) != 0;
+        held_synthetic = (s->flags & SYNTHETIC_IN_EXTRA) != 0, held_run = (s->flags & RUN_IN_EXTRA) != 0;
     if (value == NULL) {
         PyErr_SetString(PyExc_AttributeError, "a span's extra cannot be deleted");
         return -1;
     }
     if (value == NO_EXTRA_OBJECT) {
-        PyObject *events;
+        PyObject *events, *detail;
         if (!(s->flags & HAS_EXTRA)) return 0;
-        if (held_kind || held_status || held_synthetic) {
-            PyErr_SetString(PyExc_ValueError, "its extra holds its kind, status or synthetic");
+        if (held_kind || held_status || held_synthetic || held_run) {
+            PyErr_SetString(PyExc_ValueError, "its extra holds its kind, status, synthetic or run");
             return -1;
         }
-        if ((events = PyObject_GetAttr(s->events, EVENTS_NAME)) == NULL) return -1;
-        Py_SETREF(s->events, events);
+        if ((events = PyObject_GetAttr(s->detail, EVENTS_NAME)) == NULL) return -1;
+        if ((detail = PyObject_GetAttr(s->detail, DETAIL_NAME)) == NULL) {
+            Py_DECREF(events);
+            return -1;
+        }
+        if (events != Py_None && !is_empty_str(detail)) {
+            Py_DECREF(events);
+            Py_DECREF(detail);
+            PyErr_SetString(PyExc_ValueError, "its extra holds its detail and its events");
+            return -1;
+        }
+        if (events == Py_None) {
+            Py_DECREF(events);
+            Py_SETREF(s->detail, detail);
+        } else {
+            Py_DECREF(detail);
+            Py_SETREF(s->detail, events);
+            s->holds |= EVENTS_HERE;
+        }
         s->flags &= ~HAS_EXTRA;
         return 0;
     }
     if (s->flags & HAS_EXTRA) {
-        PyObject *old = s->events;
+        PyObject *old = s->detail;
         if (value == old) return 0;
-        if (extra_copy(old, value, EVENTS_NAME) < 0 || (held_kind && extra_copy(old, value, KIND_NAME) < 0) ||
+        if (extra_copy(old, value, EVENTS_NAME) < 0 || extra_copy(old, value, DETAIL_NAME) < 0 ||
+            (held_kind && extra_copy(old, value, KIND_NAME) < 0) ||
             (held_status && extra_copy(old, value, STATUS_NAME) < 0) ||
-            (held_synthetic && extra_copy(old, value, SYNTHETIC_NAME) < 0))
+            (held_synthetic && extra_copy(old, value, SYNTHETIC_NAME) < 0) ||
+            (held_run && extra_copy(old, value, RUN_NAME) < 0))
             return -1;
-    } else if (PyObject_SetAttr(value, EVENTS_NAME, s->events != NULL ? s->events : Py_None) < 0) {
-        return -1;
+    } else {
+        PyObject *events = s->holds & EVENTS_HERE ? s->detail : Py_None,
+                 *detail = s->holds & EVENTS_HERE ? EMPTY_STR : s->detail;
+        if (PyObject_SetAttr(value, EVENTS_NAME, events) < 0 ||
+            (detail != NULL && PyObject_SetAttr(value, DETAIL_NAME, detail) < 0))
+            return -1;
     }
-    Py_XSETREF(s->events, Py_NewRef(value));
+    Py_XSETREF(s->detail, Py_NewRef(value));
+    s->holds &= ~EVENTS_HERE;
     s->flags |= HAS_EXTRA;
     return 0;
+}
+
+/* -- its run and parent -------------------------------------------------------
+ *
+ * One pointer holds its parent (CHILD) or, at a root, its run: a child's
+ * run is its parent's, read up the chain to its root. A parent that is not
+ * a span, or of another run, or under the span itself (a loop), leaves the
+ * span's run in its extra (RUN_IN_EXTRA), where the reading stops: every
+ * chain read ends. What this changes: a span's run, set again, is its
+ * descendants' too (a span's run is set once, as it is made). */
+
+/* Its run held in its extra (`run` a new reference, taken); -1 with an error. */
+static int run_into_extra(SpanCore *s, PyObject *run);
+
+/* The most parents a run is read up: a longer chain (a trace nested a
+ * million deep, or built from its leaves up) has every RUN_WALK_MAX-th span
+ * on it hold its run in its extra as it is read (`run_of`), so no reading
+ * walks further, and giving a span a parent costs no more. */
+#define RUN_WALK_MAX 32
+
+/* Its run (a new reference, or NULL: none set; -1 with an error). */
+static int run_of(SpanCore *s, PyObject **run) {
+    SpanCore *t = s;
+    int hops = 0;
+    for (;; t = (SpanCore *)t->up, hops++) {
+        if (t->flags & RUN_IN_EXTRA) {
+            if ((*run = PyObject_GetAttr(t->detail, RUN_NAME)) == NULL) return -1;
+            break;
+        }
+        if (!(t->flags & CHILD)) {
+            *run = Py_XNewRef(t->up);
+            break;
+        }
+    }
+    if (hops > RUN_WALK_MAX && *run != NULL) {
+        t = s;
+        for (int k = 0; k < hops; k++, t = (SpanCore *)t->up) {
+            if (k % RUN_WALK_MAX == 0 && run_into_extra(t, Py_NewRef(*run)) < 0) {
+                Py_CLEAR(*run);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Whether the chain read for `from`'s run passes through `s`. */
+static int chain_passes(SpanCore *from, SpanCore *s) {
+    for (;; from = (SpanCore *)from->up) {
+        if (from == s) return 1;
+        if ((from->flags & RUN_IN_EXTRA) || !(from->flags & CHILD)) return 0;
+    }
+}
+
+/* Its parent, borrowed: None at a root. */
+static inline PyObject *parent_of(SpanCore *s) { return s->flags & CHILD ? s->up : Py_None; }
+
+static PyObject *span_run_get(PyObject *span, void *closure) {
+    PyObject *run;
+    if (run_of((SpanCore *)span, &run) < 0) return NULL;
+    if (run == NULL) PyErr_SetString(PyExc_AttributeError, "run");
+    return run;
+}
+
+static int run_into_extra(SpanCore *s, PyObject *run) {
+    PyObject *extra = extra_of(s, 1);
+    int result = extra == NULL ? -1 : PyObject_SetAttr(extra, RUN_NAME, run != NULL ? run : Py_None);
+    Py_XDECREF(run);
+    if (result == 0) s->flags |= RUN_IN_EXTRA;
+    return result;
+}
+
+/* Its extra let go of its run (read up its parents again). */
+static int run_out_of_extra(SpanCore *s) {
+    if (!(s->flags & RUN_IN_EXTRA)) return 0;
+    s->flags &= ~RUN_IN_EXTRA;
+    return PyObject_SetAttr(s->detail, RUN_NAME, Py_None);
+}
+
+static int span_run_set(PyObject *span, PyObject *value, void *closure) {
+    SpanCore *s = (SpanCore *)span;
+    PyObject *run;
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "a span's run cannot be deleted");
+        return -1;
+    }
+    if (s->flags & RUN_IN_EXTRA) return PyObject_SetAttr(s->detail, RUN_NAME, value);
+    if (!(s->flags & CHILD)) {
+        Py_XSETREF(s->up, Py_NewRef(value));
+        return 0;
+    }
+    if (run_of(s, &run) < 0) return -1;
+    Py_XDECREF(run);
+    if (run == value) return 0; /* (its parent's: still alive, held by it) */
+    return run_into_extra(s, Py_NewRef(value));
+}
+
+static PyObject *span_parent_get(PyObject *span, void *closure) {
+    return Py_NewRef(parent_of((SpanCore *)span));
+}
+
+/* Its parent; its run, read up the chain before, stays. A span without a
+ * run yet takes its parent's. */
+static int parent_set(SpanCore *s, PyObject *value) {
+    PyObject *run, *old;
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "a span's parent cannot be deleted");
+        return -1;
+    }
+    if (run_of(s, &run) < 0) return -1;
+    if (value == Py_None) {
+        if (run_out_of_extra(s) < 0) {
+            Py_XDECREF(run);
+            return -1;
+        }
+        old = s->up;
+        s->up = run;
+        s->flags &= ~CHILD;
+        Py_XDECREF(old);
+        return 0;
+    }
+    if (is_span_core(value)) {
+        /* (its run read first: a long chain is cut short, `run_of`, before
+         * it is searched for the span; a loop beyond where reading stops
+         * holds a span that stops it) */
+        PyObject *theirs;
+        if (run_of((SpanCore *)value, &theirs) < 0) {
+            Py_XDECREF(run);
+            return -1;
+        }
+        Py_XDECREF(theirs);
+        if ((theirs == run || run == NULL) && !chain_passes((SpanCore *)value, s)) {
+            Py_XDECREF(run);
+            if (run_out_of_extra(s) < 0) return -1;
+            goto linked;
+        }
+    }
+    if (run_into_extra(s, run) < 0) return -1;
+linked:
+    old = s->up;
+    s->up = Py_NewRef(value);
+    s->flags |= CHILD;
+    Py_XDECREF(old);
+    return 0;
+}
+
+static int span_parent_set(PyObject *span, PyObject *value, void *closure) {
+    return parent_set((SpanCore *)span, value);
 }
 
 static PyObject *span_setup(PyObject *unused, PyObject *args) {
@@ -752,13 +997,11 @@ static int span_id_set(PyObject *span, PyObject *value, void *closure) {
 
 static int span_traverse(SpanCore *s, visitproc visit, void *arg) {
     Py_VISIT(ID_OBJECT(s));
-    Py_VISIT(s->run);
-    Py_VISIT(s->parent);
+    Py_VISIT(s->up);
     Py_VISIT(s->name);
     Py_VISIT(s->detail);
     Py_VISIT(s->attributes);
     Py_VISIT(s->children);
-    Py_VISIT(s->events);
     for (int k = 0; k < CELLS; k++)
         if (HOLDS(s, k) == HOLDS_OBJECT) Py_VISIT(s->cell[k].o);
     return 0;
@@ -766,18 +1009,18 @@ static int span_traverse(SpanCore *s, visitproc visit, void *arg) {
 
 static int span_clear(SpanCore *s) {
     if (!(s->flags & ID_INLINE)) Py_CLEAR(s->id.object);
-    Py_CLEAR(s->run);
-    Py_CLEAR(s->parent);
+    Py_CLEAR(s->up);
+    s->flags &= ~(CHILD | RUN_IN_EXTRA);
     if (s->kind == CODE_NAME) s->kind = CODE_UNSET; /* (its name is cleared) */
     Py_CLEAR(s->name);
     s->flags &= ~NAMED_BY_KEY;
     Py_CLEAR(s->detail);
+    s->holds &= ~EVENTS_HERE;
     Py_CLEAR(s->attributes);
     Py_CLEAR(s->children);
     s->flags &= ~(HAS_EXTRA | SYNTHETIC_IN_EXTRA);
     if (s->kind == KINDS.in_extra) s->kind = CODE_UNSET;
     if (s->status == STATUSES.in_extra) s->status = CODE_UNSET;
-    Py_CLEAR(s->events);
     for (int k = 0; k < CELLS; k++) {
         if (HOLDS(s, k) == HOLDS_OBJECT) {
             SET_HOLDS(s, k, HOLDS_NONE);
@@ -798,13 +1041,6 @@ static void span_dealloc(SpanCore *s) {
     Py_TRASHCAN_END
 }
 
-#define SPAN_MEMBER(field, name) {name, T_OBJECT_EX, offsetof(SpanCore, field), 0, NULL}
-static PyMemberDef span_members[] = {
-    SPAN_MEMBER(run, "run"), SPAN_MEMBER(parent, "parent"),
-    SPAN_MEMBER(detail, "detail"), {NULL, 0, 0, 0, NULL},
-};
-#undef SPAN_MEMBER
-
 static PyGetSetDef span_cells[] = {
     {"id", span_id_get, span_id_set, "Its id (held inline if a short ASCII str: see _span.h).", NULL},
     {"attributes", span_attributes_get, span_attributes_set, "Its attributes: a dict, or None.", NULL},
@@ -814,6 +1050,9 @@ static PyGetSetDef span_cells[] = {
     {"status", span_coded_get, span_coded_set, "Its status (coded: see _span.h).", (void *)1},
     {"synthetic", span_synthetic_get, span_synthetic_set, "Whether tracetui made it up (a bit).", NULL},
     {"events", span_events_get, span_events_set, "Its events, or None.", NULL},
+    {"detail", span_detail_get, span_detail_set, "Its detail (where its events are held: see _span.h).", NULL},
+    {"run", span_run_get, span_run_set, "Its run (its root's, read up its parents: see _span.h).", NULL},
+    {"parent", span_parent_get, span_parent_set, "Its parent, or None.", NULL},
     {"_extra", span_extra_get, span_extra_set, "Its SpanExtra, or model.NO_EXTRA.", NULL},
     {"start", span_cell_get, span_cell_set, "When it started (epoch seconds), or None.", (void *)CELL_START},
     {"duration", span_cell_get, span_cell_set, "How long it ran (seconds), or None.", (void *)CELL_DURATION},
@@ -832,6 +1071,8 @@ static int span_core_ready(void) {
     KIND_NAME = PyUnicode_InternFromString("kind");
     STATUS_NAME = PyUnicode_InternFromString("status");
     SYNTHETIC_NAME = PyUnicode_InternFromString("synthetic");
+    DETAIL_NAME = PyUnicode_InternFromString("detail");
+    RUN_NAME = PyUnicode_InternFromString("run");
     SAMPLE_LABEL = PyUnicode_FromString("sample ");
     EPOCH_LABEL = PyUnicode_FromString(" \xc2\xb7 epoch "); /* " · epoch " in UTF-8 */
     EMPTY_STR = PyUnicode_FromString("");
@@ -839,7 +1080,8 @@ static int span_core_ready(void) {
     STATUSES.codes = PyDict_New();
     if (SIXTY_FOUR == NULL || TASK_NAME == NULL || SAMPLE_ID_NAME == NULL || EPOCH_NAME == NULL ||
         SAMPLE_LABEL == NULL || EPOCH_LABEL == NULL || EMPTY_STR == NULL ||
-        EVENTS_NAME == NULL || KIND_NAME == NULL || STATUS_NAME == NULL || SYNTHETIC_NAME == NULL || KINDS.codes == NULL ||
+        EVENTS_NAME == NULL || KIND_NAME == NULL || STATUS_NAME == NULL || SYNTHETIC_NAME == NULL ||
+        DETAIL_NAME == NULL || RUN_NAME == NULL || KINDS.codes == NULL ||
         STATUSES.codes == NULL)
         return -1;
     return PyType_Ready(&SpanCoreType);
@@ -855,7 +1097,6 @@ static PyTypeObject SpanCoreType = {
     .tp_dealloc = (destructor)span_dealloc,
     .tp_traverse = (traverseproc)span_traverse,
     .tp_clear = (inquiry)span_clear,
-    .tp_members = span_members,
     .tp_methods = span_methods,
     .tp_getset = span_cells,
 };

@@ -84,12 +84,13 @@ class SpanExtra:
     set to something else; until then it shares NO_EXTRA.
 
     Where C is built (`SpanCore`, `_span.h`), a span that holds an extra of
-    its own holds it in place of its events, and the extra holds them
-    (`events`); and a kind, status or synthetic that the span cannot hold
-    in a byte or a bit is held here (the rest of the time these three are
-    left as they are, unread)."""
+    its own holds it in place of its detail and events, and the extra holds
+    them (`detail`, `events`); and a kind, status or synthetic that the span
+    cannot hold in a byte or a bit, or a run it cannot read up its parents,
+    is held here (the rest of the time these four are left as they are,
+    unread)."""
 
-    __slots__ = ("input", "output", "error", "orphan", "events", "kind", "status", "synthetic")
+    __slots__ = ("input", "output", "error", "orphan", "events", "detail", "kind", "status", "synthetic", "run")
 
     def __init__(self) -> None:
         self.input: Any = None
@@ -101,9 +102,11 @@ class SpanExtra:
         #: is itself or under it; else False.
         self.orphan: bool | str | _ParentLinkLoops = False
         self.events: Any = None
+        self.detail: Any = ""
         self.kind: Any = None
         self.status: Any = None
         self.synthetic: Any = None
+        self.run: Any = None
 
 
 #: The extra of every span whose extra fields are all at their defaults:
