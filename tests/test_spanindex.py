@@ -157,21 +157,31 @@ SAMPLE_IDS = st.one_of(st.integers(-2**63, 2**63 - 1), st.integers(-2**70, 2**70
                        st.text(max_size=8))
 
 
+#: Epochs as logs write them (small ints, None), and odd ones: ints past 32
+#: bits (held as objects, with the task), what equals an int without being
+#: one, or no number at all; -1 and -2, whose hashes are equal (so are
+#: their keys'), so that the parts are compared.
+EPOCHS = st.one_of(st.integers(1, 10), st.none(), st.integers(-2**40, 2**40),
+                   st.sampled_from([2**31 - 1, 2**31, -2**31, -2**31 - 1, -1, -2]), st.booleans(),
+                   st.floats(allow_nan=False), st.text(max_size=4))
+KEYS = st.tuples(SAMPLE_IDS, EPOCHS)
+
+
 @needs_c
 @settings(max_examples=300, deadline=None)
-@given(st.lists(SAMPLE_IDS, max_size=12), st.lists(SAMPLE_IDS, max_size=12))
+@given(st.lists(KEYS, max_size=12), st.lists(KEYS, max_size=12))
 def test_sample_states_are_found_by_their_keys_as_a_dict_finds_them(filed, asked):
     """The decoder's sample states, filed by (task, sample_id, epoch) in a
     `SpanIndex`, read back their keys as filed (of the same types and
-    values, an int of 64 bits held as a number made an int again), and any
-    key finds what a dict of the same keys finds (5.0 and True find 5
-    and 1, as Python compares)."""
+    values, an int id of 64 bits or epoch of 32 held as a number made an
+    int again), and any key finds what a dict of the same keys finds (5.0
+    and True find 5 and 1, as Python compares)."""
     from tracetui import _fastindex
 
     index, plain = SpanIndex(), {}
     run = Run("r", "r", "inspect")
-    for sample_id in filed:
-        key = ("t", sample_id, None)
+    for sample_id, epoch in filed:
+        key = ("t", sample_id, epoch)
         if key in plain:
             continue
         state = _fastindex.SampleState(Span(f"s{len(plain)}", run), key)
@@ -180,8 +190,10 @@ def test_sample_states_are_found_by_their_keys_as_a_dict_finds_them(filed, asked
         assert got == key and [type(part) for part in got] == [type(part) for part in key]
         if type(sample_id) is int and -2**63 <= sample_id < 2**63:
             assert not any(o is sample_id for o in gc.get_referents(state)), "held as a number"
-    for sample_id in [*filed, *asked]:
-        key = ("t", sample_id, None)
+        if type(epoch) is int and -2**31 <= epoch < 2**31:
+            assert not any(o is epoch for o in gc.get_referents(state)), "held as a number"
+    for sample_id, epoch in [*filed, *asked]:
+        key = ("t", sample_id, epoch)
         assert index.get(key) is plain.get(key), key
         assert (key in index) == (key in plain)
     assert [state.key for state in index.values()] == list(plain)

@@ -654,7 +654,8 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
         name_from_key((SpanCore *)node) < 0)
         goto failed;
     if (SpanIndex_CheckExact(samples)) {
-        if (index_put((SpanIndex *)samples, key, ((SampleState *)state)->key_hash, state, 0) == NULL) goto failed;
+        Py_hash_t hash = PyObject_Hash(key);
+        if (hash == -1 || index_put((SpanIndex *)samples, key, hash, state, 0) == NULL) goto failed;
     } else if (PyDict_SetItem(samples, key, state) < 0) {
         goto failed;
     }

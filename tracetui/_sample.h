@@ -6,7 +6,7 @@
  * float objects of 32 bytes each (often the only thing still holding the
  * time of the sample's last record): ~150 bytes a sample, ~36 a span. Here
  * the times are doubles and the counts C ints, in 80 bytes (the GC header
- * included; 112 with the key held below).
+ * included; 96 with the key held below).
  *
  * Python reads and writes it as it did the class: `node` and `open` are
  * objects; `ended` and `last_seen` a float or None (an int is taken as the
@@ -14,17 +14,22 @@
  * from 0 to 2**32 - 1; `interrupted` a bool.
  *
  * It also holds its key, the (task, sample_id, epoch) the decoder files
- * it under, as three fields and the tuple's hash (`key`, read as a new
- * tuple): the decoder's samples are a `SpanIndex` of their states, by
+ * it under (`key`, read as a new tuple): the decoder's samples are a
+ * `SpanIndex` of their states, by
  * that key (`_spanindex.h`), and the sample's node reads its attributes
  * from it (`_span.h`, KEYED). A dict of the states by a tuple of each key
  * (the node holding the tuple too) took 109 bytes a sample more: 45 the
  * dict's entry, 64 the tuple.
  *
  * A sample id that is an int (exactly `int`) of 64 bits is held as the
- * number (`id_native`), made an int again when read: each sample's id was
- * an int object of its own, 32 bytes (7 B a span of an Inspect log,
- * 2026-12-05). Any other id is held as the object. */
+ * number (`KEY_ID_NATIVE`), made an int again when read: each sample's id
+ * was an int object of its own, 32 bytes (7 B a span of an Inspect log,
+ * 2026-12-05). Any other id is held as the object. Its epoch, an int of
+ * 32 bits, is held as the number too, None as a bit, and any other object
+ * in a pair with its task; and the key's hash is not kept (the `SpanIndex`
+ * keeps its low 32 bits beside the state): 96 bytes a state, where a
+ * pointer to its epoch and the hash took 112 (2026-12-05, the fourteenth
+ * session: 1.9 MB of a 1M-line log). */
 
 #ifndef TRACETUI_SAMPLE_H
 #define TRACETUI_SAMPLE_H
@@ -41,14 +46,35 @@ typedef struct {
     unsigned int errors, cancels;
     char has_ended, has_last_seen; /* else None */
     char interrupted;
-    char id_native; /* `sample_id` holds the id as a number (`sample_id.i`), not an object */
-    PyObject *task, *epoch; /* its key's other parts (NULL: none) */
+    unsigned char key_form; /* how its key is held: KEY_ID_NATIVE, KEY_EPOCH_* (below) */
+    int epoch_number;       /* KEY_EPOCH_NATIVE: its epoch */
+    /* Its key's task (NULL: no key); KEY_EPOCH_WITH_TASK: (task, epoch). */
+    PyObject *task;
     union {
         PyObject *o;
         long long i;
     } sample_id;
-    Py_hash_t key_hash;                 /* hash((task, sample_id, epoch)) */
 } SampleState;
+
+enum {
+    KEY_ID_NATIVE = 1,       /* `sample_id` holds the id as a number (`sample_id.i`), not an object */
+    KEY_EPOCH_NATIVE = 2,    /* its epoch is an int: `epoch_number` */
+    KEY_EPOCH_NONE = 4,      /* its epoch is None */
+    KEY_EPOCH_WITH_TASK = 8, /* its epoch is another object: `task` holds (task, epoch) */
+};
+#define ID_NATIVE(s) (((s)->key_form & KEY_ID_NATIVE) != 0)
+
+/* Its key's task, borrowed (NULL: no key). */
+static inline PyObject *state_task(SampleState *s) {
+    return s->key_form & KEY_EPOCH_WITH_TASK ? PyTuple_GET_ITEM(s->task, 0) : s->task;
+}
+
+/* Its key's epoch, a new reference (NULL with an error). */
+static PyObject *state_epoch(SampleState *s) {
+    if (s->key_form & KEY_EPOCH_NATIVE) return PyLong_FromLong(s->epoch_number);
+    if (s->key_form & KEY_EPOCH_WITH_TASK) return Py_NewRef(PyTuple_GET_ITEM(s->task, 1));
+    Py_RETURN_NONE;
+}
 
 static PyTypeObject SampleStateType;
 
@@ -82,19 +108,22 @@ static PyObject *sample_time_get(double time, char has) {
  * None: no key). */
 static SampleState *sample_new(PyObject *node, PyObject *key) {
     SampleState *s;
-    Py_hash_t hash = 0;
+    PyObject *open, *task = NULL, *epoch;
     if (key == Py_None) key = NULL;
     if (key != NULL) {
         if (!PyTuple_CheckExact(key) || PyTuple_GET_SIZE(key) != 3) {
             PyErr_SetString(PyExc_TypeError, "a sample's key is a tuple (task, sample_id, epoch)");
             return NULL;
         }
-        if ((hash = PyObject_Hash(key)) == -1) return NULL;
+        if (PyObject_Hash(key) == -1) return NULL; /* (unhashable: refused, as a dict's key would be) */
     }
-    if ((s = PyObject_GC_New(SampleState, &SampleStateType)) == NULL) return NULL;
-    s->key_hash = hash;
-    s->task = key == NULL ? NULL : Py_NewRef(PyTuple_GET_ITEM(key, 0));
-    s->id_native = 0;
+    if ((open = PyTuple_New(0)) == NULL) return NULL;
+    if ((s = PyObject_GC_New(SampleState, &SampleStateType)) == NULL) {
+        Py_DECREF(open);
+        return NULL;
+    }
+    s->key_form = 0;
+    s->epoch_number = 0;
     s->sample_id.o = NULL;
     if (key != NULL) {
         PyObject *id = PyTuple_GET_ITEM(key, 1);
@@ -102,19 +131,30 @@ static SampleState *sample_new(PyObject *node, PyObject *key) {
         long long number = PyLong_CheckExact(id) ? PyLong_AsLongLongAndOverflow(id, &overflow) : 0;
         if (!overflow) {
             s->sample_id.i = number;
-            s->id_native = 1;
+            s->key_form |= KEY_ID_NATIVE;
         } else {
             s->sample_id.o = Py_NewRef(id);
         }
+        epoch = PyTuple_GET_ITEM(key, 2);
+        overflow = 1;
+        number = PyLong_CheckExact(epoch) ? PyLong_AsLongLongAndOverflow(epoch, &overflow) : 0;
+        if (!overflow && number >= INT_MIN && number <= INT_MAX) {
+            s->epoch_number = (int)number;
+            s->key_form |= KEY_EPOCH_NATIVE;
+            task = Py_NewRef(PyTuple_GET_ITEM(key, 0));
+        } else if (epoch == Py_None) {
+            s->key_form |= KEY_EPOCH_NONE;
+            task = Py_NewRef(PyTuple_GET_ITEM(key, 0));
+        } else {
+            s->key_form |= KEY_EPOCH_WITH_TASK;
+            task = PyTuple_Pack(2, PyTuple_GET_ITEM(key, 0), epoch);
+        }
     }
-    s->epoch = key == NULL ? NULL : Py_NewRef(PyTuple_GET_ITEM(key, 2));
+    s->task = task;
     s->node = Py_NewRef(node);
-    if ((s->open = PyTuple_New(0)) == NULL) {
-        Py_DECREF(s->node);
-        Py_XDECREF(s->task);
-        if (!s->id_native) Py_XDECREF(s->sample_id.o);
-        Py_XDECREF(s->epoch);
-        PyObject_GC_Del(s);
+    s->open = open;
+    if (key != NULL && task == NULL) { /* (the pair could not be made) */
+        Py_DECREF(s);
         return NULL;
     }
     s->ended = s->last_seen = 0.0;
@@ -139,8 +179,7 @@ static int SampleState_traverse(SampleState *s, visitproc visit, void *arg) {
     Py_VISIT(s->node);
     Py_VISIT(s->open);
     Py_VISIT(s->task);
-    if (!s->id_native) Py_VISIT(s->sample_id.o);
-    Py_VISIT(s->epoch);
+    if (!ID_NATIVE(s)) Py_VISIT(s->sample_id.o);
     return 0;
 }
 
@@ -157,17 +196,18 @@ static int SampleState_clear(SampleState *s) {
  * attributes and name from (`_span.h`). */
 static PyObject *sample_key_item(PyObject *state, int k) {
     SampleState *s = (SampleState *)state;
-    if (k == 1) return s->id_native ? PyLong_FromLongLong(s->sample_id.i) : Py_NewRef(s->sample_id.o);
-    return Py_NewRef(k == 0 ? s->task : s->epoch);
+    if (k == 1) return ID_NATIVE(s) ? PyLong_FromLongLong(s->sample_id.i) : Py_NewRef(s->sample_id.o);
+    return k == 0 ? Py_NewRef(state_task(s)) : state_epoch(s);
 }
 
 /* Its key, (task, sample_id, epoch), a new tuple; None if it has none. */
 static PyObject *state_key(SampleState *s) {
-    PyObject *id, *key;
+    PyObject *id, *epoch, *key = NULL;
     if (s->task == NULL) Py_RETURN_NONE;
     if ((id = sample_key_item((PyObject *)s, 1)) == NULL) return NULL;
-    key = PyTuple_Pack(3, s->task, id, s->epoch);
+    if ((epoch = state_epoch(s)) != NULL) key = PyTuple_Pack(3, state_task(s), id, epoch);
     Py_DECREF(id);
+    Py_XDECREF(epoch);
     return key;
 }
 
@@ -183,8 +223,7 @@ static void SampleState_dealloc(SampleState *s) {
     PyObject_GC_UnTrack(s);
     SampleState_clear(s);
     Py_CLEAR(s->task);
-    if (!s->id_native) Py_CLEAR(s->sample_id.o);
-    Py_CLEAR(s->epoch);
+    if (!ID_NATIVE(s)) Py_CLEAR(s->sample_id.o);
     PyObject_GC_Del(s);
 }
 

@@ -79,28 +79,46 @@ static int same_str(PyObject *a, PyObject *b) {
 /* Whether a sample state's key equals `key`, a tuple (whose hash is
  * `hash`), as tuples compare: 1, 0, or -1 with an error. */
 static int state_key_matches(SampleState *state, PyObject *key, Py_hash_t hash) {
-    PyObject *mine[3] = {state->task, state->id_native ? NULL : state->sample_id.o, state->epoch};
-    int same = 1;
-    if (state->key_hash != hash || PyTuple_GET_SIZE(key) != 3) return 0;
-    if (state->id_native) { /* a number: an int of its value (as Python compares, a float or bool too) */
-        PyObject *theirs = PyTuple_GET_ITEM(key, 1);
+    /* (the index compared the hashes' low 32 bits: the parts are compared
+     * as a tuple's would be) */
+    PyObject *mine[3] = {state_task(state), ID_NATIVE(state) ? NULL : state->sample_id.o, NULL};
+    int same = 1, made[3] = {0, 0, 0};
+    if (PyTuple_GET_SIZE(key) != 3) return 0;
+    /* A number, the id or the epoch, is an int of its value (as Python
+     * compares, a float or bool too): one of another type is compared
+     * with an int made of it. */
+    for (int k = 1; k < 3; k++) {
+        long long number;
+        if (k == 1 ? !ID_NATIVE(state) : !(state->key_form & KEY_EPOCH_NATIVE)) continue;
+        number = k == 1 ? state->sample_id.i : state->epoch_number;
+        PyObject *theirs = PyTuple_GET_ITEM(key, k);
         if (PyLong_CheckExact(theirs)) {
             int overflow;
-            long long number = PyLong_AsLongLongAndOverflow(theirs, &overflow);
-            if (overflow || number != state->sample_id.i) return 0;
-        } else if ((mine[1] = PyLong_FromLongLong(state->sample_id.i)) == NULL) {
-            return -1;
+            long long their_number = PyLong_AsLongLongAndOverflow(theirs, &overflow);
+            if (overflow || their_number != number) goto differ;
+        } else if ((mine[k] = PyLong_FromLongLong(number)) == NULL) {
+            same = -1;
+            goto differ;
+        } else {
+            made[k] = 1;
         }
     }
+    if (state->key_form & KEY_EPOCH_NONE) mine[2] = Py_None;
+    if (state->key_form & KEY_EPOCH_WITH_TASK) mine[2] = PyTuple_GET_ITEM(state->task, 1);
     Py_INCREF(state); /* (held while an `__eq__` runs, whatever it does to the index) */
     for (int k = 0; k < 3 && same > 0; k++) {
         PyObject *theirs = PyTuple_GET_ITEM(key, k);
         if (mine[k] == NULL) continue; /* (its number, equal) */
         same = mine[k] == theirs ? 1 : PyObject_RichCompareBool(mine[k], theirs, Py_EQ);
     }
-    if (state->id_native) Py_XDECREF(mine[1]);
     Py_DECREF(state);
+    for (int k = 1; k < 3; k++)
+        if (made[k]) Py_DECREF(mine[k]);
     return same;
+differ:
+    for (int k = 1; k < 3; k++)
+        if (made[k]) Py_DECREF(mine[k]);
+    return same < 0 ? -1 : 0;
 }
 
 /* Whether the item's key equals `key` (whose hash is `hash`): 1, 0, or -1
