@@ -76,7 +76,7 @@ def state(decoder: InspectDecoder) -> tuple:
     spans = [(key, s.id, s.name, s.kind, s.detail, s.status, repr(s.start), repr(s.duration), s.origin,
               s.error, s.attributes, s.synthetic, s.orphan, s.parent.id if s.parent else None,
               [c.id for c in s.children or ()], type(s.children).__name__,
-              [(e.time, e.level, e.message, e.origin) for e in s.events or ()],
+              [(e.time, e.level, type(e.level).__name__, e.message, e.origin) for e in s.events or ()],
               type(s.events).__name__, getattr(getattr(s.events, "indices", None), "typecode", None),
               s.id.isascii(), isinstance(s.name, str) and s.name.isascii())
              for key, s in run.spans.items()]
@@ -84,7 +84,7 @@ def state(decoder: InspectDecoder) -> tuple:
                 repr(s.ended), repr(s.last_seen), s.interrupted) for key, s in decoder._samples.items()]
     return (decoder.records, decoder.bad_lines, decoder.invalid_records, decoder.first_bad_line,
             decoder._line_no, spans, [s.id for s in run.roots],
-            [(e.time, e.level, e.message, e.origin) for e in run.events],
+            [(e.time, e.level, type(e.level).__name__, e.message, e.origin) for e in run.events],
             [rows(run.anomalies.bucket(name)) for name in ("running", "cancelled", "errors", "timeouts")],
             repr(run.first_time), repr(run.last_time), run.synthetic_spans, run.attributes,
             [n.id for n in run.lately_active], samples,
@@ -270,6 +270,29 @@ def test_mutated_lines_index_the_same(tmp_path, monkeypatch, lines, cuts):
     python = index(path, data, None, monkeypatch, cuts)
     assert index(path, data, FAST_FEED, monkeypatch, cuts) == python
     assert index(path, data, FAST_FEED, monkeypatch, cuts, in_place=True) == python
+
+
+@needs_c
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.sampled_from(["HTTP", "INFO", "TRACE", "WARNING"]), st.text(max_size=3)),
+                min_size=1, max_size=40),
+       st.sampled_from([0, 5, 300]))
+def test_log_levels_read_back_as_python_reads_them(tmp_path, monkeypatch, levels, more):
+    """A log record's level is held as a byte while its run has at most
+    256 levels (`LogColumns.levels`), and as itself after: levels, and past
+    256 of them (`more` distinct ones after the drawn), read back in C as
+    in Python, in the run's log and its samples'. (Inspect's levels are
+    str: a record with another is not read; `test_model.py` has the rest.)"""
+    path = str(tmp_path / "trace-5.log")
+    levels = levels + [f"level {k}" for k in range(more)]
+    lines = [json.dumps({"timestamp": "2026-11-23T05:37:25.123456+00:00", "level": level, "message": f"m{n}",
+                         **({"task": "t", "sample_id": n % 3, "epoch": 1} if n % 2 else {})}).encode()
+             for n, level in enumerate(levels)]
+    data = b"\n".join(lines) + b"\n"
+    python = index(path, data, None, monkeypatch, [len(lines) // 2])
+    assert index(path, data, FAST_FEED, monkeypatch, [len(lines) // 2]) == python
+    held = python[7]
+    assert [level for _, level, _, _, _ in held] == [level for n, level in enumerate(levels) if not n % 2]
 
 
 def _enter_exit(tid: str, detail, start, duration, sample_id, epoch, task) -> list[bytes]:

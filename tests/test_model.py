@@ -623,6 +623,25 @@ def test_a_log_reads_back_as_its_plain_twin_does(steps):
         assert logs[0].times_from(added // 2) == logs[1].times_from(added // 2)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["HTTP", "INFO", "level 7"]), st.text(max_size=2), st.none(),
+                          st.integers(-2, 300), st.booleans(), st.floats(allow_nan=False)), max_size=40),
+       st.sampled_from([0, 300]))
+def test_a_logs_levels_read_back_as_added(levels, more):
+    """`LogColumns` holds a record's level as a byte while it has at most
+    256 levels, all str, and every level as itself after: whatever levels
+    are added (`more` distinct ones first), each reads back equal and of
+    its type (1 is not True)."""
+    columns = LogColumns()
+    added = [f"level {k}" for k in range(more)] + levels
+    for n, level in enumerate(added):
+        columns.add(1_700_000_000.0 + n, level, "m", n)
+    got = [columns.event(n).level for n in range(len(added))]
+    assert got == added and [type(g) for g in got] == [type(a) for a in added]
+    coded = all(type(a) is str for a in added) and len(set(added)) <= 256
+    assert (type(columns.levels) is bytearray) == coded
+
+
 def test_a_samples_few_records_are_held_in_its_log():
     """Up to two record indices in the log itself, more in a buffer."""
     if EventLogCore is None:

@@ -48,7 +48,7 @@ static struct { Py_ssize_t attributes, children; } SPAN;
 #define SMALL_FAN_OUT 8
 static struct { Py_ssize_t action, detail, start, duration, error, span, sample; } ROW;
 static struct { Py_ssize_t first_time, last_time, synthetic_spans, spans; } RUN;
-static struct { Py_ssize_t times, levels, messages, origins; } COLUMNS_OF;
+static struct { Py_ssize_t times, levels, level_codes, messages, origins; } COLUMNS_OF;
 
 static PyTypeObject *SPAN_TYPE;   /* model.Span, a SpanCore */
 static PyTypeObject *ROW_TYPE;    /* model.AnomalyRow */
@@ -1396,23 +1396,41 @@ static int iso_seconds(const Value *v, double *out) {
     return 1;
 }
 
+/* A byte (0 to 255) appended to a bytearray; -1 with an error. */
+static int append_byte(PyObject *bytes, long value) {
+    Py_ssize_t n = PyByteArray_GET_SIZE(bytes);
+    if (value < 0 || value > 255) {
+        PyErr_SetString(PyExc_ValueError, "a level's code is a byte");
+        return -1;
+    }
+    if (PyByteArray_Resize(bytes, n + 1) < 0) return -1;
+    PyByteArray_AS_STRING(bytes)[n] = (char)value;
+    return 0;
+}
+
 /* `log.add(timestamp, level, text, offset)` (`EventLog.add`): the record's
  * time, a new reference. Done here for a log and columns of their own
  * types and a time `iso_seconds` reads; else by Python's `add`. */
 static PyObject *log_add(PyObject *log, const Value *stamp, PyObject *level, PyObject *text, Py_ssize_t offset) {
-    PyObject *columns, *times, *levels, *messages, *origins, *when;
+    PyObject *columns, *times, *levels, *codes, *code = NULL, *messages, *origins, *when;
     Py_ssize_t index;
     double seconds;
     if ((PyObject *)Py_TYPE(log) != EVENT_LOG || (columns = ((EventLogCore *)log)->columns) == NULL ||
         (PyObject *)Py_TYPE(columns) != LOG_COLUMNS ||
         (times = SLOT(columns, COLUMNS_OF.times)) == NULL || (levels = SLOT(columns, COLUMNS_OF.levels)) == NULL ||
-        (messages = SLOT(columns, COLUMNS_OF.messages)) == NULL ||
-        (origins = SLOT(columns, COLUMNS_OF.origins)) == NULL || !PyList_CheckExact(levels) ||
+        (codes = SLOT(columns, COLUMNS_OF.level_codes)) == NULL || (messages = SLOT(columns, COLUMNS_OF.messages)) == NULL ||
+        (origins = SLOT(columns, COLUMNS_OF.origins)) == NULL ||
+        /* (a level as a byte it has (`LogColumns.levels`), or in a list; a new one is Python's) */
+        !(PyList_CheckExact(levels) ||
+          (PyByteArray_CheckExact(levels) && PyUnicode_CheckExact(level) && PyDict_CheckExact(codes) &&
+           (code = PyDict_GetItemWithError(codes, level)) != NULL && PyLong_CheckExact(code))) ||
         !PyList_CheckExact(messages) || !Py_IS_TYPE(times, &ColumnType) || ((Column *)times)->typecode != 'd' ||
         PyList_GET_SIZE(messages) >= (Py_ssize_t)UINT32_MAX || /* (its index must fit: Python's to refuse) */
         (!PyList_CheckExact(origins) && !(Py_IS_TYPE(origins, &ColumnType) && ((Column *)origins)->typecode == 'q')) ||
         !iso_seconds(stamp, &seconds)) {
-        PyObject *written = json_str(stamp), *at, *result = NULL;
+        PyObject *written, *at, *result = NULL;
+        if (PyErr_Occurred()) return NULL; /* (the level's lookup failed) */
+        written = json_str(stamp);
         if (written != NULL && (at = PyLong_FromSsize_t(offset)) != NULL) {
             result = PyObject_CallMethodObjArgs(log, ADD, written, level, text, at, NULL);
             Py_DECREF(at);
@@ -1423,7 +1441,8 @@ static PyObject *log_add(PyObject *log, const Value *stamp, PyObject *level, PyO
     /* As `LogColumns.add` and `EventLog.add` do, in their order. */
     index = PyList_GET_SIZE(messages);
     if ((when = PyFloat_FromDouble(seconds)) == NULL || column_append_double((Column *)times, seconds) < 0 ||
-        PyList_Append(levels, level) < 0 || PyList_Append(messages, text) < 0)
+        (code == NULL ? PyList_Append(levels, level) : append_byte(levels, PyLong_AsLong(code))) < 0 ||
+        PyList_Append(messages, text) < 0)
         goto failed;
     if (PyList_CheckExact(origins)) {
         PyObject *at = PyLong_FromSsize_t(offset);
@@ -2141,6 +2160,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         !PyType_IsSubtype((PyTypeObject *)EVENT_LOG, &EventLogCoreType) ||
         offset_of((PyTypeObject *)LOG_COLUMNS, "times", &COLUMNS_OF.times) ||
         offset_of((PyTypeObject *)LOG_COLUMNS, "levels", &COLUMNS_OF.levels) ||
+        offset_of((PyTypeObject *)LOG_COLUMNS, "_level_codes", &COLUMNS_OF.level_codes) ||
         offset_of((PyTypeObject *)LOG_COLUMNS, "messages", &COLUMNS_OF.messages) ||
         offset_of((PyTypeObject *)LOG_COLUMNS, "origins", &COLUMNS_OF.origins)) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "EventLog and LogColumns are types");

@@ -435,17 +435,24 @@ class LogColumns:
     TRACE messages), about two to a sample. As `Event` objects in a list
     a sample, with Inspect's ISO time strings and int offsets, they cost
     ~470 bytes a sample; here a record costs its time and offset (8 bytes
-    each) and two pointers to strings held once (levels interned, messages
+    each), a byte for its level and a pointer to its message (held once,
     shared by the decoder), and a sample's log (`EventLog`) a `Column` of
     4-byte indices into them. Times are read to epoch seconds as the record
     comes (0.2 µs) rather than each time the detail pane bisects a log."""
 
-    __slots__ = ("times", "levels", "messages", "origins", "_odd_times")
+    __slots__ = ("times", "levels", "level_names", "_level_codes", "messages", "origins", "_odd_times")
 
     def __init__(self) -> None:
         #: Epoch seconds; NaN where the record's own time is in `_odd_times`.
         self.times = Column("d")
-        self.levels: list[str] = []
+        #: Each record's level as a byte, its index in `level_names`: a log
+        #: has a few levels, and a pointer each was 8 bytes a record (1.8 MB
+        #: of a 1M-line Inspect log). A list of the levels themselves once
+        #: one is not a str, or past 256 of them (`_add_level`).
+        self.levels: bytearray | list[Any] = bytearray()
+        self.level_names: list[str] = []
+        #: The byte of each level in `level_names` (empty once `levels` is a list).
+        self._level_codes: dict[str, int] = {}
         self.messages: list[str] = []
         #: Byte offsets while every origin is an int that fits; else a list.
         self.origins: Any = Column("q")
@@ -465,7 +472,11 @@ class LogColumns:
         else:
             ts = self._other_time(index, when)
         self.times.append(ts)
-        self.levels.append(level)
+        code = self._level_codes.get(level) if type(level) is str else None
+        if code is not None:
+            self.levels.append(code)
+        else:
+            self._add_level(level)
         self.messages.append(message)
         try:
             self.origins.append(origin)  # a list's never raises
@@ -473,6 +484,28 @@ class LogColumns:
             self.origins = self.origins.tolist()
             self.origins.append(origin)
         return index
+
+    def _add_level(self, level: Any) -> None:
+        """A record's level that has no byte yet: given the next one, or,
+        if it is not a str or the bytes are all taken, every level held as
+        itself from now on (`_fastindex` appends a byte it finds in
+        `_level_codes`, and leaves any other level to this)."""
+        levels = self.levels
+        if type(levels) is bytearray:
+            names = self.level_names
+            if type(level) is str and len(names) < 256:
+                self._level_codes[level] = len(names)
+                levels.append(len(names))
+                names.append(level)
+                return
+            self.levels = levels = [names[code] for code in levels]
+            self._level_codes = {}
+        levels.append(level)
+
+    def level(self, index: int) -> Any:
+        """The level of the `index`th record."""
+        levels = self.levels
+        return self.level_names[levels[index]] if type(levels) is bytearray else levels[index]
 
     def _other_time(self, index: int, when: Any) -> float:
         """Epoch seconds of a time that is not an ISO string without a `Z`
@@ -489,7 +522,7 @@ class LogColumns:
     def event(self, index: int) -> "Event":
         odd = self._odd_times
         when = odd[index] if odd is not None and index in odd else self.times[index]
-        return Event(when, self.levels[index], self.messages[index], self.origins[index])
+        return Event(when, self.level(index), self.messages[index], self.origins[index])
 
 
 class _EventLogSlots:
