@@ -642,13 +642,37 @@ def test_a_logs_levels_read_back_as_added(levels, more):
     assert (type(columns.levels) is bytearray) == coded
 
 
+def test_logs_hold_their_columns_by_number_and_let_them_go():
+    """`EventLogCore` holds its run's columns by a number, the columns held
+    once for all the logs that read them (`COLUMN_SETS`), and let go with
+    the last of them: each log reads its own columns, whichever it is
+    given, and a run's columns outlive no log of theirs."""
+    if EventLogCore is None:
+        pytest.skip("the C accelerator is not built: plain slots hold them")
+    first, second = LogColumns(), LogColumns()
+    alone = sys.getrefcount(first)
+    logs = [EventLog(first if n % 3 else second) for n in range(3000)]
+    assert sys.getrefcount(first) == alone + 1, "held once, not once a log"
+    for n, log in enumerate(logs):
+        log.add(1_700_000_000.0, "INFO", f"m{n}", n)
+    assert all(log.columns is (first if n % 3 else second) for n, log in enumerate(logs))
+    assert [e.message for e in logs[4]] == ["m4"] and [e.message for e in logs[3]] == ["m3"]
+    logs[4].columns = second
+    assert logs[4].columns is second and len(second.messages) == 1000
+    del logs, log
+    assert sys.getrefcount(first) == alone, "let go with the last log"
+    third = LogColumns()
+    log = EventLog(third)
+    assert log.columns is third and EventLog(LogColumns()).columns is not third
+
+
 def test_a_samples_few_records_are_held_in_its_log():
     """Up to two record indices in the log itself, more in a buffer."""
     if EventLogCore is None:
         pytest.skip("the C accelerator is not built: plain slots hold them")
     log = EventLog(LogColumns())
     empty = sys.getsizeof(log)
-    assert empty <= 64
+    assert empty <= 48
     for n in range(2):
         log.add(1.0, "INFO", "m", n)
     assert sys.getsizeof(log) == empty

@@ -5,15 +5,17 @@
  * three records (indices into its run's `LogColumns`). As a slotted
  * object (48 bytes, the GC header included) holding a `Column` of its
  * indices (48) and the column's buffer (16), a sample's log took 112
- * bytes: 27 a span. Here the log is one object of 48 bytes, which holds
- * up to two indices in itself and more in a buffer of its own, and is not
- * tracked by the cyclic GC: it holds only its run's `LogColumns`, which
- * holds no log.
+ * bytes: 27 a span. Here the log is one object, which holds up to two
+ * indices in itself and more in a buffer of its own. It holds its columns
+ * by a number (`COLUMN_SETS`), 4 bytes where a pointer took 8, and its
+ * buffer's size in the buffer: 32 bytes, 48 with the GC header every
+ * instance of a Python class (`EventLog`) has, where it took 64 (pymalloc
+ * rounds to 16; 3.8 B a span, 2026-12-05, the fourteenth session).
  *
  * Python reads it through `EventLog`'s methods, which ask this type for
  * `len`, `_append_index(i)` and `_indices_of(key)` (an int index, a slice,
- * or None for all). `columns` is a plain member. An index is below 2**32,
- * as the array of 'I' it replaced took. */
+ * or None for all). `columns` reads and writes as a plain field. An index
+ * is below 2**32, as the array of 'I' it replaced took. */
 
 #ifndef TRACETUI_EVENTLOG_H
 #define TRACETUI_EVENTLOG_H
@@ -27,39 +29,126 @@
 
 typedef struct {
     PyObject_HEAD
-    PyObject *columns; /* its run's LogColumns */
-    uint32_t length, allocated; /* allocated 0: the indices are in `small` */
+    uint32_t length;
+    uint32_t columns; /* its run's LogColumns: their number in COLUMN_SETS (0: none) */
     union {
-        uint32_t small[LOG_INLINE];
-        uint32_t *items;
+        uint32_t small[LOG_INLINE]; /* up to LOG_INLINE indices */
+        uint32_t *items;            /* past them: the buffer's size in items, then the indices */
     } at;
 } EventLogCore;
 
 static PyTypeObject EventLogCoreType;
 
-static uint32_t *log_items(EventLogCore *log) { return log->allocated ? log->at.items : log->at.small; }
+/* -- the columns logs read, by number ------------------------------------------
+ *
+ * Each held once, with how many logs read it; let go when the last does. A
+ * process reads a few runs' columns (one a log file): numbers are reused. */
+static PyObject **COLUMN_SETS;      /* by number (0 unused); NULL where free */
+static Py_ssize_t *COLUMN_READERS;  /* how many logs read each */
+static uint32_t COLUMN_SETS_USED = 1, COLUMN_SETS_ROOM;
+static PyObject *COLUMN_NUMBERS;    /* {the columns' address (an int): their number} */
+static uint32_t COLUMN_SET_LAST;    /* the number found last (most logs read one run's) */
+
+/* The number of `columns`, one more log reading them; 0 with an error. */
+static uint32_t columns_take(PyObject *columns) {
+    PyObject *key, *found;
+    uint32_t number = 0;
+    if (COLUMN_SET_LAST && COLUMN_SETS[COLUMN_SET_LAST] == columns) {
+        COLUMN_READERS[COLUMN_SET_LAST]++;
+        return COLUMN_SET_LAST;
+    }
+    if (COLUMN_NUMBERS == NULL && (COLUMN_NUMBERS = PyDict_New()) == NULL) return 0;
+    if ((key = PyLong_FromVoidPtr(columns)) == NULL) return 0;
+    if ((found = PyDict_GetItemWithError(COLUMN_NUMBERS, key)) != NULL) {
+        number = (uint32_t)PyLong_AsUnsignedLong(found);
+    } else if (!PyErr_Occurred()) {
+        PyObject *value;
+        for (number = 1; number < COLUMN_SETS_USED && COLUMN_SETS[number] != NULL; number++)
+            ;
+        if (number == COLUMN_SETS_USED) {
+            if (COLUMN_SETS_USED >= COLUMN_SETS_ROOM) {
+                uint32_t room = COLUMN_SETS_ROOM ? 2 * COLUMN_SETS_ROOM : 16;
+                PyObject **sets = PyMem_Realloc(COLUMN_SETS, room * sizeof(PyObject *));
+                Py_ssize_t *readers = sets == NULL ? NULL : PyMem_Realloc(COLUMN_READERS, room * sizeof(Py_ssize_t));
+                if (sets != NULL) COLUMN_SETS = sets;
+                if (readers == NULL) {
+                    Py_DECREF(key);
+                    PyErr_NoMemory();
+                    return 0;
+                }
+                COLUMN_READERS = readers;
+                COLUMN_SETS_ROOM = room;
+            }
+            COLUMN_SETS_USED++;
+        }
+        if ((value = PyLong_FromUnsignedLong(number)) == NULL || PyDict_SetItem(COLUMN_NUMBERS, key, value) < 0) {
+            if (number == COLUMN_SETS_USED - 1) COLUMN_SETS_USED--;
+            Py_XDECREF(value);
+            Py_DECREF(key);
+            return 0;
+        }
+        Py_DECREF(value);
+        COLUMN_SETS[number] = Py_NewRef(columns);
+        COLUMN_READERS[number] = 0;
+    }
+    Py_DECREF(key);
+    if (number == 0) return 0;
+    COLUMN_READERS[number]++;
+    COLUMN_SET_LAST = number;
+    return number;
+}
+
+/* One log less reads the columns of `number` (0: none): the last lets
+ * them go. Never fails (an error from the dict is dropped: the entry then
+ * stays, harmless, its number free). */
+static void columns_let_go(uint32_t number) {
+    PyObject *columns, *key;
+    if (number == 0 || --COLUMN_READERS[number] > 0) return;
+    columns = COLUMN_SETS[number];
+    COLUMN_SETS[number] = NULL;
+    if (COLUMN_SET_LAST == number) COLUMN_SET_LAST = 0;
+    {
+        PyObject *type, *value, *traceback;
+        PyErr_Fetch(&type, &value, &traceback);
+        if ((key = PyLong_FromVoidPtr(columns)) == NULL || PyDict_DelItem(COLUMN_NUMBERS, key) < 0) PyErr_Clear();
+        Py_XDECREF(key);
+        PyErr_Restore(type, value, traceback);
+    }
+    Py_DECREF(columns);
+}
+
+/* Its columns, borrowed (NULL: none). */
+static inline PyObject *log_columns(EventLogCore *log) { return log->columns ? COLUMN_SETS[log->columns] : NULL; }
+
+/* -- its indices ----------------------------------------------------------------- */
+
+static uint32_t *log_items(EventLogCore *log) { return log->length > LOG_INLINE ? log->at.items + 1 : log->at.small; }
 
 /* One more index; -1 with an error. */
 static int log_append(EventLogCore *log, uint32_t index) {
-    if (log->length == (log->allocated ? log->allocated : LOG_INLINE)) {
-        uint32_t wanted = log->length + (log->length >> 3) + (log->length < 9 ? 3 : 6), *items;
+    uint32_t room = log->length > LOG_INLINE ? log->at.items[0] : LOG_INLINE;
+    if (log->length == room) {
+        uint32_t wanted = room + (room >> 3) + (room < 9 ? 3 : 6), *items;
         if (log->length >= UINT32_MAX - 16) {
             PyErr_SetString(PyExc_OverflowError, "a log holds at most 4,294,967,279 records");
             return -1;
         }
-        if (log->allocated) {
-            items = PyMem_Realloc(log->at.items, (size_t)wanted * sizeof(uint32_t));
-        } else if ((items = PyMem_Malloc((size_t)wanted * sizeof(uint32_t))) != NULL) {
-            memcpy(items, log->at.small, sizeof(log->at.small));
+        if (log->length > LOG_INLINE) {
+            items = PyMem_Realloc(log->at.items, ((size_t)wanted + 1) * sizeof(uint32_t));
+        } else if ((items = PyMem_Malloc(((size_t)wanted + 1) * sizeof(uint32_t))) != NULL) {
+            memcpy(items + 1, log->at.small, sizeof(log->at.small));
         }
         if (items == NULL) {
             PyErr_NoMemory();
             return -1;
         }
+        items[0] = wanted;
         log->at.items = items;
-        log->allocated = wanted;
     }
-    log_items(log)[log->length++] = index;
+    /* (past LOG_INLINE the indices are in the buffer: the length counts
+     * the new one before `log_items` is asked where it goes) */
+    log->length++;
+    log_items(log)[log->length - 1] = index;
     return 0;
 }
 
@@ -115,13 +204,15 @@ static Py_ssize_t log_length(EventLogCore *log) { return log->length; }
 
 /* (a subclass's instance lets go of its type in `subtype_dealloc`, after this) */
 static void log_dealloc(EventLogCore *log) {
-    Py_CLEAR(log->columns);
-    if (log->allocated) PyMem_Free(log->at.items);
+    columns_let_go(log->columns);
+    log->columns = 0;
+    if (log->length > LOG_INLINE) PyMem_Free(log->at.items);
     Py_TYPE(log)->tp_free((PyObject *)log);
 }
 
 static PyObject *log_sizeof(EventLogCore *log, PyObject *unused) {
-    return PyLong_FromSize_t(Py_TYPE(log)->tp_basicsize + (size_t)log->allocated * sizeof(uint32_t));
+    size_t buffer = log->length > LOG_INLINE ? ((size_t)log->at.items[0] + 1) * sizeof(uint32_t) : 0;
+    return PyLong_FromSize_t(Py_TYPE(log)->tp_basicsize + buffer);
 }
 
 static PyMethodDef log_methods[] = {
@@ -132,8 +223,25 @@ static PyMethodDef log_methods[] = {
     {NULL},
 };
 
-static PyMemberDef log_members[] = {
-    {"columns", T_OBJECT, offsetof(EventLogCore, columns), 0, "Its run's LogColumns."},
+static PyObject *log_columns_get(EventLogCore *log, void *closure) {
+    PyObject *columns = log_columns(log);
+    if (columns == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "columns");
+        return NULL;
+    }
+    return Py_NewRef(columns);
+}
+
+static int log_columns_set(EventLogCore *log, PyObject *value, void *closure) {
+    uint32_t number = 0;
+    if (value != NULL && (number = columns_take(value)) == 0) return -1;
+    columns_let_go(log->columns);
+    log->columns = number;
+    return 0;
+}
+
+static PyGetSetDef log_getset[] = {
+    {"columns", (getter)log_columns_get, (setter)log_columns_set, "Its run's LogColumns.", NULL},
     {NULL},
 };
 
@@ -148,7 +256,7 @@ static PyTypeObject EventLogCoreType = {
     .tp_new = PyType_GenericNew,
     .tp_dealloc = (destructor)log_dealloc,
     .tp_methods = log_methods,
-    .tp_members = log_members,
+    .tp_getset = log_getset,
     .tp_as_sequence = &log_as_sequence,
 };
 

@@ -1415,7 +1415,7 @@ static PyObject *log_add(PyObject *log, const Value *stamp, PyObject *level, PyO
     PyObject *columns, *times, *levels, *codes, *code = NULL, *messages, *origins, *when;
     Py_ssize_t index;
     double seconds;
-    if ((PyObject *)Py_TYPE(log) != EVENT_LOG || (columns = ((EventLogCore *)log)->columns) == NULL ||
+    if ((PyObject *)Py_TYPE(log) != EVENT_LOG || (columns = log_columns((EventLogCore *)log)) == NULL ||
         (PyObject *)Py_TYPE(columns) != LOG_COLUMNS ||
         (times = SLOT(columns, COLUMNS_OF.times)) == NULL || (levels = SLOT(columns, COLUMNS_OF.levels)) == NULL ||
         (codes = SLOT(columns, COLUMNS_OF.level_codes)) == NULL || (messages = SLOT(columns, COLUMNS_OF.messages)) == NULL ||
@@ -1463,7 +1463,7 @@ failed:
  * columns. Made here where the run's log is an EventLog; else by Python. */
 static PyObject *new_log(PyObject *run_log) {
     PyObject *columns, *log;
-    if ((PyObject *)Py_TYPE(run_log) != EVENT_LOG || (columns = ((EventLogCore *)run_log)->columns) == NULL) {
+    if ((PyObject *)Py_TYPE(run_log) != EVENT_LOG || (columns = log_columns((EventLogCore *)run_log)) == NULL) {
         PyObject *held = PyObject_GetAttr(run_log, COLUMNS);
         if (held == NULL) return NULL;
         log = PyObject_CallOneArg(EVENT_LOG, held);
@@ -1471,7 +1471,7 @@ static PyObject *new_log(PyObject *run_log) {
         return log;
     }
     if ((log = blank((PyTypeObject *)EVENT_LOG)) == NULL) return NULL; /* (no records) */
-    ((EventLogCore *)log)->columns = Py_NewRef(columns);
+    if ((((EventLogCore *)log)->columns = columns_take(columns)) == 0) Py_CLEAR(log);
     return log;
 }
 
