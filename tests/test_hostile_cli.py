@@ -305,6 +305,25 @@ def test_cycles_and_self_parents_never_loop(tmp_path, capsys):
     assert {s["id"]: s["status"] for s in json.loads(out)}["kid"] == "error"  # the update won
 
 
+def test_a_chain_nested_thousands_deep_prints_lines_of_bounded_width(tmp_path, capsys):
+    """A chain of parents 3,000 deep (a broken or hostile file): `tree`
+    indents 64 levels at most and says each deeper line's depth, so its
+    text grows with the spans, not with their depth squared (a chain
+    200,000 deep printed 60 GB, and held it first: 24 GB)."""
+    path = str(tmp_path / "deep.jsonl")
+    with open(path, "w") as f:
+        for i in range(3000):
+            f.write(json.dumps({"trace_id": "t", "span_id": f"s{i}", "parent_id": f"s{i - 1}" if i else None,
+                                "name": "step", "start_time": c.T0 + i, "end_time": c.T0 + i + 1,
+                                "status": "ok"}) + "\n")
+    code, out, err = cli(capsys, "tree", path)
+    lines = out.splitlines()
+    assert (code, err, len(lines)) == (0, "", 3001)
+    assert max(len(line) for line in lines) < 64 * 3 + 40
+    assert lines[64].lstrip().startswith("└─ ✓ step") and lines[65].lstrip().startswith("(65) └─ ✓ step")
+    assert lines[-1].lstrip().startswith("(3000) └─ ✓ step")
+
+
 def test_future_and_negative_times(tmp_path, capsys):
     path = c.odd_times(str(tmp_path))
     code, out, err = cli(capsys, "anomalies", path, "--all", "--json", "--as-of", AS_OF)

@@ -11,7 +11,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from tracetui import __version__
 from tracetui.analysis import (
@@ -335,26 +335,35 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 # -- tree ----------------------------------------------------------------------
 
-def _tree_lines(run: Run, as_of: float) -> list[str]:
-    lines = [f"{safe(run.id, newlines=False)}  [{run.format}] {run.status}"
-             + ("  (nesting inferred from timing)" if run.inferred else "")]
-    stack: list[tuple[Span, str, bool]] = [(s, "", i == len(run.roots) - 1)
-                                           for i, s in reversed(list(enumerate(run.roots)))]
+#: Levels the text tree indents at most. A chain of parents nested 200,000
+#: deep (a broken or hostile file can make one) printed 60 GB of
+#: indentation, and held it all first (24 GB). Past this depth the lines
+#: are indented no further and say their depth instead: `(65) └─ …`.
+TREE_INDENT_MAX = 64
+
+
+def _tree_lines(run: Run, as_of: float) -> Iterator[str]:
+    """The run's tree as text, a line at a time (printed as made)."""
+    yield (f"{safe(run.id, newlines=False)}  [{run.format}] {run.status}"
+           + ("  (nesting inferred from timing)" if run.inferred else ""))
+    stack: list[tuple[Span, str, bool, int]] = [(s, "", i == len(run.roots) - 1, 1)
+                                                for i, s in reversed(list(enumerate(run.roots)))]
     cut_short = ages_cut_short(run)
     while stack:
-        span, prefix, last = stack.pop()
+        span, prefix, last, depth = stack.pop()
         branch = "└─ " if last else "├─ "
+        if depth > TREE_INDENT_MAX:
+            branch = f"({depth}) {branch}"
         label = clip(safe(span.name, newlines=False), 200)
         if span.detail and span.detail != span.name:
             label += "  " + clip(safe(elide_compose(span.detail), newlines=False), 80)
         dur = fmt_age(shown_duration(span, as_of), cut_short and span.status == RUNNING)
         extra = "  " + orphan_note(span) if span.orphan else ""
-        lines.append(f"{prefix}{branch}{STATUS_ICON.get(span.status, '?')} {label}  {dur}{extra}")
+        yield f"{prefix}{branch}{STATUS_ICON.get(span.status, '?')} {label}  {dur}{extra}"
         children = span.children or []
-        child_prefix = prefix + ("   " if last else "│  ")
+        child_prefix = prefix if depth >= TREE_INDENT_MAX else prefix + ("   " if last else "│  ")
         for i in range(len(children) - 1, -1, -1):
-            stack.append((children[i], child_prefix, i == len(children) - 1))
-    return lines
+            stack.append((children[i], child_prefix, i == len(children) - 1, depth + 1))
 
 
 def cmd_tree(args: argparse.Namespace) -> int:
