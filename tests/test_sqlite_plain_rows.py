@@ -130,7 +130,7 @@ def _read(path: str, plain, monkeypatch, max_rows: int | None) -> tuple:
                         {b: sorted(run.anomalies.bucket(b)) for b in ("running", "cancelled", "errors", "timeouts")})
     decoder = source.decoder
     return runs, decoder.records, decoder.skipped, decoder.rows_read.held, dict(decoder.open_rows), \
-        list(decoder.notes), sorted(decoder._names)
+        list(decoder.notes), sorted(decoder._names), sorted(decoder._values)
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -144,6 +144,26 @@ def test_c_reads_any_table_as_python_does(tmp_path_factory, monkeypatch, table, 
     c_read = _read(path, PLAIN_ROWS, monkeypatch, max_rows)
     python_read = _read(path, None, monkeypatch, max_rows)
     assert c_read == python_read
+
+
+@pytest.mark.parametrize("plain", [PLAIN_ROWS, None], ids=["C", "Python"])
+def test_repeated_attribute_values_are_held_once(tmp_path, monkeypatch, plain):
+    """A value repeated in every row's attributes (a model's name) is one
+    str for all the spans, however each row's JSON made it; one longer
+    than 255 characters, or nested, is each row's own."""
+    path = str(tmp_path / "spans.db")
+    attributes = '{"model": "gpt-4.1-mini", "tokens": 3, "long": "%s", "n": {"deep": "gpt-4.1-mini"}}' % ("x" * 300)
+    _write(path, [(f"s{k}", None, "t1", "llm", 1.0 + k, 2.0 + k, "ok", "llm", None, attributes) for k in range(50)],
+           kind=True, attributes=True)
+    monkeypatch.setattr(inspect_format, "FAST_TABLE_ROWS", plain)
+    store = Store()
+    open_sqlite(path, store).poll()
+    spans = list(store.runs["t1"].spans.values())
+    assert len(spans) == 50 and all(s.attributes["tokens"] == 3 for s in spans)
+    models = [s.attributes["model"] for s in spans]
+    assert models[0] == "gpt-4.1-mini" and all(m is models[0] for m in models)
+    assert len({id(s.attributes["long"]) for s in spans}) == 50
+    assert len({id(s.attributes["n"]["deep"]) for s in spans}) == 50
 
 
 def test_c_makes_the_plain_rows_spans(tmp_path, monkeypatch):

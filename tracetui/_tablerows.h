@@ -28,6 +28,7 @@ enum {
     PLAIN_AWAITED,   /* the decoder's Linker.awaited: (run id, span id) → spans awaiting it */
     PLAIN_DIVISOR,   /* what the duration cells are divided by to be seconds (`duration_divisor`), a float */
     PLAIN_LOADS,     /* orjson.loads: an attributes cell's JSON object (what it cannot read, Python's `json_cell` does) */
+    PLAIN_VALUES,    /* the decoder's SharedStrings of attribute values (`share_values`) */
     PLAIN_CONTEXT
 };
 
@@ -37,7 +38,29 @@ enum { CELL_OF_ID, CELL_OF_PARENT, CELL_OF_RUN, CELL_OF_NAME, CELL_OF_START, CEL
 /* A row's attributes cell as `_row` reads it, into *out (a new reference,
  * or NULL for none): 1; 0 if Python is to read it (anything but NULL or
  * the text of a JSON object); -1 with an error. */
-static int plain_attributes(PyObject *cell, PyObject *loads, PyObject **out) {
+/* sqlite_generic.SHARED_VALUE_LENGTH: the longest attribute value shared. */
+#define SHARED_VALUE_LENGTH 255
+
+/* `share_values`: the str values of a row's attributes, up to
+ * SHARED_VALUE_LENGTH characters, each the one copy `shared` holds (up to
+ * `most` of them); -1 with an error. (A value set for a key the dict has
+ * already leaves its keys as they are, as `PyDict_Next` asks.) */
+static int share_values(PyObject *attributes, PyObject *shared, Py_ssize_t most) {
+    Py_ssize_t pos = 0;
+    PyObject *key, *value, *held;
+    while (PyDict_Next(attributes, &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(value) || PyUnicode_GET_LENGTH(value) > SHARED_VALUE_LENGTH) continue;
+        if ((held = PyDict_GetItemWithError(shared, value)) == NULL) {
+            if (PyErr_Occurred()) return -1;
+            if (PyDict_GET_SIZE(shared) < most && PyDict_SetItem(shared, value, value) < 0) return -1;
+        } else if (held != value && PyDict_SetItem(attributes, key, held) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int plain_attributes(PyObject *cell, PyObject *loads, PyObject *shared, Py_ssize_t most, PyObject **out) {
     PyObject *made;
     *out = NULL;
     if (cell == NULL || cell == Py_None) return 1;
@@ -51,6 +74,10 @@ static int plain_attributes(PyObject *cell, PyObject *loads, PyObject **out) {
     if (!PyDict_CheckExact(made)) {
         Py_DECREF(made);
         return 0;
+    }
+    if (share_values(made, shared, most) < 0) {
+        Py_DECREF(made);
+        return -1;
     }
     *out = made;
     return 1;
@@ -209,7 +236,8 @@ static int plain_row(PyObject *const *ctx, const Py_ssize_t *cells, Py_ssize_t m
             if (!children_kept(children)) return 0;
         }
     }
-    switch (plain_attributes(row_cell(row, cells, CELL_OF_ATTRIBUTES), ctx[PLAIN_LOADS], &attributes)) {
+    switch (plain_attributes(row_cell(row, cells, CELL_OF_ATTRIBUTES), ctx[PLAIN_LOADS], ctx[PLAIN_VALUES],
+                             most_names, &attributes)) {
     case 0:
         return 0;
     case -1:
@@ -261,9 +289,10 @@ static PyObject *plain_rows(PyObject *self, PyObject *args) {
         !PyList_CheckExact(ctx[PLAIN_ROOTS]) || !PyDict_Check(ctx[PLAIN_NAMES]) ||
         !PyDict_Check(ctx[PLAIN_WORDS]) || !PyUnicode_CheckExact(ctx[PLAIN_KIND]) ||
         !PyFloat_CheckExact(ctx[PLAIN_SECONDS]) || !PyDict_CheckExact(ctx[PLAIN_AWAITED]) ||
-        !PyFloat_CheckExact(ctx[PLAIN_DIVISOR]) || !PyCallable_Check(ctx[PLAIN_LOADS])) {
+        !PyFloat_CheckExact(ctx[PLAIN_DIVISOR]) || !PyCallable_Check(ctx[PLAIN_LOADS]) ||
+        !PyDict_Check(ctx[PLAIN_VALUES])) {
         PyErr_SetString(PyExc_TypeError, "context: (cells, run id, Run, roots, names, most names, words, kind, "
-                                         "most seconds, awaited, divisor, loads)");
+                                         "most seconds, awaited, divisor, loads, values)");
         return NULL;
     }
     if (SLOT(ctx[PLAIN_RUN], RUN.spans) == NULL) {

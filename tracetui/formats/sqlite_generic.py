@@ -247,6 +247,28 @@ def find_column(columns: list[str], *candidates: str) -> str | None:
 SHARED_STRINGS_MAX = 100_000
 
 
+#: The longest attribute value held once (`share_values`; `_tablerows.h`
+#: has it too). Longer ones (a prompt, a document) seldom repeat.
+SHARED_VALUE_LENGTH = 255
+
+
+def share_values(attributes: dict, shared: "SharedStrings") -> dict:
+    """A row's attributes with each str value of up to SHARED_VALUE_LENGTH
+    characters the one copy `shared` holds: a table's attributes repeat a
+    few values (a model's name, a step's) over a million rows, and each
+    row's JSON, parsed, makes every value a str of its own (~120 B a span
+    of `bench_sqlite.py`'s table with attributes). Only the dict's own
+    values; those nested in them stay as parsed."""
+    for key, value in attributes.items():
+        if type(value) is str and len(value) <= SHARED_VALUE_LENGTH:
+            held = shared.get(value)
+            if held is None:
+                shared.share(value)
+            elif held is not value:
+                attributes[key] = held  # (a key it has: the dict's keys stay as they are)
+    return attributes
+
+
 class SharedStrings(dict):
     """Span names and kinds, one copy of each: a table has a few dozen over
     a million rows, and sqlite3 makes every cell read a str of its own
@@ -597,6 +619,9 @@ class GenericSpansDecoder:
         #: else `Span`, 32 bytes less a span (the rare orphan in an extra).
         self._span_type = FullSpan if {"input", "output", "error"} & set(self.mapping) else Span
         self._names = SharedStrings()
+        #: Attribute values, one copy of each (`share_values`): apart from
+        #: the names, so that a table of many values leaves names room.
+        self._values = SharedStrings()
         #: C for the plain rows (`plain_rows`, `_tablerows.h`), of a table
         #: it reads every column of (and where built); else None.
         self._plain_rows = _c_set_up.FAST_TABLE_ROWS if set(self.mapping) <= set(PLAIN_CELLS) and \
@@ -812,7 +837,7 @@ class GenericSpansDecoder:
             context = self._plain_context = (
                 tuple(cells[role] for role in PLAIN_CELLS), run.id, run, run.roots, self._names,
                 SHARED_STRINGS_MAX, _STATUS_OF_WORD, "span", EPOCH_SECONDS_MAX, self.linker.awaited,
-                duration_divisor(self.mapping.get("duration", "")), orjson.loads)
+                duration_divisor(self.mapping.get("duration", "")), orjson.loads, self._values)
         return context
 
     def _top_rowid(self, conn: sqlite3.Connection) -> int:
@@ -961,7 +986,8 @@ class GenericSpansDecoder:
         # The cells of roles with no column are never set: None, as made.
         if i_attributes >= 0:
             attrs = json_cell(row[i_attributes])
-            span.attributes = attrs if isinstance(attrs, dict) else ({"value": attrs} if attrs is not None else None)
+            span.attributes = share_values(attrs, self._values) if isinstance(attrs, dict) else \
+                ({"value": attrs} if attrs is not None else None)
         if i_input >= 0:
             span.input = json_cell(row[i_input])
         if i_output >= 0:
