@@ -395,28 +395,35 @@ static inline int is_empty_str(PyObject *value) {
     return value != NULL && PyUnicode_CheckExact(value) && PyUnicode_GET_LENGTH(value) == 0;
 }
 
+/* A span with no extra of its own made to hold `extra` (a new reference,
+ * taken), which takes the detail and events the span held; -1 with an
+ * error (`extra` let go, the span as it was). */
+static int hold_extra(SpanCore *s, PyObject *extra) {
+    PyObject *events = s->holds & EVENTS_HERE ? s->detail : Py_None,
+             *detail = s->holds & EVENTS_HERE ? EMPTY_STR : s->detail;
+    if (PyObject_SetAttr(extra, EVENTS_NAME, events) < 0 ||
+        (detail != NULL && PyObject_SetAttr(extra, DETAIL_NAME, detail) < 0)) {
+        Py_DECREF(extra);
+        return -1;
+    }
+    Py_XSETREF(s->detail, extra);
+    s->holds &= ~EVENTS_HERE;
+    s->flags |= HAS_EXTRA;
+    return 0;
+}
+
 /* Its own extra (borrowed): the one it holds, or (`make`) a new one, which
  * then holds its detail and events. NULL if it has none and `make` is 0
  * (no error), or with an error. */
 static PyObject *extra_of(SpanCore *s, int make) {
-    PyObject *extra, *events, *detail;
+    PyObject *extra;
     if (s->flags & HAS_EXTRA) return s->detail;
     if (!make) return NULL;
     if (EXTRA_TYPE == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "SpanCore.span_setup was not called");
         return NULL;
     }
-    if ((extra = PyObject_CallNoArgs(EXTRA_TYPE)) == NULL) return NULL;
-    events = s->holds & EVENTS_HERE ? s->detail : Py_None;
-    detail = s->holds & EVENTS_HERE ? EMPTY_STR : s->detail;
-    if (PyObject_SetAttr(extra, EVENTS_NAME, events) < 0 ||
-        (detail != NULL && PyObject_SetAttr(extra, DETAIL_NAME, detail) < 0)) {
-        Py_DECREF(extra);
-        return NULL;
-    }
-    Py_XSETREF(s->detail, extra);
-    s->holds &= ~EVENTS_HERE;
-    s->flags |= HAS_EXTRA;
+    if ((extra = PyObject_CallNoArgs(EXTRA_TYPE)) == NULL || hold_extra(s, extra) < 0) return NULL;
     return extra;
 }
 
@@ -736,7 +743,8 @@ static int span_extra_set(PyObject *span, PyObject *value, void *closure) {
         s->flags &= ~HAS_EXTRA;
         return 0;
     }
-    if (s->flags & HAS_EXTRA) {
+    if (!(s->flags & HAS_EXTRA)) return hold_extra(s, Py_NewRef(value));
+    {
         PyObject *old = s->detail;
         if (value == old) return 0;
         if (extra_copy(old, value, EVENTS_NAME) < 0 || extra_copy(old, value, DETAIL_NAME) < 0 ||
@@ -745,16 +753,8 @@ static int span_extra_set(PyObject *span, PyObject *value, void *closure) {
             (held_synthetic && extra_copy(old, value, SYNTHETIC_NAME) < 0) ||
             (held_run && extra_copy(old, value, RUN_NAME) < 0))
             return -1;
-    } else {
-        PyObject *events = s->holds & EVENTS_HERE ? s->detail : Py_None,
-                 *detail = s->holds & EVENTS_HERE ? EMPTY_STR : s->detail;
-        if (PyObject_SetAttr(value, EVENTS_NAME, events) < 0 ||
-            (detail != NULL && PyObject_SetAttr(value, DETAIL_NAME, detail) < 0))
-            return -1;
     }
-    Py_XSETREF(s->detail, Py_NewRef(value));
-    s->holds &= ~EVENTS_HERE;
-    s->flags |= HAS_EXTRA;
+    Py_SETREF(s->detail, Py_NewRef(value));
     return 0;
 }
 
