@@ -42,7 +42,7 @@ from tracetui.app.line_list import LineList, fit
 from tracetui.app.screens import HelpScreen, NotesScreen, RawScreen
 from tracetui.app.style import BUCKET_STATUS, STATUS_STYLE
 from tracetui.demo import write_demo_trace
-from tracetui.model import Anomalies, AnomalyRow, Span
+from tracetui.model import Anomalies, AnomalyRow, Span, SpanCore
 from tracetui.query import parse
 from tracetui.sources.discover import open_sources
 from tracetui.store import Store
@@ -337,6 +337,8 @@ async def test_opening_or_closing_a_big_subtree_reads_its_spans_off_the_ui_threa
         class Counted(Span):
             __slots__ = ()
 
+        if SpanCore is not None:  # (a span's class is changed only to one its instances match)
+            SpanCore.leave_out_of_gc(Counted)
         for name in ("id", "children"):
             def read(span, slot=getattr(Span, name), name=name):
                 if threading.get_ident() == ui_thread:
@@ -3240,23 +3242,30 @@ async def test_while_loading_each_slice_is_frozen_out_of_the_collectors_reach(tm
     what each slice adds is frozen at once: left young, the collections
     between two slices walked all of it, though it all stays (8% of the
     reader's time on a 1M-line log). Once loaded, nothing is frozen as it
-    is read: following, the garbage is collected first (the test above)."""
+    is read: following, the garbage is collected first (the test above).
+    Seen as `gc.freeze` called, or not, between one slice read and the
+    next (spans and samples' states are not the collector's, `_span.h`,
+    so what a slice of an Inspect log adds that it tracks is little)."""
     import gc
 
-    from tracetui.model import Span
     from tracetui.sources.files import FileFollower
 
     path = tmp_path / "trace-1.log"
     _gen_inspect(path, 3000, 7, start=NOW - 600)
-    tracked = []  # (loading, this run's spans the collector tracks) as each slice is read
-    follower_poll = FileFollower.poll
+    slices = []  # [loading, frozen since] for each slice read, in order
+    follower_poll, freeze = FileFollower.poll, gc.freeze
 
     def watched(self, *args, **kwargs):
-        run = app.store.runs.get("trace-1")  # (other tests' spans may still be about)
-        tracked.append((app.loading, sum(type(o) is Span and o.run is run for o in gc.get_objects())))
+        slices.append([app.loading, False])
         return follower_poll(self, *args, **kwargs)
 
+    def frozen():
+        if slices:
+            slices[-1][1] = True
+        freeze()
+
     monkeypatch.setattr(FileFollower, "poll", watched)
+    monkeypatch.setattr(gc, "freeze", frozen)
     app = make_app(str(path))
     app.sources[0].follower.read_size = 32 * 1024
     assert os.path.getsize(path) > 8 * 32 * 1024
@@ -3270,11 +3279,13 @@ async def test_while_loading_each_slice_is_frozen_out_of_the_collectors_reach(tm
                 if f"F{k}" in app.store.runs["trace-1"].spans:
                     break
             assert f"F{k}" in app.store.runs["trace-1"].spans
-    loading = [count for is_loading, count in tracked if is_loading]
-    assert len(loading) >= 8 and not any(loading), tracked
-    # What the first line read once loaded made is still tracked when the
-    # next is read: not frozen as it was read.
-    assert not tracked[-1][0] and tracked[-1][1] >= 1, tracked
+    # (the last slice read while loading is the one that finds the end)
+    loading = [was_frozen for is_loading, was_frozen in slices if is_loading]
+    assert len(loading) >= 8 and all(loading[:-1]), slices
+    # The line read once loaded that made the first new span was not
+    # frozen before the next read.
+    first = next(k for k, (is_loading, _) in enumerate(slices) if not is_loading)
+    assert not any(was_frozen for _, was_frozen in slices[first:-1]), slices
 
 
 async def test_the_status_line_says_how_many_sources_are_in_each_state(tmp_path):

@@ -799,8 +799,8 @@ def test_the_samples_are_filed_under_the_keys_their_states_hold(tmp_path, monkey
         assert state.key == key and samples[key] is state
         node = state.node
         assert node.attributes == {"task": key[0], "sample_id": key[1], "epoch": key[2]}
-        assert any(o is state for o in gc.get_referents(node))
-        assert not any(type(o) is dict or o == key for o in gc.get_referents(node))
+        assert any(o is state for o in node._held())
+        assert not any(type(o) is dict or o == key for o in node._held())
     task, sample_id, epoch = next(iter(samples))
     assert samples.get((task, float(sample_id), epoch)) is samples[(task, sample_id, epoch)]
     assert samples.get((task, str(sample_id), epoch)) is None
@@ -810,4 +810,4 @@ def test_the_samples_are_filed_under_the_keys_their_states_hold(tmp_path, monkey
     release(decoder.run)
     for node in nodes:
         assert type(node.attributes) is dict
-        assert not any(type(o).__name__ == "SampleState" for o in gc.get_referents(node))
+        assert not any(type(o).__name__ == "SampleState" for o in node._held())

@@ -29,7 +29,13 @@
  * in a pair with its task; and the key's hash is not kept (the `SpanIndex`
  * keeps its low 32 bits beside the state): 96 bytes a state, where a
  * pointer to its epoch and the hash took 112 (2026-12-05, the fourteenth
- * session: 1.9 MB of a 1M-line log). */
+ * session: 1.9 MB of a 1M-line log).
+ *
+ * A state is not the cyclic GC's (80 bytes, not 96 with the GC's header),
+ * as a span is not (`_span.h`): it holds its node, which holds it as its
+ * attributes, and its open actions. They are freed when the decoder lets
+ * its states go (`reset`) and its run is released (`store.release`, which
+ * gives the node its attributes as they read). */
 
 #ifndef TRACETUI_SAMPLE_H
 #define TRACETUI_SAMPLE_H
@@ -118,7 +124,7 @@ static SampleState *sample_new(PyObject *node, PyObject *key) {
         if (PyObject_Hash(key) == -1) return NULL; /* (unhashable: refused, as a dict's key would be) */
     }
     if ((open = PyTuple_New(0)) == NULL) return NULL;
-    if ((s = PyObject_GC_New(SampleState, &SampleStateType)) == NULL) {
+    if ((s = PyObject_New(SampleState, &SampleStateType)) == NULL) {
         Py_DECREF(open);
         return NULL;
     }
@@ -160,7 +166,6 @@ static SampleState *sample_new(PyObject *node, PyObject *key) {
     s->ended = s->last_seen = 0.0;
     s->errors = s->cancels = 0;
     s->has_ended = s->has_last_seen = s->interrupted = 0;
-    PyObject_GC_Track(s);
     return s;
 }
 
@@ -175,6 +180,8 @@ static PyObject *SampleState_new(PyTypeObject *type, PyObject *args, PyObject *k
     return (PyObject *)sample_new(node, key);
 }
 
+/* What it holds as objects, visited as the GC visits an object's (a
+ * state is not the GC's: see above); for `_held`. */
 static int SampleState_traverse(SampleState *s, visitproc visit, void *arg) {
     Py_VISIT(s->node);
     Py_VISIT(s->open);
@@ -183,13 +190,6 @@ static int SampleState_traverse(SampleState *s, visitproc visit, void *arg) {
     return 0;
 }
 
-/* (a state cleared keeps its key: a SpanIndex may hold it, and hashes
- * and compares by it; the key's parts hold no cycle) */
-static int SampleState_clear(SampleState *s) {
-    Py_CLEAR(s->node);
-    Py_CLEAR(s->open);
-    return 0;
-}
 
 /* Part `k` of a state's key (0 task, 1 sample_id, 2 epoch), a new
  * reference (NULL with an error): what a node KEYED by it reads its
@@ -220,11 +220,19 @@ static PyObject *SampleState_get_key(SampleState *s, void *closure) {
 }
 
 static void SampleState_dealloc(SampleState *s) {
-    PyObject_GC_UnTrack(s);
-    SampleState_clear(s);
+    Py_CLEAR(s->node);
+    Py_CLEAR(s->open);
     Py_CLEAR(s->task);
     if (!ID_NATIVE(s)) Py_CLEAR(s->sample_id.o);
-    PyObject_GC_Del(s);
+    PyObject_Free(s);
+}
+
+/* `state._held()`: the objects it holds, as gc.get_referents would give
+ * them were states the GC's; for tests. */
+static PyObject *SampleState_held(SampleState *s, PyObject *unused) {
+    PyObject *list = PyList_New(0);
+    if (list != NULL && SampleState_traverse(s, append_held, list) < 0) Py_CLEAR(list);
+    return list;
 }
 
 /* `node` and `open` are never unset: deleting one is refused. */
@@ -329,6 +337,8 @@ static PyObject *SampleState_unchanged(SampleState *s, PyObject *ended_by_log) {
 }
 
 static PyMethodDef SampleState_methods[] = {
+    {"_held", (PyCFunction)SampleState_held, METH_NOARGS,
+     "_held()\n\nThe objects it holds, as gc.get_referents would give them were states the GC's (for tests)."},
     {"unchanged", (PyCFunction)SampleState_unchanged, METH_O,
      "unchanged(ended_by_log)\n\nWhether its node's status would stay as it is (`inspect._SampleSlots.unchanged`)."},
     {NULL, NULL, 0, NULL},
@@ -351,10 +361,8 @@ static PyTypeObject SampleStateType = {
     .tp_name = "tracetui._fastindex.SampleState",
     .tp_basicsize = sizeof(SampleState),
     .tp_dealloc = (destructor)SampleState_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT, /* not the cyclic GC's: see above */
     .tp_doc = "SampleState(node, key=None): the Inspect decoder's state for one sample (`inspect._Sample`).",
-    .tp_traverse = (traverseproc)SampleState_traverse,
-    .tp_clear = (inquiry)SampleState_clear,
     .tp_getset = SampleState_getset,
     .tp_methods = SampleState_methods,
     .tp_new = SampleState_new,

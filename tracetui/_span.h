@@ -62,7 +62,12 @@
  *   seldom have an extra (an error), and its actions have no events.
  *
  * The other fields are plain members, as `__slots__` would make them, so
- * the decoder finds them by offset as before (`offset_of`). */
+ * the decoder finds them by offset as before (`offset_of`).
+ *
+ * A span is not the cyclic GC's: 112 bytes, not 128 with the GC's header
+ * (2026-12-05, the fifteenth session; `span_leave_out_of_gc`). A run's
+ * spans are freed when `store.release` cuts their links, as the app needed
+ * already: it freezes what it has read out of the GC's reach. */
 
 #ifndef TRACETUI_SPAN_H
 #define TRACETUI_SPAN_H
@@ -943,7 +948,74 @@ static PyObject *span_name_from_key(PyObject *span, PyObject *unused) {
     Py_RETURN_NONE;
 }
 
+/* What it holds as objects, visited as the GC visits an object's (spans
+ * are not the GC's: see `span_leave_out_of_gc`); for `_held`. */
+static int span_traverse(SpanCore *s, visitproc visit, void *arg) {
+    Py_VISIT(ID_OBJECT(s));
+    Py_VISIT(s->up);
+    Py_VISIT(s->name);
+    Py_VISIT(s->detail);
+    Py_VISIT(s->attributes);
+    Py_VISIT(s->children);
+    for (int k = 0; k < CELLS; k++)
+        if (HOLDS(s, k) == HOLDS_OBJECT) Py_VISIT(s->cell[k].o);
+    return 0;
+}
+
+static int append_held(PyObject *obj, void *list) {
+    return PyList_Append((PyObject *)list, obj);
+}
+
+/* `span._held()`: the objects it holds, as gc.get_referents would give
+ * them were spans the GC's; for tests. */
+static PyObject *span_held(SpanCore *s, PyObject *unused) {
+    PyObject *list = PyList_New(0);
+    if (list != NULL && span_traverse(s, append_held, list) < 0) Py_CLEAR(list);
+    return list;
+}
+
+/* `SpanCore.leave_out_of_gc(cls)`: the class statement that makes
+ * model.Span from SpanCore gives its instances to the cyclic GC, as it does
+ * any class's since 3.11 (an instance may be stored on its own class), a
+ * 16-byte header before each: 128 bytes a span where 112 do, 8 MB of a
+ * 1M-line Inspect log's 491k spans. Spans need no GC: a child holds its
+ * parent and its parent's children hold it, so the GC could free a run's
+ * spans only as a whole, and the app and `cli.load` freeze what they read
+ * out of its reach anyway (`sources.base.paused_gc`). A dropped run's spans
+ * go when `store.release` cuts their links, as they did.
+ *
+ * Only for a class made from SpanCore, or from a class it left out,
+ * adding no fields, before it has any instance (model.py, at once): its instances are then made
+ * and freed without the header, as a class made in C without the GC's
+ * flag has them (`subtype_dealloc` frees them so). A class made from it in
+ * turn (model.FullSpan) is the GC's again, as Python makes it. */
+static PyObject *span_leave_out_of_gc(PyObject *unused, PyObject *cls) {
+    PyTypeObject *t = (PyTypeObject *)cls;
+    PyTypeObject *base = PyType_Check(cls) ? t->tp_base : NULL;
+    if (base == NULL || !(t->tp_flags & Py_TPFLAGS_HEAPTYPE) ||
+        !(base == &SpanCoreType || (PyType_IsSubtype(base, &SpanCoreType) && !(base->tp_flags & Py_TPFLAGS_HAVE_GC))) ||
+        t->tp_basicsize != SpanCoreType.tp_basicsize || t->tp_itemsize != 0 || t->tp_dictoffset != 0 ||
+        t->tp_weaklistoffset != 0) {
+        PyErr_SetString(PyExc_TypeError,
+                        "leave_out_of_gc: a class made from SpanCore or a class it left out, adding no fields");
+        return NULL;
+    }
+    if (t->tp_flags & Py_TPFLAGS_HAVE_GC) {
+        t->tp_flags &= ~Py_TPFLAGS_HAVE_GC;
+        t->tp_free = PyObject_Free;
+        t->tp_traverse = NULL;
+        t->tp_clear = NULL;
+        PyType_Modified(t);
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef span_methods[] = {
+    {"_held", (PyCFunction)span_held, METH_NOARGS,
+     "_held()\n\nThe objects it holds, as gc.get_referents would give them were spans the GC's (for tests)."},
+    {"leave_out_of_gc", span_leave_out_of_gc, METH_O | METH_STATIC,
+     "leave_out_of_gc(cls)\n\nMake the instances of cls, made from SpanCore (or a class it left out) adding no fields, no longer the\n"
+     "cyclic GC's (16 bytes less each), before it has any."},
     {"span_setup", span_setup, METH_VARARGS | METH_STATIC,
      "span_setup(no_extra, extra_type, statuses, kinds)\n\nmodel's NO_EXTRA and SpanExtra, and the statuses and kinds to code first\n"
      "(its statuses), once, before any span is made."},
@@ -995,18 +1067,6 @@ static int span_id_set(PyObject *span, PyObject *value, void *closure) {
     return 0;
 }
 
-static int span_traverse(SpanCore *s, visitproc visit, void *arg) {
-    Py_VISIT(ID_OBJECT(s));
-    Py_VISIT(s->up);
-    Py_VISIT(s->name);
-    Py_VISIT(s->detail);
-    Py_VISIT(s->attributes);
-    Py_VISIT(s->children);
-    for (int k = 0; k < CELLS; k++)
-        if (HOLDS(s, k) == HOLDS_OBJECT) Py_VISIT(s->cell[k].o);
-    return 0;
-}
-
 static int span_clear(SpanCore *s) {
     if (!(s->flags & ID_INLINE)) Py_CLEAR(s->id.object);
     Py_CLEAR(s->up);
@@ -1030,15 +1090,23 @@ static int span_clear(SpanCore *s) {
     return 0;
 }
 
-/* Through the trashcan, as Python's own slotted objects go: a chain of
- * a hundred thousand nested spans freed at once must not recurse that
- * deep in C. */
+/* A chain of parents a million long freed from its leaf (a hostile file
+ * can make one; its parents not holding it as a child) must not recurse a
+ * million deep in C, and a span has no trashcan, as the GC's objects do:
+ * each parent this span held the last reference to is freed here in turn,
+ * its own parent taken from it first. */
 static void span_dealloc(SpanCore *s) {
-    PyObject_GC_UnTrack(s);
-    Py_TRASHCAN_BEGIN(s, span_dealloc)
+    PyObject *up = s->up;
+    s->up = NULL;
     span_clear(s);
     Py_TYPE(s)->tp_free((PyObject *)s);
-    Py_TRASHCAN_END
+    while (up != NULL && Py_REFCNT(up) == 1 && is_span_core(up)) {
+        PyObject *next = ((SpanCore *)up)->up;
+        ((SpanCore *)up)->up = NULL;
+        Py_DECREF(up); /* freed, finding no parent to free */
+        up = next;
+    }
+    Py_XDECREF(up);
 }
 
 static PyGetSetDef span_cells[] = {
@@ -1092,11 +1160,9 @@ static PyTypeObject SpanCoreType = {
     .tp_name = "tracetui._fastindex.SpanCore",
     .tp_doc = "model.Span's fields, its start, duration and origin held unboxed (see _span.h).",
     .tp_basicsize = sizeof(SpanCore),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, /* not the cyclic GC's: see above */
     .tp_new = PyType_GenericNew,
     .tp_dealloc = (destructor)span_dealloc,
-    .tp_traverse = (traverseproc)span_traverse,
-    .tp_clear = (inquiry)span_clear,
     .tp_methods = span_methods,
     .tp_getset = span_cells,
 };

@@ -355,6 +355,9 @@ STAND_IN_KIND = "pipeline"
 _STANDING_FOR_SPANS = {(UNWRITTEN_KIND, UNWRITTEN_NAME), (STAND_IN_KIND, STAND_IN_NAME)}
 
 if SpanCore is not None:
+    # Not the cyclic GC's: a dropped run's spans are freed by
+    # `store.release`, which cuts their links (`_span.h`).
+    SpanCore.leave_out_of_gc(Span)
     # Where C is built, a span's kind and status are codes of strings the
     # process keeps, the first ones given (`_span.h`). These come first:
     # model's statuses, so a status reads as the very constant, and the

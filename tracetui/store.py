@@ -92,8 +92,10 @@ class Store:
 def release(run: Run) -> None:
     """Break the reference cycles of a dropped run (span ↔ parent, run →
     span → run, run → anomaly row → span → run) so reference counting frees
-    it: the app freezes long-lived objects out of the cyclic GC's reach
-    (see `TraceApp.read_sources`), so the GC would never collect them.
+    it: spans and Inspect samples' states are not the cyclic GC's
+    (`_span.h`), and the app freezes its other long-lived objects out of
+    the GC's reach (see `TraceApp.read_sources`), so the GC would never
+    collect them.
     `span.run` stays: a view may still be drawing the span. A sample's node
     may read its attributes from its decoder's state, which holds it
     (`_sample.h`): they are read once more and held as they read."""
