@@ -65,7 +65,7 @@
  * the decoder finds them by offset as before (`offset_of`).
  *
  * A span is not the cyclic GC's: 112 bytes, not 128 with the GC's header
- * (2026-12-05, the fifteenth session; `span_leave_out_of_gc`). A run's
+ * (2026-12-05, the fifteenth session; `leave_out_of_gc`). A run's
  * spans are freed when `store.release` cuts their links, as the app needed
  * already: it freezes what it has read out of the GC's reach. */
 
@@ -949,7 +949,7 @@ static PyObject *span_name_from_key(PyObject *span, PyObject *unused) {
 }
 
 /* What it holds as objects, visited as the GC visits an object's (spans
- * are not the GC's: see `span_leave_out_of_gc`); for `_held`. */
+ * are not the GC's: see `leave_out_of_gc`); for `_held`. */
 static int span_traverse(SpanCore *s, visitproc visit, void *arg) {
     Py_VISIT(ID_OBJECT(s));
     Py_VISIT(s->up);
@@ -974,30 +974,33 @@ static PyObject *span_held(SpanCore *s, PyObject *unused) {
     return list;
 }
 
-/* `SpanCore.leave_out_of_gc(cls)`: the class statement that makes
- * model.Span from SpanCore gives its instances to the cyclic GC, as it does
- * any class's since 3.11 (an instance may be stored on its own class), a
- * 16-byte header before each: 128 bytes a span where 112 do, 8 MB of a
- * 1M-line Inspect log's 491k spans. Spans need no GC: a child holds its
- * parent and its parent's children hold it, so the GC could free a run's
- * spans only as a whole, and the app and `cli.load` freeze what they read
- * out of its reach anyway (`sources.base.paused_gc`). A dropped run's spans
- * go when `store.release` cuts their links, as they did.
+/* `leave_out_of_gc(core, cls)`: the class statement that makes a model
+ * class from a type of this module (model.Span from SpanCore, EventLog from
+ * EventLogCore) gives its instances to the cyclic GC, as it does any
+ * class's since 3.11 (an instance may be stored on its own class): a
+ * 16-byte header before each. 128 bytes a span where 112 do, 8 MB of a
+ * 1M-line Inspect log's 491k spans; 48 bytes a sample's log where 32 do.
+ * Spans need no GC: a child holds its parent and its parent's children
+ * hold it, so the GC could free a run's spans only as a whole, and the app
+ * and `cli.load` freeze what they read out of its reach anyway
+ * (`sources.base.paused_gc`). A dropped run's spans go when
+ * `store.release` cuts their links, as they did. A log holds no object.
  *
- * Only for a class made from SpanCore, or from a class it left out,
- * adding no fields, before it has any instance (model.py, at once): its instances are then made
- * and freed without the header, as a class made in C without the GC's
- * flag has them (`subtype_dealloc` frees them so). A class made from it in
- * turn (model.FullSpan) is the GC's again, as Python makes it. */
-static PyObject *span_leave_out_of_gc(PyObject *unused, PyObject *cls) {
+ * Only for a class made from `core`, or from a class it left out, adding
+ * no fields, before it has any instance (model.py, at once): its
+ * instances are then made and freed without the header, as a class made
+ * in C without the GC's flag has them (`subtype_dealloc` frees them so).
+ * A class made from it in turn (model.FullSpan) is the GC's again, as
+ * Python makes it. */
+static PyObject *leave_out_of_gc(PyTypeObject *core, PyObject *cls) {
     PyTypeObject *t = (PyTypeObject *)cls;
     PyTypeObject *base = PyType_Check(cls) ? t->tp_base : NULL;
     if (base == NULL || !(t->tp_flags & Py_TPFLAGS_HEAPTYPE) ||
-        !(base == &SpanCoreType || (PyType_IsSubtype(base, &SpanCoreType) && !(base->tp_flags & Py_TPFLAGS_HAVE_GC))) ||
-        t->tp_basicsize != SpanCoreType.tp_basicsize || t->tp_itemsize != 0 || t->tp_dictoffset != 0 ||
+        !(base == core || (PyType_IsSubtype(base, core) && !(base->tp_flags & Py_TPFLAGS_HAVE_GC))) ||
+        t->tp_basicsize != core->tp_basicsize || t->tp_itemsize != 0 || t->tp_dictoffset != 0 ||
         t->tp_weaklistoffset != 0) {
-        PyErr_SetString(PyExc_TypeError,
-                        "leave_out_of_gc: a class made from SpanCore or a class it left out, adding no fields");
+        PyErr_Format(PyExc_TypeError, "leave_out_of_gc: a class made from %s or a class it left out, adding no fields",
+                     core->tp_name);
         return NULL;
     }
     if (t->tp_flags & Py_TPFLAGS_HAVE_GC) {
@@ -1008,6 +1011,10 @@ static PyObject *span_leave_out_of_gc(PyObject *unused, PyObject *cls) {
         PyType_Modified(t);
     }
     Py_RETURN_NONE;
+}
+
+static PyObject *span_leave_out_of_gc(PyObject *unused, PyObject *cls) {
+    return leave_out_of_gc(&SpanCoreType, cls);
 }
 
 static PyMethodDef span_methods[] = {

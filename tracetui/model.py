@@ -588,6 +588,10 @@ class EventLog(EventLogCore or _EventLogSlots):  # type: ignore[misc]
         return (event(i) for i in self._indices_of(None))
 
 
+if EventLogCore is not None:
+    EventLogCore.leave_out_of_gc(EventLog)  # (it holds no object: in no cycle; `_eventlog.h`)
+
+
 class AnomalyRow:
     """One row of an anomaly bucket, as Inspect reports it: from the record
     that put it there (the enter for running, the closing record otherwise)."""
