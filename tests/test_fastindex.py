@@ -93,21 +93,32 @@ def state(decoder: InspectDecoder) -> tuple:
             list(decoder._shared), [s.node.id for s in decoder._unsettled], list(decoder._stale),
             decoder._task_counts, sorted(decoder._stopped_tasks), repr(decoder._cancels_since),
             {task: [s.node.id for s in samples] for task, samples in decoder._task_samples.items()},
-            [(s.node.id, type(s.node).__name__, s.node.kind, s.node.status) for s in decoder._samples.values()])
+            [(s.node.id, type(s.node).__name__, s.node.kind, s.node.status) for s in decoder._samples.values()],
+            held_as(getattr(run.events, "columns", None)))
+
+
+def held_as(columns) -> tuple | None:
+    """How a run's log columns hold its records' messages and offsets."""
+    if columns is None:
+        return None
+    messages, origins = columns.messages, columns.origins
+    return (type(messages).__name__, getattr(messages, "typecode", None), list(columns.message_texts),
+            type(origins).__name__, getattr(origins, "typecode", None))
 
 
 def index(path: str, data: bytes, fast, monkeypatch, cuts: list[int] | None = None,
-          message_filter: str | None = None, in_place: bool = False) -> tuple:
+          message_filter: str | None = None, in_place: bool = False, start_offset: int = 0) -> tuple:
     """`data` (the file at `path`) fed to a decoder as the reader feeds it,
     in batches of lines ending at the line indices `cuts`: lists of bytes,
-    or (`in_place`) `Lines` over the batch's bytes, as the reader cuts them."""
+    or (`in_place`) `Lines` over the batch's bytes, as the reader cuts them;
+    the first line at `start_offset` in the file."""
     monkeypatch.setattr(inspect_format, "FAST_FEED", fast)
     decoder = InspectDecoder(Store(), path, message_filter)
     decoder.now = lambda: 1.9e9  # both readings at the same instant
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
-    pos = start = 0
+    pos, start = start_offset, 0
     for end in sorted(set((cuts or []) + [len(lines)])):
         if end <= start:
             continue
@@ -170,7 +181,7 @@ def test_a_samples_state_in_c_indexes_as_the_python_class_does(tmp_path, monkeyp
     with_c = index(str(path), data, FAST_FEED, monkeypatch, cuts=[500, 9000])
     monkeypatch.setattr(inspect_format, "_Sample", inspect_format._SampleSlots)
     slots = index(str(path), data, None, monkeypatch, cuts=[500, 9000])
-    assert slots[-1] and all(kind == "sample" for _, _, kind, _ in slots[-1])
+    assert slots[-2] and all(kind == "sample" for _, _, kind, _ in slots[-2])
     samples = slots[14]
     assert any(s[6] != "None" for s in samples) and any(s[7] != "None" for s in samples)
     assert with_c == slots
@@ -293,6 +304,33 @@ def test_log_levels_read_back_as_python_reads_them(tmp_path, monkeypatch, levels
     assert index(path, data, FAST_FEED, monkeypatch, [len(lines) // 2]) == python
     held = python[7]
     assert [level for _, level, _, _, _ in held] == [level for n, level in enumerate(levels) if not n % 2]
+
+
+@needs_c
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.sampled_from(["POST 200", "GET 404", "retry", "é"]), st.text(max_size=3)),
+                min_size=1, max_size=40),
+       st.sampled_from([0, 3, 65_536]), st.sampled_from([0, 2**32 - 400, 2**40]))
+def test_log_messages_and_offsets_read_back_as_python_reads_them(tmp_path, monkeypatch, messages, codes, start):
+    """A log record's message is held as a code while its run has at most
+    `MESSAGE_CODES` of them (`LogColumns.messages`), and as itself after;
+    its offset in 4 bytes while under 4 GiB, then in 8: read back in C as
+    in Python, in the run's log and its samples', the columns held alike.
+    (Inspect's messages are str: `test_model.py` has the rest.)"""
+    from tracetui import model
+
+    monkeypatch.setattr(model, "MESSAGE_CODES", codes)
+    path = str(tmp_path / "trace-5.log")
+    lines = [json.dumps({"timestamp": "2026-11-23T05:37:25.123456+00:00", "level": "INFO", "message": message,
+                         **({"task": "t", "sample_id": n % 3, "epoch": 1} if n % 2 else {})}).encode()
+             for n, message in enumerate(messages)]
+    data = b"\n".join(lines) + b"\n"
+    python = index(path, data, None, monkeypatch, [len(lines) // 2], start_offset=start)
+    assert index(path, data, FAST_FEED, monkeypatch, [len(lines) // 2], start_offset=start) == python
+    offsets = [start + sum(len(line) + 1 for line in lines[:n]) for n in range(len(lines))]
+    held = python[7]
+    assert [(message, origin) for _, _, _, message, origin in held] == \
+        [(message, offsets[n]) for n, message in enumerate(messages) if not n % 2]
 
 
 def _enter_exit(tid: str, detail, start, duration, sample_id, epoch, task) -> list[bytes]:

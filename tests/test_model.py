@@ -13,7 +13,7 @@ import sys
 import weakref
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tracetui.formats.flujo import FlujoSpan
@@ -642,6 +642,38 @@ def test_a_logs_levels_read_back_as_added(levels, more):
     assert got == added and [type(g) for g in got] == [type(a) for a in added]
     coded = all(type(a) is str for a in added) and len(set(added)) <= 256
     assert (type(columns.levels) is bytearray) == coded
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.sampled_from(["POST 200", "GET 404", "retry"]), st.text(max_size=3), st.none(),
+                          st.integers(-2, 2)), max_size=20),
+       st.lists(st.one_of(st.integers(0, 2**32 + 5), st.integers(2**32 - 3, 2**63 - 1), st.integers(-3, -1),
+                          st.text(max_size=2)), min_size=20, max_size=20),
+       st.sampled_from([0, 2, 65_536]))
+def test_a_logs_messages_and_offsets_read_back_as_added(monkeypatch, messages, origins, codes):
+    """`LogColumns` holds a record's message as a 2-byte code while it has
+    at most `MESSAGE_CODES` of them, all str, and every message as itself
+    after; its offset in 4 bytes while each fits, then 8, and as itself
+    once one is not an int of 63 bits: whatever is added, each reads back
+    equal and of its type."""
+    from tracetui import model
+
+    monkeypatch.setattr(model, "MESSAGE_CODES", codes)
+    columns = LogColumns()
+    for n, message in enumerate(messages):
+        columns.add(1_700_000_000.0 + n, "INFO", message, origins[n])
+    got = [columns.event(n) for n in range(len(messages))]
+    assert [e.message for e in got] == messages and [type(e.message) for e in got] == [type(m) for m in messages]
+    assert [e.origin for e in got] == origins[:len(messages)]
+    coded = all(type(m) is str for m in messages) and len(set(messages)) <= codes
+    assert (type(columns.messages) is not list) == coded
+    offsets = origins[:len(messages)]
+    if all(type(o) is int and 0 <= o < 2**32 for o in offsets):
+        assert columns.origins.typecode == "I"
+    elif all(type(o) is int and 0 <= o < 2**63 for o in offsets):
+        assert columns.origins.typecode == "q"
+    else:
+        assert type(columns.origins) is list
 
 
 def test_logs_hold_their_columns_by_number_and_let_them_go():

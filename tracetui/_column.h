@@ -1,5 +1,5 @@
-/* Column: a growable array of doubles ('d'), 64-bit ints ('q') or 32-bit
- * unsigned ints ('I'), for a log's columns (`model.LogColumns`,
+/* Column: a growable array of doubles ('d'), 64-bit ints ('q'), 32-bit
+ * unsigned ints ('I') or 16-bit ones ('H'), for a log's columns (`model.LogColumns`,
  * `model.EventLog.indices`), included by `_fastindex.c`.
  *
  * Why not `array.array`: the decoder appends three numbers for each log
@@ -16,6 +16,8 @@
  * An append takes what `array.append` takes, and refuses what it refuses
  * with the same errors (a float for an int, a number out of range). */
 
+#include <stdint.h>
+
 typedef struct {
     PyObject_HEAD
     char typecode;
@@ -26,7 +28,7 @@ typedef struct {
 static PyTypeObject ColumnType;
 
 static Py_ssize_t column_itemsize(char typecode) {
-    return typecode == 'I' ? 4 : 8;
+    return typecode == 'H' ? 2 : typecode == 'I' ? 4 : 8;
 }
 
 static Column *column_new_empty(char typecode) {
@@ -65,13 +67,16 @@ static int column_append_double(Column *column, double value) {
 
 /* An int in range of the column's kind; else OverflowError, as an array's. */
 static int column_append_int(Column *column, long long value) {
-    if (column->typecode == 'I' && (value < 0 || value > 0xFFFFFFFFLL)) {
-        PyErr_SetString(PyExc_OverflowError, "unsigned int is out of range for a Column of 'I'");
+    if ((column->typecode == 'I' && (value < 0 || value > 0xFFFFFFFFLL)) ||
+        (column->typecode == 'H' && (value < 0 || value > 0xFFFF))) {
+        PyErr_Format(PyExc_OverflowError, "unsigned int is out of range for a Column of '%c'", column->typecode);
         return -1;
     }
     if (column_reserve(column) < 0) return -1;
     if (column->typecode == 'I')
-        ((unsigned int *)column->items)[column->length++] = (unsigned int)value;
+        ((uint32_t *)column->items)[column->length++] = (uint32_t)value;
+    else if (column->typecode == 'H')
+        ((uint16_t *)column->items)[column->length++] = (uint16_t)value;
     else
         ((long long *)column->items)[column->length++] = value;
     return 0;
@@ -96,7 +101,8 @@ static int column_append_object(Column *column, PyObject *value) {
 static PyObject *column_item_object(Column *column, Py_ssize_t k) {
     switch (column->typecode) {
     case 'd': return PyFloat_FromDouble(((double *)column->items)[k]);
-    case 'I': return PyLong_FromUnsignedLong(((unsigned int *)column->items)[k]);
+    case 'I': return PyLong_FromUnsignedLong(((uint32_t *)column->items)[k]);
+    case 'H': return PyLong_FromLong(((uint16_t *)column->items)[k]);
     default: return PyLong_FromLongLong(((long long *)column->items)[k]);
     }
 }
@@ -110,8 +116,8 @@ static PyObject *Column_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
         return NULL;
     }
     if (!PyArg_ParseTuple(args, "s#", &code, &len)) return NULL;
-    if (len != 1 || (code[0] != 'd' && code[0] != 'q' && code[0] != 'I')) {
-        PyErr_SetString(PyExc_ValueError, "a Column's typecode is 'd', 'q' or 'I'");
+    if (len != 1 || (code[0] != 'd' && code[0] != 'q' && code[0] != 'I' && code[0] != 'H')) {
+        PyErr_SetString(PyExc_ValueError, "a Column's typecode is 'd', 'q', 'I' or 'H'");
         return NULL;
     }
     return (PyObject *)column_new_empty(code[0]);
@@ -209,7 +215,7 @@ static PyMethodDef Column_methods[] = {
     {NULL, NULL, 0, NULL}};
 
 static PyGetSetDef Column_getset[] = {
-    {"typecode", (getter)Column_typecode, NULL, "'d', 'q' or 'I', as an array's.", NULL},
+    {"typecode", (getter)Column_typecode, NULL, "'d', 'q', 'I' or 'H', as an array's.", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 static PySequenceMethods Column_as_sequence = {
@@ -231,7 +237,7 @@ static PyTypeObject ColumnType = {
     .tp_as_sequence = &Column_as_sequence,
     .tp_as_mapping = &Column_as_mapping,
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Column(typecode): a growable array of 'd', 'q' or 'I' numbers, for a log's columns.",
+    .tp_doc = "Column(typecode): a growable array of 'd', 'q', 'I' or 'H' numbers, for a log's columns.",
     .tp_methods = Column_methods,
     .tp_getset = Column_getset,
     .tp_new = Column_new,

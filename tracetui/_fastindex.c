@@ -48,7 +48,7 @@ static struct { Py_ssize_t attributes, children; } SPAN;
 #define SMALL_FAN_OUT 8
 static struct { Py_ssize_t action, detail, start, duration, error, span, sample; } ROW;
 static struct { Py_ssize_t first_time, last_time, synthetic_spans, spans; } RUN;
-static struct { Py_ssize_t times, levels, level_codes, messages, origins; } COLUMNS_OF;
+static struct { Py_ssize_t times, levels, level_codes, messages, message_codes, origins; } COLUMNS_OF;
 
 static PyTypeObject *SPAN_TYPE;   /* model.Span, a SpanCore */
 static PyTypeObject *ROW_TYPE;    /* model.AnomalyRow */
@@ -1412,21 +1412,32 @@ static int append_byte(PyObject *bytes, long value) {
  * time, a new reference. Done here for a log and columns of their own
  * types and a time `iso_seconds` reads; else by Python's `add`. */
 static PyObject *log_add(PyObject *log, const Value *stamp, PyObject *level, PyObject *text, Py_ssize_t offset) {
-    PyObject *columns, *times, *levels, *codes, *code = NULL, *messages, *origins, *when;
+    PyObject *columns, *times, *levels, *codes, *code = NULL, *messages, *message_codes, *message_code = NULL,
+             *origins, *when;
     Py_ssize_t index;
     double seconds;
     if ((PyObject *)Py_TYPE(log) != EVENT_LOG || (columns = log_columns((EventLogCore *)log)) == NULL ||
         (PyObject *)Py_TYPE(columns) != LOG_COLUMNS ||
         (times = SLOT(columns, COLUMNS_OF.times)) == NULL || (levels = SLOT(columns, COLUMNS_OF.levels)) == NULL ||
         (codes = SLOT(columns, COLUMNS_OF.level_codes)) == NULL || (messages = SLOT(columns, COLUMNS_OF.messages)) == NULL ||
+        (message_codes = SLOT(columns, COLUMNS_OF.message_codes)) == NULL ||
         (origins = SLOT(columns, COLUMNS_OF.origins)) == NULL ||
         /* (a level as a byte it has (`LogColumns.levels`), or in a list; a new one is Python's) */
         !(PyList_CheckExact(levels) ||
           (PyByteArray_CheckExact(levels) && PyUnicode_CheckExact(level) && PyDict_CheckExact(codes) &&
            (code = PyDict_GetItemWithError(codes, level)) != NULL && PyLong_CheckExact(code))) ||
-        !PyList_CheckExact(messages) || !Py_IS_TYPE(times, &ColumnType) || ((Column *)times)->typecode != 'd' ||
-        PyList_GET_SIZE(messages) >= (Py_ssize_t)UINT32_MAX || /* (its index must fit: Python's to refuse) */
-        (!PyList_CheckExact(origins) && !(Py_IS_TYPE(origins, &ColumnType) && ((Column *)origins)->typecode == 'q')) ||
+        /* (a message as a code it has (`LogColumns.messages`), or in a list; a new one is Python's) */
+        !(PyList_CheckExact(messages) ||
+          (Py_IS_TYPE(messages, &ColumnType) && ((Column *)messages)->typecode == 'H' && PyUnicode_CheckExact(text) &&
+           PyDict_CheckExact(message_codes) &&
+           (message_code = PyDict_GetItemWithError(message_codes, text)) != NULL && PyLong_CheckExact(message_code))) ||
+        !Py_IS_TYPE(times, &ColumnType) || ((Column *)times)->typecode != 'd' ||
+        PyObject_Length(messages) >= (Py_ssize_t)UINT32_MAX || /* (its index must fit: Python's to refuse) */
+        /* (an offset in a list, or in a column it fits; past 4 GiB, Python widens the column) */
+        !(PyList_CheckExact(origins) ||
+          (Py_IS_TYPE(origins, &ColumnType) &&
+           (((Column *)origins)->typecode == 'q' ||
+            (((Column *)origins)->typecode == 'I' && (unsigned long long)offset <= 0xFFFFFFFFULL)))) ||
         !iso_seconds(stamp, &seconds)) {
         PyObject *written, *at, *result = NULL;
         if (PyErr_Occurred()) return NULL; /* (the level's lookup failed) */
@@ -1439,10 +1450,11 @@ static PyObject *log_add(PyObject *log, const Value *stamp, PyObject *level, PyO
         return result;
     }
     /* As `LogColumns.add` and `EventLog.add` do, in their order. */
-    index = PyList_GET_SIZE(messages);
+    index = PyObject_Length(messages);
     if ((when = PyFloat_FromDouble(seconds)) == NULL || column_append_double((Column *)times, seconds) < 0 ||
         (code == NULL ? PyList_Append(levels, level) : append_byte(levels, PyLong_AsLong(code))) < 0 ||
-        PyList_Append(messages, text) < 0)
+        (message_code == NULL ? PyList_Append(messages, text)
+                              : column_append_int((Column *)messages, PyLong_AsLongLong(message_code))) < 0)
         goto failed;
     if (PyList_CheckExact(origins)) {
         PyObject *at = PyLong_FromSsize_t(offset);
@@ -2162,6 +2174,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         offset_of((PyTypeObject *)LOG_COLUMNS, "levels", &COLUMNS_OF.levels) ||
         offset_of((PyTypeObject *)LOG_COLUMNS, "_level_codes", &COLUMNS_OF.level_codes) ||
         offset_of((PyTypeObject *)LOG_COLUMNS, "messages", &COLUMNS_OF.messages) ||
+        offset_of((PyTypeObject *)LOG_COLUMNS, "_message_codes", &COLUMNS_OF.message_codes) ||
         offset_of((PyTypeObject *)LOG_COLUMNS, "origins", &COLUMNS_OF.origins)) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "EventLog and LogColumns are types");
         return NULL;

@@ -431,19 +431,24 @@ def epoch_seconds(value: Any) -> float | None:
     return None
 
 
+#: How many distinct messages a run's log holds as codes (`LogColumns.messages`).
+MESSAGE_CODES = 65_536
+
+
 class LogColumns:
     """The log records of one run (those of all its samples), as columns.
 
     Why columns: a 1M-line Inspect log holds ~250k such records (HTTP,
     TRACE messages), about two to a sample. As `Event` objects in a list
     a sample, with Inspect's ISO time strings and int offsets, they cost
-    ~470 bytes a sample; here a record costs its time and offset (8 bytes
-    each), a byte for its level and a pointer to its message (held once,
-    shared by the decoder), and a sample's log (`EventLog`) a `Column` of
-    4-byte indices into them. Times are read to epoch seconds as the record
+    ~470 bytes a sample; here a record costs its time (8 bytes), its
+    offset (4, or 8 in a file past 4 GiB), a byte for its level and two for
+    its message (each held once: `level_names`, `message_texts`), and a
+    sample's log (`EventLog`) 4-byte indices into them. Times are read to epoch seconds as the record
     comes (0.2 µs) rather than each time the detail pane bisects a log."""
 
-    __slots__ = ("times", "levels", "level_names", "_level_codes", "messages", "origins", "_odd_times")
+    __slots__ = ("times", "levels", "level_names", "_level_codes", "messages", "message_texts", "_message_codes",
+                 "origins", "_odd_times")
 
     def __init__(self) -> None:
         #: Epoch seconds; NaN where the record's own time is in `_odd_times`.
@@ -456,9 +461,19 @@ class LogColumns:
         self.level_names: list[str] = []
         #: The byte of each level in `level_names` (empty once `levels` is a list).
         self._level_codes: dict[str, int] = {}
-        self.messages: list[str] = []
-        #: Byte offsets while every origin is an int that fits; else a list.
-        self.origins: Any = Column("q")
+        #: Each record's message as two bytes, its index in `message_texts`:
+        #: a log repeats a few hundred messages (752 in the 252k records of
+        #: a 1M-line Inspect log), and a pointer each was 8 bytes a record
+        #: (1.5 MB). A list of the messages themselves once one is not a
+        #: str, or past 65,536 of them (`_add_message`).
+        self.messages: Any = Column("H")
+        self.message_texts: list[str] = []
+        #: The code of each message in `message_texts` (empty once `messages` is a list).
+        self._message_codes: dict[str, int] = {}
+        #: Byte offsets, 4 bytes each while every one fits (a file under
+        #: 4 GiB: 1 MB less for a 1M-line log), then 8; a list once one is
+        #: not an int that fits (`_add_origin`).
+        self.origins: Any = Column("I")
         #: {index: the record's time as written}, for the few times that are
         #: neither an ISO string nor a number (shown as they are).
         self._odd_times: dict[int, Any] | None = None
@@ -480,13 +495,47 @@ class LogColumns:
             self.levels.append(code)
         else:
             self._add_level(level)
-        self.messages.append(message)
+        code = self._message_codes.get(message) if type(message) is str else None
+        if code is not None:
+            self.messages.append(code)
+        else:
+            self._add_message(message)
         try:
             self.origins.append(origin)  # a list's never raises
         except (TypeError, OverflowError):
-            self.origins = self.origins.tolist()
-            self.origins.append(origin)
+            self._add_origin(origin)
         return index
+
+    def _add_message(self, message: Any) -> None:
+        """A record's message that has no code yet: given the next one,
+        or, if it is not a str or the codes are all taken, every message
+        held as itself from now on (`_fastindex` appends a code it finds
+        in `_message_codes`, and leaves any other message to this)."""
+        messages = self.messages
+        if type(messages) is not list:
+            texts = self.message_texts
+            if type(message) is str and len(texts) < MESSAGE_CODES:
+                self._message_codes[message] = len(texts)
+                messages.append(len(texts))
+                texts.append(message)
+                return
+            self.messages = messages = [texts[code] for code in messages]
+            self.message_texts, self._message_codes = [], {}
+        messages.append(message)
+
+    def _add_origin(self, origin: Any) -> None:
+        """An origin the origins' column refused: past 4 GiB they take 8
+        bytes each; anything else makes them a list."""
+        origins = self.origins
+        if origins.typecode == "I" and type(origin) is int and 0 <= origin < 2**63:
+            wider = Column("q")
+            for held in origins:
+                wider.append(held)
+            wider.append(origin)
+            self.origins = wider
+        else:
+            self.origins = origins.tolist()
+            self.origins.append(origin)
 
     def _add_level(self, level: Any) -> None:
         """A record's level that has no byte yet: given the next one, or,
@@ -510,6 +559,11 @@ class LogColumns:
         levels = self.levels
         return self.level_names[levels[index]] if type(levels) is bytearray else levels[index]
 
+    def message(self, index: int) -> Any:
+        """The message of the `index`th record."""
+        messages = self.messages
+        return messages[index] if type(messages) is list else self.message_texts[messages[index]]
+
     def _other_time(self, index: int, when: Any) -> float:
         """Epoch seconds of a time that is not an ISO string without a `Z`
         (`epoch_seconds`); NaN, with the time kept as written, if it is
@@ -525,7 +579,7 @@ class LogColumns:
     def event(self, index: int) -> "Event":
         odd = self._odd_times
         when = odd[index] if odd is not None and index in odd else self.times[index]
-        return Event(when, self.level(index), self.messages[index], self.origins[index])
+        return Event(when, self.level(index), self.message(index), self.origins[index])
 
 
 class _EventLogSlots:
