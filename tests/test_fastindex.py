@@ -7,7 +7,6 @@ reader can trip on, fed in batches split anywhere."""
 from __future__ import annotations
 
 import functools
-import gc
 import gzip
 import json
 import os

@@ -654,8 +654,8 @@ def test_a_logs_messages_and_offsets_read_back_as_added(monkeypatch, messages, o
     """`LogColumns` holds a record's message as a 2-byte code while it has
     at most `MESSAGE_CODES` of them, all str, and every message as itself
     after; its offset in 4 bytes while each fits, then 8, and as itself
-    once one is not an int of 63 bits: whatever is added, each reads back
-    equal and of its type."""
+    once one is not an int of 64 bits: whatever is added, in whatever
+    order, each reads back equal and of its type."""
     from tracetui import model
 
     monkeypatch.setattr(model, "MESSAGE_CODES", codes)
@@ -670,7 +670,7 @@ def test_a_logs_messages_and_offsets_read_back_as_added(monkeypatch, messages, o
     offsets = origins[:len(messages)]
     if all(type(o) is int and 0 <= o < 2**32 for o in offsets):
         assert columns.origins.typecode == "I"
-    elif all(type(o) is int and 0 <= o < 2**63 for o in offsets):
+    elif all(type(o) is int and -2**63 <= o < 2**63 for o in offsets):
         assert columns.origins.typecode == "q"
     else:
         assert type(columns.origins) is list

@@ -444,8 +444,9 @@ class LogColumns:
     ~470 bytes a sample; here a record costs its time (8 bytes), its
     offset (4, or 8 in a file past 4 GiB), a byte for its level and two for
     its message (each held once: `level_names`, `message_texts`), and a
-    sample's log (`EventLog`) 4-byte indices into them. Times are read to epoch seconds as the record
-    comes (0.2 µs) rather than each time the detail pane bisects a log."""
+    sample's log (`EventLog`) 4-byte indices into them. Times are read to
+    epoch seconds as the record comes (0.2 µs) rather than each time the
+    detail pane bisects a log."""
 
     __slots__ = ("times", "levels", "level_names", "_level_codes", "messages", "message_texts", "_message_codes",
                  "origins", "_odd_times")
@@ -524,10 +525,10 @@ class LogColumns:
         messages.append(message)
 
     def _add_origin(self, origin: Any) -> None:
-        """An origin the origins' column refused: past 4 GiB they take 8
-        bytes each; anything else makes them a list."""
+        """An origin the origins' column refused: an int past 4 GiB (or
+        below 0) makes them 8 bytes each; anything else a list."""
         origins = self.origins
-        if origins.typecode == "I" and type(origin) is int and 0 <= origin < 2**63:
+        if origins.typecode == "I" and type(origin) is int and -2**63 <= origin < 2**63:
             wider = Column("q")
             for held in origins:
                 wider.append(held)
