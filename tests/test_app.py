@@ -5622,6 +5622,27 @@ async def test_the_status_line_names_the_live_log_first(tmp_path):
         assert status.lstrip().startswith(live.name) and "● 1 live" in status, status
 
 
+async def test_a_layout_due_at_once_after_a_late_pass_still_comes(demo_log, monkeypatch):
+    """A pass of the tree's layout that lands after the next was due, with
+    updates waiting, lays the tree out again at once. It asked Textual for
+    a timer of 0 s, whose task divides by its delay and dies (textual 8:
+    ZeroDivisionError, the callback never called): the tree stayed busy and
+    showed no new row again. Seen in a slow run, the machine loaded."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        tree = app.tree
+        await _until(pilot, lambda: not tree._relayout_busy)
+        # Every pass lands late: the next was due long before it.
+        monkeypatch.setattr(span_tree.SpanTree, "_relayout_next",
+                            property(lambda self: 0.0, lambda self, value: None), raising=False)
+        tree._relayout_soon(live=True)
+        tree._relayout_soon(live=True)  # news while the pass runs: one more pass after it
+        assert tree._relayout_busy and tree._relayout_pending
+        await _until(pilot, lambda: not tree._relayout_busy)
+        assert not tree._relayout_busy and not tree._relayout_pending
+
+
 async def _until(pilot, condition, tries: int = 250) -> None:
     for _ in range(tries):
         if condition():

@@ -1316,7 +1316,11 @@ class SpanTree(LineList):
                     self._relayout_busy = False
                     return
             # Newer updates, or the user opened or closed a node meanwhile.
-            self.set_timer(max(0.0, self._relayout_next - time.monotonic()), self._relayout_again)
+            wait = self._relayout_next - time.monotonic()
+            if wait > 0:
+                self.set_timer(wait, self._relayout_again)
+            else:  # (due already: Textual's timer of 0 s divides by it and never calls back)
+                self.call_later(self._relayout_again)
 
         try:
             self.app.call_from_thread(apply)
