@@ -949,7 +949,8 @@ static PyObject *span_name_from_key(PyObject *span, PyObject *unused) {
 }
 
 /* What it holds as objects, visited as the GC visits an object's (spans
- * are not the GC's: see `leave_out_of_gc`); for `_held`. */
+ * are not the GC's: see `leave_out_of_gc`); for `_held`, and what
+ * `span_dealloc` lets go of. */
 static int span_traverse(SpanCore *s, visitproc visit, void *arg) {
     Py_VISIT(ID_OBJECT(s));
     Py_VISIT(s->up);
@@ -959,6 +960,11 @@ static int span_traverse(SpanCore *s, visitproc visit, void *arg) {
     Py_VISIT(s->children);
     for (int k = 0; k < CELLS; k++)
         if (HOLDS(s, k) == HOLDS_OBJECT) Py_VISIT(s->cell[k].o);
+    return 0;
+}
+
+static int let_go(PyObject *obj, void *unused) {
+    Py_DECREF(obj);
     return 0;
 }
 
@@ -1074,29 +1080,6 @@ static int span_id_set(PyObject *span, PyObject *value, void *closure) {
     return 0;
 }
 
-static int span_clear(SpanCore *s) {
-    if (!(s->flags & ID_INLINE)) Py_CLEAR(s->id.object);
-    Py_CLEAR(s->up);
-    s->flags &= ~(CHILD | RUN_IN_EXTRA);
-    if (s->kind == CODE_NAME) s->kind = CODE_UNSET; /* (its name is cleared) */
-    Py_CLEAR(s->name);
-    s->flags &= ~NAMED_BY_KEY;
-    Py_CLEAR(s->detail);
-    s->holds &= ~EVENTS_HERE;
-    Py_CLEAR(s->attributes);
-    Py_CLEAR(s->children);
-    s->flags &= ~(HAS_EXTRA | SYNTHETIC_IN_EXTRA);
-    if (s->kind == KINDS.in_extra) s->kind = CODE_UNSET;
-    if (s->status == STATUSES.in_extra) s->status = CODE_UNSET;
-    for (int k = 0; k < CELLS; k++) {
-        if (HOLDS(s, k) == HOLDS_OBJECT) {
-            SET_HOLDS(s, k, HOLDS_NONE);
-            Py_CLEAR(s->cell[k].o);
-        }
-    }
-    return 0;
-}
-
 /* A chain of parents a million long freed from its leaf (a hostile file
  * can make one; its parents not holding it as a child) must not recurse a
  * million deep in C, and a span has no trashcan, as the GC's objects do:
@@ -1105,7 +1088,9 @@ static int span_clear(SpanCore *s) {
 static void span_dealloc(SpanCore *s) {
     PyObject *up = s->up;
     s->up = NULL;
-    span_clear(s);
+    /* (the rest it holds let go, as `span_traverse` lists it; nothing is
+     * set back: nothing reads a span no one holds) */
+    span_traverse(s, let_go, NULL);
     Py_TYPE(s)->tp_free((PyObject *)s);
     while (up != NULL && Py_REFCNT(up) == 1 && is_span_core(up)) {
         PyObject *next = ((SpanCore *)up)->up;
