@@ -166,11 +166,12 @@ def test_a_samples_open_actions_list_goes_when_none_is_open(tmp_path):
 # -- a span's start, duration and origin (held unboxed where C is built) ------------
 
 #: What a span's start, duration or origin may be set to, edges first: a
-#: float, an int (origins pack two byte offsets into up to 84 bits), None,
-#: or any other object a source hands over.
+#: float, an int (origins pack two byte offsets into up to 84 bits; a span
+#: holds up to 80 in itself), None, or any other object a source hands over.
 CELL_VALUES = st.one_of(
     st.sampled_from([0.0, -0.0, float("inf"), float("-inf"), float("nan"), 0, 1, -1, 2**42 - 1, 2**63,
-                     2**64 - 1, 2**64, 2**84 + 3, 2**96 - 1, 2**96, -(2**70), True, False, None, (), (1, 2),
+                     2**64 - 1, 2**64, 2**80 - 1, 2**80, 2**84 + 3, 2**96 - 1, 2**96, -(2**70), True, False,
+                     None, (), (1, 2),
                      "12", 1.5]),
     st.floats(), st.integers(-(2**100), 2**100), st.tuples(st.integers()), st.text(max_size=3))
 
@@ -200,6 +201,10 @@ def test_a_span_holds_its_times_and_origin_in_itself():
     span.origin = pack_offset(pack_offset((), 5_000_000), 400_000_000)  # past 64 bits
     assert span.locators == (5_000_000, 400_000_000)
     assert not any(type(o) in (float, int) for o in span._held())
+    span.origin = 2**80 - 1  # (the most it holds in itself)
+    assert span.origin == 2**80 - 1 and not any(type(o) is int for o in span._held())
+    span.origin = pack_offset(pack_offset((), 5), 2**38)  # (a file past 256 GiB: 81 bits)
+    assert span.locators == (5, 2**38) and any(o == span.origin for o in span._held())
     held = Span("t", span.run)
     held.origin = (1, 2, 3)
     assert any(o == (1, 2, 3) for o in held._held()), "an object it holds is held as itself"
@@ -217,10 +222,12 @@ def _twin_class():
 #: (model's statuses, the span's own name, others), and what it cannot
 #: (other types), which its extra holds. A few strs: the codes are the
 #: process's, and this suite's other tests expect room for theirs.
-#: Ids a span holds inline (ASCII, up to 23 characters) and not.
+#: Ids a span holds in itself (of a form of 16 bytes: `_span.h`) and not.
 FIELD_VALUES = st.sampled_from(["ok", "running", "paused", "Model", "", "sample", "kind-a", "kind-b", None, True,
                                 False, 0, 1, 2.5, [1], {"a": 1}, ("x",),
-                                "5Uh7J7rvvka5Vmm327v8QV", "x" * 23, "x" * 24, "é", "\x7f\x00"])
+                                "5Uh7J7rvvka5Vmm327v8QV", "z" * 22, "0254c83f537a7fdc", "0254C83F537A7FDC",
+                                "023b1699-c359-465a-a0bb-1b817e21e439", "x" * 15, "x" * 16, "x" * 24, "é",
+                                "\x7f\x00"])
 FIELDS = ["id", "name", "kind", "status", "synthetic", "events", "input", "output", "error", "orphan", "detail"]
 
 
@@ -311,7 +318,7 @@ def test_a_span_keeps_its_kind_and_status_in_bytes():
         pytest.skip("the C accelerator is not built: plain slots hold them")
     from tracetui.model import OK, RUNNING
     span = Span("s", Run("r", "r", "native"), "Tool Call", "Tool Call", 1.0)
-    assert sys.getsizeof(span) == 112 and not gc.is_tracked(span)
+    assert sys.getsizeof(span) == 104 and not gc.is_tracked(span)
     span.id = "".join(["5Uh7J7rvvka5Vmm327v8QV"])
     assert span.id == "5Uh7J7rvvka5Vmm327v8QV" and span.id is not span.id
     assert not any(type(o) is str and len(o) == 22 for o in span._held()), "held inline"
@@ -575,6 +582,120 @@ def test_a_samples_name_reads_from_its_key(tmp_path):
     with pytest.raises(TypeError):
         plain.name_from_key()
     assert plain.name == "n"
+
+def test_a_samples_id_reads_from_its_key(tmp_path):
+    """A sample's node C made (every sample of a task but its first) reads
+    its id, "sample:{task}:{sample_id}:{epoch}", from its key: no str of
+    its own, the same id at each read, found under it in its run's spans.
+    Its attributes set, its key goes and it holds the id it had."""
+    ids = [1, 22222, "s-2", "ünï", 2.5]
+    lines = [_rec("enter", f"a{k}", sample, start_time=1.0e9) for k, sample in enumerate(ids)]
+    lines += [_rec("enter", "e0", 3, start_time=1.0e9, epoch=None)]
+    path = tmp_path / "trace-5.log"
+    path.write_text("\n".join(lines) + "\n")
+    decoder = InspectDecoder(Store(), str(path))
+    decoder.feed(FileFollower(str(path)).poll(final=True).lines)
+    nodes = {span.attributes["sample_id"]: span for span in decoder.run.spans.values() if span.kind == "sample"}
+    want = {1: "sample:t:1:1", 22222: "sample:t:22222:1", "s-2": "sample:t:s-2:1", "ünï": "sample:t:ünï:1",
+            2.5: "sample:t:2.5:1", 3: "sample:t:3:None"}
+    assert {sample: node.id for sample, node in nodes.items()} == want
+    assert all(decoder.run.spans[node.id] is node for node in nodes.values())
+    if SpanCore is None:
+        return
+    node = nodes[22222]  # (16 characters: no form of 16 bytes but its key's)
+    assert node.id is not node.id and not any(o == node.id for o in node._held()), "read from its key"
+    node.attributes = {"model": "m"}
+    assert node.id == "sample:t:22222:1" and any(o == node.id for o in node._held()), "held once its key went"
+    assert decoder.run.spans["sample:t:22222:1"] is node
+
+
+#: Ids of each form a span holds in 16 bytes (`_span.h`), and near misses
+#: held as the str: base 57 of 22 characters (below and past 2**128),
+#: lowercase hex of an even 16 to 32 digits, a uuid as `str(uuid)` writes
+#: it, ASCII up to 15 characters.
+BASE57 = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+PACKED_IDS = st.one_of(
+    st.text(BASE57, min_size=22, max_size=22),
+    st.sampled_from(["2" * 22, "z" * 22, "5Uh7J7rvvka5Vmm327v8QV", "xqJ3aymRFjDZmwQ2uKTzUb"]),
+    st.integers(8, 16).flatmap(lambda n: st.binary(min_size=n, max_size=n)).map(bytes.hex),
+    st.uuids().map(str),
+    st.text(st.characters(max_codepoint=127), max_size=15))
+HELD_IDS = st.one_of(
+    st.text(BASE57 + "01lIO", min_size=21, max_size=23).filter(lambda t: len(t) != 22 or not set(t) <= set(BASE57)),
+    st.integers(8, 16).flatmap(lambda n: st.binary(min_size=n, max_size=n)).map(lambda b: b.hex().upper() + "g"),
+    st.binary(min_size=8, max_size=16).map(lambda b: b.hex()[1:]),  # an odd number of digits
+    st.uuids().map(lambda u: str(u).upper()), st.uuids().map(lambda u: str(u).replace("-", "_")),
+    st.text(min_size=16, max_size=40), st.text(st.characters(min_codepoint=128), min_size=1, max_size=8))
+
+
+def _holds_str(span, text) -> bool:
+    """Whether the span holds the very str (its name and detail may be an
+    equal one: "")."""
+    return any(o is text for o in span._held())
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(PACKED_IDS | HELD_IDS, st.booleans()), min_size=1, max_size=20))
+def test_an_id_reads_back_and_is_found_however_it_is_held(ids):
+    """Whatever its form, a span's id reads back as the very characters
+    (a new str where it is held packed), and its run's index finds the
+    span under it, and nothing under a str that differs by one character;
+    ids of the forms of 16 bytes (`_span.h`) are held so, no str kept."""
+    run = Run("r", "r", "native")
+    spans = {}
+    for text, hold in ids:
+        span = Span(text, run)
+        if text not in spans:
+            run.spans[text] = span
+            spans[text] = span
+        assert span.id == text and type(span.id) is str
+        if hold:
+            span.id = text + "~"
+            span.id = text  # (set again: whatever it held first is let go)
+            assert span.id == text
+    for text, span in spans.items():
+        assert run.spans[text] is span and run.spans.get(text) is span
+        for near in {text[:-1], text + "2", text[:-1] + ("3" if text[-1:] != "3" else "4")} - set(spans):
+            assert near not in run.spans
+        if SpanCore is not None and text:
+            packed = packs_in_16_bytes(text)
+            assert _holds_str(span, text) is not packed, (text, packed)
+
+
+def packs_in_16_bytes(text: str) -> bool:
+    """Whether `text` is of a form a span holds in 16 bytes (`_span.h`)."""
+    import re
+    import uuid
+    if not text.isascii():
+        return False
+    if len(text) <= 15:
+        return True
+    if len(text) == 22 and set(text) <= set(BASE57):
+        return True
+    if len(text) == 36 and re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", text):
+        return str(uuid.UUID(text)) == text
+    return len(text) % 2 == 0 and len(text) <= 32 and re.fullmatch(r"[0-9a-f]+", text) is not None
+
+
+def test_spans_take_slots_of_their_own_size_and_give_them_back():
+    """A span takes a slot of exactly its size (pymalloc would round 104
+    bytes up to 112): made, it is counted in the slab; freed, its slot is
+    the next span's, so making and freeing spans again and again cuts no
+    new block."""
+    if SpanCore is None:
+        pytest.skip("the C accelerator is not built: plain slots hold them")
+    run = Run("r", "r", "native")
+    live, _ = SpanCore._slab()
+    spans = [Span(f"s{k}", run) for k in range(10_000)]
+    assert SpanCore._slab()[0] == live + 10_000 and sys.getsizeof(spans[0]) == 104
+    del spans
+    assert SpanCore._slab()[0] == live
+    blocks = SpanCore._slab()[1]
+    for _ in range(5):
+        spans = [Span(f"s{k}", run) for k in range(10_000)]
+        del spans
+    assert SpanCore._slab() == (live, blocks)
+
 
 def _twin_log_class():
     """`EventLog` on `_EventLogSlots`, as where C is not built."""

@@ -653,6 +653,9 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
     if ((state = (PyObject *)sample_new(node, key)) == NULL || attributes_from_key(node, state) < 0 ||
         name_from_key((SpanCore *)node) < 0)
         goto failed;
+    /* its id, of its key as `id_of_key` spells it (`key_text` gave each
+     * part as str() does), read from the key too (`_span.h`) */
+    if (name == task) id_from_key((SpanCore *)node);
     if (SpanIndex_CheckExact(samples)) {
         Py_hash_t hash = PyObject_Hash(key);
         if (hash == -1 || index_put((SpanIndex *)samples, key, hash, state, 0) == NULL) goto failed;
@@ -1203,8 +1206,8 @@ static int packed_in_cell(PyObject *span, Py_ssize_t offset, unsigned long long 
     SpanCore *s = (SpanCore *)span;
     unsigned long long above = (unsigned long long)offset + 1;
     if (HOLDS(s, CELL_ORIGIN) != HOLDS_NATIVE || ORIGIN_HIGH(s) != 0 || s->cell[CELL_ORIGIN].i > (unsigned long long)OFFSET_MASK ||
-        offset < 0 || offset >= OFFSET_MASK)
-        return 0;
+        offset < 0 || offset >= OFFSET_MASK || above >> (64 - OFFSET_BITS) > ORIGIN_HIGH_MAX)
+        return 0; /* (past 80 bits, a file past 256 GiB: held as an int) */
     *low = s->cell[CELL_ORIGIN].i | above << OFFSET_BITS;
     *high = (unsigned int)(above >> (64 - OFFSET_BITS));
     return 1;

@@ -4,15 +4,16 @@
  * their own (a float, a float, an int: 32 bytes each as pymalloc rounds
  * them), about 85 bytes a span of an Inspect log beside the 160 of the span
  * itself. Here they are held in the span, as a double or an int of up to
- * 88 bits, and made an object only when Python reads one: three 8-byte
+ * 80 bits, and made an object only when Python reads one: three 8-byte
  * cells where three pointers were, what each holds in two bits of a byte
- * (`HOLDS`), the high bits of an origin in three bytes beside it.
+ * (`HOLDS`), the high bits of an origin in two bytes beside it.
  *
  * Exact, whatever is stored: a cell holds a float (exactly `float`) as a
- * double, an origin that is an int (exactly `int`, 0 to 2**88 - 1: two
- * byte offsets packed, `model.pack_offset`, take up to 84 bits) as its low
- * 64 bits and its high 24, None as its tag alone, and anything else (a
- * float subclass, a tuple of locators, a negative int) as that object.
+ * double, an origin that is an int (exactly `int`, 0 to 2**80 - 1: two
+ * byte offsets packed, `model.pack_offset`, the second below 256 GiB) as
+ * its low 64 bits and its high 16, None as its tag alone, and anything
+ * else (a float subclass, a tuple of locators, a negative int, an origin
+ * of a file past 256 GiB) as that object.
  * Reading gives back an equal object of the same type: `-0.0`, NaN and
  * infinities as they were. Only its identity is new (nothing here
  * compares times by `is`).
@@ -41,13 +42,23 @@
  * gives back an equal object of the same type, perhaps another one:
  * nothing compares kinds or statuses by `is` but C, which compares codes.
  *
- * Its id, if an ASCII str of up to 23 characters (an Inspect action's is
- * 22), is held in the span itself, its length and its characters in 24
- * bytes where the pointer took 8 (`ID_INLINE`), where a str of 71 bytes
- * stood beside the span. Read, it is a new str; any other id is held as
+ * Its id is held in the span itself where it is a str of a form 16 bytes
+ * hold (`id_pack`; a str of 71 bytes stood beside the span, then 24 bytes
+ * held up to 23 characters; 2026-12-05, the sixteenth session: 16):
+ * - ASCII, up to 15 characters, as its length and characters;
+ * - 22 characters of base 57, as `shortuuid` writes a uuid (an Inspect
+ *   action's id, `trace_id`), as the number they spell (below 2**129: its
+ *   low 128 bits, the top one in `id_form`);
+ * - lowercase hex, an even 16 to 32 digits (an OpenTelemetry span's id,
+ *   `uuid.hex`), as its bytes;
+ * - a uuid as `str(uuid)` writes it (SGP's, Flujo's), as its 16 bytes;
+ * - an Inspect sample's id, "sample:{task}:{sample_id}:{epoch}", read from
+ *   the key it holds (`ID_BY_KEY`), as its name is.
+ * Each form is read back as the very characters (a form takes only what it
+ * writes back the same). Read, it is a new str; any other id is held as
  * the object. A run's spans are filed under their ids by a `SpanIndex`
- * (`_spanindex.h`), which compares a key with the id where it lies, so no
- * str of it is kept anywhere.
+ * (`_spanindex.h`), which compares a key with the id where it lies (a key
+ * packed as the id is), so no str of it is kept anywhere.
  *
  * Two pointers each hold one of two fields (2026-12-05: 144 bytes a span
  * before, 128 now, the GC header included; pymalloc rounds to 16, so one
@@ -67,7 +78,11 @@
  * A span is not the cyclic GC's: 112 bytes, not 128 with the GC's header
  * (2026-12-05, the fifteenth session; `leave_out_of_gc`). A run's
  * spans are freed when `store.release` cuts their links, as the app needed
- * already: it freezes what it has read out of the GC's reach. */
+ * already: it freezes what it has read out of the GC's reach.
+ *
+ * Its id in 16 bytes and its origin's high part in 2, a span is 104 bytes,
+ * in a slot of exactly that (`span_alloc`; pymalloc would round it up to
+ * 112 again): 2026-12-05, the sixteenth session. */
 
 #ifndef TRACETUI_SPAN_H
 #define TRACETUI_SPAN_H
@@ -85,16 +100,19 @@ typedef union {
     PyObject *o;          /* HOLDS_OBJECT: a strong reference */
 } Cell;
 
-/* The longest id held in the span itself (`ID_INLINE`). */
-#define ID_INLINE_MAX 23
+/* The bytes an id is held in, in the span itself (`id_pack`). */
+#define ID_BYTES 16
+
+/* How a span holds its id (`SpanCore.id_form`): the object (NULL: none
+ * yet), or one of the forms of 16 bytes (above; `id_pack`). */
+enum { ID_HELD, ID_ASCII, ID_BASE57, ID_BASE57_HIGH, ID_HEX, ID_HEX32, ID_UUID, ID_BY_KEY };
 
 typedef struct {
     PyObject_HEAD
-    /* Its id: an ASCII str of up to ID_INLINE_MAX characters as its length
-     * and characters (ID_INLINE), else the object (NULL: none yet). */
+    /* Its id: the object (ID_HELD; NULL: none yet), or packed (`id_form`). */
     union {
         PyObject *object;
-        unsigned char text[ID_INLINE_MAX + 1]; /* [0] the length */
+        unsigned char bytes[ID_BYTES];
     } id;
     /* Its parent where CHILD, else its run (NULL: none set yet): a
      * child's run is read up its parents (`run_of`). */
@@ -109,15 +127,15 @@ typedef struct {
     unsigned char status; /* a code (`STATUSES`) */
     unsigned char holds;  /* what each cell holds: two bits a cell (HOLDS, SET_HOLDS); and EVENTS_HERE */
     unsigned char flags;  /* KEYED, SYNTHETIC, HAS_EXTRA, ... (below) */
-    unsigned char origin_high[3]; /* an origin's bits 64 to 87 (`ORIGIN_HIGH`) */
+    unsigned char id_form; /* how `id` holds it (ID_HELD, ID_ASCII, ...) */
+    unsigned char origin_high[2]; /* an origin's bits 64 to 79 (`ORIGIN_HIGH`) */
 } SpanCore;
 
-#define ORIGIN_HIGH(s) \
-    ((unsigned int)(s)->origin_high[0] | (unsigned int)(s)->origin_high[1] << 8 | \
-     (unsigned int)(s)->origin_high[2] << 16)
+/* The largest high part of an origin held unboxed (`origin_split`). */
+#define ORIGIN_HIGH_MAX 0xFFFFu
+#define ORIGIN_HIGH(s) ((unsigned int)(s)->origin_high[0] | (unsigned int)(s)->origin_high[1] << 8)
 #define SET_ORIGIN_HIGH(s, high) \
-    ((s)->origin_high[0] = (unsigned char)(high), (s)->origin_high[1] = (unsigned char)((high) >> 8), \
-     (s)->origin_high[2] = (unsigned char)((high) >> 16))
+    ((s)->origin_high[0] = (unsigned char)(high), (s)->origin_high[1] = (unsigned char)((high) >> 8))
 
 #define HOLDS(s, which) (((s)->holds >> (2 * (which))) & 3)
 #define SET_HOLDS(s, which, what) \
@@ -128,7 +146,7 @@ enum {
     SYNTHETIC = 2, /* made up (`synthetic` is True) */
     HAS_EXTRA = 4, /* `events` holds its SpanExtra, which holds its events */
     SYNTHETIC_IN_EXTRA = 8, /* `synthetic` is not a bool: its extra holds it */
-    ID_INLINE = 16, /* `id` holds the id's characters, not an object */
+    /* (16 is free) */
     NAMED_BY_KEY = 32, /* KEYED, and its name is read from the key (`name` NULL) */
     CHILD = 64,        /* `up` holds its parent, not its run */
     RUN_IN_EXTRA = 128, /* CHILD, and its run is its extra's (`run_of`) */
@@ -138,8 +156,8 @@ enum {
  * its detail is "" (no HAS_EXTRA). */
 #define EVENTS_HERE 0x40
 
-/* The id held as an object, borrowed (NULL if none or held inline). */
-#define ID_OBJECT(s) ((s)->flags & ID_INLINE ? NULL : (s)->id.object)
+/* The id held as an object, borrowed (NULL if none, or held packed). */
+#define ID_OBJECT(s) ((s)->id_form == ID_HELD ? (s)->id.object : NULL)
 
 /* A kind's or status's code: none set yet (AttributeError), the span's name
  * (a kind), one of its table's strings, or (the table's `in_extra`) held in
@@ -169,6 +187,8 @@ static PyObject *SIXTY_FOUR; /* 64, to shift an origin by */
 /* A sample's name's words, "sample " and " · epoch " (`name_of_key`), and
  * "" (a format spec, a join's separator; `_fastindex.c` reads it too). */
 static PyObject *SAMPLE_LABEL, *EPOCH_LABEL, *EMPTY_STR;
+/* A sample's id's words, "sample:" and ":" (`id_of_key`). */
+static PyObject *SAMPLE_ID_PREFIX, *COLON_STR;
 
 static PyTypeObject SpanCoreType;
 
@@ -217,7 +237,7 @@ static PyObject *cell_get(PyObject *span, int which) {
     }
 }
 
-/* An int from 0 to 2**88 - 1 as its low 64 bits and high 24: 1 if it is
+/* An int from 0 to 2**80 - 1 as its low 64 bits and high 16: 1 if it is
  * one, 0 if not (or not an int), -1 with an error. */
 static int origin_split(PyObject *value, unsigned long long *low, unsigned int *high) {
     PyObject *above;
@@ -239,7 +259,7 @@ static int origin_split(PyObject *value, unsigned long long *low, unsigned int *
         PyErr_Clear(); /* negative */
         return 0;
     }
-    if (v > 0xFFFFFFu) return 0;
+    if (v > ORIGIN_HIGH_MAX) return 0;
     *low = PyLong_AsUnsignedLongLongMask(value);
     if (*low == (unsigned long long)-1 && PyErr_Occurred()) return -1;
     *high = (unsigned int)v;
@@ -300,8 +320,9 @@ static int span_cell_set(PyObject *span, PyObject *value, void *which) {
  * (a new reference), and whether an object is a state with a key. */
 static PyObject *sample_key_item(PyObject *state, int k);
 static int is_keyed_state(PyObject *obj);
-/* A span whose name is read from its key made to hold it (below). */
+/* A span whose name, or id, is read from its key made to hold it (below). */
 static int hold_name(SpanCore *s);
+static int hold_id(SpanCore *s);
 
 /* Part `k` of a KEYED span's key: its key tuple's, or its state's (a new
  * reference; NULL with an error). */
@@ -339,7 +360,7 @@ static int span_attributes_set(PyObject *span, PyObject *value, void *closure) {
         PyErr_SetString(PyExc_AttributeError, "a span's attributes cannot be deleted");
         return -1;
     }
-    if (hold_name(s) < 0) return -1;
+    if (hold_name(s) < 0 || hold_id(s) < 0) return -1;
     Py_XSETREF(s->attributes, Py_NewRef(value));
     s->flags &= ~KEYED;
     return 0;
@@ -353,7 +374,7 @@ static inline int attributes_from_key(PyObject *span, PyObject *key) {
         PyErr_SetString(PyExc_TypeError, "a sample's key is a tuple (task, sample_id, epoch), or its state");
         return -1;
     }
-    if (hold_name(s) < 0) return -1;
+    if (hold_name(s) < 0 || hold_id(s) < 0) return -1;
     Py_XSETREF(s->attributes, Py_NewRef(key));
     s->flags |= KEYED;
     return 0;
@@ -980,11 +1001,58 @@ static PyObject *span_held(SpanCore *s, PyObject *unused) {
     return list;
 }
 
+/* Spans' memory, when their class is left out of the GC (below): slots of
+ * exactly a span's size, cut from blocks of SLAB_BYTES, a slot freed kept
+ * for the next span. Why: pymalloc rounds every block up to 16 bytes, so a
+ * span of 104 bytes took 112 there (4 MB of a 1M-line Inspect log's 491k
+ * spans). The slots are never handed back to the system: a run dropped
+ * leaves its slots to the spans read next (a file followed, replaced), as
+ * pymalloc keeps an arena any block of which is still used. Under the GIL,
+ * as every span is made and freed. Told to `tracemalloc`, as pymalloc's
+ * blocks are. */
+#define SLAB_BYTES (256 * 1024)
+static char *slab_next, *slab_end; /* the rest of the block being cut */
+static void *slab_freed;           /* slots freed, each holding the next's address */
+static Py_ssize_t slab_live, slab_blocks;
+
+static PyObject *span_alloc(PyTypeObject *type, Py_ssize_t nitems) {
+    const size_t size = sizeof(SpanCore);
+    char *slot;
+    if (slab_freed != NULL) {
+        slot = slab_freed;
+        memcpy(&slab_freed, slot, sizeof slab_freed);
+    } else {
+        if ((size_t)(slab_end - slab_next) < size) {
+            char *block = PyMem_RawMalloc(SLAB_BYTES);
+            if (block == NULL) return PyErr_NoMemory();
+            slab_next = block, slab_end = block + SLAB_BYTES, slab_blocks++;
+        }
+        slot = slab_next;
+        slab_next += size;
+    }
+    memset(slot, 0, size);
+    slab_live++;
+    (void)PyTraceMalloc_Track(0, (uintptr_t)slot, size);
+    return PyObject_Init((PyObject *)slot, type);
+}
+
+static void span_free(void *slot) {
+    (void)PyTraceMalloc_Untrack(0, (uintptr_t)slot);
+    memcpy(slot, &slab_freed, sizeof slab_freed);
+    slab_freed = slot;
+    slab_live--;
+}
+
+/* `SpanCore._slab()`: (spans in slots, blocks cut); for tests. */
+static PyObject *span_slab(PyObject *unused, PyObject *unused2) {
+    return Py_BuildValue("(nn)", slab_live, slab_blocks);
+}
+
 /* `leave_out_of_gc(core, cls)`: the class statement that makes a model
  * class from a type of this module (model.Span from SpanCore, EventLog from
  * EventLogCore) gives its instances to the cyclic GC, as it does any
  * class's since 3.11 (an instance may be stored on its own class): a
- * 16-byte header before each. 128 bytes a span where 112 do, 8 MB of a
+ * 16-byte header before each. 128 bytes a span where 112 did, 8 MB of a
  * 1M-line Inspect log's 491k spans; 48 bytes a sample's log where 32 do.
  * Spans need no GC: a child holds its parent and its parent's children
  * hold it, so the GC could free a run's spans only as a whole, and the app
@@ -997,7 +1065,7 @@ static PyObject *span_held(SpanCore *s, PyObject *unused) {
  * instances are then made and freed without the header, as a class made
  * in C without the GC's flag has them (`subtype_dealloc` frees them so).
  * A class made from it in turn (model.FullSpan) is the GC's again, as
- * Python makes it. */
+ * Python makes it. A span's class takes its slots from the slab (above). */
 static PyObject *leave_out_of_gc(PyTypeObject *core, PyObject *cls) {
     PyTypeObject *t = (PyTypeObject *)cls;
     PyTypeObject *base = PyType_Check(cls) ? t->tp_base : NULL;
@@ -1011,7 +1079,8 @@ static PyObject *leave_out_of_gc(PyTypeObject *core, PyObject *cls) {
     }
     if (t->tp_flags & Py_TPFLAGS_HAVE_GC) {
         t->tp_flags &= ~Py_TPFLAGS_HAVE_GC;
-        t->tp_free = PyObject_Free;
+        t->tp_free = core == &SpanCoreType ? span_free : PyObject_Free;
+        if (core == &SpanCoreType) t->tp_alloc = span_alloc;
         t->tp_traverse = NULL;
         t->tp_clear = NULL;
         PyType_Modified(t);
@@ -1029,6 +1098,8 @@ static PyMethodDef span_methods[] = {
     {"leave_out_of_gc", span_leave_out_of_gc, METH_O | METH_STATIC,
      "leave_out_of_gc(cls)\n\nMake the instances of cls, made from SpanCore (or a class it left out) adding no fields, no longer the\n"
      "cyclic GC's (16 bytes less each), before it has any."},
+    {"_slab", span_slab, METH_NOARGS | METH_STATIC,
+     "_slab()\n\n(spans held in the slab's slots, blocks of it cut): see _span.h (for tests)."},
     {"span_setup", span_setup, METH_VARARGS | METH_STATIC,
      "span_setup(no_extra, extra_type, statuses, kinds)\n\nmodel's NO_EXTRA and SpanExtra, and the statuses and kinds to code first\n"
      "(its statuses), once, before any span is made."},
@@ -1043,14 +1114,220 @@ static PyMethodDef span_methods[] = {
 
 /* -- its id ------------------------------------------------------------------ */
 
+/* Base 57 as `shortuuid` writes it (its default alphabet: no 0, 1, I, O,
+ * l), by character: a digit, or -1. */
+static const char BASE57[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+static signed char BASE57_DIGIT[128];
+#define BASE57_LENGTH 22
+
+/* Each lowercase hex digit's value, by character, or -1. */
+static signed char HEX_DIGIT[128];
+static const char HEX[] = "0123456789abcdef";
+
+/* Where `str(uuid)` puts its dashes, and its length. */
+#define UUID_LENGTH 36
+#define UUID_DASH(k) ((k) == 8 || (k) == 13 || (k) == 18 || (k) == 23)
+
+/* The digit tables filled (`span_core_ready`). */
+static void id_tables_ready(void) {
+    memset(BASE57_DIGIT, -1, sizeof BASE57_DIGIT);
+    for (int k = 0; BASE57[k]; k++) BASE57_DIGIT[(unsigned char)BASE57[k]] = (signed char)k;
+    memset(HEX_DIGIT, -1, sizeof HEX_DIGIT);
+    for (int k = 0; HEX[k]; k++) HEX_DIGIT[(unsigned char)HEX[k]] = (signed char)k;
+}
+
+/* `n` lowercase hex digits (even) as their bytes into `out`, which has
+ * `room` for them: 1, or 0 if a character is not one. */
+static int hex_pack(const unsigned char *c, Py_ssize_t n, unsigned char *out, Py_ssize_t room) {
+    if (n / 2 > room) return 0;
+    for (Py_ssize_t k = 0; k < n / 2 && k < room; k++) {
+        int high = HEX_DIGIT[c[2 * k]], low = HEX_DIGIT[c[2 * k + 1]]; /* (ASCII: below 128) */
+        if (high < 0 || low < 0) return 0;
+        out[k] = (unsigned char)(high << 4 | low);
+    }
+    return 1;
+}
+
+static void hex_unpack(const unsigned char *in, Py_ssize_t bytes, Py_UCS1 *out) {
+    for (Py_ssize_t k = 0; k < bytes; k++) {
+        *out++ = (Py_UCS1)HEX[in[k] >> 4];
+        *out++ = (Py_UCS1)HEX[in[k] & 15];
+    }
+}
+
+#ifdef __SIZEOF_INT128__
+typedef unsigned __int128 u128;
+
+/* 22 base-57 digits as the number they spell, most significant digit
+ * first (as `shortuuid` writes a uuid): below 57**22, which is below
+ * 2**129, so as its low 128 bits (little-endian into `out`) and whether it
+ * is 2**128 or more (ID_BASE57_HIGH, else ID_BASE57); ID_HELD if a
+ * character is not a digit. (A prefix of the digits spells a number no
+ * larger than the whole: the whole passes 2**128 if and only if a step
+ * does.) */
+static int base57_pack(const unsigned char *c, unsigned char *out) {
+    u128 value = 0;
+    int high = 0;
+    for (int k = 0; k < BASE57_LENGTH; k++) {
+        int digit = BASE57_DIGIT[c[k]];
+        if (digit < 0) return ID_HELD;
+        high |= __builtin_mul_overflow(value, (u128)57, &value);
+        high |= __builtin_add_overflow(value, (u128)digit, &value);
+    }
+    for (int k = 0; k < ID_BYTES; k++, value >>= 8) out[k] = (unsigned char)value;
+    return high ? ID_BASE57_HIGH : ID_BASE57;
+}
+
+/* The number in `limbs` (most significant first) divided by `d` in place;
+ * the remainder. */
+static unsigned long long limbs_divide(unsigned long long *limbs, int n, unsigned long long d) {
+    u128 rest = 0;
+    for (int k = 0; k < n; k++) {
+        u128 part = rest << 64 | limbs[k];
+        limbs[k] = (unsigned long long)(part / d);
+        rest = part % d;
+    }
+    return (unsigned long long)rest;
+}
+
+static void base57_unpack(const unsigned char *in, int high, Py_UCS1 *out) {
+    const unsigned long long tenth = 362033331456891249ULL; /* 57**10 */
+    unsigned long long limbs[3] = {(unsigned long long)high, 0, 0}, parts[3];
+    for (int k = 0; k < 8; k++) {
+        limbs[1] |= (unsigned long long)in[8 + k] << (8 * k);
+        limbs[2] |= (unsigned long long)in[k] << (8 * k);
+    }
+    parts[2] = limbs_divide(limbs, 3, tenth);
+    parts[1] = limbs_divide(limbs, 3, tenth);
+    parts[0] = limbs[2]; /* (below 57**2: 22 digits in all) */
+    for (int k = BASE57_LENGTH - 1, part = 2; k >= 0; part--) {
+        unsigned long long p = parts[part];
+        for (int d = 0; d < (part ? 10 : 2); d++, k--, p /= 57) out[k] = (Py_UCS1)BASE57[p % 57];
+    }
+}
+#else
+static int base57_pack(const unsigned char *c, unsigned char *out) { return ID_HELD; } /* (held as the object) */
+static void base57_unpack(const unsigned char *in, int high, Py_UCS1 *out) {}
+#endif
+
+/* The form of 16 bytes `value` is held in, into `out` (its unused bytes
+ * 0, so two ids held alike compare as their bytes), or ID_HELD (not a str,
+ * or of no form: held as the object). Each form takes only the characters
+ * it writes back (lowercase hex, base 57 of a number below 2**128), so an
+ * id has one form and is read back exactly. */
+static int id_pack(PyObject *value, unsigned char out[ID_BYTES]) {
+    const unsigned char *c;
+    Py_ssize_t n;
+    int form;
+    if (!PyUnicode_CheckExact(value) || !PyUnicode_IS_COMPACT_ASCII(value)) return ID_HELD;
+    c = PyUnicode_1BYTE_DATA(value), n = PyUnicode_GET_LENGTH(value);
+    memset(out, 0, ID_BYTES);
+    if (n < ID_BYTES) {
+        out[0] = (unsigned char)n;
+        memcpy(out + 1, c, (size_t)n);
+        return ID_ASCII;
+    }
+    if (n == BASE57_LENGTH && (form = base57_pack(c, out)) != ID_HELD) return form;
+    if (n == UUID_LENGTH) {
+        unsigned char hex[32];
+        for (int k = 0, h = 0; k < UUID_LENGTH; k++) {
+            if (UUID_DASH(k) != (c[k] == '-')) return ID_HELD;
+            if (!UUID_DASH(k)) hex[h++] = c[k];
+        }
+        if (hex_pack(hex, 2 * ID_BYTES, out, ID_BYTES)) return ID_UUID;
+    }
+    if (n == 2 * ID_BYTES) {
+        if (hex_pack(c, 2 * ID_BYTES, out, ID_BYTES)) return ID_HEX32;
+    } else if (n % 2 == 0 && n < 2 * ID_BYTES) {
+        out[0] = (unsigned char)(n / 2);
+        if (hex_pack(c, n, out + 1, ID_BYTES - 1)) return ID_HEX;
+    }
+    memset(out, 0, ID_BYTES);
+    return ID_HELD;
+}
+
+/* A packed id's str (a new reference). */
+static PyObject *id_unpack(int form, const unsigned char *in) {
+    Py_ssize_t n = form == ID_ASCII ? in[0]
+                 : form == ID_BASE57 || form == ID_BASE57_HIGH ? BASE57_LENGTH
+                 : form == ID_HEX ? 2 * in[0]
+                 : form == ID_HEX32 ? 2 * ID_BYTES : UUID_LENGTH;
+    PyObject *id = PyUnicode_New(n, 127);
+    Py_UCS1 *out;
+    if (id == NULL) return NULL;
+    out = PyUnicode_1BYTE_DATA(id);
+    switch (form) {
+    case ID_ASCII:
+        memcpy(out, in + 1, (size_t)n);
+        break;
+    case ID_BASE57:
+    case ID_BASE57_HIGH:
+        base57_unpack(in, form == ID_BASE57_HIGH, out);
+        break;
+    case ID_HEX:
+        hex_unpack(in + 1, in[0], out);
+        break;
+    case ID_HEX32:
+        hex_unpack(in, ID_BYTES, out);
+        break;
+    default: /* ID_UUID */
+        for (int k = 0, at = 0, group = 0; group < 5; group++) {
+            static const int bytes[5] = {4, 2, 2, 2, 6};
+            hex_unpack(in + at, bytes[group], out + k);
+            at += bytes[group], k += 2 * bytes[group];
+            if (group < 4) out[k++] = '-';
+        }
+    }
+    return id;
+}
+
+/* An ID_BY_KEY span's id, "sample:{task}:{sample_id}:{epoch}" of its key,
+ * as the decoder spells a sample's (`new_sample`, `_fastindex.c`; a new
+ * reference, NULL with an error). */
+static PyObject *id_of_key(SpanCore *s) {
+    PyObject *parts[6] = {SAMPLE_ID_PREFIX, NULL, COLON_STR, NULL, COLON_STR, NULL}, *id = NULL;
+    int k;
+    for (k = 0; k < 3; k++) {
+        PyObject *item = key_item(s->attributes, k);
+        if (item == NULL) break;
+        parts[2 * k + 1] = PyObject_Str(item);
+        Py_DECREF(item);
+        if (parts[2 * k + 1] == NULL) break;
+    }
+    if (k == 3) id = concat(parts, 6);
+    for (k = 0; k < 3; k++) Py_XDECREF(parts[2 * k + 1]);
+    return id;
+}
+
+/* A KEYED span whose id is "sample:{task}:{sample_id}:{epoch}" of its key
+ * as it is (`new_sample` makes them so, `_fastindex.c`) reads it from
+ * the key from now on (ID_BY_KEY): ~20 characters, held in 16 bytes as
+ * no other form; the object let go of. */
+static void id_from_key(SpanCore *s) {
+    if (s->id_form == ID_HELD && (s->flags & KEYED)) {
+        Py_CLEAR(s->id.object);
+        memset(s->id.bytes, 0, ID_BYTES);
+        s->id_form = ID_BY_KEY;
+    }
+}
+
+/* An ID_BY_KEY span made to hold its id, before its key goes; 0, or -1
+ * with an error. */
+static int hold_id(SpanCore *s) {
+    if (s->id_form == ID_BY_KEY) {
+        PyObject *id = id_of_key(s);
+        if (id == NULL) return -1;
+        s->id.object = id;
+        s->id_form = ID_HELD;
+    }
+    return 0;
+}
+
 /* The span's id (a new reference; NULL with AttributeError if it has none). */
 static PyObject *span_id_get(PyObject *span, void *closure) {
     SpanCore *s = (SpanCore *)span;
-    if (s->flags & ID_INLINE) {
-        PyObject *id = PyUnicode_New(s->id.text[0], 127);
-        if (id != NULL) memcpy(PyUnicode_1BYTE_DATA(id), s->id.text + 1, s->id.text[0]);
-        return id;
-    }
+    if (s->id_form == ID_BY_KEY) return id_of_key(s);
+    if (s->id_form != ID_HELD) return id_unpack(s->id_form, s->id.bytes);
     if (s->id.object == NULL) {
         PyErr_SetString(PyExc_AttributeError, "id");
         return NULL;
@@ -1058,24 +1335,23 @@ static PyObject *span_id_get(PyObject *span, void *closure) {
     return Py_NewRef(s->id.object);
 }
 
-/* A new id: held inline if it is an ASCII str short enough, else as the
+/* A new id: held in the span if a form takes it (`id_pack`), else as the
  * object. An id cannot be deleted. */
 static int span_id_set(PyObject *span, PyObject *value, void *closure) {
     SpanCore *s = (SpanCore *)span;
     PyObject *old = ID_OBJECT(s);
+    unsigned char packed[ID_BYTES];
+    int form;
     if (value == NULL) {
         PyErr_SetString(PyExc_AttributeError, "a span's id cannot be deleted");
         return -1;
     }
-    if (PyUnicode_CheckExact(value) && PyUnicode_IS_COMPACT_ASCII(value) &&
-        PyUnicode_GET_LENGTH(value) <= ID_INLINE_MAX) {
-        s->id.text[0] = (unsigned char)PyUnicode_GET_LENGTH(value);
-        memcpy(s->id.text + 1, PyUnicode_1BYTE_DATA(value), s->id.text[0]);
-        s->flags |= ID_INLINE;
+    if ((form = id_pack(value, packed)) != ID_HELD) {
+        memcpy(s->id.bytes, packed, ID_BYTES);
     } else {
         s->id.object = Py_NewRef(value);
-        s->flags &= ~ID_INLINE;
     }
+    s->id_form = (unsigned char)form;
     Py_XDECREF(old);
     return 0;
 }
@@ -1136,10 +1412,14 @@ static int span_core_ready(void) {
     SAMPLE_LABEL = PyUnicode_FromString("sample ");
     EPOCH_LABEL = PyUnicode_FromString(" \xc2\xb7 epoch "); /* " · epoch " in UTF-8 */
     EMPTY_STR = PyUnicode_FromString("");
+    SAMPLE_ID_PREFIX = PyUnicode_FromString("sample:");
+    COLON_STR = PyUnicode_FromString(":");
+    id_tables_ready();
     KINDS.codes = PyDict_New();
     STATUSES.codes = PyDict_New();
     if (SIXTY_FOUR == NULL || TASK_NAME == NULL || SAMPLE_ID_NAME == NULL || EPOCH_NAME == NULL ||
-        SAMPLE_LABEL == NULL || EPOCH_LABEL == NULL || EMPTY_STR == NULL ||
+        SAMPLE_LABEL == NULL || EPOCH_LABEL == NULL || EMPTY_STR == NULL || SAMPLE_ID_PREFIX == NULL ||
+        COLON_STR == NULL ||
         EVENTS_NAME == NULL || KIND_NAME == NULL || STATUS_NAME == NULL || SYNTHETIC_NAME == NULL ||
         DETAIL_NAME == NULL || RUN_NAME == NULL || KINDS.codes == NULL ||
         STATUSES.codes == NULL)

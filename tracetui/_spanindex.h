@@ -128,11 +128,12 @@ static int span_key_matches(PyObject *span, PyObject *key, Py_hash_t hash) {
     int same;
     if (is_span_core(span)) {
         SpanCore *s = (SpanCore *)span;
-        if (s->flags & ID_INLINE) {
+        if (s->id_form != ID_HELD && s->id_form != ID_BY_KEY) {
+            /* (a str that is the id packs as it is held: `id_pack`) */
+            unsigned char packed[ID_BYTES];
             if (PyUnicode_CheckExact(key))
-                return PyUnicode_IS_COMPACT_ASCII(key) && PyUnicode_GET_LENGTH(key) == s->id.text[0] &&
-                       memcmp(PyUnicode_1BYTE_DATA(key), s->id.text + 1, s->id.text[0]) == 0;
-        } else if ((id = s->id.object) != NULL) {
+                return id_pack(key, packed) == s->id_form && memcmp(packed, s->id.bytes, ID_BYTES) == 0;
+        } else if (s->id_form == ID_HELD && (id = s->id.object) != NULL) {
             if (id == key) return 1;
             if (PyUnicode_CheckExact(id) && PyUnicode_CheckExact(key)) {
                 Py_hash_t held = ((PyASCIIObject *)id)->hash; /* -1: not hashed yet */
