@@ -1071,3 +1071,22 @@ def test_a_cell_of_bad_utf8_deep_in_a_big_table_is_read_with_replacement_charact
     assert store.runs["trace-17"].spans["17-call-120"].name == "ad\ufffd\ufffd\ufffd"
     assert sum(len(run.spans) for run in store.runs.values()) == 5000
     assert source._conn.text_factory is not str  # the lenient one, for what else reads it
+
+
+def test_the_app_imports_sqlite_only_once_a_database_is_opened(tmp_path):
+    """`sqlite3` (~1 MB of the app's memory) is imported once a database is
+    opened, not by the app itself; a log's source is not a database's, a
+    database's is (`is_database`, asked without importing it)."""
+    import subprocess
+    import sys
+
+    from tracetui.sources.base import is_database
+    from tracetui.sources.discover import open_sources
+
+    probe = "import sys, tracetui.app.app; print(sorted(m for m in sys.modules if 'sqlite' in m))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    samples = os.path.join(os.path.dirname(__file__), "..", "sample_traces")
+    log, = open_sources([os.path.join(samples, "inspect", "hung.log")], Store())[0]
+    db, = open_sources([os.path.join(samples, "sqlite", "spans.db")], Store())[0]
+    assert not is_database(log) and is_database(db)

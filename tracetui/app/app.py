@@ -54,11 +54,10 @@ from tracetui.model import BUCKETS, Anomalies, AnomalyRow, Run, Span
 from tracetui.memory import give_back_free_memory
 from tracetui.prescan import Prescan, last_record_time, worth_prescanning
 from tracetui.query import parse
-from tracetui.sources.base import Source, SourceError
+from tracetui.sources.base import Source, SourceError, is_database
 from tracetui.sources.discover import AwaitingRecord, is_our_export, open_file
 from tracetui.sources.files import is_gzip, size_of
 from tracetui.sources.lines import LineSource
-from tracetui.sources.sqlite import SQLiteSource
 from tracetui.skipped import where_skipped
 from tracetui.sources.wakeup import FileWakeup
 from tracetui.store import Store
@@ -567,7 +566,7 @@ class TraceApp(KeysInOrder):
         for source in list(self.sources):
             if time.monotonic() > deadline:
                 break
-            sliced_db = isinstance(source, SQLiteSource) and source.reads_in_slices
+            sliced_db = is_database(source) and source.reads_in_slices
             if not (isinstance(source, LineSource) or sliced_db) or source in self._held:
                 continue
             path = source.path
@@ -812,7 +811,7 @@ class TraceApp(KeysInOrder):
                     behind |= source.behind
                     if source.path != path:
                         moved.append(path)
-                elif isinstance(source, SQLiteSource):
+                elif is_database(source):
                     changed |= source.poll(max_rows=DB_SLICE_ROWS, freeze=freeze)
                     behind |= source.behind
                     show_now |= source.show_now

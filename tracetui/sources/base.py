@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import time
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -178,3 +179,12 @@ class DecodedSource(Source):
         if said:
             self.notes.extend(said)
             said.clear()
+
+
+def is_database(source: Source) -> bool:
+    """Whether `source` reads a SQLite database (`sources.sqlite.SQLiteSource`),
+    asked without importing that module: it, and `sqlite3` with it (~1 MB
+    of the process's memory), is imported only once a database is opened,
+    and no source can be one before."""
+    module = sys.modules.get("tracetui.sources.sqlite")
+    return module is not None and isinstance(source, module.SQLiteSource)
