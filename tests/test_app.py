@@ -4507,8 +4507,8 @@ async def test_a_big_tree_growing_in_small_batches_is_laid_out_after_a_pause(liv
     passes = []
     original = span_tree.SpanTree._relayout_in_background
     monkeypatch.setattr(span_tree.SpanTree, "_relayout_in_background",
-                        lambda self, run, version: (passes.append(time.monotonic()),
-                                                    original(self, run, version)))
+                        lambda self, handoff, version: (passes.append(time.monotonic()),
+                                                        original(self, handoff, version)))
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
         tree = app.tree

@@ -36,6 +36,7 @@ from textual.worker import get_current_worker
 from tracetui.app.anomaly_panel import AnomalyPanel
 from tracetui.app.detail import IN_DUMP, DetailPane, _json, _t
 from tracetui.app.filter_input import FilterInput
+from tracetui.app.handoff import Handoff
 from tracetui.app.key_bar import KeyBar
 from tracetui.app.key_order import KeysInOrder
 from tracetui.app.let_go import LetGoExecutor
@@ -1911,7 +1912,7 @@ class TraceApp(KeysInOrder):
         self._exporting[path] = len(spans)
         self._export_said = None
         self.update_status()
-        self._export_in_background(run, spans, path, as_of(run, self.now()), os.path.exists(path),
+        self._export_in_background(Handoff(run, spans), path, as_of(run, self.now()), os.path.exists(path),
                                    self._export_so_far(run))
 
     def _export_so_far(self, run: Run) -> str:
@@ -1925,10 +1926,14 @@ class TraceApp(KeysInOrder):
 
     # A `description`, or Textual would repr the million spans passed (`SpanTree._filter_in_background`).
     @work(thread=True, group="export", description="export a run")
-    def _export_in_background(self, run: Run, spans: list[Span], path: str, now: float,
+    def _export_in_background(self, handoff: Handoff, path: str, now: float,
                               replacing: bool = False, so_far: str = "") -> None:
         """Write the export off the UI thread (a million spans take seconds),
-        from a snapshot of the run's spans, so the reader keeps reading."""
+        from a snapshot of the run's spans, so the reader keeps reading (the
+        run and the snapshot handed: `Handoff`, not kept with the worker)."""
+        run: Run
+        spans: list[Span]
+        run, spans = handoff.take()
         try:
             count = write_perfetto([run], path, now, [spans])
         except OSError as exc:

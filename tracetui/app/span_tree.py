@@ -30,6 +30,7 @@ from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from tracetui.analysis import shown_duration
+from tracetui.app.handoff import Handoff
 from tracetui.app.line_list import LineList, fit
 from tracetui.app.style import STATUS_STYLE, plain
 from tracetui.breathe import Breather
@@ -1189,9 +1190,10 @@ class SpanTree(LineList):
                     and len(self.run.spans) >= last[3]:
                 # A keystroke that narrows the words: only what matched
                 # before, and what came since, can match now.
-                self._filter_worker = self._filter_in_background(self.run, self._query, last[2], last[3], go=go)
+                self._filter_worker = self._filter_in_background(Handoff(self.run, last[2]), self._query, last[3],
+                                                                 go=go)
             else:
-                self._filter_worker = self._filter_in_background(self.run, self._query, go=go)
+                self._filter_worker = self._filter_in_background(Handoff(self.run, None), self._query, go=go)
             self.border_title = self._title()
         else:
             self._relayout_soon(live)
@@ -1285,10 +1287,14 @@ class SpanTree(LineList):
         if live and wait > 0:
             self.set_timer(wait, self._relayout_again)
             return
-        self._relayout_in_background(self.run, self._layout_version)
+        self._relayout_in_background(Handoff(self.run), self._layout_version)
 
     @work(thread=True, group="span-relayout", description="lay out the tree")
-    def _relayout_in_background(self, run: Run, version: int) -> None:
+    def _relayout_in_background(self, handoff: Handoff, version: int) -> None:
+        """Lay the run handed (`Handoff`: not kept with the finished
+        worker) out in rows, off the UI thread, and show them."""
+        run: Run
+        run, = handoff.take()
         started = time.monotonic()
         rows = Rows()
         self._flatten(list(run.roots), 0, rows, yield_gil=True, run=run)
@@ -1522,11 +1528,16 @@ class SpanTree(LineList):
     # into the worker's, on the UI thread: the spans a refining keystroke
     # passes took 150 ms, and each typed letter showed that late (QA).
     @work(thread=True, exclusive=True, group="span-filter", description="filter the tree")
-    def _filter_in_background(self, run: Run, query: Query, candidates: list[Span] | None = None,
-                              since: int = 0, go: threading.Event | None = None) -> None:
-        """Match `query` over the run's spans, or over `candidates` and the
-        spans added after the first `since`, once `go` is set (the
-        keystroke's frame drawn) or SUBTREE_FRAME_WAIT has passed."""
+    def _filter_in_background(self, handoff: Handoff, query: Query, since: int = 0,
+                              go: threading.Event | None = None) -> None:
+        """Match `query` over the spans of the run handed (`Handoff`: the
+        run and `candidates`, not kept with the finished worker), or over
+        `candidates` and the spans added after the first `since`, once `go`
+        is set (the keystroke's frame drawn) or SUBTREE_FRAME_WAIT has
+        passed."""
+        run: Run
+        candidates: list[Span] | None
+        run, candidates = handoff.take()
         worker = get_current_worker()
         if go is not None:
             go.wait(SUBTREE_FRAME_WAIT)
