@@ -311,9 +311,10 @@ def test_a_span_keeps_its_kind_and_status_in_bytes():
     holds neither as a pointer, and reads them back as the very objects.
     Its id, 22 characters, is held in the span itself, its parent where
     its run would be, its events (none) where its detail is, and it is not
-    the cyclic GC's (no header): 112 bytes (160 held kind and status as
-    pointers, 71 more its id, 144 held its run, parent and events apart,
-    and 128 had the GC's header)."""
+    the cyclic GC's (no header): 104 bytes, in a slot of exactly that
+    (160 held kind and status as pointers, 71 more its id, 144 held its
+    run, parent and events apart, 128 had the GC's header, and 112 held
+    its id's 22 characters as they are, in 24 bytes)."""
     if SpanCore is None:
         pytest.skip("the C accelerator is not built: plain slots hold them")
     from tracetui.model import OK, RUNNING
