@@ -55,6 +55,16 @@ def read_then_replace(path: str) -> int:
     return spans
 
 
+def growth_per_round(path: str) -> float:
+    """Bytes traced memory grew by, a round, over ROUNDS rounds."""
+    gc.collect()
+    before = tracemalloc.get_traced_memory()[0]
+    for _ in range(ROUNDS):
+        read_then_replace(path)
+    gc.collect()
+    return (tracemalloc.get_traced_memory()[0] - before) / ROUNDS
+
+
 @pytest.mark.parametrize("name", SOURCES)
 def test_a_source_read_again_and_again_keeps_none_of_its_old_spans(name):
     path = os.path.join(SAMPLES, name)
@@ -62,12 +72,11 @@ def test_a_source_read_again_and_again_keeps_none_of_its_old_spans(name):
     try:
         for _ in range(ROUNDS):
             spans = read_then_replace(path)
-        gc.collect()
-        before = tracemalloc.get_traced_memory()[0]
-        for _ in range(ROUNDS):
-            read_then_replace(path)
-        gc.collect()
-        grown = (tracemalloc.get_traced_memory()[0] - before) / ROUNDS
+        # The lesser of two stretches: spans kept grow both alike, while a
+        # table of the process that grows once in a while (a dict resized,
+        # an 18 KiB block once after other tests filled it, seen here) is
+        # in one of them at most.
+        grown = min(growth_per_round(path), growth_per_round(path))
     finally:
         tracemalloc.stop()
     # Spans kept would grow it by 700 bytes and more each (a span is 112
