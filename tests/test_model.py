@@ -696,6 +696,18 @@ def test_spans_take_slots_of_their_own_size_and_give_them_back():
         spans = [Span(f"s{k}", run) for k in range(10_000)]
         del spans
     assert SpanCore._slab() == (live, blocks)
+    # `tracemalloc` sees each span's slot as it sees pymalloc's blocks.
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        spans = [Span(f"s{k}", run) for k in range(10_000)]
+        made = tracemalloc.get_traced_memory()[0] - before
+        del spans
+        left = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert 10_000 * 104 <= made < 10_000 * (104 + 16) and left < 1000
 
 
 def _twin_log_class():

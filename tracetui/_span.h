@@ -1023,7 +1023,9 @@ static PyObject *span_alloc(PyTypeObject *type, Py_ssize_t nitems) {
         memcpy(&slab_freed, slot, sizeof slab_freed);
     } else {
         if ((size_t)(slab_end - slab_next) < size) {
-            char *block = PyMem_RawMalloc(SLAB_BYTES);
+            /* (malloc, not PyMem_RawMalloc: `tracemalloc` is told of each
+             * span, not of the block, whose address is its first span's) */
+            char *block = malloc(SLAB_BYTES);
             if (block == NULL) return PyErr_NoMemory();
             slab_next = block, slab_end = block + SLAB_BYTES, slab_blocks++;
         }
