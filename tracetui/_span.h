@@ -1142,7 +1142,7 @@ static void id_tables_ready(void) {
  * `room` for them: 1, or 0 if a character is not one. */
 static int hex_pack(const unsigned char *c, Py_ssize_t n, unsigned char *out, Py_ssize_t room) {
     if (n / 2 > room) return 0;
-    for (Py_ssize_t k = 0; k < n / 2 && k < room; k++) {
+    for (Py_ssize_t k = 0; k < n / 2 && k < room; k++) { /* (`k < room` again: for gcc's bounds warning) */
         int high = HEX_DIGIT[c[2 * k]], low = HEX_DIGIT[c[2 * k + 1]]; /* (ASCII: below 128) */
         if (high < 0 || low < 0) return 0;
         out[k] = (unsigned char)(high << 4 | low);
@@ -1214,9 +1214,10 @@ static void base57_unpack(const unsigned char *in, int high, Py_UCS1 *out) {}
 
 /* The form of 16 bytes `value` is held in, into `out` (its unused bytes
  * 0, so two ids held alike compare as their bytes), or ID_HELD (not a str,
- * or of no form: held as the object). Each form takes only the characters
- * it writes back (lowercase hex, base 57 of a number below 2**128), so an
- * id has one form and is read back exactly. */
+ * or of no form: held as the object). Each form takes only what it writes
+ * back the same (hex in lowercase; base 57 of any 22 digits, each a number
+ * of its own), and the forms are tried in one order, so an id has one form
+ * and is read back exactly. */
 static int id_pack(PyObject *value, unsigned char out[ID_BYTES]) {
     const unsigned char *c;
     Py_ssize_t n;
