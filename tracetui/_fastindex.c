@@ -72,7 +72,7 @@ static PyObject *LOG_COLUMNS;     /* model.LogColumns */
 static PyObject *SAMPLE_PREFIX, *TASK_PREFIX;
 static PyObject *SAMPLE_ERROR;    /* inspect.SAMPLE_ERROR: a sample's failure, Python's to tell */
 static PyObject *NO_TASK; /* model.task_name(None) */
-static PyObject *ONE, *COLON, *SAMPLE_KIND; /* (and `_span.h`'s EMPTY_STR) */
+static PyObject *ONE, *SAMPLE_KIND; /* (and `_span.h`'s EMPTY_STR, COLON_STR) */
 static PyObject *EMPTY_TUPLE, *OFFSET_SHIFT, *CANCELS_SINCE, *SAMPLE_FOR, *ADD, *COLUMNS, *TRACE;
 static double PLAUSIBLE_TIME;
 /* Read from the context at each call, as Python reads the module's globals
@@ -629,13 +629,10 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
         (made_ok = item_of_type(counts, OK, &PyLong_Type)) == NULL ||
         (children = SLOT(task_node, SPAN.children)) == NULL || !children_kept(children))
         goto done; /* Python's (an error, if any, is Python's to raise there) */
-    /* f"sample:{task_name(task)}:{sample_id}:{epoch}" (PyUnicode_FromFormat
-     * took 2.7k instructions a string, a join ~600); its name is read from
-     * its key (`name_from_key`) */
-    {
-        PyObject *id_parts[7] = {SAMPLE_KIND, COLON, name, COLON, id_text, COLON, epoch_text};
-        if ((id = concat(id_parts, 7)) == NULL) goto failed;
-    }
+    /* f"sample:{task_name(task)}:{sample_id}:{epoch}" (`sample_id_of`:
+     * PyUnicode_FromFormat took 2.7k instructions a string, a join ~600);
+     * its name is read from its key (`name_from_key`) */
+    if ((id = sample_id_of(name, id_text, epoch_text)) == NULL) goto failed;
     if ((count = PyNumber_Add(made_ok, ONE)) == NULL ||
         (synthetic = get_slot(run, RUN.synthetic_spans)) == NULL || (synthetic = PyNumber_Add(synthetic, ONE)) == NULL)
         goto failed;
@@ -2237,7 +2234,6 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     EMPTY_TUPLE = PyTuple_New(0);
     ONE = PyLong_FromLong(1);
     SAMPLE_KIND = PyUnicode_InternFromString("sample");
-    COLON = PyUnicode_FromString(":");
     CANCELS_SINCE = PyUnicode_InternFromString("_cancels_since");
     SAMPLE_FOR = PyUnicode_InternFromString("_sample_for");
     ADD = PyUnicode_InternFromString("add");
@@ -2246,7 +2242,6 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     SAMPLE_PREFIX = PyUnicode_FromString(SAMPLE_LINE_START);
     TASK_PREFIX = PyUnicode_FromString(TASK_LINE_START);
     if (span_core_ready() < 0 || span_index_ready() < 0 || ONE == NULL || SAMPLE_KIND == NULL ||
-        COLON == NULL ||
         EMPTY_TUPLE == NULL || CANCELS_SINCE == NULL || SAMPLE_FOR == NULL || ADD == NULL ||
         COLUMNS == NULL || TRACE == NULL || SAMPLE_PREFIX == NULL || TASK_PREFIX == NULL)
         return NULL;

@@ -187,7 +187,7 @@ static PyObject *SIXTY_FOUR; /* 64, to shift an origin by */
 /* A sample's name's words, "sample " and " · epoch " (`name_of_key`), and
  * "" (a format spec, a join's separator; `_fastindex.c` reads it too). */
 static PyObject *SAMPLE_LABEL, *EPOCH_LABEL, *EMPTY_STR;
-/* A sample's id's words, "sample:" and ":" (`id_of_key`). */
+/* A sample's id's words, "sample:" and ":" (`sample_id_of`). */
 static PyObject *SAMPLE_ID_PREFIX, *COLON_STR;
 
 static PyTypeObject SpanCoreType;
@@ -1126,9 +1126,10 @@ static signed char BASE57_DIGIT[128];
 static signed char HEX_DIGIT[128];
 static const char HEX[] = "0123456789abcdef";
 
-/* Where `str(uuid)` puts its dashes, and its length. */
+/* Where `str(uuid)` puts its dashes, its length, and its groups' bytes. */
 #define UUID_LENGTH 36
 #define UUID_DASH(k) ((k) == 8 || (k) == 13 || (k) == 18 || (k) == 23)
+static const int UUID_GROUP_BYTES[5] = {4, 2, 2, 2, 6};
 
 /* The digit tables filled (`span_core_ready`). */
 static void id_tables_ready(void) {
@@ -1273,39 +1274,46 @@ static PyObject *id_unpack(int form, const unsigned char *in) {
     case ID_HEX32:
         hex_unpack(in, ID_BYTES, out);
         break;
-    default: /* ID_UUID */
+    default: /* ID_UUID: its five groups' bytes, dashes between */
         for (int k = 0, at = 0, group = 0; group < 5; group++) {
-            static const int bytes[5] = {4, 2, 2, 2, 6};
-            hex_unpack(in + at, bytes[group], out + k);
-            at += bytes[group], k += 2 * bytes[group];
+            hex_unpack(in + at, UUID_GROUP_BYTES[group], out + k);
+            at += UUID_GROUP_BYTES[group], k += 2 * UUID_GROUP_BYTES[group];
             if (group < 4) out[k++] = '-';
         }
     }
     return id;
 }
 
-/* An ID_BY_KEY span's id, "sample:{task}:{sample_id}:{epoch}" of its key,
- * as the decoder spells a sample's (`new_sample`, `_fastindex.c`; a new
- * reference, NULL with an error). */
+/* A sample's id, "sample:{task}:{sample_id}:{epoch}", of the three as
+ * str (a new reference; NULL with an error): the one spelling of it, as
+ * the decoder names a sample (`new_sample`, `_fastindex.c`) and as an
+ * ID_BY_KEY span reads it back (`id_of_key`). */
+static PyObject *sample_id_of(PyObject *task, PyObject *sample_id, PyObject *epoch) {
+    PyObject *parts[6] = {SAMPLE_ID_PREFIX, task, COLON_STR, sample_id, COLON_STR, epoch};
+    return concat(parts, 6);
+}
+
+/* An ID_BY_KEY span's id, of its key's three parts as str() spells them
+ * (a new reference, NULL with an error). */
 static PyObject *id_of_key(SpanCore *s) {
-    PyObject *parts[6] = {SAMPLE_ID_PREFIX, NULL, COLON_STR, NULL, COLON_STR, NULL}, *id = NULL;
+    PyObject *parts[3] = {NULL, NULL, NULL}, *id = NULL;
     int k;
     for (k = 0; k < 3; k++) {
         PyObject *item = key_item(s->attributes, k);
         if (item == NULL) break;
-        parts[2 * k + 1] = PyObject_Str(item);
+        parts[k] = PyObject_Str(item);
         Py_DECREF(item);
-        if (parts[2 * k + 1] == NULL) break;
+        if (parts[k] == NULL) break;
     }
-    if (k == 3) id = concat(parts, 6);
-    for (k = 0; k < 3; k++) Py_XDECREF(parts[2 * k + 1]);
+    if (k == 3) id = sample_id_of(parts[0], parts[1], parts[2]);
+    for (k = 0; k < 3; k++) Py_XDECREF(parts[k]);
     return id;
 }
 
-/* A KEYED span whose id is "sample:{task}:{sample_id}:{epoch}" of its key
- * as it is (`new_sample` makes them so, `_fastindex.c`) reads it from
- * the key from now on (ID_BY_KEY): ~20 characters, held in 16 bytes as
- * no other form; the object let go of. */
+/* A KEYED span whose id is `sample_id_of` its key as it is (`new_sample`
+ * makes them so, `_fastindex.c`) reads it from the key from now on
+ * (ID_BY_KEY): ~20 characters no other form of 16 bytes takes, held in
+ * none; the object let go of. */
 static void id_from_key(SpanCore *s) {
     if (s->id_form == ID_HELD && (s->flags & KEYED)) {
         Py_CLEAR(s->id.object);
