@@ -9,7 +9,7 @@ Python does their work, slower."""
 from setuptools import Extension, setup
 
 setup(ext_modules=[
-    Extension(f"tracetui.{name}", [f"tracetui/{name}.c"], depends=["tracetui/_jsonscan.h", "tracetui/_span.h", "tracetui/_column.h", "tracetui/_sample.h", "tracetui/_spanindex.h", "tracetui/_eventlog.h", "tracetui/_tablerows.h", "tracetui/_tablefetch.h"], optional=True,
+    Extension(f"tracetui.{name}", [f"tracetui/{name}.c"], depends=["tracetui/_jsonscan.h", "tracetui/_span.h", "tracetui/_column.h", "tracetui/_sample.h", "tracetui/_spanindex.h", "tracetui/_eventlog.h", "tracetui/_tablerows.h", "tracetui/_tablefetch.h", "tracetui/_attrtext.h"], optional=True,
               extra_compile_args=["-O3"])
     for name in ("_fastfold", "_fastindex", "_listops")
 ])

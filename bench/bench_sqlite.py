@@ -2,10 +2,11 @@
 
 Usage (from the repository root, with the venv tracetui is installed in):
 
-    python bench/bench_sqlite.py [--rows 1000000] [--runs 3] [--db PATH] [--keep]
+    python bench/bench_sqlite.py [--rows 1000000] [--runs 3] [--db PATH] [--keep] [--attributes]
 
 Creates (in a temp dir unless --db names an existing file) a table
-`spans(span_id, parent_id, trace_id, name, start_time, end_time, status)`:
+`spans(span_id, parent_id, trace_id, name, start_time, end_time, status)`
+(and `attributes`, a small JSON object a row, with `--attributes`):
 traces of 1,000 spans (a root, 40 steps under it, the rest as LLM/tool calls
 under the steps), epoch-second REAL times, about 1% `error`, and the last
 trace's last 20 spans still open (`end_time` NULL). Times the installed
@@ -59,11 +60,49 @@ print(json.dumps({"open_s": t_open, "load_s": elapsed, "runs": len(store.runs), 
 """
 
 
-def make_db(path: str, rows: int, seed: int = 0) -> None:
+#: What `--attributes` gives each kind of span: a small JSON object a row,
+#: as an agent pipeline's tracer writes (a model and its token counts on
+#: an LLM call, a tool's arguments, a retriever's index), numbers drawn
+#: per row, names from a few.
+MODELS = ("gpt-4o-mini", "claude-3-5-haiku", "llama-3.1-8b-instruct")
+
+
+def row_attributes(rng: random.Random, name: str, i: int, status: str) -> dict:
+    """The attributes object of one row of `--attributes`' table."""
+    if name == "pipeline":
+        attributes = {"pipeline": "rag-eval", "version": "1.4.2", "dataset": "dev"}
+    elif name.startswith("step_"):
+        attributes = {"step": i, "retries": rng.randrange(3)}
+    elif name == "llm.call":
+        attributes = {"model": rng.choice(MODELS), "input_tokens": rng.randrange(200, 4000),
+                      "output_tokens": rng.randrange(10, 800), "temperature": 0.2}
+    elif name == "tool.search":
+        attributes = {"tool": "search", "query_chars": rng.randrange(10, 200), "results": rng.randrange(20)}
+    elif name == "tool.exec":
+        attributes = {"tool": "exec", "command": rng.choice(("pytest -q", "ls", "python main.py")),
+                      "exit_code": 0}
+    else:
+        attributes = {"index": "docs-v3", "k": 8, "hits": rng.randrange(9)}
+    if status == "error":
+        attributes["error.type"] = "TimeoutError"
+    return attributes
+
+
+def make_db(path: str, rows: int, seed: int = 0, attributes: bool = False) -> None:
     rng = random.Random(seed)
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE spans (span_id TEXT PRIMARY KEY, parent_id TEXT, trace_id TEXT, name TEXT, "
-                 "start_time REAL, end_time REAL, status TEXT)")
+                 "start_time REAL, end_time REAL, status TEXT" + (", attributes TEXT)" if attributes else ")"))
+    insert = "INSERT INTO spans VALUES (?,?,?,?,?,?,?" + (",?)" if attributes else ")")
+
+    # (their own draws: the table's other cells are the same with or without them)
+    drawn = random.Random(seed + 1)
+
+    def row(i: int, *cells):
+        if not attributes:
+            return cells
+        name, status = cells[3], cells[6]
+        return cells + (json.dumps(row_attributes(drawn, name, i, status), separators=(",", ":")),)
     t = 1_795_412_244.0
     batch = []
     n = 0
@@ -74,7 +113,7 @@ def make_db(path: str, rows: int, seed: int = 0) -> None:
         count = min(SPANS_PER_TRACE, rows - n)
         last_trace = n + count >= rows
         start = t + trace * 30
-        batch.append((root, None, trace_id, "pipeline", start, start + 29, "ok"))
+        batch.append(row(0, root, None, trace_id, "pipeline", start, start + 29, "ok"))
         steps = []
         for i in range(1, count):
             sid = f"{trace:08x}{i:08x}"
@@ -88,15 +127,15 @@ def make_db(path: str, rows: int, seed: int = 0) -> None:
             status = "error" if rng.random() < 0.01 else "ok"
             if last_trace and i >= count - OPEN_AT_END:
                 end, status = None, "running"
-            batch.append((sid, parent, trace_id, name, s0, end, status))
+            batch.append(row(i, sid, parent, trace_id, name, s0, end, status))
         if last_trace:
-            batch[-count] = (root, None, trace_id, "pipeline", start, None, "running")
+            batch[-count] = row(0, root, None, trace_id, "pipeline", start, None, "running")
         n += count
         trace += 1
         if len(batch) >= 50_000:
-            conn.executemany("INSERT INTO spans VALUES (?,?,?,?,?,?,?)", batch)
+            conn.executemany(insert, batch)
             batch.clear()
-    conn.executemany("INSERT INTO spans VALUES (?,?,?,?,?,?,?)", batch)
+    conn.executemany(insert, batch)
     conn.commit()
     conn.close()
 
@@ -107,6 +146,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--db", help="use (or create) this database file")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
+    ap.add_argument("--attributes", action="store_true",
+                    help="give the table an attributes column, a small JSON object a row (`row_attributes`)")
     ap.add_argument("--tracetui", help="the tracetui command (default: the installed one)")
     ap.add_argument("--out", help="JSON results file")
     args = ap.parse_args()
@@ -115,7 +156,7 @@ def main() -> int:
     db = args.db or os.path.join(tmp, "spans.db")
     if not os.path.exists(db):
         t0 = time.perf_counter()
-        make_db(db, args.rows)
+        make_db(db, args.rows, attributes=args.attributes)
         print(f"created {db}: {args.rows:,} rows in {time.perf_counter() - t0:.1f} s "
               f"({os.path.getsize(db) / 1e6:.0f} MB)", file=sys.stderr)
     before = os.stat(db)

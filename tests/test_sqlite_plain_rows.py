@@ -9,6 +9,8 @@ every kind of cell C must leave to Python.
 
 from __future__ import annotations
 
+import gc
+import json
 import math
 import sqlite3
 
@@ -18,7 +20,7 @@ from hypothesis import strategies as st
 
 import tracetui.formats.inspect as inspect_format
 from tracetui.sources.sqlite import open_sqlite
-from tracetui.store import Store
+from tracetui.store import Store, release
 
 #: C's, as imported (each read below sets the one decoders take).
 PLAIN_ROWS = inspect_format.FAST_TABLE_ROWS
@@ -52,6 +54,16 @@ ODD = {
 }
 
 
+#: JSON objects of any shape, which a row's attributes cell may hold as
+#: text (`_attrtext.h`): held as their text or as the dict, read the same.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**63, 2**64 - 1) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40) | st.sampled_from(["gpt-4.1-mini", "x" * 300, "é\u2028\x00\"\\"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12)
+json_objects = st.dictionaries(st.text(max_size=12), json_values, max_size=8)
+
+
 @st.composite
 def rows(draw) -> list[tuple]:
     """A table: rows of spans plain to C but, one row in two, for one odd
@@ -71,8 +83,10 @@ def rows(draw) -> list[tuple]:
             "kind": draw(st.sampled_from(["llm", "chain"])),
             "duration": draw(st.one_of(st.just(None), st.sampled_from([0, 1, 1500, -3, 2**53]),
                                        st.floats(-10, 5000, allow_nan=False))),
-            "attributes": draw(st.sampled_from([None, '{}', '{"model": "m", "tokens": 3}', '{"n": {"x": [1, null]}}',
-                                                '{"k": NaN}', '{"model": "m"}'])),
+            "attributes": draw(st.one_of(
+                st.sampled_from([None, '{}', '{"model": "m", "tokens": 3}', '{"n": {"x": [1, null]}}',
+                                 '{"k": NaN}', '{"model": "m"}']),
+                json_objects.map(lambda obj: json.dumps(obj, ensure_ascii=draw(st.booleans()))))),
         }
         odd = draw(st.sampled_from([None] * len(ODD) + list(ODD)))
         if odd is not None:
@@ -150,7 +164,9 @@ def test_c_reads_any_table_as_python_does(tmp_path_factory, monkeypatch, table, 
 def test_repeated_attribute_values_are_held_once(tmp_path, monkeypatch, plain):
     """A value repeated in every row's attributes (a model's name) is one
     str for all the spans, however each row's JSON made it; one longer
-    than 255 characters, or nested, is each row's own."""
+    than 255 characters, or nested, is each row's own. (As dicts: C holds
+    these rows' attributes as their texts otherwise, below.)"""
+    monkeypatch.setattr(inspect_format, "ATTRIBUTE_TEXTS", None)
     path = str(tmp_path / "spans.db")
     attributes = '{"model": "gpt-4.1-mini", "tokens": 3, "long": "%s", "n": {"deep": "gpt-4.1-mini"}}' % ("x" * 300)
     _write(path, [(f"s{k}", None, "t1", "llm", 1.0 + k, 2.0 + k, "ok", "llm", None, attributes) for k in range(50)],
@@ -188,3 +204,110 @@ def test_c_makes_the_plain_rows_spans(tmp_path, monkeypatch):
     assert c_read == _read(path, None, monkeypatch, None)
     spans = c_read[0]["t1"][0]
     assert spans[-1][5] == "None"  # a negative duration is held as None, as Python holds it
+
+
+# -- attributes held as their JSON text (`_attrtext.h`) ------------------------------
+
+TEXTS = inspect_format.ATTRIBUTE_TEXTS
+
+
+def _text_readers() -> int:
+    """Texts held by spans, and stores' owners, in the whole process."""
+    gc.collect()
+    return TEXTS._stores()[2]
+
+
+def test_attributes_are_held_as_their_text_where_that_takes_less(tmp_path, monkeypatch):
+    """A row's small attributes object is held as its JSON text and read as
+    a new, equal dict each time; a row whose values are long strings held
+    once for the table keeps its dict, as does a text past 65,535 bytes.
+    The texts go with the spans that hold them."""
+    monkeypatch.setattr(inspect_format, "FAST_TABLE_ROWS", PLAIN_ROWS)
+    before = _text_readers()
+    shared = ["model-%d-" % k + "m" * 200 for k in range(3)]  # held once for the table
+    small = '{"model": "gpt-4.1-mini", "tokens": 812, "t": 0.2, "tag": "\u00e9\u2028"}'
+    table = [("root", None, "t1", "agent", T0, T0 + 10, "ok", "chain", None, None)]
+    table += [(f"s{k}", "root", "t1", "llm", T0 + k, T0 + k + 1, "ok", "llm", None,
+               small if k % 3 == 0 else json.dumps(dict(zip("abc", shared))) if k % 3 == 1 else
+               json.dumps({"prompt": "p" * 70_000, "k": k})) for k in range(1, 31)]
+    path = str(tmp_path / "spans.db")
+    _write(path, table, kind=True, duration=None, attributes=True)
+    store = Store()
+    source = open_sqlite(path, store)
+    source.poll()
+    spans = {s.id: s for s in store.runs["t1"].spans.values()}
+    as_text = [s for s in spans.values() if s.attributes is not None and s.attributes is not s.attributes]
+    # (the first row of a batch is Python's, which holds a dict)
+    assert {s.id for s in as_text} == {f"s{k}" for k in range(1, 31) if k % 3 == 0}
+    for k in range(1, 31):
+        assert spans[f"s{k}"].attributes == json.loads(table[k][-1])
+    assert spans["s3"].attributes["tag"] == "\u00e9\u2028"
+    assert _text_readers() == before + len(as_text) + 1  # and the decoder's store, held by it
+    # A span given attributes anew lets its text go.
+    spans["s3"].attributes = {"replaced": True}
+    assert spans["s3"].attributes == {"replaced": True} and _text_readers() == before + len(as_text)
+    # Released and dropped, the spans let their texts go, and the store goes.
+    release(store.runs["t1"])
+    del spans, as_text, source, store
+    assert _text_readers() == before
+
+
+def test_attributes_held_as_text_read_back_as_parsed(tmp_path):
+    """Any JSON object's text, held, reads back equal to what orjson made
+    of it: numbers, escapes, non-ASCII, nesting."""
+    import orjson
+
+    from tracetui.model import Span
+
+    texts = TEXTS(orjson.loads)
+
+    @settings(max_examples=300, deadline=None)
+    @given(obj=json_objects, ascii_only=st.booleans())
+    def check(obj, ascii_only):
+        text = json.dumps(obj, ensure_ascii=ascii_only)
+        span = Span("s", "n")
+        try:
+            expected = orjson.loads(text)
+        except orjson.JSONDecodeError:  # (an int past 64 bits: the decoder reads it in Python)
+            return
+        held = texts.hold(span, text)
+        assert held == (len(text.encode()) <= 0xFFFF)
+        assert span.attributes == expected and _same_floats(span.attributes, expected)
+
+    check()
+
+
+def _same_floats(a, b) -> bool:
+    """Equal, and each float the same float (-0.0 and 0.0 compare equal)."""
+    if isinstance(a, float):
+        return isinstance(b, float) and repr(a) == repr(b)
+    if isinstance(a, dict):
+        return all(_same_floats(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return all(_same_floats(x, y) for x, y in zip(a, b))
+    return type(a) is type(b)
+
+
+def test_a_row_read_again_replaces_its_text(tmp_path, monkeypatch):
+    """A span still open when read, its row ended later with other
+    attributes, reads the new ones; its old text is let go."""
+    monkeypatch.setattr(inspect_format, "FAST_TABLE_ROWS", PLAIN_ROWS)
+    path = str(tmp_path / "spans.db")
+    table = [("root", None, "t1", "agent", T0, T0 + 10, "ok", "chain", None, None),
+             ("a", "root", "t1", "llm", T0, T0 + 1, "ok", "llm", None, '{"n": 1}'),
+             ("b", "root", "t1", "llm", T0, None, "running", "llm", None, '{"n": 2}')]
+    _write(path, table, kind=True, attributes=True)
+    store = Store()
+    source = open_sqlite(path, store)
+    source.poll()
+    run = store.runs["t1"]
+    assert run.spans["a"].attributes == {"n": 1} and run.spans["b"].attributes == {"n": 2}
+    con = sqlite3.connect(path)
+    con.execute("UPDATE spans SET end_time = ?, status = 'ok', attributes = ? WHERE span_id = 'b'",
+                (T0 + 2, '{"n": 3, "done": true}'))
+    con.commit()
+    con.close()
+    while source.poll():
+        pass
+    assert run.spans["b"].attributes == {"n": 3, "done": True} and run.spans["b"].status == "ok"
+    assert run.spans["a"].attributes == {"n": 1}

@@ -2248,7 +2248,7 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
     {
         PyObject *m;
         if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&ColumnType) < 0 || PyType_Ready(&SampleStateType) < 0 || PyType_Ready(&EventLogCoreType) < 0 || PyType_Ready(&LinesType) < 0 || PyType_Ready(&KeyCacheType) < 0 ||
-            PyType_Ready(&TableFetcherType) < 0 ||
+            PyType_Ready(&TableFetcherType) < 0 || PyType_Ready(&AttributeTextsType) < 0 ||
             (m = PyModule_Create(&module)) == NULL)
             return NULL;
         if (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0 ||
@@ -2256,6 +2256,7 @@ PyMODINIT_FUNC PyInit__fastindex(void) {
             PyModule_AddObjectRef(m, "SampleState", (PyObject *)&SampleStateType) < 0 ||
             PyModule_AddObjectRef(m, "KeyCache", (PyObject *)&KeyCacheType) < 0 ||
             PyModule_AddObjectRef(m, "TableFetcher", (PyObject *)&TableFetcherType) < 0 ||
+            PyModule_AddObjectRef(m, "AttributeTexts", (PyObject *)&AttributeTextsType) < 0 ||
             PyModule_AddObjectRef(m, "SpanCore", (PyObject *)&SpanCoreType) < 0 ||
             PyModule_AddObjectRef(m, "SpanIndex", (PyObject *)&SpanIndexType) < 0 ||
             PyModule_AddObjectRef(m, "EventLogCore", (PyObject *)&EventLogCoreType) < 0 ||

@@ -30,6 +30,10 @@
  * own str of ~22 characters took 96 bytes (22-24 B a span of an Inspect
  * log, 2026-12-05). Its name set, or its attributes, it holds the name.
  *
+ * A span may also hold its attributes as the JSON text they were read
+ * from, in a store of such texts (`ATTRS_TEXT`, `_attrtext.h`: a SQLite
+ * table's rows), read as a new dict each time, as a sample's are.
+ *
  * A span's kind is two bytes and its status one: the code of a string
  * kept in `KINDS` or `STATUSES` (the first 65,533 kinds and 253 statuses
  * any span was given, for the process: a trace has a few of each, and
@@ -89,6 +93,7 @@
 
 #include <Python.h>
 #include <structmember.h>
+#include "_attrtext.h"
 
 enum { CELL_START, CELL_DURATION, CELL_ORIGIN, CELLS };
 /* What a cell holds: None (nothing), a double or long long, an object. */
@@ -146,7 +151,7 @@ enum {
     SYNTHETIC = 2, /* made up (`synthetic` is True) */
     HAS_EXTRA = 4, /* `events` holds its SpanExtra, which holds its events */
     SYNTHETIC_IN_EXTRA = 8, /* `synthetic` is not a bool: its extra holds it */
-    /* (16 is free) */
+    ATTRS_TEXT = 16,   /* `attributes` holds where its JSON text lies (`_attrtext.h`), not an object */
     NAMED_BY_KEY = 32, /* KEYED, and its name is read from the key (`name` NULL) */
     CHILD = 64,        /* `up` holds its parent, not its run */
     RUN_IN_EXTRA = 128, /* CHILD, and its run is its extra's (`run_of`) */
@@ -337,6 +342,7 @@ static PyObject *span_attributes_get(PyObject *span, void *closure) {
         PyErr_SetString(PyExc_AttributeError, "attributes");
         return NULL;
     }
+    if (s->flags & ATTRS_TEXT) return text_read(key);
     if (!(s->flags & KEYED)) return Py_NewRef(key);
     if ((made = PyDict_New()) == NULL) return NULL;
     {
@@ -354,6 +360,15 @@ static PyObject *span_attributes_get(PyObject *span, void *closure) {
     return made;
 }
 
+/* Its attributes' text let go of, where it holds one (ATTRS_TEXT):
+ * `attributes` is then NULL. */
+static inline void drop_text(SpanCore *s) {
+    if (!(s->flags & ATTRS_TEXT)) return;
+    text_store_let_go(TEXT_STORE(s->attributes));
+    s->attributes = NULL;
+    s->flags &= ~ATTRS_TEXT;
+}
+
 static int span_attributes_set(PyObject *span, PyObject *value, void *closure) {
     SpanCore *s = (SpanCore *)span;
     if (value == NULL) {
@@ -361,8 +376,25 @@ static int span_attributes_set(PyObject *span, PyObject *value, void *closure) {
         return -1;
     }
     if (hold_name(s) < 0 || hold_id(s) < 0) return -1;
+    drop_text(s);
     Py_XSETREF(s->attributes, Py_NewRef(value));
     s->flags &= ~KEYED;
+    return 0;
+}
+
+/* `AttributeTexts.hold`: its attributes the text at `packed`, whose store
+ * counts it as a reader already. */
+static int span_hold_text(PyObject *span, void *packed) {
+    SpanCore *s = (SpanCore *)span;
+    if (!is_span_core(span)) {
+        PyErr_SetString(PyExc_TypeError, "only a span holds attributes as text");
+        return -1;
+    }
+    if (hold_name(s) < 0 || hold_id(s) < 0) return -1;
+    drop_text(s);
+    Py_CLEAR(s->attributes);
+    s->attributes = packed;
+    s->flags = (unsigned char)((s->flags & ~KEYED) | ATTRS_TEXT);
     return 0;
 }
 
@@ -375,6 +407,7 @@ static inline int attributes_from_key(PyObject *span, PyObject *key) {
         return -1;
     }
     if (hold_name(s) < 0 || hold_id(s) < 0) return -1;
+    drop_text(s);
     Py_XSETREF(s->attributes, Py_NewRef(key));
     s->flags |= KEYED;
     return 0;
@@ -977,7 +1010,7 @@ static int span_traverse(SpanCore *s, visitproc visit, void *arg) {
     Py_VISIT(s->up);
     Py_VISIT(s->name);
     Py_VISIT(s->detail);
-    Py_VISIT(s->attributes);
+    if (!(s->flags & ATTRS_TEXT)) Py_VISIT(s->attributes);
     Py_VISIT(s->children);
     for (int k = 0; k < CELLS; k++)
         if (HOLDS(s, k) == HOLDS_OBJECT) Py_VISIT(s->cell[k].o);
@@ -1378,6 +1411,7 @@ static void span_dealloc(SpanCore *s) {
     /* (the rest it holds let go, as `span_traverse` lists it; nothing is
      * set back: nothing reads a span no one holds) */
     span_traverse(s, let_go, NULL);
+    drop_text(s);
     Py_TYPE(s)->tp_free((PyObject *)s);
     while (up != NULL && Py_REFCNT(up) == 1 && is_span_core(up)) {
         PyObject *next = ((SpanCore *)up)->up;

@@ -29,15 +29,13 @@ enum {
     PLAIN_DIVISOR,   /* what the duration cells are divided by to be seconds (`duration_divisor`), a float */
     PLAIN_LOADS,     /* orjson.loads: an attributes cell's JSON object (what it cannot read, Python's `json_cell` does) */
     PLAIN_VALUES,    /* the decoder's SharedStrings of attribute values (`share_values`) */
+    PLAIN_TEXTS,     /* the decoder's AttributeTexts (`_attrtext.h`), or None: attributes held as dicts */
     PLAIN_CONTEXT
 };
 
 enum { CELL_OF_ID, CELL_OF_PARENT, CELL_OF_RUN, CELL_OF_NAME, CELL_OF_START, CELL_OF_END, CELL_OF_STATUS,
        CELL_OF_KIND, CELL_OF_DURATION, CELL_OF_ATTRIBUTES, CELLS_READ };
 
-/* A row's attributes cell as `_row` reads it, into *out (a new reference,
- * or NULL for none): 1; 0 if Python is to read it (anything but NULL or
- * the text of a JSON object); -1 with an error. */
 /* sqlite_generic.SHARED_VALUE_LENGTH: the longest attribute value shared. */
 #define SHARED_VALUE_LENGTH 255
 
@@ -60,8 +58,46 @@ static int share_values(PyObject *attributes, PyObject *shared, Py_ssize_t most)
     return 0;
 }
 
-static int plain_attributes(PyObject *cell, PyObject *loads, PyObject *shared, Py_ssize_t most, PyObject **out) {
+/* Whether a row's attributes, `made` of its JSON text `cell`, take less
+ * memory as the text (`_attrtext.h`) than as the dict: the dict's least
+ * bytes (184 for up to five keys, and at least 24 a key more) and its
+ * values' that are objects of their own (not the str `shared` holds, nor
+ * a small int, None or a bool, which Python holds once for all), against
+ * the text's bytes in UTF-8. */
+static int text_pays(PyObject *made, PyObject *cell, PyObject *shared) {
+    Py_ssize_t pos = 0, n = PyDict_GET_SIZE(made), dict_bytes, text_bytes;
+    PyObject *key, *value;
+    if (PyUnicode_IS_ASCII(cell)) {
+        text_bytes = PyUnicode_GET_LENGTH(cell);
+    } else if (PyUnicode_AsUTF8AndSize(cell, &text_bytes) == NULL) {
+        return -1;
+    }
+    dict_bytes = n == 0 ? 64 : 184 + 24 * (n > 5 ? n - 5 : 0);
+    while (PyDict_Next(made, &pos, &key, &value) && dict_bytes <= text_bytes) {
+        if (PyUnicode_CheckExact(value)) {
+            PyObject *held = PyDict_GetItemWithError(shared, value);
+            if (held == NULL && PyErr_Occurred()) return -1;
+            if (held != value) dict_bytes += 49 + PyUnicode_GET_LENGTH(value);
+        } else if (PyLong_CheckExact(value)) {
+            int overflow;
+            long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
+            if (overflow || v < -5 || v > 256) dict_bytes += 32;
+        } else if (value != Py_None && !PyBool_Check(value)) {
+            dict_bytes += 32; /* a float; a list or dict, at least */
+        }
+    }
+    return text_bytes < dict_bytes;
+}
+
+/* A row's attributes cell as `_row` reads it, into *out (a new reference,
+ * or NULL for none): 1, or 2 where they are to be held as the text `cell`
+ * (`text_pays`; `texts`, the decoder's AttributeTexts, None for never); 0
+ * if Python is to read it (anything but NULL or the text of a JSON
+ * object); -1 with an error. */
+static int plain_attributes(PyObject *cell, PyObject *loads, PyObject *shared, Py_ssize_t most, PyObject *texts,
+                            PyObject **out) {
     PyObject *made;
+    int pays;
     *out = NULL;
     if (cell == NULL || cell == Py_None) return 1;
     if (!PyUnicode_CheckExact(cell) || PyUnicode_GET_LENGTH(cell) == 0 || PyUnicode_READ_CHAR(cell, 0) != '{')
@@ -78,6 +114,16 @@ static int plain_attributes(PyObject *cell, PyObject *loads, PyObject *shared, P
     if (share_values(made, shared, most) < 0) {
         Py_DECREF(made);
         return -1;
+    }
+    if (texts != Py_None && TEXTS_HELD) {
+        if ((pays = text_pays(made, cell, shared)) < 0) {
+            Py_DECREF(made);
+            return -1;
+        }
+        if (pays) {
+            Py_DECREF(made);
+            return 2;
+        }
     }
     *out = made;
     return 1;
@@ -139,11 +185,12 @@ static PyObject *plain_lookup(PyObject *spans, PyObject *key) {
 }
 
 /* The span of a plain row, attached (a new reference), with its name,
- * origin and `attributes` (NULL: none); NULL, no error, if Python is to
- * read the row; NULL with an error. */
+ * origin and `attributes` (NULL: none), or its attributes cell held as
+ * text (`as_text`); NULL, no error, if Python is to read the row; NULL
+ * with an error. */
 static PyObject *plain_span(PyObject *const *ctx, const Py_ssize_t *cells, Py_ssize_t most_names, PyObject *row,
                             PyObject *run, PyObject *spans, PyObject *id, PyObject *parent, PyObject *children,
-                            PyObject *kind, PyObject *attributes) {
+                            PyObject *kind, PyObject *attributes, int as_text) {
     PyObject *name, *origin, *span;
     if ((name = plain_name(row_cell(row, cells, CELL_OF_NAME), id, ctx[PLAIN_NAMES], most_names)) == NULL)
         return NULL;
@@ -164,6 +211,19 @@ static PyObject *plain_span(PyObject *const *ctx, const Py_ssize_t *cells, Py_ss
                          row_cell(row, cells, CELL_OF_START), Py_None, origin, Py_False);
     Py_DECREF(origin);
     if (span != NULL && attributes != NULL && span_attributes_set(span, attributes, NULL) < 0) Py_CLEAR(span);
+    if (span != NULL && as_text) {
+        PyObject *cell = row_cell(row, cells, CELL_OF_ATTRIBUTES);
+        void *packed = texts_add((AttributeTexts *)ctx[PLAIN_TEXTS], cell);
+        if (packed == NULL) {
+            /* (too long, or the store refused: held as the dict) */
+            PyObject *made = PyErr_Occurred() ? NULL : PyObject_CallOneArg(ctx[PLAIN_LOADS], cell);
+            if (made == NULL || span_attributes_set(span, made, NULL) < 0) Py_CLEAR(span);
+            Py_XDECREF(made);
+        } else if (span_hold_text(span, packed) < 0) {
+            text_store_let_go(TEXT_STORE(packed));
+            Py_CLEAR(span);
+        }
+    }
     return span;
 }
 
@@ -178,6 +238,7 @@ static int plain_row(PyObject *const *ctx, const Py_ssize_t *cells, Py_ssize_t m
     PyObject *run = ctx[PLAIN_RUN], *spans, *id, *cell, *kind, *parent = Py_None, *children = NULL;
     PyObject *span, *end_time, *attributes = NULL;
     double start, end, duration;
+    int as_text;
     id = row_cell(row, cells, CELL_OF_ID);
     if (id == NULL || !PyUnicode_CheckExact(id)) return 0;
     cell = row_cell(row, cells, CELL_OF_RUN); /* (none: every row is of the one run) */
@@ -236,14 +297,14 @@ static int plain_row(PyObject *const *ctx, const Py_ssize_t *cells, Py_ssize_t m
             if (!children_kept(children)) return 0;
         }
     }
-    switch (plain_attributes(row_cell(row, cells, CELL_OF_ATTRIBUTES), ctx[PLAIN_LOADS], ctx[PLAIN_VALUES],
-                             most_names, &attributes)) {
+    switch (as_text = plain_attributes(row_cell(row, cells, CELL_OF_ATTRIBUTES), ctx[PLAIN_LOADS],
+                                       ctx[PLAIN_VALUES], most_names, ctx[PLAIN_TEXTS], &attributes)) {
     case 0:
         return 0;
     case -1:
         return -1;
     }
-    span = plain_span(ctx, cells, most_names, row, run, spans, id, parent, children, kind, attributes);
+    span = plain_span(ctx, cells, most_names, row, run, spans, id, parent, children, kind, attributes, as_text == 2);
     Py_XDECREF(attributes);
     if (span == NULL) return PyErr_Occurred() ? -1 : 0;
     if (duration >= 0) { /* (a negative one is held as None, as `_row` holds it) */
@@ -290,9 +351,10 @@ static PyObject *plain_rows(PyObject *self, PyObject *args) {
         !PyDict_Check(ctx[PLAIN_WORDS]) || !PyUnicode_CheckExact(ctx[PLAIN_KIND]) ||
         !PyFloat_CheckExact(ctx[PLAIN_SECONDS]) || !PyDict_CheckExact(ctx[PLAIN_AWAITED]) ||
         !PyFloat_CheckExact(ctx[PLAIN_DIVISOR]) || !PyCallable_Check(ctx[PLAIN_LOADS]) ||
-        !PyDict_Check(ctx[PLAIN_VALUES])) {
+        !PyDict_Check(ctx[PLAIN_VALUES]) ||
+        (ctx[PLAIN_TEXTS] != Py_None && !PyObject_TypeCheck(ctx[PLAIN_TEXTS], &AttributeTextsType))) {
         PyErr_SetString(PyExc_TypeError, "context: (cells, run id, Run, roots, names, most names, words, kind, "
-                                         "most seconds, awaited, divisor, loads, values)");
+                                         "most seconds, awaited, divisor, loads, values, AttributeTexts or None)");
         return NULL;
     }
     if (SLOT(ctx[PLAIN_RUN], RUN.spans) == NULL) {

@@ -1208,6 +1208,10 @@ FAST_TABLE_ROWS = None
 #: `_fastindex.TableFetcher`: a SQLite table's rows fetched by SQLite
 #: itself (`_tablefetch.h`, `sources/sqlite.py`); None without C.
 FAST_TABLE_FETCHER = None
+#: `_fastindex.AttributeTexts`: a SQLite table's attributes held as their
+#: JSON texts (`_attrtext.h`, `sqlite_generic`); None without C (tests set
+#: it to None to compare).
+ATTRIBUTE_TEXTS = None
 #: How many scans of big logs run beside this process now (`scans_beside`).
 _scans_beside = 0
 _scans_lock = threading.Lock()
@@ -1237,3 +1241,4 @@ if _fastindex is not None:
     SCANNER = _fastindex.Scanner
     FAST_TABLE_ROWS = _fastindex.plain_rows
     FAST_TABLE_FETCHER = getattr(_fastindex, "TableFetcher", None)  # (a build before it: sqlite3 fetches)
+    ATTRIBUTE_TEXTS = getattr(_fastindex, "AttributeTexts", None)

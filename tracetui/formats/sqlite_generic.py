@@ -679,6 +679,12 @@ class GenericSpansDecoder:
         self._touched: set[str] = set()
         #: Runs last said live by `see_writer`.
         self._live_runs: set[str] = set()
+        #: The plain rows' attributes held as their JSON texts, where that
+        #: takes less memory than their dicts (`_attrtext.h`: 213 → ~55 B a
+        #: span of `bench_sqlite.py --attributes`' table); None: as dicts.
+        #: Anew with each reset, so that the texts of the spans it dropped
+        #: go with them.
+        self._texts = None if _c_set_up.ATTRIBUTE_TEXTS is None else _c_set_up.ATTRIBUTE_TEXTS(orjson.loads)
 
     def reset(self) -> None:
         self.store.drop_runs(self.run_ids)
@@ -832,12 +838,13 @@ class GenericSpansDecoder:
     def _context_for(self, run: Run) -> tuple:
         """`plain_rows`'s context for the rows of `run`: made once a run."""
         context = self._plain_context
-        if context is None or context[2] is not run or context[3] is not run.roots:  # (`settle` makes roots anew)
+        if context is None or context[2] is not run or context[3] is not run.roots or \
+                context[13] is not self._texts:  # (`settle` makes roots anew; `reset`, texts)
             cells = dict(zip(ROLES, self._cells))
             context = self._plain_context = (
                 tuple(cells[role] for role in PLAIN_CELLS), run.id, run, run.roots, self._names,
                 SHARED_STRINGS_MAX, _STATUS_OF_WORD, "span", EPOCH_SECONDS_MAX, self.linker.awaited,
-                duration_divisor(self.mapping.get("duration", "")), orjson.loads, self._values)
+                duration_divisor(self.mapping.get("duration", "")), orjson.loads, self._values, self._texts)
         return context
 
     def _top_rowid(self, conn: sqlite3.Connection) -> int:
