@@ -217,12 +217,14 @@ def _text_readers() -> int:
     return TEXTS._stores()[2]
 
 
-def test_attributes_are_held_as_their_text_where_that_takes_less(tmp_path, monkeypatch):
+@pytest.mark.parametrize("plain", [PLAIN_ROWS, None], ids=["C", "Python"])
+def test_attributes_are_held_as_their_text_where_that_takes_less(tmp_path, monkeypatch, plain):
     """A row's small attributes object is held as its JSON text and read as
     a new, equal dict each time; a row whose values are long strings held
     once for the table keeps its dict, as does a text past 65,535 bytes.
-    The texts go with the spans that hold them."""
-    monkeypatch.setattr(inspect_format, "FAST_TABLE_ROWS", PLAIN_ROWS)
+    The texts go with the spans that hold them. C's plain rows and
+    Python's `_row` hold the same."""
+    monkeypatch.setattr(inspect_format, "FAST_TABLE_ROWS", plain)
     before = _text_readers()
     shared = ["model-%d-" % k + "m" * 200 for k in range(3)]  # held once for the table
     small = '{"model": "gpt-4.1-mini", "tokens": 812, "t": 0.2, "tag": "\u00e9\u2028"}'
@@ -237,7 +239,6 @@ def test_attributes_are_held_as_their_text_where_that_takes_less(tmp_path, monke
     source.poll()
     spans = {s.id: s for s in store.runs["t1"].spans.values()}
     as_text = [s for s in spans.values() if s.attributes is not None and s.attributes is not s.attributes]
-    # (the first row of a batch is Python's, which holds a dict)
     assert {s.id for s in as_text} == {f"s{k}" for k in range(1, 31) if k % 3 == 0}
     for k in range(1, 31):
         assert spans[f"s{k}"].attributes == json.loads(table[k][-1])

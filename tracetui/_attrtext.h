@@ -150,6 +150,38 @@ static PyObject *text_read(void *packed) {
     return made;
 }
 
+/* Whether a row's attributes, `made` of its JSON text `cell`, take less
+ * memory as the text than as the dict: 1, 0, or -1 with an error. The
+ * dict's least bytes (184 for up to five keys, and at least 24 a key
+ * more) and its values' that are objects of their own (not a str `shared`
+ * holds one copy of, which the dict's value is or is made, `share_values`;
+ * nor a small int, None or a bool, which Python holds once for all),
+ * against the text's bytes in UTF-8. */
+static int text_pays(PyObject *made, PyObject *cell, PyObject *shared) {
+    Py_ssize_t pos = 0, n = PyDict_GET_SIZE(made), dict_bytes, text_bytes;
+    PyObject *key, *value;
+    if (PyUnicode_IS_ASCII(cell)) {
+        text_bytes = PyUnicode_GET_LENGTH(cell);
+    } else if (PyUnicode_AsUTF8AndSize(cell, &text_bytes) == NULL) {
+        return -1;
+    }
+    dict_bytes = n == 0 ? 64 : 184 + 24 * (n > 5 ? n - 5 : 0);
+    while (PyDict_Next(made, &pos, &key, &value) && dict_bytes <= text_bytes) {
+        if (PyUnicode_CheckExact(value)) {
+            PyObject *held = PyDict_GetItemWithError(shared, value);
+            if (held == NULL && PyErr_Occurred()) return -1;
+            if (held == NULL) dict_bytes += 49 + PyUnicode_GET_LENGTH(value); /* (else the dict holds the one copy) */
+        } else if (PyLong_CheckExact(value)) {
+            int overflow;
+            long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
+            if (overflow || v < -5 || v > 256) dict_bytes += 32;
+        } else if (value != Py_None && !PyBool_Check(value)) {
+            dict_bytes += 32; /* a float; a list or dict, at least */
+        }
+    }
+    return text_bytes < dict_bytes;
+}
+
 /* -- AttributeTexts: a decoder's store ------------------------------------- */
 
 typedef struct {
@@ -204,9 +236,24 @@ static void *texts_add(AttributeTexts *self, PyObject *text) {
 static int span_hold_text(PyObject *span, void *packed);
 
 static PyObject *AttributeTexts_hold(AttributeTexts *self, PyObject *args) {
-    PyObject *span, *text;
+    PyObject *span, *text, *shared = NULL;
     void *packed;
-    if (!PyArg_ParseTuple(args, "OU:hold", &span, &text)) return NULL;
+    if (!PyArg_ParseTuple(args, "OU|O!:hold", &span, &text, &PyDict_Type, &shared)) return NULL;
+    if (shared != NULL) { /* (held only if it parses to a dict, and pays) */
+        int pays;
+        PyObject *made = PyObject_CallOneArg(self->loads, text);
+        if (made == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_ValueError)) return NULL;
+            PyErr_Clear();
+            Py_RETURN_FALSE;
+        }
+        pays = PyDict_CheckExact(made) ? text_pays(made, text, shared) : 0;
+        Py_DECREF(made);
+        if (pays <= 0) {
+            if (pays < 0) return NULL;
+            Py_RETURN_FALSE;
+        }
+    }
     if ((packed = texts_add(self, text)) == NULL) {
         if (PyErr_Occurred()) return NULL;
         Py_RETURN_FALSE;
@@ -231,8 +278,10 @@ static PyObject *AttributeTexts_stores(PyObject *unused, PyObject *unused2) {
 
 static PyMethodDef AttributeTexts_methods[] = {
     {"hold", (PyCFunction)AttributeTexts_hold, METH_VARARGS,
-     "hold(span, text) -> bool\n\nGive the span its attributes as `text`, the JSON text of an object, held here "
-     "and read with `loads` each time: False (nothing changed) if the text is longer than 65,535 bytes in UTF-8."},
+     "hold(span, text[, shared]) -> bool\n\nGive the span its attributes as `text`, the JSON text of an object, "
+     "held here and read with `loads` each time: False (nothing changed) if the text is longer than 65,535 bytes "
+     "in UTF-8, or, `shared` given (a dict of the str values held once), if `loads` does not make a dict of it, or "
+     "the dict would take less memory than the text (`text_pays`)."},
     {"_stores", (PyCFunction)AttributeTexts_stores, METH_NOARGS | METH_STATIC,
      "_stores() -> (stores, chunks, readers)\n\nThe stores of attribute texts in use; for tests."},
     {NULL}

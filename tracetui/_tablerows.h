@@ -58,37 +58,6 @@ static int share_values(PyObject *attributes, PyObject *shared, Py_ssize_t most)
     return 0;
 }
 
-/* Whether a row's attributes, `made` of its JSON text `cell`, take less
- * memory as the text (`_attrtext.h`) than as the dict: the dict's least
- * bytes (184 for up to five keys, and at least 24 a key more) and its
- * values' that are objects of their own (not the str `shared` holds, nor
- * a small int, None or a bool, which Python holds once for all), against
- * the text's bytes in UTF-8. */
-static int text_pays(PyObject *made, PyObject *cell, PyObject *shared) {
-    Py_ssize_t pos = 0, n = PyDict_GET_SIZE(made), dict_bytes, text_bytes;
-    PyObject *key, *value;
-    if (PyUnicode_IS_ASCII(cell)) {
-        text_bytes = PyUnicode_GET_LENGTH(cell);
-    } else if (PyUnicode_AsUTF8AndSize(cell, &text_bytes) == NULL) {
-        return -1;
-    }
-    dict_bytes = n == 0 ? 64 : 184 + 24 * (n > 5 ? n - 5 : 0);
-    while (PyDict_Next(made, &pos, &key, &value) && dict_bytes <= text_bytes) {
-        if (PyUnicode_CheckExact(value)) {
-            PyObject *held = PyDict_GetItemWithError(shared, value);
-            if (held == NULL && PyErr_Occurred()) return -1;
-            if (held != value) dict_bytes += 49 + PyUnicode_GET_LENGTH(value);
-        } else if (PyLong_CheckExact(value)) {
-            int overflow;
-            long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
-            if (overflow || v < -5 || v > 256) dict_bytes += 32;
-        } else if (value != Py_None && !PyBool_Check(value)) {
-            dict_bytes += 32; /* a float; a list or dict, at least */
-        }
-    }
-    return text_bytes < dict_bytes;
-}
-
 /* A row's attributes cell as `_row` reads it, into *out (a new reference,
  * or NULL for none): 1, or 2 where they are to be held as the text `cell`
  * (`text_pays`; `texts`, the decoder's AttributeTexts, None for never); 0

@@ -992,9 +992,12 @@ class GenericSpansDecoder:
                     self.notes.append(f"{self.path}: status '{word}' not understood; shown as {status}")
         # The cells of roles with no column are never set: None, as made.
         if i_attributes >= 0:
-            attrs = json_cell(row[i_attributes])
+            cell = row[i_attributes]
+            attrs = json_cell(cell)
             span.attributes = share_values(attrs, self._values) if isinstance(attrs, dict) else \
                 ({"value": attrs} if attrs is not None else None)
+            if self._texts is not None and type(attrs) is dict and type(cell) is str:
+                self._texts.hold(span, cell, self._values)  # (if it takes less: as C holds plain rows')
         if i_input >= 0:
             span.input = json_cell(row[i_input])
         if i_output >= 0:
