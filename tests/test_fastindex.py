@@ -91,7 +91,7 @@ def state(decoder: InspectDecoder) -> tuple:
              for tid, (span, sample) in decoder._open.items()],
             list(decoder._shared), [s.node.id for s in decoder._unsettled], list(decoder._stale),
             decoder._task_counts, sorted(decoder._stopped_tasks), repr(decoder._cancels_since),
-            {task: [s.node.id for s in samples] for task, samples in decoder._task_samples.items()},
+            {task: [s.node.id for s in decoder._samples_of_task(task)] for task in decoder._tasks},
             [(s.node.id, type(s.node).__name__, s.node.kind, s.node.status) for s in decoder._samples.values()],
             held_as(getattr(run.events, "columns", None)))
 

@@ -840,6 +840,38 @@ def test_a_sample_between_two_actions_reads_done_once_its_log_ends(tmp_path, mon
     assert sample.status == "ok" and decoder.run.spans["task:t"].status == "ok"
 
 
+@pytest.mark.parametrize("ending", ["exit", "cancel"])
+def test_a_task_ending_tells_each_of_its_samples(tmp_path, ending):
+    """Followed live, a task's `Run Task` closing tells every sample of
+    that task with no action open that it ended: each reads done at once,
+    not running until quiet. Cancelled (a ctrl+c), the ones that acted
+    then read cancelled. Its samples are found from its node, whatever
+    their ids (a list is filed by its repr), and no other task's are."""
+    store = Store()
+    decoder = InspectDecoder(store, str(tmp_path / "trace.log"))
+    decoder.run.live = decoder.run.writer_seen = True
+    decoder.now = lambda: T0 + 7
+    ids = [1, "two", [3, "x"], 4]
+    lines = [rec("enter", "r", "Run Task", "task: t (m)", start_time=T0)]
+    for k, sample_id in enumerate(ids):  # the first ends long before the rest, which end by T0 + 4.3
+        lines += [rec("enter", f"a{k}", sample=sample_id, start_time=T0 + 3 + k / 10 if k else T0),
+                  rec("exit", f"a{k}", sample=sample_id, duration=1.0)]
+    other = json.loads(rec("enter", "o", sample=9, start_time=T0))
+    other["task"] = "other"
+    lines += [json.dumps(other), json.dumps({**other, "event": "exit", "duration": 1.0}),
+              rec(ending, "r", "Run Task", "task: t (m)", duration=5.0)]
+    decoder.feed([(k, line.encode()) for k, line in enumerate(lines)])
+
+    def status_of(sample_id, task="t"):
+        return next(span.status for span in decoder.run.spans.values() if span.kind == "sample"
+                    and span.attributes["sample_id"] == sample_id and span.attributes["task"] == task)
+
+    told = "ok" if ending == "exit" else "cancelled"
+    # (sample 1 acted last before the stop began: done, with nothing to say it ran on)
+    assert [status_of(i) for i in ids] == ["ok", told, told, told]
+    assert status_of(9, "other") == "running"
+
+
 def test_the_text_of_tree_and_spans_shows_what_a_sandboxed_command_runs(tmp_path, capsys):
     """QA: `tracetui spans --status running` cut a stuck Subprocess's
     `docker compose --project-name … exec --wor…` before what it ran, where

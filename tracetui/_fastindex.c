@@ -603,15 +603,14 @@ static PyObject *key_text(PyObject *value, const Value *v, unsigned found, int k
 }
 
 /* A sample's first record: its state and node made as
- * `InspectDecoder._sample_for` makes them, where its task's node, counts
- * and list of samples are already made (a task's first sample, or any
+ * `InspectDecoder._sample_for` makes them, where its task's node and
+ * counts are already made (a task's first sample, or any
  * doubt, is Python's: NULL, no error). Why: a 1M-line log has 114k
  * samples, and Python took 3.2 us to make each. */
 static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task, PyObject *id_text,
                             PyObject *epoch_text) {
-    PyObject *run = ctx[1], *spans = ctx[2], *samples = ctx[3], *tasks = ctx[16], *task_counts = ctx[17],
-             *task_samples = ctx[18];
-    PyObject *name, *task_node, *counts, *listed, *made_ok, *task_id = NULL, *children;
+    PyObject *run = ctx[1], *spans = ctx[2], *samples = ctx[3], *tasks = ctx[16], *task_counts = ctx[17];
+    PyObject *name, *task_node, *counts, *made_ok, *task_id = NULL, *children;
     PyObject *id = NULL, *node = NULL, *state = NULL, *count = NULL, *synthetic = NULL,
              *result = NULL;
 
@@ -625,7 +624,6 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
     if ((task_node = item_of_type(tasks, name, SPAN_TYPE)) == NULL ||
         (task_id = span_id_get(task_node, NULL)) == NULL || /* (none: Python's to say why) */
         (counts = item_of_type(task_counts, task_id, &PyDict_Type)) == NULL ||
-        (listed = item_of_type(task_samples, name, &PyList_Type)) == NULL ||
         (made_ok = item_of_type(counts, OK, &PyLong_Type)) == NULL ||
         (children = SLOT(task_node, SPAN.children)) == NULL || !children_kept(children))
         goto done; /* Python's (an error, if any, is Python's to raise there) */
@@ -659,7 +657,6 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
     } else if (PyDict_SetItem(samples, key, state) < 0) {
         goto failed;
     }
-    if (PyList_Append(listed, state) < 0) goto failed;
     result = Py_NewRef(state);
     goto done;
 failed:
@@ -1972,10 +1969,10 @@ PyDoc_STRVAR(feed_doc,
 "records were applied.\n"
 "`context`: (decoder, run, run.spans, samples, open, stale, running, shared,\n"
 "run.lately_active, SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, run.events,\n"
-"sample_cache, text_cache, message_cache, tasks, task_counts, task_samples):\n"
+"sample_cache, text_cache, message_cache, tasks, task_counts):\n"
 "KeyCaches of the decoder's own, of its samples (key_max SAMPLE_KEY_MAX), of\n"
 "its shared details (key_max 0) and of its sample's log records' shared texts\n"
-"(any key_max); the decoder's _tasks, _task_counts and _task_samples.\n"
+"(any key_max); the decoder's _tasks and _task_counts.\n"
 "`crs`: a line may hold a CR (such lines are Python's).\n"
 "`lines`: a list of bytes, or a Lines.\n"
 "`scanner`: a Scanner(lines, crs), whose worker scans the lines ahead.");
@@ -2002,8 +1999,8 @@ static PyObject *feed(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_RuntimeError, "_fastindex.setup() was not called");
         return NULL;
     }
-    if (PyTuple_GET_SIZE(context) != 19) {
-        PyErr_SetString(PyExc_ValueError, "context has 19 members");
+    if (PyTuple_GET_SIZE(context) != 18) {
+        PyErr_SetString(PyExc_ValueError, "context has 18 members");
         return NULL;
     }
     ctx = &PyTuple_GET_ITEM(context, 0);
@@ -2032,7 +2029,7 @@ static PyObject *feed(PyObject *self, PyObject *args) {
                                          "of details (key_max 0), of log records (key_max > 0)");
         return NULL;
     }
-    for (int k = 16; k < 19; k++) {
+    for (int k = 16; k < 18; k++) {
         if (!PyDict_CheckExact(ctx[k])) {
             PyErr_SetString(PyExc_TypeError, "context[16:] are dicts");
             return NULL;

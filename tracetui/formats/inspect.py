@@ -464,8 +464,6 @@ class InspectDecoder:
             self._sample_cache = _fastindex.KeyCache(_fastindex.SAMPLE_KEY_MAX, SAMPLES_LATELY_NAMED)
             self._text_cache = _fastindex.KeyCache(0, STRINGS_LATELY_SHARED)
             self._message_cache = _fastindex.KeyCache(SHARED_MAX_LEN, MESSAGES_LATELY_SHARED)
-        #: Each task's samples, by task name (a `Run Task` names its task).
-        self._task_samples: dict[str, list[_Sample]] = {}
         #: Task nodes whose `Run Task` was cancelled, by id (`_tell_task`).
         self._stopped_tasks: set[str] = set()
         #: Samples with no action open that read running: nothing said they
@@ -636,7 +634,7 @@ class InspectDecoder:
                 self.run.anomalies.running, self._shared, self.run.lately_active,
                 SHARED_MAX_LEN, SHARED_MAX_ENTRIES, LATELY_KEPT, self.run.events,
                 self._sample_cache, self._text_cache, self._message_cache, self._tasks,
-                self._task_counts, self._task_samples)
+                self._task_counts)
 
     def _feed_lines(self, lines: Sequence[bytes], pos: int, crs: bool, fast: Any, context: tuple | None,
                     scanner: Any) -> tuple[int, int]:
@@ -823,8 +821,27 @@ class InspectDecoder:
             counts = self._task_counts.setdefault(task_node.id, {RUNNING: 0, ERROR: 0, OK: 0, CANCELLED: 0})
             counts[OK] += 1
             self._samples[key] = state
-            self._task_samples.setdefault(name, []).append(state)
         return state
+
+    def _samples_of_task(self, task: str) -> list[_Sample]:
+        """The states of a task's samples (a `Run Task` names its task), in
+        the order they came: its node's children that are samples. Not a
+        list of them kept a task: a `Run Task` ends or is cancelled once,
+        and a list of a 1M-line log's 117k samples took 1 MB."""
+        node = self._tasks.get(task)
+        states = []
+        for child in node.children or () if node is not None else ():
+            if child.kind != "sample":
+                continue
+            attributes = child.attributes or {}
+            key = (attributes.get("task"), attributes.get("sample_id"), attributes.get("epoch"))
+            try:
+                state = self._samples.get(key)
+            except TypeError:  # (filed under its parts' reprs, as `_sample_for` files it)
+                state = self._samples.get(tuple(map(repr, key)))
+            if state is not None and state.node is child:
+                states.append(state)
+        return states
 
     def _run_task(self, detail: str) -> None:
         """`task: NAME (MODEL)`: the run and the task's node say which task
@@ -1070,7 +1087,7 @@ class InspectDecoder:
         if cancelled is None:
             return
         since = cancelled - STOP_LEAD
-        for sample in self._task_samples.get(task, ()):
+        for sample in self._samples_of_task(task):
             if sample.cancels or sample.errors or sample.last_seen is None or sample.last_seen < since:
                 continue
             if sample.ended is not None and sample.ended < since:
@@ -1082,7 +1099,7 @@ class InspectDecoder:
 
     def _end_task(self, task: str | None, end: float | None) -> None:
         """A task's `Run Task` closed, however: its samples have all ended."""
-        for sample in self._task_samples.get(task, ()) if task is not None else ():
+        for sample in self._samples_of_task(task) if task is not None else ():
             if sample.ended is None and not sample.open:
                 sample.ended = end if end is not None else sample.last_seen
                 self._refresh_sample(sample)
