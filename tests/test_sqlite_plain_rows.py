@@ -291,7 +291,10 @@ def _same_floats(a, b) -> bool:
 
 def test_a_row_read_again_replaces_its_text(tmp_path, monkeypatch):
     """A span still open when read, its row ended later with other
-    attributes, reads the new ones; its old text is let go."""
+    attributes, reads the new ones; its old text is let go. Read again
+    unchanged on every change of the table meanwhile, it writes its text
+    no more (a long-running span of a live table wrote it at every
+    change)."""
     monkeypatch.setattr(inspect_format, "FAST_TABLE_ROWS", PLAIN_ROWS)
     path = str(tmp_path / "spans.db")
     table = [("root", None, "t1", "agent", T0, T0 + 10, "ok", "chain", None, None),
@@ -303,7 +306,16 @@ def test_a_row_read_again_replaces_its_text(tmp_path, monkeypatch):
     source.poll()
     run = store.runs["t1"]
     assert run.spans["a"].attributes == {"n": 1} and run.spans["b"].attributes == {"n": 2}
+    written = TEXTS._stores()[3]
     con = sqlite3.connect(path)
+    for k in range(5):  # other rows, without attributes: `b`'s row is read again each time
+        con.execute("INSERT INTO spans VALUES (?, 'root', 't1', 'llm', ?, ?, 'ok', 'llm', NULL)",
+                    (f"c{k}", T0, T0 + 1))
+        con.commit()
+        while source.poll():
+            pass
+    assert len(run.spans) == 8 and run.spans["b"].status == "running"
+    assert TEXTS._stores()[3] == written
     con.execute("UPDATE spans SET end_time = ?, status = 'ok', attributes = ? WHERE span_id = 'b'",
                 (T0 + 2, '{"n": 3, "done": true}'))
     con.commit()

@@ -136,6 +136,14 @@ static void *text_store_add(uint32_t n, const char *text, uint32_t length) {
     return text_pack(n, length, position);
 }
 
+/* Whether the packed text is `length` bytes equal to `text`'s. */
+static int text_equals(void *packed, const char *text, Py_ssize_t length) {
+    TextStore *store = &TEXT_STORES[TEXT_STORE(packed)];
+    uint32_t position = TEXT_POSITION(packed);
+    return (Py_ssize_t)TEXT_LENGTH(packed) == length &&
+           memcmp(store->chunks[position / TEXT_CHUNK] + position % TEXT_CHUNK, text, (size_t)length) == 0;
+}
+
 /* The attributes a packed text reads as: its store's `loads` of its bytes
  * (a new reference; NULL with an error). */
 static PyObject *text_read(void *packed) {
@@ -232,13 +240,23 @@ static void *texts_add(AttributeTexts *self, PyObject *text) {
     return NULL;
 }
 
-/* A span holding a packed text, and the text: set by `_span.h`. */
+/* A span holding a packed text, and the text: set by `_span.h`. And
+ * the text it holds already (NULL: none). */
 static int span_hold_text(PyObject *span, void *packed);
+static void *span_text(PyObject *span);
 
 static PyObject *AttributeTexts_hold(AttributeTexts *self, PyObject *args) {
     PyObject *span, *text, *shared = NULL;
     void *packed;
     if (!PyArg_ParseTuple(args, "OU|O!:hold", &span, &text, &PyDict_Type, &shared)) return NULL;
+    if ((packed = span_text(span)) != NULL) {
+        /* The very text it holds (an open span's row, read again on every
+         * change): nothing changes, and nothing is written twice. */
+        Py_ssize_t length;
+        const char *bytes = PyUnicode_AsUTF8AndSize(text, &length);
+        if (bytes == NULL) return NULL;
+        if (text_equals(packed, bytes, length)) Py_RETURN_TRUE;
+    }
     if (shared != NULL) { /* (held only if it parses to a dict, and pays) */
         int pays;
         PyObject *made = PyObject_CallOneArg(self->loads, text);
@@ -265,25 +283,28 @@ static PyObject *AttributeTexts_hold(AttributeTexts *self, PyObject *args) {
     Py_RETURN_TRUE;
 }
 
-/* `AttributeTexts._stores()`: (stores in use, their chunks, their readers);
- * for tests. */
+/* `AttributeTexts._stores()`: (stores in use, their chunks, their readers,
+ * the bytes written in them); for tests. */
 static PyObject *AttributeTexts_stores(PyObject *unused, PyObject *unused2) {
-    Py_ssize_t stores = 0, chunks = 0, readers = 0;
+    Py_ssize_t stores = 0, chunks = 0, readers = 0, written = 0;
     for (uint32_t n = 1; n < TEXT_STORES_USED; n++) {
-        if (TEXT_STORES[n].loads == NULL) continue;
-        stores++, chunks += TEXT_STORES[n].chunks_used, readers += TEXT_STORES[n].readers;
+        TextStore *store = &TEXT_STORES[n];
+        if (store->loads == NULL) continue;
+        stores++, chunks += store->chunks_used, readers += store->readers;
+        if (store->chunks_used) written += (Py_ssize_t)(store->chunks_used - 1) * TEXT_CHUNK + store->last_used;
     }
-    return Py_BuildValue("(nnn)", stores, chunks, readers);
+    return Py_BuildValue("(nnnn)", stores, chunks, readers, written);
 }
 
 static PyMethodDef AttributeTexts_methods[] = {
     {"hold", (PyCFunction)AttributeTexts_hold, METH_VARARGS,
      "hold(span, text[, shared]) -> bool\n\nGive the span its attributes as `text`, the JSON text of an object, "
-     "held here and read with `loads` each time: False (nothing changed) if the text is longer than 65,535 bytes "
+     "held here and read with `loads` each time (True, nothing written, if it holds that text already): False "
+     "(nothing changed) if the text is longer than 65,535 bytes "
      "in UTF-8, or, `shared` given (a dict of the str values held once), if `loads` does not make a dict of it, or "
      "the dict would take less memory than the text (`text_pays`)."},
     {"_stores", (PyCFunction)AttributeTexts_stores, METH_NOARGS | METH_STATIC,
-     "_stores() -> (stores, chunks, readers)\n\nThe stores of attribute texts in use; for tests."},
+     "_stores() -> (stores, chunks, readers, bytes)\n\nThe stores of attribute texts in use; for tests."},
     {NULL}
 };
 

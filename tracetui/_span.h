@@ -382,6 +382,12 @@ static int span_attributes_set(PyObject *span, PyObject *value, void *closure) {
     return 0;
 }
 
+/* The text its attributes are held as (packed), or NULL: not a span, or
+ * not held as a text. */
+static void *span_text(PyObject *span) {
+    return is_span_core(span) && (((SpanCore *)span)->flags & ATTRS_TEXT) ? ((SpanCore *)span)->attributes : NULL;
+}
+
 /* `AttributeTexts.hold`: its attributes the text at `packed`, whose store
  * counts it as a reader already. */
 static int span_hold_text(PyObject *span, void *packed) {

@@ -994,10 +994,14 @@ class GenericSpansDecoder:
         if i_attributes >= 0:
             cell = row[i_attributes]
             attrs = json_cell(cell)
-            span.attributes = share_values(attrs, self._values) if isinstance(attrs, dict) else \
+            attrs = share_values(attrs, self._values) if isinstance(attrs, dict) else \
                 ({"value": attrs} if attrs is not None else None)
-            if self._texts is not None and type(attrs) is dict and type(cell) is str:
-                self._texts.hold(span, cell, self._values)  # (if it takes less: as C holds plain rows')
+            # As its text if that takes less, as C holds plain rows' (an
+            # open span's row read again holds the text it held: nothing
+            # is written twice), else as the dict.
+            if not (self._texts is not None and type(attrs) is dict and type(cell) is str
+                    and self._texts.hold(span, cell, self._values)):
+                span.attributes = attrs
         if i_input >= 0:
             span.input = json_cell(row[i_input])
         if i_output >= 0:
