@@ -276,6 +276,12 @@ def test_attributes_held_as_text_read_back_as_parsed(tmp_path):
         assert span.attributes == expected and _same_floats(span.attributes, expected)
 
     check()
+    # A str no UTF-8 spells (a lone surrogate) is not held, and nothing changes.
+    span = Span("s", "n")
+    span.attributes = {"kept": 1}
+    assert texts.hold(span, '{"a": "\ud800"}') is False
+    assert texts.hold(span, '{"a": "\ud800"}', {}) is False
+    assert span.attributes == {"kept": 1}
 
 
 def _same_floats(a, b) -> bool:

@@ -171,7 +171,9 @@ static int text_pays(PyObject *made, PyObject *cell, PyObject *shared) {
     if (PyUnicode_IS_ASCII(cell)) {
         text_bytes = PyUnicode_GET_LENGTH(cell);
     } else if (PyUnicode_AsUTF8AndSize(cell, &text_bytes) == NULL) {
-        return -1;
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) return -1;
+        PyErr_Clear(); /* (a lone surrogate: held as the dict) */
+        return 0;
     }
     dict_bytes = n == 0 ? 64 : 184 + 24 * (n > 5 ? n - 5 : 0);
     while (PyDict_Next(made, &pos, &key, &value) && dict_bytes <= text_bytes) {
@@ -228,7 +230,11 @@ static void *texts_add(AttributeTexts *self, PyObject *text) {
     const char *bytes;
     void *packed;
     if (!TEXTS_HELD) return NULL;
-    if ((bytes = PyUnicode_AsUTF8AndSize(text, &length)) == NULL) return NULL;
+    if ((bytes = PyUnicode_AsUTF8AndSize(text, &length)) == NULL) {
+        /* (a lone surrogate: no UTF-8 for it, so not held as text) */
+        if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) PyErr_Clear();
+        return NULL;
+    }
     if (length > (Py_ssize_t)TEXT_MAX) return NULL;
     for (int attempt = 0; attempt < 2; attempt++) {
         if (self->store == 0 && (self->store = text_store_new(self->loads)) == 0) return NULL;
@@ -254,8 +260,11 @@ static PyObject *AttributeTexts_hold(AttributeTexts *self, PyObject *args) {
          * change): nothing changes, and nothing is written twice. */
         Py_ssize_t length;
         const char *bytes = PyUnicode_AsUTF8AndSize(text, &length);
-        if (bytes == NULL) return NULL;
-        if (text_equals(packed, bytes, length)) Py_RETURN_TRUE;
+        if (bytes != NULL && text_equals(packed, bytes, length)) Py_RETURN_TRUE;
+        if (bytes == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) return NULL;
+            PyErr_Clear(); /* (not the text it holds, nor one it can hold: below) */
+        }
     }
     if (shared != NULL) { /* (held only if it parses to a dict, and pays) */
         int pays;
