@@ -23,8 +23,10 @@
  * A store belongs to its decoder's `AttributeTexts` and lives while it or
  * any span holding one of its texts does (`readers`). A text is never
  * freed on its own: a span given new attributes leaves its old text in
- * the chunk until the store goes (a table's rows are seldom written
- * twice; each new decoder of a file, `reset`, starts a store of its own).
+ * the chunk until the store goes. A row is seldom written again with
+ * other attributes; an open span's row, read again on every change of a
+ * live table, holds the text it held (`AttributeTexts.hold`), and each
+ * new decoder of a file (`reset`) starts a store of its own.
  * Under the GIL, as every span is made and freed. The chunks are told to
  * `tracemalloc`, as the spans' slab is. */
 
