@@ -166,7 +166,8 @@ static PyObject *text_read(void *packed) {
  * more) and its values' that are objects of their own (not a str `shared`
  * holds one copy of, which the dict's value is or is made, `share_values`;
  * nor a small int, None or a bool, which Python holds once for all),
- * against the text's bytes in UTF-8. */
+ * against the text's bytes in UTF-8. A text past TEXT_MAX bytes, or one
+ * no UTF-8 spells, is not held: 0. */
 static int text_pays(PyObject *made, PyObject *cell, PyObject *shared) {
     Py_ssize_t pos = 0, n = PyDict_GET_SIZE(made), dict_bytes, text_bytes;
     PyObject *key, *value;
@@ -177,6 +178,7 @@ static int text_pays(PyObject *made, PyObject *cell, PyObject *shared) {
         PyErr_Clear(); /* (a lone surrogate: held as the dict) */
         return 0;
     }
+    if (text_bytes > (Py_ssize_t)TEXT_MAX) return 0;
     dict_bytes = n == 0 ? 64 : 184 + 24 * (n > 5 ? n - 5 : 0);
     while (PyDict_Next(made, &pos, &key, &value) && dict_bytes <= text_bytes) {
         if (PyUnicode_CheckExact(value)) {

@@ -184,7 +184,7 @@ static PyObject *plain_span(PyObject *const *ctx, const Py_ssize_t *cells, Py_ss
         PyObject *cell = row_cell(row, cells, CELL_OF_ATTRIBUTES);
         void *packed = texts_add((AttributeTexts *)ctx[PLAIN_TEXTS], cell);
         if (packed == NULL) {
-            /* (too long, or the store refused: held as the dict) */
+            /* (not held after all, which `text_pays` rules out: held as the dict) */
             PyObject *made = PyErr_Occurred() ? NULL : PyObject_CallOneArg(ctx[PLAIN_LOADS], cell);
             if (made == NULL || span_attributes_set(span, made, NULL) < 0) Py_CLEAR(span);
             Py_XDECREF(made);

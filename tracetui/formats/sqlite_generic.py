@@ -626,8 +626,6 @@ class GenericSpansDecoder:
         #: it reads every column of (and where built); else None.
         self._plain_rows = _c_set_up.FAST_TABLE_ROWS if set(self.mapping) <= set(PLAIN_CELLS) and \
             {"id", "start", "end"} <= set(self.mapping) else None
-        #: Its context, for the run it was made for (`_plain_context`).
-        self._plain_context: tuple | None = None
         understood = set(self.mapping.values()) | {c for c in self.columns if c.lower() in IGNORED}
         self.unmapped = [c for c in self.columns if c not in understood]
         mapped = ", ".join(f"{role}←{col}" for role, col in self.mapping.items())
@@ -683,8 +681,10 @@ class GenericSpansDecoder:
         #: takes less memory than their dicts (`_attrtext.h`: 213 → ~55 B a
         #: span of `bench_sqlite.py --attributes`' table); None: as dicts.
         #: Anew with each reset, so that the texts of the spans it dropped
-        #: go with them.
+        #: go with them (and the plain rows' context that holds it).
         self._texts = None if _c_set_up.ATTRIBUTE_TEXTS is None else _c_set_up.ATTRIBUTE_TEXTS(orjson.loads)
+        #: `plain_rows`' context, for the run it was made for (`_context_for`).
+        self._plain_context: tuple | None = None
 
     def reset(self) -> None:
         self.store.drop_runs(self.run_ids)
@@ -838,8 +838,7 @@ class GenericSpansDecoder:
     def _context_for(self, run: Run) -> tuple:
         """`plain_rows`'s context for the rows of `run`: made once a run."""
         context = self._plain_context
-        if context is None or context[2] is not run or context[3] is not run.roots or \
-                context[13] is not self._texts:  # (`settle` makes roots anew; `reset`, texts)
+        if context is None or context[2] is not run or context[3] is not run.roots:  # (`settle` makes roots anew)
             cells = dict(zip(ROLES, self._cells))
             context = self._plain_context = (
                 tuple(cells[role] for role in PLAIN_CELLS), run.id, run, run.roots, self._names,
