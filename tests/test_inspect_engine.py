@@ -872,6 +872,41 @@ def test_a_task_ending_tells_each_of_its_samples(tmp_path, ending):
     assert status_of(9, "other") == "running"
 
 
+def test_a_runs_log_makes_its_columns_on_first_use(tmp_path):
+    """A run that logs nothing holds no log columns (~600 bytes: an OTel
+    export has a run a trace), and reading its empty log makes none. Its
+    first record makes them; an Inspect sample's log, whose first record
+    may come before any of the run's own, is kept in the same columns."""
+    from tracetui.model import _LOG_COLUMNS, Run
+
+    def made(log) -> bool:
+        try:
+            _LOG_COLUMNS.__get__(log)
+        except AttributeError:
+            return False
+        return True
+
+    run = Run("r", "/x", "otlp")
+    assert not made(run.events)
+    assert (len(run.events), list(run.events), run.events[0:3], run.events.times_from(0)) == (0, [], [], [])
+    with pytest.raises(IndexError):
+        run.events[0]
+    assert not made(run.events)
+    run.events.add("2026-11-23T05:37:24+00:00", "info", "hello", 0)
+    assert made(run.events) and [e.message for e in run.events] == ["hello"]
+
+    store = Store()
+    decoder = InspectDecoder(store, str(tmp_path / "trace.log"))
+    first = {"timestamp": "2026-11-23T05:37:24+00:00", "level": "INFO", "task": "t", "sample_id": 1, "epoch": 1,
+             "message": "task=t sample=1 epoch=1\nstarting"}
+    decoder.feed([(0, json.dumps(first).encode()),
+                  (1, json.dumps({**first, "sample_id": None, "message": "the eval's own"}).encode())])
+    sample = next(s for s in decoder.run.spans.values() if s.kind == "sample")
+    assert [e.message for e in sample.events] == ["starting"]
+    assert [e.message for e in decoder.run.events] == ["the eval's own"]
+    assert sample.events.columns is decoder.run.events.columns
+
+
 def test_the_text_of_tree_and_spans_shows_what_a_sandboxed_command_runs(tmp_path, capsys):
     """QA: `tracetui spans --status running` cut a stuck Subprocess's
     `docker compose --project-name … exec --wor…` before what it ran, where
