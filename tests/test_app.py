@@ -7227,3 +7227,37 @@ def test_a_live_spans_detail_signature_is_the_same_until_it_changes():
     second = detail_signature(span)
     span.duration = 2.5
     assert detail_signature(span) != second
+
+
+def test_the_status_line_reads_the_runs_while_the_reader_adds_more():
+    """QA: an OTLP export of 40,000 traces (a run a trace) crashed the app
+    as it loaded: the status line's `ended … ago` walked the store's runs
+    on the UI thread while the reader added more (`dictionary changed size
+    during iteration`). Here a run's `source`, read in that walk, adds a
+    run as the reader would between two of its steps."""
+    from types import SimpleNamespace
+
+    from tracetui.app.app import TraceApp
+    from tracetui.model import Run
+    from tracetui.store import Store
+
+    store = Store()
+
+    class ReaderAddsARun(Run):
+        __slots__ = ()
+
+        @property
+        def source(self) -> str:
+            store.run(f"added-{len(store.runs)}", "/other.jsonl", "otlp")
+            return Run.source.__get__(self)
+
+        @source.setter
+        def source(self, value: str) -> None:
+            Run.source.__set__(self, value)
+
+    store.runs["a"] = ReaderAddsARun("a", "/x.jsonl", "otlp")
+    store.runs["a"].last_time = 1_795_412_244.0
+    store.run("b", "/x.jsonl", "otlp").last_time = 1_795_412_200.0
+    app = SimpleNamespace(now=lambda: 1_795_412_244.0 + 90, store=store)
+    said = TraceApp._ended_ago(app, SimpleNamespace(path="/x.jsonl", behind=False))
+    assert said == " 1m30s ago" and len(store.runs) > 2

@@ -1423,7 +1423,9 @@ class TraceApp(KeysInOrder):
         long the log has been silent, so how long they may have hung.
         Empty under a second."""
         now = self.now()
-        runs = [run for run in self.store.runs.values() if run.source == source.path]
+        # (a copy: the reader may add runs meanwhile, as an OTel export's
+        # thousands of traces are read; a run a trace)
+        runs = [run for run in list(self.store.runs.values()) if run.source == source.path]
         if source.behind and not all(run.known_end is not None for run in runs):
             # Its end is not read yet (QA: 4 h off while a big log loaded;
             # before its first record, the file's mtime, 18 min off): its
