@@ -138,24 +138,23 @@ static void *text_store_add(uint32_t n, const char *text, uint32_t length) {
     return text_pack(n, length, position);
 }
 
+/* Where a packed text's bytes lie (TEXT_LENGTH of them). */
+static inline const char *text_at(void *packed) {
+    uint32_t position = TEXT_POSITION(packed);
+    return TEXT_STORES[TEXT_STORE(packed)].chunks[position / TEXT_CHUNK] + position % TEXT_CHUNK;
+}
+
 /* Whether the packed text is `length` bytes equal to `text`'s. */
 static int text_equals(void *packed, const char *text, Py_ssize_t length) {
-    TextStore *store = &TEXT_STORES[TEXT_STORE(packed)];
-    uint32_t position = TEXT_POSITION(packed);
-    return (Py_ssize_t)TEXT_LENGTH(packed) == length &&
-           memcmp(store->chunks[position / TEXT_CHUNK] + position % TEXT_CHUNK, text, (size_t)length) == 0;
+    return (Py_ssize_t)TEXT_LENGTH(packed) == length && memcmp(text_at(packed), text, (size_t)length) == 0;
 }
 
 /* The attributes a packed text reads as: its store's `loads` of its bytes
  * (a new reference; NULL with an error). */
 static PyObject *text_read(void *packed) {
-    TextStore *store = &TEXT_STORES[TEXT_STORE(packed)];
-    uint32_t position = TEXT_POSITION(packed);
     PyObject *bytes, *made;
-    bytes = PyBytes_FromStringAndSize(store->chunks[position / TEXT_CHUNK] + position % TEXT_CHUNK,
-                                      TEXT_LENGTH(packed));
-    if (bytes == NULL) return NULL;
-    made = PyObject_CallOneArg(store->loads, bytes);
+    if ((bytes = PyBytes_FromStringAndSize(text_at(packed), TEXT_LENGTH(packed))) == NULL) return NULL;
+    made = PyObject_CallOneArg(TEXT_STORES[TEXT_STORE(packed)].loads, bytes);
     Py_DECREF(bytes);
     return made;
 }

@@ -60,9 +60,9 @@ static int share_values(PyObject *attributes, PyObject *shared, Py_ssize_t most)
 
 /* A row's attributes cell as `_row` reads it, into *out (a new reference,
  * or NULL for none): 1, or 2 where they are to be held as the text `cell`
- * (`text_pays`; `texts`, the decoder's AttributeTexts, None for never); 0
- * if Python is to read it (anything but NULL or the text of a JSON
- * object); -1 with an error. */
+ * rather than as *out (`text_pays`; `texts`, the decoder's AttributeTexts,
+ * None for never); 0 if Python is to read it (anything but NULL or the
+ * text of a JSON object); -1 with an error. */
 static int plain_attributes(PyObject *cell, PyObject *loads, PyObject *shared, Py_ssize_t most, PyObject *texts,
                             PyObject **out) {
     PyObject *made;
@@ -84,15 +84,13 @@ static int plain_attributes(PyObject *cell, PyObject *loads, PyObject *shared, P
         Py_DECREF(made);
         return -1;
     }
-    if (texts != Py_None && TEXTS_HELD) {
-        if ((pays = text_pays(made, cell, shared)) < 0) {
+    if (texts != Py_None && TEXTS_HELD && (pays = text_pays(made, cell, shared)) != 0) {
+        if (pays < 0) {
             Py_DECREF(made);
             return -1;
         }
-        if (pays) {
-            Py_DECREF(made);
-            return 2;
-        }
+        *out = made;
+        return 2;
     }
     *out = made;
     return 1;
@@ -155,8 +153,8 @@ static PyObject *plain_lookup(PyObject *spans, PyObject *key) {
 
 /* The span of a plain row, attached (a new reference), with its name,
  * origin and `attributes` (NULL: none), or its attributes cell held as
- * text (`as_text`); NULL, no error, if Python is to read the row; NULL
- * with an error. */
+ * text instead (`as_text`, where the store takes it); NULL, no error, if
+ * Python is to read the row; NULL with an error. */
 static PyObject *plain_span(PyObject *const *ctx, const Py_ssize_t *cells, Py_ssize_t most_names, PyObject *row,
                             PyObject *run, PyObject *spans, PyObject *id, PyObject *parent, PyObject *children,
                             PyObject *kind, PyObject *attributes, int as_text) {
@@ -179,20 +177,18 @@ static PyObject *plain_span(PyObject *const *ctx, const Py_ssize_t *cells, Py_ss
     span = attached_span(spans, id, 1, run, parent, children, name, kind, EMPTY_STR, OK,
                          row_cell(row, cells, CELL_OF_START), Py_None, origin, Py_False);
     Py_DECREF(origin);
-    if (span != NULL && attributes != NULL && span_attributes_set(span, attributes, NULL) < 0) Py_CLEAR(span);
     if (span != NULL && as_text) {
-        PyObject *cell = row_cell(row, cells, CELL_OF_ATTRIBUTES);
-        void *packed = texts_add((AttributeTexts *)ctx[PLAIN_TEXTS], cell);
-        if (packed == NULL) {
-            /* (not held after all, which `text_pays` rules out: held as the dict) */
-            PyObject *made = PyErr_Occurred() ? NULL : PyObject_CallOneArg(ctx[PLAIN_LOADS], cell);
-            if (made == NULL || span_attributes_set(span, made, NULL) < 0) Py_CLEAR(span);
-            Py_XDECREF(made);
-        } else if (span_hold_text(span, packed) < 0) {
-            text_store_let_go(TEXT_STORE(packed));
-            Py_CLEAR(span);
+        void *packed = texts_add((AttributeTexts *)ctx[PLAIN_TEXTS], row_cell(row, cells, CELL_OF_ATTRIBUTES));
+        if (packed != NULL) {
+            if (span_hold_text(span, packed) < 0) {
+                text_store_let_go(TEXT_STORE(packed));
+                Py_CLEAR(span);
+            }
+            return span;
         }
+        if (PyErr_Occurred()) Py_CLEAR(span); /* (else not taken after all: held as the dict) */
     }
+    if (span != NULL && attributes != NULL && span_attributes_set(span, attributes, NULL) < 0) Py_CLEAR(span);
     return span;
 }
 
