@@ -125,12 +125,14 @@ def child_app(path: str, keys_per_kind: int, size: tuple[int, int], keys_loading
     base = rss_mb()
     t_open = time.perf_counter()
     ui_cpu_open, process_cpu_open = time.thread_time(), time.process_time()
+    from tracetui.memory import share_one_heap
     from tracetui.prescan import start_early
     from tracetui.sources.discover import open_sources
     from tracetui.store import Store
 
-    # As `app.main.build_app` does: the sources opened and the big log's
-    # scan started before the app is imported.
+    # As `app.main.build_app` does: one heap for every thread, the sources
+    # opened and the big log's scan started before the app is imported.
+    share_one_heap()
     store = Store()
     sources, notes = open_sources([path], store)
     scans = start_early(sources, [])

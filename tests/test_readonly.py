@@ -493,3 +493,57 @@ def test_a_dead_writers_database_with_no_room_for_a_copy_is_read_without_its_wal
     assert "read without its write-ahead log" in captured.err and "Traceback" not in captured.err
     assert "step 0" in captured.out and "only in the wal" not in captured.out
     assert c.snapshot([path]) == before
+
+
+HEAPS_AFTER_A_THREAD = """
+import ctypes, os, sys, tempfile, threading
+from tracetui import memory
+if sys.argv[1] == "one":
+    memory.share_one_heap()
+threading.Thread(target=lambda: [bytes(4096) for _ in range(1000)]).start()
+libc = ctypes.CDLL("libc.so.6")
+libc.fopen.restype = ctypes.c_void_p
+libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+path = os.path.join(tempfile.mkdtemp(), "info.xml")
+f = libc.fopen(path.encode(), b"w")
+libc.malloc_info(0, f)
+libc.fclose(f)
+print(open(path).read().count("<heap nr="))
+"""
+
+
+def test_the_apps_threads_share_one_heap():
+    """A thread allocating gets a glibc heap of its own, whose free top
+    `malloc_trim` never hands back (`memory.APP_HEAPS`); the app asks for
+    one heap before it starts any thread (`build_app`)."""
+    import platform
+    import subprocess
+    import sys
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("glibc's heaps only")
+
+    def heaps(mode: str) -> int:
+        done = subprocess.run([sys.executable, "-c", HEAPS_AFTER_A_THREAD, mode], capture_output=True,
+                              text=True, check=True)
+        return int(done.stdout)
+
+    assert heaps("own") == 2
+    assert heaps("one") == 1
+
+
+def test_the_app_asks_for_one_heap_before_it_opens_a_source(monkeypatch, tmp_path):
+    from tracetui import memory
+    from tracetui.app import main
+
+    asked = []
+    monkeypatch.setattr(main, "share_one_heap", lambda: asked.append("heap"))
+    monkeypatch.setattr(main, "open_sources", lambda *a, **k: asked.append("sources") or ([], []))
+    monkeypatch.setattr(main, "start_early", lambda *a, **k: [])
+    log = tmp_path / "a.log"
+    log.write_bytes(b"")
+    main.build_app([str(log)])
+    assert asked[:2] == ["heap", "sources"]
+    assert memory.APP_HEAPS == 1

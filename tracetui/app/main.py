@@ -13,6 +13,7 @@ from tracetui.sources.discover import (
 )
 from tracetui.prescan import start_early
 from tracetui.store import Store
+from tracetui.memory import share_one_heap
 
 if TYPE_CHECKING:
     from tracetui.app.app import TraceApp
@@ -25,6 +26,7 @@ def build_app(paths: list[str], now: Callable[[], float] = time.time) -> TraceAp
     nothing yet that says what they are, that a pipeline started with the
     explorer writes (`AwaitingRecord`), until their first record. Raises
     SourceError when nothing can be read and nothing is awaited."""
+    share_one_heap()  # before any thread allocates
     store = Store()
     resolved = [resolve_path(p) for p in paths]
     awaited: list[str] = []
