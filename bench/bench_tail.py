@@ -252,6 +252,9 @@ def make_app(paths: list[str], vis: Visibility, watch_dirs: list[str]):
 
     from textual._compositor import CompositorUpdate
 
+    from tracetui.memory import share_one_heap
+
+    share_one_heap()  # as `app.main.build_app` does
     store = Store()
     sources, notes = open_sources(paths, store)
 

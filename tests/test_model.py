@@ -262,6 +262,79 @@ def test_every_field_reads_back_as_plain_slots_would(steps):
             "it holds an extra of its own only when a field needs one"
 
 
+def _compact_span(id: str, run: Run, kind: str, start: float | None) -> Span:
+    """A span as the Inspect decoder makes an action, where C is built: no
+    room for its name, which reads as its kind (`_span.h`, COMPACT); its
+    other fields as `Span.__init__` sets them."""
+    span = Span._compact(kind)
+    span._extra = NO_EXTRA
+    span.id, span.run, span.parent, span.detail, span.status = id, run, None, "", "running"
+    span.start, span.duration, span.attributes, span.origin = start, None, None, ()
+    span.children, span.events, span.synthetic = None, None, False
+    return span
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(FIELDS + ["kind=name", "status=name", "name=kind"]), FIELD_VALUES),
+                max_size=12))
+def test_a_span_without_room_for_its_name_reads_as_plain_slots_would(steps):
+    """An Inspect action's span has no room for a name (96 bytes, not
+    104): it reads its name as its kind, and holds it in its extra once the
+    two part. Whatever is set, in whatever order, each field reads back an
+    equal value of the same type as on plain slots, and it takes an extra
+    only where a span with room for its name would, or its name parts from
+    its kind."""
+    if SpanCore is None:
+        pytest.skip("the C accelerator is not built: plain slots hold them")
+    run = Run("r", "r", "native")
+    compact, twin = _compact_span("s", run, "Model", 1.0), _twin_class()("s", run, "Model", "Model", 1.0)
+    full = Span("s", run, "Model", "Model", 1.0)
+    assert sys.getsizeof(compact) == 96 and compact._extra is NO_EXTRA
+    parted = False  # its name and kind were once not equal strs
+    for field, value in steps:
+        for span in (compact, twin, full):
+            if field.endswith("=name"):  # the very object
+                setattr(span, field.split("=")[0], span.name)
+            elif field == "name=kind":
+                span.name = span.kind
+            else:
+                setattr(span, field, value)
+        for name in FIELDS:
+            got, want = getattr(compact, name), getattr(twin, name)
+            assert type(got) is type(want) and got == want, (name, got, want)
+        parted |= type(twin.name) is not str or type(twin.kind) is not str or twin.name != twin.kind
+        if not parted and full._extra is NO_EXTRA:
+            assert compact._extra is NO_EXTRA, "an extra only where a field needs one, or its name parts from its kind"
+    assert sys.getsizeof(compact) == 96
+
+
+def test_inspect_actions_and_samples_are_spans_without_room_for_a_name(tmp_path):
+    """The Inspect decoder's C makes each action and each sample's node
+    without room for a name (an action's is its kind, a sample's its key's):
+    96 bytes a span. Their names read as before; one renamed holds its
+    name in its extra, its kind kept."""
+    if SpanCore is None:
+        pytest.skip("the C accelerator is not built: plain slots hold them")
+    lines = [_rec("enter", f"a{k}", sample, start_time=1.0e9 + k) for k, sample in enumerate([1, 2, 3, 2])]
+    lines += [_rec("exit", "a1", 2, start_time=1.0e9 + 1)]
+    path = tmp_path / "trace-6.log"
+    path.write_text("\n".join(lines) + "\n")
+    decoder = InspectDecoder(Store(), str(path))
+    decoder.feed(FileFollower(str(path)).poll(final=True).lines)
+    spans = decoder.run.spans
+    compact = [span for span in spans.values() if sys.getsizeof(span) == 96]
+    assert {span.id for span in compact} >= {"a1", "a2", "a3", "sample:t:2:1", "sample:t:3:1"}
+    assert all((span.name, span.kind) == ("Tool Call", "Tool Call") for span in compact if span.kind != "sample")
+    assert spans["sample:t:3:1"].name == "sample 3 · epoch 1"
+    action = spans["a2"]
+    assert action._extra is NO_EXTRA and not any(type(o) is str and o == "Tool Call" for o in action._held())
+    action.name = "renamed"
+    assert (action.name, action.kind) == ("renamed", "Tool Call") and action._extra is not NO_EXTRA
+    node = spans["sample:t:3:1"]
+    node.attributes = {"model": "m"}  # its key gone: its name held (in its extra)
+    assert node.name == "sample 3 · epoch 1" and node.name is node.name and node.kind == "sample"
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 4), st.sampled_from([None, "not a span", 0, 1, 2, 3, 4])), max_size=16))
 def test_a_spans_run_stays_whatever_parents_it_is_given(steps):
@@ -708,6 +781,13 @@ def test_spans_take_slots_of_their_own_size_and_give_them_back():
     finally:
         tracemalloc.stop()
     assert 10_000 * 104 <= made < 10_000 * (104 + 16) and left < 1000
+    # Spans without room for a name take slots of 96 bytes, of their own.
+    live, blocks = SpanCore._slab()
+    for _ in range(5):
+        spans = [_compact_span(f"s{k}", run, "Model", None) for k in range(10_000)]
+        assert SpanCore._slab()[0] == live + 10_000 and sys.getsizeof(spans[-1]) == 96
+        del spans
+    assert SpanCore._slab()[0] == live and SpanCore._slab()[1] <= blocks + 10_000 * 96 // (256 * 1024) + 2
 
 
 def _twin_log_class():

@@ -482,8 +482,13 @@ static PyObject *parent_in(PyObject *sample, int log_write) {
         PyObject *span = PyList_GET_ITEM(open, k);
         PyObject *name;
         int no;
-        if (!PyObject_TypeCheck(span, SPAN_TYPE) || (name = ((SpanCore *)span)->name) == NULL) return NULL;
+        if (!PyObject_TypeCheck(span, SPAN_TYPE)) return NULL;
+        if ((name = span_name_get(span, NULL)) == NULL) {
+            PyErr_Clear(); /* (Python's to say) */
+            return NULL;
+        }
         no = PySet_Contains(NOT_PARENTS, name);
+        Py_DECREF(name);
         if (no < 0) {
             PyErr_Clear();
             return NULL;
@@ -510,16 +515,19 @@ enum { TAKEN, LEFT, FAILED };
  * does both: a check before and the insertion after made two, the first
  * a cache miss in a dict of every span (the one lookup: 2.6% less CPU
  * indexing a 1M-line log). `children` NULL: a root (`parent` None), which
- * the caller files among its run's roots. */
+ * the caller files among its run's roots. `name` NULL: a COMPACT span,
+ * its name its kind (`span_alloc_compact`), or read from its key once it
+ * is a sample's node (`name_from_key`). */
 static PyObject *attached_span(PyObject *spans, PyObject *id, int fresh, PyObject *run, PyObject *parent,
                                PyObject *children, PyObject *name, PyObject *kind, PyObject *detail, PyObject *status,
                                PyObject *start, PyObject *attributes, PyObject *origin, PyObject *synthetic) {
-    PyObject *span = blank(SPAN_TYPE);
+    PyObject *span = name == NULL ? span_alloc_compact(SPAN_TYPE) : blank(SPAN_TYPE);
     if (span == NULL) return NULL;
+    if (name == NULL && !IS_COMPACT((SpanCore *)span)) name = kind; /* (room for one: its kind, as a name) */
     if (span_id_set(span, id, NULL) < 0) goto failed;
     ((SpanCore *)span)->up = Py_NewRef(run);
     if (parent != Py_None && parent_set((SpanCore *)span, parent) < 0) goto failed;
-    ((SpanCore *)span)->name = Py_NewRef(name);
+    if (name != NULL) ((SpanCore *)span)->name = Py_NewRef(name);
     ((SpanCore *)span)->detail = Py_NewRef(detail); /* (its events None) */
     set_slot(span, SPAN.attributes, attributes);
     set_slot(span, SPAN.children, Py_None);
@@ -637,7 +645,7 @@ static PyObject *new_sample(PyObject *const *ctx, PyObject *key, PyObject *task,
     /* Nothing is changed before this point. */
     /* Its attributes are the sample's key, read as {"task", "sample_id",
      * "epoch"} (`_span.h`). */
-    if ((node = attached_span(spans, id, 0, run, task_node, children, EMPTY_STR, SAMPLE_KIND, EMPTY_STR, OK, Py_None,
+    if ((node = attached_span(spans, id, 0, run, task_node, children, NULL, SAMPLE_KIND, EMPTY_STR, OK, Py_None,
                               key, EMPTY_TUPLE, Py_True)) == NULL)
         goto failed;
     ((SpanCore *)node)->flags |= KEYED;
@@ -1111,7 +1119,7 @@ static int enter(PyObject *const *ctx, const Value *v, unsigned found, PyObject 
     /* Nothing is changed before this point but the sample made. */
 
     /* Span(...) as `_enter` makes it and `_attach` attaches it. */
-    if ((span = attached_span(spans, tid, 1, run, parent, children, action, action, detail, RUNNING, start, Py_None,
+    if ((span = attached_span(spans, tid, 1, run, parent, children, NULL, action, detail, RUNNING, start, Py_None,
                               origin, Py_False)) == NULL)
         goto left_or_failed;
     if ((pair = PyTuple_Pack(2, span, sample)) == NULL || PyDict_SetItem(open, tid, pair) < 0) goto done;

@@ -86,7 +86,17 @@
  *
  * Its id in 16 bytes and its origin's high part in 2, a span is 104 bytes,
  * in a slot of exactly that (`span_alloc`; pymalloc would round it up to
- * 112 again): 2026-12-05, the sixteenth session. */
+ * 112 again): 2026-12-05, the sixteenth session.
+ *
+ * The Inspect decoder's C makes its actions and samples' nodes COMPACT:
+ * 96 bytes, without the `name` pointer, last in the struct. An action's
+ * name is its kind, and a sample's node reads its name from its key; a
+ * compact span reads its name as its kind (`compact_name`) until the two
+ * part, when its extra takes the name (`name_to_extra`), as it takes what
+ * else a span cannot hold. 2026-12-05, the eighteenth session: 4 MB of a
+ * 1M-line log. Every reading of `name` in C goes through `IS_COMPACT`
+ * (built with TRACETUI_SPAN_MALLOC, each span its own block, for
+ * AddressSanitizer to bound). */
 
 #ifndef TRACETUI_SPAN_H
 #define TRACETUI_SPAN_H
@@ -122,7 +132,6 @@ typedef struct {
     /* Its parent where CHILD, else its run (NULL: none set yet): a
      * child's run is read up its parents (`run_of`). */
     PyObject *up;
-    PyObject *name;
     /* Its detail; its events where EVENTS_HERE (its detail is then ""); its
      * `SpanExtra` where HAS_EXTRA, which then holds both (`extra_of`). */
     PyObject *detail;
@@ -134,7 +143,13 @@ typedef struct {
     unsigned char flags;  /* KEYED, SYNTHETIC, HAS_EXTRA, ... (below) */
     unsigned char id_form; /* how `id` holds it (ID_HELD, ID_ASCII, ...) */
     unsigned char origin_high[2]; /* an origin's bits 64 to 79 (`ORIGIN_HIGH`) */
+    /* Its name (NULL: none set yet, or NAMED_BY_KEY). Last: a COMPACT span
+     * has no room for it (`SPAN_COMPACT_BYTES`; `compact_name`). */
+    PyObject *name;
 } SpanCore;
+
+/* A COMPACT span's size: all but its `name`. */
+#define SPAN_COMPACT_BYTES offsetof(SpanCore, name)
 
 /* The largest high part of an origin held unboxed (`origin_split`). */
 #define ORIGIN_HIGH_MAX 0xFFFFu
@@ -160,6 +175,10 @@ enum {
 /* In `holds`, beside the cells' six bits: `detail` holds its events, and
  * its detail is "" (no HAS_EXTRA). */
 #define EVENTS_HERE 0x40
+/* In `holds` too: the span was made without room for its name
+ * (`span_alloc_compact`); see `compact_name`. */
+#define COMPACT 0x80
+#define IS_COMPACT(s) (((s)->holds & COMPACT) != 0)
 
 /* The id held as an object, borrowed (NULL if none, or held packed). */
 #define ID_OBJECT(s) ((s)->id_form == ID_HELD ? (s)->id.object : NULL)
@@ -183,7 +202,7 @@ static Codes KINDS = {NULL, CODE_FIRST, 0, 0xFFFF, NULL}, STATUSES = {NULL, CODE
 /* model.NO_EXTRA and model.SpanExtra (`span_setup`), and the names of the
  * extra's fields this file reads. */
 static PyObject *NO_EXTRA_OBJECT, *EXTRA_TYPE;
-static PyObject *EVENTS_NAME, *KIND_NAME, *STATUS_NAME, *SYNTHETIC_NAME, *DETAIL_NAME, *RUN_NAME;
+static PyObject *EVENTS_NAME, *KIND_NAME, *STATUS_NAME, *SYNTHETIC_NAME, *DETAIL_NAME, *RUN_NAME, *NAME_NAME;
 
 static PyObject *TASK_NAME, *SAMPLE_ID_NAME, *EPOCH_NAME; /* the keyed attributes' names */
 
@@ -492,17 +511,72 @@ static PyObject *extra_of(SpanCore *s, int make) {
     return extra;
 }
 
+static PyObject *span_coded_get(PyObject *span, void *which);
+
+/* Whether `a` and `b` are the same object, or both exactly str and equal. */
+static int same_text(PyObject *a, PyObject *b) {
+    return a == b || (PyUnicode_CheckExact(a) && PyUnicode_CheckExact(b) && PyUnicode_Compare(a, b) == 0);
+}
+
+/* A COMPACT span's name held in its extra (a new reference), NULL if it
+ * holds none there (no error), or NULL with an error. */
+static PyObject *extra_name(SpanCore *s) {
+    PyObject *name;
+    if (!(s->flags & HAS_EXTRA)) return NULL;
+    if ((name = PyObject_GetAttr(s->detail, NAME_NAME)) == NULL && PyErr_ExceptionMatches(PyExc_AttributeError))
+        PyErr_Clear();
+    return name;
+}
+
+/* A COMPACT span's name put in its extra; 0, or -1 with an error. */
+static int name_to_extra(SpanCore *s, PyObject *name) {
+    PyObject *extra = extra_of(s, 1);
+    return extra == NULL ? -1 : PyObject_SetAttr(extra, NAME_NAME, name);
+}
+
+/* A COMPACT span's name (a new reference; NULL with an error), when not
+ * NAMED_BY_KEY: its extra's, where it holds one there; else its kind. A
+ * compact span is made with its kind as its name (`span_alloc_compact`),
+ * and its name moves to its extra before they part (`coded_set`,
+ * `span_name_set`): an Inspect action's name is its kind. */
+static PyObject *compact_name(SpanCore *s) {
+    PyObject *name = extra_name(s);
+    if (name != NULL || PyErr_Occurred()) return name;
+    if (s->kind != CODE_UNSET && s->kind != CODE_NAME) return span_coded_get((PyObject *)s, NULL);
+    PyErr_SetString(PyExc_AttributeError, "name");
+    return NULL;
+}
+
 /* Its kind (`status` 0) or status (1) set to `value`: coded, or its
  * extra's. A kind that is its name (`as_name` and the same object) reads
  * as its name. -1 with an error. */
 static int coded_set(SpanCore *s, int status, PyObject *value, int as_name) {
     Codes *table = status ? &STATUSES : &KINDS;
-    int code;
+    int code, same = 0;
     if (value == NULL) {
         PyErr_SetString(PyExc_AttributeError, "a span's kind and status cannot be deleted");
         return -1;
     }
-    if (as_name && !status && value == s->name) {
+    if (!status && IS_COMPACT(s) && !(s->flags & NAMED_BY_KEY)) {
+        /* its name: its extra's, or its kind, which must then go first */
+        PyObject *name = extra_name(s);
+        if (name == NULL && PyErr_Occurred()) return -1;
+        if (name != NULL) {
+            same = as_name && value == name;
+            Py_DECREF(name);
+        } else if (s->kind != CODE_UNSET && s->kind != CODE_NAME) {
+            int moved = 0, equal;
+            if ((name = span_coded_get((PyObject *)s, NULL)) == NULL) return -1;
+            equal = same_text(name, value);
+            if (!equal) moved = name_to_extra(s, name);
+            Py_DECREF(name);
+            if (moved < 0) return -1;
+            if (equal) return 0; /* (its kind as it was, which reads as an equal str) */
+        }
+    } else {
+        same = as_name && !status && !IS_COMPACT(s) && value == s->name;
+    }
+    if (same) {
         code = CODE_NAME;
     } else if ((code = code_of(table, value)) < 0) {
         return -1;
@@ -527,7 +601,12 @@ static PyObject *span_coded_get(PyObject *span, void *which) {
     if (code == table->in_extra) {
         if ((extra = extra_of(s, 0)) != NULL) return PyObject_GetAttr(extra, status ? STATUS_NAME : KIND_NAME);
     } else if (code == CODE_NAME) {
-        if (s->name != NULL) return Py_NewRef(s->name);
+        if (IS_COMPACT(s)) {
+            PyObject *name = extra_name(s);
+            if (name != NULL || PyErr_Occurred()) return name;
+        } else if (s->name != NULL) {
+            return Py_NewRef(s->name);
+        }
     } else if (code != CODE_UNSET) {
         return Py_NewRef(table->strings[code]);
     }
@@ -592,7 +671,13 @@ static int hold_name(SpanCore *s) {
     if (s->flags & NAMED_BY_KEY) {
         PyObject *name = name_of_key(s);
         if (name == NULL) return -1;
-        Py_XSETREF(s->name, name);
+        if (IS_COMPACT(s)) {
+            int held = name_to_extra(s, name);
+            Py_DECREF(name);
+            if (held < 0) return -1;
+        } else {
+            Py_XSETREF(s->name, name);
+        }
         s->flags &= ~NAMED_BY_KEY;
     }
     return 0;
@@ -624,6 +709,7 @@ static int span_children_set(PyObject *span, PyObject *value, void *closure) {
 static PyObject *span_name_get(PyObject *span, void *closure) {
     SpanCore *s = (SpanCore *)span;
     if (s->flags & NAMED_BY_KEY) return name_of_key(s);
+    if (IS_COMPACT(s)) return compact_name(s);
     if (s->name == NULL) {
         PyErr_SetString(PyExc_AttributeError, "name");
         return NULL;
@@ -639,6 +725,30 @@ static int span_name_set(PyObject *span, PyObject *value, void *closure) {
         return -1;
     }
     if (hold_name(s) < 0) return -1;
+    if (IS_COMPACT(s)) {
+        /* held in its extra, its kind kept (a kind that was its name too) */
+        PyObject *held = extra_name(s);
+        int kept = 0;
+        if (held == NULL && PyErr_Occurred()) return -1;
+        if (held == NULL) {
+            if (s->kind != CODE_UNSET && s->kind != CODE_NAME) {
+                PyObject *old = span_coded_get(span, NULL); /* its name, read as its kind */
+                int equal;
+                if (old == NULL) return -1;
+                equal = same_text(old, value);
+                Py_DECREF(old);
+                if (equal) return 0; /* (which reads as an equal str) */
+            }
+        } else {
+            if (held == value) {
+                Py_DECREF(held);
+                return 0;
+            }
+            if (s->kind == CODE_NAME) kept = coded_set(s, 0, held, 0);
+            Py_DECREF(held);
+        }
+        return kept < 0 ? -1 : name_to_extra(s, value);
+    }
     if (s->kind == CODE_NAME && value != s->name && coded_set(s, 0, s->name, 0) < 0) return -1;
     Py_XSETREF(s->name, Py_NewRef(value));
     return 0;
@@ -774,7 +884,14 @@ static int extra_copy(PyObject *from, PyObject *to, PyObject *name) {
 static int span_extra_set(PyObject *span, PyObject *value, void *closure) {
     SpanCore *s = (SpanCore *)span;
     int held_kind = s->kind == KINDS.in_extra, held_status = s->status == STATUSES.in_extra,
-        held_synthetic = (s->flags & SYNTHETIC_IN_EXTRA) != 0, held_run = (s->flags & RUN_IN_EXTRA) != 0;
+        held_synthetic = (s->flags & SYNTHETIC_IN_EXTRA) != 0, held_run = (s->flags & RUN_IN_EXTRA) != 0,
+        held_name = 0;
+    if (IS_COMPACT(s)) {
+        PyObject *name = extra_name(s);
+        if (name == NULL && PyErr_Occurred()) return -1;
+        held_name = name != NULL;
+        Py_XDECREF(name);
+    }
     if (value == NULL) {
         PyErr_SetString(PyExc_AttributeError, "a span's extra cannot be deleted");
         return -1;
@@ -782,8 +899,8 @@ static int span_extra_set(PyObject *span, PyObject *value, void *closure) {
     if (value == NO_EXTRA_OBJECT) {
         PyObject *events, *detail;
         if (!(s->flags & HAS_EXTRA)) return 0;
-        if (held_kind || held_status || held_synthetic || held_run) {
-            PyErr_SetString(PyExc_ValueError, "its extra holds its kind, status, synthetic or run");
+        if (held_kind || held_status || held_synthetic || held_run || held_name) {
+            PyErr_SetString(PyExc_ValueError, "its extra holds its kind, status, synthetic, run or name");
             return -1;
         }
         if ((events = PyObject_GetAttr(s->detail, EVENTS_NAME)) == NULL) return -1;
@@ -816,7 +933,8 @@ static int span_extra_set(PyObject *span, PyObject *value, void *closure) {
             (held_kind && extra_copy(old, value, KIND_NAME) < 0) ||
             (held_status && extra_copy(old, value, STATUS_NAME) < 0) ||
             (held_synthetic && extra_copy(old, value, SYNTHETIC_NAME) < 0) ||
-            (held_run && extra_copy(old, value, RUN_NAME) < 0))
+            (held_run && extra_copy(old, value, RUN_NAME) < 0) ||
+            (held_name && extra_copy(old, value, NAME_NAME) < 0))
             return -1;
     }
     Py_SETREF(s->detail, Py_NewRef(value));
@@ -997,8 +1115,22 @@ static int name_from_key(SpanCore *s) {
         PyErr_SetString(PyExc_TypeError, "only a span holding a sample's key as its attributes is named by it");
         return -1;
     }
-    if (s->kind == CODE_NAME && coded_set(s, 0, s->name, 0) < 0) return -1; /* (a kind that was its name stays) */
-    Py_CLEAR(s->name);
+    if (IS_COMPACT(s)) {
+        if (!(s->flags & NAMED_BY_KEY)) {
+            PyObject *name = extra_name(s);
+            int kept = 0;
+            if (name == NULL && PyErr_Occurred()) return -1;
+            if (name != NULL) {
+                /* (a kind that was its name stays) */
+                if (s->kind == CODE_NAME) kept = coded_set(s, 0, name, 0);
+                Py_DECREF(name);
+                if (kept < 0 || PyObject_DelAttr(s->detail, NAME_NAME) < 0) return -1;
+            }
+        }
+    } else {
+        if (s->kind == CODE_NAME && coded_set(s, 0, s->name, 0) < 0) return -1; /* (a kind that was its name stays) */
+        Py_CLEAR(s->name);
+    }
     s->flags |= NAMED_BY_KEY;
     return 0;
 }
@@ -1014,7 +1146,7 @@ static PyObject *span_name_from_key(PyObject *span, PyObject *unused) {
 static int span_traverse(SpanCore *s, visitproc visit, void *arg) {
     Py_VISIT(ID_OBJECT(s));
     Py_VISIT(s->up);
-    Py_VISIT(s->name);
+    if (!IS_COMPACT(s)) Py_VISIT(s->name);
     Py_VISIT(s->detail);
     if (!(s->flags & ATTRS_TEXT)) Py_VISIT(s->attributes);
     Py_VISIT(s->children);
@@ -1051,15 +1183,22 @@ static PyObject *span_held(SpanCore *s, PyObject *unused) {
  * blocks are. */
 #define SLAB_BYTES (256 * 1024)
 static char *slab_next, *slab_end; /* the rest of the block being cut */
-static void *slab_freed;           /* slots freed, each holding the next's address */
+/* slots freed, each holding the next's address: a span's, a COMPACT one's */
+static void *slab_freed, *slab_freed_compact;
 static Py_ssize_t slab_live, slab_blocks;
 
-static PyObject *span_alloc(PyTypeObject *type, Py_ssize_t nitems) {
-    const size_t size = sizeof(SpanCore);
+/* A slot of `size` (a span's, or a COMPACT span's) made a blank span of
+ * `type` (a new reference; NULL with an error). */
+static PyObject *slab_span(PyTypeObject *type, size_t size) {
+    void **freed = size == sizeof(SpanCore) ? &slab_freed : &slab_freed_compact;
     char *slot;
-    if (slab_freed != NULL) {
-        slot = slab_freed;
-        memcpy(&slab_freed, slot, sizeof slab_freed);
+#ifdef TRACETUI_SPAN_MALLOC /* each span a block of its own, for AddressSanitizer to bound */
+    if ((slot = malloc(size)) == NULL) return PyErr_NoMemory();
+    (void)freed;
+#else
+    if (*freed != NULL) {
+        slot = *freed;
+        memcpy(freed, slot, sizeof *freed);
     } else {
         if ((size_t)(slab_end - slab_next) < size) {
             /* (malloc, not PyMem_RawMalloc: `tracemalloc` is told of each
@@ -1071,17 +1210,40 @@ static PyObject *span_alloc(PyTypeObject *type, Py_ssize_t nitems) {
         slot = slab_next;
         slab_next += size;
     }
+#endif
     memset(slot, 0, size);
     slab_live++;
     (void)PyTraceMalloc_Track(0, (uintptr_t)slot, size);
+    if (size != sizeof(SpanCore)) ((SpanCore *)slot)->holds = COMPACT;
     return PyObject_Init((PyObject *)slot, type);
 }
 
+static PyObject *span_alloc(PyTypeObject *type, Py_ssize_t nitems) {
+    return slab_span(type, sizeof(SpanCore));
+}
+
+/* A blank span of `type` without room for a name (a new reference; NULL
+ * with an error): 96 bytes, not 104, where `type` takes its spans from the
+ * slab (else a span with room, as `tp_alloc` makes one). Its kind, set
+ * next, is its name until one is set (`compact_name`). Why: an Inspect
+ * action's kind is its name, and a sample's node reads its name from its
+ * key, so the name's pointer was 8 bytes of every span of an Inspect log
+ * (4 MB of a 1M-line one) holding what the kind's code (or the key) says. */
+static PyObject *span_alloc_compact(PyTypeObject *type) {
+    return type->tp_alloc == span_alloc ? slab_span(type, SPAN_COMPACT_BYTES) : type->tp_alloc(type, 0);
+}
+
 static void span_free(void *slot) {
+    void **freed = IS_COMPACT((SpanCore *)slot) ? &slab_freed_compact : &slab_freed;
     (void)PyTraceMalloc_Untrack(0, (uintptr_t)slot);
-    memcpy(slot, &slab_freed, sizeof slab_freed);
-    slab_freed = slot;
     slab_live--;
+#ifdef TRACETUI_SPAN_MALLOC
+    (void)freed;
+    free(slot);
+#else
+    memcpy(slot, freed, sizeof *freed);
+    *freed = slot;
+#endif
 }
 
 /* `SpanCore._slab()`: (spans in slots, blocks cut); for tests. */
@@ -1133,7 +1295,30 @@ static PyObject *span_leave_out_of_gc(PyObject *unused, PyObject *cls) {
     return leave_out_of_gc(&SpanCoreType, cls);
 }
 
+/* Its size: a COMPACT span has no room for its name. */
+static PyObject *span_sizeof(SpanCore *s, PyObject *unused) {
+    return PyLong_FromSize_t(IS_COMPACT(s) ? SPAN_COMPACT_BYTES : (size_t)Py_TYPE(s)->tp_basicsize);
+}
+
+/* `cls._compact(kind)`: a blank span of `cls`, its kind and name `kind`,
+ * as the Inspect decoder makes an action (`span_alloc_compact`). */
+static PyObject *span_compact(PyObject *cls, PyObject *kind) {
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, &SpanCoreType)) {
+        PyErr_SetString(PyExc_TypeError, "_compact: a class made from SpanCore");
+        return NULL;
+    }
+    PyObject *span = span_alloc_compact((PyTypeObject *)cls);
+    if (span == NULL) return NULL;
+    if (!IS_COMPACT((SpanCore *)span)) ((SpanCore *)span)->name = Py_NewRef(kind);
+    if (coded_set((SpanCore *)span, 0, kind, 1) < 0) Py_CLEAR(span);
+    return span;
+}
+
 static PyMethodDef span_methods[] = {
+    {"__sizeof__", (PyCFunction)span_sizeof, METH_NOARGS, "Its size in bytes (a compact span's: no room for its name)."},
+    {"_compact", span_compact, METH_O | METH_CLASS,
+     "_compact(kind)\n\nA blank span, its kind and name `kind`, without room for its name, as the Inspect decoder\n"
+     "makes an action (for tests)."},
     {"_held", (PyCFunction)span_held, METH_NOARGS,
      "_held()\n\nThe objects it holds, as gc.get_referents would give them were spans the GC's (for tests)."},
     {"leave_out_of_gc", span_leave_out_of_gc, METH_O | METH_STATIC,
@@ -1460,6 +1645,7 @@ static int span_core_ready(void) {
     SYNTHETIC_NAME = PyUnicode_InternFromString("synthetic");
     DETAIL_NAME = PyUnicode_InternFromString("detail");
     RUN_NAME = PyUnicode_InternFromString("run");
+    NAME_NAME = PyUnicode_InternFromString("name");
     SAMPLE_LABEL = PyUnicode_FromString("sample ");
     EPOCH_LABEL = PyUnicode_FromString(" \xc2\xb7 epoch "); /* " · epoch " in UTF-8 */
     EMPTY_STR = PyUnicode_FromString("");
@@ -1472,7 +1658,7 @@ static int span_core_ready(void) {
         SAMPLE_LABEL == NULL || EPOCH_LABEL == NULL || EMPTY_STR == NULL || SAMPLE_ID_PREFIX == NULL ||
         COLON_STR == NULL ||
         EVENTS_NAME == NULL || KIND_NAME == NULL || STATUS_NAME == NULL || SYNTHETIC_NAME == NULL ||
-        DETAIL_NAME == NULL || RUN_NAME == NULL || KINDS.codes == NULL ||
+        DETAIL_NAME == NULL || RUN_NAME == NULL || NAME_NAME == NULL || KINDS.codes == NULL ||
         STATUSES.codes == NULL)
         return -1;
     return PyType_Ready(&SpanCoreType);

@@ -88,9 +88,11 @@ class SpanExtra:
     them (`detail`, `events`); and a kind, status or synthetic that the span
     cannot hold in a byte or a bit, or a run it cannot read up its parents,
     is held here (the rest of the time these four are left as they are,
-    unread)."""
+    unread); and the name of a span made without room for one (`_span.h`,
+    COMPACT) once it is not its kind, `name` left unset until then."""
 
-    __slots__ = ("input", "output", "error", "orphan", "events", "detail", "kind", "status", "synthetic", "run")
+    __slots__ = ("input", "output", "error", "orphan", "events", "detail", "kind", "status", "synthetic", "run",
+                 "name")
 
     def __init__(self) -> None:
         self.input: Any = None
