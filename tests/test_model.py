@@ -262,11 +262,12 @@ def test_every_field_reads_back_as_plain_slots_would(steps):
             "it holds an extra of its own only when a field needs one"
 
 
-def _compact_span(id: str, run: Run, kind: str, start: float | None) -> Span:
+def _compact_span(id: str, run: Run, kind: str, start: float | None, room: int = 2) -> Span:
     """A span as the Inspect decoder makes an action, where C is built: no
-    room for its name, which reads as its kind (`_span.h`, COMPACT); its
-    other fields as `Span.__init__` sets them."""
-    span = Span._compact(kind)
+    room for its name, which reads as its kind, nor for its attributes,
+    which are None (`_span.h`, `room`; `room` 1: room for its attributes,
+    as a sample's node); its other fields as `Span.__init__` sets them."""
+    span = Span._compact(kind, room)
     span._extra = NO_EXTRA
     span.id, span.run, span.parent, span.detail, span.status = id, run, None, "", "running"
     span.start, span.duration, span.attributes, span.origin = start, None, None, ()
@@ -275,22 +276,25 @@ def _compact_span(id: str, run: Run, kind: str, start: float | None) -> Span:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(FIELDS + ["kind=name", "status=name", "name=kind"]), FIELD_VALUES),
-                max_size=12))
-def test_a_span_without_room_for_its_name_reads_as_plain_slots_would(steps):
-    """An Inspect action's span has no room for a name (96 bytes, not
-    104): it reads its name as its kind, and holds it in its extra once the
-    two part. Whatever is set, in whatever order, each field reads back an
-    equal value of the same type as on plain slots, and it takes an extra
-    only where a span with room for its name would, or its name parts from
-    its kind."""
+@given(st.sampled_from([1, 2]),
+       st.lists(st.tuples(st.sampled_from(FIELDS + ["attributes", "kind=name", "status=name", "name=kind"]),
+                          FIELD_VALUES), max_size=12))
+def test_a_span_without_room_for_its_name_reads_as_plain_slots_would(room, steps):
+    """An Inspect action's span has no room for a name nor for attributes
+    (88 bytes, not 104), a sample's node none for a name (96 bytes): it
+    reads its name as its kind, and its attributes as None, and holds them
+    in its extra once the name parts from the kind or the attributes are
+    set. Whatever is set, in whatever order, each field reads back an equal
+    value of the same type as on plain slots, and it takes an extra only
+    where a span with room for them would, or it has to hold one of them."""
     if SpanCore is None:
         pytest.skip("the C accelerator is not built: plain slots hold them")
     run = Run("r", "r", "native")
-    compact, twin = _compact_span("s", run, "Model", 1.0), _twin_class()("s", run, "Model", "Model", 1.0)
+    compact, twin = _compact_span("s", run, "Model", 1.0, room), _twin_class()("s", run, "Model", "Model", 1.0)
     full = Span("s", run, "Model", "Model", 1.0)
-    assert sys.getsizeof(compact) == 96 and compact._extra is NO_EXTRA
-    parted = False  # its name and kind were once not equal strs
+    size = {1: 96, 2: 88}[room]
+    assert sys.getsizeof(compact) == size and compact._extra is NO_EXTRA
+    parted = False  # its name and kind were once not equal strs, or (room 2) its attributes set
     for field, value in steps:
         for span in (compact, twin, full):
             if field.endswith("=name"):  # the very object
@@ -299,20 +303,23 @@ def test_a_span_without_room_for_its_name_reads_as_plain_slots_would(steps):
                 span.name = span.kind
             else:
                 setattr(span, field, value)
-        for name in FIELDS:
+        for name in FIELDS + ["attributes"]:
             got, want = getattr(compact, name), getattr(twin, name)
             assert type(got) is type(want) and got == want, (name, got, want)
         parted |= type(twin.name) is not str or type(twin.kind) is not str or twin.name != twin.kind
+        parted |= room == 2 and field == "attributes" and value is not None
         if not parted and full._extra is NO_EXTRA:
-            assert compact._extra is NO_EXTRA, "an extra only where a field needs one, or its name parts from its kind"
-    assert sys.getsizeof(compact) == 96
+            assert compact._extra is NO_EXTRA, "an extra only where a field needs one, or it holds its name"
+    assert sys.getsizeof(compact) == size
 
 
 def test_inspect_actions_and_samples_are_spans_without_room_for_a_name(tmp_path):
     """The Inspect decoder's C makes each action and each sample's node
-    without room for a name (an action's is its kind, a sample's its key's):
-    96 bytes a span. Their names read as before; one renamed holds its
-    name in its extra, its kind kept."""
+    without room for a name (an action's is its kind, a sample's its key's),
+    an action without room for attributes either (they are None): 88 bytes
+    an action, 96 a sample's node. Their names and attributes read as
+    before; an action renamed, or given attributes, holds them in its
+    extra, its kind kept."""
     if SpanCore is None:
         pytest.skip("the C accelerator is not built: plain slots hold them")
     lines = [_rec("enter", f"a{k}", sample, start_time=1.0e9 + k) for k, sample in enumerate([1, 2, 3, 2])]
@@ -322,14 +329,22 @@ def test_inspect_actions_and_samples_are_spans_without_room_for_a_name(tmp_path)
     decoder = InspectDecoder(Store(), str(path))
     decoder.feed(FileFollower(str(path)).poll(final=True).lines)
     spans = decoder.run.spans
-    compact = [span for span in spans.values() if sys.getsizeof(span) == 96]
-    assert {span.id for span in compact} >= {"a1", "a2", "a3", "sample:t:2:1", "sample:t:3:1"}
-    assert all((span.name, span.kind) == ("Tool Call", "Tool Call") for span in compact if span.kind != "sample")
+    sizes = {span.id: sys.getsizeof(span) for span in spans.values()}
+    assert {k: sizes[k] for k in ("a1", "a2", "a3", "sample:t:2:1", "sample:t:3:1")} == \
+        {"a1": 88, "a2": 88, "a3": 88, "sample:t:2:1": 96, "sample:t:3:1": 96}
+    assert all((span.name, span.kind, span.attributes) == ("Tool Call", "Tool Call", None)
+               for span in spans.values() if sizes[span.id] == 88)
     assert spans["sample:t:3:1"].name == "sample 3 · epoch 1"
     action = spans["a2"]
     assert action._extra is NO_EXTRA and not any(type(o) is str and o == "Tool Call" for o in action._held())
     action.name = "renamed"
     assert (action.name, action.kind) == ("renamed", "Tool Call") and action._extra is not NO_EXTRA
+    action = spans["a3"]
+    action.attributes = {"model": "m"}
+    assert action.attributes == {"model": "m"} and action.attributes is action.attributes
+    assert action.name == "Tool Call" and action._extra is not NO_EXTRA
+    with pytest.raises(TypeError):
+        action.attributes_of_key(("t", 3, 1))
     node = spans["sample:t:3:1"]
     node.attributes = {"model": "m"}  # its key gone: its name held (in its extra)
     assert node.name == "sample 3 · epoch 1" and node.name is node.name and node.kind == "sample"
@@ -781,11 +796,12 @@ def test_spans_take_slots_of_their_own_size_and_give_them_back():
     finally:
         tracemalloc.stop()
     assert 10_000 * 104 <= made < 10_000 * (104 + 16) and left < 1000
-    # Spans without room for a name take slots of 96 bytes, of their own.
+    # Spans without room for a name (and attributes) take slots of 96 (88)
+    # bytes, of their own.
     live, blocks = SpanCore._slab()
     for _ in range(5):
-        spans = [_compact_span(f"s{k}", run, "Model", None) for k in range(10_000)]
-        assert SpanCore._slab()[0] == live + 10_000 and sys.getsizeof(spans[-1]) == 96
+        spans = [_compact_span(f"s{k}", run, "Model", None, 1 + k % 2) for k in range(10_000)]
+        assert SpanCore._slab()[0] == live + 10_000 and [sys.getsizeof(s) for s in spans[:2]] == [96, 88]
         del spans
     assert SpanCore._slab()[0] == live and SpanCore._slab()[1] <= blocks + 10_000 * 96 // (256 * 1024) + 2
 

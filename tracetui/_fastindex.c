@@ -515,13 +515,15 @@ enum { TAKEN, LEFT, FAILED };
  * does both: a check before and the insertion after made two, the first
  * a cache miss in a dict of every span (the one lookup: 2.6% less CPU
  * indexing a 1M-line log). `children` NULL: a root (`parent` None), which
- * the caller files among its run's roots. `name` NULL: a COMPACT span,
- * its name its kind (`span_alloc_compact`), or read from its key once it
- * is a sample's node (`name_from_key`). */
+ * the caller files among its run's roots. `name` NULL: a span without
+ * room for a name, its name its kind (`span_alloc_compact`), or read from
+ * its key once it is a sample's node (`name_from_key`); nor for its
+ * attributes where they are None (an action's: `bare_attributes`). */
 static PyObject *attached_span(PyObject *spans, PyObject *id, int fresh, PyObject *run, PyObject *parent,
                                PyObject *children, PyObject *name, PyObject *kind, PyObject *detail, PyObject *status,
                                PyObject *start, PyObject *attributes, PyObject *origin, PyObject *synthetic) {
-    PyObject *span = name == NULL ? span_alloc_compact(SPAN_TYPE) : blank(SPAN_TYPE);
+    PyObject *span = name != NULL ? blank(SPAN_TYPE)
+                                  : span_alloc_compact(SPAN_TYPE, attributes == Py_None ? ROOM_BARE : ROOM_NO_NAME);
     if (span == NULL) return NULL;
     if (name == NULL && !IS_COMPACT((SpanCore *)span)) name = kind; /* (room for one: its kind, as a name) */
     if (span_id_set(span, id, NULL) < 0) goto failed;
@@ -529,7 +531,7 @@ static PyObject *attached_span(PyObject *spans, PyObject *id, int fresh, PyObjec
     if (parent != Py_None && parent_set((SpanCore *)span, parent) < 0) goto failed;
     if (name != NULL) ((SpanCore *)span)->name = Py_NewRef(name);
     ((SpanCore *)span)->detail = Py_NewRef(detail); /* (its events None) */
-    set_slot(span, SPAN.attributes, attributes);
+    if (!IS_BARE((SpanCore *)span)) set_slot(span, SPAN.attributes, attributes); /* (else None) */
     set_slot(span, SPAN.children, Py_None);
     if (synthetic == Py_True) ((SpanCore *)span)->flags |= SYNTHETIC;
     /* (its duration None and its extra NO_EXTRA, as tp_alloc left them) */

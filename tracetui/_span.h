@@ -88,15 +88,18 @@
  * in a slot of exactly that (`span_alloc`; pymalloc would round it up to
  * 112 again): 2026-12-05, the sixteenth session.
  *
- * The Inspect decoder's C makes its actions and samples' nodes COMPACT:
- * 96 bytes, without the `name` pointer, last in the struct. An action's
- * name is its kind, and a sample's node reads its name from its key; a
- * compact span reads its name as its kind (`compact_name`) until the two
- * part, when its extra takes the name (`name_to_extra`), as it takes what
- * else a span cannot hold. 2026-12-05, the eighteenth session: 4 MB of a
- * 1M-line log. Every reading of `name` in C goes through `IS_COMPACT`
- * (built with TRACETUI_SPAN_MALLOC, each span its own block, for
- * AddressSanitizer to bound). */
+ * The Inspect decoder's C makes its actions and samples' nodes without
+ * room for a name (`room`), an action without room for attributes either:
+ * `attributes` and `name` are last in the struct, and a sample's node is
+ * 96 bytes, an action 88. An action's name is its kind, and a sample's
+ * node reads its name from its key; such a span reads its name as its
+ * kind (`compact_name`) until the two part, when its extra takes the name
+ * (`name_to_extra`), as it takes what else a span cannot hold; an
+ * action's attributes are None, and its extra holds them once they are
+ * set (`bare_attributes`). 2026-12-05, the eighteenth session: 6.9 MB of a
+ * 1M-line log. Every reading of `name` or `attributes` in C goes through
+ * `IS_COMPACT` or `IS_BARE` (built with TRACETUI_SPAN_MALLOC, each span
+ * its own block, for AddressSanitizer to bound). */
 
 #ifndef TRACETUI_SPAN_H
 #define TRACETUI_SPAN_H
@@ -135,21 +138,27 @@ typedef struct {
     /* Its detail; its events where EVENTS_HERE (its detail is then ""); its
      * `SpanExtra` where HAS_EXTRA, which then holds both (`extra_of`). */
     PyObject *detail;
-    PyObject *attributes, *children;
+    PyObject *children;
     Cell cell[CELLS];
     unsigned short kind;  /* a code (`KINDS`) */
     unsigned char status; /* a code (`STATUSES`) */
     unsigned char holds;  /* what each cell holds: two bits a cell (HOLDS, SET_HOLDS); and EVENTS_HERE */
     unsigned char flags;  /* KEYED, SYNTHETIC, HAS_EXTRA, ... (below) */
-    unsigned char id_form; /* how `id` holds it (ID_HELD, ID_ASCII, ...) */
+    unsigned char id_form : 4; /* how `id` holds it (ID_HELD, ID_ASCII, ...) */
+    unsigned char room : 2;    /* the fields it was made with room for (ROOM_ALL, ...: below) */
     unsigned char origin_high[2]; /* an origin's bits 64 to 79 (`ORIGIN_HIGH`) */
-    /* Its name (NULL: none set yet, or NAMED_BY_KEY). Last: a COMPACT span
-     * has no room for it (`SPAN_COMPACT_BYTES`; `compact_name`). */
+    /* Last, as a span may be made without room for them (`room`): its
+     * attributes (`bare_attributes`), and its name (NULL: none set yet, or
+     * NAMED_BY_KEY; `compact_name`). */
+    PyObject *attributes;
     PyObject *name;
 } SpanCore;
 
-/* A COMPACT span's size: all but its `name`. */
-#define SPAN_COMPACT_BYTES offsetof(SpanCore, name)
+/* What a span was made with room for (`SpanCore.room`), its size so: all
+ * its fields; all but its name; all but its name and attributes. */
+enum { ROOM_ALL, ROOM_NO_NAME, ROOM_BARE };
+#define ROOM_BYTES(room) \
+    ((room) == ROOM_ALL ? sizeof(SpanCore) : (room) == ROOM_NO_NAME ? offsetof(SpanCore, name) : offsetof(SpanCore, attributes))
 
 /* The largest high part of an origin held unboxed (`origin_split`). */
 #define ORIGIN_HIGH_MAX 0xFFFFu
@@ -175,10 +184,10 @@ enum {
 /* In `holds`, beside the cells' six bits: `detail` holds its events, and
  * its detail is "" (no HAS_EXTRA). */
 #define EVENTS_HERE 0x40
-/* In `holds` too: the span was made without room for its name
- * (`span_alloc_compact`); see `compact_name`. */
-#define COMPACT 0x80
-#define IS_COMPACT(s) (((s)->holds & COMPACT) != 0)
+/* It was made without room for its name (`span_alloc_compact`; see
+ * `compact_name`), or for its attributes too (`bare_attributes`). */
+#define IS_COMPACT(s) ((s)->room != ROOM_ALL)
+#define IS_BARE(s) ((s)->room == ROOM_BARE)
 
 /* The id held as an object, borrowed (NULL if none, or held packed). */
 #define ID_OBJECT(s) ((s)->id_form == ID_HELD ? (s)->id.object : NULL)
@@ -202,7 +211,8 @@ static Codes KINDS = {NULL, CODE_FIRST, 0, 0xFFFF, NULL}, STATUSES = {NULL, CODE
 /* model.NO_EXTRA and model.SpanExtra (`span_setup`), and the names of the
  * extra's fields this file reads. */
 static PyObject *NO_EXTRA_OBJECT, *EXTRA_TYPE;
-static PyObject *EVENTS_NAME, *KIND_NAME, *STATUS_NAME, *SYNTHETIC_NAME, *DETAIL_NAME, *RUN_NAME, *NAME_NAME;
+static PyObject *EVENTS_NAME, *KIND_NAME, *STATUS_NAME, *SYNTHETIC_NAME, *DETAIL_NAME, *RUN_NAME, *NAME_NAME,
+    *ATTRIBUTES_NAME;
 
 static PyObject *TASK_NAME, *SAMPLE_ID_NAME, *EPOCH_NAME; /* the keyed attributes' names */
 
@@ -354,10 +364,26 @@ static PyObject *key_item(PyObject *key, int k) {
     return PyTuple_CheckExact(key) ? Py_NewRef(PyTuple_GET_ITEM(key, k)) : sample_key_item(key, k);
 }
 
+static PyObject *extra_of(SpanCore *s, int make);
+
+/* A bare span's attributes (no room for them: `room`; an Inspect action's
+ * are None): its extra's, once they were set to anything (a new
+ * reference; NULL with an error). */
+static PyObject *bare_attributes(SpanCore *s) {
+    PyObject *value;
+    if (!(s->flags & HAS_EXTRA)) Py_RETURN_NONE;
+    if ((value = PyObject_GetAttr(s->detail, ATTRIBUTES_NAME)) == NULL && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    return value;
+}
+
 static PyObject *span_attributes_get(PyObject *span, void *closure) {
     SpanCore *s = (SpanCore *)span;
-    PyObject *key = s->attributes, *made;
-    if (key == NULL) {
+    PyObject *key, *made;
+    if (IS_BARE(s)) return bare_attributes(s);
+    if ((key = s->attributes) == NULL) {
         PyErr_SetString(PyExc_AttributeError, "attributes");
         return NULL;
     }
@@ -394,6 +420,12 @@ static int span_attributes_set(PyObject *span, PyObject *value, void *closure) {
         PyErr_SetString(PyExc_AttributeError, "a span's attributes cannot be deleted");
         return -1;
     }
+    if (IS_BARE(s)) {
+        /* (never KEYED, nor held as text: none to let go of) */
+        PyObject *extra;
+        if (value == Py_None && !(s->flags & HAS_EXTRA)) return 0;
+        return (extra = extra_of(s, 1)) == NULL ? -1 : PyObject_SetAttr(extra, ATTRIBUTES_NAME, value);
+    }
     if (hold_name(s) < 0 || hold_id(s) < 0) return -1;
     drop_text(s);
     Py_XSETREF(s->attributes, Py_NewRef(value));
@@ -411,8 +443,8 @@ static void *span_text(PyObject *span) {
  * counts it as a reader already. */
 static int span_hold_text(PyObject *span, void *packed) {
     SpanCore *s = (SpanCore *)span;
-    if (!is_span_core(span)) {
-        PyErr_SetString(PyExc_TypeError, "only a span holds attributes as text");
+    if (!is_span_core(span) || IS_BARE(s)) {
+        PyErr_SetString(PyExc_TypeError, "only a span with room for its attributes holds them as text");
         return -1;
     }
     if (hold_name(s) < 0 || hold_id(s) < 0) return -1;
@@ -429,6 +461,10 @@ static inline int attributes_from_key(PyObject *span, PyObject *key) {
     SpanCore *s = (SpanCore *)span;
     if (!(PyTuple_CheckExact(key) && PyTuple_GET_SIZE(key) == 3) && !is_keyed_state(key)) {
         PyErr_SetString(PyExc_TypeError, "a sample's key is a tuple (task, sample_id, epoch), or its state");
+        return -1;
+    }
+    if (IS_BARE(s)) {
+        PyErr_SetString(PyExc_TypeError, "a span made without room for its attributes holds no key");
         return -1;
     }
     if (hold_name(s) < 0 || hold_id(s) < 0) return -1;
@@ -885,12 +921,19 @@ static int span_extra_set(PyObject *span, PyObject *value, void *closure) {
     SpanCore *s = (SpanCore *)span;
     int held_kind = s->kind == KINDS.in_extra, held_status = s->status == STATUSES.in_extra,
         held_synthetic = (s->flags & SYNTHETIC_IN_EXTRA) != 0, held_run = (s->flags & RUN_IN_EXTRA) != 0,
-        held_name = 0;
+        held_name = 0, held_attributes = 0;
     if (IS_COMPACT(s)) {
         PyObject *name = extra_name(s);
         if (name == NULL && PyErr_Occurred()) return -1;
         held_name = name != NULL;
         Py_XDECREF(name);
+    }
+    if (IS_BARE(s) && (s->flags & HAS_EXTRA)) {
+        PyObject *attributes = PyObject_GetAttr(s->detail, ATTRIBUTES_NAME);
+        if (attributes == NULL && !PyErr_ExceptionMatches(PyExc_AttributeError)) return -1;
+        PyErr_Clear();
+        held_attributes = attributes != NULL;
+        Py_XDECREF(attributes);
     }
     if (value == NULL) {
         PyErr_SetString(PyExc_AttributeError, "a span's extra cannot be deleted");
@@ -899,8 +942,8 @@ static int span_extra_set(PyObject *span, PyObject *value, void *closure) {
     if (value == NO_EXTRA_OBJECT) {
         PyObject *events, *detail;
         if (!(s->flags & HAS_EXTRA)) return 0;
-        if (held_kind || held_status || held_synthetic || held_run || held_name) {
-            PyErr_SetString(PyExc_ValueError, "its extra holds its kind, status, synthetic, run or name");
+        if (held_kind || held_status || held_synthetic || held_run || held_name || held_attributes) {
+            PyErr_SetString(PyExc_ValueError, "its extra holds its kind, status, synthetic, run, name or attributes");
             return -1;
         }
         if ((events = PyObject_GetAttr(s->detail, EVENTS_NAME)) == NULL) return -1;
@@ -934,7 +977,8 @@ static int span_extra_set(PyObject *span, PyObject *value, void *closure) {
             (held_status && extra_copy(old, value, STATUS_NAME) < 0) ||
             (held_synthetic && extra_copy(old, value, SYNTHETIC_NAME) < 0) ||
             (held_run && extra_copy(old, value, RUN_NAME) < 0) ||
-            (held_name && extra_copy(old, value, NAME_NAME) < 0))
+            (held_name && extra_copy(old, value, NAME_NAME) < 0) ||
+            (held_attributes && extra_copy(old, value, ATTRIBUTES_NAME) < 0))
             return -1;
     }
     Py_SETREF(s->detail, Py_NewRef(value));
@@ -1148,7 +1192,7 @@ static int span_traverse(SpanCore *s, visitproc visit, void *arg) {
     Py_VISIT(s->up);
     if (!IS_COMPACT(s)) Py_VISIT(s->name);
     Py_VISIT(s->detail);
-    if (!(s->flags & ATTRS_TEXT)) Py_VISIT(s->attributes);
+    if (!IS_BARE(s) && !(s->flags & ATTRS_TEXT)) Py_VISIT(s->attributes);
     Py_VISIT(s->children);
     for (int k = 0; k < CELLS; k++)
         if (HOLDS(s, k) == HOLDS_OBJECT) Py_VISIT(s->cell[k].o);
@@ -1183,14 +1227,15 @@ static PyObject *span_held(SpanCore *s, PyObject *unused) {
  * blocks are. */
 #define SLAB_BYTES (256 * 1024)
 static char *slab_next, *slab_end; /* the rest of the block being cut */
-/* slots freed, each holding the next's address: a span's, a COMPACT one's */
-static void *slab_freed, *slab_freed_compact;
+/* slots freed, each holding the next's address, by the room spans have */
+static void *slab_freed[3];
 static Py_ssize_t slab_live, slab_blocks;
 
-/* A slot of `size` (a span's, or a COMPACT span's) made a blank span of
- * `type` (a new reference; NULL with an error). */
-static PyObject *slab_span(PyTypeObject *type, size_t size) {
-    void **freed = size == sizeof(SpanCore) ? &slab_freed : &slab_freed_compact;
+/* A slot for a span with `room` made a blank span of `type` (a new
+ * reference; NULL with an error). */
+static PyObject *slab_span(PyTypeObject *type, int room) {
+    const size_t size = ROOM_BYTES(room);
+    void **freed = &slab_freed[room];
     char *slot;
 #ifdef TRACETUI_SPAN_MALLOC /* each span a block of its own, for AddressSanitizer to bound */
     if ((slot = malloc(size)) == NULL) return PyErr_NoMemory();
@@ -1214,12 +1259,12 @@ static PyObject *slab_span(PyTypeObject *type, size_t size) {
     memset(slot, 0, size);
     slab_live++;
     (void)PyTraceMalloc_Track(0, (uintptr_t)slot, size);
-    if (size != sizeof(SpanCore)) ((SpanCore *)slot)->holds = COMPACT;
+    ((SpanCore *)slot)->room = (unsigned char)room;
     return PyObject_Init((PyObject *)slot, type);
 }
 
 static PyObject *span_alloc(PyTypeObject *type, Py_ssize_t nitems) {
-    return slab_span(type, sizeof(SpanCore));
+    return slab_span(type, ROOM_ALL);
 }
 
 /* A blank span of `type` without room for a name (a new reference; NULL
@@ -1229,12 +1274,12 @@ static PyObject *span_alloc(PyTypeObject *type, Py_ssize_t nitems) {
  * action's kind is its name, and a sample's node reads its name from its
  * key, so the name's pointer was 8 bytes of every span of an Inspect log
  * (4 MB of a 1M-line one) holding what the kind's code (or the key) says. */
-static PyObject *span_alloc_compact(PyTypeObject *type) {
-    return type->tp_alloc == span_alloc ? slab_span(type, SPAN_COMPACT_BYTES) : type->tp_alloc(type, 0);
+static PyObject *span_alloc_compact(PyTypeObject *type, int room) {
+    return type->tp_alloc == span_alloc ? slab_span(type, room) : type->tp_alloc(type, 0);
 }
 
 static void span_free(void *slot) {
-    void **freed = IS_COMPACT((SpanCore *)slot) ? &slab_freed_compact : &slab_freed;
+    void **freed = &slab_freed[((SpanCore *)slot)->room];
     (void)PyTraceMalloc_Untrack(0, (uintptr_t)slot);
     slab_live--;
 #ifdef TRACETUI_SPAN_MALLOC
@@ -1295,20 +1340,23 @@ static PyObject *span_leave_out_of_gc(PyObject *unused, PyObject *cls) {
     return leave_out_of_gc(&SpanCoreType, cls);
 }
 
-/* Its size: a COMPACT span has no room for its name. */
+/* Its size: a compact span has no room for its name, or its attributes. */
 static PyObject *span_sizeof(SpanCore *s, PyObject *unused) {
-    return PyLong_FromSize_t(IS_COMPACT(s) ? SPAN_COMPACT_BYTES : (size_t)Py_TYPE(s)->tp_basicsize);
+    return PyLong_FromSize_t(IS_COMPACT(s) ? ROOM_BYTES(s->room) : (size_t)Py_TYPE(s)->tp_basicsize);
 }
 
 /* `cls._compact(kind)`: a blank span of `cls`, its kind and name `kind`,
  * as the Inspect decoder makes an action (`span_alloc_compact`). */
-static PyObject *span_compact(PyObject *cls, PyObject *kind) {
-    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, &SpanCoreType)) {
-        PyErr_SetString(PyExc_TypeError, "_compact: a class made from SpanCore");
+static PyObject *span_compact(PyObject *cls, PyObject *args) {
+    PyObject *kind, *span;
+    int room = ROOM_BARE;
+    if (!PyArg_ParseTuple(args, "O|i:_compact", &kind, &room)) return NULL;
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, &SpanCoreType) ||
+        (room != ROOM_NO_NAME && room != ROOM_BARE)) {
+        PyErr_SetString(PyExc_TypeError, "_compact: a class made from SpanCore, and room 1 (no name) or 2 (bare)");
         return NULL;
     }
-    PyObject *span = span_alloc_compact((PyTypeObject *)cls);
-    if (span == NULL) return NULL;
+    if ((span = span_alloc_compact((PyTypeObject *)cls, room)) == NULL) return NULL;
     if (!IS_COMPACT((SpanCore *)span)) ((SpanCore *)span)->name = Py_NewRef(kind);
     if (coded_set((SpanCore *)span, 0, kind, 1) < 0) Py_CLEAR(span);
     return span;
@@ -1316,9 +1364,9 @@ static PyObject *span_compact(PyObject *cls, PyObject *kind) {
 
 static PyMethodDef span_methods[] = {
     {"__sizeof__", (PyCFunction)span_sizeof, METH_NOARGS, "Its size in bytes (a compact span's: no room for its name)."},
-    {"_compact", span_compact, METH_O | METH_CLASS,
-     "_compact(kind)\n\nA blank span, its kind and name `kind`, without room for its name, as the Inspect decoder\n"
-     "makes an action (for tests)."},
+    {"_compact", span_compact, METH_VARARGS | METH_CLASS,
+     "_compact(kind, room=2)\n\nA blank span, its kind and name `kind`, without room for its name (room 1: a sample's\n"
+     "node), nor for its attributes (2: an action), as the Inspect decoder makes them (for tests)."},
     {"_held", (PyCFunction)span_held, METH_NOARGS,
      "_held()\n\nThe objects it holds, as gc.get_referents would give them were spans the GC's (for tests)."},
     {"leave_out_of_gc", span_leave_out_of_gc, METH_O | METH_STATIC,
@@ -1646,6 +1694,7 @@ static int span_core_ready(void) {
     DETAIL_NAME = PyUnicode_InternFromString("detail");
     RUN_NAME = PyUnicode_InternFromString("run");
     NAME_NAME = PyUnicode_InternFromString("name");
+    ATTRIBUTES_NAME = PyUnicode_InternFromString("attributes");
     SAMPLE_LABEL = PyUnicode_FromString("sample ");
     EPOCH_LABEL = PyUnicode_FromString(" \xc2\xb7 epoch "); /* " · epoch " in UTF-8 */
     EMPTY_STR = PyUnicode_FromString("");
@@ -1658,7 +1707,7 @@ static int span_core_ready(void) {
         SAMPLE_LABEL == NULL || EPOCH_LABEL == NULL || EMPTY_STR == NULL || SAMPLE_ID_PREFIX == NULL ||
         COLON_STR == NULL ||
         EVENTS_NAME == NULL || KIND_NAME == NULL || STATUS_NAME == NULL || SYNTHETIC_NAME == NULL ||
-        DETAIL_NAME == NULL || RUN_NAME == NULL || NAME_NAME == NULL || KINDS.codes == NULL ||
+        DETAIL_NAME == NULL || RUN_NAME == NULL || NAME_NAME == NULL || ATTRIBUTES_NAME == NULL || KINDS.codes == NULL ||
         STATUSES.codes == NULL)
         return -1;
     return PyType_Ready(&SpanCoreType);

@@ -89,10 +89,11 @@ class SpanExtra:
     cannot hold in a byte or a bit, or a run it cannot read up its parents,
     is held here (the rest of the time these four are left as they are,
     unread); and the name of a span made without room for one (`_span.h`,
-    COMPACT) once it is not its kind, `name` left unset until then."""
+    `room`) once it is not its kind, and the attributes of one made without
+    room for them once set, `name` and `attributes` left unset till then."""
 
     __slots__ = ("input", "output", "error", "orphan", "events", "detail", "kind", "status", "synthetic", "run",
-                 "name")
+                 "name", "attributes")
 
     def __init__(self) -> None:
         self.input: Any = None
