@@ -819,8 +819,9 @@ def test_the_samples_are_filed_under_the_keys_their_states_hold(tmp_path, monkey
     states, each holding its (task, sample_id, epoch), and a sample's node
     reads its attributes from its state: no tuple, no dict entry a sample.
     Found by an equal key as a dict finds it; once its run is released,
-    the node holds its attributes as they read and not the state (the
-    state holds the node: a cycle the frozen GC would never collect)."""
+    the node reads its attributes, name and id from a tuple of the key and
+    no longer from the state (the state holds the node: a cycle the frozen
+    GC would never collect), making nothing it did not hold before."""
     from tracetui.model import SpanIndex
     from tracetui.store import release
 
@@ -844,7 +845,9 @@ def test_the_samples_are_filed_under_the_keys_their_states_hold(tmp_path, monkey
     with pytest.raises(ValueError):
         samples[(task, sample_id, -1)] = samples[(task, sample_id, epoch)]
     nodes = [state.node for state in samples.values()]
+    before = [(node.id, node.name, node.attributes, sys.getsizeof(node), node._extra) for node in nodes]
     release(decoder.run)
+    assert [(node.id, node.name, node.attributes, sys.getsizeof(node), node._extra) for node in nodes] == before
     for node in nodes:
         assert type(node.attributes) is dict
         assert not any(type(o).__name__ == "SampleState" for o in node._held())

@@ -554,7 +554,7 @@ static int same_text(PyObject *a, PyObject *b) {
     return a == b || (PyUnicode_CheckExact(a) && PyUnicode_CheckExact(b) && PyUnicode_Compare(a, b) == 0);
 }
 
-/* A COMPACT span's name held in its extra (a new reference), NULL if it
+/* A span without room for its name: the name held in its extra (a new reference), NULL if it
  * holds none there (no error), or NULL with an error. */
 static PyObject *extra_name(SpanCore *s) {
     PyObject *name;
@@ -564,15 +564,15 @@ static PyObject *extra_name(SpanCore *s) {
     return name;
 }
 
-/* A COMPACT span's name put in its extra; 0, or -1 with an error. */
+/* A span without room for its name: the name put in its extra; 0, or -1 with an error. */
 static int name_to_extra(SpanCore *s, PyObject *name) {
     PyObject *extra = extra_of(s, 1);
     return extra == NULL ? -1 : PyObject_SetAttr(extra, NAME_NAME, name);
 }
 
-/* A COMPACT span's name (a new reference; NULL with an error), when not
- * NAMED_BY_KEY: its extra's, where it holds one there; else its kind. A
- * compact span is made with its kind as its name (`span_alloc_compact`),
+/* The name of a span without room for one (a new reference; NULL with an
+ * error), when not NAMED_BY_KEY: its extra's, where it holds one there;
+ * else its kind. Such a span is made with its kind as its name (`span_alloc_compact`),
  * and its name moves to its extra before they part (`coded_set`,
  * `span_name_set`): an Inspect action's name is its kind. */
 static PyObject *compact_name(SpanCore *s) {
@@ -1147,6 +1147,28 @@ static PyObject *span_setup(PyObject *unused, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* `span.key_from_state()`: a sample's node reading its attributes (and
+ * its name and id) from its sample's state reads them from a tuple of the
+ * key instead, so that the state, which holds the node, can go
+ * (`store.release`). Else nothing. Why not its attributes set to a dict:
+ * the name and id a node reads from its key it then holds, in its extra
+ * where it has no room for a name; 0.20 s, not 0.13 s, to release a
+ * 1M-line log's run. */
+static PyObject *span_key_from_state(PyObject *span, PyObject *unused) {
+    SpanCore *s = (SpanCore *)span;
+    if ((s->flags & KEYED) && !PyTuple_CheckExact(s->attributes)) {
+        PyObject *parts[3] = {NULL, NULL, NULL}, *key = NULL;
+        int k;
+        for (k = 0; k < 3 && (parts[k] = key_item(s->attributes, k)) != NULL; k++) {
+        }
+        if (k == 3) key = PyTuple_Pack(3, parts[0], parts[1], parts[2]);
+        for (k = 0; k < 3; k++) Py_XDECREF(parts[k]);
+        if (key == NULL) return NULL;
+        Py_SETREF(s->attributes, key);
+    }
+    Py_RETURN_NONE;
+}
+
 static PyObject *span_attributes_of_key(PyObject *span, PyObject *key) {
     if (attributes_from_key(span, key) < 0) return NULL;
     Py_RETURN_NONE;
@@ -1377,6 +1399,9 @@ static PyMethodDef span_methods[] = {
     {"span_setup", span_setup, METH_VARARGS | METH_STATIC,
      "span_setup(no_extra, extra_type, statuses, kinds)\n\nmodel's NO_EXTRA and SpanExtra, and the statuses and kinds to code first\n"
      "(its statuses), once, before any span is made."},
+    {"key_from_state", span_key_from_state, METH_NOARGS,
+     "key_from_state()\n\nA sample's node reading its key from its sample's state reads it from a tuple of it instead,\n"
+     "so the state can go (`store.release`); else nothing."},
     {"attributes_of_key", span_attributes_of_key, METH_O,
      "attributes_of_key(key)\n\nHold a sample's key, the tuple (task, sample_id, epoch) or the sample's state, as its\n"
      "attributes: read as a new dict of the three each time."},

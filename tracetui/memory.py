@@ -15,16 +15,16 @@ import ctypes.util
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
-#: The heaps (glibc's arenas) the app's threads share: one. Each thread
-#: that allocates while another holds a heap's lock gets a heap of its own
-#: (up to eight a core), and the app's reader, prescan and worker threads
-#: each did. `malloc_trim` hands back free pages inside a thread's heap but
-#: never the free block at its top, which stayed resident: after loading a
-#: 1M-line Inspect log the app held five heaps, 15 MB free in the four
-#: threads' ones (RSS 282-286 B a span against 272 B with one heap, three
-#: runs each). The threads allocate holding the GIL, so they seldom wait on the
-#: heap's lock: every span indexed in 1.78 s against 1.85 s
-#: (`bench_tui.py`, seed 5309, two runs each).
+#: The heaps (glibc's arenas) the app's threads share: one. glibc gives
+#: each thread a heap of its own as it first allocates (up to eight a
+#: core), and the app's reader, prescan and worker threads each had one.
+#: `malloc_trim` hands back free pages inside a thread's heap but never the
+#: free block at its top, which stayed resident: after loading a 1M-line
+#: Inspect log the app held five heaps, 15 MB free in the four threads'
+#: ones (RSS 282-286 B a span against 272 B with one heap, three runs
+#: each). The threads allocate holding the GIL, so they seldom wait on the
+#: heap's lock: every span indexed in 1.78 s against 1.85 s (`bench_tui.py`,
+#: seed 5309, two runs each).
 APP_HEAPS = 1
 #: Blocks up to this size come from the heap, not from a mapping of their
 #: own. A reader's slice (up to 8 MiB, `files.READ_SIZE`), its copies and

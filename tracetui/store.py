@@ -98,12 +98,17 @@ def release(run: Run) -> None:
     collect them.
     `span.run` stays: a view may still be drawing the span. A sample's node
     may read its attributes from its decoder's state, which holds it
-    (`_sample.h`): they are read once more and held as they read."""
+    (`_sample.h`): it reads them from a tuple of the key instead (where C
+    is built; else they are read once more and held as they read)."""
     for span in run.spans.values():
         span.parent = None
         span.children = None
         if span.kind == "sample":
-            span.attributes = span.attributes
+            key_from_state = getattr(span, "key_from_state", None)
+            if key_from_state is not None:
+                key_from_state()
+            else:
+                span.attributes = span.attributes
     run.spans.clear()
     run.lately_active.clear()
     run.synthetic_spans = 0

@@ -11,9 +11,9 @@ from tracetui.sources.base import SourceError
 from tracetui.sources.discover import (
     directory_files, holds_no_records, is_inspect_trace_dir, open_sources, resolve_path, waits_for_traces,
 )
+from tracetui.memory import share_one_heap
 from tracetui.prescan import start_early
 from tracetui.store import Store
-from tracetui.memory import share_one_heap
 
 if TYPE_CHECKING:
     from tracetui.app.app import TraceApp
