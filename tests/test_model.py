@@ -343,6 +343,12 @@ def test_inspect_actions_and_samples_are_spans_without_room_for_a_name(tmp_path)
     action.attributes = {"model": "m"}
     assert action.attributes == {"model": "m"} and action.attributes is action.attributes
     assert action.name == "Tool Call" and action._extra is not NO_EXTRA
+    # An extra in place of the one holding them takes them; none cannot.
+    action.name = "renamed too"
+    action._extra = SpanExtra()
+    assert (action.name, action.kind, action.attributes) == ("renamed too", "Tool Call", {"model": "m"})
+    with pytest.raises(ValueError):
+        action._extra = NO_EXTRA
     with pytest.raises(TypeError):
         action.attributes_of_key(("t", 3, 1))
     node = spans["sample:t:3:1"]

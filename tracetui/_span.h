@@ -366,16 +366,23 @@ static PyObject *key_item(PyObject *key, int k) {
 
 static PyObject *extra_of(SpanCore *s, int make);
 
+/* A field of its own extra that a span without room for it holds there
+ * (`name`, `attributes`: a new reference); NULL with no error where it
+ * has no extra or its extra leaves the field unset; NULL with an error. */
+static PyObject *extra_field(SpanCore *s, PyObject *field) {
+    PyObject *value;
+    if (!(s->flags & HAS_EXTRA)) return NULL;
+    if ((value = PyObject_GetAttr(s->detail, field)) == NULL && PyErr_ExceptionMatches(PyExc_AttributeError))
+        PyErr_Clear();
+    return value;
+}
+
 /* A bare span's attributes (no room for them: `room`; an Inspect action's
  * are None): its extra's, once they were set to anything (a new
  * reference; NULL with an error). */
 static PyObject *bare_attributes(SpanCore *s) {
-    PyObject *value;
-    if (!(s->flags & HAS_EXTRA)) Py_RETURN_NONE;
-    if ((value = PyObject_GetAttr(s->detail, ATTRIBUTES_NAME)) == NULL && PyErr_ExceptionMatches(PyExc_AttributeError)) {
-        PyErr_Clear();
-        Py_RETURN_NONE;
-    }
+    PyObject *value = extra_field(s, ATTRIBUTES_NAME);
+    if (value == NULL && !PyErr_Occurred()) Py_RETURN_NONE;
     return value;
 }
 
@@ -554,14 +561,11 @@ static int same_text(PyObject *a, PyObject *b) {
     return a == b || (PyUnicode_CheckExact(a) && PyUnicode_CheckExact(b) && PyUnicode_Compare(a, b) == 0);
 }
 
-/* A span without room for its name: the name held in its extra (a new reference), NULL if it
- * holds none there (no error), or NULL with an error. */
+/* A span without room for its name: the name held in its extra (a new
+ * reference), NULL if it holds none there (no error), or NULL with an
+ * error. */
 static PyObject *extra_name(SpanCore *s) {
-    PyObject *name;
-    if (!(s->flags & HAS_EXTRA)) return NULL;
-    if ((name = PyObject_GetAttr(s->detail, NAME_NAME)) == NULL && PyErr_ExceptionMatches(PyExc_AttributeError))
-        PyErr_Clear();
-    return name;
+    return extra_field(s, NAME_NAME);
 }
 
 /* A span without room for its name: the name put in its extra; 0, or -1 with an error. */
@@ -923,16 +927,14 @@ static int span_extra_set(PyObject *span, PyObject *value, void *closure) {
         held_synthetic = (s->flags & SYNTHETIC_IN_EXTRA) != 0, held_run = (s->flags & RUN_IN_EXTRA) != 0,
         held_name = 0, held_attributes = 0;
     if (IS_COMPACT(s)) {
-        PyObject *name = extra_name(s);
+        PyObject *name = extra_name(s), *attributes = NULL;
         if (name == NULL && PyErr_Occurred()) return -1;
-        held_name = name != NULL;
+        if (IS_BARE(s) && (attributes = extra_field(s, ATTRIBUTES_NAME)) == NULL && PyErr_Occurred()) {
+            Py_XDECREF(name);
+            return -1;
+        }
+        held_name = name != NULL, held_attributes = attributes != NULL;
         Py_XDECREF(name);
-    }
-    if (IS_BARE(s) && (s->flags & HAS_EXTRA)) {
-        PyObject *attributes = PyObject_GetAttr(s->detail, ATTRIBUTES_NAME);
-        if (attributes == NULL && !PyErr_ExceptionMatches(PyExc_AttributeError)) return -1;
-        PyErr_Clear();
-        held_attributes = attributes != NULL;
         Py_XDECREF(attributes);
     }
     if (value == NULL) {
