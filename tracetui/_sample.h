@@ -201,7 +201,8 @@ static PyObject *sample_key_item(PyObject *state, int k) {
 }
 
 /* Its key, (task, sample_id, epoch), a new tuple; None if it has none. */
-static PyObject *state_key(SampleState *s) {
+static PyObject *state_key(PyObject *state) {
+    SampleState *s = (SampleState *)state;
     PyObject *id, *epoch, *key = NULL;
     if (s->task == NULL) Py_RETURN_NONE;
     if ((id = sample_key_item((PyObject *)s, 1)) == NULL) return NULL;
@@ -216,7 +217,7 @@ static int is_keyed_state(PyObject *obj) {
 }
 
 static PyObject *SampleState_get_key(SampleState *s, void *closure) {
-    return state_key(s);
+    return state_key((PyObject *)s);
 }
 
 static void SampleState_dealloc(SampleState *s) {

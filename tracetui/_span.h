@@ -353,6 +353,7 @@ static int span_cell_set(PyObject *span, PyObject *value, void *which) {
 /* A sample's state (`_sample.h`, after this file): part `k` of its key
  * (a new reference), and whether an object is a state with a key. */
 static PyObject *sample_key_item(PyObject *state, int k);
+static PyObject *state_key(PyObject *state);
 static int is_keyed_state(PyObject *obj);
 /* A span whose name, or id, is read from its key made to hold it (below). */
 static int hold_name(SpanCore *s);
@@ -766,27 +767,20 @@ static int span_name_set(PyObject *span, PyObject *value, void *closure) {
     }
     if (hold_name(s) < 0) return -1;
     if (IS_COMPACT(s)) {
-        /* held in its extra, its kind kept (a kind that was its name too) */
-        PyObject *held = extra_name(s);
+        /* held in its extra, its kind kept (a kind that was its name too),
+         * unless it reads as an equal str already */
+        PyObject *old = compact_name(s);
         int kept = 0;
-        if (held == NULL && PyErr_Occurred()) return -1;
-        if (held == NULL) {
-            if (s->kind != CODE_UNSET && s->kind != CODE_NAME) {
-                PyObject *old = span_coded_get(span, NULL); /* its name, read as its kind */
-                int equal;
-                if (old == NULL) return -1;
-                equal = same_text(old, value);
-                Py_DECREF(old);
-                if (equal) return 0; /* (which reads as an equal str) */
-            }
-        } else {
-            if (held == value) {
-                Py_DECREF(held);
-                return 0;
-            }
-            if (s->kind == CODE_NAME) kept = coded_set(s, 0, held, 0);
-            Py_DECREF(held);
+        if (old == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_AttributeError)) return -1;
+            PyErr_Clear(); /* (none yet) */
+        } else if (same_text(old, value)) {
+            Py_DECREF(old);
+            return 0;
+        } else if (s->kind == CODE_NAME) {
+            kept = coded_set(s, 0, old, 0);
         }
+        Py_XDECREF(old);
         return kept < 0 ? -1 : name_to_extra(s, value);
     }
     if (s->kind == CODE_NAME && value != s->name && coded_set(s, 0, s->name, 0) < 0) return -1;
@@ -1159,12 +1153,7 @@ static PyObject *span_setup(PyObject *unused, PyObject *args) {
 static PyObject *span_key_from_state(PyObject *span, PyObject *unused) {
     SpanCore *s = (SpanCore *)span;
     if ((s->flags & KEYED) && !PyTuple_CheckExact(s->attributes)) {
-        PyObject *parts[3] = {NULL, NULL, NULL}, *key = NULL;
-        int k;
-        for (k = 0; k < 3 && (parts[k] = key_item(s->attributes, k)) != NULL; k++) {
-        }
-        if (k == 3) key = PyTuple_Pack(3, parts[0], parts[1], parts[2]);
-        for (k = 0; k < 3; k++) Py_XDECREF(parts[k]);
+        PyObject *key = state_key(s->attributes);
         if (key == NULL) return NULL;
         Py_SETREF(s->attributes, key);
     }
@@ -1184,16 +1173,14 @@ static int name_from_key(SpanCore *s) {
         return -1;
     }
     if (IS_COMPACT(s)) {
-        if (!(s->flags & NAMED_BY_KEY)) {
-            PyObject *name = extra_name(s);
-            int kept = 0;
-            if (name == NULL && PyErr_Occurred()) return -1;
-            if (name != NULL) {
-                /* (a kind that was its name stays) */
-                if (s->kind == CODE_NAME) kept = coded_set(s, 0, name, 0);
-                Py_DECREF(name);
-                if (kept < 0 || PyObject_DelAttr(s->detail, NAME_NAME) < 0) return -1;
-            }
+        /* its name let go of where its extra holds one */
+        PyObject *name = s->flags & NAMED_BY_KEY ? NULL : extra_name(s);
+        int kept = 0;
+        if (name == NULL && PyErr_Occurred()) return -1;
+        if (name != NULL) {
+            if (s->kind == CODE_NAME) kept = coded_set(s, 0, name, 0); /* (a kind that was its name stays) */
+            Py_DECREF(name);
+            if (kept < 0 || PyObject_DelAttr(s->detail, NAME_NAME) < 0) return -1;
         }
     } else {
         if (s->kind == CODE_NAME && coded_set(s, 0, s->name, 0) < 0) return -1; /* (a kind that was its name stays) */

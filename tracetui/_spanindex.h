@@ -65,7 +65,7 @@ static PyObject *ID_NAME; /* "id" */
  * sample state's (task, sample_id, epoch). */
 static PyObject *span_key(PyObject *span) {
     if (is_span_core(span)) return span_id_get(span, NULL);
-    if (is_keyed_state(span)) return state_key((SampleState *)span);
+    if (is_keyed_state(span)) return state_key(span);
     return PyObject_GetAttr(span, ID_NAME);
 }
 
