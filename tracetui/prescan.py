@@ -66,10 +66,10 @@ def start_early(sources: list, watch_dirs: list[str]) -> dict[str, "Prescan"]:
     first slice: many at once would share the two cores the first frame
     needs."""
     from tracetui.formats.inspect import is_live
+    from tracetui.sources.base import is_database
     from tracetui.sources.lines import LineSource
-    from tracetui.sources.sqlite import SQLiteSource
 
-    database = next((source for source in sources if isinstance(source, SQLiteSource)), None)
+    database = next((source for source in sources if is_database(source)), None)
     if database is not None:
         database.pick_early()
 
