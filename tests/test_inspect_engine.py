@@ -515,6 +515,28 @@ def test_repeated_details_and_log_messages_are_held_once(tmp_path, monkeypatch):
     assert [spans[f"u{i}"].detail for i in range(4)] == [f"think({i})" for i in range(4)]
 
 
+
+def test_the_strings_a_load_remembered_are_let_go_once_it_reaches_the_end(tmp_path):
+    """The table of short strings seen (`share`) lasts while a log loads:
+    once its first read reaches the end, the finished samples' strings it
+    remembered are let go (a 0.9 MB table for a 1M-line log); what is
+    appended then is shared again."""
+    from tracetui.sources.discover import open_sources
+
+    p = tmp_path / "trace-4.log"
+    write(p, [rec("enter", f"a{i}", detail=f"run({i % 3})", sample=1, start_time=T0 + i) for i in range(6)])
+    (source,), _ = open_sources([str(p)], Store())
+    source.poll()
+    d = source.decoder
+    spans = d.run.spans
+    assert spans["a0"].detail is spans["a3"].detail  # shared while loading
+    assert d._shared == {}
+    with open(p, "a") as f:
+        f.write("\n".join(rec("enter", f"b{i}", detail="tail(x)", sample=2, start_time=T0 + 9) for i in range(2)) + "\n")
+    source.poll()
+    assert spans["b0"].detail == "tail(x)" and spans["b0"].detail is spans["b1"].detail
+    assert d._shared == {"tail(x)": "tail(x)"}
+
 def test_log_records_keep_their_times_levels_and_offsets(tmp_path):
     """A sample's and the run's log records are held as columns of their
     run (`EventLog`): each reads back its time in epoch seconds (a `Z`
