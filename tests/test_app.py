@@ -729,6 +729,21 @@ async def test_the_memory_the_first_frames_after_a_load_free_is_given_back(demo_
         assert len(given_back) == 2 and given_back[1] - given_back[0] >= 0.3
 
 
+async def test_a_loads_indexes_are_sized_to_what_they_hold_once_it_ends(demo_log):
+    """As the load ends, each run's index is settled (`Store.settle`): sized
+    to its spans, not to take as many more; settling it again frees nothing."""
+    app = make_app(demo_log)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        with app.store.lock:
+            for run in app.store.runs.values():
+                if not hasattr(run.spans, "settle"):
+                    pytest.skip("C not built: Run.spans is a dict")
+                held = run.spans.__sizeof__()
+                run.spans.settle()
+                assert run.spans.__sizeof__() == held
+
+
 async def test_an_export_in_the_watched_directory_is_not_read_back(tmp_path, monkeypatch):
     """`tracetui .` then `x`: the export landed in the directory being
     watched and came back as a second copy of the run, its running spans

@@ -531,6 +531,10 @@ def test_the_strings_a_load_remembered_are_let_go_once_it_reaches_the_end(tmp_pa
     spans = d.run.spans
     assert spans["a0"].detail is spans["a3"].detail  # shared while loading
     assert d._shared == {}
+    if hasattr(d._samples, "settle"):  # the samples' index sized to what it holds: settled again, no less
+        held = d._samples.__sizeof__()
+        d._samples.settle()
+        assert d._samples.__sizeof__() == held
     with open(p, "a") as f:
         f.write("\n".join(rec("enter", f"b{i}", detail="tail(x)", sample=2, start_time=T0 + 9) for i in range(2)) + "\n")
     source.poll()

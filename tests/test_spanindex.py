@@ -24,7 +24,7 @@ IDS = st.one_of(
 )
 
 OPS = st.lists(st.tuples(st.sampled_from(["set", "replace", "del", "pop", "setdefault", "get", "in", "clear",
-                                          "many"]), IDS), max_size=60)
+                                          "many", "settle"]), IDS), max_size=60)
 
 
 def check_alike(index, plain: dict) -> None:
@@ -76,7 +76,50 @@ def test_a_span_index_reads_and_writes_as_a_dict_does(ops):
             for n in range(50):
                 one = Span(f"{key}/{n}", run)
                 index[one.id] = plain[one.id] = one
+        elif op == "settle":  # a load ended: sized to what it holds (`SpanIndex.settle`)
+            index.settle()
         check_alike(index, plain)
+
+
+@needs_c
+def test_a_settled_index_holds_its_spans_in_fewer_bytes_and_grows_again():
+    """`settle` (a load has ended) sizes the index to the spans it holds:
+    its table the smallest that holds them up to 95 % full (900 spans in
+    1,024 slots, not the 2,048 growing left), its arrays no longer than
+    they are.
+    It reads as before, and more spans filed grow it again."""
+    run = Run("r", "source", "native")
+    index = run.spans
+    spans = [Span(f"span-{n}", run) for n in range(1_000)]
+    for span in spans[:900]:
+        index[span.id] = span
+    grown = index.__sizeof__()
+    index.settle()
+    settled = index.__sizeof__()
+    assert grown - settled >= 1_024 * 4  # half the table (and the arrays' room to grow)
+    plain = {span.id: span for span in spans[:900]}
+    check_alike(index, plain)
+    for span in spans[900:]:
+        index[span.id] = plain[span.id] = span
+    check_alike(index, plain)
+    assert index.__sizeof__() > settled
+    index.settle()
+    check_alike(index, plain)
+
+
+@needs_c
+def test_settling_closes_the_holes_of_spans_taken_out():
+    run = Run("r", "source", "native")
+    for n in range(100):
+        run.spans[str(n)] = Span(str(n), run)
+    for n in range(0, 100, 2):
+        del run.spans[str(n)]
+    values = iter(run.spans.values())
+    next(values)
+    run.spans.settle()
+    with pytest.raises(RuntimeError):  # positions moved, as a dict's iterator raises
+        next(values)
+    assert list(run.spans) == [str(n) for n in range(1, 100, 2)]
 
 
 @needs_c

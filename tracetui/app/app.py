@@ -773,6 +773,7 @@ class TraceApp(KeysInOrder):
                     gc.collect()
                 gc.freeze()
                 if loaded:
+                    self.store.settle()
                     give_back_free_memory()
                     give_back_at = now + SETTLED_GIVE_BACK_DELAY
             if give_back_at is not None and now >= give_back_at:

@@ -501,10 +501,14 @@ class InspectDecoder:
         finished samples' (37,742 of them, a 0.9 MB table, for a 1M-line
         log: 2 B a span), while what follows shares what the running
         samples repeat, most of it found by C among the strings lately seen
-        (`_text_cache`) before the table is asked."""
+        (`_text_cache`) before the table is asked. And the samples' index is
+        sized to the samples it holds (`SpanIndex.settle`)."""
         if self._loading:
             self._loading = False
             self._shared = {}
+            settle = getattr(self._samples, "settle", None)  # (`Store.settle` for the run's spans)
+            if settle is not None:
+                settle()
 
     def reset(self) -> None:
         """The file was replaced: forget everything it said."""
