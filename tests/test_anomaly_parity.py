@@ -469,9 +469,36 @@ def test_the_apps_prescan_equals_the_index(name, parallel):
     assert any(expected.values())
     anomalies, end = Prescan(path, parallel=parallel).wait()
     assert _rows(anomalies) == expected
+    # Each value the rows repeat is one object (`fastscan.share_repeats`).
+    rows = [r for b in BUCKETS for r in anomalies.bucket(b).values()]
+    for field in ("action", "detail", "error", "sample"):
+        values = [getattr(r, field) for r in rows if getattr(r, field) is not None]
+        assert len({id(v) for v in values}) == len(set(values))
+    assert len(rows) > len({r.action for r in rows})  # (something repeats)
     # The run's end too, for its ages while it is read (an exit's record is
     # written a few µs after the action ends).
     assert end == pytest.approx(run.end, abs=0.01)
+
+
+def test_repeated_values_are_shared_with_their_own_type_only():
+    """`share_repeats`: equal values of one type become one object; 1, 1.0
+    and True stay apart (equal, but not the same to show), and a value that
+    cannot be hashed stays as it is."""
+    result = fastscan.ChunkResult()
+    make = lambda sample: fastscan.Row("Model", "generate", 1.0, 2.0, "boom", 0, sample=sample)  # noqa: E731
+    result.running = {"a": make(("t", 1, 1)), "b": make(("t", 1.0, True)), "c": make(("t", [1], 1))}
+    result.buckets["error"] = {"d": make(("t", 1, 1)), "e": make(None)}
+    # Made apart, as a parse makes them.
+    for n, row in enumerate([*result.running.values(), *result.buckets["error"].values()]):
+        row.action, row.detail, row.error = "Mod" + "el" * (n >= 0), "gener" + "ate", "bo" + "om"
+    fastscan.share_repeats(result)
+    a, b, c = result.running.values()
+    d, e = result.buckets["error"].values()
+    assert a.sample is d.sample and a.sample == ("t", 1, 1)
+    assert b.sample == ("t", 1.0, True) and [type(x) for x in b.sample] == [str, float, bool]
+    assert a.sample[0] is b.sample[0] is c.sample[0]
+    assert c.sample == ("t", [1], 1) and e.sample is None
+    assert len({id(r.action) for r in (a, b, c, d, e)}) == 1 and e.detail is a.detail and e.error is a.error
 
 
 @pytest.mark.parametrize("gentle", [True, False])

@@ -608,6 +608,34 @@ def merge(state: ChunkResult, chunk: ChunkResult, entered_first: set[str]) -> No
     state.unfinished = chunk.unfinished  # the later stretch's end is the file's
 
 
+def share_repeats(result: ChunkResult) -> None:
+    """One object for each value its rows repeat (an action, a detail, an
+    error, a sample's key and its parts), so the pickle sent to the app
+    holds each once (its memo) and the app makes one. The 4,570 rows of a
+    1M-line log hold 4 actions, 702 details and 13 errors, sent as 12,579
+    strings: 1.6 MB the app held while it loaded and freed as the load
+    ended, leaving holes among what stays (2026-12-05). A value is shared
+    only with one of its own type (1 and 1.0 and True are equal)."""
+    same: dict = {}
+
+    def one(value):
+        if value is None:
+            return None
+        if type(value) is tuple:
+            parts = tuple(map(one, value))
+            key = (tuple, tuple(map(id, parts)))  # its parts are the ones `same` holds
+            return same.setdefault(key, parts)
+        try:
+            return same.setdefault((type(value), value), value)
+        except TypeError:  # unhashable: held as it is
+            return value
+
+    for rows in (result.running, *result.buckets.values()):
+        for row in rows.values():
+            row.action, row.detail, row.error, row.sample = (
+                one(row.action), one(row.detail), one(row.error), one(row.sample))
+
+
 def resolved(first: ChunkResult) -> ChunkResult:
     """The first stretch of a file, with its unpaired closings applied to an
     empty state."""
@@ -971,6 +999,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         answer = importable.scan(args[0], args[1] if len(args) > 1 else None, parallel=parallel,
                                  interim=importable.Interim(lambda frame: _send(out, frame)))
+        share_repeats(answer[0])
         _send(out, ("answer", answer))
     except (OSError, IndexError):  # BrokenPipeError too: the app went away
         return 1
