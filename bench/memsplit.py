@@ -67,9 +67,13 @@ def own_extra(span):
 
 def held_children(span):
     """Its children's list or tuple, if it holds one: an only child held
-    as itself (`_span.h`, `ONLY_CHILD`) reads as a new tuple, not held."""
+    as itself (`_span.h`, `ONLY_CHILD`) reads as a new tuple, not held, and
+    a few held as a `ChildSpans` (found among what it holds, `_held`)."""
     children = span.children
-    return children if children is span.children else None
+    if children is span.children:
+        return children
+    held = getattr(span, "_held", None)
+    return next((o for o in held() if type(o).__name__ == "ChildSpans"), None) if held else None
 
 
 def held_log(span):

@@ -516,24 +516,36 @@ def test_a_few_children_are_a_tuple_and_more_a_list():
 
 def test_an_only_child_is_held_as_itself_and_reads_as_a_tuple(tmp_path):
     """Where C is built, a span whose children are a tuple of one span
-    holds that span itself (56 bytes less), read as a new tuple of it;
-    anything else set is held as set. The decoder's C keeps a sample's or
-    an action's only child so too, and a second one makes them a tuple."""
+    holds that span itself (56 bytes less), and a tuple of a few spans (up
+    to SMALL_FAN_OUT) as a `ChildSpans`, a tuple without the GC's header
+    (16 bytes less); either reads as a new tuple. Anything else set is held
+    as set. The decoder's C keeps a sample's or an action's children so
+    too, and past SMALL_FAN_OUT makes them a list."""
+    from tracetui import model
     run = Run("r", "r", "inspect")
     parent, kid, other = Span("p", run), Span("k", run), Span("o", run)
     parent.add_child_compact(kid)
     assert parent.children == (kid,) and type(parent.children) is tuple
     parent.add_child_compact(other)
-    assert parent.children == (kid, other)
-    for value in ([kid], ("x",), (kid, other), None, ()):
+    assert parent.children == (kid, other) and type(parent.children) is tuple
+    few = tuple(Span(f"f{n}", run) for n in range(model.SMALL_FAN_OUT))
+    for value in ([kid], ("x",), (kid, "x"), few + (kid,), None, ()):
         parent.children = value
         assert parent.children is value, value
-    parent.children = (kid,)
-    assert parent.children == (kid,)
-    if SpanCore is not None:
-        assert parent.children is not parent.children, "made at each read"
-        held = parent._held()
-        assert kid in held and not any(type(o) is tuple and kid in o for o in held)
+    for value in ((kid,), (kid, other), few):
+        parent.children = value
+        assert parent.children == value and type(parent.children) is tuple
+        if SpanCore is not None:
+            assert parent.children is not parent.children, "made at each read"
+            held = parent._held()
+            assert not any(type(o) is tuple and kid in o for o in held)
+            if len(value) == 1:
+                assert kid in held
+            else:
+                holder, = (o for o in held if type(o).__name__ == "ChildSpans")
+                assert holder.__sizeof__() == sys.getsizeof(value) - 16  # no GC header
+    parent.add_child_compact(kid)  # one past SMALL_FAN_OUT: a list
+    assert parent.children == [*few, kid] and type(parent.children) is list
     lines = [_rec("enter", "a", 1, start_time=1.0e9), _rec("enter", "b", 2, start_time=1.0e9),
              _rec("exit", "b", 2, duration=1.0), _rec("enter", "c", 2, start_time=1.0e9),
              _rec("enter", "d", 3, start_time=1.0e9),

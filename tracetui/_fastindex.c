@@ -44,8 +44,6 @@
 static struct { Py_ssize_t attributes, children; } SPAN;
 /* (CODE_RUNNING and CODE_OK, the codes of model.RUNNING and model.OK, are
  * `_sample.h`'s.) */
-/* model.SMALL_FAN_OUT: a span's children are a tuple up to this many. */
-#define SMALL_FAN_OUT 8
 static struct { Py_ssize_t action, detail, start, duration, error, span, sample; } ROW;
 static struct { Py_ssize_t first_time, last_time, synthetic_spans, spans; } RUN;
 static struct { Py_ssize_t times, levels, level_codes, messages, message_codes, origins; } COLUMNS_OF;
@@ -564,19 +562,28 @@ static PyObject *attached_span(PyObject *spans, PyObject *id, int fresh, PyObjec
     } else if (children == Py_None) {
         set_slot(parent, SPAN.children, span); /* (an only child is held as itself: `ONLY_CHILD`) */
     } else {
-        /* `Span.add_child_compact`: a tuple one longer, or past a few, a list */
-        int only = ONLY_CHILD(children);
-        Py_ssize_t n = only ? 1 : PyTuple_GET_SIZE(children);
-        PyObject *more;
-        if (n < SMALL_FAN_OUT) {
-            if ((more = PyTuple_New(n + 1)) == NULL) goto failed;
-            for (Py_ssize_t k = 0; k < n; k++)
-                PyTuple_SET_ITEM(more, k, Py_NewRef(only ? children : PyTuple_GET_ITEM(children, k)));
-            PyTuple_SET_ITEM(more, n, Py_NewRef(span));
-        } else if ((more = PySequence_List(children)) == NULL || PyList_Append(more, span) < 0) {
-            Py_XDECREF(more);
-            goto failed;
+        /* `Span.add_child_compact`: one more, held as a tuple would be (a
+         * `ChildSpans`), or past a few, a list */
+        PyObject *items[SMALL_FAN_OUT], *more;
+        Py_ssize_t n;
+        if (ONLY_CHILD(children)) {
+            n = 1;
+            items[0] = children;
+        } else if (CHILD_SPANS(children)) {
+            n = Py_SIZE(children);
+            memcpy(items, ((ChildSpans *)children)->item, (size_t)n * sizeof(PyObject *));
+        } else {
+            n = PyTuple_GET_SIZE(children);
+            for (Py_ssize_t k = 0; k < n; k++) items[k] = PyTuple_GET_ITEM(children, k);
         }
+        if (n < SMALL_FAN_OUT) {
+            items[n] = span;
+            more = child_spans_of(items, n + 1);
+        } else if ((more = PyList_New(n + 1)) != NULL) {
+            for (Py_ssize_t k = 0; k < n; k++) PyList_SET_ITEM(more, k, Py_NewRef(items[k]));
+            PyList_SET_ITEM(more, n, Py_NewRef(span));
+        }
+        if (more == NULL) goto failed;
         set_slot(parent, SPAN.children, more);
         Py_DECREF(more);
     }
@@ -587,9 +594,11 @@ failed:
 }
 
 /* Children as `Span.add_child_compact` keeps them: None, an only child
- * itself, a tuple of up to SMALL_FAN_OUT, or a list. */
+ * itself, a few (`ChildSpans`, or a tuple of up to SMALL_FAN_OUT), or a
+ * list. */
 static inline int children_kept(PyObject *children) {
     return children == Py_None || PyList_CheckExact(children) || ONLY_CHILD(children) ||
+           (CHILD_SPANS(children) && Py_SIZE(children) <= SMALL_FAN_OUT) ||
            (PyTuple_CheckExact(children) && PyTuple_GET_SIZE(children) <= SMALL_FAN_OUT);
 }
 
