@@ -70,8 +70,8 @@ def is_sqlite(path: str) -> bool:
 
 
 #: How long after the load's last frame the app's memory is read (s): once
-#: it has given back what its first frames after the load freed
-#: (`app.SETTLED_GIVE_BACK_DELAY`, 1 s).
+#: it has settled (`app.SETTLE_DELAY`, 1 s): its indexes sized to what they
+#: hold, what its first frames after the load freed given back.
 SETTLE_S = 1.5
 #: Quiet period that ends a key's burst of frames (s).
 QUIET = 0.15
@@ -262,8 +262,7 @@ def child_app(path: str, keys_per_kind: int, size: tuple[int, int], keys_loading
             result.update(count_store(store))
             result["records"] = sum(s.records for s in sources)
             result["rss_at_load_mb"] = rss_mb()
-            # What the app holds once settled: it gives back what its first
-            # frames after the load freed (`SETTLED_GIVE_BACK_DELAY`).
+            # What the app holds once settled (`SETTLE_DELAY`).
             await asyncio.sleep(SETTLE_S)
             result["rss_loaded_mb"] = rss_mb()
             result["rss_base_mb"] = base

@@ -700,7 +700,7 @@ async def test_an_export_gives_the_memory_it_freed_back(demo_log, tmp_path, monk
     given_back = []
     monkeypatch.setattr(app_module, "give_back_free_memory",
                         lambda: given_back.append(exported.is_file() or "failed"))
-    monkeypatch.setattr(app_module, "SETTLED_GIVE_BACK_DELAY", 0.0)  # the read's own, both before `x`
+    monkeypatch.setattr(app_module, "SETTLE_DELAY", 0.0)  # the read's own, both before `x`
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
@@ -713,28 +713,22 @@ async def test_an_export_gives_the_memory_it_freed_back(demo_log, tmp_path, monk
         assert given_back == [True if outcome == "written" else "failed"]
 
 
-async def test_the_memory_the_first_frames_after_a_load_free_is_given_back(demo_log, monkeypatch):
-    """Free memory is given back as a load ends, and once more when the
-    frames drawn after it have freed what the load's last ones built
-    (`SETTLED_GIVE_BACK_DELAY`): 4.3 MB of a 1M-line log's 145 MB had
-    stayed with glibc. Then no more: a quiet app does no work."""
+async def test_the_app_settles_once_the_frames_after_a_load_are_drawn(demo_log, monkeypatch):
+    """Free memory is given back as a load ends; then, once the frames
+    drawn after it have freed what the load's last ones built
+    (`SETTLE_DELAY`: 4.3 MB of a 1M-line log's 145 MB had stayed with
+    glibc), each run's index is sized to the spans it holds (`Store.settle`,
+    not to take as many more: settling it again frees nothing) and free
+    memory given back again. Then no more: a quiet app does no work."""
     given_back = []
     monkeypatch.setattr(app_module, "give_back_free_memory", lambda: given_back.append(time.monotonic()))
-    monkeypatch.setattr(app_module, "SETTLED_GIVE_BACK_DELAY", 0.3)
+    monkeypatch.setattr(app_module, "SETTLE_DELAY", 0.3)
     app = make_app(demo_log)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
         await wait_for(pilot, lambda: len(given_back) >= 2)
         await pilot.pause(0.5)
         assert len(given_back) == 2 and given_back[1] - given_back[0] >= 0.3
-
-
-async def test_a_loads_indexes_are_sized_to_what_they_hold_once_it_ends(demo_log):
-    """As the load ends, each run's index is settled (`Store.settle`): sized
-    to its spans, not to take as many more; settling it again frees nothing."""
-    app = make_app(demo_log)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, app)
         with app.store.lock:
             for run in app.store.runs.values():
                 if not hasattr(run.spans, "settle"):

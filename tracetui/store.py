@@ -59,9 +59,10 @@ class Store:
             self.touch(run_id)
 
     def settle(self) -> None:
-        """A load has ended: each run's index sized to the spans it holds,
-        not to take as many more (`SpanIndex.settle`; 2.5 MB of a 1M-line
-        log's). A run that grows later grows it again."""
+        """A load has ended (the app, `SETTLE_DELAY` after): each run's
+        index sized to the spans it holds, not to take as many more
+        (`SpanIndex.settle`; 2.5 MB of a 1M-line log's). A run that grows
+        later grows it again."""
         with self.lock:
             for run in self.runs.values():
                 settle = getattr(run.spans, "settle", None)  # (a dict where C is not built)

@@ -110,11 +110,14 @@ FREEZE_SPANS = 15_000
 #: that was ~4.5 MB an hour however slowly the log grew. Runs dropped free
 #: themselves (`store.release`).
 FREEZE_INTERVAL = 600.0
-#: How long (s) after a load ends its free memory is given back again. The
-#: first frames drawn after it free what the load's last ones built (the
-#: tree's rows, the anomaly rows, the terminal's text) once the load's own
-#: give-back has run: 4.3 MB of a 1M-line log's 145 MB stayed with glibc.
-SETTLED_GIVE_BACK_DELAY = 1.0
+#: How long (s) after a load ends the app settles, once the frames drawn
+#: after it are done: its runs' indexes sized to the spans they hold
+#: (`Store.settle`, 8 ms for a 1M-line log's: not before the load's last
+#: frame), and free memory given back again. Those frames free what the
+#: load's last ones built (the tree's rows, the anomaly rows, the
+#: terminal's text) after the load's own give-back: 4.3 MB of a 1M-line
+#: log's 145 MB had stayed with glibc.
+SETTLE_DELAY = 1.0
 #: How often directories are rescanned for new trace files (s).
 RESCAN_INTERVAL = 1.0
 #: The detail pane follows the tree cursor after it rests this long (s),
@@ -707,8 +710,8 @@ class TraceApp(KeysInOrder):
         last_rescan = last_freeze = last_change = last_settled = time.monotonic()
         # The first slices, if read after the UI stopped waiting for them.
         pending = self._first_slices_undrawn
-        #: When free memory is to be given back again, once a load ended.
-        give_back_at: float | None = None
+        #: When the app settles, once a load ended (`SETTLE_DELAY`).
+        settle_at: float | None = None
         #: Whether a change woke the last rest: False for a watch's timeout,
         #: None when the reader slept (`_rest`).
         woke: bool | None = None
@@ -773,11 +776,11 @@ class TraceApp(KeysInOrder):
                     gc.collect()
                 gc.freeze()
                 if loaded:
-                    self.store.settle()
                     give_back_free_memory()
-                    give_back_at = now + SETTLED_GIVE_BACK_DELAY
-            if give_back_at is not None and now >= give_back_at:
-                give_back_at = None
+                    settle_at = now + SETTLE_DELAY
+            if settle_at is not None and now >= settle_at:
+                settle_at = None
+                self.store.settle()
                 give_back_free_memory()
             # During a long bulk load, redraw less and less often: every
             # redraw holds the GIL the reader needs.
