@@ -433,14 +433,13 @@ static PyObject *index_settle(SpanIndex *ix, PyObject *unused) {
         if (size < ix->mask + 1 && index_rebuild_to(ix, size, SETTLED_LIMIT(size)) < 0) return NULL;
     }
     if (ix->allocated > ix->length && ix->length > 0) {
+        /* (a shrink that fails leaves its block as it was, which does no
+         * harm; the room counted is the smaller array's) */
         PyObject **items = PyMem_Realloc(ix->items, (size_t)ix->length * sizeof(PyObject *));
-        uint32_t *hashes;
-        if (items == NULL) return PyErr_NoMemory();
-        ix->items = items;
-        if ((hashes = PyMem_Realloc(ix->hashes, (size_t)ix->length * sizeof(uint32_t))) == NULL)
-            return PyErr_NoMemory();
-        ix->hashes = hashes;
-        ix->allocated = ix->length;
+        uint32_t *hashes = PyMem_Realloc(ix->hashes, (size_t)ix->length * sizeof(uint32_t));
+        if (items != NULL) ix->items = items;
+        if (hashes != NULL) ix->hashes = hashes;
+        if (items != NULL || hashes != NULL) ix->allocated = ix->length;
     }
     Py_RETURN_NONE;
 }
