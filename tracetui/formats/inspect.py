@@ -456,6 +456,7 @@ class InspectDecoder:
         #: Short strings seen before (`share`), until the first read reaches
         #: the file's end (`caught_up`).
         self._shared: dict[str, str] = {}
+        #: Its first read has not reached the file's end yet (`caught_up`).
         self._loading = True
         #: The samples lately named, the details lately shared and the
         #: texts of samples' log records lately shared, by their keys as a
@@ -503,8 +504,10 @@ class InspectDecoder:
         samples repeat, most of it found by C among the strings lately seen
         (`_text_cache`) before the table is asked. And the samples' index is
         sized to the samples it holds (`SpanIndex.settle`)."""
-        if self._loading:
-            self._loading = False
+        if not self._loading:
+            return
+        self._loading = False
+        with self.store.lock:  # (the UI may be reading the samples)
             self._shared = {}
             settle = getattr(self._samples, "settle", None)  # (`Store.settle` for the run's spans)
             if settle is not None:

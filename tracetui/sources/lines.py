@@ -127,8 +127,7 @@ class LineSource(DecodedSource):
             if not chunk.more:
                 caught_up = getattr(self.decoder, "caught_up", None)
                 if caught_up is not None:
-                    with self.store.lock:
-                        caught_up()
+                    caught_up()
             if not chunk.more or (max_chunks is not None and chunks >= max_chunks):
                 if final and not flush and not chunk.more and self.follower.pending_partial:
                     self.notes.append(f"{self.path}: its last line is still being written: not read")
