@@ -488,9 +488,9 @@ def test_repeated_values_are_shared_with_their_own_type_only():
     make = lambda sample: fastscan.Row("Model", "generate", 1.0, 2.0, "boom", 0, sample=sample)  # noqa: E731
     result.running = {"a": make(("t", 1, 1)), "b": make(("t", 1.0, True)), "c": make(("t", [1], 1))}
     result.buckets["error"] = {"d": make(("t", 1, 1)), "e": make(None)}
-    # Made apart, as a parse makes them.
-    for n, row in enumerate([*result.running.values(), *result.buckets["error"].values()]):
-        row.action, row.detail, row.error = "Mod" + "el" * (n >= 0), "gener" + "ate", "bo" + "om"
+    apart = lambda text: "".join(list(text))  # noqa: E731  (a str of its own, as a parse makes each)
+    for row in [*result.running.values(), *result.buckets["error"].values()]:
+        row.action, row.detail, row.error = apart("Model"), apart("generate"), apart("boom")
     fastscan.share_repeats(result)
     a, b, c = result.running.values()
     d, e = result.buckets["error"].values()

@@ -515,7 +515,6 @@ def test_repeated_details_and_log_messages_are_held_once(tmp_path, monkeypatch):
     assert [spans[f"u{i}"].detail for i in range(4)] == [f"think({i})" for i in range(4)]
 
 
-
 def test_the_strings_a_load_remembered_are_let_go_once_it_reaches_the_end(tmp_path):
     """The table of short strings seen (`share`) lasts while a log loads:
     once its first read reaches the end, the finished samples' strings it
@@ -540,6 +539,7 @@ def test_the_strings_a_load_remembered_are_let_go_once_it_reaches_the_end(tmp_pa
     source.poll()
     assert spans["b0"].detail == "tail(x)" and spans["b0"].detail is spans["b1"].detail
     assert d._shared == {"tail(x)": "tail(x)"}
+
 
 def test_log_records_keep_their_times_levels_and_offsets(tmp_path):
     """A sample's and the run's log records are held as columns of their

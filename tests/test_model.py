@@ -559,6 +559,9 @@ def test_an_only_child_is_held_as_itself_and_reads_as_a_tuple(tmp_path):
     assert samples[1].children == (spans["a"],) and samples[3].children == (spans["d"],)
     assert samples[2].children == (spans["b"], spans["c"])
     assert [child.id for child in samples[1].parent.children] == [samples[1].id, samples[2].id, samples[3].id]
+    if SpanCore is not None:  # the decoder's C holds a few as a ChildSpans too
+        for node in (samples[2], samples[1].parent):
+            assert [type(o).__name__ for o in node._held()].count("ChildSpans") == 1
 
 
 def test_a_long_chain_of_spans_is_freed_without_running_out_of_stack():
