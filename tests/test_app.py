@@ -3264,7 +3264,7 @@ async def test_following_freezes_once_enough_spans_came(live_log, monkeypatch, s
 
 
 async def test_while_loading_each_slice_is_frozen_out_of_the_collectors_reach(tmp_path, monkeypatch):
-    """A big log loads a slice at a time, a few a pass. While it loads,
+    """A big log loads a slice at a time, a big one a pass. While it loads,
     what each slice adds is frozen at once: left young, the collections
     between two slices walked all of it, though it all stays (8% of the
     reader's time on a 1M-line log). Once loaded, nothing is frozen as it
@@ -3292,9 +3292,9 @@ async def test_while_loading_each_slice_is_frozen_out_of_the_collectors_reach(tm
 
     monkeypatch.setattr(FileFollower, "poll", watched)
     monkeypatch.setattr(gc, "freeze", frozen)
+    monkeypatch.setattr("tracetui.app.app.SLICE_BYTES", 4096)  # loading: 8 of them a slice
     app = make_app(str(path))
-    app.sources[0].follower.read_size = 32 * 1024
-    assert os.path.getsize(path) > 8 * 32 * 1024
+    assert os.path.getsize(path) > 8 * app_module.SHOWN_SLICES * 4096
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
         for k in range(2):
@@ -4394,6 +4394,39 @@ async def test_the_shown_log_is_read_before_the_others(tmp_path, monkeypatch):
         await settle(pilot, app)
         assert app.tree.run.id == "trace-1"
     assert other_behind_when_newest_done == [True]
+
+
+async def test_the_shown_log_loads_in_big_slices_and_is_followed_in_small_ones(tmp_path, monkeypatch):
+    """While the app loads, the shown run's log is read one big slice a
+    pass (its next read ahead meanwhile); once loaded, what is appended is
+    read in small slices, which keep the store's lock short."""
+    monkeypatch.setattr("tracetui.app.app.SLICE_BYTES", 4096)
+    monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: False)
+    path = tmp_path / "trace-1.log"
+    with open(path, "wb") as f:
+        f.writelines(c.line(c.inspect_record("enter", f"s{i}", "Model", "d", start=NOW + i, message="m" * 200))
+                     for i in range(2000))
+    app = make_app(str(path))
+    (source,) = app.sources
+    sizes: list[tuple[bool, int]] = []
+    poll = source.follower.poll
+
+    def watched_poll(*args, **kwargs):
+        sizes.append((app.loading, source.follower.read_size))
+        return poll(*args, **kwargs)
+
+    source.follower.poll = watched_poll
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        with open(path, "ab") as f:
+            f.writelines(c.line(c.inspect_record("enter", f"t{i}", "Model", "d", start=NOW + 3000 + i,
+                                                 message="m" * 200)) for i in range(100))
+        assert await wait_for(pilot, lambda: "t99" in app.tree.run.spans)
+    loading = [size for load, size in sizes if load]
+    # The first slice, for the first frame, is a small one.
+    assert loading[0] == 4096 and set(loading[1:]) == {app_module.SHOWN_SLICES * 4096}
+    assert len(loading) > 10
+    assert {size for load, size in sizes if not load} == {4096}
 
 
 async def test_closed_screens_are_let_go(demo_log, monkeypatch):

@@ -1609,19 +1609,52 @@ done:
  * lines a slice holds (an Inspect log's are ~400). */
 #define LINES_GUESS 128
 
+/* A slice at least this big (bytes) is cut with the GIL released: its
+ * lines are then found on the thread that read it ahead while the reader
+ * decodes the slice before it (`files.ReadAhead`). Smaller ones, as a
+ * followed log's, are not worth the GIL's round trip. */
+#define LINES_UNLOCKED_MIN (256 * 1024)
+
 typedef struct {
     PyObject_HEAD
     PyObject *data;         /* bytes */
     Py_ssize_t count;
-    Py_ssize_t *starts;     /* count + 1: line k is data[starts[k] : starts[k + 1] - 1] */
+    Py_ssize_t *starts;     /* count + 1: line k is data[starts[k] : starts[k + 1] - 1] (PyMem_Raw) */
+    char cr;                /* a CR lies in data[start:end] (`Chunk.cr`) */
 } Lines;
+
+static PyMemberDef Lines_members[] = {
+    {"cr", T_BOOL, offsetof(Lines, cr), READONLY, "whether a CR lies in the lines (a CRLF file, or a lone CR)"},
+    {NULL},
+};
 
 static PyTypeObject LinesType;
 
+/* Where each line of s[start:end] starts, into `*starts` (`*room` of
+ * them, grown as needed); the count of lines, -1 if memory ran out. Takes
+ * no Python object: it may run without the GIL. */
+static Py_ssize_t find_line_starts(const char *s, Py_ssize_t start, Py_ssize_t end, Py_ssize_t **starts,
+                                   Py_ssize_t *room) {
+    const char *at, *stop = s + end;
+    Py_ssize_t k = 0;
+    (*starts)[0] = start;
+    /* One pass over the bytes (a count first was a second, 1% of an index). */
+    for (at = s + start; at < stop && (at = memchr(at, '\n', stop - at)) != NULL; at++) {
+        if (++k + 1 >= *room) {
+            Py_ssize_t *more = PyMem_RawRealloc(*starts, sizeof(**starts) * (*room *= 2));
+            if (more == NULL) return -1;
+            *starts = more;
+        }
+        (*starts)[k] = at - s + 1;
+    }
+    if (end > start && s[end - 1] != '\n') (*starts)[++k] = end + 1; /* a last line without its newline */
+    return k;
+}
+
 static PyObject *Lines_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     PyObject *data;
-    Py_ssize_t end, start = 0, k = 0;
-    const char *s, *at, *stop;
+    Py_ssize_t end, start = 0, k;
+    const char *s;
     Lines *self;
     static char *names[] = {"data", "end", "start", NULL};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!n|n", names, &PyBytes_Type, &data, &end, &start)) return NULL;
@@ -1631,21 +1664,20 @@ static PyObject *Lines_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     }
     Py_ssize_t room = (end - start) / LINES_GUESS + 2;
     s = PyBytes_AS_STRING(data);
-    stop = s + end;
     if ((self = (Lines *)type->tp_alloc(type, 0)) == NULL) return NULL;
-    self->data = Py_NewRef(data);
-    if ((self->starts = PyMem_Malloc(sizeof(*self->starts) * room)) == NULL) goto no_memory;
-    self->starts[0] = start;
-    /* One pass over the bytes (a count first was a second, 1% of an index). */
-    for (at = s + start; at < stop && (at = memchr(at, '\n', stop - at)) != NULL; at++) {
-        if (++k + 1 >= room) {
-            Py_ssize_t *more = PyMem_Realloc(self->starts, sizeof(*self->starts) * (room *= 2));
-            if (more == NULL) goto no_memory;
-            self->starts = more;
-        }
-        self->starts[k] = at - s + 1;
+    self->data = Py_NewRef(data); /* (bytes never change: read below without the GIL) */
+    if ((self->starts = PyMem_RawMalloc(sizeof(*self->starts) * room)) == NULL) goto no_memory;
+    if (end - start >= LINES_UNLOCKED_MIN) {
+        Py_BEGIN_ALLOW_THREADS
+        k = find_line_starts(s, start, end, &self->starts, &room);
+        self->cr = memchr(s + start, '\r', end - start) != NULL;
+        Py_END_ALLOW_THREADS
     }
-    if (end > start && s[end - 1] != '\n') self->starts[++k] = end + 1; /* a last line without its newline */
+    else {
+        k = find_line_starts(s, start, end, &self->starts, &room);
+        self->cr = memchr(s + start, '\r', end - start) != NULL;
+    }
+    if (k < 0) goto no_memory;
     self->count = k;
     return (PyObject *)self;
 no_memory:
@@ -1655,7 +1687,7 @@ no_memory:
 
 static void Lines_dealloc(Lines *self) {
     Py_XDECREF(self->data);
-    PyMem_Free(self->starts);
+    PyMem_RawFree(self->starts);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -1724,9 +1756,10 @@ static PyTypeObject LinesType = {
     .tp_dealloc = (destructor)Lines_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_SEQUENCE,
     .tp_doc = "Lines(data, end, start=0): the lines of data[start:end], cut at each newline (the last may have "
-              "none), each made bytes only when asked for.",
+              "none), each made bytes only when asked for; cr: whether a CR lies in them.",
     .tp_as_sequence = &Lines_as_sequence,
     .tp_as_mapping = &Lines_as_mapping,
+    .tp_members = Lines_members,
     .tp_new = Lines_new,
 };
 

@@ -42,6 +42,7 @@ HEAP_KEEP = 32 * 1024 * 1024
 _libc: ctypes.CDLL | None = None
 _looked = False
 _tuned = False
+_one_heap = False
 
 
 def _glibc() -> ctypes.CDLL | None:
@@ -75,7 +76,13 @@ def reuse_freed_memory() -> None:
 def share_one_heap() -> None:
     """Have every thread allocate from one heap (`APP_HEAPS`). glibc reads
     the limit when a second thread first allocates, so the app asks before
-    it opens a source or starts a thread."""
+    it opens a source or starts a thread, and a file follower before it
+    reads a slice ahead on a thread of its own (`files.ReadAhead`). Once
+    per process."""
+    global _one_heap
+    if _one_heap:
+        return
+    _one_heap = True
     libc = _glibc()
     if libc is not None:
         libc.mallopt(_M_ARENA_MAX, APP_HEAPS)
