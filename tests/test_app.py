@@ -4127,6 +4127,39 @@ async def test_a_scan_behind_the_index_leaves_the_index_its_rows(tmp_path, monke
         await settle(pilot, app)
 
 
+async def test_the_scans_rows_are_drawn_at_most_every_load_update(tmp_path, monkeypatch):
+    """The scan says what it found a few times a second: it is drawn as the
+    reader's news of a load is, at most once a LOAD_UPDATE_INTERVAL, the
+    last of it too (each redraw shares the GIL with the reader)."""
+    monkeypatch.setattr("tracetui.app.app.worth_prescanning", lambda path: True)
+    monkeypatch.setattr("tracetui.app.app.LOAD_UPDATE_INTERVAL", 0.4)
+    answer = _hold_back_prescans(monkeypatch)
+    app, proceed = _app_reading_first_slice(tmp_path, _quick_pairs(300),
+                                            make=lambda path: open_app(path, now=NOW + 3600))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause(0.5)  # the first frame's redraws done, the reader held
+        source = app.sources[0]
+        run_id = source.decoder.run_id
+        applies = []
+        apply = app.apply_changes
+
+        def counted() -> None:
+            applies.append(app.anomaly_panel.interim.get(run_id))
+            apply()
+
+        app.apply_changes = counted
+        found = [Anomalies() for _ in range(5)]
+        for anomalies in found:
+            app._hear_interim(source, anomalies, 10**9)
+            await pilot.pause(0.02)
+        assert len(applies) == 1 and app.anomaly_panel.interim[run_id] is found[0]
+        await pilot.pause(0.5)
+        assert len(applies) == 2 and app.anomaly_panel.interim[run_id] is found[-1]
+        answer.set()
+        proceed.set()
+        await settle(pilot, app)
+
+
 def _big_log_with_cancels_first(tmp_path, monkeypatch, cancelled: int = 60):
     """A big log (prescanned) that begins with a hung `Subprocess` and
     `cancelled` cancelled actions, more than the panel shows, read by the

@@ -430,6 +430,11 @@ class TraceApp(KeysInOrder):
         #: the scan runs (`fastscan.Interim`): listed where the scan has
         #: read further than the index (`AnomalyPanel.interim`).
         self._interim: dict[str | None, tuple[LineSource, Anomalies, int]] = {}
+        #: When `apply_changes` last ran, and the timer that draws the
+        #: scan's rows once LOAD_UPDATE_INTERVAL has passed since
+        #: (`_show_interim`).
+        self._applied_at = 0.0
+        self._interim_timer: Timer | None = None
         #: Archives read no further than their first slice until their run
         #: is asked for (`archives_to_hold`). Both threads may remove one:
         #: iterate over a copy (`list()` copies a set without letting the
@@ -658,7 +663,22 @@ class TraceApp(KeysInOrder):
 
     @on(ScanFoundRows)
     def _show_interim(self) -> None:
-        self.apply_changes()
+        """Draw the scan's rows so far, as the reader's news of a load is
+        drawn: at most every LOAD_UPDATE_INTERVAL. The scan finds rows a few
+        times a second (`fastscan.INTERIM_EVERY`), and each redraw of the
+        panel and the tree shares the GIL with the reader: six in the first
+        half second of a 1M-line log, ~20 ms of the UI thread each."""
+        wait = self._applied_at + LOAD_UPDATE_INTERVAL - time.monotonic()
+        if wait <= 0:
+            self.apply_changes()
+        elif self._interim_timer is None:
+            asked = time.monotonic()
+            self._interim_timer = self.set_timer(wait, lambda: self._show_interim_due(asked))
+
+    def _show_interim_due(self, asked: float) -> None:
+        self._interim_timer = None
+        if self._applied_at < asked:  # (else a redraw since has drawn them)
+            self.apply_changes()
 
     def _an_eval_runs(self) -> bool:
         """Whether one of the logs read is being written by its eval (whose
@@ -1060,6 +1080,7 @@ class TraceApp(KeysInOrder):
         """On the UI thread: redraw what the reader changed."""
         if not self.screen_stack:
             return  # the app is closing: the reader's last word came after the screen went
+        self._applied_at = time.monotonic()
         self._say_waiting()
         with self.store.lock:
             changed = self.store.take_changes()
