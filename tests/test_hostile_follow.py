@@ -380,6 +380,65 @@ def test_records_deep_in_a_gzip_file_read_back_from_the_nearest_seek_point(tmp_p
         assert source.raw(offset) == text[offset:text.index(b"\n", offset)].decode()
 
 
+def test_a_spans_records_in_a_gzip_file_read_back_in_one_pass(tmp_path, monkeypatch):
+    """`r` reads a span's records (its enter and its exit) in one pass from
+    the seek point before the first, unless a seek point between them is
+    nearer; each comes back where it was asked for, in the order asked,
+    and a record past damage to the file reads as None."""
+    monkeypatch.setattr(files, "SEEK_SPACING", 50_000)
+    path = str(tmp_path / "trace-1.log.gz")
+    text = _records(*(f"s{i}" for i in range(24_000)))  # several decompressed pieces: a point after each
+    with open(path, "wb") as f:
+        f.write(gzip.compress(text, compresslevel=1, mtime=0))
+    store, source = _inspect_source(path)
+    follower = source.follower
+    points = [p.out for p in follower._gz_points]
+    assert len(points) >= 5
+    starts = [0] + [i + 1 for i, byte in enumerate(text) if byte == 10][:-1]
+
+    def line_at(offset: int) -> bytes:
+        return text[offset:text.index(b"\n", offset)]
+
+    passes = []
+    gunzip = files.gunzip
+    monkeypatch.setattr(files, "gunzip", lambda *a, **k: passes.append(k.get("start")) or gunzip(*a, **k))
+    # Two records between the same two points: one pass, in the order asked.
+    after = next(s for s in starts if s > points[2])
+    later = next(s for s in starts if s > after + 5_000)
+    assert later < points[3]
+    assert follower.read_lines_at([later, after]) == [line_at(later), line_at(after)]
+    assert len(passes) == 1 and passes[0].out == points[2]
+    # A point between them: the second read starts there, not where the first ended.
+    passes.clear()
+    beyond = next(s for s in starts if s > points[3])
+    assert follower.read_lines_at([after, beyond, after]) == [line_at(after), line_at(beyond), line_at(after)]
+    assert [p.out for p in passes] == [points[2], points[3]]
+    # Before the first point: from the file's start.
+    passes.clear()
+    assert follower.read_lines_at([starts[1], starts[0]]) == [line_at(starts[1]), line_at(starts[0])]
+    assert passes == [None]
+    # The source's texts, a locator that is no offset among them.
+    assert source.raws([after, ("not", "an offset"), beyond]) == [
+        line_at(after).decode(), None, line_at(beyond).decode()]
+    # Damage at a point: what lies well before it still reads, what lies past it does not.
+    far = next(s for s in starts if s > points[4])
+    with open(path, "r+b") as f:
+        f.seek(follower._gz_points[4].raw)
+        f.write(b"\xff" * 64)
+    assert follower.read_lines_at([far, after]) == [None, line_at(after)]
+
+
+def test_a_plain_files_records_read_back_in_the_order_asked(tmp_path):
+    path = str(tmp_path / "trace-1.log")
+    text = _records("a", "b", "c")
+    with open(path, "wb") as f:
+        f.write(text)
+    store, source = _inspect_source(path)
+    second = text.index(b"\n") + 1
+    assert source.follower.read_lines_at([second, 0, second]) == [
+        text[second:text.index(b"\n", second)], text[:second - 1], text[second:text.index(b"\n", second)]]
+
+
 # -- property tests: every line decoder, any appends, any input ---------------------------------
 
 SAMPLE_FILES = {

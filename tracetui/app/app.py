@@ -1833,8 +1833,7 @@ class TraceApp(KeysInOrder):
             return
         source = self._source_for(span.run)
         parts = []
-        for locator in span.locators:
-            raw = source.raw(locator) if source is not None else None
+        for raw in source.raws(span.locators) if source is not None else ():
             if raw is None:
                 continue
             try:

@@ -7,7 +7,7 @@ import os
 import sys
 import time
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from tracetui.formats import inspect as inspect_format
 from tracetui.skipped import say_skipped
@@ -140,6 +140,10 @@ class Source:
     def raw(self, locator: Any) -> str | None:
         """The raw record at a locator (byte offset, rowid), as text."""
         return None
+
+    def raws(self, locators: Sequence[Any]) -> list[str | None]:
+        """The raw records at a span's locators (`raw`, each)."""
+        return [self.raw(locator) for locator in locators]
 
 
 class DecodedSource(Source):

@@ -123,11 +123,13 @@ GZIP_BUFFER = 1024 * 1024
 #: Decompressed bytes between two seek points of a gzip file: reading a
 #: record back decompresses at most this much instead of everything before
 #: it (0.65 s deep in a 400 MB log). Each point holds a copy of the
-#: inflater (40 KB, measured with tracemalloc). At 8 MB, a 408 MB log keeps
-#: 46 points (1.9 MB; 4 B of its 490k spans' memory less than 93 points at
-#: 4 MB), and a record just before a point reads back in 11 ms at worst
-#: (5.9 ms at 4 MB; ten such reads each, 2026-12-05).
-SEEK_SPACING = 8 * 1024 * 1024
+#: inflater (40 KB, measured with tracemalloc). At 16 MB, a 408 MB log
+#: keeps 23 points (0.9 MB; 2 B of its 490k spans' memory less than 47 at
+#: 8 MB), and a record just before a point reads back in 26 ms at worst
+#: (13 ms at 8 MB; ten such reads each, 2026-12-06): as long as `r` took
+#: at 8 MB for a span's two records, which are now read in one pass
+#: (`read_lines_at`).
+SEEK_SPACING = 16 * 1024 * 1024
 #: Bytes kept from just before the read offset, to recognise the same
 #: content when a followed file reappears gzipped.
 TAIL_CHECK = 256
@@ -717,21 +719,42 @@ class FileFollower:
 
     def read_line_at(self, offset: int) -> bytes | None:
         """The raw line at an offset (for "show the raw record")."""
+        return self.read_lines_at([offset])[0]
+
+    def read_lines_at(self, offsets: Sequence[int]) -> list[bytes | None]:
+        """The raw lines at several offsets (a span's enter and exit
+        records), None where one cannot be read. In a gzip file, one pass
+        from the seek point before the first, on to the next unless a seek
+        point lies between them: an exit is seldom far after its enter,
+        and decompressing up to a record is what reading it back costs."""
+        found: dict[int, bytes | None] = dict.fromkeys(offsets)
         try:
             with open_regular(self.path) as raw:
-                if self._gzip:
-                    points = self._gz_points
+                if not self._gzip:
+                    for offset in found:
+                        raw.seek(offset)
+                        found[offset] = raw.readline().rstrip(b"\n")
+                    return [found[offset] for offset in offsets]
+                points = self._gz_points
+                stream = None
+                at = 0  # where `stream` is
+                for offset in sorted(found):
                     i = bisect.bisect_right(points, offset, key=lambda p: p.out)
                     start = points[i - 1] if i else None
-                    stream, _ = gunzip(raw, start=start)
-                    remaining = offset - (start.out if start else 0)
-                    while remaining > 0:
-                        got = stream.read(min(remaining, READ_SIZE))
+                    nearest = start.out if start else 0
+                    if stream is None or at > offset or nearest > at:
+                        if start is None:
+                            raw.seek(0)
+                        stream, _ = gunzip(raw, start=start)
+                        at = nearest
+                    while at < offset:
+                        got = stream.read(min(offset - at, READ_SIZE))
                         if not got:
-                            return None
-                        remaining -= len(got)
-                    return stream.readline().rstrip(b"\n")
-                raw.seek(offset)
-                return raw.readline().rstrip(b"\n")
+                            return [found[offset] for offset in offsets]
+                        at += len(got)
+                    line = stream.readline()
+                    at += len(line)
+                    found[offset] = line.rstrip(b"\n")
         except GZIP_DAMAGE:
-            return None
+            pass
+        return [found[offset] for offset in offsets]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import Any, Sequence
 
 from tracetui.breathe import rest_for_key
 from tracetui.formats import DocumentFormat, LineFormat
@@ -258,10 +258,17 @@ class LineSource(DecodedSource):
         return self.follower.compressed or self.follower.gone
 
     def raw(self, locator: Any) -> str | None:
-        if not isinstance(locator, int):
-            return None
-        line = self.follower.read_line_at(locator)
-        return None if line is None else _decode_text(line)
+        return self.raws([locator])[0]
+
+    def raws(self, locators: Sequence[Any]) -> list[str | None]:
+        """As `raw`, in one read of the file (`FileFollower.read_lines_at`)."""
+        offsets = [locator for locator in locators if isinstance(locator, int)]
+        lines = dict(zip(offsets, self.follower.read_lines_at(offsets))) if offsets else {}
+        texts = []
+        for locator in locators:
+            line = lines.get(locator) if isinstance(locator, int) else None
+            texts.append(None if line is None else _decode_text(line))
+        return texts
 
 
 #: How much of a file's end `_last_line_whole` reads.
