@@ -12,6 +12,12 @@ from tracetui.sources import files
 from tracetui.sources.files import FileFollower
 
 
+@pytest.fixture(autouse=True)
+def _small_slices_read_ahead(monkeypatch):
+    """Slices of a few KB read ahead, as the app's of 8 MiB are."""
+    monkeypatch.setattr(files, "READ_AHEAD_MIN", 0)
+
+
 def _lines(count: int, eol: bytes = b"\n", tag: bytes = b"line") -> bytes:
     return b"".join(b"%s %05d %s%s" % (tag, i, b"x" * (i % 37), eol) for i in range(count))
 
@@ -124,8 +130,22 @@ def test_a_file_rewritten_in_place_after_a_read_ahead_is_read_again_from_its_sta
     assert resets == 1 and held == _expected(new)
 
 
+def test_slices_smaller_than_read_ahead_min_are_not_read_ahead(tmp_path, monkeypatch):
+    """The app's small slices, while it follows a log, are read in line."""
+    monkeypatch.setattr(files, "READ_AHEAD_MIN", 8192)
+    data = _lines(2000)
+    path = tmp_path / "big.log"
+    path.write_bytes(data)
+    taken = _taken(monkeypatch)
+    assert _read_all(FileFollower(str(path), read_size=4096))[0] == _expected(data)
+    assert taken == []
+    follower = FileFollower(str(path), read_size=8192)
+    assert _read_all(follower)[0] == _expected(data)
+    assert taken and all(taken)
+
+
 @pytest.mark.skipif(files.Lines is None, reason="the C accelerator is not built")
-@pytest.mark.parametrize("size", [100, 300_000], ids=["small", "cut without the GIL"])
+@pytest.mark.parametrize("size", [100, 5_000_000], ids=["small", "cut without the GIL"])
 def test_lines_say_whether_a_cr_lies_in_them(size):
     """`Lines.cr`: a CR anywhere in data[start:end], and only there (a
     slice's unfinished last line is the next slice's to tell)."""

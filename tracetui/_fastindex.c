@@ -1611,9 +1611,10 @@ done:
 
 /* A slice at least this big (bytes) is cut with the GIL released: its
  * lines are then found on the thread that read it ahead while the reader
- * decodes the slice before it (`files.ReadAhead`). Smaller ones, as a
- * followed log's, are not worth the GIL's round trip. */
-#define LINES_UNLOCKED_MIN (256 * 1024)
+ * decodes the slice before it (`files.ReadAhead`, slices of 4 MiB and
+ * more). Smaller ones, cut by the reader itself, are not worth the GIL's
+ * round trip. */
+#define LINES_UNLOCKED_MIN (4 * 1024 * 1024)
 
 typedef struct {
     PyObject_HEAD
