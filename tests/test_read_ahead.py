@@ -85,6 +85,31 @@ def test_a_read_ahead_of_another_read_is_not_taken(tmp_path, monkeypatch):
     assert taken[0] is False and all(taken[1:])
 
 
+def test_a_read_ahead_that_fails_leaves_the_read_to_the_follower(tmp_path, monkeypatch):
+    """Whatever fails on the read-ahead thread (here memory) is not raised
+    there, where its traceback would be written over the app's screen: the
+    follower reads that slice itself."""
+    import threading
+
+    data = _lines(2000)
+    path = tmp_path / "big.log"
+    path.write_bytes(data)
+    opener = files.open_regular
+
+    def failing_ahead(name):
+        if threading.current_thread().name == "read ahead":
+            raise MemoryError
+        return opener(name)
+
+    monkeypatch.setattr(files, "open_regular", failing_ahead)
+    raised = []
+    monkeypatch.setattr(threading, "excepthook", raised.append)
+    taken = _taken(monkeypatch)
+    got, chunks = _read_all(FileFollower(str(path), read_size=4096))
+    assert got == _expected(data) and len(chunks) > 10
+    assert taken and not any(taken) and raised == []
+
+
 def test_a_file_replaced_after_its_next_slice_was_read_ahead_is_read_anew(tmp_path):
     """Replaced by another file (a new inode) once the next slice was read
     ahead: that slice is not handed out; the new file is read from its

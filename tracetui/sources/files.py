@@ -96,6 +96,9 @@ class ReadAhead:
         self._thread.start()
 
     def _read(self, path: str, ino: tuple[int, int], pos: int, size: int, start: int) -> None:
+        # Whatever fails here (OSError, MemoryError) the follower meets again
+        # in its own read, and says: a thread's traceback would be written
+        # over the app's screen.
         try:
             with open_regular(path) as f:
                 st = os.fstat(f.fileno())
@@ -103,10 +106,10 @@ class ReadAhead:
                     return
                 f.seek(pos)
                 data = f.read(size)
-        except OSError:
+            self.cut = max(start, data.rfind(b"\n", start) + 1)
+            self.lines = cut_lines(data, self.cut, start)
+        except Exception:
             return
-        self.cut = max(start, data.rfind(b"\n", start) + 1)
-        self.lines = cut_lines(data, self.cut, start)
         self.data = data
 
     def take(self, ino: tuple[int, int] | None, pos: int, size: int, start: int) -> bytes | None:
