@@ -1668,16 +1668,10 @@ static PyObject *Lines_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     if ((self = (Lines *)type->tp_alloc(type, 0)) == NULL) return NULL;
     self->data = Py_NewRef(data); /* (bytes never change: read below without the GIL) */
     if ((self->starts = PyMem_RawMalloc(sizeof(*self->starts) * room)) == NULL) goto no_memory;
-    if (end - start >= LINES_UNLOCKED_MIN) {
-        Py_BEGIN_ALLOW_THREADS
-        k = find_line_starts(s, start, end, &self->starts, &room);
-        self->cr = memchr(s + start, '\r', end - start) != NULL;
-        Py_END_ALLOW_THREADS
-    }
-    else {
-        k = find_line_starts(s, start, end, &self->starts, &room);
-        self->cr = memchr(s + start, '\r', end - start) != NULL;
-    }
+    PyThreadState *unlocked = end - start >= LINES_UNLOCKED_MIN ? PyEval_SaveThread() : NULL;
+    k = find_line_starts(s, start, end, &self->starts, &room);
+    self->cr = memchr(s + start, '\r', end - start) != NULL;
+    if (unlocked != NULL) PyEval_RestoreThread(unlocked);
     if (k < 0) goto no_memory;
     self->count = k;
     return (PyObject *)self;

@@ -666,8 +666,9 @@ class TraceApp(KeysInOrder):
         """Draw the scan's rows so far, as the reader's news of a load is
         drawn: at most every LOAD_UPDATE_INTERVAL. The scan finds rows a few
         times a second (`fastscan.INTERIM_EVERY`), and each redraw of the
-        panel and the tree shares the GIL with the reader: six in the first
-        half second of a 1M-line log, ~20 ms of the UI thread each."""
+        panel and the tree shares the GIL with the reader: six while the
+        scan of a 1M-line log ran (its first 0.7 s), ~15-20 ms of the UI
+        thread each."""
         wait = self._applied_at + LOAD_UPDATE_INTERVAL - time.monotonic()
         if wait <= 0:
             self.apply_changes()
@@ -865,14 +866,13 @@ class TraceApp(KeysInOrder):
         size set. Following, small slices keep the store's lock short
         (SLICE_BYTES), the shown run's source more of them (SHOWN_SLICES).
         Loading, the shown run's source is read in slices as big as all of
-        those, one a pass, the next read ahead meanwhile (`ReadAhead`):
-        each slice decoded starts a scan ahead on another thread and ends
-        with its samples' statuses told again. A 1M-line log in 390 slices
-        took 1.50-1.55 s to index with `cli.load`, in 49 slices 1.41-1.42 s,
-        read in line; read ahead, 390 slices were slower still (a round
-        trip of the GIL each: 1.49-1.75 s), 49 faster (1.21-1.27 s). The
-        store's lock is then held ~25 ms a slice, which the UI waits for
-        only to draw what was read, or for a key that reads the store."""
+        those, one a pass, each read ahead while the one before is decoded
+        (`files.ReadAhead`, `READ_AHEAD_MIN`): each slice decoded starts a
+        scan ahead on another thread and ends with its samples' statuses
+        told again. A 1M-line log in 390 slices took 1.50-1.55 s to index
+        with `cli.load`, in 49 slices 1.41-1.42 s, read in line. The store's
+        lock is then held ~25 ms a slice, which the UI waits for only to
+        draw what was read, or for a key that reads the store."""
         if self.loading and shown:
             source.follower.read_size = SHOWN_SLICES * SLICE_BYTES
             return 1

@@ -732,38 +732,43 @@ class FileFollower:
 
     def read_lines_at(self, offsets: Sequence[int]) -> list[bytes | None]:
         """The raw lines at several offsets (a span's enter and exit
-        records), None where one cannot be read. In a gzip file, one pass
-        from the seek point before the first, on to the next unless a seek
-        point lies between them: an exit is seldom far after its enter,
-        and decompressing up to a record is what reading it back costs."""
+        records), None where one cannot be read."""
         found: dict[int, bytes | None] = dict.fromkeys(offsets)
         try:
             with open_regular(self.path) as raw:
-                if not self._gzip:
+                if self._gzip:
+                    self._gzip_lines_at(raw, found)
+                else:
                     for offset in found:
                         raw.seek(offset)
                         found[offset] = raw.readline().rstrip(b"\n")
-                    return [found[offset] for offset in offsets]
-                points = self._gz_points
-                stream = None
-                at = 0  # where `stream` is
-                for offset in sorted(found):
-                    i = bisect.bisect_right(points, offset, key=lambda p: p.out)
-                    start = points[i - 1] if i else None
-                    nearest = start.out if start else 0
-                    if stream is None or at > offset or nearest > at:
-                        if start is None:
-                            raw.seek(0)
-                        stream, _ = gunzip(raw, start=start)
-                        at = nearest
-                    while at < offset:
-                        got = stream.read(min(offset - at, READ_SIZE))
-                        if not got:
-                            return [found[offset] for offset in offsets]
-                        at += len(got)
-                    line = stream.readline()
-                    at += len(line)
-                    found[offset] = line.rstrip(b"\n")
         except GZIP_DAMAGE:
-            pass
+            pass  # (the lines read before the damage are kept)
         return [found[offset] for offset in offsets]
+
+    def _gzip_lines_at(self, raw, found: dict[int, bytes | None]) -> None:
+        """Fill `found` (offset: line) from the gzip file `raw`, in one pass
+        from the seek point before the first offset, on to the next unless
+        a seek point lies between them: an exit is seldom far after its
+        enter, and decompressing up to a record is what reading it back
+        costs. Stops where the data ends."""
+        points = self._gz_points
+        stream = None
+        at = 0  # where `stream` is
+        for offset in sorted(found):
+            i = bisect.bisect_right(points, offset, key=lambda p: p.out)
+            start = points[i - 1] if i else None
+            nearest = start.out if start else 0
+            if stream is None or at > offset or nearest > at:
+                if start is None:
+                    raw.seek(0)
+                stream, _ = gunzip(raw, start=start)
+                at = nearest
+            while at < offset:
+                got = stream.read(min(offset - at, READ_SIZE))
+                if not got:
+                    return
+                at += len(got)
+            line = stream.readline()
+            at += len(line)
+            found[offset] = line.rstrip(b"\n")
